@@ -1,0 +1,312 @@
+//! The persisted things of a workspace: agents, teams, sites, contacts, conversations, messages.
+
+use std::collections::BTreeMap;
+
+use crate::*;
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Agent {
+    pub id: AgentId,
+    pub workspace_id: WorkspaceId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub avatar_url: Option<String>,
+    pub locale: Locale,
+    /// How many open conversations routing may give this agent at once.
+    pub max_chats: u32,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Team {
+    pub id: TeamId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub agent_ids: Vec<AgentId>,
+    pub created_at: Timestamp,
+}
+
+/// Which corner of the page the widget launcher sits in. Logical, so RTL pages mirror it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum LauncherPosition {
+    #[default]
+    End,
+    Start,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Appearance {
+    pub color: Color,
+    pub position: LauncherPosition,
+    pub greeting: String,
+    pub team_name: String,
+    pub locale: Locale,
+}
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Self {
+            color: Color::parse("#1f6feb").expect("valid default colour"),
+            position: LauncherPosition::End,
+            greeting: "Hi! How can we help?".into(),
+            team_name: "Support".into(),
+            locale: Locale::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PrechatFieldKind {
+    Text,
+    Email,
+    Phone,
+    Select,
+}
+
+/// One question the widget asks before a chat starts.
+#[derive(Clone, PartialEq, Debug)]
+pub struct PrechatField {
+    /// Where the answer goes: `name`, `email`, `phone`, or a custom attribute key.
+    pub key: String,
+    pub label: String,
+    pub kind: PrechatFieldKind,
+    pub required: bool,
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Site {
+    pub id: SiteId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    /// Public, embeddable key that names the site in the widget snippet.
+    pub public_key: String,
+    /// Origins allowed to open the widget; empty means any (handy for demos).
+    pub allowed_origins: Vec<Origin>,
+    pub appearance: Appearance,
+    pub prechat_form: Vec<PrechatField>,
+    /// HMAC key with which the business signs its users' ids (identity verification).
+    pub identity_secret: String,
+    pub created_at: Timestamp,
+}
+
+impl Site {
+    /// Whether a browser on `origin` may talk to this site's visitor endpoints.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() {
+            return true;
+        }
+        match origin.and_then(|o| Origin::parse(o).ok()) {
+            Some(o) => self.allowed_origins.contains(&o),
+            None => false,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub enum AttributeValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+pub type Attributes = BTreeMap<String, AttributeValue>;
+
+/// What we learn about a visitor's device from their requests.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct DeviceInfo {
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Contact {
+    pub id: ContactId,
+    pub workspace_id: WorkspaceId,
+    pub site_id: Option<SiteId>,
+    /// The business's own user id, once identified.
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    pub attributes: Attributes,
+    pub device: DeviceInfo,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+impl Contact {
+    pub fn is_identified(&self) -> bool {
+        self.external_id.is_some() || self.email.is_some()
+    }
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct PageView {
+    pub url: String,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The read and delivery marks of one side of a conversation: every message with
+/// `seq <= mark` has been delivered to / read by that side.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Receipts {
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub workspace_id: WorkspaceId,
+    pub site_id: SiteId,
+    pub contact_id: ContactId,
+    pub status: Status,
+    pub assignee_id: Option<AgentId>,
+    pub team_id: Option<TeamId>,
+    pub priority: Priority,
+    pub labels: Vec<Label>,
+    /// Sequence number of the newest event in this conversation.
+    pub last_seq: i64,
+    pub created_at: Timestamp,
+    pub first_reply_at: Option<Timestamp>,
+    pub assigned_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    /// Since when the contact has been waiting for an answer; `None` when the team spoke last.
+    pub waiting_since: Option<Timestamp>,
+    pub last_message_at: Option<Timestamp>,
+    /// Time of the newest event; the inbox sorts by it.
+    pub updated_at: Timestamp,
+    pub visitor: Receipts,
+    pub agent: Receipts,
+}
+
+/// Who wrote a message or caused an event.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Actor {
+    Contact(ContactId),
+    Agent(AgentId),
+    Integration(ApiTokenId),
+    System,
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Actor::Contact(_) => "contact",
+            Actor::Agent(_) => "agent",
+            Actor::Integration(_) => "integration",
+            Actor::System => "system",
+        }
+    }
+
+    pub fn is_team_side(self) -> bool {
+        matches!(self, Actor::Agent(_) | Actor::Integration(_))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MessageKind {
+    /// Seen by the contact and the team.
+    Text,
+    /// A private note: only agents see it.
+    Note,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub workspace_id: WorkspaceId,
+    pub uploader: Actor,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Key of the bytes in the blob store.
+    pub blob_key: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Message {
+    pub id: MessageId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    /// Id chosen by the sender's client; a retry with the same id returns this message.
+    pub client_id: Option<String>,
+    pub author: Actor,
+    pub kind: MessageKind,
+    pub body: String,
+    pub format: MessageFormat,
+    pub attachments: Vec<Attachment>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct CannedResponse {
+    pub id: CannedResponseId,
+    pub workspace_id: WorkspaceId,
+    /// What an agent types after `/` to insert it.
+    pub shortcut: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub role: Role,
+    /// First characters of the secret, shown so people can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(origins: &[&str]) -> Site {
+        Site {
+            id: SiteId::new(),
+            workspace_id: WorkspaceId::new(),
+            name: "Shop".into(),
+            public_key: "pk".into(),
+            allowed_origins: origins.iter().map(|o| Origin::parse(o).unwrap()).collect(),
+            appearance: Appearance::default(),
+            prechat_form: vec![],
+            identity_secret: "s".into(),
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn an_empty_origin_list_allows_any_page() {
+        assert!(site(&[]).allows_origin(Some("https://anything.example")));
+        assert!(site(&[]).allows_origin(None));
+    }
+
+    #[test]
+    fn listed_origins_are_the_only_ones_allowed() {
+        let s = site(&["https://shop.example"]);
+        assert!(s.allows_origin(Some("https://SHOP.example")));
+        assert!(!s.allows_origin(Some("https://evil.example")));
+        assert!(!s.allows_origin(None));
+    }
+}

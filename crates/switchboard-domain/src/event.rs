@@ -1,0 +1,86 @@
+//! The event log: every change to a conversation is an event with a per-conversation
+//! `seq` and a per-workspace `feed_seq`. Clients resume from these cursors.
+
+use crate::*;
+
+/// Who may see an event.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Visibility {
+    /// The contact and the team.
+    Everyone,
+    /// Agents only (private notes).
+    Agents,
+}
+
+/// Which side of a conversation a receipt speaks for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    Visitor,
+    Agent,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReceiptKind {
+    Delivered,
+    Read,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub enum EventData {
+    ConversationStarted,
+    Message(Message),
+    StatusChanged { status: Status },
+    Assigned { agent_id: Option<AgentId>, team_id: Option<TeamId> },
+    LabelsChanged { labels: Vec<Label> },
+    PriorityChanged { priority: Priority },
+    Receipt { side: Side, kind: ReceiptKind, up_to_seq: i64 },
+}
+
+impl EventData {
+    /// Stable snake_case name, used on the wire and in storage.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::ConversationStarted => "conversation_started",
+            EventData::Message(m) if m.kind == MessageKind::Note => "note",
+            EventData::Message(_) => "message",
+            EventData::StatusChanged { .. } => "status_changed",
+            EventData::Assigned { .. } => "assigned",
+            EventData::LabelsChanged { .. } => "labels_changed",
+            EventData::PriorityChanged { .. } => "priority_changed",
+            EventData::Receipt { .. } => "receipt",
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            EventData::Message(m) if m.kind == MessageKind::Note => Visibility::Agents,
+            // Labels and priority are the team's internal triage.
+            EventData::LabelsChanged { .. } | EventData::PriorityChanged { .. } => Visibility::Agents,
+            _ => Visibility::Everyone,
+        }
+    }
+}
+
+/// One committed entry of the log.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Event {
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3… without gaps.
+    pub seq: i64,
+    /// Position in the workspace feed: 1, 2, 3… without gaps.
+    pub feed_seq: i64,
+    pub actor: Actor,
+    pub at: Timestamp,
+    pub data: EventData,
+}
+
+impl Event {
+    pub fn visibility(&self) -> Visibility {
+        self.data.visibility()
+    }
+
+    pub fn visible_to_contact(&self) -> bool {
+        self.visibility() == Visibility::Everyone
+    }
+}

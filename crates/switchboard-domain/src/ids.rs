@@ -1,0 +1,69 @@
+//! Typed ids: a visitor id can never be passed where a conversation id is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+macro_rules! id {
+    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
+        #[$doc]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUIDv7), so ids sort roughly by creation.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
+            }
+        }
+    )*};
+}
+
+id! {
+    /// A tenant: one business and everything it owns.
+    WorkspaceId,
+    /// A member of a workspace's team who answers chats.
+    AgentId,
+    /// A group of agents conversations can be routed to.
+    TeamId,
+    /// A website or chat link of a workspace.
+    SiteId,
+    /// A visitor or customer.
+    ContactId,
+    /// One thread between a contact and the team.
+    ConversationId,
+    /// One message in a conversation.
+    MessageId,
+    /// An uploaded file.
+    AttachmentId,
+    /// A prepared reply.
+    CannedResponseId,
+    /// A bearer token for integrations.
+    ApiTokenId,
+}

@@ -1,0 +1,233 @@
+//! Row ↔ domain conversions for SQLite. Ids are stored as UUID text.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use switchboard_domain::*;
+use switchboard_store::codec::{self, actor_from_parts, opt_uuid, uuid};
+use switchboard_store::{Result, StoreError};
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e.to_string()),
+        e => StoreError::internal(e),
+    }
+}
+
+/// Maps a uniqueness violation to `Conflict(field)` and anything else as [`db`] does.
+pub(crate) fn unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
+        _ => db(e),
+    }
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
+    row.try_get(col).map_err(db)
+}
+
+fn ts(row: &SqliteRow, col: &str) -> Result<Timestamp> {
+    Ok(Timestamp(get(row, col)?))
+}
+
+fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>> {
+    Ok(get::<Option<i64>>(row, col)?.map(Timestamp))
+}
+
+fn id(row: &SqliteRow, col: &str) -> Result<uuid::Uuid> {
+    uuid(&get::<String>(row, col)?)
+}
+
+pub(crate) fn workspace(row: &SqliteRow) -> Result<Workspace> {
+    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: get(row, "name")?, created_at: ts(row, "created_at")? })
+}
+
+pub(crate) fn agent(row: &SqliteRow) -> Result<Agent> {
+    Ok(Agent {
+        id: AgentId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        email: Email::parse(&get::<String>(row, "email")?)?,
+        name: get(row, "name")?,
+        role: Role::parse(&get::<String>(row, "role")?)?,
+        avatar_url: get(row, "avatar_url")?,
+        locale: Locale::parse(&get::<String>(row, "locale")?)?,
+        max_chats: get::<i64>(row, "max_chats")? as u32,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn session(row: &SqliteRow) -> Result<switchboard_store::Session> {
+    Ok(switchboard_store::Session {
+        token_hash: get(row, "token_hash")?,
+        agent_id: AgentId(id(row, "agent_id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        csrf_token: get(row, "csrf_token")?,
+        created_at: ts(row, "created_at")?,
+        expires_at: ts(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn api_token(row: &SqliteRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: ApiTokenId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        role: Role::parse(&get::<String>(row, "role")?)?,
+        prefix: get(row, "prefix")?,
+        created_at: ts(row, "created_at")?,
+        last_used_at: opt_ts(row, "last_used_at")?,
+    })
+}
+
+pub(crate) fn team(row: &SqliteRow, agent_ids: Vec<AgentId>) -> Result<Team> {
+    Ok(Team {
+        id: TeamId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        agent_ids,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn site(row: &SqliteRow) -> Result<Site> {
+    Ok(Site {
+        id: SiteId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        public_key: get(row, "public_key")?,
+        allowed_origins: codec::decode_origins(&get::<String>(row, "allowed_origins")?)?,
+        appearance: codec::decode_appearance(&get::<String>(row, "appearance")?)?,
+        prechat_form: codec::decode_prechat(&get::<String>(row, "prechat_form")?)?,
+        identity_secret: get(row, "identity_secret")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn canned(row: &SqliteRow) -> Result<CannedResponse> {
+    Ok(CannedResponse {
+        id: CannedResponseId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        shortcut: get(row, "shortcut")?,
+        body: get(row, "body")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn contact(row: &SqliteRow) -> Result<Contact> {
+    Ok(Contact {
+        id: ContactId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        site_id: opt_uuid(get(row, "site_id")?)?.map(SiteId),
+        external_id: get(row, "external_id")?,
+        name: get(row, "name")?,
+        email: get::<Option<String>>(row, "email")?.map(|e| Email::parse(&e)).transpose()?,
+        phone: get(row, "phone")?,
+        attributes: codec::decode_attributes(&get::<String>(row, "attributes")?)?,
+        device: DeviceInfo {
+            browser: get(row, "browser")?,
+            os: get(row, "os")?,
+            device: get(row, "device")?,
+            language: get(row, "language")?,
+        },
+        first_seen: ts(row, "first_seen")?,
+        last_seen: ts(row, "last_seen")?,
+    })
+}
+
+pub(crate) fn page_view(row: &SqliteRow) -> Result<PageView> {
+    Ok(PageView { url: get(row, "url")?, title: get(row, "title")?, referrer: get(row, "referrer")?, at: ts(row, "at")? })
+}
+
+pub(crate) fn attachment(row: &SqliteRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: AttachmentId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        uploader: actor_from_parts(&get::<String>(row, "uploader_kind")?, opt_uuid(get(row, "uploader_id")?)?)?,
+        filename: get(row, "filename")?,
+        content_type: get(row, "content_type")?,
+        size: get::<i64>(row, "size")? as u64,
+        width: get::<Option<i64>>(row, "width")?.map(|w| w as u32),
+        height: get::<Option<i64>>(row, "height")?.map(|h| h as u32),
+        blob_key: get(row, "blob_key")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn conversation(row: &SqliteRow) -> Result<Conversation> {
+    Ok(Conversation {
+        id: ConversationId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        site_id: SiteId(id(row, "site_id")?),
+        contact_id: ContactId(id(row, "contact_id")?),
+        status: Status::from_parts(&get::<String>(row, "status")?, opt_ts(row, "snoozed_until")?)?,
+        assignee_id: opt_uuid(get(row, "assignee_id")?)?.map(AgentId),
+        team_id: opt_uuid(get(row, "team_id")?)?.map(TeamId),
+        priority: Priority::parse(&get::<String>(row, "priority")?)?,
+        labels: codec::decode_label_list(&get::<String>(row, "labels")?)?,
+        last_seq: get(row, "last_seq")?,
+        created_at: ts(row, "created_at")?,
+        first_reply_at: opt_ts(row, "first_reply_at")?,
+        assigned_at: opt_ts(row, "assigned_at")?,
+        resolved_at: opt_ts(row, "resolved_at")?,
+        waiting_since: opt_ts(row, "waiting_since")?,
+        last_message_at: opt_ts(row, "last_message_at")?,
+        updated_at: ts(row, "updated_at")?,
+        visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
+        agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
+    })
+}
+
+/// Columns of an event joined with its message, as read by [`event`].
+pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversation_id, e.seq, e.kind, \
+    e.actor_kind, e.actor_id, e.data, e.at, m.id AS m_id, m.client_id AS m_client_id, m.body AS m_body, \
+    m.format AS m_format, m.attachments AS m_attachments";
+
+pub(crate) fn event(row: &SqliteRow) -> Result<Event> {
+    let ws = WorkspaceId(id(row, "workspace_id")?);
+    let conversation_id = ConversationId(id(row, "conversation_id")?);
+    let seq: i64 = get(row, "seq")?;
+    let at = ts(row, "at")?;
+    let actor = actor_from_parts(&get::<String>(row, "actor_kind")?, opt_uuid(get(row, "actor_id")?)?)?;
+    let kind: String = get(row, "kind")?;
+    let message = match get::<Option<String>>(row, "m_id")? {
+        Some(mid) => Some(Message {
+            id: MessageId(uuid(&mid)?),
+            workspace_id: ws,
+            conversation_id,
+            seq,
+            client_id: get(row, "m_client_id")?,
+            author: actor,
+            kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
+            body: get(row, "m_body")?,
+            format: MessageFormat::parse(&get::<String>(row, "m_format")?)?,
+            attachments: codec::decode_attachments(ws, &get::<String>(row, "m_attachments")?)?,
+            created_at: at,
+        }),
+        None => None,
+    };
+    Ok(Event {
+        workspace_id: ws,
+        conversation_id,
+        seq,
+        feed_seq: get(row, "feed_seq")?,
+        actor,
+        at,
+        data: codec::decode_event_data(&kind, &get::<String>(row, "data")?, message)?,
+    })
+}
+
+pub(crate) fn message(row: &SqliteRow) -> Result<Message> {
+    let ws = WorkspaceId(id(row, "workspace_id")?);
+    Ok(Message {
+        id: MessageId(id(row, "id")?),
+        workspace_id: ws,
+        conversation_id: ConversationId(id(row, "conversation_id")?),
+        seq: get(row, "seq")?,
+        client_id: get(row, "client_id")?,
+        author: actor_from_parts(&get::<String>(row, "author_kind")?, opt_uuid(get(row, "author_id")?)?)?,
+        kind: if get::<String>(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
+        body: get(row, "body")?,
+        format: MessageFormat::parse(&get::<String>(row, "format")?)?,
+        attachments: codec::decode_attachments(ws, &get::<String>(row, "attachments")?)?,
+        created_at: ts(row, "created_at")?,
+    })
+}

@@ -1,0 +1,83 @@
+//! Where attachment bytes live. Files under the data directory today; object storage
+//! can implement the same trait later.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::{Result, StoreError};
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<()>;
+    async fn get(&self, key: &str) -> Result<Bytes>;
+}
+
+/// Blobs as files under a directory, written to a temporary name, synced, then
+/// renamed, so a crash never leaves a half-written attachment under its real key.
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        let safe = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+        if !safe || key.contains("//") || key.starts_with('/') {
+            return Err(StoreError::Internal(format!("invalid blob key {key:?}").into()));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(StoreError::internal)?;
+        }
+        let tmp = path.with_extension("partial");
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(StoreError::internal)?;
+        file.write_all(&bytes).await.map_err(StoreError::internal)?;
+        file.sync_all().await.map_err(StoreError::internal)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(StoreError::internal)
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes> {
+        match tokio::fs::read(self.path(key)?).await {
+            Ok(b) => Ok(Bytes::from(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NotFound(switchboard_domain::Entity::Attachment))
+            }
+            Err(e) => Err(StoreError::internal(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn blobs_round_trip_and_keys_cannot_escape_the_root() {
+        let dir = tempfile_dir();
+        let store = FsBlobStore::new(&dir);
+        store.put("ab/cd-1", Bytes::from_static(b"hello")).await.unwrap();
+        assert_eq!(store.get("ab/cd-1").await.unwrap(), Bytes::from_static(b"hello"));
+        assert!(store.get("../etc/passwd").await.is_err());
+        assert!(matches!(store.get("ab/missing").await, Err(StoreError::NotFound(_))));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sb-blob-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

@@ -1,0 +1,380 @@
+//! How structured values are stored in text columns, identically on every backend:
+//! event payloads, attachments, attributes, appearance and pre-chat forms as JSON,
+//! actors as `kind` + id. Kept here so backends never disagree on a format.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use switchboard_domain::*;
+use uuid::Uuid;
+
+use crate::{Result, StoreError};
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("stored {what} cannot be decoded").into())
+}
+
+fn parse_json(what: &str, raw: &str) -> Result<Value> {
+    serde_json::from_str(raw).map_err(|_| corrupt(what))
+}
+
+/// `(kind, id)` columns for an actor.
+pub fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
+    let id = match actor {
+        Actor::Contact(id) => Some(id.0),
+        Actor::Agent(id) => Some(id.0),
+        Actor::Integration(id) => Some(id.0),
+        Actor::System => None,
+    };
+    (actor.kind(), id)
+}
+
+pub fn actor_from_parts(kind: &str, id: Option<Uuid>) -> Result<Actor> {
+    Ok(match (kind, id) {
+        ("contact", Some(id)) => Actor::Contact(id.into()),
+        ("agent", Some(id)) => Actor::Agent(id.into()),
+        ("integration", Some(id)) => Actor::Integration(id.into()),
+        ("system", _) => Actor::System,
+        _ => return Err(corrupt("actor")),
+    })
+}
+
+/// The key under which a message's client id is unique: one per author.
+pub fn author_key(actor: Actor) -> String {
+    match actor_parts(actor) {
+        (kind, Some(id)) => format!("{kind}:{id}"),
+        (kind, None) => kind.to_owned(),
+    }
+}
+
+pub fn uuid(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| corrupt("id"))
+}
+
+pub fn opt_uuid(raw: Option<String>) -> Result<Option<Uuid>> {
+    raw.as_deref().map(uuid).transpose()
+}
+
+/// JSON payload of a non-message event (message events live in the messages table).
+pub fn encode_event_data(data: &EventData) -> String {
+    let v = match data {
+        EventData::ConversationStarted | EventData::Message(_) => json!({}),
+        EventData::StatusChanged { status } => {
+            json!({"status": status.name(), "snoozed_until": status.snoozed_until().map(|t| t.0)})
+        }
+        EventData::Assigned { agent_id, team_id } => {
+            json!({"agent_id": agent_id.map(|a| a.0), "team_id": team_id.map(|t| t.0)})
+        }
+        EventData::LabelsChanged { labels } => json!({"labels": encode_label_list(labels)}),
+        EventData::PriorityChanged { priority } => json!({"priority": priority.as_str()}),
+        EventData::Receipt { side, kind, up_to_seq } => json!({
+            "side": match side { Side::Visitor => "visitor", Side::Agent => "agent" },
+            "kind": match kind { ReceiptKind::Delivered => "delivered", ReceiptKind::Read => "read" },
+            "up_to_seq": up_to_seq,
+        }),
+    };
+    v.to_string()
+}
+
+pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Result<EventData> {
+    let v = parse_json("event", raw)?;
+    let str_field = |k: &str| v.get(k).and_then(Value::as_str).ok_or_else(|| corrupt("event"));
+    let id_field = |k: &str| -> Result<Option<Uuid>> {
+        match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => uuid(s).map(Some),
+            _ => Err(corrupt("event")),
+        }
+    };
+    Ok(match kind {
+        "conversation_started" => EventData::ConversationStarted,
+        "message" | "note" => EventData::Message(message.ok_or_else(|| corrupt("message event"))?),
+        "status_changed" => {
+            let until = v.get("snoozed_until").and_then(Value::as_i64).map(Timestamp);
+            EventData::StatusChanged { status: Status::from_parts(str_field("status")?, until)? }
+        }
+        "assigned" => EventData::Assigned {
+            agent_id: id_field("agent_id")?.map(AgentId),
+            team_id: id_field("team_id")?.map(TeamId),
+        },
+        "labels_changed" => {
+            let labels = v.get("labels").map(Value::to_string).unwrap_or_default();
+            EventData::LabelsChanged { labels: decode_label_list(&labels)? }
+        }
+        "priority_changed" => EventData::PriorityChanged { priority: Priority::parse(str_field("priority")?)? },
+        "receipt" => EventData::Receipt {
+            side: match str_field("side")? {
+                "visitor" => Side::Visitor,
+                "agent" => Side::Agent,
+                _ => return Err(corrupt("receipt")),
+            },
+            kind: match str_field("kind")? {
+                "delivered" => ReceiptKind::Delivered,
+                "read" => ReceiptKind::Read,
+                _ => return Err(corrupt("receipt")),
+            },
+            up_to_seq: v.get("up_to_seq").and_then(Value::as_i64).ok_or_else(|| corrupt("receipt"))?,
+        },
+        _ => return Err(corrupt("event kind")),
+    })
+}
+
+pub fn encode_label_list(labels: &[Label]) -> Value {
+    Value::Array(labels.iter().map(|l| Value::String(l.as_str().to_owned())).collect())
+}
+
+pub fn encode_labels(labels: &[Label]) -> String {
+    encode_label_list(labels).to_string()
+}
+
+pub fn decode_label_list(raw: &str) -> Result<Vec<Label>> {
+    let names: Vec<String> = serde_json::from_str(raw).map_err(|_| corrupt("labels"))?;
+    Ok(parse_labels(&names)?)
+}
+
+#[derive(Serialize, Deserialize)]
+struct AttachmentJson {
+    id: Uuid,
+    uploader_kind: String,
+    uploader_id: Option<Uuid>,
+    filename: String,
+    content_type: String,
+    size: u64,
+    width: Option<u32>,
+    height: Option<u32>,
+    blob_key: String,
+    created_at: i64,
+}
+
+/// Attachments are copied into the message row, so reading a page of messages is one query.
+pub fn encode_attachments(list: &[Attachment]) -> String {
+    let rows: Vec<_> = list
+        .iter()
+        .map(|a| {
+            let (kind, id) = actor_parts(a.uploader);
+            AttachmentJson {
+                id: a.id.0,
+                uploader_kind: kind.into(),
+                uploader_id: id,
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                width: a.width,
+                height: a.height,
+                blob_key: a.blob_key.clone(),
+                created_at: a.created_at.0,
+            }
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("attachments serialise")
+}
+
+pub fn decode_attachments(ws: WorkspaceId, raw: &str) -> Result<Vec<Attachment>> {
+    let rows: Vec<AttachmentJson> = serde_json::from_str(raw).map_err(|_| corrupt("attachments"))?;
+    rows.into_iter()
+        .map(|a| {
+            Ok(Attachment {
+                id: AttachmentId(a.id),
+                workspace_id: ws,
+                uploader: actor_from_parts(&a.uploader_kind, a.uploader_id)?,
+                filename: a.filename,
+                content_type: a.content_type,
+                size: a.size,
+                width: a.width,
+                height: a.height,
+                blob_key: a.blob_key,
+                created_at: Timestamp(a.created_at),
+            })
+        })
+        .collect()
+}
+
+pub fn encode_attributes(attrs: &Attributes) -> String {
+    let map: Map<String, Value> = attrs
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                AttributeValue::Text(s) => Value::String(s.clone()),
+                AttributeValue::Number(n) => json!(n),
+                AttributeValue::Bool(b) => Value::Bool(*b),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(map).to_string()
+}
+
+pub fn decode_attributes(raw: &str) -> Result<Attributes> {
+    let Value::Object(map) = parse_json("attributes", raw)? else {
+        return Err(corrupt("attributes"));
+    };
+    map.into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => AttributeValue::Text(s),
+                Value::Bool(b) => AttributeValue::Bool(b),
+                Value::Number(n) => AttributeValue::Number(n.as_f64().unwrap_or_default()),
+                _ => return Err(corrupt("attribute")),
+            };
+            Ok((k, v))
+        })
+        .collect()
+}
+
+#[derive(Serialize, Deserialize)]
+struct AppearanceJson {
+    color: String,
+    position: String,
+    greeting: String,
+    team_name: String,
+    locale: String,
+}
+
+pub fn encode_appearance(a: &Appearance) -> String {
+    serde_json::to_string(&AppearanceJson {
+        color: a.color.as_str().into(),
+        position: match a.position {
+            LauncherPosition::End => "end".into(),
+            LauncherPosition::Start => "start".into(),
+        },
+        greeting: a.greeting.clone(),
+        team_name: a.team_name.clone(),
+        locale: a.locale.as_str().into(),
+    })
+    .expect("appearance serialises")
+}
+
+pub fn decode_appearance(raw: &str) -> Result<Appearance> {
+    let a: AppearanceJson = serde_json::from_str(raw).map_err(|_| corrupt("appearance"))?;
+    Ok(Appearance {
+        color: Color::parse(&a.color)?,
+        position: if a.position == "start" { LauncherPosition::Start } else { LauncherPosition::End },
+        greeting: a.greeting,
+        team_name: a.team_name,
+        locale: Locale::parse(&a.locale)?,
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+struct PrechatFieldJson {
+    key: String,
+    label: String,
+    kind: String,
+    required: bool,
+    options: Vec<String>,
+}
+
+pub fn encode_prechat(fields: &[PrechatField]) -> String {
+    let rows: Vec<_> = fields
+        .iter()
+        .map(|f| PrechatFieldJson {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: match f.kind {
+                PrechatFieldKind::Text => "text",
+                PrechatFieldKind::Email => "email",
+                PrechatFieldKind::Phone => "phone",
+                PrechatFieldKind::Select => "select",
+            }
+            .into(),
+            required: f.required,
+            options: f.options.clone(),
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("prechat serialises")
+}
+
+pub fn decode_prechat(raw: &str) -> Result<Vec<PrechatField>> {
+    let rows: Vec<PrechatFieldJson> = serde_json::from_str(raw).map_err(|_| corrupt("prechat form"))?;
+    rows.into_iter()
+        .map(|f| {
+            Ok(PrechatField {
+                kind: match f.kind.as_str() {
+                    "text" => PrechatFieldKind::Text,
+                    "email" => PrechatFieldKind::Email,
+                    "phone" => PrechatFieldKind::Phone,
+                    "select" => PrechatFieldKind::Select,
+                    _ => return Err(corrupt("prechat field")),
+                },
+                key: f.key,
+                label: f.label,
+                required: f.required,
+                options: f.options,
+            })
+        })
+        .collect()
+}
+
+pub fn encode_origins(origins: &[Origin]) -> String {
+    serde_json::to_string(&origins.iter().map(Origin::as_str).collect::<Vec<_>>()).expect("origins serialise")
+}
+
+pub fn decode_origins(raw: &str) -> Result<Vec<Origin>> {
+    let list: Vec<String> = serde_json::from_str(raw).map_err(|_| corrupt("origins"))?;
+    Ok(list.iter().map(|o| Origin::parse(o)).collect::<Result<_, _>>()?)
+}
+
+pub fn encode_ids(ids: &[AgentId]) -> String {
+    serde_json::to_string(&ids.iter().map(|a| a.0).collect::<Vec<_>>()).expect("ids serialise")
+}
+
+/// The text a contact is found by: name, e-mail, phone, external id, normalised.
+pub fn contact_search_text(c: &Contact) -> String {
+    let parts = [c.name.as_deref(), c.email.as_ref().map(Email::as_str), c.phone.as_deref(), c.external_id.as_deref()];
+    search::normalize(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_pattern(term: &str) -> String {
+    let mut out = String::from("%");
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_payload_round_trips() {
+        let cases = [
+            EventData::StatusChanged { status: Status::Snoozed { until: Timestamp(42) } },
+            EventData::StatusChanged { status: Status::Resolved },
+            EventData::Assigned { agent_id: Some(AgentId::new()), team_id: None },
+            EventData::LabelsChanged { labels: parse_labels(&["vip", "فوری"]).unwrap() },
+            EventData::PriorityChanged { priority: Priority::Urgent },
+            EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 9 },
+            EventData::ConversationStarted,
+        ];
+        for data in cases {
+            let back = decode_event_data(data.kind(), &encode_event_data(&data), None).unwrap();
+            assert_eq!(back, data);
+        }
+    }
+
+    #[test]
+    fn attributes_keep_their_types() {
+        let mut attrs = Attributes::new();
+        attrs.insert("plan".into(), AttributeValue::Text("pro".into()));
+        attrs.insert("seats".into(), AttributeValue::Number(5.0));
+        attrs.insert("trial".into(), AttributeValue::Bool(false));
+        assert_eq!(decode_attributes(&encode_attributes(&attrs)).unwrap(), attrs);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+    }
+
+    #[test]
+    fn corrupt_rows_are_errors_not_panics() {
+        assert!(decode_event_data("status_changed", "{", None).is_err());
+        assert!(decode_event_data("nonsense", "{}", None).is_err());
+        assert!(decode_attributes("[1]").is_err());
+    }
+}

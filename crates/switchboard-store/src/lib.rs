@@ -1,0 +1,18 @@
+//! Storage traits shaped by use case, the JSON codec shared by backends, the
+//! group-commit writer, the blob store, and (feature `testing`) the contract suite.
+//!
+//! Invariant: this crate knows no concrete database. Backends (`switchboard-store-sqlite`,
+//! `switchboard-store-postgres`) implement [`Store`] and must pass [`testing`].
+
+mod blob;
+pub mod codec;
+mod error;
+mod group_commit;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use blob::{BlobStore, FsBlobStore};
+pub use error::{Result, StoreError};
+pub use group_commit::GroupCommit;
+pub use store::*;

@@ -1,0 +1,186 @@
+//! The [`Store`] trait: every method is one unit of work, named for its use case.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use switchboard_domain::*;
+
+use crate::Result;
+
+/// A logged-in dashboard session. The cookie holds the token; only its hash is stored.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Session {
+    pub token_hash: String,
+    pub agent_id: AgentId,
+    pub workspace_id: WorkspaceId,
+    /// Sent back in `X-CSRF-Token` on every state-changing request.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A change to the conversation log. Applied atomically, in order, by the store's writer.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Creates `conversation` (fresh from [`Conversation::new`]) and records
+    /// `conversation_started`, then `first_message` if given. If `first_message`'s
+    /// client id was already used by its author, nothing is created and the earlier
+    /// message is returned with `replayed = true`.
+    Start { conversation: Conversation, first_message: Option<Message> },
+    /// Records one event. A message whose `(author, client_id)` was already stored
+    /// is not stored again; the earlier event is returned with `replayed = true`.
+    Record { conversation_id: ConversationId, actor: Actor, data: EventData, at: Timestamp },
+}
+
+/// What a [`Change`] did: the conversation after it and the events it appended.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub conversation: Conversation,
+    /// Empty when the change was a no-op (see [`Conversation::apply`]).
+    pub events: Vec<Event>,
+    pub replayed: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Audience {
+    /// The visitor: private notes and internal triage are left out.
+    Contact,
+    Agents,
+}
+
+/// A window of one conversation's log.
+#[derive(Clone, Debug)]
+pub struct EventQuery {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+    /// Newest first (for paging back through history) instead of oldest first (for replay).
+    pub newest_first: bool,
+    pub audience: Audience,
+}
+
+impl EventQuery {
+    /// Everything after `seq`, oldest first: what a reconnecting client missed.
+    pub fn replay(after_seq: i64, limit: u32, audience: Audience) -> Self {
+        Self { after_seq: Some(after_seq), before_seq: None, limit, newest_first: false, audience }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AssigneeFilter {
+    Agent(AgentId),
+    Unassigned,
+}
+
+/// Which conversations to list; newest activity first, `after` from the previous page.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFilter {
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: Option<&'static str>,
+    pub assignee: Option<AssigneeFilter>,
+    pub team_id: Option<TeamId>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub label: Option<Label>,
+    pub after: Option<ConversationCursor>,
+    pub limit: u32,
+}
+
+/// Position in the inbox ordering `(updated_at DESC, id DESC)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ConversationCursor {
+    pub updated_at: Timestamp,
+    pub id: ConversationId,
+}
+
+/// A message found by search.
+#[derive(Clone, Debug)]
+pub struct MessageHit {
+    pub message: Message,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip to the database, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+    /// Stops the writer after everything queued has been committed.
+    async fn close(&self);
+    /// Writes a consistent copy of the whole database to `dest` while serving.
+    async fn backup(&self, dest: &Path) -> Result<()>;
+    /// The named server secret, created with `generate` on first use.
+    async fn secret(&self, name: &str, generate: String) -> Result<String>;
+
+    async fn create_workspace(&self, workspace: &Workspace) -> Result<()>;
+    async fn workspace(&self, id: WorkspaceId) -> Result<Workspace>;
+    async fn workspaces(&self) -> Result<Vec<Workspace>>;
+
+    /// Fails with `Conflict("email")` when the e-mail is used by any agent.
+    async fn create_agent(&self, agent: &Agent, password_hash: &str) -> Result<()>;
+    async fn update_agent(&self, agent: &Agent) -> Result<()>;
+    async fn set_password(&self, ws: WorkspaceId, id: AgentId, password_hash: &str) -> Result<()>;
+    async fn agent(&self, ws: WorkspaceId, id: AgentId) -> Result<Agent>;
+    async fn agents(&self, ws: WorkspaceId) -> Result<Vec<Agent>>;
+    /// The agent with this e-mail and its password hash, for login.
+    async fn agent_credentials(&self, email: &Email) -> Result<Option<(Agent, String)>>;
+    async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()>;
+
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session if it exists and has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()>;
+
+    async fn create_api_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
+    async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>>;
+    /// Looks a token up by the hash of its secret and records its use at `now`.
+    async fn use_api_token(&self, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>>;
+    async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()>;
+
+    /// Fails with `Conflict("name")` when the workspace already has a team of that name.
+    async fn create_team(&self, team: &Team) -> Result<()>;
+    async fn update_team(&self, team: &Team) -> Result<()>;
+    async fn team(&self, ws: WorkspaceId, id: TeamId) -> Result<Team>;
+    async fn teams(&self, ws: WorkspaceId) -> Result<Vec<Team>>;
+    async fn delete_team(&self, ws: WorkspaceId, id: TeamId) -> Result<()>;
+
+    async fn create_site(&self, site: &Site) -> Result<()>;
+    async fn update_site(&self, site: &Site) -> Result<()>;
+    async fn site(&self, ws: WorkspaceId, id: SiteId) -> Result<Site>;
+    /// The site a widget names by its public key (any workspace).
+    async fn site_by_key(&self, public_key: &str) -> Result<Site>;
+    async fn sites(&self, ws: WorkspaceId) -> Result<Vec<Site>>;
+    /// Fails with `InUse(Site)` while the site has conversations.
+    async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()>;
+
+    /// Fails with `Conflict("shortcut")` when the shortcut is taken in the workspace.
+    async fn create_canned(&self, canned: &CannedResponse) -> Result<()>;
+    async fn update_canned(&self, canned: &CannedResponse) -> Result<()>;
+    async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse>;
+    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>>;
+    async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()>;
+
+    async fn create_contact(&self, contact: &Contact) -> Result<()>;
+    /// Fails with `Conflict("external_id")` when another contact has the external id.
+    async fn update_contact(&self, contact: &Contact) -> Result<()>;
+    async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact>;
+    async fn contact_by_external_id(&self, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>>;
+    /// Contacts whose name, e-mail, phone or external id contain every term (normalised
+    /// with [`search::normalize`]), most recently seen first.
+    async fn search_contacts(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>>;
+    async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()>;
+    /// Newest first.
+    async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>>;
+
+    async fn create_attachment(&self, attachment: &Attachment) -> Result<()>;
+    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment>;
+
+    /// Applies a change to the log durably; returns only after commit.
+    async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed>;
+    async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
+    async fn conversations(&self, ws: WorkspaceId, filter: &ConversationFilter) -> Result<Vec<Conversation>>;
+    async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
+    /// The workspace feed after `after_feed_seq`, oldest first.
+    async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>>;
+    /// Messages and notes containing every term (prefix match on the last one), newest first.
+    async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>>;
+}

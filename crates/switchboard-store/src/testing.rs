@@ -1,0 +1,667 @@
+//! The contract suite: what every [`Store`] backend must do, run on SQLite and on
+//! PostgreSQL. Each case takes a fresh, empty, migrated store.
+//!
+//! Backends instantiate it with [`store_contract!`](crate::store_contract).
+
+use std::sync::Arc;
+
+use switchboard_domain::*;
+
+use crate::*;
+
+/// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
+/// yielding `Arc<dyn Store>` (a fresh database each time).
+#[macro_export]
+macro_rules! store_contract {
+    ($make:expr) => {
+        $crate::store_contract!(@cases $make;
+            workspaces_agents_and_login,
+            agent_emails_are_unique_across_the_install,
+            sessions_expire_and_can_be_revoked,
+            api_tokens_are_found_by_hash_and_record_use,
+            teams_keep_their_members,
+            sites_are_found_by_public_key_and_cannot_vanish_under_conversations,
+            canned_shortcuts_are_unique_per_workspace,
+            contacts_are_updated_found_by_external_id_and_searched,
+            page_views_are_listed_newest_first,
+            attachments_round_trip,
+            a_conversation_log_assigns_gapless_sequences,
+            message_retries_with_the_same_client_id_are_not_stored_twice,
+            starting_twice_with_the_same_first_message_creates_one_conversation,
+            changes_to_unknown_conversations_are_rejected_without_side_effects,
+            no_op_changes_append_nothing,
+            visitors_do_not_replay_private_notes,
+            history_pages_backwards,
+            the_feed_orders_a_whole_workspace,
+            concurrent_commits_never_skip_or_repeat_a_cursor,
+            conversations_filter_and_paginate,
+            every_read_is_scoped_to_its_workspace,
+            message_search_folds_scripts,
+            secrets_are_created_once,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $case() {
+            let store: std::sync::Arc<dyn $crate::Store> = $make.await;
+            $crate::testing::$case(store).await;
+        }
+    )*};
+}
+
+/// A workspace with one site and one contact, the starting point of most cases.
+pub struct Fixture {
+    pub ws: Workspace,
+    pub site: Site,
+    pub contact: Contact,
+    pub agent: Agent,
+}
+
+pub fn workspace(name: &str) -> Workspace {
+    Workspace { id: WorkspaceId::new(), name: name.into(), created_at: Timestamp(1) }
+}
+
+pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
+    Agent {
+        id: AgentId::new(),
+        workspace_id: ws,
+        email: Email::parse(email).unwrap(),
+        name: "Ana".into(),
+        role: Role::Agent,
+        avatar_url: None,
+        locale: Locale::default(),
+        max_chats: 5,
+        created_at: Timestamp(1),
+    }
+}
+
+pub fn site(ws: WorkspaceId) -> Site {
+    Site {
+        id: SiteId::new(),
+        workspace_id: ws,
+        name: "Shop".into(),
+        public_key: format!("pk_{}", uuid::Uuid::new_v4().simple()),
+        allowed_origins: vec![Origin::parse("https://shop.example").unwrap()],
+        appearance: Appearance::default(),
+        prechat_form: vec![PrechatField {
+            key: "email".into(),
+            label: "E-mail".into(),
+            kind: PrechatFieldKind::Email,
+            required: true,
+            options: vec![],
+        }],
+        identity_secret: "secret".into(),
+        created_at: Timestamp(1),
+    }
+}
+
+pub fn contact(ws: WorkspaceId, site: Option<SiteId>) -> Contact {
+    Contact {
+        id: ContactId::new(),
+        workspace_id: ws,
+        site_id: site,
+        external_id: None,
+        name: None,
+        email: None,
+        phone: None,
+        attributes: Attributes::new(),
+        device: DeviceInfo::default(),
+        first_seen: Timestamp(1),
+        last_seen: Timestamp(1),
+    }
+}
+
+pub fn text(author: Actor, body: &str, client_id: Option<&str>) -> Message {
+    Message {
+        id: MessageId::new(),
+        workspace_id: WorkspaceId::new(),
+        conversation_id: ConversationId::new(),
+        seq: 0,
+        client_id: client_id.map(str::to_owned),
+        author,
+        kind: MessageKind::Text,
+        body: body.into(),
+        format: MessageFormat::Text,
+        attachments: vec![],
+        created_at: Timestamp(0),
+    }
+}
+
+pub async fn fixture(store: &dyn Store, name: &str) -> Fixture {
+    let ws = workspace(name);
+    store.create_workspace(&ws).await.unwrap();
+    let site = site(ws.id);
+    store.create_site(&site).await.unwrap();
+    let contact = contact(ws.id, Some(site.id));
+    store.create_contact(&contact).await.unwrap();
+    let agent = agent(ws.id, &format!("{}@{}.example", uuid::Uuid::new_v4().simple(), name));
+    store.create_agent(&agent, "hash").await.unwrap();
+    Fixture { ws, site, contact, agent }
+}
+
+/// Starts a conversation for the fixture's contact, with an optional first message.
+pub async fn start(store: &dyn Store, f: &Fixture, first: Option<&str>) -> Committed {
+    let conversation = Conversation::new(f.ws.id, f.site.id, f.contact.id, Timestamp::now());
+    let first_message = first.map(|b| text(Actor::Contact(f.contact.id), b, Some(&uuid::Uuid::new_v4().to_string())));
+    store.commit(f.ws.id, Change::Start { conversation, first_message }).await.unwrap()
+}
+
+pub async fn say(store: &dyn Store, f: &Fixture, conv: ConversationId, actor: Actor, body: &str) -> Committed {
+    let data = EventData::Message(text(actor, body, Some(&uuid::Uuid::new_v4().to_string())));
+    store.commit(f.ws.id, Change::Record { conversation_id: conv, actor, data, at: Timestamp::now() }).await.unwrap()
+}
+
+fn all(audience: Audience) -> EventQuery {
+    EventQuery::replay(0, 1000, audience)
+}
+
+pub async fn workspaces_agents_and_login(store: Arc<dyn Store>) {
+    let ws = workspace("acme");
+    store.create_workspace(&ws).await.unwrap();
+    assert_eq!(store.workspace(ws.id).await.unwrap(), ws);
+    assert_eq!(store.workspaces().await.unwrap(), vec![ws.clone()]);
+
+    let mut ana = agent(ws.id, "ana@acme.example");
+    store.create_agent(&ana, "h1").await.unwrap();
+    let (found, hash) = store.agent_credentials(&ana.email).await.unwrap().unwrap();
+    assert_eq!((found, hash.as_str()), (ana.clone(), "h1"));
+
+    ana.name = "Ana María".into();
+    ana.role = Role::Admin;
+    ana.locale = Locale::parse("tr").unwrap();
+    store.update_agent(&ana).await.unwrap();
+    store.set_password(ws.id, ana.id, "h2").await.unwrap();
+    let (found, hash) = store.agent_credentials(&ana.email).await.unwrap().unwrap();
+    assert_eq!((found, hash.as_str()), (ana.clone(), "h2"));
+    assert_eq!(store.agents(ws.id).await.unwrap(), vec![ana.clone()]);
+
+    store.delete_agent(ws.id, ana.id).await.unwrap();
+    assert!(matches!(store.agent(ws.id, ana.id).await, Err(StoreError::NotFound(Entity::Agent))));
+    assert!(store.agent_credentials(&ana.email).await.unwrap().is_none());
+    assert!(matches!(store.workspace(WorkspaceId::new()).await, Err(StoreError::NotFound(Entity::Workspace))));
+}
+
+pub async fn agent_emails_are_unique_across_the_install(store: Arc<dyn Store>) {
+    let a = fixture(&*store, "a").await;
+    let b = fixture(&*store, "b").await;
+    let twin = agent(b.ws.id, a.agent.email.as_str());
+    assert!(matches!(store.create_agent(&twin, "h").await, Err(StoreError::Conflict("email"))));
+}
+
+pub async fn sessions_expire_and_can_be_revoked(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "s").await;
+    let session = Session {
+        token_hash: "t1".into(),
+        agent_id: f.agent.id,
+        workspace_id: f.ws.id,
+        csrf_token: "c".into(),
+        created_at: Timestamp(100),
+        expires_at: Timestamp(200),
+    };
+    store.create_session(&session).await.unwrap();
+    assert_eq!(store.session("t1", Timestamp(150)).await.unwrap(), Some(session.clone()));
+    assert_eq!(store.session("t1", Timestamp(200)).await.unwrap(), None, "expired");
+    store.delete_session("t1").await.unwrap();
+    assert_eq!(store.session("t1", Timestamp(150)).await.unwrap(), None);
+
+    store.create_session(&Session { token_hash: "t2".into(), ..session.clone() }).await.unwrap();
+    store.delete_agent_sessions(f.agent.id).await.unwrap();
+    assert_eq!(store.session("t2", Timestamp(150)).await.unwrap(), None);
+}
+
+pub async fn api_tokens_are_found_by_hash_and_record_use(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "t").await;
+    let token = ApiToken {
+        id: ApiTokenId::new(),
+        workspace_id: f.ws.id,
+        name: "CRM".into(),
+        role: Role::Admin,
+        prefix: "sb_abc".into(),
+        created_at: Timestamp(5),
+        last_used_at: None,
+    };
+    store.create_api_token(&token, "hash-1").await.unwrap();
+    let used = store.use_api_token("hash-1", Timestamp(9)).await.unwrap().unwrap();
+    assert_eq!(used, ApiToken { last_used_at: Some(Timestamp(9)), ..token.clone() });
+    assert_eq!(store.api_tokens(f.ws.id).await.unwrap(), vec![used]);
+    assert!(store.use_api_token("other", Timestamp(9)).await.unwrap().is_none());
+    store.delete_api_token(f.ws.id, token.id).await.unwrap();
+    assert!(store.use_api_token("hash-1", Timestamp(9)).await.unwrap().is_none());
+    assert!(matches!(store.delete_api_token(f.ws.id, token.id).await, Err(StoreError::NotFound(Entity::ApiToken))));
+}
+
+pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "t").await;
+    let bob = agent(f.ws.id, "bob@t.example");
+    store.create_agent(&bob, "h").await.unwrap();
+    let mut team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Billing".into(),
+        agent_ids: vec![f.agent.id],
+        created_at: Timestamp(1),
+    };
+    store.create_team(&team).await.unwrap();
+    let dup = Team { id: TeamId::new(), ..team.clone() };
+    assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
+    team.agent_ids = vec![bob.id, f.agent.id];
+    team.agent_ids.sort();
+    team.name = "Facturación".into();
+    store.update_team(&team).await.unwrap();
+    let mut got = store.team(f.ws.id, team.id).await.unwrap();
+    got.agent_ids.sort();
+    assert_eq!(got, team);
+    store.delete_agent(f.ws.id, bob.id).await.unwrap();
+    assert_eq!(store.teams(f.ws.id).await.unwrap()[0].agent_ids, vec![f.agent.id]);
+    store.delete_team(f.ws.id, team.id).await.unwrap();
+    assert!(store.teams(f.ws.id).await.unwrap().is_empty());
+}
+
+pub async fn sites_are_found_by_public_key_and_cannot_vanish_under_conversations(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "s").await;
+    assert_eq!(store.site_by_key(&f.site.public_key).await.unwrap(), f.site);
+    let mut site = f.site.clone();
+    site.name = "متجر".into();
+    site.allowed_origins = vec![];
+    site.appearance.locale = Locale::parse("ar").unwrap();
+    site.appearance.position = LauncherPosition::Start;
+    store.update_site(&site).await.unwrap();
+    assert_eq!(store.site(f.ws.id, site.id).await.unwrap(), site);
+    assert!(matches!(store.site_by_key("pk_nope").await, Err(StoreError::NotFound(Entity::Site))));
+
+    start(&*store, &f, None).await;
+    assert!(matches!(store.delete_site(f.ws.id, site.id).await, Err(StoreError::InUse(Entity::Site))));
+    let spare = self::site(f.ws.id);
+    store.create_site(&spare).await.unwrap();
+    store.delete_site(f.ws.id, spare.id).await.unwrap();
+    assert_eq!(store.sites(f.ws.id).await.unwrap(), vec![site]);
+}
+
+pub async fn canned_shortcuts_are_unique_per_workspace(store: Arc<dyn Store>) {
+    let a = fixture(&*store, "a").await;
+    let b = fixture(&*store, "b").await;
+    let mut hi = CannedResponse {
+        id: CannedResponseId::new(),
+        workspace_id: a.ws.id,
+        shortcut: "hi".into(),
+        body: "Hello! How can I help?".into(),
+        created_at: Timestamp(1),
+    };
+    store.create_canned(&hi).await.unwrap();
+    let again = CannedResponse { id: CannedResponseId::new(), ..hi.clone() };
+    assert!(matches!(store.create_canned(&again).await, Err(StoreError::Conflict("shortcut"))));
+    store.create_canned(&CannedResponse { workspace_id: b.ws.id, ..again }).await.unwrap();
+    hi.body = "مرحبا".into();
+    store.update_canned(&hi).await.unwrap();
+    assert_eq!(store.canned_responses(a.ws.id).await.unwrap(), vec![hi.clone()]);
+    store.delete_canned(a.ws.id, hi.id).await.unwrap();
+    assert!(matches!(store.canned(a.ws.id, hi.id).await, Err(StoreError::NotFound(Entity::CannedResponse))));
+}
+
+pub async fn contacts_are_updated_found_by_external_id_and_searched(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "c").await;
+    let mut c = f.contact.clone();
+    c.external_id = Some("user-42".into());
+    c.name = Some("Zeynep Yılmaz".into());
+    c.email = Some(Email::parse("zeynep@example.com").unwrap());
+    c.attributes.insert("plan".into(), AttributeValue::Text("pro".into()));
+    c.device = DeviceInfo { browser: Some("Firefox".into()), os: Some("Linux".into()), device: None, language: Some("tr".into()) };
+    c.last_seen = Timestamp(50);
+    store.update_contact(&c).await.unwrap();
+    assert_eq!(store.contact(f.ws.id, c.id).await.unwrap(), c);
+    assert_eq!(store.contact_by_external_id(f.ws.id, "user-42").await.unwrap(), Some(c.clone()));
+
+    let mut other = contact(f.ws.id, None);
+    other.name = Some("علی رضایی".into());
+    store.create_contact(&other).await.unwrap();
+    other.external_id = Some("user-42".into());
+    assert!(matches!(store.update_contact(&other).await, Err(StoreError::Conflict("external_id"))));
+
+    let find = |q: &str| {
+        let store = store.clone();
+        let q = q.to_owned();
+        async move {
+            let terms = search::query_terms(&q);
+            store.search_contacts(f.ws.id, &terms, 10).await.unwrap().into_iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("YILMAZ").await, vec![c.id], "Turkish ı/I fold");
+    assert_eq!(find("zeynep@example").await, vec![c.id]);
+    assert_eq!(find("علي").await, vec![other.id], "Arabic yeh finds Persian yeh");
+    assert!(find("nobody").await.is_empty());
+    assert!(find("100%").await.is_empty(), "wildcards are literal");
+}
+
+pub async fn page_views_are_listed_newest_first(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "p").await;
+    for (i, url) in ["https://shop.example/", "https://shop.example/pricing", "https://shop.example/cart"].iter().enumerate() {
+        let view = PageView { url: (*url).into(), title: Some(format!("Page {i}")), referrer: None, at: Timestamp(i as i64) };
+        store.add_page_view(f.ws.id, f.contact.id, &view).await.unwrap();
+    }
+    let views = store.page_views(f.ws.id, f.contact.id, 2).await.unwrap();
+    let urls: Vec<_> = views.iter().map(|v| v.url.as_str()).collect();
+    assert_eq!(urls, ["https://shop.example/cart", "https://shop.example/pricing"]);
+    let stranger = fixture(&*store, "q").await;
+    assert!(store.page_views(stranger.ws.id, f.contact.id, 10).await.unwrap().is_empty());
+}
+
+pub async fn attachments_round_trip(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "a").await;
+    let a = Attachment {
+        id: AttachmentId::new(),
+        workspace_id: f.ws.id,
+        uploader: Actor::Contact(f.contact.id),
+        filename: "صورة.png".into(),
+        content_type: "image/png".into(),
+        size: 1234,
+        width: Some(640),
+        height: Some(480),
+        blob_key: "ab/cd".into(),
+        created_at: Timestamp(3),
+    };
+    store.create_attachment(&a).await.unwrap();
+    assert_eq!(store.attachment(f.ws.id, a.id).await.unwrap(), a);
+
+    let conv = start(&*store, &f, None).await.conversation;
+    let mut msg = text(Actor::Contact(f.contact.id), "see picture", Some("c-1"));
+    msg.attachments = vec![a.clone()];
+    let data = EventData::Message(msg);
+    let done = store
+        .commit(f.ws.id, Change::Record { conversation_id: conv.id, actor: Actor::Contact(f.contact.id), data, at: Timestamp(9) })
+        .await
+        .unwrap();
+    let events = store.conversation_events(f.ws.id, conv.id, &all(Audience::Contact)).await.unwrap();
+    assert_eq!(events.last().unwrap(), &done.events[0]);
+    let EventData::Message(stored) = &events.last().unwrap().data else { panic!("not a message") };
+    assert_eq!(stored.attachments, vec![a]);
+}
+
+pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "log").await;
+    let visitor = Actor::Contact(f.contact.id);
+    let agent = Actor::Agent(f.agent.id);
+    let started = start(&*store, &f, Some("hello")).await;
+    let conv = started.conversation.id;
+    assert_eq!(started.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(started.events[0].data, EventData::ConversationStarted);
+    assert_eq!(started.conversation.waiting_since.is_some(), true);
+
+    let reply = say(&*store, &f, conv, agent, "hi, how can I help?").await;
+    assert_eq!(reply.events[0].seq, 3);
+    let EventData::Message(m) = &reply.events[0].data else { panic!() };
+    assert_eq!((m.seq, m.conversation_id, m.workspace_id), (3, conv, f.ws.id));
+    assert!(reply.conversation.first_reply_at.is_some());
+
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    let at = Timestamp::now();
+    store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: assign, at }).await.unwrap();
+    let receipt = EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, up_to_seq: 3 };
+    store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: visitor, data: receipt, at }).await.unwrap();
+    let resolve = EventData::StatusChanged { status: Status::Resolved };
+    let done = store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: resolve, at }).await.unwrap();
+
+    let stored = store.conversation(f.ws.id, conv).await.unwrap();
+    assert_eq!(stored, done.conversation, "the returned conversation is what was stored");
+    assert_eq!(stored.last_seq, 6);
+    assert_eq!(stored.status, Status::Resolved);
+    assert_eq!(stored.assignee_id, Some(f.agent.id));
+    assert_eq!(stored.visitor.read_seq, 3);
+
+    let events = store.conversation_events(f.ws.id, conv, &all(Audience::Agents)).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    let kinds: Vec<_> = events.iter().map(|e| e.data.kind()).collect();
+    assert_eq!(kinds, ["conversation_started", "message", "message", "assigned", "receipt", "status_changed"]);
+    let feed = store.feed(f.ws.id, 0, 100).await.unwrap();
+    assert_eq!(feed, events, "the feed holds the same events");
+}
+
+pub async fn message_retries_with_the_same_client_id_are_not_stored_twice(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "idem").await;
+    let conv = start(&*store, &f, None).await.conversation.id;
+    let visitor = Actor::Contact(f.contact.id);
+    let send = |body: &str| Change::Record {
+        conversation_id: conv,
+        actor: visitor,
+        data: EventData::Message(text(visitor, body, Some("client-1"))),
+        at: Timestamp::now(),
+    };
+    let first = store.commit(f.ws.id, send("hello")).await.unwrap();
+    let again = store.commit(f.ws.id, send("hello")).await.unwrap();
+    assert!(!first.replayed);
+    assert!(again.replayed);
+    assert_eq!(first.events, again.events, "the retry gets the original message back");
+    // The same client id from another author is a different message.
+    let agent = Actor::Agent(f.agent.id);
+    let data = EventData::Message(text(agent, "hi", Some("client-1")));
+    let other = store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data, at: Timestamp::now() }).await.unwrap();
+    assert!(!other.replayed);
+    let events = store.conversation_events(f.ws.id, conv, &all(Audience::Agents)).await.unwrap();
+    assert_eq!(events.len(), 3);
+}
+
+pub async fn starting_twice_with_the_same_first_message_creates_one_conversation(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "start").await;
+    let visitor = Actor::Contact(f.contact.id);
+    let make = || Change::Start {
+        conversation: Conversation::new(f.ws.id, f.site.id, f.contact.id, Timestamp::now()),
+        first_message: Some(text(visitor, "first", Some("c-start"))),
+    };
+    let one = store.commit(f.ws.id, make()).await.unwrap();
+    let two = store.commit(f.ws.id, make()).await.unwrap();
+    assert!(two.replayed);
+    assert_eq!(one.conversation.id, two.conversation.id);
+    let filter = ConversationFilter { contact_id: Some(f.contact.id), limit: 10, ..Default::default() };
+    assert_eq!(store.conversations(f.ws.id, &filter).await.unwrap().len(), 1);
+}
+
+pub async fn changes_to_unknown_conversations_are_rejected_without_side_effects(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "unknown").await;
+    let other = fixture(&*store, "other").await;
+    let conv = start(&*store, &other, None).await.conversation.id;
+    let agent = Actor::Agent(f.agent.id);
+    let data = EventData::Message(text(agent, "hi", Some("x")));
+    // A conversation of another workspace is as unknown as a made-up id.
+    for id in [ConversationId::new(), conv] {
+        let change = Change::Record { conversation_id: id, actor: agent, data: data.clone(), at: Timestamp::now() };
+        assert!(matches!(store.commit(f.ws.id, change).await, Err(StoreError::NotFound(Entity::Conversation))));
+    }
+    let receipt = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 99 };
+    let change = Change::Record { conversation_id: conv, actor: Actor::Agent(other.agent.id), data: receipt, at: Timestamp::now() };
+    assert!(matches!(store.commit(other.ws.id, change).await, Err(StoreError::Invalid(_))));
+    assert_eq!(store.feed(f.ws.id, 0, 10).await.unwrap(), vec![]);
+    assert_eq!(store.feed(other.ws.id, 0, 10).await.unwrap().len(), 1, "only conversation_started");
+    // The writer is still healthy after rejecting.
+    say(&*store, &other, conv, Actor::Agent(other.agent.id), "still works").await;
+}
+
+pub async fn no_op_changes_append_nothing(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "noop").await;
+    let conv = start(&*store, &f, None).await.conversation.id;
+    let data = EventData::StatusChanged { status: Status::Open };
+    let done = store
+        .commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data, at: Timestamp::now() })
+        .await
+        .unwrap();
+    assert!(done.events.is_empty());
+    assert_eq!(done.conversation.last_seq, 1);
+}
+
+pub async fn visitors_do_not_replay_private_notes(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "notes").await;
+    let conv = start(&*store, &f, Some("hi")).await.conversation.id;
+    let agent = Actor::Agent(f.agent.id);
+    let mut note = text(agent, "customer is on the old plan", Some("n1"));
+    note.kind = MessageKind::Note;
+    store
+        .commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: EventData::Message(note), at: Timestamp::now() })
+        .await
+        .unwrap();
+    let labels = EventData::LabelsChanged { labels: parse_labels(&["vip"]).unwrap() };
+    store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: labels, at: Timestamp::now() }).await.unwrap();
+    say(&*store, &f, conv, agent, "hello!").await;
+
+    let seen = |a| {
+        let store = store.clone();
+        async move {
+            store.conversation_events(f.ws.id, conv, &all(a)).await.unwrap().iter().map(|e| e.data.kind()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(seen(Audience::Contact).await, ["conversation_started", "message", "message"]);
+    assert_eq!(seen(Audience::Agents).await, ["conversation_started", "message", "note", "labels_changed", "message"]);
+}
+
+pub async fn history_pages_backwards(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "hist").await;
+    let conv = start(&*store, &f, None).await.conversation.id;
+    for i in 0..10 {
+        say(&*store, &f, conv, Actor::Contact(f.contact.id), &format!("m{i}")).await;
+    }
+    let q = EventQuery { after_seq: None, before_seq: Some(11), limit: 3, newest_first: true, audience: Audience::Agents };
+    let page = store.conversation_events(f.ws.id, conv, &q).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [10, 9, 8]);
+    let q = EventQuery { after_seq: Some(2), before_seq: Some(5), limit: 10, newest_first: false, audience: Audience::Agents };
+    let page = store.conversation_events(f.ws.id, conv, &q).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+}
+
+pub async fn the_feed_orders_a_whole_workspace(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "feed").await;
+    let one = start(&*store, &f, Some("a")).await.conversation.id;
+    let two = start(&*store, &f, Some("b")).await.conversation.id;
+    say(&*store, &f, one, Actor::Agent(f.agent.id), "c").await;
+    let feed = store.feed(f.ws.id, 0, 100).await.unwrap();
+    assert_eq!(feed.iter().map(|e| e.feed_seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(feed.iter().map(|e| e.conversation_id).collect::<Vec<_>>(), [one, one, two, two, one]);
+    assert_eq!(store.feed(f.ws.id, 3, 1).await.unwrap()[0].feed_seq, 4);
+}
+
+pub async fn concurrent_commits_never_skip_or_repeat_a_cursor(store: Arc<dyn Store>) {
+    let f = Arc::new(fixture(&*store, "burst").await);
+    let mut convs = vec![];
+    for _ in 0..4 {
+        convs.push(start(&*store, &f, None).await.conversation.id);
+    }
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (store, f, conv) = (store.clone(), f.clone(), convs[i % 4]);
+            tokio::spawn(async move { say(&*store, &f, conv, Actor::Contact(f.contact.id), &format!("m{i}")).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let feed = store.feed(f.ws.id, 0, 10_000).await.unwrap();
+    assert_eq!(feed.iter().map(|e| e.feed_seq).collect::<Vec<_>>(), (1..=204).collect::<Vec<_>>());
+    for conv in convs {
+        let events = store.conversation_events(f.ws.id, conv, &all(Audience::Agents)).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=51).collect::<Vec<_>>());
+    }
+}
+
+pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "list").await;
+    let mut ids = vec![];
+    for i in 0..5 {
+        let c = start(&*store, &f, Some(&format!("q{i}"))).await.conversation;
+        ids.push(c.id);
+    }
+    let agent = Actor::Agent(f.agent.id);
+    let at = Timestamp::now();
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    store.commit(f.ws.id, Change::Record { conversation_id: ids[1], actor: agent, data: assign, at }).await.unwrap();
+    let resolve = EventData::StatusChanged { status: Status::Resolved };
+    store.commit(f.ws.id, Change::Record { conversation_id: ids[2], actor: agent, data: resolve, at }).await.unwrap();
+    let label = EventData::LabelsChanged { labels: parse_labels(&["billing"]).unwrap() };
+    store.commit(f.ws.id, Change::Record { conversation_id: ids[3], actor: agent, data: label, at }).await.unwrap();
+
+    let list = |filter: ConversationFilter| {
+        let store = store.clone();
+        async move { store.conversations(f.ws.id, &filter).await.unwrap().into_iter().map(|c| c.id).collect::<Vec<_>>() }
+    };
+    let all_ids = list(ConversationFilter { limit: 50, ..Default::default() }).await;
+    assert_eq!(all_ids.len(), 5);
+    let mut sorted = all_ids.clone();
+    sorted.sort_by_key(|id| std::cmp::Reverse(*id));
+    assert_eq!(&all_ids[..2], &[ids[3], ids[2]], "the most recent activity comes first");
+
+    assert_eq!(list(ConversationFilter { status: Some("resolved"), limit: 50, ..Default::default() }).await, [ids[2]]);
+    let mine = ConversationFilter { assignee: Some(AssigneeFilter::Agent(f.agent.id)), limit: 50, ..Default::default() };
+    assert_eq!(list(mine).await, [ids[1]]);
+    let unassigned = ConversationFilter { assignee: Some(AssigneeFilter::Unassigned), status: Some("open"), limit: 50, ..Default::default() };
+    assert_eq!(list(unassigned).await.len(), 3);
+    let billing = ConversationFilter { label: Some(Label::parse("billing").unwrap()), limit: 50, ..Default::default() };
+    assert_eq!(list(billing).await, [ids[3]]);
+
+    // Walk the list two at a time with cursors: every conversation exactly once.
+    let mut seen = vec![];
+    let mut after = None;
+    loop {
+        let page = store.conversations(f.ws.id, &ConversationFilter { after, limit: 2, ..Default::default() }).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(ConversationCursor { updated_at: last.updated_at, id: last.id });
+        seen.extend(page.iter().map(|c| c.id));
+    }
+    assert_eq!(seen, all_ids);
+}
+
+pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
+    let a = fixture(&*store, "a").await;
+    let b = fixture(&*store, "b").await;
+    let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
+    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], created_at: Timestamp(1) };
+    store.create_team(&team).await.unwrap();
+    let canned = CannedResponse { id: CannedResponseId::new(), workspace_id: b.ws.id, shortcut: "x".into(), body: "y".into(), created_at: Timestamp(1) };
+    store.create_canned(&canned).await.unwrap();
+
+    let ws = a.ws.id;
+    assert!(matches!(store.conversation(ws, conv).await, Err(StoreError::NotFound(Entity::Conversation))));
+    assert!(matches!(store.conversation_events(ws, conv, &all(Audience::Agents)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.agent(ws, b.agent.id).await, Err(StoreError::NotFound(Entity::Agent))));
+    assert!(matches!(store.site(ws, b.site.id).await, Err(StoreError::NotFound(Entity::Site))));
+    assert!(matches!(store.contact(ws, b.contact.id).await, Err(StoreError::NotFound(Entity::Contact))));
+    assert!(matches!(store.team(ws, team.id).await, Err(StoreError::NotFound(Entity::Team))));
+    assert!(matches!(store.canned(ws, canned.id).await, Err(StoreError::NotFound(Entity::CannedResponse))));
+    assert!(matches!(store.delete_agent(ws, b.agent.id).await, Err(StoreError::NotFound(Entity::Agent))));
+    assert!(matches!(store.delete_site(ws, b.site.id).await, Err(StoreError::NotFound(Entity::Site))));
+    assert!(matches!(store.delete_team(ws, team.id).await, Err(StoreError::NotFound(Entity::Team))));
+    assert!(matches!(store.delete_canned(ws, canned.id).await, Err(StoreError::NotFound(Entity::CannedResponse))));
+    let mut moved = b.agent.clone();
+    moved.workspace_id = ws;
+    assert!(matches!(store.update_agent(&moved).await, Err(StoreError::NotFound(Entity::Agent))));
+    let mut contact = b.contact.clone();
+    contact.workspace_id = ws;
+    assert!(matches!(store.update_contact(&contact).await, Err(StoreError::NotFound(Entity::Contact))));
+    assert!(store.conversations(ws, &ConversationFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    assert!(store.search_messages(ws, &["secret".into()], 10).await.unwrap().is_empty());
+    assert!(store.search_contacts(ws, &[], 10).await.unwrap().iter().all(|c| c.workspace_id == ws));
+    assert_eq!(store.agents(ws).await.unwrap(), vec![a.agent.clone()]);
+    assert_eq!(store.sites(ws).await.unwrap(), vec![a.site.clone()]);
+}
+
+pub async fn message_search_folds_scripts(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "search").await;
+    let conv = start(&*store, &f, Some("سلام، سفارش من کجاست؟")).await.conversation.id;
+    let agent = Actor::Agent(f.agent.id);
+    say(&*store, &f, conv, agent, "İstanbul deposundan gönderildi").await;
+    say(&*store, &f, conv, agent, "مُحَمَّد will call you back about the refund").await;
+
+    let find = |q: &str| {
+        let store = store.clone();
+        let terms = search::query_terms(q);
+        async move {
+            store.search_messages(f.ws.id, &terms, 10).await.unwrap().into_iter().map(|h| h.message.body).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("سفارش كجاست").await, ["سلام، سفارش من کجاست؟"], "Arabic kaf finds Persian keheh");
+    assert_eq!(find("ISTANBUL").await, ["İstanbul deposundan gönderildi"]);
+    assert_eq!(find("gonder").await, ["İstanbul deposundan gönderildi"], "prefix and accents");
+    assert_eq!(find("محمد refund").await, ["مُحَمَّد will call you back about the refund"]);
+    assert!(find("refund missing-word").await.is_empty(), "every term must match");
+    assert!(find("").await.is_empty());
+}
+
+pub async fn secrets_are_created_once(store: Arc<dyn Store>) {
+    let first = store.secret("visitor-token", "one".into()).await.unwrap();
+    let second = store.secret("visitor-token", "two".into()).await.unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
+}

@@ -1,0 +1,2 @@
+//! Test harness shared by every tier.
+pub mod services;
