@@ -1,1 +1,183 @@
-//! switchboard-bus
+//! Realtime fan-out between the parts of a node (and later between nodes).
+//!
+//! Invariant: the bus is a hint. Every conversation event is committed to the store
+//! before it is published, and a subscriber that falls behind (a `Lagged` receive) is
+//! expected to drop its live stream and re-read from the store by cursor.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use switchboard_domain::{Actor, AgentId, ConversationId, Event, WorkspaceId};
+use tokio::sync::broadcast;
+
+/// Where a message is published.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Topic {
+    /// Everything agents of a workspace may see.
+    Workspace(WorkspaceId),
+    /// One conversation, for the visitor's sockets.
+    Conversation(ConversationId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AgentStatus {
+    Online,
+    Offline,
+}
+
+#[derive(Clone, Debug)]
+pub enum BusMessage {
+    /// A committed event of the log, with when it was published (for delivery latency).
+    Event { event: Event, published: std::time::Instant },
+    /// Ephemeral: someone started or stopped typing.
+    Typing { conversation_id: ConversationId, actor: Actor, typing: bool },
+    /// Ephemeral: an agent came online or went offline.
+    Presence { agent_id: AgentId, status: AgentStatus },
+}
+
+pub type Receiver = broadcast::Receiver<Arc<BusMessage>>;
+
+pub trait Bus: Send + Sync + 'static {
+    fn publish(&self, topic: Topic, message: Arc<BusMessage>);
+    fn subscribe(&self, topic: Topic) -> Receiver;
+}
+
+/// The single-node bus: one broadcast channel per topic that has subscribers.
+/// A publication to a topic nobody listens to costs one map lookup.
+pub struct LocalBus {
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<BusMessage>>>>,
+    workspace_capacity: usize,
+    conversation_capacity: usize,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::with_capacity(1024, 64)
+    }
+}
+
+impl LocalBus {
+    /// `*_capacity` is how many messages a subscriber may fall behind before it lags.
+    pub fn with_capacity(workspace_capacity: usize, conversation_capacity: usize) -> Self {
+        Self { topics: Mutex::default(), workspace_capacity, conversation_capacity }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, topic: Topic, message: Arc<BusMessage>) {
+        let mut topics = self.topics.lock().expect("bus lock");
+        if let Some(tx) = topics.get(&topic) {
+            if tx.send(message).is_err() {
+                // Nobody listens any more: forget the topic so the map does not grow.
+                topics.remove(&topic);
+            }
+        }
+    }
+
+    fn subscribe(&self, topic: Topic) -> Receiver {
+        let mut topics = self.topics.lock().expect("bus lock");
+        let capacity = match topic {
+            Topic::Workspace(_) => self.workspace_capacity,
+            Topic::Conversation(_) => self.conversation_capacity,
+        };
+        match topics.get(&topic) {
+            Some(tx) if tx.receiver_count() > 0 => tx.subscribe(),
+            _ => {
+                let (tx, rx) = broadcast::channel(capacity);
+                topics.insert(topic, tx);
+                rx
+            }
+        }
+    }
+}
+
+/// Which agents are connected, counted per socket so a second tab does not flip presence.
+#[derive(Default)]
+pub struct Presence {
+    online: Mutex<HashMap<WorkspaceId, HashMap<AgentId, usize>>>,
+}
+
+impl Presence {
+    /// Returns true when this is the agent's first socket (they just came online).
+    pub fn connect(&self, ws: WorkspaceId, agent: AgentId) -> bool {
+        let mut online = self.online.lock().expect("presence lock");
+        let n = online.entry(ws).or_default().entry(agent).or_default();
+        *n += 1;
+        *n == 1
+    }
+
+    /// Returns true when this was the agent's last socket (they just went offline).
+    pub fn disconnect(&self, ws: WorkspaceId, agent: AgentId) -> bool {
+        let mut online = self.online.lock().expect("presence lock");
+        let Some(agents) = online.get_mut(&ws) else { return false };
+        let Some(n) = agents.get_mut(&agent) else { return false };
+        *n -= 1;
+        if *n > 0 {
+            return false;
+        }
+        agents.remove(&agent);
+        if agents.is_empty() {
+            online.remove(&ws);
+        }
+        true
+    }
+
+    pub fn online(&self, ws: WorkspaceId) -> HashSet<AgentId> {
+        let online = self.online.lock().expect("presence lock");
+        online.get(&ws).map(|a| a.keys().copied().collect()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typing() -> Arc<BusMessage> {
+        Arc::new(BusMessage::Typing { conversation_id: ConversationId::new(), actor: Actor::System, typing: true })
+    }
+
+    #[tokio::test]
+    async fn subscribers_of_a_topic_receive_its_messages_only() {
+        let bus = LocalBus::default();
+        let ws = Topic::Workspace(WorkspaceId::new());
+        let mut a = bus.subscribe(ws);
+        let mut b = bus.subscribe(ws);
+        let mut other = bus.subscribe(Topic::Workspace(WorkspaceId::new()));
+        bus.publish(ws, typing());
+        assert!(a.recv().await.is_ok());
+        assert!(b.recv().await.is_ok());
+        assert!(other.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_lags_instead_of_blocking_the_publisher() {
+        let bus = LocalBus::with_capacity(4, 4);
+        let topic = Topic::Conversation(ConversationId::new());
+        let mut slow = bus.subscribe(topic);
+        for _ in 0..10 {
+            bus.publish(topic, typing());
+        }
+        assert!(matches!(slow.recv().await, Err(broadcast::error::RecvError::Lagged(6))));
+    }
+
+    #[test]
+    fn topics_without_subscribers_are_forgotten() {
+        let bus = LocalBus::default();
+        let topic = Topic::Conversation(ConversationId::new());
+        drop(bus.subscribe(topic));
+        bus.publish(topic, typing());
+        assert!(bus.topics.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn presence_counts_sockets() {
+        let p = Presence::default();
+        let (ws, agent) = (WorkspaceId::new(), AgentId::new());
+        assert!(p.connect(ws, agent));
+        assert!(!p.connect(ws, agent), "second tab");
+        assert!(!p.disconnect(ws, agent));
+        assert_eq!(p.online(ws).len(), 1);
+        assert!(p.disconnect(ws, agent));
+        assert!(p.online(ws).is_empty());
+    }
+}

@@ -1,1 +1,138 @@
-//! switchboard-core
+//! Use cases: everything a visitor, an agent, an admin or an integration can do,
+//! expressed over the store, bus and blob traits.
+//!
+//! Invariant: knows no HTTP, no SQL and no concrete backend. Every change to a
+//! conversation is committed to the store first and published on the bus after.
+
+mod admin;
+mod attachments;
+pub mod auth;
+mod conversations;
+mod error;
+mod visitors;
+
+use std::sync::Arc;
+
+use switchboard_bus::{Bus, BusMessage, Presence, Topic};
+use switchboard_domain::*;
+use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
+
+pub use admin::*;
+pub use attachments::Upload;
+pub use auth::{LoginSession, Principal};
+pub use conversations::*;
+pub use error::{AuthFailure, Error, Result};
+pub use visitors::*;
+
+/// Hands committed events to the bus, in commit order: install it as the store's
+/// [`CommitHook`]. Events visible to the contact also go to the conversation's topic.
+pub struct Publisher {
+    pub bus: Arc<dyn Bus>,
+}
+
+impl CommitHook for Publisher {
+    fn committed(&self, events: &[Event]) {
+        for event in events {
+            let message = Arc::new(BusMessage::Event { event: event.clone(), published: std::time::Instant::now() });
+            if event.visible_to_contact() {
+                self.bus.publish(Topic::Conversation(event.conversation_id), message.clone());
+            }
+            self.bus.publish(Topic::Workspace(event.workspace_id), message);
+        }
+    }
+}
+
+/// Told how long each commit took, for metrics.
+pub trait CommitObserver: Send + Sync + 'static {
+    fn committed(&self, elapsed: std::time::Duration, done: &Committed);
+}
+
+impl CommitObserver for () {
+    fn committed(&self, _: std::time::Duration, _: &Committed) {}
+}
+
+/// The source of "now", injectable so time rules can be tested.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub session_ttl_ms: i64,
+    pub visitor_token_ttl_ms: i64,
+    pub max_upload_bytes: u64,
+    pub max_message_chars: usize,
+    /// Largest page any list endpoint returns.
+    pub max_page: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            session_ttl_ms: 14 * 24 * 3600 * 1000,
+            visitor_token_ttl_ms: 365 * 24 * 3600 * 1000,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_message_chars: 10_000,
+            max_page: 200,
+        }
+    }
+}
+
+/// Everything the use cases need. Cheap to clone: it is a bundle of `Arc`s.
+#[derive(Clone)]
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub presence: Arc<Presence>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+    pub observer: Arc<dyn CommitObserver>,
+    keys: Arc<auth::Keys>,
+}
+
+impl Core {
+    /// Builds the core, loading (or creating on first start) the server's signing keys.
+    pub async fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, blobs: Arc<dyn BlobStore>, limits: Limits) -> Result<Self> {
+        let keys = Arc::new(auth::Keys::load(&*store).await?);
+        Ok(Self {
+            store,
+            bus,
+            blobs,
+            presence: Arc::new(Presence::default()),
+            clock: Arc::new(SystemClock),
+            limits,
+            observer: Arc::new(()),
+            keys,
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Commits a change durably. The store's writer publishes its events (see [`Publisher`]).
+    pub(crate) async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
+        let started = std::time::Instant::now();
+        let done = self.store.commit(ws, change).await?;
+        self.observer.committed(started.elapsed(), &done);
+        Ok(done)
+    }
+
+    fn page(&self, limit: Option<u32>, default: u32) -> u32 {
+        limit.unwrap_or(default).clamp(1, self.limits.max_page)
+    }
+}

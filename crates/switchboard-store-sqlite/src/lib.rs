@@ -7,6 +7,7 @@ mod log;
 mod rows;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,18 +29,20 @@ pub enum Durability {
     Normal,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SqliteOptions {
     pub path: PathBuf,
     pub durability: Durability,
     pub read_connections: u32,
     /// Most changes committed in one transaction.
     pub max_batch: usize,
+    /// Told of every batch's events after it commits, in order.
+    pub hook: Option<Arc<dyn CommitHook>>,
 }
 
 impl SqliteOptions {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), durability: Durability::Full, read_connections: 4, max_batch: 512 }
+        Self { path: path.into(), durability: Durability::Full, read_connections: 4, max_batch: 512, hook: None }
     }
 }
 
@@ -79,9 +82,25 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let pool = write.clone();
+        let hook = opts.hook.clone();
         let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {
             let pool = pool.clone();
-            async move { log::apply_batch(&pool, jobs).await }
+            let hook = hook.clone();
+            async move {
+                let results = log::apply_batch(&pool, jobs).await;
+                if let Some(hook) = hook {
+                    let events: Vec<Event> = results
+                        .iter()
+                        .filter_map(|r| r.as_ref().ok())
+                        .filter(|c| !c.replayed)
+                        .flat_map(|c| c.events.iter().cloned())
+                        .collect();
+                    if !events.is_empty() {
+                        hook.committed(&events);
+                    }
+                }
+                results
+            }
         });
         Ok(Self { read, write, writer })
     }
@@ -732,6 +751,15 @@ impl Store for SqliteStore {
         q.push(" LIMIT ").push_bind(query.limit as i64);
         let rows = q.build().fetch_all(&mut *conn).await.map_err(db)?;
         rows.iter().map(rows::event).collect()
+    }
+
+    async fn feed_head(&self, ws: WorkspaceId) -> Result<i64> {
+        sqlx::query_scalar("SELECT feed_seq FROM workspaces WHERE id = $1")
+            .bind(s(ws))
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound(Entity::Workspace))
     }
 
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {

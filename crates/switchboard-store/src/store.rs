@@ -99,6 +99,13 @@ pub struct MessageHit {
     pub message: Message,
 }
 
+/// Called by a store's writer right after each batch commits, with the batch's new
+/// events in commit order. This is where events are handed to the bus: publishing
+/// from the writer (not from each caller) keeps the bus in the log's order.
+pub trait CommitHook: Send + Sync + 'static {
+    fn committed(&self, events: &[Event]);
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
@@ -179,6 +186,8 @@ pub trait Store: Send + Sync + 'static {
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
     async fn conversations(&self, ws: WorkspaceId, filter: &ConversationFilter) -> Result<Vec<Conversation>>;
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
+    /// The newest `feed_seq` of the workspace (0 before any event).
+    async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;
     /// The workspace feed after `after_feed_seq`, oldest first.
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>>;
     /// Messages and notes containing every term (prefix match on the last one), newest first.

@@ -531,6 +531,9 @@ pub async fn the_feed_orders_a_whole_workspace(store: Arc<dyn Store>) {
     say(&*store, &f, one, Actor::Agent(f.agent.id), "c").await;
     let feed = store.feed(f.ws.id, 0, 100).await.unwrap();
     assert_eq!(feed.iter().map(|e| e.feed_seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(store.feed_head(f.ws.id).await.unwrap(), 5);
+    let empty = fixture(&*store, "empty").await;
+    assert_eq!(store.feed_head(empty.ws.id).await.unwrap(), 0);
     assert_eq!(feed.iter().map(|e| e.conversation_id).collect::<Vec<_>>(), [one, one, two, two, one]);
     assert_eq!(store.feed(f.ws.id, 3, 1).await.unwrap()[0].feed_seq, 4);
 }

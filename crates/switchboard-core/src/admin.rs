@@ -1,0 +1,336 @@
+//! Workspace administration: workspaces, agents, teams, sites, prepared replies and
+//! API tokens. Changing settings needs the admin or owner role; reading the
+//! roster and prepared replies is open to every agent.
+
+use switchboard_domain::*;
+
+use crate::auth::{self, Principal, random_token, sha256_hex};
+use crate::{Core, Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct NewAgent {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+    pub locale: Option<Locale>,
+    pub max_chats: Option<u32>,
+    pub avatar_url: Option<String>,
+}
+
+/// Fields to change on an agent; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct AgentPatch {
+    pub email: Option<Email>,
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub locale: Option<Locale>,
+    pub max_chats: Option<u32>,
+    pub avatar_url: Option<Option<String>>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SiteInput {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Vec<Origin>>,
+    pub appearance: Option<Appearance>,
+    pub prechat_form: Option<Vec<PrechatField>>,
+    /// Replace the identity-verification secret with a fresh one.
+    pub rotate_identity_secret: bool,
+}
+
+/// A freshly created API token: the secret is shown once and never stored.
+pub struct CreatedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+fn check_max_chats(n: u32) -> Result<u32> {
+    if (1..=100).contains(&n) { Ok(n) } else { Err(ValidationError::new("max_chats", "must be between 1 and 100").into()) }
+}
+
+fn check_avatar(url: Option<String>) -> Result<Option<String>> {
+    match url {
+        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000 => {
+            Err(ValidationError::new("avatar_url", "must be an http(s) URL").into())
+        }
+        other => Ok(other),
+    }
+}
+
+fn check_shortcut(raw: &str) -> Result<String> {
+    let s = non_empty("shortcut", raw, 32)?.to_lowercase();
+    if s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        Ok(s)
+    } else {
+        Err(ValidationError::new("shortcut", "may contain only letters, digits, '-' and '_'").into())
+    }
+}
+
+impl Core {
+    /// Creates a workspace with its owner; used by `switchboard admin` and the demo.
+    pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
+        let ws = Workspace { id: WorkspaceId::new(), name: non_empty("name", name, 100)?, created_at: self.now() };
+        let hash = auth::hash_password(&owner.password).await?;
+        self.store.create_workspace(&ws).await?;
+        let agent = self.build_agent(ws.id, NewAgent { role: Role::Owner, ..owner })?;
+        self.store.create_agent(&agent, &hash).await?;
+        Ok((ws, agent))
+    }
+
+    fn build_agent(&self, ws: WorkspaceId, new: NewAgent) -> Result<Agent> {
+        Ok(Agent {
+            id: AgentId::new(),
+            workspace_id: ws,
+            email: new.email,
+            name: non_empty("name", &new.name, 100)?,
+            role: new.role,
+            avatar_url: check_avatar(new.avatar_url)?,
+            locale: new.locale.unwrap_or_default(),
+            max_chats: check_max_chats(new.max_chats.unwrap_or(5))?,
+            created_at: self.now(),
+        })
+    }
+
+    pub async fn workspace(&self, who: &Principal) -> Result<Workspace> {
+        Ok(self.store.workspace(who.workspace_id).await?)
+    }
+
+    pub async fn agents(&self, who: &Principal) -> Result<Vec<Agent>> {
+        Ok(self.store.agents(who.workspace_id).await?)
+    }
+
+    pub async fn agent(&self, who: &Principal, id: AgentId) -> Result<Agent> {
+        Ok(self.store.agent(who.workspace_id, id).await?)
+    }
+
+    pub async fn create_agent(&self, who: &Principal, new: NewAgent) -> Result<Agent> {
+        who.require_admin()?;
+        // Only an owner may make another owner.
+        if new.role == Role::Owner && who.role != Role::Owner {
+            return Err(Error::Forbidden);
+        }
+        let hash = auth::hash_password(&new.password).await?;
+        let agent = self.build_agent(who.workspace_id, new)?;
+        self.store.create_agent(&agent, &hash).await?;
+        Ok(agent)
+    }
+
+    /// Agents may edit their own profile (not their role); admins may edit anyone's.
+    pub async fn update_agent(&self, who: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent> {
+        let is_self = who.agent_id() == Some(id);
+        if !is_self {
+            who.require_admin()?;
+        }
+        let mut agent = self.store.agent(who.workspace_id, id).await?;
+        if let Some(role) = patch.role {
+            if is_self && role != agent.role {
+                return Err(Error::Forbidden);
+            }
+            if (role == Role::Owner || agent.role == Role::Owner) && who.role != Role::Owner {
+                return Err(Error::Forbidden);
+            }
+            agent.role = role;
+        }
+        if let Some(email) = patch.email {
+            agent.email = email;
+        }
+        if let Some(name) = patch.name {
+            agent.name = non_empty("name", &name, 100)?;
+        }
+        if let Some(locale) = patch.locale {
+            agent.locale = locale;
+        }
+        if let Some(n) = patch.max_chats {
+            agent.max_chats = check_max_chats(n)?;
+        }
+        if let Some(url) = patch.avatar_url {
+            agent.avatar_url = check_avatar(url)?;
+        }
+        let hash = match &patch.password {
+            Some(p) => Some(auth::hash_password(p).await?),
+            None => None,
+        };
+        self.store.update_agent(&agent).await?;
+        if let Some(hash) = hash {
+            self.store.set_password(who.workspace_id, id, &hash).await?;
+            self.store.delete_agent_sessions(id).await?;
+        }
+        Ok(agent)
+    }
+
+    pub async fn delete_agent(&self, who: &Principal, id: AgentId) -> Result<()> {
+        who.require_admin()?;
+        let agent = self.store.agent(who.workspace_id, id).await?;
+        if agent.role == Role::Owner && who.role != Role::Owner || who.agent_id() == Some(id) {
+            return Err(Error::Forbidden);
+        }
+        Ok(self.store.delete_agent(who.workspace_id, id).await?)
+    }
+
+    /// Sets a new password by e-mail (the `switchboard admin reset-password` command)
+    /// and signs the agent out everywhere.
+    pub async fn reset_password(&self, email: &Email, password: &str) -> Result<Agent> {
+        let (agent, _) = self.store.agent_credentials(email).await?.ok_or(Error::NotFound(Entity::Agent))?;
+        let hash = auth::hash_password(password).await?;
+        self.store.set_password(agent.workspace_id, agent.id, &hash).await?;
+        self.store.delete_agent_sessions(agent.id).await?;
+        Ok(agent)
+    }
+
+    pub async fn teams(&self, who: &Principal) -> Result<Vec<Team>> {
+        Ok(self.store.teams(who.workspace_id).await?)
+    }
+
+    pub async fn team(&self, who: &Principal, id: TeamId) -> Result<Team> {
+        Ok(self.store.team(who.workspace_id, id).await?)
+    }
+
+    pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
+        who.require_admin()?;
+        let team = Team { id: TeamId::new(), workspace_id: who.workspace_id, name: non_empty("name", name, 100)?, agent_ids, created_at: self.now() };
+        self.store.create_team(&team).await?;
+        Ok(team)
+    }
+
+    pub async fn update_team(&self, who: &Principal, id: TeamId, name: Option<&str>, agent_ids: Option<Vec<AgentId>>) -> Result<Team> {
+        who.require_admin()?;
+        let mut team = self.store.team(who.workspace_id, id).await?;
+        if let Some(name) = name {
+            team.name = non_empty("name", name, 100)?;
+        }
+        if let Some(ids) = agent_ids {
+            team.agent_ids = ids;
+        }
+        self.store.update_team(&team).await?;
+        Ok(team)
+    }
+
+    pub async fn delete_team(&self, who: &Principal, id: TeamId) -> Result<()> {
+        who.require_admin()?;
+        Ok(self.store.delete_team(who.workspace_id, id).await?)
+    }
+
+    pub async fn sites(&self, who: &Principal) -> Result<Vec<Site>> {
+        Ok(self.store.sites(who.workspace_id).await?)
+    }
+
+    pub async fn site(&self, who: &Principal, id: SiteId) -> Result<Site> {
+        Ok(self.store.site(who.workspace_id, id).await?)
+    }
+
+    pub async fn create_site(&self, who: &Principal, input: SiteInput) -> Result<Site> {
+        who.require_admin()?;
+        let name = input.name.as_deref().ok_or_else(|| ValidationError::new("name", "is required"))?;
+        let site = Site {
+            id: SiteId::new(),
+            workspace_id: who.workspace_id,
+            name: non_empty("name", name, 100)?,
+            public_key: format!("pk_{}", random_token(12).replace(['-', '_'], "x")),
+            allowed_origins: input.allowed_origins.unwrap_or_default(),
+            appearance: input.appearance.unwrap_or_default(),
+            prechat_form: input.prechat_form.unwrap_or_default(),
+            identity_secret: random_token(24),
+            created_at: self.now(),
+        };
+        self.store.create_site(&site).await?;
+        Ok(site)
+    }
+
+    pub async fn update_site(&self, who: &Principal, id: SiteId, input: SiteInput) -> Result<Site> {
+        who.require_admin()?;
+        let mut site = self.store.site(who.workspace_id, id).await?;
+        if let Some(name) = &input.name {
+            site.name = non_empty("name", name, 100)?;
+        }
+        if let Some(origins) = input.allowed_origins {
+            site.allowed_origins = origins;
+        }
+        if let Some(a) = input.appearance {
+            site.appearance = a;
+        }
+        if let Some(form) = input.prechat_form {
+            site.prechat_form = form;
+        }
+        if input.rotate_identity_secret {
+            site.identity_secret = random_token(24);
+        }
+        self.store.update_site(&site).await?;
+        Ok(site)
+    }
+
+    pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
+        who.require_admin()?;
+        Ok(self.store.delete_site(who.workspace_id, id).await?)
+    }
+
+    pub async fn canned_responses(&self, who: &Principal) -> Result<Vec<CannedResponse>> {
+        Ok(self.store.canned_responses(who.workspace_id).await?)
+    }
+
+    pub async fn canned(&self, who: &Principal, id: CannedResponseId) -> Result<CannedResponse> {
+        Ok(self.store.canned(who.workspace_id, id).await?)
+    }
+
+    pub async fn create_canned(&self, who: &Principal, shortcut: &str, body: &str) -> Result<CannedResponse> {
+        who.require_admin()?;
+        let canned = CannedResponse {
+            id: CannedResponseId::new(),
+            workspace_id: who.workspace_id,
+            shortcut: check_shortcut(shortcut)?,
+            body: non_empty("body", body, self.limits.max_message_chars)?,
+            created_at: self.now(),
+        };
+        self.store.create_canned(&canned).await?;
+        Ok(canned)
+    }
+
+    pub async fn update_canned(&self, who: &Principal, id: CannedResponseId, shortcut: Option<&str>, body: Option<&str>) -> Result<CannedResponse> {
+        who.require_admin()?;
+        let mut canned = self.store.canned(who.workspace_id, id).await?;
+        if let Some(s) = shortcut {
+            canned.shortcut = check_shortcut(s)?;
+        }
+        if let Some(b) = body {
+            canned.body = non_empty("body", b, self.limits.max_message_chars)?;
+        }
+        self.store.update_canned(&canned).await?;
+        Ok(canned)
+    }
+
+    pub async fn delete_canned(&self, who: &Principal, id: CannedResponseId) -> Result<()> {
+        who.require_admin()?;
+        Ok(self.store.delete_canned(who.workspace_id, id).await?)
+    }
+
+    pub async fn api_tokens(&self, who: &Principal) -> Result<Vec<ApiToken>> {
+        who.require_admin()?;
+        Ok(self.store.api_tokens(who.workspace_id).await?)
+    }
+
+    /// A token can have at most the role of whoever creates it.
+    pub async fn create_api_token(&self, who: &Principal, name: &str, role: Role) -> Result<CreatedToken> {
+        who.require_admin()?;
+        if role > who.role {
+            return Err(Error::Forbidden);
+        }
+        let secret = format!("sb_{}", random_token(32));
+        let token = ApiToken {
+            id: ApiTokenId::new(),
+            workspace_id: who.workspace_id,
+            name: non_empty("name", name, 100)?,
+            role,
+            prefix: secret.chars().take(10).collect(),
+            created_at: self.now(),
+            last_used_at: None,
+        };
+        self.store.create_api_token(&token, &sha256_hex(&secret)).await?;
+        Ok(CreatedToken { token, secret })
+    }
+
+    pub async fn delete_api_token(&self, who: &Principal, id: ApiTokenId) -> Result<()> {
+        who.require_admin()?;
+        Ok(self.store.delete_api_token(who.workspace_id, id).await?)
+    }
+}

@@ -1,0 +1,245 @@
+//! The agent side of conversations: the inbox, history, replies and notes,
+//! assignment, status, labels, priority, read marks, typing, contacts and search.
+
+use std::sync::Arc;
+
+use switchboard_bus::{BusMessage, Topic};
+use switchboard_domain::*;
+use switchboard_store::{Audience, Change, Committed, ConversationFilter, EventQuery, MessageHit};
+
+use crate::auth::Principal;
+use crate::{Core, Error, Result};
+
+/// A message as a client submits it.
+#[derive(Clone, Debug, Default)]
+pub struct Draft {
+    /// The client's id for this message; a retry with the same id is not stored twice.
+    pub client_id: Option<String>,
+    pub body: String,
+    pub format: MessageFormat,
+    pub attachments: Vec<AttachmentId>,
+}
+
+/// A window of a conversation's history.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HistoryQuery {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: Option<u32>,
+    pub newest_first: bool,
+}
+
+/// Fields an agent may change on a contact; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ContactPatch {
+    pub name: Option<Option<String>>,
+    pub email: Option<Option<Email>>,
+    pub phone: Option<Option<String>>,
+    pub external_id: Option<Option<String>>,
+    /// Merged into the existing attributes; a key set to `None` is removed.
+    pub attributes: Vec<(String, Option<AttributeValue>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SearchResults {
+    pub messages: Vec<MessageHit>,
+    pub contacts: Vec<Contact>,
+}
+
+pub(crate) fn check_client_id(id: Option<String>) -> Result<Option<String>> {
+    match id {
+        Some(id) if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) => {
+            Err(ValidationError::new("client_id", "must have 1 to 100 printable characters").into())
+        }
+        other => Ok(other),
+    }
+}
+
+pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch) -> Result<()> {
+    let opt_text = |field: &'static str, v: Option<String>, max: usize| -> Result<Option<String>> {
+        v.map(|s| non_empty(field, &s, max)).transpose().map_err(Error::from)
+    };
+    if let Some(name) = patch.name {
+        contact.name = opt_text("name", name, 200)?;
+    }
+    if let Some(email) = patch.email {
+        contact.email = email;
+    }
+    if let Some(phone) = patch.phone {
+        contact.phone = opt_text("phone", phone, 50)?;
+    }
+    if let Some(ext) = patch.external_id {
+        contact.external_id = opt_text("external_id", ext, 200)?;
+    }
+    for (key, value) in patch.attributes {
+        let key = non_empty("attributes", &key, 64)?;
+        match value {
+            Some(AttributeValue::Text(s)) if s.chars().count() > 1000 => {
+                return Err(ValidationError::new("attributes", "values must have at most 1000 characters").into());
+            }
+            Some(v) => {
+                contact.attributes.insert(key, v);
+            }
+            None => {
+                contact.attributes.remove(&key);
+            }
+        }
+    }
+    if contact.attributes.len() > 100 {
+        return Err(ValidationError::new("attributes", "at most 100 attributes per contact").into());
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Turns a draft into a message, checking its text and that its attachments
+    /// exist in the workspace (and, for visitors, are their own uploads).
+    pub(crate) async fn message(&self, ws: WorkspaceId, author: Actor, kind: MessageKind, draft: Draft) -> Result<Message> {
+        let client_id = check_client_id(draft.client_id)?;
+        if draft.attachments.len() > 10 {
+            return Err(ValidationError::new("attachments", "at most 10 per message").into());
+        }
+        let mut attachments = Vec::with_capacity(draft.attachments.len());
+        for id in draft.attachments {
+            let a = self.store.attachment(ws, id).await?;
+            if matches!(author, Actor::Contact(_)) && a.uploader != author {
+                return Err(Error::NotFound(Entity::Attachment));
+            }
+            attachments.push(a);
+        }
+        let body = draft.body.trim();
+        if body.is_empty() && attachments.is_empty() {
+            return Err(ValidationError::new("body", "must not be empty").into());
+        }
+        if body.chars().count() > self.limits.max_message_chars {
+            let max = self.limits.max_message_chars;
+            return Err(ValidationError::new("body", format!("must be at most {max} characters")).into());
+        }
+        Ok(Message {
+            id: MessageId::new(),
+            workspace_id: ws,
+            conversation_id: ConversationId::new(),
+            seq: 0,
+            client_id,
+            author,
+            kind,
+            body: body.to_owned(),
+            format: draft.format,
+            attachments,
+            created_at: self.now(),
+        })
+    }
+
+    async fn record(&self, who: &Principal, id: ConversationId, data: EventData) -> Result<Committed> {
+        let change = Change::Record { conversation_id: id, actor: who.actor, data, at: self.now() };
+        self.commit(who.workspace_id, change).await
+    }
+
+    pub async fn conversations(&self, who: &Principal, mut filter: ConversationFilter) -> Result<Vec<Conversation>> {
+        filter.limit = self.page(Some(filter.limit).filter(|l| *l > 0), 50);
+        Ok(self.store.conversations(who.workspace_id, &filter).await?)
+    }
+
+    pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
+        Ok(self.store.conversation(who.workspace_id, id).await?)
+    }
+
+    pub async fn history(&self, who: &Principal, id: ConversationId, q: HistoryQuery) -> Result<Vec<Event>> {
+        let query = EventQuery {
+            after_seq: q.after_seq,
+            before_seq: q.before_seq,
+            limit: self.page(q.limit, 50),
+            newest_first: q.newest_first,
+            audience: Audience::Agents,
+        };
+        Ok(self.store.conversation_events(who.workspace_id, id, &query).await?)
+    }
+
+    /// Everything in the workspace after `after_feed_seq`, for an agent's reconnect.
+    pub async fn feed(&self, who: &Principal, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        Ok(self.store.feed(who.workspace_id, after_feed_seq, limit.clamp(1, 1000)).await?)
+    }
+
+    /// A reply the visitor sees, or with `note` a private note only agents see.
+    pub async fn reply(&self, who: &Principal, id: ConversationId, draft: Draft, note: bool) -> Result<Committed> {
+        let kind = if note { MessageKind::Note } else { MessageKind::Text };
+        let message = self.message(who.workspace_id, who.actor, kind, draft).await?;
+        self.record(who, id, EventData::Message(message)).await
+    }
+
+    pub async fn assign(&self, who: &Principal, id: ConversationId, agent_id: Option<AgentId>, team_id: Option<TeamId>) -> Result<Committed> {
+        // Both must be the workspace's own: ids of other tenants are simply unknown.
+        if let Some(a) = agent_id {
+            self.store.agent(who.workspace_id, a).await?;
+        }
+        if let Some(t) = team_id {
+            self.store.team(who.workspace_id, t).await?;
+        }
+        self.record(who, id, EventData::Assigned { agent_id, team_id }).await
+    }
+
+    pub async fn set_status(&self, who: &Principal, id: ConversationId, status: Status) -> Result<Committed> {
+        if let Status::Snoozed { until } = status {
+            if until <= self.now() {
+                return Err(ValidationError::new("snoozed_until", "must be in the future").into());
+            }
+        }
+        self.record(who, id, EventData::StatusChanged { status }).await
+    }
+
+    pub async fn set_labels(&self, who: &Principal, id: ConversationId, labels: Vec<Label>) -> Result<Committed> {
+        self.record(who, id, EventData::LabelsChanged { labels }).await
+    }
+
+    pub async fn set_priority(&self, who: &Principal, id: ConversationId, priority: Priority) -> Result<Committed> {
+        self.record(who, id, EventData::PriorityChanged { priority }).await
+    }
+
+    /// The team has seen everything up to `up_to_seq`.
+    pub async fn agent_read(&self, who: &Principal, id: ConversationId, up_to_seq: i64) -> Result<Committed> {
+        let data = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq };
+        self.record(who, id, data).await
+    }
+
+    pub async fn agent_typing(&self, who: &Principal, id: ConversationId, typing: bool) -> Result<()> {
+        let conv = self.store.conversation(who.workspace_id, id).await?;
+        let msg = Arc::new(BusMessage::Typing { conversation_id: conv.id, actor: who.actor, typing });
+        self.bus.publish(Topic::Conversation(conv.id), msg.clone());
+        self.bus.publish(Topic::Workspace(who.workspace_id), msg);
+        Ok(())
+    }
+
+    pub async fn contact(&self, who: &Principal, id: ContactId) -> Result<Contact> {
+        Ok(self.store.contact(who.workspace_id, id).await?)
+    }
+
+    pub async fn update_contact(&self, who: &Principal, id: ContactId, patch: ContactPatch) -> Result<Contact> {
+        let mut contact = self.store.contact(who.workspace_id, id).await?;
+        apply_contact_patch(&mut contact, patch)?;
+        self.store.update_contact(&contact).await?;
+        Ok(contact)
+    }
+
+    pub async fn search_contacts(&self, who: &Principal, query: &str, limit: Option<u32>) -> Result<Vec<Contact>> {
+        let terms = search::query_terms(query);
+        Ok(self.store.search_contacts(who.workspace_id, &terms, self.page(limit, 20)).await?)
+    }
+
+    pub async fn page_views(&self, who: &Principal, id: ContactId, limit: Option<u32>) -> Result<Vec<PageView>> {
+        self.store.contact(who.workspace_id, id).await?;
+        Ok(self.store.page_views(who.workspace_id, id, self.page(limit, 20)).await?)
+    }
+
+    /// Messages (including notes) and contacts matching every word of `query`.
+    pub async fn search(&self, who: &Principal, query: &str, limit: Option<u32>) -> Result<SearchResults> {
+        let terms = search::query_terms(query);
+        if terms.is_empty() {
+            return Err(ValidationError::new("q", "must contain at least one word").into());
+        }
+        let limit = self.page(limit, 20);
+        Ok(SearchResults {
+            messages: self.store.search_messages(who.workspace_id, &terms, limit).await?,
+            contacts: self.store.search_contacts(who.workspace_id, &terms, limit).await?,
+        })
+    }
+}

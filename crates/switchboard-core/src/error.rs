@@ -1,0 +1,55 @@
+//! What a use case can fail with. The edge (HTTP, WebSocket) turns these into codes.
+
+use switchboard_domain::{Entity, ValidationError};
+use switchboard_store::StoreError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuthFailure {
+    BadCredentials,
+    /// No session, or it expired or was revoked.
+    SessionRequired,
+    InvalidToken,
+    TokenExpired,
+    CsrfMismatch,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(Entity),
+    #[error("not allowed for your role")]
+    Forbidden,
+    #[error("authentication failed: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    #[error("{0} is still in use")]
+    InUse(Entity),
+    #[error("this origin may not use the site")]
+    OriginNotAllowed,
+    #[error("upload exceeds {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("unsupported file type {0}")]
+    UnsupportedMediaType(String),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(entity) => Error::NotFound(entity),
+            StoreError::Conflict(field) => Error::Conflict(field),
+            StoreError::InUse(entity) => Error::InUse(entity),
+            StoreError::Invalid(v) => Error::Invalid(v),
+            StoreError::Unavailable(why) => Error::Unavailable(why),
+            StoreError::Internal(e) => Error::Internal(e.to_string()),
+        }
+    }
+}

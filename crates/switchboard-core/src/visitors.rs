@@ -1,0 +1,214 @@
+//! The visitor side: a browser on a business's site becomes a contact with a signed
+//! token, starts conversations, sends messages, reads receipts, types, is tracked
+//! across pages, and may be identified by the business with an HMAC.
+
+use std::sync::Arc;
+
+use switchboard_bus::{BusMessage, Topic};
+use switchboard_domain::*;
+use switchboard_store::{Audience, Change, Committed, ConversationFilter, EventQuery};
+
+use crate::auth::{VisitorClaims, verify_identity};
+use crate::conversations::{ContactPatch, Draft, apply_contact_patch};
+use crate::{AuthFailure, Core, Error, Result};
+
+/// What a browser presents when it opens the widget.
+#[derive(Clone, Debug, Default)]
+pub struct VisitorHello {
+    pub site_key: String,
+    /// The page's `Origin` header; checked against the site's allowed origins.
+    pub origin: Option<String>,
+    /// The token from an earlier visit, if the browser kept one.
+    pub token: Option<String>,
+    pub device: DeviceInfo,
+}
+
+/// An authenticated visitor.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub site: Site,
+    pub contact: Contact,
+    /// A fresh token to keep for next time.
+    pub token: String,
+}
+
+impl Visitor {
+    pub fn actor(&self) -> Actor {
+        Actor::Contact(self.contact.id)
+    }
+
+    pub fn workspace_id(&self) -> WorkspaceId {
+        self.site.workspace_id
+    }
+}
+
+/// Identity claims from the business's page (`Switchboard.identify`).
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub external_id: String,
+    /// hex HMAC-SHA256 of `external_id` with the site's identity secret.
+    pub user_hash: String,
+    pub name: Option<String>,
+    pub email: Option<Email>,
+}
+
+impl Core {
+    /// Authenticates a visitor by site key, origin and (optional) token; a browser
+    /// without a token becomes a new anonymous contact.
+    pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
+        let site = self.store.site_by_key(&hello.site_key).await?;
+        if !site.allows_origin(hello.origin.as_deref()) {
+            return Err(Error::OriginNotAllowed);
+        }
+        let now = self.now();
+        let contact = match &hello.token {
+            Some(token) => {
+                let claims = self.visitor_claims(token)?;
+                if claims.site_id != site.id {
+                    return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
+                }
+                let mut contact = self.store.contact(site.workspace_id, claims.contact_id).await.map_err(|e| match e {
+                    switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
+                    e => e.into(),
+                })?;
+                contact.last_seen = now;
+                if hello.device != DeviceInfo::default() {
+                    contact.device = hello.device;
+                }
+                self.store.update_contact(&contact).await?;
+                contact
+            }
+            None => {
+                let contact = Contact {
+                    id: ContactId::new(),
+                    workspace_id: site.workspace_id,
+                    site_id: Some(site.id),
+                    external_id: None,
+                    name: None,
+                    email: None,
+                    phone: None,
+                    attributes: Attributes::new(),
+                    device: hello.device,
+                    first_seen: now,
+                    last_seen: now,
+                };
+                self.store.create_contact(&contact).await?;
+                contact
+            }
+        };
+        let token = self.visitor_token(&VisitorClaims {
+            site_id: site.id,
+            contact_id: contact.id,
+            expires_at: now.plus_millis(self.limits.visitor_token_ttl_ms),
+        });
+        Ok(Visitor { site, contact, token })
+    }
+
+    /// The visitor's conversations, most recent first.
+    pub async fn visitor_conversations(&self, v: &Visitor) -> Result<Vec<Conversation>> {
+        let filter = ConversationFilter { contact_id: Some(v.contact.id), limit: 20, ..Default::default() };
+        Ok(self.store.conversations(v.workspace_id(), &filter).await?)
+    }
+
+    /// The conversation if it is this visitor's; anyone else's is "not found".
+    pub async fn visitor_conversation(&self, v: &Visitor, id: ConversationId) -> Result<Conversation> {
+        let conv = self.store.conversation(v.workspace_id(), id).await?;
+        if conv.contact_id != v.contact.id {
+            return Err(Error::NotFound(Entity::Conversation));
+        }
+        Ok(conv)
+    }
+
+    /// Sends a message; without a conversation id it starts a new conversation.
+    pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
+        let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft).await?;
+        let change = match conversation {
+            None => Change::Start {
+                conversation: Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now()),
+                first_message: Some(message),
+            },
+            Some(id) => {
+                self.visitor_conversation(v, id).await?;
+                Change::Record { conversation_id: id, actor: v.actor(), data: EventData::Message(message), at: self.now() }
+            }
+        };
+        self.commit(v.workspace_id(), change).await
+    }
+
+    /// Events of one of the visitor's conversations after `after_seq` (notes left out).
+    pub async fn visitor_history(&self, v: &Visitor, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        self.visitor_conversation(v, id).await?;
+        let query = EventQuery::replay(after_seq, limit.clamp(1, 1000), Audience::Contact);
+        Ok(self.store.conversation_events(v.workspace_id(), id, &query).await?)
+    }
+
+    pub async fn visitor_receipt(&self, v: &Visitor, id: ConversationId, kind: ReceiptKind, up_to_seq: i64) -> Result<Committed> {
+        self.visitor_conversation(v, id).await?;
+        let data = EventData::Receipt { side: Side::Visitor, kind, up_to_seq };
+        let change = Change::Record { conversation_id: id, actor: v.actor(), data, at: self.now() };
+        self.commit(v.workspace_id(), change).await
+    }
+
+    /// Typing is ephemeral: published, never stored. The caller has checked ownership.
+    pub fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) {
+        let msg = Arc::new(BusMessage::Typing { conversation_id: id, actor: v.actor(), typing });
+        self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
+    }
+
+    pub async fn track_page(&self, v: &Visitor, view: PageView) -> Result<()> {
+        let url = non_empty("url", &view.url, 2000)?;
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ValidationError::new("url", "must be an http(s) URL").into());
+        }
+        let view = PageView {
+            url,
+            title: view.title.map(|t| t.chars().take(300).collect()),
+            referrer: view.referrer.map(|r| r.chars().take(2000).collect()),
+            at: self.now(),
+        };
+        Ok(self.store.add_page_view(v.workspace_id(), v.contact.id, &view).await?)
+    }
+
+    /// Lets a visitor fill in their own name, e-mail, phone and attributes (the
+    /// pre-chat form, `setAttributes`). The external id is only set by [`Core::identify`].
+    pub async fn visitor_update(&self, v: &Visitor, mut patch: ContactPatch) -> Result<Contact> {
+        patch.external_id = None;
+        let mut contact = self.store.contact(v.workspace_id(), v.contact.id).await?;
+        apply_contact_patch(&mut contact, patch)?;
+        self.store.update_contact(&contact).await?;
+        Ok(contact)
+    }
+
+    /// Identifies the visitor as the business's user `external_id`, proven by an HMAC
+    /// with the site's secret. If that user already has a contact, the browser becomes
+    /// that contact (and sees their history); otherwise this contact takes the id.
+    pub async fn identify(&self, v: &Visitor, identity: Identity) -> Result<Visitor> {
+        let external_id = non_empty("external_id", &identity.external_id, 200)?;
+        if !verify_identity(&v.site.identity_secret, &external_id, &identity.user_hash) {
+            return Err(ValidationError::new("user_hash", "does not match the user id").into());
+        }
+        let ws = v.workspace_id();
+        let mut contact = match self.store.contact_by_external_id(ws, &external_id).await? {
+            Some(existing) => existing,
+            None => {
+                let mut c = self.store.contact(ws, v.contact.id).await?;
+                c.external_id = Some(external_id);
+                c
+            }
+        };
+        if let Some(name) = identity.name {
+            contact.name = Some(non_empty("name", &name, 200)?);
+        }
+        if let Some(email) = identity.email {
+            contact.email = Some(email);
+        }
+        contact.last_seen = self.now();
+        self.store.update_contact(&contact).await?;
+        let token = self.visitor_token(&VisitorClaims {
+            site_id: v.site.id,
+            contact_id: contact.id,
+            expires_at: self.now().plus_millis(self.limits.visitor_token_ttl_ms),
+        });
+        Ok(Visitor { site: v.site.clone(), contact, token })
+    }
+}

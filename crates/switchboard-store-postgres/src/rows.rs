@@ -1,0 +1,301 @@
+//! Row ↔ domain conversions for PostgreSQL, and how its errors map to [`StoreError`].
+//! Ids are native `UUID` columns; everything else matches the SQLite rows.
+
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use switchboard_domain::*;
+use switchboard_store::codec::{self, actor_from_parts};
+use switchboard_store::{Result, StoreError};
+use uuid::Uuid;
+
+/// SQLSTATEs meaning "the server or the connection went away", as opposed to a bad query.
+fn connection_lost(code: &str) -> bool {
+    // Class 08: connection exception; 57P01-03: shutdown or not accepting yet;
+    // 53300: too many connections.
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| connection_lost(&c)) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::internal(e),
+    }
+}
+
+/// Maps a uniqueness violation to `Conflict(field)` and anything else as [`db`] does.
+pub(crate) fn unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
+        _ => db(e),
+    }
+}
+
+/// Maps a foreign-key violation (a row still referenced) to `InUse(entity)`.
+pub(crate) fn in_use(entity: Entity) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::InUse(entity),
+        _ => db(e),
+    }
+}
+
+/// Postgres-only: a deadlock (40P01) or serialization failure (40001) between writers
+/// on different nodes. The transaction is lost, but running it again is safe.
+pub(crate) fn retryable(e: &StoreError) -> bool {
+    let StoreError::Internal(e) = e else { return false };
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(d)) => matches!(d.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
+fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get(col).map_err(db)
+}
+
+fn ts(row: &PgRow, col: &str) -> Result<Timestamp> {
+    Ok(Timestamp(get(row, col)?))
+}
+
+fn opt_ts(row: &PgRow, col: &str) -> Result<Option<Timestamp>> {
+    Ok(get::<Option<i64>>(row, col)?.map(Timestamp))
+}
+
+fn id(row: &PgRow, col: &str) -> Result<Uuid> {
+    get(row, col)
+}
+
+fn opt_id(row: &PgRow, col: &str) -> Result<Option<Uuid>> {
+    get(row, col)
+}
+
+fn text(row: &PgRow, col: &str) -> Result<String> {
+    get(row, col)
+}
+
+fn small(row: &PgRow, col: &str) -> Result<Option<u32>> {
+    Ok(get::<Option<i64>>(row, col)?.map(|n| n as u32))
+}
+
+pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(id(row, "id")?),
+        name: get(row, "name")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
+    Ok(Agent {
+        id: AgentId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        email: Email::parse(&text(row, "email")?)?,
+        name: get(row, "name")?,
+        role: Role::parse(&text(row, "role")?)?,
+        avatar_url: get(row, "avatar_url")?,
+        locale: Locale::parse(&text(row, "locale")?)?,
+        max_chats: get::<i64>(row, "max_chats")? as u32,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn session(row: &PgRow) -> Result<switchboard_store::Session> {
+    Ok(switchboard_store::Session {
+        token_hash: get(row, "token_hash")?,
+        agent_id: AgentId(id(row, "agent_id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        csrf_token: get(row, "csrf_token")?,
+        created_at: ts(row, "created_at")?,
+        expires_at: ts(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn api_token(row: &PgRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: ApiTokenId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        role: Role::parse(&text(row, "role")?)?,
+        prefix: get(row, "prefix")?,
+        created_at: ts(row, "created_at")?,
+        last_used_at: opt_ts(row, "last_used_at")?,
+    })
+}
+
+pub(crate) fn team(row: &PgRow, agent_ids: Vec<AgentId>) -> Result<Team> {
+    Ok(Team {
+        id: TeamId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        agent_ids,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn site(row: &PgRow) -> Result<Site> {
+    Ok(Site {
+        id: SiteId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        public_key: get(row, "public_key")?,
+        allowed_origins: codec::decode_origins(&text(row, "allowed_origins")?)?,
+        appearance: codec::decode_appearance(&text(row, "appearance")?)?,
+        prechat_form: codec::decode_prechat(&text(row, "prechat_form")?)?,
+        identity_secret: get(row, "identity_secret")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn canned(row: &PgRow) -> Result<CannedResponse> {
+    Ok(CannedResponse {
+        id: CannedResponseId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        shortcut: get(row, "shortcut")?,
+        body: get(row, "body")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
+    Ok(Contact {
+        id: ContactId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        site_id: opt_id(row, "site_id")?.map(SiteId),
+        external_id: get(row, "external_id")?,
+        name: get(row, "name")?,
+        email: get::<Option<String>>(row, "email")?.map(|e| Email::parse(&e)).transpose()?,
+        phone: get(row, "phone")?,
+        attributes: codec::decode_attributes(&text(row, "attributes")?)?,
+        device: DeviceInfo {
+            browser: get(row, "browser")?,
+            os: get(row, "os")?,
+            device: get(row, "device")?,
+            language: get(row, "language")?,
+        },
+        first_seen: ts(row, "first_seen")?,
+        last_seen: ts(row, "last_seen")?,
+    })
+}
+
+pub(crate) fn page_view(row: &PgRow) -> Result<PageView> {
+    Ok(PageView {
+        url: get(row, "url")?,
+        title: get(row, "title")?,
+        referrer: get(row, "referrer")?,
+        at: ts(row, "at")?,
+    })
+}
+
+pub(crate) fn attachment(row: &PgRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: AttachmentId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        uploader: actor_from_parts(&text(row, "uploader_kind")?, opt_id(row, "uploader_id")?)?,
+        filename: get(row, "filename")?,
+        content_type: get(row, "content_type")?,
+        size: get::<i64>(row, "size")? as u64,
+        width: small(row, "width")?,
+        height: small(row, "height")?,
+        blob_key: get(row, "blob_key")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
+    Ok(Conversation {
+        id: ConversationId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        site_id: SiteId(id(row, "site_id")?),
+        contact_id: ContactId(id(row, "contact_id")?),
+        status: Status::from_parts(&text(row, "status")?, opt_ts(row, "snoozed_until")?)?,
+        assignee_id: opt_id(row, "assignee_id")?.map(AgentId),
+        team_id: opt_id(row, "team_id")?.map(TeamId),
+        priority: Priority::parse(&text(row, "priority")?)?,
+        labels: codec::decode_label_list(&text(row, "labels")?)?,
+        last_seq: get(row, "last_seq")?,
+        created_at: ts(row, "created_at")?,
+        first_reply_at: opt_ts(row, "first_reply_at")?,
+        assigned_at: opt_ts(row, "assigned_at")?,
+        resolved_at: opt_ts(row, "resolved_at")?,
+        waiting_since: opt_ts(row, "waiting_since")?,
+        last_message_at: opt_ts(row, "last_message_at")?,
+        updated_at: ts(row, "updated_at")?,
+        visitor: Receipts {
+            delivered_seq: get(row, "visitor_delivered_seq")?,
+            read_seq: get(row, "visitor_read_seq")?,
+        },
+        agent: Receipts {
+            delivered_seq: get(row, "agent_delivered_seq")?,
+            read_seq: get(row, "agent_read_seq")?,
+        },
+    })
+}
+
+/// Columns of an event joined with its message, as read by [`event`].
+pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversation_id, e.seq, \
+    e.kind, e.actor_kind, e.actor_id, e.data, e.at, m.id AS m_id, m.client_id AS m_client_id, \
+    m.body AS m_body, m.format AS m_format, m.attachments AS m_attachments";
+
+pub(crate) fn event(row: &PgRow) -> Result<Event> {
+    let ws = WorkspaceId(id(row, "workspace_id")?);
+    let conversation_id = ConversationId(id(row, "conversation_id")?);
+    let seq: i64 = get(row, "seq")?;
+    let at = ts(row, "at")?;
+    let actor = actor_from_parts(&text(row, "actor_kind")?, opt_id(row, "actor_id")?)?;
+    let kind = text(row, "kind")?;
+    let message = match opt_id(row, "m_id")? {
+        Some(mid) => Some(Message {
+            id: MessageId(mid),
+            workspace_id: ws,
+            conversation_id,
+            seq,
+            client_id: get(row, "m_client_id")?,
+            author: actor,
+            kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
+            body: get(row, "m_body")?,
+            format: MessageFormat::parse(&text(row, "m_format")?)?,
+            attachments: codec::decode_attachments(ws, &text(row, "m_attachments")?)?,
+            created_at: at,
+        }),
+        None => None,
+    };
+    Ok(Event {
+        workspace_id: ws,
+        conversation_id,
+        seq,
+        feed_seq: get(row, "feed_seq")?,
+        actor,
+        at,
+        data: codec::decode_event_data(&kind, &text(row, "data")?, message)?,
+    })
+}
+
+/// Columns of `messages` read by [`message`]; the search vector is left behind.
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.workspace_id, m.conversation_id, m.seq, \
+    m.client_id, m.author_kind, m.author_id, m.kind, m.body, m.format, m.attachments, m.created_at";
+
+pub(crate) fn message(row: &PgRow) -> Result<Message> {
+    let ws = WorkspaceId(id(row, "workspace_id")?);
+    Ok(Message {
+        id: MessageId(id(row, "id")?),
+        workspace_id: ws,
+        conversation_id: ConversationId(id(row, "conversation_id")?),
+        seq: get(row, "seq")?,
+        client_id: get(row, "client_id")?,
+        author: actor_from_parts(&text(row, "author_kind")?, opt_id(row, "author_id")?)?,
+        kind: if text(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
+        body: get(row, "body")?,
+        format: MessageFormat::parse(&text(row, "format")?)?,
+        attachments: codec::decode_attachments(ws, &text(row, "attachments")?)?,
+        created_at: ts(row, "created_at")?,
+    })
+}
