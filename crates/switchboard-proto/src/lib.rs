@@ -1,1 +1,12 @@
-//! switchboard-proto
+//! Wire types: the JSON of the REST API and the WebSocket frames, with their
+//! OpenAPI schemas, and conversions from domain values.
+//!
+//! Invariant: this is the public contract. Renaming a field here breaks clients;
+//! times are Unix milliseconds, ids are UUID strings, codes are snake_case.
+
+mod convert;
+mod frames;
+mod http;
+
+pub use frames::*;
+pub use http::*;

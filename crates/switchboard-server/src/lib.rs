@@ -1,1 +1,121 @@
-//! switchboard-server
+//! The HTTP and WebSocket edge: axum router, extractors, sessions, errors → responses,
+//! health and metrics, the OpenAPI document and graceful shutdown.
+//!
+//! Invariant: no SQL and no business rules here. Handlers extract, call one core
+//! function, and convert the result to the wire format.
+
+pub mod api;
+mod auth;
+mod device;
+pub mod error;
+pub mod metrics;
+mod state;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use switchboard_core::Core;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa_scalar::{Scalar, Servable};
+
+pub use metrics::Metrics;
+pub use state::{AppState, ServerConfig};
+
+/// A configured server, ready to be given a listener.
+pub struct Server {
+    pub state: AppState,
+    router: Router,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    pub fn new(mut core: Core, config: ServerConfig) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        core.observer = metrics.clone();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = AppState { core, metrics, config: Arc::new(config), shutdown: shutdown_rx, sockets: TaskTracker::new() };
+        let router = router(state.clone());
+        Self { state, router, shutdown }
+    }
+
+    /// Serves until `stop` resolves, then shuts down gracefully: stop accepting, tell
+    /// every socket to reconnect, wait for sockets and requests, flush the store.
+    pub async fn serve(self, listener: TcpListener, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Server { state, router, shutdown } = self;
+        let sockets = state.sockets.clone();
+        let signal = async move {
+            stop.await;
+            tracing::info!("shutting down: closing sockets and flushing the store");
+            let _ = shutdown.send(true);
+        };
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await?;
+        sockets.close();
+        if tokio::time::timeout(Duration::from_secs(10), sockets.wait()).await.is_err() {
+            tracing::warn!("some sockets did not close within 10 s");
+        }
+        state.core.store.close().await;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router(state.core.limits.max_upload_bytes);
+    let openapi = Arc::new(openapi);
+    let spec = openapi.clone();
+    // Widget endpoints are called from businesses' pages (each handler checks the
+    // site's allowed origins) and integrations call with bearer tokens, so CORS mirrors
+    // the caller. Credentials are never allowed cross-origin: cookie sessions stay
+    // same-site, and their writes need the CSRF header on top.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
+        .merge(Scalar::with_url("/api/docs", openapi.as_ref().clone()))
+        .route("/ws/visitor", get(ws::visitor::upgrade))
+        .route("/ws/agent", get(ws::agent::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/", get(home))
+        .route("/demo", get(demo))
+        .layer(cors)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
+    match app.core.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"))], app.metrics.encode())
+}
+
+async fn home() -> Html<&'static str> {
+    Html(include_str!("pages/home.html"))
+}
+
+async fn demo() -> Html<&'static str> {
+    Html(include_str!("pages/demo.html"))
+}

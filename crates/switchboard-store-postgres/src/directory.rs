@@ -2,6 +2,7 @@
 //! teams, sites, canned responses, contacts, page views, attachments and secrets.
 //! One statement (or one short transaction) per call, mirroring the SQLite store.
 
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, like_pattern};
@@ -11,7 +12,11 @@ use uuid::Uuid;
 use crate::rows::{self, db, in_use, unique};
 
 fn found(rows: u64, entity: Entity) -> Result<()> {
-    if rows == 0 { Err(StoreError::NotFound(entity)) } else { Ok(()) }
+    if rows == 0 {
+        Err(StoreError::NotFound(entity))
+    } else {
+        Ok(())
+    }
 }
 
 /// Deletes the row `id` of `table` if it belongs to `ws`; `InUse` while referenced.
@@ -22,12 +27,14 @@ pub(crate) async fn delete_where(
     id: Uuid,
     entity: Entity,
 ) -> Result<()> {
-    let r = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"))
-        .bind(id)
-        .bind(ws.0)
-        .execute(pool)
-        .await
-        .map_err(in_use(entity))?;
+    let r = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"
+    ))
+    .bind(id)
+    .bind(ws.0)
+    .execute(pool)
+    .await
+    .map_err(in_use(entity))?;
     found(r.rows_affected(), entity)
 }
 
@@ -56,7 +63,11 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
     Ok(())
 }
 
-pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<&str>) -> Result<()> {
+pub(crate) async fn write_agent(
+    pool: &PgPool,
+    a: &Agent,
+    password_hash: Option<&str>,
+) -> Result<()> {
     let sql = if password_hash.is_some() {
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, \
          created_at, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -81,7 +92,12 @@ pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<
     found(r.rows_affected(), Entity::Agent)
 }
 
-pub(crate) async fn set_password(pool: &PgPool, ws: WorkspaceId, id: AgentId, hash: &str) -> Result<()> {
+pub(crate) async fn set_password(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    id: AgentId,
+    hash: &str,
+) -> Result<()> {
     let r = sqlx::query("UPDATE agents SET password_hash = $3 WHERE id = $1 AND workspace_id = $2")
         .bind(id.0)
         .bind(ws.0)
@@ -129,26 +145,29 @@ pub(crate) async fn create_api_token(pool: &PgPool, t: &ApiToken, secret_hash: &
 }
 
 pub(crate) async fn team_members(pool: &PgPool, team: TeamId) -> Result<Vec<AgentId>> {
-    let ids: Vec<Uuid> =
-        sqlx::query_scalar("SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id")
-            .bind(team.0)
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id",
+    )
+    .bind(team.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     Ok(ids.into_iter().map(AgentId).collect())
 }
 
 pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(team.id.0)
-            .bind(team.workspace_id.0)
-            .bind(&team.name)
-            .bind(team.created_at.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        sqlx::query(
+            "INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(team.id.0)
+        .bind(team.workspace_id.0)
+        .bind(&team.name)
+        .bind(team.created_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("name"))?;
     } else {
         let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
             .bind(team.id.0)
@@ -190,7 +209,10 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
     let mut teams = Vec::with_capacity(rows.len());
     for row in &rows {
         let t = rows::team(row, vec![])?;
-        teams.push(Team { agent_ids: team_members(pool, t.id).await?, ..t });
+        teams.push(Team {
+            agent_ids: team_members(pool, t.id).await?,
+            ..t
+        });
     }
     Ok(teams)
 }
@@ -283,9 +305,12 @@ pub(crate) async fn search_contacts(
     for term in terms {
         // search_text and the terms are both folded by search::normalize, so LIKE's
         // case sensitivity (unlike SQLite's) makes no difference.
-        q.push(" AND search_text LIKE ").push_bind(like_pattern(term)).push(" ESCAPE '\\'");
+        q.push(" AND search_text LIKE ")
+            .push_bind(like_pattern(term))
+            .push(" ESCAPE '\\'");
     }
-    q.push(" ORDER BY last_seen DESC, id DESC LIMIT ").push_bind(limit as i64);
+    q.push(" ORDER BY last_seen DESC, id DESC LIMIT ")
+        .push_bind(limit as i64);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::contact).collect()
 }
@@ -353,4 +378,41 @@ pub(crate) async fn create_attachment(pool: &PgPool, a: &Attachment) -> Result<(
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// The row `id` of `table` if it belongs to `ws`, decoded; `NotFound(entity)` otherwise.
+pub(crate) async fn by_id<T>(
+    pool: &PgPool,
+    table: &str,
+    ws: WorkspaceId,
+    id: Uuid,
+    entity: Entity,
+    decode: fn(&PgRow) -> Result<T>,
+) -> Result<T> {
+    let row = sqlx::query(&format!(
+        "SELECT * FROM {table} WHERE id = $1 AND workspace_id = $2"
+    ))
+    .bind(id)
+    .bind(ws.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    decode(&row.ok_or(StoreError::NotFound(entity))?)
+}
+
+/// Every row of `table` in `ws`, in the given order, decoded.
+pub(crate) async fn all_of<T>(
+    pool: &PgPool,
+    table: &str,
+    ws: WorkspaceId,
+    order_by: &str,
+    decode: fn(&PgRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let sql = format!("SELECT * FROM {table} WHERE workspace_id = $1 ORDER BY {order_by}");
+    let rows = sqlx::query(&sql)
+        .bind(ws.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(decode).collect()
 }

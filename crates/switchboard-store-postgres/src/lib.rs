@@ -1,1 +1,479 @@
-//! switchboard-store-postgres
+//! PostgreSQL implementation of the [`Store`] trait: for installs that outgrow one node.
+//!
+//! Same schema, semantics and contract suite as the SQLite store. Changes to the log go
+//! through a group-commit writer per process (one transaction per batch); several
+//! processes may share a database, and the batch writer keeps their sequence numbers
+//! gapless (see `log.rs`). No `NOTIFY`: fan-out is the bus's job, not the database's.
+//! Invariant: knows nothing of HTTP.
+
+mod backup;
+mod directory;
+mod log;
+mod query;
+mod rows;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use switchboard_domain::*;
+use switchboard_store::*;
+
+use directory as dir;
+use rows::db;
+
+/// No `Debug`: the URL may hold a password.
+#[derive(Clone)]
+pub struct PgOptions {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// Connections of this process, the writer's included.
+    pub max_connections: u32,
+    /// Most changes committed in one transaction.
+    pub max_batch: usize,
+    /// Told of every batch's events after it commits, in order. Only this process's
+    /// batches: events written by other nodes reach this one through the bus.
+    pub hook: Option<Arc<dyn CommitHook>>,
+}
+
+impl PgOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            max_batch: 512,
+            hook: None,
+        }
+    }
+}
+
+pub struct PgStore {
+    pool: PgPool,
+    writer: GroupCommit<(WorkspaceId, Change), Result<Committed>>,
+    /// Kept for `pg_dump`, which opens a connection of its own.
+    url: String,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl PgStore {
+    /// Connects and migrates the database, then starts the writer.
+    pub async fn connect(opts: &PgOptions) -> Result<Self> {
+        // The URL may hold a password, so errors name the failure, never the URL.
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(2))
+            .connect(&opts.url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
+        // sqlx takes an advisory lock here, so nodes starting together migrate once.
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        let writer_pool = pool.clone();
+        let hook = opts.hook.clone();
+        let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {
+            let pool = writer_pool.clone();
+            let hook = hook.clone();
+            async move {
+                let results = log::apply_batch(&pool, jobs).await;
+                if let Some(hook) = hook {
+                    let events: Vec<Event> = results
+                        .iter()
+                        .filter_map(|r| r.as_ref().ok())
+                        .filter(|c| !c.replayed)
+                        .flat_map(|c| c.events.iter().cloned())
+                        .collect();
+                    if !events.is_empty() {
+                        hook.committed(&events);
+                    }
+                }
+                results
+            }
+        });
+        Ok(Self {
+            pool,
+            writer,
+            url: opts.url.clone(),
+        })
+    }
+
+    /// Connects only to bring the schema up to date.
+    pub async fn migrate(url: &str) -> Result<()> {
+        let store = Self::connect(&PgOptions::new(url)).await?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
+    async fn backup(&self, dest: &Path) -> Result<()> {
+        backup::pg_dump(&self.url, dest).await
+    }
+
+    async fn secret(&self, name: &str, generate: String) -> Result<String> {
+        dir::secret(&self.pool, name, generate).await
+    }
+
+    async fn create_workspace(&self, w: &Workspace) -> Result<()> {
+        dir::create_workspace(&self.pool, w).await
+    }
+
+    async fn workspace(&self, id: WorkspaceId) -> Result<Workspace> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        rows::workspace(&row.ok_or(StoreError::NotFound(Entity::Workspace))?)
+    }
+
+    async fn workspaces(&self) -> Result<Vec<Workspace>> {
+        let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(rows::workspace).collect()
+    }
+
+    async fn create_agent(&self, a: &Agent, password_hash: &str) -> Result<()> {
+        dir::write_agent(&self.pool, a, Some(password_hash)).await
+    }
+
+    async fn update_agent(&self, a: &Agent) -> Result<()> {
+        dir::write_agent(&self.pool, a, None).await
+    }
+
+    async fn set_password(&self, ws: WorkspaceId, id: AgentId, password_hash: &str) -> Result<()> {
+        dir::set_password(&self.pool, ws, id, password_hash).await
+    }
+
+    async fn agent(&self, ws: WorkspaceId, id: AgentId) -> Result<Agent> {
+        dir::by_id(&self.pool, "agents", ws, id.0, Entity::Agent, rows::agent).await
+    }
+
+    async fn agents(&self, ws: WorkspaceId) -> Result<Vec<Agent>> {
+        dir::all_of(&self.pool, "agents", ws, "name, id", rows::agent).await
+    }
+
+    async fn agent_credentials(&self, email: &Email) -> Result<Option<(Agent, String)>> {
+        let row = sqlx::query("SELECT * FROM agents WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|r| {
+            Ok((
+                rows::agent(&r)?,
+                sqlx::Row::try_get(&r, "password_hash").map_err(db)?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
+        dir::delete_where(&self.pool, "agents", ws, id.0, Entity::Agent).await
+    }
+
+    async fn create_session(&self, x: &Session) -> Result<()> {
+        dir::create_session(&self.pool, x).await
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+            .bind(agent.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_api_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
+        dir::create_api_token(&self.pool, t, secret_hash).await
+    }
+
+    async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>> {
+        dir::all_of(
+            &self.pool,
+            "api_tokens",
+            ws,
+            "created_at, id",
+            rows::api_token,
+        )
+        .await
+    }
+
+    async fn use_api_token(&self, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
+        let row = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *",
+        )
+        .bind(secret_hash)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(rows::api_token).transpose()
+    }
+
+    async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {
+        dir::delete_where(&self.pool, "api_tokens", ws, id.0, Entity::ApiToken).await
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<()> {
+        dir::write_team(&self.pool, team, true).await
+    }
+
+    async fn update_team(&self, team: &Team) -> Result<()> {
+        dir::write_team(&self.pool, team, false).await
+    }
+
+    async fn team(&self, ws: WorkspaceId, id: TeamId) -> Result<Team> {
+        let team = dir::by_id(&self.pool, "teams", ws, id.0, Entity::Team, |r| {
+            rows::team(r, vec![])
+        })
+        .await?;
+        Ok(Team {
+            agent_ids: dir::team_members(&self.pool, id).await?,
+            ..team
+        })
+    }
+
+    async fn teams(&self, ws: WorkspaceId) -> Result<Vec<Team>> {
+        dir::teams(&self.pool, ws).await
+    }
+
+    async fn delete_team(&self, ws: WorkspaceId, id: TeamId) -> Result<()> {
+        dir::delete_where(&self.pool, "teams", ws, id.0, Entity::Team).await
+    }
+
+    async fn create_site(&self, site: &Site) -> Result<()> {
+        dir::write_site(&self.pool, site, true).await
+    }
+
+    async fn update_site(&self, site: &Site) -> Result<()> {
+        dir::write_site(&self.pool, site, false).await
+    }
+
+    async fn site(&self, ws: WorkspaceId, id: SiteId) -> Result<Site> {
+        dir::by_id(&self.pool, "sites", ws, id.0, Entity::Site, rows::site).await
+    }
+
+    async fn site_by_key(&self, public_key: &str) -> Result<Site> {
+        let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1")
+            .bind(public_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        rows::site(&row.ok_or(StoreError::NotFound(Entity::Site))?)
+    }
+
+    async fn sites(&self, ws: WorkspaceId) -> Result<Vec<Site>> {
+        dir::all_of(&self.pool, "sites", ws, "created_at, id", rows::site).await
+    }
+
+    async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()> {
+        dir::delete_where(&self.pool, "sites", ws, id.0, Entity::Site).await
+    }
+
+    async fn create_canned(&self, c: &CannedResponse) -> Result<()> {
+        dir::write_canned(&self.pool, c, true).await
+    }
+
+    async fn update_canned(&self, c: &CannedResponse) -> Result<()> {
+        dir::write_canned(&self.pool, c, false).await
+    }
+
+    async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse> {
+        let entity = Entity::CannedResponse;
+        dir::by_id(
+            &self.pool,
+            "canned_responses",
+            ws,
+            id.0,
+            entity,
+            rows::canned,
+        )
+        .await
+    }
+
+    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
+        dir::all_of(&self.pool, "canned_responses", ws, "shortcut", rows::canned).await
+    }
+
+    async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
+        dir::delete_where(
+            &self.pool,
+            "canned_responses",
+            ws,
+            id.0,
+            Entity::CannedResponse,
+        )
+        .await
+    }
+
+    async fn create_contact(&self, c: &Contact) -> Result<()> {
+        dir::write_contact(&self.pool, c, true).await
+    }
+
+    async fn update_contact(&self, c: &Contact) -> Result<()> {
+        dir::write_contact(&self.pool, c, false).await
+    }
+
+    async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
+        dir::by_id(
+            &self.pool,
+            "contacts",
+            ws,
+            id.0,
+            Entity::Contact,
+            rows::contact,
+        )
+        .await
+    }
+
+    async fn contact_by_external_id(
+        &self,
+        ws: WorkspaceId,
+        external_id: &str,
+    ) -> Result<Option<Contact>> {
+        let row =
+            sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
+                .bind(ws.0)
+                .bind(external_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        row.as_ref().map(rows::contact).transpose()
+    }
+
+    async fn search_contacts(
+        &self,
+        ws: WorkspaceId,
+        terms: &[String],
+        limit: u32,
+    ) -> Result<Vec<Contact>> {
+        dir::search_contacts(&self.pool, ws, terms, limit).await
+    }
+
+    async fn add_page_view(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        view: &PageView,
+    ) -> Result<()> {
+        dir::add_page_view(&self.pool, ws, contact, view).await
+    }
+
+    async fn page_views(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        limit: u32,
+    ) -> Result<Vec<PageView>> {
+        dir::page_views(&self.pool, ws, contact, limit).await
+    }
+
+    async fn create_attachment(&self, a: &Attachment) -> Result<()> {
+        dir::create_attachment(&self.pool, a).await
+    }
+
+    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
+        let entity = Entity::Attachment;
+        dir::by_id(
+            &self.pool,
+            "attachments",
+            ws,
+            id.0,
+            entity,
+            rows::attachment,
+        )
+        .await
+    }
+
+    async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
+        self.writer
+            .submit((ws, change))
+            .await
+            .unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
+    }
+
+    async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
+        log::load_conversation(&self.pool, ws, id).await
+    }
+
+    async fn conversations(
+        &self,
+        ws: WorkspaceId,
+        f: &ConversationFilter,
+    ) -> Result<Vec<Conversation>> {
+        query::conversations(&self.pool, ws, f).await
+    }
+
+    async fn conversation_events(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        q: &EventQuery,
+    ) -> Result<Vec<Event>> {
+        query::conversation_events(&self.pool, ws, id, q).await
+    }
+
+    async fn feed_head(&self, ws: WorkspaceId) -> Result<i64> {
+        // The counter row is updated in the transactions that append events, so its
+        // committed value is the newest committed feed_seq.
+        sqlx::query_scalar("SELECT feed_seq FROM workspaces WHERE id = $1")
+            .bind(ws.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound(Entity::Workspace))
+    }
+
+    async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        query::feed(&self.pool, ws, after_feed_seq, limit).await
+    }
+
+    async fn search_messages(
+        &self,
+        ws: WorkspaceId,
+        terms: &[String],
+        limit: u32,
+    ) -> Result<Vec<MessageHit>> {
+        query::search_messages(&self.pool, ws, terms, limit).await
+    }
+}

@@ -21,9 +21,9 @@ use crate::rows::{self, EVENT_COLUMNS, db, retryable};
 /// Runs of one batch before its changes are answered `Unavailable`.
 const ATTEMPTS: u32 = 5;
 
-/// Longest word put in the search index: PostgreSQL refuses lexemes over 2 KiB, and
-/// nobody searches for such a word.
-const MAX_LEXEME_BYTES: usize = 2046;
+/// Longest lexeme PostgreSQL can store. `array_to_tsvector` does not check it: a longer
+/// word is silently mangled (a 4096-byte word becomes an empty lexeme).
+const MAX_LEXEME_BYTES: usize = 2047;
 
 pub(crate) async fn apply_batch(
     pool: &PgPool,
@@ -91,7 +91,10 @@ async fn try_batch(
 
 async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Result<Committed> {
     match change {
-        Change::Start { mut conversation, first_message } => {
+        Change::Start {
+            mut conversation,
+            first_message,
+        } => {
             if let Some(m) = &first_message
                 && let Some(done) = replay(conn, ws, m).await?
             {
@@ -115,28 +118,49 @@ async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Resu
                 events.extend(record(conn, &mut conversation, author, data, at).await?);
             }
             save_conversation(conn, &conversation).await?;
-            Ok(Committed { conversation, events, replayed: false })
+            Ok(Committed {
+                conversation,
+                events,
+                replayed: false,
+            })
         }
-        Change::Record { conversation_id, actor, data, at } => {
+        Change::Record {
+            conversation_id,
+            actor,
+            data,
+            at,
+        } => {
             if let EventData::Message(m) = &data
                 && let Some(done) = replay(conn, ws, m).await?
             {
                 return Ok(done);
             }
             let mut conversation = lock_conversation(conn, ws, conversation_id).await?;
-            let events: Vec<Event> =
-                record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
+            let events: Vec<Event> = record(conn, &mut conversation, actor, data, at)
+                .await?
+                .into_iter()
+                .collect();
             if !events.is_empty() {
                 save_conversation(conn, &conversation).await?;
             }
-            Ok(Committed { conversation, events, replayed: false })
+            Ok(Committed {
+                conversation,
+                events,
+                replayed: false,
+            })
         }
     }
 }
 
 /// If `m`'s author already sent a message with this client id, the earlier outcome.
-async fn replay(conn: &mut PgConnection, ws: WorkspaceId, m: &Message) -> Result<Option<Committed>> {
-    let Some(client_id) = &m.client_id else { return Ok(None) };
+async fn replay(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    m: &Message,
+) -> Result<Option<Committed>> {
+    let Some(client_id) = &m.client_id else {
+        return Ok(None);
+    };
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
          WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
@@ -151,7 +175,11 @@ async fn replay(conn: &mut PgConnection, ws: WorkspaceId, m: &Message) -> Result
     let Some(row) = row else { return Ok(None) };
     let event = rows::event(&row)?;
     let conversation = load_conversation(&mut *conn, ws, event.conversation_id).await?;
-    Ok(Some(Committed { conversation, events: vec![event], replayed: true }))
+    Ok(Some(Committed {
+        conversation,
+        events: vec![event],
+        replayed: true,
+    }))
 }
 
 /// Applies one event to `conv` and appends it; `None` if it changed nothing.
@@ -252,11 +280,21 @@ async fn insert_message(conn: &mut PgConnection, m: &Message) -> Result<()> {
 /// query, so an indexed word and a query term are always made the same way.
 fn search_words(m: &Message) -> Vec<String> {
     let names = m.attachments.iter().map(|a| a.filename.as_str());
-    let text = std::iter::once(m.body.as_str()).chain(names).collect::<Vec<_>>().join(" ");
+    let text = std::iter::once(m.body.as_str())
+        .chain(names)
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut words: Vec<String> = search::normalize(&text)
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && w.len() <= MAX_LEXEME_BYTES)
-        .map(str::to_owned)
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            // An overlong word keeps its start, so prefix queries (at most 64 characters,
+            // see query_terms) find it as they do on SQLite.
+            let end = (0..=w.len().min(MAX_LEXEME_BYTES))
+                .rev()
+                .find(|&i| w.is_char_boundary(i));
+            w[..end.unwrap_or(0)].to_owned()
+        })
         .collect();
     words.sort_unstable();
     words.dedup();

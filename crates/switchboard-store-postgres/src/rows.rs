@@ -48,7 +48,9 @@ pub(crate) fn in_use(entity: Entity) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// Postgres-only: a deadlock (40P01) or serialization failure (40001) between writers
 /// on different nodes. The transaction is lost, but running it again is safe.
 pub(crate) fn retryable(e: &StoreError) -> bool {
-    let StoreError::Internal(e) = e else { return false };
+    let StoreError::Internal(e) = e else {
+        return false;
+    };
     match e.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::Database(d)) => matches!(d.code().as_deref(), Some("40P01" | "40001")),
         _ => false,
@@ -172,7 +174,9 @@ pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
         site_id: opt_id(row, "site_id")?.map(SiteId),
         external_id: get(row, "external_id")?,
         name: get(row, "name")?,
-        email: get::<Option<String>>(row, "email")?.map(|e| Email::parse(&e)).transpose()?,
+        email: get::<Option<String>>(row, "email")?
+            .map(|e| Email::parse(&e))
+            .transpose()?,
         phone: get(row, "phone")?,
         attributes: codec::decode_attributes(&text(row, "attributes")?)?,
         device: DeviceInfo {
@@ -260,7 +264,11 @@ pub(crate) fn event(row: &PgRow) -> Result<Event> {
             seq,
             client_id: get(row, "m_client_id")?,
             author: actor,
-            kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
+            kind: if kind == "note" {
+                MessageKind::Note
+            } else {
+                MessageKind::Text
+            },
             body: get(row, "m_body")?,
             format: MessageFormat::parse(&text(row, "m_format")?)?,
             attachments: codec::decode_attachments(ws, &text(row, "m_attachments")?)?,
@@ -292,7 +300,11 @@ pub(crate) fn message(row: &PgRow) -> Result<Message> {
         seq: get(row, "seq")?,
         client_id: get(row, "client_id")?,
         author: actor_from_parts(&text(row, "author_kind")?, opt_id(row, "author_id")?)?,
-        kind: if text(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
+        kind: if text(row, "kind")? == "note" {
+            MessageKind::Note
+        } else {
+            MessageKind::Text
+        },
         body: get(row, "body")?,
         format: MessageFormat::parse(&text(row, "format")?)?,
         attachments: codec::decode_attachments(ws, &text(row, "attachments")?)?,

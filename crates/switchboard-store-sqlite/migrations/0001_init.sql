@@ -193,6 +193,10 @@ CREATE TABLE events (
     PRIMARY KEY (workspace_id, feed_seq),
     UNIQUE (conversation_id, seq)
 );
+CREATE INDEX events_message ON events(message_id);
+CREATE INDEX team_members_agent ON team_members(agent_id);
+CREATE INDEX conversations_assignee ON conversations(assignee_id);
+CREATE INDEX conversations_team ON conversations(team_id);
 
 -- SQLite-only: full-text index over normalised message text (rowid = messages.rowid).
 -- The PostgreSQL migration uses a tsvector column instead.

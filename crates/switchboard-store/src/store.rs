@@ -20,6 +20,8 @@ pub struct Session {
 }
 
 /// A change to the conversation log. Applied atomically, in order, by the store's writer.
+// Changes are built one at a time and consumed at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Change {
     /// Creates `conversation` (fresh from [`Conversation::new`]) and records
@@ -190,6 +192,6 @@ pub trait Store: Send + Sync + 'static {
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;
     /// The workspace feed after `after_feed_seq`, oldest first.
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>>;
-    /// Messages and notes containing every term (prefix match on the last one), newest first.
+    /// Messages and notes containing every term (each a word prefix), newest first.
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>>;
 }

@@ -384,7 +384,7 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     let conv = started.conversation.id;
     assert_eq!(started.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(started.events[0].data, EventData::ConversationStarted);
-    assert_eq!(started.conversation.waiting_since.is_some(), true);
+    assert!(started.conversation.waiting_since.is_some());
 
     let reply = say(&*store, &f, conv, agent, "hi, how can I help?").await;
     assert_eq!(reply.events[0].seq, 3);
@@ -583,8 +583,6 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     };
     let all_ids = list(ConversationFilter { limit: 50, ..Default::default() }).await;
     assert_eq!(all_ids.len(), 5);
-    let mut sorted = all_ids.clone();
-    sorted.sort_by_key(|id| std::cmp::Reverse(*id));
     assert_eq!(&all_ids[..2], &[ids[3], ids[2]], "the most recent activity comes first");
 
     assert_eq!(list(ConversationFilter { status: Some("resolved"), limit: 50, ..Default::default() }).await, [ids[2]]);

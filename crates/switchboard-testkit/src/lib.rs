@@ -1,2 +1,10 @@
-//! Test harness shared by every tier.
+//! Test harness shared by every tier: the real server on a random port with a fresh
+//! database ([`TestApp`]), typed HTTP and WebSocket clients, and throwaway PostgreSQL
+//! and Redis servers ([`services`]).
+
+mod app;
+mod clients;
 pub mod services;
+
+pub use app::{Seed, TestApp};
+pub use clients::{Api, Ws};

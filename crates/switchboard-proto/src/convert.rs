@@ -1,0 +1,289 @@
+//! Domain → wire conversions. The other direction is parsing, done at the edge.
+
+use switchboard_domain as d;
+
+use crate::*;
+
+impl From<&d::Workspace> for Workspace {
+    fn from(w: &d::Workspace) -> Self {
+        Self { id: w.id.0, name: w.name.clone(), created_at: w.created_at.0 }
+    }
+}
+
+impl From<&d::Agent> for Agent {
+    fn from(a: &d::Agent) -> Self {
+        Self {
+            id: a.id.0,
+            email: a.email.as_str().into(),
+            name: a.name.clone(),
+            role: a.role.as_str().into(),
+            avatar_url: a.avatar_url.clone(),
+            locale: a.locale.as_str().into(),
+            max_chats: a.max_chats,
+            created_at: a.created_at.0,
+        }
+    }
+}
+
+impl From<&d::Agent> for PublicAgent {
+    fn from(a: &d::Agent) -> Self {
+        Self { id: a.id.0, name: a.name.clone(), avatar_url: a.avatar_url.clone() }
+    }
+}
+
+impl From<&d::Team> for Team {
+    fn from(t: &d::Team) -> Self {
+        Self { id: t.id.0, name: t.name.clone(), agent_ids: t.agent_ids.iter().map(|a| a.0).collect(), created_at: t.created_at.0 }
+    }
+}
+
+impl From<&d::Appearance> for Appearance {
+    fn from(a: &d::Appearance) -> Self {
+        Self {
+            color: a.color.as_str().into(),
+            position: match a.position {
+                d::LauncherPosition::End => "end".into(),
+                d::LauncherPosition::Start => "start".into(),
+            },
+            greeting: a.greeting.clone(),
+            team_name: a.team_name.clone(),
+            locale: a.locale.as_str().into(),
+        }
+    }
+}
+
+impl From<&d::PrechatField> for PrechatField {
+    fn from(f: &d::PrechatField) -> Self {
+        Self {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: match f.kind {
+                d::PrechatFieldKind::Text => "text",
+                d::PrechatFieldKind::Email => "email",
+                d::PrechatFieldKind::Phone => "phone",
+                d::PrechatFieldKind::Select => "select",
+            }
+            .into(),
+            required: f.required,
+            options: f.options.clone(),
+        }
+    }
+}
+
+impl From<&d::Site> for Site {
+    fn from(s: &d::Site) -> Self {
+        Self {
+            id: s.id.0,
+            name: s.name.clone(),
+            public_key: s.public_key.clone(),
+            allowed_origins: s.allowed_origins.iter().map(|o| o.as_str().into()).collect(),
+            appearance: (&s.appearance).into(),
+            prechat_form: s.prechat_form.iter().map(Into::into).collect(),
+            identity_secret: s.identity_secret.clone(),
+            created_at: s.created_at.0,
+        }
+    }
+}
+
+impl From<&d::Site> for PublicSite {
+    fn from(s: &d::Site) -> Self {
+        Self {
+            id: s.id.0,
+            name: s.name.clone(),
+            appearance: (&s.appearance).into(),
+            prechat_form: s.prechat_form.iter().map(Into::into).collect(),
+            dir: if s.appearance.locale.is_rtl() { "rtl".into() } else { "ltr".into() },
+        }
+    }
+}
+
+impl From<&d::CannedResponse> for CannedResponse {
+    fn from(c: &d::CannedResponse) -> Self {
+        Self { id: c.id.0, shortcut: c.shortcut.clone(), body: c.body.clone(), created_at: c.created_at.0 }
+    }
+}
+
+impl From<&d::ApiToken> for ApiToken {
+    fn from(t: &d::ApiToken) -> Self {
+        Self {
+            id: t.id.0,
+            name: t.name.clone(),
+            role: t.role.as_str().into(),
+            prefix: t.prefix.clone(),
+            created_at: t.created_at.0,
+            last_used_at: t.last_used_at.map(|t| t.0),
+        }
+    }
+}
+
+pub fn attribute_json(v: &d::AttributeValue) -> serde_json::Value {
+    match v {
+        d::AttributeValue::Text(s) => serde_json::Value::String(s.clone()),
+        d::AttributeValue::Number(n) => serde_json::json!(n),
+        d::AttributeValue::Bool(b) => serde_json::Value::Bool(*b),
+    }
+}
+
+impl From<&d::Contact> for Contact {
+    fn from(c: &d::Contact) -> Self {
+        Self {
+            id: c.id.0,
+            site_id: c.site_id.map(|s| s.0),
+            external_id: c.external_id.clone(),
+            name: c.name.clone(),
+            email: c.email.as_ref().map(|e| e.as_str().into()),
+            phone: c.phone.clone(),
+            attributes: c.attributes.iter().map(|(k, v)| (k.clone(), attribute_json(v))).collect(),
+            device: Device {
+                browser: c.device.browser.clone(),
+                os: c.device.os.clone(),
+                device: c.device.device.clone(),
+                language: c.device.language.clone(),
+            },
+            first_seen: c.first_seen.0,
+            last_seen: c.last_seen.0,
+        }
+    }
+}
+
+impl From<&d::PageView> for PageView {
+    fn from(v: &d::PageView) -> Self {
+        Self { url: v.url.clone(), title: v.title.clone(), referrer: v.referrer.clone(), at: v.at.0 }
+    }
+}
+
+impl From<d::Receipts> for Receipts {
+    fn from(r: d::Receipts) -> Self {
+        Self { delivered_seq: r.delivered_seq, read_seq: r.read_seq }
+    }
+}
+
+impl From<&d::Conversation> for Conversation {
+    fn from(c: &d::Conversation) -> Self {
+        Self {
+            id: c.id.0,
+            site_id: c.site_id.0,
+            contact_id: c.contact_id.0,
+            status: c.status.name().into(),
+            snoozed_until: c.status.snoozed_until().map(|t| t.0),
+            assignee_id: c.assignee_id.map(|a| a.0),
+            team_id: c.team_id.map(|t| t.0),
+            priority: c.priority.as_str().into(),
+            labels: c.labels.iter().map(|l| l.as_str().into()).collect(),
+            last_seq: c.last_seq,
+            created_at: c.created_at.0,
+            updated_at: c.updated_at.0,
+            first_reply_at: c.first_reply_at.map(|t| t.0),
+            assigned_at: c.assigned_at.map(|t| t.0),
+            resolved_at: c.resolved_at.map(|t| t.0),
+            waiting_since: c.waiting_since.map(|t| t.0),
+            last_message_at: c.last_message_at.map(|t| t.0),
+            visitor: c.visitor.into(),
+            agent: c.agent.into(),
+        }
+    }
+}
+
+impl VisitorConversation {
+    pub fn new(c: &d::Conversation, agents: &[d::Agent]) -> Self {
+        Self {
+            id: c.id.0,
+            status: c.status.name().into(),
+            last_seq: c.last_seq,
+            created_at: c.created_at.0,
+            assignee: c.assignee_id.and_then(|id| agents.iter().find(|a| a.id == id)).map(Into::into),
+            agent_read_seq: c.agent.read_seq,
+        }
+    }
+}
+
+impl From<d::Actor> for Actor {
+    fn from(a: d::Actor) -> Self {
+        let id = match a {
+            d::Actor::Contact(id) => Some(id.0),
+            d::Actor::Agent(id) => Some(id.0),
+            d::Actor::Integration(id) => Some(id.0),
+            d::Actor::System => None,
+        };
+        Self { kind: a.kind().into(), id }
+    }
+}
+
+impl Attachment {
+    pub fn new(a: &d::Attachment) -> Self {
+        Self {
+            id: a.id.0,
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            width: a.width,
+            height: a.height,
+            url: format!("/api/v1/attachments/{}", a.id),
+        }
+    }
+}
+
+impl From<&d::Message> for Message {
+    fn from(m: &d::Message) -> Self {
+        Self {
+            id: m.id.0,
+            conversation_id: m.conversation_id.0,
+            seq: m.seq,
+            client_id: m.client_id.clone(),
+            author: m.author.into(),
+            kind: match m.kind {
+                d::MessageKind::Text => "text".into(),
+                d::MessageKind::Note => "note".into(),
+            },
+            body: m.body.clone(),
+            format: m.format.as_str().into(),
+            attachments: m.attachments.iter().map(Attachment::new).collect(),
+            created_at: m.created_at.0,
+        }
+    }
+}
+
+impl Event {
+    /// The wire form of an event; `with_feed_seq` is false for visitors, whose
+    /// cursor is the conversation's `seq`.
+    pub fn new(e: &d::Event, with_feed_seq: bool) -> Self {
+        let mut out = Event {
+            conversation_id: e.conversation_id.0,
+            seq: e.seq,
+            feed_seq: with_feed_seq.then_some(e.feed_seq),
+            at: e.at.0,
+            actor: e.actor.into(),
+            kind: e.data.kind().into(),
+            message: None,
+            status: None,
+            snoozed_until: None,
+            assignee_id: None,
+            team_id: None,
+            labels: None,
+            priority: None,
+            side: None,
+            receipt: None,
+            up_to_seq: None,
+        };
+        match &e.data {
+            d::EventData::ConversationStarted => {}
+            d::EventData::Message(m) => out.message = Some(m.into()),
+            d::EventData::StatusChanged { status } => {
+                out.status = Some(status.name().into());
+                out.snoozed_until = status.snoozed_until().map(|t| t.0);
+            }
+            d::EventData::Assigned { agent_id, team_id } => {
+                out.assignee_id = agent_id.map(|a| a.0);
+                out.team_id = team_id.map(|t| t.0);
+            }
+            d::EventData::LabelsChanged { labels } => out.labels = Some(labels.iter().map(|l| l.as_str().into()).collect()),
+            d::EventData::PriorityChanged { priority } => out.priority = Some(priority.as_str().into()),
+            d::EventData::Receipt { side, kind, up_to_seq } => {
+                out.side = Some(if *side == d::Side::Visitor { "visitor" } else { "agent" }.into());
+                out.receipt = Some(if *kind == d::ReceiptKind::Read { "read" } else { "delivered" }.into());
+                out.up_to_seq = Some(*up_to_seq);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,153 @@
+//! WebSocket frames: JSON text frames with a `type` field. Documented for third-party
+//! clients in docs/protocol.md.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{Actor, Event, Message, PublicAgent, PublicSite};
+
+/// Where a client stopped reading a conversation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Cursor {
+    pub conversation_id: Uuid,
+    pub after_seq: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct DeviceHint {
+    pub language: Option<String>,
+}
+
+/// Frames a visitor's browser sends.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorIn {
+    /// Must be the first frame. Without a token the visitor is new.
+    Hello {
+        token: Option<String>,
+        #[serde(default)]
+        resume: Vec<Cursor>,
+    },
+    /// A message; without `conversation_id` it starts a conversation.
+    Send {
+        client_id: String,
+        conversation_id: Option<Uuid>,
+        #[serde(default)]
+        body: String,
+        format: Option<String>,
+        #[serde(default)]
+        attachment_ids: Vec<Uuid>,
+    },
+    Typing { conversation_id: Uuid, typing: bool },
+    /// `kind` is `delivered` or `read`.
+    Receipt { conversation_id: Uuid, kind: String, up_to_seq: i64 },
+    /// Asks for events after `after_seq` (answered with `history`).
+    History { conversation_id: Uuid, after_seq: i64, limit: Option<u32> },
+    /// The visitor opened a page of the site.
+    Page { url: String, title: Option<String>, referrer: Option<String> },
+    /// The visitor's own details (pre-chat form, `setAttributes`).
+    Profile {
+        name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        attributes: BTreeMap<String, serde_json::Value>,
+    },
+    /// Identity verification: `user_hash` = hex HMAC-SHA256(site secret, external_id).
+    Identify { external_id: String, user_hash: String, name: Option<String>, email: Option<String> },
+    Ping,
+}
+
+/// The conversation as its visitor sees it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisitorConversation {
+    pub id: Uuid,
+    pub status: String,
+    pub last_seq: i64,
+    pub created_at: i64,
+    pub assignee: Option<PublicAgent>,
+    /// What the team has read: every event with `seq <=` this.
+    pub agent_read_seq: i64,
+}
+
+/// Frames the server sends to a visitor.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorOut {
+    /// Answer to `hello`: keep `token` for the next connection.
+    Welcome {
+        token: String,
+        contact_id: Uuid,
+        site: PublicSite,
+        conversations: Vec<VisitorConversation>,
+        agents: Vec<PublicAgent>,
+        agents_online: u32,
+    },
+    /// A `send` is durably stored. The same `client_id` again gets the same ack.
+    Ack { client_id: String, conversation_id: Uuid, seq: i64, message: Message, replayed: bool },
+    Event { event: Event },
+    /// Replay of missed events is over for this conversation; what follows is live.
+    CaughtUp { conversation_id: Uuid, seq: i64 },
+    History { conversation_id: Uuid, events: Vec<Event> },
+    Typing { conversation_id: Uuid, actor: Actor, typing: bool },
+    /// After `identify`: the browser is now this contact; keep the new token.
+    Identified { token: String, contact_id: Uuid, conversations: Vec<VisitorConversation> },
+    Error {
+        code: String,
+        message: String,
+        /// The `client_id` of the frame that failed, when it had one.
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    /// The server is closing this socket; reconnect after the delay with your cursors.
+    Reconnect { reason: String, retry_after_ms: u64 },
+    Pong,
+}
+
+/// Frames an agent's dashboard sends.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentIn {
+    /// Must be the first frame. With `after_feed_seq`, everything after it is replayed.
+    Hello { after_feed_seq: Option<i64> },
+    Send {
+        client_id: String,
+        conversation_id: Uuid,
+        #[serde(default)]
+        body: String,
+        format: Option<String>,
+        #[serde(default)]
+        attachment_ids: Vec<Uuid>,
+        /// A private note instead of a reply.
+        #[serde(default)]
+        note: bool,
+    },
+    Typing { conversation_id: Uuid, typing: bool },
+    Read { conversation_id: Uuid, up_to_seq: i64 },
+    Ping,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentOut {
+    Welcome { agent_id: Uuid, online_agent_ids: Vec<Uuid> },
+    Ack { client_id: String, conversation_id: Uuid, seq: i64, message: Message, replayed: bool },
+    Event { event: Event },
+    /// Replay is over: live events follow. `feed_seq` is the cursor to resume from.
+    CaughtUp { feed_seq: i64 },
+    Typing { conversation_id: Uuid, actor: Actor, typing: bool },
+    /// `online` or `offline`.
+    Presence { agent_id: Uuid, status: String },
+    Error {
+        code: String,
+        message: String,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    Reconnect { reason: String, retry_after_ms: u64 },
+    Pong,
+}

@@ -1,0 +1,168 @@
+//! Workspace administration: agents, teams, sites, canned responses and API tokens.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use switchboard_domain::*;
+use switchboard_proto as p;
+use uuid::Uuid;
+
+use super::parse;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Json, Path};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = Vec<p::Agent>)))]
+pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Agent>>> {
+    Ok(Json(app.core.agents(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/agents", tag = "agents", request_body = p::CreateAgent,
+    responses((status = 201, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn create_agent(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CreateAgent>) -> ApiResult<(StatusCode, Json<p::Agent>)> {
+    let agent = app.core.create_agent(&auth.principal, parse::new_agent(r)?).await?;
+    Ok((StatusCode::CREATED, Json((&agent).into())))
+}
+
+#[utoipa::path(get, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Agent), (status = 404, body = p::ErrorBody)))]
+pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Agent>> {
+    Ok(Json((&app.core.agent(&auth.principal, AgentId(id)).await?).into()))
+}
+
+/// Agents may edit their own profile; admins anyone's.
+#[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
+    responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+pub async fn update_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::UpdateAgent>) -> ApiResult<Json<p::Agent>> {
+    Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
+}
+
+#[utoipa::path(delete, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+pub async fn delete_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    app.core.delete_agent(&auth.principal, AgentId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/teams", tag = "teams", responses((status = 200, body = Vec<p::Team>)))]
+pub async fn list_teams(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Team>>> {
+    Ok(Json(app.core.teams(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+fn agent_ids(ids: Option<Vec<Uuid>>) -> Option<Vec<AgentId>> {
+    ids.map(|ids| ids.into_iter().map(AgentId).collect())
+}
+
+#[utoipa::path(post, path = "/teams", tag = "teams", request_body = p::TeamRequest,
+    responses((status = 201, body = p::Team), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn create_team(State(app): State<AppState>, auth: Auth, Json(r): Json<p::TeamRequest>) -> ApiResult<(StatusCode, Json<p::Team>)> {
+    let name = r.name.ok_or_else(|| ValidationError::new("name", "is required"))?;
+    let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default()).await?;
+    Ok((StatusCode::CREATED, Json((&team).into())))
+}
+
+#[utoipa::path(get, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Team), (status = 404, body = p::ErrorBody)))]
+pub async fn get_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Team>> {
+    Ok(Json((&app.core.team(&auth.principal, TeamId(id)).await?).into()))
+}
+
+#[utoipa::path(patch, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = p::TeamRequest,
+    responses((status = 200, body = p::Team), (status = 404, body = p::ErrorBody)))]
+pub async fn update_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::TeamRequest>) -> ApiResult<Json<p::Team>> {
+    let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids)).await?;
+    Ok(Json((&team).into()))
+}
+
+#[utoipa::path(delete, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = p::ErrorBody)))]
+pub async fn delete_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    app.core.delete_team(&auth.principal, TeamId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/sites", tag = "sites", responses((status = 200, body = Vec<p::Site>)))]
+pub async fn list_sites(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Site>>> {
+    auth.principal.require_admin()?;
+    Ok(Json(app.core.sites(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/sites", tag = "sites", request_body = p::SiteRequest,
+    responses((status = 201, body = p::Site), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn create_site(State(app): State<AppState>, auth: Auth, Json(r): Json<p::SiteRequest>) -> ApiResult<(StatusCode, Json<p::Site>)> {
+    let site = app.core.create_site(&auth.principal, parse::site_input(r)?).await?;
+    Ok((StatusCode::CREATED, Json((&site).into())))
+}
+
+#[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody)))]
+pub async fn get_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Site>> {
+    auth.principal.require_admin()?;
+    Ok(Json((&app.core.site(&auth.principal, SiteId(id)).await?).into()))
+}
+
+#[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)), request_body = p::SiteRequest,
+    responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn update_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::SiteRequest>) -> ApiResult<Json<p::Site>> {
+    Ok(Json((&app.core.update_site(&auth.principal, SiteId(id), parse::site_input(r)?).await?).into()))
+}
+
+#[utoipa::path(delete, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
+pub async fn delete_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    app.core.delete_site(&auth.principal, SiteId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/canned-responses", tag = "canned responses", responses((status = 200, body = Vec<p::CannedResponse>)))]
+pub async fn list_canned(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::CannedResponse>>> {
+    Ok(Json(app.core.canned_responses(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/canned-responses", tag = "canned responses", request_body = p::CannedRequest,
+    responses((status = 201, body = p::CannedResponse), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn create_canned(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CannedRequest>) -> ApiResult<(StatusCode, Json<p::CannedResponse>)> {
+    let shortcut = r.shortcut.ok_or_else(|| ValidationError::new("shortcut", "is required"))?;
+    let body = r.body.ok_or_else(|| ValidationError::new("body", "is required"))?;
+    let canned = app.core.create_canned(&auth.principal, &shortcut, &body).await?;
+    Ok((StatusCode::CREATED, Json((&canned).into())))
+}
+
+#[utoipa::path(get, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody)))]
+pub async fn get_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::CannedResponse>> {
+    Ok(Json((&app.core.canned(&auth.principal, CannedResponseId(id)).await?).into()))
+}
+
+#[utoipa::path(patch, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)), request_body = p::CannedRequest,
+    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody)))]
+pub async fn update_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::CannedRequest>) -> ApiResult<Json<p::CannedResponse>> {
+    let canned = app.core.update_canned(&auth.principal, CannedResponseId(id), r.shortcut.as_deref(), r.body.as_deref()).await?;
+    Ok(Json((&canned).into()))
+}
+
+#[utoipa::path(delete, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = p::ErrorBody)))]
+pub async fn delete_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    app.core.delete_canned(&auth.principal, CannedResponseId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api-tokens", tag = "api tokens", responses((status = 200, body = Vec<p::ApiToken>), (status = 403, body = p::ErrorBody)))]
+pub async fn list_tokens(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::ApiToken>>> {
+    Ok(Json(app.core.api_tokens(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+/// Creates a bearer token for integrations. The secret is in this response only.
+#[utoipa::path(post, path = "/api-tokens", tag = "api tokens", request_body = p::CreateApiToken,
+    responses((status = 201, body = p::CreatedApiToken), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn create_token(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CreateApiToken>) -> ApiResult<(StatusCode, Json<p::CreatedApiToken>)> {
+    let role = parse::opt(r.role.as_deref(), Role::parse)?.unwrap_or(Role::Agent);
+    let created = app.core.create_api_token(&auth.principal, &r.name, role).await?;
+    Ok((StatusCode::CREATED, Json(p::CreatedApiToken { token: (&created.token).into(), secret: created.secret })))
+}
+
+#[utoipa::path(delete, path = "/api-tokens/{id}", tag = "api tokens", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = p::ErrorBody)))]
+pub async fn delete_token(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    app.core.delete_api_token(&auth.principal, ApiTokenId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,109 @@
+//! Uploads and downloads, for agents and for visitors (through the widget endpoints).
+
+use axum::extract::{FromRequestParts, Multipart, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use switchboard_core::{Upload, Visitor, VisitorHello};
+use switchboard_domain::*;
+use switchboard_proto as p;
+use uuid::Uuid;
+
+use crate::auth::{self, Auth};
+use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::state::AppState;
+
+/// Reads the `file` field of a multipart upload.
+async fn file(mut form: Multipart) -> ApiResult<Upload> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
+        ApiError::new(e.status(), code, e.body_text())
+    };
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        if field.name() == Some("file") {
+            let filename = field.file_name().unwrap_or("file").to_owned();
+            let bytes = field.bytes().await.map_err(bad)?;
+            return Ok(Upload { filename, bytes });
+        }
+    }
+    Err(ValidationError::new("file", "the form has no `file` field").into())
+}
+
+fn serve_file(a: &Attachment, bytes: Bytes) -> Response {
+    let inline = a.content_type.starts_with("image/") || a.content_type.starts_with("video/") || a.content_type.starts_with("audio/");
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        a.filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()
+    );
+    (
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::CACHE_CONTROL, "private, max-age=31536000, immutable".into()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".into()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Uploads a file (multipart field `file`); attach it by id to a reply.
+#[utoipa::path(post, path = "/attachments", tag = "attachments", request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = p::Attachment), (status = 413, body = p::ErrorBody), (status = 415, body = p::ErrorBody)))]
+pub async fn upload(State(app): State<AppState>, auth: Auth, form: Multipart) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
+    let a = app.core.upload(auth.principal.workspace_id, auth.principal.actor, file(form).await?).await?;
+    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a))))
+}
+
+#[utoipa::path(get, path = "/attachments/{id}", tag = "attachments", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = p::ErrorBody)))]
+pub async fn download(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let (a, bytes) = app.core.download(auth.principal.workspace_id, auth.principal.actor, AttachmentId(id)).await?;
+    Ok(serve_file(&a, bytes))
+}
+
+/// A visitor authenticated by site key (path), origin and visitor token.
+pub struct WidgetVisitor(pub Visitor);
+
+impl FromRequestParts<AppState> for WidgetVisitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let site_key = parts.uri.path().trim_start_matches("/api/v1/widget/").split('/').next().unwrap_or("").to_owned();
+        let token = auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
+        let hello = VisitorHello { site_key, origin: auth::origin(parts), token: Some(token), device: DeviceInfo::default() };
+        Ok(Self(app.core.visitor(hello).await?))
+    }
+}
+
+/// What the widget needs to draw itself. Only the site's allowed origins may ask.
+#[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
+    responses((status = 200, body = p::PublicSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::PublicSite>> {
+    let site = app.core.store.site_by_key(&key).await.map_err(switchboard_core::Error::from)?;
+    if !site.allows_origin(auth::origin(&parts).as_deref()) {
+        return Err(switchboard_core::Error::OriginNotAllowed.into());
+    }
+    Ok(Json((&site).into()))
+}
+
+/// A visitor's upload (`Authorization: Visitor <token>`).
+#[utoipa::path(post, path = "/widget/{site_key}/attachments", tag = "widget", params(("site_key" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = p::Attachment), (status = 401, body = p::ErrorBody), (status = 413, body = p::ErrorBody)))]
+pub async fn widget_upload(State(app): State<AppState>, WidgetVisitor(v): WidgetVisitor, form: Multipart) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
+    let a = app.core.upload(v.workspace_id(), v.actor(), file(form).await?).await?;
+    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a))))
+}
+
+/// A file the visitor may see (their own uploads and the team's), with `?token=`.
+#[utoipa::path(get, path = "/widget/{site_key}/attachments/{id}", tag = "widget", params(("site_key" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = p::ErrorBody)))]
+pub async fn widget_download(State(app): State<AppState>, WidgetVisitor(v): WidgetVisitor, Path(path): Path<(String, Uuid)>) -> ApiResult<Response> {
+    let id = path.1;
+    let (a, bytes) = app.core.download(v.workspace_id(), v.actor(), AttachmentId(id)).await?;
+    Ok(serve_file(&a, bytes))
+}

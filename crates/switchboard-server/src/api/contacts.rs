@@ -1,0 +1,58 @@
+//! Contacts, their page views, and workspace search.
+
+use axum::extract::State;
+use serde::Deserialize;
+use switchboard_domain::ContactId;
+use switchboard_proto as p;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::parse;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Json, Path, Query};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words to find; Arabic/Persian letter variants, diacritics and Turkish i's fold together.
+    #[serde(default)]
+    q: String,
+    limit: Option<u32>,
+}
+
+/// Contacts matching every word of `q` (or the most recently seen, without `q`).
+#[utoipa::path(get, path = "/contacts", tag = "contacts", params(SearchParams), responses((status = 200, body = Vec<p::Contact>)))]
+pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<Vec<p::Contact>>> {
+    let found = app.core.search_contacts(&auth.principal, &q.q, q.limit).await?;
+    Ok(Json(found.iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody)))]
+pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Contact>> {
+    Ok(Json((&app.core.contact(&auth.principal, ContactId(id)).await?).into()))
+}
+
+#[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)), request_body = p::UpdateContact,
+    responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
+pub async fn update(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::UpdateContact>) -> ApiResult<Json<p::Contact>> {
+    Ok(Json((&app.core.update_contact(&auth.principal, ContactId(id), parse::contact_patch(r)?).await?).into()))
+}
+
+/// Pages the contact visited, newest first.
+#[utoipa::path(get, path = "/contacts/{id}/pages", tag = "contacts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<p::PageView>), (status = 404, body = p::ErrorBody)))]
+pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<Vec<p::PageView>>> {
+    Ok(Json(app.core.page_views(&auth.principal, ContactId(id), None).await?.iter().map(Into::into).collect()))
+}
+
+/// Messages, notes and contacts matching every word of `q`.
+#[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = p::SearchResults), (status = 422, body = p::ErrorBody)))]
+pub async fn search(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<p::SearchResults>> {
+    let found = app.core.search(&auth.principal, &q.q, q.limit).await?;
+    Ok(Json(p::SearchResults {
+        messages: found.messages.iter().map(|h| (&h.message).into()).collect(),
+        contacts: found.contacts.iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,157 @@
+//! The inbox: listing, history, replies, notes, assignment, status, labels, priority, read marks.
+
+use axum::extract::State;
+use serde::Deserialize;
+use switchboard_core::HistoryQuery;
+use switchboard_domain::*;
+use switchboard_proto as p;
+use switchboard_store::{AssigneeFilter, Committed, ConversationCursor, ConversationFilter};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::parse;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Json, Path, Query};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    status: Option<String>,
+    /// `me`, `none`, or an agent id.
+    assignee: Option<String>,
+    team_id: Option<Uuid>,
+    site_id: Option<Uuid>,
+    contact_id: Option<Uuid>,
+    label: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
+    let bad = || ValidationError::new("cursor", "is not a cursor from this API");
+    let (at, id) = raw.split_once('_').ok_or_else(bad)?;
+    Ok(ConversationCursor { updated_at: Timestamp(at.parse().map_err(|_| bad())?), id: id.parse().map_err(|_| bad())? })
+}
+
+pub fn changed(done: &Committed) -> p::ChangeResult {
+    p::ChangeResult {
+        conversation: (&done.conversation).into(),
+        events: done.events.iter().map(|e| p::Event::new(e, true)).collect(),
+        replayed: done.replayed,
+    }
+}
+
+/// Conversations, most recent activity first.
+#[utoipa::path(get, path = "/conversations", tag = "conversations", params(ListQuery),
+    responses((status = 200, body = p::Page<p::Conversation>), (status = 400, body = p::ErrorBody)))]
+pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<Json<p::Page<p::Conversation>>> {
+    let who = auth.principal;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(Status::from_parts(s, Some(Timestamp(0)))?.name()),
+    };
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("none") => Some(AssigneeFilter::Unassigned),
+        Some("me") => Some(AssigneeFilter::Agent(who.agent_id().ok_or_else(|| ValidationError::new("assignee", "an API token is not an agent"))?)),
+        Some(id) => Some(AssigneeFilter::Agent(id.parse().map_err(|_| ValidationError::new("assignee", "must be me, none or an agent id"))?)),
+    };
+    let filter = ConversationFilter {
+        status,
+        assignee,
+        team_id: q.team_id.map(TeamId),
+        site_id: q.site_id.map(SiteId),
+        contact_id: q.contact_id.map(ContactId),
+        label: parse::opt(q.label.as_deref(), Label::parse)?,
+        after: parse::opt(q.cursor.as_deref(), cursor)?,
+        limit: q.limit.unwrap_or(50),
+    };
+    let limit = filter.limit;
+    let items = app.core.conversations(&who, filter).await?;
+    let next_cursor = (items.len() as u32 >= limit.max(1)).then(|| items.last().map(|c| format!("{}_{}", c.updated_at.0, c.id))).flatten();
+    Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/conversations/{id}", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody)))]
+pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Conversation>> {
+    Ok(Json((&app.core.conversation(&auth.principal, ConversationId(id)).await?).into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HistoryParams {
+    /// Events after this seq, oldest first (catching up).
+    after_seq: Option<i64>,
+    /// Events before this seq, newest page first (scrolling back); `next_cursor` continues.
+    before_seq: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// The conversation's timeline: messages, private notes and system events, in `seq` order.
+#[utoipa::path(get, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path), HistoryParams),
+    responses((status = 200, body = p::Page<p::Event>), (status = 404, body = p::ErrorBody)))]
+pub async fn history(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Query(q): Query<HistoryParams>) -> ApiResult<Json<p::Page<p::Event>>> {
+    let backwards = q.after_seq.is_none();
+    let query = HistoryQuery { after_seq: q.after_seq, before_seq: q.before_seq, limit: q.limit, newest_first: backwards };
+    let mut events = app.core.history(&auth.principal, ConversationId(id), query).await?;
+    let full = events.len() as u32 >= q.limit.unwrap_or(50).max(1);
+    if backwards {
+        events.reverse();
+    }
+    let next_cursor = match (full, backwards) {
+        (true, true) => events.first().map(|e| e.seq.to_string()),
+        (true, false) => events.last().map(|e| e.seq.to_string()),
+        _ => None,
+    };
+    Ok(Json(p::Page { items: events.iter().map(|e| p::Event::new(e, true)).collect(), next_cursor }))
+}
+
+/// A reply the visitor sees. A retry with the same `client_id` returns the same message.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn reply(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::Reply>) -> ApiResult<Json<p::ChangeResult>> {
+    let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
+    Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, false).await?)))
+}
+
+/// A private note: only agents see it.
+#[utoipa::path(post, path = "/conversations/{id}/notes", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
+pub async fn note(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::Reply>) -> ApiResult<Json<p::ChangeResult>> {
+    let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
+    Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, true).await?)))
+}
+
+#[utoipa::path(put, path = "/conversations/{id}/assignee", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::AssignRequest,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
+pub async fn assign(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::AssignRequest>) -> ApiResult<Json<p::ChangeResult>> {
+    let done = app.core.assign(&auth.principal, ConversationId(id), r.agent_id.map(AgentId), r.team_id.map(TeamId)).await?;
+    Ok(Json(changed(&done)))
+}
+
+#[utoipa::path(put, path = "/conversations/{id}/status", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::StatusRequest,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn status(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::StatusRequest>) -> ApiResult<Json<p::ChangeResult>> {
+    Ok(Json(changed(&app.core.set_status(&auth.principal, ConversationId(id), parse::status(&r)?).await?)))
+}
+
+#[utoipa::path(put, path = "/conversations/{id}/labels", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::LabelsRequest,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn labels(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::LabelsRequest>) -> ApiResult<Json<p::ChangeResult>> {
+    Ok(Json(changed(&app.core.set_labels(&auth.principal, ConversationId(id), parse_labels(&r.labels)?).await?)))
+}
+
+#[utoipa::path(put, path = "/conversations/{id}/priority", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::PriorityRequest,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn priority(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::PriorityRequest>) -> ApiResult<Json<p::ChangeResult>> {
+    Ok(Json(changed(&app.core.set_priority(&auth.principal, ConversationId(id), Priority::parse(&r.priority)?).await?)))
+}
+
+/// The team has read everything up to `up_to_seq`.
+#[utoipa::path(post, path = "/conversations/{id}/read", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::ReadRequest,
+    responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn read(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::ReadRequest>) -> ApiResult<Json<p::ChangeResult>> {
+    Ok(Json(changed(&app.core.agent_read(&auth.principal, ConversationId(id), r.up_to_seq).await?)))
+}

@@ -1,0 +1,70 @@
+//! The REST API under `/api/v1`, with its OpenAPI document generated from the handlers.
+
+mod admin;
+mod attachments;
+pub mod contacts;
+pub mod conversations;
+mod parse;
+mod sessions;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub use parse::{attribute, draft};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Live-chat support: conversations, contacts, agents, sites. \
+        Authenticate with the session cookie (plus `X-CSRF-Token` on changes) or `Authorization: Bearer <api token>`. \
+        Errors are `{\"code\", \"message\", \"fields\"}` with stable snake_case codes."),
+    components(schemas(switchboard_proto::VisitorIn, switchboard_proto::VisitorOut, switchboard_proto::AgentIn, switchboard_proto::AgentOut))
+)]
+struct ApiDoc;
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    // Multipart framing adds a little to the file itself; the use case enforces the exact cap.
+    let upload_limit = DefaultBodyLimit::max(max_upload_bytes as usize + 64 * 1024);
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::widget_upload))
+        .layer(upload_limit);
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::me))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::history, conversations::reply))
+        .routes(routes!(conversations::note))
+        .routes(routes!(conversations::assign))
+        .routes(routes!(conversations::status))
+        .routes(routes!(conversations::labels))
+        .routes(routes!(conversations::priority))
+        .routes(routes!(conversations::read))
+        .routes(routes!(contacts::list))
+        .routes(routes!(contacts::get, contacts::update))
+        .routes(routes!(contacts::pages))
+        .routes(routes!(contacts::search))
+        .routes(routes!(admin::list_agents, admin::create_agent))
+        .routes(routes!(admin::get_agent, admin::update_agent, admin::delete_agent))
+        .routes(routes!(admin::list_teams, admin::create_team))
+        .routes(routes!(admin::get_team, admin::update_team, admin::delete_team))
+        .routes(routes!(admin::list_sites, admin::create_site))
+        .routes(routes!(admin::get_site, admin::update_site, admin::delete_site))
+        .routes(routes!(admin::list_canned, admin::create_canned))
+        .routes(routes!(admin::get_canned, admin::update_canned, admin::delete_canned))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::delete_token))
+        .routes(routes!(attachments::download))
+        .routes(routes!(attachments::widget_site))
+        .routes(routes!(attachments::widget_download))
+        .merge(uploads);
+    let (router, mut doc) = OpenApiRouter::new().nest("/api/v1", api).split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    (router, doc)
+}

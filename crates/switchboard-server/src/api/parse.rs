@@ -1,0 +1,112 @@
+//! Wire → domain parsing, done once at the edge.
+
+use switchboard_core::{AgentPatch, ContactPatch, Draft, NewAgent, SiteInput};
+use switchboard_domain::*;
+use switchboard_proto as p;
+
+use crate::error::ApiResult;
+
+pub fn opt<T>(v: Option<&str>, f: impl Fn(&str) -> Result<T, ValidationError>) -> ApiResult<Option<T>> {
+    Ok(v.map(f).transpose()?)
+}
+
+pub fn attribute(key: &str, v: &serde_json::Value) -> Result<Option<AttributeValue>, ValidationError> {
+    Ok(Some(match v {
+        serde_json::Value::Null => return Ok(None),
+        serde_json::Value::String(s) => AttributeValue::Text(s.clone()),
+        serde_json::Value::Bool(b) => AttributeValue::Bool(*b),
+        serde_json::Value::Number(n) => AttributeValue::Number(n.as_f64().unwrap_or_default()),
+        _ => return Err(ValidationError::new("attributes", format!("{key}: values must be strings, numbers or booleans"))),
+    }))
+}
+
+pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
+    Ok(NewAgent {
+        email: Email::parse(&r.email)?,
+        name: r.name,
+        role: Role::parse(&r.role)?,
+        password: r.password,
+        locale: opt(r.locale.as_deref(), Locale::parse)?,
+        max_chats: r.max_chats,
+        avatar_url: r.avatar_url,
+    })
+}
+
+pub fn agent_patch(r: p::UpdateAgent) -> ApiResult<AgentPatch> {
+    Ok(AgentPatch {
+        email: opt(r.email.as_deref(), Email::parse)?,
+        name: r.name,
+        role: opt(r.role.as_deref(), Role::parse)?,
+        locale: opt(r.locale.as_deref(), Locale::parse)?,
+        max_chats: r.max_chats,
+        avatar_url: r.avatar_url,
+        password: r.password,
+    })
+}
+
+fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
+    Ok(Appearance {
+        color: Color::parse(&a.color)?,
+        position: match a.position.as_str() {
+            "end" => LauncherPosition::End,
+            "start" => LauncherPosition::Start,
+            _ => return Err(ValidationError::new("position", "must be start or end").into()),
+        },
+        greeting: non_empty("greeting", &a.greeting, 500)?,
+        team_name: non_empty("team_name", &a.team_name, 100)?,
+        locale: Locale::parse(&a.locale)?,
+    })
+}
+
+fn prechat_field(f: &p::PrechatField) -> ApiResult<PrechatField> {
+    let kind = match f.kind.as_str() {
+        "text" => PrechatFieldKind::Text,
+        "email" => PrechatFieldKind::Email,
+        "phone" => PrechatFieldKind::Phone,
+        "select" => PrechatFieldKind::Select,
+        _ => return Err(ValidationError::new("prechat_form", "kind must be text, email, phone or select").into()),
+    };
+    if kind == PrechatFieldKind::Select && f.options.is_empty() {
+        return Err(ValidationError::new("prechat_form", "a select needs options").into());
+    }
+    Ok(PrechatField {
+        key: non_empty("prechat_form", &f.key, 64)?,
+        label: non_empty("prechat_form", &f.label, 200)?,
+        kind,
+        required: f.required,
+        options: f.options.clone(),
+    })
+}
+
+pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
+    Ok(SiteInput {
+        name: r.name,
+        allowed_origins: r.allowed_origins.map(|list| list.iter().map(|o| Origin::parse(o)).collect::<Result<_, _>>()).transpose()?,
+        appearance: r.appearance.as_ref().map(appearance).transpose()?,
+        prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
+        rotate_identity_secret: r.rotate_identity_secret,
+    })
+}
+
+pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {
+    Ok(ContactPatch {
+        name: r.name,
+        email: r.email.map(|e| e.map(|e| Email::parse(&e)).transpose()).transpose()?,
+        phone: r.phone,
+        external_id: r.external_id,
+        attributes: r.attributes.iter().map(|(k, v)| Ok((k.clone(), attribute(k, v)?))).collect::<ApiResult<_>>()?,
+    })
+}
+
+pub fn draft(client_id: Option<String>, body: String, format: Option<&str>, attachments: &[uuid::Uuid]) -> ApiResult<Draft> {
+    Ok(Draft {
+        client_id,
+        body,
+        format: opt(format, MessageFormat::parse)?.unwrap_or_default(),
+        attachments: attachments.iter().map(|a| AttachmentId(*a)).collect(),
+    })
+}
+
+pub fn status(r: &p::StatusRequest) -> ApiResult<Status> {
+    Ok(Status::from_parts(&r.status, r.snoozed_until.map(Timestamp))?)
+}

@@ -1,0 +1,54 @@
+//! Login, logout and the current agent.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use switchboard_proto as p;
+
+use crate::auth::{Auth, SESSION_COOKIE};
+use crate::error::{ApiResult, Json};
+use crate::state::AppState;
+
+/// Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token.
+#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = p::LoginRequest,
+    responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
+pub async fn login(State(app): State<AppState>, jar: CookieJar, Json(req): Json<p::LoginRequest>) -> ApiResult<impl IntoResponse> {
+    let login = app.core.login(&req.email, &req.password).await?;
+    let workspace = app.core.store.workspace(login.agent.workspace_id).await.map_err(switchboard_core::Error::from)?;
+    let max_age = (login.expires_at.0 - app.core.now().0) / 1000;
+    let cookie = Cookie::build((SESSION_COOKIE, login.token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(app.config.secure_cookies)
+        .path("/")
+        .max_age(cookie_duration(max_age))
+        .build();
+    let me = p::Me { agent: (&login.agent).into(), workspace: (&workspace).into(), csrf_token: Some(login.csrf_token) };
+    Ok((jar.add(cookie), Json(me)))
+}
+
+fn cookie_duration(secs: i64) -> time::Duration {
+    time::Duration::seconds(secs)
+}
+
+/// Ends the current session.
+#[utoipa::path(delete, path = "/sessions/current", tag = "sessions", responses((status = 204)))]
+pub async fn logout(State(app): State<AppState>, jar: CookieJar, _auth: Auth) -> ApiResult<impl IntoResponse> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        app.core.logout(c.value()).await?;
+    }
+    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), StatusCode::NO_CONTENT))
+}
+
+/// The signed-in agent (or the token's workspace) and the CSRF token.
+#[utoipa::path(get, path = "/me", tag = "sessions", responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
+pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::Me>> {
+    let who = auth.principal;
+    let workspace = app.core.workspace(&who).await?;
+    let agent = match who.agent_id() {
+        Some(id) => app.core.agent(&who, id).await?,
+        None => return Err(crate::error::ApiError::new(StatusCode::NOT_FOUND, "agent_not_found", "API tokens are not agents")),
+    };
+    Ok(Json(p::Me { agent: (&agent).into(), workspace: (&workspace).into(), csrf_token: auth.csrf_token }))
+}

@@ -1,0 +1,65 @@
+//! Who is calling: the `Auth` extractor accepts a session cookie (with the CSRF
+//! header on state-changing requests) or an `Authorization: Bearer` API token.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum_extra::extract::CookieJar;
+use switchboard_core::{AuthFailure, Error, Principal};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "sb_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub struct Auth {
+    pub principal: Principal,
+    /// Set for cookie sessions: the token the dashboard must echo.
+    pub csrf_token: Option<String>,
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Reads the caller from a request; `check_csrf` is off for WebSocket upgrades,
+/// which are protected by the Origin check instead.
+pub async fn authenticate(parts: &Parts, state: &AppState, check_csrf: bool) -> Result<Auth, Error> {
+    if let Some(token) = bearer(parts) {
+        return Ok(Auth { principal: state.core.api_token(token).await?, csrf_token: None });
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    let cookie = jar.get(SESSION_COOKIE).ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
+    let (principal, session) = state.core.session(cookie.value()).await?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if check_csrf && !safe {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(session.csrf_token.as_str()) {
+            return Err(Error::Unauthenticated(AuthFailure::CsrfMismatch));
+        }
+    }
+    Ok(Auth { principal, csrf_token: Some(session.csrf_token) })
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(authenticate(parts, state, true).await?)
+    }
+}
+
+/// The visitor token of widget HTTP calls: `Authorization: Visitor <token>` or `?token=`
+/// (for `<img src>` of attachments, which cannot send headers).
+pub fn visitor_token(parts: &Parts) -> Option<String> {
+    if let Some(t) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Visitor ")) {
+        return Some(t.trim().to_owned());
+    }
+    let query = parts.uri.query()?;
+    query.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_owned)
+}
+
+pub fn origin(parts: &Parts) -> Option<String> {
+    parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}

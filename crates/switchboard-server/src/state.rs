@@ -1,0 +1,47 @@
+//! Application state shared by every handler and socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::Core;
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+
+use crate::metrics::Metrics;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Mark the session cookie `Secure` (serve over HTTPS in production).
+    pub secure_cookies: bool,
+    /// Largest WebSocket frame the application accepts; larger ones get an error frame.
+    pub max_frame_bytes: usize,
+    /// How often sockets are pinged.
+    pub heartbeat: Duration,
+    /// A socket that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// A socket that cannot take a frame for this long is cut off.
+    pub send_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            max_frame_bytes: 64 * 1024,
+            heartbeat: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<ServerConfig>,
+    /// Flips to `true` when the server starts shutting down; sockets then say goodbye.
+    pub shutdown: watch::Receiver<bool>,
+    /// Every WebSocket session, so shutdown can wait for them.
+    pub sockets: TaskTracker,
+}

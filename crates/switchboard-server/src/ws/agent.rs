@@ -1,0 +1,266 @@
+//! Agent WebSocket session: one per dashboard tab, carrying the workspace feed
+//! (conversations, messages, changes), typing and presence.
+//!
+//! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
+//! means something was missed; the session then re-reads the feed from the store.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use switchboard_bus::{AgentStatus, BusMessage, Topic};
+use switchboard_core::{AuthFailure, Error, Principal};
+use switchboard_domain::*;
+use switchboard_proto::{self as p, AgentIn, AgentOut};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use crate::api::draft;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const KNOWN: &[&str] = &["hello", "send", "typing", "read", "ping"];
+const PAGE: u32 = 500;
+
+/// Browsers send cookies with cross-site WebSocket handshakes, so a cookie session is
+/// accepted only when the page's Origin is this server (no cross-site hijacking).
+fn same_origin(parts: &Parts) -> bool {
+    let Some(origin) = parts.headers.get("origin").and_then(|o| o.to_str().ok()) else { return true };
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    origin.split_once("://").map(|(_, rest)| rest == host).unwrap_or(false)
+}
+
+/// `GET /ws/agent`: session cookie from the dashboard, or `?access_token=` for integrations.
+pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpgrade) -> Response {
+    let token = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")).map(str::to_owned));
+    let who = match token {
+        Some(t) => app.core.api_token(&t).await,
+        None if !same_origin(&parts) => Err(Error::Unauthenticated(AuthFailure::CsrfMismatch)),
+        None => authenticate(&parts, &app, false).await.map(|a| a.principal),
+    };
+    let who = match who {
+        Ok(w) => w,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let tracker = app.sockets.clone();
+    ws.read_buffer_size(BUFFER_SIZE)
+        .write_buffer_size(BUFFER_SIZE)
+        .max_message_size(HARD_MAX_MESSAGE)
+        .max_frame_size(HARD_MAX_MESSAGE)
+        .on_upgrade(move |socket| tracker.track_future(run(app, socket, who)))
+}
+
+fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> AgentOut {
+    AgentOut::Error { code: code.into(), message: message.into(), reference }
+}
+
+fn frame_error(e: FrameError, reference: Option<String>) -> AgentOut {
+    error(&e.code, e.message, reference)
+}
+
+struct Session {
+    app: AppState,
+    who: Principal,
+    /// The last feed position delivered on this socket.
+    delivered: i64,
+}
+
+async fn run(app: AppState, socket: WebSocket, who: Principal) {
+    let _open = app.metrics.socket("agent");
+    let config = app.config.clone();
+    let mut conn = Conn { socket, send_timeout: config.send_timeout, last_heard: Instant::now() };
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), conn.socket.recv()).await;
+    let after = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => match parse::<AgentIn>(&text, config.max_frame_bytes, KNOWN) {
+            Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
+            Ok(_) => {
+                let _ = conn.send(&error("hello_required", "the first frame must be hello", None)).await;
+                return conn.close(1008, "hello required").await;
+            }
+            Err(e) => {
+                let _ = conn.send(&frame_error(e, None)).await;
+                return conn.close(1008, "hello required").await;
+            }
+        },
+        _ => return conn.close(1008, "hello required").await,
+    };
+
+    // Subscribe before reading the store: nothing committed in between can be missed.
+    let mut feed = app.core.bus.subscribe(Topic::Workspace(who.workspace_id));
+    let head = match app.core.store.feed_head(who.workspace_id).await {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = conn.send(&frame_error(Error::from(e).into(), None)).await;
+            return conn.close(1011, "store unavailable").await;
+        }
+    };
+    let agent = who.agent_id();
+    if let Some(id) = agent {
+        if app.core.presence.connect(who.workspace_id, id) {
+            presence(&app, who.workspace_id, id, AgentStatus::Online);
+        }
+    }
+    let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
+    let online = s.app.core.presence.online(who.workspace_id).into_iter().map(|a| a.0).collect();
+    let welcomed = async {
+        conn.send(&AgentOut::Welcome { agent_id: agent.map(|a| a.0).unwrap_or_default(), online_agent_ids: online }).await?;
+        catch_up(&mut s, &mut conn).await
+    }
+    .await;
+    if welcomed.is_ok() {
+        session(&mut s, &mut conn, &mut feed).await;
+    }
+    if let Some(id) = agent {
+        if s.app.core.presence.disconnect(who.workspace_id, id) {
+            presence(&s.app, who.workspace_id, id, AgentStatus::Offline);
+        }
+    }
+}
+
+fn presence(app: &AppState, ws: WorkspaceId, agent_id: AgentId, status: AgentStatus) {
+    app.core.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::Presence { agent_id, status }));
+}
+
+/// Sends everything in the feed after `delivered`, then `caught_up`.
+async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
+    loop {
+        let events = match s.app.core.feed(&s.who, s.delivered, PAGE).await {
+            Ok(e) => e,
+            Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+        };
+        for e in &events {
+            conn.send(&AgentOut::Event { event: p::Event::new(e, true) }).await?;
+            s.delivered = e.feed_seq;
+        }
+        if (events.len() as u32) < PAGE {
+            break;
+        }
+    }
+    conn.send(&AgentOut::CaughtUp { feed_seq: s.delivered }).await
+}
+
+async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::Receiver) {
+    let config = s.app.config.clone();
+    let mut shutdown = s.app.shutdown.clone();
+    let mut heartbeat = tokio::time::interval(config.heartbeat);
+    heartbeat.reset();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                let _ = conn.send(&AgentOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
+                let _ = conn.send_raw(Message::Close(None)).await;
+                return;
+            }
+            msg = conn.socket.recv() => {
+                conn.last_heard = Instant::now();
+                let result = match incoming(msg) {
+                    Incoming::Text(text) => handle(s, conn, &text).await,
+                    Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
+                    Incoming::Alive => Ok(()),
+                    Incoming::Closed => return,
+                    Incoming::TooBig => {
+                        let frame = axum::extract::ws::CloseFrame { code: 1009, reason: "frame too large".into() };
+                        let _ = conn.send_raw(Message::Close(Some(frame))).await;
+                        return;
+                    }
+                };
+                if result.is_err() {
+                    return;
+                }
+            }
+            item = feed.recv() => {
+                let result = match item {
+                    Ok(message) => live(s, conn, &message).await,
+                    Err(RecvError::Lagged(_)) => {
+                        let _ = conn.send(&AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
+                        let frame = axum::extract::ws::CloseFrame { code: 1013, reason: "slow consumer".into() };
+                        let _ = conn.send_raw(Message::Close(Some(frame))).await;
+                        return;
+                    }
+                    Err(RecvError::Closed) => return,
+                };
+                if result.is_err() {
+                    return;
+                }
+            }
+            _ = heartbeat.tick() => {
+                if conn.last_heard.elapsed() > config.idle_timeout {
+                    let _ = conn.send_raw(Message::Close(None)).await;
+                    return;
+                }
+                if conn.send_raw(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<(), Gone> {
+    match message {
+        BusMessage::Event { event, published } => {
+            if event.feed_seq <= s.delivered {
+                return Ok(());
+            }
+            if event.feed_seq > s.delivered + 1 {
+                // A gap: re-read from the store, which has everything in order.
+                return catch_up(s, conn).await;
+            }
+            s.delivered = event.feed_seq;
+            conn.send(&AgentOut::Event { event: p::Event::new(event, true) }).await?;
+            s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
+            Ok(())
+        }
+        BusMessage::Typing { conversation_id, actor, typing } if *actor != s.who.actor => {
+            conn.send(&AgentOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
+        }
+        BusMessage::Presence { agent_id, status } => {
+            let status = match status {
+                AgentStatus::Online => "online",
+                AgentStatus::Offline => "offline",
+            };
+            conn.send(&AgentOut::Presence { agent_id: agent_id.0, status: status.into() }).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone> {
+    let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes, KNOWN) {
+        Ok(f) => f,
+        Err(e) => return conn.send(&frame_error(e, None)).await,
+    };
+    let core = s.app.core.clone();
+    match frame {
+        AgentIn::Hello { .. } => conn.send(&error("already_welcomed", "hello was already received", None)).await,
+        AgentIn::Ping => conn.send(&AgentOut::Pong).await,
+        AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
+            let reference = Some(client_id.clone());
+            let sent = match draft(Some(client_id.clone()), body, format.as_deref(), &attachment_ids) {
+                Ok(d) => core.reply(&s.who, ConversationId(conversation_id), d, note).await.map_err(FrameError::from),
+                Err(e) => Err(FrameError::new(&e.body.code, e.body.message)),
+            };
+            match sent {
+                Ok(done) => match done.events.first().map(|e| (e, &e.data)) {
+                    Some((e, EventData::Message(m))) => {
+                        conn.send(&AgentOut::Ack { client_id, conversation_id, seq: e.seq, message: m.into(), replayed: done.replayed }).await
+                    }
+                    _ => conn.send(&error("internal", "the message was not stored", reference)).await,
+                },
+                Err(e) => conn.send(&frame_error(e, reference)).await,
+            }
+        }
+        AgentIn::Typing { conversation_id, typing } => match core.agent_typing(&s.who, ConversationId(conversation_id), typing).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+        },
+        AgentIn::Read { conversation_id, up_to_seq } => match core.agent_read(&s.who, ConversationId(conversation_id), up_to_seq).await {
+            Ok(_) => Ok(()),
+            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+        },
+    }
+}

@@ -1,0 +1,122 @@
+//! WebSocket plumbing shared by visitor and agent sessions: frame parsing with
+//! clear errors, bounded sends, heartbeats, and the protocol error codes.
+
+pub mod agent;
+pub mod visitor;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::classify;
+
+/// Largest message tungstenite will buffer at all; frames above the application
+/// limit but below this get an error frame and the socket stays open.
+pub const HARD_MAX_MESSAGE: usize = 1024 * 1024;
+/// 4 KiB socket buffers instead of tungstenite's 128 KiB keep an idle socket near 6 KiB.
+pub const BUFFER_SIZE: usize = 4096;
+
+/// A protocol error to report in an `error` frame.
+pub struct FrameError {
+    pub code: String,
+    pub message: String,
+}
+
+impl FrameError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into() }
+    }
+}
+
+impl From<switchboard_core::Error> for FrameError {
+    fn from(e: switchboard_core::Error) -> Self {
+        let (_, code, message) = classify(&e);
+        let message = match &e {
+            switchboard_core::Error::Invalid(v) => v.to_string(),
+            _ => message,
+        };
+        Self { code, message }
+    }
+}
+
+impl From<switchboard_domain::ValidationError> for FrameError {
+    fn from(e: switchboard_domain::ValidationError) -> Self {
+        switchboard_core::Error::Invalid(e).into()
+    }
+}
+
+/// Parses a text frame as one of `known` frame types.
+pub fn parse<T: DeserializeOwned>(text: &str, max: usize, known: &[&str]) -> Result<T, FrameError> {
+    if text.len() > max {
+        return Err(FrameError::new("frame_too_large", format!("frames are limited to {max} bytes")));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FrameError::new("invalid_frame", format!("not JSON: {e}")))?;
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+        return Err(FrameError::new("invalid_frame", "a frame is a JSON object with a string `type`"));
+    };
+    if !known.contains(&kind) {
+        return Err(FrameError::new("unknown_frame_type", format!("unknown frame type `{kind}`")));
+    }
+    serde_json::from_value(value).map_err(|e| FrameError::new("invalid_frame", e.to_string()))
+}
+
+/// A socket with a send deadline: a peer that stops reading is cut off rather than
+/// stalling its session forever.
+pub struct Conn {
+    pub socket: WebSocket,
+    pub send_timeout: Duration,
+    pub last_heard: Instant,
+}
+
+pub struct Gone;
+
+impl Conn {
+    pub async fn send<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {
+        let text = serde_json::to_string(frame).expect("frames serialise");
+        self.send_raw(Message::Text(text.into())).await
+    }
+
+    pub async fn send_raw(&mut self, msg: Message) -> Result<(), Gone> {
+        match tokio::time::timeout(self.send_timeout, self.socket.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    pub async fn close(mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+        let _ = self.send_raw(Message::Close(Some(frame))).await;
+    }
+}
+
+/// What arrived on a socket, reduced to what sessions act on.
+pub enum Incoming {
+    Text(String),
+    /// A frame we do not accept (binary), answered with an error frame.
+    Unsupported,
+    /// Pings, pongs: proof of life only.
+    Alive,
+    Closed,
+    /// The peer sent more than [`HARD_MAX_MESSAGE`]: closed with 1009.
+    TooBig,
+}
+
+pub fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
+    match msg {
+        Some(Ok(Message::Text(t))) => Incoming::Text(t.to_string()),
+        Some(Ok(Message::Binary(_))) => Incoming::Unsupported,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Alive,
+        Some(Ok(Message::Close(_))) | None => Incoming::Closed,
+        Some(Err(e)) => {
+            let text = e.to_string();
+            if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("too big") {
+                Incoming::TooBig
+            } else {
+                Incoming::Closed
+            }
+        }
+    }
+}

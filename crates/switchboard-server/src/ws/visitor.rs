@@ -1,0 +1,359 @@
+//! Visitor WebSocket session: handshake, resume from per-conversation cursors,
+//! acknowledged sends, receipts, typing, and live events in `seq` order.
+//!
+//! Invariant: a conversation is subscribed on the bus *before* its missed events are
+//! read from the store, and live events at or below the delivered `seq` are dropped,
+//! so every event reaches the visitor exactly once and in order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::Deserialize;
+use switchboard_bus::{BusMessage, Topic};
+use switchboard_core::{ContactPatch, Identity, Visitor, VisitorHello};
+use switchboard_domain::*;
+use switchboard_proto::{self as p, VisitorIn, VisitorOut};
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use crate::api::{attribute, draft};
+use crate::device::device_info;
+use crate::error::{ApiError, Query};
+use crate::state::AppState;
+
+const KNOWN: &[&str] = &["hello", "send", "typing", "receipt", "history", "page", "profile", "identify", "ping"];
+const PAGE: u32 = 500;
+
+#[derive(Deserialize)]
+pub struct Params {
+    /// The site's public key.
+    site: String,
+}
+
+/// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades.
+pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match app.core.store.site_by_key(&q.site).await {
+        Ok(site) if site.allows_origin(origin.as_deref()) => {}
+        Ok(_) => return ApiError::from(switchboard_core::Error::OriginNotAllowed).into_response(),
+        Err(e) => return ApiError::from(switchboard_core::Error::from(e)).into_response(),
+    }
+    let device = device_info(&headers);
+    let tracker = app.sockets.clone();
+    ws.read_buffer_size(BUFFER_SIZE)
+        .write_buffer_size(BUFFER_SIZE)
+        .max_message_size(HARD_MAX_MESSAGE)
+        .max_frame_size(HARD_MAX_MESSAGE)
+        .on_upgrade(move |socket| tracker.track_future(run(app, socket, VisitorHello { site_key: q.site, origin, token: None, device })))
+}
+
+type Streams = StreamMap<ConversationId, BroadcastStream<Arc<BusMessage>>>;
+
+struct Session {
+    app: AppState,
+    visitor: Visitor,
+    agents: Vec<Agent>,
+    /// Conversations followed live, with the last `seq` delivered on this socket.
+    delivered: HashMap<ConversationId, i64>,
+}
+
+fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> VisitorOut {
+    VisitorOut::Error { code: code.into(), message: message.into(), reference }
+}
+
+fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
+    error(&e.code, e.message, reference)
+}
+
+async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
+    let _open = app.metrics.socket("visitor");
+    let config = app.config.clone();
+    let mut conn = Conn { socket, send_timeout: config.send_timeout, last_heard: Instant::now() };
+
+    // The first frame must be `hello`.
+    let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
+    let resume = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, config.max_frame_bytes, KNOWN) {
+            Ok(VisitorIn::Hello { token, resume }) => {
+                hello.token = token;
+                resume
+            }
+            Ok(_) => return refuse(conn, error("hello_required", "the first frame must be hello", None)).await,
+            Err(e) => return refuse(conn, frame_error(e, None)).await,
+        },
+        _ => return conn.close(1008, "hello required").await,
+    };
+    let visitor = match app.core.visitor(hello).await {
+        Ok(v) => v,
+        Err(e) => return refuse(conn, frame_error(e.into(), None)).await,
+    };
+    let mut s = Session { agents: app.core.store.agents(visitor.workspace_id()).await.unwrap_or_default(), app, visitor, delivered: HashMap::new() };
+    let mut streams = Streams::new();
+    if welcome(&mut s, &mut conn, &mut streams, resume).await.is_err() {
+        return;
+    }
+
+    let mut shutdown = s.app.shutdown.clone();
+    let mut heartbeat = tokio::time::interval(config.heartbeat);
+    heartbeat.reset();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                let _ = conn.send(&VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
+                return conn.close(1012, "server restarting").await;
+            }
+            msg = conn.socket.recv() => {
+                conn.last_heard = Instant::now();
+                let result = match incoming(msg) {
+                    Incoming::Text(text) => handle(&mut s, &mut conn, &mut streams, &text).await,
+                    Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
+                    Incoming::Alive => Ok(()),
+                    Incoming::Closed => return,
+                    Incoming::TooBig => return conn.close(1009, "frame too large").await,
+                };
+                if result.is_err() {
+                    return;
+                }
+            }
+            Some((conversation, item)) = streams.next(), if !streams.is_empty() => {
+                match item {
+                    Ok(message) => {
+                        if live(&mut s, &mut conn, conversation, &message).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(BroadcastStreamRecvError::Lagged(_)) => {
+                        // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
+                        let _ = conn.send(&VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
+                        return conn.close(1013, "slow consumer").await;
+                    }
+                }
+            }
+            _ = heartbeat.tick() => {
+                if conn.last_heard.elapsed() > config.idle_timeout {
+                    return conn.close(1001, "idle timeout").await;
+                }
+                if conn.send_raw(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn refuse(mut conn: Conn, frame: VisitorOut) {
+    let _ = conn.send(&frame).await;
+    conn.close(1008, "handshake refused").await;
+}
+
+fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::VisitorConversation> {
+    list.iter().map(|c| p::VisitorConversation::new(c, &s.agents)).collect()
+}
+
+async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
+    let conversations = match s.app.core.visitor_conversations(&s.visitor).await {
+        Ok(c) => c,
+        Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+    };
+    let online = s.app.core.presence.online(s.visitor.workspace_id()).len() as u32;
+    conn.send(&VisitorOut::Welcome {
+        token: s.visitor.token.clone(),
+        contact_id: s.visitor.contact.id.0,
+        site: (&s.visitor.site).into(),
+        conversations: visitor_conversations(s, &conversations),
+        agents: s.agents.iter().map(Into::into).collect(),
+        agents_online: online,
+    })
+    .await?;
+    for cursor in &resume {
+        let id = ConversationId(cursor.conversation_id);
+        if conversations.iter().any(|c| c.id == id) {
+            watch(s, conn, streams, id, cursor.after_seq).await?;
+        } else {
+            conn.send(&error("conversation_not_found", "conversation not found", Some(id.to_string()))).await?;
+        }
+    }
+    // Conversations the client has no cursor for are followed live from now on.
+    for c in &conversations {
+        if !s.delivered.contains_key(&c.id) {
+            watch(s, conn, streams, c.id, c.last_seq).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Follows a conversation: subscribe, replay what is missing after `after_seq`, go live.
+async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: ConversationId, after_seq: i64) -> Result<(), Gone> {
+    if !streams.contains_key(&id) {
+        streams.insert(id, BroadcastStream::new(s.app.core.bus.subscribe(Topic::Conversation(id))));
+    }
+    let mut cursor = after_seq;
+    loop {
+        let events = match s.app.core.visitor_history(&s.visitor, id, cursor, PAGE).await {
+            Ok(events) => events,
+            Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+        };
+        for e in &events {
+            conn.send(&VisitorOut::Event { event: p::Event::new(e, false) }).await?;
+            cursor = e.seq;
+        }
+        if (events.len() as u32) < PAGE {
+            break;
+        }
+    }
+    s.delivered.insert(id, cursor);
+    conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await
+}
+
+async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &BusMessage) -> Result<(), Gone> {
+    match message {
+        BusMessage::Event { event, published } => {
+            let delivered = s.delivered.entry(id).or_default();
+            if event.seq <= *delivered || !event.visible_to_contact() {
+                return Ok(());
+            }
+            *delivered = event.seq;
+            if let EventData::Assigned { agent_id: Some(a), .. } = event.data {
+                if !s.agents.iter().any(|x| x.id == a) {
+                    s.agents = s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default();
+                }
+            }
+            conn.send(&VisitorOut::Event { event: p::Event::new(event, false) }).await?;
+            s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
+            Ok(())
+        }
+        BusMessage::Typing { conversation_id, actor, typing } if actor.is_team_side() => {
+            conn.send(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &str) -> Result<(), Gone> {
+    let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes, KNOWN) {
+        Ok(f) => f,
+        Err(e) => return conn.send(&frame_error(e, None)).await,
+    };
+    let core = s.app.core.clone();
+    match frame {
+        VisitorIn::Hello { .. } => conn.send(&error("already_welcomed", "hello was already received", None)).await,
+        VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
+        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
+            let reference = Some(client_id.clone());
+            let sent = match draft(Some(client_id.clone()), body, format.as_deref(), &attachment_ids) {
+                Ok(d) => core.visitor_send(&s.visitor, conversation_id.map(ConversationId), d).await.map_err(FrameError::from),
+                Err(e) => Err(FrameError::new(&e.body.code, e.body.message)),
+            };
+            let done = match sent {
+                Ok(done) => done,
+                Err(e) => return conn.send(&frame_error(e, reference)).await,
+            };
+            let Some((event, message)) = done.events.iter().find_map(|e| match &e.data {
+                EventData::Message(m) => Some((e, m)),
+                _ => None,
+            }) else {
+                return conn.send(&error("internal", "the message was not stored", reference)).await;
+            };
+            let conversation = event.conversation_id;
+            conn.send(&VisitorOut::Ack { client_id, conversation_id: conversation.0, seq: event.seq, message: message.into(), replayed: done.replayed })
+                .await?;
+            if !s.delivered.contains_key(&conversation) {
+                watch(s, conn, streams, conversation, 0).await?;
+            }
+            Ok(())
+        }
+        VisitorIn::Typing { conversation_id, typing } => {
+            let id = ConversationId(conversation_id);
+            if !s.delivered.contains_key(&id) {
+                return conn.send(&error("conversation_not_found", "conversation not found", Some(id.to_string()))).await;
+            }
+            core.visitor_typing(&s.visitor, id, typing);
+            Ok(())
+        }
+        VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
+            let kind = match kind.as_str() {
+                "delivered" => ReceiptKind::Delivered,
+                "read" => ReceiptKind::Read,
+                _ => return conn.send(&error("validation_failed", "kind: must be delivered or read", None)).await,
+            };
+            match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind, up_to_seq).await {
+                Ok(_) => Ok(()),
+                Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+            }
+        }
+        VisitorIn::History { conversation_id, after_seq, limit } => {
+            let id = ConversationId(conversation_id);
+            match core.visitor_history(&s.visitor, id, after_seq, limit.unwrap_or(100)).await {
+                Ok(events) => {
+                    let events = events.iter().map(|e| p::Event::new(e, false)).collect();
+                    conn.send(&VisitorOut::History { conversation_id, events }).await
+                }
+                Err(e) => conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+            }
+        }
+        VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, PageView { url, title, referrer, at: Timestamp(0) }).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&frame_error(e.into(), None)).await,
+        },
+        VisitorIn::Profile { name, email, phone, attributes } => {
+            let patch = (|| -> Result<ContactPatch, FrameError> {
+                Ok(ContactPatch {
+                    name: name.map(Some),
+                    email: email.map(|e| Email::parse(&e)).transpose()?.map(Some),
+                    phone: phone.map(Some),
+                    external_id: None,
+                    attributes: attributes.iter().map(|(k, v)| Ok((k.clone(), attribute(k, v)?))).collect::<Result<_, FrameError>>()?,
+                })
+            })();
+            let result = match patch {
+                Ok(patch) => core.visitor_update(&s.visitor, patch).await.map_err(FrameError::from),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(contact) => {
+                    s.visitor.contact = contact;
+                    Ok(())
+                }
+                Err(e) => conn.send(&frame_error(e, None)).await,
+            }
+        }
+        VisitorIn::Identify { external_id, user_hash, name, email } => {
+            let email = match email.map(|e| Email::parse(&e)).transpose() {
+                Ok(e) => e,
+                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+            };
+            let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email }).await {
+                Ok(v) => v,
+                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+            };
+            let same = identified.contact.id == s.visitor.contact.id;
+            s.visitor = identified;
+            if !same {
+                // A different contact: follow their conversations instead.
+                streams.clear();
+                s.delivered.clear();
+            }
+            let conversations = core.visitor_conversations(&s.visitor).await.unwrap_or_default();
+            conn.send(&VisitorOut::Identified {
+                token: s.visitor.token.clone(),
+                contact_id: s.visitor.contact.id.0,
+                conversations: visitor_conversations(s, &conversations),
+            })
+            .await?;
+            for c in &conversations {
+                if !s.delivered.contains_key(&c.id) {
+                    watch(s, conn, streams, c.id, c.last_seq).await?;
+                }
+            }
+            Ok(())
+        }
+    }
+}

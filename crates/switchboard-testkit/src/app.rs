@@ -1,0 +1,115 @@
+//! `TestApp::spawn()`: a real server, in-process, on `127.0.0.1:0` with a fresh SQLite
+//! database in a temporary directory.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use switchboard_bus::LocalBus;
+use switchboard_core::{Core, Limits, NewAgent, Publisher, SiteInput};
+use switchboard_domain::*;
+use switchboard_server::{Server, ServerConfig};
+use switchboard_store::FsBlobStore;
+use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use tokio::sync::oneshot;
+
+use crate::clients::{Api, Ws};
+
+/// A workspace with an owner and a site, as the demo creates.
+#[derive(Clone, Debug)]
+pub struct Seed {
+    pub workspace: Workspace,
+    pub owner: Agent,
+    pub password: String,
+    pub site: Site,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub core: Core,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(ServerConfig::default(), Limits::default()).await
+    }
+
+    pub async fn spawn_with(config: ServerConfig, limits: Limits) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bus = Arc::new(LocalBus::default());
+        let opts = SqliteOptions {
+            durability: Durability::Normal,
+            hook: Some(Arc::new(Publisher { bus: bus.clone() })),
+            ..SqliteOptions::new(dir.path().join("switchboard.db"))
+        };
+        let store = Arc::new(SqliteStore::open(&opts).await.expect("open store"));
+        let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
+        let core = Core::new(store, bus, blobs, limits).await.expect("core");
+        let server = Server::new(core.clone(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self { addr, core, stop: Some(stop), server: Some(handle), _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A workspace named `name` with owner `owner@<name>.example` and one site open to any origin.
+    pub async fn seed(&self, name: &str) -> Seed {
+        let password = "correct horse battery".to_owned();
+        let owner = NewAgent {
+            email: Email::parse(&format!("owner@{name}.example")).unwrap(),
+            name: format!("{name} owner"),
+            role: Role::Owner,
+            password: password.clone(),
+            locale: None,
+            max_chats: None,
+            avatar_url: None,
+        };
+        let (workspace, owner) = self.core.create_workspace(name, owner).await.expect("workspace");
+        let who = switchboard_core::Principal { workspace_id: workspace.id, actor: Actor::Agent(owner.id), role: Role::Owner };
+        let site = self.core.create_site(&who, SiteInput { name: Some(format!("{name} site")), ..Default::default() }).await.expect("site");
+        Seed { workspace, owner, password, site }
+    }
+
+    /// An HTTP client signed in as the given agent (cookie + CSRF header).
+    pub async fn login(&self, email: &str, password: &str) -> Api {
+        let mut api = Api::new(self.url(""));
+        api.login(email, password).await.expect("login");
+        api
+    }
+
+    pub async fn owner(&self, seed: &Seed) -> Api {
+        self.login(seed.owner.email.as_str(), &seed.password).await
+    }
+
+    /// An anonymous visitor socket on `site`, after `hello` (no token).
+    pub async fn visitor(&self, site: &Site) -> Ws {
+        Ws::visitor(self.addr, &site.public_key, None, None).await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! System tests: the real server on a random port, driven over HTTP and WebSockets.
+
+mod chat;
