@@ -1,0 +1,238 @@
+//! Configuration: defaults, then a TOML file (`--config`), then environment variables
+//! `SWITCHBOARD__SECTION__KEY`, then command-line flags. Unknown keys and bad values
+//! are errors that name the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerSection,
+    pub storage: StorageSection,
+    pub limits: LimitsSection,
+    pub log: LogSection,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    pub listen: SocketAddr,
+    pub secure_cookies: bool,
+    pub max_frame_bytes: usize,
+    pub heartbeat_secs: u64,
+    pub idle_timeout_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Full,
+    Normal,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+    pub postgres_url: Option<String>,
+    pub durability: Durability,
+    pub max_batch: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    pub max_upload_bytes: u64,
+    pub max_message_chars: usize,
+    pub session_ttl_hours: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { server: ServerSection::default(), storage: StorageSection::default(), limits: LimitsSection::default(), log: LogSection::default() }
+    }
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self { listen: ([127, 0, 0, 1], 8080).into(), secure_cookies: false, max_frame_bytes: 64 * 1024, heartbeat_secs: 25, idle_timeout_secs: 60 }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data"), backend: Backend::Sqlite, postgres_url: None, durability: Durability::Full, max_batch: 512 }
+    }
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self { max_upload_bytes: 10 * 1024 * 1024, max_message_chars: 10_000, session_ttl_hours: 14 * 24 }
+    }
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self { level: "info".into(), format: LogFormat::Text }
+    }
+}
+
+/// Flags that override the file and the environment.
+#[derive(Default)]
+pub struct Overrides {
+    pub data: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("SWITCHBOARD__").split("__"));
+        let mut config: Config = figment.extract().map_err(|e| {
+            let errors: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            anyhow::anyhow!("invalid configuration: {}", errors.join("; "))
+        })?;
+        if let Some(data) = overrides.data {
+            config.storage.data_dir = data;
+        }
+        if let Some(listen) = overrides.listen {
+            config.server.listen = listen;
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.server.max_frame_bytes >= 1024, "server.max_frame_bytes must be at least 1024");
+        anyhow::ensure!(self.server.heartbeat_secs >= 1, "server.heartbeat_secs must be at least 1");
+        anyhow::ensure!(
+            self.server.idle_timeout_secs > self.server.heartbeat_secs,
+            "server.idle_timeout_secs must be longer than server.heartbeat_secs"
+        );
+        anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
+        anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
+        anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
+        if self.storage.backend == Backend::Postgres {
+            let url = self.storage.postgres_url.as_deref().unwrap_or("");
+            anyhow::ensure!(url.starts_with("postgres://") || url.starts_with("postgresql://"), "storage.postgres_url must be a postgres:// URL when storage.backend = \"postgres\"");
+        }
+        self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().context("log.level is not a valid filter")?;
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("switchboard.db")
+    }
+}
+
+/// The commented example printed by `switchboard config print-default`.
+pub const DEFAULT_TOML: &str = r#"# Switchboard configuration. Every key is optional; these are the defaults.
+# Environment variables override this file: SWITCHBOARD__SERVER__LISTEN=0.0.0.0:8080
+# and so on (section and key in upper case, separated by two underscores).
+
+[server]
+# Address and port to listen on.
+listen = "127.0.0.1:8080"
+# Mark the session cookie Secure; turn on when serving over HTTPS.
+secure_cookies = false
+# Largest WebSocket frame accepted from clients, in bytes.
+max_frame_bytes = 65536
+# Seconds between WebSocket pings, and of silence before a socket is closed.
+heartbeat_secs = 25
+idle_timeout_secs = 60
+
+[storage]
+# Where the SQLite database and uploaded files live.
+data_dir = "data"
+# "sqlite" (embedded, zero setup) or "postgres" (for clusters).
+backend = "sqlite"
+# Required with backend = "postgres", e.g. "postgres://switchboard@db/switchboard".
+# postgres_url = ""
+# "full": fsync each commit (survives power loss). "normal": survives crashes only.
+durability = "full"
+# Most changes committed together in one transaction.
+max_batch = 512
+
+[limits]
+max_upload_bytes = 10485760
+max_message_chars = 10000
+session_ttl_hours = 336
+
+[log]
+# A tracing filter such as "info" or "switchboard_server=debug,info".
+level = "info"
+# "text" or "json".
+format = "text"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_is_the_default() {
+        let printed: Config = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        let default = Config::default();
+        assert_eq!(printed.server.listen, default.server.listen);
+        assert_eq!(printed.storage.data_dir, default.storage.data_dir);
+        assert_eq!(printed.limits.max_upload_bytes, default.limits.max_upload_bytes);
+        assert_eq!(printed.server.idle_timeout_secs, default.server.idle_timeout_secs);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nlisen = \"0.0.0.0:1\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+        std::fs::write(&file, "[storage]\ndurability = \"sometimes\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("durability") && err.contains("sometimes"), "{err}");
+        std::fs::write(&file, "[server]\nlisten = \"not an address\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n[storage]\ndata_dir = \"/tmp/x\"\n").unwrap();
+        let c = Config::load(Some(&file), Overrides { data: Some("/srv/sb".into()), listen: None }).unwrap();
+        assert_eq!(c.server.listen.port(), 9000);
+        assert_eq!(c.storage.data_dir, PathBuf::from("/srv/sb"));
+    }
+}

@@ -1,0 +1,246 @@
+//! What each command does: wiring the store, bus and core, serving, seeding the demo.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchboard_bus::LocalBus;
+use switchboard_core::{Core, Limits, NewAgent, Principal, Publisher, SiteInput, auth};
+use switchboard_domain::*;
+use switchboard_server::{Server, ServerConfig};
+use switchboard_store::{CommitHook, FsBlobStore, Store};
+use switchboard_store_postgres::{PgOptions, PgStore};
+use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
+
+use crate::Admin;
+use crate::config::{Backend, Config, Durability, LogFormat, LogSection};
+
+pub fn init_tracing(log: &LogSection) {
+    let filter = std::env::var("RUST_LOG").ok().and_then(|f| f.parse().ok()).unwrap_or_else(|| {
+        log.level.parse::<tracing_subscriber::EnvFilter>().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_store(config: &Config, hook: Option<Arc<dyn CommitHook>>) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match config.storage.backend {
+        Backend::Sqlite => {
+            std::fs::create_dir_all(&config.storage.data_dir)
+                .with_context(|| format!("creating data directory {}", config.storage.data_dir.display()))?;
+            let opts = SqliteOptions {
+                durability: match config.storage.durability {
+                    Durability::Full => switchboard_store_sqlite::Durability::Full,
+                    Durability::Normal => switchboard_store_sqlite::Durability::Normal,
+                },
+                max_batch: config.storage.max_batch,
+                hook,
+                ..SqliteOptions::new(config.database_path())
+            };
+            Arc::new(SqliteStore::open(&opts).await.with_context(|| format!("opening {}", config.database_path().display()))?)
+        }
+        Backend::Postgres => {
+            let url = config.storage.postgres_url.clone().unwrap_or_default();
+            let opts = PgOptions { max_batch: config.storage.max_batch, hook, ..PgOptions::new(url) };
+            Arc::new(PgStore::connect(&opts).await.context("connecting to PostgreSQL")?)
+        }
+    })
+}
+
+async fn core(config: &Config) -> anyhow::Result<Core> {
+    let bus = Arc::new(LocalBus::default());
+    let store = open_store(config, Some(Arc::new(Publisher { bus: bus.clone() }))).await?;
+    let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
+    let limits = Limits {
+        max_upload_bytes: config.limits.max_upload_bytes,
+        max_message_chars: config.limits.max_message_chars,
+        session_ttl_ms: config.limits.session_ttl_hours * 3600 * 1000,
+        ..Limits::default()
+    };
+    Ok(Core::new(store, bus, blobs, limits).await?)
+}
+
+pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    let core = core(config).await?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    if demo {
+        seed_demo(&core, &base).await?;
+    }
+    let server = Server::new(
+        core,
+        ServerConfig {
+            secure_cookies: config.server.secure_cookies,
+            max_frame_bytes: config.server.max_frame_bytes,
+            heartbeat: Duration::from_secs(config.server.heartbeat_secs),
+            idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
+            ..ServerConfig::default()
+        },
+    );
+    tracing::info!(%addr, data = %config.storage.data_dir.display(), "switchboard is listening");
+    println!("Switchboard is listening on {base}");
+    server.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+const DEMO_WORKSPACE: &str = "Demo";
+const DEMO_OWNER: &str = "owner@demo.example";
+
+/// Creates the demo workspace, site and owner once; on later runs gives the owner a
+/// fresh password (only its hash is stored, so it cannot be shown again).
+async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
+    let password = auth::random_token(12);
+    let email = Email::parse(DEMO_OWNER)?;
+    let existing = core.store.workspaces().await?.into_iter().find(|w| w.name == DEMO_WORKSPACE);
+    let (workspace, owner) = match existing {
+        Some(ws) => {
+            let owner = core.reset_password(&email, &password).await.context("the demo owner is missing")?;
+            (ws, owner)
+        }
+        None => {
+            let owner = NewAgent {
+                email,
+                name: "Demo Owner".into(),
+                role: Role::Owner,
+                password: password.clone(),
+                locale: None,
+                max_chats: None,
+                avatar_url: None,
+            };
+            core.create_workspace(DEMO_WORKSPACE, owner).await?
+        }
+    };
+    let who = Principal { workspace_id: workspace.id, actor: Actor::Agent(owner.id), role: Role::Owner };
+    let site = match core.sites(&who).await?.into_iter().next() {
+        Some(site) => site,
+        None => core.create_site(&who, SiteInput { name: Some("Demo shop".into()), ..Default::default() }).await?,
+    };
+    println!();
+    println!("  Dashboard:  {base}/   (API docs at {base}/api/docs)");
+    println!("  Login:      {DEMO_OWNER}");
+    println!("  Password:   {password}");
+    println!("  Demo page:  {base}/demo?site={}", site.public_key);
+    println!();
+    Ok(())
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config, None).await?;
+    store.close().await;
+    println!("The database schema is up to date.");
+    Ok(())
+}
+
+pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let store = open_store(config, None).await?;
+    store.backup(file).await.with_context(|| format!("writing backup to {}", file.display()))?;
+    store.close().await;
+    println!("Backup written to {}", file.display());
+    Ok(())
+}
+
+fn password_or_generated(given: Option<String>) -> (String, bool) {
+    match given {
+        Some(p) => (p, false),
+        None => (auth::random_token(12), true),
+    }
+}
+
+pub async fn admin(config: &Config, command: Admin) -> anyhow::Result<()> {
+    let core = core(config).await?;
+    let result = admin_command(&core, command).await;
+    core.store.close().await;
+    result
+}
+
+async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
+    match command {
+        Admin::CreateWorkspace { name, owner_email, owner_name, password } => {
+            let (password, generated) = password_or_generated(password);
+            let owner = NewAgent {
+                email: Email::parse(&owner_email)?,
+                name: owner_name,
+                role: Role::Owner,
+                password: password.clone(),
+                locale: None,
+                max_chats: None,
+                avatar_url: None,
+            };
+            let (ws, owner) = core.create_workspace(&name, owner).await?;
+            println!("Workspace {} ({}) created with owner {}.", ws.name, ws.id, owner.email.as_str());
+            if generated {
+                println!("Password: {password}");
+            }
+        }
+        Admin::CreateAgent { workspace, email, name, role, password } => {
+            let ws = core
+                .store
+                .workspaces()
+                .await?
+                .into_iter()
+                .find(|w| w.id.to_string() == workspace || w.name == workspace)
+                .with_context(|| format!("no workspace has the id or name {workspace:?}"))?;
+            let (password, generated) = password_or_generated(password);
+            // The CLI acts with the owner's authority: whoever runs it owns the machine.
+            let who = Principal { workspace_id: ws.id, actor: Actor::System, role: Role::Owner };
+            let agent = NewAgent {
+                email: Email::parse(&email)?,
+                name,
+                role: Role::parse(&role)?,
+                password: password.clone(),
+                locale: None,
+                max_chats: None,
+                avatar_url: None,
+            };
+            let agent = core.create_agent(&who, agent).await?;
+            println!("Agent {} ({}) added to {}.", agent.email.as_str(), agent.role.as_str(), ws.name);
+            if generated {
+                println!("Password: {password}");
+            }
+        }
+        Admin::ResetPassword { email, password } => {
+            let (password, generated) = password_or_generated(password);
+            let agent = core.reset_password(&Email::parse(&email)?, &password).await?;
+            println!("Password of {} reset; their sessions were signed out.", agent.email.as_str());
+            if generated {
+                println!("Password: {password}");
+            }
+        }
+        Admin::ListWorkspaces => {
+            for ws in core.store.workspaces().await? {
+                println!("{}  {}", ws.id, ws.name);
+            }
+        }
+    }
+    Ok(())
+}
