@@ -77,13 +77,24 @@ pub struct LogSection {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { server: ServerSection::default(), storage: StorageSection::default(), limits: LimitsSection::default(), log: LogSection::default() }
+        Self {
+            server: ServerSection::default(),
+            storage: StorageSection::default(),
+            limits: LimitsSection::default(),
+            log: LogSection::default(),
+        }
     }
 }
 
 impl Default for ServerSection {
     fn default() -> Self {
-        Self { listen: ([127, 0, 0, 1], 8080).into(), secure_cookies: false, max_frame_bytes: 64 * 1024, heartbeat_secs: 25, idle_timeout_secs: 60 }
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            secure_cookies: false,
+            max_frame_bytes: 64 * 1024,
+            heartbeat_secs: 25,
+            idle_timeout_secs: 60,
+        }
     }
 }
 
@@ -146,7 +157,10 @@ impl Config {
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
         if self.storage.backend == Backend::Postgres {
             let url = self.storage.postgres_url.as_deref().unwrap_or("");
-            anyhow::ensure!(url.starts_with("postgres://") || url.starts_with("postgresql://"), "storage.postgres_url must be a postgres:// URL when storage.backend = \"postgres\"");
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "storage.postgres_url must be a postgres:// URL when storage.backend = \"postgres\""
+            );
         }
         self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().context("log.level is not a valid filter")?;
         Ok(())

@@ -66,9 +66,8 @@ async fn core(config: &Config) -> anyhow::Result<Core> {
 
 pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let core = core(config).await?;
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.server.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     if demo {

@@ -1,0 +1,226 @@
+//! The `switchboard` binary as an operator uses it: a child process with a data
+//! directory, driven over its CLI, HTTP and WebSockets — including `kill -9`.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::json;
+use switchboard_testkit::{Api, Ws};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn switchboard(data: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data").arg(data).env_remove("RUST_LOG").env("SWITCHBOARD__LOG__LEVEL", "warn");
+    cmd
+}
+
+async fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = switchboard(data).args(args).output().await.expect("run switchboard");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// A server child on a random port; returns it with its base address once it listens.
+async fn start(data: &Path) -> (Child, std::net::SocketAddr) {
+    let mut child = switchboard(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn server");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let wait = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("Switchboard is listening on http://") {
+                return url.parse().unwrap();
+            }
+        }
+        panic!("server exited before listening");
+    });
+    let addr = wait.await.expect("server did not start");
+    (child, addr)
+}
+
+/// An owner, a site and an admin API token in a fresh workspace.
+async fn workspace(data: &Path, addr: std::net::SocketAddr) -> (Api, String) {
+    let base = format!("http://{addr}");
+    let mut owner = Api::new(base.clone());
+    owner.login("boss@shop.example", "a long enough password").await.unwrap();
+    let site = owner.ok(reqwest::Method::POST, "/api/v1/sites", Some(json!({"name": "Shop"}))).await;
+    let token = owner.ok(reqwest::Method::POST, "/api/v1/api-tokens", Some(json!({"name": "test", "role": "admin"}))).await;
+    let _ = data;
+    (Api::with_token(base, token["secret"].as_str().unwrap()), site["public_key"].as_str().unwrap().to_owned())
+}
+
+async fn create_workspace(data: &Path) {
+    let (ok, out, err) = run(
+        data,
+        &["admin", "create-workspace", "--name", "Shop", "--owner-email", "boss@shop.example", "--password", "a long enough password"],
+    )
+    .await;
+    assert!(ok, "create-workspace failed: {out}{err}");
+    assert!(out.contains("Workspace Shop"), "{out}");
+}
+
+/// Every message body stored in a conversation, read back through the REST API.
+async fn client_ids(api: &Api, conversation: &str) -> Vec<String> {
+    let mut ids = vec![];
+    let mut after = 0;
+    loop {
+        let page =
+            api.ok(reqwest::Method::GET, &format!("/api/v1/conversations/{conversation}/messages?after_seq={after}&limit=200"), None).await;
+        let items = page["items"].as_array().unwrap().clone();
+        for e in &items {
+            after = e["seq"].as_i64().unwrap();
+            if let Some(id) = e["message"]["client_id"].as_str() {
+                ids.push(id.to_owned());
+            }
+        }
+        if page["next_cursor"].is_null() {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test]
+async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    create_workspace(dir.path()).await;
+    let (mut server, addr) = start(dir.path()).await;
+    let (api, site_key) = workspace(dir.path(), addr).await;
+
+    // Eight visitors, each in its own conversation, each keeping 20 sends in flight.
+    let mut visitors = vec![];
+    for _ in 0..8 {
+        let mut ws = Ws::visitor(addr, &site_key, None, None).await;
+        let first = ws.say(None, &uuid(), "hello").await;
+        visitors.push((ws, first["conversation_id"].as_str().unwrap().to_owned()));
+    }
+    let mut acked: Vec<(String, String)> = vec![];
+    let mut sent = 0;
+    for round in 0..40 {
+        for (ws, conv) in visitors.iter_mut() {
+            for i in 0..20 {
+                ws.send(json!({"type": "send", "client_id": format!("r{round}-{i}-{}", uuid()), "conversation_id": conv, "body": "burst"}))
+                    .await;
+                sent += 1;
+            }
+        }
+        for (ws, conv) in visitors.iter_mut() {
+            let mut got = 0;
+            while got < 20 {
+                let f = ws.next().await.expect("socket closed");
+                if f["type"] == "ack" {
+                    acked.push((conv.clone(), f["client_id"].as_str().unwrap().to_owned()));
+                    got += 1;
+                }
+            }
+        }
+        if round == 20 {
+            // Keep sends in flight at the moment of the kill.
+            for (ws, conv) in visitors.iter_mut() {
+                for i in 0..20 {
+                    ws.send(
+                        json!({"type": "send", "client_id": format!("last-{i}-{}", uuid()), "conversation_id": conv, "body": "in flight"}),
+                    )
+                    .await;
+                }
+            }
+            server.start_kill().expect("kill -9");
+            break;
+        }
+    }
+    // Collect acks that raced the kill.
+    for (ws, conv) in visitors.iter_mut() {
+        while let Some(f) = ws.next().await {
+            if f["type"] == "ack" {
+                acked.push((conv.clone(), f["client_id"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    server.wait().await.unwrap();
+    assert!(acked.len() >= 8 * 20 * 20, "the burst was acknowledged ({} of {sent})", acked.len());
+
+    let (_server, addr) = start(dir.path()).await;
+    let api = Api::with_token(format!("http://{addr}"), api.bearer.as_deref().unwrap());
+    let mut stored = HashSet::new();
+    for (_, conv) in &visitors {
+        let ids = client_ids(&api, conv).await;
+        let unique: HashSet<_> = ids.iter().cloned().collect();
+        assert_eq!(unique.len(), ids.len(), "no message is stored twice");
+        stored.extend(ids);
+    }
+    let missing: Vec<_> = acked.iter().filter(|(_, id)| !stored.contains(id)).collect();
+    assert!(missing.is_empty(), "{} acknowledged messages lost after kill -9, e.g. {:?}", missing.len(), missing.first());
+}
+
+/// An id unique within this test process.
+fn uuid() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+#[tokio::test]
+async fn admin_commands_manage_accounts_and_backups_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    create_workspace(&data).await;
+
+    let (ok, out, err) =
+        run(&data, &["admin", "create-agent", "--workspace", "Shop", "--email", "ana@shop.example", "--name", "Ana"]).await;
+    assert!(ok, "{out}{err}");
+    let password = out.lines().find_map(|l| l.strip_prefix("Password: ")).expect("a generated password is printed").to_owned();
+    let (ok, _, err) = run(&data, &["admin", "create-agent", "--workspace", "Nope", "--email", "x@shop.example", "--name", "X"]).await;
+    assert!(!ok && err.contains("Nope"), "{err}");
+    let (ok, _, err) = run(&data, &["admin", "create-agent", "--workspace", "Shop", "--email", "ana@shop.example", "--name", "Twin"]).await;
+    assert!(!ok && err.contains("email"), "a taken e-mail is refused: {err}");
+
+    let (server, addr) = start(&data).await;
+    let mut ana = Api::new(format!("http://{addr}"));
+    ana.login("ana@shop.example", &password).await.expect("the printed password works");
+
+    // An online backup while the server runs.
+    let backup = dir.path().join("backup.db");
+    let (ok, out, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
+    assert!(!ok && err.contains("already exists"), "a backup never overwrites: {err}");
+
+    let (ok, out, _) = run(&data, &["admin", "reset-password", "--email", "ana@shop.example", "--password", "a brand new password"]).await;
+    assert!(ok, "{out}");
+    let (status, body) = ana.get("/api/v1/me").await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("unauthenticated")), "reset signs the agent out");
+    drop(server);
+
+    // The backup is a complete database.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(&backup, restored.join("switchboard.db")).unwrap();
+    let (ok, out, _) = run(&restored, &["admin", "list-workspaces"]).await;
+    assert!(ok && out.contains("Shop"), "{out}");
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).args(["config", "print-default"]).output().await.unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("[server]") && printed.contains("listen = \"127.0.0.1:8080\""));
+    let file = dir.path().join("switchboard.toml");
+    std::fs::write(&file, &printed).unwrap();
+    let (ok, out, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "migrate"]).await;
+    assert!(ok, "the printed default is a valid configuration: {out}{err}");
+
+    let out = switchboard(dir.path()).env("SWITCHBOARD__STORAGE__DURABILTY", "full").arg("migrate").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("durabilty"));
+
+    std::fs::write(&file, "[server]\nheartbeat_secs = \"soon\"\n").unwrap();
+    let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "migrate"]).await;
+    assert!(!ok && err.contains("heartbeat_secs"), "{err}");
+}
