@@ -25,6 +25,8 @@ pub enum AgentStatus {
     Offline,
 }
 
+// Always shared behind an `Arc`, so the size of the largest variant costs one allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum BusMessage {
     /// A committed event of the log, with when it was published (for delivery latency).
@@ -66,11 +68,11 @@ impl LocalBus {
 impl Bus for LocalBus {
     fn publish(&self, topic: Topic, message: Arc<BusMessage>) {
         let mut topics = self.topics.lock().expect("bus lock");
-        if let Some(tx) = topics.get(&topic) {
-            if tx.send(message).is_err() {
-                // Nobody listens any more: forget the topic so the map does not grow.
-                topics.remove(&topic);
-            }
+        if let Some(tx) = topics.get(&topic)
+            && tx.send(message).is_err()
+        {
+            // Nobody listens any more: forget the topic so the map does not grow.
+            topics.remove(&topic);
         }
     }
 

@@ -189,7 +189,13 @@ impl Core {
 
     pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
         who.require_admin()?;
-        let team = Team { id: TeamId::new(), workspace_id: who.workspace_id, name: non_empty("name", name, 100)?, agent_ids, created_at: self.now() };
+        let team = Team {
+            id: TeamId::new(),
+            workspace_id: who.workspace_id,
+            name: non_empty("name", name, 100)?,
+            agent_ids,
+            created_at: self.now(),
+        };
         self.store.create_team(&team).await?;
         Ok(team)
     }
@@ -286,7 +292,13 @@ impl Core {
         Ok(canned)
     }
 
-    pub async fn update_canned(&self, who: &Principal, id: CannedResponseId, shortcut: Option<&str>, body: Option<&str>) -> Result<CannedResponse> {
+    pub async fn update_canned(
+        &self,
+        who: &Principal,
+        id: CannedResponseId,
+        shortcut: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<CannedResponse> {
         who.require_admin()?;
         let mut canned = self.store.canned(who.workspace_id, id).await?;
         if let Some(s) = shortcut {

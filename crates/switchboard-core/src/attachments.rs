@@ -84,10 +84,11 @@ impl Core {
     /// workspace's files; a visitor sees their own uploads and the team's.
     pub async fn download(&self, ws: WorkspaceId, reader: Actor, id: AttachmentId) -> Result<(Attachment, Bytes)> {
         let a = self.store.attachment(ws, id).await?;
-        if let Actor::Contact(_) = reader {
-            if a.uploader != reader && !a.uploader.is_team_side() {
-                return Err(Error::NotFound(Entity::Attachment));
-            }
+        if let Actor::Contact(_) = reader
+            && a.uploader != reader
+            && !a.uploader.is_team_side()
+        {
+            return Err(Error::NotFound(Entity::Attachment));
         }
         let bytes = self.blobs.get(&a.blob_key).await?;
         Ok((a, bytes))

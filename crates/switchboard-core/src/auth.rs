@@ -2,8 +2,8 @@
 //! token), integrations with bearer API tokens, visitors with signed tokens.
 //! Only hashes of session and API secrets are stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
@@ -163,11 +163,8 @@ impl Core {
 
     /// The session behind a cookie, with its CSRF token; fails once it has expired.
     pub async fn session(&self, token: &str) -> Result<(Principal, Session)> {
-        let session = self
-            .store
-            .session(&sha256_hex(token), self.now())
-            .await?
-            .ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
+        let session =
+            self.store.session(&sha256_hex(token), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
         let agent = self.store.agent(session.workspace_id, session.agent_id).await.map_err(|e| match e {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::SessionRequired),
             e => e.into(),
@@ -180,11 +177,8 @@ impl Core {
     }
 
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
-        let token = self
-            .store
-            .use_api_token(&sha256_hex(secret), self.now())
-            .await?
-            .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+        let token =
+            self.store.use_api_token(&sha256_hex(secret), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
         Ok(Principal { workspace_id: token.workspace_id, actor: Actor::Integration(token.id), role: token.role })
     }
 

@@ -167,7 +167,13 @@ impl Core {
         self.record(who, id, EventData::Message(message)).await
     }
 
-    pub async fn assign(&self, who: &Principal, id: ConversationId, agent_id: Option<AgentId>, team_id: Option<TeamId>) -> Result<Committed> {
+    pub async fn assign(
+        &self,
+        who: &Principal,
+        id: ConversationId,
+        agent_id: Option<AgentId>,
+        team_id: Option<TeamId>,
+    ) -> Result<Committed> {
         // Both must be the workspace's own: ids of other tenants are simply unknown.
         if let Some(a) = agent_id {
             self.store.agent(who.workspace_id, a).await?;
@@ -179,10 +185,10 @@ impl Core {
     }
 
     pub async fn set_status(&self, who: &Principal, id: ConversationId, status: Status) -> Result<Committed> {
-        if let Status::Snoozed { until } = status {
-            if until <= self.now() {
-                return Err(ValidationError::new("snoozed_until", "must be in the future").into());
-            }
+        if let Status::Snoozed { until } = status
+            && until <= self.now()
+        {
+            return Err(ValidationError::new("snoozed_until", "must be in the future").into());
         }
         self.record(who, id, EventData::StatusChanged { status }).await
     }

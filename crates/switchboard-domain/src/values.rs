@@ -258,11 +258,7 @@ impl Locale {
         let ok = !s.is_empty()
             && s.len() <= 35
             && s.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(ValidationError::new("locale", "must be a language tag such as en, ar or fa-IR"))
-        }
+        if ok { Ok(Self(s.to_owned())) } else { Err(ValidationError::new("locale", "must be a language tag such as en, ar or fa-IR")) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -305,10 +301,7 @@ mod tests {
     #[test]
     fn snoozing_needs_a_deadline() {
         assert!(Status::from_parts("snoozed", None).is_err());
-        assert_eq!(
-            Status::from_parts("snoozed", Some(Timestamp(5))).unwrap(),
-            Status::Snoozed { until: Timestamp(5) }
-        );
+        assert_eq!(Status::from_parts("snoozed", Some(Timestamp(5))).unwrap(), Status::Snoozed { until: Timestamp(5) });
         assert!(Status::from_parts("closed", None).is_err());
     }
 

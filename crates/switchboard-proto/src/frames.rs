@@ -1,6 +1,9 @@
 //! WebSocket frames: JSON text frames with a `type` field. Documented for third-party
 //! clients in docs/protocol.md.
 
+// Frames are built and serialised one at a time; boxing variants would only add allocations.
+#![allow(clippy::large_enum_variant)]
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -41,13 +44,28 @@ pub enum VisitorIn {
         #[serde(default)]
         attachment_ids: Vec<Uuid>,
     },
-    Typing { conversation_id: Uuid, typing: bool },
+    Typing {
+        conversation_id: Uuid,
+        typing: bool,
+    },
     /// `kind` is `delivered` or `read`.
-    Receipt { conversation_id: Uuid, kind: String, up_to_seq: i64 },
+    Receipt {
+        conversation_id: Uuid,
+        kind: String,
+        up_to_seq: i64,
+    },
     /// Asks for events after `after_seq` (answered with `history`).
-    History { conversation_id: Uuid, after_seq: i64, limit: Option<u32> },
+    History {
+        conversation_id: Uuid,
+        after_seq: i64,
+        limit: Option<u32>,
+    },
     /// The visitor opened a page of the site.
-    Page { url: String, title: Option<String>, referrer: Option<String> },
+    Page {
+        url: String,
+        title: Option<String>,
+        referrer: Option<String>,
+    },
     /// The visitor's own details (pre-chat form, `setAttributes`).
     Profile {
         name: Option<String>,
@@ -58,7 +76,12 @@ pub enum VisitorIn {
         attributes: BTreeMap<String, serde_json::Value>,
     },
     /// Identity verification: `user_hash` = hex HMAC-SHA256(site secret, external_id).
-    Identify { external_id: String, user_hash: String, name: Option<String>, email: Option<String> },
+    Identify {
+        external_id: String,
+        user_hash: String,
+        name: Option<String>,
+        email: Option<String>,
+    },
     Ping,
 }
 
@@ -88,14 +111,36 @@ pub enum VisitorOut {
         agents_online: u32,
     },
     /// A `send` is durably stored. The same `client_id` again gets the same ack.
-    Ack { client_id: String, conversation_id: Uuid, seq: i64, message: Message, replayed: bool },
-    Event { event: Event },
+    Ack {
+        client_id: String,
+        conversation_id: Uuid,
+        seq: i64,
+        message: Message,
+        replayed: bool,
+    },
+    Event {
+        event: Event,
+    },
     /// Replay of missed events is over for this conversation; what follows is live.
-    CaughtUp { conversation_id: Uuid, seq: i64 },
-    History { conversation_id: Uuid, events: Vec<Event> },
-    Typing { conversation_id: Uuid, actor: Actor, typing: bool },
+    CaughtUp {
+        conversation_id: Uuid,
+        seq: i64,
+    },
+    History {
+        conversation_id: Uuid,
+        events: Vec<Event>,
+    },
+    Typing {
+        conversation_id: Uuid,
+        actor: Actor,
+        typing: bool,
+    },
     /// After `identify`: the browser is now this contact; keep the new token.
-    Identified { token: String, contact_id: Uuid, conversations: Vec<VisitorConversation> },
+    Identified {
+        token: String,
+        contact_id: Uuid,
+        conversations: Vec<VisitorConversation>,
+    },
     Error {
         code: String,
         message: String,
@@ -104,7 +149,10 @@ pub enum VisitorOut {
         reference: Option<String>,
     },
     /// The server is closing this socket; reconnect after the delay with your cursors.
-    Reconnect { reason: String, retry_after_ms: u64 },
+    Reconnect {
+        reason: String,
+        retry_after_ms: u64,
+    },
     Pong,
 }
 
@@ -113,7 +161,9 @@ pub enum VisitorOut {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentIn {
     /// Must be the first frame. With `after_feed_seq`, everything after it is replayed.
-    Hello { after_feed_seq: Option<i64> },
+    Hello {
+        after_feed_seq: Option<i64>,
+    },
     Send {
         client_id: String,
         conversation_id: Uuid,
@@ -126,28 +176,57 @@ pub enum AgentIn {
         #[serde(default)]
         note: bool,
     },
-    Typing { conversation_id: Uuid, typing: bool },
-    Read { conversation_id: Uuid, up_to_seq: i64 },
+    Typing {
+        conversation_id: Uuid,
+        typing: bool,
+    },
+    Read {
+        conversation_id: Uuid,
+        up_to_seq: i64,
+    },
     Ping,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentOut {
-    Welcome { agent_id: Uuid, online_agent_ids: Vec<Uuid> },
-    Ack { client_id: String, conversation_id: Uuid, seq: i64, message: Message, replayed: bool },
-    Event { event: Event },
+    Welcome {
+        agent_id: Uuid,
+        online_agent_ids: Vec<Uuid>,
+    },
+    Ack {
+        client_id: String,
+        conversation_id: Uuid,
+        seq: i64,
+        message: Message,
+        replayed: bool,
+    },
+    Event {
+        event: Event,
+    },
     /// Replay is over: live events follow. `feed_seq` is the cursor to resume from.
-    CaughtUp { feed_seq: i64 },
-    Typing { conversation_id: Uuid, actor: Actor, typing: bool },
+    CaughtUp {
+        feed_seq: i64,
+    },
+    Typing {
+        conversation_id: Uuid,
+        actor: Actor,
+        typing: bool,
+    },
     /// `online` or `offline`.
-    Presence { agent_id: Uuid, status: String },
+    Presence {
+        agent_id: Uuid,
+        status: String,
+    },
     Error {
         code: String,
         message: String,
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
-    Reconnect { reason: String, retry_after_ms: u64 },
+    Reconnect {
+        reason: String,
+        retry_after_ms: u64,
+    },
     Pong,
 }

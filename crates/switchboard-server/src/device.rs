@@ -9,10 +9,18 @@ pub fn device_info(headers: &HeaderMap) -> DeviceInfo {
         .iter()
         .find(|(needle, _)| ua.contains(needle))
         .map(|(_, name)| (*name).to_owned());
-    let os = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
-        .iter()
-        .find(|(needle, _)| ua.contains(needle))
-        .map(|(_, name)| (*name).to_owned());
+    let os = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| (*name).to_owned());
     let device = if ua.is_empty() {
         None
     } else if ua.contains("iPad") || ua.contains("Tablet") {

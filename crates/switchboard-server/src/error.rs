@@ -40,7 +40,9 @@ pub fn classify(e: &Error) -> (StatusCode, String, String) {
         Error::InUse(entity) => (S::CONFLICT, format!("{}_in_use", entity.as_str()), format!("{entity} is still in use")),
         Error::OriginNotAllowed => (S::FORBIDDEN, "origin_not_allowed".into(), "this website may not use the chat".into()),
         Error::TooLarge { limit } => (S::PAYLOAD_TOO_LARGE, "payload_too_large".into(), format!("the limit is {limit} bytes")),
-        Error::UnsupportedMediaType(t) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type".into(), format!("files of type {t} are not accepted")),
+        Error::UnsupportedMediaType(t) => {
+            (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type".into(), format!("files of type {t} are not accepted"))
+        }
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
             (S::SERVICE_UNAVAILABLE, "unavailable".into(), "the service is temporarily unavailable".into())

@@ -57,9 +57,7 @@ impl Server {
             tracing::info!("shutting down: closing sockets and flushing the store");
             let _ = shutdown.send(true);
         };
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(signal)
-            .await?;
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(signal).await?;
         sockets.close();
         if tokio::time::timeout(Duration::from_secs(10), sockets.wait()).await.is_err() {
             tracing::warn!("some sockets did not close within 10 s");

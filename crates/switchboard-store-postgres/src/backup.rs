@@ -11,10 +11,7 @@ use switchboard_store::{Result, StoreError};
 /// Writes a custom-format dump (restore with `pg_restore`) of the database at `url`.
 pub(crate) async fn pg_dump(url: &str, dest: &Path) -> Result<()> {
     if dest.exists() {
-        return Err(StoreError::Unavailable(format!(
-            "{} already exists",
-            dest.display()
-        )));
+        return Err(StoreError::Unavailable(format!("{} already exists", dest.display())));
     }
     let (url, password) = split_password(url)?;
     let mut cmd = tokio::process::Command::new("pg_dump");
@@ -34,9 +31,7 @@ pub(crate) async fn pg_dump(url: &str, dest: &Path) -> Result<()> {
     let out = match cmd.output().await {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StoreError::Unavailable(
-                "backups of PostgreSQL are made with pg_dump, which is not installed".into(),
-            ));
+            return Err(StoreError::Unavailable("backups of PostgreSQL are made with pg_dump, which is not installed".into()));
         }
         Err(e) => return Err(StoreError::Unavailable(format!("running pg_dump: {e}"))),
     };
@@ -46,18 +41,13 @@ pub(crate) async fn pg_dump(url: &str, dest: &Path) -> Result<()> {
     // A failed dump leaves a truncated file that must not pass for a backup.
     let _ = tokio::fs::remove_file(dest).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    Err(StoreError::Unavailable(format!(
-        "pg_dump failed ({}): {}",
-        out.status,
-        stderr.trim()
-    )))
+    Err(StoreError::Unavailable(format!("pg_dump failed ({}): {}", out.status, stderr.trim())))
 }
 
 /// The URL without its password, and the password (percent-decoded). Parameters only
 /// sqlx understands are dropped, since libpq rejects parameters it does not know.
 fn split_password(raw: &str) -> Result<(String, Option<String>)> {
-    let mut url = url::Url::parse(raw)
-        .map_err(|e| StoreError::Unavailable(format!("the database URL is not valid: {e}")))?;
+    let mut url = url::Url::parse(raw).map_err(|e| StoreError::Unavailable(format!("the database URL is not valid: {e}")))?;
     let mut password = url.password().map(percent_decode);
     let mut kept = vec![];
     for (k, v) in url.query_pairs() {
@@ -82,11 +72,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
@@ -106,26 +92,17 @@ mod tests {
 
     #[test]
     fn the_password_leaves_the_url() {
-        let (url, password) =
-            split_password("postgres://sb:p%40ss%3Aw@db.example:5433/switchboard?sslmode=require")
-                .unwrap();
-        assert_eq!(
-            url,
-            "postgres://sb@db.example:5433/switchboard?sslmode=require"
-        );
+        let (url, password) = split_password("postgres://sb:p%40ss%3Aw@db.example:5433/switchboard?sslmode=require").unwrap();
+        assert_eq!(url, "postgres://sb@db.example:5433/switchboard?sslmode=require");
         assert_eq!(password.as_deref(), Some("p@ss:w"));
     }
 
     #[test]
     fn sqlx_only_parameters_and_query_passwords_are_removed() {
-        let (url, password) =
-            split_password("postgres://h/db?statement-cache-capacity=10&password=x").unwrap();
+        let (url, password) = split_password("postgres://h/db?statement-cache-capacity=10&password=x").unwrap();
         assert_eq!(url, "postgres://h/db");
         assert_eq!(password.as_deref(), Some("x"));
         let (url, password) = split_password("postgres://postgres@127.0.0.1:5/d").unwrap();
-        assert_eq!(
-            (url.as_str(), password),
-            ("postgres://postgres@127.0.0.1:5/d", None)
-        );
+        assert_eq!((url.as_str(), password), ("postgres://postgres@127.0.0.1:5/d", None));
     }
 }

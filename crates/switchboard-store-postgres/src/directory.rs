@@ -12,29 +12,17 @@ use uuid::Uuid;
 use crate::rows::{self, db, in_use, unique};
 
 fn found(rows: u64, entity: Entity) -> Result<()> {
-    if rows == 0 {
-        Err(StoreError::NotFound(entity))
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(StoreError::NotFound(entity)) } else { Ok(()) }
 }
 
 /// Deletes the row `id` of `table` if it belongs to `ws`; `InUse` while referenced.
-pub(crate) async fn delete_where(
-    pool: &PgPool,
-    table: &str,
-    ws: WorkspaceId,
-    id: Uuid,
-    entity: Entity,
-) -> Result<()> {
-    let r = sqlx::query(&format!(
-        "DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"
-    ))
-    .bind(id)
-    .bind(ws.0)
-    .execute(pool)
-    .await
-    .map_err(in_use(entity))?;
+pub(crate) async fn delete_where(pool: &PgPool, table: &str, ws: WorkspaceId, id: Uuid, entity: Entity) -> Result<()> {
+    let r = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"))
+        .bind(id)
+        .bind(ws.0)
+        .execute(pool)
+        .await
+        .map_err(in_use(entity))?;
     found(r.rows_affected(), entity)
 }
 
@@ -45,11 +33,7 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
         .execute(pool)
         .await
         .map_err(db)?;
-    sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .map_err(db)
+    sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(pool).await.map_err(db)
 }
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
@@ -63,11 +47,7 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
     Ok(())
 }
 
-pub(crate) async fn write_agent(
-    pool: &PgPool,
-    a: &Agent,
-    password_hash: Option<&str>,
-) -> Result<()> {
+pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<&str>) -> Result<()> {
     let sql = if password_hash.is_some() {
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, \
          created_at, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -92,12 +72,7 @@ pub(crate) async fn write_agent(
     found(r.rows_affected(), Entity::Agent)
 }
 
-pub(crate) async fn set_password(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    id: AgentId,
-    hash: &str,
-) -> Result<()> {
+pub(crate) async fn set_password(pool: &PgPool, ws: WorkspaceId, id: AgentId, hash: &str) -> Result<()> {
     let r = sqlx::query("UPDATE agents SET password_hash = $3 WHERE id = $1 AND workspace_id = $2")
         .bind(id.0)
         .bind(ws.0)
@@ -145,29 +120,25 @@ pub(crate) async fn create_api_token(pool: &PgPool, t: &ApiToken, secret_hash: &
 }
 
 pub(crate) async fn team_members(pool: &PgPool, team: TeamId) -> Result<Vec<AgentId>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id",
-    )
-    .bind(team.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id")
+        .bind(team.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
     Ok(ids.into_iter().map(AgentId).collect())
 }
 
 pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     if create {
-        sqlx::query(
-            "INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(team.id.0)
-        .bind(team.workspace_id.0)
-        .bind(&team.name)
-        .bind(team.created_at.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(unique("name"))?;
+        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(team.id.0)
+            .bind(team.workspace_id.0)
+            .bind(&team.name)
+            .bind(team.created_at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("name"))?;
     } else {
         let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
             .bind(team.id.0)
@@ -177,11 +148,7 @@ pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Resu
             .await
             .map_err(unique("name"))?;
         found(r.rows_affected(), Entity::Team)?;
-        sqlx::query("DELETE FROM team_members WHERE team_id = $1")
-            .bind(team.id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team.id.0).execute(&mut *tx).await.map_err(db)?;
     }
     for agent in &team.agent_ids {
         // Only agents of the team's own workspace can be members.
@@ -201,18 +168,11 @@ pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Resu
 }
 
 pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
-    let rows = sqlx::query("SELECT * FROM teams WHERE workspace_id = $1 ORDER BY name, id")
-        .bind(ws.0)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query("SELECT * FROM teams WHERE workspace_id = $1 ORDER BY name, id").bind(ws.0).fetch_all(pool).await.map_err(db)?;
     let mut teams = Vec::with_capacity(rows.len());
     for row in &rows {
         let t = rows::team(row, vec![])?;
-        teams.push(Team {
-            agent_ids: team_members(pool, t.id).await?,
-            ..t
-        });
+        teams.push(Team { agent_ids: team_members(pool, t.id).await?, ..t });
     }
     Ok(teams)
 }
@@ -294,33 +254,20 @@ pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> R
     found(r.rows_affected(), Entity::Contact)
 }
 
-pub(crate) async fn search_contacts(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    terms: &[String],
-    limit: u32,
-) -> Result<Vec<Contact>> {
+pub(crate) async fn search_contacts(pool: &PgPool, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM contacts WHERE workspace_id = ");
     q.push_bind(ws.0);
     for term in terms {
         // search_text and the terms are both folded by search::normalize, so LIKE's
         // case sensitivity (unlike SQLite's) makes no difference.
-        q.push(" AND search_text LIKE ")
-            .push_bind(like_pattern(term))
-            .push(" ESCAPE '\\'");
+        q.push(" AND search_text LIKE ").push_bind(like_pattern(term)).push(" ESCAPE '\\'");
     }
-    q.push(" ORDER BY last_seen DESC, id DESC LIMIT ")
-        .push_bind(limit as i64);
+    q.push(" ORDER BY last_seen DESC, id DESC LIMIT ").push_bind(limit as i64);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::contact).collect()
 }
 
-pub(crate) async fn add_page_view(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    contact: ContactId,
-    v: &PageView,
-) -> Result<()> {
+pub(crate) async fn add_page_view(pool: &PgPool, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
     let r = sqlx::query(
         "INSERT INTO page_views (contact_id, url, title, referrer, at) \
          SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2",
@@ -337,12 +284,7 @@ pub(crate) async fn add_page_view(
     found(r.rows_affected(), Entity::Contact)
 }
 
-pub(crate) async fn page_views(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    contact: ContactId,
-    limit: u32,
-) -> Result<Vec<PageView>> {
+pub(crate) async fn page_views(pool: &PgPool, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
     let rows = sqlx::query(
         "SELECT p.* FROM page_views p JOIN contacts c ON c.id = p.contact_id \
          WHERE p.contact_id = $1 AND c.workspace_id = $2 ORDER BY p.at DESC, p.id DESC LIMIT $3",
@@ -389,14 +331,12 @@ pub(crate) async fn by_id<T>(
     entity: Entity,
     decode: fn(&PgRow) -> Result<T>,
 ) -> Result<T> {
-    let row = sqlx::query(&format!(
-        "SELECT * FROM {table} WHERE id = $1 AND workspace_id = $2"
-    ))
-    .bind(id)
-    .bind(ws.0)
-    .fetch_optional(pool)
-    .await
-    .map_err(db)?;
+    let row = sqlx::query(&format!("SELECT * FROM {table} WHERE id = $1 AND workspace_id = $2"))
+        .bind(id)
+        .bind(ws.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
     decode(&row.ok_or(StoreError::NotFound(entity))?)
 }
 
@@ -409,10 +349,6 @@ pub(crate) async fn all_of<T>(
     decode: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let sql = format!("SELECT * FROM {table} WHERE workspace_id = $1 ORDER BY {order_by}");
-    let rows = sqlx::query(&sql)
-        .bind(ws.0)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(&sql).bind(ws.0).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(decode).collect()
 }

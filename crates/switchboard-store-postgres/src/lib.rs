@@ -40,12 +40,7 @@ pub struct PgOptions {
 
 impl PgOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            max_connections: 10,
-            max_batch: 512,
-            hook: None,
-        }
+        Self { url: url.into(), max_connections: 10, max_batch: 512, hook: None }
     }
 }
 
@@ -68,10 +63,7 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
         // sqlx takes an advisory lock here, so nodes starting together migrate once.
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let writer_pool = pool.clone();
         let hook = opts.hook.clone();
         let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {
@@ -93,11 +85,7 @@ impl PgStore {
                 results
             }
         });
-        Ok(Self {
-            pool,
-            writer,
-            url: opts.url.clone(),
-        })
+        Ok(Self { pool, writer, url: opts.url.clone() })
     }
 
     /// Connects only to bring the schema up to date.
@@ -111,10 +99,7 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
         Ok(())
     }
 
@@ -136,19 +121,12 @@ impl Store for PgStore {
     }
 
     async fn workspace(&self, id: WorkspaceId) -> Result<Workspace> {
-        let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await.map_err(db)?;
         rows::workspace(&row.ok_or(StoreError::NotFound(Entity::Workspace))?)
     }
 
     async fn workspaces(&self) -> Result<Vec<Workspace>> {
-        let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, id").fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(rows::workspace).collect()
     }
 
@@ -173,18 +151,8 @@ impl Store for PgStore {
     }
 
     async fn agent_credentials(&self, email: &Email) -> Result<Option<(Agent, String)>> {
-        let row = sqlx::query("SELECT * FROM agents WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.map(|r| {
-            Ok((
-                rows::agent(&r)?,
-                sqlx::Row::try_get(&r, "password_hash").map_err(db)?,
-            ))
-        })
-        .transpose()
+        let row = sqlx::query("SELECT * FROM agents WHERE email = $1").bind(email.as_str()).fetch_optional(&self.pool).await.map_err(db)?;
+        row.map(|r| Ok((rows::agent(&r)?, sqlx::Row::try_get(&r, "password_hash").map_err(db)?))).transpose()
     }
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
@@ -206,20 +174,12 @@ impl Store for PgStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await.map_err(db)?;
         Ok(())
     }
 
     async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
-            .bind(agent.0)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(agent.0).execute(&self.pool).await.map_err(db)?;
         Ok(())
     }
 
@@ -228,25 +188,16 @@ impl Store for PgStore {
     }
 
     async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>> {
-        dir::all_of(
-            &self.pool,
-            "api_tokens",
-            ws,
-            "created_at, id",
-            rows::api_token,
-        )
-        .await
+        dir::all_of(&self.pool, "api_tokens", ws, "created_at, id", rows::api_token).await
     }
 
     async fn use_api_token(&self, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
-        let row = sqlx::query(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *",
-        )
-        .bind(secret_hash)
-        .bind(now.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *")
+            .bind(secret_hash)
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.as_ref().map(rows::api_token).transpose()
     }
 
@@ -263,14 +214,8 @@ impl Store for PgStore {
     }
 
     async fn team(&self, ws: WorkspaceId, id: TeamId) -> Result<Team> {
-        let team = dir::by_id(&self.pool, "teams", ws, id.0, Entity::Team, |r| {
-            rows::team(r, vec![])
-        })
-        .await?;
-        Ok(Team {
-            agent_ids: dir::team_members(&self.pool, id).await?,
-            ..team
-        })
+        let team = dir::by_id(&self.pool, "teams", ws, id.0, Entity::Team, |r| rows::team(r, vec![])).await?;
+        Ok(Team { agent_ids: dir::team_members(&self.pool, id).await?, ..team })
     }
 
     async fn teams(&self, ws: WorkspaceId) -> Result<Vec<Team>> {
@@ -294,11 +239,7 @@ impl Store for PgStore {
     }
 
     async fn site_by_key(&self, public_key: &str) -> Result<Site> {
-        let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1")
-            .bind(public_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1").bind(public_key).fetch_optional(&self.pool).await.map_err(db)?;
         rows::site(&row.ok_or(StoreError::NotFound(Entity::Site))?)
     }
 
@@ -320,15 +261,7 @@ impl Store for PgStore {
 
     async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse> {
         let entity = Entity::CannedResponse;
-        dir::by_id(
-            &self.pool,
-            "canned_responses",
-            ws,
-            id.0,
-            entity,
-            rows::canned,
-        )
-        .await
+        dir::by_id(&self.pool, "canned_responses", ws, id.0, entity, rows::canned).await
     }
 
     async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
@@ -336,14 +269,7 @@ impl Store for PgStore {
     }
 
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
-        dir::delete_where(
-            &self.pool,
-            "canned_responses",
-            ws,
-            id.0,
-            Entity::CannedResponse,
-        )
-        .await
+        dir::delete_where(&self.pool, "canned_responses", ws, id.0, Entity::CannedResponse).await
     }
 
     async fn create_contact(&self, c: &Contact) -> Result<()> {
@@ -355,56 +281,28 @@ impl Store for PgStore {
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
-        dir::by_id(
-            &self.pool,
-            "contacts",
-            ws,
-            id.0,
-            Entity::Contact,
-            rows::contact,
-        )
-        .await
+        dir::by_id(&self.pool, "contacts", ws, id.0, Entity::Contact, rows::contact).await
     }
 
-    async fn contact_by_external_id(
-        &self,
-        ws: WorkspaceId,
-        external_id: &str,
-    ) -> Result<Option<Contact>> {
-        let row =
-            sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
-                .bind(ws.0)
-                .bind(external_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+    async fn contact_by_external_id(&self, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>> {
+        let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
+            .bind(ws.0)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.as_ref().map(rows::contact).transpose()
     }
 
-    async fn search_contacts(
-        &self,
-        ws: WorkspaceId,
-        terms: &[String],
-        limit: u32,
-    ) -> Result<Vec<Contact>> {
+    async fn search_contacts(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
         dir::search_contacts(&self.pool, ws, terms, limit).await
     }
 
-    async fn add_page_view(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-        view: &PageView,
-    ) -> Result<()> {
+    async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()> {
         dir::add_page_view(&self.pool, ws, contact, view).await
     }
 
-    async fn page_views(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-        limit: u32,
-    ) -> Result<Vec<PageView>> {
+    async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         dir::page_views(&self.pool, ws, contact, limit).await
     }
 
@@ -414,42 +312,22 @@ impl Store for PgStore {
 
     async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
         let entity = Entity::Attachment;
-        dir::by_id(
-            &self.pool,
-            "attachments",
-            ws,
-            id.0,
-            entity,
-            rows::attachment,
-        )
-        .await
+        dir::by_id(&self.pool, "attachments", ws, id.0, entity, rows::attachment).await
     }
 
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
-        self.writer
-            .submit((ws, change))
-            .await
-            .unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
+        self.writer.submit((ws, change)).await.unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
     }
 
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
         log::load_conversation(&self.pool, ws, id).await
     }
 
-    async fn conversations(
-        &self,
-        ws: WorkspaceId,
-        f: &ConversationFilter,
-    ) -> Result<Vec<Conversation>> {
+    async fn conversations(&self, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
         query::conversations(&self.pool, ws, f).await
     }
 
-    async fn conversation_events(
-        &self,
-        ws: WorkspaceId,
-        id: ConversationId,
-        q: &EventQuery,
-    ) -> Result<Vec<Event>> {
+    async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, q: &EventQuery) -> Result<Vec<Event>> {
         query::conversation_events(&self.pool, ws, id, q).await
     }
 
@@ -468,12 +346,7 @@ impl Store for PgStore {
         query::feed(&self.pool, ws, after_feed_seq, limit).await
     }
 
-    async fn search_messages(
-        &self,
-        ws: WorkspaceId,
-        terms: &[String],
-        limit: u32,
-    ) -> Result<Vec<MessageHit>> {
+    async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
         query::search_messages(&self.pool, ws, terms, limit).await
     }
 }

@@ -25,10 +25,7 @@ const ATTEMPTS: u32 = 5;
 /// word is silently mangled (a 4096-byte word becomes an empty lexeme).
 const MAX_LEXEME_BYTES: usize = 2047;
 
-pub(crate) async fn apply_batch(
-    pool: &PgPool,
-    jobs: Vec<(WorkspaceId, Change)>,
-) -> Vec<Result<Committed>> {
+pub(crate) async fn apply_batch(pool: &PgPool, jobs: Vec<(WorkspaceId, Change)>) -> Vec<Result<Committed>> {
     let n = jobs.len();
     let mut attempt = 1;
     loop {
@@ -46,18 +43,13 @@ pub(crate) async fn apply_batch(
             continue;
         }
         tracing::error!(error = %e, batch = n, "commit of a batch failed");
-        return (0..n)
-            .map(|_| Err(StoreError::Unavailable(e.to_string())))
-            .collect();
+        return (0..n).map(|_| Err(StoreError::Unavailable(e.to_string()))).collect();
     }
 }
 
 /// One transaction for the whole batch and a savepoint per change, so a rejected change
 /// rolls back alone. `Err` means the whole batch was lost (and nothing committed).
-async fn try_batch(
-    pool: &PgPool,
-    jobs: &[(WorkspaceId, Change)],
-) -> Result<Vec<Result<Committed>>> {
+async fn try_batch(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut workspaces: Vec<Uuid> = jobs.iter().map(|(ws, _)| ws.0).collect();
     workspaces.sort();
@@ -91,21 +83,14 @@ async fn try_batch(
 
 async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Result<Committed> {
     match change {
-        Change::Start {
-            mut conversation,
-            first_message,
-        } => {
+        Change::Start { mut conversation, first_message } => {
             if let Some(m) = &first_message
                 && let Some(done) = replay(conn, ws, m).await?
             {
                 return Ok(done);
             }
             if conversation.workspace_id != ws || conversation.last_seq != 0 {
-                return Err(ValidationError::new(
-                    "conversation",
-                    "must be new and belong to the workspace",
-                )
-                .into());
+                return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
             }
             insert_conversation(conn, &conversation).await?;
             let at = conversation.created_at;
@@ -118,46 +103,26 @@ async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Resu
                 events.extend(record(conn, &mut conversation, author, data, at).await?);
             }
             save_conversation(conn, &conversation).await?;
-            Ok(Committed {
-                conversation,
-                events,
-                replayed: false,
-            })
+            Ok(Committed { conversation, events, replayed: false })
         }
-        Change::Record {
-            conversation_id,
-            actor,
-            data,
-            at,
-        } => {
+        Change::Record { conversation_id, actor, data, at } => {
             if let EventData::Message(m) = &data
                 && let Some(done) = replay(conn, ws, m).await?
             {
                 return Ok(done);
             }
             let mut conversation = lock_conversation(conn, ws, conversation_id).await?;
-            let events: Vec<Event> = record(conn, &mut conversation, actor, data, at)
-                .await?
-                .into_iter()
-                .collect();
+            let events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
             if !events.is_empty() {
                 save_conversation(conn, &conversation).await?;
             }
-            Ok(Committed {
-                conversation,
-                events,
-                replayed: false,
-            })
+            Ok(Committed { conversation, events, replayed: false })
         }
     }
 }
 
 /// If `m`'s author already sent a message with this client id, the earlier outcome.
-async fn replay(
-    conn: &mut PgConnection,
-    ws: WorkspaceId,
-    m: &Message,
-) -> Result<Option<Committed>> {
+async fn replay(conn: &mut PgConnection, ws: WorkspaceId, m: &Message) -> Result<Option<Committed>> {
     let Some(client_id) = &m.client_id else {
         return Ok(None);
     };
@@ -165,21 +130,11 @@ async fn replay(
         "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
          WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
     );
-    let row = sqlx::query(&sql)
-        .bind(author_key(m.author))
-        .bind(client_id)
-        .bind(ws.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
+    let row = sqlx::query(&sql).bind(author_key(m.author)).bind(client_id).bind(ws.0).fetch_optional(&mut *conn).await.map_err(db)?;
     let Some(row) = row else { return Ok(None) };
     let event = rows::event(&row)?;
     let conversation = load_conversation(&mut *conn, ws, event.conversation_id).await?;
-    Ok(Some(Committed {
-        conversation,
-        events: vec![event],
-        replayed: true,
-    }))
+    Ok(Some(Committed { conversation, events: vec![event], replayed: true }))
 }
 
 /// Applies one event to `conv` and appends it; `None` if it changed nothing.
@@ -194,13 +149,11 @@ async fn record(
         return Ok(None);
     }
     let seq = conv.last_seq;
-    let feed_seq: i64 = sqlx::query_scalar(
-        "UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq",
-    )
-    .bind(conv.workspace_id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
+    let feed_seq: i64 = sqlx::query_scalar("UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq")
+        .bind(conv.workspace_id.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
     let (actor_kind, actor_id) = actor_parts(actor);
     let mut message_id = None;
     if let EventData::Message(m) = &mut data {
@@ -234,15 +187,7 @@ async fn record(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(Some(Event {
-        workspace_id: conv.workspace_id,
-        conversation_id: conv.id,
-        seq,
-        feed_seq,
-        actor,
-        at,
-        data,
-    }))
+    Ok(Some(Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq, feed_seq, actor, at, data }))
 }
 
 async fn insert_message(conn: &mut PgConnection, m: &Message) -> Result<()> {
@@ -280,19 +225,14 @@ async fn insert_message(conn: &mut PgConnection, m: &Message) -> Result<()> {
 /// query, so an indexed word and a query term are always made the same way.
 fn search_words(m: &Message) -> Vec<String> {
     let names = m.attachments.iter().map(|a| a.filename.as_str());
-    let text = std::iter::once(m.body.as_str())
-        .chain(names)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = std::iter::once(m.body.as_str()).chain(names).collect::<Vec<_>>().join(" ");
     let mut words: Vec<String> = search::normalize(&text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
             // An overlong word keeps its start, so prefix queries (at most 64 characters,
             // see query_terms) find it as they do on SQLite.
-            let end = (0..=w.len().min(MAX_LEXEME_BYTES))
-                .rev()
-                .find(|&i| w.is_char_boundary(i));
+            let end = (0..=w.len().min(MAX_LEXEME_BYTES)).rev().find(|&i| w.is_char_boundary(i));
             w[..end.unwrap_or(0)].to_owned()
         })
         .collect();
@@ -303,11 +243,7 @@ fn search_words(m: &Message) -> Vec<String> {
 
 const CONVERSATION: &str = "SELECT * FROM conversations WHERE id = $1 AND workspace_id = $2";
 
-pub(crate) async fn load_conversation(
-    conn: impl PgExecutor<'_>,
-    ws: WorkspaceId,
-    id: ConversationId,
-) -> Result<Conversation> {
+pub(crate) async fn load_conversation(conn: impl PgExecutor<'_>, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
     let row = sqlx::query(CONVERSATION)
         .bind(id.0)
         .bind(ws.0)
@@ -321,11 +257,7 @@ pub(crate) async fn load_conversation(
 /// Postgres-only: the writer's read of a conversation locks its row until commit, so
 /// nothing else (a writer on another node, an agent deletion setting `assignee_id` to
 /// NULL) changes it between this read and [`save_conversation`].
-async fn lock_conversation(
-    conn: &mut PgConnection,
-    ws: WorkspaceId,
-    id: ConversationId,
-) -> Result<Conversation> {
+async fn lock_conversation(conn: &mut PgConnection, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
     let row = sqlx::query(&format!("{CONVERSATION} FOR UPDATE"))
         .bind(id.0)
         .bind(ws.0)

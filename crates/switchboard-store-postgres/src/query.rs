@@ -4,18 +4,12 @@
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use switchboard_domain::*;
 use switchboard_store::codec::like_pattern;
-use switchboard_store::{
-    AssigneeFilter, Audience, ConversationFilter, EventQuery, MessageHit, Result,
-};
+use switchboard_store::{AssigneeFilter, Audience, ConversationFilter, EventQuery, MessageHit, Result};
 
 use crate::log::load_conversation;
 use crate::rows::{self, EVENT_COLUMNS, MESSAGE_COLUMNS, db};
 
-pub(crate) async fn conversations(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    f: &ConversationFilter,
-) -> Result<Vec<Conversation>> {
+pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM conversations WHERE workspace_id = ");
     q.push_bind(ws.0);
     if let Some(status) = f.status {
@@ -42,27 +36,19 @@ pub(crate) async fn conversations(
     if let Some(label) = &f.label {
         // Labels are a JSON array of quoted names; a quoted name matches exactly one label.
         let quoted = like_pattern(&format!("\"{}\"", label.as_str()));
-        q.push(" AND labels LIKE ")
-            .push_bind(quoted)
-            .push(" ESCAPE '\\'");
+        q.push(" AND labels LIKE ").push_bind(quoted).push(" ESCAPE '\\'");
     }
     if let Some(after) = f.after {
         q.push(" AND (updated_at < ").push_bind(after.updated_at.0);
         q.push(" OR (updated_at = ").push_bind(after.updated_at.0);
         q.push(" AND id < ").push_bind(after.id.0).push("))");
     }
-    q.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
-        .push_bind(f.limit as i64);
+    q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(f.limit as i64);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::conversation).collect()
 }
 
-pub(crate) async fn conversation_events(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    id: ConversationId,
-    query: &EventQuery,
-) -> Result<Vec<Event>> {
+pub(crate) async fn conversation_events(pool: &PgPool, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>> {
     // Existence check first, so an unknown or foreign conversation is "not found", not
     // empty. Events are never deleted apart from their conversation, so the two reads
     // need no shared snapshot.
@@ -81,42 +67,22 @@ pub(crate) async fn conversation_events(
     if query.audience == Audience::Contact {
         q.push(" AND e.visibility = 'everyone'");
     }
-    q.push(if query.newest_first {
-        " ORDER BY e.seq DESC"
-    } else {
-        " ORDER BY e.seq"
-    });
+    q.push(if query.newest_first { " ORDER BY e.seq DESC" } else { " ORDER BY e.seq" });
     q.push(" LIMIT ").push_bind(query.limit as i64);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::event).collect()
 }
 
-pub(crate) async fn feed(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    after_feed_seq: i64,
-    limit: u32,
-) -> Result<Vec<Event>> {
+pub(crate) async fn feed(pool: &PgPool, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
          WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
-        .bind(ws.0)
-        .bind(after_feed_seq)
-        .bind(limit as i64)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(&sql).bind(ws.0).bind(after_feed_seq).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::event).collect()
 }
 
-pub(crate) async fn search_messages(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    terms: &[String],
-    limit: u32,
-) -> Result<Vec<MessageHit>> {
+pub(crate) async fn search_messages(pool: &PgPool, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
     let Some(query) = prefix_query(terms) else {
         return Ok(vec![]);
     };
@@ -128,20 +94,8 @@ pub(crate) async fn search_messages(
          WHERE m.search @@ $1::tsquery AND m.workspace_id = $2 \
          ORDER BY m.created_at DESC, m.seq DESC LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
-        .bind(query)
-        .bind(ws.0)
-        .bind(limit as i64)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    rows.iter()
-        .map(|r| {
-            Ok(MessageHit {
-                message: rows::message(r)?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query(&sql).bind(query).bind(ws.0).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(|r| Ok(MessageHit { message: rows::message(r)? })).collect()
 }
 
 /// Every term as a quoted prefix lexeme (`'term':*`), all joined with `&`, as SQLite
@@ -171,10 +125,7 @@ mod tests {
     #[test]
     fn quotes_and_operators_stay_inside_lexemes() {
         let terms = ["it's".to_owned(), "a|b".to_owned(), "!".to_owned()];
-        assert_eq!(
-            prefix_query(&terms).unwrap(),
-            "'it':* & 's':* & 'a':* & 'b':*"
-        );
+        assert_eq!(prefix_query(&terms).unwrap(), "'it':* & 's':* & 'a':* & 'b':*");
         assert_eq!(prefix_query(&[]), None);
         assert_eq!(prefix_query(&["".to_owned(), "&".to_owned()]), None);
     }

@@ -17,14 +17,10 @@ fn connection_lost(code: &str) -> bool {
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-        sqlx::Error::Database(d) if d.code().is_some_and(|c| connection_lost(&c)) => {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
             StoreError::Unavailable(e.to_string())
         }
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| connection_lost(&c)) => StoreError::Unavailable(e.to_string()),
         _ => StoreError::internal(e),
     }
 }
@@ -89,11 +85,7 @@ fn small(row: &PgRow, col: &str) -> Result<Option<u32>> {
 }
 
 pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
-    Ok(Workspace {
-        id: WorkspaceId(id(row, "id")?),
-        name: get(row, "name")?,
-        created_at: ts(row, "created_at")?,
-    })
+    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: get(row, "name")?, created_at: ts(row, "created_at")? })
 }
 
 pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
@@ -174,9 +166,7 @@ pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
         site_id: opt_id(row, "site_id")?.map(SiteId),
         external_id: get(row, "external_id")?,
         name: get(row, "name")?,
-        email: get::<Option<String>>(row, "email")?
-            .map(|e| Email::parse(&e))
-            .transpose()?,
+        email: get::<Option<String>>(row, "email")?.map(|e| Email::parse(&e)).transpose()?,
         phone: get(row, "phone")?,
         attributes: codec::decode_attributes(&text(row, "attributes")?)?,
         device: DeviceInfo {
@@ -191,12 +181,7 @@ pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
 }
 
 pub(crate) fn page_view(row: &PgRow) -> Result<PageView> {
-    Ok(PageView {
-        url: get(row, "url")?,
-        title: get(row, "title")?,
-        referrer: get(row, "referrer")?,
-        at: ts(row, "at")?,
-    })
+    Ok(PageView { url: get(row, "url")?, title: get(row, "title")?, referrer: get(row, "referrer")?, at: ts(row, "at")? })
 }
 
 pub(crate) fn attachment(row: &PgRow) -> Result<Attachment> {
@@ -233,14 +218,8 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
         updated_at: ts(row, "updated_at")?,
-        visitor: Receipts {
-            delivered_seq: get(row, "visitor_delivered_seq")?,
-            read_seq: get(row, "visitor_read_seq")?,
-        },
-        agent: Receipts {
-            delivered_seq: get(row, "agent_delivered_seq")?,
-            read_seq: get(row, "agent_read_seq")?,
-        },
+        visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
+        agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
     })
 }
 
@@ -264,11 +243,7 @@ pub(crate) fn event(row: &PgRow) -> Result<Event> {
             seq,
             client_id: get(row, "m_client_id")?,
             author: actor,
-            kind: if kind == "note" {
-                MessageKind::Note
-            } else {
-                MessageKind::Text
-            },
+            kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
             body: get(row, "m_body")?,
             format: MessageFormat::parse(&text(row, "m_format")?)?,
             attachments: codec::decode_attachments(ws, &text(row, "m_attachments")?)?,
@@ -300,11 +275,7 @@ pub(crate) fn message(row: &PgRow) -> Result<Message> {
         seq: get(row, "seq")?,
         client_id: get(row, "client_id")?,
         author: actor_from_parts(&text(row, "author_kind")?, opt_id(row, "author_id")?)?,
-        kind: if text(row, "kind")? == "note" {
-            MessageKind::Note
-        } else {
-            MessageKind::Text
-        },
+        kind: if text(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
         body: get(row, "body")?,
         format: MessageFormat::parse(&text(row, "format")?)?,
         attachments: codec::decode_attachments(ws, &text(row, "attachments")?)?,

@@ -8,9 +8,7 @@ use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_testkit::services::EphemeralPostgres;
 
 async fn fresh() -> Arc<dyn Store> {
-    let server = EphemeralPostgres::shared()
-        .await
-        .expect("starting PostgreSQL");
+    let server = EphemeralPostgres::shared().await.expect("starting PostgreSQL");
     let url = server.create_database().await.expect("creating a database");
     Arc::new(PgStore::connect(&PgOptions::new(url)).await.unwrap())
 }

@@ -14,9 +14,7 @@ use switchboard_store_sqlite::SqliteStore;
 use switchboard_testkit::services::EphemeralPostgres;
 
 async fn fresh_url() -> String {
-    let server = EphemeralPostgres::shared()
-        .await
-        .expect("starting PostgreSQL");
+    let server = EphemeralPostgres::shared().await.expect("starting PostgreSQL");
     server.create_database().await.expect("creating a database")
 }
 
@@ -32,9 +30,7 @@ async fn postgres_columns(url: &str) -> BTreeSet<String> {
     .await
     .unwrap();
     pool.close().await;
-    rows.iter()
-        .map(|r| format!("{}.{}", r.get::<String, _>("t"), r.get::<String, _>("c")))
-        .collect()
+    rows.iter().map(|r| format!("{}.{}", r.get::<String, _>("t"), r.get::<String, _>("c"))).collect()
 }
 
 /// `table.column` for every column of the SQLite store's tables after migration.
@@ -42,9 +38,7 @@ async fn sqlite_columns() -> BTreeSet<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("switchboard.db");
     SqliteStore::migrate(&path).await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     let rows = sqlx::query(
         "SELECT m.name AS t, p.name AS c FROM sqlite_schema m, pragma_table_info(m.name) p \
          WHERE m.type = 'table'",
@@ -53,35 +47,24 @@ async fn sqlite_columns() -> BTreeSet<String> {
     .await
     .unwrap();
     pool.close().await;
-    rows.iter()
-        .map(|r| format!("{}.{}", r.get::<String, _>("t"), r.get::<String, _>("c")))
-        .collect()
+    rows.iter().map(|r| format!("{}.{}", r.get::<String, _>("t"), r.get::<String, _>("c"))).collect()
 }
 
 #[tokio::test]
 async fn the_schema_has_the_same_tables_and_columns_as_sqlite() {
     let migrations = |c: &String| c.starts_with("_sqlx_migrations.");
     let pg: BTreeSet<String> = postgres_columns(&fresh_url().await).await;
-    let pg: BTreeSet<String> = pg
-        .into_iter()
-        .filter(|c| !migrations(c) && c != "messages.search")
-        .collect();
+    let pg: BTreeSet<String> = pg.into_iter().filter(|c| !migrations(c) && c != "messages.search").collect();
     // SQLite-only: the FTS5 table and its shadow tables.
     let lite: BTreeSet<String> = sqlite_columns()
         .await
         .into_iter()
         .filter(|c| !migrations(c) && !c.starts_with("message_search") && !c.starts_with("sqlite_"))
         .collect();
-    assert!(
-        lite.contains("messages.author_key") && lite.len() > 100,
-        "read SQLite's schema: {lite:?}"
-    );
+    assert!(lite.contains("messages.author_key") && lite.len() > 100, "read SQLite's schema: {lite:?}");
     let only_pg: Vec<_> = pg.difference(&lite).collect();
     let only_lite: Vec<_> = lite.difference(&pg).collect();
-    assert!(
-        only_pg.is_empty() && only_lite.is_empty(),
-        "only PostgreSQL: {only_pg:?}, only SQLite: {only_lite:?}"
-    );
+    assert!(only_pg.is_empty() && only_lite.is_empty(), "only PostgreSQL: {only_pg:?}, only SQLite: {only_lite:?}");
 }
 
 /// Two stores on one database stand for two nodes, each with its own writer.
@@ -89,11 +72,7 @@ async fn the_schema_has_the_same_tables_and_columns_as_sqlite() {
 async fn nodes_sharing_a_database_never_skip_or_repeat_a_cursor() {
     let url = fresh_url().await;
     let nodes: Vec<Arc<dyn Store>> = vec![
-        Arc::new(
-            PgStore::connect(&PgOptions::new(url.clone()))
-                .await
-                .unwrap(),
-        ),
+        Arc::new(PgStore::connect(&PgOptions::new(url.clone())).await.unwrap()),
         Arc::new(PgStore::connect(&PgOptions::new(url)).await.unwrap()),
     ];
     let f = Arc::new(fixture(&*nodes[0], "nodes").await);
@@ -104,16 +83,7 @@ async fn nodes_sharing_a_database_never_skip_or_repeat_a_cursor() {
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let (store, f, conv) = (nodes[i % 2].clone(), f.clone(), convs[i % 3]);
-            tokio::spawn(async move {
-                say(
-                    &*store,
-                    &f,
-                    conv,
-                    Actor::Agent(f.agent.id),
-                    &format!("m{i}"),
-                )
-                .await
-            })
+            tokio::spawn(async move { say(&*store, &f, conv, Actor::Agent(f.agent.id), &format!("m{i}")).await })
         })
         .collect();
     for t in tasks {
@@ -121,22 +91,12 @@ async fn nodes_sharing_a_database_never_skip_or_repeat_a_cursor() {
     }
     for node in &nodes {
         let feed = node.feed(f.ws.id, 0, 10_000).await.unwrap();
-        assert_eq!(
-            feed.iter().map(|e| e.feed_seq).collect::<Vec<_>>(),
-            (1..=303).collect::<Vec<_>>()
-        );
+        assert_eq!(feed.iter().map(|e| e.feed_seq).collect::<Vec<_>>(), (1..=303).collect::<Vec<_>>());
         assert_eq!(node.feed_head(f.ws.id).await.unwrap(), 303);
-        let query =
-            switchboard_store::EventQuery::replay(0, 1000, switchboard_store::Audience::Agents);
+        let query = switchboard_store::EventQuery::replay(0, 1000, switchboard_store::Audience::Agents);
         for conv in &convs {
-            let events = node
-                .conversation_events(f.ws.id, *conv, &query)
-                .await
-                .unwrap();
-            assert_eq!(
-                events.iter().map(|e| e.seq).collect::<Vec<_>>(),
-                (1..=101).collect::<Vec<_>>()
-            );
+            let events = node.conversation_events(f.ws.id, *conv, &query).await.unwrap();
+            assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=101).collect::<Vec<_>>());
         }
     }
 }
@@ -148,63 +108,35 @@ async fn a_batch_that_loses_a_deadlock_is_retried() {
     use sqlx::Connection;
 
     let url = fresh_url().await;
-    let store = Arc::new(
-        PgStore::connect(&PgOptions::new(url.clone()))
-            .await
-            .unwrap(),
-    );
+    let store = Arc::new(PgStore::connect(&PgOptions::new(url.clone())).await.unwrap());
     let f = Arc::new(fixture(&*store, "deadlock").await);
     let conv = start(&*store, &f, None).await.conversation.id;
 
     let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
     let mut tx = Connection::begin(&mut other).await.unwrap();
     // The writer, not this transaction, must be the one the deadlock detector picks.
-    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE")
-        .bind(conv.0)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'").execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE").bind(conv.0).execute(&mut *tx).await.unwrap();
     let said = {
         let (store, f) = (store.clone(), f.clone());
-        tokio::spawn(async move {
-            say(
-                &*store,
-                &f,
-                conv,
-                Actor::Agent(f.agent.id),
-                "after the deadlock",
-            )
-            .await
-        })
+        tokio::spawn(async move { say(&*store, &f, conv, Actor::Agent(f.agent.id), "after the deadlock").await })
     };
     // Wait until the writer holds the workspace row and waits for the conversation row.
     let mut watcher = sqlx::PgConnection::connect(&url).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&mut watcher)
-        .await
-        .unwrap();
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap();
         if waiting == 1 {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the writer never waited for the conversation row"
-        );
+        assert!(std::time::Instant::now() < deadline, "the writer never waited for the conversation row");
         tokio::task::yield_now().await;
     }
-    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
-        .bind(f.ws.id.0)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1").bind(f.ws.id.0).execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
 
     let done = said.await.unwrap();
@@ -216,18 +148,13 @@ async fn a_batch_that_loses_a_deadlock_is_retried() {
 /// A backup is a `pg_dump` archive that `pg_restore` turns into a working database.
 #[tokio::test]
 async fn backups_restore_into_a_working_store() {
-    let store = PgStore::connect(&PgOptions::new(fresh_url().await))
-        .await
-        .unwrap();
+    let store = PgStore::connect(&PgOptions::new(fresh_url().await)).await.unwrap();
     let f = fixture(&store, "backup").await;
     let conv = start(&store, &f, Some("keep me")).await.conversation;
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("switchboard.dump");
     store.backup(&dest).await.unwrap();
-    assert!(
-        matches!(store.backup(&dest).await, Err(StoreError::Unavailable(_))),
-        "never overwrites"
-    );
+    assert!(matches!(store.backup(&dest).await, Err(StoreError::Unavailable(_))), "never overwrites");
 
     let copy = fresh_url().await;
     let restore = tokio::process::Command::new("pg_restore")
@@ -236,17 +163,10 @@ async fn backups_restore_into_a_working_store() {
         .output()
         .await
         .unwrap();
-    assert!(
-        restore.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restore.stderr)
-    );
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
     let restored = PgStore::connect(&PgOptions::new(copy)).await.unwrap();
     assert_eq!(restored.conversation(f.ws.id, conv.id).await.unwrap(), conv);
-    let hits = restored
-        .search_messages(f.ws.id, &["keep".into()], 10)
-        .await
-        .unwrap();
+    let hits = restored.search_messages(f.ws.id, &["keep".into()], 10).await.unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(restored.feed_head(f.ws.id).await.unwrap(), 2);
 }
@@ -255,17 +175,12 @@ async fn backups_restore_into_a_working_store() {
 /// so it is found by prefix as on SQLite, and never breaks the message's other words.
 #[tokio::test]
 async fn overlong_words_are_found_by_their_start() {
-    let store = PgStore::connect(&PgOptions::new(fresh_url().await))
-        .await
-        .unwrap();
+    let store = PgStore::connect(&PgOptions::new(fresh_url().await)).await.unwrap();
     let f = fixture(&store, "long").await;
     let body = format!("{} needle {}", "x".repeat(4096), "ж".repeat(3000));
     start(&store, &f, Some(&body)).await;
     for query in ["needle", "xxxx", "жжжж"] {
-        let hits = store
-            .search_messages(f.ws.id, &search::query_terms(query), 10)
-            .await
-            .unwrap();
+        let hits = store.search_messages(f.ws.id, &search::query_terms(query), 10).await.unwrap();
         assert_eq!(hits.len(), 1, "{query}");
     }
 }

@@ -76,11 +76,8 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(opts.read_connections.max(1))
-            .connect_with(connect_options(opts))
-            .await
-            .map_err(db)?;
+        let read =
+            SqlitePoolOptions::new().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         let pool = write.clone();
         let hook = opts.hook.clone();
         let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {
@@ -160,13 +157,14 @@ impl SqliteStore {
         }
         for agent in &team.agent_ids {
             // Only agents of the team's own workspace can be members.
-            let r = sqlx::query("INSERT INTO team_members (team_id, agent_id) SELECT $1, id FROM agents WHERE id = $2 AND workspace_id = $3")
-                .bind(s(team.id))
-                .bind(s(agent))
-                .bind(s(team.workspace_id))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            let r =
+                sqlx::query("INSERT INTO team_members (team_id, agent_id) SELECT $1, id FROM agents WHERE id = $2 AND workspace_id = $3")
+                    .bind(s(team.id))
+                    .bind(s(agent))
+                    .bind(s(team.workspace_id))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
             found(r.rows_affected(), Entity::Agent)?;
         }
         tx.commit().await.map_err(db)
@@ -381,11 +379,7 @@ impl Store for SqliteStore {
     }
 
     async fn agent_credentials(&self, email: &Email) -> Result<Option<(Agent, String)>> {
-        let row = sqlx::query("SELECT * FROM agents WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
+        let row = sqlx::query("SELECT * FROM agents WHERE email = $1").bind(email.as_str()).fetch_optional(&self.read).await.map_err(db)?;
         row.map(|r| Ok((rows::agent(&r)?, sqlx::Row::try_get(&r, "password_hash").map_err(db)?))).transpose()
     }
 
@@ -526,11 +520,7 @@ impl Store for SqliteStore {
     }
 
     async fn site_by_key(&self, public_key: &str) -> Result<Site> {
-        let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1")
-            .bind(public_key)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
+        let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1").bind(public_key).fetch_optional(&self.read).await.map_err(db)?;
         rows::site(&row.ok_or(StoreError::NotFound(Entity::Site))?)
     }
 
@@ -681,10 +671,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
-        self.writer
-            .submit((ws, change))
-            .await
-            .unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
+        self.writer.submit((ws, change)).await.unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
     }
 
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
@@ -767,13 +754,7 @@ impl Store for SqliteStore {
             "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
              WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3"
         );
-        let rows = sqlx::query(&sql)
-            .bind(s(ws))
-            .bind(after_feed_seq)
-            .bind(limit as i64)
-            .fetch_all(&self.read)
-            .await
-            .map_err(db)?;
+        let rows = sqlx::query(&sql).bind(s(ws)).bind(after_feed_seq).bind(limit as i64).fetch_all(&self.read).await.map_err(db)?;
         rows.iter().map(rows::event).collect()
     }
 

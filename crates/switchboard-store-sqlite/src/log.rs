@@ -50,10 +50,10 @@ pub(crate) async fn apply_batch(pool: &SqlitePool, jobs: Vec<(WorkspaceId, Chang
 async fn apply(conn: &mut SqliteConnection, ws: WorkspaceId, change: Change) -> Result<Committed> {
     match change {
         Change::Start { mut conversation, first_message } => {
-            if let Some(m) = &first_message {
-                if let Some(done) = replay(conn, ws, m).await? {
-                    return Ok(done);
-                }
+            if let Some(m) = &first_message
+                && let Some(done) = replay(conn, ws, m).await?
+            {
+                return Ok(done);
             }
             if conversation.workspace_id != ws || conversation.last_seq != 0 {
                 return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
@@ -69,10 +69,10 @@ async fn apply(conn: &mut SqliteConnection, ws: WorkspaceId, change: Change) -> 
             Ok(Committed { conversation, events, replayed: false })
         }
         Change::Record { conversation_id, actor, data, at } => {
-            if let EventData::Message(m) = &data {
-                if let Some(done) = replay(conn, ws, m).await? {
-                    return Ok(done);
-                }
+            if let EventData::Message(m) = &data
+                && let Some(done) = replay(conn, ws, m).await?
+            {
+                return Ok(done);
             }
             let mut conversation = load_conversation(conn, ws, conversation_id).await?;
             let events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
@@ -91,13 +91,8 @@ async fn replay(conn: &mut SqliteConnection, ws: WorkspaceId, m: &Message) -> Re
         "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
          WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
     );
-    let row = sqlx::query(&sql)
-        .bind(author_key(m.author))
-        .bind(client_id)
-        .bind(ws.0.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
+    let row =
+        sqlx::query(&sql).bind(author_key(m.author)).bind(client_id).bind(ws.0.to_string()).fetch_optional(&mut *conn).await.map_err(db)?;
     let Some(row) = row else { return Ok(None) };
     let event = rows::event(&row)?;
     let conversation = load_conversation(conn, ws, event.conversation_id).await?;

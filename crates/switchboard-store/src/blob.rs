@@ -52,9 +52,7 @@ impl BlobStore for FsBlobStore {
     async fn get(&self, key: &str) -> Result<Bytes> {
         match tokio::fs::read(self.path(key)?).await {
             Ok(b) => Ok(Bytes::from(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(StoreError::NotFound(switchboard_domain::Entity::Attachment))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound(switchboard_domain::Entity::Attachment)),
             Err(e) => Err(StoreError::internal(e)),
         }
     }

@@ -92,10 +92,7 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
             let until = v.get("snoozed_until").and_then(Value::as_i64).map(Timestamp);
             EventData::StatusChanged { status: Status::from_parts(str_field("status")?, until)? }
         }
-        "assigned" => EventData::Assigned {
-            agent_id: id_field("agent_id")?.map(AgentId),
-            team_id: id_field("team_id")?.map(TeamId),
-        },
+        "assigned" => EventData::Assigned { agent_id: id_field("agent_id")?.map(AgentId), team_id: id_field("team_id")?.map(TeamId) },
         "labels_changed" => {
             let labels = v.get("labels").map(Value::to_string).unwrap_or_default();
             EventData::LabelsChanged { labels: decode_label_list(&labels)? }

@@ -234,13 +234,8 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     let f = fixture(&*store, "t").await;
     let bob = agent(f.ws.id, "bob@t.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let mut team = Team {
-        id: TeamId::new(),
-        workspace_id: f.ws.id,
-        name: "Billing".into(),
-        agent_ids: vec![f.agent.id],
-        created_at: Timestamp(1),
-    };
+    let mut team =
+        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let dup = Team { id: TeamId::new(), ..team.clone() };
     assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
@@ -478,10 +473,8 @@ pub async fn no_op_changes_append_nothing(store: Arc<dyn Store>) {
     let f = fixture(&*store, "noop").await;
     let conv = start(&*store, &f, None).await.conversation.id;
     let data = EventData::StatusChanged { status: Status::Open };
-    let done = store
-        .commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data, at: Timestamp::now() })
-        .await
-        .unwrap();
+    let done =
+        store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data, at: Timestamp::now() }).await.unwrap();
     assert!(done.events.is_empty());
     assert_eq!(done.conversation.last_seq, 1);
 }
@@ -502,9 +495,7 @@ pub async fn visitors_do_not_replay_private_notes(store: Arc<dyn Store>) {
 
     let seen = |a| {
         let store = store.clone();
-        async move {
-            store.conversation_events(f.ws.id, conv, &all(a)).await.unwrap().iter().map(|e| e.data.kind()).collect::<Vec<_>>()
-        }
+        async move { store.conversation_events(f.ws.id, conv, &all(a)).await.unwrap().iter().map(|e| e.data.kind()).collect::<Vec<_>>() }
     };
     assert_eq!(seen(Audience::Contact).await, ["conversation_started", "message", "message"]);
     assert_eq!(seen(Audience::Agents).await, ["conversation_started", "message", "note", "labels_changed", "message"]);
@@ -588,7 +579,8 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     assert_eq!(list(ConversationFilter { status: Some("resolved"), limit: 50, ..Default::default() }).await, [ids[2]]);
     let mine = ConversationFilter { assignee: Some(AssigneeFilter::Agent(f.agent.id)), limit: 50, ..Default::default() };
     assert_eq!(list(mine).await, [ids[1]]);
-    let unassigned = ConversationFilter { assignee: Some(AssigneeFilter::Unassigned), status: Some("open"), limit: 50, ..Default::default() };
+    let unassigned =
+        ConversationFilter { assignee: Some(AssigneeFilter::Unassigned), status: Some("open"), limit: 50, ..Default::default() };
     assert_eq!(list(unassigned).await.len(), 3);
     let billing = ConversationFilter { label: Some(Label::parse("billing").unwrap()), limit: 50, ..Default::default() };
     assert_eq!(list(billing).await, [ids[3]]);
@@ -611,7 +603,13 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
     let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
-    let canned = CannedResponse { id: CannedResponseId::new(), workspace_id: b.ws.id, shortcut: "x".into(), body: "y".into(), created_at: Timestamp(1) };
+    let canned = CannedResponse {
+        id: CannedResponseId::new(),
+        workspace_id: b.ws.id,
+        shortcut: "x".into(),
+        body: "y".into(),
+        created_at: Timestamp(1),
+    };
     store.create_canned(&canned).await.unwrap();
 
     let ws = a.ws.id;
@@ -649,9 +647,7 @@ pub async fn message_search_folds_scripts(store: Arc<dyn Store>) {
     let find = |q: &str| {
         let store = store.clone();
         let terms = search::query_terms(q);
-        async move {
-            store.search_messages(f.ws.id, &terms, 10).await.unwrap().into_iter().map(|h| h.message.body).collect::<Vec<_>>()
-        }
+        async move { store.search_messages(f.ws.id, &terms, 10).await.unwrap().into_iter().map(|h| h.message.body).collect::<Vec<_>>() }
     };
     assert_eq!(find("سفارش كجاست").await, ["سلام، سفارش من کجاست؟"], "Arabic kaf finds Persian keheh");
     assert_eq!(find("ISTANBUL").await, ["İstanbul deposundan gönderildi"]);

@@ -76,13 +76,9 @@ impl EphemeralPostgres {
         for _ in 0..START_ATTEMPTS {
             let dir = temp_dir("switchboard-pg-", user)?;
             let data = dir.path().join("data");
-            run(command(Path::new("cp"), user)
-                .arg("-a")
-                .arg(&template)
-                .arg(&data)
-                .current_dir(dir.path()))
-            .await
-            .context("copying the PostgreSQL template data directory")?;
+            run(command(Path::new("cp"), user).arg("-a").arg(&template).arg(&data).current_dir(dir.path()))
+                .await
+                .context("copying the PostgreSQL template data directory")?;
             let port = free_port()?;
             let mut args: Vec<OsString> = vec!["-D".into(), data.into_os_string()];
             args.extend(["-p".into(), port.to_string().into()]);
@@ -99,11 +95,8 @@ impl EphemeralPostgres {
             ] {
                 args.extend(["-c".into(), setting.into()]);
             }
-            let mut process =
-                ServerProcess::spawn(dir, "QUIT", user, &bin.join("postgres"), &args, port)?;
-            let ready = process
-                .wait_ready("postgres", || pg_isready(&bin, port))
-                .await;
+            let mut process = ServerProcess::spawn(dir, "QUIT", user, &bin.join("postgres"), &args, port)?;
+            let ready = process.wait_ready("postgres", || pg_isready(&bin, port)).await;
             match ready {
                 Ok(()) => {
                     return Ok(Self {
@@ -143,19 +136,9 @@ impl EphemeralPostgres {
         let n = self.next_database.fetch_add(1, Ordering::Relaxed);
         let name = format!("test_{}_{n}", std::process::id());
         let port = self.process.port.to_string();
-        run(
-            tokio::process::Command::new(self.bin.join("createdb")).args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                &name,
-            ]),
-        )
-        .await
-        .with_context(|| format!("creating database {name}"))?;
+        run(tokio::process::Command::new(self.bin.join("createdb")).args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name]))
+            .await
+            .with_context(|| format!("creating database {name}"))?;
         Ok(format!("postgres://postgres@127.0.0.1:{port}/{name}"))
     }
 
@@ -191,11 +174,7 @@ impl EphemeralRedis {
     pub async fn start() -> anyhow::Result<Self> {
         let binary = Path::new("/usr/bin/redis-server");
         if !binary.exists() {
-            bail!(missing(
-                "redis-server",
-                "/usr/bin/redis-server",
-                "redis-server"
-            ));
+            bail!(missing("redis-server", "/usr/bin/redis-server", "redis-server"));
         }
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
@@ -260,14 +239,7 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn spawn(
-        dir: TempDir,
-        signal: &str,
-        user: User,
-        program: &Path,
-        args: &[OsString],
-        port: u16,
-    ) -> anyhow::Result<Self> {
+    fn spawn(dir: TempDir, signal: &str, user: User, program: &Path, args: &[OsString], port: u16) -> anyhow::Result<Self> {
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", WATCHDOG, "watchdog"])
             .arg(dir.path())
@@ -282,15 +254,8 @@ impl ServerProcess {
             std::os::unix::process::CommandExt::uid(&mut cmd, uid);
             std::os::unix::process::CommandExt::gid(&mut cmd, gid);
         }
-        let watchdog = cmd
-            .spawn()
-            .with_context(|| format!("starting {}", program.display()))?;
-        Ok(Self {
-            watchdog,
-            pid: None,
-            port,
-            dir,
-        })
+        let watchdog = cmd.spawn().with_context(|| format!("starting {}", program.display()))?;
+        Ok(Self { watchdog, pid: None, port, dir })
     }
 
     /// Polls `ready` until it succeeds, the server exits, or time runs out.
@@ -305,27 +270,16 @@ impl ServerProcess {
                 self.pid = self.read("server.pid").and_then(|s| s.trim().parse().ok());
             }
             if let Some(status) = self.read("server.exited") {
-                bail!(
-                    "{name} exited with status {} before accepting connections; its log:\n{}",
-                    status.trim(),
-                    self.log()
-                );
+                bail!("{name} exited with status {} before accepting connections; its log:\n{}", status.trim(), self.log());
             }
             if let Ok(Some(status)) = self.watchdog.try_wait() {
-                bail!(
-                    "the watchdog for {name} exited early ({status}); log:\n{}",
-                    self.log()
-                );
+                bail!("the watchdog for {name} exited early ({status}); log:\n{}", self.log());
             }
             if self.pid.is_some() && ready().await {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!(
-                    "{name} did not accept connections on 127.0.0.1:{} within {READY_TIMEOUT:?}; its log:\n{}",
-                    self.port,
-                    self.log()
-                );
+                bail!("{name} did not accept connections on 127.0.0.1:{} within {READY_TIMEOUT:?}; its log:\n{}", self.port, self.log());
             }
             tokio::time::sleep(POLL).await;
         }
@@ -357,14 +311,9 @@ impl Drop for ServerProcess {
                 Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             }
         }
-        tracing::warn!(
-            port = self.port,
-            "test server did not stop within 10s; killing it"
-        );
+        tracing::warn!(port = self.port, "test server did not stop within 10s; killing it");
         if let Some(pid) = self.pid {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
         let _ = self.watchdog.kill();
         let _ = self.watchdog.wait();
@@ -385,11 +334,7 @@ fn postgres_bin_dir(root: &Path) -> anyhow::Result<PathBuf> {
         .max();
     match newest {
         Some((_, bin)) => Ok(bin),
-        None => bail!(missing(
-            "PostgreSQL server binaries",
-            &format!("{}/*/bin/postgres", root.display()),
-            "postgresql"
-        )),
+        None => bail!(missing("PostgreSQL server binaries", &format!("{}/*/bin/postgres", root.display()), "postgresql")),
     }
 }
 
@@ -420,18 +365,12 @@ fn server_user() -> anyhow::Result<User> {
     let mut fields = entry.split(':').skip(1);
     let mut id = || fields.next().and_then(|f| f.parse().ok());
     let (uid, gid) = (id(), id());
-    Ok(Some((
-        uid.context("bad postgres uid")?,
-        gid.context("bad postgres gid")?,
-    )))
+    Ok(Some((uid.context("bad postgres uid")?, gid.context("bad postgres gid")?)))
 }
 
 /// A temporary directory that `user` owns.
 fn temp_dir(prefix: &str, user: User) -> anyhow::Result<TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .context("creating a temporary directory")?;
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().context("creating a temporary directory")?;
     if let Some((uid, gid)) = user {
         std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
             .with_context(|| format!("handing {} to the postgres user", dir.path().display()))?;
@@ -443,11 +382,7 @@ fn temp_dir(prefix: &str, user: User) -> anyhow::Result<TempDir> {
 /// test is a process of its own, so the initialised data directory is cached
 /// in the temp dir (per major version, flags and user) and copied per server.
 async fn postgres_template(bin: &Path, user: User) -> anyhow::Result<PathBuf> {
-    let major = bin
-        .parent()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let major = bin.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let uid = user.map_or_else(|| "self".to_owned(), |(uid, _)| uid.to_string());
     let name = format!("switchboard-testkit-pg{major}-template-{TEMPLATE_TAG}-{uid}");
     let cached = std::env::temp_dir().join(name);
@@ -486,19 +421,10 @@ fn command(program: &Path, user: User) -> tokio::process::Command {
 
 /// Runs a command to completion; its stdout on success, its stderr in the error.
 async fn run(cmd: &mut tokio::process::Command) -> anyhow::Result<String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .with_context(|| format!("running {:?}", cmd.as_std().get_program()))?;
+    let out =
+        cmd.stdin(Stdio::null()).kill_on_drop(true).output().await.with_context(|| format!("running {:?}", cmd.as_std().get_program()))?;
     if !out.status.success() {
-        bail!(
-            "{:?} failed ({}): {}",
-            cmd.as_std(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("{:?} failed ({}): {}", cmd.as_std(), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -511,17 +437,7 @@ fn free_port() -> anyhow::Result<u16> {
 async fn pg_isready(bin: &Path, port: u16) -> bool {
     let port = port.to_string();
     tokio::process::Command::new(bin.join("pg_isready"))
-        .args([
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            "-t",
-            "1",
-        ])
+        .args(["-q", "-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-t", "1"])
         .stdin(Stdio::null())
         .status()
         .await
@@ -537,9 +453,7 @@ async fn redis_ping(port: u16) -> bool {
         stream.read_exact(&mut reply).await?;
         std::io::Result::Ok(&reply == b"+PONG\r\n")
     };
-    tokio::time::timeout(Duration::from_secs(1), ping)
-        .await
-        .is_ok_and(|r| r.is_ok_and(|pong| pong))
+    tokio::time::timeout(Duration::from_secs(1), ping).await.is_ok_and(|r| r.is_ok_and(|pong| pong))
 }
 
 #[cfg(test)]
@@ -551,10 +465,7 @@ mod tests {
         let pg = EphemeralPostgres::start().await?;
         let (a, b) = (pg.create_database().await?, pg.create_database().await?);
         assert_ne!(a, b);
-        let (name_a, name_b) = (
-            pg.psql(&a, "select current_database()").await?,
-            pg.psql(&b, "select current_database()").await?,
-        );
+        let (name_a, name_b) = (pg.psql(&a, "select current_database()").await?, pg.psql(&b, "select current_database()").await?);
         assert!(a.ends_with(&format!("/{name_a}")), "{a} vs {name_a}");
         assert!(b.ends_with(&format!("/{name_b}")), "{b} vs {name_b}");
         assert_ne!(name_a, name_b);
@@ -580,10 +491,7 @@ mod tests {
 
     #[tokio::test]
     async fn shared_postgres_is_one_server() -> anyhow::Result<()> {
-        let (a, b) = (
-            EphemeralPostgres::shared().await?,
-            EphemeralPostgres::shared().await?,
-        );
+        let (a, b) = (EphemeralPostgres::shared().await?, EphemeralPostgres::shared().await?);
         assert!(std::ptr::eq(a, b));
         let url = a.create_database().await?;
         assert_eq!(a.psql(&url, "select 2 + 2").await?, "4");
@@ -610,16 +518,10 @@ mod tests {
         let args: Vec<OsString> = vec!["-c".into(), "echo boom >&2; exit 3".into()];
         let mut process = ServerProcess::spawn(dir, "TERM", None, Path::new("sh"), &args, 1)?;
         let started = Instant::now();
-        let err = process
-            .wait_ready("fake", || async { false })
-            .await
-            .unwrap_err();
+        let err = process.wait_ready("fake", || async { false }).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         let err = err.to_string();
-        assert!(
-            err.contains("exited with status 3") && err.contains("boom"),
-            "{err}"
-        );
+        assert!(err.contains("exited with status 3") && err.contains("boom"), "{err}");
         drop(process);
         assert!(!path.exists());
         Ok(())
@@ -627,9 +529,7 @@ mod tests {
 
     #[test]
     fn missing_binaries_say_what_to_install() {
-        let err = postgres_bin_dir(Path::new("/nonexistent"))
-            .unwrap_err()
-            .to_string();
+        let err = postgres_bin_dir(Path::new("/nonexistent")).unwrap_err().to_string();
         assert!(err.contains("`postgresql`"), "{err}");
         assert!(err.contains("cargo xtask test"), "{err}");
     }
@@ -664,11 +564,7 @@ mod tests {
             // libtest may print `test … ... ` on the same line first.
             if let Some((_, fields)) = line.split_once("LEAK_PROBE ") {
                 let f: Vec<&str> = fields.split(' ').collect();
-                servers.push((
-                    f[0].parse::<u16>()?,
-                    f[1].parse::<u32>()?,
-                    PathBuf::from(f[2]),
-                ));
+                servers.push((f[0].parse::<u16>()?, f[1].parse::<u32>()?, PathBuf::from(f[2])));
                 if servers.len() == 2 {
                     break;
                 }
@@ -720,17 +616,12 @@ mod tests {
         let pid = pid.expect("server pid");
         assert!(!pid_alive(pid), "server {pid} still running");
         assert!(!dir.exists(), "{} still exists", dir.display());
-        assert!(
-            std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(),
-            "port {port} still accepts connections"
-        );
+        assert!(std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(), "port {port} still accepts connections");
     }
 
     /// Zombies count as dead: in a container nobody may reap an orphan.
     fn pid_alive(pid: u32) -> bool {
-        fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            stat.rsplit_once(") ")
-                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
-        })
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
     }
 }

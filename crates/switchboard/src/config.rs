@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Config {
     pub server: ServerSection,
     pub storage: StorageSection,
@@ -73,17 +74,6 @@ pub enum LogFormat {
 pub struct LogSection {
     pub level: String,
     pub format: LogFormat,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerSection::default(),
-            storage: StorageSection::default(),
-            limits: LimitsSection::default(),
-            log: LogSection::default(),
-        }
-    }
 }
 
 impl Default for ServerSection {

@@ -18,7 +18,11 @@ pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<J
 
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = p::CreateAgent,
     responses((status = 201, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn create_agent(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CreateAgent>) -> ApiResult<(StatusCode, Json<p::Agent>)> {
+pub async fn create_agent(
+    State(app): State<AppState>,
+    auth: Auth,
+    Json(r): Json<p::CreateAgent>,
+) -> ApiResult<(StatusCode, Json<p::Agent>)> {
     let agent = app.core.create_agent(&auth.principal, parse::new_agent(r)?).await?;
     Ok((StatusCode::CREATED, Json((&agent).into())))
 }
@@ -32,7 +36,12 @@ pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<U
 /// Agents may edit their own profile; admins anyone's.
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
     responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
-pub async fn update_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::UpdateAgent>) -> ApiResult<Json<p::Agent>> {
+pub async fn update_agent(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::UpdateAgent>,
+) -> ApiResult<Json<p::Agent>> {
     Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
 }
 
@@ -68,7 +77,12 @@ pub async fn get_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uu
 
 #[utoipa::path(patch, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = p::TeamRequest,
     responses((status = 200, body = p::Team), (status = 404, body = p::ErrorBody)))]
-pub async fn update_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::TeamRequest>) -> ApiResult<Json<p::Team>> {
+pub async fn update_team(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::TeamRequest>,
+) -> ApiResult<Json<p::Team>> {
     let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids)).await?;
     Ok(Json((&team).into()))
 }
@@ -101,7 +115,12 @@ pub async fn get_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uu
 
 #[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)), request_body = p::SiteRequest,
     responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn update_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::SiteRequest>) -> ApiResult<Json<p::Site>> {
+pub async fn update_site(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::SiteRequest>,
+) -> ApiResult<Json<p::Site>> {
     Ok(Json((&app.core.update_site(&auth.principal, SiteId(id), parse::site_input(r)?).await?).into()))
 }
 
@@ -119,7 +138,11 @@ pub async fn list_canned(State(app): State<AppState>, auth: Auth) -> ApiResult<J
 
 #[utoipa::path(post, path = "/canned-responses", tag = "canned responses", request_body = p::CannedRequest,
     responses((status = 201, body = p::CannedResponse), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn create_canned(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CannedRequest>) -> ApiResult<(StatusCode, Json<p::CannedResponse>)> {
+pub async fn create_canned(
+    State(app): State<AppState>,
+    auth: Auth,
+    Json(r): Json<p::CannedRequest>,
+) -> ApiResult<(StatusCode, Json<p::CannedResponse>)> {
     let shortcut = r.shortcut.ok_or_else(|| ValidationError::new("shortcut", "is required"))?;
     let body = r.body.ok_or_else(|| ValidationError::new("body", "is required"))?;
     let canned = app.core.create_canned(&auth.principal, &shortcut, &body).await?;
@@ -134,7 +157,12 @@ pub async fn get_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<
 
 #[utoipa::path(patch, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)), request_body = p::CannedRequest,
     responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody)))]
-pub async fn update_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::CannedRequest>) -> ApiResult<Json<p::CannedResponse>> {
+pub async fn update_canned(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::CannedRequest>,
+) -> ApiResult<Json<p::CannedResponse>> {
     let canned = app.core.update_canned(&auth.principal, CannedResponseId(id), r.shortcut.as_deref(), r.body.as_deref()).await?;
     Ok(Json((&canned).into()))
 }
@@ -154,7 +182,11 @@ pub async fn list_tokens(State(app): State<AppState>, auth: Auth) -> ApiResult<J
 /// Creates a bearer token for integrations. The secret is in this response only.
 #[utoipa::path(post, path = "/api-tokens", tag = "api tokens", request_body = p::CreateApiToken,
     responses((status = 201, body = p::CreatedApiToken), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn create_token(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CreateApiToken>) -> ApiResult<(StatusCode, Json<p::CreatedApiToken>)> {
+pub async fn create_token(
+    State(app): State<AppState>,
+    auth: Auth,
+    Json(r): Json<p::CreateApiToken>,
+) -> ApiResult<(StatusCode, Json<p::CreatedApiToken>)> {
     let role = parse::opt(r.role.as_deref(), Role::parse)?.unwrap_or(Role::Agent);
     let created = app.core.create_api_token(&auth.principal, &r.name, role).await?;
     Ok((StatusCode::CREATED, Json(p::CreatedApiToken { token: (&created.token).into(), secret: created.secret })))

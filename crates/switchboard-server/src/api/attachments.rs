@@ -35,7 +35,10 @@ fn serve_file(a: &Attachment, bytes: Bytes) -> Response {
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
         if inline { "inline" } else { "attachment" },
-        a.filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()
+        a.filename
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
     );
     (
         [
@@ -73,7 +76,8 @@ impl FromRequestParts<AppState> for WidgetVisitor {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         let site_key = parts.uri.path().trim_start_matches("/api/v1/widget/").split('/').next().unwrap_or("").to_owned();
-        let token = auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
+        let token =
+            auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
         let hello = VisitorHello { site_key, origin: auth::origin(parts), token: Some(token), device: DeviceInfo::default() };
         Ok(Self(app.core.visitor(hello).await?))
     }
@@ -94,7 +98,11 @@ pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, p
 #[utoipa::path(post, path = "/widget/{site_key}/attachments", tag = "widget", params(("site_key" = String, Path)),
     request_body(content_type = "multipart/form-data", content = String),
     responses((status = 201, body = p::Attachment), (status = 401, body = p::ErrorBody), (status = 413, body = p::ErrorBody)))]
-pub async fn widget_upload(State(app): State<AppState>, WidgetVisitor(v): WidgetVisitor, form: Multipart) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
+pub async fn widget_upload(
+    State(app): State<AppState>,
+    WidgetVisitor(v): WidgetVisitor,
+    form: Multipart,
+) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
     let a = app.core.upload(v.workspace_id(), v.actor(), file(form).await?).await?;
     Ok((StatusCode::CREATED, Json(p::Attachment::new(&a))))
 }
@@ -102,7 +110,11 @@ pub async fn widget_upload(State(app): State<AppState>, WidgetVisitor(v): Widget
 /// A file the visitor may see (their own uploads and the team's), with `?token=`.
 #[utoipa::path(get, path = "/widget/{site_key}/attachments/{id}", tag = "widget", params(("site_key" = String, Path), ("id" = Uuid, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = p::ErrorBody)))]
-pub async fn widget_download(State(app): State<AppState>, WidgetVisitor(v): WidgetVisitor, Path(path): Path<(String, Uuid)>) -> ApiResult<Response> {
+pub async fn widget_download(
+    State(app): State<AppState>,
+    WidgetVisitor(v): WidgetVisitor,
+    Path(path): Path<(String, Uuid)>,
+) -> ApiResult<Response> {
     let id = path.1;
     let (a, bytes) = app.core.download(v.workspace_id(), v.actor(), AttachmentId(id)).await?;
     Ok(serve_file(&a, bytes))

@@ -35,7 +35,12 @@ pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) 
 
 #[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)), request_body = p::UpdateContact,
     responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
-pub async fn update(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::UpdateContact>) -> ApiResult<Json<p::Contact>> {
+pub async fn update(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::UpdateContact>,
+) -> ApiResult<Json<p::Contact>> {
     Ok(Json((&app.core.update_contact(&auth.principal, ContactId(id), parse::contact_patch(r)?).await?).into()))
 }
 

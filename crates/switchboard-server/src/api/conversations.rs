@@ -55,8 +55,12 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
     let assignee = match q.assignee.as_deref() {
         None => None,
         Some("none") => Some(AssigneeFilter::Unassigned),
-        Some("me") => Some(AssigneeFilter::Agent(who.agent_id().ok_or_else(|| ValidationError::new("assignee", "an API token is not an agent"))?)),
-        Some(id) => Some(AssigneeFilter::Agent(id.parse().map_err(|_| ValidationError::new("assignee", "must be me, none or an agent id"))?)),
+        Some("me") => {
+            Some(AssigneeFilter::Agent(who.agent_id().ok_or_else(|| ValidationError::new("assignee", "an API token is not an agent"))?))
+        }
+        Some(id) => {
+            Some(AssigneeFilter::Agent(id.parse().map_err(|_| ValidationError::new("assignee", "must be me, none or an agent id"))?))
+        }
     };
     let filter = ConversationFilter {
         status,
@@ -92,7 +96,12 @@ pub struct HistoryParams {
 /// The conversation's timeline: messages, private notes and system events, in `seq` order.
 #[utoipa::path(get, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path), HistoryParams),
     responses((status = 200, body = p::Page<p::Event>), (status = 404, body = p::ErrorBody)))]
-pub async fn history(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Query(q): Query<HistoryParams>) -> ApiResult<Json<p::Page<p::Event>>> {
+pub async fn history(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<HistoryParams>,
+) -> ApiResult<Json<p::Page<p::Event>>> {
     let backwards = q.after_seq.is_none();
     let query = HistoryQuery { after_seq: q.after_seq, before_seq: q.before_seq, limit: q.limit, newest_first: backwards };
     let mut events = app.core.history(&auth.principal, ConversationId(id), query).await?;
@@ -111,7 +120,12 @@ pub async fn history(State(app): State<AppState>, auth: Auth, Path(id): Path<Uui
 /// A reply the visitor sees. A retry with the same `client_id` returns the same message.
 #[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn reply(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::Reply>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn reply(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::Reply>,
+) -> ApiResult<Json<p::ChangeResult>> {
     let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, false).await?)))
 }
@@ -119,39 +133,69 @@ pub async fn reply(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
 /// A private note: only agents see it.
 #[utoipa::path(post, path = "/conversations/{id}/notes", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
-pub async fn note(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::Reply>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn note(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::Reply>,
+) -> ApiResult<Json<p::ChangeResult>> {
     let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, true).await?)))
 }
 
 #[utoipa::path(put, path = "/conversations/{id}/assignee", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::AssignRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
-pub async fn assign(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::AssignRequest>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn assign(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::AssignRequest>,
+) -> ApiResult<Json<p::ChangeResult>> {
     let done = app.core.assign(&auth.principal, ConversationId(id), r.agent_id.map(AgentId), r.team_id.map(TeamId)).await?;
     Ok(Json(changed(&done)))
 }
 
 #[utoipa::path(put, path = "/conversations/{id}/status", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::StatusRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn status(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::StatusRequest>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn status(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::StatusRequest>,
+) -> ApiResult<Json<p::ChangeResult>> {
     Ok(Json(changed(&app.core.set_status(&auth.principal, ConversationId(id), parse::status(&r)?).await?)))
 }
 
 #[utoipa::path(put, path = "/conversations/{id}/labels", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::LabelsRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn labels(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::LabelsRequest>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn labels(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::LabelsRequest>,
+) -> ApiResult<Json<p::ChangeResult>> {
     Ok(Json(changed(&app.core.set_labels(&auth.principal, ConversationId(id), parse_labels(&r.labels)?).await?)))
 }
 
 #[utoipa::path(put, path = "/conversations/{id}/priority", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::PriorityRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn priority(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::PriorityRequest>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn priority(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::PriorityRequest>,
+) -> ApiResult<Json<p::ChangeResult>> {
     Ok(Json(changed(&app.core.set_priority(&auth.principal, ConversationId(id), Priority::parse(&r.priority)?).await?)))
 }
 
 /// The team has read everything up to `up_to_seq`.
 #[utoipa::path(post, path = "/conversations/{id}/read", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::ReadRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn read(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Json(r): Json<p::ReadRequest>) -> ApiResult<Json<p::ChangeResult>> {
+pub async fn read(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::ReadRequest>,
+) -> ApiResult<Json<p::ChangeResult>> {
     Ok(Json(changed(&app.core.agent_read(&auth.principal, ConversationId(id), r.up_to_seq).await?)))
 }

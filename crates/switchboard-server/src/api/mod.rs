@@ -18,10 +18,18 @@ pub use parse::{attribute, draft};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Switchboard API", description = "Live-chat support: conversations, contacts, agents, sites. \
+    info(
+        title = "Switchboard API",
+        description = "Live-chat support: conversations, contacts, agents, sites. \
         Authenticate with the session cookie (plus `X-CSRF-Token` on changes) or `Authorization: Bearer <api token>`. \
-        Errors are `{\"code\", \"message\", \"fields\"}` with stable snake_case codes."),
-    components(schemas(switchboard_proto::VisitorIn, switchboard_proto::VisitorOut, switchboard_proto::AgentIn, switchboard_proto::AgentOut))
+        Errors are `{\"code\", \"message\", \"fields\"}` with stable snake_case codes."
+    ),
+    components(schemas(
+        switchboard_proto::VisitorIn,
+        switchboard_proto::VisitorOut,
+        switchboard_proto::AgentIn,
+        switchboard_proto::AgentOut
+    ))
 )]
 struct ApiDoc;
 
@@ -29,11 +37,8 @@ struct ApiDoc;
 pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     // Multipart framing adds a little to the file itself; the use case enforces the exact cap.
     let upload_limit = DefaultBodyLimit::max(max_upload_bytes as usize + 64 * 1024);
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(attachments::upload))
-        .routes(routes!(attachments::widget_upload))
-        .layer(upload_limit);
-    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let uploads = OpenApiRouter::new().routes(routes!(attachments::upload)).routes(routes!(attachments::widget_upload)).layer(upload_limit);
+    let api = OpenApiRouter::new()
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::me))
@@ -64,7 +69,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(attachments::widget_site))
         .routes(routes!(attachments::widget_download))
         .merge(uploads);
-    let (router, mut doc) = OpenApiRouter::new().nest("/api/v1", api).split_for_parts();
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     (router, doc)
 }

@@ -99,10 +99,10 @@ async fn run(app: AppState, socket: WebSocket, who: Principal) {
         }
     };
     let agent = who.agent_id();
-    if let Some(id) = agent {
-        if app.core.presence.connect(who.workspace_id, id) {
-            presence(&app, who.workspace_id, id, AgentStatus::Online);
-        }
+    if let Some(id) = agent
+        && app.core.presence.connect(who.workspace_id, id)
+    {
+        presence(&app, who.workspace_id, id, AgentStatus::Online);
     }
     let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
     let online = s.app.core.presence.online(who.workspace_id).into_iter().map(|a| a.0).collect();
@@ -114,10 +114,10 @@ async fn run(app: AppState, socket: WebSocket, who: Principal) {
     if welcomed.is_ok() {
         session(&mut s, &mut conn, &mut feed).await;
     }
-    if let Some(id) = agent {
-        if s.app.core.presence.disconnect(who.workspace_id, id) {
-            presence(&s.app, who.workspace_id, id, AgentStatus::Offline);
-        }
+    if let Some(id) = agent
+        && s.app.core.presence.disconnect(who.workspace_id, id)
+    {
+        presence(&s.app, who.workspace_id, id, AgentStatus::Offline);
     }
 }
 
@@ -247,7 +247,8 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
             match sent {
                 Ok(done) => match done.events.first().map(|e| (e, &e.data)) {
                     Some((e, EventData::Message(m))) => {
-                        conn.send(&AgentOut::Ack { client_id, conversation_id, seq: e.seq, message: m.into(), replayed: done.replayed }).await
+                        conn.send(&AgentOut::Ack { client_id, conversation_id, seq: e.seq, message: m.into(), replayed: done.replayed })
+                            .await
                     }
                     _ => conn.send(&error("internal", "the message was not stored", reference)).await,
                 },

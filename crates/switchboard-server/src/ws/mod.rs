@@ -52,8 +52,7 @@ pub fn parse<T: DeserializeOwned>(text: &str, max: usize, known: &[&str]) -> Res
     if text.len() > max {
         return Err(FrameError::new("frame_too_large", format!("frames are limited to {max} bytes")));
     }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| FrameError::new("invalid_frame", format!("not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError::new("invalid_frame", format!("not JSON: {e}")))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(FrameError::new("invalid_frame", "a frame is a JSON object with a string `type`"));
     };

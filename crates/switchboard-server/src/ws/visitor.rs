@@ -95,7 +95,12 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
         Ok(v) => v,
         Err(e) => return refuse(conn, frame_error(e.into(), None)).await,
     };
-    let mut s = Session { agents: app.core.store.agents(visitor.workspace_id()).await.unwrap_or_default(), app, visitor, delivered: HashMap::new() };
+    let mut s = Session {
+        agents: app.core.store.agents(visitor.workspace_id()).await.unwrap_or_default(),
+        app,
+        visitor,
+        delivered: HashMap::new(),
+    };
     let mut streams = Streams::new();
     if welcome(&mut s, &mut conn, &mut streams, resume).await.is_err() {
         return;
@@ -221,10 +226,10 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                 return Ok(());
             }
             *delivered = event.seq;
-            if let EventData::Assigned { agent_id: Some(a), .. } = event.data {
-                if !s.agents.iter().any(|x| x.id == a) {
-                    s.agents = s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default();
-                }
+            if let EventData::Assigned { agent_id: Some(a), .. } = event.data
+                && !s.agents.iter().any(|x| x.id == a)
+            {
+                s.agents = s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default();
             }
             conn.send(&VisitorOut::Event { event: p::Event::new(event, false) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
@@ -263,8 +268,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 return conn.send(&error("internal", "the message was not stored", reference)).await;
             };
             let conversation = event.conversation_id;
-            conn.send(&VisitorOut::Ack { client_id, conversation_id: conversation.0, seq: event.seq, message: message.into(), replayed: done.replayed })
-                .await?;
+            conn.send(&VisitorOut::Ack {
+                client_id,
+                conversation_id: conversation.0,
+                seq: event.seq,
+                message: message.into(),
+                replayed: done.replayed,
+            })
+            .await?;
             if !s.delivered.contains_key(&conversation) {
                 watch(s, conn, streams, conversation, 0).await?;
             }
@@ -299,10 +310,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 Err(e) => conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
             }
         }
-        VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, PageView { url, title, referrer, at: Timestamp(0) }).await {
-            Ok(()) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), None)).await,
-        },
+        VisitorIn::Page { url, title, referrer } => {
+            match core.track_page(&s.visitor, PageView { url, title, referrer, at: Timestamp(0) }).await {
+                Ok(()) => Ok(()),
+                Err(e) => conn.send(&frame_error(e.into(), None)).await,
+            }
+        }
         VisitorIn::Profile { name, email, phone, attributes } => {
             let patch = (|| -> Result<ContactPatch, FrameError> {
                 Ok(ContactPatch {
