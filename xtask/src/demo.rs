@@ -7,9 +7,5 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     web::build()?;
     let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     // A debug build: the first run compiles much faster, and a demo is not a benchmark.
-    run_cmd(
-        cargo()
-            .args(["run", "-p", "switchboard", "--", "demo"])
-            .args(args),
-    )
+    run_cmd(cargo().args(["run", "-p", "switchboard", "--", "demo"]).args(args))
 }

@@ -53,10 +53,7 @@ fn try_main() -> anyhow::Result<()> {
 
 /// The workspace root (the parent of `xtask/`).
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_owned()
 }
 
 /// The `cargo` that runs us, so toolchain overrides carry through.
@@ -69,9 +66,7 @@ fn cargo() -> Command {
 /// Echoes and runs a command; a non-zero exit is an error.
 fn run_cmd(cmd: &mut Command) -> anyhow::Result<()> {
     echo(cmd);
-    let status = cmd
-        .status()
-        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    let status = cmd.status().with_context(|| format!("starting {:?}", cmd.get_program()))?;
     if !status.success() {
         bail!("{} failed ({status})", display(cmd));
     }
@@ -80,10 +75,7 @@ fn run_cmd(cmd: &mut Command) -> anyhow::Result<()> {
 
 /// True if the command runs and exits with success; its output is discarded.
 fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 fn echo(cmd: &Command) {

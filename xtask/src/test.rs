@@ -50,20 +50,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     } else {
         tiers.skip("prerequisites", "--no-install");
     }
-    tiers.step("cargo fmt", || {
-        run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))
-    })?;
+    tiers.step("cargo fmt", || run_cmd(cargo().args(["fmt", "--all", "--", "--check"])))?;
     tiers.step("tidy", tidy::run)?;
-    tiers.step("cargo clippy", || {
-        run_cmd(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
+    tiers.step("cargo clippy", || run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
     let nextest = succeeds(cargo().args(["nextest", "--version"]));
     let mut passed = 0;
     tiers.step("rust tests", || {
@@ -85,8 +74,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     })?;
     tiers.step("doc tests", || {
         let mut cmd = cargo();
-        cmd.args(["test", "--workspace", "--doc", "--"])
-            .args(test_args);
+        cmd.args(["test", "--workspace", "--doc", "--"]).args(test_args);
         passed += run_counting(&mut cmd, Counter::Libtest)?;
         Ok(())
     })?;
@@ -94,10 +82,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         Some(web) if web.join("tests").is_dir() && web::has_script(&web, "test") => {
             tiers.step("browser tests", || run_cmd(web::npm(&web).arg("test")))?;
         }
-        _ => tiers.skip(
-            "browser tests",
-            "no web/tests with an npm `test` script yet",
-        ),
+        _ => tiers.skip("browser tests", "no web/tests with an npm `test` script yet"),
     }
 
     tiers.summary();
@@ -127,8 +112,7 @@ fn prerequisites() -> anyhow::Result<()> {
 
 /// `apt-get`, through sudo unless we are root.
 fn apt_get(args: &[&str]) -> anyhow::Result<()> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
     let mut cmd = if root {
         Command::new("apt-get")
     } else {
@@ -169,17 +153,9 @@ fn run_counting(cmd: &mut Command, counter: Counter) -> anyhow::Result<u64> {
 }
 
 /// The body of [`run_counting`], with the destinations of the output.
-fn count_through(
-    cmd: &mut Command,
-    counter: Counter,
-    out: impl Write + Send,
-    err: impl Write + Send,
-) -> anyhow::Result<u64> {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+fn count_through(cmd: &mut Command, counter: Counter, out: impl Write + Send, err: impl Write + Send) -> anyhow::Result<u64> {
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().with_context(|| format!("starting {:?}", cmd.get_program()))?;
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let (from_out, from_err) = std::thread::scope(|s| {
@@ -216,11 +192,7 @@ struct Tiers {
 }
 
 impl Tiers {
-    fn step(
-        &mut self,
-        name: &'static str,
-        f: impl FnOnce() -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    fn step(&mut self, name: &'static str, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
         println!("\n==> {name}");
         let started = Instant::now();
         let result = f();
@@ -272,15 +244,9 @@ mod tests {
                       echo 'test result: ok. 2 passed; 0 failed' >&2";
         let mut ok = std::process::Command::new("sh");
         ok.args(["-c", script]);
-        assert_eq!(
-            count_through(&mut ok, Counter::Libtest, sink(), sink()).unwrap(),
-            5
-        );
+        assert_eq!(count_through(&mut ok, Counter::Libtest, sink(), sink()).unwrap(), 5);
         let mut failing = std::process::Command::new("sh");
-        failing.args([
-            "-c",
-            "echo 'test result: FAILED. 1 passed; 1 failed'; exit 101",
-        ]);
+        failing.args(["-c", "echo 'test result: FAILED. 1 passed; 1 failed'; exit 101"]);
         assert!(count_through(&mut failing, Counter::Libtest, sink(), sink()).is_err());
     }
 }

@@ -37,22 +37,12 @@ fn migrations(root: &Path) -> anyhow::Result<Vec<String>> {
     }
     let (s, p) = (file_names(&sqlite)?, file_names(&postgres)?);
     let mut problems = only_in(&s, &p, "crates/switchboard-store-sqlite/migrations");
-    problems.extend(only_in(
-        &p,
-        &s,
-        "crates/switchboard-store-postgres/migrations",
-    ));
+    problems.extend(only_in(&p, &s, "crates/switchboard-store-postgres/migrations"));
     Ok(problems)
 }
 
 fn only_in(a: &BTreeSet<String>, b: &BTreeSet<String>, dir: &str) -> Vec<String> {
-    a.difference(b)
-        .map(|name| {
-            format!(
-                "migration {name} exists only in {dir} (both backends need the same file names)"
-            )
-        })
-        .collect()
+    a.difference(b).map(|name| format!("migration {name} exists only in {dir} (both backends need the same file names)")).collect()
 }
 
 fn file_names(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
@@ -79,13 +69,10 @@ fn doc_comments(root: &Path) -> anyhow::Result<Vec<String>> {
     files.sort();
     let mut problems = Vec::new();
     for file in files {
-        let text =
-            fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let text = fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
         if !text.starts_with("//!") {
             let file = file.strip_prefix(root).unwrap_or(&file).display();
-            problems.push(format!(
-                "{file}: first line must be a `//!` comment saying why the file exists"
-            ));
+            problems.push(format!("{file}: first line must be a `//!` comment saying why the file exists"));
         }
     }
     Ok(problems)
@@ -115,27 +102,16 @@ mod tests {
             fs::create_dir_all(path.parent().expect("has a parent"))?;
             Ok(fs::write(path, text)?)
         };
-        write(
-            "crates/switchboard-store-sqlite/migrations/0001_init.sql",
-            "",
-        )?;
-        write(
-            "crates/switchboard-store-sqlite/migrations/0002_tags.sql",
-            "",
-        )?;
-        write(
-            "crates/switchboard-store-postgres/migrations/0001_init.sql",
-            "",
-        )?;
+        write("crates/switchboard-store-sqlite/migrations/0001_init.sql", "")?;
+        write("crates/switchboard-store-sqlite/migrations/0002_tags.sql", "")?;
+        write("crates/switchboard-store-postgres/migrations/0001_init.sql", "")?;
         write("crates/a/src/lib.rs", "//! Why.\npub mod b;\n")?;
         write("crates/a/src/b/c.rs", "// not a module doc\n")?;
         let (migrations, docs) = (migrations(&root), doc_comments(&root));
         fs::remove_dir_all(&root)?;
         let migrations = migrations?;
         assert_eq!(migrations.len(), 1, "{migrations:?}");
-        assert!(
-            migrations[0].contains("0002_tags.sql exists only in crates/switchboard-store-sqlite")
-        );
+        assert!(migrations[0].contains("0002_tags.sql exists only in crates/switchboard-store-sqlite"));
         let docs = docs?;
         assert_eq!(docs.len(), 1, "{docs:?}");
         assert!(docs[0].starts_with("crates/a/src/b/c.rs:"), "{docs:?}");

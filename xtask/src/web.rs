@@ -42,9 +42,7 @@ pub fn install(web: &Path) -> anyhow::Result<()> {
 
 /// True if `web/package.json` defines `script`.
 pub fn has_script(web: &Path, script: &str) -> bool {
-    let output = npm(web)
-        .args(["pkg", "get", &format!("scripts.{script}")])
-        .output();
+    let output = npm(web).args(["pkg", "get", &format!("scripts.{script}")]).output();
     // `npm pkg get` prints `{}` for a missing key and a JSON string otherwise.
     output.is_ok_and(|o| o.status.success() && o.stdout.trim_ascii().starts_with(b"\""))
 }
@@ -60,8 +58,6 @@ pub fn require_npm() -> anyhow::Result<()> {
     if succeeds(Command::new("npm").arg("--version")) {
         Ok(())
     } else {
-        anyhow::bail!(
-            "npm not found: install Node.js 20+ and npm (Debian: apt-get install nodejs npm)"
-        )
+        anyhow::bail!("npm not found: install Node.js 20+ and npm (Debian: apt-get install nodejs npm)")
     }
 }
