@@ -104,6 +104,22 @@ impl Core {
         Ok(Visitor { site, contact, token })
     }
 
+    /// A returning visitor proven by token alone, without the origin check: for
+    /// downloads by `<img src>`, which browsers send without an `Origin` header. The
+    /// token is bound to its site, so it opens nothing the visitor could not already see.
+    pub async fn visitor_from_token(&self, site_key: &str, token: &str) -> Result<Visitor> {
+        let site = self.store.site_by_key(site_key).await?;
+        let claims = self.visitor_claims(token)?;
+        if claims.site_id != site.id {
+            return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
+        }
+        let contact = self.store.contact(site.workspace_id, claims.contact_id).await.map_err(|e| match e {
+            switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
+            e => e.into(),
+        })?;
+        Ok(Visitor { site, contact, token: token.to_owned() })
+    }
+
     /// The visitor's conversations, most recent first.
     pub async fn visitor_conversations(&self, v: &Visitor) -> Result<Vec<Conversation>> {
         let filter = ConversationFilter { contact_id: Some(v.contact.id), limit: 20, ..Default::default() };

@@ -29,6 +29,18 @@ impl Conversation {
         }
     }
 
+    /// The event the log appends by itself right after `data`, judged before `data` is
+    /// applied: a visitor writing into a resolved, pending or snoozed conversation
+    /// reopens it, and that is recorded as a `status_changed` of its own.
+    pub fn consequence(&self, actor: Actor, data: &EventData) -> Option<EventData> {
+        match (actor, data) {
+            (Actor::Contact(_), EventData::Message(m)) if m.kind == MessageKind::Text && self.status != Status::Open => {
+                Some(EventData::StatusChanged { status: Status::Open })
+            }
+            _ => None,
+        }
+    }
+
     /// Applies `data` as the next event (`self.last_seq + 1`).
     ///
     /// Returns `Ok(false)` when the event would change nothing (same status, a receipt
@@ -49,10 +61,6 @@ impl Conversation {
                         self.waiting_since = None;
                     } else if let Actor::Contact(_) = actor {
                         self.waiting_since.get_or_insert(at);
-                        // A visitor writing again reopens a resolved or snoozed chat.
-                        if self.status != Status::Open {
-                            self.status = Status::Open;
-                        }
                     }
                 }
             }
@@ -153,13 +161,16 @@ mod tests {
     }
 
     #[test]
-    fn a_visitor_message_reopens_a_resolved_conversation() {
+    fn a_visitor_message_reopens_a_resolved_conversation_with_an_event_of_its_own() {
         let mut c = conv();
         let visitor = Actor::Contact(c.contact_id);
+        let agent = Actor::Agent(AgentId::new());
         c.apply(Actor::System, &EventData::StatusChanged { status: Status::Resolved }, Timestamp(5)).unwrap();
         assert_eq!(c.resolved_at, Some(Timestamp(5)));
-        c.apply(visitor, &text(visitor), Timestamp(9)).unwrap();
-        assert_eq!(c.status, Status::Open);
+        assert_eq!(c.consequence(visitor, &text(visitor)), Some(EventData::StatusChanged { status: Status::Open }));
+        assert_eq!(c.consequence(agent, &text(agent)), None, "the team may write in a resolved conversation");
+        c.apply(Actor::System, &EventData::StatusChanged { status: Status::Open }, Timestamp(9)).unwrap();
+        assert_eq!(c.consequence(visitor, &text(visitor)), None);
     }
 
     #[test]

@@ -209,8 +209,18 @@ impl From<d::Actor> for Actor {
     }
 }
 
+/// Who a payload is rendered for: URLs and cursors differ between the two sides.
+#[derive(Clone, Copy, Debug)]
+pub enum Viewer<'a> {
+    Agent,
+    /// A visitor of the site with this public key.
+    Visitor {
+        site_key: &'a str,
+    },
+}
+
 impl Attachment {
-    pub fn new(a: &d::Attachment) -> Self {
+    pub fn new(a: &d::Attachment, viewer: Viewer) -> Self {
         Self {
             id: a.id.0,
             filename: a.filename.clone(),
@@ -218,13 +228,17 @@ impl Attachment {
             size: a.size,
             width: a.width,
             height: a.height,
-            url: format!("/api/v1/attachments/{}", a.id),
+            url: match viewer {
+                Viewer::Agent => format!("/api/v1/attachments/{}", a.id),
+                // Visitors add `?token=<visitor token>` (or the Authorization header).
+                Viewer::Visitor { site_key } => format!("/api/v1/widget/{site_key}/attachments/{}", a.id),
+            },
         }
     }
 }
 
-impl From<&d::Message> for Message {
-    fn from(m: &d::Message) -> Self {
+impl Message {
+    pub fn new(m: &d::Message, viewer: Viewer) -> Self {
         Self {
             id: m.id.0,
             conversation_id: m.conversation_id.0,
@@ -237,16 +251,17 @@ impl From<&d::Message> for Message {
             },
             body: m.body.clone(),
             format: m.format.as_str().into(),
-            attachments: m.attachments.iter().map(Attachment::new).collect(),
+            attachments: m.attachments.iter().map(|a| Attachment::new(a, viewer)).collect(),
             created_at: m.created_at.0,
         }
     }
 }
 
 impl Event {
-    /// The wire form of an event; `with_feed_seq` is false for visitors, whose
-    /// cursor is the conversation's `seq`.
-    pub fn new(e: &d::Event, with_feed_seq: bool) -> Self {
+    /// The wire form of an event. Visitors get no `feed_seq`: their cursor is the
+    /// conversation's `seq`.
+    pub fn new(e: &d::Event, viewer: Viewer) -> Self {
+        let with_feed_seq = matches!(viewer, Viewer::Agent);
         let mut out = Event {
             conversation_id: e.conversation_id.0,
             seq: e.seq,
@@ -267,7 +282,7 @@ impl Event {
         };
         match &e.data {
             d::EventData::ConversationStarted => {}
-            d::EventData::Message(m) => out.message = Some(m.into()),
+            d::EventData::Message(m) => out.message = Some(Message::new(m, viewer)),
             d::EventData::StatusChanged { status } => {
                 out.status = Some(status.name().into());
                 out.snoozed_until = status.snoozed_until().map(|t| t.0);

@@ -8,5 +8,6 @@ mod convert;
 mod frames;
 mod http;
 
+pub use convert::Viewer;
 pub use frames::*;
 pub use http::*;

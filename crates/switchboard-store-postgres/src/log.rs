@@ -112,7 +112,11 @@ async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Resu
                 return Ok(done);
             }
             let mut conversation = lock_conversation(conn, ws, conversation_id).await?;
-            let events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
+            let follow_up = conversation.consequence(actor, &data);
+            let mut events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
+            if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
+                events.extend(record(conn, &mut conversation, Actor::System, follow_up, at).await?);
+            }
             if !events.is_empty() {
                 save_conversation(conn, &conversation).await?;
             }

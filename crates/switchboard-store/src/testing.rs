@@ -30,6 +30,7 @@ macro_rules! store_contract {
             starting_twice_with_the_same_first_message_creates_one_conversation,
             changes_to_unknown_conversations_are_rejected_without_side_effects,
             no_op_changes_append_nothing,
+            a_visitor_reopening_a_resolved_conversation_is_recorded,
             visitors_do_not_replay_private_notes,
             history_pages_backwards,
             the_feed_orders_a_whole_workspace,
@@ -479,6 +480,22 @@ pub async fn no_op_changes_append_nothing(store: Arc<dyn Store>) {
     assert_eq!(done.conversation.last_seq, 1);
 }
 
+pub async fn a_visitor_reopening_a_resolved_conversation_is_recorded(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "reopen").await;
+    let conv = start(&*store, &f, Some("hi")).await.conversation.id;
+    let resolve = EventData::StatusChanged { status: Status::Resolved };
+    store
+        .commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::Agent(f.agent.id), data: resolve, at: Timestamp::now() })
+        .await
+        .unwrap();
+    let again = say(&*store, &f, conv, Actor::Contact(f.contact.id), "one more question").await;
+    let kinds: Vec<_> = again.events.iter().map(|e| (e.data.kind(), e.seq)).collect();
+    assert_eq!(kinds, [("message", 4), ("status_changed", 5)]);
+    assert_eq!(again.events[1].actor, Actor::System);
+    assert_eq!(again.conversation.status, Status::Open);
+    assert_eq!(store.conversation(f.ws.id, conv).await.unwrap().status, Status::Open);
+}
+
 pub async fn visitors_do_not_replay_private_notes(store: Arc<dyn Store>) {
     let f = fixture(&*store, "notes").await;
     let conv = start(&*store, &f, Some("hi")).await.conversation.id;
@@ -560,13 +577,14 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
         ids.push(c.id);
     }
     let agent = Actor::Agent(f.agent.id);
-    let at = Timestamp::now();
+    // Strictly later than every start, so the order below does not depend on timing.
+    let at = Timestamp::now().plus_millis(1000);
     let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
     store.commit(f.ws.id, Change::Record { conversation_id: ids[1], actor: agent, data: assign, at }).await.unwrap();
     let resolve = EventData::StatusChanged { status: Status::Resolved };
-    store.commit(f.ws.id, Change::Record { conversation_id: ids[2], actor: agent, data: resolve, at }).await.unwrap();
+    store.commit(f.ws.id, Change::Record { conversation_id: ids[2], actor: agent, data: resolve, at: at.plus_millis(1) }).await.unwrap();
     let label = EventData::LabelsChanged { labels: parse_labels(&["billing"]).unwrap() };
-    store.commit(f.ws.id, Change::Record { conversation_id: ids[3], actor: agent, data: label, at }).await.unwrap();
+    store.commit(f.ws.id, Change::Record { conversation_id: ids[3], actor: agent, data: label, at: at.plus_millis(2) }).await.unwrap();
 
     let list = |filter: ConversationFilter| {
         let store = store.clone();

@@ -58,7 +58,7 @@ fn serve_file(a: &Attachment, bytes: Bytes) -> Response {
     responses((status = 201, body = p::Attachment), (status = 413, body = p::ErrorBody), (status = 415, body = p::ErrorBody)))]
 pub async fn upload(State(app): State<AppState>, auth: Auth, form: Multipart) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
     let a = app.core.upload(auth.principal.workspace_id, auth.principal.actor, file(form).await?).await?;
-    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a))))
+    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Agent))))
 }
 
 #[utoipa::path(get, path = "/attachments/{id}", tag = "attachments", params(("id" = Uuid, Path)),
@@ -78,6 +78,10 @@ impl FromRequestParts<AppState> for WidgetVisitor {
         let site_key = parts.uri.path().trim_start_matches("/api/v1/widget/").split('/').next().unwrap_or("").to_owned();
         let token =
             auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
+        // Downloads (`<img src>`) come without an Origin header; the token alone proves them.
+        if parts.method == axum::http::Method::GET {
+            return Ok(Self(app.core.visitor_from_token(&site_key, &token).await?));
+        }
         let hello = VisitorHello { site_key, origin: auth::origin(parts), token: Some(token), device: DeviceInfo::default() };
         Ok(Self(app.core.visitor(hello).await?))
     }
@@ -104,7 +108,7 @@ pub async fn widget_upload(
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
     let a = app.core.upload(v.workspace_id(), v.actor(), file(form).await?).await?;
-    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a))))
+    Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Visitor { site_key: &v.site.public_key }))))
 }
 
 /// A file the visitor may see (their own uploads and the team's), with `?token=`.

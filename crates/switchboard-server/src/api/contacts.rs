@@ -57,7 +57,7 @@ pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
 pub async fn search(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<p::SearchResults>> {
     let found = app.core.search(&auth.principal, &q.q, q.limit).await?;
     Ok(Json(p::SearchResults {
-        messages: found.messages.iter().map(|h| (&h.message).into()).collect(),
+        messages: found.messages.iter().map(|h| p::Message::new(&h.message, p::Viewer::Agent)).collect(),
         contacts: found.contacts.iter().map(Into::into).collect(),
     }))
 }

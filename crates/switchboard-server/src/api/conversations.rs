@@ -38,7 +38,7 @@ fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
 pub fn changed(done: &Committed) -> p::ChangeResult {
     p::ChangeResult {
         conversation: (&done.conversation).into(),
-        events: done.events.iter().map(|e| p::Event::new(e, true)).collect(),
+        events: done.events.iter().map(|e| p::Event::new(e, p::Viewer::Agent)).collect(),
         replayed: done.replayed,
     }
 }
@@ -114,7 +114,7 @@ pub async fn history(
         (true, false) => events.last().map(|e| e.seq.to_string()),
         _ => None,
     };
-    Ok(Json(p::Page { items: events.iter().map(|e| p::Event::new(e, true)).collect(), next_cursor }))
+    Ok(Json(p::Page { items: events.iter().map(|e| p::Event::new(e, p::Viewer::Agent)).collect(), next_cursor }))
 }
 
 /// A reply the visitor sees. A retry with the same `client_id` returns the same message.

@@ -133,7 +133,7 @@ async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
             Err(e) => return conn.send(&frame_error(e.into(), None)).await,
         };
         for e in &events {
-            conn.send(&AgentOut::Event { event: p::Event::new(e, true) }).await?;
+            conn.send(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
             s.delivered = e.feed_seq;
         }
         if (events.len() as u32) < PAGE {
@@ -150,10 +150,25 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
     heartbeat.reset();
     loop {
         tokio::select! {
+            // Biased: live events are forwarded before the next client frame is read, so
+            // a client sending fast cannot pile up its own echoes until it lags.
+            biased;
             _ = shutdown.changed() => {
                 let _ = conn.send(&AgentOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
-                let _ = conn.send_raw(Message::Close(None)).await;
-                return;
+                return conn.close(1012, "server restarting").await;
+            }
+            item = feed.recv() => {
+                let result = match item {
+                    Ok(message) => live(s, conn, &message).await,
+                    Err(RecvError::Lagged(_)) => {
+                        let _ = conn.send(&AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
+                        return conn.close(1013, "slow consumer").await;
+                    }
+                    Err(RecvError::Closed) => return,
+                };
+                if result.is_err() {
+                    return;
+                }
             }
             msg = conn.socket.recv() => {
                 conn.last_heard = Instant::now();
@@ -162,26 +177,7 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
                     Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
                     Incoming::Alive => Ok(()),
                     Incoming::Closed => return,
-                    Incoming::TooBig => {
-                        let frame = axum::extract::ws::CloseFrame { code: 1009, reason: "frame too large".into() };
-                        let _ = conn.send_raw(Message::Close(Some(frame))).await;
-                        return;
-                    }
-                };
-                if result.is_err() {
-                    return;
-                }
-            }
-            item = feed.recv() => {
-                let result = match item {
-                    Ok(message) => live(s, conn, &message).await,
-                    Err(RecvError::Lagged(_)) => {
-                        let _ = conn.send(&AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
-                        let frame = axum::extract::ws::CloseFrame { code: 1013, reason: "slow consumer".into() };
-                        let _ = conn.send_raw(Message::Close(Some(frame))).await;
-                        return;
-                    }
-                    Err(RecvError::Closed) => return,
+                    Incoming::TooBig => return conn.close(1009, "frame too large").await,
                 };
                 if result.is_err() {
                     return;
@@ -189,8 +185,7 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
             }
             _ = heartbeat.tick() => {
                 if conn.last_heard.elapsed() > config.idle_timeout {
-                    let _ = conn.send_raw(Message::Close(None)).await;
-                    return;
+                    return conn.close(1001, "idle timeout").await;
                 }
                 if conn.send_raw(Message::Ping(Default::default())).await.is_err() {
                     return;
@@ -211,7 +206,7 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
                 return catch_up(s, conn).await;
             }
             s.delivered = event.feed_seq;
-            conn.send(&AgentOut::Event { event: p::Event::new(event, true) }).await?;
+            conn.send(&AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }
@@ -247,8 +242,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
             match sent {
                 Ok(done) => match done.events.first().map(|e| (e, &e.data)) {
                     Some((e, EventData::Message(m))) => {
-                        conn.send(&AgentOut::Ack { client_id, conversation_id, seq: e.seq, message: m.into(), replayed: done.replayed })
-                            .await
+                        conn.send(&AgentOut::Ack {
+                            client_id,
+                            conversation_id,
+                            seq: e.seq,
+                            message: p::Message::new(m, p::Viewer::Agent),
+                            replayed: done.replayed,
+                        })
+                        .await
                     }
                     _ => conn.send(&error("internal", "the message was not stored", reference)).await,
                 },

@@ -85,7 +85,7 @@ impl Conn {
         }
     }
 
-    pub async fn close(mut self, code: u16, reason: &'static str) {
+    pub async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
         let _ = self.send_raw(Message::Close(Some(frame))).await;
     }

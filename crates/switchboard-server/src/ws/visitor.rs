@@ -60,7 +60,6 @@ type Streams = StreamMap<ConversationId, BroadcastStream<Arc<BusMessage>>>;
 struct Session {
     app: AppState,
     visitor: Visitor,
-    agents: Vec<Agent>,
     /// Conversations followed live, with the last `seq` delivered on this socket.
     delivered: HashMap<ConversationId, i64>,
 }
@@ -95,12 +94,7 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
         Ok(v) => v,
         Err(e) => return refuse(conn, frame_error(e.into(), None)).await,
     };
-    let mut s = Session {
-        agents: app.core.store.agents(visitor.workspace_id()).await.unwrap_or_default(),
-        app,
-        visitor,
-        delivered: HashMap::new(),
-    };
+    let mut s = Session { app, visitor, delivered: HashMap::new() };
     let mut streams = Streams::new();
     if welcome(&mut s, &mut conn, &mut streams, resume).await.is_err() {
         return;
@@ -111,22 +105,12 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
     heartbeat.reset();
     loop {
         tokio::select! {
+            // Biased: live events are forwarded before the next client frame is read, so
+            // a client sending fast cannot pile up its own echoes until it lags.
+            biased;
             _ = shutdown.changed() => {
                 let _ = conn.send(&VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
                 return conn.close(1012, "server restarting").await;
-            }
-            msg = conn.socket.recv() => {
-                conn.last_heard = Instant::now();
-                let result = match incoming(msg) {
-                    Incoming::Text(text) => handle(&mut s, &mut conn, &mut streams, &text).await,
-                    Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
-                    Incoming::Alive => Ok(()),
-                    Incoming::Closed => return,
-                    Incoming::TooBig => return conn.close(1009, "frame too large").await,
-                };
-                if result.is_err() {
-                    return;
-                }
             }
             Some((conversation, item)) = streams.next(), if !streams.is_empty() => {
                 match item {
@@ -140,6 +124,19 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
                         let _ = conn.send(&VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
                         return conn.close(1013, "slow consumer").await;
                     }
+                }
+            }
+            msg = conn.socket.recv() => {
+                conn.last_heard = Instant::now();
+                let result = match incoming(msg) {
+                    Incoming::Text(text) => handle(&mut s, &mut conn, &mut streams, &text).await,
+                    Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
+                    Incoming::Alive => Ok(()),
+                    Incoming::Closed => return,
+                    Incoming::TooBig => return conn.close(1009, "frame too large").await,
+                };
+                if result.is_err() {
+                    return;
                 }
             }
             _ = heartbeat.tick() => {
@@ -159,8 +156,17 @@ async fn refuse(mut conn: Conn, frame: VisitorOut) {
     conn.close(1008, "handshake refused").await;
 }
 
-fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::VisitorConversation> {
-    list.iter().map(|c| p::VisitorConversation::new(c, &s.agents)).collect()
+fn viewer(s: &Session) -> p::Viewer<'_> {
+    p::Viewer::Visitor { site_key: &s.visitor.site.public_key }
+}
+
+/// The workspace's agents, loaded when a frame needs them rather than kept per socket.
+async fn agents(s: &Session) -> Vec<Agent> {
+    s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default()
+}
+
+fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::VisitorConversation> {
+    list.iter().map(|c| p::VisitorConversation::new(c, agents)).collect()
 }
 
 async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
@@ -169,12 +175,13 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         Err(e) => return conn.send(&frame_error(e.into(), None)).await,
     };
     let online = s.app.core.presence.online(s.visitor.workspace_id()).len() as u32;
+    let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
         site: (&s.visitor.site).into(),
-        conversations: visitor_conversations(s, &conversations),
-        agents: s.agents.iter().map(Into::into).collect(),
+        conversations: visitor_conversations(&agents, &conversations),
+        agents: agents.iter().map(Into::into).collect(),
         agents_online: online,
     })
     .await?;
@@ -207,7 +214,7 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
             Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
         };
         for e in &events {
-            conn.send(&VisitorOut::Event { event: p::Event::new(e, false) }).await?;
+            conn.send(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
             cursor = e.seq;
         }
         if (events.len() as u32) < PAGE {
@@ -226,12 +233,7 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                 return Ok(());
             }
             *delivered = event.seq;
-            if let EventData::Assigned { agent_id: Some(a), .. } = event.data
-                && !s.agents.iter().any(|x| x.id == a)
-            {
-                s.agents = s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default();
-            }
-            conn.send(&VisitorOut::Event { event: p::Event::new(event, false) }).await?;
+            conn.send(&VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }
@@ -272,7 +274,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 client_id,
                 conversation_id: conversation.0,
                 seq: event.seq,
-                message: message.into(),
+                message: p::Message::new(message, viewer(s)),
                 replayed: done.replayed,
             })
             .await?;
@@ -304,7 +306,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             let id = ConversationId(conversation_id);
             match core.visitor_history(&s.visitor, id, after_seq, limit.unwrap_or(100)).await {
                 Ok(events) => {
-                    let events = events.iter().map(|e| p::Event::new(e, false)).collect();
+                    let events = events.iter().map(|e| p::Event::new(e, viewer(s))).collect();
                     conn.send(&VisitorOut::History { conversation_id, events }).await
                 }
                 Err(e) => conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
@@ -358,7 +360,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             conn.send(&VisitorOut::Identified {
                 token: s.visitor.token.clone(),
                 contact_id: s.visitor.contact.id.0,
-                conversations: visitor_conversations(s, &conversations),
+                conversations: visitor_conversations(&agents(s).await, &conversations),
             })
             .await?;
             for c in &conversations {
