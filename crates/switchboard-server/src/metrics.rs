@@ -31,6 +31,10 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("switchboard");
         let sockets = Family::<SocketLabels, Gauge<i64, AtomicI64>>::default();
         registry.register("open_sockets", "Open WebSocket connections by kind", sockets.clone());
+        // Both kinds are reported from the start, at zero, so dashboards never see gaps.
+        for kind in ["visitor", "agent"] {
+            sockets.get_or_create(&SocketLabels { kind });
+        }
         let messages_stored = Counter::default();
         registry.register("messages_stored", "Messages and notes durably stored", messages_stored.clone());
         // 50 µs to ~1.6 s.
