@@ -33,7 +33,7 @@ impl Default for Metrics {
         registry.register("open_sockets", "Open WebSocket connections by kind", sockets.clone());
         // Both kinds are reported from the start, at zero, so dashboards never see gaps.
         for kind in ["visitor", "agent"] {
-            sockets.get_or_create(&SocketLabels { kind });
+            let _ = sockets.get_or_create(&SocketLabels { kind });
         }
         let messages_stored = Counter::default();
         registry.register("messages_stored", "Messages and notes durably stored", messages_stored.clone());

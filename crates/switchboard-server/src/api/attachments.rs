@@ -1,6 +1,6 @@
 //! Uploads and downloads, for agents and for visitors (through the widget endpoints).
 
-use axum::extract::{FromRequestParts, Multipart, State};
+use axum::extract::{FromRequestParts, Multipart, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,7 +75,10 @@ impl FromRequestParts<AppState> for WidgetVisitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let site_key = parts.uri.path().trim_start_matches("/api/v1/widget/").split('/').next().unwrap_or("").to_owned();
+        let params = RawPathParams::from_request_parts(parts, app)
+            .await
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", r.body_text()))?;
+        let site_key = params.iter().find(|(name, _)| *name == "site_key").map(|(_, v)| v.to_owned()).unwrap_or_default();
         let token =
             auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
         // Downloads (`<img src>`) come without an Origin header; the token alone proves them.

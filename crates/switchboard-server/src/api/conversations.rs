@@ -35,6 +35,12 @@ fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
     Ok(ConversationCursor { updated_at: Timestamp(at.parse().map_err(|_| bad())?), id: id.parse().map_err(|_| bad())? })
 }
 
+/// The page size actually used: what was asked, within the server's cap. A full
+/// page then always comes with a cursor, even when the cap cut it short.
+fn page_size(app: &AppState, asked: Option<u32>) -> u32 {
+    asked.unwrap_or(50).clamp(1, app.core.limits.max_page)
+}
+
 pub fn changed(done: &Committed) -> p::ChangeResult {
     p::ChangeResult {
         conversation: (&done.conversation).into(),
@@ -70,11 +76,11 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         contact_id: q.contact_id.map(ContactId),
         label: parse::opt(q.label.as_deref(), Label::parse)?,
         after: parse::opt(q.cursor.as_deref(), cursor)?,
-        limit: q.limit.unwrap_or(50),
+        limit: page_size(&app, q.limit),
     };
     let limit = filter.limit;
     let items = app.core.conversations(&who, filter).await?;
-    let next_cursor = (items.len() as u32 >= limit.max(1)).then(|| items.last().map(|c| format!("{}_{}", c.updated_at.0, c.id))).flatten();
+    let next_cursor = (items.len() as u32 >= limit).then(|| items.last().map(|c| format!("{}_{}", c.updated_at.0, c.id))).flatten();
     Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
@@ -103,9 +109,10 @@ pub async fn history(
     Query(q): Query<HistoryParams>,
 ) -> ApiResult<Json<p::Page<p::Event>>> {
     let backwards = q.after_seq.is_none();
-    let query = HistoryQuery { after_seq: q.after_seq, before_seq: q.before_seq, limit: q.limit, newest_first: backwards };
+    let limit = page_size(&app, q.limit);
+    let query = HistoryQuery { after_seq: q.after_seq, before_seq: q.before_seq, limit: Some(limit), newest_first: backwards };
     let mut events = app.core.history(&auth.principal, ConversationId(id), query).await?;
-    let full = events.len() as u32 >= q.limit.unwrap_or(50).max(1);
+    let full = events.len() as u32 >= limit;
     if backwards {
         events.reverse();
     }

@@ -185,10 +185,18 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         agents_online: online,
     })
     .await?;
+    // A conversation named twice is replayed once, from the earlier cursor.
+    let mut cursors: Vec<(ConversationId, i64)> = vec![];
     for cursor in &resume {
         let id = ConversationId(cursor.conversation_id);
+        match cursors.iter_mut().find(|(c, _)| *c == id) {
+            Some((_, after)) => *after = (*after).min(cursor.after_seq),
+            None => cursors.push((id, cursor.after_seq)),
+        }
+    }
+    for (id, after_seq) in cursors {
         if conversations.iter().any(|c| c.id == id) {
-            watch(s, conn, streams, id, cursor.after_seq).await?;
+            watch(s, conn, streams, id, after_seq).await?;
         } else {
             conn.send(&error("conversation_not_found", "conversation not found", Some(id.to_string()))).await?;
         }

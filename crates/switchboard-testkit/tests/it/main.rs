@@ -1,3 +1,14 @@
 //! System tests: the real server on a random port, driven over HTTP and WebSockets.
 
+mod bad_input;
 mod chat;
+mod idempotency;
+mod identity;
+mod paging;
+mod presence;
+mod rest;
+mod resume;
+mod shutdown;
+mod support;
+mod tenancy;
+mod timeline;
