@@ -224,3 +224,48 @@ async fn configuration_errors_name_the_key() {
     let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "migrate"]).await;
     assert!(!ok && err.contains("heartbeat_secs"), "{err}");
 }
+
+#[tokio::test]
+async fn sigterm_says_goodbye_and_a_visitor_resumes_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    create_workspace(dir.path()).await;
+    let (mut server, addr) = start(dir.path()).await;
+    let (api, site_key) = workspace(dir.path(), addr).await;
+
+    let mut visitor = Ws::visitor(addr, &site_key, None, None).await;
+    let token = visitor.welcome["token"].as_str().unwrap().to_owned();
+    let ack = visitor.say(None, "first", "hello?").await;
+    let conversation = ack["conversation_id"].as_str().unwrap().to_owned();
+    let seen = visitor.expect("caught_up").await["seq"].as_i64().unwrap();
+
+    // The visitor's tab sleeps; the team answers meanwhile.
+    drop(visitor);
+    for body in ["one", "two", "three"] {
+        api.ok(reqwest::Method::POST, &format!("/api/v1/conversations/{conversation}/messages"), Some(json!({"body": body}))).await;
+    }
+
+    // A listening socket is told to come back, then the process exits cleanly.
+    let mut listener = Ws::visitor(addr, &site_key, Some(&token), None).await;
+    let status = Command::new("kill").args(["-TERM", &server.id().unwrap().to_string()]).status().await.unwrap();
+    assert!(status.success());
+    let goodbye = listener.expect("reconnect").await;
+    assert_eq!(goodbye["reason"], "server_shutdown");
+    assert_eq!(listener.closed_with().await, Some(1012));
+    assert!(server.wait().await.unwrap().success(), "SIGTERM is a clean exit");
+
+    // After the restart the same token and cursor bring exactly what was missed.
+    let (_server, addr) = start(dir.path()).await;
+    let resume = json!([{"conversation_id": conversation, "after_seq": seen}]);
+    let mut back = Ws::visitor(addr, &site_key, Some(&token), Some(resume)).await;
+    assert_eq!(back.welcome["contact_id"], ack["message"]["author"]["id"], "the same visitor");
+    let mut bodies = vec![];
+    loop {
+        let f = back.next().await.expect("socket open");
+        match f["type"].as_str() {
+            Some("event") => bodies.push(f["event"]["message"]["body"].as_str().unwrap_or_default().to_owned()),
+            Some("caught_up") => break,
+            _ => {}
+        }
+    }
+    assert_eq!(bodies, ["one", "two", "three"]);
+}

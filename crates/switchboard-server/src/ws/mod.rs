@@ -85,9 +85,23 @@ impl Conn {
         }
     }
 
+    /// The closing handshake: send Close, then give the peer a moment to answer with
+    /// its own Close before the connection is dropped. Dropping at once would reset the
+    /// connection if the peer still had frames in flight, and it could lose the last
+    /// frames we sent (such as a `reconnect` hint).
     pub async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        let _ = self.send_raw(Message::Close(Some(frame))).await;
+        if self.send_raw(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while let Some(Ok(msg)) = self.socket.recv().await {
+                if let Message::Close(_) = msg {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }
 

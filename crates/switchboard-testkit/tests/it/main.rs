@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod chat;
+mod heartbeat;
 mod idempotency;
 mod identity;
 mod paging;
