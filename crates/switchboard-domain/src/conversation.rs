@@ -23,6 +23,7 @@ impl Conversation {
             resolved_at: None,
             waiting_since: None,
             last_message_at: None,
+            last_message_seq: 0,
             updated_at: at,
             visitor: Receipts::default(),
             agent: Receipts::default(),
@@ -56,6 +57,7 @@ impl Conversation {
             EventData::Message(m) => {
                 if m.kind == MessageKind::Text {
                     self.last_message_at = Some(at);
+                    self.last_message_seq = self.last_seq + 1;
                     if actor.is_team_side() {
                         self.first_reply_at.get_or_insert(at);
                         self.waiting_since = None;
@@ -100,14 +102,18 @@ impl Conversation {
                 if *up_to_seq > self.last_seq || *up_to_seq < 0 {
                     return Err(ValidationError::new("up_to_seq", "is beyond the newest event of the conversation"));
                 }
+                // Receipts cover messages only: a mark moved over other receipts would be a
+                // receipt of a receipt, and two clients acknowledging everything they see
+                // would feed each other forever.
+                let up_to = (*up_to_seq).min(self.last_message_seq);
                 let marks = match side {
                     Side::Visitor => &mut self.visitor,
                     Side::Agent => &mut self.agent,
                 };
                 let before = *marks;
-                marks.delivered_seq = marks.delivered_seq.max(*up_to_seq);
+                marks.delivered_seq = marks.delivered_seq.max(up_to);
                 if *kind == ReceiptKind::Read {
-                    marks.read_seq = marks.read_seq.max(*up_to_seq);
+                    marks.read_seq = marks.read_seq.max(up_to);
                 }
                 if *marks == before {
                     return Ok(false);
@@ -191,6 +197,19 @@ mod tests {
         assert_eq!(c.visitor, Receipts { delivered_seq: 1, read_seq: 1 });
         assert!(!c.apply(Actor::Contact(c.contact_id), &read(1), Timestamp(3)).unwrap());
         assert!(c.apply(Actor::Contact(c.contact_id), &read(99), Timestamp(3)).is_err());
+    }
+
+    #[test]
+    fn receipts_cannot_acknowledge_receipts() {
+        let mut c = conv();
+        let (agent, visitor) = (Actor::Agent(AgentId::new()), Actor::Contact(c.contact_id));
+        c.apply(agent, &text(agent), Timestamp(1)).unwrap();
+        let read = |side, n| EventData::Receipt { side, kind: ReceiptKind::Read, up_to_seq: n };
+        assert!(c.apply(visitor, &read(Side::Visitor, 1), Timestamp(2)).unwrap(), "seq 2: the visitor read the message");
+        assert!(c.apply(agent, &read(Side::Agent, 2), Timestamp(3)).unwrap(), "the agent's mark reaches the message");
+        assert_eq!(c.agent.read_seq, 1, "but not the visitor's receipt");
+        assert!(!c.apply(visitor, &read(Side::Visitor, 3), Timestamp(4)).unwrap(), "nothing new to read: no event, no loop");
+        assert_eq!(c.last_seq, 3);
     }
 
     #[test]

@@ -187,6 +187,9 @@ pub struct Conversation {
     /// Since when the contact has been waiting for an answer; `None` when the team spoke last.
     pub waiting_since: Option<Timestamp>,
     pub last_message_at: Option<Timestamp>,
+    /// Sequence number of the newest message both sides see (not notes): receipts
+    /// never reach past it.
+    pub last_message_seq: i64,
     /// Time of the newest event; the inbox sorts by it.
     pub updated_at: Timestamp,
     pub visitor: Receipts,

@@ -178,6 +178,7 @@ impl From<&d::Conversation> for Conversation {
             resolved_at: c.resolved_at.map(|t| t.0),
             waiting_since: c.waiting_since.map(|t| t.0),
             last_message_at: c.last_message_at.map(|t| t.0),
+            last_message_seq: c.last_message_seq,
             visitor: c.visitor.into(),
             agent: c.agent.into(),
         }

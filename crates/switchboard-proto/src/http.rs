@@ -288,6 +288,8 @@ pub struct Conversation {
     pub resolved_at: Option<i64>,
     pub waiting_since: Option<i64>,
     pub last_message_at: Option<i64>,
+    /// `seq` of the newest message both sides see: unread when above a side's `read_seq`.
+    pub last_message_seq: i64,
     pub visitor: Receipts,
     pub agent: Receipts,
 }

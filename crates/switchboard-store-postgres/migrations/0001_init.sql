@@ -157,6 +157,7 @@ CREATE TABLE conversations (
     resolved_at            BIGINT,
     waiting_since          BIGINT,
     last_message_at        BIGINT,
+    last_message_seq       BIGINT NOT NULL DEFAULT 0,
     updated_at             BIGINT NOT NULL,
     visitor_delivered_seq  BIGINT NOT NULL,
     visitor_read_seq       BIGINT NOT NULL,

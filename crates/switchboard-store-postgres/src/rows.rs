@@ -217,6 +217,7 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
+        last_message_seq: get(row, "last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
         agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },

@@ -149,6 +149,7 @@ CREATE TABLE conversations (
     resolved_at            INTEGER,
     waiting_since          INTEGER,
     last_message_at        INTEGER,
+    last_message_seq       INTEGER NOT NULL DEFAULT 0,
     updated_at             INTEGER NOT NULL,
     visitor_delivered_seq  INTEGER NOT NULL,
     visitor_read_seq       INTEGER NOT NULL,

@@ -226,7 +226,8 @@ async fn save_conversation(conn: &mut SqliteConnection, c: &Conversation) -> Res
     sqlx::query(
         "UPDATE conversations SET status = $2, snoozed_until = $3, assignee_id = $4, team_id = $5, priority = $6, labels = $7, \
          last_seq = $8, first_reply_at = $9, assigned_at = $10, resolved_at = $11, waiting_since = $12, last_message_at = $13, \
-         updated_at = $14, visitor_delivered_seq = $15, visitor_read_seq = $16, agent_delivered_seq = $17, agent_read_seq = $18 \
+         updated_at = $14, visitor_delivered_seq = $15, visitor_read_seq = $16, agent_delivered_seq = $17, agent_read_seq = $18, \
+         last_message_seq = $19 \
          WHERE id = $1",
     )
     .bind(c.id.0.to_string())
@@ -247,6 +248,7 @@ async fn save_conversation(conn: &mut SqliteConnection, c: &Conversation) -> Res
     .bind(c.visitor.read_seq)
     .bind(c.agent.delivered_seq)
     .bind(c.agent.read_seq)
+    .bind(c.last_message_seq)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
