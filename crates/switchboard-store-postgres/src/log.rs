@@ -10,9 +10,11 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::{Acquire, PgConnection, PgExecutor, PgPool};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, author_key};
+use switchboard_store::log::{self, LogWriter};
 use switchboard_store::{Change, Committed, Result, StoreError};
 use uuid::Uuid;
 
@@ -64,7 +66,7 @@ async fn try_batch(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<
     let mut results = Vec::with_capacity(jobs.len());
     for (ws, change) in jobs {
         let mut sp = (&mut *tx).begin().await.map_err(db)?;
-        match apply(&mut sp, *ws, change.clone()).await {
+        match log::apply(&mut PgLog(&mut sp), *ws, change.clone()).await {
             Ok(done) => {
                 sp.commit().await.map_err(db)?;
                 results.push(Ok(done));
@@ -79,119 +81,6 @@ async fn try_batch(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<
     }
     tx.commit().await.map_err(db)?;
     Ok(results)
-}
-
-async fn apply(conn: &mut PgConnection, ws: WorkspaceId, change: Change) -> Result<Committed> {
-    match change {
-        Change::Start { mut conversation, first_message } => {
-            if let Some(m) = &first_message
-                && let Some(done) = replay(conn, ws, m).await?
-            {
-                return Ok(done);
-            }
-            if conversation.workspace_id != ws || conversation.last_seq != 0 {
-                return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
-            }
-            insert_conversation(conn, &conversation).await?;
-            let at = conversation.created_at;
-            let mut events = vec![];
-            let started = EventData::ConversationStarted;
-            events.extend(record(conn, &mut conversation, Actor::System, started, at).await?);
-            if let Some(m) = first_message {
-                let author = m.author;
-                let data = EventData::Message(m);
-                events.extend(record(conn, &mut conversation, author, data, at).await?);
-            }
-            save_conversation(conn, &conversation).await?;
-            Ok(Committed { conversation, events, replayed: false })
-        }
-        Change::Record { conversation_id, actor, data, at } => {
-            if let EventData::Message(m) = &data
-                && let Some(done) = replay(conn, ws, m).await?
-            {
-                return Ok(done);
-            }
-            let mut conversation = lock_conversation(conn, ws, conversation_id).await?;
-            let follow_up = conversation.consequence(actor, &data);
-            let mut events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
-            if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
-                events.extend(record(conn, &mut conversation, Actor::System, follow_up, at).await?);
-            }
-            if !events.is_empty() {
-                save_conversation(conn, &conversation).await?;
-            }
-            Ok(Committed { conversation, events, replayed: false })
-        }
-    }
-}
-
-/// If `m`'s author already sent a message with this client id, the earlier outcome.
-async fn replay(conn: &mut PgConnection, ws: WorkspaceId, m: &Message) -> Result<Option<Committed>> {
-    let Some(client_id) = &m.client_id else {
-        return Ok(None);
-    };
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
-         WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
-    );
-    let row = sqlx::query(&sql).bind(author_key(m.author)).bind(client_id).bind(ws.0).fetch_optional(&mut *conn).await.map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    let event = rows::event(&row)?;
-    let conversation = load_conversation(&mut *conn, ws, event.conversation_id).await?;
-    Ok(Some(Committed { conversation, events: vec![event], replayed: true }))
-}
-
-/// Applies one event to `conv` and appends it; `None` if it changed nothing.
-async fn record(
-    conn: &mut PgConnection,
-    conv: &mut Conversation,
-    actor: Actor,
-    mut data: EventData,
-    at: Timestamp,
-) -> Result<Option<Event>> {
-    if !conv.apply(actor, &data, at)? {
-        return Ok(None);
-    }
-    let seq = conv.last_seq;
-    let feed_seq: i64 = sqlx::query_scalar("UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq")
-        .bind(conv.workspace_id.0)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    let (actor_kind, actor_id) = actor_parts(actor);
-    let mut message_id = None;
-    if let EventData::Message(m) = &mut data {
-        m.workspace_id = conv.workspace_id;
-        m.conversation_id = conv.id;
-        m.seq = seq;
-        m.author = actor;
-        m.created_at = at;
-        message_id = Some(m.id.0);
-        insert_message(conn, m).await?;
-    }
-    sqlx::query(
-        "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, \
-         actor_kind, actor_id, message_id, data, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(conv.workspace_id.0)
-    .bind(feed_seq)
-    .bind(conv.id.0)
-    .bind(seq)
-    .bind(data.kind())
-    .bind(match data.visibility() {
-        Visibility::Everyone => "everyone",
-        Visibility::Agents => "agents",
-    })
-    .bind(actor_kind)
-    .bind(actor_id)
-    .bind(message_id)
-    .bind(codec::encode_event_data(&data))
-    .bind(at.0)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(Some(Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq, feed_seq, actor, at, data }))
 }
 
 async fn insert_message(conn: &mut PgConnection, m: &Message) -> Result<()> {
@@ -327,4 +216,74 @@ async fn save_conversation(conn: &mut PgConnection, c: &Conversation) -> Result<
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// The log's writes on the batch's PostgreSQL connection.
+struct PgLog<'c>(&'c mut PgConnection);
+
+#[async_trait]
+impl LogWriter for PgLog<'_> {
+    async fn message_event(&mut self, ws: WorkspaceId, author: Actor, client_id: &str) -> Result<Option<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
+             WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
+        );
+        let row = sqlx::query(&sql).bind(author_key(author)).bind(client_id).bind(ws.0).fetch_optional(&mut *self.0).await.map_err(db)?;
+        row.as_ref().map(rows::event).transpose()
+    }
+
+    async fn load_conversation(&mut self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
+        lock_conversation(self.0, ws, id).await
+    }
+
+    async fn insert_conversation(&mut self, conversation: &Conversation) -> Result<()> {
+        insert_conversation(self.0, conversation).await
+    }
+
+    async fn save_conversation(&mut self, conversation: &Conversation) -> Result<()> {
+        save_conversation(self.0, conversation).await
+    }
+
+    async fn next_feed_seq(&mut self, ws: WorkspaceId) -> Result<i64> {
+        sqlx::query_scalar("UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq")
+            .bind(ws.0)
+            .fetch_one(&mut *self.0)
+            .await
+            .map_err(db)
+    }
+
+    async fn insert_message(&mut self, message: &Message) -> Result<()> {
+        insert_message(self.0, message).await
+    }
+
+    async fn insert_event(&mut self, e: &Event) -> Result<()> {
+        let (actor_kind, actor_id) = actor_parts(e.actor);
+        let message_id = match &e.data {
+            EventData::Message(m) => Some(m.id.0),
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, \
+             actor_kind, actor_id, message_id, data, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.workspace_id.0)
+        .bind(e.feed_seq)
+        .bind(e.conversation_id.0)
+        .bind(e.seq)
+        .bind(e.data.kind())
+        .bind(match e.visibility() {
+            Visibility::Everyone => "everyone",
+            Visibility::Agents => "agents",
+        })
+        .bind(actor_kind)
+        .bind(actor_id)
+        .bind(message_id)
+        .bind(codec::encode_event_data(&e.data))
+        .bind(e.at.0)
+        .execute(&mut *self.0)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
 }

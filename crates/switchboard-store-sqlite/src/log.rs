@@ -5,9 +5,11 @@
 //! `seq` or `feed_seq` becomes visible to readers only together with everything
 //! before it — a cursor can never skip a committed event.
 
+use async_trait::async_trait;
 use sqlx::{Acquire, SqliteConnection, SqlitePool};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, author_key};
+use switchboard_store::log::{self, LogWriter};
 use switchboard_store::{Change, Committed, Result, StoreError};
 
 use crate::rows::{self, EVENT_COLUMNS, db};
@@ -24,7 +26,7 @@ pub(crate) async fn apply_batch(pool: &SqlitePool, jobs: Vec<(WorkspaceId, Chang
         // Each change gets a savepoint: a rejected change rolls back alone.
         let outcome = async {
             let mut sp = (&mut *tx).begin().await.map_err(db)?;
-            match apply(&mut sp, ws, change).await {
+            match log::apply(&mut SqliteLog(&mut sp), ws, change).await {
                 Ok(done) => {
                     sp.commit().await.map_err(db)?;
                     Ok(done)
@@ -45,114 +47,6 @@ pub(crate) async fn apply_batch(pool: &SqlitePool, jobs: Vec<(WorkspaceId, Chang
             unavailable(&e)
         }
     }
-}
-
-async fn apply(conn: &mut SqliteConnection, ws: WorkspaceId, change: Change) -> Result<Committed> {
-    match change {
-        Change::Start { mut conversation, first_message } => {
-            if let Some(m) = &first_message
-                && let Some(done) = replay(conn, ws, m).await?
-            {
-                return Ok(done);
-            }
-            if conversation.workspace_id != ws || conversation.last_seq != 0 {
-                return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
-            }
-            insert_conversation(conn, &conversation).await?;
-            let at = conversation.created_at;
-            let mut events = vec![];
-            events.extend(record(conn, &mut conversation, Actor::System, EventData::ConversationStarted, at).await?);
-            if let Some(m) = first_message {
-                events.extend(record(conn, &mut conversation, m.author, EventData::Message(m), at).await?);
-            }
-            save_conversation(conn, &conversation).await?;
-            Ok(Committed { conversation, events, replayed: false })
-        }
-        Change::Record { conversation_id, actor, data, at } => {
-            if let EventData::Message(m) = &data
-                && let Some(done) = replay(conn, ws, m).await?
-            {
-                return Ok(done);
-            }
-            let mut conversation = load_conversation(conn, ws, conversation_id).await?;
-            let follow_up = conversation.consequence(actor, &data);
-            let mut events: Vec<Event> = record(conn, &mut conversation, actor, data, at).await?.into_iter().collect();
-            if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
-                events.extend(record(conn, &mut conversation, Actor::System, follow_up, at).await?);
-            }
-            if !events.is_empty() {
-                save_conversation(conn, &conversation).await?;
-            }
-            Ok(Committed { conversation, events, replayed: false })
-        }
-    }
-}
-
-/// If `m`'s author already sent a message with this client id, the earlier outcome.
-async fn replay(conn: &mut SqliteConnection, ws: WorkspaceId, m: &Message) -> Result<Option<Committed>> {
-    let Some(client_id) = &m.client_id else { return Ok(None) };
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
-         WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
-    );
-    let row =
-        sqlx::query(&sql).bind(author_key(m.author)).bind(client_id).bind(ws.0.to_string()).fetch_optional(&mut *conn).await.map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    let event = rows::event(&row)?;
-    let conversation = load_conversation(conn, ws, event.conversation_id).await?;
-    Ok(Some(Committed { conversation, events: vec![event], replayed: true }))
-}
-
-/// Applies one event to `conv` and appends it; `None` if it changed nothing.
-async fn record(
-    conn: &mut SqliteConnection,
-    conv: &mut Conversation,
-    actor: Actor,
-    mut data: EventData,
-    at: Timestamp,
-) -> Result<Option<Event>> {
-    if !conv.apply(actor, &data, at)? {
-        return Ok(None);
-    }
-    let seq = conv.last_seq;
-    let feed_seq: i64 = sqlx::query_scalar("UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq")
-        .bind(conv.workspace_id.0.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    let (actor_kind, actor_id) = actor_parts(actor);
-    let mut message_id = None;
-    if let EventData::Message(m) = &mut data {
-        m.workspace_id = conv.workspace_id;
-        m.conversation_id = conv.id;
-        m.seq = seq;
-        m.author = actor;
-        m.created_at = at;
-        message_id = Some(m.id.0.to_string());
-        insert_message(conn, m).await?;
-    }
-    sqlx::query(
-        "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, data, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(conv.workspace_id.0.to_string())
-    .bind(feed_seq)
-    .bind(conv.id.0.to_string())
-    .bind(seq)
-    .bind(data.kind())
-    .bind(match data.visibility() {
-        Visibility::Everyone => "everyone",
-        Visibility::Agents => "agents",
-    })
-    .bind(actor_kind)
-    .bind(actor_id.map(|i| i.to_string()))
-    .bind(message_id)
-    .bind(codec::encode_event_data(&data))
-    .bind(at.0)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(Some(Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq, feed_seq, actor, at, data }))
 }
 
 async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
@@ -253,4 +147,79 @@ async fn save_conversation(conn: &mut SqliteConnection, c: &Conversation) -> Res
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// The log's writes on the batch's SQLite connection.
+struct SqliteLog<'c>(&'c mut SqliteConnection);
+
+#[async_trait]
+impl LogWriter for SqliteLog<'_> {
+    async fn message_event(&mut self, ws: WorkspaceId, author: Actor, client_id: &str) -> Result<Option<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.message_id = m.id \
+             WHERE m.author_key = $1 AND m.client_id = $2 AND m.workspace_id = $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(author_key(author))
+            .bind(client_id)
+            .bind(ws.0.to_string())
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::event).transpose()
+    }
+
+    async fn load_conversation(&mut self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
+        load_conversation(self.0, ws, id).await
+    }
+
+    async fn insert_conversation(&mut self, conversation: &Conversation) -> Result<()> {
+        insert_conversation(self.0, conversation).await
+    }
+
+    async fn save_conversation(&mut self, conversation: &Conversation) -> Result<()> {
+        save_conversation(self.0, conversation).await
+    }
+
+    async fn next_feed_seq(&mut self, ws: WorkspaceId) -> Result<i64> {
+        sqlx::query_scalar("UPDATE workspaces SET feed_seq = feed_seq + 1 WHERE id = $1 RETURNING feed_seq")
+            .bind(ws.0.to_string())
+            .fetch_one(&mut *self.0)
+            .await
+            .map_err(db)
+    }
+
+    async fn insert_message(&mut self, message: &Message) -> Result<()> {
+        insert_message(self.0, message).await
+    }
+
+    async fn insert_event(&mut self, e: &Event) -> Result<()> {
+        let (actor_kind, actor_id) = actor_parts(e.actor);
+        let message_id = match &e.data {
+            EventData::Message(m) => Some(m.id.0.to_string()),
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, data, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.workspace_id.0.to_string())
+        .bind(e.feed_seq)
+        .bind(e.conversation_id.0.to_string())
+        .bind(e.seq)
+        .bind(e.data.kind())
+        .bind(match e.visibility() {
+            Visibility::Everyone => "everyone",
+            Visibility::Agents => "agents",
+        })
+        .bind(actor_kind)
+        .bind(actor_id.map(|i| i.to_string()))
+        .bind(message_id)
+        .bind(codec::encode_event_data(&e.data))
+        .bind(e.at.0)
+        .execute(&mut *self.0)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ mod blob;
 pub mod codec;
 mod error;
 mod group_commit;
+pub mod log;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
