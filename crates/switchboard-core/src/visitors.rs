@@ -143,10 +143,8 @@ impl Core {
                 conversation: Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now()),
                 first_message: Some(message),
             },
-            Some(id) => {
-                self.visitor_conversation(v, id).await?;
-                Change::Record { conversation_id: id, actor: v.actor(), data: EventData::Message(message), at: self.now() }
-            }
+            // The log refuses a contact's change to anyone else's conversation.
+            Some(id) => Change::Record { conversation_id: id, actor: v.actor(), data: EventData::Message(message), at: self.now() },
         };
         self.commit(v.workspace_id(), change).await
     }
@@ -159,7 +157,6 @@ impl Core {
     }
 
     pub async fn visitor_receipt(&self, v: &Visitor, id: ConversationId, kind: ReceiptKind, up_to_seq: i64) -> Result<Committed> {
-        self.visitor_conversation(v, id).await?;
         let data = EventData::Receipt { side: Side::Visitor, kind, up_to_seq };
         let change = Change::Record { conversation_id: id, actor: v.actor(), data, at: self.now() };
         self.commit(v.workspace_id(), change).await

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use switchboard_domain::*;
 
-use crate::{Change, Committed, Result};
+use crate::{Change, Committed, Result, StoreError};
 
 /// The writes and reads a backend performs inside the transaction of a batch.
 #[async_trait]
@@ -54,6 +54,10 @@ pub async fn apply<W: LogWriter + ?Sized>(w: &mut W, ws: WorkspaceId, change: Ch
                 return Ok(done);
             }
             let mut conversation = w.load_conversation(ws, conversation_id).await?;
+            // A contact writes only into its own conversations; anyone else's is unknown to them.
+            if matches!(actor, Actor::Contact(c) if c != conversation.contact_id) {
+                return Err(StoreError::NotFound(Entity::Conversation));
+            }
             let follow_up = conversation.consequence(actor, &data);
             let mut events: Vec<Event> = record(w, &mut conversation, actor, data, at).await?.into_iter().collect();
             if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {

@@ -31,6 +31,7 @@ pub enum Change {
     Start { conversation: Conversation, first_message: Option<Message> },
     /// Records one event. A message whose `(author, client_id)` was already stored
     /// is not stored again; the earlier event is returned with `replayed = true`.
+    /// A contact acting on a conversation that is not theirs gets `NotFound`.
     Record { conversation_id: ConversationId, actor: Actor, data: EventData, at: Timestamp },
 }
 

@@ -461,6 +461,13 @@ pub async fn changes_to_unknown_conversations_are_rejected_without_side_effects(
         let change = Change::Record { conversation_id: id, actor: agent, data: data.clone(), at: Timestamp::now() };
         assert!(matches!(store.commit(f.ws.id, change).await, Err(StoreError::NotFound(Entity::Conversation))));
     }
+    // A visitor cannot write into another visitor's conversation of the same workspace.
+    let stranger = contact(other.ws.id, Some(other.site.id));
+    store.create_contact(&stranger).await.unwrap();
+    let intruder = Actor::Contact(stranger.id);
+    let data = EventData::Message(text(intruder, "let me in", Some("y")));
+    let change = Change::Record { conversation_id: conv, actor: intruder, data, at: Timestamp::now() };
+    assert!(matches!(store.commit(other.ws.id, change).await, Err(StoreError::NotFound(Entity::Conversation))));
     let receipt = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 99 };
     let change = Change::Record { conversation_id: conv, actor: Actor::Agent(other.agent.id), data: receipt, at: Timestamp::now() };
     assert!(matches!(store.commit(other.ws.id, change).await, Err(StoreError::Invalid(_))));
