@@ -1,0 +1,1 @@
+//! Chat targets no one here wrote, installed from the package registries.
