@@ -3,7 +3,9 @@
 //! WAL mode, foreign keys on, one writer connection driven by a group-commit task,
 //! reads from a separate pool. Invariant: knows nothing of HTTP.
 
+mod directory;
 mod log;
+mod query;
 mod rows;
 
 use std::path::{Path, PathBuf};
@@ -14,10 +16,11 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use switchboard_domain::*;
-use switchboard_store::codec::{self, actor_parts, like_pattern};
+use switchboard_store::codec::{actor_parts, like_pattern};
 use switchboard_store::*;
 
-use rows::{EVENT_COLUMNS, db, unique};
+use directory::found;
+use rows::{db, unique};
 
 /// How hard a commit waits for the disk.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -117,143 +120,6 @@ impl SqliteStore {
 
 fn s<T: ToString>(id: T) -> String {
     id.to_string()
-}
-
-fn found(rows: u64, entity: Entity) -> Result<()> {
-    if rows == 0 { Err(StoreError::NotFound(entity)) } else { Ok(()) }
-}
-
-impl SqliteStore {
-    async fn team_members(&self, team: TeamId) -> Result<Vec<AgentId>> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id")
-            .bind(s(team))
-            .fetch_all(&self.read)
-            .await
-            .map_err(db)?;
-        ids.iter().map(|i| Ok(AgentId(codec::uuid(i)?))).collect()
-    }
-
-    async fn write_team(&self, team: &Team, create: bool) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        if create {
-            sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(s(team.id))
-                .bind(s(team.workspace_id))
-                .bind(&team.name)
-                .bind(team.created_at.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(unique("name"))?;
-        } else {
-            let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
-                .bind(s(team.id))
-                .bind(s(team.workspace_id))
-                .bind(&team.name)
-                .execute(&mut *tx)
-                .await
-                .map_err(unique("name"))?;
-            found(r.rows_affected(), Entity::Team)?;
-            sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(s(team.id)).execute(&mut *tx).await.map_err(db)?;
-        }
-        for agent in &team.agent_ids {
-            // Only agents of the team's own workspace can be members.
-            let r =
-                sqlx::query("INSERT INTO team_members (team_id, agent_id) SELECT $1, id FROM agents WHERE id = $2 AND workspace_id = $3")
-                    .bind(s(team.id))
-                    .bind(s(agent))
-                    .bind(s(team.workspace_id))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            found(r.rows_affected(), Entity::Agent)?;
-        }
-        tx.commit().await.map_err(db)
-    }
-
-    async fn delete_where(&self, table: &str, ws: WorkspaceId, id: String, entity: Entity) -> Result<()> {
-        let r = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"))
-            .bind(id)
-            .bind(s(ws))
-            .execute(&self.write)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::InUse(entity),
-                _ => db(e),
-            })?;
-        found(r.rows_affected(), entity)
-    }
-
-    async fn write_contact(&self, c: &Contact, create: bool) -> Result<()> {
-        let sql = if create {
-            "INSERT INTO contacts (id, workspace_id, site_id, external_id, name, email, phone, attributes, browser, os, device, language, search_text, first_seen, last_seen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        } else {
-            "UPDATE contacts SET site_id = $3, external_id = $4, name = $5, email = $6, phone = $7, attributes = $8, browser = $9, os = $10, \
-             device = $11, language = $12, search_text = $13, first_seen = $14, last_seen = $15 WHERE id = $1 AND workspace_id = $2"
-        };
-        let r = sqlx::query(sql)
-            .bind(s(c.id))
-            .bind(s(c.workspace_id))
-            .bind(c.site_id.map(s))
-            .bind(&c.external_id)
-            .bind(&c.name)
-            .bind(c.email.as_ref().map(Email::as_str))
-            .bind(&c.phone)
-            .bind(codec::encode_attributes(&c.attributes))
-            .bind(&c.device.browser)
-            .bind(&c.device.os)
-            .bind(&c.device.device)
-            .bind(&c.device.language)
-            .bind(codec::contact_search_text(c))
-            .bind(c.first_seen.0)
-            .bind(c.last_seen.0)
-            .execute(&self.write)
-            .await
-            .map_err(unique("external_id"))?;
-        found(r.rows_affected(), Entity::Contact)
-    }
-
-    async fn write_site(&self, site: &Site, create: bool) -> Result<()> {
-        let sql = if create {
-            "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        } else {
-            "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8 \
-             WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
-        };
-        let r = sqlx::query(sql)
-            .bind(s(site.id))
-            .bind(s(site.workspace_id))
-            .bind(&site.name)
-            .bind(&site.public_key)
-            .bind(codec::encode_origins(&site.allowed_origins))
-            .bind(codec::encode_appearance(&site.appearance))
-            .bind(codec::encode_prechat(&site.prechat_form))
-            .bind(&site.identity_secret)
-            .bind(site.created_at.0)
-            .execute(&self.write)
-            .await
-            .map_err(unique("public_key"))?;
-        found(r.rows_affected(), Entity::Site)
-    }
-
-    async fn write_canned(&self, c: &CannedResponse, create: bool) -> Result<()> {
-        let sql = if create {
-            "INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at) VALUES ($1, $2, $3, $4, $5)"
-        } else {
-            "UPDATE canned_responses SET shortcut = $3, body = $4 WHERE id = $1 AND workspace_id = $2 AND $5 = $5"
-        };
-        let r = sqlx::query(sql)
-            .bind(s(c.id))
-            .bind(s(c.workspace_id))
-            .bind(&c.shortcut)
-            .bind(&c.body)
-            .bind(c.created_at.0)
-            .execute(&self.write)
-            .await
-            .map_err(unique("shortcut"))?;
-        found(r.rows_affected(), Entity::CannedResponse)
-    }
 }
 
 #[async_trait]
@@ -384,7 +250,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
-        self.delete_where("agents", ws, s(id), Entity::Agent).await
+        directory::delete_where(&self.write, "agents", ws, s(id), Entity::Agent).await
     }
 
     async fn create_session(&self, x: &Session) -> Result<()> {
@@ -461,15 +327,15 @@ impl Store for SqliteStore {
     }
 
     async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {
-        self.delete_where("api_tokens", ws, s(id), Entity::ApiToken).await
+        directory::delete_where(&self.write, "api_tokens", ws, s(id), Entity::ApiToken).await
     }
 
     async fn create_team(&self, team: &Team) -> Result<()> {
-        self.write_team(team, true).await
+        directory::write_team(&self.write, team, true).await
     }
 
     async fn update_team(&self, team: &Team) -> Result<()> {
-        self.write_team(team, false).await
+        directory::write_team(&self.write, team, false).await
     }
 
     async fn team(&self, ws: WorkspaceId, id: TeamId) -> Result<Team> {
@@ -480,7 +346,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?
             .ok_or(StoreError::NotFound(Entity::Team))?;
-        rows::team(&row, self.team_members(id).await?)
+        rows::team(&row, directory::team_members(&self.read, id).await?)
     }
 
     async fn teams(&self, ws: WorkspaceId) -> Result<Vec<Team>> {
@@ -492,21 +358,21 @@ impl Store for SqliteStore {
         let mut teams = Vec::with_capacity(rows.len());
         for row in &rows {
             let t = rows::team(row, vec![])?;
-            teams.push(Team { agent_ids: self.team_members(t.id).await?, ..t });
+            teams.push(Team { agent_ids: directory::team_members(&self.read, t.id).await?, ..t });
         }
         Ok(teams)
     }
 
     async fn delete_team(&self, ws: WorkspaceId, id: TeamId) -> Result<()> {
-        self.delete_where("teams", ws, s(id), Entity::Team).await
+        directory::delete_where(&self.write, "teams", ws, s(id), Entity::Team).await
     }
 
     async fn create_site(&self, site: &Site) -> Result<()> {
-        self.write_site(site, true).await
+        directory::write_site(&self.write, site, true).await
     }
 
     async fn update_site(&self, site: &Site) -> Result<()> {
-        self.write_site(site, false).await
+        directory::write_site(&self.write, site, false).await
     }
 
     async fn site(&self, ws: WorkspaceId, id: SiteId) -> Result<Site> {
@@ -534,15 +400,15 @@ impl Store for SqliteStore {
     }
 
     async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()> {
-        self.delete_where("sites", ws, s(id), Entity::Site).await
+        directory::delete_where(&self.write, "sites", ws, s(id), Entity::Site).await
     }
 
     async fn create_canned(&self, c: &CannedResponse) -> Result<()> {
-        self.write_canned(c, true).await
+        directory::write_canned(&self.write, c, true).await
     }
 
     async fn update_canned(&self, c: &CannedResponse) -> Result<()> {
-        self.write_canned(c, false).await
+        directory::write_canned(&self.write, c, false).await
     }
 
     async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse> {
@@ -565,15 +431,15 @@ impl Store for SqliteStore {
     }
 
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
-        self.delete_where("canned_responses", ws, s(id), Entity::CannedResponse).await
+        directory::delete_where(&self.write, "canned_responses", ws, s(id), Entity::CannedResponse).await
     }
 
     async fn create_contact(&self, c: &Contact) -> Result<()> {
-        self.write_contact(c, true).await
+        directory::write_contact(&self.write, c, true).await
     }
 
     async fn update_contact(&self, c: &Contact) -> Result<()> {
-        self.write_contact(c, false).await
+        directory::write_contact(&self.write, c, false).await
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
@@ -680,100 +546,22 @@ impl Store for SqliteStore {
     }
 
     async fn conversations(&self, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM conversations WHERE workspace_id = ");
-        q.push_bind(s(ws));
-        if let Some(status) = f.status {
-            q.push(" AND status = ").push_bind(status);
-        }
-        match f.assignee {
-            Some(AssigneeFilter::Agent(a)) => {
-                q.push(" AND assignee_id = ").push_bind(s(a));
-            }
-            Some(AssigneeFilter::Unassigned) => {
-                q.push(" AND assignee_id IS NULL");
-            }
-            None => {}
-        }
-        if let Some(t) = f.team_id {
-            q.push(" AND team_id = ").push_bind(s(t));
-        }
-        if let Some(site) = f.site_id {
-            q.push(" AND site_id = ").push_bind(s(site));
-        }
-        if let Some(c) = f.contact_id {
-            q.push(" AND contact_id = ").push_bind(s(c));
-        }
-        if let Some(label) = &f.label {
-            // Labels are a JSON array of quoted names; a quoted name matches exactly one label.
-            q.push(" AND labels LIKE ").push_bind(like_pattern(&format!("\"{}\"", label.as_str()))).push(" ESCAPE '\\'");
-        }
-        if let Some(after) = f.after {
-            q.push(" AND (updated_at < ").push_bind(after.updated_at.0);
-            q.push(" OR (updated_at = ").push_bind(after.updated_at.0);
-            q.push(" AND id < ").push_bind(s(after.id)).push("))");
-        }
-        q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(f.limit as i64);
-        let rows = q.build().fetch_all(&self.read).await.map_err(db)?;
-        rows.iter().map(rows::conversation).collect()
+        query::conversations(&self.read, ws, f).await
     }
 
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        // Existence check first, so an unknown or foreign conversation is "not found", not empty.
-        log::load_conversation(&mut conn, ws, id).await?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id WHERE e.conversation_id = "
-        ));
-        q.push_bind(s(id));
-        if let Some(after) = query.after_seq {
-            q.push(" AND e.seq > ").push_bind(after);
-        }
-        if let Some(before) = query.before_seq {
-            q.push(" AND e.seq < ").push_bind(before);
-        }
-        if query.audience == Audience::Contact {
-            q.push(" AND e.visibility = 'everyone'");
-        }
-        q.push(if query.newest_first { " ORDER BY e.seq DESC" } else { " ORDER BY e.seq" });
-        q.push(" LIMIT ").push_bind(query.limit as i64);
-        let rows = q.build().fetch_all(&mut *conn).await.map_err(db)?;
-        rows.iter().map(rows::event).collect()
+        query::conversation_events(&self.read, ws, id, query).await
     }
 
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64> {
-        sqlx::query_scalar("SELECT feed_seq FROM workspaces WHERE id = $1")
-            .bind(s(ws))
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound(Entity::Workspace))
+        query::feed_head(&self.read, ws).await
     }
 
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
-             WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3"
-        );
-        let rows = sqlx::query(&sql).bind(s(ws)).bind(after_feed_seq).bind(limit as i64).fetch_all(&self.read).await.map_err(db)?;
-        rows.iter().map(rows::event).collect()
+        query::feed(&self.read, ws, after_feed_seq, limit).await
     }
 
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
-        if terms.is_empty() {
-            return Ok(vec![]);
-        }
-        // Every term is a quoted prefix phrase; FTS5 joins phrases with AND.
-        let query = terms.iter().map(|t| format!("\"{}\"*", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
-        let rows = sqlx::query(
-            "SELECT m.* FROM message_search s JOIN messages m ON m.rowid = s.rowid \
-             WHERE message_search MATCH $1 AND m.workspace_id = $2 ORDER BY m.created_at DESC, m.seq DESC LIMIT $3",
-        )
-        .bind(query)
-        .bind(s(ws))
-        .bind(limit as i64)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?;
-        rows.iter().map(|r| Ok(MessageHit { message: rows::message(r)? })).collect()
+        query::search_messages(&self.read, ws, terms, limit).await
     }
 }
