@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use switchboard_bus::{AgentStatus, BusMessage, Topic};
@@ -171,23 +171,15 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
                 }
             }
             msg = conn.socket.recv() => {
-                conn.last_heard = Instant::now();
-                let result = match incoming(msg) {
-                    Incoming::Text(text) => handle(s, conn, &text).await,
-                    Incoming::Unsupported => conn.send(&error("invalid_frame", "only JSON text frames are accepted", None)).await,
-                    Incoming::Alive => Ok(()),
-                    Incoming::Closed => return,
-                    Incoming::TooBig => return conn.close(1009, "frame too large").await,
-                };
-                if result.is_err() {
+                let Ok(text) = conn.text(msg).await else { return };
+                if let Some(text) = text
+                    && handle(s, conn, &text).await.is_err()
+                {
                     return;
                 }
             }
             _ = heartbeat.tick() => {
-                if conn.last_heard.elapsed() > config.idle_timeout {
-                    return conn.close(1001, "idle timeout").await;
-                }
-                if conn.send_raw(Message::Ping(Default::default())).await.is_err() {
+                if conn.heartbeat(config.idle_timeout).await.is_err() {
                     return;
                 }
             }

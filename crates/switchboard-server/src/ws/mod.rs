@@ -85,6 +85,35 @@ impl Conn {
         }
     }
 
+    /// Reduces what arrived to a text frame for the session, answering or ending
+    /// everything else: `Ok(None)` when there is nothing for the session, `Err(Gone)`
+    /// when the socket is finished.
+    pub async fn text(&mut self, msg: Option<Result<Message, axum::Error>>) -> Result<Option<String>, Gone> {
+        self.last_heard = Instant::now();
+        match incoming(msg) {
+            Incoming::Text(text) => Ok(Some(text)),
+            Incoming::Unsupported => {
+                let error = serde_json::json!({"type": "error", "code": "invalid_frame", "message": "only JSON text frames are accepted"});
+                self.send(&error).await.map(|()| None)
+            }
+            Incoming::Alive => Ok(None),
+            Incoming::Closed => Err(Gone),
+            Incoming::TooBig => {
+                self.close(1009, "frame too large").await;
+                Err(Gone)
+            }
+        }
+    }
+
+    /// On each heartbeat: close a socket that has been silent too long, ping the others.
+    pub async fn heartbeat(&mut self, idle_timeout: Duration) -> Result<(), Gone> {
+        if self.last_heard.elapsed() > idle_timeout {
+            self.close(1001, "idle timeout").await;
+            return Err(Gone);
+        }
+        self.send_raw(Message::Ping(Default::default())).await
+    }
+
     /// The closing handshake: send Close, then give the peer a moment to answer with
     /// its own Close before the connection is dropped. Dropping at once would reset the
     /// connection if the peer still had frames in flight, and it could lose the last
@@ -106,7 +135,7 @@ impl Conn {
 }
 
 /// What arrived on a socket, reduced to what sessions act on.
-pub enum Incoming {
+enum Incoming {
     Text(String),
     /// A frame we do not accept (binary), answered with an error frame.
     Unsupported,
@@ -117,7 +146,7 @@ pub enum Incoming {
     TooBig,
 }
 
-pub fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
+fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
     match msg {
         Some(Ok(Message::Text(t))) => Incoming::Text(t.to_string()),
         Some(Ok(Message::Binary(_))) => Incoming::Unsupported,
