@@ -13,6 +13,10 @@ pub fn build() -> anyhow::Result<()> {
         return Ok(());
     };
     install(&web)?;
+    if !has_script(&web, "build") {
+        println!("xtask: web/package.json has no build script yet, so there are no web assets to build");
+        return Ok(());
+    }
     run_cmd(npm(&web).args(["run", "build"]))
 }
 
