@@ -13,13 +13,22 @@ use anyhow::{Context, bail};
 use crate::{cargo, echo, run_cmd, succeeds, tidy, web};
 
 /// Debian packages the tests need: browsers for the browser tier, servers
-/// for the cluster tier (see `switchboard_testkit::services`).
-const PACKAGES: [&str; 3] = ["chromium", "postgresql", "redis-server"];
+/// for the cluster tier (see `switchboard_testkit::services`), and the real peers
+/// whose adapters the benchmark's smoke tests check (see `switchboard-bench/src/peers`).
+const PACKAGES: [&str; 5] = ["chromium", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
+
+/// npm projects besides `web/` whose packages the tests need.
+const NPM_PROJECTS: [&str; 1] = ["bench/peers/socketio"];
 
 fn installed(package: &str) -> bool {
     match package {
         "chromium" => Path::new("/usr/bin/chromium").exists(),
         "redis-server" => Path::new("/usr/bin/redis-server").exists(),
+        "prosody" => Path::new("/usr/bin/prosody").exists(),
+        "lua-dbi-sqlite3" => Command::new("dpkg-query")
+            .args(["-W", "-f=${Status}", package])
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed")),
         // Debian keeps server binaries out of PATH, one directory per major version.
         "postgresql" => std::fs::read_dir("/usr/lib/postgresql")
             .into_iter()
@@ -103,9 +112,10 @@ fn prerequisites() -> anyhow::Result<()> {
         install.extend(&missing);
         apt_get(&install)?;
     }
-    if let Some(web) = web::web_dir() {
+    let projects = web::web_dir().into_iter().chain(NPM_PROJECTS.iter().map(|p| crate::project_root().join(p)));
+    for project in projects.filter(|p| p.join("package.json").exists()) {
         web::require_npm()?;
-        web::install(&web)?;
+        web::install(&project)?;
     }
     Ok(())
 }
