@@ -30,7 +30,7 @@ pub enum AgentStatus {
 #[derive(Clone, Debug)]
 pub enum BusMessage {
     /// A committed event of the log, with when it was published (for delivery latency).
-    Event { event: Event, published: std::time::Instant },
+    Event { event: Event, published: std::time::Instant, frames: Frames },
     /// Ephemeral: someone started or stopped typing.
     Typing { conversation_id: ConversationId, actor: Actor, typing: bool },
     /// Ephemeral: an agent came online or went offline.
@@ -38,6 +38,17 @@ pub enum BusMessage {
 }
 
 pub type Receiver = broadcast::Receiver<Arc<BusMessage>>;
+
+/// An event's wire frames, encoded by the first socket that sends one and reused by
+/// every other socket of the same audience: fan-out to a thousand agents serialises
+/// once, not a thousand times. Opaque to the bus.
+#[derive(Clone, Debug, Default)]
+pub struct Frames {
+    /// The frame every agent socket sends.
+    pub agents: std::sync::OnceLock<Arc<str>>,
+    /// The frame the visitor sockets of the event's conversation send (one site, one viewer).
+    pub visitors: std::sync::OnceLock<Arc<str>>,
+}
 
 pub trait Bus: Send + Sync + 'static {
     fn publish(&self, topic: Topic, message: Arc<BusMessage>);

@@ -12,6 +12,9 @@ use crate::auth::{VisitorClaims, verify_identity};
 use crate::conversations::{ContactPatch, Draft, apply_contact_patch};
 use crate::{AuthFailure, Core, Error, Result};
 
+/// How precisely a contact's `last_seen` is kept.
+const LAST_SEEN_RESOLUTION_MS: i64 = 60_000;
+
 /// What a browser presents when it opens the widget.
 #[derive(Clone, Debug, Default)]
 pub struct VisitorHello {
@@ -71,11 +74,18 @@ impl Core {
                     switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
                     e => e.into(),
                 })?;
-                contact.last_seen = now;
-                if hello.device != DeviceInfo::default() {
-                    contact.device = hello.device;
+                // Reconnects are frequent (page loads, network changes, a server restart
+                // bringing everyone back at once): `last_seen` is kept to the minute, so a
+                // returning visitor costs a write only when something actually changed.
+                let stale = now.0 - contact.last_seen.0 >= LAST_SEEN_RESOLUTION_MS;
+                let moved = hello.device != DeviceInfo::default() && hello.device != contact.device;
+                if stale || moved {
+                    contact.last_seen = now;
+                    if moved {
+                        contact.device = hello.device;
+                    }
+                    self.store.update_contact(&contact).await?;
                 }
-                self.store.update_contact(&contact).await?;
                 contact
             }
             None => {

@@ -189,7 +189,7 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
 
 async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<(), Gone> {
     match message {
-        BusMessage::Event { event, published } => {
+        BusMessage::Event { event, published, frames } => {
             if event.feed_seq <= s.delivered {
                 return Ok(());
             }
@@ -198,7 +198,7 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
                 return catch_up(s, conn).await;
             }
             s.delivered = event.feed_seq;
-            conn.send(&AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
+            conn.send_shared(&frames.agents, || AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }

@@ -78,6 +78,16 @@ impl Conn {
         self.send_raw(Message::Text(text.into())).await
     }
 
+    /// Sends a frame encoded once for many sockets (see [`switchboard_bus::Frames`]).
+    pub async fn send_shared<T: Serialize>(
+        &mut self,
+        cache: &std::sync::OnceLock<std::sync::Arc<str>>,
+        frame: impl FnOnce() -> T,
+    ) -> Result<(), Gone> {
+        let text = cache.get_or_init(|| serde_json::to_string(&frame()).expect("frames serialise").into());
+        self.send_raw(Message::Text((&**text).into())).await
+    }
+
     pub async fn send_raw(&mut self, msg: Message) -> Result<(), Gone> {
         match tokio::time::timeout(self.send_timeout, self.socket.send(msg)).await {
             Ok(Ok(())) => Ok(()),

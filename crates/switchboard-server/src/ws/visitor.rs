@@ -227,13 +227,15 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
 
 async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &BusMessage) -> Result<(), Gone> {
     match message {
-        BusMessage::Event { event, published } => {
+        BusMessage::Event { event, published, frames } => {
             let delivered = s.delivered.entry(id).or_default();
             if event.seq <= *delivered || !event.visible_to_contact() {
                 return Ok(());
             }
             *delivered = event.seq;
-            conn.send(&VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
+            // Every subscriber of a conversation's topic is that conversation's visitor,
+            // so they all see the same frame.
+            conn.send_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }
