@@ -2,6 +2,7 @@
 //!
 //! Every task runs from the workspace root and echoes each command it runs.
 
+mod bench;
 mod demo;
 mod test;
 mod tidy;
@@ -17,6 +18,9 @@ usage: cargo xtask <task>
 
 tasks:
   test [--no-install] [-- <test args>]   every tier: prerequisites, fmt, tidy, clippy, tests, browser
+  bench [--full] [--no-install] [-- <suite args>]
+                                         release build, peers' prerequisites, the benchmark suite
+                                         (quick: ≤ 10 min on 2 cores) → target/bench/results.json
   web                                    install npm packages if needed and build web/
   demo [-- <args>]                       build web/, then `switchboard demo <args>`
   tidy                                   project rules that rustfmt and clippy do not check";
@@ -40,6 +44,7 @@ fn try_main() -> anyhow::Result<()> {
     };
     match task {
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "web" => web::build(),
         "demo" => demo::run(rest),
         "tidy" => tidy::run(),

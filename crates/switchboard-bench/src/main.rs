@@ -1,7 +1,192 @@
-//! `switchboard-bench`: load generator and benchmark runner. Client and server run as
-//! separate processes; every figure is printed beside its goal.
+//! `switchboard-bench`: load generator and benchmark runner. The server runs as its own
+//! process; the load comes from this process or from generator processes it starts;
+//! every figure is printed beside its goal and written to a JSON results file.
 
+mod chat;
+mod churn;
+mod crash;
+mod fanout;
+mod footprint;
+mod http;
+mod idle;
+mod machine;
 mod peers;
+mod peerwiring;
+mod procs;
+mod report;
+mod server;
+mod storage;
+mod storm;
+mod suite;
+mod switchboard;
 mod target;
+mod throughput;
+mod visitors;
+mod ws;
 
-fn main() {}
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use server::{Durability, Fixture, ServerOpts};
+
+#[derive(Parser)]
+#[command(name = "switchboard-bench", about = "Load generator and benchmarks for Switchboard")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Shorter steps and fewer runs: the whole suite within 10 minutes on 2 cores.
+    #[arg(long)]
+    pub quick: bool,
+    /// Runs per scenario (default: 3, or the quick suite's per-scenario choice).
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Where to write the JSON results.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Pin the server to CPU 0 and the generators to CPU 1 (default: share all cores).
+    #[arg(long)]
+    pub pinned: bool,
+    /// The `switchboard` binary (default: next to this one).
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every scenario, Switchboard and the peers side by side.
+    Suite {
+        #[command(flatten)]
+        common: Common,
+        /// Only these scenarios (comma-separated: footprint,storage,idle,chat,fanout,churn,storm,crash).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Memory per idle visitor socket (RSS slope over connection counts).
+    Idle(Common),
+    /// Chat throughput and latency (Switchboard in both durability modes, and the peers).
+    Chat(Common),
+    /// One event to many agent sockets.
+    Fanout(Common),
+    /// New sockets per second and connect latency.
+    Churn(Common),
+    /// All clients dropped by a restart and reconnected; nothing lost.
+    Storm(Common),
+    /// `kill -9` under load; acknowledged messages missing after restart.
+    Crash(Common),
+    /// Idle RSS, cold start, binary size.
+    Footprint(Common),
+    /// The batched writer alone, on SQLite and PostgreSQL.
+    Storage(Common),
+    /// A generator process (started by the scenarios).
+    #[command(hide = true)]
+    Gen { kind: String, config: String },
+    /// What the peers still need installed, as JSON (for `cargo xtask bench`).
+    #[command(hide = true)]
+    PeerPrerequisites,
+}
+
+/// What every scenario needs: binaries, a scratch directory, the fixture, the mode.
+pub struct Ctx {
+    pub server_bin: PathBuf,
+    pub bench_bin: PathBuf,
+    pub repo: PathBuf,
+    pub root: PathBuf,
+    pub fixture: Fixture,
+    pub quick: bool,
+    pub server_cpus: Option<String>,
+    pub gen_cpus: Option<String>,
+}
+
+impl Ctx {
+    async fn new(common: &Common, need_fixture: bool) -> anyhow::Result<Self> {
+        let bench_bin = std::env::current_exe()?;
+        let server_bin = match &common.server_bin {
+            Some(p) => p.clone(),
+            None => bench_bin.with_file_name("switchboard"),
+        };
+        anyhow::ensure!(
+            server_bin.exists(),
+            "{} does not exist: build it with `cargo build --release -p switchboard`",
+            server_bin.display()
+        );
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+        let root = repo.join("target/bench/tmp");
+        std::fs::create_dir_all(&root)?;
+        let fixture = if need_fixture {
+            Fixture::build(&server_bin, &root, throughput::workspaces_needed(common.quick)).await.context("building the fixture")?
+        } else {
+            Fixture { dir: root.join("fixture"), workspaces: vec![] }
+        };
+        let (server_cpus, gen_cpus) = if common.pinned { (Some("0".into()), Some("1".into())) } else { (None, None) };
+        Ok(Self { server_bin, bench_bin, repo, root, fixture, quick: common.quick, server_cpus, gen_cpus })
+    }
+
+    /// A fresh, empty scratch directory for one run.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let dir = self.root.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    pub fn server_opts(&self, durability: Durability) -> ServerOpts {
+        ServerOpts { cpus: self.server_cpus.clone(), ..ServerOpts::new(durability) }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen { kind, config } => procs::main(&kind, &config),
+        Command::PeerPrerequisites => {
+            peerwiring::print_prerequisites();
+            Ok(())
+        }
+        command => {
+            // The orchestrator and the in-process chat generator share one thread: the
+            // other core is the server's.
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            runtime.block_on(orchestrate(command))
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn orchestrate(command: Command) -> anyhow::Result<()> {
+    let (common, only): (Common, Vec<suite::Scenario>) = match command {
+        Command::Suite { common, only } => {
+            let only = only.iter().map(|s| suite::Scenario::parse(s)).collect::<anyhow::Result<Vec<_>>>()?;
+            (common, if only.is_empty() { suite::Scenario::ALL.to_vec() } else { only })
+        }
+        Command::Idle(c) => (c, vec![suite::Scenario::Idle]),
+        Command::Chat(c) => (c, vec![suite::Scenario::Chat]),
+        Command::Fanout(c) => (c, vec![suite::Scenario::Fanout]),
+        Command::Churn(c) => (c, vec![suite::Scenario::Churn]),
+        Command::Storm(c) => (c, vec![suite::Scenario::Storm]),
+        Command::Crash(c) => (c, vec![suite::Scenario::Crash]),
+        Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
+        Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
+        Command::Gen { .. } | Command::PeerPrerequisites => unreachable!("handled in main"),
+    };
+    let need_fixture = only.iter().any(|s| *s != suite::Scenario::Storage);
+    let ctx = Ctx::new(&common, need_fixture).await?;
+    // On Ctrl-C or SIGTERM the suite's future is dropped, and with it every server,
+    // peer and generator process it started (they are killed on drop).
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = suite::run(&ctx, &common, &only) => result,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+        _ = term.recv() => anyhow::bail!("terminated"),
+    }
+}

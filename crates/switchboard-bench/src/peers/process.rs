@@ -1,0 +1,200 @@
+//! A peer server as a child process that cannot outlive the benchmark.
+//!
+//! The same no-leak design as `switchboard-testkit`'s services (its `ServerProcess` is
+//! private, and the testkit drags in the whole server, so the idea is copied, not the
+//! crate): the server runs under a small `sh` watchdog whose stdin is a pipe only this
+//! process holds. When the pipe closes — `Drop`, a panic, an exit that skips `Drop`, or
+//! a `kill -9` of the benchmark — the watchdog stops the server and removes its
+//! temporary directory. `Drop` also waits for that, so the port is free when it returns.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+
+/// How long a server may take to say it is ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often readiness is polled.
+const POLL: Duration = Duration::from_millis(25);
+
+/// `$1` is the directory to remove, `$2` the signal that stops the server, the rest the
+/// server's command line. Writes `server.pid`, `server.log` (stdout and stderr) and,
+/// once the server exits, `server.exited`; removes the directory only after stdin has
+/// closed, so the owner can still read the log of a server that failed to start.
+const WATCHDOG: &str = r#"
+dir=$1; sig=$2; shift 2
+exec 3<&0 </dev/null
+"$@" 3<&- >"$dir/server.log" 2>&1 &
+pid=$!
+echo "$pid" >"$dir/server.pid"
+{ cat >/dev/null; [ -e "$dir/server.exited" ] || kill -s "$sig" "$pid" 2>/dev/null; } <&3 &
+wd=$!
+exec 3<&-
+wait "$pid"
+st=$?
+echo "$st" >"$dir/.exited" && mv "$dir/.exited" "$dir/server.exited"
+wait "$wd"
+rm -rf "$dir"
+exit "$st"
+"#;
+
+/// Uid and gid a server runs as, when not the current user.
+pub(super) type User = Option<(u32, u32)>;
+
+/// A server running under the watchdog, with its temporary directory.
+#[derive(Debug)]
+pub(super) struct ServerProcess {
+    name: &'static str,
+    /// The watchdog; dropping its stdin stops the server.
+    watchdog: Child,
+    /// Pid of the server itself, known once it is ready.
+    pid: Option<u32>,
+    /// Removed by the watchdog; kept as a fallback if the watchdog is gone.
+    dir: TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `program` in `dir` (its working directory) as `user`.
+    pub(super) fn spawn(
+        name: &'static str,
+        dir: TempDir,
+        signal: &str,
+        user: User,
+        program: &Path,
+        args: &[OsString],
+    ) -> anyhow::Result<Self> {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", WATCHDOG, "watchdog"])
+            .arg(dir.path())
+            .arg(signal)
+            .arg(program)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some((uid, gid)) = user {
+            std::os::unix::process::CommandExt::uid(&mut cmd, uid);
+            std::os::unix::process::CommandExt::gid(&mut cmd, gid);
+        }
+        let watchdog = cmd.spawn().with_context(|| format!("starting {name} ({})", program.display()))?;
+        Ok(Self { name, watchdog, pid: None, dir })
+    }
+
+    /// Polls the server's log until `ready` finds what it looks for in it, the server
+    /// exits, or time runs out.
+    pub(super) async fn wait_for_log<T>(&mut self, mut ready: impl FnMut(&str) -> anyhow::Result<Option<T>>) -> anyhow::Result<T> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if self.pid.is_none() {
+                self.pid = self.read("server.pid").and_then(|s| s.trim().parse().ok());
+            }
+            if let Some(status) = self.read("server.exited") {
+                bail!("{} exited with status {} before it was ready; its log:\n{}", self.name, status.trim(), self.log());
+            }
+            if let Ok(Some(status)) = self.watchdog.try_wait() {
+                bail!("the watchdog for {} exited early ({status}); log:\n{}", self.name, self.log());
+            }
+            if self.pid.is_some()
+                && let Some(found) = ready(&self.log())?
+            {
+                return Ok(found);
+            }
+            if Instant::now() > deadline {
+                bail!("{} was not ready within {READY_TIMEOUT:?}; its log:\n{}", self.name, self.log());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The server's pid, once [`Self::wait_for_log`] has succeeded.
+    pub(super) fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// What the server has printed so far.
+    pub(super) fn log(&self) -> String {
+        self.read("server.log").unwrap_or_default()
+    }
+
+    fn read(&self, file: &str) -> Option<String> {
+        fs::read_to_string(self.dir.path().join(file)).ok()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // Closing the pipe is the stop signal; then wait so the port is free and the
+        // directory gone when `drop` returns.
+        drop(self.watchdog.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.watchdog.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        eprintln!("{} did not stop within 10s; killing it", self.name);
+        if let Some(pid) = self.pid {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+    }
+}
+
+/// A temporary directory that `user` owns.
+pub(super) fn temp_dir(prefix: &str, user: User) -> anyhow::Result<TempDir> {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().context("creating a temporary directory")?;
+    chown(dir.path(), user)?;
+    Ok(dir)
+}
+
+/// Hands `path` to `user` (no-op when running as ourselves).
+pub(super) fn chown(path: &Path, user: User) -> anyhow::Result<()> {
+    if let Some((uid, gid)) = user {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).with_context(|| format!("handing {} to uid {uid}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Servers that refuse to run as root run as `system_user` when we are root.
+pub(super) fn server_user(system_user: &str, package: &str) -> anyhow::Result<User> {
+    let status = fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .context("no effective uid in /proc/self/status")?;
+    if euid != "0" {
+        return Ok(None);
+    }
+    let passwd = fs::read_to_string("/etc/passwd").context("reading /etc/passwd")?;
+    let entry = passwd.lines().find_map(|l| l.strip_prefix(&format!("{system_user}:"))).with_context(|| {
+        format!("running as root, but there is no `{system_user}` user to run the server as (the Debian package `{package}` creates it)")
+    })?;
+    let mut fields = entry.split(':').skip(1);
+    let mut id = || fields.next().and_then(|f| f.parse().ok());
+    let (uid, gid) = (id(), id());
+    Ok(Some((uid.context("bad uid")?, gid.context("bad gid")?)))
+}
+
+/// Runs a command to completion; its stdout on success, its output in the error.
+pub(super) async fn run(cmd: &mut tokio::process::Command) -> anyhow::Result<String> {
+    let out =
+        cmd.stdin(Stdio::null()).kill_on_drop(true).output().await.with_context(|| format!("running {:?}", cmd.as_std().get_program()))?;
+    if !out.status.success() {
+        bail!(
+            "{:?} failed ({}): {}{}",
+            cmd.as_std(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

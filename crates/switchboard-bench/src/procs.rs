@@ -1,0 +1,144 @@
+//! Generator processes. One process may hold at most 20,000 open files here, so the
+//! scenarios that need many sockets re-run this binary as `switchboard-bench gen
+//! <kind> <json config>`, several times over. A generator runs on one `current_thread`
+//! runtime, takes commands as JSON lines on stdin and answers with JSON lines on
+//! stdout.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crate::Ctx;
+
+/// The parent's handle on a generator process.
+pub struct GenProc {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+    kind: String,
+}
+
+impl GenProc {
+    pub async fn spawn(ctx: &Ctx, kind: &str, config: &Value) -> anyhow::Result<Self> {
+        let mut cmd = match &ctx.gen_cpus {
+            Some(list) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", list]).arg(&ctx.bench_bin);
+                c
+            }
+            None => Command::new(&ctx.bench_bin),
+        };
+        let mut child = cmd
+            .args(["gen", kind, &config.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting a generator process")?;
+        let stdin = child.stdin.take().context("no stdin")?;
+        let lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+        Ok(Self { child, stdin, lines, kind: kind.into() })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    pub async fn send(&mut self, command: &Value) -> anyhow::Result<()> {
+        let mut line = command.to_string();
+        line.push('\n');
+        self.stdin.write_all(line.as_bytes()).await.with_context(|| format!("commanding the `{}` generator", self.kind))
+    }
+
+    /// The generator's next JSON line; an `{"error": …}` line is an error.
+    pub async fn recv(&mut self, within: Duration) -> anyhow::Result<Value> {
+        let line = tokio::time::timeout(within, self.lines.next_line())
+            .await
+            .with_context(|| format!("the `{}` generator did not answer within {within:?}", self.kind))??
+            .with_context(|| format!("the `{}` generator exited", self.kind))?;
+        let v: Value = serde_json::from_str(&line).with_context(|| format!("generator line is not JSON: {line}"))?;
+        if let Some(e) = v.get("error") {
+            bail!("`{}` generator: {e}", self.kind);
+        }
+        Ok(v)
+    }
+
+    pub async fn ask(&mut self, command: &Value, within: Duration) -> anyhow::Result<Value> {
+        self.send(command).await?;
+        self.recv(within).await
+    }
+
+    /// Asks the generator to quit and waits for it.
+    pub async fn finish(mut self) -> anyhow::Result<()> {
+        let _ = self.send(&serde_json::json!({"cmd": "quit"})).await;
+        drop(self.stdin);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        Ok(())
+    }
+}
+
+/// Commands from the parent, one JSON object per line.
+pub struct Commands {
+    lines: Lines<BufReader<tokio::io::Stdin>>,
+}
+
+impl Commands {
+    /// The next command; `None` when the parent closed stdin or said `quit`.
+    pub async fn next(&mut self) -> Option<Value> {
+        let line = self.lines.next_line().await.ok()??;
+        let v: Value = serde_json::from_str(&line).ok()?;
+        (v["cmd"] != "quit").then_some(v)
+    }
+}
+
+/// Writes one answer line to the parent.
+pub fn emit(v: &Value) {
+    println!("{v}");
+}
+
+/// Entry point of `switchboard-bench gen <kind> <config>`.
+pub fn main(kind: &str, config: &str) -> anyhow::Result<()> {
+    let config: Value = serde_json::from_str(config).context("generator config is not JSON")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let commands = Commands { lines: BufReader::new(tokio::io::stdin()).lines() };
+    let local = tokio::task::LocalSet::new();
+    let result = local.block_on(&runtime, async move {
+        match kind {
+            "visitors" => crate::visitors::generator(config, commands).await,
+            "churn" => crate::churn::generator(config).await,
+            "agents" => crate::fanout::generator(config, commands).await,
+            other => bail!("unknown generator `{other}`"),
+        }
+    });
+    if let Err(e) = &result {
+        emit(&serde_json::json!({"error": format!("{e:#}")}));
+    }
+    result
+}
+
+/// A small deterministic PRNG (xorshift64*) for jitter: no dependency, no locking.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}

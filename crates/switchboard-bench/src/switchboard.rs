@@ -1,0 +1,205 @@
+//! Switchboard as a [`ChatTarget`]: each pair is a visitor socket in a conversation of
+//! its own; the agent side is the workspace's agent socket.
+//!
+//! An agent socket carries the whole workspace feed, so giving every pair its own
+//! agent socket in one workspace would multiply deliveries by the number of pairs.
+//! Instead the fixture has several workspaces, each holding `per_workspace`
+//! conversations and one agent socket (one team dashboard answering those chats, as in
+//! production). A hub task reads that socket and routes each delivery to its pair by
+//! the client id the visitor put on the message: `m<pair>.<id>`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::server::{Durability, Workspace};
+use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use crate::ws::{self, Ws, frame_type, str_field};
+
+/// A typical chat line; the id is appended.
+const BODY: &str = "Hello, I have a question about my order, could you help me with it please? #";
+
+type Routes = Arc<Mutex<Vec<Option<mpsc::UnboundedSender<u64>>>>>;
+
+struct Hub {
+    routes: Routes,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub struct SwitchboardTarget {
+    pub addr: SocketAddr,
+    pub workspaces: Vec<Workspace>,
+    pub per_workspace: usize,
+    pub durability: Durability,
+    hubs: tokio::sync::Mutex<HashMap<usize, Arc<Hub>>>,
+}
+
+impl SwitchboardTarget {
+    pub fn new(addr: SocketAddr, workspaces: Vec<Workspace>, per_workspace: usize, durability: Durability) -> Self {
+        Self { addr, workspaces, per_workspace: per_workspace.max(1), durability, hubs: Default::default() }
+    }
+
+    async fn hub(&self, w: usize) -> anyhow::Result<Arc<Hub>> {
+        let mut hubs = self.hubs.lock().await;
+        if let Some(h) = hubs.get(&w) {
+            return Ok(h.clone());
+        }
+        let token = &self.workspaces[w].token;
+        let mut agent = agent_socket(self.addr, token).await?;
+        ws::send_text(&mut agent, r#"{"type":"hello"}"#.into()).await?;
+        ws::expect(&mut agent, "welcome").await?;
+        ws::expect(&mut agent, "caught_up").await?;
+        let routes: Routes = Arc::new(Mutex::new(vec![None; self.per_workspace]));
+        let task = tokio::spawn(route(agent, routes.clone()));
+        let hub = Arc::new(Hub { routes, task });
+        hubs.insert(w, hub.clone());
+        Ok(hub)
+    }
+}
+
+pub async fn agent_socket(addr: SocketAddr, token: &str) -> anyhow::Result<Ws> {
+    ws::connect(addr, None, &format!("/ws/agent?access_token={token}")).await
+}
+
+/// Reads a workspace's agent socket and hands each visitor message to its pair.
+async fn route(mut agent: Ws, routes: Routes) {
+    while let Some(frame) = agent.next().await {
+        let text = match frame {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        match frame_type(&text) {
+            "event" => {
+                if let Some((pair, id)) = str_field(&text, "client_id").and_then(parse_client_id)
+                    && let Some(Some(tx)) = routes.lock().expect("routes").get(pair)
+                {
+                    let _ = tx.send(id);
+                }
+            }
+            "reconnect" => break,
+            _ => {}
+        }
+    }
+    // Dropping the senders tells every pair its agent side is gone.
+    routes.lock().expect("routes").iter_mut().for_each(|r| *r = None);
+}
+
+/// `m<pair>.<id>` → (pair, id).
+fn parse_client_id(cid: &str) -> Option<(usize, u64)> {
+    let (pair, id) = cid.strip_prefix('m')?.split_once('.')?;
+    Some((pair.parse().ok()?, id.parse().ok()?))
+}
+
+#[async_trait]
+impl ChatTarget for SwitchboardTarget {
+    fn name(&self) -> &'static str {
+        match self.durability {
+            Durability::Full => "switchboard (durability=full)",
+            Durability::Normal => "switchboard (durability=normal)",
+        }
+    }
+
+    fn semantics(&self) -> Semantics {
+        Semantics {
+            durable_ack: true,
+            ordered: true,
+            resumable: true,
+            ack_means: match self.durability {
+                Durability::Full => "the message is committed to SQLite and fsynced (WAL, synchronous=FULL)",
+                Durability::Normal => "the message is committed to SQLite's WAL without fsync (survives kill -9, not power loss)",
+            },
+        }
+    }
+
+    async fn pair(&self, index: usize) -> anyhow::Result<Box<dyn ChatPair>> {
+        let w = index / self.per_workspace;
+        let local = index % self.per_workspace;
+        let workspace = self.workspaces.get(w).with_context(|| format!("pair {index} needs workspace {w}; the fixture is too small"))?;
+        let hub = self.hub(w).await?;
+        let mut visitor = ws::connect(self.addr, None, &format!("/ws/visitor?site={}", workspace.site_key)).await?;
+        ws::send_text(&mut visitor, r#"{"type":"hello"}"#.into()).await?;
+        ws::expect(&mut visitor, "welcome").await?;
+        // The first message starts the pair's conversation; the socket then follows it.
+        ws::send_text(&mut visitor, format!(r#"{{"type":"send","client_id":"s{index}","body":"Hi there"}}"#)).await?;
+        let ack = ws::expect(&mut visitor, "ack").await?;
+        let conversation = str_field(&ack, "conversation_id").context("ack without conversation_id")?.to_owned();
+        ws::expect(&mut visitor, "caught_up").await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        hub.routes.lock().expect("routes")[local] = Some(tx);
+        Ok(Box::new(SwitchboardPair { visitor, conversation, local, delivered: rx, _hub: hub }))
+    }
+}
+
+pub struct SwitchboardPair {
+    visitor: Ws,
+    conversation: String,
+    local: usize,
+    delivered: mpsc::UnboundedReceiver<u64>,
+    _hub: Arc<Hub>,
+}
+
+#[async_trait]
+impl ChatPair for SwitchboardPair {
+    async fn send(&mut self, id: u64) -> anyhow::Result<()> {
+        let frame = format!(
+            r#"{{"type":"send","client_id":"m{}.{id}","conversation_id":"{}","body":"{BODY}{id}"}}"#,
+            self.local, self.conversation
+        );
+        self.visitor.send(Message::text(frame)).await.context("sending")
+    }
+
+    async fn next(&mut self) -> anyhow::Result<Observation> {
+        loop {
+            tokio::select! {
+                biased;
+                id = self.delivered.recv() => {
+                    return id.map(|id| Observation::Delivered { id }).ok_or_else(|| anyhow!("the workspace's agent socket closed"));
+                }
+                frame = self.visitor.next() => {
+                    let text = match frame {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Close(c))) => return Err(anyhow!("visitor socket closed: {c:?}")),
+                        None => return Err(anyhow!("visitor socket closed")),
+                        Some(Err(e)) => return Err(e).context("visitor socket"),
+                        Some(Ok(_)) => continue,
+                    };
+                    match frame_type(&text) {
+                        "ack" => {
+                            if let Some((_, id)) = str_field(&text, "client_id").and_then(parse_client_id) {
+                                return Ok(Observation::Acked { id });
+                            }
+                        }
+                        "error" | "reconnect" => return Err(anyhow!("visitor socket: {text}")),
+                        // The visitor's own copy of each message, receipts, typing: not observed.
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_round_trip() {
+        assert_eq!(parse_client_id("m12.345"), Some((12, 345)));
+        assert_eq!(parse_client_id("s3"), None);
+    }
+}
