@@ -30,7 +30,7 @@ struct Result1 {
 }
 
 pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
-    let secs = if ctx.quick { 3.0 } else { 10.0 };
+    let secs = if ctx.quick { 2.0 } else { 10.0 };
     let root = ctx.scratch(&format!("storage-{run}"));
     std::fs::create_dir_all(&root)?;
     // Like the server: a two-worker runtime, on threads of its own.
