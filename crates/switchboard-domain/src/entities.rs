@@ -145,12 +145,6 @@ pub struct Contact {
     pub last_seen: Timestamp,
 }
 
-impl Contact {
-    pub fn is_identified(&self) -> bool {
-        self.external_id.is_some() || self.email.is_some()
-    }
-}
-
 #[derive(Clone, PartialEq, Debug)]
 pub struct PageView {
     pub url: String,

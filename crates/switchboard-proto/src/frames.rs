@@ -19,11 +19,6 @@ pub struct Cursor {
     pub after_seq: i64,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
-pub struct DeviceHint {
-    pub language: Option<String>,
-}
-
 /// Frames a visitor's browser sends.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
