@@ -70,18 +70,8 @@ impl PgStore {
             let pool = writer_pool.clone();
             let hook = hook.clone();
             async move {
-                let results = log::apply_batch(&pool, jobs).await;
-                if let Some(hook) = hook {
-                    let events: Vec<Event> = results
-                        .iter()
-                        .filter_map(|r| r.as_ref().ok())
-                        .filter(|c| !c.replayed)
-                        .flat_map(|c| c.events.iter().cloned())
-                        .collect();
-                    if !events.is_empty() {
-                        hook.committed(&events);
-                    }
-                }
+                let results = log::apply_batch(&pool, &jobs).await;
+                announce(hook.as_deref(), &results);
                 results
             }
         });

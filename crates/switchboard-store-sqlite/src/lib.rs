@@ -73,8 +73,13 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, then starts the writer.
     pub async fn open(opts: &SqliteOptions) -> Result<Self> {
+        // The one connection that writes: it lives as long as the store, so the WAL
+        // file it appends to is never deleted under the writer (see `WalSync`).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(connect_options(opts))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
@@ -83,25 +88,30 @@ impl SqliteStore {
             SqlitePoolOptions::new().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         let pool = write.clone();
         let hook = opts.hook.clone();
-        let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {
+        let full = opts.durability == Durability::Full;
+        let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
             let pool = pool.clone();
             let hook = hook.clone();
             async move {
-                let results = log::apply_batch(&pool, jobs).await;
-                if let Some(hook) = hook {
-                    let events: Vec<Event> = results
-                        .iter()
-                        .filter_map(|r| r.as_ref().ok())
-                        .filter(|c| !c.replayed)
-                        .flat_map(|c| c.events.iter().cloned())
-                        .collect();
-                    if !events.is_empty() {
-                        hook.committed(&events);
-                    }
-                }
+                let results = write_batch(&pool, &jobs, full).await;
+                // Published once committed (readers can see it), before the sync stage
+                // makes it durable and answers the writers: see ARCHITECTURE.md.
+                announce(hook.as_deref(), &results);
                 results
             }
-        });
+        };
+        let max_batch = opts.max_batch.max(1);
+        let writer = if full {
+            let wal = WalSync::new(&opts.path);
+            let sync = Arc::new(move || wal.sync());
+            GroupCommit::spawn_durable(
+                max_batch,
+                apply,
+                Durable { sync, failed: |e| Err(StoreError::Unavailable(format!("syncing the log: {e}"))) },
+            )
+        } else {
+            GroupCommit::spawn(max_batch, apply)
+        };
         Ok(Self { read, write, writer })
     }
 
@@ -115,6 +125,63 @@ impl SqliteStore {
     /// An in-memory-like throwaway store in a temporary file, for tests.
     pub async fn open_temp(dir: &Path) -> Result<Self> {
         Self::open(&SqliteOptions { durability: Durability::Normal, ..SqliteOptions::new(dir.join("switchboard.db")) }).await
+    }
+}
+
+/// Applies a batch on the writer connection. With `deferred_sync` the commit only reaches
+/// the operating system (`synchronous = NORMAL`: it survives a crash of the process, and
+/// readers see it); the caller makes it durable with [`WalSync`]. Every other write on
+/// this connection keeps `synchronous = FULL`.
+async fn write_batch(pool: &SqlitePool, jobs: &[(WorkspaceId, Change)], deferred_sync: bool) -> Vec<Result<Committed>> {
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => return jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
+    };
+    if deferred_sync && let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await {
+        return jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect();
+    }
+    let results = log::apply_batch(&mut conn, jobs).await;
+    if deferred_sync && let Err(e) = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await {
+        // A connection left at NORMAL must not serve other writes.
+        tracing::error!(error = %e, "restoring synchronous = FULL failed; closing the writer connection");
+        conn.close_on_drop();
+    }
+    results
+}
+
+/// Makes the commits in SQLite's write-ahead log durable: one `fdatasync` of the WAL
+/// file covers every commit appended to it so far. A WAL file this process has not
+/// synced before (SQLite creates it anew after the last connection closes) also gets
+/// its directory synced, so its name survives a power loss too.
+struct WalSync {
+    wal: PathBuf,
+    synced_inode: std::sync::Mutex<Option<u64>>,
+}
+
+impl WalSync {
+    fn new(database: &Path) -> Self {
+        let mut wal = database.as_os_str().to_owned();
+        wal.push("-wal");
+        Self { wal: wal.into(), synced_inode: std::sync::Mutex::new(None) }
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let file = match std::fs::File::open(&self.wal) {
+            Ok(file) => file,
+            // No WAL: SQLite checkpointed it into the database, and synced that, before deleting it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        file.sync_data()?;
+        let inode = file.metadata()?.ino();
+        let mut synced = self.synced_inode.lock().expect("wal sync lock");
+        if *synced != Some(inode) {
+            let dir = self.wal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()?;
+            *synced = Some(inode);
+        }
+        Ok(())
     }
 }
 
@@ -563,5 +630,31 @@ impl Store for SqliteStore {
 
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
         query::search_messages(&self.read, ws, terms, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_store::testing::{fixture, say, start};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn log_batches_defer_their_sync_but_every_other_write_stays_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("switchboard.db"))).await.unwrap();
+        let f = fixture(&store, "durable").await;
+        let conv = start(&store, &f, Some("hello")).await.conversation.id;
+        say(&store, &f, conv, Actor::Agent(f.agent.id), "hi").await;
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.write).await.unwrap();
+        assert_eq!(level, 2, "FULL on the writer connection between batches");
+        assert!(WalSync::new(&dir.path().join("switchboard.db")).sync().is_ok());
+        store.close().await;
+    }
+
+    #[test]
+    fn syncing_a_log_that_was_checkpointed_away_is_a_no_op() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(WalSync::new(&dir.path().join("absent.db")).sync().is_ok());
     }
 }

@@ -10,10 +10,10 @@ mod error;
 mod group_commit;
 pub mod log;
 mod store;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use blob::{BlobStore, FsBlobStore};
 pub use error::{Result, StoreError};
-pub use group_commit::GroupCommit;
+pub use group_commit::{Durable, GroupCommit};
 pub use store::*;

@@ -1,105 +1,389 @@
-//! How a [`Change`] is applied to the log, once for every backend: the retry check on
-//! client ids, the domain rules of [`Conversation::apply`], follow-up events, and the
-//! order of writes. Backends supply only the SQL, through [`LogWriter`], and run this
-//! inside their batch transaction.
+//! How a batch of [`Change`]s is applied to the log, once for every backend: the retry
+//! check on client ids, the domain rules of [`Conversation::apply`], follow-up events,
+//! sequence numbers, and which rows a batch writes.
+//!
+//! A batch costs a backend a fixed number of statements, however many changes it holds:
+//! [`apply_batch`] asks the backend ([`LogTx`]) for everything the batch reads at once,
+//! applies every change in memory ([`plan`], pure), then hands the backend all the rows
+//! to write at once ([`Writes`]). Each change is all or nothing: a rejected change
+//! (unknown conversation, invalid event) leaves no trace and the others go on.
+
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use switchboard_domain::*;
 
+use crate::codec::author_key;
 use crate::{Change, Committed, Result, StoreError};
 
-/// The writes and reads a backend performs inside the transaction of a batch.
-#[async_trait]
-pub trait LogWriter: Send {
-    /// The event of the message `author` already sent with `client_id`, if any.
-    async fn message_event(&mut self, ws: WorkspaceId, author: Actor, client_id: &str) -> Result<Option<Event>>;
-    /// The conversation (locked against other writers where the backend needs that);
-    /// `NotFound` when it is not the workspace's.
-    async fn load_conversation(&mut self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
-    /// Inserts a new conversation; `NotFound` when its site or contact is not the workspace's.
-    async fn insert_conversation(&mut self, conversation: &Conversation) -> Result<()>;
-    async fn save_conversation(&mut self, conversation: &Conversation) -> Result<()>;
-    /// Hands out the workspace's next `feed_seq`.
-    async fn next_feed_seq(&mut self, ws: WorkspaceId) -> Result<i64>;
-    async fn insert_message(&mut self, message: &Message) -> Result<()>;
-    async fn insert_event(&mut self, event: &Event) -> Result<()>;
+/// A message's retry key: its author may use a client id once.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct ClientKey {
+    pub workspace_id: WorkspaceId,
+    /// [`author_key`] of the author.
+    pub author_key: String,
+    pub client_id: String,
 }
 
-/// Applies one change. The caller wraps it in a savepoint, so an error leaves nothing behind.
-pub async fn apply<W: LogWriter + ?Sized>(w: &mut W, ws: WorkspaceId, change: Change) -> Result<Committed> {
-    match change {
-        Change::Start { mut conversation, first_message } => {
-            if let Some(m) = &first_message
-                && let Some(done) = replay(w, ws, m).await?
-            {
-                return Ok(done);
-            }
-            if conversation.workspace_id != ws || conversation.last_seq != 0 {
-                return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
-            }
-            w.insert_conversation(&conversation).await?;
-            let at = conversation.created_at;
-            let mut events = vec![];
-            events.extend(record(w, &mut conversation, Actor::System, EventData::ConversationStarted, at).await?);
-            if let Some(m) = first_message {
-                events.extend(record(w, &mut conversation, m.author, EventData::Message(m), at).await?);
-            }
-            w.save_conversation(&conversation).await?;
-            Ok(Committed { conversation, events, replayed: false })
-        }
-        Change::Record { conversation_id, actor, data, at } => {
-            if let EventData::Message(m) = &data
-                && let Some(done) = replay(w, ws, m).await?
-            {
-                return Ok(done);
-            }
-            let mut conversation = w.load_conversation(ws, conversation_id).await?;
-            // A contact writes only into its own conversations; anyone else's is unknown to them.
-            if matches!(actor, Actor::Contact(c) if c != conversation.contact_id) {
-                return Err(StoreError::NotFound(Entity::Conversation));
-            }
-            let follow_up = conversation.consequence(actor, &data);
-            let mut events: Vec<Event> = record(w, &mut conversation, actor, data, at).await?.into_iter().collect();
-            if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
-                events.extend(record(w, &mut conversation, Actor::System, follow_up, at).await?);
-            }
-            if !events.is_empty() {
-                w.save_conversation(&conversation).await?;
-            }
-            Ok(Committed { conversation, events, replayed: false })
-        }
+impl ClientKey {
+    fn of(ws: WorkspaceId, m: &Message) -> Option<Self> {
+        let client_id = m.client_id.clone()?;
+        Some(Self { workspace_id: ws, author_key: author_key(m.author), client_id })
     }
 }
 
-/// If `m`'s author already sent a message with this client id, the earlier outcome.
-async fn replay<W: LogWriter + ?Sized>(w: &mut W, ws: WorkspaceId, m: &Message) -> Result<Option<Committed>> {
-    let Some(client_id) = &m.client_id else { return Ok(None) };
-    let Some(event) = w.message_event(ws, m.author, client_id).await? else { return Ok(None) };
-    let conversation = w.load_conversation(ws, event.conversation_id).await?;
-    Ok(Some(Committed { conversation, events: vec![event], replayed: true }))
+/// The workspace each existing site and contact belongs to.
+#[derive(Default, Debug)]
+pub struct Owners {
+    pub sites: HashMap<SiteId, WorkspaceId>,
+    pub contacts: HashMap<ContactId, WorkspaceId>,
 }
 
-/// Applies one event to `conv` and appends it; `None` if it changed nothing.
-async fn record<W: LogWriter + ?Sized>(
-    w: &mut W,
-    conv: &mut Conversation,
-    actor: Actor,
-    mut data: EventData,
-    at: Timestamp,
-) -> Result<Option<Event>> {
+/// The reads and writes a backend performs inside the transaction of a batch. Every
+/// method is one statement (or a few), whatever the number of ids it is given.
+#[async_trait]
+pub trait LogTx: Send {
+    /// Each workspace's last handed-out `feed_seq` (locked against other writers until
+    /// commit where the backend needs that). Called first, with ids in ascending order.
+    async fn feed_seqs(&mut self, workspaces: &[WorkspaceId]) -> Result<Vec<(WorkspaceId, i64)>>;
+    /// The events of messages already stored under these keys; keys never used are absent.
+    async fn prior_messages(&mut self, keys: &[ClientKey]) -> Result<Vec<Event>>;
+    /// The conversations with these ids (ascending), whatever their workspace; ids that
+    /// do not exist are absent. Locked against other writers where the backend needs that.
+    async fn conversations(&mut self, ids: &[ConversationId]) -> Result<Vec<Conversation>>;
+    async fn owners(&mut self, sites: &[SiteId], contacts: &[ContactId]) -> Result<Owners>;
+    async fn write(&mut self, writes: &Writes) -> Result<()>;
+}
+
+/// Everything a batch writes, in the order it must be written.
+#[derive(Default, Debug)]
+pub struct Writes {
+    /// Conversations the batch started, in their state after the batch.
+    pub new_conversations: Vec<Conversation>,
+    /// Conversations that existed before the batch and changed, in their state after it.
+    pub changed_conversations: Vec<Conversation>,
+    /// Appended events in log order; a message event carries its message.
+    pub events: Vec<Event>,
+    /// The last `feed_seq` handed out, per workspace whose feed moved.
+    pub feed_seqs: Vec<(WorkspaceId, i64)>,
+}
+
+impl Writes {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The messages among [`Writes::events`], in log order.
+    pub fn messages(&self) -> impl Iterator<Item = &Message> {
+        self.events.iter().filter_map(|e| match &e.data {
+            EventData::Message(m) => Some(m),
+            _ => None,
+        })
+    }
+}
+
+/// What a batch read, handed to [`plan`].
+#[derive(Default, Debug)]
+pub struct Snapshot {
+    pub feed_seqs: Vec<(WorkspaceId, i64)>,
+    pub prior_messages: Vec<Event>,
+    pub conversations: Vec<Conversation>,
+    pub owners: Owners,
+}
+
+/// Reads what `jobs` need, applies them, writes the outcome. `Ok` holds one result per
+/// job; `Err` means the transaction failed and must be rolled back (nothing of it holds).
+pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
+    let workspaces = sorted(jobs.iter().map(|(ws, _)| *ws));
+    let feed_seqs = tx.feed_seqs(&workspaces).await?;
+
+    let keys: Vec<ClientKey> = jobs.iter().filter_map(|(ws, change)| first_message(change).and_then(|m| ClientKey::of(*ws, m))).collect();
+    let prior_messages = if keys.is_empty() { vec![] } else { tx.prior_messages(&keys).await? };
+
+    let recorded = jobs.iter().filter_map(|(_, change)| match change {
+        Change::Record { conversation_id, .. } => Some(*conversation_id),
+        Change::Start { .. } => None,
+    });
+    let ids = sorted(recorded.chain(prior_messages.iter().map(|e| e.conversation_id)));
+    let conversations = if ids.is_empty() { vec![] } else { tx.conversations(&ids).await? };
+
+    let starts = jobs.iter().filter_map(|(_, change)| match change {
+        Change::Start { conversation, .. } => Some(conversation),
+        Change::Record { .. } => None,
+    });
+    let (sites, contacts): (Vec<SiteId>, Vec<ContactId>) = starts.map(|c| (c.site_id, c.contact_id)).unzip();
+    let owners = if sites.is_empty() { Owners::default() } else { tx.owners(&sorted(sites), &sorted(contacts)).await? };
+
+    let (writes, results) = plan(jobs, Snapshot { feed_seqs, prior_messages, conversations, owners });
+    if !writes.is_empty() {
+        tx.write(&writes).await?;
+    }
+    Ok(results)
+}
+
+fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.into_iter().collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The message a change may be a retry of.
+fn first_message(change: &Change) -> Option<&Message> {
+    match change {
+        Change::Start { first_message, .. } => first_message.as_ref(),
+        Change::Record { data: EventData::Message(m), .. } => Some(m),
+        Change::Record { .. } => None,
+    }
+}
+
+/// Applies `jobs` in order to what the batch read: pure, so it is the same on every
+/// backend and tested without one. Returns the rows to write and one result per job.
+pub fn plan(jobs: &[(WorkspaceId, Change)], snapshot: Snapshot) -> (Writes, Vec<Result<Committed>>) {
+    let mut batch = Batch {
+        feed: snapshot.feed_seqs.iter().copied().collect(),
+        priors: HashMap::new(),
+        conversations: snapshot.conversations.into_iter().map(|c| (c.id, c)).collect(),
+        started: HashSet::new(),
+        changed: vec![],
+        changed_set: HashSet::new(),
+        events: vec![],
+        owners: snapshot.owners,
+    };
+    for event in snapshot.prior_messages {
+        if let EventData::Message(m) = &event.data
+            && let Some(key) = ClientKey::of(event.workspace_id, m)
+        {
+            batch.priors.insert(key, event);
+        }
+    }
+    let results = jobs.iter().map(|(ws, change)| batch.apply(*ws, change)).collect();
+    let read: HashMap<WorkspaceId, i64> = snapshot.feed_seqs.into_iter().collect();
+    let mut feed_seqs: Vec<(WorkspaceId, i64)> = batch.feed.into_iter().filter(|(ws, seq)| read.get(ws) != Some(seq)).collect();
+    feed_seqs.sort_unstable();
+    let (mut new_conversations, mut changed_conversations) = (vec![], vec![]);
+    for id in batch.changed {
+        let conversation = batch.conversations.remove(&id).expect("a changed conversation is in the batch");
+        if batch.started.contains(&id) { new_conversations.push(conversation) } else { changed_conversations.push(conversation) }
+    }
+    (Writes { new_conversations, changed_conversations, events: batch.events, feed_seqs }, results)
+}
+
+/// The state of the log as a batch sees it while it applies its changes.
+struct Batch {
+    feed: HashMap<WorkspaceId, i64>,
+    /// Messages stored before the batch or earlier in it, by retry key.
+    priors: HashMap<ClientKey, Event>,
+    conversations: HashMap<ConversationId, Conversation>,
+    /// Conversations the batch created.
+    started: HashSet<ConversationId>,
+    /// Conversations the batch changed, in the order it first changed them.
+    changed: Vec<ConversationId>,
+    changed_set: HashSet<ConversationId>,
+    events: Vec<Event>,
+    owners: Owners,
+}
+
+impl Batch {
+    fn apply(&mut self, ws: WorkspaceId, change: &Change) -> Result<Committed> {
+        if let Some(done) = first_message(change).and_then(|m| self.replay(ws, m)) {
+            return done;
+        }
+        let mut feed = *self.feed.get(&ws).ok_or(StoreError::NotFound(Entity::Workspace))?;
+        let mut events = vec![];
+        let conversation = match change {
+            Change::Start { conversation, first_message } => {
+                if conversation.workspace_id != ws || conversation.last_seq != 0 {
+                    return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
+                }
+                let owned = self.owners.sites.get(&conversation.site_id) == Some(&ws)
+                    && self.owners.contacts.get(&conversation.contact_id) == Some(&ws);
+                if !owned {
+                    return Err(StoreError::NotFound(Entity::Contact));
+                }
+                if self.conversations.contains_key(&conversation.id) {
+                    return Err(StoreError::Conflict("id"));
+                }
+                let mut conv = conversation.clone();
+                let at = conv.created_at;
+                events.extend(record(&mut conv, &mut feed, Actor::System, EventData::ConversationStarted, at)?);
+                if let Some(m) = first_message {
+                    events.extend(record(&mut conv, &mut feed, m.author, EventData::Message(m.clone()), at)?);
+                }
+                self.started.insert(conv.id);
+                conv
+            }
+            Change::Record { conversation_id, actor, data, at } => {
+                let mut conv = self
+                    .conversations
+                    .get(conversation_id)
+                    .filter(|c| c.workspace_id == ws)
+                    .cloned()
+                    .ok_or(StoreError::NotFound(Entity::Conversation))?;
+                // A contact writes only into its own conversations; anyone else's is unknown to them.
+                if matches!(actor, Actor::Contact(c) if *c != conv.contact_id) {
+                    return Err(StoreError::NotFound(Entity::Conversation));
+                }
+                let follow_up = conv.consequence(*actor, data);
+                events.extend(record(&mut conv, &mut feed, *actor, data.clone(), *at)?);
+                if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
+                    events.extend(record(&mut conv, &mut feed, Actor::System, follow_up, *at)?);
+                }
+                conv
+            }
+        };
+        // The change succeeded: from here on it is part of the batch.
+        if !events.is_empty() {
+            self.feed.insert(ws, feed);
+            if self.changed_set.insert(conversation.id) {
+                self.changed.push(conversation.id);
+            }
+            self.conversations.insert(conversation.id, conversation.clone());
+            for e in &events {
+                if let EventData::Message(m) = &e.data
+                    && let Some(key) = ClientKey::of(ws, m)
+                {
+                    self.priors.insert(key, e.clone());
+                }
+            }
+            self.events.extend(events.iter().cloned());
+        }
+        Ok(Committed { conversation, events, replayed: false })
+    }
+
+    /// If `m`'s author already sent a message with this client id, the earlier outcome.
+    fn replay(&self, ws: WorkspaceId, m: &Message) -> Option<Result<Committed>> {
+        let event = self.priors.get(&ClientKey::of(ws, m)?)?;
+        Some(match self.conversations.get(&event.conversation_id) {
+            Some(conversation) => Ok(Committed { conversation: conversation.clone(), events: vec![event.clone()], replayed: true }),
+            None => Err(StoreError::NotFound(Entity::Conversation)),
+        })
+    }
+}
+
+/// Applies one event to `conv` and numbers it; `None` if it changed nothing.
+fn record(conv: &mut Conversation, feed: &mut i64, actor: Actor, mut data: EventData, at: Timestamp) -> Result<Option<Event>> {
     if !conv.apply(actor, &data, at)? {
         return Ok(None);
     }
-    let feed_seq = w.next_feed_seq(conv.workspace_id).await?;
+    *feed += 1;
     if let EventData::Message(m) = &mut data {
         m.workspace_id = conv.workspace_id;
         m.conversation_id = conv.id;
         m.seq = conv.last_seq;
         m.author = actor;
         m.created_at = at;
-        w.insert_message(m).await?;
     }
-    let event = Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq: conv.last_seq, feed_seq, actor, at, data };
-    w.insert_event(&event).await?;
-    Ok(Some(event))
+    Ok(Some(Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq: conv.last_seq, feed_seq: *feed, actor, at, data }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::text;
+
+    struct World {
+        ws: WorkspaceId,
+        conv: Conversation,
+        visitor: Actor,
+    }
+
+    fn world() -> World {
+        let ws = WorkspaceId::new();
+        let mut conv = Conversation::new(ws, SiteId::new(), ContactId::new(), Timestamp(1));
+        conv.apply(Actor::System, &EventData::ConversationStarted, Timestamp(1)).unwrap();
+        World { ws, visitor: Actor::Contact(conv.contact_id), conv }
+    }
+
+    impl World {
+        fn snapshot(&self) -> Snapshot {
+            let mut owners = Owners::default();
+            owners.sites.insert(self.conv.site_id, self.ws);
+            owners.contacts.insert(self.conv.contact_id, self.ws);
+            Snapshot { feed_seqs: vec![(self.ws, 10)], prior_messages: vec![], conversations: vec![self.conv.clone()], owners }
+        }
+
+        fn send(&self, conversation_id: ConversationId, body: &str, client_id: Option<&str>) -> (WorkspaceId, Change) {
+            let data = EventData::Message(text(self.visitor, body, client_id));
+            (self.ws, Change::Record { conversation_id, actor: self.visitor, data, at: Timestamp(5) })
+        }
+    }
+
+    #[test]
+    fn changes_continue_the_counters_the_batch_read_and_a_rejected_one_leaves_no_gap() {
+        let w = world();
+        let jobs = [w.send(w.conv.id, "one", None), w.send(ConversationId::new(), "lost", None), w.send(w.conv.id, "two", None)];
+        let (writes, results) = plan(&jobs, w.snapshot());
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert!(matches!(results[1], Err(StoreError::NotFound(Entity::Conversation))));
+        let numbered: Vec<(i64, i64)> = writes.events.iter().map(|e| (e.seq, e.feed_seq)).collect();
+        assert_eq!(numbered, [(2, 11), (3, 12)]);
+        assert_eq!(writes.feed_seqs, [(w.ws, 12)]);
+        assert_eq!(writes.changed_conversations.len(), 1);
+        assert_eq!(writes.changed_conversations[0].last_seq, 3);
+        assert_eq!(results[2].as_ref().unwrap().conversation.last_seq, 3, "each result shows the conversation after its own change");
+    }
+
+    #[test]
+    fn a_client_id_sent_twice_in_one_batch_is_stored_once() {
+        let w = world();
+        let jobs = [w.send(w.conv.id, "hello", Some("c1")), w.send(w.conv.id, "hello", Some("c1"))];
+        let (writes, results) = plan(&jobs, w.snapshot());
+        let (first, again) = (results[0].as_ref().unwrap(), results[1].as_ref().unwrap());
+        assert!(!first.replayed && again.replayed);
+        assert_eq!(first.events, again.events);
+        assert_eq!(writes.messages().count(), 1);
+    }
+
+    #[test]
+    fn a_client_id_stored_before_the_batch_is_replayed_with_its_conversation() {
+        let w = world();
+        let (writes, results) = plan(&[w.send(w.conv.id, "hello", Some("c1"))], w.snapshot());
+        let prior = writes.events[0].clone();
+        let mut snapshot = w.snapshot();
+        snapshot.prior_messages.push(prior.clone());
+        let (writes, again) = plan(&[w.send(w.conv.id, "hello", Some("c1"))], snapshot);
+        assert!(writes.is_empty());
+        let again = again[0].as_ref().unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.events, [prior]);
+        assert!(results[0].is_ok());
+    }
+
+    #[test]
+    fn a_conversation_started_in_the_batch_takes_later_changes_and_is_inserted_once() {
+        let w = world();
+        let fresh = Conversation::new(w.ws, w.conv.site_id, w.conv.contact_id, Timestamp(3));
+        let start = (w.ws, Change::Start { conversation: fresh.clone(), first_message: Some(text(w.visitor, "hi", Some("c1"))) });
+        let (writes, results) = plan(&[start, w.send(fresh.id, "more", None)], w.snapshot());
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(writes.new_conversations.len(), 1);
+        assert_eq!(writes.new_conversations[0].last_seq, 3);
+        assert!(writes.changed_conversations.is_empty());
+        let kinds: Vec<&str> = writes.events.iter().map(|e| e.data.kind()).collect();
+        assert_eq!(kinds, ["conversation_started", "message", "message"]);
+    }
+
+    #[test]
+    fn starting_with_another_workspaces_contact_is_refused() {
+        let w = world();
+        let stranger = Conversation::new(w.ws, w.conv.site_id, ContactId::new(), Timestamp(3));
+        let (writes, results) = plan(&[(w.ws, Change::Start { conversation: stranger, first_message: None })], w.snapshot());
+        assert!(matches!(results[0], Err(StoreError::NotFound(Entity::Contact))));
+        assert!(writes.is_empty() && writes.feed_seqs.is_empty());
+    }
+
+    #[test]
+    fn a_visitor_cannot_write_into_someone_elses_conversation_or_workspace() {
+        let w = world();
+        let intruder = Actor::Contact(ContactId::new());
+        let data = EventData::Message(text(intruder, "let me in", None));
+        let theirs = (w.ws, Change::Record { conversation_id: w.conv.id, actor: intruder, data, at: Timestamp(5) });
+        let mut foreign = w.send(w.conv.id, "hi", None);
+        foreign.0 = WorkspaceId::new();
+        let (writes, results) = plan(&[theirs, foreign], w.snapshot());
+        assert!(matches!(results[0], Err(StoreError::NotFound(Entity::Conversation))));
+        assert!(results[1].is_err());
+        assert!(writes.is_empty());
+    }
 }

@@ -109,6 +109,16 @@ pub trait CommitHook: Send + Sync + 'static {
     fn committed(&self, events: &[Event]);
 }
 
+/// Tells `hook` of the events a batch appended (not those a retry only replayed).
+pub fn announce(hook: Option<&dyn CommitHook>, results: &[Result<Committed>]) {
+    let Some(hook) = hook else { return };
+    let events: Vec<Event> =
+        results.iter().filter_map(|r| r.as_ref().ok()).filter(|c| !c.replayed).flat_map(|c| c.events.iter().cloned()).collect();
+    if !events.is_empty() {
+        hook.committed(&events);
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.

@@ -29,6 +29,7 @@ macro_rules! store_contract {
             message_retries_with_the_same_client_id_are_not_stored_twice,
             starting_twice_with_the_same_first_message_creates_one_conversation,
             changes_to_unknown_conversations_are_rejected_without_side_effects,
+            a_change_the_database_refuses_fails_alone,
             no_op_changes_append_nothing,
             a_visitor_reopening_a_resolved_conversation_is_recorded,
             visitors_do_not_replay_private_notes,
@@ -448,6 +449,48 @@ pub async fn starting_twice_with_the_same_first_message_creates_one_conversation
     assert_eq!(one.conversation.id, two.conversation.id);
     let filter = ConversationFilter { contact_id: Some(f.contact.id), limit: 10, ..Default::default() };
     assert_eq!(store.conversations(f.ws.id, &filter).await.unwrap().len(), 1);
+}
+
+/// A change can pass every rule and still be refused by the database (here: a new
+/// conversation whose id is taken). Changes batched with it must not go down with it.
+pub async fn a_change_the_database_refuses_fails_alone(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "refused").await;
+    let taken = start(&*store, &f, None).await.conversation;
+    let busy = start(&*store, &f, None).await.conversation.id;
+    let visitor = Actor::Contact(f.contact.id);
+    let mut clash = Conversation::new(f.ws.id, f.site.id, f.contact.id, Timestamp::now());
+    clash.id = taken.id;
+    let mut changes: Vec<Change> = (0..40)
+        .map(|i| Change::Record {
+            conversation_id: busy,
+            actor: visitor,
+            data: EventData::Message(text(visitor, &format!("m{i}"), None)),
+            at: Timestamp::now(),
+        })
+        .collect();
+    changes.insert(20, Change::Start { conversation: clash, first_message: Some(text(visitor, "clash", Some("c-clash"))) });
+    // Submitted at once, so the writer batches them.
+    let ws = f.ws.id;
+    let tasks: Vec<_> = changes
+        .into_iter()
+        .map(|c| {
+            let store = store.clone();
+            tokio::spawn(async move { store.commit(ws, c).await })
+        })
+        .collect();
+    let mut results = vec![];
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert!(results[20].is_err(), "the clashing start is refused");
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 40, "every other change is committed");
+    let events = store.conversation_events(f.ws.id, busy, &all(Audience::Agents)).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=41).collect::<Vec<i64>>());
+    assert_eq!(store.conversation_events(f.ws.id, taken.id, &all(Audience::Agents)).await.unwrap().len(), 1);
+    let feed = store.feed(f.ws.id, 0, 1000).await.unwrap();
+    let feed_seqs: Vec<i64> = feed.iter().map(|e| e.feed_seq).collect();
+    assert_eq!(feed_seqs, (1..=feed.len() as i64).collect::<Vec<i64>>(), "the feed has no gap where the refused change was");
 }
 
 pub async fn changes_to_unknown_conversations_are_rejected_without_side_effects(store: Arc<dyn Store>) {
