@@ -306,7 +306,7 @@ impl LogTx for PgLog<'_> {
         })
     }
 
-    async fn write(&mut self, w: &Writes) -> Result<()> {
+    async fn write(&mut self, w: Writes) -> Result<()> {
         self.insert_conversations(&w.new_conversations, false).await?;
         let messages: Vec<&Message> = w.messages().collect();
         if !messages.is_empty() {

@@ -51,9 +51,14 @@ impl SqliteOptions {
 
 pub struct SqliteStore {
     read: SqlitePool,
+    /// One connection: every write holds it, the log writer's batches included.
     write: SqlitePool,
     writer: GroupCommit<(WorkspaceId, Change), Result<Committed>>,
+    checkpoints: tokio::task::JoinHandle<()>,
 }
+
+/// How often the WAL is checkpointed into the database, off the writer's path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -68,6 +73,8 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
+        // Checkpoints run in the background (`checkpoint_in_background`), not in a commit.
+        .pragma("wal_autocheckpoint", "0")
 }
 
 impl SqliteStore {
@@ -86,14 +93,16 @@ impl SqliteStore {
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let read =
             SqlitePoolOptions::new().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
+        let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
         let pool = write.clone();
         let hook = opts.hook.clone();
-        let full = opts.durability == Durability::Full;
         let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
-            let pool = pool.clone();
-            let hook = hook.clone();
+            let (pool, log, hook) = (pool.clone(), log.clone(), hook.clone());
             async move {
-                let results = write_batch(&pool, &jobs, full).await;
+                let results = match pool.acquire().await {
+                    Ok(mut gate) => log::apply_batch(&mut gate, &log, &jobs).await,
+                    Err(e) => jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
+                };
                 // Published once committed (readers can see it), before the sync stage
                 // makes it durable and answers the writers: see ARCHITECTURE.md.
                 announce(hook.as_deref(), &results);
@@ -101,7 +110,7 @@ impl SqliteStore {
             }
         };
         let max_batch = opts.max_batch.max(1);
-        let writer = if full {
+        let writer = if opts.durability == Durability::Full {
             let wal = WalSync::new(&opts.path);
             let sync = Arc::new(move || wal.sync());
             GroupCommit::spawn_durable(
@@ -112,7 +121,8 @@ impl SqliteStore {
         } else {
             GroupCommit::spawn(max_batch, apply)
         };
-        Ok(Self { read, write, writer })
+        let checkpoints = tokio::spawn(checkpoint_in_background(read.clone()));
+        Ok(Self { read, write, writer, checkpoints })
     }
 
     /// Opens the database only to bring its schema up to date.
@@ -128,25 +138,18 @@ impl SqliteStore {
     }
 }
 
-/// Applies a batch on the writer connection. With `deferred_sync` the commit only reaches
-/// the operating system (`synchronous = NORMAL`: it survives a crash of the process, and
-/// readers see it); the caller makes it durable with [`WalSync`]. Every other write on
-/// this connection keeps `synchronous = FULL`.
-async fn write_batch(pool: &SqlitePool, jobs: &[(WorkspaceId, Change)], deferred_sync: bool) -> Vec<Result<Committed>> {
-    let mut conn = match pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => return jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
-    };
-    if deferred_sync && let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await {
-        return jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect();
+/// Copies the WAL into the database every [`CHECKPOINT_EVERY`], on a read connection.
+/// `PASSIVE` waits for no one: the log writer goes on appending meanwhile, where an
+/// automatic checkpoint would have stalled the commit that crossed its threshold.
+async fn checkpoint_in_background(read: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&read).await {
+            tracing::warn!(error = %e, "checkpoint failed; retrying");
+        }
     }
-    let results = log::apply_batch(&mut conn, jobs).await;
-    if deferred_sync && let Err(e) = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await {
-        // A connection left at NORMAL must not serve other writes.
-        tracing::error!(error = %e, "restoring synchronous = FULL failed; closing the writer connection");
-        conn.close_on_drop();
-    }
-    results
 }
 
 /// Makes the commits in SQLite's write-ahead log durable: one `fdatasync` of the WAL
@@ -198,6 +201,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.writer.close().await;
+        self.checkpoints.abort();
         self.write.close().await;
         self.read.close().await;
     }
@@ -640,14 +644,14 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn log_batches_defer_their_sync_but_every_other_write_stays_synchronous() {
+    async fn the_log_writes_on_its_own_connection_and_every_other_write_stays_synchronous() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("switchboard.db"))).await.unwrap();
         let f = fixture(&store, "durable").await;
         let conv = start(&store, &f, Some("hello")).await.conversation.id;
         say(&store, &f, conv, Actor::Agent(f.agent.id), "hi").await;
         let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.write).await.unwrap();
-        assert_eq!(level, 2, "FULL on the writer connection between batches");
+        assert_eq!(level, 2, "FULL on the connection every other write uses");
         assert!(WalSync::new(&dir.path().join("switchboard.db")).sync().is_ok());
         store.close().await;
     }

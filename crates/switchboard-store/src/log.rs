@@ -52,7 +52,7 @@ pub trait LogTx: Send {
     /// do not exist are absent. Locked against other writers where the backend needs that.
     async fn conversations(&mut self, ids: &[ConversationId]) -> Result<Vec<Conversation>>;
     async fn owners(&mut self, sites: &[SiteId], contacts: &[ContactId]) -> Result<Owners>;
-    async fn write(&mut self, writes: &Writes) -> Result<()>;
+    async fn write(&mut self, writes: Writes) -> Result<()>;
 }
 
 /// Everything a batch writes, in the order it must be written.
@@ -116,7 +116,7 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
 
     let (writes, results) = plan(jobs, Snapshot { feed_seqs, prior_messages, conversations, owners });
     if !writes.is_empty() {
-        tx.write(&writes).await?;
+        tx.write(writes).await?;
     }
     Ok(results)
 }
