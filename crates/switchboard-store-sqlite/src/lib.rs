@@ -75,6 +75,7 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
         // Checkpoints run in the background (`checkpoint_in_background`), not in a commit.
         .pragma("wal_autocheckpoint", "0")
+        .pragma("temp_store", "MEMORY")
 }
 
 impl SqliteStore {
