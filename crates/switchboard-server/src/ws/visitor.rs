@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -52,7 +52,10 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         .write_buffer_size(BUFFER_SIZE)
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
-        .on_upgrade(move |socket| tracker.track_future(run(app, socket, VisitorHello { site_key: q.site, origin, token: None, device })))
+        .on_upgrade(move |socket| {
+            let conn = Conn::new(socket, app.config.send_timeout);
+            tracker.track_future(run(app, conn, VisitorHello { site_key: q.site, origin, token: None, device }))
+        })
 }
 
 type Streams = StreamMap<ConversationId, BroadcastStream<Arc<BusMessage>>>;
@@ -72,34 +75,54 @@ fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
     error(&e.code, e.message, reference)
 }
 
-async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
-    let _open = app.metrics.socket("visitor");
-    let config = app.config.clone();
-    let mut conn = Conn { socket, send_timeout: config.send_timeout, last_heard: Instant::now() };
+/// The session of one visitor socket.
+///
+/// Most of a session's code runs rarely: the handshake and replay once, the answers to
+/// frames now and then. Their futures are boxed, so they take memory only while they
+/// run, and an idle session's task holds little more than the loop below
+/// (`an_idle_session_is_small` keeps it so). The handshake is boxed together with its
+/// inputs, which an `async fn` would keep in the task for its whole life.
+pub(super) fn run(app: AppState, conn: Conn, hello: VisitorHello) -> impl Future<Output = ()> + Send {
+    let open = app.metrics.socket("visitor");
+    let handshake = Box::pin(handshake(app, conn, hello));
+    async move {
+        let _open = open;
+        let Some((mut conn, mut s, mut streams)) = handshake.await else { return };
+        session(&mut s, &mut conn, &mut streams).await;
+    }
+}
 
-    // The first frame must be `hello`.
+/// The first frame must be `hello`: authenticate, send `welcome`, replay. `None` when
+/// the socket is finished (refused, or gone).
+async fn handshake(app: AppState, mut conn: Conn, mut hello: VisitorHello) -> Option<(Conn, Session, Streams)> {
     let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
-    let resume = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, config.max_frame_bytes, KNOWN) {
+    let refused = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN) {
             Ok(VisitorIn::Hello { token, resume }) => {
                 hello.token = token;
-                resume
+                match app.core.visitor(hello).await {
+                    Ok(visitor) => {
+                        let mut s = Session { app, visitor, delivered: HashMap::new() };
+                        let mut streams = Streams::new();
+                        return welcome(&mut s, &mut conn, &mut streams, resume).await.ok().map(|()| (conn, s, streams));
+                    }
+                    Err(e) => frame_error(e.into(), None),
+                }
             }
-            Ok(_) => return refuse(conn, error("hello_required", "the first frame must be hello", None)).await,
-            Err(e) => return refuse(conn, frame_error(e, None)).await,
+            Ok(_) => error("hello_required", "the first frame must be hello", None),
+            Err(e) => frame_error(e, None),
         },
-        _ => return conn.close(1008, "hello required").await,
+        _ => {
+            conn.close(1008, "hello required").await;
+            return None;
+        }
     };
-    let visitor = match app.core.visitor(hello).await {
-        Ok(v) => v,
-        Err(e) => return refuse(conn, frame_error(e.into(), None)).await,
-    };
-    let mut s = Session { app, visitor, delivered: HashMap::new() };
-    let mut streams = Streams::new();
-    if welcome(&mut s, &mut conn, &mut streams, resume).await.is_err() {
-        return;
-    }
+    conn.goodbye(refused, 1008, "handshake refused").await;
+    None
+}
 
+async fn session(s: &mut Session, conn: &mut Conn, streams: &mut Streams) {
+    let config = s.app.config.clone();
     let mut shutdown = s.app.shutdown.clone();
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
@@ -109,43 +132,35 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
             // a client sending fast cannot pile up its own echoes until it lags.
             biased;
             _ = shutdown.changed() => {
-                let _ = conn.send(&VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
-                return conn.close(1012, "server restarting").await;
+                let bye = VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
+                return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             Some((conversation, item)) = streams.next(), if !streams.is_empty() => {
                 match item {
                     Ok(message) => {
-                        if live(&mut s, &mut conn, conversation, &message).await.is_err() {
+                        if Box::pin(live(s, conn, conversation, &message)).await.is_err() {
                             return;
                         }
                     }
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                        let _ = conn.send(&VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
-                        return conn.close(1013, "slow consumer").await;
+                        let bye = VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                        return Box::pin(conn.goodbye(bye, 1013, "slow consumer")).await;
                     }
                 }
             }
             msg = conn.socket.recv() => {
-                let Ok(text) = conn.text(msg).await else { return };
-                if let Some(text) = text
-                    && handle(&mut s, &mut conn, &mut streams, &text).await.is_err()
-                {
+                if Box::pin(received(s, conn, streams, msg)).await.is_err() {
                     return;
                 }
             }
             _ = heartbeat.tick() => {
-                if conn.heartbeat(config.idle_timeout).await.is_err() {
+                if Box::pin(conn.heartbeat(config.idle_timeout)).await.is_err() {
                     return;
                 }
             }
         }
     }
-}
-
-async fn refuse(mut conn: Conn, frame: VisitorOut) {
-    let _ = conn.send(&frame).await;
-    conn.close(1008, "handshake refused").await;
 }
 
 fn viewer(s: &Session) -> p::Viewer<'_> {
@@ -243,6 +258,14 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
             conn.send(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         _ => Ok(()),
+    }
+}
+
+/// Whatever the client sent: a text frame is handled, anything else answered or ended.
+async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: Option<Result<Message, axum::Error>>) -> Result<(), Gone> {
+    match conn.text(msg).await? {
+        Some(text) => handle(s, conn, streams, &text).await,
+        None => Ok(()),
     }
 }
 
