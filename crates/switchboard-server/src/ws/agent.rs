@@ -16,7 +16,7 @@ use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::api::draft;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -46,8 +46,8 @@ pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpg
         Err(e) => return ApiError::from(e).into_response(),
     };
     let tracker = app.sockets.clone();
-    ws.read_buffer_size(BUFFER_SIZE)
-        .write_buffer_size(BUFFER_SIZE)
+    ws.read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {

@@ -15,8 +15,12 @@ use crate::error::classify;
 /// Largest message tungstenite will buffer at all; frames above the application
 /// limit but below this get an error frame and the socket stays open.
 pub const HARD_MAX_MESSAGE: usize = 1024 * 1024;
-/// 4 KiB socket buffers instead of tungstenite's 128 KiB keep an idle socket near 6 KiB.
-pub const BUFFER_SIZE: usize = 4096;
+/// Small socket buffers instead of tungstenite's 128 KiB each: an idle socket pays for
+/// its read buffer, allocated up front. What clients send is small (a `hello` resuming
+/// 20 conversations is about 1.6 KiB); a larger frame takes more reads, not more memory.
+pub const READ_BUFFER_SIZE: usize = 2048;
+/// Frames are written out once this much is buffered, or at a flush.
+pub const WRITE_BUFFER_SIZE: usize = 4096;
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {

@@ -23,7 +23,7 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::api::{attribute, draft};
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
@@ -48,8 +48,8 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
     }
     let device = device_info(&headers);
     let tracker = app.sockets.clone();
-    ws.read_buffer_size(BUFFER_SIZE)
-        .write_buffer_size(BUFFER_SIZE)
+    ws.read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
