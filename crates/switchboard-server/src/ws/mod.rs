@@ -194,12 +194,21 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
 
 #[cfg(test)]
 mod tests {
-    /// The size of the future `f` returns, without calling it.
-    fn future_size<F, A, B, C, R>(_: &F) -> usize
-    where
-        F: Fn(A, B, C) -> R,
-    {
-        std::mem::size_of::<R>()
+    /// The size of the future a function returns, without calling it.
+    trait ReturnSize<Args> {
+        fn return_size(&self) -> usize;
+    }
+
+    impl<F: Fn(A, B, C) -> R, A, B, C, R> ReturnSize<(A, B, C)> for F {
+        fn return_size(&self) -> usize {
+            std::mem::size_of::<R>()
+        }
+    }
+
+    impl<F: Fn(A, B, C, D) -> R, A, B, C, D, R> ReturnSize<(A, B, C, D)> for F {
+        fn return_size(&self) -> usize {
+            std::mem::size_of::<R>()
+        }
     }
 
     /// A session's task is the future its `run` returns, allocated once per socket and
@@ -208,8 +217,8 @@ mod tests {
     /// the socket and the session's own state (about 1.6 KiB for a visitor in a debug build).
     #[test]
     fn an_idle_session_is_small() {
-        let visitor = future_size(&super::visitor::run);
-        let agent = future_size(&super::agent::run);
+        let visitor = super::visitor::run.return_size();
+        let agent = super::agent::run.return_size();
         assert!(visitor <= 2048, "an idle visitor session takes {visitor} bytes");
         assert!(agent <= 2048, "an idle agent session takes {agent} bytes");
     }

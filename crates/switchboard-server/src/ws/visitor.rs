@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
 use switchboard_bus::{BusMessage, Topic};
-use switchboard_core::{ContactPatch, Identity, Visitor, VisitorHello};
+use switchboard_core::{ContactPatch, Identity, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
@@ -38,14 +38,14 @@ pub struct Params {
     site: String,
 }
 
-/// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades.
+/// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades. The
+/// site read here is the one the session uses.
 pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let origin = headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match app.core.store.site_by_key(&q.site).await {
-        Ok(site) if site.allows_origin(origin.as_deref()) => {}
-        Ok(_) => return ApiError::from(switchboard_core::Error::OriginNotAllowed).into_response(),
-        Err(e) => return ApiError::from(switchboard_core::Error::from(e)).into_response(),
-    }
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+    let site = match app.core.visitor_site(&q.site, origin).await {
+        Ok(site) => site,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let device = device_info(&headers);
     let tracker = app.sockets.clone();
     ws.read_buffer_size(READ_BUFFER_SIZE)
@@ -54,7 +54,7 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
             let conn = Conn::new(socket, app.config.send_timeout);
-            tracker.track_future(run(app, conn, VisitorHello { site_key: q.site, origin, token: None, device }))
+            tracker.track_future(run(app, conn, site, device))
         })
 }
 
@@ -82,9 +82,9 @@ fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
 /// run, and an idle session's task holds little more than the loop below
 /// (`an_idle_session_is_small` keeps it so). The handshake is boxed together with its
 /// inputs, which an `async fn` would keep in the task for its whole life.
-pub(super) fn run(app: AppState, conn: Conn, hello: VisitorHello) -> impl Future<Output = ()> + Send {
+pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
     let open = app.metrics.socket("visitor");
-    let handshake = Box::pin(handshake(app, conn, hello));
+    let handshake = Box::pin(handshake(app, conn, site, device));
     async move {
         let _open = open;
         let Some((mut conn, mut s, mut streams)) = handshake.await else { return };
@@ -94,21 +94,18 @@ pub(super) fn run(app: AppState, conn: Conn, hello: VisitorHello) -> impl Future
 
 /// The first frame must be `hello`: authenticate, send `welcome`, replay. `None` when
 /// the socket is finished (refused, or gone).
-async fn handshake(app: AppState, mut conn: Conn, mut hello: VisitorHello) -> Option<(Conn, Session, Streams)> {
+async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo) -> Option<(Conn, Session, Streams)> {
     let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
     let refused = match first.map(incoming) {
         Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN) {
-            Ok(VisitorIn::Hello { token, resume }) => {
-                hello.token = token;
-                match app.core.visitor(hello).await {
-                    Ok(visitor) => {
-                        let mut s = Session { app, visitor, delivered: HashMap::new() };
-                        let mut streams = Streams::new();
-                        return welcome(&mut s, &mut conn, &mut streams, resume).await.ok().map(|()| (conn, s, streams));
-                    }
-                    Err(e) => frame_error(e.into(), None),
+            Ok(VisitorIn::Hello { token, resume }) => match app.core.visitor_on(site, token.as_deref(), device).await {
+                Ok(visitor) => {
+                    let mut s = Session { app, visitor, delivered: HashMap::new() };
+                    let mut streams = Streams::new();
+                    return welcome(&mut s, &mut conn, &mut streams, resume).await.ok().map(|()| (conn, s, streams));
                 }
-            }
+                Err(e) => frame_error(e.into(), None),
+            },
             Ok(_) => error("hello_required", "the first frame must be hello", None),
             Err(e) => frame_error(e, None),
         },
