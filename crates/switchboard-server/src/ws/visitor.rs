@@ -164,9 +164,9 @@ fn viewer(s: &Session) -> p::Viewer<'_> {
     p::Viewer::Visitor { site_key: &s.visitor.site.public_key }
 }
 
-/// The workspace's agents, loaded when a frame needs them rather than kept per socket.
-async fn agents(s: &Session) -> Vec<Agent> {
-    s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default()
+/// The workspace's agents, fetched when a frame needs them rather than kept per socket.
+async fn agents(s: &Session) -> Arc<[Agent]> {
+    s.app.core.roster(s.visitor.workspace_id()).await.unwrap_or_default()
 }
 
 fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::VisitorConversation> {
