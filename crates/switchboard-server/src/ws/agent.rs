@@ -17,6 +17,7 @@ use switchboard_proto::{self as p, AgentIn, AgentOut};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use crate::admission::busy;
 use crate::api::draft;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -35,6 +36,10 @@ fn same_origin(parts: &Parts) -> bool {
 
 /// `GET /ws/agent`: session cookie from the dashboard, or `?access_token=` for integrations.
 pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpgrade) -> Response {
+    let Some(slot) = app.admission.socket() else {
+        app.metrics.refused("agent", "socket_limit");
+        return busy();
+    };
     let token = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")).map(str::to_owned));
     let who = match token {
         Some(t) => app.core.api_token(&t).await,
@@ -51,7 +56,7 @@ pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpg
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let conn = Conn::new(socket, app.config.send_timeout);
+            let conn = Conn::new(socket, app.config.send_timeout, slot);
             tracker.track_future(run(app, conn, who))
         })
 }

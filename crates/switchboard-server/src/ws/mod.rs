@@ -10,6 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::admission::SocketSlot;
 use crate::error::classify;
 
 /// Largest message tungstenite will buffer at all; frames above the application
@@ -71,18 +72,20 @@ pub fn parse<T: DeserializeOwned>(text: &str, max: usize, known: &[&str]) -> Res
 }
 
 /// A socket with a send deadline: a peer that stops reading is cut off rather than
-/// stalling its session forever.
+/// stalling its session forever. It holds its place under the cap on open sockets
+/// until it is dropped.
 pub struct Conn {
     pub socket: WebSocket,
     pub send_timeout: Duration,
     pub last_heard: Instant,
+    _slot: SocketSlot,
 }
 
 pub struct Gone;
 
 impl Conn {
-    pub fn new(socket: WebSocket, send_timeout: Duration) -> Self {
-        Self { socket, send_timeout, last_heard: Instant::now() }
+    pub fn new(socket: WebSocket, send_timeout: Duration, slot: SocketSlot) -> Self {
+        Self { socket, send_timeout, last_heard: Instant::now(), _slot: slot }
     }
 
     pub async fn send<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {

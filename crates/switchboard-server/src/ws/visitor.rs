@@ -24,6 +24,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use crate::admission::busy;
 use crate::api::{attribute, draft};
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
@@ -41,6 +42,11 @@ pub struct Params {
 /// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades. The
 /// site read here is the one the session uses.
 pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    // Admission first, so that an upgrade turned away costs no database read.
+    let Some(slot) = app.admission.socket() else {
+        app.metrics.refused("visitor", "socket_limit");
+        return busy();
+    };
     let origin = headers.get("origin").and_then(|v| v.to_str().ok());
     let site = match app.core.visitor_site(&q.site, origin).await {
         Ok(site) => site,
@@ -53,7 +59,7 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let conn = Conn::new(socket, app.config.send_timeout);
+            let conn = Conn::new(socket, app.config.send_timeout, slot);
             tracker.track_future(run(app, conn, site, device))
         })
 }
@@ -96,25 +102,39 @@ pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> 
 /// the socket is finished (refused, or gone).
 async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo) -> Option<(Conn, Session, Streams)> {
     let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
-    let refused = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN) {
-            Ok(VisitorIn::Hello { token, resume }) => match app.core.visitor_on(site, token.as_deref(), device).await {
-                Ok(visitor) => {
-                    let mut s = Session { app, visitor, delivered: HashMap::new() };
-                    let mut streams = Streams::new();
-                    return welcome(&mut s, &mut conn, &mut streams, resume).await.ok().map(|()| (conn, s, streams));
-                }
-                Err(e) => frame_error(e.into(), None),
-            },
-            Ok(_) => error("hello_required", "the first frame must be hello", None),
-            Err(e) => frame_error(e, None),
-        },
+    let hello = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN),
         _ => {
             conn.close(1008, "hello required").await;
             return None;
         }
     };
-    conn.goodbye(refused, 1008, "handshake refused").await;
+    let (token, resume) = match hello {
+        Ok(VisitorIn::Hello { token, resume }) => (token, resume),
+        Ok(_) => return refuse(&mut conn, error("hello_required", "the first frame must be hello", None)).await,
+        Err(e) => return refuse(&mut conn, frame_error(e, None)).await,
+    };
+    // A bounded number of handshakes run at once, so a reconnect storm finishes some of
+    // them instead of timing all of them out. The turn is held until the replay is sent.
+    let Some(_turn) = app.admission.handshake().await else {
+        app.metrics.refused("visitor", "handshake_busy");
+        let busy = error("server_busy", "too many visitors are connecting; retry later", None);
+        conn.goodbye(busy, 1013, "server busy").await;
+        return None;
+    };
+    let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
+        Ok(v) => v,
+        Err(e) => return refuse(&mut conn, frame_error(e.into(), None)).await,
+    };
+    let mut s = Session { app, visitor, delivered: HashMap::new() };
+    let mut streams = Streams::new();
+    welcome(&mut s, &mut conn, &mut streams, resume).await.ok()?;
+    Some((conn, s, streams))
+}
+
+/// A `hello` refused: the reason, then close.
+async fn refuse<T>(conn: &mut Conn, frame: VisitorOut) -> Option<T> {
+    conn.goodbye(frame, 1008, "handshake refused").await;
     None
 }
 
