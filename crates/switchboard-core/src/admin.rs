@@ -114,6 +114,7 @@ impl Core {
         let hash = auth::hash_password(&new.password).await?;
         let agent = self.build_agent(who.workspace_id, new)?;
         self.store.create_agent(&agent, &hash).await?;
+        self.roster.forget(who.workspace_id);
         Ok(agent)
     }
 
@@ -153,6 +154,7 @@ impl Core {
             None => None,
         };
         self.store.update_agent(&agent).await?;
+        self.roster.forget(who.workspace_id);
         if let Some(hash) = hash {
             self.store.set_password(who.workspace_id, id, &hash).await?;
             self.store.delete_agent_sessions(id).await?;
@@ -166,7 +168,9 @@ impl Core {
         if agent.role == Role::Owner && who.role != Role::Owner || who.agent_id() == Some(id) {
             return Err(Error::Forbidden);
         }
-        Ok(self.store.delete_agent(who.workspace_id, id).await?)
+        self.store.delete_agent(who.workspace_id, id).await?;
+        self.roster.forget(who.workspace_id);
+        Ok(())
     }
 
     /// Sets a new password by e-mail (the `switchboard admin reset-password` command)

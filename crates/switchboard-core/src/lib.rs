@@ -9,6 +9,7 @@ mod attachments;
 pub mod auth;
 mod conversations;
 mod error;
+mod roster;
 mod visitors;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use attachments::Upload;
 pub use auth::{LoginSession, Principal};
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
+pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 
 /// Hands committed events to the bus, in commit order: install it as the store's
@@ -98,6 +100,7 @@ pub struct Core {
     pub limits: Limits,
     pub observer: Arc<dyn CommitObserver>,
     keys: Arc<auth::Keys>,
+    roster: Arc<roster::Roster>,
 }
 
 impl Core {
@@ -113,6 +116,7 @@ impl Core {
             limits,
             observer: Arc::new(()),
             keys,
+            roster: Arc::default(),
         })
     }
 

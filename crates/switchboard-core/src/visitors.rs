@@ -59,12 +59,25 @@ impl Core {
     /// Authenticates a visitor by site key, origin and (optional) token; a browser
     /// without a token becomes a new anonymous contact.
     pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
-        let site = self.store.site_by_key(&hello.site_key).await?;
-        if !site.allows_origin(hello.origin.as_deref()) {
+        let site = self.visitor_site(&hello.site_key, hello.origin.as_deref()).await?;
+        self.visitor_on(site, hello.token.as_deref(), hello.device).await
+    }
+
+    /// The site a page opens the chat on, if the page's origin may use it.
+    pub async fn visitor_site(&self, site_key: &str, origin: Option<&str>) -> Result<Site> {
+        let site = self.store.site_by_key(site_key).await?;
+        if !site.allows_origin(origin) {
             return Err(Error::OriginNotAllowed);
         }
+        Ok(site)
+    }
+
+    /// [`Core::visitor`] on a site already checked by [`Core::visitor_site`]. The visitor
+    /// socket checks the site when it upgrades and says hello a moment later; passing the
+    /// site on reads it once per connection instead of twice.
+    pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo) -> Result<Visitor> {
         let now = self.now();
-        let contact = match &hello.token {
+        let contact = match token {
             Some(token) => {
                 let claims = self.visitor_claims(token)?;
                 if claims.site_id != site.id {
@@ -78,11 +91,11 @@ impl Core {
                 // bringing everyone back at once): `last_seen` is kept to the minute, so a
                 // returning visitor costs a write only when something actually changed.
                 let stale = now.0 - contact.last_seen.0 >= LAST_SEEN_RESOLUTION_MS;
-                let moved = hello.device != DeviceInfo::default() && hello.device != contact.device;
+                let moved = device != DeviceInfo::default() && device != contact.device;
                 if stale || moved {
                     contact.last_seen = now;
                     if moved {
-                        contact.device = hello.device;
+                        contact.device = device;
                     }
                     self.store.update_contact(&contact).await?;
                 }
@@ -98,7 +111,7 @@ impl Core {
                     email: None,
                     phone: None,
                     attributes: Attributes::new(),
-                    device: hello.device,
+                    device,
                     first_seen: now,
                     last_seen: now,
                 };

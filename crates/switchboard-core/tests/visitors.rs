@@ -17,8 +17,18 @@ impl Clock for ManualClock {
     }
 }
 
-#[tokio::test]
-async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
+/// A workspace with an owner and a site, over a real store, with a clock the test controls.
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    clock: Arc<ManualClock>,
+    core: Core,
+    ws: Workspace,
+    owner: Principal,
+    site: Site,
+}
+
+async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open_temp(dir.path()).await.unwrap());
     let clock = Arc::new(ManualClock(AtomicI64::new(1_000_000)));
@@ -26,18 +36,27 @@ async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
         .await
         .unwrap()
         .with_clock(clock.clone());
-    let owner = NewAgent {
-        email: Email::parse("o@shop.example").unwrap(),
-        name: "O".into(),
-        role: Role::Owner,
+    let (ws, owner) = core.create_workspace("Shop", new_agent("o@shop.example", "O", Role::Owner)).await.unwrap();
+    let owner = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
+    let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    World { _dir: dir, store, clock, core, ws, owner, site }
+}
+
+fn new_agent(email: &str, name: &str, role: Role) -> NewAgent {
+    NewAgent {
+        email: Email::parse(email).unwrap(),
+        name: name.into(),
+        role,
         password: "long enough password".into(),
         locale: None,
         max_chats: None,
         avatar_url: None,
-    };
-    let (ws, owner) = core.create_workspace("Shop", owner).await.unwrap();
-    let who = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let site = core.create_site(&who, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
+    let World { store, clock, core, ws, site, .. } = &world().await;
     let firefox = DeviceInfo { browser: Some("Firefox".into()), ..Default::default() };
     let hello = |token: Option<String>, device: DeviceInfo| VisitorHello { site_key: site.public_key.clone(), origin: None, token, device };
 
@@ -58,4 +77,26 @@ async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
     clock.0.fetch_add(60_000, Ordering::SeqCst);
     core.visitor(hello(Some(first.token), chrome)).await.unwrap();
     assert_eq!(seen(first.contact.id).await.last_seen, Timestamp(1_090_000), "a minute later, last_seen moves");
+}
+
+#[tokio::test]
+async fn visitors_see_agent_changes_made_here_at_once_and_elsewhere_within_the_roster_ttl() {
+    let World { store, clock, core, ws, owner, .. } = &world().await;
+    let names = || async { core.roster(ws.id).await.unwrap().iter().map(|a| a.name.clone()).collect::<Vec<_>>() };
+    assert_eq!(names().await, ["O"]);
+
+    let sam = core.create_agent(owner, new_agent("sam@shop.example", "Sam", Role::Agent)).await.unwrap();
+    assert_eq!(names().await, ["O", "Sam"], "an agent added on this node is shown at once");
+    let patch = AgentPatch { name: Some("Sam K".into()), ..Default::default() };
+    core.update_agent(owner, sam.id, patch).await.unwrap();
+    assert_eq!(names().await, ["O", "Sam K"], "and so is a rename");
+
+    // Another node sharing the database renames Sam: this node learns it when its copy expires.
+    switchboard_store::Store::update_agent(&**store, &Agent { name: "Samuel".into(), ..sam.clone() }).await.unwrap();
+    assert_eq!(names().await, ["O", "Sam K"]);
+    clock.0.fetch_add(ROSTER_TTL_MS, Ordering::SeqCst);
+    assert_eq!(names().await, ["O", "Samuel"]);
+
+    core.delete_agent(owner, sam.id).await.unwrap();
+    assert_eq!(names().await, ["O"], "a removed agent is gone at once");
 }

@@ -4,6 +4,7 @@
 //! Invariant: no SQL and no business rules here. Handlers extract, call one core
 //! function, and convert the result to the wire format.
 
+pub mod admission;
 pub mod api;
 mod auth;
 mod device;
@@ -27,6 +28,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_scalar::{Scalar, Servable};
 
+pub use admission::{Admission, default_max_sockets};
 pub use metrics::Metrics;
 pub use state::{AppState, ServerConfig};
 
@@ -42,7 +44,8 @@ impl Server {
         let metrics = Arc::new(Metrics::default());
         core.observer = metrics.clone();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState { core, metrics, config: Arc::new(config), shutdown: shutdown_rx, sockets: TaskTracker::new() };
+        let admission = Arc::new(Admission::new(config.max_sockets, config.max_handshakes, config.handshake_wait));
+        let state = AppState { core, metrics, config: Arc::new(config), shutdown: shutdown_rx, sockets: TaskTracker::new(), admission };
         let router = router(state.clone());
         Self { state, router, shutdown }
     }

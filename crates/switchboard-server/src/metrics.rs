@@ -1,4 +1,5 @@
-//! Prometheus metrics: open sockets by kind, messages stored, commit and delivery latency.
+//! Prometheus metrics: open and refused sockets by kind, messages stored, commit and
+//! delivery latency.
 
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -18,9 +19,18 @@ pub struct SocketLabels {
     pub kind: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    pub kind: &'static str,
+    /// `socket_limit` (the upgrade was answered 503) or `handshake_busy` (no turn for
+    /// the `hello` in time).
+    pub reason: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub sockets: Family<SocketLabels, Gauge<i64, AtomicI64>>,
+    pub sockets_refused: Family<RefusedLabels, Counter>,
     pub messages_stored: Counter,
     pub commit_seconds: Histogram,
     pub delivery_seconds: Histogram,
@@ -35,6 +45,8 @@ impl Default for Metrics {
         for kind in ["visitor", "agent"] {
             let _ = sockets.get_or_create(&SocketLabels { kind });
         }
+        let sockets_refused = Family::<RefusedLabels, Counter>::default();
+        registry.register("sockets_refused", "WebSocket connections turned away by admission control", sockets_refused.clone());
         let messages_stored = Counter::default();
         registry.register("messages_stored", "Messages and notes durably stored", messages_stored.clone());
         // 50 µs to ~1.6 s.
@@ -42,7 +54,7 @@ impl Default for Metrics {
         registry.register("store_commit_seconds", "Time from submitting a change to its durable commit", commit_seconds.clone());
         let delivery_seconds = Histogram::new(exponential_buckets(0.00001, 2.0, 18));
         registry.register("delivery_seconds", "Time from publication of an event to its write to a socket", delivery_seconds.clone());
-        Self { registry, sockets, messages_stored, commit_seconds, delivery_seconds }
+        Self { registry, sockets, sockets_refused, messages_stored, commit_seconds, delivery_seconds }
     }
 }
 
@@ -58,6 +70,11 @@ impl Metrics {
         let gauge = self.sockets.get_or_create(&SocketLabels { kind }).clone();
         gauge.inc();
         SocketGuard(gauge)
+    }
+
+    /// Counts a socket turned away by admission control.
+    pub fn refused(&self, kind: &'static str, reason: &'static str) {
+        self.sockets_refused.get_or_create(&RefusedLabels { kind, reason }).inc();
     }
 }
 

@@ -7,6 +7,7 @@ use switchboard_core::Core;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+use crate::admission::{Admission, default_max_sockets};
 use crate::metrics::Metrics;
 
 #[derive(Clone, Debug)]
@@ -21,6 +22,15 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// A socket that cannot take a frame for this long is cut off.
     pub send_timeout: Duration,
+    /// Most WebSocket sockets open at once, both kinds together; upgrades beyond it are
+    /// answered `503` with `Retry-After`. Defaults to the open-file limit less room for
+    /// everything else ([`default_max_sockets`]).
+    pub max_sockets: usize,
+    /// Most visitor handshakes (`hello` until the replay is sent) running at once; the
+    /// others wait their turn, in order.
+    pub max_handshakes: usize,
+    /// How long a visitor's `hello` may wait for its turn before it is told to come back.
+    pub handshake_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +41,9 @@ impl Default for ServerConfig {
             heartbeat: Duration::from_secs(25),
             idle_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
+            max_sockets: default_max_sockets(),
+            max_handshakes: 64,
+            handshake_wait: Duration::from_secs(10),
         }
     }
 }
@@ -44,4 +57,5 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Every WebSocket session, so shutdown can wait for them.
     pub sockets: TaskTracker,
+    pub admission: Arc<Admission>,
 }

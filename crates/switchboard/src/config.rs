@@ -28,6 +28,9 @@ pub struct ServerSection {
     pub max_frame_bytes: usize,
     pub heartbeat_secs: u64,
     pub idle_timeout_secs: u64,
+    /// Unset: the open-file limit less room for the rest (`default_max_sockets`).
+    pub max_sockets: Option<usize>,
+    pub max_handshakes: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +87,8 @@ impl Default for ServerSection {
             max_frame_bytes: 64 * 1024,
             heartbeat_secs: 25,
             idle_timeout_secs: 60,
+            max_sockets: None,
+            max_handshakes: 64,
         }
     }
 }
@@ -142,6 +147,8 @@ impl Config {
             self.server.idle_timeout_secs > self.server.heartbeat_secs,
             "server.idle_timeout_secs must be longer than server.heartbeat_secs"
         );
+        anyhow::ensure!(self.server.max_sockets != Some(0), "server.max_sockets must be at least 1");
+        anyhow::ensure!(self.server.max_handshakes >= 1, "server.max_handshakes must be at least 1");
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
@@ -176,6 +183,13 @@ max_frame_bytes = 65536
 # Seconds between WebSocket pings, and of silence before a socket is closed.
 heartbeat_secs = 25
 idle_timeout_secs = 60
+# Most WebSocket sockets (visitors and agents) open at once. Upgrades beyond it are
+# answered 503 with Retry-After. Unset: the process's open-file limit (RLIMIT_NOFILE)
+# less room for the database, uploads and HTTP (a fortieth, at least 256).
+# max_sockets = 10000
+# Most visitor handshakes (hello until the replay is sent) running at once; the others
+# wait their turn, up to 10 s, then are told to retry.
+max_handshakes = 64
 
 [storage]
 # Where the SQLite database and uploaded files live.
@@ -213,6 +227,22 @@ mod tests {
         assert_eq!(printed.storage.data_dir, default.storage.data_dir);
         assert_eq!(printed.limits.max_upload_bytes, default.limits.max_upload_bytes);
         assert_eq!(printed.server.idle_timeout_secs, default.server.idle_timeout_secs);
+        assert_eq!(printed.server.max_sockets, default.server.max_sockets);
+        assert_eq!(printed.server.max_handshakes, default.server.max_handshakes);
+    }
+
+    #[test]
+    fn the_socket_cap_is_the_open_file_limit_unless_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nmax_sockets = 500\n").unwrap();
+        assert_eq!(Config::load(Some(&file), Overrides::default()).unwrap().server.max_sockets, Some(500));
+        std::fs::write(&file, "[server]\nmax_sockets = 0\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("server.max_sockets"), "{err}");
+        std::fs::write(&file, "[server]\nmax_handshakes = 0\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("server.max_handshakes"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Context;
 use switchboard_bus::LocalBus;
 use switchboard_core::{Core, Limits, NewAgent, Principal, Publisher, SiteInput, auth};
 use switchboard_domain::*;
-use switchboard_server::{Server, ServerConfig};
+use switchboard_server::{Server, ServerConfig, default_max_sockets};
 use switchboard_store::{CommitHook, FsBlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
@@ -73,6 +73,7 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         seed_demo(&core, &base).await?;
     }
+    let max_sockets = config.server.max_sockets.unwrap_or_else(default_max_sockets);
     let server = Server::new(
         core,
         ServerConfig {
@@ -80,10 +81,12 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             max_frame_bytes: config.server.max_frame_bytes,
             heartbeat: Duration::from_secs(config.server.heartbeat_secs),
             idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
+            max_sockets,
+            max_handshakes: config.server.max_handshakes,
             ..ServerConfig::default()
         },
     );
-    tracing::info!(%addr, data = %config.storage.data_dir.display(), "switchboard is listening");
+    tracing::info!(%addr, data = %config.storage.data_dir.display(), max_sockets, "switchboard is listening");
     println!("Switchboard is listening on {base}");
     server.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -94,10 +94,7 @@ impl FromRequestParts<AppState> for WidgetVisitor {
 #[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
     responses((status = 200, body = p::PublicSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
 pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::PublicSite>> {
-    let site = app.core.store.site_by_key(&key).await.map_err(switchboard_core::Error::from)?;
-    if !site.allows_origin(auth::origin(&parts).as_deref()) {
-        return Err(switchboard_core::Error::OriginNotAllowed.into());
-    }
+    let site = app.core.visitor_site(&key, auth::origin(&parts).as_deref()).await?;
     Ok(Json((&site).into()))
 }
 

@@ -5,10 +5,9 @@
 //! means something was missed; the session then re-reads the feed from the store.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::State;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use switchboard_bus::{AgentStatus, BusMessage, Topic};
@@ -17,7 +16,8 @@ use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use crate::admission::busy;
 use crate::api::draft;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -36,6 +36,10 @@ fn same_origin(parts: &Parts) -> bool {
 
 /// `GET /ws/agent`: session cookie from the dashboard, or `?access_token=` for integrations.
 pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpgrade) -> Response {
+    let Some(slot) = app.admission.socket() else {
+        app.metrics.refused("agent", "socket_limit");
+        return busy();
+    };
     let token = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")).map(str::to_owned));
     let who = match token {
         Some(t) => app.core.api_token(&t).await,
@@ -47,11 +51,14 @@ pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpg
         Err(e) => return ApiError::from(e).into_response(),
     };
     let tracker = app.sockets.clone();
-    ws.read_buffer_size(BUFFER_SIZE)
-        .write_buffer_size(BUFFER_SIZE)
+    ws.read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
-        .on_upgrade(move |socket| tracker.track_future(run(app, socket, who)))
+        .on_upgrade(move |socket| {
+            let conn = Conn::new(socket, app.config.send_timeout, slot);
+            tracker.track_future(run(app, conn, who))
+        })
 }
 
 fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> AgentOut {
@@ -69,55 +76,74 @@ struct Session {
     delivered: i64,
 }
 
-async fn run(app: AppState, socket: WebSocket, who: Principal) {
-    let _open = app.metrics.socket("agent");
-    let config = app.config.clone();
-    let mut conn = Conn { socket, send_timeout: config.send_timeout, last_heard: Instant::now() };
+/// The session of one agent socket. As for visitors (`visitor::run`), the handshake,
+/// the replay and the answers to frames are boxed, so an idle session's task holds
+/// little more than its loop.
+pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Output = ()> + Send {
+    let open = app.metrics.socket("agent");
+    let handshake = Box::pin(handshake(app, conn, who));
+    async move {
+        let _open = open;
+        let Some((mut conn, mut s, mut feed)) = handshake.await else { return };
+        session(&mut s, &mut conn, &mut feed).await;
+        leave(&s);
+    }
+}
+
+/// The first frame must be `hello`: subscribe, come online, send `welcome`, replay.
+/// `None` when the socket is finished (refused, or gone).
+async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Conn, Session, switchboard_bus::Receiver)> {
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), conn.socket.recv()).await;
     let after = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => match parse::<AgentIn>(&text, config.max_frame_bytes, KNOWN) {
+        Ok(Incoming::Text(text)) => match parse::<AgentIn>(&text, app.config.max_frame_bytes, KNOWN) {
             Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
             Ok(_) => {
-                let _ = conn.send(&error("hello_required", "the first frame must be hello", None)).await;
-                return conn.close(1008, "hello required").await;
+                conn.goodbye(error("hello_required", "the first frame must be hello", None), 1008, "hello required").await;
+                return None;
             }
             Err(e) => {
-                let _ = conn.send(&frame_error(e, None)).await;
-                return conn.close(1008, "hello required").await;
+                conn.goodbye(frame_error(e, None), 1008, "hello required").await;
+                return None;
             }
         },
-        _ => return conn.close(1008, "hello required").await,
+        _ => {
+            conn.close(1008, "hello required").await;
+            return None;
+        }
     };
 
     // Subscribe before reading the store: nothing committed in between can be missed.
-    let mut feed = app.core.bus.subscribe(Topic::Workspace(who.workspace_id));
+    let feed = app.core.bus.subscribe(Topic::Workspace(who.workspace_id));
     let head = match app.core.store.feed_head(who.workspace_id).await {
         Ok(h) => h,
         Err(e) => {
-            let _ = conn.send(&frame_error(Error::from(e).into(), None)).await;
-            return conn.close(1011, "store unavailable").await;
+            conn.goodbye(frame_error(Error::from(e).into(), None), 1011, "store unavailable").await;
+            return None;
         }
     };
-    let agent = who.agent_id();
-    if let Some(id) = agent
+    if let Some(id) = who.agent_id()
         && app.core.presence.connect(who.workspace_id, id)
     {
         presence(&app, who.workspace_id, id, AgentStatus::Online);
     }
     let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
     let online = s.app.core.presence.online(who.workspace_id).into_iter().map(|a| a.0).collect();
-    let welcomed = async {
-        conn.send(&AgentOut::Welcome { agent_id: agent.map(|a| a.0).unwrap_or_default(), online_agent_ids: online }).await?;
-        catch_up(&mut s, &mut conn).await
+    let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
+    match conn.send(&welcome).await {
+        Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
+        _ => {
+            leave(&s);
+            None
+        }
     }
-    .await;
-    if welcomed.is_ok() {
-        session(&mut s, &mut conn, &mut feed).await;
-    }
-    if let Some(id) = agent
-        && s.app.core.presence.disconnect(who.workspace_id, id)
+}
+
+/// The socket is finished: the agent goes offline if it was their last socket.
+fn leave(s: &Session) {
+    if let Some(id) = s.who.agent_id()
+        && s.app.core.presence.disconnect(s.who.workspace_id, id)
     {
-        presence(&s.app, who.workspace_id, id, AgentStatus::Offline);
+        presence(&s.app, s.who.workspace_id, id, AgentStatus::Offline);
     }
 }
 
@@ -154,15 +180,15 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
             // a client sending fast cannot pile up its own echoes until it lags.
             biased;
             _ = shutdown.changed() => {
-                let _ = conn.send(&AgentOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
-                return conn.close(1012, "server restarting").await;
+                let bye = AgentOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
+                return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             item = feed.recv() => {
                 let result = match item {
-                    Ok(message) => live(s, conn, &message).await,
+                    Ok(message) => Box::pin(live(s, conn, &message)).await,
                     Err(RecvError::Lagged(_)) => {
-                        let _ = conn.send(&AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
-                        return conn.close(1013, "slow consumer").await;
+                        let bye = AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                        return Box::pin(conn.goodbye(bye, 1013, "slow consumer")).await;
                     }
                     Err(RecvError::Closed) => return,
                 };
@@ -171,15 +197,12 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
                 }
             }
             msg = conn.socket.recv() => {
-                let Ok(text) = conn.text(msg).await else { return };
-                if let Some(text) = text
-                    && handle(s, conn, &text).await.is_err()
-                {
+                if Box::pin(received(s, conn, msg)).await.is_err() {
                     return;
                 }
             }
             _ = heartbeat.tick() => {
-                if conn.heartbeat(config.idle_timeout).await.is_err() {
+                if Box::pin(conn.heartbeat(config.idle_timeout)).await.is_err() {
                     return;
                 }
             }
@@ -213,6 +236,14 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
             conn.send(&AgentOut::Presence { agent_id: agent_id.0, status: status.into() }).await
         }
         _ => Ok(()),
+    }
+}
+
+/// Whatever the client sent: a text frame is handled, anything else answered or ended.
+async fn received(s: &mut Session, conn: &mut Conn, msg: Option<Result<Message, axum::Error>>) -> Result<(), Gone> {
+    match conn.text(msg).await? {
+        Some(text) => handle(s, conn, &text).await,
+        None => Ok(()),
     }
 }
 

@@ -10,13 +10,18 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::admission::SocketSlot;
 use crate::error::classify;
 
 /// Largest message tungstenite will buffer at all; frames above the application
 /// limit but below this get an error frame and the socket stays open.
 pub const HARD_MAX_MESSAGE: usize = 1024 * 1024;
-/// 4 KiB socket buffers instead of tungstenite's 128 KiB keep an idle socket near 6 KiB.
-pub const BUFFER_SIZE: usize = 4096;
+/// Small socket buffers instead of tungstenite's 128 KiB each: an idle socket pays for
+/// its read buffer, allocated up front. What clients send is small (a `hello` resuming
+/// 20 conversations is about 1.6 KiB); a larger frame takes more reads, not more memory.
+pub const READ_BUFFER_SIZE: usize = 2048;
+/// Frames are written out once this much is buffered, or at a flush.
+pub const WRITE_BUFFER_SIZE: usize = 4096;
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {
@@ -67,16 +72,22 @@ pub fn parse<T: DeserializeOwned>(text: &str, max: usize, known: &[&str]) -> Res
 }
 
 /// A socket with a send deadline: a peer that stops reading is cut off rather than
-/// stalling its session forever.
+/// stalling its session forever. It holds its place under the cap on open sockets
+/// until it is dropped.
 pub struct Conn {
     pub socket: WebSocket,
     pub send_timeout: Duration,
     pub last_heard: Instant,
+    _slot: SocketSlot,
 }
 
 pub struct Gone;
 
 impl Conn {
+    pub fn new(socket: WebSocket, send_timeout: Duration, slot: SocketSlot) -> Self {
+        Self { socket, send_timeout, last_heard: Instant::now(), _slot: slot }
+    }
+
     pub async fn send<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {
         let text = serde_json::to_string(frame).expect("frames serialise");
         self.send_raw(Message::Text(text.into())).await
@@ -128,6 +139,13 @@ impl Conn {
         self.send_raw(Message::Ping(Default::default())).await
     }
 
+    /// Sends a last frame (a `reconnect` hint, a refused handshake's `error`), then closes.
+    pub async fn goodbye<T: Serialize>(&mut self, frame: T, code: u16, reason: &'static str) {
+        if self.send(&frame).await.is_ok() {
+            self.close(code, reason).await;
+        }
+    }
+
     /// The closing handshake: send Close, then give the peer a moment to answer with
     /// its own Close before the connection is dropped. Dropping at once would reset the
     /// connection if the peer still had frames in flight, and it could lose the last
@@ -174,5 +192,37 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
                 Incoming::Closed
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The size of the future a function returns, without calling it.
+    trait ReturnSize<Args> {
+        fn return_size(&self) -> usize;
+    }
+
+    impl<F: Fn(A, B, C) -> R, A, B, C, R> ReturnSize<(A, B, C)> for F {
+        fn return_size(&self) -> usize {
+            std::mem::size_of::<R>()
+        }
+    }
+
+    impl<F: Fn(A, B, C, D) -> R, A, B, C, D, R> ReturnSize<(A, B, C, D)> for F {
+        fn return_size(&self) -> usize {
+            std::mem::size_of::<R>()
+        }
+    }
+
+    /// A session's task is the future its `run` returns, allocated once per socket and
+    /// kept while the socket is open. With the handshake, the replay and the answers to
+    /// frames inlined it was about 8 KiB per idle visitor; boxed, it is little more than
+    /// the socket and the session's own state (about 1.6 KiB for a visitor in a debug build).
+    #[test]
+    fn an_idle_session_is_small() {
+        let visitor = super::visitor::run.return_size();
+        let agent = super::agent::run.return_size();
+        assert!(visitor <= 2048, "an idle visitor session takes {visitor} bytes");
+        assert!(agent <= 2048, "an idle agent session takes {agent} bytes");
     }
 }

@@ -7,23 +7,24 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
 use switchboard_bus::{BusMessage, Topic};
-use switchboard_core::{ContactPatch, Identity, Visitor, VisitorHello};
+use switchboard_core::{ContactPatch, Identity, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{BUFFER_SIZE, Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use crate::admission::busy;
 use crate::api::{attribute, draft};
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
@@ -38,21 +39,29 @@ pub struct Params {
     site: String,
 }
 
-/// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades.
+/// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades. The
+/// site read here is the one the session uses.
 pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let origin = headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match app.core.store.site_by_key(&q.site).await {
-        Ok(site) if site.allows_origin(origin.as_deref()) => {}
-        Ok(_) => return ApiError::from(switchboard_core::Error::OriginNotAllowed).into_response(),
-        Err(e) => return ApiError::from(switchboard_core::Error::from(e)).into_response(),
-    }
+    // Admission first, so that an upgrade turned away costs no database read.
+    let Some(slot) = app.admission.socket() else {
+        app.metrics.refused("visitor", "socket_limit");
+        return busy();
+    };
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+    let site = match app.core.visitor_site(&q.site, origin).await {
+        Ok(site) => site,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let device = device_info(&headers);
     let tracker = app.sockets.clone();
-    ws.read_buffer_size(BUFFER_SIZE)
-        .write_buffer_size(BUFFER_SIZE)
+    ws.read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(HARD_MAX_MESSAGE)
         .max_frame_size(HARD_MAX_MESSAGE)
-        .on_upgrade(move |socket| tracker.track_future(run(app, socket, VisitorHello { site_key: q.site, origin, token: None, device })))
+        .on_upgrade(move |socket| {
+            let conn = Conn::new(socket, app.config.send_timeout, slot);
+            tracker.track_future(run(app, conn, site, device))
+        })
 }
 
 type Streams = StreamMap<ConversationId, BroadcastStream<Arc<BusMessage>>>;
@@ -72,34 +81,65 @@ fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
     error(&e.code, e.message, reference)
 }
 
-async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
-    let _open = app.metrics.socket("visitor");
-    let config = app.config.clone();
-    let mut conn = Conn { socket, send_timeout: config.send_timeout, last_heard: Instant::now() };
+/// The session of one visitor socket.
+///
+/// Most of a session's code runs rarely: the handshake and replay once, the answers to
+/// frames now and then. Their futures are boxed, so they take memory only while they
+/// run, and an idle session's task holds little more than the loop below
+/// (`an_idle_session_is_small` keeps it so). The handshake is boxed together with its
+/// inputs, which an `async fn` would keep in the task for its whole life.
+pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
+    let open = app.metrics.socket("visitor");
+    let handshake = Box::pin(handshake(app, conn, site, device));
+    async move {
+        let _open = open;
+        let Some((mut conn, mut s, mut streams)) = handshake.await else { return };
+        session(&mut s, &mut conn, &mut streams).await;
+    }
+}
 
-    // The first frame must be `hello`.
+/// The first frame must be `hello`: authenticate, send `welcome`, replay. `None` when
+/// the socket is finished (refused, or gone).
+async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo) -> Option<(Conn, Session, Streams)> {
     let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
-    let resume = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => match parse::<VisitorIn>(&text, config.max_frame_bytes, KNOWN) {
-            Ok(VisitorIn::Hello { token, resume }) => {
-                hello.token = token;
-                resume
-            }
-            Ok(_) => return refuse(conn, error("hello_required", "the first frame must be hello", None)).await,
-            Err(e) => return refuse(conn, frame_error(e, None)).await,
-        },
-        _ => return conn.close(1008, "hello required").await,
+    let hello = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN),
+        _ => {
+            conn.close(1008, "hello required").await;
+            return None;
+        }
     };
-    let visitor = match app.core.visitor(hello).await {
+    let (token, resume) = match hello {
+        Ok(VisitorIn::Hello { token, resume }) => (token, resume),
+        Ok(_) => return refuse(&mut conn, error("hello_required", "the first frame must be hello", None)).await,
+        Err(e) => return refuse(&mut conn, frame_error(e, None)).await,
+    };
+    // A bounded number of handshakes run at once, so a reconnect storm finishes some of
+    // them instead of timing all of them out. The turn is held until the replay is sent.
+    let Some(_turn) = app.admission.handshake().await else {
+        app.metrics.refused("visitor", "handshake_busy");
+        let busy = error("server_busy", "too many visitors are connecting; retry later", None);
+        conn.goodbye(busy, 1013, "server busy").await;
+        return None;
+    };
+    let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
         Ok(v) => v,
-        Err(e) => return refuse(conn, frame_error(e.into(), None)).await,
+        Err(e) => return refuse(&mut conn, frame_error(e.into(), None)).await,
     };
     let mut s = Session { app, visitor, delivered: HashMap::new() };
     let mut streams = Streams::new();
-    if welcome(&mut s, &mut conn, &mut streams, resume).await.is_err() {
-        return;
-    }
+    welcome(&mut s, &mut conn, &mut streams, resume).await.ok()?;
+    Some((conn, s, streams))
+}
 
+/// A `hello` refused: the reason, then close.
+async fn refuse<T>(conn: &mut Conn, frame: VisitorOut) -> Option<T> {
+    conn.goodbye(frame, 1008, "handshake refused").await;
+    None
+}
+
+async fn session(s: &mut Session, conn: &mut Conn, streams: &mut Streams) {
+    let config = s.app.config.clone();
     let mut shutdown = s.app.shutdown.clone();
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
@@ -109,33 +149,30 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
             // a client sending fast cannot pile up its own echoes until it lags.
             biased;
             _ = shutdown.changed() => {
-                let _ = conn.send(&VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 }).await;
-                return conn.close(1012, "server restarting").await;
+                let bye = VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
+                return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             Some((conversation, item)) = streams.next(), if !streams.is_empty() => {
                 match item {
                     Ok(message) => {
-                        if live(&mut s, &mut conn, conversation, &message).await.is_err() {
+                        if Box::pin(live(s, conn, conversation, &message)).await.is_err() {
                             return;
                         }
                     }
                     Err(BroadcastStreamRecvError::Lagged(_)) => {
                         // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                        let _ = conn.send(&VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 }).await;
-                        return conn.close(1013, "slow consumer").await;
+                        let bye = VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                        return Box::pin(conn.goodbye(bye, 1013, "slow consumer")).await;
                     }
                 }
             }
             msg = conn.socket.recv() => {
-                let Ok(text) = conn.text(msg).await else { return };
-                if let Some(text) = text
-                    && handle(&mut s, &mut conn, &mut streams, &text).await.is_err()
-                {
+                if Box::pin(received(s, conn, streams, msg)).await.is_err() {
                     return;
                 }
             }
             _ = heartbeat.tick() => {
-                if conn.heartbeat(config.idle_timeout).await.is_err() {
+                if Box::pin(conn.heartbeat(config.idle_timeout)).await.is_err() {
                     return;
                 }
             }
@@ -143,18 +180,13 @@ async fn run(app: AppState, socket: WebSocket, mut hello: VisitorHello) {
     }
 }
 
-async fn refuse(mut conn: Conn, frame: VisitorOut) {
-    let _ = conn.send(&frame).await;
-    conn.close(1008, "handshake refused").await;
-}
-
 fn viewer(s: &Session) -> p::Viewer<'_> {
     p::Viewer::Visitor { site_key: &s.visitor.site.public_key }
 }
 
-/// The workspace's agents, loaded when a frame needs them rather than kept per socket.
-async fn agents(s: &Session) -> Vec<Agent> {
-    s.app.core.store.agents(s.visitor.workspace_id()).await.unwrap_or_default()
+/// The workspace's agents, fetched when a frame needs them rather than kept per socket.
+async fn agents(s: &Session) -> Arc<[Agent]> {
+    s.app.core.roster(s.visitor.workspace_id()).await.unwrap_or_default()
 }
 
 fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::VisitorConversation> {
@@ -243,6 +275,14 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
             conn.send(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         _ => Ok(()),
+    }
+}
+
+/// Whatever the client sent: a text frame is handled, anything else answered or ended.
+async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: Option<Result<Message, axum::Error>>) -> Result<(), Gone> {
+    match conn.text(msg).await? {
+        Some(text) => handle(s, conn, streams, &text).await,
+        None => Ok(()),
     }
 }
 
