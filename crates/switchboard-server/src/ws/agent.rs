@@ -14,9 +14,9 @@ use switchboard_bus::{AgentStatus, BusMessage, Topic};
 use switchboard_core::{AuthFailure, Error, Principal};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::admission::busy;
 use crate::api::draft;
 use crate::auth::authenticate;
@@ -159,7 +159,7 @@ async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
             Err(e) => return conn.send(&frame_error(e.into(), None)).await,
         };
         for e in &events {
-            conn.send(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
+            conn.feed(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
             s.delivered = e.feed_seq;
         }
         if (events.len() as u32) < PAGE {
@@ -184,15 +184,7 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
                 return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             item = feed.recv() => {
-                let result = match item {
-                    Ok(message) => Box::pin(live(s, conn, &message)).await,
-                    Err(RecvError::Lagged(_)) => {
-                        let bye = AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
-                        return Box::pin(conn.goodbye(bye, 1013, "slow consumer")).await;
-                    }
-                    Err(RecvError::Closed) => return,
-                };
-                if result.is_err() {
+                if Box::pin(deliver(s, conn, feed, item)).await.is_err() {
                     return;
                 }
             }
@@ -210,6 +202,43 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
     }
 }
 
+/// Delivers a live message and those already queued behind it (up to [`LIVE_BATCH`]),
+/// in order, with one flush: a socket that fell behind catches up in a few writes
+/// instead of one per frame. `Err(Gone)` when the session is over.
+async fn deliver(
+    s: &mut Session,
+    conn: &mut Conn,
+    feed: &mut switchboard_bus::Receiver,
+    first: Result<Arc<BusMessage>, RecvError>,
+) -> Result<(), Gone> {
+    let mut item = first;
+    let mut delivered = 0;
+    loop {
+        match item {
+            Ok(message) => live(s, conn, &message).await?,
+            Err(RecvError::Lagged(_)) => {
+                // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
+                let bye = AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                conn.goodbye(bye, 1013, "slow consumer").await;
+                return Err(Gone);
+            }
+            Err(RecvError::Closed) => return conn.flush().await.and(Err(Gone)),
+        }
+        delivered += 1;
+        if delivered == LIVE_BATCH {
+            break;
+        }
+        item = match feed.try_recv() {
+            Ok(message) => Ok(message),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        };
+    }
+    conn.flush().await
+}
+
+/// Queues one live message's frame, if this socket should have it.
 async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<(), Gone> {
     match message {
         BusMessage::Event { event, published, frames } => {
@@ -221,19 +250,19 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
                 return catch_up(s, conn).await;
             }
             s.delivered = event.feed_seq;
-            conn.send_shared(&frames.agents, || AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
+            conn.feed_shared(&frames.agents, || AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }
         BusMessage::Typing { conversation_id, actor, typing } if *actor != s.who.actor => {
-            conn.send(&AgentOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
+            conn.feed(&AgentOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         BusMessage::Presence { agent_id, status } => {
             let status = match status {
                 AgentStatus::Online => "online",
                 AgentStatus::Offline => "offline",
             };
-            conn.send(&AgentOut::Presence { agent_id: agent_id.0, status: status.into() }).await
+            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status: status.into() }).await
         }
         _ => Ok(()),
     }

@@ -7,6 +7,7 @@ pub mod visitor;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::SinkExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +23,9 @@ pub const HARD_MAX_MESSAGE: usize = 1024 * 1024;
 pub const READ_BUFFER_SIZE: usize = 2048;
 /// Frames are written out once this much is buffered, or at a flush.
 pub const WRITE_BUFFER_SIZE: usize = 4096;
+/// Most live messages a session takes from its queue before it flushes and looks at its
+/// other duties (heartbeat, shutdown, the client's frames) again.
+pub const LIVE_BATCH: usize = 64;
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {
@@ -93,21 +97,33 @@ impl Conn {
         self.send_raw(Message::Text(text.into())).await
     }
 
-    /// Sends a frame encoded once for many sockets (see [`switchboard_bus::Frames`]).
-    pub async fn send_shared<T: Serialize>(
+    pub async fn send_raw(&mut self, msg: Message) -> Result<(), Gone> {
+        within(self.send_timeout, self.socket.send(msg)).await
+    }
+
+    /// Queues a frame to be written with the next [`Conn::flush`] (or any send, which
+    /// flushes everything queued before it, in order). A burst then costs one write to
+    /// the socket, not one per frame. Frames are written early when the write buffer
+    /// ([`WRITE_BUFFER_SIZE`]) fills, so feeding may wait for a slow peer, under the
+    /// same deadline as a send.
+    pub async fn feed<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {
+        let text = serde_json::to_string(frame).expect("frames serialise");
+        within(self.send_timeout, self.socket.feed(Message::Text(text.into()))).await
+    }
+
+    /// Queues a frame encoded once for many sockets (see [`switchboard_bus::Frames`]).
+    pub async fn feed_shared<T: Serialize>(
         &mut self,
         cache: &std::sync::OnceLock<std::sync::Arc<str>>,
         frame: impl FnOnce() -> T,
     ) -> Result<(), Gone> {
         let text = cache.get_or_init(|| serde_json::to_string(&frame()).expect("frames serialise").into());
-        self.send_raw(Message::Text((&**text).into())).await
+        within(self.send_timeout, self.socket.feed(Message::Text((&**text).into()))).await
     }
 
-    pub async fn send_raw(&mut self, msg: Message) -> Result<(), Gone> {
-        match tokio::time::timeout(self.send_timeout, self.socket.send(msg)).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Gone),
-        }
+    /// Writes out every queued frame.
+    pub async fn flush(&mut self) -> Result<(), Gone> {
+        within(self.send_timeout, self.socket.flush()).await
     }
 
     /// Reduces what arrived to a text frame for the session, answering or ending
@@ -163,6 +179,14 @@ impl Conn {
             }
         })
         .await;
+    }
+}
+
+/// A write to the socket, cut off if the peer cannot take it within `deadline`.
+async fn within(deadline: Duration, write: impl Future<Output = Result<(), axum::Error>>) -> Result<(), Gone> {
+    match tokio::time::timeout(deadline, write).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Gone),
     }
 }
 

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 use switchboard_bus::{BusMessage, Topic};
 use switchboard_core::{ContactPatch, Identity, Visitor};
@@ -23,7 +23,7 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::admission::busy;
 use crate::api::{attribute, draft};
 use crate::device::device_info;
@@ -152,18 +152,9 @@ async fn session(s: &mut Session, conn: &mut Conn, streams: &mut Streams) {
                 let bye = VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
                 return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
-            Some((conversation, item)) = streams.next(), if !streams.is_empty() => {
-                match item {
-                    Ok(message) => {
-                        if Box::pin(live(s, conn, conversation, &message)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(BroadcastStreamRecvError::Lagged(_)) => {
-                        // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                        let bye = VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
-                        return Box::pin(conn.goodbye(bye, 1013, "slow consumer")).await;
-                    }
+            Some(first) = streams.next(), if !streams.is_empty() => {
+                if Box::pin(deliver(s, conn, streams, first)).await.is_err() {
+                    return;
                 }
             }
             msg = conn.socket.recv() => {
@@ -246,7 +237,7 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
             Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
         };
         for e in &events {
-            conn.send(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
+            conn.feed(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
             cursor = e.seq;
         }
         if (events.len() as u32) < PAGE {
@@ -257,6 +248,34 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
     conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await
 }
 
+/// Delivers a live message and those already queued behind it (up to [`LIVE_BATCH`]),
+/// in order, with one flush. `Err(Gone)` when the session is over.
+async fn deliver(
+    s: &mut Session,
+    conn: &mut Conn,
+    streams: &mut Streams,
+    first: (ConversationId, Result<Arc<BusMessage>, BroadcastStreamRecvError>),
+) -> Result<(), Gone> {
+    let mut next = Some(first);
+    let mut delivered = 0;
+    while let Some((conversation, item)) = next {
+        match item {
+            Ok(message) => live(s, conn, conversation, &message).await?,
+            Err(BroadcastStreamRecvError::Lagged(_)) => {
+                // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
+                let bye = VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                conn.goodbye(bye, 1013, "slow consumer").await;
+                return Err(Gone);
+            }
+        }
+        delivered += 1;
+        // Only what is already queued: `now_or_never` does not wait for more.
+        next = if delivered < LIVE_BATCH { streams.next().now_or_never().flatten() } else { None };
+    }
+    conn.flush().await
+}
+
+/// Queues one live message's frame, if this socket should have it.
 async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &BusMessage) -> Result<(), Gone> {
     match message {
         BusMessage::Event { event, published, frames } => {
@@ -267,12 +286,12 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
             *delivered = event.seq;
             // Every subscriber of a conversation's topic is that conversation's visitor,
             // so they all see the same frame.
-            conn.send_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
+            conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
             s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
             Ok(())
         }
         BusMessage::Typing { conversation_id, actor, typing } if actor.is_team_side() => {
-            conn.send(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
+            conn.feed(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         _ => Ok(()),
     }
