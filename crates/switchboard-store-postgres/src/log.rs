@@ -18,7 +18,7 @@ use sqlx::query_builder::Separated;
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, author_key};
-use switchboard_store::log::{self, ClientKey, LogTx, Owners, Writes};
+use switchboard_store::log::{self, ClientKey, LogTx, Owners, Transactions, Writes};
 use switchboard_store::{Change, Committed, Result, StoreError};
 use uuid::Uuid;
 
@@ -34,25 +34,17 @@ const MAX_LEXEME_BYTES: usize = 2047;
 /// PostgreSQL's limit on parameters in one statement.
 const MAX_PARAMETERS: usize = 65_535;
 
-/// Applies a batch in one transaction. If the transaction fails for another reason than
-/// a concurrent writer, the changes are tried again one transaction each, so one change
-/// that the database refuses does not take the others down with it.
+/// Applies a batch in one transaction, run again when it loses to a concurrent writer.
 pub(crate) async fn apply_batch(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Vec<Result<Committed>> {
-    match with_retries(pool, jobs).await {
-        Ok(results) => results,
-        Err(e) if jobs.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
-            tracing::warn!(error = %e, batch = jobs.len(), "batch refused; applying its changes one by one");
-            let mut results = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                results.push(with_retries(pool, std::slice::from_ref(job)).await.and_then(|mut r| r.pop().expect("one result per job")));
-            }
-            results
-        }
-        Err(e) if jobs.len() == 1 => vec![Err(e)],
-        Err(e) => {
-            tracing::error!(error = %e, batch = jobs.len(), "commit of a batch failed");
-            jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect()
-        }
+    log::apply_isolated(&mut Batches(pool), jobs).await
+}
+
+struct Batches<'p>(&'p PgPool);
+
+#[async_trait]
+impl Transactions for Batches<'_> {
+    async fn run(&mut self, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
+        with_retries(self.0, jobs).await
     }
 }
 

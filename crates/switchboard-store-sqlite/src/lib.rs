@@ -81,19 +81,15 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, then starts the writer.
     pub async fn open(opts: &SqliteOptions) -> Result<Self> {
-        // The one connection that writes: it lives as long as the store, so the WAL
-        // file it appends to is never deleted under the writer (see `WalSync`).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
             .connect_with(connect_options(opts))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let read =
             SqlitePoolOptions::new().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
+        // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
         let pool = write.clone();
         let hook = opts.hook.clone();
@@ -645,7 +641,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_log_writes_on_its_own_connection_and_every_other_write_stays_synchronous() {
+    async fn writes_outside_the_log_stay_synchronous_and_the_log_syncs() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("switchboard.db"))).await.unwrap();
         let f = fixture(&store, "durable").await;

@@ -14,11 +14,12 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::types::Value;
+use rusqlite::{TransactionBehavior, params, params_from_iter};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, author_key};
-use switchboard_store::log::{self, ClientKey, LogTx, Owners, Writes};
+use switchboard_store::log::{self, ClientKey, LogTx, Owners, Transactions, Writes};
 use switchboard_store::{Change, Committed, Result, StoreError};
 
 use crate::rows::{self, EVENT_COLUMNS, db};
@@ -30,30 +31,13 @@ const MAX_PARAMETERS: usize = 32_766;
 pub(crate) type LogConnection = Arc<Mutex<rusqlite::Connection>>;
 
 /// Applies a batch: reads on `gate` (the store's write connection, held throughout),
-/// writes in one transaction on `log`. If the database refuses the batch, its changes
-/// are tried again one transaction each, so one refused change fails alone.
+/// writes in one transaction on `log`.
 pub(crate) async fn apply_batch(
     gate: &mut SqliteConnection,
     log: &LogConnection,
     jobs: &[(WorkspaceId, Change)],
 ) -> Vec<Result<Committed>> {
-    match log::apply_batch(&mut SqliteLog { gate: &mut *gate, log }, jobs).await {
-        Ok(results) => results,
-        Err(e) if jobs.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
-            tracing::warn!(error = %e, batch = jobs.len(), "batch refused; applying its changes one by one");
-            let mut results = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let one = log::apply_batch(&mut SqliteLog { gate: &mut *gate, log }, std::slice::from_ref(job)).await;
-                results.push(one.and_then(|mut r| r.pop().expect("one result per job")));
-            }
-            results
-        }
-        Err(e) if jobs.len() == 1 => vec![Err(e)],
-        Err(e) => {
-            tracing::error!(error = %e, batch = jobs.len(), "commit of a batch failed");
-            jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect()
-        }
-    }
+    log::apply_isolated(&mut SqliteLog { gate, log }, jobs).await
 }
 
 /// Opens the writer's connection.
@@ -109,16 +93,32 @@ fn push_ids<T: ToString>(q: &mut QueryBuilder<'_, Sqlite>, ids: &[T]) {
     q.push(")");
 }
 
-/// Multi-row statements of `columns` parameters per row, cut where SQLite's limit on
-/// parameters requires.
-fn chunks<T>(rows: &[T], columns: usize) -> std::slice::Chunks<'_, T> {
-    rows.chunks(MAX_PARAMETERS / columns)
-}
-
 /// The log's reads on the held write connection, and its writes on its own.
 struct SqliteLog<'c> {
     gate: &'c mut SqliteConnection,
     log: &'c LogConnection,
+}
+
+impl SqliteLog<'_> {
+    /// The workspace of each of `ids` found in `table`.
+    async fn workspaces_of<T: ToString>(&mut self, table: &str, ids: &[T]) -> Result<Vec<(uuid::Uuid, WorkspaceId)>> {
+        let mut found = vec![];
+        for chunk in ids.chunks(MAX_PARAMETERS) {
+            let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT id, workspace_id FROM {table} WHERE id IN "));
+            push_ids(&mut q, chunk);
+            for (id, ws) in q.build_query_as::<(String, String)>().fetch_all(&mut *self.gate).await.map_err(db)? {
+                found.push((codec::uuid(&id)?, WorkspaceId(codec::uuid(&ws)?)));
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl Transactions for SqliteLog<'_> {
+    async fn run(&mut self, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
+        log::apply_batch(self, jobs).await
+    }
 }
 
 #[async_trait]
@@ -132,7 +132,7 @@ impl LogTx for SqliteLog<'_> {
 
     async fn prior_messages(&mut self, keys: &[ClientKey]) -> Result<Vec<Event>> {
         let mut events = vec![];
-        for chunk in chunks(keys, 3) {
+        for chunk in keys.chunks(MAX_PARAMETERS / 3) {
             let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM ("));
             q.push_values(chunk, |mut row, k| {
                 row.push_bind(k.author_key.as_str()).push_bind(k.client_id.as_str()).push_bind(k.workspace_id.0.to_string());
@@ -163,22 +163,10 @@ impl LogTx for SqliteLog<'_> {
     }
 
     async fn owners(&mut self, sites: &[SiteId], contacts: &[ContactId]) -> Result<Owners> {
-        let mut owners = Owners::default();
-        for chunk in sites.chunks(MAX_PARAMETERS) {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT id, workspace_id FROM sites WHERE id IN ");
-            push_ids(&mut q, chunk);
-            for (id, ws) in q.build_query_as::<(String, String)>().fetch_all(&mut *self.gate).await.map_err(db)? {
-                owners.sites.insert(SiteId(codec::uuid(&id)?), WorkspaceId(codec::uuid(&ws)?));
-            }
-        }
-        for chunk in contacts.chunks(MAX_PARAMETERS) {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT id, workspace_id FROM contacts WHERE id IN ");
-            push_ids(&mut q, chunk);
-            for (id, ws) in q.build_query_as::<(String, String)>().fetch_all(&mut *self.gate).await.map_err(db)? {
-                owners.contacts.insert(ContactId(codec::uuid(&id)?), WorkspaceId(codec::uuid(&ws)?));
-            }
-        }
-        Ok(owners)
+        Ok(Owners {
+            sites: self.workspaces_of("sites", sites).await?.into_iter().map(|(id, ws)| (SiteId(id), ws)).collect(),
+            contacts: self.workspaces_of("contacts", contacts).await?.into_iter().map(|(id, ws)| (ContactId(id), ws)).collect(),
+        })
     }
 
     async fn write(&mut self, w: Writes) -> Result<()> {
@@ -193,6 +181,37 @@ impl LogTx for SqliteLog<'_> {
     }
 }
 
+/// A conversation's columns as `?1` … `?23`, in the order the insert names them.
+fn conversation_values(c: &Conversation) -> [Value; 23] {
+    let text = |s: String| Value::Text(s);
+    let time = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Integer(t.0));
+    [
+        text(c.id.0.to_string()),
+        text(c.workspace_id.0.to_string()),
+        text(c.site_id.0.to_string()),
+        text(c.contact_id.0.to_string()),
+        text(c.status.name().to_owned()),
+        time(c.status.snoozed_until()),
+        c.assignee_id.map_or(Value::Null, |a| text(a.0.to_string())),
+        c.team_id.map_or(Value::Null, |t| text(t.0.to_string())),
+        text(c.priority.as_str().to_owned()),
+        text(codec::encode_labels(&c.labels)),
+        Value::Integer(c.last_seq),
+        Value::Integer(c.created_at.0),
+        time(c.first_reply_at),
+        time(c.assigned_at),
+        time(c.resolved_at),
+        time(c.waiting_since),
+        time(c.last_message_at),
+        Value::Integer(c.last_message_seq),
+        Value::Integer(c.updated_at.0),
+        Value::Integer(c.visitor.delivered_seq),
+        Value::Integer(c.visitor.read_seq),
+        Value::Integer(c.agent.delivered_seq),
+        Value::Integer(c.agent.read_seq),
+    ]
+}
+
 /// Writes a batch's rows in one `BEGIN IMMEDIATE` transaction, with prepared statements.
 fn write_rows(conn: &mut rusqlite::Connection, w: &Writes) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -204,31 +223,7 @@ fn write_rows(conn: &mut rusqlite::Connection, w: &Writes) -> rusqlite::Result<(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?;
         for c in &w.new_conversations {
-            insert.execute(params![
-                c.id.0.to_string(),
-                c.workspace_id.0.to_string(),
-                c.site_id.0.to_string(),
-                c.contact_id.0.to_string(),
-                c.status.name(),
-                c.status.snoozed_until().map(|t| t.0),
-                c.assignee_id.map(|a| a.0.to_string()),
-                c.team_id.map(|t| t.0.to_string()),
-                c.priority.as_str(),
-                codec::encode_labels(&c.labels),
-                c.last_seq,
-                c.created_at.0,
-                c.first_reply_at.map(|t| t.0),
-                c.assigned_at.map(|t| t.0),
-                c.resolved_at.map(|t| t.0),
-                c.waiting_since.map(|t| t.0),
-                c.last_message_at.map(|t| t.0),
-                c.last_message_seq,
-                c.updated_at.0,
-                c.visitor.delivered_seq,
-                c.visitor.read_seq,
-                c.agent.delivered_seq,
-                c.agent.read_seq,
-            ])?;
+            insert.execute(params_from_iter(conversation_values(c)))?;
         }
     }
     {
@@ -292,35 +287,15 @@ fn write_rows(conn: &mut rusqlite::Connection, w: &Writes) -> rusqlite::Result<(
         }
     }
     if !w.changed_conversations.is_empty() {
-        // Every column a change can move; the rest never change.
+        // The same parameters as the insert; every column a change can move is set.
         let mut save = tx.prepare_cached(
-            "UPDATE conversations SET status = ?2, snoozed_until = ?3, assignee_id = ?4, team_id = ?5, priority = ?6, labels = ?7, \
-             last_seq = ?8, first_reply_at = ?9, assigned_at = ?10, resolved_at = ?11, waiting_since = ?12, last_message_at = ?13, \
-             updated_at = ?14, visitor_delivered_seq = ?15, visitor_read_seq = ?16, agent_delivered_seq = ?17, agent_read_seq = ?18, \
-             last_message_seq = ?19 WHERE id = ?1",
+            "UPDATE conversations SET status = ?5, snoozed_until = ?6, assignee_id = ?7, team_id = ?8, priority = ?9, labels = ?10, \
+             last_seq = ?11, first_reply_at = ?13, assigned_at = ?14, resolved_at = ?15, waiting_since = ?16, last_message_at = ?17, \
+             last_message_seq = ?18, updated_at = ?19, visitor_delivered_seq = ?20, visitor_read_seq = ?21, agent_delivered_seq = ?22, \
+             agent_read_seq = ?23 WHERE id = ?1",
         )?;
         for c in &w.changed_conversations {
-            save.execute(params![
-                c.id.0.to_string(),
-                c.status.name(),
-                c.status.snoozed_until().map(|t| t.0),
-                c.assignee_id.map(|a| a.0.to_string()),
-                c.team_id.map(|t| t.0.to_string()),
-                c.priority.as_str(),
-                codec::encode_labels(&c.labels),
-                c.last_seq,
-                c.first_reply_at.map(|t| t.0),
-                c.assigned_at.map(|t| t.0),
-                c.resolved_at.map(|t| t.0),
-                c.waiting_since.map(|t| t.0),
-                c.last_message_at.map(|t| t.0),
-                c.updated_at.0,
-                c.visitor.delivered_seq,
-                c.visitor.read_seq,
-                c.agent.delivered_seq,
-                c.agent.read_seq,
-                c.last_message_seq,
-            ])?;
+            save.execute(params_from_iter(conversation_values(c)))?;
         }
     }
     {

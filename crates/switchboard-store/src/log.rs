@@ -121,6 +121,36 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
     Ok(results)
 }
 
+/// How a backend runs one batch in a transaction of its own: read, [`plan`], write, commit.
+#[async_trait]
+pub trait Transactions: Send {
+    /// `Err` means the transaction failed and nothing of it holds.
+    async fn run(&mut self, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>>;
+}
+
+/// Runs `jobs` as one transaction. If the database refuses it for another reason than
+/// being unreachable (an id taken, a `client_id` raced in by another node), each change
+/// is run again in a transaction of its own, so only the refused one fails.
+pub async fn apply_isolated<T: Transactions + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Change)]) -> Vec<Result<Committed>> {
+    match tx.run(jobs).await {
+        Ok(results) => results,
+        Err(e) if jobs.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
+            tracing::warn!(error = %e, batch = jobs.len(), "batch refused; applying its changes one by one");
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let one = tx.run(std::slice::from_ref(job)).await;
+                results.push(one.and_then(|mut r| r.pop().expect("one result per job")));
+            }
+            results
+        }
+        Err(e) if jobs.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::error!(error = %e, batch = jobs.len(), "commit of a batch failed");
+            jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect()
+        }
+    }
+}
+
 fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut v: Vec<T> = items.into_iter().collect();
     v.sort_unstable();
