@@ -54,11 +54,16 @@ pub struct SqliteStore {
     /// One connection: every write holds it, the log writer's batches included.
     write: SqlitePool,
     writer: GroupCommit<(WorkspaceId, Change), Result<Committed>>,
-    checkpoints: tokio::task::JoinHandle<()>,
+    /// The log writer's own connection; search indexing borrows it between batches.
+    log: log::LogConnection,
+    /// Search indexing and checkpoints (`maintain_in_background`).
+    maintenance: tokio::task::JoinHandle<()>,
 }
 
 /// How often the WAL is checkpointed into the database, off the writer's path.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// A WAL this long (32 MiB of 4 KiB pages) is made to start over (`checkpoint_in_background`).
+const RESTART_WAL_FRAMES: i64 = 8_192;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -78,26 +83,34 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .pragma("temp_store", "MEMORY")
 }
 
+/// The database is a file in this process: there is no connection to test before
+/// lending it, and sqlx's default ping costs a round trip to the connection's thread on
+/// every acquire (every log batch takes the write connection).
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, then starts the writer.
     pub async fn open(opts: &SqliteOptions) -> Result<Self> {
-        let write = SqlitePoolOptions::new()
+        let write = pool_options()
             .max_connections(1)
             .connect_with(connect_options(opts))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let read =
-            SqlitePoolOptions::new().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
+            pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
-        let pool = write.clone();
+        let (pool, writer_log) = (write.clone(), log.clone());
         let hook = opts.hook.clone();
         let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
-            let (pool, log, hook) = (pool.clone(), log.clone(), hook.clone());
+            let (pool, log, hook) = (pool.clone(), writer_log.clone(), hook.clone());
             async move {
+                // The store's write connection, held while the batch runs on the log's own.
                 let results = match pool.acquire().await {
-                    Ok(mut gate) => log::apply_batch(&mut gate, &log, &jobs).await,
+                    Ok(_gate) => log::apply_batch(&log, jobs).await,
                     Err(e) => jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
                 };
                 // Published once committed (readers can see it), before the sync stage
@@ -118,8 +131,8 @@ impl SqliteStore {
         } else {
             GroupCommit::spawn(max_batch, apply)
         };
-        let checkpoints = tokio::spawn(checkpoint_in_background(read.clone()));
-        Ok(Self { read, write, writer, checkpoints })
+        let maintenance = tokio::spawn(maintain_in_background(read.clone(), write.clone(), log.clone()));
+        Ok(Self { read, write, writer, log, maintenance })
     }
 
     /// Opens the database only to bring its schema up to date.
@@ -135,16 +148,42 @@ impl SqliteStore {
     }
 }
 
-/// Copies the WAL into the database every [`CHECKPOINT_EVERY`], on a read connection.
-/// `PASSIVE` waits for no one: the log writer goes on appending meanwhile, where an
-/// automatic checkpoint would have stalled the commit that crossed its threshold.
-async fn checkpoint_in_background(read: SqlitePool) {
+/// Brings the full-text index up to date with the log (see `log::index_messages`),
+/// holding the store's write connection as a batch does.
+async fn index_search(write: &SqlitePool, log: &log::LogConnection) -> Result<usize> {
+    let _gate = write.acquire().await.map_err(db)?;
+    let log = log.clone();
+    tokio::task::spawn_blocking(move || log::index_messages(&log)).await.map_err(StoreError::internal)?
+}
+
+/// Every [`CHECKPOINT_EVERY`]: indexes the messages stored since the last tick for
+/// search, then copies the WAL into the database on a read connection. `PASSIVE` waits
+/// for no one: the log writer goes on appending meanwhile, where an automatic
+/// checkpoint would have stalled the commit that crossed its threshold.
+///
+/// Under steady load such a checkpoint never catches up with the writer, and SQLite
+/// starts the WAL over only once every frame has been copied: the file would grow for
+/// as long as the load lasts. So once it holds [`RESTART_WAL_FRAMES`], the few frames
+/// appended during the copy are checkpointed again on the log's own connection, between
+/// two batches; the next batch then writes the WAL from its beginning.
+async fn maintain_in_background(read: SqlitePool, write: SqlitePool, log: log::LogConnection) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&read).await {
-            tracing::warn!(error = %e, "checkpoint failed; retrying");
+        if let Err(e) = index_search(&write, &log).await {
+            tracing::warn!(error = %e, "indexing messages for search failed; retrying");
+        }
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&read).await {
+            Ok((_, frames, _)) if frames >= RESTART_WAL_FRAMES => {
+                let log = log.clone();
+                match tokio::task::spawn_blocking(move || log::finish_checkpoint(&log)).await.map_err(StoreError::internal) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "checkpoint on the log connection failed; retrying"),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed; retrying"),
         }
     }
 }
@@ -198,7 +237,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.writer.close().await;
-        self.checkpoints.abort();
+        self.maintenance.abort();
         self.write.close().await;
         self.read.close().await;
     }
@@ -630,6 +669,8 @@ impl Store for SqliteStore {
     }
 
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
+        // Every message committed before the search is found by it.
+        index_search(&self.write, &self.log).await?;
         query::search_messages(&self.read, ws, terms, limit).await
     }
 }

@@ -1,6 +1,9 @@
 //! Row ↔ domain conversions for SQLite. Ids are stored as UUID text.
+//!
+//! The decoders read through [`Columns`], so the same code decodes sqlx's rows (every
+//! read) and rusqlite's (the log writer's reads, on its own connection).
 
-use sqlx::Row;
+use sqlx::Sqlite;
 use sqlx::sqlite::SqliteRow;
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_from_parts, opt_uuid, uuid};
@@ -21,27 +24,49 @@ pub(crate) fn unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
     }
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
-    row.try_get(col).map_err(db)
+/// A column value both drivers can decode: text, integers, and their `NULL`able forms.
+pub(crate) trait Value: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + rusqlite::types::FromSql {}
+
+impl<T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + rusqlite::types::FromSql> Value for T {}
+
+/// A result row whose columns are read by name.
+pub(crate) trait Columns {
+    fn column<T: Value>(&self, name: &str) -> Result<T>;
 }
 
-fn ts(row: &SqliteRow, col: &str) -> Result<Timestamp> {
+impl Columns for SqliteRow {
+    fn column<T: Value>(&self, name: &str) -> Result<T> {
+        sqlx::Row::try_get(self, name).map_err(db)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn column<T: Value>(&self, name: &str) -> Result<T> {
+        self.get(name).map_err(crate::log::sqlite)
+    }
+}
+
+fn get<T: Value>(row: &impl Columns, col: &str) -> Result<T> {
+    row.column(col)
+}
+
+fn ts(row: &impl Columns, col: &str) -> Result<Timestamp> {
     Ok(Timestamp(get(row, col)?))
 }
 
-fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>> {
+fn opt_ts(row: &impl Columns, col: &str) -> Result<Option<Timestamp>> {
     Ok(get::<Option<i64>>(row, col)?.map(Timestamp))
 }
 
-fn id(row: &SqliteRow, col: &str) -> Result<uuid::Uuid> {
+fn id(row: &impl Columns, col: &str) -> Result<uuid::Uuid> {
     uuid(&get::<String>(row, col)?)
 }
 
-pub(crate) fn workspace(row: &SqliteRow) -> Result<Workspace> {
+pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
     Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: get(row, "name")?, created_at: ts(row, "created_at")? })
 }
 
-pub(crate) fn agent(row: &SqliteRow) -> Result<Agent> {
+pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
     Ok(Agent {
         id: AgentId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -55,7 +80,7 @@ pub(crate) fn agent(row: &SqliteRow) -> Result<Agent> {
     })
 }
 
-pub(crate) fn session(row: &SqliteRow) -> Result<switchboard_store::Session> {
+pub(crate) fn session(row: &impl Columns) -> Result<switchboard_store::Session> {
     Ok(switchboard_store::Session {
         token_hash: get(row, "token_hash")?,
         agent_id: AgentId(id(row, "agent_id")?),
@@ -66,7 +91,7 @@ pub(crate) fn session(row: &SqliteRow) -> Result<switchboard_store::Session> {
     })
 }
 
-pub(crate) fn api_token(row: &SqliteRow) -> Result<ApiToken> {
+pub(crate) fn api_token(row: &impl Columns) -> Result<ApiToken> {
     Ok(ApiToken {
         id: ApiTokenId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -78,7 +103,7 @@ pub(crate) fn api_token(row: &SqliteRow) -> Result<ApiToken> {
     })
 }
 
-pub(crate) fn team(row: &SqliteRow, agent_ids: Vec<AgentId>) -> Result<Team> {
+pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> {
     Ok(Team {
         id: TeamId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -88,7 +113,7 @@ pub(crate) fn team(row: &SqliteRow, agent_ids: Vec<AgentId>) -> Result<Team> {
     })
 }
 
-pub(crate) fn site(row: &SqliteRow) -> Result<Site> {
+pub(crate) fn site(row: &impl Columns) -> Result<Site> {
     Ok(Site {
         id: SiteId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -102,7 +127,7 @@ pub(crate) fn site(row: &SqliteRow) -> Result<Site> {
     })
 }
 
-pub(crate) fn canned(row: &SqliteRow) -> Result<CannedResponse> {
+pub(crate) fn canned(row: &impl Columns) -> Result<CannedResponse> {
     Ok(CannedResponse {
         id: CannedResponseId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -112,7 +137,7 @@ pub(crate) fn canned(row: &SqliteRow) -> Result<CannedResponse> {
     })
 }
 
-pub(crate) fn contact(row: &SqliteRow) -> Result<Contact> {
+pub(crate) fn contact(row: &impl Columns) -> Result<Contact> {
     Ok(Contact {
         id: ContactId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -133,11 +158,11 @@ pub(crate) fn contact(row: &SqliteRow) -> Result<Contact> {
     })
 }
 
-pub(crate) fn page_view(row: &SqliteRow) -> Result<PageView> {
+pub(crate) fn page_view(row: &impl Columns) -> Result<PageView> {
     Ok(PageView { url: get(row, "url")?, title: get(row, "title")?, referrer: get(row, "referrer")?, at: ts(row, "at")? })
 }
 
-pub(crate) fn attachment(row: &SqliteRow) -> Result<Attachment> {
+pub(crate) fn attachment(row: &impl Columns) -> Result<Attachment> {
     Ok(Attachment {
         id: AttachmentId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -152,7 +177,7 @@ pub(crate) fn attachment(row: &SqliteRow) -> Result<Attachment> {
     })
 }
 
-pub(crate) fn conversation(row: &SqliteRow) -> Result<Conversation> {
+pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
     Ok(Conversation {
         id: ConversationId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
@@ -182,7 +207,7 @@ pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversati
     e.actor_kind, e.actor_id, e.data, e.at, m.id AS m_id, m.client_id AS m_client_id, m.body AS m_body, \
     m.format AS m_format, m.attachments AS m_attachments";
 
-pub(crate) fn event(row: &SqliteRow) -> Result<Event> {
+pub(crate) fn event(row: &impl Columns) -> Result<Event> {
     let ws = WorkspaceId(id(row, "workspace_id")?);
     let conversation_id = ConversationId(id(row, "conversation_id")?);
     let seq: i64 = get(row, "seq")?;
@@ -216,7 +241,7 @@ pub(crate) fn event(row: &SqliteRow) -> Result<Event> {
     })
 }
 
-pub(crate) fn message(row: &SqliteRow) -> Result<Message> {
+pub(crate) fn message(row: &impl Columns) -> Result<Message> {
     let ws = WorkspaceId(id(row, "workspace_id")?);
     Ok(Message {
         id: MessageId(id(row, "id")?),
