@@ -99,8 +99,7 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
-        let read =
-            pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
+        let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
         let (pool, writer_log) = (write.clone(), log.clone());

@@ -82,9 +82,7 @@ pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
         let mut pending = vec![];
         {
             let mut unindexed = tx
-                .prepare_cached(
-                    "SELECT rowid, workspace_id, body, attachments FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                )
+                .prepare_cached("SELECT rowid, workspace_id, body, attachments FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
                 .map_err(sqlite)?;
             let mut rows = unindexed.query(params![done, INDEX_CHUNK]).map_err(sqlite)?;
             while let Some(row) = rows.next().map_err(sqlite)? {
