@@ -147,12 +147,20 @@ impl SqliteStore {
     }
 }
 
-/// Brings the full-text index up to date with the log (see `log::index_messages`),
-/// holding the store's write connection as a batch does.
+/// Brings the full-text index up to date with the log (see `log::index_messages`), a
+/// chunk at a time, holding the store's write connection for each chunk as a batch does:
+/// log batches take their turns in between.
 async fn index_search(write: &SqlitePool, log: &log::LogConnection) -> Result<usize> {
-    let _gate = write.acquire().await.map_err(db)?;
-    let log = log.clone();
-    tokio::task::spawn_blocking(move || log::index_messages(&log)).await.map_err(StoreError::internal)?
+    let mut total = 0;
+    loop {
+        let _gate = write.acquire().await.map_err(db)?;
+        let log = log.clone();
+        let indexed = tokio::task::spawn_blocking(move || log::index_messages(&log)).await.map_err(StoreError::internal)??;
+        total += indexed;
+        if indexed < log::INDEX_CHUNK {
+            return Ok(total);
+        }
+    }
 }
 
 /// Every [`CHECKPOINT_EVERY`]: indexes the messages stored since the last tick for

@@ -67,43 +67,41 @@ pub(crate) fn open_log_connection(path: &std::path::Path) -> Result<rusqlite::Co
     Ok(conn)
 }
 
-/// Messages indexed per transaction by [`index_messages`].
-const INDEX_CHUNK: i64 = 2_048;
+/// Messages indexed per transaction by [`index_messages`]: small, so a log batch never
+/// waits long behind one.
+pub(crate) const INDEX_CHUNK: usize = 128;
 
-/// Adds the messages stored since the last call to the full-text index (SQLite only;
-/// keyed by the message's rowid), on the log connection, a chunk per transaction. The
-/// caller holds the store's write connection. Returns how many it indexed.
+/// Adds up to [`INDEX_CHUNK`] of the messages stored since the last call to the
+/// full-text index (SQLite only; keyed by the message's rowid), in one transaction on the
+/// log connection. The caller holds the store's write connection. Returns how many.
 pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
     let mut conn = log.lock().expect("log connection lock");
-    let mut total = 0;
-    loop {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
-        let done: i64 = tx.query_row("SELECT indexed_rowid FROM search_progress WHERE id = 1", [], |r| r.get(0)).map_err(sqlite)?;
-        let mut pending = vec![];
-        {
-            let mut unindexed = tx
-                .prepare_cached("SELECT rowid, workspace_id, body, attachments FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
-                .map_err(sqlite)?;
-            let mut rows = unindexed.query(params![done, INDEX_CHUNK]).map_err(sqlite)?;
-            while let Some(row) = rows.next().map_err(sqlite)? {
-                let ws = WorkspaceId(codec::uuid(&row.get::<_, String>(1).map_err(sqlite)?)?);
-                let attachments = codec::decode_attachments(ws, &row.get::<_, String>(3).map_err(sqlite)?)?;
-                let body: String = row.get(2).map_err(sqlite)?;
-                let text = std::iter::once(body.as_str()).chain(attachments.iter().map(|a| a.filename.as_str()));
-                pending.push((row.get::<_, i64>(0).map_err(sqlite)?, search::normalize(&text.collect::<Vec<_>>().join(" "))));
-            }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
+    let done: i64 = tx.query_row("SELECT indexed_rowid FROM search_progress WHERE id = 1", [], |r| r.get(0)).map_err(sqlite)?;
+    let mut pending = vec![];
+    {
+        let mut unindexed = tx
+            .prepare_cached("SELECT rowid, workspace_id, body, attachments FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
+            .map_err(sqlite)?;
+        let mut rows = unindexed.query(params![done, INDEX_CHUNK as i64]).map_err(sqlite)?;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let ws = WorkspaceId(codec::uuid(&row.get::<_, String>(1).map_err(sqlite)?)?);
+            let attachments = codec::decode_attachments(ws, &row.get::<_, String>(3).map_err(sqlite)?)?;
+            let body: String = row.get(2).map_err(sqlite)?;
+            let text = std::iter::once(body.as_str()).chain(attachments.iter().map(|a| a.filename.as_str()));
+            pending.push((row.get::<_, i64>(0).map_err(sqlite)?, search::normalize(&text.collect::<Vec<_>>().join(" "))));
         }
-        let Some(&(last, _)) = pending.last() else { return Ok(total) };
-        {
-            let mut insert = tx.prepare_cached("INSERT INTO message_search (rowid, text) VALUES (?1, ?2)").map_err(sqlite)?;
-            for (rowid, text) in &pending {
-                insert.execute(params![rowid, text]).map_err(sqlite)?;
-            }
-        }
-        tx.execute("UPDATE search_progress SET indexed_rowid = ?1 WHERE id = 1", [last]).map_err(sqlite)?;
-        tx.commit().map_err(sqlite)?;
-        total += pending.len();
     }
+    let Some(&(last, _)) = pending.last() else { return Ok(0) };
+    {
+        let mut insert = tx.prepare_cached("INSERT INTO message_search (rowid, text) VALUES (?1, ?2)").map_err(sqlite)?;
+        for (rowid, text) in &pending {
+            insert.execute(params![rowid, text]).map_err(sqlite)?;
+        }
+    }
+    tx.execute("UPDATE search_progress SET indexed_rowid = ?1 WHERE id = 1", [last]).map_err(sqlite)?;
+    tx.commit().map_err(sqlite)?;
+    Ok(pending.len())
 }
 
 /// Checkpoints the WAL on the log connection, which no batch uses meanwhile, so the
