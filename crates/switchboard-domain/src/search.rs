@@ -9,6 +9,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use crate::Attachment;
+
 /// Folds `text` to the form stored in, and looked up from, the search index.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -42,6 +44,13 @@ pub fn normalize(text: &str) -> String {
 
 /// Splits a user's query into normalised words (letters and digits in any script).
 /// At most 16 words are kept, each at most 64 characters, so a query stays cheap.
+/// What a message is found by, as every backend indexes it: its body and its
+/// attachments' names, [`normalize`]d.
+pub fn message_text(body: &str, attachments: &[Attachment]) -> String {
+    let names = attachments.iter().map(|a| a.filename.as_str());
+    normalize(&std::iter::once(body).chain(names).collect::<Vec<_>>().join(" "))
+}
+
 pub fn query_terms(query: &str) -> Vec<String> {
     normalize(query)
         .split(|c: char| !c.is_alphanumeric())

@@ -73,13 +73,11 @@ async fn transaction(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Result<Ve
     Ok(results)
 }
 
-/// The words a message is found by: the same text SQLite indexes (body and attachment
-/// names, folded by [`search::normalize`]), split where [`search::query_terms`] splits a
-/// query, so an indexed word and a query term are always made the same way.
+/// The words a message is found by: the text SQLite indexes too ([`search::message_text`]),
+/// split where [`search::query_terms`] splits a query, so an indexed word and a query term
+/// are always made the same way.
 fn search_words(m: &Message) -> Vec<String> {
-    let names = m.attachments.iter().map(|a| a.filename.as_str());
-    let text = std::iter::once(m.body.as_str()).chain(names).collect::<Vec<_>>().join(" ");
-    let mut words: Vec<String> = search::normalize(&text)
+    let mut words: Vec<String> = search::message_text(&m.body, &m.attachments)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {

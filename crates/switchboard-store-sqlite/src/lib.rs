@@ -62,7 +62,7 @@ pub struct SqliteStore {
 
 /// How often the WAL is checkpointed into the database, off the writer's path.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// A WAL this long (32 MiB of 4 KiB pages) is made to start over (`checkpoint_in_background`).
+/// A WAL this long (32 MiB of 4 KiB pages) is made to start over (`maintain_in_background`).
 const RESTART_WAL_FRAMES: i64 = 8_192;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -88,8 +88,7 @@ pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
             let ws = WorkspaceId(codec::uuid(&row.get::<_, String>(1).map_err(sqlite)?)?);
             let attachments = codec::decode_attachments(ws, &row.get::<_, String>(3).map_err(sqlite)?)?;
             let body: String = row.get(2).map_err(sqlite)?;
-            let text = std::iter::once(body.as_str()).chain(attachments.iter().map(|a| a.filename.as_str()));
-            pending.push((row.get::<_, i64>(0).map_err(sqlite)?, search::normalize(&text.collect::<Vec<_>>().join(" "))));
+            pending.push((row.get::<_, i64>(0).map_err(sqlite)?, search::message_text(&body, &attachments)));
         }
     }
     let Some(&(last, _)) = pending.last() else { return Ok(0) };

@@ -46,46 +46,42 @@ impl Columns for rusqlite::Row<'_> {
     }
 }
 
-fn get<T: Value>(row: &impl Columns, col: &str) -> Result<T> {
-    row.column(col)
-}
-
 fn ts(row: &impl Columns, col: &str) -> Result<Timestamp> {
-    Ok(Timestamp(get(row, col)?))
+    Ok(Timestamp(row.column(col)?))
 }
 
 fn opt_ts(row: &impl Columns, col: &str) -> Result<Option<Timestamp>> {
-    Ok(get::<Option<i64>>(row, col)?.map(Timestamp))
+    Ok(row.column::<Option<i64>>(col)?.map(Timestamp))
 }
 
 fn id(row: &impl Columns, col: &str) -> Result<uuid::Uuid> {
-    uuid(&get::<String>(row, col)?)
+    uuid(&row.column::<String>(col)?)
 }
 
 pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
-    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: get(row, "name")?, created_at: ts(row, "created_at")? })
+    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: row.column("name")?, created_at: ts(row, "created_at")? })
 }
 
 pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
     Ok(Agent {
         id: AgentId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        email: Email::parse(&get::<String>(row, "email")?)?,
-        name: get(row, "name")?,
-        role: Role::parse(&get::<String>(row, "role")?)?,
-        avatar_url: get(row, "avatar_url")?,
-        locale: Locale::parse(&get::<String>(row, "locale")?)?,
-        max_chats: get::<i64>(row, "max_chats")? as u32,
+        email: Email::parse(&row.column::<String>("email")?)?,
+        name: row.column("name")?,
+        role: Role::parse(&row.column::<String>("role")?)?,
+        avatar_url: row.column("avatar_url")?,
+        locale: Locale::parse(&row.column::<String>("locale")?)?,
+        max_chats: row.column::<i64>("max_chats")? as u32,
         created_at: ts(row, "created_at")?,
     })
 }
 
 pub(crate) fn session(row: &impl Columns) -> Result<switchboard_store::Session> {
     Ok(switchboard_store::Session {
-        token_hash: get(row, "token_hash")?,
+        token_hash: row.column("token_hash")?,
         agent_id: AgentId(id(row, "agent_id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        csrf_token: get(row, "csrf_token")?,
+        csrf_token: row.column("csrf_token")?,
         created_at: ts(row, "created_at")?,
         expires_at: ts(row, "expires_at")?,
     })
@@ -95,9 +91,9 @@ pub(crate) fn api_token(row: &impl Columns) -> Result<ApiToken> {
     Ok(ApiToken {
         id: ApiTokenId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        name: get(row, "name")?,
-        role: Role::parse(&get::<String>(row, "role")?)?,
-        prefix: get(row, "prefix")?,
+        name: row.column("name")?,
+        role: Role::parse(&row.column::<String>("role")?)?,
+        prefix: row.column("prefix")?,
         created_at: ts(row, "created_at")?,
         last_used_at: opt_ts(row, "last_used_at")?,
     })
@@ -107,7 +103,7 @@ pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> 
     Ok(Team {
         id: TeamId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        name: get(row, "name")?,
+        name: row.column("name")?,
         agent_ids,
         created_at: ts(row, "created_at")?,
     })
@@ -117,12 +113,12 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
     Ok(Site {
         id: SiteId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        name: get(row, "name")?,
-        public_key: get(row, "public_key")?,
-        allowed_origins: codec::decode_origins(&get::<String>(row, "allowed_origins")?)?,
-        appearance: codec::decode_appearance(&get::<String>(row, "appearance")?)?,
-        prechat_form: codec::decode_prechat(&get::<String>(row, "prechat_form")?)?,
-        identity_secret: get(row, "identity_secret")?,
+        name: row.column("name")?,
+        public_key: row.column("public_key")?,
+        allowed_origins: codec::decode_origins(&row.column::<String>("allowed_origins")?)?,
+        appearance: codec::decode_appearance(&row.column::<String>("appearance")?)?,
+        prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
+        identity_secret: row.column("identity_secret")?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -131,8 +127,8 @@ pub(crate) fn canned(row: &impl Columns) -> Result<CannedResponse> {
     Ok(CannedResponse {
         id: CannedResponseId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        shortcut: get(row, "shortcut")?,
-        body: get(row, "body")?,
+        shortcut: row.column("shortcut")?,
+        body: row.column("body")?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -141,17 +137,17 @@ pub(crate) fn contact(row: &impl Columns) -> Result<Contact> {
     Ok(Contact {
         id: ContactId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        site_id: opt_uuid(get(row, "site_id")?)?.map(SiteId),
-        external_id: get(row, "external_id")?,
-        name: get(row, "name")?,
-        email: get::<Option<String>>(row, "email")?.map(|e| Email::parse(&e)).transpose()?,
-        phone: get(row, "phone")?,
-        attributes: codec::decode_attributes(&get::<String>(row, "attributes")?)?,
+        site_id: opt_uuid(row.column("site_id")?)?.map(SiteId),
+        external_id: row.column("external_id")?,
+        name: row.column("name")?,
+        email: row.column::<Option<String>>("email")?.map(|e| Email::parse(&e)).transpose()?,
+        phone: row.column("phone")?,
+        attributes: codec::decode_attributes(&row.column::<String>("attributes")?)?,
         device: DeviceInfo {
-            browser: get(row, "browser")?,
-            os: get(row, "os")?,
-            device: get(row, "device")?,
-            language: get(row, "language")?,
+            browser: row.column("browser")?,
+            os: row.column("os")?,
+            device: row.column("device")?,
+            language: row.column("language")?,
         },
         first_seen: ts(row, "first_seen")?,
         last_seen: ts(row, "last_seen")?,
@@ -159,20 +155,20 @@ pub(crate) fn contact(row: &impl Columns) -> Result<Contact> {
 }
 
 pub(crate) fn page_view(row: &impl Columns) -> Result<PageView> {
-    Ok(PageView { url: get(row, "url")?, title: get(row, "title")?, referrer: get(row, "referrer")?, at: ts(row, "at")? })
+    Ok(PageView { url: row.column("url")?, title: row.column("title")?, referrer: row.column("referrer")?, at: ts(row, "at")? })
 }
 
 pub(crate) fn attachment(row: &impl Columns) -> Result<Attachment> {
     Ok(Attachment {
         id: AttachmentId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
-        uploader: actor_from_parts(&get::<String>(row, "uploader_kind")?, opt_uuid(get(row, "uploader_id")?)?)?,
-        filename: get(row, "filename")?,
-        content_type: get(row, "content_type")?,
-        size: get::<i64>(row, "size")? as u64,
-        width: get::<Option<i64>>(row, "width")?.map(|w| w as u32),
-        height: get::<Option<i64>>(row, "height")?.map(|h| h as u32),
-        blob_key: get(row, "blob_key")?,
+        uploader: actor_from_parts(&row.column::<String>("uploader_kind")?, opt_uuid(row.column("uploader_id")?)?)?,
+        filename: row.column("filename")?,
+        content_type: row.column("content_type")?,
+        size: row.column::<i64>("size")? as u64,
+        width: row.column::<Option<i64>>("width")?.map(|w| w as u32),
+        height: row.column::<Option<i64>>("height")?.map(|h| h as u32),
+        blob_key: row.column("blob_key")?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -183,22 +179,22 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         site_id: SiteId(id(row, "site_id")?),
         contact_id: ContactId(id(row, "contact_id")?),
-        status: Status::from_parts(&get::<String>(row, "status")?, opt_ts(row, "snoozed_until")?)?,
-        assignee_id: opt_uuid(get(row, "assignee_id")?)?.map(AgentId),
-        team_id: opt_uuid(get(row, "team_id")?)?.map(TeamId),
-        priority: Priority::parse(&get::<String>(row, "priority")?)?,
-        labels: codec::decode_label_list(&get::<String>(row, "labels")?)?,
-        last_seq: get(row, "last_seq")?,
+        status: Status::from_parts(&row.column::<String>("status")?, opt_ts(row, "snoozed_until")?)?,
+        assignee_id: opt_uuid(row.column("assignee_id")?)?.map(AgentId),
+        team_id: opt_uuid(row.column("team_id")?)?.map(TeamId),
+        priority: Priority::parse(&row.column::<String>("priority")?)?,
+        labels: codec::decode_label_list(&row.column::<String>("labels")?)?,
+        last_seq: row.column("last_seq")?,
         created_at: ts(row, "created_at")?,
         first_reply_at: opt_ts(row, "first_reply_at")?,
         assigned_at: opt_ts(row, "assigned_at")?,
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
-        last_message_seq: get(row, "last_message_seq")?,
+        last_message_seq: row.column("last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
-        visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
-        agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
+        visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },
+        agent: Receipts { delivered_seq: row.column("agent_delivered_seq")?, read_seq: row.column("agent_read_seq")? },
     })
 }
 
@@ -210,22 +206,22 @@ pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversati
 pub(crate) fn event(row: &impl Columns) -> Result<Event> {
     let ws = WorkspaceId(id(row, "workspace_id")?);
     let conversation_id = ConversationId(id(row, "conversation_id")?);
-    let seq: i64 = get(row, "seq")?;
+    let seq: i64 = row.column("seq")?;
     let at = ts(row, "at")?;
-    let actor = actor_from_parts(&get::<String>(row, "actor_kind")?, opt_uuid(get(row, "actor_id")?)?)?;
-    let kind: String = get(row, "kind")?;
-    let message = match get::<Option<String>>(row, "m_id")? {
+    let actor = actor_from_parts(&row.column::<String>("actor_kind")?, opt_uuid(row.column("actor_id")?)?)?;
+    let kind: String = row.column("kind")?;
+    let message = match row.column::<Option<String>>("m_id")? {
         Some(mid) => Some(Message {
             id: MessageId(uuid(&mid)?),
             workspace_id: ws,
             conversation_id,
             seq,
-            client_id: get(row, "m_client_id")?,
+            client_id: row.column("m_client_id")?,
             author: actor,
             kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
-            body: get(row, "m_body")?,
-            format: MessageFormat::parse(&get::<String>(row, "m_format")?)?,
-            attachments: codec::decode_attachments(ws, &get::<String>(row, "m_attachments")?)?,
+            body: row.column("m_body")?,
+            format: MessageFormat::parse(&row.column::<String>("m_format")?)?,
+            attachments: codec::decode_attachments(ws, &row.column::<String>("m_attachments")?)?,
             created_at: at,
         }),
         None => None,
@@ -234,10 +230,10 @@ pub(crate) fn event(row: &impl Columns) -> Result<Event> {
         workspace_id: ws,
         conversation_id,
         seq,
-        feed_seq: get(row, "feed_seq")?,
+        feed_seq: row.column("feed_seq")?,
         actor,
         at,
-        data: codec::decode_event_data(&kind, &get::<String>(row, "data")?, message)?,
+        data: codec::decode_event_data(&kind, &row.column::<String>("data")?, message)?,
     })
 }
 
@@ -247,13 +243,13 @@ pub(crate) fn message(row: &impl Columns) -> Result<Message> {
         id: MessageId(id(row, "id")?),
         workspace_id: ws,
         conversation_id: ConversationId(id(row, "conversation_id")?),
-        seq: get(row, "seq")?,
-        client_id: get(row, "client_id")?,
-        author: actor_from_parts(&get::<String>(row, "author_kind")?, opt_uuid(get(row, "author_id")?)?)?,
-        kind: if get::<String>(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
-        body: get(row, "body")?,
-        format: MessageFormat::parse(&get::<String>(row, "format")?)?,
-        attachments: codec::decode_attachments(ws, &get::<String>(row, "attachments")?)?,
+        seq: row.column("seq")?,
+        client_id: row.column("client_id")?,
+        author: actor_from_parts(&row.column::<String>("author_kind")?, opt_uuid(row.column("author_id")?)?)?,
+        kind: if row.column::<String>("kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
+        body: row.column("body")?,
+        format: MessageFormat::parse(&row.column::<String>("format")?)?,
+        attachments: codec::decode_attachments(ws, &row.column::<String>("attachments")?)?,
         created_at: ts(row, "created_at")?,
     })
 }
