@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::{cargo, project_root, run_cmd};
+use crate::{apt_get, cargo, project_root, run_cmd};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut install = true;
@@ -80,20 +80,6 @@ fn json_strings(text: &str, key: &str) -> Vec<String> {
     let rest = &text[start + key.len() + 4..];
     let Some(end) = rest.find(']') else { return vec![] };
     rest[..end].split(',').map(|s| s.trim().trim_matches('"').replace("\\\\", "\\")).filter(|s| !s.is_empty()).collect()
-}
-
-/// `apt-get`, through sudo unless we are root.
-fn apt_get(args: &[&str]) -> anyhow::Result<()> {
-    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
-    let mut cmd = if root {
-        Command::new("apt-get")
-    } else {
-        let mut sudo = Command::new("sudo");
-        sudo.arg("apt-get");
-        sudo
-    };
-    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-    run_cmd(&mut cmd)
 }
 
 #[cfg(test)]

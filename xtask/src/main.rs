@@ -78,6 +78,20 @@ fn run_cmd(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `apt-get`, through sudo unless we are root.
+fn apt_get(args: &[&str]) -> anyhow::Result<()> {
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
+    let mut cmd = if root {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    run_cmd(&mut cmd)
+}
+
 /// True if the command runs and exits with success; its output is discarded.
 fn succeeds(cmd: &mut Command) -> bool {
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success())

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use crate::{cargo, echo, run_cmd, succeeds, tidy, web};
+use crate::{apt_get, cargo, echo, run_cmd, succeeds, tidy, web};
 
 /// Debian packages the tests need: browsers for the browser tier, servers
 /// for the cluster tier (see `switchboard_testkit::services`), and the real peers
@@ -107,10 +107,11 @@ fn prerequisites() -> anyhow::Result<()> {
     if missing.is_empty() {
         println!("Debian packages: all present ({})", PACKAGES.join(", "));
     } else {
-        apt_get(&["update"])?;
+        let prerequisites = "installing test prerequisites (or install them yourself)";
+        apt_get(&["update"]).context(prerequisites)?;
         let mut install = vec!["install", "-y", "--no-install-recommends"];
         install.extend(&missing);
-        apt_get(&install)?;
+        apt_get(&install).context(prerequisites)?;
     }
     let projects = web::web_dir().into_iter().chain(NPM_PROJECTS.iter().map(|p| crate::project_root().join(p)));
     for project in projects.filter(|p| p.join("package.json").exists()) {
@@ -118,20 +119,6 @@ fn prerequisites() -> anyhow::Result<()> {
         web::install(&project)?;
     }
     Ok(())
-}
-
-/// `apt-get`, through sudo unless we are root.
-fn apt_get(args: &[&str]) -> anyhow::Result<()> {
-    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
-    let mut cmd = if root {
-        Command::new("apt-get")
-    } else {
-        let mut sudo = Command::new("sudo");
-        sudo.arg("apt-get");
-        sudo
-    };
-    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-    run_cmd(&mut cmd).context("installing test prerequisites (or install them yourself)")
 }
 
 /// Which runner's summary lines to count.
