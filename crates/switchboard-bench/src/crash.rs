@@ -76,13 +76,7 @@ async fn once(ctx: &Ctx, durability: Durability, run: usize) -> anyhow::Result<C
     let workspace = &ctx.fixture.workspaces[1 % ctx.fixture.workspaces.len()];
     let mut visitors = vec![];
     for v in 0..VISITORS {
-        let mut socket = ws::connect(server.addr, None, &format!("/ws/visitor?site={}", workspace.site_key)).await?;
-        ws::send_text(&mut socket, r#"{"type":"hello"}"#.into()).await?;
-        ws::expect(&mut socket, "welcome").await?;
-        ws::send_text(&mut socket, format!(r#"{{"type":"send","client_id":"k{v}","body":"first"}}"#)).await?;
-        let ack = ws::expect(&mut socket, "ack").await?;
-        let conversation = str_field(&ack, "conversation_id").context("no conversation")?.to_owned();
-        visitors.push((socket, conversation));
+        visitors.push(ws::visitor_in_conversation(server.addr, &workspace.site_key, &format!("k{v}"), "first").await?);
     }
     let t0 = Instant::now() + Duration::from_millis(100);
     let mut tasks = vec![];

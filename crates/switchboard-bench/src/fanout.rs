@@ -21,7 +21,7 @@ use crate::machine::unix_nanos;
 use crate::procs::{Commands, GenProc, emit};
 use crate::report::{Latency, Measure, Outcome, at_least, histogram};
 use crate::server::{Durability, Server};
-use crate::ws::{self, frame_type, source_ips, str_field};
+use crate::ws::{self, frame_type, source_ips};
 
 const AGENTS: usize = 1_000;
 const GENERATORS: usize = 2;
@@ -50,14 +50,7 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     }
     let mut publishers = vec![];
     for p in 0..PUBLISHERS {
-        let mut v = ws::connect(server.addr, None, &format!("/ws/visitor?site={}", ws0.site_key)).await?;
-        ws::send_text(&mut v, r#"{"type":"hello"}"#.into()).await?;
-        ws::expect(&mut v, "welcome").await?;
-        ws::send_text(&mut v, format!(r#"{{"type":"send","client_id":"p{p}","body":"start"}}"#)).await?;
-        let ack = ws::expect(&mut v, "ack").await?;
-        let conversation = str_field(&ack, "conversation_id").context("no conversation")?.to_owned();
-        ws::expect(&mut v, "caught_up").await?;
-        publishers.push((v, conversation));
+        publishers.push(ws::visitor_in_conversation(server.addr, &ws0.site_key, &format!("p{p}"), "start").await?);
     }
     // Let the setup's own events reach every agent before measuring.
     tokio::time::sleep(Duration::from_secs(1)).await;

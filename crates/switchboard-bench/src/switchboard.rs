@@ -130,14 +130,8 @@ impl ChatTarget for SwitchboardTarget {
         let local = index % self.per_workspace;
         let workspace = self.workspaces.get(w).with_context(|| format!("pair {index} needs workspace {w}; the fixture is too small"))?;
         let hub = self.hub(w).await?;
-        let mut visitor = ws::connect(self.addr, None, &format!("/ws/visitor?site={}", workspace.site_key)).await?;
-        ws::send_text(&mut visitor, r#"{"type":"hello"}"#.into()).await?;
-        ws::expect(&mut visitor, "welcome").await?;
         // The first message starts the pair's conversation; the socket then follows it.
-        ws::send_text(&mut visitor, format!(r#"{{"type":"send","client_id":"s{index}","body":"Hi there"}}"#)).await?;
-        let ack = ws::expect(&mut visitor, "ack").await?;
-        let conversation = str_field(&ack, "conversation_id").context("ack without conversation_id")?.to_owned();
-        ws::expect(&mut visitor, "caught_up").await?;
+        let (visitor, conversation) = ws::visitor_in_conversation(self.addr, &workspace.site_key, &format!("s{index}"), "Hi there").await?;
         let (tx, rx) = mpsc::unbounded_channel();
         hub.routes.lock().expect("routes")[local] = Some(tx);
         Ok(Box::new(SwitchboardPair { visitor, conversation, local, delivered: rx, _hub: hub }))

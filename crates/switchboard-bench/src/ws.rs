@@ -83,6 +83,20 @@ pub async fn expect(ws: &mut Ws, kind: &str) -> anyhow::Result<String> {
     tokio::time::timeout(FRAME_TIMEOUT, wait).await.with_context(|| format!("no `{kind}` within {FRAME_TIMEOUT:?}"))?
 }
 
+/// A visitor socket on the site `site_key` whose first message started a conversation,
+/// once the socket has caught up with that conversation: the socket and the
+/// conversation's id.
+pub async fn visitor_in_conversation(addr: SocketAddr, site_key: &str, client_id: &str, body: &str) -> anyhow::Result<(Ws, String)> {
+    let mut socket = connect(addr, None, &format!("/ws/visitor?site={site_key}")).await?;
+    send_text(&mut socket, r#"{"type":"hello"}"#.into()).await?;
+    expect(&mut socket, "welcome").await?;
+    send_text(&mut socket, serde_json::json!({"type": "send", "client_id": client_id, "body": body}).to_string()).await?;
+    let ack = expect(&mut socket, "ack").await?;
+    let conversation = str_field(&ack, "conversation_id").context("ack without conversation_id")?.to_owned();
+    expect(&mut socket, "caught_up").await?;
+    Ok((socket, conversation))
+}
+
 /// The `type` of a server frame. Switchboard's frames are internally tagged, so the
 /// tag is always the first field.
 pub fn frame_type(text: &str) -> &str {
