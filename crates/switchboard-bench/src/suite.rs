@@ -155,12 +155,15 @@ fn write(out: &PathBuf, machine: &Machine, ctx: &Ctx, started: Instant, results:
 }
 
 /// Switchboard in both durability modes, then each peer, then the ratios.
+/// `SWITCHBOARD_BENCH_CHAT_ONLY=full` (or `normal`) runs Switchboard in that mode alone.
 async fn chat(ctx: &Ctx, runs: usize) -> (Vec<Figure>, Vec<Value>) {
     let mut figures = vec![];
     let mut details = vec![];
     let mut medians = vec![];
+    let only = std::env::var("SWITCHBOARD_BENCH_CHAT_ONLY").ok();
     // The production default gets every run; `normal` (no fsync) one run in the quick suite.
-    for (durability, n) in [(Durability::Full, runs), (Durability::Normal, if ctx.quick { 1 } else { runs })] {
+    let modes = [(Durability::Full, runs), (Durability::Normal, if ctx.quick { 1 } else { runs })];
+    for (durability, n) in modes.into_iter().filter(|(d, _)| only.as_deref().is_none_or(|o| o == d.as_str())) {
         let mut measures = vec![];
         for r in 0..n {
             match crate::throughput::switchboard(ctx, durability, r).await {
@@ -178,7 +181,7 @@ async fn chat(ctx: &Ctx, runs: usize) -> (Vec<Figure>, Vec<Value>) {
         figures.extend(f);
     }
     let peer_runs = if ctx.quick { 1 } else { runs };
-    for &name in crate::peerwiring::PEERS {
+    for &name in crate::peerwiring::PEERS.iter().filter(|_| only.is_none()) {
         let mut measures = vec![];
         for r in 0..peer_runs {
             match crate::peerwiring::run(ctx, name).await {

@@ -17,15 +17,28 @@ pub const PER_WORKSPACE: usize = 20;
 pub const LATENCY_RATE: f64 = 2_000.0;
 pub const ACK_P99_GOAL_MS: f64 = 50.0;
 
+/// `SWITCHBOARD_BENCH_CHAT_RATES=2000,10000` replaces the steps by these rates (for
+/// profiling one load; the figures then lack the steps left out).
 pub fn plan(quick: bool) -> Plan {
     let step = |rate: f64, secs: f64, warm: f64| Step { rate, secs, warm_secs: warm };
     let (secs, warm) = if quick { (4.0, 1.0) } else { (10.0, 3.0) };
-    // Low steps first, so a target that saturates early still gets a figure; the goal's
-    // latency step is longer; then up until the target saturates.
-    let mut steps = vec![step(250.0, 3.0, 1.0), step(1_000.0, 3.0, 1.0), step(LATENCY_RATE, if quick { 6.0 } else { 20.0 }, 2.0)];
-    for rate in [5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 60_000.0] {
-        steps.push(step(rate, secs, warm));
-    }
+    let latency_secs = if quick { 6.0 } else { 20.0 };
+    let steps = match std::env::var("SWITCHBOARD_BENCH_CHAT_RATES") {
+        Ok(rates) => rates
+            .split(',')
+            .filter_map(|r| r.trim().parse::<f64>().ok())
+            .map(|rate| if rate == LATENCY_RATE { step(rate, latency_secs, 2.0) } else { step(rate, secs, warm) })
+            .collect(),
+        Err(_) => {
+            // Low steps first, so a target that saturates early still gets a figure; the
+            // goal's latency step is longer; then up until the target saturates.
+            let mut steps = vec![step(250.0, 3.0, 1.0), step(1_000.0, 3.0, 1.0), step(LATENCY_RATE, latency_secs, 2.0)];
+            for rate in [5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 60_000.0] {
+                steps.push(step(rate, secs, warm));
+            }
+            steps
+        }
+    };
     Plan {
         pairs: 1_000,
         steps,

@@ -102,34 +102,7 @@ impl SqliteStore {
         let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
-        let (pool, writer_log) = (write.clone(), log.clone());
-        let hook = opts.hook.clone();
-        let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
-            let (pool, log, hook) = (pool.clone(), writer_log.clone(), hook.clone());
-            async move {
-                // The store's write connection, held while the batch runs on the log's own.
-                let results = match pool.acquire().await {
-                    Ok(_gate) => log::apply_batch(&log, jobs).await,
-                    Err(e) => jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
-                };
-                // Published once committed (readers can see it), before the sync stage
-                // makes it durable and answers the writers: see ARCHITECTURE.md.
-                announce(hook.as_deref(), &results);
-                results
-            }
-        };
-        let max_batch = opts.max_batch.max(1);
-        let writer = if opts.durability == Durability::Full {
-            let wal = WalSync::new(&opts.path);
-            let sync = Arc::new(move || wal.sync());
-            GroupCommit::spawn_durable(
-                max_batch,
-                apply,
-                Durable { sync, failed: |e| Err(StoreError::Unavailable(format!("syncing the log: {e}"))) },
-            )
-        } else {
-            GroupCommit::spawn(max_batch, apply)
-        };
+        let writer = log_writer(opts, write.clone(), log.clone())?;
         let maintenance = tokio::spawn(maintain_in_background(read.clone(), write.clone(), log.clone()));
         Ok(Self { read, write, writer, log, maintenance })
     }
@@ -145,6 +118,41 @@ impl SqliteStore {
     pub async fn open_temp(dir: &Path) -> Result<Self> {
         Self::open(&SqliteOptions { durability: Durability::Normal, ..SqliteOptions::new(dir.join("switchboard.db")) }).await
     }
+}
+
+/// The log's writer: a thread that owns the log connection's batches. For each batch it
+/// takes the store's write connection (other writes queue behind it in sqlx's pool,
+/// instead of spinning on SQLite's busy handler), applies the batch, publishes what it
+/// committed, and hands it to the sync stage (`durability = "full"`) or answers.
+fn log_writer(
+    opts: &SqliteOptions,
+    write: SqlitePool,
+    log: log::LogConnection,
+) -> Result<GroupCommit<(WorkspaceId, Change), Result<Committed>>> {
+    let runtime = tokio::runtime::Handle::current();
+    let hook = opts.hook.clone();
+    let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
+        let results = match runtime.block_on(write.acquire()) {
+            Ok(gate) => {
+                let results = log::apply_batch(&log, &jobs);
+                // Returning the connection to its pool spawns on the runtime.
+                let _runtime = runtime.enter();
+                drop(gate);
+                results
+            }
+            Err(e) => jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
+        };
+        // Published once committed (readers can see it), before the sync stage makes it
+        // durable and answers the writers: see ARCHITECTURE.md.
+        announce(hook.as_deref(), &results);
+        results
+    };
+    let durable = (opts.durability == Durability::Full).then(|| {
+        let wal = WalSync::new(&opts.path);
+        Durable { sync: Arc::new(move || wal.sync()), failed: |e| Err(StoreError::Unavailable(format!("syncing the log: {e}"))) }
+    });
+    GroupCommit::on_thread("switchboard-log", opts.max_batch.max(1), apply, durable)
+        .map_err(|e| StoreError::Unavailable(format!("starting the log writer: {e}")))
 }
 
 /// Brings the full-text index up to date with the log (see `log::index_messages`), a
@@ -196,38 +204,38 @@ async fn maintain_in_background(read: SqlitePool, write: SqlitePool, log: log::L
 }
 
 /// Makes the commits in SQLite's write-ahead log durable: one `fdatasync` of the WAL
-/// file covers every commit appended to it so far. A WAL file this process has not
-/// synced before (SQLite creates it anew after the last connection closes) also gets
-/// its directory synced, so its name survives a power loss too.
+/// file covers every commit appended to it so far. The file is opened at the first sync
+/// and kept: SQLite deletes a WAL only when its last connection closes, and the log's
+/// own connection is open as long as the store. When it is first opened, the directory
+/// is synced too, so that the name of a WAL SQLite has just created survives a power loss.
 struct WalSync {
     wal: PathBuf,
-    synced_inode: std::sync::Mutex<Option<u64>>,
+    file: std::sync::Mutex<Option<std::fs::File>>,
 }
 
 impl WalSync {
     fn new(database: &Path) -> Self {
         let mut wal = database.as_os_str().to_owned();
         wal.push("-wal");
-        Self { wal: wal.into(), synced_inode: std::sync::Mutex::new(None) }
+        Self { wal: wal.into(), file: std::sync::Mutex::new(None) }
     }
 
     fn sync(&self) -> std::io::Result<()> {
-        use std::os::unix::fs::MetadataExt;
-        let file = match std::fs::File::open(&self.wal) {
-            Ok(file) => file,
-            // No WAL: SQLite checkpointed it into the database, and synced that, before deleting it.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        file.sync_data()?;
-        let inode = file.metadata()?.ino();
-        let mut synced = self.synced_inode.lock().expect("wal sync lock");
-        if *synced != Some(inode) {
+        let mut file = self.file.lock().expect("wal sync lock");
+        if file.is_none() {
+            let wal = match std::fs::File::open(&self.wal) {
+                Ok(wal) => wal,
+                // No WAL yet: nothing was committed to one.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            wal.sync_data()?;
             let dir = self.wal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             std::fs::File::open(dir)?.sync_all()?;
-            *synced = Some(inode);
+            *file = Some(wal);
+            return Ok(());
         }
-        Ok(())
+        file.as_ref().expect("opened above").sync_data()
     }
 }
 

@@ -30,18 +30,12 @@ use crate::rows::{self, EVENT_COLUMNS, db};
 /// The writer's own connection, used by one batch at a time.
 pub(crate) type LogConnection = Arc<Mutex<rusqlite::Connection>>;
 
-/// Applies a batch in one blocking call on `log`. The caller holds the store's write
-/// connection until this returns.
-pub(crate) async fn apply_batch(log: &LogConnection, jobs: Vec<(WorkspaceId, Change)>) -> Vec<Result<Committed>> {
-    let log = log.clone();
-    let count = jobs.len();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = log.lock().expect("log connection lock");
-        let mut batch = SqliteLog { conn: &mut conn, read: HashMap::new() };
-        log::apply_isolated(&mut batch, &jobs).now_or_never().expect("the SQLite log never waits")
-    })
-    .await
-    .unwrap_or_else(|e| (0..count).map(|_| Err(StoreError::Unavailable(format!("the log writer failed: {e}")))).collect())
+/// Applies a batch on `log`, blocking the calling thread (the log's writer thread). The
+/// caller holds the store's write connection until this returns.
+pub(crate) fn apply_batch(log: &LogConnection, jobs: &[(WorkspaceId, Change)]) -> Vec<Result<Committed>> {
+    let mut conn = log.lock().expect("log connection lock");
+    let mut batch = SqliteLog { conn: &mut conn, read: HashMap::new() };
+    log::apply_isolated(&mut batch, jobs).now_or_never().expect("the SQLite log never waits")
 }
 
 /// Opens the writer's connection.
