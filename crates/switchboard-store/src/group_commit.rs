@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 type Job<J, R> = (J, oneshot::Sender<R>);
+type Queue<J, R> = (mpsc::Sender<Job<J, R>>, mpsc::Receiver<Job<J, R>>);
 
 /// Makes committed batches durable before their callers are answered.
 pub struct Durable<R> {
@@ -118,7 +119,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
 
 /// The queue is bounded so that a stalled disk pushes back on producers instead of
 /// growing memory without limit.
-fn queue<J, R>(max_batch: usize) -> (mpsc::Sender<Job<J, R>>, mpsc::Receiver<Job<J, R>>) {
+fn queue<J, R>(max_batch: usize) -> Queue<J, R> {
     mpsc::channel(max_batch.max(1) * 4)
 }
 
