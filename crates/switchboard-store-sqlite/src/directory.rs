@@ -61,14 +61,22 @@ pub(crate) async fn write_team(pool: &SqlitePool, team: &Team, create: bool) -> 
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn delete_where(pool: &SqlitePool, table: &str, ws: WorkspaceId, id: String, entity: Entity) -> Result<()> {
-    let r =
-        sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND workspace_id = $2")).bind(id).bind(s(ws)).execute(pool).await.map_err(
-            |e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::InUse(entity),
-                _ => db(e),
-            },
-        )?;
+pub(crate) async fn delete_where<'c>(
+    executor: impl sqlx::SqliteExecutor<'c>,
+    table: &str,
+    ws: WorkspaceId,
+    id: String,
+    entity: Entity,
+) -> Result<()> {
+    let r = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"))
+        .bind(id)
+        .bind(s(ws))
+        .execute(executor)
+        .await
+        .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::InUse(entity),
+        _ => db(e),
+    })?;
     found(r.rows_affected(), entity)
 }
 

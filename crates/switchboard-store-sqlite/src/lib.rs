@@ -101,7 +101,7 @@ impl SqliteStore {
         MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
-        let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::open_log_connection(&opts.path)?));
+        let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::LogState::new(log::open_log_connection(&opts.path)?)));
         let writer = log_writer(opts, write.clone(), log.clone())?;
         let maintenance = tokio::spawn(maintain_in_background(read.clone(), write.clone(), log.clone()));
         Ok(Self { read, write, writer, log, maintenance })
@@ -153,6 +153,15 @@ fn log_writer(
     });
     GroupCommit::on_thread("switchboard-log", opts.max_batch.max(1), apply, durable)
         .map_err(|e| StoreError::Unavailable(format!("starting the log writer: {e}")))
+}
+
+impl SqliteStore {
+    /// Has the log writer forget what it remembers of conversations, after a write that
+    /// changed some without it. The caller holds the store's write connection, which
+    /// every batch takes first: the next batch reads them again.
+    fn forget_conversations(&self, _write: &sqlx::pool::PoolConnection<Sqlite>) {
+        self.log.lock().expect("log connection lock").forget();
+    }
 }
 
 /// Brings the full-text index up to date with the log (see `log::index_messages`), a
@@ -372,7 +381,11 @@ impl Store for SqliteStore {
     }
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
-        directory::delete_where(&self.write, "agents", ws, s(id), Entity::Agent).await
+        let mut write = self.write.acquire().await.map_err(db)?;
+        let deleted = directory::delete_where(&mut *write, "agents", ws, s(id), Entity::Agent).await;
+        // Unassigned the agent's conversations.
+        self.forget_conversations(&write);
+        deleted
     }
 
     async fn create_session(&self, x: &Session) -> Result<()> {
@@ -486,7 +499,11 @@ impl Store for SqliteStore {
     }
 
     async fn delete_team(&self, ws: WorkspaceId, id: TeamId) -> Result<()> {
-        directory::delete_where(&self.write, "teams", ws, s(id), Entity::Team).await
+        let mut write = self.write.acquire().await.map_err(db)?;
+        let deleted = directory::delete_where(&mut *write, "teams", ws, s(id), Entity::Team).await;
+        // Took the team's conversations out of it.
+        self.forget_conversations(&write);
+        deleted
     }
 
     async fn create_site(&self, site: &Site) -> Result<()> {

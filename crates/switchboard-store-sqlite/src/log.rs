@@ -28,13 +28,49 @@ use switchboard_store::{Change, Committed, Result, StoreError};
 use crate::rows::{self, EVENT_COLUMNS, db};
 
 /// The writer's own connection, used by one batch at a time.
-pub(crate) type LogConnection = Arc<Mutex<rusqlite::Connection>>;
+pub(crate) type LogConnection = Arc<Mutex<LogState>>;
+
+pub(crate) struct LogState {
+    pub(crate) conn: rusqlite::Connection,
+    cache: Cache,
+}
+
+impl LogState {
+    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
+        Self { conn, cache: Cache::default() }
+    }
+
+    /// Forgets what the writer remembers of conversations and feeds. Called by a write
+    /// of the store's that changes conversations itself (an agent or a team deleted
+    /// clears their assignments), while it holds the store's write connection.
+    pub(crate) fn forget(&mut self) {
+        self.cache = Cache::default();
+    }
+}
+
+/// Conversations held in [`Cache`] before it starts over.
+const CACHED_CONVERSATIONS: usize = 16_384;
+
+/// What the log's writer knows of the database without reading it: the committed state
+/// of the conversations and feed counters it read or wrote last. Only the writer changes
+/// them (see [`LogState::forget`] for the exceptions), so a batch of messages into
+/// conversations it has seen reads nothing but the retry keys. Any failed transaction
+/// clears it.
+#[derive(Default)]
+struct Cache {
+    conversations: HashMap<ConversationId, Conversation>,
+    feed_seqs: HashMap<WorkspaceId, i64>,
+}
 
 /// Applies a batch on `log`, blocking the calling thread (the log's writer thread). The
 /// caller holds the store's write connection until this returns.
 pub(crate) fn apply_batch(log: &LogConnection, jobs: &[(WorkspaceId, Change)]) -> Vec<Result<Committed>> {
-    let mut conn = log.lock().expect("log connection lock");
-    let mut batch = SqliteLog { conn: &mut conn, read: HashMap::new() };
+    let mut state = log.lock().expect("log connection lock");
+    let LogState { conn, cache } = &mut *state;
+    if cache.conversations.len() > CACHED_CONVERSATIONS {
+        cache.conversations.clear();
+    }
+    let mut batch = SqliteLog { conn, cache, read: HashMap::new(), written: None };
     log::apply_isolated(&mut batch, jobs).now_or_never().expect("the SQLite log never waits")
 }
 
@@ -69,8 +105,8 @@ pub(crate) const INDEX_CHUNK: usize = 128;
 /// full-text index (SQLite only; keyed by the message's rowid), in one transaction on the
 /// log connection. The caller holds the store's write connection. Returns how many.
 pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
-    let mut conn = log.lock().expect("log connection lock");
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
+    let mut state = log.lock().expect("log connection lock");
+    let tx = state.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
     let done: i64 = tx.query_row("SELECT indexed_rowid FROM search_progress WHERE id = 1", [], |r| r.get(0)).map_err(sqlite)?;
     let mut pending = vec![];
     {
@@ -101,8 +137,8 @@ pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
 /// checkpoint reaches the WAL's end (unless a reader still needs its older frames) and
 /// the next batch writes the WAL from its start.
 pub(crate) fn finish_checkpoint(log: &LogConnection) -> Result<()> {
-    let conn = log.lock().expect("log connection lock");
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).map_err(sqlite)
+    let state = log.lock().expect("log connection lock");
+    state.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).map_err(sqlite)
 }
 
 pub(crate) fn sqlite(e: rusqlite::Error) -> StoreError {
@@ -132,8 +168,11 @@ pub(crate) async fn load_conversation(conn: &mut SqliteConnection, ws: Workspace
 /// SQLite on the calling (blocking) thread.
 struct SqliteLog<'c> {
     conn: &'c mut rusqlite::Connection,
+    cache: &'c mut Cache,
     /// The conversations as the batch read them, so an update writes only what moved.
     read: HashMap<ConversationId, Conversation>,
+    /// What the transaction wrote, for the cache once it has committed.
+    written: Option<Writes>,
 }
 
 impl SqliteLog<'_> {
@@ -154,13 +193,27 @@ impl SqliteLog<'_> {
 impl Transactions for SqliteLog<'_> {
     async fn run(&mut self, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
         self.read.clear();
+        self.written = None;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
         let outcome = match log::apply_batch(self, jobs).await {
             Ok(results) => self.conn.execute_batch("COMMIT").map(|()| results).map_err(sqlite),
             Err(e) => Err(e),
         };
-        if outcome.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+        match &outcome {
+            Ok(_) => {
+                if let Some(w) = self.written.take() {
+                    let conversations = w.new_conversations.into_iter().chain(w.changed_conversations);
+                    self.cache.conversations.extend(conversations.map(|c| (c.id, c)));
+                    self.cache.feed_seqs.extend(w.feed_seqs);
+                }
+            }
+            Err(_) => {
+                // What was read may have been written since, by whatever made this fail.
+                *self.cache = Cache::default();
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+            }
         }
         outcome
     }
@@ -169,10 +222,15 @@ impl Transactions for SqliteLog<'_> {
 #[async_trait]
 impl LogTx for SqliteLog<'_> {
     async fn feed_seqs(&mut self, workspaces: &[WorkspaceId]) -> Result<Vec<(WorkspaceId, i64)>> {
-        let mut feed = self.conn.prepare_cached("SELECT feed_seq FROM workspaces WHERE id = ?1").map_err(sqlite)?;
         let mut found = vec![];
         for ws in workspaces {
+            if let Some(&seq) = self.cache.feed_seqs.get(ws) {
+                found.push((*ws, seq));
+                continue;
+            }
+            let mut feed = self.conn.prepare_cached("SELECT feed_seq FROM workspaces WHERE id = ?1").map_err(sqlite)?;
             if let Some(seq) = feed.query_row([ws.0.to_string()], |row| row.get(0)).optional().map_err(sqlite)? {
+                self.cache.feed_seqs.insert(*ws, seq);
                 found.push((*ws, seq));
             }
         }
@@ -199,13 +257,17 @@ impl LogTx for SqliteLog<'_> {
 
     async fn conversations(&mut self, ids: &[ConversationId]) -> Result<Vec<Conversation>> {
         let mut found = vec![];
-        {
+        for id in ids {
+            if let Some(c) = self.cache.conversations.get(id) {
+                found.push(c.clone());
+                continue;
+            }
             let mut one = self.conn.prepare_cached("SELECT * FROM conversations WHERE id = ?1").map_err(sqlite)?;
-            for id in ids {
-                let mut rows = one.query([id.0.to_string()]).map_err(sqlite)?;
-                if let Some(row) = rows.next().map_err(sqlite)? {
-                    found.push(rows::conversation(row)?);
-                }
+            let mut rows = one.query([id.0.to_string()]).map_err(sqlite)?;
+            if let Some(row) = rows.next().map_err(sqlite)? {
+                let c = rows::conversation(row)?;
+                self.cache.conversations.insert(c.id, c.clone());
+                found.push(c);
             }
         }
         self.read.extend(found.iter().map(|c| (c.id, c.clone())));
@@ -220,7 +282,9 @@ impl LogTx for SqliteLog<'_> {
     }
 
     async fn write(&mut self, w: Writes) -> Result<()> {
-        write_rows(self.conn, &self.read, &w).map_err(sqlite)
+        write_rows(self.conn, &self.read, &w).map_err(sqlite)?;
+        self.written = Some(w);
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ macro_rules! store_contract {
             sessions_expire_and_can_be_revoked,
             api_tokens_are_found_by_hash_and_record_use,
             teams_keep_their_members,
+            conversations_outlive_their_agent_and_team,
             sites_are_found_by_public_key_and_cannot_vanish_under_conversations,
             canned_shortcuts_are_unique_per_workspace,
             contacts_are_updated_found_by_external_id_and_searched,
@@ -252,6 +253,33 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     assert_eq!(store.teams(f.ws.id).await.unwrap()[0].agent_ids, vec![f.agent.id]);
     store.delete_team(f.ws.id, team.id).await.unwrap();
     assert!(store.teams(f.ws.id).await.unwrap().is_empty());
+}
+
+/// Deleting an agent or a team unassigns their conversations; the conversations carry
+/// on, and what is written next does not bring the assignment back.
+pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "gone").await;
+    let bob = agent(f.ws.id, "bob@gone.example");
+    store.create_agent(&bob, "h").await.unwrap();
+    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], created_at: Timestamp(1) };
+    store.create_team(&team).await.unwrap();
+    let conv = start(&*store, &f, Some("hello")).await.conversation.id;
+    let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id) };
+    let assigned =
+        store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data: assign, at: Timestamp::now() });
+    assert_eq!(assigned.await.unwrap().conversation.assignee_id, Some(bob.id));
+    say(&*store, &f, conv, Actor::Agent(bob.id), "bob here").await;
+
+    store.delete_agent(f.ws.id, bob.id).await.unwrap();
+    let after = say(&*store, &f, conv, Actor::Contact(f.contact.id), "still there?").await;
+    assert_eq!((after.conversation.assignee_id, after.conversation.team_id), (None, Some(team.id)));
+
+    store.delete_team(f.ws.id, team.id).await.unwrap();
+    let after = say(&*store, &f, conv, Actor::Agent(f.agent.id), "I can help").await;
+    assert_eq!((after.conversation.assignee_id, after.conversation.team_id), (None, None));
+    let stored = store.conversation(f.ws.id, conv).await.unwrap();
+    assert_eq!(stored, after.conversation);
+    assert_eq!(stored.last_seq, 6);
 }
 
 pub async fn sites_are_found_by_public_key_and_cannot_vanish_under_conversations(store: Arc<dyn Store>) {
