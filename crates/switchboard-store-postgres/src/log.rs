@@ -14,8 +14,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::query_builder::Separated;
-use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_parts, author_key};
 use switchboard_store::log::{self, ClientKey, LogTx, Owners, Transactions, Writes};
@@ -30,9 +29,6 @@ const ATTEMPTS: u32 = 5;
 /// Longest lexeme PostgreSQL can store. `array_to_tsvector` does not check it: a longer
 /// word is silently mangled (a 4096-byte word becomes an empty lexeme).
 const MAX_LEXEME_BYTES: usize = 2047;
-
-/// PostgreSQL's limit on parameters in one statement.
-const MAX_PARAMETERS: usize = 65_535;
 
 /// Applies a batch in one transaction, run again when it loses to a concurrent writer.
 pub(crate) async fn apply_batch(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Vec<Result<Committed>> {
@@ -105,134 +101,156 @@ pub(crate) async fn load_conversation(conn: impl PgExecutor<'_>, ws: WorkspaceId
     rows::conversation(&row)
 }
 
-fn chunks<T>(rows: &[T], columns: usize) -> std::slice::Chunks<'_, T> {
-    rows.chunks(MAX_PARAMETERS / columns)
+/// The columns of `conversations`, in the order `PgLog::insert_conversations` binds them.
+const CONVERSATION_COLUMNS: &str = "id, workspace_id, site_id, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
+     labels, last_seq, created_at, first_reply_at, assigned_at, resolved_at, waiting_since, last_message_at, last_message_seq, \
+     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq";
+
+/// Every column a change can move; the rest never change.
+const CONVERSATION_UPDATE: &str = "status = excluded.status, snoozed_until = excluded.snoozed_until, \
+     assignee_id = excluded.assignee_id, team_id = excluded.team_id, priority = excluded.priority, \
+     labels = excluded.labels, last_seq = excluded.last_seq, first_reply_at = excluded.first_reply_at, \
+     assigned_at = excluded.assigned_at, resolved_at = excluded.resolved_at, waiting_since = excluded.waiting_since, \
+     last_message_at = excluded.last_message_at, last_message_seq = excluded.last_message_seq, \
+     updated_at = excluded.updated_at, visitor_delivered_seq = excluded.visitor_delivered_seq, \
+     visitor_read_seq = excluded.visitor_read_seq, agent_delivered_seq = excluded.agent_delivered_seq, \
+     agent_read_seq = excluded.agent_read_seq";
+
+fn times(rows: &[Conversation], f: impl Fn(&Conversation) -> Option<Timestamp>) -> Vec<Option<i64>> {
+    rows.iter().map(|c| f(c).map(|t| t.0)).collect()
 }
 
-const CONVERSATION_COLUMNS: &str = "(id, workspace_id, site_id, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
-     labels, last_seq, created_at, first_reply_at, assigned_at, resolved_at, waiting_since, last_message_at, last_message_seq, \
-     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq) ";
-
-fn push_conversation(mut row: Separated<'_, '_, Postgres, &'static str>, c: &Conversation) {
-    row.push_bind(c.id.0)
-        .push_bind(c.workspace_id.0)
-        .push_bind(c.site_id.0)
-        .push_bind(c.contact_id.0)
-        .push_bind(c.status.name())
-        .push_bind(c.status.snoozed_until().map(|t| t.0))
-        .push_bind(c.assignee_id.map(|a| a.0))
-        .push_bind(c.team_id.map(|t| t.0))
-        .push_bind(c.priority.as_str())
-        .push_bind(codec::encode_labels(&c.labels))
-        .push_bind(c.last_seq)
-        .push_bind(c.created_at.0)
-        .push_bind(c.first_reply_at.map(|t| t.0))
-        .push_bind(c.assigned_at.map(|t| t.0))
-        .push_bind(c.resolved_at.map(|t| t.0))
-        .push_bind(c.waiting_since.map(|t| t.0))
-        .push_bind(c.last_message_at.map(|t| t.0))
-        .push_bind(c.last_message_seq)
-        .push_bind(c.updated_at.0)
-        .push_bind(c.visitor.delivered_seq)
-        .push_bind(c.visitor.read_seq)
-        .push_bind(c.agent.delivered_seq)
-        .push_bind(c.agent.read_seq);
+fn seqs(rows: &[Conversation], f: impl Fn(&Conversation) -> i64) -> Vec<i64> {
+    rows.iter().map(f).collect()
 }
 
 /// The log's reads and writes on the batch's PostgreSQL connection.
+///
+/// Every insert is one statement whose text does not depend on the number of rows: each
+/// column is bound as one array and the rows are `UNNEST`ed from them, so the statement
+/// is prepared once per connection and its plan reused, where a multi-row `VALUES` list
+/// would be a new statement (parsed and planned again) for every batch size.
 struct PgLog<'c>(&'c mut PgConnection);
 
 impl PgLog<'_> {
-    async fn execute(&mut self, mut q: QueryBuilder<'_, Postgres>) -> Result<()> {
-        q.build().execute(&mut *self.0).await.map_err(db)?;
-        Ok(())
-    }
-
-    async fn insert_conversations(&mut self, conversations: &[Conversation], upsert: bool) -> Result<()> {
-        for chunk in chunks(conversations, 23) {
-            let mut q = QueryBuilder::<Postgres>::new("INSERT INTO conversations ");
-            q.push(CONVERSATION_COLUMNS).push_values(chunk, push_conversation);
-            if upsert {
-                // Every column a change can move; the rest never change. The rows were
-                // locked when the batch read them, so the conflict is always there.
-                q.push(
-                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, snoozed_until = excluded.snoozed_until, \
-                     assignee_id = excluded.assignee_id, team_id = excluded.team_id, priority = excluded.priority, \
-                     labels = excluded.labels, last_seq = excluded.last_seq, first_reply_at = excluded.first_reply_at, \
-                     assigned_at = excluded.assigned_at, resolved_at = excluded.resolved_at, waiting_since = excluded.waiting_since, \
-                     last_message_at = excluded.last_message_at, last_message_seq = excluded.last_message_seq, \
-                     updated_at = excluded.updated_at, visitor_delivered_seq = excluded.visitor_delivered_seq, \
-                     visitor_read_seq = excluded.visitor_read_seq, agent_delivered_seq = excluded.agent_delivered_seq, \
-                     agent_read_seq = excluded.agent_read_seq",
-                );
-            }
-            self.execute(q).await?;
-        }
+    async fn insert_conversations(&mut self, rows: &[Conversation], upsert: bool) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], \
+             $5::text[], $6::int8[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::int8[], \
+             $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], \
+             $23::int8[]){}",
+            // The rows were locked when the batch read them, so the conflict is always there.
+            if upsert { format!(" ON CONFLICT (id) DO UPDATE SET {CONVERSATION_UPDATE}") } else { String::new() }
+        );
+        sqlx::query(&sql)
+            .bind(rows.iter().map(|c| c.id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.workspace_id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.site_id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.contact_id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.status.name()).collect::<Vec<&str>>())
+            .bind(times(rows, |c| c.status.snoozed_until()))
+            .bind(rows.iter().map(|c| c.assignee_id.map(|a| a.0)).collect::<Vec<Option<Uuid>>>())
+            .bind(rows.iter().map(|c| c.team_id.map(|t| t.0)).collect::<Vec<Option<Uuid>>>())
+            .bind(rows.iter().map(|c| c.priority.as_str()).collect::<Vec<&str>>())
+            .bind(rows.iter().map(|c| codec::encode_labels(&c.labels)).collect::<Vec<String>>())
+            .bind(seqs(rows, |c| c.last_seq))
+            .bind(seqs(rows, |c| c.created_at.0))
+            .bind(times(rows, |c| c.first_reply_at))
+            .bind(times(rows, |c| c.assigned_at))
+            .bind(times(rows, |c| c.resolved_at))
+            .bind(times(rows, |c| c.waiting_since))
+            .bind(times(rows, |c| c.last_message_at))
+            .bind(seqs(rows, |c| c.last_message_seq))
+            .bind(seqs(rows, |c| c.updated_at.0))
+            .bind(seqs(rows, |c| c.visitor.delivered_seq))
+            .bind(seqs(rows, |c| c.visitor.read_seq))
+            .bind(seqs(rows, |c| c.agent.delivered_seq))
+            .bind(seqs(rows, |c| c.agent.read_seq))
+            .execute(&mut *self.0)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
     async fn insert_messages(&mut self, messages: &[&Message]) -> Result<()> {
-        for chunk in chunks(messages, 14) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, \
-                 body, format, attachments, created_at, search) ",
-            );
-            q.push_values(chunk, |mut row, m| {
-                let (author_kind, author_id) = actor_parts(m.author);
-                row.push_bind(m.id.0)
-                    .push_bind(m.workspace_id.0)
-                    .push_bind(m.conversation_id.0)
-                    .push_bind(m.seq)
-                    .push_bind(author_kind)
-                    .push_bind(author_id)
-                    .push_bind(author_key(m.author))
-                    .push_bind(m.client_id.as_deref())
-                    .push_bind(match m.kind {
-                        MessageKind::Text => "text",
-                        MessageKind::Note => "note",
-                    })
-                    .push_bind(m.body.as_str())
-                    .push_bind(m.format.as_str())
-                    .push_bind(codec::encode_attachments(&m.attachments))
-                    .push_bind(m.created_at.0)
-                    .push_unseparated(", array_to_tsvector(")
-                    .push_bind_unseparated(search_words(m))
-                    .push_unseparated(")");
-            });
-            self.execute(q).await?;
-        }
+        let (author_kinds, author_ids): (Vec<&str>, Vec<Option<Uuid>>) = messages.iter().map(|m| actor_parts(m.author)).unzip();
+        // A message's search words hold letters and digits only (`search_words`), so a
+        // space joins them into one text per row, split again in the statement.
+        sqlx::query(
+            "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, \
+             body, format, attachments, created_at, search) \
+             SELECT id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, body, format, \
+             attachments, created_at, array_to_tsvector(string_to_array(words, ' ')) \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::text[], $6::uuid[], $7::text[], $8::text[], \
+             $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::text[]) \
+             AS v(id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, body, format, \
+             attachments, created_at, words)",
+        )
+        .bind(messages.iter().map(|m| m.id.0).collect::<Vec<Uuid>>())
+        .bind(messages.iter().map(|m| m.workspace_id.0).collect::<Vec<Uuid>>())
+        .bind(messages.iter().map(|m| m.conversation_id.0).collect::<Vec<Uuid>>())
+        .bind(messages.iter().map(|m| m.seq).collect::<Vec<i64>>())
+        .bind(author_kinds)
+        .bind(author_ids)
+        .bind(messages.iter().map(|m| author_key(m.author)).collect::<Vec<String>>())
+        .bind(messages.iter().map(|m| m.client_id.as_deref()).collect::<Vec<Option<&str>>>())
+        .bind(
+            messages
+                .iter()
+                .map(|m| match m.kind {
+                    MessageKind::Text => "text",
+                    MessageKind::Note => "note",
+                })
+                .collect::<Vec<&str>>(),
+        )
+        .bind(messages.iter().map(|m| m.body.as_str()).collect::<Vec<&str>>())
+        .bind(messages.iter().map(|m| m.format.as_str()).collect::<Vec<&str>>())
+        .bind(messages.iter().map(|m| codec::encode_attachments(&m.attachments)).collect::<Vec<String>>())
+        .bind(messages.iter().map(|m| m.created_at.0).collect::<Vec<i64>>())
+        .bind(messages.iter().map(|m| search_words(m).join(" ")).collect::<Vec<String>>())
+        .execute(&mut *self.0)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
     async fn insert_events(&mut self, events: &[Event]) -> Result<()> {
-        for chunk in chunks(events, 11) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, \
-                 data, at) ",
-            );
-            q.push_values(chunk, |mut row, e| {
-                let (actor_kind, actor_id) = actor_parts(e.actor);
-                let message_id = match &e.data {
+        let (actor_kinds, actor_ids): (Vec<&str>, Vec<Option<Uuid>>) = events.iter().map(|e| actor_parts(e.actor)).unzip();
+        sqlx::query(
+            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, \
+             data, at) SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::text[], $6::text[], $7::text[], \
+             $8::uuid[], $9::uuid[], $10::text[], $11::int8[])",
+        )
+        .bind(events.iter().map(|e| e.workspace_id.0).collect::<Vec<Uuid>>())
+        .bind(events.iter().map(|e| e.feed_seq).collect::<Vec<i64>>())
+        .bind(events.iter().map(|e| e.conversation_id.0).collect::<Vec<Uuid>>())
+        .bind(events.iter().map(|e| e.seq).collect::<Vec<i64>>())
+        .bind(events.iter().map(|e| e.data.kind()).collect::<Vec<&str>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| match e.visibility() {
+                    Visibility::Everyone => "everyone",
+                    Visibility::Agents => "agents",
+                })
+                .collect::<Vec<&str>>(),
+        )
+        .bind(actor_kinds)
+        .bind(actor_ids)
+        .bind(
+            events
+                .iter()
+                .map(|e| match &e.data {
                     EventData::Message(m) => Some(m.id.0),
                     _ => None,
-                };
-                row.push_bind(e.workspace_id.0)
-                    .push_bind(e.feed_seq)
-                    .push_bind(e.conversation_id.0)
-                    .push_bind(e.seq)
-                    .push_bind(e.data.kind())
-                    .push_bind(match e.visibility() {
-                        Visibility::Everyone => "everyone",
-                        Visibility::Agents => "agents",
-                    })
-                    .push_bind(actor_kind)
-                    .push_bind(actor_id)
-                    .push_bind(message_id)
-                    .push_bind(codec::encode_event_data(&e.data))
-                    .push_bind(e.at.0);
-            });
-            self.execute(q).await?;
-        }
+                })
+                .collect::<Vec<Option<Uuid>>>(),
+        )
+        .bind(events.iter().map(|e| codec::encode_event_data(&e.data)).collect::<Vec<String>>())
+        .bind(events.iter().map(|e| e.at.0).collect::<Vec<i64>>())
+        .execute(&mut *self.0)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 }
@@ -297,7 +315,9 @@ impl LogTx for PgLog<'_> {
     }
 
     async fn write(&mut self, w: Writes) -> Result<()> {
-        self.insert_conversations(&w.new_conversations, false).await?;
+        if !w.new_conversations.is_empty() {
+            self.insert_conversations(&w.new_conversations, false).await?;
+        }
         let messages: Vec<&Message> = w.messages().collect();
         if !messages.is_empty() {
             self.insert_messages(&messages).await?;
