@@ -1,7 +1,7 @@
 //! Writes outside the conversation log that need more than one statement or a shared
 //! shape: teams with their members, contacts, sites, canned responses, deletions.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use switchboard_domain::*;
 use switchboard_store::codec;
 use switchboard_store::*;
@@ -25,8 +25,8 @@ pub(crate) async fn team_members(pool: &SqlitePool, team: TeamId) -> Result<Vec<
     ids.iter().map(|i| Ok(AgentId(codec::uuid(i)?))).collect()
 }
 
-pub(crate) async fn write_team(pool: &SqlitePool, team: &Team, create: bool) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db)?;
+pub(crate) async fn write_team(conn: &mut SqliteConnection, team: &Team, create: bool) -> Result<()> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     if create {
         sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(s(team.id))
@@ -80,7 +80,7 @@ pub(crate) async fn delete_where<'c>(
     found(r.rows_affected(), entity)
 }
 
-pub(crate) async fn write_contact(pool: &SqlitePool, c: &Contact, create: bool) -> Result<()> {
+pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO contacts (id, workspace_id, site_id, external_id, name, email, phone, attributes, browser, os, device, language, search_text, first_seen, last_seen) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -104,13 +104,13 @@ pub(crate) async fn write_contact(pool: &SqlitePool, c: &Contact, create: bool) 
         .bind(codec::contact_search_text(c))
         .bind(c.first_seen.0)
         .bind(c.last_seen.0)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(unique("external_id"))?;
     found(r.rows_affected(), Entity::Contact)
 }
 
-pub(crate) async fn write_site(pool: &SqlitePool, site: &Site, create: bool) -> Result<()> {
+pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -128,13 +128,13 @@ pub(crate) async fn write_site(pool: &SqlitePool, site: &Site, create: bool) -> 
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;
     found(r.rows_affected(), Entity::Site)
 }
 
-pub(crate) async fn write_canned(pool: &SqlitePool, c: &CannedResponse, create: bool) -> Result<()> {
+pub(crate) async fn write_canned(conn: &mut SqliteConnection, c: &CannedResponse, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at) VALUES ($1, $2, $3, $4, $5)"
     } else {
@@ -146,7 +146,7 @@ pub(crate) async fn write_canned(pool: &SqlitePool, c: &CannedResponse, create: 
         .bind(&c.shortcut)
         .bind(&c.body)
         .bind(c.created_at.0)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(unique("shortcut"))?;
     found(r.rows_affected(), Entity::CannedResponse)

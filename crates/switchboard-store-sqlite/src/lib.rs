@@ -51,8 +51,9 @@ impl SqliteOptions {
 
 pub struct SqliteStore {
     read: SqlitePool,
-    /// One connection: every write holds it, the log writer's batches included.
+    /// One connection, for every write but the log's; used with a turn (`writing`).
     write: SqlitePool,
+    turn: Turn,
     writer: GroupCommit<(WorkspaceId, Change), Result<Committed>>,
     /// The log writer's own connection; search indexing borrows it between batches.
     log: log::LogConnection,
@@ -102,9 +103,10 @@ impl SqliteStore {
         let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::LogState::new(log::open_log_connection(&opts.path)?)));
-        let writer = log_writer(opts, write.clone(), log.clone())?;
-        let maintenance = tokio::spawn(maintain_in_background(read.clone(), write.clone(), log.clone()));
-        Ok(Self { read, write, writer, log, maintenance })
+        let turn = Turn::default();
+        let writer = log_writer(opts, turn.clone(), log.clone())?;
+        let maintenance = tokio::spawn(maintain_in_background(read.clone(), turn.clone(), log.clone()));
+        Ok(Self { read, write, turn, writer, log, maintenance })
     }
 
     /// Opens the database only to bring its schema up to date.
@@ -121,26 +123,15 @@ impl SqliteStore {
 }
 
 /// The log's writer: a thread that owns the log connection's batches. For each batch it
-/// takes the store's write connection (other writes queue behind it in sqlx's pool,
-/// instead of spinning on SQLite's busy handler), applies the batch, publishes what it
-/// committed, and hands it to the sync stage (`durability = "full"`) or answers.
-fn log_writer(
-    opts: &SqliteOptions,
-    write: SqlitePool,
-    log: log::LogConnection,
-) -> Result<GroupCommit<(WorkspaceId, Change), Result<Committed>>> {
-    let runtime = tokio::runtime::Handle::current();
+/// takes the store's turn to write (`SqliteStore::writing`), applies the batch,
+/// publishes what it committed, and hands it to the sync stage (`durability = "full"`)
+/// or answers.
+fn log_writer(opts: &SqliteOptions, turn: Turn, log: log::LogConnection) -> Result<GroupCommit<(WorkspaceId, Change), Result<Committed>>> {
     let hook = opts.hook.clone();
     let apply = move |jobs: Vec<(WorkspaceId, Change)>| {
-        let results = match runtime.block_on(write.acquire()) {
-            Ok(gate) => {
-                let results = log::apply_batch(&log, &jobs);
-                // Returning the connection to its pool spawns on the runtime.
-                let _runtime = runtime.enter();
-                drop(gate);
-                results
-            }
-            Err(e) => jobs.iter().map(|_| Err(StoreError::Unavailable(e.to_string()))).collect(),
+        let results = {
+            let _turn = turn.blocking_lock();
+            log::apply_batch(&log, &jobs)
         };
         // Published once committed (readers can see it), before the sync stage makes it
         // durable and answers the writers: see ARCHITECTURE.md.
@@ -156,21 +147,53 @@ fn log_writer(
 }
 
 impl SqliteStore {
+    /// The store's turn to write, and its write connection. Every write holds a turn,
+    /// the log writer's batches included (they take the turn only: they write on the
+    /// log's own connection). SQLite lets one writer in at a time; waiting here, in
+    /// order, beats retrying in SQLite's busy handler, where a write could wait behind
+    /// a steady stream of batches for as long as they last.
+    async fn writing(&self) -> Result<Writing<'_>> {
+        let turn = self.turn.lock().await;
+        Ok(Writing { conn: self.write.acquire().await.map_err(db)?, _turn: turn })
+    }
+
     /// Has the log writer forget what it remembers of conversations, after a write that
-    /// changed some without it. The caller holds the store's write connection, which
-    /// every batch takes first: the next batch reads them again.
-    fn forget_conversations(&self, _write: &sqlx::pool::PoolConnection<Sqlite>) {
+    /// changed some without it. The caller holds the turn, which every batch takes
+    /// first: the next batch reads them again.
+    fn forget_conversations(&self, _write: &Writing<'_>) {
         self.log.lock().expect("log connection lock").forget();
     }
 }
 
+/// Whose turn it is to write (see `SqliteStore::writing`).
+type Turn = Arc<tokio::sync::Mutex<()>>;
+
+/// A write's turn and the store's write connection, for as long as it is held.
+struct Writing<'a> {
+    // Returned to the pool before the turn passes on.
+    conn: sqlx::pool::PoolConnection<Sqlite>,
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
 /// Brings the full-text index up to date with the log (see `log::index_messages`), a
-/// chunk at a time, holding the store's write connection for each chunk as a batch does:
-/// log batches take their turns in between.
-async fn index_search(write: &SqlitePool, log: &log::LogConnection) -> Result<usize> {
+/// chunk at a time, each in a turn of its own: log batches take theirs in between.
+async fn index_search(turn: &Turn, log: &log::LogConnection) -> Result<usize> {
     let mut total = 0;
     loop {
-        let _gate = write.acquire().await.map_err(db)?;
+        let _turn = turn.lock().await;
         let log = log.clone();
         let indexed = tokio::task::spawn_blocking(move || log::index_messages(&log)).await.map_err(StoreError::internal)??;
         total += indexed;
@@ -190,12 +213,12 @@ async fn index_search(write: &SqlitePool, log: &log::LogConnection) -> Result<us
 /// as long as the load lasts. So once it holds [`RESTART_WAL_FRAMES`], the few frames
 /// appended during the copy are checkpointed again on the log's own connection, between
 /// two batches; the next batch then writes the WAL from its beginning.
-async fn maintain_in_background(read: SqlitePool, write: SqlitePool, log: log::LogConnection) {
+async fn maintain_in_background(read: SqlitePool, turn: Turn, log: log::LogConnection) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = index_search(&write, &log).await {
+        if let Err(e) = index_search(&turn, &log).await {
             tracing::warn!(error = %e, "indexing messages for search failed; retrying");
         }
         match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&read).await {
@@ -279,10 +302,10 @@ impl Store for SqliteStore {
         sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(generate)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await
             .map_err(db)?;
-        sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.write).await.map_err(db)
+        sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&mut *self.writing().await?).await.map_err(db)
     }
 
     async fn create_workspace(&self, w: &Workspace) -> Result<()> {
@@ -290,7 +313,7 @@ impl Store for SqliteStore {
             .bind(s(w.id))
             .bind(&w.name)
             .bind(w.created_at.0)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await
             .map_err(unique("id"))?;
         Ok(())
@@ -321,7 +344,7 @@ impl Store for SqliteStore {
         .bind(a.max_chats as i64)
         .bind(password_hash)
         .bind(a.created_at.0)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(unique("email"))?;
         Ok(())
@@ -339,7 +362,7 @@ impl Store for SqliteStore {
         .bind(&a.avatar_url)
         .bind(a.locale.as_str())
         .bind(a.max_chats as i64)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(unique("email"))?;
         found(r.rows_affected(), Entity::Agent)
@@ -350,7 +373,7 @@ impl Store for SqliteStore {
             .bind(s(id))
             .bind(s(ws))
             .bind(password_hash)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await
             .map_err(db)?;
         found(r.rows_affected(), Entity::Agent)
@@ -381,7 +404,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
-        let mut write = self.write.acquire().await.map_err(db)?;
+        let mut write = self.writing().await?;
         let deleted = directory::delete_where(&mut *write, "agents", ws, s(id), Entity::Agent).await;
         // Unassigned the agent's conversations.
         self.forget_conversations(&write);
@@ -398,7 +421,7 @@ impl Store for SqliteStore {
         .bind(&x.csrf_token)
         .bind(x.created_at.0)
         .bind(x.expires_at.0)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(db)?;
         Ok(())
@@ -415,12 +438,16 @@ impl Store for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await.map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.writing().await?)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
     async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(s(agent)).execute(&self.write).await.map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(s(agent)).execute(&mut *self.writing().await?).await.map_err(db)?;
         Ok(())
     }
 
@@ -436,7 +463,7 @@ impl Store for SqliteStore {
         .bind(secret_hash)
         .bind(t.created_at.0)
         .bind(t.last_used_at.map(|t| t.0))
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(unique("token"))?;
         Ok(())
@@ -455,22 +482,22 @@ impl Store for SqliteStore {
         let row = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *")
             .bind(secret_hash)
             .bind(now.0)
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.writing().await?)
             .await
             .map_err(db)?;
         row.as_ref().map(rows::api_token).transpose()
     }
 
     async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {
-        directory::delete_where(&self.write, "api_tokens", ws, s(id), Entity::ApiToken).await
+        directory::delete_where(&mut *self.writing().await?, "api_tokens", ws, s(id), Entity::ApiToken).await
     }
 
     async fn create_team(&self, team: &Team) -> Result<()> {
-        directory::write_team(&self.write, team, true).await
+        directory::write_team(&mut *self.writing().await?, team, true).await
     }
 
     async fn update_team(&self, team: &Team) -> Result<()> {
-        directory::write_team(&self.write, team, false).await
+        directory::write_team(&mut *self.writing().await?, team, false).await
     }
 
     async fn team(&self, ws: WorkspaceId, id: TeamId) -> Result<Team> {
@@ -499,7 +526,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_team(&self, ws: WorkspaceId, id: TeamId) -> Result<()> {
-        let mut write = self.write.acquire().await.map_err(db)?;
+        let mut write = self.writing().await?;
         let deleted = directory::delete_where(&mut *write, "teams", ws, s(id), Entity::Team).await;
         // Took the team's conversations out of it.
         self.forget_conversations(&write);
@@ -507,11 +534,11 @@ impl Store for SqliteStore {
     }
 
     async fn create_site(&self, site: &Site) -> Result<()> {
-        directory::write_site(&self.write, site, true).await
+        directory::write_site(&mut *self.writing().await?, site, true).await
     }
 
     async fn update_site(&self, site: &Site) -> Result<()> {
-        directory::write_site(&self.write, site, false).await
+        directory::write_site(&mut *self.writing().await?, site, false).await
     }
 
     async fn site(&self, ws: WorkspaceId, id: SiteId) -> Result<Site> {
@@ -539,15 +566,15 @@ impl Store for SqliteStore {
     }
 
     async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()> {
-        directory::delete_where(&self.write, "sites", ws, s(id), Entity::Site).await
+        directory::delete_where(&mut *self.writing().await?, "sites", ws, s(id), Entity::Site).await
     }
 
     async fn create_canned(&self, c: &CannedResponse) -> Result<()> {
-        directory::write_canned(&self.write, c, true).await
+        directory::write_canned(&mut *self.writing().await?, c, true).await
     }
 
     async fn update_canned(&self, c: &CannedResponse) -> Result<()> {
-        directory::write_canned(&self.write, c, false).await
+        directory::write_canned(&mut *self.writing().await?, c, false).await
     }
 
     async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse> {
@@ -570,15 +597,15 @@ impl Store for SqliteStore {
     }
 
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
-        directory::delete_where(&self.write, "canned_responses", ws, s(id), Entity::CannedResponse).await
+        directory::delete_where(&mut *self.writing().await?, "canned_responses", ws, s(id), Entity::CannedResponse).await
     }
 
     async fn create_contact(&self, c: &Contact) -> Result<()> {
-        directory::write_contact(&self.write, c, true).await
+        directory::write_contact(&mut *self.writing().await?, c, true).await
     }
 
     async fn update_contact(&self, c: &Contact) -> Result<()> {
-        directory::write_contact(&self.write, c, false).await
+        directory::write_contact(&mut *self.writing().await?, c, false).await
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
@@ -622,7 +649,7 @@ impl Store for SqliteStore {
         .bind(&v.title)
         .bind(&v.referrer)
         .bind(v.at.0)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(db)?;
         found(r.rows_affected(), Entity::Contact)
@@ -659,7 +686,7 @@ impl Store for SqliteStore {
         .bind(a.height.map(i64::from))
         .bind(&a.blob_key)
         .bind(a.created_at.0)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await
         .map_err(db)?;
         Ok(())
@@ -702,7 +729,7 @@ impl Store for SqliteStore {
 
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
         // Every message committed before the search is found by it.
-        index_search(&self.write, &self.log).await?;
+        index_search(&self.turn, &self.log).await?;
         query::search_messages(&self.read, ws, terms, limit).await
     }
 }
@@ -720,7 +747,7 @@ mod tests {
         let f = fixture(&store, "durable").await;
         let conv = start(&store, &f, Some("hello")).await.conversation.id;
         say(&store, &f, conv, Actor::Agent(f.agent.id), "hi").await;
-        let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.write).await.unwrap();
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *store.writing().await.unwrap()).await.unwrap();
         assert_eq!(level, 2, "FULL on the connection every other write uses");
         assert!(WalSync::new(&dir.path().join("switchboard.db")).sync().is_ok());
         store.close().await;
