@@ -60,7 +60,9 @@ impl Server {
             tracing::info!("shutting down: closing sockets and flushing the store");
             let _ = shutdown.send(true);
         };
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(signal).await?;
+        axum::serve(without_nagle(listener), router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await?;
         sockets.close();
         if tokio::time::timeout(Duration::from_secs(10), sockets.wait()).await.is_err() {
             tracing::warn!("some sockets did not close within 10 s");
@@ -119,4 +121,37 @@ async fn home() -> Html<&'static str> {
 
 async fn demo() -> Html<&'static str> {
     Html(include_str!("pages/demo.html"))
+}
+
+/// `listener`, with Nagle's algorithm off on every accepted socket. A socket that only
+/// receives (an agent's, mostly) acknowledges late — a client delays its ACK up to 40 ms
+/// when it has nothing to send — and with Nagle on, each small frame written while an
+/// earlier one is unacknowledged waits for that ACK: a live event could reach an agent
+/// 40 ms late. Frames are already batched per flush (`ws::Conn`), so nothing is gained
+/// by letting the kernel hold them.
+fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, impl FnMut(&mut tokio::net::TcpStream) + Send + 'static> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|socket| {
+        if let Err(e) = socket.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not turn Nagle's algorithm off on an accepted socket");
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_write_small_frames_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = without_nagle(listener);
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap(), "Nagle's algorithm is off on the server's side");
+        assert!(!client.nodelay().unwrap(), "and it is the wrapper that turned it off, not a default");
+    }
 }
