@@ -229,7 +229,7 @@ impl LogTx for SqliteLog<'_> {
                 continue;
             }
             let mut feed = self.conn.prepare_cached("SELECT feed_seq FROM workspaces WHERE id = ?1").map_err(sqlite)?;
-            if let Some(seq) = feed.query_row([ws.0.to_string()], |row| row.get(0)).optional().map_err(sqlite)? {
+            if let Some(seq) = feed.query_row([IdText::new(ws.0)], |row| row.get(0)).optional().map_err(sqlite)? {
                 self.cache.feed_seqs.insert(*ws, seq);
                 found.push((*ws, seq));
             }
@@ -247,7 +247,7 @@ impl LogTx for SqliteLog<'_> {
             .map_err(sqlite)?;
         let mut events = vec![];
         for k in keys {
-            let mut rows = prior.query(params![k.author_key, k.client_id, k.workspace_id.0.to_string()]).map_err(sqlite)?;
+            let mut rows = prior.query(params![k.author_key, k.client_id, IdText::new(k.workspace_id.0)]).map_err(sqlite)?;
             while let Some(row) = rows.next().map_err(sqlite)? {
                 events.push(rows::event(row)?);
             }
@@ -263,7 +263,7 @@ impl LogTx for SqliteLog<'_> {
                 continue;
             }
             let mut one = self.conn.prepare_cached("SELECT * FROM conversations WHERE id = ?1").map_err(sqlite)?;
-            let mut rows = one.query([id.0.to_string()]).map_err(sqlite)?;
+            let mut rows = one.query([IdText::new(id.0)]).map_err(sqlite)?;
             if let Some(row) = rows.next().map_err(sqlite)? {
                 let c = rows::conversation(row)?;
                 self.cache.conversations.insert(c.id, c.clone());
@@ -346,6 +346,23 @@ fn conversation_values(c: &Conversation) -> [Value; 23] {
     ]
 }
 
+/// An id bound as its text (the form every table stores) without allocating one.
+struct IdText([u8; uuid::fmt::Hyphenated::LENGTH]);
+
+impl IdText {
+    fn new(id: uuid::Uuid) -> Self {
+        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+        id.hyphenated().encode_lower(&mut text);
+        Self(text)
+    }
+}
+
+impl rusqlite::ToSql for IdText {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(&self.0)))
+    }
+}
+
 /// Writes a batch's rows into the open transaction, with prepared statements.
 fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conversation>, w: &Writes) -> rusqlite::Result<()> {
     if !w.new_conversations.is_empty() {
@@ -366,12 +383,12 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
         for m in w.messages() {
             let (author_kind, author_id) = actor_parts(m.author);
             message.execute(params![
-                m.id.0.to_string(),
-                m.workspace_id.0.to_string(),
-                m.conversation_id.0.to_string(),
+                IdText::new(m.id.0),
+                IdText::new(m.workspace_id.0),
+                IdText::new(m.conversation_id.0),
                 m.seq,
                 author_kind,
-                author_id.map(|i| i.to_string()),
+                author_id.map(IdText::new),
                 author_key(m.author),
                 m.client_id,
                 match m.kind {
@@ -393,13 +410,13 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
         for e in &w.events {
             let (actor_kind, actor_id) = actor_parts(e.actor);
             let message_id = match &e.data {
-                EventData::Message(m) => Some(m.id.0.to_string()),
+                EventData::Message(m) => Some(IdText::new(m.id.0)),
                 _ => None,
             };
             event.execute(params![
-                e.workspace_id.0.to_string(),
+                IdText::new(e.workspace_id.0),
                 e.feed_seq,
-                e.conversation_id.0.to_string(),
+                IdText::new(e.conversation_id.0),
                 e.seq,
                 e.data.kind(),
                 match e.visibility() {
@@ -407,7 +424,7 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
                     Visibility::Agents => "agents",
                 },
                 actor_kind,
-                actor_id.map(|i| i.to_string()),
+                actor_id.map(IdText::new),
                 message_id,
                 codec::encode_event_data(&e.data),
                 e.at.0,
@@ -420,7 +437,7 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
     {
         let mut feed = conn.prepare_cached("UPDATE workspaces SET feed_seq = ?2 WHERE id = ?1")?;
         for (ws, seq) in &w.feed_seqs {
-            feed.execute(params![ws.0.to_string(), seq])?;
+            feed.execute(params![IdText::new(ws.0), seq])?;
         }
     }
     Ok(())
