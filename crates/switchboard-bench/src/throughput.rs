@@ -33,7 +33,7 @@ pub fn plan(quick: bool) -> Plan {
             // Low steps first, so a target that saturates early still gets a figure; the
             // goal's latency step is longer; then up until the target saturates.
             let mut steps = vec![step(250.0, 3.0, 1.0), step(1_000.0, 3.0, 1.0), step(LATENCY_RATE, latency_secs, 2.0)];
-            for rate in [5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 60_000.0] {
+            for rate in [5_000.0, 7_500.0, 10_000.0, 15_000.0, 20_000.0, 30_000.0, 40_000.0, 60_000.0] {
                 steps.push(step(rate, secs, warm));
             }
             steps
