@@ -186,6 +186,21 @@ mod tests {
 
     use super::*;
 
+    /// Jobs `0..n`, each submitted by a task of its own, all at once; each with its answer.
+    async fn submit_concurrently(writer: &Arc<GroupCommit<u32, u32>>, n: u32) -> Vec<(u32, Option<u32>)> {
+        let submitters: Vec<_> = (0..n)
+            .map(|i| {
+                let w = writer.clone();
+                tokio::spawn(async move { (i, w.submit(i).await) })
+            })
+            .collect();
+        let mut answers = vec![];
+        for s in submitters {
+            answers.push(s.await.unwrap());
+        }
+        answers
+    }
+
     #[tokio::test]
     async fn concurrent_jobs_are_batched_and_answered_in_order() {
         let batches = Arc::new(AtomicUsize::new(0));
@@ -194,14 +209,7 @@ mod tests {
             counted.fetch_add(1, Ordering::SeqCst);
             async move { jobs.into_iter().map(|j| j * 2).collect() }
         }));
-        let handles: Vec<_> = (0..200u32)
-            .map(|i| {
-                let w = writer.clone();
-                tokio::spawn(async move { (i, w.submit(i).await) })
-            })
-            .collect();
-        for h in handles {
-            let (i, r) = h.await.unwrap();
+        for (i, r) in submit_concurrently(&writer, 200).await {
             assert_eq!(r, Some(i * 2));
         }
         assert!(batches.load(Ordering::SeqCst) <= 200);
@@ -232,14 +240,7 @@ mod tests {
             )
             .unwrap(),
         );
-        let submitters: Vec<_> = (0..100u32)
-            .map(|i| {
-                let w = writer.clone();
-                tokio::spawn(async move { (i, w.submit(i).await) })
-            })
-            .collect();
-        for s in submitters {
-            let (i, r) = s.await.unwrap();
+        for (i, r) in submit_concurrently(&writer, 100).await {
             assert_eq!(r, Some(i + 1));
         }
         writer.close().await;
