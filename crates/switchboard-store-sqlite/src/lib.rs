@@ -79,14 +79,14 @@ fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Checkpoints run in the background (`checkpoint_in_background`), not in a commit.
+        // Checkpoints run in the background (`maintain_in_background`), not in a commit.
         .pragma("wal_autocheckpoint", "0")
         .pragma("temp_store", "MEMORY")
 }
 
 /// The database is a file in this process: there is no connection to test before
 /// lending it, and sqlx's default ping costs a round trip to the connection's thread on
-/// every acquire (every log batch takes the write connection).
+/// every acquire.
 fn pool_options() -> SqlitePoolOptions {
     SqlitePoolOptions::new().test_before_acquire(false)
 }
