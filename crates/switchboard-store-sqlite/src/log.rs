@@ -70,7 +70,7 @@ pub(crate) fn apply_batch(log: &LogConnection, jobs: &[(WorkspaceId, Change)]) -
     if cache.conversations.len() > CACHED_CONVERSATIONS {
         cache.conversations.clear();
     }
-    let mut batch = SqliteLog { conn, cache, read: HashMap::new(), written: None };
+    let mut batch = SqliteLog { conn, cache, written: None };
     log::apply_isolated(&mut batch, jobs).now_or_never().expect("the SQLite log never waits")
 }
 
@@ -169,8 +169,6 @@ pub(crate) async fn load_conversation(conn: &mut SqliteConnection, ws: Workspace
 struct SqliteLog<'c> {
     conn: &'c mut rusqlite::Connection,
     cache: &'c mut Cache,
-    /// The conversations as the batch read them, so an update writes only what moved.
-    read: HashMap<ConversationId, Conversation>,
     /// What the transaction wrote, for the cache once it has committed.
     written: Option<Writes>,
 }
@@ -192,7 +190,6 @@ impl SqliteLog<'_> {
 #[async_trait]
 impl Transactions for SqliteLog<'_> {
     async fn run(&mut self, jobs: &[(WorkspaceId, Change)]) -> Result<Vec<Result<Committed>>> {
-        self.read.clear();
         self.written = None;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
         let outcome = match log::apply_batch(self, jobs).await {
@@ -270,7 +267,6 @@ impl LogTx for SqliteLog<'_> {
                 found.push(c);
             }
         }
-        self.read.extend(found.iter().map(|c| (c.id, c.clone())));
         Ok(found)
     }
 
@@ -282,7 +278,9 @@ impl LogTx for SqliteLog<'_> {
     }
 
     async fn write(&mut self, w: Writes) -> Result<()> {
-        write_rows(self.conn, &self.read, &w).map_err(sqlite)?;
+        // The cache still holds every conversation as the batch read it (it takes the
+        // batch's writes only once they are committed): an update writes what moved.
+        write_rows(self.conn, &self.cache.conversations, &w).map_err(sqlite)?;
         self.written = Some(w);
         Ok(())
     }
