@@ -227,20 +227,33 @@ mod tests {
     async fn a_threaded_writer_batches_concurrent_jobs_and_applies_everything_queued_before_it_closes() {
         let applied = Arc::new(std::sync::Mutex::new(vec![]));
         let seen = applied.clone();
+        // The first batch waits until every submitter has queued its job (or waits for room).
+        let (go, first_batch_may_commit) = std::sync::mpsc::channel::<()>();
         let writer = Arc::new(
             GroupCommit::on_thread(
                 "test-writer",
                 16,
                 move |jobs: Vec<u32>| {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                    seen.lock().unwrap().push(jobs.clone());
+                    let mut batches = seen.lock().unwrap();
+                    if batches.is_empty() {
+                        first_batch_may_commit.recv().unwrap();
+                    }
+                    batches.push(jobs.clone());
                     jobs.into_iter().map(|j| j + 1).collect()
                 },
                 None,
             )
             .unwrap(),
         );
-        for (i, r) in submit_concurrently(&writer, 100).await {
+        let submitted = tokio::spawn({
+            let writer = writer.clone();
+            async move { submit_concurrently(&writer, 100).await }
+        });
+        // On this single-threaded runtime, every submitter runs before the test goes on.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        go.send(()).unwrap();
+        for (i, r) in submitted.await.unwrap() {
             assert_eq!(r, Some(i + 1));
         }
         writer.close().await;
