@@ -172,54 +172,27 @@ impl PgLog<'_> {
         Ok(())
     }
 
-    async fn insert_messages(&mut self, messages: &[&Message]) -> Result<()> {
-        let (author_kinds, author_ids): (Vec<&str>, Vec<Option<Uuid>>) = messages.iter().map(|m| actor_parts(m.author)).unzip();
+    /// Inserts the batch's events; a message is stored in its event's row.
+    async fn insert_events(&mut self, events: &[Event]) -> Result<()> {
+        let (actor_kinds, actor_ids): (Vec<&str>, Vec<Option<Uuid>>) = events.iter().map(|e| actor_parts(e.actor)).unzip();
+        let messages: Vec<Option<&Message>> = events
+            .iter()
+            .map(|e| match &e.data {
+                EventData::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
         // A message's search words hold letters and digits only (`search_words`), so a
         // space joins them into one text per row, split again in the statement.
         sqlx::query(
-            "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, \
-             body, format, attachments, created_at, search) \
-             SELECT id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, body, format, \
-             attachments, created_at, array_to_tsvector(string_to_array(words, ' ')) \
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::text[], $6::uuid[], $7::text[], $8::text[], \
-             $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::text[]) \
-             AS v(id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, body, format, \
-             attachments, created_at, words)",
-        )
-        .bind(messages.iter().map(|m| m.id.0).collect::<Vec<Uuid>>())
-        .bind(messages.iter().map(|m| m.workspace_id.0).collect::<Vec<Uuid>>())
-        .bind(messages.iter().map(|m| m.conversation_id.0).collect::<Vec<Uuid>>())
-        .bind(messages.iter().map(|m| m.seq).collect::<Vec<i64>>())
-        .bind(author_kinds)
-        .bind(author_ids)
-        .bind(messages.iter().map(|m| author_key(m.author)).collect::<Vec<String>>())
-        .bind(messages.iter().map(|m| m.client_id.as_deref()).collect::<Vec<Option<&str>>>())
-        .bind(
-            messages
-                .iter()
-                .map(|m| match m.kind {
-                    MessageKind::Text => "text",
-                    MessageKind::Note => "note",
-                })
-                .collect::<Vec<&str>>(),
-        )
-        .bind(messages.iter().map(|m| m.body.as_str()).collect::<Vec<&str>>())
-        .bind(messages.iter().map(|m| m.format.as_str()).collect::<Vec<&str>>())
-        .bind(messages.iter().map(|m| codec::encode_attachments(&m.attachments)).collect::<Vec<String>>())
-        .bind(messages.iter().map(|m| m.created_at.0).collect::<Vec<i64>>())
-        .bind(messages.iter().map(|m| search_words(m).join(" ")).collect::<Vec<String>>())
-        .execute(&mut *self.0)
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
-
-    async fn insert_events(&mut self, events: &[Event]) -> Result<()> {
-        let (actor_kinds, actor_ids): (Vec<&str>, Vec<Option<Uuid>>) = events.iter().map(|e| actor_parts(e.actor)).unzip();
-        sqlx::query(
-            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, \
-             data, at) SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::text[], $6::text[], $7::text[], \
-             $8::uuid[], $9::uuid[], $10::text[], $11::int8[])",
+            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, data, at, \
+             message_id, client_id, author_key, body, format, attachments, search) \
+             SELECT workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, data, at, message_id, \
+             client_id, author_key, body, format, attachments, array_to_tsvector(string_to_array(words, ' ')) \
+             FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::uuid[], \
+             $9::text[], $10::int8[], $11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) \
+             AS v(workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, data, at, message_id, \
+             client_id, author_key, body, format, attachments, words)",
         )
         .bind(events.iter().map(|e| e.workspace_id.0).collect::<Vec<Uuid>>())
         .bind(events.iter().map(|e| e.feed_seq).collect::<Vec<i64>>())
@@ -237,17 +210,15 @@ impl PgLog<'_> {
         )
         .bind(actor_kinds)
         .bind(actor_ids)
-        .bind(
-            events
-                .iter()
-                .map(|e| match &e.data {
-                    EventData::Message(m) => Some(m.id.0),
-                    _ => None,
-                })
-                .collect::<Vec<Option<Uuid>>>(),
-        )
         .bind(events.iter().map(|e| codec::encode_event_data(&e.data)).collect::<Vec<String>>())
         .bind(events.iter().map(|e| e.at.0).collect::<Vec<i64>>())
+        .bind(messages.iter().map(|m| m.map(|m| m.id.0)).collect::<Vec<Option<Uuid>>>())
+        .bind(messages.iter().map(|m| m.and_then(|m| m.client_id.as_deref())).collect::<Vec<Option<&str>>>())
+        .bind(messages.iter().map(|m| m.map(|m| author_key(m.author))).collect::<Vec<Option<String>>>())
+        .bind(messages.iter().map(|m| m.map(|m| m.body.as_str())).collect::<Vec<Option<&str>>>())
+        .bind(messages.iter().map(|m| m.map(|m| m.format.as_str())).collect::<Vec<Option<&str>>>())
+        .bind(messages.iter().map(|m| m.map(|m| codec::encode_attachments(&m.attachments))).collect::<Vec<Option<String>>>())
+        .bind(messages.iter().map(|m| m.map(|m| search_words(m).join(" "))).collect::<Vec<Option<String>>>())
         .execute(&mut *self.0)
         .await
         .map_err(db)?;
@@ -275,8 +246,7 @@ impl LogTx for PgLog<'_> {
         let workspaces: Vec<Uuid> = keys.iter().map(|k| k.workspace_id.0).collect();
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM UNNEST($1::text[], $2::text[], $3::uuid[]) AS k(author_key, client_id, workspace_id) \
-             JOIN messages m ON m.author_key = k.author_key AND m.client_id = k.client_id AND m.workspace_id = k.workspace_id \
-             JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq"
+             JOIN events e ON e.author_key = k.author_key AND e.client_id = k.client_id AND e.workspace_id = k.workspace_id"
         );
         let rows = sqlx::query(&sql).bind(&authors).bind(&client_ids).bind(&workspaces).fetch_all(&mut *self.0).await.map_err(db)?;
         rows.iter().map(rows::event).collect()
@@ -317,10 +287,6 @@ impl LogTx for PgLog<'_> {
     async fn write(&mut self, w: Writes) -> Result<()> {
         if !w.new_conversations.is_empty() {
             self.insert_conversations(&w.new_conversations, false).await?;
-        }
-        let messages: Vec<&Message> = w.messages().collect();
-        if !messages.is_empty() {
-            self.insert_messages(&messages).await?;
         }
         self.insert_events(&w.events).await?;
         if !w.changed_conversations.is_empty() {

@@ -3,11 +3,11 @@
 
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use switchboard_domain::*;
-use switchboard_store::codec::like_pattern;
+use switchboard_store::codec::{self, like_pattern};
 use switchboard_store::{AssigneeFilter, Audience, ConversationFilter, EventQuery, MessageHit, Result};
 
 use crate::log::load_conversation;
-use crate::rows::{self, EVENT_COLUMNS, MESSAGE_COLUMNS, db};
+use crate::rows::{self, EVENT_COLUMNS, db};
 
 pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM conversations WHERE workspace_id = ");
@@ -53,10 +53,7 @@ pub(crate) async fn conversation_events(pool: &PgPool, ws: WorkspaceId, id: Conv
     // empty. Events are never deleted apart from their conversation, so the two reads
     // need no shared snapshot.
     load_conversation(pool, ws, id).await?;
-    let mut q = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
-         WHERE e.conversation_id = "
-    ));
+    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.conversation_id = "));
     q.push_bind(id.0);
     if let Some(after) = query.after_seq {
         q.push(" AND e.seq > ").push_bind(after);
@@ -74,10 +71,7 @@ pub(crate) async fn conversation_events(pool: &PgPool, ws: WorkspaceId, id: Conv
 }
 
 pub(crate) async fn feed(pool: &PgPool, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
-         WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3"
-    );
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3");
     let rows = sqlx::query(&sql).bind(ws.0).bind(after_feed_seq).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::event).collect()
 }
@@ -90,12 +84,12 @@ pub(crate) async fn search_messages(pool: &PgPool, ws: WorkspaceId, terms: &[Str
     // uses `MATCH` on its FTS5 table. The tsquery is cast from text, not made by
     // to_tsquery, so no parser or dictionary touches the (already folded) terms.
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m \
-         WHERE m.search @@ $1::tsquery AND m.workspace_id = $2 \
-         ORDER BY m.created_at DESC, m.seq DESC LIMIT $3"
+        "SELECT {EVENT_COLUMNS} FROM events e \
+         WHERE e.search @@ $1::tsquery AND e.workspace_id = $2 \
+         ORDER BY e.at DESC, e.seq DESC LIMIT $3"
     );
     let rows = sqlx::query(&sql).bind(query).bind(ws.0).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
-    rows.iter().map(|r| Ok(MessageHit { message: rows::message(r)? })).collect()
+    rows.iter().map(|r| Ok(MessageHit { message: codec::event_message(rows::event(r)?)? })).collect()
 }
 
 /// Every term as a quoted prefix lexeme (`'term':*`), all joined with `&`, as SQLite

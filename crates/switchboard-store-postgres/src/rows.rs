@@ -224,10 +224,9 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
     })
 }
 
-/// Columns of an event joined with its message, as read by [`event`].
+/// Columns of an event and of its message (stored in the same row), as read by [`event`].
 pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversation_id, e.seq, \
-    e.kind, e.actor_kind, e.actor_id, e.data, e.at, m.id AS m_id, m.client_id AS m_client_id, \
-    m.body AS m_body, m.format AS m_format, m.attachments AS m_attachments";
+    e.kind, e.actor_kind, e.actor_id, e.data, e.at, e.message_id, e.client_id, e.body, e.format, e.attachments";
 
 pub(crate) fn event(row: &PgRow) -> Result<Event> {
     let ws = WorkspaceId(id(row, "workspace_id")?);
@@ -236,18 +235,18 @@ pub(crate) fn event(row: &PgRow) -> Result<Event> {
     let at = ts(row, "at")?;
     let actor = actor_from_parts(&text(row, "actor_kind")?, opt_id(row, "actor_id")?)?;
     let kind = text(row, "kind")?;
-    let message = match opt_id(row, "m_id")? {
+    let message = match opt_id(row, "message_id")? {
         Some(mid) => Some(Message {
             id: MessageId(mid),
             workspace_id: ws,
             conversation_id,
             seq,
-            client_id: get(row, "m_client_id")?,
+            client_id: get(row, "client_id")?,
             author: actor,
             kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
-            body: get(row, "m_body")?,
-            format: MessageFormat::parse(&text(row, "m_format")?)?,
-            attachments: codec::decode_attachments(ws, &text(row, "m_attachments")?)?,
+            body: get(row, "body")?,
+            format: MessageFormat::parse(&text(row, "format")?)?,
+            attachments: codec::decode_attachments(ws, &text(row, "attachments")?)?,
             created_at: at,
         }),
         None => None,
@@ -260,26 +259,5 @@ pub(crate) fn event(row: &PgRow) -> Result<Event> {
         actor,
         at,
         data: codec::decode_event_data(&kind, &text(row, "data")?, message)?,
-    })
-}
-
-/// Columns of `messages` read by [`message`]; the search vector is left behind.
-pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.workspace_id, m.conversation_id, m.seq, \
-    m.client_id, m.author_kind, m.author_id, m.kind, m.body, m.format, m.attachments, m.created_at";
-
-pub(crate) fn message(row: &PgRow) -> Result<Message> {
-    let ws = WorkspaceId(id(row, "workspace_id")?);
-    Ok(Message {
-        id: MessageId(id(row, "id")?),
-        workspace_id: ws,
-        conversation_id: ConversationId(id(row, "conversation_id")?),
-        seq: get(row, "seq")?,
-        client_id: get(row, "client_id")?,
-        author: actor_from_parts(&text(row, "author_kind")?, opt_id(row, "author_id")?)?,
-        kind: if text(row, "kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
-        body: get(row, "body")?,
-        format: MessageFormat::parse(&text(row, "format")?)?,
-        attachments: codec::decode_attachments(ws, &text(row, "attachments")?)?,
-        created_at: ts(row, "created_at")?,
     })
 }

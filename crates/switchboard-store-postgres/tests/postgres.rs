@@ -1,13 +1,14 @@
 //! PostgreSQL-specific checks beyond the contract suite: the schema matches SQLite's,
 //! several nodes writing one workspace keep the feed gapless, a writer that loses a
-//! deadlock retries, overlong words are indexed, and backups restore.
+//! deadlock retries, overlong words are indexed, backups restore, and a database an
+//! earlier version wrote keeps its messages through the upgrade.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sqlx::Row;
 use switchboard_domain::*;
-use switchboard_store::testing::{fixture, say, start};
+use switchboard_store::testing::{fixture, say, start, upgrade_0004};
 use switchboard_store::{Store, StoreError};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::SqliteStore;
@@ -54,17 +55,36 @@ async fn sqlite_columns() -> BTreeSet<String> {
 async fn the_schema_has_the_same_tables_and_columns_as_sqlite() {
     let migrations = |c: &String| c.starts_with("_sqlx_migrations.");
     let pg: BTreeSet<String> = postgres_columns(&fresh_url().await).await;
-    let pg: BTreeSet<String> = pg.into_iter().filter(|c| !migrations(c) && c != "messages.search").collect();
+    let pg: BTreeSet<String> = pg.into_iter().filter(|c| !migrations(c) && c != "events.search").collect();
     // SQLite-only: the FTS5 table, its shadow tables, and how far it has indexed.
     let lite: BTreeSet<String> = sqlite_columns()
         .await
         .into_iter()
         .filter(|c| !migrations(c) && !c.starts_with("message_search") && !c.starts_with("search_progress.") && !c.starts_with("sqlite_"))
         .collect();
-    assert!(lite.contains("messages.author_key") && lite.len() > 100, "read SQLite's schema: {lite:?}");
+    assert!(lite.contains("events.author_key") && lite.len() > 100, "read SQLite's schema: {lite:?}");
     let only_pg: Vec<_> = pg.difference(&lite).collect();
     let only_lite: Vec<_> = lite.difference(&pg).collect();
     assert!(only_pg.is_empty() && only_lite.is_empty(), "only PostgreSQL: {only_pg:?}, only SQLite: {only_lite:?}");
+}
+
+#[tokio::test]
+async fn messages_stored_before_they_moved_into_their_events_survive_the_upgrade() {
+    let url = fresh_url().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before.migrations.iter().filter(|m| m.version <= 3).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    sqlx::query("ALTER TABLE messages ALTER COLUMN search SET DEFAULT ''::tsvector").execute(&pool).await.unwrap();
+    for row in upgrade_0004::rows() {
+        sqlx::query(&row).execute(&pool).await.unwrap();
+    }
+    // What the writer stored in `search`: the folded words of the body.
+    sqlx::query("UPDATE messages SET search = to_tsvector('simple', lower(body))").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let store = PgStore::connect(&PgOptions::new(url)).await.unwrap();
+    upgrade_0004::check(Arc::new(store)).await;
 }
 
 /// Two stores on one database stand for two nodes, each with its own writer.

@@ -111,7 +111,7 @@ pub(crate) fn index_messages(log: &LogConnection) -> Result<usize> {
     let mut pending = vec![];
     {
         let mut unindexed = tx
-            .prepare_cached("SELECT rowid, workspace_id, body, attachments FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
+            .prepare_cached("SELECT rowid, workspace_id, body, attachments FROM events WHERE rowid > ?1 AND message_id IS NOT NULL ORDER BY rowid LIMIT ?2")
             .map_err(sqlite)?;
         let mut rows = unindexed.query(params![done, INDEX_CHUNK as i64]).map_err(sqlite)?;
         while let Some(row) = rows.next().map_err(sqlite)? {
@@ -238,8 +238,7 @@ impl LogTx for SqliteLog<'_> {
         let mut prior = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
-                 WHERE m.author_key = ?1 AND m.client_id = ?2 AND m.workspace_id = ?3"
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.author_key = ?1 AND e.client_id = ?2 AND e.workspace_id = ?3"
             ))
             .map_err(sqlite)?;
         let mut events = vec![];
@@ -374,41 +373,16 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
         }
     }
     {
-        let mut message = conn.prepare_cached(
-            "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, body, \
-             format, attachments, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
-        for m in w.messages() {
-            let (author_kind, author_id) = actor_parts(m.author);
-            message.execute(params![
-                IdText::new(m.id.0),
-                IdText::new(m.workspace_id.0),
-                IdText::new(m.conversation_id.0),
-                m.seq,
-                author_kind,
-                author_id.map(IdText::new),
-                author_key(m.author),
-                m.client_id,
-                match m.kind {
-                    MessageKind::Text => "text",
-                    MessageKind::Note => "note",
-                },
-                m.body,
-                m.format.as_str(),
-                codec::encode_attachments(&m.attachments),
-                m.created_at.0,
-            ])?;
-        }
-    }
-    {
+        // A message is stored in its event's row.
         let mut event = conn.prepare_cached(
-            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, message_id, data, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO events (workspace_id, feed_seq, conversation_id, seq, kind, visibility, actor_kind, actor_id, data, at, \
+             message_id, client_id, author_key, body, format, attachments) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for e in &w.events {
             let (actor_kind, actor_id) = actor_parts(e.actor);
-            let message_id = match &e.data {
-                EventData::Message(m) => Some(IdText::new(m.id.0)),
+            let message = match &e.data {
+                EventData::Message(m) => Some(m),
                 _ => None,
             };
             event.execute(params![
@@ -423,9 +397,14 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
                 },
                 actor_kind,
                 actor_id.map(IdText::new),
-                message_id,
                 codec::encode_event_data(&e.data),
                 e.at.0,
+                message.map(|m| IdText::new(m.id.0)),
+                message.and_then(|m| m.client_id.as_deref()),
+                message.map(|m| author_key(m.author)),
+                message.map(|m| m.body.as_str()),
+                message.map(|m| m.format.as_str()),
+                message.map(|m| codec::encode_attachments(&m.attachments)),
             ])?;
         }
     }

@@ -3,7 +3,7 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use switchboard_domain::*;
-use switchboard_store::codec::like_pattern;
+use switchboard_store::codec::{self, like_pattern};
 use switchboard_store::*;
 
 use crate::log;
@@ -55,9 +55,7 @@ pub(crate) async fn conversation_events(pool: &SqlitePool, ws: WorkspaceId, id: 
     let mut conn = pool.acquire().await.map_err(db)?;
     // Existence check first, so an unknown or foreign conversation is "not found", not empty.
     log::load_conversation(&mut conn, ws, id).await?;
-    let mut q = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id WHERE e.conversation_id = "
-    ));
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.conversation_id = "));
     q.push_bind(s(id));
     if let Some(after) = query.after_seq {
         q.push(" AND e.seq > ").push_bind(after);
@@ -84,10 +82,7 @@ pub(crate) async fn feed_head(pool: &SqlitePool, ws: WorkspaceId) -> Result<i64>
 }
 
 pub(crate) async fn feed(pool: &SqlitePool, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id \
-         WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3"
-    );
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3");
     let rows = sqlx::query(&sql).bind(s(ws)).bind(after_feed_seq).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(rows::event).collect()
 }
@@ -98,15 +93,10 @@ pub(crate) async fn search_messages(pool: &SqlitePool, ws: WorkspaceId, terms: &
     }
     // Every term is a quoted prefix phrase; FTS5 joins phrases with AND.
     let query = terms.iter().map(|t| format!("\"{}\"*", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
-    let rows = sqlx::query(
-        "SELECT m.* FROM message_search s JOIN messages m ON m.rowid = s.rowid \
-         WHERE message_search MATCH $1 AND m.workspace_id = $2 ORDER BY m.created_at DESC, m.seq DESC LIMIT $3",
-    )
-    .bind(query)
-    .bind(s(ws))
-    .bind(limit as i64)
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    rows.iter().map(|r| Ok(MessageHit { message: rows::message(r)? })).collect()
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM message_search s JOIN events e ON e.rowid = s.rowid \
+         WHERE message_search MATCH $1 AND e.workspace_id = $2 ORDER BY e.at DESC, e.seq DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql).bind(query).bind(s(ws)).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(|r| Ok(MessageHit { message: codec::event_message(rows::event(r)?)? })).collect()
 }

@@ -198,10 +198,9 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
     })
 }
 
-/// Columns of an event joined with its message, as read by [`event`].
+/// Columns of an event and of its message (stored in the same row), as read by [`event`].
 pub(crate) const EVENT_COLUMNS: &str = "e.workspace_id, e.feed_seq, e.conversation_id, e.seq, e.kind, \
-    e.actor_kind, e.actor_id, e.data, e.at, m.id AS m_id, m.client_id AS m_client_id, m.body AS m_body, \
-    m.format AS m_format, m.attachments AS m_attachments";
+    e.actor_kind, e.actor_id, e.data, e.at, e.message_id, e.client_id, e.body, e.format, e.attachments";
 
 pub(crate) fn event(row: &impl Columns) -> Result<Event> {
     let ws = WorkspaceId(id(row, "workspace_id")?);
@@ -210,18 +209,18 @@ pub(crate) fn event(row: &impl Columns) -> Result<Event> {
     let at = ts(row, "at")?;
     let actor = actor_from_parts(&row.column::<String>("actor_kind")?, opt_uuid(row.column("actor_id")?)?)?;
     let kind: String = row.column("kind")?;
-    let message = match row.column::<Option<String>>("m_id")? {
+    let message = match row.column::<Option<String>>("message_id")? {
         Some(mid) => Some(Message {
             id: MessageId(uuid(&mid)?),
             workspace_id: ws,
             conversation_id,
             seq,
-            client_id: row.column("m_client_id")?,
+            client_id: row.column("client_id")?,
             author: actor,
             kind: if kind == "note" { MessageKind::Note } else { MessageKind::Text },
-            body: row.column("m_body")?,
-            format: MessageFormat::parse(&row.column::<String>("m_format")?)?,
-            attachments: codec::decode_attachments(ws, &row.column::<String>("m_attachments")?)?,
+            body: row.column("body")?,
+            format: MessageFormat::parse(&row.column::<String>("format")?)?,
+            attachments: codec::decode_attachments(ws, &row.column::<String>("attachments")?)?,
             created_at: at,
         }),
         None => None,
@@ -234,22 +233,5 @@ pub(crate) fn event(row: &impl Columns) -> Result<Event> {
         actor,
         at,
         data: codec::decode_event_data(&kind, &row.column::<String>("data")?, message)?,
-    })
-}
-
-pub(crate) fn message(row: &impl Columns) -> Result<Message> {
-    let ws = WorkspaceId(id(row, "workspace_id")?);
-    Ok(Message {
-        id: MessageId(id(row, "id")?),
-        workspace_id: ws,
-        conversation_id: ConversationId(id(row, "conversation_id")?),
-        seq: row.column("seq")?,
-        client_id: row.column("client_id")?,
-        author: actor_from_parts(&row.column::<String>("author_kind")?, opt_uuid(row.column("author_id")?)?)?,
-        kind: if row.column::<String>("kind")? == "note" { MessageKind::Note } else { MessageKind::Text },
-        body: row.column("body")?,
-        format: MessageFormat::parse(&row.column::<String>("format")?)?,
-        attachments: codec::decode_attachments(ws, &row.column::<String>("attachments")?)?,
-        created_at: ts(row, "created_at")?,
     })
 }

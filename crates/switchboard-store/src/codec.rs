@@ -54,7 +54,7 @@ pub fn opt_uuid(raw: Option<String>) -> Result<Option<Uuid>> {
     raw.as_deref().map(uuid).transpose()
 }
 
-/// JSON payload of a non-message event (message events live in the messages table).
+/// JSON payload of a non-message event (a message lives in its own columns of the event's row).
 pub fn encode_event_data(data: &EventData) -> String {
     let v = match data {
         EventData::ConversationStarted | EventData::Message(_) => json!({}),
@@ -113,6 +113,15 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
         },
         _ => return Err(corrupt("event kind")),
     })
+}
+
+/// The message of an event read back from a search of messages (which only finds
+/// `message` and `note` events).
+pub fn event_message(event: Event) -> Result<Message> {
+    match event.data {
+        EventData::Message(m) => Ok(m),
+        _ => Err(corrupt("message event")),
+    }
 }
 
 pub fn encode_label_list(labels: &[Label]) -> Value {

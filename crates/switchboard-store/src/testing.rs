@@ -758,3 +758,106 @@ pub async fn secrets_are_created_once(store: Arc<dyn Store>) {
     let second = store.secret("visitor-token", "two".into()).await.unwrap();
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
 }
+
+/// A database written before migration 0004, when a message was a `messages` row that
+/// its event referred to. Each backend's upgrade test inserts [`upgrade_0004::rows`]
+/// (with its own column types) at schema 0003, migrates, and runs [`upgrade_0004::check`].
+pub mod upgrade_0004 {
+    use super::*;
+
+    pub const WORKSPACE: &str = "0190a000-0000-7000-8000-000000000001";
+    pub const SITE: &str = "0190a000-0000-7000-8000-000000000002";
+    pub const CONTACT: &str = "0190a000-0000-7000-8000-000000000003";
+    pub const AGENT: &str = "0190a000-0000-7000-8000-000000000004";
+    pub const CONVERSATION: &str = "0190a000-0000-7000-8000-000000000005";
+    pub const MESSAGE: &str = "0190a000-0000-7000-8000-000000000006";
+    pub const NOTE: &str = "0190a000-0000-7000-8000-000000000007";
+
+    /// A conversation started by a visitor's message, then an agent's note: the rows the
+    /// log wrote before 0004, minus `messages.search` (PostgreSQL adds it).
+    pub fn rows() -> Vec<String> {
+        vec![
+            format!("INSERT INTO workspaces (id, name, feed_seq, created_at) VALUES ('{WORKSPACE}', 'Upgraded', 3, 1)"),
+            format!("INSERT INTO sites VALUES ('{SITE}', '{WORKSPACE}', 'Shop', 'pk_upgraded', '[]', '{{}}', '[]', 'secret', 1)"),
+            format!(
+                "INSERT INTO contacts (id, workspace_id, site_id, attributes, search_text, first_seen, last_seen) \
+                 VALUES ('{CONTACT}', '{WORKSPACE}', '{SITE}', '{{}}', '', 1, 1)"
+            ),
+            format!(
+                "INSERT INTO agents VALUES ('{AGENT}', '{WORKSPACE}', 'ana@upgraded.example', 'Ana', 'agent', NULL, 'en', 5, 'hash', 1)"
+            ),
+            format!(
+                "INSERT INTO conversations (id, workspace_id, site_id, contact_id, status, priority, labels, last_seq, created_at, \
+                 last_message_at, last_message_seq, updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, \
+                 agent_read_seq) VALUES ('{CONVERSATION}', '{WORKSPACE}', '{SITE}', '{CONTACT}', 'open', 'none', '[]', 3, 1, 3, 3, 3, \
+                 0, 0, 0, 0)"
+            ),
+            format!(
+                "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, \
+                 body, format, attachments, created_at) VALUES ('{MESSAGE}', '{WORKSPACE}', '{CONVERSATION}', 2, 'contact', \
+                 '{CONTACT}', 'contact:{CONTACT}', 'client-1', 'text', 'Where is my refund?', 'text', '[]', 2)"
+            ),
+            format!(
+                "INSERT INTO messages (id, workspace_id, conversation_id, seq, author_kind, author_id, author_key, client_id, kind, \
+                 body, format, attachments, created_at) VALUES ('{NOTE}', '{WORKSPACE}', '{CONVERSATION}', 3, 'agent', '{AGENT}', \
+                 'agent:{AGENT}', NULL, 'note', 'Refund sent on Monday', 'markdown', '[]', 3)"
+            ),
+            format!(
+                "INSERT INTO events VALUES ('{WORKSPACE}', 1, '{CONVERSATION}', 1, 'conversation_started', 'everyone', 'contact', \
+                 '{CONTACT}', NULL, '{{}}', 1)"
+            ),
+            format!(
+                "INSERT INTO events VALUES ('{WORKSPACE}', 2, '{CONVERSATION}', 2, 'message', 'everyone', 'contact', '{CONTACT}', \
+                 '{MESSAGE}', '{{}}', 2)"
+            ),
+            format!(
+                "INSERT INTO events VALUES ('{WORKSPACE}', 3, '{CONVERSATION}', 3, 'note', 'agents', 'agent', '{AGENT}', '{NOTE}', \
+                 '{{}}', 3)"
+            ),
+        ]
+    }
+
+    /// The upgraded store still has both messages, finds them, and knows the visitor's
+    /// client id: a retry gets the stored message back instead of a second copy.
+    pub async fn check(store: Arc<dyn Store>) {
+        let id = |raw: &str| uuid::Uuid::parse_str(raw).unwrap();
+        let (ws, conv, contact) = (WorkspaceId(id(WORKSPACE)), ConversationId(id(CONVERSATION)), ContactId(id(CONTACT)));
+        let events = store.conversation_events(ws, conv, &all(Audience::Agents)).await.unwrap();
+        let messages: Vec<&Message> = events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events.len(), 3);
+        assert_eq!(messages.len(), 2, "{events:?}");
+        let (asked, note) = (messages[0], messages[1]);
+        assert_eq!((asked.id, asked.seq, asked.client_id.as_deref()), (MessageId(id(MESSAGE)), 2, Some("client-1")));
+        assert_eq!((asked.body.as_str(), asked.author, asked.kind), ("Where is my refund?", Actor::Contact(contact), MessageKind::Text));
+        assert_eq!((note.id, note.kind, note.format), (MessageId(id(NOTE)), MessageKind::Note, MessageFormat::Markdown));
+        let visitor = store.conversation_events(ws, conv, &all(Audience::Contact)).await.unwrap();
+        assert_eq!(visitor.len(), 2, "the note stays private");
+
+        let mut found: Vec<String> =
+            store.search_messages(ws, &search::query_terms("refund"), 10).await.unwrap().into_iter().map(|h| h.message.body).collect();
+        found.sort();
+        assert_eq!(found, ["Refund sent on Monday", "Where is my refund?"], "the search index covers the old messages");
+
+        let mut retry = (*asked).clone();
+        retry.id = MessageId::new();
+        let data = EventData::Message(retry);
+        let again = store
+            .commit(ws, Change::Record { conversation_id: conv, actor: Actor::Contact(contact), data, at: Timestamp(9) })
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.events, vec![events[1].clone()]);
+        let data = EventData::Message(text(Actor::Contact(contact), "Thanks!", Some("client-2")));
+        let next = store
+            .commit(ws, Change::Record { conversation_id: conv, actor: Actor::Contact(contact), data, at: Timestamp(10) })
+            .await
+            .unwrap();
+        assert_eq!((next.events[0].seq, next.events[0].feed_seq), (4, 4), "the log goes on where it was");
+    }
+}
