@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection as _};
 use switchboard_domain::*;
 use switchboard_store::*;
 
@@ -53,17 +54,30 @@ pub struct PgStore {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Brings the schema up to date on a connection of its own that does not log statements:
+/// a migration that rewrites a table takes seconds by design, and sqlx would print its
+/// whole text as a slow-statement warning. sqlx takes an advisory lock, so nodes starting
+/// together migrate once.
+async fn migrate_schema(options: &PgConnectOptions) -> Result<()> {
+    let started = std::time::Instant::now();
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}"));
+    let mut conn = options.clone().disable_statement_logging().connect().await.map_err(unavailable)?;
+    MIGRATOR.run(&mut conn).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+    conn.close().await.map_err(unavailable)?;
+    if started.elapsed() > std::time::Duration::from_secs(1) {
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "database schema brought up to date");
+    }
+    Ok(())
+}
+
 impl PgStore {
     /// Connects and migrates the database, then starts the writer.
     pub async fn connect(opts: &PgOptions) -> Result<Self> {
         // The URL may hold a password, so errors name the failure, never the URL.
-        let pool = PgPoolOptions::new()
-            .max_connections(opts.max_connections.max(2))
-            .connect(&opts.url)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
-        // sqlx takes an advisory lock here, so nodes starting together migrate once.
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}"));
+        let options: PgConnectOptions = opts.url.parse().map_err(unavailable)?;
+        migrate_schema(&options).await?;
+        let pool = PgPoolOptions::new().max_connections(opts.max_connections.max(2)).connect_with(options).await.map_err(unavailable)?;
         let writer_pool = pool.clone();
         let hook = opts.hook.clone();
         let writer = GroupCommit::spawn(opts.max_batch.max(1), move |jobs| {

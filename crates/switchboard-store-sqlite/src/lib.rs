@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{ConnectOptions as _, Connection as _, QueryBuilder, Sqlite, SqlitePool};
 use switchboard_domain::*;
 use switchboard_store::codec::{actor_parts, like_pattern};
 use switchboard_store::*;
@@ -68,6 +68,21 @@ const RESTART_WAL_FRAMES: i64 = 8_192;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Brings the schema up to date on a connection of its own that does not log statements:
+/// a migration that rewrites a table takes seconds by design (0004: about 20 s per
+/// million events), and sqlx would print its whole text as a slow-statement warning.
+async fn migrate_schema(opts: &SqliteOptions) -> Result<()> {
+    let started = std::time::Instant::now();
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display()));
+    let mut conn = connect_options(opts).disable_statement_logging().connect().await.map_err(unavailable)?;
+    MIGRATOR.run(&mut conn).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+    conn.close().await.map_err(unavailable)?;
+    if started.elapsed() > Duration::from_secs(1) {
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "database schema brought up to date");
+    }
+    Ok(())
+}
+
 fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(&opts.path)
@@ -99,7 +114,7 @@ impl SqliteStore {
             .connect_with(connect_options(opts))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
-        MIGRATOR.run(&write).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        migrate_schema(opts).await?;
         let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::LogState::new(log::open_log_connection(&opts.path)?)));
