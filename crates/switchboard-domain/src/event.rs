@@ -51,6 +51,14 @@ impl EventData {
         }
     }
 
+    /// The message of a `message` or `note` event.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            EventData::Message(m) => Some(m),
+            _ => None,
+        }
+    }
+
     pub fn visibility(&self) -> Visibility {
         match self {
             EventData::Message(m) if m.kind == MessageKind::Note => Visibility::Agents,

@@ -58,9 +58,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// a migration that rewrites a table takes seconds by design, and sqlx would print its
 /// whole text as a slow-statement warning. sqlx takes an advisory lock, so nodes starting
 /// together migrate once.
+/// The URL may hold a password, so errors name the failure, never the URL.
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(format!("connecting to PostgreSQL: {e}"))
+}
+
 async fn migrate_schema(options: &PgConnectOptions) -> Result<()> {
     let started = std::time::Instant::now();
-    let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}"));
     let mut conn = options.clone().disable_statement_logging().connect().await.map_err(unavailable)?;
     MIGRATOR.run(&mut conn).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
     conn.close().await.map_err(unavailable)?;
@@ -73,8 +77,6 @@ async fn migrate_schema(options: &PgConnectOptions) -> Result<()> {
 impl PgStore {
     /// Connects and migrates the database, then starts the writer.
     pub async fn connect(opts: &PgOptions) -> Result<Self> {
-        // The URL may hold a password, so errors name the failure, never the URL.
-        let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}"));
         let options: PgConnectOptions = opts.url.parse().map_err(unavailable)?;
         migrate_schema(&options).await?;
         let pool = PgPoolOptions::new().max_connections(opts.max_connections.max(2)).connect_with(options).await.map_err(unavailable)?;

@@ -175,13 +175,7 @@ impl PgLog<'_> {
     /// Inserts the batch's events; a message is stored in its event's row.
     async fn insert_events(&mut self, events: &[Event]) -> Result<()> {
         let (actor_kinds, actor_ids): (Vec<&str>, Vec<Option<Uuid>>) = events.iter().map(|e| actor_parts(e.actor)).unzip();
-        let messages: Vec<Option<&Message>> = events
-            .iter()
-            .map(|e| match &e.data {
-                EventData::Message(m) => Some(m),
-                _ => None,
-            })
-            .collect();
+        let messages: Vec<Option<&Message>> = events.iter().map(|e| e.data.message()).collect();
         // A message's search words hold letters and digits only (`search_words`), so a
         // space joins them into one text per row, split again in the statement.
         sqlx::query(

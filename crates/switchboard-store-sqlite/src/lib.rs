@@ -73,14 +73,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// million events), and sqlx would print its whole text as a slow-statement warning.
 async fn migrate_schema(opts: &SqliteOptions) -> Result<()> {
     let started = std::time::Instant::now();
-    let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display()));
-    let mut conn = connect_options(opts).disable_statement_logging().connect().await.map_err(unavailable)?;
+    let mut conn = connect_options(opts).disable_statement_logging().connect().await.map_err(|e| opening(opts, e))?;
     MIGRATOR.run(&mut conn).await.map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
-    conn.close().await.map_err(unavailable)?;
+    conn.close().await.map_err(|e| opening(opts, e))?;
     if started.elapsed() > Duration::from_secs(1) {
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "database schema brought up to date");
     }
     Ok(())
+}
+
+fn opening(opts: &SqliteOptions, e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(format!("opening {}: {e}", opts.path.display()))
 }
 
 fn connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
@@ -109,12 +112,8 @@ fn pool_options() -> SqlitePoolOptions {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, then starts the writer.
     pub async fn open(opts: &SqliteOptions) -> Result<Self> {
-        let write = pool_options()
-            .max_connections(1)
-            .connect_with(connect_options(opts))
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", opts.path.display())))?;
         migrate_schema(opts).await?;
+        let write = pool_options().max_connections(1).connect_with(connect_options(opts)).await.map_err(|e| opening(opts, e))?;
         let read = pool_options().max_connections(opts.read_connections.max(1)).connect_with(connect_options(opts)).await.map_err(db)?;
         // Open as long as the store: the WAL it appends to is never deleted under `WalSync`.
         let log: log::LogConnection = Arc::new(std::sync::Mutex::new(log::LogState::new(log::open_log_connection(&opts.path)?)));

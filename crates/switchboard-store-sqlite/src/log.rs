@@ -381,10 +381,7 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
         )?;
         for e in &w.events {
             let (actor_kind, actor_id) = actor_parts(e.actor);
-            let message = match &e.data {
-                EventData::Message(m) => Some(m),
-                _ => None,
-            };
+            let message = e.data.message();
             event.execute(params![
                 IdText::new(e.workspace_id.0),
                 e.feed_seq,

@@ -72,14 +72,6 @@ impl Writes {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
-
-    /// The messages among [`Writes::events`], in log order.
-    pub fn messages(&self) -> impl Iterator<Item = &Message> {
-        self.events.iter().filter_map(|e| match &e.data {
-            EventData::Message(m) => Some(m),
-            _ => None,
-        })
-    }
 }
 
 /// What a batch read, handed to [`plan`].
@@ -362,7 +354,7 @@ mod tests {
         let (first, again) = (results[0].as_ref().unwrap(), results[1].as_ref().unwrap());
         assert!(!first.replayed && again.replayed);
         assert_eq!(first.events, again.events);
-        assert_eq!(writes.messages().count(), 1);
+        assert_eq!(writes.events.iter().filter(|e| e.data.message().is_some()).count(), 1);
     }
 
     #[test]

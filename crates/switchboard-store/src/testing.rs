@@ -823,13 +823,7 @@ pub mod upgrade_0004 {
         let id = |raw: &str| uuid::Uuid::parse_str(raw).unwrap();
         let (ws, conv, contact) = (WorkspaceId(id(WORKSPACE)), ConversationId(id(CONVERSATION)), ContactId(id(CONTACT)));
         let events = store.conversation_events(ws, conv, &all(Audience::Agents)).await.unwrap();
-        let messages: Vec<&Message> = events
-            .iter()
-            .filter_map(|e| match &e.data {
-                EventData::Message(m) => Some(m),
-                _ => None,
-            })
-            .collect();
+        let messages: Vec<&Message> = events.iter().filter_map(|e| e.data.message()).collect();
         assert_eq!(events.len(), 3);
         assert_eq!(messages.len(), 2, "{events:?}");
         let (asked, note) = (messages[0], messages[1]);
