@@ -155,7 +155,7 @@ fn write(out: &PathBuf, machine: &Machine, ctx: &Ctx, started: Instant, results:
 }
 
 /// Switchboard in both durability modes, then each peer, then the ratios.
-/// `SWITCHBOARD_BENCH_CHAT_ONLY=full` (or `normal`) runs Switchboard in that mode alone.
+/// `SWITCHBOARD_BENCH_CHAT_ONLY=full` (or `normal`, or a peer's name) runs that target alone.
 async fn chat(ctx: &Ctx, runs: usize) -> (Vec<Figure>, Vec<Value>) {
     let mut figures = vec![];
     let mut details = vec![];
@@ -181,7 +181,7 @@ async fn chat(ctx: &Ctx, runs: usize) -> (Vec<Figure>, Vec<Value>) {
         figures.extend(f);
     }
     let peer_runs = if ctx.quick { 1 } else { runs };
-    for &name in crate::peerwiring::PEERS.iter().filter(|_| only.is_none()) {
+    for &name in crate::peerwiring::PEERS.iter().filter(|&&name| only.as_deref().is_none_or(|o| o == name)) {
         let mut measures = vec![];
         for r in 0..peer_runs {
             match crate::peerwiring::run(ctx, name).await {

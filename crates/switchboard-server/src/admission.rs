@@ -72,6 +72,29 @@ fn max_sockets_for(open_files: u64) -> usize {
     usize::try_from(open_files - headroom).unwrap_or(usize::MAX)
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard one, as servers that hold a socket per
+/// client do (nginx's `worker_rlimit_nofile`, Go's runtime): a distribution's default
+/// soft limit of 1,024 would otherwise cap the server near a thousand visitors, whatever
+/// the administrator allowed. Returns the limits before and after.
+#[cfg(unix)]
+pub fn raise_open_file_limit() -> std::io::Result<(u64, u64)> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let before = limit.current.unwrap_or(1 << 20);
+    // Unlimited cannot be set for open files on Linux; the kernel's own default ceiling can.
+    let wanted = limit.maximum.unwrap_or(1 << 20);
+    if before >= wanted {
+        return Ok((before, before));
+    }
+    setrlimit(Resource::Nofile, Rlimit { current: Some(wanted), maximum: limit.maximum })?;
+    Ok((before, open_file_limit()))
+}
+
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() -> std::io::Result<(u64, u64)> {
+    Ok((open_file_limit(), open_file_limit()))
+}
+
 /// The soft `RLIMIT_NOFILE`: what this process may open now.
 #[cfg(unix)]
 fn open_file_limit() -> u64 {
@@ -95,6 +118,20 @@ mod tests {
         assert_eq!(max_sockets_for(1 << 20), 1_022_362);
         assert_eq!(max_sockets_for(300), 150);
         assert!(default_max_sockets() > 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let hard = limit.maximum.expect("a hard limit on open files");
+        // One below the hard limit: enough to see it raised, harmless to tests running meanwhile.
+        setrlimit(Resource::Nofile, Rlimit { current: Some(hard - 1), maximum: Some(hard) }).unwrap();
+        assert_eq!(open_file_limit(), hard - 1);
+        assert_eq!(raise_open_file_limit().unwrap(), (hard - 1, hard));
+        assert_eq!(open_file_limit(), hard);
+        assert_eq!(raise_open_file_limit().unwrap(), (hard, hard), "raising again changes nothing");
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_scalar::{Scalar, Servable};
 
-pub use admission::{Admission, default_max_sockets};
+pub use admission::{Admission, default_max_sockets, raise_open_file_limit};
 pub use metrics::Metrics;
 pub use state::{AppState, ServerConfig};
 

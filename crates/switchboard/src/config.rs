@@ -31,6 +31,8 @@ pub struct ServerSection {
     /// Unset: the open-file limit less room for the rest (`default_max_sockets`).
     pub max_sockets: Option<usize>,
     pub max_handshakes: usize,
+    /// Threads that run sockets and requests; 0: one per core.
+    pub workers: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,7 @@ impl Default for ServerSection {
             idle_timeout_secs: 60,
             max_sockets: None,
             max_handshakes: 64,
+            workers: 0,
         }
     }
 }
@@ -149,6 +152,7 @@ impl Config {
         );
         anyhow::ensure!(self.server.max_sockets != Some(0), "server.max_sockets must be at least 1");
         anyhow::ensure!(self.server.max_handshakes >= 1, "server.max_handshakes must be at least 1");
+        anyhow::ensure!(self.server.workers <= 1024, "server.workers must be at most 1024 (0: one per core)");
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
@@ -190,6 +194,9 @@ idle_timeout_secs = 60
 # Most visitor handshakes (hello until the replay is sent) running at once; the others
 # wait their turn, up to 10 s, then are told to retry.
 max_handshakes = 64
+# Threads that run sockets and requests (the store's writer has threads of its own).
+# 0: one per core.
+workers = 0
 
 [storage]
 # Where the SQLite database and uploaded files live.
@@ -229,6 +236,7 @@ mod tests {
         assert_eq!(printed.server.idle_timeout_secs, default.server.idle_timeout_secs);
         assert_eq!(printed.server.max_sockets, default.server.max_sockets);
         assert_eq!(printed.server.max_handshakes, default.server.max_handshakes);
+        assert_eq!(printed.server.workers, default.server.workers);
     }
 
     #[test]
@@ -258,6 +266,9 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten = \"not an address\"\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("listen"), "{err}");
+        std::fs::write(&file, "[server]\nworkers = 5000\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("server.workers"), "{err}");
     }
 
     #[test]

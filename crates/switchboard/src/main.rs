@@ -104,7 +104,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     run::init_tracing(&config.log);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = run::runtime(config.server.workers).expect("tokio runtime");
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => run::serve(&config, false).await,

@@ -8,7 +8,7 @@ use anyhow::Context;
 use switchboard_bus::LocalBus;
 use switchboard_core::{Core, Limits, NewAgent, Principal, Publisher, SiteInput, auth};
 use switchboard_domain::*;
-use switchboard_server::{Server, ServerConfig, default_max_sockets};
+use switchboard_server::{Server, ServerConfig, default_max_sockets, raise_open_file_limit};
 use switchboard_store::{CommitHook, FsBlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
@@ -64,7 +64,29 @@ async fn core(config: &Config) -> anyhow::Result<Core> {
     Ok(Core::new(store, bus, blobs, limits).await?)
 }
 
+/// The runtime that runs sockets and requests: `workers` threads (0: one per core); with
+/// one, a single-threaded runtime, whose tasks never wake one another across threads.
+/// (On 2 cores, one and two workers cost the same CPU per message within 5%: see
+/// docs/benchmarks.md.)
+pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = match workers {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        0 => tokio::runtime::Builder::new_multi_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    };
+    builder.enable_all().build()
+}
+
 pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    match raise_open_file_limit() {
+        Ok((before, after)) if after > before => tracing::info!(before, after, "raised the open-file limit to the hard limit"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
     let core = core(config).await?;
     let listener =
         tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
@@ -245,4 +267,21 @@ async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::runtime::RuntimeFlavor;
+
+    use super::*;
+
+    #[test]
+    fn workers_choose_the_runtime() {
+        assert_eq!(runtime(1).unwrap().handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+        let three = runtime(3).unwrap();
+        assert_eq!(three.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+        assert_eq!(three.metrics().num_workers(), 3);
+        let per_core = runtime(0).unwrap();
+        assert_eq!(per_core.metrics().num_workers(), std::thread::available_parallelism().unwrap().get());
+    }
 }
