@@ -80,9 +80,8 @@ fn max_sockets_for(open_files: u64) -> usize {
 pub fn raise_open_file_limit() -> std::io::Result<(u64, u64)> {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
-    let before = limit.current.unwrap_or(1 << 20);
-    // Unlimited cannot be set for open files on Linux; the kernel's own default ceiling can.
-    let wanted = limit.maximum.unwrap_or(1 << 20);
+    let before = open_file_limit();
+    let wanted = limit.maximum.unwrap_or(KERNEL_NOFILE_CEILING);
     if before >= wanted {
         return Ok((before, before));
     }
@@ -95,11 +94,15 @@ pub fn raise_open_file_limit() -> std::io::Result<(u64, u64)> {
     Ok((open_file_limit(), open_file_limit()))
 }
 
+/// "No limit" cannot be set for open files on Linux; the kernel's default ceiling
+/// (`fs.nr_open`) stands in for it.
+#[cfg(unix)]
+const KERNEL_NOFILE_CEILING: u64 = 1 << 20;
+
 /// The soft `RLIMIT_NOFILE`: what this process may open now.
 #[cfg(unix)]
 fn open_file_limit() -> u64 {
-    // No limit cannot happen for open files on Linux; the kernel's own ceiling stands in.
-    rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(1 << 20)
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(KERNEL_NOFILE_CEILING)
 }
 
 #[cfg(not(unix))]

@@ -71,13 +71,11 @@ async fn core(config: &Config) -> anyhow::Result<Core> {
 pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = match workers {
         1 => tokio::runtime::Builder::new_current_thread(),
-        0 => tokio::runtime::Builder::new_multi_thread(),
-        n => {
-            let mut b = tokio::runtime::Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
+        _ => tokio::runtime::Builder::new_multi_thread(),
     };
+    if workers > 1 {
+        builder.worker_threads(workers);
+    }
     builder.enable_all().build()
 }
 
