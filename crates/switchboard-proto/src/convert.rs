@@ -1,4 +1,5 @@
-//! Domain → wire conversions. The other direction is parsing, done at the edge.
+//! Domain → wire conversions. The other direction is parsing, done at the edge; only
+//! the closed enums, whose every wire value has a domain value, convert back here.
 
 use switchboard_domain as d;
 
@@ -16,7 +17,7 @@ impl From<&d::Agent> for Agent {
             id: a.id.0,
             email: a.email.as_str().into(),
             name: a.name.clone(),
-            role: a.role.as_str().into(),
+            role: a.role.into(),
             avatar_url: a.avatar_url.clone(),
             locale: a.locale.as_str().into(),
             max_chats: a.max_chats,
@@ -41,10 +42,7 @@ impl From<&d::Appearance> for Appearance {
     fn from(a: &d::Appearance) -> Self {
         Self {
             color: a.color.as_str().into(),
-            position: match a.position {
-                d::LauncherPosition::End => "end".into(),
-                d::LauncherPosition::Start => "start".into(),
-            },
+            position: a.position.into(),
             greeting: a.greeting.clone(),
             team_name: a.team_name.clone(),
             locale: a.locale.as_str().into(),
@@ -54,19 +52,7 @@ impl From<&d::Appearance> for Appearance {
 
 impl From<&d::PrechatField> for PrechatField {
     fn from(f: &d::PrechatField) -> Self {
-        Self {
-            key: f.key.clone(),
-            label: f.label.clone(),
-            kind: match f.kind {
-                d::PrechatFieldKind::Text => "text",
-                d::PrechatFieldKind::Email => "email",
-                d::PrechatFieldKind::Phone => "phone",
-                d::PrechatFieldKind::Select => "select",
-            }
-            .into(),
-            required: f.required,
-            options: f.options.clone(),
-        }
+        Self { key: f.key.clone(), label: f.label.clone(), kind: f.kind.into(), required: f.required, options: f.options.clone() }
     }
 }
 
@@ -92,7 +78,7 @@ impl From<&d::Site> for PublicSite {
             name: s.name.clone(),
             appearance: (&s.appearance).into(),
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
-            dir: if s.appearance.locale.is_rtl() { "rtl".into() } else { "ltr".into() },
+            dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
         }
     }
 }
@@ -108,7 +94,7 @@ impl From<&d::ApiToken> for ApiToken {
         Self {
             id: t.id.0,
             name: t.name.clone(),
-            role: t.role.as_str().into(),
+            role: t.role.into(),
             prefix: t.prefix.clone(),
             created_at: t.created_at.0,
             last_used_at: t.last_used_at.map(|t| t.0),
@@ -164,11 +150,11 @@ impl From<&d::Conversation> for Conversation {
             id: c.id.0,
             site_id: c.site_id.0,
             contact_id: c.contact_id.0,
-            status: c.status.name().into(),
+            status: c.status.into(),
             snoozed_until: c.status.snoozed_until().map(|t| t.0),
             assignee_id: c.assignee_id.map(|a| a.0),
             team_id: c.team_id.map(|t| t.0),
-            priority: c.priority.as_str().into(),
+            priority: c.priority.into(),
             labels: c.labels.iter().map(|l| l.as_str().into()).collect(),
             last_seq: c.last_seq,
             created_at: c.created_at.0,
@@ -189,7 +175,7 @@ impl VisitorConversation {
     pub fn new(c: &d::Conversation, agents: &[d::Agent]) -> Self {
         Self {
             id: c.id.0,
-            status: c.status.name().into(),
+            status: c.status.into(),
             last_seq: c.last_seq,
             created_at: c.created_at.0,
             assignee: c.assignee_id.and_then(|id| agents.iter().find(|a| a.id == id)).map(Into::into),
@@ -206,7 +192,13 @@ impl From<d::Actor> for Actor {
             d::Actor::Integration(id) => Some(id.0),
             d::Actor::System => None,
         };
-        Self { kind: a.kind().into(), id }
+        let kind = match a {
+            d::Actor::Contact(_) => ActorKind::Contact,
+            d::Actor::Agent(_) => ActorKind::Agent,
+            d::Actor::Integration(_) => ActorKind::Integration,
+            d::Actor::System => ActorKind::System,
+        };
+        Self { kind, id }
     }
 }
 
@@ -246,12 +238,9 @@ impl Message {
             seq: m.seq,
             client_id: m.client_id.clone(),
             author: m.author.into(),
-            kind: match m.kind {
-                d::MessageKind::Text => "text".into(),
-                d::MessageKind::Note => "note".into(),
-            },
+            kind: m.kind.into(),
             body: m.body.clone(),
-            format: m.format.as_str().into(),
+            format: m.format.into(),
             attachments: m.attachments.iter().map(|a| Attachment::new(a, viewer)).collect(),
             created_at: m.created_at.0,
         }
@@ -262,44 +251,92 @@ impl Event {
     /// The wire form of an event. Visitors get no `feed_seq`: their cursor is the
     /// conversation's `seq`.
     pub fn new(e: &d::Event, viewer: Viewer) -> Self {
-        let with_feed_seq = matches!(viewer, Viewer::Agent);
-        let mut out = Event {
-            conversation_id: e.conversation_id.0,
-            seq: e.seq,
-            feed_seq: with_feed_seq.then_some(e.feed_seq),
-            at: e.at.0,
-            actor: e.actor.into(),
-            kind: e.data.kind().into(),
-            message: None,
-            status: None,
-            snoozed_until: None,
-            assignee_id: None,
-            team_id: None,
-            labels: None,
-            priority: None,
-            side: None,
-            receipt: None,
-            up_to_seq: None,
-        };
-        match &e.data {
-            d::EventData::ConversationStarted => {}
-            d::EventData::Message(m) => out.message = Some(Message::new(m, viewer)),
+        let body = match &e.data {
+            d::EventData::ConversationStarted => EventBody::ConversationStarted,
+            d::EventData::Message(m) => {
+                let message = Message::new(m, viewer);
+                match m.kind {
+                    d::MessageKind::Text => EventBody::Message { message },
+                    d::MessageKind::Note => EventBody::Note { message },
+                }
+            }
             d::EventData::StatusChanged { status } => {
-                out.status = Some(status.name().into());
-                out.snoozed_until = status.snoozed_until().map(|t| t.0);
+                EventBody::StatusChanged { status: (*status).into(), snoozed_until: status.snoozed_until().map(|t| t.0) }
             }
             d::EventData::Assigned { agent_id, team_id } => {
-                out.assignee_id = agent_id.map(|a| a.0);
-                out.team_id = team_id.map(|t| t.0);
+                EventBody::Assigned { assignee_id: agent_id.map(|a| a.0), team_id: team_id.map(|t| t.0) }
             }
-            d::EventData::LabelsChanged { labels } => out.labels = Some(labels.iter().map(|l| l.as_str().into()).collect()),
-            d::EventData::PriorityChanged { priority } => out.priority = Some(priority.as_str().into()),
+            d::EventData::LabelsChanged { labels } => {
+                EventBody::LabelsChanged { labels: labels.iter().map(|l| l.as_str().into()).collect() }
+            }
+            d::EventData::PriorityChanged { priority } => EventBody::PriorityChanged { priority: (*priority).into() },
             d::EventData::Receipt { side, kind, up_to_seq } => {
-                out.side = Some(if *side == d::Side::Visitor { "visitor" } else { "agent" }.into());
-                out.receipt = Some(if *kind == d::ReceiptKind::Read { "read" } else { "delivered" }.into());
-                out.up_to_seq = Some(*up_to_seq);
+                EventBody::Receipt { side: (*side).into(), receipt: (*kind).into(), up_to_seq: *up_to_seq }
+            }
+        };
+        Event {
+            conversation_id: e.conversation_id.0,
+            seq: e.seq,
+            feed_seq: matches!(viewer, Viewer::Agent).then_some(e.feed_seq),
+            at: e.at.0,
+            actor: e.actor.into(),
+            body,
+        }
+    }
+}
+
+/// Closed enums that mean the same on both sides convert both ways, with the table
+/// written once.
+macro_rules! same_enum {
+    ($wire:ident <=> $domain:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<d::$domain> for $wire {
+            fn from(v: d::$domain) -> Self {
+                match v { $(d::$domain::$variant => $wire::$variant),+ }
             }
         }
-        out
+
+        impl From<$wire> for d::$domain {
+            fn from(v: $wire) -> Self {
+                match v { $($wire::$variant => d::$domain::$variant),+ }
+            }
+        }
+    };
+}
+
+same_enum!(Role <=> Role { Owner, Admin, Agent });
+same_enum!(Priority <=> Priority { None, Low, Medium, High, Urgent });
+same_enum!(MessageFormat <=> MessageFormat { Text, Markdown });
+same_enum!(MessageKind <=> MessageKind { Text, Note });
+same_enum!(Side <=> Side { Visitor, Agent });
+same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
+same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
+same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
+
+impl From<d::Status> for ConversationStatus {
+    fn from(s: d::Status) -> Self {
+        match s {
+            d::Status::Open => ConversationStatus::Open,
+            d::Status::Pending => ConversationStatus::Pending,
+            d::Status::Snoozed { .. } => ConversationStatus::Snoozed,
+            d::Status::Resolved => ConversationStatus::Resolved,
+        }
+    }
+}
+
+impl ErrorCode {
+    /// `<entity>_not_found`.
+    pub fn not_found(entity: d::Entity) -> Self {
+        match entity {
+            d::Entity::Workspace => ErrorCode::WorkspaceNotFound,
+            d::Entity::Agent => ErrorCode::AgentNotFound,
+            d::Entity::Team => ErrorCode::TeamNotFound,
+            d::Entity::Site => ErrorCode::SiteNotFound,
+            d::Entity::Contact => ErrorCode::ContactNotFound,
+            d::Entity::Conversation => ErrorCode::ConversationNotFound,
+            d::Entity::Message => ErrorCode::MessageNotFound,
+            d::Entity::Attachment => ErrorCode::AttachmentNotFound,
+            d::Entity::CannedResponse => ErrorCode::CannedResponseNotFound,
+            d::Entity::ApiToken => ErrorCode::ApiTokenNotFound,
+        }
     }
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{Actor, Event, Message, PublicAgent, PublicSite};
+use crate::enums::*;
+use crate::{Actor, ErrorCode, Event, Message, PublicAgent, PublicSite};
 
 /// Where a client stopped reading a conversation.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -20,8 +21,9 @@ pub struct Cursor {
 }
 
 /// Frames a visitor's browser sends.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, strum::VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum VisitorIn {
     /// Must be the first frame. Without a token the visitor is new.
     Hello {
@@ -35,7 +37,7 @@ pub enum VisitorIn {
         conversation_id: Option<Uuid>,
         #[serde(default)]
         body: String,
-        format: Option<String>,
+        format: Option<MessageFormat>,
         #[serde(default)]
         attachment_ids: Vec<Uuid>,
     },
@@ -43,10 +45,9 @@ pub enum VisitorIn {
         conversation_id: Uuid,
         typing: bool,
     },
-    /// `kind` is `delivered` or `read`.
     Receipt {
         conversation_id: Uuid,
-        kind: String,
+        kind: ReceiptKind,
         up_to_seq: i64,
     },
     /// Asks for events after `after_seq` (answered with `history`).
@@ -84,7 +85,7 @@ pub enum VisitorIn {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct VisitorConversation {
     pub id: Uuid,
-    pub status: String,
+    pub status: ConversationStatus,
     pub last_seq: i64,
     pub created_at: i64,
     pub assignee: Option<PublicAgent>,
@@ -137,7 +138,7 @@ pub enum VisitorOut {
         conversations: Vec<VisitorConversation>,
     },
     Error {
-        code: String,
+        code: ErrorCode,
         message: String,
         /// The `client_id` of the frame that failed, when it had one.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
@@ -145,15 +146,16 @@ pub enum VisitorOut {
     },
     /// The server is closing this socket; reconnect after the delay with your cursors.
     Reconnect {
-        reason: String,
+        reason: ReconnectReason,
         retry_after_ms: u64,
     },
     Pong,
 }
 
 /// Frames an agent's dashboard sends.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, strum::VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AgentIn {
     /// Must be the first frame. With `after_feed_seq`, everything after it is replayed.
     Hello {
@@ -164,7 +166,7 @@ pub enum AgentIn {
         conversation_id: Uuid,
         #[serde(default)]
         body: String,
-        format: Option<String>,
+        format: Option<MessageFormat>,
         #[serde(default)]
         attachment_ids: Vec<Uuid>,
         /// A private note instead of a reply.
@@ -208,19 +210,18 @@ pub enum AgentOut {
         actor: Actor,
         typing: bool,
     },
-    /// `online` or `offline`.
     Presence {
         agent_id: Uuid,
-        status: String,
+        status: PresenceStatus,
     },
     Error {
-        code: String,
+        code: ErrorCode,
         message: String,
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
     Reconnect {
-        reason: String,
+        reason: ReconnectReason,
         retry_after_ms: u64,
     },
     Pong,

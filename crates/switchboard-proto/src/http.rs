@@ -6,20 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Every error: a stable code to switch on, a human sentence, and the fields at fault.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-    #[serde(default)]
-    pub fields: Vec<FieldError>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+use crate::enums::*;
 
 /// A page of a list, with the cursor of the next page if there is one.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -40,8 +27,7 @@ pub struct Agent {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    /// `owner`, `admin` or `agent`.
-    pub role: String,
+    pub role: Role,
     pub avatar_url: Option<String>,
     pub locale: String,
     pub max_chats: u32,
@@ -75,7 +61,7 @@ pub struct Me {
 pub struct CreateAgent {
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password: String,
     pub locale: Option<String>,
     pub max_chats: Option<u32>,
@@ -86,7 +72,7 @@ pub struct CreateAgent {
 pub struct UpdateAgent {
     pub email: Option<String>,
     pub name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub locale: Option<String>,
     pub max_chats: Option<u32>,
     /// `null` removes the avatar; absent leaves it.
@@ -114,8 +100,7 @@ pub struct TeamRequest {
 pub struct Appearance {
     /// Hex colour like `#1f6feb`.
     pub color: String,
-    /// `end` (bottom right in LTR, bottom left in RTL) or `start`.
-    pub position: String,
+    pub position: LauncherPosition,
     pub greeting: String,
     pub team_name: String,
     pub locale: String,
@@ -126,8 +111,7 @@ pub struct PrechatField {
     /// `name`, `email`, `phone`, or a custom attribute key.
     pub key: String,
     pub label: String,
-    /// `text`, `email`, `phone` or `select`.
-    pub kind: String,
+    pub kind: PrechatFieldKind,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
@@ -165,8 +149,8 @@ pub struct PublicSite {
     pub name: String,
     pub appearance: Appearance,
     pub prechat_form: Vec<PrechatField>,
-    /// Text direction of the site's locale: `ltr` or `rtl`.
-    pub dir: String,
+    /// Text direction of the site's locale.
+    pub dir: TextDirection,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -187,7 +171,7 @@ pub struct CannedRequest {
 pub struct ApiToken {
     pub id: Uuid,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -197,7 +181,7 @@ pub struct ApiToken {
 pub struct CreateApiToken {
     pub name: String,
     /// Defaults to `agent`.
-    pub role: Option<String>,
+    pub role: Option<Role>,
 }
 
 /// The token's secret is shown only in this response.
@@ -272,13 +256,12 @@ pub struct Conversation {
     pub id: Uuid,
     pub site_id: Uuid,
     pub contact_id: Uuid,
-    /// `open`, `pending`, `snoozed` or `resolved`.
-    pub status: String,
+    pub status: ConversationStatus,
+    /// Set when `status` is `snoozed`: when the conversation reopens by itself.
     pub snoozed_until: Option<i64>,
     pub assignee_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
-    /// `none`, `low`, `medium`, `high` or `urgent`.
-    pub priority: String,
+    pub priority: Priority,
     pub labels: Vec<String>,
     pub last_seq: i64,
     pub created_at: i64,
@@ -308,8 +291,8 @@ pub struct Attachment {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Actor {
-    /// `contact`, `agent`, `integration` or `system`.
-    pub kind: String,
+    pub kind: ActorKind,
+    /// Absent only for `system`.
     pub id: Option<Uuid>,
 }
 
@@ -320,51 +303,76 @@ pub struct Message {
     pub seq: i64,
     pub client_id: Option<String>,
     pub author: Actor,
-    /// `text` (everyone sees it) or `note` (agents only).
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
-    /// `text` or `markdown`; never HTML.
-    pub format: String,
+    pub format: MessageFormat,
     pub attachments: Vec<Attachment>,
     pub created_at: i64,
 }
 
-/// One entry of a conversation's log. `kind` says which of the optional fields is set.
+/// One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
+/// whom, and what happened (`kind` and the fields that kind carries).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub conversation_id: Uuid,
     /// Position in the conversation (resume cursor for visitors).
     pub seq: i64,
     /// Position in the workspace feed (resume cursor for agents); absent for visitors.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_seq: Option<i64>,
     pub at: i64,
     pub actor: Actor,
-    /// `conversation_started`, `message`, `note`, `status_changed`, `assigned`,
-    /// `labels_changed`, `priority_changed` or `receipt`.
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<Message>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snoozed_until: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assignee_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
-    /// For receipts: `visitor` or `agent`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub side: Option<String>,
-    /// For receipts: `delivered` or `read`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub up_to_seq: Option<i64>,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// What an event records, tagged by `kind`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    ConversationStarted,
+    /// A message the visitor and the team see.
+    Message {
+        message: Message,
+    },
+    /// A private note: agents only.
+    Note {
+        message: Message,
+    },
+    StatusChanged {
+        status: ConversationStatus,
+        /// Set when `status` is `snoozed`.
+        snoozed_until: Option<i64>,
+    },
+    /// `assignee_id` `null`: unassigned.
+    Assigned {
+        assignee_id: Option<Uuid>,
+        team_id: Option<Uuid>,
+    },
+    /// Agents only.
+    LabelsChanged {
+        labels: Vec<String>,
+    },
+    /// Agents only.
+    PriorityChanged {
+        priority: Priority,
+    },
+    /// Every event with `seq <= up_to_seq` reached (`delivered`) or was read by (`read`) that side.
+    Receipt {
+        side: Side,
+        receipt: ReceiptKind,
+        up_to_seq: i64,
+    },
+}
+
+impl EventBody {
+    /// The message of a `message` or `note` event.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            EventBody::Message { message } | EventBody::Note { message } => Some(message),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -373,8 +381,8 @@ pub struct Reply {
     pub client_id: Option<String>,
     #[serde(default)]
     pub body: String,
-    /// `text` (default) or `markdown`.
-    pub format: Option<String>,
+    /// Defaults to `text`.
+    pub format: Option<MessageFormat>,
     #[serde(default)]
     pub attachment_ids: Vec<Uuid>,
 }
@@ -398,7 +406,7 @@ pub struct AssignRequest {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusRequest {
-    pub status: String,
+    pub status: ConversationStatus,
     /// Required with `snoozed`: Unix milliseconds.
     pub snoozed_until: Option<i64>,
 }
@@ -410,7 +418,7 @@ pub struct LabelsRequest {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct PriorityRequest {
-    pub priority: String,
+    pub priority: Priority,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

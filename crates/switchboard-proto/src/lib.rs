@@ -5,9 +5,13 @@
 //! times are Unix milliseconds, ids are UUID strings, codes are snake_case.
 
 mod convert;
+mod enums;
+mod error;
 mod frames;
 mod http;
 
 pub use convert::Viewer;
+pub use enums::*;
+pub use error::*;
 pub use frames::*;
 pub use http::*;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -53,8 +53,7 @@ impl Admission {
 /// The answer to an upgrade beyond the cap: `503`, `Retry-After`, and the API's error body.
 pub fn busy() -> Response {
     let mut response =
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", "the server holds all the sockets it can; retry later")
-            .into_response();
+        ApiError::new(switchboard_proto::ErrorCode::ServerBusy, "the server holds all the sockets it can; retry later").into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     response
 }

@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use switchboard_core::{AuthFailure, Error};
-use switchboard_proto::{ErrorBody, FieldError};
+use switchboard_proto::{ErrorBody, ErrorCode, FieldError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -14,55 +14,67 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody { code: code.into(), message: message.into(), fields: vec![] } }
+    /// An error answered with the code's own HTTP status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(code.status()).expect("error codes have valid statuses");
+        Self { status, body: ErrorBody { code, message: message.into(), fields: vec![] } }
     }
 }
 
-/// The stable code and HTTP status of a use-case error.
-pub fn classify(e: &Error) -> (StatusCode, String, String) {
-    use StatusCode as S;
-    let (status, code, message) = match e {
-        Error::NotFound(entity) => (S::NOT_FOUND, format!("{}_not_found", entity.as_str()), format!("{entity} not found")),
-        Error::Forbidden => (S::FORBIDDEN, "forbidden".into(), "your role does not allow this".into()),
+/// The stable code of a use-case error and an English sentence for logs. The HTTP
+/// status is the code's own ([`ErrorCode::status`]).
+pub fn classify(e: &Error) -> (ErrorCode, String) {
+    use ErrorCode as C;
+    match e {
+        Error::NotFound(entity) => (C::not_found(*entity), format!("{entity} not found")),
+        Error::Forbidden => (C::Forbidden, "your role does not allow this".into()),
         Error::Unauthenticated(why) => {
-            let (status, code, msg) = match why {
-                AuthFailure::BadCredentials => (S::UNAUTHORIZED, "invalid_credentials", "wrong e-mail or password"),
-                AuthFailure::SessionRequired => (S::UNAUTHORIZED, "unauthenticated", "sign in first; your session may have expired"),
-                AuthFailure::InvalidToken => (S::UNAUTHORIZED, "invalid_token", "the token is not valid"),
-                AuthFailure::TokenExpired => (S::UNAUTHORIZED, "token_expired", "the token has expired"),
-                AuthFailure::CsrfMismatch => (S::FORBIDDEN, "csrf_mismatch", "missing or wrong X-CSRF-Token header"),
+            let (code, msg) = match why {
+                AuthFailure::BadCredentials => (C::InvalidCredentials, "wrong e-mail or password"),
+                AuthFailure::SessionRequired => (C::Unauthenticated, "sign in first; your session may have expired"),
+                AuthFailure::InvalidToken => (C::InvalidToken, "the token is not valid"),
+                AuthFailure::TokenExpired => (C::TokenExpired, "the token has expired"),
+                AuthFailure::CsrfMismatch => (C::CsrfMismatch, "missing or wrong X-CSRF-Token header"),
             };
-            (status, code.into(), msg.into())
+            (code, msg.into())
         }
-        Error::Invalid(v) => (S::UNPROCESSABLE_ENTITY, "validation_failed".into(), v.to_string()),
-        Error::Conflict(field) => (S::CONFLICT, format!("{field}_taken"), format!("{field} is already taken")),
-        Error::InUse(entity) => (S::CONFLICT, format!("{}_in_use", entity.as_str()), format!("{entity} is still in use")),
-        Error::OriginNotAllowed => (S::FORBIDDEN, "origin_not_allowed".into(), "this website may not use the chat".into()),
-        Error::TooLarge { limit } => (S::PAYLOAD_TOO_LARGE, "payload_too_large".into(), format!("the limit is {limit} bytes")),
-        Error::UnsupportedMediaType(t) => {
-            (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type".into(), format!("files of type {t} are not accepted"))
+        Error::Invalid(v) => (C::ValidationFailed, v.to_string()),
+        Error::Conflict(field) => {
+            let code = match *field {
+                "email" => C::EmailTaken,
+                "name" => C::NameTaken,
+                "shortcut" => C::ShortcutTaken,
+                "external_id" => C::ExternalIdTaken,
+                _ => C::Conflict,
+            };
+            (code, format!("{field} is already taken"))
         }
+        Error::InUse(entity) => {
+            let code = if *entity == switchboard_domain::Entity::Site { C::SiteInUse } else { C::Conflict };
+            (code, format!("{entity} is still in use"))
+        }
+        Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
+        Error::TooLarge { limit } => (C::PayloadTooLarge, format!("the limit is {limit} bytes")),
+        Error::UnsupportedMediaType(t) => (C::UnsupportedMediaType, format!("files of type {t} are not accepted")),
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
-            (S::SERVICE_UNAVAILABLE, "unavailable".into(), "the service is temporarily unavailable".into())
+            (C::Unavailable, "the service is temporarily unavailable".into())
         }
         Error::Internal(why) => {
             tracing::error!(error = %why, "internal error");
-            (S::INTERNAL_SERVER_ERROR, "internal".into(), "something went wrong on our side".into())
+            (C::Internal, "something went wrong on our side".into())
         }
-    };
-    (status, code, message)
+    }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let (status, code, message) = classify(&e);
-        let fields = match &e {
-            Error::Invalid(v) => vec![FieldError { field: v.field.into(), message: v.reason.clone() }],
-            _ => vec![],
-        };
-        Self { status, body: ErrorBody { code, message, fields } }
+        let (code, message) = classify(&e);
+        let mut error = ApiError::new(code, message);
+        if let Error::Invalid(v) = &e {
+            error.body.fields = vec![FieldError { field: v.field.into(), message: v.reason.clone() }];
+        }
+        error
     }
 }
 
@@ -74,24 +86,49 @@ impl From<switchboard_domain::ValidationError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        let status = match r {
-            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
+        let code = match &r {
+            JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
+            JsonRejection::BytesRejection(_) => ErrorCode::PayloadTooLarge,
+            JsonRejection::JsonDataError(e) => match field_at_fault(e) {
+                // A value inside the body is wrong (a mistyped field, an unknown enum value):
+                // answered like any other wrong value, naming the field.
+                Some((field, message)) => {
+                    let mut error = ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"));
+                    error.body.fields = vec![FieldError { field, message }];
+                    return error;
+                }
+                None => ErrorCode::InvalidJson,
+            },
+            _ => ErrorCode::InvalidJson,
         };
-        ApiError::new(status, "invalid_json", r.body_text())
+        ApiError::new(code, r.body_text())
     }
+}
+
+/// The path of the field a JSON body got wrong (`prechat_form[0].kind`) and what is
+/// wrong with it; `None` when the fault is the body as a whole (a missing field, an
+/// array instead of an object).
+fn field_at_fault(e: &axum::extract::rejection::JsonDataError) -> Option<(String, String)> {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(e) = err.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            let path = e.path().to_string();
+            return (path != ".").then(|| (path, e.inner().to_string()));
+        }
+        source = err.source();
+    }
+    None
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", r.body_text())
+        ApiError::new(ErrorCode::InvalidId, r.body_text())
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+        ApiError::new(ErrorCode::InvalidQuery, r.body_text())
     }
 }
 

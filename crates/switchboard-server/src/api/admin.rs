@@ -187,7 +187,7 @@ pub async fn create_token(
     auth: Auth,
     Json(r): Json<p::CreateApiToken>,
 ) -> ApiResult<(StatusCode, Json<p::CreatedApiToken>)> {
-    let role = parse::opt(r.role.as_deref(), Role::parse)?.unwrap_or(Role::Agent);
+    let role = r.role.map(Role::from).unwrap_or(Role::Agent);
     let created = app.core.create_api_token(&auth.principal, &r.name, role).await?;
     Ok((StatusCode::CREATED, Json(p::CreatedApiToken { token: (&created.token).into(), secret: created.secret })))
 }

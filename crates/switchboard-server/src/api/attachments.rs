@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use switchboard_core::{Upload, Visitor, VisitorHello};
 use switchboard_domain::*;
-use switchboard_proto as p;
+use switchboard_proto::{self as p, ErrorCode};
 use uuid::Uuid;
 
 use crate::auth::{self, Auth};
@@ -17,8 +17,8 @@ use crate::state::AppState;
 /// Reads the `file` field of a multipart upload.
 async fn file(mut form: Multipart) -> ApiResult<Upload> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
-        ApiError::new(e.status(), code, e.body_text())
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::InvalidMultipart };
+        ApiError::new(code, e.body_text())
     };
     while let Some(field) = form.next_field().await.map_err(bad)? {
         if field.name() == Some("file") {
@@ -75,9 +75,7 @@ impl FromRequestParts<AppState> for WidgetVisitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, app)
-            .await
-            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", r.body_text()))?;
+        let params = RawPathParams::from_request_parts(parts, app).await.map_err(|r| ApiError::new(ErrorCode::InvalidId, r.body_text()))?;
         let site_key = params.iter().find(|(name, _)| *name == "site_key").map(|(_, v)| v.to_owned()).unwrap_or_default();
         let token =
             auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;

@@ -133,7 +133,7 @@ pub async fn reply(
     Path(id): Path<Uuid>,
     Json(r): Json<p::Reply>,
 ) -> ApiResult<Json<p::ChangeResult>> {
-    let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
+    let draft = parse::draft(r.client_id, r.body, r.format, &r.attachment_ids);
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, false).await?)))
 }
 
@@ -146,7 +146,7 @@ pub async fn note(
     Path(id): Path<Uuid>,
     Json(r): Json<p::Reply>,
 ) -> ApiResult<Json<p::ChangeResult>> {
-    let draft = parse::draft(r.client_id, r.body, r.format.as_deref(), &r.attachment_ids)?;
+    let draft = parse::draft(r.client_id, r.body, r.format, &r.attachment_ids);
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, true).await?)))
 }
 
@@ -192,7 +192,7 @@ pub async fn priority(
     Path(id): Path<Uuid>,
     Json(r): Json<p::PriorityRequest>,
 ) -> ApiResult<Json<p::ChangeResult>> {
-    Ok(Json(changed(&app.core.set_priority(&auth.principal, ConversationId(id), Priority::parse(&r.priority)?).await?)))
+    Ok(Json(changed(&app.core.set_priority(&auth.principal, ConversationId(id), r.priority.into()).await?)))
 }
 
 /// The team has read everything up to `up_to_seq`.

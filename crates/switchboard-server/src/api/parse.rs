@@ -24,7 +24,7 @@ pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
     Ok(NewAgent {
         email: Email::parse(&r.email)?,
         name: r.name,
-        role: Role::parse(&r.role)?,
+        role: r.role.into(),
         password: r.password,
         locale: opt(r.locale.as_deref(), Locale::parse)?,
         max_chats: r.max_chats,
@@ -36,7 +36,7 @@ pub fn agent_patch(r: p::UpdateAgent) -> ApiResult<AgentPatch> {
     Ok(AgentPatch {
         email: opt(r.email.as_deref(), Email::parse)?,
         name: r.name,
-        role: opt(r.role.as_deref(), Role::parse)?,
+        role: r.role.map(Into::into),
         locale: opt(r.locale.as_deref(), Locale::parse)?,
         max_chats: r.max_chats,
         avatar_url: r.avatar_url,
@@ -47,11 +47,7 @@ pub fn agent_patch(r: p::UpdateAgent) -> ApiResult<AgentPatch> {
 fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
     Ok(Appearance {
         color: Color::parse(&a.color)?,
-        position: match a.position.as_str() {
-            "end" => LauncherPosition::End,
-            "start" => LauncherPosition::Start,
-            _ => return Err(ValidationError::new("position", "must be start or end").into()),
-        },
+        position: a.position.into(),
         greeting: non_empty("greeting", &a.greeting, 500)?,
         team_name: non_empty("team_name", &a.team_name, 100)?,
         locale: Locale::parse(&a.locale)?,
@@ -59,13 +55,7 @@ fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
 }
 
 fn prechat_field(f: &p::PrechatField) -> ApiResult<PrechatField> {
-    let kind = match f.kind.as_str() {
-        "text" => PrechatFieldKind::Text,
-        "email" => PrechatFieldKind::Email,
-        "phone" => PrechatFieldKind::Phone,
-        "select" => PrechatFieldKind::Select,
-        _ => return Err(ValidationError::new("prechat_form", "kind must be text, email, phone or select").into()),
-    };
+    let kind = PrechatFieldKind::from(f.kind);
     if kind == PrechatFieldKind::Select && f.options.is_empty() {
         return Err(ValidationError::new("prechat_form", "a select needs options").into());
     }
@@ -98,15 +88,24 @@ pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {
     })
 }
 
-pub fn draft(client_id: Option<String>, body: String, format: Option<&str>, attachments: &[uuid::Uuid]) -> ApiResult<Draft> {
-    Ok(Draft {
+/// A message as a REST request or a `send` frame describes it.
+pub fn draft(client_id: Option<String>, body: String, format: Option<p::MessageFormat>, attachments: &[uuid::Uuid]) -> Draft {
+    Draft {
         client_id,
         body,
-        format: opt(format, MessageFormat::parse)?.unwrap_or_default(),
+        format: format.map(Into::into).unwrap_or_default(),
         attachments: attachments.iter().map(|a| AttachmentId(*a)).collect(),
-    })
+    }
 }
 
 pub fn status(r: &p::StatusRequest) -> ApiResult<Status> {
-    Ok(Status::from_parts(&r.status, r.snoozed_until.map(Timestamp))?)
+    let until = r.snoozed_until.map(Timestamp);
+    Ok(match r.status {
+        p::ConversationStatus::Open => Status::Open,
+        p::ConversationStatus::Pending => Status::Pending,
+        p::ConversationStatus::Resolved => Status::Resolved,
+        p::ConversationStatus::Snoozed => {
+            Status::Snoozed { until: until.ok_or_else(|| ValidationError::new("snoozed_until", "is required when snoozing"))? }
+        }
+    })
 }

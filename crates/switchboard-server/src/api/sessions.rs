@@ -48,7 +48,7 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::Me
     let workspace = app.core.workspace(&who).await?;
     let agent = match who.agent_id() {
         Some(id) => app.core.agent(&who, id).await?,
-        None => return Err(crate::error::ApiError::new(StatusCode::NOT_FOUND, "agent_not_found", "API tokens are not agents")),
+        None => return Err(crate::error::ApiError::new(p::ErrorCode::AgentNotFound, "API tokens are not agents")),
     };
     Ok(Json(p::Me { agent: (&agent).into(), workspace: (&workspace).into(), csrf_token: auth.csrf_token }))
 }

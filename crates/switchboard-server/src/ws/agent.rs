@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use switchboard_bus::{AgentStatus, BusMessage, Topic};
 use switchboard_core::{AuthFailure, Error, Principal};
 use switchboard_domain::*;
-use switchboard_proto::{self as p, AgentIn, AgentOut};
+use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
@@ -23,7 +23,6 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const KNOWN: &[&str] = &["hello", "send", "typing", "read", "ping"];
 const PAGE: u32 = 500;
 
 /// Browsers send cookies with cross-site WebSocket handshakes, so a cookie session is
@@ -61,12 +60,12 @@ pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpg
         })
 }
 
-fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> AgentOut {
-    AgentOut::Error { code: code.into(), message: message.into(), reference }
+fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> AgentOut {
+    AgentOut::Error { code, message: message.into(), reference }
 }
 
 fn frame_error(e: FrameError, reference: Option<String>) -> AgentOut {
-    error(&e.code, e.message, reference)
+    error(e.code, e.message, reference.or(e.client_id))
 }
 
 struct Session {
@@ -94,20 +93,22 @@ pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Outp
 /// `None` when the socket is finished (refused, or gone).
 async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Conn, Session, switchboard_bus::Receiver)> {
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), conn.socket.recv()).await;
-    let after = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => match parse::<AgentIn>(&text, app.config.max_frame_bytes, KNOWN) {
-            Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
-            Ok(_) => {
-                conn.goodbye(error("hello_required", "the first frame must be hello", None), 1008, "hello required").await;
-                return None;
-            }
-            Err(e) => {
-                conn.goodbye(frame_error(e, None), 1008, "hello required").await;
-                return None;
-            }
-        },
+    let hello = match first.map(incoming) {
+        Ok(Incoming::Text(text)) => parse::<AgentIn>(&text, app.config.max_frame_bytes),
+        Ok(Incoming::Unsupported) => Err(FrameError::binary()),
         _ => {
             conn.close(1008, "hello required").await;
+            return None;
+        }
+    };
+    let after = match hello {
+        Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
+        Ok(_) => {
+            conn.goodbye(error(ErrorCode::HelloRequired, "the first frame must be hello", None), 1008, "hello required").await;
+            return None;
+        }
+        Err(e) => {
+            conn.goodbye(frame_error(e, None), 1008, "hello required").await;
             return None;
         }
     };
@@ -180,7 +181,7 @@ async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::R
             // a client sending fast cannot pile up its own echoes until it lags.
             biased;
             _ = shutdown.changed() => {
-                let bye = AgentOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
+                let bye = AgentOut::Reconnect { reason: p::ReconnectReason::ServerShutdown, retry_after_ms: 1000 };
                 return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             item = feed.recv() => {
@@ -218,7 +219,7 @@ async fn deliver(
             Ok(message) => live(s, conn, &message).await?,
             Err(RecvError::Lagged(_)) => {
                 // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                let bye = AgentOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                let bye = AgentOut::Reconnect { reason: p::ReconnectReason::SlowConsumer, retry_after_ms: 0 };
                 conn.goodbye(bye, 1013, "slow consumer").await;
                 return Err(Gone);
             }
@@ -259,10 +260,10 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
         }
         BusMessage::Presence { agent_id, status } => {
             let status = match status {
-                AgentStatus::Online => "online",
-                AgentStatus::Offline => "offline",
+                AgentStatus::Online => p::PresenceStatus::Online,
+                AgentStatus::Offline => p::PresenceStatus::Offline,
             };
-            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status: status.into() }).await
+            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status }).await
         }
         _ => Ok(()),
     }
@@ -277,23 +278,21 @@ async fn received(s: &mut Session, conn: &mut Conn, msg: Option<Result<Message, 
 }
 
 async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone> {
-    let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes, KNOWN) {
+    let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
         Err(e) => return conn.send(&frame_error(e, None)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        AgentIn::Hello { .. } => conn.send(&error("already_welcomed", "hello was already received", None)).await,
+        AgentIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
         AgentIn::Ping => conn.send(&AgentOut::Pong).await,
         AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
             let reference = Some(client_id.clone());
-            let sent = match draft(Some(client_id.clone()), body, format.as_deref(), &attachment_ids) {
-                Ok(d) => core.reply(&s.who, ConversationId(conversation_id), d, note).await.map_err(FrameError::from),
-                Err(e) => Err(FrameError::new(&e.body.code, e.body.message)),
-            };
+            let draft = draft(Some(client_id.clone()), body, format, &attachment_ids);
+            let sent = core.reply(&s.who, ConversationId(conversation_id), draft, note).await.map_err(FrameError::from);
             match sent {
-                Ok(done) => match done.events.first().map(|e| (e, &e.data)) {
-                    Some((e, EventData::Message(m))) => {
+                Ok(done) => match done.events.iter().find_map(|e| Some((e, e.data.message()?))) {
+                    Some((e, m)) => {
                         conn.send(&AgentOut::Ack {
                             client_id,
                             conversation_id,
@@ -303,7 +302,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
                         })
                         .await
                     }
-                    _ => conn.send(&error("internal", "the message was not stored", reference)).await,
+                    _ => conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await,
                 },
                 Err(e) => conn.send(&frame_error(e, reference)).await,
             }

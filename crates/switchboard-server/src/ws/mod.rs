@@ -11,6 +11,9 @@ use futures::SinkExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use strum::VariantNames;
+use switchboard_proto::ErrorCode;
+
 use crate::admission::SocketSlot;
 use crate::error::classify;
 
@@ -29,24 +32,33 @@ pub const LIVE_BATCH: usize = 64;
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    /// The `client_id` of a frame that failed to parse, when it had one.
+    pub client_id: Option<String>,
 }
 
 impl FrameError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), client_id: None }
+    }
+}
+
+impl FrameError {
+    /// A binary frame: the protocol is JSON text frames only.
+    pub fn binary() -> Self {
+        Self::new(ErrorCode::InvalidFrame, "only JSON text frames are accepted")
     }
 }
 
 impl From<switchboard_core::Error> for FrameError {
     fn from(e: switchboard_core::Error) -> Self {
-        let (_, code, message) = classify(&e);
+        let (code, message) = classify(&e);
         let message = match &e {
             switchboard_core::Error::Invalid(v) => v.to_string(),
             _ => message,
         };
-        Self { code, message }
+        Self::new(code, message)
     }
 }
 
@@ -56,23 +68,25 @@ impl From<switchboard_domain::ValidationError> for FrameError {
     }
 }
 
-/// Parses a text frame as one of `known` frame types (the variants of `T`).
-pub fn parse<T: DeserializeOwned>(text: &str, max: usize, known: &[&str]) -> Result<T, FrameError> {
+/// Parses a text frame as one of the frame types `T` declares.
+pub fn parse<T: DeserializeOwned + VariantNames>(text: &str, max: usize) -> Result<T, FrameError> {
     if text.len() > max {
-        return Err(FrameError::new("frame_too_large", format!("frames are limited to {max} bytes")));
+        return Err(FrameError::new(ErrorCode::FrameTooLarge, format!("frames are limited to {max} bytes")));
     }
     // The common case parses once; only a bad frame pays for finding out what is wrong.
     if let Ok(frame) = serde_json::from_str(text) {
         return Ok(frame);
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError::new("invalid_frame", format!("not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FrameError::new(ErrorCode::InvalidFrame, format!("not JSON: {e}")))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
-        return Err(FrameError::new("invalid_frame", "a frame is a JSON object with a string `type`"));
+        return Err(FrameError::new(ErrorCode::InvalidFrame, "a frame is a JSON object with a string `type`"));
     };
-    if !known.contains(&kind) {
-        return Err(FrameError::new("unknown_frame_type", format!("unknown frame type `{kind}`")));
+    if !T::VARIANTS.contains(&kind) {
+        return Err(FrameError::new(ErrorCode::UnknownFrameType, format!("unknown frame type `{kind}`")));
     }
-    serde_json::from_value(value).map_err(|e| FrameError::new("invalid_frame", e.to_string()))
+    let client_id = value.get("client_id").and_then(|c| c.as_str()).map(str::to_owned);
+    serde_json::from_value(value).map_err(|e| FrameError { client_id, ..FrameError::new(ErrorCode::InvalidFrame, e.to_string()) })
 }
 
 /// A socket with a send deadline: a peer that stops reading is cut off rather than
@@ -134,8 +148,8 @@ impl Conn {
         match incoming(msg) {
             Incoming::Text(text) => Ok(Some(text)),
             Incoming::Unsupported => {
-                let error = serde_json::json!({"type": "error", "code": "invalid_frame", "message": "only JSON text frames are accepted"});
-                self.send(&error).await.map(|()| None)
+                let FrameError { code, message, .. } = FrameError::binary();
+                self.send(&serde_json::json!({"type": "error", "code": code, "message": message})).await.map(|()| None)
             }
             Incoming::Alive => Ok(None),
             Incoming::Closed => Err(Gone),

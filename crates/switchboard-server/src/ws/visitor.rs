@@ -18,7 +18,7 @@ use serde::Deserialize;
 use switchboard_bus::{BusMessage, Topic};
 use switchboard_core::{ContactPatch, Identity, Visitor};
 use switchboard_domain::*;
-use switchboard_proto::{self as p, VisitorIn, VisitorOut};
+use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -30,7 +30,6 @@ use crate::device::device_info;
 use crate::error::{ApiError, Query};
 use crate::state::AppState;
 
-const KNOWN: &[&str] = &["hello", "send", "typing", "receipt", "history", "page", "profile", "identify", "ping"];
 const PAGE: u32 = 500;
 
 #[derive(Deserialize)]
@@ -73,12 +72,12 @@ struct Session {
     delivered: HashMap<ConversationId, i64>,
 }
 
-fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> VisitorOut {
-    VisitorOut::Error { code: code.into(), message: message.into(), reference }
+fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> VisitorOut {
+    VisitorOut::Error { code, message: message.into(), reference }
 }
 
 fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
-    error(&e.code, e.message, reference)
+    error(e.code, e.message, reference.or(e.client_id))
 }
 
 /// The session of one visitor socket.
@@ -103,7 +102,8 @@ pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> 
 async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo) -> Option<(Conn, Session, Streams)> {
     let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
     let hello = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => parse::<VisitorIn>(&text, app.config.max_frame_bytes, KNOWN),
+        Ok(Incoming::Text(text)) => parse::<VisitorIn>(&text, app.config.max_frame_bytes),
+        Ok(Incoming::Unsupported) => Err(FrameError::binary()),
         _ => {
             conn.close(1008, "hello required").await;
             return None;
@@ -111,14 +111,14 @@ async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo
     };
     let (token, resume) = match hello {
         Ok(VisitorIn::Hello { token, resume }) => (token, resume),
-        Ok(_) => return refuse(&mut conn, error("hello_required", "the first frame must be hello", None)).await,
+        Ok(_) => return refuse(&mut conn, error(ErrorCode::HelloRequired, "the first frame must be hello", None)).await,
         Err(e) => return refuse(&mut conn, frame_error(e, None)).await,
     };
     // A bounded number of handshakes run at once, so a reconnect storm finishes some of
     // them instead of timing all of them out. The turn is held until the replay is sent.
     let Some(_turn) = app.admission.handshake().await else {
         app.metrics.refused("visitor", "handshake_busy");
-        let busy = error("server_busy", "too many visitors are connecting; retry later", None);
+        let busy = error(ErrorCode::ServerBusy, "too many visitors are connecting; retry later", None);
         conn.goodbye(busy, 1013, "server busy").await;
         return None;
     };
@@ -149,7 +149,7 @@ async fn session(s: &mut Session, conn: &mut Conn, streams: &mut Streams) {
             // a client sending fast cannot pile up its own echoes until it lags.
             biased;
             _ = shutdown.changed() => {
-                let bye = VisitorOut::Reconnect { reason: "server_shutdown".into(), retry_after_ms: 1000 };
+                let bye = VisitorOut::Reconnect { reason: p::ReconnectReason::ServerShutdown, retry_after_ms: 1000 };
                 return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
             }
             Some(first) = streams.next(), if !streams.is_empty() => {
@@ -213,7 +213,7 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         if conversations.iter().any(|c| c.id == id) {
             watch(s, conn, streams, id, after_seq).await?;
         } else {
-            conn.send(&error("conversation_not_found", "conversation not found", Some(id.to_string()))).await?;
+            conn.send(&error(ErrorCode::ConversationNotFound, "conversation not found", Some(id.to_string()))).await?;
         }
     }
     // Conversations the client has no cursor for are followed live from now on.
@@ -263,7 +263,7 @@ async fn deliver(
             Ok(message) => live(s, conn, conversation, &message).await?,
             Err(BroadcastStreamRecvError::Lagged(_)) => {
                 // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                let bye = VisitorOut::Reconnect { reason: "slow_consumer".into(), retry_after_ms: 0 };
+                let bye = VisitorOut::Reconnect { reason: p::ReconnectReason::SlowConsumer, retry_after_ms: 0 };
                 conn.goodbye(bye, 1013, "slow consumer").await;
                 return Err(Gone);
             }
@@ -306,29 +306,24 @@ async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: 
 }
 
 async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &str) -> Result<(), Gone> {
-    let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes, KNOWN) {
+    let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
         Err(e) => return conn.send(&frame_error(e, None)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        VisitorIn::Hello { .. } => conn.send(&error("already_welcomed", "hello was already received", None)).await,
+        VisitorIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
         VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
             let reference = Some(client_id.clone());
-            let sent = match draft(Some(client_id.clone()), body, format.as_deref(), &attachment_ids) {
-                Ok(d) => core.visitor_send(&s.visitor, conversation_id.map(ConversationId), d).await.map_err(FrameError::from),
-                Err(e) => Err(FrameError::new(&e.body.code, e.body.message)),
-            };
+            let draft = draft(Some(client_id.clone()), body, format, &attachment_ids);
+            let sent = core.visitor_send(&s.visitor, conversation_id.map(ConversationId), draft).await.map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&frame_error(e, reference)).await,
             };
-            let Some((event, message)) = done.events.iter().find_map(|e| match &e.data {
-                EventData::Message(m) => Some((e, m)),
-                _ => None,
-            }) else {
-                return conn.send(&error("internal", "the message was not stored", reference)).await;
+            let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
+                return conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await;
             };
             let conversation = event.conversation_id;
             conn.send(&VisitorOut::Ack {
@@ -347,18 +342,13 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
         VisitorIn::Typing { conversation_id, typing } => {
             let id = ConversationId(conversation_id);
             if !s.delivered.contains_key(&id) {
-                return conn.send(&error("conversation_not_found", "conversation not found", Some(id.to_string()))).await;
+                return conn.send(&error(ErrorCode::ConversationNotFound, "conversation not found", Some(id.to_string()))).await;
             }
             core.visitor_typing(&s.visitor, id, typing);
             Ok(())
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
-            let kind = match kind.as_str() {
-                "delivered" => ReceiptKind::Delivered,
-                "read" => ReceiptKind::Read,
-                _ => return conn.send(&error("validation_failed", "kind: must be delivered or read", None)).await,
-            };
-            match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind, up_to_seq).await {
+            match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {
                 Ok(_) => Ok(()),
                 Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
             }

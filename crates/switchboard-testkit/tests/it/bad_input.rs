@@ -40,8 +40,9 @@ async fn malformed_requests_are_answered_with_stable_codes_and_change_nothing() 
     let before = history(&owner, &conv).await;
 
     assert_error(&raw_post(&owner, &messages, Some("application/json"), "{\"body\": ").await, StatusCode::BAD_REQUEST, "invalid_json");
-    assert_error(&raw_post(&owner, &messages, Some("application/json"), "{\"body\": 5}").await, StatusCode::BAD_REQUEST, "invalid_json");
-    assert_error(&raw_post(&owner, &messages, None, "{\"body\": \"hi\"}").await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_json");
+    assert_invalid_field(&raw_post(&owner, &messages, Some("application/json"), "{\"body\": 5}").await, "body");
+    assert_error(&raw_post(&owner, &messages, Some("application/json"), "[]").await, StatusCode::BAD_REQUEST, "invalid_json");
+    assert_error(&raw_post(&owner, &messages, None, "{\"body\": \"hi\"}").await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
 
     assert_error(&owner.get("/api/v1/conversations/not-a-uuid").await, StatusCode::BAD_REQUEST, "invalid_id");
     assert_error(
@@ -204,7 +205,7 @@ async fn a_visitor_socket_answers_bad_frames_with_errors_and_stays_usable() {
     expect_error(&mut ws, "already_welcomed").await;
     assert_usable(&mut ws).await;
     ws.send(json!({"type": "receipt", "conversation_id": conv, "kind": "seen", "up_to_seq": 1})).await;
-    expect_error(&mut ws, "validation_failed").await;
+    expect_error(&mut ws, "invalid_frame").await;
     ws.send(json!({"type": "receipt", "conversation_id": conv, "kind": "read", "up_to_seq": 50})).await;
     expect_error(&mut ws, "validation_failed").await;
     ws.send(json!({"type": "page", "url": "javascript:alert(1)"})).await;
@@ -264,6 +265,14 @@ async fn a_socket_that_does_not_start_with_hello_is_refused() {
     ws.send(json!({"type": "send", "client_id": "c", "conversation_id": uuid::Uuid::new_v4(), "body": "hi"})).await;
     assert_eq!(ws.next().await.expect("error frame")["code"], "hello_required");
     assert_eq!(ws.closed_with().await, Some(1008));
+
+    // A binary first frame is told why before the socket closes, on both sockets.
+    for url in [visitor_url.clone(), format!("ws://{}/ws/agent?access_token={secret}", app.addr)] {
+        let mut ws = Ws::connect(&url, None).await.unwrap();
+        ws.send_raw(Message::Binary(vec![1u8, 2, 3].into())).await;
+        assert_eq!(ws.next().await.expect("error frame")["code"], "invalid_frame", "{url}");
+        assert_eq!(ws.closed_with().await, Some(1008));
+    }
 
     // A garbage visitor token, and a well-formed one with a forged signature.
     for token in ["garbage", "v1.AAAA.BBBB"] {
@@ -370,7 +379,8 @@ async fn a_rejected_send_stores_nothing() {
             "attachment_not_found",
         ),
         (json!({"type": "send", "client_id": "r-4", "body": ""}), "validation_failed"),
-        (json!({"type": "send", "client_id": "r-5", "conversation_id": conv, "body": "hi", "format": "html"}), "validation_failed"),
+        // A value outside the protocol's enums is a malformed frame; it still names the send.
+        (json!({"type": "send", "client_id": "r-5", "conversation_id": conv, "body": "hi", "format": "html"}), "invalid_frame"),
     ];
     for (frame, code) in rejected {
         let client_id = frame["client_id"].clone();

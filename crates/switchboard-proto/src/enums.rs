@@ -1,0 +1,140 @@
+//! The closed sets of values the wire carries: one Rust enum each, so the OpenAPI
+//! document lists the values and the generated TypeScript gets a union of literals
+//! instead of `string`. Their wire names are their serde names (snake_case).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares a wire enum: serde and OpenAPI in snake_case, and `as_str` giving the
+/// same name (for logs, metrics and cursors), written once.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, ToSchema, strum::VariantArray)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// What an agent may do in a workspace.
+    Role { Owner = "owner", Admin = "admin", Agent = "agent" }
+}
+
+wire_enum! {
+    /// Where a conversation stands. `snoozed` comes with `snoozed_until`.
+    ConversationStatus { Open = "open", Pending = "pending", Snoozed = "snoozed", Resolved = "resolved" }
+}
+
+wire_enum! {
+    Priority { None = "none", Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
+}
+
+wire_enum! {
+    /// How a body is rendered: `text` as it is, `markdown` as safe Markdown. Never HTML.
+    MessageFormat { Text = "text", Markdown = "markdown" }
+}
+
+wire_enum! {
+    MessageKind {
+        /// Seen by the visitor and the team.
+        Text = "text",
+        /// A private note: agents only.
+        Note = "note",
+    }
+}
+
+wire_enum! {
+    /// Who wrote a message or caused an event.
+    ActorKind { Contact = "contact", Agent = "agent", Integration = "integration", System = "system" }
+}
+
+wire_enum! {
+    /// Which side of a conversation a receipt speaks for.
+    Side { Visitor = "visitor", Agent = "agent" }
+}
+
+wire_enum! {
+    ReceiptKind {
+        /// The events reached that side's device.
+        Delivered = "delivered",
+        /// That side has read them.
+        Read = "read",
+    }
+}
+
+wire_enum! {
+    /// Which corner the widget's launcher sits in: `end` is bottom right in LTR and
+    /// bottom left in RTL.
+    LauncherPosition { End = "end", Start = "start" }
+}
+
+wire_enum! {
+    PrechatFieldKind { Text = "text", Email = "email", Phone = "phone", Select = "select" }
+}
+
+wire_enum! {
+    TextDirection { Ltr = "ltr", Rtl = "rtl" }
+}
+
+wire_enum! {
+    /// An agent's presence as the team sees it.
+    PresenceStatus { Online = "online", Offline = "offline" }
+}
+
+wire_enum! {
+    /// Why the server asks a socket to reconnect.
+    ReconnectReason {
+        /// The server is stopping or restarting.
+        ServerShutdown = "server_shutdown",
+        /// The socket fell too far behind the live events; resume from the cursor.
+        SlowConsumer = "slow_consumer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    /// `as_str` and serde must agree: one is used in logs and cursors, the other on the wire.
+    fn names_agree<T: VariantArray + Serialize + Copy + std::fmt::Display>() {
+        for v in T::VARIANTS {
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::String(v.to_string()));
+        }
+    }
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        names_agree::<Role>();
+        names_agree::<ConversationStatus>();
+        names_agree::<Priority>();
+        names_agree::<MessageFormat>();
+        names_agree::<MessageKind>();
+        names_agree::<ActorKind>();
+        names_agree::<Side>();
+        names_agree::<ReceiptKind>();
+        names_agree::<LauncherPosition>();
+        names_agree::<PrechatFieldKind>();
+        names_agree::<TextDirection>();
+        names_agree::<PresenceStatus>();
+        names_agree::<ReconnectReason>();
+    }
+}

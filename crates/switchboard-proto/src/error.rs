@@ -1,0 +1,122 @@
+//! Every error the server can answer: one closed set of codes, each with its HTTP
+//! status and its cause, shared by the REST API and both sockets. Clients switch on
+//! the code; front ends hold a sentence per code in every locale.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares the codes once: wire name, HTTP status and the cause documented for clients.
+macro_rules! error_codes {
+    ($($variant:ident = $wire:literal, $status:literal, $cause:literal;)+) => {
+        /// A stable error code. The HTTP status is what the REST API answers with it;
+        /// on a socket it arrives in an `error` frame.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, ToSchema, strum::VariantArray)]
+        pub enum ErrorCode {
+            $(#[doc = $cause] #[serde(rename = $wire)] $variant),+
+        }
+
+        impl ErrorCode {
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $wire),+ }
+            }
+
+            /// The HTTP status the REST API answers with this code.
+            pub fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status),+ }
+            }
+
+            /// What causes it, as documented in docs/protocol.md.
+            pub fn cause(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $cause),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidJson = "invalid_json", 400, "The body is not JSON, or does not match the operation's schema (a missing or mistyped field, an unknown enum value).";
+    InvalidId = "invalid_id", 400, "A path segment is not a valid id.";
+    InvalidQuery = "invalid_query", 400, "A query parameter cannot be parsed.";
+    InvalidMultipart = "invalid_multipart", 400, "An upload is not a well-formed multipart form with a `file` part.";
+    InvalidCredentials = "invalid_credentials", 401, "Wrong e-mail or password.";
+    Unauthenticated = "unauthenticated", 401, "No session or API token, or the session expired or was revoked.";
+    InvalidToken = "invalid_token", 401, "A visitor token or API token is not valid.";
+    TokenExpired = "token_expired", 401, "A visitor token has expired: connect without it to start afresh.";
+    Forbidden = "forbidden", 403, "The caller's role does not allow this.";
+    CsrfMismatch = "csrf_mismatch", 403, "Missing or wrong `X-CSRF-Token` header, or a cookie-authenticated socket from a foreign origin.";
+    OriginNotAllowed = "origin_not_allowed", 403, "The page's origin is not in the site's `allowed_origins`.";
+    WorkspaceNotFound = "workspace_not_found", 404, "No such workspace.";
+    AgentNotFound = "agent_not_found", 404, "No such agent in this workspace.";
+    TeamNotFound = "team_not_found", 404, "No such team in this workspace.";
+    SiteNotFound = "site_not_found", 404, "No such site (by id in this workspace, or by public key).";
+    ContactNotFound = "contact_not_found", 404, "No such contact in this workspace.";
+    ConversationNotFound = "conversation_not_found", 404, "No such conversation, or not one this caller may see.";
+    MessageNotFound = "message_not_found", 404, "No such message in this workspace.";
+    AttachmentNotFound = "attachment_not_found", 404, "No such attachment, or not one this caller may download.";
+    CannedResponseNotFound = "canned_response_not_found", 404, "No such canned response in this workspace.";
+    ApiTokenNotFound = "api_token_not_found", 404, "No such API token in this workspace.";
+    EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
+    NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
+    ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut.";
+    ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
+    SiteInUse = "site_in_use", 409, "The site still has conversations.";
+    Conflict = "conflict", 409, "The change conflicts with the current state of what it changes.";
+    PayloadTooLarge = "payload_too_large", 413, "An upload or body is above the limit (`message` says the limit).";
+    UnsupportedMediaType = "unsupported_media_type", 415, "An upload's content is not an accepted type, or a JSON body was sent without `Content-Type: application/json`.";
+    ValidationFailed = "validation_failed", 422, "A value is wrong: `fields` names it and says why.";
+    Internal = "internal", 500, "A bug: the details are in the server's log.";
+    Unavailable = "unavailable", 503, "The database cannot be reached; retry later.";
+    ServerBusy = "server_busy", 503, "The server holds all the sockets it may (an upgrade, answered with `Retry-After`), or a visitor's `hello` waited too long for its turn; retry later.";
+    InvalidFrame = "invalid_frame", 400, "Sockets only: not JSON, no string `type`, missing or mistyped fields, or a binary frame.";
+    UnknownFrameType = "unknown_frame_type", 400, "Sockets only: a `type` this socket does not accept.";
+    FrameTooLarge = "frame_too_large", 413, "Sockets only: a frame above 64 KiB.";
+    HelloRequired = "hello_required", 400, "Sockets only: the first frame was not `hello`.";
+    AlreadyWelcomed = "already_welcomed", 409, "Sockets only: a second `hello`.";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every error: a stable code to switch on, an English sentence for logs (not for end
+/// users: show the sentence your locale has for the code), and the fields at fault.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default)]
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn every_code_serialises_as_its_name() {
+        for code in ErrorCode::VARIANTS {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
+            assert!((400..600).contains(&code.status()), "{code} has an error status");
+        }
+    }
+
+    /// docs/protocol.md is the clients' reference: every code has its row, with its status.
+    #[test]
+    fn the_protocol_document_lists_every_code_with_its_status() {
+        let doc = include_str!("../../../docs/protocol.md");
+        for code in ErrorCode::VARIANTS {
+            let row = format!("| `{code}` | {} |", code.status());
+            assert!(doc.contains(&row), "docs/protocol.md has no row starting `{row}`");
+        }
+    }
+}
