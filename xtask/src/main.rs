@@ -3,6 +3,7 @@
 //! Every task runs from the workspace root and echoes each command it runs.
 
 mod bench;
+mod codegen;
 mod demo;
 mod test;
 mod tidy;
@@ -21,6 +22,8 @@ tasks:
   bench [--full] [--no-install] [-- <suite args>]
                                          release build, peers' prerequisites, the benchmark suite
                                          (quick: ≤ 10 min on 2 cores) → target/bench/results.json
+  codegen [--check]                      write the OpenAPI document and TypeScript wire types to
+                                         web/generated/ (--check: fail if the committed ones are stale)
   web                                    install npm packages if needed and build web/
   demo [-- <args>]                       build web/, then `switchboard demo <args>`
   tidy                                   project rules that rustfmt and clippy do not check";
@@ -45,6 +48,7 @@ fn try_main() -> anyhow::Result<()> {
     match task {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "codegen" => codegen::run(rest),
         "web" => web::build(),
         "demo" => demo::run(rest),
         "tidy" => tidy::run(),

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
-//! prerequisites → fmt → tidy → clippy → Rust tests (nextest if installed) →
+//! prerequisites → fmt → tidy → generated wire types → clippy → Rust tests (nextest if installed) →
 //! doc tests → browser tests. The last line of a green run is `N passed, 0 failed`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -61,6 +61,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     tiers.step("cargo fmt", || run_cmd(cargo().args(["fmt", "--all", "--", "--check"])))?;
     tiers.step("tidy", tidy::run)?;
+    tiers.step("generated wire types", || crate::codegen::run(&["--check".to_owned()]))?;
     tiers.step("cargo clippy", || run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
     let nextest = succeeds(cargo().args(["nextest", "--version"]));
     let mut passed = 0;

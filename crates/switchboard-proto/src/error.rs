@@ -11,8 +11,9 @@ macro_rules! error_codes {
         /// A stable error code. The HTTP status is what the REST API answers with it;
         /// on a socket it arrives in an `error` frame.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, ToSchema, strum::VariantArray)]
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $(#[doc = $cause] #[serde(rename = $wire)] $variant),+
+            $(#[doc = $cause] $variant),+
         }
 
         impl ErrorCode {

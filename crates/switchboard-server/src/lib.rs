@@ -21,7 +21,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use switchboard_core::Core;
+use switchboard_core::{Core, Limits};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -70,6 +70,12 @@ impl Server {
         state.core.store.close().await;
         Ok(())
     }
+}
+
+/// The OpenAPI document of the REST API and the socket frames: the whole wire contract,
+/// which `cargo xtask codegen` writes to `web/generated/` for the front ends.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router(Limits::default().max_upload_bytes).1
 }
 
 fn router(state: AppState) -> Router {
@@ -143,6 +149,19 @@ mod tests {
     use axum::serve::Listener as _;
 
     use super::*;
+
+    /// Operation ids name the generated client's functions and types: two alike would
+    /// collide in TypeScript.
+    #[test]
+    fn every_operation_has_its_own_id() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let operations = doc["paths"].as_object().unwrap().values().flat_map(|item| item.as_object().unwrap().values());
+        let mut ids: Vec<&str> = operations.filter_map(|op| op.get("operationId")?.as_str()).collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicate operation ids among {ids:?}");
+    }
 
     #[tokio::test]
     async fn accepted_sockets_write_small_frames_at_once() {

@@ -1,5 +1,5 @@
 //! The `switchboard` binary: `serve`, `demo`, `migrate`, `backup`, `admin …`,
-//! `config print-default`. The only place that picks concrete store and bus types.
+//! `config print-default`, `openapi`. The only place that picks concrete store and bus types.
 
 mod config;
 mod run;
@@ -43,6 +43,8 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the OpenAPI document of the REST API and the socket frames (JSON).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -92,9 +94,16 @@ pub enum Admin {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Config(ConfigCommand::PrintDefault)) = cli.command {
-        print!("{}", config::DEFAULT_TOML);
-        return std::process::ExitCode::SUCCESS;
+    match cli.command {
+        Some(Command::Config(ConfigCommand::PrintDefault)) => {
+            print!("{}", config::DEFAULT_TOML);
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(Command::Openapi) => {
+            println!("{}", switchboard_server::openapi().to_pretty_json().expect("the OpenAPI document serialises"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let config = match Config::load(cli.config.as_deref(), Overrides { data: cli.data, listen: cli.listen }) {
         Ok(c) => c,
@@ -112,7 +121,7 @@ fn main() -> std::process::ExitCode {
             Command::Migrate => run::migrate(&config).await,
             Command::Backup { file } => run::backup(&config, &file).await,
             Command::Admin(admin) => run::admin(&config, admin).await,
-            Command::Config(_) => Ok(()),
+            Command::Config(_) | Command::Openapi => Ok(()),
         }
     });
     match result {

@@ -21,19 +21,19 @@ pub struct SearchParams {
 }
 
 /// Contacts matching every word of `q` (or the most recently seen, without `q`).
-#[utoipa::path(get, path = "/contacts", tag = "contacts", params(SearchParams), responses((status = 200, body = Vec<p::Contact>)))]
+#[utoipa::path(get, path = "/contacts", operation_id = "list_contacts", tag = "contacts", params(SearchParams), responses((status = 200, body = Vec<p::Contact>)))]
 pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<Vec<p::Contact>>> {
     let found = app.core.search_contacts(&auth.principal, &q.q, q.limit).await?;
     Ok(Json(found.iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(get, path = "/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/contacts/{id}", operation_id = "get_contact", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody)))]
 pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Contact>> {
     Ok(Json((&app.core.contact(&auth.principal, ContactId(id)).await?).into()))
 }
 
-#[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)), request_body = p::UpdateContact,
+#[utoipa::path(patch, path = "/contacts/{id}", operation_id = "update_contact", tag = "contacts", params(("id" = Uuid, Path)), request_body = p::UpdateContact,
     responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn update(
     State(app): State<AppState>,
@@ -45,7 +45,7 @@ pub async fn update(
 }
 
 /// Pages the contact visited, newest first.
-#[utoipa::path(get, path = "/contacts/{id}/pages", tag = "contacts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/contacts/{id}/pages", operation_id = "contact_pages", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<p::PageView>), (status = 404, body = p::ErrorBody)))]
 pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<Vec<p::PageView>>> {
     Ok(Json(app.core.page_views(&auth.principal, ContactId(id), None).await?.iter().map(Into::into).collect()))

@@ -16,8 +16,7 @@ use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// `open`, `pending`, `snoozed` or `resolved`.
-    status: Option<String>,
+    status: Option<p::ConversationStatus>,
     /// `me`, `none`, or an agent id.
     assignee: Option<String>,
     team_id: Option<Uuid>,
@@ -50,14 +49,10 @@ pub fn changed(done: &Committed) -> p::ChangeResult {
 }
 
 /// Conversations, most recent activity first.
-#[utoipa::path(get, path = "/conversations", tag = "conversations", params(ListQuery),
+#[utoipa::path(get, path = "/conversations", operation_id = "list_conversations", tag = "conversations", params(ListQuery),
     responses((status = 200, body = p::Page<p::Conversation>), (status = 400, body = p::ErrorBody)))]
 pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<Json<p::Page<p::Conversation>>> {
     let who = auth.principal;
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => Some(Status::from_parts(s, Some(Timestamp(0)))?.name()),
-    };
     let assignee = match q.assignee.as_deref() {
         None => None,
         Some("none") => Some(AssigneeFilter::Unassigned),
@@ -69,7 +64,7 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         }
     };
     let filter = ConversationFilter {
-        status,
+        status: q.status.map(p::ConversationStatus::as_str),
         assignee,
         team_id: q.team_id.map(TeamId),
         site_id: q.site_id.map(SiteId),
@@ -84,7 +79,7 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
     Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
-#[utoipa::path(get, path = "/conversations/{id}", tag = "conversations", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/conversations/{id}", operation_id = "get_conversation", tag = "conversations", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody)))]
 pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Conversation>> {
     Ok(Json((&app.core.conversation(&auth.principal, ConversationId(id)).await?).into()))
