@@ -1,6 +1,7 @@
 //! Turning use-case errors into HTTP responses with stable codes. Server-side
 //! failures are logged once here and answered with a generic body.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -148,6 +149,23 @@ pub struct Json<T>(pub T);
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(r: MultipartRejection) -> Self {
+        ApiError::new(ErrorCode::InvalidMultipart, r.body_text())
+    }
+}
+
+/// `Multipart` whose rejections (a request that is not a multipart form) are [`ApiError`]s.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Multipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(axum::extract::Multipart::from_request(req, state).await?))
     }
 }
 

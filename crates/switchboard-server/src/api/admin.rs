@@ -62,7 +62,8 @@ fn agent_ids(ids: Option<Vec<Uuid>>) -> Option<Vec<AgentId>> {
 }
 
 #[utoipa::path(post, path = "/teams", tag = "teams", request_body = p::TeamRequest,
-    responses((status = 201, body = p::Team), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+    responses((status = 201, body = p::Team), (status = 404, description = "`agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody),
+        (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_team(State(app): State<AppState>, auth: Auth, Json(r): Json<p::TeamRequest>) -> ApiResult<(StatusCode, Json<p::Team>)> {
     let name = r.name.ok_or_else(|| ValidationError::new("name", "is required"))?;
     let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default()).await?;
@@ -76,7 +77,7 @@ pub async fn get_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uu
 }
 
 #[utoipa::path(patch, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = p::TeamRequest,
-    responses((status = 200, body = p::Team), (status = 404, body = p::ErrorBody)))]
+    responses((status = 200, body = p::Team), (status = 404, description = "`team_not_found`, or `agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody)))]
 pub async fn update_team(
     State(app): State<AppState>,
     auth: Auth,

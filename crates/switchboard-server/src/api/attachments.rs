@@ -1,6 +1,6 @@
 //! Uploads and downloads, for agents and for visitors (through the widget endpoints).
 
-use axum::extract::{FromRequestParts, Multipart, RawPathParams, State};
+use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,11 +11,11 @@ use switchboard_proto::{self as p, ErrorCode};
 use uuid::Uuid;
 
 use crate::auth::{self, Auth};
-use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::error::{ApiError, ApiResult, Json, Multipart, Path};
 use crate::state::AppState;
 
 /// Reads the `file` field of a multipart upload.
-async fn file(mut form: Multipart) -> ApiResult<Upload> {
+async fn file(Multipart(mut form): Multipart) -> ApiResult<Upload> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::InvalidMultipart };
         ApiError::new(code, e.body_text())

@@ -17,13 +17,15 @@ pub struct SearchParams {
     /// Words to find; Arabic/Persian letter variants, diacritics and Turkish i's fold together.
     #[serde(default)]
     q: String,
-    limit: Option<u32>,
+    /// How many to return; values above the server's page cap (200) are cut to it.
+    #[param(minimum = 0)]
+    limit: Option<i64>,
 }
 
 /// Contacts matching every word of `q` (or the most recently seen, without `q`).
 #[utoipa::path(get, path = "/contacts", operation_id = "list_contacts", tag = "contacts", params(SearchParams), responses((status = 200, body = Vec<p::Contact>)))]
 pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<Vec<p::Contact>>> {
-    let found = app.core.search_contacts(&auth.principal, &q.q, q.limit).await?;
+    let found = app.core.search_contacts(&auth.principal, &q.q, parse::limit(q.limit)?).await?;
     Ok(Json(found.iter().map(Into::into).collect()))
 }
 
@@ -55,7 +57,7 @@ pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
     responses((status = 200, body = p::SearchResults), (status = 422, body = p::ErrorBody)))]
 pub async fn search(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<p::SearchResults>> {
-    let found = app.core.search(&auth.principal, &q.q, q.limit).await?;
+    let found = app.core.search(&auth.principal, &q.q, parse::limit(q.limit)?).await?;
     Ok(Json(p::SearchResults {
         messages: found.messages.iter().map(|h| p::Message::new(&h.message, p::Viewer::Agent)).collect(),
         contacts: found.contacts.iter().map(Into::into).collect(),

@@ -25,7 +25,9 @@ pub struct ListQuery {
     label: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
-    limit: Option<u32>,
+    /// Page size (default 50); values above the server's page cap (200) are cut to it.
+    #[param(minimum = 0)]
+    limit: Option<i64>,
 }
 
 fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
@@ -36,8 +38,8 @@ fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
 
 /// The page size actually used: what was asked, within the server's cap. A full
 /// page then always comes with a cursor, even when the cap cut it short.
-fn page_size(app: &AppState, asked: Option<u32>) -> u32 {
-    asked.unwrap_or(50).clamp(1, app.core.limits.max_page)
+fn page_size(app: &AppState, asked: Option<i64>) -> Result<u32, ValidationError> {
+    Ok(parse::limit(asked)?.unwrap_or(50).clamp(1, app.core.limits.max_page))
 }
 
 pub fn changed(done: &Committed) -> p::ChangeResult {
@@ -71,7 +73,7 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         contact_id: q.contact_id.map(ContactId),
         label: parse::opt(q.label.as_deref(), Label::parse)?,
         after: parse::opt(q.cursor.as_deref(), cursor)?,
-        limit: page_size(&app, q.limit),
+        limit: page_size(&app, q.limit)?,
     };
     let limit = filter.limit;
     let items = app.core.conversations(&who, filter).await?;
@@ -91,7 +93,9 @@ pub struct HistoryParams {
     after_seq: Option<i64>,
     /// Events before this seq, newest page first (scrolling back); `next_cursor` continues.
     before_seq: Option<i64>,
-    limit: Option<u32>,
+    /// Page size (default 50); values above the server's page cap (200) are cut to it.
+    #[param(minimum = 0)]
+    limit: Option<i64>,
 }
 
 /// The conversation's timeline: messages, private notes and system events, in `seq` order.
@@ -104,7 +108,7 @@ pub async fn history(
     Query(q): Query<HistoryParams>,
 ) -> ApiResult<Json<p::Page<p::Event>>> {
     let backwards = q.after_seq.is_none();
-    let limit = page_size(&app, q.limit);
+    let limit = page_size(&app, q.limit)?;
     let query = HistoryQuery { after_seq: q.after_seq, before_seq: q.before_seq, limit: Some(limit), newest_first: backwards };
     let mut events = app.core.history(&auth.principal, ConversationId(id), query).await?;
     let full = events.len() as u32 >= limit;

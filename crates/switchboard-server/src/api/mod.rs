@@ -3,6 +3,7 @@
 mod admin;
 mod attachments;
 pub mod contacts;
+mod contract;
 pub mod conversations;
 mod parse;
 mod sessions;
@@ -71,5 +72,6 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .merge(uploads);
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    contract::complete(&mut doc);
     (router, doc)
 }

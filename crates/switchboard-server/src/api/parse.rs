@@ -10,6 +10,15 @@ pub fn opt<T>(v: Option<&str>, f: impl Fn(&str) -> Result<T, ValidationError>) -
     Ok(v.map(f).transpose()?)
 }
 
+/// A page size as asked in a query string, which may be any number from 0: the use
+/// cases cut it to their cap.
+pub fn limit(asked: Option<i64>) -> Result<Option<u32>, ValidationError> {
+    match asked {
+        Some(l) if l < 0 => Err(ValidationError::new("limit", "must not be negative")),
+        _ => Ok(asked.map(|l| u32::try_from(l).unwrap_or(u32::MAX))),
+    }
+}
+
 pub fn attribute(key: &str, v: &serde_json::Value) -> Result<Option<AttributeValue>, ValidationError> {
     Ok(Some(match v {
         serde_json::Value::Null => return Ok(None),

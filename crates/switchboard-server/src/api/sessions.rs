@@ -42,7 +42,8 @@ pub async fn logout(State(app): State<AppState>, jar: CookieJar, _auth: Auth) ->
 }
 
 /// The signed-in agent (or the token's workspace) and the CSRF token.
-#[utoipa::path(get, path = "/me", tag = "sessions", responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
+#[utoipa::path(get, path = "/me", tag = "sessions", responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody),
+    (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody)))]
 pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::Me>> {
     let who = auth.principal;
     let workspace = app.core.workspace(&who).await?;
