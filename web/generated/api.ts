@@ -1673,6 +1673,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `email_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `payload_too_large`: the body is above the limit */
             413: {
                 headers: {
@@ -1967,6 +1976,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2208,6 +2226,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `shortcut_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2340,6 +2367,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `shortcut_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `payload_too_large`: the body is above the limit */
             413: {
                 headers: {
@@ -2383,6 +2419,7 @@ export interface operations {
             query?: {
                 /** @description Words to find; Arabic/Persian letter variants, diacritics and Turkish i's fold together. */
                 q?: string;
+                /** @description How many to return; values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
             };
             header?: never;
@@ -2410,6 +2447,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2656,6 +2702,7 @@ export interface operations {
                 label?: string | null;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Page size (default 50); values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
             };
             header?: never;
@@ -2682,6 +2729,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2954,6 +3010,7 @@ export interface operations {
                 after_seq?: number | null;
                 /** @description Events before this seq, newest page first (scrolling back); `next_cursor` continues. */
                 before_seq?: number | null;
+                /** @description Page size (default 50); values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
             };
             header?: never;
@@ -2991,6 +3048,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3510,6 +3576,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3526,6 +3601,7 @@ export interface operations {
             query?: {
                 /** @description Words to find; Arabic/Persian letter variants, diacritics and Turkish i's fold together. */
                 q?: string;
+                /** @description How many to return; values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
             };
             header?: never;
@@ -4127,6 +4203,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `agent_not_found`: a member is not an agent of the workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4341,7 +4426,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `team_not_found`, or `agent_not_found`: a member is not an agent of the workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `name_taken` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4501,6 +4596,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body's content type is not accepted */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@
 mod bench;
 mod codegen;
 mod demo;
+mod fuzz;
 mod test;
 mod tidy;
 mod web;
@@ -24,6 +25,8 @@ tasks:
                                          (quick: ≤ 10 min on 2 cores) → target/bench/results.json
   codegen [--check]                      write the OpenAPI document and TypeScript wire types to
                                          web/generated/ (--check: fail if the committed ones are stale)
+  fuzz [--random]                        schemathesis against a real server and its OpenAPI document
+                                         (fixed seed unless --random)
   web                                    install npm packages if needed and build web/
   demo [-- <args>]                       build web/, then `switchboard demo <args>`
   tidy                                   project rules that rustfmt and clippy do not check";
@@ -49,6 +52,7 @@ fn try_main() -> anyhow::Result<()> {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "codegen" => codegen::run(rest),
+        "fuzz" => fuzz::run(rest),
         "web" => web::build(),
         "demo" => demo::run(rest),
         "tidy" => tidy::run(),

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
 //! prerequisites → fmt → tidy → generated wire types → clippy → Rust tests (nextest if installed) →
-//! doc tests → browser tests. The last line of a green run is `N passed, 0 failed`.
+//! doc tests → API fuzzing → browser tests. The last line of a green run is `N passed, 0 failed`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -88,6 +88,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         passed += run_counting(&mut cmd, Counter::Libtest)?;
         Ok(())
     })?;
+    tiers.step("API fuzzing (schemathesis)", || crate::fuzz::run(&[]))?;
     match web::web_dir() {
         Some(web) if web.join("tests").is_dir() && web::has_script(&web, "test") => {
             tiers.step("browser tests", || run_cmd(web::npm(&web).arg("test")))?;
@@ -119,7 +120,7 @@ fn prerequisites() -> anyhow::Result<()> {
         web::require_npm()?;
         web::install(&project)?;
     }
-    Ok(())
+    crate::fuzz::install()
 }
 
 /// Which runner's summary lines to count.

@@ -81,6 +81,16 @@ pub enum Admin {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Create an API token for integrations (by workspace id or name); prints its secret once.
+    CreateToken {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        name: String,
+        /// owner, admin or agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
     /// Set a new password for an agent and sign them out everywhere.
     ResetPassword {
         #[arg(long)]

@@ -225,16 +225,8 @@ async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
             }
         }
         Admin::CreateAgent { workspace, email, name, role, password } => {
-            let ws = core
-                .store
-                .workspaces()
-                .await?
-                .into_iter()
-                .find(|w| w.id.to_string() == workspace || w.name == workspace)
-                .with_context(|| format!("no workspace has the id or name {workspace:?}"))?;
+            let (ws, who) = workspace_owner(core, &workspace).await?;
             let (password, generated) = password_or_generated(password);
-            // The CLI acts with the owner's authority: whoever runs it owns the machine.
-            let who = Principal { workspace_id: ws.id, actor: Actor::System, role: Role::Owner };
             let agent = NewAgent {
                 email: Email::parse(&email)?,
                 name,
@@ -249,6 +241,12 @@ async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
             if generated {
                 println!("Password: {password}");
             }
+        }
+        Admin::CreateToken { workspace, name, role } => {
+            let (ws, who) = workspace_owner(core, &workspace).await?;
+            let created = core.create_api_token(&who, &name, Role::parse(&role)?).await?;
+            println!("API token {} ({}) created in {}.", created.token.name, created.token.role.as_str(), ws.name);
+            println!("Secret: {}", created.secret);
         }
         Admin::ResetPassword { email, password } => {
             let (password, generated) = password_or_generated(password);
@@ -265,6 +263,20 @@ async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The workspace named by id or name, and the authority the CLI acts with in it: the
+/// owner's, since whoever runs the CLI owns the machine.
+async fn workspace_owner(core: &Core, workspace: &str) -> anyhow::Result<(Workspace, Principal)> {
+    let ws = core
+        .store
+        .workspaces()
+        .await?
+        .into_iter()
+        .find(|w| w.id.to_string() == workspace || w.name == workspace)
+        .with_context(|| format!("no workspace has the id or name {workspace:?}"))?;
+    let who = Principal { workspace_id: ws.id, actor: Actor::System, role: Role::Owner };
+    Ok((ws, who))
 }
 
 #[cfg(test)]

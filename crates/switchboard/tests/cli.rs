@@ -180,9 +180,18 @@ async fn admin_commands_manage_accounts_and_backups_restore() {
     let (ok, _, err) = run(&data, &["admin", "create-agent", "--workspace", "Shop", "--email", "ana@shop.example", "--name", "Twin"]).await;
     assert!(!ok && err.contains("email"), "a taken e-mail is refused: {err}");
 
+    let (ok, out, err) = run(&data, &["admin", "create-token", "--workspace", "Shop", "--name", "CRM", "--role", "admin"]).await;
+    assert!(ok, "{out}{err}");
+    let secret = out.lines().find_map(|l| l.strip_prefix("Secret: ")).expect("the token's secret is printed").to_owned();
+    let (ok, _, err) = run(&data, &["admin", "create-token", "--workspace", "Shop", "--name", "CRM", "--role", "boss"]).await;
+    assert!(!ok && err.contains("role"), "an unknown role is refused: {err}");
+
     let (server, addr) = start(&data).await;
     let mut ana = Api::new(format!("http://{addr}"));
     ana.login("ana@shop.example", &password).await.expect("the printed password works");
+    let crm = Api::with_token(format!("http://{addr}"), &secret);
+    let (status, agents) = crm.get("/api/v1/agents").await;
+    assert_eq!(status.as_u16(), 200, "the printed secret is a working API token: {agents}");
 
     // An online backup while the server runs.
     let backup = dir.path().join("backup.db");

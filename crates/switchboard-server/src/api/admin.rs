@@ -35,7 +35,8 @@ pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<U
 
 /// Agents may edit their own profile; admins anyone's.
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
-    responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+    responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
+        (status = 409, description = "`email_taken`", body = p::ErrorBody)))]
 pub async fn update_agent(
     State(app): State<AppState>,
     auth: Auth,
@@ -77,7 +78,8 @@ pub async fn get_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uu
 }
 
 #[utoipa::path(patch, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = p::TeamRequest,
-    responses((status = 200, body = p::Team), (status = 404, description = "`team_not_found`, or `agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody)))]
+    responses((status = 200, body = p::Team), (status = 404, description = "`team_not_found`, or `agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody),
+        (status = 409, description = "`name_taken`", body = p::ErrorBody)))]
 pub async fn update_team(
     State(app): State<AppState>,
     auth: Auth,
@@ -151,13 +153,13 @@ pub async fn create_canned(
 }
 
 #[utoipa::path(get, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
-    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody)))]
+    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody), (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
 pub async fn get_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::CannedResponse>> {
     Ok(Json((&app.core.canned(&auth.principal, CannedResponseId(id)).await?).into()))
 }
 
 #[utoipa::path(patch, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)), request_body = p::CannedRequest,
-    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody)))]
+    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody), (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
 pub async fn update_canned(
     State(app): State<AppState>,
     auth: Auth,
