@@ -87,8 +87,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(|e| Error::Internal(e.to_string()))?
-    .map_err(|e| Error::Internal(e.to_string()))
+    .map_err(Error::internal)?
+    .map_err(Error::internal)
 }
 
 async fn verify_password(password: &str, hash: &str) -> bool {

@@ -43,12 +43,13 @@ pub fn classify(e: &Error) -> (StatusCode, String, String) {
         Error::UnsupportedMediaType(t) => {
             (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type".into(), format!("files of type {t} are not accepted"))
         }
+        Error::LastOwner => (S::CONFLICT, "last_owner".into(), "a workspace must keep at least one owner".into()),
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
             (S::SERVICE_UNAVAILABLE, "unavailable".into(), "the service is temporarily unavailable".into())
         }
         Error::Internal(why) => {
-            tracing::error!(error = %why, "internal error");
+            tracing::error!(error = &**why as &dyn std::error::Error, "internal error");
             (S::INTERNAL_SERVER_ERROR, "internal".into(), "something went wrong on our side".into())
         }
     };

@@ -93,9 +93,9 @@ pub async fn delete_team(State(app): State<AppState>, auth: Auth, Path(id): Path
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every role may list sites; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites", tag = "sites", responses((status = 200, body = Vec<p::Site>)))]
 pub async fn list_sites(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Site>>> {
-    auth.principal.require_admin()?;
     Ok(Json(app.core.sites(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
@@ -106,10 +106,10 @@ pub async fn create_site(State(app): State<AppState>, auth: Auth, Json(r): Json<
     Ok((StatusCode::CREATED, Json((&site).into())))
 }
 
+/// Every role may read a site; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody)))]
 pub async fn get_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Site>> {
-    auth.principal.require_admin()?;
     Ok(Json((&app.core.site(&auth.principal, SiteId(id)).await?).into()))
 }
 
