@@ -90,7 +90,7 @@ fn check_shortcut(raw: &str) -> Result<String> {
 impl Core {
     /// Creates a workspace with its owner; used by `switchboard admin` and the demo,
     /// whose callers hold the server itself.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
         let ws = Workspace { id: WorkspaceId::new(), name: non_empty("name", name, 100)?, created_at: self.now() };
         let hash = auth::hash_password(&owner.password).await?;
@@ -121,25 +121,25 @@ impl Core {
     }
 
     /// Every role may read the workspace.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn workspace(&self, who: &Principal) -> Result<Workspace> {
         Ok(self.store.workspace(who.workspace_id).await?)
     }
 
     /// Every role may list the agents: the dashboard shows who is on the team.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn agents(&self, who: &Principal) -> Result<Vec<Agent>> {
         Ok(self.store.agents(who.workspace_id).await?)
     }
 
     /// Every role may read an agent.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn agent(&self, who: &Principal, id: AgentId) -> Result<Agent> {
         Ok(self.store.agent(who.workspace_id, id).await?)
     }
 
     /// Admins and owners add agents; only an owner may add another owner.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = new.role.as_str()), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = new.role.as_str()), err(level = "info"))]
     pub async fn create_agent(&self, who: &Principal, new: NewAgent) -> Result<Agent> {
         who.require_admin()?;
         if new.role == Role::Owner && who.role != Role::Owner {
@@ -155,7 +155,7 @@ impl Core {
     /// Agents may edit their own profile (not their role); admins may edit other
     /// agents and admins; only owners may change an owner (profile, password or
     /// role) or promote someone to owner. The last owner cannot be demoted.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn update_agent(&self, who: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent> {
         let is_self = who.agent_id() == Some(id);
         if !is_self {
@@ -208,7 +208,7 @@ impl Core {
 
     /// Admins and owners remove agents, never themselves; only owners remove an
     /// owner, and never the last one.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn delete_agent(&self, who: &Principal, id: AgentId) -> Result<()> {
         who.require_admin()?;
         let _turn = OWNER_CHANGES.lock().await;
@@ -226,7 +226,7 @@ impl Core {
 
     /// Sets a new password by e-mail (the `switchboard admin reset-password` command)
     /// and signs the agent out everywhere. Whoever runs the command holds the server.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn reset_password(&self, email: &Email, password: &str) -> Result<Agent> {
         let (agent, _) = self.store.agent_credentials(email).await?.ok_or(Error::NotFound(Entity::Agent))?;
         let hash = auth::hash_password(password).await?;
@@ -236,19 +236,19 @@ impl Core {
     }
 
     /// Every role may list teams.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn teams(&self, who: &Principal) -> Result<Vec<Team>> {
         Ok(self.store.teams(who.workspace_id).await?)
     }
 
     /// Every role may read a team.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn team(&self, who: &Principal, id: TeamId) -> Result<Team> {
         Ok(self.store.team(who.workspace_id, id).await?)
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
         who.require_admin()?;
         let team = Team {
@@ -263,7 +263,7 @@ impl Core {
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn update_team(&self, who: &Principal, id: TeamId, name: Option<&str>, agent_ids: Option<Vec<AgentId>>) -> Result<Team> {
         who.require_admin()?;
         let mut team = self.store.team(who.workspace_id, id).await?;
@@ -278,7 +278,7 @@ impl Core {
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn delete_team(&self, who: &Principal, id: TeamId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_team(who.workspace_id, id).await?)
@@ -291,20 +291,20 @@ impl Core {
 
     /// Every role may list sites (the dashboard names them); only owners and
     /// admins get their identity secrets.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn sites(&self, who: &Principal) -> Result<Vec<SiteView>> {
         Ok(self.store.sites(who.workspace_id).await?.into_iter().map(|s| Self::site_view(who, s)).collect())
     }
 
     /// Every role may read a site; only owners and admins get its identity secret.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn site(&self, who: &Principal, id: SiteId) -> Result<SiteView> {
         Ok(Self::site_view(who, self.store.site(who.workspace_id, id).await?))
     }
 
     /// Admins and owners only; the whole site (secret included) is theirs to see.
 
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_site(&self, who: &Principal, input: SiteInput) -> Result<Site> {
         who.require_admin()?;
         let name = input.name.as_deref().ok_or_else(|| ValidationError::new("name", "is required"))?;
@@ -324,7 +324,7 @@ impl Core {
     }
 
     /// Admins and owners only; the whole site (secret included) is theirs to see.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn update_site(&self, who: &Principal, id: SiteId, input: SiteInput) -> Result<Site> {
         who.require_admin()?;
         let mut site = self.store.site(who.workspace_id, id).await?;
@@ -348,26 +348,26 @@ impl Core {
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_site(who.workspace_id, id).await?)
     }
 
     /// Every role may list canned responses: agents insert them into replies.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn canned_responses(&self, who: &Principal) -> Result<Vec<CannedResponse>> {
         Ok(self.store.canned_responses(who.workspace_id).await?)
     }
 
     /// Every role may read a canned response.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn canned(&self, who: &Principal, id: CannedResponseId) -> Result<CannedResponse> {
         Ok(self.store.canned(who.workspace_id, id).await?)
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_canned(&self, who: &Principal, shortcut: &str, body: &str) -> Result<CannedResponse> {
         who.require_admin()?;
         let canned = CannedResponse {
@@ -382,7 +382,7 @@ impl Core {
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn update_canned(
         &self,
         who: &Principal,
@@ -403,21 +403,21 @@ impl Core {
     }
 
     /// Admins and owners only.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn delete_canned(&self, who: &Principal, id: CannedResponseId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_canned(who.workspace_id, id).await?)
     }
 
     /// Admins and owners only (the list has no secrets, only their prefixes).
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn api_tokens(&self, who: &Principal) -> Result<Vec<ApiToken>> {
         who.require_admin()?;
         Ok(self.store.api_tokens(who.workspace_id).await?)
     }
 
     /// Admins and owners only; a token can have at most the role of whoever creates it.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = role.as_str()), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = role.as_str()), err(level = "info"))]
     pub async fn create_api_token(&self, who: &Principal, name: &str, role: Role) -> Result<CreatedToken> {
         who.require_admin()?;
         if role > who.role {
@@ -438,7 +438,7 @@ impl Core {
     }
 
     /// Admins and owners only; an owner-role token only by an owner.
-    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, token.id = %id), err)]
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, token.id = %id), err(level = "info"))]
     pub async fn delete_api_token(&self, who: &Principal, id: ApiTokenId) -> Result<()> {
         who.require_admin()?;
         if who.role != Role::Owner {

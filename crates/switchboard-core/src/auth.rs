@@ -133,6 +133,7 @@ pub struct VisitorClaims {
 }
 
 impl Core {
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginSession> {
         let email = Email::parse(email).map_err(|_| Error::Unauthenticated(AuthFailure::BadCredentials))?;
         let found = self.store.agent_credentials(&email).await?;
@@ -162,6 +163,7 @@ impl Core {
     }
 
     /// The session behind a cookie, with its CSRF token; fails once it has expired.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn session(&self, token: &str) -> Result<(Principal, Session)> {
         let session =
             self.store.session(&sha256_hex(token), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
@@ -172,10 +174,12 @@ impl Core {
         Ok((Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }, session))
     }
 
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn logout(&self, token: &str) -> Result<()> {
         Ok(self.store.delete_session(&sha256_hex(token)).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
         let token =
             self.store.use_api_token(&sha256_hex(secret), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;

@@ -88,8 +88,8 @@ async fn an_agent_reads_the_roster_but_changes_no_settings() {
 
     // What the dashboard needs.
     assert_eq!(core.agents(agent).await.unwrap().len(), 3);
-    assert_eq!(core.teams(agent).await.unwrap(), [team.clone()]);
-    assert_eq!(core.canned_responses(agent).await.unwrap(), [canned.clone()]);
+    assert_eq!(core.teams(agent).await.unwrap(), std::slice::from_ref(&team));
+    assert_eq!(core.canned_responses(agent).await.unwrap(), std::slice::from_ref(&canned));
     assert_eq!(core.workspace(agent).await.unwrap().id, owner.workspace_id);
 
     // Everything else is refused, whatever the way in.

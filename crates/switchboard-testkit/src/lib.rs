@@ -5,6 +5,7 @@
 mod app;
 mod clients;
 pub mod services;
+pub mod telemetry;
 
 pub use app::{Seed, TestApp};
 pub use clients::{Api, Ws};
