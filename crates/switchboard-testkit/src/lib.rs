@@ -1,6 +1,6 @@
 //! Test harness shared by every tier: the real server on a random port with a fresh
 //! database ([`TestApp`]), typed HTTP and WebSocket clients, and throwaway PostgreSQL
-//! and Redis servers ([`services`]).
+//! and Redis servers ([`services`]). `TEST_LOG=1` shows the server's logs ([`telemetry`]).
 
 mod app;
 mod clients;
