@@ -303,7 +303,6 @@ impl Core {
     }
 
     /// Admins and owners only; the whole site (secret included) is theirs to see.
-
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_site(&self, who: &Principal, input: SiteInput) -> Result<Site> {
         who.require_admin()?;

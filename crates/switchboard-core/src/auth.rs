@@ -24,7 +24,8 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub fn require_admin(&self) -> Result<()> {
+    /// Core's own check: permissions are decided in the use cases, never at the edge.
+    pub(crate) fn require_admin(&self) -> Result<()> {
         if self.role.can_administer() { Ok(()) } else { Err(Error::Forbidden) }
     }
 

@@ -33,9 +33,10 @@ pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<U
     Ok(Json((&app.core.agent(&auth.principal, AgentId(id)).await?).into()))
 }
 
-/// Agents may edit their own profile; admins anyone's.
+/// Agents may edit their own profile; admins other agents and admins; only owners an
+/// owner. Demoting the last owner answers 409 `last_owner`.
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
-    responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+    responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn update_agent(
     State(app): State<AppState>,
     auth: Auth,
@@ -45,8 +46,9 @@ pub async fn update_agent(
     Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
 }
 
+/// Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
 #[utoipa::path(delete, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn delete_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
     app.core.delete_agent(&auth.principal, AgentId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
