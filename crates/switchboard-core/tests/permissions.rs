@@ -22,8 +22,7 @@ struct World {
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open_temp(dir.path()).await.unwrap());
-    let core =
-        Core::new(store, Arc::new(LocalBus::default()), Arc::new(FsBlobStore::new(dir.path())), Limits::default()).await.unwrap();
+    let core = Core::new(store, Arc::new(LocalBus::default()), Arc::new(FsBlobStore::new(dir.path())), Limits::default()).await.unwrap();
     let (ws, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
     let owner = as_agent(&owner);
     let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
@@ -141,7 +140,10 @@ async fn only_owners_manage_owners() {
     assert_eq!(core.update_agent(owner, agent_id, promote).await.unwrap().role, Role::Owner);
     core.delete_api_token(owner, owner_token.token.id).await.unwrap();
     // An admin still manages agents and admins.
-    assert_eq!(core.update_agent(admin, owner_id(admin), AgentPatch { name: Some("Adam".into()), ..Default::default() }).await.unwrap().name, "Adam");
+    assert_eq!(
+        core.update_agent(admin, owner_id(admin), AgentPatch { name: Some("Adam".into()), ..Default::default() }).await.unwrap().name,
+        "Adam"
+    );
     let eve = core.create_agent(admin, new_agent("eve@shop.example", Role::Agent)).await.unwrap();
     core.delete_agent(admin, eve.id).await.unwrap();
 }
@@ -167,7 +169,8 @@ async fn the_last_owner_can_be_neither_demoted_nor_deleted() {
 #[tokio::test]
 async fn of_two_owners_one_can_be_demoted_and_then_the_other_is_the_last() {
     let World { core, owner, agent, .. } = &world().await;
-    let second = as_agent(&core.update_agent(owner, owner_id(agent), AgentPatch { role: Some(Role::Owner), ..Default::default() }).await.unwrap());
+    let second =
+        as_agent(&core.update_agent(owner, owner_id(agent), AgentPatch { role: Some(Role::Owner), ..Default::default() }).await.unwrap());
     let owner_token = token(core, owner, Role::Owner).await;
 
     // The second owner demotes the first…
