@@ -30,10 +30,14 @@ export interface paths {
         get: operations["get_agent"];
         put?: never;
         post?: never;
+        /** Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`). */
         delete: operations["delete_agent"];
         options?: never;
         head?: never;
-        /** Agents may edit their own profile; admins anyone's. */
+        /**
+         * Agents may edit their own profile; admins other agents and admins; only owners an
+         *     owner. Demoting the last owner answers 409 `last_owner`.
+         */
         patch: operations["update_agent"];
         trace?: never;
     };
@@ -409,6 +413,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Every role may list sites; `identity_secret` is sent to owners and admins only. */
         get: operations["list_sites"];
         put?: never;
         post: operations["create_site"];
@@ -425,6 +430,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Every role may read a site; `identity_secret` is sent to owners and admins only. */
         get: operations["get_site"];
         put?: never;
         post?: never;
@@ -810,7 +816,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "external_id_taken" | "site_in_use" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1088,8 +1094,11 @@ export interface components {
             created_at: number;
             /** Format: uuid */
             id: string;
-            /** @description Key for HMAC identity verification; keep it on your server. */
-            identity_secret: string;
+            /**
+             * @description Key for HMAC identity verification; keep it on your server.
+             *     Sent to owners and admins only: absent when an agent lists or reads sites.
+             */
+            identity_secret?: string | null;
             name: string;
             prechat_form: components["schemas"]["PrechatField"][];
             /** @description Goes into the widget snippet. */
@@ -1605,6 +1614,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -1673,7 +1690,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `email_taken` */
+            /** @description `email_taken`, or `last_owner`: the agent is the last owner */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4732,7 +4749,7 @@ export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
     type: unknown;
 }>["type"]> = ["pong"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "email_taken", "name_taken", "shortcut_taken", "external_id_taken", "site_in_use", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "email_taken", "name_taken", "shortcut_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];

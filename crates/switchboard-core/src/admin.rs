@@ -1,6 +1,20 @@
 //! Workspace administration: workspaces, agents, teams, sites, prepared replies and
-//! API tokens. Changing settings needs the admin or owner role; reading the
-//! roster and prepared replies is open to every agent.
+//! API tokens. Every use case here checks the caller's role itself, so no caller
+//! (REST handler, socket, CLI) can skip a rule:
+//!
+//! | what                                   | agent | admin | owner |
+//! |----------------------------------------|-------|-------|-------|
+//! | read the workspace, agents, teams, sites (without identity secrets), canned responses | yes | yes | yes |
+//! | edit one's own profile (not one's role) | yes  | yes   | yes   |
+//! | read a site's identity secret           | no   | yes   | yes   |
+//! | change agents, teams, sites, canned responses | no | yes | yes |
+//! | list, create, delete API tokens (a token at most the creator's role) | no | yes | yes |
+//! | create, change, delete an owner, promote to owner, delete an owner-role token | no | no | yes |
+//!
+//! A workspace never loses its last owner: demoting or deleting it fails with
+//! [`Error::LastOwner`].
+
+use tokio::sync::Mutex;
 
 use switchboard_domain::*;
 
@@ -46,6 +60,11 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// Changes that may remove an owner take turns, so two of them cannot both see
+/// "another owner remains" and together leave none. This holds within one server
+/// process, which is how Switchboard runs today (one process per database).
+static OWNER_CHANGES: Mutex<()> = Mutex::const_new(());
+
 fn check_max_chats(n: u32) -> Result<u32> {
     if (1..=100).contains(&n) { Ok(n) } else { Err(ValidationError::new("max_chats", "must be between 1 and 100").into()) }
 }
@@ -69,7 +88,9 @@ fn check_shortcut(raw: &str) -> Result<String> {
 }
 
 impl Core {
-    /// Creates a workspace with its owner; used by `switchboard admin` and the demo.
+    /// Creates a workspace with its owner; used by `switchboard admin` and the demo,
+    /// whose callers hold the server itself.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
         let ws = Workspace { id: WorkspaceId::new(), name: non_empty("name", name, 100)?, created_at: self.now() };
         let hash = auth::hash_password(&owner.password).await?;
@@ -93,21 +114,34 @@ impl Core {
         })
     }
 
+    /// Fails with [`Error::LastOwner`] unless `ws` has an owner besides `id`.
+    async fn ensure_another_owner(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
+        let agents = self.store.agents(ws).await?;
+        if agents.iter().any(|a| a.role == Role::Owner && a.id != id) { Ok(()) } else { Err(Error::LastOwner) }
+    }
+
+    /// Every role may read the workspace.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn workspace(&self, who: &Principal) -> Result<Workspace> {
         Ok(self.store.workspace(who.workspace_id).await?)
     }
 
+    /// Every role may list the agents: the dashboard shows who is on the team.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn agents(&self, who: &Principal) -> Result<Vec<Agent>> {
         Ok(self.store.agents(who.workspace_id).await?)
     }
 
+    /// Every role may read an agent.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn agent(&self, who: &Principal, id: AgentId) -> Result<Agent> {
         Ok(self.store.agent(who.workspace_id, id).await?)
     }
 
+    /// Admins and owners add agents; only an owner may add another owner.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = new.role.as_str()), err(level = "info"))]
     pub async fn create_agent(&self, who: &Principal, new: NewAgent) -> Result<Agent> {
         who.require_admin()?;
-        // Only an owner may make another owner.
         if new.role == Role::Owner && who.role != Role::Owner {
             return Err(Error::Forbidden);
         }
@@ -118,19 +152,29 @@ impl Core {
         Ok(agent)
     }
 
-    /// Agents may edit their own profile (not their role); admins may edit anyone's.
+    /// Agents may edit their own profile (not their role); admins may edit other
+    /// agents and admins; only owners may change an owner (profile, password or
+    /// role) or promote someone to owner. The last owner cannot be demoted.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn update_agent(&self, who: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent> {
         let is_self = who.agent_id() == Some(id);
         if !is_self {
             who.require_admin()?;
         }
+        let _turn = OWNER_CHANGES.lock().await;
         let mut agent = self.store.agent(who.workspace_id, id).await?;
+        if !is_self && agent.role == Role::Owner && who.role != Role::Owner {
+            return Err(Error::Forbidden);
+        }
         if let Some(role) = patch.role {
             if is_self && role != agent.role {
                 return Err(Error::Forbidden);
             }
-            if (role == Role::Owner || agent.role == Role::Owner) && who.role != Role::Owner {
+            if role == Role::Owner && who.role != Role::Owner {
                 return Err(Error::Forbidden);
+            }
+            if agent.role == Role::Owner && role != Role::Owner {
+                self.ensure_another_owner(who.workspace_id, id).await?;
             }
             agent.role = role;
         }
@@ -162,11 +206,18 @@ impl Core {
         Ok(agent)
     }
 
+    /// Admins and owners remove agents, never themselves; only owners remove an
+    /// owner, and never the last one.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn delete_agent(&self, who: &Principal, id: AgentId) -> Result<()> {
         who.require_admin()?;
+        let _turn = OWNER_CHANGES.lock().await;
         let agent = self.store.agent(who.workspace_id, id).await?;
         if agent.role == Role::Owner && who.role != Role::Owner || who.agent_id() == Some(id) {
             return Err(Error::Forbidden);
+        }
+        if agent.role == Role::Owner {
+            self.ensure_another_owner(who.workspace_id, id).await?;
         }
         self.store.delete_agent(who.workspace_id, id).await?;
         self.roster.forget(who.workspace_id);
@@ -174,7 +225,8 @@ impl Core {
     }
 
     /// Sets a new password by e-mail (the `switchboard admin reset-password` command)
-    /// and signs the agent out everywhere.
+    /// and signs the agent out everywhere. Whoever runs the command holds the server.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn reset_password(&self, email: &Email, password: &str) -> Result<Agent> {
         let (agent, _) = self.store.agent_credentials(email).await?.ok_or(Error::NotFound(Entity::Agent))?;
         let hash = auth::hash_password(password).await?;
@@ -183,14 +235,20 @@ impl Core {
         Ok(agent)
     }
 
+    /// Every role may list teams.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn teams(&self, who: &Principal) -> Result<Vec<Team>> {
         Ok(self.store.teams(who.workspace_id).await?)
     }
 
+    /// Every role may read a team.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn team(&self, who: &Principal, id: TeamId) -> Result<Team> {
         Ok(self.store.team(who.workspace_id, id).await?)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
         who.require_admin()?;
         let team = Team {
@@ -204,6 +262,8 @@ impl Core {
         Ok(team)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn update_team(&self, who: &Principal, id: TeamId, name: Option<&str>, agent_ids: Option<Vec<AgentId>>) -> Result<Team> {
         who.require_admin()?;
         let mut team = self.store.team(who.workspace_id, id).await?;
@@ -217,19 +277,33 @@ impl Core {
         Ok(team)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn delete_team(&self, who: &Principal, id: TeamId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_team(who.workspace_id, id).await?)
     }
 
-    pub async fn sites(&self, who: &Principal) -> Result<Vec<Site>> {
-        Ok(self.store.sites(who.workspace_id).await?)
+    /// A site as `who` may see it: the identity secret for owners and admins only.
+    fn site_view(who: &Principal, site: Site) -> SiteView {
+        if who.role.can_administer() { SiteView::with_secret(site) } else { SiteView::without_secret(site) }
     }
 
-    pub async fn site(&self, who: &Principal, id: SiteId) -> Result<Site> {
-        Ok(self.store.site(who.workspace_id, id).await?)
+    /// Every role may list sites (the dashboard names them); only owners and
+    /// admins get their identity secrets.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
+    pub async fn sites(&self, who: &Principal) -> Result<Vec<SiteView>> {
+        Ok(self.store.sites(who.workspace_id).await?.into_iter().map(|s| Self::site_view(who, s)).collect())
     }
 
+    /// Every role may read a site; only owners and admins get its identity secret.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
+    pub async fn site(&self, who: &Principal, id: SiteId) -> Result<SiteView> {
+        Ok(Self::site_view(who, self.store.site(who.workspace_id, id).await?))
+    }
+
+    /// Admins and owners only; the whole site (secret included) is theirs to see.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_site(&self, who: &Principal, input: SiteInput) -> Result<Site> {
         who.require_admin()?;
         let name = input.name.as_deref().ok_or_else(|| ValidationError::new("name", "is required"))?;
@@ -248,6 +322,8 @@ impl Core {
         Ok(site)
     }
 
+    /// Admins and owners only; the whole site (secret included) is theirs to see.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn update_site(&self, who: &Principal, id: SiteId, input: SiteInput) -> Result<Site> {
         who.require_admin()?;
         let mut site = self.store.site(who.workspace_id, id).await?;
@@ -270,19 +346,27 @@ impl Core {
         Ok(site)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_site(who.workspace_id, id).await?)
     }
 
+    /// Every role may list canned responses: agents insert them into replies.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn canned_responses(&self, who: &Principal) -> Result<Vec<CannedResponse>> {
         Ok(self.store.canned_responses(who.workspace_id).await?)
     }
 
+    /// Every role may read a canned response.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn canned(&self, who: &Principal, id: CannedResponseId) -> Result<CannedResponse> {
         Ok(self.store.canned(who.workspace_id, id).await?)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn create_canned(&self, who: &Principal, shortcut: &str, body: &str) -> Result<CannedResponse> {
         who.require_admin()?;
         let canned = CannedResponse {
@@ -296,6 +380,8 @@ impl Core {
         Ok(canned)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn update_canned(
         &self,
         who: &Principal,
@@ -315,17 +401,22 @@ impl Core {
         Ok(canned)
     }
 
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn delete_canned(&self, who: &Principal, id: CannedResponseId) -> Result<()> {
         who.require_admin()?;
         Ok(self.store.delete_canned(who.workspace_id, id).await?)
     }
 
+    /// Admins and owners only (the list has no secrets, only their prefixes).
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn api_tokens(&self, who: &Principal) -> Result<Vec<ApiToken>> {
         who.require_admin()?;
         Ok(self.store.api_tokens(who.workspace_id).await?)
     }
 
-    /// A token can have at most the role of whoever creates it.
+    /// Admins and owners only; a token can have at most the role of whoever creates it.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = role.as_str()), err(level = "info"))]
     pub async fn create_api_token(&self, who: &Principal, name: &str, role: Role) -> Result<CreatedToken> {
         who.require_admin()?;
         if role > who.role {
@@ -345,8 +436,16 @@ impl Core {
         Ok(CreatedToken { token, secret })
     }
 
+    /// Admins and owners only; an owner-role token only by an owner.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, token.id = %id), err(level = "info"))]
     pub async fn delete_api_token(&self, who: &Principal, id: ApiTokenId) -> Result<()> {
         who.require_admin()?;
+        if who.role != Role::Owner {
+            let tokens = self.store.api_tokens(who.workspace_id).await?;
+            if tokens.iter().any(|t| t.id == id && t.role == Role::Owner) {
+                return Err(Error::Forbidden);
+            }
+        }
         Ok(self.store.delete_api_token(who.workspace_id, id).await?)
     }
 }

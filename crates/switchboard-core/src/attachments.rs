@@ -44,6 +44,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 impl Core {
+    #[tracing::instrument(skip_all, fields(workspace.id = %ws), err(level = "info"))]
     pub async fn upload(&self, ws: WorkspaceId, uploader: Actor, upload: Upload) -> Result<Attachment> {
         let limit = self.limits.max_upload_bytes;
         if upload.bytes.len() as u64 > limit {
@@ -82,6 +83,7 @@ impl Core {
 
     /// An attachment and its bytes, if `reader` may see it: agents see their
     /// workspace's files; a visitor sees their own uploads and the team's.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %ws, attachment.id = %id), err(level = "debug"))]
     pub async fn download(&self, ws: WorkspaceId, reader: Actor, id: AttachmentId) -> Result<(Attachment, Bytes)> {
         let a = self.store.attachment(ws, id).await?;
         if let Actor::Contact(_) = reader

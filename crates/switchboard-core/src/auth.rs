@@ -24,7 +24,8 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub fn require_admin(&self) -> Result<()> {
+    /// Core's own check: permissions are decided in the use cases, never at the edge.
+    pub(crate) fn require_admin(&self) -> Result<()> {
         if self.role.can_administer() { Ok(()) } else { Err(Error::Forbidden) }
     }
 
@@ -87,8 +88,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(|e| Error::Internal(e.to_string()))?
-    .map_err(|e| Error::Internal(e.to_string()))
+    .map_err(Error::internal)?
+    .map_err(Error::internal)
 }
 
 async fn verify_password(password: &str, hash: &str) -> bool {
@@ -133,6 +134,7 @@ pub struct VisitorClaims {
 }
 
 impl Core {
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginSession> {
         let email = Email::parse(email).map_err(|_| Error::Unauthenticated(AuthFailure::BadCredentials))?;
         let found = self.store.agent_credentials(&email).await?;
@@ -162,6 +164,7 @@ impl Core {
     }
 
     /// The session behind a cookie, with its CSRF token; fails once it has expired.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn session(&self, token: &str) -> Result<(Principal, Session)> {
         let session =
             self.store.session(&sha256_hex(token), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
@@ -172,10 +175,12 @@ impl Core {
         Ok((Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }, session))
     }
 
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn logout(&self, token: &str) -> Result<()> {
         Ok(self.store.delete_session(&sha256_hex(token)).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
         let token =
             self.store.use_api_token(&sha256_hex(secret), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;

@@ -135,15 +135,18 @@ impl Core {
         self.commit(who.workspace_id, change).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn conversations(&self, who: &Principal, mut filter: ConversationFilter) -> Result<Vec<Conversation>> {
         filter.limit = self.page(Some(filter.limit).filter(|l| *l > 0), 50);
         Ok(self.store.conversations(who.workspace_id, &filter).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
         Ok(self.store.conversation(who.workspace_id, id).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn history(&self, who: &Principal, id: ConversationId, q: HistoryQuery) -> Result<Vec<Event>> {
         let query = EventQuery {
             after_seq: q.after_seq,
@@ -156,17 +159,20 @@ impl Core {
     }
 
     /// Everything in the workspace after `after_feed_seq`, for an agent's reconnect.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, after_feed_seq), err(level = "debug"))]
     pub async fn feed(&self, who: &Principal, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
         Ok(self.store.feed(who.workspace_id, after_feed_seq, limit.clamp(1, 1000)).await?)
     }
 
     /// A reply the visitor sees, or with `note` a private note only agents see.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id, note), err(level = "debug"))]
     pub async fn reply(&self, who: &Principal, id: ConversationId, draft: Draft, note: bool) -> Result<Committed> {
         let kind = if note { MessageKind::Note } else { MessageKind::Text };
         let message = self.message(who.workspace_id, who.actor, kind, draft).await?;
         self.record(who, id, EventData::Message(message)).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn assign(
         &self,
         who: &Principal,
@@ -184,6 +190,7 @@ impl Core {
         self.record(who, id, EventData::Assigned { agent_id, team_id }).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_status(&self, who: &Principal, id: ConversationId, status: Status) -> Result<Committed> {
         if let Status::Snoozed { until } = status
             && until <= self.now()
@@ -193,20 +200,24 @@ impl Core {
         self.record(who, id, EventData::StatusChanged { status }).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_labels(&self, who: &Principal, id: ConversationId, labels: Vec<Label>) -> Result<Committed> {
         self.record(who, id, EventData::LabelsChanged { labels }).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_priority(&self, who: &Principal, id: ConversationId, priority: Priority) -> Result<Committed> {
         self.record(who, id, EventData::PriorityChanged { priority }).await
     }
 
     /// The team has seen everything up to `up_to_seq`.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id, up_to_seq), err(level = "debug"))]
     pub async fn agent_read(&self, who: &Principal, id: ConversationId, up_to_seq: i64) -> Result<Committed> {
         let data = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq };
         self.record(who, id, data).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn agent_typing(&self, who: &Principal, id: ConversationId, typing: bool) -> Result<()> {
         let conv = self.store.conversation(who.workspace_id, id).await?;
         let msg = Arc::new(BusMessage::Typing { conversation_id: conv.id, actor: who.actor, typing });
@@ -215,10 +226,12 @@ impl Core {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn contact(&self, who: &Principal, id: ContactId) -> Result<Contact> {
         Ok(self.store.contact(who.workspace_id, id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]
     pub async fn update_contact(&self, who: &Principal, id: ContactId, patch: ContactPatch) -> Result<Contact> {
         let mut contact = self.store.contact(who.workspace_id, id).await?;
         apply_contact_patch(&mut contact, patch)?;
@@ -226,17 +239,20 @@ impl Core {
         Ok(contact)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn search_contacts(&self, who: &Principal, query: &str, limit: Option<u32>) -> Result<Vec<Contact>> {
         let terms = search::query_terms(query);
         Ok(self.store.search_contacts(who.workspace_id, &terms, self.page(limit, 20)).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn page_views(&self, who: &Principal, id: ContactId, limit: Option<u32>) -> Result<Vec<PageView>> {
         self.store.contact(who.workspace_id, id).await?;
         Ok(self.store.page_views(who.workspace_id, id, self.page(limit, 20)).await?)
     }
 
     /// Messages (including notes) and contacts matching every word of `query`.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn search(&self, who: &Principal, query: &str, limit: Option<u32>) -> Result<SearchResults> {
         let terms = search::query_terms(query);
         if terms.is_empty() {

@@ -35,10 +35,22 @@ pub enum Error {
     TooLarge { limit: u64 },
     #[error("unsupported file type {0}")]
     UnsupportedMediaType(String),
+    /// The change would leave the workspace without an owner, and so with nobody
+    /// who may manage its owners and admins.
+    #[error("a workspace keeps at least one owner")]
+    LastOwner,
     #[error("unavailable: {0}")]
     Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure that is ours, not the caller's. The source is kept so the log
+    /// shows the whole chain.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(e.into())
+    }
 }
 
 impl From<StoreError> for Error {
@@ -49,7 +61,7 @@ impl From<StoreError> for Error {
             StoreError::InUse(entity) => Error::InUse(entity),
             StoreError::Invalid(v) => Error::Invalid(v),
             StoreError::Unavailable(why) => Error::Unavailable(why),
-            StoreError::Internal(e) => Error::Internal(e.to_string()),
+            StoreError::Internal(e) => Error::Internal(e),
         }
     }
 }

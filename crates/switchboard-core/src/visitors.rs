@@ -58,12 +58,14 @@ pub struct Identity {
 impl Core {
     /// Authenticates a visitor by site key, origin and (optional) token; a browser
     /// without a token becomes a new anonymous contact.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
         let site = self.visitor_site(&hello.site_key, hello.origin.as_deref()).await?;
         self.visitor_on(site, hello.token.as_deref(), hello.device).await
     }
 
     /// The site a page opens the chat on, if the page's origin may use it.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor_site(&self, site_key: &str, origin: Option<&str>) -> Result<Site> {
         let site = self.store.site_by_key(site_key).await?;
         if !site.allows_origin(origin) {
@@ -75,6 +77,7 @@ impl Core {
     /// [`Core::visitor`] on a site already checked by [`Core::visitor_site`]. The visitor
     /// socket checks the site when it upgrades and says hello a moment later; passing the
     /// site on reads it once per connection instead of twice.
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %site.id), err(level = "debug"))]
     pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo) -> Result<Visitor> {
         let now = self.now();
         let contact = match token {
@@ -130,6 +133,7 @@ impl Core {
     /// A returning visitor proven by token alone, without the origin check: for
     /// downloads by `<img src>`, which browsers send without an `Origin` header. The
     /// token is bound to its site, so it opens nothing the visitor could not already see.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor_from_token(&self, site_key: &str, token: &str) -> Result<Visitor> {
         let site = self.store.site_by_key(site_key).await?;
         let claims = self.visitor_claims(token)?;
@@ -144,12 +148,14 @@ impl Core {
     }
 
     /// The visitor's conversations, most recent first.
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn visitor_conversations(&self, v: &Visitor) -> Result<Vec<Conversation>> {
         let filter = ConversationFilter { contact_id: Some(v.contact.id), limit: 20, ..Default::default() };
         Ok(self.store.conversations(v.workspace_id(), &filter).await?)
     }
 
     /// The conversation if it is this visitor's; anyone else's is "not found".
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
     pub async fn visitor_conversation(&self, v: &Visitor, id: ConversationId) -> Result<Conversation> {
         let conv = self.store.conversation(v.workspace_id(), id).await?;
         if conv.contact_id != v.contact.id {
@@ -159,6 +165,7 @@ impl Core {
     }
 
     /// Sends a message; without a conversation id it starts a new conversation.
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft).await?;
         let change = match conversation {
@@ -173,12 +180,14 @@ impl Core {
     }
 
     /// Events of one of the visitor's conversations after `after_seq` (notes left out).
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id, after_seq), err(level = "debug"))]
     pub async fn visitor_history(&self, v: &Visitor, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
         self.visitor_conversation(v, id).await?;
         let query = EventQuery::replay(after_seq, limit.clamp(1, 1000), Audience::Contact);
         Ok(self.store.conversation_events(v.workspace_id(), id, &query).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id, up_to_seq), err(level = "debug"))]
     pub async fn visitor_receipt(&self, v: &Visitor, id: ConversationId, kind: ReceiptKind, up_to_seq: i64) -> Result<Committed> {
         let data = EventData::Receipt { side: Side::Visitor, kind, up_to_seq };
         let change = Change::Record { conversation_id: id, actor: v.actor(), data, at: self.now() };
@@ -191,6 +200,7 @@ impl Core {
         self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn track_page(&self, v: &Visitor, view: PageView) -> Result<()> {
         let url = non_empty("url", &view.url, 2000)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -207,6 +217,7 @@ impl Core {
 
     /// Lets a visitor fill in their own name, e-mail, phone and attributes (the
     /// pre-chat form, `setAttributes`). The external id is only set by [`Core::identify`].
+    #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
     pub async fn visitor_update(&self, v: &Visitor, mut patch: ContactPatch) -> Result<Contact> {
         patch.external_id = None;
         let mut contact = self.store.contact(v.workspace_id(), v.contact.id).await?;
@@ -218,6 +229,7 @@ impl Core {
     /// Identifies the visitor as the business's user `external_id`, proven by an HMAC
     /// with the site's secret. If that user already has a contact, the browser becomes
     /// that contact (and sees their history); otherwise this contact takes the id.
+    #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
     pub async fn identify(&self, v: &Visitor, identity: Identity) -> Result<Visitor> {
         let external_id = non_empty("external_id", &identity.external_id, 200)?;
         if !verify_identity(&v.site.identity_secret, &external_id, &identity.user_hash) {

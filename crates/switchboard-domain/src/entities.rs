@@ -98,6 +98,44 @@ pub struct Site {
     pub created_at: Timestamp,
 }
 
+/// A site as one reader may see it in the settings API. Core builds it and decides
+/// who sees the identity secret: owners and admins do, agents do not (`None`).
+#[derive(Clone, PartialEq, Debug)]
+pub struct SiteView {
+    pub id: SiteId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub public_key: String,
+    pub allowed_origins: Vec<Origin>,
+    pub appearance: Appearance,
+    pub prechat_form: Vec<PrechatField>,
+    pub identity_secret: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl SiteView {
+    /// The whole site, identity secret included.
+    pub fn with_secret(site: Site) -> Self {
+        let secret = site.identity_secret.clone();
+        Self { identity_secret: Some(secret), ..Self::without_secret(site) }
+    }
+
+    /// The site with its identity secret left out.
+    pub fn without_secret(site: Site) -> Self {
+        Self {
+            id: site.id,
+            workspace_id: site.workspace_id,
+            name: site.name,
+            public_key: site.public_key,
+            allowed_origins: site.allowed_origins,
+            appearance: site.appearance,
+            prechat_form: site.prechat_form,
+            identity_secret: None,
+            created_at: site.created_at,
+        }
+    }
+}
+
 impl Site {
     /// Whether a browser on `origin` may talk to this site's visitor endpoints.
     pub fn allows_origin(&self, origin: Option<&str>) -> bool {

@@ -56,8 +56,9 @@ impl From<&d::PrechatField> for PrechatField {
     }
 }
 
-impl From<&d::Site> for Site {
-    fn from(s: &d::Site) -> Self {
+/// A site as core let its reader see it: the secret only for owners and admins.
+impl From<&d::SiteView> for Site {
+    fn from(s: &d::SiteView) -> Self {
         Self {
             id: s.id.0,
             name: s.name.clone(),
@@ -68,6 +69,13 @@ impl From<&d::Site> for Site {
             identity_secret: s.identity_secret.clone(),
             created_at: s.created_at.0,
         }
+    }
+}
+
+/// A whole site, secret included: only core's admin-only use cases hand one out.
+impl From<&d::Site> for Site {
+    fn from(s: &d::Site) -> Self {
+        (&d::SiteView::with_secret(s.clone())).into()
     }
 }
 

@@ -61,6 +61,7 @@ error_codes! {
     ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut.";
     ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
+    LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";
     Conflict = "conflict", 409, "The change conflicts with the current state of what it changes.";
     PayloadTooLarge = "payload_too_large", 413, "An upload or body is above the limit (`message` says the limit).";
     UnsupportedMediaType = "unsupported_media_type", 415, "An upload's content is not an accepted type, or a JSON body was sent without `Content-Type: application/json`.";

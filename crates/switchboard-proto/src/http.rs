@@ -128,7 +128,9 @@ pub struct Site {
     pub appearance: Appearance,
     pub prechat_form: Vec<PrechatField>,
     /// Key for HMAC identity verification; keep it on your server.
-    pub identity_secret: String,
+    /// Sent to owners and admins only: absent when an agent lists or reads sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_secret: Option<String>,
     pub created_at: i64,
 }
 

@@ -54,6 +54,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
             let code = if *entity == switchboard_domain::Entity::Site { C::SiteInUse } else { C::Conflict };
             (code, format!("{entity} is still in use"))
         }
+        Error::LastOwner => (C::LastOwner, "a workspace must keep at least one owner".into()),
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
         Error::TooLarge { limit } => (C::PayloadTooLarge, format!("the limit is {limit} bytes")),
         Error::UnsupportedMediaType(t) => (C::UnsupportedMediaType, format!("files of type {t} are not accepted")),
@@ -62,7 +63,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
             (C::Unavailable, "the service is temporarily unavailable".into())
         }
         Error::Internal(why) => {
-            tracing::error!(error = %why, "internal error");
+            tracing::error!(error = &**why as &dyn std::error::Error, "internal error");
             (C::Internal, "something went wrong on our side".into())
         }
     }

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 type Job<J, R> = (J, oneshot::Sender<R>);
 type Queue<J, R> = (mpsc::Sender<Job<J, R>>, mpsc::Receiver<Job<J, R>>);
@@ -49,7 +50,8 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             let mut batch = Batch::new(max_batch);
             while let Some(first) = rx.recv().await {
                 batch.gather(first, &mut rx);
-                let results = apply(std::mem::take(&mut batch.jobs)).await;
+                let span = tracing::debug_span!("commit_batch", batch.size = batch.jobs.len());
+                let results = apply(std::mem::take(&mut batch.jobs)).instrument(span).await;
                 answer(results, batch.replies.drain(..));
             }
             let _ = end.send(());
@@ -80,11 +82,15 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             }
             None => None,
         };
-        std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+        let name = name.to_owned();
+        std::thread::Builder::new().name(name.clone()).spawn(move || {
             let mut batch = Batch::new(max_batch);
             while let Some(first) = rx.blocking_recv() {
                 batch.gather(first, &mut rx);
-                let results = apply(std::mem::take(&mut batch.jobs));
+                let results = {
+                    let _span = tracing::debug_span!("commit_batch", writer = %name, batch.size = batch.jobs.len()).entered();
+                    apply(std::mem::take(&mut batch.jobs))
+                };
                 match &settle {
                     Some(settle) => {
                         let _ = settle.send((results, std::mem::take(&mut batch.replies)));

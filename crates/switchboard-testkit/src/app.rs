@@ -37,6 +37,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: ServerConfig, limits: Limits) -> Self {
+        crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
         let bus = Arc::new(LocalBus::default());
         let opts = SqliteOptions {

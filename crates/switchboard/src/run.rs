@@ -163,15 +163,15 @@ async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
         }
     };
     let who = Principal { workspace_id: workspace.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let site = match core.sites(&who).await?.into_iter().next() {
-        Some(site) => site,
-        None => core.create_site(&who, SiteInput { name: Some("Demo shop".into()), ..Default::default() }).await?,
+    let public_key = match core.sites(&who).await?.into_iter().next() {
+        Some(site) => site.public_key,
+        None => core.create_site(&who, SiteInput { name: Some("Demo shop".into()), ..Default::default() }).await?.public_key,
     };
     println!();
     println!("  Dashboard:  {base}/   (API docs at {base}/api/docs)");
     println!("  Login:      {DEMO_OWNER}");
     println!("  Password:   {password}");
-    println!("  Demo page:  {base}/demo?site={}", site.public_key);
+    println!("  Demo page:  {base}/demo?site={public_key}");
     println!();
     Ok(())
 }

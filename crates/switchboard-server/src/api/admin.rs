@@ -33,10 +33,11 @@ pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<U
     Ok(Json((&app.core.agent(&auth.principal, AgentId(id)).await?).into()))
 }
 
-/// Agents may edit their own profile; admins anyone's.
+/// Agents may edit their own profile; admins other agents and admins; only owners an
+/// owner. Demoting the last owner answers 409 `last_owner`.
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
     responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
-        (status = 409, description = "`email_taken`", body = p::ErrorBody)))]
+        (status = 409, description = "`email_taken`, or `last_owner`: the agent is the last owner", body = p::ErrorBody)))]
 pub async fn update_agent(
     State(app): State<AppState>,
     auth: Auth,
@@ -46,8 +47,9 @@ pub async fn update_agent(
     Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
 }
 
+/// Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
 #[utoipa::path(delete, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn delete_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
     app.core.delete_agent(&auth.principal, AgentId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -96,9 +98,9 @@ pub async fn delete_team(State(app): State<AppState>, auth: Auth, Path(id): Path
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every role may list sites; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites", tag = "sites", responses((status = 200, body = Vec<p::Site>)))]
 pub async fn list_sites(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Site>>> {
-    auth.principal.require_admin()?;
     Ok(Json(app.core.sites(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
@@ -109,10 +111,10 @@ pub async fn create_site(State(app): State<AppState>, auth: Auth, Json(r): Json<
     Ok((StatusCode::CREATED, Json((&site).into())))
 }
 
+/// Every role may read a site; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody)))]
 pub async fn get_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Site>> {
-    auth.principal.require_admin()?;
     Ok(Json((&app.core.site(&auth.principal, SiteId(id)).await?).into()))
 }
 

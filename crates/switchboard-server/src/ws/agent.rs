@@ -80,13 +80,20 @@ struct Session {
 /// little more than its loop.
 pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Output = ()> + Send {
     let open = app.metrics.socket("agent");
+    // Everything logged while the socket lives names its workspace and agent (or token).
+    let token = match who.actor {
+        Actor::Integration(id) => Some(tracing::field::display(id)),
+        _ => None,
+    };
+    let span = tracing::info_span!("agent_socket", workspace.id = %who.workspace_id, agent.id = who.agent_id().map(tracing::field::display), token.id = token);
     let handshake = Box::pin(handshake(app, conn, who));
-    async move {
+    let task = async move {
         let _open = open;
         let Some((mut conn, mut s, mut feed)) = handshake.await else { return };
         session(&mut s, &mut conn, &mut feed).await;
         leave(&s);
-    }
+    };
+    tracing::Instrument::instrument(task, span)
 }
 
 /// The first frame must be `hello`: subscribe, come online, send `welcome`, replay.

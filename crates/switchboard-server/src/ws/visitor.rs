@@ -89,12 +89,16 @@ fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
 /// inputs, which an `async fn` would keep in the task for its whole life.
 pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
     let open = app.metrics.socket("visitor");
+    // Everything logged while the socket lives names its site and, after hello, its contact.
+    let span = tracing::info_span!("visitor_socket", site.id = %site.id, contact.id = tracing::field::Empty);
     let handshake = Box::pin(handshake(app, conn, site, device));
-    async move {
+    let task = async move {
         let _open = open;
         let Some((mut conn, mut s, mut streams)) = handshake.await else { return };
+        tracing::Span::current().record("contact.id", tracing::field::display(s.visitor.contact.id));
         session(&mut s, &mut conn, &mut streams).await;
-    }
+    };
+    tracing::Instrument::instrument(task, span)
 }
 
 /// The first frame must be `hello`: authenticate, send `welcome`, replay. `None` when

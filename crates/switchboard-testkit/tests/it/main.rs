@@ -7,6 +7,7 @@ mod heartbeat;
 mod idempotency;
 mod identity;
 mod paging;
+mod permissions;
 mod presence;
 mod rest;
 mod resume;
