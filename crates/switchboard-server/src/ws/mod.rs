@@ -222,14 +222,11 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
         Some(Ok(Message::Binary(_))) => Incoming::Unsupported,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Alive,
         Some(Ok(Message::Close(_))) | None => Incoming::Closed,
-        Some(Err(e)) => {
-            let text = e.to_string();
-            if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("too big") {
-                Incoming::TooBig
-            } else {
-                Incoming::Closed
-            }
-        }
+        Some(Err(e)) => match e.into_inner().downcast_ref::<tungstenite::Error>() {
+            // Above `HARD_MAX_MESSAGE` (a message or a frame): tungstenite stops reading.
+            Some(tungstenite::Error::Capacity(_)) => Incoming::TooBig,
+            _ => Incoming::Closed,
+        },
     }
 }
 
