@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::time::sleep_until;
 
 use crate::report::{Latency, histogram};
-use crate::target::{ChatPair, ChatTarget, Observation};
+use switchboard_bench_peers::{ChatPair, ChatTarget, Observation};
 
 /// One step of offered load.
 #[derive(Clone, Debug)]

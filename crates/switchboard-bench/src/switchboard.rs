@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::server::{Durability, Workspace};
-use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use switchboard_bench_peers::{ChatPair, ChatTarget, Observation, Semantics};
 use crate::ws::{self, Ws, frame_type, str_field};
 
 /// A typical chat line; the id is appended.

@@ -9,7 +9,7 @@ use crate::chat::{self, ChatReport, Plan, Step};
 use crate::report::{Measure, Outcome, at_least, at_most};
 use crate::server::{Durability, Server};
 use crate::switchboard::SwitchboardTarget;
-use crate::target::ChatTarget;
+use switchboard_bench_peers::ChatTarget;
 
 /// Conversations per workspace (and so per agent socket) in the Switchboard target.
 pub const PER_WORKSPACE: usize = 20;

@@ -1,10 +1,11 @@
 //! Test harness shared by every tier: the real server on a random port with a fresh
 //! database ([`TestApp`]), typed HTTP and WebSocket clients, and throwaway PostgreSQL
-//! and Redis servers ([`services`]).
+//! and Redis servers for the cluster tier ([`services`], re-exported from the
+//! `switchboard-services` leaf crate, which crates below the server use directly).
 
 mod app;
 mod clients;
-pub mod services;
 
 pub use app::{Seed, TestApp};
 pub use clients::{Api, Ws};
+pub use switchboard_services as services;

@@ -1,14 +1,16 @@
-//! A peer server as a child process that cannot outlive the benchmark.
+//! A server as a child process that cannot outlive the process that started it, and
+//! the small helpers every throwaway server needs (a temporary directory its user
+//! owns, the user to run as, a free port, running a command to completion).
 //!
-//! The same no-leak design as `switchboard-testkit`'s services (its `ServerProcess` is
-//! private, and the testkit drags in the whole server, so the idea is copied, not the
-//! crate): the server runs under a small `sh` watchdog whose stdin is a pipe only this
-//! process holds. When the pipe closes — `Drop`, a panic, an exit that skips `Drop`, or
-//! a `kill -9` of the benchmark — the watchdog stops the server and removes its
-//! temporary directory. `Drop` also waits for that, so the port is free when it returns.
+//! No-leak guarantee: a server is never started directly. It runs under a small `sh`
+//! watchdog whose stdin is a pipe held only by this process. When the pipe closes —
+//! `Drop`, a normal exit that never drops a `static`, a panic or a `kill -9` — the
+//! watchdog stops the server and removes its directory. `Drop` additionally waits for
+//! that to finish, so a dropped server's port is free when `drop` returns.
 
 use std::ffi::OsString;
 use std::fs;
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,15 +18,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tempfile::TempDir;
 
-/// How long a server may take to say it is ready.
+/// How long a server may take to be ready before waiting for it gives up.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(25);
 
-/// `$1` is the directory to remove, `$2` the signal that stops the server, the rest the
-/// server's command line. Writes `server.pid`, `server.log` (stdout and stderr) and,
-/// once the server exits, `server.exited`; removes the directory only after stdin has
-/// closed, so the owner can still read the log of a server that failed to start.
+/// The watchdog. `$1` is the directory to remove, `$2` the signal that stops
+/// the server, the rest is the server's command line. It writes
+/// `server.pid`, `server.log` (stdout and stderr) and, once the server exits,
+/// `server.exited`. The directory is removed only after stdin has closed, so the
+/// owner can read the log of a server that failed to start. `mv` makes
+/// `server.exited` appear complete or not at all.
 const WATCHDOG: &str = r#"
 dir=$1; sig=$2; shift 2
 exec 3<&0 </dev/null
@@ -43,12 +47,13 @@ exit "$st"
 "#;
 
 /// Uid and gid a server runs as, when not the current user.
-pub(super) type User = Option<(u32, u32)>;
+pub type User = Option<(u32, u32)>;
 
 /// A server running under the watchdog, with its temporary directory.
 #[derive(Debug)]
-pub(super) struct ServerProcess {
-    name: &'static str,
+pub struct ServerProcess {
+    /// For messages: `postgres`, `prosody`, ….
+    name: String,
     /// The watchdog; dropping its stdin stops the server.
     watchdog: Child,
     /// Pid of the server itself, known once it is ready.
@@ -58,15 +63,9 @@ pub(super) struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `program` in `dir` (its working directory) as `user`.
-    pub(super) fn spawn(
-        name: &'static str,
-        dir: TempDir,
-        signal: &str,
-        user: User,
-        program: &Path,
-        args: &[OsString],
-    ) -> anyhow::Result<Self> {
+    /// Starts `program` in `dir` (its working directory, removed when the server
+    /// stops) as `user`; `signal` (`TERM`, `QUIT`, …) is what stops it.
+    pub fn spawn(name: &str, dir: TempDir, signal: &str, user: User, program: &Path, args: &[OsString]) -> anyhow::Result<Self> {
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", WATCHDOG, "watchdog"])
             .arg(dir.path())
@@ -82,12 +81,35 @@ impl ServerProcess {
             std::os::unix::process::CommandExt::gid(&mut cmd, gid);
         }
         let watchdog = cmd.spawn().with_context(|| format!("starting {name} ({})", program.display()))?;
-        Ok(Self { name, watchdog, pid: None, dir })
+        Ok(Self { name: name.to_owned(), watchdog, pid: None, dir })
     }
 
-    /// Polls the server's log until `ready` finds what it looks for in it, the server
+    /// Polls `ready` (a connection attempt, say) until it succeeds, the server
     /// exits, or time runs out.
-    pub(super) async fn wait_for_log<T>(&mut self, mut ready: impl FnMut(&str) -> anyhow::Result<Option<T>>) -> anyhow::Result<T> {
+    pub async fn wait_ready<F, Fut>(&mut self, mut ready: F) -> anyhow::Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        self.poll(|_| {
+            let probe = ready();
+            async move { Ok(probe.await.then_some(())) }
+        })
+        .await
+    }
+
+    /// Polls the server's log until `ready` finds what it looks for in it, the
+    /// server exits, or time runs out.
+    pub async fn wait_for_log<T>(&mut self, mut ready: impl FnMut(&str) -> anyhow::Result<Option<T>>) -> anyhow::Result<T> {
+        self.poll(|log| std::future::ready(ready(&log))).await
+    }
+
+    /// The loop behind both waits: `check` gets the log so far each time.
+    async fn poll<T, F, Fut>(&mut self, mut check: F) -> anyhow::Result<T>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = anyhow::Result<Option<T>>>,
+    {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if self.pid.is_none() {
@@ -100,7 +122,7 @@ impl ServerProcess {
                 bail!("the watchdog for {} exited early ({status}); log:\n{}", self.name, self.log());
             }
             if self.pid.is_some()
-                && let Some(found) = ready(&self.log())?
+                && let Some(found) = check(self.log()).await?
             {
                 return Ok(found);
             }
@@ -111,14 +133,24 @@ impl ServerProcess {
         }
     }
 
-    /// The server's pid, once [`Self::wait_for_log`] has succeeded.
-    pub(super) fn pid(&self) -> Option<u32> {
+    /// The server's pid, once a wait has succeeded.
+    pub fn pid(&self) -> Option<u32> {
         self.pid
     }
 
+    /// The server's directory (gone once it has stopped).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// What the server has printed so far.
-    pub(super) fn log(&self) -> String {
+    pub fn log(&self) -> String {
         self.read("server.log").unwrap_or_default()
+    }
+
+    /// True if the server failed because another process took its port.
+    pub fn lost_port_race(&self) -> bool {
+        self.log().contains("Address already in use")
     }
 
     fn read(&self, file: &str) -> Option<String> {
@@ -128,8 +160,8 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        // Closing the pipe is the stop signal; then wait so the port is free and the
-        // directory gone when `drop` returns.
+        // Closing the pipe is the stop signal; then wait so the port is free
+        // and the directory gone when `drop` returns.
         drop(self.watchdog.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -148,22 +180,23 @@ impl Drop for ServerProcess {
 }
 
 /// A temporary directory that `user` owns.
-pub(super) fn temp_dir(prefix: &str, user: User) -> anyhow::Result<TempDir> {
+pub fn temp_dir(prefix: &str, user: User) -> anyhow::Result<TempDir> {
     let dir = tempfile::Builder::new().prefix(prefix).tempdir().context("creating a temporary directory")?;
     chown(dir.path(), user)?;
     Ok(dir)
 }
 
-/// Hands `path` to `user` (no-op when running as ourselves).
-pub(super) fn chown(path: &Path, user: User) -> anyhow::Result<()> {
+/// Hands `path` to `user` (nothing to do when running as ourselves).
+pub fn chown(path: &Path, user: User) -> anyhow::Result<()> {
     if let Some((uid, gid)) = user {
         std::os::unix::fs::chown(path, Some(uid), Some(gid)).with_context(|| format!("handing {} to uid {uid}", path.display()))?;
     }
     Ok(())
 }
 
-/// Servers that refuse to run as root run as `system_user` when we are root.
-pub(super) fn server_user(system_user: &str, package: &str) -> anyhow::Result<User> {
+/// Servers that refuse to run as root (PostgreSQL, Prosody) run as `system_user`,
+/// which the Debian package `package` creates, when we are root.
+pub fn server_user(system_user: &str, package: &str) -> anyhow::Result<User> {
     let status = fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
     let euid = status
         .lines()
@@ -180,21 +213,41 @@ pub(super) fn server_user(system_user: &str, package: &str) -> anyhow::Result<Us
     let mut fields = entry.split(':').skip(1);
     let mut id = || fields.next().and_then(|f| f.parse().ok());
     let (uid, gid) = (id(), id());
-    Ok(Some((uid.context("bad uid")?, gid.context("bad gid")?)))
+    Ok(Some((uid.with_context(|| format!("bad uid for {system_user}"))?, gid.with_context(|| format!("bad gid for {system_user}"))?)))
+}
+
+/// A `tokio` command for `program` that runs as `user`.
+pub fn command(program: &Path, user: User) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(program);
+    if let Some((uid, gid)) = user {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
 }
 
 /// Runs a command to completion; its stdout on success, its output in the error.
-pub(super) async fn run(cmd: &mut tokio::process::Command) -> anyhow::Result<String> {
+pub async fn run(cmd: &mut tokio::process::Command) -> anyhow::Result<String> {
     let out =
         cmd.stdin(Stdio::null()).kill_on_drop(true).output().await.with_context(|| format!("running {:?}", cmd.as_std().get_program()))?;
     if !out.status.success() {
-        bail!(
-            "{:?} failed ({}): {}{}",
-            cmd.as_std(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout).trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let output = [stdout.trim(), stderr.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n");
+        bail!("{:?} failed ({}): {output}", cmd.as_std(), out.status);
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago: someone else can take it
+/// before the server binds it, which [`ServerProcess::lost_port_race`] tells.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("picking a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// What to say when a server's binaries are not installed.
+pub(crate) fn missing(what: &str, looked_for: &str, package: &str) -> String {
+    format!(
+        "{what} not found ({looked_for}): install the Debian package `{package}` \
+         (apt-get install {package}); `cargo xtask test` installs it for you"
+    )
 }
