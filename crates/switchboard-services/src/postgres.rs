@@ -9,10 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use anyhow::{Context, bail};
 use tokio::sync::OnceCell;
 
-use crate::process::{ServerProcess, User, command, free_port, missing, run, server_user, temp_dir};
+use crate::process::{ServerProcess, User, command, missing, run, server_user, start_on_free_port, temp_dir};
 
-/// A freshly picked port can be taken by someone else before the server binds it.
-const START_ATTEMPTS: usize = 4;
 /// Initialised data directories are copied from a cached template; bump the
 /// tag whenever the `initdb` flags change.
 const TEMPLATE_TAG: &str = "v1";
@@ -51,37 +49,23 @@ impl EphemeralPostgres {
         let bin = postgres_bin_dir(Path::new("/usr/lib/postgresql"))?;
         let user = server_user("postgres", "postgresql")?;
         let template = postgres_template(&bin, user).await?;
-        let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
+        let spawn = async |port: u16| {
             let dir = temp_dir("switchboard-pg-", user)?;
             let data = dir.path().join("data");
             run(command(Path::new("cp"), user).arg("-a").arg(&template).arg(&data).current_dir(dir.path()))
                 .await
                 .context("copying the PostgreSQL template data directory")?;
-            let port = free_port()?;
             let mut args: Vec<OsString> = vec!["-D".into(), data.into_os_string()];
             args.extend(["-p".into(), port.to_string().into()]);
             args.extend(["-k".into(), dir.path().as_os_str().to_owned()]);
             for setting in ["listen_addresses=127.0.0.1"].iter().chain(settings) {
                 args.extend(["-c".into(), setting.into()]);
             }
-            let name = format!("postgres on 127.0.0.1:{port}");
-            let mut process = ServerProcess::spawn(&name, dir, "QUIT", user, &bin.join("postgres"), &args)?;
-            match process.wait_ready(|| pg_isready(&bin, port)).await {
-                Ok(()) => {
-                    return Ok(Self {
-                        url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-                        bin,
-                        port,
-                        next_database: AtomicU32::new(0),
-                        process,
-                    });
-                }
-                Err(e) if process.lost_port_race() => last_error = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last_error.expect("at least one attempt"))
+            ServerProcess::spawn(&format!("postgres on 127.0.0.1:{port}"), dir, "QUIT", user, &bin.join("postgres"), &args)
+        };
+        let (process, port) = start_on_free_port(spawn, async |port| pg_isready(&bin, port).await).await?;
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        Ok(Self { url, bin, port, next_database: AtomicU32::new(0), process })
     }
 
     /// One server for the whole process, started on first use.

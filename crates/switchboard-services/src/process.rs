@@ -22,6 +22,8 @@ use tempfile::TempDir;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(25);
+/// A freshly picked port can be taken by someone else before the server binds it.
+const START_ATTEMPTS: usize = 4;
 
 /// The watchdog. `$1` is the directory to remove, `$2` the signal that stops
 /// the server, the rest is the server's command line. It writes
@@ -177,6 +179,25 @@ impl Drop for ServerProcess {
         let _ = self.watchdog.kill();
         let _ = self.watchdog.wait();
     }
+}
+
+/// Starts a server with `spawn(port)` on a free port and waits until `ready(port)`;
+/// when another process took the port first, starts it again on another one.
+pub(crate) async fn start_on_free_port(
+    mut spawn: impl AsyncFnMut(u16) -> anyhow::Result<ServerProcess>,
+    ready: impl AsyncFn(u16) -> bool,
+) -> anyhow::Result<(ServerProcess, u16)> {
+    let mut last_error = None;
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port()?;
+        let mut process = spawn(port).await?;
+        match process.wait_ready(|| ready(port)).await {
+            Ok(()) => return Ok((process, port)),
+            Err(e) if process.lost_port_race() => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.expect("at least one attempt"))
 }
 
 /// A temporary directory that `user` owns.

@@ -10,10 +10,8 @@ use anyhow::bail;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::OnceCell;
 
-use crate::process::{ServerProcess, free_port, missing, temp_dir};
+use crate::process::{ServerProcess, missing, start_on_free_port, temp_dir};
 
-/// A freshly picked port can be taken by someone else before the server binds it.
-const START_ATTEMPTS: usize = 4;
 
 /// A Redis server owned by this process, with persistence turned off.
 #[derive(Debug)]
@@ -30,10 +28,8 @@ impl EphemeralRedis {
         if !binary.exists() {
             bail!(missing("redis-server", "/usr/bin/redis-server", "redis-server"));
         }
-        let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
+        let spawn = async |port: u16| {
             let dir = temp_dir("switchboard-redis-", None)?;
-            let port = free_port()?;
             let mut args: Vec<OsString> = Vec::new();
             for (key, value) in [
                 ("--port", port.to_string()),
@@ -45,18 +41,10 @@ impl EphemeralRedis {
             ] {
                 args.extend([key.into(), value.into()]);
             }
-            let name = format!("redis on 127.0.0.1:{port}");
-            let mut process = ServerProcess::spawn(&name, dir, "TERM", None, binary, &args)?;
-            match process.wait_ready(|| redis_ping(port)).await {
-                Ok(()) => {
-                    let url = format!("redis://127.0.0.1:{port}");
-                    return Ok(Self { url, port, process });
-                }
-                Err(e) if process.lost_port_race() => last_error = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last_error.expect("at least one attempt"))
+            ServerProcess::spawn(&format!("redis on 127.0.0.1:{port}"), dir, "TERM", None, binary, &args)
+        };
+        let (process, port) = start_on_free_port(spawn, redis_ping).await?;
+        Ok(Self { url: format!("redis://127.0.0.1:{port}"), port, process })
     }
 
     /// One server for the whole process, started on first use.
