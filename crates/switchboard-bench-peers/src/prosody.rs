@@ -22,9 +22,9 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use switchboard_services::{self as process, ServerProcess, User};
-use crate::xmpp::{self, Auth, Element, NS_FRAMING, NS_SM, Ws};
 use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use crate::xmpp::{self, Auth, Element, NS_FRAMING, NS_SM, Ws};
+use switchboard_services::{self as process, ServerProcess, User};
 
 const CONFIG_TEMPLATE: &str = include_str!("../../../bench/peers/prosody/prosody.cfg.lua");
 const PROSODY: &str = "/usr/bin/prosody";

@@ -22,8 +22,8 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use switchboard_services::{self as process, ServerProcess};
 use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use switchboard_services::{self as process, ServerProcess};
 
 pub(super) const SEMANTICS: Semantics = Semantics {
     durable_ack: false,

@@ -18,8 +18,7 @@ const TEMPLATE_TAG: &str = "v1";
 /// Settings for tests. Durability against OS crashes is worthless for a throwaway
 /// server, and fsync dominates CREATE DATABASE on small machines; many test processes
 /// share one machine. [`EphemeralPostgres::start_durable`] keeps PostgreSQL's defaults.
-const FOR_TESTS: [&str; 5] =
-    ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200", "shared_buffers=32MB"];
+const FOR_TESTS: [&str; 5] = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200", "shared_buffers=32MB"];
 
 /// A PostgreSQL server owned by this process; tests get one database each
 /// from [`EphemeralPostgres::create_database`].

@@ -12,7 +12,6 @@ use tokio::sync::OnceCell;
 
 use crate::process::{ServerProcess, missing, start_on_free_port, temp_dir};
 
-
 /// A Redis server owned by this process, with persistence turned off.
 #[derive(Debug)]
 pub struct EphemeralRedis {

@@ -209,6 +209,5 @@ fn assert_gone(port: u16, pid: Option<u32>, dir: &Path) {
 
 /// Zombies count as dead: in a container nobody may reap an orphan.
 fn pid_alive(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
 }
