@@ -192,3 +192,17 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         _ = term.recv() => anyhow::bail!("terminated"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_generator_has_a_kind_of_its_own_and_an_unknown_kind_is_refused_by_name() {
+        let kinds: Vec<&str> = GENERATORS.iter().map(|g| g.kind).collect();
+        let distinct: std::collections::BTreeSet<&str> = kinds.iter().copied().collect();
+        assert_eq!(distinct.len(), kinds.len(), "two generators share a kind: {kinds:?}");
+        let err = procs::main(GENERATORS, "nope", "{}").expect_err("no such generator").to_string();
+        assert!(err.contains("`nope`") && kinds.iter().all(|kind| err.contains(kind)), "{err}");
+    }
+}
