@@ -13,8 +13,8 @@ use anyhow::{Context, bail};
 use crate::{apt_get, cargo, echo, run_cmd, succeeds, tidy, web};
 
 /// Debian packages the tests need: browsers for the browser tier, servers
-/// for the cluster tier (see `switchboard_testkit::services`), and the real peers
-/// whose adapters the benchmark's smoke tests check (see `switchboard-bench/src/peers`).
+/// for the cluster tier (see the `switchboard-services` crate), and the real peers
+/// whose adapters the benchmark's smoke tests check (see the `switchboard-bench-peers` crate).
 const PACKAGES: [&str; 5] = ["chromium", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
 
 /// npm projects besides `web/` whose packages the tests need.

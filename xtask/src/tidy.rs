@@ -4,6 +4,8 @@
 //!   backends always sit at the same schema version.
 //! - Every source file opens with a `//!` comment saying why it exists
 //!   (CONVENTIONS.md, rule 9).
+//! - Every crate under `crates/` but the bench's is in the root's `default-members`
+//!   (a list: Cargo cannot leave one crate of a glob out).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,6 +19,7 @@ pub fn run() -> anyhow::Result<()> {
     let root = project_root();
     let mut problems = migrations(&root)?;
     problems.extend(doc_comments(&root)?);
+    problems.extend(default_members(&root)?);
     for problem in &problems {
         println!("tidy: {problem}");
     }
@@ -78,6 +81,39 @@ fn doc_comments(root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(problems)
 }
 
+/// Crates left out of the default build on purpose: the benchmark is not the product.
+const NOT_DEFAULT: [&str; 2] = ["switchboard-bench", "switchboard-bench-peers"];
+
+/// `cargo build` and `cargo test` at the root must cover every crate of the product,
+/// and skip the bench.
+fn default_members(root: &Path) -> anyhow::Result<Vec<String>> {
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).context("reading Cargo.toml")?;
+    let listed = listed_default_members(&manifest);
+    let mut problems = Vec::new();
+    for krate in fs::read_dir(root.join("crates")).context("reading crates/")? {
+        let path = krate?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).filter(|_| path.join("Cargo.toml").is_file()) else {
+            continue;
+        };
+        match (listed.contains(&format!("crates/{name}")), NOT_DEFAULT.contains(&name)) {
+            (false, false) => problems.push(format!(
+                "crates/{name} is missing from `default-members` in Cargo.toml (`cargo build` and `cargo test` at the root skip it)"
+            )),
+            (true, true) => problems.push(format!("crates/{name} is in `default-members`; the bench stays out of the default build")),
+            _ => {}
+        }
+    }
+    problems.sort();
+    Ok(problems)
+}
+
+/// The quoted paths of `default-members = [ … ]`.
+fn listed_default_members(manifest: &str) -> BTreeSet<String> {
+    let list = manifest.split_once("\ndefault-members").and_then(|(_, rest)| rest.split_once('[')).map_or("", |(_, rest)| rest);
+    let list = list.split_once(']').map_or(list, |(list, _)| list);
+    list.split('"').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -115,6 +151,25 @@ mod tests {
         let docs = docs?;
         assert_eq!(docs.len(), 1, "{docs:?}");
         assert!(docs[0].starts_with("crates/a/src/b/c.rs:"), "{docs:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_product_is_built_by_default_and_the_bench_is_not() -> anyhow::Result<()> {
+        let root = std::env::temp_dir().join(format!("xtask-tidy-members-{}", std::process::id()));
+        for name in ["switchboard-a", "switchboard-b", "switchboard-bench", "switchboard-bench-peers"] {
+            fs::create_dir_all(root.join("crates").join(name))?;
+            fs::write(root.join("crates").join(name).join("Cargo.toml"), "")?;
+        }
+        fs::create_dir_all(root.join("crates/not-a-crate"))?;
+        let manifest = "[workspace]\nmembers = [\"crates/*\"]\ndefault-members = [\n    \"crates/switchboard-a\",\n    \"crates/switchboard-bench\",\n]\n";
+        fs::write(root.join("Cargo.toml"), manifest)?;
+        let problems = default_members(&root);
+        fs::remove_dir_all(&root)?;
+        let problems = problems?;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("crates/switchboard-b is missing"), "{problems:?}");
+        assert!(problems[1].starts_with("crates/switchboard-bench is in"), "{problems:?}");
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 -- Prosody for switchboard-bench: a throwaway server the chat scenario measures beside
--- Switchboard. crates/switchboard-bench/src/peers/prosody.rs fills in the {{…}}
+-- Switchboard. crates/switchboard-bench-peers/src/prosody.rs fills in the {{…}}
 -- placeholders (a fresh temporary directory and a free loopback port per run).
 --
 -- Start from Debian's stock /etc/prosody/prosody.cfg.lua (Prosody 0.12) and change

@@ -1,5 +1,5 @@
 // A plain socket.io chat server, written the way teams hand-roll live chat on it, so
-// switchboard-bench can measure it beside Switchboard (crates/switchboard-bench/src/peers).
+// switchboard-bench can measure it beside Switchboard (crates/switchboard-bench-peers).
 //
 // Visitors and agents join a room per conversation; a message is relayed to the rest of
 // the room and the sender's acknowledgement callback is called. Stock socket.io options:

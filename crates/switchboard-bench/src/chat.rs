@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use switchboard_bench_peers::{ChatPair, ChatTarget, Observation};
 use tokio::time::sleep_until;
 
 use crate::report::{Latency, histogram};
-use crate::target::{ChatPair, ChatTarget, Observation};
 
 /// One step of offered load.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::Ctx;
-use crate::procs::{GenProc, emit};
+use crate::procs::{GenProc, Generator, emit};
 use crate::report::{Latency, Measure, Outcome, at_least, at_most, histogram};
 use crate::server::{Durability, Server};
 use crate::ws::{self, source_ips};
@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
                 let sources: Vec<String> = source_ips(first as u32, 2).iter().map(|ip| ip.to_string()).collect();
                 let cfg = json!({"addr": server.addr.to_string(), "site_key": site, "sources": sources,
                                  "rate": rate / GENERATORS as f64, "secs": secs, "hello": series.hello});
-                gens.push(GenProc::spawn(ctx, "churn", &cfg).await?);
+                gens.push(GenProc::spawn(ctx, &GENERATOR, &cfg).await?);
             }
             let (mut ok, mut failed, mut p99, mut p50) = (0u64, 0u64, 0.0f64, 0.0f64);
             let mut errors = vec![];
@@ -123,8 +123,10 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
 }
 
 /// The `churn` generator: opens sockets at `rate` per second for `secs`, each closed
-/// as soon as it is upgraded (or welcomed).
-pub async fn generator(config: Value) -> anyhow::Result<()> {
+/// as soon as it is upgraded (or welcomed). It takes no commands.
+pub const GENERATOR: Generator = Generator { kind: "churn", run: |config, _commands| Box::pin(generator(config)) };
+
+async fn generator(config: Value) -> anyhow::Result<()> {
     let addr: SocketAddr = config["addr"].as_str().context("addr")?.parse()?;
     let site = config["site_key"].as_str().context("site_key")?.to_owned();
     let sources: Vec<IpAddr> = config["sources"].as_array().context("sources")?.iter().filter_map(|s| s.as_str()?.parse().ok()).collect();

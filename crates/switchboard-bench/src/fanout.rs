@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::Ctx;
 use crate::machine::unix_nanos;
-use crate::procs::{Commands, GenProc, emit};
+use crate::procs::{Commands, GenProc, Generator, emit};
 use crate::report::{Latency, Measure, Outcome, at_least, histogram};
 use crate::server::{Durability, Server};
 use crate::ws::{self, frame_type, source_ips};
@@ -43,7 +43,7 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     for g in 0..GENERATORS {
         let sources: Vec<String> = source_ips(60 + g as u32, 1).iter().map(|ip| ip.to_string()).collect();
         let cfg = json!({"addr": server.addr.to_string(), "token": ws0.token, "conns": AGENTS / GENERATORS, "sources": sources});
-        let mut g = GenProc::spawn(ctx, "agents", &cfg).await?;
+        let mut g = GenProc::spawn(ctx, &GENERATOR, &cfg).await?;
         let ready = g.recv(Duration::from_secs(120)).await?;
         agents += ready["ready"].as_u64().unwrap_or(0);
         gens.push(g);
@@ -183,7 +183,9 @@ struct Counts {
 }
 
 /// The `agents` generator: holds agent sockets and counts what they receive.
-pub async fn generator(config: Value, mut commands: Commands) -> anyhow::Result<()> {
+pub const GENERATOR: Generator = Generator { kind: "agents", run: |config, commands| Box::pin(generator(config, commands)) };
+
+async fn generator(config: Value, mut commands: Commands) -> anyhow::Result<()> {
     let addr: SocketAddr = config["addr"].as_str().context("addr")?.parse()?;
     let token = config["token"].as_str().context("token")?.to_owned();
     let conns = config["conns"].as_u64().context("conns")? as usize;

@@ -47,7 +47,7 @@ pub async fn run(ctx: &Ctx, opts: &IdleOpts, run: usize) -> anyhow::Result<Outco
         let sources: Vec<String> = source_ips(g as u32 * 4, 4).iter().map(|ip| ip.to_string()).collect();
         let config =
             json!({"addr": server.addr.to_string(), "site_key": site, "sources": sources, "first_index": g * 100_000, "concurrency": 32});
-        gens.push(GenProc::spawn(ctx, "visitors", &config).await?);
+        gens.push(GenProc::spawn(ctx, &crate::visitors::GENERATOR, &config).await?);
     }
     tokio::time::sleep(opts.settle).await;
     let baseline = sample_rss(&server).await?;

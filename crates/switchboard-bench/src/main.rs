@@ -10,7 +10,6 @@ mod footprint;
 mod http;
 mod idle;
 mod machine;
-mod peers;
 mod peerwiring;
 mod procs;
 mod report;
@@ -19,7 +18,6 @@ mod storage;
 mod storm;
 mod suite;
 mod switchboard;
-mod target;
 mod throughput;
 mod visitors;
 mod ws;
@@ -30,6 +28,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use server::{Durability, Fixture, ServerOpts};
+
+/// The generator processes (`switchboard-bench gen <kind>`), registered here by the
+/// scenarios that start them, so that `procs` depends on none of them.
+const GENERATORS: &[procs::Generator] = &[visitors::GENERATOR, churn::GENERATOR, fanout::GENERATOR];
 
 #[derive(Parser)]
 #[command(name = "switchboard-bench", about = "Load generator and benchmarks for Switchboard")]
@@ -142,7 +144,7 @@ impl Ctx {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Gen { kind, config } => procs::main(&kind, &config),
+        Command::Gen { kind, config } => procs::main(GENERATORS, &kind, &config),
         Command::PeerPrerequisites => {
             peerwiring::print_prerequisites();
             Ok(())
@@ -188,5 +190,19 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         result = suite::run(&ctx, &common, &only) => result,
         _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
         _ = term.recv() => anyhow::bail!("terminated"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_generator_has_a_kind_of_its_own_and_an_unknown_kind_is_refused_by_name() {
+        let kinds: Vec<&str> = GENERATORS.iter().map(|g| g.kind).collect();
+        let distinct: std::collections::BTreeSet<&str> = kinds.iter().copied().collect();
+        assert_eq!(distinct.len(), kinds.len(), "two generators share a kind: {kinds:?}");
+        let err = procs::main(GENERATORS, "nope", "{}").expect_err("no such generator").to_string();
+        assert!(err.contains("`nope`") && kinds.iter().all(|kind| err.contains(kind)), "{err}");
     }
 }

@@ -8,12 +8,12 @@ use crate::Ctx;
 use crate::report::Outcome;
 
 /// The peers the chat scenario runs beside Switchboard, in order.
-pub const PEERS: &[&str] = crate::peers::ALL;
+pub const PEERS: &[&str] = switchboard_bench_peers::ALL;
 
 /// Starts `name`, runs the chat plan against it, and stops it.
 pub async fn run(ctx: &Ctx, name: &str) -> anyhow::Result<Outcome> {
-    let missing = crate::peers::prerequisites();
-    let peer = crate::peers::start(name).await.map_err(|e| {
+    let missing = switchboard_bench_peers::prerequisites();
+    let peer = switchboard_bench_peers::start(name).await.map_err(|e| {
         let hint = if missing.is_empty() { String::new() } else { format!(" (missing: {missing:?}; `cargo xtask bench` installs them)") };
         anyhow!("not available: {e:#}{hint}")
     })?;
@@ -31,7 +31,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> anyhow::Result<Outcome> {
 
 /// For `cargo xtask bench`: what the peers still need, as JSON on stdout.
 pub fn print_prerequisites() {
-    let p = crate::peers::prerequisites();
+    let p = switchboard_bench_peers::prerequisites();
     let npm: Vec<String> = p.npm_ci.iter().map(|d| d.display().to_string()).collect();
     println!("{}", serde_json::json!({"apt_packages": p.apt_packages, "npm_ci": npm}));
 }

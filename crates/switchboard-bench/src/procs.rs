@@ -3,26 +3,39 @@
 //! <kind> <json config>`, several times over. A generator runs on one `current_thread`
 //! runtime, takes commands as JSON lines on stdin and answers with JSON lines on
 //! stdout.
+//!
+//! This module knows no scenario: each scenario that needs generators declares its
+//! [`Generator`] beside the code it runs, and `main.rs` lists them in one table.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::Ctx;
 
+/// A kind of generator process: its name on the command line (`gen <kind>`) and what
+/// it runs there, on a `current_thread` runtime inside a `LocalSet`.
+pub struct Generator {
+    pub kind: &'static str,
+    pub run: fn(Value, Commands) -> LocalBoxFuture<'static, anyhow::Result<()>>,
+}
+
 /// The parent's handle on a generator process.
 pub struct GenProc {
     child: Child,
     stdin: ChildStdin,
     lines: Lines<BufReader<ChildStdout>>,
-    kind: String,
+    kind: &'static str,
 }
 
 impl GenProc {
-    pub async fn spawn(ctx: &Ctx, kind: &str, config: &Value) -> anyhow::Result<Self> {
+    /// Starts a `generator` process with its `config`.
+    pub async fn spawn(ctx: &Ctx, generator: &Generator, config: &Value) -> anyhow::Result<Self> {
+        let kind = generator.kind;
         let mut cmd = match &ctx.gen_cpus {
             Some(list) => {
                 let mut c = Command::new("taskset");
@@ -41,7 +54,7 @@ impl GenProc {
             .context("starting a generator process")?;
         let stdin = child.stdin.take().context("no stdin")?;
         let lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
-        Ok(Self { child, stdin, lines, kind: kind.into() })
+        Ok(Self { child, stdin, lines, kind })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -100,20 +113,18 @@ pub fn emit(v: &Value) {
     println!("{v}");
 }
 
-/// Entry point of `switchboard-bench gen <kind> <config>`.
-pub fn main(kind: &str, config: &str) -> anyhow::Result<()> {
+/// Entry point of `switchboard-bench gen <kind> <config>`: runs the generator of
+/// `generators` called `kind`.
+pub fn main(generators: &[Generator], kind: &str, config: &str) -> anyhow::Result<()> {
+    let Some(generator) = generators.iter().find(|g| g.kind == kind) else {
+        let known: Vec<&str> = generators.iter().map(|g| g.kind).collect();
+        bail!("unknown generator `{kind}`; known: {}", known.join(", "));
+    };
     let config: Value = serde_json::from_str(config).context("generator config is not JSON")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let commands = Commands { lines: BufReader::new(tokio::io::stdin()).lines() };
     let local = tokio::task::LocalSet::new();
-    let result = local.block_on(&runtime, async move {
-        match kind {
-            "visitors" => crate::visitors::generator(config, commands).await,
-            "churn" => crate::churn::generator(config).await,
-            "agents" => crate::fanout::generator(config, commands).await,
-            other => bail!("unknown generator `{other}`"),
-        }
-    });
+    let result = local.block_on(&runtime, (generator.run)(config, commands));
     if let Err(e) = &result {
         emit(&serde_json::json!({"error": format!("{e:#}")}));
     }

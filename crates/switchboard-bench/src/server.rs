@@ -211,6 +211,4 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// A free TCP port on 127.0.0.1 (free now; a race is possible but harmless here).
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
+pub use switchboard_services::free_port;

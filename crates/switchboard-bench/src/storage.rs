@@ -4,7 +4,7 @@
 //! submitter shows the cost of a lone commit; 1,024 concurrent submitters show what
 //! group commit makes of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use serde_json::json;
 use switchboard_bus::LocalBus;
 use switchboard_core::{Core, Draft, Limits, NewAgent, Principal, SiteInput, Visitor, VisitorHello};
 use switchboard_domain::{Actor, ConversationId, Email, MessageFormat, Role};
+use switchboard_services::EphemeralPostgres;
 use switchboard_store::{FsBlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{Durability as SqliteDurability, SqliteOptions, SqliteStore};
@@ -107,15 +108,12 @@ async fn all(root: &Path, secs: f64) -> anyhow::Result<Vec<Row>> {
         };
         out.push((name, at_least(goal), result));
     }
-    let pg = match Postgres::start(&root.join("pg")).await {
-        Ok(pg) => {
-            let result = match PgStore::connect(&PgOptions::new(pg.url.clone())).await {
-                Ok(store) => bench(Arc::new(store), &root.join("pg-blobs"), secs).await.map_err(|e| format!("{e:#}")),
-                Err(e) => Err(format!("connecting: {e}")),
-            };
-            pg.stop().await;
-            result
-        }
+    // Dropping the server stops it and removes its directory.
+    let pg = match EphemeralPostgres::start_durable().await {
+        Ok(pg) => match PgStore::connect(&PgOptions::new(pg.url().to_owned())).await {
+            Ok(store) => bench(Arc::new(store), &root.join("pg-blobs"), secs).await.map_err(|e| format!("{e:#}")),
+            Err(e) => Err(format!("connecting: {e}")),
+        },
         Err(e) => Err(format!("PostgreSQL not available: {e:#}")),
     };
     out.push(("postgresql", at_least(8_000.0), pg));
@@ -210,86 +208,4 @@ fn draft(client_id: String) -> Draft {
         format: MessageFormat::Text,
         attachments: vec![],
     }
-}
-
-/// A throwaway PostgreSQL server from Debian's binaries, with its default durability
-/// (fsync on, synchronous_commit on): the figure is about durable commits.
-struct Postgres {
-    url: String,
-    child: tokio::process::Child,
-    dir: PathBuf,
-}
-
-impl Postgres {
-    async fn start(dir: &Path) -> anyhow::Result<Self> {
-        let bin = newest_bin(Path::new("/usr/lib/postgresql"))?;
-        let _ = std::fs::remove_dir_all(dir);
-        std::fs::create_dir_all(dir)?;
-        // initdb refuses to run as root; run the server as `postgres` then.
-        let ids = if is_root() { Some(postgres_ids()?) } else { None };
-        let as_user = |program: PathBuf| {
-            let mut c = tokio::process::Command::new(program);
-            if let Some((uid, gid)) = ids {
-                c.uid(uid).gid(gid);
-            }
-            c
-        };
-        if let Some((uid, gid)) = ids {
-            let ok = std::process::Command::new("chown").arg("-R").arg(format!("{uid}:{gid}")).arg(dir).status()?.success();
-            anyhow::ensure!(ok, "chown of {} failed", dir.display());
-        }
-        let data = dir.join("data");
-        let out = as_user(bin.join("initdb")).arg("-D").arg(&data).args(["-U", "postgres", "--auth=trust", "-E", "UTF8"]).output().await?;
-        anyhow::ensure!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        let port = crate::server::free_port()?;
-        let child = as_user(bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-k"])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        let t = Instant::now();
-        loop {
-            let ready = std::process::Command::new(bin.join("pg_isready")).args(["-h", "127.0.0.1", "-p", &port.to_string()]).output()?;
-            if ready.status.success() {
-                break;
-            }
-            anyhow::ensure!(t.elapsed() < Duration::from_secs(30), "PostgreSQL did not start within 30 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(Self { url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), child, dir: dir.to_owned() })
-    }
-
-    /// Fast shutdown (SIGINT), then the directory goes.
-    async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status();
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await;
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn newest_bin(root: &Path) -> anyhow::Result<PathBuf> {
-    let mut versions: Vec<u32> = std::fs::read_dir(root)
-        .with_context(|| format!("{} is missing (apt-get install postgresql)", root.display()))?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    versions.sort_unstable();
-    let v = versions.last().with_context(|| format!("no PostgreSQL version under {}", root.display()))?;
-    Ok(root.join(v.to_string()).join("bin"))
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-fn postgres_ids() -> anyhow::Result<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd")?;
-    let line = passwd.lines().find(|l| l.starts_with("postgres:")).context("no `postgres` user (apt-get install postgresql)")?;
-    let f: Vec<&str> = line.split(':').collect();
-    Ok((f[2].parse()?, f[3].parse()?))
 }

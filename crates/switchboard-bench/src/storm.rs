@@ -44,7 +44,7 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
         let sources: Vec<String> = source_ips(100 + (run * GENERATORS + g) as u32 * 4, 4).iter().map(|ip| ip.to_string()).collect();
         let cfg = json!({"addr": server.addr.to_string(), "site_key": ws0.site_key, "sources": sources,
                          "first_index": g * 100_000, "concurrency": 32, "reconnect": true});
-        gens.push(GenProc::spawn(ctx, "visitors", &cfg).await?);
+        gens.push(GenProc::spawn(ctx, &crate::visitors::GENERATOR, &cfg).await?);
     }
     let setup_t = Instant::now();
     let share = clients / GENERATORS;

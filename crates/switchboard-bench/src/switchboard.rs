@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use futures::{SinkExt, StreamExt};
+use switchboard_bench_peers::{ChatPair, ChatTarget, Observation, Semantics};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::server::{Durability, Workspace};
-use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
 use crate::ws::{self, Ws, frame_type, str_field};
 
 /// A typical chat line; the id is appended.

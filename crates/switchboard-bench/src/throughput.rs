@@ -3,13 +3,13 @@
 //! modes and against the real peers, and turned into figures with goals and ratios.
 
 use serde_json::json;
+use switchboard_bench_peers::ChatTarget;
 
 use crate::Ctx;
 use crate::chat::{self, ChatReport, Plan, Step};
 use crate::report::{Measure, Outcome, at_least, at_most};
 use crate::server::{Durability, Server};
 use crate::switchboard::SwitchboardTarget;
-use crate::target::ChatTarget;
 
 /// Conversations per workspace (and so per agent socket) in the Switchboard target.
 pub const PER_WORKSPACE: usize = 20;

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::machine::unix_nanos;
-use crate::procs::{Commands, Rng, emit};
+use crate::procs::{Commands, Generator, Rng, emit};
 use crate::report::{Latency, histogram};
 use crate::ws::{self, Ws, frame_type, int_field, str_field};
 
@@ -66,7 +66,10 @@ impl Totals {
     }
 }
 
-pub async fn generator(config: Value, mut commands: Commands) -> anyhow::Result<()> {
+/// The `visitors` generator: holds visitor sockets (idle and storm scenarios).
+pub const GENERATOR: Generator = Generator { kind: "visitors", run: |config, commands| Box::pin(generator(config, commands)) };
+
+async fn generator(config: Value, mut commands: Commands) -> anyhow::Result<()> {
     let cfg = Rc::new(Cfg {
         addr: config["addr"].as_str().context("addr")?.parse()?,
         site_key: config["site_key"].as_str().context("site_key")?.to_owned(),

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use switchboard_services::EphemeralPostgres;
 use switchboard_store::Store;
 use switchboard_store_postgres::{PgOptions, PgStore};
-use switchboard_testkit::services::EphemeralPostgres;
 
 async fn fresh() -> Arc<dyn Store> {
     let server = EphemeralPostgres::shared().await.expect("starting PostgreSQL");

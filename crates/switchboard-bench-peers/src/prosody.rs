@@ -22,11 +22,11 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::process::{self, ServerProcess, User};
-use super::xmpp::{self, Auth, Element, NS_FRAMING, NS_SM, Ws};
 use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use crate::xmpp::{self, Auth, Element, NS_FRAMING, NS_SM, Ws};
+use switchboard_services::{self as process, ServerProcess, User};
 
-const CONFIG_TEMPLATE: &str = include_str!("../../../../bench/peers/prosody/prosody.cfg.lua");
+const CONFIG_TEMPLATE: &str = include_str!("../../../bench/peers/prosody/prosody.cfg.lua");
 const PROSODY: &str = "/usr/bin/prosody";
 const PROSODYCTL: &str = "/usr/bin/prosodyctl";
 const AGENT_HOST: &str = "agents.localhost";
@@ -69,12 +69,12 @@ pub(super) async fn start() -> anyhow::Result<Prosody> {
     let password = format!("{:016x}", rand_u64());
     let mut last_error = None;
     for _ in 0..START_ATTEMPTS {
-        let port = free_port()?;
+        let port = process::free_port()?;
         let dir = process::temp_dir("switchboard-bench-prosody-", user)?;
         let config = write_config(dir.path(), port, user)?;
         // Registration writes the account into the SQL store before the server starts.
         process::run(
-            command(Path::new(PROSODYCTL), user)
+            process::command(Path::new(PROSODYCTL), user)
                 .arg("--config")
                 .arg(&config)
                 .args(["register", AGENT, AGENT_HOST, &password])
@@ -132,19 +132,6 @@ fn version(log: &str) -> String {
     log.lines()
         .find_map(|l| l.split_once("Prosody version ").map(|(_, v)| format!("Prosody {}", v.trim())))
         .unwrap_or_else(|| "Prosody".to_owned())
-}
-
-fn command(program: &Path, user: User) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(program);
-    if let Some((uid, gid)) = user {
-        cmd.uid(uid).gid(gid);
-    }
-    cmd
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("picking a free port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Enough randomness for a throwaway password, without a dependency.

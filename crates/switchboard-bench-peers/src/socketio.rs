@@ -22,8 +22,8 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::process::{self, ServerProcess};
 use crate::target::{ChatPair, ChatTarget, Observation, Semantics};
+use switchboard_services::{self as process, ServerProcess};
 
 pub(super) const SEMANTICS: Semantics = Semantics {
     durable_ack: false,
@@ -51,7 +51,7 @@ impl SocketIo {
 
 /// Where `server.js` and its `node_modules` live.
 pub(super) fn package_dir() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/switchboard-bench is two levels deep");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/switchboard-bench-peers is two levels deep");
     repo.join("bench/peers/socketio")
 }
 

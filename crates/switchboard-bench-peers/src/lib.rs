@@ -45,14 +45,14 @@
 //!   opt-in, in memory and bounded (2 minutes by default); `server.js` does not enable
 //!   it, as hand-rolled servers mostly do not.
 
-mod process;
 mod prosody;
 mod socketio;
+pub mod target;
 mod xmpp;
 
 use std::path::{Path, PathBuf};
 
-use crate::target::ChatTarget;
+pub use target::{ChatPair, ChatTarget, Observation, Semantics};
 
 /// The peers [`start`] knows, by [`ChatTarget::name`].
 pub const ALL: &[&str] = &["prosody", "socket.io"];
@@ -237,7 +237,7 @@ mod tests {
     fn peers_die_with_a_killed_benchmark() -> anyhow::Result<()> {
         use std::io::BufRead;
         let mut child = std::process::Command::new(std::env::current_exe()?)
-            .args(["peers::tests::leak_probe", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args(["tests::leak_probe", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env("SWITCHBOARD_BENCH_LEAK_PROBE", "1")
             .stdout(std::process::Stdio::piped())
             .spawn()?;
