@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
-//! prerequisites → fmt → tidy → clippy → Rust tests (nextest if installed) →
-//! doc tests → browser tests. The last line of a green run is `N passed, 0 failed`.
+//! prerequisites → fmt → tidy → clippy → Rust tests (nextest if installed) → doc tests →
+//! typecheck and build of `web/` → browser tests. The last line of a green run is `N passed, 0 failed`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -89,6 +89,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     })?;
     match web::web_dir() {
         Some(web) if web.join("tests").is_dir() && web::has_script(&web, "test") => {
+            if web::has_script(&web, "typecheck") {
+                tiers.step("typescript", || run_cmd(web::npm(&web).args(["run", "typecheck"])))?;
+            }
+            // The debug binary the browser tests start reads web/dist when it starts.
+            tiers.step("web build", web::build_if_needed)?;
             tiers.step("browser tests", || run_cmd(web::npm(&web).arg("test")))?;
         }
         _ => tiers.skip("browser tests", "no web/tests with an npm `test` script yet"),
