@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn dist_is_rebuilt_when_missing_or_older_than_a_source() -> anyhow::Result<()> {
         let web = std::env::temp_dir().join(format!("xtask-web-{}", std::process::id()));
-        let t = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + secs);
+        let t = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + secs);
         let result = (|| -> anyhow::Result<()> {
             touch(&web.join("package.json"), t(0))?;
             touch(&web.join("api-docs/main.ts"), t(10))?;

@@ -38,7 +38,7 @@ async fn get(router: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCo
     (parts.status, parts.headers, to_bytes(body, usize::MAX).await.unwrap())
 }
 
-fn value<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> &'h str {
+fn value(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers.get(&name).map(|v| v.to_str().unwrap()).unwrap_or_else(|| panic!("no {name} header"))
 }
 
