@@ -70,11 +70,7 @@ fn embedded() -> Arc<Assets> {
             let assets = Assets::embedded();
             if assets.is_empty() {
                 let pages: Vec<&str> = ENTRIES.iter().map(|e| e.route).collect();
-                tracing::warn!(
-                    pages = ?pages,
-                    "this binary was built without its web assets, so those pages only say so: \
-                     run `cargo xtask web`, then build the binary again"
-                );
+                tracing::warn!(pages = ?pages, "{MISSING}, so those pages only say so: {REMEDY}");
             } else {
                 tracing::debug!(files = assets.len(), "web assets loaded");
             }
@@ -162,16 +158,30 @@ fn names(if_none_match: &str, etag: &str) -> bool {
     })
 }
 
+/// Why there are no assets, and what to do about it. A debug build reads `web/dist` when
+/// it starts; a release build carries what `web/dist` held when it was compiled.
+const MISSING: &str = if cfg!(debug_assertions) {
+    "this debug build found no web assets in web/dist"
+} else {
+    "this binary was built without its web assets"
+};
+const REMEDY: &str = if cfg!(debug_assertions) {
+    "run `cargo xtask web`, then restart it"
+} else {
+    "run `cargo xtask web`, then build the binary again"
+};
+
 /// What asset routes answer when the binary carries no assets: a page that says why,
-/// rather than a blank one.
+/// rather than a blank one. `404`, not a `5xx`: nothing failed, the page is not there.
 fn not_built() -> Response {
-    let page = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Web assets not built</title>\
-        <h1>The web assets were not built</h1>\
-        <p>This Switchboard binary was built without its web front ends, so this page cannot be shown.</p>\
-        <p>Run <code>cargo xtask web</code>, then build the binary again.</p>\
-        <p>The API works without them; its OpenAPI document is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></html>";
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Web assets not built</title>\
+         <h1>The web assets were not built</h1>\
+         <p>This page is part of Switchboard's web front ends, but {MISSING}: {REMEDY}.</p>\
+         <p>The API works without them; its OpenAPI document is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></html>"
+    );
     (
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
         page,
     )
