@@ -165,11 +165,8 @@ const MISSING: &str = if cfg!(debug_assertions) {
 } else {
     "this binary was built without its web assets"
 };
-const REMEDY: &str = if cfg!(debug_assertions) {
-    "run `cargo xtask web`, then restart it"
-} else {
-    "run `cargo xtask web`, then build the binary again"
-};
+const REMEDY: &str =
+    if cfg!(debug_assertions) { "run `cargo xtask web`, then restart it" } else { "run `cargo xtask web`, then build the binary again" };
 
 /// What asset routes answer when the binary carries no assets: a page that says why,
 /// rather than a blank one. `404`, not a `5xx`: nothing failed, the page is not there.
@@ -180,12 +177,7 @@ fn not_built() -> Response {
          <p>This page is part of Switchboard's web front ends, but {MISSING}: {REMEDY}.</p>\
          <p>The API works without them; its OpenAPI document is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></html>"
     );
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        page,
-    )
-        .into_response()
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], page).into_response()
 }
 
 #[cfg(test)]
