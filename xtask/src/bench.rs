@@ -26,6 +26,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             other => bail!("unknown argument to `cargo xtask bench`: {other}"),
         }
     }
+    // The release binary embeds web/dist.
+    crate::web::build_if_needed()?;
     // Only the measured binaries are built in release.
     run_cmd(cargo().args(["build", "--release", "-p", "switchboard", "-p", "switchboard-bench"]))?;
     let bench = project_root().join("target/release/switchboard-bench");

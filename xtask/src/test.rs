@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
 //! prerequisites → fmt → tidy → generated wire types → clippy → Rust tests (nextest if installed) →
-//! doc tests → API fuzzing → browser tests. The last line of a green run is `N passed, 0 failed`.
+//! doc tests → API fuzzing → typecheck and build of `web/` → browser tests. The last line of a
+//! green run is `N passed, 0 failed`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -91,6 +92,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     tiers.step("API fuzzing (schemathesis)", || crate::fuzz::run(&[]))?;
     match web::web_dir() {
         Some(web) if web.join("tests").is_dir() && web::has_script(&web, "test") => {
+            if web::has_script(&web, "typecheck") {
+                tiers.step("typescript", || run_cmd(web::npm(&web).args(["run", "typecheck"])))?;
+            }
+            // The debug binary the browser tests start reads web/dist when it starts.
+            tiers.step("web build", web::build_if_needed)?;
             tiers.step("browser tests", || run_cmd(web::npm(&web).arg("test")))?;
         }
         _ => tiers.skip("browser tests", "no web/tests with an npm `test` script yet"),

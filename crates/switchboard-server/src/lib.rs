@@ -26,7 +26,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa_scalar::{Scalar, Servable};
 
 pub use admission::{Admission, default_max_sockets, raise_open_file_limit};
 pub use metrics::Metrics;
@@ -80,8 +79,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn router(state: AppState) -> Router {
     let (api, openapi) = api::router(state.core.limits.max_upload_bytes);
-    let openapi = Arc::new(openapi);
-    let spec = openapi.clone();
+    let spec = Arc::new(openapi);
     // Widget endpoints are called from businesses' pages (each handler checks the
     // site's allowed origins) and integrations call with bearer tokens, so CORS mirrors
     // the caller. Credentials are never allowed cross-origin: cookie sessions stay
@@ -94,7 +92,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
-        .merge(Scalar::with_url("/api/docs", openapi.as_ref().clone()))
+        .merge(switchboard_web::router())
         .route("/ws/visitor", get(ws::visitor::upgrade))
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/healthz", get(|| async { "ok" }))

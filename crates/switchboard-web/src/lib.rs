@@ -1,0 +1,184 @@
+//! The web front ends built from `web/` (`cargo xtask web`), embedded in the release
+//! binary, and the axum routes that serve them with the right caching and compression.
+//!
+//! Invariant: knows nothing of the API, the store or any business rule; it serves files.
+//! Hashed files (`/assets/…`) are cached forever; entry points, whose URLs never change,
+//! briefly and with an ETag. Nothing is compressed at run time: the build wrote `.br` and
+//! `.gz` copies of every file, and the request's `Accept-Encoding` picks one.
+
+mod assets;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use assets::{Asset, Assets, content_type};
+
+/// A file served at a stable URL of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub route: &'static str,
+    /// Its path under `web/dist`.
+    pub file: &'static str,
+    /// The `Content-Security-Policy` sent with it, for pages.
+    pub csp: Option<&'static str>,
+}
+
+/// Every entry point. Hashed files need no entry: they are all under `/assets/`.
+pub const ENTRIES: &[Entry] = &[Entry { route: "/api/docs", file: "api-docs/index.html", csp: Some(API_DOCS_CSP) }];
+
+/// The reference loads nothing from another host, and the browser is told to enforce it.
+/// Styles may be inline: Scalar (Vue) sets `style` attributes and inserts `<style>` tags.
+const API_DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// For files whose name changes with their content.
+pub const CACHE_HASHED: &str = "public, max-age=31536000, immutable";
+/// For entry points: a few minutes, then a conditional request answered `304`.
+pub const CACHE_ENTRY: &str = "public, max-age=300";
+
+/// The routes for the assets this binary carries (or, in a debug build, finds in
+/// `web/dist` at start). Logs a warning once if there are none.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    router_for(embedded())
+}
+
+/// The routes for `assets`: every entry of [`ENTRIES`] and `/assets/{*path}`.
+pub fn router_for<S: Clone + Send + Sync + 'static>(assets: Arc<Assets>) -> Router<S> {
+    let mut router = Router::new();
+    for entry in ENTRIES {
+        let assets = assets.clone();
+        router = router.route(entry.route, get(move |headers: HeaderMap| async move { serve(&assets, entry.file, entry.csp, &headers) }));
+    }
+    router.route(
+        "/assets/{*path}",
+        get(move |Path(path): Path<String>, headers: HeaderMap| async move { serve(&assets, &format!("assets/{path}"), None, &headers) }),
+    )
+}
+
+/// The embedded assets, loaded once per process.
+fn embedded() -> Arc<Assets> {
+    static EMBEDDED: OnceLock<Arc<Assets>> = OnceLock::new();
+    EMBEDDED
+        .get_or_init(|| {
+            let assets = Assets::embedded();
+            if assets.is_empty() {
+                let pages: Vec<&str> = ENTRIES.iter().map(|e| e.route).collect();
+                tracing::warn!(pages = ?pages, "{MISSING}, so those pages only say so: {REMEDY}");
+            } else {
+                tracing::debug!(files = assets.len(), "web assets loaded");
+            }
+            Arc::new(assets)
+        })
+        .clone()
+}
+
+fn serve(assets: &Assets, file: &str, csp: Option<&'static str>, request: &HeaderMap) -> Response {
+    if assets.is_empty() {
+        return not_built();
+    }
+    match assets.get(file) {
+        Some(asset) => respond(asset, csp, request),
+        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-store")], "not found").into_response(),
+    }
+}
+
+/// The answer for one file: the encoding the client accepts, its caching headers, and
+/// `304 Not Modified` when the client's `If-None-Match` names this content.
+pub fn respond(asset: &Asset, csp: Option<&'static str>, request: &HeaderMap) -> Response {
+    let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (encoding, body) = match (&asset.brotli, &asset.gzip) {
+        (Some(br), _) if accepts(accepted, "br") => (Some("br"), br.clone()),
+        (_, Some(gz)) if accepts(accepted, "gzip") => (Some("gzip"), gz.clone()),
+        _ => (None, asset.body.clone()),
+    };
+    // A strong ETag names one representation, so each encoding has its own.
+    let etag = match encoding {
+        Some(coding) => format!("{}-{coding}\"", asset.etag.trim_end_matches('"')),
+        None => asset.etag.clone(),
+    };
+    let cache = if asset.hashed { CACHE_HASHED } else { CACHE_ENTRY };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("an ETag is quoted hex"));
+
+    let if_none_match = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    if if_none_match.is_some_and(|tags| names(tags, &asset.etag)) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Some(coding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    if let Some(csp) = csp {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
+    (StatusCode::OK, headers, Body::from(body)).into_response()
+}
+
+/// True if `Accept-Encoding` (`gzip, br;q=0.8, *;q=0`) allows `coding`: listed, or
+/// covered by `*`, with a quality above zero.
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    let mut wildcard = None;
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            return quality > 0.0;
+        }
+        if name == "*" {
+            wildcard = Some(quality > 0.0);
+        }
+    }
+    wildcard.unwrap_or(false)
+}
+
+/// True if an `If-None-Match` list names `etag` in any of its encodings, or is `*`.
+/// The comparison is weak, as RFC 9110 asks for `If-None-Match`.
+fn names(if_none_match: &str, etag: &str) -> bool {
+    let content = etag.trim_matches('"');
+    if_none_match.split(',').map(str::trim).any(|tag| {
+        if tag == "*" {
+            return true;
+        }
+        let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+        tag == content || tag.strip_prefix(content).is_some_and(|rest| matches!(rest, "-br" | "-gzip"))
+    })
+}
+
+/// Why there are no assets, and what to do about it. A debug build reads `web/dist` when
+/// it starts; a release build carries what `web/dist` held when it was compiled.
+const MISSING: &str = if cfg!(debug_assertions) {
+    "this debug build found no web assets in web/dist"
+} else {
+    "this binary was built without its web assets"
+};
+const REMEDY: &str =
+    if cfg!(debug_assertions) { "run `cargo xtask web`, then restart it" } else { "run `cargo xtask web`, then build the binary again" };
+
+/// What asset routes answer when the binary carries no assets: a page that says why,
+/// rather than a blank one. `404`, not a `5xx`: nothing failed, the page is not there.
+fn not_built() -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Web assets not built</title>\
+         <h1>The web assets were not built</h1>\
+         <p>This page is part of Switchboard's web front ends, but {MISSING}: {REMEDY}.</p>\
+         <p>The API works without them; its OpenAPI document is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></html>"
+    );
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], page).into_response()
+}
+
+#[cfg(test)]
+mod tests;

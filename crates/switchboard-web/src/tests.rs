@@ -1,0 +1,147 @@
+//! What a browser gets from the asset routes: caching by kind of file, `304` on a
+//! matching ETag, the compressed copy it accepts, and a clear page when nothing was built.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use bytes::Bytes;
+use tower::ServiceExt as _;
+
+use super::*;
+
+const PAGE: &str = "<!doctype html><script type=module src=/assets/api-docs-3f9a.js></script>";
+
+/// A build like Vite's: the docs page and its hashed script, each with both compressed copies.
+fn built() -> Router {
+    let script = "console.log('the API reference');".repeat(40);
+    let files = [
+        ("api-docs/index.html", Bytes::from(PAGE)),
+        ("api-docs/index.html.gz", Bytes::from_static(b"gzip of the page")),
+        ("api-docs/index.html.br", Bytes::from_static(b"br of the page")),
+        ("assets/api-docs-3f9a.js", Bytes::from(script)),
+        ("assets/api-docs-3f9a.js.gz", Bytes::from_static(b"gzip of the script")),
+        ("assets/api-docs-3f9a.js.br", Bytes::from_static(b"br of the script")),
+        ("assets/font-77aa.woff2", Bytes::from_static(b"wOF2 already compressed")),
+    ];
+    router_for(Arc::new(Assets::from_files(files.map(|(p, b)| (p.to_owned(), b)))))
+}
+
+async fn get(router: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Bytes) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let (parts, body) = response.into_parts();
+    (parts.status, parts.headers, to_bytes(body, usize::MAX).await.unwrap())
+}
+
+fn value(headers: &HeaderMap, name: header::HeaderName) -> &str {
+    headers.get(&name).map(|v| v.to_str().unwrap()).unwrap_or_else(|| panic!("no {name} header"))
+}
+
+#[tokio::test]
+async fn hashed_files_are_cached_forever_and_entry_points_briefly() {
+    let router = built();
+    let (status, headers, _) = get(&router, "/assets/api-docs-3f9a.js", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(value(&headers, header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    assert_eq!(value(&headers, header::CONTENT_TYPE), "text/javascript; charset=utf-8");
+
+    let (status, headers, body) = get(&router, "/api/docs", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(value(&headers, header::CACHE_CONTROL), "public, max-age=300");
+    assert_eq!(value(&headers, header::CONTENT_TYPE), "text/html; charset=utf-8");
+    assert!(value(&headers, header::CONTENT_SECURITY_POLICY).contains("script-src 'self';"));
+    assert_eq!(body, PAGE, "no Accept-Encoding: the page as built");
+}
+
+#[tokio::test]
+async fn a_browser_that_has_the_page_gets_304_without_a_body() {
+    let router = built();
+    let (_, first, _) = get(&router, "/api/docs", &[]).await;
+    let etag = value(&first, header::ETAG).to_owned();
+
+    let (status, headers, body) = get(&router, "/api/docs", &[("if-none-match", &etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert_eq!(value(&headers, header::ETAG), etag);
+    assert_eq!(value(&headers, header::CACHE_CONTROL), "public, max-age=300");
+
+    // The tag of the brotli copy, in a list, weak: still the same page.
+    let (_, br, _) = get(&router, "/api/docs", &[("accept-encoding", "br")]).await;
+    let br_tag = value(&br, header::ETAG).to_owned();
+    assert_ne!(br_tag, etag, "each encoding is its own representation");
+    let list = format!("\"something-else\", W/{br_tag}");
+    let (status, _, _) = get(&router, "/api/docs", &[("if-none-match", &list)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+
+    let (status, _, body) = get(&router, "/api/docs", &[("if-none-match", "\"an-older-build\"")]).await;
+    assert_eq!(status, StatusCode::OK, "a changed page is sent again");
+    assert_eq!(body, PAGE);
+}
+
+#[tokio::test]
+async fn the_encoding_follows_accept_encoding() {
+    let router = built();
+    let cases = [
+        ("gzip, deflate, br, zstd", Some("br"), "br of the script"),
+        ("gzip", Some("gzip"), "gzip of the script"),
+        ("br;q=0, gzip;q=0.5", Some("gzip"), "gzip of the script"),
+        ("*", Some("br"), "br of the script"),
+        ("identity", None, ""),
+        ("gzip;q=0, *;q=0", None, ""),
+    ];
+    for (accept, encoding, expected) in cases {
+        let (status, headers, body) = get(&router, "/assets/api-docs-3f9a.js", &[("accept-encoding", accept)]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), encoding, "Accept-Encoding: {accept}");
+        assert_eq!(value(&headers, header::VARY), "accept-encoding", "caches must key on the encoding");
+        assert_eq!(value(&headers, header::CONTENT_TYPE), "text/javascript; charset=utf-8", "the type of what was compressed");
+        if encoding.is_some() {
+            assert_eq!(body, expected);
+        } else {
+            assert!(body.starts_with(b"console.log"), "Accept-Encoding: {accept}");
+        }
+    }
+
+    // A file without compressed copies goes as it is, whatever the browser accepts.
+    let (_, headers, body) = get(&router, "/assets/font-77aa.woff2", &[("accept-encoding", "br, gzip")]).await;
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(value(&headers, header::CONTENT_TYPE), "font/woff2");
+    assert_eq!(body, "wOF2 already compressed");
+}
+
+#[tokio::test]
+async fn an_unknown_asset_is_not_found() {
+    let (status, headers, _) = get(&built(), "/assets/api-docs-0000.js", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(value(&headers, header::CACHE_CONTROL), "no-store", "a later build may add it");
+}
+
+#[tokio::test]
+async fn a_binary_built_without_assets_says_so_instead_of_a_blank_page() {
+    let router: Router = router_for(Arc::new(Assets::default()));
+    for path in ["/api/docs", "/assets/api-docs-3f9a.js"] {
+        let (status, headers, body) = get(&router, path, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(value(&headers, header::CONTENT_TYPE), "text/html; charset=utf-8");
+        assert_eq!(value(&headers, header::CACHE_CONTROL), "no-store", "not remembered once the assets exist");
+        let page = String::from_utf8(body.to_vec()).unwrap();
+        assert!(page.contains("were not built") && page.contains("cargo xtask web"), "{page}");
+    }
+}
+
+#[test]
+fn accept_encoding_qualities() {
+    assert!(accepts("gzip, br", "br"));
+    assert!(accepts("GZIP", "gzip"));
+    assert!(accepts("br;q=0.1", "br"));
+    assert!(!accepts("br;q=0", "br"));
+    assert!(!accepts("br;q=0.0, *", "br"), "a named coding wins over the wildcard");
+    assert!(accepts("*;q=0.5", "gzip"));
+    assert!(!accepts("", "gzip"));
+    assert!(!accepts("deflate", "gzip"));
+}
