@@ -9,6 +9,11 @@ use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_from_parts, opt_uuid, uuid};
 use switchboard_store::{Result, StoreError};
 
+/// An id as the text SQLite stores it.
+pub(crate) fn s<T: ToString>(id: T) -> String {
+    id.to_string()
+}
+
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e.to_string()),
