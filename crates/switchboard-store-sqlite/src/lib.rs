@@ -9,6 +9,7 @@
 //! `log.rs` and `query.rs` (the log), `rows.rs` (decoding). This file delegates.
 
 mod directory;
+mod jobs;
 mod log;
 mod maintenance;
 mod open;
@@ -58,7 +59,10 @@ impl Store for SqliteStore {
     async fn secret(&self, name: &str, generate: String) -> Result<String> {
         directory::secret(self, name, generate).await
     }
+}
 
+#[async_trait]
+impl Directory for SqliteStore {
     async fn create_workspace(&self, w: &Workspace) -> Result<()> {
         directory::create_workspace(self, w).await
     }
@@ -195,6 +199,17 @@ impl Store for SqliteStore {
         directory::delete_canned(self, ws, id).await
     }
 
+    async fn create_attachment(&self, a: &Attachment) -> Result<()> {
+        directory::create_attachment(self, a).await
+    }
+
+    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
+        directory::attachment(self, ws, id).await
+    }
+}
+
+#[async_trait]
+impl Contacts for SqliteStore {
     async fn create_contact(&self, c: &Contact) -> Result<()> {
         directory::create_contact(self, c).await
     }
@@ -222,15 +237,10 @@ impl Store for SqliteStore {
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         directory::page_views(self, ws, contact, limit).await
     }
+}
 
-    async fn create_attachment(&self, a: &Attachment) -> Result<()> {
-        directory::create_attachment(self, a).await
-    }
-
-    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
-        directory::attachment(self, ws, id).await
-    }
-
+#[async_trait]
+impl Log for SqliteStore {
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
         self.writer.submit((ws, change)).await.unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
     }
@@ -254,10 +264,51 @@ impl Store for SqliteStore {
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
         query::feed(&self.read, ws, after_feed_seq, limit).await
     }
+}
 
+#[async_trait]
+impl Search for SqliteStore {
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
         // Every message committed before the search is found by it.
         maintenance::index_search(&self.turn, &self.log).await?;
         query::search_messages(&self.read, ws, terms, limit).await
+    }
+}
+
+#[async_trait]
+impl Jobs for SqliteStore {
+    async fn enqueue_job(&self, job: &NewJob) -> Result<JobId> {
+        jobs::enqueue_job(self, job).await
+    }
+
+    async fn claim_jobs(&self, now: Timestamp, lease_ms: i64, limit: u32) -> Result<Vec<Job>> {
+        jobs::claim_jobs(self, now, lease_ms, limit).await
+    }
+
+    async fn complete_job(&self, job: &Job) -> Result<bool> {
+        jobs::complete_job(self, job).await
+    }
+
+    async fn fail_job(&self, job: &Job, error: &str, now: Timestamp) -> Result<bool> {
+        jobs::fail_job(self, job, error, now).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        jobs::job(self, id).await
+    }
+
+    async fn next_job_at(&self) -> Result<Option<Timestamp>> {
+        jobs::next_job_at(self).await
+    }
+}
+
+#[async_trait]
+impl Consumers for SqliteStore {
+    async fn consumer_cursor(&self, name: &str, ws: WorkspaceId) -> Result<i64> {
+        jobs::consumer_cursor(self, name, ws).await
+    }
+
+    async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
+        jobs::save_consumer_cursor(self, name, ws, feed_seq).await
     }
 }

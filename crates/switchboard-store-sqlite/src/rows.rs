@@ -240,3 +240,18 @@ pub(crate) fn event(row: &impl Columns) -> Result<Event> {
         data: codec::decode_event_data(&kind, &row.column::<String>("data")?, message)?,
     })
 }
+
+pub(crate) fn job(row: &impl Columns) -> Result<switchboard_store::Job> {
+    Ok(switchboard_store::Job {
+        id: switchboard_store::JobId(id(row, "id")?),
+        kind: row.column("kind")?,
+        payload: row.column("payload")?,
+        due_at: ts(row, "due_at")?,
+        dedupe_key: row.column("dedupe_key")?,
+        state: codec::job_state(&row.column::<String>("state")?)?,
+        attempts: row.column::<i64>("attempts")? as u32,
+        max_attempts: row.column::<i64>("max_attempts")? as u32,
+        leased_until: opt_ts(row, "leased_until")?,
+        last_error: row.column("last_error")?,
+    })
+}
