@@ -13,4 +13,5 @@ mod resume;
 mod shutdown;
 mod support;
 mod tenancy;
+mod timers;
 mod timeline;
