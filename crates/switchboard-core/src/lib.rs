@@ -7,6 +7,7 @@
 mod admin;
 mod attachments;
 pub mod auth;
+mod consumers;
 mod conversations;
 mod error;
 mod jobs;
@@ -22,6 +23,7 @@ use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 pub use admin::*;
 pub use attachments::Upload;
 pub use auth::{LoginSession, Principal};
+pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
 pub use jobs::{JobKind, JobOutcome, RanJob};
