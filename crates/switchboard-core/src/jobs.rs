@@ -161,8 +161,12 @@ impl Core {
         };
         match conversation.status {
             Status::Snoozed { until } if until <= self.now() => {
-                let change =
-                    Change::Record { conversation_id: id, actor: Actor::System, data: EventData::StatusChanged { status: Status::Open }, at: self.now() };
+                let change = Change::Record {
+                    conversation_id: id,
+                    actor: Actor::System,
+                    data: EventData::StatusChanged { status: Status::Open },
+                    at: self.now(),
+                };
                 self.commit(ws, change).await?;
             }
             Status::Snoozed { until } => {

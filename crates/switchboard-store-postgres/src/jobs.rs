@@ -72,17 +72,19 @@ pub(crate) async fn fail_job(pool: &PgPool, job: &Job, error: &str, now: Timesta
         .bind(error)
         .execute(pool)
         .await,
-        AfterFailure::RetryAt(at) => sqlx::query(
-            "UPDATE jobs SET state = 'pending', due_at = $3, leased_until = NULL, last_error = $4 \
+        AfterFailure::RetryAt(at) => {
+            sqlx::query(
+                "UPDATE jobs SET state = 'pending', due_at = $3, leased_until = NULL, last_error = $4 \
              WHERE id = $1 AND state = 'running' AND attempts = $2 \
              AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.dedupe_key = jobs.dedupe_key AND p.state = 'pending')",
-        )
-        .bind(job.id.0)
-        .bind(job.attempts as i32)
-        .bind(at.0)
-        .bind(error)
-        .execute(pool)
-        .await,
+            )
+            .bind(job.id.0)
+            .bind(job.attempts as i32)
+            .bind(at.0)
+            .bind(error)
+            .execute(pool)
+            .await
+        }
     };
     match moved {
         Ok(r) if r.rows_affected() == 1 => Ok(true),

@@ -8,7 +8,13 @@ use switchboard_domain::*;
 use crate::*;
 
 fn job(kind: &str, due_at: i64, key: Option<&str>) -> NewJob {
-    NewJob { kind: kind.into(), payload: format!(r#"{{"kind":"{kind}"}}"#), due_at: Timestamp(due_at), dedupe_key: key.map(Into::into), max_attempts: 3 }
+    NewJob {
+        kind: kind.into(),
+        payload: format!(r#"{{"kind":"{kind}"}}"#),
+        due_at: Timestamp(due_at),
+        dedupe_key: key.map(Into::into),
+        max_attempts: 3,
+    }
 }
 
 const LEASE: i64 = 60_000;

@@ -13,5 +13,5 @@ mod resume;
 mod shutdown;
 mod support;
 mod tenancy;
-mod timers;
 mod timeline;
+mod timers;

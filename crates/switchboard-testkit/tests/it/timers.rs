@@ -35,7 +35,9 @@ async fn a_snoozed_conversation_reopens_on_time_and_the_agent_hears_it() {
     agent.expect("caught_up").await;
 
     let until = clock.now().plus_millis(HOUR).0;
-    owner.ok(Method::PUT, &format!("/api/v1/conversations/{conv}/status"), Some(json!({"status": "snoozed", "snoozed_until": until}))).await;
+    owner
+        .ok(Method::PUT, &format!("/api/v1/conversations/{conv}/status"), Some(json!({"status": "snoozed", "snoozed_until": until})))
+        .await;
     let snoozed = next_status_change(&mut agent, &conv).await;
     assert_eq!((&snoozed["status"], &snoozed["snoozed_until"]), (&json!("snoozed"), &json!(until)));
     assert!(app.run_pending_jobs().await.is_empty(), "nothing is due an hour early");
