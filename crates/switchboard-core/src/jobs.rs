@@ -22,6 +22,8 @@ const CLAIM_BATCH: u32 = 32;
 const MAX_ATTEMPTS: u32 = 5;
 /// The worker looks for due jobs at least this often, for jobs other processes enqueued.
 const IDLE_POLL: Duration = Duration::from_secs(30);
+/// The worker's pause after a round that failed.
+const RETRY_ROUND: Duration = Duration::from_secs(1);
 
 /// What a job does, with its arguments.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -185,9 +187,15 @@ impl Core {
         tokio::spawn(async move {
             tokio::pin!(shutdown);
             loop {
-                if let Err(e) = core.run_pending_jobs().await {
-                    tracing::warn!(error = %e, "running jobs failed; retrying");
-                }
+                // After a failed round (the store unreachable), wait before the next one
+                // even if jobs are due, rather than spinning.
+                let least = match core.run_pending_jobs().await {
+                    Ok(_) => Duration::ZERO,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "running jobs failed; retrying");
+                        RETRY_ROUND
+                    }
+                };
                 let wait = match core.store.next_job_at().await {
                     Ok(Some(at)) => Duration::from_millis(at.0.saturating_sub(core.now().0).max(0) as u64).min(IDLE_POLL),
                     Ok(None) => IDLE_POLL,
@@ -196,6 +204,7 @@ impl Core {
                         IDLE_POLL
                     }
                 };
+                let wait = wait.max(least);
                 tokio::select! {
                     _ = &mut shutdown => return,
                     _ = core.job_signal.0.notified() => {}
