@@ -197,6 +197,12 @@ impl Core {
         {
             return Err(ValidationError::new("snoozed_until", "must be in the future").into());
         }
+        if let Status::Snoozed { until } = status {
+            // Before the commit: a crash between the two leaves a timer that finds the
+            // conversation not snoozed and does nothing, never a snooze without a timer.
+            self.store.conversation(who.workspace_id, id).await?;
+            self.schedule(crate::JobKind::WakeConversation { workspace_id: who.workspace_id, conversation_id: id, until }, until).await?;
+        }
         self.record(who, id, EventData::StatusChanged { status }).await
     }
 

@@ -7,8 +7,10 @@
 mod admin;
 mod attachments;
 pub mod auth;
+mod consumers;
 mod conversations;
 mod error;
+mod jobs;
 mod roster;
 mod visitors;
 
@@ -21,8 +23,10 @@ use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 pub use admin::*;
 pub use attachments::Upload;
 pub use auth::{LoginSession, Principal};
+pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
+pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 
@@ -60,6 +64,29 @@ pub trait Clock: Send + Sync + 'static {
 }
 
 pub struct SystemClock;
+
+/// A clock that moves only when told, for tests of time rules and timers.
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(now: Timestamp) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(now.0))
+    }
+
+    pub fn set(&self, now: Timestamp) {
+        self.0.store(now.0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
@@ -101,6 +128,7 @@ pub struct Core {
     pub observer: Arc<dyn CommitObserver>,
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
+    job_signal: Arc<jobs::JobSignal>,
 }
 
 impl Core {
@@ -117,6 +145,7 @@ impl Core {
             observer: Arc::new(()),
             keys,
             roster: Arc::default(),
+            job_signal: Arc::default(),
         })
     }
 

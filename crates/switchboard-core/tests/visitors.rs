@@ -63,7 +63,7 @@ async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
     let first = core.visitor(hello(None, firefox.clone())).await.unwrap();
     let seen = |id| {
         let store = store.clone();
-        async move { switchboard_store::Store::contact(&*store, ws.id, id).await.unwrap() }
+        async move { switchboard_store::Contacts::contact(&*store, ws.id, id).await.unwrap() }
     };
     clock.0.fetch_add(30_000, Ordering::SeqCst);
     core.visitor(hello(Some(first.token.clone()), firefox.clone())).await.unwrap();
@@ -92,7 +92,7 @@ async fn visitors_see_agent_changes_made_here_at_once_and_elsewhere_within_the_r
     assert_eq!(names().await, ["O", "Sam K"], "and so is a rename");
 
     // Another node sharing the database renames Sam: this node learns it when its copy expires.
-    switchboard_store::Store::update_agent(&**store, &Agent { name: "Samuel".into(), ..sam.clone() }).await.unwrap();
+    switchboard_store::Directory::update_agent(&**store, &Agent { name: "Samuel".into(), ..sam.clone() }).await.unwrap();
     assert_eq!(names().await, ["O", "Sam K"]);
     clock.0.fetch_add(ROSTER_TTL_MS, Ordering::SeqCst);
     assert_eq!(names().await, ["O", "Samuel"]);

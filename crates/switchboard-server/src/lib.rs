@@ -49,11 +49,18 @@ impl Server {
         Self { state, router, shutdown }
     }
 
-    /// Serves until `stop` resolves, then shuts down gracefully: stop accepting, tell
-    /// every socket to reconnect, wait for sockets and requests, flush the store.
+    /// Serves (and runs due jobs, see [`ServerConfig::run_jobs`]) until `stop` resolves,
+    /// then shuts down gracefully: stop accepting, tell every socket to reconnect, wait
+    /// for sockets, requests and the job under way, flush the store.
     pub async fn serve(self, listener: TcpListener, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let Server { state, router, shutdown } = self;
         let sockets = state.sockets.clone();
+        let jobs = state.config.run_jobs.then(|| {
+            let mut stopping = state.shutdown.clone();
+            state.core.spawn_job_worker(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+        });
         let signal = async move {
             stop.await;
             tracing::info!("shutting down: closing sockets and flushing the store");
@@ -65,6 +72,12 @@ impl Server {
         sockets.close();
         if tokio::time::timeout(Duration::from_secs(10), sockets.wait()).await.is_err() {
             tracing::warn!("some sockets did not close within 10 s");
+        }
+        // The job under way finishes before the store closes.
+        if let Some(jobs) = jobs
+            && let Err(e) = jobs.await
+        {
+            tracing::warn!(error = %e, "the job worker stopped abnormally");
         }
         state.core.store.close().await;
         Ok(())

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub max_handshakes: usize,
     /// How long a visitor's `hello` may wait for its turn before it is told to come back.
     pub handshake_wait: Duration,
+    /// Run due jobs and timers in the background while serving (`Core::spawn_job_worker`),
+    /// stopped by the graceful shutdown. Tests leave it off and run jobs themselves.
+    pub run_jobs: bool,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             max_sockets: default_max_sockets(),
             max_handshakes: 64,
             handshake_wait: Duration::from_secs(10),
+            run_jobs: true,
         }
     }
 }

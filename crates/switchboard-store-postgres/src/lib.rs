@@ -8,6 +8,7 @@
 
 mod backup;
 mod directory;
+mod jobs;
 mod log;
 mod query;
 mod rows;
@@ -121,7 +122,10 @@ impl Store for PgStore {
     async fn secret(&self, name: &str, generate: String) -> Result<String> {
         dir::secret(&self.pool, name, generate).await
     }
+}
 
+#[async_trait]
+impl Directory for PgStore {
     async fn create_workspace(&self, w: &Workspace) -> Result<()> {
         dir::create_workspace(&self.pool, w).await
     }
@@ -278,6 +282,18 @@ impl Store for PgStore {
         dir::delete_where(&self.pool, "canned_responses", ws, id.0, Entity::CannedResponse).await
     }
 
+    async fn create_attachment(&self, a: &Attachment) -> Result<()> {
+        dir::create_attachment(&self.pool, a).await
+    }
+
+    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
+        let entity = Entity::Attachment;
+        dir::by_id(&self.pool, "attachments", ws, id.0, entity, rows::attachment).await
+    }
+}
+
+#[async_trait]
+impl Contacts for PgStore {
     async fn create_contact(&self, c: &Contact) -> Result<()> {
         dir::write_contact(&self.pool, c, true).await
     }
@@ -311,16 +327,10 @@ impl Store for PgStore {
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         dir::page_views(&self.pool, ws, contact, limit).await
     }
+}
 
-    async fn create_attachment(&self, a: &Attachment) -> Result<()> {
-        dir::create_attachment(&self.pool, a).await
-    }
-
-    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
-        let entity = Entity::Attachment;
-        dir::by_id(&self.pool, "attachments", ws, id.0, entity, rows::attachment).await
-    }
-
+#[async_trait]
+impl Log for PgStore {
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed> {
         self.writer.submit((ws, change)).await.unwrap_or_else(|| Err(StoreError::Unavailable("the store is shutting down".into())))
     }
@@ -351,8 +361,49 @@ impl Store for PgStore {
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
         query::feed(&self.pool, ws, after_feed_seq, limit).await
     }
+}
 
+#[async_trait]
+impl Search for PgStore {
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>> {
         query::search_messages(&self.pool, ws, terms, limit).await
+    }
+}
+
+#[async_trait]
+impl Jobs for PgStore {
+    async fn enqueue_job(&self, job: &NewJob) -> Result<JobId> {
+        jobs::enqueue_job(&self.pool, job).await
+    }
+
+    async fn claim_jobs(&self, now: Timestamp, lease_ms: i64, limit: u32) -> Result<Vec<Job>> {
+        jobs::claim_jobs(&self.pool, now, lease_ms, limit).await
+    }
+
+    async fn complete_job(&self, job: &Job) -> Result<bool> {
+        jobs::complete_job(&self.pool, job).await
+    }
+
+    async fn fail_job(&self, job: &Job, error: &str, now: Timestamp) -> Result<bool> {
+        jobs::fail_job(&self.pool, job, error, now).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        jobs::job(&self.pool, id).await
+    }
+
+    async fn next_job_at(&self) -> Result<Option<Timestamp>> {
+        jobs::next_job_at(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Consumers for PgStore {
+    async fn consumer_cursor(&self, name: &str, ws: WorkspaceId) -> Result<i64> {
+        jobs::consumer_cursor(&self.pool, name, ws).await
+    }
+
+    async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
+        jobs::save_consumer_cursor(&self.pool, name, ws, feed_seq).await
     }
 }

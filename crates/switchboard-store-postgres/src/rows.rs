@@ -261,3 +261,18 @@ pub(crate) fn event(row: &PgRow) -> Result<Event> {
         data: codec::decode_event_data(&kind, &text(row, "data")?, message)?,
     })
 }
+
+pub(crate) fn job(row: &PgRow) -> Result<switchboard_store::Job> {
+    Ok(switchboard_store::Job {
+        id: switchboard_store::JobId(id(row, "id")?),
+        kind: text(row, "kind")?,
+        payload: text(row, "payload")?,
+        due_at: ts(row, "due_at")?,
+        dedupe_key: get(row, "dedupe_key")?,
+        state: codec::job_state(&text(row, "state")?)?,
+        attempts: get::<i32>(row, "attempts")? as u32,
+        max_attempts: get::<i32>(row, "max_attempts")? as u32,
+        leased_until: opt_ts(row, "leased_until")?,
+        last_error: get(row, "last_error")?,
+    })
+}

@@ -10,7 +10,7 @@ use sqlx::Row;
 use switchboard_domain::*;
 use switchboard_services::EphemeralPostgres;
 use switchboard_store::testing::{fixture, say, start, upgrade_0004};
-use switchboard_store::{Store, StoreError};
+use switchboard_store::{Log, Search, Store, StoreError};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::SqliteStore;
 

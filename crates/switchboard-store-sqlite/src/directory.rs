@@ -1,16 +1,14 @@
-//! Writes outside the conversation log that need more than one statement or a shared
-//! shape: teams with their members, contacts, sites, canned responses, deletions.
+//! Everything outside the conversation log: secrets, workspaces, agents, sessions, API
+//! tokens, teams, sites, canned responses, contacts and their page views, attachments.
+//! Reads use the read pool; writes take the store's turn (`SqliteStore::writing`).
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use switchboard_domain::*;
-use switchboard_store::codec;
+use switchboard_store::codec::{self, actor_parts, like_pattern};
 use switchboard_store::*;
 
-use crate::rows::{db, unique};
-
-fn s<T: ToString>(id: T) -> String {
-    id.to_string()
-}
+use crate::SqliteStore;
+use crate::rows::{self, db, s, unique};
 
 pub(crate) fn found(rows: u64, entity: Entity) -> Result<()> {
     if rows == 0 { Err(StoreError::NotFound(entity)) } else { Ok(()) }
@@ -150,4 +148,404 @@ pub(crate) async fn write_canned(conn: &mut SqliteConnection, c: &CannedResponse
         .await
         .map_err(unique("shortcut"))?;
     found(r.rows_affected(), Entity::CannedResponse)
+}
+
+pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) -> Result<String> {
+    sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(generate)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&mut *store.writing().await?).await.map_err(db)
+}
+
+pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
+    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(s(w.id))
+        .bind(&w.name)
+        .bind(w.created_at.0)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(unique("id"))?;
+    Ok(())
+}
+
+pub(crate) async fn workspace(store: &SqliteStore, id: WorkspaceId) -> Result<Workspace> {
+    let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1").bind(s(id)).fetch_optional(&store.read).await.map_err(db)?;
+    rows::workspace(&row.ok_or(StoreError::NotFound(Entity::Workspace))?)
+}
+
+pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
+    let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, id").fetch_all(&store.read).await.map_err(db)?;
+    rows.iter().map(rows::workspace).collect()
+}
+
+pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(s(a.id))
+    .bind(s(a.workspace_id))
+    .bind(a.email.as_str())
+    .bind(&a.name)
+    .bind(a.role.as_str())
+    .bind(&a.avatar_url)
+    .bind(a.locale.as_str())
+    .bind(a.max_chats as i64)
+    .bind(password_hash)
+    .bind(a.created_at.0)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(unique("email"))?;
+    Ok(())
+}
+
+pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
+    let r = sqlx::query(
+        "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, max_chats = $8 WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(s(a.id))
+    .bind(s(a.workspace_id))
+    .bind(a.email.as_str())
+    .bind(&a.name)
+    .bind(a.role.as_str())
+    .bind(&a.avatar_url)
+    .bind(a.locale.as_str())
+    .bind(a.max_chats as i64)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(unique("email"))?;
+    found(r.rows_affected(), Entity::Agent)
+}
+
+pub(crate) async fn set_password(store: &SqliteStore, ws: WorkspaceId, id: AgentId, password_hash: &str) -> Result<()> {
+    let r = sqlx::query("UPDATE agents SET password_hash = $3 WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .bind(password_hash)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    found(r.rows_affected(), Entity::Agent)
+}
+
+pub(crate) async fn agent(store: &SqliteStore, ws: WorkspaceId, id: AgentId) -> Result<Agent> {
+    let row = sqlx::query("SELECT * FROM agents WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::agent(&row.ok_or(StoreError::NotFound(Entity::Agent))?)
+}
+
+pub(crate) async fn agents(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<Agent>> {
+    let rows = sqlx::query("SELECT * FROM agents WHERE workspace_id = $1 ORDER BY name, id")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::agent).collect()
+}
+
+pub(crate) async fn agent_credentials(store: &SqliteStore, email: &Email) -> Result<Option<(Agent, String)>> {
+    let row = sqlx::query("SELECT * FROM agents WHERE email = $1").bind(email.as_str()).fetch_optional(&store.read).await.map_err(db)?;
+    row.map(|r| Ok((rows::agent(&r)?, sqlx::Row::try_get(&r, "password_hash").map_err(db)?))).transpose()
+}
+
+pub(crate) async fn delete_agent(store: &SqliteStore, ws: WorkspaceId, id: AgentId) -> Result<()> {
+    let mut write = store.writing().await?;
+    let deleted = delete_where(&mut *write, "agents", ws, s(id), Entity::Agent).await;
+    // Unassigned the agent's conversations.
+    store.forget_conversations(&write);
+    deleted
+}
+
+pub(crate) async fn create_session(store: &SqliteStore, x: &Session) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, agent_id, workspace_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&x.token_hash)
+    .bind(s(x.agent_id))
+    .bind(s(x.workspace_id))
+    .bind(&x.csrf_token)
+    .bind(x.created_at.0)
+    .bind(x.expires_at.0)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn session(store: &SqliteStore, token_hash: &str, now: Timestamp) -> Result<Option<Session>> {
+    let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        .bind(token_hash)
+        .bind(now.0)
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    row.as_ref().map(rows::session).transpose()
+}
+
+pub(crate) async fn delete_session(store: &SqliteStore, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *store.writing().await?).await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_agent_sessions(store: &SqliteStore, agent: AgentId) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(s(agent)).execute(&mut *store.writing().await?).await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn create_api_token(store: &SqliteStore, t: &ApiToken, secret_hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, workspace_id, name, role, prefix, secret_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(s(t.id))
+    .bind(s(t.workspace_id))
+    .bind(&t.name)
+    .bind(t.role.as_str())
+    .bind(&t.prefix)
+    .bind(secret_hash)
+    .bind(t.created_at.0)
+    .bind(t.last_used_at.map(|t| t.0))
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(unique("token"))?;
+    Ok(())
+}
+
+pub(crate) async fn api_tokens(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<ApiToken>> {
+    let rows = sqlx::query("SELECT * FROM api_tokens WHERE workspace_id = $1 ORDER BY created_at, id")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::api_token).collect()
+}
+
+pub(crate) async fn use_api_token(store: &SqliteStore, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
+    let row = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *")
+        .bind(secret_hash)
+        .bind(now.0)
+        .fetch_optional(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    row.as_ref().map(rows::api_token).transpose()
+}
+
+pub(crate) async fn delete_api_token(store: &SqliteStore, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {
+    delete_where(&mut *store.writing().await?, "api_tokens", ws, s(id), Entity::ApiToken).await
+}
+
+pub(crate) async fn create_team(store: &SqliteStore, team: &Team) -> Result<()> {
+    write_team(&mut *store.writing().await?, team, true).await
+}
+
+pub(crate) async fn update_team(store: &SqliteStore, team: &Team) -> Result<()> {
+    write_team(&mut *store.writing().await?, team, false).await
+}
+
+pub(crate) async fn team(store: &SqliteStore, ws: WorkspaceId, id: TeamId) -> Result<Team> {
+    let row = sqlx::query("SELECT * FROM teams WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound(Entity::Team))?;
+    rows::team(&row, team_members(&store.read, id).await?)
+}
+
+pub(crate) async fn teams(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<Team>> {
+    let rows = sqlx::query("SELECT * FROM teams WHERE workspace_id = $1 ORDER BY name, id")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    let mut teams = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let t = rows::team(row, vec![])?;
+        teams.push(Team { agent_ids: team_members(&store.read, t.id).await?, ..t });
+    }
+    Ok(teams)
+}
+
+pub(crate) async fn delete_team(store: &SqliteStore, ws: WorkspaceId, id: TeamId) -> Result<()> {
+    let mut write = store.writing().await?;
+    let deleted = delete_where(&mut *write, "teams", ws, s(id), Entity::Team).await;
+    // Took the team's conversations out of it.
+    store.forget_conversations(&write);
+    deleted
+}
+
+pub(crate) async fn create_site(store: &SqliteStore, site: &Site) -> Result<()> {
+    write_site(&mut *store.writing().await?, site, true).await
+}
+
+pub(crate) async fn update_site(store: &SqliteStore, site: &Site) -> Result<()> {
+    write_site(&mut *store.writing().await?, site, false).await
+}
+
+pub(crate) async fn site(store: &SqliteStore, ws: WorkspaceId, id: SiteId) -> Result<Site> {
+    let row = sqlx::query("SELECT * FROM sites WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::site(&row.ok_or(StoreError::NotFound(Entity::Site))?)
+}
+
+pub(crate) async fn site_by_key(store: &SqliteStore, public_key: &str) -> Result<Site> {
+    let row = sqlx::query("SELECT * FROM sites WHERE public_key = $1").bind(public_key).fetch_optional(&store.read).await.map_err(db)?;
+    rows::site(&row.ok_or(StoreError::NotFound(Entity::Site))?)
+}
+
+pub(crate) async fn sites(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<Site>> {
+    let rows = sqlx::query("SELECT * FROM sites WHERE workspace_id = $1 ORDER BY created_at, id")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::site).collect()
+}
+
+pub(crate) async fn delete_site(store: &SqliteStore, ws: WorkspaceId, id: SiteId) -> Result<()> {
+    delete_where(&mut *store.writing().await?, "sites", ws, s(id), Entity::Site).await
+}
+
+pub(crate) async fn create_canned(store: &SqliteStore, c: &CannedResponse) -> Result<()> {
+    write_canned(&mut *store.writing().await?, c, true).await
+}
+
+pub(crate) async fn update_canned(store: &SqliteStore, c: &CannedResponse) -> Result<()> {
+    write_canned(&mut *store.writing().await?, c, false).await
+}
+
+pub(crate) async fn canned(store: &SqliteStore, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse> {
+    let row = sqlx::query("SELECT * FROM canned_responses WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::canned(&row.ok_or(StoreError::NotFound(Entity::CannedResponse))?)
+}
+
+pub(crate) async fn canned_responses(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
+    let rows = sqlx::query("SELECT * FROM canned_responses WHERE workspace_id = $1 ORDER BY shortcut")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::canned).collect()
+}
+
+pub(crate) async fn delete_canned(store: &SqliteStore, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
+    delete_where(&mut *store.writing().await?, "canned_responses", ws, s(id), Entity::CannedResponse).await
+}
+
+pub(crate) async fn create_contact(store: &SqliteStore, c: &Contact) -> Result<()> {
+    write_contact(&mut *store.writing().await?, c, true).await
+}
+
+pub(crate) async fn update_contact(store: &SqliteStore, c: &Contact) -> Result<()> {
+    write_contact(&mut *store.writing().await?, c, false).await
+}
+
+pub(crate) async fn contact(store: &SqliteStore, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
+    let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::contact(&row.ok_or(StoreError::NotFound(Entity::Contact))?)
+}
+
+pub(crate) async fn contact_by_external_id(store: &SqliteStore, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>> {
+    let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
+        .bind(s(ws))
+        .bind(external_id)
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    row.as_ref().map(rows::contact).transpose()
+}
+
+pub(crate) async fn search_contacts(store: &SqliteStore, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM contacts WHERE workspace_id = ");
+    q.push_bind(s(ws));
+    for term in terms {
+        q.push(" AND search_text LIKE ").push_bind(like_pattern(term)).push(" ESCAPE '\\'");
+    }
+    q.push(" ORDER BY last_seen DESC, id DESC LIMIT ").push_bind(limit as i64);
+    let rows = q.build().fetch_all(&store.read).await.map_err(db)?;
+    rows.iter().map(rows::contact).collect()
+}
+
+pub(crate) async fn add_page_view(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
+    let r = sqlx::query(
+        "INSERT INTO page_views (contact_id, url, title, referrer, at) SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(s(contact))
+    .bind(s(ws))
+    .bind(&v.url)
+    .bind(&v.title)
+    .bind(&v.referrer)
+    .bind(v.at.0)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(db)?;
+    found(r.rows_affected(), Entity::Contact)
+}
+
+pub(crate) async fn page_views(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
+    let rows = sqlx::query(
+        "SELECT p.* FROM page_views p JOIN contacts c ON c.id = p.contact_id WHERE p.contact_id = $1 AND c.workspace_id = $2 \
+         ORDER BY p.at DESC, p.id DESC LIMIT $3",
+    )
+    .bind(s(contact))
+    .bind(s(ws))
+    .bind(limit as i64)
+    .fetch_all(&store.read)
+    .await
+    .map_err(db)?;
+    rows.iter().map(rows::page_view).collect()
+}
+
+pub(crate) async fn create_attachment(store: &SqliteStore, a: &Attachment) -> Result<()> {
+    let (kind, id) = actor_parts(a.uploader);
+    sqlx::query(
+        "INSERT INTO attachments (id, workspace_id, uploader_kind, uploader_id, filename, content_type, size, width, height, blob_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(s(a.id))
+    .bind(s(a.workspace_id))
+    .bind(kind)
+    .bind(id.map(s))
+    .bind(&a.filename)
+    .bind(&a.content_type)
+    .bind(a.size as i64)
+    .bind(a.width.map(i64::from))
+    .bind(a.height.map(i64::from))
+    .bind(&a.blob_key)
+    .bind(a.created_at.0)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn attachment(store: &SqliteStore, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
+    let row = sqlx::query("SELECT * FROM attachments WHERE id = $1 AND workspace_id = $2")
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::attachment(&row.ok_or(StoreError::NotFound(Entity::Attachment))?)
 }

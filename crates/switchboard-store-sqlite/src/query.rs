@@ -7,11 +7,7 @@ use switchboard_store::codec::{self, like_pattern};
 use switchboard_store::*;
 
 use crate::log;
-use crate::rows::{self, EVENT_COLUMNS, db};
-
-fn s<T: ToString>(id: T) -> String {
-    id.to_string()
-}
+use crate::rows::{self, EVENT_COLUMNS, db, s};
 
 pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
     let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM conversations WHERE workspace_id = ");
@@ -99,4 +95,9 @@ pub(crate) async fn search_messages(pool: &SqlitePool, ws: WorkspaceId, terms: &
     );
     let rows = sqlx::query(&sql).bind(query).bind(s(ws)).bind(limit as i64).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(|r| Ok(MessageHit { message: codec::event_message(rows::event(r)?)? })).collect()
+}
+
+pub(crate) async fn conversation(pool: &SqlitePool, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    log::load_conversation(&mut conn, ws, id).await
 }

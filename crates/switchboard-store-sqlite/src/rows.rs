@@ -9,6 +9,11 @@ use switchboard_domain::*;
 use switchboard_store::codec::{self, actor_from_parts, opt_uuid, uuid};
 use switchboard_store::{Result, StoreError};
 
+/// An id as the text SQLite stores it.
+pub(crate) fn s<T: ToString>(id: T) -> String {
+    id.to_string()
+}
+
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e.to_string()),
@@ -233,5 +238,20 @@ pub(crate) fn event(row: &impl Columns) -> Result<Event> {
         actor,
         at,
         data: codec::decode_event_data(&kind, &row.column::<String>("data")?, message)?,
+    })
+}
+
+pub(crate) fn job(row: &impl Columns) -> Result<switchboard_store::Job> {
+    Ok(switchboard_store::Job {
+        id: switchboard_store::JobId(id(row, "id")?),
+        kind: row.column("kind")?,
+        payload: row.column("payload")?,
+        due_at: ts(row, "due_at")?,
+        dedupe_key: row.column("dedupe_key")?,
+        state: codec::job_state(&row.column::<String>("state")?)?,
+        attempts: row.column::<i64>("attempts")? as u32,
+        max_attempts: row.column::<i64>("max_attempts")? as u32,
+        leased_until: opt_ts(row, "leased_until")?,
+        last_error: row.column("last_error")?,
     })
 }

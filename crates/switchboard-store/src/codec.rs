@@ -17,6 +17,11 @@ fn parse_json(what: &str, raw: &str) -> Result<Value> {
     serde_json::from_str(raw).map_err(|_| corrupt(what))
 }
 
+/// A job's `state` column.
+pub fn job_state(raw: &str) -> Result<crate::JobState> {
+    crate::JobState::parse(raw).ok_or_else(|| corrupt("job state"))
+}
+
 /// `(kind, id)` columns for an actor.
 pub fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
     let id = match actor {

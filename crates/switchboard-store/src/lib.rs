@@ -1,4 +1,5 @@
-//! Storage traits shaped by use case, the JSON codec shared by backends, the
+//! Storage traits by area (directory, contacts, log, search, jobs, consumers) under one
+//! [`Store`] supertrait, the JSON codec shared by backends, the
 //! group-commit writer, the blob store, and (feature `testing`) the contract suite.
 //!
 //! Invariant: this crate knows no concrete database. Backends (`switchboard-store-sqlite`,
@@ -8,6 +9,7 @@ mod blob;
 pub mod codec;
 mod error;
 mod group_commit;
+mod jobs;
 pub mod log;
 mod store;
 #[cfg(any(test, feature = "testing"))]
@@ -16,4 +18,5 @@ pub mod testing;
 pub use blob::{BlobStore, FsBlobStore};
 pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};
+pub use jobs::*;
 pub use store::*;

@@ -1,4 +1,5 @@
-//! The [`Store`] trait: every method is one unit of work, named for its use case.
+//! The storage traits, one per area, and [`Store`], the supertrait of them all that the
+//! app holds as `Arc<dyn Store>`. Every method is one unit of work, named for its use case.
 
 use std::path::Path;
 
@@ -119,8 +120,10 @@ pub fn announce(hook: Option<&dyn CommitHook>, results: &[Result<Committed>]) {
     }
 }
 
+/// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
+/// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.
@@ -129,7 +132,12 @@ pub trait Store: Send + Sync + 'static {
     async fn backup(&self, dest: &Path) -> Result<()>;
     /// The named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: String) -> Result<String>;
+}
 
+/// Who works in a workspace and how it is set up: workspaces, agents, sessions, API
+/// tokens, teams, sites, canned responses, and uploaded attachments.
+#[async_trait]
+pub trait Directory: Send + Sync {
     async fn create_workspace(&self, workspace: &Workspace) -> Result<()>;
     async fn workspace(&self, id: WorkspaceId) -> Result<Workspace>;
     async fn workspaces(&self) -> Result<Vec<Workspace>>;
@@ -179,6 +187,13 @@ pub trait Store: Send + Sync + 'static {
     async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>>;
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()>;
 
+    async fn create_attachment(&self, attachment: &Attachment) -> Result<()>;
+    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment>;
+}
+
+/// The people who chat with a workspace, and the pages they viewed.
+#[async_trait]
+pub trait Contacts: Send + Sync {
     async fn create_contact(&self, contact: &Contact) -> Result<()>;
     /// Fails with `Conflict("external_id")` when another contact has the external id.
     async fn update_contact(&self, contact: &Contact) -> Result<()>;
@@ -190,10 +205,12 @@ pub trait Store: Send + Sync + 'static {
     async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()>;
     /// Newest first.
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>>;
+}
 
-    async fn create_attachment(&self, attachment: &Attachment) -> Result<()>;
-    async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment>;
-
+/// The conversation event log: changes go in through [`Log::commit`], and come out by
+/// conversation or by workspace feed.
+#[async_trait]
+pub trait Log: Send + Sync {
     /// Applies a change to the log durably; returns only after commit.
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed>;
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
@@ -203,6 +220,21 @@ pub trait Store: Send + Sync + 'static {
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;
     /// The workspace feed after `after_feed_seq`, oldest first.
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>>;
+}
+
+/// Full-text search over the log's messages.
+#[async_trait]
+pub trait Search: Send + Sync {
     /// Messages and notes containing every term (each a word prefix), newest first.
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>>;
+}
+
+/// Where each log consumer (a component that follows a workspace feed: webhooks,
+/// channels, reports) has got to, so it resumes there after a restart.
+#[async_trait]
+pub trait Consumers: Send + Sync {
+    /// The last `feed_seq` the consumer `name` handled in the workspace (0 before any).
+    async fn consumer_cursor(&self, name: &str, ws: WorkspaceId) -> Result<i64>;
+    /// Records that `name` has handled the workspace feed up to `feed_seq`.
+    async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()>;
 }

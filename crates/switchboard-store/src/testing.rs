@@ -9,6 +9,9 @@ use switchboard_domain::*;
 
 use crate::*;
 
+mod background;
+pub use background::*;
+
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
 /// yielding `Arc<dyn Store>` (a fresh database each time).
 #[macro_export]
@@ -41,6 +44,13 @@ macro_rules! store_contract {
             every_read_is_scoped_to_its_workspace,
             message_search_folds_scripts,
             secrets_are_created_once,
+            a_job_runs_when_due_and_is_gone_once_completed,
+            due_jobs_are_claimed_earliest_first_up_to_the_limit,
+            a_dedupe_key_keeps_one_pending_job,
+            two_runners_never_claim_the_same_job,
+            a_lost_lease_is_claimed_again_and_the_stale_runner_cannot_finish,
+            failed_jobs_retry_with_backoff_then_stay_dead,
+            consumer_cursors_start_at_zero_and_are_kept_per_workspace,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(

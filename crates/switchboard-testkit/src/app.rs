@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use switchboard_bus::LocalBus;
-use switchboard_core::{Core, Limits, NewAgent, Publisher, SiteInput};
+use switchboard_core::{Clock, Core, Limits, ManualClock, NewAgent, Publisher, RanJob, SiteInput};
 use switchboard_domain::*;
 use switchboard_server::{Server, ServerConfig};
 use switchboard_store::FsBlobStore;
@@ -36,7 +36,19 @@ impl TestApp {
         Self::spawn_with(ServerConfig::default(), Limits::default()).await
     }
 
+    /// A server whose clock moves only when the test moves `clock`; run due jobs with
+    /// [`TestApp::run_pending_jobs`].
+    pub async fn spawn_at(clock: Arc<ManualClock>) -> Self {
+        Self::spawn_full(ServerConfig::default(), Limits::default(), Some(clock)).await
+    }
+
     pub async fn spawn_with(config: ServerConfig, limits: Limits) -> Self {
+        Self::spawn_full(config, limits, None).await
+    }
+
+    /// The server never runs jobs by itself here (`run_jobs` is off), so tests are
+    /// deterministic: they call [`TestApp::run_pending_jobs`].
+    async fn spawn_full(config: ServerConfig, limits: Limits, clock: Option<Arc<ManualClock>>) -> Self {
         crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
         let bus = Arc::new(LocalBus::default());
@@ -47,8 +59,11 @@ impl TestApp {
         };
         let store = Arc::new(SqliteStore::open(&opts).await.expect("open store"));
         let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
-        let core = Core::new(store, bus, blobs, limits).await.expect("core");
-        let server = Server::new(core.clone(), config);
+        let mut core = Core::new(store, bus, blobs, limits).await.expect("core");
+        if let Some(clock) = clock {
+            core = core.with_clock(clock as Arc<dyn Clock>);
+        }
+        let server = Server::new(core.clone(), ServerConfig { run_jobs: false, ..config });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -94,6 +109,11 @@ impl TestApp {
     /// An anonymous visitor socket on `site`, after `hello` (no token).
     pub async fn visitor(&self, site: &Site) -> Ws {
         Ws::visitor(self.addr, &site.public_key, None, None).await
+    }
+
+    /// Runs every job due at the app's clock, as the server's worker would, and says what ran.
+    pub async fn run_pending_jobs(&self) -> Vec<RanJob> {
+        self.core.run_pending_jobs().await.expect("running due jobs")
     }
 
     /// Stops the server gracefully and waits for it.

@@ -15,3 +15,4 @@ mod shutdown;
 mod support;
 mod tenancy;
 mod timeline;
+mod timers;
