@@ -11,8 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List agents */
         get: operations["list_agents"];
         put?: never;
+        /** Add an agent */
         post: operations["create_agent"];
         delete?: never;
         options?: never;
@@ -27,15 +29,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get an agent */
         get: operations["get_agent"];
         put?: never;
         post?: never;
-        /** Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`). */
+        /**
+         * Remove an agent
+         * @description Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
+         */
         delete: operations["delete_agent"];
         options?: never;
         head?: never;
         /**
-         * Agents may edit their own profile; admins other agents and admins; only owners an
+         * Update an agent
+         * @description Agents may edit their own profile; admins other agents and admins; only owners an
          *     owner. Demoting the last owner answers 409 `last_owner`.
          */
         patch: operations["update_agent"];
@@ -48,9 +55,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List API tokens */
         get: operations["list_tokens"];
         put?: never;
-        /** Creates a bearer token for integrations. The secret is in this response only. */
+        /**
+         * Create an API token
+         * @description Creates a bearer token for integrations. The secret is in this response only.
+         */
         post: operations["create_token"];
         delete?: never;
         options?: never;
@@ -68,6 +79,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Revoke an API token */
         delete: operations["delete_token"];
         options?: never;
         head?: never;
@@ -83,7 +95,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Uploads a file (multipart field `file`); attach it by id to a reply. */
+        /**
+         * Upload a file
+         * @description Uploads a file (multipart field `file`); attach it by id to a reply.
+         */
         post: operations["upload"];
         delete?: never;
         options?: never;
@@ -98,6 +113,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Download a file */
         get: operations["download"];
         put?: never;
         post?: never;
@@ -114,8 +130,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List canned responses */
         get: operations["list_canned"];
         put?: never;
+        /** Create a canned response */
         post: operations["create_canned"];
         delete?: never;
         options?: never;
@@ -130,12 +148,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a canned response */
         get: operations["get_canned"];
         put?: never;
         post?: never;
+        /** Delete a canned response */
         delete: operations["delete_canned"];
         options?: never;
         head?: never;
+        /** Update a canned response */
         patch: operations["update_canned"];
         trace?: never;
     };
@@ -146,7 +167,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Contacts matching every word of `q` (or the most recently seen, without `q`). */
+        /**
+         * List contacts
+         * @description Contacts matching every word of `q` (or the most recently seen, without `q`).
+         */
         get: operations["list_contacts"];
         put?: never;
         post?: never;
@@ -163,12 +187,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a contact */
         get: operations["get_contact"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /** Update a contact */
         patch: operations["update_contact"];
         trace?: never;
     };
@@ -179,7 +205,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pages the contact visited, newest first. */
+        /**
+         * A contact's page views
+         * @description Pages the contact visited, newest first.
+         */
         get: operations["contact_pages"];
         put?: never;
         post?: never;
@@ -196,7 +225,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Conversations, most recent activity first. */
+        /**
+         * List conversations
+         * @description Conversations, most recent activity first.
+         */
         get: operations["list_conversations"];
         put?: never;
         post?: never;
@@ -213,6 +245,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a conversation */
         get: operations["get_conversation"];
         put?: never;
         post?: never;
@@ -230,6 +263,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Assign a conversation */
         put: operations["assign"];
         post?: never;
         delete?: never;
@@ -246,6 +280,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Set a conversation's labels */
         put: operations["labels"];
         post?: never;
         delete?: never;
@@ -261,10 +296,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The conversation's timeline: messages, private notes and system events, in `seq` order. */
+        /**
+         * A conversation's timeline
+         * @description The conversation's timeline: messages, private notes and system events, in `seq` order.
+         */
         get: operations["history"];
         put?: never;
-        /** A reply the visitor sees. A retry with the same `client_id` returns the same message. */
+        /**
+         * Reply to a conversation
+         * @description A reply the visitor sees. A retry with the same `client_id` returns the same message.
+         */
         post: operations["reply"];
         delete?: never;
         options?: never;
@@ -281,7 +322,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A private note: only agents see it. */
+        /**
+         * Add a private note
+         * @description A private note: only agents see it.
+         */
         post: operations["note"];
         delete?: never;
         options?: never;
@@ -297,6 +341,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Set a conversation's priority */
         put: operations["priority"];
         post?: never;
         delete?: never;
@@ -314,7 +359,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The team has read everything up to `up_to_seq`. */
+        /**
+         * Mark a conversation read
+         * @description The team has read everything up to `up_to_seq`.
+         */
         post: operations["read"];
         delete?: never;
         options?: never;
@@ -330,6 +378,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Change a conversation's status */
         put: operations["status"];
         post?: never;
         delete?: never;
@@ -345,7 +394,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in agent (or the token's workspace) and the CSRF token. */
+        /**
+         * The signed-in agent
+         * @description The signed-in agent (or the token's workspace) and the CSRF token.
+         */
         get: operations["me"];
         put?: never;
         post?: never;
@@ -362,7 +414,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages, notes and contacts matching every word of `q`. */
+        /**
+         * Search messages and contacts
+         * @description Messages, notes and contacts matching every word of `q`.
+         */
         get: operations["search"];
         put?: never;
         post?: never;
@@ -381,7 +436,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token. */
+        /**
+         * Sign in
+         * @description Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -399,7 +457,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Ends the current session. */
+        /**
+         * Sign out
+         * @description Ends the current session.
+         */
         delete: operations["logout"];
         options?: never;
         head?: never;
@@ -413,9 +474,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every role may list sites; `identity_secret` is sent to owners and admins only. */
+        /**
+         * List sites
+         * @description Every role may list sites; `identity_secret` is sent to owners and admins only.
+         */
         get: operations["list_sites"];
         put?: never;
+        /** Create a site */
         post: operations["create_site"];
         delete?: never;
         options?: never;
@@ -430,13 +495,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every role may read a site; `identity_secret` is sent to owners and admins only. */
+        /**
+         * Get a site
+         * @description Every role may read a site; `identity_secret` is sent to owners and admins only.
+         */
         get: operations["get_site"];
         put?: never;
         post?: never;
+        /** Delete a site */
         delete: operations["delete_site"];
         options?: never;
         head?: never;
+        /** Update a site */
         patch: operations["update_site"];
         trace?: never;
     };
@@ -447,8 +517,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List teams */
         get: operations["list_teams"];
         put?: never;
+        /** Create a team */
         post: operations["create_team"];
         delete?: never;
         options?: never;
@@ -463,12 +535,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a team */
         get: operations["get_team"];
         put?: never;
         post?: never;
+        /** Delete a team */
         delete: operations["delete_team"];
         options?: never;
         head?: never;
+        /** Update a team */
         patch: operations["update_team"];
         trace?: never;
     };
@@ -479,7 +554,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the widget needs to draw itself. Only the site's allowed origins may ask. */
+        /**
+         * Widget: a site's appearance
+         * @description What the widget needs to draw itself. Only the site's allowed origins may ask.
+         */
         get: operations["widget_site"];
         put?: never;
         post?: never;
@@ -498,7 +576,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A visitor's upload (`Authorization: Visitor <token>`). */
+        /**
+         * Widget: upload a file
+         * @description A visitor's upload (`Authorization: Visitor <token>`).
+         */
         post: operations["widget_upload"];
         delete?: never;
         options?: never;
@@ -513,7 +594,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A file the visitor may see (their own uploads and the team's), with `?token=`. */
+        /**
+         * Widget: download a file
+         * @description A file the visitor may see (their own uploads and the team's), with `?token=`.
+         */
         get: operations["widget_download"];
         put?: never;
         post?: never;

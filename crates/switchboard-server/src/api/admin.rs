@@ -11,11 +11,13 @@ use crate::auth::Auth;
 use crate::error::{ApiResult, Json, Path};
 use crate::state::AppState;
 
+/// List agents
 #[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = Vec<p::Agent>)))]
 pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Agent>>> {
     Ok(Json(app.core.agents(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
+/// Add an agent
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = p::CreateAgent,
     responses((status = 201, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_agent(
@@ -27,12 +29,15 @@ pub async fn create_agent(
     Ok((StatusCode::CREATED, Json((&agent).into())))
 }
 
+/// Get an agent
 #[utoipa::path(get, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Agent), (status = 404, body = p::ErrorBody)))]
 pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Agent>> {
     Ok(Json((&app.core.agent(&auth.principal, AgentId(id)).await?).into()))
 }
 
+/// Update an agent
+///
 /// Agents may edit their own profile; admins other agents and admins; only owners an
 /// owner. Demoting the last owner answers 409 `last_owner`.
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
@@ -47,6 +52,8 @@ pub async fn update_agent(
     Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
 }
 
+/// Remove an agent
+///
 /// Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
 #[utoipa::path(delete, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
@@ -55,6 +62,7 @@ pub async fn delete_agent(State(app): State<AppState>, auth: Auth, Path(id): Pat
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List teams
 #[utoipa::path(get, path = "/teams", tag = "teams", responses((status = 200, body = Vec<p::Team>)))]
 pub async fn list_teams(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Team>>> {
     Ok(Json(app.core.teams(&auth.principal).await?.iter().map(Into::into).collect()))
@@ -64,6 +72,7 @@ fn agent_ids(ids: Option<Vec<Uuid>>) -> Option<Vec<AgentId>> {
     ids.map(|ids| ids.into_iter().map(AgentId).collect())
 }
 
+/// Create a team
 #[utoipa::path(post, path = "/teams", tag = "teams", request_body = p::TeamRequest,
     responses((status = 201, body = p::Team), (status = 404, description = "`agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody),
         (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
@@ -73,12 +82,14 @@ pub async fn create_team(State(app): State<AppState>, auth: Auth, Json(r): Json<
     Ok((StatusCode::CREATED, Json((&team).into())))
 }
 
+/// Get a team
 #[utoipa::path(get, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Team), (status = 404, body = p::ErrorBody)))]
 pub async fn get_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Team>> {
     Ok(Json((&app.core.team(&auth.principal, TeamId(id)).await?).into()))
 }
 
+/// Update a team
 #[utoipa::path(patch, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = p::TeamRequest,
     responses((status = 200, body = p::Team), (status = 404, description = "`team_not_found`, or `agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody),
         (status = 409, description = "`name_taken`", body = p::ErrorBody)))]
@@ -92,18 +103,22 @@ pub async fn update_team(
     Ok(Json((&team).into()))
 }
 
+/// Delete a team
 #[utoipa::path(delete, path = "/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = p::ErrorBody)))]
 pub async fn delete_team(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
     app.core.delete_team(&auth.principal, TeamId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List sites
+///
 /// Every role may list sites; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites", tag = "sites", responses((status = 200, body = Vec<p::Site>)))]
 pub async fn list_sites(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Site>>> {
     Ok(Json(app.core.sites(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
+/// Create a site
 #[utoipa::path(post, path = "/sites", tag = "sites", request_body = p::SiteRequest,
     responses((status = 201, body = p::Site), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_site(State(app): State<AppState>, auth: Auth, Json(r): Json<p::SiteRequest>) -> ApiResult<(StatusCode, Json<p::Site>)> {
@@ -111,6 +126,8 @@ pub async fn create_site(State(app): State<AppState>, auth: Auth, Json(r): Json<
     Ok((StatusCode::CREATED, Json((&site).into())))
 }
 
+/// Get a site
+///
 /// Every role may read a site; `identity_secret` is sent to owners and admins only.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody)))]
@@ -118,6 +135,7 @@ pub async fn get_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uu
     Ok(Json((&app.core.site(&auth.principal, SiteId(id)).await?).into()))
 }
 
+/// Update a site
 #[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)), request_body = p::SiteRequest,
     responses((status = 200, body = p::Site), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn update_site(
@@ -129,6 +147,7 @@ pub async fn update_site(
     Ok(Json((&app.core.update_site(&auth.principal, SiteId(id), parse::site_input(r)?).await?).into()))
 }
 
+/// Delete a site
 #[utoipa::path(delete, path = "/sites/{id}", tag = "sites", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn delete_site(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
@@ -136,11 +155,13 @@ pub async fn delete_site(State(app): State<AppState>, auth: Auth, Path(id): Path
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List canned responses
 #[utoipa::path(get, path = "/canned-responses", tag = "canned responses", responses((status = 200, body = Vec<p::CannedResponse>)))]
 pub async fn list_canned(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::CannedResponse>>> {
     Ok(Json(app.core.canned_responses(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
+/// Create a canned response
 #[utoipa::path(post, path = "/canned-responses", tag = "canned responses", request_body = p::CannedRequest,
     responses((status = 201, body = p::CannedResponse), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_canned(
@@ -154,12 +175,14 @@ pub async fn create_canned(
     Ok((StatusCode::CREATED, Json((&canned).into())))
 }
 
+/// Get a canned response
 #[utoipa::path(get, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody), (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
 pub async fn get_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::CannedResponse>> {
     Ok(Json((&app.core.canned(&auth.principal, CannedResponseId(id)).await?).into()))
 }
 
+/// Update a canned response
 #[utoipa::path(patch, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)), request_body = p::CannedRequest,
     responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody), (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
 pub async fn update_canned(
@@ -172,6 +195,7 @@ pub async fn update_canned(
     Ok(Json((&canned).into()))
 }
 
+/// Delete a canned response
 #[utoipa::path(delete, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = p::ErrorBody)))]
 pub async fn delete_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
@@ -179,11 +203,14 @@ pub async fn delete_canned(State(app): State<AppState>, auth: Auth, Path(id): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List API tokens
 #[utoipa::path(get, path = "/api-tokens", tag = "api tokens", responses((status = 200, body = Vec<p::ApiToken>), (status = 403, body = p::ErrorBody)))]
 pub async fn list_tokens(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::ApiToken>>> {
     Ok(Json(app.core.api_tokens(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
+/// Create an API token
+///
 /// Creates a bearer token for integrations. The secret is in this response only.
 #[utoipa::path(post, path = "/api-tokens", tag = "api tokens", request_body = p::CreateApiToken,
     responses((status = 201, body = p::CreatedApiToken), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
@@ -197,6 +224,7 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(p::CreatedApiToken { token: (&created.token).into(), secret: created.secret })))
 }
 
+/// Revoke an API token
 #[utoipa::path(delete, path = "/api-tokens/{id}", tag = "api tokens", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = p::ErrorBody)))]
 pub async fn delete_token(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {

@@ -53,6 +53,8 @@ fn serve_file(a: &Attachment, bytes: Bytes) -> Response {
         .into_response()
 }
 
+/// Upload a file
+///
 /// Uploads a file (multipart field `file`); attach it by id to a reply.
 #[utoipa::path(post, path = "/attachments", tag = "attachments", request_body(content_type = "multipart/form-data", content = String),
     responses((status = 201, body = p::Attachment), (status = 413, body = p::ErrorBody), (status = 415, body = p::ErrorBody)))]
@@ -61,6 +63,7 @@ pub async fn upload(State(app): State<AppState>, auth: Auth, form: Multipart) ->
     Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Agent))))
 }
 
+/// Download a file
 #[utoipa::path(get, path = "/attachments/{id}", tag = "attachments", params(("id" = Uuid, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = p::ErrorBody)))]
 pub async fn download(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Response> {
@@ -88,6 +91,8 @@ impl FromRequestParts<AppState> for WidgetVisitor {
     }
 }
 
+/// Widget: a site's appearance
+///
 /// What the widget needs to draw itself. Only the site's allowed origins may ask.
 #[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
     responses((status = 200, body = p::PublicSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
@@ -96,6 +101,8 @@ pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, p
     Ok(Json((&site).into()))
 }
 
+/// Widget: upload a file
+///
 /// A visitor's upload (`Authorization: Visitor <token>`).
 #[utoipa::path(post, path = "/widget/{site_key}/attachments", tag = "widget", params(("site_key" = String, Path)),
     request_body(content_type = "multipart/form-data", content = String),
@@ -109,6 +116,8 @@ pub async fn widget_upload(
     Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Visitor { site_key: &v.site.public_key }))))
 }
 
+/// Widget: download a file
+///
 /// A file the visitor may see (their own uploads and the team's), with `?token=`.
 #[utoipa::path(get, path = "/widget/{site_key}/attachments/{id}", tag = "widget", params(("site_key" = String, Path), ("id" = Uuid, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = p::ErrorBody)))]

@@ -22,6 +22,8 @@ pub struct SearchParams {
     limit: Option<i64>,
 }
 
+/// List contacts
+///
 /// Contacts matching every word of `q` (or the most recently seen, without `q`).
 #[utoipa::path(get, path = "/contacts", operation_id = "list_contacts", tag = "contacts", params(SearchParams), responses((status = 200, body = Vec<p::Contact>)))]
 pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<Vec<p::Contact>>> {
@@ -29,12 +31,14 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<Searc
     Ok(Json(found.iter().map(Into::into).collect()))
 }
 
+/// Get a contact
 #[utoipa::path(get, path = "/contacts/{id}", operation_id = "get_contact", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody)))]
 pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Contact>> {
     Ok(Json((&app.core.contact(&auth.principal, ContactId(id)).await?).into()))
 }
 
+/// Update a contact
 #[utoipa::path(patch, path = "/contacts/{id}", operation_id = "update_contact", tag = "contacts", params(("id" = Uuid, Path)), request_body = p::UpdateContact,
     responses((status = 200, body = p::Contact), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn update(
@@ -46,6 +50,8 @@ pub async fn update(
     Ok(Json((&app.core.update_contact(&auth.principal, ContactId(id), parse::contact_patch(r)?).await?).into()))
 }
 
+/// A contact's page views
+///
 /// Pages the contact visited, newest first.
 #[utoipa::path(get, path = "/contacts/{id}/pages", operation_id = "contact_pages", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<p::PageView>), (status = 404, body = p::ErrorBody)))]
@@ -53,6 +59,8 @@ pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
     Ok(Json(app.core.page_views(&auth.principal, ContactId(id), None).await?.iter().map(Into::into).collect()))
 }
 
+/// Search messages and contacts
+///
 /// Messages, notes and contacts matching every word of `q`.
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
     responses((status = 200, body = p::SearchResults), (status = 422, body = p::ErrorBody)))]

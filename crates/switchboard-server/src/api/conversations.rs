@@ -50,6 +50,8 @@ pub fn changed(done: &Committed) -> p::ChangeResult {
     }
 }
 
+/// List conversations
+///
 /// Conversations, most recent activity first.
 #[utoipa::path(get, path = "/conversations", operation_id = "list_conversations", tag = "conversations", params(ListQuery),
     responses((status = 200, body = p::Page<p::Conversation>), (status = 400, body = p::ErrorBody)))]
@@ -81,6 +83,7 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
     Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
+/// Get a conversation
 #[utoipa::path(get, path = "/conversations/{id}", operation_id = "get_conversation", tag = "conversations", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody)))]
 pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Conversation>> {
@@ -98,6 +101,8 @@ pub struct HistoryParams {
     limit: Option<i64>,
 }
 
+/// A conversation's timeline
+///
 /// The conversation's timeline: messages, private notes and system events, in `seq` order.
 #[utoipa::path(get, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path), HistoryParams),
     responses((status = 200, body = p::Page<p::Event>), (status = 404, body = p::ErrorBody)))]
@@ -123,6 +128,8 @@ pub async fn history(
     Ok(Json(p::Page { items: events.iter().map(|e| p::Event::new(e, p::Viewer::Agent)).collect(), next_cursor }))
 }
 
+/// Reply to a conversation
+///
 /// A reply the visitor sees. A retry with the same `client_id` returns the same message.
 #[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
@@ -136,6 +143,8 @@ pub async fn reply(
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, false).await?)))
 }
 
+/// Add a private note
+///
 /// A private note: only agents see it.
 #[utoipa::path(post, path = "/conversations/{id}/notes", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::Reply,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
@@ -149,6 +158,7 @@ pub async fn note(
     Ok(Json(changed(&app.core.reply(&auth.principal, ConversationId(id), draft, true).await?)))
 }
 
+/// Assign a conversation
 #[utoipa::path(put, path = "/conversations/{id}/assignee", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::AssignRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody)))]
 pub async fn assign(
@@ -161,6 +171,7 @@ pub async fn assign(
     Ok(Json(changed(&done)))
 }
 
+/// Change a conversation's status
 #[utoipa::path(put, path = "/conversations/{id}/status", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::StatusRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn status(
@@ -172,6 +183,7 @@ pub async fn status(
     Ok(Json(changed(&app.core.set_status(&auth.principal, ConversationId(id), parse::status(&r)?).await?)))
 }
 
+/// Set a conversation's labels
 #[utoipa::path(put, path = "/conversations/{id}/labels", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::LabelsRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn labels(
@@ -183,6 +195,7 @@ pub async fn labels(
     Ok(Json(changed(&app.core.set_labels(&auth.principal, ConversationId(id), parse_labels(&r.labels)?).await?)))
 }
 
+/// Set a conversation's priority
 #[utoipa::path(put, path = "/conversations/{id}/priority", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::PriorityRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn priority(
@@ -194,6 +207,8 @@ pub async fn priority(
     Ok(Json(changed(&app.core.set_priority(&auth.principal, ConversationId(id), r.priority.into()).await?)))
 }
 
+/// Mark a conversation read
+///
 /// The team has read everything up to `up_to_seq`.
 #[utoipa::path(post, path = "/conversations/{id}/read", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::ReadRequest,
     responses((status = 200, body = p::ChangeResult), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]

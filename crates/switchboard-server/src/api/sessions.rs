@@ -10,6 +10,8 @@ use crate::auth::{Auth, SESSION_COOKIE};
 use crate::error::{ApiResult, Json};
 use crate::state::AppState;
 
+/// Sign in
+///
 /// Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = p::LoginRequest,
     responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
@@ -32,6 +34,8 @@ fn cookie_duration(secs: i64) -> time::Duration {
     time::Duration::seconds(secs)
 }
 
+/// Sign out
+///
 /// Ends the current session.
 #[utoipa::path(delete, path = "/sessions/current", tag = "sessions", responses((status = 204)))]
 pub async fn logout(State(app): State<AppState>, jar: CookieJar, _auth: Auth) -> ApiResult<impl IntoResponse> {
@@ -41,6 +45,8 @@ pub async fn logout(State(app): State<AppState>, jar: CookieJar, _auth: Auth) ->
     Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), StatusCode::NO_CONTENT))
 }
 
+/// The signed-in agent
+///
 /// The signed-in agent (or the token's workspace) and the CSRF token.
 #[utoipa::path(get, path = "/me", tag = "sessions", responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody),
     (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody)))]
