@@ -737,9 +737,10 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         Appearance: {
-            /** @description Hex colour like `#1f6feb`. */
+            /** @description Hex colour like `#1f6feb` (or `#17e`). */
             color: string;
             greeting: string;
+            /** @description The widget's language: a tag such as `en`, `ar` or `fa-IR`. */
             locale: string;
             position: components["schemas"]["LauncherPosition"];
             team_name: string;
@@ -768,7 +769,12 @@ export interface components {
             width?: number | null;
         };
         CannedRequest: {
+            /** @description Required when creating. */
             body?: string | null;
+            /**
+             * @description What an agent types after `/` to insert it. Required when creating.
+             *     Letters, digits, `-` and `_`; compared in lower case.
+             */
             shortcut?: string | null;
         };
         CannedResponse: {
@@ -856,9 +862,14 @@ export interface components {
         ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
         CreateAgent: {
             avatar_url?: string | null;
+            /** Format: email */
             email: string;
+            /** @description A language tag such as `en`, `ar` or `fa-IR`. */
             locale?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Concurrent chats routing may give the agent (default 5).
+             */
             max_chats?: number | null;
             name: string;
             password: string;
@@ -971,6 +982,7 @@ export interface components {
             message: string;
         };
         LabelsRequest: {
+            /** @description Letters, digits, `-` and `_`; compared in lower case. */
             labels: string[];
         };
         /**
@@ -980,6 +992,7 @@ export interface components {
          */
         LauncherPosition: "end" | "start";
         LoginRequest: {
+            /** Format: email */
             email: string;
             password: string;
         };
@@ -1152,6 +1165,7 @@ export interface components {
         ReconnectReason: "server_shutdown" | "slow_consumer";
         Reply: {
             attachment_ids?: string[];
+            /** @description May be empty only when the message has attachments. */
             body?: string;
             /** @description Your id for this message; sending it again returns the same message. */
             client_id?: string | null;
@@ -1191,6 +1205,7 @@ export interface components {
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
+            /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
             rotate_identity_secret?: boolean;
@@ -1213,6 +1228,7 @@ export interface components {
         };
         TeamRequest: {
             agent_ids?: string[] | null;
+            /** @description Required when creating. */
             name?: string | null;
         };
         /** @enum {string} */
@@ -1220,6 +1236,7 @@ export interface components {
         UpdateAgent: {
             /** @description `null` removes the avatar; absent leaves it. */
             avatar_url?: string | null;
+            /** Format: email */
             email?: string | null;
             locale?: string | null;
             /** Format: int32 */

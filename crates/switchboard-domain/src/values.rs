@@ -31,13 +31,14 @@ impl Email {
     }
 }
 
-/// Trimmed free text with a length limit in characters; empty is rejected.
+/// Trimmed free text with a length limit in characters; empty is rejected. The limit
+/// counts what was sent, spaces around it included, as the API's schema says.
 pub fn non_empty(field: &'static str, raw: &str, max_chars: usize) -> Result<String, ValidationError> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }
-    if s.chars().count() > max_chars {
+    if raw.chars().count() > max_chars {
         return Err(ValidationError::new(field, format!("must be at most {max_chars} characters")));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
@@ -256,7 +257,7 @@ impl Locale {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let s = raw.trim();
         let ok = !s.is_empty()
-            && s.len() <= 35
+            && raw.len() <= 35
             && s.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
         if ok { Ok(Self(s.to_owned())) } else { Err(ValidationError::new("locale", "must be a language tag such as en, ar or fa-IR")) }
     }
@@ -281,6 +282,17 @@ impl Default for Locale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The API's schema gives lengths of what is sent; a value that only fits once its
+    /// spaces are trimmed would be one the schema calls invalid yet the server accepts.
+    #[test]
+    fn limits_count_what_was_sent_and_the_value_is_trimmed() {
+        assert_eq!(non_empty("name", "  Ana ", 6).unwrap(), "Ana");
+        assert!(non_empty("name", "  Ana  ", 6).is_err());
+        assert!(non_empty("name", "   ", 10).is_err());
+        assert!(Locale::parse(&format!(" en{}", " ".repeat(33))).is_err());
+        assert_eq!(Locale::parse(" fa-IR ").unwrap().as_str(), "fa-IR");
+    }
 
     #[test]
     fn email_is_trimmed_lowercased_and_checked() {

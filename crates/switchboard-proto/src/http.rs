@@ -44,7 +44,9 @@ pub struct PublicAgent {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(max_length = 256)]
     pub password: String,
 }
 
@@ -59,26 +61,38 @@ pub struct Me {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreateAgent {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub role: Role,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    /// A language tag such as `en`, `ar` or `fa-IR`.
+    #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: Option<String>,
+    /// Concurrent chats routing may give the agent (default 5).
+    #[schema(minimum = 1, maximum = 100)]
     pub max_chats: Option<u32>,
     pub avatar_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateAgent {
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub role: Option<Role>,
+    #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: Option<String>,
+    #[schema(minimum = 1, maximum = 100)]
     pub max_chats: Option<u32>,
     /// `null` removes the avatar; absent leaves it.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -92,24 +106,33 @@ pub struct Team {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct TeamRequest {
+    /// Required when creating.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub agent_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Appearance {
-    /// Hex colour like `#1f6feb`.
+    /// Hex colour like `#1f6feb` (or `#17e`).
+    #[schema(pattern = "^\\s*#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\\s*$")]
     pub color: String,
     pub position: LauncherPosition,
+    #[schema(min_length = 1, max_length = 500)]
     pub greeting: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub team_name: String,
+    /// The widget's language: a tag such as `en`, `ar` or `fa-IR`.
+    #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct PrechatField {
     /// `name`, `email`, `phone`, or a custom attribute key.
+    #[schema(min_length = 1, max_length = 64)]
     pub key: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub label: String,
     pub kind: PrechatFieldKind,
     #[serde(default)]
@@ -136,6 +159,8 @@ pub struct Site {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct SiteRequest {
+    /// Required when creating.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
     pub appearance: Option<Appearance>,
@@ -165,7 +190,12 @@ pub struct CannedResponse {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct CannedRequest {
+    /// What an agent types after `/` to insert it. Required when creating.
+    /// Letters, digits, `-` and `_`; compared in lower case.
+    #[schema(min_length = 1, max_length = 32)]
     pub shortcut: Option<String>,
+    /// Required when creating.
+    #[schema(min_length = 1, max_length = 10000)]
     pub body: Option<String>,
 }
 
@@ -181,6 +211,7 @@ pub struct ApiToken {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreateApiToken {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Defaults to `agent`.
     pub role: Option<Role>,
@@ -380,12 +411,16 @@ impl EventBody {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct Reply {
     /// Your id for this message; sending it again returns the same message.
+    #[schema(min_length = 1, max_length = 100)]
     pub client_id: Option<String>,
+    /// May be empty only when the message has attachments.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub body: String,
     /// Defaults to `text`.
     pub format: Option<MessageFormat>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub attachment_ids: Vec<Uuid>,
 }
 
@@ -415,6 +450,8 @@ pub struct StatusRequest {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LabelsRequest {
+    /// Letters, digits, `-` and `_`; compared in lower case.
+    #[schema(max_items = 50)]
     pub labels: Vec<String>,
 }
 
