@@ -52,8 +52,7 @@ impl App {
 
     pub async fn build_with(config: &Config, options: Options) -> anyhow::Result<Self> {
         let core = core_with(config, options.limits, options.clock).await?;
-        let listener =
-            TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
+        let listener = TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
         let addr = listener.local_addr().context("reading the listening address")?;
         let server = Server::new(core, options.server);
         Ok(Self { core: server.state.core.clone(), server, listener, addr })
@@ -114,4 +113,67 @@ pub async fn open_store(config: &Config, hook: Option<Arc<dyn CommitHook>>) -> a
             Arc::new(PgStore::connect(&opts).await.context("connecting to PostgreSQL")?)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::NewAgent;
+    use switchboard_domain::{Email, Role};
+
+    use super::*;
+    use crate::config::Durability;
+
+    fn owner(email: &str) -> NewAgent {
+        NewAgent {
+            email: Email::parse(email).unwrap(),
+            name: "Owner".into(),
+            role: Role::Owner,
+            password: "correct horse battery".into(),
+            locale: None,
+            max_chats: None,
+            avatar_url: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_app_built_from_a_config_serves_stops_and_keeps_what_it_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.server.listen = ([127, 0, 0, 1], 0).into();
+        config.storage.data_dir = dir.path().join("data");
+        config.storage.durability = Durability::Normal;
+
+        let app = App::build(&config).await.unwrap();
+        assert_ne!(app.port(), 0, "port 0 asks for a free port; the app knows which it got");
+        let (addr, core) = (app.addr(), app.core.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        let (workspace, _) = core.create_workspace("Acme", owner("owner@acme.example")).await.unwrap();
+        let mut http = tokio::net::TcpStream::connect(addr).await.expect("the app accepts connections while it runs");
+        tokio::io::AsyncWriteExt::write_all(&mut http, b"GET /healthz HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut answer = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), serving).await.expect("the app stops").unwrap().unwrap();
+        assert!(core.create_workspace("Late", owner("owner@late.example")).await.is_err(), "the store is closed once the app has stopped");
+
+        let again = core_with(&config, config.limits(), Arc::new(SystemClock)).await.unwrap();
+        let names: Vec<_> = again.store.workspaces().await.unwrap().into_iter().map(|w| (w.id, w.name)).collect();
+        assert_eq!(names, [(workspace.id, "Acme".to_owned())], "what was committed before the stop is there after it");
+        again.store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_postgres_config_without_a_url_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.storage.data_dir = dir.path().to_owned();
+        config.storage.backend = Backend::Postgres;
+        let err = format!("{:#}", core(&config).await.err().expect("no store without a URL"));
+        assert!(err.contains("storage.postgres_url"), "{err}");
+    }
 }
