@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
 //! prerequisites → fmt → tidy → generated wire types → clippy → Rust tests (nextest if installed) →
-//! doc tests → API fuzzing → typecheck and build of `web/` → browser tests. The last line of a
+//! the system tests again on PostgreSQL → doc tests → API fuzzing → typecheck and build of `web/` → browser tests. The last line of a
 //! green run is `N passed, 0 failed`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -79,6 +79,23 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
             cmd.args(["--lib", "--bins", "--tests", "--examples"]);
             cmd.arg("--").args(test_args);
+            run_counting(&mut cmd, Counter::Libtest)?
+        };
+        Ok(())
+    })?;
+    // The same system tests on the other backend: about 70 s on 2 busy cores, most of it
+    // starting one throwaway PostgreSQL server per test process.
+    tiers.step("system tests on PostgreSQL", || {
+        let mut cmd = cargo();
+        cmd.env("SWITCHBOARD_TEST_BACKEND", "postgres");
+        passed += if nextest {
+            cmd.args(["nextest", "run", "-p", "switchboard-testkit", "--no-fail-fast"]);
+            if !test_args.is_empty() {
+                cmd.arg("--").args(test_args);
+            }
+            run_counting(&mut cmd, Counter::Nextest)?
+        } else {
+            cmd.args(["test", "-p", "switchboard-testkit", "--tests", "--no-fail-fast", "--"]).args(test_args);
             run_counting(&mut cmd, Counter::Libtest)?
         };
         Ok(())

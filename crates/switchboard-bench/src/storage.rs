@@ -2,7 +2,8 @@
 //! `Core::visitor_send` → `Store::commit` path the server uses, on SQLite (both
 //! durability modes) and on a throwaway PostgreSQL with its default durability. One
 //! submitter shows the cost of a lone commit; 1,024 concurrent submitters show what
-//! group commit makes of it.
+//! group commit makes of it. The `Core` is built by the application's builder
+//! (`switchboard::app::core`), so it is wired exactly as the server's is.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,13 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::json;
-use switchboard_bus::LocalBus;
-use switchboard_core::{Core, Draft, Limits, NewAgent, Principal, SiteInput, Visitor, VisitorHello};
+use switchboard::config::{Backend, Config, Durability};
+use switchboard_core::{Core, Draft, NewAgent, Principal, SiteInput, Visitor, VisitorHello};
 use switchboard_domain::{Actor, ConversationId, Email, MessageFormat, Role};
 use switchboard_services::EphemeralPostgres;
-use switchboard_store::{FsBlobStore, Store};
-use switchboard_store_postgres::{PgOptions, PgStore};
-use switchboard_store_sqlite::{Durability as SqliteDurability, SqliteOptions, SqliteStore};
 
 use crate::Ctx;
 use crate::report::{Latency, Measure, Outcome, at_least, histogram};
@@ -97,32 +95,31 @@ type Row = (&'static str, Option<crate::report::Goal>, Result<Result1, String>);
 async fn all(root: &Path, secs: f64) -> anyhow::Result<Vec<Row>> {
     let mut out = vec![];
     for (name, durability, goal) in
-        [("sqlite durability=full", SqliteDurability::Full, 100_000.0), ("sqlite durability=normal", SqliteDurability::Normal, 300_000.0)]
+        [("sqlite durability=full", Durability::Full, 100_000.0), ("sqlite durability=normal", Durability::Normal, 300_000.0)]
     {
-        let dir = root.join(name.replace([' ', '='], "-"));
-        std::fs::create_dir_all(&dir)?;
-        let opts = SqliteOptions { durability, ..SqliteOptions::new(dir.join("switchboard.db")) };
-        let result = match SqliteStore::open(&opts).await {
-            Ok(store) => bench(Arc::new(store), &dir, secs).await.map_err(|e| format!("{e:#}")),
-            Err(e) => Err(format!("opening SQLite: {e}")),
-        };
-        out.push((name, at_least(goal), result));
+        let mut config = Config::default();
+        config.storage.data_dir = root.join(name.replace([' ', '='], "-"));
+        config.storage.durability = durability;
+        out.push((name, at_least(goal), bench(&config, secs).await.map_err(|e| format!("{e:#}"))));
     }
     // Dropping the server stops it and removes its directory.
     let pg = match EphemeralPostgres::start_durable().await {
-        Ok(pg) => match PgStore::connect(&PgOptions::new(pg.url().to_owned())).await {
-            Ok(store) => bench(Arc::new(store), &root.join("pg-blobs"), secs).await.map_err(|e| format!("{e:#}")),
-            Err(e) => Err(format!("connecting: {e}")),
-        },
+        Ok(pg) => {
+            let mut config = Config::default();
+            config.storage.data_dir = root.join("pg");
+            config.storage.backend = Backend::Postgres;
+            config.storage.postgres_url = Some(pg.url().to_owned());
+            bench(&config, secs).await.map_err(|e| format!("{e:#}"))
+        }
         Err(e) => Err(format!("PostgreSQL not available: {e:#}")),
     };
     out.push(("postgresql", at_least(8_000.0), pg));
     Ok(out)
 }
 
-async fn bench(store: Arc<dyn Store>, dir: &Path, secs: f64) -> anyhow::Result<Result1> {
-    let core =
-        Core::new(store.clone(), Arc::new(LocalBus::default()), Arc::new(FsBlobStore::new(dir.join("blobs"))), Limits::default()).await?;
+async fn bench(config: &Config, secs: f64) -> anyhow::Result<Result1> {
+    let core = switchboard::app::core(config).await?;
+    let store = core.store.clone();
     let owner = NewAgent {
         email: Email::parse("owner@storage.example")?,
         name: "Owner".into(),

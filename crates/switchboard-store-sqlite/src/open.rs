@@ -13,8 +13,10 @@ use crate::rows::db;
 use crate::writer::{Turn, log_writer};
 use crate::{SqliteStore, log, maintenance};
 
-/// How hard a commit waits for the disk.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+/// How hard a commit waits for the disk. The configuration file's `storage.durability`
+/// is this type (`"full"` or `"normal"`), so it is defined once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Durability {
     /// fsync on every commit: an acknowledged message survives power loss.
     #[default]

@@ -1,18 +1,24 @@
-//! `TestApp::spawn()`: a real server, in-process, on `127.0.0.1:0` with a fresh SQLite
-//! database in a temporary directory.
+//! `TestApp::spawn()`: the real application, built by the same builder as the binary
+//! (`switchboard::App`), in-process on `127.0.0.1:0` with a fresh database: SQLite in a
+//! temporary directory by default, or a fresh database on a throwaway PostgreSQL server
+//! shared by the test process when `SWITCHBOARD_TEST_BACKEND=postgres`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use switchboard_bus::LocalBus;
-use switchboard_core::{Clock, Core, Limits, ManualClock, NewAgent, Publisher, RanJob, SiteInput};
+use switchboard::config::{Backend, Config, Durability};
+use switchboard::{App, Options};
+use switchboard_core::{Clock, Core, Limits, ManualClock, NewAgent, RanJob, SiteInput, SystemClock};
 use switchboard_domain::*;
-use switchboard_server::{Server, ServerConfig};
-use switchboard_store::FsBlobStore;
-use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use switchboard_server::ServerConfig;
+use switchboard_services::EphemeralPostgres;
 use tokio::sync::oneshot;
 
 use crate::clients::{Api, Ws};
+
+/// The environment variable that picks the store of every [`TestApp`]: `sqlite` (the
+/// default) or `postgres`.
+pub const BACKEND_VAR: &str = "SWITCHBOARD_TEST_BACKEND";
 
 /// A workspace with an owner and a site, as the demo creates.
 #[derive(Clone, Debug)]
@@ -26,6 +32,8 @@ pub struct Seed {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub core: Core,
+    /// Which store this app runs on, as [`BACKEND_VAR`] chose.
+    pub backend: Backend,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -39,38 +47,27 @@ impl TestApp {
     /// A server whose clock moves only when the test moves `clock`; run due jobs with
     /// [`TestApp::run_pending_jobs`].
     pub async fn spawn_at(clock: Arc<ManualClock>) -> Self {
-        Self::spawn_full(ServerConfig::default(), Limits::default(), Some(clock)).await
+        Self::spawn_full(ServerConfig::default(), Limits::default(), clock).await
     }
 
     pub async fn spawn_with(config: ServerConfig, limits: Limits) -> Self {
-        Self::spawn_full(config, limits, None).await
+        Self::spawn_full(config, limits, Arc::new(SystemClock)).await
     }
 
     /// The server never runs jobs by itself here (`run_jobs` is off), so tests are
     /// deterministic: they call [`TestApp::run_pending_jobs`].
-    async fn spawn_full(config: ServerConfig, limits: Limits, clock: Option<Arc<ManualClock>>) -> Self {
+    async fn spawn_full(server: ServerConfig, limits: Limits, clock: Arc<dyn Clock>) -> Self {
         crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let bus = Arc::new(LocalBus::default());
-        let opts = SqliteOptions {
-            durability: Durability::Normal,
-            hook: Some(Arc::new(Publisher { bus: bus.clone() })),
-            ..SqliteOptions::new(dir.path().join("switchboard.db"))
-        };
-        let store = Arc::new(SqliteStore::open(&opts).await.expect("open store"));
-        let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
-        let mut core = Core::new(store, bus, blobs, limits).await.expect("core");
-        if let Some(clock) = clock {
-            core = core.with_clock(clock as Arc<dyn Clock>);
-        }
-        let server = Server::new(core.clone(), ServerConfig { run_jobs: false, ..config });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let config = test_config(dir.path()).await;
+        let options = Options { server: ServerConfig { run_jobs: false, ..server }, limits, clock };
+        let app = App::build_with(&config, options).await.expect("building the app");
+        let (addr, core) = (app.addr(), app.core.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let handle = tokio::spawn(server.serve(listener, async move {
+        let handle = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
-        Self { addr, core, stop: Some(stop), server: Some(handle), _dir: dir }
+        Self { addr, core, backend: config.storage.backend, stop: Some(stop), server: Some(handle), _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -125,6 +122,27 @@ impl TestApp {
             server.await.expect("server task").expect("server");
         }
     }
+}
+
+/// The configuration of a test app: a free port, blobs in `dir`, and the store that
+/// [`BACKEND_VAR`] names (SQLite in `dir` without fsync, or a new database on the
+/// process's shared PostgreSQL server).
+async fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.server.listen = ([127, 0, 0, 1], 0).into();
+    config.storage.data_dir = dir.to_owned();
+    config.storage.durability = Durability::Normal;
+    match std::env::var(BACKEND_VAR).as_deref() {
+        Err(std::env::VarError::NotPresent) | Ok("" | "sqlite") => {}
+        Ok("postgres") => {
+            let server = EphemeralPostgres::shared().await.expect("starting the shared PostgreSQL server");
+            config.storage.backend = Backend::Postgres;
+            config.storage.postgres_url = Some(server.create_database().await.expect("creating a test database"));
+        }
+        Ok(other) => panic!("{BACKEND_VAR}={other:?}: expected \"sqlite\" or \"postgres\""),
+        Err(e) => panic!("{BACKEND_VAR}: {e}"),
+    }
+    config
 }
 
 impl Drop for TestApp {

@@ -1,14 +1,20 @@
 //! Configuration: defaults, then a TOML file (`--config`), then environment variables
 //! `SWITCHBOARD__SECTION__KEY`, then command-line flags. Unknown keys and bad values
-//! are errors that name the key.
+//! are errors that name the key. Each section maps once into the options of the part it
+//! configures ([`Config::server_config`], [`Config::limits`], the store's options in
+//! `app.rs`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use switchboard_core::Limits;
+use switchboard_server::{ServerConfig, default_max_sockets};
+pub use switchboard_store_sqlite::Durability;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -42,14 +48,8 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Durability {
-    Full,
-    Normal,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// `Debug` is written by hand: it shows `postgres_url` without its password.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSection {
     pub data_dir: PathBuf,
@@ -99,6 +99,31 @@ impl Default for ServerSection {
 impl Default for StorageSection {
     fn default() -> Self {
         Self { data_dir: PathBuf::from("data"), backend: Backend::Sqlite, postgres_url: None, durability: Durability::Full, max_batch: 512 }
+    }
+}
+
+impl std::fmt::Debug for StorageSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageSection")
+            .field("data_dir", &self.data_dir)
+            .field("backend", &self.backend)
+            .field("postgres_url", &self.postgres_url.as_deref().map(redact_password))
+            .field("durability", &self.durability)
+            .field("max_batch", &self.max_batch)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`; a URL without a
+/// password is shown as it is.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    // The user information ends at the last `@` before the path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_owned() };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -169,6 +194,29 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.storage.data_dir.join("switchboard.db")
+    }
+
+    /// The server's settings from `[server]`; the socket cap defaults to the open-file limit.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            secure_cookies: self.server.secure_cookies,
+            max_frame_bytes: self.server.max_frame_bytes,
+            heartbeat: Duration::from_secs(self.server.heartbeat_secs),
+            idle_timeout: Duration::from_secs(self.server.idle_timeout_secs),
+            max_sockets: self.server.max_sockets.unwrap_or_else(default_max_sockets),
+            max_handshakes: self.server.max_handshakes,
+            ..ServerConfig::default()
+        }
+    }
+
+    /// Core's limits from `[limits]`.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_upload_bytes: self.limits.max_upload_bytes,
+            max_message_chars: self.limits.max_message_chars,
+            session_ttl_ms: self.limits.session_ttl_hours * 3600 * 1000,
+            ..Limits::default()
+        }
     }
 }
 
@@ -269,6 +317,36 @@ mod tests {
         std::fs::write(&file, "[server]\nworkers = 5000\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("server.workers"), "{err}");
+    }
+
+    #[test]
+    fn the_postgres_password_never_reaches_a_debug_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb:hunter2@db:5432/sb\"\n").unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(config.storage.postgres_url.as_deref(), Some("postgres://sb:hunter2@db:5432/sb"), "the store still gets it");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("postgres://sb:***@db:5432/sb"), "{printed}");
+        assert_eq!(redact_password("postgres://sb@db/sb"), "postgres://sb@db/sb");
+        assert_eq!(redact_password("postgres://sb:p@ss@db/sb"), "postgres://sb:***@db/sb");
+    }
+
+    #[test]
+    fn sections_map_onto_the_parts_they_configure() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let toml = "[server]\nheartbeat_secs = 5\nidle_timeout_secs = 20\nmax_sockets = 70\n\
+                    [limits]\nsession_ttl_hours = 2\nmax_message_chars = 42\n[storage]\ndurability = \"normal\"\n";
+        std::fs::write(&file, toml).unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        let server = config.server_config();
+        assert_eq!((server.heartbeat, server.idle_timeout, server.max_sockets), (Duration::from_secs(5), Duration::from_secs(20), 70));
+        assert!(server.run_jobs, "the binary runs due jobs");
+        let limits = config.limits();
+        assert_eq!((limits.session_ttl_ms, limits.max_message_chars), (2 * 3600 * 1000, 42));
+        assert_eq!(config.storage.durability, Durability::Normal);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The `switchboard` binary: `serve`, `demo`, `migrate`, `backup`, `admin …`,
-//! `config print-default`, `openapi`. The only place that picks concrete store and bus types.
+//! `config print-default`, `openapi`. The wiring itself is the library's builder
+//! (`switchboard::App`), shared with the test harness and the bench.
 
-mod config;
 mod run;
 
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use config::{Config, Overrides};
+use switchboard::config::{self, Config, Overrides};
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Self-hosted live chat for customer support")]

@@ -1,20 +1,16 @@
-//! What each command does: wiring the store, bus and core, serving, seeding the demo.
+//! What each command does, on parts built by the library's builder (`switchboard::app`):
+//! serving, seeding the demo, migrating, backing up, administering.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use switchboard_bus::LocalBus;
-use switchboard_core::{Core, Limits, NewAgent, Principal, Publisher, SiteInput, auth};
+use switchboard::app::{self, App};
+use switchboard::config::{Config, LogFormat, LogSection};
+use switchboard_core::{Core, NewAgent, Principal, SiteInput, auth};
 use switchboard_domain::*;
-use switchboard_server::{Server, ServerConfig, default_max_sockets, raise_open_file_limit};
-use switchboard_store::{CommitHook, FsBlobStore, Store};
-use switchboard_store_postgres::{PgOptions, PgStore};
-use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
+use switchboard_server::raise_open_file_limit;
 
 use crate::Admin;
-use crate::config::{Backend, Config, Durability, LogFormat, LogSection};
 
 pub fn init_tracing(log: &LogSection) {
     let filter = std::env::var("RUST_LOG").ok().and_then(|f| f.parse().ok()).unwrap_or_else(|| {
@@ -25,43 +21,6 @@ pub fn init_tracing(log: &LogSection) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
-}
-
-async fn open_store(config: &Config, hook: Option<Arc<dyn CommitHook>>) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match config.storage.backend {
-        Backend::Sqlite => {
-            std::fs::create_dir_all(&config.storage.data_dir)
-                .with_context(|| format!("creating data directory {}", config.storage.data_dir.display()))?;
-            let opts = SqliteOptions {
-                durability: match config.storage.durability {
-                    Durability::Full => switchboard_store_sqlite::Durability::Full,
-                    Durability::Normal => switchboard_store_sqlite::Durability::Normal,
-                },
-                max_batch: config.storage.max_batch,
-                hook,
-                ..SqliteOptions::new(config.database_path())
-            };
-            Arc::new(SqliteStore::open(&opts).await.with_context(|| format!("opening {}", config.database_path().display()))?)
-        }
-        Backend::Postgres => {
-            let url = config.storage.postgres_url.clone().unwrap_or_default();
-            let opts = PgOptions { max_batch: config.storage.max_batch, hook, ..PgOptions::new(url) };
-            Arc::new(PgStore::connect(&opts).await.context("connecting to PostgreSQL")?)
-        }
-    })
-}
-
-async fn core(config: &Config) -> anyhow::Result<Core> {
-    let bus = Arc::new(LocalBus::default());
-    let store = open_store(config, Some(Arc::new(Publisher { bus: bus.clone() }))).await?;
-    let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
-    let limits = Limits {
-        max_upload_bytes: config.limits.max_upload_bytes,
-        max_message_chars: config.limits.max_message_chars,
-        session_ttl_ms: config.limits.session_ttl_hours * 3600 * 1000,
-        ..Limits::default()
-    };
-    Ok(Core::new(store, bus, blobs, limits).await?)
 }
 
 /// The runtime that runs sockets and requests: `workers` threads (0: one per core); with
@@ -85,30 +44,14 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
     }
-    let core = core(config).await?;
-    let listener =
-        tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
+    let app = App::build(config).await?;
+    let base = format!("http://{}", app.addr());
     if demo {
-        seed_demo(&core, &base).await?;
+        seed_demo(&app.core, &base).await?;
     }
-    let max_sockets = config.server.max_sockets.unwrap_or_else(default_max_sockets);
-    let server = Server::new(
-        core,
-        ServerConfig {
-            secure_cookies: config.server.secure_cookies,
-            max_frame_bytes: config.server.max_frame_bytes,
-            heartbeat: Duration::from_secs(config.server.heartbeat_secs),
-            idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
-            max_sockets,
-            max_handshakes: config.server.max_handshakes,
-            ..ServerConfig::default()
-        },
-    );
-    tracing::info!(%addr, data = %config.storage.data_dir.display(), max_sockets, "switchboard is listening");
+    tracing::info!(addr = %app.addr(), data = %config.storage.data_dir.display(), max_sockets = config.server_config().max_sockets, "switchboard is listening");
     println!("Switchboard is listening on {base}");
-    server.serve(listener, shutdown_signal()).await?;
+    app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -177,14 +120,14 @@ async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(config, None).await?;
+    let store = app::open_store(config, None).await?;
     store.close().await;
     println!("The database schema is up to date.");
     Ok(())
 }
 
 pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
-    let store = open_store(config, None).await?;
+    let store = app::open_store(config, None).await?;
     store.backup(file).await.with_context(|| format!("writing backup to {}", file.display()))?;
     store.close().await;
     println!("Backup written to {}", file.display());
@@ -199,7 +142,7 @@ fn password_or_generated(given: Option<String>) -> (String, bool) {
 }
 
 pub async fn admin(config: &Config, command: Admin) -> anyhow::Result<()> {
-    let core = core(config).await?;
+    let core = app::core(config).await?;
     let result = admin_command(&core, command).await;
     core.store.close().await;
     result

@@ -1,0 +1,179 @@
+//! The one place that wires Switchboard together from a [`Config`]: the store (SQLite or
+//! PostgreSQL) with the publisher hook, the bus, blobs, core with its clock and limits,
+//! and the server whose graceful shutdown also stops the background workers. The
+//! binary, the test harness and the bench's in-process benchmark all build through it,
+//! so none of them picks concrete types by hand.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use switchboard_bus::LocalBus;
+use switchboard_core::{Clock, Core, Limits, Publisher, SystemClock};
+use switchboard_server::{Server, ServerConfig};
+use switchboard_store::{CommitHook, FsBlobStore, Store};
+use switchboard_store_postgres::{PgOptions, PgStore};
+use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
+use tokio::net::TcpListener;
+
+use crate::config::{Backend, Config};
+
+/// What the configuration file cannot say, for tests and benches: the server's finer
+/// settings (millisecond heartbeats, jobs left to the test) and the clock.
+/// [`Options::from_config`] is what the binary uses.
+#[derive(Clone)]
+pub struct Options {
+    pub server: ServerConfig,
+    pub limits: Limits,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Options {
+    pub fn from_config(config: &Config) -> Self {
+        Self { server: config.server_config(), limits: config.limits(), clock: Arc::new(SystemClock) }
+    }
+}
+
+/// A built application: core, and a server bound to its listener but not yet serving.
+pub struct App {
+    /// The server's core (its commits are counted in `/metrics`): what seeding, the
+    /// CLI and tests call directly.
+    pub core: Core,
+    server: Server,
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl App {
+    /// Wires everything as `config` says and binds `server.listen` (port 0: a free one).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Options::from_config(config)).await
+    }
+
+    pub async fn build_with(config: &Config, options: Options) -> anyhow::Result<Self> {
+        let core = core_with(config, options.limits, options.clock).await?;
+        let listener = TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
+        let addr = listener.local_addr().context("reading the listening address")?;
+        let server = Server::new(core, options.server);
+        Ok(Self { core: server.state.core.clone(), server, listener, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until `stop` resolves, then shuts down gracefully: sockets are told to
+    /// reconnect, requests finish, the background workers (the job worker, when
+    /// `ServerConfig::run_jobs` is on) finish the job under way, and the store is
+    /// flushed and closed last.
+    pub async fn run_until_stopped(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        self.server.serve(self.listener, stop).await
+    }
+}
+
+/// Core over the configured store, bus and blobs, on the system clock with the
+/// configured limits, without a server: for commands (`admin`) and benchmarks.
+pub async fn core(config: &Config) -> anyhow::Result<Core> {
+    core_with(config, config.limits(), Arc::new(SystemClock)).await
+}
+
+/// The one place `Core::new` is called outside core's own tests.
+async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> anyhow::Result<Core> {
+    let bus = Arc::new(LocalBus::default());
+    // The store's writer publishes each batch's events after it commits.
+    let store = open_store(config, Some(Arc::new(Publisher { bus: bus.clone() }))).await?;
+    let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
+    Ok(Core::new(store, bus, blobs, limits).await.context("starting core")?.with_clock(clock))
+}
+
+/// The configured store, migrated, with `hook` told of every committed batch. Without a
+/// hook nothing is published: for `migrate` and `backup`, which run no core.
+pub async fn open_store(config: &Config, hook: Option<Arc<dyn CommitHook>>) -> anyhow::Result<Arc<dyn Store>> {
+    let storage = &config.storage;
+    Ok(match storage.backend {
+        Backend::Sqlite => {
+            std::fs::create_dir_all(&storage.data_dir)
+                .with_context(|| format!("creating data directory {}", storage.data_dir.display()))?;
+            let opts = SqliteOptions {
+                durability: storage.durability,
+                max_batch: storage.max_batch,
+                hook,
+                ..SqliteOptions::new(config.database_path())
+            };
+            Arc::new(SqliteStore::open(&opts).await.with_context(|| format!("opening {}", config.database_path().display()))?)
+        }
+        Backend::Postgres => {
+            // `Config::load` checked it is there; a hand-built config gets the same answer.
+            let url = storage.postgres_url.clone().context("storage.postgres_url is required with storage.backend = \"postgres\"")?;
+            let opts = PgOptions { max_batch: storage.max_batch, hook, ..PgOptions::new(url) };
+            Arc::new(PgStore::connect(&opts).await.context("connecting to PostgreSQL")?)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::NewAgent;
+    use switchboard_domain::{Email, Role};
+
+    use super::*;
+    use crate::config::Durability;
+
+    fn owner(email: &str) -> NewAgent {
+        NewAgent {
+            email: Email::parse(email).unwrap(),
+            name: "Owner".into(),
+            role: Role::Owner,
+            password: "correct horse battery".into(),
+            locale: None,
+            max_chats: None,
+            avatar_url: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_app_built_from_a_config_serves_stops_and_keeps_what_it_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.server.listen = ([127, 0, 0, 1], 0).into();
+        config.storage.data_dir = dir.path().join("data");
+        config.storage.durability = Durability::Normal;
+
+        let app = App::build(&config).await.unwrap();
+        assert_ne!(app.port(), 0, "port 0 asks for a free port; the app knows which it got");
+        let (addr, core) = (app.addr(), app.core.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        let (workspace, _) = core.create_workspace("Acme", owner("owner@acme.example")).await.unwrap();
+        let mut http = tokio::net::TcpStream::connect(addr).await.expect("the app accepts connections while it runs");
+        tokio::io::AsyncWriteExt::write_all(&mut http, b"GET /healthz HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut answer = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), serving).await.expect("the app stops").unwrap().unwrap();
+        assert!(core.create_workspace("Late", owner("owner@late.example")).await.is_err(), "the store is closed once the app has stopped");
+
+        let again = core_with(&config, config.limits(), Arc::new(SystemClock)).await.unwrap();
+        let names: Vec<_> = again.store.workspaces().await.unwrap().into_iter().map(|w| (w.id, w.name)).collect();
+        assert_eq!(names, [(workspace.id, "Acme".to_owned())], "what was committed before the stop is there after it");
+        again.store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_postgres_config_without_a_url_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.storage.data_dir = dir.path().to_owned();
+        config.storage.backend = Backend::Postgres;
+        let err = format!("{:#}", core(&config).await.err().expect("no store without a URL"));
+        assert!(err.contains("storage.postgres_url"), "{err}");
+    }
+}
