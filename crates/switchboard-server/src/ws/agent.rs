@@ -10,7 +10,8 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use switchboard_bus::{AgentStatus, BusMessage, Topic};
+use serde::Deserialize;
+use switchboard_bus::{AgentStatus, BusMessage};
 use switchboard_core::{AuthFailure, Error, Principal};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
@@ -18,9 +19,9 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::admission::busy;
-use crate::api::draft;
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, Query};
+use crate::parse::draft;
 use crate::state::AppState;
 
 const PAGE: u32 = 500;
@@ -33,14 +34,19 @@ fn same_origin(parts: &Parts) -> bool {
     origin.split_once("://").map(|(_, rest)| rest == host).unwrap_or(false)
 }
 
+#[derive(Deserialize)]
+pub struct Params {
+    /// An API token, for integrations that cannot send headers with the upgrade.
+    access_token: Option<String>,
+}
+
 /// `GET /ws/agent`: session cookie from the dashboard, or `?access_token=` for integrations.
-pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts: Parts, ws: WebSocketUpgrade) -> Response {
     let Some(slot) = app.admission.socket() else {
         app.metrics.refused("agent", "socket_limit");
         return busy();
     };
-    let token = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")).map(str::to_owned));
-    let who = match token {
+    let who = match q.access_token {
         Some(t) => app.core.api_token(&t).await,
         None if !same_origin(&parts) => Err(Error::Unauthenticated(AuthFailure::CsrfMismatch)),
         None => authenticate(&parts, &app, false).await.map(|a| a.principal),
@@ -120,22 +126,16 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
         }
     };
 
-    // Subscribe before reading the store: nothing committed in between can be missed.
-    let feed = app.core.bus.subscribe(Topic::Workspace(who.workspace_id));
-    let head = match app.core.store.feed_head(who.workspace_id).await {
-        Ok(h) => h,
+    let (feed, head) = match app.core.follow_feed(&who).await {
+        Ok(followed) => followed,
         Err(e) => {
-            conn.goodbye(frame_error(Error::from(e).into(), None), 1011, "store unavailable").await;
+            conn.goodbye(frame_error(e.into(), None), 1011, "store unavailable").await;
             return None;
         }
     };
-    if let Some(id) = who.agent_id()
-        && app.core.presence.connect(who.workspace_id, id)
-    {
-        presence(&app, who.workspace_id, id, AgentStatus::Online);
-    }
+    app.core.agent_connected(&who);
     let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
-    let online = s.app.core.presence.online(who.workspace_id).into_iter().map(|a| a.0).collect();
+    let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
     let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
     match conn.send(&welcome).await {
         Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
@@ -148,15 +148,7 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
 
 /// The socket is finished: the agent goes offline if it was their last socket.
 fn leave(s: &Session) {
-    if let Some(id) = s.who.agent_id()
-        && s.app.core.presence.disconnect(s.who.workspace_id, id)
-    {
-        presence(&s.app, s.who.workspace_id, id, AgentStatus::Offline);
-    }
-}
-
-fn presence(app: &AppState, ws: WorkspaceId, agent_id: AgentId, status: AgentStatus) {
-    app.core.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::Presence { agent_id, status }));
+    s.app.core.agent_disconnected(&s.who);
 }
 
 /// Sends everything in the feed after `delivered`, then `caught_up`.
