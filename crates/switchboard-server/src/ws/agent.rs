@@ -66,14 +66,6 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts
         })
 }
 
-fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> AgentOut {
-    AgentOut::Error { code, message: message.into(), reference }
-}
-
-fn frame_error(e: FrameError, reference: Option<String>) -> AgentOut {
-    error(e.code, e.message, reference.or(e.client_id))
-}
-
 struct Session {
     app: AppState,
     who: Principal,
@@ -117,11 +109,16 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
     let after = match hello {
         Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
         Ok(_) => {
-            conn.goodbye(error(ErrorCode::HelloRequired, "the first frame must be hello", None), 1008, "hello required").await;
+            conn.goodbye(
+                AgentOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello")),
+                1008,
+                "hello required",
+            )
+            .await;
             return None;
         }
         Err(e) => {
-            conn.goodbye(frame_error(e, None), 1008, "hello required").await;
+            conn.goodbye(AgentOut::from(e), 1008, "hello required").await;
             return None;
         }
     };
@@ -129,7 +126,7 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
     let (feed, head) = match app.core.follow_feed(&who).await {
         Ok(followed) => followed,
         Err(e) => {
-            conn.goodbye(frame_error(e.into(), None), 1011, "store unavailable").await;
+            conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
             return None;
         }
     };
@@ -156,7 +153,7 @@ async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     loop {
         let events = match s.app.core.feed(&s.who, s.delivered, PAGE).await {
             Ok(e) => e,
-            Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+            Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
         };
         for e in &events {
             conn.feed(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
@@ -279,11 +276,13 @@ async fn received(s: &mut Session, conn: &mut Conn, msg: Option<Result<Message, 
 async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone> {
     let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
-        Err(e) => return conn.send(&frame_error(e, None)).await,
+        Err(e) => return conn.send(&AgentOut::from(e)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        AgentIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
+        AgentIn::Hello { .. } => {
+            conn.send(&AgentOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
+        }
         AgentIn::Ping => conn.send(&AgentOut::Pong).await,
         AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
             let reference = Some(client_id.clone());
@@ -301,18 +300,21 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
                         })
                         .await
                     }
-                    _ => conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await,
+                    _ => {
+                        conn.send(&AgentOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
+                            .await
+                    }
                 },
-                Err(e) => conn.send(&frame_error(e, reference)).await,
+                Err(e) => conn.send(&AgentOut::from(e.about(reference))).await,
             }
         }
         AgentIn::Typing { conversation_id, typing } => match core.agent_typing(&s.who, ConversationId(conversation_id), typing).await {
             Ok(()) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
         },
         AgentIn::Read { conversation_id, up_to_seq } => match core.agent_read(&s.who, ConversationId(conversation_id), up_to_seq).await {
             Ok(_) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
         },
     }
 }

@@ -72,14 +72,6 @@ struct Session {
     delivered: HashMap<ConversationId, i64>,
 }
 
-fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> VisitorOut {
-    VisitorOut::Error { code, message: message.into(), reference }
-}
-
-fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
-    error(e.code, e.message, reference.or(e.client_id))
-}
-
 /// The session of one visitor socket.
 ///
 /// Most of a session's code runs rarely: the handshake and replay once, the answers to
@@ -115,20 +107,22 @@ async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo
     };
     let (token, resume) = match hello {
         Ok(VisitorIn::Hello { token, resume }) => (token, resume),
-        Ok(_) => return refuse(&mut conn, error(ErrorCode::HelloRequired, "the first frame must be hello", None)).await,
-        Err(e) => return refuse(&mut conn, frame_error(e, None)).await,
+        Ok(_) => {
+            return refuse(&mut conn, VisitorOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello"))).await;
+        }
+        Err(e) => return refuse(&mut conn, VisitorOut::from(e)).await,
     };
     // A bounded number of handshakes run at once, so a reconnect storm finishes some of
     // them instead of timing all of them out. The turn is held until the replay is sent.
     let Some(_turn) = app.admission.handshake().await else {
         app.metrics.refused("visitor", "handshake_busy");
-        let busy = error(ErrorCode::ServerBusy, "too many visitors are connecting; retry later", None);
+        let busy = VisitorOut::from(FrameError::new(ErrorCode::ServerBusy, "too many visitors are connecting; retry later"));
         conn.goodbye(busy, 1013, "server busy").await;
         return None;
     };
     let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
         Ok(v) => v,
-        Err(e) => return refuse(&mut conn, frame_error(e.into(), None)).await,
+        Err(e) => return refuse(&mut conn, VisitorOut::from(FrameError::from(e))).await,
     };
     let mut s = Session { app, visitor, delivered: HashMap::new() };
     let mut streams = Streams::new();
@@ -191,7 +185,7 @@ fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::Visi
 async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
     let conversations = match s.app.core.visitor_inbox(&mut s.visitor).await {
         Ok(c) => c,
-        Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+        Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
     };
     let online = s.app.core.agents_online(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
@@ -217,7 +211,10 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         if conversations.iter().any(|c| c.id == id) {
             watch(s, conn, streams, id, after_seq).await?;
         } else {
-            conn.send(&error(ErrorCode::ConversationNotFound, "conversation not found", Some(id.to_string()))).await?;
+            conn.send(&VisitorOut::from(
+                FrameError::new(ErrorCode::ConversationNotFound, "conversation not found").about(Some(id.to_string())),
+            ))
+            .await?;
         }
     }
     // Conversations the client has no cursor for are followed live from now on.
@@ -234,7 +231,7 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
     if !streams.contains_key(&id) {
         match s.app.core.follow_conversation(&s.visitor, id).await {
             Ok(live) => streams.insert(id, BroadcastStream::new(live)),
-            Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+            Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
         };
     }
     let Some(cursor) = replay(s, conn, id, after_seq).await? else { return Ok(()) };
@@ -250,7 +247,7 @@ async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64
     loop {
         let events = match s.app.core.visitor_history(&s.visitor, id, cursor, PAGE).await {
             Ok(events) => events,
-            Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await.map(|()| None),
+            Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await.map(|()| None),
         };
         for e in &events {
             conn.feed(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
@@ -355,11 +352,13 @@ async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: 
 async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &str) -> Result<(), Gone> {
     let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
-        Err(e) => return conn.send(&frame_error(e, None)).await,
+        Err(e) => return conn.send(&VisitorOut::from(e)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        VisitorIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
+        VisitorIn::Hello { .. } => {
+            conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
+        }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
         VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
             let reference = Some(client_id.clone());
@@ -367,11 +366,13 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             let sent = core.visitor_send(&s.visitor, conversation_id.map(ConversationId), draft).await.map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
-                Err(e) => return conn.send(&frame_error(e, reference)).await,
+                Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
             };
             s.visitor.committed(&done);
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
-                return conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await;
+                return conn
+                    .send(&VisitorOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
+                    .await;
             };
             let conversation = event.conversation_id;
             conn.send(&VisitorOut::Ack {
@@ -390,13 +391,13 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
         VisitorIn::Typing { conversation_id, typing } => {
             match core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await {
                 Ok(()) => Ok(()),
-                Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
             }
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
             match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {
                 Ok(_) => Ok(()),
-                Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
             }
         }
         VisitorIn::History { conversation_id, after_seq, limit } => {
@@ -406,12 +407,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                     let events = events.iter().map(|e| p::Event::new(e, viewer(s))).collect();
                     conn.send(&VisitorOut::History { conversation_id, events }).await
                 }
-                Err(e) => conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
             }
         }
         VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, NewPageView { url, title, referrer }).await {
             Ok(()) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), None)).await,
+            Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
         },
         VisitorIn::Profile { name, email, phone, attributes } => {
             let result = match parse::visitor_profile(name, email.as_deref(), phone, &attributes) {
@@ -423,17 +424,17 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                     s.visitor.contact = contact;
                     Ok(())
                 }
-                Err(e) => conn.send(&frame_error(e, None)).await,
+                Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
         VisitorIn::Identify { external_id, user_hash, name, email } => {
             let email = match parse::email(email.as_deref()) {
                 Ok(e) => e,
-                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+                Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email }).await {
                 Ok(v) => v,
-                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+                Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let same = identified.contact.id == s.visitor.contact.id;
             s.visitor = identified;
