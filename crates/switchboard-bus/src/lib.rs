@@ -4,7 +4,7 @@
 //! before it is published, and a subscriber that falls behind (a `Lagged` receive) is
 //! expected to drop its live stream and re-read from the store by cursor.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use switchboard_domain::{Actor, AgentId, ConversationId, Event, WorkspaceId};
@@ -104,43 +104,6 @@ impl Bus for LocalBus {
     }
 }
 
-/// Which agents are connected, counted per socket so a second tab does not flip presence.
-#[derive(Default)]
-pub struct Presence {
-    online: Mutex<HashMap<WorkspaceId, HashMap<AgentId, usize>>>,
-}
-
-impl Presence {
-    /// Returns true when this is the agent's first socket (they just came online).
-    pub fn connect(&self, ws: WorkspaceId, agent: AgentId) -> bool {
-        let mut online = self.online.lock().expect("presence lock");
-        let n = online.entry(ws).or_default().entry(agent).or_default();
-        *n += 1;
-        *n == 1
-    }
-
-    /// Returns true when this was the agent's last socket (they just went offline).
-    pub fn disconnect(&self, ws: WorkspaceId, agent: AgentId) -> bool {
-        let mut online = self.online.lock().expect("presence lock");
-        let Some(agents) = online.get_mut(&ws) else { return false };
-        let Some(n) = agents.get_mut(&agent) else { return false };
-        *n -= 1;
-        if *n > 0 {
-            return false;
-        }
-        agents.remove(&agent);
-        if agents.is_empty() {
-            online.remove(&ws);
-        }
-        true
-    }
-
-    pub fn online(&self, ws: WorkspaceId) -> HashSet<AgentId> {
-        let online = self.online.lock().expect("presence lock");
-        online.get(&ws).map(|a| a.keys().copied().collect()).unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,17 +143,5 @@ mod tests {
         drop(bus.subscribe(topic));
         bus.publish(topic, typing());
         assert!(bus.topics.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn presence_counts_sockets() {
-        let p = Presence::default();
-        let (ws, agent) = (WorkspaceId::new(), AgentId::new());
-        assert!(p.connect(ws, agent));
-        assert!(!p.connect(ws, agent), "second tab");
-        assert!(!p.disconnect(ws, agent));
-        assert_eq!(p.online(ws).len(), 1);
-        assert!(p.disconnect(ws, agent));
-        assert!(p.online(ws).is_empty());
     }
 }

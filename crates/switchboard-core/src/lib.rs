@@ -11,12 +11,13 @@ mod consumers;
 mod conversations;
 mod error;
 mod jobs;
+mod presence;
 mod roster;
 mod visitors;
 
 use std::sync::Arc;
 
-use switchboard_bus::{Bus, BusMessage, Presence, Topic};
+use switchboard_bus::{Bus, BusMessage, Receiver, Topic};
 use switchboard_domain::*;
 use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 
@@ -27,6 +28,7 @@ pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
 pub use jobs::{JobKind, JobOutcome, RanJob};
+pub use presence::{LocalPresence, Presence};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 
@@ -120,9 +122,9 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct Core {
     pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn Bus>,
+    bus: Arc<dyn Bus>,
     pub blobs: Arc<dyn BlobStore>,
-    pub presence: Arc<Presence>,
+    presence: Arc<dyn Presence>,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
     pub observer: Arc<dyn CommitObserver>,
@@ -139,7 +141,7 @@ impl Core {
             store,
             bus,
             blobs,
-            presence: Arc::new(Presence::default()),
+            presence: Arc::new(LocalPresence::default()),
             clock: Arc::new(SystemClock),
             limits,
             observer: Arc::new(()),
@@ -164,6 +166,21 @@ impl Core {
         let done = self.store.commit(ws, change).await?;
         self.observer.committed(started.elapsed(), &done);
         Ok(done)
+    }
+
+    /// Whether the store answers, for `/readyz`.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Follows the workspace feed: the live subscription and the feed position it
+    /// starts after. Subscribed *before* the head is read, so nothing committed in
+    /// between is missed (a live event at or below the head is a duplicate to drop).
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
+    pub async fn follow_feed(&self, who: &Principal) -> Result<(Receiver, i64)> {
+        let live = self.bus.subscribe(Topic::Workspace(who.workspace_id));
+        let head = self.store.feed_head(who.workspace_id).await?;
+        Ok((live, head))
     }
 
     fn page(&self, limit: Option<u32>, default: u32) -> u32 {

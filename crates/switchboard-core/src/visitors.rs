@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use switchboard_bus::{BusMessage, Topic};
+use switchboard_bus::{BusMessage, Receiver, Topic};
 use switchboard_domain::*;
 use switchboard_store::{Audience, Change, Committed, ConversationFilter, EventQuery};
 
@@ -33,6 +33,10 @@ pub struct Visitor {
     pub contact: Contact,
     /// A fresh token to keep for next time.
     pub token: String,
+    /// Conversations known to be this contact's (from [`Core::visitor_inbox`] and the
+    /// conversations it started), so rules such as typing ownership need no store read.
+    /// Only core fills it: an id missing here is checked against the store instead.
+    conversations: Vec<ConversationId>,
 }
 
 impl Visitor {
@@ -43,6 +47,28 @@ impl Visitor {
     pub fn workspace_id(&self) -> WorkspaceId {
         self.site.workspace_id
     }
+
+    /// Whether the conversation is known to be this visitor's without asking the store.
+    pub fn knows(&self, id: ConversationId) -> bool {
+        self.conversations.contains(&id)
+    }
+
+    /// Remembers the conversation a committed change of this visitor's belongs to (a
+    /// `send` that started one); a conversation of anyone else is ignored.
+    pub fn committed(&mut self, done: &Committed) {
+        let id = done.conversation.id;
+        if done.conversation.contact_id == self.contact.id && !self.knows(id) {
+            self.conversations.push(id);
+        }
+    }
+}
+
+/// A page the visitor opened, as they report it; core stamps the time.
+#[derive(Clone, Debug, Default)]
+pub struct NewPageView {
+    pub url: String,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
 }
 
 /// Identity claims from the business's page (`Switchboard.identify`).
@@ -127,7 +153,7 @@ impl Core {
             contact_id: contact.id,
             expires_at: now.plus_millis(self.limits.visitor_token_ttl_ms),
         });
-        Ok(Visitor { site, contact, token })
+        Ok(Visitor { site, contact, token, conversations: vec![] })
     }
 
     /// A returning visitor proven by token alone, without the origin check: for
@@ -144,7 +170,7 @@ impl Core {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
             e => e.into(),
         })?;
-        Ok(Visitor { site, contact, token: token.to_owned() })
+        Ok(Visitor { site, contact, token: token.to_owned(), conversations: vec![] })
     }
 
     /// The visitor's conversations, most recent first.
@@ -152,6 +178,37 @@ impl Core {
     pub async fn visitor_conversations(&self, v: &Visitor) -> Result<Vec<Conversation>> {
         let filter = ConversationFilter { contact_id: Some(v.contact.id), limit: 20, ..Default::default() };
         Ok(self.store.conversations(v.workspace_id(), &filter).await?)
+    }
+
+    /// [`Core::visitor_conversations`], remembered on `v` so that later checks of
+    /// ownership (typing, following) need no store read.
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
+    pub async fn visitor_inbox(&self, v: &mut Visitor) -> Result<Vec<Conversation>> {
+        let list = self.visitor_conversations(v).await?;
+        for c in &list {
+            if !v.knows(c.id) {
+                v.conversations.push(c.id);
+            }
+        }
+        Ok(list)
+    }
+
+    /// Checks that the conversation is the visitor's: free when `v` knows it, a store
+    /// read otherwise. Anyone else's is "not found".
+    async fn visitor_owns(&self, v: &Visitor, id: ConversationId) -> Result<()> {
+        if v.knows(id) {
+            return Ok(());
+        }
+        self.visitor_conversation(v, id).await.map(drop)
+    }
+
+    /// Follows one of the visitor's conversations live. Subscribe first, then read
+    /// what was missed with [`Core::visitor_history`]: nothing committed in between is
+    /// lost (live events at or below the delivered `seq` are duplicates to drop).
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
+    pub async fn follow_conversation(&self, v: &Visitor, id: ConversationId) -> Result<Receiver> {
+        self.visitor_owns(v, id).await?;
+        Ok(self.bus.subscribe(Topic::Conversation(id)))
     }
 
     /// The conversation if it is this visitor's; anyone else's is "not found".
@@ -194,14 +251,18 @@ impl Core {
         self.commit(v.workspace_id(), change).await
     }
 
-    /// Typing is ephemeral: published, never stored. The caller has checked ownership.
-    pub fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) {
+    /// Typing is ephemeral: published, never stored. Only into the visitor's own
+    /// conversations (checked without a store read when `v` knows the conversation).
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
+    pub async fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) -> Result<()> {
+        self.visitor_owns(v, id).await?;
         let msg = Arc::new(BusMessage::Typing { conversation_id: id, actor: v.actor(), typing });
         self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
+        Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
-    pub async fn track_page(&self, v: &Visitor, view: PageView) -> Result<()> {
+    pub async fn track_page(&self, v: &Visitor, view: NewPageView) -> Result<()> {
         let url = non_empty("url", &view.url, 2000)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(ValidationError::new("url", "must be an http(s) URL").into());
@@ -257,6 +318,8 @@ impl Core {
             contact_id: contact.id,
             expires_at: self.now().plus_millis(self.limits.visitor_token_ttl_ms),
         });
-        Ok(Visitor { site: v.site.clone(), contact, token })
+        // The same contact keeps what it knew; a different one starts afresh.
+        let conversations = if contact.id == v.contact.id { v.conversations.clone() } else { vec![] };
+        Ok(Visitor { site: v.site.clone(), contact, token, conversations })
     }
 }

@@ -56,8 +56,13 @@ pub fn visitor_token(parts: &Parts) -> Option<String> {
     if let Some(t) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Visitor ")) {
         return Some(t.trim().to_owned());
     }
-    let query = parts.uri.query()?;
-    query.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_owned)
+    axum::extract::Query::<TokenQuery>::try_from_uri(&parts.uri).ok()?.0.token
+}
+
+/// `?token=`, percent-decoded like any query string.
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
 }
 
 pub fn origin(parts: &Parts) -> Option<String> {

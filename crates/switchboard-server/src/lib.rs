@@ -10,6 +10,7 @@ mod auth;
 mod device;
 pub mod error;
 pub mod metrics;
+mod parse;
 mod state;
 mod ws;
 
@@ -119,7 +120,7 @@ fn router(state: AppState) -> Router {
 }
 
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
-    match app.core.store.ping().await {
+    match app.core.ready().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

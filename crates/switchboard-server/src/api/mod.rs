@@ -15,8 +15,6 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub use parse::{attribute, draft};
-
 #[derive(OpenApi)]
 #[openapi(
     info(

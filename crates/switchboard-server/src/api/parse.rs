@@ -1,10 +1,12 @@
 //! Wire → domain parsing, done once at the edge.
 
-use switchboard_core::{AgentPatch, ContactPatch, Draft, NewAgent, SiteInput};
+use switchboard_core::{AgentPatch, ContactPatch, NewAgent, SiteInput};
 use switchboard_domain::*;
 use switchboard_proto as p;
 
 use crate::error::ApiResult;
+use crate::parse::attributes;
+pub use crate::parse::draft;
 
 pub fn opt<T>(v: Option<&str>, f: impl Fn(&str) -> Result<T, ValidationError>) -> ApiResult<Option<T>> {
     Ok(v.map(f).transpose()?)
@@ -17,16 +19,6 @@ pub fn limit(asked: Option<i64>) -> Result<Option<u32>, ValidationError> {
         Some(l) if l < 0 => Err(ValidationError::new("limit", "must not be negative")),
         _ => Ok(asked.map(|l| u32::try_from(l).unwrap_or(u32::MAX))),
     }
-}
-
-pub fn attribute(key: &str, v: &serde_json::Value) -> Result<Option<AttributeValue>, ValidationError> {
-    Ok(Some(match v {
-        serde_json::Value::Null => return Ok(None),
-        serde_json::Value::String(s) => AttributeValue::Text(s.clone()),
-        serde_json::Value::Bool(b) => AttributeValue::Bool(*b),
-        serde_json::Value::Number(n) => AttributeValue::Number(n.as_f64().unwrap_or_default()),
-        _ => return Err(ValidationError::new("attributes", format!("{key}: values must be strings, numbers or booleans"))),
-    }))
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
@@ -93,18 +85,8 @@ pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {
         email: r.email.map(|e| e.map(|e| Email::parse(&e)).transpose()).transpose()?,
         phone: r.phone,
         external_id: r.external_id,
-        attributes: r.attributes.iter().map(|(k, v)| Ok((k.clone(), attribute(k, v)?))).collect::<ApiResult<_>>()?,
+        attributes: attributes(&r.attributes)?,
     })
-}
-
-/// A message as a REST request or a `send` frame describes it.
-pub fn draft(client_id: Option<String>, body: String, format: Option<p::MessageFormat>, attachments: &[uuid::Uuid]) -> Draft {
-    Draft {
-        client_id,
-        body,
-        format: format.map(Into::into).unwrap_or_default(),
-        attachments: attachments.iter().map(|a| AttachmentId(*a)).collect(),
-    }
 }
 
 pub fn status(r: &p::StatusRequest) -> ApiResult<Status> {

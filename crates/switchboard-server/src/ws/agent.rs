@@ -10,7 +10,8 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use switchboard_bus::{AgentStatus, BusMessage, Topic};
+use serde::Deserialize;
+use switchboard_bus::{AgentStatus, BusMessage};
 use switchboard_core::{AuthFailure, Error, Principal};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
@@ -18,9 +19,9 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::admission::busy;
-use crate::api::draft;
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, Query};
+use crate::parse::draft;
 use crate::state::AppState;
 
 const PAGE: u32 = 500;
@@ -33,14 +34,19 @@ fn same_origin(parts: &Parts) -> bool {
     origin.split_once("://").map(|(_, rest)| rest == host).unwrap_or(false)
 }
 
+#[derive(Deserialize)]
+pub struct Params {
+    /// An API token, for integrations that cannot send headers with the upgrade.
+    access_token: Option<String>,
+}
+
 /// `GET /ws/agent`: session cookie from the dashboard, or `?access_token=` for integrations.
-pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts: Parts, ws: WebSocketUpgrade) -> Response {
     let Some(slot) = app.admission.socket() else {
         app.metrics.refused("agent", "socket_limit");
         return busy();
     };
-    let token = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")).map(str::to_owned));
-    let who = match token {
+    let who = match q.access_token {
         Some(t) => app.core.api_token(&t).await,
         None if !same_origin(&parts) => Err(Error::Unauthenticated(AuthFailure::CsrfMismatch)),
         None => authenticate(&parts, &app, false).await.map(|a| a.principal),
@@ -58,14 +64,6 @@ pub async fn upgrade(State(app): State<AppState>, parts: Parts, ws: WebSocketUpg
             let conn = Conn::new(socket, app.config.send_timeout, slot);
             tracker.track_future(run(app, conn, who))
         })
-}
-
-fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> AgentOut {
-    AgentOut::Error { code, message: message.into(), reference }
-}
-
-fn frame_error(e: FrameError, reference: Option<String>) -> AgentOut {
-    error(e.code, e.message, reference.or(e.client_id))
 }
 
 struct Session {
@@ -111,31 +109,30 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
     let after = match hello {
         Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
         Ok(_) => {
-            conn.goodbye(error(ErrorCode::HelloRequired, "the first frame must be hello", None), 1008, "hello required").await;
+            conn.goodbye(
+                AgentOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello")),
+                1008,
+                "hello required",
+            )
+            .await;
             return None;
         }
         Err(e) => {
-            conn.goodbye(frame_error(e, None), 1008, "hello required").await;
+            conn.goodbye(AgentOut::from(e), 1008, "hello required").await;
             return None;
         }
     };
 
-    // Subscribe before reading the store: nothing committed in between can be missed.
-    let feed = app.core.bus.subscribe(Topic::Workspace(who.workspace_id));
-    let head = match app.core.store.feed_head(who.workspace_id).await {
-        Ok(h) => h,
+    let (feed, head) = match app.core.follow_feed(&who).await {
+        Ok(followed) => followed,
         Err(e) => {
-            conn.goodbye(frame_error(Error::from(e).into(), None), 1011, "store unavailable").await;
+            conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
             return None;
         }
     };
-    if let Some(id) = who.agent_id()
-        && app.core.presence.connect(who.workspace_id, id)
-    {
-        presence(&app, who.workspace_id, id, AgentStatus::Online);
-    }
+    app.core.agent_connected(&who);
     let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
-    let online = s.app.core.presence.online(who.workspace_id).into_iter().map(|a| a.0).collect();
+    let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
     let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
     match conn.send(&welcome).await {
         Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
@@ -148,15 +145,7 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
 
 /// The socket is finished: the agent goes offline if it was their last socket.
 fn leave(s: &Session) {
-    if let Some(id) = s.who.agent_id()
-        && s.app.core.presence.disconnect(s.who.workspace_id, id)
-    {
-        presence(&s.app, s.who.workspace_id, id, AgentStatus::Offline);
-    }
-}
-
-fn presence(app: &AppState, ws: WorkspaceId, agent_id: AgentId, status: AgentStatus) {
-    app.core.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::Presence { agent_id, status }));
+    s.app.core.agent_disconnected(&s.who);
 }
 
 /// Sends everything in the feed after `delivered`, then `caught_up`.
@@ -164,7 +153,7 @@ async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     loop {
         let events = match s.app.core.feed(&s.who, s.delivered, PAGE).await {
             Ok(e) => e,
-            Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+            Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
         };
         for e in &events {
             conn.feed(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
@@ -287,11 +276,13 @@ async fn received(s: &mut Session, conn: &mut Conn, msg: Option<Result<Message, 
 async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone> {
     let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
-        Err(e) => return conn.send(&frame_error(e, None)).await,
+        Err(e) => return conn.send(&AgentOut::from(e)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        AgentIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
+        AgentIn::Hello { .. } => {
+            conn.send(&AgentOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
+        }
         AgentIn::Ping => conn.send(&AgentOut::Pong).await,
         AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
             let reference = Some(client_id.clone());
@@ -309,18 +300,21 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
                         })
                         .await
                     }
-                    _ => conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await,
+                    _ => {
+                        conn.send(&AgentOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
+                            .await
+                    }
                 },
-                Err(e) => conn.send(&frame_error(e, reference)).await,
+                Err(e) => conn.send(&AgentOut::from(e.about(reference))).await,
             }
         }
         AgentIn::Typing { conversation_id, typing } => match core.agent_typing(&s.who, ConversationId(conversation_id), typing).await {
             Ok(()) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
         },
         AgentIn::Read { conversation_id, up_to_seq } => match core.agent_read(&s.who, ConversationId(conversation_id), up_to_seq).await {
             Ok(_) => Ok(()),
-            Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
         },
     }
 }

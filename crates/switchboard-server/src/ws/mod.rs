@@ -42,6 +42,25 @@ impl FrameError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), client_id: None }
     }
+
+    /// Names what the error is about (the `client_id` of a `send`, a conversation id),
+    /// over the `client_id` read from a frame that failed to parse.
+    pub fn about(mut self, reference: impl Into<Option<String>>) -> Self {
+        self.client_id = reference.into().or(self.client_id);
+        self
+    }
+}
+
+impl From<FrameError> for switchboard_proto::VisitorOut {
+    fn from(e: FrameError) -> Self {
+        Self::Error { code: e.code, message: e.message, reference: e.client_id }
+    }
+}
+
+impl From<FrameError> for switchboard_proto::AgentOut {
+    fn from(e: FrameError) -> Self {
+        Self::Error { code: e.code, message: e.message, reference: e.client_id }
+    }
 }
 
 impl FrameError {
@@ -147,10 +166,8 @@ impl Conn {
         self.last_heard = Instant::now();
         match incoming(msg) {
             Incoming::Text(text) => Ok(Some(text)),
-            Incoming::Unsupported => {
-                let FrameError { code, message, .. } = FrameError::binary();
-                self.send(&serde_json::json!({"type": "error", "code": code, "message": message})).await.map(|()| None)
-            }
+            // Both kinds' `error` frames are the same JSON: the visitor's type serves for both.
+            Incoming::Unsupported => self.send(&switchboard_proto::VisitorOut::from(FrameError::binary())).await.map(|()| None),
             Incoming::Alive => Ok(None),
             Incoming::Closed => Err(Gone),
             Incoming::TooBig => {

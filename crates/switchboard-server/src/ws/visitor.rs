@@ -15,8 +15,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
-use switchboard_bus::{BusMessage, Topic};
-use switchboard_core::{ContactPatch, Identity, Visitor};
+use switchboard_bus::BusMessage;
+use switchboard_core::{Identity, NewPageView, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
@@ -25,9 +25,9 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
 use crate::admission::busy;
-use crate::api::{attribute, draft};
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
+use crate::parse;
 use crate::state::AppState;
 
 const PAGE: u32 = 500;
@@ -72,14 +72,6 @@ struct Session {
     delivered: HashMap<ConversationId, i64>,
 }
 
-fn error(code: ErrorCode, message: impl Into<String>, reference: Option<String>) -> VisitorOut {
-    VisitorOut::Error { code, message: message.into(), reference }
-}
-
-fn frame_error(e: FrameError, reference: Option<String>) -> VisitorOut {
-    error(e.code, e.message, reference.or(e.client_id))
-}
-
 /// The session of one visitor socket.
 ///
 /// Most of a session's code runs rarely: the handshake and replay once, the answers to
@@ -115,20 +107,22 @@ async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo
     };
     let (token, resume) = match hello {
         Ok(VisitorIn::Hello { token, resume }) => (token, resume),
-        Ok(_) => return refuse(&mut conn, error(ErrorCode::HelloRequired, "the first frame must be hello", None)).await,
-        Err(e) => return refuse(&mut conn, frame_error(e, None)).await,
+        Ok(_) => {
+            return refuse(&mut conn, VisitorOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello"))).await;
+        }
+        Err(e) => return refuse(&mut conn, VisitorOut::from(e)).await,
     };
     // A bounded number of handshakes run at once, so a reconnect storm finishes some of
     // them instead of timing all of them out. The turn is held until the replay is sent.
     let Some(_turn) = app.admission.handshake().await else {
         app.metrics.refused("visitor", "handshake_busy");
-        let busy = error(ErrorCode::ServerBusy, "too many visitors are connecting; retry later", None);
+        let busy = VisitorOut::from(FrameError::new(ErrorCode::ServerBusy, "too many visitors are connecting; retry later"));
         conn.goodbye(busy, 1013, "server busy").await;
         return None;
     };
     let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
         Ok(v) => v,
-        Err(e) => return refuse(&mut conn, frame_error(e.into(), None)).await,
+        Err(e) => return refuse(&mut conn, VisitorOut::from(FrameError::from(e))).await,
     };
     let mut s = Session { app, visitor, delivered: HashMap::new() };
     let mut streams = Streams::new();
@@ -189,11 +183,11 @@ fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::Visi
 }
 
 async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
-    let conversations = match s.app.core.visitor_conversations(&s.visitor).await {
+    let conversations = match s.app.core.visitor_inbox(&mut s.visitor).await {
         Ok(c) => c,
-        Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+        Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
     };
-    let online = s.app.core.presence.online(s.visitor.workspace_id()).len() as u32;
+    let online = s.app.core.agents_online(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),
@@ -217,7 +211,10 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         if conversations.iter().any(|c| c.id == id) {
             watch(s, conn, streams, id, after_seq).await?;
         } else {
-            conn.send(&error(ErrorCode::ConversationNotFound, "conversation not found", Some(id.to_string()))).await?;
+            conn.send(&VisitorOut::from(
+                FrameError::new(ErrorCode::ConversationNotFound, "conversation not found").about(Some(id.to_string())),
+            ))
+            .await?;
         }
     }
     // Conversations the client has no cursor for are followed live from now on.
@@ -232,24 +229,56 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
 /// Follows a conversation: subscribe, replay what is missing after `after_seq`, go live.
 async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: ConversationId, after_seq: i64) -> Result<(), Gone> {
     if !streams.contains_key(&id) {
-        streams.insert(id, BroadcastStream::new(s.app.core.bus.subscribe(Topic::Conversation(id))));
+        match s.app.core.follow_conversation(&s.visitor, id).await {
+            Ok(live) => streams.insert(id, BroadcastStream::new(live)),
+            Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
+        };
     }
+    let Some(cursor) = replay(s, conn, id, after_seq).await? else { return Ok(()) };
+    s.delivered.insert(id, cursor);
+    conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await
+}
+
+/// Queues the conversation's events after `after_seq` as the store has them (what the
+/// visitor may see, in order). The last `seq` sent, or `None` when the store refused
+/// (the visitor has been told with an `error` frame).
+async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64) -> Result<Option<i64>, Gone> {
     let mut cursor = after_seq;
     loop {
         let events = match s.app.core.visitor_history(&s.visitor, id, cursor, PAGE).await {
             Ok(events) => events,
-            Err(e) => return conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+            Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await.map(|()| None),
         };
         for e in &events {
             conn.feed(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
             cursor = e.seq;
         }
         if (events.len() as u32) < PAGE {
-            break;
+            return Ok(Some(cursor));
         }
     }
-    s.delivered.insert(id, cursor);
-    conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await
+}
+
+/// What to do with a live event of a conversation, given the last `seq` delivered.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Already delivered (by the replay, or a duplicate): drop it.
+    Stale,
+    /// The next event: deliver it.
+    Next,
+    /// It skips ahead, or came out of order: re-read from the store after the delivered
+    /// `seq`. The visitor's topic carries only events they may see, so a skip is either
+    /// agent-only events in between (the re-read finds none of them and costs a read)
+    /// or a message lost or reordered on the way (the re-read delivers it in order).
+    Reread,
+}
+
+fn step(delivered: i64, seq: i64) -> Step {
+    match seq {
+        s if s <= delivered => Step::Stale,
+        s if s == delivered + 1 => Step::Next,
+        _ => Step::Reread,
+    }
 }
 
 /// Delivers a live message and those already queued behind it (up to [`LIVE_BATCH`]),
@@ -283,16 +312,27 @@ async fn deliver(
 async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &BusMessage) -> Result<(), Gone> {
     match message {
         BusMessage::Event { event, published, frames } => {
-            let delivered = s.delivered.entry(id).or_default();
-            if event.seq <= *delivered || !event.visible_to_contact() {
+            if !event.visible_to_contact() {
                 return Ok(());
             }
-            *delivered = event.seq;
-            // Every subscriber of a conversation's topic is that conversation's visitor,
-            // so they all see the same frame.
-            conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
-            s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
-            Ok(())
+            let delivered = s.delivered.get(&id).copied().unwrap_or_default();
+            match step(delivered, event.seq) {
+                Step::Stale => Ok(()),
+                Step::Next => {
+                    s.delivered.insert(id, event.seq);
+                    // Every subscriber of a conversation's topic is that conversation's
+                    // visitor, so they all see the same frame.
+                    conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
+                    s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
+                    Ok(())
+                }
+                Step::Reread => {
+                    if let Some(cursor) = replay(s, conn, id, delivered).await? {
+                        s.delivered.insert(id, cursor);
+                    }
+                    Ok(())
+                }
+            }
         }
         BusMessage::Typing { conversation_id, actor, typing } if actor.is_team_side() => {
             conn.feed(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
@@ -312,22 +352,27 @@ async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: 
 async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &str) -> Result<(), Gone> {
     let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes) {
         Ok(f) => f,
-        Err(e) => return conn.send(&frame_error(e, None)).await,
+        Err(e) => return conn.send(&VisitorOut::from(e)).await,
     };
     let core = s.app.core.clone();
     match frame {
-        VisitorIn::Hello { .. } => conn.send(&error(ErrorCode::AlreadyWelcomed, "hello was already received", None)).await,
+        VisitorIn::Hello { .. } => {
+            conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
+        }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
         VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
             let reference = Some(client_id.clone());
-            let draft = draft(Some(client_id.clone()), body, format, &attachment_ids);
+            let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
             let sent = core.visitor_send(&s.visitor, conversation_id.map(ConversationId), draft).await.map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
-                Err(e) => return conn.send(&frame_error(e, reference)).await,
+                Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
             };
+            s.visitor.committed(&done);
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
-                return conn.send(&error(ErrorCode::Internal, "the message was not stored", reference)).await;
+                return conn
+                    .send(&VisitorOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
+                    .await;
             };
             let conversation = event.conversation_id;
             conn.send(&VisitorOut::Ack {
@@ -344,17 +389,15 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             Ok(())
         }
         VisitorIn::Typing { conversation_id, typing } => {
-            let id = ConversationId(conversation_id);
-            if !s.delivered.contains_key(&id) {
-                return conn.send(&error(ErrorCode::ConversationNotFound, "conversation not found", Some(id.to_string()))).await;
+            match core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await {
+                Ok(()) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
             }
-            core.visitor_typing(&s.visitor, id, typing);
-            Ok(())
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
             match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {
                 Ok(_) => Ok(()),
-                Err(e) => conn.send(&frame_error(e.into(), Some(conversation_id.to_string()))).await,
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
             }
         }
         VisitorIn::History { conversation_id, after_seq, limit } => {
@@ -364,45 +407,34 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                     let events = events.iter().map(|e| p::Event::new(e, viewer(s))).collect();
                     conn.send(&VisitorOut::History { conversation_id, events }).await
                 }
-                Err(e) => conn.send(&frame_error(e.into(), Some(id.to_string()))).await,
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
             }
         }
-        VisitorIn::Page { url, title, referrer } => {
-            match core.track_page(&s.visitor, PageView { url, title, referrer, at: Timestamp(0) }).await {
-                Ok(()) => Ok(()),
-                Err(e) => conn.send(&frame_error(e.into(), None)).await,
-            }
-        }
+        VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, NewPageView { url, title, referrer }).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
+        },
         VisitorIn::Profile { name, email, phone, attributes } => {
-            let patch = (|| -> Result<ContactPatch, FrameError> {
-                Ok(ContactPatch {
-                    name: name.map(Some),
-                    email: email.map(|e| Email::parse(&e)).transpose()?.map(Some),
-                    phone: phone.map(Some),
-                    external_id: None,
-                    attributes: attributes.iter().map(|(k, v)| Ok((k.clone(), attribute(k, v)?))).collect::<Result<_, FrameError>>()?,
-                })
-            })();
-            let result = match patch {
+            let result = match parse::visitor_profile(name, email.as_deref(), phone, &attributes) {
                 Ok(patch) => core.visitor_update(&s.visitor, patch).await.map_err(FrameError::from),
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             };
             match result {
                 Ok(contact) => {
                     s.visitor.contact = contact;
                     Ok(())
                 }
-                Err(e) => conn.send(&frame_error(e, None)).await,
+                Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
         VisitorIn::Identify { external_id, user_hash, name, email } => {
-            let email = match email.map(|e| Email::parse(&e)).transpose() {
+            let email = match parse::email(email.as_deref()) {
                 Ok(e) => e,
-                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+                Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email }).await {
                 Ok(v) => v,
-                Err(e) => return conn.send(&frame_error(e.into(), None)).await,
+                Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let same = identified.contact.id == s.visitor.contact.id;
             s.visitor = identified;
@@ -411,7 +443,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 streams.clear();
                 s.delivered.clear();
             }
-            let conversations = core.visitor_conversations(&s.visitor).await.unwrap_or_default();
+            let conversations = core.visitor_inbox(&mut s.visitor).await.unwrap_or_default();
             conn.send(&VisitorOut::Identified {
                 token: s.visitor.token.clone(),
                 contact_id: s.visitor.contact.id.0,
@@ -425,5 +457,26 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Step, step};
+
+    #[test]
+    fn the_next_seq_is_delivered_and_an_old_one_dropped() {
+        assert_eq!(step(4, 5), Step::Next);
+        assert_eq!(step(4, 4), Step::Stale, "a duplicate");
+        assert_eq!(step(4, 2), Step::Stale, "replayed already");
+    }
+
+    /// Seqs 5 and 6 published out of order: 6 arrives first, so the session re-reads
+    /// after 4 (and gets 5 and 6 from the store, in order); 5 then arrives stale.
+    #[test]
+    fn a_gap_or_an_out_of_order_seq_re_reads_from_the_store() {
+        assert_eq!(step(4, 6), Step::Reread);
+        assert_eq!(step(6, 5), Step::Stale);
+        assert_eq!(step(0, 3), Step::Reread, "a conversation whose first events were agent-only");
     }
 }

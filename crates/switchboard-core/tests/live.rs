@@ -1,0 +1,186 @@
+//! The rules of live sessions, called on core directly (the sockets only parse, call
+//! these and send): typing ownership, presence, following the feed, page views.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_bus::{AgentStatus, BusMessage, LocalBus};
+use switchboard_core::*;
+use switchboard_domain::*;
+use switchboard_store::{FsBlobStore, Store};
+use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+
+struct Shop {
+    _dir: tempfile::TempDir,
+    core: Core,
+    owner: Principal,
+    site: Site,
+}
+
+async fn shop() -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Arc::new(LocalBus::default());
+    let opts = SqliteOptions {
+        durability: Durability::Normal,
+        hook: Some(Arc::new(Publisher { bus: bus.clone() })),
+        ..SqliteOptions::new(dir.path().join("switchboard.db"))
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&opts).await.unwrap());
+    let core = Core::new(store, bus, Arc::new(FsBlobStore::new(dir.path())), Limits::default())
+        .await
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(Timestamp(5_000_000))));
+    let owner = NewAgent {
+        email: Email::parse("o@shop.example").unwrap(),
+        name: "O".into(),
+        role: Role::Owner,
+        password: "long enough password".into(),
+        locale: None,
+        max_chats: None,
+        avatar_url: None,
+    };
+    let (ws, owner) = core.create_workspace("Shop", owner).await.unwrap();
+    let owner = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
+    let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    Shop { _dir: dir, core, owner, site }
+}
+
+impl Shop {
+    async fn visitor(&self) -> Visitor {
+        let hello = VisitorHello { site_key: self.site.public_key.clone(), ..Default::default() };
+        self.core.visitor(hello).await.unwrap()
+    }
+
+    async fn start(&self, v: &mut Visitor, body: &str) -> ConversationId {
+        let draft = Draft { body: body.into(), ..Default::default() };
+        let done = self.core.visitor_send(v, None, draft).await.unwrap();
+        v.committed(&done);
+        done.conversation.id
+    }
+}
+
+/// The next message on a subscription, or a failure after a second.
+async fn next(rx: &mut switchboard_bus::Receiver) -> Arc<BusMessage> {
+    tokio::time::timeout(Duration::from_secs(1), rx.recv()).await.expect("a message within a second").expect("the bus is open")
+}
+
+#[tokio::test]
+async fn a_visitor_types_into_their_own_conversation_and_nobody_elses() {
+    let shop = shop().await;
+    let mut alice = shop.visitor().await;
+    let mut mallory = shop.visitor().await;
+    let hers = shop.start(&mut alice, "hello").await;
+    shop.start(&mut mallory, "hi").await;
+    let (mut feed, _) = shop.core.follow_feed(&shop.owner).await.unwrap();
+
+    let refused = shop.core.visitor_typing(&mallory, hers, true).await;
+    assert!(matches!(refused, Err(Error::NotFound(Entity::Conversation))), "{refused:?}");
+
+    shop.core.visitor_typing(&alice, hers, true).await.unwrap();
+    match &*next(&mut feed).await {
+        BusMessage::Typing { conversation_id, actor, typing } => {
+            assert_eq!((*conversation_id, *actor, *typing), (hers, alice.actor(), true));
+        }
+        other => panic!("expected typing, got {other:?}"),
+    }
+    assert!(feed.try_recv().is_err(), "the refused typing was never published");
+}
+
+#[tokio::test]
+async fn a_visitor_knows_their_conversations_after_the_inbox_and_after_starting_one() {
+    let shop = shop().await;
+    let mut alice = shop.visitor().await;
+    let started = shop.start(&mut alice, "hello").await;
+    assert!(alice.knows(started), "a conversation the visitor started is remembered");
+
+    // The same contact on a new socket knows nothing yet, and learns from the inbox.
+    let mut again = shop
+        .core
+        .visitor(VisitorHello { site_key: shop.site.public_key.clone(), token: Some(alice.token.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!again.knows(started));
+    let inbox = shop.core.visitor_inbox(&mut again).await.unwrap();
+    assert_eq!(inbox.iter().map(|c| c.id).collect::<Vec<_>>(), [started]);
+    assert!(again.knows(started));
+    // Unknown but their own: typing still works, checked against the store.
+    let fresh = shop
+        .core
+        .visitor(VisitorHello { site_key: shop.site.public_key.clone(), token: Some(alice.token.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    shop.core.visitor_typing(&fresh, started, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_visitor_cannot_follow_someone_elses_conversation() {
+    let shop = shop().await;
+    let mut alice = shop.visitor().await;
+    let mallory = shop.visitor().await;
+    let hers = shop.start(&mut alice, "hello").await;
+    assert!(matches!(shop.core.follow_conversation(&mallory, hers).await, Err(Error::NotFound(Entity::Conversation))));
+    let mut live = shop.core.follow_conversation(&alice, hers).await.unwrap();
+    let draft = Draft { body: "more".into(), ..Default::default() };
+    shop.core.visitor_send(&alice, Some(hers), draft).await.unwrap();
+    // Started (1) and the first message (2) came before: the new message is 3.
+    assert!(matches!(&*next(&mut live).await, BusMessage::Event { event, .. } if event.seq == 3));
+}
+
+#[tokio::test]
+async fn an_agent_comes_online_with_their_first_tab_and_goes_offline_with_their_last() {
+    let shop = shop().await;
+    let ws = shop.owner.workspace_id;
+    let agent = shop.owner.agent_id().unwrap();
+    let (mut feed, _) = shop.core.follow_feed(&shop.owner).await.unwrap();
+
+    shop.core.agent_connected(&shop.owner);
+    shop.core.agent_connected(&shop.owner); // a second tab
+    assert_eq!(shop.core.agents_online(ws), [agent]);
+    shop.core.agent_disconnected(&shop.owner);
+    assert_eq!(shop.core.agents_online(ws), [agent], "one tab is still open");
+    shop.core.agent_disconnected(&shop.owner);
+    assert!(shop.core.agents_online(ws).is_empty());
+
+    let statuses: Vec<_> = [next(&mut feed).await, next(&mut feed).await]
+        .iter()
+        .map(|m| match &**m {
+            BusMessage::Presence { agent_id, status } => (*agent_id, *status),
+            other => panic!("expected presence, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(statuses, [(agent, AgentStatus::Online), (agent, AgentStatus::Offline)]);
+    assert!(feed.try_recv().is_err(), "the second tab changed nobody's presence");
+}
+
+#[tokio::test]
+async fn an_integration_has_no_presence() {
+    let shop = shop().await;
+    let token = Principal { actor: Actor::Integration(ApiTokenId::new()), ..shop.owner };
+    shop.core.agent_connected(&token);
+    assert!(shop.core.agents_online(shop.owner.workspace_id).is_empty());
+}
+
+#[tokio::test]
+async fn following_the_feed_misses_nothing_committed_after_the_head() {
+    let shop = shop().await;
+    let mut alice = shop.visitor().await;
+    shop.start(&mut alice, "before").await; // conversation_started, message: feed 1–2
+    let (mut feed, head) = shop.core.follow_feed(&shop.owner).await.unwrap();
+    assert_eq!(head, 2);
+    shop.start(&mut alice, "after").await;
+    assert!(matches!(&*next(&mut feed).await, BusMessage::Event { event, .. } if event.feed_seq == 3));
+}
+
+#[tokio::test]
+async fn core_stamps_a_page_view_with_its_own_clock() {
+    let shop = shop().await;
+    let alice = shop.visitor().await;
+    let view = NewPageView { url: "https://shop.example/pricing".into(), title: Some("Pricing".into()), referrer: None };
+    shop.core.track_page(&alice, view).await.unwrap();
+    let views = shop.core.page_views(&shop.owner, alice.contact.id, None).await.unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!((views[0].url.as_str(), views[0].at), ("https://shop.example/pricing", Timestamp(5_000_000)));
+
+    let bad = shop.core.track_page(&alice, NewPageView { url: "javascript:alert(1)".into(), ..Default::default() }).await;
+    assert!(matches!(bad, Err(Error::Invalid(_))), "{bad:?}");
+}
