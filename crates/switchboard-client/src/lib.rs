@@ -18,9 +18,18 @@ pub use switchboard_proto as proto;
 pub use tokio_tungstenite::tungstenite;
 
 /// Waits for the first frame that matches `pattern` and returns `value` built from its
-/// fields; frames before it are skipped. `expect_frame!(ws, VisitorOut::Ack { message, .. } => message)`.
+/// fields; frames before it are skipped: `expect_frame!(ws, VisitorOut::Ack { message, .. } => message)`,
+/// optionally with a guard (`VisitorOut::Event { event } if event.seq > 2 => event`).
 #[macro_export]
 macro_rules! expect_frame {
+    ($socket:expr, $pattern:pat if $guard:expr => $value:expr) => {
+        $socket
+            .find(|frame| match frame {
+                $pattern if $guard => ::std::result::Result::Ok($value),
+                other => ::std::result::Result::Err(other),
+            })
+            .await
+    };
     ($socket:expr, $pattern:pat => $value:expr) => {
         $socket
             .find(|frame| match frame {

@@ -12,7 +12,7 @@ use switchboard_store::FsBlobStore;
 use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use tokio::sync::oneshot;
 
-use crate::clients::{Api, Ws};
+use crate::clients::{AgentSocket, Api, VisitorSocket, Ws};
 
 /// A workspace with an owner and a site, as the demo creates.
 #[derive(Clone, Debug)]
@@ -109,6 +109,16 @@ impl TestApp {
     /// An anonymous visitor socket on `site`, after `hello` (no token).
     pub async fn visitor(&self, site: &Site) -> Ws {
         Ws::visitor(self.addr, &site.public_key, None, None).await
+    }
+
+    /// An anonymous visitor on `site`, typed, after `hello` (no token).
+    pub async fn visitor_socket(&self, site: &Site) -> VisitorSocket {
+        VisitorSocket::open(&self.url(""), &site.public_key, None, vec![]).await.expect("visitor socket")
+    }
+
+    /// An integration's agent socket with the API token `secret`, after `hello`.
+    pub async fn agent_socket(&self, secret: &str) -> AgentSocket {
+        AgentSocket::open(&self.url(""), secret, None).await.expect("agent socket")
     }
 
     /// Runs every job due at the app's clock, as the server's worker would, and says what ran.
