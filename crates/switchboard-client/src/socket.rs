@@ -102,8 +102,8 @@ impl<In: Serialize, Out: DeserializeOwned> Socket<In, Out> {
         serde_json::from_str(&text).map_err(|e| SocketError::Decode { error: e.to_string(), text })
     }
 
-    /// Skips frames until `pick` takes one (returns `Ok`); a frame it gives back (`Err`) is skipped.
-    pub async fn find<T>(&mut self, mut pick: impl FnMut(Out) -> std::result::Result<T, Out>) -> Result<T> {
+    /// Skips frames until `pick` takes one (returns `Ok`); a frame it refuses (`Err`) is skipped.
+    pub async fn find<T, R>(&mut self, mut pick: impl FnMut(Out) -> std::result::Result<T, R>) -> Result<T> {
         loop {
             if let Ok(found) = pick(self.next().await?) {
                 return Ok(found);
