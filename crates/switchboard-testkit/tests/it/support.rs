@@ -5,8 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard_testkit::proto::VisitorOut;
-use switchboard_testkit::{Api, Seed, TestApp, VisitorSocket, Ws, expect_frame};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use switchboard_testkit::{AgentSocket, Api, Seed, TestApp, VisitorSocket, Ws, expect_frame};
 use uuid::Uuid;
 
 /// A 3×2 red RGB PNG, complete with CRCs, so type sniffing and measuring both work.
@@ -95,14 +94,10 @@ pub async fn session_cookie(app: &TestApp, email: &str, password: &str) -> (Stri
     (cookie, body["csrf_token"].as_str().expect("csrf").to_owned())
 }
 
-/// The dashboard's own socket: `/ws/agent` with the session cookie, then `hello`.
-pub async fn agent_ws_with_cookie(app: &TestApp, cookie: &str) -> Ws {
-    let mut req = format!("ws://{}/ws/agent", app.addr).into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let (stream, _) = tokio_tungstenite::connect_async(req).await.expect("agent socket");
-    let mut ws = Ws { stream, welcome: Value::Null };
-    ws.send(json!({"type": "hello"})).await;
-    ws.welcome = ws.expect("welcome").await;
+/// The dashboard's own socket, typed: `/ws/agent` with the session cookie, then `hello`.
+pub async fn agent_socket_with_cookie(app: &TestApp, cookie: &str) -> AgentSocket {
+    let mut ws = AgentSocket::connect_cookie(&app.url(""), cookie, None).await.expect("agent socket");
+    ws.hello(None).await.expect("welcome");
     ws
 }
 
