@@ -26,7 +26,7 @@ macro_rules! expect_frame {
         $socket
             .find(|frame| match frame {
                 $pattern if $guard => ::std::result::Result::Ok($value),
-                other => ::std::result::Result::Err(other),
+                _ => ::std::result::Result::Err(()),
             })
             .await
     };
@@ -34,7 +34,7 @@ macro_rules! expect_frame {
         $socket
             .find(|frame| match frame {
                 $pattern => ::std::result::Result::Ok($value),
-                other => ::std::result::Result::Err(other),
+                _ => ::std::result::Result::Err(()),
             })
             .await
     };

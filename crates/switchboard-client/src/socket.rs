@@ -113,7 +113,7 @@ impl<In: Serialize, Out: DeserializeOwned> Socket<In, Out> {
 
     /// Skips frames until one matches `wanted`; returns it.
     pub async fn expect(&mut self, mut wanted: impl FnMut(&Out) -> bool) -> Result<Out> {
-        self.find(|f| if wanted(&f) { Ok(f) } else { Err(f) }).await
+        self.find(|f| if wanted(&f) { Ok(f) } else { Err(()) }).await
     }
 
     /// The close code the server ends the socket with, skipping other frames.
@@ -150,7 +150,7 @@ impl VisitorSocket {
             .find(|f| match f {
                 VisitorOut::Welcome { .. } => Ok(Ok(f)),
                 VisitorOut::Error { code, message, .. } => Ok(Err(SocketError::Refused { code, message })),
-                other => Err(other),
+                _ => Err(()),
             })
             .await??;
         self.welcome = Some(welcome);
@@ -189,7 +189,7 @@ impl VisitorSocket {
                 Ok(Ok(Acked { conversation_id, seq, message, replayed }))
             }
             VisitorOut::Error { code, message, reference: Some(r) } if r == client_id => Ok(Err(SocketError::Refused { code, message })),
-            other => Err(other),
+            _ => Err(()),
         })
         .await?
     }
@@ -222,7 +222,7 @@ impl AgentSocket {
             .find(|f| match f {
                 AgentOut::Welcome { .. } => Ok(Ok(f)),
                 AgentOut::Error { code, message, .. } => Ok(Err(SocketError::Refused { code, message })),
-                other => Err(other),
+                _ => Err(()),
             })
             .await??;
         self.welcome = Some(welcome);
@@ -253,7 +253,7 @@ impl AgentSocket {
                 Ok(Ok(Acked { conversation_id, seq, message, replayed }))
             }
             AgentOut::Error { code, message, reference: Some(r) } if r == client_id => Ok(Err(SocketError::Refused { code, message })),
-            other => Err(other),
+            _ => Err(()),
         })
         .await?
     }
