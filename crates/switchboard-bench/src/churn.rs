@@ -152,7 +152,7 @@ async fn generator(config: Value) -> anyhow::Result<()> {
             let attempt = async {
                 let mut socket = ws::connect(addr, src, &path).await?;
                 if hello {
-                    ws::send_text(&mut socket, r#"{"type":"hello"}"#.into()).await?;
+                    ws::send_text(&mut socket, crate::frames::VISITOR_HELLO.clone()).await?;
                     ws::expect(&mut socket, "welcome").await?;
                 }
                 anyhow::Ok(socket)

@@ -200,7 +200,7 @@ async fn generator(config: Value, mut commands: Commands) -> anyhow::Result<()> 
         opening.push(tokio::task::spawn_local(async move {
             let _p = permits.acquire().await.expect("open");
             let mut socket = ws::connect(addr, src, &path).await?;
-            ws::send_text(&mut socket, r#"{"type":"hello"}"#.into()).await?;
+            ws::send_text(&mut socket, crate::frames::AGENT_HELLO.clone()).await?;
             ws::expect(&mut socket, "welcome").await?;
             ws::expect(&mut socket, "caught_up").await?;
             tokio::task::spawn_local(count(socket, counts));

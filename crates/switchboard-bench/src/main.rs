@@ -7,6 +7,7 @@ mod churn;
 mod crash;
 mod fanout;
 mod footprint;
+mod frames;
 mod http;
 mod idle;
 mod machine;

@@ -59,7 +59,7 @@ impl SwitchboardTarget {
         }
         let token = &self.workspaces[w].token;
         let mut agent = agent_socket(self.addr, token).await?;
-        ws::send_text(&mut agent, r#"{"type":"hello"}"#.into()).await?;
+        ws::send_text(&mut agent, crate::frames::AGENT_HELLO.clone()).await?;
         ws::expect(&mut agent, "welcome").await?;
         ws::expect(&mut agent, "caught_up").await?;
         let routes: Routes = Arc::new(Mutex::new(vec![None; self.per_workspace]));
@@ -149,10 +149,7 @@ pub struct SwitchboardPair {
 #[async_trait]
 impl ChatPair for SwitchboardPair {
     async fn send(&mut self, id: u64) -> anyhow::Result<()> {
-        let frame = format!(
-            r#"{{"type":"send","client_id":"m{}.{id}","conversation_id":"{}","body":"{BODY}{id}"}}"#,
-            self.local, self.conversation
-        );
+        let frame = crate::frames::visitor_send(format!("m{}.{id}", self.local), Some(&self.conversation), format!("{BODY}{id}"))?;
         self.visitor.send(Message::text(frame)).await.context("sending")
     }
 

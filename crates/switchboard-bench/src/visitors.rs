@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::frames;
 use crate::machine::unix_nanos;
 use crate::procs::{Commands, Generator, Rng, emit};
 use crate::report::{Latency, histogram};
@@ -192,17 +193,16 @@ async fn open(cfg: &Cfg, state: &Shared, converse: bool) -> anyhow::Result<Ws> {
     let src = cfg.sources.get(index as usize % cfg.sources.len().max(1)).copied();
     let mut ws = ws::connect(cfg.addr, src, &format!("/ws/visitor?site={}", cfg.site_key)).await?;
     let hello = match (&conversation, token.is_empty()) {
-        (_, true) => json!({"type": "hello"}),
-        (None, false) => json!({"type": "hello", "token": token}),
-        (Some(c), false) => json!({"type": "hello", "token": token, "resume": [{"conversation_id": c, "after_seq": cursor}]}),
+        (_, true) => frames::VISITOR_HELLO.clone(),
+        (c, false) => frames::visitor_hello(&token, c.as_deref().map(|c| (c, cursor)))?,
     };
-    ws::send_text(&mut ws, hello.to_string()).await?;
+    ws::send_text(&mut ws, hello).await?;
     let welcome = ws::expect(&mut ws, "welcome").await?;
     let fresh = str_field(&welcome, "token").context("welcome without token")?.to_owned();
     state.borrow_mut().token = fresh;
     if conversation.is_none() && converse {
-        let send = json!({"type": "send", "client_id": format!("c{index}"), "body": "Hello, I need help with my order"});
-        ws::send_text(&mut ws, send.to_string()).await?;
+        let send = frames::visitor_send(format!("c{index}"), None, "Hello, I need help with my order".to_owned())?;
+        ws::send_text(&mut ws, send).await?;
         let ack = ws::expect(&mut ws, "ack").await?;
         state.borrow_mut().conversation = Some(str_field(&ack, "conversation_id").context("ack without conversation")?.to_owned());
     }

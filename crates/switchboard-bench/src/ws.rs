@@ -88,9 +88,9 @@ pub async fn expect(ws: &mut Ws, kind: &str) -> anyhow::Result<String> {
 /// conversation's id.
 pub async fn visitor_in_conversation(addr: SocketAddr, site_key: &str, client_id: &str, body: &str) -> anyhow::Result<(Ws, String)> {
     let mut socket = connect(addr, None, &format!("/ws/visitor?site={site_key}")).await?;
-    send_text(&mut socket, r#"{"type":"hello"}"#.into()).await?;
+    send_text(&mut socket, crate::frames::VISITOR_HELLO.clone()).await?;
     expect(&mut socket, "welcome").await?;
-    send_text(&mut socket, serde_json::json!({"type": "send", "client_id": client_id, "body": body}).to_string()).await?;
+    send_text(&mut socket, crate::frames::visitor_send(client_id.to_owned(), None, body.to_owned())?).await?;
     let ack = expect(&mut socket, "ack").await?;
     let conversation = str_field(&ack, "conversation_id").context("ack without conversation_id")?.to_owned();
     expect(&mut socket, "caught_up").await?;

@@ -14,7 +14,7 @@ use switchboard_server::ServerConfig;
 use switchboard_services::EphemeralPostgres;
 use tokio::sync::oneshot;
 
-use crate::clients::{Api, Ws};
+use crate::clients::{AgentSocket, Api, VisitorSocket, Ws};
 
 /// The environment variable that picks the store of every [`TestApp`]: `sqlite` (the
 /// default) or `postgres`.
@@ -106,6 +106,16 @@ impl TestApp {
     /// An anonymous visitor socket on `site`, after `hello` (no token).
     pub async fn visitor(&self, site: &Site) -> Ws {
         Ws::visitor(self.addr, &site.public_key, None, None).await
+    }
+
+    /// An anonymous visitor on `site`, typed, after `hello` (no token).
+    pub async fn visitor_socket(&self, site: &Site) -> VisitorSocket {
+        VisitorSocket::open(&self.url(""), &site.public_key, None, vec![]).await.expect("visitor socket")
+    }
+
+    /// An integration's agent socket with the API token `secret`, after `hello`.
+    pub async fn agent_socket(&self, secret: &str) -> AgentSocket {
+        AgentSocket::open(&self.url(""), secret, None).await.expect("agent socket")
     }
 
     /// Runs every job due at the app's clock, as the server's worker would, and says what ran.

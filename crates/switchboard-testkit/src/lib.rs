@@ -1,5 +1,5 @@
 //! Test harness shared by every tier: the real application, built like the binary, on a
-//! random port with a fresh database, SQLite or PostgreSQL ([`TestApp`]), typed HTTP and WebSocket clients, and throwaway PostgreSQL
+//! random port with a fresh database, SQLite or PostgreSQL ([`TestApp`]), HTTP and WebSocket clients (typed ones from `switchboard-client`), and throwaway PostgreSQL
 //! and Redis servers for the cluster tier ([`services`], re-exported from the
 //! `switchboard-services` leaf crate, which crates below the server use directly).
 //! `TEST_LOG=1` shows the server's logs ([`telemetry`]).
@@ -9,5 +9,6 @@ mod clients;
 pub mod telemetry;
 
 pub use app::{BACKEND_VAR, Seed, TestApp};
-pub use clients::{Api, Ws};
+pub use clients::{AgentSocket, Api, Client, VisitorSocket, Ws};
+pub use switchboard_client::{ClientError, SocketError, expect_frame, proto};
 pub use switchboard_services as services;

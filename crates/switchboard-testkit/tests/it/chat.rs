@@ -1,37 +1,29 @@
 //! A visitor and an agent chat, in real time, through the real server.
 
-use serde_json::json;
-use switchboard_testkit::{TestApp, Ws};
+use switchboard_testkit::proto::{ActorKind, AgentOut, CreateApiToken, EventBody, Reply, Role, VisitorOut};
+use switchboard_testkit::{TestApp, expect_frame};
 
 #[tokio::test]
 async fn a_visitor_and_an_agent_chat() {
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let token = owner.ok(reqwest::Method::POST, "/api/v1/api-tokens", Some(json!({"name": "dash", "role": "admin"}))).await;
-    let mut agent = Ws::agent(app.addr, token["secret"].as_str().unwrap(), None).await;
-    agent.expect("caught_up").await;
+    let token = owner.create_api_token(&CreateApiToken { name: "dash".into(), role: Some(Role::Admin) }).await.unwrap();
+    let mut agent = app.agent_socket(&token.secret).await;
+    expect_frame!(agent, AgentOut::CaughtUp { .. }).unwrap();
 
-    let mut visitor = app.visitor(&seed.site).await;
-    let ack = visitor.say(None, "c-1", "سلام! Is my order shipped?").await;
-    let conversation = ack["conversation_id"].as_str().unwrap().to_owned();
-    assert_eq!(ack["message"]["body"], "سلام! Is my order shipped?");
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let ack = visitor.say(None, "c-1", "سلام! Is my order shipped?").await.unwrap();
+    assert_eq!(ack.message.body, "سلام! Is my order shipped?");
 
-    let started = agent.expect("event").await;
-    assert_eq!(started["event"]["kind"], "conversation_started");
-    let message = agent.expect("event").await;
-    assert_eq!(message["event"]["message"]["body"], "سلام! Is my order shipped?");
+    let started = expect_frame!(agent, AgentOut::Event { event } => event).unwrap();
+    assert!(matches!(started.body, EventBody::ConversationStarted), "{started:?}");
+    let message = expect_frame!(agent, AgentOut::Event { event } => event).unwrap();
+    assert_eq!(message.body.message().expect("a message event").body, "سلام! Is my order shipped?");
 
-    let reply = owner
-        .ok(reqwest::Method::POST, &format!("/api/v1/conversations/{conversation}/messages"), Some(json!({"body": "Yes, it left today."})))
-        .await;
-    assert_eq!(reply["events"][0]["kind"], "message");
-    loop {
-        let f = visitor.expect("event").await;
-        if f["event"]["kind"] == "message" && f["event"]["actor"]["kind"] == "agent" {
-            assert_eq!(f["event"]["message"]["body"], "Yes, it left today.");
-            assert!(f["event"].get("feed_seq").is_none(), "visitors only see conversation cursors");
-            break;
-        }
-    }
+    let reply = owner.reply(ack.conversation_id, &Reply { body: "Yes, it left today.".into(), ..Reply::default() }).await.unwrap();
+    assert!(matches!(reply.events[..], [switchboard_testkit::proto::Event { body: EventBody::Message { .. }, .. }]), "{reply:?}");
+    let event = expect_frame!(visitor, VisitorOut::Event { event } if event.actor.kind == ActorKind::Agent && matches!(event.body, EventBody::Message { .. }) => event).unwrap();
+    assert_eq!(event.body.message().unwrap().body, "Yes, it left today.");
+    assert_eq!(event.feed_seq, None, "visitors only see conversation cursors");
 }

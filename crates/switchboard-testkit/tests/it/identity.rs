@@ -1,11 +1,8 @@
 //! Identity verification: the business vouches for its logged-in user with an HMAC,
 //! and that user finds the same contact and conversations on any device.
 
-use reqwest::Method;
-use serde_json::json;
-use switchboard_testkit::{TestApp, Ws};
-
-use crate::support::expect_error;
+use switchboard_testkit::proto::{ErrorCode, Reply, VisitorIn, VisitorOut};
+use switchboard_testkit::{TestApp, VisitorSocket, expect_frame};
 
 #[tokio::test]
 async fn an_identified_visitor_finds_their_conversations_on_another_device() {
@@ -15,45 +12,51 @@ async fn an_identified_visitor_finds_their_conversations_on_another_device() {
     // What the business's server computes and hands to its page.
     let user_hash = switchboard_core::auth::identity_hash(&seed.site.identity_secret, "user-42");
     let identify =
-        json!({"type": "identify", "external_id": "user-42", "user_hash": user_hash, "name": "Ana", "email": "ana@shop.example"});
+        VisitorIn::Identify { external_id: "user-42".into(), user_hash, name: Some("Ana".into()), email: Some("ana@shop.example".into()) };
 
-    let mut laptop = app.visitor(&seed.site).await;
-    let laptop_contact = laptop.welcome["contact_id"].clone();
-    laptop.send(identify.clone()).await;
-    let identified = laptop.expect("identified").await;
-    assert_eq!(identified["contact_id"], laptop_contact, "a first identification names the current contact");
-    assert_eq!(identified["conversations"], json!([]));
-    let conv = laptop.say(None, "l-1", "Question from my laptop").await["conversation_id"].as_str().unwrap().to_owned();
-    laptop.expect("caught_up").await;
+    let mut laptop = app.visitor_socket(&seed.site).await;
+    let laptop_contact = laptop.contact_id();
+    laptop.send(&identify).await.unwrap();
+    let (contact_id, conversations) =
+        expect_frame!(laptop, VisitorOut::Identified { contact_id, conversations, .. } => (contact_id, conversations)).unwrap();
+    assert_eq!(contact_id, laptop_contact, "a first identification names the current contact");
+    assert!(conversations.is_empty(), "{conversations:?}");
+    let conv = laptop.say(None, "l-1", "Question from my laptop").await.unwrap().conversation_id;
+    expect_frame!(laptop, VisitorOut::CaughtUp { .. }).unwrap();
 
-    let mut phone = app.visitor(&seed.site).await;
-    assert_ne!(phone.welcome["contact_id"], laptop_contact);
-    let mut forged = identify.clone();
-    forged["user_hash"] = json!(switchboard_core::auth::identity_hash("not the secret", "user-42"));
-    phone.send(forged).await;
-    let refused = expect_error(&mut phone, "validation_failed").await;
-    assert!(refused["message"].as_str().unwrap().contains("user_hash"), "{refused}");
+    let mut phone = app.visitor_socket(&seed.site).await;
+    assert_ne!(phone.contact_id(), laptop_contact);
+    let VisitorIn::Identify { external_id, name, email, .. } = identify.clone() else { unreachable!() };
+    let forged_hash = switchboard_core::auth::identity_hash("not the secret", "user-42");
+    phone.send(&VisitorIn::Identify { external_id, user_hash: forged_hash, name, email }).await.unwrap();
+    let (code, message) = expect_frame!(phone, VisitorOut::Error { code, message, .. } => (code, message)).unwrap();
+    assert_eq!(code, ErrorCode::ValidationFailed);
+    assert!(message.contains("user_hash"), "{message}");
 
-    phone.send(identify).await;
-    let identified = phone.expect("identified").await;
-    assert_eq!(identified["contact_id"], laptop_contact);
-    let ids: Vec<_> = identified["conversations"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
-    assert_eq!(ids, [json!(conv)]);
-    let caught_up = phone.expect("caught_up").await;
-    assert_eq!((caught_up["conversation_id"].as_str(), caught_up["seq"].as_i64()), (Some(conv.as_str()), Some(2)));
+    phone.send(&identify).await.unwrap();
+    let (token, contact_id, conversations) = expect_frame!(
+        phone,
+        VisitorOut::Identified { token, contact_id, conversations } => (token, contact_id, conversations)
+    )
+    .unwrap();
+    assert_eq!(contact_id, laptop_contact);
+    assert_eq!(conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [conv]);
+    let caught_up = expect_frame!(phone, VisitorOut::CaughtUp { conversation_id, seq } => (conversation_id, seq)).unwrap();
+    assert_eq!(caught_up, (conv, 2));
 
     // Both devices follow the conversation live.
-    owner.ok(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(json!({"body": "Hi Ana!"}))).await;
-    assert_eq!(phone.expect("event").await["event"]["message"]["body"], "Hi Ana!");
-    assert_eq!(laptop.expect("event").await["event"]["message"]["body"], "Hi Ana!");
+    owner.reply(conv, &Reply { body: "Hi Ana!".into(), ..Reply::default() }).await.unwrap();
+    for device in [&mut phone, &mut laptop] {
+        let event = expect_frame!(device, VisitorOut::Event { event } => event).unwrap();
+        assert_eq!(event.body.message().map(|m| m.body.as_str()), Some("Hi Ana!"));
+    }
 
     // The new token is Ana's from now on.
-    let token = identified["token"].as_str().unwrap();
-    let later = Ws::visitor(app.addr, &seed.site.public_key, Some(token), None).await;
-    assert_eq!(later.welcome["contact_id"], laptop_contact);
-    let contact = owner.ok(Method::GET, &format!("/api/v1/contacts/{}", laptop_contact.as_str().unwrap()), None).await;
+    let later = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    assert_eq!(later.contact_id(), laptop_contact);
+    let contact = owner.contact(laptop_contact).await.unwrap();
     assert_eq!(
-        (contact["external_id"].as_str(), contact["name"].as_str(), contact["email"].as_str()),
+        (contact.external_id.as_deref(), contact.name.as_deref(), contact.email.as_deref()),
         (Some("user-42"), Some("Ana"), Some("ana@shop.example"))
     );
 }

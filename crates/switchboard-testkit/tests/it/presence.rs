@@ -3,27 +3,34 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard_testkit::{TestApp, Ws};
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, VisitorIn, VisitorOut};
+use switchboard_testkit::{AgentSocket, SocketError, TestApp, VisitorSocket, expect_frame};
+use tokio_tungstenite::tungstenite;
+use uuid::Uuid;
 
-use crate::support::{agent_ws_with_cookie, api_token, expect_error, new_agent, session_cookie, visitor_with_conversation};
+use crate::support::{agent_socket_with_cookie, api_token, new_agent, session_cookie, typed_visitor_with_conversation};
 
-fn assert_refused(e: tungstenite::Error, status: StatusCode, code: &str) {
-    let tungstenite::Error::Http(res) = e else { panic!("expected an HTTP refusal, got {e}") };
+fn assert_refused(e: SocketError, status: StatusCode, code: &str) {
+    let SocketError::WebSocket(tungstenite::Error::Http(res)) = e else { panic!("expected an HTTP refusal, got {e}") };
     assert_eq!(res.status().as_u16(), status.as_u16());
     let body: Value = serde_json::from_slice(res.body().as_deref().unwrap_or_default()).expect("json error body");
     assert_eq!(body["code"], code, "{body}");
 }
 
-async fn presence(ws: &mut Ws) -> (String, String) {
-    let f = ws.expect("presence").await;
-    (f["agent_id"].as_str().unwrap().to_owned(), f["status"].as_str().unwrap().to_owned())
+async fn presence(ws: &mut AgentSocket) -> (Uuid, PresenceStatus) {
+    expect_frame!(ws, AgentOut::Presence { agent_id, status } => (agent_id, status)).expect("presence")
 }
 
-fn online_ids(welcome: &Value) -> Vec<String> {
-    let mut ids: Vec<_> = welcome["online_agent_ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_owned()).collect();
+fn online_ids(ws: &AgentSocket) -> Vec<Uuid> {
+    let Some(AgentOut::Welcome { online_agent_ids, .. }) = &ws.welcome else { panic!("no welcome") };
+    let mut ids = online_agent_ids.clone();
     ids.sort();
     ids
+}
+
+fn agents_online(ws: &VisitorSocket) -> u32 {
+    let Some(VisitorOut::Welcome { agents_online, .. }) = &ws.welcome else { panic!("no welcome") };
+    *agents_online
 }
 
 #[tokio::test]
@@ -31,39 +38,46 @@ async fn typing_goes_from_visitor_to_agents_and_back() {
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let (cookie, _) = session_cookie(&app, seed.owner.email.as_str(), &seed.password).await;
-    let owner_id = seed.owner.id.to_string();
-    let mut dashboard = agent_ws_with_cookie(&app, &cookie).await;
-    dashboard.expect("caught_up").await;
-    let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Hello").await;
-    let contact = visitor.welcome["contact_id"].clone();
+    let owner_id = seed.owner.id.0;
+    let mut dashboard = agent_socket_with_cookie(&app, &cookie).await;
+    expect_frame!(dashboard, AgentOut::CaughtUp { .. }).unwrap();
+    let (mut visitor, conv) = typed_visitor_with_conversation(&app, &seed, "v-1", "Hello").await;
+    let contact = visitor.contact_id();
 
     for typing in [true, false] {
-        visitor.send(json!({"type": "typing", "conversation_id": conv, "typing": typing})).await;
-        let f = dashboard.expect("typing").await;
+        visitor.send(&VisitorIn::Typing { conversation_id: conv, typing }).await.unwrap();
+        // The exact frame is part of the public protocol: read as the server wrote it.
+        let f = loop {
+            let f: Value = serde_json::from_str(&dashboard.next_text().await.unwrap()).unwrap();
+            if f["type"] == "typing" {
+                break f;
+            }
+        };
         assert_eq!(f, json!({"type": "typing", "conversation_id": conv, "actor": {"kind": "contact", "id": contact}, "typing": typing}));
     }
     for typing in [true, false] {
-        dashboard.send(json!({"type": "typing", "conversation_id": conv, "typing": typing})).await;
-        let f = visitor.expect("typing").await;
-        assert_eq!(f, json!({"type": "typing", "conversation_id": conv, "actor": {"kind": "agent", "id": owner_id}, "typing": typing}));
+        dashboard.send(&AgentIn::Typing { conversation_id: conv, typing }).await.unwrap();
+        let got = expect_frame!(visitor, VisitorOut::Typing { conversation_id, actor, typing } => (conversation_id, actor.kind, actor.id, typing))
+            .unwrap();
+        assert_eq!(got, (conv, ActorKind::Agent, Some(owner_id), typing));
     }
 
     // An integration typing reaches the visitor and the dashboard as itself.
     let owner = app.owner(&seed).await;
-    let mut bot = Ws::agent(app.addr, &api_token(&owner, "agent").await, None).await;
-    bot.expect("caught_up").await;
-    bot.send(json!({"type": "typing", "conversation_id": conv, "typing": true})).await;
-    let to_visitor = visitor.expect("typing").await;
-    assert_eq!(to_visitor["actor"]["kind"], "integration");
-    let to_dashboard = dashboard.expect("typing").await;
-    assert_eq!(to_dashboard["actor"], to_visitor["actor"]);
+    let mut bot = app.agent_socket(&api_token(&owner, "agent").await).await;
+    expect_frame!(bot, AgentOut::CaughtUp { .. }).unwrap();
+    bot.send(&AgentIn::Typing { conversation_id: conv, typing: true }).await.unwrap();
+    let to_visitor: Actor = expect_frame!(visitor, VisitorOut::Typing { actor, .. } => actor).unwrap();
+    assert_eq!(to_visitor.kind, ActorKind::Integration);
+    let to_dashboard: Actor = expect_frame!(dashboard, AgentOut::Typing { actor, .. } => actor).unwrap();
+    assert_eq!((to_dashboard.kind, to_dashboard.id), (to_visitor.kind, to_visitor.id));
 
     // Typing is not stored: the conversation did not move.
-    let c = owner.ok(reqwest::Method::GET, &format!("/api/v1/conversations/{conv}"), None).await;
-    assert_eq!(c["last_seq"], 2);
-    let unknown = uuid::Uuid::new_v4().to_string();
-    dashboard.send(json!({"type": "typing", "conversation_id": unknown, "typing": true})).await;
-    assert_eq!(expect_error(&mut dashboard, "conversation_not_found").await["ref"], unknown.as_str());
+    assert_eq!(owner.conversation(conv).await.unwrap().last_seq, 2);
+    let unknown = Uuid::new_v4();
+    dashboard.send(&AgentIn::Typing { conversation_id: unknown, typing: true }).await.unwrap();
+    let (code, reference) = expect_frame!(dashboard, AgentOut::Error { code, reference, .. } => (code, reference)).unwrap();
+    assert_eq!((code, reference), (ErrorCode::ConversationNotFound, Some(unknown.to_string())));
 }
 
 #[tokio::test]
@@ -71,60 +85,60 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let owner_id = seed.owner.id.to_string();
+    let owner_id = seed.owner.id.0;
     let (cookie, _) = session_cookie(&app, seed.owner.email.as_str(), &seed.password).await;
-    let mut dashboard = agent_ws_with_cookie(&app, &cookie).await;
-    assert_eq!(dashboard.welcome["agent_id"], owner_id.as_str());
-    assert_eq!(online_ids(&dashboard.welcome), [owner_id.as_str()]);
-    assert_eq!(presence(&mut dashboard).await, (owner_id.clone(), "online".to_owned()), "the socket hears its own agent come online");
+    let mut dashboard = agent_socket_with_cookie(&app, &cookie).await;
+    assert_eq!(dashboard.agent_id(), owner_id);
+    assert_eq!(online_ids(&dashboard), [owner_id]);
+    assert_eq!(presence(&mut dashboard).await, (owner_id, PresenceStatus::Online), "the socket hears its own agent come online");
 
     let (bo, _) = new_agent(&app, &owner, "bo@acme.example", "agent").await;
-    let bo_id = bo["id"].as_str().unwrap().to_owned();
+    let bo_id: Uuid = bo["id"].as_str().unwrap().parse().unwrap();
     let (bo_cookie, _) = session_cookie(&app, "bo@acme.example", "another good password").await;
-    let tab1 = agent_ws_with_cookie(&app, &bo_cookie).await;
-    let mut both = vec![owner_id.clone(), bo_id.clone()];
+    let tab1 = agent_socket_with_cookie(&app, &bo_cookie).await;
+    let mut both = vec![owner_id, bo_id];
     both.sort();
-    assert_eq!(online_ids(&tab1.welcome), both);
-    assert_eq!(presence(&mut dashboard).await, (bo_id.clone(), "online".to_owned()));
-    let tab2 = agent_ws_with_cookie(&app, &bo_cookie).await;
-    assert_eq!(online_ids(&tab2.welcome), both);
+    assert_eq!(online_ids(&tab1), both);
+    assert_eq!(presence(&mut dashboard).await, (bo_id, PresenceStatus::Online));
+    let tab2 = agent_socket_with_cookie(&app, &bo_cookie).await;
+    assert_eq!(online_ids(&tab2), both);
 
     // Visitors see how many agents are online when they connect.
-    let visitor = app.visitor(&seed.site).await;
-    assert_eq!(visitor.welcome["agents_online"], 2);
+    let visitor = app.visitor_socket(&seed.site).await;
+    assert_eq!(agents_online(&visitor), 2);
 
     // An integration's socket is not a person coming online.
-    let mut bot = Ws::agent(app.addr, &api_token(&owner, "agent").await, None).await;
-    bot.expect("caught_up").await;
-    assert_eq!(online_ids(&bot.welcome), both);
+    let mut bot = app.agent_socket(&api_token(&owner, "agent").await).await;
+    expect_frame!(bot, AgentOut::CaughtUp { .. }).unwrap();
+    assert_eq!(online_ids(&bot), both);
 
     // Closing one of two tabs changes nothing; closing the last one is going offline.
     drop(tab1);
     drop(tab2);
-    assert_eq!(presence(&mut dashboard).await, (bo_id.clone(), "offline".to_owned()));
+    assert_eq!(presence(&mut dashboard).await, (bo_id, PresenceStatus::Offline));
     new_agent(&app, &owner, "cy@acme.example", "admin").await;
     let (cy_cookie, _) = session_cookie(&app, "cy@acme.example", "another good password").await;
-    let cy_socket = agent_ws_with_cookie(&app, &cy_cookie).await;
-    let cy_id = cy_socket.welcome["agent_id"].as_str().unwrap().to_owned();
-    assert_eq!(presence(&mut dashboard).await, (cy_id, "online".to_owned()), "bo went offline once, and the bot never came online");
+    let cy_socket = agent_socket_with_cookie(&app, &cy_cookie).await;
+    assert_eq!(
+        presence(&mut dashboard).await,
+        (cy_socket.agent_id(), PresenceStatus::Online),
+        "bo went offline once, and the bot never came online"
+    );
 
-    let later = app.visitor(&seed.site).await;
-    assert_eq!(later.welcome["agents_online"], 2);
+    let later = app.visitor_socket(&seed.site).await;
+    assert_eq!(agents_online(&later), 2);
 
     // A dashboard socket needs a session, and a page of another site may not use one.
-    let refused = Ws::connect(&format!("ws://{}/ws/agent", app.addr), None).await.err().expect("no session, no socket");
+    let base = app.url("");
+    let refused = AgentSocket::connect(&format!("ws://{}/ws/agent", app.addr), &[]).await.err().expect("no session, no socket");
     assert_refused(refused, StatusCode::UNAUTHORIZED, "unauthenticated");
-    let mut req = format!("ws://{}/ws/agent", app.addr).into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
-    let refused = tokio_tungstenite::connect_async(req).await.expect_err("a foreign page may not use the cookie");
+    let refused = AgentSocket::connect_cookie(&base, &cookie, Some("https://evil.example"))
+        .await
+        .err()
+        .expect("a foreign page may not use the cookie");
     assert_refused(refused, StatusCode::FORBIDDEN, "csrf_mismatch");
     // The dashboard's own pages are served from the server itself: that origin is fine.
-    let mut req = format!("ws://{}/ws/agent", app.addr).into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut().insert("origin", format!("http://{}", app.addr).parse().unwrap());
-    let (stream, _) = tokio_tungstenite::connect_async(req).await.expect("same-origin dashboard socket");
-    let mut own = Ws { stream, welcome: Value::Null };
-    own.send(json!({"type": "hello"})).await;
-    assert_eq!(own.expect("welcome").await["agent_id"], owner_id.as_str());
+    let mut own = AgentSocket::connect_cookie(&base, &cookie, Some(&base)).await.expect("same-origin dashboard socket");
+    own.hello(None).await.unwrap();
+    assert_eq!(own.agent_id(), owner_id);
 }

@@ -317,12 +317,11 @@ async fn signing_in_and_out() {
 
     let mut api = Api::new(app.url(""));
     let me = api.login(email, &seed.password).await.unwrap();
-    assert_eq!(me["agent"]["email"], email);
-    assert_eq!(me["workspace"]["name"], "acme");
-    let (status, current) = api.get("/api/v1/me").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(current["agent"]["id"], seed.owner.id.to_string());
-    assert_eq!(current["csrf_token"], me["csrf_token"]);
+    assert_eq!((me.agent.email.as_str(), me.workspace.name.as_str()), (email, "acme"));
+    let current = api.me().await.unwrap();
+    assert_eq!(current.agent.id, seed.owner.id.0);
+    assert!(me.csrf_token.is_some());
+    assert_eq!(current.csrf_token, me.csrf_token);
     let (status, _) = api.delete("/api/v1/sessions/current").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_error(&api.get("/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated");

@@ -4,8 +4,9 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard_testkit::{Api, Seed, TestApp, Ws};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use switchboard_testkit::proto::VisitorOut;
+use switchboard_testkit::{AgentSocket, Api, Seed, TestApp, VisitorSocket, Ws, expect_frame};
+use uuid::Uuid;
 
 /// A 3×2 red RGB PNG, complete with CRCs, so type sniffing and measuring both work.
 pub const PNG_3X2: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x03\x00\x00\x00\x02\x08\x02\x00\x00\x00\x12\x16\xf1\x4d\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\xf8\xcf\xc0\x00\x41\x0c\x70\x16\x00\x41\xd2\x05\xfb\x87\xf0\xb9\x48\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
@@ -26,6 +27,16 @@ pub async fn visitor_with_conversation(app: &TestApp, seed: &Seed, client_id: &s
     let caught_up = visitor.expect("caught_up").await;
     assert_eq!(caught_up["conversation_id"], conversation.as_str());
     (visitor, conversation)
+}
+
+/// The typed twin of [`visitor_with_conversation`]: a new visitor on the seed's site
+/// who starts a conversation with `body`, caught up on it.
+pub async fn typed_visitor_with_conversation(app: &TestApp, seed: &Seed, client_id: &str, body: &str) -> (VisitorSocket, Uuid) {
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let ack = visitor.say(None, client_id, body).await.expect("ack");
+    let caught_up = expect_frame!(visitor, VisitorOut::CaughtUp { conversation_id, .. } => conversation_id).expect("caught_up");
+    assert_eq!(caught_up, ack.conversation_id);
+    (visitor, ack.conversation_id)
 }
 
 /// Asserts an error response: status, stable code, and (for validation) the field at fault.
@@ -83,14 +94,10 @@ pub async fn session_cookie(app: &TestApp, email: &str, password: &str) -> (Stri
     (cookie, body["csrf_token"].as_str().expect("csrf").to_owned())
 }
 
-/// The dashboard's own socket: `/ws/agent` with the session cookie, then `hello`.
-pub async fn agent_ws_with_cookie(app: &TestApp, cookie: &str) -> Ws {
-    let mut req = format!("ws://{}/ws/agent", app.addr).into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let (stream, _) = tokio_tungstenite::connect_async(req).await.expect("agent socket");
-    let mut ws = Ws { stream, welcome: Value::Null };
-    ws.send(json!({"type": "hello"})).await;
-    ws.welcome = ws.expect("welcome").await;
+/// The dashboard's own socket, typed: `/ws/agent` with the session cookie, then `hello`.
+pub async fn agent_socket_with_cookie(app: &TestApp, cookie: &str) -> AgentSocket {
+    let mut ws = AgentSocket::connect_cookie(&app.url(""), cookie, None).await.expect("agent socket");
+    ws.hello(None).await.expect("welcome");
     ws
 }
 

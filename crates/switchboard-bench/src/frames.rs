@@ -1,0 +1,58 @@
+//! The frames the bench sends, rendered from `switchboard-proto`'s types, so a field
+//! renamed in the protocol breaks the bench's build instead of its numbers. Frames
+//! without a varying field are rendered once; a `send` is serialised per message
+//! (as cheap as the `format!` it replaces). Reading stays with the scanner in `ws.rs`.
+
+use std::sync::LazyLock;
+
+use anyhow::Context;
+use switchboard_proto::{AgentIn, Cursor, VisitorIn};
+use uuid::Uuid;
+
+fn render<T: serde::Serialize>(frame: &T) -> String {
+    serde_json::to_string(frame).expect("wire frames always serialise")
+}
+
+/// A new visitor's `hello`: no token, nothing to resume.
+pub static VISITOR_HELLO: LazyLock<String> = LazyLock::new(|| render(&VisitorIn::Hello { token: None, resume: vec![] }));
+
+/// An agent's `hello` without a feed cursor.
+pub static AGENT_HELLO: LazyLock<String> = LazyLock::new(|| render(&AgentIn::Hello { after_feed_seq: None }));
+
+fn conversation_id(id: &str) -> anyhow::Result<Uuid> {
+    id.parse().with_context(|| format!("the server's conversation id {id:?} is not a UUID"))
+}
+
+/// A returning visitor's `hello`: its token, and the conversation to resume after `after_seq`.
+pub fn visitor_hello(token: &str, resume: Option<(&str, i64)>) -> anyhow::Result<String> {
+    let resume = match resume {
+        Some((id, after_seq)) => vec![Cursor { conversation_id: conversation_id(id)?, after_seq }],
+        None => vec![],
+    };
+    Ok(render(&VisitorIn::Hello { token: Some(token.to_owned()), resume }))
+}
+
+/// A visitor's message; without `conversation` it starts one.
+pub fn visitor_send(client_id: String, conversation: Option<&str>, body: String) -> anyhow::Result<String> {
+    let conversation_id = conversation.map(conversation_id).transpose()?;
+    Ok(render(&VisitorIn::Send { client_id, conversation_id, body, format: None, attachment_ids: vec![] }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_the_protocols_keys() {
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&VISITOR_HELLO).unwrap()["type"], "hello");
+        let conv = "01920000-0000-7000-8000-000000000001";
+        let send: serde_json::Value = serde_json::from_str(&visitor_send("m1.2".into(), Some(conv), "hi".into()).unwrap()).unwrap();
+        assert_eq!(
+            (send["type"].as_str(), send["client_id"].as_str(), send["conversation_id"].as_str()),
+            (Some("send"), Some("m1.2"), Some(conv))
+        );
+        let hello: serde_json::Value = serde_json::from_str(&visitor_hello("tok", Some((conv, 4))).unwrap()).unwrap();
+        assert_eq!(hello["resume"][0]["after_seq"], 4);
+        assert!(visitor_send("x".into(), Some("not an id"), String::new()).is_err());
+    }
+}

@@ -1,0 +1,294 @@
+//! The REST API under `/api/v1`: one typed method per operation, over generic
+//! `get`/`post`/`put`/`patch`/`delete` that decode the documented body or the typed
+//! [`ErrorBody`](switchboard_proto::ErrorBody). Signs in with a session (cookie plus the
+//! CSRF header it hands out) or a bearer API token.
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use switchboard_proto::*;
+use uuid::Uuid;
+
+use crate::ClientError;
+
+/// A client of one server, signed in or not. Cheap to clone; clones share the cookie jar.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// `http://host:port`, without a trailing slash.
+    pub base: String,
+    pub http: reqwest::Client,
+    /// Sent as `X-CSRF-Token` once a session is signed in.
+    pub csrf: Option<String>,
+    /// An API token, sent as `Authorization: Bearer`.
+    pub bearer: Option<String>,
+}
+
+/// Filters of `GET /conversations`; absent ones do not filter.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ConversationFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConversationStatus>,
+    /// `me`, `none`, or an agent id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// Which events of `GET /conversations/{id}/messages`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HistoryFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+type Result<T> = std::result::Result<T, ClientError>;
+
+impl Client {
+    /// A client that is not signed in; `base` is `http://host:port`.
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("a TLS backend is compiled in");
+        Self { base: base.trim_end_matches('/').to_owned(), http, csrf: None, bearer: None }
+    }
+
+    /// A client for an integration, authenticated by an API token.
+    pub fn with_token(base: &str, token: &str) -> Self {
+        Self { bearer: Some(token.to_owned()), ..Self::new(base) }
+    }
+
+    /// Signs in: the session cookie goes to the jar, the CSRF token into every later request.
+    pub async fn login(&mut self, email: &str, password: &str) -> Result<Me> {
+        let me: Me = self.post("/sessions", &LoginRequest { email: email.to_owned(), password: password.to_owned() }).await?;
+        self.csrf = me.csrf_token.clone();
+        Ok(me)
+    }
+
+    pub async fn logout(&self) -> Result<()> {
+        self.delete("/sessions/current").await
+    }
+
+    pub async fn me(&self) -> Result<Me> {
+        self.get("/me").await
+    }
+
+    /// The escape hatch: a request to `/api/v1{path}` carrying this client's credentials,
+    /// for bodies the typed methods cannot send (malformed JSON, odd headers).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut req = self.http.request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(csrf) = &self.csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        if let Some(token) = &self.bearer {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    /// Sends a request and decodes the documented body, or the error body as [`ClientError::Api`].
+    pub async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        // A body-less success (204) decodes as `()`.
+        let json = if text.is_empty() { "null" } else { text.as_str() };
+        if (200..300).contains(&status) {
+            serde_json::from_str(json).map_err(|e| ClientError::Unexpected { status, text, error: e.to_string() })
+        } else {
+            match serde_json::from_str::<ErrorBody>(json) {
+                Ok(body) => Err(ClientError::Api { status, body }),
+                Err(e) => Err(ClientError::Unexpected { status, text, error: e.to_string() }),
+            }
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.request(Method::PUT, path).json(body)).await
+    }
+
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.send(self.request(Method::DELETE, path)).await
+    }
+
+    // Conversations.
+
+    pub async fn conversations(&self, filter: &ConversationFilter) -> Result<Page<Conversation>> {
+        self.send(self.request(Method::GET, "/conversations").query(filter)).await
+    }
+
+    pub async fn conversation(&self, id: Uuid) -> Result<Conversation> {
+        self.get(&format!("/conversations/{id}")).await
+    }
+
+    /// The conversation's timeline: messages, notes and system events.
+    pub async fn history(&self, id: Uuid, filter: &HistoryFilter) -> Result<Page<Event>> {
+        self.send(self.request(Method::GET, &format!("/conversations/{id}/messages")).query(filter)).await
+    }
+
+    pub async fn reply(&self, id: Uuid, reply: &Reply) -> Result<ChangeResult> {
+        self.post(&format!("/conversations/{id}/messages"), reply).await
+    }
+
+    pub async fn note(&self, id: Uuid, note: &Reply) -> Result<ChangeResult> {
+        self.post(&format!("/conversations/{id}/notes"), note).await
+    }
+
+    pub async fn assign(&self, id: Uuid, to: &AssignRequest) -> Result<ChangeResult> {
+        self.put(&format!("/conversations/{id}/assignee"), to).await
+    }
+
+    pub async fn set_status(&self, id: Uuid, status: &StatusRequest) -> Result<ChangeResult> {
+        self.put(&format!("/conversations/{id}/status"), status).await
+    }
+
+    pub async fn set_labels(&self, id: Uuid, labels: &LabelsRequest) -> Result<ChangeResult> {
+        self.put(&format!("/conversations/{id}/labels"), labels).await
+    }
+
+    pub async fn set_priority(&self, id: Uuid, priority: &PriorityRequest) -> Result<ChangeResult> {
+        self.put(&format!("/conversations/{id}/priority"), priority).await
+    }
+
+    pub async fn read(&self, id: Uuid, up_to: &ReadRequest) -> Result<ChangeResult> {
+        self.post(&format!("/conversations/{id}/read"), up_to).await
+    }
+
+    // Contacts and search.
+
+    pub async fn contacts(&self, q: &str) -> Result<Vec<Contact>> {
+        self.send(self.request(Method::GET, "/contacts").query(&[("q", q)])).await
+    }
+
+    pub async fn contact(&self, id: Uuid) -> Result<Contact> {
+        self.get(&format!("/contacts/{id}")).await
+    }
+
+    pub async fn update_contact(&self, id: Uuid, change: &UpdateContact) -> Result<Contact> {
+        self.patch(&format!("/contacts/{id}"), change).await
+    }
+
+    pub async fn contact_pages(&self, id: Uuid) -> Result<Vec<PageView>> {
+        self.get(&format!("/contacts/{id}/pages")).await
+    }
+
+    pub async fn search(&self, q: &str) -> Result<SearchResults> {
+        self.send(self.request(Method::GET, "/search").query(&[("q", q)])).await
+    }
+
+    // Workspace administration.
+
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        self.get("/agents").await
+    }
+
+    pub async fn create_agent(&self, agent: &CreateAgent) -> Result<Agent> {
+        self.post("/agents", agent).await
+    }
+
+    pub async fn agent(&self, id: Uuid) -> Result<Agent> {
+        self.get(&format!("/agents/{id}")).await
+    }
+
+    pub async fn update_agent(&self, id: Uuid, change: &UpdateAgent) -> Result<Agent> {
+        self.patch(&format!("/agents/{id}"), change).await
+    }
+
+    pub async fn delete_agent(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/agents/{id}")).await
+    }
+
+    pub async fn teams(&self) -> Result<Vec<Team>> {
+        self.get("/teams").await
+    }
+
+    pub async fn create_team(&self, team: &TeamRequest) -> Result<Team> {
+        self.post("/teams", team).await
+    }
+
+    pub async fn update_team(&self, id: Uuid, change: &TeamRequest) -> Result<Team> {
+        self.patch(&format!("/teams/{id}"), change).await
+    }
+
+    pub async fn delete_team(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/teams/{id}")).await
+    }
+
+    pub async fn sites(&self) -> Result<Vec<Site>> {
+        self.get("/sites").await
+    }
+
+    pub async fn create_site(&self, site: &SiteRequest) -> Result<Site> {
+        self.post("/sites", site).await
+    }
+
+    pub async fn site(&self, id: Uuid) -> Result<Site> {
+        self.get(&format!("/sites/{id}")).await
+    }
+
+    pub async fn update_site(&self, id: Uuid, change: &SiteRequest) -> Result<Site> {
+        self.patch(&format!("/sites/{id}"), change).await
+    }
+
+    pub async fn delete_site(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/sites/{id}")).await
+    }
+
+    pub async fn canned_responses(&self) -> Result<Vec<CannedResponse>> {
+        self.get("/canned-responses").await
+    }
+
+    pub async fn create_canned_response(&self, canned: &CannedRequest) -> Result<CannedResponse> {
+        self.post("/canned-responses", canned).await
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.get("/api-tokens").await
+    }
+
+    /// The secret is in the answer, and only there.
+    pub async fn create_api_token(&self, token: &CreateApiToken) -> Result<CreatedApiToken> {
+        self.post("/api-tokens", token).await
+    }
+
+    pub async fn delete_api_token(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/api-tokens/{id}")).await
+    }
+
+    // Attachments and the widget.
+
+    /// Uploads a file as the multipart field `file`, as the dashboard does.
+    pub async fn upload(&self, filename: &str, bytes: Vec<u8>) -> Result<Attachment> {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+        self.send(self.request(Method::POST, "/attachments").multipart(reqwest::multipart::Form::new().part("file", part))).await
+    }
+
+    /// What the widget of the site with `site_key` needs to draw itself.
+    pub async fn widget_site(&self, site_key: &str) -> Result<PublicSite> {
+        self.get(&format!("/widget/{site_key}")).await
+    }
+}

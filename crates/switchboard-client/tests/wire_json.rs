@@ -1,0 +1,64 @@
+//! The protocol is public: third-party widgets and integrations read these exact keys.
+//! These cases pin the raw JSON of a few frames the client sends and receives, so a
+//! renamed field or tag fails here even though every typed user still compiles.
+
+use serde_json::json;
+use switchboard_client::proto::*;
+use uuid::Uuid;
+
+const CONVERSATION: Uuid = Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001);
+const MESSAGE: Uuid = Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002);
+
+#[test]
+fn a_visitor_send_is_sent_with_the_documented_keys() {
+    let frame = VisitorIn::Send {
+        client_id: "c-1".into(),
+        conversation_id: Some(CONVERSATION),
+        body: "hi".into(),
+        format: Some(MessageFormat::Markdown),
+        attachment_ids: vec![],
+    };
+    assert_eq!(
+        serde_json::to_value(&frame).unwrap(),
+        json!({"type": "send", "client_id": "c-1", "conversation_id": CONVERSATION, "body": "hi", "format": "markdown", "attachment_ids": []})
+    );
+    assert_eq!(serde_json::to_value(AgentIn::Hello { after_feed_seq: Some(7) }).unwrap(), json!({"type": "hello", "after_feed_seq": 7}));
+    assert_eq!(
+        serde_json::to_value(VisitorIn::Receipt { conversation_id: CONVERSATION, kind: ReceiptKind::Read, up_to_seq: 3 }).unwrap(),
+        json!({"type": "receipt", "conversation_id": CONVERSATION, "kind": "read", "up_to_seq": 3})
+    );
+}
+
+#[test]
+fn an_event_frame_as_the_server_writes_it_decodes_to_typed_fields() {
+    let raw = json!({
+        "type": "event",
+        "event": {
+            "conversation_id": CONVERSATION, "seq": 2, "feed_seq": 9, "at": 1_700_000_000_000_i64,
+            "actor": {"kind": "contact", "id": null},
+            "kind": "message",
+            "message": {
+                "id": MESSAGE, "conversation_id": CONVERSATION, "seq": 2, "client_id": "c-1",
+                "author": {"kind": "contact", "id": null}, "kind": "text", "body": "hello",
+                "format": "text", "attachments": [], "created_at": 1_700_000_000_000_i64
+            }
+        }
+    });
+    let frame: AgentOut = serde_json::from_value(raw.clone()).unwrap();
+    let AgentOut::Event { event } = &frame else { panic!("not an event: {frame:?}") };
+    assert_eq!((event.seq, event.feed_seq), (2, Some(9)));
+    assert_eq!(event.body.message().map(|m| m.body.as_str()), Some("hello"));
+    // And back to the same keys: nothing is renamed on the way out.
+    assert_eq!(serde_json::to_value(&frame).unwrap(), raw);
+}
+
+#[test]
+fn an_error_frame_keeps_its_ref_key_and_a_snake_case_code() {
+    let frame = VisitorOut::Error { code: ErrorCode::HelloRequired, message: "say hello first".into(), reference: Some("c-9".into()) };
+    assert_eq!(
+        serde_json::to_value(&frame).unwrap(),
+        json!({"type": "error", "code": "hello_required", "message": "say hello first", "ref": "c-9"})
+    );
+    let without_ref = VisitorOut::Error { code: ErrorCode::InvalidFrame, message: "m".into(), reference: None };
+    assert_eq!(serde_json::to_value(&without_ref).unwrap(), json!({"type": "error", "code": "invalid_frame", "message": "m"}));
+}
