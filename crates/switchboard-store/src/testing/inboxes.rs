@@ -71,7 +71,10 @@ pub mod upgrade_0006 {
     pub fn rows() -> Vec<String> {
         vec![
             format!("INSERT INTO workspaces (id, name, feed_seq, created_at) VALUES ('{WORKSPACE}', 'Upgraded', 1, 1)"),
-            format!("INSERT INTO sites VALUES ('{SITE}', '{WORKSPACE}', 'Shop', 'pk_upgraded_0006', '[]', '{{}}', '[]', 'secret', 1)"),
+            format!(
+                "INSERT INTO sites VALUES ('{SITE}', '{WORKSPACE}', 'Shop', 'pk_upgraded_0006', '[]', '{}', '[]', 'secret', 1)",
+                crate::codec::encode_appearance(&Appearance::default()).replace('\'', "''")
+            ),
             format!(
                 "INSERT INTO contacts (id, workspace_id, site_id, attributes, search_text, first_seen, last_seen) \
                  VALUES ('{CONTACT}', '{WORKSPACE}', '{SITE}', '{{}}', '', 1, 1)"
