@@ -51,7 +51,10 @@ async fn a_new_site_is_an_inbox_every_agent_can_list() {
     let site = core.create_site(owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
 
     let listed = core.inboxes(agent).await.unwrap();
-    assert_eq!(listed.iter().map(|i| (i.id, i.name.as_str(), i.kind)).collect::<Vec<_>>(), [(InboxId::from(site.id), "Shop", InboxKind::Website)]);
+    assert_eq!(
+        listed.iter().map(|i| (i.id, i.name.as_str(), i.kind)).collect::<Vec<_>>(),
+        [(InboxId::from(site.id), "Shop", InboxKind::Website)]
+    );
 }
 
 #[tokio::test]

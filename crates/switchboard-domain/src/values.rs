@@ -15,10 +15,12 @@ impl TimeZone {
         let s = raw.trim();
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.split('/').all(|part| {
-                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-            });
-        if ok { Ok(Self(s.to_owned())) } else { Err(ValidationError::new("time_zone", "must be an IANA time zone name such as Europe/Istanbul")) }
+            && s.split('/').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+')));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValidationError::new("time_zone", "must be an IANA time zone name such as Europe/Istanbul"))
+        }
     }
 
     pub fn utc() -> Self {

@@ -21,7 +21,11 @@ pub async fn list_inboxes(State(app): State<AppState>, auth: Auth) -> ApiResult<
 #[utoipa::path(post, path = "/inboxes", tag = "inboxes", request_body = p::CreateInbox,
     responses((status = 201, body = p::Inbox), (status = 403, body = p::ErrorBody),
         (status = 422, description = "`validation_failed`, or `inbox_kind_unsupported`: only `website` inboxes can be created", body = p::ErrorBody)))]
-pub async fn create_inbox(State(app): State<AppState>, auth: Auth, Json(r): Json<p::CreateInbox>) -> ApiResult<(StatusCode, Json<p::Inbox>)> {
+pub async fn create_inbox(
+    State(app): State<AppState>,
+    auth: Auth,
+    Json(r): Json<p::CreateInbox>,
+) -> ApiResult<(StatusCode, Json<p::Inbox>)> {
     let inbox = app.core.create_inbox(&auth.principal, &r.name, r.kind.into()).await?;
     Ok((StatusCode::CREATED, Json((&inbox).into())))
 }

@@ -4,8 +4,8 @@ mod admin;
 mod attachments;
 pub mod contacts;
 mod contract;
-mod inboxes;
 pub mod conversations;
+mod inboxes;
 mod parse;
 mod sessions;
 

@@ -31,7 +31,10 @@ pub async fn every_site_is_a_website_inbox(store: Arc<dyn Store>) {
     assert_eq!((started.inbox_id, started.inbox_kind), (InboxId::from(f.site.id), InboxKind::Website));
     let by_inbox = |inbox: InboxId| ConversationFilter { inbox_id: Some(inbox), limit: 10, ..Default::default() };
     let found = store.conversations(f.ws.id, &by_inbox(InboxId::from(f.site.id))).await.unwrap();
-    assert_eq!(found.iter().map(|c| (c.id, c.inbox_id, c.inbox_kind)).collect::<Vec<_>>(), vec![(started.id, started.inbox_id, started.inbox_kind)]);
+    assert_eq!(
+        found.iter().map(|c| (c.id, c.inbox_id, c.inbox_kind)).collect::<Vec<_>>(),
+        vec![(started.id, started.inbox_id, started.inbox_kind)]
+    );
     assert!(store.conversations(f.ws.id, &by_inbox(InboxId::from(second.id))).await.unwrap().is_empty());
     assert!(store.conversations(other.ws.id, &by_inbox(InboxId::from(f.site.id))).await.unwrap().is_empty(), "scoped to the workspace");
 
