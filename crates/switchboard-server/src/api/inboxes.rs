@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use switchboard_domain::*;
 use switchboard_proto as p;
 
 use super::parse;
