@@ -29,7 +29,7 @@ async fn a_conversation_names_its_website_inbox_and_lists_filter_by_it() {
     assert_eq!(read["site_id"], site.as_str(), "site_id stays");
 
     let by_inbox = agent.get(&format!("/api/v1/conversations?inbox_id={site}")).await.1;
-    assert_eq!(ids(&by_inbox), [conversation.clone()]);
+    assert_eq!(ids(&by_inbox), std::slice::from_ref(&conversation));
     let by_site = agent.get(&format!("/api/v1/conversations?site_id={site}")).await.1;
     assert_eq!(ids(&by_site), [conversation]);
 
