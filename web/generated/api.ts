@@ -387,6 +387,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every member of the workspace may list its inboxes. Today each is a site (`website`). */
+        get: operations["list_inboxes"];
+        put?: never;
+        /**
+         * Owners and admins. A `website` inbox is created as a site with default settings;
+         *     the other kinds cannot take conversations yet and answer 422 `inbox_kind_unsupported`.
+         */
+        post: operations["create_inbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -605,6 +626,24 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every member may read the workspace. */
+        get: operations["get_workspace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Owners and admins change the workspace's name and time zone (an IANA name). */
+        patch: operations["update_workspace"];
         trace?: never;
     };
 }
@@ -826,6 +865,12 @@ export interface components {
             first_reply_at?: number | null;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: uuid
+             * @description The inbox the conversation came in through.
+             */
+            inbox_id: string;
+            inbox_kind: components["schemas"]["InboxKind"];
             labels: string[];
             /** Format: int64 */
             last_message_at?: number | null;
@@ -839,7 +884,10 @@ export interface components {
             priority: components["schemas"]["Priority"];
             /** Format: int64 */
             resolved_at?: number | null;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The site of a `website` conversation (the same id as `inbox_id`).
+             */
             site_id: string;
             /**
              * Format: int64
@@ -879,6 +927,11 @@ export interface components {
             name: string;
             role?: null | components["schemas"]["Role"];
         };
+        CreateInbox: {
+            /** @description Only `website` can be created today; the other kinds answer 422 `inbox_kind_unsupported`. */
+            kind: components["schemas"]["InboxKind"];
+            name: string;
+        };
         /** @description The token's secret is shown only in this response. */
         CreatedApiToken: {
             secret: string;
@@ -911,7 +964,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -981,6 +1034,24 @@ export interface components {
             field: string;
             message: string;
         };
+        /**
+         * @description Where a workspace's conversations come in. A `website` inbox is a site: same id,
+         *     same name, its settings under `/sites/{id}`.
+         */
+        Inbox: {
+            /** Format: int64 */
+            created_at: number;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["InboxKind"];
+            name: string;
+        };
+        /**
+         * @description What kind of channel an inbox is. Only `website` inboxes (sites) take
+         *     conversations today; the others are listed for clients to prepare for.
+         * @enum {string}
+         */
+        InboxKind: "website" | "email" | "telegram" | "api";
         LabelsRequest: {
             /** @description Letters, digits, `-` and `_`; compared in lower case. */
             labels: string[];
@@ -1051,6 +1122,12 @@ export interface components {
                 first_reply_at?: number | null;
                 /** Format: uuid */
                 id: string;
+                /**
+                 * Format: uuid
+                 * @description The inbox the conversation came in through.
+                 */
+                inbox_id: string;
+                inbox_kind: components["schemas"]["InboxKind"];
                 labels: string[];
                 /** Format: int64 */
                 last_message_at?: number | null;
@@ -1064,7 +1141,10 @@ export interface components {
                 priority: components["schemas"]["Priority"];
                 /** Format: int64 */
                 resolved_at?: number | null;
-                /** Format: uuid */
+                /**
+                 * Format: uuid
+                 * @description The site of a `website` conversation (the same id as `inbox_id`).
+                 */
                 site_id: string;
                 /**
                  * Format: int64
@@ -1253,6 +1333,15 @@ export interface components {
             name?: string | null;
             phone?: string | null;
         };
+        /** @description Fields to change on the workspace; a missing field is left as it is. */
+        UpdateWorkspace: {
+            name?: string | null;
+            /**
+             * @description An IANA time zone name, such as `Asia/Tehran` or `UTC`.
+             * @example Asia/Tehran
+             */
+            time_zone?: string | null;
+        };
         /** @description The conversation as its visitor sees it. */
         VisitorConversation: {
             /**
@@ -1407,6 +1496,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /**
+             * @description The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
+             * @example Europe/Istanbul
+             */
+            time_zone: string;
         };
     };
     responses: never;
@@ -1432,6 +1526,7 @@ export type Conversation = components['schemas']['Conversation'];
 export type ConversationStatus = components['schemas']['ConversationStatus'];
 export type CreateAgent = components['schemas']['CreateAgent'];
 export type CreateApiToken = components['schemas']['CreateApiToken'];
+export type CreateInbox = components['schemas']['CreateInbox'];
 export type CreatedApiToken = components['schemas']['CreatedApiToken'];
 export type Cursor = components['schemas']['Cursor'];
 export type Device = components['schemas']['Device'];
@@ -1440,6 +1535,8 @@ export type ErrorCode = components['schemas']['ErrorCode'];
 export type Event = components['schemas']['Event'];
 export type EventBody = components['schemas']['EventBody'];
 export type FieldError = components['schemas']['FieldError'];
+export type Inbox = components['schemas']['Inbox'];
+export type InboxKind = components['schemas']['InboxKind'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
 export type LauncherPosition = components['schemas']['LauncherPosition'];
 export type LoginRequest = components['schemas']['LoginRequest'];
@@ -1473,6 +1570,7 @@ export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
 export type UpdateAgent = components['schemas']['UpdateAgent'];
 export type UpdateContact = components['schemas']['UpdateContact'];
+export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
 export type VisitorOut = components['schemas']['VisitorOut'];
@@ -2816,6 +2914,8 @@ export interface operations {
                 assignee?: string | null;
                 team_id?: string | null;
                 site_id?: string | null;
+                /** @description Conversations of one inbox (for a website inbox, the same as `site_id`). */
+                inbox_id?: string | null;
                 contact_id?: string | null;
                 label?: string | null;
                 /** @description `next_cursor` of the previous page. */
@@ -3650,6 +3750,128 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_inboxes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_inbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInbox"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`, or `inbox_kind_unsupported`: only `website` inboxes can be created */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4797,6 +5019,128 @@ export interface operations {
             };
         };
     };
+    get_workspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_workspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWorkspace"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: an empty name, or a time zone the IANA database does not know */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -4850,7 +5194,7 @@ export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
     type: unknown;
 }>["type"]> = ["pong"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "email_taken", "name_taken", "shortcut_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "email_taken", "name_taken", "shortcut_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -4875,6 +5219,7 @@ export const eventBodyOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 export const eventBodyOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["receipt"];
+export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];

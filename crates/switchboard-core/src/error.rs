@@ -1,6 +1,6 @@
 //! What a use case can fail with. The edge (HTTP, WebSocket) turns these into codes.
 
-use switchboard_domain::{Entity, ValidationError};
+use switchboard_domain::{Entity, InboxKind, ValidationError};
 use switchboard_store::StoreError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -39,6 +39,9 @@ pub enum Error {
     /// who may manage its owners and admins.
     #[error("a workspace keeps at least one owner")]
     LastOwner,
+    /// Only website inboxes take conversations today.
+    #[error("{} inboxes cannot be created yet", .0.name())]
+    InboxKindUnsupported(InboxKind),
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

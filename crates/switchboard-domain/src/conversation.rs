@@ -4,12 +4,14 @@
 use crate::*;
 
 impl Conversation {
-    /// A new, open conversation with no events yet.
+    /// A new, open conversation with no events yet, in the site's website inbox.
     pub fn new(workspace_id: WorkspaceId, site_id: SiteId, contact_id: ContactId, at: Timestamp) -> Self {
         Self {
             id: ConversationId::new(),
             workspace_id,
             site_id,
+            inbox_id: InboxId::from(site_id),
+            inbox_kind: InboxKind::Website,
             contact_id,
             status: Status::Open,
             assignee_id: None,

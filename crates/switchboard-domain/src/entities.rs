@@ -1,4 +1,4 @@
-//! The persisted things of a workspace: agents, teams, sites, contacts, conversations, messages.
+//! The persisted things of a workspace: agents, teams, sites and inboxes, contacts, conversations, messages.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,8 @@ use crate::*;
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
+    /// The zone reports and business hours count days and hours in.
+    pub time_zone: TimeZone,
     pub created_at: Timestamp,
 }
 
@@ -149,6 +151,49 @@ impl Site {
     }
 }
 
+/// What kind of channel an inbox is. Only websites take conversations today; the others
+/// can be stored and read but not created yet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InboxKind {
+    /// A site: the widget on a business's pages.
+    Website,
+    Email,
+    Telegram,
+    /// Conversations an integration starts through the REST API.
+    Api,
+}
+
+impl InboxKind {
+    pub const ALL: [InboxKind; 4] = [InboxKind::Website, InboxKind::Email, InboxKind::Telegram, InboxKind::Api];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InboxKind::Website => "website",
+            InboxKind::Email => "email",
+            InboxKind::Telegram => "telegram",
+            InboxKind::Api => "api",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == raw)
+            .ok_or_else(|| ValidationError::new("inbox_kind", "must be website, email, telegram or api"))
+    }
+}
+
+/// Where a workspace's conversations come in. A website inbox is a site (same id, same
+/// name); its settings stay on the `Site`.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Inbox {
+    pub id: InboxId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub kind: InboxKind,
+    pub created_at: Timestamp,
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub enum AttributeValue {
     Text(String),
@@ -204,6 +249,10 @@ pub struct Conversation {
     pub id: ConversationId,
     pub workspace_id: WorkspaceId,
     pub site_id: SiteId,
+    /// The inbox the conversation came in through; for a website, its site's id.
+    pub inbox_id: InboxId,
+    /// The kind of that inbox (an inbox never changes kind).
+    pub inbox_kind: InboxKind,
     pub contact_id: ContactId,
     pub status: Status,
     pub assignee_id: Option<AgentId>,
@@ -329,6 +378,15 @@ mod tests {
             identity_secret: "s".into(),
             created_at: Timestamp(0),
         }
+    }
+
+    #[test]
+    fn inbox_kinds_read_back_from_their_names_and_nothing_else_does() {
+        for kind in InboxKind::ALL {
+            assert_eq!(InboxKind::parse(kind.name()), Ok(kind));
+        }
+        assert!(InboxKind::parse("sms").is_err());
+        assert!(InboxKind::parse("Website").is_err());
     }
 
     #[test]

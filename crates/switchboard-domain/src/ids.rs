@@ -54,6 +54,8 @@ id! {
     TeamId,
     /// A website or chat link of a workspace.
     SiteId,
+    /// Where conversations come in (a website's inbox has its site's id).
+    InboxId,
     /// A visitor or customer.
     ContactId,
     /// One thread between a contact and the team.
@@ -66,4 +68,11 @@ id! {
     CannedResponseId,
     /// A bearer token for integrations.
     ApiTokenId,
+}
+
+impl From<SiteId> for InboxId {
+    /// The inbox a site is: the same id.
+    fn from(site: SiteId) -> Self {
+        Self(site.0)
+    }
 }

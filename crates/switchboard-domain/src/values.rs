@@ -2,6 +2,42 @@
 
 use crate::{Timestamp, ValidationError};
 
+/// An IANA time zone name such as `Europe/Istanbul`, `Asia/Tehran` or `UTC`.
+///
+/// `parse` checks the form of a name only: the zone database is too large for this
+/// crate, so the edge checks that the database knows the name (and spells it as the
+/// database does) before it builds one. Stores read back what was checked when written.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct TimeZone(String);
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.split('/').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+')));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValidationError::new("time_zone", "must be an IANA time zone name such as Europe/Istanbul"))
+        }
+    }
+
+    pub fn utc() -> Self {
+        Self("UTC".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self::utc()
+    }
+}
+
 /// A lower-cased, syntactically plausible e-mail address.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Email(String);
@@ -292,6 +328,17 @@ mod tests {
         assert!(non_empty("name", "   ", 10).is_err());
         assert!(Locale::parse(&format!(" en{}", " ".repeat(33))).is_err());
         assert_eq!(Locale::parse(" fa-IR ").unwrap().as_str(), "fa-IR");
+    }
+
+    #[test]
+    fn a_time_zone_name_has_the_form_of_an_iana_name() {
+        assert_eq!(TimeZone::parse(" Asia/Tehran ").unwrap().as_str(), "Asia/Tehran");
+        assert_eq!(TimeZone::parse("America/Argentina/Buenos_Aires").unwrap().as_str(), "America/Argentina/Buenos_Aires");
+        assert_eq!(TimeZone::parse("Etc/GMT+3").unwrap().as_str(), "Etc/GMT+3");
+        assert_eq!(TimeZone::default().as_str(), "UTC");
+        for bad in ["", "Europe/", "/UTC", "Europe//Paris", "Europe/Par is", "../etc/passwd", &"A".repeat(65)] {
+            assert!(TimeZone::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -7,7 +7,13 @@ use crate::*;
 
 impl From<&d::Workspace> for Workspace {
     fn from(w: &d::Workspace) -> Self {
-        Self { id: w.id.0, name: w.name.clone(), created_at: w.created_at.0 }
+        Self { id: w.id.0, name: w.name.clone(), time_zone: w.time_zone.as_str().into(), created_at: w.created_at.0 }
+    }
+}
+
+impl From<&d::Inbox> for Inbox {
+    fn from(i: &d::Inbox) -> Self {
+        Self { id: i.id.0, name: i.name.clone(), kind: i.kind.into(), created_at: i.created_at.0 }
     }
 }
 
@@ -157,6 +163,8 @@ impl From<&d::Conversation> for Conversation {
         Self {
             id: c.id.0,
             site_id: c.site_id.0,
+            inbox_id: c.inbox_id.0,
+            inbox_kind: c.inbox_kind.into(),
             contact_id: c.contact_id.0,
             status: c.status.into(),
             snoozed_until: c.status.snoozed_until().map(|t| t.0),
@@ -313,6 +321,7 @@ macro_rules! same_enum {
 
 same_enum!(Role <=> Role { Owner, Admin, Agent });
 same_enum!(Priority <=> Priority { None, Low, Medium, High, Urgent });
+same_enum!(InboxKind <=> InboxKind { Website, Email, Telegram, Api });
 same_enum!(MessageFormat <=> MessageFormat { Text, Markdown });
 same_enum!(MessageKind <=> MessageKind { Text, Note });
 same_enum!(Side <=> Side { Visitor, Agent });

@@ -44,6 +44,12 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What kind of channel an inbox is. Only `website` inboxes (sites) take
+    /// conversations today; the others are listed for clients to prepare for.
+    InboxKind { Website = "website", Email = "email", Telegram = "telegram", Api = "api" }
+}
+
+wire_enum! {
     Priority { None = "none", Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
 }
 
@@ -127,6 +133,7 @@ mod tests {
         names_agree::<Role>();
         names_agree::<ConversationStatus>();
         names_agree::<Priority>();
+        names_agree::<InboxKind>();
         names_agree::<MessageFormat>();
         names_agree::<MessageKind>();
         names_agree::<ActorKind>();

@@ -66,6 +66,7 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", 413, "An upload or body is above the limit (`message` says the limit).";
     UnsupportedMediaType = "unsupported_media_type", 415, "An upload's content is not an accepted type, or a JSON body was sent without `Content-Type: application/json`.";
     ValidationFailed = "validation_failed", 422, "A value is wrong: `fields` names it and says why.";
+    InboxKindUnsupported = "inbox_kind_unsupported", 422, "Only `website` inboxes can be created today; `email`, `telegram` and `api` inboxes cannot yet.";
     Internal = "internal", 500, "A bug: the details are in the server's log.";
     Unavailable = "unavailable", 503, "The database cannot be reached; retry later.";
     ServerBusy = "server_busy", 503, "The server holds all the sockets it may (an upgrade, answered with `Retry-After`), or a visitor's `hello` waited too long for its turn; retry later.";

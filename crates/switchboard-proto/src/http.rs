@@ -19,7 +19,38 @@ pub struct Page<T> {
 pub struct Workspace {
     pub id: Uuid,
     pub name: String,
+    /// The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
+    #[schema(example = "Europe/Istanbul")]
+    pub time_zone: String,
     pub created_at: i64,
+}
+
+/// Fields to change on the workspace; a missing field is left as it is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateWorkspace {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// An IANA time zone name, such as `Asia/Tehran` or `UTC`.
+    #[schema(example = "Asia/Tehran", max_length = 64)]
+    pub time_zone: Option<String>,
+}
+
+/// Where a workspace's conversations come in. A `website` inbox is a site: same id,
+/// same name, its settings under `/sites/{id}`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Inbox {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: InboxKind,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreateInbox {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// Only `website` can be created today; the other kinds answer 422 `inbox_kind_unsupported`.
+    pub kind: InboxKind,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -287,7 +318,11 @@ pub struct Receipts {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Conversation {
     pub id: Uuid,
+    /// The site of a `website` conversation (the same id as `inbox_id`).
     pub site_id: Uuid,
+    /// The inbox the conversation came in through.
+    pub inbox_id: Uuid,
+    pub inbox_kind: InboxKind,
     pub contact_id: Uuid,
     pub status: ConversationStatus,
     /// Set when `status` is `snoozed`: when the conversation reopens by itself.

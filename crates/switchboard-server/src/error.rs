@@ -55,6 +55,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
             (code, format!("{entity} is still in use"))
         }
         Error::LastOwner => (C::LastOwner, "a workspace must keep at least one owner".into()),
+        Error::InboxKindUnsupported(kind) => (C::InboxKindUnsupported, format!("{} inboxes cannot be created yet", kind.name())),
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
         Error::TooLarge { limit } => (C::PayloadTooLarge, format!("the limit is {limit} bytes")),
         Error::UnsupportedMediaType(t) => (C::UnsupportedMediaType, format!("files of type {t} are not accepted")),

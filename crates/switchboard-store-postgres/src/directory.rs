@@ -37,13 +37,28 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
 }
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
         .bind(w.id.0)
         .bind(&w.name)
+        .bind(w.time_zone.as_str())
         .bind(w.created_at.0)
         .execute(pool)
         .await
         .map_err(unique("id"))?;
+    Ok(())
+}
+
+pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+        .bind(w.id.0)
+        .bind(&w.name)
+        .bind(w.time_zone.as_str())
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound(Entity::Workspace));
+    }
     Ok(())
 }
 

@@ -140,6 +140,10 @@ impl Directory for PgStore {
         rows.iter().map(rows::workspace).collect()
     }
 
+    async fn update_workspace(&self, w: &Workspace) -> Result<()> {
+        dir::update_workspace(&self.pool, w).await
+    }
+
     async fn create_agent(&self, a: &Agent, password_hash: &str) -> Result<()> {
         dir::write_agent(&self.pool, a, Some(password_hash)).await
     }
@@ -259,6 +263,10 @@ impl Directory for PgStore {
 
     async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()> {
         dir::delete_where(&self.pool, "sites", ws, id.0, Entity::Site).await
+    }
+
+    async fn inboxes(&self, ws: WorkspaceId) -> Result<Vec<Inbox>> {
+        dir::all_of(&self.pool, "inboxes", ws, "created_at, id", rows::inbox).await
     }
 
     async fn create_canned(&self, c: &CannedResponse) -> Result<()> {

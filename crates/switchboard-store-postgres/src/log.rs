@@ -102,7 +102,7 @@ pub(crate) async fn load_conversation(conn: impl PgExecutor<'_>, ws: WorkspaceId
 }
 
 /// The columns of `conversations`, in the order `PgLog::insert_conversations` binds them.
-const CONVERSATION_COLUMNS: &str = "id, workspace_id, site_id, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
+const CONVERSATION_COLUMNS: &str = "id, workspace_id, site_id, inbox_id, inbox_kind, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
      labels, last_seq, created_at, first_reply_at, assigned_at, resolved_at, waiting_since, last_message_at, last_message_seq, \
      updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq";
 
@@ -136,9 +136,9 @@ impl PgLog<'_> {
     async fn insert_conversations(&mut self, rows: &[Conversation], upsert: bool) -> Result<()> {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], \
-             $5::text[], $6::int8[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::int8[], \
+             $5::text[], $6::uuid[], $7::text[], $8::int8[], $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::int8[], \
              $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], \
-             $23::int8[]){}",
+             $23::int8[], $24::int8[], $25::int8[]){}",
             // The rows were locked when the batch read them, so the conflict is always there.
             if upsert { format!(" ON CONFLICT (id) DO UPDATE SET {CONVERSATION_UPDATE}") } else { String::new() }
         );
@@ -146,6 +146,8 @@ impl PgLog<'_> {
             .bind(rows.iter().map(|c| c.id.0).collect::<Vec<Uuid>>())
             .bind(rows.iter().map(|c| c.workspace_id.0).collect::<Vec<Uuid>>())
             .bind(rows.iter().map(|c| c.site_id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.inbox_id.0).collect::<Vec<Uuid>>())
+            .bind(rows.iter().map(|c| c.inbox_kind.name()).collect::<Vec<&str>>())
             .bind(rows.iter().map(|c| c.contact_id.0).collect::<Vec<Uuid>>())
             .bind(rows.iter().map(|c| c.status.name()).collect::<Vec<&str>>())
             .bind(times(rows, |c| c.status.snoozed_until()))

@@ -30,6 +30,9 @@ pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &Conversati
     if let Some(site) = f.site_id {
         q.push(" AND site_id = ").push_bind(site.0);
     }
+    if let Some(inbox) = f.inbox_id {
+        q.push(" AND inbox_id = ").push_bind(inbox.0);
+    }
     if let Some(c) = f.contact_id {
         q.push(" AND contact_id = ").push_bind(c.0);
     }

@@ -85,7 +85,22 @@ fn small(row: &PgRow, col: &str) -> Result<Option<u32>> {
 }
 
 pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
-    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: get(row, "name")?, created_at: ts(row, "created_at")? })
+    Ok(Workspace {
+        id: WorkspaceId(id(row, "id")?),
+        name: get(row, "name")?,
+        time_zone: TimeZone::parse(&text(row, "time_zone")?)?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn inbox(row: &PgRow) -> Result<Inbox> {
+    Ok(Inbox {
+        id: InboxId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: get(row, "name")?,
+        kind: InboxKind::parse(&text(row, "kind")?)?,
+        created_at: ts(row, "created_at")?,
+    })
 }
 
 pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
@@ -204,6 +219,8 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         id: ConversationId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         site_id: SiteId(id(row, "site_id")?),
+        inbox_id: InboxId(id(row, "inbox_id")?),
+        inbox_kind: InboxKind::parse(&text(row, "inbox_kind")?)?,
         contact_id: ContactId(id(row, "contact_id")?),
         status: Status::from_parts(&text(row, "status")?, opt_ts(row, "snoozed_until")?)?,
         assignee_id: opt_id(row, "assignee_id")?.map(AgentId),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sqlx::Row;
 use switchboard_domain::*;
 use switchboard_services::EphemeralPostgres;
-use switchboard_store::testing::{fixture, say, start, upgrade_0004};
+use switchboard_store::testing::{fixture, say, start, upgrade_0004, upgrade_0006};
 use switchboard_store::{Log, Search, Store, StoreError};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::SqliteStore;
@@ -85,6 +85,22 @@ async fn messages_stored_before_they_moved_into_their_events_survive_the_upgrade
 
     let store = PgStore::connect(&PgOptions::new(url)).await.unwrap();
     upgrade_0004::check(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sites_and_conversations_from_before_inboxes_are_served_after_the_upgrade() {
+    let url = fresh_url().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before.migrations.iter().filter(|m| m.version <= 5).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    for row in upgrade_0006::rows() {
+        sqlx::query(&row).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = PgStore::connect(&PgOptions::new(url)).await.unwrap();
+    upgrade_0006::check(Arc::new(store)).await;
 }
 
 /// Two stores on one database stand for two nodes, each with its own writer.

@@ -161,9 +161,10 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 }
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
         .bind(s(w.id))
         .bind(&w.name)
+        .bind(w.time_zone.as_str())
         .bind(w.created_at.0)
         .execute(&mut *store.writing().await?)
         .await
@@ -179,6 +180,20 @@ pub(crate) async fn workspace(store: &SqliteStore, id: WorkspaceId) -> Result<Wo
 pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
     let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, id").fetch_all(&store.read).await.map_err(db)?;
     rows.iter().map(rows::workspace).collect()
+}
+
+pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+        .bind(s(w.id))
+        .bind(&w.name)
+        .bind(w.time_zone.as_str())
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound(Entity::Workspace));
+    }
+    Ok(())
 }
 
 pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
@@ -415,6 +430,15 @@ pub(crate) async fn sites(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<Si
 
 pub(crate) async fn delete_site(store: &SqliteStore, ws: WorkspaceId, id: SiteId) -> Result<()> {
     delete_where(&mut *store.writing().await?, "sites", ws, s(id), Entity::Site).await
+}
+
+pub(crate) async fn inboxes(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<Inbox>> {
+    let rows = sqlx::query("SELECT * FROM inboxes WHERE workspace_id = $1 ORDER BY created_at, id")
+        .bind(s(ws))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::inbox).collect()
 }
 
 pub(crate) async fn create_canned(store: &SqliteStore, c: &CannedResponse) -> Result<()> {

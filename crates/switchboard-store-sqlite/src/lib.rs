@@ -75,6 +75,10 @@ impl Directory for SqliteStore {
         directory::workspaces(self).await
     }
 
+    async fn update_workspace(&self, w: &Workspace) -> Result<()> {
+        directory::update_workspace(self, w).await
+    }
+
     async fn create_agent(&self, a: &Agent, password_hash: &str) -> Result<()> {
         directory::create_agent(self, a, password_hash).await
     }
@@ -177,6 +181,10 @@ impl Directory for SqliteStore {
 
     async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()> {
         directory::delete_site(self, ws, id).await
+    }
+
+    async fn inboxes(&self, ws: WorkspaceId) -> Result<Vec<Inbox>> {
+        directory::inboxes(self, ws).await
     }
 
     async fn create_canned(&self, c: &CannedResponse) -> Result<()> {

@@ -286,10 +286,12 @@ impl LogTx for SqliteLog<'_> {
 }
 
 /// The columns of `conversations`, in the order of [`conversation_values`].
-const CONVERSATION_COLUMNS: [&str; 23] = [
+const CONVERSATION_COLUMNS: [&str; 25] = [
     "id",
     "workspace_id",
     "site_id",
+    "inbox_id",
+    "inbox_kind",
     "contact_id",
     "status",
     "snoozed_until",
@@ -312,14 +314,16 @@ const CONVERSATION_COLUMNS: [&str; 23] = [
     "agent_read_seq",
 ];
 
-/// A conversation's columns as `?1` … `?23`, in the order the insert names them.
-fn conversation_values(c: &Conversation) -> [Value; 23] {
+/// A conversation's columns as `?1` … `?25`, in the order the insert names them.
+fn conversation_values(c: &Conversation) -> [Value; 25] {
     let text = |s: String| Value::Text(s);
     let time = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Integer(t.0));
     [
         text(c.id.0.to_string()),
         text(c.workspace_id.0.to_string()),
         text(c.site_id.0.to_string()),
+        text(c.inbox_id.0.to_string()),
+        text(c.inbox_kind.name().to_owned()),
         text(c.contact_id.0.to_string()),
         text(c.status.name().to_owned()),
         time(c.status.snoozed_until()),
@@ -419,7 +423,7 @@ fn write_rows(conn: &rusqlite::Connection, read: &HashMap<ConversationId, Conver
 
 /// Saves the columns of `after` that differ from `before` (all of them if the batch did
 /// not read it). SQLite maintains only the indexes, and checks only the foreign keys, of
-/// the columns an `UPDATE` sets: a message moves four or five columns of 23, and leaves
+/// the columns an `UPDATE` sets: a message moves four or five columns of 25, and leaves
 /// the site, assignee and team indexes alone.
 fn update_conversation(conn: &rusqlite::Connection, before: Option<&Conversation>, after: &Conversation) -> rusqlite::Result<()> {
     let new = conversation_values(after);

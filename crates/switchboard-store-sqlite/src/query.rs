@@ -30,6 +30,9 @@ pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &Conver
     if let Some(site) = f.site_id {
         q.push(" AND site_id = ").push_bind(s(site));
     }
+    if let Some(inbox) = f.inbox_id {
+        q.push(" AND inbox_id = ").push_bind(s(inbox));
+    }
     if let Some(c) = f.contact_id {
         q.push(" AND contact_id = ").push_bind(s(c));
     }

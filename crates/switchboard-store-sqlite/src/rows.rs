@@ -64,7 +64,22 @@ fn id(row: &impl Columns, col: &str) -> Result<uuid::Uuid> {
 }
 
 pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
-    Ok(Workspace { id: WorkspaceId(id(row, "id")?), name: row.column("name")?, created_at: ts(row, "created_at")? })
+    Ok(Workspace {
+        id: WorkspaceId(id(row, "id")?),
+        name: row.column("name")?,
+        time_zone: TimeZone::parse(&row.column::<String>("time_zone")?)?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn inbox(row: &impl Columns) -> Result<Inbox> {
+    Ok(Inbox {
+        id: InboxId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: row.column("name")?,
+        kind: InboxKind::parse(&row.column::<String>("kind")?)?,
+        created_at: ts(row, "created_at")?,
+    })
 }
 
 pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
@@ -183,6 +198,8 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         id: ConversationId(id(row, "id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         site_id: SiteId(id(row, "site_id")?),
+        inbox_id: InboxId(id(row, "inbox_id")?),
+        inbox_kind: InboxKind::parse(&row.column::<String>("inbox_kind")?)?,
         contact_id: ContactId(id(row, "contact_id")?),
         status: Status::from_parts(&row.column::<String>("status")?, opt_ts(row, "snoozed_until")?)?,
         assignee_id: opt_uuid(row.column("assignee_id")?)?.map(AgentId),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use switchboard_store::testing::upgrade_0004;
+use switchboard_store::testing::{upgrade_0004, upgrade_0006};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
 
 #[tokio::test]
@@ -25,4 +25,22 @@ async fn messages_stored_before_they_moved_into_their_events_survive_the_upgrade
 
     let store = SqliteStore::open(&SqliteOptions::new(&path)).await.unwrap();
     upgrade_0004::check(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sites_and_conversations_from_before_inboxes_are_served_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    let pool =
+        SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true)).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before.migrations.iter().filter(|m| m.version <= 5).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    for row in upgrade_0006::rows() {
+        sqlx::query(&row).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::open(&SqliteOptions::new(&path)).await.unwrap();
+    upgrade_0006::check(Arc::new(store)).await;
 }

@@ -218,6 +218,11 @@ impl Batch {
                 if conversation.workspace_id != ws || conversation.last_seq != 0 {
                     return Err(ValidationError::new("conversation", "must be new and belong to the workspace").into());
                 }
+                // Only website inboxes take conversations today, and a website inbox is its
+                // site: checking the site's owner below checks the inbox's too.
+                if conversation.inbox_kind != InboxKind::Website || conversation.inbox_id != InboxId::from(conversation.site_id) {
+                    return Err(ValidationError::new("inbox_id", "must be the website inbox of the conversation's site").into());
+                }
                 let owned = self.owners.sites.get(&conversation.site_id) == Some(&ws)
                     && self.owners.contacts.get(&conversation.contact_id) == Some(&ws);
                 if !owned {

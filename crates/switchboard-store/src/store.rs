@@ -84,6 +84,7 @@ pub struct ConversationFilter {
     pub assignee: Option<AssigneeFilter>,
     pub team_id: Option<TeamId>,
     pub site_id: Option<SiteId>,
+    pub inbox_id: Option<InboxId>,
     pub contact_id: Option<ContactId>,
     pub label: Option<Label>,
     pub after: Option<ConversationCursor>,
@@ -141,6 +142,8 @@ pub trait Directory: Send + Sync {
     async fn create_workspace(&self, workspace: &Workspace) -> Result<()>;
     async fn workspace(&self, id: WorkspaceId) -> Result<Workspace>;
     async fn workspaces(&self) -> Result<Vec<Workspace>>;
+    /// Writes the workspace's name and time zone.
+    async fn update_workspace(&self, workspace: &Workspace) -> Result<()>;
 
     /// Fails with `Conflict("email")` when the e-mail is used by any agent.
     async fn create_agent(&self, agent: &Agent, password_hash: &str) -> Result<()>;
@@ -179,6 +182,9 @@ pub trait Directory: Send + Sync {
     async fn sites(&self, ws: WorkspaceId) -> Result<Vec<Site>>;
     /// Fails with `InUse(Site)` while the site has conversations.
     async fn delete_site(&self, ws: WorkspaceId, id: SiteId) -> Result<()>;
+    /// The workspace's inboxes, oldest first. Every site is a website inbox with its
+    /// id and name: creating, renaming or deleting a site does the same to its inbox.
+    async fn inboxes(&self, ws: WorkspaceId) -> Result<Vec<Inbox>>;
 
     /// Fails with `Conflict("shortcut")` when the shortcut is taken in the workspace.
     async fn create_canned(&self, canned: &CannedResponse) -> Result<()>;

@@ -10,7 +10,9 @@ use switchboard_domain::*;
 use crate::*;
 
 mod background;
+mod inboxes;
 pub use background::*;
+pub use inboxes::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
 /// yielding `Arc<dyn Store>` (a fresh database each time).
@@ -51,6 +53,8 @@ macro_rules! store_contract {
             a_lost_lease_is_claimed_again_and_the_stale_runner_cannot_finish,
             failed_jobs_retry_with_backoff_then_stay_dead,
             consumer_cursors_start_at_zero_and_are_kept_per_workspace,
+            every_site_is_a_website_inbox,
+            a_workspace_keeps_its_time_zone,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -71,7 +75,7 @@ pub struct Fixture {
 }
 
 pub fn workspace(name: &str) -> Workspace {
-    Workspace { id: WorkspaceId::new(), name: name.into(), created_at: Timestamp(1) }
+    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), created_at: Timestamp(1) }
 }
 
 pub fn agent(ws: WorkspaceId, email: &str) -> Agent {

@@ -21,6 +21,8 @@ pub struct ListQuery {
     assignee: Option<String>,
     team_id: Option<Uuid>,
     site_id: Option<Uuid>,
+    /// Conversations of one inbox (for a website inbox, the same as `site_id`).
+    inbox_id: Option<Uuid>,
     contact_id: Option<Uuid>,
     label: Option<String>,
     /// `next_cursor` of the previous page.
@@ -72,6 +74,7 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         assignee,
         team_id: q.team_id.map(TeamId),
         site_id: q.site_id.map(SiteId),
+        inbox_id: q.inbox_id.map(InboxId),
         contact_id: q.contact_id.map(ContactId),
         label: parse::opt(q.label.as_deref(), Label::parse)?,
         after: parse::opt(q.cursor.as_deref(), cursor)?,

@@ -5,6 +5,7 @@ mod attachments;
 pub mod contacts;
 mod contract;
 pub mod conversations;
+mod inboxes;
 mod parse;
 mod sessions;
 
@@ -62,6 +63,8 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(admin::get_site, admin::update_site, admin::delete_site))
         .routes(routes!(admin::list_canned, admin::create_canned))
         .routes(routes!(admin::get_canned, admin::update_canned, admin::delete_canned))
+        .routes(routes!(inboxes::list_inboxes, inboxes::create_inbox))
+        .routes(routes!(inboxes::get_workspace, inboxes::update_workspace))
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::delete_token))
         .routes(routes!(attachments::download))

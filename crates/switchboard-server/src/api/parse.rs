@@ -1,6 +1,6 @@
 //! Wire → domain parsing, done once at the edge.
 
-use switchboard_core::{AgentPatch, ContactPatch, NewAgent, SiteInput};
+use switchboard_core::{AgentPatch, ContactPatch, NewAgent, SiteInput, WorkspacePatch};
 use switchboard_domain::*;
 use switchboard_proto as p;
 
@@ -19,6 +19,20 @@ pub fn limit(asked: Option<i64>) -> Result<Option<u32>, ValidationError> {
         Some(l) if l < 0 => Err(ValidationError::new("limit", "must not be negative")),
         _ => Ok(asked.map(|l| u32::try_from(l).unwrap_or(u32::MAX))),
     }
+}
+
+/// A time zone the IANA database knows, spelled as the database spells it. The
+/// database is bundled with the binary (jiff's `tzdb-bundle-always`), so a name is
+/// accepted or refused the same on every host.
+pub fn time_zone(raw: &str) -> Result<TimeZone, ValidationError> {
+    let unknown = || ValidationError::new("time_zone", "is not a time zone of the IANA database, such as Europe/Istanbul");
+    let name = TimeZone::parse(raw)?;
+    let zone = jiff::tz::db().get(name.as_str()).map_err(|_| unknown())?;
+    TimeZone::parse(zone.iana_name().ok_or_else(unknown)?)
+}
+
+pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, ValidationError> {
+    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()? })
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
@@ -99,4 +113,21 @@ pub fn status(r: &p::StatusRequest) -> ApiResult<Status> {
             Status::Snoozed { until: until.ok_or_else(|| ValidationError::new("snoozed_until", "is required when snoozing"))? }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_are_checked_against_the_iana_database() {
+        for name in ["UTC", "Europe/Istanbul", "Asia/Tehran", "America/Argentina/Buenos_Aires"] {
+            assert_eq!(time_zone(name).unwrap().as_str(), name);
+        }
+        assert_eq!(time_zone("europe/istanbul").unwrap().as_str(), "Europe/Istanbul", "stored as the database spells it");
+        for unknown in ["Mars/Olympus_Mons", "Europe/Atlantis", "EST5EDT/Nowhere", "", "Asia/Tehran/"] {
+            let err = time_zone(unknown).unwrap_err();
+            assert_eq!(err.field, "time_zone", "{unknown:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod chat;
 mod heartbeat;
 mod idempotency;
 mod identity;
+mod inboxes;
 mod paging;
 mod permissions;
 mod presence;

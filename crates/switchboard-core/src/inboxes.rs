@@ -1,0 +1,57 @@
+//! Inboxes and workspace settings: where conversations come in, and the workspace's
+//! name and time zone. Core checks the caller's role here, as in `admin.rs`:
+//!
+//! | what                                     | agent | admin | owner |
+//! |------------------------------------------|-------|-------|-------|
+//! | list the inboxes                         | yes   | yes   | yes   |
+//! | create an inbox (a website, today)       | no    | yes   | yes   |
+//! | change the workspace's name or time zone | no    | yes   | yes   |
+
+use switchboard_domain::*;
+
+use crate::auth::Principal;
+use crate::{Core, Error, Result, SiteInput};
+
+/// Fields to change on the workspace; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct WorkspacePatch {
+    pub name: Option<String>,
+    /// Checked against the IANA database by the caller (see [`TimeZone`]).
+    pub time_zone: Option<TimeZone>,
+}
+
+impl Core {
+    /// Every role may list the inboxes: the dashboard filters conversations by them.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
+    pub async fn inboxes(&self, who: &Principal) -> Result<Vec<Inbox>> {
+        Ok(self.store.inboxes(who.workspace_id).await?)
+    }
+
+    /// Admins and owners only. A website inbox is a site with default settings (set
+    /// them through the site); the other kinds cannot take conversations yet, so they
+    /// are refused rather than created half-working.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, inbox.kind = kind.name()), err(level = "info"))]
+    pub async fn create_inbox(&self, who: &Principal, name: &str, kind: InboxKind) -> Result<Inbox> {
+        who.require_admin()?;
+        if kind != InboxKind::Website {
+            return Err(Error::InboxKindUnsupported(kind));
+        }
+        let site = self.create_site(who, SiteInput { name: Some(name.to_owned()), ..Default::default() }).await?;
+        Ok(Inbox { id: site.id.into(), workspace_id: site.workspace_id, name: site.name, kind, created_at: site.created_at })
+    }
+
+    /// Admins and owners only.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
+    pub async fn update_workspace(&self, who: &Principal, patch: WorkspacePatch) -> Result<Workspace> {
+        who.require_admin()?;
+        let mut ws = self.store.workspace(who.workspace_id).await?;
+        if let Some(name) = &patch.name {
+            ws.name = non_empty("name", name, 100)?;
+        }
+        if let Some(tz) = patch.time_zone {
+            ws.time_zone = tz;
+        }
+        self.store.update_workspace(&ws).await?;
+        Ok(ws)
+    }
+}
