@@ -1,16 +1,16 @@
 //! Log consumers: a component following a workspace's feed resumes from its stored
 //! cursor after a restart, without missing or repeating an event.
 
+mod support;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use switchboard_bus::LocalBus;
 use switchboard_core::*;
 use switchboard_domain::*;
-use switchboard_store::{FsBlobStore, Store};
-use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use switchboard_store::Store;
 
 /// Remembers the `feed_seq` of every event it handled; fails on `fail_at`, once.
 #[derive(Default)]
@@ -37,32 +37,14 @@ impl FeedHandler for Recorder {
 }
 
 async fn open(dir: &Path) -> (Arc<dyn Store>, Core) {
-    let bus = Arc::new(LocalBus::default());
-    let opts = SqliteOptions {
-        durability: Durability::Normal,
-        hook: Some(Arc::new(Publisher { bus: bus.clone() })),
-        ..SqliteOptions::new(dir.join("switchboard.db"))
-    };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&opts).await.unwrap());
-    let core = Core::new(store.clone(), bus, Arc::new(FsBlobStore::new(dir)), Limits::default()).await.unwrap();
+    let (store, _, core) = support::open(dir).await;
     (store, core)
 }
 
 async fn shop(core: &Core) -> (WorkspaceId, Visitor) {
-    let owner = NewAgent {
-        email: Email::parse("o@shop.example").unwrap(),
-        name: "O".into(),
-        role: Role::Owner,
-        password: "long enough password".into(),
-        locale: None,
-        max_chats: None,
-        avatar_url: None,
-    };
-    let (ws, owner) = core.create_workspace("Shop", owner).await.unwrap();
-    let who = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let site = core.create_site(&who, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    let (owner, site) = support::shop(core).await;
     let hello = VisitorHello { site_key: site.public_key, origin: None, token: None, device: DeviceInfo::default() };
-    (ws.id, core.visitor(hello).await.unwrap())
+    (owner.workspace_id, core.visitor(hello).await.unwrap())
 }
 
 async fn say(core: &Core, visitor: &Visitor, body: &str) {

@@ -2,13 +2,11 @@
 //! inboxes, only owners and admins create them or change the workspace, and kinds that
 //! cannot take conversations yet are refused.
 
-use std::sync::Arc;
+mod support;
 
-use switchboard_bus::LocalBus;
+use support::{as_agent, new_agent, open};
 use switchboard_core::*;
 use switchboard_domain::*;
-use switchboard_store::FsBlobStore;
-use switchboard_store_sqlite::SqliteStore;
 
 struct World {
     _dir: tempfile::TempDir,
@@ -20,29 +18,12 @@ struct World {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_temp(dir.path()).await.unwrap());
-    let core = Core::new(store, Arc::new(LocalBus::default()), Arc::new(FsBlobStore::new(dir.path())), Limits::default()).await.unwrap();
+    let (_, _, core) = open(dir.path()).await;
     let (_, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
     let owner = as_agent(&owner);
     let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
     let agent = as_agent(&core.create_agent(&owner, new_agent("ana@shop.example", Role::Agent)).await.unwrap());
     World { _dir: dir, core, owner, admin, agent }
-}
-
-fn new_agent(email: &str, role: Role) -> NewAgent {
-    NewAgent {
-        email: Email::parse(email).unwrap(),
-        name: email.split('@').next().unwrap().into(),
-        role,
-        password: "long enough password".into(),
-        locale: None,
-        max_chats: None,
-        avatar_url: None,
-    }
-}
-
-fn as_agent(agent: &Agent) -> Principal {
-    Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }
 }
 
 #[tokio::test]

@@ -1,14 +1,15 @@
 //! Timers as durable jobs: a snoozed conversation wakes at its time, driven by a clock
 //! the test moves and jobs the test runs (the worker loop is tested once, at the end).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_bus::{Bus, BusMessage, LocalBus, Topic};
 use switchboard_core::*;
 use switchboard_domain::*;
-use switchboard_store::{Audience, EventQuery, FsBlobStore, JobState, NewJob, Store};
-use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use switchboard_store::{Audience, EventQuery, JobState, NewJob, Store};
 
 const HOUR: i64 = 3_600_000;
 
@@ -26,30 +27,10 @@ struct World {
 /// A workspace whose visitor has started a conversation, with a clock the test moves.
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let bus = Arc::new(LocalBus::default());
-    let opts = SqliteOptions {
-        durability: Durability::Normal,
-        hook: Some(Arc::new(Publisher { bus: bus.clone() })),
-        ..SqliteOptions::new(dir.path().join("switchboard.db"))
-    };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&opts).await.unwrap());
+    let (store, bus, core) = support::open(dir.path()).await;
     let clock = Arc::new(ManualClock::new(Timestamp(1_000_000)));
-    let core = Core::new(store.clone(), bus.clone(), Arc::new(FsBlobStore::new(dir.path())), Limits::default())
-        .await
-        .unwrap()
-        .with_clock(clock.clone());
-    let owner = NewAgent {
-        email: Email::parse("o@shop.example").unwrap(),
-        name: "O".into(),
-        role: Role::Owner,
-        password: "long enough password".into(),
-        locale: None,
-        max_chats: None,
-        avatar_url: None,
-    };
-    let (ws, owner) = core.create_workspace("Shop", owner).await.unwrap();
-    let agent = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let site = core.create_site(&agent, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    let core = core.with_clock(clock.clone());
+    let (agent, site) = support::shop(&core).await;
     let visitor = core
         .visitor(VisitorHello { site_key: site.public_key.clone(), origin: None, token: None, device: DeviceInfo::default() })
         .await

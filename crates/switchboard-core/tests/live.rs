@@ -1,14 +1,14 @@
 //! The rules of live sessions, called on core directly (the sockets only parse, call
 //! these and send): typing ownership, presence, following the feed, page views.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_bus::{AgentStatus, BusMessage, LocalBus};
+use switchboard_bus::{AgentStatus, BusMessage};
 use switchboard_core::*;
 use switchboard_domain::*;
-use switchboard_store::{FsBlobStore, Store};
-use switchboard_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 
 struct Shop {
     _dir: tempfile::TempDir,
@@ -19,29 +19,9 @@ struct Shop {
 
 async fn shop() -> Shop {
     let dir = tempfile::tempdir().unwrap();
-    let bus = Arc::new(LocalBus::default());
-    let opts = SqliteOptions {
-        durability: Durability::Normal,
-        hook: Some(Arc::new(Publisher { bus: bus.clone() })),
-        ..SqliteOptions::new(dir.path().join("switchboard.db"))
-    };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&opts).await.unwrap());
-    let core = Core::new(store, bus, Arc::new(FsBlobStore::new(dir.path())), Limits::default())
-        .await
-        .unwrap()
-        .with_clock(Arc::new(ManualClock::new(Timestamp(5_000_000))));
-    let owner = NewAgent {
-        email: Email::parse("o@shop.example").unwrap(),
-        name: "O".into(),
-        role: Role::Owner,
-        password: "long enough password".into(),
-        locale: None,
-        max_chats: None,
-        avatar_url: None,
-    };
-    let (ws, owner) = core.create_workspace("Shop", owner).await.unwrap();
-    let owner = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
+    let (_, _, core) = support::open(dir.path()).await;
+    let core = core.with_clock(Arc::new(ManualClock::new(Timestamp(5_000_000))));
+    let (owner, site) = support::shop(&core).await;
     Shop { _dir: dir, core, owner, site }
 }
 

@@ -1,13 +1,11 @@
 //! Who may do what with a workspace's settings, proved by calling core directly:
 //! the rules hold for every caller, not only for the REST handlers.
 
-use std::sync::Arc;
+mod support;
 
-use switchboard_bus::LocalBus;
+use support::{as_agent, new_agent, open};
 use switchboard_core::*;
 use switchboard_domain::*;
-use switchboard_store::FsBlobStore;
-use switchboard_store_sqlite::SqliteStore;
 
 /// A workspace with its owner, an admin, an agent and a site, over a real store.
 struct World {
@@ -21,8 +19,7 @@ struct World {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_temp(dir.path()).await.unwrap());
-    let core = Core::new(store, Arc::new(LocalBus::default()), Arc::new(FsBlobStore::new(dir.path())), Limits::default()).await.unwrap();
+    let (_, _, core) = open(dir.path()).await;
     let (ws, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
     let owner = as_agent(&owner);
     let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
@@ -30,22 +27,6 @@ async fn world() -> World {
     assert_eq!(owner.workspace_id, ws.id);
     let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
     World { _dir: dir, core, owner, admin, agent, site }
-}
-
-fn new_agent(email: &str, role: Role) -> NewAgent {
-    NewAgent {
-        email: Email::parse(email).unwrap(),
-        name: email.split('@').next().unwrap().into(),
-        role,
-        password: "long enough password".into(),
-        locale: None,
-        max_chats: None,
-        avatar_url: None,
-    }
-}
-
-fn as_agent(agent: &Agent) -> Principal {
-    Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }
 }
 
 /// An API token's principal with `role`, as the bearer-token extractor builds it.
