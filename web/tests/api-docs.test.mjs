@@ -1,27 +1,16 @@
 // The API reference at /api/docs on a machine without internet: every request to another
 // host is blocked, and the page still renders the server's own operations, under its CSP.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, shots } from './harness.mjs';
+import { serverAndBrowser, shots } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = serverAndBrowser();
 
 test('the API reference renders offline, from the binary alone', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const own = new URL(server.base).host;
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const own = new URL(env.server.base).host;
   const elsewhere = [];
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
@@ -40,7 +29,7 @@ test('the API reference renders offline, from the binary alone', async () => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
-  const response = await page.goto(`${server.base}/api/docs`);
+  const response = await page.goto(`${env.server.base}/api/docs`);
   assert.equal(response.status(), 200, 'the binary carries the reference (built by `npm run build`)');
   assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self'/);
 
