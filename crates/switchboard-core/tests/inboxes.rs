@@ -4,27 +4,10 @@
 
 mod support;
 
-use support::{as_agent, new_agent, open};
 use switchboard_core::*;
 use switchboard_domain::*;
 
-struct World {
-    _dir: tempfile::TempDir,
-    core: Core,
-    owner: Principal,
-    admin: Principal,
-    agent: Principal,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, _, core) = open(dir.path()).await;
-    let (_, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
-    let owner = as_agent(&owner);
-    let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
-    let agent = as_agent(&core.create_agent(&owner, new_agent("ana@shop.example", Role::Agent)).await.unwrap());
-    World { _dir: dir, core, owner, admin, agent }
-}
+use support::{Team as World, team as world};
 
 #[tokio::test]
 async fn a_new_site_is_an_inbox_every_agent_can_list() {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{as_agent, new_agent, open};
+use support::{as_agent, new_agent};
 use switchboard_core::*;
 use switchboard_domain::*;
 
@@ -18,15 +18,9 @@ struct World {
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, _, core) = open(dir.path()).await;
-    let (ws, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
-    let owner = as_agent(&owner);
-    let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
-    let agent = as_agent(&core.create_agent(&owner, new_agent("ana@shop.example", Role::Agent)).await.unwrap());
-    assert_eq!(owner.workspace_id, ws.id);
+    let support::Team { _dir, core, owner, admin, agent } = support::team().await;
     let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
-    World { _dir: dir, core, owner, admin, agent, site }
+    World { _dir, core, owner, admin, agent, site }
 }
 
 /// An API token's principal with `role`, as the bearer-token extractor builds it.

@@ -50,3 +50,23 @@ pub async fn shop(core: &Core) -> (Principal, Site) {
     let site = core.create_site(&owner, SiteInput { name: Some("Shop".into()), ..Default::default() }).await.unwrap();
     (owner, site)
 }
+
+/// A workspace with its owner, an admin and an agent, over a real store in `_dir`.
+pub struct Team {
+    pub _dir: tempfile::TempDir,
+    pub core: Core,
+    pub owner: Principal,
+    pub admin: Principal,
+    pub agent: Principal,
+}
+
+pub async fn team() -> Team {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, core) = open(dir.path()).await;
+    let (ws, owner) = core.create_workspace("Shop", new_agent("olga@shop.example", Role::Owner)).await.unwrap();
+    let owner = as_agent(&owner);
+    let admin = as_agent(&core.create_agent(&owner, new_agent("adam@shop.example", Role::Admin)).await.unwrap());
+    let agent = as_agent(&core.create_agent(&owner, new_agent("ana@shop.example", Role::Agent)).await.unwrap());
+    assert_eq!(owner.workspace_id, ws.id);
+    Team { _dir: dir, core, owner, admin, agent }
+}
