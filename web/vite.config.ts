@@ -14,6 +14,7 @@ import { defineConfig } from 'vite';
 /** Pages: `<name>/index.html`, served at a route the server chooses. */
 const pages: Record<string, string> = {
   'api-docs': 'api-docs/index.html',
+  app: 'app/index.html',
 };
 
 /**
@@ -28,6 +29,8 @@ export default defineConfig({
   root: import.meta.dirname,
   // Relative URLs would break for pages served below a path (`/api/docs`).
   base: '/',
+  // JSX is Preact's (both front ends use Preact 11 + signals).
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -30,7 +30,18 @@ pub struct Entry {
 }
 
 /// Every entry point. Hashed files need no entry: they are all under `/assets/`.
-pub const ENTRIES: &[Entry] = &[Entry { route: "/api/docs", file: "api-docs/index.html", csp: Some(API_DOCS_CSP) }];
+pub const ENTRIES: &[Entry] = &[
+    Entry { route: "/api/docs", file: "api-docs/index.html", csp: Some(API_DOCS_CSP) },
+    // The dashboard is one page: every URL under `/app` gets it, and it routes in the browser.
+    Entry { route: "/app", file: "app/index.html", csp: Some(APP_CSP) },
+    Entry { route: "/app/{*path}", file: "app/index.html", csp: Some(APP_CSP) },
+];
+
+/// The dashboard runs only its own scripts and talks only to its own server. Images may
+/// come from anywhere over https (agents' and visitors' avatars are URLs).
+const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+     worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The reference loads nothing from another host, and the browser is told to enforce it.
 /// Styles may be inline: Scalar (Vue) sets `style` attributes and inserts `<style>` tags.

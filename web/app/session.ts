@@ -1,0 +1,36 @@
+// Who is signed in. `me` is `undefined` while the first `GET /me` runs, `null` when no one
+// is signed in, and the agent and workspace otherwise.
+
+import { computed, signal } from '@preact/signals';
+import { type Schemas, call, client, setCsrf, whenSignedOut } from './api';
+
+export const me = signal<Schemas['Me'] | null | undefined>(undefined);
+export const isAdmin = computed(() => me.value?.agent.role === 'owner' || me.value?.agent.role === 'admin');
+
+function remember(who: Schemas['Me'] | null) {
+  setCsrf(who?.csrf_token);
+  me.value = who;
+}
+
+whenSignedOut(() => remember(null));
+
+/** Asks the server who the session belongs to (at start). */
+export async function restore() {
+  try {
+    remember(await call(client.GET('/api/v1/me')));
+  } catch {
+    remember(null);
+  }
+}
+
+export async function signIn(email: string, password: string) {
+  remember(await call(client.POST('/api/v1/sessions', { body: { email, password } })));
+}
+
+export async function signOut() {
+  try {
+    await call(client.DELETE('/api/v1/sessions/current'));
+  } finally {
+    remember(null);
+  }
+}
