@@ -11,12 +11,7 @@ use uuid::Uuid;
 use crate::support::{Frame, Seen, api_token, assert_same, caught_up_agent, visitor_with_conversation};
 
 /// Sends a frame and returns its `ack`, keeping every other frame that arrives meanwhile.
-async fn send_for_ack<In: Serialize, Out: Frame>(
-    ws: &mut Socket<In, Out>,
-    frame: &In,
-    client_id: &str,
-    others: &mut Vec<Seen>,
-) -> Acked {
+async fn send_for_ack<In: Serialize, Out: Frame>(ws: &mut Socket<In, Out>, frame: &In, client_id: &str, others: &mut Vec<Seen>) -> Acked {
     ws.send(frame).await.unwrap();
     loop {
         match ws.next().await.expect("socket closed before ack").seen() {
@@ -48,7 +43,14 @@ fn visitor_send(client_id: &str, conversation: Option<Uuid>, body: &str) -> Visi
 }
 
 fn agent_send(client_id: &str, conversation: Uuid, body: &str) -> AgentIn {
-    AgentIn::Send { client_id: client_id.into(), conversation_id: conversation, body: body.into(), format: None, attachment_ids: vec![], note: false }
+    AgentIn::Send {
+        client_id: client_id.into(),
+        conversation_id: conversation,
+        body: body.into(),
+        format: None,
+        attachment_ids: vec![],
+        note: false,
+    }
 }
 
 async fn history(owner: &Api, conversation: Uuid) -> Vec<Event> {

@@ -4,8 +4,8 @@
 
 use reqwest::StatusCode;
 use switchboard_testkit::ConversationFilter;
-use switchboard_testkit::proto::{CreateInbox, ErrorCode, InboxKind, Role, SiteRequest, UpdateWorkspace};
 use switchboard_testkit::TestApp;
+use switchboard_testkit::proto::{CreateInbox, ErrorCode, InboxKind, Role, SiteRequest, UpdateWorkspace};
 
 use crate::support::{assert_invalid, assert_refused, ids, new_agent, visitor_with_conversation};
 

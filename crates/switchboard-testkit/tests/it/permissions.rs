@@ -75,8 +75,11 @@ async fn an_admin_cannot_make_or_change_an_owner() {
     let first = seed.owner.id.0;
 
     assert_refused(admin.update_agent(ana.id, &role(Role::Owner)).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
-    let takeover =
-        UpdateAgent { email: Some("adam+owner@acme.example".into()), password: Some("the admin's own choice".into()), ..UpdateAgent::default() };
+    let takeover = UpdateAgent {
+        email: Some("adam+owner@acme.example".into()),
+        password: Some("the admin's own choice".into()),
+        ..UpdateAgent::default()
+    };
     assert_refused(admin.update_agent(first, &takeover).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     assert_refused(admin.delete_agent(first).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
 

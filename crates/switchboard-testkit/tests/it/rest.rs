@@ -5,8 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use switchboard_testkit::proto::{
-    ActorKind, AgentOut, AssignRequest, ConversationStatus, ErrorBody, ErrorCode, LabelsRequest, Priority,
-    PriorityRequest, Reply, Role, StatusRequest, VisitorIn, VisitorOut,
+    ActorKind, AgentOut, AssignRequest, ConversationStatus, ErrorBody, ErrorCode, LabelsRequest, Priority, PriorityRequest, Reply, Role,
+    StatusRequest, VisitorIn, VisitorOut,
 };
 use switchboard_testkit::{Api, ConversationFilter, TestApp, expect_frame};
 use uuid::Uuid;

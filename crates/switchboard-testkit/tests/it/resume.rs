@@ -112,7 +112,11 @@ impl Log {
     fn take(&mut self, f: Seen) -> Step {
         match f {
             Seen::Event(event) => {
-                let at = if self.feed { event.feed_seq.unwrap_or_else(|| panic!("a feed event without feed_seq: {event:?}")) } else { event.seq };
+                let at = if self.feed {
+                    event.feed_seq.unwrap_or_else(|| panic!("a feed event without feed_seq: {event:?}"))
+                } else {
+                    event.seq
+                };
                 assert_eq!(at, self.last + 1, "after {} came {at}: {event:?}", self.last);
                 self.last = at;
                 if let EventBody::Message { message } = &event.body
@@ -210,7 +214,8 @@ async fn chat() -> (Chat, VisitorSocket) {
     let owner = app.owner(&seed).await;
     let agent_secret = api_token(&owner, Role::Admin).await;
     let (visitor, conversation) = visitor_with_conversation(&app, &seed, "v-1", "Where is my order?").await;
-    let chat = Chat { visitor_token: visitor.token().to_owned(), site_key: seed.site.public_key.clone(), app, conversation, agent_secret, owner };
+    let chat =
+        Chat { visitor_token: visitor.token().to_owned(), site_key: seed.site.public_key.clone(), app, conversation, agent_secret, owner };
     (chat, visitor)
 }
 

@@ -113,7 +113,8 @@ pub async fn agent_socket_with_cookie(app: &TestApp, cookie: &str) -> AgentSocke
 /// Creates an agent with `role` through the API and signs them in (password [`AGENT_PASSWORD`]).
 pub async fn new_agent(app: &TestApp, owner: &Api, email: &str, role: Role) -> (Agent, Api) {
     let name = format!("{role} {email}");
-    let new = CreateAgent { email: email.into(), name, role, password: AGENT_PASSWORD.into(), locale: None, max_chats: None, avatar_url: None };
+    let new =
+        CreateAgent { email: email.into(), name, role, password: AGENT_PASSWORD.into(), locale: None, max_chats: None, avatar_url: None };
     let agent = owner.create_agent(&new).await.expect("creating an agent");
     (agent, app.login(email, AGENT_PASSWORD).await)
 }
@@ -121,7 +122,10 @@ pub async fn new_agent(app: &TestApp, owner: &Api, email: &str, role: Role) -> (
 /// What the stories about sending and resuming look at in a frame of either socket.
 #[derive(Debug)]
 pub enum Seen {
-    Ack { client_id: String, acked: Acked },
+    Ack {
+        client_id: String,
+        acked: Acked,
+    },
     Event(Event),
     /// `caught_up`, with the cursor it names: `seq` (visitor) or `feed_seq` (agent).
     CaughtUp(i64),
@@ -297,8 +301,9 @@ pub mod raw {
     /// Creates an agent with `role` through the API and signs them in.
     pub async fn new_agent(app: &TestApp, owner: &Api, email: &str, role: &str) -> (Value, Api) {
         let password = super::AGENT_PASSWORD;
-        let (status, agent) =
-            owner.post("/api/v1/agents", json!({"email": email, "name": format!("{role} {email}"), "role": role, "password": password})).await;
+        let (status, agent) = owner
+            .post("/api/v1/agents", json!({"email": email, "name": format!("{role} {email}"), "role": role, "password": password}))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{agent}");
         (agent, app.login(email, password).await)
     }
@@ -306,7 +311,8 @@ pub mod raw {
     /// Uploads `bytes` as the multipart field `file`; returns the status and body as they came.
     pub async fn upload(api: &Api, filename: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
-        let mut req = api.http.post(format!("{}/api/v1/attachments", api.base)).multipart(reqwest::multipart::Form::new().part("file", part));
+        let mut req =
+            api.http.post(format!("{}/api/v1/attachments", api.base)).multipart(reqwest::multipart::Form::new().part("file", part));
         if let Some(csrf) = &api.csrf {
             req = req.header("x-csrf-token", csrf);
         }

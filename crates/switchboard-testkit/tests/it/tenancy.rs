@@ -7,8 +7,8 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use switchboard_testkit::proto::{
     AgentOut, AssignRequest, CannedRequest, ConversationStatus, CreateApiToken, Cursor, ErrorCode, Event, LabelsRequest, Priority,
-    PriorityRequest, ReadRequest, ReceiptKind, Reply, Role, SiteRequest, StatusRequest, TeamRequest, UpdateAgent, UpdateContact,
-    VisitorIn, VisitorOut,
+    PriorityRequest, ReadRequest, ReceiptKind, Reply, Role, SiteRequest, StatusRequest, TeamRequest, UpdateAgent, UpdateContact, VisitorIn,
+    VisitorOut,
 };
 use switchboard_testkit::{AgentSocket, Api, ClientError, ConversationFilter, HistoryFilter, Seed, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
@@ -104,7 +104,11 @@ fn foreign_calls<'a>(api: &'a Api, other: &'a Tenant) -> Vec<Call<'a>> {
         ),
         call!("read a contact's pages", ContactNotFound, api.contact_pages(contact)),
         call!("read an agent", AgentNotFound, api.agent(agent)),
-        call!("rename an agent", AgentNotFound, api.update_agent(agent, &UpdateAgent { name: Some("Mallory".into()), ..UpdateAgent::default() })),
+        call!(
+            "rename an agent",
+            AgentNotFound,
+            api.update_agent(agent, &UpdateAgent { name: Some("Mallory".into()), ..UpdateAgent::default() })
+        ),
         call!("delete an agent", AgentNotFound, api.delete_agent(agent)),
         call!("read the owner", AgentNotFound, api.agent(owner)),
         call!(

@@ -2,8 +2,8 @@
 //! and only move forward, and a visitor writing again reopens a resolved conversation.
 
 use switchboard_testkit::proto::{
-    ActorKind, AgentIn, AgentOut, ConversationStatus, Event, EventBody, ReadRequest, ReceiptKind, Side, Reply, Role,
-    StatusRequest, VisitorIn, VisitorOut,
+    ActorKind, AgentIn, AgentOut, ConversationStatus, Event, EventBody, ReadRequest, ReceiptKind, Reply, Role, Side, StatusRequest,
+    VisitorIn, VisitorOut,
 };
 use switchboard_testkit::{AgentSocket, ConversationFilter, TestApp, VisitorSocket, expect_frame};
 
