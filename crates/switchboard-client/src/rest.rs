@@ -36,6 +36,8 @@ pub struct ConversationFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -135,6 +137,20 @@ impl Client {
         self.send(self.request(Method::DELETE, path)).await
     }
 
+    /// Sends a request whose success is a file, not JSON: its bytes, or the error body.
+    pub async fn download(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes> {
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(res.bytes().await?);
+        }
+        let text = res.text().await?;
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => Err(ClientError::Api { status, body }),
+            Err(e) => Err(ClientError::Unexpected { status, text, error: e.to_string() }),
+        }
+    }
+
     // Conversations.
 
     pub async fn conversations(&self, filter: &ConversationFilter) -> Result<Page<Conversation>> {
@@ -226,6 +242,10 @@ impl Client {
         self.get("/teams").await
     }
 
+    pub async fn team(&self, id: Uuid) -> Result<Team> {
+        self.get(&format!("/teams/{id}")).await
+    }
+
     pub async fn create_team(&self, team: &TeamRequest) -> Result<Team> {
         self.post("/teams", team).await
     }
@@ -266,6 +286,36 @@ impl Client {
         self.post("/canned-responses", canned).await
     }
 
+    pub async fn canned_response(&self, id: Uuid) -> Result<CannedResponse> {
+        self.get(&format!("/canned-responses/{id}")).await
+    }
+
+    pub async fn update_canned_response(&self, id: Uuid, change: &CannedRequest) -> Result<CannedResponse> {
+        self.patch(&format!("/canned-responses/{id}"), change).await
+    }
+
+    pub async fn delete_canned_response(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/canned-responses/{id}")).await
+    }
+
+    /// The workspace the caller belongs to, with its time zone.
+    pub async fn workspace(&self) -> Result<Workspace> {
+        self.get("/workspace").await
+    }
+
+    pub async fn update_workspace(&self, change: &UpdateWorkspace) -> Result<Workspace> {
+        self.patch("/workspace", change).await
+    }
+
+    /// Where conversations come in: today, one website inbox per site.
+    pub async fn inboxes(&self) -> Result<Vec<Inbox>> {
+        self.get("/inboxes").await
+    }
+
+    pub async fn create_inbox(&self, inbox: &CreateInbox) -> Result<Inbox> {
+        self.post("/inboxes", inbox).await
+    }
+
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         self.get("/api-tokens").await
     }
@@ -285,6 +335,27 @@ impl Client {
     pub async fn upload(&self, filename: &str, bytes: Vec<u8>) -> Result<Attachment> {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
         self.send(self.request(Method::POST, "/attachments").multipart(reqwest::multipart::Form::new().part("file", part))).await
+    }
+
+    /// An attachment's bytes, as the team downloads it.
+    pub async fn attachment(&self, id: Uuid) -> Result<bytes::Bytes> {
+        self.download(self.request(Method::GET, &format!("/attachments/{id}"))).await
+    }
+
+    /// A visitor's upload from the widget, authenticated by the visitor's token.
+    pub async fn widget_upload(&self, site_key: &str, visitor_token: &str, filename: &str, bytes: Vec<u8>) -> Result<Attachment> {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+        let req = self
+            .request(Method::POST, &format!("/widget/{site_key}/attachments"))
+            .header("authorization", format!("Visitor {visitor_token}"))
+            .multipart(reqwest::multipart::Form::new().part("file", part));
+        self.send(req).await
+    }
+
+    /// An attachment's bytes as a visitor's page fetches them (`<img src>`): the token rides in the query.
+    pub async fn widget_attachment(&self, site_key: &str, id: Uuid, visitor_token: &str) -> Result<bytes::Bytes> {
+        let req = self.request(Method::GET, &format!("/widget/{site_key}/attachments/{id}")).query(&[("token", visitor_token)]);
+        self.download(req).await
     }
 
     /// What the widget of the site with `site_key` needs to draw itself.

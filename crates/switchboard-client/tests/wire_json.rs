@@ -62,3 +62,16 @@ fn an_error_frame_keeps_its_ref_key_and_a_snake_case_code() {
     let without_ref = VisitorOut::Error { code: ErrorCode::InvalidFrame, message: "m".into(), reference: None };
     assert_eq!(serde_json::to_value(&without_ref).unwrap(), json!({"type": "error", "code": "invalid_frame", "message": "m"}));
 }
+
+#[test]
+fn a_change_leaves_out_what_it_does_not_change() {
+    // `null` clears these fields on the server, so a field left alone must not be sent at all.
+    let rename = UpdateContact { name: Some(Some("Ana".into())), ..UpdateContact::default() };
+    assert_eq!(serde_json::to_value(&rename).unwrap(), json!({"name": "Ana", "attributes": {}}));
+    let clear = UpdateAgent { avatar_url: Some(None), ..UpdateAgent::default() };
+    let sent = serde_json::to_value(&clear).unwrap();
+    assert_eq!(sent["avatar_url"], serde_json::Value::Null);
+    assert!(sent.as_object().unwrap().contains_key("avatar_url"), "an explicit null is sent: {sent}");
+    let promote = serde_json::to_value(UpdateAgent { role: Some(Role::Admin), ..UpdateAgent::default() }).unwrap();
+    assert!(!promote.as_object().unwrap().contains_key("avatar_url"), "the avatar is left alone: {promote}");
+}

@@ -120,7 +120,7 @@ pub struct UpdateAgent {
     #[schema(minimum = 1, maximum = 100)]
     pub max_chats: Option<u32>,
     /// `null` removes the avatar; absent leaves it.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
     #[schema(min_length = 8, max_length = 256)]
@@ -281,16 +281,16 @@ pub struct Contact {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateContact {
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
     /// Merged into the contact's attributes; `null` removes a key.
@@ -511,7 +511,9 @@ pub struct SearchResults {
     pub contacts: Vec<Contact>,
 }
 
-/// `Some(None)` for an explicit `null`, `None` for an absent field.
+/// `Some(None)` for an explicit `null`, `None` for an absent field. Fields using it also
+/// say `skip_serializing_if = "Option::is_none"`: an absent field must stay absent on the
+/// way out, or a typed client leaving it alone would send `null` and clear it.
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -103,7 +103,8 @@ impl TestApp {
         self.login(seed.owner.email.as_str(), &seed.password).await
     }
 
-    /// An anonymous visitor socket on `site`, after `hello` (no token).
+    /// An anonymous visitor socket on `site`, after `hello` (no token), untyped: for the
+    /// stories about malformed frames. Others use [`TestApp::visitor_socket`].
     pub async fn visitor(&self, site: &Site) -> Ws {
         Ws::visitor(self.addr, &site.public_key, None, None).await
     }

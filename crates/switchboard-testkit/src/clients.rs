@@ -1,9 +1,9 @@
 //! The clients the system tests drive the server with. Typed access is
 //! `switchboard-client` ([`Client`], [`VisitorSocket`], [`AgentSocket`]), reached
 //! through [`Api`] (which derefs to a [`Client`]) and `TestApp`'s helpers. What is left
-//! here speaks JSON values: the escape hatch for bad input (malformed bodies, unknown
-//! fields) and the untyped `Ws` that stories not yet converted still use. Waiting is
-//! always for a specific frame, with a timeout; never a sleep.
+//! here speaks JSON values, for the stories about bad input only (malformed bodies and
+//! frames, unknown fields, values outside the enums), which must be able to send what
+//! no typed client can. Waiting is always for a specific frame, with a timeout; never a sleep.
 
 use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
@@ -95,8 +95,8 @@ impl Api {
     }
 }
 
-/// A WebSocket speaking the frame protocol as JSON values: for stories not yet
-/// converted to [`VisitorSocket`]/[`AgentSocket`], and for frames no typed client sends.
+/// A WebSocket speaking the frame protocol as JSON values, for frames no typed client
+/// sends; every other story uses [`VisitorSocket`]/[`AgentSocket`].
 pub struct Ws {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The `welcome` frame the server answered `hello` with.

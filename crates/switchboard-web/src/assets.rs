@@ -1,10 +1,15 @@
 //! The built front-end files in memory: each file with its precompressed variants, its
 //! content type, its ETag, and whether its name is hashed.
 //!
-//! `web/dist` is laid out by `web/vite.config.ts`: hashed files under `assets/`, entry
-//! points (stable URLs) everywhere else, and `FILE.gz` / `FILE.br` beside every file.
+//! `web/dist` is laid out by `web/vite.config.ts` and `web/scripts/precompress.mjs`: hashed
+//! files under `assets/`, entry points (stable URLs) everywhere else. A file that compresses
+//! is there only as `FILE.br` and `FILE.gz`: carrying it a third time, as itself, for the rare
+//! client that accepts neither would nearly double the binary, so that client gets the gzip
+//! copy decoded ([`Asset::identity`]). A file that does not compress (a font, an image) is
+//! there as itself only.
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -19,13 +24,15 @@ struct Dist;
 /// One built file, ready to be sent.
 #[derive(Debug, Clone)]
 pub struct Asset {
-    pub body: Bytes,
-    /// `FILE.gz`, kept only when it is smaller than the file.
+    /// The file as built, when the build kept it: only files that do not compress.
+    pub body: Option<Bytes>,
+    /// `FILE.gz`, kept only when it is smaller than the file. Present whenever `body` is not.
     pub gzip: Option<Bytes>,
     /// `FILE.br`, kept only when it is smaller than the file.
     pub brotli: Option<Bytes>,
     pub content_type: &'static str,
-    /// A quoted strong validator of the uncompressed bytes, such as `"3f9a…"`.
+    /// A quoted strong validator of the content, such as `"3f9a…"`: a hash of the file,
+    /// or of its gzip copy when that is all there is (it changes with the content too).
     pub etag: String,
     /// Under `assets/`, where every name carries a hash of the content (Vite's
     /// `[name]-[hash]`): such a file never changes, so it may be cached forever.
@@ -55,7 +62,9 @@ impl Assets {
         }))
     }
 
-    /// Groups `FILE.gz` and `FILE.br` with `FILE`. A variant without its file is ignored.
+    /// Groups `FILE.gz` and `FILE.br` with `FILE`. A file may be there only as its
+    /// compressed copies; one that has neither itself nor a gzip copy (a lone `FILE.br`)
+    /// cannot be sent to every client and is left out.
     pub fn from_files(files: impl IntoIterator<Item = (String, Bytes)>) -> Self {
         Self::build(files.into_iter().map(|(path, bytes)| (path, bytes, None)))
     }
@@ -68,29 +77,39 @@ impl Assets {
         for (path, bytes, hash) in files {
             let path = path.replace('\\', "/");
             if let Some(original) = path.strip_suffix(".gz") {
-                gzip.insert(original.to_owned(), bytes);
+                gzip.insert(original.to_owned(), (bytes, hash));
             } else if let Some(original) = path.strip_suffix(".br") {
                 brotli.insert(original.to_owned(), bytes);
             } else {
                 plain.insert(path, (bytes, hash));
             }
         }
-        let files = plain
-            .into_iter()
-            .map(|(path, (body, hash))| {
-                let smaller = |variant: Option<Bytes>| variant.filter(|v| v.len() < body.len());
-                let hash = hash.unwrap_or_else(|| Sha256::digest(&body).into());
-                let asset = Asset {
-                    gzip: smaller(gzip.remove(&path)),
-                    brotli: smaller(brotli.remove(&path)),
-                    content_type: content_type(&path),
-                    etag: format!("\"{}\"", &hex::encode(hash)[..32]),
-                    hashed: path.starts_with("assets/"),
-                    body,
-                };
-                (path, asset)
-            })
-            .collect();
+        // Every file the build wrote: itself, or only its gzip copy.
+        let mut names: Vec<String> = plain.keys().chain(gzip.keys()).cloned().collect();
+        names.sort();
+        names.dedup();
+        let mut files = HashMap::new();
+        for path in names {
+            let body = plain.remove(&path);
+            let gz = gzip.remove(&path);
+            // What the ETag names: the file, or its gzip copy when the file is not here.
+            let Some((named, hash)) = body.as_ref().or(gz.as_ref()).cloned() else { continue };
+            let hash = hash.unwrap_or_else(|| Sha256::digest(&named).into());
+            // With the file at hand, a copy that is not smaller is never worth sending.
+            let smaller = |variant: Option<Bytes>| match &body {
+                Some((b, _)) => variant.filter(|v| v.len() < b.len()),
+                None => variant,
+            };
+            let asset = Asset {
+                gzip: smaller(gz.map(|(bytes, _)| bytes)),
+                brotli: smaller(brotli.remove(&path)),
+                content_type: content_type(&path),
+                etag: format!("\"{}\"", &hex::encode(hash)[..32]),
+                hashed: path.starts_with("assets/"),
+                body: body.map(|(bytes, _)| bytes),
+            };
+            files.insert(path, asset);
+        }
         Self { files }
     }
 
@@ -105,6 +124,26 @@ impl Assets {
 
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// The bytes this process carries for its files, compressed copies included.
+    pub fn embedded_bytes(&self) -> usize {
+        let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        self.files.values().map(|a| len(&a.body) + len(&a.gzip) + len(&a.brotli)).sum()
+    }
+}
+
+impl Asset {
+    /// The file as built, for a client that accepts no compression: the file itself, or
+    /// its gzip copy decoded. Fails only if the embedded gzip copy is corrupt.
+    pub fn identity(&self) -> std::io::Result<Bytes> {
+        if let Some(body) = &self.body {
+            return Ok(body.clone());
+        }
+        let gz = self.gzip.as_ref().expect("an asset without its file has its gzip copy (Assets::build)");
+        let mut decoded = Vec::with_capacity(gz.len() * 4);
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut decoded)?;
+        Ok(Bytes::from(decoded))
     }
 }
 
@@ -154,8 +193,10 @@ mod tests {
             file("api-docs/index.html", b"<p>hi</p>"),
             file("api-docs/index.html.gz", b"a gzip bigger than the page itself"),
             file("orphan.js.br", b"br"),
+            file("assets/lib-77aa.js.gz", b"gzip of lib"),
+            file("assets/lib-77aa.js.br", b"br of lib"),
         ]);
-        assert_eq!(assets.len(), 2, "the variants are not files of their own");
+        assert_eq!(assets.len(), 3, "the variants are not files of their own");
         let app = assets.get("assets/app-3f9a.js").unwrap();
         assert_eq!(app.gzip.as_deref(), Some(&b"gz"[..]));
         assert_eq!(app.brotli.as_deref(), Some(&b"br"[..]));
@@ -166,7 +207,12 @@ mod tests {
         assert!(page.gzip.is_none(), "a compressed copy larger than the file is never sent");
         assert!(!page.hashed, "pages keep their name from build to build");
         assert_eq!(page.content_type, "text/html; charset=utf-8");
-        assert!(assets.get("orphan.js").is_none());
+        assert!(assets.get("orphan.js").is_none(), "a lone brotli copy could not be sent to every client");
+
+        let lib = assets.get("assets/lib-77aa.js").unwrap();
+        assert!(lib.body.is_none(), "the build kept only the compressed copies of a file that compresses");
+        assert_eq!((lib.gzip.as_deref(), lib.brotli.as_deref()), (Some(&b"gzip of lib"[..]), Some(&b"br of lib"[..])));
+        assert_eq!(assets.embedded_bytes(), 1000 + 2 + 2 + 9 + 11 + 9);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Invariant: knows nothing of the API, the store or any business rule; it serves files.
 //! Hashed files (`/assets/…`) are cached forever; entry points, whose URLs never change,
 //! briefly and with an ETag. Nothing is compressed at run time: the build wrote `.br` and
-//! `.gz` copies of every file, and the request's `Accept-Encoding` picks one.
+//! `.gz` copies of every file that compresses, and the request's `Accept-Encoding` picks
+//! one; only a client that accepts neither costs a decompression (see `assets`).
 
 mod assets;
 
@@ -83,7 +84,7 @@ fn embedded() -> Arc<Assets> {
                 let pages: Vec<&str> = ENTRIES.iter().map(|e| e.route).collect();
                 tracing::warn!(pages = ?pages, "{MISSING}, so those pages only say so: {REMEDY}");
             } else {
-                tracing::debug!(files = assets.len(), "web assets loaded");
+                tracing::debug!(files = assets.len(), bytes = assets.embedded_bytes(), "web assets loaded");
             }
             Arc::new(assets)
         })
@@ -104,10 +105,10 @@ fn serve(assets: &Assets, file: &str, csp: Option<&'static str>, request: &Heade
 /// `304 Not Modified` when the client's `If-None-Match` names this content.
 pub fn respond(asset: &Asset, csp: Option<&'static str>, request: &HeaderMap) -> Response {
     let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (encoding, body) = match (&asset.brotli, &asset.gzip) {
-        (Some(br), _) if accepts(accepted, "br") => (Some("br"), br.clone()),
-        (_, Some(gz)) if accepts(accepted, "gzip") => (Some("gzip"), gz.clone()),
-        _ => (None, asset.body.clone()),
+    let encoding = match (&asset.brotli, &asset.gzip) {
+        (Some(_), _) if accepts(accepted, "br") => Some("br"),
+        (_, Some(_)) if accepts(accepted, "gzip") => Some("gzip"),
+        _ => None,
     };
     // A strong ETag names one representation, so each encoding has its own.
     let etag = match encoding {
@@ -132,7 +133,18 @@ pub fn respond(asset: &Asset, csp: Option<&'static str>, request: &HeaderMap) ->
     if let Some(csp) = csp {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     }
-    (StatusCode::OK, headers, Body::from(body)).into_response()
+    let body = match encoding {
+        Some("br") => asset.brotli.clone(),
+        Some(_) => asset.gzip.clone(),
+        None => match asset.identity() {
+            Ok(body) => Some(body),
+            Err(error) => {
+                tracing::error!(%error, "an embedded gzip copy does not decode");
+                return (StatusCode::INTERNAL_SERVER_ERROR, [(header::CACHE_CONTROL, "no-store")], "internal error").into_response();
+            }
+        },
+    };
+    (StatusCode::OK, headers, Body::from(body.expect("the chosen encoding is one the asset has"))).into_response()
 }
 
 /// True if `Accept-Encoding` (`gzip, br;q=0.8, *;q=0`) allows `coding`: listed, or

@@ -1,6 +1,8 @@
 //! What a browser gets from the asset routes: caching by kind of file, `304` on a
-//! matching ETag, the compressed copy it accepts, and a clear page when nothing was built.
+//! matching ETag, the compressed copy it accepts (or the file itself, decoded from its
+//! gzip copy when that is all the build kept), and a clear page when nothing was built.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -13,19 +15,31 @@ use super::*;
 
 const PAGE: &str = "<!doctype html><script type=module src=/assets/api-docs-3f9a.js></script>";
 
-/// A build like Vite's: the docs page and its hashed script, each with both compressed copies.
-fn built() -> Router {
-    let script = "console.log('the API reference');".repeat(40);
+fn script() -> String {
+    "console.log('the API reference');".repeat(40)
+}
+
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    Bytes::from(encoder.finish().unwrap())
+}
+
+/// A build as `npm run build` lays it out: the docs page and its hashed script only as
+/// their compressed copies (they compress), the font only as itself (it does not).
+fn built_files() -> Vec<(String, Bytes)> {
     let files = [
-        ("api-docs/index.html", Bytes::from(PAGE)),
-        ("api-docs/index.html.gz", Bytes::from_static(b"gzip of the page")),
+        ("api-docs/index.html.gz", gzip(PAGE.as_bytes())),
         ("api-docs/index.html.br", Bytes::from_static(b"br of the page")),
-        ("assets/api-docs-3f9a.js", Bytes::from(script)),
-        ("assets/api-docs-3f9a.js.gz", Bytes::from_static(b"gzip of the script")),
+        ("assets/api-docs-3f9a.js.gz", gzip(script().as_bytes())),
         ("assets/api-docs-3f9a.js.br", Bytes::from_static(b"br of the script")),
         ("assets/font-77aa.woff2", Bytes::from_static(b"wOF2 already compressed")),
     ];
-    router_for(Arc::new(Assets::from_files(files.map(|(p, b)| (p.to_owned(), b)))))
+    files.into_iter().map(|(p, b)| (p.to_owned(), b)).collect()
+}
+
+fn built() -> Router {
+    router_for(Arc::new(Assets::from_files(built_files())))
 }
 
 async fn get(router: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Bytes) {
@@ -88,22 +102,23 @@ async fn the_encoding_follows_accept_encoding() {
     let router = built();
     let cases = [
         ("gzip, deflate, br, zstd", Some("br"), "br of the script"),
-        ("gzip", Some("gzip"), "gzip of the script"),
-        ("br;q=0, gzip;q=0.5", Some("gzip"), "gzip of the script"),
+        ("gzip", Some("gzip"), "gzip"),
+        ("br;q=0, gzip;q=0.5", Some("gzip"), "gzip"),
         ("*", Some("br"), "br of the script"),
         ("identity", None, ""),
         ("gzip;q=0, *;q=0", None, ""),
     ];
+    let gzipped = gzip(script().as_bytes());
     for (accept, encoding, expected) in cases {
         let (status, headers, body) = get(&router, "/assets/api-docs-3f9a.js", &[("accept-encoding", accept)]).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), encoding, "Accept-Encoding: {accept}");
         assert_eq!(value(&headers, header::VARY), "accept-encoding", "caches must key on the encoding");
         assert_eq!(value(&headers, header::CONTENT_TYPE), "text/javascript; charset=utf-8", "the type of what was compressed");
-        if encoding.is_some() {
-            assert_eq!(body, expected);
-        } else {
-            assert!(body.starts_with(b"console.log"), "Accept-Encoding: {accept}");
+        match encoding {
+            Some("gzip") => assert_eq!(body, gzipped, "Accept-Encoding: {accept}"),
+            Some(_) => assert_eq!(body, expected),
+            None => assert_eq!(body, script(), "Accept-Encoding: {accept}: the script as built, decoded from its gzip copy"),
         }
     }
 
@@ -112,6 +127,28 @@ async fn the_encoding_follows_accept_encoding() {
     assert!(headers.get(header::CONTENT_ENCODING).is_none());
     assert_eq!(value(&headers, header::CONTENT_TYPE), "font/woff2");
     assert_eq!(body, "wOF2 already compressed");
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_no_compression_gets_the_page_as_built_under_its_own_etag() {
+    let router = built();
+    let (status, headers, body) = get(&router, "/api/docs", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, PAGE, "decoded from the gzip copy, byte for byte");
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    let (_, gz, _) = get(&router, "/api/docs", &[("accept-encoding", "gzip")]).await;
+    let identity_tag = value(&headers, header::ETAG);
+    assert_eq!(value(&gz, header::ETAG), format!("{}-gzip\"", identity_tag.trim_end_matches('"')));
+
+    // Another build of the page, with other content, has another tag in every encoding.
+    let mut files = built_files();
+    files[0].1 = gzip(b"<!doctype html><p>a later build</p>");
+    let later = router_for(Arc::new(Assets::from_files(files)));
+    let (_, again, body) = get(&later, "/api/docs", &[]).await;
+    assert_eq!(body, "<!doctype html><p>a later build</p>");
+    assert_ne!(value(&again, header::ETAG), identity_tag);
+    let (status, _, _) = get(&later, "/api/docs", &[("if-none-match", identity_tag)]).await;
+    assert_eq!(status, StatusCode::OK, "the older page's tag does not match the new one");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use switchboard_server::ServerConfig;
 use switchboard_testkit::{Api, TestApp, Ws};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::support::{
+use crate::support::raw::{
     api_token, assert_error, assert_invalid_field, assert_usable, expect_error, new_agent, upload, visitor_with_conversation,
 };
 

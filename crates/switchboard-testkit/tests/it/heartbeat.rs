@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use switchboard_core::Limits;
 use switchboard_server::ServerConfig;
-use switchboard_testkit::TestApp;
+use switchboard_testkit::proto::{VisitorIn, VisitorOut};
+use switchboard_testkit::{TestApp, expect_frame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -29,9 +30,10 @@ async fn a_visitor_that_stops_answering_pings_is_closed_as_idle() {
     );
     tcp.write_all(request.as_bytes()).await.unwrap();
     // A masked text frame with an all-zero mask: the payload goes as it is.
-    let hello = br#"{"type":"hello"}"#;
+    let hello = serde_json::to_vec(&VisitorIn::Hello { token: None, resume: vec![] }).unwrap();
+    assert!(hello.len() < 126, "fits a one-byte payload length");
     let mut frame = vec![0x81, 0x80 | hello.len() as u8, 0, 0, 0, 0];
-    frame.extend_from_slice(hello);
+    frame.extend_from_slice(&hello);
     tcp.write_all(&frame).await.unwrap();
 
     let mut bytes = vec![];
@@ -60,7 +62,7 @@ async fn a_visitor_that_stops_answering_pings_is_closed_as_idle() {
 async fn a_visitor_that_answers_pings_stays_connected() {
     let app = TestApp::spawn_with(quick_heartbeats(), Limits::default()).await;
     let seed = app.seed("hb2").await;
-    let mut visitor = app.visitor(&seed.site).await;
+    let mut visitor = app.visitor_socket(&seed.site).await;
     // Reading through the WebSocket (which answers each ping with a pong) for many
     // idle timeouts: the socket must still work afterwards.
     let mut pings = 0;
@@ -71,6 +73,6 @@ async fn a_visitor_that_answers_pings_stays_connected() {
             _ => {}
         }
     }
-    visitor.send(serde_json::json!({"type": "ping"})).await;
-    visitor.expect("pong").await;
+    visitor.send(&VisitorIn::Ping).await.unwrap();
+    expect_frame!(visitor, VisitorOut::Pong).unwrap();
 }

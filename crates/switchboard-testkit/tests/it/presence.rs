@@ -3,19 +3,14 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, VisitorIn, VisitorOut};
-use switchboard_testkit::{AgentSocket, SocketError, TestApp, VisitorSocket, expect_frame};
-use tokio_tungstenite::tungstenite;
+use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, Role, VisitorIn, VisitorOut};
+use switchboard_testkit::{AgentSocket, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
 
-use crate::support::{agent_socket_with_cookie, api_token, new_agent, session_cookie, typed_visitor_with_conversation};
-
-fn assert_refused(e: SocketError, status: StatusCode, code: &str) {
-    let SocketError::WebSocket(tungstenite::Error::Http(res)) = e else { panic!("expected an HTTP refusal, got {e}") };
-    assert_eq!(res.status().as_u16(), status.as_u16());
-    let body: Value = serde_json::from_slice(res.body().as_deref().unwrap_or_default()).expect("json error body");
-    assert_eq!(body["code"], code, "{body}");
-}
+use crate::support::{
+    AGENT_PASSWORD, agent_socket_with_cookie, api_token, assert_upgrade_refused as assert_refused, new_agent, session_cookie,
+    visitor_with_conversation,
+};
 
 async fn presence(ws: &mut AgentSocket) -> (Uuid, PresenceStatus) {
     expect_frame!(ws, AgentOut::Presence { agent_id, status } => (agent_id, status)).expect("presence")
@@ -41,7 +36,7 @@ async fn typing_goes_from_visitor_to_agents_and_back() {
     let owner_id = seed.owner.id.0;
     let mut dashboard = agent_socket_with_cookie(&app, &cookie).await;
     expect_frame!(dashboard, AgentOut::CaughtUp { .. }).unwrap();
-    let (mut visitor, conv) = typed_visitor_with_conversation(&app, &seed, "v-1", "Hello").await;
+    let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Hello").await;
     let contact = visitor.contact_id();
 
     for typing in [true, false] {
@@ -64,7 +59,7 @@ async fn typing_goes_from_visitor_to_agents_and_back() {
 
     // An integration typing reaches the visitor and the dashboard as itself.
     let owner = app.owner(&seed).await;
-    let mut bot = app.agent_socket(&api_token(&owner, "agent").await).await;
+    let mut bot = app.agent_socket(&api_token(&owner, Role::Agent).await).await;
     expect_frame!(bot, AgentOut::CaughtUp { .. }).unwrap();
     bot.send(&AgentIn::Typing { conversation_id: conv, typing: true }).await.unwrap();
     let to_visitor: Actor = expect_frame!(visitor, VisitorOut::Typing { actor, .. } => actor).unwrap();
@@ -92,9 +87,9 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     assert_eq!(online_ids(&dashboard), [owner_id]);
     assert_eq!(presence(&mut dashboard).await, (owner_id, PresenceStatus::Online), "the socket hears its own agent come online");
 
-    let (bo, _) = new_agent(&app, &owner, "bo@acme.example", "agent").await;
-    let bo_id: Uuid = bo["id"].as_str().unwrap().parse().unwrap();
-    let (bo_cookie, _) = session_cookie(&app, "bo@acme.example", "another good password").await;
+    let (bo, _) = new_agent(&app, &owner, "bo@acme.example", Role::Agent).await;
+    let bo_id = bo.id;
+    let (bo_cookie, _) = session_cookie(&app, "bo@acme.example", AGENT_PASSWORD).await;
     let tab1 = agent_socket_with_cookie(&app, &bo_cookie).await;
     let mut both = vec![owner_id, bo_id];
     both.sort();
@@ -108,7 +103,7 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     assert_eq!(agents_online(&visitor), 2);
 
     // An integration's socket is not a person coming online.
-    let mut bot = app.agent_socket(&api_token(&owner, "agent").await).await;
+    let mut bot = app.agent_socket(&api_token(&owner, Role::Agent).await).await;
     expect_frame!(bot, AgentOut::CaughtUp { .. }).unwrap();
     assert_eq!(online_ids(&bot), both);
 
@@ -116,8 +111,8 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     drop(tab1);
     drop(tab2);
     assert_eq!(presence(&mut dashboard).await, (bo_id, PresenceStatus::Offline));
-    new_agent(&app, &owner, "cy@acme.example", "admin").await;
-    let (cy_cookie, _) = session_cookie(&app, "cy@acme.example", "another good password").await;
+    new_agent(&app, &owner, "cy@acme.example", Role::Admin).await;
+    let (cy_cookie, _) = session_cookie(&app, "cy@acme.example", AGENT_PASSWORD).await;
     let cy_socket = agent_socket_with_cookie(&app, &cy_cookie).await;
     assert_eq!(
         presence(&mut dashboard).await,

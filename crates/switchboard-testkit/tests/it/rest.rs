@@ -3,44 +3,61 @@
 //! search across Persian and Arabic spellings, attachments, and sessions.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use switchboard_testkit::{Api, TestApp, Ws};
+use serde_json::Value;
+use switchboard_testkit::proto::{
+    ActorKind, AgentOut, AssignRequest, ConversationStatus, ErrorBody, ErrorCode, LabelsRequest, Priority, PriorityRequest, Reply, Role,
+    StatusRequest, VisitorIn, VisitorOut,
+};
+use switchboard_testkit::{Api, ConversationFilter, TestApp, expect_frame};
+use uuid::Uuid;
 
-use crate::support::{PNG_3X2, api_token, as_visitor_sees, assert_error, ids, session_cookie, sorted, upload, visitor_with_conversation};
+use crate::support::{
+    PNG_3X2, api_token, as_visitor_sees, assert_refused, assert_same, caught_up_agent, ids, kind, new_agent, session_cookie, sorted,
+    visitor_with_conversation,
+};
+
+fn reply(body: &str) -> Reply {
+    Reply { body: body.into(), ..Reply::default() }
+}
 
 #[tokio::test]
 async fn rest_actions_reach_the_agent_feed_and_the_visitor_as_the_same_events() {
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let secret = api_token(&owner, "agent").await;
+    let secret = api_token(&owner, Role::Agent).await;
     let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "My parcel never came").await;
-    let mut feed = Ws::agent(app.addr, &secret, None).await;
-    feed.expect("caught_up").await;
-    let c = format!("/api/v1/conversations/{conv}");
-    let owner_id = seed.owner.id.to_string();
+    let mut feed = caught_up_agent(&app, &secret).await;
+    let owner_id = seed.owner.id.0;
 
-    let actions = [
-        (Method::POST, format!("{c}/messages"), json!({"body": "Sorry! Checking now."}), "message", true),
-        (Method::POST, format!("{c}/notes"), json!({"body": "courier lost it again"}), "note", false),
-        (Method::PUT, format!("{c}/assignee"), json!({"agent_id": owner_id}), "assigned", true),
-        (Method::PUT, format!("{c}/labels"), json!({"labels": ["Shipping", "vip", "vip"]}), "labels_changed", false),
-        (Method::PUT, format!("{c}/priority"), json!({"priority": "high"}), "priority_changed", false),
-        (Method::PUT, format!("{c}/status"), json!({"status": "resolved"}), "status_changed", true),
+    let kinds = [
+        ("message", true),
+        ("note", false),
+        ("assigned", true),
+        ("labels_changed", false),
+        ("priority_changed", false),
+        ("status_changed", true),
     ];
     let mut visible = vec![];
-    for (i, (method, path, body, kind, for_visitor)) in actions.into_iter().enumerate() {
-        let done = owner.ok(method, &path, Some(body)).await;
-        let events = done["events"].as_array().unwrap();
-        assert_eq!(events.len(), 1, "{done}");
-        let event = &events[0];
-        assert_eq!(event["kind"], kind);
-        assert_eq!(event["seq"], 3 + i as i64);
-        assert_eq!(event["feed_seq"], 3 + i as i64);
-        assert_eq!(event["actor"], json!({"kind": "agent", "id": owner_id}));
-        assert_eq!(done["conversation"]["last_seq"], event["seq"]);
-        let live = feed.expect("event").await;
-        assert_eq!(live["event"], *event, "the feed carries exactly what REST answered");
+    for (i, (expected, for_visitor)) in kinds.into_iter().enumerate() {
+        let done = match i {
+            0 => owner.reply(conv, &reply("Sorry! Checking now.")).await,
+            1 => owner.note(conv, &reply("courier lost it again")).await,
+            2 => owner.assign(conv, &AssignRequest { agent_id: Some(owner_id), team_id: None }).await,
+            3 => owner.set_labels(conv, &LabelsRequest { labels: vec!["Shipping".into(), "vip".into(), "vip".into()] }).await,
+            4 => owner.set_priority(conv, &PriorityRequest { priority: Priority::High }).await,
+            _ => owner.set_status(conv, &StatusRequest { status: ConversationStatus::Resolved, snoozed_until: None }).await,
+        }
+        .unwrap();
+        assert_eq!(done.events.len(), 1, "{done:?}");
+        let event = &done.events[0];
+        assert_eq!(kind(&event.body), expected);
+        assert_eq!(event.seq, 3 + i as i64);
+        assert_eq!(event.feed_seq, Some(3 + i as i64));
+        assert_eq!((event.actor.kind, event.actor.id), (ActorKind::Agent, Some(owner_id)));
+        assert_eq!(done.conversation.last_seq, event.seq);
+        let live = expect_frame!(feed, AgentOut::Event { event } => event).unwrap();
+        assert_same(&live, event, "the feed carries exactly what REST answered");
         if for_visitor {
             visible.push(as_visitor_sees(event));
         }
@@ -49,29 +66,27 @@ async fn rest_actions_reach_the_agent_feed_and_the_visitor_as_the_same_events() 
     // The visitor gets the visible ones, identical but for the feed cursor.
     let mut seen = vec![];
     while seen.len() < visible.len() {
-        let f = visitor.next().await.expect("visitor socket closed");
-        if f["type"] == "event" {
-            seen.push(f["event"].clone());
-        }
+        seen.push(expect_frame!(visitor, VisitorOut::Event { event } => event).unwrap());
     }
-    assert_eq!(seen, visible);
+    assert_same(&seen, &visible, "the visitor sees the visible events");
 
-    let conversation = owner.ok(Method::GET, &c, None).await;
-    assert_eq!(conversation["status"], "resolved");
-    assert_eq!(conversation["assignee_id"], owner_id.as_str());
-    assert_eq!(conversation["labels"], json!(["shipping", "vip"]));
-    assert_eq!(conversation["priority"], "high");
-    assert!(conversation["first_reply_at"].is_i64() && conversation["resolved_at"].is_i64(), "{conversation}");
+    let conversation = owner.conversation(conv).await.unwrap();
+    assert_eq!(conversation.status, ConversationStatus::Resolved);
+    assert_eq!(conversation.assignee_id, Some(owner_id));
+    assert_eq!(conversation.labels, ["shipping", "vip"]);
+    assert_eq!(conversation.priority, Priority::High);
+    assert!(conversation.first_reply_at.is_some() && conversation.resolved_at.is_some(), "{conversation:?}");
 
     // A change that changes nothing appends nothing and reaches no one.
-    let same = owner.ok(Method::PUT, &format!("{c}/priority"), Some(json!({"priority": "high"}))).await;
-    assert_eq!(same["events"], json!([]));
-    let next = owner.ok(Method::POST, &format!("{c}/messages"), Some(json!({"body": "It is on its way."}))).await;
-    assert_eq!(next["events"][0]["seq"], 9);
-    assert_eq!(feed.expect("event").await["event"], next["events"][0]);
+    let same = owner.set_priority(conv, &PriorityRequest { priority: Priority::High }).await.unwrap();
+    assert!(same.events.is_empty(), "{same:?}");
+    let next = owner.reply(conv, &reply("It is on its way.")).await.unwrap();
+    assert_eq!(next.events[0].seq, 9);
+    assert_same(&expect_frame!(feed, AgentOut::Event { event } => event).unwrap(), &next.events[0], "the feed hears the reply");
     // A reply reopens nothing (only visitors do), and the visitor hears it.
-    assert_eq!(next["conversation"]["status"], "resolved");
-    assert_eq!(visitor.expect("event").await["event"], as_visitor_sees(&next["events"][0]));
+    assert_eq!(next.conversation.status, ConversationStatus::Resolved);
+    let heard = expect_frame!(visitor, VisitorOut::Event { event } => event).unwrap();
+    assert_same(&heard, &as_visitor_sees(&next.events[0]), "the visitor hears the reply");
 }
 
 #[tokio::test]
@@ -84,53 +99,52 @@ async fn the_inbox_filters_by_status_assignee_and_label_and_pages_with_a_cursor(
         convs.push(visitor_with_conversation(&app, &seed, "v-1", &format!("question {i}")).await.1);
     }
     let [mine, labelled, resolved, other, plain] = convs.clone().try_into().unwrap();
-    let (teammate, _) = crate::support::new_agent(&app, &owner, "bo@acme.example", "agent").await;
-    let teammate = teammate["id"].as_str().unwrap().to_owned();
-    let c = |id: &str, p: &str| format!("/api/v1/conversations/{id}/{p}");
-    owner.ok(Method::PUT, &c(&mine, "assignee"), Some(json!({"agent_id": seed.owner.id.to_string()}))).await;
-    owner.ok(Method::PUT, &c(&labelled, "labels"), Some(json!({"labels": ["vip", "billing"]}))).await;
-    owner.ok(Method::PUT, &c(&resolved, "status"), Some(json!({"status": "resolved"}))).await;
-    owner.ok(Method::PUT, &c(&other, "assignee"), Some(json!({"agent_id": teammate}))).await;
-    owner.ok(Method::PUT, &c(&other, "labels"), Some(json!({"labels": ["vip-later"]}))).await;
+    let (teammate, _) = new_agent(&app, &owner, "bo@acme.example", Role::Agent).await;
+    let assign = |agent_id| AssignRequest { agent_id: Some(agent_id), team_id: None };
+    let labels = |l: &[&str]| LabelsRequest { labels: l.iter().map(|s| s.to_string()).collect() };
+    owner.assign(mine, &assign(seed.owner.id.0)).await.unwrap();
+    owner.set_labels(labelled, &labels(&["vip", "billing"])).await.unwrap();
+    owner.set_status(resolved, &StatusRequest { status: ConversationStatus::Resolved, snoozed_until: None }).await.unwrap();
+    owner.assign(other, &assign(teammate.id)).await.unwrap();
+    owner.set_labels(other, &labels(&["vip-later"])).await.unwrap();
 
-    let list = |query: &str| {
-        let path = format!("/api/v1/conversations?{query}");
+    let list = |filter: ConversationFilter| {
         let owner = owner.clone();
-        async move { owner.ok(Method::GET, &path, None).await }
+        async move { owner.conversations(&filter).await.unwrap() }
     };
-    assert_eq!(ids(&list("status=resolved").await), [resolved.as_str()]);
-    assert_eq!(sorted(ids(&list("status=open").await)), sorted(vec![mine.clone(), labelled.clone(), other.clone(), plain.clone()]));
-    assert_eq!(ids(&list("status=pending").await), Vec::<String>::new());
-    assert_eq!(ids(&list("assignee=me").await), [mine.as_str()]);
-    assert_eq!(ids(&list(&format!("assignee={teammate}")).await), [other.as_str()]);
-    assert_eq!(sorted(ids(&list("assignee=none").await)), sorted(vec![labelled.clone(), resolved.clone(), plain.clone()]));
-    assert_eq!(ids(&list("label=vip").await), [labelled.as_str()], "`vip` does not match `vip-later`");
-    assert_eq!(ids(&list("label=VIP").await), [labelled.as_str()]);
-    assert_eq!(ids(&list("label=billing&status=open").await), [labelled.as_str()]);
-    assert_eq!(ids(&list("label=billing&status=resolved").await), Vec::<String>::new());
-    assert_eq!(sorted(ids(&list("assignee=none&status=open").await)), sorted(vec![labelled.clone(), plain.clone()]));
+    let status = |s| ConversationFilter { status: Some(s), ..ConversationFilter::default() };
+    let assignee = |a: &str| ConversationFilter { assignee: Some(a.to_owned()), ..ConversationFilter::default() };
+    let label = |l: &str| ConversationFilter { label: Some(l.to_owned()), ..ConversationFilter::default() };
+    assert_eq!(ids(&list(status(ConversationStatus::Resolved)).await), [resolved]);
+    assert_eq!(sorted(ids(&list(status(ConversationStatus::Open)).await)), sorted(vec![mine, labelled, other, plain]));
+    assert_eq!(ids(&list(status(ConversationStatus::Pending)).await), Vec::<Uuid>::new());
+    assert_eq!(ids(&list(assignee("me")).await), [mine]);
+    assert_eq!(ids(&list(assignee(&teammate.id.to_string())).await), [other]);
+    assert_eq!(sorted(ids(&list(assignee("none")).await)), sorted(vec![labelled, resolved, plain]));
+    assert_eq!(ids(&list(label("vip")).await), [labelled], "`vip` does not match `vip-later`");
+    assert_eq!(ids(&list(label("VIP")).await), [labelled]);
+    assert_eq!(ids(&list(ConversationFilter { status: Some(ConversationStatus::Open), ..label("billing") }).await), [labelled]);
+    assert_eq!(ids(&list(ConversationFilter { status: Some(ConversationStatus::Resolved), ..label("billing") }).await), Vec::<Uuid>::new());
+    let unassigned_open = ConversationFilter { status: Some(ConversationStatus::Open), ..assignee("none") };
+    assert_eq!(sorted(ids(&list(unassigned_open).await)), sorted(vec![labelled, plain]));
 
     // Most recent activity first; pages of two follow each other without gaps or repeats.
-    let all = list("limit=50").await;
+    let all = list(ConversationFilter { limit: Some(50), ..ConversationFilter::default() }).await;
     let newest_first = ids(&all);
     assert_eq!(sorted(newest_first.clone()), sorted(convs.clone()));
-    let updated: Vec<i64> = all["items"].as_array().unwrap().iter().map(|c| c["updated_at"].as_i64().unwrap()).collect();
+    let updated: Vec<i64> = all.items.iter().map(|c| c.updated_at).collect();
     assert!(updated.windows(2).all(|w| w[0] >= w[1]), "{updated:?}");
-    assert_eq!(all["next_cursor"], Value::Null);
+    assert_eq!(all.next_cursor, None);
     let mut paged = vec![];
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let query = match &cursor {
-            Some(c) => format!("limit=2&cursor={c}"),
-            None => "limit=2".to_owned(),
-        };
-        let page = list(&query).await;
+        let page = list(ConversationFilter { limit: Some(2), cursor: cursor.clone(), ..ConversationFilter::default() }).await;
         pages += 1;
-        assert!(page["items"].as_array().unwrap().len() <= 2);
+        assert!(page.items.len() <= 2);
         paged.extend(ids(&page));
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
             None => break,
         }
         assert!(pages < 10, "paging does not end");
@@ -173,11 +187,11 @@ async fn health_readiness_and_metrics_are_served() {
     assert_eq!(text("/readyz").await, (StatusCode::OK, "ready".to_owned()));
 
     let (visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Hi").await;
-    let path = format!("/api/v1/conversations/{conv}/messages");
-    owner.ok(Method::POST, &path, Some(json!({"client_id": "m-1", "body": "Hello!"}))).await;
-    owner.ok(Method::POST, &path, Some(json!({"client_id": "m-1", "body": "Hello!"}))).await; // a retry is not a new message
-    owner.ok(Method::POST, &format!("/api/v1/conversations/{conv}/notes"), Some(json!({"body": "regular"}))).await;
-    owner.ok(Method::PUT, &format!("/api/v1/conversations/{conv}/priority"), Some(json!({"priority": "low"}))).await;
+    let hello = Reply { client_id: Some("m-1".into()), ..reply("Hello!") };
+    owner.reply(conv, &hello).await.unwrap();
+    owner.reply(conv, &hello).await.unwrap(); // a retry is not a new message
+    owner.note(conv, &reply("regular")).await.unwrap();
+    owner.set_priority(conv, &PriorityRequest { priority: Priority::Low }).await.unwrap();
 
     let (status, metrics) = text("/metrics").await;
     assert_eq!(status, StatusCode::OK);
@@ -197,25 +211,15 @@ async fn search_finds_a_persian_message_typed_with_arabic_letters() {
     let (_v1, persian) = visitor_with_conversation(&app, &seed, "v-1", "سلام، یک کتاب فارسی می‌خواهم").await;
     let (_v2, _other) = visitor_with_conversation(&app, &seed, "v-1", "Do you sell English books?").await;
 
-    let search = |q: &str| {
-        let path = format!("/api/v1/search?q={}", urlencode(q));
-        let owner = owner.clone();
-        async move { owner.ok(Method::GET, &path, None).await }
-    };
     for query in ["كتاب", "يك كتاب", "ميخواهم", "فارسي"] {
-        let found = search(query).await;
-        let hits = found["messages"].as_array().unwrap();
-        assert_eq!(hits.len(), 1, "{query}: {found}");
-        assert_eq!(hits[0]["conversation_id"], persian.as_str(), "{query}");
-        assert_eq!(hits[0]["body"], "سلام، یک کتاب فارسی می‌خواهم");
+        let found = owner.search(query).await.unwrap();
+        assert_eq!(found.messages.len(), 1, "{query}: {found:?}");
+        assert_eq!(found.messages[0].conversation_id, persian, "{query}");
+        assert_eq!(found.messages[0].body, "سلام، یک کتاب فارسی می‌خواهم");
     }
-    assert_eq!(search("books").await["messages"].as_array().unwrap().len(), 1);
-    assert_eq!(search("كتاب books").await["messages"], json!([]), "every word must match");
-    assert_eq!(search("دفتر").await["messages"], json!([]));
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    assert_eq!(owner.search("books").await.unwrap().messages.len(), 1);
+    assert!(owner.search("كتاب books").await.unwrap().messages.is_empty(), "every word must match");
+    assert!(owner.search("دفتر").await.unwrap().messages.is_empty());
 }
 
 #[tokio::test]
@@ -225,24 +229,22 @@ async fn an_image_is_uploaded_measured_attached_to_a_reply_and_downloaded() {
     let owner = app.owner(&seed).await;
     let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Which colour is it?").await;
 
-    let (status, attachment) = upload(&owner, "../../swatch.png", PNG_3X2.to_vec()).await;
-    assert_eq!(status, StatusCode::CREATED, "{attachment}");
-    let id = attachment["id"].as_str().unwrap().to_owned();
-    assert_eq!(attachment["filename"], "swatch.png", "paths are stripped from names");
-    assert_eq!(attachment["content_type"], "image/png");
-    assert_eq!((attachment["width"].as_u64(), attachment["height"].as_u64()), (Some(3), Some(2)));
-    assert_eq!(attachment["size"], PNG_3X2.len());
-    assert_eq!(attachment["url"], format!("/api/v1/attachments/{id}"));
+    let attachment = owner.upload("../../swatch.png", PNG_3X2.to_vec()).await.unwrap();
+    let id = attachment.id;
+    assert_eq!(attachment.filename, "swatch.png", "paths are stripped from names");
+    assert_eq!(attachment.content_type, "image/png");
+    assert_eq!((attachment.width, attachment.height), (Some(3), Some(2)));
+    assert_eq!(attachment.size, PNG_3X2.len() as u64);
+    assert_eq!(attachment.url, format!("/api/v1/attachments/{id}"));
 
-    let reply = owner
-        .ok(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(json!({"body": "This red:", "attachment_ids": [id]})))
-        .await;
-    assert_eq!(reply["events"][0]["message"]["attachments"], json!([attachment]));
+    let done = owner.reply(conv, &Reply { attachment_ids: vec![id], ..reply("This red:") }).await.unwrap();
+    let sent = done.events[0].body.message().expect("a message event");
+    assert_same(&sent.attachments, &[&attachment], "the reply carries the file as uploaded");
     // The visitor gets the same file, with the widget's download path.
-    let event = visitor.expect("event").await;
+    let event = expect_frame!(visitor, VisitorOut::Event { event } => event).unwrap();
     let mut for_visitor = attachment.clone();
-    for_visitor["url"] = json!(format!("/api/v1/widget/{}/attachments/{id}", seed.site.public_key));
-    assert_eq!(event["event"]["message"]["attachments"], json!([for_visitor]));
+    for_visitor.url = format!("/api/v1/widget/{}/attachments/{id}", seed.site.public_key);
+    assert_same(&event.body.message().expect("a message event").attachments, &[for_visitor], "the visitor's copy");
 
     let res = owner.http.get(app.url(&format!("/api/v1/attachments/{id}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -250,9 +252,10 @@ async fn an_image_is_uploaded_measured_attached_to_a_reply_and_downloaded() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("inline;"));
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG_3X2);
+    assert_eq!(owner.attachment(id).await.unwrap().as_ref(), PNG_3X2);
 
     // Only signed-in callers may fetch it through the team's endpoint.
-    assert_error(&Api::new(app.url("")).get(&format!("/api/v1/attachments/{id}")).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_refused(Api::new(app.url("")).attachment(id).await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated);
 }
 
 #[tokio::test]
@@ -261,52 +264,43 @@ async fn a_visitor_downloads_the_teams_file_and_sends_their_own() {
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
     let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Can I see it?").await;
-    let token = visitor.welcome["token"].as_str().unwrap().to_owned();
+    let token = visitor.token().to_owned();
     let key = &seed.site.public_key;
+    let anon = Api::new(app.url(""));
 
-    let (_, attachment) = upload(&owner, "swatch.png", PNG_3X2.to_vec()).await;
-    let id = attachment["id"].as_str().unwrap().to_owned();
-    owner.ok(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(json!({"body": "Here", "attachment_ids": [id]}))).await;
-    visitor.expect("event").await;
+    let attachment = owner.upload("swatch.png", PNG_3X2.to_vec()).await.unwrap();
+    owner.reply(conv, &Reply { attachment_ids: vec![attachment.id], ..reply("Here") }).await.unwrap();
+    expect_frame!(visitor, VisitorOut::Event { .. }).unwrap();
 
     // `<img src>` cannot send headers, so the token rides in the query.
-    let res = reqwest::get(app.url(&format!("/api/v1/widget/{key}/attachments/{id}?token={token}"))).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
-    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG_3X2);
+    assert_eq!(anon.widget_attachment(key, attachment.id, &token).await.unwrap().as_ref(), PNG_3X2);
 
     // The visitor uploads a file with `Authorization: Visitor <token>` and attaches it.
-    let part = reqwest::multipart::Part::bytes(b"order #1234, blue".to_vec()).file_name("order.txt");
-    let res = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/widget/{key}/attachments")))
-        .header("authorization", format!("Visitor {token}"))
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
+    let mine = anon.widget_upload(key, &token, "order.txt", b"order #1234, blue".to_vec()).await.unwrap();
+    assert_eq!(mine.content_type, "text/plain; charset=utf-8");
+    let send = VisitorIn::Send {
+        client_id: "v-3".into(),
+        conversation_id: Some(conv),
+        body: "see file".into(),
+        format: None,
+        attachment_ids: vec![mine.id],
+    };
+    visitor.send(&send).await.unwrap();
+    let message = visitor
+        .find(|f| match f {
+            VisitorOut::Ack { message, .. } => Ok(message),
+            VisitorOut::Error { code, message, .. } => panic!("{code}: {message}"),
+            _ => Err(()),
+        })
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let mine: Value = res.json().await.unwrap();
-    assert_eq!(mine["content_type"], "text/plain; charset=utf-8");
-    visitor
-        .send(json!({"type": "send", "client_id": "v-3", "conversation_id": conv, "body": "see file", "attachment_ids": [mine["id"]]}))
-        .await;
-    let ack = loop {
-        let f = visitor.next().await.expect("visitor socket closed");
-        assert_ne!(f["type"], "error", "{f}");
-        if f["type"] == "ack" {
-            break f;
-        }
-    };
-    assert_eq!(ack["message"]["attachments"][0]["id"], mine["id"]);
+    assert_eq!(message.attachments[0].id, mine.id);
 
     // The team can open it; another visitor of the same site cannot.
-    let mine_id = mine["id"].as_str().unwrap();
-    let res = owner.http.get(app.url(&format!("/api/v1/attachments/{mine_id}"))).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.bytes().await.unwrap().as_ref(), b"order #1234, blue");
-    let stranger = app.visitor(&seed.site).await;
-    let stranger_token = stranger.welcome["token"].as_str().unwrap();
-    let got = Api::new(app.url("")).get(&format!("/api/v1/widget/{key}/attachments/{mine_id}?token={stranger_token}")).await;
-    assert_error(&got, StatusCode::NOT_FOUND, "attachment_not_found");
+    assert_eq!(owner.attachment(mine.id).await.unwrap().as_ref(), b"order #1234, blue");
+    let stranger = app.visitor_socket(&seed.site).await;
+    let got = anon.widget_attachment(key, mine.id, stranger.token()).await;
+    assert_refused(got, StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound);
 }
 
 #[tokio::test]
@@ -322,9 +316,8 @@ async fn signing_in_and_out() {
     assert_eq!(current.agent.id, seed.owner.id.0);
     assert!(me.csrf_token.is_some());
     assert_eq!(current.csrf_token, me.csrf_token);
-    let (status, _) = api.delete("/api/v1/sessions/current").await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_error(&api.get("/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    api.logout().await.unwrap();
+    assert_refused(api.me().await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated);
 
     // The server forgot the session: replaying the old cookie does not work either.
     let (cookie, csrf) = session_cookie(&app, email, &seed.password).await;
@@ -335,10 +328,10 @@ async fn signing_in_and_out() {
     assert_eq!(with_cookie(Method::DELETE, "/api/v1/sessions/current").await.unwrap().status(), StatusCode::NO_CONTENT);
     let res = with_cookie(Method::GET, "/api/v1/me").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], "unauthenticated");
+    assert_eq!(res.json::<ErrorBody>().await.unwrap().code, ErrorCode::Unauthenticated);
 
     // An API token has no "me".
     let owner = app.owner(&seed).await;
-    let bot = Api::with_token(app.url(""), &api_token(&owner, "agent").await);
-    assert_error(&bot.get("/api/v1/me").await, StatusCode::NOT_FOUND, "agent_not_found");
+    let bot = Api::with_token(app.url(""), &api_token(&owner, Role::Agent).await);
+    assert_refused(bot.me().await, StatusCode::NOT_FOUND, ErrorCode::AgentNotFound);
 }

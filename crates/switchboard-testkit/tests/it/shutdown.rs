@@ -5,17 +5,17 @@ use std::time::Duration;
 
 use serde_json::json;
 use switchboard_testkit::TestApp;
-use switchboard_testkit::proto::{AgentOut, ReconnectReason, VisitorOut};
+use switchboard_testkit::proto::{AgentOut, ReconnectReason, Role, VisitorOut};
 
-use crate::support::{api_token, typed_visitor_with_conversation};
+use crate::support::{api_token, visitor_with_conversation};
 
 #[tokio::test]
 async fn stopping_the_server_tells_open_sockets_to_reconnect_before_closing() {
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let secret = api_token(&owner, "agent").await;
-    let (mut visitor, _conv) = typed_visitor_with_conversation(&app, &seed, "v-1", "Still there?").await;
+    let secret = api_token(&owner, Role::Agent).await;
+    let (mut visitor, _conv) = visitor_with_conversation(&app, &seed, "v-1", "Still there?").await;
     let mut agent = app.agent_socket(&secret).await;
     switchboard_testkit::expect_frame!(agent, AgentOut::CaughtUp { .. }).unwrap();
     let addr = app.addr;

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_core::{Clock, JobOutcome, ManualClock};
 use switchboard_domain::Timestamp;
-use switchboard_testkit::proto::{ActorKind, AgentOut, ConversationStatus, Event, EventBody, StatusRequest, VisitorOut};
+use switchboard_testkit::proto::{ActorKind, AgentOut, ConversationStatus, Event, EventBody, Role, StatusRequest, VisitorOut};
 use switchboard_testkit::{TestApp, expect_frame, proto};
 use uuid::Uuid;
 
-use crate::support::{api_token, typed_visitor_with_conversation};
+use crate::support::{api_token, visitor_with_conversation};
 
 const HOUR: i64 = 3_600_000;
 
@@ -54,8 +54,8 @@ async fn a_snoozed_conversation_reopens_on_time_and_the_agent_hears_it() {
     let app = TestApp::spawn_at(clock.clone()).await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let secret = api_token(&owner, "agent").await;
-    let (mut visitor, conv) = typed_visitor_with_conversation(&app, &seed, "v-1", "Call me back tomorrow").await;
+    let secret = api_token(&owner, Role::Agent).await;
+    let (mut visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Call me back tomorrow").await;
     let mut agent = app.agent_socket(&secret).await;
     expect_frame!(agent, AgentOut::CaughtUp { .. }).unwrap();
 
