@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 use switchboard_bus::BusMessage;
-use switchboard_core::{Identity, NewPageView, Visitor};
+use switchboard_core::{Identity, NewContactEvent, NewPageView, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
@@ -178,8 +178,27 @@ async fn agents(s: &Session) -> Arc<[Agent]> {
     s.app.core.roster(s.visitor.workspace_id()).await.unwrap_or_default()
 }
 
-fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::VisitorConversation> {
-    list.iter().map(|c| p::VisitorConversation::new(c, agents)).collect()
+/// The visitor's conversations as the wire shows them, with their unread counts (from
+/// the visitor's read marks, so every tab and device agrees).
+async fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::VisitorConversation> {
+    let agents = agents(s).await;
+    let unread = if list.is_empty() { Default::default() } else { s.app.core.visitor_unread(&s.visitor).await.unwrap_or_default() };
+    list.iter().map(|c| p::VisitorConversation::new(c, &agents, unread.get(&c.id).copied().unwrap_or(0))).collect()
+}
+
+/// Whether an event moved the visitor's read mark (a `read` receipt of theirs, from
+/// this tab or another): the socket then sends `read_mark`.
+fn moves_read_mark(event: &Event) -> bool {
+    matches!(event.data, EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, .. })
+}
+
+/// Tells this socket where the visitor's read mark of a conversation is now and what is
+/// still unread, so every tab agrees.
+async fn read_mark(s: &Session, conn: &mut Conn, id: ConversationId) -> Result<(), Gone> {
+    match s.app.core.visitor_read_mark(&s.visitor, id).await {
+        Ok((up_to_seq, unread)) => conn.feed(&VisitorOut::ReadMark { conversation_id: id.0, up_to_seq, unread }).await,
+        Err(e) => conn.feed(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
+    }
 }
 
 async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
@@ -193,7 +212,7 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
         site: (&s.visitor.site).into(),
-        conversations: visitor_conversations(&agents, &conversations),
+        conversations: visitor_conversations(s, &conversations).await,
         agents: agents.iter().map(Into::into).collect(),
         agents_online: online,
     })
@@ -244,6 +263,9 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
 /// (the visitor has been told with an `error` frame).
 async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64) -> Result<Option<i64>, Gone> {
     let mut cursor = after_seq;
+    // A read mark that moved while this socket was away (or between its welcome and its
+    // subscription) is told once, after the replay.
+    let mut marked = false;
     loop {
         let events = match s.app.core.visitor_history(&s.visitor, id, cursor, PAGE).await {
             Ok(events) => events,
@@ -252,8 +274,12 @@ async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64
         for e in &events {
             conn.feed(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
             cursor = e.seq;
+            marked |= moves_read_mark(e);
         }
         if (events.len() as u32) < PAGE {
+            if marked {
+                read_mark(s, conn, id).await?;
+            }
             return Ok(Some(cursor));
         }
     }
@@ -324,9 +350,13 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                     // visitor, so they all see the same frame.
                     conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
                     s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
+                    if moves_read_mark(event) {
+                        read_mark(s, conn, id).await?;
+                    }
                     Ok(())
                 }
                 Step::Reread => {
+                    // The re-read tells the read mark if it moved.
                     if let Some(cursor) = replay(s, conn, id, delivered).await? {
                         s.delivered.insert(id, cursor);
                     }
@@ -427,12 +457,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
-        VisitorIn::Identify { external_id, user_hash, name, email } => {
+        VisitorIn::Identify { external_id, user_hash, name, email, phone } => {
             let email = match parse::email(email.as_deref()) {
                 Ok(e) => e,
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
-            let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email }).await {
+            let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email, phone }).await {
                 Ok(v) => v,
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
@@ -447,7 +477,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             conn.send(&VisitorOut::Identified {
                 token: s.visitor.token.clone(),
                 contact_id: s.visitor.contact.id.0,
-                conversations: visitor_conversations(&agents(s).await, &conversations),
+                conversations: visitor_conversations(s, &conversations).await,
             })
             .await?;
             for c in &conversations {
@@ -456,6 +486,33 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 }
             }
             Ok(())
+        }
+        VisitorIn::Rate { conversation_id, score, comment } => {
+            // The `conversation_rated` event reaches this socket like any other.
+            match core.visitor_rate(&s.visitor, ConversationId(conversation_id), score, comment.as_deref()).await {
+                Ok(_) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
+            }
+        }
+        VisitorIn::Transcript { conversation_id, email } => {
+            let requested = match Email::parse(&email) {
+                Ok(email) => core.visitor_transcript(&s.visitor, ConversationId(conversation_id), email).await.map_err(FrameError::from),
+                Err(e) => Err(e.into()),
+            };
+            match requested {
+                Ok(_) => conn.send(&VisitorOut::TranscriptRequested { conversation_id }).await,
+                Err(e) => conn.send(&VisitorOut::from(e.about(Some(conversation_id.to_string())))).await,
+            }
+        }
+        VisitorIn::Track { name, data } => {
+            let tracked = match parse::track_data(&data) {
+                Ok(data) => core.visitor_track(&s.visitor, NewContactEvent { name, data }).await.map_err(FrameError::from),
+                Err(e) => Err(e.into()),
+            };
+            match tracked {
+                Ok(_) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(e)).await,
+            }
         }
     }
 }

@@ -181,6 +181,7 @@ pub fn kind(body: &EventBody) -> &'static str {
         EventBody::LabelsChanged { .. } => "labels_changed",
         EventBody::PriorityChanged { .. } => "priority_changed",
         EventBody::Receipt { .. } => "receipt",
+        EventBody::ConversationRated { .. } => "conversation_rated",
     }
 }
 
