@@ -226,7 +226,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn agent_typing(&self, who: &Principal, id: ConversationId, typing: bool) -> Result<()> {
         let conv = self.store.conversation(who.workspace_id, id).await?;
-        let msg = Arc::new(BusMessage::Typing { conversation_id: conv.id, actor: who.actor, typing });
+        let msg = Arc::new(BusMessage::typing(conv.id, who.actor, typing));
         self.bus.publish(Topic::Conversation(conv.id), msg.clone());
         self.bus.publish(Topic::Workspace(who.workspace_id), msg);
         Ok(())
