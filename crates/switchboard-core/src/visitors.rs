@@ -231,7 +231,7 @@ impl Core {
                 first_message: Some(message),
             },
             // The log refuses a contact's change to anyone else's conversation.
-            Some(id) => Change::Record { conversation_id: id, actor: v.actor(), data: EventData::Message(message), at: self.now() },
+            Some(id) => Change::Post { conversation_id: id, message, at: self.now() },
         };
         self.commit(v.workspace_id(), change).await
     }
