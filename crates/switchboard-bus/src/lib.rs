@@ -3,11 +3,18 @@
 //! Invariant: the bus is a hint. Every conversation event is committed to the store
 //! before it is published, and a subscriber that falls behind (a `Lagged` receive) is
 //! expected to drop its live stream and re-read from the store by cursor.
+//!
+//! A [`BusMessage`] is a plain value that serialises (serde): what a bus between nodes
+//! (Redis) would carry as it is. What only makes sense inside one process — the frame
+//! this node's sockets encoded for a message — travels beside it, in a [`Delivery`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use switchboard_domain::{Actor, AgentId, ConversationId, Event, WorkspaceId};
+use switchboard_proto as wire;
 use tokio::sync::broadcast;
 
 /// Where a message is published.
@@ -19,36 +26,90 @@ pub enum Topic {
     Conversation(ConversationId),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     Online,
     Offline,
 }
 
-// Always shared behind an `Arc`, so the size of the largest variant costs one allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
+/// What the bus carries. Every field serialises, so a message can leave the process;
+/// build one with [`BusMessage::event`], [`BusMessage::typing`] or [`BusMessage::presence`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum BusMessage {
-    /// A committed event of the log, with when it was published (for delivery latency).
-    Event { event: Event, published: std::time::Instant, frames: Frames },
+    /// A committed event of the log.
+    Event {
+        /// The event as agents see it on the wire, `feed_seq` included. A visitor's
+        /// socket renders its own view of it (`wire::Event::seen_by_visitor`).
+        event: wire::Event,
+        /// Whether the conversation's contact may see it (the store's rule, decided once
+        /// by the publisher).
+        visible_to_contact: bool,
+        /// When it was published, in microseconds since the Unix epoch: wall-clock time,
+        /// so the delivery latency can be measured on another node too.
+        published_us: i64,
+    },
     /// Ephemeral: someone started or stopped typing.
-    Typing { conversation_id: ConversationId, actor: Actor, typing: bool },
+    Typing {
+        #[serde(with = "ids")]
+        conversation_id: ConversationId,
+        #[serde(with = "actor")]
+        actor: Actor,
+        typing: bool,
+    },
     /// Ephemeral: an agent came online or went offline.
-    Presence { agent_id: AgentId, status: AgentStatus },
+    Presence {
+        #[serde(with = "ids")]
+        agent_id: AgentId,
+        status: AgentStatus,
+    },
 }
 
-pub type Receiver = broadcast::Receiver<Arc<BusMessage>>;
+impl BusMessage {
+    /// A committed event, published now.
+    pub fn event(event: &Event) -> Self {
+        Self::Event {
+            event: wire::Event::new(event, wire::Viewer::Agent),
+            visible_to_contact: event.visible_to_contact(),
+            published_us: now_us(),
+        }
+    }
 
-/// An event's wire frames, encoded by the first socket that sends one and reused by
-/// every other socket of the same audience: fan-out to a thousand agents serialises
-/// once, not a thousand times. Opaque to the bus.
-#[derive(Clone, Debug, Default)]
-pub struct Frames {
-    /// The frame every agent socket sends.
-    pub agents: std::sync::OnceLock<Arc<str>>,
-    /// The frame the visitor sockets of the event's conversation send (one site, one viewer).
-    pub visitors: std::sync::OnceLock<Arc<str>>,
+    pub fn typing(conversation_id: ConversationId, actor: Actor, typing: bool) -> Self {
+        Self::Typing { conversation_id, actor, typing }
+    }
+
+    pub fn presence(agent_id: AgentId, status: AgentStatus) -> Self {
+        Self::Presence { agent_id, status }
+    }
 }
+
+/// Microseconds since the Unix epoch, the clock of [`BusMessage::Event`]'s `published_us`.
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// A message as this node hands it to the subscribers of one topic, with the frame they
+/// send for it: encoded by the first socket that sends it and reused by the others, so
+/// fan-out to a thousand agent sockets serialises once. Every subscriber of a topic is
+/// one audience (a workspace's agents, or the visitor of a conversation, on one site),
+/// so one frame per topic is enough. The frame is the node's own: only the message
+/// would cross to another node.
+#[derive(Debug)]
+pub struct Delivery {
+    pub message: Arc<BusMessage>,
+    /// The wire frame of `message`, once a socket has encoded it.
+    pub frame: OnceLock<Arc<str>>,
+}
+
+impl Delivery {
+    pub fn new(message: Arc<BusMessage>) -> Self {
+        Self { message, frame: OnceLock::new() }
+    }
+}
+
+pub type Receiver = broadcast::Receiver<Arc<Delivery>>;
 
 pub trait Bus: Send + Sync + 'static {
     fn publish(&self, topic: Topic, message: Arc<BusMessage>);
@@ -58,7 +119,7 @@ pub trait Bus: Send + Sync + 'static {
 /// The single-node bus: one broadcast channel per topic that has subscribers.
 /// A publication to a topic nobody listens to costs one map lookup.
 pub struct LocalBus {
-    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<BusMessage>>>>,
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Delivery>>>>,
     workspace_capacity: usize,
     conversation_capacity: usize,
 }
@@ -80,7 +141,7 @@ impl Bus for LocalBus {
     fn publish(&self, topic: Topic, message: Arc<BusMessage>) {
         let mut topics = self.topics.lock().expect("bus lock");
         if let Some(tx) = topics.get(&topic)
-            && tx.send(message).is_err()
+            && tx.send(Arc::new(Delivery::new(message))).is_err()
         {
             // Nobody listens any more: forget the topic so the map does not grow.
             topics.remove(&topic);
@@ -104,12 +165,67 @@ impl Bus for LocalBus {
     }
 }
 
+/// Domain ids as their UUID strings.
+mod ids {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use switchboard_domain::{AgentId, ConversationId};
+    use uuid::Uuid;
+
+    pub trait Id: Copy + From<Uuid> {
+        fn uuid(self) -> Uuid;
+    }
+
+    impl Id for ConversationId {
+        fn uuid(self) -> Uuid {
+            self.0
+        }
+    }
+
+    impl Id for AgentId {
+        fn uuid(self) -> Uuid {
+            self.0
+        }
+    }
+
+    pub fn serialize<S: Serializer, T: Id>(id: &T, s: S) -> Result<S::Ok, S::Error> {
+        id.uuid().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Id>(d: D) -> Result<T, D::Error> {
+        Uuid::deserialize(d).map(T::from)
+    }
+}
+
+/// A domain actor as the wire writes one: `{"kind": …, "id": …}`.
+mod actor {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use switchboard_domain::Actor;
+    use switchboard_proto::{self as wire, ActorKind};
+
+    pub fn serialize<S: Serializer>(actor: &Actor, s: S) -> Result<S::Ok, S::Error> {
+        wire::Actor::from(*actor).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Actor, D::Error> {
+        let a = wire::Actor::deserialize(d)?;
+        Ok(match (a.kind, a.id) {
+            (ActorKind::Contact, Some(id)) => Actor::Contact(id.into()),
+            (ActorKind::Agent, Some(id)) => Actor::Agent(id.into()),
+            (ActorKind::Integration, Some(id)) => Actor::Integration(id.into()),
+            (ActorKind::System, None) => Actor::System,
+            (kind, _) => return Err(D::Error::custom(format!("an actor of kind `{kind}` has an id unless it is `system`"))),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_domain::*;
 
     fn typing() -> Arc<BusMessage> {
-        Arc::new(BusMessage::Typing { conversation_id: ConversationId::new(), actor: Actor::System, typing: true })
+        Arc::new(BusMessage::typing(ConversationId::new(), Actor::System, true))
     }
 
     #[tokio::test]
@@ -123,6 +239,17 @@ mod tests {
         assert!(a.recv().await.is_ok());
         assert!(b.recv().await.is_ok());
         assert!(other.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_subscribers_of_a_topic_share_one_frame_per_message() {
+        let bus = LocalBus::default();
+        let ws = Topic::Workspace(WorkspaceId::new());
+        let (mut a, mut b) = (bus.subscribe(ws), bus.subscribe(ws));
+        bus.publish(ws, typing());
+        let (first, second) = (a.recv().await.unwrap(), b.recv().await.unwrap());
+        first.frame.set("{\"type\":\"typing\"}".into()).unwrap();
+        assert_eq!(second.frame.get().map(|f| &**f), Some("{\"type\":\"typing\"}"), "encoded once, seen by both");
     }
 
     #[tokio::test]
@@ -143,5 +270,97 @@ mod tests {
         drop(bus.subscribe(topic));
         bus.publish(topic, typing());
         assert!(bus.topics.lock().unwrap().is_empty());
+    }
+
+    /// A message with an attachment: the richest event the log holds.
+    fn message_event() -> Event {
+        let (ws, conversation, contact) = (WorkspaceId::new(), ConversationId::new(), ContactId::new());
+        let attachment = Attachment {
+            id: AttachmentId::new(),
+            workspace_id: ws,
+            uploader: Actor::Contact(contact),
+            filename: "invoice.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 2048,
+            width: None,
+            height: None,
+            blob_key: "blobs/1".into(),
+            created_at: Timestamp(1_700_000_000_000),
+        };
+        let message = Message {
+            id: MessageId::new(),
+            workspace_id: ws,
+            conversation_id: conversation,
+            seq: 7,
+            client_id: Some("c-1".into()),
+            author: Actor::Contact(contact),
+            kind: MessageKind::Text,
+            body: "Where is my order?".into(),
+            format: MessageFormat::Markdown,
+            attachments: vec![attachment],
+            created_at: Timestamp(1_700_000_000_001),
+        };
+        Event {
+            workspace_id: ws,
+            conversation_id: conversation,
+            seq: 7,
+            feed_seq: 42,
+            actor: Actor::Contact(contact),
+            at: Timestamp(1_700_000_000_001),
+            data: EventData::Message(message),
+        }
+    }
+
+    fn round_trip(message: &BusMessage) -> BusMessage {
+        let json = serde_json::to_string(message).expect("a bus message serialises");
+        let back: BusMessage = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json} does not read back: {e}"));
+        assert_eq!(serde_json::to_string(&back).unwrap(), json, "reading back loses nothing");
+        back
+    }
+
+    /// What a bus between nodes needs: every kind of message survives serialisation.
+    #[test]
+    fn every_bus_message_round_trips_through_json() {
+        let event = message_event();
+        match round_trip(&BusMessage::event(&event)) {
+            BusMessage::Event { event: wire, visible_to_contact, published_us } => {
+                assert_eq!((wire.seq, wire.feed_seq), (7, Some(42)), "both cursors travel");
+                assert_eq!(wire.conversation_id, event.conversation_id.0);
+                let wire::EventBody::Message { message } = wire.body else { panic!("a message event stays one") };
+                assert_eq!((message.body.as_str(), message.attachments.len()), ("Where is my order?", 1));
+                assert!(visible_to_contact);
+                assert!(published_us > 1_700_000_000_000_000, "wall-clock microseconds");
+            }
+            other => panic!("expected an event, got {other:?}"),
+        }
+
+        let triage = Event { data: EventData::LabelsChanged { labels: vec![Label::parse("vip").unwrap()] }, ..event };
+        assert!(matches!(round_trip(&BusMessage::event(&triage)), BusMessage::Event { visible_to_contact: false, .. }));
+
+        let conversation = ConversationId::new();
+        for actor in [Actor::Contact(ContactId::new()), Actor::Agent(AgentId::new()), Actor::Integration(ApiTokenId::new()), Actor::System]
+        {
+            match round_trip(&BusMessage::typing(conversation, actor, true)) {
+                BusMessage::Typing { conversation_id, actor: back, typing } => {
+                    assert_eq!((conversation_id, back, typing), (conversation, actor, true));
+                }
+                other => panic!("expected typing, got {other:?}"),
+            }
+        }
+
+        let agent = AgentId::new();
+        for status in [AgentStatus::Online, AgentStatus::Offline] {
+            match round_trip(&BusMessage::presence(agent, status)) {
+                BusMessage::Presence { agent_id, status: back } => assert_eq!((agent_id, back), (agent, status)),
+                other => panic!("expected presence, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_actor_without_the_id_its_kind_needs_is_refused() {
+        let json = r#"{"type":"typing","conversation_id":"018f0000-0000-7000-8000-000000000000","actor":{"kind":"agent","id":null},"typing":true}"#;
+        let err = serde_json::from_str::<BusMessage>(json).expect_err("an agent without an id");
+        assert!(err.to_string().contains("`agent`"), "{err}");
     }
 }

@@ -92,9 +92,9 @@ pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch) ->
 }
 
 impl Core {
-    /// Turns a draft into a message, checking its text and that its attachments
+    /// Turns a draft into a message to post, checking its text and that its attachments
     /// exist in the workspace (and, for visitors, are their own uploads).
-    pub(crate) async fn message(&self, ws: WorkspaceId, author: Actor, kind: MessageKind, draft: Draft) -> Result<Message> {
+    pub(crate) async fn message(&self, ws: WorkspaceId, author: Actor, kind: MessageKind, draft: Draft) -> Result<NewMessage> {
         let client_id = check_client_id(draft.client_id)?;
         if draft.attachments.len() > 10 {
             return Err(ValidationError::new("attachments", "at most 10 per message").into());
@@ -115,19 +115,7 @@ impl Core {
             let max = self.limits.max_message_chars;
             return Err(ValidationError::new("body", format!("must be at most {max} characters")).into());
         }
-        Ok(Message {
-            id: MessageId::new(),
-            workspace_id: ws,
-            conversation_id: ConversationId::new(),
-            seq: 0,
-            client_id,
-            author,
-            kind,
-            body: body.to_owned(),
-            format: draft.format,
-            attachments,
-            created_at: self.now(),
-        })
+        Ok(NewMessage { author, client_id, kind, body: body.to_owned(), format: draft.format, attachments })
     }
 
     async fn record(&self, who: &Principal, id: ConversationId, data: EventData) -> Result<Committed> {
@@ -169,7 +157,7 @@ impl Core {
     pub async fn reply(&self, who: &Principal, id: ConversationId, draft: Draft, note: bool) -> Result<Committed> {
         let kind = if note { MessageKind::Note } else { MessageKind::Text };
         let message = self.message(who.workspace_id, who.actor, kind, draft).await?;
-        self.record(who, id, EventData::Message(message)).await
+        self.commit(who.workspace_id, Change::Post { conversation_id: id, message, at: self.now() }).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
@@ -226,7 +214,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn agent_typing(&self, who: &Principal, id: ConversationId, typing: bool) -> Result<()> {
         let conv = self.store.conversation(who.workspace_id, id).await?;
-        let msg = Arc::new(BusMessage::Typing { conversation_id: conv.id, actor: who.actor, typing });
+        let msg = Arc::new(BusMessage::typing(conv.id, who.actor, typing));
         self.bus.publish(Topic::Conversation(conv.id), msg.clone());
         self.bus.publish(Topic::Workspace(who.workspace_id), msg);
         Ok(())

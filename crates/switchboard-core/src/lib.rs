@@ -45,8 +45,7 @@ pub struct Publisher {
 impl CommitHook for Publisher {
     fn committed(&self, events: &[Event]) {
         for event in events {
-            let message =
-                Arc::new(BusMessage::Event { event: event.clone(), published: std::time::Instant::now(), frames: Default::default() });
+            let message = Arc::new(BusMessage::event(event));
             if event.visible_to_contact() {
                 self.bus.publish(Topic::Conversation(event.conversation_id), message.clone());
             }

@@ -87,7 +87,7 @@ impl Core {
     }
 
     fn publish_presence(&self, ws: WorkspaceId, agent_id: AgentId, status: AgentStatus) {
-        self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::Presence { agent_id, status }));
+        self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::presence(agent_id, status)));
     }
 }
 

@@ -233,7 +233,7 @@ impl Core {
                 first_message: Some(message),
             },
             // The log refuses a contact's change to anyone else's conversation.
-            Some(id) => Change::Record { conversation_id: id, actor: v.actor(), data: EventData::Message(message), at: self.now() },
+            Some(id) => Change::Post { conversation_id: id, message, at: self.now() },
         };
         self.commit(v.workspace_id(), change).await
     }
@@ -258,7 +258,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
     pub async fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) -> Result<()> {
         self.visitor_owns(v, id).await?;
-        let msg = Arc::new(BusMessage::Typing { conversation_id: id, actor: v.actor(), typing });
+        let msg = Arc::new(BusMessage::typing(id, v.actor(), typing));
         self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
         Ok(())
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use switchboard_bus::{Bus, BusMessage, LocalBus, Topic};
 use switchboard_core::*;
 use switchboard_domain::*;
+use switchboard_proto as wire;
 use switchboard_store::{Audience, EventQuery, JobState, NewJob, Store};
 
 const HOUR: i64 = 3_600_000;
@@ -138,17 +139,17 @@ async fn the_worker_runs_due_jobs_when_woken_and_stops_on_shutdown() {
 
     let reopened = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            if let BusMessage::Event { event, .. } = &*feed.recv().await.unwrap()
-                && event.conversation_id == w.conversation
-                && event.data == (EventData::StatusChanged { status: Status::Open })
+            if let BusMessage::Event { event, .. } = &*feed.recv().await.unwrap().message
+                && event.conversation_id == w.conversation.0
+                && matches!(event.body, wire::EventBody::StatusChanged { status: wire::ConversationStatus::Open, .. })
             {
-                return event.actor;
+                return event.actor.kind;
             }
         }
     })
     .await
     .expect("the worker reopened the conversation");
-    assert_eq!(reopened, Actor::System);
+    assert_eq!(reopened, wire::ActorKind::System);
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), worker).await.expect("the worker stopped").unwrap();

@@ -148,20 +148,27 @@ mod tests {
         Conversation::new(WorkspaceId::new(), SiteId::new(), ContactId::new(), Timestamp(0))
     }
 
-    fn text(author: Actor) -> EventData {
-        EventData::Message(Message {
-            id: MessageId::new(),
-            workspace_id: WorkspaceId::new(),
-            conversation_id: ConversationId::new(),
-            seq: 0,
-            client_id: None,
+    /// A text message by `author`, posted as the next event of `c`.
+    fn text(c: &Conversation, author: Actor) -> EventData {
+        let new = NewMessage {
             author,
+            client_id: None,
             kind: MessageKind::Text,
             body: "hi".into(),
             format: MessageFormat::Text,
             attachments: vec![],
-            created_at: Timestamp(0),
-        })
+        };
+        EventData::Message(new.posted(MessageId::new(), c, Timestamp(0)))
+    }
+
+    #[test]
+    fn a_posted_message_takes_its_conversation_and_the_next_seq() {
+        let mut c = conv();
+        c.apply(Actor::System, &EventData::ConversationStarted, Timestamp(1)).unwrap();
+        let EventData::Message(m) = text(&c, Actor::Contact(c.contact_id)) else { panic!("text is a message") };
+        assert_eq!((m.workspace_id, m.conversation_id, m.seq), (c.workspace_id, c.id, 2));
+        c.apply(m.author, &EventData::Message(m.clone()), Timestamp(2)).unwrap();
+        assert_eq!(c.last_message_seq, m.seq, "the seq it was given is the one the log records");
     }
 
     #[test]
@@ -170,11 +177,11 @@ mod tests {
         let visitor = Actor::Contact(c.contact_id);
         let agent = Actor::Agent(AgentId::new());
         c.apply(Actor::System, &EventData::ConversationStarted, Timestamp(1)).unwrap();
-        c.apply(visitor, &text(visitor), Timestamp(10)).unwrap();
-        c.apply(visitor, &text(visitor), Timestamp(20)).unwrap();
+        c.apply(visitor, &text(&c, visitor), Timestamp(10)).unwrap();
+        c.apply(visitor, &text(&c, visitor), Timestamp(20)).unwrap();
         assert_eq!(c.waiting_since, Some(Timestamp(10)), "waiting counts from the first unanswered message");
-        c.apply(agent, &text(agent), Timestamp(30)).unwrap();
-        c.apply(agent, &text(agent), Timestamp(40)).unwrap();
+        c.apply(agent, &text(&c, agent), Timestamp(30)).unwrap();
+        c.apply(agent, &text(&c, agent), Timestamp(40)).unwrap();
         assert_eq!(c.first_reply_at, Some(Timestamp(30)));
         assert_eq!(c.waiting_since, None);
         assert_eq!(c.last_seq, 5);
@@ -187,10 +194,10 @@ mod tests {
         let agent = Actor::Agent(AgentId::new());
         c.apply(Actor::System, &EventData::StatusChanged { status: Status::Resolved }, Timestamp(5)).unwrap();
         assert_eq!(c.resolved_at, Some(Timestamp(5)));
-        assert_eq!(c.consequence(visitor, &text(visitor)), Some(EventData::StatusChanged { status: Status::Open }));
-        assert_eq!(c.consequence(agent, &text(agent)), None, "the team may write in a resolved conversation");
+        assert_eq!(c.consequence(visitor, &text(&c, visitor)), Some(EventData::StatusChanged { status: Status::Open }));
+        assert_eq!(c.consequence(agent, &text(&c, agent)), None, "the team may write in a resolved conversation");
         c.apply(Actor::System, &EventData::StatusChanged { status: Status::Open }, Timestamp(9)).unwrap();
-        assert_eq!(c.consequence(visitor, &text(visitor)), None);
+        assert_eq!(c.consequence(visitor, &text(&c, visitor)), None);
     }
 
     #[test]
@@ -205,7 +212,7 @@ mod tests {
     fn receipts_only_move_forward_and_cannot_pass_the_log() {
         let mut c = conv();
         let agent = Actor::Agent(AgentId::new());
-        c.apply(agent, &text(agent), Timestamp(1)).unwrap();
+        c.apply(agent, &text(&c, agent), Timestamp(1)).unwrap();
         let read = |n| EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, up_to_seq: n };
         assert!(c.apply(Actor::Contact(c.contact_id), &read(1), Timestamp(2)).unwrap());
         assert_eq!(c.visitor, Receipts { delivered_seq: 1, read_seq: 1 });
@@ -217,7 +224,7 @@ mod tests {
     fn receipts_cannot_acknowledge_receipts() {
         let mut c = conv();
         let (agent, visitor) = (Actor::Agent(AgentId::new()), Actor::Contact(c.contact_id));
-        c.apply(agent, &text(agent), Timestamp(1)).unwrap();
+        c.apply(agent, &text(&c, agent), Timestamp(1)).unwrap();
         let read = |side, n| EventData::Receipt { side, kind: ReceiptKind::Read, up_to_seq: n };
         assert!(c.apply(visitor, &read(Side::Visitor, 1), Timestamp(2)).unwrap(), "seq 2: the visitor read the message");
         assert!(c.apply(agent, &read(Side::Agent, 2), Timestamp(3)).unwrap(), "the agent's mark reaches the message");

@@ -435,6 +435,41 @@ pub struct Message {
     pub created_at: Timestamp,
 }
 
+/// A message as its author posts it. Where it goes and when is the log's to say: the
+/// store gives it its id, conversation, `seq` and time as it appends it ([`NewMessage::posted`]),
+/// so a [`Message`] only ever exists with the values it is stored with.
+#[derive(Clone, PartialEq, Debug)]
+pub struct NewMessage {
+    pub author: Actor,
+    /// Id chosen by the sender's client; a retry with the same id returns the stored message.
+    pub client_id: Option<String>,
+    /// A message the contact sees, or a private note.
+    pub kind: MessageKind,
+    pub body: String,
+    pub format: MessageFormat,
+    pub attachments: Vec<Attachment>,
+}
+
+impl NewMessage {
+    /// The message this becomes as the next event of `conversation` (`seq` is
+    /// `last_seq + 1`), stored under `id` at `at`.
+    pub fn posted(self, id: MessageId, conversation: &Conversation, at: Timestamp) -> Message {
+        Message {
+            id,
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            seq: conversation.last_seq + 1,
+            client_id: self.client_id,
+            author: self.author,
+            kind: self.kind,
+            body: self.body,
+            format: self.format,
+            attachments: self.attachments,
+            created_at: at,
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub struct CannedResponse {
     pub id: CannedResponseId,

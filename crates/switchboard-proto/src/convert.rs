@@ -264,12 +264,17 @@ impl Attachment {
             size: a.size,
             width: a.width,
             height: a.height,
-            url: match viewer {
-                Viewer::Agent => format!("/api/v1/attachments/{}", a.id),
-                // Visitors add `?token=<visitor token>` (or the Authorization header).
-                Viewer::Visitor { site_key } => format!("/api/v1/widget/{site_key}/attachments/{}", a.id),
-            },
+            url: attachment_url(a.id.0, viewer),
         }
+    }
+}
+
+/// Where `viewer` downloads an attachment.
+fn attachment_url(id: uuid::Uuid, viewer: Viewer) -> String {
+    match viewer {
+        Viewer::Agent => format!("/api/v1/attachments/{id}"),
+        // Visitors add `?token=<visitor token>` (or the Authorization header).
+        Viewer::Visitor { site_key } => format!("/api/v1/widget/{site_key}/attachments/{id}"),
     }
 }
 
@@ -326,6 +331,19 @@ impl Event {
             actor: e.actor.into(),
             body,
         }
+    }
+
+    /// The same event as a visitor of the site `site_key` sees it, from the agents' view
+    /// (which a bus message carries): no `feed_seq`, and the visitor's attachment URLs.
+    pub fn seen_by_visitor(&self, site_key: &str) -> Event {
+        let viewer = Viewer::Visitor { site_key };
+        let mut event = Event { feed_seq: None, ..self.clone() };
+        if let EventBody::Message { message } | EventBody::Note { message } = &mut event.body {
+            for a in &mut message.attachments {
+                a.url = attachment_url(a.id, viewer);
+            }
+        }
+        event
     }
 }
 
@@ -384,5 +402,57 @@ impl ErrorCode {
             d::Entity::CannedResponse => ErrorCode::CannedResponseNotFound,
             d::Entity::ApiToken => ErrorCode::ApiTokenNotFound,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A visitor's socket renders its frame from the agents' view that travels on the
+    /// bus: it must be exactly what rendering the domain event for the visitor gives.
+    #[test]
+    fn the_visitors_view_of_an_agents_event_is_the_visitors_rendering() {
+        let (ws, contact) = (d::WorkspaceId::new(), d::ContactId::new());
+        let attachment = d::Attachment {
+            id: d::AttachmentId::new(),
+            workspace_id: ws,
+            uploader: d::Actor::Contact(contact),
+            filename: "photo.png".into(),
+            content_type: "image/png".into(),
+            size: 10,
+            width: Some(4),
+            height: Some(3),
+            blob_key: "k".into(),
+            created_at: d::Timestamp(5),
+        };
+        let conversation = d::ConversationId::new();
+        let message = d::Message {
+            id: d::MessageId::new(),
+            workspace_id: ws,
+            conversation_id: conversation,
+            seq: 2,
+            client_id: None,
+            author: d::Actor::Contact(contact),
+            kind: d::MessageKind::Text,
+            body: "look".into(),
+            format: d::MessageFormat::Text,
+            attachments: vec![attachment],
+            created_at: d::Timestamp(6),
+        };
+        let event = d::Event {
+            workspace_id: ws,
+            conversation_id: conversation,
+            seq: 2,
+            feed_seq: 9,
+            actor: d::Actor::Contact(contact),
+            at: d::Timestamp(6),
+            data: d::EventData::Message(message),
+        };
+        let direct = serde_json::to_value(Event::new(&event, Viewer::Visitor { site_key: "pk_shop" })).unwrap();
+        let derived = serde_json::to_value(Event::new(&event, Viewer::Agent).seen_by_visitor("pk_shop")).unwrap();
+        assert_eq!(derived, direct);
+        assert!(derived.get("feed_seq").is_none(), "visitors have no feed cursor");
+        assert!(derived["message"]["attachments"][0]["url"].as_str().unwrap().starts_with("/api/v1/widget/pk_shop/"));
     }
 }

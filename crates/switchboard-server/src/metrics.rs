@@ -59,6 +59,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// An event published at `published_us` (wall-clock microseconds, as the bus stamps
+    /// it) was just queued to a socket.
+    pub fn observe_delivery(&self, published_us: i64) {
+        let micros = (switchboard_bus::now_us() - published_us).max(0);
+        self.delivery_seconds.observe(micros as f64 / 1e6);
+    }
+
     pub fn encode(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");

@@ -1,6 +1,7 @@
 //! How a batch of [`Change`]s is applied to the log, once for every backend: the retry
 //! check on client ids, the domain rules of [`Conversation::apply`], follow-up events,
-//! sequence numbers, and which rows a batch writes.
+//! sequence numbers (a posted [`NewMessage`] becomes a [`Message`] here, with its id,
+//! conversation and `seq`), and which rows a batch writes.
 //!
 //! A batch costs a backend a fixed number of statements, however many changes it holds:
 //! [`apply_batch`] asks the backend ([`LogTx`]) for everything the batch reads at once,
@@ -26,9 +27,9 @@ pub struct ClientKey {
 }
 
 impl ClientKey {
-    fn of(ws: WorkspaceId, m: &Message) -> Option<Self> {
-        let client_id = m.client_id.clone()?;
-        Some(Self { workspace_id: ws, author_key: author_key(m.author), client_id })
+    /// The key of a message by `author`, if it has a client id.
+    fn of(ws: WorkspaceId, author: Actor, client_id: Option<&str>) -> Option<Self> {
+        Some(Self { workspace_id: ws, author_key: author_key(author), client_id: client_id?.to_owned() })
     }
 }
 
@@ -89,11 +90,12 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
     let workspaces = sorted(jobs.iter().map(|(ws, _)| *ws));
     let feed_seqs = tx.feed_seqs(&workspaces).await?;
 
-    let keys: Vec<ClientKey> = jobs.iter().filter_map(|(ws, change)| first_message(change).and_then(|m| ClientKey::of(*ws, m))).collect();
+    let keys: Vec<ClientKey> =
+        jobs.iter().filter_map(|(ws, change)| posted(change).and_then(|m| ClientKey::of(*ws, m.author, m.client_id.as_deref()))).collect();
     let prior_messages = if keys.is_empty() { vec![] } else { tx.prior_messages(&keys).await? };
 
     let recorded = jobs.iter().filter_map(|(_, change)| match change {
-        Change::Record { conversation_id, .. } => Some(*conversation_id),
+        Change::Post { conversation_id, .. } | Change::Record { conversation_id, .. } => Some(*conversation_id),
         Change::Start { .. } => None,
     });
     let ids = sorted(recorded.chain(prior_messages.iter().map(|e| e.conversation_id)));
@@ -101,7 +103,7 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
 
     let starts = jobs.iter().filter_map(|(_, change)| match change {
         Change::Start { conversation, .. } => Some(conversation),
-        Change::Record { .. } => None,
+        Change::Post { .. } | Change::Record { .. } => None,
     });
     let (sites, contacts): (Vec<SiteId>, Vec<ContactId>) = starts.map(|c| (c.site_id, c.contact_id)).unzip();
     let owners = if sites.is_empty() { Owners::default() } else { tx.owners(&sorted(sites), &sorted(contacts)).await? };
@@ -150,11 +152,11 @@ fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     v
 }
 
-/// The message a change may be a retry of.
-fn first_message(change: &Change) -> Option<&Message> {
+/// The message a change posts, which may be a retry.
+fn posted(change: &Change) -> Option<&NewMessage> {
     match change {
         Change::Start { first_message, .. } => first_message.as_ref(),
-        Change::Record { data: EventData::Message(m), .. } => Some(m),
+        Change::Post { message, .. } => Some(message),
         Change::Record { .. } => None,
     }
 }
@@ -174,7 +176,7 @@ pub fn plan(jobs: &[(WorkspaceId, Change)], snapshot: Snapshot) -> (Writes, Vec<
     };
     for event in snapshot.prior_messages {
         if let EventData::Message(m) = &event.data
-            && let Some(key) = ClientKey::of(event.workspace_id, m)
+            && let Some(key) = ClientKey::of(event.workspace_id, m.author, m.client_id.as_deref())
         {
             batch.priors.insert(key, event);
         }
@@ -208,7 +210,7 @@ struct Batch {
 
 impl Batch {
     fn apply(&mut self, ws: WorkspaceId, change: &Change) -> Result<Committed> {
-        if let Some(done) = first_message(change).and_then(|m| self.replay(ws, m)) {
+        if let Some(done) = posted(change).and_then(|m| self.replay(ws, m)) {
             return done;
         }
         let mut feed = *self.feed.get(&ws).ok_or(StoreError::NotFound(Entity::Workspace))?;
@@ -235,27 +237,24 @@ impl Batch {
                 let at = conv.created_at;
                 events.extend(record(&mut conv, &mut feed, Actor::System, EventData::ConversationStarted, at)?);
                 if let Some(m) = first_message {
-                    events.extend(record(&mut conv, &mut feed, m.author, EventData::Message(m.clone()), at)?);
+                    let message = m.clone().posted(MessageId::new(), &conv, at);
+                    events.extend(record(&mut conv, &mut feed, m.author, EventData::Message(message), at)?);
                 }
                 self.started.insert(conv.id);
                 conv
             }
+            Change::Post { conversation_id, message, at } => {
+                let mut conv = self.existing(ws, *conversation_id, message.author)?;
+                let data = EventData::Message(message.clone().posted(MessageId::new(), &conv, *at));
+                events = append(&mut conv, &mut feed, message.author, data, *at)?;
+                conv
+            }
+            Change::Record { data: EventData::Message(_), .. } => {
+                return Err(ValidationError::new("event", "a message is posted (Change::Post), not recorded").into());
+            }
             Change::Record { conversation_id, actor, data, at } => {
-                let mut conv = self
-                    .conversations
-                    .get(conversation_id)
-                    .filter(|c| c.workspace_id == ws)
-                    .cloned()
-                    .ok_or(StoreError::NotFound(Entity::Conversation))?;
-                // A contact writes only into its own conversations; anyone else's is unknown to them.
-                if matches!(actor, Actor::Contact(c) if *c != conv.contact_id) {
-                    return Err(StoreError::NotFound(Entity::Conversation));
-                }
-                let follow_up = conv.consequence(*actor, data);
-                events.extend(record(&mut conv, &mut feed, *actor, data.clone(), *at)?);
-                if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
-                    events.extend(record(&mut conv, &mut feed, Actor::System, follow_up, *at)?);
-                }
+                let mut conv = self.existing(ws, *conversation_id, *actor)?;
+                events = append(&mut conv, &mut feed, *actor, data.clone(), *at)?;
                 conv
             }
         };
@@ -268,7 +267,7 @@ impl Batch {
             self.conversations.insert(conversation.id, conversation.clone());
             for e in &events {
                 if let EventData::Message(m) = &e.data
-                    && let Some(key) = ClientKey::of(ws, m)
+                    && let Some(key) = ClientKey::of(ws, m.author, m.client_id.as_deref())
                 {
                     self.priors.insert(key, e.clone());
                 }
@@ -278,9 +277,19 @@ impl Batch {
         Ok(Committed { conversation, events, replayed: false })
     }
 
+    /// A conversation of the workspace, as the batch has it so far, that `actor` may act on.
+    fn existing(&self, ws: WorkspaceId, id: ConversationId, actor: Actor) -> Result<Conversation> {
+        let conv = self.conversations.get(&id).filter(|c| c.workspace_id == ws).ok_or(StoreError::NotFound(Entity::Conversation))?;
+        // A contact writes only into its own conversations; anyone else's is unknown to them.
+        if matches!(actor, Actor::Contact(c) if c != conv.contact_id) {
+            return Err(StoreError::NotFound(Entity::Conversation));
+        }
+        Ok(conv.clone())
+    }
+
     /// If `m`'s author already sent a message with this client id, the earlier outcome.
-    fn replay(&self, ws: WorkspaceId, m: &Message) -> Option<Result<Committed>> {
-        let event = self.priors.get(&ClientKey::of(ws, m)?)?;
+    fn replay(&self, ws: WorkspaceId, m: &NewMessage) -> Option<Result<Committed>> {
+        let event = self.priors.get(&ClientKey::of(ws, m.author, m.client_id.as_deref())?)?;
         Some(match self.conversations.get(&event.conversation_id) {
             Some(conversation) => Ok(Committed { conversation: conversation.clone(), events: vec![event.clone()], replayed: true }),
             None => Err(StoreError::NotFound(Entity::Conversation)),
@@ -288,19 +297,27 @@ impl Batch {
     }
 }
 
+/// Applies `data` by `actor` to `conv`, then the event it brings about (a visitor's
+/// message reopening the conversation), numbering both.
+fn append(conv: &mut Conversation, feed: &mut i64, actor: Actor, data: EventData, at: Timestamp) -> Result<Vec<Event>> {
+    let follow_up = conv.consequence(actor, &data);
+    let mut events: Vec<Event> = record(conv, feed, actor, data, at)?.into_iter().collect();
+    if let Some(follow_up) = follow_up.filter(|_| !events.is_empty()) {
+        events.extend(record(conv, feed, Actor::System, follow_up, at)?);
+    }
+    Ok(events)
+}
+
 /// Applies one event to `conv` and numbers it; `None` if it changed nothing.
-fn record(conv: &mut Conversation, feed: &mut i64, actor: Actor, mut data: EventData, at: Timestamp) -> Result<Option<Event>> {
+fn record(conv: &mut Conversation, feed: &mut i64, actor: Actor, data: EventData, at: Timestamp) -> Result<Option<Event>> {
     if !conv.apply(actor, &data, at)? {
         return Ok(None);
     }
     *feed += 1;
-    if let EventData::Message(m) = &mut data {
-        m.workspace_id = conv.workspace_id;
-        m.conversation_id = conv.id;
-        m.seq = conv.last_seq;
-        m.author = actor;
-        m.created_at = at;
-    }
+    debug_assert!(
+        data.message().is_none_or(|m| m.seq == conv.last_seq && m.conversation_id == conv.id),
+        "a message is posted as the next event"
+    );
     Ok(Some(Event { workspace_id: conv.workspace_id, conversation_id: conv.id, seq: conv.last_seq, feed_seq: *feed, actor, at, data }))
 }
 
@@ -331,8 +348,7 @@ mod tests {
         }
 
         fn send(&self, conversation_id: ConversationId, body: &str, client_id: Option<&str>) -> (WorkspaceId, Change) {
-            let data = EventData::Message(text(self.visitor, body, client_id));
-            (self.ws, Change::Record { conversation_id, actor: self.visitor, data, at: Timestamp(5) })
+            (self.ws, Change::Post { conversation_id, message: text(self.visitor, body, client_id), at: Timestamp(5) })
         }
     }
 
@@ -404,13 +420,33 @@ mod tests {
     fn a_visitor_cannot_write_into_someone_elses_conversation_or_workspace() {
         let w = world();
         let intruder = Actor::Contact(ContactId::new());
-        let data = EventData::Message(text(intruder, "let me in", None));
-        let theirs = (w.ws, Change::Record { conversation_id: w.conv.id, actor: intruder, data, at: Timestamp(5) });
+        let theirs = (w.ws, Change::Post { conversation_id: w.conv.id, message: text(intruder, "let me in", None), at: Timestamp(5) });
         let mut foreign = w.send(w.conv.id, "hi", None);
         foreign.0 = WorkspaceId::new();
         let (writes, results) = plan(&[theirs, foreign], w.snapshot());
         assert!(matches!(results[0], Err(StoreError::NotFound(Entity::Conversation))));
         assert!(results[1].is_err());
+        assert!(writes.is_empty());
+    }
+
+    #[test]
+    fn a_posted_message_is_numbered_by_the_log_and_stamped_with_the_change_time() {
+        let w = world();
+        let (writes, results) = plan(&[w.send(w.conv.id, "hello", Some("c1"))], w.snapshot());
+        let event = &results[0].as_ref().unwrap().events[0];
+        let m = event.data.message().expect("a message event");
+        assert_eq!((m.workspace_id, m.conversation_id, m.seq, m.created_at), (w.ws, w.conv.id, 2, Timestamp(5)));
+        assert_eq!((event.seq, event.at), (m.seq, m.created_at));
+        assert_eq!(writes.events[0], *event);
+    }
+
+    #[test]
+    fn a_message_cannot_be_recorded_without_being_posted() {
+        let w = world();
+        let posted = plan(&[w.send(w.conv.id, "hello", None)], w.snapshot()).0.events.remove(0);
+        let again = (w.ws, Change::Record { conversation_id: w.conv.id, actor: w.visitor, data: posted.data, at: Timestamp(6) });
+        let (writes, results) = plan(&[again], w.snapshot());
+        assert!(matches!(&results[0], Err(StoreError::Invalid(e)) if e.to_string().contains("posted")), "{:?}", results[0]);
         assert!(writes.is_empty());
     }
 }

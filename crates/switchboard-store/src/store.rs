@@ -26,13 +26,19 @@ pub struct Session {
 #[derive(Clone, Debug)]
 pub enum Change {
     /// Creates `conversation` (fresh from [`Conversation::new`]) and records
-    /// `conversation_started`, then `first_message` if given. If `first_message`'s
+    /// `conversation_started`, then posts `first_message` if given. If `first_message`'s
     /// client id was already used by its author, nothing is created and the earlier
     /// message is returned with `replayed = true`.
-    Start { conversation: Conversation, first_message: Option<Message> },
-    /// Records one event. A message whose `(author, client_id)` was already stored
-    /// is not stored again; the earlier event is returned with `replayed = true`.
-    /// A contact acting on a conversation that is not theirs gets `NotFound`.
+    Start { conversation: Conversation, first_message: Option<NewMessage> },
+    /// Posts a message (or a note) by its author as the conversation's next event: the
+    /// log gives it its id, `seq` and time (`at`). A message whose `(author, client_id)`
+    /// was already stored is not stored again; the earlier event is returned with
+    /// `replayed = true`. A contact posting into a conversation that is not theirs gets
+    /// `NotFound`.
+    Post { conversation_id: ConversationId, message: NewMessage, at: Timestamp },
+    /// Records one event other than a message (messages are posted, so that the log
+    /// numbers them): an `EventData::Message` is refused. A contact acting on a
+    /// conversation that is not theirs gets `NotFound`.
     Record { conversation_id: ConversationId, actor: Actor, data: EventData, at: Timestamp },
 }
 

@@ -35,6 +35,7 @@ macro_rules! store_contract {
             attachments_round_trip,
             a_conversation_log_assigns_gapless_sequences,
             message_retries_with_the_same_client_id_are_not_stored_twice,
+            a_posted_message_is_stored_with_its_conversation_seq_and_time,
             starting_twice_with_the_same_first_message_creates_one_conversation,
             changes_to_unknown_conversations_are_rejected_without_side_effects,
             a_change_the_database_refuses_fails_alone,
@@ -135,19 +136,15 @@ pub fn contact(ws: WorkspaceId, site: Option<SiteId>) -> Contact {
     }
 }
 
-pub fn text(author: Actor, body: &str, client_id: Option<&str>) -> Message {
-    Message {
-        id: MessageId::new(),
-        workspace_id: WorkspaceId::new(),
-        conversation_id: ConversationId::new(),
-        seq: 0,
-        client_id: client_id.map(str::to_owned),
+/// A plain-text message by `author`, to post.
+pub fn text(author: Actor, body: &str, client_id: Option<&str>) -> NewMessage {
+    NewMessage {
         author,
+        client_id: client_id.map(str::to_owned),
         kind: MessageKind::Text,
         body: body.into(),
         format: MessageFormat::Text,
         attachments: vec![],
-        created_at: Timestamp(0),
     }
 }
 
@@ -171,8 +168,8 @@ pub async fn start(store: &dyn Store, f: &Fixture, first: Option<&str>) -> Commi
 }
 
 pub async fn say(store: &dyn Store, f: &Fixture, conv: ConversationId, actor: Actor, body: &str) -> Committed {
-    let data = EventData::Message(text(actor, body, Some(&uuid::Uuid::new_v4().to_string())));
-    store.commit(f.ws.id, Change::Record { conversation_id: conv, actor, data, at: Timestamp::now() }).await.unwrap()
+    let message = text(actor, body, Some(&uuid::Uuid::new_v4().to_string()));
+    store.commit(f.ws.id, Change::Post { conversation_id: conv, message, at: Timestamp::now() }).await.unwrap()
 }
 
 fn all(audience: Audience) -> EventQuery {
@@ -409,13 +406,9 @@ pub async fn attachments_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.attachment(f.ws.id, a.id).await.unwrap(), a);
 
     let conv = start(&*store, &f, None).await.conversation;
-    let mut msg = text(Actor::Contact(f.contact.id), "see picture", Some("c-1"));
-    msg.attachments = vec![a.clone()];
-    let data = EventData::Message(msg);
-    let done = store
-        .commit(f.ws.id, Change::Record { conversation_id: conv.id, actor: Actor::Contact(f.contact.id), data, at: Timestamp(9) })
-        .await
-        .unwrap();
+    let mut message = text(Actor::Contact(f.contact.id), "see picture", Some("c-1"));
+    message.attachments = vec![a.clone()];
+    let done = store.commit(f.ws.id, Change::Post { conversation_id: conv.id, message, at: Timestamp(9) }).await.unwrap();
     let events = store.conversation_events(f.ws.id, conv.id, &all(Audience::Contact)).await.unwrap();
     assert_eq!(events.last().unwrap(), &done.events[0]);
     let EventData::Message(stored) = &events.last().unwrap().data else { panic!("not a message") };
@@ -461,16 +454,32 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     assert_eq!(feed, events, "the feed holds the same events");
 }
 
+/// A caller posts a `NewMessage`; the log decides its id, conversation, `seq` and time,
+/// and reads it back with exactly those.
+pub async fn a_posted_message_is_stored_with_its_conversation_seq_and_time(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "posted").await;
+    let conv = start(&*store, &f, Some("hi")).await.conversation.id;
+    let agent = Actor::Agent(f.agent.id);
+    let mut note = text(agent, "refund approved", Some("n-1"));
+    note.kind = MessageKind::Note;
+    let done = store.commit(f.ws.id, Change::Post { conversation_id: conv, message: note, at: Timestamp(1234) }).await.unwrap();
+    let posted = done.events[0].data.message().expect("a note event").clone();
+    assert_eq!((posted.workspace_id, posted.conversation_id, posted.seq), (f.ws.id, conv, 3), "after started and the first message");
+    assert_eq!((posted.author, posted.kind, posted.created_at), (agent, MessageKind::Note, Timestamp(1234)));
+    assert_eq!((done.events[0].seq, done.events[0].at), (3, Timestamp(1234)));
+    let stored = store.conversation_events(f.ws.id, conv, &all(Audience::Agents)).await.unwrap();
+    assert_eq!(stored.last().and_then(|e| e.data.message()), Some(&posted), "read back as it was numbered");
+
+    let recorded = Change::Record { conversation_id: conv, actor: agent, data: EventData::Message(posted), at: Timestamp(1235) };
+    assert!(matches!(store.commit(f.ws.id, recorded).await, Err(StoreError::Invalid(_))), "a message is posted, never recorded");
+    assert_eq!(store.conversation(f.ws.id, conv).await.unwrap().last_seq, 3);
+}
+
 pub async fn message_retries_with_the_same_client_id_are_not_stored_twice(store: Arc<dyn Store>) {
     let f = fixture(&*store, "idem").await;
     let conv = start(&*store, &f, None).await.conversation.id;
     let visitor = Actor::Contact(f.contact.id);
-    let send = |body: &str| Change::Record {
-        conversation_id: conv,
-        actor: visitor,
-        data: EventData::Message(text(visitor, body, Some("client-1"))),
-        at: Timestamp::now(),
-    };
+    let send = |body: &str| Change::Post { conversation_id: conv, message: text(visitor, body, Some("client-1")), at: Timestamp::now() };
     let first = store.commit(f.ws.id, send("hello")).await.unwrap();
     let again = store.commit(f.ws.id, send("hello")).await.unwrap();
     assert!(!first.replayed);
@@ -478,8 +487,8 @@ pub async fn message_retries_with_the_same_client_id_are_not_stored_twice(store:
     assert_eq!(first.events, again.events, "the retry gets the original message back");
     // The same client id from another author is a different message.
     let agent = Actor::Agent(f.agent.id);
-    let data = EventData::Message(text(agent, "hi", Some("client-1")));
-    let other = store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data, at: Timestamp::now() }).await.unwrap();
+    let message = text(agent, "hi", Some("client-1"));
+    let other = store.commit(f.ws.id, Change::Post { conversation_id: conv, message, at: Timestamp::now() }).await.unwrap();
     assert!(!other.replayed);
     let events = store.conversation_events(f.ws.id, conv, &all(Audience::Agents)).await.unwrap();
     assert_eq!(events.len(), 3);
@@ -510,12 +519,7 @@ pub async fn a_change_the_database_refuses_fails_alone(store: Arc<dyn Store>) {
     let mut clash = Conversation::new(f.ws.id, f.site.id, f.contact.id, Timestamp::now());
     clash.id = taken.id;
     let mut changes: Vec<Change> = (0..40)
-        .map(|i| Change::Record {
-            conversation_id: busy,
-            actor: visitor,
-            data: EventData::Message(text(visitor, &format!("m{i}"), None)),
-            at: Timestamp::now(),
-        })
+        .map(|i| Change::Post { conversation_id: busy, message: text(visitor, &format!("m{i}"), None), at: Timestamp::now() })
         .collect();
     changes.insert(20, Change::Start { conversation: clash, first_message: Some(text(visitor, "clash", Some("c-clash"))) });
     // Submitted at once, so the writer batches them.
@@ -547,18 +551,17 @@ pub async fn changes_to_unknown_conversations_are_rejected_without_side_effects(
     let other = fixture(&*store, "other").await;
     let conv = start(&*store, &other, None).await.conversation.id;
     let agent = Actor::Agent(f.agent.id);
-    let data = EventData::Message(text(agent, "hi", Some("x")));
+    let message = text(agent, "hi", Some("x"));
     // A conversation of another workspace is as unknown as a made-up id.
     for id in [ConversationId::new(), conv] {
-        let change = Change::Record { conversation_id: id, actor: agent, data: data.clone(), at: Timestamp::now() };
+        let change = Change::Post { conversation_id: id, message: message.clone(), at: Timestamp::now() };
         assert!(matches!(store.commit(f.ws.id, change).await, Err(StoreError::NotFound(Entity::Conversation))));
     }
     // A visitor cannot write into another visitor's conversation of the same workspace.
     let stranger = contact(other.ws.id, Some(other.site.id));
     store.create_contact(&stranger).await.unwrap();
     let intruder = Actor::Contact(stranger.id);
-    let data = EventData::Message(text(intruder, "let me in", Some("y")));
-    let change = Change::Record { conversation_id: conv, actor: intruder, data, at: Timestamp::now() };
+    let change = Change::Post { conversation_id: conv, message: text(intruder, "let me in", Some("y")), at: Timestamp::now() };
     assert!(matches!(store.commit(other.ws.id, change).await, Err(StoreError::NotFound(Entity::Conversation))));
     let receipt = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 99 };
     let change = Change::Record { conversation_id: conv, actor: Actor::Agent(other.agent.id), data: receipt, at: Timestamp::now() };
@@ -601,10 +604,7 @@ pub async fn visitors_do_not_replay_private_notes(store: Arc<dyn Store>) {
     let agent = Actor::Agent(f.agent.id);
     let mut note = text(agent, "customer is on the old plan", Some("n1"));
     note.kind = MessageKind::Note;
-    store
-        .commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: EventData::Message(note), at: Timestamp::now() })
-        .await
-        .unwrap();
+    store.commit(f.ws.id, Change::Post { conversation_id: conv, message: note, at: Timestamp::now() }).await.unwrap();
     let labels = EventData::LabelsChanged { labels: parse_labels(&["vip"]).unwrap() };
     store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: labels, at: Timestamp::now() }).await.unwrap();
     say(&*store, &f, conv, agent, "hello!").await;
@@ -859,20 +859,19 @@ pub mod upgrade_0004 {
         found.sort();
         assert_eq!(found, ["Refund sent on Monday", "Where is my refund?"], "the search index covers the old messages");
 
-        let mut retry = (*asked).clone();
-        retry.id = MessageId::new();
-        let data = EventData::Message(retry);
-        let again = store
-            .commit(ws, Change::Record { conversation_id: conv, actor: Actor::Contact(contact), data, at: Timestamp(9) })
-            .await
-            .unwrap();
+        let retry = NewMessage {
+            author: asked.author,
+            client_id: asked.client_id.clone(),
+            kind: asked.kind,
+            body: asked.body.clone(),
+            format: asked.format,
+            attachments: asked.attachments.clone(),
+        };
+        let again = store.commit(ws, Change::Post { conversation_id: conv, message: retry, at: Timestamp(9) }).await.unwrap();
         assert!(again.replayed);
         assert_eq!(again.events, vec![events[1].clone()]);
-        let data = EventData::Message(text(Actor::Contact(contact), "Thanks!", Some("client-2")));
-        let next = store
-            .commit(ws, Change::Record { conversation_id: conv, actor: Actor::Contact(contact), data, at: Timestamp(10) })
-            .await
-            .unwrap();
+        let message = text(Actor::Contact(contact), "Thanks!", Some("client-2"));
+        let next = store.commit(ws, Change::Post { conversation_id: conv, message, at: Timestamp(10) }).await.unwrap();
         assert_eq!((next.events[0].seq, next.events[0].feed_seq), (4, 4), "the log goes on where it was");
     }
 }

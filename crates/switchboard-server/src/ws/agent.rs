@@ -1,23 +1,22 @@
-//! Agent WebSocket session: one per dashboard tab, carrying the workspace feed
-//! (conversations, messages, changes), typing and presence.
+//! Agent WebSocket protocol: one socket per dashboard tab, carrying the workspace
+//! feed (conversations, messages, changes), typing and presence. The loop around it is
+//! `session.rs`.
 //!
 //! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
 //! means something was missed; the session then re-reads the feed from the store.
 
-use std::sync::Arc;
-
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use switchboard_bus::{AgentStatus, BusMessage};
+use switchboard_bus::{AgentStatus, BusMessage, Delivery};
 use switchboard_core::{AuthFailure, Error, Principal};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use super::session::{self, Protocol};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE};
 use crate::admission::busy;
 use crate::auth::authenticate;
 use crate::error::{ApiError, Query};
@@ -73,88 +72,77 @@ struct Session {
     delivered: i64,
 }
 
-/// The session of one agent socket. As for visitors (`visitor::run`), the handshake,
-/// the replay and the answers to frames are boxed, so an idle session's task holds
-/// little more than its loop.
+/// The session of one agent socket (see `session::run`).
 pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Output = ()> + Send {
-    let open = app.metrics.socket("agent");
     // Everything logged while the socket lives names its workspace and agent (or token).
     let token = match who.actor {
         Actor::Integration(id) => Some(tracing::field::display(id)),
         _ => None,
     };
     let span = tracing::info_span!("agent_socket", workspace.id = %who.workspace_id, agent.id = who.agent_id().map(tracing::field::display), token.id = token);
-    let handshake = Box::pin(handshake(app, conn, who));
-    let task = async move {
-        let _open = open;
-        let Some((mut conn, mut s, mut feed)) = handshake.await else { return };
-        session(&mut s, &mut conn, &mut feed).await;
-        Box::pin(leave(&s)).await;
-    };
-    tracing::Instrument::instrument(task, span)
+    session::run::<Session>(app, conn, who, "agent", span)
 }
 
-/// The first frame must be `hello`: subscribe, come online, send `welcome`, replay.
-/// `None` when the socket is finished (refused, or gone).
-async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Conn, Session, switchboard_bus::Receiver)> {
-    let first = tokio::time::timeout(std::time::Duration::from_secs(10), conn.socket.recv()).await;
-    let hello = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => parse::<AgentIn>(&text, app.config.max_frame_bytes),
-        Ok(Incoming::Unsupported) => Err(FrameError::binary()),
-        _ => {
-            conn.close(1008, "hello required").await;
-            return None;
-        }
-    };
-    let after = match hello {
-        Ok(AgentIn::Hello { after_feed_seq }) => after_feed_seq,
-        Ok(_) => {
-            conn.goodbye(
-                AgentOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello")),
-                1008,
-                "hello required",
-            )
-            .await;
-            return None;
-        }
-        Err(e) => {
-            conn.goodbye(AgentOut::from(e), 1008, "hello required").await;
-            return None;
-        }
-    };
+impl Protocol for Session {
+    type In = AgentIn;
+    type Out = AgentOut;
+    /// Where the client's feed cursor is, if it has one.
+    type Hello = Option<i64>;
+    type Opening = Principal;
+    type Feed = switchboard_bus::Receiver;
+    const REFUSED: &'static str = "hello required";
 
-    let (feed, head) = match app.core.follow_feed(&who).await {
-        Ok(followed) => followed,
-        Err(e) => {
-            conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
-            return None;
-        }
-    };
-    app.core.agent_connected(&who);
-    active(&app, &who).await;
-    let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
-    let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
-    let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
-    match conn.send(&welcome).await {
-        Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
-        _ => {
-            leave(&s).await;
-            None
+    fn hello(frame: AgentIn) -> Option<Option<i64>> {
+        match frame {
+            AgentIn::Hello { after_feed_seq } => Some(after_feed_seq),
+            _ => None,
         }
     }
-}
 
-/// The socket is finished: the agent goes offline if it was their last socket.
-async fn leave(s: &Session) {
-    s.app.core.agent_disconnected(&s.who);
-    active(&s.app, &s.who).await;
-}
+    /// Subscribes, comes online, sends `welcome`, replays the feed after the cursor.
+    async fn on_hello(app: AppState, conn: &mut Conn, who: Principal, after: Option<i64>) -> Option<(Self, Self::Feed)> {
+        let (feed, head) = match app.core.follow_feed(&who).await {
+            Ok(followed) => followed,
+            Err(e) => {
+                conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+                return None;
+            }
+        };
+        app.core.agent_connected(&who);
+        active(&app, &who).await;
+        let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
+        let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
+        let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
+        match conn.send(&welcome).await {
+            Ok(()) if catch_up(&mut s, conn).await.is_ok() => Some((s, feed)),
+            _ => {
+                s.on_close();
+                None
+            }
+        }
+    }
 
-/// Remembers when the agent was last online, for the launcher's "most recently active".
-/// A failure only costs that ordering, so it is logged and the socket goes on.
-async fn active(app: &AppState, who: &Principal) {
-    if let Err(e) = app.core.agent_active(who).await {
-        tracing::warn!(error = %e, "could not record the agent's activity");
+    fn on_frame(&mut self, conn: &mut Conn, _: &mut Self::Feed, frame: AgentIn) -> impl Future<Output = Result<(), Gone>> + Send {
+        handle(self, conn, frame)
+    }
+
+    fn on_bus_message(&mut self, conn: &mut Conn, (): (), delivery: &Delivery) -> impl Future<Output = Result<(), Gone>> + Send {
+        live(self, conn, delivery)
+    }
+
+    fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> AgentOut {
+        AgentOut::Reconnect { reason, retry_after_ms }
+    }
+
+    /// The socket is finished: the agent goes offline if it was their last.
+    fn on_close(&mut self) {
+        self.app.core.agent_disconnected(&self.who);
+        let (app, who) = (self.app.clone(), self.who);
+        tokio::spawn(async move { active(&app, &who).await });
+    }
+
+    fn app(&self) -> &AppState {
+        &self.app
     }
 }
 
@@ -176,89 +164,22 @@ async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     conn.send(&AgentOut::CaughtUp { feed_seq: s.delivered }).await
 }
 
-async fn session(s: &mut Session, conn: &mut Conn, feed: &mut switchboard_bus::Receiver) {
-    let config = s.app.config.clone();
-    let mut shutdown = s.app.shutdown.clone();
-    let mut heartbeat = tokio::time::interval(config.heartbeat);
-    heartbeat.reset();
-    loop {
-        tokio::select! {
-            // Biased: live events are forwarded before the next client frame is read, so
-            // a client sending fast cannot pile up its own echoes until it lags.
-            biased;
-            _ = shutdown.changed() => {
-                let bye = AgentOut::Reconnect { reason: p::ReconnectReason::ServerShutdown, retry_after_ms: 1000 };
-                return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
-            }
-            item = feed.recv() => {
-                if Box::pin(deliver(s, conn, feed, item)).await.is_err() {
-                    return;
-                }
-            }
-            msg = conn.socket.recv() => {
-                if Box::pin(received(s, conn, msg)).await.is_err() {
-                    return;
-                }
-            }
-            _ = heartbeat.tick() => {
-                if Box::pin(conn.heartbeat(config.idle_timeout)).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Delivers a live message and those already queued behind it (up to [`LIVE_BATCH`]),
-/// in order, with one flush: a socket that fell behind catches up in a few writes
-/// instead of one per frame. `Err(Gone)` when the session is over.
-async fn deliver(
-    s: &mut Session,
-    conn: &mut Conn,
-    feed: &mut switchboard_bus::Receiver,
-    first: Result<Arc<BusMessage>, RecvError>,
-) -> Result<(), Gone> {
-    let mut item = first;
-    let mut delivered = 0;
-    loop {
-        match item {
-            Ok(message) => live(s, conn, &message).await?,
-            Err(RecvError::Lagged(_)) => {
-                // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                let bye = AgentOut::Reconnect { reason: p::ReconnectReason::SlowConsumer, retry_after_ms: 0 };
-                conn.goodbye(bye, 1013, "slow consumer").await;
-                return Err(Gone);
-            }
-            Err(RecvError::Closed) => return conn.flush().await.and(Err(Gone)),
-        }
-        delivered += 1;
-        if delivered == LIVE_BATCH {
-            break;
-        }
-        item = match feed.try_recv() {
-            Ok(message) => Ok(message),
-            Err(TryRecvError::Empty) => break,
-            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
-        };
-    }
-    conn.flush().await
-}
-
 /// Queues one live message's frame, if this socket should have it.
-async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<(), Gone> {
-    match message {
-        BusMessage::Event { event, published, frames } => {
-            if event.feed_seq <= s.delivered {
+async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
+    match &*delivery.message {
+        BusMessage::Event { event, published_us, .. } => {
+            // The agents' view always has its feed position.
+            let feed_seq = event.feed_seq.unwrap_or_default();
+            if feed_seq <= s.delivered {
                 return Ok(());
             }
-            if event.feed_seq > s.delivered + 1 {
+            if feed_seq > s.delivered + 1 {
                 // A gap: re-read from the store, which has everything in order.
                 return catch_up(s, conn).await;
             }
-            s.delivered = event.feed_seq;
-            conn.feed_shared(&frames.agents, || AgentOut::Event { event: p::Event::new(event, p::Viewer::Agent) }).await?;
-            s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
+            s.delivered = feed_seq;
+            conn.feed_shared(&delivery.frame, || AgentOut::Event { event: event.clone() }).await?;
+            s.app.metrics.observe_delivery(*published_us);
             Ok(())
         }
         BusMessage::Typing { conversation_id, actor, typing } if *actor != s.who.actor => {
@@ -275,19 +196,8 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
     }
 }
 
-/// Whatever the client sent: a text frame is handled, anything else answered or ended.
-async fn received(s: &mut Session, conn: &mut Conn, msg: Option<Result<Message, axum::Error>>) -> Result<(), Gone> {
-    match conn.text(msg).await? {
-        Some(text) => handle(s, conn, &text).await,
-        None => Ok(()),
-    }
-}
-
-async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone> {
-    let frame = match parse::<AgentIn>(text, s.app.config.max_frame_bytes) {
-        Ok(f) => f,
-        Err(e) => return conn.send(&AgentOut::from(e)).await,
-    };
+/// Answers a frame of the agent's.
+async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), Gone> {
     let core = s.app.core.clone();
     match frame {
         AgentIn::Hello { .. } => {
@@ -326,5 +236,13 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
             Ok(_) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
         },
+    }
+}
+
+/// Remembers when the agent was last online, for the launcher's "most recently active".
+/// A failure only costs that ordering, so it is logged and the socket goes on.
+async fn active(app: &AppState, who: &Principal) {
+    if let Err(e) = app.core.agent_active(who).await {
+        tracing::warn!(error = %e, "could not record the agent's activity");
     }
 }

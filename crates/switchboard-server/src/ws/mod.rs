@@ -1,7 +1,9 @@
 //! WebSocket plumbing shared by visitor and agent sessions: frame parsing with
-//! clear errors, bounded sends, heartbeats, and the protocol error codes.
+//! clear errors, bounded sends, heartbeats, and the protocol error codes. The loop of
+//! a session is `session.rs`; each kind of socket is its protocol.
 
 pub mod agent;
+mod session;
 pub mod visitor;
 
 use std::time::{Duration, Instant};
@@ -144,7 +146,8 @@ impl Conn {
         within(self.send_timeout, self.socket.feed(Message::Text(text.into()))).await
     }
 
-    /// Queues a frame encoded once for many sockets (see [`switchboard_bus::Frames`]).
+    /// Queues a frame encoded once for every socket a bus message goes to (see
+    /// [`switchboard_bus::Delivery`]).
     pub async fn feed_shared<T: Serialize>(
         &mut self,
         cache: &std::sync::OnceLock<std::sync::Arc<str>>,
@@ -157,24 +160,6 @@ impl Conn {
     /// Writes out every queued frame.
     pub async fn flush(&mut self) -> Result<(), Gone> {
         within(self.send_timeout, self.socket.flush()).await
-    }
-
-    /// Reduces what arrived to a text frame for the session, answering or ending
-    /// everything else: `Ok(None)` when there is nothing for the session, `Err(Gone)`
-    /// when the socket is finished.
-    pub async fn text(&mut self, msg: Option<Result<Message, axum::Error>>) -> Result<Option<String>, Gone> {
-        self.last_heard = Instant::now();
-        match incoming(msg) {
-            Incoming::Text(text) => Ok(Some(text)),
-            // Both kinds' `error` frames are the same JSON: the visitor's type serves for both.
-            Incoming::Unsupported => self.send(&switchboard_proto::VisitorOut::from(FrameError::binary())).await.map(|()| None),
-            Incoming::Alive => Ok(None),
-            Incoming::Closed => Err(Gone),
-            Incoming::TooBig => {
-                self.close(1009, "frame too large").await;
-                Err(Gone)
-            }
-        }
     }
 
     /// On each heartbeat: close a socket that has been silent too long, ping the others.

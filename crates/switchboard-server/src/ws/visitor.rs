@@ -1,5 +1,6 @@
-//! Visitor WebSocket session: handshake, resume from per-conversation cursors,
-//! acknowledged sends, receipts, typing, and live events in `seq` order.
+//! Visitor WebSocket protocol: handshake, resume from per-conversation cursors,
+//! acknowledged sends, receipts, typing, and live events in `seq` order. The loop
+//! around it is `session.rs`.
 //!
 //! Invariant: a conversation is subscribed on the bus *before* its missed events are
 //! read from the store, and live events at or below the delivered `seq` are dropped,
@@ -7,23 +8,21 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
-use switchboard_bus::BusMessage;
+use switchboard_bus::{BusMessage, Delivery};
 use switchboard_core::{Identity, NewContactEvent, NewPageView, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, Incoming, LIVE_BATCH, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE, incoming, parse};
+use super::session::{self, Protocol};
+use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE};
 use crate::admission::busy;
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
@@ -63,7 +62,7 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         })
 }
 
-type Streams = StreamMap<ConversationId, BroadcastStream<Arc<BusMessage>>>;
+type Streams = StreamMap<ConversationId, BroadcastStream<Arc<Delivery>>>;
 
 struct Session {
     app: AppState,
@@ -72,100 +71,74 @@ struct Session {
     delivered: HashMap<ConversationId, i64>,
 }
 
-/// The session of one visitor socket.
-///
-/// Most of a session's code runs rarely: the handshake and replay once, the answers to
-/// frames now and then. Their futures are boxed, so they take memory only while they
-/// run, and an idle session's task holds little more than the loop below
-/// (`an_idle_session_is_small` keeps it so). The handshake is boxed together with its
-/// inputs, which an `async fn` would keep in the task for its whole life.
+/// The session of one visitor socket (see `session::run`).
 pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
-    let open = app.metrics.socket("visitor");
     // Everything logged while the socket lives names its site and, after hello, its contact.
     let span = tracing::info_span!("visitor_socket", site.id = %site.id, contact.id = tracing::field::Empty);
-    let handshake = Box::pin(handshake(app, conn, site, device));
-    let task = async move {
-        let _open = open;
-        let Some((mut conn, mut s, mut streams)) = handshake.await else { return };
-        tracing::Span::current().record("contact.id", tracing::field::display(s.visitor.contact.id));
-        session(&mut s, &mut conn, &mut streams).await;
-    };
-    tracing::Instrument::instrument(task, span)
+    session::run::<Session>(app, conn, (site, device), "visitor", span)
 }
 
-/// The first frame must be `hello`: authenticate, send `welcome`, replay. `None` when
-/// the socket is finished (refused, or gone).
-async fn handshake(app: AppState, mut conn: Conn, site: Site, device: DeviceInfo) -> Option<(Conn, Session, Streams)> {
-    let first = tokio::time::timeout(Duration::from_secs(10), conn.socket.recv()).await;
-    let hello = match first.map(incoming) {
-        Ok(Incoming::Text(text)) => parse::<VisitorIn>(&text, app.config.max_frame_bytes),
-        Ok(Incoming::Unsupported) => Err(FrameError::binary()),
-        _ => {
-            conn.close(1008, "hello required").await;
+impl Protocol for Session {
+    type In = VisitorIn;
+    type Out = VisitorOut;
+    /// The visitor's token, and their cursors.
+    type Hello = (Option<String>, Vec<p::Cursor>);
+    type Opening = (Site, DeviceInfo);
+    type Feed = Streams;
+    const REFUSED: &'static str = "handshake refused";
+
+    fn hello(frame: VisitorIn) -> Option<Self::Hello> {
+        match frame {
+            VisitorIn::Hello { token, resume } => Some((token, resume)),
+            _ => None,
+        }
+    }
+
+    /// Authenticates the visitor on the site the upgrade checked, sends `welcome`, replays.
+    async fn on_hello(
+        app: AppState,
+        conn: &mut Conn,
+        (site, device): Self::Opening,
+        (token, resume): Self::Hello,
+    ) -> Option<(Self, Streams)> {
+        // A bounded number of handshakes run at once, so a reconnect storm finishes some of
+        // them instead of timing all of them out. The turn is held until the replay is sent.
+        let Some(_turn) = app.admission.handshake().await else {
+            app.metrics.refused("visitor", "handshake_busy");
+            let busy = VisitorOut::from(FrameError::new(ErrorCode::ServerBusy, "too many visitors are connecting; retry later"));
+            conn.goodbye(busy, 1013, "server busy").await;
             return None;
-        }
-    };
-    let (token, resume) = match hello {
-        Ok(VisitorIn::Hello { token, resume }) => (token, resume),
-        Ok(_) => {
-            return refuse(&mut conn, VisitorOut::from(FrameError::new(ErrorCode::HelloRequired, "the first frame must be hello"))).await;
-        }
-        Err(e) => return refuse(&mut conn, VisitorOut::from(e)).await,
-    };
-    // A bounded number of handshakes run at once, so a reconnect storm finishes some of
-    // them instead of timing all of them out. The turn is held until the replay is sent.
-    let Some(_turn) = app.admission.handshake().await else {
-        app.metrics.refused("visitor", "handshake_busy");
-        let busy = VisitorOut::from(FrameError::new(ErrorCode::ServerBusy, "too many visitors are connecting; retry later"));
-        conn.goodbye(busy, 1013, "server busy").await;
-        return None;
-    };
-    let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
-        Ok(v) => v,
-        Err(e) => return refuse(&mut conn, VisitorOut::from(FrameError::from(e))).await,
-    };
-    let mut s = Session { app, visitor, delivered: HashMap::new() };
-    let mut streams = Streams::new();
-    welcome(&mut s, &mut conn, &mut streams, resume).await.ok()?;
-    Some((conn, s, streams))
-}
+        };
+        let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
+            Ok(v) => v,
+            Err(e) => return session::refuse::<Self, _>(conn, e.into()).await,
+        };
+        let mut s = Session { app, visitor, delivered: HashMap::new() };
+        let mut streams = Streams::new();
+        welcome(&mut s, conn, &mut streams, resume).await.ok()?;
+        tracing::Span::current().record("contact.id", tracing::field::display(s.visitor.contact.id));
+        Some((s, streams))
+    }
 
-/// A `hello` refused: the reason, then close.
-async fn refuse<T>(conn: &mut Conn, frame: VisitorOut) -> Option<T> {
-    conn.goodbye(frame, 1008, "handshake refused").await;
-    None
-}
+    fn on_frame(&mut self, conn: &mut Conn, streams: &mut Streams, frame: VisitorIn) -> impl Future<Output = Result<(), Gone>> + Send {
+        handle(self, conn, streams, frame)
+    }
 
-async fn session(s: &mut Session, conn: &mut Conn, streams: &mut Streams) {
-    let config = s.app.config.clone();
-    let mut shutdown = s.app.shutdown.clone();
-    let mut heartbeat = tokio::time::interval(config.heartbeat);
-    heartbeat.reset();
-    loop {
-        tokio::select! {
-            // Biased: live events are forwarded before the next client frame is read, so
-            // a client sending fast cannot pile up its own echoes until it lags.
-            biased;
-            _ = shutdown.changed() => {
-                let bye = VisitorOut::Reconnect { reason: p::ReconnectReason::ServerShutdown, retry_after_ms: 1000 };
-                return Box::pin(conn.goodbye(bye, 1012, "server restarting")).await;
-            }
-            Some(first) = streams.next(), if !streams.is_empty() => {
-                if Box::pin(deliver(s, conn, streams, first)).await.is_err() {
-                    return;
-                }
-            }
-            msg = conn.socket.recv() => {
-                if Box::pin(received(s, conn, streams, msg)).await.is_err() {
-                    return;
-                }
-            }
-            _ = heartbeat.tick() => {
-                if Box::pin(conn.heartbeat(config.idle_timeout)).await.is_err() {
-                    return;
-                }
-            }
-        }
+    fn on_bus_message(
+        &mut self,
+        conn: &mut Conn,
+        id: ConversationId,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Result<(), Gone>> + Send {
+        live(self, conn, id, delivery)
+    }
+
+    fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
+        VisitorOut::Reconnect { reason, retry_after_ms }
+    }
+
+    fn app(&self) -> &AppState {
+        &self.app
     }
 }
 
@@ -188,6 +161,7 @@ async fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::Vis
 
 /// Whether an event moved the visitor's read mark (a `read` receipt of theirs, from
 /// this tab or another): the socket then sends `read_mark`.
+/// (The live path checks the same on the wire event.)
 fn moves_read_mark(event: &Event) -> bool {
     matches!(event.data, EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, .. })
 }
@@ -307,38 +281,11 @@ fn step(delivered: i64, seq: i64) -> Step {
     }
 }
 
-/// Delivers a live message and those already queued behind it (up to [`LIVE_BATCH`]),
-/// in order, with one flush. `Err(Gone)` when the session is over.
-async fn deliver(
-    s: &mut Session,
-    conn: &mut Conn,
-    streams: &mut Streams,
-    first: (ConversationId, Result<Arc<BusMessage>, BroadcastStreamRecvError>),
-) -> Result<(), Gone> {
-    let mut next = Some(first);
-    let mut delivered = 0;
-    while let Some((conversation, item)) = next {
-        match item {
-            Ok(message) => live(s, conn, conversation, &message).await?,
-            Err(BroadcastStreamRecvError::Lagged(_)) => {
-                // Too slow to keep up: cut off with a hint; the cursor makes resuming lossless.
-                let bye = VisitorOut::Reconnect { reason: p::ReconnectReason::SlowConsumer, retry_after_ms: 0 };
-                conn.goodbye(bye, 1013, "slow consumer").await;
-                return Err(Gone);
-            }
-        }
-        delivered += 1;
-        // Only what is already queued: `now_or_never` does not wait for more.
-        next = if delivered < LIVE_BATCH { streams.next().now_or_never().flatten() } else { None };
-    }
-    conn.flush().await
-}
-
 /// Queues one live message's frame, if this socket should have it.
-async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &BusMessage) -> Result<(), Gone> {
-    match message {
-        BusMessage::Event { event, published, frames } => {
-            if !event.visible_to_contact() {
+async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &Delivery) -> Result<(), Gone> {
+    match &*delivery.message {
+        BusMessage::Event { event, visible_to_contact, published_us } => {
+            if !visible_to_contact {
                 return Ok(());
             }
             let delivered = s.delivered.get(&id).copied().unwrap_or_default();
@@ -347,10 +294,11 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                 Step::Next => {
                     s.delivered.insert(id, event.seq);
                     // Every subscriber of a conversation's topic is that conversation's
-                    // visitor, so they all see the same frame.
-                    conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
-                    s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
-                    if moves_read_mark(event) {
+                    // visitor, so they all send the same frame.
+                    let site_key = &s.visitor.site.public_key;
+                    conn.feed_shared(&delivery.frame, || VisitorOut::Event { event: event.seen_by_visitor(site_key) }).await?;
+                    s.app.metrics.observe_delivery(*published_us);
+                    if matches!(event.body, p::EventBody::Receipt { side: p::Side::Visitor, receipt: p::ReceiptKind::Read, .. }) {
                         read_mark(s, conn, id).await?;
                     }
                     Ok(())
@@ -371,19 +319,8 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
     }
 }
 
-/// Whatever the client sent: a text frame is handled, anything else answered or ended.
-async fn received(s: &mut Session, conn: &mut Conn, streams: &mut Streams, msg: Option<Result<Message, axum::Error>>) -> Result<(), Gone> {
-    match conn.text(msg).await? {
-        Some(text) => handle(s, conn, streams, &text).await,
-        None => Ok(()),
-    }
-}
-
-async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &str) -> Result<(), Gone> {
-    let frame = match parse::<VisitorIn>(text, s.app.config.max_frame_bytes) {
-        Ok(f) => f,
-        Err(e) => return conn.send(&VisitorOut::from(e)).await,
-    };
+/// Answers a frame of the visitor's.
+async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: VisitorIn) -> Result<(), Gone> {
     let core = s.app.core.clone();
     match frame {
         VisitorIn::Hello { .. } => {

@@ -111,7 +111,7 @@ pub async fn unread_counts_team_messages_after_the_visitors_read_mark(store: Arc
     say(&*store, &f, conv, agent, "hello").await;
     let mut note = super::text(agent, "internal", None);
     note.kind = MessageKind::Note;
-    store.commit(f.ws.id, record(conv, agent, EventData::Message(note), 3)).await.unwrap();
+    store.commit(f.ws.id, Change::Post { conversation_id: conv, message: note, at: Timestamp(3) }).await.unwrap();
     let second = say(&*store, &f, conv, agent, "are you there?").await;
     say(&*store, &f, conv, visitor, "yes").await;
     assert_eq!(store.visitor_unread(f.ws.id, f.contact.id).await.unwrap(), [(conv, 2)], "notes and the visitor's own don't count");
