@@ -152,6 +152,13 @@ impl Core {
         Ok(self.store.conversations(who.workspace_id, &filter).await?)
     }
 
+    /// How many conversations each inbox view holds for the caller (`mine` is 0 for an
+    /// API token, which is nobody).
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
+    pub async fn conversation_counts(&self, who: &Principal) -> Result<switchboard_store::ConversationCounts> {
+        Ok(self.store.conversation_counts(who.workspace_id, who.agent_id()).await?)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
         Ok(self.store.conversation(who.workspace_id, id).await?)
