@@ -1,5 +1,6 @@
 //! System tests: the real server on a random port, driven over HTTP and WebSockets.
 
+mod account;
 mod admission;
 mod bad_input;
 mod chat;
