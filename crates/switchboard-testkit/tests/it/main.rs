@@ -7,6 +7,7 @@ mod chat;
 mod heartbeat;
 mod idempotency;
 mod identity;
+mod inbox;
 mod inboxes;
 mod paging;
 mod permissions;
