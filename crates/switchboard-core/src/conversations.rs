@@ -199,8 +199,11 @@ impl Core {
         team_id: Option<TeamId>,
     ) -> Result<Committed> {
         // Both must be the workspace's own: ids of other tenants are simply unknown.
-        if let Some(a) = agent_id {
-            self.store.agent(who.workspace_id, a).await?;
+        // A deactivated agent cannot answer, so they take no conversation.
+        if let Some(a) = agent_id
+            && !self.store.agent(who.workspace_id, a).await?.active
+        {
+            return Err(ValidationError::new("agent_id", "is a deactivated agent").into());
         }
         if let Some(t) = team_id {
             self.store.team(who.workspace_id, t).await?;
