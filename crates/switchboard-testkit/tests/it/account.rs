@@ -142,6 +142,11 @@ async fn a_deactivated_agents_open_conversations_go_back_to_their_teams_queue() 
     let mut again = switchboard_testkit::Client::new(&app.url(""));
     assert_eq!(refused(again.login("bo@acme.example", "another good password").await), (401, ErrorCode::InvalidCredentials));
     assert!(!owner.agent(bo_id).await.unwrap().active, "the list shows who is inactive");
+    let to_bo = AssignRequest { agent_id: Some(bo_id), team_id: None };
+    assert_invalid_field(
+        &owner.put(&format!("/api/v1/conversations/{open}/assignee"), serde_json::to_value(&to_bo).unwrap()).await,
+        "agent_id",
+    );
 
     owner.update_agent(bo_id, &UpdateAgent { active: Some(true), ..Default::default() }).await.unwrap();
     again.login("bo@acme.example", "another good password").await.expect("reactivated");
