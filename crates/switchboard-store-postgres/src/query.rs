@@ -37,7 +37,9 @@ pub(crate) async fn conversation(pool: &PgPool, ws: WorkspaceId, id: Conversatio
 }
 
 pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
-    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT *, {UNREAD} FROM conversations WHERE workspace_id = "));
+    // The page is chosen first and only its rows are counted: a sort would otherwise
+    // count the unread messages of every conversation it orders.
+    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT *, {UNREAD} FROM (SELECT * FROM conversations WHERE workspace_id = "));
     q.push_bind(ws.0);
     if let Some(status) = f.status {
         q.push(" AND status = ").push_bind(status);
@@ -81,11 +83,13 @@ pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &Conversati
         }
         (_, None) => {}
     }
-    q.push(match f.sort {
+    let order = match f.sort {
         ConversationSort::LastActivity => " ORDER BY updated_at DESC, id DESC".to_owned(),
         ConversationSort::Waiting => format!(" ORDER BY {WAITING_KEY}, id"),
-    });
+    };
+    q.push(&order);
     q.push(" LIMIT ").push_bind(f.limit as i64);
+    q.push(") AS conversations").push(&order);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(with_unread).collect()
 }
