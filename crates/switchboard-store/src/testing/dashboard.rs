@@ -222,3 +222,42 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     );
     assert_eq!(store.conversation_counts(f.ws.id, None).await.unwrap().mine, 0, "nobody's: no mine");
 }
+
+pub async fn ten_thousand_conversations_page_exactly_once_in_both_orders(store: Arc<dyn Store>) {
+    let f = Arc::new(fixture(&*store, "t").await);
+    // Many share a start time, so ties are broken by id; half wait for an answer.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10_000i64 {
+        let (store, f) = (store.clone(), f.clone());
+        tasks.spawn(async move {
+            let says = (i % 2 == 0).then_some("Hello?");
+            started_at(&*store, &f, 1_000 + i % 97, says).await.id
+        });
+    }
+    let mut all = std::collections::HashSet::new();
+    while let Some(id) = tasks.join_next().await {
+        all.insert(id.unwrap());
+    }
+    assert_eq!(all.len(), 10_000);
+    for sort in [ConversationSort::LastActivity, ConversationSort::Waiting] {
+        let mut seen = vec![];
+        let mut after = None;
+        loop {
+            let page = store.conversations(f.ws.id, &ConversationFilter { sort, after, limit: 200, ..Default::default() }).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(ConversationCursor::after(last, sort));
+            seen.extend(page);
+        }
+        let keys: Vec<_> = seen.iter().map(|c| (ConversationCursor::after(c, sort).key, c.id)).collect();
+        let ordered = keys.windows(2).all(|w| match sort {
+            ConversationSort::LastActivity => w[0] > w[1],
+            ConversationSort::Waiting => w[0] < w[1],
+        });
+        assert!(ordered, "{sort:?}: strictly in order across pages");
+        assert_eq!(seen.iter().map(|c| c.id).collect::<std::collections::HashSet<_>>(), all, "{sort:?}: every one, once");
+        assert_eq!(seen.len(), 10_000);
+        if sort == ConversationSort::Waiting {
+            assert!(seen[..5_000].iter().all(|c| c.waiting_since.is_some()), "the waiting ones first");
+        }
+    }
+}
