@@ -30,6 +30,8 @@ pub enum Topic {
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     Online,
+    /// Connected, but has told the team not to count on them.
+    Away,
     Offline,
 }
 
@@ -58,11 +60,18 @@ pub enum BusMessage {
         actor: Actor,
         typing: bool,
     },
-    /// Ephemeral: an agent came online or went offline.
+    /// Ephemeral: an agent came online, went away or offline.
     Presence {
         #[serde(with = "ids")]
         agent_id: AgentId,
         status: AgentStatus,
+    },
+    /// Ephemeral: the agents who have this conversation open now (after a change).
+    Viewers {
+        #[serde(with = "ids")]
+        conversation_id: ConversationId,
+        #[serde(with = "ids::list")]
+        agent_ids: Vec<AgentId>,
     },
 }
 
@@ -193,6 +202,19 @@ mod ids {
 
     pub fn deserialize<'de, D: Deserializer<'de>, T: Id>(d: D) -> Result<T, D::Error> {
         Uuid::deserialize(d).map(T::from)
+    }
+
+    /// The same for a list of ids.
+    pub mod list {
+        use super::*;
+
+        pub fn serialize<S: Serializer, T: Id>(ids: &[T], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(ids.iter().map(|id| id.uuid()))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>, T: Id>(d: D) -> Result<Vec<T>, D::Error> {
+            Vec::<Uuid>::deserialize(d).map(|ids| ids.into_iter().map(T::from).collect())
+        }
     }
 }
 
@@ -349,11 +371,18 @@ mod tests {
         }
 
         let agent = AgentId::new();
-        for status in [AgentStatus::Online, AgentStatus::Offline] {
+        for status in [super::AgentStatus::Online, super::AgentStatus::Away, super::AgentStatus::Offline] {
             match round_trip(&BusMessage::presence(agent, status)) {
                 BusMessage::Presence { agent_id, status: back } => assert_eq!((agent_id, back), (agent, status)),
                 other => panic!("expected presence, got {other:?}"),
             }
+        }
+        let viewers = BusMessage::Viewers { conversation_id: conversation, agent_ids: vec![agent, AgentId::new()] };
+        match (round_trip(&viewers), viewers) {
+            (BusMessage::Viewers { conversation_id, agent_ids }, BusMessage::Viewers { agent_ids: sent, .. }) => {
+                assert_eq!((conversation_id, agent_ids), (conversation, sent));
+            }
+            (other, _) => panic!("expected viewers, got {other:?}"),
         }
     }
 

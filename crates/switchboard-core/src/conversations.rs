@@ -42,9 +42,20 @@ pub struct ContactPatch {
 
 #[derive(Clone, Debug)]
 pub struct SearchResults {
-    pub messages: Vec<MessageHit>,
+    pub messages: Vec<SearchHit>,
     pub contacts: Vec<Contact>,
 }
+
+/// A message found by search, with the part of its body around the hit and the
+/// matching words marked (see [`search::snippet`]).
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub message: Message,
+    pub snippet: String,
+}
+
+/// How much of a message body a search hit shows.
+const SNIPPET_CHARS: usize = 160;
 
 pub(crate) fn check_client_id(id: Option<String>) -> Result<Option<String>> {
     match id {
@@ -129,6 +140,13 @@ impl Core {
         Ok(self.store.conversations(who.workspace_id, &filter).await?)
     }
 
+    /// How many conversations each inbox view holds for the caller (`mine` is 0 for an
+    /// API token, which is nobody).
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
+    pub async fn conversation_counts(&self, who: &Principal) -> Result<switchboard_store::ConversationCounts> {
+        Ok(self.store.conversation_counts(who.workspace_id, who.agent_id()).await?)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
         Ok(self.store.conversation(who.workspace_id, id).await?)
@@ -169,8 +187,11 @@ impl Core {
         team_id: Option<TeamId>,
     ) -> Result<Committed> {
         // Both must be the workspace's own: ids of other tenants are simply unknown.
-        if let Some(a) = agent_id {
-            self.store.agent(who.workspace_id, a).await?;
+        // A deactivated agent cannot answer, so they take no conversation.
+        if let Some(a) = agent_id
+            && !self.store.agent(who.workspace_id, a).await?.active
+        {
+            return Err(ValidationError::new("agent_id", "is a deactivated agent").into());
         }
         if let Some(t) = team_id {
             self.store.team(who.workspace_id, t).await?;
@@ -254,7 +275,9 @@ impl Core {
         }
         let limit = self.page(limit, 20);
         Ok(SearchResults {
-            messages: self.store.search_messages(who.workspace_id, &terms, limit).await?,
+            messages: (self.store.search_messages(who.workspace_id, &terms, limit).await?.into_iter())
+                .map(|MessageHit { message }| SearchHit { snippet: search::snippet(&message.body, &terms, SNIPPET_CHARS), message })
+                .collect(),
             contacts: self.store.search_contacts(who.workspace_id, &terms, limit).await?,
         })
     }

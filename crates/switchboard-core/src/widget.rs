@@ -159,6 +159,9 @@ mod tests {
             avatar_url: None,
             locale: Locale::default(),
             max_chats: 5,
+            status: AgentStatus::Online,
+            notifications: NotificationPrefs::default(),
+            active: true,
             created_at: Timestamp(0),
         }
     }

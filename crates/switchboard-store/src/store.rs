@@ -82,9 +82,22 @@ pub enum AssigneeFilter {
     Unassigned,
 }
 
-/// Which conversations to list; newest activity first, `after` from the previous page.
+/// The order of a conversation list.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ConversationSort {
+    /// Newest activity first: `(updated_at DESC, id DESC)`.
+    #[default]
+    LastActivity,
+    /// Longest-waiting first: conversations whose contact is waiting for an answer by
+    /// `waiting_since` (oldest first), then those not waiting, oldest id first:
+    /// `(COALESCE(waiting_since, i64::MAX) ASC, id ASC)`.
+    Waiting,
+}
+
+/// Which conversations to list, in `sort` order, `after` from the previous page.
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
+    pub sort: ConversationSort,
     /// `open`, `pending`, `snoozed` or `resolved`.
     pub status: Option<&'static str>,
     pub assignee: Option<AssigneeFilter>,
@@ -97,11 +110,44 @@ pub struct ConversationFilter {
     pub limit: u32,
 }
 
-/// Position in the inbox ordering `(updated_at DESC, id DESC)`.
+/// Position in a list's order: the sort key of the last conversation of the previous
+/// page (`updated_at` for [`ConversationSort::LastActivity`], the waiting key for
+/// [`ConversationSort::Waiting`]) and its id.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ConversationCursor {
-    pub updated_at: Timestamp,
+    pub key: i64,
     pub id: ConversationId,
+}
+
+impl ConversationCursor {
+    /// The cursor just after `c` in `sort` order.
+    pub fn after(c: &Conversation, sort: ConversationSort) -> Self {
+        let key = match sort {
+            ConversationSort::LastActivity => c.updated_at.0,
+            ConversationSort::Waiting => c.waiting_since.map_or(i64::MAX, |t| t.0),
+        };
+        Self { key, id: c.id }
+    }
+}
+
+/// How many conversations each inbox view holds, for one agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    /// Open conversations assigned to the agent.
+    pub mine: u64,
+    /// Open conversations assigned to nobody.
+    pub unassigned: u64,
+    /// Open conversations.
+    pub all: u64,
+    /// Every conversation, by status.
+    pub open: u64,
+    pub pending: u64,
+    pub snoozed: u64,
+    pub resolved: u64,
+    /// Open conversations by team (teams with none are left out), by team id.
+    pub by_team: Vec<(TeamId, u64)>,
+    /// Open conversations by label (labels on none are left out), by label.
+    pub by_label: Vec<(Label, u64)>,
 }
 
 /// A message found by search.
@@ -171,6 +217,8 @@ pub trait Directory: Send + Sync {
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()>;
+    /// Ends every session of the agent but the one whose token hashes to `keep`.
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()>;
 
     async fn create_api_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
     async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>>;
@@ -197,15 +245,28 @@ pub trait Directory: Send + Sync {
     /// id and name: creating, renaming or deleting a site does the same to its inbox.
     async fn inboxes(&self, ws: WorkspaceId) -> Result<Vec<Inbox>>;
 
-    /// Fails with `Conflict("shortcut")` when the shortcut is taken in the workspace.
+    /// Fails with `Conflict("shortcut")` when the shortcut is taken among the
+    /// workspace's own responses (`owner_id` `None`) or among that agent's personal ones.
     async fn create_canned(&self, canned: &CannedResponse) -> Result<()>;
+    /// Writes the shortcut and body (never the owner).
     async fn update_canned(&self, canned: &CannedResponse) -> Result<()>;
     async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse>;
-    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>>;
+    /// The workspace's responses and, with `owner`, that agent's personal ones, by shortcut.
+    async fn canned_responses(&self, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>>;
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()>;
 
     async fn create_attachment(&self, attachment: &Attachment) -> Result<()>;
     async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment>;
+
+    /// Fails with `Conflict("label")` when the workspace already manages that name.
+    async fn create_label(&self, label: &ManagedLabel) -> Result<()>;
+    /// Replaces the label named `name` with `label` (which may rename it); `NotFound`
+    /// when there is none, `Conflict("label")` when the new name is taken.
+    async fn update_label(&self, name: &Label, label: &ManagedLabel) -> Result<()>;
+    async fn label(&self, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel>;
+    /// By name.
+    async fn labels(&self, ws: WorkspaceId) -> Result<Vec<ManagedLabel>>;
+    async fn delete_label(&self, ws: WorkspaceId, name: &Label) -> Result<()>;
 }
 
 /// Position in a contact's tracked events, newest first: `(at DESC, id DESC)`.
@@ -252,8 +313,12 @@ pub trait Contacts: Send + Sync {
 pub trait Log: Send + Sync {
     /// Applies a change to the log durably; returns only after commit.
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed>;
+    /// One conversation (with `unread` counted).
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
+    /// A page of conversations (with `unread` counted).
     async fn conversations(&self, ws: WorkspaceId, filter: &ConversationFilter) -> Result<Vec<Conversation>>;
+    /// The counts of the inbox views; `mine` counts `me`'s (0 without one).
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts>;
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
     /// The newest `feed_seq` of the workspace (0 before any event).
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;

@@ -10,9 +10,11 @@ use switchboard_domain::*;
 use crate::*;
 
 mod background;
+mod dashboard;
 mod inboxes;
 mod widget;
 pub use background::*;
+pub use dashboard::*;
 pub use inboxes::*;
 pub use widget::*;
 
@@ -63,6 +65,14 @@ macro_rules! store_contract {
             contact_events_page_newest_first_within_their_workspace,
             unread_counts_team_messages_after_the_visitors_read_mark,
             agents_activity_only_moves_forward,
+            an_agent_keeps_status_notifications_and_activity,
+            changing_a_password_can_keep_the_current_session,
+            personal_canned_responses_are_their_agents_own,
+            managed_labels_are_unique_renamed_and_deleted,
+            the_waiting_sort_pages_longest_waiting_first,
+            unread_counts_the_contacts_messages_after_the_teams_read_mark,
+            inbox_counts_are_per_view_and_per_workspace,
+            ten_thousand_conversations_page_exactly_once_in_both_orders,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -96,6 +106,9 @@ pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
         avatar_url: None,
         locale: Locale::default(),
         max_chats: 5,
+        status: AgentStatus::Online,
+        notifications: NotificationPrefs::default(),
+        active: true,
         created_at: Timestamp(1),
     }
 }
@@ -296,7 +309,7 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let after = say(&*store, &f, conv, Actor::Agent(f.agent.id), "I can help").await;
     assert_eq!((after.conversation.assignee_id, after.conversation.team_id), (None, None));
     let stored = store.conversation(f.ws.id, conv).await.unwrap();
-    assert_eq!(stored, after.conversation);
+    assert_eq!(Conversation { unread: None, ..stored.clone() }, after.conversation);
     assert_eq!(stored.last_seq, 6);
 }
 
@@ -328,6 +341,7 @@ pub async fn canned_shortcuts_are_unique_per_workspace(store: Arc<dyn Store>) {
         workspace_id: a.ws.id,
         shortcut: "hi".into(),
         body: "Hello! How can I help?".into(),
+        owner_id: None,
         created_at: Timestamp(1),
     };
     store.create_canned(&hi).await.unwrap();
@@ -336,7 +350,7 @@ pub async fn canned_shortcuts_are_unique_per_workspace(store: Arc<dyn Store>) {
     store.create_canned(&CannedResponse { workspace_id: b.ws.id, ..again }).await.unwrap();
     hi.body = "مرحبا".into();
     store.update_canned(&hi).await.unwrap();
-    assert_eq!(store.canned_responses(a.ws.id).await.unwrap(), vec![hi.clone()]);
+    assert_eq!(store.canned_responses(a.ws.id, None).await.unwrap(), vec![hi.clone()]);
     store.delete_canned(a.ws.id, hi.id).await.unwrap();
     assert!(matches!(store.canned(a.ws.id, hi.id).await, Err(StoreError::NotFound(Entity::CannedResponse))));
 }
@@ -440,7 +454,8 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     let done = store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: resolve, at }).await.unwrap();
 
     let stored = store.conversation(f.ws.id, conv).await.unwrap();
-    assert_eq!(stored, done.conversation, "the returned conversation is what was stored");
+    assert_eq!(stored.unread, Some(1), "a read counts the contact's unread messages; the writer does not");
+    assert_eq!(Conversation { unread: None, ..stored.clone() }, done.conversation, "the returned conversation is what was stored");
     assert_eq!(stored.last_seq, 6);
     assert_eq!(stored.status, Status::Resolved);
     assert_eq!(stored.assignee_id, Some(f.agent.id));
@@ -708,7 +723,7 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     loop {
         let page = store.conversations(f.ws.id, &ConversationFilter { after, limit: 2, ..Default::default() }).await.unwrap();
         let Some(last) = page.last() else { break };
-        after = Some(ConversationCursor { updated_at: last.updated_at, id: last.id });
+        after = Some(ConversationCursor::after(last, ConversationSort::LastActivity));
         seen.extend(page.iter().map(|c| c.id));
     }
     assert_eq!(seen, all_ids);
@@ -725,6 +740,7 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
         workspace_id: b.ws.id,
         shortcut: "x".into(),
         body: "y".into(),
+        owner_id: None,
         created_at: Timestamp(1),
     };
     store.create_canned(&canned).await.unwrap();

@@ -29,7 +29,9 @@ use crate::state::AppState;
         switchboard_proto::VisitorIn,
         switchboard_proto::VisitorOut,
         switchboard_proto::AgentIn,
-        switchboard_proto::AgentOut
+        switchboard_proto::AgentOut,
+        // Only a query parameter names it, which utoipa does not register by itself.
+        switchboard_proto::ConversationSort
     ))
 )]
 struct ApiDoc;
@@ -42,8 +44,11 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
     let api = OpenApiRouter::new()
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
-        .routes(routes!(sessions::me))
+        .routes(routes!(sessions::me, sessions::update_me))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(sessions::revoke_sessions))
         .routes(routes!(conversations::list))
+        .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::history, conversations::reply))
         .routes(routes!(conversations::note))
@@ -59,6 +64,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(contacts::search))
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent, admin::delete_agent))
+        .routes(routes!(admin::reset_agent_password))
         .routes(routes!(admin::list_teams, admin::create_team))
         .routes(routes!(admin::get_team, admin::update_team, admin::delete_team))
         .routes(routes!(admin::list_sites, admin::create_site))
@@ -66,6 +72,8 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(qr::site_qr))
         .routes(routes!(admin::list_canned, admin::create_canned))
         .routes(routes!(admin::get_canned, admin::update_canned, admin::delete_canned))
+        .routes(routes!(admin::list_labels, admin::create_label))
+        .routes(routes!(admin::update_label, admin::delete_label))
         .routes(routes!(inboxes::list_inboxes, inboxes::create_inbox))
         .routes(routes!(inboxes::get_workspace, inboxes::update_workspace))
         .routes(routes!(admin::list_tokens, admin::create_token))

@@ -1,6 +1,6 @@
-//! Agent WebSocket protocol: one socket per dashboard tab, carrying the workspace
-//! feed (conversations, messages, changes), typing and presence. The loop around it is
-//! `session.rs`.
+//! Agent WebSocket protocol: one socket per dashboard tab, carrying the workspace feed
+//! (conversations, messages, changes), typing, presence and who views which
+//! conversation. The loop around it is `session.rs`.
 //!
 //! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
 //! means something was missed; the session then re-reads the feed from the store.
@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_bus::{AgentStatus, BusMessage, Delivery};
-use switchboard_core::{AuthFailure, Error, Principal};
+use switchboard_core::{AuthFailure, Error, Principal, SocketId};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
 
@@ -68,6 +68,8 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts
 struct Session {
     app: AppState,
     who: Principal,
+    /// This socket, as presence knows it (for the conversation it views).
+    socket: SocketId,
     /// The last feed position delivered on this socket.
     delivered: i64,
 }
@@ -108,11 +110,19 @@ impl Protocol for Session {
                 return None;
             }
         };
-        app.core.agent_connected(&who);
+        let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
+        let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head) };
+        let agents = match s.app.core.team_presence(&who).await {
+            Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
+            Err(e) => {
+                conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+                s.on_close();
+                return None;
+            }
+        };
         let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
-        let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
+        let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online, agents };
         match conn.send(&welcome).await {
             Ok(()) if catch_up(&mut s, conn).await.is_ok() => Some((s, feed)),
             _ => {
@@ -134,15 +144,24 @@ impl Protocol for Session {
         AgentOut::Reconnect { reason, retry_after_ms }
     }
 
-    /// The socket is finished: the agent goes offline if it was their last.
+    /// The socket is finished: it views nothing any more, and the agent goes offline if
+    /// it was their last socket.
     fn on_close(&mut self) {
-        self.app.core.agent_disconnected(&self.who);
+        self.app.core.agent_disconnected(&self.who, self.socket);
         let (app, who) = (self.app.clone(), self.who);
         tokio::spawn(async move { active(&app, &who).await });
     }
 
     fn app(&self) -> &AppState {
         &self.app
+    }
+}
+
+fn presence(status: AgentStatus) -> p::PresenceStatus {
+    match status {
+        AgentStatus::Online => p::PresenceStatus::Online,
+        AgentStatus::Away => p::PresenceStatus::Away,
+        AgentStatus::Offline => p::PresenceStatus::Offline,
     }
 }
 
@@ -186,11 +205,11 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
             conn.feed(&AgentOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         BusMessage::Presence { agent_id, status } => {
-            let status = match status {
-                AgentStatus::Online => p::PresenceStatus::Online,
-                AgentStatus::Offline => p::PresenceStatus::Offline,
-            };
-            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status }).await
+            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status: presence(*status) }).await
+        }
+        BusMessage::Viewers { conversation_id, agent_ids } => {
+            let agent_ids = agent_ids.iter().map(|a| a.0).collect();
+            conn.feed(&AgentOut::Viewers { conversation_id: conversation_id.0, agent_ids }).await
         }
         _ => Ok(()),
     }
@@ -235,6 +254,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
         AgentIn::Read { conversation_id, up_to_seq } => match core.agent_read(&s.who, ConversationId(conversation_id), up_to_seq).await {
             Ok(_) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
+        },
+        AgentIn::View { conversation_id } => match core.agent_viewing(&s.who, s.socket, conversation_id.map(ConversationId)).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
     }
 }

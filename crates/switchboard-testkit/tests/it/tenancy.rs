@@ -44,7 +44,7 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
     visitor.send(&page).await.unwrap();
     let (agent, _) = new_agent(app, &owner, &format!("agent@{name}.example"), Role::Agent).await;
     let team = owner.create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]) }).await.unwrap();
-    let canned = CannedRequest { shortcut: Some("hi".into()), body: Some("Hello! How can I help?".into()) };
+    let canned = CannedRequest { shortcut: Some("hi".into()), body: Some("Hello! How can I help?".into()), scope: None };
     let canned = owner.create_canned_response(&canned).await.unwrap();
     let token = owner.create_api_token(&CreateApiToken { name: "crm".into(), role: Some(Role::Admin) }).await.unwrap();
     let attachment = owner.upload("receipt.png", PNG_3X2.to_vec()).await.unwrap().id;
@@ -131,7 +131,7 @@ fn foreign_calls<'a>(api: &'a Api, other: &'a Tenant) -> Vec<Call<'a>> {
         call!(
             "change a canned response",
             CannedResponseNotFound,
-            api.update_canned_response(canned, &CannedRequest { body: Some("Send me your password".into()), shortcut: None })
+            api.update_canned_response(canned, &CannedRequest { body: Some("Send me your password".into()), shortcut: None, scope: None })
         ),
         call!("delete a canned response", CannedResponseNotFound, api.delete_canned_response(canned)),
         call!("revoke an API token", ApiTokenNotFound, api.delete_api_token(other.token)),
