@@ -113,7 +113,6 @@ fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/", get(home))
-        .route("/demo", get(demo))
         .layer(cors)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -135,10 +134,6 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
 
 async fn home() -> Html<&'static str> {
     Html(include_str!("pages/home.html"))
-}
-
-async fn demo() -> Html<&'static str> {
-    Html(include_str!("pages/demo.html"))
 }
 
 /// `listener`, with Nagle's algorithm off on every accepted socket. A socket that only

@@ -35,7 +35,26 @@ pub const ENTRIES: &[Entry] = &[
     // The dashboard is one page: every URL under `/app` gets it, and it routes in the browser.
     Entry { route: "/app", file: "app/index.html", csp: Some(APP_CSP) },
     Entry { route: "/app/{*path}", file: "app/index.html", csp: Some(APP_CSP) },
+    // The widget: the loader every page of a business's site includes (a short cache, so a
+    // new release reaches sites within minutes), the chat frame it creates on first open,
+    // and the same chat as a full page, shareable as a link.
+    Entry { route: "/widget.js", file: "widget.js", csp: None },
+    Entry { route: "/widget/frame", file: "widget/frame/index.html", csp: Some(WIDGET_FRAME_CSP) },
+    Entry { route: "/chat/{key}", file: "widget/frame/index.html", csp: Some(CHAT_PAGE_CSP) },
 ];
+
+/// The chat frame runs only our scripts and styles and talks only to its own server
+/// (`connect-src 'self'` covers the same-host WebSocket). Any page may frame it: which
+/// sites may chat is the site's `allowed_origins`, checked by the server on the socket
+/// and the widget endpoints the frame calls.
+const WIDGET_FRAME_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *";
+
+/// The chat page: the frame's policy, and no one may frame it.
+const CHAT_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The dashboard runs only its own scripts and talks only to its own server. Images may
 /// come from anywhere over https (agents' and visitors' avatars are URLs).

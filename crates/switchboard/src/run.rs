@@ -47,7 +47,11 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     let base = format!("http://{}", app.addr());
     if demo {
-        seed_demo(&app.core, &base).await?;
+        let key = seed_demo(&app.core, &base).await?;
+        let shop = demo_shop(&base, &key, app.addr().ip()).await?;
+        println!("  Demo shop:  {shop}   (another origin, embedding the widget)");
+        println!("  Chat page:  {base}/chat/{key}");
+        println!();
     }
     tracing::info!(addr = %app.addr(), data = %config.storage.data_dir.display(), max_sockets = config.server_config().max_sockets, "switchboard is listening");
     println!("Switchboard is listening on {base}");
@@ -82,8 +86,9 @@ const DEMO_WORKSPACE: &str = "Demo";
 const DEMO_OWNER: &str = "owner@demo.example";
 
 /// Creates the demo workspace, site and owner once; on later runs gives the owner a
-/// fresh password (only its hash is stored, so it cannot be shown again).
-async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
+/// fresh password (only its hash is stored, so it cannot be shown again). Returns the
+/// site's public key.
+async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<String> {
     let password = auth::random_token(12);
     let email = Email::parse(DEMO_OWNER)?;
     let existing = core.store.workspaces().await?.into_iter().find(|w| w.name == DEMO_WORKSPACE);
@@ -114,9 +119,26 @@ async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
     println!("  Dashboard:  {base}/   (API docs at {base}/api/docs)");
     println!("  Login:      {DEMO_OWNER}");
     println!("  Password:   {password}");
-    println!("  Demo page:  {base}/demo?site={public_key}");
-    println!();
-    Ok(())
+    Ok(public_key)
+}
+
+/// Serves a demo shop page on another port of the same address, so the widget runs as it
+/// does on a business's site: its loader and frame come from another origin than the page.
+/// Returns the page's URL. The listener lives as long as the process.
+async fn demo_shop(base: &str, key: &str, ip: std::net::IpAddr) -> anyhow::Result<String> {
+    let page = include_str!("demo-shop.html").replace("{{BASE}}", base).replace("{{KEY}}", key);
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.context("binding the demo shop's port")?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let shop = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { axum::response::Html(page) }
+    });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, shop).await {
+            tracing::warn!(error = %e, "the demo shop stopped");
+        }
+    });
+    Ok(url)
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -1,0 +1,102 @@
+// The widget on a business's page of another site, as visitors meet it: the launcher,
+// the pre-chat form, a conversation with an agent answering over the API, "seen", a
+// reload, two tabs, going offline, the offline form; with storage partitioning on.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, agentOnline } from './harness.mjs';
+
+const env = serverAndBrowser();
+let host;
+after(() => host?.close());
+
+async function shop(pages = {}) {
+  host?.close();
+  const { base, site } = env.server;
+  host = await hostSite({ '/': { html: shopPage(base, site.public_key) }, ...pages });
+  return host;
+}
+
+async function onlyConversation() {
+  return eventually(async () => {
+    const page = await env.server.api('GET', '/api/v1/conversations');
+    return page.items.length === 1 && page.items[0];
+  }, 'one conversation in the inbox');
+}
+
+async function bodies(id) {
+  const history = await env.server.api('GET', `/api/v1/conversations/${id}/messages`);
+  return history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
+}
+
+test('a visitor fills the pre-chat form, writes, and sees the agent reply; the agent sees "seen"; a reload keeps it', async () => {
+  await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, {
+    prechat_form: [
+      { key: 'name', label: 'Your name', kind: 'text', required: true },
+      { key: 'email', label: 'E-mail', kind: 'email', required: true },
+      { key: 'order', label: 'Order number', kind: 'text', required: false },
+    ],
+  });
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  after(() => agent.close());
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(origin);
+  const w = widgetOn(page);
+  await w.launcher.waitFor();
+  assert.equal(await page.locator('switchboard-root iframe').count(), 0, 'no chat frame before the first open');
+  assert.ok(!requests.some((u) => u.includes('/ws/')), 'no socket before the first open');
+
+  await w.launcher.click();
+  const f = w.frame;
+  await f.getByRole('button', { name: 'Start chat' }).click();
+  await f.getByText('Please fill this in.').first().waitFor();
+  await f.getByLabel('Your name').fill('Ana');
+  await f.getByLabel('E-mail').fill('not-an-email');
+  await f.getByRole('button', { name: 'Start chat' }).click();
+  await f.getByText('Enter an e-mail address like name@example.com.').waitFor();
+  await f.getByLabel('E-mail').fill('ana@example.com');
+  await f.getByRole('button', { name: 'Start chat' }).click();
+
+  const box = f.getByRole('textbox', { name: 'Message' });
+  await box.fill('Hello! Where is my order #42? سلام');
+  await box.press('Enter');
+  const conv = await onlyConversation();
+  assert.deepEqual(await bodies(conv.id), ['Hello! Where is my order #42? سلام']);
+  const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
+  assert.equal(contact.name, 'Ana');
+  assert.equal(contact.email, 'ana@example.com');
+
+  await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'It left the warehouse today: https://track.example/42' });
+  await f.locator('.line.team', { hasText: 'It left the warehouse today' }).waitFor();
+  const link = f.locator('.line.team a', { hasText: 'https://track.example/42' });
+  assert.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow ugc');
+  // The visitor had the panel open: the server has their read mark.
+  await eventually(async () => {
+    const h = await env.server.api('GET', `/api/v1/conversations/${conv.id}/messages`);
+    return h.items.some((e) => e.kind === 'receipt' && e.side === 'visitor' && e.receipt === 'read');
+  }, 'the visitor’s read receipt');
+  // The agent reads: the visitor's own message says "Seen".
+  const last = await env.server.api('GET', `/api/v1/conversations/${conv.id}`);
+  await env.server.api('POST', `/api/v1/conversations/${conv.id}/read`, { up_to_seq: last.last_seq });
+  await f.locator('.line.mine .state.seen').waitFor();
+  await page.screenshot({ path: path.join(shots, 'widget-ltr-desktop.png') });
+
+  // The token lives in the shop's own storage, not the frame's.
+  const saved = await page.evaluate((key) => JSON.parse(localStorage.getItem(`sb:${key}`)), env.server.site.public_key);
+  assert.ok(saved.t, 'the visitor token is in the host page’s localStorage');
+
+  await page.reload();
+  await w.frame.locator('.line.team', { hasText: 'It left the warehouse today' }).waitFor();
+  await w.frame.locator('.line.mine', { hasText: 'Where is my order' }).waitFor();
+  const again = w.frame.getByRole('textbox', { name: 'Message' });
+  await again.fill('Thanks!');
+  await again.press('Enter');
+  await eventually(async () => (await bodies(conv.id)).includes('Thanks!'), 'the second message in the same conversation');
+  assert.equal((await env.server.api('GET', '/api/v1/conversations')).items.length, 1, 'no second conversation after a reload');
+  await context.close();
+});
