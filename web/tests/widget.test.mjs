@@ -13,6 +13,7 @@ after(() => host?.close());
 
 async function shop(pages = {}) {
   host?.close();
+  await prechat();
   const { base, site } = env.server;
   host = await hostSite({ '/': { html: shopPage(base, site.public_key) }, ...pages });
   return host;
@@ -30,7 +31,8 @@ async function bodies(id) {
   return history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
 }
 
-test('a visitor fills the pre-chat form, writes, and sees the agent reply; the agent sees "seen"; a reload keeps it', async () => {
+// The shop asks visitors for their name and e-mail before a chat.
+async function prechat() {
   await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, {
     prechat_form: [
       { key: 'name', label: 'Your name', kind: 'text', required: true },
@@ -38,9 +40,11 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
       { key: 'order', label: 'Order number', kind: 'text', required: false },
     ],
   });
+}
+
+test('a visitor fills the pre-chat form, writes, and sees the agent reply; the agent sees "seen"; a reload keeps it', async () => {
   const { origin } = await shop();
   const agent = await agentOnline(env.server);
-  after(() => agent.close());
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const requests = [];
@@ -98,5 +102,109 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   await again.press('Enter');
   await eventually(async () => (await bodies(conv.id)).includes('Thanks!'), 'the second message in the same conversation');
   assert.equal((await env.server.api('GET', '/api/v1/conversations')).items.length, 1, 'no second conversation after a reload');
+  agent.close();
+  await context.close();
+});
+
+test('two tabs show one conversation; the badge clears in both when one tab reads', async () => {
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await a.goto(origin);
+  await b.goto(origin);
+  const [wa, wb] = [widgetOn(a), widgetOn(b)];
+  // Only the tab in front renders (a hidden tab's frames wait for the next animation frame).
+  await a.bringToFront();
+  await wa.launcher.click();
+  await wa.frame.getByLabel('Your name').fill('Tab Tester');
+  await wa.frame.getByLabel('E-mail').fill('tabs@example.com');
+  await wa.frame.getByRole('button', { name: 'Start chat' }).click();
+  const box = wa.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('Written in the first tab');
+  await box.press('Enter');
+  const conv = await eventually(async () => {
+    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+    for (const c of all.items) if ((await bodies(c.id)).includes('Written in the first tab')) return c;
+    return null;
+  }, 'the first tab’s conversation');
+  // The second tab learns of the conversation from the shared storage and follows it.
+  await eventually(async () => (await b.locator('switchboard-root iframe').count()) === 1, 'the second tab to load the chat');
+
+  // The first tab is closed to the team's answer; the second never opened: both count it.
+  await wa.launcher.click();
+  await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Seen in both tabs?' });
+  await wa.badge.filter({ hasText: '1' }).waitFor();
+  await wb.badge.filter({ hasText: '1' }).waitFor();
+  await wb.teaser.filter({ hasText: 'Seen in both tabs?' }).waitFor();
+  // The second tab opens and reads: the server's read mark clears the first tab's badge too.
+  await b.bringToFront();
+  await wb.launcher.click();
+  await wb.frame.locator('.line.mine', { hasText: 'Written in the first tab' }).waitFor();
+  await wb.frame.locator('.line.team', { hasText: 'Seen in both tabs?' }).waitFor();
+  await wa.badge.waitFor({ state: 'hidden' });
+  await wb.badge.waitFor({ state: 'hidden' });
+  agent.close();
+  await context.close();
+});
+
+test('a message written offline waits, then arrives exactly once when the network is back', async () => {
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(origin);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  await w.frame.getByLabel('Your name').fill('Offline Olga');
+  await w.frame.getByLabel('E-mail').fill('olga@example.com');
+  await w.frame.getByRole('button', { name: 'Start chat' }).click();
+  const box = w.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('First, while online');
+  await box.press('Enter');
+  await w.frame.locator('.line.mine .state.sent', { hasText: 'Sent' }).waitFor();
+
+  await context.setOffline(true);
+  await w.frame.getByText('You are offline. Your messages will be sent when you are back.').waitFor();
+  await box.fill('Written on the train');
+  await box.press('Enter');
+  await box.fill('And a second one');
+  await box.press('Enter');
+  await w.frame.locator('.line.mine .meta', { hasText: 'Sending…' }).first().waitFor();
+  await page.screenshot({ path: path.join(shots, 'widget-offline.png') });
+  await context.setOffline(false);
+  await w.frame.locator('.line.mine', { hasText: 'And a second one' }).locator('.state.sent').waitFor();
+  const conv = await eventually(async () => {
+    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+    for (const c of all.items) if ((await bodies(c.id)).includes('First, while online')) return c;
+    return null;
+  }, 'Olga’s conversation');
+  assert.deepEqual(await bodies(conv.id), ['First, while online', 'Written on the train', 'And a second one'], 'each once, in order');
+  agent.close();
+  await context.close();
+});
+
+test('with no one online, the offline form takes an e-mail and a message the team sees', async () => {
+  const { origin } = await shop();
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(origin);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  await w.frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+  await w.frame.getByRole('button', { name: 'Send message' }).click();
+  await w.frame.getByText('Please fill this in.').first().waitFor();
+  await w.frame.getByLabel('Your e-mail').fill('later@example.com');
+  await w.frame.getByLabel('Your message').fill('Do you ship to Izmir?');
+  await w.frame.getByRole('button', { name: 'Send message' }).click();
+  await w.frame.getByText('Thank you! We have your message and will answer by e-mail.').waitFor();
+  const conv = await eventually(async () => {
+    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+    for (const c of all.items) if ((await bodies(c.id)).includes('Do you ship to Izmir?')) return c;
+    return null;
+  }, 'the offline message in the inbox');
+  const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
+  assert.equal(contact.email, 'later@example.com');
+  await page.screenshot({ path: path.join(shots, 'widget-offline-form.png') });
   await context.close();
 });

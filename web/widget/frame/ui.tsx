@@ -35,7 +35,7 @@ export function App({ embedded, fatal = false }: { embedded: boolean; fatal?: bo
     <div class="app">
       <Header embedded={embedded} />
       <Banner />
-      {fatal ? null : needsPrechat.value ? <Prechat /> : needsOffline.value ? <Offline /> : <Conversation />}
+      {fatal ? null : needsOffline.value ? <Offline /> : needsPrechat.value ? <Prechat /> : <Conversation />}
     </div>
   );
 }
@@ -153,7 +153,7 @@ function Field(props: {
           {...common}
           type={(kind === 'email' ? 'email' : kind === 'phone' ? 'tel' : 'text') as 'text'}
           dir={kind === 'email' || kind === 'phone' ? 'ltr' : 'auto'}
-          autocomplete={kind === 'email' ? 'email' : kind === 'phone' ? 'tel' : id === 'name' ? 'name' : 'off'}
+          autocomplete={kind === 'email' ? 'email' : kind === 'phone' ? 'tel' : id === 'f-name' ? 'name' : 'off'}
         />
       )}
       {error && (

@@ -80,6 +80,7 @@ function start() {
   let frame: HTMLIFrameElement | null = null;
   let frameReady = false;
   const outbox: ToFrame[] = [];
+  let shown = read().u ?? 0;
 
   // --- the element and its shadow root -------------------------------------------------
   const host = document.createElement('switchboard-root');
@@ -224,7 +225,9 @@ function start() {
           if (read().a !== m.conversation) write({ a: m.conversation });
           break;
         case 'unread': {
-          const before = read().u ?? 0;
+          // Compared with what this tab showed: another tab may have stored the count first.
+          const before = shown;
+          shown = m.count;
           write({ u: m.count });
           draw();
           if (m.count > before && m.preview) showTeaser(m.preview, false);
