@@ -208,3 +208,118 @@ test('with no one online, the offline form takes an e-mail and a message the tea
   await page.screenshot({ path: path.join(shots, 'widget-offline-form.png') });
   await context.close();
 });
+
+test('hostile CSS on the host page cannot break the widget, and the widget leaves the page as it was', async () => {
+  const hostile = `<style>* { all: unset !important } div { display: none !important } html { direction: rtl; font-size: 60px !important }
+    button { background: red !important; inline-size: 1px !important } iframe { display: none !important }</style>`;
+  const { origin } = await shop({ '/hostile': { html: shopPage(env.server.base, env.server.site.public_key, { head: hostile }) } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // What the page looks like and which globals it has, before the widget loads.
+  await page.goto(`${origin}/hostile`);
+  await page.locator('switchboard-root').waitFor({ state: 'attached' });
+  const launcher = widgetOn(page).launcher;
+  const size = await launcher.evaluate((b) => [b.getBoundingClientRect().width, b.getBoundingClientRect().height, getComputedStyle(b).backgroundColor]);
+  assert.deepEqual(size, [56, 56, 'rgb(31, 111, 235)'], 'the launcher keeps its size and colour');
+  // `direction: rtl` on the page does not move an English widget's launcher: it sits at the end of its own direction.
+  const box = await launcher.boundingBox();
+  assert.ok(box.x > 1000, 'an English widget’s launcher sits at the right');
+  await launcher.click();
+  const frame = page.locator('switchboard-root iframe');
+  const rect = await frame.boundingBox();
+  assert.ok(rect.width >= 370 && rect.height >= 500, `the panel is full size (${rect.width}×${rect.height})`);
+  await widgetOn(page).frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+  const h1 = await page.locator('h1').evaluate((h) => getComputedStyle(h).fontSize);
+  assert.equal(h1, '60px', 'the page keeps its own (hostile) styles: the widget adds no global CSS');
+  assert.deepEqual(errors, []);
+  await page.screenshot({ path: path.join(shots, 'widget-hostile-css.png') });
+  await context.close();
+});
+
+test('under a strict Content-Security-Policy the widget works and adds only the Switchboard global', async () => {
+  const { base, site } = env.server;
+  const csp = `default-src 'none'; script-src 'self' ${base}; frame-src ${base}; connect-src ${base}; img-src ${base} https:; style-src 'self'`;
+  const { origin } = await shop({ '/strict': { html: shopPage(base, site.public_key), headers: { 'content-security-policy': csp } } });
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    window.__globals = Object.keys(window);
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin}/strict`);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  await w.frame.getByLabel('Your name').fill('Strict Sam');
+  await w.frame.getByLabel('E-mail').fill('sam@example.com');
+  await w.frame.getByRole('button', { name: 'Start chat' }).click();
+  const box = w.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('Hello under a strict policy');
+  await box.press('Enter');
+  await w.frame.locator('.line.mine .state.sent').waitFor();
+  const { violations, added } = await page.evaluate(() => ({
+    violations: window.__violations,
+    added: Object.keys(window).filter((k) => !window.__globals.includes(k) && !k.startsWith('__')),
+  }));
+  assert.deepEqual(violations, [], 'no CSP violation');
+  assert.deepEqual(added, ['Switchboard'], 'one global: the API');
+  assert.deepEqual(errors, []);
+  agent.close();
+  await context.close();
+});
+
+test('the JavaScript API: queued calls, open/close events, identify without a hash, hide and shutdown', async () => {
+  const { base, site } = env.server;
+  const snippet = `<script src="/api.js"></script>`;
+  const api = `window.Switchboard = window.Switchboard || function () { (Switchboard.q = Switchboard.q || []).push(arguments); };
+    window.seen = [];
+    Switchboard('on', 'ready', () => seen.push('ready'));
+    Switchboard('on', 'open', () => seen.push('open'));
+    Switchboard('on', 'close', () => seen.push('close'));
+    Switchboard('on', 'conversation_started', () => seen.push('conversation_started'));
+    Switchboard('identify', { id: 'user-7', name: 'Identified Ida', email: 'ida@example.com' });
+    Switchboard('no-such-command');`;
+  const { origin } = await shop({
+    '/api': { html: shopPage(base, site.public_key, { head: snippet }) },
+    '/api.js': { html: api, headers: { 'content-type': 'text/javascript' } },
+  });
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin}/api`);
+  await page.waitForFunction(() => window.seen.includes('ready'));
+  await page.evaluate(() => Switchboard('open'));
+  const w = widgetOn(page);
+  // Identified visitors skip the pre-chat form.
+  const box = w.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('Hi, it is Ida');
+  await box.press('Enter');
+  await page.waitForFunction(() => window.seen.includes('conversation_started'));
+  const conv = await eventually(async () => {
+    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+    for (const c of all.items) if ((await bodies(c.id)).includes('Hi, it is Ida')) return c;
+    return null;
+  }, 'Ida’s conversation');
+  const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
+  assert.equal(contact.name, 'Identified Ida');
+  assert.equal(contact.email, 'ida@example.com');
+  await page.evaluate(() => Switchboard('close'));
+  await page.evaluate(() => Switchboard('hide'));
+  await w.launcher.waitFor({ state: 'hidden' });
+  await page.evaluate(() => Switchboard('show'));
+  await w.launcher.waitFor();
+  await page.evaluate(() => Switchboard('shutdown'));
+  const saved = await page.evaluate((key) => localStorage.getItem(`sb:${key}`), site.public_key);
+  assert.equal(saved, null, 'shutdown forgets the visitor');
+  assert.deepEqual(await page.evaluate(() => window.seen), ['ready', 'open', 'conversation_started', 'close']);
+  assert.deepEqual(errors, [], 'a bad command is reported on the console, never thrown into the page');
+  agent.close();
+  await context.close();
+});
