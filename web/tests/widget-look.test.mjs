@@ -51,8 +51,8 @@ test('Persian at phone width: the widget mirrors, fills the screen, and writes P
   assert.ok(launcher.x < 390 / 2, 'in right to left, "end" is the left corner');
   await page.screenshot({ path: path.join(shots, 'widget-rtl-phone-closed.png') });
   await w.launcher.click();
-  const frame = page.frames().find((f) => f.url().includes('/widget/frame'));
   await w.frame.getByRole('textbox', { name: 'پیام' }).waitFor();
+  const frame = page.frames().find((f) => f.url().includes('/widget/frame'));
   assert.equal(await frame.evaluate(() => document.documentElement.dir), 'rtl');
   assert.equal(await frame.evaluate(() => document.documentElement.lang.slice(0, 2)), 'fa');
   const panel = await page.locator('switchboard-root iframe').boundingBox();
