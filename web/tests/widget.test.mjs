@@ -323,3 +323,39 @@ test('the JavaScript API: queued calls, open/close events, identify without a ha
   agent.close();
   await context.close();
 });
+
+test('a site with allowed origins: the widget works on them, and shows nowhere else', async () => {
+  const { base, site } = env.server;
+  const { origin } = await shop();
+  const other = await hostSite({ '/': { html: shopPage(base, site.public_key) } });
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { allowed_origins: [origin] });
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    const frameResponse = page.waitForResponse((r) => r.url().includes('/widget/frame'));
+    await page.goto(origin);
+    const w = widgetOn(page);
+    await w.launcher.click();
+    assert.match((await frameResponse).headers()['content-security-policy'], new RegExp(`frame-ancestors ${origin}$`));
+    await w.frame.getByLabel('Your name').fill('Allowed Al');
+    await w.frame.getByLabel('E-mail').fill('al@example.com');
+    await w.frame.getByRole('button', { name: 'Start chat' }).click();
+    const box = w.frame.getByRole('textbox', { name: 'Message' });
+    await box.fill('From an allowed page');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine .state.sent').waitFor();
+
+    // Another origin (another port): the site refuses it, and the launcher never stays.
+    const elsewhere = await context.newPage();
+    const refused = elsewhere.waitForResponse((r) => r.url().includes('/api/v1/widget/'));
+    await elsewhere.goto(other.origin.replace('localhost', '127.0.0.1'));
+    assert.equal((await refused).status(), 403);
+    await elsewhere.locator('switchboard-root').waitFor({ state: 'detached' });
+  } finally {
+    await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { allowed_origins: [] });
+    other.close();
+    agent.close();
+    await context.close();
+  }
+});

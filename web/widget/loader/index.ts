@@ -427,7 +427,11 @@ function start() {
   const saved = read();
   draw();
   fetch(`${base}/api/v1/widget/${encodeURIComponent(key)}`)
-    .then((r) => (r.ok ? (r.json() as Promise<Site>) : Promise.reject(new Error(`the site answered ${r.status}`))))
+    .then((r) => {
+      // This page's origin is not among the site's allowed origins: no widget here.
+      if (r.status === 403) host.remove();
+      return r.ok ? (r.json() as Promise<Site>) : Promise.reject(new Error(`the site answered ${r.status}`));
+    })
     .then((s) => {
       site = s;
       draw();
