@@ -15,6 +15,7 @@ mod jobs;
 mod presence;
 mod roster;
 mod visitors;
+mod widget;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use presence::{LocalPresence, Presence};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
+pub use widget::*;
 
 /// Hands committed events to the bus, in commit order: install it as the store's
 /// [`CommitHook`]. Events visible to the contact also go to the conversation's topic.

@@ -11,8 +11,10 @@ use crate::*;
 
 mod background;
 mod inboxes;
+mod widget;
 pub use background::*;
 pub use inboxes::*;
+pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
 /// yielding `Arc<dyn Store>` (a fresh database each time).
@@ -55,6 +57,11 @@ macro_rules! store_contract {
             consumer_cursors_start_at_zero_and_are_kept_per_workspace,
             every_site_is_a_website_inbox,
             a_workspace_keeps_its_time_zone,
+            a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
+            transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
+            contact_events_page_newest_first_within_their_workspace,
+            unread_counts_team_messages_after_the_visitors_read_mark,
+            agents_activity_only_moves_forward,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(

@@ -89,7 +89,7 @@ pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Outp
         let _open = open;
         let Some((mut conn, mut s, mut feed)) = handshake.await else { return };
         session(&mut s, &mut conn, &mut feed).await;
-        leave(&s);
+        Box::pin(leave(&s)).await;
     };
     tracing::Instrument::instrument(task, span)
 }
@@ -131,21 +131,31 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
         }
     };
     app.core.agent_connected(&who);
+    active(&app, &who).await;
     let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
     let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
     let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
     match conn.send(&welcome).await {
         Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
         _ => {
-            leave(&s);
+            leave(&s).await;
             None
         }
     }
 }
 
 /// The socket is finished: the agent goes offline if it was their last socket.
-fn leave(s: &Session) {
+async fn leave(s: &Session) {
     s.app.core.agent_disconnected(&s.who);
+    active(&s.app, &s.who).await;
+}
+
+/// Remembers when the agent was last online, for the launcher's "most recently active".
+/// A failure only costs that ordering, so it is logged and the socket goes on.
+async fn active(app: &AppState, who: &Principal) {
+    if let Err(e) = app.core.agent_active(who).await {
+        tracing::warn!(error = %e, "could not record the agent's activity");
+    }
 }
 
 /// Sends everything in the feed after `delivered`, then `caught_up`.
