@@ -359,3 +359,65 @@ test('a site with allowed origins: the widget works on them, and shows nowhere e
     await context.close();
   }
 });
+
+test('a resolved conversation: the visitor rates it, asks for the transcript, and can start again; the title counts unread', async () => {
+  const { origin } = await shop();
+  const look = (title_badge) => ({ appearance: { color: '#1f6feb', position: 'end', greeting: 'Hi! How can we help?', team_name: 'Support', locale: 'en', title_badge } });
+  await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, look(true));
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(origin);
+    const w = widgetOn(page);
+    await w.launcher.click();
+    await w.frame.getByLabel('Your name').fill('Rating Rita');
+    await w.frame.getByLabel('E-mail').fill('rita@example.com');
+    await w.frame.getByRole('button', { name: 'Start chat' }).click();
+    const box = w.frame.getByRole('textbox', { name: 'Message' });
+    await box.fill('Can I return shoes?');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine .state.sent').waitFor();
+    const conv = await eventually(async () => {
+      const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+      for (const c of all.items) if ((await bodies(c.id)).includes('Can I return shoes?')) return c;
+      return null;
+    }, 'Rita’s conversation');
+
+    // Closed panel: the team's answer counts in the launcher's badge and the page title.
+    await w.launcher.click();
+    await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Yes, within 30 days.' });
+    await w.badge.filter({ hasText: '1' }).waitFor();
+    await page.waitForFunction(() => document.title === '(1) Shop');
+    await w.launcher.click();
+    await page.waitForFunction(() => document.title === 'Shop');
+
+    await env.server.api('PUT', `/api/v1/conversations/${conv.id}/status`, { status: 'resolved' });
+    await w.frame.getByText('This conversation is closed.').waitFor();
+    await w.frame.getByRole('radio', { name: '4 stars' }).check({ force: true });
+    await w.frame.getByLabel('Anything to add? (optional)').fill('Quick and kind');
+    await w.frame.getByRole('button', { name: 'Send rating' }).click();
+    await w.frame.getByText('Thank you for your rating.').waitFor();
+    const rated = await env.server.api('GET', `/api/v1/conversations/${conv.id}`);
+    assert.deepEqual([rated.rating?.score, rated.rating?.comment], [4, 'Quick and kind']);
+
+    await w.frame.getByText('E-mail me this conversation').click();
+    await w.frame.getByLabel('E-mail address').fill('rita@example.com');
+    await w.frame.getByRole('button', { name: 'Send', exact: true }).click();
+    await w.frame.getByText('We will e-mail the conversation to').waitFor();
+    await page.screenshot({ path: path.join(shots, 'widget-resolved.png') });
+
+    await w.frame.getByRole('button', { name: 'Start a new conversation' }).click();
+    await box.fill('Another question');
+    await box.press('Enter');
+    await eventually(async () => {
+      const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+      for (const c of all.items) if (c.id !== conv.id && (await bodies(c.id)).includes('Another question')) return c;
+      return null;
+    }, 'a new conversation');
+  } finally {
+    await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, look(false));
+    agent.close();
+    await context.close();
+  }
+});

@@ -13,6 +13,7 @@ type S = components['schemas'];
 export type Event = S['Event'];
 export type Message = S['Message'];
 export type PublicSite = S['PublicSite'];
+export type WidgetSite = S['WidgetSite'];
 export type PublicAgent = S['PublicAgent'];
 export type Attachment = S['Attachment'];
 export type VisitorConversation = S['VisitorConversation'];
@@ -65,11 +66,15 @@ export const resolved = computed(() => conversation.value?.status === 'resolved'
 /** The panel is on screen (always, on the chat page): only then are messages read. */
 export const visible = signal(true);
 export const identified = signal(false);
+/** The visitor's read mark as the server last told this tab (`read_mark`, on every tab). */
+const readMark = signal(0);
+/** The transcript was requested for this conversation. */
+export const transcriptRequested = signal(false);
 
 /** What the visitor's read mark and the team's marks say, from receipt events. */
 const marks = computed(() => {
   const c = conversation.value;
-  let visitorRead = 0;
+  let visitorRead = Math.max(c?.visitor_read_seq ?? 0, readMark.value);
   let agentRead = c?.agent_read_seq ?? 0;
   let agentDelivered = agentRead;
   for (const e of events.value.values()) {
@@ -121,6 +126,13 @@ export const lines = computed<Line[]>(() => {
     });
   }
   return out;
+});
+
+/** The visitor's rating of the conversation, once given (a `conversation_rated` event). */
+export const rating = computed(() => {
+  let last: { score: number; comment: string | null } | null = null;
+  for (const e of events.value.values()) if (e.kind === 'conversation_rated') last = { score: e.score, comment: e.comment ?? null };
+  return last;
 });
 
 /** Team messages after the visitor's read mark: the badge, in every tab alike. */
@@ -285,6 +297,12 @@ function receive(f: VisitorOut) {
     case 'error':
       failed(f.code, f.ref ?? null);
       break;
+    case 'read_mark':
+      if (f.conversation_id === conversation.value?.id) readMark.value = Math.max(readMark.value, f.up_to_seq);
+      break;
+    case 'transcript_requested':
+      if (f.conversation_id === conversation.value?.id) transcriptRequested.value = true;
+      break;
     case 'reconnect':
       clearTimeout(retryTimer);
       backoff = Math.max(500, f.retry_after_ms);
@@ -304,6 +322,8 @@ function adopt(list: VisitorConversation[]) {
   if (newest.id !== before) {
     events.value = new Map();
     cursor = 0;
+    readMark.value = 0;
+    transcriptRequested.value = false;
     opts.onConversation(newest.id);
   }
   // A page load (or a new socket on a conversation we hold no events of) reads the
@@ -394,7 +414,7 @@ function settle(clientId: string, conversationId: string) {
     // replays it from the start (conversation_started, the message, caught_up).
     events.value = new Map();
     cursor = 0;
-    conversation.value = { id: conversationId, status: 'open', last_seq: 0, created_at: Date.now(), agent_read_seq: 0 };
+    conversation.value = { id: conversationId, status: 'open', last_seq: 0, created_at: Date.now(), agent_read_seq: 0, visitor_read_seq: 0, unread: 0 };
     historyLoaded.value = true;
     opts.onConversation(conversationId);
     opts.onEvent('conversation_started', { id: conversationId });
@@ -442,18 +462,36 @@ export function profile(fields: { name?: string; email?: string; phone?: string;
 }
 
 /**
- * `Switchboard('identify', …)`: with a hash, the verified `identify` frame (the server
- * checks it); without one, only the visitor's name, e-mail and phone (`profile`), which
- * links no account.
+ * `Switchboard('identify', …)`: with an id, the `identify` frame (the server checks the
+ * hash, and without one sets only the name, e-mail and phone, or refuses on a site that
+ * requires identity); without an id, only the visitor's details (`profile`).
  */
 export function identify(who: { id?: string; name?: string; email?: string; phone?: string; hash?: string }) {
   identified.value = true;
-  if (who.id && who.hash) {
-    identity = { type: 'identify', external_id: who.id, user_hash: who.hash, name: who.name ?? null, email: who.email ?? null } as VisitorIn;
+  if (who.id) {
+    identity = { type: 'identify', external_id: who.id, user_hash: who.hash ?? null, name: who.name ?? null, email: who.email ?? null, phone: who.phone ?? null };
     if (welcomed) send(identity);
+    return;
   }
   const details = { name: who.name, email: who.email, phone: who.phone };
   if (details.name || details.email || details.phone) profile(details);
+}
+
+/** `Switchboard('track', name, data)`: a custom event on the visitor's contact, for agents. */
+export function track(name: string, data: Record<string, string | number | boolean | null>) {
+  sendOrQueue({ type: 'track', name: name.slice(0, 100), data } as VisitorIn);
+}
+
+/** The visitor rates the resolved conversation (again replaces). */
+export function rate(score: number, comment: string) {
+  const c = conversation.value;
+  if (c) sendOrQueue({ type: 'rate', conversation_id: c.id, score, comment: comment.trim() || null });
+}
+
+/** The visitor asks for the conversation by e-mail (stored; sent with the e-mail channel). */
+export function transcript(email: string) {
+  const c = conversation.value;
+  if (c) sendOrQueue({ type: 'transcript', conversation_id: c.id, email: email.trim() });
 }
 
 export function page(view: { url: string; title: string; referrer: string }) {

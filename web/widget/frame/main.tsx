@@ -18,10 +18,10 @@ const params = new URLSearchParams(location.search);
 const siteKey = embedded ? params.get('site') : decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const base = location.origin;
 
-async function fetchSite(): Promise<chat.PublicSite | chat.ErrorCode> {
+async function fetchSite(): Promise<chat.WidgetSite | chat.ErrorCode> {
   try {
     const r = await fetch(`/api/v1/widget/${encodeURIComponent(siteKey ?? '')}`);
-    if (r.ok) return (await r.json()) as chat.PublicSite;
+    if (r.ok) return (await r.json()) as chat.WidgetSite;
     const body = (await r.json().catch(() => ({}))) as { code?: chat.ErrorCode };
     return body.code ?? 'unavailable';
   } catch {
@@ -50,9 +50,8 @@ async function boot(init: Extract<ToFrame, { t: 'init' }> | null) {
   }
   chat.notice.value = null;
   chat.site.value = site;
-  const extra = site as { agents?: chat.PublicAgent[]; agents_online?: number };
-  if (extra.agents) chat.agents.value = extra.agents;
-  if (extra.agents_online !== undefined) chat.agentsOnline.value = extra.agents_online;
+  chat.agents.value = site.agents;
+  chat.agentsOnline.value = site.agents_online;
   await setLanguage([init?.locale, site.appearance.locale, init?.pageLang, ...navigator.languages]);
   document.documentElement.style.setProperty('--accent', site.appearance.color);
   document.title = site.appearance.team_name;
@@ -130,7 +129,7 @@ if (!siteKey) {
         chat.reconnect(m.token);
         break;
       case 'track':
-        // Custom events need the server's `track` frame, which this server does not have yet.
+        chat.track(m.name, m.data);
         break;
     }
   });

@@ -44,7 +44,7 @@ function Header({ embedded }: { embedded: boolean }) {
   const site = chat.site.value;
   const online = chat.agentsOnline.value;
   const shown = chat.agents.value.slice(0, 3);
-  const reply = (site?.appearance as { reply_time?: string } | undefined)?.reply_time;
+  const reply = site?.appearance.reply_time;
   return (
     <header class="head">
       {shown.length > 0 && (
@@ -222,7 +222,7 @@ function Offline() {
   const [email, setEmail] = useState(prefill.value.email);
   const [message, setMessage] = useState(prefill.value.message);
   const [errors, setErrors] = useState<{ email: string | null; message: string | null }>({ email: null, message: null });
-  const reply = (chat.site.value?.appearance as { reply_time?: string } | undefined)?.reply_time;
+  const reply = chat.site.value?.appearance.reply_time;
   const submit = (e: Event) => {
     e.preventDefault();
     const found = { email: invalid('email', email, true), message: invalid('text', message, true) };
@@ -334,13 +334,76 @@ function Bubble({ line }: { line: chat.Line }) {
 }
 
 function Resolved() {
+  const given = chat.rating.value;
+  const [score, setScore] = useState(0);
+  const [comment, setComment] = useState('');
   return (
     <div class="resolved">
       <p>{t('resolved.closed')}</p>
-      <button type="button" class="primary" data-autofocus onClick={() => chat.startNew()}>
+      {given ? (
+        <p role="status">{t('rating.thanks')}</p>
+      ) : (
+        <form
+          class="rate"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (score) chat.rate(score, comment);
+          }}
+        >
+          <fieldset>
+            <legend>{t('rating.ask')}</legend>
+            <div class="stars">
+              {[1, 2, 3, 4, 5].map((n) => (
+                <label key={n} class={n <= score ? 'on' : ''}>
+                  <input type="radio" name="score" value={n} checked={n === score} onChange={() => setScore(n)} />
+                  <span aria-hidden="true">★</span>
+                  <span class="sr">{t('rating.star', { count: n })}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <label class="sr" for="rate-comment">
+            {t('rating.comment')}
+          </label>
+          <textarea id="rate-comment" rows={2} dir="auto" maxLength={2000} placeholder={t('rating.comment')} value={comment} onInput={(e) => setComment((e.currentTarget as HTMLTextAreaElement).value)} />
+          <button type="submit" class="primary" disabled={!score}>
+            {t('rating.submit')}
+          </button>
+        </form>
+      )}
+      <Transcript />
+      <button type="button" class="link" data-autofocus onClick={() => chat.startNew()}>
         {t('resolved.again')}
       </button>
     </div>
+  );
+}
+
+function Transcript() {
+  const [email, setEmail] = useState(prefill.value.email);
+  const [error, setError] = useState<string | null>(null);
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  if (chat.transcriptRequested.value && sentTo) return <p role="status">{t('transcript.done', { email: `\u2068${sentTo}\u2069` })}</p>;
+  return (
+    <details class="transcript">
+      <summary>{t('transcript.ask')}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const bad = invalid('email', email, true);
+          setError(bad);
+          if (bad) return;
+          setSentTo(email.trim());
+          chat.transcript(email);
+        }}
+        noValidate
+      >
+        <Field id="t-email" label={t('transcript.email')} kind="email" required value={email} error={error} onInput={setEmail} />
+        <button type="submit" class="primary">
+          {t('transcript.submit')}
+        </button>
+      </form>
+    </details>
   );
 }
 

@@ -14,7 +14,7 @@ import { WORDS } from './words';
 type Listener = (data: unknown) => void;
 type Command = [string, ...unknown[]];
 interface Site {
-  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string };
+  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
   agents?: Array<{ name: string; avatar_url?: string | null }>;
   agents_online?: number;
 }
@@ -135,7 +135,15 @@ function start() {
     button.setAttribute('aria-label', open ? w.close : n > 0 ? `${w.open} (${w.unread.replace('{n}', fmt.format(n))})` : w.open);
     button.setAttribute('aria-expanded', String(open));
     if (site && site.agents_online !== undefined) wrap.classList.toggle('offline', site.agents_online === 0);
+    // The unread count in the page's title, only where the site allows it.
+    if (site?.appearance.title_badge) {
+      const title = document.title;
+      const plain = title.startsWith(titlePrefix) ? title.slice(titlePrefix.length) : title;
+      titlePrefix = n > 0 ? `(${fmt.format(n)}) ` : '';
+      if (title !== titlePrefix + plain) document.title = titlePrefix + plain;
+    }
   }
+  let titlePrefix = '';
 
   function showTeaser(text: string | null, withTeam: boolean) {
     teaser.replaceChildren();
@@ -294,14 +302,6 @@ function start() {
     emit(open ? 'open' : 'close');
   }
   button.onclick = () => setOpen(!open);
-  // Opening soon is likely: fetch the frame's document while the pointer is on its way.
-  button.addEventListener('pointerenter', () => {
-    if (frame) return;
-    const hint = document.createElement('link');
-    hint.rel = 'prefetch';
-    hint.href = `${base}/widget/frame?site=${encodeURIComponent(key!)}`;
-    root.append(hint);
-  }, { once: true });
   root.addEventListener('keydown', (e) => {
     if ((e as KeyboardEvent).key === 'Escape' && open) setOpen(false);
   });
