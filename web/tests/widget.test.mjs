@@ -384,6 +384,17 @@ test('a resolved conversation: the visitor rates it, asks for the transcript, an
       return null;
     }, 'Rita’s conversation');
 
+    // Files: a type the server refuses is explained; a text file goes with the next message.
+    const picker = w.frame.locator('input[type=file]');
+    await picker.setInputFiles({ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04]) });
+    await w.frame.getByText('This type of file cannot be sent.').waitFor();
+    await w.frame.getByRole('button', { name: 'Remove setup.exe' }).click();
+    await picker.setInputFiles({ name: 'sizes.txt', mimeType: 'text/plain', buffer: Buffer.from('EU 42, US 9\n') });
+    await w.frame.getByRole('button', { name: 'Remove sizes.txt' }).waitFor();
+    await box.fill('My sizes');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine a.file', { hasText: 'sizes.txt' }).waitFor();
+
     // Closed panel: the team's answer counts in the launcher's badge and the page title.
     await w.launcher.click();
     await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Yes, within 30 days.' });

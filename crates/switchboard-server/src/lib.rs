@@ -141,7 +141,11 @@ struct FrameQuery {
 /// `GET /widget/frame?site=…`: the widget's chat frame, which only the site's allowed
 /// origins may embed (`frame-ancestors`). For an unknown site any page may: the frame
 /// then tells the visitor, in their language, that this chat does not exist.
-async fn widget_frame(State(app): State<AppState>, Query(q): Query<FrameQuery>, headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn widget_frame(
+    State(app): State<AppState>,
+    Query(q): Query<FrameQuery>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     let ancestors = match q.site {
         Some(key) => app.core.widget_frame_ancestors(&key).await,
         None => Ok(None),

@@ -381,7 +381,7 @@ function start() {
     },
     track: (name, data) => {
       if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
-      ensureFrame();
+      // Sent with the chat's socket; a page view without one keeps the event until it opens.
       post({ sb: 1, t: 'track', name, data: (data ?? {}) as Attributes });
     },
     setLocale: (code) => {
