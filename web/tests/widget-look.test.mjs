@@ -181,3 +181,30 @@ test('keyboard: the launcher opens with Enter, focus moves into the panel, Escap
   agent.close();
   await context.close();
 });
+
+test('Hebrew at desktop width and English at phone width: the launcher side, the panel size', async () => {
+  const { base, site } = env.server;
+  const agent = await agentOnline(env.server);
+  for (const [name, locale, options] of [['he-desktop', 'he', DESKTOP], ['en-phone', 'en', PHONE]]) {
+    await appearance({ color: '#cf222e', position: 'end', greeting: locale === 'he' ? 'שלום! איך נוכל לעזור?' : 'Hi! How can we help?', team_name: locale === 'he' ? 'תמיכה' : 'Support', locale });
+    host?.close();
+    host = await hostSite({ '/': { html: shopPage(base, site.public_key, { lang: locale, dir: locale === 'he' ? 'rtl' : 'ltr' }) } });
+    const context = await env.browser.newContext({ ...options, reducedMotion: 'reduce' });
+    const page = await context.newPage();
+    await page.goto(host.origin);
+    const w = widgetOn(page);
+    const launcher = await w.launcher.boundingBox();
+    const width = options.viewport.width;
+    if (locale === 'he') assert.ok(launcher.x < width / 2, 'Hebrew: the launcher at the left');
+    else assert.ok(launcher.x > width / 2, 'English: the launcher at the right');
+    await page.screenshot({ path: path.join(shots, `widget-${name}-closed.png`) });
+    await w.launcher.click();
+    await w.frame.locator('.app').waitFor();
+    const panel = await page.locator('switchboard-root iframe').boundingBox();
+    if (locale === 'en') assert.deepEqual([panel.x, panel.width, panel.height], [0, 390, 844], 'full screen on a phone');
+    else assert.ok(panel.x < width / 2 && panel.width === 380, 'a panel at the left on a desktop');
+    await page.screenshot({ path: path.join(shots, `widget-${name}.png`) });
+    await context.close();
+  }
+  agent.close();
+});
