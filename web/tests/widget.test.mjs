@@ -432,3 +432,30 @@ test('a resolved conversation: the visitor rates it, asks for the transcript, an
     await context.close();
   }
 });
+
+test('a stored token the server no longer accepts: the visitor is told, and chats on as a new visitor', async () => {
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(origin);
+    await page.evaluate((key) => localStorage.setItem(`sb:${key}`, JSON.stringify({ t: 'v1.forged.token' })), env.server.site.public_key);
+    await page.reload();
+    const w = widgetOn(page);
+    await w.launcher.click();
+    await w.frame.getByText('Your chat session has expired. A new one will start.').waitFor();
+    await w.frame.getByLabel('Your name').fill('Returning Rob');
+    await w.frame.getByLabel('E-mail').fill('rob@example.com');
+    await w.frame.getByRole('button', { name: 'Start chat' }).click();
+    const box = w.frame.getByRole('textbox', { name: 'Message' });
+    await box.fill('Hello again');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine .state.sent').waitFor();
+    const saved = await page.evaluate((key) => JSON.parse(localStorage.getItem(`sb:${key}`)).t, env.server.site.public_key);
+    assert.notEqual(saved, 'v1.forged.token', 'a new token replaced the refused one');
+  } finally {
+    agent.close();
+    await context.close();
+  }
+});

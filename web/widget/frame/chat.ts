@@ -250,7 +250,7 @@ function receive(f: VisitorOut) {
         agents.value = f.agents;
         agentsOnline.value = f.agents_online;
         link.value = 'online';
-        if (notice.value === 'unavailable' || notice.value === 'token_expired') notice.value = null;
+        if (notice.value === 'unavailable') notice.value = null;
         adopt(f.conversations);
       });
       if (identity) send(identity);
@@ -372,6 +372,7 @@ function uuid(): string {
 export function say(body: string, attachments: Attachment[] = []) {
   const text = body.trim();
   if (!text && attachments.length === 0) return;
+  notice.value = null;
   pending.value = [...pending.value, { client_id: uuid(), body: text, attachments, at: Date.now(), failed: null, inFlight: false }];
   flush();
 }
@@ -423,9 +424,17 @@ function settle(clientId: string, conversationId: string) {
 }
 
 const FATAL_HELLO: ReadonlySet<string> = new Set(['token_expired', 'invalid_token', 'unauthenticated']);
+const RETRYABLE: ReadonlySet<string> = new Set(['unavailable', 'internal', 'server_busy']);
 
 function failed(code: ErrorCode, ref: string | null) {
   const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
+  if (mine && RETRYABLE.has(code)) {
+    // The server could not take it just now: the same frame again, by itself, a bit later
+    // (the `client_id` makes a retry of a stored message harmless).
+    mine.inFlight = false;
+    setTimeout(flush, 2000 * (0.5 + Math.random()));
+    return;
+  }
   if (mine) {
     // The server judged this message (too long, a missing file…): sending it again as it
     // is cannot help. The visitor can edit, retry by hand, or drop it.
