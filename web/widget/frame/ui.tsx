@@ -410,6 +410,8 @@ function Transcript() {
 interface Upload {
   key: string;
   name: string;
+  /** A local preview of an image, until it is sent. */
+  preview: string | null;
   attachment: chat.Attachment | null;
   error: string | null;
 }
@@ -445,7 +447,8 @@ function Composer() {
   const add = (files: FileList | File[] | null) => {
     for (const file of Array.from(files ?? [])) {
       const key = `${file.name}-${Math.random()}`;
-      setUploads((u) => [...u, { key, name: file.name, attachment: null, error: null }]);
+      const preview = file.type.startsWith('image/') ? URL.createObjectURL(file) : null;
+      setUploads((u) => [...u, { key, name: file.name, preview, attachment: null, error: null }]);
       upload(file).then(
         (attachment) => setUploads((u) => u.map((x) => (x.key === key ? { ...x, attachment } : x))),
         (e: Error) => setUploads((u) => u.map((x) => (x.key === key ? { ...x, error: e.message } : x))),
@@ -459,6 +462,7 @@ function Composer() {
     if (busy || (!text.trim() && ready.length === 0)) return;
     chat.say(text, ready);
     setText('');
+    for (const u of uploads) if (u.preview) URL.revokeObjectURL(u.preview);
     setUploads([]);
     clearTimeout(stopTyping.current);
     typingSince.current = 0;
@@ -505,6 +509,7 @@ function Composer() {
         <ul class="uploads">
           {uploads.map((u) => (
             <li key={u.key} class={u.error ? 'bad' : ''}>
+              {u.preview && !u.error && <img class="thumb" src={u.preview} alt="" />}
               <span dir="auto">{u.attachment ? u.name : u.error ? u.name : t('composer.uploading', { name: u.name })}</span>
               {u.error && (
                 <span class="invalid" role="alert">
