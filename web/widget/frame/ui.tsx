@@ -296,8 +296,9 @@ function Bubble({ line }: { line: chat.Line }) {
   return (
     <div class={`line ${line.mine ? 'mine' : 'team'}${line.state === 'failed' ? ' failed' : ''}`}>
       {!line.mine && line.author && (
-        <span class="who" dir="auto">
-          {line.author.name}
+        <span class="who">
+          <Face agent={line.author} />
+          <span dir="auto">{line.author.name}</span>
         </span>
       )}
       <div class="bubble" dir="auto">
