@@ -17,3 +17,4 @@ mod support;
 mod tenancy;
 mod timeline;
 mod timers;
+mod widget;
