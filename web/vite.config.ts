@@ -4,7 +4,7 @@
 // - `assets/`: everything Vite hashes (scripts, styles, fonts, images). The server caches
 //   these forever (`immutable`): a new build gives a changed file a new name.
 // - everything else is an entry point with a stable URL: `<page>/index.html` for each
-//   page below, and later un-hashed scripts such as `widget.js`. The server maps routes to
+//   page below, and `widget.js`, the loader sites embed (built by `vite.widget.config.ts`). The server maps routes to
 //   them (`switchboard_web::ENTRIES`) and caches them briefly, with an ETag.
 // `scripts/precompress.mjs` then writes `.gz` and `.br` beside every file.
 
@@ -15,6 +15,9 @@ import { defineConfig } from 'vite';
 const pages: Record<string, string> = {
   'api-docs': 'api-docs/index.html',
   app: 'app/index.html',
+  // The visitor's chat: inside the widget's iframe (`/widget/frame`) and as the full
+  // chat page (`/chat/{key}`); one document, which tells the two apart at start.
+  'widget-frame': 'widget/frame/index.html',
 };
 
 /**

@@ -2,7 +2,8 @@
 // seeds a workspace through its CLI and REST API, and launches Debian's Chromium.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,7 +43,7 @@ export async function startServer() {
   const token = (await asOwner('POST', '/api/v1/api-tokens', { name: 'browser tests', role: 'admin' })).secret;
   const api = (method, p, body) => call(base, method, p, body, { authorization: `Bearer ${token}` });
   const site = await api('POST', '/api/v1/sites', { name: 'Demo shop' });
-  return { base, api, site, stop: () => child.kill('SIGTERM') };
+  return { base, api, site, cookie, stop: () => child.kill('SIGTERM') };
 }
 
 async function call(base, method, p, body, headers) {
@@ -56,11 +57,35 @@ async function call(base, method, p, body, headers) {
 }
 
 export function launchBrowser() {
+  const { ignore, features } = partitionedStorage();
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    ignoreDefaultArgs: [ignore],
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', features],
   });
+}
+
+/**
+ * Playwright launches Chromium with third-party storage partitioning turned off
+ * (microsoft/playwright#32230), unlike the Chrome visitors use: a widget that relied on
+ * its iframe's storage would pass here and lose visitors there. So the tests drop
+ * Playwright's `--disable-features=…` switch and pass the same list without that feature.
+ * The list is read from playwright-core itself, so an upgrade that changes it still works;
+ * if the switch cannot be found the tests stop rather than run unpartitioned.
+ */
+function partitionedStorage() {
+  const require = createRequire(import.meta.url);
+  const lib = path.dirname(require.resolve('playwright-core/package.json'));
+  const bundle = readFileSync(path.join(lib, 'lib/coreBundle.js'), 'utf8');
+  const list = bundle.match(/disabledFeatures = \[([\s\S]*?)\]\.filter\(Boolean\)/);
+  if (!list) throw new Error('cannot find the features playwright-core disables; storage partitioning would stay off');
+  const names = [...list[1].replace(/\/\/.*$/gm, '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  if (!names.includes('ThirdPartyStoragePartitioning')) throw new Error('playwright-core no longer disables storage partitioning: remove this workaround');
+  return {
+    ignore: `--disable-features=${names.join(',')}`,
+    features: `--disable-features=${names.filter((n) => n !== 'ThirdPartyStoragePartitioning').join(',')}`,
+  };
 }
 
 /** Polls `probe` until it returns something truthy; for state visible only over the API. */
@@ -89,4 +114,55 @@ export function serverAndBrowser() {
     env.server?.stop();
   });
   return env;
+}
+
+/**
+ * A business's web server, on another site than Switchboard: `localhost` where the app
+ * listens on `127.0.0.1`, so the widget's frame is cross-site (its storage partitioned).
+ * `pages` maps a path to `{html, headers}`; every page is served with its headers.
+ */
+export async function hostSite(pages) {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const page = pages[new URL(req.url, 'http://x').pathname] ?? pages['/'];
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(page.headers ?? {}) });
+    res.end(page.html);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { origin: `http://localhost:${port}`, close: () => server.close() };
+}
+
+/** A shop page embedding the widget with the snippet of docs/widget.md. */
+export function shopPage(base, key, { lang = 'en', dir = 'ltr', head = '', body = '' } = {}) {
+  return `<!doctype html><html lang="${lang}" dir="${dir}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>${head}</head>
+<body><main><h1>Shop</h1><p>Shoes, bags and more.</p>${body}</main>
+<script src="${base}/widget.js" data-site="${key}" async></script></body></html>`;
+}
+
+/** The widget's parts on a page: the launcher (in the open shadow root) and the chat frame. */
+export function widgetOn(page) {
+  return {
+    launcher: page.locator('switchboard-root .launcher'),
+    badge: page.locator('switchboard-root .badge'),
+    teaser: page.locator('switchboard-root .teaser'),
+    panel: page.locator('switchboard-root .panel'),
+    frame: page.frameLocator('switchboard-root iframe'),
+  };
+}
+
+/**
+ * The owner signs in to an agent socket (with the session cookie, as the dashboard does),
+ * so the team counts as online for visitors. Resolves once welcomed; `close()` goes offline.
+ */
+export async function agentOnline(server) {
+  const { WebSocket } = await import('undici');
+  const ws = new WebSocket(`${server.base.replace('http', 'ws')}/ws/agent`, { headers: { cookie: server.cookie } });
+  await new Promise((resolve, reject) => {
+    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'hello' })));
+    ws.addEventListener('message', (m) => JSON.parse(m.data).type === 'welcome' && resolve());
+    ws.addEventListener('error', () => reject(new Error('the agent socket failed')));
+  });
+  return { close: () => ws.close() };
 }

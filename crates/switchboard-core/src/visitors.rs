@@ -19,11 +19,30 @@ const LAST_SEEN_RESOLUTION_MS: i64 = 60_000;
 #[derive(Clone, Debug, Default)]
 pub struct VisitorHello {
     pub site_key: String,
-    /// The page's `Origin` header; checked against the site's allowed origins.
-    pub origin: Option<String>,
+    /// Where the request comes from; another site's page is checked against the site's
+    /// allowed origins.
+    pub origin: PageOrigin,
     /// The token from an earlier visit, if the browser kept one.
     pub token: Option<String>,
     pub device: DeviceInfo,
+}
+
+/// Where a visitor's request comes from, as the edge saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageOrigin {
+    /// A page of this server: the widget's chat frame or the chat page. Which sites may
+    /// embed the frame is the frame's own `frame-ancestors` (the site's allowed origins,
+    /// [`Core::widget_frame_ancestors`]); the chat page is the site's public link.
+    Ours,
+    /// Another site's page, by its `Origin` header (absent for clients that are not
+    /// browsers, and for `<img src>`).
+    Page(Option<String>),
+}
+
+impl Default for PageOrigin {
+    fn default() -> Self {
+        Self::Page(None)
+    }
 }
 
 /// An authenticated visitor.
@@ -88,18 +107,27 @@ impl Core {
     /// without a token becomes a new anonymous contact.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
-        let site = self.visitor_site(&hello.site_key, hello.origin.as_deref()).await?;
+        let site = self.visitor_site(&hello.site_key, &hello.origin).await?;
         self.visitor_on(site, hello.token.as_deref(), hello.device).await
     }
 
     /// The site a page opens the chat on, if the page's origin may use it.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn visitor_site(&self, site_key: &str, origin: Option<&str>) -> Result<Site> {
+    pub async fn visitor_site(&self, site_key: &str, origin: &PageOrigin) -> Result<Site> {
         let site = self.store.site_by_key(site_key).await?;
-        if !site.allows_origin(origin) {
-            return Err(Error::OriginNotAllowed);
+        match origin {
+            PageOrigin::Ours => Ok(site),
+            PageOrigin::Page(origin) if site.allows_origin(origin.as_deref()) => Ok(site),
+            PageOrigin::Page(_) => Err(Error::OriginNotAllowed),
         }
-        Ok(site)
+    }
+
+    /// The pages that may embed a site's chat frame: its allowed origins, or `None` when
+    /// any page may (an empty list). An unknown site is `site_not_found`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    pub async fn widget_frame_ancestors(&self, site_key: &str) -> Result<Option<Vec<Origin>>> {
+        let site = self.store.site_by_key(site_key).await?;
+        Ok((!site.allowed_origins.is_empty()).then_some(site.allowed_origins))
     }
 
     /// [`Core::visitor`] on a site already checked by [`Core::visitor_site`]. The visitor

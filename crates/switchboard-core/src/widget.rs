@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use switchboard_domain::*;
 use switchboard_store::{Change, Committed, ContactEventCursor};
 
-use crate::{Core, Error, Principal, Result, Visitor};
+use crate::{Core, Error, PageOrigin, Principal, Result, Visitor};
 
 /// How many agents the launcher shows.
 pub const LAUNCHER_AGENTS: usize = 3;
@@ -45,7 +45,7 @@ impl Core {
     /// The launcher's view of a site: the site (if the page's origin may use it), how
     /// many agents are online, and up to three of them to show.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn widget_info(&self, site_key: &str, origin: Option<&str>) -> Result<WidgetInfo> {
+    pub async fn widget_info(&self, site_key: &str, origin: &PageOrigin) -> Result<WidgetInfo> {
         let site = self.visitor_site(site_key, origin).await?;
         let ws = site.workspace_id;
         let online = self.agents_online(ws);

@@ -58,7 +58,12 @@ fn new_agent(email: &str, name: &str, role: Role) -> NewAgent {
 async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
     let World { store, clock, core, ws, site, .. } = &world().await;
     let firefox = DeviceInfo { browser: Some("Firefox".into()), ..Default::default() };
-    let hello = |token: Option<String>, device: DeviceInfo| VisitorHello { site_key: site.public_key.clone(), origin: None, token, device };
+    let hello = |token: Option<String>, device: DeviceInfo| VisitorHello {
+        site_key: site.public_key.clone(),
+        origin: Default::default(),
+        token,
+        device,
+    };
 
     let first = core.visitor(hello(None, firefox.clone())).await.unwrap();
     let seen = |id| {

@@ -65,6 +65,16 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-pub fn origin(parts: &Parts) -> Option<String> {
-    parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned)
+/// Where a visitor's request comes from: one of this server's own pages (the widget's
+/// chat frame, the chat page) when the browser says so, by an `Origin` equal to this
+/// host or, for a same-origin `GET` (which carries no `Origin`), `Sec-Fetch-Site:
+/// same-origin`; browsers set both headers themselves, and scripts cannot.
+pub fn page_origin(headers: &axum::http::HeaderMap) -> switchboard_core::PageOrigin {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ours = match origin {
+        Some(origin) => origin.split_once("://").is_some_and(|(_, rest)| !host.is_empty() && rest == host),
+        None => headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"same-origin"),
+    };
+    if ours { switchboard_core::PageOrigin::Ours } else { switchboard_core::PageOrigin::Page(origin.map(str::to_owned)) }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -107,13 +107,13 @@ fn router(state: AppState) -> Router {
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(switchboard_web::router())
+        .route("/widget/frame", get(widget_frame))
         .route("/ws/visitor", get(ws::visitor::upgrade))
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/", get(home))
-        .route("/demo", get(demo))
         .layer(cors)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -142,8 +142,31 @@ async fn home(State(app): State<AppState>, parts: axum::http::request::Parts) ->
     }
 }
 
-async fn demo() -> Html<&'static str> {
-    Html(include_str!("pages/demo.html"))
+#[derive(serde::Deserialize)]
+struct FrameQuery {
+    site: Option<String>,
+}
+
+/// `GET /widget/frame?site=…`: the widget's chat frame, which only the site's allowed
+/// origins may embed (`frame-ancestors`). For an unknown site any page may: the frame
+/// then tells the visitor, in their language, that this chat does not exist.
+async fn widget_frame(
+    State(app): State<AppState>,
+    Query(q): Query<FrameQuery>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let ancestors = match q.site {
+        Some(key) => app.core.widget_frame_ancestors(&key).await,
+        None => Ok(None),
+    };
+    match ancestors {
+        Ok(origins) => {
+            let origins: Option<Vec<String>> = origins.map(|list| list.iter().map(|o| o.as_str().to_owned()).collect());
+            switchboard_web::widget_frame(origins.as_deref(), &headers)
+        }
+        Err(switchboard_core::Error::NotFound(_)) => switchboard_web::widget_frame(None, &headers),
+        Err(e) => error::ApiError::from(e).into_response(),
+    }
 }
 
 /// `listener`, with Nagle's algorithm off on every accepted socket. A socket that only

@@ -36,7 +36,42 @@ pub const ENTRIES: &[Entry] = &[
     // The dashboard is one page: every URL under `/app` gets it, and it routes in the browser.
     Entry { route: "/app", file: "app/index.html", csp: Some(APP_CSP) },
     Entry { route: "/app/{*path}", file: "app/index.html", csp: Some(APP_CSP) },
+    // The widget: the loader every page of a business's site includes (a short cache, so a
+    // new release reaches sites within minutes) and the chat as a full page, shareable as a
+    // link. The chat frame the loader creates (`/widget/frame`) is the same document, but
+    // its `frame-ancestors` depend on the site, so the server serves it ([`widget_frame`]).
+    Entry { route: "/widget.js", file: "widget.js", csp: None },
+    Entry { route: "/chat/{key}", file: "widget/frame/index.html", csp: Some(CHAT_PAGE_CSP) },
 ];
+
+/// The chat runs only our scripts and styles and talks only to its own server
+/// (`connect-src 'self'` covers the same-host WebSocket); images may be avatars anywhere.
+const CHAT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/// The chat page: the chat's policy, and no one may frame it.
+const CHAT_PAGE_CSP: &str = concat!(
+    "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'none'",
+    "; frame-ancestors 'none'"
+);
+
+/// The widget's chat frame (`/widget/frame?site=…`), framed only by `ancestors`: the
+/// site's allowed origins, or any page (`None`) when the site allows every origin. The
+/// server decides which, since this crate knows no site.
+pub fn widget_frame(ancestors: Option<&[String]>, request: &HeaderMap) -> Response {
+    serve(&embedded(), "widget/frame/index.html", Some(&frame_csp(ancestors)), request)
+}
+
+fn frame_csp(ancestors: Option<&[String]>) -> String {
+    let ancestors = match ancestors {
+        Some(origins) if !origins.is_empty() => origins.join(" "),
+        _ => "*".to_owned(),
+    };
+    format!("{CHAT_CSP}; frame-ancestors {ancestors}")
+}
 
 /// The dashboard runs only its own scripts and talks only to its own server. Images may
 /// come from anywhere over https (agents' and visitors' avatars are URLs).
@@ -91,7 +126,7 @@ fn embedded() -> Arc<Assets> {
         .clone()
 }
 
-fn serve(assets: &Assets, file: &str, csp: Option<&'static str>, request: &HeaderMap) -> Response {
+fn serve(assets: &Assets, file: &str, csp: Option<&str>, request: &HeaderMap) -> Response {
     if assets.is_empty() {
         return not_built();
     }
@@ -103,7 +138,7 @@ fn serve(assets: &Assets, file: &str, csp: Option<&'static str>, request: &Heade
 
 /// The answer for one file: the encoding the client accepts, its caching headers, and
 /// `304 Not Modified` when the client's `If-None-Match` names this content.
-pub fn respond(asset: &Asset, csp: Option<&'static str>, request: &HeaderMap) -> Response {
+pub fn respond(asset: &Asset, csp: Option<&str>, request: &HeaderMap) -> Response {
     let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let encoding = match (&asset.brotli, &asset.gzip) {
         (Some(_), _) if accepts(accepted, "br") => Some("br"),
@@ -131,7 +166,9 @@ pub fn respond(asset: &Asset, csp: Option<&'static str>, request: &HeaderMap) ->
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     if let Some(csp) = csp {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+        // A policy that is not a valid header value fails closed: nothing may run or frame it.
+        let value = HeaderValue::from_str(csp).unwrap_or(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     let body = match encoding {
         Some("br") => asset.brotli.clone(),

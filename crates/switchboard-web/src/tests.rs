@@ -182,3 +182,12 @@ fn accept_encoding_qualities() {
     assert!(!accepts("", "gzip"));
     assert!(!accepts("deflate", "gzip"));
 }
+
+#[test]
+fn only_a_sites_allowed_origins_may_frame_its_chat() {
+    let shops = ["https://shop.example".to_owned(), "https://www.shop.example".to_owned()];
+    assert!(frame_csp(Some(&shops)).ends_with("; frame-ancestors https://shop.example https://www.shop.example"));
+    assert!(frame_csp(Some(&[])).ends_with("; frame-ancestors *"), "no list: any page");
+    assert!(frame_csp(None).ends_with("; frame-ancestors *"));
+    assert!(frame_csp(None).starts_with("default-src 'self'; script-src 'self'; style-src 'self';"));
+}

@@ -108,7 +108,8 @@ const CANNED: &[(&str, &str)] = &[
 ];
 
 /// Seeds what is missing and prints where to sign in.
-pub async fn seed(core: &Core, base: &str) -> anyhow::Result<()> {
+/// Seeds the demo and prints how to sign in; returns the demo site's public key.
+pub async fn seed(core: &Core, base: &str) -> anyhow::Result<String> {
     let password = auth::random_token(12);
     let email = Email::parse(OWNER)?;
     let existing = core.store.workspaces().await?.into_iter().find(|w| w.name == WORKSPACE);
@@ -157,9 +158,7 @@ pub async fn seed(core: &Core, base: &str) -> anyhow::Result<()> {
     println!("  Dashboard:  {base}/app   (API docs at {base}/api/docs)");
     println!("  Owner:      {OWNER}  password {password}");
     println!("  Agent:      {AGENT}  password {agent_password}");
-    println!("  Demo page:  {base}/demo?site={}", core.sites(&who).await?.into_iter().next().map(|s| s.public_key).unwrap_or_default());
-    println!();
-    Ok(())
+    Ok(site)
 }
 
 fn new_agent(email: &str, name: &str, role: Role, password: &str, locale: &str) -> NewAgent {
@@ -212,4 +211,23 @@ async fn converse(core: &Core, site: &Site, sample: &Sample, owner: &Principal, 
         core.set_status(owner, id, Status::Resolved).await?;
     }
     Ok(())
+}
+
+/// Serves a demo shop page on another port of the same address, so the widget runs as it
+/// does on a business's site: its loader and frame come from another origin than the page.
+/// Returns the page's URL. The listener lives as long as the process.
+pub async fn shop(base: &str, key: &str, ip: std::net::IpAddr) -> anyhow::Result<String> {
+    let page = include_str!("demo-shop.html").replace("{{BASE}}", base).replace("{{KEY}}", key);
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.context("binding the demo shop's port")?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let shop = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { axum::response::Html(page) }
+    });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, shop).await {
+            tracing::warn!(error = %e, "the demo shop stopped");
+        }
+    });
+    Ok(url)
 }

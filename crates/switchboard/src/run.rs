@@ -47,7 +47,11 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     let base = format!("http://{}", app.addr());
     if demo {
-        crate::demo::seed(&app.core, &base).await?;
+        let key = crate::demo::seed(&app.core, &base).await?;
+        let shop = crate::demo::shop(&base, &key, app.addr().ip()).await?;
+        println!("  Demo shop:  {shop}   (another origin, embedding the widget)");
+        println!("  Chat page:  {base}/chat/{key}");
+        println!();
     }
     tracing::info!(addr = %app.addr(), data = %config.storage.data_dir.display(), max_sockets = config.server_config().max_sockets, "switchboard is listening");
     println!("Switchboard is listening on {base}");

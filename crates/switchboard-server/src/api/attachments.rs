@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for WidgetVisitor {
         if parts.method == axum::http::Method::GET {
             return Ok(Self(app.core.visitor_from_token(&site_key, &token).await?));
         }
-        let hello = VisitorHello { site_key, origin: auth::origin(parts), token: Some(token), device: DeviceInfo::default() };
+        let hello = VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default() };
         Ok(Self(app.core.visitor(hello).await?))
     }
 }
@@ -99,7 +99,7 @@ impl FromRequestParts<AppState> for WidgetVisitor {
 #[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
     responses((status = 200, body = p::WidgetSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
 pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::WidgetSite>> {
-    let info = app.core.widget_info(&key, auth::origin(&parts).as_deref()).await?;
+    let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers)).await?;
     Ok(Json(p::WidgetSite::new(&info.site, info.agents_online, &info.agents)))
 }
 

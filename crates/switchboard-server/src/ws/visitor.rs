@@ -45,8 +45,7 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         app.metrics.refused("visitor", "socket_limit");
         return busy();
     };
-    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
-    let site = match app.core.visitor_site(&q.site, origin).await {
+    let site = match app.core.visitor_site(&q.site, &crate::auth::page_origin(&headers)).await {
         Ok(site) => site,
         Err(e) => return ApiError::from(e).into_response(),
     };

@@ -342,6 +342,36 @@ async fn a_site_with_allowed_origins_refuses_other_pages() {
     assert!(public.get("identity_secret").is_none(), "the public view has no secrets: {public}");
 }
 
+/// The widget's chat frame and the chat page are pages of this server: their socket and
+/// requests carry this server's origin (or, for a same-origin `GET`, none but
+/// `Sec-Fetch-Site: same-origin`), and a site with allowed origins lets them in (its
+/// allowed origins decide who may frame the chat, through the frame's `frame-ancestors`).
+#[tokio::test]
+async fn the_chat_frame_on_this_server_chats_for_a_site_with_allowed_origins() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed("acme").await;
+    let owner = app.owner(&seed).await;
+    owner.ok(Method::PATCH, &format!("/api/v1/sites/{}", seed.site.id), Some(json!({"allowed_origins": ["https://shop.example"]}))).await;
+    let key = &seed.site.public_key;
+    let ours = format!("http://{}", app.addr);
+
+    let url = format!("ws://{}/ws/visitor?site={key}", app.addr);
+    let mut ws = Ws::connect(&url, Some(&ours)).await.expect("the frame's own origin connects");
+    ws.send(json!({"type": "hello"})).await;
+    assert_eq!(ws.expect("welcome").await["site"]["name"], "acme site");
+    // Another port of the same host is another origin.
+    let other_port = format!("http://{}:1", app.addr.ip());
+    let refused = Ws::connect(&url, Some(&other_port)).await.err().expect("another origin is refused");
+    assert_http_error(refused, StatusCode::FORBIDDEN, "origin_not_allowed");
+
+    let widget = |fetch_site: &'static str| {
+        let req = reqwest::Client::new().get(app.url(&format!("/api/v1/widget/{key}"))).header("sec-fetch-site", fetch_site);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(widget("same-origin").await, StatusCode::OK, "the frame's own GET, which has no Origin");
+    assert_eq!(widget("cross-site").await, StatusCode::FORBIDDEN, "another site's GET without an Origin");
+}
+
 #[tokio::test]
 async fn uploads_that_are_too_large_or_executable_are_refused() {
     let limits = Limits { max_upload_bytes: 2048, ..Limits::default() };

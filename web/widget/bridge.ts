@@ -1,0 +1,59 @@
+// The messages the loader (on the business's page) and the chat frame (on our origin)
+// exchange with `postMessage`. Both sides import these types; nothing here ships code.
+//
+// Rules (../../shared reference, frontend.md §1.2): the loader posts only to the frame's
+// origin and accepts only messages from the frame's window and origin; the frame's first
+// `ready` carries no secret (it goes to `*`), and the frame then accepts only messages
+// from `window.parent`. The visitor token travels in these messages, never in a URL.
+
+/** What the JavaScript API reports to `Switchboard('on', …)` listeners. */
+export type ApiEvent = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'conversation_started' | 'conversation_resolved';
+
+/** The page the visitor is on, for the agent's context. */
+export interface PageView {
+  url: string;
+  title: string;
+  referrer: string;
+}
+
+export interface Identity {
+  id?: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  hash?: string;
+}
+
+export type Attributes = Record<string, string | number | boolean | null>;
+
+/** Loader → frame. */
+export type ToFrame =
+  | {
+      sb: 1;
+      t: 'init';
+      token: string | null;
+      /** The language the page asked for (`setLocale`, `data-locale`), else the page's `lang`. */
+      locale: string | null;
+      pageLang: string | null;
+      open: boolean;
+      page: PageView;
+      identity: Identity | null;
+      attributes: Attributes | null;
+    }
+  | { sb: 1; t: 'open'; open: boolean }
+  | { sb: 1; t: 'identify'; identity: Identity }
+  | { sb: 1; t: 'attributes'; attributes: Attributes }
+  | { sb: 1; t: 'track'; name: string; data: Attributes }
+  | { sb: 1; t: 'locale'; locale: string }
+  | { sb: 1; t: 'page'; page: PageView }
+  /** Another tab of this browser started or changed the conversation: reconnect to follow it. */
+  | { sb: 1; t: 'refresh'; token: string | null };
+
+/** Frame → loader. */
+export type FromFrame =
+  | { sb: 1; t: 'ready' }
+  | { sb: 1; t: 'token'; token: string }
+  | { sb: 1; t: 'active'; conversation: string }
+  | { sb: 1; t: 'unread'; count: number; preview: string | null }
+  | { sb: 1; t: 'close' }
+  | { sb: 1; t: 'event'; name: ApiEvent; data: unknown };

@@ -1,0 +1,475 @@
+// The widget loader (`/widget.js`): what every page view of a business's site downloads.
+//
+// It draws the launcher in an open shadow root, keeps the visitor's token in the host
+// page's own localStorage (a third-party frame's storage is partitioned or blocked), and
+// creates the chat frame (`/widget/frame`, our origin) only when it is needed: on the
+// first open, or at once when this browser already has a conversation, so agent replies
+// and the unread badge arrive without a click. It defines one global, `Switchboard`, and
+// never throws into the host page: every entry point is guarded.
+
+import type { ApiEvent, Attributes, FromFrame, Identity, PageView, ToFrame } from '../bridge';
+import CSS from './style.css?inline';
+import { WORDS } from './words';
+
+type Listener = (data: unknown) => void;
+type Command = [string, ...unknown[]];
+interface Site {
+  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
+  agents?: Array<{ name: string; avatar_url?: string | null }>;
+  agents_online?: number;
+}
+interface Saved {
+  /** The visitor token. */
+  t?: string;
+  /** The open conversation, so the next page load reconnects at once. */
+  a?: string;
+  /** Unread count, to draw the badge before the frame loads. */
+  u?: number;
+  /** The panel was open (restored across page loads). */
+  o?: boolean;
+}
+
+const w = window as unknown as { Switchboard?: ((...args: unknown[]) => unknown) & { q?: Command[] }; SwitchboardSettings?: Record<string, string> };
+
+function start() {
+  const script = document.currentScript as HTMLScriptElement | null;
+  const settings = w.SwitchboardSettings ?? {};
+  const key = script?.dataset.site ?? settings.site;
+  const src = script?.src ?? settings.src;
+  if (!key || !src) {
+    console.warn('Switchboard: add data-site="<public key>" to the widget script tag');
+    return;
+  }
+  const base = new URL(src, location.href).origin;
+  const storeKey = `sb:${key}`;
+  const memory: { saved: Saved } = { saved: {} };
+  const read = (): Saved => {
+    try {
+      return JSON.parse(localStorage.getItem(storeKey) ?? '{}') as Saved;
+    } catch {
+      return memory.saved;
+    }
+  };
+  const write = (change: Partial<Saved>) => {
+    const next = { ...read(), ...change };
+    memory.saved = next;
+    try {
+      localStorage.setItem(storeKey, JSON.stringify(next));
+    } catch {
+      // Storage refused (private mode, quota): the memory copy lasts for this page.
+    }
+  };
+
+  const listeners = new Map<string, Set<Listener>>();
+  const emit = (name: ApiEvent, data?: unknown) => {
+    for (const fn of listeners.get(name) ?? []) {
+      try {
+        fn(data);
+      } catch (e) {
+        console.error('Switchboard: an event listener threw', e);
+      }
+    }
+  };
+
+  let locale: string | null = script?.dataset.locale ?? settings.locale ?? null;
+  let identity: Identity | null = null;
+  let attributes: Attributes | null = null;
+  let site: Site | null = null;
+  let open = false;
+  let hidden = false;
+  let frame: HTMLIFrameElement | null = null;
+  let frameReady = false;
+  const outbox: ToFrame[] = [];
+  let shown = read().u ?? 0;
+
+  // --- the element and its shadow root -------------------------------------------------
+  const host = document.createElement('switchboard-root');
+  const root = host.attachShadow({ mode: 'open' });
+  // A constructed sheet: no <style> element, so the host page's CSP needs nothing for it
+  // (Chrome 73, Firefox 101, Safari 16.4).
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  root.adoptedStyleSheets = [sheet];
+  host.style.setProperty('--sb-z', script?.dataset.zIndex ?? settings.zIndex ?? '2147483000');
+
+  const wrap = el('div', 'wrap');
+  const teaser = el('div', 'teaser');
+  teaser.setAttribute('role', 'status');
+  const button = el('button', 'launcher') as HTMLButtonElement;
+  button.type = 'button';
+  button.innerHTML =
+    '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+    '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  const badge = el('span', 'badge');
+  badge.setAttribute('aria-hidden', 'true');
+  button.append(badge);
+  const panel = el('div', 'panel');
+  panel.hidden = true;
+  wrap.append(panel, teaser, button);
+  root.append(wrap);
+
+  function el(tag: string, cls: string): HTMLElement {
+    const e = document.createElement(tag);
+    e.className = cls;
+    return e;
+  }
+  // The page's request, then the site's setting, then the page's `lang`, then the browser.
+  const lang = () => pick([locale, site?.appearance.locale, document.documentElement.lang, ...navigator.languages]);
+  const words = () => WORDS[lang()];
+
+  function draw() {
+    const saved = read();
+    const n = saved.u ?? 0;
+    const tag = lang();
+    const fmt = new Intl.NumberFormat(tag);
+    // The launcher follows the widget's language: mirrored for ar, fa and he, whatever the page does.
+    wrap.dir = /^(ar|fa|he)/.test(tag) ? 'rtl' : 'ltr';
+    wrap.lang = tag;
+    wrap.classList.toggle('start', site?.appearance.position === 'start');
+    wrap.classList.toggle('open', open);
+    wrap.hidden = hidden;
+    if (site) wrap.style.setProperty('--sb-accent', site.appearance.color);
+    badge.textContent = n > 0 ? fmt.format(Math.min(n, 99)) : '';
+    badge.hidden = n === 0 || open;
+    const w = words();
+    button.setAttribute('aria-label', open ? w.close : n > 0 ? `${w.open} (${w.unread.replace('{n}', fmt.format(n))})` : w.open);
+    button.setAttribute('aria-expanded', String(open));
+    if (site && site.agents_online !== undefined) wrap.classList.toggle('offline', site.agents_online === 0);
+    // The unread count in the page's title, only where the site allows it.
+    if (site?.appearance.title_badge) {
+      const title = document.title;
+      const plain = title.startsWith(titlePrefix) ? title.slice(titlePrefix.length) : title;
+      titlePrefix = n > 0 ? `(${fmt.format(n)}) ` : '';
+      if (title !== titlePrefix + plain) document.title = titlePrefix + plain;
+    }
+  }
+  let titlePrefix = '';
+
+  function showTeaser(text: string | null, withTeam: boolean) {
+    teaser.replaceChildren();
+    if (!text || open) {
+      teaser.hidden = true;
+      return;
+    }
+    if (withTeam && site) {
+      const head = el('div', 'who');
+      for (const agent of (site.agents ?? []).slice(0, 3)) {
+        const face = el('span', 'face');
+        if (agent.avatar_url) {
+          const img = document.createElement('img');
+          img.src = agent.avatar_url;
+          img.alt = '';
+          face.append(img);
+        } else face.textContent = [...agent.name][0] ?? '';
+        head.append(face);
+      }
+      const team = el('strong', '');
+      team.textContent = site.appearance.team_name;
+      head.append(team);
+      if (site.agents_online !== undefined) {
+        const state = el('span', site.agents_online > 0 ? 'dot on' : 'dot');
+        state.textContent = site.agents_online > 0 ? words().online : words().away;
+        head.append(state);
+      }
+      teaser.append(head);
+    }
+    const body = el('p', '');
+    body.dir = 'auto';
+    body.textContent = text.length > 140 ? `${text.slice(0, 140)}…` : text;
+    const dismiss = el('button', 'dismiss') as HTMLButtonElement;
+    dismiss.type = 'button';
+    dismiss.setAttribute('aria-label', words().dismiss);
+    dismiss.textContent = '×';
+    dismiss.onclick = () => {
+      teaser.hidden = true;
+      try {
+        sessionStorage.setItem(`${storeKey}:greeted`, '1');
+      } catch {
+        // Without session storage the greeting shows again on the next page.
+      }
+    };
+    body.onclick = () => setOpen(true);
+    teaser.append(body, dismiss);
+    teaser.hidden = false;
+  }
+
+  // --- the frame ------------------------------------------------------------------------
+  function post(message: ToFrame) {
+    if (frame?.contentWindow && frameReady) frame.contentWindow.postMessage(message, base);
+    else outbox.push(message);
+  }
+
+  function ensureFrame() {
+    if (frame) return;
+    frame = document.createElement('iframe');
+    frame.title = words().title;
+    frame.src = `${base}/widget/frame?site=${encodeURIComponent(key!)}`;
+    frame.setAttribute('allow', 'clipboard-write');
+    panel.append(frame);
+  }
+
+  function page(): PageView {
+    return { url: location.href, title: document.title, referrer: document.referrer };
+  }
+
+  window.addEventListener('message', (e: MessageEvent) => {
+    if (!frame || e.source !== frame.contentWindow || e.origin !== base) return;
+    const m = e.data as FromFrame;
+    if (!m || m.sb !== 1) return;
+    try {
+      switch (m.t) {
+        case 'ready':
+          frameReady = true;
+          frame.contentWindow!.postMessage(
+            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes } satisfies ToFrame,
+            base,
+          );
+          for (const queued of outbox.splice(0)) frame.contentWindow!.postMessage(queued, base);
+          break;
+        case 'token':
+          write({ t: m.token });
+          break;
+        case 'active':
+          if (read().a !== m.conversation) write({ a: m.conversation });
+          break;
+        case 'unread': {
+          // Compared with what this tab showed: another tab may have stored the count first.
+          const before = shown;
+          shown = m.count;
+          write({ u: m.count });
+          draw();
+          if (m.count > before && m.preview) showTeaser(m.preview, false);
+          if (m.count === 0) teaser.hidden = true;
+          if (m.count !== before) emit('unread', m.count);
+          break;
+        }
+        case 'close':
+          setOpen(false);
+          break;
+        case 'event':
+          emit(m.name, m.data);
+          break;
+      }
+    } catch (err) {
+      console.error('Switchboard:', err);
+    }
+  });
+
+  // Other tabs: the same visitor, so the same badge, and a conversation one tab starts is
+  // followed by the others (their sockets reconnect to pick it up).
+  window.addEventListener('storage', (e) => {
+    if (e.key !== storeKey) return;
+    try {
+      const before = JSON.parse(e.oldValue ?? '{}') as Saved;
+      const now = read();
+      if (now.a && now.a !== before.a) {
+        if (frame) post({ sb: 1, t: 'refresh', token: now.t ?? null });
+        else ensureFrame();
+      }
+      if (!now.t && before.t) reset();
+      draw();
+    } catch (err) {
+      console.error('Switchboard:', err);
+    }
+  });
+
+  // --- opening and closing --------------------------------------------------------------
+  let scrollLock: string | null = null;
+  function setOpen(next: boolean) {
+    if (next === open || hidden) return;
+    open = next;
+    write({ o: open });
+    if (open) {
+      ensureFrame();
+      teaser.hidden = true;
+      panel.hidden = false;
+      // Phones: the panel covers the screen; the page behind must not scroll under it.
+      if (matchMedia('(max-width: 479px)').matches) {
+        scrollLock = document.documentElement.style.overflow;
+        document.documentElement.style.overflow = 'hidden';
+      }
+      frame!.focus();
+    } else {
+      panel.hidden = true;
+      if (scrollLock !== null) {
+        document.documentElement.style.overflow = scrollLock;
+        scrollLock = null;
+      }
+      button.focus();
+    }
+    post({ sb: 1, t: 'open', open });
+    draw();
+    emit(open ? 'open' : 'close');
+  }
+  button.onclick = () => setOpen(!open);
+  root.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Escape' && open) setOpen(false);
+  });
+
+  // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one; the
+  // full-screen panel follows the visual one so the composer stays above the keyboard.
+  const vv = window.visualViewport;
+  if (vv) {
+    const follow = () => {
+      host.style.setProperty('--sb-vvh', `${vv.height}px`);
+      host.style.setProperty('--sb-vvt', `${vv.offsetTop}px`);
+    };
+    vv.addEventListener('resize', follow);
+    vv.addEventListener('scroll', follow);
+    follow();
+  }
+
+  // --- page views: history navigation is hooked, `location` never polled ---------------
+  let lastUrl = location.href;
+  const navigated = () => {
+    if (location.href === lastUrl) return;
+    lastUrl = location.href;
+    // The title usually changes just after the URL: report once the page settled.
+    setTimeout(() => post({ sb: 1, t: 'page', page: page() }), 0);
+  };
+  for (const name of ['pushState', 'replaceState'] as const) {
+    const original = history[name];
+    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
+      const result = original.apply(this, args);
+      try {
+        navigated();
+      } catch {
+        // Never break the page's own navigation.
+      }
+      return result;
+    };
+  }
+  window.addEventListener('popstate', navigated);
+  // Frameworks that swap <body> (Turbo, Astro view transitions) take the element with it.
+  const reattach = () => queueMicrotask(() => host.isConnected || document.body.append(host));
+  document.addEventListener('turbo:load', reattach);
+  document.addEventListener('astro:after-swap', reattach);
+
+  // --- the API ----------------------------------------------------------------------------
+  function reset() {
+    frame?.remove();
+    frame = null;
+    frameReady = false;
+    outbox.length = 0;
+    identity = null;
+    attributes = null;
+    if (open) setOpen(false);
+  }
+
+  const commands: Record<string, (...args: unknown[]) => unknown> = {
+    open: () => setOpen(true),
+    close: () => setOpen(false),
+    toggle: () => setOpen(!open),
+    hide: () => {
+      setOpen(false);
+      hidden = true;
+      draw();
+    },
+    show: () => {
+      hidden = false;
+      draw();
+    },
+    identify: (who) => {
+      if (!who || typeof who !== 'object') throw new TypeError('identify({id, name, email, phone, hash})');
+      identity = { ...(who as Identity) };
+      if (frame) post({ sb: 1, t: 'identify', identity });
+    },
+    setAttributes: (attrs) => {
+      if (!attrs || typeof attrs !== 'object') throw new TypeError('setAttributes({key: value})');
+      attributes = { ...attributes, ...(attrs as Attributes) };
+      if (frame) post({ sb: 1, t: 'attributes', attributes: attrs as Attributes });
+    },
+    track: (name, data) => {
+      if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
+      // Sent with the chat's socket; a page view without one keeps the event until it opens.
+      post({ sb: 1, t: 'track', name, data: (data ?? {}) as Attributes });
+    },
+    setLocale: (code) => {
+      if (typeof code !== 'string') throw new TypeError('setLocale("fa")');
+      locale = code;
+      if (frame) post({ sb: 1, t: 'locale', locale: code });
+      draw();
+    },
+    on: (name, fn) => {
+      if (typeof fn !== 'function') throw new TypeError('on(event, function)');
+      const set = listeners.get(name as string) ?? new Set<Listener>();
+      set.add(fn as Listener);
+      listeners.set(name as string, set);
+      if (name === 'ready' && site) (fn as Listener)(undefined);
+    },
+    shutdown: () => {
+      try {
+        localStorage.removeItem(storeKey);
+      } catch {
+        // Nothing stored.
+      }
+      memory.saved = {};
+      reset();
+      draw();
+    },
+  };
+  const api = (name: unknown, ...args: unknown[]) => {
+    try {
+      const command = typeof name === 'string' ? commands[name] : undefined;
+      if (!command) throw new TypeError(`unknown command ${String(name)}`);
+      return command(...args);
+    } catch (e) {
+      console.error('Switchboard:', e instanceof Error ? e.message : e);
+      return undefined;
+    }
+  };
+  const queued = w.Switchboard?.q ?? [];
+  (api as { loaded?: boolean }).loaded = true;
+  w.Switchboard = api;
+
+  // --- start -------------------------------------------------------------------------------
+  (document.body ?? document.documentElement).append(host);
+  const saved = read();
+  draw();
+  fetch(`${base}/api/v1/widget/${encodeURIComponent(key)}`)
+    .then((r) => {
+      // This page's origin is not among the site's allowed origins: no widget here.
+      if (r.status === 403) host.remove();
+      return r.ok ? (r.json() as Promise<Site>) : Promise.reject(new Error(`the site answered ${r.status}`));
+    })
+    .then((s) => {
+      site = s;
+      draw();
+      let greeted = false;
+      try {
+        greeted = sessionStorage.getItem(`${storeKey}:greeted`) === '1';
+      } catch {
+        // Greet again.
+      }
+      if (!saved.a && !greeted && s.appearance.greeting) showTeaser(s.appearance.greeting, true);
+      emit('ready');
+    })
+    .catch((e: Error) => {
+      // The launcher stays: opening it shows the visitor why chat is unavailable, in
+      // their language (the frame reads the same endpoint and shows the error's sentence).
+      console.warn(`Switchboard: ${e.message}`);
+    });
+  for (const [name, ...args] of queued) api(name, ...args);
+  if (saved.o) setOpen(true);
+  else if (saved.a) {
+    // A conversation is going on: load the chat quietly so replies reach the badge.
+    const idle = (window as { requestIdleCallback?: (fn: () => void) => void }).requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1));
+    idle(() => ensureFrame());
+  }
+}
+
+/** The first supported language among `tags`; English otherwise. */
+function pick(tags: ReadonlyArray<string | null | undefined>): keyof typeof WORDS {
+  for (const tag of tags) {
+    const base = tag?.slice(0, 2).toLowerCase();
+    if (base && base in WORDS) return base as keyof typeof WORDS;
+  }
+  return 'en';
+}
+
+try {
+  // A page that includes the script twice gets one widget.
+  if (!(w.Switchboard as { loaded?: boolean } | undefined)?.loaded) start();
+} catch (e) {
+  console.error('Switchboard: the widget could not start', e);
+}
