@@ -70,14 +70,17 @@ export function Agents() {
                     <td class="row-actions">
                       {mayManage(a) && (
                         <>
-                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })} aria-label={t('admin.agents.editWho', { name: a.name })}>
+                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })}>
                             {t('admin.edit')}
+                            <span class="visually-hidden"> {a.name}</span>
                           </button>
-                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'password' })} aria-label={t('admin.agents.resetWho', { name: a.name })}>
+                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'password' })}>
                             {t('admin.agents.reset')}
+                            <span class="visually-hidden"> {a.name}</span>
                           </button>
-                          <button class="button small danger" type="button" onClick={() => setEditing({ agent: a, what: 'remove' })} aria-label={t('admin.agents.deactivateWho', { name: a.name })}>
+                          <button class="button small danger" type="button" onClick={() => setEditing({ agent: a, what: 'remove' })}>
                             {t('admin.agents.deactivate')}
+                            <span class="visually-hidden"> {a.name}</span>
                           </button>
                         </>
                       )}

@@ -36,11 +36,13 @@ export function Canned() {
                     {c.body}
                   </p>
                   <span class="row-actions">
-                    <button class="button small" type="button" onClick={() => setEditing(c)} aria-label={t('admin.canned.editWho', { shortcut: c.shortcut })}>
+                    <button class="button small" type="button" onClick={() => setEditing(c)}>
                       {t('admin.edit')}
+                      <span class="visually-hidden"> {`/${c.shortcut}`}</span>
                     </button>
-                    <button class="button small danger" type="button" onClick={() => setDeleting(c)} aria-label={t('admin.canned.deleteWho', { shortcut: c.shortcut })}>
+                    <button class="button small danger" type="button" onClick={() => setDeleting(c)}>
                       {t('admin.delete')}
+                      <span class="visually-hidden"> {`/${c.shortcut}`}</span>
                     </button>
                   </span>
                 </li>

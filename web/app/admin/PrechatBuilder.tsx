@@ -2,7 +2,8 @@
 // order. Each field has a label, a key (`name`, `email`, `phone` fill the contact; any
 // other key becomes a custom attribute), a kind, whether it is required, and for a
 // `select` its options. Fields move up and down with buttons, so the order is keyboard
-// operable without drag and drop.
+// operable without drag and drop. Choices are kept as typed (blank lines too, so Enter
+// works) and cleaned when the site is saved (`cleanForm`).
 
 import type { Schemas } from '../api';
 import { t } from '../i18n';
@@ -69,16 +70,20 @@ export function PrechatBuilder({
                     </label>
                   </div>
                   {f.kind === 'select' && (
-                    <label>
-                      {t('admin.prechat.options')}
+                    <div class="field">
+                      <label for={`prechat-${i}-options`}>{t('admin.prechat.options')}</label>
                       <textarea
+                        id={`prechat-${i}-options`}
                         rows={3}
                         value={(f.options ?? []).join('\n')}
                         required
-                        onInput={(e) => update(i, { options: e.currentTarget.value.split('\n').map((o) => o.trim()).filter(Boolean) })}
+                        aria-describedby={`prechat-${i}-options-hint`}
+                        onInput={(e) => update(i, { options: e.currentTarget.value.split('\n') })}
                       />
-                      <span class="hint">{t('admin.prechat.optionsHint')}</span>
-                    </label>
+                      <span class="hint" id={`prechat-${i}-options-hint`}>
+                        {t('admin.prechat.optionsHint')}
+                      </span>
+                    </div>
                   )}
                   <div class="row-actions">
                     <button class="button small" type="button" disabled={i === 0} onClick={() => move(i, -1)} aria-label={t('admin.prechat.moveUp', { n })}>
@@ -108,4 +113,9 @@ export function PrechatBuilder({
       </button>
     </div>
   );
+}
+
+/** The form as it is saved: choices trimmed, blank ones dropped, none on other kinds. */
+export function cleanForm(fields: PrechatField[]): PrechatField[] {
+  return fields.map((f) => ({ ...f, options: f.kind === 'select' ? (f.options ?? []).map((o) => o.trim()).filter(Boolean) : [] }));
 }

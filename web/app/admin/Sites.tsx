@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
-import { PrechatBuilder } from './PrechatBuilder';
+import { PrechatBuilder, cleanForm } from './PrechatBuilder';
 import type { SectionProps } from './Settings';
 import { SitePreview } from './SitePreview';
 import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
@@ -118,7 +118,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
       name,
       appearance,
       allowed_origins: origins.split('\n').map((o) => o.trim()).filter(Boolean),
-      prechat_form: form,
+      prechat_form: cleanForm(form),
     };
     const next = await run(() => call(client.PATCH('/api/v1/sites/{id}', { params: { path: { id: site.id } }, body })));
     if (next) {

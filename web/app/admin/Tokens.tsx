@@ -97,8 +97,9 @@ export function Tokens() {
                     <td>{t(`admin.roles.${tok.role}`)}</td>
                     <td>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
                     <td class="row-actions">
-                      <button class="button small danger" type="button" onClick={() => setRevoking(tok)} aria-label={t('admin.tokens.revokeWho', { name: tok.name })}>
+                      <button class="button small danger" type="button" onClick={() => setRevoking(tok)}>
                         {t('admin.tokens.revoke')}
+                        <span class="visually-hidden"> {tok.name}</span>
                       </button>
                     </td>
                   </tr>
