@@ -245,3 +245,13 @@ for (const [name, options] of [
     await page.context().close();
   });
 }
+
+test('an admin sets the workspace time zone from the IANA list', async () => {
+  await agent('tz@shop.example', 'admin');
+  const page = await signedIn('tz@shop.example', '/app/settings/workspace');
+  await page.getByLabel('Time zone').selectOption('Asia/Tehran');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await env.server.api('GET', '/api/v1/workspace')).time_zone, 'Asia/Tehran');
+  await page.context().close();
+});

@@ -65,9 +65,10 @@ export function Agents() {
                         </span>
                       </span>
                     </td>
-                    <td>{t(`admin.roles.${a.role}`)}</td>
-                    <td>{a.max_chats}</td>
-                    <td class="row-actions">
+                    <td data-label={t('admin.agents.role')}>{t(`admin.roles.${a.role}`)}</td>
+                    <td data-label={t('admin.agents.maxChats')}>{a.max_chats}</td>
+                    <td>
+<div class="row-actions">
                       {mayManage(a) && (
                         <>
                           <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })}>
@@ -84,7 +85,8 @@ export function Agents() {
                           </button>
                         </>
                       )}
-                    </td>
+                    </div>
+</td>
                   </tr>
                 ))}
               </tbody>

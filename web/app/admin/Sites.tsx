@@ -159,7 +159,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
                   </span>
                 )}
               </Field>
-              <Field label={t('admin.sites.position')} error={fieldError('position')}>
+              <Field label={t('admin.sites.position')} hint={t('admin.sites.positionHint')} error={fieldError('position')}>
                 {(a) => (
                   <select {...a} value={appearance.position} onChange={(e) => look({ position: e.currentTarget.value as Schemas['LauncherPosition'] })}>
                     <option value="end">{t('admin.sites.positionEnd')}</option>

@@ -94,14 +94,16 @@ export function Tokens() {
                         {tok.prefix}…
                       </code>
                     </td>
-                    <td>{t(`admin.roles.${tok.role}`)}</td>
-                    <td>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
-                    <td class="row-actions">
+                    <td data-label={t('admin.tokens.role')}>{t(`admin.roles.${tok.role}`)}</td>
+                    <td data-label={t('admin.tokens.lastUsed')}>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
+                    <td>
+<div class="row-actions">
                       <button class="button small danger" type="button" onClick={() => setRevoking(tok)}>
                         {t('admin.tokens.revoke')}
                         <span class="visually-hidden"> {tok.name}</span>
                       </button>
-                    </td>
+                    </div>
+</td>
                   </tr>
                 ))}
               </tbody>
