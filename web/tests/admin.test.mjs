@@ -233,9 +233,9 @@ for (const [name, options] of [
     await page.locator('.preview').waitFor();
     assert.deepEqual(await seriousViolations(page), []);
     await page.screenshot({ path: path.join(shots, `admin-site-${name}.png`), fullPage: true });
-    for (const section of ['agents', 'tokens']) {
+    for (const section of ['agents', 'teams', 'canned', 'tokens']) {
       await page.goto(`${env.server.base}/app/settings/${section}`);
-      await page.locator('.settings-body .screen table, .settings-body .state-empty').first().waitFor();
+      await page.locator('.settings-body .screen :is(table, .cards, .state-empty)').first().waitFor();
       assert.deepEqual(await seriousViolations(page), [], section);
       await page.screenshot({ path: path.join(shots, `admin-${section}-${name}.png`), fullPage: true });
     }

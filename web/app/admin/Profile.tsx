@@ -51,8 +51,12 @@ function Details({ agent }: { agent: Schemas['Agent'] }) {
       <h2 id="details-title">{t('admin.profile.details')}</h2>
       <div class="person">
         <Avatar name={name} url={avatar.trim() || null} size={56} />
-        <span class="muted" dir="ltr">
-          {agent.email}
+        <span>
+          <span class="muted" dir="ltr">
+            {agent.email}
+          </span>
+          <br />
+          <span class="muted">{t('admin.profile.roleIn', { role: t(`admin.roles.${agent.role}`), workspace: me.value?.workspace.name ?? '' })}</span>
         </span>
       </div>
       <Field label={t('admin.profile.name')} hint={t('admin.profile.nameHint')} error={fieldError('name')}>
