@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { serverAndBrowser, shots } from './harness.mjs';
+import { eventually, serverAndBrowser, shots } from './harness.mjs';
 
 const env = serverAndBrowser();
 const PASSWORD = 'a long enough password';
@@ -29,6 +29,14 @@ async function signedIn(email, where, { password = PASSWORD, ...options } = {}) 
   await page.locator('button[type=submit]').click();
   await page.waitForURL((url) => url.pathname === where);
   return page;
+}
+
+/** What signing in with these credentials answers (the HTTP status). */
+async function signInStatus(email, password) {
+  const res = await fetch(`${env.server.base}/api/v1/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  return res.status;
 }
 
 /** axe-core's serious and critical violations on the page, as readable lines. */
@@ -137,12 +145,26 @@ test('an admin adds an agent and a team, and deactivating asks first and says wh
   const team = (await env.server.api('GET', '/api/v1/teams')).find((t) => t.name === 'Turkish desk');
   assert.deepEqual(team.agent_ids, [yusuf.id]);
 
+  // Resetting a password: Yusuf signs in with the new one.
   await page.getByRole('link', { name: 'Agents' }).click();
+  await page.getByRole('button', { name: 'Reset password Yusuf' }).click();
+  const reset = page.getByRole('dialog', { name: 'Reset the password of Yusuf' });
+  await reset.getByLabel('New password').fill('a brand new password');
+  await reset.getByRole('button', { name: 'Reset password' }).click();
+  await reset.waitFor({ state: 'detached' });
+  assert.equal((await signInStatus('yusuf@shop.example', 'a brand new password')), 200);
+  assert.equal((await signInStatus('yusuf@shop.example', PASSWORD)), 401);
+
+  // Deactivating: asked first, said what happens to the chats, and the agent stays listed.
   await page.getByRole('button', { name: 'Deactivate Yusuf' }).click();
   const confirm = page.getByRole('dialog', { name: 'Deactivate Yusuf?' });
-  await confirm.getByText(/open conversations go back to their team's queue/).waitFor();
+  await confirm.getByText(/unresolved conversations go back to their team's queue/).waitFor();
   await confirm.getByRole('button', { name: 'Deactivate' }).click();
-  await page.getByRole('row').filter({ hasText: 'yusuf@shop.example' }).waitFor({ state: 'detached' });
+  await row.getByText('deactivated').waitFor();
+  assert.equal((await env.server.api('GET', `/api/v1/agents/${yusuf.id}`)).active, false);
+  assert.equal((await signInStatus('yusuf@shop.example', 'a brand new password')), 401, 'a deactivated agent cannot sign in');
+  await row.getByRole('button', { name: 'Reactivate Yusuf' }).click();
+  await row.getByText('deactivated').waitFor({ state: 'detached' });
   await page.context().close();
 });
 
@@ -253,5 +275,77 @@ test('an admin sets the workspace time zone from the IANA list', async () => {
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   assert.equal((await env.server.api('GET', '/api/v1/workspace')).time_zone, 'Asia/Tehran');
+  await page.context().close();
+});
+
+test('an agent changes their password: the old one no longer signs in, and a wrong current one is refused', async () => {
+  await agent('zeynep@shop.example', 'agent', 'en');
+  const page = await signedIn('zeynep@shop.example', '/app/profile');
+  const form = page.getByRole('form', { name: 'Password' });
+  await form.getByLabel('Current password').fill('not my password');
+  await form.getByLabel('New password').fill('correct horse battery');
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await form.getByRole('alert').waitFor();
+  assert.equal(await signInStatus('zeynep@shop.example', PASSWORD), 200, 'nothing changed');
+
+  await form.getByLabel('Current password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await form.getByRole('status').filter({ hasText: 'Password changed.' }).waitFor();
+  assert.equal(await signInStatus('zeynep@shop.example', PASSWORD), 401, 'the old password fails');
+  assert.equal(await signInStatus('zeynep@shop.example', 'correct horse battery'), 200);
+  await page.context().close();
+});
+
+test('an agent sets away, keeps personal canned responses, and signs out everywhere', async () => {
+  const who = await agent('kenji@shop.example', 'agent', 'en');
+  const page = await signedIn('kenji@shop.example', '/app/profile');
+  await page.getByRole('radio', { name: 'Away' }).check();
+  await eventually(async () => (await env.server.api('GET', `/api/v1/agents/${who.id}`)).status === 'away', 'the away status saved');
+
+  await page.getByRole('checkbox', { name: 'Play a sound' }).uncheck();
+  const prefs = await eventually(async () => {
+    const { notifications } = await env.server.api('GET', `/api/v1/agents/${who.id}`);
+    return notifications.sound === false && notifications;
+  }, 'the sound preference saved');
+  assert.equal(prefs.new_conversation, true, 'the other preferences are kept');
+
+  await page.getByRole('button', { name: 'New response' }).click();
+  const form = page.getByRole('dialog', { name: 'New response' });
+  await form.getByLabel('Shortcut').fill('thanks');
+  await form.getByLabel('Text').fill('Thank you, {{contact.name}}!');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('button', { name: 'Edit /thanks' }).waitFor();
+  const mine = await page.evaluate(async () => (await fetch('/api/v1/canned-responses')).json());
+  assert.deepEqual(mine.map((c) => [c.shortcut, c.scope, c.owner_id]), [['thanks', 'personal', who.id]]);
+  const workspace = await env.server.api('GET', '/api/v1/canned-responses');
+  assert.equal(workspace.filter((c) => c.shortcut === 'thanks').length, 0, 'nobody else sees it');
+
+  // A second device, then "sign out everywhere" from the first ends both.
+  const other = await signedIn('kenji@shop.example', '/app/profile');
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await page.getByRole('dialog', { name: 'Sign out everywhere?' }).getByRole('button', { name: 'Sign out everywhere' }).click();
+  await page.waitForURL(/\/app\/login/);
+  const status = await other.evaluate(async () => (await fetch('/api/v1/me')).status);
+  assert.equal(status, 401, 'the other device was signed out too');
+  await page.context().close();
+  await other.context().close();
+});
+
+test('an admin manages labels', async () => {
+  await agent('lab@shop.example', 'admin');
+  const page = await signedIn('lab@shop.example', '/app/settings/labels');
+  await page.getByRole('button', { name: 'New label' }).first().click();
+  const form = page.getByRole('dialog', { name: 'New label' });
+  await form.getByLabel('Name', { exact: true }).fill('refund');
+  await form.getByLabel('Colour', { exact: true }).fill('#d73a4a');
+  await form.getByLabel('Description').fill('The customer wants their money back');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.label-chip', { hasText: 'refund' }).waitFor();
+  const [label] = await env.server.api('GET', '/api/v1/labels');
+  assert.deepEqual([label.name, label.color, label.description], ['refund', '#d73a4a', 'The customer wants their money back']);
+  await page.getByRole('button', { name: 'Delete refund' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.label-chip', { hasText: 'refund' }).waitFor({ state: 'detached' });
+  assert.deepEqual(await env.server.api('GET', '/api/v1/labels'), []);
   await page.context().close();
 });

@@ -1,6 +1,7 @@
 // Agents: who is on the team, adding one with a role and a first password, changing a
-// role or the number of concurrent chats, resetting a password and deactivating. The
-// buttons follow the server's rules (only owners manage owners; nobody removes
+// role or the number of concurrent chats, resetting a password, deactivating (their
+// unresolved conversations go back to their team's queue, as system events) and
+// reactivating. The buttons follow the server's rules (only owners manage owners; nobody removes
 // themselves) so nobody is offered what the server would refuse; the server enforces them.
 
 import { useState } from 'preact/hooks';
@@ -10,7 +11,7 @@ import { LOCALES } from '../../shared/i18n';
 import { me } from '../session';
 import { Avatar } from '../Shell';
 import { autonym } from './Sites';
-import { Confirm, Empty, Field, FormDialog, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { Confirm, Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
 
 type Agent = Schemas['Agent'];
 type Role = Schemas['Role'];
@@ -19,6 +20,7 @@ export function Agents() {
   const agents = useLoad(() => call(client.GET('/api/v1/agents')), []);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'remove' } | null>(null);
+  const reactivate = useSubmit();
   const self = me.value?.agent;
   const rolesICanGive: Role[] = self?.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
   const mayManage = (a: Agent) => a.id !== self?.id && (a.role !== 'owner' || self?.role === 'owner');
@@ -32,6 +34,7 @@ export function Agents() {
       </Header>
       <OfflineBanner />
       {adding && <NewAgent roles={rolesICanGive} onClose={() => setAdding(false)} onAdded={agents.reload} />}
+      <FormError error={reactivate.error} />
       <Loading loaded={agents.value} retry={agents.reload}>
         {(list) =>
           list.length === 0 ? (
@@ -58,6 +61,7 @@ export function Agents() {
                         <span>
                           <strong>{a.name}</strong>
                           {a.id === self?.id && <span class="badge">{t('admin.agents.you')}</span>}
+                          {!a.active && <span class="badge badge-off">{t('admin.agents.inactive')}</span>}
                           <br />
                           <span class="muted" dir="ltr">
                             {a.email}
@@ -69,7 +73,22 @@ export function Agents() {
                     <td data-label={t('admin.agents.maxChats')}>{a.max_chats}</td>
                     <td>
 <div class="row-actions">
-                      {mayManage(a) && (
+                      {mayManage(a) && !a.active && (
+                        <button
+                          class="button small"
+                          type="button"
+                          disabled={reactivate.busy}
+                          onClick={() =>
+                            void reactivate
+                              .run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: a.id } }, body: { active: true } })))
+                              .then((done) => done && agents.reload())
+                          }
+                        >
+                          {t('admin.agents.reactivate')}
+                          <span class="visually-hidden"> {a.name}</span>
+                        </button>
+                      )}
+                      {mayManage(a) && a.active && (
                         <>
                           <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })}>
                             {t('admin.edit')}
@@ -103,7 +122,7 @@ export function Agents() {
           confirm={t('admin.agents.deactivate')}
           onClose={() => setEditing(null)}
           onConfirm={async () => {
-            await call(client.DELETE('/api/v1/agents/{id}', { params: { path: { id: editing.agent.id } } }));
+            await call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: editing.agent.id } }, body: { active: false } }));
             agents.reload();
           }}
         />
@@ -226,11 +245,14 @@ function ResetPassword({ agent, onClose }: { agent: Agent; onClose: () => void }
       error={error}
       onClose={onClose}
       onSubmit={async () =>
-        !!(await run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: agent.id } }, body: { password } }))))
+        !!(await run(async () => {
+          await call(client.POST('/api/v1/agents/{id}/password', { params: { path: { id: agent.id } }, body: { new_password: password } }));
+          return true;
+        }))
       }
     >
       <p>{t('admin.agents.resetText')}</p>
-      <Field label={t('admin.agents.newPassword')} hint={t('admin.agents.passwordHint')} error={fieldError('password')}>
+      <Field label={t('admin.agents.newPassword')} hint={t('admin.agents.passwordHint')} error={fieldError('new_password')}>
         {(a) => <input {...a} type="password" dir="ltr" autoComplete="new-password" minLength={8} value={password} required onInput={(e) => setPassword(e.currentTarget.value)} />}
       </Field>
     </FormDialog>

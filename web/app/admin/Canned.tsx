@@ -1,6 +1,8 @@
 // Canned responses: replies an agent inserts by typing `/` and the shortcut in the
-// composer. Workspace-wide ones are managed here by owners and admins; the variables
-// the dashboard fills are listed beside the form so nobody has to guess them.
+// composer. The server's rules, shown on each screen: workspace responses are shared by
+// everyone and managed by owners and admins (in the settings); every agent manages
+// their own personal ones (in their profile), which only they see. The variables the
+// dashboard fills are listed beside the form so nobody has to guess them.
 
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -10,23 +12,45 @@ import { Confirm, Empty, Field, FormDialog, Header, Loading, OfflineBanner, useL
 type Canned = Schemas['CannedResponse'];
 export const VARIABLES = ['{{contact.name}}', '{{agent.name}}', '{{site.name}}'];
 
+type Scope = Schemas['CannedScope'];
+
+/** The workspace's responses, as a settings section. */
 export function Canned() {
-  const list = useLoad(() => call(client.GET('/api/v1/canned-responses')), []);
-  const [editing, setEditing] = useState<Canned | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<Canned | null>(null);
   return (
     <section class="screen">
-      <Header title={t('admin.canned.title')} back="/app/settings">
-        <button class="button primary" type="button" onClick={() => setEditing('new')}>
-          {t('admin.canned.new')}
-        </button>
-      </Header>
-      <OfflineBanner />
-      <p class="hint">{t('admin.canned.hint')}</p>
+      <CannedList scope="workspace" />
+    </section>
+  );
+}
+
+/** The responses of one scope: the list (an agent's list holds both; one is shown). */
+export function CannedList({ scope }: { scope: Scope }) {
+  const list = useLoad(async () => (await call(client.GET('/api/v1/canned-responses'))).filter((c) => c.scope === scope), [scope]);
+  const [editing, setEditing] = useState<Canned | 'new' | null>(null);
+  const [deleting, setDeleting] = useState<Canned | null>(null);
+  const newButton = (
+    <button class="button primary" type="button" onClick={() => setEditing('new')}>
+      {t('admin.canned.new')}
+    </button>
+  );
+  return (
+    <>
+      {scope === 'workspace' ? (
+        <Header title={t('admin.canned.title')} back="/app/settings">
+          {newButton}
+        </Header>
+      ) : (
+        <header class="screen-head">
+          <h2 id="personal-canned-title">{t('admin.canned.personalTitle')}</h2>
+          <div class="screen-actions">{newButton}</div>
+        </header>
+      )}
+      {scope === 'workspace' && <OfflineBanner />}
+      <p class="hint">{scope === 'workspace' ? t('admin.canned.hint') : t('admin.canned.personalHint')}</p>
       <Loading loaded={list.value} retry={list.reload}>
         {(items) =>
           items.length === 0 ? (
-            <Empty title={t('admin.canned.emptyTitle')} text={t('admin.canned.emptyText')} />
+            <Empty title={t('admin.canned.emptyTitle')} text={scope === 'workspace' ? t('admin.canned.emptyText') : t('admin.canned.personalEmptyText')} />
           ) : (
             <ul class="cards">
               {items.map((c) => (
@@ -51,7 +75,7 @@ export function Canned() {
           )
         }
       </Loading>
-      {editing && <CannedForm canned={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={list.reload} />}
+      {editing && <CannedForm canned={editing === 'new' ? null : editing} scope={scope} onClose={() => setEditing(null)} onSaved={list.reload} />}
       {deleting && (
         <Confirm
           title={t('admin.canned.deleteWho', { shortcut: deleting.shortcut })}
@@ -64,11 +88,11 @@ export function Canned() {
           }}
         />
       )}
-    </section>
+    </>
   );
 }
 
-function CannedForm({ canned, onClose, onSaved }: { canned: Canned | null; onClose: () => void; onSaved: () => void }) {
+function CannedForm({ canned, scope, onClose, onSaved }: { canned: Canned | null; scope: Scope; onClose: () => void; onSaved: () => void }) {
   const [shortcut, setShortcut] = useState(canned?.shortcut ?? '');
   const [body, setBody] = useState(canned?.body ?? '');
   const { busy, error, run, fieldError } = useSubmit();
@@ -84,7 +108,7 @@ function CannedForm({ canned, onClose, onSaved }: { canned: Canned | null; onClo
         const saved = await run(() =>
           canned
             ? call(client.PATCH('/api/v1/canned-responses/{id}', { params: { path: { id: canned.id } }, body: request }))
-            : call(client.POST('/api/v1/canned-responses', { body: request })),
+            : call(client.POST('/api/v1/canned-responses', { body: { ...request, scope } })),
         );
         if (saved) onSaved();
         return !!saved;

@@ -1,4 +1,5 @@
 // The admin console (owners and admins; the server refuses the calls to anyone else):
+// sites, agents, teams, labels, canned responses, API tokens and the workspace;
 // a section nav beside the section's screen. Routes are `/app/settings/<section>/<id>`.
 // At phone width `/app/settings` is the list of sections and each section is a screen
 // of its own with a way back (list → detail).
@@ -8,6 +9,7 @@ import { useLocation } from 'preact-iso';
 import { t } from '../i18n';
 import { Agents } from './Agents';
 import { Canned } from './Canned';
+import { Labels } from './Labels';
 import { Sites } from './Sites';
 import { Teams } from './Teams';
 import { Tokens } from './Tokens';
@@ -29,6 +31,7 @@ const SECTIONS: Section[] = [
   { slug: 'sites', label: () => t('admin.nav.sites'), screen: Sites },
   { slug: 'agents', label: () => t('admin.nav.agents'), screen: Agents },
   { slug: 'teams', label: () => t('admin.nav.teams'), screen: Teams },
+  { slug: 'labels', label: () => t('admin.nav.labels'), screen: Labels },
   { slug: 'canned', label: () => t('admin.nav.canned'), screen: Canned },
   { slug: 'tokens', label: () => t('admin.nav.tokens'), screen: Tokens },
   { slug: 'workspace', label: () => t('admin.nav.workspace'), screen: Workspace },
