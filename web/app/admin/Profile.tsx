@@ -96,12 +96,12 @@ function Status({ agent }: { agent: Agent }) {
   }
   const options: Schemas['AgentStatus'][] = ['online', 'away'];
   return (
-    <fieldset class="group" aria-describedby="status-hint">
-      <legend>{t('admin.profile.status')}</legend>
+    <section class="group" aria-labelledby="status-title">
+      <h2 id="status-title">{t('admin.profile.status')}</h2>
       <p class="hint" id="status-hint">
         {t('admin.profile.statusHint')}
       </p>
-      <div class="segmented">
+      <div class="segmented" role="radiogroup" aria-labelledby="status-title" aria-describedby="status-hint">
         {options.map((s) => (
           <label key={s} class="check">
             <input
@@ -117,7 +117,7 @@ function Status({ agent }: { agent: Agent }) {
         ))}
       </div>
       <FormError error={error} />
-    </fieldset>
+    </section>
   );
 }
 
@@ -168,9 +168,9 @@ function Notifications({ agent }: { agent: Agent }) {
   }
   const keys: (keyof Schemas['NotificationPrefs'])[] = ['new_conversation', 'new_message', 'sound', 'desktop'];
   return (
-    <fieldset class="group">
-      <legend>{t('admin.profile.notifications')}</legend>
-      <ul class="checklist single">
+    <section class="group" aria-labelledby="notifications-title">
+      <h2 id="notifications-title">{t('admin.profile.notifications')}</h2>
+      <ul class="checklist single" aria-labelledby="notifications-title">
         {keys.map((k) => (
           <li key={k}>
             <label class="check">
@@ -187,7 +187,7 @@ function Notifications({ agent }: { agent: Agent }) {
       )}
       {prefs.desktop && permission === 'unsupported' && <p class="hint">{t('admin.profile.notifyUnsupported')}</p>}
       <FormError error={error} />
-    </fieldset>
+    </section>
   );
 }
 
