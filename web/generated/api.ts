@@ -236,6 +236,27 @@ export interface paths {
         patch: operations["update_contact"];
         trace?: never;
     };
+    "/api/v1/contacts/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A contact's tracked events
+         * @description What the business's page reported with `Switchboard.track(name, data)`, newest first;
+         *     pass `next_cursor` back as `cursor` for the next page.
+         */
+        get: operations["contact_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/{id}/pages": {
         parameters: {
             query?: never;
@@ -663,6 +684,27 @@ export interface paths {
         patch: operations["update_site"];
         trace?: never;
     };
+    "/api/v1/sites/{id}/qr.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The site's chat page QR code
+         * @description An SVG QR code of the site's chat page, `{public_url}/chat/{public_key}` (the
+         *     request's host when `server.public_url` is not set). Every role may fetch it.
+         */
+        get: operations["site_qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -708,8 +750,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Widget: a site's appearance
-         * @description What the widget needs to draw itself. Only the site's allowed origins may ask.
+         * Widget: a site's appearance and agents
+         * @description What the launcher needs to draw itself before any socket opens: the site's
+         *     appearance and pre-chat form, how many agents are online, and up to three agents
+         *     (online first, then the most recently active). Only the site's allowed origins may ask.
          */
         get: operations["widget_site"];
         put?: never;
@@ -944,7 +988,13 @@ export interface components {
             /** @description The widget's language: a tag such as `en`, `ar` or `fa-IR`. */
             locale: string;
             position: components["schemas"]["LauncherPosition"];
+            /** @description "Typically replies in …", shown by the widget and its offline form. Default `hours`. */
+            reply_time?: components["schemas"]["ReplyTime"];
+            /** @description `identify` without a valid `user_hash` is refused (`identity_required`). Default false. */
+            require_identity?: boolean;
             team_name: string;
+            /** @description The site allows the widget to show the unread count in the page's title. Default false. */
+            title_badge?: boolean;
         };
         AssignRequest: {
             /**
@@ -1034,6 +1084,16 @@ export interface components {
             /** Format: uuid */
             site_id?: string | null;
         };
+        /** @description Something the business's page tracked about a visitor (`Switchboard.track`). */
+        ContactEvent: {
+            /** Format: int64 */
+            at: number;
+            /** @description Strings, numbers or booleans, at most 20 keys. */
+            data: Record<string, never>;
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         Conversation: {
             agent: components["schemas"]["Receipts"];
             /** Format: int64 */
@@ -1065,6 +1125,7 @@ export interface components {
             /** Format: int64 */
             last_seq: number;
             priority: components["schemas"]["Priority"];
+            rating?: null | components["schemas"]["Rating"];
             /** Format: int64 */
             resolved_at?: number | null;
             /**
@@ -1147,7 +1208,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1212,6 +1273,12 @@ export interface components {
             side: components["schemas"]["Side"];
             /** Format: int64 */
             up_to_seq: number;
+        } | {
+            comment?: string | null;
+            /** @enum {string} */
+            kind: "conversation_rated";
+            /** Format: int32 */
+            score: number;
         };
         FieldError: {
             field: string;
@@ -1335,6 +1402,19 @@ export interface components {
             url: string;
         };
         /** @description A page of a list, with the cursor of the next page if there is one. */
+        Page_ContactEvent: {
+            items: {
+                /** Format: int64 */
+                at: number;
+                /** @description Strings, numbers or booleans, at most 20 keys. */
+                data: Record<string, never>;
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list, with the cursor of the next page if there is one. */
         Page_Conversation: {
             items: {
                 agent: components["schemas"]["Receipts"];
@@ -1367,6 +1447,7 @@ export interface components {
                 /** Format: int64 */
                 last_seq: number;
                 priority: components["schemas"]["Priority"];
+                rating?: null | components["schemas"]["Rating"];
                 /** Format: int64 */
                 resolved_at?: number | null;
                 /**
@@ -1449,6 +1530,17 @@ export interface components {
             name: string;
             prechat_form: components["schemas"]["PrechatField"][];
         };
+        /** @description A visitor's satisfaction rating of a resolved conversation. */
+        Rating: {
+            comment?: string | null;
+            /** Format: int64 */
+            rated_at: number;
+            /**
+             * Format: int32
+             * @description 1 (bad) to 5 (good).
+             */
+            score: number;
+        };
         ReadRequest: {
             /** Format: int64 */
             up_to_seq: number;
@@ -1480,6 +1572,12 @@ export interface components {
             client_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
         };
+        /**
+         * @description How soon the team typically answers, as the widget says it ("typically replies in
+         *     a few minutes / a few hours / a day"), in the offline form too.
+         * @enum {string}
+         */
+        ReplyTime: "minutes" | "hours" | "day";
         /** @description An admin's new password for an agent. */
         ResetPassword: {
             new_password: string;
@@ -1612,6 +1710,16 @@ export interface components {
             /** Format: int64 */
             last_seq: number;
             status: components["schemas"]["ConversationStatus"];
+            /**
+             * Format: int64
+             * @description Messages from the team after `visitor_read_seq`.
+             */
+            unread: number;
+            /**
+             * Format: int64
+             * @description What the visitor has read (on any tab or device): every event with `seq <=` this.
+             */
+            visitor_read_seq: number;
         };
         /** @description Frames a visitor's browser sends. */
         VisitorIn: {
@@ -1668,9 +1776,31 @@ export interface components {
             email?: string | null;
             external_id: string;
             name?: string | null;
+            phone?: string | null;
             /** @enum {string} */
             type: "identify";
-            user_hash: string;
+            user_hash?: string | null;
+        } | {
+            comment?: string | null;
+            /** Format: uuid */
+            conversation_id: string;
+            /** Format: int64 */
+            score: number;
+            /** @enum {string} */
+            type: "rate";
+        } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /** Format: email */
+            email: string;
+            /** @enum {string} */
+            type: "transcript";
+        } | {
+            /** @description String, number or boolean values; at most 20 keys. */
+            data?: Record<string, never>;
+            name: string;
+            /** @enum {string} */
+            type: "track";
         } | {
             /** @enum {string} */
             type: "ping";
@@ -1729,6 +1859,23 @@ export interface components {
             /** @enum {string} */
             type: "identified";
         } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /** @enum {string} */
+            type: "read_mark";
+            /**
+             * Format: int64
+             * @description Messages from the team after the mark.
+             */
+            unread: number;
+            /** Format: int64 */
+            up_to_seq: number;
+        } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /** @enum {string} */
+            type: "transcript_requested";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             /** @description The `client_id` of the frame that failed, when it had one. */
@@ -1744,6 +1891,26 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "pong";
+        };
+        /**
+         * @description `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
+         *     so the launcher shows avatars and online/offline state before any socket opens.
+         */
+        WidgetSite: {
+            /** @description At most 3: online agents first, then the most recently active. */
+            agents: components["schemas"]["PublicAgent"][];
+            /**
+             * Format: int32
+             * @description How many of the workspace's agents are online now.
+             */
+            agents_online: number;
+            appearance: components["schemas"]["Appearance"];
+            /** @description Text direction of the site's locale. */
+            dir: components["schemas"]["TextDirection"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            prechat_form: components["schemas"]["PrechatField"][];
         };
         Workspace: {
             /** Format: int64 */
@@ -1781,6 +1948,7 @@ export type CannedScope = components['schemas']['CannedScope'];
 export type ChangePassword = components['schemas']['ChangePassword'];
 export type ChangeResult = components['schemas']['ChangeResult'];
 export type Contact = components['schemas']['Contact'];
+export type ContactEvent = components['schemas']['ContactEvent'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationStatus = components['schemas']['ConversationStatus'];
 export type CreateAgent = components['schemas']['CreateAgent'];
@@ -1808,6 +1976,7 @@ export type MessageHit = components['schemas']['MessageHit'];
 export type MessageKind = components['schemas']['MessageKind'];
 export type NotificationPrefs = components['schemas']['NotificationPrefs'];
 export type PageView = components['schemas']['PageView'];
+export type PageContactEvent = components['schemas']['Page_ContactEvent'];
 export type PageConversation = components['schemas']['Page_Conversation'];
 export type PageEvent = components['schemas']['Page_Event'];
 export type PrechatField = components['schemas']['PrechatField'];
@@ -1817,11 +1986,13 @@ export type Priority = components['schemas']['Priority'];
 export type PriorityRequest = components['schemas']['PriorityRequest'];
 export type PublicAgent = components['schemas']['PublicAgent'];
 export type PublicSite = components['schemas']['PublicSite'];
+export type Rating = components['schemas']['Rating'];
 export type ReadRequest = components['schemas']['ReadRequest'];
 export type ReceiptKind = components['schemas']['ReceiptKind'];
 export type Receipts = components['schemas']['Receipts'];
 export type ReconnectReason = components['schemas']['ReconnectReason'];
 export type Reply = components['schemas']['Reply'];
+export type ReplyTime = components['schemas']['ReplyTime'];
 export type ResetPassword = components['schemas']['ResetPassword'];
 export type Role = components['schemas']['Role'];
 export type SearchResults = components['schemas']['SearchResults'];
@@ -1840,6 +2011,7 @@ export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
 export type VisitorOut = components['schemas']['VisitorOut'];
+export type WidgetSite = components['schemas']['WidgetSite'];
 export type Workspace = components['schemas']['Workspace'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -3187,6 +3359,75 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    contact_events: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description How many to return (default 50); values above the server's page cap (200) are cut to it. */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ContactEvent"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5357,6 +5598,72 @@ export interface operations {
             };
         };
     };
+    site_qr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the QR code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: no `server.public_url` and no `Host` to build the link from */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_teams: {
         parameters: {
             query?: never;
@@ -5737,7 +6044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublicSite"];
+                    "application/json": components["schemas"]["WidgetSite"];
                 };
             };
             /** @description `invalid_id`: a path id does not parse */
@@ -6101,7 +6408,7 @@ export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -6126,6 +6433,9 @@ export const eventBodyOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 export const eventBodyOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["receipt"];
+export const eventBodyOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["conversation_rated"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
@@ -6135,6 +6445,7 @@ export const presenceStatusValues: ReadonlyArray<FlattenedDeepRequired<component
 export const priorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Priority"]> = ["none", "low", "medium", "high", "urgent"];
 export const receiptKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptKind"]> = ["delivered", "read"];
 export const reconnectReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReconnectReason"]> = ["server_shutdown", "slow_consumer"];
+export const replyTimeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReplyTime"]> = ["minutes", "hours", "day"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["owner", "admin", "agent"];
 export const sideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Side"]> = ["visitor", "agent"];
 export const textDirectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDirection"]> = ["ltr", "rtl"];
@@ -6165,6 +6476,15 @@ export const visitorInOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequi
 }>["type"]> = ["identify"];
 export const visitorInOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
     type: unknown;
+}>["type"]> = ["rate"];
+export const visitorInOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
+}>["type"]> = ["transcript"];
+export const visitorInOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
+}>["type"]> = ["track"];
+export const visitorInOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const visitorOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
@@ -6189,10 +6509,16 @@ export const visitorOutOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequ
 }>["type"]> = ["identified"];
 export const visitorOutOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["read_mark"];
 export const visitorOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["transcript_requested"];
 export const visitorOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["error"];
+export const visitorOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const visitorOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
 }>["type"]> = ["pong"];

@@ -56,6 +56,15 @@ pub struct HistoryFilter {
     pub limit: Option<i64>,
 }
 
+/// Which page of `GET /contacts/{id}/events`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PageQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
 type Result<T> = std::result::Result<T, ClientError>;
 
 impl Client {
@@ -196,6 +205,11 @@ impl Client {
         self.get(&format!("/contacts/{id}/pages")).await
     }
 
+    /// What the contact's pages tracked (`track` frames), newest first.
+    pub async fn contact_events(&self, id: Uuid, page: &PageQuery) -> Result<Page<ContactEvent>> {
+        self.send(self.request(Method::GET, &format!("/contacts/{id}/events")).query(page)).await
+    }
+
     pub async fn search(&self, q: &str) -> Result<SearchResults> {
         self.send(self.request(Method::GET, "/search").query(&[("q", q)])).await
     }
@@ -287,8 +301,23 @@ impl Client {
         self.send(self.request(Method::POST, "/attachments").multipart(reqwest::multipart::Form::new().part("file", part))).await
     }
 
-    /// What the widget of the site with `site_key` needs to draw itself.
-    pub async fn widget_site(&self, site_key: &str) -> Result<PublicSite> {
+    /// What the widget of the site with `site_key` needs to draw its launcher.
+    pub async fn widget_site(&self, site_key: &str) -> Result<WidgetSite> {
         self.get(&format!("/widget/{site_key}")).await
+    }
+
+    /// The site's chat page link as an SVG QR code: its content type and the document.
+    pub async fn site_qr(&self, id: Uuid) -> Result<(String, String)> {
+        let res = self.request(Method::GET, &format!("/sites/{id}/qr.svg")).send().await?;
+        let status = res.status().as_u16();
+        let content_type = res.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let text = res.text().await?;
+        if (200..300).contains(&status) {
+            return Ok((content_type, text));
+        }
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => Err(ClientError::Api { status, body }),
+            Err(e) => Err(ClientError::Unexpected { status, text, error: e.to_string() }),
+        }
     }
 }

@@ -42,6 +42,12 @@ pub enum Error {
     /// Only website inboxes take conversations today.
     #[error("{} inboxes cannot be created yet", .0.name())]
     InboxKindUnsupported(InboxKind),
+    /// Only a resolved conversation can be rated.
+    #[error("the conversation is not resolved")]
+    NotResolved,
+    /// The site accepts `identify` only with a valid `user_hash`.
+    #[error("this site only identifies visitors with a user hash")]
+    IdentityRequired,
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

@@ -17,6 +17,7 @@ mod me;
 mod presence;
 mod roster;
 mod visitors;
+mod widget;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, SocketId};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
+pub use widget::*;
 
 /// Hands committed events to the bus, in commit order: install it as the store's
 /// [`CommitHook`]. Events visible to the contact also go to the conversation's topic.

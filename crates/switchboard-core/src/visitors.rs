@@ -75,10 +75,12 @@ pub struct NewPageView {
 #[derive(Clone, Debug, Default)]
 pub struct Identity {
     pub external_id: String,
-    /// hex HMAC-SHA256 of `external_id` with the site's identity secret.
-    pub user_hash: String,
+    /// hex HMAC-SHA256 of `external_id` with the site's identity secret. Without it
+    /// the claims are unverified: see [`Core::identify`].
+    pub user_hash: Option<String>,
     pub name: Option<String>,
     pub email: Option<Email>,
+    pub phone: Option<String>,
 }
 
 impl Core {
@@ -290,10 +292,33 @@ impl Core {
     /// Identifies the visitor as the business's user `external_id`, proven by an HMAC
     /// with the site's secret. If that user already has a contact, the browser becomes
     /// that contact (and sees their history); otherwise this contact takes the id.
+    ///
+    /// Without a hash nothing is proven: a site that requires identity refuses it
+    /// ([`Error::IdentityRequired`]); any other sets only this contact's name, e-mail
+    /// and phone. It never links `external_id`, which would let anyone who knows a
+    /// user's id read that user's history.
     #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
     pub async fn identify(&self, v: &Visitor, identity: Identity) -> Result<Visitor> {
         let external_id = non_empty("external_id", &identity.external_id, 200)?;
-        if !verify_identity(&v.site.identity_secret, &external_id, &identity.user_hash) {
+        let Some(user_hash) = identity.user_hash.as_deref() else {
+            if v.site.appearance.require_identity {
+                return Err(Error::IdentityRequired);
+            }
+            let patch = ContactPatch {
+                name: identity.name.map(Some),
+                email: identity.email.map(Some),
+                phone: identity.phone.map(Some),
+                ..ContactPatch::default()
+            };
+            let contact = self.visitor_update(v, patch).await?;
+            let token = self.visitor_token(&VisitorClaims {
+                site_id: v.site.id,
+                contact_id: contact.id,
+                expires_at: self.now().plus_millis(self.limits.visitor_token_ttl_ms),
+            });
+            return Ok(Visitor { site: v.site.clone(), contact, token, conversations: v.conversations.clone() });
+        };
+        if !verify_identity(&v.site.identity_secret, &external_id, user_hash) {
             return Err(ValidationError::new("user_hash", "does not match the user id").into());
         }
         let ws = v.workspace_id();
@@ -311,6 +336,7 @@ impl Core {
         if let Some(email) = identity.email {
             contact.email = Some(email);
         }
+        apply_contact_patch(&mut contact, ContactPatch { phone: identity.phone.map(Some), ..ContactPatch::default() })?;
         contact.last_seen = self.now();
         self.store.update_contact(&contact).await?;
         let token = self.visitor_token(&VisitorClaims {

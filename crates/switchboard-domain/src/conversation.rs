@@ -29,6 +29,7 @@ impl Conversation {
             updated_at: at,
             visitor: Receipts::default(),
             agent: Receipts::default(),
+            rating: None,
         }
     }
 
@@ -99,6 +100,17 @@ impl Conversation {
                     return Ok(false);
                 }
                 self.priority = *priority;
+            }
+            EventData::Rated { score, comment } => {
+                // Core answers `conversation_not_resolved` first; this keeps a rating that
+                // raced a reopening out of the log.
+                if self.status != Status::Resolved {
+                    return Err(ValidationError::new("status", "only a resolved conversation can be rated"));
+                }
+                if !matches!(actor, Actor::Contact(id) if id == self.contact_id) {
+                    return Err(ValidationError::new("actor", "only the conversation's visitor rates it"));
+                }
+                self.rating = Some(Rating { score: *score, comment: comment.clone(), rated_at: at });
             }
             EventData::Receipt { side, kind, up_to_seq } => {
                 if *up_to_seq > self.last_seq || *up_to_seq < 0 {
@@ -222,5 +234,28 @@ mod tests {
         assert_eq!(c.assigned_at, Some(Timestamp(7)));
         c.apply(Actor::System, &EventData::Assigned { agent_id: None, team_id: None }, Timestamp(8)).unwrap();
         assert_eq!((c.assignee_id, c.assigned_at), (None, None));
+    }
+
+    #[test]
+    fn only_the_visitor_rates_and_only_once_resolved_and_a_new_rating_replaces_the_old() {
+        let mut c = conv();
+        let visitor = Actor::Contact(c.contact_id);
+        let rate = |score, comment: Option<&str>| EventData::Rated { score, comment: comment.map(Into::into) };
+        assert!(c.apply(visitor, &rate(5, None), Timestamp(1)).is_err(), "an open conversation");
+        c.apply(Actor::System, &EventData::StatusChanged { status: Status::Resolved }, Timestamp(2)).unwrap();
+        assert!(c.apply(Actor::Agent(AgentId::new()), &rate(5, None), Timestamp(3)).is_err(), "an agent");
+        assert!(c.apply(Actor::Contact(ContactId::new()), &rate(5, None), Timestamp(3)).is_err(), "another contact");
+        assert!(c.apply(visitor, &rate(2, Some("slow")), Timestamp(4)).unwrap());
+        assert!(c.apply(visitor, &rate(4, None), Timestamp(5)).unwrap());
+        assert_eq!(c.rating, Some(Rating { score: 4, comment: None, rated_at: Timestamp(5) }));
+    }
+
+    #[test]
+    fn a_rating_is_a_score_from_one_to_five_with_a_short_comment() {
+        assert_eq!(Rating::check(1, Some("  ")), Ok((1, None)));
+        assert_eq!(Rating::check(5, Some(" great ")), Ok((5, Some("great".into()))));
+        assert_eq!(Rating::check(0, None).unwrap_err().field, "score");
+        assert_eq!(Rating::check(6, None).unwrap_err().field, "score");
+        assert_eq!(Rating::check(3, Some(&"x".repeat(2001))).unwrap_err().field, "comment");
     }
 }

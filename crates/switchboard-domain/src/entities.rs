@@ -92,6 +92,32 @@ pub enum LauncherPosition {
     Start,
 }
 
+/// How soon the team typically answers, as the widget tells a visitor ("typically
+/// replies in a few minutes", in the offline form too).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReplyTime {
+    Minutes,
+    #[default]
+    Hours,
+    Day,
+}
+
+impl ReplyTime {
+    pub const ALL: [ReplyTime; 3] = [ReplyTime::Minutes, ReplyTime::Hours, ReplyTime::Day];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplyTime::Minutes => "minutes",
+            ReplyTime::Hours => "hours",
+            ReplyTime::Day => "day",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL.into_iter().find(|r| r.name() == raw).ok_or_else(|| ValidationError::new("reply_time", "must be minutes, hours or day"))
+    }
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub struct Appearance {
     pub color: Color,
@@ -99,6 +125,13 @@ pub struct Appearance {
     pub greeting: String,
     pub team_name: String,
     pub locale: Locale,
+    /// What the widget promises about answers.
+    pub reply_time: ReplyTime,
+    /// The site lets the widget show the unread count in the page's title.
+    pub title_badge: bool,
+    /// Visitors may only be identified with a valid `user_hash`: an `identify` without
+    /// one is refused instead of setting the contact's name, e-mail and phone.
+    pub require_identity: bool,
 }
 
 impl Default for Appearance {
@@ -109,6 +142,9 @@ impl Default for Appearance {
             greeting: "Hi! How can we help?".into(),
             team_name: "Support".into(),
             locale: Locale::default(),
+            reply_time: ReplyTime::default(),
+            title_badge: false,
+            require_identity: false,
         }
     }
 }
@@ -276,6 +312,62 @@ pub struct Contact {
     pub last_seen: Timestamp,
 }
 
+/// Something the business's page reported about the visitor (`Switchboard.track`),
+/// kept on the contact for agents to see.
+#[derive(Clone, PartialEq, Debug)]
+pub struct ContactEvent {
+    pub id: ContactEventId,
+    pub workspace_id: WorkspaceId,
+    pub contact_id: ContactId,
+    /// 1 to 100 characters.
+    pub name: String,
+    /// At most 20 keys, each a string, number or boolean.
+    pub data: Attributes,
+    pub at: Timestamp,
+}
+
+impl ContactEvent {
+    pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_KEYS: usize = 20;
+}
+
+/// A visitor asked for a conversation's transcript by e-mail. The e-mail channel sends
+/// it later and sets `sent_at`.
+#[derive(Clone, PartialEq, Debug)]
+pub struct TranscriptRequest {
+    pub id: TranscriptRequestId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub email: Email,
+    pub requested_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A visitor's satisfaction rating of a resolved conversation.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Rating {
+    /// 1 (bad) to 5 (good).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub rated_at: Timestamp,
+}
+
+impl Rating {
+    pub const MAX_COMMENT_CHARS: usize = 2000;
+
+    /// Checks a score and comment as a visitor sends them.
+    pub fn check(score: i64, comment: Option<&str>) -> Result<(u8, Option<String>), ValidationError> {
+        if !(1..=5).contains(&score) {
+            return Err(ValidationError::new("score", "must be a whole number from 1 to 5"));
+        }
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if comment.is_some_and(|c| c.chars().count() > Self::MAX_COMMENT_CHARS) {
+            return Err(ValidationError::new("comment", format!("at most {} characters", Self::MAX_COMMENT_CHARS)));
+        }
+        Ok((score as u8, comment.map(str::to_owned)))
+    }
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub struct PageView {
     pub url: String,
@@ -323,6 +415,9 @@ pub struct Conversation {
     pub updated_at: Timestamp,
     pub visitor: Receipts,
     pub agent: Receipts,
+    /// The visitor's rating, once they rated the resolved conversation (a new rating
+    /// replaces it).
+    pub rating: Option<Rating>,
 }
 
 /// Who wrote a message or caused an event.

@@ -29,11 +29,29 @@ pub enum ReceiptKind {
 pub enum EventData {
     ConversationStarted,
     Message(Message),
-    StatusChanged { status: Status },
-    Assigned { agent_id: Option<AgentId>, team_id: Option<TeamId> },
-    LabelsChanged { labels: Vec<Label> },
-    PriorityChanged { priority: Priority },
-    Receipt { side: Side, kind: ReceiptKind, up_to_seq: i64 },
+    StatusChanged {
+        status: Status,
+    },
+    Assigned {
+        agent_id: Option<AgentId>,
+        team_id: Option<TeamId>,
+    },
+    LabelsChanged {
+        labels: Vec<Label>,
+    },
+    PriorityChanged {
+        priority: Priority,
+    },
+    Receipt {
+        side: Side,
+        kind: ReceiptKind,
+        up_to_seq: i64,
+    },
+    /// The visitor rated the resolved conversation (checked by [`Rating::check`]).
+    Rated {
+        score: u8,
+        comment: Option<String>,
+    },
 }
 
 impl EventData {
@@ -48,6 +66,7 @@ impl EventData {
             EventData::LabelsChanged { .. } => "labels_changed",
             EventData::PriorityChanged { .. } => "priority_changed",
             EventData::Receipt { .. } => "receipt",
+            EventData::Rated { .. } => "conversation_rated",
         }
     }
 

@@ -68,6 +68,10 @@ id! {
     CannedResponseId,
     /// A bearer token for integrations.
     ApiTokenId,
+    /// Something a visitor's page tracked (`Switchboard.track`).
+    ContactEventId,
+    /// A visitor's request for a transcript by e-mail.
+    TranscriptRequestId,
 }
 
 impl From<SiteId> for InboxId {

@@ -78,6 +78,9 @@ impl From<&d::Appearance> for Appearance {
             greeting: a.greeting.clone(),
             team_name: a.team_name.clone(),
             locale: a.locale.as_str().into(),
+            reply_time: a.reply_time.into(),
+            title_badge: a.title_badge,
+            require_identity: a.require_identity,
         }
     }
 }
@@ -120,6 +123,26 @@ impl From<&d::Site> for PublicSite {
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
         }
+    }
+}
+
+impl WidgetSite {
+    /// The site as the launcher draws it, with the agents core picked to show.
+    pub fn new(s: &d::Site, agents_online: u32, agents: &[d::Agent]) -> Self {
+        let PublicSite { id, name, appearance, prechat_form, dir } = s.into();
+        Self { id, name, appearance, prechat_form, dir, agents_online, agents: agents.iter().map(Into::into).collect() }
+    }
+}
+
+impl From<&d::Rating> for Rating {
+    fn from(r: &d::Rating) -> Self {
+        Self { score: r.score, comment: r.comment.clone(), rated_at: r.rated_at.0 }
+    }
+}
+
+impl From<&d::ContactEvent> for ContactEvent {
+    fn from(e: &d::ContactEvent) -> Self {
+        Self { id: e.id.0, name: e.name.clone(), data: e.data.iter().map(|(k, v)| (k.clone(), attribute_json(v))).collect(), at: e.at.0 }
     }
 }
 
@@ -216,12 +239,14 @@ impl From<&d::Conversation> for Conversation {
             last_message_seq: c.last_message_seq,
             visitor: c.visitor.into(),
             agent: c.agent.into(),
+            rating: c.rating.as_ref().map(Into::into),
         }
     }
 }
 
 impl VisitorConversation {
-    pub fn new(c: &d::Conversation, agents: &[d::Agent]) -> Self {
+    /// `unread`: the team's messages after the visitor's read mark (core counts them).
+    pub fn new(c: &d::Conversation, agents: &[d::Agent], unread: i64) -> Self {
         Self {
             id: c.id.0,
             status: c.status.into(),
@@ -229,6 +254,8 @@ impl VisitorConversation {
             created_at: c.created_at.0,
             assignee: c.assignee_id.and_then(|id| agents.iter().find(|a| a.id == id)).map(Into::into),
             agent_read_seq: c.agent.read_seq,
+            visitor_read_seq: c.visitor.read_seq,
+            unread,
         }
     }
 }
@@ -322,6 +349,7 @@ impl Event {
             d::EventData::Receipt { side, kind, up_to_seq } => {
                 EventBody::Receipt { side: (*side).into(), receipt: (*kind).into(), up_to_seq: *up_to_seq }
             }
+            d::EventData::Rated { score, comment } => EventBody::ConversationRated { score: *score, comment: comment.clone() },
         };
         Event {
             conversation_id: e.conversation_id.0,
@@ -361,6 +389,7 @@ same_enum!(MessageKind <=> MessageKind { Text, Note });
 same_enum!(Side <=> Side { Visitor, Agent });
 same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
 same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
+same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
 same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
 
 impl From<d::Status> for ConversationStatus {

@@ -132,6 +132,13 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// How soon the team typically answers, as the widget says it ("typically replies in
+    /// a few minutes / a few hours / a day"), in the offline form too.
+    #[derive(Default)]
+    ReplyTime { Minutes = "minutes", #[default] Hours = "hours", Day = "day" }
+}
+
 #[cfg(test)]
 mod tests {
     use strum::VariantArray;
@@ -164,5 +171,6 @@ mod tests {
         names_agree::<UiLocale>();
         names_agree::<CannedScope>();
         names_agree::<ReconnectReason>();
+        names_agree::<ReplyTime>();
     }
 }

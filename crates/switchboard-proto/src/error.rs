@@ -44,6 +44,7 @@ error_codes! {
     InvalidToken = "invalid_token", 401, "A visitor token or API token is not valid.";
     TokenExpired = "token_expired", 401, "A visitor token has expired: connect without it to start afresh.";
     Forbidden = "forbidden", 403, "The caller's role does not allow this.";
+    IdentityRequired = "identity_required", 403, "Sockets only: an `identify` without `user_hash` on a site whose `appearance.require_identity` is on.";
     CsrfMismatch = "csrf_mismatch", 403, "Missing or wrong `X-CSRF-Token` header, or a cookie-authenticated socket from a foreign origin.";
     OriginNotAllowed = "origin_not_allowed", 403, "The page's origin is not in the site's `allowed_origins`.";
     WorkspaceNotFound = "workspace_not_found", 404, "No such workspace.";
@@ -63,6 +64,7 @@ error_codes! {
     LabelTaken = "label_taken", 409, "The workspace already manages a label with this name.";
     ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
+    ConversationNotResolved = "conversation_not_resolved", 409, "Sockets only: a `rate` of a conversation that is not resolved (`ref` is the conversation's id).";
     LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";
     Conflict = "conflict", 409, "The change conflicts with the current state of what it changes.";
     PayloadTooLarge = "payload_too_large", 413, "An upload or body is above the limit (`message` says the limit).";

@@ -72,11 +72,38 @@ pub enum VisitorIn {
         attributes: BTreeMap<String, serde_json::Value>,
     },
     /// Identity verification: `user_hash` = hex HMAC-SHA256(site secret, external_id).
+    /// Without `user_hash` only name, e-mail and phone are set (never `external_id`),
+    /// and a site with `appearance.require_identity` refuses it (`identity_required`).
     Identify {
         external_id: String,
-        user_hash: String,
+        user_hash: Option<String>,
         name: Option<String>,
         email: Option<String>,
+        phone: Option<String>,
+    },
+    /// Rates a resolved conversation of this visitor (rating again replaces).
+    Rate {
+        conversation_id: Uuid,
+        #[schema(minimum = 1, maximum = 5)]
+        score: i64,
+        #[schema(max_length = 2000)]
+        comment: Option<String>,
+    },
+    /// Asks for the conversation's transcript by e-mail (answered `transcript_requested`).
+    Transcript {
+        conversation_id: Uuid,
+        #[schema(format = Email, max_length = 254)]
+        email: String,
+    },
+    /// Something the page tracked (`Switchboard.track`), kept on the contact. No answer
+    /// on success.
+    Track {
+        #[schema(min_length = 1, max_length = 100)]
+        name: String,
+        /// String, number or boolean values; at most 20 keys.
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        data: BTreeMap<String, serde_json::Value>,
     },
     Ping,
 }
@@ -91,6 +118,10 @@ pub struct VisitorConversation {
     pub assignee: Option<PublicAgent>,
     /// What the team has read: every event with `seq <=` this.
     pub agent_read_seq: i64,
+    /// What the visitor has read (on any tab or device): every event with `seq <=` this.
+    pub visitor_read_seq: i64,
+    /// Messages from the team after `visitor_read_seq`.
+    pub unread: i64,
 }
 
 /// Frames the server sends to a visitor.
@@ -136,6 +167,18 @@ pub enum VisitorOut {
         token: String,
         contact_id: Uuid,
         conversations: Vec<VisitorConversation>,
+    },
+    /// The visitor's read mark moved (a `receipt` of kind `read` from any of their tabs):
+    /// every socket of theirs that follows the conversation gets it, so all agree.
+    ReadMark {
+        conversation_id: Uuid,
+        up_to_seq: i64,
+        /// Messages from the team after the mark.
+        unread: i64,
+    },
+    /// The transcript request is stored; the e-mail follows once the e-mail channel sends it.
+    TranscriptRequested {
+        conversation_id: Uuid,
     },
     Error {
         code: ErrorCode,

@@ -208,6 +208,15 @@ pub struct Appearance {
     /// The widget's language: a tag such as `en`, `ar` or `fa-IR`.
     #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: String,
+    /// "Typically replies in …", shown by the widget and its offline form. Default `hours`.
+    #[serde(default)]
+    pub reply_time: ReplyTime,
+    /// The site allows the widget to show the unread count in the page's title. Default false.
+    #[serde(default)]
+    pub title_badge: bool,
+    /// `identify` without a valid `user_hash` is refused (`identity_required`). Default false.
+    #[serde(default)]
+    pub require_identity: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -261,6 +270,44 @@ pub struct PublicSite {
     pub prechat_form: Vec<PrechatField>,
     /// Text direction of the site's locale.
     pub dir: TextDirection,
+}
+
+/// `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
+/// so the launcher shows avatars and online/offline state before any socket opens.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct WidgetSite {
+    pub id: Uuid,
+    pub name: String,
+    pub appearance: Appearance,
+    pub prechat_form: Vec<PrechatField>,
+    /// Text direction of the site's locale.
+    pub dir: TextDirection,
+    /// How many of the workspace's agents are online now.
+    pub agents_online: u32,
+    /// At most 3: online agents first, then the most recently active.
+    #[schema(max_items = 3)]
+    pub agents: Vec<PublicAgent>,
+}
+
+/// A visitor's satisfaction rating of a resolved conversation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Rating {
+    /// 1 (bad) to 5 (good).
+    #[schema(minimum = 1, maximum = 5)]
+    pub score: u8,
+    pub comment: Option<String>,
+    pub rated_at: i64,
+}
+
+/// Something the business's page tracked about a visitor (`Switchboard.track`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactEvent {
+    pub id: Uuid,
+    pub name: String,
+    /// Strings, numbers or booleans, at most 20 keys.
+    #[schema(value_type = Object)]
+    pub data: BTreeMap<String, serde_json::Value>,
+    pub at: i64,
 }
 
 /// A prepared reply. Its body may hold variables the dashboard fills in before
@@ -426,6 +473,8 @@ pub struct Conversation {
     pub last_message_seq: i64,
     pub visitor: Receipts,
     pub agent: Receipts,
+    /// The visitor's rating, once they rated the resolved conversation; `null` before.
+    pub rating: Option<Rating>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -513,6 +562,12 @@ pub enum EventBody {
         side: Side,
         receipt: ReceiptKind,
         up_to_seq: i64,
+    },
+    /// The visitor rated the resolved conversation (a later rating replaces it).
+    ConversationRated {
+        #[schema(minimum = 1, maximum = 5)]
+        score: u8,
+        comment: Option<String>,
     },
 }
 

@@ -26,6 +26,17 @@ pub fn attributes<'a>(
     map.into_iter().map(|(k, v)| Ok((k.clone(), attribute(k, v)?))).collect()
 }
 
+/// The data of a tracked event (`track`): strings, numbers and booleans only (no
+/// `null`, which means nothing here); how many keys is core's rule.
+pub fn track_data(map: &BTreeMap<String, serde_json::Value>) -> Result<Attributes, ValidationError> {
+    map.iter()
+        .map(|(k, v)| match attribute(k, v) {
+            Ok(Some(value)) => Ok((k.clone(), value)),
+            Ok(None) | Err(_) => Err(ValidationError::new("data", format!("{k}: values must be strings, numbers or booleans"))),
+        })
+        .collect()
+}
+
 /// An optional e-mail address, checked.
 pub fn email(e: Option<&str>) -> Result<Option<Email>, ValidationError> {
     e.map(Email::parse).transpose()

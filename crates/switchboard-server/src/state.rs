@@ -34,6 +34,9 @@ pub struct ServerConfig {
     /// Run due jobs and timers in the background while serving (`Core::spawn_job_worker`),
     /// stopped by the graceful shutdown. Tests leave it off and run jobs themselves.
     pub run_jobs: bool,
+    /// Where people reach the server (`https://chat.example.com`, no trailing slash), for
+    /// links it hands out; `None`: the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
             max_handshakes: 64,
             handshake_wait: Duration::from_secs(10),
             run_jobs: true,
+            public_url: None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod jobs;
 mod log;
 mod query;
 mod rows;
+mod visitors;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -171,6 +172,14 @@ impl Directory for PgStore {
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
         dir::delete_where(&self.pool, "agents", ws, id.0, Entity::Agent).await
+    }
+
+    async fn record_agent_activity(&self, ws: WorkspaceId, id: AgentId, at: Timestamp) -> Result<()> {
+        visitors::record_agent_activity(&self.pool, ws, id, at).await
+    }
+
+    async fn agent_activity(&self, ws: WorkspaceId) -> Result<Vec<(AgentId, Timestamp)>> {
+        visitors::agent_activity(&self.pool, ws).await
     }
 
     async fn create_session(&self, x: &Session) -> Result<()> {
@@ -365,6 +374,28 @@ impl Contacts for PgStore {
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         dir::page_views(&self.pool, ws, contact, limit).await
     }
+
+    async fn add_contact_event(&self, event: &ContactEvent) -> Result<()> {
+        visitors::add_contact_event(&self.pool, event).await
+    }
+
+    async fn contact_events(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        after: Option<ContactEventCursor>,
+        limit: u32,
+    ) -> Result<Vec<ContactEvent>> {
+        visitors::contact_events(&self.pool, ws, contact, after, limit).await
+    }
+
+    async fn request_transcript(&self, request: &TranscriptRequest) -> Result<()> {
+        visitors::request_transcript(&self.pool, request).await
+    }
+
+    async fn transcript_requests(&self, ws: WorkspaceId, conversation: ConversationId) -> Result<Vec<TranscriptRequest>> {
+        visitors::transcript_requests(&self.pool, ws, conversation).await
+    }
 }
 
 #[async_trait]
@@ -398,6 +429,10 @@ impl Log for PgStore {
 
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
         query::feed(&self.pool, ws, after_feed_seq, limit).await
+    }
+
+    async fn visitor_unread(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(ConversationId, i64)>> {
+        visitors::visitor_unread(&self.pool, ws, contact).await
     }
 }
 

@@ -104,7 +104,7 @@ pub(crate) async fn load_conversation(conn: impl PgExecutor<'_>, ws: WorkspaceId
 /// The columns of `conversations`, in the order `PgLog::insert_conversations` binds them.
 const CONVERSATION_COLUMNS: &str = "id, workspace_id, site_id, inbox_id, inbox_kind, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
      labels, last_seq, created_at, first_reply_at, assigned_at, resolved_at, waiting_since, last_message_at, last_message_seq, \
-     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq";
+     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq, rating_score, rating_comment, rated_at";
 
 /// Every column a change can move; the rest never change.
 const CONVERSATION_UPDATE: &str = "status = excluded.status, snoozed_until = excluded.snoozed_until, \
@@ -114,7 +114,8 @@ const CONVERSATION_UPDATE: &str = "status = excluded.status, snoozed_until = exc
      last_message_at = excluded.last_message_at, last_message_seq = excluded.last_message_seq, \
      updated_at = excluded.updated_at, visitor_delivered_seq = excluded.visitor_delivered_seq, \
      visitor_read_seq = excluded.visitor_read_seq, agent_delivered_seq = excluded.agent_delivered_seq, \
-     agent_read_seq = excluded.agent_read_seq";
+     agent_read_seq = excluded.agent_read_seq, rating_score = excluded.rating_score, \
+     rating_comment = excluded.rating_comment, rated_at = excluded.rated_at";
 
 fn times(rows: &[Conversation], f: impl Fn(&Conversation) -> Option<Timestamp>) -> Vec<Option<i64>> {
     rows.iter().map(|c| f(c).map(|t| t.0)).collect()
@@ -138,7 +139,7 @@ impl PgLog<'_> {
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], \
              $5::text[], $6::uuid[], $7::text[], $8::int8[], $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::int8[], \
              $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], \
-             $23::int8[], $24::int8[], $25::int8[]){}",
+             $23::int8[], $24::int8[], $25::int8[], $26::int8[], $27::text[], $28::int8[]){}",
             // The rows were locked when the batch read them, so the conflict is always there.
             if upsert { format!(" ON CONFLICT (id) DO UPDATE SET {CONVERSATION_UPDATE}") } else { String::new() }
         );
@@ -168,6 +169,9 @@ impl PgLog<'_> {
             .bind(seqs(rows, |c| c.visitor.read_seq))
             .bind(seqs(rows, |c| c.agent.delivered_seq))
             .bind(seqs(rows, |c| c.agent.read_seq))
+            .bind(rows.iter().map(|c| c.rating.as_ref().map(|r| i64::from(r.score))).collect::<Vec<Option<i64>>>())
+            .bind(rows.iter().map(|c| c.rating.as_ref().and_then(|r| r.comment.as_deref())).collect::<Vec<Option<&str>>>())
+            .bind(times(rows, |c| c.rating.as_ref().map(|r| r.rated_at)))
             .execute(&mut *self.0)
             .await
             .map_err(db)?;

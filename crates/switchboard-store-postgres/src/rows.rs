@@ -257,6 +257,29 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
         agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
+        rating: codec::rating_from_parts(get(row, "rating_score")?, get(row, "rating_comment")?, get(row, "rated_at")?)?,
+    })
+}
+
+pub(crate) fn contact_event(row: &PgRow) -> Result<ContactEvent> {
+    Ok(ContactEvent {
+        id: ContactEventId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        contact_id: ContactId(id(row, "contact_id")?),
+        name: text(row, "name")?,
+        data: codec::decode_attributes(&text(row, "data")?)?,
+        at: ts(row, "at")?,
+    })
+}
+
+pub(crate) fn transcript_request(row: &PgRow) -> Result<TranscriptRequest> {
+    Ok(TranscriptRequest {
+        id: TranscriptRequestId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        conversation_id: ConversationId(id(row, "conversation_id")?),
+        email: Email::parse(&text(row, "email")?)?,
+        requested_at: ts(row, "requested_at")?,
+        sent_at: opt_ts(row, "sent_at")?,
     })
 }
 

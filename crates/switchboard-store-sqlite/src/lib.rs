@@ -15,6 +15,7 @@ mod maintenance;
 mod open;
 mod query;
 mod rows;
+mod visitors;
 mod writer;
 
 use std::path::Path;
@@ -105,6 +106,14 @@ impl Directory for SqliteStore {
 
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
         directory::delete_agent(self, ws, id).await
+    }
+
+    async fn record_agent_activity(&self, ws: WorkspaceId, id: AgentId, at: Timestamp) -> Result<()> {
+        visitors::record_agent_activity(self, ws, id, at).await
+    }
+
+    async fn agent_activity(&self, ws: WorkspaceId) -> Result<Vec<(AgentId, Timestamp)>> {
+        visitors::agent_activity(self, ws).await
     }
 
     async fn create_session(&self, x: &Session) -> Result<()> {
@@ -269,6 +278,28 @@ impl Contacts for SqliteStore {
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         directory::page_views(self, ws, contact, limit).await
     }
+
+    async fn add_contact_event(&self, event: &ContactEvent) -> Result<()> {
+        visitors::add_contact_event(self, event).await
+    }
+
+    async fn contact_events(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        after: Option<ContactEventCursor>,
+        limit: u32,
+    ) -> Result<Vec<ContactEvent>> {
+        visitors::contact_events(self, ws, contact, after, limit).await
+    }
+
+    async fn request_transcript(&self, request: &TranscriptRequest) -> Result<()> {
+        visitors::request_transcript(self, request).await
+    }
+
+    async fn transcript_requests(&self, ws: WorkspaceId, conversation: ConversationId) -> Result<Vec<TranscriptRequest>> {
+        visitors::transcript_requests(self, ws, conversation).await
+    }
 }
 
 #[async_trait]
@@ -295,6 +326,10 @@ impl Log for SqliteStore {
 
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
         query::feed(&self.read, ws, after_feed_seq, limit).await
+    }
+
+    async fn visitor_unread(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(ConversationId, i64)>> {
+        visitors::visitor_unread(self, ws, contact).await
     }
 }
 

@@ -286,7 +286,7 @@ impl LogTx for SqliteLog<'_> {
 }
 
 /// The columns of `conversations`, in the order of [`conversation_values`].
-const CONVERSATION_COLUMNS: [&str; 25] = [
+const CONVERSATION_COLUMNS: [&str; 28] = [
     "id",
     "workspace_id",
     "site_id",
@@ -312,10 +312,14 @@ const CONVERSATION_COLUMNS: [&str; 25] = [
     "visitor_read_seq",
     "agent_delivered_seq",
     "agent_read_seq",
+    "rating_score",
+    "rating_comment",
+    "rated_at",
 ];
 
-/// A conversation's columns as `?1` … `?25`, in the order the insert names them.
-fn conversation_values(c: &Conversation) -> [Value; 25] {
+/// A conversation's columns as `?1` … `?28`, in the order the insert names them.
+fn conversation_values(c: &Conversation) -> [Value; 28] {
+    let (score, comment, rated_at) = codec::rating_parts(c.rating.as_ref());
     let text = |s: String| Value::Text(s);
     let time = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Integer(t.0));
     [
@@ -344,6 +348,9 @@ fn conversation_values(c: &Conversation) -> [Value; 25] {
         Value::Integer(c.visitor.read_seq),
         Value::Integer(c.agent.delivered_seq),
         Value::Integer(c.agent.read_seq),
+        score.map_or(Value::Null, Value::Integer),
+        comment.map_or(Value::Null, |c| text(c.to_owned())),
+        rated_at.map_or(Value::Null, Value::Integer),
     ]
 }
 

@@ -197,6 +197,28 @@ pub(crate) fn page_view(row: &impl Columns) -> Result<PageView> {
     Ok(PageView { url: row.column("url")?, title: row.column("title")?, referrer: row.column("referrer")?, at: ts(row, "at")? })
 }
 
+pub(crate) fn contact_event(row: &impl Columns) -> Result<ContactEvent> {
+    Ok(ContactEvent {
+        id: ContactEventId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        contact_id: ContactId(id(row, "contact_id")?),
+        name: row.column("name")?,
+        data: codec::decode_attributes(&row.column::<String>("data")?)?,
+        at: ts(row, "at")?,
+    })
+}
+
+pub(crate) fn transcript_request(row: &impl Columns) -> Result<TranscriptRequest> {
+    Ok(TranscriptRequest {
+        id: TranscriptRequestId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        conversation_id: ConversationId(id(row, "conversation_id")?),
+        email: Email::parse(&row.column::<String>("email")?)?,
+        requested_at: ts(row, "requested_at")?,
+        sent_at: opt_ts(row, "sent_at")?,
+    })
+}
+
 pub(crate) fn attachment(row: &impl Columns) -> Result<Attachment> {
     Ok(Attachment {
         id: AttachmentId(id(row, "id")?),
@@ -236,6 +258,7 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },
         agent: Receipts { delivered_seq: row.column("agent_delivered_seq")?, read_seq: row.column("agent_read_seq")? },
+        rating: codec::rating_from_parts(row.column("rating_score")?, row.column("rating_comment")?, row.column("rated_at")?)?,
     })
 }
 

@@ -71,6 +71,7 @@ pub fn encode_event_data(data: &EventData) -> String {
         }
         EventData::LabelsChanged { labels } => json!({"labels": encode_label_list(labels)}),
         EventData::PriorityChanged { priority } => json!({"priority": priority.as_str()}),
+        EventData::Rated { score, comment } => json!({"score": score, "comment": comment}),
         EventData::Receipt { side, kind, up_to_seq } => json!({
             "side": match side { Side::Visitor => "visitor", Side::Agent => "agent" },
             "kind": match kind { ReceiptKind::Delivered => "delivered", ReceiptKind::Read => "read" },
@@ -103,6 +104,10 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
             EventData::LabelsChanged { labels: decode_label_list(&labels)? }
         }
         "priority_changed" => EventData::PriorityChanged { priority: Priority::parse(str_field("priority")?)? },
+        "conversation_rated" => EventData::Rated {
+            score: v.get("score").and_then(Value::as_u64).and_then(|s| u8::try_from(s).ok()).ok_or_else(|| corrupt("rating"))?,
+            comment: v.get("comment").and_then(Value::as_str).map(str::to_owned),
+        },
         "receipt" => EventData::Receipt {
             side: match str_field("side")? {
                 "visitor" => Side::Visitor,
@@ -238,6 +243,13 @@ struct AppearanceJson {
     greeting: String,
     team_name: String,
     locale: String,
+    // Added after the first sites were stored (migration-free: absent means the default).
+    #[serde(default)]
+    reply_time: Option<String>,
+    #[serde(default)]
+    title_badge: bool,
+    #[serde(default)]
+    require_identity: bool,
 }
 
 pub fn encode_appearance(a: &Appearance) -> String {
@@ -250,6 +262,9 @@ pub fn encode_appearance(a: &Appearance) -> String {
         greeting: a.greeting.clone(),
         team_name: a.team_name.clone(),
         locale: a.locale.as_str().into(),
+        reply_time: Some(a.reply_time.name().into()),
+        title_badge: a.title_badge,
+        require_identity: a.require_identity,
     })
     .expect("appearance serialises")
 }
@@ -262,7 +277,30 @@ pub fn decode_appearance(raw: &str) -> Result<Appearance> {
         greeting: a.greeting,
         team_name: a.team_name,
         locale: Locale::parse(&a.locale)?,
+        reply_time: a.reply_time.as_deref().map(ReplyTime::parse).transpose()?.unwrap_or_default(),
+        title_badge: a.title_badge,
+        require_identity: a.require_identity,
     })
+}
+
+/// A conversation's rating as its three columns (`rating_score`, `rating_comment`,
+/// `rated_at`), all NULL before the visitor rates.
+pub fn rating_parts(r: Option<&Rating>) -> (Option<i64>, Option<&str>, Option<i64>) {
+    match r {
+        Some(r) => (Some(i64::from(r.score)), r.comment.as_deref(), Some(r.rated_at.0)),
+        None => (None, None, None),
+    }
+}
+
+pub fn rating_from_parts(score: Option<i64>, comment: Option<String>, rated_at: Option<i64>) -> Result<Option<Rating>> {
+    match (score, rated_at) {
+        (Some(score), Some(at)) => {
+            let score = u8::try_from(score).ok().filter(|s| (1..=5).contains(s)).ok_or_else(|| corrupt("rating"))?;
+            Ok(Some(Rating { score, comment, rated_at: Timestamp(at) }))
+        }
+        (None, None) => Ok(None),
+        _ => Err(corrupt("rating")),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -361,6 +399,8 @@ mod tests {
             EventData::PriorityChanged { priority: Priority::Urgent },
             EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 9 },
             EventData::ConversationStarted,
+            EventData::Rated { score: 4, comment: Some("سریع و خوب".into()) },
+            EventData::Rated { score: 1, comment: None },
         ];
         for data in cases {
             let back = decode_event_data(data.kind(), &encode_event_data(&data), None).unwrap();
@@ -375,6 +415,15 @@ mod tests {
         attrs.insert("seats".into(), AttributeValue::Number(5.0));
         attrs.insert("trial".into(), AttributeValue::Bool(false));
         assert_eq!(decode_attributes(&encode_attributes(&attrs)).unwrap(), attrs);
+    }
+
+    #[test]
+    fn appearance_stored_before_the_widget_settings_reads_back_with_their_defaults() {
+        let old = r##"{"color":"#1f6feb","position":"end","greeting":"Hi","team_name":"Support","locale":"en"}"##;
+        let a = decode_appearance(old).unwrap();
+        assert_eq!((a.reply_time, a.title_badge, a.require_identity), (ReplyTime::Hours, false, false));
+        let changed = Appearance { reply_time: ReplyTime::Minutes, title_badge: true, require_identity: true, ..a };
+        assert_eq!(decode_appearance(&encode_appearance(&changed)).unwrap(), changed);
     }
 
     #[test]

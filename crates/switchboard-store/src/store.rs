@@ -154,6 +154,11 @@ pub trait Directory: Send + Sync {
     /// The agent with this e-mail and its password hash, for login.
     async fn agent_credentials(&self, email: &Email) -> Result<Option<(Agent, String)>>;
     async fn delete_agent(&self, ws: WorkspaceId, id: AgentId) -> Result<()>;
+    /// Records that the agent was active (online) at `at`; an earlier time is ignored.
+    async fn record_agent_activity(&self, ws: WorkspaceId, id: AgentId, at: Timestamp) -> Result<()>;
+    /// When each of the workspace's agents was last active, most recent first; agents
+    /// never active are absent.
+    async fn agent_activity(&self, ws: WorkspaceId) -> Result<Vec<(AgentId, Timestamp)>>;
 
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// The session if it exists and has not expired at `now`.
@@ -212,7 +217,15 @@ pub trait Directory: Send + Sync {
     async fn delete_label(&self, ws: WorkspaceId, name: &Label) -> Result<()>;
 }
 
-/// The people who chat with a workspace, and the pages they viewed.
+/// Position in a contact's tracked events, newest first: `(at DESC, id DESC)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ContactEventCursor {
+    pub at: Timestamp,
+    pub id: ContactEventId,
+}
+
+/// The people who chat with a workspace, the pages they viewed, what their pages
+/// tracked, and the transcripts they asked for.
 #[async_trait]
 pub trait Contacts: Send + Sync {
     async fn create_contact(&self, contact: &Contact) -> Result<()>;
@@ -226,6 +239,20 @@ pub trait Contacts: Send + Sync {
     async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()>;
     /// Newest first.
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>>;
+    /// Fails with `NotFound(Contact)` when the contact is not the workspace's.
+    async fn add_contact_event(&self, event: &ContactEvent) -> Result<()>;
+    /// The contact's tracked events after `after` (newest first), at most `limit`.
+    async fn contact_events(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        after: Option<ContactEventCursor>,
+        limit: u32,
+    ) -> Result<Vec<ContactEvent>>;
+    /// Fails with `NotFound(Conversation)` when the conversation is not the workspace's.
+    async fn request_transcript(&self, request: &TranscriptRequest) -> Result<()>;
+    /// The conversation's transcript requests, oldest first.
+    async fn transcript_requests(&self, ws: WorkspaceId, conversation: ConversationId) -> Result<Vec<TranscriptRequest>>;
 }
 
 /// The conversation event log: changes go in through [`Log::commit`], and come out by
@@ -241,6 +268,9 @@ pub trait Log: Send + Sync {
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;
     /// The workspace feed after `after_feed_seq`, oldest first.
     async fn feed(&self, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>>;
+    /// For each of the contact's conversations with any, how many messages the team
+    /// (agents and integrations) wrote after the visitor's read mark (`visitor_read_seq`).
+    async fn visitor_unread(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(ConversationId, i64)>>;
 }
 
 /// Full-text search over the log's messages.

@@ -12,9 +12,11 @@ use crate::*;
 mod background;
 mod dashboard;
 mod inboxes;
+mod widget;
 pub use background::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
 /// yielding `Arc<dyn Store>` (a fresh database each time).
@@ -61,6 +63,11 @@ macro_rules! store_contract {
             changing_a_password_can_keep_the_current_session,
             personal_canned_responses_are_their_agents_own,
             managed_labels_are_unique_renamed_and_deleted,
+            a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
+            transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
+            contact_events_page_newest_first_within_their_workspace,
+            unread_counts_team_messages_after_the_visitors_read_mark,
+            agents_activity_only_moves_forward,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(

@@ -39,6 +39,9 @@ pub struct ServerSection {
     pub max_handshakes: usize,
     /// Threads that run sockets and requests; 0: one per core.
     pub workers: usize,
+    /// The address people reach the server at, such as `https://chat.example.com`, for
+    /// links the server hands out (the chat page's QR code). Unset: the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,7 @@ impl Default for ServerSection {
             max_sockets: None,
             max_handshakes: 64,
             workers: 0,
+            public_url: None,
         }
     }
 }
@@ -178,6 +182,13 @@ impl Config {
         anyhow::ensure!(self.server.max_sockets != Some(0), "server.max_sockets must be at least 1");
         anyhow::ensure!(self.server.max_handshakes >= 1, "server.max_handshakes must be at least 1");
         anyhow::ensure!(self.server.workers <= 1024, "server.workers must be at most 1024 (0: one per core)");
+        if let Some(url) = &self.server.public_url {
+            let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+            anyhow::ensure!(
+                !rest.is_empty() && !rest.contains(['?', '#', ' ']),
+                "server.public_url must be an http(s):// URL such as \"https://chat.example.com\""
+            );
+        }
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
@@ -205,6 +216,7 @@ impl Config {
             idle_timeout: Duration::from_secs(self.server.idle_timeout_secs),
             max_sockets: self.server.max_sockets.unwrap_or_else(default_max_sockets),
             max_handshakes: self.server.max_handshakes,
+            public_url: self.server.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()),
             ..ServerConfig::default()
         }
     }
@@ -245,6 +257,9 @@ max_handshakes = 64
 # Threads that run sockets and requests (the store's writer has threads of its own).
 # 0: one per core.
 workers = 0
+# The address people reach the server at, for links it hands out (the chat page's
+# QR code). Unset: the Host of the request that asks.
+# public_url = "https://chat.example.com"
 
 [storage]
 # Where the SQLite database and uploaded files live.
@@ -317,6 +332,9 @@ mod tests {
         std::fs::write(&file, "[server]\nworkers = 5000\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("server.workers"), "{err}");
+        std::fs::write(&file, "[server]\npublic_url = \"chat.example.com\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("server.public_url"), "{err}");
     }
 
     #[test]
@@ -337,13 +355,14 @@ mod tests {
     fn sections_map_onto_the_parts_they_configure() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        let toml = "[server]\nheartbeat_secs = 5\nidle_timeout_secs = 20\nmax_sockets = 70\n\
+        let toml = "[server]\nheartbeat_secs = 5\nidle_timeout_secs = 20\nmax_sockets = 70\npublic_url = \"https://chat.example/\"\n\
                     [limits]\nsession_ttl_hours = 2\nmax_message_chars = 42\n[storage]\ndurability = \"normal\"\n";
         std::fs::write(&file, toml).unwrap();
         let config = Config::load(Some(&file), Overrides::default()).unwrap();
         let server = config.server_config();
         assert_eq!((server.heartbeat, server.idle_timeout, server.max_sockets), (Duration::from_secs(5), Duration::from_secs(20), 70));
         assert!(server.run_jobs, "the binary runs due jobs");
+        assert_eq!(server.public_url.as_deref(), Some("https://chat.example"), "without its trailing slash");
         let limits = config.limits();
         assert_eq!((limits.session_ttl_ms, limits.max_message_chars), (2 * 3600 * 1000, 42));
         assert_eq!(config.storage.durability, Durability::Normal);

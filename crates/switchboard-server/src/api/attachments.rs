@@ -91,14 +91,16 @@ impl FromRequestParts<AppState> for WidgetVisitor {
     }
 }
 
-/// Widget: a site's appearance
+/// Widget: a site's appearance and agents
 ///
-/// What the widget needs to draw itself. Only the site's allowed origins may ask.
+/// What the launcher needs to draw itself before any socket opens: the site's
+/// appearance and pre-chat form, how many agents are online, and up to three agents
+/// (online first, then the most recently active). Only the site's allowed origins may ask.
 #[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
-    responses((status = 200, body = p::PublicSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
-pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::PublicSite>> {
-    let site = app.core.visitor_site(&key, auth::origin(&parts).as_deref()).await?;
-    Ok(Json((&site).into()))
+    responses((status = 200, body = p::WidgetSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
+pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::WidgetSite>> {
+    let info = app.core.widget_info(&key, auth::origin(&parts).as_deref()).await?;
+    Ok(Json(p::WidgetSite::new(&info.site, info.agents_online, &info.agents)))
 }
 
 /// Widget: upload a file

@@ -2,8 +2,9 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use switchboard_domain::ContactId;
+use switchboard_domain::{ContactEventId, ContactId, Timestamp, ValidationError};
 use switchboard_proto as p;
+use switchboard_store::ContactEventCursor;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -57,6 +58,42 @@ pub async fn update(
     responses((status = 200, body = Vec<p::PageView>), (status = 404, body = p::ErrorBody)))]
 pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<Vec<p::PageView>>> {
     Ok(Json(app.core.page_views(&auth.principal, ContactId(id), None).await?.iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventsParams {
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// How many to return (default 50); values above the server's page cap (200) are cut to it.
+    #[param(minimum = 0)]
+    limit: Option<i64>,
+}
+
+fn event_cursor(raw: &str) -> Result<ContactEventCursor, ValidationError> {
+    let bad = || ValidationError::new("cursor", "is not a cursor from this API");
+    let (at, id) = raw.split_once('_').ok_or_else(bad)?;
+    Ok(ContactEventCursor { at: Timestamp(at.parse().map_err(|_| bad())?), id: ContactEventId(id.parse().map_err(|_| bad())?) })
+}
+
+/// A contact's tracked events
+///
+/// What the business's page reported with `Switchboard.track(name, data)`, newest first;
+/// pass `next_cursor` back as `cursor` for the next page.
+#[utoipa::path(get, path = "/contacts/{id}/events", operation_id = "contact_events", tag = "contacts", params(("id" = Uuid, Path), EventsParams),
+    responses((status = 200, body = p::Page<p::ContactEvent>), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn events(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<EventsParams>,
+) -> ApiResult<Json<p::Page<p::ContactEvent>>> {
+    let after = parse::opt(q.cursor.as_deref(), event_cursor)?;
+    // The size actually used, within the cap: a full page comes with a cursor, a short one is the last.
+    let limit = parse::limit(q.limit)?.unwrap_or(50).clamp(1, app.core.limits.max_page);
+    let items = app.core.contact_events(&auth.principal, ContactId(id), after, Some(limit)).await?;
+    let full = items.len() as u32 >= limit;
+    let next_cursor = full.then(|| items.last().map(|e| format!("{}_{}", e.at.0, e.id))).flatten();
+    Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Search messages and contacts

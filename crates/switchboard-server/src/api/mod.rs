@@ -7,6 +7,7 @@ mod contract;
 pub mod conversations;
 mod inboxes;
 mod parse;
+mod qr;
 mod sessions;
 
 use axum::extract::DefaultBodyLimit;
@@ -56,6 +57,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(contacts::list))
         .routes(routes!(contacts::get, contacts::update))
         .routes(routes!(contacts::pages))
+        .routes(routes!(contacts::events))
         .routes(routes!(contacts::search))
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent, admin::delete_agent))
@@ -64,6 +66,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(admin::get_team, admin::update_team, admin::delete_team))
         .routes(routes!(admin::list_sites, admin::create_site))
         .routes(routes!(admin::get_site, admin::update_site, admin::delete_site))
+        .routes(routes!(qr::site_qr))
         .routes(routes!(admin::list_canned, admin::create_canned))
         .routes(routes!(admin::get_canned, admin::update_canned, admin::delete_canned))
         .routes(routes!(admin::list_labels, admin::create_label))

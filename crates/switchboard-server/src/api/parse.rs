@@ -85,6 +85,9 @@ fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
         greeting: non_empty("greeting", &a.greeting, 500)?,
         team_name: non_empty("team_name", &a.team_name, 100)?,
         locale: Locale::parse(&a.locale)?,
+        reply_time: a.reply_time.into(),
+        title_badge: a.title_badge,
+        require_identity: a.require_identity,
     })
 }
 

@@ -91,7 +91,7 @@ pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Outp
         let _open = open;
         let Some((mut conn, mut s, mut feed)) = handshake.await else { return };
         session(&mut s, &mut conn, &mut feed).await;
-        leave(&s);
+        Box::pin(leave(&s)).await;
     };
     tracing::Instrument::instrument(task, span)
 }
@@ -133,12 +133,13 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
         }
     };
     let socket = app.core.agent_connected(&who).await;
+    active(&app, &who).await;
     let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head) };
     let agents = match s.app.core.team_presence(&who).await {
         Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
         Err(e) => {
             conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
-            leave(&s);
+            leave(&s).await;
             return None;
         }
     };
@@ -147,7 +148,7 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
     match conn.send(&welcome).await {
         Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
         _ => {
-            leave(&s);
+            leave(&s).await;
             None
         }
     }
@@ -155,8 +156,9 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
 
 /// The socket is finished: it views nothing any more, and the agent goes offline if
 /// it was their last socket.
-fn leave(s: &Session) {
+async fn leave(s: &Session) {
     s.app.core.agent_disconnected(&s.who, s.socket);
+    active(&s.app, &s.who).await;
 }
 
 fn presence(status: AgentStatus) -> p::PresenceStatus {
@@ -164,6 +166,14 @@ fn presence(status: AgentStatus) -> p::PresenceStatus {
         AgentStatus::Online => p::PresenceStatus::Online,
         AgentStatus::Away => p::PresenceStatus::Away,
         AgentStatus::Offline => p::PresenceStatus::Offline,
+    }
+}
+
+/// Remembers when the agent was last online, for the launcher's "most recently active".
+/// A failure only costs that ordering, so it is logged and the socket goes on.
+async fn active(app: &AppState, who: &Principal) {
+    if let Err(e) = app.core.agent_active(who).await {
+        tracing::warn!(error = %e, "could not record the agent's activity");
     }
 }
 

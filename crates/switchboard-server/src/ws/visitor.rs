@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 use switchboard_bus::BusMessage;
-use switchboard_core::{Identity, NewPageView, Visitor};
+use switchboard_core::{Identity, NewContactEvent, NewPageView, Visitor};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamMap;
@@ -178,8 +178,22 @@ async fn agents(s: &Session) -> Arc<[Agent]> {
     s.app.core.roster(s.visitor.workspace_id()).await.unwrap_or_default()
 }
 
-fn visitor_conversations(agents: &[Agent], list: &[Conversation]) -> Vec<p::VisitorConversation> {
-    list.iter().map(|c| p::VisitorConversation::new(c, agents)).collect()
+/// The visitor's conversations as the wire shows them, with their unread counts (from
+/// the visitor's read marks, so every tab and device agrees).
+async fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::VisitorConversation> {
+    let agents = agents(s).await;
+    let unread = if list.is_empty() { Default::default() } else { s.app.core.visitor_unread(&s.visitor).await.unwrap_or_default() };
+    list.iter().map(|c| p::VisitorConversation::new(c, &agents, unread.get(&c.id).copied().unwrap_or(0))).collect()
+}
+
+/// After a live `receipt` event: when it moved the visitor's read mark (from this tab or
+/// another), tell this socket where the mark is and what is still unread.
+async fn read_mark(s: &Session, conn: &mut Conn, event: &Event) -> Result<(), Gone> {
+    let EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, .. } = event.data else { return Ok(()) };
+    match s.app.core.visitor_read_mark(&s.visitor, event.conversation_id).await {
+        Ok((up_to_seq, unread)) => conn.feed(&VisitorOut::ReadMark { conversation_id: event.conversation_id.0, up_to_seq, unread }).await,
+        Err(e) => conn.feed(&VisitorOut::from(FrameError::from(e).about(Some(event.conversation_id.to_string())))).await,
+    }
 }
 
 async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume: Vec<p::Cursor>) -> Result<(), Gone> {
@@ -193,7 +207,7 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
         site: (&s.visitor.site).into(),
-        conversations: visitor_conversations(&agents, &conversations),
+        conversations: visitor_conversations(s, &conversations).await,
         agents: agents.iter().map(Into::into).collect(),
         agents_online: online,
     })
@@ -324,13 +338,13 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                     // visitor, so they all see the same frame.
                     conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
                     s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
-                    Ok(())
+                    read_mark(s, conn, event).await
                 }
                 Step::Reread => {
                     if let Some(cursor) = replay(s, conn, id, delivered).await? {
                         s.delivered.insert(id, cursor);
                     }
-                    Ok(())
+                    read_mark(s, conn, event).await
                 }
             }
         }
@@ -427,12 +441,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
-        VisitorIn::Identify { external_id, user_hash, name, email } => {
+        VisitorIn::Identify { external_id, user_hash, name, email, phone } => {
             let email = match parse::email(email.as_deref()) {
                 Ok(e) => e,
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
-            let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email }).await {
+            let identified = match core.identify(&s.visitor, Identity { external_id, user_hash, name, email, phone }).await {
                 Ok(v) => v,
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
@@ -447,7 +461,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
             conn.send(&VisitorOut::Identified {
                 token: s.visitor.token.clone(),
                 contact_id: s.visitor.contact.id.0,
-                conversations: visitor_conversations(&agents(s).await, &conversations),
+                conversations: visitor_conversations(s, &conversations).await,
             })
             .await?;
             for c in &conversations {
@@ -456,6 +470,33 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, text: &
                 }
             }
             Ok(())
+        }
+        VisitorIn::Rate { conversation_id, score, comment } => {
+            // The `conversation_rated` event reaches this socket like any other.
+            match core.visitor_rate(&s.visitor, ConversationId(conversation_id), score, comment.as_deref()).await {
+                Ok(_) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
+            }
+        }
+        VisitorIn::Transcript { conversation_id, email } => {
+            let requested = match Email::parse(&email) {
+                Ok(email) => core.visitor_transcript(&s.visitor, ConversationId(conversation_id), email).await.map_err(FrameError::from),
+                Err(e) => Err(e.into()),
+            };
+            match requested {
+                Ok(_) => conn.send(&VisitorOut::TranscriptRequested { conversation_id }).await,
+                Err(e) => conn.send(&VisitorOut::from(e.about(Some(conversation_id.to_string())))).await,
+            }
+        }
+        VisitorIn::Track { name, data } => {
+            let tracked = match parse::track_data(&data) {
+                Ok(data) => core.visitor_track(&s.visitor, NewContactEvent { name, data }).await.map_err(FrameError::from),
+                Err(e) => Err(e.into()),
+            };
+            match tracked {
+                Ok(_) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(e)).await,
+            }
         }
     }
 }

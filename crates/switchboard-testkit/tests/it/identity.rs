@@ -11,8 +11,13 @@ async fn an_identified_visitor_finds_their_conversations_on_another_device() {
     let owner = app.owner(&seed).await;
     // What the business's server computes and hands to its page.
     let user_hash = switchboard_core::auth::identity_hash(&seed.site.identity_secret, "user-42");
-    let identify =
-        VisitorIn::Identify { external_id: "user-42".into(), user_hash, name: Some("Ana".into()), email: Some("ana@shop.example".into()) };
+    let identify = VisitorIn::Identify {
+        external_id: "user-42".into(),
+        user_hash: Some(user_hash),
+        name: Some("Ana".into()),
+        email: Some("ana@shop.example".into()),
+        phone: None,
+    };
 
     let mut laptop = app.visitor_socket(&seed.site).await;
     let laptop_contact = laptop.contact_id();
@@ -26,9 +31,9 @@ async fn an_identified_visitor_finds_their_conversations_on_another_device() {
 
     let mut phone = app.visitor_socket(&seed.site).await;
     assert_ne!(phone.contact_id(), laptop_contact);
-    let VisitorIn::Identify { external_id, name, email, .. } = identify.clone() else { unreachable!() };
+    let VisitorIn::Identify { external_id, name, email, phone: number, .. } = identify.clone() else { unreachable!() };
     let forged_hash = switchboard_core::auth::identity_hash("not the secret", "user-42");
-    phone.send(&VisitorIn::Identify { external_id, user_hash: forged_hash, name, email }).await.unwrap();
+    phone.send(&VisitorIn::Identify { external_id, user_hash: Some(forged_hash), name, email, phone: number }).await.unwrap();
     let (code, message) = expect_frame!(phone, VisitorOut::Error { code, message, .. } => (code, message)).unwrap();
     assert_eq!(code, ErrorCode::ValidationFailed);
     assert!(message.contains("user_hash"), "{message}");
