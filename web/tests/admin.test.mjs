@@ -70,6 +70,15 @@ test('an admin creates a site, copies its snippet, builds a pre-chat form and ro
   // Appearance changes show in the preview before saving.
   await page.getByLabel('Greeting').fill('Merhaba! How can we help?');
   await page.locator('.preview-bubble', { hasText: 'Merhaba! How can we help?' }).waitFor();
+  await page.getByLabel('Reply time').selectOption('minutes');
+  await page.locator('.preview-head', { hasText: 'Typically replies in a few minutes' }).waitFor();
+  await page.getByRole('checkbox', { name: 'Show unread replies in the page title' }).check();
+  await page.getByRole('checkbox', { name: 'Require identity verification' }).check();
+
+  // The chat link's QR code is the server's SVG, drawn for this page's origin.
+  const qr = page.getByRole('img', { name: 'QR code of the chat link' });
+  await qr.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await qr.elementHandle());
 
   // A pre-chat form: name (required) and a list of choices, then reordered.
   await page.getByRole('button', { name: 'Add a question' }).click();
@@ -89,6 +98,10 @@ test('an admin creates a site, copies its snippet, builds a pre-chat form and ro
     [['topic', 'select', false, ['Orders', 'Returns']], ['name', 'text', true, []]],
   );
   assert.equal(saved.appearance.greeting, 'Merhaba! How can we help?');
+  assert.deepEqual(
+    [saved.appearance.reply_time, saved.appearance.title_badge, saved.appearance.require_identity],
+    ['minutes', true, true],
+  );
   await page.screenshot({ path: path.join(shots, 'admin-site-ltr-light-desktop.png'), fullPage: true });
 
   // Rotating asks first, then shows the new secret.

@@ -36,7 +36,11 @@ export function SitePreview({ appearance, form }: { appearance: Schemas['Appeara
       >
         <div class="preview-panel">
           <div class="preview-head">
-            <strong>{appearance.team_name || t('admin.preview.team')}</strong>
+            <span>
+              <strong>{appearance.team_name || t('admin.preview.team')}</strong>
+              <br />
+              <small>{t(`admin.replyTimes.${appearance.reply_time ?? 'hours'}`)}</small>
+            </span>
             <span>×</span>
           </div>
           <div class="preview-body">

@@ -1,6 +1,7 @@
-// Sites: the list, creating one, and the editor (name, appearance, allowed origins,
-// pre-chat form, identity verification) beside a live preview, with what it takes to
-// install the widget: the snippet, the tag-manager loader and the chat link.
+// Sites: the list, creating one, and the editor (name, appearance, reply time, title
+// badge, allowed origins, pre-chat form, identity verification) beside a live preview,
+// with what it takes to install the widget: the snippet, the tag-manager loader, the
+// chat link and its QR code (an SVG the server draws).
 
 import { useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
@@ -13,6 +14,7 @@ import { SitePreview } from './SitePreview';
 import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
 
 type Site = Schemas['Site'];
+const REPLY_TIMES: Schemas['ReplyTime'][] = ['minutes', 'hours', 'day'];
 
 export function Sites({ id }: SectionProps) {
   if (id === 'new') return <NewSite />;
@@ -134,6 +136,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
     `  var s = d.createElement('script');\n  s.async = true;\n  s.src = '${origin}/widget.js';\n  s.setAttribute('data-site', key);\n` +
     `  d.head.appendChild(s);\n})(window, document, '${site.public_key}');\n</script>`;
   const chatLink = `${origin}/chat/${site.public_key}`;
+  const qr = `/api/v1/sites/${site.id}/qr.svg`;
 
   return (
     <section class="screen" aria-labelledby="site-title">
@@ -186,6 +189,48 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
             <Field label={t('admin.sites.greeting')} hint={t('admin.sites.greetingHint')} error={fieldError('greeting')}>
               {(a) => <textarea {...a} rows={2} value={appearance.greeting} maxLength={500} dir="auto" onInput={(e) => look({ greeting: e.currentTarget.value })} />}
             </Field>
+            <Field label={t('admin.sites.replyTime')} hint={t('admin.sites.replyTimeHint')} error={fieldError('reply_time')}>
+              {(a) => (
+                <select {...a} value={appearance.reply_time ?? 'hours'} onChange={(e) => look({ reply_time: e.currentTarget.value as Schemas['ReplyTime'] })}>
+                  {REPLY_TIMES.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`admin.replyTimes.${r}`)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <label class="check">
+              <input type="checkbox" checked={appearance.title_badge ?? false} onChange={(e) => look({ title_badge: e.currentTarget.checked })} />
+              {t('admin.sites.titleBadge')}
+            </label>
+            <p class="hint">{t('admin.sites.titleBadgeHint')}</p>
+          </fieldset>
+
+          <fieldset class="group">
+            <legend>{t('admin.identity.title')}</legend>
+            <p class="hint">{t('admin.identity.hint')}</p>
+            <label class="check">
+              <input type="checkbox" checked={appearance.require_identity ?? false} onChange={(e) => look({ require_identity: e.currentTarget.checked })} />
+              {t('admin.identity.require')}
+            </label>
+            <p class="hint">{t('admin.identity.requireHint')}</p>
+            {site.identity_secret ? (
+              <div class="secret-row">
+                <code dir="ltr" class="secret" aria-label={t('admin.identity.secret')}>
+                  {showSecret ? site.identity_secret : '•'.repeat(24)}
+                </code>
+                <button class="button" type="button" aria-pressed={showSecret} onClick={() => setShowSecret(!showSecret)}>
+                  {showSecret ? t('admin.identity.hide') : t('admin.identity.show')}
+                </button>
+                {showSecret && <CopyButton text={site.identity_secret} label={t('admin.identity.copy')} />}
+                <button class="button danger" type="button" onClick={() => setConfirming('rotate')}>
+                  {t('admin.identity.rotate')}
+                </button>
+              </div>
+            ) : (
+              <p class="muted">{t('admin.identity.hidden')}</p>
+            )}
           </fieldset>
 
           <fieldset class="group">
@@ -235,27 +280,14 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
           </a>
           <CopyButton text={chatLink} label={t('admin.install.copyLink')} />
         </div>
-      </section>
-
-      <section class="group" aria-labelledby="identity-title">
-        <h3 id="identity-title">{t('admin.identity.title')}</h3>
-        <p class="hint">{t('admin.identity.hint')}</p>
-        {site.identity_secret ? (
-          <div class="secret-row">
-            <code dir="ltr" class="secret" aria-label={t('admin.identity.secret')}>
-              {showSecret ? site.identity_secret : '•'.repeat(24)}
-            </code>
-            <button class="button" type="button" aria-pressed={showSecret} onClick={() => setShowSecret(!showSecret)}>
-              {showSecret ? t('admin.identity.hide') : t('admin.identity.show')}
-            </button>
-            {showSecret && <CopyButton text={site.identity_secret} label={t('admin.identity.copy')} />}
-            <button class="button danger" type="button" onClick={() => setConfirming('rotate')}>
-              {t('admin.identity.rotate')}
-            </button>
-          </div>
-        ) : (
-          <p class="muted">{t('admin.identity.hidden')}</p>
-        )}
+        <figure class="qr">
+          <img src={qr} alt={t('admin.install.qrAlt')} width={160} height={160} />
+          <figcaption>
+            <a class="button" href={qr} download={`chat-${site.public_key}.svg`}>
+              {t('admin.install.qrDownload')}
+            </a>
+          </figcaption>
+        </figure>
       </section>
 
       <section class="group danger-zone" aria-labelledby="delete-site-title">
