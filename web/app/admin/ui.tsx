@@ -3,7 +3,7 @@
 // confirmation for destructive actions; a copy button that says it copied.
 
 import type { ComponentChildren, JSX } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api';
 import { errorText, i18n, t } from '../i18n';
 import { online } from '../online';
@@ -133,8 +133,6 @@ export function FormError({ error }: { error: ApiError | null }) {
   );
 }
 
-let fieldIds = 0;
-
 /**
  * A labelled control with a hint and, when the server refused it, the reason beside it
  * (`aria-invalid` and `aria-describedby` point at it). `children` receives the ids.
@@ -150,7 +148,7 @@ export function Field({
   error?: { message: string } | null;
   children: (a: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: 'true' }) => ComponentChildren;
 }) {
-  const id = useRef(`f${++fieldIds}`).current;
+  const id = useId();
   const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class="field">
