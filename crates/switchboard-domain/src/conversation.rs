@@ -30,6 +30,7 @@ impl Conversation {
             visitor: Receipts::default(),
             agent: Receipts::default(),
             rating: None,
+            unread: None,
         }
     }
 

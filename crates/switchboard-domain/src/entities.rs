@@ -418,6 +418,10 @@ pub struct Conversation {
     /// The visitor's rating, once they rated the resolved conversation (a new rating
     /// replaces it).
     pub rating: Option<Rating>,
+    /// Messages from the contact after the team's read mark. Counted by the store when
+    /// it reads conversations (a list, or one by id); `None` where nobody counted
+    /// (a conversation as the log's writer returns it after a change).
+    pub unread: Option<u32>,
 }
 
 /// Who wrote a message or caused an event.

@@ -240,6 +240,7 @@ impl From<&d::Conversation> for Conversation {
             visitor: c.visitor.into(),
             agent: c.agent.into(),
             rating: c.rating.as_ref().map(Into::into),
+            unread: c.unread,
         }
     }
 }

@@ -258,6 +258,7 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
         agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
         rating: codec::rating_from_parts(get(row, "rating_score")?, get(row, "rating_comment")?, get(row, "rated_at")?)?,
+        unread: None,
     })
 }
 

@@ -259,6 +259,7 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },
         agent: Receipts { delivered_seq: row.column("agent_delivered_seq")?, read_seq: row.column("agent_read_seq")? },
         rating: codec::rating_from_parts(row.column("rating_score")?, row.column("rating_comment")?, row.column("rated_at")?)?,
+        unread: None,
     })
 }
 

@@ -68,6 +68,9 @@ macro_rules! store_contract {
             contact_events_page_newest_first_within_their_workspace,
             unread_counts_team_messages_after_the_visitors_read_mark,
             agents_activity_only_moves_forward,
+            the_waiting_sort_pages_longest_waiting_first,
+            unread_counts_the_contacts_messages_after_the_teams_read_mark,
+            inbox_counts_are_per_view_and_per_workspace,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -308,7 +311,7 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let after = say(&*store, &f, conv, Actor::Agent(f.agent.id), "I can help").await;
     assert_eq!((after.conversation.assignee_id, after.conversation.team_id), (None, None));
     let stored = store.conversation(f.ws.id, conv).await.unwrap();
-    assert_eq!(stored, after.conversation);
+    assert_eq!(Conversation { unread: None, ..stored.clone() }, after.conversation);
     assert_eq!(stored.last_seq, 6);
 }
 
@@ -457,7 +460,8 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     let done = store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: resolve, at }).await.unwrap();
 
     let stored = store.conversation(f.ws.id, conv).await.unwrap();
-    assert_eq!(stored, done.conversation, "the returned conversation is what was stored");
+    assert_eq!(stored.unread, Some(1), "a read counts the contact's unread messages; the writer does not");
+    assert_eq!(Conversation { unread: None, ..stored.clone() }, done.conversation, "the returned conversation is what was stored");
     assert_eq!(stored.last_seq, 6);
     assert_eq!(stored.status, Status::Resolved);
     assert_eq!(stored.assignee_id, Some(f.agent.id));
@@ -718,7 +722,7 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     loop {
         let page = store.conversations(f.ws.id, &ConversationFilter { after, limit: 2, ..Default::default() }).await.unwrap();
         let Some(last) = page.last() else { break };
-        after = Some(ConversationCursor { updated_at: last.updated_at, id: last.id });
+        after = Some(ConversationCursor::after(last, ConversationSort::LastActivity));
         seen.extend(page.iter().map(|c| c.id));
     }
     assert_eq!(seen, all_ids);
