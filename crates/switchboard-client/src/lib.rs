@@ -12,7 +12,7 @@ mod rest;
 mod socket;
 
 pub use error::{ClientError, SocketError};
-pub use rest::{Client, ConversationFilter, HistoryFilter};
+pub use rest::{Client, ConversationFilter, HistoryFilter, PageQuery};
 pub use socket::{Acked, AgentSocket, Socket, VisitorSocket, WAIT};
 pub use switchboard_proto as proto;
 pub use tokio_tungstenite::tungstenite;

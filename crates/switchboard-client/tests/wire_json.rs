@@ -62,3 +62,47 @@ fn an_error_frame_keeps_its_ref_key_and_a_snake_case_code() {
     let without_ref = VisitorOut::Error { code: ErrorCode::InvalidFrame, message: "m".into(), reference: None };
     assert_eq!(serde_json::to_value(&without_ref).unwrap(), json!({"type": "error", "code": "invalid_frame", "message": "m"}));
 }
+
+/// The widget's frames of issue 12, as the widget written against docs/protocol.md sends
+/// and reads them.
+#[test]
+fn the_widgets_frames_keep_their_documented_keys() {
+    let sent = [
+        (
+            VisitorIn::Rate { conversation_id: CONVERSATION, score: 4, comment: Some("thanks".into()) },
+            json!({"type": "rate", "conversation_id": CONVERSATION, "score": 4, "comment": "thanks"}),
+        ),
+        (
+            VisitorIn::Transcript { conversation_id: CONVERSATION, email: "a@b.example".into() },
+            json!({"type": "transcript", "conversation_id": CONVERSATION, "email": "a@b.example"}),
+        ),
+        (
+            VisitorIn::Track { name: "signed_up".into(), data: [("plan".to_owned(), json!("pro"))].into() },
+            json!({"type": "track", "name": "signed_up", "data": {"plan": "pro"}}),
+        ),
+    ];
+    for (frame, wire) in sent {
+        assert_eq!(serde_json::to_value(&frame).unwrap(), wire);
+    }
+    // `user_hash` and `phone` may be left out.
+    let identify: VisitorIn = serde_json::from_value(json!({"type": "identify", "external_id": "u-1", "name": "Ana"})).unwrap();
+    assert!(matches!(identify, VisitorIn::Identify { user_hash: None, phone: None, .. }), "{identify:?}");
+
+    let received = [
+        (
+            json!({"type": "read_mark", "conversation_id": CONVERSATION, "up_to_seq": 5, "unread": 0}),
+            VisitorOut::ReadMark { conversation_id: CONVERSATION, up_to_seq: 5, unread: 0 },
+        ),
+        (
+            json!({"type": "transcript_requested", "conversation_id": CONVERSATION}),
+            VisitorOut::TranscriptRequested { conversation_id: CONVERSATION },
+        ),
+    ];
+    for (wire, frame) in received {
+        assert_eq!(serde_json::to_value(&frame).unwrap(), wire);
+    }
+    let rated = json!({"conversation_id": CONVERSATION, "seq": 7, "at": 1, "actor": {"kind": "contact", "id": null},
+                       "kind": "conversation_rated", "score": 5, "comment": null});
+    let event: Event = serde_json::from_value(rated).unwrap();
+    assert!(matches!(event.body, EventBody::ConversationRated { score: 5, comment: None }), "{event:?}");
+}

@@ -186,13 +186,18 @@ async fn visitor_conversations(s: &Session, list: &[Conversation]) -> Vec<p::Vis
     list.iter().map(|c| p::VisitorConversation::new(c, &agents, unread.get(&c.id).copied().unwrap_or(0))).collect()
 }
 
-/// After a live `receipt` event: when it moved the visitor's read mark (from this tab or
-/// another), tell this socket where the mark is and what is still unread.
-async fn read_mark(s: &Session, conn: &mut Conn, event: &Event) -> Result<(), Gone> {
-    let EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, .. } = event.data else { return Ok(()) };
-    match s.app.core.visitor_read_mark(&s.visitor, event.conversation_id).await {
-        Ok((up_to_seq, unread)) => conn.feed(&VisitorOut::ReadMark { conversation_id: event.conversation_id.0, up_to_seq, unread }).await,
-        Err(e) => conn.feed(&VisitorOut::from(FrameError::from(e).about(Some(event.conversation_id.to_string())))).await,
+/// Whether an event moved the visitor's read mark (a `read` receipt of theirs, from
+/// this tab or another): the socket then sends `read_mark`.
+fn moves_read_mark(event: &Event) -> bool {
+    matches!(event.data, EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, .. })
+}
+
+/// Tells this socket where the visitor's read mark of a conversation is now and what is
+/// still unread, so every tab agrees.
+async fn read_mark(s: &Session, conn: &mut Conn, id: ConversationId) -> Result<(), Gone> {
+    match s.app.core.visitor_read_mark(&s.visitor, id).await {
+        Ok((up_to_seq, unread)) => conn.feed(&VisitorOut::ReadMark { conversation_id: id.0, up_to_seq, unread }).await,
+        Err(e) => conn.feed(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
     }
 }
 
@@ -258,6 +263,9 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
 /// (the visitor has been told with an `error` frame).
 async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64) -> Result<Option<i64>, Gone> {
     let mut cursor = after_seq;
+    // A read mark that moved while this socket was away (or between its welcome and its
+    // subscription) is told once, after the replay.
+    let mut marked = false;
     loop {
         let events = match s.app.core.visitor_history(&s.visitor, id, cursor, PAGE).await {
             Ok(events) => events,
@@ -266,8 +274,12 @@ async fn replay(s: &Session, conn: &mut Conn, id: ConversationId, after_seq: i64
         for e in &events {
             conn.feed(&VisitorOut::Event { event: p::Event::new(e, viewer(s)) }).await?;
             cursor = e.seq;
+            marked |= moves_read_mark(e);
         }
         if (events.len() as u32) < PAGE {
+            if marked {
+                read_mark(s, conn, id).await?;
+            }
             return Ok(Some(cursor));
         }
     }
@@ -338,13 +350,17 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, message: &Bu
                     // visitor, so they all see the same frame.
                     conn.feed_shared(&frames.visitors, || VisitorOut::Event { event: p::Event::new(event, viewer(s)) }).await?;
                     s.app.metrics.delivery_seconds.observe(published.elapsed().as_secs_f64());
-                    read_mark(s, conn, event).await
+                    if moves_read_mark(event) {
+                        read_mark(s, conn, id).await?;
+                    }
+                    Ok(())
                 }
                 Step::Reread => {
+                    // The re-read tells the read mark if it moved.
                     if let Some(cursor) = replay(s, conn, id, delivered).await? {
                         s.delivered.insert(id, cursor);
                     }
-                    read_mark(s, conn, event).await
+                    Ok(())
                 }
             }
         }

@@ -19,3 +19,4 @@ mod support;
 mod tenancy;
 mod timeline;
 mod timers;
+mod widget;
