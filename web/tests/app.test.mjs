@@ -35,7 +35,7 @@ test('a signed-out visitor of /app is sent to the login page, and back after sig
   await page.waitForURL(/\/app\/profile$/);
   await page.getByRole('heading', { name: 'Your profile' }).waitFor();
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL(/\/app\/login/);
   await page.goto(`${env.server.base}/app`);
   await page.waitForURL(/\/app\/login/);

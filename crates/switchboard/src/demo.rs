@@ -5,7 +5,7 @@
 //! changes nothing but the printed passwords. Everything goes through core's use cases.
 
 use anyhow::Context;
-use switchboard_core::{CannedScope, ContactPatch, Core, Draft, LabelInput, NewAgent, Principal, SiteInput, Visitor, auth};
+use switchboard_core::{CannedScope, ContactPatch, Core, Draft, LabelInput, NewAgent, PageOrigin, Principal, SiteInput, Visitor, auth};
 use switchboard_domain::*;
 
 const WORKSPACE: &str = "Demo";
@@ -148,7 +148,7 @@ pub async fn seed(core: &Core, base: &str) -> anyhow::Result<String> {
     }
     let conversations = core.conversations(&who, switchboard_store::ConversationFilter { limit: 1, ..Default::default() }).await?;
     if conversations.is_empty() {
-        let site = core.visitor_site(&site, None).await?;
+        let site = core.visitor_site(&site, &PageOrigin::Ours).await?;
         for sample in SAMPLES {
             converse(core, &site, sample, &who, &leyla).await.with_context(|| format!("seeding {}'s conversation", sample.language))?;
         }

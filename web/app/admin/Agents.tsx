@@ -1,0 +1,260 @@
+// Agents: who is on the team, adding one with a role and a first password, changing a
+// role or the number of concurrent chats, resetting a password, deactivating (their
+// unresolved conversations go back to their team's queue, as system events) and
+// reactivating. The buttons follow the server's rules (only owners manage owners; nobody removes
+// themselves) so nobody is offered what the server would refuse; the server enforces them.
+
+import { useState } from 'preact/hooks';
+import { type Schemas, call, client } from '../api';
+import { t } from '../i18n';
+import { LOCALES } from '../../shared/i18n';
+import { me } from '../session';
+import { Avatar } from '../Shell';
+import { autonym } from './Sites';
+import { Confirm, Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+
+type Agent = Schemas['Agent'];
+type Role = Schemas['Role'];
+
+export function Agents() {
+  const agents = useLoad(() => call(client.GET('/api/v1/agents')), []);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'remove' } | null>(null);
+  const reactivate = useSubmit();
+  const self = me.value?.agent;
+  const rolesICanGive: Role[] = self?.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
+  const mayManage = (a: Agent) => a.id !== self?.id && (a.role !== 'owner' || self?.role === 'owner');
+
+  return (
+    <section class="screen">
+      <Header title={t('admin.agents.title')} back="/app/settings">
+        <button class="button primary" type="button" onClick={() => setAdding(true)}>
+          {t('admin.agents.new')}
+        </button>
+      </Header>
+      <OfflineBanner />
+      {adding && <NewAgent roles={rolesICanGive} onClose={() => setAdding(false)} onAdded={agents.reload} />}
+      <FormError error={reactivate.error} />
+      <Loading loaded={agents.value} retry={agents.reload}>
+        {(list) =>
+          list.length === 0 ? (
+            <Empty title={t('admin.agents.emptyTitle')} text={t('admin.agents.emptyText')} />
+          ) : (
+            <table class="table">
+              <caption class="visually-hidden">{t('admin.agents.title')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('admin.agents.name')}</th>
+                  <th scope="col">{t('admin.agents.role')}</th>
+                  <th scope="col">{t('admin.agents.maxChats')}</th>
+                  <th scope="col">
+                    <span class="visually-hidden">{t('admin.actions')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((a) => (
+                  <tr key={a.id}>
+                    <td>
+                      <span class="person">
+                        <Avatar name={a.name} url={a.avatar_url ?? null} />
+                        <span>
+                          <strong>{a.name}</strong>
+                          {a.id === self?.id && <span class="badge">{t('admin.agents.you')}</span>}
+                          {!a.active && <span class="badge badge-off">{t('admin.agents.inactive')}</span>}
+                          <br />
+                          <span class="muted" dir="ltr">
+                            {a.email}
+                          </span>
+                        </span>
+                      </span>
+                    </td>
+                    <td data-label={t('admin.agents.role')}>{t(`admin.roles.${a.role}`)}</td>
+                    <td data-label={t('admin.agents.maxChats')}>{a.max_chats}</td>
+                    <td>
+<div class="row-actions">
+                      {mayManage(a) && !a.active && (
+                        <button
+                          class="button small"
+                          type="button"
+                          disabled={reactivate.busy}
+                          onClick={() =>
+                            void reactivate
+                              .run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: a.id } }, body: { active: true } })))
+                              .then((done) => done && agents.reload())
+                          }
+                        >
+                          {t('admin.agents.reactivate')}
+                          <span class="visually-hidden"> {a.name}</span>
+                        </button>
+                      )}
+                      {mayManage(a) && a.active && (
+                        <>
+                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })}>
+                            {t('admin.edit')}
+                            <span class="visually-hidden"> {a.name}</span>
+                          </button>
+                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'password' })}>
+                            {t('admin.agents.reset')}
+                            <span class="visually-hidden"> {a.name}</span>
+                          </button>
+                          <button class="button small danger" type="button" onClick={() => setEditing({ agent: a, what: 'remove' })}>
+                            {t('admin.agents.deactivate')}
+                            <span class="visually-hidden"> {a.name}</span>
+                          </button>
+                        </>
+                      )}
+                    </div>
+</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loading>
+      {editing?.what === 'edit' && <EditAgent agent={editing.agent} roles={rolesICanGive} onClose={() => setEditing(null)} onSaved={agents.reload} />}
+      {editing?.what === 'password' && <ResetPassword agent={editing.agent} onClose={() => setEditing(null)} />}
+      {editing?.what === 'remove' && (
+        <Confirm
+          title={t('admin.agents.deactivateTitle', { name: editing.agent.name })}
+          text={t('admin.agents.deactivateText')}
+          confirm={t('admin.agents.deactivate')}
+          onClose={() => setEditing(null)}
+          onConfirm={async () => {
+            await call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: editing.agent.id } }, body: { active: false } }));
+            agents.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+
+function RoleSelect({ roles, value, onChange, a }: { roles: Role[]; value: Role; onChange: (r: Role) => void; a: object }) {
+  return (
+    <select {...a} value={value} onChange={(e) => onChange(e.currentTarget.value as Role)}>
+      {roles.map((r) => (
+        <option key={r} value={r}>
+          {t(`admin.roles.${r}`)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function NewAgent({ roles, onClose, onAdded }: { roles: Role[]; onClose: () => void; onAdded: () => void }) {
+  const [draft, setDraft] = useState<Schemas['CreateAgent']>({
+    name: '',
+    email: '',
+    password: '',
+    role: 'agent',
+    max_chats: 5,
+    locale: me.value?.agent.locale ?? 'en',
+  });
+  const { busy, error, run, fieldError } = useSubmit();
+  const set = (patch: Partial<Schemas['CreateAgent']>) => setDraft({ ...draft, ...patch });
+  return (
+    <FormDialog
+      title={t('admin.agents.new')}
+      submit={t('admin.agents.create')}
+      busy={busy}
+      error={error}
+      onClose={onClose}
+      onSubmit={async () => {
+        const made = await run(() => call(client.POST('/api/v1/agents', { body: draft })));
+        if (made) onAdded();
+        return !!made;
+      }}
+    >
+      <Field label={t('admin.agents.name')} error={fieldError('name')}>
+        {(a) => <input {...a} value={draft.name} required maxLength={100} onInput={(e) => set({ name: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t('admin.agents.email')} error={fieldError('email')}>
+        {(a) => <input {...a} type="email" dir="ltr" value={draft.email} required onInput={(e) => set({ email: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t('admin.agents.password')} hint={t('admin.agents.passwordHint')} error={fieldError('password')}>
+        {(a) => <input {...a} type="password" dir="ltr" autoComplete="new-password" minLength={8} value={draft.password} required onInput={(e) => set({ password: e.currentTarget.value })} />}
+      </Field>
+      <div class="grid-2">
+        <Field label={t('admin.agents.role')} error={fieldError('role')}>
+          {(a) => <RoleSelect a={a} roles={roles} value={draft.role} onChange={(role) => set({ role })} />}
+        </Field>
+        <Field label={t('admin.agents.maxChats')} error={fieldError('max_chats')}>
+          {(a) => <input {...a} type="number" min={1} max={100} value={draft.max_chats ?? 5} required onInput={(e) => set({ max_chats: e.currentTarget.valueAsNumber })} />}
+        </Field>
+      </div>
+      <Field label={t('admin.agents.locale')} error={fieldError('locale')}>
+        {(a) => (
+          <select {...a} value={draft.locale ?? 'en'} onChange={(e) => set({ locale: e.currentTarget.value })}>
+            {LOCALES.map((l) => (
+              <option key={l} value={l} lang={l}>
+                {autonym(l)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </FormDialog>
+  );
+}
+
+function EditAgent({ agent, roles, onClose, onSaved }: { agent: Agent; roles: Role[]; onClose: () => void; onSaved: () => void }) {
+  const [name, setName] = useState(agent.name);
+  const [role, setRole] = useState<Role>(agent.role);
+  const [maxChats, setMaxChats] = useState(agent.max_chats);
+  const { busy, error, run, fieldError } = useSubmit();
+  return (
+    <FormDialog
+      title={t('admin.agents.editWho', { name: agent.name })}
+      submit={t('admin.save')}
+      busy={busy}
+      error={error}
+      onClose={onClose}
+      onSubmit={async () => {
+        const body: Schemas['UpdateAgent'] = { name, max_chats: maxChats, ...(role !== agent.role ? { role } : {}) };
+        const saved = await run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: agent.id } }, body })));
+        if (saved) onSaved();
+        return !!saved;
+      }}
+    >
+      <Field label={t('admin.agents.name')} error={fieldError('name')}>
+        {(a) => <input {...a} value={name} required maxLength={100} onInput={(e) => setName(e.currentTarget.value)} />}
+      </Field>
+      <div class="grid-2">
+        <Field label={t('admin.agents.role')} error={fieldError('role')}>
+          {(a) => <RoleSelect a={a} roles={roles.includes(agent.role) ? roles : [agent.role, ...roles]} value={role} onChange={setRole} />}
+        </Field>
+        <Field label={t('admin.agents.maxChats')} hint={t('admin.agents.maxChatsHint')} error={fieldError('max_chats')}>
+          {(a) => <input {...a} type="number" min={1} max={100} value={maxChats} required onInput={(e) => setMaxChats(e.currentTarget.valueAsNumber)} />}
+        </Field>
+      </div>
+    </FormDialog>
+  );
+}
+
+function ResetPassword({ agent, onClose }: { agent: Agent; onClose: () => void }) {
+  const [password, setPassword] = useState('');
+  const { busy, error, run, fieldError } = useSubmit();
+  return (
+    <FormDialog
+      title={t('admin.agents.resetWho', { name: agent.name })}
+      submit={t('admin.agents.reset')}
+      busy={busy}
+      error={error}
+      onClose={onClose}
+      onSubmit={async () =>
+        !!(await run(async () => {
+          await call(client.POST('/api/v1/agents/{id}/password', { params: { path: { id: agent.id } }, body: { new_password: password } }));
+          return true;
+        }))
+      }
+    >
+      <p>{t('admin.agents.resetText')}</p>
+      <Field label={t('admin.agents.newPassword')} hint={t('admin.agents.passwordHint')} error={fieldError('new_password')}>
+        {(a) => <input {...a} type="password" dir="ltr" autoComplete="new-password" minLength={8} value={password} required onInput={(e) => setPassword(e.currentTarget.value)} />}
+      </Field>
+    </FormDialog>
+  );
+}

@@ -1,0 +1,128 @@
+// API tokens: for scripts and integrations. A new token's secret is shown once, right
+// after it is made, with a copy button; the server keeps only its hash. Revoking one
+// stops it at once.
+
+import { useState } from 'preact/hooks';
+import { type Schemas, call, client } from '../api';
+import { t } from '../i18n';
+import { me } from '../session';
+import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
+
+type Role = Schemas['Role'];
+
+export function Tokens() {
+  const tokens = useLoad(() => call(client.GET('/api/v1/api-tokens')), []);
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('agent');
+  const [created, setCreated] = useState<Schemas['CreatedApiToken'] | null>(null);
+  const [revoking, setRevoking] = useState<Schemas['ApiToken'] | null>(null);
+  const { busy, error, run, fieldError } = useSubmit();
+  const roles: Role[] = me.value?.agent.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
+
+  async function create(e: Event) {
+    e.preventDefault();
+    const made = await run(() => call(client.POST('/api/v1/api-tokens', { body: { name, role } })));
+    if (made) {
+      setCreated(made);
+      setName('');
+      tokens.reload();
+    }
+  }
+
+  return (
+    <section class="screen">
+      <Header title={t('admin.tokens.title')} back="/app/settings" />
+      <OfflineBanner />
+      <p class="hint">{t('admin.tokens.hint')}</p>
+      <form class="form inline-form" onSubmit={create} aria-label={t('admin.tokens.new')}>
+        <Field label={t('admin.tokens.name')} error={fieldError('name')}>
+          {(a) => <input {...a} value={name} required maxLength={100} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field label={t('admin.tokens.role')} error={fieldError('role')}>
+          {(a) => (
+            <select {...a} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+              {roles.map((r) => (
+                <option key={r} value={r}>
+                  {t(`admin.roles.${r}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <button class="button primary" type="submit" disabled={busy}>
+          {t('admin.tokens.create')}
+        </button>
+      </form>
+      <FormError error={error} />
+      {created && (
+        <div class="once" role="region" aria-labelledby="once-title">
+          <h3 id="once-title">{t('admin.tokens.onceTitle', { name: created.token.name })}</h3>
+          <p>{t('admin.tokens.onceText')}</p>
+          <CodeBlock code={created.secret} label={t('admin.tokens.secret')} />
+          <div class="form-actions">
+            <CopyButton text={created.secret} label={t('admin.tokens.copy')} />
+            <button class="button" type="button" onClick={() => setCreated(null)}>
+              {t('admin.tokens.done')}
+            </button>
+          </div>
+        </div>
+      )}
+      <Loading loaded={tokens.value} retry={tokens.reload}>
+        {(list) =>
+          list.length === 0 ? (
+            <Empty title={t('admin.tokens.emptyTitle')} text={t('admin.tokens.emptyText')} />
+          ) : (
+            <table class="table">
+              <caption class="visually-hidden">{t('admin.tokens.title')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('admin.tokens.name')}</th>
+                  <th scope="col">{t('admin.tokens.role')}</th>
+                  <th scope="col">{t('admin.tokens.lastUsed')}</th>
+                  <th scope="col">
+                    <span class="visually-hidden">{t('admin.actions')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((tok) => (
+                  <tr key={tok.id}>
+                    <td>
+                      <strong>{tok.name}</strong>
+                      <br />
+                      <code class="muted" dir="ltr">
+                        {tok.prefix}…
+                      </code>
+                    </td>
+                    <td data-label={t('admin.tokens.role')}>{t(`admin.roles.${tok.role}`)}</td>
+                    <td data-label={t('admin.tokens.lastUsed')}>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
+                    <td>
+<div class="row-actions">
+                      <button class="button small danger" type="button" onClick={() => setRevoking(tok)}>
+                        {t('admin.tokens.revoke')}
+                        <span class="visually-hidden"> {tok.name}</span>
+                      </button>
+                    </div>
+</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loading>
+      {revoking && (
+        <Confirm
+          title={t('admin.tokens.revokeWho', { name: revoking.name })}
+          text={t('admin.tokens.revokeText')}
+          confirm={t('admin.tokens.revoke')}
+          onClose={() => setRevoking(null)}
+          onConfirm={async () => {
+            await call(client.DELETE('/api/v1/api-tokens/{id}', { params: { path: { id: revoking.id } } }));
+            tokens.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
