@@ -187,8 +187,6 @@ export function Composer({ id }: { id: string }) {
         onInput={(e) => onInput(e.currentTarget.value)}
         onKeyDown={onKeyDown}
         onPaste={(e) => { const files = e.clipboardData?.files; if (files?.length) { e.preventDefault(); upload(files); } }}
-        aria-autocomplete="list"
-        aria-expanded={picking}
       />
       <div class="composer-bar">
         <input ref={fileInput} type="file" multiple hidden onChange={(e) => { if (e.currentTarget.files) upload(e.currentTarget.files); e.currentTarget.value = ''; }} />

@@ -16,7 +16,7 @@ import { Palette, palette } from './Palette';
 import { SearchBox, SearchResults, focusSearch, results } from './Search';
 import { Transcript } from './Thread';
 import { alerts, enableDesktop, permission, registerWorker, setAlerts, startAlerts } from './notify';
-import { connection, conversation, filter, list, openConversation, openId, setFilter, startInbox } from './store';
+import { connection, conversation, filter, list, openConversation, setFilter, startInbox } from './store';
 import './inbox.css';
 
 let alertsStarted = false;
@@ -46,7 +46,9 @@ export function Inbox() {
   const move = (by: number) => {
     const ids = list.value.ids;
     if (!ids.length) return;
-    const at = openId.value ? ids.indexOf(openId.value) : -1;
+    // The URL, not the last render, says what is open: keys can come faster than renders.
+    const shown = /^\/app\/c\/([0-9a-f-]{36})/.exec(location.pathname)?.[1];
+    const at = shown ? ids.indexOf(shown) : -1;
     const next = ids[Math.min(ids.length - 1, Math.max(0, at + by))];
     if (next) {
       open(next);

@@ -71,8 +71,11 @@ const conversations = new Map<string, Signal<Conversation>>();
 /** Bumped whenever any conversation changes: for the title count and the lists. */
 export const changes = signal(0);
 
+/** The conversation's signal; while it is unknown, the caller re-renders when it arrives. */
 export function conversation(id: string): Signal<Conversation> | undefined {
-  return conversations.get(id);
+  const found = conversations.get(id);
+  if (!found) void changes.value;
+  return found;
 }
 
 /** Stores `c` unless a newer version is already known. */
