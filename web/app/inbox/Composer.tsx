@@ -5,6 +5,7 @@
 
 import { signal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Icon } from '../Shell';
 import { ApiError, call, client } from '../api';
 import { errorText, t } from '../i18n';
 import { sendNow } from '../live/socket';
@@ -168,11 +169,11 @@ export function Composer({ id }: { id: string }) {
         <ul class="uploads" aria-label={t('inbox.composer.attachments')}>
           {uploads.map((u) => (
             <li key={u.key} class={u.error ? 'failed' : u.done ? 'done' : 'busy'}>
-              {u.preview ? <img src={u.preview} alt="" /> : <span class="file-icon" aria-hidden="true">📎</span>}
+              {u.preview ? <img src={u.preview} alt="" /> : <Icon name="paperclip" />}
               <bdi>{u.name}</bdi>
               {u.error && <span class="failed-text" role="alert">{u.error}</span>}
               {!u.done && !u.error && <span class="spinner small" role="status" aria-label={t('inbox.composer.uploading')} />}
-              <button type="button" class="icon-button" aria-label={t('inbox.composer.remove', { name: u.name })} onClick={() => setUploads((x) => x.filter((y) => y.key !== u.key))}>×</button>
+              <button type="button" class="icon-button" aria-label={t('inbox.composer.remove', { name: u.name })} onClick={() => setUploads((x) => x.filter((y) => y.key !== u.key))}><Icon name="close" /></button>
             </li>
           ))}
         </ul>
@@ -190,9 +191,9 @@ export function Composer({ id }: { id: string }) {
       />
       <div class="composer-bar">
         <input ref={fileInput} type="file" multiple hidden onChange={(e) => { if (e.currentTarget.files) upload(e.currentTarget.files); e.currentTarget.value = ''; }} />
-        <button type="button" class="icon-button" aria-label={t('inbox.composer.attach')} title={t('inbox.composer.attach')} onClick={() => fileInput.current?.click()}>📎</button>
+        <button type="button" class="icon-button" aria-label={t('inbox.composer.attach')} title={t('inbox.composer.attach')} onClick={() => fileInput.current?.click()}><Icon name="paperclip" /></button>
         <div class="emoji">
-          <button type="button" class="icon-button" aria-label={t('inbox.composer.emoji')} aria-expanded={emojiOpen} title={t('inbox.composer.emoji')} onClick={() => setEmojiOpen(!emojiOpen)}>🙂</button>
+          <button type="button" class="icon-button" aria-label={t('inbox.composer.emoji')} aria-expanded={emojiOpen} title={t('inbox.composer.emoji')} onClick={() => setEmojiOpen(!emojiOpen)}><Icon name="smile" /></button>
           {emojiOpen && (
             <div class="emoji-grid" role="group" aria-label={t('inbox.composer.emoji')}>
               {EMOJI.map((e) => (
@@ -204,6 +205,7 @@ export function Composer({ id }: { id: string }) {
         <span class="composer-hint muted">{t('inbox.composer.hint')}</span>
         <button type="submit" class="button primary" disabled={busy || (!text.trim() && ready.length === 0)}>
           {note ? t('inbox.composer.addNote') : t('inbox.composer.send')}
+          {!note && <Icon name="send" class="mirror" />}
         </button>
       </div>
     </form>

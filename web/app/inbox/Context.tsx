@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Schemas, call, client } from '../api';
 import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
+import { waited } from './List';
 import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
 import { type Conversation, type Priority, agentName, agents, contacts, conversation, ensureContact, siteName, teamName, teams } from './store';
 
@@ -146,7 +147,7 @@ function ContactCard({ contactId }: { contactId: string }) {
         {d.browser && <><dt>{t('inbox.context.browser')}</dt><dd dir="auto">{d.browser}</dd></>}
         {d.os && <><dt>{t('inbox.context.os')}</dt><dd dir="auto">{d.os}</dd></>}
         {d.device && <><dt>{t('inbox.context.device')}</dt><dd dir="auto">{d.device}</dd></>}
-        {d.language && <><dt>{t('inbox.context.language')}</dt><dd>{languageName(d.language)}</dd></>}
+        {d.language && d.language !== '*' && <><dt>{t('inbox.context.language')}</dt><dd>{languageName(d.language)}</dd></>}
         <dt>{t('inbox.context.firstSeen')}</dt><dd>{i18n.value?.date(contact.first_seen)}</dd>
         <dt>{t('inbox.context.lastSeen')}</dt><dd>{i18n.value?.relative(contact.last_seen)}</dd>
       </dl>
@@ -217,7 +218,7 @@ function Details({ c }: { c: Conversation }) {
         <dt>{t('inbox.context.status')}</dt><dd>{t(`inbox.status.${c.status}`)}{c.status === 'snoozed' && c.snoozed_until ? ` · ${tr?.date(c.snoozed_until)}` : ''}</dd>
         <dt>{t('inbox.context.created')}</dt><dd>{tr?.date(c.created_at)}</dd>
         <dt>{t('inbox.context.firstReply')}</dt><dd>{c.first_reply_at ? tr?.date(c.first_reply_at) : '—'}</dd>
-        <dt>{t('inbox.waiting')}</dt><dd>{c.waiting_since ? tr?.relative(c.waiting_since) : '—'}</dd>
+        <dt>{t('inbox.waiting')}</dt><dd>{c.waiting_since ? waited(c.waiting_since) : '—'}</dd>
       </dl>
     </section>
   );

@@ -4,6 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
+import { Icon } from '../Shell';
 import { online } from '../online';
 import { t } from '../i18n';
 import { me } from '../session';
@@ -17,6 +18,7 @@ import { SearchBox, SearchResults, focusSearch, results } from './Search';
 import { Transcript } from './Thread';
 import { alerts, enableDesktop, permission, registerWorker, setAlerts, startAlerts } from './notify';
 import { connection, conversation, filter, list, openConversation, setFilter, startInbox } from './store';
+import './icons';
 import './inbox.css';
 
 let alertsStarted = false;
@@ -112,9 +114,9 @@ export function Inbox() {
       <div class="list-column">
         <div class="list-tools">
           <SearchBox />
-          <button type="button" class="icon-button" aria-label={t('inbox.cmd.palette')} title={`${t('inbox.cmd.palette')} (Ctrl K)`} onClick={() => (palette.value = 'commands')}>⌘</button>
+          <button type="button" class="icon-button" aria-label={t('inbox.cmd.palette')} title={`${t('inbox.cmd.palette')} (Ctrl K)`} onClick={() => (palette.value = 'commands')}><Icon name="command" /></button>
           <button type="button" class="icon-button" aria-pressed={alerts.value.sound} aria-label={t('inbox.alerts.sound')} title={t('inbox.alerts.sound')} onClick={() => setAlerts({ sound: !alerts.value.sound })}>
-            {alerts.value.sound ? '🔔' : '🔕'}
+            <Icon name={alerts.value.sound ? 'bell' : 'bellOff'} />
           </button>
           {permission.value === 'default' && (
             <button type="button" class="button small" onClick={() => void enableDesktop()}>{t('inbox.alerts.enableDesktop')}</button>
@@ -127,7 +129,7 @@ export function Inbox() {
           <>
             <header class="thread-head">
               <a class="icon-button back" href="/app" aria-label={t('inbox.back')} onClick={(e) => { e.preventDefault(); route('/app'); }}>
-                <span class="mirror" aria-hidden="true">←</span>
+                <Icon name="back" class="mirror" />
               </a>
               <h2><bdi>{contactLabel(current)}</bdi></h2>
               <span class={`chip status-${current.status}`}>{t(`inbox.status.${current.status}`)}</span>

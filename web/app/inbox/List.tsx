@@ -140,7 +140,7 @@ function Row({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
               </>}
             </span>
             {c.priority !== 'none' && <span class={`chip priority-${c.priority}`}>{t(`inbox.priority.${c.priority}`)}</span>}
-            {c.waiting_since != null && <span class="chip waiting" title={t('inbox.waiting')}>{i18n.value?.relative(c.waiting_since)}</span>}
+            {c.waiting_since != null && <span class="chip waiting" title={t('inbox.waiting')}>{waited(c.waiting_since)}</span>}
             {unread && <span class="unread-dot" role="img" aria-label={t('inbox.unread')} />}
           </span>
           {c.labels.length > 0 && (
@@ -157,4 +157,11 @@ export function contactLabel(c: Conversation): string {
   const known = contacts.value[c.contact_id];
   if (!known) void ensureContact(c.contact_id);
   return known?.name || known?.email || t('inbox.visitor', { n: c.contact_id.slice(-4).toUpperCase() });
+}
+
+/** How long a visitor has waited, compact and in the agent's digits: "4 min", "2 hr", "3 d". */
+export function waited(since: number, now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - since) / 60_000));
+  const [value, unit] = minutes < 60 ? [minutes, 'minute'] : minutes < 48 * 60 ? [Math.floor(minutes / 60), 'hour'] : [Math.floor(minutes / 1440), 'day'];
+  return i18n.value?.number(value, { style: 'unit', unit, unitDisplay: 'short' }) ?? '';
 }

@@ -3,6 +3,7 @@
 // visitor's typing, and the delivery state of the agent's own messages.
 
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { Icon } from '../Shell';
 import { i18n, t } from '../i18n';
 import type { LiveEvent } from '../live/socket';
 import { me } from '../session';
@@ -178,7 +179,7 @@ function PendingBubble({ p, id }: { p: Pending; id: string }) {
             <button type="button" class="link-button" onClick={() => retry(id, p.client_id)}>{t('inbox.retry')}</button>
           </>
         ) : (
-          <span class="delivery sending" title={t('inbox.delivery.sending')}>🕓<span class="visually-hidden">{t('inbox.delivery.sending')}</span></span>
+          <span class="delivery sending" title={t('inbox.delivery.sending')}><Icon name="clock" /><span class="visually-hidden">{t('inbox.delivery.sending')}</span></span>
         )}
       </span>
     </article>
