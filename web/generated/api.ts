@@ -36,6 +36,9 @@ export interface paths {
         /**
          * Remove an agent
          * @description Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
+         *     The agent's open conversations first go back to their team's unassigned queue
+         *     (a system `assigned` event each). To keep the agent's name on their history,
+         *     deactivate instead (`PATCH` with `active: false`).
          */
         delete: operations["delete_agent"];
         options?: never;
@@ -43,9 +46,32 @@ export interface paths {
         /**
          * Update an agent
          * @description Agents may edit their own profile; admins other agents and admins; only owners an
-         *     owner. Demoting the last owner answers 409 `last_owner`.
+         *     owner. Demoting or deactivating the last owner answers 409 `last_owner`.
+         *     `active: false` deactivates: the agent is signed out and their open conversations go
+         *     back to their team's unassigned queue (a system `assigned` event each).
          */
         patch: operations["update_agent"];
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset an agent's password
+         * @description Admins set a new password for agents and admins, only owners for an owner; the
+         *     agent is signed out everywhere.
+         */
+        post: operations["reset_agent_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/api-tokens": {
@@ -130,10 +156,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List canned responses */
+        /**
+         * List canned responses
+         * @description The workspace's canned responses and the caller's own personal ones.
+         */
         get: operations["list_canned"];
         put?: never;
-        /** Create a canned response */
+        /**
+         * Create a canned response
+         * @description `workspace` responses (the default) by owners and admins; `personal` ones by any agent, for themselves.
+         */
         post: operations["create_canned"];
         delete?: never;
         options?: never;
@@ -152,11 +184,17 @@ export interface paths {
         get: operations["get_canned"];
         put?: never;
         post?: never;
-        /** Delete a canned response */
+        /**
+         * Delete a canned response
+         * @description A personal response by its agent, a workspace one by owners and admins.
+         */
         delete: operations["delete_canned"];
         options?: never;
         head?: never;
-        /** Update a canned response */
+        /**
+         * Update a canned response
+         * @description A personal response by its agent, a workspace one by owners and admins; `scope` is ignored.
+         */
         patch: operations["update_canned"];
         trace?: never;
     };
@@ -408,6 +446,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List labels
+         * @description The labels the workspace manages, by name. Every role may list them.
+         */
+        get: operations["list_labels"];
+        put?: never;
+        /** Create a label */
+        post: operations["create_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a label
+         * @description Conversations keep the label names they carry.
+         */
+        delete: operations["delete_label"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a label
+         * @description Changes its colour or description, or renames it. Conversations keep the label names
+         *     they carry.
+         */
+        patch: operations["update_label"];
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -425,6 +509,52 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Update my account
+         * @description Changes the signed-in agent's own profile, dashboard language, notification
+         *     preferences and status; a new status is shown to the team at once.
+         */
+        patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change my password
+         * @description Checks the current password (`invalid_credentials` when wrong), sets the new one and
+         *     ends every other session of the agent; this one stays.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere
+         * @description Ends every session of the signed-in agent, this one included.
+         */
+        post: operations["revoke_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -437,7 +567,9 @@ export interface paths {
         };
         /**
          * Search messages and contacts
-         * @description Messages, notes and contacts matching every word of `q`.
+         * @description Messages, notes and contacts matching every word of `q`. Each message hit says where
+         *     it is (`conversation_id`, `seq`) and carries a `snippet` with the matching words
+         *     between U+0001 and U+0002 (render the parts as plain text).
          */
         get: operations["search"];
         put?: never;
@@ -664,6 +796,8 @@ export interface components {
          */
         ActorKind: "contact" | "agent" | "integration" | "system";
         Agent: {
+            /** @description A deactivated agent cannot sign in and holds no open conversations. */
+            active: boolean;
             avatar_url?: string | null;
             /** Format: int64 */
             created_at: number;
@@ -674,7 +808,10 @@ export interface components {
             /** Format: int32 */
             max_chats: number;
             name: string;
+            notifications: components["schemas"]["NotificationPrefs"];
             role: components["schemas"]["Role"];
+            /** @description The status the agent chose to show while connected (presence says whether they are). */
+            status: components["schemas"]["AgentStatus"];
         };
         /** @description Frames an agent's dashboard sends. */
         AgentIn: {
@@ -707,12 +844,20 @@ export interface components {
             /** Format: int64 */
             up_to_seq: number;
         } | {
+            /** Format: uuid */
+            conversation_id?: string | null;
+            /** @enum {string} */
+            type: "view";
+        } | {
             /** @enum {string} */
             type: "ping";
         };
         AgentOut: {
             /** Format: uuid */
             agent_id: string;
+            /** @description Every active agent of the workspace with their presence. */
+            agents: components["schemas"]["AgentPresence"][];
+            /** @description The agents with a dashboard open (`online` or `away`). */
             online_agent_ids: string[];
             /** @enum {string} */
             type: "welcome";
@@ -749,6 +894,12 @@ export interface components {
             /** @enum {string} */
             type: "presence";
         } | {
+            agent_ids: string[];
+            /** Format: uuid */
+            conversation_id: string;
+            /** @enum {string} */
+            type: "viewers";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             ref?: string | null;
@@ -764,6 +915,17 @@ export interface components {
             /** @enum {string} */
             type: "pong";
         };
+        /** @description An agent and what the team sees of them. */
+        AgentPresence: {
+            /** Format: uuid */
+            agent_id: string;
+            status: components["schemas"]["PresenceStatus"];
+        };
+        /**
+         * @description The status an agent chooses to show the team while connected.
+         * @enum {string}
+         */
+        AgentStatus: "online" | "away";
         ApiToken: {
             /** Format: int64 */
             created_at: number;
@@ -810,19 +972,40 @@ export interface components {
         CannedRequest: {
             /** @description Required when creating. */
             body?: string | null;
+            scope?: null | components["schemas"]["CannedScope"];
             /**
              * @description What an agent types after `/` to insert it. Required when creating.
              *     Letters, digits, `-` and `_`; compared in lower case.
              */
             shortcut?: string | null;
         };
+        /**
+         * @description A prepared reply. Its body may hold variables the dashboard fills in before
+         *     sending: `{{contact.name}}`, `{{agent.name}}`, `{{site.name}}` (see docs/protocol.md).
+         */
         CannedResponse: {
             body: string;
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: uuid
+             * @description The agent a `personal` response belongs to; `null` for `workspace`.
+             */
+            owner_id?: string | null;
+            scope: components["schemas"]["CannedScope"];
             shortcut: string;
+        };
+        /**
+         * @description Whose a canned response is: the whole workspace's (managed by owners and
+         *     admins), or one agent's own.
+         * @enum {string}
+         */
+        CannedScope: "workspace" | "personal";
+        ChangePassword: {
+            current_password: string;
+            new_password: string;
         };
         /**
          * @description The result of a change: the conversation after it and the events it appended
@@ -964,7 +1147,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1052,6 +1235,25 @@ export interface components {
          * @enum {string}
          */
         InboxKind: "website" | "email" | "telegram" | "api";
+        /**
+         * @description A label the workspace manages. Conversations carry label names; a name on a
+         *     conversation need not be managed.
+         */
+        Label: {
+            /** @description Hex colour like `#1f6feb`. */
+            color: string;
+            /** Format: int64 */
+            created_at: number;
+            description: string;
+            name: string;
+        };
+        LabelRequest: {
+            /** @description Hex colour like `#1f6feb` (default `#6e7781`). */
+            color?: string | null;
+            description?: string | null;
+            /** @description Required when creating. Letters, digits, `-` and `_`; stored in lower case. */
+            name?: string | null;
+        };
         LabelsRequest: {
             /** @description Letters, digits, `-` and `_`; compared in lower case. */
             labels: string[];
@@ -1097,8 +1299,34 @@ export interface components {
          * @enum {string}
          */
         MessageFormat: "text" | "markdown";
+        /**
+         * @description A message found by search: where to open the conversation (`conversation_id`,
+         *     `seq`), and `snippet`, the part of the body around the hit with each matching word
+         *     between U+0001 and U+0002. Split on those two characters and render every part as
+         *     plain text (never as HTML); the parts after a U+0001 are the hits.
+         */
+        MessageHit: {
+            /** Format: uuid */
+            conversation_id: string;
+            message: components["schemas"]["Message"];
+            /** Format: int64 */
+            seq: number;
+            /** @example …where is my order? It was due… */
+            snippet: string;
+        };
         /** @enum {string} */
         MessageKind: "text" | "note";
+        /** @description Which notifications the dashboard gives an agent. */
+        NotificationPrefs: {
+            /** @description Show a browser notification. */
+            desktop: boolean;
+            /** @description Notify of a new conversation. */
+            new_conversation: boolean;
+            /** @description Notify of a new message in a conversation. */
+            new_message: boolean;
+            /** @description Play a sound. */
+            sound: boolean;
+        };
         PageView: {
             /** Format: int64 */
             at: number;
@@ -1194,10 +1422,11 @@ export interface components {
         /** @enum {string} */
         PrechatFieldKind: "text" | "email" | "phone" | "select";
         /**
-         * @description An agent's presence as the team sees it.
+         * @description An agent's presence as the team sees it: `offline` without a dashboard open,
+         *     else the status the agent chose (`online` or `away`).
          * @enum {string}
          */
-        PresenceStatus: "online" | "offline";
+        PresenceStatus: "online" | "away" | "offline";
         /** @enum {string} */
         Priority: "none" | "low" | "medium" | "high" | "urgent";
         PriorityRequest: {
@@ -1251,6 +1480,10 @@ export interface components {
             client_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
         };
+        /** @description An admin's new password for an agent. */
+        ResetPassword: {
+            new_password: string;
+        };
         /**
          * @description What an agent may do in a workspace.
          * @enum {string}
@@ -1258,6 +1491,9 @@ export interface components {
         Role: "owner" | "admin" | "agent";
         SearchResults: {
             contacts: components["schemas"]["Contact"][];
+            /** @description The same messages as hits, with where they are and a highlighted snippet. */
+            hits: components["schemas"]["MessageHit"][];
+            /** @description The messages found, newest first (the same as `hits[].message`). */
             messages: components["schemas"]["Message"][];
         };
         /**
@@ -1313,7 +1549,17 @@ export interface components {
         };
         /** @enum {string} */
         TextDirection: "ltr" | "rtl";
+        /**
+         * @description The languages the dashboard is translated into.
+         * @enum {string}
+         */
+        UiLocale: "en" | "ar" | "fa" | "he" | "tr";
         UpdateAgent: {
+            /**
+             * @description `false` deactivates the agent: signed out, unable to sign in, and their open
+             *     conversations go back to their team's unassigned queue. `true` reactivates.
+             */
+            active?: boolean | null;
             /** @description `null` removes the avatar; absent leaves it. */
             avatar_url?: string | null;
             /** Format: email */
@@ -1332,6 +1578,15 @@ export interface components {
             external_id?: string | null;
             name?: string | null;
             phone?: string | null;
+        };
+        /** @description Fields of one's own account to change; a missing field is left as it is. */
+        UpdateMe: {
+            /** @description `null` removes the avatar; absent leaves it. */
+            avatar_url?: string | null;
+            locale?: null | components["schemas"]["UiLocale"];
+            name?: string | null;
+            notifications?: null | components["schemas"]["NotificationPrefs"];
+            status?: null | components["schemas"]["AgentStatus"];
         };
         /** @description Fields to change on the workspace; a missing field is left as it is. */
         UpdateWorkspace: {
@@ -1514,12 +1769,16 @@ export type ActorKind = components['schemas']['ActorKind'];
 export type Agent = components['schemas']['Agent'];
 export type AgentIn = components['schemas']['AgentIn'];
 export type AgentOut = components['schemas']['AgentOut'];
+export type AgentPresence = components['schemas']['AgentPresence'];
+export type AgentStatus = components['schemas']['AgentStatus'];
 export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
 export type CannedRequest = components['schemas']['CannedRequest'];
 export type CannedResponse = components['schemas']['CannedResponse'];
+export type CannedScope = components['schemas']['CannedScope'];
+export type ChangePassword = components['schemas']['ChangePassword'];
 export type ChangeResult = components['schemas']['ChangeResult'];
 export type Contact = components['schemas']['Contact'];
 export type Conversation = components['schemas']['Conversation'];
@@ -1537,13 +1796,17 @@ export type EventBody = components['schemas']['EventBody'];
 export type FieldError = components['schemas']['FieldError'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
+export type Label = components['schemas']['Label'];
+export type LabelRequest = components['schemas']['LabelRequest'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
 export type LauncherPosition = components['schemas']['LauncherPosition'];
 export type LoginRequest = components['schemas']['LoginRequest'];
 export type Me = components['schemas']['Me'];
 export type Message = components['schemas']['Message'];
 export type MessageFormat = components['schemas']['MessageFormat'];
+export type MessageHit = components['schemas']['MessageHit'];
 export type MessageKind = components['schemas']['MessageKind'];
+export type NotificationPrefs = components['schemas']['NotificationPrefs'];
 export type PageView = components['schemas']['PageView'];
 export type PageConversation = components['schemas']['Page_Conversation'];
 export type PageEvent = components['schemas']['Page_Event'];
@@ -1559,6 +1822,7 @@ export type ReceiptKind = components['schemas']['ReceiptKind'];
 export type Receipts = components['schemas']['Receipts'];
 export type ReconnectReason = components['schemas']['ReconnectReason'];
 export type Reply = components['schemas']['Reply'];
+export type ResetPassword = components['schemas']['ResetPassword'];
 export type Role = components['schemas']['Role'];
 export type SearchResults = components['schemas']['SearchResults'];
 export type Side = components['schemas']['Side'];
@@ -1568,8 +1832,10 @@ export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
+export type UiLocale = components['schemas']['UiLocale'];
 export type UpdateAgent = components['schemas']['UpdateAgent'];
 export type UpdateContact = components['schemas']['UpdateContact'];
+export type UpdateMe = components['schemas']['UpdateMe'];
 export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
@@ -1917,6 +2183,99 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_agent_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPassword"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed` on `new_password` (8 to 256 characters) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2343,7 +2702,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2497,7 +2855,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2566,7 +2923,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3891,6 +4247,309 @@ export interface operations {
             };
         };
     };
+    list_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `label_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `label_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -3909,6 +4568,246 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMe"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePassword"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_credentials`: the current password is wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed` on `new_password` (8 to 256 characters) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5165,6 +6064,9 @@ export const agentInOneOf3TypeValues: ReadonlyArray<Extract<FlattenedDeepRequire
 }>["type"]> = ["read"];
 export const agentInOneOf4TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
     type: unknown;
+}>["type"]> = ["view"];
+export const agentInOneOf5TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const agentOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
@@ -5186,15 +6088,20 @@ export const agentOutOneOf5TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 }>["type"]> = ["presence"];
 export const agentOutOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["viewers"];
 export const agentOutOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["error"];
 export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
+}>["type"]> = ["reconnect"];
+export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
 }>["type"]> = ["pong"];
+export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
+export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "email_taken", "name_taken", "shortcut_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -5224,13 +6131,14 @@ export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<compone
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];
 export const prechatFieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PrechatFieldKind"]> = ["text", "email", "phone", "select"];
-export const presenceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PresenceStatus"]> = ["online", "offline"];
+export const presenceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PresenceStatus"]> = ["online", "away", "offline"];
 export const priorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Priority"]> = ["none", "low", "medium", "high", "urgent"];
 export const receiptKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptKind"]> = ["delivered", "read"];
 export const reconnectReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReconnectReason"]> = ["server_shutdown", "slow_consumer"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["owner", "admin", "agent"];
 export const sideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Side"]> = ["visitor", "agent"];
 export const textDirectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDirection"]> = ["ltr", "rtl"];
+export const uiLocaleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UiLocale"]> = ["en", "ar", "fa", "he", "tr"];
 export const visitorInOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
     type: unknown;
 }>["type"]> = ["hello"];

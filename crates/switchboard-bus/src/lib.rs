@@ -22,6 +22,8 @@ pub enum Topic {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AgentStatus {
     Online,
+    /// Connected, but has told the team not to count on them.
+    Away,
     Offline,
 }
 
@@ -33,8 +35,10 @@ pub enum BusMessage {
     Event { event: Event, published: std::time::Instant, frames: Frames },
     /// Ephemeral: someone started or stopped typing.
     Typing { conversation_id: ConversationId, actor: Actor, typing: bool },
-    /// Ephemeral: an agent came online or went offline.
+    /// Ephemeral: an agent came online, went away or offline.
     Presence { agent_id: AgentId, status: AgentStatus },
+    /// Ephemeral: the agents who have this conversation open now (after a change).
+    Viewers { conversation_id: ConversationId, agent_ids: Vec<AgentId> },
 }
 
 pub type Receiver = broadcast::Receiver<Arc<BusMessage>>;

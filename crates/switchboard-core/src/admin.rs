@@ -7,7 +7,8 @@
 //! | read the workspace, agents, teams, sites (without identity secrets), canned responses | yes | yes | yes |
 //! | edit one's own profile (not one's role) | yes  | yes   | yes   |
 //! | read a site's identity secret           | no   | yes   | yes   |
-//! | change agents, teams, sites, canned responses | no | yes | yes |
+//! | change agents (deactivate, reset a password), teams, sites, labels, workspace canned responses | no | yes | yes |
+//! | create, change, delete one's own personal canned responses | yes | yes | yes |
 //! | list, create, delete API tokens (a token at most the creator's role) | no | yes | yes |
 //! | create, change, delete an owner, promote to owner, delete an owner-role token | no | no | yes |
 //!
@@ -42,6 +43,19 @@ pub struct AgentPatch {
     pub max_chats: Option<u32>,
     pub avatar_url: Option<Option<String>>,
     pub password: Option<String>,
+    /// `false` deactivates: the agent is signed out, cannot sign in, and their open
+    /// conversations go back to their team's unassigned queue.
+    pub active: Option<bool>,
+}
+
+/// Whose a canned response is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum CannedScope {
+    /// Every agent of the workspace sees it; admins and owners manage it.
+    #[default]
+    Workspace,
+    /// Only its agent sees and manages it.
+    Personal,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -78,6 +92,14 @@ fn check_avatar(url: Option<String>) -> Result<Option<String>> {
     }
 }
 
+/// The same complaint about another field (a password checked as `new_password`).
+pub(crate) fn renamed(e: Error, field: &'static str) -> Error {
+    match e {
+        Error::Invalid(v) => Error::Invalid(ValidationError::new(field, v.reason)),
+        other => other,
+    }
+}
+
 fn check_shortcut(raw: &str) -> Result<String> {
     let s = non_empty("shortcut", raw, 32)?.to_lowercase();
     if s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
@@ -111,6 +133,9 @@ impl Core {
             avatar_url: check_avatar(new.avatar_url)?,
             locale: new.locale.unwrap_or_default(),
             max_chats: check_max_chats(new.max_chats.unwrap_or(5))?,
+            status: AgentStatus::Online,
+            notifications: NotificationPrefs::default(),
+            active: true,
             created_at: self.now(),
         })
     }
@@ -118,7 +143,7 @@ impl Core {
     /// Fails with [`Error::LastOwner`] unless `ws` has an owner besides `id`.
     async fn ensure_another_owner(&self, ws: WorkspaceId, id: AgentId) -> Result<()> {
         let agents = self.store.agents(ws).await?;
-        if agents.iter().any(|a| a.role == Role::Owner && a.id != id) { Ok(()) } else { Err(Error::LastOwner) }
+        if agents.iter().any(|a| a.role == Role::Owner && a.active && a.id != id) { Ok(()) } else { Err(Error::LastOwner) }
     }
 
     /// Every role may read the workspace.
@@ -194,6 +219,16 @@ impl Core {
         if let Some(url) = patch.avatar_url {
             agent.avatar_url = check_avatar(url)?;
         }
+        let deactivating = patch.active == Some(false) && agent.active;
+        if let Some(active) = patch.active {
+            if is_self && !active {
+                return Err(Error::Forbidden);
+            }
+            if deactivating && agent.role == Role::Owner {
+                self.ensure_another_owner(who.workspace_id, id).await?;
+            }
+            agent.active = active;
+        }
         let hash = match &patch.password {
             Some(p) => Some(auth::hash_password(p).await?),
             None => None,
@@ -204,7 +239,48 @@ impl Core {
             self.store.set_password(who.workspace_id, id, &hash).await?;
             self.store.delete_agent_sessions(id).await?;
         }
+        if deactivating {
+            self.store.delete_agent_sessions(id).await?;
+            self.release_conversations(who.workspace_id, id).await?;
+        }
         Ok(agent)
+    }
+
+    /// An admin sets a new password for an agent (the rules of [`Core::update_agent`]:
+    /// only owners for an owner), which signs that agent out everywhere.
+    #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
+    pub async fn reset_agent_password(&self, who: &Principal, id: AgentId, new_password: &str) -> Result<Agent> {
+        who.require_admin()?;
+        auth::validate_password(new_password).map_err(|e| renamed(e, "new_password"))?;
+        self.update_agent(who, id, AgentPatch { password: Some(new_password.to_owned()), ..Default::default() }).await
+    }
+
+    /// Sends every conversation the agent holds that is not resolved back to their
+    /// team's unassigned queue, each with a system `assigned` event, so none is left
+    /// with an agent who cannot answer. Resolved ones keep their assignee for history.
+    pub(crate) async fn release_conversations(&self, ws: WorkspaceId, agent: AgentId) -> Result<()> {
+        for status in ["open", "pending", "snoozed"] {
+            loop {
+                let filter = switchboard_store::ConversationFilter {
+                    status: Some(status),
+                    assignee: Some(switchboard_store::AssigneeFilter::Agent(agent)),
+                    limit: 100,
+                    ..Default::default()
+                };
+                // Each release takes a conversation out of the filter: read the first page again.
+                let held = self.store.conversations(ws, &filter).await?;
+                if held.is_empty() {
+                    break;
+                }
+                for c in held {
+                    let data = EventData::Assigned { agent_id: None, team_id: c.team_id };
+                    let change = switchboard_store::Change::Record { conversation_id: c.id, actor: Actor::System, data, at: self.now() };
+                    self.commit(ws, change).await?;
+                }
+            }
+        }
+        tracing::info!(agent.id = %agent, "conversations released");
+        Ok(())
     }
 
     /// Admins and owners remove agents, never themselves; only owners remove an
@@ -220,6 +296,7 @@ impl Core {
         if agent.role == Role::Owner {
             self.ensure_another_owner(who.workspace_id, id).await?;
         }
+        self.release_conversations(who.workspace_id, id).await?;
         self.store.delete_agent(who.workspace_id, id).await?;
         self.roster.forget(who.workspace_id);
         Ok(())
@@ -354,34 +431,60 @@ impl Core {
         Ok(self.store.delete_site(who.workspace_id, id).await?)
     }
 
-    /// Every role may list canned responses: agents insert them into replies.
+    /// Every role may list canned responses: agents insert them into replies. An agent
+    /// sees the workspace's and their own personal ones.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn canned_responses(&self, who: &Principal) -> Result<Vec<CannedResponse>> {
-        Ok(self.store.canned_responses(who.workspace_id).await?)
+        Ok(self.store.canned_responses(who.workspace_id, who.agent_id()).await?)
     }
 
-    /// Every role may read a canned response.
+    /// Every role may read a workspace canned response; a personal one only its agent
+    /// (anyone else gets "not found", as for another workspace's).
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn canned(&self, who: &Principal, id: CannedResponseId) -> Result<CannedResponse> {
-        Ok(self.store.canned(who.workspace_id, id).await?)
+        let canned = self.store.canned(who.workspace_id, id).await?;
+        match canned.owner_id {
+            Some(owner) if who.agent_id() != Some(owner) => Err(Error::NotFound(Entity::CannedResponse)),
+            _ => Ok(canned),
+        }
     }
 
-    /// Admins and owners only.
+    /// Whoever may change this canned response: its agent for a personal one, admins
+    /// and owners for the workspace's.
+    fn may_manage_canned(who: &Principal, canned: &CannedResponse) -> Result<()> {
+        match canned.owner_id {
+            Some(_) => Ok(()), // `canned` already hid other agents' personal responses.
+            None => who.require_admin(),
+        }
+    }
+
+    /// Workspace responses: admins and owners. Personal ones: any agent, for
+    /// themselves (an API token is nobody's, so it has none).
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
-    pub async fn create_canned(&self, who: &Principal, shortcut: &str, body: &str) -> Result<CannedResponse> {
-        who.require_admin()?;
+    pub async fn create_canned(&self, who: &Principal, scope: CannedScope, shortcut: &str, body: &str) -> Result<CannedResponse> {
+        let owner_id = match scope {
+            CannedScope::Workspace => {
+                who.require_admin()?;
+                None
+            }
+            CannedScope::Personal => {
+                Some(who.agent_id().ok_or_else(|| ValidationError::new("scope", "an API token has no personal responses"))?)
+            }
+        };
         let canned = CannedResponse {
             id: CannedResponseId::new(),
             workspace_id: who.workspace_id,
             shortcut: check_shortcut(shortcut)?,
             body: non_empty("body", body, self.limits.max_message_chars)?,
+            owner_id,
             created_at: self.now(),
         };
         self.store.create_canned(&canned).await?;
         Ok(canned)
     }
 
-    /// Admins and owners only.
+    /// As [`Core::create_canned`]: a personal response by its agent, a workspace one
+    /// by admins and owners. The scope never changes.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn update_canned(
         &self,
@@ -390,8 +493,8 @@ impl Core {
         shortcut: Option<&str>,
         body: Option<&str>,
     ) -> Result<CannedResponse> {
-        who.require_admin()?;
-        let mut canned = self.store.canned(who.workspace_id, id).await?;
+        let mut canned = self.canned(who, id).await?;
+        Self::may_manage_canned(who, &canned)?;
         if let Some(s) = shortcut {
             canned.shortcut = check_shortcut(s)?;
         }
@@ -402,10 +505,11 @@ impl Core {
         Ok(canned)
     }
 
-    /// Admins and owners only.
+    /// As [`Core::update_canned`].
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, canned.id = %id), err(level = "info"))]
     pub async fn delete_canned(&self, who: &Principal, id: CannedResponseId) -> Result<()> {
-        who.require_admin()?;
+        let canned = self.canned(who, id).await?;
+        Self::may_manage_canned(who, &canned)?;
         Ok(self.store.delete_canned(who.workspace_id, id).await?)
     }
 

@@ -92,7 +92,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
     .map_err(Error::internal)
 }
 
-async fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
@@ -145,7 +145,8 @@ impl Core {
             let _ = verify_password(password, dummy).await;
             return Err(Error::Unauthenticated(AuthFailure::BadCredentials));
         };
-        if !verify_password(password, &hash).await {
+        // A deactivated agent is refused like a wrong password, after the same work.
+        if !verify_password(password, &hash).await || !agent.active {
             return Err(Error::Unauthenticated(AuthFailure::BadCredentials));
         }
         let token = random_token(32);
@@ -172,6 +173,9 @@ impl Core {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::SessionRequired),
             e => e.into(),
         })?;
+        if !agent.active {
+            return Err(Error::Unauthenticated(AuthFailure::SessionRequired));
+        }
         Ok((Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }, session))
     }
 

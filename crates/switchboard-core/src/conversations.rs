@@ -42,9 +42,20 @@ pub struct ContactPatch {
 
 #[derive(Clone, Debug)]
 pub struct SearchResults {
-    pub messages: Vec<MessageHit>,
+    pub messages: Vec<SearchHit>,
     pub contacts: Vec<Contact>,
 }
+
+/// A message found by search, with the part of its body around the hit and the
+/// matching words marked (see [`search::snippet`]).
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub message: Message,
+    pub snippet: String,
+}
+
+/// How much of a message body a search hit shows.
+const SNIPPET_CHARS: usize = 160;
 
 pub(crate) fn check_client_id(id: Option<String>) -> Result<Option<String>> {
     match id {
@@ -266,7 +277,9 @@ impl Core {
         }
         let limit = self.page(limit, 20);
         Ok(SearchResults {
-            messages: self.store.search_messages(who.workspace_id, &terms, limit).await?,
+            messages: (self.store.search_messages(who.workspace_id, &terms, limit).await?.into_iter())
+                .map(|MessageHit { message }| SearchHit { snippet: search::snippet(&message.body, &terms, SNIPPET_CHARS), message })
+                .collect(),
             contacts: self.store.search_contacts(who.workspace_id, &terms, limit).await?,
         })
     }

@@ -113,12 +113,13 @@ async fn an_agent_comes_online_with_their_first_tab_and_goes_offline_with_their_
     let agent = shop.owner.agent_id().unwrap();
     let (mut feed, _) = shop.core.follow_feed(&shop.owner).await.unwrap();
 
-    shop.core.agent_connected(&shop.owner);
-    shop.core.agent_connected(&shop.owner); // a second tab
+    let first = shop.core.agent_connected(&shop.owner).await;
+    let second = shop.core.agent_connected(&shop.owner).await; // a second tab
+    assert_ne!(first, second, "each socket has its own id");
     assert_eq!(shop.core.agents_online(ws), [agent]);
-    shop.core.agent_disconnected(&shop.owner);
+    shop.core.agent_disconnected(&shop.owner, first);
     assert_eq!(shop.core.agents_online(ws), [agent], "one tab is still open");
-    shop.core.agent_disconnected(&shop.owner);
+    shop.core.agent_disconnected(&shop.owner, second);
     assert!(shop.core.agents_online(ws).is_empty());
 
     let statuses: Vec<_> = [next(&mut feed).await, next(&mut feed).await]
@@ -136,7 +137,7 @@ async fn an_agent_comes_online_with_their_first_tab_and_goes_offline_with_their_
 async fn an_integration_has_no_presence() {
     let shop = shop().await;
     let token = Principal { actor: Actor::Integration(ApiTokenId::new()), ..shop.owner };
-    shop.core.agent_connected(&token);
+    shop.core.agent_connected(&token).await;
     assert!(shop.core.agents_online(shop.owner.workspace_id).is_empty());
 }
 

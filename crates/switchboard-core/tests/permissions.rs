@@ -58,7 +58,7 @@ async fn an_agent_sees_sites_without_their_identity_secrets() {
 async fn an_agent_reads_the_roster_but_changes_no_settings() {
     let World { core, owner, agent, site, .. } = &world().await;
     let team = core.create_team(owner, "Sales", vec![]).await.unwrap();
-    let canned = core.create_canned(owner, "hi", "Hello!").await.unwrap();
+    let canned = core.create_canned(owner, CannedScope::Workspace, "hi", "Hello!").await.unwrap();
 
     // What the dashboard needs.
     assert_eq!(core.agents(agent).await.unwrap().len(), 3);
@@ -75,7 +75,7 @@ async fn an_agent_reads_the_roster_but_changes_no_settings() {
     forbidden(core.create_team(agent, "Mine", vec![]).await.map(drop));
     forbidden(core.update_team(agent, team.id, Some("Mine"), None).await.map(drop));
     forbidden(core.delete_team(agent, team.id).await);
-    forbidden(core.create_canned(agent, "x", "y").await.map(drop));
+    forbidden(core.create_canned(agent, CannedScope::Workspace, "x", "y").await.map(drop));
     forbidden(core.update_canned(agent, canned.id, None, Some("changed")).await.map(drop));
     forbidden(core.delete_canned(agent, canned.id).await);
     forbidden(core.api_tokens(agent).await.map(drop));

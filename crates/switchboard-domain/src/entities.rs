@@ -24,7 +24,55 @@ pub struct Agent {
     pub locale: Locale,
     /// How many open conversations routing may give this agent at once.
     pub max_chats: u32,
+    /// What the agent chose to show the team while connected (offline is when no
+    /// dashboard is open, which presence knows, not the store).
+    pub status: AgentStatus,
+    pub notifications: NotificationPrefs,
+    /// A deactivated agent cannot sign in and holds no conversations.
+    pub active: bool,
     pub created_at: Timestamp,
+}
+
+/// The status an agent sets for the team: `Away` still receives everything, but
+/// teammates (and later routing) know not to count on them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum AgentStatus {
+    #[default]
+    Online,
+    Away,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Away => "away",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "online" => Ok(AgentStatus::Online),
+            "away" => Ok(AgentStatus::Away),
+            _ => Err(ValidationError::new("status", "must be online or away")),
+        }
+    }
+}
+
+/// Which notifications the dashboard gives the agent; kept on the server so they
+/// follow the agent from one browser to the next.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NotificationPrefs {
+    pub sound: bool,
+    pub desktop: bool,
+    pub new_conversation: bool,
+    pub new_message: bool,
+}
+
+impl Default for NotificationPrefs {
+    fn default() -> Self {
+        Self { sound: true, desktop: true, new_conversation: true, new_message: true }
+    }
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -347,6 +395,19 @@ pub struct CannedResponse {
     /// What an agent types after `/` to insert it.
     pub shortcut: String,
     pub body: String,
+    /// `None`: the whole workspace's; `Some(agent)`: that agent's own.
+    pub owner_id: Option<AgentId>,
+    pub created_at: Timestamp,
+}
+
+/// A label the workspace manages (name, colour, description). Conversations carry
+/// label names; a name on a conversation need not be managed.
+#[derive(Clone, PartialEq, Debug)]
+pub struct ManagedLabel {
+    pub workspace_id: WorkspaceId,
+    pub name: Label,
+    pub color: Color,
+    pub description: String,
     pub created_at: Timestamp,
 }
 

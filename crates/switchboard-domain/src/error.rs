@@ -15,6 +15,7 @@ pub enum Entity {
     Attachment,
     CannedResponse,
     ApiToken,
+    Label,
 }
 
 impl Entity {
@@ -31,6 +32,7 @@ impl Entity {
             Entity::Attachment => "attachment",
             Entity::CannedResponse => "canned_response",
             Entity::ApiToken => "api_token",
+            Entity::Label => "label",
         }
     }
 }

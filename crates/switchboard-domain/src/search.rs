@@ -60,9 +60,94 @@ pub fn query_terms(query: &str) -> Vec<String> {
         .collect()
 }
 
+/// Opens a hit in a [`snippet`]. A control character, so it never occurs in text a
+/// person typed (the snippet drops any from the body) and a client can split on it and
+/// render each part as plain text, never as HTML.
+pub const HIT_START: char = '\u{1}';
+/// Closes a hit in a [`snippet`].
+pub const HIT_END: char = '\u{2}';
+
+/// A character that belongs to a word as [`normalize`] sees it: letters, digits, and
+/// what it drops inside words (marks, tatweel, joiners).
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c) || matches!(c, '\u{0640}' | '\u{200C}' | '\u{200D}')
+}
+
+/// The part of `body` around its first hit, at most `max_chars` characters of it, with
+/// each word that one of `terms` (from [`query_terms`]) begins wrapped in
+/// [`HIT_START`] … [`HIT_END`]; `…` marks where the body was cut. Words are compared
+/// [`normalize`]d, as search finds them, and shown as written.
+pub fn snippet(body: &str, terms: &[String], max_chars: usize) -> String {
+    let chars: Vec<char> = body.chars().map(|c| if c == HIT_START || c == HIT_END { ' ' } else { c }).collect();
+    let mut hits = vec![false; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        if !in_word(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && in_word(chars[i]) {
+            i += 1;
+        }
+        let word = normalize(&chars[start..i].iter().collect::<String>());
+        if word.split(|c: char| !c.is_alphanumeric()).any(|w| terms.iter().any(|t| !t.is_empty() && w.starts_with(t.as_str()))) {
+            hits[start..i].iter_mut().for_each(|h| *h = true);
+        }
+    }
+    let first = hits.iter().position(|h| *h).unwrap_or(0);
+    // A little context before the first hit, starting at a word's beginning.
+    let mut start = first.saturating_sub(max_chars / 3);
+    while start > 0 && start < first && in_word(chars[start - 1]) {
+        start += 1;
+    }
+    let mut end = (start + max_chars).min(chars.len());
+    while end < chars.len() && end > first + 1 && in_word(chars[end - 1]) && in_word(chars[end]) {
+        end -= 1;
+    }
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    for k in start..end {
+        if hits[k] && (k == start || !hits[k - 1]) {
+            out.push(HIT_START);
+        }
+        out.push(chars[k]);
+        if hits[k] && (k + 1 == end || !hits[k + 1]) {
+            out.push(HIT_END);
+        }
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_mark_the_words_found_as_they_were_written() {
+        let terms = query_terms("siparis");
+        assert_eq!(snippet("Sipariş numaram 1234, kargom nerede?", &terms, 200), "\u{1}Sipariş\u{2} numaram 1234, kargom nerede?");
+        let arabic = "مَرْحَبًا، أين طلبي؟";
+        assert_eq!(snippet(arabic, &query_terms("مرحبا"), 200), "\u{1}مَرْحَبًا\u{2}، أين طلبي؟", "harakat stay inside the hit");
+        let persian = "سفارش من کی می‌رسد؟";
+        assert_eq!(snippet(persian, &query_terms("ميرسد"), 200), "سفارش من کی \u{1}می‌رسد\u{2}؟", "a word with a ZWNJ is one word");
+        assert_eq!(snippet("no \u{1}markers\u{2} of theirs", &query_terms("zzz"), 200), "no  markers  of theirs");
+    }
+
+    #[test]
+    fn a_long_body_is_cut_around_its_first_hit() {
+        let body = format!("{} the refund arrived {}", "word ".repeat(100), "later ".repeat(100));
+        let s = snippet(&body, &query_terms("refund"), 60);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("\u{1}refund\u{2}"), "{s}");
+        assert!(s.chars().count() <= 60 + 4, "{s}");
+        assert!(!s.contains("wor…") && !s.starts_with("…ord"), "cut between words: {s}");
+    }
 
     fn same(a: &str, b: &str) {
         assert_eq!(normalize(a), normalize(b), "{a:?} and {b:?} should fold together");

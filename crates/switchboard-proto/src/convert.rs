@@ -27,7 +27,33 @@ impl From<&d::Agent> for Agent {
             avatar_url: a.avatar_url.clone(),
             locale: a.locale.as_str().into(),
             max_chats: a.max_chats,
+            status: a.status.into(),
+            notifications: a.notifications.into(),
+            active: a.active,
             created_at: a.created_at.0,
+        }
+    }
+}
+
+impl From<d::NotificationPrefs> for NotificationPrefs {
+    fn from(n: d::NotificationPrefs) -> Self {
+        Self { sound: n.sound, desktop: n.desktop, new_conversation: n.new_conversation, new_message: n.new_message }
+    }
+}
+
+impl From<NotificationPrefs> for d::NotificationPrefs {
+    fn from(n: NotificationPrefs) -> Self {
+        Self { sound: n.sound, desktop: n.desktop, new_conversation: n.new_conversation, new_message: n.new_message }
+    }
+}
+
+impl From<&d::ManagedLabel> for Label {
+    fn from(l: &d::ManagedLabel) -> Self {
+        Self {
+            name: l.name.as_str().into(),
+            color: l.color.as_str().into(),
+            description: l.description.clone(),
+            created_at: l.created_at.0,
         }
     }
 }
@@ -99,7 +125,14 @@ impl From<&d::Site> for PublicSite {
 
 impl From<&d::CannedResponse> for CannedResponse {
     fn from(c: &d::CannedResponse) -> Self {
-        Self { id: c.id.0, shortcut: c.shortcut.clone(), body: c.body.clone(), created_at: c.created_at.0 }
+        Self {
+            id: c.id.0,
+            shortcut: c.shortcut.clone(),
+            body: c.body.clone(),
+            scope: if c.owner_id.is_some() { CannedScope::Personal } else { CannedScope::Workspace },
+            owner_id: c.owner_id.map(|a| a.0),
+            created_at: c.created_at.0,
+        }
     }
 }
 
@@ -320,6 +353,7 @@ macro_rules! same_enum {
 }
 
 same_enum!(Role <=> Role { Owner, Admin, Agent });
+same_enum!(AgentStatus <=> AgentStatus { Online, Away });
 same_enum!(Priority <=> Priority { None, Low, Medium, High, Urgent });
 same_enum!(InboxKind <=> InboxKind { Website, Email, Telegram, Api });
 same_enum!(MessageFormat <=> MessageFormat { Text, Markdown });
@@ -354,6 +388,7 @@ impl ErrorCode {
             d::Entity::Attachment => ErrorCode::AttachmentNotFound,
             d::Entity::CannedResponse => ErrorCode::CannedResponseNotFound,
             d::Entity::ApiToken => ErrorCode::ApiTokenNotFound,
+            d::Entity::Label => ErrorCode::LabelNotFound,
         }
     }
 }

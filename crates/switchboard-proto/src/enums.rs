@@ -101,8 +101,25 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// An agent's presence as the team sees it.
-    PresenceStatus { Online = "online", Offline = "offline" }
+    /// An agent's presence as the team sees it: `offline` without a dashboard open,
+    /// else the status the agent chose (`online` or `away`).
+    PresenceStatus { Online = "online", Away = "away", Offline = "offline" }
+}
+
+wire_enum! {
+    /// The status an agent chooses to show the team while connected.
+    AgentStatus { Online = "online", Away = "away" }
+}
+
+wire_enum! {
+    /// The languages the dashboard is translated into.
+    UiLocale { En = "en", Ar = "ar", Fa = "fa", He = "he", Tr = "tr" }
+}
+
+wire_enum! {
+    /// Whose a canned response is: the whole workspace's (managed by owners and
+    /// admins), or one agent's own.
+    CannedScope { Workspace = "workspace", Personal = "personal" }
 }
 
 wire_enum! {
@@ -143,6 +160,9 @@ mod tests {
         names_agree::<PrechatFieldKind>();
         names_agree::<TextDirection>();
         names_agree::<PresenceStatus>();
+        names_agree::<AgentStatus>();
+        names_agree::<UiLocale>();
+        names_agree::<CannedScope>();
         names_agree::<ReconnectReason>();
     }
 }

@@ -56,9 +56,11 @@ error_codes! {
     AttachmentNotFound = "attachment_not_found", 404, "No such attachment, or not one this caller may download.";
     CannedResponseNotFound = "canned_response_not_found", 404, "No such canned response in this workspace.";
     ApiTokenNotFound = "api_token_not_found", 404, "No such API token in this workspace.";
+    LabelNotFound = "label_not_found", 404, "No such managed label in this workspace.";
     EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
     NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
-    ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut.";
+    ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut (or, for a personal one, you already have one).";
+    LabelTaken = "label_taken", 409, "The workspace already manages a label with this name.";
     ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
     LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";

@@ -181,7 +181,19 @@ pub enum AgentIn {
         conversation_id: Uuid,
         up_to_seq: i64,
     },
+    /// Which conversation this socket has open now (`null`: none), so teammates see
+    /// who else is looking at it (`viewers`). Not stored; a closed socket views nothing.
+    View {
+        conversation_id: Option<Uuid>,
+    },
     Ping,
+}
+
+/// An agent and what the team sees of them.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgentPresence {
+    pub agent_id: Uuid,
+    pub status: PresenceStatus,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -189,7 +201,10 @@ pub enum AgentIn {
 pub enum AgentOut {
     Welcome {
         agent_id: Uuid,
+        /// The agents with a dashboard open (`online` or `away`).
         online_agent_ids: Vec<Uuid>,
+        /// Every active agent of the workspace with their presence.
+        agents: Vec<AgentPresence>,
     },
     Ack {
         client_id: String,
@@ -213,6 +228,11 @@ pub enum AgentOut {
     Presence {
         agent_id: Uuid,
         status: PresenceStatus,
+    },
+    /// The agents who have the conversation open, after the set changed (empty: nobody).
+    Viewers {
+        conversation_id: Uuid,
+        agent_ids: Vec<Uuid>,
     },
     Error {
         code: ErrorCode,

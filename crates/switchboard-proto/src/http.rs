@@ -62,7 +62,56 @@ pub struct Agent {
     pub avatar_url: Option<String>,
     pub locale: String,
     pub max_chats: u32,
+    /// The status the agent chose to show while connected (presence says whether they are).
+    pub status: AgentStatus,
+    pub notifications: NotificationPrefs,
+    /// A deactivated agent cannot sign in and holds no open conversations.
+    pub active: bool,
     pub created_at: i64,
+}
+
+/// Which notifications the dashboard gives an agent.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+pub struct NotificationPrefs {
+    /// Play a sound.
+    pub sound: bool,
+    /// Show a browser notification.
+    pub desktop: bool,
+    /// Notify of a new conversation.
+    pub new_conversation: bool,
+    /// Notify of a new message in a conversation.
+    pub new_message: bool,
+}
+
+/// Fields of one's own account to change; a missing field is left as it is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateMe {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// `null` removes the avatar; absent leaves it.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub avatar_url: Option<Option<String>>,
+    /// The dashboard's language.
+    pub locale: Option<UiLocale>,
+    pub notifications: Option<NotificationPrefs>,
+    /// What the team sees while you are connected.
+    pub status: Option<AgentStatus>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangePassword {
+    #[schema(max_length = 256)]
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub new_password: String,
+}
+
+/// An admin's new password for an agent.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResetPassword {
+    #[schema(min_length = 8, max_length = 256)]
+    pub new_password: String,
 }
 
 /// What a visitor may know about an agent.
@@ -125,6 +174,9 @@ pub struct UpdateAgent {
     pub avatar_url: Option<Option<String>>,
     #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
+    /// `false` deactivates the agent: signed out, unable to sign in, and their open
+    /// conversations go back to their team's unassigned queue. `true` reactivates.
+    pub active: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -211,11 +263,16 @@ pub struct PublicSite {
     pub dir: TextDirection,
 }
 
+/// A prepared reply. Its body may hold variables the dashboard fills in before
+/// sending: `{{contact.name}}`, `{{agent.name}}`, `{{site.name}}` (see docs/protocol.md).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct CannedResponse {
     pub id: Uuid,
     pub shortcut: String,
     pub body: String,
+    pub scope: CannedScope,
+    /// The agent a `personal` response belongs to; `null` for `workspace`.
+    pub owner_id: Option<Uuid>,
     pub created_at: i64,
 }
 
@@ -228,6 +285,32 @@ pub struct CannedRequest {
     /// Required when creating.
     #[schema(min_length = 1, max_length = 10000)]
     pub body: Option<String>,
+    /// When creating: `workspace` (the default; owners and admins) or `personal`
+    /// (any agent, for themselves). Cannot be changed afterwards.
+    pub scope: Option<CannedScope>,
+}
+
+/// A label the workspace manages. Conversations carry label names; a name on a
+/// conversation need not be managed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Label {
+    pub name: String,
+    /// Hex colour like `#1f6feb`.
+    pub color: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct LabelRequest {
+    /// Required when creating. Letters, digits, `-` and `_`; stored in lower case.
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: Option<String>,
+    /// Hex colour like `#1f6feb` (default `#6e7781`).
+    #[schema(pattern = "^\\s*#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\\s*$")]
+    pub color: Option<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -500,14 +583,25 @@ pub struct ReadRequest {
     pub up_to_seq: i64,
 }
 
+/// A message found by search: where to open the conversation (`conversation_id`,
+/// `seq`), and `snippet`, the part of the body around the hit with each matching word
+/// between U+0001 and U+0002. Split on those two characters and render every part as
+/// plain text (never as HTML); the parts after a U+0001 are the hits.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct MessageHit {
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    #[schema(example = "…where is my \u{1}order\u{2}? It was due…")]
+    pub snippet: String,
     pub message: Message,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct SearchResults {
+    /// The messages found, newest first (the same as `hits[].message`).
     pub messages: Vec<Message>,
+    /// The same messages as hits, with where they are and a highlighted snippet.
+    pub hits: Vec<MessageHit>,
     pub contacts: Vec<Contact>,
 }
 

@@ -46,6 +46,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
                 "name" => C::NameTaken,
                 "shortcut" => C::ShortcutTaken,
                 "external_id" => C::ExternalIdTaken,
+                "label" => C::LabelTaken,
                 _ => C::Conflict,
             };
             (code, format!("{field} is already taken"))

@@ -133,8 +133,13 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"))], app.metrics.encode())
 }
 
-async fn home() -> Html<&'static str> {
-    Html(include_str!("pages/home.html"))
+/// `/`: a signed-in agent (a valid session cookie) goes to the dashboard, anyone else
+/// to its sign-in page. The dashboard serves both.
+async fn home(State(app): State<AppState>, parts: axum::http::request::Parts) -> axum::response::Redirect {
+    match auth::authenticate(&parts, &app, false).await {
+        Ok(a) if a.csrf_token.is_some() => axum::response::Redirect::to("/app"),
+        _ => axum::response::Redirect::to("/app/login"),
+    }
 }
 
 async fn demo() -> Html<&'static str> {

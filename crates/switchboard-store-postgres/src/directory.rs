@@ -65,10 +65,12 @@ pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
 pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<&str>) -> Result<()> {
     let sql = if password_hash.is_some() {
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, \
-         created_at, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+         created_at, status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, \
+         password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     } else {
         "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, \
-         max_chats = $8 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         max_chats = $8, status = $10, notify_sound = $11, notify_desktop = $12, notify_new_conversation = $13, \
+         notify_new_message = $14, active = $15 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let mut q = sqlx::query(sql)
         .bind(a.id.0)
@@ -79,7 +81,13 @@ pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<
         .bind(&a.avatar_url)
         .bind(a.locale.as_str())
         .bind(a.max_chats as i64)
-        .bind(a.created_at.0);
+        .bind(a.created_at.0)
+        .bind(a.status.as_str())
+        .bind(a.notifications.sound)
+        .bind(a.notifications.desktop)
+        .bind(a.notifications.new_conversation)
+        .bind(a.notifications.new_message)
+        .bind(a.active);
     if let Some(hash) = password_hash {
         q = q.bind(hash);
     }
@@ -217,23 +225,86 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
 }
 
 pub(crate) async fn write_canned(pool: &PgPool, c: &CannedResponse, create: bool) -> Result<()> {
-    let sql = if create {
-        "INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5)"
-    } else {
-        "UPDATE canned_responses SET shortcut = $3, body = $4 \
-         WHERE id = $1 AND workspace_id = $2 AND $5 = $5"
-    };
-    let r = sqlx::query(sql)
+    let query = if create {
+        sqlx::query(
+            "INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at, owner_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
         .bind(c.id.0)
         .bind(c.workspace_id.0)
         .bind(&c.shortcut)
         .bind(&c.body)
         .bind(c.created_at.0)
+        .bind(c.owner_id.map(|a| a.0))
+    } else {
+        // The owner never changes: a personal response stays its agent's.
+        sqlx::query("UPDATE canned_responses SET shortcut = $3, body = $4 WHERE id = $1 AND workspace_id = $2")
+            .bind(c.id.0)
+            .bind(c.workspace_id.0)
+            .bind(&c.shortcut)
+            .bind(&c.body)
+    };
+    let r = query.execute(pool).await.map_err(unique("shortcut"))?;
+    found(r.rows_affected(), Entity::CannedResponse)
+}
+
+pub(crate) async fn canned_responses(pool: &PgPool, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>> {
+    let rows = sqlx::query(
+        "SELECT * FROM canned_responses WHERE workspace_id = $1 AND (owner_id IS NULL OR owner_id = $2) \
+         ORDER BY shortcut, owner_id IS NOT NULL, id",
+    )
+    .bind(ws.0)
+    .bind(owner.map(|a| a.0))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter().map(rows::canned).collect()
+}
+
+pub(crate) async fn create_label(pool: &PgPool, l: &ManagedLabel) -> Result<()> {
+    sqlx::query("INSERT INTO labels (workspace_id, name, color, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(l.workspace_id.0)
+        .bind(l.name.as_str())
+        .bind(l.color.as_str())
+        .bind(&l.description)
+        .bind(l.created_at.0)
         .execute(pool)
         .await
-        .map_err(unique("shortcut"))?;
-    found(r.rows_affected(), Entity::CannedResponse)
+        .map_err(unique("label"))?;
+    Ok(())
+}
+
+pub(crate) async fn update_label(pool: &PgPool, name: &Label, l: &ManagedLabel) -> Result<()> {
+    let r = sqlx::query("UPDATE labels SET name = $3, color = $4, description = $5 WHERE workspace_id = $1 AND name = $2")
+        .bind(l.workspace_id.0)
+        .bind(name.as_str())
+        .bind(l.name.as_str())
+        .bind(l.color.as_str())
+        .bind(&l.description)
+        .execute(pool)
+        .await
+        .map_err(unique("label"))?;
+    found(r.rows_affected(), Entity::Label)
+}
+
+pub(crate) async fn label(pool: &PgPool, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel> {
+    let row = sqlx::query("SELECT * FROM labels WHERE workspace_id = $1 AND name = $2")
+        .bind(ws.0)
+        .bind(name.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    rows::label(&row.ok_or(StoreError::NotFound(Entity::Label))?)
+}
+
+pub(crate) async fn delete_label(pool: &PgPool, ws: WorkspaceId, name: &Label) -> Result<()> {
+    let r = sqlx::query("DELETE FROM labels WHERE workspace_id = $1 AND name = $2")
+        .bind(ws.0)
+        .bind(name.as_str())
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(r.rows_affected(), Entity::Label)
 }
 
 pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> Result<()> {

@@ -197,6 +197,16 @@ impl Directory for PgStore {
         Ok(())
     }
 
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+            .bind(agent.0)
+            .bind(keep)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn create_api_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
         dir::create_api_token(&self.pool, t, secret_hash).await
     }
@@ -282,8 +292,8 @@ impl Directory for PgStore {
         dir::by_id(&self.pool, "canned_responses", ws, id.0, entity, rows::canned).await
     }
 
-    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
-        dir::all_of(&self.pool, "canned_responses", ws, "shortcut", rows::canned).await
+    async fn canned_responses(&self, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>> {
+        dir::canned_responses(&self.pool, ws, owner).await
     }
 
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
@@ -297,6 +307,26 @@ impl Directory for PgStore {
     async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
         let entity = Entity::Attachment;
         dir::by_id(&self.pool, "attachments", ws, id.0, entity, rows::attachment).await
+    }
+
+    async fn create_label(&self, l: &ManagedLabel) -> Result<()> {
+        dir::create_label(&self.pool, l).await
+    }
+
+    async fn update_label(&self, name: &Label, l: &ManagedLabel) -> Result<()> {
+        dir::update_label(&self.pool, name, l).await
+    }
+
+    async fn label(&self, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel> {
+        dir::label(&self.pool, ws, name).await
+    }
+
+    async fn labels(&self, ws: WorkspaceId) -> Result<Vec<ManagedLabel>> {
+        dir::all_of(&self.pool, "labels", ws, "name", rows::label).await
+    }
+
+    async fn delete_label(&self, ws: WorkspaceId, name: &Label) -> Result<()> {
+        dir::delete_label(&self.pool, ws, name).await
     }
 }
 

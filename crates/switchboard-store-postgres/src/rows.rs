@@ -113,6 +113,14 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
         avatar_url: get(row, "avatar_url")?,
         locale: Locale::parse(&text(row, "locale")?)?,
         max_chats: get::<i64>(row, "max_chats")? as u32,
+        status: AgentStatus::parse(&text(row, "status")?)?,
+        notifications: NotificationPrefs {
+            sound: get(row, "notify_sound")?,
+            desktop: get(row, "notify_desktop")?,
+            new_conversation: get(row, "notify_new_conversation")?,
+            new_message: get(row, "notify_new_message")?,
+        },
+        active: get(row, "active")?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -170,6 +178,17 @@ pub(crate) fn canned(row: &PgRow) -> Result<CannedResponse> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         shortcut: get(row, "shortcut")?,
         body: get(row, "body")?,
+        owner_id: opt_id(row, "owner_id")?.map(AgentId),
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn label(row: &PgRow) -> Result<ManagedLabel> {
+    Ok(ManagedLabel {
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: Label::parse(&text(row, "name")?)?,
+        color: Color::parse(&text(row, "color")?)?,
+        description: get(row, "description")?,
         created_at: ts(row, "created_at")?,
     })
 }

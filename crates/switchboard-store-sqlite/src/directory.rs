@@ -133,20 +133,23 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
 }
 
 pub(crate) async fn write_canned(conn: &mut SqliteConnection, c: &CannedResponse, create: bool) -> Result<()> {
-    let sql = if create {
-        "INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at) VALUES ($1, $2, $3, $4, $5)"
+    let query = if create {
+        sqlx::query("INSERT INTO canned_responses (id, workspace_id, shortcut, body, created_at, owner_id) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(s(c.id))
+            .bind(s(c.workspace_id))
+            .bind(&c.shortcut)
+            .bind(&c.body)
+            .bind(c.created_at.0)
+            .bind(c.owner_id.map(s))
     } else {
-        "UPDATE canned_responses SET shortcut = $3, body = $4 WHERE id = $1 AND workspace_id = $2 AND $5 = $5"
+        // The owner never changes: a personal response stays its agent's.
+        sqlx::query("UPDATE canned_responses SET shortcut = $3, body = $4 WHERE id = $1 AND workspace_id = $2")
+            .bind(s(c.id))
+            .bind(s(c.workspace_id))
+            .bind(&c.shortcut)
+            .bind(&c.body)
     };
-    let r = sqlx::query(sql)
-        .bind(s(c.id))
-        .bind(s(c.workspace_id))
-        .bind(&c.shortcut)
-        .bind(&c.body)
-        .bind(c.created_at.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(unique("shortcut"))?;
+    let r = query.execute(&mut *conn).await.map_err(unique("shortcut"))?;
     found(r.rows_affected(), Entity::CannedResponse)
 }
 
@@ -198,8 +201,9 @@ pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Resu
 
 pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at, \
+         status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -211,6 +215,12 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.max_chats as i64)
     .bind(password_hash)
     .bind(a.created_at.0)
+    .bind(a.status.as_str())
+    .bind(a.notifications.sound)
+    .bind(a.notifications.desktop)
+    .bind(a.notifications.new_conversation)
+    .bind(a.notifications.new_message)
+    .bind(a.active)
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;
@@ -219,7 +229,9 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
 
 pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     let r = sqlx::query(
-        "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, max_chats = $8 WHERE id = $1 AND workspace_id = $2",
+        "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, max_chats = $8, status = $9, \
+         notify_sound = $10, notify_desktop = $11, notify_new_conversation = $12, notify_new_message = $13, active = $14 \
+         WHERE id = $1 AND workspace_id = $2",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -229,6 +241,12 @@ pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     .bind(&a.avatar_url)
     .bind(a.locale.as_str())
     .bind(a.max_chats as i64)
+    .bind(a.status.as_str())
+    .bind(a.notifications.sound)
+    .bind(a.notifications.desktop)
+    .bind(a.notifications.new_conversation)
+    .bind(a.notifications.new_message)
+    .bind(a.active)
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;
@@ -311,6 +329,16 @@ pub(crate) async fn delete_session(store: &SqliteStore, token_hash: &str) -> Res
 
 pub(crate) async fn delete_agent_sessions(store: &SqliteStore, agent: AgentId) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(s(agent)).execute(&mut *store.writing().await?).await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_other_sessions(store: &SqliteStore, agent: AgentId, keep: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+        .bind(s(agent))
+        .bind(keep)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
@@ -459,17 +487,73 @@ pub(crate) async fn canned(store: &SqliteStore, ws: WorkspaceId, id: CannedRespo
     rows::canned(&row.ok_or(StoreError::NotFound(Entity::CannedResponse))?)
 }
 
-pub(crate) async fn canned_responses(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
-    let rows = sqlx::query("SELECT * FROM canned_responses WHERE workspace_id = $1 ORDER BY shortcut")
-        .bind(s(ws))
-        .fetch_all(&store.read)
-        .await
-        .map_err(db)?;
+pub(crate) async fn canned_responses(store: &SqliteStore, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>> {
+    let rows = sqlx::query(
+        "SELECT * FROM canned_responses WHERE workspace_id = $1 AND (owner_id IS NULL OR owner_id = $2) \
+         ORDER BY shortcut, owner_id IS NOT NULL, id",
+    )
+    .bind(s(ws))
+    .bind(owner.map(s))
+    .fetch_all(&store.read)
+    .await
+    .map_err(db)?;
     rows.iter().map(rows::canned).collect()
 }
 
 pub(crate) async fn delete_canned(store: &SqliteStore, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
     delete_where(&mut *store.writing().await?, "canned_responses", ws, s(id), Entity::CannedResponse).await
+}
+
+pub(crate) async fn create_label(store: &SqliteStore, l: &ManagedLabel) -> Result<()> {
+    sqlx::query("INSERT INTO labels (workspace_id, name, color, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(s(l.workspace_id))
+        .bind(l.name.as_str())
+        .bind(l.color.as_str())
+        .bind(&l.description)
+        .bind(l.created_at.0)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(unique("label"))?;
+    Ok(())
+}
+
+pub(crate) async fn update_label(store: &SqliteStore, name: &Label, l: &ManagedLabel) -> Result<()> {
+    let r = sqlx::query("UPDATE labels SET name = $3, color = $4, description = $5 WHERE workspace_id = $1 AND name = $2")
+        .bind(s(l.workspace_id))
+        .bind(name.as_str())
+        .bind(l.name.as_str())
+        .bind(l.color.as_str())
+        .bind(&l.description)
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(unique("label"))?;
+    found(r.rows_affected(), Entity::Label)
+}
+
+pub(crate) async fn label(store: &SqliteStore, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel> {
+    let row = sqlx::query("SELECT * FROM labels WHERE workspace_id = $1 AND name = $2")
+        .bind(s(ws))
+        .bind(name.as_str())
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
+    rows::label(&row.ok_or(StoreError::NotFound(Entity::Label))?)
+}
+
+pub(crate) async fn labels(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<ManagedLabel>> {
+    let rows =
+        sqlx::query("SELECT * FROM labels WHERE workspace_id = $1 ORDER BY name").bind(s(ws)).fetch_all(&store.read).await.map_err(db)?;
+    rows.iter().map(rows::label).collect()
+}
+
+pub(crate) async fn delete_label(store: &SqliteStore, ws: WorkspaceId, name: &Label) -> Result<()> {
+    let r = sqlx::query("DELETE FROM labels WHERE workspace_id = $1 AND name = $2")
+        .bind(s(ws))
+        .bind(name.as_str())
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    found(r.rows_affected(), Entity::Label)
 }
 
 pub(crate) async fn create_contact(store: &SqliteStore, c: &Contact) -> Result<()> {

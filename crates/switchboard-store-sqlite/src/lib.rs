@@ -123,6 +123,10 @@ impl Directory for SqliteStore {
         directory::delete_agent_sessions(self, agent).await
     }
 
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()> {
+        directory::delete_other_sessions(self, agent, keep).await
+    }
+
     async fn create_api_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
         directory::create_api_token(self, t, secret_hash).await
     }
@@ -199,8 +203,8 @@ impl Directory for SqliteStore {
         directory::canned(self, ws, id).await
     }
 
-    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>> {
-        directory::canned_responses(self, ws).await
+    async fn canned_responses(&self, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>> {
+        directory::canned_responses(self, ws, owner).await
     }
 
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()> {
@@ -213,6 +217,26 @@ impl Directory for SqliteStore {
 
     async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment> {
         directory::attachment(self, ws, id).await
+    }
+
+    async fn create_label(&self, l: &ManagedLabel) -> Result<()> {
+        directory::create_label(self, l).await
+    }
+
+    async fn update_label(&self, name: &Label, l: &ManagedLabel) -> Result<()> {
+        directory::update_label(self, name, l).await
+    }
+
+    async fn label(&self, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel> {
+        directory::label(self, ws, name).await
+    }
+
+    async fn labels(&self, ws: WorkspaceId) -> Result<Vec<ManagedLabel>> {
+        directory::labels(self, ws).await
+    }
+
+    async fn delete_label(&self, ws: WorkspaceId, name: &Label) -> Result<()> {
+        directory::delete_label(self, ws, name).await
     }
 }
 

@@ -92,6 +92,14 @@ pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
         avatar_url: row.column("avatar_url")?,
         locale: Locale::parse(&row.column::<String>("locale")?)?,
         max_chats: row.column::<i64>("max_chats")? as u32,
+        status: AgentStatus::parse(&row.column::<String>("status")?)?,
+        notifications: NotificationPrefs {
+            sound: row.column::<i64>("notify_sound")? != 0,
+            desktop: row.column::<i64>("notify_desktop")? != 0,
+            new_conversation: row.column::<i64>("notify_new_conversation")? != 0,
+            new_message: row.column::<i64>("notify_new_message")? != 0,
+        },
+        active: row.column::<i64>("active")? != 0,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -149,6 +157,17 @@ pub(crate) fn canned(row: &impl Columns) -> Result<CannedResponse> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         shortcut: row.column("shortcut")?,
         body: row.column("body")?,
+        owner_id: opt_uuid(row.column("owner_id")?)?.map(AgentId),
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn label(row: &impl Columns) -> Result<ManagedLabel> {
+    Ok(ManagedLabel {
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        name: Label::parse(&row.column::<String>("name")?)?,
+        color: Color::parse(&row.column::<String>("color")?)?,
+        description: row.column("description")?,
         created_at: ts(row, "created_at")?,
     })
 }

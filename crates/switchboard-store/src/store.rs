@@ -160,6 +160,8 @@ pub trait Directory: Send + Sync {
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()>;
+    /// Ends every session of the agent but the one whose token hashes to `keep`.
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()>;
 
     async fn create_api_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
     async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>>;
@@ -186,15 +188,28 @@ pub trait Directory: Send + Sync {
     /// id and name: creating, renaming or deleting a site does the same to its inbox.
     async fn inboxes(&self, ws: WorkspaceId) -> Result<Vec<Inbox>>;
 
-    /// Fails with `Conflict("shortcut")` when the shortcut is taken in the workspace.
+    /// Fails with `Conflict("shortcut")` when the shortcut is taken among the
+    /// workspace's own responses (`owner_id` `None`) or among that agent's personal ones.
     async fn create_canned(&self, canned: &CannedResponse) -> Result<()>;
+    /// Writes the shortcut and body (never the owner).
     async fn update_canned(&self, canned: &CannedResponse) -> Result<()>;
     async fn canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<CannedResponse>;
-    async fn canned_responses(&self, ws: WorkspaceId) -> Result<Vec<CannedResponse>>;
+    /// The workspace's responses and, with `owner`, that agent's personal ones, by shortcut.
+    async fn canned_responses(&self, ws: WorkspaceId, owner: Option<AgentId>) -> Result<Vec<CannedResponse>>;
     async fn delete_canned(&self, ws: WorkspaceId, id: CannedResponseId) -> Result<()>;
 
     async fn create_attachment(&self, attachment: &Attachment) -> Result<()>;
     async fn attachment(&self, ws: WorkspaceId, id: AttachmentId) -> Result<Attachment>;
+
+    /// Fails with `Conflict("label")` when the workspace already manages that name.
+    async fn create_label(&self, label: &ManagedLabel) -> Result<()>;
+    /// Replaces the label named `name` with `label` (which may rename it); `NotFound`
+    /// when there is none, `Conflict("label")` when the new name is taken.
+    async fn update_label(&self, name: &Label, label: &ManagedLabel) -> Result<()>;
+    async fn label(&self, ws: WorkspaceId, name: &Label) -> Result<ManagedLabel>;
+    /// By name.
+    async fn labels(&self, ws: WorkspaceId) -> Result<Vec<ManagedLabel>>;
+    async fn delete_label(&self, ws: WorkspaceId, name: &Label) -> Result<()>;
 }
 
 /// The people who chat with a workspace, and the pages they viewed.

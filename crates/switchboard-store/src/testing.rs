@@ -10,8 +10,10 @@ use switchboard_domain::*;
 use crate::*;
 
 mod background;
+mod dashboard;
 mod inboxes;
 pub use background::*;
+pub use dashboard::*;
 pub use inboxes::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
@@ -55,6 +57,10 @@ macro_rules! store_contract {
             consumer_cursors_start_at_zero_and_are_kept_per_workspace,
             every_site_is_a_website_inbox,
             a_workspace_keeps_its_time_zone,
+            an_agent_keeps_status_notifications_and_activity,
+            changing_a_password_can_keep_the_current_session,
+            personal_canned_responses_are_their_agents_own,
+            managed_labels_are_unique_renamed_and_deleted,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -88,6 +94,9 @@ pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
         avatar_url: None,
         locale: Locale::default(),
         max_chats: 5,
+        status: AgentStatus::Online,
+        notifications: NotificationPrefs::default(),
+        active: true,
         created_at: Timestamp(1),
     }
 }
@@ -324,6 +333,7 @@ pub async fn canned_shortcuts_are_unique_per_workspace(store: Arc<dyn Store>) {
         workspace_id: a.ws.id,
         shortcut: "hi".into(),
         body: "Hello! How can I help?".into(),
+        owner_id: None,
         created_at: Timestamp(1),
     };
     store.create_canned(&hi).await.unwrap();
@@ -332,7 +342,7 @@ pub async fn canned_shortcuts_are_unique_per_workspace(store: Arc<dyn Store>) {
     store.create_canned(&CannedResponse { workspace_id: b.ws.id, ..again }).await.unwrap();
     hi.body = "مرحبا".into();
     store.update_canned(&hi).await.unwrap();
-    assert_eq!(store.canned_responses(a.ws.id).await.unwrap(), vec![hi.clone()]);
+    assert_eq!(store.canned_responses(a.ws.id, None).await.unwrap(), vec![hi.clone()]);
     store.delete_canned(a.ws.id, hi.id).await.unwrap();
     assert!(matches!(store.canned(a.ws.id, hi.id).await, Err(StoreError::NotFound(Entity::CannedResponse))));
 }
@@ -718,6 +728,7 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
         workspace_id: b.ws.id,
         shortcut: "x".into(),
         body: "y".into(),
+        owner_id: None,
         created_at: Timestamp(1),
     };
     store.create_canned(&canned).await.unwrap();

@@ -39,7 +39,9 @@ pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<U
 /// Update an agent
 ///
 /// Agents may edit their own profile; admins other agents and admins; only owners an
-/// owner. Demoting the last owner answers 409 `last_owner`.
+/// owner. Demoting or deactivating the last owner answers 409 `last_owner`.
+/// `active: false` deactivates: the agent is signed out and their open conversations go
+/// back to their team's unassigned queue (a system `assigned` event each).
 #[utoipa::path(patch, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = p::UpdateAgent,
     responses((status = 200, body = p::Agent), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
         (status = 409, description = "`email_taken`, or `last_owner`: the agent is the last owner", body = p::ErrorBody)))]
@@ -52,9 +54,30 @@ pub async fn update_agent(
     Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
 }
 
+/// Reset an agent's password
+///
+/// Admins set a new password for agents and admins, only owners for an owner; the
+/// agent is signed out everywhere.
+#[utoipa::path(post, path = "/agents/{id}/password", operation_id = "reset_agent_password", tag = "agents", params(("id" = Uuid, Path)),
+    request_body = p::ResetPassword,
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
+        (status = 422, description = "`validation_failed` on `new_password` (8 to 256 characters)", body = p::ErrorBody)))]
+pub async fn reset_agent_password(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::ResetPassword>,
+) -> ApiResult<StatusCode> {
+    app.core.reset_agent_password(&auth.principal, AgentId(id), &r.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Remove an agent
 ///
 /// Admins delete agents and admins; only owners an owner, never the last one (409 `last_owner`).
+/// The agent's open conversations first go back to their team's unassigned queue
+/// (a system `assigned` event each). To keep the agent's name on their history,
+/// deactivate instead (`PATCH` with `active: false`).
 #[utoipa::path(delete, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 409, body = p::ErrorBody)))]
 pub async fn delete_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
@@ -156,14 +179,19 @@ pub async fn delete_site(State(app): State<AppState>, auth: Auth, Path(id): Path
 }
 
 /// List canned responses
+///
+/// The workspace's canned responses and the caller's own personal ones.
 #[utoipa::path(get, path = "/canned-responses", tag = "canned responses", responses((status = 200, body = Vec<p::CannedResponse>)))]
 pub async fn list_canned(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::CannedResponse>>> {
     Ok(Json(app.core.canned_responses(&auth.principal).await?.iter().map(Into::into).collect()))
 }
 
 /// Create a canned response
+///
+/// `workspace` responses (the default) by owners and admins; `personal` ones by any agent, for themselves.
 #[utoipa::path(post, path = "/canned-responses", tag = "canned responses", request_body = p::CannedRequest,
-    responses((status = 201, body = p::CannedResponse), (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+    responses((status = 201, body = p::CannedResponse), (status = 403, body = p::ErrorBody), (status = 409, body = p::ErrorBody),
+        (status = 422, body = p::ErrorBody)))]
 pub async fn create_canned(
     State(app): State<AppState>,
     auth: Auth,
@@ -171,7 +199,11 @@ pub async fn create_canned(
 ) -> ApiResult<(StatusCode, Json<p::CannedResponse>)> {
     let shortcut = r.shortcut.ok_or_else(|| ValidationError::new("shortcut", "is required"))?;
     let body = r.body.ok_or_else(|| ValidationError::new("body", "is required"))?;
-    let canned = app.core.create_canned(&auth.principal, &shortcut, &body).await?;
+    let scope = match r.scope.unwrap_or(p::CannedScope::Workspace) {
+        p::CannedScope::Workspace => switchboard_core::CannedScope::Workspace,
+        p::CannedScope::Personal => switchboard_core::CannedScope::Personal,
+    };
+    let canned = app.core.create_canned(&auth.principal, scope, &shortcut, &body).await?;
     Ok((StatusCode::CREATED, Json((&canned).into())))
 }
 
@@ -183,8 +215,11 @@ pub async fn get_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<
 }
 
 /// Update a canned response
+///
+/// A personal response by its agent, a workspace one by owners and admins; `scope` is ignored.
 #[utoipa::path(patch, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)), request_body = p::CannedRequest,
-    responses((status = 200, body = p::CannedResponse), (status = 404, body = p::ErrorBody), (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
+    responses((status = 200, body = p::CannedResponse), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
+        (status = 409, description = "`shortcut_taken`", body = p::ErrorBody)))]
 pub async fn update_canned(
     State(app): State<AppState>,
     auth: Auth,
@@ -196,10 +231,65 @@ pub async fn update_canned(
 }
 
 /// Delete a canned response
+///
+/// A personal response by its agent, a workspace one by owners and admins.
 #[utoipa::path(delete, path = "/canned-responses/{id}", tag = "canned responses", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = p::ErrorBody)))]
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
 pub async fn delete_canned(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
     app.core.delete_canned(&auth.principal, CannedResponseId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List labels
+///
+/// The labels the workspace manages, by name. Every role may list them.
+#[utoipa::path(get, path = "/labels", operation_id = "list_labels", tag = "labels", responses((status = 200, body = Vec<p::Label>)))]
+pub async fn list_labels(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Label>>> {
+    Ok(Json(app.core.labels(&auth.principal).await?.iter().map(Into::into).collect()))
+}
+
+/// Create a label
+#[utoipa::path(post, path = "/labels", operation_id = "create_label", tag = "labels", request_body = p::LabelRequest,
+    responses((status = 201, body = p::Label), (status = 403, body = p::ErrorBody), (status = 409, description = "`label_taken`", body = p::ErrorBody),
+        (status = 422, body = p::ErrorBody)))]
+pub async fn create_label(
+    State(app): State<AppState>,
+    auth: Auth,
+    Json(r): Json<p::LabelRequest>,
+) -> ApiResult<(StatusCode, Json<p::Label>)> {
+    let label = app.core.create_label(&auth.principal, parse::label_input(r)?).await?;
+    Ok((StatusCode::CREATED, Json((&label).into())))
+}
+
+fn label_name(raw: &str) -> ApiResult<Label> {
+    Ok(Label::parse(raw).map_err(|e| ValidationError::new("name", e.reason))?)
+}
+
+/// Update a label
+///
+/// Changes its colour or description, or renames it. Conversations keep the label names
+/// they carry.
+#[utoipa::path(patch, path = "/labels/{name}", operation_id = "update_label", tag = "labels", params(("name" = String, Path)),
+    request_body = p::LabelRequest,
+    responses((status = 200, body = p::Label), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
+        (status = 409, description = "`label_taken`", body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn update_label(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Json(r): Json<p::LabelRequest>,
+) -> ApiResult<Json<p::Label>> {
+    let label = app.core.update_label(&auth.principal, &label_name(&name)?, parse::label_input(r)?).await?;
+    Ok(Json((&label).into()))
+}
+
+/// Delete a label
+///
+/// Conversations keep the label names they carry.
+#[utoipa::path(delete, path = "/labels/{name}", operation_id = "delete_label", tag = "labels", params(("name" = String, Path)),
+    responses((status = 204), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn delete_label(State(app): State<AppState>, auth: Auth, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    app.core.delete_label(&auth.principal, &label_name(&name)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -61,13 +61,25 @@ pub async fn pages(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
 
 /// Search messages and contacts
 ///
-/// Messages, notes and contacts matching every word of `q`.
+/// Messages, notes and contacts matching every word of `q`. Each message hit says where
+/// it is (`conversation_id`, `seq`) and carries a `snippet` with the matching words
+/// between U+0001 and U+0002 (render the parts as plain text).
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
     responses((status = 200, body = p::SearchResults), (status = 422, body = p::ErrorBody)))]
 pub async fn search(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<p::SearchResults>> {
     let found = app.core.search(&auth.principal, &q.q, parse::limit(q.limit)?).await?;
     Ok(Json(p::SearchResults {
         messages: found.messages.iter().map(|h| p::Message::new(&h.message, p::Viewer::Agent)).collect(),
+        hits: found
+            .messages
+            .iter()
+            .map(|h| p::MessageHit {
+                conversation_id: h.message.conversation_id.0,
+                seq: h.message.seq,
+                snippet: h.snippet.clone(),
+                message: p::Message::new(&h.message, p::Viewer::Agent),
+            })
+            .collect(),
         contacts: found.contacts.iter().map(Into::into).collect(),
     }))
 }

@@ -1,6 +1,6 @@
 //! Wire → domain parsing, done once at the edge.
 
-use switchboard_core::{AgentPatch, ContactPatch, NewAgent, SiteInput, WorkspacePatch};
+use switchboard_core::{AgentPatch, ContactPatch, LabelInput, MePatch, NewAgent, SiteInput, WorkspacePatch};
 use switchboard_domain::*;
 use switchboard_proto as p;
 
@@ -56,6 +56,25 @@ pub fn agent_patch(r: p::UpdateAgent) -> ApiResult<AgentPatch> {
         max_chats: r.max_chats,
         avatar_url: r.avatar_url,
         password: r.password,
+        active: r.active,
+    })
+}
+
+pub fn me_patch(r: p::UpdateMe) -> ApiResult<MePatch> {
+    Ok(MePatch {
+        name: r.name,
+        avatar_url: r.avatar_url,
+        locale: r.locale.map(|l| Locale::parse(l.as_str())).transpose()?,
+        notifications: r.notifications.map(Into::into),
+        status: r.status.map(Into::into),
+    })
+}
+
+pub fn label_input(r: p::LabelRequest) -> ApiResult<LabelInput> {
+    Ok(LabelInput {
+        name: opt(r.name.as_deref(), |n| Label::parse(n).map_err(|e| ValidationError::new("name", e.reason)))?,
+        color: opt(r.color.as_deref(), Color::parse)?,
+        description: r.description,
     })
 }
 

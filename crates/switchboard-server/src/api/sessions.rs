@@ -1,4 +1,4 @@
-//! Login, logout and the current agent.
+//! Login, logout, the current agent and their own account (profile, password, sessions).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -58,4 +58,44 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::Me
         None => return Err(crate::error::ApiError::new(p::ErrorCode::AgentNotFound, "API tokens are not agents")),
     };
     Ok(Json(p::Me { agent: (&agent).into(), workspace: (&workspace).into(), csrf_token: auth.csrf_token }))
+}
+
+/// Update my account
+///
+/// Changes the signed-in agent's own profile, dashboard language, notification
+/// preferences and status; a new status is shown to the team at once.
+#[utoipa::path(patch, path = "/me", operation_id = "update_me", tag = "sessions", request_body = p::UpdateMe,
+    responses((status = 200, body = p::Agent), (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody),
+        (status = 422, body = p::ErrorBody)))]
+pub async fn update_me(State(app): State<AppState>, auth: Auth, Json(r): Json<p::UpdateMe>) -> ApiResult<Json<p::Agent>> {
+    Ok(Json((&app.core.update_me(&auth.principal, super::parse::me_patch(r)?).await?).into()))
+}
+
+/// Change my password
+///
+/// Checks the current password (`invalid_credentials` when wrong), sets the new one and
+/// ends every other session of the agent; this one stays.
+#[utoipa::path(post, path = "/me/password", operation_id = "change_password", tag = "sessions", request_body = p::ChangePassword,
+    responses((status = 204), (status = 401, description = "`invalid_credentials`: the current password is wrong", body = p::ErrorBody),
+        (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody),
+        (status = 422, description = "`validation_failed` on `new_password` (8 to 256 characters)", body = p::ErrorBody)))]
+pub async fn change_password(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    auth: Auth,
+    Json(r): Json<p::ChangePassword>,
+) -> ApiResult<StatusCode> {
+    let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    app.core.change_password(&auth.principal, session.as_deref(), &r.current_password, &r.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign out everywhere
+///
+/// Ends every session of the signed-in agent, this one included.
+#[utoipa::path(post, path = "/me/sessions/revoke", operation_id = "revoke_sessions", tag = "sessions",
+    responses((status = 204), (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody)))]
+pub async fn revoke_sessions(State(app): State<AppState>, jar: CookieJar, auth: Auth) -> ApiResult<impl IntoResponse> {
+    app.core.revoke_sessions(&auth.principal).await?;
+    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), StatusCode::NO_CONTENT))
 }

@@ -1,5 +1,5 @@
 //! Agent WebSocket session: one per dashboard tab, carrying the workspace feed
-//! (conversations, messages, changes), typing and presence.
+//! (conversations, messages, changes), typing, presence and who views which conversation.
 //!
 //! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
 //! means something was missed; the session then re-reads the feed from the store.
@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_bus::{AgentStatus, BusMessage};
-use switchboard_core::{AuthFailure, Error, Principal};
+use switchboard_core::{AuthFailure, Error, Principal, SocketId};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -69,6 +69,8 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts
 struct Session {
     app: AppState,
     who: Principal,
+    /// This socket, as presence knows it (for the conversation it views).
+    socket: SocketId,
     /// The last feed position delivered on this socket.
     delivered: i64,
 }
@@ -130,10 +132,18 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
             return None;
         }
     };
-    app.core.agent_connected(&who);
-    let mut s = Session { app, who, delivered: after.unwrap_or(head).min(head) };
+    let socket = app.core.agent_connected(&who).await;
+    let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head) };
+    let agents = match s.app.core.team_presence(&who).await {
+        Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
+        Err(e) => {
+            conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+            leave(&s);
+            return None;
+        }
+    };
     let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
-    let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online };
+    let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online, agents };
     match conn.send(&welcome).await {
         Ok(()) if catch_up(&mut s, &mut conn).await.is_ok() => Some((conn, s, feed)),
         _ => {
@@ -143,9 +153,18 @@ async fn handshake(app: AppState, mut conn: Conn, who: Principal) -> Option<(Con
     }
 }
 
-/// The socket is finished: the agent goes offline if it was their last socket.
+/// The socket is finished: it views nothing any more, and the agent goes offline if
+/// it was their last socket.
 fn leave(s: &Session) {
-    s.app.core.agent_disconnected(&s.who);
+    s.app.core.agent_disconnected(&s.who, s.socket);
+}
+
+fn presence(status: AgentStatus) -> p::PresenceStatus {
+    match status {
+        AgentStatus::Online => p::PresenceStatus::Online,
+        AgentStatus::Away => p::PresenceStatus::Away,
+        AgentStatus::Offline => p::PresenceStatus::Offline,
+    }
 }
 
 /// Sends everything in the feed after `delivered`, then `caught_up`.
@@ -255,11 +274,11 @@ async fn live(s: &mut Session, conn: &mut Conn, message: &BusMessage) -> Result<
             conn.feed(&AgentOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         BusMessage::Presence { agent_id, status } => {
-            let status = match status {
-                AgentStatus::Online => p::PresenceStatus::Online,
-                AgentStatus::Offline => p::PresenceStatus::Offline,
-            };
-            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status }).await
+            conn.feed(&AgentOut::Presence { agent_id: agent_id.0, status: presence(*status) }).await
+        }
+        BusMessage::Viewers { conversation_id, agent_ids } => {
+            let agent_ids = agent_ids.iter().map(|a| a.0).collect();
+            conn.feed(&AgentOut::Viewers { conversation_id: conversation_id.0, agent_ids }).await
         }
         _ => Ok(()),
     }
@@ -315,6 +334,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, text: &str) -> Result<(), Gone
         AgentIn::Read { conversation_id, up_to_seq } => match core.agent_read(&s.who, ConversationId(conversation_id), up_to_seq).await {
             Ok(_) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
+        },
+        AgentIn::View { conversation_id } => match core.agent_viewing(&s.who, s.socket, conversation_id.map(ConversationId)).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
     }
 }
