@@ -229,3 +229,29 @@ test('a Persian agent gets the inbox right to left, at phone width, light and da
   }
   v.close();
 });
+
+test('a second agent in the same conversation shows as viewing, then as typing, to the first', async () => {
+  const eli = await agent('Eli');
+  const fay = await agent('Fay');
+  const v = await visitor(env.server.base, env.server.site.public_key);
+  v.profile({ name: 'Kerem Yilmaz' });
+  await v.say('Merhaba, faturamı göremiyorum');
+  const url = `${env.server.base}/app/c/${v.conversationId}`;
+  const first = await signedIn(eli);
+  await first.goto(url);
+  await bubbles(first, 'faturamı').waitFor();
+  const second = await signedIn(fay);
+  await second.goto(url);
+  await bubbles(second, 'faturamı').waitFor();
+
+  await first.locator('.thread-head .collision', { hasText: 'Fay also has it open' }).waitFor();
+  await second.locator('.composer textarea').fill('Merhaba Kerem');
+  await first.locator('.thread-head .collision', { hasText: 'Fay is typing a reply' }).waitFor();
+  await first.screenshot({ path: path.join(shots, 'inbox-collision-ltr-light-desktop.png') });
+
+  // Fay leaves: the marker goes.
+  await second.close();
+  await first.locator('.thread-head .collision').waitFor({ state: 'detached' });
+  await first.close();
+  v.close();
+});

@@ -8,7 +8,7 @@ import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
 import { waited } from './List';
 import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
-import { type Conversation, type Priority, agentName, agents, contacts, conversation, ensureContact, siteName, teamName, teams } from './store';
+import { type Conversation, type Priority, agentName, agents, contacts, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
 
 export const PRIORITIES: Priority[] = ['none', 'low', 'medium', 'high', 'urgent'];
 
@@ -47,7 +47,11 @@ function Actions({ c }: { c: Conversation }) {
         {t('inbox.actions.assignee')}
         <select id="assign-agent" value={c.assignee_id ?? ''} onChange={(e) => void assign(c.id, e.currentTarget.value || null, c.team_id ?? null)}>
           <option value="">{t('inbox.unassigned')}</option>
-          {agents.value.map((a) => <option key={a.id} value={a.id}>{a.id === myId ? t('inbox.actions.me', { name: a.name }) : a.name}</option>)}
+          {agents.value.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.id === myId ? t('inbox.actions.me', { name: a.name }) : presence.value[a.id] && presence.value[a.id] !== 'online' ? t('inbox.actions.withStatus', { name: a.name, status: t(`inbox.presence.${presence.value[a.id]}`) }) : a.name}
+            </option>
+          ))}
         </select>
       </label>
       {teams.value.length > 0 && (
@@ -146,7 +150,7 @@ function ContactCard({ contactId }: { contactId: string }) {
       <dl class="facts">
         {d.browser && <><dt>{t('inbox.context.browser')}</dt><dd dir="auto">{d.browser}</dd></>}
         {d.os && <><dt>{t('inbox.context.os')}</dt><dd dir="auto">{d.os}</dd></>}
-        {d.device && <><dt>{t('inbox.context.device')}</dt><dd dir="auto">{d.device}</dd></>}
+        {d.device && <><dt>{t('inbox.context.device')}</dt><dd dir="auto">{i18n.value?.has(`inbox.deviceKind.${d.device}`) ? t(`inbox.deviceKind.${d.device}`) : d.device}</dd></>}
         {d.language && d.language !== '*' && <><dt>{t('inbox.context.language')}</dt><dd>{languageName(d.language)}</dd></>}
         <dt>{t('inbox.context.firstSeen')}</dt><dd>{i18n.value?.date(contact.first_seen)}</dd>
         <dt>{t('inbox.context.lastSeen')}</dt><dd>{i18n.value?.relative(contact.last_seen)}</dd>

@@ -12,7 +12,7 @@ import { assign, assignToMe, say, setStatus, toast } from './actions';
 import { Composer, focusComposer, mode } from './Composer';
 import { ContextPanel, SnoozeMenu } from './Context';
 import { type Command, bindKeys } from './keys';
-import { ConversationList, STATUSES, VIEWS, contactLabel } from './List';
+import { Collision, ConversationList, STATUSES, VIEWS, contactLabel } from './List';
 import { Palette, palette } from './Palette';
 import { SearchBox, SearchResults, focusSearch, results } from './Search';
 import { Transcript } from './Thread';
@@ -133,6 +133,7 @@ export function Inbox() {
               </a>
               <h2><bdi>{contactLabel(current)}</bdi></h2>
               <span class={`chip status-${current.status}`}>{t(`inbox.status.${current.status}`)}</span>
+              <Collision id={current.id} wide />
               <span class="spacer" />
               {current.assignee_id !== me.value?.agent.id && (
                 <button type="button" class="button" onClick={() => void assignToMe(current.id)}>{t('inbox.actions.assignMe')}</button>

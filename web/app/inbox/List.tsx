@@ -9,6 +9,7 @@ import {
   type Status,
   type View,
   agentName,
+  collision,
   contacts,
   conversation,
   ensureContact,
@@ -123,6 +124,7 @@ function Row({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
   const open = openId.value === id;
   const who = contactLabel(c);
   const isTyping = typing.value[id]?.actor.kind === 'contact';
+  const others = collision(id);
   return (
     <li class="row" data-id={id} data-unread={unread || undefined} aria-current={open ? 'true' : undefined}>
       <a href={`/app/c/${id}`} onClick={(e) => { e.preventDefault(); onOpen(id); }} class="row-link">
@@ -141,6 +143,7 @@ function Row({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
             </span>
             {c.priority !== 'none' && <span class={`chip priority-${c.priority}`}>{t(`inbox.priority.${c.priority}`)}</span>}
             {c.waiting_since != null && <span class="chip waiting" title={t('inbox.waiting')}>{waited(c.waiting_since)}</span>}
+            {others.viewing.length > 0 && <Collision id={id} />}
             {unread && <span class="unread-dot" role="img" aria-label={t('inbox.unread')} />}
           </span>
           {c.labels.length > 0 && (
@@ -164,4 +167,18 @@ export function waited(since: number, now = Date.now()): string {
   const minutes = Math.max(0, Math.floor((now - since) / 60_000));
   const [value, unit] = minutes < 60 ? [minutes, 'minute'] : minutes < 48 * 60 ? [Math.floor(minutes / 60), 'hour'] : [Math.floor(minutes / 1440), 'day'];
   return i18n.value?.number(value, { style: 'unit', unit, unitDisplay: 'short' }) ?? '';
+}
+
+/** Teammates in a conversation: a marker (amber: viewing, red: typing) and their initials. */
+export function Collision({ id, wide = false }: { id: string; wide?: boolean }) {
+  const { viewing, typing: typist } = collision(id);
+  if (!viewing.length && !typist) return null;
+  const names = new Intl.ListFormat(i18n.value?.locale).format(viewing.map((a) => agentName(a) || t('inbox.someone')));
+  const text = typist ? t('inbox.collision.typing', { name: agentName(typist) || t('inbox.someone') }) : t('inbox.collision.viewing', { names });
+  return (
+    <span class={`collision ${typist ? 'is-typing' : ''}`} role="status" title={text}>
+      {viewing.slice(0, 3).map((a) => <Avatar key={a} name={agentName(a)} url={null} size={20} />)}
+      {wide ? <span>{text}</span> : <span class="visually-hidden">{text}</span>}
+    </span>
+  );
 }

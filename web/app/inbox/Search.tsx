@@ -53,6 +53,17 @@ export function Highlight({ text, q }: { text: string; q: string }) {
   return <>{parts.map((p, i) => (i % 2 ? <mark key={i}>{p}</mark> : p))}</>;
 }
 
+/** The server's snippet: hits sit between U+0001 and U+0002; every part is plain text. */
+export function Snippet({ text }: { text: string }) {
+  const parts: preact.ComponentChild[] = [];
+  text.split('\u0001').forEach((chunk, i) => {
+    if (i === 0) return parts.push(chunk);
+    const [hit = '', rest = ''] = chunk.split('\u0002');
+    parts.push(<mark key={i}>{hit}</mark>, rest);
+  });
+  return <>{parts}</>;
+}
+
 export function SearchResults({ onOpen }: { onOpen: (id: string, seq?: number) => void }) {
   const r = results.value;
   if (!r) return null;
@@ -69,7 +80,7 @@ export function SearchResults({ onOpen }: { onOpen: (id: string, seq?: number) =
       </div>
       {r.loading && <span class="spinner small" role="status" aria-label={t('shell.loading')} />}
       {r.error && <p role="alert" class="form-error">{r.error}</p>}
-      {r.data && r.data.messages.length === 0 && r.data.contacts.length === 0 && <p class="muted">{t('inbox.search.none')}</p>}
+      {r.data && r.data.hits.length === 0 && r.data.contacts.length === 0 && <p class="muted">{t('inbox.search.none')}</p>}
       {r.data && r.data.contacts.length > 0 && (
         <ul class="hits">
           {r.data.contacts.map((c) => (
@@ -82,13 +93,13 @@ export function SearchResults({ onOpen }: { onOpen: (id: string, seq?: number) =
           ))}
         </ul>
       )}
-      {r.data && r.data.messages.length > 0 && (
+      {r.data && r.data.hits.length > 0 && (
         <ul class="hits">
-          {r.data.messages.map((m) => (
-            <li key={m.id}>
-              <button type="button" class="hit-button" onClick={() => onOpen(m.conversation_id, m.seq)}>
-                <span dir="auto" class="hit-text"><Highlight text={m.body} q={r.q} /></span>
-                <time class="muted">{i18n.value?.date(m.created_at)}</time>
+          {r.data.hits.map((h) => (
+            <li key={h.message.id}>
+              <button type="button" class="hit-button" onClick={() => onOpen(h.conversation_id, h.seq)}>
+                <span dir="auto" class="hit-text"><Snippet text={h.snippet} /></span>
+                <time class="muted">{i18n.value?.date(h.message.created_at)}</time>
               </button>
             </li>
           ))}

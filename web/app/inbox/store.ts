@@ -9,7 +9,7 @@
 import { type Signal, batch, computed, signal } from '@preact/signals';
 import { ApiError, type Schemas, call, client } from '../api';
 import { errorText } from '../i18n';
-import { type AgentOut, type LiveEvent, connection, onFrame, send, startLive } from '../live/socket';
+import { type AgentOut, type LiveEvent, connection, onFrame, send, sendNow, startLive } from '../live/socket';
 import { me } from '../session';
 
 export type Conversation = Schemas['Conversation'];
@@ -24,8 +24,10 @@ export const agents = signal<Schemas['Agent'][]>([]);
 export const teams = signal<Schemas['Team'][]>([]);
 export const sites = signal<Schemas['Site'][]>([]);
 export const cannedResponses = signal<Schemas['CannedResponse'][]>([]);
-/** Agents with an open socket now. */
-export const onlineAgents = signal<ReadonlySet<string>>(new Set());
+/** Every agent's presence (`online`, `away`, `offline`), from `welcome` and `presence`. */
+export const presence = signal<Record<string, Schemas['PresenceStatus']>>({});
+/** Who has each conversation open now (collision awareness), from `viewers` frames. */
+export const viewers = signal<Record<string, string[]>>({});
 
 export const agentName = (id: string | null | undefined) => agents.value.find((a) => a.id === id)?.name ?? '';
 export const teamName = (id: string | null | undefined) => teams.value.find((x) => x.id === id)?.name ?? '';
@@ -296,9 +298,15 @@ export const pending = signal<Record<string, Pending[]>>({});
 /** Who is typing where: conversation id → the actor and when the news goes stale. */
 export const typing = signal<Record<string, { actor: Actor; until: number }>>({});
 
+/** Tells the team which conversation this tab shows (they see it as "viewing"). */
+function announceView() {
+  sendNow({ type: 'view', conversation_id: openId.value });
+}
+
 export async function openConversation(id: string | null, focusSeq: number | null = null) {
   if (openId.value === id && thread.value?.loaded && focusSeq === null) return;
   openId.value = id;
+  announceView();
   if (!id) {
     thread.value = null;
     return;
@@ -419,6 +427,16 @@ function onEvent(e: LiveEvent) {
   for (const fn of eventListeners) fn(e, conversations.get(e.conversation_id)?.value);
 }
 
+/** Teammates (not me) who have `id` open, and the one typing in it, if any. */
+export function collision(id: string): { viewing: string[]; typing: string | null } {
+  const myId = me.value?.agent.id;
+  const who = typing.value[id];
+  return {
+    viewing: (viewers.value[id] ?? []).filter((a) => a !== myId),
+    typing: who?.actor.kind === 'agent' && who.actor.id && who.actor.id !== myId ? who.actor.id : null,
+  };
+}
+
 function clearTyping(conversationId: string) {
   if (!typing.value[conversationId]) return;
   const next = { ...typing.value };
@@ -429,12 +447,15 @@ function clearTyping(conversationId: string) {
 function onFrameReceived(frame: AgentOut) {
   switch (frame.type) {
     case 'welcome':
-      onlineAgents.value = new Set(frame.online_agent_ids);
+      presence.value = Object.fromEntries(frame.agents.map((a) => [a.agent_id, a.status]));
+      // A new socket is in nobody's viewer sets: what we knew of them may be stale.
+      viewers.value = {};
       break;
     case 'event':
       onEvent(frame.event);
       break;
     case 'caught_up':
+      announceView();
       markRead();
       break;
     case 'ack':
@@ -462,13 +483,12 @@ function onFrameReceived(frame: AgentOut) {
       }, 6100);
       break;
     }
-    case 'presence': {
-      const next = new Set(onlineAgents.value);
-      if (frame.status === 'online') next.add(frame.agent_id);
-      else next.delete(frame.agent_id);
-      onlineAgents.value = next;
+    case 'presence':
+      presence.value = { ...presence.value, [frame.agent_id]: frame.status };
       break;
-    }
+    case 'viewers':
+      viewers.value = { ...viewers.value, [frame.conversation_id]: frame.agent_ids };
+      break;
   }
 }
 
