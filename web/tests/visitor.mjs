@@ -59,6 +59,12 @@ export async function visitor(base, siteKey, token) {
       conversationId = ack.conversation_id;
       return ack;
     },
+    /** Starts a new conversation (a send without `conversation_id`) and waits for its ack. */
+    start: (client_id, body) => {
+      raw({ type: 'send', client_id, body });
+      return waitFor((f) => f.type === 'ack' && f.client_id === client_id, `the ack of ${client_id}`, 60_000);
+    },
+    send: raw,
     profile: (details) => raw({ type: 'profile', ...details }),
     page: (url, title) => raw({ type: 'page', url, title }),
     typing: (typing) => raw({ type: 'typing', conversation_id: conversationId, typing }),

@@ -26,7 +26,8 @@ export function Transcript({ id }: { id: string }) {
   const c = conversation(id)?.value;
   const scroller = useRef<HTMLDivElement>(null);
   const top = useRef<HTMLDivElement>(null);
-  const anchor = useRef<{ first: number; fromBottom: number; atBottom: boolean }>({ first: 0, fromBottom: 0, atBottom: true });
+  // Where the oldest shown item sits in the viewport, to put it back there after a prepend.
+  const anchor = useRef<{ first: number; seq: string | null; offset: number; atBottom: boolean }>({ first: 0, seq: null, offset: 0, atBottom: true });
   const events = t0?.id === id ? t0.events : [];
   const mine = pending.value[id] ?? [];
   const who = typing.value[id];
@@ -58,7 +59,8 @@ export function Transcript({ id }: { id: string }) {
         thread.value = { ...t0, focusSeq: null };
       }
     } else if (anchor.current.first && first < anchor.current.first) {
-      el.scrollTop = el.scrollHeight - anchor.current.fromBottom;
+      const kept = anchor.current.seq ? el.querySelector<HTMLElement>(`[data-seq="${anchor.current.seq}"]`) : null;
+      if (kept) el.scrollTop = kept.offsetTop - anchor.current.offset;
     } else if (anchor.current.atBottom) {
       el.scrollTop = el.scrollHeight;
     }
@@ -68,7 +70,9 @@ export function Transcript({ id }: { id: string }) {
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    anchor.current.fromBottom = el.scrollHeight - el.scrollTop;
+    const top = el.querySelector<HTMLElement>('[data-seq]');
+    anchor.current.seq = top?.dataset.seq ?? null;
+    anchor.current.offset = top ? top.offsetTop - el.scrollTop : 0;
     anchor.current.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
   };
 
