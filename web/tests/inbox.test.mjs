@@ -212,6 +212,10 @@ test('a Persian agent gets the inbox right to left, at phone width, light and da
     assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
     await page.getByRole('tab', { name: 'بدون مسئول' }).click();
     await rows(page).filter({ hasText: 'سارا' }).waitFor();
+    if (viewport.width < 500) {
+      const list = await page.locator('.list-column').boundingBox();
+      assert.ok(list && list.width >= viewport.width - 1, `at phone width the list takes the whole width (${list?.width})`);
+    }
     await page.screenshot({ path: path.join(shots, `inbox-list-${name}.png`) });
     await rows(page).filter({ hasText: 'سارا' }).locator('a').click();
     await bubbles(page, 'سفارشم').waitFor();

@@ -58,6 +58,13 @@ export function Inbox() {
     }
   };
   const current = id ? conversation(id)?.value : undefined;
+  /** Focuses the composer at once, so the keys typed right after `r` land in it. */
+  const write = (kind: 'reply' | 'note') => {
+    mode.value = kind;
+    const area = document.querySelector<HTMLTextAreaElement>('.composer textarea');
+    if (area) area.focus();
+    else focusComposer.value++;
+  };
   const onConversation = (run: (id: string) => void) => () => (id ? run(id) : say(t('inbox.palette.needConversation'), true));
   const focus = (selector: string) => onConversation(() => document.querySelector<HTMLElement>(selector)?.focus());
   const statusTab = (by: number) => {
@@ -70,9 +77,9 @@ export function Inbox() {
     { id: 'help', label: t('inbox.cmd.help'), keys: ['Shift+Slash'], run: () => (palette.value = 'shortcuts') },
     { id: 'next', label: t('inbox.cmd.next'), keys: ['KeyJ', 'ArrowDown'], run: () => move(1) },
     { id: 'prev', label: t('inbox.cmd.prev'), keys: ['KeyK', 'ArrowUp'], run: () => move(-1) },
-    { id: 'open', label: t('inbox.cmd.open'), keys: ['Enter', 'KeyO'], run: () => (id ? (focusComposer.value++) : move(0)) },
-    { id: 'reply', label: t('inbox.cmd.reply'), keys: ['KeyR'], run: onConversation(() => { mode.value = 'reply'; focusComposer.value++; }) },
-    { id: 'note', label: t('inbox.cmd.note'), keys: ['KeyN'], run: onConversation(() => { mode.value = 'note'; focusComposer.value++; }) },
+    { id: 'open', label: t('inbox.cmd.open'), keys: ['Enter', 'KeyO'], run: () => (id ? write(mode.value) : move(0)) },
+    { id: 'reply', label: t('inbox.cmd.reply'), keys: ['KeyR'], run: onConversation(() => write('reply')) },
+    { id: 'note', label: t('inbox.cmd.note'), keys: ['KeyN'], run: onConversation(() => write('note')) },
     {
       id: 'resolve',
       label: current?.status === 'resolved' ? t('inbox.actions.reopen') : t('inbox.cmd.resolve'),
