@@ -265,9 +265,32 @@ export interface paths {
         };
         /**
          * List conversations
-         * @description Conversations, most recent activity first.
+         * @description Conversations, most recent activity first (or longest-waiting first with
+         *     `sort=waiting`), with cursor paging.
          */
         get: operations["list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count conversations per view
+         * @description For the caller: open conversations assigned to them (`mine`), to nobody
+         *     (`unassigned`), all open ones (`all`), by team and by label; and every conversation
+         *     by status.
+         */
+        get: operations["conversation_counts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1080,12 +1103,52 @@ export interface components {
             status: components["schemas"]["ConversationStatus"];
             /** Format: uuid */
             team_id?: string | null;
+            /**
+             * Format: int32
+             * @description Messages from the contact after the team's read mark (`agent.read_seq`). Counted
+             *     when conversations are read (`GET /conversations`, `GET /conversations/{id}`);
+             *     `null` in the result of a change, which does not count.
+             */
+            unread?: number | null;
             /** Format: int64 */
             updated_at: number;
             visitor: components["schemas"]["Receipts"];
             /** Format: int64 */
             waiting_since?: number | null;
         };
+        /** @description How many conversations each inbox view holds, for the caller. */
+        ConversationCounts: {
+            /**
+             * Format: int64
+             * @description Open conversations.
+             */
+            all: number;
+            /** @description Open conversations by label (labels on none are left out). */
+            by_label: {
+                [key: string]: number;
+            };
+            /** @description Every conversation, by status. */
+            by_status: components["schemas"]["StatusCounts"];
+            /** @description Open conversations by team id (teams with none are left out). */
+            by_team: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Open conversations assigned to the caller (0 for an API token).
+             */
+            mine: number;
+            /**
+             * Format: int64
+             * @description Open conversations assigned to nobody.
+             */
+            unassigned: number;
+        };
+        /**
+         * @description The order of the conversation list.
+         * @enum {string}
+         */
+        ConversationSort: "last_activity" | "waiting";
         /**
          * @description Where a conversation stands. `snoozed` comes with `snoozed_until`.
          * @enum {string}
@@ -1382,6 +1445,13 @@ export interface components {
                 status: components["schemas"]["ConversationStatus"];
                 /** Format: uuid */
                 team_id?: string | null;
+                /**
+                 * Format: int32
+                 * @description Messages from the contact after the team's read mark (`agent.read_seq`). Counted
+                 *     when conversations are read (`GET /conversations`, `GET /conversations/{id}`);
+                 *     `null` in the result of a change, which does not count.
+                 */
+                unread?: number | null;
                 /** Format: int64 */
                 updated_at: number;
                 visitor: components["schemas"]["Receipts"];
@@ -1525,6 +1595,16 @@ export interface components {
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
             rotate_identity_secret?: boolean;
+        };
+        StatusCounts: {
+            /** Format: int64 */
+            open: number;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            resolved: number;
+            /** Format: int64 */
+            snoozed: number;
         };
         StatusRequest: {
             /**
@@ -1782,6 +1862,8 @@ export type ChangePassword = components['schemas']['ChangePassword'];
 export type ChangeResult = components['schemas']['ChangeResult'];
 export type Contact = components['schemas']['Contact'];
 export type Conversation = components['schemas']['Conversation'];
+export type ConversationCounts = components['schemas']['ConversationCounts'];
+export type ConversationSort = components['schemas']['ConversationSort'];
 export type ConversationStatus = components['schemas']['ConversationStatus'];
 export type CreateAgent = components['schemas']['CreateAgent'];
 export type CreateApiToken = components['schemas']['CreateApiToken'];
@@ -1828,6 +1910,7 @@ export type SearchResults = components['schemas']['SearchResults'];
 export type Side = components['schemas']['Side'];
 export type Site = components['schemas']['Site'];
 export type SiteRequest = components['schemas']['SiteRequest'];
+export type StatusCounts = components['schemas']['StatusCounts'];
 export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
@@ -3274,7 +3357,13 @@ export interface operations {
                 inbox_id?: string | null;
                 contact_id?: string | null;
                 label?: string | null;
-                /** @description `next_cursor` of the previous page. */
+                /**
+                 * @description `last_activity` (the default): newest activity first; `waiting`: longest-waiting
+                 *     first (conversations whose contact waits for an answer, oldest `waiting_since`
+                 *     first, then the others, oldest first).
+                 */
+                sort?: null | components["schemas"]["ConversationSort"];
+                /** @description `next_cursor` of the previous page (of the same `sort`). */
                 cursor?: string | null;
                 /** @description Page size (default 50); values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
@@ -3312,6 +3401,43 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conversation_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationCounts"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6100,6 +6226,7 @@ export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
+export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {

@@ -40,6 +40,8 @@ pub struct ConversationFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<ConversationSort>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
@@ -83,6 +85,20 @@ impl Client {
 
     pub async fn me(&self) -> Result<Me> {
         self.get("/me").await
+    }
+
+    pub async fn update_me(&self, change: &UpdateMe) -> Result<Agent> {
+        self.patch("/me", change).await
+    }
+
+    /// Ends the agent's other sessions; this one stays.
+    pub async fn change_password(&self, change: &ChangePassword) -> Result<()> {
+        self.send(self.request(Method::POST, "/me/password").json(change)).await
+    }
+
+    /// "Sign out everywhere", this session included.
+    pub async fn revoke_sessions(&self) -> Result<()> {
+        self.send(self.request(Method::POST, "/me/sessions/revoke")).await
     }
 
     /// The escape hatch: a request to `/api/v1{path}` carrying this client's credentials,
@@ -143,6 +159,10 @@ impl Client {
 
     pub async fn conversation(&self, id: Uuid) -> Result<Conversation> {
         self.get(&format!("/conversations/{id}")).await
+    }
+
+    pub async fn conversation_counts(&self) -> Result<ConversationCounts> {
+        self.get("/conversations/counts").await
     }
 
     /// The conversation's timeline: messages, notes and system events.
@@ -218,6 +238,12 @@ impl Client {
         self.patch(&format!("/agents/{id}"), change).await
     }
 
+    /// Sets an agent's password and ends their sessions.
+    pub async fn reset_agent_password(&self, id: Uuid, new_password: &str) -> Result<()> {
+        let body = ResetPassword { new_password: new_password.to_owned() };
+        self.send(self.request(Method::POST, &format!("/agents/{id}/password")).json(&body)).await
+    }
+
     pub async fn delete_agent(&self, id: Uuid) -> Result<()> {
         self.delete(&format!("/agents/{id}")).await
     }
@@ -264,6 +290,32 @@ impl Client {
 
     pub async fn create_canned_response(&self, canned: &CannedRequest) -> Result<CannedResponse> {
         self.post("/canned-responses", canned).await
+    }
+
+    pub async fn update_canned_response(&self, id: Uuid, change: &CannedRequest) -> Result<CannedResponse> {
+        self.patch(&format!("/canned-responses/{id}"), change).await
+    }
+
+    pub async fn delete_canned_response(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/canned-responses/{id}")).await
+    }
+
+    // Labels.
+
+    pub async fn labels(&self) -> Result<Vec<Label>> {
+        self.get("/labels").await
+    }
+
+    pub async fn create_label(&self, label: &LabelRequest) -> Result<Label> {
+        self.post("/labels", label).await
+    }
+
+    pub async fn update_label(&self, name: &str, change: &LabelRequest) -> Result<Label> {
+        self.patch(&format!("/labels/{name}"), change).await
+    }
+
+    pub async fn delete_label(&self, name: &str) -> Result<()> {
+        self.delete(&format!("/labels/{name}")).await
     }
 
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {

@@ -152,6 +152,13 @@ impl Core {
         Ok(self.store.conversations(who.workspace_id, &filter).await?)
     }
 
+    /// How many conversations each inbox view holds for the caller (`mine` is 0 for an
+    /// API token, which is nobody).
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
+    pub async fn conversation_counts(&self, who: &Principal) -> Result<switchboard_store::ConversationCounts> {
+        Ok(self.store.conversation_counts(who.workspace_id, who.agent_id()).await?)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
         Ok(self.store.conversation(who.workspace_id, id).await?)
@@ -192,8 +199,11 @@ impl Core {
         team_id: Option<TeamId>,
     ) -> Result<Committed> {
         // Both must be the workspace's own: ids of other tenants are simply unknown.
-        if let Some(a) = agent_id {
-            self.store.agent(who.workspace_id, a).await?;
+        // A deactivated agent cannot answer, so they take no conversation.
+        if let Some(a) = agent_id
+            && !self.store.agent(who.workspace_id, a).await?.active
+        {
+            return Err(ValidationError::new("agent_id", "is a deactivated agent").into());
         }
         if let Some(t) = team_id {
             self.store.team(who.workspace_id, t).await?;

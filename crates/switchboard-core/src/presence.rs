@@ -53,14 +53,17 @@ pub trait Presence: Send + Sync + 'static {
     fn viewers(&self, ws: WorkspaceId, conversation: ConversationId) -> Vec<AgentId>;
 }
 
+/// Which agent each socket of a workspace is and which conversation it views.
+type Viewing = HashMap<SocketId, (AgentId, ConversationId)>;
+
 /// Presence of one process: sockets counted in memory.
 #[derive(Default)]
 pub struct LocalPresence {
     online: Mutex<HashMap<WorkspaceId, HashMap<AgentId, usize>>>,
-    viewing: Mutex<HashMap<WorkspaceId, HashMap<SocketId, (AgentId, ConversationId)>>>,
+    viewing: Mutex<HashMap<WorkspaceId, Viewing>>,
 }
 
-fn viewers_of(sockets: &HashMap<SocketId, (AgentId, ConversationId)>, conversation: ConversationId) -> Vec<AgentId> {
+fn viewers_of(sockets: &Viewing, conversation: ConversationId) -> Vec<AgentId> {
     let set: BTreeSet<AgentId> = sockets.values().filter(|(_, c)| *c == conversation).map(|(a, _)| *a).collect();
     set.into_iter().collect()
 }

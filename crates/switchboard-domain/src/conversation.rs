@@ -29,6 +29,7 @@ impl Conversation {
             updated_at: at,
             visitor: Receipts::default(),
             agent: Receipts::default(),
+            unread: None,
         }
     }
 

@@ -323,6 +323,10 @@ pub struct Conversation {
     pub updated_at: Timestamp,
     pub visitor: Receipts,
     pub agent: Receipts,
+    /// Messages from the contact after the team's read mark. Counted by the store when
+    /// it reads conversations (a list, or one by id); `None` where nobody counted
+    /// (a conversation as the log's writer returns it after a change).
+    pub unread: Option<u32>,
 }
 
 /// Who wrote a message or caused an event.

@@ -216,6 +216,7 @@ impl From<&d::Conversation> for Conversation {
             last_message_seq: c.last_message_seq,
             visitor: c.visitor.into(),
             agent: c.agent.into(),
+            unread: c.unread,
         }
     }
 }

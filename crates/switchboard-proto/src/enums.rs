@@ -107,6 +107,17 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// The order of the conversation list.
+    ConversationSort {
+        /// Newest activity first.
+        LastActivity = "last_activity",
+        /// Longest-waiting first: conversations whose contact waits for an answer, oldest
+        /// `waiting_since` first, then the others, oldest first.
+        Waiting = "waiting",
+    }
+}
+
+wire_enum! {
     /// The status an agent chooses to show the team while connected.
     AgentStatus { Online = "online", Away = "away" }
 }
@@ -161,6 +172,7 @@ mod tests {
         names_agree::<TextDirection>();
         names_agree::<PresenceStatus>();
         names_agree::<AgentStatus>();
+        names_agree::<ConversationSort>();
         names_agree::<UiLocale>();
         names_agree::<CannedScope>();
         names_agree::<ReconnectReason>();

@@ -426,6 +426,35 @@ pub struct Conversation {
     pub last_message_seq: i64,
     pub visitor: Receipts,
     pub agent: Receipts,
+    /// Messages from the contact after the team's read mark (`agent.read_seq`). Counted
+    /// when conversations are read (`GET /conversations`, `GET /conversations/{id}`);
+    /// `null` in the result of a change, which does not count.
+    pub unread: Option<u32>,
+}
+
+/// How many conversations each inbox view holds, for the caller.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConversationCounts {
+    /// Open conversations assigned to the caller (0 for an API token).
+    pub mine: u64,
+    /// Open conversations assigned to nobody.
+    pub unassigned: u64,
+    /// Open conversations.
+    pub all: u64,
+    /// Every conversation, by status.
+    pub by_status: StatusCounts,
+    /// Open conversations by team id (teams with none are left out).
+    pub by_team: BTreeMap<Uuid, u64>,
+    /// Open conversations by label (labels on none are left out).
+    pub by_label: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusCounts {
+    pub open: u64,
+    pub pending: u64,
+    pub snoozed: u64,
+    pub resolved: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

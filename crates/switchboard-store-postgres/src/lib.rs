@@ -374,11 +374,15 @@ impl Log for PgStore {
     }
 
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
-        log::load_conversation(&self.pool, ws, id).await
+        query::conversation(&self.pool, ws, id).await
     }
 
     async fn conversations(&self, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
         query::conversations(&self.pool, ws, f).await
+    }
+
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
+        query::conversation_counts(&self.pool, ws, me).await
     }
 
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, q: &EventQuery) -> Result<Vec<Event>> {

@@ -257,6 +257,7 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },
         agent: Receipts { delivered_seq: get(row, "agent_delivered_seq")?, read_seq: get(row, "agent_read_seq")? },
+        unread: None,
     })
 }
 

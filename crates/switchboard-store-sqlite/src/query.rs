@@ -9,8 +9,24 @@ use switchboard_store::*;
 use crate::log;
 use crate::rows::{self, EVENT_COLUMNS, db, s};
 
+/// Counts a conversation's messages from the contact after the team's read mark,
+/// over the `(conversation_id, seq)` index. Portable SQL, the same on PostgreSQL.
+const UNREAD: &str = "(SELECT COUNT(*) FROM events e WHERE e.conversation_id = conversations.id \
+     AND e.seq > conversations.agent_read_seq AND e.kind = 'message' AND e.actor_kind = 'contact') AS unread";
+
+/// The waiting sort's key: when the contact started waiting, or last when not waiting.
+const WAITING_KEY: &str = "COALESCE(waiting_since, 9223372036854775807)";
+
+fn with_unread(row: &sqlx::sqlite::SqliteRow) -> Result<Conversation> {
+    let mut c = rows::conversation(row)?;
+    c.unread = Some(sqlx::Row::try_get::<i64, _>(row, "unread").map_err(db)? as u32);
+    Ok(c)
+}
+
 pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM conversations WHERE workspace_id = ");
+    // The page is chosen first and only its rows are counted: a sort would otherwise
+    // count the unread messages of every conversation it orders.
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT *, {UNREAD} FROM (SELECT * FROM conversations WHERE workspace_id = "));
     q.push_bind(s(ws));
     if let Some(status) = f.status {
         q.push(" AND status = ").push_bind(status);
@@ -40,14 +56,83 @@ pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &Conver
         // Labels are a JSON array of quoted names; a quoted name matches exactly one label.
         q.push(" AND labels LIKE ").push_bind(like_pattern(&format!("\"{}\"", label.as_str()))).push(" ESCAPE '\\'");
     }
-    if let Some(after) = f.after {
-        q.push(" AND (updated_at < ").push_bind(after.updated_at.0);
-        q.push(" OR (updated_at = ").push_bind(after.updated_at.0);
-        q.push(" AND id < ").push_bind(s(after.id)).push("))");
+    match (f.sort, f.after) {
+        (ConversationSort::LastActivity, Some(after)) => {
+            q.push(" AND (updated_at < ").push_bind(after.key);
+            q.push(" OR (updated_at = ").push_bind(after.key);
+            q.push(" AND id < ").push_bind(s(after.id)).push("))");
+        }
+        (ConversationSort::Waiting, Some(after)) => {
+            q.push(format!(" AND ({WAITING_KEY} > ")).push_bind(after.key);
+            q.push(format!(" OR ({WAITING_KEY} = ")).push_bind(after.key);
+            q.push(" AND id > ").push_bind(s(after.id)).push("))");
+        }
+        (_, None) => {}
     }
-    q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(f.limit as i64);
+    let order = match f.sort {
+        ConversationSort::LastActivity => " ORDER BY updated_at DESC, id DESC".to_owned(),
+        ConversationSort::Waiting => format!(" ORDER BY {WAITING_KEY}, id"),
+    };
+    q.push(&order);
+    q.push(" LIMIT ").push_bind(f.limit as i64);
+    q.push(") AS conversations").push(&order);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
-    rows.iter().map(rows::conversation).collect()
+    rows.iter().map(with_unread).collect()
+}
+
+pub(crate) async fn conversation_counts(pool: &SqlitePool, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT \
+           COUNT(*) FILTER (WHERE status = 'open' AND assignee_id = $2) AS mine, \
+           COUNT(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL) AS unassigned, \
+           COUNT(*) FILTER (WHERE status = 'open') AS open, \
+           COUNT(*) FILTER (WHERE status = 'pending') AS pending, \
+           COUNT(*) FILTER (WHERE status = 'snoozed') AS snoozed, \
+           COUNT(*) FILTER (WHERE status = 'resolved') AS resolved \
+         FROM conversations WHERE workspace_id = $1",
+    )
+    .bind(s(ws))
+    .bind(me.map(s))
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    let n = |col: &str| row.try_get::<i64, _>(col).map(|n| n as u64).map_err(db);
+    let by_team = sqlx::query(
+        "SELECT team_id, COUNT(*) AS n FROM conversations WHERE workspace_id = $1 AND status = 'open' AND team_id IS NOT NULL \
+         GROUP BY team_id ORDER BY team_id",
+    )
+    .bind(s(ws))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let by_label = sqlx::query(
+        "SELECT l.value AS label, COUNT(*) AS n FROM conversations, json_each(conversations.labels) l \
+         WHERE workspace_id = $1 AND status = 'open' GROUP BY l.value ORDER BY l.value",
+    )
+    .bind(s(ws))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(ConversationCounts {
+        mine: n("mine")?,
+        unassigned: n("unassigned")?,
+        all: n("open")?,
+        open: n("open")?,
+        pending: n("pending")?,
+        snoozed: n("snoozed")?,
+        resolved: n("resolved")?,
+        by_team: by_team
+            .iter()
+            .map(|r| {
+                Ok((TeamId(codec::uuid(&r.try_get::<String, _>("team_id").map_err(db)?)?), r.try_get::<i64, _>("n").map_err(db)? as u64))
+            })
+            .collect::<Result<_>>()?,
+        by_label: by_label
+            .iter()
+            .map(|r| Ok((Label::parse(&r.try_get::<String, _>("label").map_err(db)?)?, r.try_get::<i64, _>("n").map_err(db)? as u64)))
+            .collect::<Result<_>>()?,
+    })
 }
 
 pub(crate) async fn conversation_events(pool: &SqlitePool, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>> {
@@ -101,6 +186,12 @@ pub(crate) async fn search_messages(pool: &SqlitePool, ws: WorkspaceId, terms: &
 }
 
 pub(crate) async fn conversation(pool: &SqlitePool, ws: WorkspaceId, id: ConversationId) -> Result<Conversation> {
-    let mut conn = pool.acquire().await.map_err(db)?;
-    log::load_conversation(&mut conn, ws, id).await
+    let row = sqlx::query(&format!("SELECT *, {UNREAD} FROM conversations WHERE id = $1 AND workspace_id = $2"))
+        .bind(s(id))
+        .bind(s(ws))
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound(Entity::Conversation))?;
+    with_unread(&row)
 }

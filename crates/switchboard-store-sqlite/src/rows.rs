@@ -236,6 +236,7 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },
         agent: Receipts { delivered_seq: row.column("agent_delivered_seq")?, read_seq: row.column("agent_read_seq")? },
+        unread: None,
     })
 }
 

@@ -76,9 +76,22 @@ pub enum AssigneeFilter {
     Unassigned,
 }
 
-/// Which conversations to list; newest activity first, `after` from the previous page.
+/// The order of a conversation list.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ConversationSort {
+    /// Newest activity first: `(updated_at DESC, id DESC)`.
+    #[default]
+    LastActivity,
+    /// Longest-waiting first: conversations whose contact is waiting for an answer by
+    /// `waiting_since` (oldest first), then those not waiting, oldest id first:
+    /// `(COALESCE(waiting_since, i64::MAX) ASC, id ASC)`.
+    Waiting,
+}
+
+/// Which conversations to list, in `sort` order, `after` from the previous page.
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
+    pub sort: ConversationSort,
     /// `open`, `pending`, `snoozed` or `resolved`.
     pub status: Option<&'static str>,
     pub assignee: Option<AssigneeFilter>,
@@ -91,11 +104,44 @@ pub struct ConversationFilter {
     pub limit: u32,
 }
 
-/// Position in the inbox ordering `(updated_at DESC, id DESC)`.
+/// Position in a list's order: the sort key of the last conversation of the previous
+/// page (`updated_at` for [`ConversationSort::LastActivity`], the waiting key for
+/// [`ConversationSort::Waiting`]) and its id.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ConversationCursor {
-    pub updated_at: Timestamp,
+    pub key: i64,
     pub id: ConversationId,
+}
+
+impl ConversationCursor {
+    /// The cursor just after `c` in `sort` order.
+    pub fn after(c: &Conversation, sort: ConversationSort) -> Self {
+        let key = match sort {
+            ConversationSort::LastActivity => c.updated_at.0,
+            ConversationSort::Waiting => c.waiting_since.map_or(i64::MAX, |t| t.0),
+        };
+        Self { key, id: c.id }
+    }
+}
+
+/// How many conversations each inbox view holds, for one agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    /// Open conversations assigned to the agent.
+    pub mine: u64,
+    /// Open conversations assigned to nobody.
+    pub unassigned: u64,
+    /// Open conversations.
+    pub all: u64,
+    /// Every conversation, by status.
+    pub open: u64,
+    pub pending: u64,
+    pub snoozed: u64,
+    pub resolved: u64,
+    /// Open conversations by team (teams with none are left out), by team id.
+    pub by_team: Vec<(TeamId, u64)>,
+    /// Open conversations by label (labels on none are left out), by label.
+    pub by_label: Vec<(Label, u64)>,
 }
 
 /// A message found by search.
@@ -234,8 +280,12 @@ pub trait Contacts: Send + Sync {
 pub trait Log: Send + Sync {
     /// Applies a change to the log durably; returns only after commit.
     async fn commit(&self, ws: WorkspaceId, change: Change) -> Result<Committed>;
+    /// One conversation (with `unread` counted).
     async fn conversation(&self, ws: WorkspaceId, id: ConversationId) -> Result<Conversation>;
+    /// A page of conversations (with `unread` counted).
     async fn conversations(&self, ws: WorkspaceId, filter: &ConversationFilter) -> Result<Vec<Conversation>>;
+    /// The counts of the inbox views; `mine` counts `me`'s (0 without one).
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts>;
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
     /// The newest `feed_seq` of the workspace (0 before any event).
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;

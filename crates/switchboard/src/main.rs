@@ -2,6 +2,7 @@
 //! `config print-default`, `openapi`. The wiring itself is the library's builder
 //! (`switchboard::App`), shared with the test harness and the bench.
 
+mod demo;
 mod run;
 
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use switchboard::app::{self, App};
 use switchboard::config::{Config, LogFormat, LogSection};
-use switchboard_core::{Core, NewAgent, Principal, SiteInput, auth};
+use switchboard_core::{Core, NewAgent, Principal, auth};
 use switchboard_domain::*;
 use switchboard_server::raise_open_file_limit;
 
@@ -47,7 +47,7 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     let base = format!("http://{}", app.addr());
     if demo {
-        seed_demo(&app.core, &base).await?;
+        crate::demo::seed(&app.core, &base).await?;
     }
     tracing::info!(addr = %app.addr(), data = %config.storage.data_dir.display(), max_sockets = config.server_config().max_sockets, "switchboard is listening");
     println!("Switchboard is listening on {base}");
@@ -76,47 +76,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
-}
-
-const DEMO_WORKSPACE: &str = "Demo";
-const DEMO_OWNER: &str = "owner@demo.example";
-
-/// Creates the demo workspace, site and owner once; on later runs gives the owner a
-/// fresh password (only its hash is stored, so it cannot be shown again).
-async fn seed_demo(core: &Core, base: &str) -> anyhow::Result<()> {
-    let password = auth::random_token(12);
-    let email = Email::parse(DEMO_OWNER)?;
-    let existing = core.store.workspaces().await?.into_iter().find(|w| w.name == DEMO_WORKSPACE);
-    let (workspace, owner) = match existing {
-        Some(ws) => {
-            let owner = core.reset_password(&email, &password).await.context("the demo owner is missing")?;
-            (ws, owner)
-        }
-        None => {
-            let owner = NewAgent {
-                email,
-                name: "Demo Owner".into(),
-                role: Role::Owner,
-                password: password.clone(),
-                locale: None,
-                max_chats: None,
-                avatar_url: None,
-            };
-            core.create_workspace(DEMO_WORKSPACE, owner).await?
-        }
-    };
-    let who = Principal { workspace_id: workspace.id, actor: Actor::Agent(owner.id), role: Role::Owner };
-    let public_key = match core.sites(&who).await?.into_iter().next() {
-        Some(site) => site.public_key,
-        None => core.create_site(&who, SiteInput { name: Some("Demo shop".into()), ..Default::default() }).await?.public_key,
-    };
-    println!();
-    println!("  Dashboard:  {base}/   (API docs at {base}/api/docs)");
-    println!("  Login:      {DEMO_OWNER}");
-    println!("  Password:   {password}");
-    println!("  Demo page:  {base}/demo?site={public_key}");
-    println!();
-    Ok(())
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {

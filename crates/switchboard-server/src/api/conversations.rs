@@ -5,7 +5,7 @@ use serde::Deserialize;
 use switchboard_core::HistoryQuery;
 use switchboard_domain::*;
 use switchboard_proto as p;
-use switchboard_store::{AssigneeFilter, Committed, ConversationCursor, ConversationFilter};
+use switchboard_store::{AssigneeFilter, Committed, ConversationCursor, ConversationFilter, ConversationSort};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -25,17 +25,32 @@ pub struct ListQuery {
     inbox_id: Option<Uuid>,
     contact_id: Option<Uuid>,
     label: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `last_activity` (the default): newest activity first; `waiting`: longest-waiting
+    /// first (conversations whose contact waits for an answer, oldest `waiting_since`
+    /// first, then the others, oldest first).
+    sort: Option<p::ConversationSort>,
+    /// `next_cursor` of the previous page (of the same `sort`).
     cursor: Option<String>,
     /// Page size (default 50); values above the server's page cap (200) are cut to it.
     #[param(minimum = 0)]
     limit: Option<i64>,
 }
 
-fn cursor(raw: &str) -> Result<ConversationCursor, ValidationError> {
-    let bad = || ValidationError::new("cursor", "is not a cursor from this API");
-    let (at, id) = raw.split_once('_').ok_or_else(bad)?;
-    Ok(ConversationCursor { updated_at: Timestamp(at.parse().map_err(|_| bad())?), id: id.parse().map_err(|_| bad())? })
+/// A list's cursor: `{key}_{id}` for the default order, `w{key}_{id}` for `waiting`, so a
+/// cursor of one order is refused in the other.
+fn cursor(raw: &str, sort: ConversationSort) -> Result<ConversationCursor, ValidationError> {
+    let bad = || ValidationError::new("cursor", "is not a cursor from this API for this sort");
+    let raw = match sort {
+        ConversationSort::LastActivity => raw,
+        ConversationSort::Waiting => raw.strip_prefix('w').ok_or_else(bad)?,
+    };
+    let (key, id) = raw.split_once('_').ok_or_else(bad)?;
+    Ok(ConversationCursor { key: key.parse().map_err(|_| bad())?, id: id.parse().map_err(|_| bad())? })
+}
+
+fn encode_cursor(c: &ConversationCursor, sort: ConversationSort) -> String {
+    let prefix = if sort == ConversationSort::Waiting { "w" } else { "" };
+    format!("{prefix}{}_{}", c.key, c.id)
 }
 
 /// The page size actually used: what was asked, within the server's cap. A full
@@ -54,7 +69,8 @@ pub fn changed(done: &Committed) -> p::ChangeResult {
 
 /// List conversations
 ///
-/// Conversations, most recent activity first.
+/// Conversations, most recent activity first (or longest-waiting first with
+/// `sort=waiting`), with cursor paging.
 #[utoipa::path(get, path = "/conversations", operation_id = "list_conversations", tag = "conversations", params(ListQuery),
     responses((status = 200, body = p::Page<p::Conversation>), (status = 400, body = p::ErrorBody)))]
 pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<Json<p::Page<p::Conversation>>> {
@@ -69,7 +85,12 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
             Some(AssigneeFilter::Agent(id.parse().map_err(|_| ValidationError::new("assignee", "must be me, none or an agent id"))?))
         }
     };
+    let sort = match q.sort.unwrap_or(p::ConversationSort::LastActivity) {
+        p::ConversationSort::LastActivity => ConversationSort::LastActivity,
+        p::ConversationSort::Waiting => ConversationSort::Waiting,
+    };
     let filter = ConversationFilter {
+        sort,
         status: q.status.map(p::ConversationStatus::as_str),
         assignee,
         team_id: q.team_id.map(TeamId),
@@ -77,13 +98,33 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         inbox_id: q.inbox_id.map(InboxId),
         contact_id: q.contact_id.map(ContactId),
         label: parse::opt(q.label.as_deref(), Label::parse)?,
-        after: parse::opt(q.cursor.as_deref(), cursor)?,
+        after: parse::opt(q.cursor.as_deref(), |raw| cursor(raw, sort))?,
         limit: page_size(&app, q.limit)?,
     };
     let limit = filter.limit;
     let items = app.core.conversations(&who, filter).await?;
-    let next_cursor = (items.len() as u32 >= limit).then(|| items.last().map(|c| format!("{}_{}", c.updated_at.0, c.id))).flatten();
+    let next_cursor =
+        (items.len() as u32 >= limit).then(|| items.last().map(|c| encode_cursor(&ConversationCursor::after(c, sort), sort))).flatten();
     Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// Count conversations per view
+///
+/// For the caller: open conversations assigned to them (`mine`), to nobody
+/// (`unassigned`), all open ones (`all`), by team and by label; and every conversation
+/// by status.
+#[utoipa::path(get, path = "/conversations/counts", operation_id = "conversation_counts", tag = "conversations",
+    responses((status = 200, body = p::ConversationCounts)))]
+pub async fn counts(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::ConversationCounts>> {
+    let c = app.core.conversation_counts(&auth.principal).await?;
+    Ok(Json(p::ConversationCounts {
+        mine: c.mine,
+        unassigned: c.unassigned,
+        all: c.all,
+        by_status: p::StatusCounts { open: c.open, pending: c.pending, snoozed: c.snoozed, resolved: c.resolved },
+        by_team: c.by_team.iter().map(|(t, n)| (t.0, *n)).collect(),
+        by_label: c.by_label.iter().map(|(l, n)| (l.as_str().to_owned(), *n)).collect(),
+    }))
 }
 
 /// Get a conversation

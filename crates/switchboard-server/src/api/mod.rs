@@ -28,7 +28,9 @@ use crate::state::AppState;
         switchboard_proto::VisitorIn,
         switchboard_proto::VisitorOut,
         switchboard_proto::AgentIn,
-        switchboard_proto::AgentOut
+        switchboard_proto::AgentOut,
+        // Only a query parameter names it, which utoipa does not register by itself.
+        switchboard_proto::ConversationSort
     ))
 )]
 struct ApiDoc;
@@ -45,6 +47,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(sessions::change_password))
         .routes(routes!(sessions::revoke_sessions))
         .routes(routes!(conversations::list))
+        .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::history, conversations::reply))
         .routes(routes!(conversations::note))

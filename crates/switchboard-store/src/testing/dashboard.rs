@@ -113,3 +113,151 @@ pub async fn managed_labels_are_unique_renamed_and_deleted(store: Arc<dyn Store>
     store.delete_label(a.ws.id, &vip.name).await.unwrap();
     assert_eq!(store.labels(a.ws.id).await.unwrap(), vec![renamed]);
 }
+
+/// Starts a conversation at `at`, with a first message from the contact when `says`.
+async fn started_at(store: &dyn Store, f: &super::Fixture, at: i64, says: Option<&str>) -> Conversation {
+    let conversation = Conversation::new(f.ws.id, f.site.id, f.contact.id, Timestamp(at));
+    let first_message = says.map(|b| super::text(Actor::Contact(f.contact.id), b, Some(&uuid::Uuid::new_v4().to_string())));
+    store.commit(f.ws.id, Change::Start { conversation, first_message }).await.unwrap().conversation
+}
+
+async fn record(store: &dyn Store, f: &super::Fixture, id: ConversationId, actor: Actor, data: EventData, at: i64) -> Committed {
+    store.commit(f.ws.id, Change::Record { conversation_id: id, actor, data, at: Timestamp(at) }).await.unwrap()
+}
+
+fn message(actor: Actor, body: &str) -> EventData {
+    EventData::Message(super::text(actor, body, Some(&uuid::Uuid::new_v4().to_string())))
+}
+
+pub async fn the_waiting_sort_pages_longest_waiting_first(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "w").await;
+    let agent = Actor::Agent(f.agent.id);
+    let recent = started_at(&*store, &f, 100, Some("Is anyone there?")).await;
+    let oldest = started_at(&*store, &f, 50, Some("My order never arrived.")).await;
+    let answered = started_at(&*store, &f, 10, Some("Hello")).await;
+    record(&*store, &f, answered.id, agent, message(agent, "Hi! How can I help?"), 20).await;
+    let silent = started_at(&*store, &f, 30, None).await;
+    // Waiting since the first unanswered message: a second one does not move it.
+    record(&*store, &f, recent.id, Actor::Contact(f.contact.id), message(Actor::Contact(f.contact.id), "Hello?"), 120).await;
+
+    let expected = vec![oldest.id, recent.id, answered.id, silent.id];
+    let sort = ConversationSort::Waiting;
+    let all = store.conversations(f.ws.id, &ConversationFilter { sort, limit: 50, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), expected, "waiting oldest first, then the rest by id");
+    assert_eq!(all[1].waiting_since, Some(Timestamp(100)));
+    assert_eq!(all[2].waiting_since, None, "answered: not waiting");
+
+    let mut seen = vec![];
+    let mut after = None;
+    loop {
+        let page = store.conversations(f.ws.id, &ConversationFilter { sort, after, limit: 1, ..Default::default() }).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(ConversationCursor::after(last, sort));
+        seen.push(last.id);
+    }
+    assert_eq!(seen, expected, "paging one by one sees each once, in order");
+}
+
+pub async fn unread_counts_the_contacts_messages_after_the_teams_read_mark(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "u").await;
+    let (agent, contact) = (Actor::Agent(f.agent.id), Actor::Contact(f.contact.id));
+    let c = started_at(&*store, &f, 10, Some("Salam, sefarésham kojast?")).await;
+    let unread = |store: Arc<dyn Store>| async move { store.conversation(f.ws.id, c.id).await.unwrap().unread };
+    assert_eq!(unread(store.clone()).await, Some(1));
+    let second = record(&*store, &f, c.id, contact, message(contact, "Hanuz nareside."), 20).await;
+    let note = EventData::Message(Message { kind: MessageKind::Note, ..super::text(agent, "customer is upset", None) });
+    record(&*store, &f, c.id, agent, note, 30).await;
+    record(&*store, &f, c.id, agent, message(agent, "Let me check."), 40).await;
+    assert_eq!(unread(store.clone()).await, Some(2), "notes and the team's replies are not unread");
+
+    let first_seq = second.events[0].seq - 1;
+    let read = |up_to_seq| EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq };
+    record(&*store, &f, c.id, agent, read(first_seq), 50).await;
+    assert_eq!(unread(store.clone()).await, Some(1), "read up to the first message");
+    let listed = store.conversations(f.ws.id, &ConversationFilter { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(listed[0].unread, Some(1), "lists count too");
+    let head = store.conversation(f.ws.id, c.id).await.unwrap().last_message_seq;
+    record(&*store, &f, c.id, agent, read(head), 60).await;
+    assert_eq!(unread(store.clone()).await, Some(0));
+}
+
+pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "n").await;
+    let other = fixture(&*store, "o").await;
+    started_at(&*store, &other, 1, Some("not ours")).await;
+    let team =
+        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Support".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+    store.create_team(&team).await.unwrap();
+    let system = Actor::System;
+    let labels = |names: &[&str]| EventData::LabelsChanged { labels: parse_labels(names).unwrap() };
+
+    let a = started_at(&*store, &f, 1, Some("a")).await;
+    record(&*store, &f, a.id, system, labels(&["billing", "vip"]), 2).await;
+    let b = started_at(&*store, &f, 3, Some("b")).await;
+    record(&*store, &f, b.id, system, labels(&["billing"]), 4).await;
+    let c = started_at(&*store, &f, 5, Some("c")).await;
+    record(&*store, &f, c.id, system, EventData::Assigned { agent_id: Some(f.agent.id), team_id: Some(team.id) }, 6).await;
+    let d = started_at(&*store, &f, 7, Some("d")).await;
+    record(&*store, &f, d.id, system, labels(&["vip"]), 8).await;
+    record(&*store, &f, d.id, system, EventData::StatusChanged { status: Status::Resolved }, 9).await;
+    let e = started_at(&*store, &f, 10, None).await;
+    record(&*store, &f, e.id, system, EventData::StatusChanged { status: Status::Snoozed { until: Timestamp(1_000) } }, 11).await;
+
+    let counts = store.conversation_counts(f.ws.id, Some(f.agent.id)).await.unwrap();
+    let label = |n: &str| Label::parse(n).unwrap();
+    assert_eq!(
+        counts,
+        ConversationCounts {
+            mine: 1,
+            unassigned: 2,
+            all: 3,
+            open: 3,
+            pending: 0,
+            snoozed: 1,
+            resolved: 1,
+            by_team: vec![(team.id, 1)],
+            by_label: vec![(label("billing"), 2), (label("vip"), 1)],
+        },
+        "open conversations per view (the resolved one's label is not counted); every conversation per status"
+    );
+    assert_eq!(store.conversation_counts(f.ws.id, None).await.unwrap().mine, 0, "nobody's: no mine");
+}
+
+pub async fn ten_thousand_conversations_page_exactly_once_in_both_orders(store: Arc<dyn Store>) {
+    let f = Arc::new(fixture(&*store, "t").await);
+    // Many share a start time, so ties are broken by id; half wait for an answer.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10_000i64 {
+        let (store, f) = (store.clone(), f.clone());
+        tasks.spawn(async move {
+            let says = (i % 2 == 0).then_some("Hello?");
+            started_at(&*store, &f, 1_000 + i % 97, says).await.id
+        });
+    }
+    let mut all = std::collections::HashSet::new();
+    while let Some(id) = tasks.join_next().await {
+        all.insert(id.unwrap());
+    }
+    assert_eq!(all.len(), 10_000);
+    for sort in [ConversationSort::LastActivity, ConversationSort::Waiting] {
+        let mut seen = vec![];
+        let mut after = None;
+        loop {
+            let page = store.conversations(f.ws.id, &ConversationFilter { sort, after, limit: 200, ..Default::default() }).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(ConversationCursor::after(last, sort));
+            seen.extend(page);
+        }
+        let keys: Vec<_> = seen.iter().map(|c| (ConversationCursor::after(c, sort).key, c.id)).collect();
+        let ordered = keys.windows(2).all(|w| match sort {
+            ConversationSort::LastActivity => w[0] > w[1],
+            ConversationSort::Waiting => w[0] < w[1],
+        });
+        assert!(ordered, "{sort:?}: strictly in order across pages");
+        assert_eq!(seen.iter().map(|c| c.id).collect::<std::collections::HashSet<_>>(), all, "{sort:?}: every one, once");
+        assert_eq!(seen.len(), 10_000);
+        if sort == ConversationSort::Waiting {
+            assert!(seen[..5_000].iter().all(|c| c.waiting_since.is_some()), "the waiting ones first");
+        }
+    }
+}

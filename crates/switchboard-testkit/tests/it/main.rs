@@ -1,11 +1,13 @@
 //! System tests: the real server on a random port, driven over HTTP and WebSockets.
 
+mod account;
 mod admission;
 mod bad_input;
 mod chat;
 mod heartbeat;
 mod idempotency;
 mod identity;
+mod inbox;
 mod inboxes;
 mod paging;
 mod permissions;
