@@ -12,6 +12,7 @@ import {
   collision,
   contacts,
   conversation,
+  counts,
   ensureContact,
   filter,
   isUnread,
@@ -53,6 +54,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
           {VIEWS.map((v) => (
             <button key={v} role="tab" type="button" aria-selected={f.view === v} onClick={() => setFilter({ view: v })}>
               {t(`inbox.view.${v}`)}
+              {counts.value && <span class="count">{i18n.value?.number(counts.value[v])}</span>}
             </button>
           ))}
         </div>
@@ -60,6 +62,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
           {STATUSES.map((s) => (
             <button key={s} role="tab" type="button" aria-selected={f.status === s} onClick={() => setFilter({ status: s })}>
               {t(`inbox.status.${s}`)}
+              {counts.value && <span class="count">{i18n.value?.number(counts.value.by_status[s])}</span>}
             </button>
           ))}
         </div>
@@ -144,7 +147,9 @@ function Row({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
             {c.priority !== 'none' && <span class={`chip priority-${c.priority}`}>{t(`inbox.priority.${c.priority}`)}</span>}
             {c.waiting_since != null && <span class="chip waiting" title={t('inbox.waiting')}>{waited(c.waiting_since)}</span>}
             {others.viewing.length > 0 && <Collision id={id} />}
-            {unread && <span class="unread-dot" role="img" aria-label={t('inbox.unread')} />}
+            {unread && (c.unread ? (
+              <span class="unread-count" role="img" aria-label={t('inbox.unreadCount', { count: c.unread })}>{i18n.value?.number(c.unread)}</span>
+            ) : <span class="unread-dot" role="img" aria-label={t('inbox.unread')} />)}
           </span>
           {c.labels.length > 0 && (
             <span class="row-labels">{c.labels.map((l) => <span key={l} class="label-chip">{l}</span>)}</span>

@@ -83,6 +83,8 @@ export function conversation(id: string): Signal<Conversation> | undefined {
 /** Stores `c` unless a newer version is already known. */
 function put(c: Conversation) {
   const known = conversations.get(c.id);
+  // The result of a change does not count unread messages (`null`): keep what we knew.
+  if (c.unread == null && known) c = { ...c, unread: known.value.unread };
   if (!known) conversations.set(c.id, signal(c));
   else if (c.last_seq >= known.value.last_seq) known.value = c;
   else return;
@@ -96,7 +98,10 @@ export function applyEvent(c: Conversation, e: LiveEvent): Conversation {
     case 'message':
       n.last_message_seq = e.seq;
       n.last_message_at = e.at;
-      if (e.actor.kind === 'contact') n.waiting_since = c.waiting_since ?? e.at;
+      if (e.actor.kind === 'contact') {
+        n.waiting_since = c.waiting_since ?? e.at;
+        n.unread = (c.unread ?? 0) + 1;
+      }
       else {
         n.waiting_since = null;
         n.first_reply_at = c.first_reply_at ?? e.at;
@@ -124,6 +129,7 @@ export function applyEvent(c: Conversation, e: LiveEvent): Conversation {
       marks.delivered_seq = Math.max(marks.delivered_seq, e.up_to_seq);
       if (e.receipt === 'read') marks.read_seq = Math.max(marks.read_seq, e.up_to_seq);
       n[side] = marks;
+      if (side === 'agent' && e.receipt === 'read' && marks.read_seq >= c.last_message_seq) n.unread = 0;
       break;
     }
   }
@@ -132,6 +138,7 @@ export function applyEvent(c: Conversation, e: LiveEvent): Conversation {
 
 /** True while the visitor has written something the team has not read. */
 export function isUnread(c: Conversation): boolean {
+  if (c.unread != null) return c.unread > 0;
   return c.waiting_since != null && c.last_message_seq > c.agent.read_seq;
 }
 
@@ -142,6 +149,18 @@ async function fetchConversation(id: string) {
   } catch {
     // It may belong to nothing we show; the next list load has it if it matters.
   }
+}
+
+// ---------------------------------------------------------------- counts
+
+/** The caller's live counts (views, statuses, teams, labels), re-read shortly after changes. */
+export const counts = signal<Schemas['ConversationCounts'] | null>(null);
+let countsTimer: ReturnType<typeof setTimeout> | undefined;
+export function refreshCounts(delay = 400) {
+  clearTimeout(countsTimer);
+  countsTimer = setTimeout(() => {
+    call(client.GET('/api/v1/conversations/counts')).then((c) => (counts.value = c), () => {});
+  }, delay);
 }
 
 // ---------------------------------------------------------------- the list
@@ -424,6 +443,7 @@ function onEvent(e: LiveEvent) {
     if (cid) setPending(e.conversation_id, (l) => l.filter((p) => p.client_id !== cid));
     if (e.actor.kind === 'contact') clearTyping(e.conversation_id);
   }
+  if (e.kind !== 'receipt' || e.side === 'agent') refreshCounts();
   for (const fn of eventListeners) fn(e, conversations.get(e.conversation_id)?.value);
 }
 
@@ -513,6 +533,7 @@ export function startInbox() {
   startLive();
   void loadDirectory();
   void reloadList();
+  refreshCounts(0);
   document.addEventListener('visibilitychange', markRead);
 }
 
