@@ -51,6 +51,9 @@ test('a chat appears live in Unassigned; the agent takes it and answers with a f
   // Live: no reload, the row arrives by the socket.
   const row = rows(page).filter({ hasText: 'Maya Cohen' });
   await row.waitFor();
+  // Live counts and unread: the view's count and the row's badge follow the socket.
+  await page.getByRole('tab', { name: /Unassigned\s*1$/ }).waitFor();
+  await row.getByRole('img', { name: '1 unread message' }).waitFor();
   await row.locator('a').click();
   await bubbles(page, 'where is my order').waitFor();
   await page.locator('.context').getByText('Order 1042').waitFor();
