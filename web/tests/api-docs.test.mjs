@@ -37,7 +37,7 @@ test('the API reference renders offline, from the binary alone', async () => {
   // from its handler's doc comment, once its group is opened in the sidebar.
   await page.getByRole('heading', { name: 'Switchboard API' }).waitFor({ timeout: 20_000 });
   await page.getByText('conversations', { exact: true }).first().click();
-  await page.getByText('Conversations, most recent activity first.').first().waitFor();
+  await page.getByText('Conversations, most recent activity first').first().waitFor();
   assert.equal(await page.getByText('Ask AI').count(), 0, 'no button sending the document to a hosted AI');
   await page.screenshot({ path: path.join(shots, 'api-docs.png') });
 
