@@ -26,7 +26,11 @@ const pages: Record<string, string> = {
  * from a multi-entry build: give it a `vite build --config` pass of its own into `dist/`
  * (`emptyOutDir: false`) and list it here only if it can be an ES module.
  */
-const stableScripts: Record<string, string> = {};
+const stableScripts: Record<string, string> = {
+  // The dashboard's service worker: its scope is the folder of its URL, so it must be
+  // served from `/app/sw.js`, never from a hashed name under `/assets/`.
+  'app/sw': 'app/sw.ts',
+};
 
 export default defineConfig({
   root: import.meta.dirname,

@@ -23,15 +23,20 @@ export async function startServer() {
   const env = { ...process.env, SWITCHBOARD__LOG__LEVEL: 'warn' };
   execFileSync(bin, ['--data', data, 'admin', 'create-workspace', '--name', 'Shop',
     '--owner-email', OWNER.email, '--password', OWNER.password], { env, stdio: 'ignore' });
-  const child = spawn(bin, ['--data', data, 'serve', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const m = line.match(/^Switchboard is listening on (http:\/\/\S+)$/);
-      if (m) resolve(m[1]);
+  const serve = (listen) => {
+    const proc = spawn(bin, ['--data', data, 'serve', '--listen', listen], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const listening = new Promise((resolve, reject) => {
+      const lines = createInterface({ input: proc.stdout });
+      lines.on('line', (line) => {
+        const m = line.match(/^Switchboard is listening on (http:\/\/\S+)$/);
+        if (m) resolve(m[1]);
+      });
+      proc.on('exit', (code) => reject(new Error(`switchboard exited with ${code} before listening`)));
     });
-    child.on('exit', (code) => reject(new Error(`switchboard exited with ${code} before listening`)));
-  });
+    return { process: proc, listening };
+  };
+  let { process: child, listening } = serve('127.0.0.1:0');
+  const base = await listening;
 
   const login = await fetch(`${base}/api/v1/sessions`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER),
@@ -43,7 +48,15 @@ export async function startServer() {
   const token = (await asOwner('POST', '/api/v1/api-tokens', { name: 'browser tests', role: 'admin' })).secret;
   const api = (method, p, body) => call(base, method, p, body, { authorization: `Bearer ${token}` });
   const site = await api('POST', '/api/v1/sites', { name: 'Demo shop' });
-  return { base, api, site, cookie, stop: () => child.kill('SIGTERM') };
+  /** Stops the server gracefully and starts it again on the same address and data. */
+  const restart = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    ({ process: child, listening } = serve(new URL(base).host));
+    await listening;
+  };
+  return { base, api, site, cookie, restart, stop: () => child.kill('SIGTERM') };
 }
 
 async function call(base, method, p, body, headers) {

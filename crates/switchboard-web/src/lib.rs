@@ -35,6 +35,12 @@ pub const ENTRIES: &[Entry] = &[
     Entry { route: "/api/docs", file: "api-docs/index.html", csp: Some(API_DOCS_CSP) },
     // The dashboard is one page: every URL under `/app` gets it, and it routes in the browser.
     Entry { route: "/app", file: "app/index.html", csp: Some(APP_CSP) },
+    // The installable app: its manifest, icons and the service worker that caches the shell.
+    // The worker must sit under `/app/` so that its scope covers the dashboard.
+    Entry { route: "/app/manifest.webmanifest", file: "app/manifest.webmanifest", csp: None },
+    Entry { route: "/app/sw.js", file: "app/sw.js", csp: None },
+    Entry { route: "/app/icon.svg", file: "app/icon.svg", csp: None },
+    Entry { route: "/app/icon-maskable.svg", file: "app/icon-maskable.svg", csp: None },
     Entry { route: "/app/{*path}", file: "app/index.html", csp: Some(APP_CSP) },
     // The widget: the loader every page of a business's site includes (a short cache, so a
     // new release reaches sites within minutes) and the chat as a full page, shareable as a

@@ -191,3 +191,27 @@ fn only_a_sites_allowed_origins_may_frame_its_chat() {
     assert!(frame_csp(None).ends_with("; frame-ancestors *"));
     assert!(frame_csp(None).starts_with("default-src 'self'; script-src 'self'; style-src 'self';"));
 }
+
+/// The installable dashboard: its worker, manifest and icon at stable URLs under `/app`
+/// (the worker's scope is its folder), each with its type, not the dashboard's page.
+#[tokio::test]
+async fn the_app_is_installable_from_stable_urls_under_app() {
+    let files = [
+        ("app/index.html", Bytes::from_static(b"<!doctype html>")),
+        ("app/sw.js", Bytes::from_static(b"self.addEventListener('fetch', () => {});")),
+        ("app/manifest.webmanifest", Bytes::from_static(b"{\"name\":\"Switchboard\"}")),
+        ("app/icon.svg", Bytes::from_static(b"<svg/>")),
+    ];
+    let router = router_for(Arc::new(Assets::from_files(files.map(|(p, b)| (p.to_owned(), b)))));
+    for (path, kind, body) in [
+        ("/app/sw.js", "text/javascript; charset=utf-8", "self.addEventListener"),
+        ("/app/manifest.webmanifest", "application/manifest+json", "Switchboard"),
+        ("/app/icon.svg", "image/svg+xml", "<svg/>"),
+        ("/app/c/0193a1f3-05b2-7e44-a1c9-6d2e7f8a9b01", "text/html; charset=utf-8", "<!doctype html>"),
+    ] {
+        let (status, headers, got) = get(&router, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(value(&headers, header::CONTENT_TYPE), kind, "{path}");
+        assert!(String::from_utf8_lossy(&got).contains(body), "{path}");
+    }
+}

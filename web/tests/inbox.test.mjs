@@ -1,0 +1,264 @@
+// The agent inbox in a real browser against the real server: a visitor (through the
+// visitor socket protocol) starts a chat, it appears live, the agent takes it and
+// answers with a canned reply; the inbox survives a cut socket and a server restart with
+// nothing missing or doubled; keyboard, right-to-left, phone width and accessibility.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { serverAndBrowser, shots } from './harness.mjs';
+import { visitor } from './visitor.mjs';
+
+const env = serverAndBrowser();
+const PASSWORD = 'a long enough password';
+const require = createRequire(import.meta.url);
+
+async function agent(name, locale = 'en', role = 'agent') {
+  const email = `${name.toLowerCase()}@shop.example`;
+  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
+  return { email, id: created.id, name };
+}
+
+async function signedIn(who, options = {}) {
+  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 }, ...options });
+  await page.goto(`${env.server.base}/app`);
+  await page.locator('input[type=email]').fill(who.email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.locator('.list-pane').waitFor();
+  return page;
+}
+
+const rows = (page) => page.locator('.conversations .row');
+const bubbles = (page, text) => page.locator('.transcript .bubble .body', { hasText: text });
+
+test('a chat appears live in Unassigned; the agent takes it and answers with a filled canned reply the visitor receives', async () => {
+  const ana = await agent('Ana');
+  await env.server.api('POST', '/api/v1/canned-responses', {
+    shortcut: 'hello',
+    body: 'Hi {{contact.name}}, this is {{agent.name}} from {{site.name}}. How can I help?',
+  });
+  const page = await signedIn(ana);
+  await page.getByRole('tab', { name: 'Unassigned' }).click();
+  await page.getByText('Inbox zero').waitFor();
+
+  const maya = await visitor(env.server.base, env.server.site.public_key);
+  maya.profile({ name: 'Maya Cohen', email: 'maya@example.com' });
+  maya.page('https://shop.example/orders/1042', 'Order 1042');
+  await maya.say('Hello, where is my order #1042?');
+
+  // Live: no reload, the row arrives by the socket.
+  const row = rows(page).filter({ hasText: 'Maya Cohen' });
+  await row.waitFor();
+  // Live counts and unread: the view's count and the row's badge follow the socket.
+  await page.getByRole('tab', { name: /Unassigned\s*1$/ }).waitFor();
+  await row.getByRole('img', { name: '1 unread message' }).waitFor();
+  await row.locator('a').click();
+  await bubbles(page, 'where is my order').waitFor();
+  await page.locator('.context').getByText('Order 1042').waitFor();
+
+  // The visitor types: the agent sees it.
+  maya.typing(true);
+  await page.getByText('The visitor is typing…').first().waitFor();
+  maya.typing(false);
+
+  await page.locator('.thread-head').getByRole('button', { name: 'Assign to me' }).click();
+  await page.locator('.system', { hasText: 'Ana assigned the conversation to Ana' }).waitFor();
+
+  const composer = page.locator('.composer textarea');
+  await composer.fill('/hel');
+  await page.getByRole('listbox', { name: 'Saved replies' }).getByRole('option').first().waitFor();
+  await composer.press('Enter');
+  assert.equal(await composer.inputValue(), 'Hi Maya Cohen, this is Ana from Demo shop. How can I help?');
+  await composer.press('Enter');
+
+  const reply = await maya.waitFor((f) => f.type === 'event' && f.event.kind === 'message' && f.event.actor.kind === 'agent', 'the reply');
+  assert.equal(reply.event.message.body, 'Hi Maya Cohen, this is Ana from Demo shop. How can I help?');
+  await bubbles(page, 'How can I help?').waitFor();
+  assert.equal(await bubbles(page, 'How can I help?').count(), 1, 'the reply shows once (pending and confirmed are one bubble)');
+
+  // The visitor reads it: the agent sees "Seen" under their message.
+  maya.read(reply.event.seq);
+  await page.locator('.bubble.ours .delivery.read').waitFor();
+
+  // A private note looks different and never reaches the visitor.
+  await page.keyboard.press('Escape');
+  await page.locator('.transcript').click();
+  await page.keyboard.press('n');
+  await composer.fill('Customer is a VIP, ship express');
+  await composer.press('Enter');
+  await page.locator('.bubble.note .body', { hasText: 'ship express' }).waitFor();
+  assert.ok(!maya.replies().some((b) => b.includes('ship express')), 'notes stay with the team');
+
+  await page.screenshot({ path: path.join(shots, 'inbox-ltr-light-desktop.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(shots, 'inbox-ltr-dark-desktop.png') });
+  await page.close();
+  maya.close();
+});
+
+test('after its socket is cut and after a server restart the inbox catches up by itself, nothing missing or doubled', async () => {
+  const bo = await agent('Bo');
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Every agent socket passes through the test, which can cut it like a network would.
+  const sockets = [];
+  await page.routeWebSocket(/\/ws\/agent/, (ws) => {
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await page.goto(`${env.server.base}/app`);
+  await page.locator('input[type=email]').fill(bo.email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.getByRole('tab', { name: 'Unassigned' }).click();
+
+  const lev = await visitor(env.server.base, env.server.site.public_key);
+  lev.profile({ name: 'Lev Katz' });
+  await lev.say('first message');
+  await rows(page).filter({ hasText: 'Lev Katz' }).locator('a').click();
+  await bubbles(page, 'first message').waitFor();
+  await page.evaluate(() => (window.__loaded = true));
+
+  // The network drops: the banner says so; what the visitor writes meanwhile arrives after.
+  await sockets.at(-1).close();
+  await page.getByText(/Reconnecting/).waitFor();
+  await lev.say('written while the agent was cut off');
+  await lev.say('and a second one');
+  await bubbles(page, 'and a second one').waitFor({ timeout: 15_000 });
+  await page.getByText(/Reconnecting/).waitFor({ state: 'detached' });
+
+  // The server restarts: the visitor comes back with its token and writes again.
+  lev.close();
+  await env.server.restart();
+  const again = await visitor(env.server.base, env.server.site.public_key, lev.token);
+  await again.say('after the restart');
+  await bubbles(page, 'after the restart').waitFor({ timeout: 20_000 });
+
+  for (const text of ['first message', 'written while the agent was cut off', 'and a second one', 'after the restart']) {
+    assert.equal(await bubbles(page, text).count(), 1, `"${text}" shows exactly once`);
+  }
+  assert.equal(await page.evaluate(() => window.__loaded), true, 'the page was never reloaded');
+  await page.close();
+  again.close();
+});
+
+test('shortcuts follow the physical key: j on an Arabic layout moves, typing j in the composer does not; ? and Ctrl+K open the palette', async () => {
+  const cem = await agent('Cem');
+  for (const name of ['Nadia', 'Omid']) {
+    const v = await visitor(env.server.base, env.server.site.public_key);
+    v.profile({ name });
+    await v.say(`hi from ${name}`);
+    v.close();
+  }
+  const page = await signedIn(cem);
+  await page.getByRole('tab', { name: 'Unassigned' }).click();
+  await rows(page).nth(1).waitFor();
+  await page.locator('body').click();
+
+  // An Arabic keyboard: the key labelled J sends "ت", code KeyJ.
+  await page.evaluate(() => document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ت', code: 'KeyJ', bubbles: true })));
+  await page.waitForURL(/\/app\/c\//);
+  const first = page.url();
+  await page.evaluate(() => document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ت', code: 'KeyJ', bubbles: true })));
+  await page.waitForURL((u) => u.href !== first);
+  const second = page.url();
+
+  await page.keyboard.press('r');
+  await page.keyboard.type('jjj');
+  assert.equal(page.url(), second, 'typing in the composer is typing');
+  assert.equal(await page.locator('.composer textarea').inputValue(), 'jjj');
+  await page.keyboard.press('Escape');
+
+  await page.keyboard.press('Shift+Slash');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+k');
+  const palette = page.getByRole('dialog', { name: 'Commands' });
+  await palette.waitFor();
+  await page.keyboard.type('resolve');
+  await palette.getByRole('option', { name: /Resolve and open the next/ }).waitFor();
+  await page.keyboard.press('Enter');
+  // `e` resolves and moves on: the next conversation opens, the resolved one leaves Open.
+  await page.waitForURL((u) => u.href !== second);
+  const resolved = second.split('/').pop();
+  await rows(page).locator(`[href$="${resolved}"]`).waitFor({ state: 'detached' });
+  assert.equal((await env.server.api('GET', `/api/v1/conversations/${resolved}`)).status, 'resolved');
+  await page.close();
+});
+
+test('search finds a message, highlights the words and opens the conversation at the hit', async () => {
+  const dana = await agent('Dana');
+  const v = await visitor(env.server.base, env.server.site.public_key);
+  await v.say('My parcel arrived damaged and the box was wet');
+  v.close();
+  const page = await signedIn(dana);
+  await page.locator('#inbox-search').fill('damaged');
+  await page.locator('#inbox-search').press('Enter');
+  const hit = page.locator('.hits mark', { hasText: 'damaged' }).first();
+  await hit.waitFor();
+  await hit.click();
+  await page.locator('.bubble.hit .body', { hasText: 'arrived damaged' }).waitFor();
+  await page.close();
+});
+
+test('a Persian agent gets the inbox right to left, at phone width, light and dark; axe finds nothing serious', async () => {
+  const dariush = await agent('Dariush', 'fa');
+  const v = await visitor(env.server.base, env.server.site.public_key);
+  v.profile({ name: 'سارا' });
+  await v.say('سلام، سفارشم کی می‌رسد؟');
+  for (const [name, viewport, scheme] of [
+    ['rtl-light-phone', { width: 390, height: 844 }, 'light'],
+    ['rtl-dark-desktop', { width: 1366, height: 860 }, 'dark'],
+  ]) {
+    const page = await signedIn(dariush, { viewport, locale: 'fa-IR', bypassCSP: true, colorScheme: scheme });
+    assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+    await page.getByRole('tab', { name: 'بدون مسئول' }).click();
+    await rows(page).filter({ hasText: 'سارا' }).waitFor();
+    if (viewport.width < 500) {
+      const list = await page.locator('.list-column').boundingBox();
+      assert.ok(list && list.width >= viewport.width - 1, `at phone width the list takes the whole width (${list?.width})`);
+    }
+    await page.screenshot({ path: path.join(shots, `inbox-list-${name}.png`) });
+    await rows(page).filter({ hasText: 'سارا' }).locator('a').click();
+    await bubbles(page, 'سفارشم').waitFor();
+    if (viewport.width < 500) {
+      assert.equal(await page.locator('.list-column').isVisible(), false, 'at phone width the conversation takes the screen');
+      const box = await page.locator('.composer').boundingBox();
+      assert.ok(box && box.width <= viewport.width, 'the composer fits the phone');
+    }
+    await page.screenshot({ path: path.join(shots, `inbox-thread-${name}.png`) });
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+    const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], 'no serious or critical axe violations');
+    await page.close();
+  }
+  v.close();
+});
+
+test('a second agent in the same conversation shows as viewing, then as typing, to the first', async () => {
+  const eli = await agent('Eli');
+  const fay = await agent('Fay');
+  const v = await visitor(env.server.base, env.server.site.public_key);
+  v.profile({ name: 'Kerem Yilmaz' });
+  await v.say('Merhaba, faturamı göremiyorum');
+  const url = `${env.server.base}/app/c/${v.conversationId}`;
+  const first = await signedIn(eli);
+  await first.goto(url);
+  await bubbles(first, 'faturamı').waitFor();
+  const second = await signedIn(fay);
+  await second.goto(url);
+  await bubbles(second, 'faturamı').waitFor();
+
+  await first.locator('.thread-head .collision', { hasText: 'Fay also has it open' }).waitFor();
+  await second.locator('.composer textarea').fill('Merhaba Kerem');
+  await first.locator('.thread-head .collision', { hasText: 'Fay is typing a reply' }).waitFor();
+  await first.screenshot({ path: path.join(shots, 'inbox-collision-ltr-light-desktop.png') });
+
+  // Fay leaves: the marker goes.
+  await second.close();
+  await first.locator('.thread-head .collision').waitFor({ state: 'detached' });
+  await first.close();
+  v.close();
+});
