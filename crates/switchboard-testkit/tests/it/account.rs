@@ -5,14 +5,14 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use switchboard_testkit::proto::{Role, 
-    AgentStatus, AssignRequest, CannedRequest, CannedScope, ChangePassword, ErrorCode, EventBody, LabelRequest, NotificationPrefs,
+use switchboard_testkit::proto::{
+    AgentStatus, AssignRequest, CannedRequest, CannedScope, ChangePassword, ErrorCode, EventBody, LabelRequest, NotificationPrefs, Role,
     UiLocale, UpdateAgent, UpdateMe,
 };
 use switchboard_testkit::{Api, ClientError, TestApp};
 use uuid::Uuid;
 
-use crate::support::raw::{assert_invalid_field};
+use crate::support::raw::assert_invalid_field;
 use crate::support::{api_token, new_agent, visitor_with_conversation};
 
 /// The status and code of a refused request.

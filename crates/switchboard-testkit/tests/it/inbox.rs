@@ -2,13 +2,13 @@
 //! conversation open (and is typing in it), lists sorted by waiting time with their
 //! counts and unread messages, and search hits that open a conversation at the hit.
 
-use switchboard_testkit::proto::{Role, 
-    AgentIn, AgentOut, AgentStatus, AssignRequest, ConversationSort, ErrorCode, LabelsRequest, PresenceStatus, ReadRequest, UpdateMe,
+use switchboard_testkit::proto::{
+    AgentIn, AgentOut, AgentStatus, AssignRequest, ConversationSort, ErrorCode, LabelsRequest, PresenceStatus, ReadRequest, Role, UpdateMe,
 };
 use switchboard_testkit::{AgentSocket, Api, ClientError, TestApp, expect_frame};
 use uuid::Uuid;
 
-use crate::support::raw::{assert_error};
+use crate::support::raw::assert_error;
 use crate::support::{agent_socket_with_cookie, api_token, new_agent, session_cookie, visitor_with_conversation};
 
 async fn viewers(ws: &mut AgentSocket, conversation: Uuid) -> Vec<Uuid> {

@@ -7,8 +7,8 @@ use serde_json::json;
 use switchboard_core::Limits;
 use switchboard_server::ServerConfig;
 use switchboard_testkit::proto::{
-    AgentOut, Appearance, Role, ConversationStatus, ErrorCode, EventBody, ReceiptKind, Reply, ReplyTime, SiteRequest, StatusRequest, VisitorIn,
-    VisitorOut,
+    AgentOut, Appearance, ConversationStatus, ErrorCode, EventBody, ReceiptKind, Reply, ReplyTime, Role, SiteRequest, StatusRequest,
+    VisitorIn, VisitorOut,
 };
 use switchboard_testkit::{Api, ClientError, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
