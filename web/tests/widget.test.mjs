@@ -184,6 +184,49 @@ test('a message written offline waits, then arrives exactly once when the networ
   await context.close();
 });
 
+test('a message typed while the chat cannot connect survives a reload and arrives exactly once', async () => {
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // The visitor socket goes through this route: passed to the server, or refused.
+  let refuse = false;
+  let current = null;
+  await context.routeWebSocket(/\/ws\/visitor/, (ws) => {
+    if (refuse) return ws.close();
+    current = ws;
+    ws.connectToServer();
+  });
+  const page = await context.newPage();
+  await page.goto(origin);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  await w.frame.getByLabel('Your name').fill('Tunnel Tarık');
+  await w.frame.getByLabel('E-mail').fill('tarik@example.com');
+  await w.frame.getByRole('button', { name: 'Start chat' }).click();
+  const box = w.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('Before the tunnel');
+  await box.press('Enter');
+  await w.frame.locator('.line.mine .state.sent', { hasText: 'Sent' }).waitFor();
+
+  refuse = true;
+  current.close();
+  await box.fill('Typed in the tunnel');
+  await box.press('Enter');
+  await w.frame.locator('.line.mine', { hasText: 'Typed in the tunnel' }).locator('.meta', { hasText: 'Sending…' }).waitFor();
+
+  // The page reloads before the socket came back: the message waits in the tab's storage.
+  await page.reload();
+  refuse = false;
+  const conv = await eventually(async () => {
+    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
+    for (const c of all.items) if ((await bodies(c.id)).includes('Typed in the tunnel')) return c;
+    return null;
+  }, 'the message typed before the reload');
+  assert.deepEqual(await bodies(conv.id), ['Before the tunnel', 'Typed in the tunnel'], 'each once, in order');
+  agent.close();
+  await context.close();
+});
+
 test('with no one online, the offline form takes an e-mail and a message the team sees', async () => {
   const { origin } = await shop();
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });

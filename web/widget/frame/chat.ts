@@ -6,7 +6,7 @@
 //
 // It knows nothing of the DOM; `ui.tsx` draws these signals and calls the functions here.
 
-import { batch, computed, signal } from '@preact/signals';
+import { batch, computed, effect, signal } from '@preact/signals';
 import type { components } from '../../generated/api';
 
 type S = components['schemas'];
@@ -168,6 +168,7 @@ let identity: VisitorIn | null = null;
 
 export function start(options: Options) {
   opts = options;
+  keepOutbox(`switchboard-outbox:${options.siteKey}`);
   addEventListener('online', () => connect());
   addEventListener('offline', () => {
     link.value = 'offline';
@@ -375,6 +376,33 @@ export function say(body: string, attachments: Attachment[] = []) {
   notice.value = null;
   pending.value = [...pending.value, { client_id: uuid(), body: text, attachments, at: Date.now(), failed: null, inFlight: false }];
   flush();
+}
+
+/**
+ * Keeps the outbox in this tab's session storage, so a message typed while the network
+ * was down survives a reload or a navigation and is sent once the socket is back (its
+ * `client_id` makes a second send of a stored message harmless). Session storage is
+ * per tab, so two tabs never send each other's messages; where the browser refuses
+ * storage to the frame, the outbox lives in memory only.
+ */
+function keepOutbox(key: string) {
+  let storage: Storage | null = null;
+  try {
+    storage = sessionStorage;
+    const saved = JSON.parse(storage.getItem(key) ?? '[]') as Pending[];
+    if (Array.isArray(saved) && saved.length) pending.value = saved.map((p) => ({ ...p, inFlight: false }));
+  } catch {
+    storage = null;
+  }
+  effect(() => {
+    const outbox = pending.value;
+    try {
+      if (outbox.length) storage?.setItem(key, JSON.stringify(outbox));
+      else storage?.removeItem(key);
+    } catch {
+      // Storage full or refused: the outbox still works in memory.
+    }
+  });
 }
 
 /** Sends every pending message that is not in flight, oldest first. */
