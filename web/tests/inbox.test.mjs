@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { serverAndBrowser, shots } from './harness.mjs';
+import { eventually, serverAndBrowser, shots } from './harness.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser();
@@ -96,6 +96,37 @@ test('a chat appears live in Unassigned; the agent takes it and answers with a f
   await page.screenshot({ path: path.join(shots, 'inbox-ltr-dark-desktop.png') });
   await page.close();
   maya.close();
+});
+
+test('sorted by waiting, the longest-waiting visitor comes first, and an answered one moves down live', async () => {
+  const selin = await agent('Selin');
+  const page = await signedIn(selin);
+  await page.getByRole('tab', { name: /^All/ }).click();
+  const ela = await visitor(env.server.base, env.server.site.public_key);
+  ela.profile({ name: 'Early Ela' });
+  await ela.say('I have been waiting a while');
+  const lou = await visitor(env.server.base, env.server.site.public_key);
+  lou.profile({ name: 'Late Lou' });
+  await lou.say('Just arrived');
+  await rows(page).filter({ hasText: 'Late Lou' }).waitFor();
+  await rows(page).filter({ hasText: 'Early Ela' }).waitFor();
+  const order = async () => {
+    const texts = await rows(page).allInnerTexts();
+    return { ela: texts.findIndex((x) => x.includes('Early Ela')), lou: texts.findIndex((x) => x.includes('Late Lou')) };
+  };
+  const o = await order();
+  assert.ok(o.lou < o.ela, `latest activity first: ${JSON.stringify(o)}`);
+
+  await page.getByLabel('Sort').selectOption('waiting');
+  await eventually(async () => { const n = await order(); return n.ela >= 0 && n.ela < n.lou; }, 'Ela, who waits longest, first');
+
+  // Answering Ela ends her wait: she moves after every waiting conversation, live.
+  const href = await rows(page).filter({ hasText: 'Early Ela' }).locator('a').getAttribute('href');
+  await env.server.api('POST', `/api/v1/conversations/${href.split('/').pop()}/messages`, { body: 'Sorry for the wait!' });
+  await eventually(async () => { const n = await order(); return n.ela > n.lou; }, 'answered Ela after waiting Lou');
+  ela.close?.();
+  lou.close?.();
+  await page.close();
 });
 
 test('after its socket is cut and after a server restart the inbox catches up by itself, nothing missing or doubled', async () => {

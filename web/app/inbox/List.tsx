@@ -6,6 +6,7 @@ import { Avatar } from '../Shell';
 import { i18n, t } from '../i18n';
 import {
   type Conversation,
+  type Sort,
   type Status,
   type View,
   agentName,
@@ -67,6 +68,10 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
           ))}
         </div>
         <div class="filters">
+          <select aria-label={t('inbox.filter.sort')} value={f.sort} onChange={(e) => setFilter({ sort: e.currentTarget.value as Sort })}>
+            <option value="last_activity">{t('inbox.filter.byActivity')}</option>
+            <option value="waiting">{t('inbox.filter.byWaiting')}</option>
+          </select>
           {teams.value.length > 0 && (
             <select aria-label={t('inbox.filter.team')} value={f.team_id ?? ''} onChange={(e) => setFilter({ team_id: e.currentTarget.value || null })}>
               <option value="">{t('inbox.filter.anyTeam')}</option>

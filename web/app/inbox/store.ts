@@ -166,9 +166,12 @@ export function refreshCounts(delay = 400) {
 // ---------------------------------------------------------------- the list
 
 export type View = 'mine' | 'unassigned' | 'all';
+/** `last_activity`: latest first; `waiting`: the longest-waiting visitor first. */
+export type Sort = 'last_activity' | 'waiting';
 export interface Filter {
   view: View;
   status: Status;
+  sort: Sort;
   team_id: string | null;
   site_id: string | null;
   label: string | null;
@@ -176,7 +179,7 @@ export interface Filter {
 
 const FILTER_KEY = 'sb.inbox.filter';
 function savedFilter(): Filter {
-  const base: Filter = { view: 'mine', status: 'open', team_id: null, site_id: null, label: null };
+  const base: Filter = { view: 'mine', status: 'open', sort: 'last_activity', team_id: null, site_id: null, label: null };
   try {
     return { ...base, ...(JSON.parse(localStorage.getItem(FILTER_KEY) ?? '{}') as Partial<Filter>) };
   } catch {
@@ -203,8 +206,16 @@ export function matches(c: Conversation, f: Filter, myId: string | undefined): b
   return true;
 }
 
-/** The server's order: latest activity first, then id (the cursor is `updated_at_id`). */
+/**
+ * The server's order, so live changes land where a later page would put them: latest
+ * activity first, then id; or (`waiting`) the oldest `waiting_since` first, answered
+ * conversations after every waiting one, then id ascending.
+ */
 function before(a: Conversation, b: Conversation): number {
+  if (filter.value.sort === 'waiting') {
+    const wait = (c: Conversation) => c.waiting_since ?? Number.MAX_SAFE_INTEGER;
+    return wait(a) - wait(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
   return b.updated_at - a.updated_at || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0);
 }
 
@@ -234,6 +245,7 @@ export async function loadMore() {
         params: {
           query: {
             status: f.status,
+            sort: f.sort,
             assignee: f.view === 'mine' ? 'me' : f.view === 'unassigned' ? 'none' : undefined,
             team_id: f.team_id ?? undefined,
             site_id: f.site_id ?? undefined,
