@@ -11,7 +11,7 @@ import { me, signOut } from '../session';
 import { Avatar } from '../Shell';
 import { CannedList } from './Canned';
 import { autonym } from './Sites';
-import { Confirm, Field, FormError, Header, OfflineBanner, useSubmit } from './ui';
+import { Confirm, Field, FormError, Header, OfflineBanner, SaveBar, useSubmit } from './ui';
 import './admin.css';
 
 type Agent = Schemas['Agent'];
@@ -73,15 +73,7 @@ function Details({ agent }: { agent: Agent }) {
       <Field label={t('admin.profile.avatar')} hint={t('admin.profile.avatarHint')} error={fieldError('avatar_url')}>
         {(a) => <input {...a} type="url" dir="ltr" value={avatar} placeholder="https://" onInput={(e) => (setSaved(false), setAvatar(e.currentTarget.value))} />}
       </Field>
-      <FormError error={error} />
-      <div class="form-actions">
-        <button class="button primary" type="submit" disabled={busy}>
-          {t('admin.save')}
-        </button>
-        <span role="status" class="muted">
-          {saved ? t('admin.saved') : ''}
-        </span>
-      </div>
+      <SaveBar error={error} busy={busy} saved={saved} />
     </form>
   );
 }

@@ -11,7 +11,7 @@ import { LOCALES } from '../../shared/i18n';
 import { PrechatBuilder, cleanForm } from './PrechatBuilder';
 import type { SectionProps } from './Settings';
 import { SitePreview } from './SitePreview';
-import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
+import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, SaveBar, When, useLoad, useSubmit } from './ui';
 
 type Site = Schemas['Site'];
 const REPLY_TIMES: Schemas['ReplyTime'][] = ['minutes', 'hours', 'day'];
@@ -249,15 +249,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
             {fieldError('prechat_form') && <p class="field-error">{t('admin.fieldRefused')}</p>}
           </fieldset>
 
-          <FormError error={error} />
-          <div class="form-actions sticky-actions">
-            <button class="button primary" type="submit" disabled={busy}>
-              {t('admin.save')}
-            </button>
-            <span role="status" class="muted">
-              {saved ? t('admin.saved') : ''}
-            </span>
-          </div>
+          <SaveBar error={error} busy={busy} saved={saved} sticky />
         </form>
 
         <aside class="site-side">

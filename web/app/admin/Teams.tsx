@@ -7,7 +7,7 @@ import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { Avatar } from '../Shell';
 import type { SectionProps } from './Settings';
-import { Confirm, Empty, Field, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { Confirm, Empty, Field, Header, Loading, OfflineBanner, SaveBar, useLoad, useSubmit } from './ui';
 
 type Team = Schemas['Team'];
 type Agent = Schemas['Agent'];
@@ -121,20 +121,13 @@ function TeamForm({ team, agents, onSaved }: { team?: Team; agents: Agent[]; onS
             </ul>
           )}
         </fieldset>
-        <FormError error={error} />
-        <div class="form-actions">
-          <button class="button primary" type="submit" disabled={busy}>
-            {team ? t('admin.save') : t('admin.teams.create')}
-          </button>
+        <SaveBar error={error} busy={busy} saved={saved} label={team ? t('admin.save') : t('admin.teams.create')}>
           {team && (
             <button class="button danger" type="button" onClick={() => setDeleting(true)}>
               {t('admin.teams.delete')}
             </button>
           )}
-          <span role="status" class="muted">
-            {saved ? t('admin.saved') : ''}
-          </span>
-        </div>
+        </SaveBar>
       </form>
       {deleting && team && (
         <Confirm

@@ -5,7 +5,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { me } from '../session';
-import { Field, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { Field, Header, Loading, OfflineBanner, SaveBar, useLoad, useSubmit } from './ui';
 
 export function Workspace() {
   const ws = useLoad(() => call(client.GET('/api/v1/workspace')), []);
@@ -58,15 +58,7 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
           </select>
         )}
       </Field>
-      <FormError error={error} />
-      <div class="form-actions">
-        <button class="button primary" type="submit" disabled={busy}>
-          {t('admin.save')}
-        </button>
-        <span role="status" class="muted">
-          {saved ? t('admin.saved') : ''}
-        </span>
-      </div>
+      <SaveBar error={error} busy={busy} saved={saved} />
     </form>
   );
 }

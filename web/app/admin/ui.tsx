@@ -134,6 +134,41 @@ export function FormError({ error }: { error: ApiError | null }) {
 }
 
 /**
+ * The end of a settings form: the form's error, its submit button (`label`, "Save" by
+ * default), any other actions, and "Saved." announced once the server took it.
+ */
+export function SaveBar({
+  error,
+  busy,
+  saved,
+  label,
+  sticky = false,
+  children,
+}: {
+  error: ApiError | null;
+  busy: boolean;
+  saved: boolean;
+  label?: string;
+  sticky?: boolean;
+  children?: ComponentChildren;
+}) {
+  return (
+    <>
+      <FormError error={error} />
+      <div class={sticky ? 'form-actions sticky-actions' : 'form-actions'}>
+        <button class="button primary" type="submit" disabled={busy}>
+          {label ?? t('admin.save')}
+        </button>
+        {children}
+        <span role="status" class="muted">
+          {saved ? t('admin.saved') : ''}
+        </span>
+      </div>
+    </>
+  );
+}
+
+/**
  * A labelled control with a hint and, when the server refused it, the reason beside it
  * (`aria-invalid` and `aria-describedby` point at it). `children` receives the ids.
  */
