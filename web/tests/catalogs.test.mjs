@@ -80,3 +80,8 @@ for (const dir of dirs) {
     }
   });
 }
+
+test("the emoji picker's names (app/inbox/emoji, from emojibase and CLDR) match what scripts/emoji.mjs writes", async () => {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(process.execPath, [path.join(web, 'scripts/emoji.mjs'), '--check'], { stdio: 'pipe' });
+});

@@ -13,10 +13,11 @@ use anyhow::{Context, bail};
 
 use crate::{apt_get, cargo, echo, run_cmd, succeeds, tidy, web};
 
-/// Debian packages the tests need: browsers for the browser tier, servers
+/// Debian packages the tests need: a browser and a colour emoji font (so screenshots
+/// show what agents see) for the browser tier, servers
 /// for the cluster tier (see the `switchboard-services` crate), and the real peers
 /// whose adapters the benchmark's smoke tests check (see the `switchboard-bench-peers` crate).
-const PACKAGES: [&str; 5] = ["chromium", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
+const PACKAGES: [&str; 6] = ["chromium", "fonts-noto-color-emoji", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
 
 /// npm projects besides `web/` whose packages the tests need.
 const NPM_PROJECTS: [&str; 1] = ["bench/peers/socketio"];
@@ -24,6 +25,7 @@ const NPM_PROJECTS: [&str; 1] = ["bench/peers/socketio"];
 fn installed(package: &str) -> bool {
     match package {
         "chromium" => Path::new("/usr/bin/chromium").exists(),
+        "fonts-noto-color-emoji" => Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").exists(),
         "redis-server" => Path::new("/usr/bin/redis-server").exists(),
         "prosody" => Path::new("/usr/bin/prosody").exists(),
         "lua-dbi-sqlite3" => Command::new("dpkg-query")

@@ -9,6 +9,7 @@ import { Icon } from '../Shell';
 import { ApiError, call, client } from '../api';
 import { errorText, t } from '../i18n';
 import { sendNow } from '../live/socket';
+import { EmojiPicker } from './EmojiPicker';
 import { me } from '../session';
 import { type Attachment, cannedResponses, contacts, conversation, sendMessage, siteName } from './store';
 
@@ -18,7 +19,6 @@ export const mode = signal<'reply' | 'note'>('reply');
 export const focusComposer = signal(0);
 
 const draftKey = (id: string) => `sb.draft.${id}`;
-const EMOJI = ['😀', '😊', '🙂', '😉', '😍', '🤔', '😅', '😢', '🙏', '👍', '👎', '👋', '👏', '🎉', '✅', '❌', '⚠️', '❤️', '🔥', '⭐', '📦', '🚚', '💳', '📧', '📞', '🕒', '🔒', '🔗', '💡', '🤝'];
 
 interface Upload {
   key: string;
@@ -76,6 +76,19 @@ export function Composer({ id }: { id: string }) {
     }
     clearTimeout(typingStop.current);
     typingStop.current = setTimeout(() => stopTyping(id), 4000);
+  };
+
+  /** Puts the emoji where the caret was (replacing a selection) and keeps typing there. */
+  const insertEmoji = (emoji: string) => {
+    const el = area.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? text.length;
+    onInput(text.slice(0, start) + emoji + text.slice(end));
+    setEmojiOpen(false);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(start + emoji.length, start + emoji.length);
+    });
   };
 
   const query = slashQuery(text);
@@ -195,11 +208,13 @@ export function Composer({ id }: { id: string }) {
         <div class="emoji">
           <button type="button" class="icon-button" aria-label={t('inbox.composer.emoji')} aria-expanded={emojiOpen} title={t('inbox.composer.emoji')} onClick={() => setEmojiOpen(!emojiOpen)}><Icon name="smile" /></button>
           {emojiOpen && (
-            <div class="emoji-grid" role="group" aria-label={t('inbox.composer.emoji')}>
-              {EMOJI.map((e) => (
-                <button key={e} type="button" aria-label={e} onClick={() => { onInput(text + e); setEmojiOpen(false); area.current?.focus(); }}>{e}</button>
-              ))}
-            </div>
+            <EmojiPicker
+              onPick={insertEmoji}
+              onClose={() => {
+                setEmojiOpen(false);
+                area.current?.focus();
+              }}
+            />
           )}
         </div>
         <span class="composer-hint muted">{t('inbox.composer.hint')}</span>
