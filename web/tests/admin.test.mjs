@@ -67,11 +67,19 @@ test('an admin creates a site, copies its snippet, builds a pre-chat form and ro
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(copied, `<script src="${env.server.base}/widget.js" data-site="${created.public_key}" async></script>`);
 
-  // Appearance changes show in the preview before saving.
+  // Appearance changes show in the preview — the widget's own chat UI — before saving.
+  const preview = page.frameLocator('iframe.preview-frame');
   await page.getByLabel('Greeting').fill('Merhaba! How can we help?');
-  await page.locator('.preview-bubble', { hasText: 'Merhaba! How can we help?' }).waitFor();
+  await preview.locator('.greeting', { hasText: 'Merhaba! How can we help?' }).waitFor();
   await page.getByLabel('Reply time').selectOption('minutes');
-  await page.locator('.preview-head', { hasText: 'Typically replies in a few minutes' }).waitFor();
+  // What visitors see when nobody is online: the offline form and the reply time.
+  await page.getByRole('radio', { name: 'Nobody online' }).check();
+  await preview.locator('.head', { hasText: 'We usually answer within minutes.' }).waitFor();
+  await preview.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+  await page.getByRole('radio', { name: 'Team online' }).check();
+  await preview.locator('.greeting').waitFor();
+  // The preview is a picture: nothing in it can be typed into or sent.
+  assert.equal(await preview.locator('#chat').evaluate((el) => el.inert), true);
   await page.getByRole('checkbox', { name: 'Show unread replies in the page title' }).check();
   await page.getByRole('checkbox', { name: 'Require identity verification' }).check();
 

@@ -6,6 +6,8 @@
 // `ready` carries no secret (it goes to `*`), and the frame then accepts only messages
 // from `window.parent`. The visitor token travels in these messages, never in a URL.
 
+import type { components } from '../generated/api';
+
 /** What the JavaScript API reports to `Switchboard('on', …)` listeners. */
 export type ApiEvent = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'conversation_started' | 'conversation_resolved';
 
@@ -57,3 +59,16 @@ export type FromFrame =
   | { sb: 1; t: 'unread'; count: number; preview: string | null }
   | { sb: 1; t: 'close' }
   | { sb: 1; t: 'event'; name: ApiEvent; data: unknown };
+
+/**
+ * Dashboard → the widget's preview (`/widget/preview`, framed only by our own origin):
+ * the site's settings as they are being edited, drawn by the real chat UI with no socket.
+ */
+export interface PreviewSettings {
+  sb: 1;
+  t: 'preview';
+  site: components['schemas']['PublicSite'];
+  agents: components['schemas']['PublicAgent'][];
+  /** 0 shows what visitors see when nobody is online. */
+  agentsOnline: number;
+}

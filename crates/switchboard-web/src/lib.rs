@@ -48,21 +48,29 @@ pub const ENTRIES: &[Entry] = &[
     // its `frame-ancestors` depend on the site, so the server serves it ([`widget_frame`]).
     Entry { route: "/widget.js", file: "widget.js", csp: None },
     Entry { route: "/chat/{key}", file: "widget/frame/index.html", csp: Some(CHAT_PAGE_CSP) },
+    // The same document again as the dashboard's live preview of a site's widget: it draws
+    // the settings the dashboard posts to it, with no socket and nothing sent.
+    Entry { route: "/widget/preview", file: "widget/frame/index.html", csp: Some(PREVIEW_CSP) },
 ];
 
 /// The chat runs only our scripts and styles and talks only to its own server
 /// (`connect-src 'self'` covers the same-host WebSocket); images may be avatars anywhere.
-const CHAT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
-     object-src 'none'; base-uri 'none'; form-action 'none'";
+/// A macro, so that the pages below can extend it with `concat!`.
+macro_rules! chat_csp {
+    () => {
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
+         object-src 'none'; base-uri 'none'; form-action 'none'"
+    };
+}
+const CHAT_CSP: &str = chat_csp!();
 
 /// The chat page: the chat's policy, and no one may frame it.
-const CHAT_PAGE_CSP: &str = concat!(
-    "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob: https:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; \
-     object-src 'none'; base-uri 'none'; form-action 'none'",
-    "; frame-ancestors 'none'"
-);
+const CHAT_PAGE_CSP: &str = concat!(chat_csp!(), "; frame-ancestors 'none'");
+
+/// The widget's preview in the dashboard's site settings: the chat's policy, framed only
+/// by the dashboard (our own origin).
+const PREVIEW_CSP: &str = concat!(chat_csp!(), "; frame-ancestors 'self'");
 
 /// The widget's chat frame (`/widget/frame?site=…`), framed only by `ancestors`: the
 /// site's allowed origins, or any page (`None`) when the site allows every origin. The

@@ -192,6 +192,16 @@ fn only_a_sites_allowed_origins_may_frame_its_chat() {
     assert!(frame_csp(None).starts_with("default-src 'self'; script-src 'self'; style-src 'self';"));
 }
 
+/// The dashboard's widget preview is the chat's document under the chat's policy, and
+/// only the dashboard (our own origin) may frame it; the chat page may not be framed.
+#[test]
+fn only_the_dashboard_may_frame_the_widget_preview() {
+    let csp = |route: &str| ENTRIES.iter().find(|e| e.route == route).and_then(|e| e.csp).unwrap();
+    assert_eq!(csp("/widget/preview"), format!("{CHAT_CSP}; frame-ancestors 'self'"));
+    assert_eq!(csp("/chat/{key}"), format!("{CHAT_CSP}; frame-ancestors 'none'"));
+    assert_eq!(ENTRIES.iter().find(|e| e.route == "/widget/preview").unwrap().file, "widget/frame/index.html");
+}
+
 /// The installable dashboard: its worker, manifest and icon at stable URLs under `/app`
 /// (the worker's scope is its folder), each with its type, not the dashboard's page.
 #[tokio::test]

@@ -1,10 +1,12 @@
-// A live preview of a site's widget, drawn from the settings being edited (not yet
-// saved): the launcher in its corner, the panel with the team name in the brand colour,
-// the greeting, and the pre-chat form. It follows the direction of the widget's
-// language, so an Arabic site shows its launcher mirrored, as visitors will see it.
-// (The real widget was not on a branch this one could use; see ARCHITECTURE.md.)
+// A live preview of a site's widget: the real chat UI (the widget's own document at
+// `/widget/preview`, framed only by the dashboard) drawing the settings being edited, not
+// yet saved, beside a launcher in its corner. It follows the widget's language and
+// direction, shows the site's real agents, and can show what visitors see when nobody is
+// online. Nothing in it reaches the server: the frame opens no socket and takes no input.
 
-import type { Schemas } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { PreviewSettings } from '../../widget/bridge';
+import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { dirOf } from '../../shared/i18n';
 
@@ -21,51 +23,55 @@ export function textOn(hex: string): string {
   return lum > 0.4 ? '#111111' : '#ffffff';
 }
 
-export function SitePreview({ appearance, form }: { appearance: Schemas['Appearance']; form: Schemas['PrechatField'][] }) {
+export function SitePreview({ site, appearance, form }: { site: Schemas['Site']; appearance: Schemas['Appearance']; form: Schemas['PrechatField'][] }) {
   const color = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(appearance.color) ? appearance.color : '#1f6feb';
   const dir = dirOf(appearance.locale || 'en');
+  const frame = useRef<HTMLIFrameElement>(null);
+  const [ready, setReady] = useState(false);
+  const [online, setOnline] = useState(true);
+  const [agents, setAgents] = useState<Schemas['PublicAgent'][]>([]);
+
+  // The frame says `ready` once it listens; it may say it again after a reload.
+  useEffect(() => {
+    const onMessage = (e: MessageEvent) => {
+      if (e.source === frame.current?.contentWindow && e.origin === location.origin && (e.data as { t?: string })?.t === 'ready') setReady(true);
+    };
+    window.addEventListener('message', onMessage);
+    return () => window.removeEventListener('message', onMessage);
+  }, []);
+  // The agents visitors see (names and avatars in the header), as the widget gets them.
+  useEffect(() => {
+    call(client.GET('/api/v1/widget/{site_key}', { params: { path: { site_key: site.public_key } } })).then(
+      (w) => setAgents(w.agents),
+      () => setAgents([]),
+    );
+  }, [site.public_key]);
+  useEffect(() => {
+    if (!ready) return;
+    const settings: PreviewSettings = {
+      sb: 1,
+      t: 'preview',
+      site: { id: site.id, name: site.name, dir, appearance: { ...appearance, color }, prechat_form: form },
+      agents,
+      agentsOnline: online ? Math.max(agents.length, 1) : 0,
+    };
+    frame.current?.contentWindow?.postMessage(settings, location.origin);
+  }, [ready, site.id, site.name, appearance, color, dir, form, agents, online]);
+
   return (
     <figure class="preview" aria-label={t('admin.preview.title')}>
       <figcaption class="muted">{t('admin.preview.caption')}</figcaption>
-      <div
-        class={`preview-page preview-${appearance.position}`}
-        dir={dir}
-        lang={appearance.locale || 'en'}
-        style={{ '--brand': color, '--brand-text': textOn(color) }}
-        aria-hidden="true"
-      >
-        <div class="preview-panel">
-          <div class="preview-head">
-            <span>
-              <strong>{appearance.team_name || t('admin.preview.team')}</strong>
-              <br />
-              <small>{t(`admin.replyTimes.${appearance.reply_time ?? 'hours'}`)}</small>
-            </span>
-            <span>×</span>
-          </div>
-          <div class="preview-body">
-            {appearance.greeting && <p class="preview-bubble">{appearance.greeting}</p>}
-            {form.length > 0 && (
-              <div class="preview-form">
-                {form.map((f, i) => (
-                  <div key={i} class="preview-input">
-                    <span>
-                      {f.label}
-                      {f.required ? ' *' : ''}
-                    </span>
-                    <span class="preview-box">{f.kind === 'select' ? (f.options?.[0] ?? '') + ' ▾' : ''}</span>
-                  </div>
-                ))}
-                <span class="preview-button">{t('admin.preview.start')}</span>
-              </div>
-            )}
-          </div>
-          <div class="preview-composer">
-            <span class="preview-box">{t('admin.preview.placeholder')}</span>
-            <span class="preview-send">➤</span>
-          </div>
-        </div>
-        <div class="preview-launcher">
+      <div class="segmented" role="radiogroup" aria-label={t('admin.preview.state')}>
+        <label class="check">
+          <input type="radio" name="preview-state" checked={online} onChange={() => setOnline(true)} /> {t('admin.preview.online')}
+        </label>
+        <label class="check">
+          <input type="radio" name="preview-state" checked={!online} onChange={() => setOnline(false)} /> {t('admin.preview.offline')}
+        </label>
+      </div>
+      <div class={`preview-page preview-${appearance.position}`} dir={dir} style={{ '--brand': color, '--brand-text': textOn(color) }}>
+        <iframe ref={frame} class="preview-frame" src="/widget/preview" title={t('admin.preview.title')} tabIndex={-1} />
+        <div class="preview-launcher" aria-hidden="true">
           <svg viewBox="0 0 24 24" width="26" height="26">
             <path d="M4 5a3 3 0 0 1 3-3h10a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H9l-5 4z" fill="currentColor" />
           </svg>

@@ -253,7 +253,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
         </form>
 
         <aside class="site-side">
-          <SitePreview appearance={appearance} form={form} />
+          <SitePreview site={site} appearance={appearance} form={form} />
         </aside>
       </div>
 

@@ -3,11 +3,13 @@
 //   business's page owns the visitor token and the panel, and talks to us by postMessage;
 // - as the chat page (`/chat/KEY`), a full page for businesses without a website, which
 //   keeps the token in its own (first-party) storage and reads `?name=&email=&message=`.
+// - as the dashboard's live preview of a site's settings (`/widget/preview`), which draws
+//   what the dashboard posts and talks to no server.
 // It picks the language (the page's request, then the site's setting, then the host
 // page's `lang`, then the browser), loads only that catalog, and starts the chat.
 
 import { render } from 'preact';
-import type { ToFrame } from '../bridge';
+import type { PreviewSettings, ToFrame } from '../bridge';
 import * as chat from './chat';
 import { App, prefill } from './ui';
 import { embedded, setHostOrigin, toHost } from './host';
@@ -93,7 +95,29 @@ async function boot(init: Extract<ToFrame, { t: 'init' }> | null) {
   render(<App embedded={embedded} />, mount);
 }
 
-if (!siteKey) {
+/** The dashboard's preview: the settings it posts, drawn as visitors will see them. */
+function preview() {
+  const mount = document.getElementById('chat')!;
+  // Nothing in a preview may reach the server or be typed into: it is a picture that moves.
+  mount.inert = true;
+  window.addEventListener('message', (e: MessageEvent) => {
+    if (e.source !== window.parent || e.origin !== location.origin) return;
+    const m = e.data as PreviewSettings;
+    if (!m || m.sb !== 1 || m.t !== 'preview') return;
+    chat.site.value = m.site;
+    chat.agents.value = m.agents;
+    chat.agentsOnline.value = m.agentsOnline;
+    chat.link.value = 'online';
+    chat.visible.value = true;
+    document.documentElement.style.setProperty('--accent', m.site.appearance.color);
+    void setLanguage([m.site.appearance.locale, ...navigator.languages]).then(() => render(<App embedded={embedded} />, mount));
+  });
+  window.parent.postMessage({ sb: 1, t: 'ready' }, location.origin);
+}
+
+if (location.pathname === '/widget/preview') {
+  preview();
+} else if (!siteKey) {
   boot(null);
 } else if (embedded) {
   // The loader answers `ready` with `init`; until then we know neither the token nor
