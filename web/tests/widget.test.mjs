@@ -106,7 +106,7 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   await context.close();
 });
 
-test('two tabs show one conversation; the badge clears in both when one tab reads', async () => {
+test('two tabs show one conversation over one socket; the badge clears in both when one tab reads; closing the first tab loses nothing', async () => {
   const { origin } = await shop();
   const agent = await agentOnline(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -144,9 +144,28 @@ test('two tabs show one conversation; the badge clears in both when one tab read
   await wb.frame.locator('.line.team', { hasText: 'Seen in both tabs?' }).waitFor();
   await wa.badge.waitFor({ state: 'hidden' });
   await wb.badge.waitFor({ state: 'hidden' });
+
+  // One socket per browser: the two tabs share the first tab's socket.
+  assert.equal(await visitorSockets(), 1, 'two tabs, one visitor socket');
+  // The first tab goes: the second connects by itself, resumes, and misses nothing.
+  await a.close();
+  await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Still there after the first tab closed?' });
+  await wb.frame.locator('.line.team', { hasText: 'Still there after the first tab closed?' }).waitFor();
+  await eventually(async () => (await visitorSockets()) === 1, 'the second tab’s own socket, the first one closed');
+  const box2 = wb.frame.getByRole('textbox', { name: 'Message' });
+  await box2.fill('Yes, from the second tab');
+  await box2.press('Enter');
+  await eventually(async () => (await bodies(conv.id)).filter((b) => b === 'Yes, from the second tab').length === 1, 'the second tab’s message stored once');
   agent.close();
   await context.close();
 });
+
+/** The server's count of open visitor sockets (`/metrics`). */
+async function visitorSockets() {
+  const text = await (await fetch(`${env.server.base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('switchboard_open_sockets{kind="visitor"}'));
+  return Number(line?.split(' ').at(-1));
+}
 
 test('a message written offline waits, then arrives exactly once when the network is back', async () => {
   const { origin } = await shop();

@@ -1,5 +1,6 @@
-// The visitor's side of the conversation, as signals the UI reads: one WebSocket that
-// resumes from its cursors after any drop, an outbox keyed by `client_id` (a retry is
+// The visitor's side of the conversation, as signals the UI reads: one WebSocket per
+// browser (shared by the tabs showing this site's chat, see `share`) that resumes from
+// its cursors after any drop, an outbox keyed by `client_id` (a retry is
 // idempotent on the server, so a message typed while offline is stored exactly once, in
 // order), read marks that come from the server (so every tab agrees on "unread"), and
 // the page's requests (identify, attributes, page views) sent once the socket is up.
@@ -166,6 +167,28 @@ let cursor = 0;
 const later: VisitorIn[] = [];
 let identity: VisitorIn | null = null;
 
+/** This tab holds the socket; the others reach the server through it (see `share`). */
+let leading = true;
+let channel: BroadcastChannel | null = null;
+const tab = uuid();
+/** The socket's last `welcome`, to bring a tab that joins later up to date. */
+let lastWelcome: Extract<VisitorOut, { type: 'welcome' }> | null = null;
+/** The `identify` sent on this socket: every tab's page may ask for the same one. */
+let sentIdentity = '';
+
+/** What the tabs sharing one socket tell each other. */
+type Peer =
+  /** A tab that joins (or was told to refresh) asks the leading tab for the state. */
+  | { k: 'hello'; from: string }
+  /** The leading tab passes on what the server said, to every tab or to one (`to`). */
+  | { k: 'frame'; frame: VisitorOut; to?: string }
+  /** A frame of another tab for the server. */
+  | { k: 'send'; frame: VisitorIn }
+  /** The leading tab's connection. */
+  | { k: 'link'; link: Link };
+
+const peer = (m: Peer) => channel?.postMessage(m);
+
 export function start(options: Options) {
   opts = options;
   keepOutbox(`switchboard-outbox:${options.siteKey}`);
@@ -180,18 +203,72 @@ export function start(options: Options) {
       if (!ws) connect();
     }
   });
-  connect();
+  share();
+}
+
+/**
+ * One socket per browser: the tabs showing this site's chat share the socket of the one
+ * holding the Web Lock `switchboard:<site>`, and the others reach the server through it
+ * over a BroadcastChannel of the same name. Both are partitioned by the top-level site,
+ * so the tabs sharing are exactly the tabs of this website. The leading tab passes on
+ * every frame the server sends (a tab takes what concerns it: events by conversation, acks
+ * by `client_id`); when it goes, the next tab in the lock's queue connects and resumes
+ * from its own cursor. Where either API is missing, every tab has its own socket.
+ */
+function share() {
+  const name = `switchboard:${opts.siteKey}`;
+  if (!navigator.locks || typeof BroadcastChannel !== 'function') return connect();
+  leading = false;
+  channel = new BroadcastChannel(name);
+  channel.onmessage = (m: MessageEvent) => fromPeer(m.data as Peer);
+  effect(() => {
+    const now = link.value;
+    if (leading) peer({ k: 'link', link: now });
+  });
+  void navigator.locks.request(name, () => {
+    leading = true;
+    // The tabs that counted on the last leader send nothing until this socket is welcomed.
+    peer({ k: 'link', link: 'reconnecting' });
+    connect();
+    // Held for as long as this tab shows the chat.
+    return new Promise<never>(() => {});
+  });
+  peer({ k: 'hello', from: tab });
+}
+
+function fromPeer(m: Peer) {
+  if (leading) {
+    if (m.k === 'send') {
+      const frame = m.frame.type === 'identify' ? JSON.stringify(m.frame) : null;
+      if (frame === null || frame !== sentIdentity) send(m.frame);
+    } else if (m.k === 'hello' && welcomed && lastWelcome) {
+      const c = conversation.value;
+      peer({ k: 'frame', to: m.from, frame: { ...lastWelcome, token: opts.token ?? lastWelcome.token, conversations: c ? [c] : lastWelcome.conversations } });
+    }
+    return;
+  }
+  if (m.k === 'link') {
+    link.value = m.link;
+    if (m.link !== 'online') {
+      welcomed = false;
+      for (const p of pending.value) p.inFlight = false;
+    }
+  } else if (m.k === 'frame' && (!m.to || m.to === tab)) {
+    receive(m.frame, false);
+  }
 }
 
 /** Drops the socket and connects again (another tab started a conversation, a new token). */
 export function reconnect(token?: string | null) {
   if (token !== undefined) opts.token = token;
+  if (!leading) return peer({ k: 'hello', from: tab });
   ws?.close();
   connect();
 }
 
 function connect() {
   clearTimeout(retryTimer);
+  if (!leading) return;
   if (ws && ws.readyState <= WebSocket.OPEN) return;
   if (!navigator.onLine) {
     link.value = 'offline';
@@ -202,13 +279,16 @@ function connect() {
   const socket = new WebSocket(url);
   ws = socket;
   welcomed = false;
+  sentIdentity = '';
   socket.onopen = () => {
     const c = conversation.value;
     send({ type: 'hello', token: opts.token, resume: c && cursor ? [{ conversation_id: c.id, after_seq: cursor }] : [] });
   };
   socket.onmessage = (m) => {
     try {
-      receive(JSON.parse(m.data as string) as VisitorOut);
+      const frame = JSON.parse(m.data as string) as VisitorOut;
+      peer({ k: 'frame', frame });
+      receive(frame, true);
     } catch (e) {
       console.error('switchboard: a frame could not be handled', e);
     }
@@ -229,8 +309,15 @@ function connect() {
 }
 
 function send(frame: VisitorIn): boolean {
+  if (!leading) {
+    if (!welcomed) return false;
+    peer({ k: 'send', frame });
+    return true;
+  }
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-  ws.send(JSON.stringify(frame));
+  const text = JSON.stringify(frame);
+  if (frame.type === 'identify') sentIdentity = text;
+  ws.send(text);
   return true;
 }
 
@@ -239,10 +326,12 @@ function sendOrQueue(frame: VisitorIn) {
   if (!(welcomed && send(frame))) later.push(frame);
 }
 
-function receive(f: VisitorOut) {
+/** A frame from the server: on this tab's socket (`own`), or passed on by the leading tab. */
+function receive(f: VisitorOut, own: boolean) {
   switch (f.type) {
     case 'welcome': {
       welcomed = true;
+      lastWelcome = f;
       backoff = 500;
       opts.token = f.token;
       opts.saveToken(f.token);
@@ -257,7 +346,8 @@ function receive(f: VisitorOut) {
       if (identity) send(identity);
       for (const frame of later.splice(0)) send(frame);
       flush();
-      pingTimer = setInterval(() => {
+      if (own)
+        pingTimer = setInterval(() => {
         if (!send({ type: 'ping' })) return;
         clearTimeout(pongDeadline);
         pongDeadline = setTimeout(() => ws?.close(), 10_000);
@@ -437,6 +527,9 @@ export function discard(clientId: string) {
 
 function settle(clientId: string, conversationId: string) {
   const started = conversation.value?.id !== conversationId;
+  // Tabs sharing a socket all see every ack: each follows a conversation another tab
+  // started, but only the tab that sent the message tells its page.
+  const mine = pending.value.some((p) => p.client_id === clientId);
   pending.value = pending.value.filter((p) => p.client_id !== clientId);
   if (started) {
     // The first message started a conversation; the socket follows it from now on, and
@@ -445,8 +538,10 @@ function settle(clientId: string, conversationId: string) {
     cursor = 0;
     conversation.value = { id: conversationId, status: 'open', last_seq: 0, created_at: Date.now(), agent_read_seq: 0, visitor_read_seq: 0, unread: 0 };
     historyLoaded.value = true;
-    opts.onConversation(conversationId);
-    opts.onEvent('conversation_started', { id: conversationId });
+    if (mine) {
+      opts.onConversation(conversationId);
+      opts.onEvent('conversation_started', { id: conversationId });
+    }
   }
   flush();
 }
