@@ -207,7 +207,8 @@ export interface paths {
         };
         /**
          * List contacts
-         * @description Contacts matching every word of `q` (or the most recently seen, without `q`).
+         * @description Contacts matching every word of `q` (or the most recently seen, without `q`); or, with
+         *     `ids`, those contacts (one request for a page of inbox rows).
          */
         get: operations["list_contacts"];
         put?: never;
@@ -3248,6 +3249,11 @@ export interface operations {
                 q?: string;
                 /** @description How many to return; values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
+                /**
+                 * @description Comma-separated contact ids (at most 100): exactly those contacts, those that exist
+                 *     in this workspace, in no particular order, instead of a search (`q` must be empty).
+                 */
+                ids?: string | null;
             };
             header?: never;
             path?: never;
@@ -5209,6 +5215,11 @@ export interface operations {
                 q?: string;
                 /** @description How many to return; values above the server's page cap (200) are cut to it. */
                 limit?: number | null;
+                /**
+                 * @description Comma-separated contact ids (at most 100): exactly those contacts, those that exist
+                 *     in this workspace, in no particular order, instead of a search (`q` must be empty).
+                 */
+                ids?: string | null;
             };
             header?: never;
             path?: never;

@@ -125,6 +125,13 @@ test('budget: 10,000 open conversations page through the list by cursor', async 
 
   await env.server.api('POST', '/api/v1/agents', { email: 'ida@shop.example', name: 'Ida', role: 'agent', password: PASSWORD });
   const page = await signedIn('ida@shop.example');
+  // The rows' contacts (names) are read a page at a time, never one request per row.
+  const contactReads = { one: 0, batch: 0 };
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (/^\/api\/v1\/contacts\/[^/]+$/.test(url.pathname)) contactReads.one++;
+    if (url.pathname === '/api/v1/contacts' && url.searchParams.has('ids')) contactReads.batch++;
+  });
   await page.getByRole('tab', { name: 'All' }).click();
   const rows = page.locator('.conversations .row');
   await rows.nth(49).waitFor();
@@ -139,6 +146,8 @@ test('budget: 10,000 open conversations page through the list by cursor', async 
   times.sort((a, b) => a - b);
   console.log(`budget 10,000 conversations: the API paged through ${seen.size} in ${pages} pages; the list scrolled to ${count} rows, page p50 ${times[5]} ms, max ${times.at(-1)} ms`);
   assert.equal(count, 550, 'eleven pages of fifty, each once');
+  assert.equal(contactReads.one, 0, 'no contact read one row at a time');
+  assert.ok(contactReads.batch >= 1 && contactReads.batch <= 11, `contacts read a page at a time (${contactReads.batch} requests for 11 pages)`);
   assert.ok(times.at(-1) < 3000, 'each page arrives within 3 s');
   await page.context().close();
 });

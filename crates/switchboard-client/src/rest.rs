@@ -229,6 +229,12 @@ impl Client {
         self.send(self.request(Method::GET, "/contacts").query(&[("q", q)])).await
     }
 
+    /// The contacts among `ids` that exist in the workspace (at most 100 ids).
+    pub async fn contacts_by_id(&self, ids: &[Uuid]) -> Result<Vec<Contact>> {
+        let ids = ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",");
+        self.send(self.request(Method::GET, "/contacts").query(&[("ids", ids)])).await
+    }
+
     pub async fn contact(&self, id: Uuid) -> Result<Contact> {
         self.get(&format!("/contacts/{id}")).await
     }

@@ -260,6 +260,19 @@ impl Core {
         Ok(self.store.search_contacts(who.workspace_id, &terms, self.page(limit, 20)).await?)
     }
 
+    /// The contacts among `ids` the reader may see (a page of inbox rows at once); at most
+    /// [`Core::MAX_CONTACT_IDS`] ids.
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, ids = ids.len()), err(level = "debug"))]
+    pub async fn contacts(&self, who: &Principal, ids: &[ContactId]) -> Result<Vec<Contact>> {
+        if ids.len() > Self::MAX_CONTACT_IDS {
+            return Err(ValidationError::new("ids", format!("at most {} ids at once", Self::MAX_CONTACT_IDS)).into());
+        }
+        Ok(self.store.contacts_by_id(who.workspace_id, ids).await?)
+    }
+
+    /// How many contacts one [`Core::contacts`] call reads.
+    pub const MAX_CONTACT_IDS: usize = 100;
+
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn page_views(&self, who: &Principal, id: ContactId, limit: Option<u32>) -> Result<Vec<PageView>> {
         self.store.contact(who.workspace_id, id).await?;

@@ -363,6 +363,17 @@ impl Contacts for PgStore {
         row.as_ref().map(rows::contact).transpose()
     }
 
+    async fn contacts_by_id(&self, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+        let rows = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND id = ANY($2)")
+            .bind(ws.0)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(rows::contact).collect()
+    }
+
     async fn search_contacts(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
         dir::search_contacts(&self.pool, ws, terms, limit).await
     }

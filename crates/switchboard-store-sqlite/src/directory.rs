@@ -574,6 +574,19 @@ pub(crate) async fn contact(store: &SqliteStore, ws: WorkspaceId, id: ContactId)
     rows::contact(&row.ok_or(StoreError::NotFound(Entity::Contact))?)
 }
 
+pub(crate) async fn contacts_by_id(store: &SqliteStore, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+    // The ids travel as one JSON array (of UUIDs: nothing to escape), so the statement is
+    // the same for any number of them.
+    let ids = format!("[{}]", ids.iter().map(|id| format!("\"{}\"", s(*id))).collect::<Vec<_>>().join(","));
+    let rows = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND id IN (SELECT value FROM json_each($2))")
+        .bind(s(ws))
+        .bind(ids)
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::contact).collect()
+}
+
 pub(crate) async fn contact_by_external_id(store: &SqliteStore, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>> {
     let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
         .bind(s(ws))

@@ -271,6 +271,10 @@ impl Contacts for SqliteStore {
         directory::search_contacts(self, ws, terms, limit).await
     }
 
+    async fn contacts_by_id(&self, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+        directory::contacts_by_id(self, ws, ids).await
+    }
+
     async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
         directory::add_page_view(self, ws, contact, v).await
     }

@@ -387,6 +387,15 @@ pub async fn contacts_are_updated_found_by_external_id_and_searched(store: Arc<d
     assert_eq!(find("علي").await, vec![other.id], "Arabic yeh finds Persian yeh");
     assert!(find("nobody").await.is_empty());
     assert!(find("100%").await.is_empty(), "wildcards are literal");
+
+    // A page of inbox rows reads its contacts at once; unknown ids and another workspace's are left out.
+    let g = fixture(&*store, "c2").await;
+    let mut found = store.contacts_by_id(f.ws.id, &[c.id, other.id, g.contact.id, ContactId::new()]).await.unwrap();
+    found.sort_by_key(|x| x.id);
+    let mut want = vec![c.clone(), store.contact(f.ws.id, other.id).await.unwrap()];
+    want.sort_by_key(|x| x.id);
+    assert_eq!(found, want);
+    assert!(store.contacts_by_id(f.ws.id, &[]).await.unwrap().is_empty());
 }
 
 pub async fn page_views_are_listed_newest_first(store: Arc<dyn Store>) {

@@ -55,15 +55,47 @@ export type Contact = Schemas['Contact'];
 export const contacts = signal<Record<string, Contact>>({});
 const asked = new Set<string>();
 
-/** Reads a contact once; rows and the context panel ask for the ones they show. */
+/** Contact ids rows asked for in this turn of the event loop, read together. */
+let wanted: Set<string> | null = null;
+
+/**
+ * Reads a contact once. The rows of a list page ask for theirs while they render; those
+ * asks are gathered and read in one request (`GET /contacts?ids=`, at most 100 at a time).
+ * `again` (the context panel) reads it afresh, on its own.
+ */
 export async function ensureContact(id: string, again = false) {
   if (asked.has(id) && !again) return;
   asked.add(id);
+  if (again) {
+    try {
+      const c = await call(client.GET('/api/v1/contacts/{id}', { params: { path: { id } } }));
+      contacts.value = { ...contacts.value, [id]: c };
+    } catch {
+      asked.delete(id);
+    }
+    return;
+  }
+  if (wanted) {
+    wanted.add(id);
+    return;
+  }
+  wanted = new Set([id]);
+  queueMicrotask(() => {
+    const ids = [...wanted!];
+    wanted = null;
+    for (let i = 0; i < ids.length; i += 100) void readContacts(ids.slice(i, i + 100));
+  });
+}
+
+async function readContacts(ids: string[]) {
   try {
-    const c = await call(client.GET('/api/v1/contacts/{id}', { params: { path: { id } } }));
-    contacts.value = { ...contacts.value, [id]: c };
+    const found = await call(client.GET('/api/v1/contacts', { params: { query: { ids: ids.join(',') } } }));
+    const next = { ...contacts.value };
+    for (const c of found) next[c.id] = c;
+    contacts.value = next;
+    // An id the server did not return (erased, or not ours) is not asked again and again.
   } catch {
-    asked.delete(id);
+    for (const id of ids) asked.delete(id);
   }
 }
 

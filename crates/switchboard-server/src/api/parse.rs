@@ -21,6 +21,16 @@ pub fn limit(asked: Option<i64>) -> Result<Option<u32>, ValidationError> {
     }
 }
 
+/// `ids=a,b,c` of a query string: contact ids, each a UUID.
+pub fn contact_ids(raw: &str) -> Result<Vec<ContactId>, ValidationError> {
+    raw.split(',')
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| {
+            id.trim().parse::<uuid::Uuid>().map(ContactId).map_err(|_| ValidationError::new("ids", "must be comma-separated contact ids"))
+        })
+        .collect()
+}
+
 /// A time zone the IANA database knows, spelled as the database spells it. The
 /// database is bundled with the binary (jiff's `tzdb-bundle-always`), so a name is
 /// accepted or refused the same on every host.

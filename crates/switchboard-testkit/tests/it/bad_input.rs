@@ -55,6 +55,11 @@ async fn malformed_requests_are_answered_with_stable_codes_and_change_nothing() 
         "invalid_id",
     );
     assert_error(&owner.get("/api/v1/contacts/%20").await, StatusCode::BAD_REQUEST, "invalid_id");
+    // Contacts by id: ids that are not ids, too many at once, or ids with a search.
+    assert_invalid_field(&owner.get("/api/v1/contacts?ids=not-a-uuid").await, "ids");
+    let many = (0..101).map(|_| uuid::Uuid::new_v4().to_string()).collect::<Vec<_>>().join(",");
+    assert_invalid_field(&owner.get(&format!("/api/v1/contacts?ids={many}")).await, "ids");
+    assert_invalid_field(&owner.get(&format!("/api/v1/contacts?q=ada&ids={}", uuid::Uuid::new_v4())).await, "ids");
     let unknown = uuid::Uuid::new_v4();
     assert_error(&owner.get(&format!("/api/v1/conversations/{unknown}")).await, StatusCode::NOT_FOUND, "conversation_not_found");
     assert_error(&owner.get(&format!("/api/v1/contacts/{unknown}")).await, StatusCode::NOT_FOUND, "contact_not_found");

@@ -216,6 +216,8 @@ async fn lists_never_show_another_workspaces_data() {
 
     assert_eq!(list_ids(&o.conversations(&ConversationFilter::default()).await.unwrap().items), [a.conversation]);
     assert_eq!(list_ids(&o.contacts("").await.unwrap()), [a.contact]);
+    // Asked by id, another workspace's contact is left out as if it did not exist.
+    assert_eq!(list_ids(&o.contacts_by_id(&[b.contact, a.contact]).await.unwrap()), [a.contact]);
     let mut agents = list_ids(&o.agents().await.unwrap());
     agents.sort();
     let mut expected = vec![a.agent, a.seed.owner.id.0];
