@@ -157,6 +157,8 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    /// Jobs this node claimed after another runner's lease ran out.
+    lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Core {
@@ -174,6 +176,7 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            lease_takeovers: Arc::default(),
         })
     }
 
@@ -207,6 +210,11 @@ impl Core {
     /// The bus's counts since the start, for `/metrics`.
     pub fn bus_counters(&self) -> BusCounters {
         self.bus.counters()
+    }
+
+    /// Jobs this node took over from a runner whose lease ran out, for `/metrics`.
+    pub fn lease_takeovers(&self) -> u64 {
+        self.lease_takeovers.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How much presence holds, for `/metrics`.
