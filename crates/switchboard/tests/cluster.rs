@@ -24,6 +24,7 @@ const PASSWORD: &str = "a long enough password";
 
 /// One PostgreSQL database and one Redis shared by the nodes of one story.
 struct Cluster {
+    pg: &'static EphemeralPostgres,
     postgres_url: String,
     redis: EphemeralRedis,
     /// Keys and channels of this story only.
@@ -45,7 +46,7 @@ impl Cluster {
         let redis = EphemeralRedis::start().await.expect("Redis");
         let data = tempfile::tempdir().unwrap();
         let name = format!("t{}", uuid::Uuid::new_v4().simple());
-        let cluster = Self { postgres_url, redis, name, data };
+        let cluster = Self { pg, postgres_url, redis, name, data };
         let out = cluster
             .command("admin")
             .args(["admin", "create-workspace", "--name", "Shop", "--owner-email", OWNER, "--password", PASSWORD])
@@ -54,6 +55,11 @@ impl Cluster {
             .unwrap();
         assert!(out.status.success(), "create-workspace: {}", String::from_utf8_lossy(&out.stderr));
         cluster
+    }
+
+    /// Runs SQL on the cluster's database, as an operator (or a fault) would.
+    async fn sql(&self, sql: &str) -> String {
+        self.pg.psql(&self.postgres_url, sql).await.expect("psql")
     }
 
     /// `switchboard` on this cluster's database; a node (anything but `admin`) also on its Redis.
@@ -497,4 +503,98 @@ async fn a_slow_consumer_on_one_node_does_not_slow_the_other() {
     seen.until_all(&mut agent_b, &burst.iter().cloned().collect()).await;
     assert_eq!(seen.by_feed.len(), 301);
     drop(stuck);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::test]
+async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    let mut watcher = Ws::agent(b.addr, &token, None).await;
+    let (_visitor, conv, _) = visitor(&a, &site, "first").await;
+    let api_b = Api::with_token(b.base(), &token);
+    let until = now_ms() + 1500;
+    api_b.ok(reqwest::Method::PUT, &format!("/api/v1/conversations/{conv}/status"), Some(json!({"status": "snoozed", "snoozed_until": until}))).await;
+
+    // A runner claims the wake-up and dies without a word: it holds the lease until it
+    // runs out. (The claim is the store's own statement, run here so the story knows
+    // which runner held it; then node A dies too.)
+    let claimed = cluster
+        .sql(&format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_until = {} WHERE kind = 'wake_conversation' RETURNING attempts",
+            until + 1000
+        ))
+        .await;
+    assert_eq!(claimed.trim(), "1", "the timer was pending, claimed once");
+    a.kill().await;
+
+    // B takes the job over once the lease has run out, and the conversation reopens once.
+    loop {
+        let f = watcher.next().await.expect("the watcher's socket closed");
+        if f["type"] == "event" && f["event"]["kind"] == "status_changed" && f["event"]["status"] == "open" {
+            assert!(now_ms() >= until + 1000, "not before the dead runner's lease ran out");
+            break;
+        }
+    }
+    assert_eq!(b.metric("switchboard_job_lease_takeovers_total").await, 1.0);
+    let left = cluster.sql("SELECT count(*) FROM jobs").await;
+    assert_eq!(left.trim(), "0", "the job is done, not run again");
+}
+
+/// Sends `ids` until each is acknowledged, sending again (same `client_id`) any that
+/// failed: what a client does when a write fails with a retryable error.
+async fn send_until_acked(ws: &mut Ws, conv: &str, ids: &[String]) -> usize {
+    let mut acked = HashSet::new();
+    let mut retries = 0;
+    for id in ids {
+        ws.send(json!({"type": "send", "client_id": id, "conversation_id": conv, "body": "hi"})).await;
+    }
+    while acked.len() < ids.len() {
+        let f = ws.next().await.expect("visitor socket closed");
+        match f["type"].as_str() {
+            Some("ack") => {
+                acked.insert(f["client_id"].as_str().unwrap().to_owned());
+            }
+            Some("error") if f["ref"].is_string() => {
+                assert_eq!(f["code"], "unavailable", "a failed write says it can be retried: {f}");
+                retries += 1;
+                ws.send(json!({"type": "send", "client_id": f["ref"], "conversation_id": conv, "body": "hi"})).await;
+            }
+            _ => {}
+        }
+    }
+    retries
+}
+
+#[tokio::test]
+async fn postgresql_dropping_every_connection_mid_chat_loses_and_doubles_nothing() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    let burst = ids("burst", 150);
+    let (first, rest) = burst.split_at(50);
+    send_all(&mut visitor_a, &conv, first).await;
+
+    // What a PostgreSQL restart does to the nodes: every connection cut at once.
+    let cut = cluster
+        .sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .await;
+    assert!(cut.trim().parse::<u32>().unwrap() >= 2, "both nodes were connected: {cut}");
+    send_until_acked(&mut visitor_a, &conv, rest).await;
+    // And the whole burst once more, as a client unsure of its acks would: replays only.
+    send_until_acked(&mut visitor_a, &conv, &burst).await;
+
+    seen.until_all(&mut agent_b, &burst.iter().cloned().collect()).await;
+    let api = Api::with_token(b.base(), &token);
+    let all = stored(&api, &conv).await;
+    assert_each_once(&all);
+    assert_eq!(all.len(), 151, "the first message and the burst, each once");
+    assert!(b.readyz().await.contains("database: ok"), "the nodes reconnected by themselves");
 }
