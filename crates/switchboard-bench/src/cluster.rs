@@ -26,10 +26,8 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     let pg = EphemeralPostgres::start_durable().await?;
     let redis = EphemeralRedis::start().await?;
     let url = pg.create_database().await?;
-    let storage = vec![
-        ("SWITCHBOARD__STORAGE__BACKEND".to_owned(), "postgres".to_owned()),
-        ("SWITCHBOARD__STORAGE__POSTGRES_URL".to_owned(), url),
-    ];
+    let storage =
+        vec![("SWITCHBOARD__STORAGE__BACKEND".to_owned(), "postgres".to_owned()), ("SWITCHBOARD__STORAGE__POSTGRES_URL".to_owned(), url)];
     let plan = plan(ctx.quick);
     let dir = ctx.scratch(&format!("cluster-{run}"));
     // One database for both layouts: each run's visitors start new conversations, and
@@ -75,13 +73,16 @@ fn figures(r: &ChatReport, nodes: usize) -> Vec<Measure> {
         return vec![Measure::not_run(&id("delivery_p99_2k"), &format!("{who}: delivery p99 at 2,000 msg/s"), "ms", "no acks")];
     };
     let lost = (r.unacked + r.undelivered) as f64;
-    let mut lost = Measure::new(&id("lost"), &format!("{who}: messages never acked or delivered"), "msgs", lost).goal(at_most(0.0)).mode(mode);
+    let mut lost =
+        Measure::new(&id("lost"), &format!("{who}: messages never acked or delivered"), "msgs", lost).goal(at_most(0.0)).mode(mode);
     if r.errors > 0 || r.duplicates > 0 {
         lost = lost.note(format!("{} errors, {} duplicates; first: {:?}", r.errors, r.duplicates, r.first_errors.first()));
     }
     vec![
-        Measure::new(&id("delivery_p99_2k"), &format!("{who}: visitor→agent delivery p99 at 2,000 msg/s"), "ms", s.delivery.p99_ms).mode(mode),
-        Measure::new(&id("delivery_p50_2k"), &format!("{who}: visitor→agent delivery p50 at 2,000 msg/s"), "ms", s.delivery.p50_ms).mode(mode),
+        Measure::new(&id("delivery_p99_2k"), &format!("{who}: visitor→agent delivery p99 at 2,000 msg/s"), "ms", s.delivery.p99_ms)
+            .mode(mode),
+        Measure::new(&id("delivery_p50_2k"), &format!("{who}: visitor→agent delivery p50 at 2,000 msg/s"), "ms", s.delivery.p50_ms)
+            .mode(mode),
         Measure::new(&id("ack_p99_2k"), &format!("{who}: ack p99 at 2,000 msg/s"), "ms", s.ack.p99_ms).mode(mode),
         lost,
     ]

@@ -114,7 +114,9 @@ impl RedisPresence {
     pub async fn leave(&self) {
         let _ = self.stop.send(());
         let prefix = prefix(&self.inner.settings);
-        if let Ok(Ok(mut c)) = tokio::time::timeout(self.inner.settings.connect_timeout(), self.inner.client.get_multiplexed_async_connection()).await {
+        if let Ok(Ok(mut c)) =
+            tokio::time::timeout(self.inner.settings.connect_timeout(), self.inner.client.get_multiplexed_async_connection()).await
+        {
             let node = &self.inner.settings.node;
             let mut pipe = redis::pipe();
             pipe.cmd("DEL").arg(format!("{prefix}:presence:{node}")).ignore();
@@ -153,7 +155,13 @@ impl Presence for RedisPresence {
         agents.into_iter().collect()
     }
 
-    fn view(&self, ws: WorkspaceId, socket: SocketId, agent: AgentId, conversation: Option<ConversationId>) -> Vec<(ConversationId, Vec<AgentId>)> {
+    fn view(
+        &self,
+        ws: WorkspaceId,
+        socket: SocketId,
+        agent: AgentId,
+        conversation: Option<ConversationId>,
+    ) -> Vec<(ConversationId, Vec<AgentId>)> {
         let changed = self.inner.local.view(ws, socket, agent, conversation);
         self.inner.changed.notify_one();
         let remote = self.inner.remote.lock().expect("presence lock");

@@ -36,7 +36,8 @@ impl Sequencer {
     /// from now on. The first event of a workspace this node sees sets its base: this
     /// node's sockets of it read everything before from the store when they opened.
     pub fn offer(&mut self, ws: WorkspaceId, feed_seq: i64, now: Instant) -> bool {
-        let track = self.workspaces.entry(ws).or_insert_with(|| Track { watermark: feed_seq - 1, above: BTreeSet::new(), hole_since: None });
+        let track =
+            self.workspaces.entry(ws).or_insert_with(|| Track { watermark: feed_seq - 1, above: BTreeSet::new(), hole_since: None });
         if feed_seq <= track.watermark || !track.above.insert(feed_seq) {
             return false;
         }

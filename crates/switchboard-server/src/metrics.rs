@@ -73,15 +73,27 @@ impl BusMetrics {
         };
         registry.register("bus_published", "Messages this node published to the other nodes", m.published.clone());
         registry.register("bus_received", "Messages this node received from the other nodes", m.received.clone());
-        registry.register("bus_dropped", "Messages that never left this node (queue full or publish failed); the others repair them", m.dropped.clone());
+        registry.register(
+            "bus_dropped",
+            "Messages that never left this node (queue full or publish failed); the others repair them",
+            m.dropped.clone(),
+        );
         registry.register("bus_repaired", "Events read from the database because the bus had not delivered them", m.repaired.clone());
         registry.register("bus_duplicates", "Events that arrived late over the bus and were dropped by feed_seq", m.duplicates.clone());
         registry.register("bus_lag_seconds", "Latest lag from publication on another node to receipt on this one", m.lag_seconds.clone());
-        registry.register("bus_degraded", "1 while live delivery between nodes is broken and the node catches up from the database", m.degraded.clone());
+        registry.register(
+            "bus_degraded",
+            "1 while live delivery between nodes is broken and the node catches up from the database",
+            m.degraded.clone(),
+        );
         registry.register("presence_agents_online", "Agents online, cluster-wide", m.agents_online.clone());
         registry.register("presence_viewing_sockets", "Agent sockets viewing a conversation, cluster-wide", m.viewing_sockets.clone());
         registry.register("presence_nodes", "Nodes whose presence this node counts (itself included)", m.presence_nodes.clone());
-        registry.register("job_lease_takeovers", "Jobs claimed again after the lease of a runner that never answered ran out", m.lease_takeovers.clone());
+        registry.register(
+            "job_lease_takeovers",
+            "Jobs claimed again after the lease of a runner that never answered ran out",
+            m.lease_takeovers.clone(),
+        );
         m
     }
 }

@@ -289,7 +289,12 @@ impl Config {
                 "bus.node must be letters, digits, '-', '_' or '.'"
             );
         }
-        for (key, ms) in [("bus.probe_ms", bus.probe_ms), ("bus.poll_ms", bus.poll_ms), ("bus.position_check_ms", bus.position_check_ms), ("bus.presence_heartbeat_ms", bus.presence_heartbeat_ms)] {
+        for (key, ms) in [
+            ("bus.probe_ms", bus.probe_ms),
+            ("bus.poll_ms", bus.poll_ms),
+            ("bus.position_check_ms", bus.position_check_ms),
+            ("bus.presence_heartbeat_ms", bus.presence_heartbeat_ms),
+        ] {
             anyhow::ensure!((10..=600_000).contains(&ms), "{key} must be between 10 and 600000");
         }
         anyhow::ensure!(
@@ -437,12 +442,15 @@ mod tests {
         std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"http://redis\"\n")).unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("bus.redis_url"), "{err}");
-        let toml = format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"redis://r\"\npresence_ttl_ms = 100\npresence_heartbeat_ms = 100\n");
+        let toml = format!(
+            "{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"redis://r\"\npresence_ttl_ms = 100\npresence_heartbeat_ms = 100\n"
+        );
         std::fs::write(&file, toml).unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("bus.presence_ttl_ms"), "{err}");
 
-        std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"rediss://:hunter2@redis.internal:6380/0\"\n")).unwrap();
+        std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"rediss://:hunter2@redis.internal:6380/0\"\n"))
+            .unwrap();
         let config = Config::load(Some(&file), Overrides::default()).expect("TLS with a password is fine");
         assert_eq!(config.bus.redis_url.as_deref(), Some("rediss://:hunter2@redis.internal:6380/0"), "the bus still gets it");
         let printed = format!("{config:?}");

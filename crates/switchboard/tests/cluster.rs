@@ -318,7 +318,11 @@ async fn presence_is_cluster_wide_and_a_killed_node_is_forgotten() {
     let owner_id = me["agent"]["id"].as_str().expect("the owner's id").to_owned();
     // A colleague watches from B.
     owner
-        .ok(reqwest::Method::POST, "/api/v1/agents", Some(json!({"email": "ana@shop.example", "name": "Ana", "role": "agent", "password": PASSWORD})))
+        .ok(
+            reqwest::Method::POST,
+            "/api/v1/agents",
+            Some(json!({"email": "ana@shop.example", "name": "Ana", "role": "agent", "password": PASSWORD})),
+        )
         .await;
     let mut ana = Api::new(b.base());
     ana.login("ana@shop.example", PASSWORD).await.unwrap();
@@ -518,7 +522,13 @@ async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
     let (_visitor, conv, _) = visitor(&a, &site, "first").await;
     let api_b = Api::with_token(b.base(), &token);
     let until = now_ms() + 1500;
-    api_b.ok(reqwest::Method::PUT, &format!("/api/v1/conversations/{conv}/status"), Some(json!({"status": "snoozed", "snoozed_until": until}))).await;
+    api_b
+        .ok(
+            reqwest::Method::PUT,
+            &format!("/api/v1/conversations/{conv}/status"),
+            Some(json!({"status": "snoozed", "snoozed_until": until})),
+        )
+        .await;
 
     // A runner claims the wake-up and dies without a word: it holds the lease until it
     // runs out. (The claim is the store's own statement, run here so the story knows
