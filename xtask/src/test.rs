@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every tier CI runs, in order, stopping at the first failure.
 //!
 //! prerequisites → fmt → tidy → generated wire types → clippy → Rust tests (nextest if installed) →
+//! the cluster tier (two nodes on one PostgreSQL and one Redis, and their failures) →
 //! the system tests again on PostgreSQL → doc tests → API fuzzing → typecheck and build of `web/` → browser tests. The last line of a
 //! green run is `N passed, 0 failed`.
 
@@ -18,6 +19,10 @@ use crate::{apt_get, cargo, echo, run_cmd, succeeds, tidy, web};
 /// for the cluster tier (see the `switchboard-services` crate), and the real peers
 /// whose adapters the benchmark's smoke tests check (see the `switchboard-bench-peers` crate).
 const PACKAGES: [&str; 6] = ["chromium", "fonts-noto-color-emoji", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
+
+/// The nextest filter of the workspace run: everything but the cluster tier
+/// (`crates/switchboard/tests/cluster.rs`), which has a step of its own.
+const CLUSTER_TIER_EXCLUDED: &str = "not (package(switchboard) & binary(cluster))";
 
 /// npm projects besides `web/` whose packages the tests need.
 const NPM_PROJECTS: [&str; 1] = ["bench/peers/socketio"];
@@ -72,6 +77,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         passed += if nextest {
             let mut cmd = cargo();
             cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+            // The cluster tier runs next, on its own, two stories at a time.
+            cmd.args(["-E", CLUSTER_TIER_EXCLUDED]);
             if !test_args.is_empty() {
                 cmd.arg("--").args(test_args);
             }
@@ -85,6 +92,20 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         };
         Ok(())
     })?;
+    // Each story starts two server processes and a Redis: at most two stories at once on
+    // two cores, so a slow machine delays them instead of failing their timeouts. With
+    // libtest, the workspace run above already ran them.
+    if nextest {
+        tiers.step("cluster tier", || {
+            let mut cmd = cargo();
+            cmd.args(["nextest", "run", "-p", "switchboard", "--test", "cluster", "--no-fail-fast", "--test-threads", "2"]);
+            if !test_args.is_empty() {
+                cmd.arg("--").args(test_args);
+            }
+            passed += run_counting(&mut cmd, Counter::Nextest)?;
+            Ok(())
+        })?;
+    }
     // The same system tests on the other backend: about 70 s on 2 busy cores, most of it
     // starting one throwaway PostgreSQL server per test process.
     tiers.step("system tests on PostgreSQL", || {

@@ -4,6 +4,7 @@
 
 mod chat;
 mod churn;
+mod cluster;
 mod crash;
 mod fanout;
 mod footprint;
@@ -86,6 +87,8 @@ enum Command {
     Footprint(Common),
     /// The batched writer alone, on SQLite and PostgreSQL.
     Storage(Common),
+    /// Delivery across two nodes (PostgreSQL and Redis) beside one node.
+    Cluster(Common),
     /// A generator process (started by the scenarios).
     #[command(hide = true)]
     Gen { kind: String, config: String },
@@ -180,9 +183,11 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         Command::Crash(c) => (c, vec![suite::Scenario::Crash]),
         Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
         Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
+        Command::Cluster(c) => (c, vec![suite::Scenario::Cluster]),
         Command::Gen { .. } | Command::PeerPrerequisites => unreachable!("handled in main"),
     };
-    let need_fixture = only.iter().any(|s| *s != suite::Scenario::Storage);
+    // The storage and cluster scenarios build their own (on PostgreSQL, or none).
+    let need_fixture = only.iter().any(|s| !matches!(s, suite::Scenario::Storage | suite::Scenario::Cluster));
     let ctx = Ctx::new(&common, need_fixture).await?;
     // On Ctrl-C or SIGTERM the suite's future is dropped, and with it every server,
     // peer and generator process it started (they are killed on drop).

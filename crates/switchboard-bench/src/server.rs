@@ -43,11 +43,13 @@ pub struct ServerOpts {
     pub listen: String,
     /// `taskset -c` CPU list for the pinned topology; `None` shares all cores.
     pub cpus: Option<String>,
+    /// Configuration as `SWITCHBOARD__…` environment variables (PostgreSQL, Redis).
+    pub env: Vec<(String, String)>,
 }
 
 impl ServerOpts {
     pub fn new(durability: Durability) -> Self {
-        Self { durability, listen: "127.0.0.1:0".into(), cpus: None }
+        Self { durability, listen: "127.0.0.1:0".into(), cpus: None, env: vec![] }
     }
 }
 
@@ -77,6 +79,7 @@ impl Server {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log"))?;
         let mut child = command(bin, data, opts.cpus.as_deref())
             .env("SWITCHBOARD__STORAGE__DURABILITY", opts.durability.as_str())
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .args(["serve", "--listen", &opts.listen])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -155,7 +158,12 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn build(bin: &Path, root: &Path, count: usize) -> anyhow::Result<Self> {
-        let dir = root.join("fixture");
+        Self::build_with(bin, root.join("fixture"), count, &[]).await
+    }
+
+    /// The fixture in `dir` with configuration `env` (a PostgreSQL database: the
+    /// workspaces are then in that database, and `dir` only holds uploads).
+    pub async fn build_with(bin: &Path, dir: PathBuf, count: usize, env: &[(String, String)]) -> anyhow::Result<Self> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let t = Instant::now();
@@ -164,13 +172,15 @@ impl Fixture {
             let email = format!("owner{i}@bench.example");
             let password = format!("bench password {i}");
             let out = command(bin, &dir, None)
+                .envs(env.iter().map(|(k, v)| (k, v)))
                 .args(["admin", "create-workspace", "--name", &format!("bench-{i}"), "--owner-email", &email, "--password", &password])
                 .output()
                 .await?;
             anyhow::ensure!(out.status.success(), "create-workspace failed: {}", String::from_utf8_lossy(&out.stderr));
             creds.push((email, password));
         }
-        let server = Server::start(bin, &dir, &ServerOpts::new(Durability::Normal)).await?;
+        let opts = ServerOpts { env: env.to_vec(), ..ServerOpts::new(Durability::Normal) };
+        let server = Server::start(bin, &dir, &opts).await?;
         let mut workspaces = vec![];
         for (email, password) in creds {
             let session = http::Session::login(server.addr, &email, &password).await?;

@@ -41,6 +41,8 @@ impl Drop for Hub {
 
 pub struct SwitchboardTarget {
     pub addr: SocketAddr,
+    /// Where the agent sockets connect: `addr`, or another node of a cluster.
+    pub agent_addr: SocketAddr,
     pub workspaces: Vec<Workspace>,
     pub per_workspace: usize,
     pub durability: Durability,
@@ -49,7 +51,13 @@ pub struct SwitchboardTarget {
 
 impl SwitchboardTarget {
     pub fn new(addr: SocketAddr, workspaces: Vec<Workspace>, per_workspace: usize, durability: Durability) -> Self {
-        Self { addr, workspaces, per_workspace: per_workspace.max(1), durability, hubs: Default::default() }
+        Self { addr, agent_addr: addr, workspaces, per_workspace: per_workspace.max(1), durability, hubs: Default::default() }
+    }
+
+    /// Agents on `agent_addr` while visitors stay on `addr`: delivery crosses nodes.
+    pub fn with_agents_on(mut self, agent_addr: SocketAddr) -> Self {
+        self.agent_addr = agent_addr;
+        self
     }
 
     async fn hub(&self, w: usize) -> anyhow::Result<Arc<Hub>> {
@@ -58,7 +66,7 @@ impl SwitchboardTarget {
             return Ok(h.clone());
         }
         let token = &self.workspaces[w].token;
-        let mut agent = agent_socket(self.addr, token).await?;
+        let mut agent = agent_socket(self.agent_addr, token).await?;
         ws::send_text(&mut agent, crate::frames::AGENT_HELLO.clone()).await?;
         ws::expect(&mut agent, "welcome").await?;
         ws::expect(&mut agent, "caught_up").await?;

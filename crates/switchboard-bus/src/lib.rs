@@ -1,11 +1,14 @@
-//! Realtime fan-out between the parts of a node (and later between nodes).
+//! Realtime fan-out between the parts of a node, and the contract a bus between nodes
+//! (`switchboard-cluster`'s Redis bus) fulfils.
 //!
 //! Invariant: the bus is a hint. Every conversation event is committed to the store
 //! before it is published, and a subscriber that falls behind (a `Lagged` receive) is
-//! expected to drop its live stream and re-read from the store by cursor.
+//! expected to drop its live stream and re-read from the store by cursor. A bus between
+//! nodes repairs what it lost from a [`FeedSource`] (the store, seen through core), so it
+//! knows no SQL either.
 //!
 //! A [`BusMessage`] is a plain value that serialises (serde): what a bus between nodes
-//! (Redis) would carry as it is. What only makes sense inside one process — the frame
+//! (Redis) carries as it is. What only makes sense inside one process — the frame
 //! this node's sockets encoded for a message — travels beside it, in a [`Delivery`].
 
 use std::collections::HashMap;
@@ -121,8 +124,66 @@ impl Delivery {
 pub type Receiver = broadcast::Receiver<Arc<Delivery>>;
 
 pub trait Bus: Send + Sync + 'static {
+    /// Never blocks: a bus between nodes queues the message for the other nodes (and may
+    /// drop it, counted, when that queue is full; the others repair from the store).
     fn publish(&self, topic: Topic, message: Arc<BusMessage>);
     fn subscribe(&self, topic: Topic) -> Receiver;
+    /// Publishes to this node's subscribers only: what every node works out for itself
+    /// (a dead node's agents going offline), so no node tells the others.
+    fn publish_local(&self, topic: Topic, message: Arc<BusMessage>) {
+        self.publish(topic, message);
+    }
+    /// How the link to the other nodes is, for `/readyz` and `/metrics`.
+    fn health(&self) -> BusHealth {
+        BusHealth::Local
+    }
+    /// Counts since the start, for `/metrics`.
+    fn counters(&self) -> BusCounters {
+        BusCounters::default()
+    }
+}
+
+/// How a bus reaches the other nodes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BusHealth {
+    /// One node: there is nobody to reach.
+    Local,
+    /// Live delivery between nodes works (the last delivery probe came back).
+    Live,
+    /// Live delivery between nodes is broken since this time (Unix ms): the node catches
+    /// up from the store on a short interval instead, so delivery is late, not lost.
+    Degraded { since_ms: i64 },
+}
+
+/// What a bus between nodes has done since the node started.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BusCounters {
+    /// Messages handed to the other nodes.
+    pub published: u64,
+    /// Messages received from the other nodes (this node's own echoes not counted).
+    pub received: u64,
+    /// Messages that never left this node (queue full, or the publish failed).
+    pub dropped: u64,
+    /// Events read from the store because the bus had not delivered them.
+    pub repaired: u64,
+    /// Events received late and dropped as duplicates by `feed_seq`.
+    pub duplicates: u64,
+    /// The latest cross-node lag seen: publish on one node to receipt on this one, µs.
+    pub lag_us: i64,
+}
+
+/// Where a bus between nodes reads the events it missed: the workspace feed, in
+/// `feed_seq` order, as the store has it. Core implements it over the store.
+pub trait FeedSource: Send + Sync + 'static {
+    /// Up to `limit` events of the workspace after `after_feed_seq`, in order.
+    fn feed_after(
+        &self,
+        ws: WorkspaceId,
+        after_feed_seq: i64,
+        limit: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<Event>, String>> + Send + '_>>;
+    /// The workspace's last `feed_seq` (0 for none yet).
+    fn feed_head(&self, ws: WorkspaceId) -> std::pin::Pin<Box<dyn Future<Output = Result<i64, String>> + Send + '_>>;
 }
 
 /// The single-node bus: one broadcast channel per topic that has subscribers.

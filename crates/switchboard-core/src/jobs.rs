@@ -123,6 +123,12 @@ impl Core {
                 return Ok(ran);
             }
             for job in claimed {
+                if job.attempts > 1 && job.last_error.is_none() {
+                    // Claimed before, yet no run recorded a failure: its runner never
+                    // answered (killed, or paused past its lease).
+                    self.lease_takeovers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(job.id = %job.id, job.kind = %job.kind, attempt = job.attempts, "took over a job whose lease ran out");
+                }
                 let kind = JobKind::parse(&job.kind, &job.payload);
                 let result = match &kind {
                     Ok(kind) => self.run_job(*kind).await.map_err(|e| e.to_string()),

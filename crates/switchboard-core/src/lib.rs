@@ -21,7 +21,7 @@ mod widget;
 
 use std::sync::Arc;
 
-use switchboard_bus::{Bus, BusMessage, Receiver, Topic};
+use switchboard_bus::{Bus, BusCounters, BusHealth, BusMessage, FeedSource, Receiver, Topic};
 use switchboard_domain::*;
 use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 
@@ -35,7 +35,7 @@ pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
-pub use presence::{LocalPresence, Presence, SocketId};
+pub use presence::{LocalPresence, Presence, PresenceSizes, PresenceSnapshot, SocketId};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 pub use widget::*;
@@ -55,6 +55,25 @@ impl CommitHook for Publisher {
             }
             self.bus.publish(Topic::Workspace(event.workspace_id), message);
         }
+    }
+}
+
+/// The workspace feed as the store has it, for a bus between nodes to repair from: the
+/// bus knows no store, and the store no bus.
+pub struct StoreFeed(pub Arc<dyn Store>);
+
+impl FeedSource for StoreFeed {
+    fn feed_after(
+        &self,
+        ws: WorkspaceId,
+        after_feed_seq: i64,
+        limit: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = std::result::Result<Vec<Event>, String>> + Send + '_>> {
+        Box::pin(async move { self.0.feed(ws, after_feed_seq, limit).await.map_err(|e| e.to_string()) })
+    }
+
+    fn feed_head(&self, ws: WorkspaceId) -> std::pin::Pin<Box<dyn Future<Output = std::result::Result<i64, String>> + Send + '_>> {
+        Box::pin(async move { self.0.feed_head(ws).await.map_err(|e| e.to_string()) })
     }
 }
 
@@ -138,6 +157,8 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    /// Jobs this node claimed after another runner's lease ran out.
+    lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Core {
@@ -155,6 +176,7 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            lease_takeovers: Arc::default(),
         })
     }
 
@@ -178,6 +200,26 @@ impl Core {
     /// Whether the store answers, for `/readyz`.
     pub async fn ready(&self) -> Result<()> {
         Ok(self.store.ping().await?)
+    }
+
+    /// How the bus reaches the other nodes, for `/readyz`.
+    pub fn bus_health(&self) -> BusHealth {
+        self.bus.health()
+    }
+
+    /// The bus's counts since the start, for `/metrics`.
+    pub fn bus_counters(&self) -> BusCounters {
+        self.bus.counters()
+    }
+
+    /// Jobs this node took over from a runner whose lease ran out, for `/metrics`.
+    pub fn lease_takeovers(&self) -> u64 {
+        self.lease_takeovers.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How much presence holds, for `/metrics`.
+    pub fn presence_sizes(&self) -> PresenceSizes {
+        self.presence.sizes()
     }
 
     /// Follows the workspace feed: the live subscription and the feed position it

@@ -51,6 +51,29 @@ pub trait Presence: Send + Sync + 'static {
     ) -> Vec<(ConversationId, Vec<AgentId>)>;
     /// The agents who have the conversation open, sorted.
     fn viewers(&self, ws: WorkspaceId, conversation: ConversationId) -> Vec<AgentId>;
+    /// How much it holds, for `/metrics`.
+    fn sizes(&self) -> PresenceSizes;
+}
+
+/// What presence holds, counted for `/metrics`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PresenceSizes {
+    /// Agents online, summed over workspaces (an agent on two nodes counts once).
+    pub agents_online: usize,
+    /// Agent sockets viewing a conversation (this node's, and the other nodes' for a
+    /// cluster-wide presence).
+    pub viewing_sockets: usize,
+    /// Nodes whose presence is counted (1 for one node).
+    pub nodes: usize,
+}
+
+/// Everything one node's presence holds, to share with the other nodes: per workspace,
+/// each online agent's socket count, and which agent views which conversation (one
+/// entry per socket).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct PresenceSnapshot {
+    pub online: HashMap<WorkspaceId, HashMap<AgentId, usize>>,
+    pub viewing: HashMap<WorkspaceId, Vec<(AgentId, ConversationId)>>,
 }
 
 /// Which agent each socket of a workspace is and which conversation it views.
@@ -61,6 +84,16 @@ type Viewing = HashMap<SocketId, (AgentId, ConversationId)>;
 pub struct LocalPresence {
     online: Mutex<HashMap<WorkspaceId, HashMap<AgentId, usize>>>,
     viewing: Mutex<HashMap<WorkspaceId, Viewing>>,
+}
+
+impl LocalPresence {
+    /// A copy of what it holds, for a cluster-wide presence to publish.
+    pub fn snapshot(&self) -> PresenceSnapshot {
+        let online = self.online.lock().expect("presence lock").clone();
+        let viewing = self.viewing.lock().expect("presence lock");
+        let viewing = viewing.iter().map(|(ws, sockets)| (*ws, sockets.values().copied().collect())).collect();
+        PresenceSnapshot { online, viewing }
+    }
 }
 
 fn viewers_of(sockets: &Viewing, conversation: ConversationId) -> Vec<AgentId> {
@@ -132,6 +165,12 @@ impl Presence for LocalPresence {
     fn viewers(&self, ws: WorkspaceId, conversation: ConversationId) -> Vec<AgentId> {
         let viewing = self.viewing.lock().expect("presence lock");
         viewing.get(&ws).map(|s| viewers_of(s, conversation)).unwrap_or_default()
+    }
+
+    fn sizes(&self) -> PresenceSizes {
+        let agents_online = self.online.lock().expect("presence lock").values().map(HashMap::len).sum();
+        let viewing_sockets = self.viewing.lock().expect("presence lock").values().map(HashMap::len).sum();
+        PresenceSizes { agents_online, viewing_sockets, nodes: 1 }
     }
 }
 
@@ -248,6 +287,20 @@ mod tests {
         assert!(p.disconnect(ws, agent));
         assert!(p.online(ws).is_empty());
         assert!(!p.disconnect(ws, agent), "a socket closed twice does not go negative");
+    }
+
+    #[test]
+    fn the_snapshot_and_sizes_say_what_presence_holds() {
+        let p = LocalPresence::default();
+        let (ws, ana, bo, c) = (WorkspaceId::new(), AgentId::new(), AgentId::new(), ConversationId::new());
+        p.connect(ws, ana);
+        p.connect(ws, ana);
+        p.connect(ws, bo);
+        p.view(ws, SocketId::new(), bo, Some(c));
+        let snapshot = p.snapshot();
+        assert_eq!(snapshot.online[&ws][&ana], 2, "two tabs");
+        assert_eq!(snapshot.viewing[&ws], [(bo, c)]);
+        assert_eq!(p.sizes(), PresenceSizes { agents_online: 2, viewing_sockets: 1, nodes: 1 });
     }
 
     #[test]

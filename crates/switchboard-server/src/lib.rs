@@ -119,17 +119,29 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/readyz`: ready while the database answers, whatever the bus: a degraded bus only
+/// makes delivery between nodes late (the node catches up from the database), and
+/// draining every node because Redis died would help nobody. The body says how each is.
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
+    let bus = match app.core.bus_health() {
+        switchboard_bus::BusHealth::Local => "bus: local".to_owned(),
+        switchboard_bus::BusHealth::Live => "bus: live".to_owned(),
+        switchboard_bus::BusHealth::Degraded { since_ms } => {
+            let secs = (switchboard_bus::now_us() / 1000 - since_ms).max(0) / 1000;
+            format!("bus: degraded for {secs} s (catching up from the database)")
+        }
+    };
     match app.core.ready().await {
-        Ok(()) => (StatusCode::OK, "ready"),
+        Ok(()) => (StatusCode::OK, format!("ready\ndatabase: ok\n{bus}\n")),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready\ndatabase: unreachable\n{bus}\n"))
         }
     }
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    app.metrics.refresh(&app.core);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"))], app.metrics.encode())
 }
 

@@ -1,5 +1,7 @@
 //! Prometheus metrics: open and refused sockets by kind, messages stored, commit and
-//! delivery latency.
+//! delivery latency; the bus between nodes (published, received, dropped, repaired from
+//! the store, late duplicates, lag, degraded) and presence sizes, read from core when
+//! `/metrics` is asked.
 
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -10,7 +12,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use switchboard_core::CommitObserver;
+use std::sync::atomic::AtomicU64;
+
+use switchboard_core::{CommitObserver, Core};
 use switchboard_domain::EventData;
 use switchboard_store::Committed;
 
@@ -34,6 +38,69 @@ pub struct Metrics {
     pub messages_stored: Counter,
     pub commit_seconds: Histogram,
     pub delivery_seconds: Histogram,
+    bus: BusMetrics,
+}
+
+/// Read from core's bus and presence at each scrape.
+struct BusMetrics {
+    published: Counter,
+    received: Counter,
+    dropped: Counter,
+    repaired: Counter,
+    duplicates: Counter,
+    lag_seconds: Gauge<f64, AtomicU64>,
+    degraded: Gauge,
+    agents_online: Gauge,
+    viewing_sockets: Gauge,
+    presence_nodes: Gauge,
+    lease_takeovers: Counter,
+}
+
+impl BusMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self {
+            published: Counter::default(),
+            received: Counter::default(),
+            dropped: Counter::default(),
+            repaired: Counter::default(),
+            duplicates: Counter::default(),
+            lag_seconds: Gauge::default(),
+            degraded: Gauge::default(),
+            agents_online: Gauge::default(),
+            viewing_sockets: Gauge::default(),
+            presence_nodes: Gauge::default(),
+            lease_takeovers: Counter::default(),
+        };
+        registry.register("bus_published", "Messages this node published to the other nodes", m.published.clone());
+        registry.register("bus_received", "Messages this node received from the other nodes", m.received.clone());
+        registry.register(
+            "bus_dropped",
+            "Messages that never left this node (queue full or publish failed); the others repair them",
+            m.dropped.clone(),
+        );
+        registry.register("bus_repaired", "Events read from the database because the bus had not delivered them", m.repaired.clone());
+        registry.register("bus_duplicates", "Events that arrived late over the bus and were dropped by feed_seq", m.duplicates.clone());
+        registry.register("bus_lag_seconds", "Latest lag from publication on another node to receipt on this one", m.lag_seconds.clone());
+        registry.register(
+            "bus_degraded",
+            "1 while live delivery between nodes is broken and the node catches up from the database",
+            m.degraded.clone(),
+        );
+        registry.register("presence_agents_online", "Agents online, cluster-wide", m.agents_online.clone());
+        registry.register("presence_viewing_sockets", "Agent sockets viewing a conversation, cluster-wide", m.viewing_sockets.clone());
+        registry.register("presence_nodes", "Nodes whose presence this node counts (itself included)", m.presence_nodes.clone());
+        registry.register(
+            "job_lease_takeovers",
+            "Jobs claimed again after the lease of a runner that never answered ran out",
+            m.lease_takeovers.clone(),
+        );
+        m
+    }
+}
+
+/// Moves a counter up to `total` (counts read from elsewhere only grow).
+fn catch_up(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
 }
 
 impl Default for Metrics {
@@ -54,7 +121,8 @@ impl Default for Metrics {
         registry.register("store_commit_seconds", "Time from submitting a change to its durable commit", commit_seconds.clone());
         let delivery_seconds = Histogram::new(exponential_buckets(0.00001, 2.0, 18));
         registry.register("delivery_seconds", "Time from publication of an event to its write to a socket", delivery_seconds.clone());
-        Self { registry, sockets, sockets_refused, messages_stored, commit_seconds, delivery_seconds }
+        let bus = BusMetrics::register(&mut registry);
+        Self { registry, sockets, sockets_refused, messages_stored, commit_seconds, delivery_seconds, bus }
     }
 }
 
@@ -64,6 +132,23 @@ impl Metrics {
     pub fn observe_delivery(&self, published_us: i64) {
         let micros = (switchboard_bus::now_us() - published_us).max(0);
         self.delivery_seconds.observe(micros as f64 / 1e6);
+    }
+
+    /// Reads the bus's and presence's numbers from core.
+    pub fn refresh(&self, core: &Core) {
+        let (b, c) = (&self.bus, core.bus_counters());
+        catch_up(&b.published, c.published);
+        catch_up(&b.received, c.received);
+        catch_up(&b.dropped, c.dropped);
+        catch_up(&b.repaired, c.repaired);
+        catch_up(&b.duplicates, c.duplicates);
+        b.lag_seconds.set(c.lag_us.max(0) as f64 / 1e6);
+        b.degraded.set(i64::from(matches!(core.bus_health(), switchboard_bus::BusHealth::Degraded { .. })));
+        let p = core.presence_sizes();
+        b.agents_online.set(p.agents_online as i64);
+        b.viewing_sockets.set(p.viewing_sockets as i64);
+        b.presence_nodes.set(p.nodes as i64);
+        catch_up(&b.lease_takeovers, core.lease_takeovers());
     }
 
     pub fn encode(&self) -> String {

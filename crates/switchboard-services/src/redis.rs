@@ -1,5 +1,7 @@
 //! A throwaway Redis server from Debian's `redis-server`, persistence off, on a random
 //! port of 127.0.0.1, in its own temporary directory, under the watchdog (`process.rs`).
+//! The cluster tier stops it and starts it again on the same port (an outage), and
+//! pauses it by pid (`SIGSTOP`: a hung Redis).
 
 use std::ffi::OsString;
 use std::net::Ipv4Addr;
@@ -17,33 +19,27 @@ use crate::process::{ServerProcess, missing, start_on_free_port, temp_dir};
 pub struct EphemeralRedis {
     url: String,
     port: u16,
-    pub(crate) process: ServerProcess,
+    /// `None` only during [`EphemeralRedis::restart_after`]'s outage.
+    pub(crate) process: Option<ServerProcess>,
 }
 
 impl EphemeralRedis {
     /// Starts a new server; it stops when dropped.
     pub async fn start() -> anyhow::Result<Self> {
-        let binary = Path::new("/usr/bin/redis-server");
-        if !binary.exists() {
-            bail!(missing("redis-server", "/usr/bin/redis-server", "redis-server"));
-        }
-        let spawn = async |port: u16| {
-            let dir = temp_dir("switchboard-redis-", None)?;
-            let mut args: Vec<OsString> = Vec::new();
-            for (key, value) in [
-                ("--port", port.to_string()),
-                ("--bind", "127.0.0.1".into()),
-                ("--save", String::new()),
-                ("--appendonly", "no".into()),
-                ("--daemonize", "no".into()),
-                ("--dir", dir.path().display().to_string()),
-            ] {
-                args.extend([key.into(), value.into()]);
-            }
-            ServerProcess::spawn(&format!("redis on 127.0.0.1:{port}"), dir, "TERM", None, binary, &args)
-        };
-        let (process, port) = start_on_free_port(spawn, redis_ping).await?;
-        Ok(Self { url: format!("redis://127.0.0.1:{port}"), port, process })
+        let (process, port) = start_on_free_port(async |port| spawn(port), redis_ping).await?;
+        Ok(Self { url: format!("redis://127.0.0.1:{port}"), port, process: Some(process) })
+    }
+
+    /// Stops the server (its data is gone: persistence is off), runs `outage`, then
+    /// starts an empty server on the same port and waits until it answers.
+    pub async fn restart_after<T>(&mut self, outage: impl AsyncFnOnce() -> T) -> anyhow::Result<T> {
+        drop(self.process.take());
+        let during = outage().await;
+        let mut process = spawn(self.port)?;
+        let port = self.port;
+        process.wait_ready(|| redis_ping(port)).await?;
+        self.process = Some(process);
+        Ok(during)
     }
 
     /// One server for the whole process, started on first use.
@@ -66,8 +62,28 @@ impl EphemeralRedis {
 
     /// Pid of the server process.
     pub fn pid(&self) -> Option<u32> {
-        self.process.pid()
+        self.process.as_ref()?.pid()
     }
+}
+
+fn spawn(port: u16) -> anyhow::Result<ServerProcess> {
+    let binary = Path::new("/usr/bin/redis-server");
+    if !binary.exists() {
+        bail!(missing("redis-server", "/usr/bin/redis-server", "redis-server"));
+    }
+    let dir = temp_dir("switchboard-redis-", None)?;
+    let mut args: Vec<OsString> = Vec::new();
+    for (key, value) in [
+        ("--port", port.to_string()),
+        ("--bind", "127.0.0.1".into()),
+        ("--save", String::new()),
+        ("--appendonly", "no".into()),
+        ("--daemonize", "no".into()),
+        ("--dir", dir.path().display().to_string()),
+    ] {
+        args.extend([key.into(), value.into()]);
+    }
+    ServerProcess::spawn(&format!("redis on 127.0.0.1:{port}"), dir, "TERM", None, binary, &args)
 }
 
 /// `PING` over raw RESP; `-LOADING` and refused connections count as not ready.

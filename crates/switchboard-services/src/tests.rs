@@ -70,7 +70,7 @@ async fn redis_answers_ping_and_stops_on_drop() -> anyhow::Result<()> {
     let port = redis.port();
     assert_eq!(redis.url(), format!("redis://127.0.0.1:{port}"));
     assert!(redis_ping(port).await);
-    let (port, pid, dir) = gone_after_drop(&redis.process, port);
+    let (port, pid, dir) = gone_after_drop(redis.process.as_ref().unwrap(), port);
     drop(redis);
     assert_gone(port, pid, &dir);
     assert!(!redis_ping(port).await);
@@ -184,7 +184,7 @@ fn probe_leaks(how: &str) -> anyhow::Result<()> {
 async fn leak_probe() -> anyhow::Result<()> {
     let pg = EphemeralPostgres::shared().await?;
     let redis = EphemeralRedis::shared().await?;
-    for (process, port) in [(&pg.process, pg.port()), (&redis.process, redis.port())] {
+    for (process, port) in [(&pg.process, pg.port()), (redis.process.as_ref().unwrap(), redis.port())] {
         let pid = process.pid().context("pid known once ready")?;
         println!("LEAK_PROBE {port} {pid} {}", process.dir().display());
     }

@@ -1,5 +1,6 @@
 //! The one place that wires Switchboard together from a [`Config`]: the store (SQLite or
-//! PostgreSQL) with the publisher hook, the bus, blobs, core with its clock and limits,
+//! PostgreSQL) with the publisher hook, the bus (in the process, or Redis between the
+//! nodes of a cluster, with cluster-wide presence), blobs, core with its clock and limits,
 //! and the server whose graceful shutdown also stops the background workers. The
 //! binary, the test harness and the bench's in-process benchmark all build through it,
 //! so none of them picks concrete types by hand.
@@ -8,15 +9,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use switchboard_bus::LocalBus;
-use switchboard_core::{Clock, Core, Limits, Publisher, SystemClock};
+use switchboard_bus::{Bus, LocalBus};
+use switchboard_cluster::{RedisBus, RedisPresence, RedisSettings};
+use switchboard_core::{Clock, Core, Limits, Publisher, StoreFeed, SystemClock};
 use switchboard_server::{Server, ServerConfig};
 use switchboard_store::{CommitHook, FsBlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
 
-use crate::config::{Backend, Config};
+use crate::config::{Backend, BusBackend, Config};
 
 /// What the configuration file cannot say, for tests and benches: the server's finer
 /// settings (millisecond heartbeats, jobs left to the test) and the clock.
@@ -42,6 +44,9 @@ pub struct App {
     server: Server,
     listener: TcpListener,
     addr: SocketAddr,
+    /// Held while serving a SQLite database, so a second node on the same file refuses
+    /// to start.
+    _lock: Option<std::fs::File>,
 }
 
 impl App {
@@ -51,11 +56,15 @@ impl App {
     }
 
     pub async fn build_with(config: &Config, options: Options) -> anyhow::Result<Self> {
+        let lock = match config.storage.backend {
+            Backend::Sqlite => Some(lock_data_dir(config)?),
+            Backend::Postgres => None,
+        };
         let core = core_with(config, options.limits, options.clock).await?;
         let listener = TcpListener::bind(config.server.listen).await.with_context(|| format!("listening on {}", config.server.listen))?;
         let addr = listener.local_addr().context("reading the listening address")?;
         let server = Server::new(core, options.server);
-        Ok(Self { core: server.state.core.clone(), server, listener, addr })
+        Ok(Self { core: server.state.core.clone(), server, listener, addr, _lock: lock })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -71,7 +80,9 @@ impl App {
     /// `ServerConfig::run_jobs` is on) finish the job under way, and the store is
     /// flushed and closed last.
     pub async fn run_until_stopped(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        self.server.serve(self.listener, stop).await
+        let served = self.server.serve(self.listener, stop).await;
+        drop(self._lock);
+        served
     }
 }
 
@@ -83,11 +94,70 @@ pub async fn core(config: &Config) -> anyhow::Result<Core> {
 
 /// The one place `Core::new` is called outside core's own tests.
 async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> anyhow::Result<Core> {
-    let bus = Arc::new(LocalBus::default());
+    let cluster = redis_settings(config)?;
+    let redis = cluster.clone().map(RedisBus::new).transpose()?.map(Arc::new);
+    let bus: Arc<dyn Bus> = match &redis {
+        Some(redis) => redis.clone(),
+        None => Arc::new(LocalBus::default()),
+    };
     // The store's writer publishes each batch's events after it commits.
     let store = open_store(config, Some(Arc::new(Publisher { bus: bus.clone() }))).await?;
+    if let Some(redis) = &redis {
+        // The bus reads what it missed from the store, so it starts once the store is open.
+        redis.start(Arc::new(StoreFeed(store.clone())));
+    }
     let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
-    Ok(Core::new(store, bus, blobs, limits).await.context("starting core")?.with_clock(clock))
+    let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock);
+    Ok(match cluster {
+        Some(settings) => core.with_presence(Arc::new(RedisPresence::start(settings, bus)?)),
+        None => core,
+    })
+}
+
+/// The Redis settings of `bus.backend = "redis"`, with this node's name.
+fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
+    let bus = &config.bus;
+    if bus.backend == BusBackend::Local {
+        return Ok(None);
+    }
+    let url = bus.redis_url.clone().context("bus.redis_url is required with bus.backend = \"redis\"")?;
+    anyhow::ensure!(config.storage.backend == Backend::Postgres, "bus.backend = \"redis\" needs storage.backend = \"postgres\"");
+    let node = bus.node.clone().unwrap_or_else(|| format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
+    let ms = std::time::Duration::from_millis;
+    Ok(Some(RedisSettings {
+        probe_interval: ms(bus.probe_ms),
+        poll_interval: ms(bus.poll_ms),
+        position_check: ms(bus.position_check_ms),
+        reorder_window: ms(bus.probe_ms / 10).max(ms(10)),
+        presence_heartbeat: ms(bus.presence_heartbeat_ms),
+        presence_ttl: ms(bus.presence_ttl_ms),
+        ..RedisSettings::new(url, bus.cluster.clone(), node)
+    }))
+}
+
+/// Takes the data directory's lock file, or says that another node serves it: SQLite is
+/// one node's database (the log writer assumes it is the only writer), so a second node
+/// on the same file must not start. The operating system drops the lock when the
+/// process ends, even on `kill -9`.
+fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
+    let dir = &config.storage.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    let path = dir.join("switchboard.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another Switchboard node is already serving {}: a SQLite database serves one node. \
+             For several nodes use storage.backend = \"postgres\" with bus.backend = \"redis\"",
+            config.database_path().display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// The configured store, migrated, with `hook` told of every committed batch. Without a
@@ -165,6 +235,26 @@ mod tests {
         let names: Vec<_> = again.store.workspaces().await.unwrap().into_iter().map(|w| (w.id, w.name)).collect();
         assert_eq!(names, [(workspace.id, "Acme".to_owned())], "what was committed before the stop is there after it");
         again.store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_second_node_on_the_same_sqlite_file_refuses_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.server.listen = ([127, 0, 0, 1], 0).into();
+        config.storage.data_dir = dir.path().join("data");
+        config.storage.durability = Durability::Normal;
+        let first = App::build(&config).await.unwrap();
+        let err = format!("{:#}", App::build(&config).await.err().expect("the file is taken"));
+        assert!(err.contains("another Switchboard node is already serving") && err.contains("postgres"), "{err}");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(first.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        stop.send(()).unwrap();
+        serving.await.unwrap().unwrap();
+        let again = App::build(&config).await.expect("once the first node has stopped, another may serve the file");
+        again.core.store.close().await;
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@ pub struct Config {
     pub server: ServerSection,
     pub storage: StorageSection,
     pub limits: LimitsSection,
+    pub bus: BusSection,
     pub log: LogSection,
 }
 
@@ -60,6 +61,65 @@ pub struct StorageSection {
     pub postgres_url: Option<String>,
     pub durability: Durability,
     pub max_batch: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusBackend {
+    /// In the process: one node.
+    Local,
+    /// Redis pub/sub between the nodes of a cluster, with cluster-wide presence.
+    Redis,
+}
+
+/// How events reach the sockets of other nodes. `Debug` is written by hand: it shows
+/// `redis_url` without its password.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusSection {
+    pub backend: BusBackend,
+    pub redis_url: Option<String>,
+    /// The cluster's name: the prefix of its Redis keys and channels.
+    pub cluster: String,
+    /// This node's name, unique in the cluster. Unset: a random one at each start.
+    pub node: Option<String>,
+    pub probe_ms: u64,
+    pub poll_ms: u64,
+    pub position_check_ms: u64,
+    pub presence_heartbeat_ms: u64,
+    pub presence_ttl_ms: u64,
+}
+
+impl Default for BusSection {
+    fn default() -> Self {
+        Self {
+            backend: BusBackend::Local,
+            redis_url: None,
+            cluster: "switchboard".into(),
+            node: None,
+            probe_ms: 1000,
+            poll_ms: 1000,
+            position_check_ms: 5000,
+            presence_heartbeat_ms: 5000,
+            presence_ttl_ms: 15_000,
+        }
+    }
+}
+
+impl std::fmt::Debug for BusSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusSection")
+            .field("backend", &self.backend)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_password))
+            .field("cluster", &self.cluster)
+            .field("node", &self.node)
+            .field("probe_ms", &self.probe_ms)
+            .field("poll_ms", &self.poll_ms)
+            .field("position_check_ms", &self.position_check_ms)
+            .field("presence_heartbeat_ms", &self.presence_heartbeat_ms)
+            .field("presence_ttl_ms", &self.presence_ttl_ms)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -199,7 +259,48 @@ impl Config {
                 "storage.postgres_url must be a postgres:// URL when storage.backend = \"postgres\""
             );
         }
+        self.check_bus()?;
         self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().context("log.level is not a valid filter")?;
+        Ok(())
+    }
+
+    fn check_bus(&self) -> anyhow::Result<()> {
+        let bus = &self.bus;
+        if bus.backend == BusBackend::Local {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            self.storage.backend == Backend::Postgres,
+            "bus.backend = \"redis\" needs storage.backend = \"postgres\": a SQLite database is one node's file, so there \
+             are no other nodes to reach (use bus.backend = \"local\" with SQLite)"
+        );
+        let url = bus.redis_url.as_deref().unwrap_or("");
+        anyhow::ensure!(
+            url.starts_with("redis://") || url.starts_with("rediss://"),
+            "bus.redis_url must be a redis:// (or rediss:// for TLS) URL when bus.backend = \"redis\""
+        );
+        anyhow::ensure!(
+            !bus.cluster.is_empty() && bus.cluster.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "bus.cluster must be letters, digits, '-', '_' or '.'"
+        );
+        if let Some(node) = &bus.node {
+            anyhow::ensure!(
+                !node.is_empty() && node.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                "bus.node must be letters, digits, '-', '_' or '.'"
+            );
+        }
+        for (key, ms) in [
+            ("bus.probe_ms", bus.probe_ms),
+            ("bus.poll_ms", bus.poll_ms),
+            ("bus.position_check_ms", bus.position_check_ms),
+            ("bus.presence_heartbeat_ms", bus.presence_heartbeat_ms),
+        ] {
+            anyhow::ensure!((10..=600_000).contains(&ms), "{key} must be between 10 and 600000");
+        }
+        anyhow::ensure!(
+            bus.presence_ttl_ms > bus.presence_heartbeat_ms,
+            "bus.presence_ttl_ms must be longer than bus.presence_heartbeat_ms (a live node's presence would expire between heartbeats)"
+        );
         Ok(())
     }
 
@@ -278,6 +379,29 @@ max_upload_bytes = 10485760
 max_message_chars = 10000
 session_ttl_hours = 336
 
+[bus]
+# How events reach the sockets of other nodes. "local": one node (the only choice with
+# SQLite). "redis": several identical nodes on one PostgreSQL database and one Redis,
+# each started the same way; presence (agents online, viewers) is cluster-wide.
+backend = "local"
+# Required with backend = "redis": "redis://[:password@]host:6379/0", or "rediss://"
+# for TLS.
+# redis_url = "redis://:secret@redis.internal:6379/0"
+# The prefix of this cluster's keys and channels, so clusters may share a Redis.
+cluster = "switchboard"
+# This node's name, unique in the cluster. Unset: a random one at each start.
+# node = "node-1"
+# Every probe_ms a node sends a probe through Redis and expects it back; two missed
+# probes and it catches up from the database every poll_ms until Redis delivers again.
+probe_ms = 1000
+poll_ms = 1000
+# How often a node checks anyway that it delivered every event its sockets follow.
+position_check_ms = 5000
+# A node rewrites its presence every presence_heartbeat_ms; a node that stops doing so
+# (killed, cut off) is forgotten presence_ttl_ms after its last heartbeat.
+presence_heartbeat_ms = 5000
+presence_ttl_ms = 15000
+
 [log]
 # A tracing filter such as "info" or "switchboard_server=debug,info".
 level = "info"
@@ -300,6 +424,38 @@ mod tests {
         assert_eq!(printed.server.max_sockets, default.server.max_sockets);
         assert_eq!(printed.server.max_handshakes, default.server.max_handshakes);
         assert_eq!(printed.server.workers, default.server.workers);
+        assert_eq!(format!("{:?}", printed.bus), format!("{:?}", default.bus));
+    }
+
+    #[test]
+    fn a_redis_bus_needs_postgres_and_a_redis_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[bus]\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("needs storage.backend = \"postgres\"") && err.contains("SQLite"), "{err}");
+
+        let postgres = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n";
+        std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\n")).unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("bus.redis_url"), "{err}");
+        std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"http://redis\"\n")).unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("bus.redis_url"), "{err}");
+        let toml = format!(
+            "{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"redis://r\"\npresence_ttl_ms = 100\npresence_heartbeat_ms = 100\n"
+        );
+        std::fs::write(&file, toml).unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("bus.presence_ttl_ms"), "{err}");
+
+        std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\nredis_url = \"rediss://:hunter2@redis.internal:6380/0\"\n"))
+            .unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).expect("TLS with a password is fine");
+        assert_eq!(config.bus.redis_url.as_deref(), Some("rediss://:hunter2@redis.internal:6380/0"), "the bus still gets it");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("rediss://:***@redis.internal:6380/0"), "{printed}");
     }
 
     #[test]

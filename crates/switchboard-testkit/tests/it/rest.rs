@@ -184,7 +184,11 @@ async fn health_readiness_and_metrics_are_served() {
         }
     };
     assert_eq!(text("/healthz").await, (StatusCode::OK, "ok".to_owned()));
-    assert_eq!(text("/readyz").await, (StatusCode::OK, "ready".to_owned()));
+    assert_eq!(
+        text("/readyz").await,
+        (StatusCode::OK, "ready\ndatabase: ok\nbus: local\n".to_owned()),
+        "one node: the bus is in the process"
+    );
 
     let (visitor, conv) = visitor_with_conversation(&app, &seed, "v-1", "Hi").await;
     let hello = Reply { client_id: Some("m-1".into()), ..reply("Hello!") };

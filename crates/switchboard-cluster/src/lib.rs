@@ -1,0 +1,19 @@
+//! Cluster mode: what lets several identical nodes share one PostgreSQL database and
+//! one Redis. The Redis bus (`bus.rs`) carries committed events and ephemeral messages
+//! between nodes and repairs from the store whatever it lost; the Redis presence
+//! (`presence.rs`) makes agents, viewers and their sockets cluster-wide, each node
+//! owning its share under a TTL so a dead node is forgotten within seconds.
+//!
+//! Invariant: Redis holds no truth. Events are in the database before they are
+//! published, and presence is rewritten whole by each node at every heartbeat, so a
+//! Redis that restarts empty loses nothing a node cannot put back. Knows no SQL: it
+//! reads the store through core's `FeedSource`.
+
+mod bus;
+mod presence;
+mod sequencer;
+mod settings;
+
+pub use bus::RedisBus;
+pub use presence::RedisPresence;
+pub use settings::{RedisSettings, redact};

@@ -1,0 +1,610 @@
+//! The cluster tier: two `switchboard serve` children on one throwaway PostgreSQL and
+//! one throwaway Redis, with timings about ten times shorter than production's, and the
+//! failures of issue 16 done to them for real: `kill -9` of a node, Redis stopped and
+//! started again, Redis paused with `SIGSTOP`. Every story asserts the same two things
+//! at the sockets: nothing acknowledged is lost, nothing is delivered twice.
+//!
+//! No story sleeps to wait for something: each waits for the frame (or the `/readyz`
+//! answer) it expects, with a timeout.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchboard_testkit::services::{EphemeralPostgres, EphemeralRedis};
+use switchboard_testkit::{Api, Ws};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+const OWNER: &str = "boss@shop.example";
+const PASSWORD: &str = "a long enough password";
+
+/// One PostgreSQL database and one Redis shared by the nodes of one story.
+struct Cluster {
+    pg: &'static EphemeralPostgres,
+    postgres_url: String,
+    redis: EphemeralRedis,
+    /// Keys and channels of this story only.
+    name: String,
+    data: tempfile::TempDir,
+}
+
+/// A node: a `switchboard serve` child.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Cluster {
+    /// A fresh database with a workspace, and a Redis of its own.
+    async fn start() -> Self {
+        let pg = EphemeralPostgres::shared().await.expect("PostgreSQL");
+        let postgres_url = pg.create_database().await.expect("a fresh database");
+        let redis = EphemeralRedis::start().await.expect("Redis");
+        let data = tempfile::tempdir().unwrap();
+        let name = format!("t{}", uuid::Uuid::new_v4().simple());
+        let cluster = Self { pg, postgres_url, redis, name, data };
+        let out = cluster
+            .command("admin")
+            .args(["admin", "create-workspace", "--name", "Shop", "--owner-email", OWNER, "--password", PASSWORD])
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "create-workspace: {}", String::from_utf8_lossy(&out.stderr));
+        cluster
+    }
+
+    /// Runs SQL on the cluster's database, as an operator (or a fault) would.
+    async fn sql(&self, sql: &str) -> String {
+        self.pg.psql(&self.postgres_url, sql).await.expect("psql")
+    }
+
+    /// `switchboard` on this cluster's database; a node (anything but `admin`) also on its Redis.
+    fn command(&self, node: &str) -> Command {
+        let mut cmd = Command::new(BIN);
+        let data = self.data.path().join(node);
+        cmd.arg("--data")
+            .arg(&data)
+            .env_remove("RUST_LOG")
+            .env("SWITCHBOARD__LOG__LEVEL", "warn")
+            .env("SWITCHBOARD__STORAGE__BACKEND", "postgres")
+            .env("SWITCHBOARD__STORAGE__POSTGRES_URL", &self.postgres_url);
+        if node != "admin" {
+            cmd.env("SWITCHBOARD__BUS__BACKEND", "redis")
+                .env("SWITCHBOARD__BUS__REDIS_URL", self.redis.url())
+                .env("SWITCHBOARD__BUS__CLUSTER", &self.name)
+                .env("SWITCHBOARD__BUS__NODE", node)
+                .env("SWITCHBOARD__BUS__PROBE_MS", "100")
+                .env("SWITCHBOARD__BUS__POLL_MS", "100")
+                .env("SWITCHBOARD__BUS__POSITION_CHECK_MS", "500")
+                .env("SWITCHBOARD__BUS__PRESENCE_HEARTBEAT_MS", "200")
+                .env("SWITCHBOARD__BUS__PRESENCE_TTL_MS", "1000");
+        }
+        cmd
+    }
+
+    /// Starts a node and waits until it listens.
+    async fn node(&self, name: &str) -> Node {
+        let mut child = self
+            .command(name)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn a node");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.strip_prefix("Switchboard is listening on http://") {
+                    return url.parse().unwrap();
+                }
+            }
+            panic!("node {name} exited before listening");
+        })
+        .await
+        .expect("the node did not start");
+        Node { child, addr }
+    }
+}
+
+impl Node {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `kill -9`: no goodbye, no flush.
+    async fn kill(mut self) {
+        self.child.start_kill().expect("kill -9");
+        self.child.wait().await.unwrap();
+    }
+
+    async fn readyz(&self) -> String {
+        reqwest::get(format!("{}/readyz", self.base())).await.unwrap().text().await.unwrap()
+    }
+
+    /// Waits until `/readyz` says `bus: {state}`.
+    async fn wait_for_bus(&self, state: &str) {
+        let want = format!("bus: {state}");
+        let waited = tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                if self.readyz().await.contains(&want) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        waited.await.unwrap_or_else(|_| panic!("the node never said `{want}`"));
+    }
+
+    async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(format!("{}/metrics", self.base())).await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.parse().ok()))
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    }
+}
+
+/// The owner's session on `node`, a site and an admin API token (made on that node;
+/// they are rows in the shared database, good on every node).
+async fn seed(node: &Node) -> (Api, String, String) {
+    let mut owner = Api::new(node.base());
+    owner.login(OWNER, PASSWORD).await.unwrap();
+    let site = owner.ok(reqwest::Method::POST, "/api/v1/sites", Some(json!({"name": "Shop"}))).await;
+    let token = owner.ok(reqwest::Method::POST, "/api/v1/api-tokens", Some(json!({"name": "t", "role": "admin"}))).await;
+    (owner, site["public_key"].as_str().unwrap().to_owned(), token["secret"].as_str().unwrap().to_owned())
+}
+
+/// What an agent socket received: each message's `client_id` by `feed_seq`.
+#[derive(Default)]
+struct Seen {
+    by_feed: Vec<(i64, String)>,
+    last_feed_seq: i64,
+}
+
+impl Seen {
+    fn take(&mut self, frame: &Value) {
+        if frame["type"] != "event" {
+            return;
+        }
+        let event = &frame["event"];
+        let feed_seq = event["feed_seq"].as_i64().unwrap();
+        assert!(feed_seq > self.last_feed_seq, "feed_seq {feed_seq} after {}: delivered twice or out of order", self.last_feed_seq);
+        self.last_feed_seq = feed_seq;
+        if let Some(id) = event["message"]["client_id"].as_str() {
+            self.by_feed.push((feed_seq, id.to_owned()));
+        }
+    }
+
+    fn ids(&self) -> HashSet<String> {
+        self.by_feed.iter().map(|(_, id)| id.clone()).collect()
+    }
+
+    /// Reads frames until every id in `want` was received.
+    async fn until_all(&mut self, ws: &mut Ws, want: &HashSet<String>) {
+        while !want.is_subset(&self.ids()) {
+            let f = ws.next().await.expect("the agent's socket closed");
+            self.take(&f);
+        }
+    }
+}
+
+/// An agent socket (API token) on `node`, caught up.
+async fn agent(node: &Node, token: &str, after: Option<i64>, seen: &mut Seen) -> Ws {
+    let mut ws = Ws::agent(node.addr, token, after).await;
+    loop {
+        let f = ws.next().await.expect("agent socket closed during the replay");
+        if f["type"] == "caught_up" {
+            return ws;
+        }
+        seen.take(&f);
+    }
+}
+
+/// A new visitor on `node` with a conversation started by `first`.
+async fn visitor(node: &Node, site: &str, first: &str) -> (Ws, String, String) {
+    let mut ws = Ws::visitor(node.addr, site, None, None).await;
+    let token = ws.welcome["token"].as_str().unwrap().to_owned();
+    let ack = ws.say(None, first, "hello").await;
+    (ws, ack["conversation_id"].as_str().unwrap().to_owned(), token)
+}
+
+/// Sends `ids` in conversation `conv` and waits for every ack.
+async fn send_all(ws: &mut Ws, conv: &str, ids: &[String]) {
+    for id in ids {
+        ws.send(json!({"type": "send", "client_id": id, "conversation_id": conv, "body": "hi"})).await;
+    }
+    let mut acked = HashSet::new();
+    while acked.len() < ids.len() {
+        let f = ws.next().await.expect("visitor socket closed before the acks");
+        if f["type"] == "ack" {
+            acked.insert(f["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// Every message `client_id` stored in the conversation, through the REST API.
+async fn stored(api: &Api, conv: &str) -> Vec<String> {
+    let (mut ids, mut after) = (vec![], 0);
+    loop {
+        let path = format!("/api/v1/conversations/{conv}/messages?after_seq={after}&limit=200");
+        let page = api.ok(reqwest::Method::GET, &path, None).await;
+        for e in page["items"].as_array().unwrap() {
+            after = e["seq"].as_i64().unwrap();
+            ids.extend(e["message"]["client_id"].as_str().map(str::to_owned));
+        }
+        if page["next_cursor"].is_null() {
+            return ids;
+        }
+    }
+}
+
+fn assert_each_once(all: &[String]) {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for id in all {
+        *counts.entry(id).or_default() += 1;
+    }
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+}
+
+#[tokio::test]
+async fn a_visitor_on_one_node_and_an_agent_on_another_chat_live() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    let sent = ids("live", 50);
+    send_all(&mut visitor_a, &conv, &sent).await;
+    let mut want: HashSet<String> = sent.iter().cloned().collect();
+    want.insert("first".into());
+    seen.until_all(&mut agent_b, &want).await;
+
+    // The agent answers on B; the visitor on A hears it.
+    agent_b.send(json!({"type": "send", "client_id": "reply-1", "conversation_id": conv, "body": "How can I help?"})).await;
+    loop {
+        let f = visitor_a.next().await.expect("visitor socket closed");
+        if f["type"] == "event" && f["event"]["message"]["client_id"] == "reply-1" {
+            break;
+        }
+    }
+    assert!(b.metric("switchboard_bus_received_total").await >= 51.0, "B heard A's events over Redis");
+    assert!(a.metric("switchboard_bus_published_total").await >= 51.0);
+    assert_eq!(b.metric("switchboard_bus_degraded").await, 0.0);
+    assert!(a.readyz().await.contains("database: ok"));
+}
+
+#[tokio::test]
+async fn an_agent_moving_to_another_node_resumes_from_its_cursor() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    let mut seen = Seen::default();
+    let agent_a = agent(&a, &token, None, &mut seen).await;
+    let (mut visitor_b, conv, _) = visitor(&b, &site, "first").await;
+    let mut agent_a = agent_a;
+    seen.until_all(&mut agent_a, &HashSet::from(["first".to_owned()])).await;
+    let cursor = seen.last_feed_seq;
+    drop(agent_a);
+
+    let missed = ids("missed", 20);
+    send_all(&mut visitor_b, &conv, &missed).await;
+    let mut agent_b = agent(&b, &token, Some(cursor), &mut seen).await;
+    let later = ids("later", 20);
+    send_all(&mut visitor_b, &conv, &later).await;
+    let want: HashSet<String> = missed.iter().chain(&later).cloned().collect();
+    seen.until_all(&mut agent_b, &want).await;
+    assert_eq!(seen.by_feed.len(), 41, "each message once, none twice (Seen checks the order)");
+}
+
+#[tokio::test]
+async fn presence_is_cluster_wide_and_a_killed_node_is_forgotten() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, _, _) = seed(&a).await;
+    let me = owner.ok(reqwest::Method::GET, "/api/v1/me", None).await;
+    let owner_id = me["agent"]["id"].as_str().expect("the owner's id").to_owned();
+    // A colleague watches from B.
+    owner
+        .ok(
+            reqwest::Method::POST,
+            "/api/v1/agents",
+            Some(json!({"email": "ana@shop.example", "name": "Ana", "role": "agent", "password": PASSWORD})),
+        )
+        .await;
+    let mut ana = Api::new(b.base());
+    ana.login("ana@shop.example", PASSWORD).await.unwrap();
+    let mut watcher = cookie_socket(&b, "ana@shop.example").await;
+    watcher.expect("caught_up").await;
+
+    // The owner opens the dashboard on A: B's socket hears it.
+    let mut dashboard = cookie_socket(&a, OWNER).await;
+    dashboard.expect("caught_up").await;
+    wait_presence(&mut watcher, &owner_id, "online").await;
+    // A new socket on B counts the owner online, from A's share in Redis.
+    let late = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let ws = cookie_socket(&b, "ana@shop.example").await;
+            if ws.welcome["online_agent_ids"].as_array().unwrap().iter().any(|id| id == owner_id.as_str()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    late.await.expect("B never counted the owner online");
+
+    // A dies without a word: B forgets the owner within the TTL and says so.
+    a.kill().await;
+    wait_presence(&mut watcher, &owner_id, "offline").await;
+    assert_eq!(b.metric("switchboard_presence_nodes").await, 1.0, "only B is left");
+}
+
+async fn cookie_socket(node: &Node, email: &str) -> Ws {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", node.base()))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sb_session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/ws/agent", node.addr).into_client_request().unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let (stream, _) = tokio_tungstenite::connect_async(req).await.expect("agent socket");
+    let mut ws = Ws { stream, welcome: Value::Null };
+    ws.send(json!({"type": "hello"})).await;
+    ws.welcome = ws.expect("welcome").await;
+    ws
+}
+
+async fn wait_presence(ws: &mut Ws, agent: &str, status: &str) {
+    loop {
+        let f = ws.next().await.expect("socket closed while waiting for presence");
+        if f["type"] == "presence" && f["agent_id"] == agent && f["status"] == status {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_chat_loses_nothing_acknowledged_and_doubles_nothing() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, token) = seed(&a).await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, visitor_token) = visitor(&a, &site, "first").await;
+
+    // A burst in flight when A dies: some acknowledged, some not.
+    let burst = ids("burst", 200);
+    for id in &burst {
+        visitor_a.send(json!({"type": "send", "client_id": id, "conversation_id": conv, "body": "burst"})).await;
+    }
+    let mut acked = HashSet::new();
+    while acked.len() < 50 {
+        let f = visitor_a.next().await.expect("A closed before 50 acks");
+        if f["type"] == "ack" {
+            acked.insert(f["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+    a.kill().await;
+    while let Some(f) = visitor_a.next().await {
+        if f["type"] == "ack" {
+            acked.insert(f["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+
+    // The visitor comes back on B with its token and cursor and sends the whole burst
+    // again, same client ids: what A stored is answered as a replay.
+    let resume = json!([{"conversation_id": conv, "after_seq": 0}]);
+    let mut visitor_b = Ws::visitor(b.addr, &site, Some(&visitor_token), Some(resume)).await;
+    send_all(&mut visitor_b, &conv, &burst).await;
+    let want: HashSet<String> = burst.iter().cloned().collect();
+    seen.until_all(&mut agent_b, &want).await;
+    assert!(acked.is_subset(&seen.ids()), "every message A acknowledged reached the agent on B");
+
+    let api = Api::with_token(b.base(), &token);
+    let all = stored(&api, &conv).await;
+    assert_each_once(&all);
+    assert_eq!(all.len(), 201, "the first message and the burst, each once");
+    drop(owner);
+}
+
+#[tokio::test]
+async fn redis_stopped_mid_chat_delays_delivery_between_nodes_but_loses_and_doubles_nothing() {
+    let mut cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    b.wait_for_bus("live").await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    seen.until_all(&mut agent_b, &HashSet::from(["first".to_owned()])).await;
+
+    let during = ids("during", 30);
+    let redis = &mut cluster.redis;
+    let (visitor_a, agent_b, seen) = (&mut visitor_a, &mut agent_b, &mut seen);
+    redis
+        .restart_after(async || {
+            // Nodes keep serving and committing; B reads A's messages from the database.
+            b.wait_for_bus("degraded").await;
+            send_all(visitor_a, &conv, &during).await;
+            seen.until_all(agent_b, &during.iter().cloned().collect()).await;
+        })
+        .await
+        .expect("Redis starts again");
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+    let after = ids("after", 30);
+    send_all(visitor_a, &conv, &after).await;
+    seen.until_all(agent_b, &after.iter().cloned().collect()).await;
+    assert_eq!(seen.by_feed.len(), 61, "each once");
+    assert!(b.metric("switchboard_bus_repaired_total").await >= 30.0, "B read the outage's messages from the database");
+}
+
+#[tokio::test]
+async fn a_hung_redis_is_noticed_by_the_probe_and_late_copies_are_dropped() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    b.wait_for_bus("live").await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    seen.until_all(&mut agent_b, &HashSet::from(["first".to_owned()])).await;
+
+    let pid = cluster.redis.pid().expect("redis pid").to_string();
+    let signal = |sig: &str| std::process::Command::new("kill").args([sig, &pid]).status().unwrap();
+    assert!(signal("-STOP").success());
+    // TCP stays up and nothing is delivered: only the probe can tell.
+    b.wait_for_bus("degraded").await;
+    let during = ids("hung", 30);
+    send_all(&mut visitor_a, &conv, &during).await;
+    seen.until_all(&mut agent_b, &during.iter().cloned().collect()).await;
+    assert!(signal("-CONT").success());
+    b.wait_for_bus("live").await;
+    // Whatever A published into the hung Redis arrives now, late: dropped by feed_seq.
+    let after = ids("after", 10);
+    send_all(&mut visitor_a, &conv, &after).await;
+    seen.until_all(&mut agent_b, &after.iter().cloned().collect()).await;
+    assert_eq!(seen.by_feed.len(), 41, "each once");
+}
+
+#[tokio::test]
+async fn a_slow_consumer_on_one_node_does_not_slow_the_other() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    // An agent socket on A that never reads again.
+    let stuck = Ws::agent(a.addr, &token, None).await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    let burst = ids("burst", 300);
+    send_all(&mut visitor_a, &conv, &burst).await;
+    seen.until_all(&mut agent_b, &burst.iter().cloned().collect()).await;
+    assert_eq!(seen.by_feed.len(), 301);
+    drop(stuck);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::test]
+async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    let mut watcher = Ws::agent(b.addr, &token, None).await;
+    let (_visitor, conv, _) = visitor(&a, &site, "first").await;
+    let api_b = Api::with_token(b.base(), &token);
+    let until = now_ms() + 1500;
+    api_b
+        .ok(
+            reqwest::Method::PUT,
+            &format!("/api/v1/conversations/{conv}/status"),
+            Some(json!({"status": "snoozed", "snoozed_until": until})),
+        )
+        .await;
+
+    // A runner claims the wake-up and dies without a word: it holds the lease until it
+    // runs out. (The claim is the store's own statement, run here so the story knows
+    // which runner held it; then node A dies too.)
+    let claimed = cluster
+        .sql(&format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_until = {} WHERE kind = 'wake_conversation' RETURNING attempts",
+            until + 1000
+        ))
+        .await;
+    assert_eq!(claimed.trim(), "1", "the timer was pending, claimed once");
+    a.kill().await;
+
+    // B takes the job over once the lease has run out, and the conversation reopens once.
+    loop {
+        let f = watcher.next().await.expect("the watcher's socket closed");
+        if f["type"] == "event" && f["event"]["kind"] == "status_changed" && f["event"]["status"] == "open" {
+            assert!(now_ms() >= until + 1000, "not before the dead runner's lease ran out");
+            break;
+        }
+    }
+    assert_eq!(b.metric("switchboard_job_lease_takeovers_total").await, 1.0);
+    let left = cluster.sql("SELECT count(*) FROM jobs").await;
+    assert_eq!(left.trim(), "0", "the job is done, not run again");
+}
+
+/// Sends `ids` until each is acknowledged, sending again (same `client_id`) any that
+/// failed: what a client does when a write fails with a retryable error.
+async fn send_until_acked(ws: &mut Ws, conv: &str, ids: &[String]) -> usize {
+    let mut acked = HashSet::new();
+    let mut retries = 0;
+    for id in ids {
+        ws.send(json!({"type": "send", "client_id": id, "conversation_id": conv, "body": "hi"})).await;
+    }
+    while acked.len() < ids.len() {
+        let f = ws.next().await.expect("visitor socket closed");
+        match f["type"].as_str() {
+            Some("ack") => {
+                acked.insert(f["client_id"].as_str().unwrap().to_owned());
+            }
+            Some("error") if f["ref"].is_string() => {
+                assert_eq!(f["code"], "unavailable", "a failed write says it can be retried: {f}");
+                retries += 1;
+                ws.send(json!({"type": "send", "client_id": f["ref"], "conversation_id": conv, "body": "hi"})).await;
+            }
+            _ => {}
+        }
+    }
+    retries
+}
+
+#[tokio::test]
+async fn postgresql_dropping_every_connection_mid_chat_loses_and_doubles_nothing() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    let mut seen = Seen::default();
+    let mut agent_b = agent(&b, &token, None, &mut seen).await;
+    let (mut visitor_a, conv, _) = visitor(&a, &site, "first").await;
+    let burst = ids("burst", 150);
+    let (first, rest) = burst.split_at(50);
+    send_all(&mut visitor_a, &conv, first).await;
+
+    // What a PostgreSQL restart does to the nodes: every connection cut at once.
+    let cut = cluster
+        .sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .await;
+    assert!(cut.trim().parse::<u32>().unwrap() >= 2, "both nodes were connected: {cut}");
+    send_until_acked(&mut visitor_a, &conv, rest).await;
+    // And the whole burst once more, as a client unsure of its acks would: replays only.
+    send_until_acked(&mut visitor_a, &conv, &burst).await;
+
+    seen.until_all(&mut agent_b, &burst.iter().cloned().collect()).await;
+    let api = Api::with_token(b.base(), &token);
+    let all = stored(&api, &conv).await;
+    assert_each_once(&all);
+    assert_eq!(all.len(), 151, "the first message and the burst, each once");
+    assert!(b.readyz().await.contains("database: ok"), "the nodes reconnected by themselves");
+}
