@@ -6,6 +6,7 @@
 
 mod admin;
 mod attachments;
+mod audit;
 pub mod auth;
 mod consumers;
 mod conversations;
@@ -16,6 +17,8 @@ mod labels;
 mod me;
 mod presence;
 mod roster;
+mod sessions;
+mod two_factor;
 mod visitors;
 mod widget;
 
@@ -27,7 +30,8 @@ use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 
 pub use admin::*;
 pub use attachments::Upload;
-pub use auth::{LoginSession, Principal};
+pub use audit::{AuditPage, AuditQuery, MAX_CSV_ROWS, csv_line};
+pub use auth::{LoginSession, Principal, SignInFrom};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
@@ -37,6 +41,8 @@ pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, SocketId};
 pub use roster::ROSTER_TTL_MS;
+pub use sessions::SessionView;
+pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visitors::*;
 pub use widget::*;
 
@@ -138,6 +144,7 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    recent_reads: Arc<audit::RecentReads>,
 }
 
 impl Core {
@@ -155,6 +162,7 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            recent_reads: Arc::default(),
         })
     }
 
