@@ -76,7 +76,8 @@ impl Core {
         }
         let entry =
             AuditEntry { id: AuditEntryId::new(), workspace_id: who.workspace_id, at: now, actor: who.actor, action, target: Some(target), detail: None };
-        self.store.record_read(&entry, Timestamp(now.0 - READ_COALESCE_MS)).await?;
+        // An entry exactly one window old no longer covers this read.
+        self.store.record_read(&entry, Timestamp(now.0 - READ_COALESCE_MS + 1)).await?;
         let mut recent = self.recent_reads.0.lock().expect("recent reads lock");
         if recent.len() >= RECENT_READS_MAX {
             recent.clear();

@@ -198,12 +198,12 @@ pub async fn repeated_reads_within_the_window_make_one_entry(store: Arc<dyn Stor
     let chat = AuditTarget::new(AuditTargetKind::Conversation, ConversationId::new());
     let other_chat = AuditTarget::new(AuditTargetKind::Conversation, ConversationId::new());
     let read = |at: i64, actor, target| entry(f.ws.id, at, actor, AuditAction::ConversationRead, Some(target));
-    let since = |at: i64| Timestamp(at - READ_COALESCE_MS);
+    let since = |at: i64| Timestamp(at - READ_COALESCE_MS + 1);
     assert!(store.record_read(&read(1_000_000, ana, chat), since(1_000_000)).await.unwrap());
     assert!(!store.record_read(&read(1_000_500, ana, chat), since(1_000_500)).await.unwrap(), "the same reader, soon after");
     assert!(store.record_read(&read(1_000_500, bot, chat), since(1_000_500)).await.unwrap(), "another reader");
     assert!(store.record_read(&read(1_000_500, ana, other_chat), since(1_000_500)).await.unwrap(), "another conversation");
-    let later = 1_000_000 + READ_COALESCE_MS + 1;
+    let later = 1_000_000 + READ_COALESCE_MS;
     assert!(store.record_read(&read(later, ana, chat), since(later)).await.unwrap(), "after the window");
     let all = store.audit_log(f.ws.id, &AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(all.len(), 4);
