@@ -46,7 +46,13 @@ const RECENT_READS_MAX: usize = 50_000;
 
 impl Core {
     /// Records an administrative act of `who`.
-    pub(crate) async fn audit(&self, who: &Principal, action: AuditAction, target: Option<AuditTarget>, detail: Option<&str>) -> Result<()> {
+    pub(crate) async fn audit(
+        &self,
+        who: &Principal,
+        action: AuditAction,
+        target: Option<AuditTarget>,
+        detail: Option<&str>,
+    ) -> Result<()> {
         self.audit_as(who.workspace_id, who.actor, action, target, detail).await
     }
 
@@ -58,8 +64,15 @@ impl Core {
         target: Option<AuditTarget>,
         detail: Option<&str>,
     ) -> Result<()> {
-        let entry =
-            AuditEntry { id: AuditEntryId::new(), workspace_id: ws, at: self.now(), actor, action, target, detail: detail.map(str::to_owned) };
+        let entry = AuditEntry {
+            id: AuditEntryId::new(),
+            workspace_id: ws,
+            at: self.now(),
+            actor,
+            action,
+            target,
+            detail: detail.map(str::to_owned),
+        };
         Ok(self.store.record_audit(&entry).await?)
     }
 
@@ -74,8 +87,15 @@ impl Core {
                 return Ok(());
             }
         }
-        let entry =
-            AuditEntry { id: AuditEntryId::new(), workspace_id: who.workspace_id, at: now, actor: who.actor, action, target: Some(target), detail: None };
+        let entry = AuditEntry {
+            id: AuditEntryId::new(),
+            workspace_id: who.workspace_id,
+            at: now,
+            actor: who.actor,
+            action,
+            target: Some(target),
+            detail: None,
+        };
         // An entry exactly one window old no longer covers this read.
         self.store.record_read(&entry, Timestamp(now.0 - READ_COALESCE_MS + 1)).await?;
         let mut recent = self.recent_reads.0.lock().expect("recent reads lock");
@@ -101,7 +121,8 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn audit_export(&self, who: &Principal, q: AuditQuery) -> Result<Vec<AuditEntry>> {
         require_owner(who)?;
-        let mut filter = AuditFilter { actor: q.actor, action: q.action, target: q.target, from: q.from, to: q.to, before: q.before, limit: 1000 };
+        let mut filter =
+            AuditFilter { actor: q.actor, action: q.action, target: q.target, from: q.from, to: q.to, before: q.before, limit: 1000 };
         let mut all = Vec::new();
         loop {
             let page = self.store.audit_log(who.workspace_id, &filter).await?;

@@ -229,8 +229,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn enrolling_session(&self, token: &str) -> Result<(Principal, Session)> {
         let now = self.now();
-        let session =
-            self.store.session(&sha256_hex(token), now).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
+        let session = self.store.session(&sha256_hex(token), now).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
         let agent = self.store.agent(session.workspace_id, session.agent_id).await.map_err(|e| match e {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::SessionRequired),
             e => e.into(),

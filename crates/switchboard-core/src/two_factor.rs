@@ -40,7 +40,10 @@ pub struct TwoFactorStatus {
 pub enum SignIn {
     Done(crate::LoginSession),
     /// The password was right; send a code with this challenge to finish.
-    TwoFactorRequired { challenge: String, expires_at: Timestamp },
+    TwoFactorRequired {
+        challenge: String,
+        expires_at: Timestamp,
+    },
 }
 
 fn totp(secret_b32: &str) -> Result<TOTP> {
@@ -285,6 +288,9 @@ mod tests {
         assert_eq!(code.len(), 11);
         assert_eq!(normalise_recovery(&code.to_uppercase().replace('-', " ")), normalise_recovery(&code));
         let uri = otpauth_uri("Switchboard (Acme & Co)", "ana@acme.example", "ABC");
-        assert_eq!(uri, "otpauth://totp/Switchboard%20%28Acme%20%26%20Co%29:ana%40acme.example?secret=ABC&issuer=Switchboard%20%28Acme%20%26%20Co%29&algorithm=SHA1&digits=6&period=30");
+        assert_eq!(
+            uri,
+            "otpauth://totp/Switchboard%20%28Acme%20%26%20Co%29:ana%40acme.example?secret=ABC&issuer=Switchboard%20%28Acme%20%26%20Co%29&algorithm=SHA1&digits=6&period=30"
+        );
     }
 }

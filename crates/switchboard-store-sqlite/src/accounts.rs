@@ -78,7 +78,13 @@ pub(crate) async fn use_totp_step(store: &SqliteStore, ws: WorkspaceId, agent: A
     Ok(r.rows_affected() == 1)
 }
 
-pub(crate) async fn use_recovery_code(store: &SqliteStore, ws: WorkspaceId, agent: AgentId, code_hash: &str, at: Timestamp) -> Result<bool> {
+pub(crate) async fn use_recovery_code(
+    store: &SqliteStore,
+    ws: WorkspaceId,
+    agent: AgentId,
+    code_hash: &str,
+    at: Timestamp,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE recovery_codes SET used_at = $4 WHERE agent_id = $1 AND workspace_id = $2 AND code_hash = $3 AND used_at IS NULL",
     )

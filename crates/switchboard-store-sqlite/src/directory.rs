@@ -423,7 +423,8 @@ pub(crate) async fn api_tokens(store: &SqliteStore, ws: WorkspaceId) -> Result<V
 
 pub(crate) async fn use_api_token(store: &SqliteStore, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
     // A read on the read pool; the write, and the writer's turn, only once a minute.
-    let row = sqlx::query("SELECT * FROM api_tokens WHERE secret_hash = $1").bind(secret_hash).fetch_optional(&store.read).await.map_err(db)?;
+    let row =
+        sqlx::query("SELECT * FROM api_tokens WHERE secret_hash = $1").bind(secret_hash).fetch_optional(&store.read).await.map_err(db)?;
     let Some(mut token) = row.as_ref().map(rows::api_token).transpose()? else { return Ok(None) };
     if token.last_used_at.is_none_or(|t| now.0 - t.0 >= TOKEN_USE_GRANULARITY_MS) {
         sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")

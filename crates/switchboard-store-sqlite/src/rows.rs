@@ -137,10 +137,9 @@ pub(crate) fn api_token(row: &impl Columns) -> Result<ApiToken> {
 pub(crate) fn audit_entry(row: &impl Columns) -> Result<AuditEntry> {
     let actor_id = row.column::<Option<String>>("actor_id")?.map(|i| uuid(&i)).transpose()?;
     let target = match (row.column::<Option<String>>("target_kind")?, row.column::<Option<String>>("target_id")?) {
-        (Some(kind), Some(target)) => Some(AuditTarget {
-            kind: AuditTargetKind::parse(&kind).ok_or_else(|| codec::corrupt("audit target"))?,
-            id: uuid(&target)?,
-        }),
+        (Some(kind), Some(target)) => {
+            Some(AuditTarget { kind: AuditTargetKind::parse(&kind).ok_or_else(|| codec::corrupt("audit target"))?, id: uuid(&target)? })
+        }
         _ => None,
     };
     Ok(AuditEntry {

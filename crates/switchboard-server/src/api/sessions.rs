@@ -192,7 +192,12 @@ pub async fn end_my_session(State(app): State<AppState>, auth: Auth, Path(id): P
 /// Admins and owners (an owner's, owners only).
 #[utoipa::path(get, path = "/agents/{id}/sessions", operation_id = "agent_sessions", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<p::SessionInfo>), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
-pub async fn agent_sessions(State(app): State<AppState>, jar: CookieJar, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<Vec<p::SessionInfo>>> {
+pub async fn agent_sessions(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<p::SessionInfo>>> {
     let sessions = app.core.sessions(&auth.principal, AgentId(id), jar.get(SESSION_COOKIE).map(|c| c.value())).await?;
     Ok(Json(sessions.iter().map(session_info).collect()))
 }

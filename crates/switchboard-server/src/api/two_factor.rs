@@ -41,7 +41,11 @@ pub async fn setup(State(app): State<AppState>, EnrolAuth(auth): EnrolAuth) -> A
     responses((status = 200, body = p::RecoveryCodes), (status = 401, description = "`two_factor_code_invalid`", body = p::ErrorBody),
         (status = 404, body = p::ErrorBody),
         (status = 409, description = "`two_factor_enabled`, or `two_factor_not_enabled`: no enrolment was started", body = p::ErrorBody)))]
-pub async fn enable(State(app): State<AppState>, EnrolAuth(auth): EnrolAuth, Json(r): Json<p::TwoFactorCode>) -> ApiResult<Json<p::RecoveryCodes>> {
+pub async fn enable(
+    State(app): State<AppState>,
+    EnrolAuth(auth): EnrolAuth,
+    Json(r): Json<p::TwoFactorCode>,
+) -> ApiResult<Json<p::RecoveryCodes>> {
     let recovery_codes = app.core.enable_two_factor(&auth.principal, &r.code).await?;
     Ok(Json(p::RecoveryCodes { recovery_codes }))
 }

@@ -161,7 +161,7 @@ pub async fn audit_entries_filter_and_page_newest_first(store: Arc<dyn Store>) {
         store.record_audit(e).await.unwrap();
     }
     store.record_audit(&entry(other.ws.id, 15, ana, AuditAction::TeamCreated, Some(team))).await.unwrap();
-    written.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+    written.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
 
     let page = |filter: AuditFilter| {
         let store = store.clone();
@@ -183,7 +183,10 @@ pub async fn audit_entries_filter_and_page_newest_first(store: Arc<dyn Store>) {
     let ids = |v: Vec<AuditEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
     let by = |pred: &dyn Fn(&AuditEntry) -> bool| written.iter().filter(|e| pred(e)).map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(ids(page(AuditFilter { actor: Some(ana), limit: 100, ..Default::default() }).await), by(&|e| e.actor == ana));
-    assert_eq!(ids(page(AuditFilter { actor: Some(Actor::System), limit: 100, ..Default::default() }).await), by(&|e| e.actor == Actor::System));
+    assert_eq!(
+        ids(page(AuditFilter { actor: Some(Actor::System), limit: 100, ..Default::default() }).await),
+        by(&|e| e.actor == Actor::System)
+    );
     let action = AuditAction::TeamChanged;
     assert_eq!(ids(page(AuditFilter { action: Some(action), limit: 100, ..Default::default() }).await), by(&|e| e.action == action));
     assert_eq!(ids(page(AuditFilter { target: Some(team), limit: 100, ..Default::default() }).await), by(&|e| e.target == Some(team)));

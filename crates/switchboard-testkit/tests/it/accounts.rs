@@ -326,7 +326,9 @@ async fn owners_read_an_audit_log_of_administrative_acts_and_reads_and_export_it
     let reads = |log: &[AuditEntry]| log.iter().filter(|e| matches!(e.action, A::ConversationRead | A::ContactRead)).count();
     let log = everything(&owner, AuditFilter::default()).await;
     assert_eq!(reads(&log), 3, "one per reader and target: the owner's conversation and contact, the token's conversation");
-    let by_token = everything(&owner, AuditFilter { actor_kind: Some(ActorKind::Integration), actor_id: Some(token.token.id), ..Default::default() }).await;
+    let by_token =
+        everything(&owner, AuditFilter { actor_kind: Some(ActorKind::Integration), actor_id: Some(token.token.id), ..Default::default() })
+            .await;
     assert_eq!(actions(&by_token), [A::ConversationRead]);
     clock.advance(10 * 60_000);
     owner.conversation(conversation).await.unwrap();
@@ -368,7 +370,8 @@ async fn owners_read_an_audit_log_of_administrative_acts_and_reads_and_export_it
     // Owners only: an admin, an agent, an admin-role token and another workspace get nothing.
     let (_, admin) = new_agent(&app, &owner, "root@acme.example", Role::Admin).await;
     let (_, agent) = new_agent(&app, &owner, "bo@acme.example", Role::Agent).await;
-    let admin_token = owner.create_api_token(&CreateApiToken { name: "ops".into(), role: Some(Role::Admin), expires_at: None }).await.unwrap();
+    let admin_token =
+        owner.create_api_token(&CreateApiToken { name: "ops".into(), role: Some(Role::Admin), expires_at: None }).await.unwrap();
     let ops = Api::with_token(app.url(""), &admin_token.secret);
     for who in [&admin, &agent, &ops] {
         assert_refused(who.audit(&AuditFilter::default()).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
