@@ -176,6 +176,20 @@ test('the owner reads the audit log, filters it and exports it as CSV', async ()
   assert.equal(lines.length, 2);
   assert.match(lines[1], /,agent,[0-9a-f-]{36},two_factor_enabled,agent,[0-9a-f-]{36},$/);
 
+  // The owner signs Tess out of the browser she left signed in, from the agents screen.
+  await page.goto(`${env.server.base}/app/settings/agents`);
+  await page.getByRole('button', { name: 'Sessions Tess' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Where Tess is signed in' });
+  await dialog.locator('tbody tr').first().waitFor();
+  assert.equal(await dialog.locator('tbody tr').count(), 1);
+  await page.screenshot({ path: path.join(shots, 'accounts-agent-sessions-ltr-light-desktop.png') });
+  await dialog.getByRole('button', { name: /^Sign out/ }).click();
+  await page.getByRole('dialog', { name: /^Sign out/ }).getByRole('button', { name: 'Sign out' }).click();
+  await dialog.getByText('Not signed in anywhere').waitFor();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await page.goto(`${env.server.base}/app/settings/audit`);
+  await table.getByRole('row').filter({ hasText: 'Signed a session out' }).first().waitFor();
+
   // Admins do not see the section, and the server refuses them.
   await env.server.api('POST', '/api/v1/agents', { email: 'ada2@shop.example', name: 'Ada', role: 'admin', password: PASSWORD, locale: 'en' });
   const admin = await newPage();

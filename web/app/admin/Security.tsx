@@ -1,14 +1,15 @@
 // The agent's own sign-in security, in the profile: two-factor sign-in (enrol with the
 // server's QR code or the secret as text, confirm with a first code, keep the recovery
 // codes shown once; turn it off with a code) and the sessions where they are signed in
-// (device, address, when; end any but this one). `EnrolFirst` is the whole dashboard
-// for a session the workspace asks to enrol before anything else.
+// (device, address, when; end any but this one), which admins also see and end for
+// another agent (`AgentSessions`). `EnrolFirst` is the whole dashboard for a session the
+// workspace asks to enrol before anything else.
 
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { i18n, t } from '../i18n';
 import { enrolled, me, signOut } from '../session';
-import { CodeBlock, CopyButton, Confirm, FormError, Loading, When, useLoad, useSubmit } from './ui';
+import { CodeBlock, CopyButton, Confirm, Empty, FormError, Loading, When, useLoad, useSubmit } from './ui';
 import './admin.css';
 
 /** The two-factor part of the profile; `onEnabled` runs once it is on. */
@@ -145,18 +146,24 @@ export function TwoFactor({ onEnabled }: { onEnabled?: () => void }) {
   );
 }
 
-/** Where the agent is signed in; any session but this one can be ended. */
-export function Sessions() {
-  const sessions = useLoad(() => call(client.GET('/api/v1/me/sessions')), []);
+/** Where the agent (or, for admins, `agentId`) is signed in; any session but this one can be ended. */
+export function Sessions({ agentId }: { agentId?: string } = {}) {
+  const sessions = useLoad(
+    () => call(agentId ? client.GET('/api/v1/agents/{id}/sessions', { params: { path: { id: agentId } } }) : client.GET('/api/v1/me/sessions')),
+    [agentId],
+  );
   const [ending, setEnding] = useState<Schemas['SessionInfo'] | null>(null);
   const device = (s: Schemas['SessionInfo']) =>
     [s.browser, s.os].filter(Boolean).join(' · ') || t('admin.security.unknownDevice');
   return (
     <section class="group" aria-labelledby="sessions-title">
-      <h2 id="sessions-title">{t('admin.security.sessions')}</h2>
+      {!agentId && <h2 id="sessions-title">{t('admin.security.sessions')}</h2>}
       <p class="hint">{t('admin.security.sessionsHint')}</p>
       <Loading loaded={sessions.value} retry={sessions.reload}>
-        {(list) => (
+        {(list) =>
+          list.length === 0 ? (
+            <Empty title={t('admin.security.noSessionsTitle')} text={t('admin.security.noSessionsText')} />
+          ) : (
           <table class="table">
             <caption class="visually-hidden">{t('admin.security.sessions')}</caption>
             <thead>
@@ -202,7 +209,8 @@ export function Sessions() {
               ))}
             </tbody>
           </table>
-        )}
+          )
+        }
       </Loading>
       {ending && (
         <Confirm
@@ -211,12 +219,38 @@ export function Sessions() {
           confirm={t('admin.security.end')}
           onClose={() => setEnding(null)}
           onConfirm={async () => {
-            await call(client.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: ending.id } } }));
+            await call(
+              agentId
+                ? client.DELETE('/api/v1/agents/{id}/sessions/{session_id}', { params: { path: { id: agentId, session_id: ending.id } } })
+                : client.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: ending.id } } }),
+            );
             sessions.reload();
           }}
         />
       )}
     </section>
+  );
+}
+
+/** An admin's view of another agent's sessions, in a dialog. */
+export function AgentSessions({ agent, onClose }: { agent: Schemas['Agent']; onClose: () => void }) {
+  return (
+    <dialog
+      class="dialog sessions-dialog"
+      aria-labelledby="sessions-title"
+      ref={(el) => {
+        if (el && !el.open) el.showModal();
+      }}
+      onClose={onClose}
+    >
+      <h2 id="sessions-title">{t('admin.security.agentSessions', { name: agent.name })}</h2>
+      <Sessions agentId={agent.id} />
+      <div class="form-actions">
+        <button class="button" type="button" onClick={onClose}>
+          {t('admin.security.close')}
+        </button>
+      </div>
+    </dialog>
   );
 }
 
