@@ -56,6 +56,8 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
   if (response.ok) return data as T;
   const body = (error ?? {}) as Partial<Schemas['ErrorBody']>;
   const failure = new ApiError(response.status, body.code ?? 'internal', body.message ?? response.statusText, body.fields ?? []);
-  if (response.status === 401 && failure.code !== 'invalid_credentials') onSignedOut();
+  // Only a session that ended signs the agent out, not a wrong password or code.
+  const stillSignedIn: ErrorCode[] = ['invalid_credentials', 'two_factor_code_invalid', 'token_expired'];
+  if (response.status === 401 && !stillSignedIn.includes(failure.code)) onSignedOut();
   throw failure;
 }

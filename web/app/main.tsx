@@ -14,14 +14,19 @@ import './styles/base.css';
 const Inbox = lazy(() => import('./inbox/Inbox').then((m) => m.Inbox));
 const Settings = lazy(() => import('./admin/Settings').then((m) => m.Settings));
 const Profile = lazy(() => import('./admin/Profile').then((m) => m.Profile));
+const EnrolFirst = lazy(() => import('./admin/Security').then((m) => m.EnrolFirst));
 
-/** Sends anyone not signed in to the login page, keeping where they wanted to go. */
+/**
+ * Sends anyone not signed in to the login page, keeping where they wanted to go. A
+ * session the workspace asks to set up two-factor sign-in first sees only that.
+ */
 function SignedIn({ children }: { children: preact.ComponentChildren }) {
   const { url, route } = useLocation();
   const signedIn = me.value;
   useEffect(() => {
     if (signedIn === null) route(`/app/login?next=${encodeURIComponent(url)}`, true);
   }, [signedIn, url]);
+  if (signedIn?.two_factor_setup_required) return <EnrolFirst />;
   return signedIn ? <Shell>{children}</Shell> : <Loading />;
 }
 

@@ -23,8 +23,25 @@ export async function restore() {
   }
 }
 
-export async function signIn(email: string, password: string) {
-  remember(await call(client.POST('/api/v1/sessions', { body: { email, password } })));
+/**
+ * The password step. Signed in, it returns `null`; an agent with two-factor sign-in
+ * gets the challenge to send with a code to `signInWithCode`.
+ */
+export async function signIn(email: string, password: string): Promise<Schemas['TwoFactorChallenge'] | null> {
+  const answer = await call(client.POST('/api/v1/sessions', { body: { email, password } }));
+  if ('challenge' in answer) return answer;
+  remember(answer);
+  return null;
+}
+
+/** The second step: a code from the authenticator app, or a recovery code. */
+export async function signInWithCode(challenge: string, code: string) {
+  remember(await call(client.POST('/api/v1/sessions/two-factor', { body: { challenge, code } })));
+}
+
+/** After enrolling while the workspace required it, the session may do everything. */
+export function enrolled() {
+  if (me.value) me.value = { ...me.value, two_factor_setup_required: false };
 }
 
 export async function signOut() {

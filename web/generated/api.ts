@@ -74,6 +74,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An agent's sessions
+         * @description Admins and owners (an owner's, owners only).
+         */
+        get: operations["agent_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End an agent's session
+         * @description Admins and owners (an owner's, owners only). Its open sockets close at once.
+         */
+        delete: operations["end_agent_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-tokens": {
         parameters: {
             query?: never;
@@ -86,7 +126,8 @@ export interface paths {
         put?: never;
         /**
          * Create an API token
-         * @description Creates a bearer token for integrations. The secret is in this response only.
+         * @description Creates a bearer token for integrations, optionally expiring at `expires_at` (then
+         *     refused with `token_expired`). The secret is in this response only.
          */
         post: operations["create_token"];
         delete?: never;
@@ -141,6 +182,49 @@ export interface paths {
         };
         /** Download a file */
         get: operations["download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Owners only. Administrative acts and who read which transcript or contact, newest
+         *     first; pass `next_cursor` back as `before` for the next page.
+         */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log as CSV
+         * @description Owners only. The same filters as `GET /audit` (`before` and `limit` aside: every
+         *     matching entry, up to 100,000), as a CSV file with a header row. Fields a
+         *     spreadsheet would run as a formula start with `'`.
+         */
+        get: operations["audit_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -583,6 +667,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My sessions
+         * @description Where the signed-in agent is signed in, newest first; `current` marks this one.
+         */
+        get: operations["my_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/sessions/revoke": {
         parameters: {
             query?: never;
@@ -597,6 +701,108 @@ export interface paths {
          * @description Ends every session of the signed-in agent, this one included.
          */
         post: operations["revoke_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of my sessions
+         * @description Signs that browser out; its open sockets close at once.
+         */
+        delete: operations["end_my_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My two-factor sign-in
+         * @description Whether it is on, whether the workspace requires it, and how many recovery codes are left.
+         */
+        get: operations["two_factor_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn it off
+         * @description With a current code or a recovery code. Refused while the workspace requires it.
+         */
+        post: operations["disable_two_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/two-factor/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn it on
+         * @description Confirms enrolment with a code from the app and answers the recovery codes, shown
+         *     only here (each works once, in place of a code).
+         */
+        post: operations["enable_two_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/two-factor/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling
+         * @description A fresh secret for an authenticator app, as text and as a QR code, shown this once.
+         *     Confirm it with `POST /me/two-factor/enable`; until then sign-in is unchanged.
+         */
+        post: operations["begin_two_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -636,7 +842,11 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token.
+         * @description Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token. An
+         *     agent with two-factor sign-in gets `202` and a challenge instead: send it with a
+         *     code to `POST /sessions/two-factor`. When the workspace requires two-factor
+         *     sign-in and the agent has none, `two_factor_setup_required` is set and the session
+         *     may only set it up.
          */
         post: operations["login"];
         delete?: never;
@@ -657,9 +867,31 @@ export interface paths {
         post?: never;
         /**
          * Sign out
-         * @description Ends the current session.
+         * @description Ends the current session and closes its sockets.
          */
         delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish signing in with a second factor
+         * @description The challenge from `POST /sessions` and a code from the authenticator app (or a
+         *     recovery code, which then stops working). A wrong or already used code is
+         *     `two_factor_code_invalid`; a challenge older than five minutes `token_expired`.
+         */
+        post: operations["login_two_factor"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -997,9 +1229,17 @@ export interface components {
         ApiToken: {
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: int64
+             * @description After this the token is refused with `token_expired`; absent: never.
+             */
+            expires_at?: number | null;
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Recorded at most once a minute.
+             */
             last_used_at?: number | null;
             name: string;
             prefix: string;
@@ -1043,6 +1283,38 @@ export interface components {
             /** Format: int32 */
             width?: number | null;
         };
+        /**
+         * @description What an audit entry records: administrative acts, and reads of transcripts
+         *     (`conversation_read`) and contacts (`contact_read`), one per reader and target
+         *     per 10 minutes.
+         * @enum {string}
+         */
+        AuditAction: "agent_invited" | "agent_changed" | "agent_role_changed" | "agent_deactivated" | "agent_reactivated" | "agent_deleted" | "password_reset" | "team_created" | "team_changed" | "team_deleted" | "site_created" | "site_changed" | "site_deleted" | "workspace_changed" | "token_created" | "token_revoked" | "ban_created" | "ban_removed" | "two_factor_enabled" | "two_factor_disabled" | "two_factor_required" | "two_factor_not_required" | "session_revoked" | "conversation_read" | "contact_read";
+        /** @description One line of the audit log. */
+        AuditEntry: {
+            action: components["schemas"]["AuditAction"];
+            actor: components["schemas"]["Actor"];
+            /** Format: int64 */
+            at: number;
+            /** @description A short machine value, such as the new role. */
+            detail?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            target_id?: string | null;
+            target_kind?: null | components["schemas"]["AuditTargetKind"];
+        };
+        /** @description A page of the audit log, newest first. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `before` for the next page; absent on the last. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description What an audit entry is about.
+         * @enum {string}
+         */
+        AuditTargetKind: "agent" | "team" | "site" | "workspace" | "api_token" | "session" | "conversation" | "contact" | "ban";
         CannedRequest: {
             /** @description Required when creating. */
             body?: string | null;
@@ -1232,6 +1504,11 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         CreateApiToken: {
+            /**
+             * Format: int64
+             * @description When the token stops working (Unix ms, in the future); absent: never.
+             */
+            expires_at?: number | null;
             name: string;
             role?: null | components["schemas"]["Role"];
         };
@@ -1272,7 +1549,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1407,6 +1684,11 @@ export interface components {
         Me: {
             agent: components["schemas"]["Agent"];
             csrf_token?: string | null;
+            /**
+             * @description This session may only set up two-factor sign-in (the workspace requires it)
+             *     before anything else: every other call answers `two_factor_setup_required`.
+             */
+            two_factor_setup_required?: boolean;
             workspace: components["schemas"]["Workspace"];
         };
         Message: {
@@ -1635,6 +1917,10 @@ export interface components {
          * @enum {string}
          */
         ReconnectReason: "server_shutdown" | "slow_consumer";
+        /** @description One-time recovery codes, shown only in this response. */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
         Reply: {
             attachment_ids?: string[];
             /** @description May be empty only when the message has attachments. */
@@ -1664,6 +1950,28 @@ export interface components {
             hits: components["schemas"]["MessageHit"][];
             /** @description The messages found, newest first (the same as `hits[].message`). */
             messages: components["schemas"]["Message"][];
+        };
+        /** @description A signed-in session of an agent. */
+        SessionInfo: {
+            /** @description Read from the browser's user agent at sign-in. */
+            browser?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            /** @description The session of this request. */
+            current: boolean;
+            /** @description `desktop`, `mobile` or `tablet`. */
+            device?: string | null;
+            /** Format: int64 */
+            expires_at: number;
+            /** Format: uuid */
+            id: string;
+            ip?: string | null;
+            /**
+             * Format: int64
+             * @description Recorded at most once a minute.
+             */
+            last_used_at: number;
+            os?: string | null;
         };
         /**
          * @description Which side of a conversation a receipt speaks for.
@@ -1729,6 +2037,46 @@ export interface components {
         /** @enum {string} */
         TextDirection: "ltr" | "rtl";
         /**
+         * @description `202` from `POST /sessions` when the agent has two-factor sign-in: send a code with
+         *     this challenge to `POST /sessions/two-factor` within five minutes.
+         */
+        TwoFactorChallenge: {
+            challenge: string;
+            /** Format: int64 */
+            expires_at: number;
+        };
+        /** @description A code from the authenticator app (or, to turn it off, a recovery code). */
+        TwoFactorCode: {
+            code: string;
+        };
+        /** @description The second step of signing in. */
+        TwoFactorLogin: {
+            challenge: string;
+            /** @description Six digits from the authenticator app, or a recovery code. */
+            code: string;
+        };
+        /**
+         * @description Enrolment: shown once. Add the secret to an authenticator app (scan the QR code or
+         *     type the secret), then confirm with a code.
+         */
+        TwoFactorSetup: {
+            otpauth_uri: string;
+            /** @description The `otpauth_uri` as an SVG QR code. */
+            qr_svg: string;
+            /** @description Base32, as apps take it typed. */
+            secret: string;
+        };
+        TwoFactorStatus: {
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description Unused recovery codes (0 while it is off).
+             */
+            recovery_codes_left: number;
+            /** @description The workspace requires it of every agent. */
+            required: boolean;
+        };
+        /**
          * @description The languages the dashboard is translated into.
          * @enum {string}
          */
@@ -1770,6 +2118,8 @@ export interface components {
         /** @description Fields to change on the workspace; a missing field is left as it is. */
         UpdateWorkspace: {
             name?: string | null;
+            /** @description Owners only: require two-factor sign-in of every agent. */
+            require_two_factor?: boolean | null;
             /**
              * @description An IANA time zone name, such as `Asia/Tehran` or `UTC`.
              * @example Asia/Tehran
@@ -1999,6 +2349,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Every agent must sign in with a second factor (owners set it). */
+            require_two_factor?: boolean;
             /**
              * @description The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
              * @example Europe/Istanbul
@@ -2023,6 +2375,10 @@ export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
+export type AuditAction = components['schemas']['AuditAction'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditPage = components['schemas']['AuditPage'];
+export type AuditTargetKind = components['schemas']['AuditTargetKind'];
 export type CannedRequest = components['schemas']['CannedRequest'];
 export type CannedResponse = components['schemas']['CannedResponse'];
 export type CannedScope = components['schemas']['CannedScope'];
@@ -2074,11 +2430,13 @@ export type ReadRequest = components['schemas']['ReadRequest'];
 export type ReceiptKind = components['schemas']['ReceiptKind'];
 export type Receipts = components['schemas']['Receipts'];
 export type ReconnectReason = components['schemas']['ReconnectReason'];
+export type RecoveryCodes = components['schemas']['RecoveryCodes'];
 export type Reply = components['schemas']['Reply'];
 export type ReplyTime = components['schemas']['ReplyTime'];
 export type ResetPassword = components['schemas']['ResetPassword'];
 export type Role = components['schemas']['Role'];
 export type SearchResults = components['schemas']['SearchResults'];
+export type SessionInfo = components['schemas']['SessionInfo'];
 export type Side = components['schemas']['Side'];
 export type Site = components['schemas']['Site'];
 export type SiteRequest = components['schemas']['SiteRequest'];
@@ -2087,6 +2445,11 @@ export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
+export type TwoFactorChallenge = components['schemas']['TwoFactorChallenge'];
+export type TwoFactorCode = components['schemas']['TwoFactorCode'];
+export type TwoFactorLogin = components['schemas']['TwoFactorLogin'];
+export type TwoFactorSetup = components['schemas']['TwoFactorSetup'];
+export type TwoFactorStatus = components['schemas']['TwoFactorStatus'];
 export type UiLocale = components['schemas']['UiLocale'];
 export type UpdateAgent = components['schemas']['UpdateAgent'];
 export type UpdateContact = components['schemas']['UpdateContact'];
@@ -2551,6 +2914,133 @@ export interface operations {
             };
         };
     };
+    agent_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInfo"][];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_agent_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_tokens: {
         parameters: {
             query?: never;
@@ -2864,6 +3354,167 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description Who acted: `agent`, `integration` (an API token) or `system` (the command line). */
+                actor_kind?: null | components["schemas"]["ActorKind"];
+                /** @description The agent's or token's id; needs `actor_kind`. */
+                actor_id?: string | null;
+                action?: null | components["schemas"]["AuditAction"];
+                /** @description What the entry is about; needs `target_id`. */
+                target_kind?: null | components["schemas"]["AuditTargetKind"];
+                target_id?: string | null;
+                /** @description Entries at or after this time (Unix ms). */
+                from?: number | null;
+                /** @description Entries before this time (Unix ms). */
+                to?: number | null;
+                /** @description `next_cursor` of the previous page. */
+                before?: string | null;
+                /** @description How many to return (default 50); values above the server's page cap (200) are cut to it. */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `invalid_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden`: owners only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_csv: {
+        parameters: {
+            query?: {
+                /** @description Who acted: `agent`, `integration` (an API token) or `system` (the command line). */
+                actor_kind?: null | components["schemas"]["ActorKind"];
+                /** @description The agent's or token's id; needs `actor_kind`. */
+                actor_id?: string | null;
+                action?: null | components["schemas"]["AuditAction"];
+                /** @description What the entry is about; needs `target_id`. */
+                target_kind?: null | components["schemas"]["AuditTargetKind"];
+                target_id?: string | null;
+                /** @description Entries at or after this time (Unix ms). */
+                from?: number | null;
+                /** @description Entries before this time (Unix ms). */
+                to?: number | null;
+                /** @description `next_cursor` of the previous page. */
+                before?: string | null;
+                /** @description How many to return (default 50); values above the server's page cap (200) are cut to it. */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the entries as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `invalid_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden`: owners only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5155,6 +5806,52 @@ export interface operations {
             };
         };
     };
+    my_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInfo"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     revoke_sessions: {
         parameters: {
             query?: never;
@@ -5190,6 +5887,383 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_my_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `session_not_found`, or `agent_not_found` for an API token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    two_factor_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorStatus"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_not_found`: the caller is an API token, not an agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disable_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `two_factor_code_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `two_factor_not_enabled`, or `two_factor_required` by the workspace */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enable_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `two_factor_code_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `two_factor_enabled`, or `two_factor_not_enabled`: no enrolment was started */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    begin_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorSetup"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `two_factor_enabled`: turn it off first */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5293,6 +6367,15 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            /** @description the password is right; a second factor is needed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorChallenge"];
+                };
+            };
             /** @description `invalid_json`: the body is not JSON of the right shape */
             400: {
                 headers: {
@@ -5374,6 +6457,91 @@ export interface operations {
             };
             /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwoFactorLogin"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6543,10 +7711,12 @@ export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["agent_invited", "agent_changed", "agent_role_changed", "agent_deactivated", "agent_reactivated", "agent_deleted", "password_reset", "team_created", "team_changed", "team_deleted", "site_created", "site_changed", "site_deleted", "workspace_changed", "token_created", "token_revoked", "ban_created", "ban_removed", "two_factor_enabled", "two_factor_disabled", "two_factor_required", "two_factor_not_required", "session_revoked", "conversation_read", "contact_read"];
+export const auditTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditTargetKind"]> = ["agent", "team", "site", "workspace", "api_token", "session", "conversation", "contact", "ban"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use switchboard_domain::{Actor, AgentId, ConversationId, Event, WorkspaceId};
+use switchboard_domain::{Actor, AgentId, ConversationId, Event, SessionId, WorkspaceId};
 use switchboard_proto as wire;
 use tokio::sync::broadcast;
 
@@ -75,6 +75,14 @@ pub enum BusMessage {
         conversation_id: ConversationId,
         #[serde(with = "ids::list")]
         agent_ids: Vec<AgentId>,
+    },
+    /// Sessions of an agent were revoked (signed out elsewhere, a password change,
+    /// deactivation): every socket opened with one of them closes at once.
+    SessionsEnded {
+        #[serde(with = "ids")]
+        agent_id: AgentId,
+        #[serde(with = "ids::list")]
+        session_ids: Vec<SessionId>,
     },
 }
 
@@ -238,7 +246,7 @@ impl Bus for LocalBus {
 /// Domain ids as their UUID strings.
 mod ids {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use switchboard_domain::{AgentId, ConversationId};
+    use switchboard_domain::{AgentId, ConversationId, SessionId};
     use uuid::Uuid;
 
     pub trait Id: Copy + From<Uuid> {
@@ -252,6 +260,12 @@ mod ids {
     }
 
     impl Id for AgentId {
+        fn uuid(self) -> Uuid {
+            self.0
+        }
+    }
+
+    impl Id for SessionId {
         fn uuid(self) -> Uuid {
             self.0
         }
@@ -444,6 +458,11 @@ mod tests {
                 assert_eq!((conversation_id, agent_ids), (conversation, sent));
             }
             (other, _) => panic!("expected viewers, got {other:?}"),
+        }
+        let ended = vec![SessionId::new(), SessionId::new()];
+        match round_trip(&BusMessage::SessionsEnded { agent_id: agent, session_ids: ended.clone() }) {
+            BusMessage::SessionsEnded { agent_id, session_ids } => assert_eq!((agent_id, session_ids), (agent, ended)),
+            other => panic!("expected sessions ended, got {other:?}"),
         }
     }
 

@@ -7,10 +7,12 @@
 //! Invariant: knows the server only through its public protocol (`switchboard-proto`,
 //! HTTP and WebSockets); it never depends on the server's crates.
 
+mod accounts;
 mod error;
 mod rest;
 mod socket;
 
+pub use accounts::{AuditFilter, SignedIn};
 pub use error::{ClientError, SocketError};
 pub use rest::{Client, ConversationFilter, HistoryFilter, PageQuery};
 pub use socket::{Acked, AgentSocket, Socket, VisitorSocket, WAIT};

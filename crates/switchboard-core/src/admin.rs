@@ -100,6 +100,10 @@ pub(crate) fn renamed(e: Error, field: &'static str) -> Error {
     }
 }
 
+fn agent_target(id: AgentId) -> AuditTarget {
+    AuditTarget::new(AuditTargetKind::Agent, id)
+}
+
 fn check_shortcut(raw: &str) -> Result<String> {
     let s = non_empty("shortcut", raw, 32)?.to_lowercase();
     if s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
@@ -114,8 +118,13 @@ impl Core {
     /// whose callers hold the server itself.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
-        let ws =
-            Workspace { id: WorkspaceId::new(), name: non_empty("name", name, 100)?, time_zone: TimeZone::utc(), created_at: self.now() };
+        let ws = Workspace {
+            id: WorkspaceId::new(),
+            name: non_empty("name", name, 100)?,
+            time_zone: TimeZone::utc(),
+            require_two_factor: false,
+            created_at: self.now(),
+        };
         let hash = auth::hash_password(&owner.password).await?;
         self.store.create_workspace(&ws).await?;
         let agent = self.build_agent(ws.id, NewAgent { role: Role::Owner, ..owner })?;
@@ -175,6 +184,7 @@ impl Core {
         let agent = self.build_agent(who.workspace_id, new)?;
         self.store.create_agent(&agent, &hash).await?;
         self.roster.forget(who.workspace_id);
+        self.audit(who, AuditAction::AgentInvited, Some(agent_target(agent.id)), Some(agent.role.as_str())).await?;
         Ok(agent)
     }
 
@@ -183,12 +193,19 @@ impl Core {
     /// role) or promote someone to owner. The last owner cannot be demoted.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, agent.id = %id), err(level = "info"))]
     pub async fn update_agent(&self, who: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent> {
+        self.update_agent_as(who, id, patch, true).await
+    }
+
+    /// [`Core::update_agent`]; `audited` off for an agent's own profile (`update_me`),
+    /// which is not an administrative act.
+    pub(crate) async fn update_agent_as(&self, who: &Principal, id: AgentId, patch: AgentPatch, audited: bool) -> Result<Agent> {
         let is_self = who.agent_id() == Some(id);
         if !is_self {
             who.require_admin()?;
         }
         let _turn = OWNER_CHANGES.lock().await;
         let mut agent = self.store.agent(who.workspace_id, id).await?;
+        let before = agent.clone();
         if !is_self && agent.role == Role::Owner && who.role != Role::Owner {
             return Err(Error::Forbidden);
         }
@@ -235,15 +252,42 @@ impl Core {
         };
         self.store.update_agent(&agent).await?;
         self.roster.forget(who.workspace_id);
+        let password_changed = hash.is_some();
         if let Some(hash) = hash {
             self.store.set_password(who.workspace_id, id, &hash).await?;
-            self.store.delete_agent_sessions(id).await?;
+            let ended = self.store.delete_agent_sessions(id).await?;
+            self.sessions_ended(who.workspace_id, id, ended);
         }
         if deactivating {
-            self.store.delete_agent_sessions(id).await?;
+            let ended = self.store.delete_agent_sessions(id).await?;
+            self.sessions_ended(who.workspace_id, id, ended);
             self.release_conversations(who.workspace_id, id).await?;
         }
+        if audited {
+            self.audit_agent_change(who, &before, &agent, password_changed).await?;
+        }
         Ok(agent)
+    }
+
+    /// One entry per kind of change, so an owner can filter role changes or
+    /// deactivations; the e-mail and name are never written, only that they changed.
+    async fn audit_agent_change(&self, who: &Principal, before: &Agent, after: &Agent, password_changed: bool) -> Result<()> {
+        let target = Some(agent_target(after.id));
+        if before.role != after.role {
+            self.audit(who, AuditAction::AgentRoleChanged, target, Some(after.role.as_str())).await?;
+        }
+        if before.active != after.active {
+            let action = if after.active { AuditAction::AgentReactivated } else { AuditAction::AgentDeactivated };
+            self.audit(who, action, target, None).await?;
+        }
+        if password_changed {
+            self.audit(who, AuditAction::PasswordReset, target, None).await?;
+        }
+        let profile = |a: &Agent| (a.email.clone(), a.name.clone(), a.locale.clone(), a.max_chats, a.avatar_url.clone());
+        if profile(before) != profile(after) {
+            self.audit(who, AuditAction::AgentChanged, target, None).await?;
+        }
+        Ok(())
     }
 
     /// An admin sets a new password for an agent (the rules of [`Core::update_agent`]:
@@ -297,9 +341,11 @@ impl Core {
             self.ensure_another_owner(who.workspace_id, id).await?;
         }
         self.release_conversations(who.workspace_id, id).await?;
+        let ended = self.store.delete_agent_sessions(id).await?;
+        self.sessions_ended(who.workspace_id, id, ended);
         self.store.delete_agent(who.workspace_id, id).await?;
         self.roster.forget(who.workspace_id);
-        Ok(())
+        self.audit(who, AuditAction::AgentDeleted, Some(agent_target(id)), None).await
     }
 
     /// Sets a new password by e-mail (the `switchboard admin reset-password` command)
@@ -309,7 +355,9 @@ impl Core {
         let (agent, _) = self.store.agent_credentials(email).await?.ok_or(Error::NotFound(Entity::Agent))?;
         let hash = auth::hash_password(password).await?;
         self.store.set_password(agent.workspace_id, agent.id, &hash).await?;
-        self.store.delete_agent_sessions(agent.id).await?;
+        let ended = self.store.delete_agent_sessions(agent.id).await?;
+        self.sessions_ended(agent.workspace_id, agent.id, ended);
+        self.audit_as(agent.workspace_id, Actor::System, AuditAction::PasswordReset, Some(agent_target(agent.id)), None).await?;
         Ok(agent)
     }
 
@@ -337,6 +385,7 @@ impl Core {
             created_at: self.now(),
         };
         self.store.create_team(&team).await?;
+        self.audit(who, AuditAction::TeamCreated, Some(AuditTarget::new(AuditTargetKind::Team, team.id)), None).await?;
         Ok(team)
     }
 
@@ -352,6 +401,7 @@ impl Core {
             team.agent_ids = ids;
         }
         self.store.update_team(&team).await?;
+        self.audit(who, AuditAction::TeamChanged, Some(AuditTarget::new(AuditTargetKind::Team, team.id)), None).await?;
         Ok(team)
     }
 
@@ -359,7 +409,8 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
     pub async fn delete_team(&self, who: &Principal, id: TeamId) -> Result<()> {
         who.require_admin()?;
-        Ok(self.store.delete_team(who.workspace_id, id).await?)
+        self.store.delete_team(who.workspace_id, id).await?;
+        self.audit(who, AuditAction::TeamDeleted, Some(AuditTarget::new(AuditTargetKind::Team, id)), None).await
     }
 
     /// A site as `who` may see it: the identity secret for owners and admins only.
@@ -397,6 +448,7 @@ impl Core {
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
+        self.audit(who, AuditAction::SiteCreated, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         Ok(site)
     }
 
@@ -421,6 +473,7 @@ impl Core {
             site.identity_secret = random_token(24);
         }
         self.store.update_site(&site).await?;
+        self.audit(who, AuditAction::SiteChanged, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         Ok(site)
     }
 
@@ -428,7 +481,8 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
         who.require_admin()?;
-        Ok(self.store.delete_site(who.workspace_id, id).await?)
+        self.store.delete_site(who.workspace_id, id).await?;
+        self.audit(who, AuditAction::SiteDeleted, Some(AuditTarget::new(AuditTargetKind::Site, id)), None).await
     }
 
     /// Every role may list canned responses: agents insert them into replies. An agent
@@ -521,11 +575,15 @@ impl Core {
     }
 
     /// Admins and owners only; a token can have at most the role of whoever creates it.
+    /// With `expires_at` (in the future) it is refused after then (`token_expired`).
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, role = role.as_str()), err(level = "info"))]
-    pub async fn create_api_token(&self, who: &Principal, name: &str, role: Role) -> Result<CreatedToken> {
+    pub async fn create_api_token(&self, who: &Principal, name: &str, role: Role, expires_at: Option<Timestamp>) -> Result<CreatedToken> {
         who.require_admin()?;
         if role > who.role {
             return Err(Error::Forbidden);
+        }
+        if expires_at.is_some_and(|t| t <= self.now()) {
+            return Err(ValidationError::new("expires_at", "must be in the future").into());
         }
         let secret = format!("sb_{}", random_token(32));
         let token = ApiToken {
@@ -536,8 +594,11 @@ impl Core {
             prefix: secret.chars().take(10).collect(),
             created_at: self.now(),
             last_used_at: None,
+            expires_at,
         };
         self.store.create_api_token(&token, &sha256_hex(&secret)).await?;
+        let target = Some(AuditTarget::new(AuditTargetKind::ApiToken, token.id));
+        self.audit(who, AuditAction::TokenCreated, target, Some(role.as_str())).await?;
         Ok(CreatedToken { token, secret })
     }
 
@@ -551,6 +612,7 @@ impl Core {
                 return Err(Error::Forbidden);
             }
         }
-        Ok(self.store.delete_api_token(who.workspace_id, id).await?)
+        self.store.delete_api_token(who.workspace_id, id).await?;
+        self.audit(who, AuditAction::TokenRevoked, Some(AuditTarget::new(AuditTargetKind::ApiToken, id)), None).await
     }
 }

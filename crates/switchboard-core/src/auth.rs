@@ -45,16 +45,42 @@ pub struct LoginSession {
     /// Must be echoed in `X-CSRF-Token` on state-changing requests.
     pub csrf_token: String,
     pub expires_at: Timestamp,
+    /// The session may only enrol a second factor (the workspace requires one).
+    pub must_enrol: bool,
 }
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn cut(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+/// Where a sign-in comes from, kept on the session so the agent can tell their
+/// sessions apart.
+#[derive(Clone, Debug, Default)]
+pub struct SignInFrom {
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A session's `last_used_at` is written when the recorded use is at least this old.
+pub const SESSION_TOUCH_MS: i64 = 60_000;
 
 pub(crate) struct Keys {
     visitor: Vec<u8>,
+    /// Signs the challenge between a sign-in's password and its second factor.
+    pub(crate) challenge: Vec<u8>,
 }
 
 impl Keys {
     pub(crate) async fn load(store: &dyn Store) -> Result<Self> {
         let visitor = store.secret("visitor-token-key", random_token(32)).await?;
-        Ok(Self { visitor: visitor.into_bytes() })
+        let challenge = store.secret("sign-in-challenge-key", random_token(32)).await?;
+        Ok(Self { visitor: visitor.into_bytes(), challenge: challenge.into_bytes() })
     }
 }
 
@@ -103,13 +129,13 @@ pub(crate) async fn verify_password(password: &str, hash: &str) -> bool {
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn sign(key: &[u8], payload: &[u8]) -> Vec<u8> {
+pub(crate) fn sign(key: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(key).expect("hmac takes any key");
     mac.update(payload);
     mac.finalize().into_bytes().to_vec()
 }
 
-fn verify(key: &[u8], payload: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn verify(key: &[u8], payload: &[u8], signature: &[u8]) -> bool {
     let mut mac = HmacSha256::new_from_slice(key).expect("hmac takes any key");
     mac.update(payload);
     mac.verify_slice(signature).is_ok()
@@ -134,8 +160,12 @@ pub struct VisitorClaims {
 }
 
 impl Core {
+    /// The first step of signing in: the password. With a second factor enabled it
+    /// answers with a challenge for [`Core::login_two_factor`] instead of a session.
+    /// When the workspace requires a second factor the agent has not set up, the
+    /// session may only enrol one (`must_enrol`).
     #[tracing::instrument(skip_all, err(level = "info"))]
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginSession> {
+    pub async fn login(&self, email: &str, password: &str, from: &SignInFrom) -> Result<crate::SignIn> {
         let email = Email::parse(email).map_err(|_| Error::Unauthenticated(AuthFailure::BadCredentials))?;
         let found = self.store.agent_credentials(&email).await?;
         let Some((agent, hash)) = found else {
@@ -147,28 +177,59 @@ impl Core {
         };
         // A deactivated agent is refused like a wrong password, after the same work.
         if !verify_password(password, &hash).await || !agent.active {
+            self.sign_in_failed(agent.id, from, "password");
             return Err(Error::Unauthenticated(AuthFailure::BadCredentials));
         }
+        match self.store.two_factor(agent.workspace_id, agent.id).await? {
+            Some(tf) if tf.enabled_at.is_some() => {
+                let (challenge, expires_at) = self.two_factor_challenge(&agent);
+                Ok(crate::SignIn::TwoFactorRequired { challenge, expires_at })
+            }
+            _ => {
+                let must_enrol = self.store.workspace(agent.workspace_id).await?.require_two_factor;
+                Ok(crate::SignIn::Done(self.start_session(agent, from, must_enrol).await?))
+            }
+        }
+    }
+
+    pub(crate) async fn start_session(&self, agent: Agent, from: &SignInFrom, must_enrol: bool) -> Result<LoginSession> {
         let token = random_token(32);
         let now = self.now();
         let session = Session {
+            id: SessionId::new(),
             token_hash: sha256_hex(&token),
             agent_id: agent.id,
             workspace_id: agent.workspace_id,
             csrf_token: random_token(18),
             created_at: now,
             expires_at: now.plus_millis(self.limits.session_ttl_ms),
+            last_used_at: now,
+            user_agent: from.user_agent.as_deref().map(|ua| cut(ua, 512)),
+            ip: from.ip.clone(),
+            must_enrol,
         };
         self.store.create_session(&session).await?;
-        tracing::info!(agent.id = %agent.id, "agent logged in");
-        Ok(LoginSession { agent, token, csrf_token: session.csrf_token, expires_at: session.expires_at })
+        tracing::info!(agent.id = %agent.id, session.id = %session.id, "agent logged in");
+        Ok(LoginSession { agent, token, csrf_token: session.csrf_token, expires_at: session.expires_at, must_enrol })
     }
 
-    /// The session behind a cookie, with its CSRF token; fails once it has expired.
+    /// The session behind a cookie, with its CSRF token; fails once it has expired, and
+    /// with `two_factor_setup_required` while it may only enrol a second factor.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn session(&self, token: &str) -> Result<(Principal, Session)> {
-        let session =
-            self.store.session(&sha256_hex(token), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
+        let (who, session) = self.enrolling_session(token).await?;
+        if session.must_enrol {
+            return Err(Error::TwoFactorSetupRequired);
+        }
+        Ok((who, session))
+    }
+
+    /// As [`Core::session`], but also a session that may only enrol a second factor:
+    /// for reading one's account, enrolling and signing out.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    pub async fn enrolling_session(&self, token: &str) -> Result<(Principal, Session)> {
+        let now = self.now();
+        let session = self.store.session(&sha256_hex(token), now).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
         let agent = self.store.agent(session.workspace_id, session.agent_id).await.map_err(|e| match e {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::SessionRequired),
             e => e.into(),
@@ -176,18 +237,33 @@ impl Core {
         if !agent.active {
             return Err(Error::Unauthenticated(AuthFailure::SessionRequired));
         }
+        // "Last used" is worth a write once a minute, not one per request.
+        if now.0 - session.last_used_at.0 >= SESSION_TOUCH_MS {
+            self.store.touch_session(session.id, now).await?;
+        }
         Ok((Principal { workspace_id: agent.workspace_id, actor: Actor::Agent(agent.id), role: agent.role }, session))
     }
 
+    /// Ends the session of this cookie, and closes its sockets.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn logout(&self, token: &str) -> Result<()> {
-        Ok(self.store.delete_session(&sha256_hex(token)).await?)
+        let hash = sha256_hex(token);
+        let session = self.store.session(&hash, self.now()).await?;
+        self.store.delete_session(&hash).await?;
+        if let Some(s) = session {
+            self.sessions_ended(s.workspace_id, s.agent_id, vec![s.id]);
+        }
+        Ok(())
     }
 
+    /// The caller behind an API token; an expired one is `token_expired`.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
-        let token =
-            self.store.use_api_token(&sha256_hex(secret), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+        let now = self.now();
+        let token = self.store.use_api_token(&sha256_hex(secret), now).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+        if token.expires_at.is_some_and(|t| t <= now) {
+            return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
+        }
         Ok(Principal { workspace_id: token.workspace_id, actor: Actor::Integration(token.id), role: token.role })
     }
 

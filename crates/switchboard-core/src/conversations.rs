@@ -149,7 +149,9 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
-        Ok(self.store.conversation(who.workspace_id, id).await?)
+        let conversation = self.store.conversation(who.workspace_id, id).await?;
+        self.audit_read(who, AuditAction::ConversationRead, AuditTarget::new(AuditTargetKind::Conversation, id)).await?;
+        Ok(conversation)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
@@ -161,7 +163,12 @@ impl Core {
             newest_first: q.newest_first,
             audience: Audience::Agents,
         };
-        Ok(self.store.conversation_events(who.workspace_id, id, &query).await?)
+        let events = self.store.conversation_events(who.workspace_id, id, &query).await?;
+        // An unknown conversation reads as empty: only a transcript that exists was read.
+        if !events.is_empty() {
+            self.audit_read(who, AuditAction::ConversationRead, AuditTarget::new(AuditTargetKind::Conversation, id)).await?;
+        }
+        Ok(events)
     }
 
     /// Everything in the workspace after `after_feed_seq`, for an agent's reconnect.
@@ -243,7 +250,9 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn contact(&self, who: &Principal, id: ContactId) -> Result<Contact> {
-        Ok(self.store.contact(who.workspace_id, id).await?)
+        let contact = self.store.contact(who.workspace_id, id).await?;
+        self.audit_read(who, AuditAction::ContactRead, AuditTarget::new(AuditTargetKind::Contact, id)).await?;
+        Ok(contact)
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]

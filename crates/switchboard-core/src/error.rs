@@ -13,6 +13,8 @@ pub enum AuthFailure {
     InvalidToken,
     TokenExpired,
     CsrfMismatch,
+    /// A second-factor code that is wrong, or was already used.
+    BadTwoFactorCode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,16 @@ pub enum Error {
     /// The site accepts `identify` only with a valid `user_hash`.
     #[error("this site only identifies visitors with a user hash")]
     IdentityRequired,
+    /// The session may only enrol a second factor, which the workspace requires.
+    #[error("set up two-factor sign-in first")]
+    TwoFactorSetupRequired,
+    #[error("two-factor sign-in is already on")]
+    TwoFactorEnabled,
+    #[error("two-factor sign-in is not on")]
+    TwoFactorNotEnabled,
+    /// The workspace requires a second factor, so it cannot be turned off.
+    #[error("the workspace requires two-factor sign-in")]
+    TwoFactorRequired,
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

@@ -6,6 +6,7 @@
 //! | list the inboxes                         | yes   | yes   | yes   |
 //! | create an inbox (a website, today)       | no    | yes   | yes   |
 //! | change the workspace's name or time zone | no    | yes   | yes   |
+//! | require two-factor sign-in of every agent | no    | no    | yes   |
 
 use switchboard_domain::*;
 
@@ -18,6 +19,8 @@ pub struct WorkspacePatch {
     pub name: Option<String>,
     /// Checked against the IANA database by the caller (see [`TimeZone`]).
     pub time_zone: Option<TimeZone>,
+    /// Owners only.
+    pub require_two_factor: Option<bool>,
 }
 
 impl Core {
@@ -40,18 +43,35 @@ impl Core {
         Ok(Inbox { id: site.id.into(), workspace_id: site.workspace_id, name: site.name, kind, created_at: site.created_at })
     }
 
-    /// Admins and owners only.
+    /// Admins and owners only; requiring two-factor sign-in, owners only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn update_workspace(&self, who: &Principal, patch: WorkspacePatch) -> Result<Workspace> {
         who.require_admin()?;
         let mut ws = self.store.workspace(who.workspace_id).await?;
+        let before = ws.clone();
         if let Some(name) = &patch.name {
             ws.name = non_empty("name", name, 100)?;
         }
         if let Some(tz) = patch.time_zone {
             ws.time_zone = tz;
         }
+        if let Some(required) = patch.require_two_factor
+            && required != ws.require_two_factor
+        {
+            if who.role != Role::Owner {
+                return Err(Error::Forbidden);
+            }
+            ws.require_two_factor = required;
+        }
         self.store.update_workspace(&ws).await?;
+        let target = Some(AuditTarget::new(AuditTargetKind::Workspace, ws.id));
+        if ws.name != before.name || ws.time_zone != before.time_zone {
+            self.audit(who, AuditAction::WorkspaceChanged, target, None).await?;
+        }
+        if ws.require_two_factor != before.require_two_factor {
+            let action = if ws.require_two_factor { AuditAction::TwoFactorRequired } else { AuditAction::TwoFactorNotRequired };
+            self.audit(who, action, target, None).await?;
+        }
         Ok(ws)
     }
 }

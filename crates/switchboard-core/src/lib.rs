@@ -6,6 +6,7 @@
 
 mod admin;
 mod attachments;
+mod audit;
 pub mod auth;
 mod consumers;
 mod conversations;
@@ -16,6 +17,8 @@ mod labels;
 mod me;
 mod presence;
 mod roster;
+mod sessions;
+mod two_factor;
 mod visitors;
 mod widget;
 
@@ -27,7 +30,8 @@ use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 
 pub use admin::*;
 pub use attachments::Upload;
-pub use auth::{LoginSession, Principal};
+pub use audit::{AuditPage, AuditQuery, MAX_CSV_ROWS, csv_line};
+pub use auth::{LoginSession, Principal, SignInFrom};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
@@ -37,6 +41,8 @@ pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceSizes, PresenceSnapshot, SocketId};
 pub use roster::ROSTER_TTL_MS;
+pub use sessions::SessionView;
+pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visitors::*;
 pub use widget::*;
 
@@ -159,6 +165,7 @@ pub struct Core {
     job_signal: Arc<jobs::JobSignal>,
     /// Jobs this node claimed after another runner's lease ran out.
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
+    recent_reads: Arc<audit::RecentReads>,
 }
 
 impl Core {
@@ -177,6 +184,7 @@ impl Core {
             roster: Arc::default(),
             job_signal: Arc::default(),
             lease_takeovers: Arc::default(),
+            recent_reads: Arc::default(),
         })
     }
 

@@ -41,7 +41,7 @@ impl Core {
         }
         let status = patch.status;
         let profile = crate::AgentPatch { name: patch.name, avatar_url: patch.avatar_url, locale: patch.locale, ..Default::default() };
-        let mut agent = self.update_agent(who, id, profile).await?;
+        let mut agent = self.update_agent_as(who, id, profile, false).await?;
         let before = agent.status;
         if let Some(n) = patch.notifications {
             agent.notifications = n;
@@ -69,10 +69,11 @@ impl Core {
         auth::validate_password(new).map_err(|e| renamed(e, "new_password"))?;
         let hash = auth::hash_password(new).await?;
         self.store.set_password(who.workspace_id, id, &hash).await?;
-        match session_token {
+        let ended = match session_token {
             Some(token) => self.store.delete_other_sessions(id, &sha256_hex(token)).await?,
             None => self.store.delete_agent_sessions(id).await?,
-        }
+        };
+        self.sessions_ended(who.workspace_id, id, ended);
         tracing::info!(agent.id = %id, "password changed");
         Ok(())
     }
@@ -81,7 +82,8 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
     pub async fn revoke_sessions(&self, who: &Principal) -> Result<()> {
         let id = caller(who)?;
-        self.store.delete_agent_sessions(id).await?;
+        let ended = self.store.delete_agent_sessions(id).await?;
+        self.sessions_ended(who.workspace_id, id, ended);
         tracing::info!(agent.id = %id, "signed out everywhere");
         Ok(())
     }

@@ -25,7 +25,7 @@ async fn world() -> World {
 
 /// An API token's principal with `role`, as the bearer-token extractor builds it.
 async fn token(core: &Core, owner: &Principal, role: Role) -> Principal {
-    let created = core.create_api_token(owner, "integration", role).await.unwrap();
+    let created = core.create_api_token(owner, "integration", role, None).await.unwrap();
     Principal { workspace_id: owner.workspace_id, actor: Actor::Integration(created.token.id), role }
 }
 
@@ -79,7 +79,7 @@ async fn an_agent_reads_the_roster_but_changes_no_settings() {
     forbidden(core.update_canned(agent, canned.id, None, Some("changed")).await.map(drop));
     forbidden(core.delete_canned(agent, canned.id).await);
     forbidden(core.api_tokens(agent).await.map(drop));
-    forbidden(core.create_api_token(agent, "mine", Role::Agent).await.map(drop));
+    forbidden(core.create_api_token(agent, "mine", Role::Agent, None).await.map(drop));
     forbidden(core.create_agent(agent, new_agent("eve@shop.example", Role::Agent)).await.map(drop));
     forbidden(core.update_agent(agent, owner_id(owner), AgentPatch { name: Some("Pwned".into()), ..Default::default() }).await.map(drop));
     forbidden(core.delete_agent(agent, owner_id(owner)).await);
@@ -108,7 +108,7 @@ async fn only_owners_manage_owners() {
     forbidden(core.update_agent(admin, owner_id(owner), password).await.map(drop));
     forbidden(core.update_agent(admin, owner_id(owner), demote()).await.map(drop));
     forbidden(core.delete_agent(admin, owner_id(owner)).await);
-    let owner_token = core.create_api_token(owner, "deploys", Role::Owner).await.unwrap();
+    let owner_token = core.create_api_token(owner, "deploys", Role::Owner, None).await.unwrap();
     forbidden(core.delete_api_token(admin, owner_token.token.id).await);
 
     // An owner may do all of it.

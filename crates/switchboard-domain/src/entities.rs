@@ -10,6 +10,9 @@ pub struct Workspace {
     pub name: String,
     /// The zone reports and business hours count days and hours in.
     pub time_zone: TimeZone,
+    /// Every agent must sign in with a second factor (TOTP); one without it is asked
+    /// to enrol before using the dashboard.
+    pub require_two_factor: bool,
     pub created_at: Timestamp,
 }
 
@@ -425,7 +428,7 @@ pub struct Conversation {
 }
 
 /// Who wrote a message or caused an event.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Actor {
     Contact(ContactId),
     Agent(AgentId),
@@ -554,7 +557,10 @@ pub struct ApiToken {
     /// First characters of the secret, shown so people can tell tokens apart.
     pub prefix: String,
     pub created_at: Timestamp,
+    /// Recorded at most once a minute, so a busy integration does not write per request.
     pub last_used_at: Option<Timestamp>,
+    /// After this the token is refused (`token_expired`); `None` never expires.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

@@ -42,6 +42,12 @@ macro_rules! id {
                 Self(id)
             }
         }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     )*};
 }
 
@@ -72,6 +78,10 @@ id! {
     ContactEventId,
     /// A visitor's request for a transcript by e-mail.
     TranscriptRequestId,
+    /// A signed-in dashboard session (not its secret token).
+    SessionId,
+    /// One entry of a workspace's audit log.
+    AuditEntryId,
 }
 
 impl From<SiteId> for InboxId {

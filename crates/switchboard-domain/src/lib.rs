@@ -3,6 +3,7 @@
 //! Invariant: this crate knows nothing of I/O, async, serde, HTTP or SQL. Everything
 //! here is plain data and functions that can be tested without a runtime.
 
+mod audit;
 mod conversation;
 mod entities;
 mod error;
@@ -12,6 +13,7 @@ pub mod search;
 mod time;
 mod values;
 
+pub use audit::*;
 pub use entities::*;
 pub use error::{Entity, ValidationError};
 pub use event::*;

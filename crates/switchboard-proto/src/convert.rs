@@ -7,7 +7,13 @@ use crate::*;
 
 impl From<&d::Workspace> for Workspace {
     fn from(w: &d::Workspace) -> Self {
-        Self { id: w.id.0, name: w.name.clone(), time_zone: w.time_zone.as_str().into(), created_at: w.created_at.0 }
+        Self {
+            id: w.id.0,
+            name: w.name.clone(),
+            time_zone: w.time_zone.as_str().into(),
+            require_two_factor: w.require_two_factor,
+            created_at: w.created_at.0,
+        }
     }
 }
 
@@ -168,6 +174,7 @@ impl From<&d::ApiToken> for ApiToken {
             prefix: t.prefix.clone(),
             created_at: t.created_at.0,
             last_used_at: t.last_used_at.map(|t| t.0),
+            expires_at: t.expires_at.map(|t| t.0),
         }
     }
 }
@@ -410,6 +417,48 @@ same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
 same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
 same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
 same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
+same_enum!(AuditTargetKind <=> AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban });
+same_enum!(AuditAction <=> AuditAction {
+    AgentInvited,
+    AgentChanged,
+    AgentRoleChanged,
+    AgentDeactivated,
+    AgentReactivated,
+    AgentDeleted,
+    PasswordReset,
+    TeamCreated,
+    TeamChanged,
+    TeamDeleted,
+    SiteCreated,
+    SiteChanged,
+    SiteDeleted,
+    WorkspaceChanged,
+    TokenCreated,
+    TokenRevoked,
+    BanCreated,
+    BanRemoved,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorRequired,
+    TwoFactorNotRequired,
+    SessionRevoked,
+    ConversationRead,
+    ContactRead,
+});
+
+impl From<&d::AuditEntry> for AuditEntry {
+    fn from(e: &d::AuditEntry) -> Self {
+        Self {
+            id: e.id.0,
+            at: e.at.0,
+            actor: e.actor.into(),
+            action: e.action.into(),
+            target_kind: e.target.map(|t| t.kind.into()),
+            target_id: e.target.map(|t| t.id),
+            detail: e.detail.clone(),
+        }
+    }
+}
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {
@@ -437,6 +486,7 @@ impl ErrorCode {
             d::Entity::CannedResponse => ErrorCode::CannedResponseNotFound,
             d::Entity::ApiToken => ErrorCode::ApiTokenNotFound,
             d::Entity::Label => ErrorCode::LabelNotFound,
+            d::Entity::Session => ErrorCode::SessionNotFound,
         }
     }
 }

@@ -42,8 +42,10 @@ error_codes! {
     InvalidCredentials = "invalid_credentials", 401, "Wrong e-mail or password.";
     Unauthenticated = "unauthenticated", 401, "No session or API token, or the session expired or was revoked.";
     InvalidToken = "invalid_token", 401, "A visitor token or API token is not valid.";
-    TokenExpired = "token_expired", 401, "A visitor token has expired: connect without it to start afresh.";
+    TokenExpired = "token_expired", 401, "A visitor token has expired (connect without it to start afresh), an API token is past its `expires_at`, or a sign-in challenge is older than five minutes (sign in again).";
+    TwoFactorCodeInvalid = "two_factor_code_invalid", 401, "The two-factor code is wrong, or was already used (each code and recovery code works once).";
     Forbidden = "forbidden", 403, "The caller's role does not allow this.";
+    TwoFactorSetupRequired = "two_factor_setup_required", 403, "The workspace requires two-factor sign-in: this session may only set it up (`/me/two-factor`) or sign out.";
     IdentityRequired = "identity_required", 403, "Sockets only: an `identify` without `user_hash` on a site whose `appearance.require_identity` is on.";
     CsrfMismatch = "csrf_mismatch", 403, "Missing or wrong `X-CSRF-Token` header, or a cookie-authenticated socket from a foreign origin.";
     OriginNotAllowed = "origin_not_allowed", 403, "The page's origin is not in the site's `allowed_origins`.";
@@ -58,6 +60,7 @@ error_codes! {
     CannedResponseNotFound = "canned_response_not_found", 404, "No such canned response in this workspace.";
     ApiTokenNotFound = "api_token_not_found", 404, "No such API token in this workspace.";
     LabelNotFound = "label_not_found", 404, "No such managed label in this workspace.";
+    SessionNotFound = "session_not_found", 404, "No such session of this agent (it may have ended already).";
     EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
     NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
     ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut (or, for a personal one, you already have one).";
@@ -66,6 +69,9 @@ error_codes! {
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
     ConversationNotResolved = "conversation_not_resolved", 409, "Sockets only: a `rate` of a conversation that is not resolved (`ref` is the conversation's id).";
     LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";
+    TwoFactorEnabled = "two_factor_enabled", 409, "Two-factor sign-in is already on: turn it off first to enrol again.";
+    TwoFactorNotEnabled = "two_factor_not_enabled", 409, "Two-factor sign-in is not on (or its enrolment was not started).";
+    TwoFactorRequired = "two_factor_required", 409, "The workspace requires two-factor sign-in, so it cannot be turned off.";
     Conflict = "conflict", 409, "The change conflicts with the current state of what it changes.";
     PayloadTooLarge = "payload_too_large", 413, "An upload or body is above the limit (`message` says the limit).";
     UnsupportedMediaType = "unsupported_media_type", 415, "An upload's content is not an accepted type, or a JSON body was sent without `Content-Type: application/json`.";

@@ -22,6 +22,9 @@ pub struct Workspace {
     /// The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
     #[schema(example = "Europe/Istanbul")]
     pub time_zone: String,
+    /// Every agent must sign in with a second factor (owners set it).
+    #[serde(default)]
+    pub require_two_factor: bool,
     pub created_at: i64,
 }
 
@@ -33,6 +36,9 @@ pub struct UpdateWorkspace {
     /// An IANA time zone name, such as `Asia/Tehran` or `UTC`.
     #[schema(example = "Asia/Tehran", max_length = 64)]
     pub time_zone: Option<String>,
+    /// Owners only: require two-factor sign-in of every agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_two_factor: Option<bool>,
 }
 
 /// Where a workspace's conversations come in. A `website` inbox is a site: same id,
@@ -137,6 +143,10 @@ pub struct Me {
     pub agent: Agent,
     pub workspace: Workspace,
     pub csrf_token: Option<String>,
+    /// This session may only set up two-factor sign-in (the workspace requires it)
+    /// before anything else: every other call answers `two_factor_setup_required`.
+    #[serde(default)]
+    pub two_factor_setup_required: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -367,15 +377,22 @@ pub struct ApiToken {
     pub role: Role,
     pub prefix: String,
     pub created_at: i64,
+    /// Recorded at most once a minute.
     pub last_used_at: Option<i64>,
+    /// After this the token is refused with `token_expired`; absent: never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateApiToken {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Defaults to `agent`.
     pub role: Option<Role>,
+    /// When the token stops working (Unix ms, in the future); absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// The token's secret is shown only in this response.

@@ -4,12 +4,14 @@
 //! Invariant: this is the public contract. Renaming a field here breaks clients;
 //! times are Unix milliseconds, ids are UUID strings, codes are snake_case.
 
+mod accounts;
 mod convert;
 mod enums;
 mod error;
 mod frames;
 mod http;
 
+pub use accounts::*;
 pub use convert::Viewer;
 pub use enums::*;
 pub use error::*;

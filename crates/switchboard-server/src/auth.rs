@@ -1,11 +1,13 @@
 //! Who is calling: the `Auth` extractor accepts a session cookie (with the CSRF
 //! header on state-changing requests) or an `Authorization: Bearer` API token.
+//! `EnrolAuth` also accepts a session that may only set up two-factor sign-in.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
-use switchboard_core::{AuthFailure, Error, Principal};
+use switchboard_core::{AuthFailure, Error, Principal, SignInFrom};
+use switchboard_domain::SessionId;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -17,7 +19,15 @@ pub struct Auth {
     pub principal: Principal,
     /// Set for cookie sessions: the token the dashboard must echo.
     pub csrf_token: Option<String>,
+    /// Set for cookie sessions.
+    pub session_id: Option<SessionId>,
+    /// The session may only set up two-factor sign-in (only `EnrolAuth` lets it in).
+    pub must_enrol: bool,
 }
+
+/// [`Auth`] that also lets in a session that may only set up two-factor sign-in (the
+/// workspace requires it): for reading one's account, enrolling, and signing out.
+pub struct EnrolAuth(pub Auth);
 
 fn bearer(parts: &Parts) -> Option<&str> {
     parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
@@ -26,12 +36,21 @@ fn bearer(parts: &Parts) -> Option<&str> {
 /// Reads the caller from a request; `check_csrf` is off for WebSocket upgrades,
 /// which are protected by the Origin check instead.
 pub async fn authenticate(parts: &Parts, state: &AppState, check_csrf: bool) -> Result<Auth, Error> {
+    let auth = authenticate_enrolling(parts, state, check_csrf).await?;
+    if auth.must_enrol {
+        return Err(Error::TwoFactorSetupRequired);
+    }
+    Ok(auth)
+}
+
+/// As [`authenticate`], letting in a session that may only enrol a second factor.
+pub async fn authenticate_enrolling(parts: &Parts, state: &AppState, check_csrf: bool) -> Result<Auth, Error> {
     if let Some(token) = bearer(parts) {
-        return Ok(Auth { principal: state.core.api_token(token).await?, csrf_token: None });
+        return Ok(Auth { principal: state.core.api_token(token).await?, csrf_token: None, session_id: None, must_enrol: false });
     }
     let jar = CookieJar::from_headers(&parts.headers);
     let cookie = jar.get(SESSION_COOKIE).ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
-    let (principal, session) = state.core.session(cookie.value()).await?;
+    let (principal, session) = state.core.enrolling_session(cookie.value()).await?;
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if check_csrf && !safe {
         let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -39,7 +58,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState, check_csrf: bool) -> 
             return Err(Error::Unauthenticated(AuthFailure::CsrfMismatch));
         }
     }
-    Ok(Auth { principal, csrf_token: Some(session.csrf_token) })
+    Ok(Auth { principal, csrf_token: Some(session.csrf_token), session_id: Some(session.id), must_enrol: session.must_enrol })
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -47,6 +66,28 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(authenticate(parts, state, true).await?)
+    }
+}
+
+impl FromRequestParts<AppState> for EnrolAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(EnrolAuth(authenticate_enrolling(parts, state, true).await?))
+    }
+}
+
+/// Where a sign-in comes from: the browser's `User-Agent` and the peer's address.
+/// (Behind a proxy that is the proxy's; the limits work decides which header to trust.)
+pub struct ClientInfo(pub SignInFrom);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let ip = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientInfo(SignInFrom { user_agent, ip }))
     }
 }
 

@@ -1,10 +1,22 @@
-//! A visitor's browser, OS, device class and language, read from request headers.
+//! A visitor's browser, OS, device class and language, read from request headers; and
+//! an agent's session's browser, OS and device class, read from its stored user agent.
 
 use axum::http::HeaderMap;
 use switchboard_domain::DeviceInfo;
 
 pub fn device_info(headers: &HeaderMap) -> DeviceInfo {
     let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let language = headers
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|l| l.split(';').next().unwrap_or("").trim().to_owned())
+        .filter(|l| !l.is_empty() && l.len() <= 35);
+    DeviceInfo { language, ..from_user_agent(ua) }
+}
+
+/// The browser, OS and device class a `User-Agent` names (no language).
+pub fn from_user_agent(ua: &str) -> DeviceInfo {
     let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
         .iter()
         .find(|(needle, _)| ua.contains(needle))
@@ -30,13 +42,7 @@ pub fn device_info(headers: &HeaderMap) -> DeviceInfo {
     } else {
         Some("desktop".to_owned())
     };
-    let language = headers
-        .get("accept-language")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|l| l.split(';').next().unwrap_or("").trim().to_owned())
-        .filter(|l| !l.is_empty() && l.len() <= 35);
-    DeviceInfo { browser, os, device, language }
+    DeviceInfo { browser, os, device, language: None }
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
                 AuthFailure::InvalidToken => (C::InvalidToken, "the token is not valid"),
                 AuthFailure::TokenExpired => (C::TokenExpired, "the token has expired"),
                 AuthFailure::CsrfMismatch => (C::CsrfMismatch, "missing or wrong X-CSRF-Token header"),
+                AuthFailure::BadTwoFactorCode => (C::TwoFactorCodeInvalid, "the two-factor code is wrong or was already used"),
             };
             (code, msg.into())
         }
@@ -62,6 +63,10 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
         Error::TooLarge { limit } => (C::PayloadTooLarge, format!("the limit is {limit} bytes")),
         Error::UnsupportedMediaType(t) => (C::UnsupportedMediaType, format!("files of type {t} are not accepted")),
+        Error::TwoFactorSetupRequired => (C::TwoFactorSetupRequired, "set up two-factor sign-in first".into()),
+        Error::TwoFactorEnabled => (C::TwoFactorEnabled, "two-factor sign-in is already on".into()),
+        Error::TwoFactorNotEnabled => (C::TwoFactorNotEnabled, "two-factor sign-in is not on".into()),
+        Error::TwoFactorRequired => (C::TwoFactorRequired, "the workspace requires two-factor sign-in".into()),
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
             (C::Unavailable, "the service is temporarily unavailable".into())

@@ -37,10 +37,11 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
 }
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(w.id.0)
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.require_two_factor)
         .bind(w.created_at.0)
         .execute(pool)
         .await
@@ -49,10 +50,11 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
 }
 
 pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4 WHERE id = $1")
         .bind(w.id.0)
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.require_two_factor)
         .execute(pool)
         .await
         .map_err(db)?;
@@ -108,15 +110,20 @@ pub(crate) async fn set_password(pool: &PgPool, ws: WorkspaceId, id: AgentId, ha
 
 pub(crate) async fn create_session(pool: &PgPool, x: &Session) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, agent_id, workspace_id, csrf_token, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id, token_hash, agent_id, workspace_id, csrf_token, created_at, \
+         expires_at, last_used_at, user_agent, ip, must_enrol) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
+    .bind(x.id.0)
     .bind(&x.token_hash)
     .bind(x.agent_id.0)
     .bind(x.workspace_id.0)
     .bind(&x.csrf_token)
     .bind(x.created_at.0)
     .bind(x.expires_at.0)
+    .bind(x.last_used_at.0)
+    .bind(&x.user_agent)
+    .bind(&x.ip)
+    .bind(x.must_enrol)
     .execute(pool)
     .await
     .map_err(db)?;
@@ -126,7 +133,7 @@ pub(crate) async fn create_session(pool: &PgPool, x: &Session) -> Result<()> {
 pub(crate) async fn create_api_token(pool: &PgPool, t: &ApiToken, secret_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_tokens (id, workspace_id, name, role, prefix, secret_hash, created_at, \
-         last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(t.id.0)
     .bind(t.workspace_id.0)
@@ -136,6 +143,7 @@ pub(crate) async fn create_api_token(pool: &PgPool, t: &ApiToken, secret_hash: &
     .bind(secret_hash)
     .bind(t.created_at.0)
     .bind(t.last_used_at.map(|t| t.0))
+    .bind(t.expires_at.map(|t| t.0))
     .execute(pool)
     .await
     .map_err(unique("token"))?;

@@ -6,6 +6,7 @@
 //! gapless (see `log.rs`). No `NOTIFY`: fan-out is the bus's job, not the database's.
 //! Invariant: knows nothing of HTTP.
 
+mod accounts;
 mod backup;
 mod directory;
 mod jobs;
@@ -196,24 +197,66 @@ impl Directory for PgStore {
         row.as_ref().map(rows::session).transpose()
     }
 
+    async fn agent_sessions(&self, ws: WorkspaceId, agent: AgentId, now: Timestamp) -> Result<Vec<Session>> {
+        accounts::agent_sessions(&self.pool, ws, agent, now).await
+    }
+
+    async fn touch_session(&self, id: SessionId, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2")
+            .bind(id.0)
+            .bind(at.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await.map_err(db)?;
         Ok(())
     }
 
-    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(agent.0).execute(&self.pool).await.map_err(db)?;
-        Ok(())
+    async fn delete_session_by_id(&self, ws: WorkspaceId, agent: AgentId, id: SessionId) -> Result<()> {
+        accounts::delete_session_by_id(&self.pool, ws, agent, id).await
     }
 
-    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<Vec<SessionId>> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 RETURNING id")
             .bind(agent.0)
-            .bind(keep)
-            .execute(&self.pool)
+            .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        Ok(())
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<Vec<SessionId>> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2 RETURNING id")
+            .bind(agent.0)
+            .bind(keep)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+
+    async fn two_factor(&self, ws: WorkspaceId, agent: AgentId) -> Result<Option<TwoFactor>> {
+        accounts::two_factor(&self.pool, ws, agent).await
+    }
+
+    async fn set_two_factor(&self, ws: WorkspaceId, agent: AgentId, tf: Option<&TwoFactor>, recovery_hashes: &[String]) -> Result<()> {
+        accounts::set_two_factor(&self.pool, ws, agent, tf, recovery_hashes).await
+    }
+
+    async fn use_totp_step(&self, ws: WorkspaceId, agent: AgentId, step: i64) -> Result<bool> {
+        accounts::use_totp_step(&self.pool, ws, agent, step).await
+    }
+
+    async fn use_recovery_code(&self, ws: WorkspaceId, agent: AgentId, code_hash: &str, at: Timestamp) -> Result<bool> {
+        accounts::use_recovery_code(&self.pool, ws, agent, code_hash, at).await
+    }
+
+    async fn recovery_codes_left(&self, ws: WorkspaceId, agent: AgentId) -> Result<u32> {
+        accounts::recovery_codes_left(&self.pool, ws, agent).await
     }
 
     async fn create_api_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
@@ -225,13 +268,7 @@ impl Directory for PgStore {
     }
 
     async fn use_api_token(&self, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
-        let row = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *")
-            .bind(secret_hash)
-            .bind(now.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(rows::api_token).transpose()
+        accounts::use_api_token(&self.pool, secret_hash, now).await
     }
 
     async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {
@@ -482,6 +519,21 @@ impl Jobs for PgStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Audit for PgStore {
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
+        accounts::record_audit(&self.pool, entry).await
+    }
+
+    async fn record_read(&self, entry: &AuditEntry, since: Timestamp) -> Result<bool> {
+        accounts::record_read(&self.pool, entry, since).await
+    }
+
+    async fn audit_log(&self, ws: WorkspaceId, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        accounts::audit_log(&self.pool, ws, filter).await
     }
 }
 

@@ -89,6 +89,7 @@ pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: get(row, "name")?,
         time_zone: TimeZone::parse(&text(row, "time_zone")?)?,
+        require_two_factor: get(row, "require_two_factor")?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -127,12 +128,17 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
 
 pub(crate) fn session(row: &PgRow) -> Result<switchboard_store::Session> {
     Ok(switchboard_store::Session {
+        id: SessionId(id(row, "id")?),
         token_hash: get(row, "token_hash")?,
         agent_id: AgentId(id(row, "agent_id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         csrf_token: get(row, "csrf_token")?,
         created_at: ts(row, "created_at")?,
         expires_at: ts(row, "expires_at")?,
+        last_used_at: ts(row, "last_used_at")?,
+        user_agent: get(row, "user_agent")?,
+        ip: get(row, "ip")?,
+        must_enrol: get(row, "must_enrol")?,
     })
 }
 
@@ -145,6 +151,25 @@ pub(crate) fn api_token(row: &PgRow) -> Result<ApiToken> {
         prefix: get(row, "prefix")?,
         created_at: ts(row, "created_at")?,
         last_used_at: opt_ts(row, "last_used_at")?,
+        expires_at: opt_ts(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
+    let target = match (get::<Option<String>>(row, "target_kind")?, opt_id(row, "target_id")?) {
+        (Some(kind), Some(target)) => {
+            Some(AuditTarget { kind: AuditTargetKind::parse(&kind).ok_or_else(|| codec::corrupt("audit target"))?, id: target })
+        }
+        _ => None,
+    };
+    Ok(AuditEntry {
+        id: AuditEntryId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        at: ts(row, "at")?,
+        actor: actor_from_parts(&text(row, "actor_kind")?, opt_id(row, "actor_id")?)?,
+        action: AuditAction::parse(&text(row, "action")?).ok_or_else(|| codec::corrupt("audit action"))?,
+        target,
+        detail: get(row, "detail")?,
     })
 }
 

@@ -164,10 +164,11 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 }
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.require_two_factor)
         .bind(w.created_at.0)
         .execute(&mut *store.writing().await?)
         .await
@@ -186,10 +187,11 @@ pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
 }
 
 pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4 WHERE id = $1")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.require_two_factor)
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;
@@ -298,14 +300,20 @@ pub(crate) async fn delete_agent(store: &SqliteStore, ws: WorkspaceId, id: Agent
 
 pub(crate) async fn create_session(store: &SqliteStore, x: &Session) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, agent_id, workspace_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id, token_hash, agent_id, workspace_id, csrf_token, created_at, expires_at, last_used_at, user_agent, ip, \
+         must_enrol) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
+    .bind(s(x.id))
     .bind(&x.token_hash)
     .bind(s(x.agent_id))
     .bind(s(x.workspace_id))
     .bind(&x.csrf_token)
     .bind(x.created_at.0)
     .bind(x.expires_at.0)
+    .bind(x.last_used_at.0)
+    .bind(&x.user_agent)
+    .bind(&x.ip)
+    .bind(x.must_enrol)
     .execute(&mut *store.writing().await?)
     .await
     .map_err(db)?;
@@ -322,29 +330,72 @@ pub(crate) async fn session(store: &SqliteStore, token_hash: &str, now: Timestam
     row.as_ref().map(rows::session).transpose()
 }
 
-pub(crate) async fn delete_session(store: &SqliteStore, token_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *store.writing().await?).await.map_err(db)?;
-    Ok(())
+pub(crate) async fn agent_sessions(store: &SqliteStore, ws: WorkspaceId, agent: AgentId, now: Timestamp) -> Result<Vec<Session>> {
+    let rows = sqlx::query(
+        "SELECT * FROM sessions WHERE workspace_id = $1 AND agent_id = $2 AND expires_at > $3 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(s(ws))
+    .bind(s(agent))
+    .bind(now.0)
+    .fetch_all(&store.read)
+    .await
+    .map_err(db)?;
+    rows.iter().map(rows::session).collect()
 }
 
-pub(crate) async fn delete_agent_sessions(store: &SqliteStore, agent: AgentId) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE agent_id = $1").bind(s(agent)).execute(&mut *store.writing().await?).await.map_err(db)?;
-    Ok(())
-}
-
-pub(crate) async fn delete_other_sessions(store: &SqliteStore, agent: AgentId, keep: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
-        .bind(s(agent))
-        .bind(keep)
+pub(crate) async fn touch_session(store: &SqliteStore, id: SessionId, at: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2")
+        .bind(s(id))
+        .bind(at.0)
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;
     Ok(())
 }
 
+pub(crate) async fn delete_session(store: &SqliteStore, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *store.writing().await?).await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_session_by_id(store: &SqliteStore, ws: WorkspaceId, agent: AgentId, id: SessionId) -> Result<()> {
+    let r = sqlx::query("DELETE FROM sessions WHERE id = $1 AND agent_id = $2 AND workspace_id = $3")
+        .bind(s(id))
+        .bind(s(agent))
+        .bind(s(ws))
+        .execute(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    found(r.rows_affected(), Entity::Session)
+}
+
+fn session_ids(ids: Vec<String>) -> Result<Vec<SessionId>> {
+    ids.iter().map(|i| Ok(SessionId(codec::uuid(i)?))).collect()
+}
+
+pub(crate) async fn delete_agent_sessions(store: &SqliteStore, agent: AgentId) -> Result<Vec<SessionId>> {
+    let ids = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 RETURNING id")
+        .bind(s(agent))
+        .fetch_all(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    session_ids(ids)
+}
+
+pub(crate) async fn delete_other_sessions(store: &SqliteStore, agent: AgentId, keep: &str) -> Result<Vec<SessionId>> {
+    let ids = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2 RETURNING id")
+        .bind(s(agent))
+        .bind(keep)
+        .fetch_all(&mut *store.writing().await?)
+        .await
+        .map_err(db)?;
+    session_ids(ids)
+}
+
 pub(crate) async fn create_api_token(store: &SqliteStore, t: &ApiToken, secret_hash: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_tokens (id, workspace_id, name, role, prefix, secret_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_tokens (id, workspace_id, name, role, prefix, secret_hash, created_at, last_used_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(s(t.id))
     .bind(s(t.workspace_id))
@@ -354,6 +405,7 @@ pub(crate) async fn create_api_token(store: &SqliteStore, t: &ApiToken, secret_h
     .bind(secret_hash)
     .bind(t.created_at.0)
     .bind(t.last_used_at.map(|t| t.0))
+    .bind(t.expires_at.map(|t| t.0))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("token"))?;
@@ -370,13 +422,20 @@ pub(crate) async fn api_tokens(store: &SqliteStore, ws: WorkspaceId) -> Result<V
 }
 
 pub(crate) async fn use_api_token(store: &SqliteStore, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>> {
-    let row = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 RETURNING *")
-        .bind(secret_hash)
-        .bind(now.0)
-        .fetch_optional(&mut *store.writing().await?)
-        .await
-        .map_err(db)?;
-    row.as_ref().map(rows::api_token).transpose()
+    // A read on the read pool; the write, and the writer's turn, only once a minute.
+    let row =
+        sqlx::query("SELECT * FROM api_tokens WHERE secret_hash = $1").bind(secret_hash).fetch_optional(&store.read).await.map_err(db)?;
+    let Some(mut token) = row.as_ref().map(rows::api_token).transpose()? else { return Ok(None) };
+    if token.last_used_at.is_none_or(|t| now.0 - t.0 >= TOKEN_USE_GRANULARITY_MS) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
+            .bind(s(token.id))
+            .bind(now.0)
+            .execute(&mut *store.writing().await?)
+            .await
+            .map_err(db)?;
+        token.last_used_at = Some(now);
+    }
+    Ok(Some(token))
 }
 
 pub(crate) async fn delete_api_token(store: &SqliteStore, ws: WorkspaceId, id: ApiTokenId) -> Result<()> {

@@ -8,6 +8,7 @@
 //! checkpoints in the background), `directory.rs` (everything outside the log),
 //! `log.rs` and `query.rs` (the log), `rows.rs` (decoding). This file delegates.
 
+mod accounts;
 mod directory;
 mod jobs;
 mod log;
@@ -124,16 +125,48 @@ impl Directory for SqliteStore {
         directory::session(self, token_hash, now).await
     }
 
+    async fn agent_sessions(&self, ws: WorkspaceId, agent: AgentId, now: Timestamp) -> Result<Vec<Session>> {
+        directory::agent_sessions(self, ws, agent, now).await
+    }
+
+    async fn touch_session(&self, id: SessionId, at: Timestamp) -> Result<()> {
+        directory::touch_session(self, id, at).await
+    }
+
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
         directory::delete_session(self, token_hash).await
     }
 
-    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()> {
+    async fn delete_session_by_id(&self, ws: WorkspaceId, agent: AgentId, id: SessionId) -> Result<()> {
+        directory::delete_session_by_id(self, ws, agent, id).await
+    }
+
+    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<Vec<SessionId>> {
         directory::delete_agent_sessions(self, agent).await
     }
 
-    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()> {
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<Vec<SessionId>> {
         directory::delete_other_sessions(self, agent, keep).await
+    }
+
+    async fn two_factor(&self, ws: WorkspaceId, agent: AgentId) -> Result<Option<TwoFactor>> {
+        accounts::two_factor(self, ws, agent).await
+    }
+
+    async fn set_two_factor(&self, ws: WorkspaceId, agent: AgentId, tf: Option<&TwoFactor>, recovery_hashes: &[String]) -> Result<()> {
+        accounts::set_two_factor(self, ws, agent, tf, recovery_hashes).await
+    }
+
+    async fn use_totp_step(&self, ws: WorkspaceId, agent: AgentId, step: i64) -> Result<bool> {
+        accounts::use_totp_step(self, ws, agent, step).await
+    }
+
+    async fn use_recovery_code(&self, ws: WorkspaceId, agent: AgentId, code_hash: &str, at: Timestamp) -> Result<bool> {
+        accounts::use_recovery_code(self, ws, agent, code_hash, at).await
+    }
+
+    async fn recovery_codes_left(&self, ws: WorkspaceId, agent: AgentId) -> Result<u32> {
+        accounts::recovery_codes_left(self, ws, agent).await
     }
 
     async fn create_api_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
@@ -374,6 +407,21 @@ impl Jobs for SqliteStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(self).await
+    }
+}
+
+#[async_trait]
+impl Audit for SqliteStore {
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
+        accounts::record_audit(self, entry).await
+    }
+
+    async fn record_read(&self, entry: &AuditEntry, since: Timestamp) -> Result<bool> {
+        accounts::record_read(self, entry, since).await
+    }
+
+    async fn audit_log(&self, ws: WorkspaceId, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        accounts::audit_log(self, ws, filter).await
     }
 }
 

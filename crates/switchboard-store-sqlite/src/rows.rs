@@ -68,6 +68,7 @@ pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: row.column("name")?,
         time_zone: TimeZone::parse(&row.column::<String>("time_zone")?)?,
+        require_two_factor: row.column::<i64>("require_two_factor")? != 0,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -106,12 +107,17 @@ pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
 
 pub(crate) fn session(row: &impl Columns) -> Result<switchboard_store::Session> {
     Ok(switchboard_store::Session {
+        id: SessionId(id(row, "id")?),
         token_hash: row.column("token_hash")?,
         agent_id: AgentId(id(row, "agent_id")?),
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         csrf_token: row.column("csrf_token")?,
         created_at: ts(row, "created_at")?,
         expires_at: ts(row, "expires_at")?,
+        last_used_at: ts(row, "last_used_at")?,
+        user_agent: row.column("user_agent")?,
+        ip: row.column("ip")?,
+        must_enrol: row.column::<i64>("must_enrol")? != 0,
     })
 }
 
@@ -124,6 +130,26 @@ pub(crate) fn api_token(row: &impl Columns) -> Result<ApiToken> {
         prefix: row.column("prefix")?,
         created_at: ts(row, "created_at")?,
         last_used_at: opt_ts(row, "last_used_at")?,
+        expires_at: opt_ts(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn audit_entry(row: &impl Columns) -> Result<AuditEntry> {
+    let actor_id = row.column::<Option<String>>("actor_id")?.map(|i| uuid(&i)).transpose()?;
+    let target = match (row.column::<Option<String>>("target_kind")?, row.column::<Option<String>>("target_id")?) {
+        (Some(kind), Some(target)) => {
+            Some(AuditTarget { kind: AuditTargetKind::parse(&kind).ok_or_else(|| codec::corrupt("audit target"))?, id: uuid(&target)? })
+        }
+        _ => None,
+    };
+    Ok(AuditEntry {
+        id: AuditEntryId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        at: ts(row, "at")?,
+        actor: actor_from_parts(&row.column::<String>("actor_kind")?, actor_id)?,
+        action: AuditAction::parse(&row.column::<String>("action")?).ok_or_else(|| codec::corrupt("audit action"))?,
+        target,
+        detail: row.column("detail")?,
     })
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{Result, StoreError};
 
-fn corrupt(what: &str) -> StoreError {
+pub fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} cannot be decoded").into())
 }
 

@@ -11,6 +11,7 @@ use crate::Result;
 /// A logged-in dashboard session. The cookie holds the token; only its hash is stored.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Session {
+    pub id: SessionId,
     pub token_hash: String,
     pub agent_id: AgentId,
     pub workspace_id: WorkspaceId,
@@ -18,6 +19,48 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Recorded at most once a minute (see [`Directory::touch_session`]).
+    pub last_used_at: Timestamp,
+    /// The browser's `User-Agent` at sign-in (cut to 512 bytes), to name the device.
+    pub user_agent: Option<String>,
+    /// The address the sign-in came from.
+    pub ip: Option<String>,
+    /// Signed in while the workspace required a second factor the agent lacked: the
+    /// session may only enrol one (enabling it lifts this from all their sessions).
+    pub must_enrol: bool,
+}
+
+/// An agent's second factor: a TOTP secret (RFC 6238) and the last time step used.
+#[derive(Clone, PartialEq, Debug)]
+pub struct TwoFactor {
+    /// Base32; never returned after enrolment.
+    pub secret: String,
+    /// `None` while enrolment waits for its first code; sign-in asks for a code only
+    /// once it is set.
+    pub enabled_at: Option<Timestamp>,
+    /// The time step of the last code accepted: a code is good once.
+    pub last_step: i64,
+}
+
+/// Which audit entries to list, newest first, `before` the previous page.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor: Option<Actor>,
+    pub action: Option<AuditAction>,
+    pub target: Option<AuditTarget>,
+    /// At or after.
+    pub from: Option<Timestamp>,
+    /// Before.
+    pub to: Option<Timestamp>,
+    pub before: Option<AuditCursor>,
+    pub limit: u32,
+}
+
+/// Position in the audit log's order `(at DESC, id DESC)`: the last entry of a page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct AuditCursor {
+    pub at: Timestamp,
+    pub id: AuditEntryId,
 }
 
 /// A change to the conversation log. Applied atomically, in order, by the store's writer.
@@ -173,10 +216,13 @@ pub fn announce(hook: Option<&dyn CommitHook>, results: &[Result<Committed>]) {
     }
 }
 
+/// A token's `last_used_at` is written when the recorded use is at least this old.
+pub const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
+
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.
@@ -215,14 +261,40 @@ pub trait Directory: Send + Sync {
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// The session if it exists and has not expired at `now`.
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>>;
+    /// The agent's sessions that have not expired at `now`, newest first.
+    async fn agent_sessions(&self, ws: WorkspaceId, agent: AgentId, now: Timestamp) -> Result<Vec<Session>>;
+    /// Records that the session was used at `at` (callers do it at most once a minute).
+    async fn touch_session(&self, id: SessionId, at: Timestamp) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
-    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<()>;
-    /// Ends every session of the agent but the one whose token hashes to `keep`.
-    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<()>;
+    /// Ends one session of the agent; `NotFound(Session)` when it has no such session.
+    async fn delete_session_by_id(&self, ws: WorkspaceId, agent: AgentId, id: SessionId) -> Result<()>;
+    /// Ends every session of the agent; returns the ids ended.
+    async fn delete_agent_sessions(&self, agent: AgentId) -> Result<Vec<SessionId>>;
+    /// Ends every session of the agent but the one whose token hashes to `keep`;
+    /// returns the ids ended.
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &str) -> Result<Vec<SessionId>>;
+
+    /// The agent's second factor, enrolled or waiting for its first code.
+    async fn two_factor(&self, ws: WorkspaceId, agent: AgentId) -> Result<Option<TwoFactor>>;
+    /// Writes the agent's second factor (or removes it with `None`) and replaces their
+    /// recovery codes by `recovery_hashes` (hashes only), in one transaction. An
+    /// enabled factor also lifts `must_enrol` from the agent's sessions.
+    async fn set_two_factor(&self, ws: WorkspaceId, agent: AgentId, tf: Option<&TwoFactor>, recovery_hashes: &[String]) -> Result<()>;
+    /// Takes the TOTP time step `step` if it is later than the last one used: `false`
+    /// when a code of that step (or a later one) was already accepted, so a code is
+    /// accepted once even when two requests race.
+    async fn use_totp_step(&self, ws: WorkspaceId, agent: AgentId, step: i64) -> Result<bool>;
+    /// Spends an unused recovery code (by its hash) at `at`: `false` when it is unknown
+    /// or already spent.
+    async fn use_recovery_code(&self, ws: WorkspaceId, agent: AgentId, code_hash: &str, at: Timestamp) -> Result<bool>;
+    /// How many of the agent's recovery codes are still unused.
+    async fn recovery_codes_left(&self, ws: WorkspaceId, agent: AgentId) -> Result<u32>;
 
     async fn create_api_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
     async fn api_tokens(&self, ws: WorkspaceId) -> Result<Vec<ApiToken>>;
-    /// Looks a token up by the hash of its secret and records its use at `now`.
+    /// Looks a token up by the hash of its secret and records its use at `now` when the
+    /// recorded use is a minute or more older (or none): one write a minute per token at
+    /// most, not one per request. The token is returned even when it has expired.
     async fn use_api_token(&self, secret_hash: &str, now: Timestamp) -> Result<Option<ApiToken>>;
     async fn delete_api_token(&self, ws: WorkspaceId, id: ApiTokenId) -> Result<()>;
 
@@ -337,6 +409,17 @@ pub trait Log: Send + Sync {
 pub trait Search: Send + Sync {
     /// Messages and notes containing every term (each a word prefix), newest first.
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>>;
+}
+
+/// The audit log: administrative actions and who read which transcript or contact.
+#[async_trait]
+pub trait Audit: Send + Sync {
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Records a read unless the same actor already has an entry of the same action
+    /// and target at or after `since`: `false` when it was coalesced into that one.
+    async fn record_read(&self, entry: &AuditEntry, since: Timestamp) -> Result<bool>;
+    /// A page of the workspace's entries matching `filter`, newest first.
+    async fn audit_log(&self, ws: WorkspaceId, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
 /// Where each log consumer (a component that follows a workspace feed: webhooks,

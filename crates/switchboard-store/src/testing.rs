@@ -9,10 +9,12 @@ use switchboard_domain::*;
 
 use crate::*;
 
+mod accounts;
 mod background;
 mod dashboard;
 mod inboxes;
 mod widget;
+pub use accounts::*;
 pub use background::*;
 pub use dashboard::*;
 pub use inboxes::*;
@@ -73,6 +75,13 @@ macro_rules! store_contract {
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
+            an_agent_lists_and_ends_their_sessions_one_by_one,
+            a_token_records_its_use_at_most_once_a_minute_and_keeps_its_expiry,
+            a_second_factor_is_enrolled_replaced_and_removed_with_its_recovery_codes,
+            a_totp_step_and_a_recovery_code_are_accepted_once,
+            a_workspace_can_require_two_factor,
+            audit_entries_filter_and_page_newest_first,
+            repeated_reads_within_the_window_make_one_entry,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -93,7 +102,7 @@ pub struct Fixture {
 }
 
 pub fn workspace(name: &str) -> Workspace {
-    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), created_at: Timestamp(1) }
+    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), require_two_factor: false, created_at: Timestamp(1) }
 }
 
 pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
@@ -225,12 +234,17 @@ pub async fn agent_emails_are_unique_across_the_install(store: Arc<dyn Store>) {
 pub async fn sessions_expire_and_can_be_revoked(store: Arc<dyn Store>) {
     let f = fixture(&*store, "s").await;
     let session = Session {
+        id: SessionId::new(),
         token_hash: "t1".into(),
         agent_id: f.agent.id,
         workspace_id: f.ws.id,
         csrf_token: "c".into(),
         created_at: Timestamp(100),
         expires_at: Timestamp(200),
+        last_used_at: Timestamp(100),
+        user_agent: Some("Mozilla/5.0 Firefox/128.0".into()),
+        ip: Some("203.0.113.9".into()),
+        must_enrol: false,
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(store.session("t1", Timestamp(150)).await.unwrap(), Some(session.clone()));
@@ -238,8 +252,9 @@ pub async fn sessions_expire_and_can_be_revoked(store: Arc<dyn Store>) {
     store.delete_session("t1").await.unwrap();
     assert_eq!(store.session("t1", Timestamp(150)).await.unwrap(), None);
 
-    store.create_session(&Session { token_hash: "t2".into(), ..session.clone() }).await.unwrap();
-    store.delete_agent_sessions(f.agent.id).await.unwrap();
+    let t2 = Session { id: SessionId::new(), token_hash: "t2".into(), ..session.clone() };
+    store.create_session(&t2).await.unwrap();
+    assert_eq!(store.delete_agent_sessions(f.agent.id).await.unwrap(), vec![t2.id], "says which sessions ended");
     assert_eq!(store.session("t2", Timestamp(150)).await.unwrap(), None);
 }
 
@@ -253,6 +268,7 @@ pub async fn api_tokens_are_found_by_hash_and_record_use(store: Arc<dyn Store>) 
         prefix: "sb_abc".into(),
         created_at: Timestamp(5),
         last_used_at: None,
+        expires_at: Some(Timestamp(1_000_000)),
     };
     store.create_api_token(&token, "hash-1").await.unwrap();
     let used = store.use_api_token("hash-1", Timestamp(9)).await.unwrap().unwrap();

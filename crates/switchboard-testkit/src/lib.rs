@@ -10,5 +10,5 @@ pub mod telemetry;
 
 pub use app::{BACKEND_VAR, Seed, TestApp};
 pub use clients::{AgentSocket, Api, Client, VisitorSocket, Ws};
-pub use switchboard_client::{ClientError, ConversationFilter, HistoryFilter, SocketError, expect_frame, proto};
+pub use switchboard_client::{AuditFilter, ClientError, ConversationFilter, HistoryFilter, SignedIn, SocketError, expect_frame, proto};
 pub use switchboard_services as services;

@@ -150,7 +150,7 @@ async fn admin_command(core: &Core, command: Admin) -> anyhow::Result<()> {
         }
         Admin::CreateToken { workspace, name, role } => {
             let (ws, who) = workspace_owner(core, &workspace).await?;
-            let created = core.create_api_token(&who, &name, Role::parse(&role)?).await?;
+            let created = core.create_api_token(&who, &name, Role::parse(&role)?, None).await?;
             println!("API token {} ({}) created in {}.", created.token.name, created.token.role.as_str(), ws.name);
             println!("Secret: {}", created.secret);
         }

@@ -1,7 +1,7 @@
 // Agents: who is on the team, adding one with a role and a first password, changing a
 // role or the number of concurrent chats, resetting a password, deactivating (their
 // unresolved conversations go back to their team's queue, as system events) and
-// reactivating. The buttons follow the server's rules (only owners manage owners; nobody removes
+// reactivating; the sessions where an agent is signed in, any of which can be ended. The buttons follow the server's rules (only owners manage owners; nobody removes
 // themselves) so nobody is offered what the server would refuse; the server enforces them.
 
 import { useState } from 'preact/hooks';
@@ -10,6 +10,7 @@ import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { me } from '../session';
 import { Avatar } from '../Shell';
+import { AgentSessions } from './Security';
 import { autonym } from './Sites';
 import { Confirm, Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
 
@@ -19,7 +20,7 @@ type Role = Schemas['Role'];
 export function Agents() {
   const agents = useLoad(() => call(client.GET('/api/v1/agents')), []);
   const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'remove' } | null>(null);
+  const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'sessions' | 'remove' } | null>(null);
   const reactivate = useSubmit();
   const self = me.value?.agent;
   const rolesICanGive: Role[] = self?.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
@@ -98,6 +99,10 @@ export function Agents() {
                             {t('admin.agents.reset')}
                             <span class="visually-hidden"> {a.name}</span>
                           </button>
+                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'sessions' })}>
+                            {t('admin.security.sessionsButton')}
+                            <span class="visually-hidden"> {a.name}</span>
+                          </button>
                           <button class="button small danger" type="button" onClick={() => setEditing({ agent: a, what: 'remove' })}>
                             {t('admin.agents.deactivate')}
                             <span class="visually-hidden"> {a.name}</span>
@@ -115,6 +120,7 @@ export function Agents() {
       </Loading>
       {editing?.what === 'edit' && <EditAgent agent={editing.agent} roles={rolesICanGive} onClose={() => setEditing(null)} onSaved={agents.reload} />}
       {editing?.what === 'password' && <ResetPassword agent={editing.agent} onClose={() => setEditing(null)} />}
+      {editing?.what === 'sessions' && <AgentSessions agent={editing.agent} onClose={() => setEditing(null)} />}
       {editing?.what === 'remove' && (
         <Confirm
           title={t('admin.agents.deactivateTitle', { name: editing.agent.name })}

@@ -1,7 +1,8 @@
 // The agent's own profile: name and avatar, status (online or away, which the team
 // sees), the dashboard's language (applied at once, direction included), notification
 // preferences, their personal canned responses, their password, and signing out here
-// or everywhere. Everything goes through `/api/v1/me`, which only ever changes the caller.
+// or everywhere; two-factor sign-in and the sessions where they are signed in
+// (`Security.tsx`). Everything goes through `/api/v1/me`, which only ever changes the caller.
 
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -10,6 +11,7 @@ import { LOCALES } from '../../shared/i18n';
 import { me, signOut } from '../session';
 import { Avatar } from '../Shell';
 import { CannedList } from './Canned';
+import { Sessions, TwoFactor } from './Security';
 import { autonym } from './Sites';
 import { Confirm, Field, FormError, Header, OfflineBanner, SaveBar, useSubmit } from './ui';
 import './admin.css';
@@ -38,6 +40,8 @@ export function Profile() {
         <CannedList scope="personal" />
       </section>
       <Password />
+      <TwoFactor />
+      <Sessions />
       <Account />
     </div>
   );

@@ -1,5 +1,6 @@
 // The admin console (owners and admins; the server refuses the calls to anyone else):
-// sites, agents, teams, labels, canned responses, API tokens and the workspace;
+// sites, agents, teams, labels, canned responses, API tokens, the workspace and, for
+// owners, the audit log;
 // a section nav beside the section's screen. Routes are `/app/settings/<section>/<id>`.
 // At phone width `/app/settings` is the list of sections and each section is a screen
 // of its own with a way back (list → detail).
@@ -7,7 +8,9 @@
 import type { FunctionComponent } from 'preact';
 import { useLocation } from 'preact-iso';
 import { t } from '../i18n';
+import { me } from '../session';
 import { Agents } from './Agents';
+import { Audit } from './Audit';
 import { Canned } from './Canned';
 import { Labels } from './Labels';
 import { Sites } from './Sites';
@@ -25,6 +28,8 @@ interface Section {
   slug: string;
   label: () => string;
   screen: FunctionComponent<SectionProps>;
+  /** Shown to owners only (the server refuses everyone else). */
+  ownersOnly?: boolean;
 }
 
 const SECTIONS: Section[] = [
@@ -35,12 +40,15 @@ const SECTIONS: Section[] = [
   { slug: 'canned', label: () => t('admin.nav.canned'), screen: Canned },
   { slug: 'tokens', label: () => t('admin.nav.tokens'), screen: Tokens },
   { slug: 'workspace', label: () => t('admin.nav.workspace'), screen: Workspace },
+  { slug: 'audit', label: () => t('admin.nav.audit'), screen: Audit, ownersOnly: true },
 ];
 
 export function Settings() {
   const { path } = useLocation();
   const [, , , slug, id] = path.split('/');
-  const chosen = SECTIONS.find((s) => s.slug === slug);
+  const owner = me.value?.agent.role === 'owner';
+  const sections = SECTIONS.filter((s) => owner || !s.ownersOnly);
+  const chosen = sections.find((s) => s.slug === slug);
   // Desktop shows the first section beside the nav at `/app/settings`; phones show the nav.
   const Screen = (chosen ?? SECTIONS[0]!).screen;
   return (
@@ -48,7 +56,7 @@ export function Settings() {
       <nav class="settings-nav" aria-labelledby="settings-title">
         <h1 id="settings-title">{t('admin.title')}</h1>
         <ul>
-          {SECTIONS.map((s) => (
+          {sections.map((s) => (
             <li key={s.slug}>
               <a
                 href={`/app/settings/${s.slug}`}

@@ -1,6 +1,7 @@
 // API tokens: for scripts and integrations. A new token's secret is shown once, right
-// after it is made, with a copy button; the server keeps only its hash. Revoking one
-// stops it at once.
+// after it is made, with a copy button; the server keeps only its hash. A token may
+// expire after a chosen time; the list shows when each was last used (recorded at most
+// once a minute) and when it expires. Revoking one stops it at once.
 
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -10,10 +11,15 @@ import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loadin
 
 type Role = Schemas['Role'];
 
+/** How long a new token lasts, in days; 0: until revoked. */
+const LIFETIMES = [0, 7, 30, 90, 365] as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export function Tokens() {
   const tokens = useLoad(() => call(client.GET('/api/v1/api-tokens')), []);
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('agent');
+  const [days, setDays] = useState<number>(0);
   const [created, setCreated] = useState<Schemas['CreatedApiToken'] | null>(null);
   const [revoking, setRevoking] = useState<Schemas['ApiToken'] | null>(null);
   const { busy, error, run, fieldError } = useSubmit();
@@ -21,7 +27,8 @@ export function Tokens() {
 
   async function create(e: Event) {
     e.preventDefault();
-    const made = await run(() => call(client.POST('/api/v1/api-tokens', { body: { name, role } })));
+    const expires_at = days ? Date.now() + days * DAY_MS : undefined;
+    const made = await run(() => call(client.POST('/api/v1/api-tokens', { body: { name, role, ...(expires_at ? { expires_at } : {}) } })));
     if (made) {
       setCreated(made);
       setName('');
@@ -44,6 +51,17 @@ export function Tokens() {
               {roles.map((r) => (
                 <option key={r} value={r}>
                   {t(`admin.roles.${r}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('admin.tokens.expires')} error={fieldError('expires_at')}>
+          {(a) => (
+            <select {...a} value={String(days)} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+              {LIFETIMES.map((d) => (
+                <option key={d} value={String(d)}>
+                  {d ? t('admin.tokens.days', { count: d }) : t('admin.tokens.noExpiry')}
                 </option>
               ))}
             </select>
@@ -79,6 +97,7 @@ export function Tokens() {
                   <th scope="col">{t('admin.tokens.name')}</th>
                   <th scope="col">{t('admin.tokens.role')}</th>
                   <th scope="col">{t('admin.tokens.lastUsed')}</th>
+                  <th scope="col">{t('admin.tokens.expires')}</th>
                   <th scope="col">
                     <span class="visually-hidden">{t('admin.actions')}</span>
                   </th>
@@ -96,6 +115,15 @@ export function Tokens() {
                     </td>
                     <td data-label={t('admin.tokens.role')}>{t(`admin.roles.${tok.role}`)}</td>
                     <td data-label={t('admin.tokens.lastUsed')}>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
+                    <td data-label={t('admin.tokens.expires')}>
+                      {tok.expires_at == null ? (
+                        t('admin.tokens.noExpiry')
+                      ) : tok.expires_at <= Date.now() ? (
+                        <span class="badge badge-off">{t('admin.tokens.expired')}</span>
+                      ) : (
+                        <When at={tok.expires_at} />
+                      )}
+                    </td>
                     <td>
 <div class="row-actions">
                       <button class="button small danger" type="button" onClick={() => setRevoking(tok)}>

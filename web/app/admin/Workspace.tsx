@@ -1,5 +1,6 @@
 // The workspace: its name and the time zone reports and business hours use (any IANA
-// zone the browser knows; the server checks it against its own IANA database).
+// zone the browser knows; the server checks it against its own IANA database), and,
+// for owners, whether every agent must sign in with two-factor sign-in.
 
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -28,13 +29,16 @@ function zones(): string[] {
 function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']; onSaved: (w: Schemas['Workspace']) => void }) {
   const [name, setName] = useState(workspace.name);
   const [zone, setZone] = useState(workspace.time_zone);
+  const [require2fa, setRequire2fa] = useState(workspace.require_two_factor);
+  const isOwner = me.value?.agent.role === 'owner';
   const [saved, setSaved] = useState(false);
   const all = useMemo(zones, []);
   const { busy, error, run, fieldError } = useSubmit();
   async function save(e: Event) {
     e.preventDefault();
     setSaved(false);
-    const next = await run(() => call(client.PATCH('/api/v1/workspace', { body: { name, time_zone: zone } })));
+    const body: Schemas['UpdateWorkspace'] = { name, time_zone: zone, ...(isOwner ? { require_two_factor: require2fa } : {}) };
+    const next = await run(() => call(client.PATCH('/api/v1/workspace', { body })));
     if (next) {
       onSaved(next);
       if (me.value) me.value = { ...me.value, workspace: next };
@@ -58,6 +62,16 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
           </select>
         )}
       </Field>
+      {isOwner && (
+        <label class="check">
+          <input type="checkbox" checked={require2fa} onChange={(e) => (setSaved(false), setRequire2fa(e.currentTarget.checked))} />
+          <span>
+            {t('admin.workspace.requireTwoFactor')}
+            <br />
+            <span class="hint">{t('admin.workspace.requireTwoFactorHint')}</span>
+          </span>
+        </label>
+      )}
       <SaveBar error={error} busy={busy} saved={saved} />
     </form>
   );

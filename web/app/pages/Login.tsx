@@ -1,11 +1,13 @@
 // Sign in. The only screen without the shell; it returns the agent where they were going.
+// With two-factor sign-in it is two steps: the password, then a code from the app (or a
+// recovery code) with the challenge the password step answered.
 
 import { useSignal } from '@preact/signals';
 import { useLocation } from 'preact-iso';
 import { useEffect } from 'preact/hooks';
 import { ApiError } from '../api';
 import { errorText, t } from '../i18n';
-import { me, signIn } from '../session';
+import { me, signIn, signInWithCode } from '../session';
 import { online } from '../online';
 
 /** Only paths inside the dashboard, so a crafted link cannot send the agent elsewhere. */
@@ -18,6 +20,7 @@ export function Login() {
   const { query, route } = useLocation();
   const error = useSignal<string | null>(null);
   const busy = useSignal(false);
+  const challenge = useSignal<string | null>(null);
 
   useEffect(() => {
     if (me.value) route(nextPath(query), true);
@@ -29,9 +32,13 @@ export function Login() {
     busy.value = true;
     error.value = null;
     try {
-      await signIn(String(form.get('email')), String(form.get('password')));
+      if (challenge.value) await signInWithCode(challenge.value, String(form.get('code')));
+      else challenge.value = (await signIn(String(form.get('email')), String(form.get('password'))))?.challenge ?? null;
     } catch (failure) {
-      error.value = failure instanceof ApiError ? errorText(failure.code) : errorText('internal');
+      const code = failure instanceof ApiError ? failure.code : 'internal';
+      // An expired challenge starts over from the password.
+      if (code === 'token_expired' || code === 'invalid_token') challenge.value = null;
+      error.value = errorText(code);
     } finally {
       busy.value = false;
     }
@@ -43,22 +50,39 @@ export function Login() {
         <h1>{t('shell.login.title')}</h1>
         <p class="muted">{t('shell.login.subtitle')}</p>
         {!online.value && <p class="banner banner-warn" role="status">{t('shell.offline')}</p>}
-        <label>
-          {t('shell.login.email')}
-          <input name="email" type="email" autoComplete="username" required dir="ltr" autoFocus />
-        </label>
-        <label>
-          {t('shell.login.password')}
-          <input name="password" type="password" autoComplete="current-password" required dir="ltr" />
-        </label>
+        {challenge.value ? (
+          <>
+            <p>{t('shell.login.codeHint')}</p>
+            <label>
+              {t('shell.login.code')}
+              <input key="code" name="code" autoComplete="one-time-code" inputMode="text" required dir="ltr" maxLength={64} autoFocus />
+            </label>
+          </>
+        ) : (
+          <>
+            <label>
+              {t('shell.login.email')}
+              <input name="email" type="email" autoComplete="username" required dir="ltr" autoFocus />
+            </label>
+            <label>
+              {t('shell.login.password')}
+              <input name="password" type="password" autoComplete="current-password" required dir="ltr" />
+            </label>
+          </>
+        )}
         {error.value && (
           <p id="login-error" class="form-error" role="alert">
             {error.value}
           </p>
         )}
         <button class="button primary" type="submit" disabled={busy.value}>
-          {busy.value ? t('shell.login.signingIn') : t('shell.login.submit')}
+          {busy.value ? t('shell.login.signingIn') : challenge.value ? t('shell.login.verify') : t('shell.login.submit')}
         </button>
+        {challenge.value && (
+          <button class="button" type="button" onClick={() => ((challenge.value = null), (error.value = null))}>
+            {t('shell.login.startOver')}
+          </button>
+        )}
       </form>
     </main>
   );

@@ -301,7 +301,8 @@ pub async fn list_tokens(State(app): State<AppState>, auth: Auth) -> ApiResult<J
 
 /// Create an API token
 ///
-/// Creates a bearer token for integrations. The secret is in this response only.
+/// Creates a bearer token for integrations, optionally expiring at `expires_at` (then
+/// refused with `token_expired`). The secret is in this response only.
 #[utoipa::path(post, path = "/api-tokens", tag = "api tokens", request_body = p::CreateApiToken,
     responses((status = 201, body = p::CreatedApiToken), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_token(
@@ -310,7 +311,7 @@ pub async fn create_token(
     Json(r): Json<p::CreateApiToken>,
 ) -> ApiResult<(StatusCode, Json<p::CreatedApiToken>)> {
     let role = r.role.map(Role::from).unwrap_or(Role::Agent);
-    let created = app.core.create_api_token(&auth.principal, &r.name, role).await?;
+    let created = app.core.create_api_token(&auth.principal, &r.name, role, r.expires_at.map(Timestamp)).await?;
     Ok((StatusCode::CREATED, Json(p::CreatedApiToken { token: (&created.token).into(), secret: created.secret })))
 }
 

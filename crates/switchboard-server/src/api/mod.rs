@@ -2,6 +2,7 @@
 
 mod admin;
 mod attachments;
+mod audit;
 pub mod contacts;
 mod contract;
 pub mod conversations;
@@ -9,6 +10,7 @@ mod inboxes;
 mod parse;
 mod qr;
 mod sessions;
+mod two_factor;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -43,10 +45,21 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
     let uploads = OpenApiRouter::new().routes(routes!(attachments::upload)).routes(routes!(attachments::widget_upload)).layer(upload_limit);
     let api = OpenApiRouter::new()
         .routes(routes!(sessions::login))
+        .routes(routes!(sessions::login_two_factor))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::me, sessions::update_me))
         .routes(routes!(sessions::change_password))
         .routes(routes!(sessions::revoke_sessions))
+        .routes(routes!(sessions::my_sessions))
+        .routes(routes!(sessions::end_my_session))
+        .routes(routes!(sessions::agent_sessions))
+        .routes(routes!(sessions::end_agent_session))
+        .routes(routes!(two_factor::status))
+        .routes(routes!(two_factor::setup))
+        .routes(routes!(two_factor::enable))
+        .routes(routes!(two_factor::disable))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::csv))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))

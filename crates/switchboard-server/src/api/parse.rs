@@ -42,7 +42,11 @@ pub fn time_zone(raw: &str) -> Result<TimeZone, ValidationError> {
 }
 
 pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, ValidationError> {
-    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()? })
+    Ok(WorkspacePatch {
+        name: r.name,
+        time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
+        require_two_factor: r.require_two_factor,
+    })
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {

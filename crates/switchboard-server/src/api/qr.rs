@@ -46,7 +46,7 @@ fn own_url(parts: &Parts, https: bool) -> ApiResult<String> {
 }
 
 /// `text` as an SVG QR code, with a quiet zone, black on white.
-fn qr_svg(text: &str) -> ApiResult<String> {
+pub(crate) fn qr_svg(text: &str) -> ApiResult<String> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
         .map_err(|_| ApiError::new(p::ErrorCode::ValidationFailed, "the chat page's address is too long for a QR code"))?;
     Ok(code.render::<svg::Color>().min_dimensions(256, 256).dark_color(svg::Color("#000000")).light_color(svg::Color("#ffffff")).build())

@@ -46,9 +46,9 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts
         return busy();
     };
     let who = match q.access_token {
-        Some(t) => app.core.api_token(&t).await,
+        Some(t) => app.core.api_token(&t).await.map(|who| (who, None)),
         None if !same_origin(&parts) => Err(Error::Unauthenticated(AuthFailure::CsrfMismatch)),
-        None => authenticate(&parts, &app, false).await.map(|a| a.principal),
+        None => authenticate(&parts, &app, false).await.map(|a| (a.principal, a.session_id)),
     };
     let who = match who {
         Ok(w) => w,
@@ -68,6 +68,9 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, parts
 struct Session {
     app: AppState,
     who: Principal,
+    /// The sign-in session the socket was opened with (none for API tokens): when it
+    /// ends, the socket closes.
+    session: Option<SessionId>,
     /// This socket, as presence knows it (for the conversation it views).
     socket: SocketId,
     /// The last feed position delivered on this socket.
@@ -75,14 +78,14 @@ struct Session {
 }
 
 /// The session of one agent socket (see `session::run`).
-pub(super) fn run(app: AppState, conn: Conn, who: Principal) -> impl Future<Output = ()> + Send {
+pub(super) fn run(app: AppState, conn: Conn, (who, session): (Principal, Option<SessionId>)) -> impl Future<Output = ()> + Send {
     // Everything logged while the socket lives names its workspace and agent (or token).
     let token = match who.actor {
         Actor::Integration(id) => Some(tracing::field::display(id)),
         _ => None,
     };
     let span = tracing::info_span!("agent_socket", workspace.id = %who.workspace_id, agent.id = who.agent_id().map(tracing::field::display), token.id = token);
-    session::run::<Session>(app, conn, who, "agent", span)
+    session::run::<Session>(app, conn, (who, session), "agent", span)
 }
 
 impl Protocol for Session {
@@ -90,7 +93,7 @@ impl Protocol for Session {
     type Out = AgentOut;
     /// Where the client's feed cursor is, if it has one.
     type Hello = Option<i64>;
-    type Opening = Principal;
+    type Opening = (Principal, Option<SessionId>);
     type Feed = switchboard_bus::Receiver;
     const REFUSED: &'static str = "hello required";
 
@@ -102,7 +105,7 @@ impl Protocol for Session {
     }
 
     /// Subscribes, comes online, sends `welcome`, replays the feed after the cursor.
-    async fn on_hello(app: AppState, conn: &mut Conn, who: Principal, after: Option<i64>) -> Option<(Self, Self::Feed)> {
+    async fn on_hello(app: AppState, conn: &mut Conn, (who, session): Self::Opening, after: Option<i64>) -> Option<(Self, Self::Feed)> {
         let (feed, head) = match app.core.follow_feed(&who).await {
             Ok(followed) => followed,
             Err(e) => {
@@ -112,7 +115,7 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head) };
+        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head) };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -210,6 +213,13 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
         BusMessage::Viewers { conversation_id, agent_ids } => {
             let agent_ids = agent_ids.iter().map(|a| a.0).collect();
             conn.feed(&AgentOut::Viewers { conversation_id: conversation_id.0, agent_ids }).await
+        }
+        BusMessage::SessionsEnded { agent_id, session_ids }
+            if s.who.agent_id() == Some(*agent_id) && s.session.is_some_and(|id| session_ids.contains(&id)) =>
+        {
+            let ended = FrameError::new(ErrorCode::Unauthenticated, "this session was signed out");
+            conn.goodbye(AgentOut::from(ended), 1008, "session ended").await;
+            Err(Gone)
         }
         _ => Ok(()),
     }

@@ -27,12 +27,17 @@ pub async fn changing_a_password_can_keep_the_current_session(store: Arc<dyn Sto
     let other = agent(f.ws.id, "other@s.example");
     store.create_agent(&other, "h").await.unwrap();
     let session = |hash: &str, agent_id| Session {
+        id: SessionId::new(),
         token_hash: hash.into(),
         agent_id,
         workspace_id: f.ws.id,
         csrf_token: "c".into(),
         created_at: Timestamp(100),
         expires_at: Timestamp(10_000),
+        last_used_at: Timestamp(100),
+        user_agent: None,
+        ip: None,
+        must_enrol: false,
     };
     for (hash, who) in [("laptop", f.agent.id), ("phone", f.agent.id), ("theirs", other.id)] {
         store.create_session(&session(hash, who)).await.unwrap();

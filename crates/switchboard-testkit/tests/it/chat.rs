@@ -8,7 +8,7 @@ async fn a_visitor_and_an_agent_chat() {
     let app = TestApp::spawn().await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
-    let token = owner.create_api_token(&CreateApiToken { name: "dash".into(), role: Some(Role::Admin) }).await.unwrap();
+    let token = owner.create_api_token(&CreateApiToken { name: "dash".into(), role: Some(Role::Admin), expires_at: None }).await.unwrap();
     let mut agent = app.agent_socket(&token.secret).await;
     expect_frame!(agent, AgentOut::CaughtUp { .. }).unwrap();
 

@@ -1,6 +1,7 @@
 //! System tests: the real server on a random port, driven over HTTP and WebSockets.
 
 mod account;
+mod accounts;
 mod admission;
 mod bad_input;
 mod chat;

@@ -24,7 +24,7 @@ pub const AGENT_PASSWORD: &str = "another good password";
 /// Creates an API token with `role` and returns its secret.
 pub async fn api_token(owner: &Api, role: Role) -> String {
     let name = format!("{role} integration");
-    owner.create_api_token(&CreateApiToken { name, role: Some(role) }).await.expect("creating an API token").secret
+    owner.create_api_token(&CreateApiToken { name, role: Some(role), expires_at: None }).await.expect("creating an API token").secret
 }
 
 /// A new visitor on the seed's site who starts a conversation with `body`.

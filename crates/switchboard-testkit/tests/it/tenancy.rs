@@ -46,7 +46,7 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
     let team = owner.create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]) }).await.unwrap();
     let canned = CannedRequest { shortcut: Some("hi".into()), body: Some("Hello! How can I help?".into()), scope: None };
     let canned = owner.create_canned_response(&canned).await.unwrap();
-    let token = owner.create_api_token(&CreateApiToken { name: "crm".into(), role: Some(Role::Admin) }).await.unwrap();
+    let token = owner.create_api_token(&CreateApiToken { name: "crm".into(), role: Some(Role::Admin), expires_at: None }).await.unwrap();
     let attachment = owner.upload("receipt.png", PNG_3X2.to_vec()).await.unwrap().id;
     owner.reply(conversation, &Reply { attachment_ids: vec![attachment], ..reply("Here is your receipt") }).await.unwrap();
     let sent = expect_frame!(visitor, VisitorOut::Event { event } => event).unwrap();
