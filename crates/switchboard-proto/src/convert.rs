@@ -356,6 +356,7 @@ impl Event {
                 EventBody::Receipt { side: (*side).into(), receipt: (*kind).into(), up_to_seq: *up_to_seq }
             }
             d::EventData::Rated { score, comment } => EventBody::ConversationRated { score: *score, comment: comment.clone() },
+            d::EventData::ContactErased => EventBody::ContactErased,
         };
         Event {
             conversation_id: e.conversation_id.0,

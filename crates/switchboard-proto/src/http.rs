@@ -598,6 +598,9 @@ pub enum EventBody {
         score: u8,
         comment: Option<String>,
     },
+    /// The tombstone of an erasure: the contact's messages, attachments, page views and
+    /// attributes were removed on request; the team's messages stay. Agents only.
+    ContactErased,
 }
 
 impl EventBody {

@@ -176,7 +176,7 @@ pub fn announce(hook: Option<&dyn CommitHook>, results: &[Result<Committed>]) {
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + crate::Privacy + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.

@@ -12,10 +12,12 @@ use crate::*;
 mod background;
 mod dashboard;
 mod inboxes;
+mod privacy;
 mod widget;
 pub use background::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use privacy::*;
 pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
@@ -73,6 +75,9 @@ macro_rules! store_contract {
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
+            retention_removes_what_its_preview_counts_and_keeps_open_recent_and_other_sites,
+            erasing_a_contact_removes_their_words_files_and_traces_and_keeps_a_tombstone,
+            blob_deletions_stay_queued_until_done,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -129,6 +134,7 @@ pub fn site(ws: WorkspaceId) -> Site {
             options: vec![],
         }],
         identity_secret: "secret".into(),
+        retention_days: None,
         created_at: Timestamp(1),
     }
 }
