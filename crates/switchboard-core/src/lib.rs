@@ -37,7 +37,7 @@ pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, SocketId};
-pub use privacy::{ContactExport, RetentionPreview};
+pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 pub use widget::*;

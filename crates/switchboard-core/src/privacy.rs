@@ -35,6 +35,14 @@ pub struct RetentionPreview {
     pub counts: RetentionCounts,
 }
 
+/// What [`Core::erase_contact`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Erased {
+    /// Conversations that got a `contact_erased` tombstone.
+    pub conversations: u64,
+    pub removed: Erasure,
+}
+
 /// Everything held about one contact, as [`Core::export_contact`] gathers it.
 #[derive(Clone, Debug)]
 pub struct ContactExport {
@@ -119,11 +127,12 @@ impl Core {
     /// their conversations (so a conversation never lacks its tombstone), then the data,
     /// then the files. Owners and admins only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]
-    pub async fn erase_contact(&self, who: &Principal, id: ContactId) -> Result<Erasure> {
+    pub async fn erase_contact(&self, who: &Principal, id: ContactId) -> Result<Erased> {
         who.require_admin()?;
         let ws = who.workspace_id;
         self.store.contact(ws, id).await?;
-        for conversation in self.contact_conversations(ws, id).await? {
+        let conversations = self.contact_conversations(ws, id).await?;
+        for conversation in &conversations {
             let change = switchboard_store::Change::Record {
                 conversation_id: conversation.id,
                 actor: who.actor,
@@ -132,13 +141,13 @@ impl Core {
             };
             self.commit(ws, change).await?;
         }
-        let erased = self.store.erase_contact(ws, id, self.now()).await?;
+        let removed = self.store.erase_contact(ws, id, self.now()).await?;
         if let Err(e) = self.delete_queued_blobs().await {
             // The rows are gone and the files queued: a job finishes the work.
             tracing::warn!(error = %e, "deleting an erased contact's files failed; retrying in the background");
             self.schedule(JobKind::DeleteBlobs, self.now()).await?;
         }
-        Ok(erased)
+        Ok(Erased { conversations: conversations.len() as u64, removed })
     }
 
     /// Everything held about a contact. Owners and admins only.

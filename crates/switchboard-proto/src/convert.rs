@@ -102,6 +102,7 @@ impl From<&d::SiteView> for Site {
             appearance: (&s.appearance).into(),
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             identity_secret: s.identity_secret.clone(),
+            retention_days: s.retention_days.map(|d| d.days()),
             created_at: s.created_at.0,
         }
     }

@@ -12,6 +12,7 @@ mod inboxes;
 mod paging;
 mod permissions;
 mod presence;
+mod privacy;
 mod rest;
 mod resume;
 mod shutdown;
