@@ -161,7 +161,8 @@ impl Core {
             let mut events: Vec<Event> = vec![];
             loop {
                 let after = events.last().map_or(0, |e| e.seq);
-                let page = self.store.conversation_events(ws, conversation.id, &EventQuery::replay(after, EXPORT_PAGE, Audience::Agents)).await?;
+                let page =
+                    self.store.conversation_events(ws, conversation.id, &EventQuery::replay(after, EXPORT_PAGE, Audience::Agents)).await?;
                 let last = (page.len() as u32) < EXPORT_PAGE;
                 events.extend(page);
                 if last {

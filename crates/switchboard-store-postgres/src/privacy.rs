@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use sqlx::{PgConnection, Row as _};
-use uuid::Uuid;
 use switchboard_domain::*;
 use switchboard_store::codec;
 use switchboard_store::*;
+use uuid::Uuid;
 
 use crate::PgStore;
 use crate::rows::db;
@@ -30,8 +30,12 @@ pub(crate) async fn retention_preview(store: &PgStore, ws: WorkspaceId, site: Si
     let args = (ws.0, site.0, before.0);
     let mut counts = RetentionCounts {
         conversations: count(&mut tx, &format!("SELECT count(*) FROM ({EXPIRED}) AS x"), &args).await?,
-        messages: count(&mut tx, &format!("SELECT count(*) FROM events WHERE message_id IS NOT NULL AND conversation_id IN ({EXPIRED})"), &args)
-            .await?,
+        messages: count(
+            &mut tx,
+            &format!("SELECT count(*) FROM events WHERE message_id IS NOT NULL AND conversation_id IN ({EXPIRED})"),
+            &args,
+        )
+        .await?,
         ..Default::default()
     };
     let mut attachments = attachments_of(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
@@ -59,7 +63,10 @@ pub(crate) async fn purge_site(store: &PgStore, ws: WorkspaceId, site: SiteId, b
         };
         let mut attachments = attachments_of(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
         counts.messages = unindex_messages(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
-        bind3(sqlx::query(&format!("DELETE FROM events WHERE conversation_id IN ({EXPIRED})")), &args).execute(&mut *tx).await.map_err(db)?;
+        bind3(sqlx::query(&format!("DELETE FROM events WHERE conversation_id IN ({EXPIRED})")), &args)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bind3(sqlx::query(&format!("DELETE FROM conversations WHERE id IN ({EXPIRED})")), &args).execute(&mut *tx).await.map_err(db)?;
         attachments.extend(uploads_of(&mut tx, LEFT_CONTACTS, &args).await?);
         counts.attachments = attachments.len() as u64;
@@ -174,8 +181,12 @@ async fn count(tx: &mut PgConnection, sql: &str, args: &Args) -> Result<u64> {
 }
 
 async fn site_exists(tx: &mut PgConnection, ws: WorkspaceId, site: SiteId) -> Result<()> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1::BIGINT FROM sites WHERE id = $1 AND workspace_id = $2").bind(site.0).bind(ws.0).fetch_optional(&mut *tx).await.map_err(db)?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1::BIGINT FROM sites WHERE id = $1 AND workspace_id = $2")
+        .bind(site.0)
+        .bind(ws.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
     found.map(drop).ok_or(StoreError::NotFound(Entity::Site))
 }
 

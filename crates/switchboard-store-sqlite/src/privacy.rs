@@ -39,8 +39,12 @@ pub(crate) async fn retention_preview(store: &SqliteStore, ws: WorkspaceId, site
     let args = (s(ws), s(site), before.0);
     let mut counts = RetentionCounts {
         conversations: count(&mut tx, &format!("SELECT count(*) FROM ({EXPIRED})"), &args).await?,
-        messages: count(&mut tx, &format!("SELECT count(*) FROM events WHERE message_id IS NOT NULL AND conversation_id IN ({EXPIRED})"), &args)
-            .await?,
+        messages: count(
+            &mut tx,
+            &format!("SELECT count(*) FROM events WHERE message_id IS NOT NULL AND conversation_id IN ({EXPIRED})"),
+            &args,
+        )
+        .await?,
         ..Default::default()
     };
     let mut attachments = attachments_of(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
@@ -69,7 +73,10 @@ pub(crate) async fn purge_site(store: &SqliteStore, ws: WorkspaceId, site: SiteI
         };
         let mut attachments = attachments_of(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
         counts.messages = unindex_messages(&mut tx, &format!("conversation_id IN ({EXPIRED})"), &args).await?;
-        bind3(sqlx::query(&format!("DELETE FROM events WHERE conversation_id IN ({EXPIRED})")), &args).execute(&mut *tx).await.map_err(db)?;
+        bind3(sqlx::query(&format!("DELETE FROM events WHERE conversation_id IN ({EXPIRED})")), &args)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bind3(sqlx::query(&format!("DELETE FROM conversations WHERE id IN ({EXPIRED})")), &args).execute(&mut *tx).await.map_err(db)?;
         attachments.extend(uploads_of(&mut tx, LEFT_CONTACTS, &args).await?);
         counts.attachments = attachments.len() as u64;
@@ -180,7 +187,10 @@ pub(crate) async fn blobs_deleted(store: &SqliteStore, keys: &[String]) -> Resul
 
 type Args = (String, String, i64);
 
-fn bind3<'q>(q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>, args: &'q Args) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+fn bind3<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    args: &'q Args,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     q.bind(&args.0).bind(&args.1).bind(args.2)
 }
 
@@ -190,8 +200,12 @@ async fn count(tx: &mut SqliteConnection, sql: &str, args: &Args) -> Result<u64>
 }
 
 async fn site_exists(tx: &mut SqliteConnection, ws: WorkspaceId, site: SiteId) -> Result<()> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM sites WHERE id = $1 AND workspace_id = $2").bind(s(site)).bind(s(ws)).fetch_optional(&mut *tx).await.map_err(db)?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sites WHERE id = $1 AND workspace_id = $2")
+        .bind(s(site))
+        .bind(s(ws))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
     found.map(drop).ok_or(StoreError::NotFound(Entity::Site))
 }
 
@@ -234,7 +248,8 @@ async fn views_and_events(tx: &mut SqliteConnection, leaving: &str, args: &Args,
 /// Removes the search entries of the messages of the events matching `cond` (before
 /// they are deleted) and says how many messages there are.
 async fn unindex_messages(tx: &mut SqliteConnection, cond: &str, args: &Args) -> Result<u64> {
-    let indexed: i64 = sqlx::query_scalar("SELECT indexed_rowid FROM search_progress WHERE id = 1").fetch_one(&mut *tx).await.map_err(db)?;
+    let indexed: i64 =
+        sqlx::query_scalar("SELECT indexed_rowid FROM search_progress WHERE id = 1").fetch_one(&mut *tx).await.map_err(db)?;
     let sql = format!("SELECT rowid, workspace_id, body, attachments FROM events WHERE message_id IS NOT NULL AND {cond}");
     let rows = bind3(sqlx::query(&sql), args).fetch_all(&mut *tx).await.map_err(db)?;
     let mut removed = false;

@@ -80,7 +80,10 @@ pub async fn retention_removes_what_its_preview_counts_and_keeps_open_recent_and
     store.create_contact(&gone).await.unwrap();
     let theirs = start_at(s, &f, f.site.id, gone.id, 40, "lisbon order").await;
     record(s, &f, theirs, agent, RESOLVED, 99).await;
-    store.add_page_view(f.ws.id, gone.id, &PageView { url: "https://shop.example/a".into(), title: None, referrer: None, at: at(45) }).await.unwrap();
+    store
+        .add_page_view(f.ws.id, gone.id, &PageView { url: "https://shop.example/a".into(), title: None, referrer: None, at: at(45) })
+        .await
+        .unwrap();
     let unsent = upload(&f, Actor::Contact(gone.id), "draft.pdf", 45);
     store.create_attachment(&unsent).await.unwrap();
     // Page views and tracked events: before the cutoff go, after it stay.
@@ -157,8 +160,17 @@ pub async fn retention_removes_what_its_preview_counts_and_keeps_open_recent_and
 /// What [`erased_person`] wrote about the person, as it was stored: after the erasure no
 /// row of any table may contain any of these (each backend's own test looks at every
 /// table).
-pub const ERASED_PERSON_TRACES: &[&str] =
-    &["Zeynep Kaya", "zeynep.kaya@example.com", "+90 555 010 2030", "crm-77812", "gold-tier", "ZX9988", "passport number", "Kadıköy", "pasaport"];
+pub const ERASED_PERSON_TRACES: &[&str] = &[
+    "Zeynep Kaya",
+    "zeynep.kaya@example.com",
+    "+90 555 010 2030",
+    "crm-77812",
+    "gold-tier",
+    "ZX9988",
+    "passport number",
+    "Kadıköy",
+    "pasaport",
+];
 
 /// Seeds a contact with every kind of personal data, a second contact, and an agent's
 /// reply; erases the first (tombstones first, as core does) and checks through the
@@ -190,7 +202,8 @@ pub async fn erased_person(store: &dyn Store) -> (Fixture, Contact) {
     store.add_page_view(f.ws.id, person.id, &view).await.unwrap();
     let mut data = Attributes::new();
     data.insert("email".into(), AttributeValue::Text("zeynep.kaya@example.com".into()));
-    let tracked = ContactEvent { id: ContactEventId::new(), workspace_id: f.ws.id, contact_id: person.id, name: "signup".into(), data, at: at(4) };
+    let tracked =
+        ContactEvent { id: ContactEventId::new(), workspace_id: f.ws.id, contact_id: person.id, name: "signup".into(), data, at: at(4) };
     store.add_contact_event(&tracked).await.unwrap();
     let request = TranscriptRequest {
         id: TranscriptRequestId::new(),

@@ -52,7 +52,10 @@ async fn a_person(app: &TestApp, seed: &Seed, owner: &Api) -> (VisitorSocket, Uu
     };
     visitor.send(&send).await.unwrap();
     expect_frame!(visitor, VisitorOut::Ack { .. }).unwrap();
-    visitor.send(&VisitorIn::Page { url: "https://shop.example/account/zeynep".into(), title: Some("Zeynep".into()), referrer: None }).await.unwrap();
+    visitor
+        .send(&VisitorIn::Page { url: "https://shop.example/account/zeynep".into(), title: Some("Zeynep".into()), referrer: None })
+        .await
+        .unwrap();
     let data = [("plan".to_owned(), serde_json::json!("gold-tier"))].into();
     visitor.send(&VisitorIn::Track { name: "signup".into(), data }).await.unwrap();
     visitor.send(&VisitorIn::Ping).await.unwrap();
@@ -259,7 +262,11 @@ async fn retention_runs_daily_on_the_servers_clock_and_removes_what_its_preview_
     assert_eq!(search_hits(&owner, "ZX9988").await, (0, 0), "its words left the search index");
     assert_eq!(files_named(app.data_dir(), &file.to_string()), Vec::<std::path::PathBuf>::new(), "and its file the disk");
     let after = owner.retention_preview(seed.site.id.0, None).await.unwrap();
-    assert_eq!((after.conversations, after.messages, after.attachments, after.page_views), (0, 0, 0, 0), "the run did what the preview said");
+    assert_eq!(
+        (after.conversations, after.messages, after.attachments, after.page_views),
+        (0, 0, 0, 0),
+        "the run did what the preview said"
+    );
 
     // Cursors stay valid: the agent's feed goes on, and the visitor resuming the deleted
     // conversation is told it is gone.
