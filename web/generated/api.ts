@@ -321,6 +321,30 @@ export interface paths {
         patch: operations["update_contact"];
         trace?: never;
     };
+    "/api/v1/contacts/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a contact
+         * @description Removes everything the contact wrote or that describes them: their messages and
+         *     attachments (files included), page views, tracked events, transcript requests and
+         *     every attribute. Their conversations stay, with the team's messages and a
+         *     `contact_erased` event; the contact then answers `contact_not_found` everywhere and
+         *     their visitor token opens no session. Owners and admins.
+         */
+        post: operations["erase_contact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/{id}/events": {
         parameters: {
             query?: never;
@@ -334,6 +358,28 @@ export interface paths {
          *     pass `next_cursor` back as `cursor` for the next page.
          */
         get: operations["contact_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a contact's data
+         * @description Everything held about the contact as one JSON document: the contact, their
+         *     conversations with every event, page views, tracked events, and the attachments with
+         *     their download links. Owners and admins.
+         */
+        get: operations["export_contact"];
         put?: never;
         post?: never;
         delete?: never;
@@ -961,6 +1007,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sites/{id}/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview a site's retention
+         * @description What the site's next retention run removes if it ran now, for its saved setting or
+         *     for `retention_days`. Owners and admins.
+         */
+        get: operations["retention_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -1390,6 +1457,19 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description `GET /contacts/{id}/export`: everything held about a contact. */
+        ContactExport: {
+            /** @description Every attachment of the conversations, with its download link. */
+            attachments: components["schemas"]["Attachment"][];
+            contact: components["schemas"]["Contact"];
+            conversations: components["schemas"]["ExportedConversation"][];
+            /** @description What the business's pages tracked, newest first. */
+            events: components["schemas"]["ContactEvent"][];
+            /** Format: int64 */
+            exported_at: number;
+            /** @description Newest first. */
+            page_views: components["schemas"]["PageView"][];
+        };
         Conversation: {
             agent: components["schemas"]["Receipts"];
             /** Format: int64 */
@@ -1535,6 +1615,22 @@ export interface components {
             language?: string | null;
             os?: string | null;
         };
+        /** @description `POST /contacts/{id}/erase`: what was removed. */
+        ErasureReport: {
+            /** Format: int64 */
+            attachments: number;
+            /** Format: int64 */
+            contact_events: number;
+            /**
+             * Format: int64
+             * @description Conversations that keep a `contact_erased` tombstone.
+             */
+            conversations: number;
+            /** Format: int64 */
+            messages: number;
+            /** Format: int64 */
+            page_views: number;
+        };
         /**
          * @description Every error: a stable code to switch on, an English sentence for logs (not for end
          *     users: show the sentence your locale has for the code), and the fields at fault.
@@ -1620,6 +1716,15 @@ export interface components {
             kind: "conversation_rated";
             /** Format: int32 */
             score: number;
+        } | {
+            /** @enum {string} */
+            kind: "contact_erased";
+        };
+        /** @description One conversation of a contact's export, with its whole log as agents see it. */
+        ExportedConversation: {
+            conversation: components["schemas"]["Conversation"];
+            /** @description Oldest first. Attachments carry their download links. */
+            events: components["schemas"]["Event"][];
         };
         FieldError: {
             field: string;
@@ -1939,6 +2044,43 @@ export interface components {
         ResetPassword: {
             new_password: string;
         };
+        /** @description `GET /sites/{id}/retention/preview`: what the site's next retention run removes. */
+        RetentionPreview: {
+            /** Format: int64 */
+            attachments: number;
+            /** Format: int64 */
+            contact_events: number;
+            /**
+             * Format: int64
+             * @description Visitors last seen before the cutoff who are left with no conversation.
+             */
+            contacts: number;
+            /** Format: int64 */
+            conversations: number;
+            /**
+             * Format: int64
+             * @description What was last active before this time goes; `null` without retention.
+             */
+            cutoff?: number | null;
+            /**
+             * Format: int64
+             * @description Messages and notes of those conversations.
+             */
+            messages: number;
+            /**
+             * Format: int64
+             * @description The last activity of the oldest conversation the run keeps; `null` when none.
+             */
+            oldest_kept_at?: number | null;
+            /** Format: int64 */
+            page_views: number;
+            /**
+             * Format: int32
+             * @description The setting the preview was computed for (the saved one, or `?retention_days=`);
+             *     `null`: the site keeps everything and the counts are zero.
+             */
+            retention_days?: number | null;
+        };
         /**
          * @description What an agent may do in a workspace.
          * @enum {string}
@@ -1994,6 +2136,12 @@ export interface components {
             prechat_form: components["schemas"]["PrechatField"][];
             /** @description Goes into the widget snippet. */
             public_key: string;
+            /**
+             * Format: int32
+             * @description Conversations (neither open nor snoozed), attachments, page views and tracked
+             *     events older than this many days are deleted daily; `null` keeps them forever.
+             */
+            retention_days?: number | null;
         };
         SiteRequest: {
             allowed_origins?: string[] | null;
@@ -2001,6 +2149,11 @@ export interface components {
             /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
+            /**
+             * Format: int64
+             * @description Days from 1 to 3650; `null` keeps everything forever; absent leaves it.
+             */
+            retention_days?: number | null;
             rotate_identity_secret?: boolean;
         };
         StatusCounts: {
@@ -2386,6 +2539,7 @@ export type ChangePassword = components['schemas']['ChangePassword'];
 export type ChangeResult = components['schemas']['ChangeResult'];
 export type Contact = components['schemas']['Contact'];
 export type ContactEvent = components['schemas']['ContactEvent'];
+export type ContactExport = components['schemas']['ContactExport'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationCounts = components['schemas']['ConversationCounts'];
 export type ConversationSort = components['schemas']['ConversationSort'];
@@ -2396,10 +2550,12 @@ export type CreateInbox = components['schemas']['CreateInbox'];
 export type CreatedApiToken = components['schemas']['CreatedApiToken'];
 export type Cursor = components['schemas']['Cursor'];
 export type Device = components['schemas']['Device'];
+export type ErasureReport = components['schemas']['ErasureReport'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type Event = components['schemas']['Event'];
 export type EventBody = components['schemas']['EventBody'];
+export type ExportedConversation = components['schemas']['ExportedConversation'];
 export type FieldError = components['schemas']['FieldError'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
@@ -2434,6 +2590,7 @@ export type RecoveryCodes = components['schemas']['RecoveryCodes'];
 export type Reply = components['schemas']['Reply'];
 export type ReplyTime = components['schemas']['ReplyTime'];
 export type ResetPassword = components['schemas']['ResetPassword'];
+export type RetentionPreview = components['schemas']['RetentionPreview'];
 export type Role = components['schemas']['Role'];
 export type SearchResults = components['schemas']['SearchResults'];
 export type SessionInfo = components['schemas']['SessionInfo'];
@@ -4118,6 +4275,70 @@ export interface operations {
             };
         };
     };
+    erase_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     contact_events: {
         parameters: {
             query?: {
@@ -4169,6 +4390,70 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactExport"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6969,6 +7254,81 @@ export interface operations {
             };
         };
     };
+    retention_preview: {
+        parameters: {
+            query?: {
+                /** @description Preview this setting instead of the saved one (days, 1 to 3650). */
+                retention_days?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_teams: {
         parameters: {
             query?: never;
@@ -7744,6 +8104,9 @@ export const eventBodyOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 export const eventBodyOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_rated"];
+export const eventBodyOneOf9KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["contact_erased"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];

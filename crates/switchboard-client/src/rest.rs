@@ -243,6 +243,16 @@ impl Client {
         self.patch(&format!("/contacts/{id}"), change).await
     }
 
+    /// Removes the contact's personal data (owners and admins).
+    pub async fn erase_contact(&self, id: Uuid) -> Result<ErasureReport> {
+        self.send(self.request(Method::POST, &format!("/contacts/{id}/erase"))).await
+    }
+
+    /// Everything held about the contact (owners and admins).
+    pub async fn export_contact(&self, id: Uuid) -> Result<ContactExport> {
+        self.get(&format!("/contacts/{id}/export")).await
+    }
+
     pub async fn contact_pages(&self, id: Uuid) -> Result<Vec<PageView>> {
         self.get(&format!("/contacts/{id}/pages")).await
     }
@@ -318,6 +328,16 @@ impl Client {
 
     pub async fn update_site(&self, id: Uuid, change: &SiteRequest) -> Result<Site> {
         self.patch(&format!("/sites/{id}"), change).await
+    }
+
+    /// What the site's next retention run removes, for its setting or for `days`.
+    pub async fn retention_preview(&self, id: Uuid, days: Option<i64>) -> Result<RetentionPreview> {
+        let req = self.request(Method::GET, &format!("/sites/{id}/retention/preview"));
+        self.send(match days {
+            Some(days) => req.query(&[("retention_days", days)]),
+            None => req,
+        })
+        .await
     }
 
     pub async fn delete_site(&self, id: Uuid) -> Result<()> {

@@ -8,6 +8,7 @@
 //! | edit one's own profile (not one's role) | yes  | yes   | yes   |
 //! | read a site's identity secret           | no   | yes   | yes   |
 //! | change agents (deactivate, reset a password), teams, sites, labels, workspace canned responses | no | yes | yes |
+//! | set a site's retention, preview it; export or erase a contact (`privacy.rs`) | no | yes | yes |
 //! | create, change, delete one's own personal canned responses | yes | yes | yes |
 //! | list, create, delete API tokens (a token at most the creator's role) | no | yes | yes |
 //! | create, change, delete an owner, promote to owner, delete an owner-role token | no | no | yes |
@@ -66,6 +67,8 @@ pub struct SiteInput {
     pub prechat_form: Option<Vec<PrechatField>>,
     /// Replace the identity-verification secret with a fresh one.
     pub rotate_identity_secret: bool,
+    /// `Some(None)` keeps everything forever.
+    pub retention_days: Option<Option<RetentionDays>>,
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -445,10 +448,12 @@ impl Core {
             appearance: input.appearance.unwrap_or_default(),
             prechat_form: input.prechat_form.unwrap_or_default(),
             identity_secret: random_token(24),
+            retention_days: input.retention_days.flatten(),
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
         self.audit(who, AuditAction::SiteCreated, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
+        self.schedule_retention(&site).await?;
         Ok(site)
     }
 
@@ -472,8 +477,15 @@ impl Core {
         if input.rotate_identity_secret {
             site.identity_secret = random_token(24);
         }
+        let retention_changed = input.retention_days.is_some_and(|days| days != site.retention_days);
+        if let Some(days) = input.retention_days {
+            site.retention_days = days;
+        }
         self.store.update_site(&site).await?;
         self.audit(who, AuditAction::SiteChanged, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
+        if retention_changed {
+            self.schedule_retention(&site).await?;
+        }
         Ok(site)
     }
 

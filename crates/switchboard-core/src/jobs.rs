@@ -30,12 +30,18 @@ const RETRY_ROUND: Duration = Duration::from_secs(1);
 pub enum JobKind {
     /// Reopens a conversation snoozed until `until`, if it still is.
     WakeConversation { workspace_id: WorkspaceId, conversation_id: ConversationId, until: Timestamp },
+    /// Deletes what a site keeps past its retention, then runs again a day later.
+    Retention { workspace_id: WorkspaceId, site_id: SiteId },
+    /// Deletes the files of deleted attachments that an earlier try left queued.
+    DeleteBlobs,
 }
 
 impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::WakeConversation { .. } => "wake_conversation",
+            JobKind::Retention { .. } => "retention",
+            JobKind::DeleteBlobs => "delete_blobs",
         }
     }
 
@@ -45,6 +51,10 @@ impl JobKind {
                 json!({ "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string(), "until": until.0 })
                     .to_string()
             }
+            JobKind::Retention { workspace_id, site_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "site_id": site_id.to_string() }).to_string()
+            }
+            JobKind::DeleteBlobs => "{}".into(),
         }
     }
 
@@ -52,6 +62,9 @@ impl JobKind {
     fn dedupe_key(&self) -> Option<String> {
         match self {
             JobKind::WakeConversation { conversation_id, .. } => Some(format!("wake_conversation:{conversation_id}")),
+            // One run pending per site: saving the setting again moves it.
+            JobKind::Retention { site_id, .. } => Some(format!("retention:{site_id}")),
+            JobKind::DeleteBlobs => Some("delete_blobs".into()),
         }
     }
 
@@ -67,6 +80,8 @@ impl JobKind {
                 conversation_id: ConversationId(id("conversation_id")?),
                 until: Timestamp(value["until"].as_i64().ok_or("until is not a time")?),
             }),
+            "retention" => Ok(JobKind::Retention { workspace_id: WorkspaceId(id("workspace_id")?), site_id: SiteId(id("site_id")?) }),
+            "delete_blobs" => Ok(JobKind::DeleteBlobs),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -154,6 +169,8 @@ impl Core {
     async fn run_job(&self, job: JobKind) -> Result<()> {
         match job {
             JobKind::WakeConversation { workspace_id, conversation_id, .. } => self.wake(workspace_id, conversation_id).await,
+            JobKind::Retention { workspace_id, site_id } => self.run_retention(workspace_id, site_id).await,
+            JobKind::DeleteBlobs => self.delete_queued_blobs().await,
         }
     }
 

@@ -113,6 +113,15 @@ impl Conversation {
                 }
                 self.rating = Some(Rating { score: *score, comment: comment.clone(), rated_at: at });
             }
+            EventData::ContactErased => {
+                // What the visitor wrote is gone: their rating's words, and the wait for
+                // an answer to a message that no longer exists. The score stays (a number
+                // about the service, not the person).
+                if let Some(rating) = &mut self.rating {
+                    rating.comment = None;
+                }
+                self.waiting_since = None;
+            }
             EventData::Receipt { side, kind, up_to_seq } => {
                 if *up_to_seq > self.last_seq || *up_to_seq < 0 {
                     return Err(ValidationError::new("up_to_seq", "is beyond the newest event of the conversation"));
@@ -256,6 +265,20 @@ mod tests {
         assert!(c.apply(visitor, &rate(2, Some("slow")), Timestamp(4)).unwrap());
         assert!(c.apply(visitor, &rate(4, None), Timestamp(5)).unwrap());
         assert_eq!(c.rating, Some(Rating { score: 4, comment: None, rated_at: Timestamp(5) }));
+    }
+
+    #[test]
+    fn erasing_the_contact_keeps_the_score_but_not_their_words_nor_their_wait() {
+        let mut c = conv();
+        let visitor = Actor::Contact(c.contact_id);
+        let hello = text(&c, visitor);
+        c.apply(visitor, &hello, Timestamp(1)).unwrap();
+        assert!(c.waiting_since.is_some());
+        c.apply(Actor::System, &EventData::StatusChanged { status: Status::Resolved }, Timestamp(2)).unwrap();
+        c.apply(visitor, &EventData::Rated { score: 2, comment: Some("Ana, slow".into()) }, Timestamp(3)).unwrap();
+        assert!(c.apply(Actor::System, &EventData::ContactErased, Timestamp(4)).unwrap());
+        assert_eq!(c.rating, Some(Rating { score: 2, comment: None, rated_at: Timestamp(3) }));
+        assert_eq!((c.waiting_since, c.last_seq), (None, 4));
     }
 
     #[test]

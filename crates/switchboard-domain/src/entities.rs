@@ -184,6 +184,9 @@ pub struct Site {
     pub prechat_form: Vec<PrechatField>,
     /// HMAC key with which the business signs its users' ids (identity verification).
     pub identity_secret: String,
+    /// Conversations, attachments and page views older than this are deleted daily;
+    /// `None` keeps them forever.
+    pub retention_days: Option<RetentionDays>,
     pub created_at: Timestamp,
 }
 
@@ -199,6 +202,7 @@ pub struct SiteView {
     pub appearance: Appearance,
     pub prechat_form: Vec<PrechatField>,
     pub identity_secret: Option<String>,
+    pub retention_days: Option<RetentionDays>,
     pub created_at: Timestamp,
 }
 
@@ -220,6 +224,7 @@ impl SiteView {
             appearance: site.appearance,
             prechat_form: site.prechat_form,
             identity_secret: None,
+            retention_days: site.retention_days,
             created_at: site.created_at,
         }
     }
@@ -577,6 +582,7 @@ mod tests {
             appearance: Appearance::default(),
             prechat_form: vec![],
             identity_secret: "s".into(),
+            retention_days: None,
             created_at: Timestamp(0),
         }
     }

@@ -52,6 +52,9 @@ pub enum EventData {
         score: u8,
         comment: Option<String>,
     },
+    /// The tombstone of an erasure: the contact's personal data was removed on request
+    /// (their messages, attachments, page views, attributes). Agents only.
+    ContactErased,
 }
 
 impl EventData {
@@ -67,6 +70,7 @@ impl EventData {
             EventData::PriorityChanged { .. } => "priority_changed",
             EventData::Receipt { .. } => "receipt",
             EventData::Rated { .. } => "conversation_rated",
+            EventData::ContactErased => "contact_erased",
         }
     }
 
@@ -83,6 +87,8 @@ impl EventData {
             EventData::Message(m) if m.kind == MessageKind::Note => Visibility::Agents,
             // Labels and priority are the team's internal triage.
             EventData::LabelsChanged { .. } | EventData::PriorityChanged { .. } => Visibility::Agents,
+            // The visitor it is about is gone: their token no longer opens a session.
+            EventData::ContactErased => Visibility::Agents,
             _ => Visibility::Everyone,
         }
     }

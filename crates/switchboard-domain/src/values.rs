@@ -38,6 +38,33 @@ impl Default for TimeZone {
     }
 }
 
+/// How many days a site keeps conversations, attachments and page views: 1 to 3650
+/// (ten years). Data whose last activity is older than that is deleted.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct RetentionDays(u16);
+
+impl RetentionDays {
+    pub const MAX: i64 = 3650;
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+    pub fn new(days: i64) -> Result<Self, ValidationError> {
+        if (1..=Self::MAX).contains(&days) {
+            Ok(Self(days as u16))
+        } else {
+            Err(ValidationError::new("retention_days", "must be a number of days from 1 to 3650, or null to keep everything"))
+        }
+    }
+
+    pub fn days(self) -> u16 {
+        self.0
+    }
+
+    /// What is older than this at `now` is past retention: exactly `days` old is kept.
+    pub fn cutoff(self, now: Timestamp) -> Timestamp {
+        now.plus_millis(-i64::from(self.0) * Self::DAY_MS)
+    }
+}
+
 /// A lower-cased, syntactically plausible e-mail address.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Email(String);
@@ -317,6 +344,17 @@ impl Default for Locale {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retention_days_are_one_day_to_ten_years_and_keep_what_is_exactly_that_old() {
+        use super::{RetentionDays, Timestamp};
+        assert!(RetentionDays::new(0).is_err());
+        assert!(RetentionDays::new(-3).is_err());
+        assert!(RetentionDays::new(3651).is_err());
+        assert_eq!(RetentionDays::new(3650).unwrap().days(), 3650);
+        let week = RetentionDays::new(7).unwrap();
+        assert_eq!(week.cutoff(Timestamp(8 * 86_400_000)), Timestamp(86_400_000));
+    }
+
     use super::*;
 
     /// The API's schema gives lengths of what is sent; a value that only fits once its

@@ -108,6 +108,7 @@ impl From<&d::SiteView> for Site {
             appearance: (&s.appearance).into(),
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             identity_secret: s.identity_secret.clone(),
+            retention_days: s.retention_days.map(|d| d.days()),
             created_at: s.created_at.0,
         }
     }
@@ -363,6 +364,7 @@ impl Event {
                 EventBody::Receipt { side: (*side).into(), receipt: (*kind).into(), up_to_seq: *up_to_seq }
             }
             d::EventData::Rated { score, comment } => EventBody::ConversationRated { score: *score, comment: comment.clone() },
+            d::EventData::ContactErased => EventBody::ContactErased,
         };
         Event {
             conversation_id: e.conversation_id.0,

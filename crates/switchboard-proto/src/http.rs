@@ -256,6 +256,10 @@ pub struct Site {
     /// Sent to owners and admins only: absent when an agent lists or reads sites.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_secret: Option<String>,
+    /// Conversations (neither open nor snoozed), attachments, page views and tracked
+    /// events older than this many days are deleted daily; `null` keeps them forever.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub retention_days: Option<u16>,
     pub created_at: i64,
 }
 
@@ -269,6 +273,63 @@ pub struct SiteRequest {
     pub prechat_form: Option<Vec<PrechatField>>,
     #[serde(default)]
     pub rotate_identity_secret: bool,
+    /// Days from 1 to 3650; `null` keeps everything forever; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    pub retention_days: Option<Option<i64>>,
+}
+
+/// `GET /sites/{id}/retention/preview`: what the site's next retention run removes.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RetentionPreview {
+    /// The setting the preview was computed for (the saved one, or `?retention_days=`);
+    /// `null`: the site keeps everything and the counts are zero.
+    pub retention_days: Option<u16>,
+    /// What was last active before this time goes; `null` without retention.
+    pub cutoff: Option<i64>,
+    pub conversations: u64,
+    /// Messages and notes of those conversations.
+    pub messages: u64,
+    pub attachments: u64,
+    pub page_views: u64,
+    pub contact_events: u64,
+    /// Visitors last seen before the cutoff who are left with no conversation.
+    pub contacts: u64,
+    /// The last activity of the oldest conversation the run keeps; `null` when none.
+    pub oldest_kept_at: Option<i64>,
+}
+
+/// `POST /contacts/{id}/erase`: what was removed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErasureReport {
+    /// Conversations that keep a `contact_erased` tombstone.
+    pub conversations: u64,
+    pub messages: u64,
+    pub attachments: u64,
+    pub page_views: u64,
+    pub contact_events: u64,
+}
+
+/// One conversation of a contact's export, with its whole log as agents see it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportedConversation {
+    pub conversation: Conversation,
+    /// Oldest first. Attachments carry their download links.
+    pub events: Vec<Event>,
+}
+
+/// `GET /contacts/{id}/export`: everything held about a contact.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactExport {
+    pub exported_at: i64,
+    pub contact: Contact,
+    pub conversations: Vec<ExportedConversation>,
+    /// Newest first.
+    pub page_views: Vec<PageView>,
+    /// What the business's pages tracked, newest first.
+    pub events: Vec<ContactEvent>,
+    /// Every attachment of the conversations, with its download link.
+    pub attachments: Vec<Attachment>,
 }
 
 /// What the widget needs to draw itself, without secrets.
@@ -615,6 +676,9 @@ pub enum EventBody {
         score: u8,
         comment: Option<String>,
     },
+    /// The tombstone of an erasure: the contact's messages, attachments, page views and
+    /// attributes were removed on request; the team's messages stay. Agents only.
+    ContactErased,
 }
 
 impl EventBody {

@@ -211,10 +211,10 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
 pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, \
-         prechat_form, identity_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+         prechat_form, identity_secret, created_at, retention_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, \
-         prechat_form = $7, identity_secret = $8 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         prechat_form = $7, identity_secret = $8, retention_days = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(site.id.0)
@@ -226,6 +226,7 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
+        .bind(site.retention_days.map(|d| i32::from(d.days())))
         .execute(pool)
         .await
         .map_err(unique("public_key"))?;
@@ -324,7 +325,7 @@ pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> R
         "UPDATE contacts SET site_id = $3, external_id = $4, name = $5, email = $6, phone = $7, \
          attributes = $8, browser = $9, os = $10, device = $11, language = $12, \
          search_text = $13, first_seen = $14, last_seen = $15 \
-         WHERE id = $1 AND workspace_id = $2"
+         WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL"
     };
     let r = sqlx::query(sql)
         .bind(c.id.0)
@@ -349,7 +350,7 @@ pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> R
 }
 
 pub(crate) async fn search_contacts(pool: &PgPool, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM contacts WHERE workspace_id = ");
+    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM contacts WHERE erased_at IS NULL AND workspace_id = ");
     q.push_bind(ws.0);
     for term in terms {
         // search_text and the terms are both folded by search::normalize, so LIKE's
@@ -364,7 +365,7 @@ pub(crate) async fn search_contacts(pool: &PgPool, ws: WorkspaceId, terms: &[Str
 pub(crate) async fn add_page_view(pool: &PgPool, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
     let r = sqlx::query(
         "INSERT INTO page_views (contact_id, url, title, referrer, at) \
-         SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2",
+         SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL",
     )
     .bind(contact.0)
     .bind(ws.0)

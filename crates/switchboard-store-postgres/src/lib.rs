@@ -11,6 +11,7 @@ mod backup;
 mod directory;
 mod jobs;
 mod log;
+mod privacy;
 mod query;
 mod rows;
 mod visitors;
@@ -387,11 +388,18 @@ impl Contacts for PgStore {
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
-        dir::by_id(&self.pool, "contacts", ws, id.0, Entity::Contact, rows::contact).await
+        // An erased contact's row stays for its conversations, but is nobody's to read.
+        let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL")
+            .bind(id.0)
+            .bind(ws.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        rows::contact(&row.ok_or(StoreError::NotFound(Entity::Contact))?)
     }
 
     async fn contact_by_external_id(&self, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>> {
-        let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
+        let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND erased_at IS NULL")
             .bind(ws.0)
             .bind(external_id)
             .fetch_optional(&self.pool)
@@ -545,5 +553,28 @@ impl Consumers for PgStore {
 
     async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
         jobs::save_consumer_cursor(&self.pool, name, ws, feed_seq).await
+    }
+}
+
+#[async_trait]
+impl Privacy for PgStore {
+    async fn retention_preview(&self, ws: WorkspaceId, site: SiteId, before: Timestamp) -> Result<RetentionCounts> {
+        privacy::retention_preview(self, ws, site, before).await
+    }
+
+    async fn purge_site(&self, ws: WorkspaceId, site: SiteId, before: Timestamp) -> Result<RetentionCounts> {
+        privacy::purge_site(self, ws, site, before).await
+    }
+
+    async fn erase_contact(&self, ws: WorkspaceId, contact: ContactId, at: Timestamp) -> Result<Erasure> {
+        privacy::erase_contact(self, ws, contact, at).await
+    }
+
+    async fn queued_blob_deletions(&self, limit: u32) -> Result<Vec<String>> {
+        privacy::queued_blob_deletions(self, limit).await
+    }
+
+    async fn blobs_deleted(&self, keys: &[String]) -> Result<()> {
+        privacy::blobs_deleted(self, keys).await
     }
 }

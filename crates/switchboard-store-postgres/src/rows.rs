@@ -193,6 +193,7 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         appearance: codec::decode_appearance(&text(row, "appearance")?)?,
         prechat_form: codec::decode_prechat(&text(row, "prechat_form")?)?,
         identity_secret: get(row, "identity_secret")?,
+        retention_days: codec::retention_days(get::<Option<i32>>(row, "retention_days")?.map(i64::from))?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -1,7 +1,8 @@
 //! PostgreSQL-specific checks beyond the contract suite: the schema matches SQLite's,
 //! several nodes writing one workspace keep the feed gapless, a writer that loses a
 //! deadlock retries, overlong words are indexed, backups restore, and a database an
-//! earlier version wrote keeps its messages through the upgrade.
+//! earlier version wrote keeps its messages through the upgrade, and an erased person
+//! leaves nothing in any table.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use sqlx::Row;
 use switchboard_domain::*;
 use switchboard_services::EphemeralPostgres;
-use switchboard_store::testing::{fixture, say, start, upgrade_0004, upgrade_0006};
+use switchboard_store::testing::{ERASED_PERSON_TRACES, erased_person, fixture, say, start, upgrade_0004, upgrade_0006};
 use switchboard_store::{Log, Search, Store, StoreError};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::SqliteStore;
@@ -218,5 +219,43 @@ async fn overlong_words_are_found_by_their_start() {
     for query in ["needle", "xxxx", "жжжж"] {
         let hits = store.search_messages(f.ws.id, &search::query_terms(query), 10).await.unwrap();
         assert_eq!(hits.len(), 1, "{query}");
+    }
+}
+
+/// `table.column` of every row of the public schema whose text holds `needle`.
+async fn rows_holding(pool: &sqlx::PgPool, needle: &str) -> Vec<String> {
+    let columns = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut found = vec![];
+    for column in columns {
+        let (table, name): (String, String) = (column.get("t"), column.get("c"));
+        let sql = format!("SELECT count(*) FROM \"{table}\" WHERE strpos(\"{name}\"::text, $1) > 0");
+        let n: i64 = sqlx::query_scalar(&sql).bind(needle).fetch_one(pool).await.unwrap();
+        if n > 0 {
+            found.push(format!("{table}.{name}"));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn no_table_holds_anything_of_an_erased_person() {
+    let url = fresh_url().await;
+    let store = PgStore::connect(&PgOptions::new(url.clone())).await.unwrap();
+    erased_person(&store).await;
+    store.close().await;
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let control = rows_holding(&pool, "my passport expired").await;
+    assert_eq!(control, ["events.body"], "the scan reads what is there");
+    for trace in ERASED_PERSON_TRACES {
+        for needle in [trace.to_string(), search::normalize(trace)] {
+            assert_eq!(rows_holding(&pool, &needle).await, Vec::<String>::new(), "{needle:?} is still stored");
+        }
     }
 }

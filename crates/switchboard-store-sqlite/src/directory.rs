@@ -84,7 +84,7 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     } else {
         "UPDATE contacts SET site_id = $3, external_id = $4, name = $5, email = $6, phone = $7, attributes = $8, browser = $9, os = $10, \
-         device = $11, language = $12, search_text = $13, first_seen = $14, last_seen = $15 WHERE id = $1 AND workspace_id = $2"
+         device = $11, language = $12, search_text = $13, first_seen = $14, last_seen = $15 WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL"
     };
     let r = sqlx::query(sql)
         .bind(s(c.id))
@@ -110,11 +110,11 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
 
 pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
-        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
+         retention_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     } else {
-        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8 \
-         WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
+         retention_days = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(s(site.id))
@@ -126,6 +126,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
+        .bind(site.retention_days.map(|d| i64::from(d.days())))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;
@@ -624,7 +625,7 @@ pub(crate) async fn update_contact(store: &SqliteStore, c: &Contact) -> Result<(
 }
 
 pub(crate) async fn contact(store: &SqliteStore, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
-    let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND workspace_id = $2")
+    let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL")
         .bind(s(id))
         .bind(s(ws))
         .fetch_optional(&store.read)
@@ -647,7 +648,7 @@ pub(crate) async fn contacts_by_id(store: &SqliteStore, ws: WorkspaceId, ids: &[
 }
 
 pub(crate) async fn contact_by_external_id(store: &SqliteStore, ws: WorkspaceId, external_id: &str) -> Result<Option<Contact>> {
-    let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2")
+    let row = sqlx::query("SELECT * FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND erased_at IS NULL")
         .bind(s(ws))
         .bind(external_id)
         .fetch_optional(&store.read)
@@ -657,7 +658,7 @@ pub(crate) async fn contact_by_external_id(store: &SqliteStore, ws: WorkspaceId,
 }
 
 pub(crate) async fn search_contacts(store: &SqliteStore, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<Contact>> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM contacts WHERE workspace_id = ");
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM contacts WHERE erased_at IS NULL AND workspace_id = ");
     q.push_bind(s(ws));
     for term in terms {
         q.push(" AND search_text LIKE ").push_bind(like_pattern(term)).push(" ESCAPE '\\'");
@@ -669,7 +670,7 @@ pub(crate) async fn search_contacts(store: &SqliteStore, ws: WorkspaceId, terms:
 
 pub(crate) async fn add_page_view(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
     let r = sqlx::query(
-        "INSERT INTO page_views (contact_id, url, title, referrer, at) SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2",
+        "INSERT INTO page_views (contact_id, url, title, referrer, at) SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL",
     )
     .bind(s(contact))
     .bind(s(ws))

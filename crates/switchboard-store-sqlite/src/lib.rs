@@ -6,7 +6,8 @@
 //! Layout: `open.rs` (options, connecting, migrating), `writer.rs` (the log's writer
 //! thread, the write turn, syncing the WAL), `maintenance.rs` (search indexing and
 //! checkpoints in the background), `directory.rs` (everything outside the log),
-//! `log.rs` and `query.rs` (the log), `rows.rs` (decoding). This file delegates.
+//! `log.rs` and `query.rs` (the log), `privacy.rs` (retention and erasure), `rows.rs`
+//! (decoding). This file delegates.
 
 mod accounts;
 mod directory;
@@ -14,6 +15,7 @@ mod jobs;
 mod log;
 mod maintenance;
 mod open;
+mod privacy;
 mod query;
 mod rows;
 mod visitors;
@@ -433,5 +435,28 @@ impl Consumers for SqliteStore {
 
     async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
         jobs::save_consumer_cursor(self, name, ws, feed_seq).await
+    }
+}
+
+#[async_trait]
+impl Privacy for SqliteStore {
+    async fn retention_preview(&self, ws: WorkspaceId, site: SiteId, before: Timestamp) -> Result<RetentionCounts> {
+        privacy::retention_preview(self, ws, site, before).await
+    }
+
+    async fn purge_site(&self, ws: WorkspaceId, site: SiteId, before: Timestamp) -> Result<RetentionCounts> {
+        privacy::purge_site(self, ws, site, before).await
+    }
+
+    async fn erase_contact(&self, ws: WorkspaceId, contact: ContactId, at: Timestamp) -> Result<Erasure> {
+        privacy::erase_contact(self, ws, contact, at).await
+    }
+
+    async fn queued_blob_deletions(&self, limit: u32) -> Result<Vec<String>> {
+        privacy::queued_blob_deletions(self, limit).await
+    }
+
+    async fn blobs_deleted(&self, keys: &[String]) -> Result<()> {
+        privacy::blobs_deleted(self, keys).await
     }
 }

@@ -173,6 +173,7 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         appearance: codec::decode_appearance(&row.column::<String>("appearance")?)?,
         prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
         identity_secret: row.column("identity_secret")?,
+        retention_days: codec::retention_days(row.column::<Option<i64>>("retention_days")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

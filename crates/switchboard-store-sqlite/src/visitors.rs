@@ -37,7 +37,7 @@ pub(crate) async fn agent_activity(store: &SqliteStore, ws: WorkspaceId) -> Resu
 pub(crate) async fn add_contact_event(store: &SqliteStore, e: &ContactEvent) -> Result<()> {
     let r = sqlx::query(
         "INSERT INTO contact_events (id, workspace_id, contact_id, name, data, at) \
-         SELECT $1, workspace_id, id, $4, $5, $6 FROM contacts WHERE id = $3 AND workspace_id = $2",
+         SELECT $1, workspace_id, id, $4, $5, $6 FROM contacts WHERE id = $3 AND workspace_id = $2 AND erased_at IS NULL",
     )
     .bind(s(e.id))
     .bind(s(e.workspace_id))

@@ -12,6 +12,8 @@ use crate::{Result, StoreError};
 pub trait BlobStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: Bytes) -> Result<()>;
     async fn get(&self, key: &str) -> Result<Bytes>;
+    /// Removes the blob; one already gone is not an error (a deletion may be retried).
+    async fn delete(&self, key: &str) -> Result<()>;
 }
 
 /// Blobs as files under a directory, written to a temporary name, synced, then
@@ -56,6 +58,14 @@ impl BlobStore for FsBlobStore {
             Err(e) => Err(StoreError::internal(e)),
         }
     }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::internal(e)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +80,10 @@ mod tests {
         assert_eq!(store.get("ab/cd-1").await.unwrap(), Bytes::from_static(b"hello"));
         assert!(store.get("../etc/passwd").await.is_err());
         assert!(matches!(store.get("ab/missing").await, Err(StoreError::NotFound(_))));
+        store.delete("ab/cd-1").await.unwrap();
+        assert!(!dir.join("ab/cd-1").exists(), "deleted from the disk");
+        store.delete("ab/cd-1").await.expect("deleting again is not an error: a deletion may be retried");
+        assert!(store.delete("../etc/passwd").await.is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -59,10 +59,15 @@ pub fn opt_uuid(raw: Option<String>) -> Result<Option<Uuid>> {
     raw.as_deref().map(uuid).transpose()
 }
 
+/// A site's `retention_days` column (NULL: keep forever); the column's CHECK keeps it in range.
+pub fn retention_days(raw: Option<i64>) -> Result<Option<RetentionDays>> {
+    raw.map(|d| RetentionDays::new(d).map_err(|_| corrupt("retention_days"))).transpose()
+}
+
 /// JSON payload of a non-message event (a message lives in its own columns of the event's row).
 pub fn encode_event_data(data: &EventData) -> String {
     let v = match data {
-        EventData::ConversationStarted | EventData::Message(_) => json!({}),
+        EventData::ConversationStarted | EventData::Message(_) | EventData::ContactErased => json!({}),
         EventData::StatusChanged { status } => {
             json!({"status": status.name(), "snoozed_until": status.snoozed_until().map(|t| t.0)})
         }
@@ -93,6 +98,7 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
     };
     Ok(match kind {
         "conversation_started" => EventData::ConversationStarted,
+        "contact_erased" => EventData::ContactErased,
         "message" | "note" => EventData::Message(message.ok_or_else(|| corrupt("message event"))?),
         "status_changed" => {
             let until = v.get("snoozed_until").and_then(Value::as_i64).map(Timestamp);
@@ -401,6 +407,7 @@ mod tests {
             EventData::ConversationStarted,
             EventData::Rated { score: 4, comment: Some("سریع و خوب".into()) },
             EventData::Rated { score: 1, comment: None },
+            EventData::ContactErased,
         ];
         for data in cases {
             let back = decode_event_data(data.kind(), &encode_event_data(&data), None).unwrap();

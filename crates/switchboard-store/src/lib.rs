@@ -11,6 +11,7 @@ mod error;
 mod group_commit;
 mod jobs;
 pub mod log;
+mod privacy;
 mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -19,4 +20,5 @@ pub use blob::{BlobStore, FsBlobStore};
 pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};
 pub use jobs::*;
+pub use privacy::*;
 pub use store::*;

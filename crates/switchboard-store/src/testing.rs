@@ -13,11 +13,13 @@ mod accounts;
 mod background;
 mod dashboard;
 mod inboxes;
+mod privacy;
 mod widget;
 pub use accounts::*;
 pub use background::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use privacy::*;
 pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
@@ -82,6 +84,9 @@ macro_rules! store_contract {
             a_workspace_can_require_two_factor,
             audit_entries_filter_and_page_newest_first,
             repeated_reads_within_the_window_make_one_entry,
+            retention_removes_what_its_preview_counts_and_keeps_open_recent_and_other_sites,
+            erasing_a_contact_removes_their_words_files_and_traces_and_keeps_a_tombstone,
+            blob_deletions_stay_queued_until_done,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -138,6 +143,7 @@ pub fn site(ws: WorkspaceId) -> Site {
             options: vec![],
         }],
         identity_secret: "secret".into(),
+        retention_days: None,
         created_at: Timestamp(1),
     }
 }

@@ -70,6 +70,11 @@ impl TestApp {
         Self { addr, core, backend: config.storage.backend, stop: Some(stop), server: Some(handle), _dir: dir }
     }
 
+    /// The app's data directory (uploads live under it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

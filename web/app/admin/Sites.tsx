@@ -1,5 +1,5 @@
 // Sites: the list, creating one, and the editor (name, appearance, reply time, title
-// badge, allowed origins, pre-chat form, identity verification) beside a live preview,
+// badge, allowed origins, pre-chat form, identity verification, data retention) beside a live preview,
 // with what it takes to install the widget: the snippet, the tag-manager loader, the
 // chat link and its QR code (an SVG the server draws).
 
@@ -9,6 +9,7 @@ import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { PrechatBuilder, cleanForm } from './PrechatBuilder';
+import { RetentionFields } from './Retention';
 import type { SectionProps } from './Settings';
 import { SitePreview } from './SitePreview';
 import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, SaveBar, When, useLoad, useSubmit } from './ui';
@@ -104,6 +105,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
   const [appearance, setAppearance] = useState(site.appearance);
   const [origins, setOrigins] = useState(site.allowed_origins.join('\n'));
   const [form, setForm] = useState(site.prechat_form);
+  const [retention, setRetention] = useState<string | null>(site.retention_days == null ? null : String(site.retention_days));
   const [saved, setSaved] = useState(false);
   const [confirming, setConfirming] = useState<'rotate' | 'delete' | null>(null);
   const [showSecret, setShowSecret] = useState(false);
@@ -121,6 +123,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
       appearance,
       allowed_origins: origins.split('\n').map((o) => o.trim()).filter(Boolean),
       prechat_form: cleanForm(form),
+      retention_days: retention === null ? null : Number(retention),
     };
     const next = await run(() => call(client.PATCH('/api/v1/sites/{id}', { params: { path: { id: site.id } }, body })));
     if (next) {
@@ -248,6 +251,8 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
             <PrechatBuilder fields={form} invalid={!!fieldError('prechat_form')} onChange={(f) => (setSaved(false), setForm(f))} />
             {fieldError('prechat_form') && <p class="field-error">{t('admin.fieldRefused')}</p>}
           </fieldset>
+
+          <RetentionFields siteId={site.id} days={retention} onChange={(d) => (setSaved(false), setRetention(d))} error={fieldError('retention_days')} />
 
           <SaveBar error={error} busy={busy} saved={saved} sticky />
         </form>

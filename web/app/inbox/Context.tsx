@@ -1,6 +1,7 @@
 // The context panel beside a conversation: what to do with it (assign, resolve, snooze,
 // priority, labels), who the visitor is (editable details, device, pages with times,
-// earlier conversations) and the conversation's own facts.
+// earlier conversations, and for owners and admins their data: export, erase) and the
+// conversation's own facts.
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Schemas, call, client } from '../api';
@@ -8,7 +9,8 @@ import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
 import { waited } from './List';
 import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
-import { type Conversation, type Priority, agentName, agents, contacts, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
+import { PrivacyCard } from './Privacy';
+import { type Conversation, type Priority, agentName, agents, contacts, erased, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
 
 export const PRIORITIES: Priority[] = ['none', 'low', 'medium', 'high', 'urgent'];
 
@@ -19,6 +21,7 @@ export function ContextPanel({ id, onOpen }: { id: string; onOpen: (id: string) 
     <aside class="context" aria-label={t('inbox.context.label')}>
       <Actions c={c} />
       <ContactCard contactId={c.contact_id} />
+      <PrivacyCard contactId={c.contact_id} />
       <Details c={c} />
       <Pages contactId={c.contact_id} />
       <Previous c={c} onOpen={onOpen} />
@@ -129,6 +132,14 @@ function ContactCard({ contactId }: { contactId: string }) {
   const contact = contacts.value[contactId];
   const [editing, setEditing] = useState(false);
   useEffect(() => void ensureContact(contactId, true), [contactId]);
+  if (erased.value.has(contactId)) {
+    return (
+      <section class="card" aria-labelledby="contact-h">
+        <h2 id="contact-h">{t('inbox.privacy.erasedTitle')}</h2>
+        <p class="erased-note">{t('inbox.privacy.erased')}</p>
+      </section>
+    );
+  }
   if (!contact) return <section class="card"><span class="spinner small" role="status" aria-label={t('shell.loading')} /></section>;
   const d = contact.device;
   const attributes = Object.entries(contact.attributes as Record<string, unknown>);

@@ -160,6 +160,8 @@ export function systemText(e: LiveEvent, actor: string): string {
       return e.labels.length ? t('inbox.event.labels', { name: actor, labels: new Intl.ListFormat(i18n.value?.locale).format(e.labels) }) : t('inbox.event.labelsCleared', { name: actor });
     case 'priority_changed':
       return t('inbox.event.priority', { name: actor, priority: t(`inbox.priority.${e.priority}`) });
+    case 'contact_erased':
+      return t('inbox.event.contactErased', { name: actor });
     default:
       return '';
   }

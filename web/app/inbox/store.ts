@@ -53,7 +53,16 @@ async function loadDirectory() {
 export type Contact = Schemas['Contact'];
 /** Contacts read so far, by id (list rows show their names). */
 export const contacts = signal<Record<string, Contact>>({});
+/** Contacts whose data was erased (the server answers `contact_not_found` for them). */
+export const erased = signal<ReadonlySet<string>>(new Set());
 const asked = new Set<string>();
+
+/** Forgets an erased contact's details; the panel then shows that they were erased. */
+export function markErased(id: string) {
+  erased.value = new Set([...erased.value, id]);
+  const { [id]: _gone, ...rest } = contacts.value;
+  contacts.value = rest;
+}
 
 /** Contact ids rows asked for in this turn of the event loop, read together. */
 let wanted: Set<string> | null = null;
@@ -70,8 +79,9 @@ export async function ensureContact(id: string, again = false) {
     try {
       const c = await call(client.GET('/api/v1/contacts/{id}', { params: { path: { id } } }));
       contacts.value = { ...contacts.value, [id]: c };
-    } catch {
+    } catch (e) {
       asked.delete(id);
+      if (e instanceof ApiError && e.code === 'contact_not_found') markErased(id);
     }
     return;
   }
@@ -93,7 +103,8 @@ async function readContacts(ids: string[]) {
     const next = { ...contacts.value };
     for (const c of found) next[c.id] = c;
     contacts.value = next;
-    // An id the server did not return (erased, or not ours) is not asked again and again.
+    // The rows' contacts are all of this workspace: one the server did not return was erased.
+    for (const id of ids) if (!next[id]) markErased(id);
   } catch {
     for (const id of ids) asked.delete(id);
   }
@@ -154,6 +165,10 @@ export function applyEvent(c: Conversation, e: LiveEvent): Conversation {
       break;
     case 'priority_changed':
       n.priority = e.priority;
+      break;
+    case 'contact_erased':
+      // Their messages are gone: nobody is waiting for an answer to them.
+      n.waiting_since = null;
       break;
     case 'receipt': {
       const side = e.side === 'visitor' ? 'visitor' : 'agent';
@@ -479,13 +494,19 @@ function onEvent(e: LiveEvent) {
   const t = thread.value;
   if (t && t.id === e.conversation_id && t.loaded) {
     const last = t.events[t.events.length - 1]?.seq ?? 0;
-    if (e.seq > last) thread.value = { ...t, events: [...t.events, e] };
+    // An erasure's tombstone takes the person's messages out of the transcript.
+    const kept = e.kind === 'contact_erased' ? t.events.filter((x) => !(x.kind === 'message' && x.actor.kind === 'contact')) : t.events;
+    if (e.seq > last) thread.value = { ...t, events: [...kept, e] };
     if (e.kind === 'message' && e.actor.kind === 'contact') markRead();
   }
   if (e.kind === 'message' || e.kind === 'note') {
     const cid = e.message.client_id;
     if (cid) setPending(e.conversation_id, (l) => l.filter((p) => p.client_id !== cid));
     if (e.actor.kind === 'contact') clearTyping(e.conversation_id);
+  }
+  if (e.kind === 'contact_erased') {
+    const who = conversations.get(e.conversation_id)?.value.contact_id;
+    if (who) markErased(who);
   }
   if (e.kind !== 'receipt' || e.side === 'agent') refreshCounts();
   for (const fn of eventListeners) fn(e, conversations.get(e.conversation_id)?.value);

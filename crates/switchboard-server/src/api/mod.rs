@@ -8,6 +8,7 @@ mod contract;
 pub mod conversations;
 mod inboxes;
 mod parse;
+mod privacy;
 mod qr;
 mod sessions;
 mod two_factor;
@@ -75,6 +76,9 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(contacts::pages))
         .routes(routes!(contacts::events))
         .routes(routes!(contacts::search))
+        .routes(routes!(privacy::erase))
+        .routes(routes!(privacy::export))
+        .routes(routes!(privacy::retention_preview))
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent, admin::delete_agent))
         .routes(routes!(admin::reset_agent_password))

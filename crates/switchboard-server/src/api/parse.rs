@@ -126,6 +126,7 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         appearance: r.appearance.as_ref().map(appearance).transpose()?,
         prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
         rotate_identity_secret: r.rotate_identity_secret,
+        retention_days: r.retention_days.map(|days| days.map(RetentionDays::new).transpose()).transpose()?,
     })
 }
 

@@ -13,6 +13,7 @@ mod inboxes;
 mod paging;
 mod permissions;
 mod presence;
+mod privacy;
 mod rest;
 mod resume;
 mod shutdown;

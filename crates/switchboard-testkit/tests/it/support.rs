@@ -182,6 +182,7 @@ pub fn kind(body: &EventBody) -> &'static str {
         EventBody::PriorityChanged { .. } => "priority_changed",
         EventBody::Receipt { .. } => "receipt",
         EventBody::ConversationRated { .. } => "conversation_rated",
+        EventBody::ContactErased => "contact_erased",
     }
 }
 
