@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::masking::Masking;
 use crate::*;
 
 #[derive(Clone, PartialEq, Debug)]
@@ -181,6 +182,10 @@ pub struct Site {
     pub prechat_form: Vec<PrechatField>,
     /// HMAC key with which the business signs its users' ids (identity verification).
     pub identity_secret: String,
+    /// What a banned visitor's widget does.
+    pub banned_behaviour: BannedBehaviour,
+    /// What is masked before it is stored, besides card numbers (always masked).
+    pub masking: Masking,
     pub created_at: Timestamp,
 }
 
@@ -196,6 +201,8 @@ pub struct SiteView {
     pub appearance: Appearance,
     pub prechat_form: Vec<PrechatField>,
     pub identity_secret: Option<String>,
+    pub banned_behaviour: BannedBehaviour,
+    pub masking: Masking,
     pub created_at: Timestamp,
 }
 
@@ -217,6 +224,8 @@ impl SiteView {
             appearance: site.appearance,
             prechat_form: site.prechat_form,
             identity_secret: None,
+            banned_behaviour: site.banned_behaviour,
+            masking: site.masking,
             created_at: site.created_at,
         }
     }
@@ -571,6 +580,8 @@ mod tests {
             appearance: Appearance::default(),
             prechat_form: vec![],
             identity_secret: "s".into(),
+            banned_behaviour: BannedBehaviour::Hide,
+            masking: Masking::default(),
             created_at: Timestamp(0),
         }
     }

@@ -16,6 +16,7 @@ pub enum Entity {
     CannedResponse,
     ApiToken,
     Label,
+    Ban,
 }
 
 impl Entity {
@@ -33,6 +34,7 @@ impl Entity {
             Entity::CannedResponse => "canned_response",
             Entity::ApiToken => "api_token",
             Entity::Label => "label",
+            Entity::Ban => "ban",
         }
     }
 }

@@ -72,6 +72,8 @@ id! {
     ContactEventId,
     /// A visitor's request for a transcript by e-mail.
     TranscriptRequestId,
+    /// A ban of an address, a contact or an e-mail.
+    BanId,
 }
 
 impl From<SiteId> for InboxId {

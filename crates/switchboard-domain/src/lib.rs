@@ -3,15 +3,18 @@
 //! Invariant: this crate knows nothing of I/O, async, serde, HTTP or SQL. Everything
 //! here is plain data and functions that can be tested without a runtime.
 
+mod bans;
 mod conversation;
 mod entities;
 mod error;
 mod event;
+pub mod masking;
 mod ids;
 pub mod search;
 mod time;
 mod values;
 
+pub use bans::*;
 pub use entities::*;
 pub use error::{Entity, ValidationError};
 pub use event::*;
