@@ -176,7 +176,7 @@ pub fn announce(hook: Option<&dyn CommitHook>, results: &[Result<Committed>]) {
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Bans + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.
@@ -334,6 +334,16 @@ pub trait Log: Send + Sync {
 pub trait Search: Send + Sync {
     /// Messages and notes containing every term (each a word prefix), newest first.
     async fn search_messages(&self, ws: WorkspaceId, terms: &[String], limit: u32) -> Result<Vec<MessageHit>>;
+}
+
+/// Who a workspace refuses to chat with (see [`Ban`]).
+#[async_trait]
+pub trait Bans: Send + Sync {
+    async fn create_ban(&self, ban: &Ban) -> Result<()>;
+    /// Every ban of the workspace, expired ones included, newest first.
+    async fn bans(&self, ws: WorkspaceId) -> Result<Vec<Ban>>;
+    /// `NotFound(Ban)` when the workspace has no such ban.
+    async fn delete_ban(&self, ws: WorkspaceId, id: BanId) -> Result<()>;
 }
 
 /// Where each log consumer (a component that follows a workspace feed: webhooks,

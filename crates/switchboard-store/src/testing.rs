@@ -10,10 +10,12 @@ use switchboard_domain::*;
 use crate::*;
 
 mod background;
+mod bans;
 mod dashboard;
 mod inboxes;
 mod widget;
 pub use background::*;
+pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
 pub use widget::*;
@@ -73,6 +75,8 @@ macro_rules! store_contract {
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
+            bans_of_every_kind_round_trip_newest_first_within_their_workspace,
+            a_site_keeps_its_banned_behaviour_and_masking,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -129,6 +133,8 @@ pub fn site(ws: WorkspaceId) -> Site {
             options: vec![],
         }],
         identity_secret: "secret".into(),
+        banned_behaviour: BannedBehaviour::Hide,
+        masking: masking::Masking::default(),
         created_at: Timestamp(1),
     }
 }
