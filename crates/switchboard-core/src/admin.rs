@@ -66,6 +66,8 @@ pub struct SiteInput {
     pub prechat_form: Option<Vec<PrechatField>>,
     /// Replace the identity-verification secret with a fresh one.
     pub rotate_identity_secret: bool,
+    pub banned_behaviour: Option<BannedBehaviour>,
+    pub masking: Option<masking::Masking>,
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -394,9 +396,12 @@ impl Core {
             appearance: input.appearance.unwrap_or_default(),
             prechat_form: input.prechat_form.unwrap_or_default(),
             identity_secret: random_token(24),
+            banned_behaviour: input.banned_behaviour.unwrap_or_default(),
+            masking: input.masking.unwrap_or_default(),
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
+        self.guard_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -420,7 +425,14 @@ impl Core {
         if input.rotate_identity_secret {
             site.identity_secret = random_token(24);
         }
+        if let Some(b) = input.banned_behaviour {
+            site.banned_behaviour = b;
+        }
+        if let Some(m) = input.masking {
+            site.masking = m;
+        }
         self.store.update_site(&site).await?;
+        self.guard_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -428,7 +440,9 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, site.id = %id), err(level = "info"))]
     pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
         who.require_admin()?;
-        Ok(self.store.delete_site(who.workspace_id, id).await?)
+        self.store.delete_site(who.workspace_id, id).await?;
+        self.guard_changed(who.workspace_id);
+        Ok(())
     }
 
     /// Every role may list canned responses: agents insert them into replies. An agent

@@ -5,6 +5,7 @@
 //! conversation is committed to the store first and published on the bus after.
 
 mod admin;
+mod bans;
 mod attachments;
 pub mod auth;
 mod consumers;
@@ -28,6 +29,7 @@ use switchboard_store::{BlobStore, Change, CommitHook, Committed, Store};
 pub use admin::*;
 pub use attachments::Upload;
 pub use auth::{LoginSession, Principal};
+pub use bans::{BlockVisitor, NewBan};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
@@ -138,6 +140,7 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    guard: Arc<bans::Guard>,
 }
 
 impl Core {
@@ -155,6 +158,7 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            guard: Arc::default(),
         })
     }
 

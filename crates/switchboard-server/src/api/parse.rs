@@ -112,6 +112,8 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         appearance: r.appearance.as_ref().map(appearance).transpose()?,
         prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
         rotate_identity_secret: r.rotate_identity_secret,
+        banned_behaviour: r.banned_behaviour.map(Into::into),
+        masking: r.masking.map(Into::into),
     })
 }
 
