@@ -3,6 +3,7 @@
 mod account;
 mod admission;
 mod bad_input;
+mod bans;
 mod chat;
 mod heartbeat;
 mod idempotency;
