@@ -149,6 +149,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List bans
+         * @description Every ban of the workspace, newest first; expired ones are listed with `active: false`.
+         *     Owners and admins.
+         */
+        get: operations["list_bans"];
+        put?: never;
+        /**
+         * Ban an address, a contact or an e-mail
+         * @description Refuses the visitor before anything is written from now on (until `expires_at`), and
+         *     closes their open sockets. Owners and admins.
+         */
+        post: operations["create_ban"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a ban */
+        delete: operations["lift_ban"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -348,6 +391,27 @@ export interface paths {
         /** Assign a conversation */
         put: operations["assign"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Block a conversation's visitor
+         * @description Bans the conversation's contact and, with `ip`, the address they last connected from
+         *     (when this server saw one). Their open sockets close. Any role.
+         */
+        post: operations["block_visitor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -777,6 +841,8 @@ export interface paths {
          * @description What the launcher needs to draw itself before any socket opens: the site's
          *     appearance and pre-chat form, how many agents are online, and up to three agents
          *     (online first, then the most recently active). Only the site's allowed origins may ask.
+         *     A banned address is refused (`403 banned`) on sites whose banned visitors see nothing,
+         *     so the loader removes itself.
          */
         get: operations["widget_site"];
         put?: never;
@@ -1042,6 +1108,62 @@ export interface components {
             /** Format: int32 */
             width?: number | null;
         };
+        /** @description Who a workspace refuses to chat with. */
+        Ban: {
+            /** @description Whether it refuses anyone now (it has not expired). */
+            active: boolean;
+            /** Format: int64 */
+            created_at: number;
+            created_by: components["schemas"]["Actor"];
+            /**
+             * Format: int64
+             * @description Unix milliseconds; absent for a ban without end.
+             */
+            expires_at?: number | null;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["BanKind"];
+            reason: string;
+            /**
+             * @description The range in CIDR form (`203.0.113.0/24`, `2001:db8::1/128`), the contact's id,
+             *     or the e-mail in lower case.
+             */
+            value: string;
+        };
+        /**
+         * @description What a ban refuses: an address or CIDR range (IPv4 or IPv6), a contact, an e-mail.
+         * @enum {string}
+         */
+        BanKind: "ip" | "contact" | "email";
+        /** @description `POST /bans` (owners and admins). */
+        BanRequest: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds in the future; absent bans for good.
+             */
+            expires_at?: number | null;
+            kind: components["schemas"]["BanKind"];
+            reason?: string;
+            /** @description An IPv4 or IPv6 address or CIDR range, a contact id, or an e-mail. */
+            value: string;
+        };
+        /**
+         * @description What a banned visitor's widget does: the launcher removes itself (`hide`), or
+         *     the chat says politely that it is not available (`message`).
+         * @enum {string}
+         */
+        BannedBehaviour: "hide" | "message";
+        /** @description `POST /conversations/{id}/block` (any role): bans the conversation's visitor. */
+        BlockVisitorRequest: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds in the future; absent bans for good.
+             */
+            expires_at?: number | null;
+            /** @description Also ban the address the visitor last connected from (when the server saw one). */
+            ip?: boolean;
+            reason?: string;
+        };
         CannedRequest: {
             /** @description Required when creating. */
             body?: string | null;
@@ -1271,7 +1393,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "ban_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1398,6 +1520,14 @@ export interface components {
             /** Format: email */
             email: string;
             password: string;
+        };
+        /**
+         * @description What a site masks before anything is stored, besides card numbers (always masked,
+         *     Luhn-checked, with or without spaces and dashes): e-mail addresses and phone numbers.
+         */
+        Masking: {
+            emails?: boolean;
+            phones?: boolean;
         };
         /**
          * @description The signed-in agent, their workspace, and the CSRF token to send back in
@@ -1672,6 +1802,7 @@ export interface components {
         Site: {
             allowed_origins: string[];
             appearance: components["schemas"]["Appearance"];
+            banned_behaviour: components["schemas"]["BannedBehaviour"];
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
@@ -1681,6 +1812,7 @@ export interface components {
              *     Sent to owners and admins only: absent when an agent lists or reads sites.
              */
             identity_secret?: string | null;
+            masking: components["schemas"]["Masking"];
             name: string;
             prechat_form: components["schemas"]["PrechatField"][];
             /** @description Goes into the widget snippet. */
@@ -1689,6 +1821,8 @@ export interface components {
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
+            banned_behaviour?: null | components["schemas"]["BannedBehaviour"];
+            masking?: null | components["schemas"]["Masking"];
             /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
@@ -2022,6 +2156,11 @@ export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
+export type Ban = components['schemas']['Ban'];
+export type BanKind = components['schemas']['BanKind'];
+export type BanRequest = components['schemas']['BanRequest'];
+export type BannedBehaviour = components['schemas']['BannedBehaviour'];
+export type BlockVisitorRequest = components['schemas']['BlockVisitorRequest'];
 export type CannedRequest = components['schemas']['CannedRequest'];
 export type CannedResponse = components['schemas']['CannedResponse'];
 export type CannedScope = components['schemas']['CannedScope'];
@@ -2051,6 +2190,7 @@ export type LabelRequest = components['schemas']['LabelRequest'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
 export type LauncherPosition = components['schemas']['LauncherPosition'];
 export type LoginRequest = components['schemas']['LoginRequest'];
+export type Masking = components['schemas']['Masking'];
 export type Me = components['schemas']['Me'];
 export type Message = components['schemas']['Message'];
 export type MessageFormat = components['schemas']['MessageFormat'];
@@ -2855,6 +2995,197 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_bans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_ban: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lift_ban: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3830,6 +4161,101 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    block_visitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockVisitorRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"][];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6532,10 +6958,12 @@ export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
+export const banKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BanKind"]> = ["ip", "contact", "email"];
+export const bannedBehaviourValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BannedBehaviour"]> = ["hide", "message"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "ban_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
