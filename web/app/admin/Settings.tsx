@@ -1,5 +1,5 @@
 // The admin console (owners and admins; the server refuses the calls to anyone else):
-// sites, agents, teams, labels, canned responses, API tokens and the workspace;
+// sites, agents, teams, labels, canned responses, API tokens, bans and the workspace;
 // a section nav beside the section's screen. Routes are `/app/settings/<section>/<id>`.
 // At phone width `/app/settings` is the list of sections and each section is a screen
 // of its own with a way back (list → detail).
@@ -8,6 +8,7 @@ import type { FunctionComponent } from 'preact';
 import { useLocation } from 'preact-iso';
 import { t } from '../i18n';
 import { Agents } from './Agents';
+import { Bans } from './Bans';
 import { Canned } from './Canned';
 import { Labels } from './Labels';
 import { Sites } from './Sites';
@@ -34,6 +35,7 @@ const SECTIONS: Section[] = [
   { slug: 'labels', label: () => t('admin.nav.labels'), screen: Labels },
   { slug: 'canned', label: () => t('admin.nav.canned'), screen: Canned },
   { slug: 'tokens', label: () => t('admin.nav.tokens'), screen: Tokens },
+  { slug: 'bans', label: () => t('admin.nav.bans'), screen: Bans },
   { slug: 'workspace', label: () => t('admin.nav.workspace'), screen: Workspace },
 ];
 

@@ -1,11 +1,12 @@
 // The context panel beside a conversation: what to do with it (assign, resolve, snooze,
-// priority, labels), who the visitor is (editable details, device, pages with times,
+// priority, labels, block the visitor), who the visitor is (editable details, device, pages with times,
 // earlier conversations) and the conversation's own facts.
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Schemas, call, client } from '../api';
 import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
+import { BlockDialog } from './Block';
 import { waited } from './List';
 import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
 import { type Conversation, type Priority, agentName, agents, contacts, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
@@ -30,6 +31,7 @@ function Actions({ c }: { c: Conversation }) {
   const myId = me.value?.agent.id;
   const [snoozing, setSnoozing] = useState(false);
   const [custom, setCustom] = useState('');
+  const [blocking, setBlocking] = useState(false);
   return (
     <section class="card" aria-labelledby="actions-h">
       <h2 id="actions-h">{t('inbox.actions.title')}</h2>
@@ -70,6 +72,10 @@ function Actions({ c }: { c: Conversation }) {
         </select>
       </label>
       <Labels c={c} />
+      <button class="button danger block-button" type="button" onClick={() => setBlocking(true)}>
+        {t('inbox.block.action')}
+      </button>
+      {blocking && <BlockDialog id={c.id} onClose={() => setBlocking(false)} />}
     </section>
   );
 }
