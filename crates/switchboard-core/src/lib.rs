@@ -5,9 +5,9 @@
 //! conversation is committed to the store first and published on the bus after.
 
 mod admin;
-mod bans;
 mod attachments;
 pub mod auth;
+mod bans;
 mod consumers;
 mod conversations;
 mod error;

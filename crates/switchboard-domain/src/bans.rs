@@ -131,11 +131,9 @@ impl BanTarget {
     pub fn parse(kind: &str, value: &str) -> Result<Self, ValidationError> {
         match kind {
             "ip" => IpRange::parse(value).map(BanTarget::Ip),
-            "contact" => value
-                .trim()
-                .parse::<ContactId>()
-                .map(BanTarget::Contact)
-                .map_err(|_| ValidationError::new("value", "is not a contact id")),
+            "contact" => {
+                value.trim().parse::<ContactId>().map(BanTarget::Contact).map_err(|_| ValidationError::new("value", "is not a contact id"))
+            }
             "email" => Email::parse(value).map(BanTarget::Email).map_err(|e| ValidationError::new("value", e.reason)),
             _ => Err(ValidationError::new("kind", "must be ip, contact or email")),
         }
@@ -259,7 +257,9 @@ mod tests {
 
     #[test]
     fn nonsense_and_ranges_that_cover_everything_are_refused() {
-        for bad in ["", "banana", "300.1.1.1", "10.0.0.0/33", "2001:db8::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1", "0.0.0.0/0", "::/0"] {
+        for bad in
+            ["", "banana", "300.1.1.1", "10.0.0.0/33", "2001:db8::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1", "0.0.0.0/0", "::/0"]
+        {
             assert!(IpRange::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -30,12 +30,8 @@ pub fn digit(c: char) -> Option<u32> {
 
 /// Whether the digits pass the Luhn check that every payment card number passes.
 pub fn luhn(digits: &[u32]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
-        .sum();
+    let sum: u32 =
+        digits.iter().rev().enumerate().map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }).sum();
     !digits.is_empty() && sum.is_multiple_of(10)
 }
 

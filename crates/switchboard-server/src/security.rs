@@ -83,10 +83,7 @@ pub async fn headers(State(app): State<AppState>, request: Request, next: Next) 
 /// Adds the security headers a response lacks; a policy without `frame-ancestors`
 /// is given `frame-ancestors 'none'`.
 pub fn secure(headers: &mut HeaderMap, tls: bool) {
-    let script = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("javascript"));
+    let script = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("javascript"));
     match headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()) {
         None => {
             let csp = if script { SCRIPT_CSP } else { DEFAULT_CSP };

@@ -148,10 +148,7 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
         identity_secret: row.column("identity_secret")?,
         banned_behaviour: codec::banned_behaviour(&row.column::<String>("banned_behaviour")?)?,
-        masking: masking::Masking {
-            emails: row.column::<i64>("mask_emails")? != 0,
-            phones: row.column::<i64>("mask_phones")? != 0,
-        },
+        masking: masking::Masking { emails: row.column::<i64>("mask_emails")? != 0, phones: row.column::<i64>("mask_phones")? != 0 },
         created_at: ts(row, "created_at")?,
     })
 }

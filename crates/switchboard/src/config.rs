@@ -194,8 +194,7 @@ impl Config {
             );
         }
         for proxy in &self.server.trusted_proxies {
-            switchboard_domain::IpRange::parse(proxy)
-                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {proxy:?} {}", e.reason))?;
+            switchboard_domain::IpRange::parse(proxy).map_err(|e| anyhow::anyhow!("server.trusted_proxies: {proxy:?} {}", e.reason))?;
         }
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");

@@ -34,7 +34,7 @@ pub async fn bans_of_every_kind_round_trip_newest_first_within_their_workspace(s
         store.create_ban(x).await.unwrap();
     }
     assert_eq!(store.bans(a.ws.id).await.unwrap(), [by_email.clone(), by_contact.clone(), by_v4.clone(), by_ip.clone()], "newest first");
-    assert_eq!(store.bans(b.ws.id).await.unwrap(), [theirs.clone()]);
+    assert_eq!(store.bans(b.ws.id).await.unwrap(), std::slice::from_ref(&theirs));
 
     assert!(matches!(store.delete_ban(b.ws.id, by_v4.id).await, Err(StoreError::NotFound(Entity::Ban))), "not another's");
     store.delete_ban(a.ws.id, by_v4.id).await.unwrap();

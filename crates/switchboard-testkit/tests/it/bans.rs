@@ -55,7 +55,11 @@ async fn a_banned_address_is_refused_before_anything_is_written_and_lifting_the_
     refused_as_banned(VisitorSocket::open(&app.url(""), &seed.site.public_key, None, vec![]).await);
     refused_as_banned(VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await);
     assert_refused(owner.widget_site(&seed.site.public_key).await, StatusCode::FORBIDDEN, ErrorCode::Banned);
-    assert_refused(owner.widget_upload(&seed.site.public_key, &token, "a.png", PNG_3X2.to_vec()).await, StatusCode::FORBIDDEN, ErrorCode::Banned);
+    assert_refused(
+        owner.widget_upload(&seed.site.public_key, &token, "a.png", PNG_3X2.to_vec()).await,
+        StatusCode::FORBIDDEN,
+        ErrorCode::Banned,
+    );
     assert_eq!(contacts(&app, &seed).await, before_contacts, "no contact was created");
     assert_eq!(events(&app, &seed, conversation).await, before_events, "nothing was posted");
     let contact = app.core.store.search_contacts(seed.workspace.id, &[], 10).await.unwrap()[0].clone();

@@ -54,7 +54,8 @@ async fn every_route_answers_with_the_security_headers_even_when_it_refuses() {
     let mut requests: Vec<(Method, String)> = OTHER_ROUTES.iter().map(|p| (Method::GET, (*p).to_owned())).collect();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         // Every path parameter gets an id (or a key) that exists nowhere.
-        let concrete: String = path.split('/').map(|seg| if seg.starts_with('{') { id.as_str() } else { seg }).collect::<Vec<_>>().join("/");
+        let concrete: String =
+            path.split('/').map(|seg| if seg.starts_with('{') { id.as_str() } else { seg }).collect::<Vec<_>>().join("/");
         for method in item.as_object().unwrap().keys() {
             let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
             requests.push((method, concrete.clone()));
@@ -74,7 +75,10 @@ async fn every_route_answers_with_the_security_headers_even_when_it_refuses() {
         assert!(response.headers().get("strict-transport-security").is_none(), "{method} {path}: HSTS without TLS");
     }
     assert!(wrong.is_empty(), "responses without the security headers:\n{}", wrong.join("\n"));
-    assert!(statuses.contains(&200) && statuses.contains(&401) && statuses.contains(&404), "successes and refusals were both checked: {statuses:?}");
+    assert!(
+        statuses.contains(&200) && statuses.contains(&401) && statuses.contains(&404),
+        "successes and refusals were both checked: {statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -82,10 +86,8 @@ async fn the_widget_frame_keeps_its_own_frame_ancestors() {
     let app = TestApp::spawn().await;
     let seed = app.seed("shop").await;
     let owner = app.owner(&seed).await;
-    let change = switchboard_testkit::proto::SiteRequest {
-        allowed_origins: Some(vec!["https://shop.example".into()]),
-        ..Default::default()
-    };
+    let change =
+        switchboard_testkit::proto::SiteRequest { allowed_origins: Some(vec!["https://shop.example".into()]), ..Default::default() };
     owner.update_site(seed.site.id.0, &change).await.unwrap();
     let url = app.url(&format!("/widget/frame?site={}", seed.site.public_key));
     let response = reqwest::get(url).await.unwrap();

@@ -38,11 +38,17 @@ async fn a_card_number_is_masked_on_every_message_path_and_never_reaches_the_sto
     let ack = visitor.say(Some(conversation), "v-2", "and ٤١١١-١١١١-١١١١-١١١١ too").await.unwrap();
     assert_eq!(ack.message.body, "and ••••-••••-••••-•••• too", "the visitor sees what was stored");
 
-    owner.reply(conversation, &Reply { client_id: Some("r-1".into()), body: format!("you wrote {CARD}?"), ..Reply::default() }).await.unwrap();
+    owner
+        .reply(conversation, &Reply { client_id: Some("r-1".into()), body: format!("you wrote {CARD}?"), ..Reply::default() })
+        .await
+        .unwrap();
     owner.note(conversation, &Reply { client_id: Some("n-1".into()), body: format!("note: {CARD}"), ..Reply::default() }).await.unwrap();
     let secret = api_token(&owner, Role::Admin).await;
     let integration = Api::with_token(app.url(""), &secret);
-    integration.reply(conversation, &Reply { client_id: Some("i-1".into()), body: format!("bot saw {CARD}"), ..Reply::default() }).await.unwrap();
+    integration
+        .reply(conversation, &Reply { client_id: Some("i-1".into()), body: format!("bot saw {CARD}"), ..Reply::default() })
+        .await
+        .unwrap();
     let mut socket = caught_up_agent(&app, &secret).await;
     socket.say(conversation, "s-1", &format!("socket {CARD}"), false).await.unwrap();
     socket.say(conversation, "s-2", &format!("socket note {CARD}"), true).await.unwrap();
@@ -75,7 +81,10 @@ async fn emails_and_phones_are_masked_only_on_sites_that_ask() {
 
     masking_site(&app, &seed, &owner).await;
     let (_, masked) = visitor_with_conversation(&app, &seed, "v-2", text).await;
-    owner.reply(masked, &Reply { client_id: Some("r-1".into()), body: "we'll write to ana@example.com".into(), ..Reply::default() }).await.unwrap();
+    owner
+        .reply(masked, &Reply { client_id: Some("r-1".into()), body: "we'll write to ana@example.com".into(), ..Reply::default() })
+        .await
+        .unwrap();
     assert_eq!(stored_bodies(&app, &seed, masked).await, ["mail •••@••• or call +• ••• ••• ••••", "we'll write to •••@•••"]);
 }
 
@@ -106,7 +115,8 @@ async fn the_prechat_form_attributes_and_an_agents_edit_of_a_contact_are_masked_
     assert!(note.contains(CARD_MASKED) && !note.contains("4111"), "{note}");
     assert!(owner.contacts("5321234567").await.unwrap().is_empty(), "nor is the phone searchable");
 
-    let edit = UpdateContact { name: Some(Some(format!("Ana {CARD}"))), phone: Some(Some("0532 123 45 67".into())), ..UpdateContact::default() };
+    let edit =
+        UpdateContact { name: Some(Some(format!("Ana {CARD}"))), phone: Some(Some("0532 123 45 67".into())), ..UpdateContact::default() };
     let edited = owner.update_contact(contact.0, &edit).await.unwrap();
     assert_eq!((edited.name.as_deref(), edited.phone.as_deref()), (Some(format!("Ana {CARD_MASKED}").as_str()), Some("•••• ••• •• ••")));
     let stored = app.core.store.contact(seed.workspace.id, contact).await.unwrap();
