@@ -134,3 +134,27 @@ for (const [name, options] of [
     await page.context().close();
   });
 }
+
+test('on a site that says so, a banned visitor opening the chat page reads a polite sentence in the chat\'s language', async () => {
+  const site = await env.server.api('POST', '/api/v1/sites', { name: 'Polite shop', banned_behaviour: 'message' });
+  const ban = await env.server.api('POST', '/api/v1/bans', { kind: 'ip', value: '127.0.0.1', reason: 'test', expires_at: null });
+  try {
+    for (const [locale, sentence] of [['en', 'This chat is not available to you.'], ['fa', 'این گفتگو برای شما در دسترس نیست.']]) {
+      // The chat speaks the site's language first, as it does for everything else.
+      await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale } });
+      const context = await env.browser.newContext({ locale, viewport: { width: 390, height: 700 } });
+      const page = await context.newPage();
+      await page.goto(`${env.server.base}/chat/${site.public_key}`);
+      await page.getByRole('alert').filter({ hasText: sentence }).waitFor();
+      assert.equal(await page.locator('textarea').count(), 0, 'nothing to type into');
+      await page.screenshot({ path: path.join(shots, `bans-chat-page-${locale}.png`) });
+      await context.close();
+    }
+    // On a site that hides the chat, the launcher's site info is refused (the loader removes itself).
+    const hidden = await fetch(`${env.server.base}/api/v1/widget/${env.server.site.public_key}`);
+    assert.equal(hidden.status, 403);
+    assert.equal((await hidden.json()).code, 'banned');
+  } finally {
+    await env.server.api('DELETE', `/api/v1/bans/${ban.id}`);
+  }
+});
