@@ -76,15 +76,19 @@ impl FromRequestParts<AppState> for ClientIp {
 pub async fn headers(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let tls = behind_tls(&app.config, request.extensions(), request.headers());
     let mut response = next.run(request).await;
-    secure(response.headers_mut(), tls);
+    let not_modified = response.status() == axum::http::StatusCode::NOT_MODIFIED;
+    secure(response.headers_mut(), tls, not_modified);
     response
 }
 
 /// Adds the security headers a response lacks; a policy without `frame-ancestors`
-/// is given `frame-ancestors 'none'`.
-pub fn secure(headers: &mut HeaderMap, tls: bool) {
+/// is given `frame-ancestors 'none'`. A `304 Not Modified` gets no policy: the browser
+/// copies a 304's headers onto the page it kept, so a default policy there would replace
+/// the page's own (and block its scripts).
+pub fn secure(headers: &mut HeaderMap, tls: bool, not_modified: bool) {
     let script = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("javascript"));
     match headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()) {
+        _ if not_modified => {}
         None => {
             let csp = if script { SCRIPT_CSP } else { DEFAULT_CSP };
             headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
@@ -141,13 +145,21 @@ mod tests {
     fn a_policy_without_frame_ancestors_gets_one_and_a_set_one_is_kept() {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-        secure(&mut h, false);
+        secure(&mut h, false, false);
         assert_eq!(h[header::CONTENT_SECURITY_POLICY], "default-src 'none'; sandbox; frame-ancestors 'none'");
         let mut frame = HeaderMap::new();
         frame.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'; frame-ancestors https://shop.example"));
-        secure(&mut frame, true);
+        secure(&mut frame, true, false);
         assert_eq!(frame[header::CONTENT_SECURITY_POLICY], "default-src 'self'; frame-ancestors https://shop.example");
         assert_eq!(frame[header::STRICT_TRANSPORT_SECURITY], HSTS);
         assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS without TLS");
+    }
+
+    #[test]
+    fn a_not_modified_answer_leaves_the_kept_pages_policy_alone() {
+        let mut h = HeaderMap::new();
+        secure(&mut h, false, true);
+        assert!(h.get(header::CONTENT_SECURITY_POLICY).is_none(), "a 304's headers replace the cached page's");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
 }
