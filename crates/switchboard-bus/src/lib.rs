@@ -27,6 +27,8 @@ pub enum Topic {
     Workspace(WorkspaceId),
     /// One conversation, for the visitor's sockets.
     Conversation(ConversationId),
+    /// Every visitor socket of a workspace: what may end a visitor's session (bans).
+    Visitors(WorkspaceId),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -69,6 +71,9 @@ pub enum BusMessage {
         agent_id: AgentId,
         status: AgentStatus,
     },
+    /// The workspace's bans changed: each visitor socket checks whether it is now
+    /// banned (and closes), and each node drops its copy of the bans.
+    BansChanged,
     /// Ephemeral: the agents who have this conversation open now (after a change).
     Viewers {
         #[serde(with = "ids")]
@@ -230,7 +235,7 @@ impl Bus for LocalBus {
         let mut topics = self.topics.lock().expect("bus lock");
         let capacity = match topic {
             Topic::Workspace(_) => self.workspace_capacity,
-            Topic::Conversation(_) => self.conversation_capacity,
+            Topic::Conversation(_) | Topic::Visitors(_) => self.conversation_capacity,
         };
         match topics.get(&topic) {
             Some(tx) if tx.receiver_count() > 0 => tx.subscribe(),

@@ -400,6 +400,23 @@ impl Client {
         self.delete(&format!("/labels/{name}")).await
     }
 
+    pub async fn bans(&self) -> Result<Vec<Ban>> {
+        self.get("/bans").await
+    }
+
+    pub async fn create_ban(&self, ban: &BanRequest) -> Result<Ban> {
+        self.post("/bans", ban).await
+    }
+
+    pub async fn lift_ban(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/bans/{id}")).await
+    }
+
+    /// "Block this visitor": bans the conversation's contact (and, with `ip`, their address).
+    pub async fn block_visitor(&self, conversation: Uuid, block: &BlockVisitorRequest) -> Result<Vec<Ban>> {
+        self.post(&format!("/conversations/{conversation}/block"), block).await
+    }
+
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         self.get("/api-tokens").await
     }

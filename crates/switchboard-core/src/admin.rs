@@ -69,6 +69,8 @@ pub struct SiteInput {
     pub rotate_identity_secret: bool,
     /// `Some(None)` keeps everything forever.
     pub retention_days: Option<Option<RetentionDays>>,
+    pub banned_behaviour: Option<BannedBehaviour>,
+    pub masking: Option<masking::Masking>,
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -449,11 +451,14 @@ impl Core {
             prechat_form: input.prechat_form.unwrap_or_default(),
             identity_secret: random_token(24),
             retention_days: input.retention_days.flatten(),
+            banned_behaviour: input.banned_behaviour.unwrap_or_default(),
+            masking: input.masking.unwrap_or_default(),
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
         self.audit(who, AuditAction::SiteCreated, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         self.schedule_retention(&site).await?;
+        self.guard_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -481,11 +486,18 @@ impl Core {
         if let Some(days) = input.retention_days {
             site.retention_days = days;
         }
+        if let Some(b) = input.banned_behaviour {
+            site.banned_behaviour = b;
+        }
+        if let Some(m) = input.masking {
+            site.masking = m;
+        }
         self.store.update_site(&site).await?;
         self.audit(who, AuditAction::SiteChanged, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         if retention_changed {
             self.schedule_retention(&site).await?;
         }
+        self.guard_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -494,7 +506,9 @@ impl Core {
     pub async fn delete_site(&self, who: &Principal, id: SiteId) -> Result<()> {
         who.require_admin()?;
         self.store.delete_site(who.workspace_id, id).await?;
+        self.guard_changed(who.workspace_id);
         self.audit(who, AuditAction::SiteDeleted, Some(AuditTarget::new(AuditTargetKind::Site, id)), None).await
+
     }
 
     /// Every role may list canned responses: agents insert them into replies. An agent

@@ -66,15 +66,18 @@ pub(crate) fn check_client_id(id: Option<String>) -> Result<Option<String>> {
     }
 }
 
-pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch) -> Result<()> {
+/// Applies a patch to a contact, masking what the contact's site masks (see
+/// [`masking`]): card numbers in any text, phones and e-mails when the site asks. A
+/// masked e-mail is not an address any more, so the field is left empty instead.
+pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch, mask: masking::Masking) -> Result<()> {
     let opt_text = |field: &'static str, v: Option<String>, max: usize| -> Result<Option<String>> {
-        v.map(|s| non_empty(field, &s, max)).transpose().map_err(Error::from)
+        v.map(|s| non_empty(field, &s, max).map(|s| masking::mask(&s, mask).into_owned())).transpose().map_err(Error::from)
     };
     if let Some(name) = patch.name {
         contact.name = opt_text("name", name, 200)?;
     }
     if let Some(email) = patch.email {
-        contact.email = email;
+        contact.email = if mask.emails { None } else { email };
     }
     if let Some(phone) = patch.phone {
         contact.phone = opt_text("phone", phone, 50)?;
@@ -87,6 +90,9 @@ pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch) ->
         match value {
             Some(AttributeValue::Text(s)) if s.chars().count() > 1000 => {
                 return Err(ValidationError::new("attributes", "values must have at most 1000 characters").into());
+            }
+            Some(AttributeValue::Text(s)) => {
+                contact.attributes.insert(key, AttributeValue::Text(masking::mask(&s, mask).into_owned()));
             }
             Some(v) => {
                 contact.attributes.insert(key, v);
@@ -105,7 +111,15 @@ pub(crate) fn apply_contact_patch(contact: &mut Contact, patch: ContactPatch) ->
 impl Core {
     /// Turns a draft into a message to post, checking its text and that its attachments
     /// exist in the workspace (and, for visitors, are their own uploads).
-    pub(crate) async fn message(&self, ws: WorkspaceId, author: Actor, kind: MessageKind, draft: Draft) -> Result<NewMessage> {
+    /// The body is masked here, before anything reaches the store (log, search index).
+    pub(crate) async fn message(
+        &self,
+        ws: WorkspaceId,
+        author: Actor,
+        kind: MessageKind,
+        draft: Draft,
+        mask: masking::Masking,
+    ) -> Result<NewMessage> {
         let client_id = check_client_id(draft.client_id)?;
         if draft.attachments.len() > 10 {
             return Err(ValidationError::new("attachments", "at most 10 per message").into());
@@ -126,7 +140,8 @@ impl Core {
             let max = self.limits.max_message_chars;
             return Err(ValidationError::new("body", format!("must be at most {max} characters")).into());
         }
-        Ok(NewMessage { author, client_id, kind, body: body.to_owned(), format: draft.format, attachments })
+        let body = masking::mask(body, mask).into_owned();
+        Ok(NewMessage { author, client_id, kind, body, format: draft.format, attachments })
     }
 
     async fn record(&self, who: &Principal, id: ConversationId, data: EventData) -> Result<Committed> {
@@ -181,7 +196,16 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id, note), err(level = "debug"))]
     pub async fn reply(&self, who: &Principal, id: ConversationId, draft: Draft, note: bool) -> Result<Committed> {
         let kind = if note { MessageKind::Note } else { MessageKind::Text };
-        let message = self.message(who.workspace_id, who.actor, kind, draft).await?;
+        // Masking is per site: when the workspace's sites disagree, the conversation
+        // says which site this is (one read); otherwise no read at all.
+        let mask = match self.workspace_masking(who.workspace_id).await? {
+            Some(mask) => mask,
+            None => {
+                let site = self.store.conversation(who.workspace_id, id).await?.site_id;
+                self.site_masking(who.workspace_id, Some(site)).await?
+            }
+        };
+        let message = self.message(who.workspace_id, who.actor, kind, draft, mask).await?;
         self.commit(who.workspace_id, Change::Post { conversation_id: id, message, at: self.now() }).await
     }
 
@@ -258,7 +282,8 @@ impl Core {
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]
     pub async fn update_contact(&self, who: &Principal, id: ContactId, patch: ContactPatch) -> Result<Contact> {
         let mut contact = self.store.contact(who.workspace_id, id).await?;
-        apply_contact_patch(&mut contact, patch)?;
+        let mask = self.site_masking(who.workspace_id, contact.site_id).await?;
+        apply_contact_patch(&mut contact, patch, mask)?;
         self.store.update_contact(&contact).await?;
         Ok(contact)
     }

@@ -33,6 +33,9 @@ pub enum Error {
     InUse(Entity),
     #[error("this origin may not use the site")]
     OriginNotAllowed,
+    /// The workspace has banned this visitor; nothing was written.
+    #[error("this visitor is banned")]
+    Banned,
     #[error("upload exceeds {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("unsupported file type {0}")]

@@ -8,6 +8,7 @@ mod admin;
 mod attachments;
 mod audit;
 pub mod auth;
+mod bans;
 mod consumers;
 mod conversations;
 mod error;
@@ -33,6 +34,7 @@ pub use admin::*;
 pub use attachments::Upload;
 pub use audit::{AuditPage, AuditQuery, MAX_CSV_ROWS, csv_line};
 pub use auth::{LoginSession, Principal, SignInFrom};
+pub use bans::{BlockVisitor, NewBan};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
@@ -168,6 +170,7 @@ pub struct Core {
     /// Jobs this node claimed after another runner's lease ran out.
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
     recent_reads: Arc<audit::RecentReads>,
+    guard: Arc<bans::Guard>,
 }
 
 impl Core {
@@ -187,6 +190,7 @@ impl Core {
             job_signal: Arc::default(),
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
+            guard: Arc::default(),
         })
     }
 

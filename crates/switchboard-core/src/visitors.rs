@@ -2,6 +2,7 @@
 //! token, starts conversations, sends messages, reads receipts, types, is tracked
 //! across pages, and may be identified by the business with an HMAC.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use switchboard_bus::{BusMessage, Receiver, Topic};
@@ -25,6 +26,8 @@ pub struct VisitorHello {
     /// The token from an earlier visit, if the browser kept one.
     pub token: Option<String>,
     pub device: DeviceInfo,
+    /// The address the request came from, as the edge trusts it (bans by address).
+    pub ip: Option<IpAddr>,
 }
 
 /// Where a visitor's request comes from, as the edge saw it.
@@ -52,6 +55,8 @@ pub struct Visitor {
     pub contact: Contact,
     /// A fresh token to keep for next time.
     pub token: String,
+    /// The address the visitor connected from, when the edge knows it.
+    pub ip: Option<IpAddr>,
     /// Conversations known to be this contact's (from [`Core::visitor_inbox`] and the
     /// conversations it started), so rules such as typing ownership need no store read.
     /// Only core fills it: an id missing here is checked against the store instead.
@@ -108,7 +113,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
         let site = self.visitor_site(&hello.site_key, &hello.origin).await?;
-        self.visitor_on(site, hello.token.as_deref(), hello.device).await
+        self.visitor_on(site, hello.token.as_deref(), hello.device, hello.ip).await
     }
 
     /// The site a page opens the chat on, if the page's origin may use it.
@@ -133,9 +138,14 @@ impl Core {
     /// [`Core::visitor`] on a site already checked by [`Core::visitor_site`]. The visitor
     /// socket checks the site when it upgrades and says hello a moment later; passing the
     /// site on reads it once per connection instead of twice.
+    ///
+    /// A banned visitor (by address, contact or e-mail) is refused with [`Error::Banned`]
+    /// before anything is written: no contact is created, `last_seen` does not move.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %site.id), err(level = "debug"))]
-    pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo) -> Result<Visitor> {
+    pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo, ip: Option<IpAddr>) -> Result<Visitor> {
         let now = self.now();
+        let ws = site.workspace_id;
+        self.refuse_banned(ws, &BanSubject { ip, ..BanSubject::default() }).await?;
         let contact = match token {
             Some(token) => {
                 let claims = self.visitor_claims(token)?;
@@ -146,6 +156,7 @@ impl Core {
                     switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
                     e => e.into(),
                 })?;
+                self.refuse_banned(ws, &BanSubject { contact: Some(contact.id), email: contact.email.as_ref(), ip }).await?;
                 // Reconnects are frequent (page loads, network changes, a server restart
                 // bringing everyone back at once): `last_seen` is kept to the minute, so a
                 // returning visitor costs a write only when something actually changed.
@@ -183,14 +194,15 @@ impl Core {
             contact_id: contact.id,
             expires_at: now.plus_millis(self.limits.visitor_token_ttl_ms),
         });
-        Ok(Visitor { site, contact, token, conversations: vec![] })
+        self.saw_address(contact.id, ip);
+        Ok(Visitor { site, contact, token, ip, conversations: vec![] })
     }
 
     /// A returning visitor proven by token alone, without the origin check: for
     /// downloads by `<img src>`, which browsers send without an `Origin` header. The
     /// token is bound to its site, so it opens nothing the visitor could not already see.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn visitor_from_token(&self, site_key: &str, token: &str) -> Result<Visitor> {
+    pub async fn visitor_from_token(&self, site_key: &str, token: &str, ip: Option<IpAddr>) -> Result<Visitor> {
         let site = self.store.site_by_key(site_key).await?;
         let claims = self.visitor_claims(token)?;
         if claims.site_id != site.id {
@@ -200,7 +212,9 @@ impl Core {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
             e => e.into(),
         })?;
-        Ok(Visitor { site, contact, token: token.to_owned(), conversations: vec![] })
+        let v = Visitor { site, contact, token: token.to_owned(), ip, conversations: vec![] };
+        self.refuse_visitor(&v).await?;
+        Ok(v)
     }
 
     /// The visitor's conversations, most recent first.
@@ -254,7 +268,8 @@ impl Core {
     /// Sends a message; without a conversation id it starts a new conversation.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
-        let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft).await?;
+        self.refuse_visitor(v).await?;
+        let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft, v.site.masking).await?;
         let change = match conversation {
             None => Change::Start {
                 conversation: Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now()),
@@ -276,6 +291,7 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id, up_to_seq), err(level = "debug"))]
     pub async fn visitor_receipt(&self, v: &Visitor, id: ConversationId, kind: ReceiptKind, up_to_seq: i64) -> Result<Committed> {
+        self.refuse_visitor(v).await?;
         let data = EventData::Receipt { side: Side::Visitor, kind, up_to_seq };
         let change = Change::Record { conversation_id: id, actor: v.actor(), data, at: self.now() };
         self.commit(v.workspace_id(), change).await
@@ -293,6 +309,7 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn track_page(&self, v: &Visitor, view: NewPageView) -> Result<()> {
+        self.refuse_visitor(v).await?;
         let url = non_empty("url", &view.url, 2000)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(ValidationError::new("url", "must be an http(s) URL").into());
@@ -310,9 +327,12 @@ impl Core {
     /// pre-chat form, `setAttributes`). The external id is only set by [`Core::identify`].
     #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
     pub async fn visitor_update(&self, v: &Visitor, mut patch: ContactPatch) -> Result<Contact> {
+        self.refuse_visitor(v).await?;
         patch.external_id = None;
         let mut contact = self.store.contact(v.workspace_id(), v.contact.id).await?;
-        apply_contact_patch(&mut contact, patch)?;
+        apply_contact_patch(&mut contact, patch, v.site.masking)?;
+        // An e-mail given now may be a banned one: refused before it is written.
+        self.refuse_banned(v.workspace_id(), &BanSubject { contact: Some(contact.id), email: contact.email.as_ref(), ip: v.ip }).await?;
         self.store.update_contact(&contact).await?;
         Ok(contact)
     }
@@ -327,6 +347,7 @@ impl Core {
     /// user's id read that user's history.
     #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
     pub async fn identify(&self, v: &Visitor, identity: Identity) -> Result<Visitor> {
+        self.refuse_visitor(v).await?;
         let external_id = non_empty("external_id", &identity.external_id, 200)?;
         let Some(user_hash) = identity.user_hash.as_deref() else {
             if v.site.appearance.require_identity {
@@ -344,7 +365,7 @@ impl Core {
                 contact_id: contact.id,
                 expires_at: self.now().plus_millis(self.limits.visitor_token_ttl_ms),
             });
-            return Ok(Visitor { site: v.site.clone(), contact, token, conversations: v.conversations.clone() });
+            return Ok(Visitor { site: v.site.clone(), contact, token, ip: v.ip, conversations: v.conversations.clone() });
         };
         if !verify_identity(&v.site.identity_secret, &external_id, user_hash) {
             return Err(ValidationError::new("user_hash", "does not match the user id").into());
@@ -362,9 +383,11 @@ impl Core {
             contact.name = Some(non_empty("name", &name, 200)?);
         }
         if let Some(email) = identity.email {
-            contact.email = Some(email);
+            contact.email = (!v.site.masking.emails).then_some(email);
         }
-        apply_contact_patch(&mut contact, ContactPatch { phone: identity.phone.map(Some), ..ContactPatch::default() })?;
+        apply_contact_patch(&mut contact, ContactPatch { phone: identity.phone.map(Some), ..ContactPatch::default() }, v.site.masking)?;
+        contact.name = contact.name.map(|n| masking::mask(&n, v.site.masking).into_owned());
+        self.refuse_banned(ws, &BanSubject { contact: Some(contact.id), email: contact.email.as_ref(), ip: v.ip }).await?;
         contact.last_seen = self.now();
         self.store.update_contact(&contact).await?;
         let token = self.visitor_token(&VisitorClaims {
@@ -374,6 +397,6 @@ impl Core {
         });
         // The same contact keeps what it knew; a different one starts afresh.
         let conversations = if contact.id == v.contact.id { v.conversations.clone() } else { vec![] };
-        Ok(Visitor { site: v.site.clone(), contact, token, conversations })
+        Ok(Visitor { site: v.site.clone(), contact, token, ip: v.ip, conversations })
     }
 }

@@ -45,8 +45,9 @@ impl Core {
     /// The launcher's view of a site: the site (if the page's origin may use it), how
     /// many agents are online, and up to three of them to show.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn widget_info(&self, site_key: &str, origin: &PageOrigin) -> Result<WidgetInfo> {
+    pub async fn widget_info(&self, site_key: &str, origin: &PageOrigin, ip: Option<std::net::IpAddr>) -> Result<WidgetInfo> {
         let site = self.visitor_site(site_key, origin).await?;
+        self.refuse_banned_page(&site, ip).await?;
         let ws = site.workspace_id;
         let online = self.agents_online(ws);
         let roster = self.roster(ws).await?;
@@ -85,6 +86,7 @@ impl Core {
     /// as a `conversation_rated` event, which the visitor and the agents receive.
     #[tracing::instrument(skip_all, fields(contact.id = %v.contact.id, conversation.id = %id), err(level = "info"))]
     pub async fn visitor_rate(&self, v: &Visitor, id: ConversationId, score: i64, comment: Option<&str>) -> Result<Committed> {
+        self.refuse_visitor(v).await?;
         let (score, comment) = Rating::check(score, comment)?;
         let conversation = self.visitor_conversation(v, id).await?;
         if conversation.status != Status::Resolved {
@@ -98,6 +100,7 @@ impl Core {
     /// e-mail channel sends it later.
     #[tracing::instrument(skip_all, fields(contact.id = %v.contact.id, conversation.id = %id), err(level = "info"))]
     pub async fn visitor_transcript(&self, v: &Visitor, id: ConversationId, email: Email) -> Result<TranscriptRequest> {
+        self.refuse_visitor(v).await?;
         self.visitor_conversation(v, id).await?;
         let request = TranscriptRequest {
             id: TranscriptRequestId::new(),
@@ -115,6 +118,7 @@ impl Core {
     /// characters and at most 20 keys of data.
     #[tracing::instrument(level = "debug", skip_all, fields(contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn visitor_track(&self, v: &Visitor, event: NewContactEvent) -> Result<ContactEvent> {
+        self.refuse_visitor(v).await?;
         let name = non_empty("name", &event.name, ContactEvent::MAX_NAME_CHARS)?;
         if event.data.len() > ContactEvent::MAX_KEYS {
             return Err(ValidationError::new("data", format!("at most {} keys", ContactEvent::MAX_KEYS)).into());

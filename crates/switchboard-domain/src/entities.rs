@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::masking::Masking;
 use crate::*;
 
 #[derive(Clone, PartialEq, Debug)]
@@ -187,6 +188,10 @@ pub struct Site {
     /// Conversations, attachments and page views older than this are deleted daily;
     /// `None` keeps them forever.
     pub retention_days: Option<RetentionDays>,
+    /// What a banned visitor's widget does.
+    pub banned_behaviour: BannedBehaviour,
+    /// What is masked before it is stored, besides card numbers (always masked).
+    pub masking: Masking,
     pub created_at: Timestamp,
 }
 
@@ -203,6 +208,8 @@ pub struct SiteView {
     pub prechat_form: Vec<PrechatField>,
     pub identity_secret: Option<String>,
     pub retention_days: Option<RetentionDays>,
+    pub banned_behaviour: BannedBehaviour,
+    pub masking: Masking,
     pub created_at: Timestamp,
 }
 
@@ -225,6 +232,8 @@ impl SiteView {
             prechat_form: site.prechat_form,
             identity_secret: None,
             retention_days: site.retention_days,
+            banned_behaviour: site.banned_behaviour,
+            masking: site.masking,
             created_at: site.created_at,
         }
     }
@@ -583,6 +592,8 @@ mod tests {
             prechat_form: vec![],
             identity_secret: "s".into(),
             retention_days: None,
+            banned_behaviour: BannedBehaviour::Hide,
+            masking: Masking::default(),
             created_at: Timestamp(0),
         }
     }

@@ -17,6 +17,7 @@ pub enum Entity {
     ApiToken,
     Label,
     Session,
+    Ban,
 }
 
 impl Entity {
@@ -35,6 +36,7 @@ impl Entity {
             Entity::ApiToken => "api_token",
             Entity::Label => "label",
             Entity::Session => "session",
+            Entity::Ban => "ban",
         }
     }
 }

@@ -82,6 +82,8 @@ id! {
     SessionId,
     /// One entry of a workspace's audit log.
     AuditEntryId,
+    /// A ban of an address, a contact or an e-mail.
+    BanId,
 }
 
 impl From<SiteId> for InboxId {

@@ -4,16 +4,19 @@
 //! here is plain data and functions that can be tested without a runtime.
 
 mod audit;
+mod bans;
 mod conversation;
 mod entities;
 mod error;
 mod event;
 mod ids;
+pub mod masking;
 pub mod search;
 mod time;
 mod values;
 
 pub use audit::*;
+pub use bans::*;
 pub use entities::*;
 pub use error::{Entity, ValidationError};
 pub use event::*;

@@ -109,7 +109,42 @@ impl From<&d::SiteView> for Site {
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             identity_secret: s.identity_secret.clone(),
             retention_days: s.retention_days.map(|d| d.days()),
+            banned_behaviour: s.banned_behaviour.into(),
+            masking: s.masking.into(),
             created_at: s.created_at.0,
+        }
+    }
+}
+
+impl From<d::masking::Masking> for Masking {
+    fn from(m: d::masking::Masking) -> Self {
+        Self { emails: m.emails, phones: m.phones }
+    }
+}
+
+impl From<Masking> for d::masking::Masking {
+    fn from(m: Masking) -> Self {
+        Self { emails: m.emails, phones: m.phones }
+    }
+}
+
+impl Ban {
+    /// A ban as seen at `now` (whether it is still in force).
+    pub fn new(b: &d::Ban, now: d::Timestamp) -> Self {
+        let kind = match b.target {
+            d::BanTarget::Ip(_) => BanKind::Ip,
+            d::BanTarget::Contact(_) => BanKind::Contact,
+            d::BanTarget::Email(_) => BanKind::Email,
+        };
+        Self {
+            id: b.id.0,
+            kind,
+            value: b.target.value(),
+            reason: b.reason.clone(),
+            expires_at: b.expires_at.map(|t| t.0),
+            active: b.active_at(now),
+            created_by: b.created_by.into(),
+            created_at: b.created_at.0,
         }
     }
 }
@@ -418,6 +453,7 @@ same_enum!(Side <=> Side { Visitor, Agent });
 same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
 same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
 same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
+same_enum!(BannedBehaviour <=> BannedBehaviour { Hide, Message });
 same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
 same_enum!(AuditTargetKind <=> AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban });
 same_enum!(AuditAction <=> AuditAction {
@@ -489,6 +525,7 @@ impl ErrorCode {
             d::Entity::ApiToken => ErrorCode::ApiTokenNotFound,
             d::Entity::Label => ErrorCode::LabelNotFound,
             d::Entity::Session => ErrorCode::SessionNotFound,
+            d::Entity::Ban => ErrorCode::BanNotFound,
         }
     }
 }

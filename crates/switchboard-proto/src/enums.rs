@@ -150,6 +150,18 @@ wire_enum! {
     ReplyTime { Minutes = "minutes", #[default] Hours = "hours", Day = "day" }
 }
 
+wire_enum! {
+    /// What a banned visitor's widget does: the launcher removes itself (`hide`), or
+    /// the chat says politely that it is not available (`message`).
+    #[derive(Default)]
+    BannedBehaviour { #[default] Hide = "hide", Message = "message" }
+}
+
+wire_enum! {
+    /// What a ban refuses: an address or CIDR range (IPv4 or IPv6), a contact, an e-mail.
+    BanKind { Ip = "ip", Contact = "contact", Email = "email" }
+}
+
 #[cfg(test)]
 mod tests {
     use strum::VariantArray;
@@ -184,5 +196,7 @@ mod tests {
         names_agree::<CannedScope>();
         names_agree::<ReconnectReason>();
         names_agree::<ReplyTime>();
+        names_agree::<BannedBehaviour>();
+        names_agree::<BanKind>();
     }
 }

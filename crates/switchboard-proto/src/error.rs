@@ -49,6 +49,7 @@ error_codes! {
     IdentityRequired = "identity_required", 403, "Sockets only: an `identify` without `user_hash` on a site whose `appearance.require_identity` is on.";
     CsrfMismatch = "csrf_mismatch", 403, "Missing or wrong `X-CSRF-Token` header, or a cookie-authenticated socket from a foreign origin.";
     OriginNotAllowed = "origin_not_allowed", 403, "The page's origin is not in the site's `allowed_origins`.";
+    Banned = "banned", 403, "The workspace has banned this visitor (their address, contact or e-mail); nothing was stored.";
     WorkspaceNotFound = "workspace_not_found", 404, "No such workspace.";
     AgentNotFound = "agent_not_found", 404, "No such agent in this workspace.";
     TeamNotFound = "team_not_found", 404, "No such team in this workspace.";
@@ -61,6 +62,7 @@ error_codes! {
     ApiTokenNotFound = "api_token_not_found", 404, "No such API token in this workspace.";
     LabelNotFound = "label_not_found", 404, "No such managed label in this workspace.";
     SessionNotFound = "session_not_found", 404, "No such session of this agent (it may have ended already).";
+    BanNotFound = "ban_not_found", 404, "No such ban in this workspace.";
     EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
     NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
     ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut (or, for a personal one, you already have one).";

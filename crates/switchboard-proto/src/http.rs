@@ -260,7 +260,19 @@ pub struct Site {
     /// events older than this many days are deleted daily; `null` keeps them forever.
     #[schema(minimum = 1, maximum = 3650)]
     pub retention_days: Option<u16>,
+    pub banned_behaviour: BannedBehaviour,
+    pub masking: Masking,
     pub created_at: i64,
+}
+
+/// What a site masks before anything is stored, besides card numbers (always masked,
+/// Luhn-checked, with or without spaces and dashes): e-mail addresses and phone numbers.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Masking {
+    #[serde(default)]
+    pub emails: bool,
+    #[serde(default)]
+    pub phones: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -330,6 +342,8 @@ pub struct ContactExport {
     pub events: Vec<ContactEvent>,
     /// Every attachment of the conversations, with its download link.
     pub attachments: Vec<Attachment>,
+    pub banned_behaviour: Option<BannedBehaviour>,
+    pub masking: Option<Masking>,
 }
 
 /// What the widget needs to draw itself, without secrets.
@@ -429,6 +443,50 @@ pub struct LabelRequest {
     pub color: Option<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
+}
+
+/// Who a workspace refuses to chat with.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Ban {
+    pub id: Uuid,
+    pub kind: BanKind,
+    /// The range in CIDR form (`203.0.113.0/24`, `2001:db8::1/128`), the contact's id,
+    /// or the e-mail in lower case.
+    pub value: String,
+    pub reason: String,
+    /// Unix milliseconds; absent for a ban without end.
+    pub expires_at: Option<i64>,
+    /// Whether it refuses anyone now (it has not expired).
+    pub active: bool,
+    pub created_by: Actor,
+    pub created_at: i64,
+}
+
+/// `POST /bans` (owners and admins).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BanRequest {
+    pub kind: BanKind,
+    /// An IPv4 or IPv6 address or CIDR range, a contact id, or an e-mail.
+    #[schema(min_length = 1, max_length = 254)]
+    pub value: String,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: String,
+    /// Unix milliseconds in the future; absent bans for good.
+    pub expires_at: Option<i64>,
+}
+
+/// `POST /conversations/{id}/block` (any role): bans the conversation's visitor.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct BlockVisitorRequest {
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: String,
+    /// Unix milliseconds in the future; absent bans for good.
+    pub expires_at: Option<i64>,
+    /// Also ban the address the visitor last connected from (when the server saw one).
+    #[serde(default)]
+    pub ip: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -61,6 +61,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
         Error::NotResolved => (C::ConversationNotResolved, "only a resolved conversation can be rated".into()),
         Error::IdentityRequired => (C::IdentityRequired, "this site identifies visitors only with a valid user_hash".into()),
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
+        Error::Banned => (C::Banned, "this chat is not available to you".into()),
         Error::TooLarge { limit } => (C::PayloadTooLarge, format!("the limit is {limit} bytes")),
         Error::UnsupportedMediaType(t) => (C::UnsupportedMediaType, format!("files of type {t} are not accepted")),
         Error::TwoFactorSetupRequired => (C::TwoFactorSetupRequired, "set up two-factor sign-in first".into()),

@@ -11,6 +11,7 @@ mod device;
 pub mod error;
 pub mod metrics;
 mod parse;
+pub mod security;
 mod state;
 mod ws;
 
@@ -116,6 +117,8 @@ fn router(state: AppState) -> Router {
         .route("/", get(home))
         .layer(cors)
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so every response gets the headers, errors and the fallback included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .with_state(state)
 }
 

@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Where people reach the server (`https://chat.example.com`, no trailing slash), for
     /// links it hands out; `None`: the request's `Host`.
     pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (bans by
+    /// address, HSTS); anyone else's are ignored.
+    pub trusted_proxies: Vec<switchboard_domain::IpRange>,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
             handshake_wait: Duration::from_secs(10),
             run_jobs: true,
             public_url: None,
+            trusted_proxies: vec![],
         }
     }
 }

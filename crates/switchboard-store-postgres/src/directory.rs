@@ -211,10 +211,12 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
 pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, \
-         prechat_form, identity_secret, created_at, retention_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+         prechat_form, identity_secret, created_at, retention_days, banned_behaviour, mask_emails, mask_phones) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, \
-         prechat_form = $7, identity_secret = $8, retention_days = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         prechat_form = $7, identity_secret = $8, retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13 \
+         WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(site.id.0)
@@ -227,6 +229,9 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
         .bind(site.retention_days.map(|d| i32::from(d.days())))
+        .bind(site.banned_behaviour.as_str())
+        .bind(site.masking.emails)
+        .bind(site.masking.phones)
         .execute(pool)
         .await
         .map_err(unique("public_key"))?;
@@ -446,4 +451,39 @@ pub(crate) async fn all_of<T>(
     let sql = format!("SELECT * FROM {table} WHERE workspace_id = $1 ORDER BY {order_by}");
     let rows = sqlx::query(&sql).bind(ws.0).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(decode).collect()
+}
+
+pub(crate) async fn create_ban(pool: &PgPool, b: &Ban) -> Result<()> {
+    let (by_kind, by_id) = actor_parts(b.created_by);
+    sqlx::query(
+        "INSERT INTO bans (id, workspace_id, kind, value, reason, expires_at, created_by_kind, created_by_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(b.id.0)
+    .bind(b.workspace_id.0)
+    .bind(b.target.kind())
+    .bind(b.target.value())
+    .bind(&b.reason)
+    .bind(b.expires_at.map(|t| t.0))
+    .bind(by_kind)
+    .bind(by_id)
+    .bind(b.created_at.0)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn bans(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Ban>> {
+    let rows = sqlx::query("SELECT * FROM bans WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC")
+        .bind(ws.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(rows::ban).collect()
+}
+
+pub(crate) async fn delete_ban(pool: &PgPool, ws: WorkspaceId, id: BanId) -> Result<()> {
+    let r = sqlx::query("DELETE FROM bans WHERE workspace_id = $1 AND id = $2").bind(ws.0).bind(id.0).execute(pool).await.map_err(db)?;
+    found(r.rows_affected(), Entity::Ban)
 }

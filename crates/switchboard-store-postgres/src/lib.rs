@@ -546,6 +546,21 @@ impl Audit for PgStore {
 }
 
 #[async_trait]
+impl Bans for PgStore {
+    async fn create_ban(&self, ban: &Ban) -> Result<()> {
+        dir::create_ban(&self.pool, ban).await
+    }
+
+    async fn bans(&self, ws: WorkspaceId) -> Result<Vec<Ban>> {
+        dir::bans(&self.pool, ws).await
+    }
+
+    async fn delete_ban(&self, ws: WorkspaceId, id: BanId) -> Result<()> {
+        dir::delete_ban(&self.pool, ws, id).await
+    }
+}
+
+#[async_trait]
 impl Consumers for PgStore {
     async fn consumer_cursor(&self, name: &str, ws: WorkspaceId) -> Result<i64> {
         jobs::consumer_cursor(&self.pool, name, ws).await

@@ -194,6 +194,20 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         prechat_form: codec::decode_prechat(&text(row, "prechat_form")?)?,
         identity_secret: get(row, "identity_secret")?,
         retention_days: codec::retention_days(get::<Option<i32>>(row, "retention_days")?.map(i64::from))?,
+        banned_behaviour: codec::banned_behaviour(&text(row, "banned_behaviour")?)?,
+        masking: masking::Masking { emails: get(row, "mask_emails")?, phones: get(row, "mask_phones")? },
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn ban(row: &PgRow) -> Result<Ban> {
+    Ok(Ban {
+        id: BanId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        target: codec::ban_target(&text(row, "kind")?, &text(row, "value")?)?,
+        reason: get(row, "reason")?,
+        expires_at: opt_ts(row, "expires_at")?,
+        created_by: actor_from_parts(&text(row, "created_by_kind")?, opt_id(row, "created_by_id")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

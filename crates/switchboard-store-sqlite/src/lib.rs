@@ -428,6 +428,21 @@ impl Audit for SqliteStore {
 }
 
 #[async_trait]
+impl Bans for SqliteStore {
+    async fn create_ban(&self, ban: &Ban) -> Result<()> {
+        directory::create_ban(self, ban).await
+    }
+
+    async fn bans(&self, ws: WorkspaceId) -> Result<Vec<Ban>> {
+        directory::bans(self, ws).await
+    }
+
+    async fn delete_ban(&self, ws: WorkspaceId, id: BanId) -> Result<()> {
+        directory::delete_ban(self, ws, id).await
+    }
+}
+
+#[async_trait]
 impl Consumers for SqliteStore {
     async fn consumer_cursor(&self, name: &str, ws: WorkspaceId) -> Result<i64> {
         jobs::consumer_cursor(self, name, ws).await

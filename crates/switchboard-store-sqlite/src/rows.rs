@@ -174,6 +174,20 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
         identity_secret: row.column("identity_secret")?,
         retention_days: codec::retention_days(row.column::<Option<i64>>("retention_days")?)?,
+        banned_behaviour: codec::banned_behaviour(&row.column::<String>("banned_behaviour")?)?,
+        masking: masking::Masking { emails: row.column::<i64>("mask_emails")? != 0, phones: row.column::<i64>("mask_phones")? != 0 },
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn ban(row: &impl Columns) -> Result<Ban> {
+    Ok(Ban {
+        id: BanId(id(row, "id")?),
+        workspace_id: WorkspaceId(id(row, "workspace_id")?),
+        target: codec::ban_target(&row.column::<String>("kind")?, &row.column::<String>("value")?)?,
+        reason: row.column("reason")?,
+        expires_at: opt_ts(row, "expires_at")?,
+        created_by: actor_from_parts(&row.column::<String>("created_by_kind")?, opt_uuid(row.column("created_by_id")?)?)?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -17,6 +17,16 @@ fn parse_json(what: &str, raw: &str) -> Result<Value> {
     serde_json::from_str(raw).map_err(|_| corrupt(what))
 }
 
+/// A ban's `kind` and `value` columns, read back into its target.
+pub fn ban_target(kind: &str, value: &str) -> Result<BanTarget> {
+    BanTarget::parse(kind, value).map_err(|_| corrupt("ban"))
+}
+
+/// A site's `banned_behaviour` column.
+pub fn banned_behaviour(raw: &str) -> Result<BannedBehaviour> {
+    BannedBehaviour::parse(raw).ok_or_else(|| corrupt("banned behaviour"))
+}
+
 /// A job's `state` column.
 pub fn job_state(raw: &str) -> Result<crate::JobState> {
     crate::JobState::parse(raw).ok_or_else(|| corrupt("job state"))

@@ -222,7 +222,7 @@ pub const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.
@@ -420,6 +420,16 @@ pub trait Audit: Send + Sync {
     async fn record_read(&self, entry: &AuditEntry, since: Timestamp) -> Result<bool>;
     /// A page of the workspace's entries matching `filter`, newest first.
     async fn audit_log(&self, ws: WorkspaceId, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
+
+/// Who a workspace refuses to chat with (see [`Ban`]).
+#[async_trait]
+pub trait Bans: Send + Sync {
+    async fn create_ban(&self, ban: &Ban) -> Result<()>;
+    /// Every ban of the workspace, expired ones included, newest first.
+    async fn bans(&self, ws: WorkspaceId) -> Result<Vec<Ban>>;
+    /// `NotFound(Ban)` when the workspace has no such ban.
+    async fn delete_ban(&self, ws: WorkspaceId, id: BanId) -> Result<()>;
 }
 
 /// Where each log consumer (a component that follows a workspace feed: webhooks,

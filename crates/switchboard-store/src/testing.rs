@@ -11,12 +11,14 @@ use crate::*;
 
 mod accounts;
 mod background;
+mod bans;
 mod dashboard;
 mod inboxes;
 mod privacy;
 mod widget;
 pub use accounts::*;
 pub use background::*;
+pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
 pub use privacy::*;
@@ -87,6 +89,8 @@ macro_rules! store_contract {
             retention_removes_what_its_preview_counts_and_keeps_open_recent_and_other_sites,
             erasing_a_contact_removes_their_words_files_and_traces_and_keeps_a_tombstone,
             blob_deletions_stay_queued_until_done,
+            bans_of_every_kind_round_trip_newest_first_within_their_workspace,
+            a_site_keeps_its_banned_behaviour_and_masking,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -144,6 +148,8 @@ pub fn site(ws: WorkspaceId) -> Site {
         }],
         identity_secret: "secret".into(),
         retention_days: None,
+        banned_behaviour: BannedBehaviour::Hide,
+        masking: masking::Masking::default(),
         created_at: Timestamp(1),
     }
 }

@@ -43,6 +43,9 @@ pub struct ServerSection {
     /// The address people reach the server at, such as `https://chat.example.com`, for
     /// links the server hands out (the chat page's QR code). Unset: the request's `Host`.
     pub public_url: Option<String>,
+    /// Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +159,7 @@ impl Default for ServerSection {
             max_handshakes: 64,
             workers: 0,
             public_url: None,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -249,6 +253,9 @@ impl Config {
                 "server.public_url must be an http(s):// URL such as \"https://chat.example.com\""
             );
         }
+        for proxy in &self.server.trusted_proxies {
+            switchboard_domain::IpRange::parse(proxy).map_err(|e| anyhow::anyhow!("server.trusted_proxies: {proxy:?} {}", e.reason))?;
+        }
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
@@ -318,6 +325,8 @@ impl Config {
             max_sockets: self.server.max_sockets.unwrap_or_else(default_max_sockets),
             max_handshakes: self.server.max_handshakes,
             public_url: self.server.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()),
+            // Checked by `check`.
+            trusted_proxies: self.server.trusted_proxies.iter().filter_map(|p| switchboard_domain::IpRange::parse(p).ok()).collect(),
             ..ServerConfig::default()
         }
     }
@@ -361,6 +370,9 @@ workers = 0
 # The address people reach the server at, for links it hands out (the chat page's
 # QR code). Unset: the Host of the request that asks.
 # public_url = "https://chat.example.com"
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For (the visitor's
+# address, for bans) and X-Forwarded-Proto (https turns HSTS on) are believed.
+trusted_proxies = []
 
 [storage]
 # Where the SQLite database and uploaded files live.

@@ -1,5 +1,5 @@
 // The admin console (owners and admins; the server refuses the calls to anyone else):
-// sites, agents, teams, labels, canned responses, API tokens, the workspace and, for
+// sites, agents, teams, labels, canned responses, API tokens, bans, the workspace and, for
 // owners, the audit log;
 // a section nav beside the section's screen. Routes are `/app/settings/<section>/<id>`.
 // At phone width `/app/settings` is the list of sections and each section is a screen
@@ -11,6 +11,7 @@ import { t } from '../i18n';
 import { me } from '../session';
 import { Agents } from './Agents';
 import { Audit } from './Audit';
+import { Bans } from './Bans';
 import { Canned } from './Canned';
 import { Labels } from './Labels';
 import { Sites } from './Sites';
@@ -39,6 +40,7 @@ const SECTIONS: Section[] = [
   { slug: 'labels', label: () => t('admin.nav.labels'), screen: Labels },
   { slug: 'canned', label: () => t('admin.nav.canned'), screen: Canned },
   { slug: 'tokens', label: () => t('admin.nav.tokens'), screen: Tokens },
+  { slug: 'bans', label: () => t('admin.nav.bans'), screen: Bans },
   { slug: 'workspace', label: () => t('admin.nav.workspace'), screen: Workspace },
   { slug: 'audit', label: () => t('admin.nav.audit'), screen: Audit, ownersOnly: true },
 ];

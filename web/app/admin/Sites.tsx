@@ -106,6 +106,8 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
   const [origins, setOrigins] = useState(site.allowed_origins.join('\n'));
   const [form, setForm] = useState(site.prechat_form);
   const [retention, setRetention] = useState<string | null>(site.retention_days == null ? null : String(site.retention_days));
+  const [banned, setBanned] = useState(site.banned_behaviour);
+  const [masking, setMasking] = useState(site.masking);
   const [saved, setSaved] = useState(false);
   const [confirming, setConfirming] = useState<'rotate' | 'delete' | null>(null);
   const [showSecret, setShowSecret] = useState(false);
@@ -124,6 +126,8 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
       allowed_origins: origins.split('\n').map((o) => o.trim()).filter(Boolean),
       prechat_form: cleanForm(form),
       retention_days: retention === null ? null : Number(retention),
+      banned_behaviour: banned,
+      masking,
     };
     const next = await run(() => call(client.PATCH('/api/v1/sites/{id}', { params: { path: { id: site.id } }, body })));
     if (next) {
@@ -234,6 +238,28 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
             ) : (
               <p class="muted">{t('admin.identity.hidden')}</p>
             )}
+          </fieldset>
+
+          <fieldset class="group">
+            <legend>{t('admin.sites.privacy')}</legend>
+            <Field label={t('admin.sites.bannedBehaviour')} error={fieldError('banned_behaviour')}>
+              {(a) => (
+                <select {...a} value={banned} onChange={(e) => (setSaved(false), setBanned(e.currentTarget.value as Schemas['BannedBehaviour']))}>
+                  <option value="hide">{t('admin.sites.bannedHide')}</option>
+                  <option value="message">{t('admin.sites.bannedMessage')}</option>
+                </select>
+              )}
+            </Field>
+            <p class="field-title">{t('admin.sites.masking')}</p>
+            <label class="check">
+              <input type="checkbox" checked={masking.emails} onChange={(e) => (setSaved(false), setMasking({ ...masking, emails: e.currentTarget.checked }))} />
+              {t('admin.sites.maskEmails')}
+            </label>
+            <label class="check">
+              <input type="checkbox" checked={masking.phones} onChange={(e) => (setSaved(false), setMasking({ ...masking, phones: e.currentTarget.checked }))} />
+              {t('admin.sites.maskPhones')}
+            </label>
+            <p class="hint">{t('admin.sites.maskingHint')}</p>
           </fieldset>
 
           <fieldset class="group">

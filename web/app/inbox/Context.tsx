@@ -1,5 +1,5 @@
 // The context panel beside a conversation: what to do with it (assign, resolve, snooze,
-// priority, labels), who the visitor is (editable details, device, pages with times,
+// priority, labels, block the visitor), who the visitor is (editable details, device, pages with times,
 // earlier conversations, and for owners and admins their data: export, erase) and the
 // conversation's own facts.
 
@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Schemas, call, client } from '../api';
 import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
+import { BlockDialog } from './Block';
 import { waited } from './List';
 import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
 import { PrivacyCard } from './Privacy';
@@ -33,6 +34,7 @@ function Actions({ c }: { c: Conversation }) {
   const myId = me.value?.agent.id;
   const [snoozing, setSnoozing] = useState(false);
   const [custom, setCustom] = useState('');
+  const [blocking, setBlocking] = useState(false);
   return (
     <section class="card" aria-labelledby="actions-h">
       <h2 id="actions-h">{t('inbox.actions.title')}</h2>
@@ -73,6 +75,10 @@ function Actions({ c }: { c: Conversation }) {
         </select>
       </label>
       <Labels c={c} />
+      <button class="button danger block-button" type="button" onClick={() => setBlocking(true)}>
+        {t('inbox.block.action')}
+      </button>
+      {blocking && <BlockDialog id={c.id} onClose={() => setBlocking(false)} />}
     </section>
   );
 }

@@ -57,6 +57,8 @@ export const agentsOnline = signal<number | null>(null);
 export const link = signal<Link>('connecting');
 /** A server error to show at the top (an expired token, a refused origin…). */
 export const notice = signal<ErrorCode | null>(null);
+/** The workspace banned this visitor: the chat says so once and stops connecting. */
+export const banned = signal(false);
 export const conversation = signal<VisitorConversation | null>(null);
 const events = signal<Map<number, Event>>(new Map());
 const pending = signal<Pending[]>([]);
@@ -269,6 +271,7 @@ export function reconnect(token?: string | null) {
 function connect() {
   clearTimeout(retryTimer);
   if (!leading) return;
+  if (banned.value) return;
   if (ws && ws.readyState <= WebSocket.OPEN) return;
   if (!navigator.onLine) {
     link.value = 'offline';
@@ -300,6 +303,7 @@ function connect() {
     clearInterval(pingTimer);
     clearTimeout(pongDeadline);
     for (const p of pending.value) p.inFlight = false;
+    if (banned.value) return;
     link.value = navigator.onLine ? 'reconnecting' : 'offline';
     if (!navigator.onLine) return;
     // Exponential backoff with jitter, so visitors cut off together do not return together.
@@ -550,6 +554,12 @@ const FATAL_HELLO: ReadonlySet<string> = new Set(['token_expired', 'invalid_toke
 const RETRYABLE: ReadonlySet<string> = new Set(['unavailable', 'internal', 'server_busy']);
 
 function failed(code: ErrorCode, ref: string | null) {
+  if (code === 'banned') {
+    // Refused before anything was stored; retrying cannot help, and the server closes.
+    banned.value = true;
+    notice.value = code;
+    return;
+  }
   const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
   if (mine && RETRYABLE.has(code)) {
     // The server could not take it just now: the same frame again, by itself, a bit later

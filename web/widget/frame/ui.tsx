@@ -35,7 +35,7 @@ export function App({ embedded, fatal = false }: { embedded: boolean; fatal?: bo
     <div class="app">
       <Header embedded={embedded} />
       <Banner />
-      {fatal ? null : needsOffline.value ? <Offline /> : needsPrechat.value ? <Prechat /> : <Conversation />}
+      {fatal || chat.banned.value ? null : needsOffline.value ? <Offline /> : needsPrechat.value ? <Prechat /> : <Conversation />}
     </div>
   );
 }

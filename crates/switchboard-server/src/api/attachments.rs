@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Auth};
 use crate::error::{ApiError, ApiResult, Json, Multipart, Path};
+use crate::security::ClientIp;
 use crate::state::AppState;
 
 /// Reads the `file` field of a multipart upload.
@@ -83,10 +84,12 @@ impl FromRequestParts<AppState> for WidgetVisitor {
         let token =
             auth::visitor_token(parts).ok_or(switchboard_core::Error::Unauthenticated(switchboard_core::AuthFailure::InvalidToken))?;
         // Downloads (`<img src>`) come without an Origin header; the token alone proves them.
+        let ip = crate::security::client_ip(&app.config, &parts.extensions, &parts.headers);
         if parts.method == axum::http::Method::GET {
-            return Ok(Self(app.core.visitor_from_token(&site_key, &token).await?));
+            return Ok(Self(app.core.visitor_from_token(&site_key, &token, ip).await?));
         }
-        let hello = VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default() };
+        let hello =
+            VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default(), ip };
         Ok(Self(app.core.visitor(hello).await?))
     }
 }
@@ -96,10 +99,17 @@ impl FromRequestParts<AppState> for WidgetVisitor {
 /// What the launcher needs to draw itself before any socket opens: the site's
 /// appearance and pre-chat form, how many agents are online, and up to three agents
 /// (online first, then the most recently active). Only the site's allowed origins may ask.
+/// A banned address is refused (`403 banned`) on sites whose banned visitors see nothing,
+/// so the loader removes itself.
 #[utoipa::path(get, path = "/widget/{site_key}", tag = "widget", params(("site_key" = String, Path)),
     responses((status = 200, body = p::WidgetSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
-pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::WidgetSite>> {
-    let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers)).await?;
+pub async fn widget_site(
+    State(app): State<AppState>,
+    Path(key): Path<String>,
+    ClientIp(ip): ClientIp,
+    parts: Parts,
+) -> ApiResult<Json<p::WidgetSite>> {
+    let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers), ip).await?;
     Ok(Json(p::WidgetSite::new(&info.site, info.agents_online, &info.agents)))
 }
 

@@ -3,6 +3,7 @@
 mod admin;
 mod attachments;
 mod audit;
+mod bans;
 pub mod contacts;
 mod contract;
 pub mod conversations;
@@ -95,6 +96,9 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(inboxes::get_workspace, inboxes::update_workspace))
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::delete_token))
+        .routes(routes!(bans::list_bans, bans::create_ban))
+        .routes(routes!(bans::lift_ban))
+        .routes(routes!(bans::block_visitor))
         .routes(routes!(attachments::download))
         .routes(routes!(attachments::widget_site))
         .routes(routes!(attachments::widget_download))

@@ -127,6 +127,8 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
         rotate_identity_secret: r.rotate_identity_secret,
         retention_days: r.retention_days.map(|days| days.map(RetentionDays::new).transpose()).transpose()?,
+        banned_behaviour: r.banned_behaviour.map(Into::into),
+        masking: r.masking.map(Into::into),
     })
 }
 

@@ -7,6 +7,7 @@
 //! so every event reaches the visitor exactly once and in order.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -27,6 +28,7 @@ use crate::admission::busy;
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
 use crate::parse;
+use crate::security::ClientIp;
 use crate::state::AppState;
 
 const PAGE: u32 = 500;
@@ -39,7 +41,13 @@ pub struct Params {
 
 /// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades. The
 /// site read here is the one the session uses.
-pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<AppState>,
+    Query(q): Query<Params>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     // Admission first, so that an upgrade turned away costs no database read.
     let Some(slot) = app.admission.socket() else {
         app.metrics.refused("visitor", "socket_limit");
@@ -57,11 +65,19 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
             let conn = Conn::new(socket, app.config.send_timeout, slot);
-            tracker.track_future(run(app, conn, site, device))
+            tracker.track_future(run(app, conn, site, device, ip))
         })
 }
 
-type Streams = StreamMap<ConversationId, BroadcastStream<Arc<Delivery>>>;
+type Streams = StreamMap<Followed, BroadcastStream<Arc<Delivery>>>;
+
+/// What a visitor socket follows on the bus: each of the visitor's conversations, and
+/// the workspace's visitor topic, which says when bans change.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Followed {
+    Conversation(ConversationId),
+    Bans,
+}
 
 struct Session {
     app: AppState,
@@ -71,10 +87,10 @@ struct Session {
 }
 
 /// The session of one visitor socket (see `session::run`).
-pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
+pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo, ip: Option<IpAddr>) -> impl Future<Output = ()> + Send {
     // Everything logged while the socket lives names its site and, after hello, its contact.
     let span = tracing::info_span!("visitor_socket", site.id = %site.id, contact.id = tracing::field::Empty);
-    session::run::<Session>(app, conn, (site, device), "visitor", span)
+    session::run::<Session>(app, conn, (site, device, ip), "visitor", span)
 }
 
 impl Protocol for Session {
@@ -82,7 +98,7 @@ impl Protocol for Session {
     type Out = VisitorOut;
     /// The visitor's token, and their cursors.
     type Hello = (Option<String>, Vec<p::Cursor>);
-    type Opening = (Site, DeviceInfo);
+    type Opening = (Site, DeviceInfo, Option<IpAddr>);
     type Feed = Streams;
     const REFUSED: &'static str = "handshake refused";
 
@@ -97,7 +113,7 @@ impl Protocol for Session {
     async fn on_hello(
         app: AppState,
         conn: &mut Conn,
-        (site, device): Self::Opening,
+        (site, device, ip): Self::Opening,
         (token, resume): Self::Hello,
     ) -> Option<(Self, Streams)> {
         // A bounded number of handshakes run at once, so a reconnect storm finishes some of
@@ -108,12 +124,18 @@ impl Protocol for Session {
             conn.goodbye(busy, 1013, "server busy").await;
             return None;
         };
-        let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
+        let visitor = match app.core.visitor_on(site, token.as_deref(), device, ip).await {
             Ok(v) => v,
             Err(e) => return session::refuse::<Self, _>(conn, e.into()).await,
         };
-        let mut s = Session { app, visitor, delivered: HashMap::new() };
         let mut streams = Streams::new();
+        // Subscribed before anything else is read, so a ban made from now on reaches it.
+        streams.insert(Followed::Bans, BroadcastStream::new(app.core.follow_bans(&visitor)));
+        let mut s = Session { app, visitor, delivered: HashMap::new() };
+        // A ban made between the hello's check and the subscription.
+        if s.app.core.visitor_banned(&s.visitor).await.unwrap_or(false) {
+            return session::refuse::<Self, _>(conn, switchboard_core::Error::Banned.into()).await;
+        }
         welcome(&mut s, conn, &mut streams, resume).await.ok()?;
         tracing::Span::current().record("contact.id", tracing::field::display(s.visitor.contact.id));
         Some((s, streams))
@@ -126,10 +148,10 @@ impl Protocol for Session {
     fn on_bus_message(
         &mut self,
         conn: &mut Conn,
-        id: ConversationId,
+        followed: Followed,
         delivery: &Delivery,
     ) -> impl Future<Output = Result<(), Gone>> + Send {
-        live(self, conn, id, delivery)
+        live(self, conn, followed, delivery)
     }
 
     fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
@@ -220,9 +242,9 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
 
 /// Follows a conversation: subscribe, replay what is missing after `after_seq`, go live.
 async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: ConversationId, after_seq: i64) -> Result<(), Gone> {
-    if !streams.contains_key(&id) {
+    if !streams.contains_key(&Followed::Conversation(id)) {
         match s.app.core.follow_conversation(&s.visitor, id).await {
-            Ok(live) => streams.insert(id, BroadcastStream::new(live)),
+            Ok(live) => streams.insert(Followed::Conversation(id), BroadcastStream::new(live)),
             Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
         };
     }
@@ -281,7 +303,11 @@ fn step(delivered: i64, seq: i64) -> Step {
 }
 
 /// Queues one live message's frame, if this socket should have it.
-async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &Delivery) -> Result<(), Gone> {
+async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &Delivery) -> Result<(), Gone> {
+    let id = match followed {
+        Followed::Conversation(id) => id,
+        Followed::Bans => return recheck(s, conn, delivery).await,
+    };
     match &*delivery.message {
         BusMessage::Event { event, visible_to_contact, published_us } => {
             if !visible_to_contact {
@@ -315,6 +341,26 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
             conn.feed(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         _ => Ok(()),
+    }
+}
+
+/// The workspace's bans changed: a visitor they now refuse is told `banned` and the
+/// socket closes (the check is in memory).
+async fn recheck(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
+    if !matches!(&*delivery.message, BusMessage::BansChanged) {
+        return Ok(());
+    }
+    match s.app.core.visitor_banned(&s.visitor).await {
+        Ok(true) => {
+            let banned = VisitorOut::from(FrameError::from(switchboard_core::Error::Banned));
+            conn.goodbye(banned, 1008, "banned").await;
+            Err(Gone)
+        }
+        Ok(false) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check the visitor's bans");
+            Ok(())
+        }
     }
 }
 
@@ -406,7 +452,11 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             s.visitor = identified;
             if !same {
                 // A different contact: follow their conversations instead.
+                let bans = streams.remove(&Followed::Bans);
                 streams.clear();
+                if let Some(bans) = bans {
+                    streams.insert(Followed::Bans, bans);
+                }
                 s.delivered.clear();
             }
             let conversations = core.visitor_inbox(&mut s.visitor).await.unwrap_or_default();
