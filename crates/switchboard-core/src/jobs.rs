@@ -30,12 +30,19 @@ const RETRY_ROUND: Duration = Duration::from_secs(1);
 pub enum JobKind {
     /// Reopens a conversation snoozed until `until`, if it still is.
     WakeConversation { workspace_id: WorkspaceId, conversation_id: ConversationId, until: Timestamp },
+    /// Takes an agent offline if no socket of theirs opened again within the grace
+    /// period after their last one closed.
+    AgentOffline { workspace_id: WorkspaceId, agent_id: AgentId },
+    /// Shows a connected agent as away if idle for the workspace's auto-away minutes.
+    AutoAway { workspace_id: WorkspaceId, agent_id: AgentId },
 }
 
 impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::WakeConversation { .. } => "wake_conversation",
+            JobKind::AgentOffline { .. } => "agent_offline",
+            JobKind::AutoAway { .. } => "auto_away",
         }
     }
 
@@ -45,13 +52,19 @@ impl JobKind {
                 json!({ "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string(), "until": until.0 })
                     .to_string()
             }
+            JobKind::AgentOffline { workspace_id, agent_id } | JobKind::AutoAway { workspace_id, agent_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
+            }
         }
     }
 
-    /// At most one pending job per key: a conversation has one wake-up timer.
+    /// At most one pending job per key: a conversation has one wake-up timer, an agent
+    /// one offline timer and one auto-away timer.
     fn dedupe_key(&self) -> Option<String> {
         match self {
             JobKind::WakeConversation { conversation_id, .. } => Some(format!("wake_conversation:{conversation_id}")),
+            JobKind::AgentOffline { agent_id, .. } => Some(format!("agent_offline:{agent_id}")),
+            JobKind::AutoAway { agent_id, .. } => Some(format!("auto_away:{agent_id}")),
         }
     }
 
@@ -67,6 +80,10 @@ impl JobKind {
                 conversation_id: ConversationId(id("conversation_id")?),
                 until: Timestamp(value["until"].as_i64().ok_or("until is not a time")?),
             }),
+            "agent_offline" => {
+                Ok(JobKind::AgentOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
+            }
+            "auto_away" => Ok(JobKind::AutoAway { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) }),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -148,6 +165,11 @@ impl Core {
     async fn run_job(&self, job: JobKind) -> Result<()> {
         match job {
             JobKind::WakeConversation { workspace_id, conversation_id, .. } => self.wake(workspace_id, conversation_id).await,
+            JobKind::AgentOffline { workspace_id, agent_id } => {
+                self.offline_timer(workspace_id, agent_id);
+                Ok(())
+            }
+            JobKind::AutoAway { workspace_id, agent_id } => self.auto_away_timer(workspace_id, agent_id).await,
         }
     }
 

@@ -35,7 +35,7 @@ pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
-pub use presence::{LocalPresence, Presence, SocketId};
+pub use presence::{LocalPresence, Presence, PresenceChange, SocketId};
 pub use roster::ROSTER_TTL_MS;
 pub use visitors::*;
 pub use widget::*;
@@ -111,6 +111,9 @@ pub struct Limits {
     pub max_message_chars: usize,
     /// Largest page any list endpoint returns.
     pub max_page: u32,
+    /// How long all of an agent's sockets must stay closed before they show offline
+    /// (config `presence.grace_seconds`), so a reload or a short drop changes nothing.
+    pub presence_grace_ms: i64,
 }
 
 impl Default for Limits {
@@ -121,6 +124,7 @@ impl Default for Limits {
             max_upload_bytes: 10 * 1024 * 1024,
             max_message_chars: 10_000,
             max_page: 200,
+            presence_grace_ms: 60_000,
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    shown: Arc<presence::Shown>,
+    presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
 }
 
 impl Core {
@@ -155,6 +161,8 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            shown: Arc::default(),
+            presence_changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
 

@@ -48,7 +48,9 @@ impl Core {
     pub async fn widget_info(&self, site_key: &str, origin: &PageOrigin) -> Result<WidgetInfo> {
         let site = self.visitor_site(site_key, origin).await?;
         let ws = site.workspace_id;
-        let online = self.agents_online(ws);
+        // The widget's online/offline follows presence: agents away or offline
+        // (after the grace period) do not count.
+        let online = self.agents_available(ws);
         let roster = self.roster(ws).await?;
         let activity = self.store.agent_activity(ws).await?;
         Ok(WidgetInfo { agents_online: online.len() as u32, agents: launcher_agents(&roster, &online, &activity), site })

@@ -10,7 +10,60 @@ pub struct Workspace {
     pub name: String,
     /// The zone reports and business hours count days and hours in.
     pub time_zone: TimeZone,
+    /// Minutes without activity on the dashboard before an agent shows as away
+    /// (`None`: never).
+    pub auto_away_minutes: Option<u32>,
+    /// Who sees which of the workspace's conversations.
+    pub inbox_visibility: InboxVisibility,
     pub created_at: Timestamp,
+}
+
+impl Workspace {
+    /// Auto-away after this long without activity, unless the workspace says otherwise.
+    pub const DEFAULT_AUTO_AWAY_MINUTES: u32 = 15;
+    /// The longest idle time auto-away accepts: a day.
+    pub const MAX_AUTO_AWAY_MINUTES: u32 = 24 * 60;
+
+    /// A new workspace with the defaults of every setting.
+    pub fn new(id: WorkspaceId, name: String, created_at: Timestamp) -> Self {
+        Self {
+            id,
+            name,
+            time_zone: TimeZone::utc(),
+            auto_away_minutes: Some(Self::DEFAULT_AUTO_AWAY_MINUTES),
+            inbox_visibility: InboxVisibility::All,
+            created_at,
+        }
+    }
+}
+
+/// Who sees which conversations of a workspace.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum InboxVisibility {
+    /// Everyone sees every conversation.
+    #[default]
+    All,
+    /// Agents (role `agent`) see the conversations of their teams, those assigned to
+    /// them and those of no team; owners and admins see all.
+    Teams,
+}
+
+impl InboxVisibility {
+    pub const ALL: [InboxVisibility; 2] = [InboxVisibility::All, InboxVisibility::Teams];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InboxVisibility::All => "all",
+            InboxVisibility::Teams => "teams",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == raw)
+            .ok_or_else(|| ValidationError::new("inbox_visibility", "must be all or teams"))
+    }
 }
 
 #[derive(Clone, PartialEq, Debug)]

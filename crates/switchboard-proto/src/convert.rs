@@ -7,7 +7,14 @@ use crate::*;
 
 impl From<&d::Workspace> for Workspace {
     fn from(w: &d::Workspace) -> Self {
-        Self { id: w.id.0, name: w.name.clone(), time_zone: w.time_zone.as_str().into(), created_at: w.created_at.0 }
+        Self {
+            id: w.id.0,
+            name: w.name.clone(),
+            time_zone: w.time_zone.as_str().into(),
+            auto_away_minutes: w.auto_away_minutes,
+            inbox_visibility: w.inbox_visibility.into(),
+            created_at: w.created_at.0,
+        }
     }
 }
 
@@ -403,6 +410,7 @@ same_enum!(Role <=> Role { Owner, Admin, Agent });
 same_enum!(AgentStatus <=> AgentStatus { Online, Away });
 same_enum!(Priority <=> Priority { None, Low, Medium, High, Urgent });
 same_enum!(InboxKind <=> InboxKind { Website, Email, Telegram, Api });
+same_enum!(InboxVisibility <=> InboxVisibility { All, Teams });
 same_enum!(MessageFormat <=> MessageFormat { Text, Markdown });
 same_enum!(MessageKind <=> MessageKind { Text, Note });
 same_enum!(Side <=> Side { Visitor, Agent });

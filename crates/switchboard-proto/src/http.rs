@@ -22,6 +22,11 @@ pub struct Workspace {
     /// The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
     #[schema(example = "Europe/Istanbul")]
     pub time_zone: String,
+    /// Minutes without activity on the dashboard before an agent shows as `away`;
+    /// `null`: never.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub auto_away_minutes: Option<u32>,
+    pub inbox_visibility: InboxVisibility,
     pub created_at: i64,
 }
 
@@ -33,6 +38,11 @@ pub struct UpdateWorkspace {
     /// An IANA time zone name, such as `Asia/Tehran` or `UTC`.
     #[schema(example = "Asia/Tehran", max_length = 64)]
     pub time_zone: Option<String>,
+    /// 1..=1440 minutes; `null`: agents never go away by themselves; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1440)]
+    pub auto_away_minutes: Option<Option<u32>>,
+    pub inbox_visibility: Option<InboxVisibility>,
 }
 
 /// Where a workspace's conversations come in. A `website` inbox is a site: same id,

@@ -37,11 +37,15 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
 }
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(w.id.0)
-        .bind(&w.name)
-        .bind(w.time_zone.as_str())
-        .bind(w.created_at.0)
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, time_zone, created_at, auto_away_minutes, inbox_visibility) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(w.id.0)
+    .bind(&w.name)
+    .bind(w.time_zone.as_str())
+    .bind(w.created_at.0)
+    .bind(w.auto_away_minutes.map(|m| m as i32))
+    .bind(w.inbox_visibility.name())
         .execute(pool)
         .await
         .map_err(unique("id"))?;
@@ -49,10 +53,12 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
 }
 
 pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, auto_away_minutes = $4, inbox_visibility = $5 WHERE id = $1")
         .bind(w.id.0)
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.auto_away_minutes.map(|m| m as i32))
+        .bind(w.inbox_visibility.name())
         .execute(pool)
         .await
         .map_err(db)?;

@@ -89,6 +89,8 @@ pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: get(row, "name")?,
         time_zone: TimeZone::parse(&text(row, "time_zone")?)?,
+        auto_away_minutes: get::<Option<i32>>(row, "auto_away_minutes")?.map(|m| m as u32),
+        inbox_visibility: InboxVisibility::parse(&text(row, "inbox_visibility")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

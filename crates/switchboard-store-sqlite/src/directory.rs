@@ -164,11 +164,15 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 }
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(s(w.id))
-        .bind(&w.name)
-        .bind(w.time_zone.as_str())
-        .bind(w.created_at.0)
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, time_zone, created_at, auto_away_minutes, inbox_visibility) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(s(w.id))
+    .bind(&w.name)
+    .bind(w.time_zone.as_str())
+    .bind(w.created_at.0)
+    .bind(w.auto_away_minutes.map(|m| m as i32))
+    .bind(w.inbox_visibility.name())
         .execute(&mut *store.writing().await?)
         .await
         .map_err(unique("id"))?;
@@ -186,10 +190,12 @@ pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
 }
 
 pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, auto_away_minutes = $4, inbox_visibility = $5 WHERE id = $1")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(w.auto_away_minutes.map(|m| m as i32))
+        .bind(w.inbox_visibility.name())
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;

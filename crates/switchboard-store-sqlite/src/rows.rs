@@ -68,6 +68,8 @@ pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: row.column("name")?,
         time_zone: TimeZone::parse(&row.column::<String>("time_zone")?)?,
+        auto_away_minutes: row.column::<Option<i64>>("auto_away_minutes")?.map(|m| m as u32),
+        inbox_visibility: InboxVisibility::parse(&row.column::<String>("inbox_visibility")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

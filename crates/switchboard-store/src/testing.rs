@@ -60,6 +60,7 @@ macro_rules! store_contract {
             consumer_cursors_start_at_zero_and_are_kept_per_workspace,
             every_site_is_a_website_inbox,
             a_workspace_keeps_its_time_zone,
+            a_workspace_keeps_its_presence_and_visibility_settings,
             a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
             transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
             contact_events_page_newest_first_within_their_workspace,
@@ -93,7 +94,7 @@ pub struct Fixture {
 }
 
 pub fn workspace(name: &str) -> Workspace {
-    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), created_at: Timestamp(1) }
+    Workspace::new(WorkspaceId::new(), name.into(), Timestamp(1))
 }
 
 pub fn agent(ws: WorkspaceId, email: &str) -> Agent {

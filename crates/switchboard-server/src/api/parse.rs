@@ -32,7 +32,12 @@ pub fn time_zone(raw: &str) -> Result<TimeZone, ValidationError> {
 }
 
 pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, ValidationError> {
-    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()? })
+    Ok(WorkspacePatch {
+        name: r.name,
+        time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
+        auto_away_minutes: r.auto_away_minutes,
+        inbox_visibility: r.inbox_visibility.map(Into::into),
+    })
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {

@@ -144,12 +144,14 @@ impl Protocol for Session {
         AgentOut::Reconnect { reason, retry_after_ms }
     }
 
-    /// The socket is finished: it views nothing any more, and the agent goes offline if
-    /// it was their last socket.
+    /// The socket is finished: it views nothing any more, and if it was the agent's
+    /// last, they go offline after the presence grace period.
     fn on_close(&mut self) {
-        self.app.core.agent_disconnected(&self.who, self.socket);
-        let (app, who) = (self.app.clone(), self.who);
-        tokio::spawn(async move { active(&app, &who).await });
+        let (app, who, socket) = (self.app.clone(), self.who, self.socket);
+        tokio::spawn(async move {
+            app.core.agent_disconnected(&who, socket).await;
+            active(&app, &who).await
+        });
     }
 
     fn app(&self) -> &AppState {
@@ -223,6 +225,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             conn.send(&AgentOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         AgentIn::Ping => conn.send(&AgentOut::Pong).await,
+        AgentIn::Activity => match core.agent_activity(&s.who).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e))).await,
+        },
         AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
             let reference = Some(client_id.clone());
             let draft = draft(Some(client_id.clone()), body, format, &attachment_ids);

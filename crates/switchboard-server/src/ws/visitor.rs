@@ -179,7 +179,7 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         Ok(c) => c,
         Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
     };
-    let online = s.app.core.agents_online(s.visitor.workspace_id()).len() as u32;
+    let online = s.app.core.agents_available(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),

@@ -59,6 +59,25 @@ pub async fn a_workspace_keeps_its_time_zone(store: Arc<dyn Store>) {
     assert!(matches!(store.update_workspace(&missing).await, Err(StoreError::NotFound(Entity::Workspace))));
 }
 
+/// Issue 14's workspace settings: auto-away (minutes, or never) and inbox visibility.
+pub async fn a_workspace_keeps_its_presence_and_visibility_settings(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "settings").await;
+    let stored = store.workspace(f.ws.id).await.unwrap();
+    assert_eq!(
+        (stored.auto_away_minutes, stored.inbox_visibility),
+        (Some(Workspace::DEFAULT_AUTO_AWAY_MINUTES), InboxVisibility::All),
+        "the defaults"
+    );
+    let mut ws = stored.clone();
+    ws.auto_away_minutes = None;
+    ws.inbox_visibility = InboxVisibility::Teams;
+    store.update_workspace(&ws).await.unwrap();
+    assert_eq!(store.workspace(f.ws.id).await.unwrap(), ws, "never away, restricted inboxes");
+    ws.auto_away_minutes = Some(1440);
+    store.update_workspace(&ws).await.unwrap();
+    assert_eq!(store.workspace(f.ws.id).await.unwrap().auto_away_minutes, Some(1440));
+}
+
 /// A database written before migration 0006, when a conversation had a site and no
 /// inbox. Each backend's upgrade test runs the migrations up to 0005, inserts
 /// [`upgrade_0006::rows`], migrates, and runs [`upgrade_0006::check`].
