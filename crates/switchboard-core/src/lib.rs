@@ -16,6 +16,7 @@ mod labels;
 mod me;
 mod presence;
 mod roster;
+mod visibility;
 mod visitors;
 mod widget;
 
@@ -37,6 +38,7 @@ pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, SocketId};
 pub use roster::ROSTER_TTL_MS;
+pub use visibility::FeedScope;
 pub use visitors::*;
 pub use widget::*;
 

@@ -358,7 +358,7 @@ impl Core {
     pub async fn agent_viewing(&self, who: &Principal, socket: SocketId, conversation: Option<ConversationId>) -> Result<()> {
         let Some(agent_id) = who.agent_id() else { return Err(crate::Error::Forbidden) };
         if let Some(id) = conversation {
-            self.store.conversation(who.workspace_id, id).await?;
+            self.visible_conversation(who, id).await?;
         }
         self.publish_viewers(who.workspace_id, self.presence.view(who.workspace_id, socket, agent_id, conversation));
         Ok(())

@@ -143,6 +143,7 @@ impl Core {
         limit: Option<u32>,
     ) -> Result<Vec<ContactEvent>> {
         self.store.contact(who.workspace_id, id).await?;
+        self.check_contact_visible(who, id).await?;
         Ok(self.store.contact_events(who.workspace_id, id, after, self.page(limit, 50)).await?)
     }
 }

@@ -11,6 +11,7 @@ mod ids;
 pub mod search;
 mod time;
 mod values;
+mod visibility;
 
 pub use entities::*;
 pub use error::{Entity, ValidationError};
@@ -18,3 +19,4 @@ pub use event::*;
 pub use ids::*;
 pub use time::Timestamp;
 pub use values::*;
+pub use visibility::ConversationScope;

@@ -73,6 +73,7 @@ macro_rules! store_contract {
             the_waiting_sort_pages_longest_waiting_first,
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
+            a_restricted_scope_lists_and_counts_only_what_the_agent_may_see,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
         );
     };

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_bus::{AgentStatus, BusMessage, Delivery};
-use switchboard_core::{AuthFailure, Error, Principal, SocketId};
+use switchboard_core::{AuthFailure, Error, FeedScope, Principal, SocketId};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
 
@@ -70,8 +70,11 @@ struct Session {
     who: Principal,
     /// This socket, as presence knows it (for the conversation it views).
     socket: SocketId,
-    /// The last feed position delivered on this socket.
+    /// The last feed position delivered on this socket (or passed over: an event of a
+    /// conversation the agent may not see).
     delivered: i64,
+    /// Which conversations' events this socket delivers (restricted inboxes).
+    scope: FeedScope,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -110,9 +113,16 @@ impl Protocol for Session {
                 return None;
             }
         };
+        let scope = match app.core.feed_scope(&who).await {
+            Ok(scope) => scope,
+            Err(e) => {
+                conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+                return None;
+            }
+        };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head) };
+        let mut s = Session { app, who, socket, delivered: after.unwrap_or(head).min(head), scope };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -170,15 +180,15 @@ fn presence(status: AgentStatus) -> p::PresenceStatus {
 /// Sends everything in the feed after `delivered`, then `caught_up`.
 async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     loop {
-        let events = match s.app.core.feed(&s.who, s.delivered, PAGE).await {
-            Ok(e) => e,
+        let page = match s.app.core.feed(&s.who, &mut s.scope, s.delivered, PAGE).await {
+            Ok(page) => page,
             Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
         };
-        for e in &events {
+        for e in &page.events {
             conn.feed(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
-            s.delivered = e.feed_seq;
         }
-        if (events.len() as u32) < PAGE {
+        s.delivered = page.up_to;
+        if !page.full {
             break;
         }
     }
@@ -198,7 +208,18 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
                 // A gap: re-read from the store, which has everything in order.
                 return catch_up(s, conn).await;
             }
+            let assigned = match &event.body {
+                p::EventBody::Assigned { assignee_id, team_id, .. } => Some((assignee_id.map(AgentId), team_id.map(TeamId))),
+                _ => None,
+            };
+            let sees = s.app.core.clone();
+            let sees = sees.scope_sees(&mut s.scope, s.who.workspace_id, ConversationId(event.conversation_id), assigned).await;
             s.delivered = feed_seq;
+            match sees {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::Event { event: event.clone() }).await?;
             s.app.metrics.observe_delivery(*published_us);
             Ok(())

@@ -19,4 +19,5 @@ mod support;
 mod tenancy;
 mod timeline;
 mod timers;
+mod visibility;
 mod widget;
