@@ -66,6 +66,8 @@ pub struct SiteInput {
     pub prechat_form: Option<Vec<PrechatField>>,
     /// Replace the identity-verification secret with a fresh one.
     pub rotate_identity_secret: bool,
+    /// `Some(None)`: always open.
+    pub business_hours: Option<Option<BusinessHours>>,
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -327,13 +329,20 @@ impl Core {
 
     /// Admins and owners only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
-    pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
+    pub async fn create_team(
+        &self,
+        who: &Principal,
+        name: &str,
+        agent_ids: Vec<AgentId>,
+        business_hours: Option<BusinessHours>,
+    ) -> Result<Team> {
         who.require_admin()?;
         let team = Team {
             id: TeamId::new(),
             workspace_id: who.workspace_id,
             name: non_empty("name", name, 100)?,
             agent_ids,
+            business_hours,
             created_at: self.now(),
         };
         self.store.create_team(&team).await?;
@@ -342,7 +351,15 @@ impl Core {
 
     /// Admins and owners only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
-    pub async fn update_team(&self, who: &Principal, id: TeamId, name: Option<&str>, agent_ids: Option<Vec<AgentId>>) -> Result<Team> {
+    /// `business_hours`: `Some(None)` makes the team always open; `None` leaves them.
+    pub async fn update_team(
+        &self,
+        who: &Principal,
+        id: TeamId,
+        name: Option<&str>,
+        agent_ids: Option<Vec<AgentId>>,
+        business_hours: Option<Option<BusinessHours>>,
+    ) -> Result<Team> {
         who.require_admin()?;
         let mut team = self.store.team(who.workspace_id, id).await?;
         if let Some(name) = name {
@@ -350,6 +367,9 @@ impl Core {
         }
         if let Some(ids) = agent_ids {
             team.agent_ids = ids;
+        }
+        if let Some(hours) = business_hours {
+            team.business_hours = hours;
         }
         self.store.update_team(&team).await?;
         Ok(team)
@@ -394,6 +414,7 @@ impl Core {
             appearance: input.appearance.unwrap_or_default(),
             prechat_form: input.prechat_form.unwrap_or_default(),
             identity_secret: random_token(24),
+            business_hours: input.business_hours.flatten(),
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
@@ -419,6 +440,9 @@ impl Core {
         }
         if input.rotate_identity_secret {
             site.identity_secret = random_token(24);
+        }
+        if let Some(hours) = input.business_hours {
+            site.business_hours = hours;
         }
         self.store.update_site(&site).await?;
         Ok(site)

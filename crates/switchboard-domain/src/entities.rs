@@ -134,6 +134,8 @@ pub struct Team {
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub agent_ids: Vec<AgentId>,
+    /// When the team answers; `None`: always. Overrides its site's.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -234,6 +236,9 @@ pub struct Site {
     pub prechat_form: Vec<PrechatField>,
     /// HMAC key with which the business signs its users' ids (identity verification).
     pub identity_secret: String,
+    /// When the site answers; `None`: always. Outside them the widget offers the
+    /// offline form.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -249,6 +254,7 @@ pub struct SiteView {
     pub appearance: Appearance,
     pub prechat_form: Vec<PrechatField>,
     pub identity_secret: Option<String>,
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -270,6 +276,7 @@ impl SiteView {
             appearance: site.appearance,
             prechat_form: site.prechat_form,
             identity_secret: None,
+            business_hours: site.business_hours,
             created_at: site.created_at,
         }
     }
@@ -624,6 +631,7 @@ mod tests {
             appearance: Appearance::default(),
             prechat_form: vec![],
             identity_secret: "s".into(),
+            business_hours: None,
             created_at: Timestamp(0),
         }
     }

@@ -160,19 +160,21 @@ pub(crate) async fn team_members(pool: &PgPool, team: TeamId) -> Result<Vec<Agen
 pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
             .bind(team.id.0)
             .bind(team.workspace_id.0)
             .bind(&team.name)
             .bind(team.created_at.0)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
+        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
             .bind(team.id.0)
             .bind(team.workspace_id.0)
             .bind(&team.name)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
@@ -209,10 +211,10 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
 pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, \
-         prechat_form, identity_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+         prechat_form, identity_secret, created_at, business_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, \
-         prechat_form = $7, identity_secret = $8 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         prechat_form = $7, identity_secret = $8, business_hours = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(site.id.0)
@@ -224,6 +226,7 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
+        .bind(codec::encode_hours(site.business_hours.as_ref()))
         .execute(pool)
         .await
         .map_err(unique("public_key"))?;

@@ -156,6 +156,7 @@ pub(crate) fn team(row: &PgRow, agent_ids: Vec<AgentId>) -> Result<Team> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: get(row, "name")?,
         agent_ids,
+        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -170,6 +171,7 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         appearance: codec::decode_appearance(&text(row, "appearance")?)?,
         prechat_form: codec::decode_prechat(&text(row, "prechat_form")?)?,
         identity_secret: get(row, "identity_secret")?,
+        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -26,19 +26,21 @@ pub(crate) async fn team_members(pool: &SqlitePool, team: TeamId) -> Result<Vec<
 pub(crate) async fn write_team(conn: &mut SqliteConnection, team: &Team, create: bool) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
             .bind(s(team.id))
             .bind(s(team.workspace_id))
             .bind(&team.name)
             .bind(team.created_at.0)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
+        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
             .bind(s(team.id))
             .bind(s(team.workspace_id))
             .bind(&team.name)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
@@ -110,11 +112,11 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
 
 pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
-        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
+         business_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     } else {
-        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8 \
-         WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
+         business_hours = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(s(site.id))
@@ -126,6 +128,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
+        .bind(codec::encode_hours(site.business_hours.as_ref()))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;

@@ -135,6 +135,7 @@ pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> 
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: row.column("name")?,
         agent_ids,
+        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -149,6 +150,7 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         appearance: codec::decode_appearance(&row.column::<String>("appearance")?)?,
         prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
         identity_secret: row.column("identity_secret")?,
+        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }

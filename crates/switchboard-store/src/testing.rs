@@ -61,6 +61,7 @@ macro_rules! store_contract {
             every_site_is_a_website_inbox,
             a_workspace_keeps_its_time_zone,
             a_workspace_keeps_its_presence_and_visibility_settings,
+            sites_and_teams_keep_their_business_hours,
             a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
             transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
             contact_events_page_newest_first_within_their_workspace,
@@ -131,6 +132,7 @@ pub fn site(ws: WorkspaceId) -> Site {
             options: vec![],
         }],
         identity_secret: "secret".into(),
+        business_hours: None,
         created_at: Timestamp(1),
     }
 }
@@ -271,7 +273,7 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     let bob = agent(f.ws.id, "bob@t.example");
     store.create_agent(&bob, "h").await.unwrap();
     let mut team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], business_hours: None, created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let dup = Team { id: TeamId::new(), ..team.clone() };
     assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
@@ -294,7 +296,7 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let f = fixture(&*store, "gone").await;
     let bob = agent(f.ws.id, "bob@gone.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], created_at: Timestamp(1) };
+    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], business_hours: None, created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let conv = start(&*store, &f, Some("hello")).await.conversation.id;
     let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id) };
@@ -735,7 +737,7 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     let a = fixture(&*store, "a").await;
     let b = fixture(&*store, "b").await;
     let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
-    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], created_at: Timestamp(1) };
+    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], business_hours: None, created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let canned = CannedResponse {
         id: CannedResponseId::new(),

@@ -100,7 +100,7 @@ impl FromRequestParts<AppState> for WidgetVisitor {
     responses((status = 200, body = p::WidgetSite), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
 pub async fn widget_site(State(app): State<AppState>, Path(key): Path<String>, parts: Parts) -> ApiResult<Json<p::WidgetSite>> {
     let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers)).await?;
-    Ok(Json(p::WidgetSite::new(&info.site, info.agents_online, &info.agents)))
+    Ok(Json(p::WidgetSite::new(&info.site, app.core.now(), info.agents_online, &info.agents)))
 }
 
 /// Widget: upload a file

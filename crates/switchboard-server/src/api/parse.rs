@@ -117,7 +117,23 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         appearance: r.appearance.as_ref().map(appearance).transpose()?,
         prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
         rotate_identity_secret: r.rotate_identity_secret,
+        business_hours: r.business_hours.map(|h| h.as_ref().map(business_hours).transpose()).transpose()?,
     })
+}
+
+/// Business hours from the wire, checked (the time zone against the IANA database).
+pub fn business_hours(r: &p::BusinessHours) -> Result<BusinessHours, ValidationError> {
+    let weekly = r
+        .weekly
+        .iter()
+        .map(|w| Ok(WeeklyRange { day: w.day, open: parse_minute(&w.open, "weekly.open")?, close: parse_minute(&w.close, "weekly.close")? }))
+        .collect::<Result<Vec<_>, ValidationError>>()?;
+    let holidays = r
+        .holidays
+        .iter()
+        .map(|h| Ok(Holiday { date: parse_date(&h.date, "holidays.date")?, name: h.name.trim().to_owned() }))
+        .collect::<Result<Vec<_>, ValidationError>>()?;
+    BusinessHours::new(time_zone(&r.time_zone)?, weekly, holidays)
 }
 
 pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {

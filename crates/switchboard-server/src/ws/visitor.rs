@@ -184,7 +184,7 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
-        site: (&s.visitor.site).into(),
+        site: p::PublicSite::at(&s.visitor.site, s.app.core.now()),
         conversations: visitor_conversations(s, &conversations).await,
         agents: agents.iter().map(Into::into).collect(),
         agents_online: online,

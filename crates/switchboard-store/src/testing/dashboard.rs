@@ -190,7 +190,7 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     let other = fixture(&*store, "o").await;
     started_at(&*store, &other, 1, Some("not ours")).await;
     let team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Support".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Support".into(), agent_ids: vec![f.agent.id], business_hours: None, created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let system = Actor::System;
     let labels = |names: &[&str]| EventData::LabelsChanged { labels: parse_labels(names).unwrap() };
@@ -238,6 +238,7 @@ pub async fn a_restricted_scope_lists_and_counts_only_what_the_agent_may_see(sto
         workspace_id: f.ws.id,
         name: name.into(),
         agent_ids: members,
+        business_hours: None,
         created_at: Timestamp(1),
     };
     let (sales, support) = (team("Sales", vec![f.agent.id]), team("Support", vec![colleague.id]));

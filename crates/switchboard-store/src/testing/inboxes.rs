@@ -136,3 +136,38 @@ pub mod upgrade_0006 {
         assert!(matches!(store.delete_site(ws, site).await, Err(StoreError::InUse(Entity::Site))));
     }
 }
+
+/// Business hours (issue 14) are kept on sites and teams, and removed again.
+pub async fn sites_and_teams_keep_their_business_hours(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "hours").await;
+    let range = |day, open, close| WeeklyRange { day, open, close };
+    let new_year = Holiday { date: parse_date("2027-01-01", "date").unwrap(), name: "Yılbaşı".into() };
+    let hours = BusinessHours::new(
+        TimeZone::parse("Europe/Istanbul").unwrap(),
+        vec![range(1, 9 * 60, 17 * 60), range(5, 22 * 60, 2 * 60)],
+        vec![new_year],
+    )
+    .unwrap();
+    let mut site = store.site(f.ws.id, f.site.id).await.unwrap();
+    assert_eq!(site.business_hours, None, "always open until told otherwise");
+    site.business_hours = Some(hours.clone());
+    store.update_site(&site).await.unwrap();
+    assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().business_hours, Some(hours.clone()));
+
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Night shift".into(),
+        agent_ids: vec![],
+        business_hours: Some(hours.clone()),
+        created_at: Timestamp(1),
+    };
+    store.create_team(&team).await.unwrap();
+    assert_eq!(store.team(f.ws.id, team.id).await.unwrap(), team);
+    let always = Team { business_hours: None, ..team.clone() };
+    store.update_team(&always).await.unwrap();
+    assert_eq!(store.team(f.ws.id, team.id).await.unwrap().business_hours, None);
+    site.business_hours = None;
+    store.update_site(&site).await.unwrap();
+    assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().business_hours, None);
+}

@@ -5,6 +5,7 @@ mod admission;
 mod bad_input;
 mod chat;
 mod heartbeat;
+mod hours;
 mod idempotency;
 mod identity;
 mod inbox;
