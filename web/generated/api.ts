@@ -917,6 +917,9 @@ export interface components {
             type: "view";
         } | {
             /** @enum {string} */
+            type: "activity";
+        } | {
+            /** @enum {string} */
             type: "ping";
         };
         AgentOut: {
@@ -1041,6 +1044,21 @@ export interface components {
             url: string;
             /** Format: int32 */
             width?: number | null;
+        };
+        /** @description When a site or team answers: weekly ranges in a time zone, and holidays. */
+        BusinessHours: {
+            /** @description Whole days closed, in the schedule's time zone. */
+            holidays?: components["schemas"]["Holiday"][];
+            /**
+             * @description An IANA time zone name, such as `Europe/Istanbul`.
+             * @example Europe/Istanbul
+             */
+            time_zone: string;
+            /**
+             * @description Openings of the week. A `close` not after `open` runs past midnight into the
+             *     next day; `close` may be `24:00`.
+             */
+            weekly: components["schemas"]["WeeklyHours"][];
         };
         CannedRequest: {
             /** @description Required when creating. */
@@ -1347,6 +1365,14 @@ export interface components {
             field: string;
             message: string;
         };
+        Holiday: {
+            /**
+             * @description `YYYY-MM-DD`.
+             * @example 2027-01-01
+             */
+            date: string;
+            name: string;
+        };
         /**
          * @description Where a workspace's conversations come in. A `website` inbox is a site: same id,
          *     same name, its settings under `/sites/{id}`.
@@ -1365,6 +1391,13 @@ export interface components {
          * @enum {string}
          */
         InboxKind: "website" | "email" | "telegram" | "api";
+        /**
+         * @description Who sees which conversations: `all` (everyone sees everything) or `teams`
+         *     (agents see their teams', their own and those of no team; owners and admins
+         *     see all).
+         * @enum {string}
+         */
+        InboxVisibility: "all" | "teams";
         /**
          * @description A label the workspace manages. Conversations carry label names; a name on a
          *     conversation need not be managed.
@@ -1598,6 +1631,14 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Within the site's business hours now (always, without hours). */
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: when the site opens next (unix ms); `null` when open or with no
+             *     opening ahead.
+             */
+            opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
         };
         /** @description A visitor's satisfaction rating of a resolved conversation. */
@@ -1672,6 +1713,7 @@ export interface components {
         Site: {
             allowed_origins: string[];
             appearance: components["schemas"]["Appearance"];
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
@@ -1689,6 +1731,7 @@ export interface components {
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
@@ -1714,6 +1757,7 @@ export interface components {
         };
         Team: {
             agent_ids: string[];
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
@@ -1722,6 +1766,7 @@ export interface components {
         };
         TeamRequest: {
             agent_ids?: string[] | null;
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** @description Required when creating. */
             name?: string | null;
         };
@@ -1768,6 +1813,12 @@ export interface components {
         };
         /** @description Fields to change on the workspace; a missing field is left as it is. */
         UpdateWorkspace: {
+            /**
+             * Format: int32
+             * @description 1..=1440 minutes; `null`: agents never go away by themselves; absent leaves it.
+             */
+            auto_away_minutes?: number | null;
+            inbox_visibility?: null | components["schemas"]["InboxVisibility"];
             name?: string | null;
             /**
              * @description An IANA time zone name, such as `Asia/Tehran` or `UTC`.
@@ -1972,6 +2023,20 @@ export interface components {
             /** @enum {string} */
             type: "pong";
         };
+        WeeklyHours: {
+            /** @example 17:00 */
+            close: string;
+            /**
+             * Format: int32
+             * @description ISO day of the week: 1 = Monday … 7 = Sunday.
+             */
+            day: number;
+            /**
+             * @description `HH:MM`, local time.
+             * @example 09:00
+             */
+            open: string;
+        };
         /**
          * @description `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
          *     so the launcher shows avatars and online/offline state before any socket opens.
@@ -1981,7 +2046,7 @@ export interface components {
             agents: components["schemas"]["PublicAgent"][];
             /**
              * Format: int32
-             * @description How many of the workspace's agents are online now.
+             * @description How many of the workspace's agents are available now (shown `online`).
              */
             agents_online: number;
             appearance: components["schemas"]["Appearance"];
@@ -1990,13 +2055,27 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Within the site's business hours now (always, without hours). */
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: when the site opens next (unix ms).
+             */
+            opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
         };
         Workspace: {
+            /**
+             * Format: int32
+             * @description Minutes without activity on the dashboard before an agent shows as `away`;
+             *     `null`: never.
+             */
+            auto_away_minutes?: number | null;
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
             id: string;
+            inbox_visibility: components["schemas"]["InboxVisibility"];
             name: string;
             /**
              * @description The IANA time zone reports and business hours use, such as `Europe/Istanbul`.
@@ -2022,6 +2101,7 @@ export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
+export type BusinessHours = components['schemas']['BusinessHours'];
 export type CannedRequest = components['schemas']['CannedRequest'];
 export type CannedResponse = components['schemas']['CannedResponse'];
 export type CannedScope = components['schemas']['CannedScope'];
@@ -2044,8 +2124,10 @@ export type ErrorCode = components['schemas']['ErrorCode'];
 export type Event = components['schemas']['Event'];
 export type EventBody = components['schemas']['EventBody'];
 export type FieldError = components['schemas']['FieldError'];
+export type Holiday = components['schemas']['Holiday'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
+export type InboxVisibility = components['schemas']['InboxVisibility'];
 export type Label = components['schemas']['Label'];
 export type LabelRequest = components['schemas']['LabelRequest'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
@@ -2094,6 +2176,7 @@ export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
 export type VisitorOut = components['schemas']['VisitorOut'];
+export type WeeklyHours = components['schemas']['WeeklyHours'];
 export type WidgetSite = components['schemas']['WidgetSite'];
 export type Workspace = components['schemas']['Workspace'];
 export type $defs = Record<string, never>;
@@ -6500,6 +6583,9 @@ export const agentInOneOf4TypeValues: ReadonlyArray<Extract<FlattenedDeepRequire
 }>["type"]> = ["view"];
 export const agentInOneOf5TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
     type: unknown;
+}>["type"]> = ["activity"];
+export const agentInOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const agentOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
@@ -6564,6 +6650,7 @@ export const eventBodyOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
     kind: unknown;
 }>["kind"]> = ["conversation_rated"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
+export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];
