@@ -116,8 +116,7 @@ impl Core {
     /// whose callers hold the server itself.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
-        let ws =
-            Workspace::new(WorkspaceId::new(), non_empty("name", name, 100)?, self.now());
+        let ws = Workspace::new(WorkspaceId::new(), non_empty("name", name, 100)?, self.now());
         let hash = auth::hash_password(&owner.password).await?;
         self.store.create_workspace(&ws).await?;
         let agent = self.build_agent(ws.id, NewAgent { role: Role::Owner, ..owner })?;

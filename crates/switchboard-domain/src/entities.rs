@@ -59,10 +59,7 @@ impl InboxVisibility {
     }
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == raw)
-            .ok_or_else(|| ValidationError::new("inbox_visibility", "must be all or teams"))
+        Self::ALL.into_iter().find(|v| v.name() == raw).ok_or_else(|| ValidationError::new("inbox_visibility", "must be all or teams"))
     }
 }
 

@@ -133,9 +133,8 @@ impl BusinessHours {
         let Ok(instant) = Instant::from_millisecond(at.0) else { return false };
         let local = instant.to_zoned(self.zone.clone()).datetime();
         let (today, minute) = (local.date(), (local.hour() as u16) * 60 + local.minute() as u16);
-        let open_today = self.opening_on(today).any(|r| {
-            if r.open < r.close { r.open <= minute && minute < r.close } else { minute >= r.open }
-        });
+        let open_today =
+            self.opening_on(today).any(|r| if r.open < r.close { r.open <= minute && minute < r.close } else { minute >= r.open });
         let from_yesterday = || match today.yesterday() {
             Ok(yesterday) => self.opening_on(yesterday).any(|r| r.close < r.open && minute < r.close),
             Err(_) => false,

@@ -46,9 +46,9 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
     .bind(w.created_at.0)
     .bind(w.auto_away_minutes.map(|m| m as i32))
     .bind(w.inbox_visibility.name())
-        .execute(pool)
-        .await
-        .map_err(unique("id"))?;
+    .execute(pool)
+    .await
+    .map_err(unique("id"))?;
     Ok(())
 }
 

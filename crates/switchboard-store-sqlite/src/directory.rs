@@ -176,9 +176,9 @@ pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Resu
     .bind(w.created_at.0)
     .bind(w.auto_away_minutes.map(|m| m as i32))
     .bind(w.inbox_visibility.name())
-        .execute(&mut *store.writing().await?)
-        .await
-        .map_err(unique("id"))?;
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(unique("id"))?;
     Ok(())
 }
 

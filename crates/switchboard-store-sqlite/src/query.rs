@@ -101,7 +101,12 @@ pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &Conver
     rows.iter().map(with_unread).collect()
 }
 
-pub(crate) async fn conversation_counts(pool: &SqlitePool, ws: WorkspaceId, me: Option<AgentId>, scope: &ConversationScope) -> Result<ConversationCounts> {
+pub(crate) async fn conversation_counts(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    me: Option<AgentId>,
+    scope: &ConversationScope,
+) -> Result<ConversationCounts> {
     let only = scope_condition(scope);
     use sqlx::Row;
     let row = sqlx::query(&format!(

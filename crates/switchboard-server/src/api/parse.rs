@@ -126,7 +126,9 @@ pub fn business_hours(r: &p::BusinessHours) -> Result<BusinessHours, ValidationE
     let weekly = r
         .weekly
         .iter()
-        .map(|w| Ok(WeeklyRange { day: w.day, open: parse_minute(&w.open, "weekly.open")?, close: parse_minute(&w.close, "weekly.close")? }))
+        .map(|w| {
+            Ok(WeeklyRange { day: w.day, open: parse_minute(&w.open, "weekly.open")?, close: parse_minute(&w.close, "weekly.close")? })
+        })
         .collect::<Result<Vec<_>, ValidationError>>()?;
     let holidays = r
         .holidays

@@ -189,8 +189,14 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     let f = fixture(&*store, "n").await;
     let other = fixture(&*store, "o").await;
     started_at(&*store, &other, 1, Some("not ours")).await;
-    let team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Support".into(), agent_ids: vec![f.agent.id], business_hours: None, created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Support".into(),
+        agent_ids: vec![f.agent.id],
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let system = Actor::System;
     let labels = |names: &[&str]| EventData::LabelsChanged { labels: parse_labels(names).unwrap() };

@@ -71,7 +71,10 @@ async fn teams_keep_their_own_hours_and_bad_schedules_name_the_field() {
     let with = |h: BusinessHours| SiteRequest { business_hours: Some(Some(h)), ..SiteRequest::default() };
     let site = seed.site.id.0;
     assert_invalid(owner.update_site(site, &with(BusinessHours { time_zone: "Mars/Olympus".into(), ..night.clone() })).await, "time_zone");
-    assert_invalid(owner.update_site(site, &with(BusinessHours { weekly: weekdays("9:00", "17:00"), ..night.clone() })).await, "weekly.open");
+    assert_invalid(
+        owner.update_site(site, &with(BusinessHours { weekly: weekdays("9:00", "17:00"), ..night.clone() })).await,
+        "weekly.open",
+    );
     let eighth = vec![WeeklyHours { day: 8, open: "09:00".into(), close: "17:00".into() }];
     assert_invalid(owner.update_site(site, &with(BusinessHours { weekly: eighth, ..night.clone() })).await, "weekly.day");
     let bad_day = vec![Holiday { date: "2027-02-30".into(), name: "Never".into() }];

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, Role, VisitorIn, VisitorOut};
 use switchboard_core::{JobKind, ManualClock};
 use switchboard_domain::Timestamp;
+use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, Role, VisitorIn, VisitorOut};
 use switchboard_testkit::{AgentSocket, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
 

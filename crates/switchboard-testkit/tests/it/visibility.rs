@@ -6,11 +6,11 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use switchboard_testkit::proto::{
-    AgentOut, AssignRequest, ConversationStatus, ErrorCode, InboxVisibility, LabelsRequest, Priority,
-    PriorityRequest, ReadRequest, Reply, Role, StatusRequest, TeamRequest, UpdateContact, UpdateWorkspace,
-};
 use switchboard_client::PageQuery;
+use switchboard_testkit::proto::{
+    AgentOut, AssignRequest, ConversationStatus, ErrorCode, InboxVisibility, LabelsRequest, Priority, PriorityRequest, ReadRequest, Reply,
+    Role, StatusRequest, TeamRequest, UpdateContact, UpdateWorkspace,
+};
 use switchboard_testkit::{AgentSocket, Api, ClientError, ConversationFilter, HistoryFilter, TestApp, VisitorSocket};
 use uuid::Uuid;
 
