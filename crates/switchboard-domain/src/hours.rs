@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(h.opens_at(at("America/New_York", "2027-03-13T01:00")), Some(at("America/New_York", "2027-03-13T02:30")));
         let autumn = h.opens_at(at("America/New_York", "2027-11-07T00:00")).unwrap();
         assert_eq!(autumn, at("America/New_York", "2027-11-07T02:30"));
-        assert_eq!(autumn.0 - at("America/New_York", "2027-11-06T02:30").0, 25 * 3600_000, "that day is 25 hours long");
+        assert_eq!(autumn.0 - at("America/New_York", "2027-11-06T02:30").0, 25 * 3_600_000, "that day is 25 hours long");
     }
 
     #[test]
