@@ -299,6 +299,39 @@ test('an admin sets the workspace time zone from the IANA list', async () => {
   await page.context().close();
 });
 
+test('an admin restricts inboxes to teams and sets when idle agents show as away', async () => {
+  await agent('rules@shop.example', 'admin');
+  const page = await signedIn('rules@shop.example', '/app/settings/workspace');
+  await page.getByLabel('Who sees which conversations').selectOption('teams');
+  await page.getByLabel('Show an idle agent as away after').selectOption({ label: '30 minutes' });
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  let ws = await env.server.api('GET', '/api/v1/workspace');
+  assert.deepEqual([ws.inbox_visibility, ws.auto_away_minutes], ['teams', 30]);
+  await page.screenshot({ path: path.join(shots, 'admin-workspace-ltr-light-desktop.png'), fullPage: true });
+
+  await page.getByLabel('Show an idle agent as away after').selectOption({ label: 'Never' });
+  await page.getByLabel('Who sees which conversations').selectOption('all');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  ws = await env.server.api('GET', '/api/v1/workspace');
+  assert.deepEqual([ws.inbox_visibility, ws.auto_away_minutes], ['all', null]);
+  await page.context().close();
+
+  for (const [name, options] of [
+    ['rtl-dark-desktop', { colorScheme: 'dark', locale: 'ar' }],
+    ['rtl-light-phone', { colorScheme: 'light', viewport: { width: 390, height: 844 }, locale: 'he' }],
+  ]) {
+    const email = `rules-${name}@shop.example`;
+    await agent(email, 'admin', options.locale);
+    const shown = await signedIn(email, '/app/settings/workspace', options);
+    await shown.locator('.settings-body form').waitFor();
+    assert.deepEqual(await seriousViolations(shown), [], name);
+    await shown.screenshot({ path: path.join(shots, `admin-workspace-${name}.png`), fullPage: true });
+    await shown.context().close();
+  }
+});
+
 test('an agent changes their password: the old one no longer signs in, and a wrong current one is refused', async () => {
   await agent('zeynep@shop.example', 'agent', 'en');
   const page = await signedIn('zeynep@shop.example', '/app/profile');

@@ -20,7 +20,9 @@ const OWNER = { email: 'boss@shop.example', password: 'a long enough password' }
 /** A running server with an admin API token and one site. */
 export async function startServer() {
   const data = mkdtempSync(path.join(tmpdir(), 'sb-browser-'));
-  const env = { ...process.env, SWITCHBOARD__LOG__LEVEL: 'warn' };
+  // No presence grace period: a test that closes its agent's socket means "nobody is
+  // online" at once (the grace period has its own Rust tests).
+  const env = { ...process.env, SWITCHBOARD__LOG__LEVEL: 'warn', SWITCHBOARD__PRESENCE__GRACE_SECONDS: '0' };
   execFileSync(bin, ['--data', data, 'admin', 'create-workspace', '--name', 'Shop',
     '--owner-email', OWNER.email, '--password', OWNER.password], { env, stdio: 'ignore' });
   const serve = (listen) => {

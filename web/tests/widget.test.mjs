@@ -271,6 +271,51 @@ test('with no one online, the offline form takes an e-mail and a message the tea
   await context.close();
 });
 
+/** The ISO day of the week (Monday 1 … Sunday 7) `days` from today, in UTC. */
+function isoDay(days) {
+  return ((new Date().getUTCDay() + days + 6) % 7) + 1;
+}
+
+test('outside business hours the widget offers the offline form and says when the team is back', async () => {
+  const { origin } = await shop();
+  const agent = await agentOnline(env.server);
+  const { site } = env.server;
+  // Open only tomorrow (UTC), 09:00–10:00: closed now, even with an agent online.
+  const hours = { time_zone: 'UTC', weekly: [{ day: isoDay(1), open: '09:00', close: '10:00' }], holidays: [] };
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { business_hours: hours });
+  const { appearance } = await env.server.api('GET', `/api/v1/sites/${site.id}`);
+  try {
+    for (const [name, options] of [
+      ['ltr-light', { colorScheme: 'light', locale: 'en-GB' }],
+      ['rtl-dark', { colorScheme: 'dark', locale: 'fa' }],
+    ]) {
+      // The widget speaks the site's language.
+      const locale = options.locale === 'fa' ? 'fa' : appearance.locale;
+      await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...appearance, locale } });
+      const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+      const page = await context.newPage();
+      await page.goto(origin);
+      const w = widgetOn(page);
+      await w.launcher.click();
+      await w.frame.locator('form .back').waitFor();
+      const back = await w.frame.locator('form .back').textContent();
+      const tomorrow = new Intl.DateTimeFormat(options.locale === 'fa' ? 'fa-IR' : 'en-GB', { weekday: 'long', timeZone: 'UTC' })
+        .format(new Date(Date.now() + 86_400_000));
+      assert.ok(back.includes(tomorrow), `${name}: "${back}" names ${tomorrow}`);
+      if (name === 'ltr-light') {
+        await w.frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+        assert.match(back, /^We're back /);
+        await w.frame.getByText('Closed now').waitFor();
+      }
+      await page.screenshot({ path: path.join(shots, `widget-closed-${name}.png`) });
+      await context.close();
+    }
+  } finally {
+    await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { business_hours: null, appearance });
+    agent.close();
+  }
+});
+
 test('hostile CSS on the host page cannot break the widget, and the widget leaves the page as it was', async () => {
   const hostile = `<style>* { all: unset !important } div { display: none !important } html { direction: rtl; font-size: 60px !important }
     button { background: red !important; inline-size: 1px !important } iframe { display: none !important }</style>`;

@@ -71,6 +71,8 @@ pub struct SiteInput {
     pub retention_days: Option<Option<RetentionDays>>,
     pub banned_behaviour: Option<BannedBehaviour>,
     pub masking: Option<masking::Masking>,
+    /// `Some(None)`: always open.
+    pub business_hours: Option<Option<BusinessHours>>,
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -123,13 +125,8 @@ impl Core {
     /// whose callers hold the server itself.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
-        let ws = Workspace {
-            id: WorkspaceId::new(),
-            name: non_empty("name", name, 100)?,
-            time_zone: TimeZone::utc(),
-            require_two_factor: false,
-            created_at: self.now(),
-        };
+        let ws = Workspace::new(WorkspaceId::new(), non_empty("name", name, 100)?, self.now());
+
         let hash = auth::hash_password(&owner.password).await?;
         self.store.create_workspace(&ws).await?;
         let agent = self.build_agent(ws.id, NewAgent { role: Role::Owner, ..owner })?;
@@ -380,13 +377,20 @@ impl Core {
 
     /// Admins and owners only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id), err(level = "info"))]
-    pub async fn create_team(&self, who: &Principal, name: &str, agent_ids: Vec<AgentId>) -> Result<Team> {
+    pub async fn create_team(
+        &self,
+        who: &Principal,
+        name: &str,
+        agent_ids: Vec<AgentId>,
+        business_hours: Option<BusinessHours>,
+    ) -> Result<Team> {
         who.require_admin()?;
         let team = Team {
             id: TeamId::new(),
             workspace_id: who.workspace_id,
             name: non_empty("name", name, 100)?,
             agent_ids,
+            business_hours,
             created_at: self.now(),
         };
         self.store.create_team(&team).await?;
@@ -396,7 +400,15 @@ impl Core {
 
     /// Admins and owners only.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, team.id = %id), err(level = "info"))]
-    pub async fn update_team(&self, who: &Principal, id: TeamId, name: Option<&str>, agent_ids: Option<Vec<AgentId>>) -> Result<Team> {
+    /// `business_hours`: `Some(None)` makes the team always open; `None` leaves them.
+    pub async fn update_team(
+        &self,
+        who: &Principal,
+        id: TeamId,
+        name: Option<&str>,
+        agent_ids: Option<Vec<AgentId>>,
+        business_hours: Option<Option<BusinessHours>>,
+    ) -> Result<Team> {
         who.require_admin()?;
         let mut team = self.store.team(who.workspace_id, id).await?;
         if let Some(name) = name {
@@ -404,6 +416,9 @@ impl Core {
         }
         if let Some(ids) = agent_ids {
             team.agent_ids = ids;
+        }
+        if let Some(hours) = business_hours {
+            team.business_hours = hours;
         }
         self.store.update_team(&team).await?;
         self.audit(who, AuditAction::TeamChanged, Some(AuditTarget::new(AuditTargetKind::Team, team.id)), None).await?;
@@ -453,6 +468,7 @@ impl Core {
             retention_days: input.retention_days.flatten(),
             banned_behaviour: input.banned_behaviour.unwrap_or_default(),
             masking: input.masking.unwrap_or_default(),
+            business_hours: input.business_hours.flatten(),
             created_at: self.now(),
         };
         self.store.create_site(&site).await?;
@@ -491,6 +507,9 @@ impl Core {
         }
         if let Some(m) = input.masking {
             site.masking = m;
+        }
+        if let Some(hours) = input.business_hours {
+            site.business_hours = hours;
         }
         self.store.update_site(&site).await?;
         self.audit(who, AuditAction::SiteChanged, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;

@@ -20,6 +20,18 @@ pub struct Draft {
     pub attachments: Vec<AttachmentId>,
 }
 
+/// A page of the workspace feed as one caller sees it.
+#[derive(Clone, Debug)]
+pub struct FeedPage {
+    /// The events the caller may see, in feed order.
+    pub events: Vec<Event>,
+    /// The feed position the page read up to (a cursor past events the caller may not
+    /// see as well).
+    pub up_to: i64,
+    /// Whether the page was full: more may follow after `up_to`.
+    pub full: bool,
+}
+
 /// A window of a conversation's history.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HistoryQuery {
@@ -152,25 +164,29 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn conversations(&self, who: &Principal, mut filter: ConversationFilter) -> Result<Vec<Conversation>> {
         filter.limit = self.page(Some(filter.limit).filter(|l| *l > 0), 50);
+        filter.scope = self.conversation_scope(who).await?;
         Ok(self.store.conversations(who.workspace_id, &filter).await?)
     }
 
-    /// How many conversations each inbox view holds for the caller (`mine` is 0 for an
-    /// API token, which is nobody).
+    /// How many conversations each inbox view holds for the caller, among those they may
+    /// see (`mine` is 0 for an API token, which is nobody).
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn conversation_counts(&self, who: &Principal) -> Result<switchboard_store::ConversationCounts> {
-        Ok(self.store.conversation_counts(who.workspace_id, who.agent_id()).await?)
+        let scope = self.conversation_scope(who).await?;
+        Ok(self.store.conversation_counts(who.workspace_id, who.agent_id(), &scope).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
-        let conversation = self.store.conversation(who.workspace_id, id).await?;
+        let conversation = self.visible_conversation(who,  id).await?;
         self.audit_read(who, AuditAction::ConversationRead, AuditTarget::new(AuditTargetKind::Conversation, id)).await?;
         Ok(conversation)
+
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn history(&self, who: &Principal, id: ConversationId, q: HistoryQuery) -> Result<Vec<Event>> {
+        self.check_visible(who, id).await?;
         let query = EventQuery {
             after_seq: q.after_seq,
             before_seq: q.before_seq,
@@ -186,15 +202,31 @@ impl Core {
         Ok(events)
     }
 
-    /// Everything in the workspace after `after_feed_seq`, for an agent's reconnect.
+    /// A page of the workspace feed after `after_feed_seq`, for an agent's reconnect:
+    /// the events `scope` lets through, where the page ended, and whether it was full
+    /// (more may follow).
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, after_feed_seq), err(level = "debug"))]
-    pub async fn feed(&self, who: &Principal, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
-        Ok(self.store.feed(who.workspace_id, after_feed_seq, limit.clamp(1, 1000)).await?)
+    pub async fn feed(&self, who: &Principal, scope: &mut crate::FeedScope, after_feed_seq: i64, limit: u32) -> Result<FeedPage> {
+        let limit = limit.clamp(1, 1000);
+        let read = self.store.feed(who.workspace_id, after_feed_seq, limit).await?;
+        let page = FeedPage { up_to: read.last().map_or(after_feed_seq, |e| e.feed_seq), full: read.len() as u32 >= limit, events: vec![] };
+        let mut events = Vec::with_capacity(read.len());
+        for event in read {
+            let assigned = match event.data {
+                EventData::Assigned { agent_id, team_id, .. } => Some((agent_id, team_id)),
+                _ => None,
+            };
+            if scope.sees(self, who.workspace_id, event.conversation_id, assigned).await? {
+                events.push(event);
+            }
+        }
+        Ok(FeedPage { events, ..page })
     }
 
     /// A reply the visitor sees, or with `note` a private note only agents see.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id, note), err(level = "debug"))]
     pub async fn reply(&self, who: &Principal, id: ConversationId, draft: Draft, note: bool) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         let kind = if note { MessageKind::Note } else { MessageKind::Text };
         // Masking is per site: when the workspace's sites disagree, the conversation
         // says which site this is (one read); otherwise no read at all.
@@ -217,6 +249,7 @@ impl Core {
         agent_id: Option<AgentId>,
         team_id: Option<TeamId>,
     ) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         // Both must be the workspace's own: ids of other tenants are simply unknown.
         // A deactivated agent cannot answer, so they take no conversation.
         if let Some(a) = agent_id
@@ -232,6 +265,7 @@ impl Core {
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_status(&self, who: &Principal, id: ConversationId, status: Status) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         if let Status::Snoozed { until } = status
             && until <= self.now()
         {
@@ -248,24 +282,27 @@ impl Core {
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_labels(&self, who: &Principal, id: ConversationId, labels: Vec<Label>) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         self.record(who, id, EventData::LabelsChanged { labels }).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
     pub async fn set_priority(&self, who: &Principal, id: ConversationId, priority: Priority) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         self.record(who, id, EventData::PriorityChanged { priority }).await
     }
 
     /// The team has seen everything up to `up_to_seq`.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id, up_to_seq), err(level = "debug"))]
     pub async fn agent_read(&self, who: &Principal, id: ConversationId, up_to_seq: i64) -> Result<Committed> {
+        self.check_visible(who, id).await?;
         let data = EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq };
         self.record(who, id, data).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn agent_typing(&self, who: &Principal, id: ConversationId, typing: bool) -> Result<()> {
-        let conv = self.store.conversation(who.workspace_id, id).await?;
+        let conv = self.visible_conversation(who, id).await?;
         let msg = Arc::new(BusMessage::typing(conv.id, who.actor, typing));
         self.bus.publish(Topic::Conversation(conv.id), msg.clone());
         self.bus.publish(Topic::Workspace(who.workspace_id), msg);
@@ -274,6 +311,7 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn contact(&self, who: &Principal, id: ContactId) -> Result<Contact> {
+        self.check_contact_visible(who, id).await?;
         let contact = self.store.contact(who.workspace_id, id).await?;
         self.audit_read(who, AuditAction::ContactRead, AuditTarget::new(AuditTargetKind::Contact, id)).await?;
         Ok(contact)
@@ -281,6 +319,7 @@ impl Core {
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]
     pub async fn update_contact(&self, who: &Principal, id: ContactId, patch: ContactPatch) -> Result<Contact> {
+        self.check_contact_visible(who, id).await?;
         let mut contact = self.store.contact(who.workspace_id, id).await?;
         let mask = self.site_masking(who.workspace_id, contact.site_id).await?;
         apply_contact_patch(&mut contact, patch, mask)?;
@@ -291,7 +330,8 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn search_contacts(&self, who: &Principal, query: &str, limit: Option<u32>) -> Result<Vec<Contact>> {
         let terms = search::query_terms(query);
-        Ok(self.store.search_contacts(who.workspace_id, &terms, self.page(limit, 20)).await?)
+        let found = self.store.search_contacts(who.workspace_id, &terms, self.page(limit, 20)).await?;
+        self.visible_contacts(who, found).await
     }
 
     /// The contacts among `ids` the reader may see (a page of inbox rows at once); at most
@@ -310,6 +350,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "debug"))]
     pub async fn page_views(&self, who: &Principal, id: ContactId, limit: Option<u32>) -> Result<Vec<PageView>> {
         self.store.contact(who.workspace_id, id).await?;
+        self.check_contact_visible(who, id).await?;
         Ok(self.store.page_views(who.workspace_id, id, self.page(limit, 20)).await?)
     }
 
@@ -321,11 +362,32 @@ impl Core {
             return Err(ValidationError::new("q", "must contain at least one word").into());
         }
         let limit = self.page(limit, 20);
-        Ok(SearchResults {
-            messages: (self.store.search_messages(who.workspace_id, &terms, limit).await?.into_iter())
-                .map(|MessageHit { message }| SearchHit { snippet: search::snippet(&message.body, &terms, SNIPPET_CHARS), message })
-                .collect(),
-            contacts: self.store.search_contacts(who.workspace_id, &terms, limit).await?,
-        })
+        let scope = self.conversation_scope(who).await?;
+        let mut messages = vec![];
+        let mut seen: std::collections::HashMap<ConversationId, bool> = Default::default();
+        for MessageHit { message } in self.store.search_messages(who.workspace_id, &terms, limit).await? {
+            let visible = match seen.get(&message.conversation_id) {
+                Some(v) => *v,
+                None => scope.is_all() || scope.sees(&self.store.conversation(who.workspace_id, message.conversation_id).await?),
+            };
+            seen.insert(message.conversation_id, visible);
+            if visible {
+                messages.push(SearchHit { snippet: search::snippet(&message.body, &terms, SNIPPET_CHARS), message });
+            }
+        }
+        let contacts = self.store.search_contacts(who.workspace_id, &terms, limit).await?;
+        Ok(SearchResults { messages, contacts: self.visible_contacts(who, contacts).await? })
+    }
+
+    /// The contacts of `found` the caller may see, in order.
+    async fn visible_contacts(&self, who: &Principal, found: Vec<Contact>) -> Result<Vec<Contact>> {
+        let scope = self.conversation_scope(who).await?;
+        let mut visible = Vec::with_capacity(found.len());
+        for contact in found {
+            if self.sees_contact(who.workspace_id, &scope, contact.id).await? {
+                visible.push(contact);
+            }
+        }
+        Ok(visible)
     }
 }

@@ -1,11 +1,11 @@
 //! Inboxes and workspace settings: where conversations come in, and the workspace's
-//! name and time zone. Core checks the caller's role here, as in `admin.rs`:
+//! settings (name, time zone, auto-away, inbox visibility). Core checks the caller's role here, as in `admin.rs`:
 //!
 //! | what                                     | agent | admin | owner |
 //! |------------------------------------------|-------|-------|-------|
 //! | list the inboxes                         | yes   | yes   | yes   |
 //! | create an inbox (a website, today)       | no    | yes   | yes   |
-//! | change the workspace's name or time zone | no    | yes   | yes   |
+//! | change the workspace's settings          | no    | yes   | yes   |
 //! | require two-factor sign-in of every agent | no    | no    | yes   |
 
 use switchboard_domain::*;
@@ -21,6 +21,9 @@ pub struct WorkspacePatch {
     pub time_zone: Option<TimeZone>,
     /// Owners only.
     pub require_two_factor: Option<bool>,
+    /// `Some(None)`: agents never go away by themselves.
+    pub auto_away_minutes: Option<Option<u32>>,
+    pub inbox_visibility: Option<InboxVisibility>,
 }
 
 impl Core {
@@ -62,6 +65,15 @@ impl Core {
                 return Err(Error::Forbidden);
             }
             ws.require_two_factor = required;
+        }
+        if let Some(minutes) = patch.auto_away_minutes {
+            if minutes.is_some_and(|m| !(1..=Workspace::MAX_AUTO_AWAY_MINUTES).contains(&m)) {
+                return Err(ValidationError::new("auto_away_minutes", "must be from 1 to 1440 minutes, or null for never").into());
+            }
+            ws.auto_away_minutes = minutes;
+        }
+        if let Some(visibility) = patch.inbox_visibility {
+            ws.inbox_visibility = visibility;
         }
         self.store.update_workspace(&ws).await?;
         let target = Some(AuditTarget::new(AuditTargetKind::Workspace, ws.id));

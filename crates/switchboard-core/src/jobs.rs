@@ -34,6 +34,11 @@ pub enum JobKind {
     Retention { workspace_id: WorkspaceId, site_id: SiteId },
     /// Deletes the files of deleted attachments that an earlier try left queued.
     DeleteBlobs,
+    /// Takes an agent offline if no socket of theirs opened again within the grace
+    /// period after their last one closed.
+    AgentOffline { workspace_id: WorkspaceId, agent_id: AgentId },
+    /// Shows a connected agent as away if idle for the workspace's auto-away minutes.
+    AutoAway { workspace_id: WorkspaceId, agent_id: AgentId },
 }
 
 impl JobKind {
@@ -42,6 +47,8 @@ impl JobKind {
             JobKind::WakeConversation { .. } => "wake_conversation",
             JobKind::Retention { .. } => "retention",
             JobKind::DeleteBlobs => "delete_blobs",
+            JobKind::AgentOffline { .. } => "agent_offline",
+            JobKind::AutoAway { .. } => "auto_away",
         }
     }
 
@@ -55,16 +62,22 @@ impl JobKind {
                 json!({ "workspace_id": workspace_id.to_string(), "site_id": site_id.to_string() }).to_string()
             }
             JobKind::DeleteBlobs => "{}".into(),
+            JobKind::AgentOffline { workspace_id, agent_id } | JobKind::AutoAway { workspace_id, agent_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
+            }
         }
     }
 
-    /// At most one pending job per key: a conversation has one wake-up timer.
+    /// At most one pending job per key: a conversation has one wake-up timer, an agent
+    /// one offline timer and one auto-away timer.
     fn dedupe_key(&self) -> Option<String> {
         match self {
             JobKind::WakeConversation { conversation_id, .. } => Some(format!("wake_conversation:{conversation_id}")),
             // One run pending per site: saving the setting again moves it.
             JobKind::Retention { site_id, .. } => Some(format!("retention:{site_id}")),
             JobKind::DeleteBlobs => Some("delete_blobs".into()),
+            JobKind::AgentOffline { agent_id, .. } => Some(format!("agent_offline:{agent_id}")),
+            JobKind::AutoAway { agent_id, .. } => Some(format!("auto_away:{agent_id}")),
         }
     }
 
@@ -82,6 +95,10 @@ impl JobKind {
             }),
             "retention" => Ok(JobKind::Retention { workspace_id: WorkspaceId(id("workspace_id")?), site_id: SiteId(id("site_id")?) }),
             "delete_blobs" => Ok(JobKind::DeleteBlobs),
+            "agent_offline" => {
+                Ok(JobKind::AgentOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
+            }
+            "auto_away" => Ok(JobKind::AutoAway { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) }),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -171,6 +188,11 @@ impl Core {
             JobKind::WakeConversation { workspace_id, conversation_id, .. } => self.wake(workspace_id, conversation_id).await,
             JobKind::Retention { workspace_id, site_id } => self.run_retention(workspace_id, site_id).await,
             JobKind::DeleteBlobs => self.delete_queued_blobs().await,
+            JobKind::AgentOffline { workspace_id, agent_id } => {
+                self.offline_timer(workspace_id, agent_id);
+                Ok(())
+            }
+            JobKind::AutoAway { workspace_id, agent_id } => self.auto_away_timer(workspace_id, agent_id).await,
         }
     }
 

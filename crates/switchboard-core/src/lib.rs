@@ -21,6 +21,7 @@ mod privacy;
 mod roster;
 mod sessions;
 mod two_factor;
+mod visibility;
 mod visitors;
 mod widget;
 
@@ -42,11 +43,12 @@ pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
-pub use presence::{LocalPresence, Presence, PresenceSizes, PresenceSnapshot, SocketId};
+pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
 pub use sessions::SessionView;
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
+pub use visibility::FeedScope;
 pub use visitors::*;
 pub use widget::*;
 
@@ -140,6 +142,9 @@ pub struct Limits {
     pub max_message_chars: usize,
     /// Largest page any list endpoint returns.
     pub max_page: u32,
+    /// How long all of an agent's sockets must stay closed before they show offline
+    /// (config `presence.grace_seconds`), so a reload or a short drop changes nothing.
+    pub presence_grace_ms: i64,
 }
 
 impl Default for Limits {
@@ -150,6 +155,7 @@ impl Default for Limits {
             max_upload_bytes: 10 * 1024 * 1024,
             max_message_chars: 10_000,
             max_page: 200,
+            presence_grace_ms: 60_000,
         }
     }
 }
@@ -171,6 +177,8 @@ pub struct Core {
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
     recent_reads: Arc<audit::RecentReads>,
     guard: Arc<bans::Guard>,
+    shown: Arc<presence::Shown>,
+    presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
 }
 
 impl Core {
@@ -191,6 +199,8 @@ impl Core {
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
             guard: Arc::default(),
+            shown: Arc::default(),
+            presence_changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
 

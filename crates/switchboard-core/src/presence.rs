@@ -1,8 +1,14 @@
 //! Which agents are online, and which conversation each dashboard has open, as a
 //! trait owned by core: today's in-process bookkeeping is one implementation, and a
 //! cluster-wide one (Redis) can replace it without the sockets noticing. Core turns
-//! the changes into `Presence` and `Viewers` messages on the bus. Nothing here is
-//! stored: it is what is true while sockets are open.
+//! the changes into `Presence` and `Viewers` messages on the bus.
+//!
+//! Presence over time is core's: an agent whose last socket closes stays as they were
+//! for the grace period (`Limits::presence_grace_ms`), and a durable timer (a job,
+//! so it survives a restart) takes them offline after it; an agent idle past the
+//! workspace's `auto_away_minutes` shows as away until their next `activity`. What the
+//! team was last told is kept in memory ([`Shown`]); routing asks
+//! [`Core::agent_available`] and listens to [`Core::presence_changes`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use switchboard_bus::{AgentStatus, BusMessage, Topic};
 use switchboard_domain::{AgentId, ConversationId, WorkspaceId};
 
-use crate::{Core, Principal, Result};
+use switchboard_domain::Timestamp;
+
+use crate::{Core, JobKind, Principal, Result};
 
 /// One agent socket, so presence can tell two tabs of the same agent apart.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -174,6 +182,40 @@ impl Presence for LocalPresence {
     }
 }
 
+/// A change of what the team sees of an agent, announced to core's own listeners
+/// (routing) through [`Core::presence_changes`]. `Online` is available for chats;
+/// `Away` (chosen, or idle past the workspace's `auto_away_minutes`) and `Offline`
+/// (every socket closed for the grace period) are not.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PresenceChange {
+    pub workspace_id: WorkspaceId,
+    pub agent_id: AgentId,
+    pub status: AgentStatus,
+}
+
+impl PresenceChange {
+    /// Whether routing may give the agent chats now.
+    pub fn available(&self) -> bool {
+        self.status == AgentStatus::Online
+    }
+}
+
+/// What the team was last told about each agent who is not offline (connected, or in
+/// the grace period after their last socket closed), and when they last used the page.
+/// An agent missing here is offline, or unknown to this process since it started (a
+/// pending offline timer then still publishes `offline`).
+#[derive(Default)]
+pub(crate) struct Shown(Mutex<HashMap<(WorkspaceId, AgentId), Seen>>);
+
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    /// Online or away; never offline (the entry is removed instead).
+    status: AgentStatus,
+    last_activity: Timestamp,
+    /// Away because idle past `auto_away_minutes`, whatever the agent chose.
+    idle: bool,
+}
+
 impl Core {
     /// Replaces the presence (e.g. with a cluster-wide one).
     pub fn with_presence(mut self, presence: Arc<dyn Presence>) -> Self {
@@ -181,33 +223,171 @@ impl Core {
         self
     }
 
-    /// An agent socket opened: the agent comes online (or away, as they chose) if it
-    /// is their first, and the workspace is told. Integrations (API tokens) have no
-    /// presence. Returns the socket's id for [`Core::agent_viewing`] and
-    /// [`Core::agent_disconnected`].
+    /// Every change of an agent's presence as the team sees it, for routing: becoming
+    /// available (`online`) or not (`away`, `offline`). A receiver that lags loses the
+    /// oldest changes (`RecvError::Lagged`) and should re-read [`Core::agent_available`].
+    pub fn presence_changes(&self) -> tokio::sync::broadcast::Receiver<PresenceChange> {
+        self.presence_changes.subscribe()
+    }
+
+    /// Whether the agent may be given chats now: shown `online` to the team (connected,
+    /// or in the grace period of a reload), having chosen online and not idle past the
+    /// workspace's auto-away.
+    pub fn agent_available(&self, ws: WorkspaceId, agent: AgentId) -> bool {
+        let shown = self.shown.0.lock().expect("presence lock");
+        shown.get(&(ws, agent)).is_some_and(|s| s.status == AgentStatus::Online)
+    }
+
+    /// The workspace's agents who are available now (see [`Core::agent_available`]).
+    pub fn agents_available(&self, ws: WorkspaceId) -> Vec<AgentId> {
+        let shown = self.shown.0.lock().expect("presence lock");
+        shown.iter().filter(|((w, _), s)| *w == ws && s.status == AgentStatus::Online).map(|((_, a), _)| *a).collect()
+    }
+
+    /// An agent socket opened: the agent shows their chosen status (online or away), and
+    /// the workspace is told if that changes what it saw (a second tab, or a reload
+    /// within the grace period, changes nothing). Opening counts as activity.
+    /// Integrations (API tokens) have no presence. Returns the socket's id for
+    /// [`Core::agent_viewing`] and [`Core::agent_disconnected`].
     pub async fn agent_connected(&self, who: &Principal) -> SocketId {
-        if let Some(agent_id) = who.agent_id()
-            && self.presence.connect(who.workspace_id, agent_id)
-        {
+        if let Some(agent_id) = who.agent_id() {
+            let ws = who.workspace_id;
+            self.presence.connect(ws, agent_id);
             // The chosen status is the agent's; a failed read still shows them connected.
-            let status = match self.store.agent(who.workspace_id, agent_id).await {
+            let chosen = match self.store.agent(ws, agent_id).await {
                 Ok(agent) => shown(agent.status),
                 Err(_) => AgentStatus::Online,
             };
-            self.publish_presence(who.workspace_id, agent_id, status);
+            let now = self.now();
+            self.show(ws, agent_id, now, |seen| {
+                seen.last_activity = now;
+                seen.idle = false;
+                chosen
+            });
+            self.schedule_auto_away(ws, agent_id, now).await;
         }
         SocketId::new()
     }
 
-    /// An agent socket closed: it stops viewing its conversation, and the agent goes
-    /// offline if it was their last.
-    pub fn agent_disconnected(&self, who: &Principal, socket: SocketId) {
-        if let Some(agent_id) = who.agent_id() {
-            self.publish_viewers(who.workspace_id, self.presence.view(who.workspace_id, socket, agent_id, None));
-            if self.presence.disconnect(who.workspace_id, agent_id) {
-                self.publish_presence(who.workspace_id, agent_id, AgentStatus::Offline);
-            }
+    /// An agent socket closed: it stops viewing its conversation, and if it was the
+    /// agent's last, a durable timer takes them offline after the grace period unless a
+    /// socket opens again before (`JobKind::AgentOffline`).
+    pub async fn agent_disconnected(&self, who: &Principal, socket: SocketId) {
+        let Some(agent_id) = who.agent_id() else { return };
+        let ws = who.workspace_id;
+        self.publish_viewers(ws, self.presence.view(ws, socket, agent_id, None));
+        if !self.presence.disconnect(ws, agent_id) {
+            return;
         }
+        let grace = self.limits.presence_grace_ms;
+        if grace <= 0 {
+            self.went_offline(ws, agent_id);
+            return;
+        }
+        let due = self.now().plus_millis(grace);
+        if let Err(e) = self.schedule(JobKind::AgentOffline { workspace_id: ws, agent_id }, due).await {
+            // Without a timer nothing would ever say so: better offline now than never.
+            tracing::warn!(agent.id = %agent_id, error = %e, "scheduling the offline timer failed; offline at once");
+            self.went_offline(ws, agent_id);
+        }
+    }
+
+    /// The agent used the dashboard (the `activity` frame, at most once a minute): an
+    /// agent away because idle is back to their chosen status. Integrations have none.
+    pub async fn agent_activity(&self, who: &Principal) -> Result<()> {
+        let Some(agent_id) = who.agent_id() else { return Ok(()) };
+        let ws = who.workspace_id;
+        let now = self.now();
+        let was_idle = {
+            let mut shown = self.shown.0.lock().expect("presence lock");
+            let Some(seen) = shown.get_mut(&(ws, agent_id)) else { return Ok(()) };
+            seen.last_activity = seen.last_activity.max(now);
+            seen.idle
+        };
+        // The pending auto-away timer moves itself when it finds later activity, so only
+        // a return from idle (whose timer has run) needs a new one.
+        if was_idle {
+            let chosen = shown(self.store.agent(ws, agent_id).await?.status);
+            self.show(ws, agent_id, now, |seen| {
+                seen.idle = false;
+                chosen
+            });
+            self.schedule_auto_away(ws, agent_id, now).await;
+        }
+        Ok(())
+    }
+
+    /// Runs `JobKind::AgentOffline`: the agent goes offline if no socket of theirs
+    /// opened again during the grace period.
+    pub(crate) fn offline_timer(&self, ws: WorkspaceId, agent: AgentId) {
+        if !self.presence.online(ws).contains(&agent) {
+            self.went_offline(ws, agent);
+        }
+    }
+
+    /// Runs `JobKind::AutoAway`: a connected agent idle for the workspace's
+    /// `auto_away_minutes` shows as away; one active since gets a timer for later.
+    pub(crate) async fn auto_away_timer(&self, ws: WorkspaceId, agent: AgentId) -> Result<()> {
+        let Some(minutes) = self.store.workspace(ws).await?.auto_away_minutes else { return Ok(()) };
+        if !self.presence.online(ws).contains(&agent) {
+            return Ok(());
+        }
+        let Some(last_activity) = self.shown.0.lock().expect("presence lock").get(&(ws, agent)).map(|s| s.last_activity) else {
+            return Ok(());
+        };
+        let due = last_activity.plus_millis(i64::from(minutes) * 60_000);
+        let now = self.now();
+        if due > now {
+            self.schedule(JobKind::AutoAway { workspace_id: ws, agent_id: agent }, due).await?;
+            return Ok(());
+        }
+        self.show(ws, agent, now, |seen| {
+            seen.idle = true;
+            AgentStatus::Away
+        });
+        Ok(())
+    }
+
+    /// Starts the auto-away timer of a connected agent, if the workspace has auto-away.
+    /// A failure is logged: the agent then stays shown as they are until next activity.
+    async fn schedule_auto_away(&self, ws: WorkspaceId, agent: AgentId, from: Timestamp) {
+        let scheduled = async {
+            if let Some(minutes) = self.store.workspace(ws).await?.auto_away_minutes {
+                let due = from.plus_millis(i64::from(minutes) * 60_000);
+                self.schedule(JobKind::AutoAway { workspace_id: ws, agent_id: agent }, due).await?;
+            }
+            Ok::<(), crate::Error>(())
+        };
+        if let Err(e) = scheduled.await {
+            tracing::warn!(agent.id = %agent, error = %e, "scheduling the auto-away timer failed");
+        }
+    }
+
+    /// Sets what the team sees of an agent who is not offline, and tells them (and
+    /// core's listeners) if it changed.
+    fn show(&self, ws: WorkspaceId, agent: AgentId, now: Timestamp, update: impl FnOnce(&mut Seen) -> AgentStatus) {
+        let changed = {
+            let mut shown = self.shown.0.lock().expect("presence lock");
+            let seen = shown.entry((ws, agent)).or_insert(Seen { status: AgentStatus::Offline, last_activity: now, idle: false });
+            let before = seen.status;
+            seen.status = update(seen);
+            (seen.status != before).then_some(seen.status)
+        };
+        if let Some(status) = changed {
+            self.announce(ws, agent, status);
+        }
+    }
+
+    /// The agent is offline now: forgotten here, and the workspace told.
+    fn went_offline(&self, ws: WorkspaceId, agent: AgentId) {
+        self.shown.0.lock().expect("presence lock").remove(&(ws, agent));
+        self.announce(ws, agent, AgentStatus::Offline);
+    }
+
+    fn announce(&self, ws: WorkspaceId, agent: AgentId, status: AgentStatus) {
+        self.publish_presence(ws, agent, status);
+        // No listener (no routing yet) is not an error.
+        let _ = self.presence_changes.send(PresenceChange { workspace_id: ws, agent_id: agent, status });
     }
 
     /// The socket has `conversation` open now (`None`: none). Every agent socket of the
@@ -217,7 +397,7 @@ impl Core {
     pub async fn agent_viewing(&self, who: &Principal, socket: SocketId, conversation: Option<ConversationId>) -> Result<()> {
         let Some(agent_id) = who.agent_id() else { return Err(crate::Error::Forbidden) };
         if let Some(id) = conversation {
-            self.store.conversation(who.workspace_id, id).await?;
+            self.visible_conversation(who, id).await?;
         }
         self.publish_viewers(who.workspace_id, self.presence.view(who.workspace_id, socket, agent_id, conversation));
         Ok(())
@@ -228,28 +408,35 @@ impl Core {
         self.presence.viewers(who.workspace_id, conversation)
     }
 
-    /// The workspace's agents that are online now.
+    /// The workspace's agents the team sees as not offline (online or away): connected,
+    /// or within the grace period after their last socket closed.
     pub fn agents_online(&self, ws: WorkspaceId) -> Vec<AgentId> {
-        self.presence.online(ws)
+        let shown = self.shown.0.lock().expect("presence lock");
+        shown.keys().filter(|(w, _)| *w == ws).map(|(_, a)| *a).collect()
     }
 
-    /// Every active agent of the workspace with what the team sees: offline without a
-    /// socket, else the status they chose (online or away).
+    /// Every active agent of the workspace with what the team sees: online or away
+    /// (chosen, or idle), else offline.
     pub async fn team_presence(&self, who: &Principal) -> Result<Vec<(AgentId, AgentStatus)>> {
-        let online = self.presence.online(who.workspace_id);
         let agents = self.store.agents(who.workspace_id).await?;
+        let shown = self.shown.0.lock().expect("presence lock");
         Ok(agents
             .iter()
             .filter(|a| a.active)
-            .map(|a| (a.id, if online.contains(&a.id) { shown(a.status) } else { AgentStatus::Offline }))
+            .map(|a| (a.id, shown.get(&(who.workspace_id, a.id)).map_or(AgentStatus::Offline, |s| s.status)))
             .collect())
     }
 
-    /// Tells the team an agent's chosen status, if they are connected (an agent with
-    /// no socket stays offline whatever they chose).
+    /// Tells the team an agent's chosen status, if they are not offline (an agent with
+    /// no socket stays offline whatever they chose). Choosing is activity: it ends idle.
     pub(crate) fn status_chosen(&self, ws: WorkspaceId, agent: AgentId, status: switchboard_domain::AgentStatus) {
-        if self.presence.online(ws).contains(&agent) {
-            self.publish_presence(ws, agent, shown(status));
+        let now = self.now();
+        if self.shown.0.lock().expect("presence lock").contains_key(&(ws, agent)) {
+            self.show(ws, agent, now, |seen| {
+                seen.last_activity = now;
+                seen.idle = false;
+                shown(status)
+            });
         }
     }
 

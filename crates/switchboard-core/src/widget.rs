@@ -49,7 +49,9 @@ impl Core {
         let site = self.visitor_site(site_key, origin).await?;
         self.refuse_banned_page(&site, ip).await?;
         let ws = site.workspace_id;
-        let online = self.agents_online(ws);
+        // The widget's online/offline follows presence: agents away or offline
+        // (after the grace period) do not count.
+        let online = self.agents_available(ws);
         let roster = self.roster(ws).await?;
         let activity = self.store.agent_activity(ws).await?;
         Ok(WidgetInfo { agents_online: online.len() as u32, agents: launcher_agents(&roster, &online, &activity), site })
@@ -145,6 +147,7 @@ impl Core {
         limit: Option<u32>,
     ) -> Result<Vec<ContactEvent>> {
         self.store.contact(who.workspace_id, id).await?;
+        self.check_contact_visible(who, id).await?;
         Ok(self.store.contact_events(who.workspace_id, id, after, self.page(limit, 50)).await?)
     }
 }

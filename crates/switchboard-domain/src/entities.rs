@@ -14,7 +14,58 @@ pub struct Workspace {
     /// Every agent must sign in with a second factor (TOTP); one without it is asked
     /// to enrol before using the dashboard.
     pub require_two_factor: bool,
+    /// Minutes without activity on the dashboard before an agent shows as away
+    /// (`None`: never).
+    pub auto_away_minutes: Option<u32>,
+    /// Who sees which of the workspace's conversations.
+    pub inbox_visibility: InboxVisibility,
     pub created_at: Timestamp,
+}
+
+impl Workspace {
+    /// Auto-away after this long without activity, unless the workspace says otherwise.
+    pub const DEFAULT_AUTO_AWAY_MINUTES: u32 = 15;
+    /// The longest idle time auto-away accepts: a day.
+    pub const MAX_AUTO_AWAY_MINUTES: u32 = 24 * 60;
+
+    /// A new workspace with the defaults of every setting.
+    pub fn new(id: WorkspaceId, name: String, created_at: Timestamp) -> Self {
+        Self {
+            id,
+            name,
+            time_zone: TimeZone::utc(),
+            require_two_factor: false,
+            auto_away_minutes: Some(Self::DEFAULT_AUTO_AWAY_MINUTES),
+            inbox_visibility: InboxVisibility::All,
+            created_at,
+        }
+    }
+}
+
+/// Who sees which conversations of a workspace.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum InboxVisibility {
+    /// Everyone sees every conversation.
+    #[default]
+    All,
+    /// Agents (role `agent`) see the conversations of their teams, those assigned to
+    /// them and those of no team; owners and admins see all.
+    Teams,
+}
+
+impl InboxVisibility {
+    pub const ALL: [InboxVisibility; 2] = [InboxVisibility::All, InboxVisibility::Teams];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InboxVisibility::All => "all",
+            InboxVisibility::Teams => "teams",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL.into_iter().find(|v| v.name() == raw).ok_or_else(|| ValidationError::new("inbox_visibility", "must be all or teams"))
+    }
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -85,6 +136,8 @@ pub struct Team {
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub agent_ids: Vec<AgentId>,
+    /// When the team answers; `None`: always. Overrides its site's.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -192,6 +245,9 @@ pub struct Site {
     pub banned_behaviour: BannedBehaviour,
     /// What is masked before it is stored, besides card numbers (always masked).
     pub masking: Masking,
+    /// When the site answers; `None`: always. Outside them the widget offers the
+    /// offline form.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -210,6 +266,7 @@ pub struct SiteView {
     pub retention_days: Option<RetentionDays>,
     pub banned_behaviour: BannedBehaviour,
     pub masking: Masking,
+    pub business_hours: Option<BusinessHours>,
     pub created_at: Timestamp,
 }
 
@@ -234,6 +291,7 @@ impl SiteView {
             retention_days: site.retention_days,
             banned_behaviour: site.banned_behaviour,
             masking: site.masking,
+            business_hours: site.business_hours,
             created_at: site.created_at,
         }
     }
@@ -594,6 +652,7 @@ mod tests {
             retention_days: None,
             banned_behaviour: BannedBehaviour::Hide,
             masking: Masking::default(),
+            business_hours: None,
             created_at: Timestamp(0),
         }
     }

@@ -1,6 +1,7 @@
 //! Switchboard's vocabulary: ids, entities, state machines and pure rules.
 //!
-//! Invariant: this crate knows nothing of I/O, async, serde, HTTP or SQL. Everything
+//! Invariant: this crate knows nothing of I/O, async, serde, HTTP or SQL (the IANA time
+//! zone database it reads through `jiff` is bundled in the binary). Everything
 //! here is plain data and functions that can be tested without a runtime.
 
 mod audit;
@@ -9,17 +10,21 @@ mod conversation;
 mod entities;
 mod error;
 mod event;
+mod hours;
 mod ids;
 pub mod masking;
 pub mod search;
 mod time;
 mod values;
+mod visibility;
 
 pub use audit::*;
 pub use bans::*;
 pub use entities::*;
 pub use error::{Entity, ValidationError};
 pub use event::*;
+pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, format_minute, parse_date, parse_minute};
 pub use ids::*;
 pub use time::Timestamp;
 pub use values::*;
+pub use visibility::ConversationScope;

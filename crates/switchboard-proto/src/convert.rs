@@ -12,6 +12,8 @@ impl From<&d::Workspace> for Workspace {
             name: w.name.clone(),
             time_zone: w.time_zone.as_str().into(),
             require_two_factor: w.require_two_factor,
+            auto_away_minutes:  w.auto_away_minutes,
+            inbox_visibility: w.inbox_visibility.into(),
             created_at: w.created_at.0,
         }
     }
@@ -72,7 +74,13 @@ impl From<&d::Agent> for PublicAgent {
 
 impl From<&d::Team> for Team {
     fn from(t: &d::Team) -> Self {
-        Self { id: t.id.0, name: t.name.clone(), agent_ids: t.agent_ids.iter().map(|a| a.0).collect(), created_at: t.created_at.0 }
+        Self {
+            id: t.id.0,
+            name: t.name.clone(),
+            agent_ids: t.agent_ids.iter().map(|a| a.0).collect(),
+            business_hours: t.business_hours.as_ref().map(Into::into),
+            created_at: t.created_at.0,
+        }
     }
 }
 
@@ -111,6 +119,7 @@ impl From<&d::SiteView> for Site {
             retention_days: s.retention_days.map(|d| d.days()),
             banned_behaviour: s.banned_behaviour.into(),
             masking: s.masking.into(),
+            business_hours: s.business_hours.as_ref().map(Into::into),
             created_at: s.created_at.0,
         }
     }
@@ -156,23 +165,44 @@ impl From<&d::Site> for Site {
     }
 }
 
-impl From<&d::Site> for PublicSite {
-    fn from(s: &d::Site) -> Self {
+impl From<&d::BusinessHours> for BusinessHours {
+    fn from(h: &d::BusinessHours) -> Self {
+        Self {
+            time_zone: h.time_zone().as_str().into(),
+            weekly: h
+                .weekly()
+                .iter()
+                .map(|r| WeeklyHours { day: r.day, open: d::format_minute(r.open), close: d::format_minute(r.close) })
+                .collect(),
+            holidays: h.holidays().iter().map(|x| Holiday { date: x.date.to_string(), name: x.name.clone() }).collect(),
+        }
+    }
+}
+
+impl PublicSite {
+    /// The site as the widget draws it at `now` (open or not, by its business hours).
+    pub fn at(s: &d::Site, now: d::Timestamp) -> Self {
+        let (open_now, opens_at) = match &s.business_hours {
+            None => (true, None),
+            Some(h) => (h.is_open(now), h.opens_at(now).map(|t| t.0)),
+        };
         Self {
             id: s.id.0,
             name: s.name.clone(),
             appearance: (&s.appearance).into(),
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
+            open_now,
+            opens_at,
         }
     }
 }
 
 impl WidgetSite {
-    /// The site as the launcher draws it, with the agents core picked to show.
-    pub fn new(s: &d::Site, agents_online: u32, agents: &[d::Agent]) -> Self {
-        let PublicSite { id, name, appearance, prechat_form, dir } = s.into();
-        Self { id, name, appearance, prechat_form, dir, agents_online, agents: agents.iter().map(Into::into).collect() }
+    /// The site as the launcher draws it at `now`, with the agents core picked to show.
+    pub fn new(s: &d::Site, now: d::Timestamp, agents_online: u32, agents: &[d::Agent]) -> Self {
+        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at } = PublicSite::at(s, now);
+        Self { id, name, appearance, prechat_form, dir, open_now, opens_at, agents_online, agents: agents.iter().map(Into::into).collect() }
     }
 }
 
@@ -447,6 +477,7 @@ same_enum!(Role <=> Role { Owner, Admin, Agent });
 same_enum!(AgentStatus <=> AgentStatus { Online, Away });
 same_enum!(Priority <=> Priority { None, Low, Medium, High, Urgent });
 same_enum!(InboxKind <=> InboxKind { Website, Email, Telegram, Api });
+same_enum!(InboxVisibility <=> InboxVisibility { All, Teams });
 same_enum!(MessageFormat <=> MessageFormat { Text, Markdown });
 same_enum!(MessageKind <=> MessageKind { Text, Note });
 same_enum!(Side <=> Side { Visitor, Agent });

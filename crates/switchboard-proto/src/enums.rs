@@ -44,6 +44,13 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Who sees which conversations: `all` (everyone sees everything) or `teams`
+    /// (agents see their teams', their own and those of no team; owners and admins
+    /// see all).
+    InboxVisibility { All = "all", Teams = "teams" }
+}
+
+wire_enum! {
     /// What kind of channel an inbox is. Only `website` inboxes (sites) take
     /// conversations today; the others are listed for clients to prepare for.
     InboxKind { Website = "website", Email = "email", Telegram = "telegram", Api = "api" }
@@ -181,6 +188,7 @@ mod tests {
         names_agree::<ConversationStatus>();
         names_agree::<Priority>();
         names_agree::<InboxKind>();
+        names_agree::<InboxVisibility>();
         names_agree::<MessageFormat>();
         names_agree::<MessageKind>();
         names_agree::<ActorKind>();

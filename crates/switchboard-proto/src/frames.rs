@@ -229,6 +229,10 @@ pub enum AgentIn {
     View {
         conversation_id: Option<Uuid>,
     },
+    /// The person is using the dashboard (sent at most once a minute while they do): an
+    /// agent shown `away` because idle past the workspace's `auto_away_minutes` is back
+    /// to the status they chose. Nothing is answered.
+    Activity,
     Ping,
 }
 

@@ -25,6 +25,11 @@ pub struct Workspace {
     /// Every agent must sign in with a second factor (owners set it).
     #[serde(default)]
     pub require_two_factor: bool,
+    /// Minutes without activity on the dashboard before an agent shows as `away`;
+    /// `null`: never.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub auto_away_minutes: Option<u32>,
+    pub inbox_visibility: InboxVisibility,
     pub created_at: i64,
 }
 
@@ -39,6 +44,11 @@ pub struct UpdateWorkspace {
     /// Owners only: require two-factor sign-in of every agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_two_factor: Option<bool>,
+    /// 1..=1440 minutes; `null`: agents never go away by themselves; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1440)]
+    pub auto_away_minutes: Option<Option<u32>>,
+    pub inbox_visibility: Option<InboxVisibility>,
 }
 
 /// Where a workspace's conversations come in. A `website` inbox is a site: same id,
@@ -189,11 +199,50 @@ pub struct UpdateAgent {
     pub active: Option<bool>,
 }
 
+/// When a site or team answers: weekly ranges in a time zone, and holidays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BusinessHours {
+    /// An IANA time zone name, such as `Europe/Istanbul`.
+    #[schema(example = "Europe/Istanbul", max_length = 64)]
+    pub time_zone: String,
+    /// Openings of the week. A `close` not after `open` runs past midnight into the
+    /// next day; `close` may be `24:00`.
+    #[schema(max_items = 56)]
+    pub weekly: Vec<WeeklyHours>,
+    /// Whole days closed, in the schedule's time zone.
+    #[serde(default)]
+    #[schema(max_items = 400)]
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WeeklyHours {
+    /// ISO day of the week: 1 = Monday … 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7)]
+    pub day: u8,
+    /// `HH:MM`, local time.
+    #[schema(example = "09:00", pattern = "^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+    pub open: String,
+    #[schema(example = "17:00", pattern = "^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+    pub close: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Holiday {
+    /// `YYYY-MM-DD`.
+    #[schema(example = "2027-01-01")]
+    pub date: String,
+    #[schema(max_length = 100)]
+    pub name: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Team {
     pub id: Uuid,
     pub name: String,
     pub agent_ids: Vec<Uuid>,
+    /// When the team answers (overrides its site's); `null`: always.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: i64,
 }
 
@@ -203,6 +252,10 @@ pub struct TeamRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub agent_ids: Option<Vec<Uuid>>,
+    /// `null`: always open; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BusinessHours>)]
+    pub business_hours: Option<Option<BusinessHours>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -262,6 +315,9 @@ pub struct Site {
     pub retention_days: Option<u16>,
     pub banned_behaviour: BannedBehaviour,
     pub masking: Masking,
+    /// When the site answers; `null`: always. Outside them the widget offers the
+    /// offline form.
+    pub business_hours: Option<BusinessHours>,
     pub created_at: i64,
 }
 
@@ -344,6 +400,10 @@ pub struct ContactExport {
     pub attachments: Vec<Attachment>,
     pub banned_behaviour: Option<BannedBehaviour>,
     pub masking: Option<Masking>,
+    /// `null`: always open; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BusinessHours>)]
+    pub business_hours: Option<Option<BusinessHours>>,
 }
 
 /// What the widget needs to draw itself, without secrets.
@@ -355,6 +415,11 @@ pub struct PublicSite {
     pub prechat_form: Vec<PrechatField>,
     /// Text direction of the site's locale.
     pub dir: TextDirection,
+    /// Within the site's business hours now (always, without hours).
+    pub open_now: bool,
+    /// When closed: when the site opens next (unix ms); `null` when open or with no
+    /// opening ahead.
+    pub opens_at: Option<i64>,
 }
 
 /// `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
@@ -367,7 +432,11 @@ pub struct WidgetSite {
     pub prechat_form: Vec<PrechatField>,
     /// Text direction of the site's locale.
     pub dir: TextDirection,
-    /// How many of the workspace's agents are online now.
+    /// Within the site's business hours now (always, without hours).
+    pub open_now: bool,
+    /// When closed: when the site opens next (unix ms).
+    pub opens_at: Option<i64>,
+    /// How many of the workspace's agents are available now (shown `online`).
     pub agents_online: u32,
     /// At most 3: online agents first, then the most recently active.
     #[schema(max_items = 3)]

@@ -37,24 +37,31 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
 }
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(w.id.0)
-        .bind(&w.name)
-        .bind(w.time_zone.as_str())
-        .bind(w.require_two_factor)
-        .bind(w.created_at.0)
-        .execute(pool)
-        .await
-        .map_err(unique("id"))?;
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(w.id.0)
+    .bind(&w.name)
+    .bind(w.time_zone.as_str())
+    .bind(w.require_two_factor)
+    .bind(w.created_at.0)
+    .bind(w.auto_away_minutes.map(|m| m as i32))
+    .bind(w.inbox_visibility.name())
+    .execute(pool)
+    .await
+    .map_err(unique("id"))?;
     Ok(())
 }
 
 pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6 WHERE id = $1")
         .bind(w.id.0)
         .bind(&w.name)
         .bind(w.time_zone.as_str())
         .bind(w.require_two_factor)
+        .bind(w.auto_away_minutes.map(|m| m as i32))
+        .bind(w.inbox_visibility.name())
         .execute(pool)
         .await
         .map_err(db)?;
@@ -162,19 +169,21 @@ pub(crate) async fn team_members(pool: &PgPool, team: TeamId) -> Result<Vec<Agen
 pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
             .bind(team.id.0)
             .bind(team.workspace_id.0)
             .bind(&team.name)
             .bind(team.created_at.0)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
+        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
             .bind(team.id.0)
             .bind(team.workspace_id.0)
             .bind(&team.name)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
@@ -211,11 +220,11 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
 pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, \
-         prechat_form, identity_secret, created_at, retention_days, banned_behaviour, mask_emails, mask_phones) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+         prechat_form, identity_secret, created_at, retention_days, banned_behaviour, mask_emails, mask_phones, business_hours) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     } else {
-        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, \
-         prechat_form = $7, identity_secret = $8, retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13 \
+        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
+         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14 \
          WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
@@ -232,6 +241,7 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
         .bind(site.banned_behaviour.as_str())
         .bind(site.masking.emails)
         .bind(site.masking.phones)
+        .bind(codec::encode_hours(site.business_hours.as_ref()))
         .execute(pool)
         .await
         .map_err(unique("public_key"))?;

@@ -468,8 +468,8 @@ impl Log for PgStore {
         query::conversations(&self.pool, ws, f).await
     }
 
-    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
-        query::conversation_counts(&self.pool, ws, me).await
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>, scope: &ConversationScope) -> Result<ConversationCounts> {
+        query::conversation_counts(&self.pool, ws, me, scope).await
     }
 
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, q: &EventQuery) -> Result<Vec<Event>> {

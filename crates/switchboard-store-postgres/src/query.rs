@@ -36,6 +36,26 @@ pub(crate) async fn conversation(pool: &PgPool, ws: WorkspaceId, id: Conversatio
     with_unread(&row)
 }
 
+/// The restricted-inbox rule (`ConversationScope`) as a condition on `conversations`,
+/// starting with ` AND` (empty for `All`). The ids are typed uuids written as literals
+/// (no user text reaches the SQL); both dialects compare them with the id columns.
+fn scope_condition(scope: &ConversationScope) -> String {
+    match scope {
+        ConversationScope::All => String::new(),
+        ConversationScope::Restricted { agent, teams } => {
+            let mut any = vec!["team_id IS NULL".to_owned()];
+            if let Some(agent) = agent {
+                any.push(format!("assignee_id = '{}'", agent.0));
+            }
+            if !teams.is_empty() {
+                let ids: Vec<String> = teams.iter().map(|t| format!("'{}'", t.0)).collect();
+                any.push(format!("team_id IN ({})", ids.join(", ")));
+            }
+            format!(" AND ({})", any.join(" OR "))
+        }
+    }
+}
+
 pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
     // The page is chosen first and only its rows are counted: a sort would otherwise
     // count the unread messages of every conversation it orders.
@@ -53,6 +73,7 @@ pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &Conversati
         }
         None => {}
     }
+    q.push(scope_condition(&f.scope));
     if let Some(t) = f.team_id {
         q.push(" AND team_id = ").push_bind(t.0);
     }
@@ -94,9 +115,15 @@ pub(crate) async fn conversations(pool: &PgPool, ws: WorkspaceId, f: &Conversati
     rows.iter().map(with_unread).collect()
 }
 
-pub(crate) async fn conversation_counts(pool: &PgPool, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
+pub(crate) async fn conversation_counts(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    me: Option<AgentId>,
+    scope: &ConversationScope,
+) -> Result<ConversationCounts> {
+    let only = scope_condition(scope);
     use sqlx::Row;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT \
            COUNT(*) FILTER (WHERE status = 'open' AND assignee_id = $2) AS mine, \
            COUNT(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL) AS unassigned, \
@@ -104,27 +131,27 @@ pub(crate) async fn conversation_counts(pool: &PgPool, ws: WorkspaceId, me: Opti
            COUNT(*) FILTER (WHERE status = 'pending') AS pending, \
            COUNT(*) FILTER (WHERE status = 'snoozed') AS snoozed, \
            COUNT(*) FILTER (WHERE status = 'resolved') AS resolved \
-         FROM conversations WHERE workspace_id = $1",
-    )
+         FROM conversations WHERE workspace_id = $1{only}",
+    ))
     .bind(ws.0)
     .bind(me.map(|a| a.0))
     .fetch_one(pool)
     .await
     .map_err(db)?;
     let n = |col: &str| row.try_get::<i64, _>(col).map(|n| n as u64).map_err(db);
-    let by_team = sqlx::query(
-        "SELECT team_id, COUNT(*) AS n FROM conversations WHERE workspace_id = $1 AND status = 'open' AND team_id IS NOT NULL \
+    let by_team = sqlx::query(&format!(
+        "SELECT team_id, COUNT(*) AS n FROM conversations WHERE workspace_id = $1 AND status = 'open' AND team_id IS NOT NULL{only} \
          GROUP BY team_id ORDER BY team_id",
-    )
+    ))
     .bind(ws.0)
     .fetch_all(pool)
     .await
     .map_err(db)?;
     // Postgres-only: labels are a JSON array in a text column; jsonb unnests it (SQLite: json_each).
-    let by_label = sqlx::query(
+    let by_label = sqlx::query(&format!(
         "SELECT l.value AS label, COUNT(*) AS n FROM conversations, jsonb_array_elements_text(conversations.labels::jsonb) l(value) \
-         WHERE workspace_id = $1 AND status = 'open' GROUP BY l.value ORDER BY l.value",
-    )
+         WHERE workspace_id = $1 AND status = 'open'{only} GROUP BY l.value ORDER BY l.value",
+    ))
     .bind(ws.0)
     .fetch_all(pool)
     .await

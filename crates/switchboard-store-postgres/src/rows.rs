@@ -90,6 +90,8 @@ pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
         name: get(row, "name")?,
         time_zone: TimeZone::parse(&text(row, "time_zone")?)?,
         require_two_factor: get(row, "require_two_factor")?,
+        auto_away_minutes: get::<Option<i32>>(row, "auto_away_minutes")?.map(|m| m as u32),
+        inbox_visibility: InboxVisibility::parse(&text(row, "inbox_visibility")?)?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -179,6 +181,7 @@ pub(crate) fn team(row: &PgRow, agent_ids: Vec<AgentId>) -> Result<Team> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: get(row, "name")?,
         agent_ids,
+        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -208,6 +211,7 @@ pub(crate) fn ban(row: &PgRow) -> Result<Ban> {
         reason: get(row, "reason")?,
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&text(row, "created_by_kind")?, opt_id(row, "created_by_id")?)?,
+        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }

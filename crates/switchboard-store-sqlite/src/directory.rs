@@ -26,19 +26,21 @@ pub(crate) async fn team_members(pool: &SqlitePool, team: TeamId) -> Result<Vec<
 pub(crate) async fn write_team(conn: &mut SqliteConnection, team: &Team, create: bool) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
             .bind(s(team.id))
             .bind(s(team.workspace_id))
             .bind(&team.name)
             .bind(team.created_at.0)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
+        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
             .bind(s(team.id))
             .bind(s(team.workspace_id))
             .bind(&team.name)
+            .bind(codec::encode_hours(team.business_hours.as_ref()))
             .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
@@ -111,10 +113,10 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
 pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
-         retention_days, banned_behaviour, mask_emails, mask_phones) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+         retention_days, banned_behaviour, mask_emails, mask_phones, business_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
-         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let r = sqlx::query(sql)
         .bind(s(site.id))
@@ -130,6 +132,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(site.banned_behaviour.as_str())
         .bind(site.masking.emails)
         .bind(site.masking.phones)
+        .bind(codec::encode_hours(site.business_hours.as_ref()))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;
@@ -168,15 +171,20 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 }
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(s(w.id))
-        .bind(&w.name)
-        .bind(w.time_zone.as_str())
-        .bind(w.require_two_factor)
-        .bind(w.created_at.0)
-        .execute(&mut *store.writing().await?)
-        .await
-        .map_err(unique("id"))?;
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(s(w.id))
+    .bind(&w.name)
+    .bind(w.time_zone.as_str())
+    .bind(w.require_two_factor)
+    .bind(w.created_at.0)
+    .bind(w.auto_away_minutes.map(|m| m as i32))
+    .bind(w.inbox_visibility.name())
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(unique("id"))?;
     Ok(())
 }
 
@@ -191,11 +199,13 @@ pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
 }
 
 pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6 WHERE id = $1")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
         .bind(w.require_two_factor)
+        .bind(w.auto_away_minutes.map(|m| m as i32))
+        .bind(w.inbox_visibility.name())
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;

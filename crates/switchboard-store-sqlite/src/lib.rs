@@ -355,8 +355,8 @@ impl Log for SqliteStore {
         query::conversations(&self.read, ws, f).await
     }
 
-    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
-        query::conversation_counts(&self.read, ws, me).await
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>, scope: &ConversationScope) -> Result<ConversationCounts> {
+        query::conversation_counts(&self.read, ws, me, scope).await
     }
 
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>> {

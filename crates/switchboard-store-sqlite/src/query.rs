@@ -23,6 +23,26 @@ fn with_unread(row: &sqlx::sqlite::SqliteRow) -> Result<Conversation> {
     Ok(c)
 }
 
+/// The restricted-inbox rule (`ConversationScope`) as a condition on `conversations`,
+/// starting with ` AND` (empty for `All`). The ids are typed uuids written as literals
+/// (no user text reaches the SQL); both dialects compare them with the id columns.
+fn scope_condition(scope: &ConversationScope) -> String {
+    match scope {
+        ConversationScope::All => String::new(),
+        ConversationScope::Restricted { agent, teams } => {
+            let mut any = vec!["team_id IS NULL".to_owned()];
+            if let Some(agent) = agent {
+                any.push(format!("assignee_id = '{}'", agent.0));
+            }
+            if !teams.is_empty() {
+                let ids: Vec<String> = teams.iter().map(|t| format!("'{}'", t.0)).collect();
+                any.push(format!("team_id IN ({})", ids.join(", ")));
+            }
+            format!(" AND ({})", any.join(" OR "))
+        }
+    }
+}
+
 pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &ConversationFilter) -> Result<Vec<Conversation>> {
     // The page is chosen first and only its rows are counted: a sort would otherwise
     // count the unread messages of every conversation it orders.
@@ -40,6 +60,7 @@ pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &Conver
         }
         None => {}
     }
+    q.push(scope_condition(&f.scope));
     if let Some(t) = f.team_id {
         q.push(" AND team_id = ").push_bind(s(t));
     }
@@ -80,9 +101,15 @@ pub(crate) async fn conversations(pool: &SqlitePool, ws: WorkspaceId, f: &Conver
     rows.iter().map(with_unread).collect()
 }
 
-pub(crate) async fn conversation_counts(pool: &SqlitePool, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts> {
+pub(crate) async fn conversation_counts(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    me: Option<AgentId>,
+    scope: &ConversationScope,
+) -> Result<ConversationCounts> {
+    let only = scope_condition(scope);
     use sqlx::Row;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT \
            COUNT(*) FILTER (WHERE status = 'open' AND assignee_id = $2) AS mine, \
            COUNT(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL) AS unassigned, \
@@ -90,26 +117,26 @@ pub(crate) async fn conversation_counts(pool: &SqlitePool, ws: WorkspaceId, me: 
            COUNT(*) FILTER (WHERE status = 'pending') AS pending, \
            COUNT(*) FILTER (WHERE status = 'snoozed') AS snoozed, \
            COUNT(*) FILTER (WHERE status = 'resolved') AS resolved \
-         FROM conversations WHERE workspace_id = $1",
-    )
+         FROM conversations WHERE workspace_id = $1{only}",
+    ))
     .bind(s(ws))
     .bind(me.map(s))
     .fetch_one(pool)
     .await
     .map_err(db)?;
     let n = |col: &str| row.try_get::<i64, _>(col).map(|n| n as u64).map_err(db);
-    let by_team = sqlx::query(
-        "SELECT team_id, COUNT(*) AS n FROM conversations WHERE workspace_id = $1 AND status = 'open' AND team_id IS NOT NULL \
+    let by_team = sqlx::query(&format!(
+        "SELECT team_id, COUNT(*) AS n FROM conversations WHERE workspace_id = $1 AND status = 'open' AND team_id IS NOT NULL{only} \
          GROUP BY team_id ORDER BY team_id",
-    )
+    ))
     .bind(s(ws))
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    let by_label = sqlx::query(
+    let by_label = sqlx::query(&format!(
         "SELECT l.value AS label, COUNT(*) AS n FROM conversations, json_each(conversations.labels) l \
-         WHERE workspace_id = $1 AND status = 'open' GROUP BY l.value ORDER BY l.value",
-    )
+         WHERE workspace_id = $1 AND status = 'open'{only} GROUP BY l.value ORDER BY l.value",
+    ))
     .bind(s(ws))
     .fetch_all(pool)
     .await

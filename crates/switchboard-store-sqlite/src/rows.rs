@@ -69,6 +69,8 @@ pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
         name: row.column("name")?,
         time_zone: TimeZone::parse(&row.column::<String>("time_zone")?)?,
         require_two_factor: row.column::<i64>("require_two_factor")? != 0,
+        auto_away_minutes: row.column::<Option<i64>>("auto_away_minutes")?.map(|m| m as u32),
+        inbox_visibility: InboxVisibility::parse(&row.column::<String>("inbox_visibility")?)?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -159,6 +161,7 @@ pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> 
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: row.column("name")?,
         agent_ids,
+        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -188,6 +191,7 @@ pub(crate) fn ban(row: &impl Columns) -> Result<Ban> {
         reason: row.column("reason")?,
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&row.column::<String>("created_by_kind")?, opt_uuid(row.column("created_by_id")?)?)?,
+        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -299,6 +299,50 @@ pub fn decode_appearance(raw: &str) -> Result<Appearance> {
     })
 }
 
+#[derive(Serialize, Deserialize)]
+struct HoursJson {
+    time_zone: String,
+    weekly: Vec<RangeJson>,
+    holidays: Vec<HolidayJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RangeJson {
+    day: u8,
+    open: String,
+    close: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HolidayJson {
+    date: String,
+    name: String,
+}
+
+/// Business hours as the JSON text of a `business_hours` column (NULL: always open).
+pub fn encode_hours(h: Option<&BusinessHours>) -> Option<String> {
+    let h = h?;
+    let json = HoursJson {
+        time_zone: h.time_zone().as_str().into(),
+        weekly: h.weekly().iter().map(|r| RangeJson { day: r.day, open: format_minute(r.open), close: format_minute(r.close) }).collect(),
+        holidays: h.holidays().iter().map(|d| HolidayJson { date: d.date.to_string(), name: d.name.clone() }).collect(),
+    };
+    Some(serde_json::to_string(&json).expect("business hours serialise"))
+}
+
+pub fn decode_hours(raw: Option<&str>) -> Result<Option<BusinessHours>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let h: HoursJson = serde_json::from_str(raw).map_err(|_| corrupt("business_hours"))?;
+    let weekly = h
+        .weekly
+        .iter()
+        .map(|r| Ok(WeeklyRange { day: r.day, open: parse_minute(&r.open, "open")?, close: parse_minute(&r.close, "close")? }))
+        .collect::<Result<Vec<_>>>()?;
+    let holidays =
+        h.holidays.into_iter().map(|d| Ok(Holiday { date: parse_date(&d.date, "date")?, name: d.name })).collect::<Result<Vec<_>>>()?;
+    Ok(Some(BusinessHours::new(TimeZone::parse(&h.time_zone)?, weekly, holidays)?))
+}
+
 /// A conversation's rating as its three columns (`rating_score`, `rating_comment`,
 /// `rated_at`), all NULL before the visitor rates.
 pub fn rating_parts(r: Option<&Rating>) -> (Option<i64>, Option<&str>, Option<i64>) {

@@ -151,6 +151,8 @@ pub struct ConversationFilter {
     pub label: Option<Label>,
     pub after: Option<ConversationCursor>,
     pub limit: u32,
+    /// Only what the caller may see (restricted inboxes).
+    pub scope: ConversationScope,
 }
 
 /// Position in a list's order: the sort key of the last conversation of the previous
@@ -393,7 +395,7 @@ pub trait Log: Send + Sync {
     /// A page of conversations (with `unread` counted).
     async fn conversations(&self, ws: WorkspaceId, filter: &ConversationFilter) -> Result<Vec<Conversation>>;
     /// The counts of the inbox views; `mine` counts `me`'s (0 without one).
-    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>) -> Result<ConversationCounts>;
+    async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>, scope: &ConversationScope) -> Result<ConversationCounts>;
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
     /// The newest `feed_seq` of the workspace (0 before any event).
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;

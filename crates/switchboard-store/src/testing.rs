@@ -66,6 +66,8 @@ macro_rules! store_contract {
             consumer_cursors_start_at_zero_and_are_kept_per_workspace,
             every_site_is_a_website_inbox,
             a_workspace_keeps_its_time_zone,
+            a_workspace_keeps_its_presence_and_visibility_settings,
+            sites_and_teams_keep_their_business_hours,
             a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
             transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
             contact_events_page_newest_first_within_their_workspace,
@@ -78,6 +80,7 @@ macro_rules! store_contract {
             the_waiting_sort_pages_longest_waiting_first,
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
+            a_restricted_scope_lists_and_counts_only_what_the_agent_may_see,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
             an_agent_lists_and_ends_their_sessions_one_by_one,
             a_token_records_its_use_at_most_once_a_minute_and_keeps_its_expiry,
@@ -111,7 +114,7 @@ pub struct Fixture {
 }
 
 pub fn workspace(name: &str) -> Workspace {
-    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), require_two_factor: false, created_at: Timestamp(1) }
+    Workspace::new(WorkspaceId::new(), name.into(), Timestamp(1))
 }
 
 pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
@@ -150,6 +153,7 @@ pub fn site(ws: WorkspaceId) -> Site {
         retention_days: None,
         banned_behaviour: BannedBehaviour::Hide,
         masking: masking::Masking::default(),
+        business_hours: None,
         created_at: Timestamp(1),
     }
 }
@@ -296,8 +300,14 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     let f = fixture(&*store, "t").await;
     let bob = agent(f.ws.id, "bob@t.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let mut team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+    let mut team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Billing".into(),
+        agent_ids: vec![f.agent.id],
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let dup = Team { id: TeamId::new(), ..team.clone() };
     assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
@@ -320,7 +330,14 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let f = fixture(&*store, "gone").await;
     let bob = agent(f.ws.id, "bob@gone.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Sales".into(),
+        agent_ids: vec![bob.id],
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let conv = start(&*store, &f, Some("hello")).await.conversation.id;
     let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id) };
@@ -770,7 +787,14 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     let a = fixture(&*store, "a").await;
     let b = fixture(&*store, "b").await;
     let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
-    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: b.ws.id,
+        name: "T".into(),
+        agent_ids: vec![],
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let canned = CannedResponse {
         id: CannedResponseId::new(),

@@ -24,6 +24,7 @@ pub struct Config {
     pub storage: StorageSection,
     pub limits: LimitsSection,
     pub bus: BusSection,
+    pub presence: PresenceSection,
     pub log: LogSection,
 }
 
@@ -131,6 +132,19 @@ pub struct LimitsSection {
     pub max_upload_bytes: u64,
     pub max_message_chars: usize,
     pub session_ttl_hours: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresenceSection {
+    /// Seconds all of an agent's sockets must stay closed before they show offline.
+    pub grace_seconds: u64,
+}
+
+impl Default for PresenceSection {
+    fn default() -> Self {
+        Self { grace_seconds: 60 }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +273,7 @@ impl Config {
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
+        anyhow::ensure!(self.presence.grace_seconds <= 3600, "presence.grace_seconds must be at most 3600 (an hour)");
         if self.storage.backend == Backend::Postgres {
             let url = self.storage.postgres_url.as_deref().unwrap_or("");
             anyhow::ensure!(
@@ -331,12 +346,13 @@ impl Config {
         }
     }
 
-    /// Core's limits from `[limits]`.
+    /// Core's limits from `[limits]` and `[presence]`.
     pub fn limits(&self) -> Limits {
         Limits {
             max_upload_bytes: self.limits.max_upload_bytes,
             max_message_chars: self.limits.max_message_chars,
             session_ttl_ms: self.limits.session_ttl_hours * 3600 * 1000,
+            presence_grace_ms: self.presence.grace_seconds as i64 * 1000,
             ..Limits::default()
         }
     }
@@ -414,6 +430,11 @@ position_check_ms = 5000
 presence_heartbeat_ms = 5000
 presence_ttl_ms = 15000
 
+[presence]
+# Seconds all of an agent's dashboards must stay closed before the team sees them
+# offline, so a reload or a short network drop changes nothing. 0: at once.
+grace_seconds = 60
+
 [log]
 # A tracing filter such as "info" or "switchboard_server=debug,info".
 level = "info"
@@ -432,6 +453,7 @@ mod tests {
         assert_eq!(printed.server.listen, default.server.listen);
         assert_eq!(printed.storage.data_dir, default.storage.data_dir);
         assert_eq!(printed.limits.max_upload_bytes, default.limits.max_upload_bytes);
+        assert_eq!(printed.presence.grace_seconds, default.presence.grace_seconds);
         assert_eq!(printed.server.idle_timeout_secs, default.server.idle_timeout_secs);
         assert_eq!(printed.server.max_sockets, default.server.max_sockets);
         assert_eq!(printed.server.max_handshakes, default.server.max_handshakes);
@@ -524,7 +546,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         let toml = "[server]\nheartbeat_secs = 5\nidle_timeout_secs = 20\nmax_sockets = 70\npublic_url = \"https://chat.example/\"\n\
-                    [limits]\nsession_ttl_hours = 2\nmax_message_chars = 42\n[storage]\ndurability = \"normal\"\n";
+                    [limits]\nsession_ttl_hours = 2\nmax_message_chars = 42\n[storage]\ndurability = \"normal\"\n\
+                    [presence]\ngrace_seconds = 5\n";
         std::fs::write(&file, toml).unwrap();
         let config = Config::load(Some(&file), Overrides::default()).unwrap();
         let server = config.server_config();
@@ -533,6 +556,7 @@ mod tests {
         assert_eq!(server.public_url.as_deref(), Some("https://chat.example"), "without its trailing slash");
         let limits = config.limits();
         assert_eq!((limits.session_ttl_ms, limits.max_message_chars), (2 * 3600 * 1000, 42));
+        assert_eq!(limits.presence_grace_ms, 5_000);
         assert_eq!(config.storage.durability, Durability::Normal);
     }
 

@@ -1,6 +1,9 @@
-// The workspace: its name and the time zone reports and business hours use (any IANA
-// zone the browser knows; the server checks it against its own IANA database), and,
+// The workspace: its name, the time zone reports and business hours use (any IANA zone
+// the browser knows; the server checks it against its own IANA database), who sees which
+// conversations (restricted inboxes), when an idle agent shows as away, and,
+
 // for owners, whether every agent must sign in with two-factor sign-in.
+
 
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -26,18 +29,24 @@ function zones(): string[] {
   return known.includes('UTC') ? known : ['UTC', ...known];
 }
 
+/** The auto-away choices, in minutes; `null` is never. */
+const AWAY_AFTER: (number | null)[] = [5, 10, 15, 30, 60, 120, null];
+
 function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']; onSaved: (w: Schemas['Workspace']) => void }) {
   const [name, setName] = useState(workspace.name);
   const [zone, setZone] = useState(workspace.time_zone);
   const [require2fa, setRequire2fa] = useState(workspace.require_two_factor);
   const isOwner = me.value?.agent.role === 'owner';
+  const [visibility, setVisibility] = useState<Schemas['InboxVisibility']>(workspace.inbox_visibility);
+  const [awayAfter, setAwayAfter] = useState<number | null>(workspace.auto_away_minutes ?? null);
+  const awayChoices = AWAY_AFTER.includes(awayAfter) ? AWAY_AFTER : [awayAfter, ...AWAY_AFTER];
   const [saved, setSaved] = useState(false);
   const all = useMemo(zones, []);
   const { busy, error, run, fieldError } = useSubmit();
   async function save(e: Event) {
     e.preventDefault();
     setSaved(false);
-    const body: Schemas['UpdateWorkspace'] = { name, time_zone: zone, ...(isOwner ? { require_two_factor: require2fa } : {}) };
+    const body: Schemas['UpdateWorkspace'] = { name, time_zone: zone, inbox_visibility: visibility, auto_away_minutes: awayAfter, ...(isOwner ? { require_two_factor: require2fa } : {}) };
     const next = await run(() => call(client.PATCH('/api/v1/workspace', { body })));
     if (next) {
       onSaved(next);
@@ -72,6 +81,37 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
           </span>
         </label>
       )}
+      <Field label={t('admin.workspace.visibility')} hint={t('admin.workspace.visibilityHint')} error={fieldError('inbox_visibility')}>
+        {(a) => (
+          <select
+            {...a}
+            value={visibility}
+            onChange={(e) => (setSaved(false), setVisibility(e.currentTarget.value as Schemas['InboxVisibility']))}
+          >
+            <option value="all">{t('admin.workspace.visibilityAll')}</option>
+            <option value="teams">{t('admin.workspace.visibilityTeams')}</option>
+          </select>
+        )}
+      </Field>
+      <Field label={t('admin.workspace.autoAway')} hint={t('admin.workspace.autoAwayHint')} error={fieldError('auto_away_minutes')}>
+        {(a) => (
+          <select
+            {...a}
+            value={awayAfter === null ? 'never' : String(awayAfter)}
+            onChange={(e) => {
+              setSaved(false);
+              const v = e.currentTarget.value;
+              setAwayAfter(v === 'never' ? null : Number(v));
+            }}
+          >
+            {awayChoices.map((m) => (
+              <option key={m ?? 'never'} value={m === null ? 'never' : String(m)}>
+                {m === null ? t('admin.workspace.autoAwayNever') : t('admin.workspace.autoAwayMinutes', { count: m })}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
       <SaveBar error={error} busy={busy} saved={saved} />
     </form>
   );

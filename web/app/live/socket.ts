@@ -67,11 +67,33 @@ export function startLive() {
   // which a page load has thrown away: the lists reload from REST, so start from now.
   if (saved) sessionStorage.removeItem(CURSOR_KEY);
   addEventListener('online', () => reconnectSoon(0));
+  watchActivity();
   document.addEventListener('visibilitychange', () => {
     // After a laptop sleep the socket may look open while dead; a ping proves it.
     if (document.visibilityState === 'visible') probe();
   });
   connect();
+}
+
+/** The server shows an idle agent as away (the workspace's auto-away, protocol §11). */
+const ACTIVITY_EVERY_MS = 60_000;
+let lastActivity = 0;
+
+/** Tells the server, at most once a minute, that the person is using the page: any key,
+ * click, touch, scroll or the tab coming to the front. A new socket counts by itself. */
+function watchActivity() {
+  const used = () => {
+    const now = Date.now();
+    if (now - lastActivity < ACTIVITY_EVERY_MS || socket?.readyState !== WebSocket.OPEN) return;
+    lastActivity = now;
+    socket.send(JSON.stringify({ type: 'activity' } satisfies AgentIn));
+  };
+  for (const kind of ['keydown', 'pointerdown', 'wheel', 'touchstart', 'focus'] as const) {
+    addEventListener(kind, used, { passive: true, capture: true });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') used();
+  });
 }
 
 function url(): string {
@@ -120,6 +142,8 @@ function receive(ws: WebSocket, frame: AgentOut) {
   switch (frame.type) {
     case 'welcome':
       connection.value = 'catching_up';
+      // Opening a socket counts as activity on the server: the next minute is covered.
+      lastActivity = Date.now();
       break;
     case 'event': {
       const seq = frame.event.feed_seq;

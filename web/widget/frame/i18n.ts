@@ -42,6 +42,15 @@ export function time(at: number): string {
   return new Intl.DateTimeFormat(intlTag.value, { hour: 'numeric', minute: '2-digit' }).format(at);
 }
 
+/** "We're back Monday at 9:00" for a reopening time, in the visitor's language and zone. */
+export function backAt(at: number): string {
+  const when = new Date(at);
+  const timeText = time(at);
+  if (when.toDateString() === new Date().toDateString()) return t('hours.backToday', { time: timeText });
+  const day = new Intl.DateTimeFormat(intlTag.value, { weekday: 'long' }).format(when);
+  return t('hours.back', { day, time: timeText });
+}
+
 export function size(bytes: number): string {
   const [n, unit] = bytes >= 1_048_576 ? [bytes / 1_048_576, 'megabyte'] : [Math.max(1, bytes / 1024), 'kilobyte'];
   return new Intl.NumberFormat(intlTag.value, { style: 'unit', unit, maximumFractionDigits: 1 }).format(n);

@@ -7,7 +7,7 @@ import { computed, signal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as chat from './chat';
 import { toHost } from './host';
-import { errorText, size, t, time, tr } from './i18n';
+import { backAt, errorText, size, t, time, tr } from './i18n';
 import { formatText } from './text';
 
 /** The chat page's query string: `?name=&email=&message=`. */
@@ -25,8 +25,11 @@ const needsPrechat = computed(
     (chat.site.value?.prechat_form.length ?? 0) > 0 &&
     chat.lines.value.length === 0,
 );
+/** Outside the site's business hours (the server says so in the site it sends). */
+const closed = computed(() => chat.site.value?.open_now === false);
 const needsOffline = computed(
-  () => chat.agentsOnline.value === 0 && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value,
+  () =>
+    (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value,
 );
 
 export function App({ embedded, fatal = false }: { embedded: boolean; fatal?: boolean }) {
@@ -56,10 +59,14 @@ function Header({ embedded }: { embedded: boolean }) {
       )}
       <div class="titles">
         <h1 dir="auto">{site?.appearance.team_name ?? t('title')}</h1>
-        {online !== null && (
-          <p class={online > 0 ? 'state on' : 'state'}>
-            {online > 0 ? t('online') : reply ? t(`offline.reply.${reply}`) : t('away')}
-          </p>
+        {closed.value ? (
+          <p class="state">{t('hours.closed')}</p>
+        ) : (
+          online !== null && (
+            <p class={online > 0 ? 'state on' : 'state'}>
+              {online > 0 ? t('online') : reply ? t(`offline.reply.${reply}`) : t('away')}
+            </p>
+          )
         )}
       </div>
       {embedded && (
@@ -223,6 +230,7 @@ function Offline() {
   const [message, setMessage] = useState(prefill.value.message);
   const [errors, setErrors] = useState<{ email: string | null; message: string | null }>({ email: null, message: null });
   const reply = chat.site.value?.appearance.reply_time;
+  const opensAt = chat.site.value?.opens_at;
   const submit = (e: Event) => {
     e.preventDefault();
     const found = { email: invalid('email', email, true), message: invalid('text', message, true) };
@@ -238,8 +246,9 @@ function Offline() {
   return (
     <form class="form" onSubmit={submit} noValidate>
       <h2>{t('offline.title')}</h2>
-      <p class="intro">{t('offline.intro')}</p>
-      {reply && <p class="intro">{t(`offline.reply.${reply}`)}</p>}
+      <p class="intro">{closed.value ? t('hours.intro') : t('offline.intro')}</p>
+      {closed.value && opensAt !== null && opensAt !== undefined && <p class="intro back">{backAt(opensAt)}</p>}
+      {!closed.value && reply && <p class="intro">{t(`offline.reply.${reply}`)}</p>}
       <Field id="o-email" label={t('offline.email')} kind="email" required value={email} error={errors.email} onInput={setEmail} autofocus />
       <Field id="o-message" label={t('offline.message')} kind="textarea" required value={message} error={errors.message} onInput={setMessage} />
       <button class="primary" type="submit">

@@ -101,7 +101,8 @@ fn agent_ids(ids: Option<Vec<Uuid>>) -> Option<Vec<AgentId>> {
         (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_team(State(app): State<AppState>, auth: Auth, Json(r): Json<p::TeamRequest>) -> ApiResult<(StatusCode, Json<p::Team>)> {
     let name = r.name.ok_or_else(|| ValidationError::new("name", "is required"))?;
-    let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default()).await?;
+    let hours = r.business_hours.flatten().as_ref().map(parse::business_hours).transpose()?;
+    let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default(), hours).await?;
     Ok((StatusCode::CREATED, Json((&team).into())))
 }
 
@@ -122,7 +123,8 @@ pub async fn update_team(
     Path(id): Path<Uuid>,
     Json(r): Json<p::TeamRequest>,
 ) -> ApiResult<Json<p::Team>> {
-    let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids)).await?;
+    let hours = r.business_hours.map(|h| h.as_ref().map(parse::business_hours).transpose()).transpose()?;
+    let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids), hours).await?;
     Ok(Json((&team).into()))
 }
 

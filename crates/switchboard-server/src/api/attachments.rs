@@ -110,7 +110,7 @@ pub async fn widget_site(
     parts: Parts,
 ) -> ApiResult<Json<p::WidgetSite>> {
     let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers), ip).await?;
-    Ok(Json(p::WidgetSite::new(&info.site, info.agents_online, &info.agents)))
+    Ok(Json(p::WidgetSite::new(&info.site, app.core.now(), info.agents_online, &info.agents)))
 }
 
 /// Widget: upload a file

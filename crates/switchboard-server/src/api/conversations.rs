@@ -100,6 +100,8 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         label: parse::opt(q.label.as_deref(), Label::parse)?,
         after: parse::opt(q.cursor.as_deref(), |raw| cursor(raw, sort))?,
         limit: page_size(&app, q.limit)?,
+        // Core narrows it to what the caller may see.
+        scope: ConversationScope::All,
     };
     let limit = filter.limit;
     let items = app.core.conversations(&who, filter).await?;

@@ -46,6 +46,8 @@ pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, Validati
         name: r.name,
         time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
         require_two_factor: r.require_two_factor,
+        auto_away_minutes:  r.auto_away_minutes,
+        inbox_visibility: r.inbox_visibility.map(Into::into),
     })
 }
 
@@ -129,7 +131,25 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         retention_days: r.retention_days.map(|days| days.map(RetentionDays::new).transpose()).transpose()?,
         banned_behaviour: r.banned_behaviour.map(Into::into),
         masking: r.masking.map(Into::into),
+        business_hours: r.business_hours.map(|h| h.as_ref().map(business_hours).transpose()).transpose()?,
     })
+}
+
+/// Business hours from the wire, checked (the time zone against the IANA database).
+pub fn business_hours(r: &p::BusinessHours) -> Result<BusinessHours, ValidationError> {
+    let weekly = r
+        .weekly
+        .iter()
+        .map(|w| {
+            Ok(WeeklyRange { day: w.day, open: parse_minute(&w.open, "weekly.open")?, close: parse_minute(&w.close, "weekly.close")? })
+        })
+        .collect::<Result<Vec<_>, ValidationError>>()?;
+    let holidays = r
+        .holidays
+        .iter()
+        .map(|h| Ok(Holiday { date: parse_date(&h.date, "holidays.date")?, name: h.name.trim().to_owned() }))
+        .collect::<Result<Vec<_>, ValidationError>>()?;
+    BusinessHours::new(time_zone(&r.time_zone)?, weekly, holidays)
 }
 
 pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_bus::{AgentStatus, BusMessage, Delivery};
-use switchboard_core::{AuthFailure, Error, Principal, SocketId};
+use switchboard_core::{AuthFailure, Error, FeedScope, Principal, SocketId};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, AgentIn, AgentOut, ErrorCode};
 
@@ -73,8 +73,11 @@ struct Session {
     session: Option<SessionId>,
     /// This socket, as presence knows it (for the conversation it views).
     socket: SocketId,
-    /// The last feed position delivered on this socket.
+    /// The last feed position delivered on this socket (or passed over: an event of a
+    /// conversation the agent may not see).
     delivered: i64,
+    /// Which conversations' events this socket delivers (restricted inboxes).
+    scope: FeedScope,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -113,9 +116,16 @@ impl Protocol for Session {
                 return None;
             }
         };
+        let scope = match app.core.feed_scope(&who).await {
+            Ok(scope) => scope,
+            Err(e) => {
+                conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+                return None;
+            }
+        };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head) };
+        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -147,12 +157,14 @@ impl Protocol for Session {
         AgentOut::Reconnect { reason, retry_after_ms }
     }
 
-    /// The socket is finished: it views nothing any more, and the agent goes offline if
-    /// it was their last socket.
+    /// The socket is finished: it views nothing any more, and if it was the agent's
+    /// last, they go offline after the presence grace period.
     fn on_close(&mut self) {
-        self.app.core.agent_disconnected(&self.who, self.socket);
-        let (app, who) = (self.app.clone(), self.who);
-        tokio::spawn(async move { active(&app, &who).await });
+        let (app, who, socket) = (self.app.clone(), self.who, self.socket);
+        tokio::spawn(async move {
+            app.core.agent_disconnected(&who, socket).await;
+            active(&app, &who).await
+        });
     }
 
     fn app(&self) -> &AppState {
@@ -171,15 +183,15 @@ fn presence(status: AgentStatus) -> p::PresenceStatus {
 /// Sends everything in the feed after `delivered`, then `caught_up`.
 async fn catch_up(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     loop {
-        let events = match s.app.core.feed(&s.who, s.delivered, PAGE).await {
-            Ok(e) => e,
+        let page = match s.app.core.feed(&s.who, &mut s.scope, s.delivered, PAGE).await {
+            Ok(page) => page,
             Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
         };
-        for e in &events {
+        for e in &page.events {
             conn.feed(&AgentOut::Event { event: p::Event::new(e, p::Viewer::Agent) }).await?;
-            s.delivered = e.feed_seq;
         }
-        if (events.len() as u32) < PAGE {
+        s.delivered = page.up_to;
+        if !page.full {
             break;
         }
     }
@@ -199,7 +211,18 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
                 // A gap: re-read from the store, which has everything in order.
                 return catch_up(s, conn).await;
             }
+            let assigned = match &event.body {
+                p::EventBody::Assigned { assignee_id, team_id, .. } => Some((assignee_id.map(AgentId), team_id.map(TeamId))),
+                _ => None,
+            };
+            let sees = s.app.core.clone();
+            let sees = sees.scope_sees(&mut s.scope, s.who.workspace_id, ConversationId(event.conversation_id), assigned).await;
             s.delivered = feed_seq;
+            match sees {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return conn.send(&AgentOut::from(FrameError::from(e))).await,
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::Event { event: event.clone() }).await?;
             s.app.metrics.observe_delivery(*published_us);
             Ok(())
@@ -233,6 +256,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             conn.send(&AgentOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         AgentIn::Ping => conn.send(&AgentOut::Pong).await,
+        AgentIn::Activity => match core.agent_activity(&s.who).await {
+            Ok(()) => Ok(()),
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e))).await,
+        },
         AgentIn::Send { client_id, conversation_id, body, format, attachment_ids, note } => {
             let reference = Some(client_id.clone());
             let draft = draft(Some(client_id.clone()), body, format, &attachment_ids);

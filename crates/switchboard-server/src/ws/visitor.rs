@@ -201,12 +201,12 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         Ok(c) => c,
         Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
     };
-    let online = s.app.core.agents_online(s.visitor.workspace_id()).len() as u32;
+    let online = s.app.core.agents_available(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
-        site: (&s.visitor.site).into(),
+        site: p::PublicSite::at(&s.visitor.site, s.app.core.now()),
         conversations: visitor_conversations(s, &conversations).await,
         agents: agents.iter().map(Into::into).collect(),
         agents_online: online,

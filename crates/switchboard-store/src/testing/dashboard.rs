@@ -194,8 +194,14 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     let f = fixture(&*store, "n").await;
     let other = fixture(&*store, "o").await;
     started_at(&*store, &other, 1, Some("not ours")).await;
-    let team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Support".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Support".into(),
+        agent_ids: vec![f.agent.id],
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let system = Actor::System;
     let labels = |names: &[&str]| EventData::LabelsChanged { labels: parse_labels(names).unwrap() };
@@ -212,7 +218,7 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     let e = started_at(&*store, &f, 10, None).await;
     record(&*store, &f, e.id, system, EventData::StatusChanged { status: Status::Snoozed { until: Timestamp(1_000) } }, 11).await;
 
-    let counts = store.conversation_counts(f.ws.id, Some(f.agent.id)).await.unwrap();
+    let counts = store.conversation_counts(f.ws.id, Some(f.agent.id), &ConversationScope::All).await.unwrap();
     let label = |n: &str| Label::parse(n).unwrap();
     assert_eq!(
         counts,
@@ -229,7 +235,62 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
         },
         "open conversations per view (the resolved one's label is not counted); every conversation per status"
     );
-    assert_eq!(store.conversation_counts(f.ws.id, None).await.unwrap().mine, 0, "nobody's: no mine");
+    assert_eq!(store.conversation_counts(f.ws.id, None, &ConversationScope::All).await.unwrap().mine, 0, "nobody's: no mine");
+}
+
+/// Restricted inboxes: a scope lists and counts only the conversations of the agent's
+/// teams, theirs and those of no team.
+pub async fn a_restricted_scope_lists_and_counts_only_what_the_agent_may_see(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "scoped").await;
+    let colleague = super::agent(f.ws.id, &format!("{}@scoped.example", uuid::Uuid::new_v4().simple()));
+    store.create_agent(&colleague, "hash").await.unwrap();
+    let team = |name: &str, members: Vec<AgentId>| Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: name.into(),
+        agent_ids: members,
+        business_hours: None,
+        created_at: Timestamp(1),
+    };
+    let (sales, support) = (team("Sales", vec![f.agent.id]), team("Support", vec![colleague.id]));
+    store.create_team(&sales).await.unwrap();
+    store.create_team(&support).await.unwrap();
+    let assign = |agent: Option<AgentId>, team: Option<TeamId>| EventData::Assigned { agent_id: agent, team_id: team };
+
+    let nobodys = started_at(&*store, &f, 1, Some("no team")).await;
+    let sales_queue = started_at(&*store, &f, 2, Some("sales")).await;
+    record(&*store, &f, sales_queue.id, Actor::System, assign(None, Some(sales.id)), 3).await;
+    let support_queue = started_at(&*store, &f, 4, Some("support")).await;
+    record(&*store, &f, support_queue.id, Actor::System, assign(None, Some(support.id)), 5).await;
+    let support_mine = started_at(&*store, &f, 6, Some("support, given to me")).await;
+    record(&*store, &f, support_mine.id, Actor::System, assign(Some(f.agent.id), Some(support.id)), 7).await;
+    let support_theirs = started_at(&*store, &f, 8, Some("support, the colleague's")).await;
+    record(&*store, &f, support_theirs.id, Actor::System, assign(Some(colleague.id), Some(support.id)), 9).await;
+
+    let scope = ConversationScope::Restricted { agent: Some(f.agent.id), teams: vec![sales.id] };
+    let list = |scope: ConversationScope| {
+        let store = store.clone();
+        async move {
+            let filter = ConversationFilter { limit: 50, scope, ..Default::default() };
+            let mut ids: Vec<ConversationId> = store.conversations(f.ws.id, &filter).await.unwrap().iter().map(|c| c.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut expected = vec![nobodys.id, sales_queue.id, support_mine.id];
+    expected.sort();
+    assert_eq!(list(scope.clone()).await, expected, "no team, her team's, hers");
+    assert_eq!(list(ConversationScope::All).await.len(), 5);
+    let token = ConversationScope::Restricted { agent: None, teams: vec![] };
+    assert_eq!(list(token.clone()).await, [nobodys.id], "a token with the agent role is nobody");
+
+    let counts = store.conversation_counts(f.ws.id, Some(f.agent.id), &scope).await.unwrap();
+    assert_eq!((counts.all, counts.mine, counts.unassigned), (3, 1, 2));
+    let mut by_team = vec![(sales.id, 1), (support.id, 1)];
+    by_team.sort();
+    assert_eq!(counts.by_team, by_team, "her team's queue, and the support conversation that is hers");
+    assert_eq!(store.conversation_counts(f.ws.id, None, &token).await.unwrap().all, 1);
+    assert_eq!(store.conversation_counts(f.ws.id, Some(f.agent.id), &ConversationScope::All).await.unwrap().all, 5);
 }
 
 pub async fn ten_thousand_conversations_page_exactly_once_in_both_orders(store: Arc<dyn Store>) {

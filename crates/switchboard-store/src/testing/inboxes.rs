@@ -59,6 +59,25 @@ pub async fn a_workspace_keeps_its_time_zone(store: Arc<dyn Store>) {
     assert!(matches!(store.update_workspace(&missing).await, Err(StoreError::NotFound(Entity::Workspace))));
 }
 
+/// Issue 14's workspace settings: auto-away (minutes, or never) and inbox visibility.
+pub async fn a_workspace_keeps_its_presence_and_visibility_settings(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "settings").await;
+    let stored = store.workspace(f.ws.id).await.unwrap();
+    assert_eq!(
+        (stored.auto_away_minutes, stored.inbox_visibility),
+        (Some(Workspace::DEFAULT_AUTO_AWAY_MINUTES), InboxVisibility::All),
+        "the defaults"
+    );
+    let mut ws = stored.clone();
+    ws.auto_away_minutes = None;
+    ws.inbox_visibility = InboxVisibility::Teams;
+    store.update_workspace(&ws).await.unwrap();
+    assert_eq!(store.workspace(f.ws.id).await.unwrap(), ws, "never away, restricted inboxes");
+    ws.auto_away_minutes = Some(1440);
+    store.update_workspace(&ws).await.unwrap();
+    assert_eq!(store.workspace(f.ws.id).await.unwrap().auto_away_minutes, Some(1440));
+}
+
 /// A database written before migration 0006, when a conversation had a site and no
 /// inbox. Each backend's upgrade test runs the migrations up to 0005, inserts
 /// [`upgrade_0006::rows`], migrates, and runs [`upgrade_0006::check`].
@@ -116,4 +135,39 @@ pub mod upgrade_0006 {
         assert_eq!(store.conversations(ws, &filter).await.unwrap().len(), 1, "site filters keep working");
         assert!(matches!(store.delete_site(ws, site).await, Err(StoreError::InUse(Entity::Site))));
     }
+}
+
+/// Business hours (issue 14) are kept on sites and teams, and removed again.
+pub async fn sites_and_teams_keep_their_business_hours(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "hours").await;
+    let range = |day, open, close| WeeklyRange { day, open, close };
+    let new_year = Holiday { date: parse_date("2027-01-01", "date").unwrap(), name: "Yılbaşı".into() };
+    let hours = BusinessHours::new(
+        TimeZone::parse("Europe/Istanbul").unwrap(),
+        vec![range(1, 9 * 60, 17 * 60), range(5, 22 * 60, 2 * 60)],
+        vec![new_year],
+    )
+    .unwrap();
+    let mut site = store.site(f.ws.id, f.site.id).await.unwrap();
+    assert_eq!(site.business_hours, None, "always open until told otherwise");
+    site.business_hours = Some(hours.clone());
+    store.update_site(&site).await.unwrap();
+    assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().business_hours, Some(hours.clone()));
+
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Night shift".into(),
+        agent_ids: vec![],
+        business_hours: Some(hours.clone()),
+        created_at: Timestamp(1),
+    };
+    store.create_team(&team).await.unwrap();
+    assert_eq!(store.team(f.ws.id, team.id).await.unwrap(), team);
+    let always = Team { business_hours: None, ..team.clone() };
+    store.update_team(&always).await.unwrap();
+    assert_eq!(store.team(f.ws.id, team.id).await.unwrap().business_hours, None);
+    site.business_hours = None;
+    store.update_site(&site).await.unwrap();
+    assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().business_hours, None);
 }

@@ -22,7 +22,10 @@ fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 
 #[tokio::test]
 async fn the_team_sees_an_agent_go_away_and_come_back() {
-    let app = TestApp::spawn().await;
+    // No presence grace period here: closing the last tab is offline at once (the grace
+    // period has its own story in presence.rs).
+    let limits = switchboard_core::Limits { presence_grace_ms: 0, ..Default::default() };
+    let app = TestApp::spawn_with(switchboard_server::ServerConfig::default(), limits).await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
     let (cookie, _) = session_cookie(&app, seed.owner.email.as_str(), &seed.password).await;

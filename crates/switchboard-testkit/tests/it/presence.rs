@@ -1,8 +1,13 @@
 //! Who is there and who is typing: typing reaches the other side at once, and agent
 //! sockets hear when a colleague comes online or leaves (their last tab closes).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use switchboard_core::{JobKind, ManualClock};
+use switchboard_domain::Timestamp;
 use switchboard_testkit::proto::{Actor, ActorKind, AgentIn, AgentOut, ErrorCode, PresenceStatus, Role, VisitorIn, VisitorOut};
 use switchboard_testkit::{AgentSocket, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
@@ -11,6 +16,9 @@ use crate::support::{
     AGENT_PASSWORD, agent_socket_with_cookie, api_token, assert_upgrade_refused as assert_refused, new_agent, session_cookie,
     visitor_with_conversation,
 };
+
+const GRACE_MS: i64 = 60_000;
+const MINUTE: i64 = 60_000;
 
 async fn presence(ws: &mut AgentSocket) -> (Uuid, PresenceStatus) {
     expect_frame!(ws, AgentOut::Presence { agent_id, status } => (agent_id, status)).expect("presence")
@@ -75,9 +83,26 @@ async fn typing_goes_from_visitor_to_agents_and_back() {
     assert_eq!((code, reference), (ErrorCode::ConversationNotFound, Some(unknown.to_string())));
 }
 
+/// Moves the server's clock past the presence grace period until an offline timer has
+/// run: the server handles a closed socket on its own time, so the timer may not be
+/// stored yet the first time round (at most 10 s).
+async fn run_offline_timer(app: &TestApp, clock: &ManualClock) {
+    let ran = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            clock.advance(GRACE_MS);
+            if app.run_pending_jobs().await.iter().any(|j| matches!(j.kind, Some(JobKind::AgentOffline { .. }))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    ran.await.expect("an offline timer within 10 s");
+}
+
 #[tokio::test]
 async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes() {
-    let app = TestApp::spawn().await;
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let app = TestApp::spawn_at(clock.clone()).await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
     let owner_id = seed.owner.id.0;
@@ -107,9 +132,11 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     expect_frame!(bot, AgentOut::CaughtUp { .. }).unwrap();
     assert_eq!(online_ids(&bot), both);
 
-    // Closing one of two tabs changes nothing; closing the last one is going offline.
+    // Closing one of two tabs changes nothing; closing the last one is going offline
+    // once the grace period has passed with no tab open again.
     drop(tab1);
     drop(tab2);
+    run_offline_timer(&app, &clock).await;
     assert_eq!(presence(&mut dashboard).await, (bo_id, PresenceStatus::Offline));
     new_agent(&app, &owner, "cy@acme.example", Role::Admin).await;
     let (cy_cookie, _) = session_cookie(&app, "cy@acme.example", AGENT_PASSWORD).await;
@@ -136,4 +163,26 @@ async fn agents_see_colleagues_come_online_and_leave_when_their_last_tab_closes(
     let mut own = AgentSocket::connect_cookie(&base, &cookie, Some(&base)).await.expect("same-origin dashboard socket");
     own.hello(None).await.unwrap();
     assert_eq!(own.agent_id(), owner_id);
+}
+
+#[tokio::test]
+async fn an_idle_dashboard_shows_away_until_it_reports_activity_and_visitors_count_only_available_agents() {
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let owner_id = seed.owner.id.0;
+    let (cookie, _) = session_cookie(&app, seed.owner.email.as_str(), &seed.password).await;
+    let mut dashboard = agent_socket_with_cookie(&app, &cookie).await;
+    assert_eq!(presence(&mut dashboard).await, (owner_id, PresenceStatus::Online));
+    assert_eq!(agents_online(&app.visitor_socket(&seed.site).await), 1);
+
+    // The workspace's default: away after fifteen minutes without activity.
+    clock.advance(15 * MINUTE);
+    app.run_pending_jobs().await;
+    assert_eq!(presence(&mut dashboard).await, (owner_id, PresenceStatus::Away));
+    assert_eq!(agents_online(&app.visitor_socket(&seed.site).await), 0, "the widget shows the team offline");
+
+    dashboard.send(&AgentIn::Activity).await.unwrap();
+    assert_eq!(presence(&mut dashboard).await, (owner_id, PresenceStatus::Online));
+    assert_eq!(agents_online(&app.visitor_socket(&seed.site).await), 1);
 }
