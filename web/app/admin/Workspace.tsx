@@ -1,9 +1,7 @@
 // The workspace: its name, the time zone reports and business hours use (any IANA zone
 // the browser knows; the server checks it against its own IANA database), who sees which
 // conversations (restricted inboxes), when an idle agent shows as away, and,
-
 // for owners, whether every agent must sign in with two-factor sign-in.
-
 
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
