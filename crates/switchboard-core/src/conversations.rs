@@ -334,14 +334,27 @@ impl Core {
         self.visible_contacts(who, found).await
     }
 
-    /// The contacts among `ids` the reader may see (a page of inbox rows at once); at most
+    /// The contacts among `ids` the reader may see (a page of inbox rows at once: the same
+    /// rule as [`Core::contact`], without an audit entry, like the contact list); at most
     /// [`Core::MAX_CONTACT_IDS`] ids.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, ids = ids.len()), err(level = "debug"))]
     pub async fn contacts(&self, who: &Principal, ids: &[ContactId]) -> Result<Vec<Contact>> {
         if ids.len() > Self::MAX_CONTACT_IDS {
             return Err(ValidationError::new("ids", format!("at most {} ids at once", Self::MAX_CONTACT_IDS)).into());
         }
-        Ok(self.store.contacts_by_id(who.workspace_id, ids).await?)
+        let scope = self.conversation_scope(who).await?;
+        let found = self.store.contacts_by_id(who.workspace_id, ids).await?;
+        if scope.is_all() {
+            return Ok(found);
+        }
+        // A restricted inbox: only the contacts the caller may see (one or two reads each).
+        let mut seen = Vec::with_capacity(found.len());
+        for contact in found {
+            if self.sees_contact(who.workspace_id, &scope, contact.id).await? {
+                seen.push(contact);
+            }
+        }
+        Ok(seen)
     }
 
     /// How many contacts one [`Core::contacts`] call reads.

@@ -123,6 +123,9 @@ async fn a_restricted_agent_sees_their_teams_their_own_and_unteamed_conversation
     let found_in = sorted(found.messages.iter().map(|m| m.conversation_id).collect());
     assert_eq!(found_in, hers, "search finds only what she may see");
     assert!(found.contacts.iter().all(|c| c.id != d.support_contact));
+    let by_id = d.ana.contacts_by_id(&[d.support_contact]).await.unwrap();
+    assert!(by_id.is_empty(), "contacts read by id leave out those she may not see: {by_id:?}");
+    assert_eq!(d.owner.contacts_by_id(&[d.support_contact]).await.unwrap().len(), 1);
     assert!(d.owner.search("walrus").await.unwrap().messages.len() >= 4);
 
     for (what, code, call) in hidden_calls(&d.ana, d.support, d.support_contact) {
