@@ -48,6 +48,12 @@ pub enum Error {
     /// The site accepts `identify` only with a valid `user_hash`.
     #[error("this site only identifies visitors with a user hash")]
     IdentityRequired,
+    /// A claim lost: the conversation has an assignee already.
+    #[error("the conversation is already assigned")]
+    AlreadyAssigned,
+    /// A transfer to an agent who is not available or has no free place.
+    #[error("the agent is not available or has no free place")]
+    AgentUnavailable,
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

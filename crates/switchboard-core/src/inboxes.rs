@@ -18,6 +18,8 @@ pub struct WorkspacePatch {
     pub name: Option<String>,
     /// Checked against the IANA database by the caller (see [`TimeZone`]).
     pub time_zone: Option<TimeZone>,
+    /// Open chats routing gives an agent without a limit of their own (1 to 100).
+    pub default_max_chats: Option<u32>,
 }
 
 impl Core {
@@ -51,7 +53,15 @@ impl Core {
         if let Some(tz) = patch.time_zone {
             ws.time_zone = tz;
         }
+        let raised = patch.default_max_chats.is_some_and(|n| n > ws.default_max_chats);
+        if let Some(n) = patch.default_max_chats {
+            ws.default_max_chats = crate::admin::check_max_chats_in("default_max_chats", n)?;
+        }
         self.store.update_workspace(&ws).await?;
+        if raised {
+            // More places for everyone on the default: fill them from the queues.
+            self.fill_soon(ws.id, None);
+        }
         Ok(ws)
     }
 }

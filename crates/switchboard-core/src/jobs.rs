@@ -30,12 +30,23 @@ const RETRY_ROUND: Duration = Duration::from_secs(1);
 pub enum JobKind {
     /// Reopens a conversation snoozed until `until`, if it still is.
     WakeConversation { workspace_id: WorkspaceId, conversation_id: ConversationId, until: Timestamp },
+    /// Routes a conversation again if `agent_id` still holds it without a first reply
+    /// (the team's `reroute_after_seconds`).
+    RerouteIfUnanswered { workspace_id: WorkspaceId, conversation_id: ConversationId, agent_id: AgentId },
+    /// Ends a wait in the queue that passed the team's `max_wait_seconds`.
+    MaxWait { workspace_id: WorkspaceId, conversation_id: ConversationId },
+    /// The agent's last socket closed a grace period ago: if they are still offline,
+    /// their open chats are routed again (teams with `reroute_when_offline`).
+    RerouteOffline { workspace_id: WorkspaceId, agent_id: AgentId },
 }
 
 impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::WakeConversation { .. } => "wake_conversation",
+            JobKind::RerouteIfUnanswered { .. } => "reroute_if_unanswered",
+            JobKind::MaxWait { .. } => "max_wait",
+            JobKind::RerouteOffline { .. } => "reroute_offline",
         }
     }
 
@@ -45,6 +56,16 @@ impl JobKind {
                 json!({ "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string(), "until": until.0 })
                     .to_string()
             }
+            JobKind::RerouteIfUnanswered { workspace_id, conversation_id, agent_id } => json!({
+                "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string(), "agent_id": agent_id.to_string()
+            })
+            .to_string(),
+            JobKind::MaxWait { workspace_id, conversation_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string() }).to_string()
+            }
+            JobKind::RerouteOffline { workspace_id, agent_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
+            }
         }
     }
 
@@ -52,6 +73,10 @@ impl JobKind {
     fn dedupe_key(&self) -> Option<String> {
         match self {
             JobKind::WakeConversation { conversation_id, .. } => Some(format!("wake_conversation:{conversation_id}")),
+            // One first-reply timer per conversation: a new assignment moves it.
+            JobKind::RerouteIfUnanswered { conversation_id, .. } => Some(format!("reroute_if_unanswered:{conversation_id}")),
+            JobKind::MaxWait { conversation_id, .. } => Some(format!("max_wait:{conversation_id}")),
+            JobKind::RerouteOffline { agent_id, .. } => Some(format!("reroute_offline:{agent_id}")),
         }
     }
 
@@ -67,6 +92,17 @@ impl JobKind {
                 conversation_id: ConversationId(id("conversation_id")?),
                 until: Timestamp(value["until"].as_i64().ok_or("until is not a time")?),
             }),
+            "reroute_if_unanswered" => Ok(JobKind::RerouteIfUnanswered {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                conversation_id: ConversationId(id("conversation_id")?),
+                agent_id: AgentId(id("agent_id")?),
+            }),
+            "max_wait" => {
+                Ok(JobKind::MaxWait { workspace_id: WorkspaceId(id("workspace_id")?), conversation_id: ConversationId(id("conversation_id")?) })
+            }
+            "reroute_offline" => {
+                Ok(JobKind::RerouteOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
+            }
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -148,6 +184,11 @@ impl Core {
     async fn run_job(&self, job: JobKind) -> Result<()> {
         match job {
             JobKind::WakeConversation { workspace_id, conversation_id, .. } => self.wake(workspace_id, conversation_id).await,
+            JobKind::RerouteIfUnanswered { workspace_id, conversation_id, agent_id } => {
+                self.reroute_if_unanswered(workspace_id, conversation_id, agent_id).await
+            }
+            JobKind::MaxWait { workspace_id, conversation_id } => self.end_wait(workspace_id, conversation_id).await,
+            JobKind::RerouteOffline { workspace_id, agent_id } => self.reroute_offline(workspace_id, agent_id).await,
         }
     }
 
@@ -169,7 +210,11 @@ impl Core {
                     data: EventData::StatusChanged { status: Status::Open },
                     at: self.now(),
                 };
-                self.commit(ws, change).await?;
+                let done = self.commit(ws, change).await?;
+                // A reopened conversation with no agent needs one.
+                if done.conversation.assignee_id.is_none() {
+                    self.route(ws, id, AssignReason::Routed).await?;
+                }
             }
             Status::Snoozed { until } => {
                 self.schedule(JobKind::WakeConversation { workspace_id: ws, conversation_id: id, until }, until).await?;

@@ -16,6 +16,7 @@ mod labels;
 mod me;
 mod presence;
 mod roster;
+mod routing;
 mod visitors;
 mod widget;
 
@@ -37,6 +38,7 @@ pub use labels::LabelInput;
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, SocketId};
 pub use roster::ROSTER_TTL_MS;
+pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use visitors::*;
 pub use widget::*;
 
@@ -138,6 +140,8 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     job_signal: Arc<jobs::JobSignal>,
+    waits: Arc<routing::Waits>,
+    queue_beat: Arc<routing::QueueBeat>,
 }
 
 impl Core {
@@ -155,6 +159,8 @@ impl Core {
             keys,
             roster: Arc::default(),
             job_signal: Arc::default(),
+            waits: Arc::default(),
+            queue_beat: Arc::default(),
         })
     }
 

@@ -156,6 +156,10 @@ impl Core {
                 Err(_) => AgentStatus::Online,
             };
             self.publish_presence(who.workspace_id, agent_id, status);
+            if status == AgentStatus::Online {
+                // Available now: waiting chats of their teams come to them.
+                self.fill_soon(who.workspace_id, Some(agent_id));
+            }
         }
         SocketId::new()
     }
@@ -167,6 +171,9 @@ impl Core {
             self.publish_viewers(who.workspace_id, self.presence.view(who.workspace_id, socket, agent_id, None));
             if self.presence.disconnect(who.workspace_id, agent_id) {
                 self.publish_presence(who.workspace_id, agent_id, AgentStatus::Offline);
+                let core = self.clone();
+                let ws = who.workspace_id;
+                tokio::spawn(async move { core.agent_left(ws, agent_id).await });
             }
         }
     }
@@ -211,6 +218,9 @@ impl Core {
     pub(crate) fn status_chosen(&self, ws: WorkspaceId, agent: AgentId, status: switchboard_domain::AgentStatus) {
         if self.presence.online(ws).contains(&agent) {
             self.publish_presence(ws, agent, shown(status));
+            if status == switchboard_domain::AgentStatus::Online {
+                self.fill_soon(ws, Some(agent));
+            }
         }
     }
 

@@ -8,6 +8,7 @@ mod entities;
 mod error;
 mod event;
 mod ids;
+pub mod routing;
 pub mod search;
 mod time;
 mod values;

@@ -7,7 +7,13 @@ use crate::*;
 
 impl From<&d::Workspace> for Workspace {
     fn from(w: &d::Workspace) -> Self {
-        Self { id: w.id.0, name: w.name.clone(), time_zone: w.time_zone.as_str().into(), created_at: w.created_at.0 }
+        Self {
+            id: w.id.0,
+            name: w.name.clone(),
+            time_zone: w.time_zone.as_str().into(),
+            default_max_chats: w.default_max_chats,
+            created_at: w.created_at.0,
+        }
     }
 }
 
@@ -17,8 +23,10 @@ impl From<&d::Inbox> for Inbox {
     }
 }
 
-impl From<&d::Agent> for Agent {
-    fn from(a: &d::Agent) -> Self {
+impl Agent {
+    /// An agent with the limit that applies to them and what they hold now (`capacity`
+    /// of their workspace).
+    pub fn new(a: &d::Agent, capacity: &d::routing::Capacity) -> Self {
         Self {
             id: a.id.0,
             email: a.email.as_str().into(),
@@ -27,6 +35,8 @@ impl From<&d::Agent> for Agent {
             avatar_url: a.avatar_url.clone(),
             locale: a.locale.as_str().into(),
             max_chats: a.max_chats,
+            effective_max_chats: capacity.max_chats(a),
+            open_chats: capacity.open_chats(a.id),
             status: a.status.into(),
             notifications: a.notifications.into(),
             active: a.active,
@@ -66,7 +76,17 @@ impl From<&d::Agent> for PublicAgent {
 
 impl From<&d::Team> for Team {
     fn from(t: &d::Team) -> Self {
-        Self { id: t.id.0, name: t.name.clone(), agent_ids: t.agent_ids.iter().map(|a| a.0).collect(), created_at: t.created_at.0 }
+        Self {
+            id: t.id.0,
+            name: t.name.clone(),
+            agent_ids: t.agent_ids.iter().map(|a| a.0).collect(),
+            strategy: t.routing.strategy.into(),
+            sticky: t.routing.sticky,
+            reroute_after_seconds: t.routing.reroute_after_seconds,
+            reroute_when_offline: t.routing.reroute_when_offline,
+            max_wait_seconds: t.routing.max_wait_seconds,
+            created_at: t.created_at.0,
+        }
     }
 }
 
@@ -102,6 +122,7 @@ impl From<&d::SiteView> for Site {
             appearance: (&s.appearance).into(),
             prechat_form: s.prechat_form.iter().map(Into::into).collect(),
             identity_secret: s.identity_secret.clone(),
+            default_team_id: s.default_team_id.map(|t| t.0),
             created_at: s.created_at.0,
         }
     }
@@ -131,6 +152,12 @@ impl WidgetSite {
     pub fn new(s: &d::Site, agents_online: u32, agents: &[d::Agent]) -> Self {
         let PublicSite { id, name, appearance, prechat_form, dir } = s.into();
         Self { id, name, appearance, prechat_form, dir, agents_online, agents: agents.iter().map(Into::into).collect() }
+    }
+}
+
+impl From<&d::routing::QueueSummary> for QueueInfo {
+    fn from(q: &d::routing::QueueSummary) -> Self {
+        Self { team_id: q.team_id.map(|t| t.0), length: q.length, oldest_queued_at: q.oldest_queued_at.map(|t| t.0) }
     }
 }
 
@@ -241,6 +268,8 @@ impl From<&d::Conversation> for Conversation {
             agent: c.agent.into(),
             rating: c.rating.as_ref().map(Into::into),
             unread: c.unread,
+            queued_at: c.queued_at.map(|t| t.0),
+            queue_position: None,
         }
     }
 }
@@ -345,9 +374,14 @@ impl Event {
             d::EventData::StatusChanged { status } => {
                 EventBody::StatusChanged { status: (*status).into(), snoozed_until: status.snoozed_until().map(|t| t.0) }
             }
-            d::EventData::Assigned { agent_id, team_id } => {
-                EventBody::Assigned { assignee_id: agent_id.map(|a| a.0), team_id: team_id.map(|t| t.0) }
-            }
+            d::EventData::Assigned { agent_id, team_id, reason, note } => EventBody::Assigned {
+                assignee_id: agent_id.map(|a| a.0),
+                team_id: team_id.map(|t| t.0),
+                reason: (*reason).into(),
+                note: note.clone().filter(|_| matches!(viewer, Viewer::Agent)),
+            },
+            d::EventData::Queued { team_id, priority } => EventBody::Queued { team_id: team_id.map(|t| t.0), priority: (*priority).into() },
+            d::EventData::Dequeued { team_id, reason } => EventBody::Dequeued { team_id: team_id.map(|t| t.0), reason: (*reason).into() },
             d::EventData::LabelsChanged { labels } => {
                 EventBody::LabelsChanged { labels: labels.iter().map(|l| l.as_str().into()).collect() }
             }
@@ -372,6 +406,10 @@ impl Event {
     pub fn seen_by_visitor(&self, site_key: &str) -> Event {
         let viewer = Viewer::Visitor { site_key };
         let mut event = Event { feed_seq: None, ..self.clone() };
+        // A transfer note is for agents only.
+        if let EventBody::Assigned { note, .. } = &mut event.body {
+            *note = None;
+        }
         if let EventBody::Message { message } | EventBody::Note { message } = &mut event.body {
             for a in &mut message.attachments {
                 a.url = attachment_url(a.id, viewer);
@@ -409,7 +447,10 @@ same_enum!(Side <=> Side { Visitor, Agent });
 same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
 same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
 same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
-same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
+same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select, Team });
+same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
+same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
+same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {

@@ -11,6 +11,7 @@ mod directory;
 mod jobs;
 mod log;
 mod query;
+mod routing;
 mod rows;
 mod visitors;
 
@@ -471,6 +472,25 @@ impl Jobs for PgStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Routing for PgStore {
+    async fn agent_loads(&self, ws: WorkspaceId) -> Result<Vec<AgentLoad>> {
+        routing::agent_loads(&self.pool, ws).await
+    }
+
+    async fn last_helper(&self, ws: WorkspaceId, contact: ContactId, except: ConversationId) -> Result<Option<AgentId>> {
+        routing::last_helper(&self.pool, ws, contact, except).await
+    }
+
+    async fn queue(&self, ws: WorkspaceId, scope: QueueScope, limit: u32) -> Result<Vec<switchboard_domain::routing::QueueEntry>> {
+        routing::queue(&self.pool, ws, scope, limit).await
+    }
+
+    async fn queue_summary(&self, ws: WorkspaceId) -> Result<Vec<QueueSummary>> {
+        routing::queue_summary(&self.pool, ws).await
     }
 }
 

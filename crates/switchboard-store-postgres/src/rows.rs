@@ -89,6 +89,7 @@ pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: get(row, "name")?,
         time_zone: TimeZone::parse(&text(row, "time_zone")?)?,
+        default_max_chats: get::<i64>(row, "default_max_chats")? as u32,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -112,7 +113,7 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
         role: Role::parse(&text(row, "role")?)?,
         avatar_url: get(row, "avatar_url")?,
         locale: Locale::parse(&text(row, "locale")?)?,
-        max_chats: get::<i64>(row, "max_chats")? as u32,
+        max_chats: get::<Option<i64>>(row, "chat_limit")?.map(|n| n as u32),
         status: AgentStatus::parse(&text(row, "status")?)?,
         notifications: NotificationPrefs {
             sound: get(row, "notify_sound")?,
@@ -154,6 +155,13 @@ pub(crate) fn team(row: &PgRow, agent_ids: Vec<AgentId>) -> Result<Team> {
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: get(row, "name")?,
         agent_ids,
+        routing: TeamRouting {
+            strategy: Strategy::parse(&text(row, "strategy")?)?,
+            sticky: get(row, "sticky")?,
+            reroute_after_seconds: get::<Option<i64>>(row, "reroute_after_seconds")?.map(|n| n as u32),
+            reroute_when_offline: get(row, "reroute_when_offline")?,
+            max_wait_seconds: get::<Option<i64>>(row, "max_wait_seconds")?.map(|n| n as u32),
+        },
         created_at: ts(row, "created_at")?,
     })
 }
@@ -168,6 +176,7 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         appearance: codec::decode_appearance(&text(row, "appearance")?)?,
         prechat_form: codec::decode_prechat(&text(row, "prechat_form")?)?,
         identity_secret: get(row, "identity_secret")?,
+        default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -253,6 +262,7 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
+        queued_at: opt_ts(row, "queued_at")?,
         last_message_seq: get(row, "last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },

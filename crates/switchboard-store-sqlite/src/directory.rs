@@ -26,20 +26,36 @@ pub(crate) async fn team_members(pool: &SqlitePool, team: TeamId) -> Result<Vec<
 pub(crate) async fn write_team(conn: &mut SqliteConnection, team: &Team, create: bool) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(s(team.id))
-            .bind(s(team.workspace_id))
-            .bind(&team.name)
-            .bind(team.created_at.0)
-            .execute(&mut *tx)
+        sqlx::query(
+            "INSERT INTO teams (id, workspace_id, name, created_at, strategy, sticky, reroute_after_seconds, reroute_when_offline, \
+             max_wait_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(s(team.id))
+        .bind(s(team.workspace_id))
+        .bind(&team.name)
+        .bind(team.created_at.0)
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND workspace_id = $2")
-            .bind(s(team.id))
-            .bind(s(team.workspace_id))
-            .bind(&team.name)
-            .execute(&mut *tx)
+        let r = sqlx::query(
+            "UPDATE teams SET name = $3, strategy = $4, sticky = $5, reroute_after_seconds = $6, reroute_when_offline = $7, \
+             max_wait_seconds = $8 WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(s(team.id))
+        .bind(s(team.workspace_id))
+        .bind(&team.name)
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
             .await
             .map_err(unique("name"))?;
         found(r.rows_affected(), Entity::Team)?;
@@ -110,11 +126,13 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
 
 pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
     let sql = if create {
-        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
+         default_team_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+         WHERE $10 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $10 AND workspace_id = $2)"
     } else {
-        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8 \
-         WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+        "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
+         default_team_id = $10 WHERE id = $1 AND workspace_id = $2 AND $9 = $9 \
+         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $10 AND workspace_id = $2))"
     };
     let r = sqlx::query(sql)
         .bind(s(site.id))
@@ -126,6 +144,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(codec::encode_prechat(&site.prechat_form))
         .bind(&site.identity_secret)
         .bind(site.created_at.0)
+        .bind(site.default_team_id.map(s))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;
@@ -164,11 +183,12 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 }
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO workspaces (id, name, time_zone, created_at, default_max_chats) VALUES ($1, $2, $3, $4, $5)")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
         .bind(w.created_at.0)
+        .bind(i64::from(w.default_max_chats))
         .execute(&mut *store.writing().await?)
         .await
         .map_err(unique("id"))?;
@@ -186,10 +206,11 @@ pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
 }
 
 pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, default_max_chats = $4 WHERE id = $1")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
+        .bind(i64::from(w.default_max_chats))
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;
@@ -202,8 +223,8 @@ pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Resu
 pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at, \
-         status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, chat_limit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -212,7 +233,7 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.role.as_str())
     .bind(&a.avatar_url)
     .bind(a.locale.as_str())
-    .bind(a.max_chats as i64)
+    .bind(i64::from(a.max_chats.unwrap_or(Workspace::DEFAULT_MAX_CHATS)))
     .bind(password_hash)
     .bind(a.created_at.0)
     .bind(a.status.as_str())
@@ -221,6 +242,7 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.notifications.new_conversation)
     .bind(a.notifications.new_message)
     .bind(a.active)
+    .bind(a.max_chats.map(i64::from))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;
@@ -230,8 +252,8 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
 pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     let r = sqlx::query(
         "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, max_chats = $8, status = $9, \
-         notify_sound = $10, notify_desktop = $11, notify_new_conversation = $12, notify_new_message = $13, active = $14 \
-         WHERE id = $1 AND workspace_id = $2",
+         notify_sound = $10, notify_desktop = $11, notify_new_conversation = $12, notify_new_message = $13, active = $14, \
+         chat_limit = $15 WHERE id = $1 AND workspace_id = $2",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -240,13 +262,14 @@ pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     .bind(a.role.as_str())
     .bind(&a.avatar_url)
     .bind(a.locale.as_str())
-    .bind(a.max_chats as i64)
+    .bind(i64::from(a.max_chats.unwrap_or(Workspace::DEFAULT_MAX_CHATS)))
     .bind(a.status.as_str())
     .bind(a.notifications.sound)
     .bind(a.notifications.desktop)
     .bind(a.notifications.new_conversation)
     .bind(a.notifications.new_message)
     .bind(a.active)
+    .bind(a.max_chats.map(i64::from))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;

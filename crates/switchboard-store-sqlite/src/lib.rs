@@ -14,6 +14,7 @@ mod log;
 mod maintenance;
 mod open;
 mod query;
+mod routing;
 mod rows;
 mod visitors;
 mod writer;
@@ -370,6 +371,25 @@ impl Jobs for SqliteStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(self).await
+    }
+}
+
+#[async_trait]
+impl Routing for SqliteStore {
+    async fn agent_loads(&self, ws: WorkspaceId) -> Result<Vec<AgentLoad>> {
+        routing::agent_loads(self, ws).await
+    }
+
+    async fn last_helper(&self, ws: WorkspaceId, contact: ContactId, except: ConversationId) -> Result<Option<AgentId>> {
+        routing::last_helper(self, ws, contact, except).await
+    }
+
+    async fn queue(&self, ws: WorkspaceId, scope: QueueScope, limit: u32) -> Result<Vec<switchboard_domain::routing::QueueEntry>> {
+        routing::queue(self, ws, scope, limit).await
+    }
+
+    async fn queue_summary(&self, ws: WorkspaceId) -> Result<Vec<QueueSummary>> {
+        routing::queue_summary(self, ws).await
     }
 }
 

@@ -68,6 +68,7 @@ pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
         id: WorkspaceId(id(row, "id")?),
         name: row.column("name")?,
         time_zone: TimeZone::parse(&row.column::<String>("time_zone")?)?,
+        default_max_chats: row.column::<i64>("default_max_chats")? as u32,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -91,7 +92,7 @@ pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
         role: Role::parse(&row.column::<String>("role")?)?,
         avatar_url: row.column("avatar_url")?,
         locale: Locale::parse(&row.column::<String>("locale")?)?,
-        max_chats: row.column::<i64>("max_chats")? as u32,
+        max_chats: row.column::<Option<i64>>("chat_limit")?.map(|n| n as u32),
         status: AgentStatus::parse(&row.column::<String>("status")?)?,
         notifications: NotificationPrefs {
             sound: row.column::<i64>("notify_sound")? != 0,
@@ -133,6 +134,13 @@ pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> 
         workspace_id: WorkspaceId(id(row, "workspace_id")?),
         name: row.column("name")?,
         agent_ids,
+        routing: TeamRouting {
+            strategy: Strategy::parse(&row.column::<String>("strategy")?)?,
+            sticky: row.column::<i64>("sticky")? != 0,
+            reroute_after_seconds: row.column::<Option<i64>>("reroute_after_seconds")?.map(|n| n as u32),
+            reroute_when_offline: row.column::<i64>("reroute_when_offline")? != 0,
+            max_wait_seconds: row.column::<Option<i64>>("max_wait_seconds")?.map(|n| n as u32),
+        },
         created_at: ts(row, "created_at")?,
     })
 }
@@ -147,6 +155,7 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         appearance: codec::decode_appearance(&row.column::<String>("appearance")?)?,
         prechat_form: codec::decode_prechat(&row.column::<String>("prechat_form")?)?,
         identity_secret: row.column("identity_secret")?,
+        default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -254,6 +263,7 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
+        queued_at: opt_ts(row, "queued_at")?,
         last_message_seq: row.column("last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },

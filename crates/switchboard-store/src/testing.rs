@@ -12,10 +12,12 @@ use crate::*;
 mod background;
 mod dashboard;
 mod inboxes;
+mod routing;
 mod widget;
 pub use background::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use routing::*;
 pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
@@ -73,6 +75,10 @@ macro_rules! store_contract {
             unread_counts_the_contacts_messages_after_the_teams_read_mark,
             inbox_counts_are_per_view_and_per_workspace,
             ten_thousand_conversations_page_exactly_once_in_both_orders,
+            routing_settings_are_kept,
+            a_guarded_assignment_never_passes_capacity,
+            a_claim_is_a_compare_and_set_on_unassigned,
+            queues_serve_priority_then_waiting_time,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -93,7 +99,13 @@ pub struct Fixture {
 }
 
 pub fn workspace(name: &str) -> Workspace {
-    Workspace { id: WorkspaceId::new(), name: name.into(), time_zone: TimeZone::utc(), created_at: Timestamp(1) }
+    Workspace {
+        id: WorkspaceId::new(),
+        name: name.into(),
+        time_zone: TimeZone::utc(),
+        default_max_chats: Workspace::DEFAULT_MAX_CHATS,
+        created_at: Timestamp(1),
+    }
 }
 
 pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
@@ -105,7 +117,7 @@ pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
         role: Role::Agent,
         avatar_url: None,
         locale: Locale::default(),
-        max_chats: 5,
+        max_chats: None,
         status: AgentStatus::Online,
         notifications: NotificationPrefs::default(),
         active: true,
@@ -129,6 +141,7 @@ pub fn site(ws: WorkspaceId) -> Site {
             options: vec![],
         }],
         identity_secret: "secret".into(),
+        default_team_id: None,
         created_at: Timestamp(1),
     }
 }
@@ -269,7 +282,7 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     let bob = agent(f.ws.id, "bob@t.example");
     store.create_agent(&bob, "h").await.unwrap();
     let mut team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], created_at: Timestamp(1) };
+        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], routing: TeamRouting::default(), created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let dup = Team { id: TeamId::new(), ..team.clone() };
     assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
@@ -292,10 +305,10 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let f = fixture(&*store, "gone").await;
     let bob = agent(f.ws.id, "bob@gone.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], created_at: Timestamp(1) };
+    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], routing: TeamRouting::default(), created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let conv = start(&*store, &f, Some("hello")).await.conversation.id;
-    let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id) };
+    let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id), reason: AssignReason::Manual, note: None };
     let assigned =
         store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data: assign, at: Timestamp::now() });
     assert_eq!(assigned.await.unwrap().conversation.assignee_id, Some(bob.id));
@@ -445,7 +458,7 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     assert_eq!((m.seq, m.conversation_id, m.workspace_id), (3, conv, f.ws.id));
     assert!(reply.conversation.first_reply_at.is_some());
 
-    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None, reason: AssignReason::Manual, note: None };
     let at = Timestamp::now();
     store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: assign, at }).await.unwrap();
     let receipt = EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, up_to_seq: 3 };
@@ -693,7 +706,7 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     let agent = Actor::Agent(f.agent.id);
     // Strictly later than every start, so the order below does not depend on timing.
     let at = Timestamp::now().plus_millis(1000);
-    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None, reason: AssignReason::Manual, note: None };
     store.commit(f.ws.id, Change::Record { conversation_id: ids[1], actor: agent, data: assign, at }).await.unwrap();
     let resolve = EventData::StatusChanged { status: Status::Resolved };
     store.commit(f.ws.id, Change::Record { conversation_id: ids[2], actor: agent, data: resolve, at: at.plus_millis(1) }).await.unwrap();
@@ -733,7 +746,7 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     let a = fixture(&*store, "a").await;
     let b = fixture(&*store, "b").await;
     let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
-    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], created_at: Timestamp(1) };
+    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], routing: TeamRouting::default(), created_at: Timestamp(1) };
     store.create_team(&team).await.unwrap();
     let canned = CannedResponse {
         id: CannedResponseId::new(),

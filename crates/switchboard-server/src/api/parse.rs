@@ -1,6 +1,6 @@
 //! Wire → domain parsing, done once at the edge.
 
-use switchboard_core::{AgentPatch, ContactPatch, LabelInput, MePatch, NewAgent, SiteInput, WorkspacePatch};
+use switchboard_core::{AgentPatch, ContactPatch, LabelInput, MePatch, NewAgent, RoutingPatch, SiteInput, TransferTarget, WorkspacePatch};
 use switchboard_domain::*;
 use switchboard_proto as p;
 
@@ -32,7 +32,7 @@ pub fn time_zone(raw: &str) -> Result<TimeZone, ValidationError> {
 }
 
 pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, ValidationError> {
-    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()? })
+    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()?, default_max_chats: r.default_max_chats })
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
@@ -93,8 +93,8 @@ fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
 
 fn prechat_field(f: &p::PrechatField) -> ApiResult<PrechatField> {
     let kind = PrechatFieldKind::from(f.kind);
-    if kind == PrechatFieldKind::Select && f.options.is_empty() {
-        return Err(ValidationError::new("prechat_form", "a select needs options").into());
+    if matches!(kind, PrechatFieldKind::Select | PrechatFieldKind::Team) && f.options.is_empty() {
+        return Err(ValidationError::new("prechat_form", "a select or team field needs options").into());
     }
     Ok(PrechatField {
         key: non_empty("prechat_form", &f.key, 64)?,
@@ -112,7 +112,27 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         appearance: r.appearance.as_ref().map(appearance).transpose()?,
         prechat_form: r.prechat_form.map(|f| f.iter().map(prechat_field).collect::<ApiResult<_>>()).transpose()?,
         rotate_identity_secret: r.rotate_identity_secret,
+        default_team_id: r.default_team_id.map(|t| t.map(TeamId)),
     })
+}
+
+pub fn routing_patch(r: &p::TeamRequest) -> RoutingPatch {
+    RoutingPatch {
+        strategy: r.strategy.map(Into::into),
+        sticky: r.sticky,
+        reroute_after_seconds: r.reroute_after_seconds,
+        reroute_when_offline: r.reroute_when_offline,
+        max_wait_seconds: r.max_wait_seconds,
+    }
+}
+
+/// Exactly one of an agent and a team.
+pub fn transfer_target(r: &p::TransferRequest) -> Result<TransferTarget, ValidationError> {
+    match (r.agent_id, r.team_id) {
+        (Some(a), None) => Ok(TransferTarget::Agent(AgentId(a))),
+        (None, Some(t)) => Ok(TransferTarget::Team(TeamId(t))),
+        _ => Err(ValidationError::new("agent_id", "give exactly one of agent_id and team_id")),
+    }
 }
 
 pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {

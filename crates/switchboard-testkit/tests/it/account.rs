@@ -135,7 +135,7 @@ async fn a_deactivated_agents_open_conversations_go_back_to_their_teams_queue() 
     assert_eq!((released.assignee_id, released.team_id), (None, Some(team_id)), "back in the team's unassigned queue");
     let history = owner.history(open, &Default::default()).await.unwrap().items;
     let last = history.last().unwrap();
-    assert!(matches!(last.body, EventBody::Assigned { assignee_id: None, team_id: Some(t) } if t == team_id), "{last:?}");
+    assert!(matches!(last.body, EventBody::Assigned { assignee_id: None, team_id: Some(t), .. } if t == team_id), "{last:?}");
     assert_eq!(last.actor.kind, switchboard_testkit::proto::ActorKind::System);
     assert_eq!(owner.conversation(done).await.unwrap().assignee_id, Some(bo_id), "a resolved one keeps its history");
 

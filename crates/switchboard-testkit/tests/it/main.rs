@@ -14,6 +14,7 @@ mod permissions;
 mod presence;
 mod rest;
 mod resume;
+mod routing;
 mod shutdown;
 mod support;
 mod tenancy;
