@@ -400,7 +400,9 @@ mod tests {
             (other, _) => panic!("expected viewers, got {other:?}"),
         }
         let place = BusMessage::Queue { conversation_id: conversation, position: 3, estimated_wait_seconds: Some(90) };
-        assert!(matches!(round_trip(&place), BusMessage::Queue { conversation_id, position: 3, estimated_wait_seconds: Some(90) } if conversation_id == conversation));
+        assert!(
+            matches!(round_trip(&place), BusMessage::Queue { conversation_id, position: 3, estimated_wait_seconds: Some(90) } if conversation_id == conversation)
+        );
         let timeout = BusMessage::QueueTimeout { conversation_id: conversation };
         assert!(matches!(round_trip(&timeout), BusMessage::QueueTimeout { conversation_id } if conversation_id == conversation));
         let queues = BusMessage::Queues { queues: vec![wire::QueueInfo { team_id: None, length: 2, oldest_queued_at: Some(7) }] };

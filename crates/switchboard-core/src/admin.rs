@@ -332,7 +332,7 @@ impl Core {
                     self.commit(ws, change).await?;
                     // Back to routing: another agent of the team, or its queue.
                     if !matches!(c.status, Status::Snoozed { .. }) {
-                        self.route_soon(ws, c.id);
+                        self.route(ws, c.id, AssignReason::Routed).await?;
                     }
                 }
             }

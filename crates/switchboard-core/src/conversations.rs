@@ -219,7 +219,7 @@ impl Core {
         self.after_change(&done, done.conversation.assignee_id).await;
         if status == Status::Open && done.conversation.assignee_id.is_none() && !done.events.is_empty() {
             // Reopened with nobody on it: it needs an agent.
-            self.route_soon(who.workspace_id, id);
+            self.route(who.workspace_id, id, AssignReason::Routed).await?;
         }
         Ok(done)
     }

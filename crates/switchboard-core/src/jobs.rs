@@ -97,9 +97,10 @@ impl JobKind {
                 conversation_id: ConversationId(id("conversation_id")?),
                 agent_id: AgentId(id("agent_id")?),
             }),
-            "max_wait" => {
-                Ok(JobKind::MaxWait { workspace_id: WorkspaceId(id("workspace_id")?), conversation_id: ConversationId(id("conversation_id")?) })
-            }
+            "max_wait" => Ok(JobKind::MaxWait {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                conversation_id: ConversationId(id("conversation_id")?),
+            }),
             "reroute_offline" => {
                 Ok(JobKind::RerouteOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
             }

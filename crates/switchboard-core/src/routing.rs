@@ -36,6 +36,15 @@ const WAITS_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// routed again (presence's grace period, `presence.grace_seconds`' default).
 pub const OFFLINE_GRACE_MS: i64 = 60_000;
 
+/// Whether routing handles the conversation: only conversations of a team (the site's
+/// default team or the visitor's pre-chat choice). A conversation of no team stays in
+/// the inbox unassigned, as before routing existed, for anyone to claim or assign: the
+/// workspace-wide queue is not routed automatically (a documented departure from the
+/// contract, docs/protocol.md section 21).
+fn routes(c: &Conversation) -> bool {
+    c.team_id.is_some()
+}
+
 /// Where a conversation ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Routed {
@@ -70,7 +79,9 @@ impl Waits {
 
     fn recent(&self, ws: WorkspaceId, team: Option<TeamId>, now: Timestamp) -> Vec<i64> {
         let all = self.0.lock().expect("waits lock");
-        all.get(&(ws, team)).map(|l| l.iter().filter(|(at, _)| now.0 - at.0 <= WAITS_WINDOW_MS).map(|(_, w)| *w).collect()).unwrap_or_default()
+        all.get(&(ws, team))
+            .map(|l| l.iter().filter(|(at, _)| now.0 - at.0 <= WAITS_WINDOW_MS).map(|(_, w)| *w).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -157,7 +168,11 @@ impl Core {
     }
 
     /// One conversation with its queue position when it waits.
-    pub async fn conversation_with_position(&self, who: &Principal, id: ConversationId) -> Result<(Conversation, HashMap<ConversationId, u32>)> {
+    pub async fn conversation_with_position(
+        &self,
+        who: &Principal,
+        id: ConversationId,
+    ) -> Result<(Conversation, HashMap<ConversationId, u32>)> {
         let c = self.conversation(who, id).await?;
         let positions = self.queue_positions(who.workspace_id, std::slice::from_ref(&c)).await?;
         Ok((c, positions))
@@ -173,7 +188,12 @@ impl Core {
         let ws = v.workspace_id();
         let Some(position) = self.queue_positions(ws, std::slice::from_ref(&c)).await?.get(&id).copied() else { return Ok(None) };
         let online = match c.team_id {
-            Some(t) => self.store.team(ws, t).await.map(|team| self.presence.online(ws).iter().filter(|a| team.agent_ids.contains(a)).count()).unwrap_or(0),
+            Some(t) => self
+                .store
+                .team(ws, t)
+                .await
+                .map(|team| self.presence.online(ws).iter().filter(|a| team.agent_ids.contains(a)).count())
+                .unwrap_or(0),
             None => self.presence.online(ws).len(),
         };
         Ok(Some((position, estimate_wait_seconds(&self.waits.recent(ws, c.team_id, self.now()), position, online as u32))))
@@ -182,10 +202,11 @@ impl Core {
     /// The team a new conversation of `site` goes to: the visitor's pre-chat choice
     /// when the site asks for one and it is one of the options, else the site's default.
     pub(crate) fn team_for(&self, site: &Site, contact: &Contact) -> Option<TeamId> {
-        let chosen = site.prechat_form.iter().filter(|f| f.kind == PrechatFieldKind::Team).find_map(|f| match contact.attributes.get(&f.key) {
-            Some(AttributeValue::Text(id)) if f.options.iter().any(|o| o == id) => id.parse::<TeamId>().ok(),
-            _ => None,
-        });
+        let chosen =
+            site.prechat_form.iter().filter(|f| f.kind == PrechatFieldKind::Team).find_map(|f| match contact.attributes.get(&f.key) {
+                Some(AttributeValue::Text(id)) if f.options.iter().any(|o| o == id) => id.parse::<TeamId>().ok(),
+                _ => None,
+            });
         chosen.or(site.default_team_id)
     }
 
@@ -210,19 +231,17 @@ impl Core {
         });
     }
 
-    /// Drains every queue `agent` serves (their teams' that are not manual, and the
-    /// workspace-wide one), or with `None` every queue of the workspace.
+    /// Drains every queue `agent` serves (their teams' that are not manual), or with
+    /// `None` every team's queue of the workspace.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %ws), err(level = "debug"))]
     pub async fn fill(&self, ws: WorkspaceId, agent: Option<AgentId>) -> Result<usize> {
         let teams = self.store.teams(ws).await?;
-        let mut scopes = vec![None];
-        scopes.extend(
-            teams
-                .iter()
-                .filter(|t| t.routing.strategy != Strategy::Manual)
-                .filter(|t| agent.is_none_or(|a| t.agent_ids.contains(&a)))
-                .map(|t| Some(t.id)),
-        );
+        let scopes: Vec<Option<TeamId>> = teams
+            .iter()
+            .filter(|t| t.routing.strategy != Strategy::Manual)
+            .filter(|t| agent.is_none_or(|a| t.agent_ids.contains(&a)))
+            .map(|t| Some(t.id))
+            .collect();
         let mut routed = 0;
         for team in scopes {
             routed += self.drain(ws, team).await?;
@@ -250,7 +269,11 @@ impl Core {
     pub async fn route(&self, ws: WorkspaceId, id: ConversationId, reason: AssignReason) -> Result<Routed> {
         for _ in 0..ATTEMPTS {
             let conversation = self.store.conversation(ws, id).await?;
-            if conversation.assignee_id.is_some() || matches!(conversation.status, Status::Resolved | Status::Snoozed { .. }) {
+            // Only a team's conversations are routed (see `routes`).
+            if !routes(&conversation)
+                || conversation.assignee_id.is_some()
+                || matches!(conversation.status, Status::Resolved | Status::Snoozed { .. })
+            {
                 return Ok(Routed::Untouched);
             }
             match self.decide_for(&conversation, None).await? {
@@ -302,8 +325,7 @@ impl Core {
                 last_assigned_at: load(a.id).and_then(|l| l.last_assigned_at),
             })
             .collect();
-        let helper =
-            if routing.sticky { self.store.last_helper(ws, conversation.contact_id, conversation.id).await? } else { None };
+        let helper = if routing.sticky { self.store.last_helper(ws, conversation.contact_id, conversation.id).await? } else { None };
         let decision = decide(&routing, &candidates, helper);
         let max = match decision {
             Decision::Assign(a) => candidates.iter().find(|c| c.agent_id == a).map_or(0, |c| c.max_chats),
@@ -480,8 +502,19 @@ impl Core {
                     return Err(Error::AgentUnavailable);
                 }
                 let max = agent.max_chats.unwrap_or(self.store.workspace(ws).await?.default_max_chats);
-                let data = EventData::Assigned { agent_id: Some(agent_id), team_id: conversation.team_id, reason: AssignReason::Transferred, note };
-                let change = Change::Assign { conversation_id: id, actor: who.actor, data, at: self.now(), guard: AssignGuard { unassigned: false, capacity: Some(max) } };
+                let data = EventData::Assigned {
+                    agent_id: Some(agent_id),
+                    team_id: conversation.team_id,
+                    reason: AssignReason::Transferred,
+                    note,
+                };
+                let change = Change::Assign {
+                    conversation_id: id,
+                    actor: who.actor,
+                    data,
+                    at: self.now(),
+                    guard: AssignGuard { unassigned: false, capacity: Some(max) },
+                };
                 let done = match self.commit(ws, change).await {
                     Err(Error::Conflict("capacity")) => return Err(Error::AgentUnavailable),
                     other => other?,
@@ -498,7 +531,9 @@ impl Core {
                     self.queue_moved(ws, conversation.team_id).await;
                 }
                 match self.route(ws, id, AssignReason::Transferred).await? {
-                    Routed::Assigned(_) | Routed::Queued => self.store.conversation(ws, id).await.map(|c| Committed { conversation: c, ..done })?,
+                    Routed::Assigned(_) | Routed::Queued => {
+                        self.store.conversation(ws, id).await.map(|c| Committed { conversation: c, ..done })?
+                    }
                     Routed::Untouched => done,
                 }
             }
@@ -516,7 +551,7 @@ impl Core {
     pub async fn reroute(&self, ws: WorkspaceId, id: ConversationId, from: AgentId) -> Result<Routed> {
         for _ in 0..ATTEMPTS {
             let conversation = self.store.conversation(ws, id).await?;
-            if conversation.assignee_id != Some(from) || conversation.status == Status::Resolved {
+            if !routes(&conversation) || conversation.assignee_id != Some(from) || conversation.status == Status::Resolved {
                 return Ok(Routed::Untouched);
             }
             match self.decide_for(&conversation, Some(from)).await? {
@@ -532,7 +567,8 @@ impl Core {
                     }
                 }
                 (Decision::Queue, _) => {
-                    let data = EventData::Assigned { agent_id: None, team_id: conversation.team_id, reason: AssignReason::Rerouted, note: None };
+                    let data =
+                        EventData::Assigned { agent_id: None, team_id: conversation.team_id, reason: AssignReason::Rerouted, note: None };
                     let done = self.commit(ws, Change::Record { conversation_id: id, actor: Actor::System, data, at: self.now() }).await?;
                     self.enqueue(&done.conversation, done.conversation.team_id).await?;
                     self.fill_soon(ws, Some(from));

@@ -273,7 +273,7 @@ impl Core {
         // agent: routed right after the commit, off the visitor's path.
         let started = done.events.iter().any(|e| matches!(e.data, EventData::ConversationStarted));
         let reopened = done.events.iter().any(|e| matches!(e.data, EventData::StatusChanged { status: Status::Open }));
-        if !done.replayed && (started || reopened) && done.conversation.assignee_id.is_none() {
+        if !done.replayed && (started || reopened) && done.conversation.assignee_id.is_none() && done.conversation.team_id.is_some() {
             self.route_soon(v.workspace_id(), done.conversation.id);
         }
         Ok(done)

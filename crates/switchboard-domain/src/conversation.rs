@@ -271,9 +271,19 @@ mod tests {
     fn unassigning_clears_the_assignment_time() {
         let mut c = conv();
         let a = AgentId::new();
-        c.apply(Actor::System, &EventData::Assigned { agent_id: Some(a), team_id: None, reason: AssignReason::Manual, note: None }, Timestamp(7)).unwrap();
+        c.apply(
+            Actor::System,
+            &EventData::Assigned { agent_id: Some(a), team_id: None, reason: AssignReason::Manual, note: None },
+            Timestamp(7),
+        )
+        .unwrap();
         assert_eq!(c.assigned_at, Some(Timestamp(7)));
-        c.apply(Actor::System, &EventData::Assigned { agent_id: None, team_id: None, reason: AssignReason::Manual, note: None }, Timestamp(8)).unwrap();
+        c.apply(
+            Actor::System,
+            &EventData::Assigned { agent_id: None, team_id: None, reason: AssignReason::Manual, note: None },
+            Timestamp(8),
+        )
+        .unwrap();
         assert_eq!((c.assignee_id, c.assigned_at), (None, None));
     }
 
@@ -283,13 +293,19 @@ mod tests {
         let team = Some(TeamId::new());
         assert!(c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::None }, Timestamp(3)).unwrap());
         assert_eq!((c.queued_at, c.team_id), (Some(Timestamp(3)), team));
-        assert!(!c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::High }, Timestamp(4)).unwrap(), "queued once");
+        assert!(
+            !c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::High }, Timestamp(4)).unwrap(),
+            "queued once"
+        );
         let assign = EventData::Assigned { agent_id: Some(AgentId::new()), team_id: team, reason: AssignReason::Routed, note: None };
         assert_eq!(c.consequence(Actor::System, &assign), Some(EventData::Dequeued { team_id: team, reason: DequeueReason::Assigned }));
         let resolve = EventData::StatusChanged { status: Status::Resolved };
         assert_eq!(c.consequence(Actor::System, &resolve), Some(EventData::Dequeued { team_id: team, reason: DequeueReason::Resolved }));
         c.apply(Actor::System, &assign, Timestamp(5)).unwrap();
-        assert!(c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::None }, Timestamp(6)).is_err(), "an assigned one");
+        assert!(
+            c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::None }, Timestamp(6)).is_err(),
+            "an assigned one"
+        );
         c.apply(Actor::System, &EventData::Dequeued { team_id: team, reason: DequeueReason::Assigned }, Timestamp(5)).unwrap();
         assert_eq!(c.queued_at, None);
         assert_eq!(c.consequence(Actor::System, &resolve), None, "not queued any more");
@@ -298,7 +314,12 @@ mod tests {
     #[test]
     fn a_transfer_note_is_at_most_a_thousand_characters() {
         let mut c = conv();
-        let note = |n: usize| EventData::Assigned { agent_id: None, team_id: Some(TeamId::new()), reason: AssignReason::Transferred, note: Some("x".repeat(n)) };
+        let note = |n: usize| EventData::Assigned {
+            agent_id: None,
+            team_id: Some(TeamId::new()),
+            reason: AssignReason::Transferred,
+            note: Some("x".repeat(n)),
+        };
         assert!(c.apply(Actor::System, &note(1001), Timestamp(1)).is_err());
         assert!(c.apply(Actor::System, &note(1000), Timestamp(1)).unwrap());
     }

@@ -124,8 +124,14 @@ pub enum AssignReason {
 }
 
 impl AssignReason {
-    pub const ALL: [AssignReason; 6] =
-        [AssignReason::Routed, AssignReason::Claimed, AssignReason::Manual, AssignReason::Transferred, AssignReason::Rerouted, AssignReason::Released];
+    pub const ALL: [AssignReason; 6] = [
+        AssignReason::Routed,
+        AssignReason::Claimed,
+        AssignReason::Manual,
+        AssignReason::Transferred,
+        AssignReason::Rerouted,
+        AssignReason::Released,
+    ];
     pub const MAX_NOTE_CHARS: usize = 1000;
 
     pub fn name(self) -> &'static str {

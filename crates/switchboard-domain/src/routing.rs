@@ -234,8 +234,20 @@ mod tests {
 
     #[test]
     fn the_queue_serves_priority_first_then_the_longest_wait() {
-        let e = |n: u128, p, at| QueueEntry { conversation_id: ConversationId(uuid::Uuid::from_u128(n)), team_id: None, priority: p, queued_at: Timestamp(at) };
-        let mut q = [e(1, Priority::None, 1), e(2, Priority::Low, 5), e(3, Priority::Urgent, 9), e(4, Priority::High, 8), e(5, Priority::High, 7), e(6, Priority::Medium, 2)];
+        let e = |n: u128, p, at| QueueEntry {
+            conversation_id: ConversationId(uuid::Uuid::from_u128(n)),
+            team_id: None,
+            priority: p,
+            queued_at: Timestamp(at),
+        };
+        let mut q = [
+            e(1, Priority::None, 1),
+            e(2, Priority::Low, 5),
+            e(3, Priority::Urgent, 9),
+            e(4, Priority::High, 8),
+            e(5, Priority::High, 7),
+            e(6, Priority::Medium, 2),
+        ];
         sort_queue(&mut q);
         let order: Vec<u128> = q.iter().map(|e| e.conversation_id.0.as_u128()).collect();
         assert_eq!(order, [3, 5, 4, 6, 2, 1]);

@@ -171,8 +171,8 @@ pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Resu
         .bind(team.routing.reroute_when_offline)
         .bind(team.routing.max_wait_seconds.map(i64::from))
         .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        .await
+        .map_err(unique("name"))?;
     } else {
         let r = sqlx::query(
             "UPDATE teams SET name = $3, strategy = $4, sticky = $5, reroute_after_seconds = $6, reroute_when_offline = $7, \
@@ -187,8 +187,8 @@ pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Resu
         .bind(team.routing.reroute_when_offline)
         .bind(team.routing.max_wait_seconds.map(i64::from))
         .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        .await
+        .map_err(unique("name"))?;
         found(r.rows_affected(), Entity::Team)?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team.id.0).execute(&mut *tx).await.map_err(db)?;
     }

@@ -30,7 +30,12 @@ pub(crate) async fn agent_loads(store: &SqliteStore, ws: WorkspaceId) -> Result<
         .collect()
 }
 
-pub(crate) async fn last_helper(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, except: ConversationId) -> Result<Option<AgentId>> {
+pub(crate) async fn last_helper(
+    store: &SqliteStore,
+    ws: WorkspaceId,
+    contact: ContactId,
+    except: ConversationId,
+) -> Result<Option<AgentId>> {
     let id: Option<String> = sqlx::query_scalar(
         "SELECT assignee_id FROM conversations WHERE contact_id = $1 AND workspace_id = $2 AND id <> $3 \
          AND assignee_id IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT 1",

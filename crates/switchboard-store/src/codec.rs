@@ -412,7 +412,12 @@ mod tests {
         let cases = [
             EventData::StatusChanged { status: Status::Snoozed { until: Timestamp(42) } },
             EventData::StatusChanged { status: Status::Resolved },
-            EventData::Assigned { agent_id: Some(AgentId::new()), team_id: None, reason: AssignReason::Transferred, note: Some("VIP".into()) },
+            EventData::Assigned {
+                agent_id: Some(AgentId::new()),
+                team_id: None,
+                reason: AssignReason::Transferred,
+                note: Some("VIP".into()),
+            },
             EventData::Queued { team_id: Some(TeamId::new()), priority: Priority::High },
             EventData::Dequeued { team_id: None, reason: DequeueReason::MaxWait },
             EventData::LabelsChanged { labels: parse_labels(&["vip", "فوری"]).unwrap() },

@@ -118,9 +118,9 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
     let owners = if sites.is_empty() { Owners::default() } else { tx.owners(&sorted(sites), &sorted(contacts)).await? };
 
     let agents = sorted(jobs.iter().filter_map(|(_, change)| match change {
-        Change::Assign { data: EventData::Assigned { agent_id: Some(agent), .. }, guard: AssignGuard { capacity: Some(_), .. }, .. } => {
-            Some(*agent)
-        }
+        Change::Assign {
+            data: EventData::Assigned { agent_id: Some(agent), .. }, guard: AssignGuard { capacity: Some(_), .. }, ..
+        } => Some(*agent),
         _ => None,
     }));
     let open_chats = if agents.is_empty() { vec![] } else { tx.open_chats(&agents).await? };
@@ -537,8 +537,15 @@ mod tests {
         held.assignee_id = Some(agent);
         snapshot.conversations.push(held.clone());
         snapshot.open_chats = vec![(agent, 1)];
-        let resolve =
-            (w.ws, Change::Record { conversation_id: held.id, actor: Actor::System, data: EventData::StatusChanged { status: Status::Resolved }, at: Timestamp(6) });
+        let resolve = (
+            w.ws,
+            Change::Record {
+                conversation_id: held.id,
+                actor: Actor::System,
+                data: EventData::StatusChanged { status: Status::Resolved },
+                at: Timestamp(6),
+            },
+        );
         let guard = AssignGuard { unassigned: true, capacity: Some(1) };
         let (_, results) = plan(&[assign(&w, w.conv.id, agent, guard), resolve, assign(&w, w.conv.id, agent, guard)], snapshot);
         assert!(matches!(results[0], Err(StoreError::Conflict("capacity"))));

@@ -281,8 +281,14 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
     let f = fixture(&*store, "t").await;
     let bob = agent(f.ws.id, "bob@t.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let mut team =
-        Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Billing".into(), agent_ids: vec![f.agent.id], routing: TeamRouting::default(), created_at: Timestamp(1) };
+    let mut team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Billing".into(),
+        agent_ids: vec![f.agent.id],
+        routing: TeamRouting::default(),
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let dup = Team { id: TeamId::new(), ..team.clone() };
     assert!(matches!(store.create_team(&dup).await, Err(StoreError::Conflict("name"))));
@@ -305,7 +311,14 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
     let f = fixture(&*store, "gone").await;
     let bob = agent(f.ws.id, "bob@gone.example");
     store.create_agent(&bob, "h").await.unwrap();
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![bob.id], routing: TeamRouting::default(), created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Sales".into(),
+        agent_ids: vec![bob.id],
+        routing: TeamRouting::default(),
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let conv = start(&*store, &f, Some("hello")).await.conversation.id;
     let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id), reason: AssignReason::Manual, note: None };
@@ -746,7 +759,14 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     let a = fixture(&*store, "a").await;
     let b = fixture(&*store, "b").await;
     let conv = start(&*store, &b, Some("secret question")).await.conversation.id;
-    let team = Team { id: TeamId::new(), workspace_id: b.ws.id, name: "T".into(), agent_ids: vec![], routing: TeamRouting::default(), created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: b.ws.id,
+        name: "T".into(),
+        agent_ids: vec![],
+        routing: TeamRouting::default(),
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let canned = CannedResponse {
         id: CannedResponseId::new(),

@@ -32,7 +32,11 @@ pub fn time_zone(raw: &str) -> Result<TimeZone, ValidationError> {
 }
 
 pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, ValidationError> {
-    Ok(WorkspacePatch { name: r.name, time_zone: r.time_zone.as_deref().map(time_zone).transpose()?, default_max_chats: r.default_max_chats })
+    Ok(WorkspacePatch {
+        name: r.name,
+        time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
+        default_max_chats: r.default_max_chats,
+    })
 }
 
 pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {

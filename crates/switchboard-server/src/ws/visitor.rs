@@ -329,8 +329,12 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
             conn.feed(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
         BusMessage::Queue { conversation_id, position, estimated_wait_seconds } => {
-            conn.feed(&VisitorOut::Queue { conversation_id: conversation_id.0, position: *position, estimated_wait_seconds: *estimated_wait_seconds })
-                .await
+            conn.feed(&VisitorOut::Queue {
+                conversation_id: conversation_id.0,
+                position: *position,
+                estimated_wait_seconds: *estimated_wait_seconds,
+            })
+            .await
         }
         BusMessage::QueueTimeout { conversation_id } => conn.feed(&VisitorOut::QueueTimeout { conversation_id: conversation_id.0 }).await,
         _ => Ok(()),

@@ -38,7 +38,14 @@ pub async fn routing_settings_are_kept(store: Arc<dyn Store>) {
         reroute_when_offline: false,
         max_wait_seconds: Some(600),
     };
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![f.agent.id], routing, created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Sales".into(),
+        agent_ids: vec![f.agent.id],
+        routing,
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     assert_eq!(store.team(f.ws.id, team.id).await.unwrap().routing, routing);
     let manual = TeamRouting { strategy: Strategy::Manual, ..TeamRouting::default() };
@@ -52,7 +59,8 @@ pub async fn routing_settings_are_kept(store: Arc<dyn Store>) {
     assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().default_team_id, None, "a deleted team leaves the site");
 
     let other = fixture(&*store, "routing-other").await;
-    let theirs = Team { id: TeamId::new(), workspace_id: other.ws.id, name: "T".into(), agent_ids: vec![], routing, created_at: Timestamp(1) };
+    let theirs =
+        Team { id: TeamId::new(), workspace_id: other.ws.id, name: "T".into(), agent_ids: vec![], routing, created_at: Timestamp(1) };
     store.create_team(&theirs).await.unwrap();
     f.site.default_team_id = Some(theirs.id);
     assert!(store.update_site(&f.site).await.is_err(), "another workspace's team is unknown");
@@ -118,10 +126,19 @@ pub async fn a_claim_is_a_compare_and_set_on_unassigned(store: Arc<dyn Store>) {
 
 pub async fn queues_serve_priority_then_waiting_time(store: Arc<dyn Store>) {
     let f = fixture(&*store, "queues").await;
-    let team = Team { id: TeamId::new(), workspace_id: f.ws.id, name: "Sales".into(), agent_ids: vec![], routing: TeamRouting::default(), created_at: Timestamp(1) };
+    let team = Team {
+        id: TeamId::new(),
+        workspace_id: f.ws.id,
+        name: "Sales".into(),
+        agent_ids: vec![],
+        routing: TeamRouting::default(),
+        created_at: Timestamp(1),
+    };
     store.create_team(&team).await.unwrap();
     let mut ids = vec![];
-    for (i, (t, p)) in [(None, Priority::None), (Some(team.id), Priority::None), (Some(team.id), Priority::Urgent), (None, Priority::High)].into_iter().enumerate()
+    for (i, (t, p)) in [(None, Priority::None), (Some(team.id), Priority::None), (Some(team.id), Priority::Urgent), (None, Priority::High)]
+        .into_iter()
+        .enumerate()
     {
         let id = start(&*store, &f, Some("wait")).await.conversation.id;
         if p != Priority::None {
@@ -137,8 +154,14 @@ pub async fn queues_serve_priority_then_waiting_time(store: Arc<dyn Store>) {
         store.queue(f.ws.id, QueueScope::Team(Some(team.id)), 10).await.unwrap(),
         [entry(2, Some(team.id), Priority::Urgent), entry(1, Some(team.id), Priority::None)]
     );
-    assert_eq!(store.queue(f.ws.id, QueueScope::Team(None), 10).await.unwrap(), [entry(3, None, Priority::High), entry(0, None, Priority::None)]);
-    assert_eq!(store.queue(f.ws.id, QueueScope::All, 2).await.unwrap(), [entry(2, Some(team.id), Priority::Urgent), entry(3, None, Priority::High)]);
+    assert_eq!(
+        store.queue(f.ws.id, QueueScope::Team(None), 10).await.unwrap(),
+        [entry(3, None, Priority::High), entry(0, None, Priority::None)]
+    );
+    assert_eq!(
+        store.queue(f.ws.id, QueueScope::All, 2).await.unwrap(),
+        [entry(2, Some(team.id), Priority::Urgent), entry(3, None, Priority::High)]
+    );
     let mut summary = store.queue_summary(f.ws.id).await.unwrap();
     summary.sort_by_key(|s| s.team_id);
     assert_eq!(

@@ -43,7 +43,10 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
     let page = VisitorIn::Page { url: format!("https://{name}.example/pricing"), title: Some("Pricing".into()), referrer: None };
     visitor.send(&page).await.unwrap();
     let (agent, _) = new_agent(app, &owner, &format!("agent@{name}.example"), Role::Agent).await;
-    let team = owner.create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]), ..Default::default() }).await.unwrap();
+    let team = owner
+        .create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]), ..Default::default() })
+        .await
+        .unwrap();
     let canned = CannedRequest { shortcut: Some("hi".into()), body: Some("Hello! How can I help?".into()), scope: None };
     let canned = owner.create_canned_response(&canned).await.unwrap();
     let token = owner.create_api_token(&CreateApiToken { name: "crm".into(), role: Some(Role::Admin) }).await.unwrap();
@@ -118,7 +121,11 @@ fn foreign_calls<'a>(api: &'a Api, other: &'a Tenant) -> Vec<Call<'a>> {
         ),
         call!("delete the owner", AgentNotFound, api.delete_agent(owner)),
         call!("read a team", TeamNotFound, api.team(team)),
-        call!("rename a team", TeamNotFound, api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None, ..Default::default() })),
+        call!(
+            "rename a team",
+            TeamNotFound,
+            api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None, ..Default::default() })
+        ),
         call!("delete a team", TeamNotFound, api.delete_team(team)),
         call!("read a site", SiteNotFound, api.site(site)),
         call!(
