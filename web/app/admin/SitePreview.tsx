@@ -53,7 +53,7 @@ export function SitePreview({ appearance, form }: { appearance: Schemas['Appeara
                       {f.label}
                       {f.required ? ' *' : ''}
                     </span>
-                    <span class="preview-box">{f.kind === 'select' ? (f.options?.[0] ?? '') + ' ▾' : ''}</span>
+                    <span class="preview-box">{f.kind === 'select' ? (f.options?.[0] ?? '') + ' ▾' : f.kind === 'team' ? '▾' : ''}</span>
                   </div>
                 ))}
                 <span class="preview-button">{t('admin.preview.start')}</span>

@@ -1,5 +1,6 @@
-// The workspace: its name and the time zone reports and business hours use (any IANA
-// zone the browser knows; the server checks it against its own IANA database).
+// The workspace: its name, the time zone reports and business hours use (any IANA
+// zone the browser knows; the server checks it against its own IANA database), and how
+// many chats an agent holds at once unless their own maximum says otherwise.
 
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -28,13 +29,14 @@ function zones(): string[] {
 function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']; onSaved: (w: Schemas['Workspace']) => void }) {
   const [name, setName] = useState(workspace.name);
   const [zone, setZone] = useState(workspace.time_zone);
+  const [maxChats, setMaxChats] = useState(workspace.default_max_chats);
   const [saved, setSaved] = useState(false);
   const all = useMemo(zones, []);
   const { busy, error, run, fieldError } = useSubmit();
   async function save(e: Event) {
     e.preventDefault();
     setSaved(false);
-    const next = await run(() => call(client.PATCH('/api/v1/workspace', { body: { name, time_zone: zone } })));
+    const next = await run(() => call(client.PATCH('/api/v1/workspace', { body: { name, time_zone: zone, default_max_chats: maxChats } })));
     if (next) {
       onSaved(next);
       if (me.value) me.value = { ...me.value, workspace: next };
@@ -56,6 +58,19 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
               </option>
             ))}
           </select>
+        )}
+      </Field>
+      <Field label={t('admin.workspace.maxChats')} hint={t('admin.workspace.maxChatsHint')} error={fieldError('default_max_chats')}>
+        {(a) => (
+          <input
+            {...a}
+            type="number"
+            min={1}
+            max={100}
+            required
+            value={maxChats}
+            onInput={(e) => Number.isFinite(e.currentTarget.valueAsNumber) && (setSaved(false), setMaxChats(e.currentTarget.valueAsNumber))}
+          />
         )}
       </Field>
       <SaveBar error={error} busy={busy} saved={saved} />
