@@ -526,6 +526,8 @@ function onEvent(e: LiveEvent) {
     if (e.actor.kind === 'contact') clearTyping(e.conversation_id);
   }
   if (e.kind !== 'receipt' || e.side === 'agent') refreshCounts();
+  // Entering or leaving a queue moves places in line; the `queues` frame may come first.
+  if (e.kind === 'queued' || e.kind === 'dequeued') refreshPositions();
   for (const fn of eventListeners) fn(e, conversations.get(e.conversation_id)?.value);
 }
 
