@@ -55,11 +55,13 @@ export function QueueStrip() {
           const label = wait != null ? t('inbox.queues.summary', { team: queueName(q), count: q.length, wait: span(wait) }) : t('inbox.queues.empty', { team: queueName(q) });
           return (
             <li key={q.team_id ?? 'everyone'} class={`queue ${q.length ? 'busy' : ''}`}>
-              <button type="button" aria-label={label} title={label} onClick={() => setFilter({ view: 'unassigned', status: 'open', sort: 'waiting', team_id: q.team_id ?? null })}>
-                <bdi class="queue-name">{queueName(q)}</bdi>
-                <span class="queue-length">{i18n.value?.number(q.length)}</span>
+              <button type="button" title={label} onClick={() => setFilter({ view: 'unassigned', status: 'open', sort: 'waiting', team_id: q.team_id ?? null })}>
+                {/* Screen readers get the sentence; the ticking clock would be noise to them. */}
+                <span class="visually-hidden">{label}</span>
+                <bdi class="queue-name" aria-hidden="true">{queueName(q)}</bdi>
+                <span class="queue-length" aria-hidden="true">{i18n.value?.number(q.length)}</span>
                 {wait != null && (
-                  <time class="queue-wait" dir="ltr" dateTime={`PT${Math.floor(wait / 1000)}S`}>
+                  <time class="queue-wait" dir="ltr" aria-hidden="true" dateTime={`PT${Math.floor(wait / 1000)}S`}>
                     {clock(wait)}
                   </time>
                 )}
