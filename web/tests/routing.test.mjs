@@ -2,10 +2,13 @@
 // to claim a waiting chat and the loser is told kindly who won; a transfer with a note
 // reaches both agents' threads (and never the visitor); a visitor in the widget sees
 // their place in line fall as agents take chats; an admin sets a team's strategy and an
-// agent's capacity. Screenshots in both directions, both themes, desktop and phone.
+// agent's capacity. Screenshots in both directions, both themes, desktop and phone, and
+// axe on the transfer dialog and the team settings.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { eventually, hostSite, serverAndBrowser, shopPage, shots, widgetOn } from './harness.mjs';
 import { visitor } from './visitor.mjs';
@@ -14,6 +17,16 @@ const env = serverAndBrowser();
 const PASSWORD = 'a long enough password';
 let host;
 after(() => host?.close());
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page, as readable lines. */
+async function seriousViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 async function agent(name, { locale = 'en', role = 'agent' } = {}) {
   const email = `${name.toLowerCase()}@shop.example`;
@@ -270,10 +283,12 @@ test('right to left, dark and phone width: the queues, the transfer dialog and t
     await page.getByRole('dialog').waitFor();
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: path.join(shots, `routing-transfer-rtl-dark-${name}.png`) });
+    assert.deepEqual(await seriousViolations(page), [], 'no serious or critical axe violations in the transfer dialog');
     await page.context().close();
   }
   const admin = await signedIn(rana, `/app/settings/teams/${desk.id}`);
   await admin.getByRole('radio').first().waitFor();
+  assert.deepEqual(await seriousViolations(admin), [], 'no serious or critical axe violations in the team settings');
   await admin.screenshot({ path: path.join(shots, 'routing-admin-team-rtl-light-desktop.png'), fullPage: true });
   await admin.emulateMedia({ colorScheme: 'dark' });
   await admin.setViewportSize({ width: 390, height: 844 });
