@@ -354,6 +354,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim a conversation
+         * @description The caller takes an unassigned conversation (from the queue, say). The first claim
+         *     wins; the others answer 409 `already_assigned`. Capacity is not applied to claims:
+         *     an agent may knowingly take more than their `max_chats` (routing never gives them more).
+         */
+        post: operations["claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/labels": {
         parameters: {
             query?: never;
@@ -463,6 +485,29 @@ export interface paths {
         /** Change a conversation's status */
         put: operations["status"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a conversation
+         * @description To an agent (`agent_id`) who is online with a free place, else 409
+         *     `agent_unavailable`; or to a team (`team_id`): routed within it by its strategy, else
+         *     queued there. Exactly one of the two. The `note` goes with the `assigned` event,
+         *     for agents only.
+         */
+        post: operations["transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -596,6 +641,27 @@ export interface paths {
          * @description Ends every session of the signed-in agent, this one included.
          */
         post: operations["revoke_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the waiting queues
+         * @description Every team's queue and the workspace-wide one (`team_id` `null`): how many
+         *     conversations wait and since when the oldest.
+         */
+        get: operations["queues"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -868,14 +934,28 @@ export interface components {
             avatar_url?: string | null;
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: int32
+             * @description The limit that applies: `max_chats`, or the workspace's default.
+             */
+            effective_max_chats: number;
             email: string;
             /** Format: uuid */
             id: string;
             locale: string;
-            /** Format: int32 */
-            max_chats: number;
+            /**
+             * Format: int32
+             * @description Open chats routing may give the agent at once; `null` follows the workspace's
+             *     `default_max_chats`.
+             */
+            max_chats?: number | null;
             name: string;
             notifications: components["schemas"]["NotificationPrefs"];
+            /**
+             * Format: int32
+             * @description Conversations assigned to the agent that are open or pending.
+             */
+            open_chats: number;
             role: components["schemas"]["Role"];
             /** @description The status the agent chose to show while connected (presence says whether they are). */
             status: components["schemas"]["AgentStatus"];
@@ -967,6 +1047,10 @@ export interface components {
             /** @enum {string} */
             type: "viewers";
         } | {
+            queues: components["schemas"]["QueueInfo"][];
+            /** @enum {string} */
+            type: "queues";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             ref?: string | null;
@@ -1019,6 +1103,11 @@ export interface components {
             /** @description The site allows the widget to show the unread count in the page's title. Default false. */
             title_badge?: boolean;
         };
+        /**
+         * @description Why a conversation got (or lost) its assignee.
+         * @enum {string}
+         */
+        AssignReason: "routed" | "claimed" | "manual" | "transferred" | "rerouted" | "released";
         AssignRequest: {
             /**
              * Format: uuid
@@ -1148,6 +1237,17 @@ export interface components {
             /** Format: int64 */
             last_seq: number;
             priority: components["schemas"]["Priority"];
+            /**
+             * Format: int32
+             * @description 1-based place in its team's queue; `null` when not queued (and in the result of a
+             *     change and the socket's events, which do not count it).
+             */
+            queue_position?: number | null;
+            /**
+             * Format: int64
+             * @description In the waiting queue since; `null` when assigned or not waiting.
+             */
+            queued_at?: number | null;
             rating?: null | components["schemas"]["Rating"];
             /** Format: int64 */
             resolved_at?: number | null;
@@ -1223,7 +1323,8 @@ export interface components {
             locale?: string | null;
             /**
              * Format: int32
-             * @description Concurrent chats routing may give the agent (default 5).
+             * @description Concurrent chats routing may give the agent (absent or `null`: the workspace's
+             *     `default_max_chats`).
              */
             max_chats?: number | null;
             name: string;
@@ -1251,6 +1352,11 @@ export interface components {
             /** Format: uuid */
             conversation_id: string;
         };
+        /**
+         * @description Why a conversation left the waiting queue.
+         * @enum {string}
+         */
+        DequeueReason: "assigned" | "resolved" | "max_wait";
         Device: {
             browser?: string | null;
             device?: string | null;
@@ -1271,7 +1377,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "already_assigned" | "agent_unavailable" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1319,6 +1425,21 @@ export interface components {
             assignee_id?: string | null;
             /** @enum {string} */
             kind: "assigned";
+            /** @description A transfer note, agents only (absent in the visitor's copy). */
+            note?: string | null;
+            reason: components["schemas"]["AssignReason"];
+            /** Format: uuid */
+            team_id?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "queued";
+            priority: components["schemas"]["Priority"];
+            /** Format: uuid */
+            team_id?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "dequeued";
+            reason: components["schemas"]["DequeueReason"];
             /** Format: uuid */
             team_id?: string | null;
         } | {
@@ -1510,6 +1631,17 @@ export interface components {
                 /** Format: int64 */
                 last_seq: number;
                 priority: components["schemas"]["Priority"];
+                /**
+                 * Format: int32
+                 * @description 1-based place in its team's queue; `null` when not queued (and in the result of a
+                 *     change and the socket's events, which do not count it).
+                 */
+                queue_position?: number | null;
+                /**
+                 * Format: int64
+                 * @description In the waiting queue since; `null` when assigned or not waiting.
+                 */
+                queued_at?: number | null;
                 rating?: null | components["schemas"]["Rating"];
                 /** Format: int64 */
                 resolved_at?: number | null;
@@ -1570,8 +1702,11 @@ export interface components {
             options?: string[];
             required?: boolean;
         };
-        /** @enum {string} */
-        PrechatFieldKind: "text" | "email" | "phone" | "select";
+        /**
+         * @description `team`: the visitor picks the team the conversation goes to; `options` are team ids.
+         * @enum {string}
+         */
+        PrechatFieldKind: "text" | "email" | "phone" | "select" | "team";
         /**
          * @description An agent's presence as the team sees it: `offline` without a dashboard open,
          *     else the status the agent chose (`online` or `away`).
@@ -1599,6 +1734,25 @@ export interface components {
             id: string;
             name: string;
             prechat_form: components["schemas"]["PrechatField"][];
+        };
+        /** @description One waiting queue. */
+        QueueInfo: {
+            /** Format: int64 */
+            length: number;
+            /**
+             * Format: int64
+             * @description When the longest-waiting conversation entered it; `null` when empty.
+             */
+            oldest_queued_at?: number | null;
+            /**
+             * Format: uuid
+             * @description `null`: the workspace-wide queue (conversations of no team).
+             */
+            team_id?: string | null;
+        };
+        /** @description `GET /queues`: every team's queue and the workspace-wide one. */
+        Queues: {
+            queues: components["schemas"]["QueueInfo"][];
         };
         /** @description A visitor's satisfaction rating of a resolved conversation. */
         Rating: {
@@ -1657,6 +1811,11 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent";
+        /**
+         * @description How a team's conversations reach its members.
+         * @enum {string}
+         */
+        RoutingStrategy: "manual" | "round_robin" | "balanced";
         SearchResults: {
             contacts: components["schemas"]["Contact"][];
             /** @description The same messages as hits, with where they are and a highlighted snippet. */
@@ -1674,6 +1833,11 @@ export interface components {
             appearance: components["schemas"]["Appearance"];
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: uuid
+             * @description The team the site's conversations go to (`null`: the workspace-wide queue of everyone).
+             */
+            default_team_id?: string | null;
             /** Format: uuid */
             id: string;
             /**
@@ -1689,6 +1853,11 @@ export interface components {
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
+            /**
+             * Format: uuid
+             * @description A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
+             */
+            default_team_id?: string | null;
             /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
@@ -1718,15 +1887,65 @@ export interface components {
             created_at: number;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: int32
+             * @description After this long in the queue the visitor is offered the offline form (`null`: never).
+             */
+            max_wait_seconds?: number | null;
             name: string;
+            /**
+             * Format: int32
+             * @description No first reply this long after an assignment: the conversation is routed again
+             *     (`null`: it stays).
+             */
+            reroute_after_seconds?: number | null;
+            /** @description The assignee going offline routes their open conversations again. */
+            reroute_when_offline: boolean;
+            /** @description A returning contact goes to the agent who last helped them, when available. */
+            sticky: boolean;
+            strategy: components["schemas"]["RoutingStrategy"];
         };
+        /**
+         * @description A team to create, or fields to change; a missing field is left as it is (or takes
+         *     its default when creating).
+         */
         TeamRequest: {
             agent_ids?: string[] | null;
+            /**
+             * Format: int32
+             * @description `null`: no maximum wait; default none.
+             */
+            max_wait_seconds?: number | null;
             /** @description Required when creating. */
             name?: string | null;
+            /**
+             * Format: int32
+             * @description `null` turns re-routing off; default off.
+             */
+            reroute_after_seconds?: number | null;
+            /** @description Default true. */
+            reroute_when_offline?: boolean | null;
+            /** @description Default true. */
+            sticky?: boolean | null;
+            strategy?: null | components["schemas"]["RoutingStrategy"];
         };
         /** @enum {string} */
         TextDirection: "ltr" | "rtl";
+        /** @description `POST /conversations/{id}/transfer`: exactly one of `agent_id` and `team_id`. */
+        TransferRequest: {
+            /**
+             * Format: uuid
+             * @description An agent who is online with a free place (else 409 `agent_unavailable`).
+             */
+            agent_id?: string | null;
+            /** @description Shown to agents with the `assigned` event. */
+            note?: string | null;
+            /**
+             * Format: uuid
+             * @description A team: routed within it by its strategy, else queued there.
+             */
+            team_id?: string | null;
+        };
         /**
          * @description The languages the dashboard is translated into.
          * @enum {string}
@@ -1743,7 +1962,10 @@ export interface components {
             /** Format: email */
             email?: string | null;
             locale?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description `null` goes back to the workspace's `default_max_chats`; absent leaves it.
+             */
             max_chats?: number | null;
             name?: string | null;
             password?: string | null;
@@ -1768,6 +1990,8 @@ export interface components {
         };
         /** @description Fields to change on the workspace; a missing field is left as it is. */
         UpdateWorkspace: {
+            /** Format: int32 */
+            default_max_chats?: number | null;
             name?: string | null;
             /**
              * @description An IANA time zone name, such as `Asia/Tehran` or `UTC`.
@@ -1956,6 +2180,27 @@ export interface components {
             /** @enum {string} */
             type: "transcript_requested";
         } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /**
+             * Format: int32
+             * @description Median of the team's last 20 waits (24 h) × position ÷ members online; `null`
+             *     without history.
+             */
+            estimated_wait_seconds?: number | null;
+            /**
+             * Format: int32
+             * @description 1-based place in the queue; 0 once it has left it by assignment.
+             */
+            position: number;
+            /** @enum {string} */
+            type: "queue";
+        } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /** @enum {string} */
+            type: "queue_timeout";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             /** @description The `client_id` of the frame that failed, when it had one. */
@@ -1995,6 +2240,11 @@ export interface components {
         Workspace: {
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: int32
+             * @description Open chats routing gives an agent who has no `max_chats` of their own (1 to 100).
+             */
+            default_max_chats: number;
             /** Format: uuid */
             id: string;
             name: string;
@@ -2020,6 +2270,7 @@ export type AgentPresence = components['schemas']['AgentPresence'];
 export type AgentStatus = components['schemas']['AgentStatus'];
 export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
+export type AssignReason = components['schemas']['AssignReason'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
 export type CannedRequest = components['schemas']['CannedRequest'];
@@ -2038,6 +2289,7 @@ export type CreateApiToken = components['schemas']['CreateApiToken'];
 export type CreateInbox = components['schemas']['CreateInbox'];
 export type CreatedApiToken = components['schemas']['CreatedApiToken'];
 export type Cursor = components['schemas']['Cursor'];
+export type DequeueReason = components['schemas']['DequeueReason'];
 export type Device = components['schemas']['Device'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = components['schemas']['ErrorCode'];
@@ -2068,6 +2320,8 @@ export type Priority = components['schemas']['Priority'];
 export type PriorityRequest = components['schemas']['PriorityRequest'];
 export type PublicAgent = components['schemas']['PublicAgent'];
 export type PublicSite = components['schemas']['PublicSite'];
+export type QueueInfo = components['schemas']['QueueInfo'];
+export type Queues = components['schemas']['Queues'];
 export type Rating = components['schemas']['Rating'];
 export type ReadRequest = components['schemas']['ReadRequest'];
 export type ReceiptKind = components['schemas']['ReceiptKind'];
@@ -2077,6 +2331,7 @@ export type Reply = components['schemas']['Reply'];
 export type ReplyTime = components['schemas']['ReplyTime'];
 export type ResetPassword = components['schemas']['ResetPassword'];
 export type Role = components['schemas']['Role'];
+export type RoutingStrategy = components['schemas']['RoutingStrategy'];
 export type SearchResults = components['schemas']['SearchResults'];
 export type Side = components['schemas']['Side'];
 export type Site = components['schemas']['Site'];
@@ -2086,6 +2341,7 @@ export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
+export type TransferRequest = components['schemas']['TransferRequest'];
 export type UiLocale = components['schemas']['UiLocale'];
 export type UpdateAgent = components['schemas']['UpdateAgent'];
 export type UpdateContact = components['schemas']['UpdateContact'];
@@ -3849,6 +4105,80 @@ export interface operations {
             };
         };
     };
+    claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_assigned`: someone else has it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     labels: {
         parameters: {
             query?: never;
@@ -4448,6 +4778,110 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_unavailable`: the agent is away, offline or at capacity */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5184,6 +5618,43 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    queues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queues"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6524,18 +6995,23 @@ export const agentOutOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 }>["type"]> = ["viewers"];
 export const agentOutOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["queues"];
 export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["error"];
 export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const agentOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
+export const assignReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssignReason"]> = ["routed", "claimed", "manual", "transferred", "rerouted", "released"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const dequeueReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DequeueReason"]> = ["assigned", "resolved", "max_wait"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "already_assigned", "agent_unavailable", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -6553,27 +7029,34 @@ export const eventBodyOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 }>["kind"]> = ["assigned"];
 export const eventBodyOneOf5KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["labels_changed"];
+}>["kind"]> = ["queued"];
 export const eventBodyOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["priority_changed"];
+}>["kind"]> = ["dequeued"];
 export const eventBodyOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["receipt"];
+}>["kind"]> = ["labels_changed"];
 export const eventBodyOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["priority_changed"];
+export const eventBodyOneOf9KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["receipt"];
+export const eventBodyOneOf10KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_rated"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];
-export const prechatFieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PrechatFieldKind"]> = ["text", "email", "phone", "select"];
+export const prechatFieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PrechatFieldKind"]> = ["text", "email", "phone", "select", "team"];
 export const presenceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PresenceStatus"]> = ["online", "away", "offline"];
 export const priorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Priority"]> = ["none", "low", "medium", "high", "urgent"];
 export const receiptKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptKind"]> = ["delivered", "read"];
 export const reconnectReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReconnectReason"]> = ["server_shutdown", "slow_consumer"];
 export const replyTimeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReplyTime"]> = ["minutes", "hours", "day"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["owner", "admin", "agent"];
+export const routingStrategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoutingStrategy"]> = ["manual", "round_robin", "balanced"];
 export const sideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Side"]> = ["visitor", "agent"];
 export const textDirectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDirection"]> = ["ltr", "rtl"];
 export const uiLocaleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UiLocale"]> = ["en", "ar", "fa", "he", "tr"];
@@ -6642,10 +7125,16 @@ export const visitorOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequ
 }>["type"]> = ["transcript_requested"];
 export const visitorOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["queue"];
 export const visitorOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["queue_timeout"];
 export const visitorOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["error"];
+export const visitorOutOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const visitorOutOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
