@@ -14,6 +14,7 @@ mod machine;
 mod peerwiring;
 mod procs;
 mod report;
+mod routing;
 mod server;
 mod storage;
 mod storm;
@@ -66,7 +67,7 @@ enum Command {
     Suite {
         #[command(flatten)]
         common: Common,
-        /// Only these scenarios (comma-separated: footprint,storage,idle,chat,fanout,churn,storm,crash).
+        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -86,6 +87,8 @@ enum Command {
     Footprint(Common),
     /// The batched writer alone, on SQLite and PostgreSQL.
     Storage(Common),
+    /// The routing engine: a 10,000 queue drained by 200 agents, and first message → assigned.
+    Routing(Common),
     /// A generator process (started by the scenarios).
     #[command(hide = true)]
     Gen { kind: String, config: String },
@@ -180,9 +183,10 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         Command::Crash(c) => (c, vec![suite::Scenario::Crash]),
         Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
         Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
+        Command::Routing(c) => (c, vec![suite::Scenario::Routing]),
         Command::Gen { .. } | Command::PeerPrerequisites => unreachable!("handled in main"),
     };
-    let need_fixture = only.iter().any(|s| *s != suite::Scenario::Storage);
+    let need_fixture = only.iter().any(|s| !matches!(s, suite::Scenario::Storage | suite::Scenario::Routing));
     let ctx = Ctx::new(&common, need_fixture).await?;
     // On Ctrl-C or SIGTERM the suite's future is dropped, and with it every server,
     // peer and generator process it started (they are killed on drop).

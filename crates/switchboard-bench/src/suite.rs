@@ -23,12 +23,14 @@ pub enum Scenario {
     Churn,
     Storm,
     Crash,
+    Routing,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Footprint,
         Scenario::Storage,
+        Scenario::Routing,
         Scenario::Idle,
         Scenario::Chat,
         Scenario::Fanout,
@@ -47,6 +49,7 @@ impl Scenario {
             Scenario::Churn => "churn",
             Scenario::Storm => "storm",
             Scenario::Crash => "crash",
+            Scenario::Routing => "routing",
         }
     }
 
@@ -60,7 +63,7 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm => 1,
+            Scenario::Storm | Scenario::Routing => 1,
         }
     }
 }
@@ -83,6 +86,7 @@ async fn once(ctx: &Ctx, s: Scenario, run: usize) -> anyhow::Result<Outcome> {
         Scenario::Churn => crate::churn::run(ctx, run).await,
         Scenario::Storm => crate::storm::run(ctx, run).await,
         Scenario::Crash => crate::crash::run(ctx, run).await,
+        Scenario::Routing => crate::routing::run(ctx, run).await,
         Scenario::Chat => unreachable!("the chat scenario has its own loop"),
     }
 }

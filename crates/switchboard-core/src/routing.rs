@@ -65,7 +65,10 @@ pub enum TransferTarget {
 /// (queued → assigned), newest last. In memory: after a restart the estimate is `null`
 /// until the queue has moved again (documented in docs/protocol.md).
 #[derive(Default)]
-pub(crate) struct Waits(Mutex<HashMap<(WorkspaceId, Option<TeamId>), Vec<(Timestamp, i64)>>>);
+pub(crate) struct Waits(Mutex<HashMap<QueueKey, Vec<(Timestamp, i64)>>>);
+
+/// A queue: its workspace and team (`None`: the workspace-wide one).
+type QueueKey = (WorkspaceId, Option<TeamId>);
 
 impl Waits {
     fn record(&self, ws: WorkspaceId, team: Option<TeamId>, at: Timestamp, waited_ms: i64) {
