@@ -136,7 +136,8 @@ test('an admin adds an agent and a team, and deactivating asks first and says wh
   await form.getByLabel('Email').fill('yusuf@shop.example');
   await form.getByLabel('First password').fill('short');
   await form.getByLabel('Role').selectOption('agent');
-  await form.getByLabel('Max. chats at once').fill('3');
+  await form.getByRole('checkbox', { name: 'Use the workspace default (5)' }).uncheck();
+  await form.getByRole('spinbutton', { name: 'Own maximum' }).fill('3');
   // The browser checks the length first; the server's answer would say the same.
   await form.getByRole('button', { name: 'Add agent' }).click();
   assert.equal(await form.getByLabel('First password').evaluate((el) => el.validity.valid), false);

@@ -63,8 +63,9 @@ test('a chat appears live in Unassigned; the agent takes it and answers with a f
   await page.getByText('The visitor is typing…').first().waitFor();
   maya.typing(false);
 
-  await page.locator('.thread-head').getByRole('button', { name: 'Assign to me' }).click();
-  await page.locator('.system', { hasText: 'Ana assigned the conversation to Ana' }).waitFor();
+  // Nobody has it yet: the agent claims it.
+  await page.locator('.thread-head').getByRole('button', { name: 'Claim' }).click();
+  await page.locator('.system', { hasText: 'Ana claimed the conversation' }).waitFor();
 
   const composer = page.locator('.composer textarea');
   await composer.fill('/hel');

@@ -15,6 +15,7 @@ mod machine;
 mod peerwiring;
 mod procs;
 mod report;
+mod routing;
 mod server;
 mod storage;
 mod storm;
@@ -67,7 +68,7 @@ enum Command {
     Suite {
         #[command(flatten)]
         common: Common,
-        /// Only these scenarios (comma-separated: footprint,storage,idle,chat,fanout,churn,storm,crash).
+        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -89,6 +90,8 @@ enum Command {
     Storage(Common),
     /// Delivery across two nodes (PostgreSQL and Redis) beside one node.
     Cluster(Common),
+    /// The routing engine: a 10,000 queue drained by 200 agents, and first message → assigned.
+    Routing(Common),
     /// A generator process (started by the scenarios).
     #[command(hide = true)]
     Gen { kind: String, config: String },
@@ -184,10 +187,12 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
         Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
         Command::Cluster(c) => (c, vec![suite::Scenario::Cluster]),
+        Command::Routing(c) => (c, vec![suite::Scenario::Routing]),
         Command::Gen { .. } | Command::PeerPrerequisites => unreachable!("handled in main"),
     };
     // The storage and cluster scenarios build their own (on PostgreSQL, or none).
-    let need_fixture = only.iter().any(|s| !matches!(s, suite::Scenario::Storage | suite::Scenario::Cluster));
+    let need_fixture = only.iter().any(|s| !matches!(s, suite::Scenario::Storage | suite::Scenario::Cluster | suite::Scenario::Routing));
+
     let ctx = Ctx::new(&common, need_fixture).await?;
     // On Ctrl-C or SIGTERM the suite's future is dropped, and with it every server,
     // peer and generator process it started (they are killed on drop).

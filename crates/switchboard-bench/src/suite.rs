@@ -24,12 +24,14 @@ pub enum Scenario {
     Storm,
     Crash,
     Cluster,
+    Routing,
 }
 
 impl Scenario {
     pub const ALL: [Scenario; 9] = [
         Scenario::Footprint,
         Scenario::Storage,
+        Scenario::Routing,
         Scenario::Idle,
         Scenario::Chat,
         Scenario::Fanout,
@@ -50,6 +52,7 @@ impl Scenario {
             Scenario::Storm => "storm",
             Scenario::Crash => "crash",
             Scenario::Cluster => "cluster",
+            Scenario::Routing => "routing",
         }
     }
 
@@ -63,7 +66,8 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm | Scenario::Cluster => 1,
+            Scenario::Storm | Scenario::Cluster | Scenario::Routing
+ => 1,
         }
     }
 }
@@ -87,6 +91,7 @@ async fn once(ctx: &Ctx, s: Scenario, run: usize) -> anyhow::Result<Outcome> {
         Scenario::Storm => crate::storm::run(ctx, run).await,
         Scenario::Crash => crate::crash::run(ctx, run).await,
         Scenario::Cluster => crate::cluster::run(ctx, run).await,
+        Scenario::Routing => crate::routing::run(ctx, run).await,
         Scenario::Chat => unreachable!("the chat scenario has its own loop"),
     }
 }

@@ -89,6 +89,21 @@ pub enum BusMessage {
         #[serde(with = "ids::list")]
         session_ids: Vec<SessionId>,
     },
+    /// Ephemeral, to the conversation's visitor: its place in the waiting queue (0: it
+    /// left the queue by assignment) and the estimated wait.
+    Queue {
+        #[serde(with = "ids")]
+        conversation_id: ConversationId,
+        position: u32,
+        estimated_wait_seconds: Option<u32>,
+    },
+    /// Ephemeral, to the conversation's visitor: it waited longer than its team's maximum.
+    QueueTimeout {
+        #[serde(with = "ids")]
+        conversation_id: ConversationId,
+    },
+    /// Ephemeral, to the workspace's agents: every waiting queue after a change.
+    Queues { queues: Vec<wire::QueueInfo> },
 }
 
 impl BusMessage {
@@ -469,6 +484,14 @@ mod tests {
             BusMessage::SessionsEnded { agent_id, session_ids } => assert_eq!((agent_id, session_ids), (agent, ended)),
             other => panic!("expected sessions ended, got {other:?}"),
         }
+        let place = BusMessage::Queue { conversation_id: conversation, position: 3, estimated_wait_seconds: Some(90) };
+        assert!(
+            matches!(round_trip(&place), BusMessage::Queue { conversation_id, position: 3, estimated_wait_seconds: Some(90) } if conversation_id == conversation)
+        );
+        let timeout = BusMessage::QueueTimeout { conversation_id: conversation };
+        assert!(matches!(round_trip(&timeout), BusMessage::QueueTimeout { conversation_id } if conversation_id == conversation));
+        let queues = BusMessage::Queues { queues: vec![wire::QueueInfo { team_id: None, length: 2, oldest_queued_at: Some(7) }] };
+        assert!(matches!(round_trip(&queues), BusMessage::Queues { queues } if queues.len() == 1 && queues[0].length == 2));
     }
 
     #[test]

@@ -207,6 +207,21 @@ impl Client {
         self.put(&format!("/conversations/{id}/assignee"), to).await
     }
 
+    /// Takes an unassigned conversation; 409 `already_assigned` when someone else won.
+    pub async fn claim(&self, id: Uuid) -> Result<Conversation> {
+        self.post(&format!("/conversations/{id}/claim"), &serde_json::json!({})).await
+    }
+
+    /// Hands a conversation to an agent or a team.
+    pub async fn transfer(&self, id: Uuid, to: &TransferRequest) -> Result<Conversation> {
+        self.post(&format!("/conversations/{id}/transfer"), to).await
+    }
+
+    /// Every waiting queue.
+    pub async fn queues(&self) -> Result<Queues> {
+        self.get("/queues").await
+    }
+
     pub async fn set_status(&self, id: Uuid, status: &StatusRequest) -> Result<ChangeResult> {
         self.put(&format!("/conversations/{id}/status"), status).await
     }

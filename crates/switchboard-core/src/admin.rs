@@ -41,7 +41,8 @@ pub struct AgentPatch {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub locale: Option<Locale>,
-    pub max_chats: Option<u32>,
+    /// `Some(None)` goes back to the workspace's default.
+    pub max_chats: Option<Option<u32>>,
     pub avatar_url: Option<Option<String>>,
     pub password: Option<String>,
     /// `false` deactivates: the agent is signed out, cannot sign in, and their open
@@ -73,6 +74,41 @@ pub struct SiteInput {
     pub masking: Option<masking::Masking>,
     /// `Some(None)`: always open.
     pub business_hours: Option<Option<BusinessHours>>,
+    /// `Some(None)`: the workspace-wide queue.
+    pub default_team_id: Option<Option<TeamId>>,
+}
+
+/// Routing settings of a team to change; `None` leaves a field as it is (or, for a new
+/// team, at its default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RoutingPatch {
+    pub strategy: Option<Strategy>,
+    pub sticky: Option<bool>,
+    pub reroute_after_seconds: Option<Option<u32>>,
+    pub reroute_when_offline: Option<bool>,
+    pub max_wait_seconds: Option<Option<u32>>,
+}
+
+impl RoutingPatch {
+    /// `routing` with the patch applied, its timers checked.
+    pub fn apply(self, mut routing: TeamRouting) -> Result<TeamRouting> {
+        if let Some(s) = self.strategy {
+            routing.strategy = s;
+        }
+        if let Some(s) = self.sticky {
+            routing.sticky = s;
+        }
+        if let Some(r) = self.reroute_after_seconds {
+            routing.reroute_after_seconds = r;
+        }
+        if let Some(r) = self.reroute_when_offline {
+            routing.reroute_when_offline = r;
+        }
+        if let Some(m) = self.max_wait_seconds {
+            routing.max_wait_seconds = m;
+        }
+        Ok(routing.check()?)
+    }
 }
 
 /// A freshly created API token: the secret is shown once and never stored.
@@ -87,7 +123,11 @@ pub struct CreatedToken {
 static OWNER_CHANGES: Mutex<()> = Mutex::const_new(());
 
 fn check_max_chats(n: u32) -> Result<u32> {
-    if (1..=100).contains(&n) { Ok(n) } else { Err(ValidationError::new("max_chats", "must be between 1 and 100").into()) }
+    check_max_chats_in("max_chats", n)
+}
+
+pub(crate) fn check_max_chats_in(field: &'static str, n: u32) -> Result<u32> {
+    if (1..=100).contains(&n) { Ok(n) } else { Err(ValidationError::new(field, "must be between 1 and 100").into()) }
 }
 
 fn check_avatar(url: Option<String>) -> Result<Option<String>> {
@@ -126,7 +166,6 @@ impl Core {
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_workspace(&self, name: &str, owner: NewAgent) -> Result<(Workspace, Agent)> {
         let ws = Workspace::new(WorkspaceId::new(), non_empty("name", name, 100)?, self.now());
-
         let hash = auth::hash_password(&owner.password).await?;
         self.store.create_workspace(&ws).await?;
         let agent = self.build_agent(ws.id, NewAgent { role: Role::Owner, ..owner })?;
@@ -143,7 +182,7 @@ impl Core {
             role: new.role,
             avatar_url: check_avatar(new.avatar_url)?,
             locale: new.locale.unwrap_or_default(),
-            max_chats: check_max_chats(new.max_chats.unwrap_or(5))?,
+            max_chats: new.max_chats.map(check_max_chats).transpose()?,
             status: AgentStatus::Online,
             notifications: NotificationPrefs::default(),
             active: true,
@@ -232,8 +271,13 @@ impl Core {
         if let Some(locale) = patch.locale {
             agent.locale = locale;
         }
+        // A limit is the team's to set: an agent does not raise (or lower) their own.
+        if patch.max_chats.is_some() && !who.role.can_administer() {
+            return Err(Error::Forbidden);
+        }
+        let raised = patch.max_chats.is_some();
         if let Some(n) = patch.max_chats {
-            agent.max_chats = check_max_chats(n)?;
+            agent.max_chats = n.map(check_max_chats).transpose()?;
         }
         if let Some(url) = patch.avatar_url {
             agent.avatar_url = check_avatar(url)?;
@@ -267,6 +311,10 @@ impl Core {
         }
         if audited {
             self.audit_agent_change(who, &before, &agent, password_changed).await?;
+        }
+        if raised || patch.active == Some(true) {
+            // A new limit or a returning agent may make room for waiting chats.
+            self.fill_soon(who.workspace_id, Some(id));
         }
         Ok(agent)
     }
@@ -319,9 +367,13 @@ impl Core {
                     break;
                 }
                 for c in held {
-                    let data = EventData::Assigned { agent_id: None, team_id: c.team_id };
+                    let data = EventData::Assigned { agent_id: None, team_id: c.team_id, reason: AssignReason::Released, note: None };
                     let change = switchboard_store::Change::Record { conversation_id: c.id, actor: Actor::System, data, at: self.now() };
                     self.commit(ws, change).await?;
+                    // Back to routing: another agent of the team, or its queue.
+                    if !matches!(c.status, Status::Snoozed { .. }) {
+                        self.route(ws, c.id, AssignReason::Routed).await?;
+                    }
                 }
             }
         }
@@ -383,6 +435,7 @@ impl Core {
         name: &str,
         agent_ids: Vec<AgentId>,
         business_hours: Option<BusinessHours>,
+        routing: RoutingPatch,
     ) -> Result<Team> {
         who.require_admin()?;
         let team = Team {
@@ -391,6 +444,7 @@ impl Core {
             name: non_empty("name", name, 100)?,
             agent_ids,
             business_hours,
+            routing: routing.apply(TeamRouting::default())?,
             created_at: self.now(),
         };
         self.store.create_team(&team).await?;
@@ -408,6 +462,7 @@ impl Core {
         name: Option<&str>,
         agent_ids: Option<Vec<AgentId>>,
         business_hours: Option<Option<BusinessHours>>,
+        routing: RoutingPatch,
     ) -> Result<Team> {
         who.require_admin()?;
         let mut team = self.store.team(who.workspace_id, id).await?;
@@ -420,9 +475,27 @@ impl Core {
         if let Some(hours) = business_hours {
             team.business_hours = hours;
         }
+        team.routing = routing.apply(team.routing)?;
         self.store.update_team(&team).await?;
         self.audit(who, AuditAction::TeamChanged, Some(AuditTarget::new(AuditTargetKind::Team, team.id)), None).await?;
+        // New members or a strategy that is no longer manual may take waiting chats.
+        self.fill_soon(who.workspace_id, None);
         Ok(team)
+    }
+
+    /// A site's routing settings refer only to the workspace's teams: its default team,
+    /// and the options of a pre-chat `team` field.
+    async fn check_site_teams(&self, ws: WorkspaceId, site: &Site) -> Result<()> {
+        if let Some(t) = site.default_team_id {
+            self.store.team(ws, t).await.map_err(|_| ValidationError::new("default_team_id", "is not a team of this workspace"))?;
+        }
+        let teams = self.store.teams(ws).await?;
+        for field in site.prechat_form.iter().filter(|f| f.kind == PrechatFieldKind::Team) {
+            if field.options.is_empty() || field.options.iter().any(|o| !teams.iter().any(|t| t.id.to_string() == *o)) {
+                return Err(ValidationError::new("prechat_form", "a team field's options must be team ids of this workspace").into());
+            }
+        }
+        Ok(())
     }
 
     /// Admins and owners only.
@@ -469,8 +542,10 @@ impl Core {
             banned_behaviour: input.banned_behaviour.unwrap_or_default(),
             masking: input.masking.unwrap_or_default(),
             business_hours: input.business_hours.flatten(),
+            default_team_id: input.default_team_id.flatten(),
             created_at: self.now(),
         };
+        self.check_site_teams(who.workspace_id, &site).await?;
         self.store.create_site(&site).await?;
         self.audit(who, AuditAction::SiteCreated, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         self.schedule_retention(&site).await?;
@@ -511,6 +586,10 @@ impl Core {
         if let Some(hours) = input.business_hours {
             site.business_hours = hours;
         }
+        if let Some(team) = input.default_team_id {
+            site.default_team_id = team;
+        }
+        self.check_site_teams(who.workspace_id, &site).await?;
         self.store.update_site(&site).await?;
         self.audit(who, AuditAction::SiteChanged, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         if retention_changed {

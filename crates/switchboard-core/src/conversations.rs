@@ -260,7 +260,10 @@ impl Core {
         if let Some(t) = team_id {
             self.store.team(who.workspace_id, t).await?;
         }
-        self.record(who, id, EventData::Assigned { agent_id, team_id }).await
+        let before = self.store.conversation(who.workspace_id, id).await?;
+        let done = self.record(who, id, EventData::Assigned { agent_id, team_id, reason: AssignReason::Manual, note: None }).await?;
+        self.after_change(&done, before.assignee_id).await;
+        Ok(done)
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]
@@ -277,7 +280,13 @@ impl Core {
             self.store.conversation(who.workspace_id, id).await?;
             self.schedule(crate::JobKind::WakeConversation { workspace_id: who.workspace_id, conversation_id: id, until }, until).await?;
         }
-        self.record(who, id, EventData::StatusChanged { status }).await
+        let done = self.record(who, id, EventData::StatusChanged { status }).await?;
+        self.after_change(&done, done.conversation.assignee_id).await;
+        if status == Status::Open && done.conversation.assignee_id.is_none() && !done.events.is_empty() {
+            // Reopened with nobody on it: it needs an agent.
+            self.route(who.workspace_id, id, AssignReason::Routed).await?;
+        }
+        Ok(done)
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "info"))]

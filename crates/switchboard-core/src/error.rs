@@ -63,6 +63,12 @@ pub enum Error {
     /// The workspace requires a second factor, so it cannot be turned off.
     #[error("the workspace requires two-factor sign-in")]
     TwoFactorRequired,
+    /// A claim lost: the conversation has an assignee already.
+    #[error("the conversation is already assigned")]
+    AlreadyAssigned,
+    /// A transfer to an agent who is not available or has no free place.
+    #[error("the agent is not available or has no free place")]
+    AgentUnavailable,
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

@@ -24,6 +24,8 @@ pub struct WorkspacePatch {
     /// `Some(None)`: agents never go away by themselves.
     pub auto_away_minutes: Option<Option<u32>>,
     pub inbox_visibility: Option<InboxVisibility>,
+    /// Open chats routing gives an agent without a limit of their own (1 to 100).
+    pub default_max_chats: Option<u32>,
 }
 
 impl Core {
@@ -75,6 +77,10 @@ impl Core {
         if let Some(visibility) = patch.inbox_visibility {
             ws.inbox_visibility = visibility;
         }
+        let raised = patch.default_max_chats.is_some_and(|n| n > ws.default_max_chats);
+        if let Some(n) = patch.default_max_chats {
+            ws.default_max_chats = crate::admin::check_max_chats_in("default_max_chats", n)?;
+        }
         self.store.update_workspace(&ws).await?;
         let target = Some(AuditTarget::new(AuditTargetKind::Workspace, ws.id));
         if ws.name != before.name || ws.time_zone != before.time_zone {
@@ -83,6 +89,10 @@ impl Core {
         if ws.require_two_factor != before.require_two_factor {
             let action = if ws.require_two_factor { AuditAction::TwoFactorRequired } else { AuditAction::TwoFactorNotRequired };
             self.audit(who, action, target, None).await?;
+        }
+        if raised {
+            // More places for everyone on the default: fill them from the queues.
+            self.fill_soon(ws.id, None);
         }
         Ok(ws)
     }

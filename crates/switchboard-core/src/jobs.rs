@@ -39,6 +39,14 @@ pub enum JobKind {
     AgentOffline { workspace_id: WorkspaceId, agent_id: AgentId },
     /// Shows a connected agent as away if idle for the workspace's auto-away minutes.
     AutoAway { workspace_id: WorkspaceId, agent_id: AgentId },
+    /// Routes a conversation again if `agent_id` still holds it without a first reply
+    /// (the team's `reroute_after_seconds`).
+    RerouteIfUnanswered { workspace_id: WorkspaceId, conversation_id: ConversationId, agent_id: AgentId },
+    /// Ends a wait in the queue that passed the team's `max_wait_seconds`.
+    MaxWait { workspace_id: WorkspaceId, conversation_id: ConversationId },
+    /// The agent's last socket closed a grace period ago: if they are still offline,
+    /// their open chats are routed again (teams with `reroute_when_offline`).
+    RerouteOffline { workspace_id: WorkspaceId, agent_id: AgentId },
 }
 
 impl JobKind {
@@ -49,6 +57,9 @@ impl JobKind {
             JobKind::DeleteBlobs => "delete_blobs",
             JobKind::AgentOffline { .. } => "agent_offline",
             JobKind::AutoAway { .. } => "auto_away",
+            JobKind::RerouteIfUnanswered { .. } => "reroute_if_unanswered",
+            JobKind::MaxWait { .. } => "max_wait",
+            JobKind::RerouteOffline { .. } => "reroute_offline",
         }
     }
 
@@ -65,6 +76,16 @@ impl JobKind {
             JobKind::AgentOffline { workspace_id, agent_id } | JobKind::AutoAway { workspace_id, agent_id } => {
                 json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
             }
+            JobKind::RerouteIfUnanswered { workspace_id, conversation_id, agent_id } => json!({
+                "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string(), "agent_id": agent_id.to_string()
+            })
+            .to_string(),
+            JobKind::MaxWait { workspace_id, conversation_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "conversation_id": conversation_id.to_string() }).to_string()
+            }
+            JobKind::RerouteOffline { workspace_id, agent_id } => {
+                json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
+            }
         }
     }
 
@@ -78,6 +99,10 @@ impl JobKind {
             JobKind::DeleteBlobs => Some("delete_blobs".into()),
             JobKind::AgentOffline { agent_id, .. } => Some(format!("agent_offline:{agent_id}")),
             JobKind::AutoAway { agent_id, .. } => Some(format!("auto_away:{agent_id}")),
+            // One first-reply timer per conversation: a new assignment moves it.
+            JobKind::RerouteIfUnanswered { conversation_id, .. } => Some(format!("reroute_if_unanswered:{conversation_id}")),
+            JobKind::MaxWait { conversation_id, .. } => Some(format!("max_wait:{conversation_id}")),
+            JobKind::RerouteOffline { agent_id, .. } => Some(format!("reroute_offline:{agent_id}")),
         }
     }
 
@@ -99,6 +124,18 @@ impl JobKind {
                 Ok(JobKind::AgentOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
             }
             "auto_away" => Ok(JobKind::AutoAway { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) }),
+            "reroute_if_unanswered" => Ok(JobKind::RerouteIfUnanswered {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                conversation_id: ConversationId(id("conversation_id")?),
+                agent_id: AgentId(id("agent_id")?),
+            }),
+            "max_wait" => Ok(JobKind::MaxWait {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                conversation_id: ConversationId(id("conversation_id")?),
+            }),
+            "reroute_offline" => {
+                Ok(JobKind::RerouteOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
+            }
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -193,6 +230,11 @@ impl Core {
                 Ok(())
             }
             JobKind::AutoAway { workspace_id, agent_id } => self.auto_away_timer(workspace_id, agent_id).await,
+            JobKind::RerouteIfUnanswered { workspace_id, conversation_id, agent_id } => {
+                self.reroute_if_unanswered(workspace_id, conversation_id, agent_id).await
+            }
+            JobKind::MaxWait { workspace_id, conversation_id } => self.end_wait(workspace_id, conversation_id).await,
+            JobKind::RerouteOffline { workspace_id, agent_id } => self.reroute_offline(workspace_id, agent_id).await,
         }
     }
 
@@ -214,7 +256,11 @@ impl Core {
                     data: EventData::StatusChanged { status: Status::Open },
                     at: self.now(),
                 };
-                self.commit(ws, change).await?;
+                let done = self.commit(ws, change).await?;
+                // A reopened conversation with no agent needs one.
+                if done.conversation.assignee_id.is_none() {
+                    self.route(ws, id, AssignReason::Routed).await?;
+                }
             }
             Status::Snoozed { until } => {
                 self.schedule(JobKind::WakeConversation { workspace_id: ws, conversation_id: id, until }, until).await?;

@@ -22,6 +22,7 @@ mod roster;
 mod sessions;
 mod two_factor;
 mod visibility;
+mod routing;
 mod visitors;
 mod widget;
 
@@ -49,6 +50,7 @@ pub use roster::ROSTER_TTL_MS;
 pub use sessions::SessionView;
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visibility::FeedScope;
+pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use visitors::*;
 pub use widget::*;
 
@@ -179,6 +181,8 @@ pub struct Core {
     guard: Arc<bans::Guard>,
     shown: Arc<presence::Shown>,
     presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
+    waits: Arc<routing::Waits>,
+    queue_beat: Arc<routing::QueueBeat>,
 }
 
 impl Core {
@@ -201,6 +205,8 @@ impl Core {
             guard: Arc::default(),
             shown: Arc::default(),
             presence_changes: tokio::sync::broadcast::channel(1024).0,
+            waits: Arc::default(),
+            queue_beat: Arc::default(),
         })
     }
 

@@ -265,6 +265,7 @@ impl Core {
                 chosen
             });
             self.schedule_auto_away(ws, agent_id, now).await;
+
         }
         SocketId::new()
     }
@@ -355,6 +356,7 @@ impl Core {
             if let Some(minutes) = self.store.workspace(ws).await?.auto_away_minutes {
                 let due = from.plus_millis(i64::from(minutes) * 60_000);
                 self.schedule(JobKind::AutoAway { workspace_id: ws, agent_id: agent }, due).await?;
+
             }
             Ok::<(), crate::Error>(())
         };
@@ -386,7 +388,17 @@ impl Core {
 
     fn announce(&self, ws: WorkspaceId, agent: AgentId, status: AgentStatus) {
         self.publish_presence(ws, agent, status);
-        // No listener (no routing yet) is not an error.
+        // Routing follows: an agent available now takes the waiting chats of their
+        // teams; one offline (past the grace period) has their chats re-routed.
+        match status {
+            AgentStatus::Online => self.fill_soon(ws, Some(agent)),
+            AgentStatus::Offline => {
+                let core = self.clone();
+                tokio::spawn(async move { core.agent_left(ws, agent).await });
+            }
+            AgentStatus::Away => {}
+        }
+        // No listener is not an error.
         let _ = self.presence_changes.send(PresenceChange { workspace_id: ws, agent_id: agent, status });
     }
 
@@ -437,6 +449,7 @@ impl Core {
                 seen.idle = false;
                 shown(status)
             });
+
         }
     }
 

@@ -271,14 +271,27 @@ impl Core {
         self.refuse_visitor(v).await?;
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft, v.site.masking).await?;
         let change = match conversation {
-            None => Change::Start {
-                conversation: Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now()),
-                first_message: Some(message),
-            },
+            None => {
+                let mut new = Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now());
+                // The pre-chat answers may have come after `hello`: read them afresh, only
+                // on sites that ask for a team.
+                let asks_team = v.site.prechat_form.iter().any(|f| f.kind == PrechatFieldKind::Team);
+                let contact = if asks_team { self.store.contact(v.workspace_id(), v.contact.id).await? } else { v.contact.clone() };
+                new.team_id = self.team_for(&v.site, &contact);
+                Change::Start { conversation: new, first_message: Some(message) }
+            }
             // The log refuses a contact's change to anyone else's conversation.
             Some(id) => Change::Post { conversation_id: id, message, at: self.now() },
         };
-        self.commit(v.workspace_id(), change).await
+        let done = self.commit(v.workspace_id(), change).await?;
+        // A new conversation, or one the message reopened with nobody on it, needs an
+        // agent: routed right after the commit, off the visitor's path.
+        let started = done.events.iter().any(|e| matches!(e.data, EventData::ConversationStarted));
+        let reopened = done.events.iter().any(|e| matches!(e.data, EventData::StatusChanged { status: Status::Open }));
+        if !done.replayed && (started || reopened) && done.conversation.assignee_id.is_none() && done.conversation.team_id.is_some() {
+            self.route_soon(v.workspace_id(), done.conversation.id);
+        }
+        Ok(done)
     }
 
     /// Events of one of the visitor's conversations after `after_seq` (notes left out).

@@ -165,7 +165,7 @@ mod tests {
             role: Role::Agent,
             avatar_url: None,
             locale: Locale::default(),
-            max_chats: 5,
+            max_chats: None,
             status: AgentStatus::Online,
             notifications: NotificationPrefs::default(),
             active: true,

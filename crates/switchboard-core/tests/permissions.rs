@@ -57,7 +57,8 @@ async fn an_agent_sees_sites_without_their_identity_secrets() {
 #[tokio::test]
 async fn an_agent_reads_the_roster_but_changes_no_settings() {
     let World { core, owner, agent, site, .. } = &world().await;
-    let team = core.create_team(owner, "Sales", vec![], None).await.unwrap();
+    let team = core.create_team(owner, "Sales", vec![], None, Default::default()).await.unwrap();
+
     let canned = core.create_canned(owner, CannedScope::Workspace, "hi", "Hello!").await.unwrap();
 
     // What the dashboard needs.
@@ -72,8 +73,10 @@ async fn an_agent_reads_the_roster_but_changes_no_settings() {
     forbidden(core.create_site(agent, rename()).await.map(drop));
     forbidden(core.update_site(agent, site.id, SiteInput { rotate_identity_secret: true, ..Default::default() }).await.map(drop));
     forbidden(core.delete_site(agent, site.id).await);
-    forbidden(core.create_team(agent, "Mine", vec![], None).await.map(drop));
-    forbidden(core.update_team(agent, team.id, Some("Mine"), None, None).await.map(drop));
+    forbidden(core.create_team(agent, "Mine", vec![], None, Default::default()).await.map(drop));
+
+    forbidden(core.update_team(agent, team.id, Some("Mine"), None, None, Default::default()).await.map(drop));
+
     forbidden(core.delete_team(agent, team.id).await);
     forbidden(core.create_canned(agent, CannedScope::Workspace, "x", "y").await.map(drop));
     forbidden(core.update_canned(agent, canned.id, None, Some("changed")).await.map(drop));

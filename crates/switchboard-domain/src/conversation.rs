@@ -25,6 +25,7 @@ impl Conversation {
             resolved_at: None,
             waiting_since: None,
             last_message_at: None,
+            queued_at: None,
             last_message_seq: 0,
             updated_at: at,
             visitor: Receipts::default(),
@@ -36,14 +37,26 @@ impl Conversation {
 
     /// The event the log appends by itself right after `data`, judged before `data` is
     /// applied: a visitor writing into a resolved, pending or snoozed conversation
-    /// reopens it, and that is recorded as a `status_changed` of its own.
+    /// reopens it, and that is recorded as a `status_changed` of its own; a queued
+    /// conversation that gets an agent or is resolved leaves the queue (`dequeued`).
     pub fn consequence(&self, actor: Actor, data: &EventData) -> Option<EventData> {
         match (actor, data) {
             (Actor::Contact(_), EventData::Message(m)) if m.kind == MessageKind::Text && self.status != Status::Open => {
                 Some(EventData::StatusChanged { status: Status::Open })
             }
+            (_, EventData::Assigned { agent_id: Some(_), team_id, .. }) if self.queued_at.is_some() => {
+                Some(EventData::Dequeued { team_id: *team_id, reason: DequeueReason::Assigned })
+            }
+            (_, EventData::StatusChanged { status: Status::Resolved }) if self.queued_at.is_some() => {
+                Some(EventData::Dequeued { team_id: self.team_id, reason: DequeueReason::Resolved })
+            }
             _ => None,
         }
+    }
+
+    /// Whether the conversation takes one of its assignee's places (open or pending).
+    pub fn holds_a_place(&self) -> bool {
+        self.assignee_id.is_some() && matches!(self.status, Status::Open | Status::Pending)
     }
 
     /// Applies `data` as the next event (`self.last_seq + 1`).
@@ -80,7 +93,10 @@ impl Conversation {
                     self.waiting_since = None;
                 }
             }
-            EventData::Assigned { agent_id, team_id } => {
+            EventData::Assigned { agent_id, team_id, note, .. } => {
+                if note.as_ref().is_some_and(|n| n.chars().count() > AssignReason::MAX_NOTE_CHARS) {
+                    return Err(ValidationError::new("note", "at most 1000 characters"));
+                }
                 if self.assignee_id == *agent_id && self.team_id == *team_id {
                     return Ok(false);
                 }
@@ -89,6 +105,23 @@ impl Conversation {
                 }
                 self.assignee_id = *agent_id;
                 self.team_id = *team_id;
+            }
+            EventData::Queued { team_id, .. } => {
+                if self.assignee_id.is_some() || self.status == Status::Resolved {
+                    return Err(ValidationError::new("conversation", "only an unassigned, unresolved conversation waits in a queue"));
+                }
+                if self.queued_at.is_some() && self.team_id == *team_id {
+                    return Ok(false);
+                }
+                // Moving to another team's queue keeps the time waited so far.
+                self.queued_at.get_or_insert(at);
+                self.team_id = *team_id;
+            }
+            EventData::Dequeued { .. } => {
+                if self.queued_at.is_none() {
+                    return Ok(false);
+                }
+                self.queued_at = None;
             }
             EventData::LabelsChanged { labels } => {
                 if self.labels == *labels {
@@ -247,10 +280,57 @@ mod tests {
     fn unassigning_clears_the_assignment_time() {
         let mut c = conv();
         let a = AgentId::new();
-        c.apply(Actor::System, &EventData::Assigned { agent_id: Some(a), team_id: None }, Timestamp(7)).unwrap();
+        c.apply(
+            Actor::System,
+            &EventData::Assigned { agent_id: Some(a), team_id: None, reason: AssignReason::Manual, note: None },
+            Timestamp(7),
+        )
+        .unwrap();
         assert_eq!(c.assigned_at, Some(Timestamp(7)));
-        c.apply(Actor::System, &EventData::Assigned { agent_id: None, team_id: None }, Timestamp(8)).unwrap();
+        c.apply(
+            Actor::System,
+            &EventData::Assigned { agent_id: None, team_id: None, reason: AssignReason::Manual, note: None },
+            Timestamp(8),
+        )
+        .unwrap();
         assert_eq!((c.assignee_id, c.assigned_at), (None, None));
+    }
+
+    #[test]
+    fn a_queued_conversation_leaves_the_queue_when_assigned_or_resolved() {
+        let mut c = conv();
+        let team = Some(TeamId::new());
+        assert!(c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::None }, Timestamp(3)).unwrap());
+        assert_eq!((c.queued_at, c.team_id), (Some(Timestamp(3)), team));
+        assert!(
+            !c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::High }, Timestamp(4)).unwrap(),
+            "queued once"
+        );
+        let assign = EventData::Assigned { agent_id: Some(AgentId::new()), team_id: team, reason: AssignReason::Routed, note: None };
+        assert_eq!(c.consequence(Actor::System, &assign), Some(EventData::Dequeued { team_id: team, reason: DequeueReason::Assigned }));
+        let resolve = EventData::StatusChanged { status: Status::Resolved };
+        assert_eq!(c.consequence(Actor::System, &resolve), Some(EventData::Dequeued { team_id: team, reason: DequeueReason::Resolved }));
+        c.apply(Actor::System, &assign, Timestamp(5)).unwrap();
+        assert!(
+            c.apply(Actor::System, &EventData::Queued { team_id: team, priority: Priority::None }, Timestamp(6)).is_err(),
+            "an assigned one"
+        );
+        c.apply(Actor::System, &EventData::Dequeued { team_id: team, reason: DequeueReason::Assigned }, Timestamp(5)).unwrap();
+        assert_eq!(c.queued_at, None);
+        assert_eq!(c.consequence(Actor::System, &resolve), None, "not queued any more");
+    }
+
+    #[test]
+    fn a_transfer_note_is_at_most_a_thousand_characters() {
+        let mut c = conv();
+        let note = |n: usize| EventData::Assigned {
+            agent_id: None,
+            team_id: Some(TeamId::new()),
+            reason: AssignReason::Transferred,
+            note: Some("x".repeat(n)),
+        };
+        assert!(c.apply(Actor::System, &note(1001), Timestamp(1)).is_err());
+        assert!(c.apply(Actor::System, &note(1000), Timestamp(1)).unwrap());
     }
 
     #[test]

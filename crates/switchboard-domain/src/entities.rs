@@ -19,6 +19,8 @@ pub struct Workspace {
     pub auto_away_minutes: Option<u32>,
     /// Who sees which of the workspace's conversations.
     pub inbox_visibility: InboxVisibility,
+    /// How many open conversations routing gives an agent who has no limit of their own.
+    pub default_max_chats: u32,
     pub created_at: Timestamp,
 }
 
@@ -37,6 +39,7 @@ impl Workspace {
             require_two_factor: false,
             auto_away_minutes: Some(Self::DEFAULT_AUTO_AWAY_MINUTES),
             inbox_visibility: InboxVisibility::All,
+            default_max_chats: Self::DEFAULT_MAX_CHATS,
             created_at,
         }
     }
@@ -68,6 +71,11 @@ impl InboxVisibility {
     }
 }
 
+impl Workspace {
+    /// The default of [`Workspace::default_max_chats`].
+    pub const DEFAULT_MAX_CHATS: u32 = 5;
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub struct Agent {
     pub id: AgentId,
@@ -77,8 +85,9 @@ pub struct Agent {
     pub role: Role,
     pub avatar_url: Option<String>,
     pub locale: Locale,
-    /// How many open conversations routing may give this agent at once.
-    pub max_chats: u32,
+    /// How many open conversations routing may give this agent at once; `None` follows
+    /// the workspace's `default_max_chats`.
+    pub max_chats: Option<u32>,
     /// What the agent chose to show the team while connected (offline is when no
     /// dashboard is open, which presence knows, not the store).
     pub status: AgentStatus,
@@ -138,7 +147,74 @@ pub struct Team {
     pub agent_ids: Vec<AgentId>,
     /// When the team answers; `None`: always. Overrides its site's.
     pub business_hours: Option<BusinessHours>,
+    pub routing: TeamRouting,
     pub created_at: Timestamp,
+}
+
+/// How a team's conversations reach its members.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Strategy {
+    /// Nobody is chosen: conversations wait in the queue until an agent claims one.
+    Manual,
+    /// Members take turns: the one assigned least recently goes first.
+    RoundRobin,
+    /// Fewest open chats first, ties to whoever was assigned least recently.
+    #[default]
+    Balanced,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 3] = [Strategy::Manual, Strategy::RoundRobin, Strategy::Balanced];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Manual => "manual",
+            Strategy::RoundRobin => "round_robin",
+            Strategy::Balanced => "balanced",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == raw)
+            .ok_or_else(|| ValidationError::new("strategy", "must be manual, round_robin or balanced"))
+    }
+}
+
+/// A team's routing settings (issue 14).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TeamRouting {
+    pub strategy: Strategy,
+    /// A returning contact goes to the agent who last helped them, when available.
+    pub sticky: bool,
+    /// No first reply within this many seconds of an assignment → routed again; `None` keeps it.
+    pub reroute_after_seconds: Option<u32>,
+    /// The assignee going offline re-routes their open chats.
+    pub reroute_when_offline: bool,
+    /// After this many seconds in the queue the visitor is offered the offline form.
+    pub max_wait_seconds: Option<u32>,
+}
+
+impl Default for TeamRouting {
+    fn default() -> Self {
+        Self { strategy: Strategy::Balanced, sticky: true, reroute_after_seconds: None, reroute_when_offline: true, max_wait_seconds: None }
+    }
+}
+
+impl TeamRouting {
+    /// The range of both timers, in seconds.
+    pub const TIMER_SECONDS: std::ops::RangeInclusive<u32> = 30..=86_400;
+
+    /// Checks the timers' ranges.
+    pub fn check(self) -> Result<Self, ValidationError> {
+        for (field, value) in [("reroute_after_seconds", self.reroute_after_seconds), ("max_wait_seconds", self.max_wait_seconds)] {
+            if value.is_some_and(|v| !Self::TIMER_SECONDS.contains(&v)) {
+                return Err(ValidationError::new(field, "must be between 30 and 86400 seconds, or null"));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// Which corner of the page the widget launcher sits in. Logical, so RTL pages mirror it.
@@ -212,6 +288,8 @@ pub enum PrechatFieldKind {
     Email,
     Phone,
     Select,
+    /// The visitor picks the team the conversation goes to; options are team ids.
+    Team,
 }
 
 /// One question the widget asks before a chat starts.
@@ -248,6 +326,8 @@ pub struct Site {
     /// When the site answers; `None`: always. Outside them the widget offers the
     /// offline form.
     pub business_hours: Option<BusinessHours>,
+    /// The team the site's conversations go to; `None`: the workspace-wide queue.
+    pub default_team_id: Option<TeamId>,
     pub created_at: Timestamp,
 }
 
@@ -267,6 +347,7 @@ pub struct SiteView {
     pub banned_behaviour: BannedBehaviour,
     pub masking: Masking,
     pub business_hours: Option<BusinessHours>,
+    pub default_team_id: Option<TeamId>,
     pub created_at: Timestamp,
 }
 
@@ -292,6 +373,7 @@ impl SiteView {
             banned_behaviour: site.banned_behaviour,
             masking: site.masking,
             business_hours: site.business_hours,
+            default_team_id: site.default_team_id,
             created_at: site.created_at,
         }
     }
@@ -483,6 +565,8 @@ pub struct Conversation {
     /// Since when the contact has been waiting for an answer; `None` when the team spoke last.
     pub waiting_since: Option<Timestamp>,
     pub last_message_at: Option<Timestamp>,
+    /// Since when the conversation waits in its team's queue; `None` when it is not queued.
+    pub queued_at: Option<Timestamp>,
     /// Sequence number of the newest message both sides see (not notes): receipts
     /// never reach past it.
     pub last_message_seq: i64,
@@ -653,6 +737,7 @@ mod tests {
             banned_behaviour: BannedBehaviour::Hide,
             masking: Masking::default(),
             business_hours: None,
+            default_team_id: None,
             created_at: Timestamp(0),
         }
     }

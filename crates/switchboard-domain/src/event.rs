@@ -35,6 +35,19 @@ pub enum EventData {
     Assigned {
         agent_id: Option<AgentId>,
         team_id: Option<TeamId>,
+        reason: AssignReason,
+        /// A transfer note (at most [`AssignReason::MAX_NOTE_CHARS`]), for agents only.
+        note: Option<String>,
+    },
+    /// The conversation entered its team's waiting queue.
+    Queued {
+        team_id: Option<TeamId>,
+        priority: Priority,
+    },
+    /// The conversation left the waiting queue.
+    Dequeued {
+        team_id: Option<TeamId>,
+        reason: DequeueReason,
     },
     LabelsChanged {
         labels: Vec<Label>,
@@ -66,6 +79,8 @@ impl EventData {
             EventData::Message(_) => "message",
             EventData::StatusChanged { .. } => "status_changed",
             EventData::Assigned { .. } => "assigned",
+            EventData::Queued { .. } => "queued",
+            EventData::Dequeued { .. } => "dequeued",
             EventData::LabelsChanged { .. } => "labels_changed",
             EventData::PriorityChanged { .. } => "priority_changed",
             EventData::Receipt { .. } => "receipt",
@@ -89,8 +104,80 @@ impl EventData {
             EventData::LabelsChanged { .. } | EventData::PriorityChanged { .. } => Visibility::Agents,
             // The visitor it is about is gone: their token no longer opens a session.
             EventData::ContactErased => Visibility::Agents,
+            // The visitor hears about the queue through `queue` frames, not the log.
+            EventData::Queued { .. } | EventData::Dequeued { .. } => Visibility::Agents,
             _ => Visibility::Everyone,
         }
+    }
+}
+
+/// Why a conversation got (or lost) its assignee.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum AssignReason {
+    /// Routing chose the agent.
+    Routed,
+    /// The agent took it from the queue.
+    Claimed,
+    /// Someone assigned it by hand (the assign endpoint).
+    #[default]
+    Manual,
+    /// Transferred to an agent or a team.
+    Transferred,
+    /// Routed again: no first reply in time, or the assignee went offline.
+    Rerouted,
+    /// The assignee was released (deactivated, deleted) and the conversation went back.
+    Released,
+}
+
+impl AssignReason {
+    pub const ALL: [AssignReason; 6] = [
+        AssignReason::Routed,
+        AssignReason::Claimed,
+        AssignReason::Manual,
+        AssignReason::Transferred,
+        AssignReason::Rerouted,
+        AssignReason::Released,
+    ];
+    pub const MAX_NOTE_CHARS: usize = 1000;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AssignReason::Routed => "routed",
+            AssignReason::Claimed => "claimed",
+            AssignReason::Manual => "manual",
+            AssignReason::Transferred => "transferred",
+            AssignReason::Rerouted => "rerouted",
+            AssignReason::Released => "released",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == raw)
+    }
+}
+
+/// Why a conversation left the waiting queue.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DequeueReason {
+    Assigned,
+    Resolved,
+    /// It waited longer than the team's `max_wait_seconds`; it stays in the inbox, unassigned.
+    MaxWait,
+}
+
+impl DequeueReason {
+    pub const ALL: [DequeueReason; 3] = [DequeueReason::Assigned, DequeueReason::Resolved, DequeueReason::MaxWait];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DequeueReason::Assigned => "assigned",
+            DequeueReason::Resolved => "resolved",
+            DequeueReason::MaxWait => "max_wait",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == raw)
     }
 }
 

@@ -13,6 +13,7 @@ mod event;
 mod hours;
 mod ids;
 pub mod masking;
+pub mod routing;
 pub mod search;
 mod time;
 mod values;

@@ -11,9 +11,10 @@ impl From<&d::Workspace> for Workspace {
             id: w.id.0,
             name: w.name.clone(),
             time_zone: w.time_zone.as_str().into(),
-            require_two_factor: w.require_two_factor,
-            auto_away_minutes:  w.auto_away_minutes,
+            require_two_factor:  w.require_two_factor,
+            auto_away_minutes: w.auto_away_minutes,
             inbox_visibility: w.inbox_visibility.into(),
+            default_max_chats: w.default_max_chats,
             created_at: w.created_at.0,
         }
     }
@@ -25,8 +26,10 @@ impl From<&d::Inbox> for Inbox {
     }
 }
 
-impl From<&d::Agent> for Agent {
-    fn from(a: &d::Agent) -> Self {
+impl Agent {
+    /// An agent with the limit that applies to them and what they hold now (`capacity`
+    /// of their workspace).
+    pub fn new(a: &d::Agent, capacity: &d::routing::Capacity) -> Self {
         Self {
             id: a.id.0,
             email: a.email.as_str().into(),
@@ -35,6 +38,8 @@ impl From<&d::Agent> for Agent {
             avatar_url: a.avatar_url.clone(),
             locale: a.locale.as_str().into(),
             max_chats: a.max_chats,
+            effective_max_chats: capacity.max_chats(a),
+            open_chats: capacity.open_chats(a.id),
             status: a.status.into(),
             notifications: a.notifications.into(),
             active: a.active,
@@ -78,7 +83,12 @@ impl From<&d::Team> for Team {
             id: t.id.0,
             name: t.name.clone(),
             agent_ids: t.agent_ids.iter().map(|a| a.0).collect(),
-            business_hours: t.business_hours.as_ref().map(Into::into),
+            business_hours:  t.business_hours.as_ref().map(Into::into),
+            strategy: t.routing.strategy.into(),
+            sticky: t.routing.sticky,
+            reroute_after_seconds: t.routing.reroute_after_seconds,
+            reroute_when_offline: t.routing.reroute_when_offline,
+            max_wait_seconds: t.routing.max_wait_seconds,
             created_at: t.created_at.0,
         }
     }
@@ -120,6 +130,7 @@ impl From<&d::SiteView> for Site {
             banned_behaviour: s.banned_behaviour.into(),
             masking: s.masking.into(),
             business_hours: s.business_hours.as_ref().map(Into::into),
+            default_team_id: s.default_team_id.map(|t| t.0),
             created_at: s.created_at.0,
         }
     }
@@ -203,6 +214,12 @@ impl WidgetSite {
     pub fn new(s: &d::Site, now: d::Timestamp, agents_online: u32, agents: &[d::Agent]) -> Self {
         let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at } = PublicSite::at(s, now);
         Self { id, name, appearance, prechat_form, dir, open_now, opens_at, agents_online, agents: agents.iter().map(Into::into).collect() }
+    }
+}
+
+impl From<&d::routing::QueueSummary> for QueueInfo {
+    fn from(q: &d::routing::QueueSummary) -> Self {
+        Self { team_id: q.team_id.map(|t| t.0), length: q.length, oldest_queued_at: q.oldest_queued_at.map(|t| t.0) }
     }
 }
 
@@ -314,6 +331,8 @@ impl From<&d::Conversation> for Conversation {
             agent: c.agent.into(),
             rating: c.rating.as_ref().map(Into::into),
             unread: c.unread,
+            queued_at: c.queued_at.map(|t| t.0),
+            queue_position: None,
         }
     }
 }
@@ -418,9 +437,14 @@ impl Event {
             d::EventData::StatusChanged { status } => {
                 EventBody::StatusChanged { status: (*status).into(), snoozed_until: status.snoozed_until().map(|t| t.0) }
             }
-            d::EventData::Assigned { agent_id, team_id } => {
-                EventBody::Assigned { assignee_id: agent_id.map(|a| a.0), team_id: team_id.map(|t| t.0) }
-            }
+            d::EventData::Assigned { agent_id, team_id, reason, note } => EventBody::Assigned {
+                assignee_id: agent_id.map(|a| a.0),
+                team_id: team_id.map(|t| t.0),
+                reason: (*reason).into(),
+                note: note.clone().filter(|_| matches!(viewer, Viewer::Agent)),
+            },
+            d::EventData::Queued { team_id, priority } => EventBody::Queued { team_id: team_id.map(|t| t.0), priority: (*priority).into() },
+            d::EventData::Dequeued { team_id, reason } => EventBody::Dequeued { team_id: team_id.map(|t| t.0), reason: (*reason).into() },
             d::EventData::LabelsChanged { labels } => {
                 EventBody::LabelsChanged { labels: labels.iter().map(|l| l.as_str().into()).collect() }
             }
@@ -446,6 +470,10 @@ impl Event {
     pub fn seen_by_visitor(&self, site_key: &str) -> Event {
         let viewer = Viewer::Visitor { site_key };
         let mut event = Event { feed_seq: None, ..self.clone() };
+        // A transfer note is for agents only.
+        if let EventBody::Assigned { note, .. } = &mut event.body {
+            *note = None;
+        }
         if let EventBody::Message { message } | EventBody::Note { message } = &mut event.body {
             for a in &mut message.attachments {
                 a.url = attachment_url(a.id, viewer);
@@ -485,7 +513,7 @@ same_enum!(ReceiptKind <=> ReceiptKind { Delivered, Read });
 same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
 same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
 same_enum!(BannedBehaviour <=> BannedBehaviour { Hide, Message });
-same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select });
+same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select, Team });
 same_enum!(AuditTargetKind <=> AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban });
 same_enum!(AuditAction <=> AuditAction {
     AgentInvited,
@@ -528,6 +556,11 @@ impl From<&d::AuditEntry> for AuditEntry {
         }
     }
 }
+
+same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
+same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
+same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
+
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {

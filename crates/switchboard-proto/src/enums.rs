@@ -100,7 +100,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    PrechatFieldKind { Text = "text", Email = "email", Phone = "phone", Select = "select" }
+    /// `team`: the visitor picks the team the conversation goes to; `options` are team ids.
+    PrechatFieldKind { Text = "text", Email = "email", Phone = "phone", Select = "select", Team = "team" }
 }
 
 wire_enum! {
@@ -169,6 +170,48 @@ wire_enum! {
     BanKind { Ip = "ip", Contact = "contact", Email = "email" }
 }
 
+wire_enum! {
+    /// How a team's conversations reach its members.
+    #[derive(Default)]
+    RoutingStrategy {
+        /// Nobody is chosen: conversations wait in the queue for a claim.
+        Manual = "manual",
+        /// Members take turns (whoever was assigned least recently).
+        RoundRobin = "round_robin",
+        /// Fewest open chats first, ties to whoever was assigned least recently.
+        #[default]
+        Balanced = "balanced",
+    }
+}
+
+wire_enum! {
+    /// Why a conversation got (or lost) its assignee.
+    AssignReason {
+        /// Routing chose the agent.
+        Routed = "routed",
+        /// The agent claimed it from the queue.
+        Claimed = "claimed",
+        /// Assigned by hand.
+        Manual = "manual",
+        /// Transferred to an agent or a team.
+        Transferred = "transferred",
+        /// Routed again: no first reply in time, or the assignee went offline.
+        Rerouted = "rerouted",
+        /// The assignee was deactivated or deleted.
+        Released = "released",
+    }
+}
+
+wire_enum! {
+    /// Why a conversation left the waiting queue.
+    DequeueReason {
+        Assigned = "assigned",
+        Resolved = "resolved",
+        /// It waited longer than the team's `max_wait_seconds`; it stays in the inbox, unassigned.
+        MaxWait = "max_wait",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use strum::VariantArray;
@@ -206,5 +249,8 @@ mod tests {
         names_agree::<ReplyTime>();
         names_agree::<BannedBehaviour>();
         names_agree::<BanKind>();
+        names_agree::<RoutingStrategy>();
+        names_agree::<AssignReason>();
+        names_agree::<DequeueReason>();
     }
 }

@@ -70,6 +70,8 @@ error_codes! {
     ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
     ConversationNotResolved = "conversation_not_resolved", 409, "Sockets only: a `rate` of a conversation that is not resolved (`ref` is the conversation's id).";
+    AlreadyAssigned = "already_assigned", 409, "A claim lost: the conversation already has an assignee (someone else claimed it or routing gave it to them first).";
+    AgentUnavailable = "agent_unavailable", 409, "A transfer to an agent who is not online (away or offline) or holds as many open chats as they may.";
     LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";
     TwoFactorEnabled = "two_factor_enabled", 409, "Two-factor sign-in is already on: turn it off first to enrol again.";
     TwoFactorNotEnabled = "two_factor_not_enabled", 409, "Two-factor sign-in is not on (or its enrolment was not started).";

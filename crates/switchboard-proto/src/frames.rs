@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::enums::*;
-use crate::{Actor, ErrorCode, Event, Message, PublicAgent, PublicSite};
+use crate::{Actor, ErrorCode, Event, Message, PublicAgent, PublicSite, QueueInfo};
 
 /// Where a client stopped reading a conversation.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -180,6 +180,20 @@ pub enum VisitorOut {
     TranscriptRequested {
         conversation_id: Uuid,
     },
+    /// The conversation waits for an agent: sent when it enters the queue and whenever
+    /// its place changes; `position: 0` (and no estimate) when an agent took it.
+    Queue {
+        conversation_id: Uuid,
+        /// 1-based place in the queue; 0 once it has left it by assignment.
+        position: u32,
+        /// Median of the team's last 20 waits (24 h) × position ÷ members online; `null`
+        /// without history.
+        estimated_wait_seconds: Option<u32>,
+    },
+    /// The conversation waited longer than the team's maximum: offer the offline form.
+    QueueTimeout {
+        conversation_id: Uuid,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -280,6 +294,11 @@ pub enum AgentOut {
     Viewers {
         conversation_id: Uuid,
         agent_ids: Vec<Uuid>,
+    },
+    /// The waiting queues: after `welcome`, then whenever a queue's length or oldest
+    /// entry changes (at most one every 250 ms per socket).
+    Queues {
+        queues: Vec<QueueInfo>,
     },
     Error {
         code: ErrorCode,

@@ -30,6 +30,9 @@ pub struct Workspace {
     #[schema(minimum = 1, maximum = 1440)]
     pub auto_away_minutes: Option<u32>,
     pub inbox_visibility: InboxVisibility,
+    /// Open chats routing gives an agent who has no `max_chats` of their own (1 to 100).
+    #[schema(minimum = 1, maximum = 100)]
+    pub default_max_chats: u32,
     pub created_at: i64,
 }
 
@@ -49,6 +52,8 @@ pub struct UpdateWorkspace {
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 1440)]
     pub auto_away_minutes: Option<Option<u32>>,
     pub inbox_visibility: Option<InboxVisibility>,
+    #[schema(minimum = 1, maximum = 100)]
+    pub default_max_chats: Option<u32>,
 }
 
 /// Where a workspace's conversations come in. A `website` inbox is a site: same id,
@@ -77,7 +82,13 @@ pub struct Agent {
     pub role: Role,
     pub avatar_url: Option<String>,
     pub locale: String,
-    pub max_chats: u32,
+    /// Open chats routing may give the agent at once; `null` follows the workspace's
+    /// `default_max_chats`.
+    pub max_chats: Option<u32>,
+    /// The limit that applies: `max_chats`, or the workspace's default.
+    pub effective_max_chats: u32,
+    /// Conversations assigned to the agent that are open or pending.
+    pub open_chats: u32,
     /// The status the agent chose to show while connected (presence says whether they are).
     pub status: AgentStatus,
     pub notifications: NotificationPrefs,
@@ -171,7 +182,8 @@ pub struct CreateAgent {
     /// A language tag such as `en`, `ar` or `fa-IR`.
     #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: Option<String>,
-    /// Concurrent chats routing may give the agent (default 5).
+    /// Concurrent chats routing may give the agent (absent or `null`: the workspace's
+    /// `default_max_chats`).
     #[schema(minimum = 1, maximum = 100)]
     pub max_chats: Option<u32>,
     pub avatar_url: Option<String>,
@@ -186,8 +198,10 @@ pub struct UpdateAgent {
     pub role: Option<Role>,
     #[schema(min_length = 1, max_length = 35, pattern = "^\\s*[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*\\s*$")]
     pub locale: Option<String>,
-    #[schema(minimum = 1, maximum = 100)]
-    pub max_chats: Option<u32>,
+    /// `null` goes back to the workspace's `default_max_chats`; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub max_chats: Option<Option<u32>>,
     /// `null` removes the avatar; absent leaves it.
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
@@ -243,9 +257,23 @@ pub struct Team {
     pub agent_ids: Vec<Uuid>,
     /// When the team answers (overrides its site's); `null`: always.
     pub business_hours: Option<BusinessHours>,
+    pub strategy: RoutingStrategy,
+    /// A returning contact goes to the agent who last helped them, when available.
+    pub sticky: bool,
+    /// No first reply this long after an assignment: the conversation is routed again
+    /// (`null`: it stays).
+    #[schema(minimum = 30, maximum = 86400)]
+    pub reroute_after_seconds: Option<u32>,
+    /// The assignee going offline routes their open conversations again.
+    pub reroute_when_offline: bool,
+    /// After this long in the queue the visitor is offered the offline form (`null`: never).
+    #[schema(minimum = 30, maximum = 86400)]
+    pub max_wait_seconds: Option<u32>,
     pub created_at: i64,
 }
 
+/// A team to create, or fields to change; a missing field is left as it is (or takes
+/// its default when creating).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct TeamRequest {
     /// Required when creating.
@@ -256,6 +284,20 @@ pub struct TeamRequest {
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<BusinessHours>)]
     pub business_hours: Option<Option<BusinessHours>>,
+    /// Default `balanced`.
+    pub strategy: Option<RoutingStrategy>,
+    /// Default true.
+    pub sticky: Option<bool>,
+    /// `null` turns re-routing off; default off.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 86400)]
+    pub reroute_after_seconds: Option<Option<u32>>,
+    /// Default true.
+    pub reroute_when_offline: Option<bool>,
+    /// `null`: no maximum wait; default none.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 86400)]
+    pub max_wait_seconds: Option<Option<u32>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -318,6 +360,8 @@ pub struct Site {
     /// When the site answers; `null`: always. Outside them the widget offers the
     /// offline form.
     pub business_hours: Option<BusinessHours>,
+    /// The team the site's conversations go to (`null`: the workspace-wide queue of everyone).
+    pub default_team_id: Option<Uuid>,
     pub created_at: i64,
 }
 
@@ -404,6 +448,10 @@ pub struct ContactExport {
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<BusinessHours>)]
     pub business_hours: Option<Option<BusinessHours>>,
+    /// A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Uuid>)]
+    pub default_team_id: Option<Option<Uuid>>,
 }
 
 /// What the widget needs to draw itself, without secrets.
@@ -684,6 +732,11 @@ pub struct Conversation {
     /// when conversations are read (`GET /conversations`, `GET /conversations/{id}`);
     /// `null` in the result of a change, which does not count.
     pub unread: Option<u32>,
+    /// In the waiting queue since; `null` when assigned or not waiting.
+    pub queued_at: Option<i64>,
+    /// 1-based place in its team's queue; `null` when not queued (and in the result of a
+    /// change and the socket's events, which do not count it).
+    pub queue_position: Option<u32>,
 }
 
 /// How many conversations each inbox view holds, for the caller.
@@ -782,6 +835,22 @@ pub enum EventBody {
     Assigned {
         assignee_id: Option<Uuid>,
         team_id: Option<Uuid>,
+        reason: AssignReason,
+        /// A transfer note, agents only (absent in the visitor's copy).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(max_length = 1000)]
+        note: Option<String>,
+    },
+    /// Agents only: the conversation entered its team's waiting queue (`team_id` `null`:
+    /// the workspace-wide queue).
+    Queued {
+        team_id: Option<Uuid>,
+        priority: Priority,
+    },
+    /// Agents only: the conversation left the waiting queue.
+    Dequeued {
+        team_id: Option<Uuid>,
+        reason: DequeueReason,
     },
     /// Agents only.
     LabelsChanged {
@@ -849,6 +918,34 @@ pub struct AssignRequest {
     /// `null` unassigns.
     pub agent_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
+}
+
+/// `POST /conversations/{id}/transfer`: exactly one of `agent_id` and `team_id`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct TransferRequest {
+    /// An agent who is online with a free place (else 409 `agent_unavailable`).
+    pub agent_id: Option<Uuid>,
+    /// A team: routed within it by its strategy, else queued there.
+    pub team_id: Option<Uuid>,
+    /// Shown to agents with the `assigned` event.
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+/// One waiting queue.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct QueueInfo {
+    /// `null`: the workspace-wide queue (conversations of no team).
+    pub team_id: Option<Uuid>,
+    pub length: u64,
+    /// When the longest-waiting conversation entered it; `null` when empty.
+    pub oldest_queued_at: Option<i64>,
+}
+
+/// `GET /queues`: every team's queue and the workspace-wide one.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Queues {
+    pub queues: Vec<QueueInfo>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

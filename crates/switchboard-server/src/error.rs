@@ -59,6 +59,8 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
         Error::LastOwner => (C::LastOwner, "a workspace must keep at least one owner".into()),
         Error::InboxKindUnsupported(kind) => (C::InboxKindUnsupported, format!("{} inboxes cannot be created yet", kind.name())),
         Error::NotResolved => (C::ConversationNotResolved, "only a resolved conversation can be rated".into()),
+        Error::AlreadyAssigned => (C::AlreadyAssigned, "the conversation already has an assignee".into()),
+        Error::AgentUnavailable => (C::AgentUnavailable, "the agent is not available or has no free place".into()),
         Error::IdentityRequired => (C::IdentityRequired, "this site identifies visitors only with a valid user_hash".into()),
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
         Error::Banned => (C::Banned, "this chat is not available to you".into()),

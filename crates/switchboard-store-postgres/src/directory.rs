@@ -38,8 +38,8 @@ pub(crate) async fn secret(pool: &PgPool, name: &str, generate: String) -> Resul
 
 pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
     sqlx::query(
-        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility, default_max_chats) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(w.id.0)
     .bind(&w.name)
@@ -48,6 +48,7 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
     .bind(w.created_at.0)
     .bind(w.auto_away_minutes.map(|m| m as i32))
     .bind(w.inbox_visibility.name())
+    .bind(i64::from(w.default_max_chats))
     .execute(pool)
     .await
     .map_err(unique("id"))?;
@@ -55,13 +56,14 @@ pub(crate) async fn create_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
 }
 
 pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6, default_max_chats = $7 WHERE id = $1")
         .bind(w.id.0)
         .bind(&w.name)
         .bind(w.time_zone.as_str())
         .bind(w.require_two_factor)
         .bind(w.auto_away_minutes.map(|m| m as i32))
         .bind(w.inbox_visibility.name())
+        .bind(i64::from(w.default_max_chats))
         .execute(pool)
         .await
         .map_err(db)?;
@@ -74,12 +76,12 @@ pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
 pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<&str>) -> Result<()> {
     let sql = if password_hash.is_some() {
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, \
-         created_at, status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, \
-         password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+         created_at, status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, chat_limit, \
+         password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     } else {
         "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, \
          max_chats = $8, status = $10, notify_sound = $11, notify_desktop = $12, notify_new_conversation = $13, \
-         notify_new_message = $14, active = $15 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         notify_new_message = $14, active = $15, chat_limit = $16 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
     };
     let mut q = sqlx::query(sql)
         .bind(a.id.0)
@@ -89,14 +91,15 @@ pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<
         .bind(a.role.as_str())
         .bind(&a.avatar_url)
         .bind(a.locale.as_str())
-        .bind(a.max_chats as i64)
+        .bind(i64::from(a.max_chats.unwrap_or(Workspace::DEFAULT_MAX_CHATS)))
         .bind(a.created_at.0)
         .bind(a.status.as_str())
         .bind(a.notifications.sound)
         .bind(a.notifications.desktop)
         .bind(a.notifications.new_conversation)
         .bind(a.notifications.new_message)
-        .bind(a.active);
+        .bind(a.active)
+        .bind(a.max_chats.map(i64::from));
     if let Some(hash) = password_hash {
         q = q.bind(hash);
     }
@@ -169,24 +172,40 @@ pub(crate) async fn team_members(pool: &PgPool, team: TeamId) -> Result<Vec<Agen
 pub(crate) async fn write_team(pool: &PgPool, team: &Team, create: bool) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
-            .bind(team.id.0)
-            .bind(team.workspace_id.0)
-            .bind(&team.name)
-            .bind(team.created_at.0)
-            .bind(codec::encode_hours(team.business_hours.as_ref()))
-            .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        sqlx::query(
+            "INSERT INTO teams (id, workspace_id, name, created_at, business_hours, strategy, sticky, reroute_after_seconds, \
+             reroute_when_offline, max_wait_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(team.id.0)
+        .bind(team.workspace_id.0)
+        .bind(&team.name)
+        .bind(team.created_at.0)
+        .bind(codec::encode_hours(team.business_hours.as_ref()))
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
-            .bind(team.id.0)
-            .bind(team.workspace_id.0)
-            .bind(&team.name)
-            .bind(codec::encode_hours(team.business_hours.as_ref()))
-            .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        let r = sqlx::query(
+            "UPDATE teams SET name = $3, business_hours = $4, strategy = $5, sticky = $6, reroute_after_seconds = $7, \
+             reroute_when_offline = $8, max_wait_seconds = $9 WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(team.id.0)
+        .bind(team.workspace_id.0)
+        .bind(&team.name)
+        .bind(codec::encode_hours(team.business_hours.as_ref()))
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("name"))?;
         found(r.rows_affected(), Entity::Team)?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team.id.0).execute(&mut *tx).await.map_err(db)?;
     }
@@ -218,14 +237,18 @@ pub(crate) async fn teams(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Team>> {
 }
 
 pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Result<()> {
+    // A default team must be one of the site's workspace.
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, \
-         prechat_form, identity_secret, created_at, retention_days, banned_behaviour, mask_emails, mask_phones, business_hours) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         prechat_form, identity_secret, created_at, retention_days, banned_behaviour, mask_emails, mask_phones, business_hours, \
+         default_team_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
+         WHERE $15::uuid IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
-         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14 \
-         WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14, default_team_id = $15 \
+         WHERE id = $1 AND workspace_id = $2 AND $9 = $9 \
+         AND ($15::uuid IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2))"
     };
     let r = sqlx::query(sql)
         .bind(site.id.0)
@@ -242,6 +265,7 @@ pub(crate) async fn write_site(pool: &PgPool, site: &Site, create: bool) -> Resu
         .bind(site.masking.emails)
         .bind(site.masking.phones)
         .bind(codec::encode_hours(site.business_hours.as_ref()))
+        .bind(site.default_team_id.map(|t| t.0))
         .execute(pool)
         .await
         .map_err(unique("public_key"))?;

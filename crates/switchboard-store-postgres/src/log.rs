@@ -104,7 +104,8 @@ pub(crate) async fn load_conversation(conn: impl PgExecutor<'_>, ws: WorkspaceId
 /// The columns of `conversations`, in the order `PgLog::insert_conversations` binds them.
 const CONVERSATION_COLUMNS: &str = "id, workspace_id, site_id, inbox_id, inbox_kind, contact_id, status, snoozed_until, assignee_id, team_id, priority, \
      labels, last_seq, created_at, first_reply_at, assigned_at, resolved_at, waiting_since, last_message_at, last_message_seq, \
-     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq, rating_score, rating_comment, rated_at";
+     updated_at, visitor_delivered_seq, visitor_read_seq, agent_delivered_seq, agent_read_seq, rating_score, rating_comment, rated_at, \
+     queued_at";
 
 /// Every column a change can move; the rest never change.
 const CONVERSATION_UPDATE: &str = "status = excluded.status, snoozed_until = excluded.snoozed_until, \
@@ -115,7 +116,7 @@ const CONVERSATION_UPDATE: &str = "status = excluded.status, snoozed_until = exc
      updated_at = excluded.updated_at, visitor_delivered_seq = excluded.visitor_delivered_seq, \
      visitor_read_seq = excluded.visitor_read_seq, agent_delivered_seq = excluded.agent_delivered_seq, \
      agent_read_seq = excluded.agent_read_seq, rating_score = excluded.rating_score, \
-     rating_comment = excluded.rating_comment, rated_at = excluded.rated_at";
+     rating_comment = excluded.rating_comment, rated_at = excluded.rated_at, queued_at = excluded.queued_at";
 
 fn times(rows: &[Conversation], f: impl Fn(&Conversation) -> Option<Timestamp>) -> Vec<Option<i64>> {
     rows.iter().map(|c| f(c).map(|t| t.0)).collect()
@@ -139,7 +140,7 @@ impl PgLog<'_> {
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], \
              $5::text[], $6::uuid[], $7::text[], $8::int8[], $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::int8[], \
              $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], \
-             $23::int8[], $24::int8[], $25::int8[], $26::int8[], $27::text[], $28::int8[]){}",
+             $23::int8[], $24::int8[], $25::int8[], $26::int8[], $27::text[], $28::int8[], $29::int8[]){}",
             // The rows were locked when the batch read them, so the conflict is always there.
             if upsert { format!(" ON CONFLICT (id) DO UPDATE SET {CONVERSATION_UPDATE}") } else { String::new() }
         );
@@ -172,6 +173,7 @@ impl PgLog<'_> {
             .bind(rows.iter().map(|c| c.rating.as_ref().map(|r| i64::from(r.score))).collect::<Vec<Option<i64>>>())
             .bind(rows.iter().map(|c| c.rating.as_ref().and_then(|r| r.comment.as_deref())).collect::<Vec<Option<&str>>>())
             .bind(times(rows, |c| c.rating.as_ref().map(|r| r.rated_at)))
+            .bind(times(rows, |c| c.queued_at))
             .execute(&mut *self.0)
             .await
             .map_err(db)?;
@@ -282,6 +284,29 @@ impl LogTx for PgLog<'_> {
             sites: site_rows.into_iter().map(|(id, ws)| (SiteId(id), WorkspaceId(ws))).collect(),
             contacts: contact_rows.into_iter().map(|(id, ws)| (ContactId(id), WorkspaceId(ws))).collect(),
         })
+    }
+
+    async fn open_chats(&mut self, agents: &[AgentId]) -> Result<Vec<(AgentId, i64)>> {
+        let ids: Vec<Uuid> = agents.iter().map(|a| a.0).collect();
+        // Postgres-only: several processes write. The agents' rows are locked until
+        // commit (in id order) before counting, so two batches assigning to one agent
+        // count one after the other, and the second sees the first's assignment (each
+        // statement reads what was committed before it started). `NO KEY`: inserts that
+        // only reference the agent are not held up.
+        sqlx::query("SELECT id FROM agents WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+            .bind(&ids)
+            .execute(&mut *self.0)
+            .await
+            .map_err(db)?;
+        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT assignee_id, COUNT(*) FROM conversations WHERE assignee_id = ANY($1) AND status IN ('open', 'pending') \
+             GROUP BY assignee_id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *self.0)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(|(id, n)| (AgentId(id), n)).collect())
     }
 
     async fn write(&mut self, w: Writes) -> Result<()> {

@@ -92,6 +92,7 @@ pub(crate) fn workspace(row: &PgRow) -> Result<Workspace> {
         require_two_factor: get(row, "require_two_factor")?,
         auto_away_minutes: get::<Option<i32>>(row, "auto_away_minutes")?.map(|m| m as u32),
         inbox_visibility: InboxVisibility::parse(&text(row, "inbox_visibility")?)?,
+        default_max_chats: get::<i64>(row, "default_max_chats")? as u32,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -115,7 +116,7 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent> {
         role: Role::parse(&text(row, "role")?)?,
         avatar_url: get(row, "avatar_url")?,
         locale: Locale::parse(&text(row, "locale")?)?,
-        max_chats: get::<i64>(row, "max_chats")? as u32,
+        max_chats: get::<Option<i64>>(row, "chat_limit")?.map(|n| n as u32),
         status: AgentStatus::parse(&text(row, "status")?)?,
         notifications: NotificationPrefs {
             sound: get(row, "notify_sound")?,
@@ -182,6 +183,13 @@ pub(crate) fn team(row: &PgRow, agent_ids: Vec<AgentId>) -> Result<Team> {
         name: get(row, "name")?,
         agent_ids,
         business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
+        routing: TeamRouting {
+            strategy: Strategy::parse(&text(row, "strategy")?)?,
+            sticky: get(row, "sticky")?,
+            reroute_after_seconds: get::<Option<i64>>(row, "reroute_after_seconds")?.map(|n| n as u32),
+            reroute_when_offline: get(row, "reroute_when_offline")?,
+            max_wait_seconds: get::<Option<i64>>(row, "max_wait_seconds")?.map(|n| n as u32),
+        },
         created_at: ts(row, "created_at")?,
     })
 }
@@ -212,6 +220,7 @@ pub(crate) fn ban(row: &PgRow) -> Result<Ban> {
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&text(row, "created_by_kind")?, opt_id(row, "created_by_id")?)?,
         business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
+        default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -297,6 +306,7 @@ pub(crate) fn conversation(row: &PgRow) -> Result<Conversation> {
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
+        queued_at: opt_ts(row, "queued_at")?,
         last_message_seq: get(row, "last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: get(row, "visitor_delivered_seq")?, read_seq: get(row, "visitor_read_seq")? },

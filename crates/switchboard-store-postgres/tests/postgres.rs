@@ -138,6 +138,74 @@ async fn nodes_sharing_a_database_never_skip_or_repeat_a_cursor() {
     }
 }
 
+/// Two nodes routing into one workspace at once: guarded assignments from both, to the
+/// same agents, never pass an agent's limit, and of two claims of one conversation from
+/// two nodes exactly one wins.
+#[tokio::test]
+async fn nodes_routing_at_once_never_pass_a_limit_nor_assign_twice() {
+    const LIMIT: u32 = 4;
+    let url = fresh_url().await;
+    let nodes: Vec<Arc<dyn Store>> = vec![
+        Arc::new(PgStore::connect(&PgOptions::new(url.clone())).await.unwrap()),
+        Arc::new(PgStore::connect(&PgOptions::new(url)).await.unwrap()),
+    ];
+    let f = Arc::new(fixture(&*nodes[0], "routing-nodes").await);
+    let mut agents = vec![f.agent.id];
+    for i in 0..2 {
+        let a = switchboard_store::testing::agent(f.ws.id, &format!("n{i}@routing-nodes.example"));
+        nodes[0].create_agent(&a, "hash").await.unwrap();
+        agents.push(a.id);
+    }
+    let mut convs = vec![];
+    for _ in 0..60 {
+        convs.push(start(&*nodes[0], &f, Some("hi")).await.conversation.id);
+    }
+    let tasks: Vec<_> = convs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, conv)| {
+            // Every conversation is tried by both nodes, each for an agent of its choice.
+            (0..2).map(move |n| (i, n, *conv))
+        })
+        .map(|(i, n, conv)| {
+            let (store, ws, agent) = (nodes[n].clone(), f.ws.id, agents[(i + n) % agents.len()]);
+            tokio::spawn(async move {
+                let data = EventData::Assigned { agent_id: Some(agent), team_id: None, reason: AssignReason::Routed, note: None };
+                let guard = switchboard_store::AssignGuard { unassigned: true, capacity: Some(LIMIT) };
+                store
+                    .commit(
+                        ws,
+                        switchboard_store::Change::Assign {
+                            conversation_id: conv,
+                            actor: Actor::System,
+                            data,
+                            at: Timestamp::now(),
+                            guard,
+                        },
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::Conflict("capacity" | "assignee")) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won, agents.len() * LIMIT as usize, "every place filled once, none twice");
+    let loads = switchboard_store::Routing::agent_loads(&*nodes[1], f.ws.id).await.unwrap();
+    assert!(loads.iter().all(|l| l.open_chats == LIMIT), "{loads:?}");
+    let query = switchboard_store::EventQuery::replay(0, 100, switchboard_store::Audience::Agents);
+    for conv in &convs {
+        let assigned =
+            nodes[0].conversation_events(f.ws.id, *conv, &query).await.unwrap().iter().filter(|e| e.data.kind() == "assigned").count();
+        assert!(assigned <= 1, "a conversation assigned twice");
+    }
+}
+
 /// A writer that loses a deadlock (here against a transaction holding the conversation
 /// row and then wanting the workspace row) runs its batch again instead of failing.
 #[tokio::test]

@@ -26,24 +26,40 @@ pub(crate) async fn team_members(pool: &SqlitePool, team: TeamId) -> Result<Vec<
 pub(crate) async fn write_team(conn: &mut SqliteConnection, team: &Team, create: bool) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     if create {
-        sqlx::query("INSERT INTO teams (id, workspace_id, name, created_at, business_hours) VALUES ($1, $2, $3, $4, $5)")
-            .bind(s(team.id))
-            .bind(s(team.workspace_id))
-            .bind(&team.name)
-            .bind(team.created_at.0)
-            .bind(codec::encode_hours(team.business_hours.as_ref()))
-            .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        sqlx::query(
+            "INSERT INTO teams (id, workspace_id, name, created_at, business_hours, strategy, sticky, reroute_after_seconds, \
+             reroute_when_offline, max_wait_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(s(team.id))
+        .bind(s(team.workspace_id))
+        .bind(&team.name)
+        .bind(team.created_at.0)
+        .bind(codec::encode_hours(team.business_hours.as_ref()))
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("name"))?;
     } else {
-        let r = sqlx::query("UPDATE teams SET name = $3, business_hours = $4 WHERE id = $1 AND workspace_id = $2")
-            .bind(s(team.id))
-            .bind(s(team.workspace_id))
-            .bind(&team.name)
-            .bind(codec::encode_hours(team.business_hours.as_ref()))
-            .execute(&mut *tx)
-            .await
-            .map_err(unique("name"))?;
+        let r = sqlx::query(
+            "UPDATE teams SET name = $3, business_hours = $4, strategy = $5, sticky = $6, reroute_after_seconds = $7, \
+             reroute_when_offline = $8, max_wait_seconds = $9 WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(s(team.id))
+        .bind(s(team.workspace_id))
+        .bind(&team.name)
+        .bind(codec::encode_hours(team.business_hours.as_ref()))
+        .bind(team.routing.strategy.name())
+        .bind(team.routing.sticky)
+        .bind(team.routing.reroute_after_seconds.map(i64::from))
+        .bind(team.routing.reroute_when_offline)
+        .bind(team.routing.max_wait_seconds.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("name"))?;
         found(r.rows_affected(), Entity::Team)?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(s(team.id)).execute(&mut *tx).await.map_err(db)?;
     }
@@ -111,12 +127,17 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
 }
 
 pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create: bool) -> Result<()> {
+    // A default team must be one of the site's workspace.
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
-         retention_days, banned_behaviour, mask_emails, mask_phones, business_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         retention_days, banned_behaviour, mask_emails, mask_phones, business_hours, default_team_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
+         WHERE $15 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
-         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14 WHERE id = $1 AND workspace_id = $2 AND $9 = $9"
+         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14, default_team_id = $15 \
+         WHERE id = $1 AND workspace_id = $2 AND $9 = $9 \
+         AND ($15 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2))"
     };
     let r = sqlx::query(sql)
         .bind(s(site.id))
@@ -133,6 +154,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(site.masking.emails)
         .bind(site.masking.phones)
         .bind(codec::encode_hours(site.business_hours.as_ref()))
+        .bind(site.default_team_id.map(s))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;
@@ -172,8 +194,8 @@ pub(crate) async fn secret(store: &SqliteStore, name: &str, generate: String) ->
 
 pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
     sqlx::query(
-        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO workspaces (id, name, time_zone, require_two_factor, created_at, auto_away_minutes, inbox_visibility, default_max_chats) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(s(w.id))
     .bind(&w.name)
@@ -182,6 +204,7 @@ pub(crate) async fn create_workspace(store: &SqliteStore, w: &Workspace) -> Resu
     .bind(w.created_at.0)
     .bind(w.auto_away_minutes.map(|m| m as i32))
     .bind(w.inbox_visibility.name())
+    .bind(i64::from(w.default_max_chats))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("id"))?;
@@ -199,13 +222,14 @@ pub(crate) async fn workspaces(store: &SqliteStore) -> Result<Vec<Workspace>> {
 }
 
 pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Result<()> {
-    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6 WHERE id = $1")
+    let r = sqlx::query("UPDATE workspaces SET name = $2, time_zone = $3, require_two_factor = $4, auto_away_minutes = $5, inbox_visibility = $6, default_max_chats = $7 WHERE id = $1")
         .bind(s(w.id))
         .bind(&w.name)
         .bind(w.time_zone.as_str())
         .bind(w.require_two_factor)
         .bind(w.auto_away_minutes.map(|m| m as i32))
         .bind(w.inbox_visibility.name())
+        .bind(i64::from(w.default_max_chats))
         .execute(&mut *store.writing().await?)
         .await
         .map_err(db)?;
@@ -218,8 +242,8 @@ pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Resu
 pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at, \
-         status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, chat_limit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -228,7 +252,7 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.role.as_str())
     .bind(&a.avatar_url)
     .bind(a.locale.as_str())
-    .bind(a.max_chats as i64)
+    .bind(i64::from(a.max_chats.unwrap_or(Workspace::DEFAULT_MAX_CHATS)))
     .bind(password_hash)
     .bind(a.created_at.0)
     .bind(a.status.as_str())
@@ -237,6 +261,7 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.notifications.new_conversation)
     .bind(a.notifications.new_message)
     .bind(a.active)
+    .bind(a.max_chats.map(i64::from))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;
@@ -246,8 +271,8 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
 pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     let r = sqlx::query(
         "UPDATE agents SET email = $3, name = $4, role = $5, avatar_url = $6, locale = $7, max_chats = $8, status = $9, \
-         notify_sound = $10, notify_desktop = $11, notify_new_conversation = $12, notify_new_message = $13, active = $14 \
-         WHERE id = $1 AND workspace_id = $2",
+         notify_sound = $10, notify_desktop = $11, notify_new_conversation = $12, notify_new_message = $13, active = $14, \
+         chat_limit = $15 WHERE id = $1 AND workspace_id = $2",
     )
     .bind(s(a.id))
     .bind(s(a.workspace_id))
@@ -256,13 +281,14 @@ pub(crate) async fn update_agent(store: &SqliteStore, a: &Agent) -> Result<()> {
     .bind(a.role.as_str())
     .bind(&a.avatar_url)
     .bind(a.locale.as_str())
-    .bind(a.max_chats as i64)
+    .bind(i64::from(a.max_chats.unwrap_or(Workspace::DEFAULT_MAX_CHATS)))
     .bind(a.status.as_str())
     .bind(a.notifications.sound)
     .bind(a.notifications.desktop)
     .bind(a.notifications.new_conversation)
     .bind(a.notifications.new_message)
     .bind(a.active)
+    .bind(a.max_chats.map(i64::from))
     .execute(&mut *store.writing().await?)
     .await
     .map_err(unique("email"))?;

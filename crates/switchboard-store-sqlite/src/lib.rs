@@ -17,6 +17,7 @@ mod maintenance;
 mod open;
 mod privacy;
 mod query;
+mod routing;
 mod rows;
 mod visitors;
 mod writer;
@@ -439,6 +440,25 @@ impl Bans for SqliteStore {
 
     async fn delete_ban(&self, ws: WorkspaceId, id: BanId) -> Result<()> {
         directory::delete_ban(self, ws, id).await
+    }
+}
+
+#[async_trait]
+impl Routing for SqliteStore {
+    async fn agent_loads(&self, ws: WorkspaceId) -> Result<Vec<AgentLoad>> {
+        routing::agent_loads(self, ws).await
+    }
+
+    async fn last_helper(&self, ws: WorkspaceId, contact: ContactId, except: ConversationId) -> Result<Option<AgentId>> {
+        routing::last_helper(self, ws, contact, except).await
+    }
+
+    async fn queue(&self, ws: WorkspaceId, scope: QueueScope, limit: u32) -> Result<Vec<switchboard_domain::routing::QueueEntry>> {
+        routing::queue(self, ws, scope, limit).await
+    }
+
+    async fn queue_summary(&self, ws: WorkspaceId) -> Result<Vec<QueueSummary>> {
+        routing::queue_summary(self, ws).await
     }
 }
 

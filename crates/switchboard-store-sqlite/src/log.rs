@@ -276,6 +276,19 @@ impl LogTx for SqliteLog<'_> {
         })
     }
 
+    async fn open_chats(&mut self, agents: &[AgentId]) -> Result<Vec<(AgentId, i64)>> {
+        // The single writer serialises every batch, so the count cannot move under it.
+        let mut count = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM conversations WHERE assignee_id = ?1 AND status IN ('open', 'pending')")
+            .map_err(sqlite)?;
+        let mut found = vec![];
+        for agent in agents {
+            found.push((*agent, count.query_row([IdText::new(agent.0)], |row| row.get(0)).map_err(sqlite)?));
+        }
+        Ok(found)
+    }
+
     async fn write(&mut self, w: Writes) -> Result<()> {
         // The cache still holds every conversation as the batch read it (it takes the
         // batch's writes only once they are committed): an update writes what moved.
@@ -286,7 +299,7 @@ impl LogTx for SqliteLog<'_> {
 }
 
 /// The columns of `conversations`, in the order of [`conversation_values`].
-const CONVERSATION_COLUMNS: [&str; 28] = [
+const CONVERSATION_COLUMNS: [&str; 29] = [
     "id",
     "workspace_id",
     "site_id",
@@ -315,10 +328,11 @@ const CONVERSATION_COLUMNS: [&str; 28] = [
     "rating_score",
     "rating_comment",
     "rated_at",
+    "queued_at",
 ];
 
-/// A conversation's columns as `?1` … `?28`, in the order the insert names them.
-fn conversation_values(c: &Conversation) -> [Value; 28] {
+/// A conversation's columns as `?1` … `?29`, in the order the insert names them.
+fn conversation_values(c: &Conversation) -> [Value; 29] {
     let (score, comment, rated_at) = codec::rating_parts(c.rating.as_ref());
     let text = |s: String| Value::Text(s);
     let time = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Integer(t.0));
@@ -351,6 +365,7 @@ fn conversation_values(c: &Conversation) -> [Value; 28] {
         score.map_or(Value::Null, Value::Integer),
         comment.map_or(Value::Null, |c| text(c.to_owned())),
         rated_at.map_or(Value::Null, Value::Integer),
+        time(c.queued_at),
     ]
 }
 

@@ -71,6 +71,7 @@ pub(crate) fn workspace(row: &impl Columns) -> Result<Workspace> {
         require_two_factor: row.column::<i64>("require_two_factor")? != 0,
         auto_away_minutes: row.column::<Option<i64>>("auto_away_minutes")?.map(|m| m as u32),
         inbox_visibility: InboxVisibility::parse(&row.column::<String>("inbox_visibility")?)?,
+        default_max_chats: row.column::<i64>("default_max_chats")? as u32,
         created_at: ts(row, "created_at")?,
     })
 }
@@ -94,7 +95,7 @@ pub(crate) fn agent(row: &impl Columns) -> Result<Agent> {
         role: Role::parse(&row.column::<String>("role")?)?,
         avatar_url: row.column("avatar_url")?,
         locale: Locale::parse(&row.column::<String>("locale")?)?,
-        max_chats: row.column::<i64>("max_chats")? as u32,
+        max_chats: row.column::<Option<i64>>("chat_limit")?.map(|n| n as u32),
         status: AgentStatus::parse(&row.column::<String>("status")?)?,
         notifications: NotificationPrefs {
             sound: row.column::<i64>("notify_sound")? != 0,
@@ -162,6 +163,13 @@ pub(crate) fn team(row: &impl Columns, agent_ids: Vec<AgentId>) -> Result<Team> 
         name: row.column("name")?,
         agent_ids,
         business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
+        routing: TeamRouting {
+            strategy: Strategy::parse(&row.column::<String>("strategy")?)?,
+            sticky: row.column::<i64>("sticky")? != 0,
+            reroute_after_seconds: row.column::<Option<i64>>("reroute_after_seconds")?.map(|n| n as u32),
+            reroute_when_offline: row.column::<i64>("reroute_when_offline")? != 0,
+            max_wait_seconds: row.column::<Option<i64>>("max_wait_seconds")?.map(|n| n as u32),
+        },
         created_at: ts(row, "created_at")?,
     })
 }
@@ -192,6 +200,7 @@ pub(crate) fn ban(row: &impl Columns) -> Result<Ban> {
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&row.column::<String>("created_by_kind")?, opt_uuid(row.column("created_by_id")?)?)?,
         business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
+        default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -299,6 +308,7 @@ pub(crate) fn conversation(row: &impl Columns) -> Result<Conversation> {
         resolved_at: opt_ts(row, "resolved_at")?,
         waiting_since: opt_ts(row, "waiting_since")?,
         last_message_at: opt_ts(row, "last_message_at")?,
+        queued_at: opt_ts(row, "queued_at")?,
         last_message_seq: row.column("last_message_seq")?,
         updated_at: ts(row, "updated_at")?,
         visitor: Receipts { delivered_seq: row.column("visitor_delivered_seq")?, read_seq: row.column("visitor_read_seq")? },

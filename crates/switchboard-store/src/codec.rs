@@ -81,9 +81,11 @@ pub fn encode_event_data(data: &EventData) -> String {
         EventData::StatusChanged { status } => {
             json!({"status": status.name(), "snoozed_until": status.snoozed_until().map(|t| t.0)})
         }
-        EventData::Assigned { agent_id, team_id } => {
-            json!({"agent_id": agent_id.map(|a| a.0), "team_id": team_id.map(|t| t.0)})
+        EventData::Assigned { agent_id, team_id, reason, note } => {
+            json!({"agent_id": agent_id.map(|a| a.0), "team_id": team_id.map(|t| t.0), "reason": reason.name(), "note": note})
         }
+        EventData::Queued { team_id, priority } => json!({"team_id": team_id.map(|t| t.0), "priority": priority.as_str()}),
+        EventData::Dequeued { team_id, reason } => json!({"team_id": team_id.map(|t| t.0), "reason": reason.name()}),
         EventData::LabelsChanged { labels } => json!({"labels": encode_label_list(labels)}),
         EventData::PriorityChanged { priority } => json!({"priority": priority.as_str()}),
         EventData::Rated { score, comment } => json!({"score": score, "comment": comment}),
@@ -114,7 +116,21 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
             let until = v.get("snoozed_until").and_then(Value::as_i64).map(Timestamp);
             EventData::StatusChanged { status: Status::from_parts(str_field("status")?, until)? }
         }
-        "assigned" => EventData::Assigned { agent_id: id_field("agent_id")?.map(AgentId), team_id: id_field("team_id")?.map(TeamId) },
+        // Assignments stored before routing (migration 0011) have no reason: they were made by hand.
+        "assigned" => EventData::Assigned {
+            agent_id: id_field("agent_id")?.map(AgentId),
+            team_id: id_field("team_id")?.map(TeamId),
+            reason: match v.get("reason").and_then(Value::as_str) {
+                None => AssignReason::Manual,
+                Some(r) => AssignReason::parse(r).ok_or_else(|| corrupt("assignment reason"))?,
+            },
+            note: v.get("note").and_then(Value::as_str).map(str::to_owned),
+        },
+        "queued" => EventData::Queued { team_id: id_field("team_id")?.map(TeamId), priority: Priority::parse(str_field("priority")?)? },
+        "dequeued" => EventData::Dequeued {
+            team_id: id_field("team_id")?.map(TeamId),
+            reason: DequeueReason::parse(str_field("reason")?).ok_or_else(|| corrupt("dequeue reason"))?,
+        },
         "labels_changed" => {
             let labels = v.get("labels").map(Value::to_string).unwrap_or_default();
             EventData::LabelsChanged { labels: decode_label_list(&labels)? }
@@ -383,6 +399,7 @@ pub fn encode_prechat(fields: &[PrechatField]) -> String {
                 PrechatFieldKind::Email => "email",
                 PrechatFieldKind::Phone => "phone",
                 PrechatFieldKind::Select => "select",
+                PrechatFieldKind::Team => "team",
             }
             .into(),
             required: f.required,
@@ -402,6 +419,7 @@ pub fn decode_prechat(raw: &str) -> Result<Vec<PrechatField>> {
                     "email" => PrechatFieldKind::Email,
                     "phone" => PrechatFieldKind::Phone,
                     "select" => PrechatFieldKind::Select,
+                    "team" => PrechatFieldKind::Team,
                     _ => return Err(corrupt("prechat field")),
                 },
                 key: f.key,
@@ -454,7 +472,14 @@ mod tests {
         let cases = [
             EventData::StatusChanged { status: Status::Snoozed { until: Timestamp(42) } },
             EventData::StatusChanged { status: Status::Resolved },
-            EventData::Assigned { agent_id: Some(AgentId::new()), team_id: None },
+            EventData::Assigned {
+                agent_id: Some(AgentId::new()),
+                team_id: None,
+                reason: AssignReason::Transferred,
+                note: Some("VIP".into()),
+            },
+            EventData::Queued { team_id: Some(TeamId::new()), priority: Priority::High },
+            EventData::Dequeued { team_id: None, reason: DequeueReason::MaxWait },
             EventData::LabelsChanged { labels: parse_labels(&["vip", "فوری"]).unwrap() },
             EventData::PriorityChanged { priority: Priority::Urgent },
             EventData::Receipt { side: Side::Agent, kind: ReceiptKind::Read, up_to_seq: 9 },

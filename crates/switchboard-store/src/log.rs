@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use switchboard_domain::*;
 
 use crate::codec::author_key;
-use crate::{Change, Committed, Result, StoreError};
+use crate::{AssignGuard, Change, Committed, Result, StoreError};
 
 /// A message's retry key: its author may use a client id once.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -53,6 +53,11 @@ pub trait LogTx: Send {
     /// do not exist are absent. Locked against other writers where the backend needs that.
     async fn conversations(&mut self, ids: &[ConversationId]) -> Result<Vec<Conversation>>;
     async fn owners(&mut self, sites: &[SiteId], contacts: &[ContactId]) -> Result<Owners>;
+    /// How many open or pending conversations each of these agents (ascending) holds,
+    /// for the capacity guards of [`Change::Assign`]; agents holding none may be absent.
+    /// Where several processes write, the agents' rows are locked until commit first,
+    /// so two batches assigning to one agent count one after the other.
+    async fn open_chats(&mut self, agents: &[AgentId]) -> Result<Vec<(AgentId, i64)>>;
     async fn write(&mut self, writes: Writes) -> Result<()>;
 }
 
@@ -82,6 +87,8 @@ pub struct Snapshot {
     pub prior_messages: Vec<Event>,
     pub conversations: Vec<Conversation>,
     pub owners: Owners,
+    /// Open or pending conversations held by the agents that capacity guards name.
+    pub open_chats: Vec<(AgentId, i64)>,
 }
 
 /// Reads what `jobs` need, applies them, writes the outcome. `Ok` holds one result per
@@ -95,7 +102,9 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
     let prior_messages = if keys.is_empty() { vec![] } else { tx.prior_messages(&keys).await? };
 
     let recorded = jobs.iter().filter_map(|(_, change)| match change {
-        Change::Post { conversation_id, .. } | Change::Record { conversation_id, .. } => Some(*conversation_id),
+        Change::Post { conversation_id, .. } | Change::Record { conversation_id, .. } | Change::Assign { conversation_id, .. } => {
+            Some(*conversation_id)
+        }
         Change::Start { .. } => None,
     });
     let ids = sorted(recorded.chain(prior_messages.iter().map(|e| e.conversation_id)));
@@ -103,12 +112,20 @@ pub async fn apply_batch<T: LogTx + ?Sized>(tx: &mut T, jobs: &[(WorkspaceId, Ch
 
     let starts = jobs.iter().filter_map(|(_, change)| match change {
         Change::Start { conversation, .. } => Some(conversation),
-        Change::Post { .. } | Change::Record { .. } => None,
+        Change::Post { .. } | Change::Record { .. } | Change::Assign { .. } => None,
     });
     let (sites, contacts): (Vec<SiteId>, Vec<ContactId>) = starts.map(|c| (c.site_id, c.contact_id)).unzip();
     let owners = if sites.is_empty() { Owners::default() } else { tx.owners(&sorted(sites), &sorted(contacts)).await? };
 
-    let (writes, results) = plan(jobs, Snapshot { feed_seqs, prior_messages, conversations, owners });
+    let agents = sorted(jobs.iter().filter_map(|(_, change)| match change {
+        Change::Assign {
+            data: EventData::Assigned { agent_id: Some(agent), .. }, guard: AssignGuard { capacity: Some(_), .. }, ..
+        } => Some(*agent),
+        _ => None,
+    }));
+    let open_chats = if agents.is_empty() { vec![] } else { tx.open_chats(&agents).await? };
+
+    let (writes, results) = plan(jobs, Snapshot { feed_seqs, prior_messages, conversations, owners, open_chats });
     if !writes.is_empty() {
         tx.write(writes).await?;
     }
@@ -157,7 +174,7 @@ fn posted(change: &Change) -> Option<&NewMessage> {
     match change {
         Change::Start { first_message, .. } => first_message.as_ref(),
         Change::Post { message, .. } => Some(message),
-        Change::Record { .. } => None,
+        Change::Record { .. } | Change::Assign { .. } => None,
     }
 }
 
@@ -173,6 +190,7 @@ pub fn plan(jobs: &[(WorkspaceId, Change)], snapshot: Snapshot) -> (Writes, Vec<
         changed_set: HashSet::new(),
         events: vec![],
         owners: snapshot.owners,
+        places: snapshot.open_chats.iter().copied().collect(),
     };
     for event in snapshot.prior_messages {
         if let EventData::Message(m) = &event.data
@@ -206,6 +224,9 @@ struct Batch {
     changed_set: HashSet<ConversationId>,
     events: Vec<Event>,
     owners: Owners,
+    /// Open or pending conversations held by the agents capacity guards name, as of
+    /// the batch's changes so far.
+    places: HashMap<AgentId, i64>,
 }
 
 impl Batch {
@@ -257,6 +278,23 @@ impl Batch {
                 events = append(&mut conv, &mut feed, *actor, data.clone(), *at)?;
                 conv
             }
+            Change::Assign { conversation_id, actor, data, at, guard } => {
+                let EventData::Assigned { agent_id, .. } = data else {
+                    return Err(ValidationError::new("event", "only an assignment is guarded").into());
+                };
+                let mut conv = self.existing(ws, *conversation_id, *actor)?;
+                if guard.unassigned && conv.assignee_id.is_some() {
+                    return Err(StoreError::Conflict("assignee"));
+                }
+                if let (Some(cap), Some(agent)) = (guard.capacity, agent_id)
+                    && conv.assignee_id != Some(*agent)
+                    && self.places.get(agent).copied().unwrap_or(0) >= i64::from(cap)
+                {
+                    return Err(StoreError::Conflict("capacity"));
+                }
+                events = append(&mut conv, &mut feed, *actor, data.clone(), *at)?;
+                conv
+            }
         };
         // The change succeeded: from here on it is part of the batch.
         if !events.is_empty() {
@@ -264,7 +302,8 @@ impl Batch {
             if self.changed_set.insert(conversation.id) {
                 self.changed.push(conversation.id);
             }
-            self.conversations.insert(conversation.id, conversation.clone());
+            let before = self.conversations.insert(conversation.id, conversation.clone());
+            self.count_places(before.as_ref(), &conversation);
             for e in &events {
                 if let EventData::Message(m) = &e.data
                     && let Some(key) = ClientKey::of(ws, m.author, m.client_id.as_deref())
@@ -275,6 +314,27 @@ impl Batch {
             self.events.extend(events.iter().cloned());
         }
         Ok(Committed { conversation, events, replayed: false })
+    }
+
+    /// Keeps the guarded agents' counts true as a change moves a conversation into or
+    /// out of their open places.
+    fn count_places(&mut self, before: Option<&Conversation>, after: &Conversation) {
+        let held = |c: Option<&Conversation>| c.filter(|c| c.holds_a_place()).and_then(|c| c.assignee_id);
+        let (was, is) = (held(before), held(Some(after)));
+        if was == is {
+            return;
+        }
+        if let Some(n) = was.and_then(|a| self.places.get_mut(&a)) {
+            *n -= 1;
+        }
+        if let Some(a) = is
+            && let Some(n) = self.places.get_mut(&a)
+        {
+            *n += 1;
+        } else if let Some(a) = is {
+            // A guarded agent holding nothing before the batch is absent from the read.
+            self.places.insert(a, 1);
+        }
     }
 
     /// A conversation of the workspace, as the batch has it so far, that `actor` may act on.
@@ -344,7 +404,13 @@ mod tests {
             let mut owners = Owners::default();
             owners.sites.insert(self.conv.site_id, self.ws);
             owners.contacts.insert(self.conv.contact_id, self.ws);
-            Snapshot { feed_seqs: vec![(self.ws, 10)], prior_messages: vec![], conversations: vec![self.conv.clone()], owners }
+            Snapshot {
+                feed_seqs: vec![(self.ws, 10)],
+                prior_messages: vec![],
+                conversations: vec![self.conv.clone()],
+                owners,
+                open_chats: vec![],
+            }
         }
 
         fn send(&self, conversation_id: ConversationId, body: &str, client_id: Option<&str>) -> (WorkspaceId, Change) {
@@ -438,6 +504,63 @@ mod tests {
         assert_eq!((m.workspace_id, m.conversation_id, m.seq, m.created_at), (w.ws, w.conv.id, 2, Timestamp(5)));
         assert_eq!((event.seq, event.at), (m.seq, m.created_at));
         assert_eq!(writes.events[0], *event);
+    }
+
+    fn assign(w: &World, id: ConversationId, agent: AgentId, guard: AssignGuard) -> (WorkspaceId, Change) {
+        let data = EventData::Assigned { agent_id: Some(agent), team_id: None, reason: AssignReason::Routed, note: None };
+        (w.ws, Change::Assign { conversation_id: id, actor: Actor::System, data, at: Timestamp(6), guard })
+    }
+
+    #[test]
+    fn a_capacity_guard_counts_the_assignments_earlier_in_the_same_batch() {
+        let w = world();
+        let mut snapshot = w.snapshot();
+        let mut other = w.conv.clone();
+        other.id = ConversationId::new();
+        snapshot.conversations.push(other.clone());
+        let agent = AgentId::new();
+        snapshot.open_chats = vec![(agent, 1)];
+        let guard = AssignGuard { unassigned: true, capacity: Some(2) };
+        let (writes, results) = plan(&[assign(&w, w.conv.id, agent, guard), assign(&w, other.id, agent, guard)], snapshot);
+        assert!(results[0].is_ok(), "1 held, 2 allowed: room for one");
+        assert!(matches!(results[1], Err(StoreError::Conflict("capacity"))), "{:?}", results[1]);
+        assert_eq!(writes.changed_conversations.len(), 1);
+    }
+
+    #[test]
+    fn a_resolution_earlier_in_the_batch_frees_a_place() {
+        let w = world();
+        let agent = AgentId::new();
+        let mut snapshot = w.snapshot();
+        let mut held = w.conv.clone();
+        held.id = ConversationId::new();
+        held.assignee_id = Some(agent);
+        snapshot.conversations.push(held.clone());
+        snapshot.open_chats = vec![(agent, 1)];
+        let resolve = (
+            w.ws,
+            Change::Record {
+                conversation_id: held.id,
+                actor: Actor::System,
+                data: EventData::StatusChanged { status: Status::Resolved },
+                at: Timestamp(6),
+            },
+        );
+        let guard = AssignGuard { unassigned: true, capacity: Some(1) };
+        let (_, results) = plan(&[assign(&w, w.conv.id, agent, guard), resolve, assign(&w, w.conv.id, agent, guard)], snapshot);
+        assert!(matches!(results[0], Err(StoreError::Conflict("capacity"))));
+        assert!(results[1].is_ok() && results[2].is_ok(), "{results:?}");
+    }
+
+    #[test]
+    fn only_the_first_of_two_claims_wins() {
+        let w = world();
+        let (a, b) = (AgentId::new(), AgentId::new());
+        let claim = AssignGuard { unassigned: true, capacity: None };
+        let (writes, results) = plan(&[assign(&w, w.conv.id, a, claim), assign(&w, w.conv.id, b, claim)], w.snapshot());
+        assert!(results[0].is_ok());
+        assert!(matches!(results[1], Err(StoreError::Conflict("assignee"))));
+        assert_eq!(writes.changed_conversations[0].assignee_id, Some(a));
     }
 
     #[test]

@@ -83,6 +83,22 @@ pub enum Change {
     /// numbers them): an `EventData::Message` is refused. A contact acting on a
     /// conversation that is not theirs gets `NotFound`.
     Record { conversation_id: ConversationId, actor: Actor, data: EventData, at: Timestamp },
+    /// Records an `assigned` event only if `guard` holds, checked inside the write
+    /// transaction against the committed state and the batch's earlier changes: this is
+    /// how routing never over-assigns and a claim is a compare-and-set, across processes
+    /// (PostgreSQL locks the agent's row for the count). A guard that fails is
+    /// `Conflict("assignee")` (someone else has it) or `Conflict("capacity")` (the agent
+    /// holds `max_chats` open or pending conversations), and nothing is written.
+    Assign { conversation_id: ConversationId, actor: Actor, data: EventData, at: Timestamp, guard: AssignGuard },
+}
+
+/// What must hold for a [`Change::Assign`] to be written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct AssignGuard {
+    /// The conversation must have no assignee (a claim, or routing from the queue).
+    pub unassigned: bool,
+    /// The new assignee must hold fewer than this many open or pending conversations.
+    pub capacity: Option<u32>,
 }
 
 /// What a [`Change`] did: the conversation after it and the events it appended.
@@ -224,7 +240,7 @@ pub const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Send + Sync + 'static {
+pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Routing + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.
@@ -404,6 +420,43 @@ pub trait Log: Send + Sync {
     /// For each of the contact's conversations with any, how many messages the team
     /// (agents and integrations) wrote after the visitor's read mark (`visitor_read_seq`).
     async fn visitor_unread(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(ConversationId, i64)>>;
+}
+
+pub use switchboard_domain::routing::QueueSummary;
+
+/// What an agent holds, for routing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct AgentLoad {
+    pub agent_id: AgentId,
+    /// Conversations assigned to them that are open or pending.
+    pub open_chats: u32,
+    /// The newest `assigned_at` of the conversations assigned to them.
+    pub last_assigned_at: Option<Timestamp>,
+}
+
+/// Which queue to read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum QueueScope {
+    /// Every queue of the workspace.
+    All,
+    /// One team's, or with `None` the workspace-wide one.
+    Team(Option<TeamId>),
+}
+
+/// What routing reads to decide (issue 14). The decision itself is committed with
+/// [`Change::Assign`], whose guard re-checks it inside the write transaction.
+#[async_trait]
+pub trait Routing: Send + Sync {
+    /// Every agent of the workspace that holds a conversation (whatever its status):
+    /// how many are open or pending, and when the newest was assigned. Agents holding
+    /// none are absent.
+    async fn agent_loads(&self, ws: WorkspaceId) -> Result<Vec<AgentLoad>>;
+    /// The assignee of the contact's most recently active other conversation that had one.
+    async fn last_helper(&self, ws: WorkspaceId, contact: ContactId, except: ConversationId) -> Result<Option<AgentId>>;
+    /// Queued conversations in serving order (priority, then `queued_at`, then id), at most `limit`.
+    async fn queue(&self, ws: WorkspaceId, scope: QueueScope, limit: u32) -> Result<Vec<routing::QueueEntry>>;
+    /// Every queue that holds a conversation (those with none are absent), by team id.
+    async fn queue_summary(&self, ws: WorkspaceId) -> Result<Vec<QueueSummary>>;
 }
 
 /// Full-text search over the log's messages.

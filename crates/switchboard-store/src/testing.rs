@@ -15,6 +15,7 @@ mod bans;
 mod dashboard;
 mod inboxes;
 mod privacy;
+mod routing;
 mod widget;
 pub use accounts::*;
 pub use background::*;
@@ -22,6 +23,7 @@ pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
 pub use privacy::*;
+pub use routing::*;
 pub use widget::*;
 
 /// Expands to one `#[tokio::test]` per contract case. `$make` is an async expression
@@ -94,6 +96,10 @@ macro_rules! store_contract {
             blob_deletions_stay_queued_until_done,
             bans_of_every_kind_round_trip_newest_first_within_their_workspace,
             a_site_keeps_its_banned_behaviour_and_masking,
+            routing_settings_are_kept,
+            a_guarded_assignment_never_passes_capacity,
+            a_claim_is_a_compare_and_set_on_unassigned,
+            queues_serve_priority_then_waiting_time,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -126,7 +132,7 @@ pub fn agent(ws: WorkspaceId, email: &str) -> Agent {
         role: Role::Agent,
         avatar_url: None,
         locale: Locale::default(),
-        max_chats: 5,
+        max_chats: None,
         status: AgentStatus::Online,
         notifications: NotificationPrefs::default(),
         active: true,
@@ -154,6 +160,7 @@ pub fn site(ws: WorkspaceId) -> Site {
         banned_behaviour: BannedBehaviour::Hide,
         masking: masking::Masking::default(),
         business_hours: None,
+        default_team_id: None,
         created_at: Timestamp(1),
     }
 }
@@ -305,7 +312,8 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Billing".into(),
         agent_ids: vec![f.agent.id],
-        business_hours: None,
+        business_hours:  None,
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     store.create_team(&team).await.unwrap();
@@ -335,12 +343,13 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Sales".into(),
         agent_ids: vec![bob.id],
-        business_hours: None,
+        business_hours:  None,
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     store.create_team(&team).await.unwrap();
     let conv = start(&*store, &f, Some("hello")).await.conversation.id;
-    let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id) };
+    let assign = EventData::Assigned { agent_id: Some(bob.id), team_id: Some(team.id), reason: AssignReason::Manual, note: None };
     let assigned =
         store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: Actor::System, data: assign, at: Timestamp::now() });
     assert_eq!(assigned.await.unwrap().conversation.assignee_id, Some(bob.id));
@@ -499,7 +508,7 @@ pub async fn a_conversation_log_assigns_gapless_sequences(store: Arc<dyn Store>)
     assert_eq!((m.seq, m.conversation_id, m.workspace_id), (3, conv, f.ws.id));
     assert!(reply.conversation.first_reply_at.is_some());
 
-    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None, reason: AssignReason::Manual, note: None };
     let at = Timestamp::now();
     store.commit(f.ws.id, Change::Record { conversation_id: conv, actor: agent, data: assign, at }).await.unwrap();
     let receipt = EventData::Receipt { side: Side::Visitor, kind: ReceiptKind::Read, up_to_seq: 3 };
@@ -747,7 +756,7 @@ pub async fn conversations_filter_and_paginate(store: Arc<dyn Store>) {
     let agent = Actor::Agent(f.agent.id);
     // Strictly later than every start, so the order below does not depend on timing.
     let at = Timestamp::now().plus_millis(1000);
-    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None };
+    let assign = EventData::Assigned { agent_id: Some(f.agent.id), team_id: None, reason: AssignReason::Manual, note: None };
     store.commit(f.ws.id, Change::Record { conversation_id: ids[1], actor: agent, data: assign, at }).await.unwrap();
     let resolve = EventData::StatusChanged { status: Status::Resolved };
     store.commit(f.ws.id, Change::Record { conversation_id: ids[2], actor: agent, data: resolve, at: at.plus_millis(1) }).await.unwrap();
@@ -792,7 +801,8 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
         workspace_id: b.ws.id,
         name: "T".into(),
         agent_ids: vec![],
-        business_hours: None,
+        business_hours:  None,
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     store.create_team(&team).await.unwrap();

@@ -5,7 +5,9 @@
 //! changes nothing but the printed passwords. Everything goes through core's use cases.
 
 use anyhow::Context;
-use switchboard_core::{CannedScope, ContactPatch, Core, Draft, LabelInput, NewAgent, PageOrigin, Principal, SiteInput, Visitor, auth};
+use switchboard_core::{
+    AgentPatch, CannedScope, ContactPatch, Core, Draft, LabelInput, NewAgent, PageOrigin, Principal, RoutingPatch, SiteInput, Visitor, auth,
+};
 use switchboard_domain::*;
 
 const WORKSPACE: &str = "Demo";
@@ -131,6 +133,7 @@ pub async fn seed(core: &Core, base: &str) -> anyhow::Result<String> {
         None => core.create_agent(&who, new_agent(AGENT, "Leyla Demir", Role::Agent, &agent_password, "tr")).await?,
     };
     let leyla = Principal { workspace_id: workspace.id, actor: Actor::Agent(agent.id), role: Role::Agent };
+    seed_routing(core, &who, &owner, &agent).await.context("seeding the demo's routing")?;
 
     let labels = core.labels(&who).await?;
     for (name, color, description) in LABELS {
@@ -159,6 +162,28 @@ pub async fn seed(core: &Core, base: &str) -> anyhow::Result<String> {
     println!("  Owner:      {OWNER}  password {password}");
     println!("  Agent:      {AGENT}  password {agent_password}");
     Ok(site)
+}
+
+/// Routing a demo user can watch: one balanced team of both agents that the demo site
+/// sends its chats to, and limits small enough that a few chats fill the team (the
+/// owner takes 3 at once, Leyla 4), so the next ones wait in the queue.
+async fn seed_routing(core: &Core, who: &Principal, owner: &Agent, leyla: &Agent) -> anyhow::Result<()> {
+    let team = match core.teams(who).await?.into_iter().find(|t| t.name == "Support") {
+        Some(team) => team,
+        None => {
+            let routing = RoutingPatch { strategy: Some(Strategy::Balanced), sticky: Some(true), ..Default::default() };
+            core.create_team(who, "Support", vec![owner.id, leyla.id], routing).await?
+        }
+    };
+    for (agent, limit) in [(owner.id, 3), (leyla.id, 4)] {
+        core.update_agent(who, agent, AgentPatch { max_chats: Some(Some(limit)), ..Default::default() }).await?;
+    }
+    for site in core.sites(who).await? {
+        if site.default_team_id.is_none() {
+            core.update_site(who, site.id, SiteInput { default_team_id: Some(Some(team.id)), ..Default::default() }).await?;
+        }
+    }
+    Ok(())
 }
 
 fn new_agent(email: &str, name: &str, role: Role, password: &str, locale: &str) -> NewAgent {

@@ -1,10 +1,11 @@
 // Agents: who is on the team, adding one with a role and a first password, changing a
-// role or the number of concurrent chats, resetting a password, deactivating (their
+// role or the number of concurrent chats (their own maximum, or the workspace default),
+// seeing how many chats each holds now, resetting a password, deactivating (their
 // unresolved conversations go back to their team's queue, as system events) and
 // reactivating; the sessions where an agent is signed in, any of which can be ended. The buttons follow the server's rules (only owners manage owners; nobody removes
 // themselves) so nobody is offered what the server would refuse; the server enforces them.
 
-import { useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
@@ -71,7 +72,10 @@ export function Agents() {
                       </span>
                     </td>
                     <td data-label={t('admin.agents.role')}>{t(`admin.roles.${a.role}`)}</td>
-                    <td data-label={t('admin.agents.maxChats')}>{a.max_chats}</td>
+                    <td data-label={t('admin.agents.maxChats')}>
+                      <span class="load">{t('admin.agents.load', { open: a.open_chats, max: a.effective_max_chats })}</span>
+                      {a.max_chats == null && <span class="muted"> · {t('admin.agents.byDefault')}</span>}
+                    </td>
                     <td>
 <div class="row-actions">
                       {mayManage(a) && !a.active && (
@@ -138,6 +142,40 @@ export function Agents() {
 }
 
 
+/** An agent's maximum of concurrent chats: their own number, or the workspace's default. */
+function MaxChats({ value, onChange, invalid, hint }: { value: number | null; onChange: (v: number | null) => void; invalid: boolean; hint?: string }) {
+  const id = useId();
+  const fallback = me.value?.workspace.default_max_chats ?? 5;
+  return (
+    <fieldset class="max-chats">
+      <legend>{t('admin.agents.maxChats')}</legend>
+      <label class="check">
+        <input type="checkbox" checked={value == null} onChange={(e) => onChange(e.currentTarget.checked ? null : fallback)} />
+        {t('admin.agents.useDefault', { n: fallback })}
+      </label>
+      {value != null && (
+        <input
+          type="number"
+          aria-label={t('admin.agents.ownMax')}
+          aria-describedby={hint ? `${id}-hint` : undefined}
+          aria-invalid={invalid ? 'true' : undefined}
+          min={1}
+          max={100}
+          required
+          value={value}
+          onInput={(e) => Number.isFinite(e.currentTarget.valueAsNumber) && onChange(e.currentTarget.valueAsNumber)}
+        />
+      )}
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {invalid && <p class="field-error">{t('admin.fieldRefused')}</p>}
+    </fieldset>
+  );
+}
+
 function RoleSelect({ roles, value, onChange, a }: { roles: Role[]; value: Role; onChange: (r: Role) => void; a: object }) {
   return (
     <select {...a} value={value} onChange={(e) => onChange(e.currentTarget.value as Role)}>
@@ -156,7 +194,7 @@ function NewAgent({ roles, onClose, onAdded }: { roles: Role[]; onClose: () => v
     email: '',
     password: '',
     role: 'agent',
-    max_chats: 5,
+    max_chats: null,
     locale: me.value?.agent.locale ?? 'en',
   });
   const { busy, error, run, fieldError } = useSubmit();
@@ -187,9 +225,7 @@ function NewAgent({ roles, onClose, onAdded }: { roles: Role[]; onClose: () => v
         <Field label={t('admin.agents.role')} error={fieldError('role')}>
           {(a) => <RoleSelect a={a} roles={roles} value={draft.role} onChange={(role) => set({ role })} />}
         </Field>
-        <Field label={t('admin.agents.maxChats')} error={fieldError('max_chats')}>
-          {(a) => <input {...a} type="number" min={1} max={100} value={draft.max_chats ?? 5} required onInput={(e) => set({ max_chats: e.currentTarget.valueAsNumber })} />}
-        </Field>
+        <MaxChats value={draft.max_chats ?? null} onChange={(max_chats) => set({ max_chats })} invalid={!!fieldError('max_chats')} />
       </div>
       <Field label={t('admin.agents.locale')} error={fieldError('locale')}>
         {(a) => (
@@ -209,7 +245,7 @@ function NewAgent({ roles, onClose, onAdded }: { roles: Role[]; onClose: () => v
 function EditAgent({ agent, roles, onClose, onSaved }: { agent: Agent; roles: Role[]; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState(agent.name);
   const [role, setRole] = useState<Role>(agent.role);
-  const [maxChats, setMaxChats] = useState(agent.max_chats);
+  const [maxChats, setMaxChats] = useState<number | null>(agent.max_chats ?? null);
   const { busy, error, run, fieldError } = useSubmit();
   return (
     <FormDialog
@@ -232,9 +268,7 @@ function EditAgent({ agent, roles, onClose, onSaved }: { agent: Agent; roles: Ro
         <Field label={t('admin.agents.role')} error={fieldError('role')}>
           {(a) => <RoleSelect a={a} roles={roles.includes(agent.role) ? roles : [agent.role, ...roles]} value={role} onChange={setRole} />}
         </Field>
-        <Field label={t('admin.agents.maxChats')} hint={t('admin.agents.maxChatsHint')} error={fieldError('max_chats')}>
-          {(a) => <input {...a} type="number" min={1} max={100} value={maxChats} required onInput={(e) => setMaxChats(e.currentTarget.valueAsNumber)} />}
-        </Field>
+        <MaxChats value={maxChats} onChange={setMaxChats} invalid={!!fieldError('max_chats')} hint={t('admin.agents.maxChatsHint')} />
       </div>
     </FormDialog>
   );

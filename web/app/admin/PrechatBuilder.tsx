@@ -1,7 +1,8 @@
 // The pre-chat form builder: the fields a visitor fills before the first message, in
 // order. Each field has a label, a key (`name`, `email`, `phone` fill the contact; any
 // other key becomes a custom attribute), a kind, whether it is required, and for a
-// `select` its options. Fields move up and down with buttons, so the order is keyboard
+// `select` its options, or for a `team` the teams offered (the visitor's choice routes
+// the conversation to that team; the server checks it is one of them). Fields move up and down with buttons, so the order is keyboard
 // operable without drag and drop. Choices are kept as typed (blank lines too, so Enter
 // works) and cleaned when the site is saved (`cleanForm`).
 
@@ -9,14 +10,16 @@ import type { Schemas } from '../api';
 import { t } from '../i18n';
 
 type PrechatField = Schemas['PrechatField'];
-const KINDS: Schemas['PrechatFieldKind'][] = ['text', 'email', 'phone', 'select'];
+const KINDS: Schemas['PrechatFieldKind'][] = ['text', 'email', 'phone', 'select', 'team'];
 
 export function PrechatBuilder({
   fields,
+  teams,
   onChange,
   invalid,
 }: {
   fields: PrechatField[];
+  teams: Schemas['Team'][];
   onChange: (fields: PrechatField[]) => void;
   invalid: boolean;
 }) {
@@ -56,7 +59,14 @@ export function PrechatBuilder({
                     </label>
                     <label>
                       {t('admin.prechat.kind')}
-                      <select value={f.kind} onChange={(e) => update(i, { kind: e.currentTarget.value as PrechatField['kind'] })}>
+                      <select
+                        value={f.kind}
+                        onChange={(e) => {
+                          const kind = e.currentTarget.value as PrechatField['kind'];
+                          // A team field offers every team until the admin narrows it down.
+                          update(i, kind === 'team' ? { kind, options: teams.map((x) => x.id) } : { kind, options: f.kind === 'team' ? [] : f.options });
+                        }}
+                      >
                         {KINDS.map((k) => (
                           <option key={k} value={k}>
                             {t(`admin.prechat.kinds.${k}`)}
@@ -84,6 +94,28 @@ export function PrechatBuilder({
                         {t('admin.prechat.optionsHint')}
                       </span>
                     </div>
+                  )}
+                  {f.kind === 'team' && (
+                    <fieldset class="team-options">
+                      <legend>{t('admin.prechat.teams')}</legend>
+                      {teams.length === 0 ? (
+                        <p class="hint">{t('admin.prechat.noTeams')}</p>
+                      ) : (
+                        teams.map((x) => (
+                          <label key={x.id} class="check">
+                            <input
+                              type="checkbox"
+                              checked={(f.options ?? []).includes(x.id)}
+                              onChange={(e) =>
+                                update(i, { options: e.currentTarget.checked ? [...(f.options ?? []), x.id] : (f.options ?? []).filter((o) => o !== x.id) })
+                              }
+                            />
+                            {x.name}
+                          </label>
+                        ))
+                      )}
+                      <p class="hint">{t('admin.prechat.teamsHint')}</p>
+                    </fieldset>
                   )}
                   <div class="row-actions">
                     <button class="button small" type="button" disabled={i === 0} onClick={() => move(i, -1)} aria-label={t('admin.prechat.moveUp', { n })}>
@@ -115,7 +147,10 @@ export function PrechatBuilder({
   );
 }
 
-/** The form as it is saved: choices trimmed, blank ones dropped, none on other kinds. */
+/** The form as it is saved: choices trimmed, blank ones dropped, team ids kept, none on other kinds. */
 export function cleanForm(fields: PrechatField[]): PrechatField[] {
-  return fields.map((f) => ({ ...f, options: f.kind === 'select' ? (f.options ?? []).map((o) => o.trim()).filter(Boolean) : [] }));
+  return fields.map((f) => ({
+    ...f,
+    options: f.kind === 'select' ? (f.options ?? []).map((o) => o.trim()).filter(Boolean) : f.kind === 'team' ? (f.options ?? []) : [],
+  }));
 }

@@ -72,6 +72,7 @@ export function SitePreview({ site, appearance, form }: { site: Schemas['Site'];
       <div class={`preview-page preview-${appearance.position}`} dir={dir} style={{ '--brand': color, '--brand-text': textOn(color) }}>
         <iframe ref={frame} class="preview-frame" src="/widget/preview" title={t('admin.preview.title')} tabIndex={-1} />
         <div class="preview-launcher" aria-hidden="true">
+
           <svg viewBox="0 0 24 24" width="26" height="26">
             <path d="M4 5a3 3 0 0 1 3-3h10a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H9l-5 4z" fill="currentColor" />
           </svg>

@@ -1,5 +1,6 @@
-// Sites: the list, creating one, and the editor (name, appearance, reply time, title
-// badge, allowed origins, pre-chat form, identity verification, data retention) beside a live preview,
+// Sites: the list, creating one, and the editor (name, the team its conversations go
+// to, appearance, reply time, title badge, allowed origins, pre-chat form, identity
+// verification, data retention) beside a live preview,
 // with what it takes to install the widget: the snippet, the tag-manager loader, the
 // chat link and its QR code (an SVG the server draws).
 
@@ -108,7 +109,10 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
   const [retention, setRetention] = useState<string | null>(site.retention_days == null ? null : String(site.retention_days));
   const [banned, setBanned] = useState(site.banned_behaviour);
   const [masking, setMasking] = useState(site.masking);
+  const [team, setTeam] = useState(site.default_team_id ?? null);
   const [saved, setSaved] = useState(false);
+  const teams = useLoad(() => call(client.GET('/api/v1/teams')), []);
+  const teamList = teams.value.state === 'ready' ? teams.value.data : [];
   const [confirming, setConfirming] = useState<'rotate' | 'delete' | null>(null);
   const [showSecret, setShowSecret] = useState(false);
   const { busy, error, run, fieldError } = useSubmit();
@@ -128,6 +132,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
       retention_days: retention === null ? null : Number(retention),
       banned_behaviour: banned,
       masking,
+      default_team_id: team,
     };
     const next = await run(() => call(client.PATCH('/api/v1/sites/{id}', { params: { path: { id: site.id } }, body })));
     if (next) {
@@ -155,6 +160,19 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
             <legend>{t('admin.sites.general')}</legend>
             <Field label={t('admin.sites.name')} error={fieldError('name')}>
               {(a) => <input {...a} value={name} required maxLength={100} onInput={(e) => (setSaved(false), setName(e.currentTarget.value))} />}
+            </Field>
+            <Field label={t('admin.sites.defaultTeam')} hint={t('admin.sites.defaultTeamHint')} error={fieldError('default_team_id')}>
+              {(a) => (
+                <select {...a} value={team ?? ''} onChange={(e) => (setSaved(false), setTeam(e.currentTarget.value || null))}>
+                  <option value="">{t('admin.sites.everyone')}</option>
+                  {team && !teamList.some((x) => x.id === team) && <option value={team}>{t('shell.loading')}</option>}
+                  {teamList.map((x) => (
+                    <option key={x.id} value={x.id}>
+                      {x.name}
+                    </option>
+                  ))}
+                </select>
+              )}
             </Field>
           </fieldset>
 
@@ -274,7 +292,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
           <fieldset class="group">
             <legend>{t('admin.prechat.title')}</legend>
             <p class="hint">{t('admin.prechat.hint')}</p>
-            <PrechatBuilder fields={form} invalid={!!fieldError('prechat_form')} onChange={(f) => (setSaved(false), setForm(f))} />
+            <PrechatBuilder fields={form} teams={teamList} invalid={!!fieldError('prechat_form')} onChange={(f) => (setSaved(false), setForm(f))} />
             {fieldError('prechat_form') && <p class="field-error">{t('admin.fieldRefused')}</p>}
           </fieldset>
 

@@ -1,7 +1,10 @@
 // The workspace: its name, the time zone reports and business hours use (any IANA zone
 // the browser knows; the server checks it against its own IANA database), who sees which
-// conversations (restricted inboxes), when an idle agent shows as away, and,
-// for owners, whether every agent must sign in with two-factor sign-in.
+
+// conversations (restricted inboxes), when an idle agent shows as away, how many chats
+// an agent holds at once unless their own maximum says otherwise, and, for owners,
+// whether every agent must sign in with two-factor sign-in.
+
 
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
@@ -38,13 +41,14 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
   const [visibility, setVisibility] = useState<Schemas['InboxVisibility']>(workspace.inbox_visibility);
   const [awayAfter, setAwayAfter] = useState<number | null>(workspace.auto_away_minutes ?? null);
   const awayChoices = AWAY_AFTER.includes(awayAfter) ? AWAY_AFTER : [awayAfter, ...AWAY_AFTER];
+  const [maxChats, setMaxChats] = useState(workspace.default_max_chats);
   const [saved, setSaved] = useState(false);
   const all = useMemo(zones, []);
   const { busy, error, run, fieldError } = useSubmit();
   async function save(e: Event) {
     e.preventDefault();
     setSaved(false);
-    const body: Schemas['UpdateWorkspace'] = { name, time_zone: zone, inbox_visibility: visibility, auto_away_minutes: awayAfter, ...(isOwner ? { require_two_factor: require2fa } : {}) };
+    const body: Schemas['UpdateWorkspace'] = { name, time_zone: zone, inbox_visibility: visibility, auto_away_minutes: awayAfter, default_max_chats: maxChats, ...(isOwner ? { require_two_factor: require2fa } : {}) };
     const next = await run(() => call(client.PATCH('/api/v1/workspace', { body })));
     if (next) {
       onSaved(next);
@@ -108,6 +112,19 @@ function WorkspaceForm({ workspace, onSaved }: { workspace: Schemas['Workspace']
               </option>
             ))}
           </select>
+        )}
+      </Field>
+      <Field label={t('admin.workspace.maxChats')} hint={t('admin.workspace.maxChatsHint')} error={fieldError('default_max_chats')}>
+        {(a) => (
+          <input
+            {...a}
+            type="number"
+            min={1}
+            max={100}
+            required
+            value={maxChats}
+            onInput={(e) => Number.isFinite(e.currentTarget.valueAsNumber) && (setSaved(false), setMaxChats(e.currentTarget.valueAsNumber))}
+          />
         )}
       </Field>
       <SaveBar error={error} busy={busy} saved={saved} />

@@ -1,4 +1,4 @@
-// The context panel beside a conversation: what to do with it (assign, resolve, snooze,
+// The context panel beside a conversation: what to do with it (claim, transfer, assign, resolve, snooze,
 // priority, labels, block the visitor), who the visitor is (editable details, device, pages with times,
 // earlier conversations, and for owners and admins their data: export, erase) and the
 // conversation's own facts.
@@ -9,18 +9,18 @@ import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
 import { BlockDialog } from './Block';
 import { waited } from './List';
-import { assign, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
+import { assign, claim, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
 import { PrivacyCard } from './Privacy';
 import { type Conversation, type Priority, agentName, agents, contacts, erased, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
 
 export const PRIORITIES: Priority[] = ['none', 'low', 'medium', 'high', 'urgent'];
 
-export function ContextPanel({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
+export function ContextPanel({ id, onOpen, onTransfer }: { id: string; onOpen: (id: string) => void; onTransfer: () => void }) {
   const c = conversation(id)?.value;
   if (!c) return null;
   return (
     <aside class="context" aria-label={t('inbox.context.label')}>
-      <Actions c={c} />
+      <Actions c={c} onTransfer={onTransfer} />
       <ContactCard contactId={c.contact_id} />
       <PrivacyCard contactId={c.contact_id} />
       <Details c={c} />
@@ -30,7 +30,7 @@ export function ContextPanel({ id, onOpen }: { id: string; onOpen: (id: string) 
   );
 }
 
-function Actions({ c }: { c: Conversation }) {
+function Actions({ c, onTransfer }: { c: Conversation; onTransfer: () => void }) {
   const myId = me.value?.agent.id;
   const [snoozing, setSnoozing] = useState(false);
   const [custom, setCustom] = useState('');
@@ -45,7 +45,10 @@ function Actions({ c }: { c: Conversation }) {
           <button class="button primary" type="button" onClick={() => void setStatus(c.id, 'resolved')}>{t('inbox.actions.resolve')} <kbd>E</kbd></button>
         )}
         <button class="button" type="button" aria-expanded={snoozing} onClick={() => setSnoozing(!snoozing)}>{t('inbox.actions.snooze')} <kbd>H</kbd></button>
-        {c.assignee_id !== myId && <button class="button" type="button" onClick={() => void assign(c.id, myId ?? null)}>{t('inbox.actions.assignMe')} <kbd>I</kbd></button>}
+        {c.assignee_id == null && c.status !== 'resolved' ? (
+          <button class="button" type="button" onClick={() => void claim(c.id)}>{t('inbox.actions.claim')} <kbd>C</kbd></button>
+        ) : c.assignee_id !== myId && <button class="button" type="button" onClick={() => void assign(c.id, myId ?? null)}>{t('inbox.actions.assignMe')} <kbd>I</kbd></button>}
+        {c.status !== 'resolved' && <button class="button" type="button" onClick={onTransfer}>{t('inbox.actions.transfer')} <kbd>T</kbd></button>}
       </div>
       {snoozing && <SnoozeMenu id={c.id} custom={custom} setCustom={setCustom} done={() => setSnoozing(false)} />}
       <label>

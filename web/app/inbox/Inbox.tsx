@@ -8,14 +8,16 @@ import { Icon } from '../Shell';
 import { online } from '../online';
 import { t } from '../i18n';
 import { me } from '../session';
-import { assign, assignToMe, say, setStatus, toast } from './actions';
+import { assign, assignToMe, claim, say, setStatus, toast } from './actions';
 import { Composer, focusComposer, mode } from './Composer';
 import { ContextPanel, SnoozeMenu } from './Context';
 import { type Command, bindKeys } from './keys';
 import { Collision, ConversationList, STATUSES, VIEWS, contactLabel } from './List';
 import { Palette, palette } from './Palette';
+import { QueuePlace, QueueStrip } from './Queues';
 import { SearchBox, SearchResults, focusSearch, results } from './Search';
 import { Transcript } from './Thread';
+import { TransferDialog } from './Transfer';
 import { alerts, enableDesktop, permission, registerWorker, setAlerts, startAlerts } from './notify';
 import { connection, conversation, filter, list, openConversation, setFilter, startInbox } from './store';
 import './icons';
@@ -30,6 +32,7 @@ export function Inbox() {
   const [snoozeOpen, setSnoozeOpen] = useState(false);
   const [custom, setCustom] = useState('');
   const [contextOpen, setContextOpen] = useState(false);
+  const [transferOpen, setTransferOpen] = useState(false);
 
   useEffect(() => {
     startInbox();
@@ -93,6 +96,8 @@ export function Inbox() {
     },
     { id: 'snooze', label: t('inbox.cmd.snooze'), keys: ['KeyH'], run: onConversation(() => setSnoozeOpen(true)) },
     { id: 'assign', label: t('inbox.cmd.assign'), keys: ['KeyA'], run: () => { setContextOpen(true); focus('#assign-agent')(); } },
+    { id: 'claim', label: t('inbox.cmd.claim'), keys: ['KeyC'], run: onConversation((cid) => void claim(cid)) },
+    { id: 'transfer', label: t('inbox.cmd.transfer'), keys: ['KeyT'], run: onConversation(() => setTransferOpen(true)) },
     { id: 'assignMe', label: t('inbox.actions.assignMe'), keys: ['KeyI'], run: onConversation((cid) => void assignToMe(cid)) },
     { id: 'unassign', label: t('inbox.cmd.unassign'), keys: [], run: onConversation((cid) => void assign(cid, null, current?.team_id ?? null)) },
     { id: 'labels', label: t('inbox.cmd.labels'), keys: ['KeyL'], run: () => { setContextOpen(true); focus('#add-label')(); } },
@@ -104,7 +109,7 @@ export function Inbox() {
     ...STATUSES.map((s) => ({ id: `status-${s}`, label: t('inbox.cmd.show', { status: t(`inbox.status.${s}`) }), keys: [], run: () => setFilter({ status: s }) })),
     { id: 'settings', label: t('inbox.cmd.settings'), keys: ['KeyG KeyS'], run: () => route('/app/settings') },
     { id: 'sound', label: alerts.value.sound ? t('inbox.alerts.soundOff') : t('inbox.alerts.soundOn'), keys: [], run: () => setAlerts({ sound: !alerts.value.sound }) },
-    { id: 'close', label: t('inbox.cmd.close'), keys: ['Escape'], run: () => { if (snoozeOpen) setSnoozeOpen(false); else if (results.value) results.value = null; else if (id) route('/app'); } },
+    { id: 'close', label: t('inbox.cmd.close'), keys: ['Escape'], run: () => { if (transferOpen) setTransferOpen(false); else if (snoozeOpen) setSnoozeOpen(false); else if (results.value) results.value = null; else if (id) route('/app'); } },
   ];
 
   useEffect(() => bindKeys(() => commands), [commands]);
@@ -129,6 +134,7 @@ export function Inbox() {
             <button type="button" class="button small" onClick={() => void enableDesktop()}>{t('inbox.alerts.enableDesktop')}</button>
           )}
         </div>
+        {!results.value && <QueueStrip />}
         {results.value ? <SearchResults onOpen={open} /> : <ConversationList onOpen={open} />}
       </div>
       <section class="thread-pane" aria-label={t('inbox.thread.pane')}>
@@ -140,10 +146,16 @@ export function Inbox() {
               </a>
               <h2><bdi>{contactLabel(current)}</bdi></h2>
               <span class={`chip status-${current.status}`}>{t(`inbox.status.${current.status}`)}</span>
+              <QueuePlace c={current} />
               <Collision id={current.id} wide />
               <span class="spacer" />
-              {current.assignee_id !== me.value?.agent.id && (
+              {current.assignee_id == null && current.status !== 'resolved' ? (
+                <button type="button" class="button accent" onClick={() => void claim(current.id)} title={`${t('inbox.cmd.claim')} (C)`}>{t('inbox.actions.claim')}</button>
+              ) : current.assignee_id !== me.value?.agent.id && (
                 <button type="button" class="button" onClick={() => void assignToMe(current.id)}>{t('inbox.actions.assignMe')}</button>
+              )}
+              {current.status !== 'resolved' && (
+                <button type="button" class="button head-transfer" onClick={() => setTransferOpen(true)} title={`${t('inbox.cmd.transfer')} (T)`}>{t('inbox.actions.transfer')}</button>
               )}
               {current.status === 'resolved' ? (
                 <button type="button" class="button" onClick={() => void setStatus(current.id, 'open')}>{t('inbox.actions.reopen')}</button>
@@ -160,6 +172,7 @@ export function Inbox() {
                 </div>
               </div>
             )}
+            {transferOpen && <TransferDialog c={current} onClose={() => setTransferOpen(false)} onDone={(text) => { setTransferOpen(false); say(text); }} />}
             <Transcript id={current.id} />
             <Composer id={current.id} />
           </>
@@ -172,7 +185,7 @@ export function Inbox() {
           </div>
         )}
       </section>
-      {id && current && <ContextPanel id={current.id} onOpen={open} />}
+      {id && current && <ContextPanel id={current.id} onOpen={open} onTransfer={() => setTransferOpen(true)} />}
       <Palette commands={commands} />
       <Toast />
     </div>

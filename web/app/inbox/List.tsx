@@ -3,6 +3,7 @@
 
 import { useEffect, useRef } from 'preact/hooks';
 import { Avatar } from '../Shell';
+import { QueuePlace } from './Queues';
 import { i18n, t } from '../i18n';
 import {
   type Conversation,
@@ -150,6 +151,7 @@ function Row({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
               </>}
             </span>
             {c.priority !== 'none' && <span class={`chip priority-${c.priority}`}>{t(`inbox.priority.${c.priority}`)}</span>}
+            <QueuePlace c={c} />
             {c.waiting_since != null && <span class="chip waiting" title={t('inbox.waiting')}>{waited(c.waiting_since)}</span>}
             {others.viewing.length > 0 && <Collision id={id} />}
             {unread && (c.unread ? (

@@ -7,6 +7,7 @@ import { Icon } from '../Shell';
 import { i18n, t } from '../i18n';
 import type { LiveEvent } from '../live/socket';
 import { me } from '../session';
+import { span } from './Queues';
 import {
   type Attachment,
   type Conversation,
@@ -30,6 +31,16 @@ export function Transcript({ id }: { id: string }) {
   const anchor = useRef<{ first: number; seq: string | null; offset: number; atBottom: boolean }>({ first: 0, seq: null, offset: 0, atBottom: true });
   const events = t0?.id === id ? t0.events : [];
   const mine = pending.value[id] ?? [];
+  // When each stretch in the queue began, by the `dequeued` event that ended it.
+  const queuedSince = new Map<number, number>();
+  let since: number | null = null;
+  for (const e of events) {
+    if (e.kind === 'queued') since = e.at;
+    else if (e.kind === 'dequeued' && since !== null) {
+      queuedSince.set(e.seq, since);
+      since = null;
+    }
+  }
   const who = typing.value[id];
 
   // Older pages load when the top of the transcript comes into view.
@@ -86,7 +97,7 @@ export function Transcript({ id }: { id: string }) {
       </div>
       {!t0.loaded && <div class="thread-loading"><span class="spinner" role="status" aria-label={t('shell.loading')} /></div>}
       {t0.error && <p class="banner banner-warn" role="alert">{t0.error}</p>}
-      {events.map((e, i) => <Item key={e.seq} e={e} c={c} prev={events[i - 1]} />)}
+      {events.map((e, i) => <Item key={e.seq} e={e} c={c} prev={events[i - 1]} since={queuedSince.get(e.seq) ?? null} />)}
       {mine.filter((p) => !shownIds.has(p.client_id)).map((p) => <PendingBubble key={p.client_id} p={p} id={id} />)}
       {who && who.actor.kind === 'contact' && (
         <div class="typing" aria-live="polite">
@@ -105,18 +116,18 @@ function time(at: number) {
   return <time dateTime={new Date(at).toISOString()} title={i18n.value?.date(at)}>{i18n.value?.date(at, { hour: 'numeric', minute: '2-digit' })}</time>;
 }
 
-function Item({ e, c, prev }: { e: LiveEvent; c: Conversation | undefined; prev: LiveEvent | undefined }) {
+function Item({ e, c, prev, since }: { e: LiveEvent; c: Conversation | undefined; prev: LiveEvent | undefined; since: number | null }) {
   const day = new Date(e.at).toDateString();
   const divider = !prev || new Date(prev.at).toDateString() !== day;
   return (
     <>
       {divider && <div class="day" role="separator">{i18n.value?.date(e.at, { day: 'numeric', month: 'long', year: 'numeric' })}</div>}
-      <Event e={e} c={c} />
+      <Event e={e} c={c} since={since} />
     </>
   );
 }
 
-function Event({ e, c }: { e: LiveEvent; c: Conversation | undefined }) {
+function Event({ e, c, since }: { e: LiveEvent; c: Conversation | undefined; since: number | null }) {
   const actor = e.actor.kind === 'agent' ? agentName(e.actor.id) || t('inbox.someone') : e.actor.kind === 'contact' ? t('inbox.theVisitor') : t('inbox.system');
   switch (e.kind) {
     case 'message':
@@ -139,12 +150,25 @@ function Event({ e, c }: { e: LiveEvent; c: Conversation | undefined }) {
     }
     case 'receipt':
       return null;
+    case 'assigned':
+      return (
+        <div class="system" data-seq={e.seq}>
+          <p><span>{systemText(e, actor)}</span> {time(e.at)}</p>
+          {e.note && (
+            <blockquote class="transfer-note" dir="auto" aria-label={t('inbox.event.noteLabel')}>
+              <span class="note-tag">{t('inbox.event.noteLabel')}</span>
+              {e.note}
+            </blockquote>
+          )}
+        </div>
+      );
     default:
-      return <p class="system" data-seq={e.seq}><span>{systemText(e, actor)}</span> {time(e.at)}</p>;
+      return <p class="system" data-seq={e.seq}><span>{systemText(e, actor, since)}</span> {time(e.at)}</p>;
   }
 }
 
-export function systemText(e: LiveEvent, actor: string): string {
+/** The sentence of a system event; `since` is when the stretch in the queue a `dequeued` ends began. */
+export function systemText(e: LiveEvent, actor: string, since: number | null = null): string {
   switch (e.kind) {
     case 'conversation_started':
       return t('inbox.event.started');
@@ -152,10 +176,33 @@ export function systemText(e: LiveEvent, actor: string): string {
       return e.status === 'snoozed' && e.snoozed_until
         ? t('inbox.event.snoozed', { name: actor, until: i18n.value?.date(e.snoozed_until) ?? '' })
         : t(`inbox.event.status.${e.status}`, { name: actor });
-    case 'assigned':
-      if (e.assignee_id) return t('inbox.event.assigned', { name: actor, agent: agentName(e.assignee_id) || t('inbox.someone') });
-      if (e.team_id) return t('inbox.event.assignedTeam', { name: actor, team: teamName(e.team_id) });
-      return t('inbox.event.unassigned', { name: actor });
+    case 'assigned': {
+      const agent = agentName(e.assignee_id) || t('inbox.someone');
+      const team = teamName(e.team_id) || t('inbox.queues.everyone');
+      const to = e.assignee_id ? 'agent' : 'team';
+      switch (e.reason) {
+        case 'routed':
+        case 'rerouted':
+        case 'released':
+        case 'transferred':
+          return t(`inbox.event.${e.reason}.${to}`, { name: actor, agent, team });
+        case 'claimed':
+          return t('inbox.event.claimed', { agent });
+        default:
+          if (e.assignee_id) return t('inbox.event.assigned', { name: actor, agent });
+          if (e.team_id) return t('inbox.event.assignedTeam', { name: actor, team });
+          return t('inbox.event.unassigned', { name: actor });
+      }
+    }
+    case 'queued': {
+      const team = teamName(e.team_id) || t('inbox.queues.everyone');
+      return e.priority === 'none' ? t('inbox.event.queued', { team }) : t('inbox.event.queuedPriority', { team, priority: t(`inbox.priority.${e.priority}`) });
+    }
+    case 'dequeued': {
+      const team = teamName(e.team_id) || t('inbox.queues.everyone');
+      if (e.reason === 'assigned' && since !== null) return t('inbox.event.dequeued.waited', { team, wait: span(e.at - since) });
+      return t(`inbox.event.dequeued.${e.reason}`, { team });
+    }
     case 'labels_changed':
       return e.labels.length ? t('inbox.event.labels', { name: actor, labels: new Intl.ListFormat(i18n.value?.locale).format(e.labels) }) : t('inbox.event.labelsCleared', { name: actor });
     case 'priority_changed':

@@ -1,12 +1,12 @@
-// What an agent does to a conversation: assign, resolve, reopen, snooze, priority and
-// labels. Each is one REST call; the server records it as a system event that reaches
+// What an agent does to a conversation: claim, transfer, assign, resolve, reopen,
+// snooze, priority and labels. Each is one REST call; the server records it as a system event that reaches
 // the transcript over the socket. A failure is shown as a toast in the agent's language.
 
 import { signal } from '@preact/signals';
 import { ApiError, type Schemas, call, client } from '../api';
-import { errorText } from '../i18n';
+import { errorText, t } from '../i18n';
 import { me } from '../session';
-import type { Priority, Status } from './store';
+import { type Conversation, type Priority, type Status, agentName, fetchConversation } from './store';
 
 /** The last thing that went wrong (or was done), shown as a toast. */
 export const toast = signal<{ text: string; error: boolean; at: number } | null>(null);
@@ -32,6 +32,40 @@ export function assign(id: string, agentId: string | null, teamId: string | null
 
 export function assignToMe(id: string) {
   return assign(id, me.value?.agent.id ?? null);
+}
+
+/**
+ * Takes a waiting conversation: the first claim wins. A lost race is no failure of the
+ * agent's, so it says kindly who was quicker (read again from the server, which knows).
+ */
+export async function claim(id: string): Promise<Conversation | null> {
+  try {
+    return await call(client.POST('/api/v1/conversations/{id}/claim', path(id)));
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'already_assigned') {
+      const now = await fetchConversation(id);
+      if (now?.assignee_id && now.assignee_id === me.value?.agent.id) say(t('inbox.claim.yours'));
+      else {
+        const winner = agentName(now?.assignee_id);
+        say(winner ? t('inbox.claim.lost', { name: winner }) : t('inbox.claim.lostSomeone'));
+      }
+    } else {
+      say(errorText(e instanceof ApiError ? e.code : 'internal'), true);
+    }
+    return null;
+  }
+}
+
+export type TransferTarget = { agent_id: string } | { team_id: string };
+
+/** Hands the conversation to an agent or a team, with a note only the team reads. */
+export async function transfer(id: string, to: TransferTarget, note: string): Promise<ApiError | null> {
+  try {
+    await call(client.POST('/api/v1/conversations/{id}/transfer', { ...path(id), body: { ...to, note: note.trim() || null } }));
+    return null;
+  } catch (e) {
+    return e instanceof ApiError ? e : new ApiError(0, 'internal', String(e));
+  }
 }
 
 export function setStatus(id: string, status: Status, snoozedUntil: number | null = null) {

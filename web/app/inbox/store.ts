@@ -48,6 +48,15 @@ async function loadDirectory() {
   });
 }
 
+/** Reads the agents again: their open chats and capacity, for the transfer dialog. */
+export async function reloadAgents() {
+  try {
+    agents.value = await call(client.GET('/api/v1/agents'));
+  } catch {
+    // The list we have stays; the dialog says nothing is certain offline anyway.
+  }
+}
+
 // ---------------------------------------------------------------- contacts
 
 export type Contact = Schemas['Contact'];
@@ -159,6 +168,21 @@ export function applyEvent(c: Conversation, e: LiveEvent): Conversation {
       n.assignee_id = e.assignee_id ?? null;
       n.team_id = e.team_id ?? null;
       n.assigned_at = e.at;
+      // An assignee takes it out of the queue; a release or a transfer to a team puts it
+      // back, which the `queued` event that follows says.
+      if (e.assignee_id) {
+        n.queued_at = null;
+        n.queue_position = null;
+      }
+      break;
+    case 'queued':
+      n.queued_at = e.at;
+      n.team_id = e.team_id ?? null;
+      // Its place in line is the server's to say: the next `queues` frame re-reads it.
+      break;
+    case 'dequeued':
+      n.queued_at = null;
+      n.queue_position = null;
       break;
     case 'labels_changed':
       n.labels = e.labels;
@@ -189,12 +213,15 @@ export function isUnread(c: Conversation): boolean {
   return c.waiting_since != null && c.last_message_seq > c.agent.read_seq;
 }
 
-async function fetchConversation(id: string) {
+/** Reads a conversation again (after a lost claim: who has it now); undefined on failure. */
+export async function fetchConversation(id: string): Promise<Conversation | undefined> {
   try {
     put(await call(client.GET('/api/v1/conversations/{id}', { params: { path: { id } } })));
     relist(id);
+    return conversations.get(id)?.value;
   } catch {
     // It may belong to nothing we show; the next list load has it if it matters.
+    return undefined;
   }
 }
 
@@ -344,6 +371,49 @@ function relist(id: string) {
   } else if (fits) {
     sortList();
   }
+}
+
+// ---------------------------------------------------------------- waiting queues
+
+type QueuesFrame = Extract<AgentOut, { type: 'queues' }>;
+/** One team's waiting queue (`team_id` null: the workspace-wide queue of everyone). */
+export type Queue = QueuesFrame['queues'][number];
+/** Every queue's length and oldest entry, from the socket's `queues` frames. */
+export const queues = signal<Queue[]>([]);
+
+let positionsTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Re-reads the places in line of the waiting conversations on screen. A queue changed
+ * (the server coalesces its `queues` frames), and a place in line moves without an event
+ * of its own, so the shown rows and the open conversation are read again, at most twice
+ * a second: one page of the list and, when it is not on that page, the open one.
+ */
+function refreshPositions() {
+  clearTimeout(positionsTimer);
+  positionsTimer = setTimeout(() => {
+    const state = list.value;
+    const waiting = (id: string) => conversations.get(id)?.value.queued_at != null;
+    const open = openId.value;
+    if (state.loaded && state.ids.some(waiting)) {
+      const f = filter.value;
+      client
+        .GET('/api/v1/conversations', {
+          params: {
+            query: {
+              status: f.status,
+              sort: f.sort,
+              assignee: f.view === 'mine' ? 'me' : f.view === 'unassigned' ? 'none' : undefined,
+              team_id: f.team_id ?? undefined,
+              site_id: f.site_id ?? undefined,
+              label: f.label ?? undefined,
+              limit: Math.min(100, Math.max(1, state.ids.length)),
+            },
+          },
+        })
+        .then(({ data }) => data && batch(() => data.items.forEach(put)), () => {});
+    }
+    if (open && waiting(open) && !state.ids.includes(open)) void fetchConversation(open);
+  }, 500);
 }
 
 // ---------------------------------------------------------------- the open conversation
@@ -509,6 +579,8 @@ function onEvent(e: LiveEvent) {
     if (who) markErased(who);
   }
   if (e.kind !== 'receipt' || e.side === 'agent') refreshCounts();
+  // Entering or leaving a queue moves places in line; the `queues` frame may come first.
+  if (e.kind === 'queued' || e.kind === 'dequeued') refreshPositions();
   for (const fn of eventListeners) fn(e, conversations.get(e.conversation_id)?.value);
 }
 
@@ -573,6 +645,10 @@ function onFrameReceived(frame: AgentOut) {
       break;
     case 'viewers':
       viewers.value = { ...viewers.value, [frame.conversation_id]: frame.agent_ids };
+      break;
+    case 'queues':
+      queues.value = frame.queues;
+      refreshPositions();
       break;
   }
 }

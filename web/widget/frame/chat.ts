@@ -73,6 +73,10 @@ export const identified = signal(false);
 const readMark = signal(0);
 /** The transcript was requested for this conversation. */
 export const transcriptRequested = signal(false);
+/** The visitor's place in line while the conversation waits for an agent (`queue` frames). */
+export const queue = signal<{ position: number; estimate: number | null } | null>(null);
+/** The conversation waited longer than the team allows: the offline form is offered. */
+export const queueTimedOut = signal(false);
 
 /** What the visitor's read mark and the team's marks say, from receipt events. */
 const marks = computed(() => {
@@ -398,6 +402,16 @@ function receive(f: VisitorOut, own: boolean) {
     case 'transcript_requested':
       if (f.conversation_id === conversation.value?.id) transcriptRequested.value = true;
       break;
+    case 'queue':
+      // The first message's `queue` may come before its `ack` names the conversation.
+      if (conversation.value && f.conversation_id !== conversation.value.id) break;
+      queue.value = f.position > 0 ? { position: f.position, estimate: f.estimated_wait_seconds ?? null } : null;
+      break;
+    case 'queue_timeout':
+      if (conversation.value && f.conversation_id !== conversation.value.id) break;
+      queue.value = null;
+      queueTimedOut.value = true;
+      break;
     case 'reconnect':
       clearTimeout(retryTimer);
       backoff = Math.max(500, f.retry_after_ms);
@@ -419,6 +433,8 @@ function adopt(list: VisitorConversation[]) {
     cursor = 0;
     readMark.value = 0;
     transcriptRequested.value = false;
+    queue.value = null;
+    queueTimedOut.value = false;
     opts.onConversation(newest.id);
   }
   // A page load (or a new socket on a conversation we hold no events of) reads the
@@ -438,6 +454,8 @@ function take(list: Event[]) {
     cursor = Math.max(cursor, e.seq);
     if (e.kind === 'message' && e.message.author.kind !== 'contact') newTeamMessage = e.message;
     if (e.kind === 'message') opts.onEvent('message', { body: e.message.body, mine: e.message.author.kind === 'contact', at: e.message.created_at });
+    // An agent joined: the wait is over, whatever the queue said.
+    if (e.kind === 'assigned' && e.assignee_id) queue.value = null;
     if (e.kind === 'status_changed') {
       conversation.value = { ...conversation.value!, status: e.status };
       if (e.status === 'resolved') opts.onEvent('conversation_resolved', { id: c.id });
@@ -645,6 +663,8 @@ export function page(view: { url: string; title: string; referrer: string }) {
 export function startNew() {
   batch(() => {
     conversation.value = null;
+    queue.value = null;
+    queueTimedOut.value = false;
     events.value = new Map();
     cursor = 0;
   });

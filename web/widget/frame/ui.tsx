@@ -1,6 +1,7 @@
 // What the visitor sees: the header (team, agents, online state), a banner for the
-// connection, the pre-chat form or the offline form when the site asks for them, the
-// transcript (a live region), and the composer with attachments (picker, drag-and-drop,
+// connection, the pre-chat form or the offline form when the site asks for them (or
+// when the wait in the queue ran out), the transcript (a live region), their place in
+// line while they wait, and the composer with attachments (picker, drag-and-drop,
 // paste). Every string comes from the catalogs; every bubble is `dir="auto"`.
 
 import { computed, signal } from '@preact/signals';
@@ -22,7 +23,7 @@ const needsPrechat = computed(
     !prechatDone.value &&
     !chat.identified.value &&
     !chat.conversation.value &&
-    (chat.site.value?.prechat_form.length ?? 0) > 0 &&
+    (chat.site.value?.prechat_form.filter((f) => f.kind !== 'team').length ?? 0) > 0 &&
     chat.lines.value.length === 0,
 );
 /** Outside the site's business hours (the server says so in the site it sends). */
@@ -31,6 +32,8 @@ const needsOffline = computed(
   () =>
     (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value,
 );
+/** The visitor waited longer than the team allows and has not left a message yet. */
+const lateOffline = computed(() => chat.queueTimedOut.value && !offlineSent.value && !chat.resolved.value);
 
 export function App({ embedded, fatal = false }: { embedded: boolean; fatal?: boolean }) {
   if (!tr.value) return null;
@@ -38,7 +41,7 @@ export function App({ embedded, fatal = false }: { embedded: boolean; fatal?: bo
     <div class="app">
       <Header embedded={embedded} />
       <Banner />
-      {fatal || chat.banned.value ? null : needsOffline.value ? <Offline /> : needsPrechat.value ? <Prechat /> : <Conversation />}
+      {fatal || chat.banned.value ? null : needsOffline.value ? <Offline /> : lateOffline.value ? <Offline late /> : needsPrechat.value ? <Prechat /> : <Conversation />}
     </div>
   );
 }
@@ -173,7 +176,9 @@ function Field(props: {
 }
 
 function Prechat() {
-  const fields = chat.site.value?.prechat_form ?? [];
+  // A `team` field's options are team ids, and the widget is told no team names: it is
+  // left out, and the conversation goes to the site's default team.
+  const fields = (chat.site.value?.prechat_form ?? []).filter((f) => f.kind !== 'team');
   const [values, setValues] = useState<Record<string, string>>(() => ({
     name: prefill.value.name,
     email: prefill.value.email,
@@ -225,7 +230,7 @@ function Prechat() {
   );
 }
 
-function Offline() {
+function Offline({ late = false }: { late?: boolean }) {
   const [email, setEmail] = useState(prefill.value.email);
   const [message, setMessage] = useState(prefill.value.message);
   const [errors, setErrors] = useState<{ email: string | null; message: string | null }>({ email: null, message: null });
@@ -246,9 +251,9 @@ function Offline() {
   return (
     <form class="form" onSubmit={submit} noValidate>
       <h2>{t('offline.title')}</h2>
-      <p class="intro">{closed.value ? t('hours.intro') : t('offline.intro')}</p>
+      <p class="intro">{late ? t('queue.late') : closed.value ? t('hours.intro') : t('offline.intro')}</p>
       {closed.value && opensAt !== null && opensAt !== undefined && <p class="intro back">{backAt(opensAt)}</p>}
-      {!closed.value && reply && <p class="intro">{t(`offline.reply.${reply}`)}</p>}
+      {!closed.value && reply && !late && <p class="intro">{t(`offline.reply.${reply}`)}</p>}
       <Field id="o-email" label={t('offline.email')} kind="email" required value={email} error={errors.email} onInput={setEmail} autofocus />
       <Field id="o-message" label={t('offline.message')} kind="textarea" required value={message} error={errors.message} onInput={setMessage} />
       <button class="primary" type="submit">
@@ -289,6 +294,7 @@ function Conversation() {
           <Bubble key={l.key} line={l} />
         ))}
         {offlineSent.value && <p class="note">{t('offline.thanks')}</p>}
+        <Place />
         {typing && (
           <p class="typing" aria-live="off">
             {typing.name ? t('message.typing', { name: `\u2068${typing.name}\u2069` }) : t('message.someone_typing')}
@@ -297,6 +303,19 @@ function Conversation() {
       </div>
       {chat.resolved.value ? <Resolved /> : <Composer />}
     </>
+  );
+}
+
+/** "You are number 3 in line · about 4 minutes", while the conversation waits for an agent. */
+function Place() {
+  const place = chat.queue.value;
+  if (!place) return null;
+  const wait = place.estimate;
+  return (
+    <p class="note queue" role="status">
+      {t('queue.position', { n: place.position })}
+      {wait != null && ` · ${wait < 60 ? t('queue.underMinute') : t('queue.about', { count: Math.round(wait / 60) })}`}
+    </p>
   );
 }
 

@@ -14,7 +14,8 @@ use crate::state::AppState;
 /// List agents
 #[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = Vec<p::Agent>)))]
 pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<p::Agent>>> {
-    Ok(Json(app.core.agents(&auth.principal).await?.iter().map(Into::into).collect()))
+    let (agents, capacity) = app.core.agents_with_capacity(&auth.principal).await?;
+    Ok(Json(agents.iter().map(|a| p::Agent::new(a, &capacity)).collect()))
 }
 
 /// Add an agent
@@ -26,14 +27,16 @@ pub async fn create_agent(
     Json(r): Json<p::CreateAgent>,
 ) -> ApiResult<(StatusCode, Json<p::Agent>)> {
     let agent = app.core.create_agent(&auth.principal, parse::new_agent(r)?).await?;
-    Ok((StatusCode::CREATED, Json((&agent).into())))
+    let capacity = app.core.capacity(&auth.principal).await?;
+    Ok((StatusCode::CREATED, Json(p::Agent::new(&agent, &capacity))))
 }
 
 /// Get an agent
 #[utoipa::path(get, path = "/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Agent), (status = 404, body = p::ErrorBody)))]
 pub async fn get_agent(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Agent>> {
-    Ok(Json((&app.core.agent(&auth.principal, AgentId(id)).await?).into()))
+    let agent = app.core.agent(&auth.principal, AgentId(id)).await?;
+    Ok(Json(p::Agent::new(&agent, &app.core.capacity(&auth.principal).await?)))
 }
 
 /// Update an agent
@@ -51,7 +54,8 @@ pub async fn update_agent(
     Path(id): Path<Uuid>,
     Json(r): Json<p::UpdateAgent>,
 ) -> ApiResult<Json<p::Agent>> {
-    Ok(Json((&app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?).into()))
+    let agent = app.core.update_agent(&auth.principal, AgentId(id), parse::agent_patch(r)?).await?;
+    Ok(Json(p::Agent::new(&agent, &app.core.capacity(&auth.principal).await?)))
 }
 
 /// Reset an agent's password
@@ -100,9 +104,11 @@ fn agent_ids(ids: Option<Vec<Uuid>>) -> Option<Vec<AgentId>> {
     responses((status = 201, body = p::Team), (status = 404, description = "`agent_not_found`: a member is not an agent of the workspace", body = p::ErrorBody),
         (status = 409, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
 pub async fn create_team(State(app): State<AppState>, auth: Auth, Json(r): Json<p::TeamRequest>) -> ApiResult<(StatusCode, Json<p::Team>)> {
+    let routing = parse::routing_patch(&r);
     let name = r.name.ok_or_else(|| ValidationError::new("name", "is required"))?;
     let hours = r.business_hours.flatten().as_ref().map(parse::business_hours).transpose()?;
-    let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default(), hours).await?;
+    let team = app.core.create_team(&auth.principal, &name, agent_ids(r.agent_ids).unwrap_or_default(), hours, routing).await?;
+
     Ok((StatusCode::CREATED, Json((&team).into())))
 }
 
@@ -124,7 +130,9 @@ pub async fn update_team(
     Json(r): Json<p::TeamRequest>,
 ) -> ApiResult<Json<p::Team>> {
     let hours = r.business_hours.map(|h| h.as_ref().map(parse::business_hours).transpose()).transpose()?;
-    let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids), hours).await?;
+    let routing = parse::routing_patch(&r);
+    let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids), hours, routing).await?;
+
     Ok(Json((&team).into()))
 }
 

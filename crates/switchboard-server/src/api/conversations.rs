@@ -59,6 +59,11 @@ fn page_size(app: &AppState, asked: Option<i64>) -> Result<u32, ValidationError>
     Ok(parse::limit(asked)?.unwrap_or(50).clamp(1, app.core.limits.max_page))
 }
 
+/// A conversation on the wire with its place in its queue, when it waits in one.
+fn with_position(c: &Conversation, positions: &std::collections::HashMap<ConversationId, u32>) -> p::Conversation {
+    p::Conversation { queue_position: positions.get(&c.id).copied(), ..c.into() }
+}
+
 pub fn changed(done: &Committed) -> p::ChangeResult {
     p::ChangeResult {
         conversation: (&done.conversation).into(),
@@ -104,10 +109,10 @@ pub async fn list(State(app): State<AppState>, auth: Auth, Query(q): Query<ListQ
         scope: ConversationScope::All,
     };
     let limit = filter.limit;
-    let items = app.core.conversations(&who, filter).await?;
+    let (items, positions) = app.core.conversations_with_positions(&who, filter).await?;
     let next_cursor =
         (items.len() as u32 >= limit).then(|| items.last().map(|c| encode_cursor(&ConversationCursor::after(c, sort), sort))).flatten();
-    Ok(Json(p::Page { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(Json(p::Page { items: items.iter().map(|c| with_position(c, &positions)).collect(), next_cursor }))
 }
 
 /// Count conversations per view
@@ -133,7 +138,8 @@ pub async fn counts(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p
 #[utoipa::path(get, path = "/conversations/{id}", operation_id = "get_conversation", tag = "conversations", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody)))]
 pub async fn get(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Conversation>> {
-    Ok(Json((&app.core.conversation(&auth.principal, ConversationId(id)).await?).into()))
+    let (conversation, positions) = app.core.conversation_with_position(&auth.principal, ConversationId(id)).await?;
+    Ok(Json(with_position(&conversation, &positions)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -265,4 +271,45 @@ pub async fn read(
     Json(r): Json<p::ReadRequest>,
 ) -> ApiResult<Json<p::ChangeResult>> {
     Ok(Json(changed(&app.core.agent_read(&auth.principal, ConversationId(id), r.up_to_seq).await?)))
+}
+
+/// Claim a conversation
+///
+/// The caller takes an unassigned conversation (from the queue, say). The first claim
+/// wins; the others answer 409 `already_assigned`. Capacity is not applied to claims:
+/// an agent may knowingly take more than their `max_chats` (routing never gives them more).
+#[utoipa::path(post, path = "/conversations/{id}/claim", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody),
+        (status = 409, description = "`already_assigned`: someone else has it", body = p::ErrorBody)))]
+pub async fn claim(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::Conversation>> {
+    Ok(Json((&app.core.claim(&auth.principal, ConversationId(id)).await?.conversation).into()))
+}
+
+/// Transfer a conversation
+///
+/// To an agent (`agent_id`) who is online with a free place, else 409
+/// `agent_unavailable`; or to a team (`team_id`): routed within it by its strategy, else
+/// queued there. Exactly one of the two. The `note` goes with the `assigned` event,
+/// for agents only.
+#[utoipa::path(post, path = "/conversations/{id}/transfer", tag = "conversations", params(("id" = Uuid, Path)), request_body = p::TransferRequest,
+    responses((status = 200, body = p::Conversation), (status = 404, body = p::ErrorBody),
+        (status = 409, description = "`agent_unavailable`: the agent is away, offline or at capacity", body = p::ErrorBody),
+        (status = 422, body = p::ErrorBody)))]
+pub async fn transfer(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<p::TransferRequest>,
+) -> ApiResult<Json<p::Conversation>> {
+    let target = parse::transfer_target(&r)?;
+    Ok(Json((&app.core.transfer(&auth.principal, ConversationId(id), target, r.note).await?.conversation).into()))
+}
+
+/// List the waiting queues
+///
+/// Every team's queue and the workspace-wide one (`team_id` `null`): how many
+/// conversations wait and since when the oldest.
+#[utoipa::path(get, path = "/queues", tag = "conversations", responses((status = 200, body = p::Queues)))]
+pub async fn queues(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<p::Queues>> {
+    Ok(Json(p::Queues { queues: app.core.queues(&auth.principal).await?.iter().map(Into::into).collect() }))
 }

@@ -1,6 +1,6 @@
 //! Wire → domain parsing, done once at the edge.
 
-use switchboard_core::{AgentPatch, ContactPatch, LabelInput, MePatch, NewAgent, SiteInput, WorkspacePatch};
+use switchboard_core::{AgentPatch, ContactPatch, LabelInput, MePatch, NewAgent, RoutingPatch, SiteInput, TransferTarget, WorkspacePatch};
 use switchboard_domain::*;
 use switchboard_proto as p;
 
@@ -45,9 +45,10 @@ pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, Validati
     Ok(WorkspacePatch {
         name: r.name,
         time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
-        require_two_factor: r.require_two_factor,
-        auto_away_minutes:  r.auto_away_minutes,
+        require_two_factor:  r.require_two_factor,
+        auto_away_minutes: r.auto_away_minutes,
         inbox_visibility: r.inbox_visibility.map(Into::into),
+        default_max_chats: r.default_max_chats,
     })
 }
 
@@ -109,8 +110,8 @@ fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
 
 fn prechat_field(f: &p::PrechatField) -> ApiResult<PrechatField> {
     let kind = PrechatFieldKind::from(f.kind);
-    if kind == PrechatFieldKind::Select && f.options.is_empty() {
-        return Err(ValidationError::new("prechat_form", "a select needs options").into());
+    if matches!(kind, PrechatFieldKind::Select | PrechatFieldKind::Team) && f.options.is_empty() {
+        return Err(ValidationError::new("prechat_form", "a select or team field needs options").into());
     }
     Ok(PrechatField {
         key: non_empty("prechat_form", &f.key, 64)?,
@@ -132,6 +133,7 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         banned_behaviour: r.banned_behaviour.map(Into::into),
         masking: r.masking.map(Into::into),
         business_hours: r.business_hours.map(|h| h.as_ref().map(business_hours).transpose()).transpose()?,
+        default_team_id: r.default_team_id.map(|t| t.map(TeamId)),
     })
 }
 
@@ -150,6 +152,25 @@ pub fn business_hours(r: &p::BusinessHours) -> Result<BusinessHours, ValidationE
         .map(|h| Ok(Holiday { date: parse_date(&h.date, "holidays.date")?, name: h.name.trim().to_owned() }))
         .collect::<Result<Vec<_>, ValidationError>>()?;
     BusinessHours::new(time_zone(&r.time_zone)?, weekly, holidays)
+}
+
+pub fn routing_patch(r: &p::TeamRequest) -> RoutingPatch {
+    RoutingPatch {
+        strategy: r.strategy.map(Into::into),
+        sticky: r.sticky,
+        reroute_after_seconds: r.reroute_after_seconds,
+        reroute_when_offline: r.reroute_when_offline,
+        max_wait_seconds: r.max_wait_seconds,
+    }
+}
+
+/// Exactly one of an agent and a team.
+pub fn transfer_target(r: &p::TransferRequest) -> Result<TransferTarget, ValidationError> {
+    match (r.agent_id, r.team_id) {
+        (Some(a), None) => Ok(TransferTarget::Agent(AgentId(a))),
+        (None, Some(t)) => Ok(TransferTarget::Team(TeamId(t))),
+        _ => Err(ValidationError::new("agent_id", "give exactly one of agent_id and team_id")),
+    }
 }
 
 pub fn contact_patch(r: p::UpdateContact) -> ApiResult<ContactPatch> {

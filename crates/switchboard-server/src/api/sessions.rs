@@ -65,9 +65,9 @@ async fn signed_in(app: &AppState, jar: CookieJar, login: LoginSession) -> ApiRe
         .path("/")
         .max_age(cookie_duration(max_age))
         .build();
+    let capacity = app.core.capacity_of(workspace.id).await?;
     let me = p::Me {
-        agent: (&login.agent).into(),
-        workspace: (&workspace).into(),
+        agent: p::Agent::new(&login.agent, &capacity),workspace: (&workspace).into(),
         csrf_token: Some(login.csrf_token),
         two_factor_setup_required: login.must_enrol,
     };
@@ -101,9 +101,9 @@ pub async fn me(State(app): State<AppState>, EnrolAuth(auth): EnrolAuth) -> ApiR
         Some(id) => app.core.agent(&who, id).await?,
         None => return Err(crate::error::ApiError::new(p::ErrorCode::AgentNotFound, "API tokens are not agents")),
     };
+    let capacity = app.core.capacity(&who).await?;
     Ok(Json(p::Me {
-        agent: (&agent).into(),
-        workspace: (&workspace).into(),
+        agent: p::Agent::new(&agent, &capacity),workspace: (&workspace).into(),
         csrf_token: auth.csrf_token,
         two_factor_setup_required: auth.must_enrol,
     }))
@@ -117,7 +117,8 @@ pub async fn me(State(app): State<AppState>, EnrolAuth(auth): EnrolAuth) -> ApiR
     responses((status = 200, body = p::Agent), (status = 404, description = "`agent_not_found`: the caller is an API token, not an agent", body = p::ErrorBody),
         (status = 422, body = p::ErrorBody)))]
 pub async fn update_me(State(app): State<AppState>, auth: Auth, Json(r): Json<p::UpdateMe>) -> ApiResult<Json<p::Agent>> {
-    Ok(Json((&app.core.update_me(&auth.principal, super::parse::me_patch(r)?).await?).into()))
+    let agent = app.core.update_me(&auth.principal, super::parse::me_patch(r)?).await?;
+    Ok(Json(p::Agent::new(&agent, &app.core.capacity(&auth.principal).await?)))
 }
 
 /// Change my password

@@ -136,8 +136,16 @@ impl Protocol for Session {
         };
         let online = s.app.core.agents_online(who.workspace_id).into_iter().map(|a| a.0).collect();
         let welcome = AgentOut::Welcome { agent_id: who.agent_id().map(|a| a.0).unwrap_or_default(), online_agent_ids: online, agents };
+        let queues = match s.app.core.queues(&who).await {
+            Ok(queues) => AgentOut::Queues { queues: queues.iter().map(Into::into).collect() },
+            Err(e) => {
+                conn.goodbye(AgentOut::from(FrameError::from(e)), 1011, "store unavailable").await;
+                s.on_close();
+                return None;
+            }
+        };
         match conn.send(&welcome).await {
-            Ok(()) if catch_up(&mut s, conn).await.is_ok() => Some((s, feed)),
+            Ok(()) if conn.send(&queues).await.is_ok() && catch_up(&mut s, conn).await.is_ok() => Some((s, feed)),
             _ => {
                 s.on_close();
                 None
@@ -244,6 +252,8 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
             conn.goodbye(AgentOut::from(ended), 1008, "session ended").await;
             Err(Gone)
         }
+        // Coalesced where it is published (at most one every 250 ms per workspace).
+        BusMessage::Queues { queues } => conn.feed(&AgentOut::Queues { queues: queues.clone() }).await,
         _ => Ok(()),
     }
 }

@@ -222,8 +222,8 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         }
     }
     for (id, after_seq) in cursors {
-        if conversations.iter().any(|c| c.id == id) {
-            watch(s, conn, streams, id, after_seq).await?;
+        if let Some(c) = conversations.iter().find(|c| c.id == id) {
+            watch(s, conn, streams, id, after_seq, c.queued_at.is_some()).await?;
         } else {
             conn.send(&VisitorOut::from(
                 FrameError::new(ErrorCode::ConversationNotFound, "conversation not found").about(Some(id.to_string())),
@@ -234,14 +234,24 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
     // Conversations the client has no cursor for are followed live from now on.
     for c in &conversations {
         if !s.delivered.contains_key(&c.id) {
-            watch(s, conn, streams, c.id, c.last_seq).await?;
+            watch(s, conn, streams, c.id, c.last_seq, c.queued_at.is_some()).await?;
         }
     }
     Ok(())
 }
 
 /// Follows a conversation: subscribe, replay what is missing after `after_seq`, go live.
-async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: ConversationId, after_seq: i64) -> Result<(), Gone> {
+/// With `queued` (the conversation waits, or may just have started waiting), the
+/// visitor is told their place after the replay: a `queue` frame published before the
+/// subscription would otherwise be lost.
+async fn watch(
+    s: &mut Session,
+    conn: &mut Conn,
+    streams: &mut Streams,
+    id: ConversationId,
+    after_seq: i64,
+    queued: bool,
+) -> Result<(), Gone> {
     if !streams.contains_key(&Followed::Conversation(id)) {
         match s.app.core.follow_conversation(&s.visitor, id).await {
             Ok(live) => streams.insert(Followed::Conversation(id), BroadcastStream::new(live)),
@@ -250,7 +260,11 @@ async fn watch(s: &mut Session, conn: &mut Conn, streams: &mut Streams, id: Conv
     }
     let Some(cursor) = replay(s, conn, id, after_seq).await? else { return Ok(()) };
     s.delivered.insert(id, cursor);
-    conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await
+    conn.send(&VisitorOut::CaughtUp { conversation_id: id.0, seq: cursor }).await?;
+    if queued && let Ok(Some((position, estimated_wait_seconds))) = s.app.core.visitor_queue_place(&s.visitor, id).await {
+        conn.send(&VisitorOut::Queue { conversation_id: id.0, position, estimated_wait_seconds }).await?;
+    }
+    Ok(())
 }
 
 /// Queues the conversation's events after `after_seq` as the store has them (what the
@@ -340,6 +354,15 @@ async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &D
         BusMessage::Typing { conversation_id, actor, typing } if actor.is_team_side() => {
             conn.feed(&VisitorOut::Typing { conversation_id: conversation_id.0, actor: (*actor).into(), typing: *typing }).await
         }
+        BusMessage::Queue { conversation_id, position, estimated_wait_seconds } => {
+            conn.feed(&VisitorOut::Queue {
+                conversation_id: conversation_id.0,
+                position: *position,
+                estimated_wait_seconds: *estimated_wait_seconds,
+            })
+            .await
+        }
+        BusMessage::QueueTimeout { conversation_id } => conn.feed(&VisitorOut::QueueTimeout { conversation_id: conversation_id.0 }).await,
         _ => Ok(()),
     }
 }
@@ -396,7 +419,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             })
             .await?;
             if !s.delivered.contains_key(&conversation) {
-                watch(s, conn, streams, conversation, 0).await?;
+                watch(s, conn, streams, conversation, 0, true).await?;
             }
             Ok(())
         }
@@ -468,7 +491,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             .await?;
             for c in &conversations {
                 if !s.delivered.contains_key(&c.id) {
-                    watch(s, conn, streams, c.id, c.last_seq).await?;
+                    watch(s, conn, streams, c.id, c.last_seq, c.queued_at.is_some()).await?;
                 }
             }
             Ok(())

@@ -199,7 +199,8 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
         workspace_id: f.ws.id,
         name: "Support".into(),
         agent_ids: vec![f.agent.id],
-        business_hours: None,
+        business_hours:  None,
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     store.create_team(&team).await.unwrap();
@@ -211,7 +212,15 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
     let b = started_at(&*store, &f, 3, Some("b")).await;
     record(&*store, &f, b.id, system, labels(&["billing"]), 4).await;
     let c = started_at(&*store, &f, 5, Some("c")).await;
-    record(&*store, &f, c.id, system, EventData::Assigned { agent_id: Some(f.agent.id), team_id: Some(team.id) }, 6).await;
+    record(
+        &*store,
+        &f,
+        c.id,
+        system,
+        EventData::Assigned { agent_id: Some(f.agent.id), team_id: Some(team.id), reason: AssignReason::Manual, note: None },
+        6,
+    )
+    .await;
     let d = started_at(&*store, &f, 7, Some("d")).await;
     record(&*store, &f, d.id, system, labels(&["vip"]), 8).await;
     record(&*store, &f, d.id, system, EventData::StatusChanged { status: Status::Resolved }, 9).await;

@@ -20,6 +20,7 @@ mod presence;
 mod privacy;
 mod rest;
 mod resume;
+mod routing;
 mod shutdown;
 mod support;
 mod tenancy;

@@ -183,12 +183,18 @@ pub fn kind(body: &EventBody) -> &'static str {
         EventBody::Receipt { .. } => "receipt",
         EventBody::ConversationRated { .. } => "conversation_rated",
         EventBody::ContactErased => "contact_erased",
+        EventBody::Queued { .. } => "queued",
+        EventBody::Dequeued { .. } => "dequeued",
     }
 }
 
 /// What a visitor receives for the same event: the same, without the agent-only cursor.
 pub fn as_visitor_sees(event: &Event) -> Event {
-    Event { feed_seq: None, ..event.clone() }
+    let mut seen = Event { feed_seq: None, ..event.clone() };
+    if let EventBody::Assigned { note, .. } = &mut seen.body {
+        *note = None;
+    }
+    seen
 }
 
 /// Wire types have no `PartialEq`: two values are the same when they serialise the same,

@@ -44,9 +44,10 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
     visitor.send(&page).await.unwrap();
     let (agent, _) = new_agent(app, &owner, &format!("agent@{name}.example"), Role::Agent).await;
     let team = owner
-        .create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]), business_hours: None })
+        .create_team(&TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![agent.id]), ..Default::default() })
         .await
         .unwrap();
+
     let canned = CannedRequest { shortcut: Some("hi".into()), body: Some("Hello! How can I help?".into()), scope: None };
     let canned = owner.create_canned_response(&canned).await.unwrap();
     let token = owner.create_api_token(&CreateApiToken { name: "crm".into(), role: Some(Role::Admin), expires_at: None }).await.unwrap();
@@ -124,8 +125,9 @@ fn foreign_calls<'a>(api: &'a Api, other: &'a Tenant) -> Vec<Call<'a>> {
         call!(
             "rename a team",
             TeamNotFound,
-            api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None, business_hours: None })
+            api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None,  ..Default::default() })
         ),
+
         call!("delete a team", TeamNotFound, api.delete_team(team)),
         call!("read a site", SiteNotFound, api.site(site)),
         call!(
@@ -205,9 +207,9 @@ async fn another_workspaces_agents_teams_and_files_cannot_be_pulled_into_ours() 
     let conv = a.owner.conversation(c).await.unwrap();
     assert_eq!((conv.assignee_id, conv.team_id, conv.last_seq), (None, None, 3));
 
-    let mixed = TeamRequest { name: Some("Mixed".into()), agent_ids: Some(vec![a.agent, b.agent]), business_hours: None };
+    let mixed = TeamRequest { name: Some("Mixed".into()), agent_ids: Some(vec![a.agent, b.agent]), ..Default::default() };
     assert_refused(a.owner.create_team(&mixed).await, not_found, ErrorCode::AgentNotFound);
-    let theirs = TeamRequest { name: None, agent_ids: Some(vec![b.agent]), business_hours: None };
+    let theirs = TeamRequest { name: None, agent_ids: Some(vec![b.agent]), ..Default::default() };
     assert_refused(a.owner.update_team(a.team, &theirs).await, not_found, ErrorCode::AgentNotFound);
     let teams = a.owner.teams().await.unwrap();
     assert_eq!(teams.len(), 1, "the rejected team was not created: {teams:?}");

@@ -1,0 +1,27 @@
+-- Routing, capacity and the waiting queue (issue 14).
+
+-- How many open chats routing gives an agent without a limit of their own.
+ALTER TABLE workspaces ADD COLUMN default_max_chats INTEGER NOT NULL DEFAULT 5;
+
+-- An agent's own limit; NULL follows the workspace's default. It replaces `max_chats`
+-- (SQLite cannot make a column nullable without rebuilding `agents`, which many tables
+-- reference), which is kept, unused, so both backends keep the same columns. Agents who
+-- kept the old default of 5 now follow the workspace.
+ALTER TABLE agents ADD COLUMN chat_limit INTEGER;
+UPDATE agents SET chat_limit = max_chats WHERE max_chats <> 5;
+
+-- A team's routing settings.
+ALTER TABLE teams ADD COLUMN strategy TEXT NOT NULL DEFAULT 'balanced' CHECK (strategy IN ('manual', 'round_robin', 'balanced'));
+ALTER TABLE teams ADD COLUMN sticky INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE teams ADD COLUMN reroute_after_seconds INTEGER;
+ALTER TABLE teams ADD COLUMN reroute_when_offline INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE teams ADD COLUMN max_wait_seconds INTEGER;
+
+-- The team a site's conversations go to (NULL: the workspace-wide queue).
+ALTER TABLE sites ADD COLUMN default_team_id TEXT REFERENCES teams(id) ON DELETE SET NULL;
+
+-- Since when a conversation waits in its team's queue (NULL: not queued).
+ALTER TABLE conversations ADD COLUMN queued_at INTEGER;
+CREATE INDEX conversations_queued ON conversations(workspace_id, queued_at) WHERE queued_at IS NOT NULL;
+-- Routing counts each agent's open places.
+CREATE INDEX conversations_assignee_status ON conversations(assignee_id, status) WHERE assignee_id IS NOT NULL;
