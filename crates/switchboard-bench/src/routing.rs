@@ -70,7 +70,7 @@ async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
         agents.push(agent.id);
     }
     let routing = RoutingPatch { strategy: Some(Strategy::Balanced), sticky: Some(false), ..Default::default() };
-    let team = core.create_team(&who, "Support", agents.clone(), routing).await?;
+    let team = core.create_team(&who, "Support", agents.clone(), None, routing).await?;
     let site =
         core.create_site(&who, SiteInput { name: Some("Shop".into()), default_team_id: Some(Some(team.id)), ..Default::default() }).await?;
 

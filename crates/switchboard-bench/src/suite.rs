@@ -28,7 +28,7 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Footprint,
         Scenario::Storage,
         Scenario::Routing,
@@ -66,8 +66,7 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm | Scenario::Cluster | Scenario::Routing
- => 1,
+            Scenario::Storm | Scenario::Cluster | Scenario::Routing => 1,
         }
     }
 }

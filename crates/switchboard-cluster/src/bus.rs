@@ -58,6 +58,7 @@ struct Incoming {
 enum WireTopic {
     Workspace(Uuid),
     Conversation(Uuid),
+    Visitors(Uuid),
 }
 
 impl From<Topic> for WireTopic {
@@ -65,6 +66,7 @@ impl From<Topic> for WireTopic {
         match topic {
             Topic::Workspace(ws) => Self::Workspace(ws.0),
             Topic::Conversation(c) => Self::Conversation(c.0),
+            Topic::Visitors(ws) => Self::Visitors(ws.0),
         }
     }
 }
@@ -74,6 +76,7 @@ impl From<WireTopic> for Topic {
         match topic {
             WireTopic::Workspace(id) => Self::Workspace(WorkspaceId(id)),
             WireTopic::Conversation(id) => Self::Conversation(ConversationId(id)),
+            WireTopic::Visitors(id) => Self::Visitors(WorkspaceId(id)),
         }
     }
 }

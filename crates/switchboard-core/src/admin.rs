@@ -606,7 +606,6 @@ impl Core {
         self.store.delete_site(who.workspace_id, id).await?;
         self.guard_changed(who.workspace_id);
         self.audit(who, AuditAction::SiteDeleted, Some(AuditTarget::new(AuditTargetKind::Site, id)), None).await
-
     }
 
     /// Every role may list canned responses: agents insert them into replies. An agent

@@ -178,10 +178,9 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]
     pub async fn conversation(&self, who: &Principal, id: ConversationId) -> Result<Conversation> {
-        let conversation = self.visible_conversation(who,  id).await?;
+        let conversation = self.visible_conversation(who, id).await?;
         self.audit_read(who, AuditAction::ConversationRead, AuditTarget::new(AuditTargetKind::Conversation, id)).await?;
         Ok(conversation)
-
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id, conversation.id = %id), err(level = "debug"))]

@@ -19,10 +19,10 @@ mod me;
 mod presence;
 mod privacy;
 mod roster;
+mod routing;
 mod sessions;
 mod two_factor;
 mod visibility;
-mod routing;
 mod visitors;
 mod widget;
 
@@ -47,10 +47,10 @@ pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
+pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visibility::FeedScope;
-pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use visitors::*;
 pub use widget::*;
 

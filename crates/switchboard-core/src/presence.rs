@@ -265,7 +265,6 @@ impl Core {
                 chosen
             });
             self.schedule_auto_away(ws, agent_id, now).await;
-
         }
         SocketId::new()
     }
@@ -356,7 +355,6 @@ impl Core {
             if let Some(minutes) = self.store.workspace(ws).await?.auto_away_minutes {
                 let due = from.plus_millis(i64::from(minutes) * 60_000);
                 self.schedule(JobKind::AutoAway { workspace_id: ws, agent_id: agent }, due).await?;
-
             }
             Ok::<(), crate::Error>(())
         };
@@ -449,7 +447,6 @@ impl Core {
                 seen.idle = false;
                 shown(status)
             });
-
         }
     }
 

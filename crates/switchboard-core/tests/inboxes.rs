@@ -55,11 +55,7 @@ async fn owners_and_admins_set_the_workspace_time_zone_and_agents_cannot() {
     let changed = core.update_workspace(admin, tehran).await.unwrap();
     assert_eq!((changed.name.as_str(), changed.time_zone.as_str()), ("Shop", "Asia/Tehran"));
     let istanbul =
-        WorkspacePatch {
-        name: Some("Dükkan".into()),
-        time_zone: Some(TimeZone::parse("Europe/Istanbul").unwrap()),
-        ..Default::default()
-    };
+        WorkspacePatch { name: Some("Dükkan".into()), time_zone: Some(TimeZone::parse("Europe/Istanbul").unwrap()), ..Default::default() };
     core.update_workspace(owner, istanbul).await.unwrap();
     let read = core.workspace(agent).await.unwrap();
     assert_eq!((read.name.as_str(), read.time_zone.as_str()), ("Dükkan", "Europe/Istanbul"));

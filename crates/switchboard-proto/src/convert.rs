@@ -11,7 +11,7 @@ impl From<&d::Workspace> for Workspace {
             id: w.id.0,
             name: w.name.clone(),
             time_zone: w.time_zone.as_str().into(),
-            require_two_factor:  w.require_two_factor,
+            require_two_factor: w.require_two_factor,
             auto_away_minutes: w.auto_away_minutes,
             inbox_visibility: w.inbox_visibility.into(),
             default_max_chats: w.default_max_chats,
@@ -83,7 +83,7 @@ impl From<&d::Team> for Team {
             id: t.id.0,
             name: t.name.clone(),
             agent_ids: t.agent_ids.iter().map(|a| a.0).collect(),
-            business_hours:  t.business_hours.as_ref().map(Into::into),
+            business_hours: t.business_hours.as_ref().map(Into::into),
             strategy: t.routing.strategy.into(),
             sticky: t.routing.sticky,
             reroute_after_seconds: t.routing.reroute_after_seconds,
@@ -560,7 +560,6 @@ impl From<&d::AuditEntry> for AuditEntry {
 same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
 same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
 same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
-
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {

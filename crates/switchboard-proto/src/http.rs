@@ -389,6 +389,16 @@ pub struct SiteRequest {
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
     pub retention_days: Option<Option<i64>>,
+    pub banned_behaviour: Option<BannedBehaviour>,
+    pub masking: Option<Masking>,
+    /// `null`: always open; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BusinessHours>)]
+    pub business_hours: Option<Option<BusinessHours>>,
+    /// A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Uuid>)]
+    pub default_team_id: Option<Option<Uuid>>,
 }
 
 /// `GET /sites/{id}/retention/preview`: what the site's next retention run removes.
@@ -442,16 +452,6 @@ pub struct ContactExport {
     pub events: Vec<ContactEvent>,
     /// Every attachment of the conversations, with its download link.
     pub attachments: Vec<Attachment>,
-    pub banned_behaviour: Option<BannedBehaviour>,
-    pub masking: Option<Masking>,
-    /// `null`: always open; absent leaves it.
-    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<BusinessHours>)]
-    pub business_hours: Option<Option<BusinessHours>>,
-    /// A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
-    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Uuid>)]
-    pub default_team_id: Option<Option<Uuid>>,
 }
 
 /// What the widget needs to draw itself, without secrets.

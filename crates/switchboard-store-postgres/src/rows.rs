@@ -207,6 +207,8 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         retention_days: codec::retention_days(get::<Option<i32>>(row, "retention_days")?.map(i64::from))?,
         banned_behaviour: codec::banned_behaviour(&text(row, "banned_behaviour")?)?,
         masking: masking::Masking { emails: get(row, "mask_emails")?, phones: get(row, "mask_phones")? },
+        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
+        default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -219,8 +221,6 @@ pub(crate) fn ban(row: &PgRow) -> Result<Ban> {
         reason: get(row, "reason")?,
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&text(row, "created_by_kind")?, opt_id(row, "created_by_id")?)?,
-        business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
-        default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }

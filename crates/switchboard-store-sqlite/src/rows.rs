@@ -187,6 +187,8 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         retention_days: codec::retention_days(row.column::<Option<i64>>("retention_days")?)?,
         banned_behaviour: codec::banned_behaviour(&row.column::<String>("banned_behaviour")?)?,
         masking: masking::Masking { emails: row.column::<i64>("mask_emails")? != 0, phones: row.column::<i64>("mask_phones")? != 0 },
+        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
+        default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -199,8 +201,6 @@ pub(crate) fn ban(row: &impl Columns) -> Result<Ban> {
         reason: row.column("reason")?,
         expires_at: opt_ts(row, "expires_at")?,
         created_by: actor_from_parts(&row.column::<String>("created_by_kind")?, opt_uuid(row.column("created_by_id")?)?)?,
-        business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
-        default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
         created_at: ts(row, "created_at")?,
     })
 }

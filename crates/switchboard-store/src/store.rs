@@ -240,7 +240,9 @@ pub const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
 /// Everything a backend provides. Code holds an `Arc<dyn Store>` and calls any area's
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
-pub trait Store: Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Routing + Send + Sync + 'static {
+pub trait Store:
+    Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Routing + Send + Sync + 'static
+{
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Stops the writer after everything queued has been committed.

@@ -312,7 +312,7 @@ pub async fn teams_keep_their_members(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Billing".into(),
         agent_ids: vec![f.agent.id],
-        business_hours:  None,
+        business_hours: None,
         routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
@@ -343,7 +343,7 @@ pub async fn conversations_outlive_their_agent_and_team(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Sales".into(),
         agent_ids: vec![bob.id],
-        business_hours:  None,
+        business_hours: None,
         routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
@@ -801,7 +801,7 @@ pub async fn every_read_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
         workspace_id: b.ws.id,
         name: "T".into(),
         agent_ids: vec![],
-        business_hours:  None,
+        business_hours: None,
         routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };

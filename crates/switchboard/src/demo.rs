@@ -172,7 +172,7 @@ async fn seed_routing(core: &Core, who: &Principal, owner: &Agent, leyla: &Agent
         Some(team) => team,
         None => {
             let routing = RoutingPatch { strategy: Some(Strategy::Balanced), sticky: Some(true), ..Default::default() };
-            core.create_team(who, "Support", vec![owner.id, leyla.id], routing).await?
+            core.create_team(who, "Support", vec![owner.id, leyla.id], None, routing).await?
         }
     };
     for (agent, limit) in [(owner.id, 3), (leyla.id, 4)] {

@@ -129,8 +129,8 @@ pub async fn update_team(
     Path(id): Path<Uuid>,
     Json(r): Json<p::TeamRequest>,
 ) -> ApiResult<Json<p::Team>> {
-    let hours = r.business_hours.map(|h| h.as_ref().map(parse::business_hours).transpose()).transpose()?;
     let routing = parse::routing_patch(&r);
+    let hours = r.business_hours.map(|h| h.as_ref().map(parse::business_hours).transpose()).transpose()?;
     let team = app.core.update_team(&auth.principal, TeamId(id), r.name.as_deref(), agent_ids(r.agent_ids), hours, routing).await?;
 
     Ok(Json((&team).into()))

@@ -45,7 +45,7 @@ pub fn workspace_patch(r: p::UpdateWorkspace) -> Result<WorkspacePatch, Validati
     Ok(WorkspacePatch {
         name: r.name,
         time_zone: r.time_zone.as_deref().map(time_zone).transpose()?,
-        require_two_factor:  r.require_two_factor,
+        require_two_factor: r.require_two_factor,
         auto_away_minutes: r.auto_away_minutes,
         inbox_visibility: r.inbox_visibility.map(Into::into),
         default_max_chats: r.default_max_chats,

@@ -67,7 +67,8 @@ async fn signed_in(app: &AppState, jar: CookieJar, login: LoginSession) -> ApiRe
         .build();
     let capacity = app.core.capacity_of(workspace.id).await?;
     let me = p::Me {
-        agent: p::Agent::new(&login.agent, &capacity),workspace: (&workspace).into(),
+        agent: p::Agent::new(&login.agent, &capacity),
+        workspace: (&workspace).into(),
         csrf_token: Some(login.csrf_token),
         two_factor_setup_required: login.must_enrol,
     };
@@ -103,7 +104,8 @@ pub async fn me(State(app): State<AppState>, EnrolAuth(auth): EnrolAuth) -> ApiR
     };
     let capacity = app.core.capacity(&who).await?;
     Ok(Json(p::Me {
-        agent: p::Agent::new(&agent, &capacity),workspace: (&workspace).into(),
+        agent: p::Agent::new(&agent, &capacity),
+        workspace: (&workspace).into(),
         csrf_token: auth.csrf_token,
         two_factor_setup_required: auth.must_enrol,
     }))

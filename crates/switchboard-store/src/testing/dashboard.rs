@@ -199,7 +199,7 @@ pub async fn inbox_counts_are_per_view_and_per_workspace(store: Arc<dyn Store>) 
         workspace_id: f.ws.id,
         name: "Support".into(),
         agent_ids: vec![f.agent.id],
-        business_hours:  None,
+        business_hours: None,
         routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
@@ -259,12 +259,18 @@ pub async fn a_restricted_scope_lists_and_counts_only_what_the_agent_may_see(sto
         name: name.into(),
         agent_ids: members,
         business_hours: None,
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     let (sales, support) = (team("Sales", vec![f.agent.id]), team("Support", vec![colleague.id]));
     store.create_team(&sales).await.unwrap();
     store.create_team(&support).await.unwrap();
-    let assign = |agent: Option<AgentId>, team: Option<TeamId>| EventData::Assigned { agent_id: agent, team_id: team };
+    let assign = |agent: Option<AgentId>, team: Option<TeamId>| EventData::Assigned {
+        agent_id: agent,
+        team_id: team,
+        reason: AssignReason::Manual,
+        note: None,
+    };
 
     let nobodys = started_at(&*store, &f, 1, Some("no team")).await;
     let sales_queue = started_at(&*store, &f, 2, Some("sales")).await;

@@ -160,6 +160,7 @@ pub async fn sites_and_teams_keep_their_business_hours(store: Arc<dyn Store>) {
         name: "Night shift".into(),
         agent_ids: vec![],
         business_hours: Some(hours.clone()),
+        routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };
     store.create_team(&team).await.unwrap();

@@ -43,6 +43,7 @@ pub async fn routing_settings_are_kept(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Sales".into(),
         agent_ids: vec![f.agent.id],
+        business_hours: None,
         routing,
         created_at: Timestamp(1),
     };
@@ -59,8 +60,15 @@ pub async fn routing_settings_are_kept(store: Arc<dyn Store>) {
     assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().default_team_id, None, "a deleted team leaves the site");
 
     let other = fixture(&*store, "routing-other").await;
-    let theirs =
-        Team { id: TeamId::new(), workspace_id: other.ws.id, name: "T".into(), agent_ids: vec![], routing, created_at: Timestamp(1) };
+    let theirs = Team {
+        id: TeamId::new(),
+        workspace_id: other.ws.id,
+        name: "T".into(),
+        agent_ids: vec![],
+        business_hours: None,
+        routing,
+        created_at: Timestamp(1),
+    };
     store.create_team(&theirs).await.unwrap();
     f.site.default_team_id = Some(theirs.id);
     assert!(store.update_site(&f.site).await.is_err(), "another workspace's team is unknown");
@@ -131,6 +139,7 @@ pub async fn queues_serve_priority_then_waiting_time(store: Arc<dyn Store>) {
         workspace_id: f.ws.id,
         name: "Sales".into(),
         agent_ids: vec![],
+        business_hours: None,
         routing: TeamRouting::default(),
         created_at: Timestamp(1),
     };

@@ -261,9 +261,9 @@ async fn owners_read_an_audit_log_of_administrative_acts_and_reads_and_export_it
     clock.advance(1);
     owner.update_agent(ana.id, &UpdateAgent { active: Some(false), ..Default::default() }).await.unwrap();
     clock.advance(1);
-    let team = owner.create_team(&TeamRequest { name: Some("Sales".into()), agent_ids: None }).await.unwrap();
+    let team = owner.create_team(&TeamRequest { name: Some("Sales".into()), ..TeamRequest::default() }).await.unwrap();
     clock.advance(1);
-    owner.update_team(team.id, &TeamRequest { name: Some("Sales EU".into()), agent_ids: None }).await.unwrap();
+    owner.update_team(team.id, &TeamRequest { name: Some("Sales EU".into()), ..TeamRequest::default() }).await.unwrap();
     clock.advance(1);
     owner.delete_team(team.id).await.unwrap();
     clock.advance(1);

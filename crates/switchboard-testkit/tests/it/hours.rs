@@ -63,7 +63,12 @@ async fn teams_keep_their_own_hours_and_bad_schedules_name_the_field() {
         weekly: vec![WeeklyHours { day: 5, open: "22:00".into(), close: "02:00".into() }],
         holidays: vec![],
     };
-    let team = TeamRequest { name: Some("Night shift".into()), agent_ids: None, business_hours: Some(Some(night.clone())) };
+    let team = TeamRequest {
+        name: Some("Night shift".into()),
+        agent_ids: None,
+        business_hours: Some(Some(night.clone())),
+        ..TeamRequest::default()
+    };
     let team = owner.create_team(&team).await.unwrap();
     assert_eq!(team.business_hours.as_ref(), Some(&night), "an overnight range is fine");
     assert_eq!(owner.team(team.id).await.unwrap().business_hours, Some(night.clone()));

@@ -125,9 +125,8 @@ fn foreign_calls<'a>(api: &'a Api, other: &'a Tenant) -> Vec<Call<'a>> {
         call!(
             "rename a team",
             TeamNotFound,
-            api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None,  ..Default::default() })
+            api.update_team(team, &TeamRequest { name: Some("Mallory's".into()), agent_ids: None, ..Default::default() })
         ),
-
         call!("delete a team", TeamNotFound, api.delete_team(team)),
         call!("read a site", SiteNotFound, api.site(site)),
         call!(

@@ -39,7 +39,7 @@ async fn desk() -> Desk {
     let owner = app.owner(&seed).await;
     let (ana_agent, ana) = new_agent(&app, &owner, "ana@acme.example", Role::Agent).await;
     let (bo, _) = new_agent(&app, &owner, "bo@acme.example", Role::Agent).await;
-    let team = |name: &str, member: Uuid| TeamRequest { name: Some(name.into()), agent_ids: Some(vec![member]), business_hours: None };
+    let team = |name: &str, member: Uuid| TeamRequest { name: Some(name.into()), agent_ids: Some(vec![member]), ..TeamRequest::default() };
     let sales_team = owner.create_team(&team("Sales", ana_agent.id)).await.unwrap().id;
     let support_team = owner.create_team(&team("Support", bo.id)).await.unwrap().id;
 
