@@ -142,6 +142,7 @@ pub struct Core {
     job_signal: Arc<jobs::JobSignal>,
     waits: Arc<routing::Waits>,
     queue_beat: Arc<routing::QueueBeat>,
+    routing_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl Core {
@@ -161,6 +162,7 @@ impl Core {
             job_signal: Arc::default(),
             waits: Arc::default(),
             queue_beat: Arc::default(),
+            routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
         })
     }
 

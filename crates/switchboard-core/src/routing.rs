@@ -45,6 +45,10 @@ fn routes(c: &Conversation) -> bool {
     c.team_id.is_some()
 }
 
+/// Background routing tasks (after a first message, or filling freed places) that run
+/// at once; the others wait for a turn.
+pub const ROUTING_TASKS: usize = 8;
+
 /// Where a conversation ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Routed {
@@ -214,9 +218,12 @@ impl Core {
     }
 
     /// Routes a conversation in the background, right after the commit that needs it.
+    /// At most [`ROUTING_TASKS`] route at once: a burst of first messages waits its turn
+    /// instead of exhausting the store's read connections.
     pub(crate) fn route_soon(&self, ws: WorkspaceId, id: ConversationId) {
         let core = self.clone();
         tokio::spawn(async move {
+            let Ok(_turn) = core.routing_turns.clone().acquire_owned().await else { return };
             if let Err(e) = core.route(ws, id, AssignReason::Routed).await {
                 tracing::warn!(workspace.id = %ws, conversation.id = %id, error = %e, "routing failed; the conversation waits for the next drain");
             }
@@ -228,6 +235,7 @@ impl Core {
     pub(crate) fn fill_soon(&self, ws: WorkspaceId, agent: Option<AgentId>) {
         let core = self.clone();
         tokio::spawn(async move {
+            let Ok(_turn) = core.routing_turns.clone().acquire_owned().await else { return };
             if let Err(e) = core.fill(ws, agent).await {
                 tracing::warn!(workspace.id = %ws, error = %e, "filling free places failed");
             }
@@ -316,13 +324,12 @@ impl Core {
         let workspace = self.store.workspace(ws).await?;
         let loads = self.store.agent_loads(ws).await?;
         let load = |a: AgentId| loads.iter().find(|l| l.agent_id == a);
-        let online = self.presence.online(ws);
         let candidates: Vec<Candidate> = agents
             .iter()
             .filter(|a| team.as_ref().is_none_or(|t| t.agent_ids.contains(&a.id)) && Some(a.id) != except)
             .map(|a| Candidate {
                 agent_id: a.id,
-                available: a.active && a.status == AgentStatus::Online && online.contains(&a.id),
+                available: self.agent_available(ws, a),
                 open_chats: load(a.id).map_or(0, |l| l.open_chats),
                 max_chats: a.max_chats.unwrap_or(workspace.default_max_chats),
                 last_assigned_at: load(a.id).and_then(|l| l.last_assigned_at),
