@@ -74,18 +74,21 @@ async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
     let site =
         core.create_site(&who, SiteInput { name: Some("Shop".into()), default_team_id: Some(Some(team.id)), ..Default::default() }).await?;
 
-    // Nobody online: every new conversation waits.
-    let mut starts = tokio::task::JoinSet::new();
-    for i in 0..WAITING {
-        let (core, key) = (core.clone(), site.public_key.clone());
-        starts.spawn(async move {
-            let v = core.visitor(VisitorHello { site_key: key, ..Default::default() }).await?;
-            core.visitor_send(&v, None, draft(format!("w{i}"))).await?;
-            anyhow::Ok(())
-        });
-    }
-    for r in starts.join_all().await {
-        r?;
+    // Nobody online: every new conversation waits. 256 visitors at a time, as the
+    // storage benchmark's submitters (the read pool has four connections).
+    for chunk in (0..WAITING).collect::<Vec<_>>().chunks(256) {
+        let mut starts = tokio::task::JoinSet::new();
+        for &i in chunk {
+            let (core, key) = (core.clone(), site.public_key.clone());
+            starts.spawn(async move {
+                let v = core.visitor(VisitorHello { site_key: key, ..Default::default() }).await?;
+                core.visitor_send(&v, None, draft(format!("w{i}"))).await?;
+                anyhow::Ok(())
+            });
+        }
+        for r in starts.join_all().await {
+            r?;
+        }
     }
     wait_for(&core, &who, |len| len == WAITING as u64, "every conversation to be queued").await?;
 

@@ -183,6 +183,7 @@ pub struct Core {
     presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
     waits: Arc<routing::Waits>,
     queue_beat: Arc<routing::QueueBeat>,
+    routing_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl Core {
@@ -207,6 +208,7 @@ impl Core {
             presence_changes: tokio::sync::broadcast::channel(1024).0,
             waits: Arc::default(),
             queue_beat: Arc::default(),
+            routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
         })
     }
 

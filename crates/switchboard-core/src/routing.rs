@@ -41,6 +41,10 @@ fn routes(c: &Conversation) -> bool {
     c.team_id.is_some()
 }
 
+/// Background routing tasks (after a first message, or filling freed places) that run
+/// at once; the others wait for a turn.
+pub const ROUTING_TASKS: usize = 8;
+
 /// Where a conversation ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Routed {
@@ -211,9 +215,12 @@ impl Core {
     }
 
     /// Routes a conversation in the background, right after the commit that needs it.
+    /// At most [`ROUTING_TASKS`] route at once: a burst of first messages waits its turn
+    /// instead of exhausting the store's read connections.
     pub(crate) fn route_soon(&self, ws: WorkspaceId, id: ConversationId) {
         let core = self.clone();
         tokio::spawn(async move {
+            let Ok(_turn) = core.routing_turns.clone().acquire_owned().await else { return };
             if let Err(e) = core.route(ws, id, AssignReason::Routed).await {
                 tracing::warn!(workspace.id = %ws, conversation.id = %id, error = %e, "routing failed; the conversation waits for the next drain");
             }
@@ -225,6 +232,7 @@ impl Core {
     pub(crate) fn fill_soon(&self, ws: WorkspaceId, agent: Option<AgentId>) {
         let core = self.clone();
         tokio::spawn(async move {
+            let Ok(_turn) = core.routing_turns.clone().acquire_owned().await else { return };
             if let Err(e) = core.fill(ws, agent).await {
                 tracing::warn!(workspace.id = %ws, error = %e, "filling free places failed");
             }
