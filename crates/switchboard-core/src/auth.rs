@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use switchboard_domain::*;
 use switchboard_store::{Session, Store};
 
-use crate::{AuthFailure, Core, Error, Result};
+use crate::{AuthFailure, Core, Error, LimitKey, LimitKind, Result};
 
 /// The authenticated caller of an agent-side use case.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -135,7 +135,18 @@ pub struct VisitorClaims {
 
 impl Core {
     #[tracing::instrument(skip_all, err(level = "info"))]
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginSession> {
+    ///
+    /// Every attempt, right or wrong, takes from three buckets before any work: the
+    /// e-mail's (five tries, then one a minute by default), the e-mail's slower one
+    /// (twenty, then one every fifteen minutes: delays grow), and the client address's.
+    /// An account is unlocked by time alone; nothing is sent to anyone.
+    pub async fn login(&self, email: &str, password: &str, ip: Option<std::net::IpAddr>) -> Result<LoginSession> {
+        if let Some(ip) = ip {
+            self.limit(LimitKind::SignInPerIp, LimitKey::Ip(ip)).await?;
+        }
+        let account = LimitKey::account(email);
+        self.limit(LimitKind::SignInPerAccount, account).await?;
+        self.limit(LimitKind::SignInLockoutPerAccount, account).await?;
         let email = Email::parse(email).map_err(|_| Error::Unauthenticated(AuthFailure::BadCredentials))?;
         let found = self.store.agent_credentials(&email).await?;
         let Some((agent, hash)) = found else {
@@ -167,6 +178,7 @@ impl Core {
     /// The session behind a cookie, with its CSRF token; fails once it has expired.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn session(&self, token: &str) -> Result<(Principal, Session)> {
+        self.limit(LimitKind::RestPerSession, LimitKey::hashed(token)).await?;
         let session =
             self.store.session(&sha256_hex(token), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
         let agent = self.store.agent(session.workspace_id, session.agent_id).await.map_err(|e| match e {
@@ -186,6 +198,7 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
+        self.limit(LimitKind::RestPerToken, LimitKey::hashed(secret)).await?;
         let token =
             self.store.use_api_token(&sha256_hex(secret), self.now()).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
         Ok(Principal { workspace_id: token.workspace_id, actor: Actor::Integration(token.id), role: token.role })

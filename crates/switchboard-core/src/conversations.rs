@@ -107,6 +107,8 @@ impl Core {
     /// exist in the workspace (and, for visitors, are their own uploads).
     pub(crate) async fn message(&self, ws: WorkspaceId, author: Actor, kind: MessageKind, draft: Draft) -> Result<NewMessage> {
         let client_id = check_client_id(draft.client_id)?;
+        // The body's rules (switchboard_domain::body) before any read.
+        let body = switchboard_domain::body::message_body(&draft.body, self.limits.max_message_chars, !draft.attachments.is_empty())?;
         if draft.attachments.len() > 10 {
             return Err(ValidationError::new("attachments", "at most 10 per message").into());
         }
@@ -118,15 +120,7 @@ impl Core {
             }
             attachments.push(a);
         }
-        let body = draft.body.trim();
-        if body.is_empty() && attachments.is_empty() {
-            return Err(ValidationError::new("body", "must not be empty").into());
-        }
-        if body.chars().count() > self.limits.max_message_chars {
-            let max = self.limits.max_message_chars;
-            return Err(ValidationError::new("body", format!("must be at most {max} characters")).into());
-        }
-        Ok(NewMessage { author, client_id, kind, body: body.to_owned(), format: draft.format, attachments })
+        Ok(NewMessage { author, client_id, kind, body, format: draft.format, attachments })
     }
 
     async fn record(&self, who: &Principal, id: ConversationId, data: EventData) -> Result<Committed> {

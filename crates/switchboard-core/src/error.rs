@@ -48,6 +48,10 @@ pub enum Error {
     /// The site accepts `identify` only with a valid `user_hash`.
     #[error("this site only identifies visitors with a user hash")]
     IdentityRequired,
+    /// A bucket of [`crate::limiter`] is empty: nothing was read or written; the same
+    /// request succeeds after `retry_after_ms`.
+    #[error("too many requests ({}); retry in {retry_after_ms} ms", kind.name())]
+    RateLimited { kind: crate::LimitKind, retry_after_ms: u64 },
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

@@ -13,6 +13,7 @@ mod error;
 mod inboxes;
 mod jobs;
 mod labels;
+pub mod limiter;
 mod me;
 mod presence;
 mod roster;
@@ -34,6 +35,7 @@ pub use error::{AuthFailure, Error, Result};
 pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
+pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, RetryAfter};
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, SocketId};
 pub use roster::ROSTER_TTL_MS;
@@ -111,6 +113,8 @@ pub struct Limits {
     pub max_message_chars: usize,
     /// Largest page any list endpoint returns.
     pub max_page: u32,
+    /// The token buckets checked before anything is read or written ([`limiter`]).
+    pub rates: Rates,
 }
 
 impl Default for Limits {
@@ -121,6 +125,7 @@ impl Default for Limits {
             max_upload_bytes: 10 * 1024 * 1024,
             max_message_chars: 10_000,
             max_page: 200,
+            rates: Rates::default(),
         }
     }
 }
@@ -137,6 +142,7 @@ pub struct Core {
     pub observer: Arc<dyn CommitObserver>,
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
+    limiter: Arc<dyn Limiter>,
     job_signal: Arc<jobs::JobSignal>,
 }
 
@@ -144,12 +150,14 @@ impl Core {
     /// Builds the core, loading (or creating on first start) the server's signing keys.
     pub async fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, blobs: Arc<dyn BlobStore>, limits: Limits) -> Result<Self> {
         let keys = Arc::new(auth::Keys::load(&*store).await?);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
             store,
             bus,
             blobs,
             presence: Arc::new(LocalPresence::default()),
-            clock: Arc::new(SystemClock),
+            limiter: Arc::new(LocalLimiter::new(&limits.rates, clock.clone())),
+            clock,
             limits,
             observer: Arc::new(()),
             keys,
@@ -158,9 +166,26 @@ impl Core {
         })
     }
 
+    /// Uses this clock for every time rule, the limits' buckets included.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.limiter = Arc::new(LocalLimiter::new(&self.limits.rates, clock.clone()));
         self.clock = clock;
         self
+    }
+
+    /// Replaces this process's buckets, with a cluster-wide limiter for instance.
+    pub fn with_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// Takes one from a bucket before any read or write; over the limit is
+    /// [`Error::RateLimited`], and nothing has been done.
+    pub(crate) async fn limit(&self, kind: LimitKind, key: LimitKey) -> Result<()> {
+        self.limiter.check(kind, key).await.map_err(|r| {
+            tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");
+            Error::RateLimited { kind, retry_after_ms: r.ms }
+        })
     }
 
     pub fn now(&self) -> Timestamp {

@@ -2,6 +2,7 @@
 //! token, starts conversations, sends messages, reads receipts, types, is tracked
 //! across pages, and may be identified by the business with an HMAC.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use switchboard_bus::{BusMessage, Receiver, Topic};
@@ -10,7 +11,7 @@ use switchboard_store::{Audience, Change, Committed, ConversationFilter, EventQu
 
 use crate::auth::{VisitorClaims, verify_identity};
 use crate::conversations::{ContactPatch, Draft, apply_contact_patch};
-use crate::{AuthFailure, Core, Error, Result};
+use crate::{AuthFailure, Core, Error, LimitKey, LimitKind, Result};
 
 /// How precisely a contact's `last_seen` is kept.
 const LAST_SEEN_RESOLUTION_MS: i64 = 60_000;
@@ -25,6 +26,9 @@ pub struct VisitorHello {
     /// The token from an earlier visit, if the browser kept one.
     pub token: Option<String>,
     pub device: DeviceInfo,
+    /// The client's address, as the edge trusts it: a hello without a token (a new
+    /// contact) counts against this address's [`LimitKind::NewSessionPerIp`].
+    pub ip: Option<IpAddr>,
 }
 
 /// Where a visitor's request comes from, as the edge saw it.
@@ -108,7 +112,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn visitor(&self, hello: VisitorHello) -> Result<Visitor> {
         let site = self.visitor_site(&hello.site_key, &hello.origin).await?;
-        self.visitor_on(site, hello.token.as_deref(), hello.device).await
+        self.visitor_on(site, hello.token.as_deref(), hello.device, hello.ip).await
     }
 
     /// The site a page opens the chat on, if the page's origin may use it.
@@ -134,7 +138,10 @@ impl Core {
     /// socket checks the site when it upgrades and says hello a moment later; passing the
     /// site on reads it once per connection instead of twice.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %site.id), err(level = "debug"))]
-    pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo) -> Result<Visitor> {
+    pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo, ip: Option<IpAddr>) -> Result<Visitor> {
+        if let (None, Some(ip)) = (token, ip) {
+            self.limit(LimitKind::NewSessionPerIp, LimitKey::Ip(ip)).await?;
+        }
         let now = self.now();
         let contact = match token {
             Some(token) => {
@@ -254,6 +261,7 @@ impl Core {
     /// Sends a message; without a conversation id it starts a new conversation.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
+        self.limit(LimitKind::MessagePerVisitor, LimitKey::Contact(v.contact.id)).await?;
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft).await?;
         let change = match conversation {
             None => Change::Start {
@@ -285,6 +293,7 @@ impl Core {
     /// conversations (checked without a store read when `v` knows the conversation).
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
     pub async fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) -> Result<()> {
+        self.limit(LimitKind::TypingPerVisitor, LimitKey::Contact(v.contact.id)).await?;
         self.visitor_owns(v, id).await?;
         let msg = Arc::new(BusMessage::typing(id, v.actor(), typing));
         self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
@@ -293,6 +302,7 @@ impl Core {
 
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn track_page(&self, v: &Visitor, view: NewPageView) -> Result<()> {
+        self.limit(LimitKind::PageViewPerVisitor, LimitKey::Contact(v.contact.id)).await?;
         let url = non_empty("url", &view.url, 2000)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(ValidationError::new("url", "must be an http(s) URL").into());

@@ -3,6 +3,7 @@
 //! Invariant: this crate knows nothing of I/O, async, serde, HTTP or SQL. Everything
 //! here is plain data and functions that can be tested without a runtime.
 
+pub mod body;
 mod conversation;
 mod entities;
 mod error;

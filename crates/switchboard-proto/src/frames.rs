@@ -186,6 +186,9 @@ pub enum VisitorOut {
         /// The `client_id` of the frame that failed, when it had one.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// `rate_limited` only: resend the same frame (same `client_id`) after this long.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     /// The server is closing this socket; reconnect after the delay with your cursors.
     Reconnect {
@@ -282,6 +285,9 @@ pub enum AgentOut {
         message: String,
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// `rate_limited` only: resend the same frame (same `client_id`) after this long.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     Reconnect {
         reason: ReconnectReason,

@@ -7,6 +7,7 @@
 pub mod admission;
 pub mod api;
 mod auth;
+mod client_ip;
 mod device;
 pub mod error;
 pub mod metrics;

@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Where people reach the server (`https://chat.example.com`, no trailing slash), for
     /// links it hands out; `None`: the request's `Host`.
     pub public_url: Option<String>,
+    /// The server sits behind a proxy that appends the client's address to
+    /// `X-Forwarded-For`; off, the connection's peer is the client.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
             handshake_wait: Duration::from_secs(10),
             run_jobs: true,
             public_url: None,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -182,7 +182,7 @@ async fn converse(core: &Core, site: &Site, sample: &Sample, owner: &Principal, 
         device: Some("Mobile".into()),
         language: Some(sample.language.into()),
     };
-    let visitor: Visitor = core.visitor_on(site.clone(), None, device).await?;
+    let visitor: Visitor = core.visitor_on(site.clone(), None, device, None).await?;
     core.visitor_update(&visitor, ContactPatch { name: Some(Some(sample.name.into())), ..Default::default() }).await?;
     let mut conversation = None;
     for (i, (by, body)) in sample.lines.iter().enumerate() {

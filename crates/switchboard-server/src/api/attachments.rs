@@ -86,7 +86,8 @@ impl FromRequestParts<AppState> for WidgetVisitor {
         if parts.method == axum::http::Method::GET {
             return Ok(Self(app.core.visitor_from_token(&site_key, &token).await?));
         }
-        let hello = VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default() };
+        let hello =
+            VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default(), ip: None };
         Ok(Self(app.core.visitor(hello).await?))
     }
 }
@@ -114,7 +115,7 @@ pub async fn widget_upload(
     WidgetVisitor(v): WidgetVisitor,
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
-    let a = app.core.upload(v.workspace_id(), v.actor(), file(form).await?).await?;
+    let a = app.core.visitor_upload(&v, file(form).await?).await?;
     Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Visitor { site_key: &v.site.public_key }))))
 }
 

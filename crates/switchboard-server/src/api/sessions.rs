@@ -7,6 +7,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use switchboard_proto as p;
 
 use crate::auth::{Auth, SESSION_COOKIE};
+use crate::client_ip::ClientIp;
 use crate::error::{ApiResult, Json};
 use crate::state::AppState;
 
@@ -15,8 +16,13 @@ use crate::state::AppState;
 /// Signs an agent in: sets an HttpOnly session cookie and returns the CSRF token.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = p::LoginRequest,
     responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
-pub async fn login(State(app): State<AppState>, jar: CookieJar, Json(req): Json<p::LoginRequest>) -> ApiResult<impl IntoResponse> {
-    let login = app.core.login(&req.email, &req.password).await?;
+pub async fn login(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Json(req): Json<p::LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let login = app.core.login(&req.email, &req.password, ip).await?;
     let workspace = app.core.store.workspace(login.agent.workspace_id).await.map_err(switchboard_core::Error::from)?;
     let max_age = (login.expires_at.0 - app.core.now().0) / 1000;
     let cookie = Cookie::build((SESSION_COOKIE, login.token))

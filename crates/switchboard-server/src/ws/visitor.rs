@@ -7,6 +7,7 @@
 //! so every event reaches the visitor exactly once and in order.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -24,6 +25,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::session::{self, Protocol};
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE};
 use crate::admission::busy;
+use crate::client_ip::ClientIp;
 use crate::device::device_info;
 use crate::error::{ApiError, Query};
 use crate::parse;
@@ -39,7 +41,13 @@ pub struct Params {
 
 /// `GET /ws/visitor?site=<public key>`: checks the site and origin, then upgrades. The
 /// site read here is the one the session uses.
-pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<AppState>,
+    Query(q): Query<Params>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     // Admission first, so that an upgrade turned away costs no database read.
     let Some(slot) = app.admission.socket() else {
         app.metrics.refused("visitor", "socket_limit");
@@ -57,7 +65,7 @@ pub async fn upgrade(State(app): State<AppState>, Query(q): Query<Params>, heade
         .max_frame_size(HARD_MAX_MESSAGE)
         .on_upgrade(move |socket| {
             let conn = Conn::new(socket, app.config.send_timeout, slot);
-            tracker.track_future(run(app, conn, site, device))
+            tracker.track_future(run(app, conn, site, device, ip))
         })
 }
 
@@ -71,10 +79,10 @@ struct Session {
 }
 
 /// The session of one visitor socket (see `session::run`).
-pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo) -> impl Future<Output = ()> + Send {
+pub(super) fn run(app: AppState, conn: Conn, site: Site, device: DeviceInfo, ip: Option<IpAddr>) -> impl Future<Output = ()> + Send {
     // Everything logged while the socket lives names its site and, after hello, its contact.
     let span = tracing::info_span!("visitor_socket", site.id = %site.id, contact.id = tracing::field::Empty);
-    session::run::<Session>(app, conn, (site, device), "visitor", span)
+    session::run::<Session>(app, conn, (site, device, ip), "visitor", span)
 }
 
 impl Protocol for Session {
@@ -82,7 +90,8 @@ impl Protocol for Session {
     type Out = VisitorOut;
     /// The visitor's token, and their cursors.
     type Hello = (Option<String>, Vec<p::Cursor>);
-    type Opening = (Site, DeviceInfo);
+    /// The site the upgrade checked, the browser, and the client's address.
+    type Opening = (Site, DeviceInfo, Option<IpAddr>);
     type Feed = Streams;
     const REFUSED: &'static str = "handshake refused";
 
@@ -97,7 +106,7 @@ impl Protocol for Session {
     async fn on_hello(
         app: AppState,
         conn: &mut Conn,
-        (site, device): Self::Opening,
+        (site, device, ip): Self::Opening,
         (token, resume): Self::Hello,
     ) -> Option<(Self, Streams)> {
         // A bounded number of handshakes run at once, so a reconnect storm finishes some of
@@ -108,7 +117,7 @@ impl Protocol for Session {
             conn.goodbye(busy, 1013, "server busy").await;
             return None;
         };
-        let visitor = match app.core.visitor_on(site, token.as_deref(), device).await {
+        let visitor = match app.core.visitor_on(site, token.as_deref(), device, ip).await {
             Ok(v) => v,
             Err(e) => return session::refuse::<Self, _>(conn, e.into()).await,
         };
