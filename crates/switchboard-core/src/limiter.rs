@@ -7,6 +7,10 @@
 //! cluster-wide limiter (Redis, when the Redis bus of issue 16 lands) implements the
 //! same trait and is handed to [`crate::Core::with_limiter`].
 //!
+//! A use case that counts against several buckets (an upload: the visitor's, then the
+//! site's) takes from them in order and stops at the first that is empty: an attempt
+//! refused by a later bucket has still used a token of the earlier ones.
+//!
 //! Invariant: memory stays bounded. A bucket that has filled up again is the same as
 //! no bucket, so every [`EVICT_EVERY`] checks of a kind the full ones are dropped
 //! (`retain_recent`); only keys active within their refill time are kept.

@@ -9,6 +9,7 @@ mod idempotency;
 mod identity;
 mod inbox;
 mod inboxes;
+mod limits;
 mod paging;
 mod permissions;
 mod presence;

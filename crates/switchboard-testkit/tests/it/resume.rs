@@ -209,7 +209,10 @@ struct Chat {
 }
 
 async fn chat() -> (Chat, VisitorSocket) {
-    let app = TestApp::spawn().await;
+    // These stories send bursts of 200 to test delivery, far faster than a person: the
+    // limits that would stop them have stories of their own (limits.rs).
+    let limits = switchboard_core::Limits { rates: switchboard_core::Rates::unlimited(), ..Default::default() };
+    let app = TestApp::spawn_with(switchboard_server::ServerConfig::default(), limits).await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
     let agent_secret = api_token(&owner, Role::Admin).await;
