@@ -63,6 +63,7 @@ async fn a_returning_visitor_is_rewritten_only_when_something_changed() {
         origin: Default::default(),
         token,
         device,
+        ip: None,
     };
 
     let first = core.visitor(hello(None, firefox.clone())).await.unwrap();
