@@ -2,6 +2,7 @@
 
 mod account;
 mod admission;
+mod bodies;
 mod bad_input;
 mod chat;
 mod heartbeat;
