@@ -970,6 +970,11 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             message: string;
             ref?: string | null;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: resend the same frame (same `client_id`) after this long.
+             */
+            retry_after_ms?: number | null;
             /** @enum {string} */
             type: "error";
         } | {
@@ -1265,13 +1270,18 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             fields?: components["schemas"]["FieldError"][];
             message: string;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: how long to wait before the same request succeeds.
+             */
+            retry_after_ms?: number | null;
         };
         /**
          * @description A stable error code. The HTTP status is what the REST API answers with it;
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1960,6 +1970,11 @@ export interface components {
             message: string;
             /** @description The `client_id` of the frame that failed, when it had one. */
             ref?: string | null;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: resend the same frame (same `client_id`) after this long.
+             */
+            retry_after_ms?: number | null;
             /** @enum {string} */
             type: "error";
         } | {
@@ -2124,6 +2139,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2216,6 +2240,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2265,6 +2298,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2335,6 +2377,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2446,6 +2497,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2539,6 +2599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2577,6 +2646,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2668,6 +2746,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2724,6 +2811,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2815,6 +2911,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2870,6 +2975,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2900,6 +3014,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2999,6 +3122,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3064,6 +3196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3119,6 +3260,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3230,6 +3380,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3290,6 +3449,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3339,6 +3507,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3450,6 +3627,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3519,6 +3705,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3568,6 +3763,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3649,6 +3853,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3679,6 +3892,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3735,6 +3957,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3838,6 +4069,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3933,6 +4173,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3998,6 +4247,15 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4093,6 +4351,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4196,6 +4463,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4284,6 +4560,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4386,6 +4671,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4481,6 +4775,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4511,6 +4814,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4603,6 +4915,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4633,6 +4954,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4733,6 +5063,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4796,6 +5135,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4906,6 +5254,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4944,6 +5301,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5045,6 +5411,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5138,6 +5513,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5184,6 +5568,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5243,6 +5636,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5326,6 +5728,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts for this e-mail or from this address; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5370,6 +5781,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5400,6 +5820,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5491,6 +5920,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5540,6 +5978,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5611,6 +6058,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5713,6 +6169,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5779,6 +6244,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5809,6 +6283,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5918,6 +6401,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5967,6 +6459,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6030,6 +6531,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6136,6 +6646,15 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6284,6 +6803,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many uploads from this visitor or to this site; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6377,6 +6905,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6462,6 +6999,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6535,7 +7081,7 @@ export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];

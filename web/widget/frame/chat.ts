@@ -45,6 +45,8 @@ interface Pending {
   failed: ErrorCode | null;
   /** Sent on the current socket and not yet answered. */
   inFlight: boolean;
+  /** `rate_limited`: not sent again before this time (ms since the epoch). */
+  notBefore?: number;
 }
 
 export type Link = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -157,6 +159,9 @@ let opts: Options;
 let ws: WebSocket | null = null;
 let welcomed = false;
 let backoff = 500;
+/** A `hello` refused as `rate_limited` says how long to wait before the next socket. */
+let helloNotBefore = 0;
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let pingTimer: ReturnType<typeof setInterval> | undefined;
 let pongDeadline: ReturnType<typeof setTimeout> | undefined;
@@ -223,7 +228,7 @@ function connect() {
     link.value = navigator.onLine ? 'reconnecting' : 'offline';
     if (!navigator.onLine) return;
     // Exponential backoff with jitter, so visitors cut off together do not return together.
-    retryTimer = setTimeout(connect, backoff * (0.5 + Math.random()));
+    retryTimer = setTimeout(connect, Math.max(helloNotBefore - Date.now(), backoff * (0.5 + Math.random())));
     backoff = Math.min(backoff * 2, 15_000);
   };
 }
@@ -296,7 +301,7 @@ function receive(f: VisitorOut) {
       });
       break;
     case 'error':
-      failed(f.code, f.ref ?? null);
+      failed(f.code, f.ref ?? null, f.retry_after_ms ?? null);
       break;
     case 'read_mark':
       if (f.conversation_id === conversation.value?.id) readMark.value = Math.max(readMark.value, f.up_to_seq);
@@ -405,12 +410,21 @@ function keepOutbox(key: string) {
   });
 }
 
-/** Sends every pending message that is not in flight, oldest first. */
+/**
+ * Sends every pending message that is not in flight, oldest first. A message told to
+ * wait (`rate_limited`) holds back the ones after it, so they still arrive in order.
+ */
 function flush() {
   if (!welcomed) return;
   const conv = conversation.value;
   for (const p of pending.value) {
     if (p.inFlight || p.failed) continue;
+    const wait = (p.notBefore ?? 0) - Date.now();
+    if (wait > 0) {
+      clearTimeout(flushTimer);
+      flushTimer = setTimeout(flush, wait);
+      return;
+    }
     const frame: VisitorIn = {
       type: 'send',
       client_id: p.client_id,
@@ -454,8 +468,23 @@ function settle(clientId: string, conversationId: string) {
 const FATAL_HELLO: ReadonlySet<string> = new Set(['token_expired', 'invalid_token', 'unauthenticated']);
 const RETRYABLE: ReadonlySet<string> = new Set(['unavailable', 'internal', 'server_busy']);
 
-function failed(code: ErrorCode, ref: string | null) {
+function failed(code: ErrorCode, ref: string | null, retryAfterMs: number | null) {
   const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
+  if (code === 'rate_limited') {
+    const until = Date.now() + (retryAfterMs ?? 1000);
+    if (mine) {
+      // Nothing was stored: the message stays in the outbox, still "sending", and the same
+      // frame (same `client_id`) goes again once the server said it may.
+      pending.value = pending.value.map((p) => (p === mine ? { ...p, inFlight: false, notBefore: until } : p));
+      flush();
+    } else if (!welcomed) {
+      // Too many new visitors from this address: the server closes the socket; the next
+      // one waits as long as it was told.
+      helloNotBefore = until;
+    }
+    // A typing, page or track frame over its limit is dropped: none is worth a retry.
+    return;
+  }
   if (mine && RETRYABLE.has(code)) {
     // The server could not take it just now: the same frame again, by itself, a bit later
     // (the `client_id` makes a retry of a stored message harmless).
