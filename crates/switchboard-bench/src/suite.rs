@@ -23,10 +23,11 @@ pub enum Scenario {
     Churn,
     Storm,
     Crash,
+    Flood,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Footprint,
         Scenario::Storage,
         Scenario::Idle,
@@ -35,6 +36,7 @@ impl Scenario {
         Scenario::Churn,
         Scenario::Crash,
         Scenario::Storm,
+        Scenario::Flood,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Scenario {
             Scenario::Churn => "churn",
             Scenario::Storm => "storm",
             Scenario::Crash => "crash",
+            Scenario::Flood => "flood",
         }
     }
 
@@ -60,7 +63,7 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm => 1,
+            Scenario::Storm | Scenario::Flood => 1,
         }
     }
 }
@@ -83,6 +86,7 @@ async fn once(ctx: &Ctx, s: Scenario, run: usize) -> anyhow::Result<Outcome> {
         Scenario::Churn => crate::churn::run(ctx, run).await,
         Scenario::Storm => crate::storm::run(ctx, run).await,
         Scenario::Crash => crate::crash::run(ctx, run).await,
+        Scenario::Flood => crate::flood::run(ctx, run).await,
         Scenario::Chat => unreachable!("the chat scenario has its own loop"),
     }
 }
