@@ -182,13 +182,14 @@ impl VisitorSocket {
             body: body.to_owned(),
             format: None,
             attachment_ids: vec![],
+            pow: None,
         };
         self.send(&frame).await?;
         self.find(|f| match f {
             VisitorOut::Ack { client_id: id, conversation_id, seq, message, replayed } if id == client_id => {
                 Ok(Ok(Acked { conversation_id, seq, message, replayed }))
             }
-            VisitorOut::Error { code, message, reference: Some(r), retry_after_ms } if r == client_id => {
+            VisitorOut::Error { code, message, reference: Some(r), retry_after_ms, .. } if r == client_id => {
                 Ok(Err(SocketError::Refused { code, message, retry_after_ms }))
             }
             _ => Err(()),

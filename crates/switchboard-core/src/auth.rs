@@ -48,7 +48,7 @@ pub struct LoginSession {
 }
 
 pub(crate) struct Keys {
-    visitor: Vec<u8>,
+    pub(crate) visitor: Vec<u8>,
 }
 
 impl Keys {

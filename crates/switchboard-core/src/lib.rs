@@ -16,6 +16,7 @@ mod labels;
 pub mod limiter;
 mod me;
 mod presence;
+pub mod pow;
 mod roster;
 mod visitors;
 mod widget;
@@ -115,6 +116,8 @@ pub struct Limits {
     pub max_page: u32,
     /// The token buckets checked before anything is read or written ([`limiter`]).
     pub rates: Rates,
+    /// Leading zero bits a proof of work needs ([`pow`]); 16 takes a browser about half a second.
+    pub pow_difficulty: u8,
 }
 
 impl Default for Limits {
@@ -126,6 +129,7 @@ impl Default for Limits {
             max_message_chars: 10_000,
             max_page: 200,
             rates: Rates::default(),
+            pow_difficulty: 16,
         }
     }
 }
@@ -143,6 +147,7 @@ pub struct Core {
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
     limiter: Arc<dyn Limiter>,
+    spent_pow: Arc<pow::Spent>,
     job_signal: Arc<jobs::JobSignal>,
 }
 
@@ -162,6 +167,7 @@ impl Core {
             observer: Arc::new(()),
             keys,
             roster: Arc::default(),
+            spent_pow: Arc::default(),
             job_signal: Arc::default(),
         })
     }

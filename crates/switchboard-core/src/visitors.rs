@@ -261,7 +261,23 @@ impl Core {
     /// Sends a message; without a conversation id it starts a new conversation.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
+        self.visitor_send_proved(v, conversation, draft, None).await
+    }
+
+    /// [`Core::visitor_send`] with the visitor's proof of work, which a site with
+    /// `appearance.proof_of_work` requires to start a conversation ([`crate::pow`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
+    pub async fn visitor_send_proved(
+        &self,
+        v: &Visitor,
+        conversation: Option<ConversationId>,
+        draft: Draft,
+        pow: Option<&crate::pow::PowSolution>,
+    ) -> Result<Committed> {
         self.limit(LimitKind::MessagePerVisitor, LimitKey::Contact(v.contact.id)).await?;
+        if conversation.is_none() && v.site.appearance.proof_of_work {
+            self.check_pow(v, pow)?;
+        }
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft).await?;
         let change = match conversation {
             None => Change::Start {
@@ -385,5 +401,16 @@ impl Core {
         // The same contact keeps what it knew; a different one starts afresh.
         let conversations = if contact.id == v.contact.id { v.conversations.clone() } else { vec![] };
         Ok(Visitor { site: v.site.clone(), contact, token, conversations })
+    }
+
+    /// A fresh proof-of-work challenge for this visitor (`pow_required` hands one out).
+    pub fn pow_challenge(&self, v: &Visitor) -> crate::pow::PowChallenge {
+        crate::pow::challenge(&self.keys.visitor, v.contact.id, self.now(), self.limits.pow_difficulty)
+    }
+
+    fn check_pow(&self, v: &Visitor, pow: Option<&crate::pow::PowSolution>) -> Result<()> {
+        let Some(solution) = pow else { return Err(Error::PowRequired(self.pow_challenge(v))) };
+        crate::pow::verify(&self.keys.visitor, &self.spent_pow, v.contact.id, self.now(), self.limits.pow_difficulty, solution)
+            .map_err(|refusal| Error::PowInvalid { refusal, challenge: self.pow_challenge(v) })
     }
 }

@@ -40,11 +40,13 @@ pub struct FrameError {
     pub client_id: Option<String>,
     /// `rate_limited`: when the same frame will be accepted.
     pub retry_after_ms: Option<u64>,
+    /// `pow_required`, `pow_invalid`: the challenge to solve (visitor sockets only).
+    pub pow: Option<switchboard_proto::PowChallenge>,
 }
 
 impl FrameError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), client_id: None, retry_after_ms: None }
+        Self { code, message: message.into(), client_id: None, retry_after_ms: None, pow: None }
     }
 
     /// Names what the error is about (the `client_id` of a `send`, a conversation id),
@@ -57,7 +59,7 @@ impl FrameError {
 
 impl From<FrameError> for switchboard_proto::VisitorOut {
     fn from(e: FrameError) -> Self {
-        Self::Error { code: e.code, message: e.message, reference: e.client_id, retry_after_ms: e.retry_after_ms }
+        Self::Error { code: e.code, message: e.message, reference: e.client_id, retry_after_ms: e.retry_after_ms, pow: e.pow }
     }
 }
 
@@ -81,11 +83,17 @@ impl From<switchboard_core::Error> for FrameError {
             switchboard_core::Error::Invalid(v) => v.to_string(),
             _ => message,
         };
-        let retry_after_ms = match e {
-            switchboard_core::Error::RateLimited { retry_after_ms, .. } => Some(retry_after_ms),
+        let retry_after_ms = match &e {
+            switchboard_core::Error::RateLimited { retry_after_ms, .. } => Some(*retry_after_ms),
             _ => None,
         };
-        Self { retry_after_ms, ..Self::new(code, message) }
+        let pow = match e {
+            switchboard_core::Error::PowRequired(c) | switchboard_core::Error::PowInvalid { challenge: c, .. } => {
+                Some(switchboard_proto::PowChallenge { challenge: c.challenge, difficulty: c.difficulty })
+            }
+            _ => None,
+        };
+        Self { retry_after_ms, pow, ..Self::new(code, message) }
     }
 }
 

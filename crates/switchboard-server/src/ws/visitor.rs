@@ -335,10 +335,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
-        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
+        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow } => {
             let reference = Some(client_id.clone());
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
-            let sent = core.visitor_send(&s.visitor, conversation_id.map(ConversationId), draft).await.map_err(FrameError::from);
+            let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
+            let sent =
+                core.visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref()).await.map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,

@@ -319,6 +319,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
             body: "spam".into(),
             format: None,
             attachment_ids: vec![],
+            pow: None,
         };
         flood.send(&frame).await.unwrap();
     }

@@ -13,6 +13,7 @@ mod inboxes;
 mod limits;
 mod paging;
 mod permissions;
+mod pow;
 mod presence;
 mod rest;
 mod resume;

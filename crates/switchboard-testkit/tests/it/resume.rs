@@ -490,6 +490,7 @@ async fn a_visitor_sending_a_burst_while_reading_promptly_is_not_cut_off() {
             body: body(i),
             format: None,
             attachment_ids: vec![],
+            pow: None,
         })
         .collect();
     let acks = burst(visitor, frames).await;
