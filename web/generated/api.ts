@@ -1016,6 +1016,11 @@ export interface components {
             /** @description The widget's language: a tag such as `en`, `ar` or `fa-IR`. */
             locale: string;
             position: components["schemas"]["LauncherPosition"];
+            /**
+             * @description For a site under attack: a visitor's first `send` needs a proof of work
+             *     (`pow_required`). Default false.
+             */
+            proof_of_work?: boolean;
             /** @description "Typically replies in …", shown by the widget and its offline form. Default `hours`. */
             reply_time?: components["schemas"]["ReplyTime"];
             /** @description `identify` without a valid `user_hash` is refused (`identity_required`). Default false. */
@@ -1281,7 +1286,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1572,6 +1577,20 @@ export interface components {
             })[];
             next_cursor?: string | null;
         };
+        /**
+         * @description A proof-of-work challenge: find a `nonce` such that SHA-256 of `challenge`, `:` and
+         *     the nonce (UTF-8) starts with `difficulty` zero bits.
+         */
+        PowChallenge: {
+            challenge: string;
+            /** Format: int32 */
+            difficulty: number;
+        };
+        /** @description A solved challenge, sent with the `send` that starts a conversation. */
+        PowSolution: {
+            challenge: string;
+            nonce: string;
+        };
         PrechatField: {
             /** @description `name`, `email`, `phone`, or a custom attribute key. */
             key: string;
@@ -1824,6 +1843,7 @@ export interface components {
             /** Format: uuid */
             conversation_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
+            pow?: null | components["schemas"]["PowSolution"];
             /** @enum {string} */
             type: "send";
         } | {
@@ -1968,6 +1988,7 @@ export interface components {
         } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
+            pow?: null | components["schemas"]["PowChallenge"];
             /** @description The `client_id` of the frame that failed, when it had one. */
             ref?: string | null;
             /**
@@ -2076,6 +2097,8 @@ export type PageView = components['schemas']['PageView'];
 export type PageContactEvent = components['schemas']['Page_ContactEvent'];
 export type PageConversation = components['schemas']['Page_Conversation'];
 export type PageEvent = components['schemas']['Page_Event'];
+export type PowChallenge = components['schemas']['PowChallenge'];
+export type PowSolution = components['schemas']['PowSolution'];
 export type PrechatField = components['schemas']['PrechatField'];
 export type PrechatFieldKind = components['schemas']['PrechatFieldKind'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
@@ -7081,7 +7104,7 @@ export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "forbidden", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];

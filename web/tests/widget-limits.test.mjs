@@ -57,3 +57,36 @@ test('messages over the limit wait in the outbox and are sent, in order, when th
   agent.close();
   await context.close();
 });
+
+test('on a site asking for a proof of work, the widget solves the challenge without freezing and the chat starts', async () => {
+  const { base, site, api } = env.server;
+  const current = await api('GET', `/api/v1/sites/${site.id}`);
+  await api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...current.appearance, proof_of_work: true } });
+  host?.close();
+  host = await hostSite({ '/': { html: shopPage(base, site.public_key) } });
+  const agent = await agentOnline(env.server);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const seen = { required: 0, proved: 0 };
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => { if (typeof f.payload === 'string' && f.payload.includes('"pow_required"')) seen.required += 1; });
+    ws.on('framesent', (f) => { if (typeof f.payload === 'string' && f.payload.includes('"nonce"')) seen.proved += 1; });
+  });
+  await page.goto(host.origin);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  const box = w.frame.getByRole('textbox', { name: 'Message' });
+  await box.fill('Hello from a guarded site');
+  await box.press('Enter');
+  // The page still answers while the browser works (often well under a second): typing goes on.
+  await box.fill('still typing');
+  assert.equal(await box.inputValue(), 'still typing');
+  await w.frame.locator('.line.mine', { hasText: 'Hello from a guarded site' }).locator('.state.sent').waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: path.join(shots, 'widget-proof-of-work.png') });
+  assert.deepEqual(seen, { required: 1, proved: 1 }, 'asked once, proved once');
+  const all = await api('GET', '/api/v1/conversations');
+  const bodiesOfAll = await Promise.all(all.items.map((c) => bodies(c.id)));
+  assert.ok(bodiesOfAll.some((b) => b.includes('Hello from a guarded site')), JSON.stringify(bodiesOfAll));
+  agent.close();
+  await context.close();
+});

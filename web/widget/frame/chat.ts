@@ -8,6 +8,7 @@
 
 import { batch, computed, effect, signal } from '@preact/signals';
 import type { components } from '../../generated/api';
+import { solve } from './pow';
 
 type S = components['schemas'];
 export type Event = S['Event'];
@@ -47,6 +48,8 @@ interface Pending {
   inFlight: boolean;
   /** `rate_limited`: not sent again before this time (ms since the epoch). */
   notBefore?: number;
+  /** The site asked for a proof of work: being solved (`null`) or solved. */
+  pow?: S['PowSolution'] | null;
 }
 
 export type Link = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -301,6 +304,7 @@ function receive(f: VisitorOut) {
       });
       break;
     case 'error':
+      if ((f.code === 'pow_required' || f.code === 'pow_invalid') && f.pow && prove(f.ref ?? null, f.pow)) break;
       failed(f.code, f.ref ?? null, f.retry_after_ms ?? null);
       break;
     case 'read_mark':
@@ -419,6 +423,8 @@ function flush() {
   const conv = conversation.value;
   for (const p of pending.value) {
     if (p.inFlight || p.failed) continue;
+    // Being proved (a proof of work): the ones after it wait, to keep the order.
+    if (p.pow === null) return;
     const wait = (p.notBefore ?? 0) - Date.now();
     if (wait > 0) {
       clearTimeout(flushTimer);
@@ -430,7 +436,7 @@ function flush() {
       client_id: p.client_id,
       body: p.body,
       attachment_ids: p.attachments.map((a) => a.id),
-      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : {}),
+      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null }),
     };
     if (!send(frame)) return;
     p.inFlight = true;
@@ -463,6 +469,21 @@ function settle(clientId: string, conversationId: string) {
     opts.onEvent('conversation_started', { id: conversationId });
   }
   flush();
+}
+
+/**
+ * The site asks for a proof of work before this message may start a conversation: it
+ * stays "sending" while the challenge is solved, then goes again with the solution.
+ */
+function prove(ref: string | null, challenge: S['PowChallenge']): boolean {
+  const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
+  if (!mine) return false;
+  pending.value = pending.value.map((p) => (p === mine ? { ...p, inFlight: false, pow: null } : p));
+  void solve(challenge.challenge, challenge.difficulty).then((nonce) => {
+    pending.value = pending.value.map((p) => (p.client_id === ref ? { ...p, pow: { challenge: challenge.challenge, nonce } } : p));
+    flush();
+  });
+  return true;
 }
 
 const FATAL_HELLO: ReadonlySet<string> = new Set(['token_expired', 'invalid_token', 'unauthenticated']);
