@@ -8,8 +8,8 @@
 //! addresses as a botnet would be (25 per address, within the new-session limit), so
 //! the legitimate visitors' latency is measured in this process without their load.
 
-use std::net::SocketAddr;
 use std::cell::RefCell;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,8 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     server.kill9().await?;
     let _ = std::fs::remove_dir_all(&dir);
 
-    let acked: Vec<u64> = reports.iter().flat_map(|r| r["acked"].as_array().cloned().unwrap_or_default()).filter_map(|v| v.as_u64()).collect();
+    let acked: Vec<u64> =
+        reports.iter().flat_map(|r| r["acked"].as_array().cloned().unwrap_or_default()).filter_map(|v| v.as_u64()).collect();
     let refused: u64 = reports.iter().filter_map(|r| r["refused"].as_u64()).sum();
     let secs = reports.iter().filter_map(|r| r["secs"].as_f64()).fold(0.0, f64::max);
     // What one visitor may have stored over the time they flooded: the burst, then one
@@ -90,14 +91,22 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     let stored: u64 = acked.iter().sum();
     let ratio = if quiet.p99_ms > 0.0 { flooded.p99_ms / quiet.p99_ms } else { f64::NAN };
     let measures = vec![
-        Measure::new("flood.legit_ack_p99_quiet", "legitimate send→ack p99, quiet (default limits)", "ms", quiet.p99_ms)
-            .note(format!("{LEGITIMATE} visitors, one message each every {} ms; {} samples", LEGIT_EVERY.as_millis(), quiet.count)),
+        Measure::new("flood.legit_ack_p99_quiet", "legitimate send→ack p99, quiet (default limits)", "ms", quiet.p99_ms).note(format!(
+            "{LEGITIMATE} visitors, one message each every {} ms; {} samples",
+            LEGIT_EVERY.as_millis(),
+            quiet.count
+        )),
         Measure::new("flood.legit_ack_p99_flood", "legitimate send→ack p99, under a flood of 1,000 visitors", "ms", flooded.p99_ms)
             .note(format!("{} samples; the flood was refused {refused} times", flooded.count)),
         Measure::new("flood.legit_ack_p99_ratio", "legitimate ack p99, flood ÷ quiet", "×", ratio).goal(at_most(2.0)),
-        Measure::new("flood.abusive_stored_max", "most messages one abusive visitor got stored, ÷ their limit", "×", worst as f64 / allowed as f64)
-            .goal(at_most(1.0))
-            .note(format!("{worst} stored; the limit allows {allowed} in {secs:.1} s ({} then 1 per {} ms)", rates.burst, rates.every_ms)),
+        Measure::new(
+            "flood.abusive_stored_max",
+            "most messages one abusive visitor got stored, ÷ their limit",
+            "×",
+            worst as f64 / allowed as f64,
+        )
+        .goal(at_most(1.0))
+        .note(format!("{worst} stored; the limit allows {allowed} in {secs:.1} s ({} then 1 per {} ms)", rates.burst, rates.every_ms)),
         Measure::new("flood.abusive_stored_total", "messages the 1,000 abusive visitors got stored", "msgs", stored as f64)
             .note(format!("{:.0} msg/s against {refused} refused sends", stored as f64 / secs.max(1.0))),
     ];
@@ -121,7 +130,8 @@ async fn chat(visitors: &mut [(ws::Ws, String)], phase: Duration, run: usize, na
             let next = Instant::now() + LEGIT_EVERY;
             let cid = format!("{name}-{run}-{i}-{k}");
             let sent = Instant::now();
-            ws::send_text(socket, frames::visitor_send(cid.clone(), Some(conversation), "Could you check my order, please?".into())?).await?;
+            ws::send_text(socket, frames::visitor_send(cid.clone(), Some(conversation), "Could you check my order, please?".into())?)
+                .await?;
             loop {
                 let text = tokio::time::timeout(ws::FRAME_TIMEOUT, ws::next_text(socket)).await??.context("socket closed")?;
                 match frame_type(&text) {

@@ -150,7 +150,8 @@ mod tests {
         let spent = Spent::default();
         let c = challenge(KEY, ana, now, 8);
         let good = solve(&c);
-        let wrong = PowSolution { nonce: (0u64..).map(|n| n.to_string()).find(|n| zero_bits(&c.challenge, n) == 0).unwrap(), ..good.clone() };
+        let wrong =
+            PowSolution { nonce: (0u64..).map(|n| n.to_string()).find(|n| zero_bits(&c.challenge, n) == 0).unwrap(), ..good.clone() };
         assert_eq!(verify(KEY, &spent, ana, now, 8, &wrong), Err(PowRefusal::Invalid), "a nonce that does not hash to zeros");
         assert_eq!(verify(KEY, &spent, bo, now, 8, &good), Err(PowRefusal::Invalid), "made for someone else");
         assert_eq!(verify(b"another key", &spent, ana, now, 8, &good), Err(PowRefusal::Invalid), "not signed by us");

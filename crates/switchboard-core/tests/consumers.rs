@@ -43,7 +43,8 @@ async fn open(dir: &Path) -> (Arc<dyn Store>, Core) {
 
 async fn shop(core: &Core) -> (WorkspaceId, Visitor) {
     let (owner, site) = support::shop(core).await;
-    let hello = VisitorHello { site_key: site.public_key, origin: Default::default(), token: None, device: DeviceInfo::default(), ip: None };
+    let hello =
+        VisitorHello { site_key: site.public_key, origin: Default::default(), token: None, device: DeviceInfo::default(), ip: None };
     (owner.workspace_id, core.visitor(hello).await.unwrap())
 }
 

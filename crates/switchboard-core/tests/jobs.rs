@@ -33,7 +33,13 @@ async fn world() -> World {
     let core = core.with_clock(clock.clone());
     let (agent, site) = support::shop(&core).await;
     let visitor = core
-        .visitor(VisitorHello { site_key: site.public_key.clone(), origin: Default::default(), token: None, device: DeviceInfo::default(), ip: None })
+        .visitor(VisitorHello {
+            site_key: site.public_key.clone(),
+            origin: Default::default(),
+            token: None,
+            device: DeviceInfo::default(),
+            ip: None,
+        })
         .await
         .unwrap();
     let draft = Draft { client_id: None, body: "hello?".into(), format: MessageFormat::Text, attachments: vec![] };

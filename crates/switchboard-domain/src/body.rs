@@ -58,7 +58,10 @@ pub fn message_body(raw: &str, max_chars: usize, attachments: bool) -> Result<St
     if body.chars().all(is_invisible) {
         return match attachments {
             true => Ok(String::new()),
-            false => Err(ValidationError::new("body", "must not be empty (nothing visible once whitespace and invisible characters are left out)")),
+            false => Err(ValidationError::new(
+                "body",
+                "must not be empty (nothing visible once whitespace and invisible characters are left out)",
+            )),
         };
     }
     if body.chars().count() > max_chars {
@@ -84,7 +87,18 @@ mod tests {
 
     #[test]
     fn nothing_visible_is_empty() {
-        for raw in ["", "   ", "\n\t", "\u{200B}", "\u{200E}\u{200F}", "\u{2066}\u{2069}", " \u{FEFF} \u{2060}", "\u{3164}", "\u{FE0F}", "\u{00AD}"] {
+        for raw in [
+            "",
+            "   ",
+            "\n\t",
+            "\u{200B}",
+            "\u{200E}\u{200F}",
+            "\u{2066}\u{2069}",
+            " \u{FEFF} \u{2060}",
+            "\u{3164}",
+            "\u{FE0F}",
+            "\u{00AD}",
+        ] {
             assert!(refused(raw).contains("must not be empty"), "{raw:?}");
         }
         assert_eq!(message_body("\u{200B} ", 20, true).unwrap(), "", "files may go without text");

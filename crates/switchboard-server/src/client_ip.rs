@@ -25,7 +25,7 @@ impl FromRequestParts<AppState> for ClientIp {
 
 pub fn client_ip(peer: Option<IpAddr>, headers: &axum::http::HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
-        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last();
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back();
         if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
             return Some(ip);
         }

@@ -66,7 +66,9 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
             (C::RateLimited, format!("too many requests ({}); retry in {retry_after_ms} ms", kind.name()))
         }
         Error::PowRequired(_) => (C::PowRequired, "this site asks for a proof of work before a conversation starts".into()),
-        Error::PowInvalid { refusal, .. } => (C::PowInvalid, format!("the proof of work was refused ({refusal:?}); solve the new challenge")),
+        Error::PowInvalid { refusal, .. } => {
+            (C::PowInvalid, format!("the proof of work was refused ({refusal:?}); solve the new challenge"))
+        }
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
             (C::Unavailable, "the service is temporarily unavailable".into())

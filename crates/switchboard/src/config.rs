@@ -198,10 +198,7 @@ impl Config {
         anyhow::ensure!((1..=10_000).contains(&self.storage.max_batch), "storage.max_batch must be between 1 and 10000");
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
-        anyhow::ensure!(
-            (1..=1_000_000).contains(&self.limits.max_message_chars),
-            "limits.max_message_chars must be between 1 and 1000000"
-        );
+        anyhow::ensure!((1..=1_000_000).contains(&self.limits.max_message_chars), "limits.max_message_chars must be between 1 and 1000000");
         self.limits.rates.check().map_err(anyhow::Error::msg)?;
         if self.storage.backend == Backend::Postgres {
             let url = self.storage.postgres_url.as_deref().unwrap_or("");
@@ -353,20 +350,32 @@ mod tests {
     fn rates_are_set_per_kind_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, "[limits.rates]
+        std::fs::write(
+            &file,
+            "[limits.rates]
 messages_per_visitor = { burst = 3, every_ms = 250 }
-").unwrap();
+",
+        )
+        .unwrap();
         let limits = Config::load(Some(&file), Overrides::default()).unwrap().limits();
         assert_eq!(limits.rates.messages_per_visitor, switchboard_core::Rate::new(3, 250));
         assert_eq!(limits.rates.typing_per_visitor, Rates::default().typing_per_visitor, "the others keep their defaults");
-        std::fs::write(&file, "[limits.rates]
+        std::fs::write(
+            &file,
+            "[limits.rates]
 typing_per_visitor = { burst = 3, every_ms = 0 }
-").unwrap();
+",
+        )
+        .unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("typing_per_visitor"), "{err}");
-        std::fs::write(&file, "[limits.rates]
+        std::fs::write(
+            &file,
+            "[limits.rates]
 mesages_per_visitor = { burst = 3, every_ms = 10 }
-").unwrap();
+",
+        )
+        .unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("mesages_per_visitor"), "{err}");
     }

@@ -86,8 +86,13 @@ impl FromRequestParts<AppState> for WidgetVisitor {
         if parts.method == axum::http::Method::GET {
             return Ok(Self(app.core.visitor_from_token(&site_key, &token).await?));
         }
-        let hello =
-            VisitorHello { site_key, origin: auth::page_origin(&parts.headers), token: Some(token), device: DeviceInfo::default(), ip: None };
+        let hello = VisitorHello {
+            site_key,
+            origin: auth::page_origin(&parts.headers),
+            token: Some(token),
+            device: DeviceInfo::default(),
+            ip: None,
+        };
         Ok(Self(app.core.visitor(hello).await?))
     }
 }

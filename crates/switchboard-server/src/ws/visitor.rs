@@ -339,8 +339,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             let reference = Some(client_id.clone());
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
             let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
-            let sent =
-                core.visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref()).await.map_err(FrameError::from);
+            let sent = core
+                .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
+                .await
+                .map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,

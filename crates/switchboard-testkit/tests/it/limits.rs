@@ -29,7 +29,8 @@ fn only(rates: impl FnOnce(&mut Rates)) -> Limits {
 
 /// The next `error` frame: its code, `ref` and `retry_after_ms`.
 async fn error_frame(ws: &mut VisitorSocket) -> (ErrorCode, Option<String>, Option<u64>) {
-    expect_frame!(ws, VisitorOut::Error { code, reference, retry_after_ms, .. } => (code, reference, retry_after_ms)).expect("an error frame")
+    expect_frame!(ws, VisitorOut::Error { code, reference, retry_after_ms, .. } => (code, reference, retry_after_ms))
+        .expect("an error frame")
 }
 
 fn rate_limited_after<T: std::fmt::Debug>(got: Result<T, SocketError>) -> u64 {
@@ -40,11 +41,13 @@ fn rate_limited_after<T: std::fmt::Debug>(got: Result<T, SocketError>) -> u64 {
 }
 
 fn bodies(events: &[switchboard_testkit::proto::Event]) -> Vec<String> {
-    events.iter().filter_map(|e| match &e.body {
-        EventBody::Message { message } => Some(message.body.clone()),
-        _ => None,
-    })
-    .collect()
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Message { message } => Some(message.body.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[tokio::test]

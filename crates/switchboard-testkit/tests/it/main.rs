@@ -2,8 +2,8 @@
 
 mod account;
 mod admission;
-mod bodies;
 mod bad_input;
+mod bodies;
 mod chat;
 mod heartbeat;
 mod idempotency;
