@@ -17,12 +17,15 @@ mkdirSync(shots, { recursive: true });
 
 const OWNER = { email: 'boss@shop.example', password: 'a long enough password' };
 
-/** A running server with an admin API token and one site. */
-export async function startServer() {
+/**
+ * A running server with an admin API token and one site. `settings` are extra
+ * `SWITCHBOARD__SECTION__KEY` environment variables (a story's own limits, say).
+ */
+export async function startServer(settings = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'sb-browser-'));
   // No presence grace period: a test that closes its agent's socket means "nobody is
   // online" at once (the grace period has its own Rust tests).
-  const env = { ...process.env, SWITCHBOARD__LOG__LEVEL: 'warn', SWITCHBOARD__PRESENCE__GRACE_SECONDS: '0' };
+  const env = { ...process.env, SWITCHBOARD__LOG__LEVEL: 'warn', SWITCHBOARD__PRESENCE__GRACE_SECONDS: '0', ...settings };
   execFileSync(bin, ['--data', data, 'admin', 'create-workspace', '--name', 'Shop',
     '--owner-email', OWNER.email, '--password', OWNER.password], { env, stdio: 'ignore' });
   const serve = (listen) => {
@@ -118,10 +121,10 @@ export async function eventually(probe, what, timeoutMs = 10_000) {
  * A server and a browser for the whole test file: started before its first test, stopped
  * after its last. Read `.server` and `.browser` inside the tests.
  */
-export function serverAndBrowser() {
+export function serverAndBrowser(settings = {}) {
   const env = { server: undefined, browser: undefined };
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(settings);
     env.browser = await launchBrowser();
   });
   after(async () => {

@@ -7,6 +7,7 @@ mod churn;
 mod cluster;
 mod crash;
 mod fanout;
+mod flood;
 mod footprint;
 mod frames;
 mod http;
@@ -34,7 +35,7 @@ use server::{Durability, Fixture, ServerOpts};
 
 /// The generator processes (`switchboard-bench gen <kind>`), registered here by the
 /// scenarios that start them, so that `procs` depends on none of them.
-const GENERATORS: &[procs::Generator] = &[visitors::GENERATOR, churn::GENERATOR, fanout::GENERATOR];
+const GENERATORS: &[procs::Generator] = &[visitors::GENERATOR, churn::GENERATOR, fanout::GENERATOR, flood::GENERATOR];
 
 #[derive(Parser)]
 #[command(name = "switchboard-bench", about = "Load generator and benchmarks for Switchboard")]
@@ -68,7 +69,8 @@ enum Command {
     Suite {
         #[command(flatten)]
         common: Common,
-        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash).
+        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash,flood).
+
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -84,6 +86,8 @@ enum Command {
     Storm(Common),
     /// `kill -9` under load; acknowledged messages missing after restart.
     Crash(Common),
+    /// 1,000 abusive visitors against the default limits, beside legitimate ones.
+    Flood(Common),
     /// Idle RSS, cold start, binary size.
     Footprint(Common),
     /// The batched writer alone, on SQLite and PostgreSQL.
@@ -184,6 +188,7 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         Command::Churn(c) => (c, vec![suite::Scenario::Churn]),
         Command::Storm(c) => (c, vec![suite::Scenario::Storm]),
         Command::Crash(c) => (c, vec![suite::Scenario::Crash]),
+        Command::Flood(c) => (c, vec![suite::Scenario::Flood]),
         Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
         Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
         Command::Cluster(c) => (c, vec![suite::Scenario::Cluster]),

@@ -45,12 +45,23 @@ pub struct ServerOpts {
     pub cpus: Option<String>,
     /// Configuration as `SWITCHBOARD__…` environment variables (PostgreSQL, Redis).
     pub env: Vec<(String, String)>,
+    /// Keep the product's rate limits (`[limits.rates]`). Off by default: the other
+    /// scenarios measure the store, delivery and sockets with load far above what one
+    /// person sends, from a few source addresses; the flood scenario turns them on.
+    pub rate_limits: bool,
 }
 
 impl ServerOpts {
     pub fn new(durability: Durability) -> Self {
-        Self { durability, listen: "127.0.0.1:0".into(), cpus: None, env: vec![] }
+        Self { durability, listen: "127.0.0.1:0".into(), cpus: None, env: vec![], rate_limits: false }
     }
+}
+
+/// `SWITCHBOARD__LIMITS__RATES__<KIND>__BURST=0` for every rate: all limits off.
+fn rate_limits_off() -> Vec<(String, String)> {
+    let rates = serde_json::to_value(switchboard_core::Rates::default()).expect("rates serialise");
+    let kinds = rates.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    kinds.into_iter().map(|k| (format!("SWITCHBOARD__LIMITS__RATES__{}__BURST", k.to_uppercase()), "0".to_owned())).collect()
 }
 
 /// A running `switchboard serve`. Dropping it kills it.
@@ -77,7 +88,11 @@ impl Server {
     pub async fn start(bin: &Path, data: &Path, opts: &ServerOpts) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log"))?;
-        let mut child = command(bin, data, opts.cpus.as_deref())
+        let mut cmd = command(bin, data, opts.cpus.as_deref());
+        if !opts.rate_limits {
+            cmd.envs(rate_limits_off());
+        }
+        let mut child = cmd
             .env("SWITCHBOARD__STORAGE__DURABILITY", opts.durability.as_str())
             .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .args(["serve", "--listen", &opts.listen])

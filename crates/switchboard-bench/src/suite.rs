@@ -25,10 +25,11 @@ pub enum Scenario {
     Crash,
     Cluster,
     Routing,
+    Flood,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Footprint,
         Scenario::Storage,
         Scenario::Routing,
@@ -39,6 +40,7 @@ impl Scenario {
         Scenario::Crash,
         Scenario::Storm,
         Scenario::Cluster,
+        Scenario::Flood,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +55,7 @@ impl Scenario {
             Scenario::Crash => "crash",
             Scenario::Cluster => "cluster",
             Scenario::Routing => "routing",
+            Scenario::Flood => "flood",
         }
     }
 
@@ -66,7 +69,7 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm | Scenario::Cluster | Scenario::Routing => 1,
+            Scenario::Storm | Scenario::Cluster | Scenario::Routing | Scenario::Flood => 1,
         }
     }
 }
@@ -91,6 +94,7 @@ async fn once(ctx: &Ctx, s: Scenario, run: usize) -> anyhow::Result<Outcome> {
         Scenario::Crash => crate::crash::run(ctx, run).await,
         Scenario::Cluster => crate::cluster::run(ctx, run).await,
         Scenario::Routing => crate::routing::run(ctx, run).await,
+        Scenario::Flood => crate::flood::run(ctx, run).await,
         Scenario::Chat => unreachable!("the chat scenario has its own loop"),
     }
 }

@@ -47,7 +47,7 @@ pub enum SocketError {
     Decode { text: String, error: String },
     /// The server answered a frame with an `error` frame where one was not expected.
     #[error("the server answered {code}: {message}")]
-    Refused { code: ErrorCode, message: String },
+    Refused { code: ErrorCode, message: String, retry_after_ms: Option<u64> },
     #[error(transparent)]
     WebSocket(#[from] tungstenite::Error),
 }

@@ -149,7 +149,7 @@ impl VisitorSocket {
         let welcome = self
             .find(|f| match f {
                 VisitorOut::Welcome { .. } => Ok(Ok(f)),
-                VisitorOut::Error { code, message, .. } => Ok(Err(SocketError::Refused { code, message })),
+                VisitorOut::Error { code, message, retry_after_ms, .. } => Ok(Err(SocketError::Refused { code, message, retry_after_ms })),
                 _ => Err(()),
             })
             .await??;
@@ -182,13 +182,16 @@ impl VisitorSocket {
             body: body.to_owned(),
             format: None,
             attachment_ids: vec![],
+            pow: None,
         };
         self.send(&frame).await?;
         self.find(|f| match f {
             VisitorOut::Ack { client_id: id, conversation_id, seq, message, replayed } if id == client_id => {
                 Ok(Ok(Acked { conversation_id, seq, message, replayed }))
             }
-            VisitorOut::Error { code, message, reference: Some(r) } if r == client_id => Ok(Err(SocketError::Refused { code, message })),
+            VisitorOut::Error { code, message, reference: Some(r), retry_after_ms, .. } if r == client_id => {
+                Ok(Err(SocketError::Refused { code, message, retry_after_ms }))
+            }
             _ => Err(()),
         })
         .await?
@@ -221,7 +224,7 @@ impl AgentSocket {
         let welcome = self
             .find(|f| match f {
                 AgentOut::Welcome { .. } => Ok(Ok(f)),
-                AgentOut::Error { code, message, .. } => Ok(Err(SocketError::Refused { code, message })),
+                AgentOut::Error { code, message, retry_after_ms, .. } => Ok(Err(SocketError::Refused { code, message, retry_after_ms })),
                 _ => Err(()),
             })
             .await??;
@@ -252,7 +255,9 @@ impl AgentSocket {
             AgentOut::Ack { client_id: id, conversation_id, seq, message, replayed } if id == client_id => {
                 Ok(Ok(Acked { conversation_id, seq, message, replayed }))
             }
-            AgentOut::Error { code, message, reference: Some(r) } if r == client_id => Ok(Err(SocketError::Refused { code, message })),
+            AgentOut::Error { code, message, reference: Some(r), retry_after_ms } if r == client_id => {
+                Ok(Err(SocketError::Refused { code, message, retry_after_ms }))
+            }
             _ => Err(()),
         })
         .await?

@@ -17,6 +17,7 @@ fn a_visitor_send_is_sent_with_the_documented_keys() {
         body: "hi".into(),
         format: Some(MessageFormat::Markdown),
         attachment_ids: vec![],
+        pow: None,
     };
     assert_eq!(
         serde_json::to_value(&frame).unwrap(),
@@ -54,12 +55,19 @@ fn an_event_frame_as_the_server_writes_it_decodes_to_typed_fields() {
 
 #[test]
 fn an_error_frame_keeps_its_ref_key_and_a_snake_case_code() {
-    let frame = VisitorOut::Error { code: ErrorCode::HelloRequired, message: "say hello first".into(), reference: Some("c-9".into()) };
+    let frame = VisitorOut::Error {
+        code: ErrorCode::HelloRequired,
+        message: "say hello first".into(),
+        reference: Some("c-9".into()),
+        retry_after_ms: None,
+        pow: None,
+    };
     assert_eq!(
         serde_json::to_value(&frame).unwrap(),
         json!({"type": "error", "code": "hello_required", "message": "say hello first", "ref": "c-9"})
     );
-    let without_ref = VisitorOut::Error { code: ErrorCode::InvalidFrame, message: "m".into(), reference: None };
+    let without_ref =
+        VisitorOut::Error { code: ErrorCode::InvalidFrame, message: "m".into(), reference: None, retry_after_ms: None, pow: None };
     assert_eq!(serde_json::to_value(&without_ref).unwrap(), json!({"type": "error", "code": "invalid_frame", "message": "m"}));
 }
 

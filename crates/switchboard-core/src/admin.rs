@@ -652,7 +652,7 @@ impl Core {
             id: CannedResponseId::new(),
             workspace_id: who.workspace_id,
             shortcut: check_shortcut(shortcut)?,
-            body: non_empty("body", body, self.limits.max_message_chars)?,
+            body: switchboard_domain::body::message_body(body, self.limits.max_message_chars, false)?,
             owner_id,
             created_at: self.now(),
         };
@@ -676,7 +676,7 @@ impl Core {
             canned.shortcut = check_shortcut(s)?;
         }
         if let Some(b) = body {
-            canned.body = non_empty("body", b, self.limits.max_message_chars)?;
+            canned.body = switchboard_domain::body::message_body(b, self.limits.max_message_chars, false)?;
         }
         self.store.update_canned(&canned).await?;
         Ok(canned)

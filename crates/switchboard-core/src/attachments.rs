@@ -81,6 +81,15 @@ impl Core {
         Ok(attachment)
     }
 
+    /// A visitor's upload: counted against the visitor's bucket and their site's before
+    /// anything is written.
+    #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]
+    pub async fn visitor_upload(&self, v: &crate::Visitor, upload: Upload) -> Result<Attachment> {
+        self.limit(crate::LimitKind::UploadPerVisitor, crate::LimitKey::Contact(v.contact.id)).await?;
+        self.limit(crate::LimitKind::UploadPerSite, crate::LimitKey::Site(v.site.id)).await?;
+        self.upload(v.workspace_id(), v.actor(), upload).await
+    }
+
     /// An attachment and its bytes, if `reader` may see it: agents see their
     /// workspace's files; a visitor sees their own uploads and the team's.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %ws, attachment.id = %id), err(level = "debug"))]

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use switchboard_domain::*;
 use switchboard_store::{Session, Store};
 
-use crate::{AuthFailure, Core, Error, Result};
+use crate::{AuthFailure, Core, Error, LimitKey, LimitKind, Result};
 
 /// The authenticated caller of an agent-side use case.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -71,7 +71,7 @@ pub struct SignInFrom {
 pub const SESSION_TOUCH_MS: i64 = 60_000;
 
 pub(crate) struct Keys {
-    visitor: Vec<u8>,
+    pub(crate) visitor: Vec<u8>,
     /// Signs the challenge between a sign-in's password and its second factor.
     pub(crate) challenge: Vec<u8>,
 }
@@ -165,7 +165,19 @@ impl Core {
     /// When the workspace requires a second factor the agent has not set up, the
     /// session may only enrol one (`must_enrol`).
     #[tracing::instrument(skip_all, err(level = "info"))]
+    ///
+    /// Every attempt, right or wrong, takes from three buckets before any work: the
+    /// e-mail's (five tries, then one a minute by default), the e-mail's slower one
+    /// (twenty, then one every fifteen minutes: delays grow), and the client address's.
+    /// An account is unlocked by time alone; nothing is sent to anyone.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn login(&self, email: &str, password: &str, from: &SignInFrom) -> Result<crate::SignIn> {
+        if let Some(ip) = from.ip.as_deref().and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+            self.limit(LimitKind::SignInPerIp, LimitKey::Ip(ip)).await?;
+        }
+        let account = LimitKey::account(email);
+        self.limit(LimitKind::SignInPerAccount, account).await?;
+        self.limit(LimitKind::SignInLockoutPerAccount, account).await?;
         let email = Email::parse(email).map_err(|_| Error::Unauthenticated(AuthFailure::BadCredentials))?;
         let found = self.store.agent_credentials(&email).await?;
         let Some((agent, hash)) = found else {
@@ -228,6 +240,7 @@ impl Core {
     /// for reading one's account, enrolling and signing out.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn enrolling_session(&self, token: &str) -> Result<(Principal, Session)> {
+        self.limit(LimitKind::RestPerSession, LimitKey::hashed(token)).await?;
         let now = self.now();
         let session = self.store.session(&sha256_hex(token), now).await?.ok_or(Error::Unauthenticated(AuthFailure::SessionRequired))?;
         let agent = self.store.agent(session.workspace_id, session.agent_id).await.map_err(|e| match e {
@@ -259,6 +272,7 @@ impl Core {
     /// The caller behind an API token; an expired one is `token_expired`.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn api_token(&self, secret: &str) -> Result<Principal> {
+        self.limit(LimitKind::RestPerToken, LimitKey::hashed(secret)).await?;
         let now = self.now();
         let token = self.store.use_api_token(&sha256_hex(secret), now).await?.ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
         if token.expires_at.is_some_and(|t| t <= now) {

@@ -133,6 +133,8 @@ impl Core {
         mask: masking::Masking,
     ) -> Result<NewMessage> {
         let client_id = check_client_id(draft.client_id)?;
+        // The body's rules (switchboard_domain::body) before any read.
+        let body = switchboard_domain::body::message_body(&draft.body, self.limits.max_message_chars, !draft.attachments.is_empty())?;
         if draft.attachments.len() > 10 {
             return Err(ValidationError::new("attachments", "at most 10 per message").into());
         }
@@ -144,15 +146,7 @@ impl Core {
             }
             attachments.push(a);
         }
-        let body = draft.body.trim();
-        if body.is_empty() && attachments.is_empty() {
-            return Err(ValidationError::new("body", "must not be empty").into());
-        }
-        if body.chars().count() > self.limits.max_message_chars {
-            let max = self.limits.max_message_chars;
-            return Err(ValidationError::new("body", format!("must be at most {max} characters")).into());
-        }
-        let body = masking::mask(body, mask).into_owned();
+        let body = masking::mask(&body, mask).into_owned();
         Ok(NewMessage { author, client_id, kind, body, format: draft.format, attachments })
     }
 

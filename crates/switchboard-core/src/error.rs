@@ -69,6 +69,16 @@ pub enum Error {
     /// A transfer to an agent who is not available or has no free place.
     #[error("the agent is not available or has no free place")]
     AgentUnavailable,
+    /// A bucket of [`crate::limiter`] is empty: nothing was read or written; the same
+    /// request succeeds after `retry_after_ms`.
+    #[error("too many requests ({}); retry in {retry_after_ms} ms", kind.name())]
+    RateLimited { kind: crate::LimitKind, retry_after_ms: u64 },
+    /// The site asks for a proof of work before a conversation starts: solve this one.
+    #[error("a proof of work is required")]
+    PowRequired(crate::pow::PowChallenge),
+    /// The proof of work was wrong, expired or already used: solve this new one.
+    #[error("the proof of work was refused ({refusal:?})")]
+    PowInvalid { refusal: crate::pow::PowRefusal, challenge: crate::pow::PowChallenge },
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

@@ -15,7 +15,9 @@ mod error;
 mod inboxes;
 mod jobs;
 mod labels;
+pub mod limiter;
 mod me;
+pub mod pow;
 mod presence;
 mod privacy;
 mod roster;
@@ -43,6 +45,7 @@ pub use error::{AuthFailure, Error, Result};
 pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
+pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, RetryAfter};
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
@@ -147,6 +150,10 @@ pub struct Limits {
     /// How long all of an agent's sockets must stay closed before they show offline
     /// (config `presence.grace_seconds`), so a reload or a short drop changes nothing.
     pub presence_grace_ms: i64,
+    /// The token buckets checked before anything is read or written ([`limiter`]).
+    pub rates: Rates,
+    /// Leading zero bits a proof of work needs ([`pow`]); 16 takes a browser about half a second.
+    pub pow_difficulty: u8,
 }
 
 impl Default for Limits {
@@ -158,6 +165,8 @@ impl Default for Limits {
             max_message_chars: 10_000,
             max_page: 200,
             presence_grace_ms: 60_000,
+            rates: Rates::default(),
+            pow_difficulty: 16,
         }
     }
 }
@@ -174,6 +183,8 @@ pub struct Core {
     pub observer: Arc<dyn CommitObserver>,
     keys: Arc<auth::Keys>,
     roster: Arc<roster::Roster>,
+    limiter: Arc<dyn Limiter>,
+    spent_pow: Arc<pow::Spent>,
     job_signal: Arc<jobs::JobSignal>,
     /// Jobs this node claimed after another runner's lease ran out.
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
@@ -190,16 +201,19 @@ impl Core {
     /// Builds the core, loading (or creating on first start) the server's signing keys.
     pub async fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, blobs: Arc<dyn BlobStore>, limits: Limits) -> Result<Self> {
         let keys = Arc::new(auth::Keys::load(&*store).await?);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
             store,
             bus,
             blobs,
             presence: Arc::new(LocalPresence::default()),
-            clock: Arc::new(SystemClock),
+            limiter: Arc::new(LocalLimiter::new(&limits.rates, clock.clone())),
+            clock,
             limits,
             observer: Arc::new(()),
             keys,
             roster: Arc::default(),
+            spent_pow: Arc::default(),
             job_signal: Arc::default(),
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
@@ -212,9 +226,26 @@ impl Core {
         })
     }
 
+    /// Uses this clock for every time rule, the limits' buckets included.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.limiter = Arc::new(LocalLimiter::new(&self.limits.rates, clock.clone()));
         self.clock = clock;
         self
+    }
+
+    /// Replaces this process's buckets, with a cluster-wide limiter for instance.
+    pub fn with_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// Takes one from a bucket before any read or write; over the limit is
+    /// [`Error::RateLimited`], and nothing has been done.
+    pub(crate) async fn limit(&self, kind: LimitKind, key: LimitKey) -> Result<()> {
+        self.limiter.check(kind, key).await.map_err(|r| {
+            tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");
+            Error::RateLimited { kind, retry_after_ms: r.ms }
+        })
     }
 
     pub fn now(&self) -> Timestamp {

@@ -11,7 +11,7 @@ use switchboard_store::{Audience, Change, Committed, ConversationFilter, EventQu
 
 use crate::auth::{VisitorClaims, verify_identity};
 use crate::conversations::{ContactPatch, Draft, apply_contact_patch};
-use crate::{AuthFailure, Core, Error, Result};
+use crate::{AuthFailure, Core, Error, LimitKey, LimitKind, Result};
 
 /// How precisely a contact's `last_seen` is kept.
 const LAST_SEEN_RESOLUTION_MS: i64 = 60_000;
@@ -26,7 +26,8 @@ pub struct VisitorHello {
     /// The token from an earlier visit, if the browser kept one.
     pub token: Option<String>,
     pub device: DeviceInfo,
-    /// The address the request came from, as the edge trusts it (bans by address).
+    /// The client's address, as the edge trusts it: bans by address, and a hello without
+    /// a token (a new contact) counts against this address's [`LimitKind::NewSessionPerIp`].
     pub ip: Option<IpAddr>,
 }
 
@@ -143,6 +144,9 @@ impl Core {
     /// before anything is written: no contact is created, `last_seen` does not move.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %site.id), err(level = "debug"))]
     pub async fn visitor_on(&self, site: Site, token: Option<&str>, device: DeviceInfo, ip: Option<IpAddr>) -> Result<Visitor> {
+        if let (None, Some(ip)) = (token, ip) {
+            self.limit(LimitKind::NewSessionPerIp, LimitKey::Ip(ip)).await?;
+        }
         let now = self.now();
         let ws = site.workspace_id;
         self.refuse_banned(ws, &BanSubject { ip, ..BanSubject::default() }).await?;
@@ -268,7 +272,25 @@ impl Core {
     /// Sends a message; without a conversation id it starts a new conversation.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
+        self.visitor_send_proved(v, conversation, draft, None).await
+    }
+
+    /// [`Core::visitor_send`] with the visitor's proof of work, which a site with
+    /// `appearance.proof_of_work` requires to start a conversation ([`crate::pow`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
+    pub async fn visitor_send_proved(
+        &self,
+        v: &Visitor,
+        conversation: Option<ConversationId>,
+        draft: Draft,
+        pow: Option<&crate::pow::PowSolution>,
+    ) -> Result<Committed> {
         self.refuse_visitor(v).await?;
+        self.limit(LimitKind::MessagePerVisitor, LimitKey::Contact(v.contact.id)).await?;
+        if conversation.is_none() && v.site.appearance.proof_of_work {
+            self.check_pow(v, pow)?;
+        }
+
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft, v.site.masking).await?;
         let change = match conversation {
             None => {
@@ -314,6 +336,7 @@ impl Core {
     /// conversations (checked without a store read when `v` knows the conversation).
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = %id), err(level = "debug"))]
     pub async fn visitor_typing(&self, v: &Visitor, id: ConversationId, typing: bool) -> Result<()> {
+        self.limit(LimitKind::TypingPerVisitor, LimitKey::Contact(v.contact.id)).await?;
         self.visitor_owns(v, id).await?;
         let msg = Arc::new(BusMessage::typing(id, v.actor(), typing));
         self.bus.publish(Topic::Workspace(v.workspace_id()), msg);
@@ -323,6 +346,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn track_page(&self, v: &Visitor, view: NewPageView) -> Result<()> {
         self.refuse_visitor(v).await?;
+        self.limit(LimitKind::PageViewPerVisitor, LimitKey::Contact(v.contact.id)).await?;
         let url = non_empty("url", &view.url, 2000)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(ValidationError::new("url", "must be an http(s) URL").into());
@@ -411,5 +435,16 @@ impl Core {
         // The same contact keeps what it knew; a different one starts afresh.
         let conversations = if contact.id == v.contact.id { v.conversations.clone() } else { vec![] };
         Ok(Visitor { site: v.site.clone(), contact, token, ip: v.ip, conversations })
+    }
+
+    /// A fresh proof-of-work challenge for this visitor (`pow_required` hands one out).
+    pub fn pow_challenge(&self, v: &Visitor) -> crate::pow::PowChallenge {
+        crate::pow::challenge(&self.keys.visitor, v.contact.id, self.now(), self.limits.pow_difficulty)
+    }
+
+    fn check_pow(&self, v: &Visitor, pow: Option<&crate::pow::PowSolution>) -> Result<()> {
+        let Some(solution) = pow else { return Err(Error::PowRequired(self.pow_challenge(v))) };
+        crate::pow::verify(&self.keys.visitor, &self.spent_pow, v.contact.id, self.now(), self.limits.pow_difficulty, solution)
+            .map_err(|refusal| Error::PowInvalid { refusal, challenge: self.pow_challenge(v) })
     }
 }

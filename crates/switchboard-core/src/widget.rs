@@ -121,6 +121,7 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn visitor_track(&self, v: &Visitor, event: NewContactEvent) -> Result<ContactEvent> {
         self.refuse_visitor(v).await?;
+        self.limit(crate::LimitKind::TrackPerVisitor, crate::LimitKey::Contact(v.contact.id)).await?;
         let name = non_empty("name", &event.name, ContactEvent::MAX_NAME_CHARS)?;
         if event.data.len() > ContactEvent::MAX_KEYS {
             return Err(ValidationError::new("data", format!("at most {} keys", ContactEvent::MAX_KEYS)).into());

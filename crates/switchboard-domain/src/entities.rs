@@ -265,6 +265,9 @@ pub struct Appearance {
     /// Visitors may only be identified with a valid `user_hash`: an `identify` without
     /// one is refused instead of setting the contact's name, e-mail and phone.
     pub require_identity: bool,
+    /// For a site under attack: a visitor's browser proves some work (hashcash over
+    /// SHA-256, about half a second) before it may start a conversation.
+    pub proof_of_work: bool,
 }
 
 impl Default for Appearance {
@@ -278,6 +281,7 @@ impl Default for Appearance {
             reply_time: ReplyTime::default(),
             title_badge: false,
             require_identity: false,
+            proof_of_work: false,
         }
     }
 }

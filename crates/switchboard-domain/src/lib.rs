@@ -6,6 +6,7 @@
 
 mod audit;
 mod bans;
+pub mod body;
 mod conversation;
 mod entities;
 mod error;

@@ -105,6 +105,7 @@ impl From<&d::Appearance> for Appearance {
             reply_time: a.reply_time.into(),
             title_badge: a.title_badge,
             require_identity: a.require_identity,
+            proof_of_work: a.proof_of_work,
         }
     }
 }

@@ -83,6 +83,9 @@ error_codes! {
     InboxKindUnsupported = "inbox_kind_unsupported", 422, "Only `website` inboxes can be created today; `email`, `telegram` and `api` inboxes cannot yet.";
     Internal = "internal", 500, "A bug: the details are in the server's log.";
     Unavailable = "unavailable", 503, "The database cannot be reached; retry later.";
+    PowRequired = "pow_required", 403, "Sockets only: the site asks for a proof of work before a conversation starts; the error frame's `pow` is the challenge to solve and send with the same `send`.";
+    PowInvalid = "pow_invalid", 403, "Sockets only: the proof of work was wrong, expired, made for another visitor or already used; the error frame's `pow` is a new challenge.";
+    RateLimited = "rate_limited", 429, "Too many requests of one kind from one visitor, address, session, token or account (the limits in the server's `[limits.rates]`): nothing was stored; retry after `retry_after_ms` (REST: also `Retry-After`, in seconds).";
     ServerBusy = "server_busy", 503, "The server holds all the sockets it may (an upgrade, answered with `Retry-After`), or a visitor's `hello` waited too long for its turn; retry later.";
     InvalidFrame = "invalid_frame", 400, "Sockets only: not JSON, no string `type`, missing or mistyped fields, or a binary frame.";
     UnknownFrameType = "unknown_frame_type", 400, "Sockets only: a `type` this socket does not accept.";
@@ -105,6 +108,9 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(default)]
     pub fields: Vec<FieldError>,
+    /// `rate_limited` only: how long to wait before the same request succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

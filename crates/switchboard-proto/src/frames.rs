@@ -20,6 +20,22 @@ pub struct Cursor {
     pub after_seq: i64,
 }
 
+/// A proof-of-work challenge: find a `nonce` such that SHA-256 of `challenge`, `:` and
+/// the nonce (UTF-8) starts with `difficulty` zero bits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PowChallenge {
+    pub challenge: String,
+    pub difficulty: u8,
+}
+
+/// A solved challenge, sent with the `send` that starts a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PowSolution {
+    pub challenge: String,
+    #[schema(max_length = 64)]
+    pub nonce: String,
+}
+
 /// Frames a visitor's browser sends.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, strum::VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -40,6 +56,10 @@ pub enum VisitorIn {
         format: Option<MessageFormat>,
         #[serde(default)]
         attachment_ids: Vec<Uuid>,
+        /// On a site that asks for it, the proof of work for a `send` that starts a
+        /// conversation (`pow_required` hands out the challenge).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pow: Option<PowSolution>,
     },
     Typing {
         conversation_id: Uuid,
@@ -200,6 +220,12 @@ pub enum VisitorOut {
         /// The `client_id` of the frame that failed, when it had one.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// `rate_limited` only: resend the same frame (same `client_id`) after this long.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+        /// `pow_required` and `pow_invalid`: the challenge to solve before sending again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pow: Option<PowChallenge>,
     },
     /// The server is closing this socket; reconnect after the delay with your cursors.
     Reconnect {
@@ -305,6 +331,9 @@ pub enum AgentOut {
         message: String,
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// `rate_limited` only: resend the same frame (same `client_id`) after this long.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     Reconnect {
         reason: ReconnectReason,

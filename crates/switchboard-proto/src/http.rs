@@ -322,6 +322,10 @@ pub struct Appearance {
     /// `identify` without a valid `user_hash` is refused (`identity_required`). Default false.
     #[serde(default)]
     pub require_identity: bool,
+    /// For a site under attack: a visitor's first `send` needs a proof of work
+    /// (`pow_required`). Default false.
+    #[serde(default)]
+    pub proof_of_work: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

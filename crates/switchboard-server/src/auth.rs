@@ -77,16 +77,16 @@ impl FromRequestParts<AppState> for EnrolAuth {
     }
 }
 
-/// Where a sign-in comes from: the browser's `User-Agent` and the peer's address.
-/// (Behind a proxy that is the proxy's; the limits work decides which header to trust.)
+/// Where a sign-in comes from: the browser's `User-Agent` and the client's address
+/// (behind a trusted proxy, what it forwarded: [`crate::security::client_ip`]).
 pub struct ClientInfo(pub SignInFrom);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let ip = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let ip = crate::security::client_ip(&app.config, &parts.extensions, &parts.headers).map(|ip| ip.to_string());
         Ok(ClientInfo(SignInFrom { user_agent, ip }))
     }
 }

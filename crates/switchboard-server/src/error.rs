@@ -18,7 +18,7 @@ impl ApiError {
     /// An error answered with the code's own HTTP status.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         let status = StatusCode::from_u16(code.status()).expect("error codes have valid statuses");
-        Self { status, body: ErrorBody { code, message: message.into(), fields: vec![] } }
+        Self { status, body: ErrorBody { code, message: message.into(), fields: vec![], retry_after_ms: None } }
     }
 }
 
@@ -70,6 +70,13 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
         Error::TwoFactorEnabled => (C::TwoFactorEnabled, "two-factor sign-in is already on".into()),
         Error::TwoFactorNotEnabled => (C::TwoFactorNotEnabled, "two-factor sign-in is not on".into()),
         Error::TwoFactorRequired => (C::TwoFactorRequired, "the workspace requires two-factor sign-in".into()),
+        Error::RateLimited { kind, retry_after_ms } => {
+            (C::RateLimited, format!("too many requests ({}); retry in {retry_after_ms} ms", kind.name()))
+        }
+        Error::PowRequired(_) => (C::PowRequired, "this site asks for a proof of work before a conversation starts".into()),
+        Error::PowInvalid { refusal, .. } => {
+            (C::PowInvalid, format!("the proof of work was refused ({refusal:?}); solve the new challenge"))
+        }
         Error::Unavailable(why) => {
             tracing::warn!(error = %why, "store unavailable");
             (C::Unavailable, "the service is temporarily unavailable".into())
@@ -87,6 +94,9 @@ impl From<Error> for ApiError {
         let mut error = ApiError::new(code, message);
         if let Error::Invalid(v) = &e {
             error.body.fields = vec![FieldError { field: v.field.into(), message: v.reason.clone() }];
+        }
+        if let Error::RateLimited { retry_after_ms, .. } = e {
+            error.body.retry_after_ms = Some(retry_after_ms);
         }
         error
     }
@@ -148,7 +158,13 @@ impl From<QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        // `Retry-After` is in whole seconds, rounded up so that waiting it is enough.
+        let retry_after = self.body.retry_after_ms.map(|ms| ms.div_ceil(1000).max(1).to_string());
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(secs) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs);
+        }
+        response
     }
 }
 

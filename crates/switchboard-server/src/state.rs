@@ -37,8 +37,8 @@ pub struct ServerConfig {
     /// Where people reach the server (`https://chat.example.com`, no trailing slash), for
     /// links it hands out; `None`: the request's `Host`.
     pub public_url: Option<String>,
-    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (bans by
-    /// address, HSTS); anyone else's are ignored.
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (bans and
+    /// limits by address, HSTS); anyone else's are ignored.
     pub trusted_proxies: Vec<switchboard_domain::IpRange>,
 }
 

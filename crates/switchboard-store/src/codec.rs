@@ -282,6 +282,8 @@ struct AppearanceJson {
     title_badge: bool,
     #[serde(default)]
     require_identity: bool,
+    #[serde(default)]
+    proof_of_work: bool,
 }
 
 pub fn encode_appearance(a: &Appearance) -> String {
@@ -297,6 +299,7 @@ pub fn encode_appearance(a: &Appearance) -> String {
         reply_time: Some(a.reply_time.name().into()),
         title_badge: a.title_badge,
         require_identity: a.require_identity,
+        proof_of_work: a.proof_of_work,
     })
     .expect("appearance serialises")
 }
@@ -312,6 +315,7 @@ pub fn decode_appearance(raw: &str) -> Result<Appearance> {
         reply_time: a.reply_time.as_deref().map(ReplyTime::parse).transpose()?.unwrap_or_default(),
         title_badge: a.title_badge,
         require_identity: a.require_identity,
+        proof_of_work: a.proof_of_work,
     })
 }
 
@@ -508,7 +512,8 @@ mod tests {
         let old = r##"{"color":"#1f6feb","position":"end","greeting":"Hi","team_name":"Support","locale":"en"}"##;
         let a = decode_appearance(old).unwrap();
         assert_eq!((a.reply_time, a.title_badge, a.require_identity), (ReplyTime::Hours, false, false));
-        let changed = Appearance { reply_time: ReplyTime::Minutes, title_badge: true, require_identity: true, ..a };
+        assert!(!a.proof_of_work, "sites stored before it have it off");
+        let changed = Appearance { reply_time: ReplyTime::Minutes, title_badge: true, require_identity: true, proof_of_work: true, ..a };
         assert_eq!(decode_appearance(&encode_appearance(&changed)).unwrap(), changed);
     }
 

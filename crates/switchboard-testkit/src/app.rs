@@ -54,9 +54,15 @@ impl TestApp {
         Self::spawn_full(config, limits, Arc::new(SystemClock)).await
     }
 
+    /// A server with these limits whose clock (the limits' buckets included) moves only
+    /// when the test moves `clock`.
+    pub async fn spawn_limited(limits: Limits, clock: Arc<ManualClock>) -> Self {
+        Self::spawn_full(ServerConfig::default(), limits, clock).await
+    }
+
     /// The server never runs jobs by itself here (`run_jobs` is off), so tests are
     /// deterministic: they call [`TestApp::run_pending_jobs`].
-    async fn spawn_full(server: ServerConfig, limits: Limits, clock: Arc<dyn Clock>) -> Self {
+    pub async fn spawn_full(server: ServerConfig, limits: Limits, clock: Arc<dyn Clock>) -> Self {
         crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
         let config = test_config(dir.path()).await;

@@ -12,7 +12,7 @@ use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use switchboard_core::Limits;
+use switchboard_core::{Limits, Rates};
 use switchboard_server::{ServerConfig, default_max_sockets};
 pub use switchboard_store_sqlite::Durability;
 
@@ -132,6 +132,8 @@ pub struct LimitsSection {
     pub max_upload_bytes: u64,
     pub max_message_chars: usize,
     pub session_ttl_hours: i64,
+    /// The token buckets checked before anything is stored (`switchboard_core::limiter`).
+    pub rates: Rates,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -211,7 +213,7 @@ pub fn redact_password(url: &str) -> String {
 
 impl Default for LimitsSection {
     fn default() -> Self {
-        Self { max_upload_bytes: 10 * 1024 * 1024, max_message_chars: 10_000, session_ttl_hours: 14 * 24 }
+        Self { max_upload_bytes: 10 * 1024 * 1024, max_message_chars: 10_000, session_ttl_hours: 14 * 24, rates: Rates::default() }
     }
 }
 
@@ -274,6 +276,8 @@ impl Config {
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
         anyhow::ensure!(self.presence.grace_seconds <= 3600, "presence.grace_seconds must be at most 3600 (an hour)");
+        anyhow::ensure!((1..=1_000_000).contains(&self.limits.max_message_chars), "limits.max_message_chars must be between 1 and 1000000");
+        self.limits.rates.check().map_err(anyhow::Error::msg)?;
         if self.storage.backend == Backend::Postgres {
             let url = self.storage.postgres_url.as_deref().unwrap_or("");
             anyhow::ensure!(
@@ -353,6 +357,7 @@ impl Config {
             max_message_chars: self.limits.max_message_chars,
             session_ttl_ms: self.limits.session_ttl_hours * 3600 * 1000,
             presence_grace_ms: self.presence.grace_seconds as i64 * 1000,
+            rates: self.limits.rates.clone(),
             ..Limits::default()
         }
     }
@@ -386,8 +391,10 @@ workers = 0
 # The address people reach the server at, for links it hands out (the chat page's
 # QR code). Unset: the Host of the request that asks.
 # public_url = "https://chat.example.com"
-# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For (the visitor's
-# address, for bans) and X-Forwarded-Proto (https turns HSTS on) are believed.
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For (the client's
+# address, for bans and the limits counted per address) and X-Forwarded-Proto (https
+# turns HSTS on) are believed. Leave it empty without a proxy, or any client could pick
+# the address it is banned or counted under.
 trusted_proxies = []
 
 [storage]
@@ -403,7 +410,9 @@ durability = "full"
 max_batch = 512
 
 [limits]
+# Largest upload, in bytes.
 max_upload_bytes = 10485760
+# Longest message body, in characters (Unicode scalar values), once trimmed.
 max_message_chars = 10000
 session_ttl_hours = 336
 
@@ -435,6 +444,31 @@ presence_ttl_ms = 15000
 # offline, so a reload or a short network drop changes nothing. 0: at once.
 grace_seconds = 60
 
+# Token buckets, checked before anything is read or written. Each allows `burst`
+# requests in a row, then one more every `every_ms` milliseconds; `burst = 0` turns
+# that limit off. Over a limit, REST answers 429 with Retry-After and sockets an error
+# frame with code "rate_limited" and retry_after_ms; the socket stays open.
+# Buckets are kept in this process (one node); idle ones are forgotten.
+[limits.rates]
+# Visitor hellos without a token (new contacts), per client address.
+new_sessions_per_ip = { burst = 30, every_ms = 2000 }
+# Per visitor: messages, typing frames, page views, track events, uploads.
+messages_per_visitor = { burst = 20, every_ms = 1000 }
+typing_per_visitor = { burst = 20, every_ms = 500 }
+page_views_per_visitor = { burst = 30, every_ms = 2000 }
+track_per_visitor = { burst = 60, every_ms = 1000 }
+uploads_per_visitor = { burst = 10, every_ms = 6000 }
+# All visitor uploads of one site together.
+uploads_per_site = { burst = 200, every_ms = 300 }
+# REST calls (and agent socket connections) per API token and per session cookie.
+rest_per_token = { burst = 200, every_ms = 50 }
+rest_per_session = { burst = 300, every_ms = 50 }
+# Sign-in attempts per e-mail: five, then one a minute; and past twenty, one every
+# fifteen minutes, so delays grow. Unlocked by time alone. And per client address.
+sign_in_per_account = { burst = 5, every_ms = 60000 }
+sign_in_lockout_per_account = { burst = 20, every_ms = 900000 }
+sign_in_per_ip = { burst = 30, every_ms = 6000 }
+
 [log]
 # A tracing filter such as "info" or "switchboard_server=debug,info".
 level = "info"
@@ -458,6 +492,9 @@ mod tests {
         assert_eq!(printed.server.max_sockets, default.server.max_sockets);
         assert_eq!(printed.server.max_handshakes, default.server.max_handshakes);
         assert_eq!(printed.server.workers, default.server.workers);
+        assert_eq!(printed.server.trusted_proxies, default.server.trusted_proxies);
+        assert_eq!(printed.limits.rates, default.limits.rates, "every rate is printed as it is");
+        assert_eq!(printed.limits.max_message_chars, default.limits.max_message_chars);
         assert_eq!(format!("{:?}", printed.bus), format!("{:?}", default.bus));
     }
 
@@ -490,6 +527,40 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("rediss://:***@redis.internal:6380/0"), "{printed}");
+    }
+
+    #[test]
+    fn rates_are_set_per_kind_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[limits.rates]
+messages_per_visitor = { burst = 3, every_ms = 250 }
+",
+        )
+        .unwrap();
+        let limits = Config::load(Some(&file), Overrides::default()).unwrap().limits();
+        assert_eq!(limits.rates.messages_per_visitor, switchboard_core::Rate::new(3, 250));
+        assert_eq!(limits.rates.typing_per_visitor, Rates::default().typing_per_visitor, "the others keep their defaults");
+        std::fs::write(
+            &file,
+            "[limits.rates]
+typing_per_visitor = { burst = 3, every_ms = 0 }
+",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("typing_per_visitor"), "{err}");
+        std::fs::write(
+            &file,
+            "[limits.rates]
+mesages_per_visitor = { burst = 3, every_ms = 10 }
+",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("mesages_per_visitor"), "{err}");
     }
 
     #[test]

@@ -233,6 +233,15 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
           </fieldset>
 
           <fieldset class="group">
+            <legend>{t('admin.abuse.title')}</legend>
+            <label class="check">
+              <input type="checkbox" checked={appearance.proof_of_work ?? false} onChange={(e) => look({ proof_of_work: e.currentTarget.checked })} />
+              {t('admin.abuse.proofOfWork')}
+            </label>
+            <p class="hint">{t('admin.abuse.proofOfWorkHint')}</p>
+          </fieldset>
+
+          <fieldset class="group">
             <legend>{t('admin.identity.title')}</legend>
             <p class="hint">{t('admin.identity.hint')}</p>
             <label class="check">

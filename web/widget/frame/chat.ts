@@ -9,6 +9,7 @@
 
 import { batch, computed, effect, signal } from '@preact/signals';
 import type { components } from '../../generated/api';
+import { solve } from './pow';
 
 type S = components['schemas'];
 export type Event = S['Event'];
@@ -46,6 +47,10 @@ interface Pending {
   failed: ErrorCode | null;
   /** Sent on the current socket and not yet answered. */
   inFlight: boolean;
+  /** `rate_limited`: not sent again before this time (ms since the epoch). */
+  notBefore?: number;
+  /** The site asked for a proof of work: being solved (`null`) or solved. */
+  pow?: S['PowSolution'] | null;
 }
 
 export type Link = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -164,6 +169,9 @@ let opts: Options;
 let ws: WebSocket | null = null;
 let welcomed = false;
 let backoff = 500;
+/** A `hello` refused as `rate_limited` says how long to wait before the next socket. */
+let helloNotBefore = 0;
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let pingTimer: ReturnType<typeof setInterval> | undefined;
 let pongDeadline: ReturnType<typeof setTimeout> | undefined;
@@ -311,7 +319,7 @@ function connect() {
     link.value = navigator.onLine ? 'reconnecting' : 'offline';
     if (!navigator.onLine) return;
     // Exponential backoff with jitter, so visitors cut off together do not return together.
-    retryTimer = setTimeout(connect, backoff * (0.5 + Math.random()));
+    retryTimer = setTimeout(connect, Math.max(helloNotBefore - Date.now(), backoff * (0.5 + Math.random())));
     backoff = Math.min(backoff * 2, 15_000);
   };
 }
@@ -394,7 +402,8 @@ function receive(f: VisitorOut, own: boolean) {
       });
       break;
     case 'error':
-      failed(f.code, f.ref ?? null);
+      if ((f.code === 'pow_required' || f.code === 'pow_invalid') && f.pow && prove(f.ref ?? null, f.pow)) break;
+      failed(f.code, f.ref ?? null, f.retry_after_ms ?? null);
       break;
     case 'read_mark':
       if (f.conversation_id === conversation.value?.id) readMark.value = Math.max(readMark.value, f.up_to_seq);
@@ -517,18 +526,29 @@ function keepOutbox(key: string) {
   });
 }
 
-/** Sends every pending message that is not in flight, oldest first. */
+/**
+ * Sends every pending message that is not in flight, oldest first. A message told to
+ * wait (`rate_limited`) holds back the ones after it, so they still arrive in order.
+ */
 function flush() {
   if (!welcomed) return;
   const conv = conversation.value;
   for (const p of pending.value) {
     if (p.inFlight || p.failed) continue;
+    // Being proved (a proof of work): the ones after it wait, to keep the order.
+    if (p.pow === null) return;
+    const wait = (p.notBefore ?? 0) - Date.now();
+    if (wait > 0) {
+      clearTimeout(flushTimer);
+      flushTimer = setTimeout(flush, wait);
+      return;
+    }
     const frame: VisitorIn = {
       type: 'send',
       client_id: p.client_id,
       body: p.body,
       attachment_ids: p.attachments.map((a) => a.id),
-      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : {}),
+      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null }),
     };
     if (!send(frame)) return;
     p.inFlight = true;
@@ -568,10 +588,25 @@ function settle(clientId: string, conversationId: string) {
   flush();
 }
 
+/**
+ * The site asks for a proof of work before this message may start a conversation: it
+ * stays "sending" while the challenge is solved, then goes again with the solution.
+ */
+function prove(ref: string | null, challenge: S['PowChallenge']): boolean {
+  const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
+  if (!mine) return false;
+  pending.value = pending.value.map((p) => (p === mine ? { ...p, inFlight: false, pow: null } : p));
+  void solve(challenge.challenge, challenge.difficulty).then((nonce) => {
+    pending.value = pending.value.map((p) => (p.client_id === ref ? { ...p, pow: { challenge: challenge.challenge, nonce } } : p));
+    flush();
+  });
+  return true;
+}
+
 const FATAL_HELLO: ReadonlySet<string> = new Set(['token_expired', 'invalid_token', 'unauthenticated']);
 const RETRYABLE: ReadonlySet<string> = new Set(['unavailable', 'internal', 'server_busy']);
 
-function failed(code: ErrorCode, ref: string | null) {
+function failed(code: ErrorCode, ref: string | null, retryAfterMs: number | null) {
   if (code === 'banned') {
     // Refused before anything was stored; retrying cannot help, and the server closes.
     banned.value = true;
@@ -579,6 +614,21 @@ function failed(code: ErrorCode, ref: string | null) {
     return;
   }
   const mine = ref ? pending.value.find((p) => p.client_id === ref) : undefined;
+  if (code === 'rate_limited') {
+    const until = Date.now() + (retryAfterMs ?? 1000);
+    if (mine) {
+      // Nothing was stored: the message stays in the outbox, still "sending", and the same
+      // frame (same `client_id`) goes again once the server said it may.
+      pending.value = pending.value.map((p) => (p === mine ? { ...p, inFlight: false, notBefore: until } : p));
+      flush();
+    } else if (!welcomed) {
+      // Too many new visitors from this address: the server closes the socket; the next
+      // one waits as long as it was told.
+      helloNotBefore = until;
+    }
+    // A typing, page or track frame over its limit is dropped: none is worth a retry.
+    return;
+  }
   if (mine && RETRYABLE.has(code)) {
     // The server could not take it just now: the same frame again, by itself, a bit later
     // (the `client_id` makes a retry of a stored message harmless).

@@ -124,7 +124,7 @@ pub async fn widget_upload(
     WidgetVisitor(v): WidgetVisitor,
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<p::Attachment>)> {
-    let a = app.core.upload(v.workspace_id(), v.actor(), file(form).await?).await?;
+    let a = app.core.visitor_upload(&v, file(form).await?).await?;
     Ok((StatusCode::CREATED, Json(p::Attachment::new(&a, p::Viewer::Visitor { site_key: &v.site.public_key }))))
 }
 

@@ -109,6 +109,13 @@ fn complete_operation(op: &mut Operation, safe: bool) {
     if json_body || multipart || in_query {
         add(op, "422", "`validation_failed`: a value is wrong; `fields` names it");
     }
+    if agent {
+        add(op, "429", "`rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds");
+    } else if id == "login" {
+        add(op, "429", "`rate_limited`: too many sign-in attempts for this e-mail or from this address; retry after `Retry-After` seconds");
+    } else if id == "widget_upload" {
+        add(op, "429", "`rate_limited`: too many uploads from this visitor or to this site; retry after `Retry-After` seconds");
+    }
     add(op, "503", "`unavailable`: the database cannot be reached, retry later");
 }
 

@@ -104,6 +104,7 @@ fn appearance(a: &p::Appearance) -> ApiResult<Appearance> {
         locale: Locale::parse(&a.locale)?,
         reply_time: a.reply_time.into(),
         title_badge: a.title_badge,
+        proof_of_work: a.proof_of_work,
         require_identity: a.require_identity,
     })
 }

@@ -47,8 +47,10 @@ pub async fn login(
     responses((status = 200, body = p::Me), (status = 401, body = p::ErrorBody)))]
 pub async fn login_two_factor(
     State(app): State<AppState>,
+
     jar: CookieJar,
     ClientInfo(from): ClientInfo,
+
     Json(req): Json<p::TwoFactorLogin>,
 ) -> ApiResult<Response> {
     let login = app.core.login_two_factor(&req.challenge, &req.code, &from).await?;

@@ -38,11 +38,15 @@ pub struct FrameError {
     pub message: String,
     /// The `client_id` of a frame that failed to parse, when it had one.
     pub client_id: Option<String>,
+    /// `rate_limited`: when the same frame will be accepted.
+    pub retry_after_ms: Option<u64>,
+    /// `pow_required`, `pow_invalid`: the challenge to solve (visitor sockets only).
+    pub pow: Option<switchboard_proto::PowChallenge>,
 }
 
 impl FrameError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), client_id: None }
+        Self { code, message: message.into(), client_id: None, retry_after_ms: None, pow: None }
     }
 
     /// Names what the error is about (the `client_id` of a `send`, a conversation id),
@@ -55,13 +59,13 @@ impl FrameError {
 
 impl From<FrameError> for switchboard_proto::VisitorOut {
     fn from(e: FrameError) -> Self {
-        Self::Error { code: e.code, message: e.message, reference: e.client_id }
+        Self::Error { code: e.code, message: e.message, reference: e.client_id, retry_after_ms: e.retry_after_ms, pow: e.pow }
     }
 }
 
 impl From<FrameError> for switchboard_proto::AgentOut {
     fn from(e: FrameError) -> Self {
-        Self::Error { code: e.code, message: e.message, reference: e.client_id }
+        Self::Error { code: e.code, message: e.message, reference: e.client_id, retry_after_ms: e.retry_after_ms }
     }
 }
 
@@ -79,7 +83,17 @@ impl From<switchboard_core::Error> for FrameError {
             switchboard_core::Error::Invalid(v) => v.to_string(),
             _ => message,
         };
-        Self::new(code, message)
+        let retry_after_ms = match &e {
+            switchboard_core::Error::RateLimited { retry_after_ms, .. } => Some(*retry_after_ms),
+            _ => None,
+        };
+        let pow = match e {
+            switchboard_core::Error::PowRequired(c) | switchboard_core::Error::PowInvalid { challenge: c, .. } => {
+                Some(switchboard_proto::PowChallenge { challenge: c.challenge, difficulty: c.difficulty })
+            }
+            _ => None,
+        };
+        Self { retry_after_ms, pow, ..Self::new(code, message) }
     }
 }
 

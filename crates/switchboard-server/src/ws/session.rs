@@ -197,7 +197,9 @@ async fn handshake<P: Protocol>(app: AppState, mut conn: Conn, opening: P::Openi
 
 /// A `hello` refused: the reason in an `error` frame, then close with 1008.
 pub(super) async fn refuse<P: Protocol, T>(conn: &mut Conn, e: FrameError) -> Option<T> {
-    conn.goodbye(P::Out::from(e), 1008, P::REFUSED).await;
+    // A refusal that passes with time (a full bucket) asks the client to come back (1013).
+    let close = if e.code == switchboard_proto::ErrorCode::RateLimited { 1013 } else { 1008 };
+    conn.goodbye(P::Out::from(e), close, P::REFUSED).await;
     None
 }
 

@@ -98,6 +98,7 @@ impl Protocol for Session {
     type Out = VisitorOut;
     /// The visitor's token, and their cursors.
     type Hello = (Option<String>, Vec<p::Cursor>);
+    /// The site the upgrade checked, the browser, and the client's address.
     type Opening = (Site, DeviceInfo, Option<IpAddr>);
     type Feed = Streams;
     const REFUSED: &'static str = "handshake refused";
@@ -395,10 +396,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
-        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids } => {
+        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow } => {
             let reference = Some(client_id.clone());
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
-            let sent = core.visitor_send(&s.visitor, conversation_id.map(ConversationId), draft).await.map_err(FrameError::from);
+            let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
+            let sent = core
+                .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
+                .await
+                .map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,

@@ -39,7 +39,14 @@ fn event_seqs(frames: &[Seen]) -> Vec<i64> {
 }
 
 fn visitor_send(client_id: &str, conversation: Option<Uuid>, body: &str) -> VisitorIn {
-    VisitorIn::Send { client_id: client_id.into(), conversation_id: conversation, body: body.into(), format: None, attachment_ids: vec![] }
+    VisitorIn::Send {
+        client_id: client_id.into(),
+        conversation_id: conversation,
+        body: body.into(),
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+    }
 }
 
 fn agent_send(client_id: &str, conversation: Uuid, body: &str) -> AgentIn {

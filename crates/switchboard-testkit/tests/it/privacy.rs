@@ -49,6 +49,7 @@ async fn a_person(app: &TestApp, seed: &Seed, owner: &Api) -> (VisitorSocket, Uu
         body: "scan from Kadıköy attached".into(),
         format: None,
         attachment_ids: vec![file.id],
+        pow: None,
     };
     visitor.send(&send).await.unwrap();
     expect_frame!(visitor, VisitorOut::Ack { .. }).unwrap();

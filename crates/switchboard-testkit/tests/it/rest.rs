@@ -288,6 +288,7 @@ async fn a_visitor_downloads_the_teams_file_and_sends_their_own() {
         body: "see file".into(),
         format: None,
         attachment_ids: vec![mine.id],
+        pow: None,
     };
     visitor.send(&send).await.unwrap();
     let message = visitor

@@ -209,7 +209,10 @@ struct Chat {
 }
 
 async fn chat() -> (Chat, VisitorSocket) {
-    let app = TestApp::spawn().await;
+    // These stories send bursts of 200 to test delivery, far faster than a person: the
+    // limits that would stop them have stories of their own (limits.rs).
+    let limits = switchboard_core::Limits { rates: switchboard_core::Rates::unlimited(), ..Default::default() };
+    let app = TestApp::spawn_with(switchboard_server::ServerConfig::default(), limits).await;
     let seed = app.seed("acme").await;
     let owner = app.owner(&seed).await;
     let agent_secret = api_token(&owner, Role::Admin).await;
@@ -487,6 +490,7 @@ async fn a_visitor_sending_a_burst_while_reading_promptly_is_not_cut_off() {
             body: body(i),
             format: None,
             attachment_ids: vec![],
+            pow: None,
         })
         .collect();
     let acks = burst(visitor, frames).await;

@@ -149,7 +149,7 @@ impl Frame for VisitorOut {
             VisitorOut::Event { event } => Seen::Event(event),
             VisitorOut::CaughtUp { seq, .. } => Seen::CaughtUp(seq),
             VisitorOut::Reconnect { .. } => Seen::Reconnect,
-            VisitorOut::Error { code, message, reference } => Seen::Error(format!("{code} {message} (ref {reference:?})")),
+            VisitorOut::Error { code, message, reference, .. } => Seen::Error(format!("{code} {message} (ref {reference:?})")),
             _ => Seen::Other,
         }
     }
@@ -164,7 +164,7 @@ impl Frame for AgentOut {
             AgentOut::Event { event } => Seen::Event(event),
             AgentOut::CaughtUp { feed_seq } => Seen::CaughtUp(feed_seq),
             AgentOut::Reconnect { .. } => Seen::Reconnect,
-            AgentOut::Error { code, message, reference } => Seen::Error(format!("{code} {message} (ref {reference:?})")),
+            AgentOut::Error { code, message, reference, .. } => Seen::Error(format!("{code} {message} (ref {reference:?})")),
             _ => Seen::Other,
         }
     }

@@ -289,6 +289,7 @@ async fn poke(ws: &mut VisitorSocket, conversation: Uuid) {
         body: "let me in".into(),
         format: None,
         attachment_ids: vec![],
+        pow: None,
     };
     ws.send(&send).await.unwrap();
     assert_eq!(expect_error(ws, ErrorCode::ConversationNotFound).await.as_deref(), Some("poke-send"));

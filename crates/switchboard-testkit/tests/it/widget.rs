@@ -18,7 +18,7 @@ use crate::support::{agent_socket_with_cookie, api_token, new_agent, session_coo
 
 /// The `error` frame that answers a refused frame: its code, message and `ref`.
 async fn refused(ws: &mut VisitorSocket) -> (ErrorCode, String, Option<String>) {
-    expect_frame!(ws, VisitorOut::Error { code, message, reference } => (code, message, reference)).expect("error frame")
+    expect_frame!(ws, VisitorOut::Error { code, message, reference, .. } => (code, message, reference)).expect("error frame")
 }
 
 /// Frames are handled in order: once `pong` is back, everything sent before it was handled.
