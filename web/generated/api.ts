@@ -233,6 +233,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List bans
+         * @description Every ban of the workspace, newest first; expired ones are listed with `active: false`.
+         *     Owners and admins.
+         */
+        get: operations["list_bans"];
+        put?: never;
+        /**
+         * Ban an address, a contact or an e-mail
+         * @description Refuses the visitor before anything is written from now on (until `expires_at`), and
+         *     closes their open sockets. Owners and admins.
+         */
+        post: operations["create_ban"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a ban */
+        delete: operations["lift_ban"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -485,6 +528,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Block a conversation's visitor
+         * @description Bans the conversation's contact and, with `ip`, the address they last connected from
+         *     (when this server saw one). Their open sockets close. Any role.
+         */
+        post: operations["block_visitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim a conversation
+         * @description The caller takes an unassigned conversation (from the queue, say). The first claim
+         *     wins; the others answer 409 `already_assigned`. Capacity is not applied to claims:
+         *     an agent may knowingly take more than their `max_chats` (routing never gives them more).
+         */
+        post: operations["claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/labels": {
         parameters: {
             query?: never;
@@ -594,6 +680,29 @@ export interface paths {
         /** Change a conversation's status */
         put: operations["status"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a conversation
+         * @description To an agent (`agent_id`) who is online with a free place, else 409
+         *     `agent_unavailable`; or to a team (`team_id`): routed within it by its strategy, else
+         *     queued there. Exactly one of the two. The `note` goes with the `assigned` event,
+         *     for agents only.
+         */
+        post: operations["transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -855,6 +964,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the waiting queues
+         * @description Every team's queue and the workspace-wide one (`team_id` `null`): how many
+         *     conversations wait and since when the oldest.
+         */
+        get: operations["queues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -1077,6 +1207,8 @@ export interface paths {
          * @description What the launcher needs to draw itself before any socket opens: the site's
          *     appearance and pre-chat form, how many agents are online, and up to three agents
          *     (online first, then the most recently active). Only the site's allowed origins may ask.
+         *     A banned address is refused (`403 banned`) on sites whose banned visitors see nothing,
+         *     so the loader removes itself.
          */
         get: operations["widget_site"];
         put?: never;
@@ -1168,14 +1300,28 @@ export interface components {
             avatar_url?: string | null;
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: int32
+             * @description The limit that applies: `max_chats`, or the workspace's default.
+             */
+            effective_max_chats: number;
             email: string;
             /** Format: uuid */
             id: string;
             locale: string;
-            /** Format: int32 */
-            max_chats: number;
+            /**
+             * Format: int32
+             * @description Open chats routing may give the agent at once; `null` follows the workspace's
+             *     `default_max_chats`.
+             */
+            max_chats?: number | null;
             name: string;
             notifications: components["schemas"]["NotificationPrefs"];
+            /**
+             * Format: int32
+             * @description Conversations assigned to the agent that are open or pending.
+             */
+            open_chats: number;
             role: components["schemas"]["Role"];
             /** @description The status the agent chose to show while connected (presence says whether they are). */
             status: components["schemas"]["AgentStatus"];
@@ -1215,6 +1361,9 @@ export interface components {
             conversation_id?: string | null;
             /** @enum {string} */
             type: "view";
+        } | {
+            /** @enum {string} */
+            type: "activity";
         } | {
             /** @enum {string} */
             type: "ping";
@@ -1267,9 +1416,18 @@ export interface components {
             /** @enum {string} */
             type: "viewers";
         } | {
+            queues: components["schemas"]["QueueInfo"][];
+            /** @enum {string} */
+            type: "queues";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             ref?: string | null;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: resend the same frame (same `client_id`) after this long.
+             */
+            retry_after_ms?: number | null;
             /** @enum {string} */
             type: "error";
         } | {
@@ -1319,6 +1477,11 @@ export interface components {
             /** @description The widget's language: a tag such as `en`, `ar` or `fa-IR`. */
             locale: string;
             position: components["schemas"]["LauncherPosition"];
+            /**
+             * @description For a site under attack: a visitor's first `send` needs a proof of work
+             *     (`pow_required`). Default false.
+             */
+            proof_of_work?: boolean;
             /** @description "Typically replies in …", shown by the widget and its offline form. Default `hours`. */
             reply_time?: components["schemas"]["ReplyTime"];
             /** @description `identify` without a valid `user_hash` is refused (`identity_required`). Default false. */
@@ -1327,6 +1490,11 @@ export interface components {
             /** @description The site allows the widget to show the unread count in the page's title. Default false. */
             title_badge?: boolean;
         };
+        /**
+         * @description Why a conversation got (or lost) its assignee.
+         * @enum {string}
+         */
+        AssignReason: "routed" | "claimed" | "manual" | "transferred" | "rerouted" | "released";
         AssignRequest: {
             /**
              * Format: uuid
@@ -1382,6 +1550,77 @@ export interface components {
          * @enum {string}
          */
         AuditTargetKind: "agent" | "team" | "site" | "workspace" | "api_token" | "session" | "conversation" | "contact" | "ban";
+        /** @description Who a workspace refuses to chat with. */
+        Ban: {
+            /** @description Whether it refuses anyone now (it has not expired). */
+            active: boolean;
+            /** Format: int64 */
+            created_at: number;
+            created_by: components["schemas"]["Actor"];
+            /**
+             * Format: int64
+             * @description Unix milliseconds; absent for a ban without end.
+             */
+            expires_at?: number | null;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["BanKind"];
+            reason: string;
+            /**
+             * @description The range in CIDR form (`203.0.113.0/24`, `2001:db8::1/128`), the contact's id,
+             *     or the e-mail in lower case.
+             */
+            value: string;
+        };
+        /**
+         * @description What a ban refuses: an address or CIDR range (IPv4 or IPv6), a contact, an e-mail.
+         * @enum {string}
+         */
+        BanKind: "ip" | "contact" | "email";
+        /** @description `POST /bans` (owners and admins). */
+        BanRequest: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds in the future; absent bans for good.
+             */
+            expires_at?: number | null;
+            kind: components["schemas"]["BanKind"];
+            reason?: string;
+            /** @description An IPv4 or IPv6 address or CIDR range, a contact id, or an e-mail. */
+            value: string;
+        };
+        /**
+         * @description What a banned visitor's widget does: the launcher removes itself (`hide`), or
+         *     the chat says politely that it is not available (`message`).
+         * @enum {string}
+         */
+        BannedBehaviour: "hide" | "message";
+        /** @description `POST /conversations/{id}/block` (any role): bans the conversation's visitor. */
+        BlockVisitorRequest: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds in the future; absent bans for good.
+             */
+            expires_at?: number | null;
+            /** @description Also ban the address the visitor last connected from (when the server saw one). */
+            ip?: boolean;
+            reason?: string;
+        };
+        /** @description When a site or team answers: weekly ranges in a time zone, and holidays. */
+        BusinessHours: {
+            /** @description Whole days closed, in the schedule's time zone. */
+            holidays?: components["schemas"]["Holiday"][];
+            /**
+             * @description An IANA time zone name, such as `Europe/Istanbul`.
+             * @example Europe/Istanbul
+             */
+            time_zone: string;
+            /**
+             * @description Openings of the week. A `close` not after `open` runs past midnight into the
+             *     next day; `close` may be `24:00`.
+             */
+            weekly: components["schemas"]["WeeklyHours"][];
+        };
         CannedRequest: {
             /** @description Required when creating. */
             body?: string | null;
@@ -1501,6 +1740,17 @@ export interface components {
             /** Format: int64 */
             last_seq: number;
             priority: components["schemas"]["Priority"];
+            /**
+             * Format: int32
+             * @description 1-based place in its team's queue; `null` when not queued (and in the result of a
+             *     change and the socket's events, which do not count it).
+             */
+            queue_position?: number | null;
+            /**
+             * Format: int64
+             * @description In the waiting queue since; `null` when assigned or not waiting.
+             */
+            queued_at?: number | null;
             rating?: null | components["schemas"]["Rating"];
             /** Format: int64 */
             resolved_at?: number | null;
@@ -1576,7 +1826,8 @@ export interface components {
             locale?: string | null;
             /**
              * Format: int32
-             * @description Concurrent chats routing may give the agent (default 5).
+             * @description Concurrent chats routing may give the agent (absent or `null`: the workspace's
+             *     `default_max_chats`).
              */
             max_chats?: number | null;
             name: string;
@@ -1609,6 +1860,11 @@ export interface components {
             /** Format: uuid */
             conversation_id: string;
         };
+        /**
+         * @description Why a conversation left the waiting queue.
+         * @enum {string}
+         */
+        DequeueReason: "assigned" | "resolved" | "max_wait";
         Device: {
             browser?: string | null;
             device?: string | null;
@@ -1639,13 +1895,18 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             fields?: components["schemas"]["FieldError"][];
             message: string;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: how long to wait before the same request succeeds.
+             */
+            retry_after_ms?: number | null;
         };
         /**
          * @description A stable error code. The HTTP status is what the REST API answers with it;
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "ban_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "already_assigned" | "agent_unavailable" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -1693,6 +1954,21 @@ export interface components {
             assignee_id?: string | null;
             /** @enum {string} */
             kind: "assigned";
+            /** @description A transfer note, agents only (absent in the visitor's copy). */
+            note?: string | null;
+            reason: components["schemas"]["AssignReason"];
+            /** Format: uuid */
+            team_id?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "queued";
+            priority: components["schemas"]["Priority"];
+            /** Format: uuid */
+            team_id?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "dequeued";
+            reason: components["schemas"]["DequeueReason"];
             /** Format: uuid */
             team_id?: string | null;
         } | {
@@ -1730,6 +2006,14 @@ export interface components {
             field: string;
             message: string;
         };
+        Holiday: {
+            /**
+             * @description `YYYY-MM-DD`.
+             * @example 2027-01-01
+             */
+            date: string;
+            name: string;
+        };
         /**
          * @description Where a workspace's conversations come in. A `website` inbox is a site: same id,
          *     same name, its settings under `/sites/{id}`.
@@ -1748,6 +2032,13 @@ export interface components {
          * @enum {string}
          */
         InboxKind: "website" | "email" | "telegram" | "api";
+        /**
+         * @description Who sees which conversations: `all` (everyone sees everything) or `teams`
+         *     (agents see their teams', their own and those of no team; owners and admins
+         *     see all).
+         * @enum {string}
+         */
+        InboxVisibility: "all" | "teams";
         /**
          * @description A label the workspace manages. Conversations carry label names; a name on a
          *     conversation need not be managed.
@@ -1781,6 +2072,14 @@ export interface components {
             /** Format: email */
             email: string;
             password: string;
+        };
+        /**
+         * @description What a site masks before anything is stored, besides card numbers (always masked,
+         *     Luhn-checked, with or without spaces and dashes): e-mail addresses and phone numbers.
+         */
+        Masking: {
+            emails?: boolean;
+            phones?: boolean;
         };
         /**
          * @description The signed-in agent, their workspace, and the CSRF token to send back in
@@ -1898,6 +2197,17 @@ export interface components {
                 /** Format: int64 */
                 last_seq: number;
                 priority: components["schemas"]["Priority"];
+                /**
+                 * Format: int32
+                 * @description 1-based place in its team's queue; `null` when not queued (and in the result of a
+                 *     change and the socket's events, which do not count it).
+                 */
+                queue_position?: number | null;
+                /**
+                 * Format: int64
+                 * @description In the waiting queue since; `null` when assigned or not waiting.
+                 */
+                queued_at?: number | null;
                 rating?: null | components["schemas"]["Rating"];
                 /** Format: int64 */
                 resolved_at?: number | null;
@@ -1950,6 +2260,20 @@ export interface components {
             })[];
             next_cursor?: string | null;
         };
+        /**
+         * @description A proof-of-work challenge: find a `nonce` such that SHA-256 of `challenge`, `:` and
+         *     the nonce (UTF-8) starts with `difficulty` zero bits.
+         */
+        PowChallenge: {
+            challenge: string;
+            /** Format: int32 */
+            difficulty: number;
+        };
+        /** @description A solved challenge, sent with the `send` that starts a conversation. */
+        PowSolution: {
+            challenge: string;
+            nonce: string;
+        };
         PrechatField: {
             /** @description `name`, `email`, `phone`, or a custom attribute key. */
             key: string;
@@ -1958,8 +2282,11 @@ export interface components {
             options?: string[];
             required?: boolean;
         };
-        /** @enum {string} */
-        PrechatFieldKind: "text" | "email" | "phone" | "select";
+        /**
+         * @description `team`: the visitor picks the team the conversation goes to; `options` are team ids.
+         * @enum {string}
+         */
+        PrechatFieldKind: "text" | "email" | "phone" | "select" | "team";
         /**
          * @description An agent's presence as the team sees it: `offline` without a dashboard open,
          *     else the status the agent chose (`online` or `away`).
@@ -1986,7 +2313,34 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Within the site's business hours now (always, without hours). */
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: when the site opens next (unix ms); `null` when open or with no
+             *     opening ahead.
+             */
+            opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+        };
+        /** @description One waiting queue. */
+        QueueInfo: {
+            /** Format: int64 */
+            length: number;
+            /**
+             * Format: int64
+             * @description When the longest-waiting conversation entered it; `null` when empty.
+             */
+            oldest_queued_at?: number | null;
+            /**
+             * Format: uuid
+             * @description `null`: the workspace-wide queue (conversations of no team).
+             */
+            team_id?: string | null;
+        };
+        /** @description `GET /queues`: every team's queue and the workspace-wide one. */
+        Queues: {
+            queues: components["schemas"]["QueueInfo"][];
         };
         /** @description A visitor's satisfaction rating of a resolved conversation. */
         Rating: {
@@ -2086,6 +2440,11 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent";
+        /**
+         * @description How a team's conversations reach its members.
+         * @enum {string}
+         */
+        RoutingStrategy: "manual" | "round_robin" | "balanced";
         SearchResults: {
             contacts: components["schemas"]["Contact"][];
             /** @description The same messages as hits, with where they are and a highlighted snippet. */
@@ -2123,8 +2482,15 @@ export interface components {
         Site: {
             allowed_origins: string[];
             appearance: components["schemas"]["Appearance"];
+            banned_behaviour: components["schemas"]["BannedBehaviour"];
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: uuid
+             * @description The team the site's conversations go to (`null`: the workspace-wide queue of everyone).
+             */
+            default_team_id?: string | null;
             /** Format: uuid */
             id: string;
             /**
@@ -2132,6 +2498,7 @@ export interface components {
              *     Sent to owners and admins only: absent when an agent lists or reads sites.
              */
             identity_secret?: string | null;
+            masking: components["schemas"]["Masking"];
             name: string;
             prechat_form: components["schemas"]["PrechatField"][];
             /** @description Goes into the widget snippet. */
@@ -2146,6 +2513,14 @@ export interface components {
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
+            banned_behaviour?: null | components["schemas"]["BannedBehaviour"];
+            business_hours?: null | components["schemas"]["BusinessHours"];
+            /**
+             * Format: uuid
+             * @description A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
+             */
+            default_team_id?: string | null;
+            masking?: null | components["schemas"]["Masking"];
             /** @description Required when creating. */
             name?: string | null;
             prechat_form?: components["schemas"]["PrechatField"][] | null;
@@ -2176,19 +2551,71 @@ export interface components {
         };
         Team: {
             agent_ids: string[];
+            business_hours?: null | components["schemas"]["BusinessHours"];
             /** Format: int64 */
             created_at: number;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: int32
+             * @description After this long in the queue the visitor is offered the offline form (`null`: never).
+             */
+            max_wait_seconds?: number | null;
             name: string;
+            /**
+             * Format: int32
+             * @description No first reply this long after an assignment: the conversation is routed again
+             *     (`null`: it stays).
+             */
+            reroute_after_seconds?: number | null;
+            /** @description The assignee going offline routes their open conversations again. */
+            reroute_when_offline: boolean;
+            /** @description A returning contact goes to the agent who last helped them, when available. */
+            sticky: boolean;
+            strategy: components["schemas"]["RoutingStrategy"];
         };
+        /**
+         * @description A team to create, or fields to change; a missing field is left as it is (or takes
+         *     its default when creating).
+         */
         TeamRequest: {
             agent_ids?: string[] | null;
+            business_hours?: null | components["schemas"]["BusinessHours"];
+            /**
+             * Format: int32
+             * @description `null`: no maximum wait; default none.
+             */
+            max_wait_seconds?: number | null;
             /** @description Required when creating. */
             name?: string | null;
+            /**
+             * Format: int32
+             * @description `null` turns re-routing off; default off.
+             */
+            reroute_after_seconds?: number | null;
+            /** @description Default true. */
+            reroute_when_offline?: boolean | null;
+            /** @description Default true. */
+            sticky?: boolean | null;
+            strategy?: null | components["schemas"]["RoutingStrategy"];
         };
         /** @enum {string} */
         TextDirection: "ltr" | "rtl";
+        /** @description `POST /conversations/{id}/transfer`: exactly one of `agent_id` and `team_id`. */
+        TransferRequest: {
+            /**
+             * Format: uuid
+             * @description An agent who is online with a free place (else 409 `agent_unavailable`).
+             */
+            agent_id?: string | null;
+            /** @description Shown to agents with the `assigned` event. */
+            note?: string | null;
+            /**
+             * Format: uuid
+             * @description A team: routed within it by its strategy, else queued there.
+             */
+            team_id?: string | null;
+        };
         /**
          * @description `202` from `POST /sessions` when the agent has two-factor sign-in: send a code with
          *     this challenge to `POST /sessions/two-factor` within five minutes.
@@ -2245,7 +2672,10 @@ export interface components {
             /** Format: email */
             email?: string | null;
             locale?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description `null` goes back to the workspace's `default_max_chats`; absent leaves it.
+             */
             max_chats?: number | null;
             name?: string | null;
             password?: string | null;
@@ -2270,6 +2700,14 @@ export interface components {
         };
         /** @description Fields to change on the workspace; a missing field is left as it is. */
         UpdateWorkspace: {
+            /**
+             * Format: int32
+             * @description 1..=1440 minutes; `null`: agents never go away by themselves; absent leaves it.
+             */
+            auto_away_minutes?: number | null;
+            /** Format: int32 */
+            default_max_chats?: number | null;
+            inbox_visibility?: null | components["schemas"]["InboxVisibility"];
             name?: string | null;
             /** @description Owners only: require two-factor sign-in of every agent. */
             require_two_factor?: boolean | null;
@@ -2318,6 +2756,7 @@ export interface components {
             /** Format: uuid */
             conversation_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
+            pow?: null | components["schemas"]["PowSolution"];
             /** @enum {string} */
             type: "send";
         } | {
@@ -2460,10 +2899,37 @@ export interface components {
             /** @enum {string} */
             type: "transcript_requested";
         } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /**
+             * Format: int32
+             * @description Median of the team's last 20 waits (24 h) × position ÷ members online; `null`
+             *     without history.
+             */
+            estimated_wait_seconds?: number | null;
+            /**
+             * Format: int32
+             * @description 1-based place in the queue; 0 once it has left it by assignment.
+             */
+            position: number;
+            /** @enum {string} */
+            type: "queue";
+        } | {
+            /** Format: uuid */
+            conversation_id: string;
+            /** @enum {string} */
+            type: "queue_timeout";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
+            pow?: null | components["schemas"]["PowChallenge"];
             /** @description The `client_id` of the frame that failed, when it had one. */
             ref?: string | null;
+            /**
+             * Format: int64
+             * @description `rate_limited` only: resend the same frame (same `client_id`) after this long.
+             */
+            retry_after_ms?: number | null;
             /** @enum {string} */
             type: "error";
         } | {
@@ -2476,6 +2942,20 @@ export interface components {
             /** @enum {string} */
             type: "pong";
         };
+        WeeklyHours: {
+            /** @example 17:00 */
+            close: string;
+            /**
+             * Format: int32
+             * @description ISO day of the week: 1 = Monday … 7 = Sunday.
+             */
+            day: number;
+            /**
+             * @description `HH:MM`, local time.
+             * @example 09:00
+             */
+            open: string;
+        };
         /**
          * @description `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
          *     so the launcher shows avatars and online/offline state before any socket opens.
@@ -2485,7 +2965,7 @@ export interface components {
             agents: components["schemas"]["PublicAgent"][];
             /**
              * Format: int32
-             * @description How many of the workspace's agents are online now.
+             * @description How many of the workspace's agents are available now (shown `online`).
              */
             agents_online: number;
             appearance: components["schemas"]["Appearance"];
@@ -2494,13 +2974,32 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Within the site's business hours now (always, without hours). */
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: when the site opens next (unix ms).
+             */
+            opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
         };
         Workspace: {
+            /**
+             * Format: int32
+             * @description Minutes without activity on the dashboard before an agent shows as `away`;
+             *     `null`: never.
+             */
+            auto_away_minutes?: number | null;
             /** Format: int64 */
             created_at: number;
+            /**
+             * Format: int32
+             * @description Open chats routing gives an agent who has no `max_chats` of their own (1 to 100).
+             */
+            default_max_chats: number;
             /** Format: uuid */
             id: string;
+            inbox_visibility: components["schemas"]["InboxVisibility"];
             name: string;
             /** @description Every agent must sign in with a second factor (owners set it). */
             require_two_factor?: boolean;
@@ -2526,12 +3025,19 @@ export type AgentPresence = components['schemas']['AgentPresence'];
 export type AgentStatus = components['schemas']['AgentStatus'];
 export type ApiToken = components['schemas']['ApiToken'];
 export type Appearance = components['schemas']['Appearance'];
+export type AssignReason = components['schemas']['AssignReason'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type Attachment = components['schemas']['Attachment'];
 export type AuditAction = components['schemas']['AuditAction'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditPage = components['schemas']['AuditPage'];
 export type AuditTargetKind = components['schemas']['AuditTargetKind'];
+export type Ban = components['schemas']['Ban'];
+export type BanKind = components['schemas']['BanKind'];
+export type BanRequest = components['schemas']['BanRequest'];
+export type BannedBehaviour = components['schemas']['BannedBehaviour'];
+export type BlockVisitorRequest = components['schemas']['BlockVisitorRequest'];
+export type BusinessHours = components['schemas']['BusinessHours'];
 export type CannedRequest = components['schemas']['CannedRequest'];
 export type CannedResponse = components['schemas']['CannedResponse'];
 export type CannedScope = components['schemas']['CannedScope'];
@@ -2549,6 +3055,7 @@ export type CreateApiToken = components['schemas']['CreateApiToken'];
 export type CreateInbox = components['schemas']['CreateInbox'];
 export type CreatedApiToken = components['schemas']['CreatedApiToken'];
 export type Cursor = components['schemas']['Cursor'];
+export type DequeueReason = components['schemas']['DequeueReason'];
 export type Device = components['schemas']['Device'];
 export type ErasureReport = components['schemas']['ErasureReport'];
 export type ErrorBody = components['schemas']['ErrorBody'];
@@ -2557,13 +3064,16 @@ export type Event = components['schemas']['Event'];
 export type EventBody = components['schemas']['EventBody'];
 export type ExportedConversation = components['schemas']['ExportedConversation'];
 export type FieldError = components['schemas']['FieldError'];
+export type Holiday = components['schemas']['Holiday'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
+export type InboxVisibility = components['schemas']['InboxVisibility'];
 export type Label = components['schemas']['Label'];
 export type LabelRequest = components['schemas']['LabelRequest'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
 export type LauncherPosition = components['schemas']['LauncherPosition'];
 export type LoginRequest = components['schemas']['LoginRequest'];
+export type Masking = components['schemas']['Masking'];
 export type Me = components['schemas']['Me'];
 export type Message = components['schemas']['Message'];
 export type MessageFormat = components['schemas']['MessageFormat'];
@@ -2574,6 +3084,8 @@ export type PageView = components['schemas']['PageView'];
 export type PageContactEvent = components['schemas']['Page_ContactEvent'];
 export type PageConversation = components['schemas']['Page_Conversation'];
 export type PageEvent = components['schemas']['Page_Event'];
+export type PowChallenge = components['schemas']['PowChallenge'];
+export type PowSolution = components['schemas']['PowSolution'];
 export type PrechatField = components['schemas']['PrechatField'];
 export type PrechatFieldKind = components['schemas']['PrechatFieldKind'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
@@ -2581,6 +3093,8 @@ export type Priority = components['schemas']['Priority'];
 export type PriorityRequest = components['schemas']['PriorityRequest'];
 export type PublicAgent = components['schemas']['PublicAgent'];
 export type PublicSite = components['schemas']['PublicSite'];
+export type QueueInfo = components['schemas']['QueueInfo'];
+export type Queues = components['schemas']['Queues'];
 export type Rating = components['schemas']['Rating'];
 export type ReadRequest = components['schemas']['ReadRequest'];
 export type ReceiptKind = components['schemas']['ReceiptKind'];
@@ -2592,6 +3106,7 @@ export type ReplyTime = components['schemas']['ReplyTime'];
 export type ResetPassword = components['schemas']['ResetPassword'];
 export type RetentionPreview = components['schemas']['RetentionPreview'];
 export type Role = components['schemas']['Role'];
+export type RoutingStrategy = components['schemas']['RoutingStrategy'];
 export type SearchResults = components['schemas']['SearchResults'];
 export type SessionInfo = components['schemas']['SessionInfo'];
 export type Side = components['schemas']['Side'];
@@ -2602,6 +3117,7 @@ export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
+export type TransferRequest = components['schemas']['TransferRequest'];
 export type TwoFactorChallenge = components['schemas']['TwoFactorChallenge'];
 export type TwoFactorCode = components['schemas']['TwoFactorCode'];
 export type TwoFactorLogin = components['schemas']['TwoFactorLogin'];
@@ -2615,6 +3131,7 @@ export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
 export type VisitorOut = components['schemas']['VisitorOut'];
+export type WeeklyHours = components['schemas']['WeeklyHours'];
 export type WidgetSite = components['schemas']['WidgetSite'];
 export type Workspace = components['schemas']['Workspace'];
 export type $defs = Record<string, never>;
@@ -2638,6 +3155,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2737,6 +3263,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -2786,6 +3321,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2856,6 +3400,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2967,6 +3520,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3060,6 +3622,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3117,6 +3688,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3187,6 +3767,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3225,6 +3814,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3316,6 +3914,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3372,6 +3979,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3463,6 +4079,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3511,6 +4136,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3591,6 +4225,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3679,6 +4322,233 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_bans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_ban: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lift_ban: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3709,6 +4579,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3808,6 +4687,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3873,6 +4761,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -3928,6 +4825,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4039,6 +4945,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4104,6 +5019,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4153,6 +5077,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4264,6 +5197,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4321,6 +5263,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4397,6 +5348,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4461,6 +5421,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4510,6 +5479,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4591,6 +5569,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4621,6 +5608,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4677,6 +5673,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4780,6 +5785,202 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    block_visitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockVisitorRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"][];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_assigned`: someone else has it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4875,6 +6076,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -4940,6 +6150,15 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5035,6 +6254,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5138,6 +6366,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5226,6 +6463,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5328,6 +6574,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5423,6 +6678,128 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `agent_unavailable`: the agent is away, offline or at capacity */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5453,6 +6830,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5545,6 +6931,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5575,6 +6970,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5675,6 +7079,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5738,6 +7151,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5848,6 +7270,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -5886,6 +7317,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5987,6 +7427,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6080,6 +7529,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6119,6 +7577,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6172,6 +7639,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6243,6 +7719,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6282,6 +7767,15 @@ export interface operations {
             };
             /** @description `agent_not_found`: the caller is an API token, not an agent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6383,6 +7877,15 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6493,6 +7996,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6549,6 +8061,61 @@ export interface operations {
             };
             /** @description `two_factor_enabled`: turn it off first */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    queues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queues"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6613,6 +8180,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6705,6 +8281,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts for this e-mail or from this address; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6742,6 +8327,15 @@ export interface operations {
             };
             /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6834,6 +8428,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -6864,6 +8467,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6955,6 +8567,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -7004,6 +8625,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7075,6 +8705,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7177,6 +8816,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -7236,6 +8884,15 @@ export interface operations {
             };
             /** @description `validation_failed`: no `server.public_url` and no `Host` to build the link from */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7318,6 +8975,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -7348,6 +9014,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7457,6 +9132,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -7506,6 +9190,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7569,6 +9262,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7675,6 +9377,15 @@ export interface operations {
             };
             /** @description `validation_failed`: a value is wrong; `fields` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7823,6 +9534,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many uploads from this visitor or to this site; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -7916,6 +9636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -8001,6 +9730,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `unavailable`: the database cannot be reached, retry later */
             503: {
                 headers: {
@@ -8039,6 +9777,9 @@ export const agentInOneOf4TypeValues: ReadonlyArray<Extract<FlattenedDeepRequire
 }>["type"]> = ["view"];
 export const agentInOneOf5TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
     type: unknown;
+}>["type"]> = ["activity"];
+export const agentInOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const agentOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
@@ -8063,20 +9804,27 @@ export const agentOutOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 }>["type"]> = ["viewers"];
 export const agentOutOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["queues"];
 export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["error"];
 export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const agentOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
+export const assignReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssignReason"]> = ["routed", "claimed", "manual", "transferred", "rerouted", "released"];
 export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["agent_invited", "agent_changed", "agent_role_changed", "agent_deactivated", "agent_reactivated", "agent_deleted", "password_reset", "team_created", "team_changed", "team_deleted", "site_created", "site_changed", "site_deleted", "workspace_changed", "token_created", "token_revoked", "ban_created", "ban_removed", "two_factor_enabled", "two_factor_disabled", "two_factor_required", "two_factor_not_required", "session_revoked", "conversation_read", "contact_read"];
 export const auditTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditTargetKind"]> = ["agent", "team", "site", "workspace", "api_token", "session", "conversation", "contact", "ban"];
+export const banKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BanKind"]> = ["ip", "contact", "email"];
+export const bannedBehaviourValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BannedBehaviour"]> = ["hide", "message"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const dequeueReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DequeueReason"]> = ["assigned", "resolved", "max_wait"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "ban_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "already_assigned", "agent_unavailable", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -8094,30 +9842,38 @@ export const eventBodyOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 }>["kind"]> = ["assigned"];
 export const eventBodyOneOf5KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["labels_changed"];
+}>["kind"]> = ["queued"];
 export const eventBodyOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["priority_changed"];
+}>["kind"]> = ["dequeued"];
 export const eventBodyOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["receipt"];
+}>["kind"]> = ["labels_changed"];
 export const eventBodyOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
-}>["kind"]> = ["conversation_rated"];
+}>["kind"]> = ["priority_changed"];
 export const eventBodyOneOf9KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["receipt"];
+export const eventBodyOneOf10KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["conversation_rated"];
+export const eventBodyOneOf11KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["contact_erased"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
+export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];
-export const prechatFieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PrechatFieldKind"]> = ["text", "email", "phone", "select"];
+export const prechatFieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PrechatFieldKind"]> = ["text", "email", "phone", "select", "team"];
 export const presenceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PresenceStatus"]> = ["online", "away", "offline"];
 export const priorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Priority"]> = ["none", "low", "medium", "high", "urgent"];
 export const receiptKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptKind"]> = ["delivered", "read"];
 export const reconnectReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReconnectReason"]> = ["server_shutdown", "slow_consumer"];
 export const replyTimeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReplyTime"]> = ["minutes", "hours", "day"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["owner", "admin", "agent"];
+export const routingStrategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoutingStrategy"]> = ["manual", "round_robin", "balanced"];
 export const sideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Side"]> = ["visitor", "agent"];
 export const textDirectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDirection"]> = ["ltr", "rtl"];
 export const uiLocaleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UiLocale"]> = ["en", "ar", "fa", "he", "tr"];
@@ -8186,10 +9942,16 @@ export const visitorOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequ
 }>["type"]> = ["transcript_requested"];
 export const visitorOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["queue"];
 export const visitorOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["queue_timeout"];
 export const visitorOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["error"];
+export const visitorOutOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const visitorOutOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
