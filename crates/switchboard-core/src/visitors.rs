@@ -52,7 +52,8 @@ impl Default for PageOrigin {
 /// An authenticated visitor.
 #[derive(Clone, Debug)]
 pub struct Visitor {
-    pub site: Site,
+    /// Shared, not copied: a session keeps its visitor for as long as the socket is open.
+    pub site: Arc<Site>,
     pub contact: Contact,
     /// A fresh token to keep for next time.
     pub token: String,
@@ -199,7 +200,7 @@ impl Core {
             expires_at: now.plus_millis(self.limits.visitor_token_ttl_ms),
         });
         self.saw_address(contact.id, ip);
-        Ok(Visitor { site, contact, token, ip, conversations: vec![] })
+        Ok(Visitor { site: Arc::new(site), contact, token, ip, conversations: vec![] })
     }
 
     /// A returning visitor proven by token alone, without the origin check: for
@@ -216,7 +217,7 @@ impl Core {
             switchboard_store::StoreError::NotFound(_) => Error::Unauthenticated(AuthFailure::InvalidToken),
             e => e.into(),
         })?;
-        let v = Visitor { site, contact, token: token.to_owned(), ip, conversations: vec![] };
+        let v = Visitor { site: Arc::new(site), contact, token: token.to_owned(), ip, conversations: vec![] };
         self.refuse_visitor(&v).await?;
         Ok(v)
     }
