@@ -420,20 +420,40 @@ impl Core {
 
     /// The workspace's agents the team sees as not offline (online or away): connected,
     /// or within the grace period after their last socket closed.
+    /// With several nodes, an agent connected to another node counts too (the
+    /// cluster-wide [`Presence`]): this node's view of grace periods and idleness is its
+    /// own sockets'.
     pub fn agents_online(&self, ws: WorkspaceId) -> Vec<AgentId> {
-        let shown = self.shown.0.lock().expect("presence lock");
-        shown.keys().filter(|(w, _)| *w == ws).map(|(_, a)| *a).collect()
+        let mut online: Vec<AgentId> = {
+            let shown = self.shown.0.lock().expect("presence lock");
+            shown.keys().filter(|(w, _)| *w == ws).map(|(_, a)| *a).collect()
+        };
+        for agent in self.presence.online(ws) {
+            if !online.contains(&agent) {
+                online.push(agent);
+            }
+        }
+        online
     }
 
     /// Every active agent of the workspace with what the team sees: online or away
     /// (chosen, or idle), else offline.
     pub async fn team_presence(&self, who: &Principal) -> Result<Vec<(AgentId, AgentStatus)>> {
         let agents = self.store.agents(who.workspace_id).await?;
-        let shown = self.shown.0.lock().expect("presence lock");
+        // Connected to another node: shown with the status they chose.
+        let elsewhere = self.presence.online(who.workspace_id);
+        let shown_here = self.shown.0.lock().expect("presence lock");
         Ok(agents
             .iter()
             .filter(|a| a.active)
-            .map(|a| (a.id, shown.get(&(who.workspace_id, a.id)).map_or(AgentStatus::Offline, |s| s.status)))
+            .map(|a| {
+                let status = match shown_here.get(&(who.workspace_id, a.id)) {
+                    Some(seen) => seen.status,
+                    None if elsewhere.contains(&a.id) => shown(a.status),
+                    None => AgentStatus::Offline,
+                };
+                (a.id, status)
+            })
             .collect())
     }
 

@@ -81,7 +81,16 @@ impl Cluster {
                 .env("SWITCHBOARD__BUS__POLL_MS", "100")
                 .env("SWITCHBOARD__BUS__POSITION_CHECK_MS", "500")
                 .env("SWITCHBOARD__BUS__PRESENCE_HEARTBEAT_MS", "200")
-                .env("SWITCHBOARD__BUS__PRESENCE_TTL_MS", "1000");
+                .env("SWITCHBOARD__BUS__PRESENCE_TTL_MS", "1000")
+                // A node killed or cut off is the story here, not the grace period that
+                // spares a reloading agent (presence's own tests cover it).
+                .env("SWITCHBOARD__PRESENCE__GRACE_SECONDS", "0");
+            // These stories send bursts and sign in far faster than people do; every
+            // limit has stories of its own (limits.rs).
+            let rates = serde_json::to_value(switchboard_core::Rates::default()).expect("rates serialise");
+            for kind in rates.as_object().expect("an object of rates").keys() {
+                cmd.env(format!("SWITCHBOARD__LIMITS__RATES__{}__BURST", kind.to_uppercase()), "0");
+            }
         }
         cmd
     }
