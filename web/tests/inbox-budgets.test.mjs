@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { root, serverAndBrowser } from './harness.mjs';
+import { root, serverAndBrowser, NO_LIMITS } from './harness.mjs';
 import { visitor } from './visitor.mjs';
 
-const env = serverAndBrowser();
+const env = serverAndBrowser(NO_LIMITS);
 const PASSWORD = 'a long enough password';
 const KB = 1024;
 

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { eventually, serverAndBrowser, shots } from './harness.mjs';
+import { eventually, serverAndBrowser, shots, NO_LIMITS } from './harness.mjs';
 import { visitor } from './visitor.mjs';
 
-const env = serverAndBrowser();
+const env = serverAndBrowser(NO_LIMITS);
 const PASSWORD = 'a long enough password';
 const require = createRequire(import.meta.url);
 
