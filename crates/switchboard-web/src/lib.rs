@@ -142,7 +142,13 @@ fn embedded() -> Arc<Assets> {
 
 fn serve(assets: &Assets, file: &str, csp: Option<&str>, request: &HeaderMap) -> Response {
     if assets.is_empty() {
-        return not_built();
+        // The page's own policy still holds: who may frame it does not depend on
+        // whether the assets were built.
+        let mut response = not_built();
+        if let Some(policy) = csp.and_then(|c| HeaderValue::from_str(c).ok()) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        return response;
     }
     match assets.get(file) {
         Some(asset) => respond(asset, csp, request),
