@@ -1365,6 +1365,12 @@ export interface components {
             /** @enum {string} */
             type: "activity";
         } | {
+            /** Format: uuid */
+            site_id?: string | null;
+            /** @enum {string} */
+            type: "visitors";
+            watch: boolean;
+        } | {
             /** @enum {string} */
             type: "ping";
         };
@@ -1419,6 +1425,21 @@ export interface components {
             queues: components["schemas"]["QueueInfo"][];
             /** @enum {string} */
             type: "queues";
+        } | {
+            /** @enum {string} */
+            type: "visitors";
+            visitors: components["schemas"]["LiveVisitor"][];
+        } | {
+            /** @enum {string} */
+            type: "visitor";
+            visitor: components["schemas"]["LiveVisitor"];
+        } | {
+            /** Format: uuid */
+            contact_id: string;
+            /** Format: uuid */
+            site_id: string;
+            /** @enum {string} */
+            type: "visitor_left";
         } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
@@ -1669,6 +1690,12 @@ export interface components {
             /** @description True when this repeats an earlier request with the same `client_id`. */
             replayed: boolean;
         };
+        /**
+         * @description Where a live visitor stands with the team: no conversation open, waiting for an
+         *     agent (unassigned or queued), or chatting with one.
+         * @enum {string}
+         */
+        ChatState: "none" | "waiting" | "chatting";
         Contact: {
             /** @description Custom attributes: strings, numbers or booleans. */
             attributes: Record<string, never>;
@@ -1681,6 +1708,11 @@ export interface components {
             id: string;
             /** Format: int64 */
             last_seen: number;
+            /**
+             * Format: int32
+             * @description The lead score now (decayed to this moment; see `Scoring`).
+             */
+            lead_score: number;
             name?: string | null;
             phone?: string | null;
             /** Format: uuid */
@@ -1818,6 +1850,41 @@ export interface components {
          * @enum {string}
          */
         ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
+        /**
+         * @description A conversion: a site's conversion event tracked by a visitor (`track('purchase',
+         *     {value: 49.9})`), with what preceded it within 30 days.
+         */
+        Conversion: {
+            /** Format: int64 */
+            at: number;
+            /** Format: uuid */
+            contact_id: string;
+            /**
+             * Format: uuid
+             * @description The visitor's latest conversation on the site before it, within 30 days.
+             */
+            conversation_id?: string | null;
+            event: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            site_id: string;
+            /**
+             * Format: uuid
+             * @description The latest rule whose invitation the visitor was shown before it, within 30 days.
+             */
+            trigger_id?: string | null;
+            /**
+             * Format: double
+             * @description The event's `value`, when it was a number.
+             */
+            value?: number | null;
+        };
+        /** @description `GET /sites/{id}/conversions`: newest first, `next` is the `before` cursor. */
+        ConversionPage: {
+            conversions: components["schemas"]["Conversion"][];
+            next?: string | null;
+        };
         CreateAgent: {
             avatar_url?: string | null;
             /** Format: email */
@@ -1906,7 +1973,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "ban_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "already_assigned" | "agent_unavailable" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "ban_not_found" | "trigger_not_found" | "invitation_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "visitor_not_live" | "already_assigned" | "agent_unavailable" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -2040,6 +2107,45 @@ export interface components {
          */
         InboxVisibility: "all" | "teams";
         /**
+         * @description A proactive message the widget shows (from an agent's invite or a rule). A reply
+         *     (`send` with `invitation_id`) starts a conversation that opens with this message,
+         *     assigned to the inviting agent (or routed as usual when it came from the team).
+         */
+        Invitation: {
+            agent?: null | components["schemas"]["PublicAgent"];
+            /** @description `null`: the rule only opens the widget. */
+            body?: string | null;
+            /** Format: uuid */
+            contact_id: string;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: uuid */
+            id: string;
+            /** @description Open the panel (else the widget shows a preview bubble beside the launcher). */
+            open: boolean;
+            /** Format: uuid */
+            site_id: string;
+            /**
+             * Format: uuid
+             * @description The rule that sent it; `null`: an agent by hand.
+             */
+            trigger_id?: string | null;
+            /**
+             * Format: int32
+             * @description Show "typing…" this long before the message.
+             */
+            typing_ms: number;
+        };
+        /**
+         * @description What the visitor did with an invitation the widget showed.
+         * @enum {string}
+         */
+        InvitationAction: "shown" | "opened" | "dismissed";
+        /** @description `POST /contacts/{id}/invite`: an agent invites a visitor on the site now to chat. */
+        InviteRequest: {
+            body: string;
+        };
+        /**
          * @description A label the workspace manages. Conversations carry label names; a name on a
          *     conversation need not be managed.
          */
@@ -2068,6 +2174,74 @@ export interface components {
          * @enum {string}
          */
         LauncherPosition: "end" | "start";
+        /** @description A live visitor's conversation, as the live list shows it. */
+        LiveChat: {
+            /**
+             * Format: uuid
+             * @description Who is chatting with them (`state: chatting`).
+             */
+            agent_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The open conversation (`null` with `state: none`).
+             */
+            conversation_id?: string | null;
+            state: components["schemas"]["ChatState"];
+        };
+        /**
+         * @description A visitor on a site now: one row per person (contact), whatever the number of their
+         *     tabs; the page is the one they opened last.
+         */
+        LiveVisitor: {
+            chat: components["schemas"]["LiveChat"];
+            /** Format: uuid */
+            contact_id: string;
+            /** @description ISO 3166-1 alpha-2, when the server has a GeoIP database (`geoip.database`). */
+            country?: string | null;
+            device: components["schemas"]["Device"];
+            email?: string | null;
+            /** Format: int32 */
+            lead_score: number;
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description When they opened the current page.
+             */
+            page_since: number;
+            /** Format: int32 */
+            pages_this_visit: number;
+            /** @description Where this visit came from (the landing page's referrer). */
+            referrer?: string | null;
+            /** Format: uuid */
+            site_id: string;
+            /**
+             * Format: int32
+             * @description Open tabs (sockets) of this visitor on the site.
+             */
+            tabs: number;
+            title?: string | null;
+            url: string;
+            utm: components["schemas"]["Utm"];
+            /** Format: uuid */
+            visit_id: string;
+            /**
+             * Format: int32
+             * @description 1 for a new visitor; more for a returning one.
+             */
+            visit_number: number;
+            /**
+             * Format: int64
+             * @description When this visit began (a visit ends after 30 minutes without a page or a frame).
+             */
+            visit_started_at: number;
+        };
+        /**
+         * @description `GET /visitors/live`: the visitors on the workspace's sites now (or `?site_id=`'s),
+         *     longest on the site first.
+         */
+        LiveVisitors: {
+            visitors: components["schemas"]["LiveVisitor"][];
+        };
         LoginRequest: {
             /** Format: email */
             email: string;
@@ -2322,6 +2496,8 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description Whether the widget reports pages (`consent`: once the page says so). */
+            tracking: components["schemas"]["TrackingMode"];
         };
         /** @description One waiting queue. */
         QueueInfo: {
@@ -2445,6 +2621,57 @@ export interface components {
          * @enum {string}
          */
         RoutingStrategy: "manual" | "round_robin" | "balanced";
+        /**
+         * @description `GET`/`PUT /scoring`: the workspace's lead-scoring rules. Scores decay: points
+         *     lose half their weight every `half_life_days` (`null`: never).
+         */
+        Scoring: {
+            /** Format: int32 */
+            half_life_days?: number | null;
+            /**
+             * Format: int32
+             * @description A conversation started by a contact whose score is at least this gets `high`
+             *     priority (routed and queued first); `null`: scores do not change priority.
+             */
+            priority_at?: number | null;
+            rules: components["schemas"]["ScoringRule"][];
+        };
+        /** @description One way a contact earns lead-score points. */
+        ScoringRule: {
+            /** @enum {string} */
+            kind: "page";
+            match: components["schemas"]["UrlMatch"];
+            /** Format: int32 */
+            points: number;
+            value: string;
+        } | {
+            /** @enum {string} */
+            kind: "time_on_site";
+            /** Format: int32 */
+            minutes: number;
+            /** Format: int32 */
+            points: number;
+        } | {
+            /** Format: int32 */
+            at_least: number;
+            /** @enum {string} */
+            kind: "visits";
+            /** Format: int32 */
+            points: number;
+        } | {
+            /** @enum {string} */
+            kind: "event";
+            name: string;
+            /** Format: int32 */
+            points: number;
+        } | {
+            key: string;
+            /** @enum {string} */
+            kind: "attribute";
+            /** Format: int32 */
+            points: number;
+            value?: Record<string, never> | null;
+        };
         SearchResults: {
             contacts: components["schemas"]["Contact"][];
             /** @description The same messages as hits, with where they are and a highlighted snippet. */
@@ -2484,6 +2711,8 @@ export interface components {
             appearance: components["schemas"]["Appearance"];
             banned_behaviour: components["schemas"]["BannedBehaviour"];
             business_hours?: null | components["schemas"]["BusinessHours"];
+            /** @description Tracked events (`Switchboard.track`) that count as conversions. */
+            conversion_events: string[];
             /** Format: int64 */
             created_at: number;
             /**
@@ -2509,12 +2738,16 @@ export interface components {
              *     events older than this many days are deleted daily; `null` keeps them forever.
              */
             retention_days?: number | null;
+            /** @description Whether the live list and the visitors' histories record this site's pages. */
+            tracking: components["schemas"]["TrackingMode"];
         };
         SiteRequest: {
             allowed_origins?: string[] | null;
             appearance?: null | components["schemas"]["Appearance"];
             banned_behaviour?: null | components["schemas"]["BannedBehaviour"];
             business_hours?: null | components["schemas"]["BusinessHours"];
+            /** @description At most 20 event names of 1 to 100 characters. */
+            conversion_events?: string[] | null;
             /**
              * Format: uuid
              * @description A team of the workspace; `null`: the workspace-wide queue; absent leaves it.
@@ -2530,6 +2763,7 @@ export interface components {
              */
             retention_days?: number | null;
             rotate_identity_secret?: boolean;
+            tracking?: null | components["schemas"]["TrackingMode"];
         };
         StatusCounts: {
             /** Format: int64 */
@@ -2601,6 +2835,13 @@ export interface components {
         };
         /** @enum {string} */
         TextDirection: "ltr" | "rtl";
+        /**
+         * @description Whether a site records its visitors' pages: `on`; `consent`: only once the page
+         *     says the visitor agreed (`Switchboard('consent', true)`), nothing before; `off`:
+         *     never (the live list does not show the site's visitors).
+         * @enum {string}
+         */
+        TrackingMode: "on" | "consent" | "off";
         /** @description `POST /conversations/{id}/transfer`: exactly one of `agent_id` and `team_id`. */
         TransferRequest: {
             /**
@@ -2615,6 +2856,164 @@ export interface components {
              * @description A team: routed within it by its strategy, else queued there.
              */
             team_id?: string | null;
+        };
+        /** @description A site's proactive rule ("trigger"). */
+        Trigger: {
+            actions: components["schemas"]["TriggerAction"][];
+            conditions: components["schemas"]["TriggerCondition"][];
+            /** Format: int64 */
+            created_at: number;
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description With `frequency: every_days`.
+             */
+            every_days?: number | null;
+            frequency: components["schemas"]["TriggerFrequency"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            site_id: string;
+            stats: components["schemas"]["TriggerStats"];
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description What a proactive rule does when it fires. */
+        TriggerAction: {
+            /** Format: uuid */
+            agent_id?: string | null;
+            body: string;
+            /** @enum {string} */
+            kind: "message";
+            /** Format: int32 */
+            typing_seconds: number;
+        } | {
+            /** @enum {string} */
+            kind: "open_widget";
+        } | {
+            attributes: Record<string, never>;
+            /** @enum {string} */
+            kind: "set_attributes";
+        } | {
+            /** @enum {string} */
+            kind: "add_labels";
+            labels: string[];
+        } | {
+            /** @enum {string} */
+            kind: "set_priority";
+            priority: components["schemas"]["Priority"];
+        };
+        /** @description One condition of a proactive rule; a rule fires when all of its conditions hold. */
+        TriggerCondition: {
+            /** @enum {string} */
+            kind: "time_on_page";
+            /** Format: int32 */
+            seconds: number;
+        } | {
+            /** @enum {string} */
+            kind: "time_on_site";
+            /** Format: int32 */
+            seconds: number;
+        } | {
+            /** @enum {string} */
+            kind: "url";
+            match: components["schemas"]["UrlMatch"];
+            value: string;
+        } | {
+            /** Format: int32 */
+            at_least: number;
+            /** @enum {string} */
+            kind: "pages";
+        } | {
+            /** @enum {string} */
+            kind: "referrer";
+            match: components["schemas"]["UrlMatch"];
+            value: string;
+        } | {
+            field: components["schemas"]["UtmField"];
+            /** @enum {string} */
+            kind: "utm";
+            value: string;
+        } | {
+            /** @enum {string} */
+            kind: "returning";
+            returning: boolean;
+        } | {
+            /** @enum {string} */
+            kind: "language";
+            languages: string[];
+        } | {
+            countries: string[];
+            /** @enum {string} */
+            kind: "country";
+        } | {
+            identified: boolean;
+            /** @enum {string} */
+            kind: "identified";
+        } | {
+            key: string;
+            /** @enum {string} */
+            kind: "attribute";
+            value: Record<string, never>;
+        } | {
+            /** @enum {string} */
+            kind: "event";
+            name: string;
+        } | {
+            /** @enum {string} */
+            kind: "exit_intent";
+        } | {
+            /** Format: int32 */
+            at_least: number;
+            /** @enum {string} */
+            kind: "lead_score";
+        } | {
+            /** @enum {string} */
+            kind: "agents_online";
+            online: boolean;
+        } | {
+            /** @enum {string} */
+            kind: "business_hours";
+            open: boolean;
+        };
+        /**
+         * @description How often a proactive rule may fire for one visitor: once ever, once per visit,
+         *     or at most once every `every_days` days.
+         * @enum {string}
+         */
+        TriggerFrequency: "once_per_visitor" | "once_per_visit" | "every_days";
+        /**
+         * @description `POST /sites/{id}/triggers` (every field required but `every_days`) and
+         *     `PUT /triggers/{id}` (replaces the rule; its counts stay).
+         */
+        TriggerRequest: {
+            actions: components["schemas"]["TriggerAction"][];
+            conditions: components["schemas"]["TriggerCondition"][];
+            enabled: boolean;
+            /** Format: int32 */
+            every_days?: number | null;
+            frequency: components["schemas"]["TriggerFrequency"];
+            name: string;
+        };
+        /**
+         * @description How a rule did: how often it fired, the widget showed it opened, the visitor
+         *     answered, and the visitor then converted (a conversion event within 30 days).
+         */
+        TriggerStats: {
+            /** Format: int64 */
+            answered: number;
+            /**
+             * Format: double
+             * @description Sum of the conversions' values.
+             */
+            conversion_value: number;
+            /** Format: int64 */
+            converted: number;
+            /** Format: int64 */
+            fired: number;
+            /** Format: int64 */
+            opened: number;
         };
         /**
          * @description `202` from `POST /sessions` when the agent has two-factor sign-in: send a code with
@@ -2717,6 +3116,58 @@ export interface components {
              */
             time_zone?: string | null;
         };
+        /**
+         * @description How a rule compares a URL or a referrer: `contains` and `equals` (case-insensitive
+         *     for scheme and host, exact for the rest), `pattern`: `*` matches any run of
+         *     characters, the whole URL must match.
+         * @enum {string}
+         */
+        UrlMatch: "contains" | "equals" | "pattern";
+        /** @description The UTM parameters of the page a visit landed on (`utm_source`, …). */
+        Utm: {
+            campaign?: string | null;
+            content?: string | null;
+            medium?: string | null;
+            source?: string | null;
+            term?: string | null;
+        };
+        /**
+         * @description The UTM parameter a rule looks at.
+         * @enum {string}
+         */
+        UtmField: "source" | "medium" | "campaign" | "term" | "content";
+        /** @description One visit of a contact to a site, with its pages. */
+        Visit: {
+            /** Format: uuid */
+            contact_id: string;
+            country?: string | null;
+            device: components["schemas"]["Device"];
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            last_seen_at: number;
+            /**
+             * Format: int32
+             * @description 1 for the contact's first visit.
+             */
+            number: number;
+            /** @description Oldest first. */
+            pages: components["schemas"]["PageView"][];
+            referrer?: string | null;
+            /** Format: uuid */
+            site_id: string;
+            /** Format: int64 */
+            started_at: number;
+            utm: components["schemas"]["Utm"];
+        };
+        /**
+         * @description `GET /contacts/{id}/visits`: newest visit first; `next` is the `before` cursor of
+         *     the following page (`null`: no more).
+         */
+        VisitPage: {
+            next?: string | null;
+            visits: components["schemas"]["Visit"][];
+        };
         /** @description The conversation as its visitor sees it. */
         VisitorConversation: {
             /**
@@ -2756,6 +3207,12 @@ export interface components {
             /** Format: uuid */
             conversation_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
+            /**
+             * Format: uuid
+             * @description A reply to this invitation (`invitation`): the conversation it starts opens
+             *     with the invitation's message.
+             */
+            invitation_id?: string | null;
             pow?: null | components["schemas"]["PowSolution"];
             /** @enum {string} */
             type: "send";
@@ -2824,6 +3281,19 @@ export interface components {
             name: string;
             /** @enum {string} */
             type: "track";
+        } | {
+            granted: boolean;
+            /** @enum {string} */
+            type: "consent";
+        } | {
+            /** @enum {string} */
+            type: "exit_intent";
+        } | {
+            action: components["schemas"]["InvitationAction"];
+            /** Format: uuid */
+            invitation_id: string;
+            /** @enum {string} */
+            type: "invitation";
         } | {
             /** @enum {string} */
             type: "ping";
@@ -2920,6 +3390,10 @@ export interface components {
             /** @enum {string} */
             type: "queue_timeout";
         } | {
+            invitation: components["schemas"]["Invitation"];
+            /** @enum {string} */
+            type: "invitation";
+        } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
             pow?: null | components["schemas"]["PowChallenge"];
@@ -2982,6 +3456,8 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description Whether the widget reports pages (`consent`: once the page says so). */
+            tracking: components["schemas"]["TrackingMode"];
         };
         Workspace: {
             /**
@@ -3043,6 +3519,7 @@ export type CannedResponse = components['schemas']['CannedResponse'];
 export type CannedScope = components['schemas']['CannedScope'];
 export type ChangePassword = components['schemas']['ChangePassword'];
 export type ChangeResult = components['schemas']['ChangeResult'];
+export type ChatState = components['schemas']['ChatState'];
 export type Contact = components['schemas']['Contact'];
 export type ContactEvent = components['schemas']['ContactEvent'];
 export type ContactExport = components['schemas']['ContactExport'];
@@ -3050,6 +3527,8 @@ export type Conversation = components['schemas']['Conversation'];
 export type ConversationCounts = components['schemas']['ConversationCounts'];
 export type ConversationSort = components['schemas']['ConversationSort'];
 export type ConversationStatus = components['schemas']['ConversationStatus'];
+export type Conversion = components['schemas']['Conversion'];
+export type ConversionPage = components['schemas']['ConversionPage'];
 export type CreateAgent = components['schemas']['CreateAgent'];
 export type CreateApiToken = components['schemas']['CreateApiToken'];
 export type CreateInbox = components['schemas']['CreateInbox'];
@@ -3068,10 +3547,16 @@ export type Holiday = components['schemas']['Holiday'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
 export type InboxVisibility = components['schemas']['InboxVisibility'];
+export type Invitation = components['schemas']['Invitation'];
+export type InvitationAction = components['schemas']['InvitationAction'];
+export type InviteRequest = components['schemas']['InviteRequest'];
 export type Label = components['schemas']['Label'];
 export type LabelRequest = components['schemas']['LabelRequest'];
 export type LabelsRequest = components['schemas']['LabelsRequest'];
 export type LauncherPosition = components['schemas']['LauncherPosition'];
+export type LiveChat = components['schemas']['LiveChat'];
+export type LiveVisitor = components['schemas']['LiveVisitor'];
+export type LiveVisitors = components['schemas']['LiveVisitors'];
 export type LoginRequest = components['schemas']['LoginRequest'];
 export type Masking = components['schemas']['Masking'];
 export type Me = components['schemas']['Me'];
@@ -3107,6 +3592,8 @@ export type ResetPassword = components['schemas']['ResetPassword'];
 export type RetentionPreview = components['schemas']['RetentionPreview'];
 export type Role = components['schemas']['Role'];
 export type RoutingStrategy = components['schemas']['RoutingStrategy'];
+export type Scoring = components['schemas']['Scoring'];
+export type ScoringRule = components['schemas']['ScoringRule'];
 export type SearchResults = components['schemas']['SearchResults'];
 export type SessionInfo = components['schemas']['SessionInfo'];
 export type Side = components['schemas']['Side'];
@@ -3117,7 +3604,14 @@ export type StatusRequest = components['schemas']['StatusRequest'];
 export type Team = components['schemas']['Team'];
 export type TeamRequest = components['schemas']['TeamRequest'];
 export type TextDirection = components['schemas']['TextDirection'];
+export type TrackingMode = components['schemas']['TrackingMode'];
 export type TransferRequest = components['schemas']['TransferRequest'];
+export type Trigger = components['schemas']['Trigger'];
+export type TriggerAction = components['schemas']['TriggerAction'];
+export type TriggerCondition = components['schemas']['TriggerCondition'];
+export type TriggerFrequency = components['schemas']['TriggerFrequency'];
+export type TriggerRequest = components['schemas']['TriggerRequest'];
+export type TriggerStats = components['schemas']['TriggerStats'];
 export type TwoFactorChallenge = components['schemas']['TwoFactorChallenge'];
 export type TwoFactorCode = components['schemas']['TwoFactorCode'];
 export type TwoFactorLogin = components['schemas']['TwoFactorLogin'];
@@ -3128,6 +3622,11 @@ export type UpdateAgent = components['schemas']['UpdateAgent'];
 export type UpdateContact = components['schemas']['UpdateContact'];
 export type UpdateMe = components['schemas']['UpdateMe'];
 export type UpdateWorkspace = components['schemas']['UpdateWorkspace'];
+export type UrlMatch = components['schemas']['UrlMatch'];
+export type Utm = components['schemas']['Utm'];
+export type UtmField = components['schemas']['UtmField'];
+export type Visit = components['schemas']['Visit'];
+export type VisitPage = components['schemas']['VisitPage'];
 export type VisitorConversation = components['schemas']['VisitorConversation'];
 export type VisitorIn = components['schemas']['VisitorIn'];
 export type VisitorOut = components['schemas']['VisitorOut'];
@@ -9780,6 +10279,9 @@ export const agentInOneOf5TypeValues: ReadonlyArray<Extract<FlattenedDeepRequire
 }>["type"]> = ["activity"];
 export const agentInOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
     type: unknown;
+}>["type"]> = ["visitors"];
+export const agentInOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const agentOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
@@ -9807,11 +10309,20 @@ export const agentOutOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequir
 }>["type"]> = ["queues"];
 export const agentOutOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["visitors"];
 export const agentOutOneOf9TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["visitor"];
 export const agentOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["visitor_left"];
+export const agentOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["error"];
+export const agentOutOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const agentOutOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
@@ -9821,10 +10332,11 @@ export const auditTargetKindValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const banKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BanKind"]> = ["ip", "contact", "email"];
 export const bannedBehaviourValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BannedBehaviour"]> = ["hide", "message"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
+export const chatStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ChatState"]> = ["none", "waiting", "chatting"];
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
 export const dequeueReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DequeueReason"]> = ["assigned", "resolved", "max_wait"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "ban_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "already_assigned", "agent_unavailable", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "ban_not_found", "trigger_not_found", "invitation_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "visitor_not_live", "already_assigned", "agent_unavailable", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -9863,6 +10375,7 @@ export const eventBodyOneOf11KindValues: ReadonlyArray<Extract<FlattenedDeepRequ
 }>["kind"]> = ["contact_erased"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
+export const invitationActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvitationAction"]> = ["shown", "opened", "dismissed"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];
@@ -9874,9 +10387,91 @@ export const reconnectReasonValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const replyTimeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReplyTime"]> = ["minutes", "hours", "day"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["owner", "admin", "agent"];
 export const routingStrategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoutingStrategy"]> = ["manual", "round_robin", "balanced"];
+export const scoringRuleOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ScoringRule"], {
+    kind: unknown;
+}>["kind"]> = ["page"];
+export const scoringRuleOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ScoringRule"], {
+    kind: unknown;
+}>["kind"]> = ["time_on_site"];
+export const scoringRuleOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ScoringRule"], {
+    kind: unknown;
+}>["kind"]> = ["visits"];
+export const scoringRuleOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ScoringRule"], {
+    kind: unknown;
+}>["kind"]> = ["event"];
+export const scoringRuleOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ScoringRule"], {
+    kind: unknown;
+}>["kind"]> = ["attribute"];
 export const sideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Side"]> = ["visitor", "agent"];
 export const textDirectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDirection"]> = ["ltr", "rtl"];
+export const trackingModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TrackingMode"]> = ["on", "consent", "off"];
+export const triggerActionOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerAction"], {
+    kind: unknown;
+}>["kind"]> = ["message"];
+export const triggerActionOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerAction"], {
+    kind: unknown;
+}>["kind"]> = ["open_widget"];
+export const triggerActionOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerAction"], {
+    kind: unknown;
+}>["kind"]> = ["set_attributes"];
+export const triggerActionOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerAction"], {
+    kind: unknown;
+}>["kind"]> = ["add_labels"];
+export const triggerActionOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerAction"], {
+    kind: unknown;
+}>["kind"]> = ["set_priority"];
+export const triggerConditionOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["time_on_page"];
+export const triggerConditionOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["time_on_site"];
+export const triggerConditionOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["url"];
+export const triggerConditionOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["pages"];
+export const triggerConditionOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["referrer"];
+export const triggerConditionOneOf5KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["utm"];
+export const triggerConditionOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["returning"];
+export const triggerConditionOneOf7KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["language"];
+export const triggerConditionOneOf8KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["country"];
+export const triggerConditionOneOf9KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["identified"];
+export const triggerConditionOneOf10KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["attribute"];
+export const triggerConditionOneOf11KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["event"];
+export const triggerConditionOneOf12KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["exit_intent"];
+export const triggerConditionOneOf13KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["lead_score"];
+export const triggerConditionOneOf14KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["agents_online"];
+export const triggerConditionOneOf15KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["TriggerCondition"], {
+    kind: unknown;
+}>["kind"]> = ["business_hours"];
+export const triggerFrequencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TriggerFrequency"]> = ["once_per_visitor", "once_per_visit", "every_days"];
 export const uiLocaleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UiLocale"]> = ["en", "ar", "fa", "he", "tr"];
+export const urlMatchValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UrlMatch"]> = ["contains", "equals", "pattern"];
+export const utmFieldValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UtmField"]> = ["source", "medium", "campaign", "term", "content"];
 export const visitorInOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
     type: unknown;
 }>["type"]> = ["hello"];
@@ -9911,6 +10506,15 @@ export const visitorInOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequ
     type: unknown;
 }>["type"]> = ["track"];
 export const visitorInOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
+}>["type"]> = ["consent"];
+export const visitorInOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
+}>["type"]> = ["exit_intent"];
+export const visitorInOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
+    type: unknown;
+}>["type"]> = ["invitation"];
+export const visitorInOneOf14TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorIn"], {
     type: unknown;
 }>["type"]> = ["ping"];
 export const visitorOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
@@ -9948,10 +10552,13 @@ export const visitorOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepReq
 }>["type"]> = ["queue_timeout"];
 export const visitorOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["invitation"];
 export const visitorOutOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["error"];
 export const visitorOutOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const visitorOutOneOf14TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["VisitorOut"], {
     type: unknown;
 }>["type"]> = ["pong"];

@@ -132,6 +132,9 @@ impl From<&d::SiteView> for Site {
             masking: s.masking.into(),
             business_hours: s.business_hours.as_ref().map(Into::into),
             default_team_id: s.default_team_id.map(|t| t.0),
+            // Issue 15 in progress: the site's tracking settings are not stored yet.
+            tracking: TrackingMode::On,
+            conversion_events: Vec::new(),
             created_at: s.created_at.0,
         }
     }
@@ -206,6 +209,8 @@ impl PublicSite {
             dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
             open_now,
             opens_at,
+            // Issue 15 in progress: the site's tracking setting is not stored yet.
+            tracking: TrackingMode::On,
         }
     }
 }
@@ -213,8 +218,19 @@ impl PublicSite {
 impl WidgetSite {
     /// The site as the launcher draws it at `now`, with the agents core picked to show.
     pub fn new(s: &d::Site, now: d::Timestamp, agents_online: u32, agents: &[d::Agent]) -> Self {
-        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at } = PublicSite::at(s, now);
-        Self { id, name, appearance, prechat_form, dir, open_now, opens_at, agents_online, agents: agents.iter().map(Into::into).collect() }
+        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at, tracking } = PublicSite::at(s, now);
+        Self {
+            id,
+            name,
+            appearance,
+            prechat_form,
+            dir,
+            open_now,
+            opens_at,
+            tracking,
+            agents_online,
+            agents: agents.iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -289,6 +305,8 @@ impl From<&d::Contact> for Contact {
             },
             first_seen: c.first_seen.0,
             last_seen: c.last_seen.0,
+            // Issue 15 in progress: scores are not kept yet.
+            lead_score: 0,
         }
     }
 }

@@ -57,6 +57,42 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Whether a site records its visitors' pages: `on`; `consent`: only once the page
+    /// says the visitor agreed (`Switchboard('consent', true)`), nothing before; `off`:
+    /// never (the live list does not show the site's visitors).
+    TrackingMode { On = "on", Consent = "consent", Off = "off" }
+}
+
+wire_enum! {
+    /// Where a live visitor stands with the team: no conversation open, waiting for an
+    /// agent (unassigned or queued), or chatting with one.
+    ChatState { None = "none", Waiting = "waiting", Chatting = "chatting" }
+}
+
+wire_enum! {
+    /// How a rule compares a URL or a referrer: `contains` and `equals` (case-insensitive
+    /// for scheme and host, exact for the rest), `pattern`: `*` matches any run of
+    /// characters, the whole URL must match.
+    UrlMatch { Contains = "contains", Equals = "equals", Pattern = "pattern" }
+}
+
+wire_enum! {
+    /// How often a proactive rule may fire for one visitor: once ever, once per visit,
+    /// or at most once every `every_days` days.
+    TriggerFrequency { OncePerVisitor = "once_per_visitor", OncePerVisit = "once_per_visit", EveryDays = "every_days" }
+}
+
+wire_enum! {
+    /// The UTM parameter a rule looks at.
+    UtmField { Source = "source", Medium = "medium", Campaign = "campaign", Term = "term", Content = "content" }
+}
+
+wire_enum! {
+    /// What the visitor did with an invitation the widget showed.
+    InvitationAction { Shown = "shown", Opened = "opened", Dismissed = "dismissed" }
+}
+
+wire_enum! {
     Priority { None = "none", Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
 }
 
@@ -230,6 +266,12 @@ mod tests {
         names_agree::<Role>();
         names_agree::<ConversationStatus>();
         names_agree::<Priority>();
+        names_agree::<TrackingMode>();
+        names_agree::<ChatState>();
+        names_agree::<UrlMatch>();
+        names_agree::<TriggerFrequency>();
+        names_agree::<UtmField>();
+        names_agree::<InvitationAction>();
         names_agree::<InboxKind>();
         names_agree::<InboxVisibility>();
         names_agree::<MessageFormat>();

@@ -63,6 +63,8 @@ error_codes! {
     LabelNotFound = "label_not_found", 404, "No such managed label in this workspace.";
     SessionNotFound = "session_not_found", 404, "No such session of this agent (it may have ended already).";
     BanNotFound = "ban_not_found", 404, "No such ban in this workspace.";
+    TriggerNotFound = "trigger_not_found", 404, "No such proactive rule in this workspace.";
+    InvitationNotFound = "invitation_not_found", 404, "No such invitation for this visitor.";
     EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
     NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
     ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut (or, for a personal one, you already have one).";
@@ -70,6 +72,7 @@ error_codes! {
     ExternalIdTaken = "external_id_taken", 409, "Another contact already has this external id.";
     SiteInUse = "site_in_use", 409, "The site still has conversations.";
     ConversationNotResolved = "conversation_not_resolved", 409, "Sockets only: a `rate` of a conversation that is not resolved (`ref` is the conversation's id).";
+    VisitorNotLive = "visitor_not_live", 409, "The contact is not on the site now (no tab open, or tracking off or not consented): they cannot be invited.";
     AlreadyAssigned = "already_assigned", 409, "A claim lost: the conversation already has an assignee (someone else claimed it or routing gave it to them first).";
     AgentUnavailable = "agent_unavailable", 409, "A transfer to an agent who is not online (away or offline) or holds as many open chats as they may.";
     LastOwner = "last_owner", 409, "The change would leave the workspace without an owner: promote another agent to owner first.";

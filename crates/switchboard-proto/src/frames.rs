@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::enums::*;
-use crate::{Actor, ErrorCode, Event, Message, PublicAgent, PublicSite, QueueInfo};
+use crate::{Actor, ErrorCode, Event, Invitation, LiveVisitor, Message, PublicAgent, PublicSite, QueueInfo};
 
 /// Where a client stopped reading a conversation.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -60,6 +60,10 @@ pub enum VisitorIn {
         /// conversation (`pow_required` hands out the challenge).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pow: Option<PowSolution>,
+        /// A reply to this invitation (`invitation`): the conversation it starts opens
+        /// with the invitation's message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation_id: Option<Uuid>,
     },
     Typing {
         conversation_id: Uuid,
@@ -124,6 +128,18 @@ pub enum VisitorIn {
         #[serde(default)]
         #[schema(value_type = Object)]
         data: BTreeMap<String, serde_json::Value>,
+    },
+    /// On a site with `tracking: consent`, the visitor agreed (or withdrew): until
+    /// `granted: true`, pages and tracked events are neither recorded nor shown live.
+    Consent {
+        granted: bool,
+    },
+    /// The pointer left the page towards the browser's tabs or address bar.
+    ExitIntent,
+    /// What the visitor did with an invitation (counted for its rule).
+    Invitation {
+        invitation_id: Uuid,
+        action: InvitationAction,
     },
     Ping,
 }
@@ -214,6 +230,11 @@ pub enum VisitorOut {
     QueueTimeout {
         conversation_id: Uuid,
     },
+    /// A proactive message (or a rule's "open the widget"): show it; a `send` with its
+    /// `invitation_id` answers it.
+    Invitation {
+        invitation: Invitation,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -273,6 +294,13 @@ pub enum AgentIn {
     /// agent shown `away` because idle past the workspace's `auto_away_minutes` is back
     /// to the status they chose. Nothing is answered.
     Activity,
+    /// Follows the live visitors of the workspace (`site_id: null`) or of one site, or
+    /// stops (`watch: false`): answered `visitors` (who is on now), then `visitor` and
+    /// `visitor_left` as they arrive, move and leave.
+    Visitors {
+        watch: bool,
+        site_id: Option<Uuid>,
+    },
     Ping,
 }
 
@@ -325,6 +353,19 @@ pub enum AgentOut {
     /// entry changes (at most one every 250 ms per socket).
     Queues {
         queues: Vec<QueueInfo>,
+    },
+    /// Answer to `visitors` with `watch: true`: the visitors on now.
+    Visitors {
+        visitors: Vec<LiveVisitor>,
+    },
+    /// A watched visitor arrived or changed (page, chat, score, identity).
+    Visitor {
+        visitor: LiveVisitor,
+    },
+    /// A watched visitor left the site (their last tab closed).
+    VisitorLeft {
+        contact_id: Uuid,
+        site_id: Uuid,
     },
     Error {
         code: ErrorCode,

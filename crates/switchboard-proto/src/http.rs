@@ -366,6 +366,10 @@ pub struct Site {
     pub business_hours: Option<BusinessHours>,
     /// The team the site's conversations go to (`null`: the workspace-wide queue of everyone).
     pub default_team_id: Option<Uuid>,
+    /// Whether the live list and the visitors' histories record this site's pages.
+    pub tracking: TrackingMode,
+    /// Tracked events (`Switchboard.track`) that count as conversions.
+    pub conversion_events: Vec<String>,
     pub created_at: i64,
 }
 
@@ -403,6 +407,9 @@ pub struct SiteRequest {
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Uuid>)]
     pub default_team_id: Option<Option<Uuid>>,
+    pub tracking: Option<TrackingMode>,
+    /// At most 20 event names of 1 to 100 characters.
+    pub conversion_events: Option<Vec<String>>,
 }
 
 /// `GET /sites/{id}/retention/preview`: what the site's next retention run removes.
@@ -472,6 +479,8 @@ pub struct PublicSite {
     /// When closed: when the site opens next (unix ms); `null` when open or with no
     /// opening ahead.
     pub opens_at: Option<i64>,
+    /// Whether the widget reports pages (`consent`: once the page says so).
+    pub tracking: TrackingMode,
 }
 
 /// `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
@@ -488,6 +497,8 @@ pub struct WidgetSite {
     pub open_now: bool,
     /// When closed: when the site opens next (unix ms).
     pub opens_at: Option<i64>,
+    /// Whether the widget reports pages (`consent`: once the page says so).
+    pub tracking: TrackingMode,
     /// How many of the workspace's agents are available now (shown `online`).
     pub agents_online: u32,
     /// At most 3: online agents first, then the most recently active.
@@ -664,6 +675,8 @@ pub struct Contact {
     pub device: Device,
     pub first_seen: i64,
     pub last_seen: i64,
+    /// The lead score now (decayed to this moment; see `Scoring`).
+    pub lead_score: i32,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]

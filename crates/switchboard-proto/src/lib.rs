@@ -10,6 +10,7 @@ mod enums;
 mod error;
 mod frames;
 mod http;
+mod live;
 
 pub use accounts::*;
 pub use convert::Viewer;
@@ -17,3 +18,4 @@ pub use enums::*;
 pub use error::*;
 pub use frames::*;
 pub use http::*;
+pub use live::*;

@@ -51,7 +51,7 @@ export function SitePreview({ site, appearance, form }: { site: Schemas['Site'];
     const settings: PreviewSettings = {
       sb: 1,
       t: 'preview',
-      site: { id: site.id, name: site.name, dir, appearance: { ...appearance, color }, prechat_form: form, open_now: true, opens_at: null },
+      site: { id: site.id, name: site.name, dir, appearance: { ...appearance, color }, prechat_form: form, open_now: true, opens_at: null, tracking: site.tracking },
       agents,
       agentsOnline: online ? Math.max(agents.length, 1) : 0,
     };

@@ -35,7 +35,16 @@ use crate::state::AppState;
         switchboard_proto::AgentIn,
         switchboard_proto::AgentOut,
         // Only a query parameter names it, which utoipa does not register by itself.
-        switchboard_proto::ConversationSort
+        switchboard_proto::ConversationSort,
+        // Issue 15 in progress: the bodies of the live-visitor, rule and scoring routes
+        // to come, so the front ends are written against generated types meanwhile.
+        switchboard_proto::LiveVisitors,
+        switchboard_proto::VisitPage,
+        switchboard_proto::InviteRequest,
+        switchboard_proto::Trigger,
+        switchboard_proto::TriggerRequest,
+        switchboard_proto::Scoring,
+        switchboard_proto::ConversionPage
     ))
 )]
 struct ApiDoc;

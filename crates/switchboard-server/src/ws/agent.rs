@@ -306,6 +306,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             Ok(()) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
+        // Issue 15 in progress: the live visitor list is not served yet.
+        AgentIn::Visitors { .. } => {
+            conn.send(&AgentOut::from(FrameError::new(ErrorCode::InvalidFrame, "this server does not serve live visitors yet"))).await
+        }
     }
 }
 

@@ -396,8 +396,11 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
-        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow } => {
+        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow, invitation_id } => {
             let reference = Some(client_id.clone());
+            if invitation_id.is_some() {
+                return conn.send(&VisitorOut::from(not_yet().about(reference))).await;
+            }
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
             let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
             let sent = core
@@ -528,7 +531,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
+        VisitorIn::Consent { .. } | VisitorIn::ExitIntent | VisitorIn::Invitation { .. } => conn.send(&VisitorOut::from(not_yet())).await,
     }
+}
+
+/// Issue 15 in progress: frames of live tracking and invitations the server does not
+/// act on yet.
+fn not_yet() -> FrameError {
+    FrameError::new(ErrorCode::InvalidFrame, "this server does not handle this frame yet")
 }
 
 #[cfg(test)]
