@@ -84,6 +84,14 @@ id! {
     AuditEntryId,
     /// A ban of an address, a contact or an e-mail.
     BanId,
+    /// One visit of a contact to a site (pages until 30 minutes of silence).
+    VisitId,
+    /// A proactive message shown to a visitor (an agent's invite or a rule's message).
+    InvitationId,
+    /// A site's proactive rule.
+    TriggerId,
+    /// A conversion event a visitor tracked.
+    ConversionId,
 }
 
 impl From<SiteId> for InboxId {
