@@ -69,6 +69,9 @@ pub enum Error {
     /// A transfer to an agent who is not available or has no free place.
     #[error("the agent is not available or has no free place")]
     AgentUnavailable,
+    /// The contact is not on a site now (no tab open, tracking off or not consented).
+    #[error("the visitor is not on the site now")]
+    VisitorNotLive,
     /// A bucket of [`crate::limiter`] is empty: nothing was read or written; the same
     /// request succeeds after `retry_after_ms`.
     #[error("too many requests ({}); retry in {retry_after_ms} ms", kind.name())]

@@ -3,7 +3,7 @@
 //! pages and frames) and proactive rules and lead scoring (which only read it), so each
 //! side is pure and testable alone.
 
-use crate::{Attributes, ContactId, SiteId, Timestamp, VisitId, WorkspaceId};
+use crate::{AgentId, Attributes, ContactId, InvitationId, SiteId, Timestamp, TriggerId, VisitId, WorkspaceId};
 
 /// Whether a site records its visitors' pages.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -75,4 +75,36 @@ pub enum Moment {
     Profile,
     /// Their last tab closed.
     Left,
+}
+
+/// A proactive message to show a live visitor: an agent's invite, or a rule's message
+/// (or only "open the widget": no body).
+#[derive(Clone, PartialEq, Debug)]
+pub struct NewInvitation {
+    pub site_id: SiteId,
+    pub contact_id: ContactId,
+    pub body: Option<String>,
+    /// From this agent; `None`: from the team.
+    pub agent_id: Option<AgentId>,
+    /// The rule that sends it; `None`: an agent by hand.
+    pub trigger_id: Option<TriggerId>,
+    /// Open the panel rather than a preview bubble.
+    pub open: bool,
+    pub typing_ms: u32,
+}
+
+/// A proactive message as shown, kept so a reply can start its conversation and its
+/// rule can count what came of it.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub workspace_id: WorkspaceId,
+    pub site_id: SiteId,
+    pub contact_id: ContactId,
+    pub body: Option<String>,
+    pub agent_id: Option<AgentId>,
+    pub trigger_id: Option<TriggerId>,
+    pub open: bool,
+    pub typing_ms: u32,
+    pub created_at: Timestamp,
 }

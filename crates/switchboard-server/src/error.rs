@@ -61,6 +61,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
         Error::NotResolved => (C::ConversationNotResolved, "only a resolved conversation can be rated".into()),
         Error::AlreadyAssigned => (C::AlreadyAssigned, "the conversation already has an assignee".into()),
         Error::AgentUnavailable => (C::AgentUnavailable, "the agent is not available or has no free place".into()),
+        Error::VisitorNotLive => (C::VisitorNotLive, "the visitor is not on the site now".into()),
         Error::IdentityRequired => (C::IdentityRequired, "this site identifies visitors only with a valid user_hash".into()),
         Error::OriginNotAllowed => (C::OriginNotAllowed, "this website may not use the chat".into()),
         Error::Banned => (C::Banned, "this chat is not available to you".into()),
