@@ -1,6 +1,6 @@
 // The widget's conversation seen from both ends and from the host page's code: typing
 // both ways, the JavaScript API's events (message, unread, conversation_resolved),
-// setAttributes and setLocale; files pasted and dropped into the chat, with a file over
+// setAttributes and setLocale; a refused message retried or deleted by hand; files pasted and dropped into the chat, with a file over
 // the server's limit explained in the visitor's language; the chat page of a key that
 // does not exist. This server takes uploads of at most 2 KiB.
 
@@ -88,6 +88,7 @@ test('typing shows both ways, and the page hears message, unread and conversatio
     await page.evaluate(() => Switchboard('close'));
     await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Anything else?' });
     await page.waitForFunction(() => window.heard.some(([n, d]) => n === 'unread' && d === 1));
+    assert.equal(await page.title(), 'Shop', 'the page title is left alone: this site did not allow the count there');
     await env.server.api('PUT', `/api/v1/conversations/${conv.id}/status`, { status: 'resolved' });
     await page.waitForFunction(() => window.heard.some(([n]) => n === 'conversation_resolved'));
 
@@ -96,6 +97,67 @@ test('typing shows both ways, and the page hears message, unread and conversatio
     await w.frame.getByText('Bu sohbet kapatıldı.').waitFor();
     assert.equal(await w.frame.locator('html').getAttribute('lang'), 'tr');
     assert.deepEqual(errors, []);
+  } finally {
+    agent.close();
+    await context.close();
+  }
+});
+
+test('a message the server refuses says why, with Retry and Delete: a retry is stored once, a deleted one never', async () => {
+  const { base, site } = env.server;
+  host?.close();
+  host = await hostSite({ '/': { html: shopPage(base, site.public_key) } });
+  const agent = await agentSocket();
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // The first send of "Refused once" is answered by a refusal, as the server answers a
+  // message it judges; everything else goes to the server.
+  let refusedOnce = false;
+  await context.routeWebSocket(/\/ws\/visitor/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((text) => {
+      const frame = JSON.parse(text);
+      if (frame.type === 'send' && frame.body === 'Refused once' && !refusedOnce) {
+        refusedOnce = true;
+        ws.send(JSON.stringify({ type: 'error', code: 'attachment_not_found', message: 'refused by the test', ref: frame.client_id }));
+      } else server.send(text);
+    });
+  });
+  try {
+    const page = await context.newPage();
+    await page.goto(host.origin);
+    const w = widgetOn(page);
+    await w.launcher.click();
+    const box = w.frame.getByRole('textbox', { name: 'Message' });
+    await box.fill('First words');
+    await box.press('Enter');
+    const conv = await conversationSaying('First words');
+
+    await box.fill('Refused once');
+    await box.press('Enter');
+    const refused = w.frame.locator('.line.mine', { hasText: 'Refused once' });
+    await refused.getByRole('alert').waitFor();
+    assert.ok(!(await refused.getByRole('alert').textContent()).includes('attachment_not_found'), 'a sentence, not a code');
+    await page.screenshot({ path: path.join(shots, 'widget-send-refused.png') });
+    await refused.getByRole('button', { name: 'Retry' }).click();
+    await refused.locator('.state.sent').waitFor();
+
+    // Longer than the server takes: refused for real, and deleted by the visitor.
+    await box.fill('x'.repeat(10_001));
+    await box.press('Enter');
+    const tooLong = w.frame.locator('.line.mine').filter({ has: w.frame.getByRole('alert') });
+    await tooLong.waitFor();
+    await tooLong.getByRole('button', { name: 'Delete' }).click();
+    await tooLong.waitFor({ state: 'detached' });
+
+    await box.fill('Last words');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine', { hasText: 'Last words' }).locator('.state.sent').waitFor();
+    const history = await env.server.api('GET', `/api/v1/conversations/${conv.id}/messages`);
+    const sent = history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
+    assert.deepEqual(sent, ['First words', 'Refused once', 'Last words']);
+    await page.reload();
+    await widgetOn(page).frame.locator('.line.mine', { hasText: 'Last words' }).waitFor();
+    assert.equal(await widgetOn(page).frame.getByRole('alert').count(), 0, 'the deleted message does not come back after a reload');
   } finally {
     agent.close();
     await context.close();
