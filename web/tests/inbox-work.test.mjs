@@ -237,3 +237,57 @@ test('while the tab is hidden a visitor’s message counts in the title and rais
   await page.close();
   noor.close?.();
 });
+
+test('views and filters narrow the list, and the counts follow the socket: Mine, a site, a team, a label, a status', async () => {
+  const lia = await agent('Lia');
+  const outlet = await env.server.api('POST', '/api/v1/sites', { name: 'Outlet' });
+  const team = await env.server.api('POST', '/api/v1/teams', { name: 'Returns desk', agent_ids: [lia.id] });
+  const sami = await visitorSaying('Shop Sami', 'A question for the shop');
+  const olu = await visitor(env.server.base, outlet.public_key);
+  olu.profile({ name: 'Outlet Olu' });
+  await olu.say('A question for the outlet');
+  const [samiId, oluId] = [sami.conversationId, olu.conversationId];
+  const page = await signedIn(lia);
+  await page.getByRole('tab', { name: /^All/ }).click();
+  const only = async (...names) => {
+    await eventually(async () => {
+      const texts = await rows(page).allInnerTexts();
+      return names.every((n) => texts.some((t) => t.includes(n))) && ['Shop Sami', 'Outlet Olu'].filter((n) => !names.includes(n)).every((n) => !texts.some((t) => t.includes(n)));
+    }, `only ${names.join(' and ')} in the list`);
+  };
+  await only('Shop Sami', 'Outlet Olu');
+
+  // By site.
+  await page.getByLabel('Site').selectOption({ label: 'Outlet' });
+  await only('Outlet Olu');
+  await page.getByLabel('Site').selectOption({ label: 'All sites' });
+  // By team: handing Olu to the team moves him in live.
+  await page.getByLabel('Team').selectOption({ label: 'Returns desk' });
+  await page.getByText('No conversation matches these filters.').waitFor();
+  await env.server.api('PUT', `/api/v1/conversations/${oluId}/assignee`, { agent_id: null, team_id: team.id });
+  await only('Outlet Olu');
+  await page.getByLabel('Team').selectOption({ label: 'All teams' });
+  // By label: a label set elsewhere shows up as a choice and filters.
+  await env.server.api('PUT', `/api/v1/conversations/${samiId}/labels`, { labels: ['refund'] });
+  await page.getByLabel('Label').locator('option', { hasText: 'refund' }).waitFor({ state: 'attached' });
+  await page.getByLabel('Label').selectOption('refund');
+  await only('Shop Sami');
+  await page.getByLabel('Label').selectOption({ label: 'All labels' });
+
+  // Mine: assigning Sami to Lia counts there at once.
+  await page.getByRole('tab', { name: /^Mine\s*0$/ }).waitFor();
+  await env.server.api('PUT', `/api/v1/conversations/${samiId}/assignee`, { agent_id: lia.id, team_id: null });
+  await page.getByRole('tab', { name: /^Mine\s*1$/ }).click();
+  await only('Shop Sami');
+  // Status: resolving moves it from Open to Resolved, and both counts follow.
+  const count = async (status) => Number((await page.getByRole('tab', { name: new RegExp(`^${status}`) }).innerText()).replace(/\D/g, ''));
+  const [open, resolved] = [await count('Open'), await count('Resolved')];
+  await env.server.api('PUT', `/api/v1/conversations/${samiId}/status`, { status: 'resolved' });
+  await page.getByRole('tab', { name: new RegExp(`^Open\\s*${open - 1}$`) }).waitFor();
+  await page.getByRole('tab', { name: new RegExp(`^Resolved\\s*${resolved + 1}$`) }).click();
+  await only('Shop Sami');
+  await page.screenshot({ path: path.join(shots, 'inbox-filters.png') });
+  await page.close();
+  sami.close?.();
+  olu.close?.();
+});
