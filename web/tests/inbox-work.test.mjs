@@ -286,6 +286,15 @@ test('views and filters narrow the list, and the counts follow the socket: Mine,
   await page.getByRole('tab', { name: new RegExp(`^Open\\s*${open - 1}$`) }).waitFor();
   await page.getByRole('tab', { name: new RegExp(`^Resolved\\s*${resolved + 1}$`) }).click();
   await only('Shop Sami');
+  // Four filters side by side would cut their words: they wrap to whole lines instead.
+  const clipped = await page.locator('.filters select').evaluateAll((selects) => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    return selects.filter((s) => {
+      ctx.font = getComputedStyle(s).font;
+      return ctx.measureText(s.selectedOptions[0].text).width + 24 > s.clientWidth;
+    }).map((s) => s.selectedOptions[0].text);
+  });
+  assert.deepEqual(clipped, [], 'every filter shows its whole choice');
   await page.screenshot({ path: path.join(shots, 'inbox-filters.png') });
   await page.close();
   sami.close?.();

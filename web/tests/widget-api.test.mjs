@@ -216,6 +216,43 @@ test('a Turkish visitor pastes an image and drops a file that is too large: the 
   }
 });
 
+test('dark and reduced motion: the chat follows the visitor’s system, Hebrew right to left at desktop width', async () => {
+  const { base, site } = env.server;
+  const before = await env.server.api('GET', `/api/v1/sites/${site.id}`);
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...before.appearance, locale: 'he', greeting: 'שלום! איך נוכל לעזור?', team_name: 'תמיכה' } });
+  host?.close();
+  host = await hostSite({ '/': { html: shopPage(base, site.public_key, { lang: 'he', dir: 'rtl' }) } });
+  const agent = await agentSocket();
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', reducedMotion: 'reduce', locale: 'he-IL' });
+  try {
+    const page = await context.newPage();
+    await page.goto(host.origin);
+    const w = widgetOn(page);
+    await w.launcher.click();
+    const box = w.frame.getByRole('textbox', { name: 'הודעה' });
+    await box.fill('שלום, יש לכם את זה במידה 42? size 42');
+    await box.press('Enter');
+    await w.frame.locator('.line.mine .state.sent').waitFor();
+    const frame = page.frames().find((f) => f.url().includes('/widget/frame'));
+    const look = await frame.evaluate(() => {
+      const bubble = document.querySelector('.line.mine .bubble');
+      return {
+        background: getComputedStyle(document.body).backgroundColor,
+        dir: document.documentElement.dir,
+        motion: getComputedStyle(bubble).transitionDuration,
+      };
+    });
+    assert.equal(look.dir, 'rtl');
+    assert.equal(look.background, 'rgb(22, 27, 34)', 'the dark background');
+    assert.equal(look.motion, '0s', 'no transitions for those who asked');
+    await page.screenshot({ path: path.join(shots, 'widget-he-dark-desktop.png') });
+  } finally {
+    await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: before.appearance });
+    agent.close();
+    await context.close();
+  }
+});
+
 test('the chat page of a key that does not exist says so in a sentence, and throws nothing', async () => {
   const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-GB' });
   const page = await context.newPage();
