@@ -106,7 +106,7 @@ test('an agent triages by keyboard: priority, a label, snooze, resolve and reope
   kim.close?.();
 });
 
-test('drafts stay with their conversation, across a reload; Shift+Enter breaks the line and Enter sends', async () => {
+test('drafts stay with their conversation, across a reload; the visitor sees the agent typing; Shift+Enter breaks the line and Enter sends', async () => {
   const dee = await agent('Dee');
   const dana = await visitorSaying('Draft Dana', 'Do you have this in blue?');
   const deniz = await visitorSaying('Draft Deniz', 'Can I change my address?');
@@ -119,6 +119,8 @@ test('drafts stay with their conversation, across a reload; Shift+Enter breaks t
   assert.equal(await composer.inputValue(), '', 'another conversation, another (empty) draft');
   await composer.click();
   await page.keyboard.type('Yes, of course.');
+  // The visitor sees the agent typing.
+  await deniz.waitFor((f) => f.type === 'typing' && f.actor.kind === 'agent' && f.typing, 'the agent typing');
   await page.keyboard.press('Shift+Enter');
   await page.keyboard.type('Which address?');
   assert.equal(await composer.inputValue(), 'Yes, of course.\nWhich address?');
