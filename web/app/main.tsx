@@ -6,9 +6,9 @@ import { ErrorBoundary, LocationProvider, Route, Router, lazy, useLocation } fro
 import { useEffect } from 'preact/hooks';
 import { i18n, t, useLanguage } from './i18n';
 import { Login } from './pages/Login';
-import { NotAllowed, NotFound } from './pages/Problems';
+import { NotAllowed, NotFound, Unreachable } from './pages/Problems';
 import { Shell } from './Shell';
-import { isAdmin, me, restore } from './session';
+import { isAdmin, me, restore, unreachable } from './session';
 import './styles/base.css';
 
 const Inbox = lazy(() => import('./inbox/Inbox').then((m) => m.Inbox));
@@ -45,7 +45,8 @@ export function Loading() {
 }
 
 function App() {
-  if (!i18n.value || me.value === undefined) return <Loading />;
+  if (!i18n.value) return <Loading />;
+  if (me.value === undefined) return unreachable.value ? <Unreachable /> : <Loading />;
   return (
     <LocationProvider>
       <ErrorBoundary>

@@ -2,7 +2,7 @@
 // is signed in, and the agent and workspace otherwise.
 
 import { computed, signal } from '@preact/signals';
-import { type Schemas, call, client, setCsrf, whenSignedOut } from './api';
+import { ApiError, type Schemas, call, client, setCsrf, whenSignedOut } from './api';
 
 export const me = signal<Schemas['Me'] | null | undefined>(undefined);
 export const isAdmin = computed(() => me.value?.agent.role === 'owner' || me.value?.agent.role === 'admin');
@@ -14,14 +14,37 @@ function remember(who: Schemas['Me'] | null) {
 
 whenSignedOut(() => remember(null));
 
-/** Asks the server who the session belongs to (at start). */
+/** True while the first `GET /me` cannot reach the server (offline, or the server down). */
+export const unreachable = signal(false);
+
+/**
+ * Asks the server who the session belongs to (at start). Only the server's answer says
+ * the session is gone: an installed app opened offline, or a server that does not answer,
+ * waits and asks again instead of sending a signed-in agent to the login page.
+ */
 export async function restore() {
+  clearTimeout(retry);
   try {
     remember(await call(client.GET('/api/v1/me')));
-  } catch {
+    unreachable.value = false;
+    retryDelay = 2000;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) {
+      // A server that is down fires no `online` event: ask again, less and less often.
+      unreachable.value = true;
+      retry = setTimeout(() => void restore(), retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30_000);
+      return;
+    }
+    unreachable.value = false;
     remember(null);
   }
 }
+let retry: ReturnType<typeof setTimeout> | undefined;
+let retryDelay = 2000;
+addEventListener('online', () => {
+  if (unreachable.value) void restore();
+});
 
 /**
  * The password step. Signed in, it returns `null`; an agent with two-factor sign-in

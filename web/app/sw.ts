@@ -45,6 +45,16 @@ function isShell(url: URL): boolean {
   return url.pathname.startsWith('/assets/') || url.pathname === '/app' || url.pathname.startsWith('/app/');
 }
 
+/**
+ * Keeps a copy of a good answer. The copy is taken now, before the page reads the body:
+ * a clone taken later (after `caches.open`) finds the body used, and nothing is stored.
+ */
+function remember(key: Request | string, answer: Response) {
+  if (!answer.ok) return;
+  const copy = answer.clone();
+  void caches.open(CACHE).then((cache) => cache.put(key, copy));
+}
+
 worker.addEventListener('fetch', (e) => {
   const request = e.request;
   const url = new URL(request.url);
@@ -54,7 +64,7 @@ worker.addEventListener('fetch', (e) => {
     e.respondWith(
       fetch(request)
         .then((answer) => {
-          if (answer.ok) void caches.open(CACHE).then((cache) => cache.put(SHELL, answer.clone()));
+          remember(SHELL, answer);
           return answer;
         })
         .catch(() => caches.match(SHELL).then((hit) => hit ?? Response.error())),
@@ -67,7 +77,7 @@ worker.addEventListener('fetch', (e) => {
       (hit) =>
         hit ??
         fetch(request).then((answer) => {
-          if (answer.ok) void caches.open(CACHE).then((cache) => cache.put(request, answer.clone()));
+          remember(request, answer);
           return answer;
         }),
     ),

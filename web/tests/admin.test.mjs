@@ -404,3 +404,21 @@ test('an admin manages labels', async () => {
   assert.deepEqual(await env.server.api('GET', '/api/v1/labels'), []);
   await page.context().close();
 });
+
+test('an admin limits a site to its own websites: a line that is not an origin is marked, and nothing is saved until it is fixed', async () => {
+  await agent('oya@shop.example', 'admin');
+  const site = await env.server.api('POST', '/api/v1/sites', { name: 'Origins shop' });
+  const page = await signedIn('oya@shop.example', `/app/settings/sites/${site.id}`);
+  const origins = page.getByLabel('Websites that may show the widget');
+  await origins.fill('https://tea.example\nnot an origin');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('textarea[aria-invalid="true"]').waitFor();
+  assert.equal(await origins.getAttribute('aria-invalid'), 'true', 'the origins field is the one marked');
+  assert.deepEqual((await env.server.api('GET', `/api/v1/sites/${site.id}`)).allowed_origins, [], 'nothing saved');
+  await origins.fill('https://tea.example\nhttps://www.tea.example');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText('Saved.').waitFor();
+  assert.equal(await origins.getAttribute('aria-invalid'), null);
+  assert.deepEqual((await env.server.api('GET', `/api/v1/sites/${site.id}`)).allowed_origins, ['https://tea.example', 'https://www.tea.example']);
+  await page.context().close();
+});

@@ -1,5 +1,5 @@
 // The dashboard's front door: signing in and out, where each role may go, and the
-// agent's own language mirroring the whole interface.
+// agent's own language mirroring the whole interface; installed and opened offline.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,4 +71,37 @@ test('an agent whose language is Persian gets the dashboard right to left, at ph
   assert.equal(await page.locator('html').getAttribute('lang'), 'fa');
   assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
   await page.close();
+});
+
+test('installed and opened offline: the service worker serves the shell (never data), and a signed-in agent is told, not signed out', async () => {
+  const email = await agent('idris@shop.example', 'agent');
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${env.server.base}/app`);
+  await signIn(page, email);
+  await page.locator('.list-pane').waitFor();
+  // The worker takes the page over; one more load goes through it and fills its cache.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.locator('.list-pane').waitFor();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const cached = await page.evaluate(async () => {
+    const urls = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
+    return urls;
+  });
+  assert.ok(cached.includes('/app'), `the page is cached: ${cached}`);
+  assert.ok(cached.some((u) => u.startsWith('/assets/') && u.endsWith('.js')), `its scripts are cached: ${cached}`);
+  assert.deepEqual(cached.filter((u) => u.startsWith('/api') || u.startsWith('/ws')), [], 'no data is cached');
+
+  // Offline, the app still opens: it says the server is out of reach, and stays signed in.
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Cannot reach Switchboard' }).waitFor();
+  assert.doesNotMatch(page.url(), /\/app\/login/, 'not sent to the login page');
+  await page.screenshot({ path: path.join(shots, 'app-offline-phone.png') });
+  // Back online, the inbox opens by itself.
+  await context.setOffline(false);
+  await page.locator('.list-pane').waitFor();
+  await context.close();
 });

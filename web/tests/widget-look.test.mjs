@@ -103,6 +103,9 @@ test('the chat page in Arabic at phone width, with the name, e-mail and first me
   assert.equal(await page.getByLabel('الاسم').inputValue(), 'ليلى');
   assert.equal(await page.getByLabel('البريد الإلكتروني').inputValue(), 'laila@example.com');
   assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
+  // On a phone the page is the chat, edge to edge: no column borders.
+  const edges = await page.locator('.app').evaluate((el) => [getComputedStyle(el).borderInlineStartWidth, getComputedStyle(el).borderInlineEndWidth]);
+  assert.deepEqual(edges, ['0px', '0px'], 'no side borders at phone width');
   await page.screenshot({ path: path.join(shots, 'chat-page-rtl-phone-prechat.png') });
   await page.getByRole('button', { name: 'ابدأ المحادثة' }).click();
   const box = page.getByRole('textbox', { name: 'الرسالة' });

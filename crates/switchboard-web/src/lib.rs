@@ -99,6 +99,9 @@ const API_DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'se
      img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The dashboard's service worker, registered with the scope `/app`.
+const SERVICE_WORKER: &str = "/app/sw.js";
+
 /// For files whose name changes with their content.
 pub const CACHE_HASHED: &str = "public, max-age=31536000, immutable";
 /// For entry points: a few minutes, then a conditional request answered `304`.
@@ -115,7 +118,19 @@ pub fn router_for<S: Clone + Send + Sync + 'static>(assets: Arc<Assets>) -> Rout
     let mut router = Router::new();
     for entry in ENTRIES {
         let assets = assets.clone();
-        router = router.route(entry.route, get(move |headers: HeaderMap| async move { serve(&assets, entry.file, entry.csp, &headers) }));
+        router = router.route(
+            entry.route,
+            get(move |headers: HeaderMap| async move {
+                let mut response = serve(&assets, entry.file, entry.csp, &headers);
+                if entry.route == SERVICE_WORKER {
+                    // A worker at /app/sw.js may only control /app/…, not /app itself (the
+                    // inbox, and the manifest's start_url): the browser refuses the scope
+                    // "/app" unless the script's response allows it.
+                    response.headers_mut().insert("service-worker-allowed", HeaderValue::from_static("/app"));
+                }
+                response
+            }),
+        );
     }
     router.route(
         "/assets/{*path}",

@@ -234,4 +234,8 @@ async fn the_app_is_installable_from_stable_urls_under_app() {
         assert_eq!(value(&headers, header::CONTENT_TYPE), kind, "{path}");
         assert!(String::from_utf8_lossy(&got).contains(body), "{path}");
     }
+    // Without this header the browser refuses the worker the scope `/app` (the dashboard's
+    // own page), and the app is not installable.
+    let (_, headers, _) = get(&router, "/app/sw.js", &[]).await;
+    assert_eq!(value(&headers, header::HeaderName::from_static("service-worker-allowed")), "/app");
 }

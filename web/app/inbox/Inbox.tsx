@@ -2,7 +2,7 @@
 // (one at a time at phone width), the connection banner, shortcuts, the command palette,
 // notifications and search. The URL names the open conversation (`/app/c/{id}`).
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { Icon } from '../Shell';
 import { online } from '../online';
@@ -164,14 +164,7 @@ export function Inbox() {
               )}
               <button type="button" class="button context-toggle" aria-expanded={contextOpen} onClick={() => setContextOpen(!contextOpen)}>{t('inbox.context.toggle')}</button>
             </header>
-            {snoozeOpen && (
-              <div class="overlay" onMouseDown={(e) => e.target === e.currentTarget && setSnoozeOpen(false)}>
-                <div class="palette" role="dialog" aria-modal="true" aria-label={t('inbox.actions.snooze')}>
-                  <h2>{t('inbox.actions.snooze')}</h2>
-                  <SnoozeMenu id={current.id} custom={custom} setCustom={setCustom} done={() => setSnoozeOpen(false)} />
-                </div>
-              </div>
-            )}
+            {snoozeOpen && <SnoozeDialog id={current.id} custom={custom} setCustom={setCustom} done={() => setSnoozeOpen(false)} />}
             {transferOpen && <TransferDialog c={current} onClose={() => setTransferOpen(false)} onDone={(text) => { setTransferOpen(false); say(text); }} />}
             <Transcript id={current.id} />
             <Composer id={current.id} />
@@ -188,6 +181,27 @@ export function Inbox() {
       {id && current && <ContextPanel id={current.id} onOpen={open} onTransfer={() => setTransferOpen(true)} />}
       <Palette commands={commands} />
       <Toast />
+    </div>
+  );
+}
+
+/**
+ * The snooze choices `H` opens: focus moves to the first choice, so Enter or the arrows
+ * and Tab pick one without the mouse, and goes back where it was when the dialog closes.
+ */
+function SnoozeDialog({ id, custom, setCustom, done }: { id: string; custom: string; setCustom: (v: string) => void; done: () => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const opened = document.activeElement as HTMLElement | null;
+    box.current?.querySelector<HTMLElement>('button')?.focus();
+    return () => opened?.focus?.();
+  }, []);
+  return (
+    <div class="overlay" onMouseDown={(e) => e.target === e.currentTarget && done()}>
+      <div class="palette" role="dialog" aria-modal="true" aria-label={t('inbox.actions.snooze')} ref={box}>
+        <h2>{t('inbox.actions.snooze')}</h2>
+        <SnoozeMenu id={id} custom={custom} setCustom={setCustom} done={done} />
+      </div>
     </div>
   );
 }

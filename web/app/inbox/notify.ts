@@ -99,6 +99,8 @@ export function startAlerts() {
 /** Installs the service worker that caches the shell (the app then opens offline). */
 export function registerWorker() {
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
-    void navigator.serviceWorker.register('/app/sw.js', { scope: '/app', type: 'module' }).catch(() => {});
+    // The server allows the scope /app for /app/sw.js (Service-Worker-Allowed); a refusal is
+    // said on the console, since the app works without the worker, only not offline.
+    void navigator.serviceWorker.register('/app/sw.js', { scope: '/app', type: 'module' }).catch((e: unknown) => console.warn('the service worker was not registered', e));
   }
 }
