@@ -23,6 +23,7 @@ mod privacy;
 mod roster;
 mod routing;
 mod sessions;
+mod sockets;
 mod two_factor;
 mod visibility;
 mod visitors;
@@ -52,6 +53,7 @@ pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
 pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
+pub use sockets::{Kick, VisitorSocket};
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visibility::FeedScope;
 pub use visitors::*;
@@ -190,6 +192,7 @@ pub struct Core {
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
     recent_reads: Arc<audit::RecentReads>,
     guard: Arc<bans::Guard>,
+    sockets: Arc<sockets::VisitorSockets>,
     shown: Arc<presence::Shown>,
     presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
     waits: Arc<routing::Waits>,
@@ -218,6 +221,7 @@ impl Core {
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
             guard: Arc::default(),
+            sockets: Arc::default(),
             shown: Arc::default(),
             presence_changes: tokio::sync::broadcast::channel(1024).0,
             waits: Arc::default(),
