@@ -22,6 +22,7 @@ mod presence;
 mod privacy;
 mod roster;
 mod routing;
+mod sealed;
 mod sessions;
 mod sockets;
 mod two_factor;
@@ -245,6 +246,14 @@ impl Core {
 
     /// Takes one from a bucket before any read or write; over the limit is
     /// [`Error::RateLimited`], and nothing has been done.
+    /// [`Core::limit`] for several buckets, in order, with one await.
+    pub(crate) async fn limit_each(&self, checks: &[(LimitKind, LimitKey)]) -> Result<()> {
+        self.limiter.check_each(checks).await.map_err(|(kind, r)| {
+            tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");
+            Error::RateLimited { kind, retry_after_ms: r.ms }
+        })
+    }
+
     pub(crate) async fn limit(&self, kind: LimitKind, key: LimitKey) -> Result<()> {
         self.limiter.check(kind, key).await.map_err(|r| {
             tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");
