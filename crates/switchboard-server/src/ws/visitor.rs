@@ -425,9 +425,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
                 .await
                 .map_err(FrameError::from);
+            let pause = conn.answered(sent.as_ref().err());
             let done = match sent {
                 Ok(done) => done,
-                Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
+                Err(e) => {
+                    let told = conn.send(&VisitorOut::from(e.about(reference))).await;
+                    pause.wait().await;
+                    return told;
+                }
             };
             s.visitor.committed(&done);
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
@@ -450,10 +455,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
             Ok(())
         }
         VisitorIn::Typing { conversation_id, typing } => {
-            match core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await {
+            let typed = core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await.map_err(FrameError::from);
+            let pause = conn.answered(typed.as_ref().err());
+            let told = match typed {
                 Ok(()) => Ok(()),
-                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
-            }
+                Err(e) => conn.send(&VisitorOut::from(e.about(Some(conversation_id.to_string())))).await,
+            };
+            pause.wait().await;
+            told
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
             match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {

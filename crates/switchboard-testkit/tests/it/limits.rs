@@ -317,7 +317,11 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
     let seed = app.seed("acme").await;
     let mut flood = app.visitor_socket(&seed.site).await;
     let conversation = flood.say(None, "f-0", "spam").await.unwrap().conversation_id;
-    for n in 1..200 {
+    let started = std::time::Instant::now();
+    // Past the burst the flood meets refusals, ignores eight of them and is left unread
+    // for the wait it was told, so a few dozen frames take a few seconds.
+    const FRAMES: u32 = 48;
+    for n in 1..FRAMES {
         let frame = VisitorIn::Send {
             client_id: format!("f-{n}"),
             conversation_id: Some(conversation),
@@ -329,7 +333,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
         flood.send(&frame).await.unwrap();
     }
     let (mut acked, mut refused) = (1, 0);
-    while acked + refused < 200 {
+    while acked + refused < FRAMES {
         match flood.next().await.expect("a frame") {
             VisitorOut::Ack { .. } => acked += 1,
             VisitorOut::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(_), .. } => refused += 1,
@@ -337,7 +341,9 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
         }
     }
     // The default burst is 20, and a token comes back every second while they flood.
-    assert!((20..=30).contains(&acked), "{acked} stored");
+    let secs = started.elapsed().as_secs() as u32 + 1;
+    assert!((20..=21 + secs).contains(&acked), "{acked} stored in {secs} s");
+    assert!(refused > 0);
     assert_usable(&mut flood).await;
     let mut person = app.visitor_socket(&seed.site).await;
     person.say(None, &Uuid::new_v4().to_string(), "Hello, is anyone there?").await.expect("a person is served");
@@ -418,4 +424,36 @@ async fn new_conversations_are_counted_per_address_and_per_site() {
     assert_eq!(wait, 2000, "the address has a token again, but the site's bucket is empty until 4 s after its first");
     clock.advance(2000);
     bo.say(None, "b-2", "a fourth chat").await.expect("after the site's window");
+}
+
+/// A script that keeps sending after being told to wait: once it has ignored eight
+/// `rate_limited` answers in a row, its frames are left unread for the wait it was
+/// told, so its flood costs the server nothing meanwhile; then it is served again.
+#[tokio::test]
+async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() {
+    let clock = clock();
+    let app = TestApp::spawn_limited(only(|r| r.messages_per_visitor = Rate::new(1, 1000)), clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let mut script = app.visitor_socket(&seed.site).await;
+    let conversation = Some(script.say(None, "s-0", "spam").await.expect("the burst").conversation_id);
+
+    for i in 1..=8 {
+        let send = VisitorIn::Send {
+            client_id: format!("s-{i}"),
+            conversation_id: conversation,
+            body: "spam".into(),
+            format: None,
+            attachment_ids: vec![],
+            pow: None,
+        };
+        script.send(&send).await.unwrap();
+    }
+    for _ in 1..=8 {
+        let (code, _, retry_after_ms) = error_frame(&mut script).await;
+        assert_eq!((code, retry_after_ms), (ErrorCode::RateLimited, Some(1000)));
+    }
+    let asked = std::time::Instant::now();
+    script.send(&VisitorIn::Ping).await.unwrap();
+    expect_frame!(script, VisitorOut::Pong).expect("answered once the wait is over");
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(900), "answered after {:?}: it was read at once", asked.elapsed());
 }
