@@ -202,8 +202,7 @@ impl Watcher {
                 Err(RecvError::Lagged(_)) => Arc::new(BusMessage::BansChanged),
                 Err(RecvError::Closed) => return,
             };
-            let (Some(sockets), Some(guard), Some(store)) = (self.sockets.upgrade(), self.guard.upgrade(), self.store.upgrade())
-            else {
+            let (Some(sockets), Some(guard), Some(store)) = (self.sockets.upgrade(), self.guard.upgrade(), self.store.upgrade()) else {
                 return;
             };
             match &*message {

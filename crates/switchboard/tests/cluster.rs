@@ -630,7 +630,10 @@ async fn postgresql_dropping_every_connection_mid_chat_loses_and_doubles_nothing
 #[tokio::test]
 async fn a_visitor_limited_on_one_node_is_limited_on_the_other() {
     let cluster = Cluster::start().await;
-    let limit = [("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__BURST", "3"), ("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__EVERY_MS", "60000")];
+    let limit = [
+        ("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__BURST", "3"),
+        ("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__EVERY_MS", "60000"),
+    ];
     let (a, b) = (cluster.node_with("a", &limit).await, cluster.node_with("b", &limit).await);
     let (_, site, _) = seed(&a).await;
     a.wait_for_bus("live").await;

@@ -16,11 +16,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use serde::Deserialize;
-use tokio_stream::StreamExt;
 use switchboard_bus::{BusMessage, Delivery};
 use switchboard_core::{Identity, Kick, NewContactEvent, NewPageView, Visitor, VisitorSocket};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
+use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 
