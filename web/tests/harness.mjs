@@ -126,7 +126,8 @@ export async function eventually(probe, what, timeoutMs = 10_000) {
  * faster than a person (each limit has its own tests, in Rust and widget-limits.test.mjs).
  */
 export const NO_LIMITS = Object.fromEntries(
-  ['new_sessions_per_ip', 'messages_per_visitor', 'typing_per_visitor', 'page_views_per_visitor', 'track_per_visitor',
+  ['new_sessions_per_ip', 'messages_per_visitor', 'messages_per_ip', 'messages_per_site', 'new_conversations_per_ip',
+    'new_conversations_per_site', 'typing_per_visitor', 'page_views_per_visitor', 'track_per_visitor',
     'uploads_per_visitor', 'uploads_per_site', 'rest_per_token', 'rest_per_session', 'sign_in_per_account',
     'sign_in_lockout_per_account', 'sign_in_per_ip'].map((kind) => [`SWITCHBOARD__LIMITS__RATES__${kind.toUpperCase()}__BURST`, '0']),
 );

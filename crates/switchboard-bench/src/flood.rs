@@ -7,6 +7,8 @@
 //! The abusive visitors run in `flood` generator processes, spread over source
 //! addresses as a botnet would be (25 per address, within the new-session limit), so
 //! the legitimate visitors' latency is measured in this process without their load.
+//! The legitimate visitors each come from an address of their own, as people do, so
+//! the per-address buckets count the abusive ones, not them.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -44,10 +46,11 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     let site = ctx.fixture.workspaces.first().context("the fixture has no workspace")?.site_key.clone();
     let rates = switchboard_core::Rates::default().messages_per_visitor;
 
-    // The legitimate visitors, each in a conversation of their own.
+    // The legitimate visitors, each in a conversation of their own and on an address of
+    // their own, as people are (the abusive ones start at address 1,000).
     let mut legit = vec![];
-    for i in 0..LEGITIMATE {
-        legit.push(ws::visitor_in_conversation(server.addr, &site, &format!("legit-{run}-{i}"), "Hello").await?);
+    for (i, src) in source_ips(100 + (run * LEGITIMATE) as u32, LEGITIMATE as u32).into_iter().enumerate() {
+        legit.push(ws::visitor_in_conversation_from(server.addr, Some(src), &site, &format!("legit-{run}-{i}"), "Hello").await?);
     }
     let quiet = chat(&mut legit, phase, run, "quiet").await?;
 

@@ -87,7 +87,18 @@ pub async fn expect(ws: &mut Ws, kind: &str) -> anyhow::Result<String> {
 /// once the socket has caught up with that conversation: the socket and the
 /// conversation's id.
 pub async fn visitor_in_conversation(addr: SocketAddr, site_key: &str, client_id: &str, body: &str) -> anyhow::Result<(Ws, String)> {
-    let mut socket = connect(addr, None, &format!("/ws/visitor?site={site_key}")).await?;
+    visitor_in_conversation_from(addr, None, site_key, client_id, body).await
+}
+
+/// [`visitor_in_conversation`] from the source address `src`.
+pub async fn visitor_in_conversation_from(
+    addr: SocketAddr,
+    src: Option<IpAddr>,
+    site_key: &str,
+    client_id: &str,
+    body: &str,
+) -> anyhow::Result<(Ws, String)> {
+    let mut socket = connect(addr, src, &format!("/ws/visitor?site={site_key}")).await?;
     send_text(&mut socket, crate::frames::VISITOR_HELLO.clone()).await?;
     expect(&mut socket, "welcome").await?;
     send_text(&mut socket, crate::frames::visitor_send(client_id.to_owned(), None, body.to_owned())?).await?;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use switchboard_domain::{Actor, AgentId, ConversationId, Event, SessionId, WorkspaceId};
+use switchboard_domain::{Actor, AgentId, ContactId, ConversationId, Event, SessionId, WorkspaceId};
 use switchboard_proto as wire;
 use tokio::sync::broadcast;
 
@@ -74,6 +74,11 @@ pub enum BusMessage {
     /// The workspace's bans changed: each visitor socket checks whether it is now
     /// banned (and closes), and each node drops its copy of the bans.
     BansChanged,
+    /// A contact was erased: each node closes that contact's visitor sockets.
+    ContactErased {
+        #[serde(with = "ids")]
+        contact_id: ContactId,
+    },
     /// Ephemeral: the agents who have this conversation open now (after a change).
     Viewers {
         #[serde(with = "ids")]
@@ -266,7 +271,7 @@ impl Bus for LocalBus {
 /// Domain ids as their UUID strings.
 mod ids {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use switchboard_domain::{AgentId, ConversationId, SessionId};
+    use switchboard_domain::{AgentId, ContactId, ConversationId, SessionId};
     use uuid::Uuid;
 
     pub trait Id: Copy + From<Uuid> {
@@ -286,6 +291,12 @@ mod ids {
     }
 
     impl Id for SessionId {
+        fn uuid(self) -> Uuid {
+            self.0
+        }
+    }
+
+    impl Id for ContactId {
         fn uuid(self) -> Uuid {
             self.0
         }

@@ -2,7 +2,8 @@
 //! one Redis. The Redis bus (`bus.rs`) carries committed events and ephemeral messages
 //! between nodes and repairs from the store whatever it lost; the Redis presence
 //! (`presence.rs`) makes agents, viewers and their sockets cluster-wide, each node
-//! owning its share under a TTL so a dead node is forgotten within seconds.
+//! owning its share under a TTL so a dead node is forgotten within seconds; the Redis
+//! limiter (`limiter.rs`) makes core's token buckets cluster-wide.
 //!
 //! Invariant: Redis holds no truth. Events are in the database before they are
 //! published, and presence is rewritten whole by each node at every heartbeat, so a
@@ -10,10 +11,12 @@
 //! reads the store through core's `FeedSource`.
 
 mod bus;
+mod limiter;
 mod presence;
 mod sequencer;
 mod settings;
 
 pub use bus::RedisBus;
+pub use limiter::RedisLimiter;
 pub use presence::RedisPresence;
 pub use settings::{RedisSettings, redact};

@@ -74,13 +74,16 @@ pub(crate) struct Keys {
     pub(crate) visitor: Vec<u8>,
     /// Signs the challenge between a sign-in's password and its second factor.
     pub(crate) challenge: Vec<u8>,
+    /// Seals agents' TOTP secrets at rest (`sealed.rs`).
+    pub(crate) totp: crate::sealed::Sealer,
 }
 
 impl Keys {
     pub(crate) async fn load(store: &dyn Store) -> Result<Self> {
         let visitor = store.secret("visitor-token-key", random_token(32)).await?;
         let challenge = store.secret("sign-in-challenge-key", random_token(32)).await?;
-        Ok(Self { visitor: visitor.into_bytes(), challenge: challenge.into_bytes() })
+        let totp = crate::sealed::Sealer::new(&store.secret("totp-seal-key", random_token(32)).await?);
+        Ok(Self { visitor: visitor.into_bytes(), challenge: challenge.into_bytes(), totp })
     }
 }
 

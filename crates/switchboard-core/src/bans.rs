@@ -5,8 +5,10 @@
 //! Invariant: a visitor's request is checked against its workspace's bans in memory. Each
 //! workspace's bans (and its sites' masking settings) are read from the store once, kept
 //! in a [`Guard`], and replaced when this process changes them; a check never reads the
-//! store, so a flood of messages costs no reads. Several nodes sharing a database would
-//! need the `BansChanged` bus message to reach them (the Redis bus) to drop their copy.
+//! store, so a flood of messages costs no reads. A change publishes `BansChanged` on the
+//! workspace's `Topic::Visitors`; each node's watcher (`sockets.rs`) drops its copy and
+//! closes the sockets now refused, so with the Redis bus a ban made on one node holds on
+//! every node at once.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -54,40 +56,59 @@ pub struct BlockVisitor {
     pub ip: bool,
 }
 
+impl WorkspaceGuard {
+    /// Whether a ban in force at `now` refuses this visitor.
+    pub(crate) fn refuses(&self, who: &BanSubject<'_>, now: Timestamp) -> bool {
+        self.bans.iter().any(|b| b.refuses(who, now))
+    }
+}
+
+impl Guard {
+    /// The workspace's guard, read from the store when this process holds none.
+    pub(crate) async fn load(&self, store: &dyn switchboard_store::Store, ws: WorkspaceId) -> Result<Arc<WorkspaceGuard>> {
+        if let Some(g) = self.workspaces.read().expect("guard lock").get(&ws) {
+            return Ok(g.clone());
+        }
+        let bans = store.bans(ws).await?;
+        let masking = store.sites(ws).await?.into_iter().map(|s| (s.id, s.masking)).collect();
+        let g = Arc::new(WorkspaceGuard { bans, masking });
+        self.workspaces.write().expect("guard lock").insert(ws, g.clone());
+        Ok(g)
+    }
+
+    /// Drops this process's copy of the workspace's bans and settings.
+    pub(crate) fn forget(&self, ws: WorkspaceId) {
+        self.workspaces.write().expect("guard lock").remove(&ws);
+    }
+}
+
 impl Core {
-    /// The workspace's guard, read from the store the first time.
+    /// The workspace's guard, read from the store the first time. Reading it starts the
+    /// workspace's watcher first (`sockets.rs`), so a change made by another node from
+    /// then on drops this copy.
     async fn guard(&self, ws: WorkspaceId) -> Result<Arc<WorkspaceGuard>> {
         if let Some(g) = self.guard.workspaces.read().expect("guard lock").get(&ws) {
             return Ok(g.clone());
         }
-        let bans = self.store.bans(ws).await?;
-        let masking = self.store.sites(ws).await?.into_iter().map(|s| (s.id, s.masking)).collect();
-        let g = Arc::new(WorkspaceGuard { bans, masking });
-        self.guard.workspaces.write().expect("guard lock").insert(ws, g.clone());
-        Ok(g)
+        self.watch_visitors(ws);
+        self.guard.load(&*self.store, ws).await
     }
 
     /// Drops this process's copy of the workspace's bans and settings (after a change),
-    /// and tells the workspace's visitor sockets to check themselves again.
+    /// and tells the workspace's watcher on every node, which reads them again and closes
+    /// the visitor sockets they now refuse.
     pub(crate) fn guard_changed(&self, ws: WorkspaceId) {
-        self.guard.workspaces.write().expect("guard lock").remove(&ws);
+        self.guard.forget(ws);
         self.bus.publish(Topic::Visitors(ws), Arc::new(BusMessage::BansChanged));
     }
 
     /// Refuses a banned visitor with [`Error::Banned`], from memory.
     pub(crate) async fn refuse_banned(&self, ws: WorkspaceId, who: &BanSubject<'_>) -> Result<()> {
         let g = self.guard(ws).await?;
-        let now = self.now();
-        if g.bans.iter().any(|b| b.refuses(who, now)) { Err(Error::Banned) } else { Ok(()) }
+        if g.refuses(who, self.now()) { Err(Error::Banned) } else { Ok(()) }
     }
 
-    /// What tells a visitor's socket that the workspace's bans changed (subscribe before
-    /// checking, so no change is missed in between).
-    pub fn follow_bans(&self, v: &Visitor) -> switchboard_bus::Receiver {
-        self.bus.subscribe(Topic::Visitors(v.workspace_id()))
-    }
-
-    /// Whether the visitor is banned now: the sockets ask when bans change.
+    /// Whether the visitor is banned now: a socket asks once it is registered.
     pub async fn visitor_banned(&self, v: &Visitor) -> Result<bool> {
         match self.refuse_visitor(v).await {
             Ok(()) => Ok(false),

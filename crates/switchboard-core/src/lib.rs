@@ -24,7 +24,9 @@ mod privacy;
 mod proactive;
 mod roster;
 mod routing;
+mod sealed;
 mod sessions;
+mod sockets;
 mod two_factor;
 mod visibility;
 mod visitors;
@@ -54,6 +56,7 @@ pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
 pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
+pub use sockets::{Kick, VisitorSocket};
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visibility::FeedScope;
 pub use visitors::*;
@@ -192,6 +195,7 @@ pub struct Core {
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
     recent_reads: Arc<audit::RecentReads>,
     guard: Arc<bans::Guard>,
+    sockets: Arc<sockets::VisitorSockets>,
     shown: Arc<presence::Shown>,
     presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
     waits: Arc<routing::Waits>,
@@ -220,6 +224,7 @@ impl Core {
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
             guard: Arc::default(),
+            sockets: Arc::default(),
             shown: Arc::default(),
             presence_changes: tokio::sync::broadcast::channel(1024).0,
             waits: Arc::default(),
@@ -243,6 +248,14 @@ impl Core {
 
     /// Takes one from a bucket before any read or write; over the limit is
     /// [`Error::RateLimited`], and nothing has been done.
+    /// [`Core::limit`] for several buckets, in order, with one await.
+    pub(crate) async fn limit_each(&self, checks: &[(LimitKind, LimitKey)]) -> Result<()> {
+        self.limiter.check_each(checks).await.map_err(|(kind, r)| {
+            tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");
+            Error::RateLimited { kind, retry_after_ms: r.ms }
+        })
+    }
+
     pub(crate) async fn limit(&self, kind: LimitKind, key: LimitKey) -> Result<()> {
         self.limiter.check(kind, key).await.map_err(|r| {
             tracing::debug!(limit = kind.name(), retry_after_ms = r.ms, "rate limited");

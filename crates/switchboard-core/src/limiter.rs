@@ -38,6 +38,16 @@ pub enum LimitKind {
     NewSessionPerIp,
     /// A visitor's `send`, per contact.
     MessagePerVisitor,
+    /// Every visitor `send` from one client address together (a botnet spreads its
+    /// visitors over a few addresses; an office shares one).
+    MessagePerIp,
+    /// Every visitor `send` to one site together: the last guard when a flood comes
+    /// from more addresses than the per-address bucket can tell apart.
+    MessagePerSite,
+    /// A visitor `send` that starts a conversation, per client address.
+    NewConversationPerIp,
+    /// A visitor `send` that starts a conversation, per site.
+    NewConversationPerSite,
     /// A visitor's `typing` frame, per contact.
     TypingPerVisitor,
     /// A visitor's `page` frame (a page view), per contact.
@@ -127,6 +137,10 @@ impl Rate {
 pub struct Rates {
     pub new_sessions_per_ip: Rate,
     pub messages_per_visitor: Rate,
+    pub messages_per_ip: Rate,
+    pub messages_per_site: Rate,
+    pub new_conversations_per_ip: Rate,
+    pub new_conversations_per_site: Rate,
     pub typing_per_visitor: Rate,
     pub page_views_per_visitor: Rate,
     pub track_per_visitor: Rate,
@@ -146,6 +160,15 @@ impl Default for Rates {
             new_sessions_per_ip: Rate::new(30, 2_000),
             // A person sends a few messages in a burst, then at most one a second or so.
             messages_per_visitor: Rate::new(20, 1_000),
+            // An office of fifty people chatting at once sends far less than ten a second.
+            messages_per_ip: Rate::new(60, 100),
+            // A site with 200 chats open at once gets a few dozen visitor messages a second
+            // at its busiest; a thousand a second is a flood from many addresses.
+            messages_per_site: Rate::new(2_000, 1),
+            // As many new conversations from one address as new visitors.
+            new_conversations_per_ip: Rate::new(30, 2_000),
+            // Ten new conversations a second (36,000 an hour) after a burst of a thousand.
+            new_conversations_per_site: Rate::new(1_000, 100),
             // The widget sends typing at most every few seconds while a key is pressed.
             typing_per_visitor: Rate::new(20, 500),
             page_views_per_visitor: Rate::new(30, 2_000),
@@ -169,6 +192,10 @@ impl Rates {
         Self {
             new_sessions_per_ip: Rate::OFF,
             messages_per_visitor: Rate::OFF,
+            messages_per_ip: Rate::OFF,
+            messages_per_site: Rate::OFF,
+            new_conversations_per_ip: Rate::OFF,
+            new_conversations_per_site: Rate::OFF,
             typing_per_visitor: Rate::OFF,
             page_views_per_visitor: Rate::OFF,
             track_per_visitor: Rate::OFF,
@@ -186,6 +213,10 @@ impl Rates {
         match kind {
             LimitKind::NewSessionPerIp => self.new_sessions_per_ip,
             LimitKind::MessagePerVisitor => self.messages_per_visitor,
+            LimitKind::MessagePerIp => self.messages_per_ip,
+            LimitKind::MessagePerSite => self.messages_per_site,
+            LimitKind::NewConversationPerIp => self.new_conversations_per_ip,
+            LimitKind::NewConversationPerSite => self.new_conversations_per_site,
             LimitKind::TypingPerVisitor => self.typing_per_visitor,
             LimitKind::PageViewPerVisitor => self.page_views_per_visitor,
             LimitKind::TrackPerVisitor => self.track_per_visitor,
@@ -216,6 +247,10 @@ fn field_name(kind: LimitKind) -> &'static str {
     match kind {
         LimitKind::NewSessionPerIp => "new_sessions_per_ip",
         LimitKind::MessagePerVisitor => "messages_per_visitor",
+        LimitKind::MessagePerIp => "messages_per_ip",
+        LimitKind::MessagePerSite => "messages_per_site",
+        LimitKind::NewConversationPerIp => "new_conversations_per_ip",
+        LimitKind::NewConversationPerSite => "new_conversations_per_site",
         LimitKind::TypingPerVisitor => "typing_per_visitor",
         LimitKind::PageViewPerVisitor => "page_views_per_visitor",
         LimitKind::TrackPerVisitor => "track_per_visitor",
@@ -233,6 +268,16 @@ fn field_name(kind: LimitKind) -> &'static str {
 #[async_trait::async_trait]
 pub trait Limiter: Send + Sync + 'static {
     async fn check(&self, kind: LimitKind, key: LimitKey) -> Result<(), RetryAfter>;
+
+    /// Takes one from each bucket in order and stops at the first that is empty (the
+    /// earlier ones keep their token spent): one call, so a use case counted against
+    /// several buckets (a visitor's message) awaits once.
+    async fn check_each(&self, checks: &[(LimitKind, LimitKey)]) -> Result<(), (LimitKind, RetryAfter)> {
+        for &(kind, key) in checks {
+            self.check(kind, key).await.map_err(|r| (kind, r))?;
+        }
+        Ok(())
+    }
 }
 
 /// Core's clock as `governor` sees it: nanoseconds since the epoch, so a test's
@@ -301,6 +346,10 @@ impl LocalLimiter {
 impl Limiter for LocalLimiter {
     async fn check(&self, kind: LimitKind, key: LimitKey) -> Result<(), RetryAfter> {
         self.take(kind, key)
+    }
+
+    async fn check_each(&self, checks: &[(LimitKind, LimitKey)]) -> Result<(), (LimitKind, RetryAfter)> {
+        checks.iter().try_for_each(|&(kind, key)| self.take(kind, key).map_err(|r| (kind, r)))
     }
 }
 

@@ -10,6 +10,8 @@
 //! because the conversations name it; the store answers "not found" for it from then on,
 //! so the visitor's token opens no session.
 
+use std::sync::Arc;
+
 use switchboard_domain::*;
 use switchboard_store::{
     Audience, ContactEventCursor, ConversationCursor, ConversationFilter, ConversationSort, Erasure, EventQuery, RetentionCounts,
@@ -142,6 +144,9 @@ impl Core {
             self.commit(ws, change).await?;
         }
         let removed = self.store.erase_contact(ws, id, self.now()).await?;
+        // Their open sockets, on every node, are told and closed; the contact is gone, so
+        // their token no longer opens another.
+        self.bus.publish(switchboard_bus::Topic::Visitors(ws), Arc::new(switchboard_bus::BusMessage::ContactErased { contact_id: id }));
         if let Err(e) = self.delete_queued_blobs().await {
             // The rows are gone and the files queued: a job finishes the work.
             tracing::warn!(error = %e, "deleting an erased contact's files failed; retrying in the background");

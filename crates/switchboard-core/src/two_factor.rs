@@ -5,7 +5,9 @@
 //!
 //! Invariants: a code (TOTP time step or recovery code) is accepted once, even when two
 //! requests race (the store takes the step or spends the code atomically); the secret is
-//! returned only by `begin_two_factor`, and is never logged.
+//! returned only by `begin_two_factor`, and is never logged; it is stored sealed
+//! (`sealed.rs`, under the server secret `totp-seal-key`, bound to the agent's id), and
+//! one stored before sealing is read as it is.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -145,7 +147,8 @@ impl Core {
     /// Checks a TOTP code (taking its time step, so it works once) or spends a recovery
     /// code. `false` when neither.
     async fn check_second_factor(&self, ws: WorkspaceId, agent: AgentId, tf: &TwoFactor, code: &str) -> Result<bool> {
-        if let Some(step) = matching_step(&tf.secret, code, self.now())? {
+        let secret = self.keys.totp.open(&tf.secret, agent.0.as_bytes())?;
+        if let Some(step) = matching_step(&secret, code, self.now())? {
             return Ok(self.store.use_totp_step(ws, agent, step).await?);
         }
         let normal = normalise_recovery(code);
@@ -199,7 +202,8 @@ impl Core {
         let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
             return Err(Error::internal("totp-rs did not encode the secret"));
         };
-        let pending = TwoFactor { secret: secret.clone(), enabled_at: None, last_step: 0 };
+        let sealed = self.keys.totp.seal(&secret, id.0.as_bytes())?;
+        let pending = TwoFactor { secret: sealed, enabled_at: None, last_step: 0 };
         self.store.set_two_factor(who.workspace_id, id, Some(&pending), &[]).await?;
         let issuer = format!("Switchboard ({})", workspace.name);
         Ok(TwoFactorSetup { otpauth_uri: otpauth_uri(&issuer, agent.email.as_str(), &secret), secret })
@@ -216,7 +220,8 @@ impl Core {
             Some(tf) => tf,
             None => return Err(Error::TwoFactorNotEnabled),
         };
-        let Some(step) = matching_step(&pending.secret, code, self.now())? else {
+        let secret = self.keys.totp.open(&pending.secret, id.0.as_bytes())?;
+        let Some(step) = matching_step(&secret, code, self.now())? else {
             return Err(Error::Unauthenticated(AuthFailure::BadTwoFactorCode));
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();

@@ -287,7 +287,7 @@ impl Core {
         pow: Option<&crate::pow::PowSolution>,
     ) -> Result<Committed> {
         self.refuse_visitor(v).await?;
-        self.limit(LimitKind::MessagePerVisitor, LimitKey::Contact(v.contact.id)).await?;
+        self.limit_each(&message_limits(v, conversation.is_none())).await?;
         if conversation.is_none() && v.site.appearance.proof_of_work {
             self.check_pow(v, pow)?;
         }
@@ -448,4 +448,22 @@ impl Core {
         crate::pow::verify(&self.keys.visitor, &self.spent_pow, v.contact.id, self.now(), self.limits.pow_difficulty, solution)
             .map_err(|refusal| Error::PowInvalid { refusal, challenge: self.pow_challenge(v) })
     }
+}
+
+/// The buckets a visitor's message is counted against, the narrowest first, so a flood
+/// refused by its visitor's or its address's bucket never spends the site's tokens:
+/// the visitor, their address, then (for a new conversation) the address's and the
+/// site's new conversations, then the site's messages.
+fn message_limits(v: &Visitor, starts: bool) -> Vec<(LimitKind, LimitKey)> {
+    let site = LimitKey::Site(v.site.id);
+    let ip = v.ip.map(LimitKey::Ip);
+    let mut checks = Vec::with_capacity(5);
+    checks.push((LimitKind::MessagePerVisitor, LimitKey::Contact(v.contact.id)));
+    checks.extend(ip.map(|ip| (LimitKind::MessagePerIp, ip)));
+    if starts {
+        checks.extend(ip.map(|ip| (LimitKind::NewConversationPerIp, ip)));
+        checks.push((LimitKind::NewConversationPerSite, site));
+    }
+    checks.push((LimitKind::MessagePerSite, site));
+    checks
 }

@@ -139,3 +139,31 @@ async fn core_stamps_a_page_view_with_its_own_clock() {
     let bad = shop.core.track_page(&alice, NewPageView { url: "javascript:alert(1)".into(), ..Default::default() }).await;
     assert!(matches!(bad, Err(Error::Invalid(_))), "{bad:?}");
 }
+
+/// Each open visitor socket is an entry in the node's registry, not a bus subscription
+/// of its own: a ban that refuses its visitor, or the erasure of its contact, tells it
+/// (through the workspace's one watcher), the others are left alone, and a socket that
+/// closes is forgotten.
+#[tokio::test]
+async fn a_visitor_socket_is_told_when_a_ban_or_an_erasure_ends_it_and_forgotten_when_it_closes() {
+    let shop = shop().await;
+    let (alice, bob, carol) = (shop.visitor().await, shop.visitor().await, shop.visitor().await);
+    let mut alices = shop.core.visitor_connected(&alice);
+    let mut bobs = shop.core.visitor_connected(&bob);
+    let mut carols = shop.core.visitor_connected(&carol);
+    assert_eq!(shop.core.visitor_sockets(), 3);
+    let within = Duration::from_secs(1);
+
+    let ban = NewBan { target: BanTarget::Contact(alice.contact.id), reason: "spam".into(), expires_at: None };
+    shop.core.create_ban(&shop.owner, ban).await.unwrap();
+    assert_eq!(tokio::time::timeout(within, alices.kicked()).await.expect("told within a second"), Kick::Banned);
+
+    shop.core.erase_contact(&shop.owner, bob.contact.id).await.unwrap();
+    assert_eq!(tokio::time::timeout(within, bobs.kicked()).await.expect("told within a second"), Kick::Erased);
+
+    assert_eq!(carols.try_kicked(), None, "carol is neither banned nor erased");
+    assert!(carols.is_live());
+    assert_eq!(shop.core.visitor_sockets(), 1, "the sockets told are forgotten");
+    drop(carols);
+    assert_eq!(shop.core.visitor_sockets(), 0, "a closed socket is forgotten");
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchboard_bus::{Bus, LocalBus};
-use switchboard_cluster::{RedisBus, RedisPresence, RedisSettings};
+use switchboard_cluster::{RedisBus, RedisLimiter, RedisPresence, RedisSettings};
 use switchboard_core::{Clock, Core, Limits, Publisher, StoreFeed, SystemClock};
 use switchboard_server::{Server, ServerConfig};
 use switchboard_store::{CommitHook, FsBlobStore, Store};
@@ -107,9 +107,13 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
         redis.start(Arc::new(StoreFeed(store.clone())));
     }
     let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
-    let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock);
+    let rates = limits.rates.clone();
+    let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock.clone());
     Ok(match cluster {
-        Some(settings) => core.with_presence(Arc::new(RedisPresence::start(settings, bus)?)),
+        // Limits, bans (through the bus) and presence are cluster-wide.
+        Some(settings) => core
+            .with_limiter(Arc::new(RedisLimiter::new(&settings, &rates, clock)?))
+            .with_presence(Arc::new(RedisPresence::start(settings, bus)?)),
         None => core,
     })
 }

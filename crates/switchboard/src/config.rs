@@ -454,6 +454,14 @@ grace_seconds = 60
 new_sessions_per_ip = { burst = 30, every_ms = 2000 }
 # Per visitor: messages, typing frames, page views, track events, uploads.
 messages_per_visitor = { burst = 20, every_ms = 1000 }
+# Visitor messages from one client address together (an office shares one; a botnet
+# spreads over a few), and to one site together (the last guard against a flood from
+# many addresses; a site with 200 chats open sends a few dozen a second at most).
+messages_per_ip = { burst = 60, every_ms = 100 }
+messages_per_site = { burst = 2000, every_ms = 1 }
+# Messages that start a conversation, per client address and per site.
+new_conversations_per_ip = { burst = 30, every_ms = 2000 }
+new_conversations_per_site = { burst = 1000, every_ms = 100 }
 typing_per_visitor = { burst = 20, every_ms = 500 }
 page_views_per_visitor = { burst = 30, every_ms = 2000 }
 track_per_visitor = { burst = 60, every_ms = 1000 }

@@ -30,6 +30,9 @@ async fn start(data: &Path) -> (Child, std::net::SocketAddr) {
         // The crash story keeps 20 sends in flight per visitor, far above a person's
         // limit; the limits have stories of their own (switchboard-testkit, limits.rs).
         .env("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__BURST", "0")
+        // Eight visitors from one address: their address's and their site's buckets too.
+        .env("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_IP__BURST", "0")
+        .env("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_SITE__BURST", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)

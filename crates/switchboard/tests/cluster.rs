@@ -97,8 +97,14 @@ impl Cluster {
 
     /// Starts a node and waits until it listens.
     async fn node(&self, name: &str) -> Node {
-        let mut child = self
-            .command(name)
+        self.node_with(name, &[]).await
+    }
+
+    /// [`Cluster::node`] with more environment (a limit turned on, for instance).
+    async fn node_with(&self, name: &str, env: &[(&str, &str)]) -> Node {
+        let mut command = self.command(name);
+        command.envs(env.iter().copied());
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -616,4 +622,58 @@ async fn postgresql_dropping_every_connection_mid_chat_loses_and_doubles_nothing
     assert_each_once(&all);
     assert_eq!(all.len(), 151, "the first message and the burst, each once");
     assert!(b.readyz().await.contains("database: ok"), "the nodes reconnected by themselves");
+}
+
+/// With the Redis bus, limits are cluster-wide: a visitor who used their burst on node A
+/// is refused on node B too (each node counting alone would let them send the burst
+/// again there).
+#[tokio::test]
+async fn a_visitor_limited_on_one_node_is_limited_on_the_other() {
+    let cluster = Cluster::start().await;
+    let limit = [
+        ("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__BURST", "3"),
+        ("SWITCHBOARD__LIMITS__RATES__MESSAGES_PER_VISITOR__EVERY_MS", "60000"),
+    ];
+    let (a, b) = (cluster.node_with("a", &limit).await, cluster.node_with("b", &limit).await);
+    let (_, site, _) = seed(&a).await;
+    a.wait_for_bus("live").await;
+
+    let (mut on_a, conv, token) = visitor(&a, &site, "first").await;
+    on_a.say(Some(&conv), "second", "hi").await;
+    on_a.say(Some(&conv), "third", "hi").await;
+    let mut on_b = Ws::visitor(b.addr, &site, Some(&token), None).await;
+    on_b.send(json!({"type": "send", "client_id": "fourth", "conversation_id": conv, "body": "hi"})).await;
+    let refused = on_b.expect("error").await;
+    assert_eq!(refused["code"], "rate_limited", "{refused}");
+    let wait = refused["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!(wait > 50_000, "the bucket A emptied, refilling one a minute: {wait} ms");
+    // A visitor who has sent nothing yet is served on B.
+    visitor(&b, &site, "someone-else").await;
+}
+
+/// A ban made on node A closes the banned visitor's socket on node B at once, and B
+/// refuses them from then on.
+#[tokio::test]
+async fn a_ban_on_one_node_closes_the_visitor_on_the_other() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, _) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+
+    let (mut troll, _, token) = visitor(&b, &site, "first").await;
+    let contact = troll.welcome["contact_id"].as_str().expect("contact_id").to_owned();
+    let (mut neighbour, _, _) = visitor(&b, &site, "hello").await;
+    let ban = json!({"kind": "contact", "value": contact, "reason": "abuse"});
+    owner.ok(reqwest::Method::POST, "/api/v1/bans", Some(ban)).await;
+
+    let told = troll.expect("error").await;
+    assert_eq!(told["code"], "banned", "{told}");
+    assert_eq!(troll.closed_with().await, Some(1008), "B closed the socket");
+    let mut again = Ws::connect(&format!("ws://{}/ws/visitor?site={site}", b.addr), None).await.unwrap();
+    again.send(json!({"type": "hello", "token": token, "resume": []})).await;
+    assert_eq!(again.expect("error").await["code"], "banned", "B refuses them from now on");
+    // Only the banned visitor: the other socket on B still answers.
+    neighbour.send(json!({"type": "ping"})).await;
+    neighbour.expect("pong").await;
 }

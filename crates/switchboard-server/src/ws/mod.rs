@@ -31,6 +31,13 @@ pub const WRITE_BUFFER_SIZE: usize = 4096;
 /// Most live messages a session takes from its queue before it flushes and looks at its
 /// other duties (heartbeat, shutdown, the client's frames) again.
 pub const LIVE_BATCH: usize = 64;
+/// `rate_limited` answers in a row (no frame served in between) after which a client is
+/// taken to ignore `retry_after_ms`: its frames are then left unread for that long.
+/// A client that waits as told meets one or two; a flood meets this many at once.
+pub const IGNORED_REFUSALS: u8 = 8;
+/// The longest a client's frames are left unread for ignoring `retry_after_ms`.
+/// Shorter than the 10 s shutdown waits for sockets to close.
+pub const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {
@@ -131,14 +138,61 @@ pub struct Conn {
     pub socket: WebSocket,
     pub send_timeout: Duration,
     pub last_heard: Instant,
+    refusals: Refusals,
     _slot: SocketSlot,
 }
 
 pub struct Gone;
 
+/// What follows the answer to a frame: nothing, or, for a client that ignores
+/// `retry_after_ms`, a wait during which its frames are left unread (TCP pushes back on
+/// it), so its flood costs the server nothing meanwhile. Awaited in the answer to a
+/// frame, which is boxed: an idle socket pays nothing for it.
+#[must_use]
+pub struct Pause(Option<Duration>);
+
+impl Pause {
+    pub async fn wait(self) {
+        if let Some(wait) = self.0 {
+            tracing::debug!(pause_ms = wait.as_millis() as u64, "a client ignores retry_after_ms; not reading it meanwhile");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// `rate_limited` answers since the client's last frame that was served.
+#[derive(Default)]
+struct Refusals {
+    in_a_row: u8,
+}
+
+impl Refusals {
+    /// Counts an answer; how long to leave the client's frames unread, when it has just
+    /// ignored [`IGNORED_REFUSALS`] of them in a row.
+    fn note(&mut self, refused: Option<&FrameError>) -> Option<Duration> {
+        let Some(retry_after_ms) = refused.filter(|e| e.code == ErrorCode::RateLimited).and_then(|e| e.retry_after_ms) else {
+            self.in_a_row = 0;
+            return None;
+        };
+        self.in_a_row = self.in_a_row.saturating_add(1);
+        if self.in_a_row < IGNORED_REFUSALS {
+            return None;
+        }
+        self.in_a_row = 0;
+        Some(Duration::from_millis(retry_after_ms).min(LONGEST_PAUSE))
+    }
+}
+
 impl Conn {
     pub fn new(socket: WebSocket, send_timeout: Duration, slot: SocketSlot) -> Self {
-        Self { socket, send_timeout, last_heard: Instant::now(), _slot: slot }
+        Self { socket, send_timeout, last_heard: Instant::now(), refusals: Refusals::default(), _slot: slot }
+    }
+
+    /// Notes the answer to one of the client's frames: a `rate_limited` one counts, any
+    /// other starts the count again. Past [`IGNORED_REFUSALS`] in a row the answer is
+    /// followed by a [`Pause`] until the client's `retry_after_ms` has passed.
+    pub fn answered(&mut self, refused: Option<&FrameError>) -> Pause {
+        Pause(self.refusals.note(refused))
     }
 
     pub async fn send<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {
@@ -269,6 +323,35 @@ mod tests {
         fn return_size(&self) -> usize {
             std::mem::size_of::<R>()
         }
+    }
+
+    /// A client that waits as told is never paused; one that keeps sending after
+    /// [`super::IGNORED_REFUSALS`] refusals in a row is, for the wait it was told (at most
+    /// [`super::LONGEST_PAUSE`]); a frame served in between starts the count again.
+    #[test]
+    fn only_a_client_that_ignores_its_refusals_is_paused() {
+        use std::time::Duration;
+
+        use super::{FrameError, IGNORED_REFUSALS, Refusals};
+        use switchboard_proto::ErrorCode;
+
+        let limited = |ms| FrameError { retry_after_ms: Some(ms), ..FrameError::new(ErrorCode::RateLimited, "slow down") };
+        let mut r = Refusals::default();
+        for _ in 0..3 {
+            for _ in 0..IGNORED_REFUSALS - 1 {
+                assert_eq!(r.note(Some(&limited(800))), None);
+            }
+            assert_eq!(r.note(None), None, "a frame served starts the count again");
+        }
+        assert_eq!(r.note(Some(&FrameError::new(ErrorCode::ValidationFailed, "bad"))), None, "other errors do not count");
+        for _ in 0..IGNORED_REFUSALS - 1 {
+            assert_eq!(r.note(Some(&limited(800))), None);
+        }
+        assert_eq!(r.note(Some(&limited(800))), Some(Duration::from_millis(800)), "ignored: paused for the wait it was told");
+        for _ in 0..IGNORED_REFUSALS - 1 {
+            r.note(Some(&limited(600_000)));
+        }
+        assert_eq!(r.note(Some(&limited(600_000))), Some(super::LONGEST_PAUSE), "never longer than the longest pause");
     }
 
     /// A session's task is the future its `run` returns, allocated once per socket and

@@ -85,6 +85,9 @@ pub(super) enum Live<K> {
     Lagged,
     /// The bus is gone.
     Closed,
+    /// This node ended the session (a ban, an erasure): the client is told why, and the
+    /// socket closes with 1008 and this reason.
+    Refused(FrameError, &'static str),
 }
 
 /// Where a session's live messages come from: one topic, or one topic per key.
@@ -143,7 +146,7 @@ impl<K: Clone + Unpin + Send + 'static> Feed for StreamMap<K, BroadcastStream<Ar
     }
 }
 
-fn keyed<K>(item: Option<(K, Result<Arc<Delivery>, BroadcastStreamRecvError>)>) -> Live<K> {
+pub(super) fn keyed<K>(item: Option<(K, Result<Arc<Delivery>, BroadcastStreamRecvError>)>) -> Live<K> {
     match item {
         Some((key, Ok(delivery))) => Live::Message(key, delivery),
         Some((_, Err(BroadcastStreamRecvError::Lagged(_)))) => Live::Lagged,
@@ -251,6 +254,10 @@ async fn deliver<P: Protocol>(s: &mut P, conn: &mut Conn, feed: &mut P::Feed, fi
                 return Err(Gone);
             }
             Live::Closed => return conn.flush().await.and(Err(Gone)),
+            Live::Refused(e, reason) => {
+                conn.goodbye(P::Out::from(e), 1008, reason).await;
+                return Err(Gone);
+            }
         }
         delivered += 1;
         if delivered == LIVE_BATCH {

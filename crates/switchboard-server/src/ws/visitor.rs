@@ -14,15 +14,17 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use serde::Deserialize;
 use switchboard_bus::{BusMessage, Delivery};
-use switchboard_core::{Identity, NewContactEvent, NewPageView, Visitor};
+use switchboard_core::{Identity, Kick, NewContactEvent, NewPageView, Visitor, VisitorSocket};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
+use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::session::{self, Protocol};
+use super::session::{self, Live, Protocol};
 use super::{Conn, FrameError, Gone, HARD_MAX_MESSAGE, READ_BUFFER_SIZE, WRITE_BUFFER_SIZE};
 use crate::admission::busy;
 use crate::device::device_info;
@@ -69,14 +71,57 @@ pub async fn upgrade(
         })
 }
 
-type Streams = StreamMap<Followed, BroadcastStream<Arc<Delivery>>>;
+type Streams = StreamMap<ConversationId, BroadcastStream<Arc<Delivery>>>;
 
-/// What a visitor socket follows on the bus: each of the visitor's conversations, and
-/// the workspace's visitor topic, which says when bans change.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum Followed {
-    Conversation(ConversationId),
-    Bans,
+/// What a visitor socket waits on: each of the visitor's conversations on the bus, and
+/// its entry in this node's registry of visitor sockets, which a ban or an erasure ends.
+/// An idle socket follows no bus topic of its own.
+struct Feed {
+    streams: Streams,
+    socket: VisitorSocket,
+}
+
+impl Feed {
+    fn new(socket: VisitorSocket) -> Self {
+        Self { streams: Streams::new(), socket }
+    }
+}
+
+fn refused(why: Kick) -> Live<ConversationId> {
+    match why {
+        Kick::Banned => Live::Refused(FrameError::from(switchboard_core::Error::Banned), "banned"),
+        Kick::Erased => Live::Refused(
+            FrameError::new(ErrorCode::InvalidToken, "the visitor's data was erased; connect without a token to start afresh"),
+            "erased",
+        ),
+    }
+}
+
+impl session::Feed for Feed {
+    type Key = ConversationId;
+
+    fn is_live(&self) -> bool {
+        self.socket.is_live() || !self.streams.is_empty()
+    }
+
+    async fn next(&mut self) -> Live<ConversationId> {
+        if self.streams.is_empty() {
+            return refused(self.socket.kicked().await);
+        }
+        tokio::select! {
+            biased;
+            why = self.socket.kicked() => refused(why),
+            item = StreamExt::next(&mut self.streams) => session::keyed(item),
+        }
+    }
+
+    fn ready(&mut self) -> Option<Live<ConversationId>> {
+        if let Some(why) = self.socket.try_kicked() {
+            return Some(refused(why));
+        }
+        // Only what is already queued: `now_or_never` does not wait for more.
+        StreamExt::next(&mut self.streams).now_or_never().map(session::keyed)
+    }
 }
 
 struct Session {
@@ -100,7 +145,7 @@ impl Protocol for Session {
     type Hello = (Option<String>, Vec<p::Cursor>);
     /// The site the upgrade checked, the browser, and the client's address.
     type Opening = (Site, DeviceInfo, Option<IpAddr>);
-    type Feed = Streams;
+    type Feed = Feed;
     const REFUSED: &'static str = "handshake refused";
 
     fn hello(frame: VisitorIn) -> Option<Self::Hello> {
@@ -116,7 +161,7 @@ impl Protocol for Session {
         conn: &mut Conn,
         (site, device, ip): Self::Opening,
         (token, resume): Self::Hello,
-    ) -> Option<(Self, Streams)> {
+    ) -> Option<(Self, Feed)> {
         // A bounded number of handshakes run at once, so a reconnect storm finishes some of
         // them instead of timing all of them out. The turn is held until the replay is sent.
         let Some(_turn) = app.admission.handshake().await else {
@@ -129,30 +174,29 @@ impl Protocol for Session {
             Ok(v) => v,
             Err(e) => return session::refuse::<Self, _>(conn, e.into()).await,
         };
-        let mut streams = Streams::new();
-        // Subscribed before anything else is read, so a ban made from now on reaches it.
-        streams.insert(Followed::Bans, BroadcastStream::new(app.core.follow_bans(&visitor)));
+        // Registered before anything else is read, so a ban made from now on reaches it.
+        let mut feed = Feed::new(app.core.visitor_connected(&visitor));
         let mut s = Session { app, visitor, delivered: HashMap::new() };
-        // A ban made between the hello's check and the subscription.
+        // A ban made between the hello's check and the registration.
         if s.app.core.visitor_banned(&s.visitor).await.unwrap_or(false) {
             return session::refuse::<Self, _>(conn, switchboard_core::Error::Banned.into()).await;
         }
-        welcome(&mut s, conn, &mut streams, resume).await.ok()?;
+        welcome(&mut s, conn, &mut feed.streams, resume).await.ok()?;
         tracing::Span::current().record("contact.id", tracing::field::display(s.visitor.contact.id));
-        Some((s, streams))
+        Some((s, feed))
     }
 
-    fn on_frame(&mut self, conn: &mut Conn, streams: &mut Streams, frame: VisitorIn) -> impl Future<Output = Result<(), Gone>> + Send {
-        handle(self, conn, streams, frame)
+    fn on_frame(&mut self, conn: &mut Conn, feed: &mut Feed, frame: VisitorIn) -> impl Future<Output = Result<(), Gone>> + Send {
+        handle(self, conn, feed, frame)
     }
 
     fn on_bus_message(
         &mut self,
         conn: &mut Conn,
-        followed: Followed,
+        id: ConversationId,
         delivery: &Delivery,
     ) -> impl Future<Output = Result<(), Gone>> + Send {
-        live(self, conn, followed, delivery)
+        live(self, conn, id, delivery)
     }
 
     fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
@@ -253,9 +297,9 @@ async fn watch(
     after_seq: i64,
     queued: bool,
 ) -> Result<(), Gone> {
-    if !streams.contains_key(&Followed::Conversation(id)) {
+    if !streams.contains_key(&id) {
         match s.app.core.follow_conversation(&s.visitor, id).await {
-            Ok(live) => streams.insert(Followed::Conversation(id), BroadcastStream::new(live)),
+            Ok(live) => streams.insert(id, BroadcastStream::new(live)),
             Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
         };
     }
@@ -318,11 +362,7 @@ fn step(delivered: i64, seq: i64) -> Step {
 }
 
 /// Queues one live message's frame, if this socket should have it.
-async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &Delivery) -> Result<(), Gone> {
-    let id = match followed {
-        Followed::Conversation(id) => id,
-        Followed::Bans => return recheck(s, conn, delivery).await,
-    };
+async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &Delivery) -> Result<(), Gone> {
     match &*delivery.message {
         BusMessage::Event { event, visible_to_contact, published_us } => {
             if !visible_to_contact {
@@ -368,28 +408,9 @@ async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &D
     }
 }
 
-/// The workspace's bans changed: a visitor they now refuse is told `banned` and the
-/// socket closes (the check is in memory).
-async fn recheck(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
-    if !matches!(&*delivery.message, BusMessage::BansChanged) {
-        return Ok(());
-    }
-    match s.app.core.visitor_banned(&s.visitor).await {
-        Ok(true) => {
-            let banned = VisitorOut::from(FrameError::from(switchboard_core::Error::Banned));
-            conn.goodbye(banned, 1008, "banned").await;
-            Err(Gone)
-        }
-        Ok(false) => Ok(()),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not check the visitor's bans");
-            Ok(())
-        }
-    }
-}
-
 /// Answers a frame of the visitor's.
-async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: VisitorIn) -> Result<(), Gone> {
+async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: VisitorIn) -> Result<(), Gone> {
+    let Feed { streams, socket } = feed;
     let core = s.app.core.clone();
     match frame {
         VisitorIn::Hello { .. } => {
@@ -407,9 +428,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
                 .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
                 .await
                 .map_err(FrameError::from);
+            let pause = conn.answered(sent.as_ref().err());
             let done = match sent {
                 Ok(done) => done,
-                Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
+                Err(e) => {
+                    let told = conn.send(&VisitorOut::from(e.about(reference))).await;
+                    pause.wait().await;
+                    return told;
+                }
             };
             s.visitor.committed(&done);
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
@@ -432,10 +458,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             Ok(())
         }
         VisitorIn::Typing { conversation_id, typing } => {
-            match core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await {
+            let typed = core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await.map_err(FrameError::from);
+            let pause = conn.answered(typed.as_ref().err());
+            let told = match typed {
                 Ok(()) => Ok(()),
-                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(conversation_id.to_string())))).await,
-            }
+                Err(e) => conn.send(&VisitorOut::from(e.about(Some(conversation_id.to_string())))).await,
+            };
+            pause.wait().await;
+            told
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
             match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {
@@ -465,6 +495,8 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             match result {
                 Ok(contact) => {
                     s.visitor.contact = contact;
+                    // An e-mail ban refuses the socket from now on.
+                    socket.update(&s.visitor);
                     Ok(())
                 }
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
@@ -481,13 +513,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             };
             let same = identified.contact.id == s.visitor.contact.id;
             s.visitor = identified;
+            socket.update(&s.visitor);
             if !same {
                 // A different contact: follow their conversations instead.
-                let bans = streams.remove(&Followed::Bans);
                 streams.clear();
-                if let Some(bans) = bans {
-                    streams.insert(Followed::Bans, bans);
-                }
                 s.delivered.clear();
             }
             let conversations = core.visitor_inbox(&mut s.visitor).await.unwrap_or_default();

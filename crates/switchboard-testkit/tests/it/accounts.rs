@@ -382,3 +382,33 @@ async fn owners_read_an_audit_log_of_administrative_acts_and_reads_and_export_it
     let theirs = everything(&stranger, AuditFilter::default()).await;
     assert_eq!(actions(&theirs), [A::SiteCreated], "another workspace sees only its own");
 }
+
+/// A copy of the database does not give away anyone's second factor: the secret is
+/// stored sealed with a server key (and bound to its agent), and a secret stored in the
+/// clear before sealing existed still signs its agent in.
+#[tokio::test]
+async fn a_second_factor_secret_is_stored_sealed_and_one_stored_before_still_works() {
+    let (app, clock) = clocked().await;
+    let seed = app.seed("acme").await;
+    let owner = app.owner(&seed).await;
+    let (ana, ana_api) = new_agent(&app, &owner, "ana@acme.example", Role::Agent).await;
+    let (secret, _) = enrol(&ana_api, &clock).await;
+
+    let ws = seed.workspace.id;
+    let stored = app.core.store.two_factor(ws, switchboard_domain::AgentId(ana.id)).await.unwrap().expect("a second factor");
+    assert!(!stored.secret.contains(&secret), "the secret is not in the row: {}", stored.secret);
+    assert!(stored.secret.starts_with("sealed1:"), "{}", stored.secret);
+    clock.advance(30_000);
+    let (mut phone, c) = challenge(&app, "ana@acme.example", AGENT_PASSWORD).await;
+    phone.login_two_factor(&c, &code(&secret, clock.now())).await.expect("the sealed secret checks codes");
+
+    // Bo enrolled before secrets were sealed: his row holds the secret as it is.
+    let (bo, _) = new_agent(&app, &owner, "bo@acme.example", Role::Agent).await;
+    let plain = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let before = switchboard_store::TwoFactor { secret: plain.into(), enabled_at: Some(clock.now()), last_step: 0 };
+    app.core.store.set_two_factor(ws, switchboard_domain::AgentId(bo.id), Some(&before), &[]).await.unwrap();
+    let (mut laptop, c) = challenge(&app, "bo@acme.example", AGENT_PASSWORD).await;
+    assert_refused(laptop.login_two_factor(&c, "000000").await, StatusCode::UNAUTHORIZED, ErrorCode::TwoFactorCodeInvalid);
+    let me = laptop.login_two_factor(&c, &code(plain, clock.now())).await.expect("an unsealed secret from before still works");
+    assert_eq!(me.agent.id, bo.id);
+}

@@ -317,7 +317,11 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
     let seed = app.seed("acme").await;
     let mut flood = app.visitor_socket(&seed.site).await;
     let conversation = flood.say(None, "f-0", "spam").await.unwrap().conversation_id;
-    for n in 1..200 {
+    let started = std::time::Instant::now();
+    // Past the burst the flood meets refusals, ignores eight of them and is left unread
+    // for the wait it was told, so a few dozen frames take a few seconds.
+    const FRAMES: u32 = 48;
+    for n in 1..FRAMES {
         let frame = VisitorIn::Send {
             client_id: format!("f-{n}"),
             conversation_id: Some(conversation),
@@ -330,7 +334,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
         flood.send(&frame).await.unwrap();
     }
     let (mut acked, mut refused) = (1, 0);
-    while acked + refused < 200 {
+    while acked + refused < FRAMES {
         match flood.next().await.expect("a frame") {
             VisitorOut::Ack { .. } => acked += 1,
             VisitorOut::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(_), .. } => refused += 1,
@@ -338,8 +342,119 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
         }
     }
     // The default burst is 20, and a token comes back every second while they flood.
-    assert!((20..=30).contains(&acked), "{acked} stored");
+    let secs = started.elapsed().as_secs() as u32 + 1;
+    assert!((20..=21 + secs).contains(&acked), "{acked} stored in {secs} s");
+    assert!(refused > 0);
     assert_usable(&mut flood).await;
     let mut person = app.visitor_socket(&seed.site).await;
     person.say(None, &Uuid::new_v4().to_string(), "Hello, is anyone there?").await.expect("a person is served");
+}
+
+/// A botnet spreads its visitors over a few addresses: every visitor message from one
+/// address counts against that address's bucket, whoever sends it. Two visitors behind
+/// one address share it; after the window both are served again.
+#[tokio::test]
+async fn visitors_behind_one_address_share_its_message_bucket() {
+    let clock = clock();
+    let app = TestApp::spawn_limited(only(|r| r.messages_per_ip = Rate::new(3, 1000)), clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let mut ana = app.visitor_socket(&seed.site).await;
+    let mut bo = app.visitor_socket(&seed.site).await;
+
+    let hers = Some(ana.say(None, "a-1", "one").await.expect("within the burst").conversation_id);
+    ana.say(hers, "a-2", "two").await.expect("within the burst");
+    let his = Some(bo.say(None, "b-1", "three").await.expect("the last of the address's burst").conversation_id);
+    assert_eq!(rate_limited_after(bo.say(his, "b-2", "four").await), 1000, "a visitor who sent one message is over the address's limit");
+    assert_eq!(rate_limited_after(ana.say(hers, "a-3", "five").await), 1000);
+    assert_usable(&mut bo).await;
+
+    clock.advance(1000);
+    bo.say(his, "b-2", "four").await.expect("after the window");
+    assert_eq!(rate_limited_after(ana.say(hers, "a-3", "five").await), 1000, "one token came back, and bo took it");
+}
+
+/// The last guard against a flood from many addresses: every visitor message to a site
+/// counts against the site's bucket. Another workspace's site has its own.
+#[tokio::test]
+async fn a_sites_visitor_messages_share_its_bucket_and_another_site_is_not_touched() {
+    let clock = clock();
+    let app = TestApp::spawn_limited(only(|r| r.messages_per_site = Rate::new(3, 500)), clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let other = app.seed("globex").await;
+    let mut visitors = vec![];
+    for i in 0..3 {
+        let mut v = app.visitor_socket(&seed.site).await;
+        let started = v.say(None, &format!("v-{i}"), "hello").await.expect("within the site's burst");
+        visitors.push((v, Some(started.conversation_id)));
+    }
+    let mut late = app.visitor_socket(&seed.site).await;
+    assert_eq!(rate_limited_after(late.say(None, "late-1", "hello?").await), 500, "a fourth visitor is over the site's limit");
+    let (first, conversation) = &mut visitors[0];
+    assert_eq!(rate_limited_after(first.say(*conversation, "v-0-2", "again").await), 500);
+    assert_usable(&mut late).await;
+    let mut elsewhere = app.visitor_socket(&other.site).await;
+    elsewhere.say(None, "g-1", "hello").await.expect("another site has a bucket of its own");
+
+    clock.advance(500);
+    late.say(None, "late-1", "hello?").await.expect("after the window");
+}
+
+/// Starting a conversation counts against the address's and the site's new
+/// conversations; a visitor refused a new one still writes in the one they have.
+#[tokio::test]
+async fn new_conversations_are_counted_per_address_and_per_site() {
+    let clock = clock();
+    let limits = only(|r| {
+        r.new_conversations_per_ip = Rate::new(2, 1000);
+        r.new_conversations_per_site = Rate::new(3, 4000);
+    });
+    let app = TestApp::spawn_limited(limits, clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let mut ana = app.visitor_socket(&seed.site).await;
+    let mut bo = app.visitor_socket(&seed.site).await;
+
+    let hers = Some(ana.say(None, "a-1", "one").await.expect("the address's first").conversation_id);
+    bo.say(None, "b-1", "two").await.expect("the address's second");
+    assert_eq!(rate_limited_after(ana.say(None, "a-2", "another chat").await), 1000, "over the address's new conversations");
+    ana.say(hers, "a-3", "in the one I have").await.expect("an existing conversation is not a new one");
+
+    clock.advance(1000);
+    ana.say(None, "a-2", "another chat").await.expect("the address's bucket refilled: the site's third");
+    clock.advance(1000);
+    let wait = rate_limited_after(bo.say(None, "b-2", "a fourth chat").await);
+    assert_eq!(wait, 2000, "the address has a token again, but the site's bucket is empty until 4 s after its first");
+    clock.advance(2000);
+    bo.say(None, "b-2", "a fourth chat").await.expect("after the site's window");
+}
+
+/// A script that keeps sending after being told to wait: once it has ignored eight
+/// `rate_limited` answers in a row, its frames are left unread for the wait it was
+/// told, so its flood costs the server nothing meanwhile; then it is served again.
+#[tokio::test]
+async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() {
+    let clock = clock();
+    let app = TestApp::spawn_limited(only(|r| r.messages_per_visitor = Rate::new(1, 1000)), clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let mut script = app.visitor_socket(&seed.site).await;
+    let conversation = Some(script.say(None, "s-0", "spam").await.expect("the burst").conversation_id);
+
+    for i in 1..=8 {
+        let send = VisitorIn::Send {
+            client_id: format!("s-{i}"),
+            conversation_id: conversation,
+            body: "spam".into(),
+            format: None,
+            attachment_ids: vec![],
+            pow: None,
+        };
+        script.send(&send).await.unwrap();
+    }
+    for _ in 1..=8 {
+        let (code, _, retry_after_ms) = error_frame(&mut script).await;
+        assert_eq!((code, retry_after_ms), (ErrorCode::RateLimited, Some(1000)));
+    }
+    let asked = std::time::Instant::now();
+    script.send(&VisitorIn::Ping).await.unwrap();
+    expect_frame!(script, VisitorOut::Pong).expect("answered once the wait is over");
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(900), "answered after {:?}: it was read at once", asked.elapsed());
 }

@@ -135,6 +135,35 @@ async fn an_erased_person_leaves_nothing_but_a_tombstone_in_their_conversations(
     assert!(refused.is_err(), "an erased visitor's token is refused");
 }
 
+/// A person erased while their chat is open, in two tabs: both sockets are told their
+/// token no longer works and are closed at once, and the token opens no new one.
+#[tokio::test]
+async fn an_erased_persons_open_sockets_are_told_and_closed() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed("acme").await;
+    let owner = app.owner(&seed).await;
+    let (mut tab, _conv) = visitor_with_conversation(&app, &seed, "e-1", "please delete my data").await;
+    let contact = tab.contact_id();
+    let token = tab.token().to_owned();
+    let mut other_tab = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    let (mut someone_else, _) = visitor_with_conversation(&app, &seed, "s-1", "hello").await;
+
+    owner.erase_contact(contact).await.unwrap();
+
+    for socket in [&mut tab, &mut other_tab] {
+        let told = expect_frame!(socket, VisitorOut::Error { code, .. } => code).expect("told before the close");
+        assert_eq!(told, ErrorCode::InvalidToken);
+        assert!(socket.next().await.is_err(), "the socket was closed");
+    }
+    match VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await {
+        Err(switchboard_testkit::SocketError::Refused { code, .. }) => assert_eq!(code, ErrorCode::InvalidToken),
+        other => panic!("the erased visitor's token should be refused, got {:?}", other.map(|_| ())),
+    }
+    // Nobody else's socket was touched.
+    someone_else.send(&VisitorIn::Ping).await.unwrap();
+    expect_frame!(someone_else, VisitorOut::Pong).expect("another visitor's socket stays open");
+}
+
 #[tokio::test]
 async fn an_export_holds_everything_about_the_person_with_download_links() {
     let app = TestApp::spawn().await;

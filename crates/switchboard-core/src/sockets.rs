@@ -1,0 +1,231 @@
+//! The visitor sockets open on this node, held once per node, so that a ban or an
+//! erasure closes the sockets it concerns at once while an idle socket follows nothing
+//! of its own: no bus receiver per socket, only an entry here and a one-shot channel.
+//!
+//! Invariant: one task per workspace (the watcher, started when this node first reads
+//! the workspace's bans) follows the workspace's `Topic::Visitors`. A `BansChanged` —
+//! from this node or, over the Redis bus, another — drops this node's copy of the bans,
+//! reads them again and tells every registered socket they now refuse; a
+//! `ContactErased` tells that contact's sockets. Both are told through the socket's
+//! one-shot channel, never by a store read per socket.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use switchboard_bus::{BusMessage, Topic};
+use switchboard_domain::*;
+use switchboard_store::Store;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::oneshot;
+
+use crate::bans::Guard;
+use crate::{Clock, Core, Visitor};
+
+/// Why this node ends a visitor's session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kick {
+    /// A ban now refuses the visitor (their contact, e-mail or address).
+    Banned,
+    /// The contact was erased: their token no longer works either.
+    Erased,
+}
+
+/// What the watcher checks a socket against: who is on it.
+struct Entry {
+    contact: ContactId,
+    email: Option<Email>,
+    ip: Option<IpAddr>,
+    kick: oneshot::Sender<Kick>,
+}
+
+/// The registry: every open visitor socket of this node, by workspace.
+#[derive(Default)]
+pub(crate) struct VisitorSockets {
+    next: AtomicU64,
+    open: Mutex<HashMap<WorkspaceId, HashMap<u64, Entry>>>,
+    /// Workspaces whose `Topic::Visitors` a watcher follows.
+    watched: Mutex<HashSet<WorkspaceId>>,
+}
+
+impl VisitorSockets {
+    /// Tells the sockets of `ws` that `refused` picks and forgets them. How many were told.
+    fn kick(&self, ws: WorkspaceId, why: Kick, refused: impl Fn(&Entry) -> bool) -> usize {
+        let mut open = self.open.lock().expect("sockets lock");
+        let Some(sockets) = open.get_mut(&ws) else { return 0 };
+        let told: Vec<Entry> = sockets.extract_if(|_, e| refused(e)).map(|(_, e)| e).collect();
+        if sockets.is_empty() {
+            open.remove(&ws);
+        }
+        drop(open);
+        for e in &told {
+            tracing::info!(workspace.id = %ws, contact.id = %e.contact, reason = ?why, "closing a visitor socket");
+        }
+        let n = told.len();
+        for e in told {
+            // The socket may have closed meanwhile; nothing to tell then.
+            let _ = e.kick.send(why);
+        }
+        n
+    }
+
+    /// How many visitor sockets this node holds (for tests and metrics).
+    fn len(&self) -> usize {
+        self.open.lock().expect("sockets lock").values().map(HashMap::len).sum()
+    }
+}
+
+/// One registered visitor socket. Dropping it takes the socket out of the registry.
+pub struct VisitorSocket {
+    sockets: Weak<VisitorSockets>,
+    workspace: WorkspaceId,
+    id: u64,
+    /// `None` once told (or once the registry is gone): nothing more will come.
+    kicked: Option<oneshot::Receiver<Kick>>,
+}
+
+impl VisitorSocket {
+    /// Whether anything may still end this socket.
+    pub fn is_live(&self) -> bool {
+        self.kicked.is_some()
+    }
+
+    /// Waits until this node ends the socket; never resolves when nothing will.
+    pub async fn kicked(&mut self) -> Kick {
+        let Some(rx) = self.kicked.as_mut() else { return std::future::pending().await };
+        let told = rx.await;
+        self.kicked = None;
+        match told {
+            Ok(why) => why,
+            // The registry is gone (the core was dropped): nothing will ever come.
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// The reason, when the socket was already told, without waiting.
+    pub fn try_kicked(&mut self) -> Option<Kick> {
+        let why = self.kicked.as_mut()?.try_recv().ok()?;
+        self.kicked = None;
+        Some(why)
+    }
+
+    /// The visitor on this socket changed (identified as another contact, gave an e-mail).
+    pub fn update(&self, v: &Visitor) {
+        let Some(sockets) = self.sockets.upgrade() else { return };
+        let mut open = sockets.open.lock().expect("sockets lock");
+        if let Some(e) = open.get_mut(&self.workspace).and_then(|s| s.get_mut(&self.id)) {
+            e.contact = v.contact.id;
+            e.email = v.contact.email.clone();
+            e.ip = v.ip;
+        }
+    }
+}
+
+impl Drop for VisitorSocket {
+    fn drop(&mut self) {
+        let Some(sockets) = self.sockets.upgrade() else { return };
+        let mut open = sockets.open.lock().expect("sockets lock");
+        if let Some(s) = open.get_mut(&self.workspace) {
+            s.remove(&self.id);
+            if s.is_empty() {
+                open.remove(&self.workspace);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for VisitorSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VisitorSocket").field("workspace", &self.workspace).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Registers a visitor's open socket on this node: a ban that refuses them or the
+    /// erasure of their contact ends it ([`VisitorSocket::kicked`]). The caller checks
+    /// the bans once more after this, for a ban made since its `hello` was checked.
+    pub fn visitor_connected(&self, v: &Visitor) -> VisitorSocket {
+        let ws = v.workspace_id();
+        self.watch_visitors(ws);
+        let (kick, kicked) = oneshot::channel();
+        let id = self.sockets.next.fetch_add(1, Ordering::Relaxed);
+        let entry = Entry { contact: v.contact.id, email: v.contact.email.clone(), ip: v.ip, kick };
+        self.sockets.open.lock().expect("sockets lock").entry(ws).or_default().insert(id, entry);
+        VisitorSocket { sockets: Arc::downgrade(&self.sockets), workspace: ws, id, kicked: Some(kicked) }
+    }
+
+    /// How many visitor sockets are registered on this node.
+    pub fn visitor_sockets(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// Starts the workspace's watcher once per node (see the module's invariant). It
+    /// subscribes before returning, so a change published from now on reaches it.
+    pub(crate) fn watch_visitors(&self, ws: WorkspaceId) {
+        if !self.sockets.watched.lock().expect("watched lock").insert(ws) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // Outside a runtime nothing can watch; the next caller inside one starts it.
+            self.sockets.watched.lock().expect("watched lock").remove(&ws);
+            return;
+        };
+        let rx = self.bus.subscribe(Topic::Visitors(ws));
+        let watcher = Watcher {
+            ws,
+            sockets: Arc::downgrade(&self.sockets),
+            guard: Arc::downgrade(&self.guard),
+            store: Arc::downgrade(&self.store),
+            clock: self.clock.clone(),
+        };
+        runtime.spawn(watcher.run(rx));
+    }
+}
+
+/// What a watcher holds: weak references, so it never keeps a core alive (it ends when
+/// its core is gone).
+struct Watcher {
+    ws: WorkspaceId,
+    sockets: Weak<VisitorSockets>,
+    guard: Weak<Guard>,
+    store: Weak<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Watcher {
+    async fn run(self, mut rx: switchboard_bus::Receiver) {
+        loop {
+            let message = match rx.recv().await {
+                Ok(delivery) => delivery.message.clone(),
+                // Missed some: a ban change may be among them, so check everything again.
+                Err(RecvError::Lagged(_)) => Arc::new(BusMessage::BansChanged),
+                Err(RecvError::Closed) => return,
+            };
+            let (Some(sockets), Some(guard), Some(store)) = (self.sockets.upgrade(), self.guard.upgrade(), self.store.upgrade()) else {
+                return;
+            };
+            match &*message {
+                BusMessage::BansChanged => {
+                    guard.forget(self.ws);
+                    let g = match guard.load(&*store, self.ws).await {
+                        Ok(g) => g,
+                        Err(e) => {
+                            // The next visitor request reads them again and is refused then.
+                            tracing::warn!(workspace.id = %self.ws, error = %e, "could not read the bans after a change");
+                            continue;
+                        }
+                    };
+                    let now = self.clock.now();
+                    sockets.kick(self.ws, Kick::Banned, |e| {
+                        g.refuses(&BanSubject { contact: Some(e.contact), email: e.email.as_ref(), ip: e.ip }, now)
+                    });
+                }
+                BusMessage::ContactErased { contact_id } => {
+                    sockets.kick(self.ws, Kick::Erased, |e| e.contact == *contact_id);
+                }
+                _ => {}
+            }
+        }
+    }
+}
