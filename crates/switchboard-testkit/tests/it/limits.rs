@@ -446,6 +446,7 @@ async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() 
             format: None,
             attachment_ids: vec![],
             pow: None,
+            invitation_id: None,
         };
         script.send(&send).await.unwrap();
     }
