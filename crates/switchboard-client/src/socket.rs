@@ -183,6 +183,7 @@ impl VisitorSocket {
             format: None,
             attachment_ids: vec![],
             pow: None,
+            team_id: None,
         };
         self.send(&frame).await?;
         self.find(|f| match f {

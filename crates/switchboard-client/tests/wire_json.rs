@@ -18,6 +18,7 @@ fn a_visitor_send_is_sent_with_the_documented_keys() {
         format: Some(MessageFormat::Markdown),
         attachment_ids: vec![],
         pow: None,
+        team_id: None,
     };
     assert_eq!(
         serde_json::to_value(&frame).unwrap(),

@@ -192,9 +192,10 @@ impl From<&d::BusinessHours> for BusinessHours {
 }
 
 impl PublicSite {
-    /// The site as the widget draws it at `now` (open or not, by its business hours).
-    pub fn at(s: &d::Site, now: d::Timestamp) -> Self {
-        let (open_now, opens_at) = match &s.business_hours {
+    /// The site as the widget draws it at `now`: open or not by `hours` (the calendar
+    /// core says it follows), with the teams its pre-chat form offers.
+    pub fn at(s: &d::Site, hours: Option<&d::BusinessHours>, teams: &[d::Team], now: d::Timestamp) -> Self {
+        let (open_now, opens_at) = match hours {
             None => (true, None),
             Some(h) => (h.is_open(now), h.opens_at(now).map(|t| t.0)),
         };
@@ -206,15 +207,35 @@ impl PublicSite {
             dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
             open_now,
             opens_at,
+            teams: teams.iter().map(|t| PublicTeam { id: t.id.0, name: t.name.clone() }).collect(),
         }
     }
 }
 
 impl WidgetSite {
-    /// The site as the launcher draws it at `now`, with the agents core picked to show.
-    pub fn new(s: &d::Site, now: d::Timestamp, agents_online: u32, agents: &[d::Agent]) -> Self {
-        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at } = PublicSite::at(s, now);
-        Self { id, name, appearance, prechat_form, dir, open_now, opens_at, agents_online, agents: agents.iter().map(Into::into).collect() }
+    /// The site as the launcher draws it at `now` (see [`PublicSite::at`]), with the
+    /// agents core picked to show.
+    pub fn new(
+        s: &d::Site,
+        hours: Option<&d::BusinessHours>,
+        teams: &[d::Team],
+        now: d::Timestamp,
+        agents_online: u32,
+        agents: &[d::Agent],
+    ) -> Self {
+        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at, teams } = PublicSite::at(s, hours, teams, now);
+        Self {
+            id,
+            name,
+            appearance,
+            prechat_form,
+            dir,
+            open_now,
+            opens_at,
+            teams,
+            agents_online,
+            agents: agents.iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -455,6 +476,7 @@ impl Event {
             }
             d::EventData::Rated { score, comment } => EventBody::ConversationRated { score: *score, comment: comment.clone() },
             d::EventData::ContactErased => EventBody::ContactErased,
+            d::EventData::OutsideHours { reopens_at } => EventBody::OutsideHours { reopens_at: reopens_at.map(|t| t.0) },
         };
         Event {
             conversation_id: e.conversation_id.0,

@@ -60,6 +60,10 @@ pub enum VisitorIn {
         /// conversation (`pow_required` hands out the challenge).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pow: Option<PowSolution>,
+        /// For a `send` that starts a conversation: the team the visitor chose, one of
+        /// `site.teams` (anything else is `invalid_input` on `team_id`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team_id: Option<Uuid>,
     },
     Typing {
         conversation_id: Uuid,

@@ -46,6 +46,7 @@ fn visitor_send(client_id: &str, conversation: Option<Uuid>, body: &str) -> Visi
         format: None,
         attachment_ids: vec![],
         pow: None,
+        team_id: None,
     }
 }
 

@@ -325,6 +325,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
             format: None,
             attachment_ids: vec![],
             pow: None,
+            team_id: None,
         };
         flood.send(&frame).await.unwrap();
     }

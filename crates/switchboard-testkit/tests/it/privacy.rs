@@ -50,6 +50,7 @@ async fn a_person(app: &TestApp, seed: &Seed, owner: &Api) -> (VisitorSocket, Uu
         format: None,
         attachment_ids: vec![file.id],
         pow: None,
+        team_id: None,
     };
     visitor.send(&send).await.unwrap();
     expect_frame!(visitor, VisitorOut::Ack { .. }).unwrap();

@@ -289,6 +289,7 @@ async fn a_visitor_downloads_the_teams_file_and_sends_their_own() {
         format: None,
         attachment_ids: vec![mine.id],
         pow: None,
+        team_id: None,
     };
     visitor.send(&send).await.unwrap();
     let message = visitor
