@@ -1995,6 +1995,11 @@ export interface components {
         } | {
             /** @enum {string} */
             kind: "contact_erased";
+        } | {
+            /** @enum {string} */
+            kind: "outside_hours";
+            /** Format: int64 */
+            reopens_at?: number | null;
         };
         /** @description One conversation of a contact's export, with its whole log as agents see it. */
         ExportedConversation: {
@@ -2313,7 +2318,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description Within the site's business hours now (always, without hours). */
+            /**
+             * @description Within business hours now: the site's default team's when it has its own, else
+             *     the site's (always, without hours).
+             */
             open_now: boolean;
             /**
              * Format: int64
@@ -2322,6 +2330,14 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description The teams the pre-chat form's `team` field offers (only those), in its order. */
+            teams: components["schemas"]["PublicTeam"][];
+        };
+        /** @description A team a visitor may choose in the pre-chat form. */
+        PublicTeam: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         /** @description One waiting queue. */
         QueueInfo: {
@@ -2757,6 +2773,12 @@ export interface components {
             conversation_id?: string | null;
             format?: null | components["schemas"]["MessageFormat"];
             pow?: null | components["schemas"]["PowSolution"];
+            /**
+             * Format: uuid
+             * @description For a `send` that starts a conversation: the team the visitor chose, one of
+             *     `site.teams` (anything else is `invalid_input` on `team_id`).
+             */
+            team_id?: string | null;
             /** @enum {string} */
             type: "send";
         } | {
@@ -2974,7 +2996,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description Within the site's business hours now (always, without hours). */
+            /**
+             * @description Within business hours now: the site's default team's when it has its own, else
+             *     the site's (always, without hours).
+             */
             open_now: boolean;
             /**
              * Format: int64
@@ -2982,6 +3007,8 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description The teams the pre-chat form's `team` field offers (only those), in its order. */
+            teams: components["schemas"]["PublicTeam"][];
         };
         Workspace: {
             /**
@@ -3093,6 +3120,7 @@ export type Priority = components['schemas']['Priority'];
 export type PriorityRequest = components['schemas']['PriorityRequest'];
 export type PublicAgent = components['schemas']['PublicAgent'];
 export type PublicSite = components['schemas']['PublicSite'];
+export type PublicTeam = components['schemas']['PublicTeam'];
 export type QueueInfo = components['schemas']['QueueInfo'];
 export type Queues = components['schemas']['Queues'];
 export type Rating = components['schemas']['Rating'];
@@ -9861,6 +9889,9 @@ export const eventBodyOneOf10KindValues: ReadonlyArray<Extract<FlattenedDeepRequ
 export const eventBodyOneOf11KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["contact_erased"];
+export const eventBodyOneOf12KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["outside_hours"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
