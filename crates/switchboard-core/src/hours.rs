@@ -7,7 +7,7 @@
 use switchboard_domain::*;
 use switchboard_store::{Audience, Change, Committed, EventQuery, StoreError};
 
-use crate::{Core, Result};
+use crate::{Core, Principal, Result};
 
 /// How far back a conversation's log is searched for an earlier automatic reply of the
 /// same closed period. A closed period with more events than this after its reply may
@@ -26,6 +26,14 @@ pub struct SiteOutlook {
 }
 
 impl Core {
+    /// Whether `hours` (checked, not saved) are open now and, when closed, when they open
+    /// next: the admin console's live line while hours are edited. Owners and admins.
+    pub fn hours_preview(&self, who: &Principal, hours: &BusinessHours) -> Result<(bool, Option<Timestamp>)> {
+        who.require_admin()?;
+        let now = self.now();
+        Ok((hours.is_open(now), hours.opens_at(now)))
+    }
+
     /// The calendar a conversation of `site` in `team` follows: the team's when it has
     /// hours of its own, else the site's. A team that no longer exists has none.
     pub async fn calendar(&self, site: &Site, team: Option<TeamId>) -> Result<Option<BusinessHours>> {

@@ -477,6 +477,14 @@ pub struct PublicSite {
     pub teams: Vec<PublicTeam>,
 }
 
+/// `POST /business-hours/preview`: unsaved business hours on the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HoursPreview {
+    pub open_now: bool,
+    /// When closed: the next opening (unix ms); `null` when open or with no opening ahead.
+    pub opens_at: Option<i64>,
+}
+
 /// A team a visitor may choose in the pre-chat form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PublicTeam {

@@ -212,3 +212,26 @@ async fn a_teams_own_hours_override_the_sites_for_its_conversations_and_the_widg
     let launcher = public.widget_site(&seed.site.public_key).await.unwrap();
     assert_eq!((launcher.open_now, launcher.opens_at), (false, None), "the site has no opening at all");
 }
+
+#[tokio::test]
+async fn an_admin_previews_unsaved_hours_on_the_servers_clock_and_bad_ones_name_the_field() {
+    let clock = Arc::new(ManualClock::new(Timestamp(FRIDAY_18_00_ISTANBUL)));
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let owner = app.owner(&seed).await;
+    let preview = owner.preview_hours(&istanbul_office()).await.unwrap();
+    assert_eq!((preview.open_now, preview.opens_at), (false, Some(MONDAY_09_00_ISTANBUL)));
+    clock.set(Timestamp(MONDAY_09_00_ISTANBUL));
+    let preview = owner.preview_hours(&istanbul_office()).await.unwrap();
+    assert_eq!((preview.open_now, preview.opens_at), (true, None));
+
+    let bad = BusinessHours { weekly: vec![WeeklyHours { day: 1, open: "09:00".into(), close: "25:00".into() }], ..istanbul_office() };
+    assert_invalid(owner.preview_hours(&bad).await, "weekly.close");
+    assert_invalid(owner.preview_hours(&BusinessHours { time_zone: "Europe/Atlantis".into(), ..istanbul_office() }).await, "time_zone");
+    assert_eq!(owner.site(seed.site.id.0).await.unwrap().business_hours, None, "a preview saves nothing");
+
+    // Agents do not configure hours.
+    let (_, agent) = crate::support::new_agent(&app, &owner, "ana@acme.example", switchboard_testkit::proto::Role::Agent).await;
+    let refused = agent.preview_hours(&istanbul_office()).await.unwrap_err();
+    assert!(matches!(refused, switchboard_testkit::ClientError::Api { status: 403, .. }), "{refused:?}");
+}
