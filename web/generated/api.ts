@@ -276,6 +276,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/business-hours/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview business hours
+         * @description Checks business hours without saving them and says whether they are open now and,
+         *     when closed, when they open next, on the server's clock: the admin console's live
+         *     line. Refusals are `422 validation_failed` naming the field, as when saving. Owners
+         *     and admins.
+         */
+        post: operations["preview_business_hours"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -2019,6 +2042,15 @@ export interface components {
             date: string;
             name: string;
         };
+        /** @description `POST /business-hours/preview`: unsaved business hours on the server's clock. */
+        HoursPreview: {
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: the next opening (unix ms); `null` when open or with no opening ahead.
+             */
+            opens_at?: number | null;
+        };
         /**
          * @description Where a workspace's conversations come in. A `website` inbox is a site: same id,
          *     same name, its settings under `/sites/{id}`.
@@ -3092,6 +3124,7 @@ export type EventBody = components['schemas']['EventBody'];
 export type ExportedConversation = components['schemas']['ExportedConversation'];
 export type FieldError = components['schemas']['FieldError'];
 export type Holiday = components['schemas']['Holiday'];
+export type HoursPreview = components['schemas']['HoursPreview'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
 export type InboxVisibility = components['schemas']['InboxVisibility'];
@@ -4561,6 +4594,99 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_business_hours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BusinessHours"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoursPreview"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,9 @@
 // writes while the team is closed reads one automatic reply saying when the team is back,
 // in their own language and time zone, and the agent reads the same reply in theirs; a
 // visitor picks a team by name in the pre-chat form and the chat lands in that team's
-// queue. Screenshots left to right and right to left, light and dark, desktop and phone.
+// queue; an admin edits a site's hours in the console (live "open now / opens at" line,
+// the server's refusals beside their fields) and the widget's closed state follows.
+// Screenshots left to right and right to left, light and dark, desktop and phone.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +16,9 @@ const PASSWORD = 'a long enough password';
 let host;
 after(() => host?.close());
 
-async function agent(name, locale) {
+async function agent(name, locale, role = 'agent') {
   const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role: 'agent', password: PASSWORD, locale });
+  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
   return { email, id: created.id, name };
 }
 
@@ -163,4 +165,87 @@ test('a visitor picks a team by name in the pre-chat form, and the chat waits in
   await w.frame.getByText('You are number 1 in line').waitFor();
   await context.close();
   owner.close();
+});
+
+test('an admin edits a site\'s hours in the console, sees the live line and the server\'s refusals, and the widget follows', async () => {
+  const { site } = env.server;
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { prechat_form: [], default_team_id: null, business_hours: null });
+  const aylin = await agent('Aylin', 'en', 'admin');
+  const page = await signedIn(aylin, '/app', { locale: 'en-GB', timezoneId: 'UTC' });
+  await page.goto(`${env.server.base}/app/settings/sites/${site.id}`);
+  const hours = page.locator('fieldset.hours');
+  await hours.getByRole('radio', { name: 'Open at set hours' }).check();
+  const now = hours.locator('.hours-now');
+  await now.filter({ hasText: /Open now|Closed now/ }).waitFor();
+  await hours.getByLabel('Time zone').selectOption('UTC');
+
+  // Only tomorrow, 09:00–10:00 UTC: the weekdays the editor starts with go, one range comes.
+  const day = (offset) => new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' }).format(new Date(Date.now() + offset * 86_400_000));
+  for (const name of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday']) {
+    await hours.getByRole('button', { name: `Remove ${name} 09:00–17:00` }).click();
+  }
+  await now.filter({ hasText: 'Closed now, with no opening in the coming year' }).waitFor();
+  const tomorrow = day(1);
+  // Keyboard: the day's "Add hours" button works with Enter.
+  await hours.getByRole('button', { name: `Add hours on ${tomorrow}` }).focus();
+  await page.keyboard.press('Enter');
+  await hours.getByLabel(`Closes on ${tomorrow}`).fill('10:00');
+  await now.filter({ hasText: `Closed now · opens ${tomorrow}` }).waitFor();
+  // In the schedule's zone, in the agent's language (en).
+  assert.match(await now.textContent(), /9:00\sAM \(UTC\)$/);
+
+  // A holiday without a date: the server's refusal shows beside the holidays.
+  await hours.getByRole('button', { name: 'Add a holiday' }).click();
+  const refusal = hours.locator('.hours-holidays .field-error', { hasText: 'A holiday has no date' });
+  await refusal.waitFor();
+  await hours.getByLabel('Date').fill('2031-01-01');
+  await hours.getByLabel('Name (optional)').fill('New Year');
+  await refusal.waitFor({ state: 'detached' });
+  await page.screenshot({ path: path.join(shots, 'hours-editor-ltr-light-desktop.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.getByText('Saved.').waitFor();
+  const saved = (await env.server.api('GET', `/api/v1/sites/${site.id}`)).business_hours;
+  assert.deepEqual(saved, { time_zone: 'UTC', weekly: [{ day: saved.weekly[0].day, open: '09:00', close: '10:00' }], holidays: [{ date: '2031-01-01', name: 'New Year' }] });
+
+  // The widget is closed now and says when the team is back.
+  const { origin } = await shop();
+  const visit = async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const visitorPage = await context.newPage();
+    await visitorPage.goto(origin);
+    const w = widgetOn(visitorPage);
+    await w.launcher.click();
+    await w.frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+    const closed = await w.frame.getByText('Closed now').count();
+    const back = (await w.frame.locator('form .back').allTextContents()).join('');
+    await context.close();
+    return { closed, back };
+  };
+  const closed = await visit();
+  assert.equal(closed.closed, 1);
+  assert.ok(closed.back.includes(tomorrow), `"${closed.back}" names ${tomorrow}`);
+
+  // Always open again: the widget follows.
+  await hours.getByRole('radio', { name: 'Always open' }).check();
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.getByText('Saved.').waitFor();
+  assert.equal((await env.server.api('GET', `/api/v1/sites/${site.id}`)).business_hours, null);
+  const open = await visit();
+  assert.deepEqual(open, { closed: 0, back: '' });
+  await page.context().close();
+});
+
+test('a team\'s hours in Persian, right to left, dark, at phone width', async () => {
+  const nima = await agent('Nima', 'fa', 'admin');
+  const desk = await env.server.api('POST', '/api/v1/teams', { name: 'میز پشتیبانی' });
+  const page = await signedIn(nima, '/app', { locale: 'fa', colorScheme: 'dark', viewport: { width: 390, height: 844 }, timezoneId: 'Asia/Tehran' });
+  await page.goto(`${env.server.base}/app/settings/teams/${desk.id}`);
+  const hours = page.locator('fieldset.hours');
+  await hours.getByRole('radio', { name: 'باز در ساعات مشخص' }).check();
+  await hours.locator('.hours-now').filter({ hasText: /اکنون (باز|بسته) است/ }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+  await hours.getByRole('button', { name: 'افزودن تعطیلی' }).click();
+  await hours.locator('.hours-holidays .field-error').waitFor();
+  await hours.screenshot({ path: path.join(shots, 'hours-editor-rtl-dark-phone.png') });
+  await page.context().close();
 });
