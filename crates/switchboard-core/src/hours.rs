@@ -51,8 +51,12 @@ impl Core {
     /// [`SiteOutlook`] of a site: reads the teams only when the site has a default team
     /// or offers a choice of teams.
     pub async fn site_outlook(&self, site: &Site) -> Result<SiteOutlook> {
-        let offered: Vec<&str> =
-            site.prechat_form.iter().filter(|f| f.kind == PrechatFieldKind::Team).flat_map(|f| f.options.iter().map(String::as_str)).collect();
+        let offered: Vec<&str> = site
+            .prechat_form
+            .iter()
+            .filter(|f| f.kind == PrechatFieldKind::Team)
+            .flat_map(|f| f.options.iter().map(String::as_str))
+            .collect();
         if site.default_team_id.is_none() && offered.is_empty() {
             return Ok(SiteOutlook { hours: site.business_hours.clone(), teams: vec![] });
         }
@@ -82,13 +86,8 @@ impl Core {
             return Ok(None);
         }
         let ws = conversation.workspace_id;
-        let recent = EventQuery {
-            after_seq: None,
-            before_seq: None,
-            limit: REPLIES_LOOKBACK,
-            newest_first: true,
-            audience: Audience::Contact,
-        };
+        let recent =
+            EventQuery { after_seq: None, before_seq: None, limit: REPLIES_LOOKBACK, newest_first: true, audience: Audience::Contact };
         let events = self.store.conversation_events(ws, conversation.id, &recent).await?;
         let told = events.iter().filter_map(|e| match e.data {
             EventData::OutsideHours { reopens_at } => Some(reopens_at),

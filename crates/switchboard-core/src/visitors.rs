@@ -99,7 +99,10 @@ pub struct SendOptions<'a> {
 
 /// Whether the site's pre-chat form offers `team`.
 fn offers_team(site: &Site, team: TeamId) -> bool {
-    site.prechat_form.iter().filter(|f| f.kind == PrechatFieldKind::Team).any(|f| f.options.iter().any(|o| o.parse::<TeamId>().ok() == Some(team)))
+    site.prechat_form
+        .iter()
+        .filter(|f| f.kind == PrechatFieldKind::Team)
+        .any(|f| f.options.iter().any(|o| o.parse::<TeamId>().ok() == Some(team)))
 }
 
 /// A page the visitor opened, as they report it; core stamps the time.
@@ -327,8 +330,7 @@ impl Core {
                         // The pre-chat answers may have come after `hello`: read them
                         // afresh, only on sites that ask for a team.
                         let asks_team = v.site.prechat_form.iter().any(|f| f.kind == PrechatFieldKind::Team);
-                        let contact =
-                            if asks_team { self.store.contact(v.workspace_id(), v.contact.id).await? } else { v.contact.clone() };
+                        let contact = if asks_team { self.store.contact(v.workspace_id(), v.contact.id).await? } else { v.contact.clone() };
                         self.team_for(&v.site, &contact)
                     }
                 };

@@ -405,10 +405,8 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
             let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
             let options = switchboard_core::SendOptions { pow: pow.as_ref(), team: team_id.map(TeamId) };
-            let sent = core
-                .visitor_send_with(&s.visitor, conversation_id.map(ConversationId), draft, options)
-                .await
-                .map_err(FrameError::from);
+            let sent =
+                core.visitor_send_with(&s.visitor, conversation_id.map(ConversationId), draft, options).await.map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,

@@ -27,7 +27,15 @@ async fn guarded_site() -> (TestApp, switchboard_testkit::Seed, Arc<ManualClock>
 }
 
 fn send(client_id: &str, pow: Option<PowSolution>) -> VisitorIn {
-    VisitorIn::Send { client_id: client_id.into(), conversation_id: None, body: "Hello?".into(), format: None, attachment_ids: vec![], pow, team_id: None }
+    VisitorIn::Send {
+        client_id: client_id.into(),
+        conversation_id: None,
+        body: "Hello?".into(),
+        format: None,
+        attachment_ids: vec![],
+        pow,
+        team_id: None,
+    }
 }
 
 /// The next error frame for `client_id`: its code and challenge.
