@@ -276,6 +276,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/business-hours/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview business hours
+         * @description Checks business hours without saving them and says whether they are open now and,
+         *     when closed, when they open next, on the server's clock: the admin console's live
+         *     line. Refusals are `422 validation_failed` naming the field, as when saving. Owners
+         *     and admins.
+         */
+        post: operations["preview_business_hours"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -2062,6 +2085,11 @@ export interface components {
         } | {
             /** @enum {string} */
             kind: "contact_erased";
+        } | {
+            /** @enum {string} */
+            kind: "outside_hours";
+            /** Format: int64 */
+            reopens_at?: number | null;
         };
         /** @description One conversation of a contact's export, with its whole log as agents see it. */
         ExportedConversation: {
@@ -2080,6 +2108,15 @@ export interface components {
              */
             date: string;
             name: string;
+        };
+        /** @description `POST /business-hours/preview`: unsaved business hours on the server's clock. */
+        HoursPreview: {
+            open_now: boolean;
+            /**
+             * Format: int64
+             * @description When closed: the next opening (unix ms); `null` when open or with no opening ahead.
+             */
+            opens_at?: number | null;
         };
         /**
          * @description Where a workspace's conversations come in. A `website` inbox is a site: same id,
@@ -2487,7 +2524,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description Within the site's business hours now (always, without hours). */
+            /**
+             * @description Within business hours now: the site's default team's when it has its own, else
+             *     the site's (always, without hours).
+             */
             open_now: boolean;
             /**
              * Format: int64
@@ -2496,8 +2536,16 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description The teams the pre-chat form's `team` field offers (only those), in its order. */
+            teams: components["schemas"]["PublicTeam"][];
             /** @description Whether the widget reports pages (`consent`: once the page says so). */
             tracking: components["schemas"]["TrackingMode"];
+        };
+        /** @description A team a visitor may choose in the pre-chat form. */
+        PublicTeam: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         /** @description One waiting queue. */
         QueueInfo: {
@@ -3214,6 +3262,12 @@ export interface components {
              */
             invitation_id?: string | null;
             pow?: null | components["schemas"]["PowSolution"];
+            /**
+             * Format: uuid
+             * @description For a `send` that starts a conversation: the team the visitor chose, one of
+             *     `site.teams` (anything else is `invalid_input` on `team_id`).
+             */
+            team_id?: string | null;
             /** @enum {string} */
             type: "send";
         } | {
@@ -3448,7 +3502,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description Within the site's business hours now (always, without hours). */
+            /**
+             * @description Within business hours now: the site's default team's when it has its own, else
+             *     the site's (always, without hours).
+             */
             open_now: boolean;
             /**
              * Format: int64
@@ -3456,6 +3513,8 @@ export interface components {
              */
             opens_at?: number | null;
             prechat_form: components["schemas"]["PrechatField"][];
+            /** @description The teams the pre-chat form's `team` field offers (only those), in its order. */
+            teams: components["schemas"]["PublicTeam"][];
             /** @description Whether the widget reports pages (`consent`: once the page says so). */
             tracking: components["schemas"]["TrackingMode"];
         };
@@ -3544,6 +3603,7 @@ export type EventBody = components['schemas']['EventBody'];
 export type ExportedConversation = components['schemas']['ExportedConversation'];
 export type FieldError = components['schemas']['FieldError'];
 export type Holiday = components['schemas']['Holiday'];
+export type HoursPreview = components['schemas']['HoursPreview'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxKind = components['schemas']['InboxKind'];
 export type InboxVisibility = components['schemas']['InboxVisibility'];
@@ -3578,6 +3638,7 @@ export type Priority = components['schemas']['Priority'];
 export type PriorityRequest = components['schemas']['PriorityRequest'];
 export type PublicAgent = components['schemas']['PublicAgent'];
 export type PublicSite = components['schemas']['PublicSite'];
+export type PublicTeam = components['schemas']['PublicTeam'];
 export type QueueInfo = components['schemas']['QueueInfo'];
 export type Queues = components['schemas']['Queues'];
 export type Rating = components['schemas']['Rating'];
@@ -5032,6 +5093,99 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_business_hours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BusinessHours"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoursPreview"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10373,6 +10527,9 @@ export const eventBodyOneOf10KindValues: ReadonlyArray<Extract<FlattenedDeepRequ
 export const eventBodyOneOf11KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["contact_erased"];
+export const eventBodyOneOf12KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
+    kind: unknown;
+}>["kind"]> = ["outside_hours"];
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
 export const invitationActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvitationAction"]> = ["shown", "opened", "dismissed"];

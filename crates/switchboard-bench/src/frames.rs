@@ -35,7 +35,16 @@ pub fn visitor_hello(token: &str, resume: Option<(&str, i64)>) -> anyhow::Result
 /// A visitor's message; without `conversation` it starts one.
 pub fn visitor_send(client_id: String, conversation: Option<&str>, body: String) -> anyhow::Result<String> {
     let conversation_id = conversation.map(conversation_id).transpose()?;
-    Ok(render(&VisitorIn::Send { client_id, conversation_id, body, format: None, attachment_ids: vec![], pow: None, invitation_id: None }))
+    Ok(render(&VisitorIn::Send {
+        client_id,
+        conversation_id,
+        body,
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+        invitation_id: None,
+        team_id: None,
+    }))
 }
 
 #[cfg(test)]

@@ -345,6 +345,11 @@ impl Client {
         self.patch(&format!("/sites/{id}"), change).await
     }
 
+    /// Whether unsaved business hours are open now, and when they open next.
+    pub async fn preview_hours(&self, hours: &BusinessHours) -> Result<HoursPreview> {
+        self.post("/business-hours/preview", hours).await
+    }
+
     /// What the site's next retention run removes, for its setting or for `days`.
     pub async fn retention_preview(&self, id: Uuid, days: Option<i64>) -> Result<RetentionPreview> {
         let req = self.request(Method::GET, &format!("/sites/{id}/retention/preview"));

@@ -184,6 +184,7 @@ impl VisitorSocket {
             attachment_ids: vec![],
             pow: None,
             invitation_id: None,
+            team_id: None,
         };
         self.send(&frame).await?;
         self.find(|f| match f {

@@ -19,6 +19,7 @@ fn a_visitor_send_is_sent_with_the_documented_keys() {
         attachment_ids: vec![],
         pow: None,
         invitation_id: None,
+        team_id: None,
     };
     assert_eq!(
         serde_json::to_value(&frame).unwrap(),

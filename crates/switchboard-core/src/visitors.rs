@@ -89,6 +89,22 @@ impl Visitor {
     }
 }
 
+/// What only a `send` that starts a conversation may carry.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SendOptions<'a> {
+    pub pow: Option<&'a crate::pow::PowSolution>,
+    /// The team chosen in the pre-chat form: one of the options of the site's `team` field.
+    pub team: Option<TeamId>,
+}
+
+/// Whether the site's pre-chat form offers `team`.
+fn offers_team(site: &Site, team: TeamId) -> bool {
+    site.prechat_form
+        .iter()
+        .filter(|f| f.kind == PrechatFieldKind::Team)
+        .any(|f| f.options.iter().any(|o| o.parse::<TeamId>().ok() == Some(team)))
+}
+
 /// A page the visitor opened, as they report it; core stamps the time.
 #[derive(Clone, Debug, Default)]
 pub struct NewPageView {
@@ -273,34 +289,51 @@ impl Core {
     /// Sends a message; without a conversation id it starts a new conversation.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
     pub async fn visitor_send(&self, v: &Visitor, conversation: Option<ConversationId>, draft: Draft) -> Result<Committed> {
-        self.visitor_send_proved(v, conversation, draft, None).await
+        self.visitor_send_with(v, conversation, draft, SendOptions::default()).await
     }
 
-    /// [`Core::visitor_send`] with the visitor's proof of work, which a site with
-    /// `appearance.proof_of_work` requires to start a conversation ([`crate::pow`]).
+    /// [`Core::visitor_send`] with what only a `send` that starts a conversation says: the
+    /// proof of work a site with `appearance.proof_of_work` requires ([`crate::pow`]), and
+    /// the team the visitor chose in the pre-chat form, which must be one the site offers.
+    ///
+    /// Outside the conversation's business hours the visitor's message is followed by
+    /// the automatic reply ([`Core::reply_outside_hours`]), once per closed period.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id, conversation.id = ?conversation), err(level = "debug"))]
-    pub async fn visitor_send_proved(
+    pub async fn visitor_send_with(
         &self,
         v: &Visitor,
         conversation: Option<ConversationId>,
         draft: Draft,
-        pow: Option<&crate::pow::PowSolution>,
+        options: SendOptions<'_>,
     ) -> Result<Committed> {
         self.refuse_visitor(v).await?;
         self.limit_each(&message_limits(v, conversation.is_none())).await?;
+        if let Some(team) = options.team {
+            if conversation.is_some() {
+                return Err(ValidationError::new("team_id", "is only chosen by the send that starts a conversation").into());
+            }
+            if !offers_team(&v.site, team) {
+                return Err(ValidationError::new("team_id", "is not a team this site offers in its pre-chat form").into());
+            }
+        }
         if conversation.is_none() && v.site.appearance.proof_of_work {
-            self.check_pow(v, pow)?;
+            self.check_pow(v, options.pow)?;
         }
 
         let message = self.message(v.workspace_id(), v.actor(), MessageKind::Text, draft, v.site.masking).await?;
         let change = match conversation {
             None => {
                 let mut new = Conversation::new(v.workspace_id(), v.site.id, v.contact.id, self.now());
-                // The pre-chat answers may have come after `hello`: read them afresh, only
-                // on sites that ask for a team.
-                let asks_team = v.site.prechat_form.iter().any(|f| f.kind == PrechatFieldKind::Team);
-                let contact = if asks_team { self.store.contact(v.workspace_id(), v.contact.id).await? } else { v.contact.clone() };
-                new.team_id = self.team_for(&v.site, &contact);
+                new.team_id = match options.team {
+                    Some(team) => Some(team),
+                    None => {
+                        // The pre-chat answers may have come after `hello`: read them
+                        // afresh, only on sites that ask for a team.
+                        let asks_team = v.site.prechat_form.iter().any(|f| f.kind == PrechatFieldKind::Team);
+                        let contact = if asks_team { self.store.contact(v.workspace_id(), v.contact.id).await? } else { v.contact.clone() };
+                        self.team_for(&v.site, &contact)
+                    }
+                };
                 Change::Start { conversation: new, first_message: Some(message) }
             }
             // The log refuses a contact's change to anyone else's conversation.
@@ -313,6 +346,13 @@ impl Core {
         let reopened = done.events.iter().any(|e| matches!(e.data, EventData::StatusChanged { status: Status::Open }));
         if !done.replayed && (started || reopened) && done.conversation.assignee_id.is_none() && done.conversation.team_id.is_some() {
             self.route_soon(v.workspace_id(), done.conversation.id);
+        }
+        if !done.replayed {
+            // The message is stored whatever happens here: a failed reply is logged, and
+            // the visitor's next message owes it again.
+            if let Err(e) = self.reply_outside_hours(&v.site, &done.conversation).await {
+                tracing::warn!(conversation.id = %done.conversation.id, error = %e, "the automatic reply outside business hours failed");
+            }
         }
         Ok(done)
     }

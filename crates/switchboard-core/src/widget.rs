@@ -16,6 +16,8 @@ pub const LAUNCHER_AGENTS: usize = 3;
 #[derive(Clone, Debug)]
 pub struct WidgetInfo {
     pub site: Site,
+    /// The calendar the launcher's open/closed state follows and the teams offered.
+    pub outlook: crate::SiteOutlook,
     pub agents_online: u32,
     /// At most [`LAUNCHER_AGENTS`]: online agents first, then the most recently active.
     pub agents: Vec<Agent>,
@@ -54,7 +56,8 @@ impl Core {
         let online = self.agents_available(ws);
         let roster = self.roster(ws).await?;
         let activity = self.store.agent_activity(ws).await?;
-        Ok(WidgetInfo { agents_online: online.len() as u32, agents: launcher_agents(&roster, &online, &activity), site })
+        let outlook = self.site_outlook(&site).await?;
+        Ok(WidgetInfo { agents_online: online.len() as u32, agents: launcher_agents(&roster, &online, &activity), outlook, site })
     }
 
     /// Records that a signed-in agent is active now (their socket opened or closed), so

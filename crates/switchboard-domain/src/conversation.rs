@@ -146,6 +146,13 @@ impl Conversation {
                 }
                 self.rating = Some(Rating { score: *score, comment: comment.clone(), rated_at: at });
             }
+            EventData::OutsideHours { .. } => {
+                // Only the system says it: it is no answer from the team (the visitor
+                // still waits for one) and no message an agent wrote.
+                if actor != Actor::System {
+                    return Err(ValidationError::new("actor", "only the system replies outside business hours"));
+                }
+            }
             EventData::ContactErased => {
                 // What the visitor wrote is gone: their rating's words, and the wait for
                 // an answer to a message that no longer exists. The score stays (a number
@@ -318,6 +325,19 @@ mod tests {
         c.apply(Actor::System, &EventData::Dequeued { team_id: team, reason: DequeueReason::Assigned }, Timestamp(5)).unwrap();
         assert_eq!(c.queued_at, None);
         assert_eq!(c.consequence(Actor::System, &resolve), None, "not queued any more");
+    }
+
+    #[test]
+    fn only_the_system_replies_outside_hours_and_the_visitor_still_waits() {
+        let mut c = conv();
+        let visitor = Actor::Contact(c.contact_id);
+        let hello = text(&c, visitor);
+        c.apply(visitor, &hello, Timestamp(1)).unwrap();
+        let closed = EventData::OutsideHours { reopens_at: Some(Timestamp(99)) };
+        assert!(c.apply(Actor::Agent(AgentId::new()), &closed, Timestamp(2)).is_err());
+        assert!(c.apply(visitor, &closed, Timestamp(2)).is_err());
+        assert!(c.apply(Actor::System, &closed, Timestamp(2)).unwrap());
+        assert_eq!((c.waiting_since, c.first_reply_at), (Some(Timestamp(1)), None), "no answer from the team");
     }
 
     #[test]

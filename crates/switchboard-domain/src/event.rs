@@ -68,6 +68,12 @@ pub enum EventData {
     /// The tombstone of an erasure: the contact's personal data was removed on request
     /// (their messages, attachments, page views, attributes). Agents only.
     ContactErased,
+    /// The automatic reply outside business hours: the team is closed and opens again at
+    /// `reopens_at` (`None`: no opening ahead). Each side words it in its own language
+    /// and time zone. At most one per closed period per conversation (core's rule).
+    OutsideHours {
+        reopens_at: Option<Timestamp>,
+    },
 }
 
 impl EventData {
@@ -86,6 +92,7 @@ impl EventData {
             EventData::Receipt { .. } => "receipt",
             EventData::Rated { .. } => "conversation_rated",
             EventData::ContactErased => "contact_erased",
+            EventData::OutsideHours { .. } => "outside_hours",
         }
     }
 

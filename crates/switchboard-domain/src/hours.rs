@@ -166,6 +166,34 @@ impl BusinessHours {
     }
 }
 
+/// The calendar a conversation follows: its team's when the team has hours of its own,
+/// else its site's; `None` (no hours anywhere) is always open. The widget of a site
+/// follows its default team's the same way.
+pub fn calendar<'a>(site: Option<&'a BusinessHours>, team: Option<&'a BusinessHours>) -> Option<&'a BusinessHours> {
+    team.or(site)
+}
+
+/// The automatic reply a conversation is owed at `now` under `hours`, if any: when the
+/// calendar is closed, an [`EventData::OutsideHours`] saying when it reopens, unless the
+/// conversation was already told about this closed period. A closed period is known by
+/// its reopening instant, so `told` is the `reopens_at` of the conversation's recent
+/// automatic replies.
+pub fn reply_outside_hours(
+    hours: Option<&BusinessHours>,
+    now: Timestamp,
+    told: impl IntoIterator<Item = Option<Timestamp>>,
+) -> Option<crate::EventData> {
+    let hours = hours?;
+    if hours.is_open(now) {
+        return None;
+    }
+    let reopens_at = hours.opens_at(now);
+    if told.into_iter().any(|t| t == reopens_at) {
+        return None;
+    }
+    Some(crate::EventData::OutsideHours { reopens_at })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +272,33 @@ mod tests {
         let autumn = h.opens_at(at("America/New_York", "2027-11-07T00:00")).unwrap();
         assert_eq!(autumn, at("America/New_York", "2027-11-07T02:30"));
         assert_eq!(autumn.0 - at("America/New_York", "2027-11-06T02:30").0, 25 * 3_600_000, "that day is 25 hours long");
+    }
+
+    #[test]
+    fn a_teams_own_hours_win_over_its_sites() {
+        let site = office();
+        let team = BusinessHours::new(TimeZone::utc(), vec![range(6, "10:00", "12:00")], vec![]).unwrap();
+        assert_eq!(calendar(Some(&site), Some(&team)), Some(&team));
+        assert_eq!(calendar(Some(&site), None), Some(&site), "a team without hours follows its site");
+        assert_eq!(calendar(None, None), None);
+    }
+
+    #[test]
+    fn the_reply_outside_hours_comes_once_per_closed_period() {
+        let h = office();
+        let friday_evening = at("Europe/Istanbul", "2026-12-11T18:00");
+        let monday = at("Europe/Istanbul", "2026-12-14T09:00");
+        let reply = |now, told: &[Option<Timestamp>]| reply_outside_hours(Some(&h), now, told.iter().copied());
+        assert_eq!(reply(friday_evening, &[]), Some(crate::EventData::OutsideHours { reopens_at: Some(monday) }));
+        assert_eq!(reply(at("Europe/Istanbul", "2026-12-12T11:00"), &[Some(monday)]), None, "Saturday: same period");
+        assert_eq!(reply(at("Europe/Istanbul", "2026-12-14T10:00"), &[]), None, "open");
+        let next_friday = at("Europe/Istanbul", "2026-12-18T18:00");
+        assert_eq!(
+            reply(next_friday, &[Some(monday)]),
+            Some(crate::EventData::OutsideHours { reopens_at: Some(at("Europe/Istanbul", "2026-12-21T09:00")) }),
+            "a new closed period"
+        );
+        assert_eq!(reply_outside_hours(None, friday_evening, []), None, "no hours: always open");
     }
 
     #[test]

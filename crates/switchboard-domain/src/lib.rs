@@ -26,7 +26,7 @@ pub use bans::*;
 pub use entities::*;
 pub use error::{Entity, ValidationError};
 pub use event::*;
-pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, format_minute, parse_date, parse_minute};
+pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, calendar, format_minute, parse_date, parse_minute, reply_outside_hours};
 pub use ids::*;
 pub use live::{Invitation, Moment, NewInvitation, TrackingMode, Utm, VisitorFacts};
 pub use time::Timestamp;

@@ -195,9 +195,10 @@ impl From<&d::BusinessHours> for BusinessHours {
 }
 
 impl PublicSite {
-    /// The site as the widget draws it at `now` (open or not, by its business hours).
-    pub fn at(s: &d::Site, now: d::Timestamp) -> Self {
-        let (open_now, opens_at) = match &s.business_hours {
+    /// The site as the widget draws it at `now`: open or not by `hours` (the calendar
+    /// core says it follows), with the teams its pre-chat form offers.
+    pub fn at(s: &d::Site, hours: Option<&d::BusinessHours>, teams: &[d::Team], now: d::Timestamp) -> Self {
+        let (open_now, opens_at) = match hours {
             None => (true, None),
             Some(h) => (h.is_open(now), h.opens_at(now).map(|t| t.0)),
         };
@@ -211,14 +212,24 @@ impl PublicSite {
             opens_at,
             // Issue 15 in progress: the site's tracking setting is not stored yet.
             tracking: TrackingMode::On,
+            teams: teams.iter().map(|t| PublicTeam { id: t.id.0, name: t.name.clone() }).collect(),
         }
     }
 }
 
 impl WidgetSite {
-    /// The site as the launcher draws it at `now`, with the agents core picked to show.
-    pub fn new(s: &d::Site, now: d::Timestamp, agents_online: u32, agents: &[d::Agent]) -> Self {
-        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at, tracking } = PublicSite::at(s, now);
+    /// The site as the launcher draws it at `now` (see [`PublicSite::at`]), with the
+    /// agents core picked to show.
+    pub fn new(
+        s: &d::Site,
+        hours: Option<&d::BusinessHours>,
+        teams: &[d::Team],
+        now: d::Timestamp,
+        agents_online: u32,
+        agents: &[d::Agent],
+    ) -> Self {
+        let PublicSite { id, name, appearance, prechat_form, dir, open_now, opens_at, tracking, teams } =
+            PublicSite::at(s, hours, teams, now);
         Self {
             id,
             name,
@@ -228,6 +239,7 @@ impl WidgetSite {
             open_now,
             opens_at,
             tracking,
+            teams,
             agents_online,
             agents: agents.iter().map(Into::into).collect(),
         }
@@ -473,6 +485,7 @@ impl Event {
             }
             d::EventData::Rated { score, comment } => EventBody::ConversationRated { score: *score, comment: comment.clone() },
             d::EventData::ContactErased => EventBody::ContactErased,
+            d::EventData::OutsideHours { reopens_at } => EventBody::OutsideHours { reopens_at: reopens_at.map(|t| t.0) },
         };
         Event {
             conversation_id: e.conversation_id.0,

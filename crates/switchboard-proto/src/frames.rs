@@ -64,6 +64,10 @@ pub enum VisitorIn {
         /// with the invitation's message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invitation_id: Option<Uuid>,
+        /// For a `send` that starts a conversation: the team the visitor chose, one of
+        /// `site.teams` (anything else is `invalid_input` on `team_id`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team_id: Option<Uuid>,
     },
     Typing {
         conversation_id: Uuid,

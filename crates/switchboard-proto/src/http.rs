@@ -474,13 +474,31 @@ pub struct PublicSite {
     pub prechat_form: Vec<PrechatField>,
     /// Text direction of the site's locale.
     pub dir: TextDirection,
-    /// Within the site's business hours now (always, without hours).
+    /// Within business hours now: the site's default team's when it has its own, else
+    /// the site's (always, without hours).
     pub open_now: bool,
     /// When closed: when the site opens next (unix ms); `null` when open or with no
     /// opening ahead.
     pub opens_at: Option<i64>,
     /// Whether the widget reports pages (`consent`: once the page says so).
     pub tracking: TrackingMode,
+    /// The teams the pre-chat form's `team` field offers (only those), in its order.
+    pub teams: Vec<PublicTeam>,
+}
+
+/// `POST /business-hours/preview`: unsaved business hours on the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HoursPreview {
+    pub open_now: bool,
+    /// When closed: the next opening (unix ms); `null` when open or with no opening ahead.
+    pub opens_at: Option<i64>,
+}
+
+/// A team a visitor may choose in the pre-chat form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicTeam {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// `GET /widget/{site_key}`: every field of `PublicSite`, and who is there to answer,
@@ -493,12 +511,15 @@ pub struct WidgetSite {
     pub prechat_form: Vec<PrechatField>,
     /// Text direction of the site's locale.
     pub dir: TextDirection,
-    /// Within the site's business hours now (always, without hours).
+    /// Within business hours now: the site's default team's when it has its own, else
+    /// the site's (always, without hours).
     pub open_now: bool,
     /// When closed: when the site opens next (unix ms).
     pub opens_at: Option<i64>,
     /// Whether the widget reports pages (`consent`: once the page says so).
     pub tracking: TrackingMode,
+    /// The teams the pre-chat form's `team` field offers (only those), in its order.
+    pub teams: Vec<PublicTeam>,
     /// How many of the workspace's agents are available now (shown `online`).
     pub agents_online: u32,
     /// At most 3: online agents first, then the most recently active.
@@ -892,6 +913,12 @@ pub enum EventBody {
     /// The tombstone of an erasure: the contact's messages, attachments, page views and
     /// attributes were removed on request; the team's messages stay. Agents only.
     ContactErased,
+    /// The automatic reply outside business hours (actor `system`): the team is closed
+    /// and opens again at `reopens_at` (unix ms; `null`: no opening ahead). Each side
+    /// words it in its own language and time zone. At most one per closed period.
+    OutsideHours {
+        reopens_at: Option<i64>,
+    },
 }
 
 impl EventBody {

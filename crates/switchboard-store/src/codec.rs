@@ -88,6 +88,7 @@ pub fn encode_event_data(data: &EventData) -> String {
         EventData::Dequeued { team_id, reason } => json!({"team_id": team_id.map(|t| t.0), "reason": reason.name()}),
         EventData::LabelsChanged { labels } => json!({"labels": encode_label_list(labels)}),
         EventData::PriorityChanged { priority } => json!({"priority": priority.as_str()}),
+        EventData::OutsideHours { reopens_at } => json!({"reopens_at": reopens_at.map(|t| t.0)}),
         EventData::Rated { score, comment } => json!({"score": score, "comment": comment}),
         EventData::Receipt { side, kind, up_to_seq } => json!({
             "side": match side { Side::Visitor => "visitor", Side::Agent => "agent" },
@@ -136,6 +137,7 @@ pub fn decode_event_data(kind: &str, raw: &str, message: Option<Message>) -> Res
             EventData::LabelsChanged { labels: decode_label_list(&labels)? }
         }
         "priority_changed" => EventData::PriorityChanged { priority: Priority::parse(str_field("priority")?)? },
+        "outside_hours" => EventData::OutsideHours { reopens_at: v.get("reopens_at").and_then(Value::as_i64).map(Timestamp) },
         "conversation_rated" => EventData::Rated {
             score: v.get("score").and_then(Value::as_u64).and_then(|s| u8::try_from(s).ok()).ok_or_else(|| corrupt("rating"))?,
             comment: v.get("comment").and_then(Value::as_str).map(str::to_owned),
@@ -491,6 +493,8 @@ mod tests {
             EventData::Rated { score: 4, comment: Some("سریع و خوب".into()) },
             EventData::Rated { score: 1, comment: None },
             EventData::ContactErased,
+            EventData::OutsideHours { reopens_at: Some(Timestamp(1_797_001_200_000)) },
+            EventData::OutsideHours { reopens_at: None },
         ];
         for data in cases {
             let back = decode_event_data(data.kind(), &encode_event_data(&data), None).unwrap();

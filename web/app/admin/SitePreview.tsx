@@ -30,6 +30,8 @@ export function SitePreview({ site, appearance, form }: { site: Schemas['Site'];
   const [ready, setReady] = useState(false);
   const [online, setOnline] = useState(true);
   const [agents, setAgents] = useState<Schemas['PublicAgent'][]>([]);
+  // The teams the saved pre-chat form offers, by name (the preview's `team` select).
+  const [teams, setTeams] = useState<Schemas['PublicTeam'][]>([]);
 
   // The frame says `ready` once it listens; it may say it again after a reload.
   useEffect(() => {
@@ -42,7 +44,10 @@ export function SitePreview({ site, appearance, form }: { site: Schemas['Site'];
   // The agents visitors see (names and avatars in the header), as the widget gets them.
   useEffect(() => {
     call(client.GET('/api/v1/widget/{site_key}', { params: { path: { site_key: site.public_key } } })).then(
-      (w) => setAgents(w.agents),
+      (w) => {
+        setAgents(w.agents);
+        setTeams(w.teams);
+      },
       () => setAgents([]),
     );
   }, [site.public_key]);
@@ -51,12 +56,12 @@ export function SitePreview({ site, appearance, form }: { site: Schemas['Site'];
     const settings: PreviewSettings = {
       sb: 1,
       t: 'preview',
-      site: { id: site.id, name: site.name, dir, appearance: { ...appearance, color }, prechat_form: form, open_now: true, opens_at: null, tracking: site.tracking },
+      site: { id: site.id, name: site.name, dir, appearance: { ...appearance, color }, prechat_form: form, open_now: true, opens_at: null, teams, tracking: site.tracking },
       agents,
       agentsOnline: online ? Math.max(agents.length, 1) : 0,
     };
     frame.current?.contentWindow?.postMessage(settings, location.origin);
-  }, [ready, site.id, site.name, appearance, color, dir, form, agents, online]);
+  }, [ready, site.id, site.name, appearance, color, dir, form, agents, teams, online]);
 
   return (
     <figure class="preview" aria-label={t('admin.preview.title')}>

@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
+import { HoursEditor, hoursForSave } from './Hours';
 import { PrechatBuilder, cleanForm } from './PrechatBuilder';
 import { RetentionFields } from './Retention';
 import type { SectionProps } from './Settings';
@@ -110,6 +111,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
   const [banned, setBanned] = useState(site.banned_behaviour);
   const [masking, setMasking] = useState(site.masking);
   const [team, setTeam] = useState(site.default_team_id ?? null);
+  const [hours, setHours] = useState(site.business_hours ?? null);
   const [saved, setSaved] = useState(false);
   const teams = useLoad(() => call(client.GET('/api/v1/teams')), []);
   const teamList = teams.value.state === 'ready' ? teams.value.data : [];
@@ -133,6 +135,7 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
       banned_behaviour: banned,
       masking,
       default_team_id: team,
+      business_hours: hoursForSave(hours),
     };
     const next = await run(() => call(client.PATCH('/api/v1/sites/{id}', { params: { path: { id: site.id } }, body })));
     if (next) {
@@ -175,6 +178,14 @@ function SiteForm({ site, onSaved }: { site: Site; onSaved: (s: Site) => void })
               )}
             </Field>
           </fieldset>
+
+          <HoursEditor
+            value={hours}
+            onChange={(h) => (setSaved(false), setHours(h))}
+            saveError={error}
+            noneLabel={t('admin.hours.always')}
+            hint={t('admin.hours.siteHint')}
+          />
 
           <fieldset class="group">
             <legend>{t('admin.sites.appearance')}</legend>

@@ -9,6 +9,7 @@ import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { Avatar } from '../Shell';
 import type { SectionProps } from './Settings';
+import { HoursEditor, hoursForSave } from './Hours';
 import { Confirm, Empty, Field, Header, Loading, OfflineBanner, SaveBar, useLoad, useSubmit } from './ui';
 
 type Team = Schemas['Team'];
@@ -88,6 +89,7 @@ function TeamForm({ team, agents, onSaved }: { team?: Team; agents: Agent[]; onS
     setSaved(false);
     setRouting({ ...routing, ...patch });
   };
+  const [hours, setHours] = useState(team?.business_hours ?? null);
   const [saved, setSaved] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const { busy, error, run, fieldError } = useSubmit();
@@ -100,7 +102,7 @@ function TeamForm({ team, agents, onSaved }: { team?: Team; agents: Agent[]; onS
   };
   async function save(e: Event) {
     e.preventDefault();
-    const body: Schemas['TeamRequest'] = { name, agent_ids: [...members], ...routing };
+    const body: Schemas['TeamRequest'] = { name, agent_ids: [...members], ...routing, business_hours: hoursForSave(hours) };
     const result = await run(() =>
       team
         ? call(client.PATCH('/api/v1/teams/{id}', { params: { path: { id: team.id } }, body }))
@@ -181,6 +183,13 @@ function TeamForm({ team, agents, onSaved }: { team?: Team; agents: Agent[]; onS
             onChange={(v) => tune({ max_wait_seconds: v })}
           />
         </fieldset>
+        <HoursEditor
+          value={hours}
+          onChange={(h) => (setSaved(false), setHours(h))}
+          saveError={error}
+          noneLabel={t('admin.hours.followSite')}
+          hint={t('admin.hours.teamHint')}
+        />
         <SaveBar error={error} busy={busy} saved={saved} label={team ? t('admin.save') : t('admin.teams.create')}>
           {team && (
             <button class="button danger" type="button" onClick={() => setDeleting(true)}>

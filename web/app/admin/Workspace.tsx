@@ -25,7 +25,8 @@ export function Workspace() {
   );
 }
 
-function zones(): string[] {
+/** The IANA zone names the browser knows, UTC among them (the business-hours editor uses them too). */
+export function zones(): string[] {
   const known = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
   return known.includes('UTC') ? known : ['UTC', ...known];
 }

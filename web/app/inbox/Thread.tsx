@@ -209,6 +209,11 @@ export function systemText(e: LiveEvent, actor: string, since: number | null = n
       return t('inbox.event.priority', { name: actor, priority: t(`inbox.priority.${e.priority}`) });
     case 'contact_erased':
       return t('inbox.event.contactErased', { name: actor });
+    case 'outside_hours':
+      // The reopening in the agent's own language and time zone; the visitor reads theirs.
+      return e.reopens_at == null
+        ? t('inbox.event.outsideHoursNoTime')
+        : t('inbox.event.outsideHours', { until: i18n.value?.date(e.reopens_at, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }) ?? '' });
     default:
       return '';
   }

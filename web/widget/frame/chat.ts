@@ -37,6 +37,8 @@ export interface Line {
   state?: 'sending' | 'sent' | 'delivered' | 'seen' | 'failed';
   /** Why a send failed, when the server said. */
   error?: ErrorCode;
+  /** The automatic reply outside business hours (`outside_hours`): when the team is back. */
+  closedUntil?: { reopensAt: number | null };
 }
 
 interface Pending {
@@ -83,6 +85,10 @@ export const queue = signal<{ position: number; estimate: number | null } | null
 /** The conversation waited longer than the team allows: the offline form is offered. */
 export const queueTimedOut = signal(false);
 
+/** The team the visitor picked in the pre-chat form (one of `site.teams`), sent with the
+ * `send` that starts a conversation. */
+export const chosenTeam = signal<string | null>(null);
+
 /** What the visitor's read mark and the team's marks say, from receipt events. */
 const marks = computed(() => {
   const c = conversation.value;
@@ -106,6 +112,11 @@ export const lines = computed<Line[]>(() => {
   const out: Line[] = [];
   const acked = new Set<string>();
   for (const e of [...events.value.values()].sort((a, b) => a.seq - b.seq)) {
+    if (e.kind === 'outside_hours') {
+      const closedUntil = { reopensAt: e.reopens_at ?? null };
+      out.push({ key: `hours-${e.seq}`, seq: e.seq, mine: false, body: '', format: 'text', attachments: [], at: e.at, author: null, closedUntil });
+      continue;
+    }
     if (e.kind !== 'message') continue;
     const msg = e.message;
     const mine = msg.author.kind === 'contact';
@@ -150,7 +161,7 @@ export const rating = computed(() => {
 /** Team messages after the visitor's read mark: the badge, in every tab alike. */
 export const unread = computed(() => {
   const read = marks.value.visitorRead;
-  return lines.value.filter((l) => !l.mine && l.seq !== null && l.seq > read);
+  return lines.value.filter((l) => !l.mine && !l.closedUntil && l.seq !== null && l.seq > read);
 });
 
 // --- wiring --------------------------------------------------------------------------
@@ -548,7 +559,7 @@ function flush() {
       client_id: p.client_id,
       body: p.body,
       attachment_ids: p.attachments.map((a) => a.id),
-      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null }),
+      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null, team_id: chosenTeam.value }),
     };
     if (!send(frame)) return;
     p.inFlight = true;

@@ -47,7 +47,9 @@ export function backAt(at: number): string {
   const when = new Date(at);
   const timeText = time(at);
   if (when.toDateString() === new Date().toDateString()) return t('hours.backToday', { time: timeText });
-  const day = new Intl.DateTimeFormat(intlTag.value, { weekday: 'long' }).format(when);
+  // Within the week the day's name says it; further (a long holiday) the date too.
+  const far = at - Date.now() > 6 * 86_400_000;
+  const day = new Intl.DateTimeFormat(intlTag.value, far ? { weekday: 'long', day: 'numeric', month: 'long' } : { weekday: 'long' }).format(when);
   return t('hours.back', { day, time: timeText });
 }
 

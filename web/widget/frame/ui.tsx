@@ -23,9 +23,14 @@ const needsPrechat = computed(
     !prechatDone.value &&
     !chat.identified.value &&
     !chat.conversation.value &&
-    (chat.site.value?.prechat_form.filter((f) => f.kind !== 'team').length ?? 0) > 0 &&
+    prechatFields.value.length > 0 &&
     chat.lines.value.length === 0,
 );
+/** The pre-chat form's fields: a `team` field only when the server named its teams. */
+const prechatFields = computed(() => {
+  const site = chat.site.value;
+  return (site?.prechat_form ?? []).filter((f) => f.kind !== 'team' || (site?.teams.length ?? 0) > 0);
+});
 /** Outside the site's business hours (the server says so in the site it sends). */
 const closed = computed(() => chat.site.value?.open_now === false);
 const needsOffline = computed(
@@ -126,7 +131,8 @@ function Field(props: {
   required: boolean;
   value: string;
   error: string | null;
-  options?: string[];
+  /** A select's choices: what is sent, and what the visitor reads. */
+  options?: { value: string; label: string }[];
   onInput: (v: string) => void;
   autofocus?: boolean;
 }) {
@@ -147,12 +153,12 @@ function Field(props: {
         <span dir="auto">{label}</span>
         {!required && <span class="opt"> ({t('prechat.optional')})</span>}
       </label>
-      {kind === 'select' ? (
-        <select {...common}>
+      {kind === 'select' || kind === 'team' ? (
+        <select {...common} dir="auto">
           <option value="">{t('prechat.choose')}</option>
           {options?.map((o) => (
-            <option key={o} value={o}>
-              {o}
+            <option key={o.value} value={o.value}>
+              {o.label}
             </option>
           ))}
         </select>
@@ -176,9 +182,12 @@ function Field(props: {
 }
 
 function Prechat() {
-  // A `team` field's options are team ids, and the widget is told no team names: it is
-  // left out, and the conversation goes to the site's default team.
-  const fields = (chat.site.value?.prechat_form ?? []).filter((f) => f.kind !== 'team');
+  // A `team` field offers the teams the server named (`site.teams`); the choice goes with
+  // the `send` that starts the conversation, not into the contact's attributes.
+  const fields = prechatFields.value;
+  const teams = chat.site.value?.teams ?? [];
+  const choices = (f: (typeof fields)[number]) =>
+    f.kind === 'team' ? teams.map((x) => ({ value: x.id, label: x.name })) : (f.options ?? []).map((o) => ({ value: o, label: o }));
   const [values, setValues] = useState<Record<string, string>>(() => ({
     name: prefill.value.name,
     email: prefill.value.email,
@@ -199,7 +208,8 @@ function Prechat() {
     for (const f of fields) {
       const v = (values[f.key] ?? '').trim();
       if (!v) continue;
-      if (f.key === 'name' || f.key === 'email' || f.key === 'phone') profile[f.key] = v;
+      if (f.kind === 'team') chat.chosenTeam.value = v;
+      else if (f.key === 'name' || f.key === 'email' || f.key === 'phone') profile[f.key] = v;
       else attributes[f.key] = v;
     }
     if (Object.keys(attributes).length) profile.attributes = attributes;
@@ -218,7 +228,7 @@ function Prechat() {
           required={f.required ?? false}
           value={values[f.key] ?? ''}
           error={errors[f.key] ?? null}
-          options={f.options ?? []}
+          options={choices(f)}
           autofocus={i === 0}
           onInput={(v) => setValues({ ...values, [f.key]: v })}
         />
@@ -290,9 +300,7 @@ function Conversation() {
             </div>
           </div>
         )}
-        {lines.map((l) => (
-          <Bubble key={l.key} line={l} />
-        ))}
+        {lines.map((l) => (l.closedUntil ? <ClosedReply key={l.key} reopensAt={l.closedUntil.reopensAt} /> : <Bubble key={l.key} line={l} />))}
         {offlineSent.value && <p class="note">{t('offline.thanks')}</p>}
         <Place />
         {typing && (
@@ -303,6 +311,16 @@ function Conversation() {
       </div>
       {chat.resolved.value ? <Resolved /> : <Composer />}
     </>
+  );
+}
+
+/** The automatic reply outside business hours, worded here: the visitor's language, and
+ * the reopening time in the visitor's own time zone. */
+function ClosedReply({ reopensAt }: { reopensAt: number | null }) {
+  return (
+    <p class="note hours" role="status">
+      {t('hours.autoReply')} {reopensAt === null ? t('hours.later') : backAt(reopensAt)}
+    </p>
   );
 }
 

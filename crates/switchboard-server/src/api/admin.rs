@@ -332,3 +332,17 @@ pub async fn delete_token(State(app): State<AppState>, auth: Auth, Path(id): Pat
     app.core.delete_api_token(&auth.principal, ApiTokenId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Preview business hours
+///
+/// Checks business hours without saving them and says whether they are open now and,
+/// when closed, when they open next, on the server's clock: the admin console's live
+/// line. Refusals are `422 validation_failed` naming the field, as when saving. Owners
+/// and admins.
+#[utoipa::path(post, path = "/business-hours/preview", operation_id = "preview_business_hours", tag = "sites", request_body = p::BusinessHours,
+    responses((status = 200, body = p::HoursPreview), (status = 403, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
+pub async fn preview_hours(State(app): State<AppState>, auth: Auth, Json(r): Json<p::BusinessHours>) -> ApiResult<Json<p::HoursPreview>> {
+    let hours = parse::business_hours(&r)?;
+    let (open_now, opens_at) = app.core.hours_preview(&auth.principal, &hours)?;
+    Ok(Json(p::HoursPreview { open_now, opens_at: opens_at.map(|t| t.0) }))
+}

@@ -110,7 +110,8 @@ pub async fn widget_site(
     parts: Parts,
 ) -> ApiResult<Json<p::WidgetSite>> {
     let info = app.core.widget_info(&key, &auth::page_origin(&parts.headers), ip).await?;
-    Ok(Json(p::WidgetSite::new(&info.site, app.core.now(), info.agents_online, &info.agents)))
+    let (hours, teams) = (info.outlook.hours.as_ref(), &info.outlook.teams);
+    Ok(Json(p::WidgetSite::new(&info.site, hours, teams, app.core.now(), info.agents_online, &info.agents)))
 }
 
 /// Widget: upload a file

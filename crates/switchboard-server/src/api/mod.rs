@@ -99,6 +99,7 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(admin::get_team, admin::update_team, admin::delete_team))
         .routes(routes!(admin::list_sites, admin::create_site))
         .routes(routes!(admin::get_site, admin::update_site, admin::delete_site))
+        .routes(routes!(admin::preview_hours))
         .routes(routes!(qr::site_qr))
         .routes(routes!(admin::list_canned, admin::create_canned))
         .routes(routes!(admin::get_canned, admin::update_canned, admin::delete_canned))

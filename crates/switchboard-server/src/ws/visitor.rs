@@ -246,12 +246,16 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
         Ok(c) => c,
         Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
     };
+    let outlook = match s.app.core.site_outlook(&s.visitor.site).await {
+        Ok(o) => o,
+        Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
+    };
     let online = s.app.core.agents_available(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
         token: s.visitor.token.clone(),
         contact_id: s.visitor.contact.id.0,
-        site: p::PublicSite::at(&s.visitor.site, s.app.core.now()),
+        site: p::PublicSite::at(&s.visitor.site, outlook.hours.as_ref(), &outlook.teams, s.app.core.now()),
         conversations: visitor_conversations(s, &conversations).await,
         agents: agents.iter().map(Into::into).collect(),
         agents_online: online,
@@ -417,17 +421,16 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
             conn.send(&VisitorOut::from(FrameError::new(ErrorCode::AlreadyWelcomed, "hello was already received"))).await
         }
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
-        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow, invitation_id } => {
+        VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow, invitation_id, team_id } => {
             let reference = Some(client_id.clone());
             if invitation_id.is_some() {
                 return conn.send(&VisitorOut::from(not_yet().about(reference))).await;
             }
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
             let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
-            let sent = core
-                .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
-                .await
-                .map_err(FrameError::from);
+            let options = switchboard_core::SendOptions { pow: pow.as_ref(), team: team_id.map(TeamId) };
+            let sent =
+                core.visitor_send_with(&s.visitor, conversation_id.map(ConversationId), draft, options).await.map_err(FrameError::from);
             let pause = conn.answered(sent.as_ref().err());
             let done = match sent {
                 Ok(done) => done,

@@ -47,6 +47,7 @@ fn visitor_send(client_id: &str, conversation: Option<Uuid>, body: &str) -> Visi
         attachment_ids: vec![],
         pow: None,
         invitation_id: None,
+        team_id: None,
     }
 }
 

@@ -330,6 +330,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
             attachment_ids: vec![],
             pow: None,
             invitation_id: None,
+            team_id: None,
         };
         flood.send(&frame).await.unwrap();
     }
@@ -447,6 +448,7 @@ async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() 
             attachment_ids: vec![],
             pow: None,
             invitation_id: None,
+            team_id: None,
         };
         script.send(&send).await.unwrap();
     }

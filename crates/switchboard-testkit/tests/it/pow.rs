@@ -35,6 +35,7 @@ fn send(client_id: &str, pow: Option<PowSolution>) -> VisitorIn {
         attachment_ids: vec![],
         pow,
         invitation_id: None,
+        team_id: None,
     }
 }
 

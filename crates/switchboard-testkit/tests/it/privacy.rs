@@ -51,6 +51,7 @@ async fn a_person(app: &TestApp, seed: &Seed, owner: &Api) -> (VisitorSocket, Uu
         attachment_ids: vec![file.id],
         pow: None,
         invitation_id: None,
+        team_id: None,
     };
     visitor.send(&send).await.unwrap();
     expect_frame!(visitor, VisitorOut::Ack { .. }).unwrap();

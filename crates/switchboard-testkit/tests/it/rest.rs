@@ -290,6 +290,7 @@ async fn a_visitor_downloads_the_teams_file_and_sends_their_own() {
         attachment_ids: vec![mine.id],
         pow: None,
         invitation_id: None,
+        team_id: None,
     };
     visitor.send(&send).await.unwrap();
     let message = visitor

@@ -492,6 +492,7 @@ async fn a_visitor_sending_a_burst_while_reading_promptly_is_not_cut_off() {
             attachment_ids: vec![],
             pow: None,
             invitation_id: None,
+            team_id: None,
         })
         .collect();
     let acks = burst(visitor, frames).await;

@@ -318,3 +318,81 @@ async fn hundreds_of_chats_at_once_never_overfill_an_agent_nor_get_lost() {
     }
     assert!(owner.queues().await.unwrap().queues.iter().all(|q| q.length == 0), "the queue drained");
 }
+
+/// A `send` that starts a conversation with a chosen team, answered with its ack or error.
+async fn start_in_team(visitor: &mut switchboard_testkit::VisitorSocket, client_id: &str, team: Uuid) -> Result<Uuid, (ErrorCode, String)> {
+    let frame = switchboard_testkit::proto::VisitorIn::Send {
+        client_id: client_id.into(),
+        conversation_id: None,
+        body: "Which team is this?".into(),
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+        team_id: Some(team),
+        invitation_id: None,
+    };
+    visitor.send(&frame).await.unwrap();
+    expect_frame!(visitor, f @ (VisitorOut::Ack { .. } | VisitorOut::Error { .. }) => match f {
+        VisitorOut::Ack { conversation_id, .. } => Ok(conversation_id),
+        VisitorOut::Error { code, message, .. } => Err((code, message)),
+        _ => unreachable!(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_visitor_picks_one_of_the_teams_the_site_offers_and_the_chat_goes_to_that_teams_queue() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed("choice").await;
+    let owner = app.owner(&seed).await;
+    let team = |name: &str| TeamRequest { name: Some(name.into()), strategy: Some(RoutingStrategy::Manual), ..Default::default() };
+    let sales = owner.create_team(&team("Satış")).await.unwrap();
+    let support = owner.create_team(&team("Destek")).await.unwrap();
+    let internal = owner.create_team(&team("Internal")).await.unwrap();
+    let field = switchboard_testkit::proto::PrechatField {
+        key: "team".into(),
+        label: "Konu".into(),
+        kind: switchboard_testkit::proto::PrechatFieldKind::Team,
+        required: true,
+        options: vec![sales.id.to_string(), support.id.to_string()],
+    };
+    let set = SiteRequest { prechat_form: Some(vec![field]), default_team_id: Some(Some(sales.id)), ..Default::default() };
+    owner.update_site(seed.site.id.0, &set).await.unwrap();
+
+    // The widget learns the offered teams' names, and only those.
+    let offered = |teams: &[switchboard_testkit::proto::PublicTeam]| teams.iter().map(|t| (t.id, t.name.clone())).collect::<Vec<_>>();
+    let expected = vec![(sales.id, "Satış".to_owned()), (support.id, "Destek".to_owned())];
+    let launcher = Api::new(app.url("")).widget_site(&seed.site.public_key).await.unwrap();
+    assert_eq!(offered(&launcher.teams), expected);
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let Some(VisitorOut::Welcome { site, .. }) = &visitor.welcome else { panic!("no welcome") };
+    assert_eq!(offered(&site.teams), expected);
+
+    // The chosen team takes the conversation (not the site's default), in its queue.
+    let chat = start_in_team(&mut visitor, "p-1", support.id).await.expect("an offered team");
+    let queued = expect_frame!(visitor, VisitorOut::Queue { conversation_id, position, .. } if conversation_id == chat => position);
+    assert_eq!(queued.unwrap(), 1, "first in the support queue");
+    let listed = owner.conversation(chat).await.unwrap();
+    assert_eq!((listed.team_id, listed.queue_position), (Some(support.id), Some(1)));
+
+    // A team the site does not offer, or a team named on a running conversation, is refused.
+    let (code, message) = start_in_team(&mut visitor, "p-2", internal.id).await.unwrap_err();
+    assert_eq!(code, ErrorCode::ValidationFailed);
+    assert!(message.contains("team_id"), "{message}");
+    let (code, _) = start_in_team(&mut visitor, "p-3", Uuid::now_v7()).await.unwrap_err();
+    assert_eq!(code, ErrorCode::ValidationFailed);
+    let onto_running = switchboard_testkit::proto::VisitorIn::Send {
+        client_id: "p-4".into(),
+        conversation_id: Some(chat),
+        body: "and also".into(),
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+        team_id: Some(sales.id),
+        invitation_id: None,
+    };
+    visitor.send(&onto_running).await.unwrap();
+    let refused = expect_frame!(visitor, VisitorOut::Error { code, reference: Some(r), .. } if r == "p-4" => code);
+    assert_eq!(refused.unwrap(), ErrorCode::ValidationFailed);
+    assert_eq!(owner.queues().await.unwrap().queues.iter().map(|q| q.length).sum::<u64>(), 1, "nothing else was started");
+}

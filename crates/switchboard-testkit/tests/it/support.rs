@@ -185,6 +185,7 @@ pub fn kind(body: &EventBody) -> &'static str {
         EventBody::ContactErased => "contact_erased",
         EventBody::Queued { .. } => "queued",
         EventBody::Dequeued { .. } => "dequeued",
+        EventBody::OutsideHours { .. } => "outside_hours",
     }
 }
 

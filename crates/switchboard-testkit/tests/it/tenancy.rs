@@ -291,6 +291,7 @@ async fn poke(ws: &mut VisitorSocket, conversation: Uuid) {
         attachment_ids: vec![],
         pow: None,
         invitation_id: None,
+        team_id: None,
     };
     ws.send(&send).await.unwrap();
     assert_eq!(expect_error(ws, ErrorCode::ConversationNotFound).await.as_deref(), Some("poke-send"));
