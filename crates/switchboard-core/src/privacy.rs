@@ -171,6 +171,7 @@ impl Core {
             }
             conversations.push((conversation, events));
         }
+        self.flush_live().await;
         let page_views = self.store.page_views(ws, id, u32::MAX).await?;
         let mut tracked: Vec<ContactEvent> = vec![];
         loop {

@@ -211,6 +211,51 @@ pub struct StoredInvitation {
     pub conversation_id: Option<ConversationId>,
 }
 
+/// Where a live visitor stands with the team.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ChatState {
+    /// No conversation open.
+    #[default]
+    None,
+    /// A conversation open with nobody on it (unassigned or queued).
+    Waiting,
+    /// An agent has it.
+    Chatting,
+}
+
+/// A live visitor's conversation, as the live list shows it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct LiveChat {
+    pub state: ChatState,
+    pub conversation_id: Option<ConversationId>,
+    pub agent_id: Option<AgentId>,
+}
+
+/// A row of the live list: one contact on one site now, on the page they opened last
+/// in any of their tabs.
+#[derive(Clone, PartialEq, Debug)]
+pub struct LiveVisitor {
+    pub workspace_id: WorkspaceId,
+    pub site_id: SiteId,
+    pub contact_id: ContactId,
+    pub visit_id: VisitId,
+    pub url: String,
+    pub title: Option<String>,
+    pub page_since: Timestamp,
+    pub visit_started_at: Timestamp,
+    pub pages_this_visit: u32,
+    pub referrer: Option<String>,
+    pub utm: Utm,
+    pub visit_number: u32,
+    pub device: DeviceInfo,
+    pub country: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub lead_score: i32,
+    pub chat: LiveChat,
+    pub tabs: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,11 @@ struct Session {
     visitor: Visitor,
     /// Conversations followed live, with the last `seq` delivered on this socket.
     delivered: HashMap<ConversationId, i64>,
+    /// This socket counts as one of the visitor's tabs on the live list (it sent a page
+    /// the site records).
+    tracked: bool,
+    /// The page said the visitor agreed to tracking (`consent`), on sites that ask.
+    consented: bool,
 }
 
 /// The session of one visitor socket (see `session::run`).
@@ -132,7 +137,7 @@ impl Protocol for Session {
         let mut streams = Streams::new();
         // Subscribed before anything else is read, so a ban made from now on reaches it.
         streams.insert(Followed::Bans, BroadcastStream::new(app.core.follow_bans(&visitor)));
-        let mut s = Session { app, visitor, delivered: HashMap::new() };
+        let mut s = Session { app, visitor, delivered: HashMap::new(), tracked: false, consented: false };
         // A ban made between the hello's check and the subscription.
         if s.app.core.visitor_banned(&s.visitor).await.unwrap_or(false) {
             return session::refuse::<Self, _>(conn, switchboard_core::Error::Banned.into()).await;
@@ -157,6 +162,13 @@ impl Protocol for Session {
 
     fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
         VisitorOut::Reconnect { reason, retry_after_ms }
+    }
+
+    /// A tracked tab closed: the visitor leaves the live list when it was their last.
+    fn on_close(&mut self) {
+        if self.tracked {
+            self.app.core.live_tab_closed(&self.visitor);
+        }
     }
 
     fn app(&self) -> &AppState {
@@ -321,7 +333,7 @@ fn step(delivered: i64, seq: i64) -> Step {
 async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &Delivery) -> Result<(), Gone> {
     let id = match followed {
         Followed::Conversation(id) => id,
-        Followed::Bans => return recheck(s, conn, delivery).await,
+        Followed::Bans => return workspace_message(s, conn, delivery).await,
     };
     match &*delivery.message {
         BusMessage::Event { event, visible_to_contact, published_us } => {
@@ -333,6 +345,9 @@ async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &D
                 Step::Stale => Ok(()),
                 Step::Next => {
                     s.delivered.insert(id, event.seq);
+                    if s.tracked {
+                        chat_moved(s, id, &event.body);
+                    }
                     // Every subscriber of a conversation's topic is that conversation's
                     // visitor, so they all send the same frame.
                     let site_key = &s.visitor.site.public_key;
@@ -368,12 +383,35 @@ async fn live(s: &mut Session, conn: &mut Conn, followed: Followed, delivery: &D
     }
 }
 
+/// Where the visitor stands with the team after an assignment or a status change of
+/// their conversation, for the live list.
+fn chat_moved(s: &Session, id: ConversationId, body: &p::EventBody) {
+    let chat = match body {
+        p::EventBody::Assigned { assignee_id: Some(agent), .. } => {
+            LiveChat { state: ChatState::Chatting, conversation_id: Some(id), agent_id: Some(AgentId(*agent)) }
+        }
+        p::EventBody::Assigned { assignee_id: None, .. } => LiveChat { state: ChatState::Waiting, conversation_id: Some(id), agent_id: None },
+        p::EventBody::StatusChanged { status: p::ConversationStatus::Resolved, .. } => LiveChat::default(),
+        _ => return,
+    };
+    s.app.core.live_chat(&s.visitor, chat);
+}
+
+/// A message to every visitor socket of the workspace: bans changed, or an invitation
+/// (shown when it is this visitor's, on this site).
+async fn workspace_message(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
+    match &*delivery.message {
+        BusMessage::BansChanged => recheck(s, conn).await,
+        BusMessage::Invitation { invitation } if invitation.contact_id == s.visitor.contact.id.0 && invitation.site_id == s.visitor.site.id.0 => {
+            conn.feed_shared(&delivery.frame, || VisitorOut::Invitation { invitation: (**invitation).clone() }).await
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The workspace's bans changed: a visitor they now refuse is told `banned` and the
 /// socket closes (the check is in memory).
-async fn recheck(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
-    if !matches!(&*delivery.message, BusMessage::BansChanged) {
-        return Ok(());
-    }
+async fn recheck(s: &mut Session, conn: &mut Conn) -> Result<(), Gone> {
     match s.app.core.visitor_banned(&s.visitor).await {
         Ok(true) => {
             let banned = VisitorOut::from(FrameError::from(switchboard_core::Error::Banned));
@@ -398,20 +436,26 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
         VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow, invitation_id } => {
             let reference = Some(client_id.clone());
-            if invitation_id.is_some() {
-                return conn.send(&VisitorOut::from(not_yet().about(reference))).await;
-            }
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
-            let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
-            let sent = core
-                .visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref())
-                .await
-                .map_err(FrameError::from);
+            let sent = match (invitation_id, conversation_id) {
+                // A reply to an invitation starts its conversation.
+                (Some(invitation), None) => core.visitor_answer(&s.visitor, InvitationId(invitation), draft).await,
+                _ => {
+                    let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
+                    core.visitor_send_proved(&s.visitor, conversation_id.map(ConversationId), draft, pow.as_ref()).await
+                }
+            }
+            .map_err(FrameError::from);
             let done = match sent {
                 Ok(done) => done,
                 Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
             };
             s.visitor.committed(&done);
+            if s.tracked && !done.replayed && conversation_id.is_none() {
+                let c = &done.conversation;
+                let state = if c.assignee_id.is_some() { ChatState::Chatting } else { ChatState::Waiting };
+                core.live_chat(&s.visitor, LiveChat { state, conversation_id: Some(c.id), agent_id: c.assignee_id });
+            }
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
                 return conn
                     .send(&VisitorOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
@@ -453,10 +497,15 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
                 Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
             }
         }
-        VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, NewPageView { url, title, referrer }).await {
-            Ok(()) => Ok(()),
-            Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
-        },
+        VisitorIn::Page { url, title, referrer } => {
+            match core.live_page(&s.visitor, s.consented, !s.tracked, NewPageView { url, title, referrer }).await {
+                Ok(counted) => {
+                    s.tracked |= counted;
+                    Ok(())
+                }
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
+            }
+        }
         VisitorIn::Profile { name, email, phone, attributes } => {
             let result = match parse::visitor_profile(name, email.as_deref(), phone, &attributes) {
                 Ok(patch) => core.visitor_update(&s.visitor, patch).await.map_err(FrameError::from),
@@ -465,6 +514,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             match result {
                 Ok(contact) => {
                     s.visitor.contact = contact;
+                    core.live_profile(&s.visitor);
                     Ok(())
                 }
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
@@ -480,7 +530,14 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let same = identified.contact.id == s.visitor.contact.id;
+            if !same && s.tracked {
+                // The tab now belongs to another contact: it joins the live list as them
+                // with its next page.
+                core.live_tab_closed(&s.visitor);
+                s.tracked = false;
+            }
             s.visitor = identified;
+            core.live_profile(&s.visitor);
             if !same {
                 // A different contact: follow their conversations instead.
                 let bans = streams.remove(&Followed::Bans);
@@ -522,23 +579,40 @@ async fn handle(s: &mut Session, conn: &mut Conn, streams: &mut Streams, frame: 
             }
         }
         VisitorIn::Track { name, data } => {
+            // Before consent on a site that asks for it, nothing is recorded.
+            if s.visitor.site.tracking == TrackingMode::Consent && !s.consented {
+                return Ok(());
+            }
             let tracked = match parse::track_data(&data) {
                 Ok(data) => core.visitor_track(&s.visitor, NewContactEvent { name, data }).await.map_err(FrameError::from),
                 Err(e) => Err(e.into()),
             };
             match tracked {
-                Ok(_) => Ok(()),
+                Ok(event) => {
+                    core.live_event(&s.visitor, &event.name, event.data);
+                    Ok(())
+                }
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
-        VisitorIn::Consent { .. } | VisitorIn::ExitIntent | VisitorIn::Invitation { .. } => conn.send(&VisitorOut::from(not_yet())).await,
+        VisitorIn::Consent { granted } => {
+            s.consented = granted;
+            if !granted && s.tracked {
+                // Withdrawn: the visitor leaves the live list and nothing more is recorded.
+                core.live_tab_closed(&s.visitor);
+                s.tracked = false;
+            }
+            Ok(())
+        }
+        VisitorIn::ExitIntent => {
+            core.live_exit_intent(&s.visitor);
+            Ok(())
+        }
+        // Counting what visitors do with invitations is the proactive rules' part
+        // (`Core::invitation_action`, issue 15's rules branch); until it lands the frame
+        // is accepted and nothing is answered.
+        VisitorIn::Invitation { .. } => Ok(()),
     }
-}
-
-/// Issue 15 in progress: frames of live tracking and invitations the server does not
-/// act on yet.
-fn not_yet() -> FrameError {
-    FrameError::new(ErrorCode::InvalidFrame, "this server does not handle this frame yet")
 }
 
 #[cfg(test)]
