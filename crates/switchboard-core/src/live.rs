@@ -112,6 +112,9 @@ pub(crate) struct Registry {
     visitors: Mutex<HashMap<(SiteId, ContactId), Entry>>,
     pending: Mutex<HashMap<WorkspaceId, LiveBatch>>,
     pending_rows: AtomicUsize,
+    /// Held while a flush takes the buffer and writes it, so batches commit in the order
+    /// they were taken (a visit's row before its later pages).
+    flushing: tokio::sync::Mutex<()>,
     flusher: AtomicBool,
     /// Shared with the flusher, which holds no strong reference to the registry.
     wake: Arc<tokio::sync::Notify>,
@@ -124,6 +127,7 @@ impl Registry {
             visitors: Mutex::default(),
             pending: Mutex::default(),
             pending_rows: AtomicUsize::new(0),
+            flushing: tokio::sync::Mutex::new(()),
             flusher: AtomicBool::new(false),
             wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -156,6 +160,7 @@ impl Registry {
     /// logged and dropped: page views are history, not messages, and a database that is
     /// down must not grow the buffer without bound.
     async fn flush(&self) {
+        let _turn = self.flushing.lock().await;
         let batches = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         self.pending_rows.store(0, Ordering::Relaxed);
         for (ws, batch) in batches {

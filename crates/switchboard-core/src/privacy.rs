@@ -67,6 +67,8 @@ impl Core {
         let cutoff = retention_days.map(|d| d.cutoff(self.now()));
         // Without retention nothing is older than the cutoff: the counts are zero, and the
         // oldest conversation kept is still reported.
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let counts = self.store.retention_preview(who.workspace_id, id, cutoff.unwrap_or(Timestamp(i64::MIN))).await?;
         Ok(RetentionPreview { retention_days, cutoff, counts })
     }
@@ -82,6 +84,8 @@ impl Core {
         };
         let Some(days) = site.retention_days else { return Ok(()) };
         let now = self.now();
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let removed = self.store.purge_site(ws, id, days.cutoff(now)).await?;
         tracing::info!(
             workspace.id = %ws,
@@ -141,6 +145,8 @@ impl Core {
             };
             self.commit(ws, change).await?;
         }
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let removed = self.store.erase_contact(ws, id, self.now()).await?;
         if let Err(e) = self.delete_queued_blobs().await {
             // The rows are gone and the files queued: a job finishes the work.
