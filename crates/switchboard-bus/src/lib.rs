@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use switchboard_domain::{Actor, Agent, AgentId, ContactId, ConversationId, Event, Invitation, LiveVisitor, SessionId, SiteId, WorkspaceId};
+use switchboard_domain::{
+    Actor, Agent, AgentId, ContactId, ConversationId, Event, Invitation, LiveVisitor, SessionId, SiteId, WorkspaceId,
+};
 use switchboard_proto as wire;
 use tokio::sync::broadcast;
 

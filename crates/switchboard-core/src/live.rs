@@ -243,21 +243,24 @@ impl Core {
             let mut map = self.live.lock();
             let entry = match (map.contains_key(&key), arrival) {
                 (false, Some((visit, pages, chat))) => {
-                    map.insert(key, Entry {
-                        visit,
-                        url: String::new(),
-                        title: None,
-                        page_since: now,
-                        last_active: now,
-                        pages,
-                        tabs: 0,
-                        name: v.contact.name.clone(),
-                        email: v.contact.email.as_ref().map(|e| e.as_str().to_owned()),
-                        events: vec![],
-                        exit_intent: false,
-                        chat,
-                        generation: 0,
-                    });
+                    map.insert(
+                        key,
+                        Entry {
+                            visit,
+                            url: String::new(),
+                            title: None,
+                            page_since: now,
+                            last_active: now,
+                            pages,
+                            tabs: 0,
+                            name: v.contact.name.clone(),
+                            email: v.contact.email.as_ref().map(|e| e.as_str().to_owned()),
+                            events: vec![],
+                            exit_intent: false,
+                            chat,
+                            generation: 0,
+                        },
+                    );
                     map.get_mut(&key).expect("just inserted")
                 }
                 _ => map.get_mut(&key).expect("present"),

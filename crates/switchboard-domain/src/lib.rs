@@ -28,7 +28,10 @@ pub use error::{Entity, ValidationError};
 pub use event::*;
 pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, format_minute, parse_date, parse_minute};
 pub use ids::*;
-pub use live::{ChatState, Invitation, LiveChat, LiveVisitor, Moment, NewInvitation, StoredInvitation, TrackingMode, Utm, VISIT_IDLE_MS, Visit, VisitWithPages, VisitorFacts};
+pub use live::{
+    ChatState, Invitation, LiveChat, LiveVisitor, Moment, NewInvitation, StoredInvitation, TrackingMode, Utm, VISIT_IDLE_MS, Visit,
+    VisitWithPages, VisitorFacts,
+};
 pub use time::Timestamp;
 pub use values::*;
 pub use visibility::ConversationScope;

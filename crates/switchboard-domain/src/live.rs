@@ -3,7 +3,9 @@
 //! pages and frames) and proactive rules and lead scoring (which only read it), so each
 //! side is pure and testable alone.
 
-use crate::{AgentId, Attributes, ContactId, ConversationId, DeviceInfo, InvitationId, PageView, SiteId, Timestamp, TriggerId, VisitId, WorkspaceId};
+use crate::{
+    AgentId, Attributes, ContactId, ConversationId, DeviceInfo, InvitationId, PageView, SiteId, Timestamp, TriggerId, VisitId, WorkspaceId,
+};
 
 /// Whether a site records its visitors' pages.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

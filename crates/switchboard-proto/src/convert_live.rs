@@ -7,7 +7,13 @@ use crate::{ChatState, Device, Invitation, LiveChat, LiveVisitor, PageView, Publ
 
 impl From<&d::Utm> for Utm {
     fn from(u: &d::Utm) -> Self {
-        Self { source: u.source.clone(), medium: u.medium.clone(), campaign: u.campaign.clone(), term: u.term.clone(), content: u.content.clone() }
+        Self {
+            source: u.source.clone(),
+            medium: u.medium.clone(),
+            campaign: u.campaign.clone(),
+            term: u.term.clone(),
+            content: u.content.clone(),
+        }
     }
 }
 

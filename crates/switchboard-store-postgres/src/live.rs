@@ -116,12 +116,23 @@ fn visit(row: &PgRow) -> Result<Visit> {
             term: get(row, "utm_term")?,
             content: get(row, "utm_content")?,
         },
-        device: DeviceInfo { browser: get(row, "browser")?, os: get(row, "os")?, device: get(row, "device")?, language: get(row, "language")? },
+        device: DeviceInfo {
+            browser: get(row, "browser")?,
+            os: get(row, "os")?,
+            device: get(row, "device")?,
+            language: get(row, "language")?,
+        },
         country: get(row, "country")?,
     })
 }
 
-pub(crate) async fn visits(pool: &PgPool, ws: WorkspaceId, contact: ContactId, before: Option<VisitCursor>, limit: u32) -> Result<Vec<VisitWithPages>> {
+pub(crate) async fn visits(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    contact: ContactId,
+    before: Option<VisitCursor>,
+    limit: u32,
+) -> Result<Vec<VisitWithPages>> {
     let rows = sqlx::query(
         "SELECT * FROM visits WHERE workspace_id = $1 AND contact_id = $2 \
          AND ($3::bigint IS NULL OR (started_at, id) < ($3, $4)) ORDER BY started_at DESC, id DESC LIMIT $5",
@@ -198,7 +209,13 @@ pub(crate) async fn invitation(pool: &PgPool, ws: WorkspaceId, iid: InvitationId
     })
 }
 
-pub(crate) async fn invitation_answered(pool: &PgPool, ws: WorkspaceId, iid: InvitationId, conversation: ConversationId, at: Timestamp) -> Result<bool> {
+pub(crate) async fn invitation_answered(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    iid: InvitationId,
+    conversation: ConversationId,
+    at: Timestamp,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE invitations SET answered_at = $3, conversation_id = $4 WHERE id = $1 AND workspace_id = $2 AND answered_at IS NULL",
     )

@@ -54,13 +54,15 @@ fn visit_cursor(raw: &str) -> Result<VisitCursor, ValidationError> {
 /// (oldest first). Pass `next` back as `before` for the following page.
 #[utoipa::path(get, path = "/contacts/{id}/visits", operation_id = "contact_visits", tag = "visitors", params(("id" = Uuid, Path), VisitsParams),
     responses((status = 200, body = p::VisitPage), (status = 404, body = p::ErrorBody), (status = 422, body = p::ErrorBody)))]
-pub async fn visits(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, Query(q): Query<VisitsParams>) -> ApiResult<Json<p::VisitPage>> {
+pub async fn visits(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<VisitsParams>,
+) -> ApiResult<Json<p::VisitPage>> {
     let before = parse::opt(q.before.as_deref(), visit_cursor)?;
     let (visits, next) = app.core.contact_visits(&auth.principal, ContactId(id), before, parse::limit(q.limit)?).await?;
-    Ok(Json(p::VisitPage {
-        visits: visits.iter().map(Into::into).collect(),
-        next: next.map(|c| format!("{}_{}", c.started_at.0, c.id)),
-    }))
+    Ok(Json(p::VisitPage { visits: visits.iter().map(Into::into).collect(), next: next.map(|c| format!("{}_{}", c.started_at.0, c.id)) }))
 }
 
 /// Invite a visitor to chat

@@ -390,7 +390,9 @@ fn chat_moved(s: &Session, id: ConversationId, body: &p::EventBody) {
         p::EventBody::Assigned { assignee_id: Some(agent), .. } => {
             LiveChat { state: ChatState::Chatting, conversation_id: Some(id), agent_id: Some(AgentId(*agent)) }
         }
-        p::EventBody::Assigned { assignee_id: None, .. } => LiveChat { state: ChatState::Waiting, conversation_id: Some(id), agent_id: None },
+        p::EventBody::Assigned { assignee_id: None, .. } => {
+            LiveChat { state: ChatState::Waiting, conversation_id: Some(id), agent_id: None }
+        }
         p::EventBody::StatusChanged { status: p::ConversationStatus::Resolved, .. } => LiveChat::default(),
         _ => return,
     };
@@ -402,7 +404,9 @@ fn chat_moved(s: &Session, id: ConversationId, body: &p::EventBody) {
 async fn workspace_message(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
     match &*delivery.message {
         BusMessage::BansChanged => recheck(s, conn).await,
-        BusMessage::Invitation { invitation } if invitation.contact_id == s.visitor.contact.id.0 && invitation.site_id == s.visitor.site.id.0 => {
+        BusMessage::Invitation { invitation }
+            if invitation.contact_id == s.visitor.contact.id.0 && invitation.site_id == s.visitor.site.id.0 =>
+        {
             conn.feed_shared(&delivery.frame, || VisitorOut::Invitation { invitation: (**invitation).clone() }).await
         }
         _ => Ok(()),

@@ -156,7 +156,8 @@ async fn before_consent_nothing_is_recorded_or_shown() {
     let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
     let seed = app.seed("consent").await;
     let owner = app.owner(&seed).await;
-    let site = owner.update_site(seed.site.id.0, &SiteRequest { tracking: Some(TrackingMode::Consent), ..Default::default() }).await.unwrap();
+    let site =
+        owner.update_site(seed.site.id.0, &SiteRequest { tracking: Some(TrackingMode::Consent), ..Default::default() }).await.unwrap();
     assert_eq!(site.tracking, TrackingMode::Consent);
     let mut agent = watching(&app, &seed).await;
 
@@ -256,8 +257,10 @@ async fn an_invited_visitor_answers_and_the_inviting_agent_gets_the_conversation
     next_row(&mut agent).await;
 
     let client: &Client = &owner;
-    let sent: switchboard_testkit::proto::Invitation =
-        client.post(&format!("/contacts/{contact}/invite"), &json!({"body": "Merhaba! Fiyatlar hakkında yardım ister misiniz?"})).await.unwrap();
+    let sent: switchboard_testkit::proto::Invitation = client
+        .post(&format!("/contacts/{contact}/invite"), &json!({"body": "Merhaba! Fiyatlar hakkında yardım ister misiniz?"}))
+        .await
+        .unwrap();
     let shown = expect_frame!(visitor, VisitorOut::Invitation { invitation } => invitation).unwrap();
     assert_eq!(shown.id, sent.id);
     assert_eq!(shown.body.as_deref(), Some("Merhaba! Fiyatlar hakkında yardım ister misiniz?"));
@@ -273,7 +276,8 @@ async fn an_invited_visitor_answers_and_the_inviting_agent_gets_the_conversation
         invitation_id: Some(sent.id),
     };
     visitor.send(&reply).await.unwrap();
-    let (conversation, replayed) = expect_frame!(visitor, VisitorOut::Ack { conversation_id, replayed, .. } => (conversation_id, replayed)).unwrap();
+    let (conversation, replayed) =
+        expect_frame!(visitor, VisitorOut::Ack { conversation_id, replayed, .. } => (conversation_id, replayed)).unwrap();
     assert!(!replayed);
     // A retry of the same reply stores nothing twice.
     visitor.send(&reply).await.unwrap();
