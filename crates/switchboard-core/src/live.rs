@@ -331,18 +331,14 @@ impl Core {
                     referrer: page.referrer.clone(),
                     utm: Utm::from_url(&page.url),
                     device: v.contact.device.clone(),
-                    country: self.country(v),
+                    // GeoIP (`geoip.database`) is not built yet: the country stays unknown.
+                    country: None,
                 };
                 (visit, 0)
             }
         };
         let chat = chat_of(&self.visitor_conversations(v).await?);
         Ok((visit, pages, chat))
-    }
-
-    /// The visitor's country. GeoIP (`geoip.database`) is not built yet: no country.
-    fn country(&self, _: &Visitor) -> Option<String> {
-        None
     }
 
     /// A tracked socket of the visitor closed (or consent was withdrawn). When it was
