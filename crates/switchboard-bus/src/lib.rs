@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use switchboard_domain::{Actor, AgentId, ContactId, ConversationId, Event, SessionId, WorkspaceId};
+use switchboard_domain::{
+    Actor, Agent, AgentId, ContactId, ConversationId, Event, Invitation, LiveVisitor, SessionId, SiteId, WorkspaceId,
+};
 use switchboard_proto as wire;
 use tokio::sync::broadcast;
 
@@ -109,6 +111,19 @@ pub enum BusMessage {
     },
     /// Ephemeral, to the workspace's agents: every waiting queue after a change.
     Queues { queues: Vec<wire::QueueInfo> },
+    /// Ephemeral, to the workspace's agents: a live visitor arrived or changed (page,
+    /// chat, identity). Boxed: most messages are small.
+    LiveVisitor { visitor: Box<wire::LiveVisitor> },
+    /// Ephemeral, to the workspace's agents: a live visitor's last tab closed.
+    VisitorLeft {
+        #[serde(with = "ids")]
+        contact_id: ContactId,
+        #[serde(with = "ids")]
+        site_id: SiteId,
+    },
+    /// Ephemeral, to the workspace's visitor sockets: show this invitation on the tabs
+    /// of its contact (the others ignore it).
+    Invitation { invitation: Box<wire::Invitation> },
 }
 
 impl BusMessage {
@@ -127,6 +142,15 @@ impl BusMessage {
 
     pub fn presence(agent_id: AgentId, status: AgentStatus) -> Self {
         Self::Presence { agent_id, status }
+    }
+
+    pub fn live_visitor(visitor: &LiveVisitor) -> Self {
+        Self::LiveVisitor { visitor: Box::new(visitor.into()) }
+    }
+
+    /// An invitation for its contact's tabs, from `agent` (`None`: the team).
+    pub fn invitation(invitation: &Invitation, agent: Option<&Agent>) -> Self {
+        Self::Invitation { invitation: Box::new(wire::Invitation::new(invitation, agent)) }
     }
 }
 
@@ -271,7 +295,7 @@ impl Bus for LocalBus {
 /// Domain ids as their UUID strings.
 mod ids {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use switchboard_domain::{AgentId, ContactId, ConversationId, SessionId};
+    use switchboard_domain::{AgentId, ContactId, ConversationId, SessionId, SiteId};
     use uuid::Uuid;
 
     pub trait Id: Copy + From<Uuid> {
@@ -297,6 +321,12 @@ mod ids {
     }
 
     impl Id for ContactId {
+        fn uuid(self) -> Uuid {
+            self.0
+        }
+    }
+
+    impl Id for SiteId {
         fn uuid(self) -> Uuid {
             self.0
         }

@@ -76,6 +76,26 @@ pub struct SiteInput {
     pub business_hours: Option<Option<BusinessHours>>,
     /// `Some(None)`: the workspace-wide queue.
     pub default_team_id: Option<Option<TeamId>>,
+    pub tracking: Option<TrackingMode>,
+    /// At most 20 names of 1 to 100 characters.
+    pub conversion_events: Option<Vec<String>>,
+}
+
+/// A site's conversion events: at most 20 names of 1 to 100 characters, each once.
+fn conversion_events(names: Vec<String>) -> Result<Vec<String>> {
+    let bad = || ValidationError::new("conversion_events", "must be at most 20 distinct event names of 1 to 100 characters");
+    if names.len() > 20 {
+        return Err(bad().into());
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > ContactEvent::MAX_NAME_CHARS || out.contains(&name) {
+            return Err(bad().into());
+        }
+        out.push(name);
+    }
+    Ok(out)
 }
 
 /// Routing settings of a team to change; `None` leaves a field as it is (or, for a new
@@ -543,6 +563,8 @@ impl Core {
             masking: input.masking.unwrap_or_default(),
             business_hours: input.business_hours.flatten(),
             default_team_id: input.default_team_id.flatten(),
+            tracking: input.tracking.unwrap_or_default(),
+            conversion_events: conversion_events(input.conversion_events.unwrap_or_default())?,
             created_at: self.now(),
         };
         self.check_site_teams(who.workspace_id, &site).await?;
@@ -588,6 +610,12 @@ impl Core {
         }
         if let Some(team) = input.default_team_id {
             site.default_team_id = team;
+        }
+        if let Some(tracking) = input.tracking {
+            site.tracking = tracking;
+        }
+        if let Some(names) = input.conversion_events {
+            site.conversion_events = conversion_events(names)?;
         }
         self.check_site_teams(who.workspace_id, &site).await?;
         self.store.update_site(&site).await?;

@@ -366,6 +366,8 @@ impl Core {
     pub async fn page_views(&self, who: &Principal, id: ContactId, limit: Option<u32>) -> Result<Vec<PageView>> {
         self.store.contact(who.workspace_id, id).await?;
         self.check_contact_visible(who, id).await?;
+        // Pages still in this node's buffer are written first.
+        self.flush_live().await;
         Ok(self.store.page_views(who.workspace_id, id, self.page(limit, 20)).await?)
     }
 

@@ -58,7 +58,7 @@ pub use privacy::{ContactExport, Erased, RetentionPreview};
 pub use roster::ROSTER_TTL_MS;
 pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
-pub use sockets::{Kick, VisitorSocket};
+pub use sockets::{Kick, Notice, VisitorSocket};
 pub use two_factor::{CHALLENGE_TTL_MS, SignIn, TwoFactorSetup, TwoFactorStatus};
 pub use visibility::FeedScope;
 pub use visitors::*;
@@ -161,6 +161,9 @@ pub struct Limits {
     pub rates: Rates,
     /// Leading zero bits a proof of work needs ([`pow`]); 16 takes a browser about half a second.
     pub pow_difficulty: u8,
+    /// How long a live visitor whose last tab closed stays on the live list, so a
+    /// reload or a click to the next page is not a departure (config `live.leave_grace_ms`).
+    pub live_leave_grace_ms: i64,
 }
 
 impl Default for Limits {
@@ -174,6 +177,7 @@ impl Default for Limits {
             presence_grace_ms: 60_000,
             rates: Rates::default(),
             pow_difficulty: 16,
+            live_leave_grace_ms: 3_000,
         }
     }
 }
@@ -203,6 +207,8 @@ pub struct Core {
     waits: Arc<routing::Waits>,
     queue_beat: Arc<routing::QueueBeat>,
     routing_turns: Arc<tokio::sync::Semaphore>,
+    /// This node's live visitors and the page views waiting to be written.
+    live: Arc<live::Registry>,
 }
 
 impl Core {
@@ -211,6 +217,7 @@ impl Core {
         let keys = Arc::new(auth::Keys::load(&*store).await?);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
+            live: Arc::new(live::Registry::new(store.clone())),
             store,
             bus,
             blobs,

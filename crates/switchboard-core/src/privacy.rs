@@ -69,6 +69,8 @@ impl Core {
         let cutoff = retention_days.map(|d| d.cutoff(self.now()));
         // Without retention nothing is older than the cutoff: the counts are zero, and the
         // oldest conversation kept is still reported.
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let counts = self.store.retention_preview(who.workspace_id, id, cutoff.unwrap_or(Timestamp(i64::MIN))).await?;
         Ok(RetentionPreview { retention_days, cutoff, counts })
     }
@@ -84,6 +86,8 @@ impl Core {
         };
         let Some(days) = site.retention_days else { return Ok(()) };
         let now = self.now();
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let removed = self.store.purge_site(ws, id, days.cutoff(now)).await?;
         tracing::info!(
             workspace.id = %ws,
@@ -143,6 +147,8 @@ impl Core {
             };
             self.commit(ws, change).await?;
         }
+        // Page views still in this node's buffer count (and go) too.
+        self.flush_live().await;
         let removed = self.store.erase_contact(ws, id, self.now()).await?;
         // Their open sockets, on every node, are told and closed; the contact is gone, so
         // their token no longer opens another.
@@ -176,6 +182,7 @@ impl Core {
             }
             conversations.push((conversation, events));
         }
+        self.flush_live().await;
         let page_views = self.store.page_views(ws, id, u32::MAX).await?;
         let mut tracked: Vec<ContactEvent> = vec![];
         loop {

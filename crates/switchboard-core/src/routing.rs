@@ -343,7 +343,7 @@ impl Core {
 
     /// Commits a guarded assignment, then what follows it: the wait it ended, the
     /// visitor's `queue` frame, the first-reply timer.
-    async fn assign_guarded(
+    pub(crate) async fn assign_guarded(
         &self,
         conversation: &Conversation,
         agent: AgentId,

@@ -6,8 +6,10 @@
 //! the workspace's bans) follows the workspace's `Topic::Visitors`. A `BansChanged` —
 //! from this node or, over the Redis bus, another — drops this node's copy of the bans,
 //! reads them again and tells every registered socket they now refuse; a
-//! `ContactErased` tells that contact's sockets. Both are told through the socket's
-//! one-shot channel, never by a store read per socket.
+//! `ContactErased` tells that contact's sockets; an `Invitation` (issue 15) reaches
+//! the invited contact's sockets on its site. All are told through the socket's
+//! one-shot channel (armed again after each notice, what arrives meanwhile waits in the
+//! entry), never by a store read per socket.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -32,12 +34,38 @@ pub enum Kick {
     Erased,
 }
 
+/// What this node tells a visitor socket.
+#[derive(Clone, Debug)]
+pub enum Notice {
+    /// The session ends.
+    Kick(Kick),
+    /// A message for this visitor (an invitation), to write on the socket.
+    Message(Arc<BusMessage>),
+}
+
 /// What the watcher checks a socket against: who is on it.
 struct Entry {
     contact: ContactId,
+    site: SiteId,
     email: Option<Email>,
     ip: Option<IpAddr>,
-    kick: oneshot::Sender<Kick>,
+    /// `None` between a notice and the socket arming its channel again.
+    tell: Option<oneshot::Sender<Notice>>,
+    /// What came while `tell` was `None`.
+    waiting: Vec<Notice>,
+}
+
+impl Entry {
+    /// Tells the socket now, or when it arms its channel again. Whether it was told now.
+    fn tell(&mut self, notice: Notice) {
+        match self.tell.take() {
+            // The socket may have closed meanwhile; nothing to tell then.
+            Some(tx) => {
+                let _ = tx.send(notice);
+            }
+            None => self.waiting.push(notice),
+        }
+    }
 }
 
 /// The registry: every open visitor socket of this node, by workspace.
@@ -54,20 +82,22 @@ impl VisitorSockets {
     fn kick(&self, ws: WorkspaceId, why: Kick, refused: impl Fn(&Entry) -> bool) -> usize {
         let mut open = self.open.lock().expect("sockets lock");
         let Some(sockets) = open.get_mut(&ws) else { return 0 };
-        let told: Vec<Entry> = sockets.extract_if(|_, e| refused(e)).map(|(_, e)| e).collect();
-        if sockets.is_empty() {
-            open.remove(&ws);
-        }
-        drop(open);
-        for e in &told {
+        let mut n = 0;
+        for e in sockets.values_mut().filter(|e| refused(e)) {
             tracing::info!(workspace.id = %ws, contact.id = %e.contact, reason = ?why, "closing a visitor socket");
-        }
-        let n = told.len();
-        for e in told {
-            // The socket may have closed meanwhile; nothing to tell then.
-            let _ = e.kick.send(why);
+            e.tell(Notice::Kick(why));
+            n += 1;
         }
         n
+    }
+
+    /// Hands `message` to the sockets of `ws` that `to` picks.
+    fn tell(&self, ws: WorkspaceId, message: &Arc<BusMessage>, to: impl Fn(&Entry) -> bool) {
+        let mut open = self.open.lock().expect("sockets lock");
+        let Some(sockets) = open.get_mut(&ws) else { return };
+        for e in sockets.values_mut().filter(|e| to(e)) {
+            e.tell(Notice::Message(message.clone()));
+        }
     }
 
     /// How many visitor sockets this node holds (for tests and metrics).
@@ -81,33 +111,59 @@ pub struct VisitorSocket {
     sockets: Weak<VisitorSockets>,
     workspace: WorkspaceId,
     id: u64,
-    /// `None` once told (or once the registry is gone): nothing more will come.
-    kicked: Option<oneshot::Receiver<Kick>>,
+    /// `None` once kicked (or once the registry is gone): nothing more will come.
+    notices: Option<oneshot::Receiver<Notice>>,
 }
 
 impl VisitorSocket {
-    /// Whether anything may still end this socket.
+    /// Whether anything may still come to this socket.
     pub fn is_live(&self) -> bool {
-        self.kicked.is_some()
+        self.notices.is_some()
     }
 
-    /// Waits until this node ends the socket; never resolves when nothing will.
-    pub async fn kicked(&mut self) -> Kick {
-        let Some(rx) = self.kicked.as_mut() else { return std::future::pending().await };
+    /// Waits for what this node tells the socket; never resolves when nothing will.
+    pub async fn notice(&mut self) -> Notice {
+        let Some(rx) = self.notices.as_mut() else { return std::future::pending().await };
         let told = rx.await;
-        self.kicked = None;
+        self.notices = None;
         match told {
-            Ok(why) => why,
+            Ok(notice) => self.rearm(notice),
             // The registry is gone (the core was dropped): nothing will ever come.
             Err(_) => std::future::pending().await,
         }
     }
 
-    /// The reason, when the socket was already told, without waiting.
-    pub fn try_kicked(&mut self) -> Option<Kick> {
-        let why = self.kicked.as_mut()?.try_recv().ok()?;
-        self.kicked = None;
-        Some(why)
+    /// What the socket was already told, without waiting.
+    pub fn try_notice(&mut self) -> Option<Notice> {
+        let notice = self.notices.as_mut()?.try_recv().ok()?;
+        self.notices = None;
+        Some(self.rearm(notice))
+    }
+
+    /// After a notice: a kick ends the socket's entry; anything else arms the channel
+    /// again (at once with what waited meanwhile).
+    fn rearm(&mut self, notice: Notice) -> Notice {
+        let Some(sockets) = self.sockets.upgrade() else { return notice };
+        let mut open = sockets.open.lock().expect("sockets lock");
+        if matches!(notice, Notice::Kick(_)) {
+            // Told to end: forgotten now, not only when the socket closes.
+            if let Some(sockets) = open.get_mut(&self.workspace) {
+                sockets.remove(&self.id);
+                if sockets.is_empty() {
+                    open.remove(&self.workspace);
+                }
+            }
+            return notice;
+        }
+        let Some(entry) = open.get_mut(&self.workspace).and_then(|s| s.get_mut(&self.id)) else { return notice };
+        let (tx, rx) = oneshot::channel();
+        self.notices = Some(rx);
+        entry.tell = Some(tx);
+        if !entry.waiting.is_empty() {
+            let next = entry.waiting.remove(0);
+            entry.tell(next);
+        }
+        notice
     }
 
     /// The visitor on this socket changed (identified as another contact, gave an e-mail).
@@ -143,16 +199,17 @@ impl std::fmt::Debug for VisitorSocket {
 
 impl Core {
     /// Registers a visitor's open socket on this node: a ban that refuses them or the
-    /// erasure of their contact ends it ([`VisitorSocket::kicked`]). The caller checks
+    /// erasure of their contact ends it, an invitation reaches it ([`VisitorSocket::notice`]). The caller checks
     /// the bans once more after this, for a ban made since its `hello` was checked.
     pub fn visitor_connected(&self, v: &Visitor) -> VisitorSocket {
         let ws = v.workspace_id();
         self.watch_visitors(ws);
-        let (kick, kicked) = oneshot::channel();
+        let (tell, notices) = oneshot::channel();
         let id = self.sockets.next.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry { contact: v.contact.id, email: v.contact.email.clone(), ip: v.ip, kick };
+        let entry =
+            Entry { contact: v.contact.id, site: v.site.id, email: v.contact.email.clone(), ip: v.ip, tell: Some(tell), waiting: Vec::new() };
         self.sockets.open.lock().expect("sockets lock").entry(ws).or_default().insert(id, entry);
-        VisitorSocket { sockets: Arc::downgrade(&self.sockets), workspace: ws, id, kicked: Some(kicked) }
+        VisitorSocket { sockets: Arc::downgrade(&self.sockets), workspace: ws, id, notices: Some(notices) }
     }
 
     /// How many visitor sockets are registered on this node.
@@ -223,6 +280,10 @@ impl Watcher {
                 }
                 BusMessage::ContactErased { contact_id } => {
                     sockets.kick(self.ws, Kick::Erased, |e| e.contact == *contact_id);
+                }
+                BusMessage::Invitation { invitation } => {
+                    let (contact, site) = (ContactId(invitation.contact_id), SiteId(invitation.site_id));
+                    sockets.tell(self.ws, &message, |e| e.contact == contact && e.site == site);
                 }
                 _ => {}
             }

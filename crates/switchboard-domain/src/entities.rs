@@ -332,6 +332,10 @@ pub struct Site {
     pub business_hours: Option<BusinessHours>,
     /// The team the site's conversations go to; `None`: the workspace-wide queue.
     pub default_team_id: Option<TeamId>,
+    /// Whether the live list and visitors' histories record this site's pages.
+    pub tracking: crate::TrackingMode,
+    /// Tracked events (`Switchboard.track`) that count as conversions.
+    pub conversion_events: Vec<String>,
     pub created_at: Timestamp,
 }
 
@@ -352,6 +356,8 @@ pub struct SiteView {
     pub masking: Masking,
     pub business_hours: Option<BusinessHours>,
     pub default_team_id: Option<TeamId>,
+    pub tracking: crate::TrackingMode,
+    pub conversion_events: Vec<String>,
     pub created_at: Timestamp,
 }
 
@@ -378,6 +384,8 @@ impl SiteView {
             masking: site.masking,
             business_hours: site.business_hours,
             default_team_id: site.default_team_id,
+            tracking: site.tracking,
+            conversion_events: site.conversion_events,
             created_at: site.created_at,
         }
     }
@@ -742,6 +750,8 @@ mod tests {
             masking: Masking::default(),
             business_hours: None,
             default_team_id: None,
+            tracking: crate::TrackingMode::On,
+            conversion_events: vec![],
             created_at: Timestamp(0),
         }
     }

@@ -28,7 +28,10 @@ pub use error::{Entity, ValidationError};
 pub use event::*;
 pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, calendar, format_minute, parse_date, parse_minute, reply_outside_hours};
 pub use ids::*;
-pub use live::{Invitation, Moment, NewInvitation, TrackingMode, Utm, VisitorFacts};
+pub use live::{
+    ChatState, Invitation, LiveChat, LiveVisitor, Moment, NewInvitation, StoredInvitation, TrackingMode, Utm, VISIT_IDLE_MS, Visit,
+    VisitWithPages, VisitorFacts,
+};
 pub use time::Timestamp;
 pub use values::*;
 pub use visibility::ConversationScope;

@@ -132,9 +132,8 @@ impl From<&d::SiteView> for Site {
             masking: s.masking.into(),
             business_hours: s.business_hours.as_ref().map(Into::into),
             default_team_id: s.default_team_id.map(|t| t.0),
-            // Issue 15 in progress: the site's tracking settings are not stored yet.
-            tracking: TrackingMode::On,
-            conversion_events: Vec::new(),
+            tracking: s.tracking.into(),
+            conversion_events: s.conversion_events.clone(),
             created_at: s.created_at.0,
         }
     }
@@ -210,8 +209,7 @@ impl PublicSite {
             dir: if s.appearance.locale.is_rtl() { TextDirection::Rtl } else { TextDirection::Ltr },
             open_now,
             opens_at,
-            // Issue 15 in progress: the site's tracking setting is not stored yet.
-            tracking: TrackingMode::On,
+            tracking: s.tracking.into(),
             teams: teams.iter().map(|t| PublicTeam { id: t.id.0, name: t.name.clone() }).collect(),
         }
     }
@@ -592,6 +590,7 @@ impl From<&d::AuditEntry> for AuditEntry {
 same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
 same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
 same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
+same_enum!(TrackingMode <=> TrackingMode { On, Consent, Off });
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {
@@ -621,6 +620,7 @@ impl ErrorCode {
             d::Entity::Label => ErrorCode::LabelNotFound,
             d::Entity::Session => ErrorCode::SessionNotFound,
             d::Entity::Ban => ErrorCode::BanNotFound,
+            d::Entity::Invitation => ErrorCode::InvitationNotFound,
         }
     }
 }

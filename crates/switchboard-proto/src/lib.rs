@@ -6,6 +6,7 @@
 
 mod accounts;
 mod convert;
+mod convert_live;
 mod enums;
 mod error;
 mod frames;

@@ -81,6 +81,8 @@ impl Server {
         {
             tracing::warn!(error = %e, "the job worker stopped abnormally");
         }
+        // Page views still buffered are written before the store closes.
+        state.core.flush_live().await;
         state.core.store.close().await;
         Ok(())
     }

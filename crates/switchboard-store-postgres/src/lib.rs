@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod directory;
 mod jobs;
+mod live;
 mod log;
 mod privacy;
 mod query;
@@ -588,6 +589,33 @@ impl Consumers for PgStore {
 
     async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
         jobs::save_consumer_cursor(&self.pool, name, ws, feed_seq).await
+    }
+}
+
+#[async_trait]
+impl Live for PgStore {
+    async fn record_live(&self, ws: WorkspaceId, batch: &LiveBatch) -> Result<()> {
+        live::record_live(&self.pool, ws, batch).await
+    }
+
+    async fn visit_count(&self, ws: WorkspaceId, site: SiteId, contact: ContactId) -> Result<u32> {
+        live::visit_count(&self.pool, ws, site, contact).await
+    }
+
+    async fn visits(&self, ws: WorkspaceId, contact: ContactId, before: Option<VisitCursor>, limit: u32) -> Result<Vec<VisitWithPages>> {
+        live::visits(&self.pool, ws, contact, before, limit).await
+    }
+
+    async fn add_invitation(&self, invitation: &Invitation) -> Result<()> {
+        live::add_invitation(&self.pool, invitation).await
+    }
+
+    async fn invitation(&self, ws: WorkspaceId, id: InvitationId) -> Result<StoredInvitation> {
+        live::invitation(&self.pool, ws, id).await
+    }
+
+    async fn invitation_answered(&self, ws: WorkspaceId, id: InvitationId, conversation: ConversationId, at: Timestamp) -> Result<bool> {
+        live::invitation_answered(&self.pool, ws, id, conversation, at).await
     }
 }
 

@@ -53,26 +53,26 @@ pub(crate) fn retryable(e: &StoreError) -> bool {
     }
 }
 
-fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T>
+pub(crate) fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
     row.try_get(col).map_err(db)
 }
 
-fn ts(row: &PgRow, col: &str) -> Result<Timestamp> {
+pub(crate) fn ts(row: &PgRow, col: &str) -> Result<Timestamp> {
     Ok(Timestamp(get(row, col)?))
 }
 
-fn opt_ts(row: &PgRow, col: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn opt_ts(row: &PgRow, col: &str) -> Result<Option<Timestamp>> {
     Ok(get::<Option<i64>>(row, col)?.map(Timestamp))
 }
 
-fn id(row: &PgRow, col: &str) -> Result<Uuid> {
+pub(crate) fn id(row: &PgRow, col: &str) -> Result<Uuid> {
     get(row, col)
 }
 
-fn opt_id(row: &PgRow, col: &str) -> Result<Option<Uuid>> {
+pub(crate) fn opt_id(row: &PgRow, col: &str) -> Result<Option<Uuid>> {
     get(row, col)
 }
 
@@ -209,6 +209,8 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         masking: masking::Masking { emails: get(row, "mask_emails")?, phones: get(row, "mask_phones")? },
         business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
+        tracking: codec::tracking(&get::<String>(row, "tracking")?)?,
+        conversion_events: codec::decode_names(&get::<String>(row, "conversion_events")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

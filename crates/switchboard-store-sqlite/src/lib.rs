@@ -12,6 +12,7 @@
 mod accounts;
 mod directory;
 mod jobs;
+mod live;
 mod log;
 mod maintenance;
 mod open;
@@ -470,6 +471,33 @@ impl Consumers for SqliteStore {
 
     async fn save_consumer_cursor(&self, name: &str, ws: WorkspaceId, feed_seq: i64) -> Result<()> {
         jobs::save_consumer_cursor(self, name, ws, feed_seq).await
+    }
+}
+
+#[async_trait]
+impl Live for SqliteStore {
+    async fn record_live(&self, ws: WorkspaceId, batch: &LiveBatch) -> Result<()> {
+        live::record_live(self, ws, batch).await
+    }
+
+    async fn visit_count(&self, ws: WorkspaceId, site: SiteId, contact: ContactId) -> Result<u32> {
+        live::visit_count(self, ws, site, contact).await
+    }
+
+    async fn visits(&self, ws: WorkspaceId, contact: ContactId, before: Option<VisitCursor>, limit: u32) -> Result<Vec<VisitWithPages>> {
+        live::visits(self, ws, contact, before, limit).await
+    }
+
+    async fn add_invitation(&self, invitation: &Invitation) -> Result<()> {
+        live::add_invitation(self, invitation).await
+    }
+
+    async fn invitation(&self, ws: WorkspaceId, id: InvitationId) -> Result<StoredInvitation> {
+        live::invitation(self, ws, id).await
+    }
+
+    async fn invitation_answered(&self, ws: WorkspaceId, id: InvitationId, conversation: ConversationId, at: Timestamp) -> Result<bool> {
+        live::invitation_answered(self, ws, id, conversation, at).await
     }
 }
 

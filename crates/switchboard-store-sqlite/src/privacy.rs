@@ -242,6 +242,15 @@ async fn views_and_events(tx: &mut SqliteConnection, leaving: &str, args: &Args,
             bind3(sqlx::query(&format!("DELETE FROM {table} WHERE {cond}")), args).execute(&mut *tx).await.map_err(db)?.rows_affected()
         };
     }
+    if !preview {
+        // Visits (their pages are gone above) and invitations go with them.
+        let visits =
+            format!("DELETE FROM visits WHERE contact_id IN ({leaving}) OR (last_seen_at < $3 AND contact_id IN ({SITE_CONTACTS}))");
+        bind3(sqlx::query(&visits), args).execute(&mut *tx).await.map_err(db)?;
+        let invitations =
+            format!("DELETE FROM invitations WHERE contact_id IN ({leaving}) OR (created_at < $3 AND contact_id IN ({SITE_CONTACTS}))");
+        bind3(sqlx::query(&invitations), args).execute(&mut *tx).await.map_err(db)?;
+    }
     Ok((n[0], n[1]))
 }
 

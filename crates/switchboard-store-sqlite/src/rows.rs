@@ -51,15 +51,15 @@ impl Columns for rusqlite::Row<'_> {
     }
 }
 
-fn ts(row: &impl Columns, col: &str) -> Result<Timestamp> {
+pub(crate) fn ts(row: &impl Columns, col: &str) -> Result<Timestamp> {
     Ok(Timestamp(row.column(col)?))
 }
 
-fn opt_ts(row: &impl Columns, col: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn opt_ts(row: &impl Columns, col: &str) -> Result<Option<Timestamp>> {
     Ok(row.column::<Option<i64>>(col)?.map(Timestamp))
 }
 
-fn id(row: &impl Columns, col: &str) -> Result<uuid::Uuid> {
+pub(crate) fn id(row: &impl Columns, col: &str) -> Result<uuid::Uuid> {
     uuid(&row.column::<String>(col)?)
 }
 
@@ -189,6 +189,8 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         masking: masking::Masking { emails: row.column::<i64>("mask_emails")? != 0, phones: row.column::<i64>("mask_phones")? != 0 },
         business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
+        tracking: codec::tracking(&row.column::<String>("tracking")?)?,
+        conversion_events: codec::decode_names(&row.column::<String>("conversion_events")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

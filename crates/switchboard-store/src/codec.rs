@@ -27,6 +27,20 @@ pub fn banned_behaviour(raw: &str) -> Result<BannedBehaviour> {
     BannedBehaviour::parse(raw).ok_or_else(|| corrupt("banned behaviour"))
 }
 
+/// A site's `tracking` column.
+pub fn tracking(raw: &str) -> Result<TrackingMode> {
+    TrackingMode::parse(raw).ok_or_else(|| corrupt("tracking mode"))
+}
+
+/// A JSON array of names (a site's `conversion_events`).
+pub fn encode_names(names: &[String]) -> String {
+    serde_json::to_string(names).expect("names serialise")
+}
+
+pub fn decode_names(raw: &str) -> Result<Vec<String>> {
+    serde_json::from_str(raw).map_err(|_| corrupt("names"))
+}
+
 /// A job's `state` column.
 pub fn job_state(raw: &str) -> Result<crate::JobState> {
     crate::JobState::parse(raw).ok_or_else(|| corrupt("job state"))

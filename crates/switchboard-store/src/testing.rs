@@ -14,6 +14,7 @@ mod background;
 mod bans;
 mod dashboard;
 mod inboxes;
+mod live;
 mod privacy;
 mod routing;
 mod widget;
@@ -22,6 +23,7 @@ pub use background::*;
 pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use live::*;
 pub use privacy::*;
 pub use routing::*;
 pub use widget::*;
@@ -100,6 +102,9 @@ macro_rules! store_contract {
             a_guarded_assignment_never_passes_capacity,
             a_claim_is_a_compare_and_set_on_unassigned,
             queues_serve_priority_then_waiting_time,
+            a_site_keeps_its_tracking_mode_and_conversion_events,
+            visits_are_written_in_batches_and_read_newest_first_with_their_pages,
+            an_invitation_is_kept_and_answered_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -161,6 +166,8 @@ pub fn site(ws: WorkspaceId) -> Site {
         masking: masking::Masking::default(),
         business_hours: None,
         default_team_id: None,
+        tracking: TrackingMode::On,
+        conversion_events: vec![],
         created_at: Timestamp(1),
     }
 }

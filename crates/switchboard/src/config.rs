@@ -25,6 +25,7 @@ pub struct Config {
     pub limits: LimitsSection,
     pub bus: BusSection,
     pub presence: PresenceSection,
+    pub live: LiveSection,
     pub log: LogSection,
 }
 
@@ -146,6 +147,21 @@ pub struct PresenceSection {
 impl Default for PresenceSection {
     fn default() -> Self {
         Self { grace_seconds: 60 }
+    }
+}
+
+/// Live visitors (issue 15).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSection {
+    /// Milliseconds a visitor whose last tab closed stays on the live list, so going to
+    /// the next page is not a departure.
+    pub leave_grace_ms: u64,
+}
+
+impl Default for LiveSection {
+    fn default() -> Self {
+        Self { leave_grace_ms: 3_000 }
     }
 }
 
@@ -276,6 +292,7 @@ impl Config {
         anyhow::ensure!(self.limits.max_upload_bytes >= 1024, "limits.max_upload_bytes must be at least 1024");
         anyhow::ensure!(self.limits.session_ttl_hours >= 1, "limits.session_ttl_hours must be at least 1");
         anyhow::ensure!(self.presence.grace_seconds <= 3600, "presence.grace_seconds must be at most 3600 (an hour)");
+        anyhow::ensure!(self.live.leave_grace_ms <= 600_000, "live.leave_grace_ms must be at most 600000 (ten minutes)");
         anyhow::ensure!((1..=1_000_000).contains(&self.limits.max_message_chars), "limits.max_message_chars must be between 1 and 1000000");
         self.limits.rates.check().map_err(anyhow::Error::msg)?;
         if self.storage.backend == Backend::Postgres {
@@ -357,6 +374,7 @@ impl Config {
             max_message_chars: self.limits.max_message_chars,
             session_ttl_ms: self.limits.session_ttl_hours * 3600 * 1000,
             presence_grace_ms: self.presence.grace_seconds as i64 * 1000,
+            live_leave_grace_ms: self.live.leave_grace_ms as i64,
             rates: self.limits.rates.clone(),
             ..Limits::default()
         }
@@ -443,6 +461,11 @@ presence_ttl_ms = 15000
 # Seconds all of an agent's dashboards must stay closed before the team sees them
 # offline, so a reload or a short network drop changes nothing. 0: at once.
 grace_seconds = 60
+
+[live]
+# Milliseconds a visitor whose last tab closed stays on the live list, so a click to
+# the next page (a new socket) is not a departure. 0: at once.
+leave_grace_ms = 3000
 
 # Token buckets, checked before anything is read or written. Each allows `burst`
 # requests in a row, then one more every `every_ms` milliseconds; `burst = 0` turns

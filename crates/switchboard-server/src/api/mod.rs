@@ -13,6 +13,7 @@ mod privacy;
 mod qr;
 mod sessions;
 mod two_factor;
+mod visitors;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -38,9 +39,6 @@ use crate::state::AppState;
         switchboard_proto::ConversationSort,
         // Issue 15 in progress: the bodies of the live-visitor, rule and scoring routes
         // to come, so the front ends are written against generated types meanwhile.
-        switchboard_proto::LiveVisitors,
-        switchboard_proto::VisitPage,
-        switchboard_proto::InviteRequest,
         switchboard_proto::Trigger,
         switchboard_proto::TriggerRequest,
         switchboard_proto::Scoring,
@@ -89,6 +87,9 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(contacts::pages))
         .routes(routes!(contacts::events))
         .routes(routes!(contacts::search))
+        .routes(routes!(visitors::live))
+        .routes(routes!(visitors::visits))
+        .routes(routes!(visitors::invite))
         .routes(routes!(privacy::erase))
         .routes(routes!(privacy::export))
         .routes(routes!(privacy::retention_preview))

@@ -78,6 +78,9 @@ struct Session {
     delivered: i64,
     /// Which conversations' events this socket delivers (restricted inboxes).
     scope: FeedScope,
+    /// The live visitors this socket follows: `Some(None)` the workspace's, `Some(Some(site))`
+    /// one site's, `None` none.
+    watching: Option<Option<SiteId>>,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -125,7 +128,7 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope };
+        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -254,6 +257,13 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
         }
         // Coalesced where it is published (at most one every 250 ms per workspace).
         BusMessage::Queues { queues } => conn.feed(&AgentOut::Queues { queues: queues.clone() }).await,
+        // Every watching socket sends the same frame, so it is encoded once.
+        BusMessage::LiveVisitor { visitor } if watches(s, visitor.site_id) => {
+            conn.feed_shared(&delivery.frame, || AgentOut::Visitor { visitor: (**visitor).clone() }).await
+        }
+        BusMessage::VisitorLeft { contact_id, site_id } if watches(s, site_id.0) => {
+            conn.feed_shared(&delivery.frame, || AgentOut::VisitorLeft { contact_id: contact_id.0, site_id: site_id.0 }).await
+        }
         _ => Ok(()),
     }
 }
@@ -306,11 +316,28 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             Ok(()) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
-        // Issue 15 in progress: the live visitor list is not served yet.
-        AgentIn::Visitors { .. } => {
-            conn.send(&AgentOut::from(FrameError::new(ErrorCode::InvalidFrame, "this server does not serve live visitors yet"))).await
+        AgentIn::Visitors { watch: false, .. } => {
+            s.watching = None;
+            Ok(())
+        }
+        // The snapshot is read after the socket's subscription, so a change from now on
+        // follows it on the bus.
+        AgentIn::Visitors { watch: true, site_id } => {
+            let site = site_id.map(SiteId);
+            match core.live_visitors(&s.who, site).await {
+                Ok(rows) => {
+                    s.watching = Some(site);
+                    conn.send(&AgentOut::Visitors { visitors: rows.iter().map(Into::into).collect() }).await
+                }
+                Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(site_id.map(|id| id.to_string())))).await,
+            }
         }
     }
+}
+
+/// Whether this socket follows the live visitors of `site`.
+fn watches(s: &Session, site: uuid::Uuid) -> bool {
+    s.watching.is_some_and(|w| w.is_none_or(|id| id.0 == site))
 }
 
 /// Remembers when the agent was last online, for the launcher's "most recently active".

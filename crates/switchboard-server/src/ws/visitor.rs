@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use serde::Deserialize;
 use switchboard_bus::{BusMessage, Delivery};
-use switchboard_core::{Identity, Kick, NewContactEvent, NewPageView, Visitor, VisitorSocket};
+use switchboard_core::{Identity, Kick, NewContactEvent, NewPageView, Notice, Visitor, VisitorSocket};
 use switchboard_domain::*;
 use switchboard_proto::{self as p, ErrorCode, VisitorIn, VisitorOut};
 use tokio_stream::StreamExt;
@@ -87,7 +87,15 @@ impl Feed {
     }
 }
 
-fn refused(why: Kick) -> Live<ConversationId> {
+/// A message from one of the visitor's conversations (`Some`), or what this node told
+/// the socket (`None`): the end of the session, or an invitation to write.
+type From = Option<ConversationId>;
+
+fn told(notice: Notice) -> Live<From> {
+    let why = match notice {
+        Notice::Kick(why) => why,
+        Notice::Message(message) => return Live::Message(None, Arc::new(Delivery::new(message))),
+    };
     match why {
         Kick::Banned => Live::Refused(FrameError::from(switchboard_core::Error::Banned), "banned"),
         Kick::Erased => Live::Refused(
@@ -97,30 +105,39 @@ fn refused(why: Kick) -> Live<ConversationId> {
     }
 }
 
+fn conversation(live: Live<ConversationId>) -> Live<From> {
+    match live {
+        Live::Message(id, delivery) => Live::Message(Some(id), delivery),
+        Live::Lagged => Live::Lagged,
+        Live::Closed => Live::Closed,
+        Live::Refused(e, why) => Live::Refused(e, why),
+    }
+}
+
 impl session::Feed for Feed {
-    type Key = ConversationId;
+    type Key = From;
 
     fn is_live(&self) -> bool {
         self.socket.is_live() || !self.streams.is_empty()
     }
 
-    async fn next(&mut self) -> Live<ConversationId> {
+    async fn next(&mut self) -> Live<From> {
         if self.streams.is_empty() {
-            return refused(self.socket.kicked().await);
+            return told(self.socket.notice().await);
         }
         tokio::select! {
             biased;
-            why = self.socket.kicked() => refused(why),
-            item = StreamExt::next(&mut self.streams) => session::keyed(item),
+            notice = self.socket.notice() => told(notice),
+            item = StreamExt::next(&mut self.streams) => conversation(session::keyed(item)),
         }
     }
 
-    fn ready(&mut self) -> Option<Live<ConversationId>> {
-        if let Some(why) = self.socket.try_kicked() {
-            return Some(refused(why));
+    fn ready(&mut self) -> Option<Live<From>> {
+        if let Some(notice) = self.socket.try_notice() {
+            return Some(told(notice));
         }
         // Only what is already queued: `now_or_never` does not wait for more.
-        StreamExt::next(&mut self.streams).now_or_never().map(session::keyed)
+        StreamExt::next(&mut self.streams).now_or_never().map(|item| conversation(session::keyed(item)))
     }
 }
 
@@ -129,6 +146,11 @@ struct Session {
     visitor: Visitor,
     /// Conversations followed live, with the last `seq` delivered on this socket.
     delivered: HashMap<ConversationId, i64>,
+    /// This socket counts as one of the visitor's tabs on the live list (it sent a page
+    /// the site records).
+    tracked: bool,
+    /// The page said the visitor agreed to tracking (`consent`), on sites that ask.
+    consented: bool,
 }
 
 /// The session of one visitor socket (see `session::run`).
@@ -176,7 +198,7 @@ impl Protocol for Session {
         };
         // Registered before anything else is read, so a ban made from now on reaches it.
         let mut feed = Feed::new(app.core.visitor_connected(&visitor));
-        let mut s = Session { app, visitor, delivered: HashMap::new() };
+        let mut s = Session { app, visitor, delivered: HashMap::new(), tracked: false, consented: false };
         // A ban made between the hello's check and the registration.
         if s.app.core.visitor_banned(&s.visitor).await.unwrap_or(false) {
             return session::refuse::<Self, _>(conn, switchboard_core::Error::Banned.into()).await;
@@ -193,14 +215,26 @@ impl Protocol for Session {
     fn on_bus_message(
         &mut self,
         conn: &mut Conn,
-        id: ConversationId,
+        from: From,
         delivery: &Delivery,
     ) -> impl Future<Output = Result<(), Gone>> + Send {
-        live(self, conn, id, delivery)
+        async move {
+            match from {
+                Some(id) => live(self, conn, id, delivery).await,
+                None => invited(conn, delivery).await,
+            }
+        }
     }
 
     fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
         VisitorOut::Reconnect { reason, retry_after_ms }
+    }
+
+    /// A tracked tab closed: the visitor leaves the live list when it was their last.
+    fn on_close(&mut self) {
+        if self.tracked {
+            self.app.core.live_tab_closed(&self.visitor);
+        }
     }
 
     fn app(&self) -> &AppState {
@@ -377,6 +411,9 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
                 Step::Stale => Ok(()),
                 Step::Next => {
                     s.delivered.insert(id, event.seq);
+                    if s.tracked {
+                        chat_moved(s, id, &event.body);
+                    }
                     // Every subscriber of a conversation's topic is that conversation's
                     // visitor, so they all send the same frame.
                     let site_key = &s.visitor.site.public_key;
@@ -412,6 +449,33 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
     }
 }
 
+/// What this node handed the socket beside its conversations: an invitation for this
+/// visitor on this site (the registry picked the sockets).
+async fn invited(conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
+    match &*delivery.message {
+        BusMessage::Invitation { invitation } => {
+            conn.send(&VisitorOut::Invitation { invitation: (**invitation).clone() }).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Where the visitor stands with the team after an assignment or a status change of
+/// their conversation, for the live list.
+fn chat_moved(s: &Session, id: ConversationId, body: &p::EventBody) {
+    let chat = match body {
+        p::EventBody::Assigned { assignee_id: Some(agent), .. } => {
+            LiveChat { state: ChatState::Chatting, conversation_id: Some(id), agent_id: Some(AgentId(*agent)) }
+        }
+        p::EventBody::Assigned { assignee_id: None, .. } => {
+            LiveChat { state: ChatState::Waiting, conversation_id: Some(id), agent_id: None }
+        }
+        p::EventBody::StatusChanged { status: p::ConversationStatus::Resolved, .. } => LiveChat::default(),
+        _ => return,
+    };
+    s.app.core.live_chat(&s.visitor, chat);
+}
+
 /// Answers a frame of the visitor's.
 async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: VisitorIn) -> Result<(), Gone> {
     let Feed { streams, socket } = feed;
@@ -423,14 +487,17 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
         VisitorIn::Ping => conn.send(&VisitorOut::Pong).await,
         VisitorIn::Send { client_id, conversation_id, body, format, attachment_ids, pow, invitation_id, team_id } => {
             let reference = Some(client_id.clone());
-            if invitation_id.is_some() {
-                return conn.send(&VisitorOut::from(not_yet().about(reference))).await;
-            }
             let draft = parse::draft(Some(client_id.clone()), body, format, &attachment_ids);
-            let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
-            let options = switchboard_core::SendOptions { pow: pow.as_ref(), team: team_id.map(TeamId) };
-            let sent =
-                core.visitor_send_with(&s.visitor, conversation_id.map(ConversationId), draft, options).await.map_err(FrameError::from);
+            let sent = match (invitation_id, conversation_id) {
+                // A reply to an invitation starts its conversation.
+                (Some(invitation), None) => core.visitor_answer(&s.visitor, InvitationId(invitation), draft).await,
+                _ => {
+                    let pow = pow.map(|p| switchboard_core::pow::PowSolution { challenge: p.challenge, nonce: p.nonce });
+                    let options = switchboard_core::SendOptions { pow: pow.as_ref(), team: team_id.map(TeamId) };
+                    core.visitor_send_with(&s.visitor, conversation_id.map(ConversationId), draft, options).await
+                }
+            }
+            .map_err(FrameError::from);
             let pause = conn.answered(sent.as_ref().err());
             let done = match sent {
                 Ok(done) => done,
@@ -441,6 +508,11 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 }
             };
             s.visitor.committed(&done);
+            if s.tracked && !done.replayed && conversation_id.is_none() {
+                let c = &done.conversation;
+                let state = if c.assignee_id.is_some() { ChatState::Chatting } else { ChatState::Waiting };
+                core.live_chat(&s.visitor, LiveChat { state, conversation_id: Some(c.id), agent_id: c.assignee_id });
+            }
             let Some((event, message)) = done.events.iter().find_map(|e| Some((e, e.data.message()?))) else {
                 return conn
                     .send(&VisitorOut::from(FrameError::new(ErrorCode::Internal, "the message was not stored").about(reference)))
@@ -486,10 +558,15 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
             }
         }
-        VisitorIn::Page { url, title, referrer } => match core.track_page(&s.visitor, NewPageView { url, title, referrer }).await {
-            Ok(()) => Ok(()),
-            Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
-        },
+        VisitorIn::Page { url, title, referrer } => {
+            match core.live_page(&s.visitor, s.consented, !s.tracked, NewPageView { url, title, referrer }).await {
+                Ok(counted) => {
+                    s.tracked |= counted;
+                    Ok(())
+                }
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e))).await,
+            }
+        }
         VisitorIn::Profile { name, email, phone, attributes } => {
             let result = match parse::visitor_profile(name, email.as_deref(), phone, &attributes) {
                 Ok(patch) => core.visitor_update(&s.visitor, patch).await.map_err(FrameError::from),
@@ -500,6 +577,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                     s.visitor.contact = contact;
                     // An e-mail ban refuses the socket from now on.
                     socket.update(&s.visitor);
+                    core.live_profile(&s.visitor);
                     Ok(())
                 }
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
@@ -515,8 +593,15 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 Err(e) => return conn.send(&VisitorOut::from(FrameError::from(e))).await,
             };
             let same = identified.contact.id == s.visitor.contact.id;
+            if !same && s.tracked {
+                // The tab now belongs to another contact: it joins the live list as them
+                // with its next page.
+                core.live_tab_closed(&s.visitor);
+                s.tracked = false;
+            }
             s.visitor = identified;
             socket.update(&s.visitor);
+            core.live_profile(&s.visitor);
             if !same {
                 // A different contact: follow their conversations instead.
                 streams.clear();
@@ -554,23 +639,40 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
             }
         }
         VisitorIn::Track { name, data } => {
+            // Before consent on a site that asks for it, nothing is recorded.
+            if s.visitor.site.tracking == TrackingMode::Consent && !s.consented {
+                return Ok(());
+            }
             let tracked = match parse::track_data(&data) {
                 Ok(data) => core.visitor_track(&s.visitor, NewContactEvent { name, data }).await.map_err(FrameError::from),
                 Err(e) => Err(e.into()),
             };
             match tracked {
-                Ok(_) => Ok(()),
+                Ok(event) => {
+                    core.live_event(&s.visitor, &event.name, event.data);
+                    Ok(())
+                }
                 Err(e) => conn.send(&VisitorOut::from(e)).await,
             }
         }
-        VisitorIn::Consent { .. } | VisitorIn::ExitIntent | VisitorIn::Invitation { .. } => conn.send(&VisitorOut::from(not_yet())).await,
+        VisitorIn::Consent { granted } => {
+            s.consented = granted;
+            if !granted && s.tracked {
+                // Withdrawn: the visitor leaves the live list and nothing more is recorded.
+                core.live_tab_closed(&s.visitor);
+                s.tracked = false;
+            }
+            Ok(())
+        }
+        VisitorIn::ExitIntent => {
+            core.live_exit_intent(&s.visitor);
+            Ok(())
+        }
+        // Counting what visitors do with invitations is the proactive rules' part
+        // (`Core::invitation_action`, issue 15's rules branch); until it lands the frame
+        // is accepted and nothing is answered.
+        VisitorIn::Invitation { .. } => Ok(()),
     }
-}
-
-/// Issue 15 in progress: frames of live tracking and invitations the server does not
-/// act on yet.
-fn not_yet() -> FrameError {
-    FrameError::new(ErrorCode::InvalidFrame, "this server does not handle this frame yet")
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod identity;
 mod inbox;
 mod inboxes;
 mod limits;
+mod live;
 mod masking;
 mod paging;
 mod permissions;

@@ -1,0 +1,355 @@
+//! Live visitors (issue 15): visitors arrive, browse and leave while agents watch the
+//! live list; consent and tracking off record nothing; visits split after 30 minutes;
+//! an agent invites a visitor, whose reply starts a conversation assigned to them.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use switchboard_core::{Limits, ManualClock};
+use switchboard_domain::Timestamp;
+use switchboard_server::ServerConfig;
+use switchboard_testkit::proto::{
+    AgentIn, AgentOut, ChatState, ErrorCode, EventBody, LiveVisitor, LiveVisitors, SiteRequest, TrackingMode, VisitPage, VisitorIn,
+    VisitorOut,
+};
+use switchboard_testkit::{AgentSocket, Api, Client, HistoryFilter, Seed, TestApp, VisitorSocket, expect_frame};
+use uuid::Uuid;
+
+use crate::support::{api_token, caught_up_agent};
+
+const SHOP: &str = "https://shop.example";
+
+/// A typed read through the REST client (paths under `/api/v1`).
+async fn read<T: serde::de::DeserializeOwned>(api: &Api, path: &str) -> T {
+    let client: &Client = api;
+    client.get(path).await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// A POST expected to fail: its status and error code.
+async fn refused(api: &Api, path: &str, body: serde_json::Value) -> (StatusCode, String) {
+    let (status, body) = api.post(&format!("/api/v1{path}"), body).await;
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Departures show at once, so the stories need not wait out a grace period.
+fn no_grace() -> Limits {
+    Limits { live_leave_grace_ms: 0, ..Limits::default() }
+}
+
+async fn watching(app: &TestApp, seed: &Seed) -> AgentSocket {
+    let owner = app.owner(seed).await;
+    let secret = api_token(&owner, switchboard_testkit::proto::Role::Admin).await;
+    let mut agent = caught_up_agent(app, &secret).await;
+    agent.send(&AgentIn::Visitors { watch: true, site_id: None }).await.unwrap();
+    let snapshot = expect_frame!(agent, AgentOut::Visitors { visitors } => visitors).unwrap();
+    assert!(snapshot.is_empty(), "nobody is on the site yet");
+    agent
+}
+
+async fn page(visitor: &mut VisitorSocket, path: &str, title: &str, referrer: Option<&str>) {
+    let url = format!("{SHOP}{path}");
+    visitor.send(&VisitorIn::Page { url, title: Some(title.into()), referrer: referrer.map(Into::into) }).await.unwrap();
+}
+
+/// Waits until the server has handled every frame sent before (a `ping` is answered in order).
+async fn settled(visitor: &mut VisitorSocket) {
+    visitor.send(&VisitorIn::Ping).await.unwrap();
+    expect_frame!(visitor, VisitorOut::Pong => ()).unwrap();
+}
+
+async fn next_row(agent: &mut AgentSocket) -> LiveVisitor {
+    expect_frame!(agent, AgentOut::Visitor { visitor } => visitor).unwrap()
+}
+
+#[tokio::test]
+async fn visitors_arrive_browse_and_leave_and_agents_see_it_in_order() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("live").await;
+    let mut agent = watching(&app, &seed).await;
+    let owner = app.owner(&seed).await;
+
+    let mut tab = app.visitor_socket(&seed.site).await;
+    let contact = tab.contact_id();
+    page(&mut tab, "/?utm_source=newsletter&utm_campaign=spring", "Home", Some("https://search.example/")).await;
+    let arrived = next_row(&mut agent).await;
+    assert_eq!((arrived.contact_id, arrived.site_id), (contact, seed.site.id.0));
+    assert_eq!((arrived.pages_this_visit, arrived.tabs, arrived.visit_number), (1, 1, 1), "a new visitor's first page");
+    assert_eq!(arrived.title.as_deref(), Some("Home"));
+    assert_eq!(arrived.referrer.as_deref(), Some("https://search.example/"));
+    assert_eq!((arrived.utm.source.as_deref(), arrived.utm.campaign.as_deref()), (Some("newsletter"), Some("spring")));
+    assert_eq!(arrived.chat.state, ChatState::None);
+
+    page(&mut tab, "/pricing", "Pricing", None).await;
+    let moved = next_row(&mut agent).await;
+    assert_eq!((moved.url.as_str(), moved.pages_this_visit), (format!("{SHOP}/pricing").as_str(), 2));
+    assert_eq!(moved.visit_id, arrived.visit_id, "the same visit");
+
+    // A second tab of the same person is the same row, counted twice.
+    let mut second = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(tab.token()), vec![]).await.unwrap();
+    page(&mut second, "/cart", "Cart", None).await;
+    let two_tabs = next_row(&mut agent).await;
+    assert_eq!((two_tabs.tabs, two_tabs.pages_this_visit, two_tabs.url.as_str()), (2, 3, format!("{SHOP}/cart").as_str()));
+
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert_eq!(live.visitors.iter().map(|v| v.contact_id).collect::<Vec<_>>(), [contact]);
+    let by_site: LiveVisitors = read(&owner, &format!("/visitors/live?site_id={}", seed.site.id.0)).await;
+    assert_eq!(by_site.visitors.len(), 1);
+
+    // The first tab closes: still there, with one tab; the last one closes: gone.
+    drop(tab);
+    assert_eq!(next_row(&mut agent).await.tabs, 1);
+    drop(second);
+    let (left, site) = expect_frame!(agent, AgentOut::VisitorLeft { contact_id, site_id } => (contact_id, site_id)).unwrap();
+    assert_eq!((left, site), (contact, seed.site.id.0));
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert!(live.visitors.is_empty());
+
+    // The whole visit is in the history, pages in the order they were opened.
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    assert_eq!(history.visits.len(), 1);
+    let visit = &history.visits[0];
+    assert_eq!((visit.id, visit.number), (arrived.visit_id, 1));
+    let paths: Vec<_> = visit.pages.iter().map(|p| p.url.trim_start_matches(SHOP).to_owned()).collect();
+    assert_eq!(paths, ["/?utm_source=newsletter&utm_campaign=spring", "/pricing", "/cart"]);
+    assert_eq!(visit.utm.source.as_deref(), Some("newsletter"));
+    assert!(history.next.is_none());
+}
+
+#[tokio::test]
+async fn a_watch_on_one_site_hears_only_that_site_and_stops_when_asked() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("sites").await;
+    let owner = app.owner(&seed).await;
+    let other = owner.create_site(&SiteRequest { name: Some("Blog".into()), ..Default::default() }).await.unwrap();
+    let secret = api_token(&owner, switchboard_testkit::proto::Role::Agent).await;
+    let mut agent = caught_up_agent(&app, &secret).await;
+    agent.send(&AgentIn::Visitors { watch: true, site_id: Some(seed.site.id.0) }).await.unwrap();
+    expect_frame!(agent, AgentOut::Visitors { .. } => ()).unwrap();
+
+    let blog_site = app.core.store.site(seed.workspace.id, switchboard_domain::SiteId(other.id)).await.unwrap();
+    let mut reader = app.visitor_socket(&blog_site).await;
+    page(&mut reader, "/post", "Post", None).await;
+    settled(&mut reader).await;
+    let mut buyer = app.visitor_socket(&seed.site).await;
+    page(&mut buyer, "/", "Home", None).await;
+    // The first row this socket hears is the shop's visitor: the blog's was never sent.
+    assert_eq!(next_row(&mut agent).await.contact_id, buyer.contact_id());
+
+    agent.send(&AgentIn::Visitors { watch: false, site_id: None }).await.unwrap();
+    page(&mut buyer, "/pricing", "Pricing", None).await;
+    settled(&mut buyer).await;
+    // Nothing more about visitors: the next frame this socket gets is the pong.
+    agent.send(&AgentIn::Ping).await.unwrap();
+    let next = agent.next().await.unwrap();
+    assert!(matches!(next, AgentOut::Pong), "a stopped watch hears nothing, got {next:?}");
+
+    // A site of another workspace is not found.
+    let stranger = app.seed("stranger").await;
+    agent.send(&AgentIn::Visitors { watch: true, site_id: Some(stranger.site.id.0) }).await.unwrap();
+    let code = expect_frame!(agent, AgentOut::Error { code, .. } => code).unwrap();
+    assert_eq!(code, ErrorCode::SiteNotFound);
+}
+
+#[tokio::test]
+async fn before_consent_nothing_is_recorded_or_shown() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("consent").await;
+    let owner = app.owner(&seed).await;
+    let site =
+        owner.update_site(seed.site.id.0, &SiteRequest { tracking: Some(TrackingMode::Consent), ..Default::default() }).await.unwrap();
+    assert_eq!(site.tracking, TrackingMode::Consent);
+    let mut agent = watching(&app, &seed).await;
+
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let contact = visitor.contact_id();
+    page(&mut visitor, "/", "Home", None).await;
+    visitor.send(&VisitorIn::Track { name: "signup".into(), data: Default::default() }).await.unwrap();
+    settled(&mut visitor).await;
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert!(live.visitors.is_empty(), "not shown before consent");
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    assert!(history.visits.is_empty(), "no visit stored before consent");
+    let (_, events) = owner.get(&format!("/api/v1/contacts/{contact}/events")).await;
+    assert_eq!(events["items"], json!([]), "no tracked event stored before consent");
+
+    visitor.send(&VisitorIn::Consent { granted: true }).await.unwrap();
+    page(&mut visitor, "/pricing", "Pricing", None).await;
+    let row = next_row(&mut agent).await;
+    assert_eq!((row.contact_id, row.pages_this_visit), (contact, 1), "only the page after consent counts");
+
+    // Withdrawn: they leave the list at once.
+    visitor.send(&VisitorIn::Consent { granted: false }).await.unwrap();
+    let left = expect_frame!(agent, AgentOut::VisitorLeft { contact_id, .. } => contact_id).unwrap();
+    assert_eq!(left, contact);
+}
+
+#[tokio::test]
+async fn with_tracking_off_nobody_is_shown_or_recorded() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("off").await;
+    let owner = app.owner(&seed).await;
+    owner.update_site(seed.site.id.0, &SiteRequest { tracking: Some(TrackingMode::Off), ..Default::default() }).await.unwrap();
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let contact = visitor.contact_id();
+    let welcome_tracking = match &visitor.welcome {
+        Some(VisitorOut::Welcome { site, .. }) => site.tracking,
+        _ => panic!("no welcome"),
+    };
+    assert_eq!(welcome_tracking, TrackingMode::Off, "the widget is told not to send pages");
+    page(&mut visitor, "/", "Home", None).await;
+    settled(&mut visitor).await;
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert!(live.visitors.is_empty());
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    assert!(history.visits.is_empty());
+    // Nobody to invite either.
+    let got = refused(&owner, &format!("/contacts/{contact}/invite"), json!({"body": "Hi"})).await;
+    assert_eq!(got, (StatusCode::CONFLICT, "visitor_not_live".into()));
+}
+
+#[tokio::test]
+async fn a_visit_ends_after_thirty_minutes_without_a_page() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+    let app = TestApp::spawn_limited(no_grace(), clock.clone()).await;
+    let seed = app.seed("visits").await;
+    let mut agent = watching(&app, &seed).await;
+    let owner = app.owner(&seed).await;
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let contact = visitor.contact_id();
+
+    page(&mut visitor, "/", "Home", None).await;
+    let first = next_row(&mut agent).await;
+    clock.advance(29 * 60_000);
+    page(&mut visitor, "/pricing", "Pricing", None).await;
+    let same = next_row(&mut agent).await;
+    assert_eq!((same.visit_id, same.pages_this_visit), (first.visit_id, 2), "29 minutes later: the same visit");
+
+    clock.advance(30 * 60_000 + 1);
+    page(&mut visitor, "/?utm_source=ad", "Home", None).await;
+    let next = next_row(&mut agent).await;
+    assert_ne!(next.visit_id, first.visit_id);
+    assert_eq!((next.visit_number, next.pages_this_visit), (2, 1), "30 minutes without a page: a returning visitor's second visit");
+    assert_eq!(next.visit_started_at, switchboard_core::Clock::now(&*clock).0);
+    assert_eq!(next.utm.source.as_deref(), Some("ad"));
+
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    let numbers: Vec<_> = history.visits.iter().map(|v| (v.number, v.pages.len())).collect();
+    assert_eq!(numbers, [(2, 1), (1, 2)], "newest first, with their pages");
+    // Paged one at a time, the cursor leads to the older one.
+    let page1: VisitPage = read(&owner, &format!("/contacts/{contact}/visits?limit=1")).await;
+    let before = page1.next.expect("a full page has a cursor");
+    let page2: VisitPage = read(&owner, &format!("/contacts/{contact}/visits?limit=1&before={before}")).await;
+    assert_eq!(page2.visits.iter().map(|v| v.number).collect::<Vec<_>>(), [1]);
+    let (status, bad) = owner.get(&format!("/api/v1/contacts/{contact}/visits?before=yesterday")).await;
+    assert_eq!((status, bad["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")));
+}
+
+#[tokio::test]
+async fn an_invited_visitor_answers_and_the_inviting_agent_gets_the_conversation() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("invite").await;
+    let owner = app.owner(&seed).await;
+    let mut agent = watching(&app, &seed).await;
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let contact = visitor.contact_id();
+    page(&mut visitor, "/pricing", "Pricing", None).await;
+    next_row(&mut agent).await;
+
+    let client: &Client = &owner;
+    let sent: switchboard_testkit::proto::Invitation = client
+        .post(&format!("/contacts/{contact}/invite"), &json!({"body": "Merhaba! Fiyatlar hakkında yardım ister misiniz?"}))
+        .await
+        .unwrap();
+    let shown = expect_frame!(visitor, VisitorOut::Invitation { invitation } => invitation).unwrap();
+    assert_eq!(shown.id, sent.id);
+    assert_eq!(shown.body.as_deref(), Some("Merhaba! Fiyatlar hakkında yardım ister misiniz?"));
+    assert_eq!(shown.agent.as_ref().map(|a| a.id), Some(seed.owner.id.0), "from the agent who invited");
+
+    let reply = VisitorIn::Send {
+        client_id: "answer-1".into(),
+        conversation_id: None,
+        body: "Evet, lütfen".into(),
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+        invitation_id: Some(sent.id),
+        team_id: None,
+    };
+    visitor.send(&reply).await.unwrap();
+    let (conversation, replayed) =
+        expect_frame!(visitor, VisitorOut::Ack { conversation_id, replayed, .. } => (conversation_id, replayed)).unwrap();
+    assert!(!replayed);
+    // A retry of the same reply stores nothing twice.
+    visitor.send(&reply).await.unwrap();
+    let again = expect_frame!(visitor, VisitorOut::Ack { conversation_id, replayed, .. } => (conversation_id, replayed)).unwrap();
+    assert_eq!(again, (conversation, true));
+
+    let c = owner.conversation(conversation).await.unwrap();
+    assert_eq!(c.assignee_id, Some(seed.owner.id.0), "assigned to the inviting agent");
+    let events = owner.history(conversation, &HistoryFilter::default()).await.unwrap().items;
+    let messages: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Message { message } => Some((message.author.kind, message.body.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 2, "the invitation, then the reply: {messages:?}");
+    assert_eq!(messages[0].1, "Merhaba! Fiyatlar hakkında yardım ister misiniz?");
+    assert_eq!(messages[1].1, "Evet, lütfen");
+    assert_eq!(messages[0].0, switchboard_testkit::proto::ActorKind::Agent);
+
+    // The live list shows them chatting with that agent.
+    let row = expect_frame!(agent, AgentOut::Visitor { visitor } if visitor.chat.state == ChatState::Chatting => visitor).unwrap();
+    assert_eq!((row.chat.conversation_id, row.chat.agent_id), (Some(conversation), Some(seed.owner.id.0)));
+}
+
+#[tokio::test]
+async fn invitations_are_refused_for_strangers_unknown_contacts_visitors_not_live_and_wrong_invitations() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("refuse").await;
+    let owner = app.owner(&seed).await;
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let contact = visitor.contact_id();
+
+    // Connected but no page yet: not on the live list, so not invitable.
+    let not_live = refused(&owner, &format!("/contacts/{contact}/invite"), json!({"body": "Hi"})).await;
+    assert_eq!(not_live, (StatusCode::CONFLICT, "visitor_not_live".into()));
+
+    page(&mut visitor, "/", "Home", None).await;
+    settled(&mut visitor).await;
+    let unknown = refused(&owner, &format!("/contacts/{}/invite", Uuid::new_v4()), json!({"body": "Hi"})).await;
+    assert_eq!(unknown, (StatusCode::NOT_FOUND, "contact_not_found".into()));
+    let stranger_seed = app.seed("other").await;
+    let stranger = app.owner(&stranger_seed).await;
+    let foreign = refused(&stranger, &format!("/contacts/{contact}/invite"), json!({"body": "Hi"})).await;
+    assert_eq!(foreign, (StatusCode::NOT_FOUND, "contact_not_found".into()), "another workspace's visitor is not found");
+    let empty = refused(&owner, &format!("/contacts/{contact}/invite"), json!({"body": "   "})).await;
+    assert_eq!(empty, (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".into()));
+    let (status, _) = stranger.get(&format!("/api/v1/contacts/{contact}/visits")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another workspace's history is not found");
+
+    // A reply naming an invitation that is not theirs is refused, and starts nothing.
+    let mut other = app.visitor_socket(&seed.site).await;
+    page(&mut other, "/", "Home", None).await;
+    settled(&mut other).await;
+    let client: &Client = &owner;
+    let theirs: switchboard_testkit::proto::Invitation =
+        client.post(&format!("/contacts/{}/invite", other.contact_id()), &json!({"body": "Hello"})).await.unwrap();
+    let reply = VisitorIn::Send {
+        client_id: "steal".into(),
+        conversation_id: None,
+        body: "mine now".into(),
+        format: None,
+        attachment_ids: vec![],
+        pow: None,
+        invitation_id: Some(theirs.id),
+        team_id: None,
+    };
+    visitor.send(&reply).await.unwrap();
+    let code = expect_frame!(visitor, VisitorOut::Error { code, .. } => code).unwrap();
+    assert_eq!(code, ErrorCode::InvitationNotFound);
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert!(live.visitors.iter().all(|v| v.chat.state == ChatState::None), "no conversation started");
+}
