@@ -136,6 +136,10 @@ impl session::Feed for Feed {
         if let Some(notice) = self.socket.try_notice() {
             return Some(told(notice));
         }
+        // An empty map is "closed" to a stream: nothing is queued then, and the session goes on.
+        if self.streams.is_empty() {
+            return None;
+        }
         // Only what is already queued: `now_or_never` does not wait for more.
         StreamExt::next(&mut self.streams).now_or_never().map(|item| conversation(session::keyed(item)))
     }
