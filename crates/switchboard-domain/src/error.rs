@@ -18,6 +18,7 @@ pub enum Entity {
     Label,
     Session,
     Ban,
+    Trigger,
 }
 
 impl Entity {
@@ -37,6 +38,7 @@ impl Entity {
             Entity::Label => "label",
             Entity::Session => "session",
             Entity::Ban => "ban",
+            Entity::Trigger => "trigger",
         }
     }
 }

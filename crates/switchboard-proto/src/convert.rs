@@ -608,6 +608,7 @@ impl ErrorCode {
             d::Entity::Label => ErrorCode::LabelNotFound,
             d::Entity::Session => ErrorCode::SessionNotFound,
             d::Entity::Ban => ErrorCode::BanNotFound,
+            d::Entity::Trigger => ErrorCode::TriggerNotFound,
         }
     }
 }
