@@ -5,7 +5,7 @@
 //! Decay: `score(t) = Σ points × 0.5^((t − earned)/half_life)`. The store keeps it in
 //! the equivalent incremental form, one value and the instant it was true at:
 //! `score(t) = value × 0.5^((t − at)/half_life)`, and earning `p` at `t` sets
-//! `value := score(t) + p, at := t` (`Decay::add`). Without a half-life nothing decays.
+//! `value := score(t) + p, at := t` (`LeadScore::earn`). Without a half-life nothing decays.
 
 use crate::triggers::UrlRule;
 use crate::{AttributeValue, ConversationId, Moment, Timestamp, TriggerId, ValidationError, VisitorFacts, non_empty};
@@ -86,10 +86,6 @@ impl Scoring {
         }
         Ok(self)
     }
-
-    pub fn decay(&self) -> Decay {
-        Decay { half_life_days: self.half_life_days }
-    }
 }
 
 /// How often points may be earned from one rule.
@@ -152,34 +148,41 @@ pub fn next_due(scoring: &Scoring, facts: &VisitorFacts, now: Timestamp) -> Opti
         .min()
 }
 
-/// A score's decay (see the module's comment).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct Decay {
+/// A contact's lead score as stored: its value at an instant, and the half-life it
+/// decays with from then (the workspace's when it last changed; `None`: no decay).
+#[derive(Clone, Copy, PartialEq, Debug, Default)]
+pub struct LeadScore {
+    pub value: f64,
+    pub at: Timestamp,
     pub half_life_days: Option<u16>,
 }
 
-/// A score as stored: its value at an instant.
-#[derive(Clone, Copy, PartialEq, Debug, Default)]
-pub struct StoredScore {
-    pub value: f64,
-    pub at: Timestamp,
-}
-
-impl Decay {
+impl LeadScore {
     /// The score at `t` (never earlier than it was stored).
-    pub fn at(self, score: StoredScore, t: Timestamp) -> f64 {
+    pub fn value_at(self, t: Timestamp) -> f64 {
         match self.half_life_days {
-            None => score.value,
+            None => self.value,
             Some(days) => {
-                let elapsed = (t.0 - score.at.0).max(0) as f64;
-                score.value * 0.5f64.powf(elapsed / (f64::from(days) * DAY_MS))
+                let elapsed = (t.0 - self.at.0).max(0) as f64;
+                self.value * 0.5f64.powf(elapsed / (f64::from(days) * DAY_MS))
             }
         }
     }
 
-    /// The stored score after earning `points` at `t`.
-    pub fn add(self, score: StoredScore, points: i32, t: Timestamp) -> StoredScore {
-        StoredScore { value: self.at(score, t) + f64::from(points), at: t.max(score.at) }
+    /// The same score restated at `t`: what readers are shown.
+    pub fn decayed_to(self, t: Timestamp) -> Self {
+        Self { value: self.value_at(t), at: t.max(self.at), ..self }
+    }
+
+    /// The score after earning `points` at `t`; from then on it decays with
+    /// `half_life_days` (the workspace's setting now).
+    pub fn earn(self, points: i32, t: Timestamp, half_life_days: Option<u16>) -> Self {
+        Self { value: self.value_at(t) + f64::from(points), at: t.max(self.at), half_life_days }
+    }
+
+    /// The whole-point score at `t`.
+    pub fn shown_at(self, t: Timestamp) -> i32 {
+        shown(self.value_at(t))
     }
 }
 

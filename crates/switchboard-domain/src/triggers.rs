@@ -5,8 +5,8 @@
 //! the facts, the state and the firings, and acts on the verdict.
 
 use crate::{
-    AgentId, AttributeValue, Attributes, Label, Priority, SiteId, Timestamp, TriggerId, ValidationError, VisitId, VisitorFacts,
-    WorkspaceId, non_empty,
+    AgentId, AttributeValue, Attributes, ContactId, ConversationId, ConversionId, Label, Priority, SiteId, Timestamp, TriggerId,
+    ValidationError, VisitId, VisitorFacts, WorkspaceId, non_empty,
 };
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -242,6 +242,47 @@ pub struct Trigger {
 pub struct Firing {
     pub visit_id: VisitId,
     pub at: Timestamp,
+}
+
+/// A site's conversion event tracked by a visitor, with what it is credited to.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Conversion {
+    pub id: ConversionId,
+    pub workspace_id: WorkspaceId,
+    pub site_id: SiteId,
+    pub contact_id: ContactId,
+    pub event: String,
+    /// The event's `value`, when it was a number.
+    pub value: Option<f64>,
+    pub at: Timestamp,
+    pub conversation_id: Option<ConversationId>,
+    pub trigger_id: Option<TriggerId>,
+}
+
+/// What rules did for a visitor who had no open conversation, for the next one they
+/// start: labels to add, a priority to give.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct PendingActions {
+    pub labels: Vec<Label>,
+    pub priority: Option<Priority>,
+}
+
+impl PendingActions {
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.priority.is_none()
+    }
+
+    /// Adds later actions: labels accumulate (once each), the latest priority wins.
+    pub fn merge(&mut self, later: PendingActions) {
+        for l in later.labels {
+            if !self.labels.contains(&l) {
+                self.labels.push(l);
+            }
+        }
+        if later.priority.is_some() {
+            self.priority = later.priority;
+        }
+    }
 }
 
 /// What the site is like now, besides the visitor.

@@ -12,6 +12,7 @@ mod group_commit;
 mod jobs;
 pub mod log;
 mod privacy;
+mod proactive;
 mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -21,4 +22,5 @@ pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};
 pub use jobs::*;
 pub use privacy::*;
+pub use proactive::*;
 pub use store::*;

@@ -241,7 +241,20 @@ pub const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
 /// methods on it; a backend implements each area's trait and this one.
 #[async_trait]
 pub trait Store:
-    Directory + Contacts + Log + Search + crate::Jobs + Consumers + Audit + crate::Privacy + Bans + Routing + Send + Sync + 'static
+    Directory
+    + Contacts
+    + Log
+    + Search
+    + crate::Jobs
+    + Consumers
+    + Audit
+    + crate::Privacy
+    + Bans
+    + Routing
+    + crate::Proactive
+    + Send
+    + Sync
+    + 'static
 {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<()>;

@@ -15,6 +15,7 @@ mod bans;
 mod dashboard;
 mod inboxes;
 mod privacy;
+mod proactive;
 mod routing;
 mod widget;
 pub use accounts::*;
@@ -23,6 +24,7 @@ pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
 pub use privacy::*;
+pub use proactive::*;
 pub use routing::*;
 pub use widget::*;
 
@@ -100,6 +102,11 @@ macro_rules! store_contract {
             a_guarded_assignment_never_passes_capacity,
             a_claim_is_a_compare_and_set_on_unassigned,
             queues_serve_priority_then_waiting_time,
+            triggers_round_trip_update_and_delete_within_their_workspace,
+            firings_are_counted_and_invitation_outcomes_count_once,
+            conversions_are_credited_counted_and_paged_newest_first,
+            points_are_given_once_per_key_and_kept_on_the_contact,
+            pending_actions_merge_and_are_taken_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -178,6 +185,7 @@ pub fn contact(ws: WorkspaceId, site: Option<SiteId>) -> Contact {
         device: DeviceInfo::default(),
         first_seen: Timestamp(1),
         last_seen: Timestamp(1),
+        lead_score: Default::default(),
     }
 }
 

@@ -99,19 +99,19 @@ fn attributes_earn_once_when_set_or_set_to_the_value() {
 
 #[test]
 fn points_halve_every_half_life_and_keep_without_one() {
-    let d = Decay { half_life_days: Some(7) };
-    let s = d.add(StoredScore::default(), 40, T0);
-    assert_eq!(d.at(s, T0), 40.0);
-    assert!((d.at(s, T0.plus_millis(7 * DAY)) - 20.0).abs() < 1e-9);
-    assert!((d.at(s, T0.plus_millis(14 * DAY)) - 10.0).abs() < 1e-9);
+    let s = LeadScore::default().earn(40, T0, Some(7));
+    assert_eq!(s.value_at(T0), 40.0);
+    assert!((s.value_at(T0.plus_millis(7 * DAY)) - 20.0).abs() < 1e-9);
+    assert!((s.value_at(T0.plus_millis(14 * DAY)) - 10.0).abs() < 1e-9);
     // Earning 10 more a week later: 20 + 10, and that halves again after a week.
-    let s2 = d.add(s, 10, T0.plus_millis(7 * DAY));
-    assert!((d.at(s2, T0.plus_millis(14 * DAY)) - 15.0).abs() < 1e-9);
+    let s2 = s.earn(10, T0.plus_millis(7 * DAY), Some(7));
+    assert!((s2.value_at(T0.plus_millis(14 * DAY)) - 15.0).abs() < 1e-9);
     // The incremental form equals the sum of each award's own decay.
     let summed = 40.0 * 0.5f64.powf(2.0) + 10.0 * 0.5f64.powf(1.0);
-    assert!((d.at(s2, T0.plus_millis(14 * DAY)) - summed).abs() < 1e-9);
-    let never = Decay { half_life_days: None };
-    assert_eq!(never.at(never.add(StoredScore::default(), 40, T0), T0.plus_millis(365 * DAY)), 40.0);
+    assert!((s2.value_at(T0.plus_millis(14 * DAY)) - summed).abs() < 1e-9);
+    assert_eq!(s2.decayed_to(T0.plus_millis(14 * DAY)).shown_at(T0.plus_millis(14 * DAY)), 15);
+    let never = LeadScore::default().earn(40, T0, None);
+    assert_eq!(never.shown_at(T0.plus_millis(365 * DAY)), 40);
     assert_eq!(shown(14.5), 15);
     assert_eq!(shown(-2.4), -2);
 }
