@@ -76,6 +76,8 @@ pub struct SiteInput {
     pub business_hours: Option<Option<BusinessHours>>,
     /// `Some(None)`: the workspace-wide queue.
     pub default_team_id: Option<Option<TeamId>>,
+    /// The tracked events that count as conversions (issue 15).
+    pub conversion_events: Option<Vec<String>>,
 }
 
 /// Routing settings of a team to change; `None` leaves a field as it is (or, for a new
@@ -543,6 +545,7 @@ impl Core {
             masking: input.masking.unwrap_or_default(),
             business_hours: input.business_hours.flatten(),
             default_team_id: input.default_team_id.flatten(),
+            conversion_events: switchboard_domain::triggers::check_conversion_events(&input.conversion_events.unwrap_or_default())?,
             created_at: self.now(),
         };
         self.check_site_teams(who.workspace_id, &site).await?;
@@ -588,6 +591,9 @@ impl Core {
         }
         if let Some(team) = input.default_team_id {
             site.default_team_id = team;
+        }
+        if let Some(events) = input.conversion_events {
+            site.conversion_events = switchboard_domain::triggers::check_conversion_events(&events)?;
         }
         self.check_site_teams(who.workspace_id, &site).await?;
         self.store.update_site(&site).await?;

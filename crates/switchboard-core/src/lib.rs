@@ -51,6 +51,7 @@ pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, Retry
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
+pub use proactive::ConversionPage;
 pub use roster::ROSTER_TTL_MS;
 pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
@@ -197,6 +198,7 @@ pub struct Core {
     waits: Arc<routing::Waits>,
     queue_beat: Arc<routing::QueueBeat>,
     routing_turns: Arc<tokio::sync::Semaphore>,
+    rechecks: Arc<proactive::Rechecks>,
 }
 
 impl Core {
@@ -225,6 +227,7 @@ impl Core {
             waits: Arc::default(),
             queue_beat: Arc::default(),
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
+            rechecks: Arc::default(),
         })
     }
 

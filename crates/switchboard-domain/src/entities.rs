@@ -332,6 +332,8 @@ pub struct Site {
     pub business_hours: Option<BusinessHours>,
     /// The team the site's conversations go to; `None`: the workspace-wide queue.
     pub default_team_id: Option<TeamId>,
+    /// Names of the tracked events that count as conversions (`purchase`, …).
+    pub conversion_events: Vec<String>,
     pub created_at: Timestamp,
 }
 
@@ -352,6 +354,7 @@ pub struct SiteView {
     pub masking: Masking,
     pub business_hours: Option<BusinessHours>,
     pub default_team_id: Option<TeamId>,
+    pub conversion_events: Vec<String>,
     pub created_at: Timestamp,
 }
 
@@ -378,6 +381,7 @@ impl SiteView {
             masking: site.masking,
             business_hours: site.business_hours,
             default_team_id: site.default_team_id,
+            conversion_events: site.conversion_events,
             created_at: site.created_at,
         }
     }
@@ -744,6 +748,7 @@ mod tests {
             masking: Masking::default(),
             business_hours: None,
             default_team_id: None,
+            conversion_events: vec![],
             created_at: Timestamp(0),
         }
     }

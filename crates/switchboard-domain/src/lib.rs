@@ -32,5 +32,6 @@ pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, format_minute, pars
 pub use ids::*;
 pub use live::{Invitation, Moment, NewInvitation, TrackingMode, Utm, VisitorFacts};
 pub use time::Timestamp;
+pub use triggers::InvitationAction;
 pub use values::*;
 pub use visibility::ConversationScope;

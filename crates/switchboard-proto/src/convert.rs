@@ -132,9 +132,9 @@ impl From<&d::SiteView> for Site {
             masking: s.masking.into(),
             business_hours: s.business_hours.as_ref().map(Into::into),
             default_team_id: s.default_team_id.map(|t| t.0),
-            // Issue 15 in progress: the site's tracking settings are not stored yet.
+            // Issue 15 in progress: the site's tracking setting is not stored yet.
             tracking: TrackingMode::On,
-            conversion_events: Vec::new(),
+            conversion_events: s.conversion_events.clone(),
             created_at: s.created_at.0,
         }
     }
@@ -305,8 +305,8 @@ impl From<&d::Contact> for Contact {
             },
             first_seen: c.first_seen.0,
             last_seen: c.last_seen.0,
-            // Issue 15 in progress: scores are not kept yet.
-            lead_score: 0,
+            // Core restates the score at the time of the read (`Core::fresh_score`).
+            lead_score: d::scoring::shown(c.lead_score.value),
         }
     }
 }
@@ -579,6 +579,7 @@ impl From<&d::AuditEntry> for AuditEntry {
 same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
 same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
 same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
+same_enum!(InvitationAction <=> InvitationAction { Shown, Opened, Dismissed });
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {

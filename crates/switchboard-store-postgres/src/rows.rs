@@ -209,6 +209,7 @@ pub(crate) fn site(row: &PgRow) -> Result<Site> {
         masking: masking::Masking { emails: get(row, "mask_emails")?, phones: get(row, "mask_phones")? },
         business_hours: codec::decode_hours(get::<Option<String>>(row, "business_hours")?.as_deref())?,
         default_team_id: get::<Option<uuid::Uuid>>(row, "default_team_id")?.map(TeamId),
+        conversion_events: switchboard_store::decode_conversion_events(&text(row, "conversion_events")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

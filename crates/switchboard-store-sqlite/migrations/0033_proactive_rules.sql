@@ -80,3 +80,6 @@ CREATE TABLE conversions (
     trigger_id      TEXT
 );
 CREATE INDEX conversions_by_site ON conversions(workspace_id, site_id, at, id);
+
+-- The tracked events that count as conversions, a JSON list of names.
+ALTER TABLE sites ADD COLUMN conversion_events TEXT NOT NULL DEFAULT '[]';

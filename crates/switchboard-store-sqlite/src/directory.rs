@@ -130,12 +130,12 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
     // A default team must be one of the site's workspace.
     let sql = if create {
         "INSERT INTO sites (id, workspace_id, name, public_key, allowed_origins, appearance, prechat_form, identity_secret, created_at, \
-         retention_days, banned_behaviour, mask_emails, mask_phones, business_hours, default_team_id) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
+         retention_days, banned_behaviour, mask_emails, mask_phones, business_hours, default_team_id, conversion_events) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
          WHERE $15 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2)"
     } else {
         "UPDATE sites SET name = $3, public_key = $4, allowed_origins = $5, appearance = $6, prechat_form = $7, identity_secret = $8, \
-         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14, default_team_id = $15 \
+         retention_days = $10, banned_behaviour = $11, mask_emails = $12, mask_phones = $13, business_hours = $14, default_team_id = $15, conversion_events = $16 \
          WHERE id = $1 AND workspace_id = $2 AND $9 = $9 \
          AND ($15 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $15 AND workspace_id = $2))"
     };
@@ -155,6 +155,7 @@ pub(crate) async fn write_site(conn: &mut SqliteConnection, site: &Site, create:
         .bind(site.masking.phones)
         .bind(codec::encode_hours(site.business_hours.as_ref()))
         .bind(site.default_team_id.map(s))
+        .bind(switchboard_store::encode_conversion_events(&site.conversion_events))
         .execute(&mut *conn)
         .await
         .map_err(unique("public_key"))?;

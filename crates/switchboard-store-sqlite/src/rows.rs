@@ -189,6 +189,7 @@ pub(crate) fn site(row: &impl Columns) -> Result<Site> {
         masking: masking::Masking { emails: row.column::<i64>("mask_emails")? != 0, phones: row.column::<i64>("mask_phones")? != 0 },
         business_hours: codec::decode_hours(row.column::<Option<String>>("business_hours")?.as_deref())?,
         default_team_id: opt_uuid(row.column("default_team_id")?)?.map(TeamId),
+        conversion_events: switchboard_store::decode_conversion_events(&row.column::<String>("conversion_events")?)?,
         created_at: ts(row, "created_at")?,
     })
 }

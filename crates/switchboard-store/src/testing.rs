@@ -168,6 +168,7 @@ pub fn site(ws: WorkspaceId) -> Site {
         masking: masking::Masking::default(),
         business_hours: None,
         default_team_id: None,
+        conversion_events: vec![],
         created_at: Timestamp(1),
     }
 }

@@ -135,6 +135,7 @@ pub fn site_input(r: p::SiteRequest) -> ApiResult<SiteInput> {
         masking: r.masking.map(Into::into),
         business_hours: r.business_hours.map(|h| h.as_ref().map(business_hours).transpose()).transpose()?,
         default_team_id: r.default_team_id.map(|t| t.map(TeamId)),
+        conversion_events: r.conversion_events,
     })
 }
 

@@ -73,6 +73,14 @@ pub async fn triggers_round_trip_update_and_delete_within_their_workspace(store:
     store.delete_trigger(a.ws.id, first.id).await.unwrap();
     assert_eq!(store.triggers(a.ws.id, a.site.id).await.unwrap(), [second]);
     assert!(matches!(store.delete_trigger(a.ws.id, first.id).await, Err(StoreError::NotFound(Entity::Trigger))), "deleted once");
+
+    let site = Site { conversion_events: vec!["purchase".into(), "signup — تسجيل".into()], ..a.site.clone() };
+    store.update_site(&site).await.unwrap();
+    assert_eq!(
+        store.site(a.ws.id, a.site.id).await.unwrap().conversion_events,
+        site.conversion_events,
+        "a site keeps its conversion events"
+    );
 }
 
 pub async fn firings_are_counted_and_invitation_outcomes_count_once(store: Arc<dyn Store>) {
