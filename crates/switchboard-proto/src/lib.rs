@@ -6,6 +6,7 @@
 
 mod accounts;
 mod convert;
+mod convert_proactive;
 mod enums;
 mod error;
 mod frames;
