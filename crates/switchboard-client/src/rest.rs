@@ -450,6 +450,48 @@ impl Client {
         self.delete(&format!("/api-tokens/{id}")).await
     }
 
+    // Proactive rules, lead scoring and conversions (issue 15).
+
+    pub async fn triggers(&self, site: Uuid) -> Result<Vec<Trigger>> {
+        self.get(&format!("/sites/{site}/triggers")).await
+    }
+
+    pub async fn create_trigger(&self, site: Uuid, rule: &TriggerRequest) -> Result<Trigger> {
+        self.post(&format!("/sites/{site}/triggers"), rule).await
+    }
+
+    pub async fn trigger(&self, id: Uuid) -> Result<Trigger> {
+        self.get(&format!("/triggers/{id}")).await
+    }
+
+    pub async fn update_trigger(&self, id: Uuid, rule: &TriggerRequest) -> Result<Trigger> {
+        self.put(&format!("/triggers/{id}"), rule).await
+    }
+
+    pub async fn delete_trigger(&self, id: Uuid) -> Result<()> {
+        self.delete(&format!("/triggers/{id}")).await
+    }
+
+    pub async fn scoring(&self) -> Result<Scoring> {
+        self.get("/scoring").await
+    }
+
+    pub async fn set_scoring(&self, scoring: &Scoring) -> Result<Scoring> {
+        self.put("/scoring", scoring).await
+    }
+
+    /// A site's conversions, newest first, after the cursor `before` (`next` of a page).
+    pub async fn conversions(&self, site: Uuid, before: Option<&str>, limit: Option<u32>) -> Result<ConversionPage> {
+        let mut path = format!("/sites/{site}/conversions?");
+        if let Some(b) = before {
+            path.push_str(&format!("before={b}&"));
+        }
+        if let Some(l) = limit {
+            path.push_str(&format!("limit={l}"));
+        }
+        self.get(&path).await
+    }
+
     // Attachments and the widget.
 
     /// Uploads a file as the multipart field `file`, as the dashboard does.

@@ -316,7 +316,7 @@ impl Core {
         self.check_contact_visible(who, id).await?;
         let contact = self.store.contact(who.workspace_id, id).await?;
         self.audit_read(who, AuditAction::ContactRead, AuditTarget::new(AuditTargetKind::Contact, id)).await?;
-        Ok(contact)
+        Ok(self.fresh_score(contact))
     }
 
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, contact.id = %id), err(level = "info"))]
@@ -326,7 +326,7 @@ impl Core {
         let mask = self.site_masking(who.workspace_id, contact.site_id).await?;
         apply_contact_patch(&mut contact, patch, mask)?;
         self.store.update_contact(&contact).await?;
-        Ok(contact)
+        Ok(self.fresh_score(contact))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
@@ -345,7 +345,8 @@ impl Core {
             return Err(ValidationError::new("ids", format!("at most {} ids at once", Self::MAX_CONTACT_IDS)).into());
         }
         let scope = self.conversation_scope(who).await?;
-        let found = self.store.contacts_by_id(who.workspace_id, ids).await?;
+        let found: Vec<Contact> =
+            self.store.contacts_by_id(who.workspace_id, ids).await?.into_iter().map(|c| self.fresh_score(c)).collect();
         if scope.is_all() {
             return Ok(found);
         }
@@ -402,7 +403,7 @@ impl Core {
         let mut visible = Vec::with_capacity(found.len());
         for contact in found {
             if self.sees_contact(who.workspace_id, &scope, contact.id).await? {
-                visible.push(contact);
+                visible.push(self.fresh_score(contact));
             }
         }
         Ok(visible)

@@ -55,6 +55,7 @@ pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, Retry
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
+pub use proactive::ConversionPage;
 pub use roster::ROSTER_TTL_MS;
 pub use routing::{POSITIONS_PUSHED, Routed, TransferTarget};
 pub use sessions::SessionView;
@@ -209,6 +210,7 @@ pub struct Core {
     routing_turns: Arc<tokio::sync::Semaphore>,
     /// This node's live visitors and the page views waiting to be written.
     live: Arc<live::Registry>,
+    rechecks: Arc<proactive::Rechecks>,
 }
 
 impl Core {
@@ -239,6 +241,7 @@ impl Core {
             waits: Arc::default(),
             queue_beat: Arc::default(),
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
+            rechecks: Arc::default(),
         })
     }
 

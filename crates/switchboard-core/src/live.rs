@@ -49,6 +49,8 @@ struct Entry {
     events: Vec<String>,
     exit_intent: bool,
     chat: LiveChat,
+    /// The contact's lead score as last shown (proactive rules move it).
+    score: i32,
     /// Bumped by every new tab, so a departure scheduled before it is cancelled.
     generation: u64,
 }
@@ -72,9 +74,7 @@ impl Entry {
             country: self.visit.country.clone(),
             name: self.name.clone(),
             email: self.email.clone(),
-            // The lead score is the proactive half's (`Contact.lead_score`, issue 15's
-            // rules branch); until it is stored every contact scores 0.
-            lead_score: 0,
+            lead_score: self.score,
             chat: self.chat,
             tabs: self.tabs,
         }
@@ -100,7 +100,7 @@ impl Entry {
             attributes: Attributes::new(),
             events_this_visit: self.events.clone(),
             exit_intent: self.exit_intent,
-            lead_score: 0,
+            lead_score: self.score,
             chatting: self.chat.state != ChatState::None,
         }
     }
@@ -258,6 +258,7 @@ impl Core {
                             events: vec![],
                             exit_intent: false,
                             chat,
+                            score: v.contact.lead_score.shown_at(now),
                             generation: 0,
                         },
                     );
@@ -451,6 +452,23 @@ impl Core {
         Some((entry.row(), entry.facts()))
     }
 
+    /// The contact's lead score moved: their rows show it, and agents watching see it.
+    pub(crate) fn live_scored(&self, ws: WorkspaceId, contact: ContactId, score: i32) {
+        let rows: Vec<LiveVisitor> = {
+            let mut map = self.live.lock();
+            map.iter_mut()
+                .filter(|((_, c), e)| *c == contact && e.visit.workspace_id == ws && e.score != score)
+                .map(|(_, e)| {
+                    e.score = score;
+                    e.row()
+                })
+                .collect()
+        };
+        for row in rows {
+            self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::live_visitor(&row)));
+        }
+    }
+
     /// Hands a moment to rules and scores in a task of its own, with the contact's
     /// attributes read afresh.
     fn moment_soon(&self, mut facts: VisitorFacts, moment: Moment) {
@@ -458,6 +476,7 @@ impl Core {
         tokio::spawn(async move {
             if let Ok(contact) = core.store.contact(facts.workspace_id, facts.contact_id).await {
                 facts.identified |= contact.external_id.is_some();
+                facts.lead_score = contact.lead_score.shown_at(core.now());
                 facts.attributes = contact.attributes;
             }
             core.visitor_moment(&facts, &moment).await;
@@ -618,10 +637,17 @@ impl Core {
         });
         let mut conversation = Conversation::new(ws, v.site.id, v.contact.id, self.now());
         conversation.team_id = self.team_for(&v.site, &v.contact);
+        // What proactive rules left for it, and the lead score's priority.
+        let pending = self.pending_for_new_conversation(ws, v.contact.id).await?;
+        conversation.labels = pending.labels;
+        conversation.priority = pending.priority.unwrap_or(conversation.priority);
         let started = self.commit(ws, Change::Start { conversation, first_message: opening }).await?;
         let conversation = started.conversation.clone();
         let mut done = self.commit(ws, Change::Post { conversation_id: conversation.id, message: reply, at: self.now() }).await?;
         self.store.invitation_answered(ws, inv.id, conversation.id, self.now()).await?;
+        if !started.replayed {
+            self.invitation_answered(ws, inv, conversation.id).await?;
+        }
         match inv.agent_id {
             Some(agent) if !started.replayed => {
                 let guard = switchboard_store::AssignGuard { unassigned: true, capacity: None };

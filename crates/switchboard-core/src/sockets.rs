@@ -206,8 +206,14 @@ impl Core {
         self.watch_visitors(ws);
         let (tell, notices) = oneshot::channel();
         let id = self.sockets.next.fetch_add(1, Ordering::Relaxed);
-        let entry =
-            Entry { contact: v.contact.id, site: v.site.id, email: v.contact.email.clone(), ip: v.ip, tell: Some(tell), waiting: Vec::new() };
+        let entry = Entry {
+            contact: v.contact.id,
+            site: v.site.id,
+            email: v.contact.email.clone(),
+            ip: v.ip,
+            tell: Some(tell),
+            waiting: Vec::new(),
+        };
         self.sockets.open.lock().expect("sockets lock").entry(ws).or_default().insert(id, entry);
         VisitorSocket { sockets: Arc::downgrade(&self.sockets), workspace: ws, id, notices: Some(notices) }
     }

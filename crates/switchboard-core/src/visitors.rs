@@ -205,6 +205,7 @@ impl Core {
                     device,
                     first_seen: now,
                     last_seen: now,
+                    lead_score: Default::default(),
                 };
                 self.store.create_contact(&contact).await?;
                 contact
@@ -334,6 +335,10 @@ impl Core {
                         self.team_for(&v.site, &contact)
                     }
                 };
+                // What proactive rules left for it, and the lead score's priority.
+                let pending = self.pending_for_new_conversation(v.workspace_id(), v.contact.id).await?;
+                new.labels = pending.labels;
+                new.priority = pending.priority.unwrap_or(new.priority);
                 Change::Start { conversation: new, first_message: Some(message) }
             }
             // The log refuses a contact's change to anyone else's conversation.

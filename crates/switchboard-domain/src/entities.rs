@@ -479,6 +479,8 @@ pub struct Contact {
     pub device: DeviceInfo,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
+    /// Points earned under the workspace's scoring rules (issue 15), decaying.
+    pub lead_score: crate::scoring::LeadScore,
 }
 
 /// Something the business's page reported about the visitor (`Switchboard.track`),

@@ -19,6 +19,7 @@ pub enum Entity {
     Session,
     Ban,
     Invitation,
+    Trigger,
 }
 
 impl Entity {
@@ -39,6 +40,7 @@ impl Entity {
             Entity::Session => "session",
             Entity::Ban => "ban",
             Entity::Invitation => "invitation",
+            Entity::Trigger => "trigger",
         }
     }
 }

@@ -16,8 +16,10 @@ mod ids;
 pub mod live;
 pub mod masking;
 pub mod routing;
+pub mod scoring;
 pub mod search;
 mod time;
+pub mod triggers;
 mod values;
 mod visibility;
 
@@ -33,5 +35,6 @@ pub use live::{
     VisitWithPages, VisitorFacts,
 };
 pub use time::Timestamp;
+pub use triggers::InvitationAction;
 pub use values::*;
 pub use visibility::ConversationScope;

@@ -315,8 +315,8 @@ impl From<&d::Contact> for Contact {
             },
             first_seen: c.first_seen.0,
             last_seen: c.last_seen.0,
-            // Issue 15 in progress: scores are not kept yet.
-            lead_score: 0,
+            // Core restates the score at the time of the read (`Core::fresh_score`).
+            lead_score: d::scoring::shown(c.lead_score.value),
         }
     }
 }
@@ -591,6 +591,7 @@ same_enum!(RoutingStrategy <=> Strategy { Manual, RoundRobin, Balanced });
 same_enum!(AssignReason <=> AssignReason { Routed, Claimed, Manual, Transferred, Rerouted, Released });
 same_enum!(DequeueReason <=> DequeueReason { Assigned, Resolved, MaxWait });
 same_enum!(TrackingMode <=> TrackingMode { On, Consent, Off });
+same_enum!(InvitationAction <=> InvitationAction { Shown, Opened, Dismissed });
 
 impl From<d::Status> for ConversationStatus {
     fn from(s: d::Status) -> Self {
@@ -621,6 +622,7 @@ impl ErrorCode {
             d::Entity::Session => ErrorCode::SessionNotFound,
             d::Entity::Ban => ErrorCode::BanNotFound,
             d::Entity::Invitation => ErrorCode::InvitationNotFound,
+            d::Entity::Trigger => ErrorCode::TriggerNotFound,
         }
     }
 }

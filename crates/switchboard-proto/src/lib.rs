@@ -7,6 +7,7 @@
 mod accounts;
 mod convert;
 mod convert_live;
+mod convert_proactive;
 mod enums;
 mod error;
 mod frames;

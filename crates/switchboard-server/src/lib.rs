@@ -63,6 +63,13 @@ impl Server {
                 let _ = stopping.wait_for(|stop| *stop).await;
             })
         });
+        // Proactive rules waiting on time (on a page, on the site) are asked again when due.
+        let rule_checks = {
+            let mut stopping = state.shutdown.clone();
+            state.core.spawn_rule_checks(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+        };
         let signal = async move {
             stop.await;
             tracing::info!("shutting down: closing sockets and flushing the store");
@@ -83,6 +90,9 @@ impl Server {
         }
         // Page views still buffered are written before the store closes.
         state.core.flush_live().await;
+        if let Err(e) = rule_checks.await {
+            tracing::warn!(error = %e, "the proactive re-checks stopped abnormally");
+        }
         state.core.store.close().await;
         Ok(())
     }

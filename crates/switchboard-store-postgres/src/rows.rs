@@ -266,6 +266,11 @@ pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
         },
         first_seen: ts(row, "first_seen")?,
         last_seen: ts(row, "last_seen")?,
+        lead_score: switchboard_domain::scoring::LeadScore {
+            value: get(row, "lead_score")?,
+            at: ts(row, "lead_score_at")?,
+            half_life_days: get::<Option<i64>>(row, "lead_score_half_life")?.map(|d| d as u16),
+        },
     })
 }
 

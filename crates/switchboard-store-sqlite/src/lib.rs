@@ -17,6 +17,7 @@ mod log;
 mod maintenance;
 mod open;
 mod privacy;
+mod proactive;
 mod query;
 mod routing;
 mod rows;
@@ -521,5 +522,107 @@ impl Privacy for SqliteStore {
 
     async fn blobs_deleted(&self, keys: &[String]) -> Result<()> {
         privacy::blobs_deleted(self, keys).await
+    }
+}
+
+#[async_trait]
+impl Proactive for SqliteStore {
+    async fn create_trigger(&self, trigger: &triggers::Trigger) -> Result<()> {
+        proactive::create_trigger(self, trigger).await
+    }
+
+    async fn triggers(&self, ws: WorkspaceId, site: SiteId) -> Result<Vec<triggers::Trigger>> {
+        proactive::triggers(self, ws, site).await
+    }
+
+    async fn trigger(&self, ws: WorkspaceId, id: TriggerId) -> Result<triggers::Trigger> {
+        proactive::get_trigger(self, ws, id).await
+    }
+
+    async fn update_trigger(
+        &self,
+        ws: WorkspaceId,
+        id: TriggerId,
+        draft: &triggers::TriggerDraft,
+        at: Timestamp,
+    ) -> Result<triggers::Trigger> {
+        proactive::update_trigger(self, ws, id, draft, at).await
+    }
+
+    async fn delete_trigger(&self, ws: WorkspaceId, id: TriggerId) -> Result<()> {
+        proactive::delete_trigger(self, ws, id).await
+    }
+
+    async fn last_firings(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(TriggerId, triggers::Firing)>> {
+        proactive::last_firings(self, ws, contact).await
+    }
+
+    async fn record_firing(&self, ws: WorkspaceId, firing: &FiringRecord) -> Result<()> {
+        proactive::record_firing(self, ws, firing).await
+    }
+
+    async fn count_invitation(&self, ws: WorkspaceId, invitation: InvitationId, outcome: InvitationOutcome, at: Timestamp) -> Result<bool> {
+        proactive::count_invitation(self, ws, invitation, outcome, at).await
+    }
+
+    async fn latest_shown_rule(
+        &self,
+        ws: WorkspaceId,
+        site: SiteId,
+        contact: ContactId,
+        at: Timestamp,
+    ) -> Result<Option<(TriggerId, Timestamp)>> {
+        proactive::latest_shown_rule(self, ws, site, contact, at).await
+    }
+
+    async fn latest_conversation(
+        &self,
+        ws: WorkspaceId,
+        site: SiteId,
+        contact: ContactId,
+        at: Timestamp,
+    ) -> Result<Option<(ConversationId, Timestamp)>> {
+        proactive::latest_conversation(self, ws, site, contact, at).await
+    }
+
+    async fn record_conversion(&self, conversion: &triggers::Conversion) -> Result<()> {
+        proactive::record_conversion(self, conversion).await
+    }
+
+    async fn conversions(
+        &self,
+        ws: WorkspaceId,
+        site: SiteId,
+        before: Option<ConversionCursor>,
+        limit: u32,
+    ) -> Result<Vec<triggers::Conversion>> {
+        proactive::conversions(self, ws, site, before, limit).await
+    }
+
+    async fn scoring(&self, ws: WorkspaceId) -> Result<scoring::Scoring> {
+        proactive::scoring(self, ws).await
+    }
+
+    async fn set_scoring(&self, ws: WorkspaceId, scoring: &scoring::Scoring) -> Result<()> {
+        proactive::set_scoring(self, ws, scoring).await
+    }
+
+    async fn earn_points(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        earnings: &[scoring::Earning],
+        half_life_days: Option<u16>,
+        at: Timestamp,
+    ) -> Result<scoring::LeadScore> {
+        proactive::earn_points(self, ws, contact, earnings, half_life_days, at).await
+    }
+
+    async fn add_pending(&self, ws: WorkspaceId, contact: ContactId, actions: &triggers::PendingActions) -> Result<()> {
+        proactive::add_pending(self, ws, contact, actions).await
+    }
+
+    async fn take_pending(&self, ws: WorkspaceId, contact: ContactId) -> Result<triggers::PendingActions> {
+        proactive::take_pending(self, ws, contact).await
     }
 }

@@ -246,6 +246,11 @@ pub(crate) fn contact(row: &impl Columns) -> Result<Contact> {
         },
         first_seen: ts(row, "first_seen")?,
         last_seen: ts(row, "last_seen")?,
+        lead_score: switchboard_domain::scoring::LeadScore {
+            value: row.column("lead_score")?,
+            at: ts(row, "lead_score_at")?,
+            half_life_days: row.column::<Option<i64>>("lead_score_half_life")?.map(|d| d as u16),
+        },
     })
 }
 

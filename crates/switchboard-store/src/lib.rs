@@ -13,6 +13,7 @@ mod jobs;
 mod live;
 pub mod log;
 mod privacy;
+mod proactive;
 mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -23,4 +24,5 @@ pub use group_commit::{Durable, GroupCommit};
 pub use jobs::*;
 pub use live::*;
 pub use privacy::*;
+pub use proactive::*;
 pub use store::*;

@@ -252,6 +252,7 @@ pub trait Store:
     + Bans
     + Routing
     + crate::Live
+    + crate::Proactive
     + Send
     + Sync
     + 'static

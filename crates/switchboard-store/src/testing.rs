@@ -16,6 +16,7 @@ mod dashboard;
 mod inboxes;
 mod live;
 mod privacy;
+mod proactive;
 mod routing;
 mod widget;
 pub use accounts::*;
@@ -25,6 +26,7 @@ pub use dashboard::*;
 pub use inboxes::*;
 pub use live::*;
 pub use privacy::*;
+pub use proactive::*;
 pub use routing::*;
 pub use widget::*;
 
@@ -105,6 +107,11 @@ macro_rules! store_contract {
             a_site_keeps_its_tracking_mode_and_conversion_events,
             visits_are_written_in_batches_and_read_newest_first_with_their_pages,
             an_invitation_is_kept_and_answered_once,
+            triggers_round_trip_update_and_delete_within_their_workspace,
+            firings_are_counted_and_invitation_outcomes_count_once,
+            conversions_are_credited_counted_and_paged_newest_first,
+            points_are_given_once_per_key_and_kept_on_the_contact,
+            pending_actions_merge_and_are_taken_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(
@@ -185,6 +192,7 @@ pub fn contact(ws: WorkspaceId, site: Option<SiteId>) -> Contact {
         device: DeviceInfo::default(),
         first_seen: Timestamp(1),
         last_seen: Timestamp(1),
+        lead_score: Default::default(),
     }
 }
 

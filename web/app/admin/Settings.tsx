@@ -18,6 +18,8 @@ import { Sites } from './Sites';
 import { Teams } from './Teams';
 import { Tokens } from './Tokens';
 import { Workspace } from './Workspace';
+import { Rules } from '../rules/Rules';
+import { ScoringScreen } from '../rules/Scoring';
 import './admin.css';
 
 /** What a section screen receives: the rest of the path after its name. */
@@ -41,6 +43,8 @@ const SECTIONS: Section[] = [
   { slug: 'canned', label: () => t('admin.nav.canned'), screen: Canned },
   { slug: 'tokens', label: () => t('admin.nav.tokens'), screen: Tokens },
   { slug: 'bans', label: () => t('admin.nav.bans'), screen: Bans },
+  { slug: 'rules', label: () => t('rules.nav.rules'), screen: Rules },
+  { slug: 'scoring', label: () => t('rules.nav.scoring'), screen: ScoringScreen },
   { slug: 'workspace', label: () => t('admin.nav.workspace'), screen: Workspace },
   { slug: 'audit', label: () => t('admin.nav.audit'), screen: Audit, ownersOnly: true },
 ];

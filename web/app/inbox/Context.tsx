@@ -164,6 +164,7 @@ function ContactCard({ contactId }: { contactId: string }) {
         <dl class="facts">
           <dt>{t('inbox.context.email')}</dt><dd dir="ltr">{contact.email || '—'}</dd>
           <dt>{t('inbox.context.phone')}</dt><dd dir="ltr">{contact.phone || '—'}</dd>
+          <dt>{t('rules.leadScore')}</dt><dd class="lead-score">{i18n.value?.number(contact.lead_score)}</dd>
           {attributes.map(([k, v]) => <><dt key={`k${k}`}><bdi>{k}</bdi></dt><dd key={`v${k}`} dir="auto">{String(v)}</dd></>)}
         </dl>
       )}

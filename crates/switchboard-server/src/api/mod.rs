@@ -12,6 +12,7 @@ mod parse;
 mod privacy;
 mod qr;
 mod sessions;
+mod triggers;
 mod two_factor;
 mod visitors;
 
@@ -36,13 +37,7 @@ use crate::state::AppState;
         switchboard_proto::AgentIn,
         switchboard_proto::AgentOut,
         // Only a query parameter names it, which utoipa does not register by itself.
-        switchboard_proto::ConversationSort,
-        // Issue 15 in progress: the bodies of the live-visitor, rule and scoring routes
-        // to come, so the front ends are written against generated types meanwhile.
-        switchboard_proto::Trigger,
-        switchboard_proto::TriggerRequest,
-        switchboard_proto::Scoring,
-        switchboard_proto::ConversionPage
+        switchboard_proto::ConversationSort
     ))
 )]
 struct ApiDoc;
@@ -113,6 +108,10 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(bans::list_bans, bans::create_ban))
         .routes(routes!(bans::lift_ban))
         .routes(routes!(bans::block_visitor))
+        .routes(routes!(triggers::list, triggers::create))
+        .routes(routes!(triggers::get, triggers::update, triggers::delete))
+        .routes(routes!(triggers::get_scoring, triggers::set_scoring))
+        .routes(routes!(triggers::conversions))
         .routes(routes!(attachments::download))
         .routes(routes!(attachments::widget_site))
         .routes(routes!(attachments::widget_download))

@@ -216,12 +216,7 @@ impl Protocol for Session {
         handle(self, conn, feed, frame)
     }
 
-    fn on_bus_message(
-        &mut self,
-        conn: &mut Conn,
-        from: From,
-        delivery: &Delivery,
-    ) -> impl Future<Output = Result<(), Gone>> + Send {
+    fn on_bus_message(&mut self, conn: &mut Conn, from: From, delivery: &Delivery) -> impl Future<Output = Result<(), Gone>> + Send {
         async move {
             match from {
                 Some(id) => live(self, conn, id, delivery).await,
@@ -457,9 +452,7 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
 /// visitor on this site (the registry picked the sockets).
 async fn invited(conn: &mut Conn, delivery: &Delivery) -> Result<(), Gone> {
     match &*delivery.message {
-        BusMessage::Invitation { invitation } => {
-            conn.send(&VisitorOut::Invitation { invitation: (**invitation).clone() }).await
-        }
+        BusMessage::Invitation { invitation } => conn.send(&VisitorOut::Invitation { invitation: (**invitation).clone() }).await,
         _ => Ok(()),
     }
 }
@@ -672,10 +665,12 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
             core.live_exit_intent(&s.visitor);
             Ok(())
         }
-        // Counting what visitors do with invitations is the proactive rules' part
-        // (`Core::invitation_action`, issue 15's rules branch); until it lands the frame
-        // is accepted and nothing is answered.
-        VisitorIn::Invitation { .. } => Ok(()),
+        VisitorIn::Invitation { invitation_id, action } => {
+            match core.invitation_action(&s.visitor, InvitationId(invitation_id), action.into()).await {
+                Ok(()) => Ok(()),
+                Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(invitation_id.to_string())))).await,
+            }
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod permissions;
 mod pow;
 mod presence;
 mod privacy;
+mod proactive;
 mod rest;
 mod resume;
 mod routing;
