@@ -529,6 +529,10 @@ impl Jobs for PgStore {
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(&self.pool).await
     }
+
+    async fn job_queue(&self, now: Timestamp) -> Result<JobQueue> {
+        jobs::job_queue(&self.pool, now).await
+    }
 }
 
 #[async_trait]

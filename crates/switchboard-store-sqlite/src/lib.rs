@@ -411,6 +411,10 @@ impl Jobs for SqliteStore {
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(self).await
     }
+
+    async fn job_queue(&self, now: Timestamp) -> Result<JobQueue> {
+        jobs::job_queue(self, now).await
+    }
 }
 
 #[async_trait]

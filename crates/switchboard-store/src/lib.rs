@@ -16,7 +16,9 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use blob::{BlobStore, FsBlobStore};
+pub use blob::{BlobStore, FsBlobStore, S3BlobStore, S3Settings};
+#[cfg(any(test, feature = "testing"))]
+pub use blob::check_blob_store;
 pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};
 pub use jobs::*;

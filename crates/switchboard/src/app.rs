@@ -13,12 +13,12 @@ use switchboard_bus::{Bus, LocalBus};
 use switchboard_cluster::{RedisBus, RedisPresence, RedisSettings};
 use switchboard_core::{Clock, Core, Limits, Publisher, StoreFeed, SystemClock};
 use switchboard_server::{Server, ServerConfig};
-use switchboard_store::{CommitHook, FsBlobStore, Store};
+use switchboard_store::{BlobStore, CommitHook, FsBlobStore, S3BlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
 
-use crate::config::{Backend, BusBackend, Config};
+use crate::config::{Backend, BlobBackend, BusBackend, Config};
 
 /// What the configuration file cannot say, for tests and benches: the server's finer
 /// settings (millisecond heartbeats, jobs left to the test) and the clock.
@@ -106,11 +106,22 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
         // The bus reads what it missed from the store, so it starts once the store is open.
         redis.start(Arc::new(StoreFeed(store.clone())));
     }
-    let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
+    let blobs = blob_store(config)?;
     let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock);
     Ok(match cluster {
         Some(settings) => core.with_presence(Arc::new(RedisPresence::start(settings, bus)?)),
         None => core,
+    })
+}
+
+/// The configured blob store: a directory, or an S3-compatible bucket.
+pub fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match config.blobs.backend {
+        BlobBackend::Fs => Arc::new(FsBlobStore::new(config.blobs_dir())),
+        BlobBackend::S3 => {
+            let settings = config.s3_settings().context("S3 settings")?;
+            Arc::new(S3BlobStore::new(&settings).context("configuring the S3 blob store")?)
+        }
     })
 }
 
@@ -122,6 +133,8 @@ fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
     }
     let url = bus.redis_url.clone().context("bus.redis_url is required with bus.backend = \"redis\"")?;
     anyhow::ensure!(config.storage.backend == Backend::Postgres, "bus.backend = \"redis\" needs storage.backend = \"postgres\"");
+    // `Config::load` checked it; a hand-built config gets the same answer.
+    config.check_cluster_blobs()?;
     let node = bus.node.clone().unwrap_or_else(|| format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let ms = std::time::Duration::from_millis;
     Ok(Some(RedisSettings {

@@ -36,7 +36,8 @@ enum Command {
     Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
-    /// Write a consistent copy of the database to FILE while the server may be running.
+    /// Write a consistent copy of the database to FILE while the server may be running,
+    /// and copy the uploaded files to FILE.blobs (with S3 blobs: say how to copy the bucket).
     Backup { file: PathBuf },
     /// Manage workspaces and agents.
     #[command(subcommand)]

@@ -1,11 +1,12 @@
 //! What each command does, on parts built by the library's builder (`switchboard::app`):
-//! serving, seeding the demo, migrating, backing up, administering.
+//! serving, seeding the demo, migrating, backing up (the database and the uploads),
+//! administering.
 
 use std::path::Path;
 
 use anyhow::Context;
 use switchboard::app::{self, App};
-use switchboard::config::{Config, LogFormat, LogSection};
+use switchboard::config::{BlobBackend, Config, LogFormat, LogSection};
 use switchboard_core::{Core, NewAgent, Principal, auth};
 use switchboard_domain::*;
 use switchboard_server::raise_open_file_limit;
@@ -89,12 +90,84 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database to `file`, then the uploads: with `blobs.backend = "fs"` copied to the
+/// directory `FILE.blobs` beside it; with S3, how to copy the bucket. The database goes
+/// first: an attachment's file is stored before its row, so every row in the dump has its
+/// file in the copy made after it (files uploaded in between are copied too, harmlessly).
 pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let blobs_to = blobs_backup_dir(file);
+    if config.blobs.backend == BlobBackend::Fs {
+        anyhow::ensure!(!blobs_to.exists(), "{} already exists: a backup never overwrites", blobs_to.display());
+    }
     let store = app::open_store(config, None).await?;
     store.backup(file).await.with_context(|| format!("writing backup to {}", file.display()))?;
     store.close().await;
     println!("Backup written to {}", file.display());
+    match config.blobs.backend {
+        BlobBackend::Fs => {
+            let from = config.blobs_dir();
+            let (files, bytes) = tokio::task::spawn_blocking({
+                let (from, to) = (from.clone(), blobs_to.clone());
+                move || copy_blobs(&from, &to)
+            })
+            .await
+            .context("copying the uploads")??;
+            println!("Uploaded files ({files}, {bytes} bytes) copied from {} to {}", from.display(), blobs_to.display());
+            println!("To restore: the database file as switchboard.db in the data directory, and that directory as blobs.dir.");
+        }
+        BlobBackend::S3 => println!("{}", s3_backup_advice(config)),
+    }
     Ok(())
+}
+
+/// Where `backup FILE` copies the uploads: `FILE.blobs`, beside the dump.
+pub fn blobs_backup_dir(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".blobs");
+    name.into()
+}
+
+/// What `backup` says when uploads are in a bucket: it does not copy them, so it says
+/// exactly how.
+fn s3_backup_advice(config: &Config) -> String {
+    let bucket = config.blobs.bucket.as_deref().unwrap_or("BUCKET");
+    let endpoint = config.blobs.endpoint.as_deref().map(|e| format!(" --endpoint-url {e}")).unwrap_or_default();
+    format!(
+        "Uploaded files were NOT copied: they are in the S3 bucket {bucket}, which this command does not read.\n\
+         Copy them with the storage's own tools after this dump, for example:\n  \
+         aws s3 sync s3://{bucket} /backups/switchboard-blobs{endpoint}\n\
+         (or `rclone sync`, or `mc mirror` for MinIO), or turn on the bucket's versioning or replication.\n\
+         Copy after the database dump: every file its rows name is then in the copy."
+    )
+}
+
+/// Copies the tree of blob files `from` into a new directory `to`, leaving out files
+/// still being written (`*.partial`); returns the files and bytes copied. A missing
+/// `from` (nothing uploaded yet) copies nothing.
+fn copy_blobs(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let (mut files, mut bytes) = (0, 0);
+    let mut dirs = vec![from.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == from => return Ok((0, 0)),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let path = entry.path();
+            let target = to.join(path.strip_prefix(from).expect("under the root"));
+            if entry.file_type()?.is_dir() {
+                std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+                dirs.push(path);
+            } else if path.extension().is_none_or(|e| e != "partial") {
+                bytes += std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+                files += 1;
+            }
+        }
+    }
+    Ok((files, bytes))
 }
 
 fn password_or_generated(given: Option<String>) -> (String, bool) {

@@ -196,10 +196,13 @@ async fn admin_commands_manage_accounts_and_backups_restore() {
     let (status, agents) = crm.get("/api/v1/agents").await;
     assert_eq!(status.as_u16(), 200, "the printed secret is a working API token: {agents}");
 
-    // An online backup while the server runs.
+    // An online backup while the server runs, with a file the team uploaded.
+    let contract = b"the signed contract".to_vec();
+    let uploaded = crm.upload("contract.txt", contract.clone()).await.expect("an upload");
     let backup = dir.path().join("backup.db");
     let (ok, out, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(ok, "{out}{err}");
+    assert!(out.contains("Uploaded files (1,") && out.contains("backup.db.blobs"), "{out}");
     let (ok, _, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(!ok && err.contains("already exists"), "a backup never overwrites: {err}");
 
@@ -215,6 +218,29 @@ async fn admin_commands_manage_accounts_and_backups_restore() {
     std::fs::copy(&backup, restored.join("switchboard.db")).unwrap();
     let (ok, out, _) = run(&restored, &["admin", "list-workspaces"]).await;
     assert!(ok && out.contains("Shop"), "{out}");
+
+    // With its uploads beside it: the restored server serves the file.
+    std::fs::rename(dir.path().join("backup.db.blobs"), restored.join("blobs")).unwrap();
+    let (_server, addr) = start(&restored).await;
+    let crm = Api::with_token(format!("http://{addr}"), &secret);
+    assert_eq!(crm.attachment(uploaded.id).await.expect("the restored file"), contract);
+}
+
+#[tokio::test]
+async fn a_backup_of_s3_blobs_says_how_to_copy_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = switchboard(dir.path())
+        .env("SWITCHBOARD__BLOBS__BACKEND", "s3")
+        .env("SWITCHBOARD__BLOBS__BUCKET", "sb-uploads")
+        .env("SWITCHBOARD__BLOBS__ENDPOINT", "http://127.0.0.1:1")
+        .args(["backup", dir.path().join("b.db").to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("NOT copied") && said.contains("aws s3 sync s3://sb-uploads") && said.contains("--endpoint-url http://127.0.0.1:1"), "{said}");
+    assert!(!dir.path().join("b.db.blobs").exists(), "nothing pretends to be a copy of the bucket");
 }
 
 #[tokio::test]
