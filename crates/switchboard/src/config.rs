@@ -689,7 +689,8 @@ mod tests {
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("needs storage.backend = \"postgres\"") && err.contains("SQLite"), "{err}");
 
-        let postgres = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n";
+        let postgres = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n\
+                        [blobs]\ndir = \"/mnt/shared\"\nshared = true\n";
         std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\n")).unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("bus.redis_url"), "{err}");
