@@ -9,6 +9,7 @@
 mod accounts;
 mod backup;
 mod directory;
+mod import;
 mod jobs;
 mod log;
 mod privacy;

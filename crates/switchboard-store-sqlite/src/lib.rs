@@ -11,6 +11,7 @@
 
 mod accounts;
 mod directory;
+mod export;
 mod jobs;
 mod log;
 mod maintenance;
@@ -30,6 +31,7 @@ use switchboard_domain::*;
 use switchboard_store::*;
 use writer::Turn;
 
+pub use export::SqliteSource;
 pub use open::{Durability, SqliteOptions};
 
 pub struct SqliteStore {

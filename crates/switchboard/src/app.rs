@@ -152,7 +152,7 @@ fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
 /// one node's database (the log writer assumes it is the only writer), so a second node
 /// on the same file must not start. The operating system drops the lock when the
 /// process ends, even on `kill -9`.
-fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
+pub fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     let dir = &config.storage.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
     let path = dir.join("switchboard.lock");
