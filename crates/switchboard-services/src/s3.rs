@@ -29,7 +29,8 @@ impl EphemeralS3 {
     /// Starts a new server with no bucket.
     pub async fn start() -> anyhow::Result<Self> {
         let binary = moto_server()?;
-        let (process, port) = start_on_free_port(async |port| spawn(&binary, port), |port| async move { http(port, "GET", "/").await.is_ok() }).await?;
+        let (process, port) =
+            start_on_free_port(async |port| spawn(&binary, port), |port| async move { http(port, "GET", "/").await.is_ok() }).await?;
         Ok(Self { endpoint: format!("http://127.0.0.1:{port}"), port, _process: process })
     }
 

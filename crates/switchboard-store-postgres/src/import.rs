@@ -54,10 +54,8 @@ async fn copy(tx: &mut PgConnection, source: &dyn TableSource) -> Result<CopyRep
     // No other writer may slip rows in between the check and the commit.
     for table in tables.keys() {
         sqlx::query(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", quoted(table))).execute(&mut *tx).await.map_err(db)?;
-        let any: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {})", quoted(table)))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let any: bool =
+            sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {})", quoted(table))).fetch_one(&mut *tx).await.map_err(db)?;
         if any {
             return Err(CopyError::NotEmpty { table: table.clone() });
         }
@@ -149,7 +147,8 @@ async fn foreign_key_order(tx: &mut PgConnection, tables: &BTreeMap<String, Vec<
     }
     let mut order = vec![];
     while !needs.is_empty() {
-        let ready: Vec<&str> = needs.iter().filter(|(_, deps)| deps.iter().all(|d| !needs.contains_key(d.as_str()))).map(|(t, _)| *t).collect();
+        let ready: Vec<&str> =
+            needs.iter().filter(|(_, deps)| deps.iter().all(|d| !needs.contains_key(d.as_str()))).map(|(t, _)| *t).collect();
         if ready.is_empty() {
             let cycle: Vec<&str> = needs.keys().copied().collect();
             return Err(CopyError::Store(switchboard_store::StoreError::Internal(

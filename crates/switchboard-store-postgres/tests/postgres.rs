@@ -342,7 +342,13 @@ impl switchboard_store::TableSource for BreaksAtEvents {
     async fn count(&self, table: &str) -> switchboard_store::Result<u64> {
         self.0.count(table).await
     }
-    async fn rows_after(&self, table: &str, columns: &[String], after: i64, limit: u32) -> switchboard_store::Result<Vec<(i64, switchboard_store::Row)>> {
+    async fn rows_after(
+        &self,
+        table: &str,
+        columns: &[String],
+        after: i64,
+        limit: u32,
+    ) -> switchboard_store::Result<Vec<(i64, switchboard_store::Row)>> {
         if table == "events" {
             return Err(StoreError::Unavailable("the copy was interrupted".into()));
         }

@@ -44,10 +44,7 @@ fn quoted(name: &str) -> String {
 impl TableSource for SqliteSource {
     async fn tables(&self) -> Result<Vec<String>> {
         let mut conn = self.conn.lock().await;
-        sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)
+        sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").fetch_all(&mut *conn).await.map_err(db)
     }
 
     async fn columns(&self, table: &str) -> Result<Vec<String>> {

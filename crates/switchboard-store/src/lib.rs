@@ -17,9 +17,9 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use blob::{BlobStore, FsBlobStore, S3BlobStore, S3Settings};
 #[cfg(any(test, feature = "testing"))]
 pub use blob::check_blob_store;
+pub use blob::{BlobStore, FsBlobStore, S3BlobStore, S3Settings};
 pub use copy::{CopyError, CopyReport, Row, TableSource};
 pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};

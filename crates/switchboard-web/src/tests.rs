@@ -172,7 +172,12 @@ async fn a_binary_built_without_assets_says_so_instead_of_a_blank_page() {
     // Who may frame a page does not depend on whether it was built.
     let (_, headers, _) = get(&router, "/widget/preview", &[]).await;
     assert_eq!(value(&headers, header::CONTENT_SECURITY_POLICY), format!("{CHAT_CSP}; frame-ancestors 'self'"));
-    let frame = serve(&Assets::default(), "widget/frame/index.html", Some(&frame_csp(Some(&["https://shop.example".to_owned()]))), &HeaderMap::new());
+    let frame = serve(
+        &Assets::default(),
+        "widget/frame/index.html",
+        Some(&frame_csp(Some(&["https://shop.example".to_owned()]))),
+        &HeaderMap::new(),
+    );
     assert!(value(frame.headers(), header::CONTENT_SECURITY_POLICY).ends_with("frame-ancestors https://shop.example"));
 }
 

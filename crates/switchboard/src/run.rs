@@ -7,12 +7,12 @@ use std::path::Path;
 use anyhow::Context;
 use switchboard::app::{self, App};
 use switchboard::config::{Backend, BlobBackend, Config, LogFormat, LogSection, redact_password};
-use switchboard_store::BlobStore;
-use switchboard_store_postgres::PgStore;
-use switchboard_store_sqlite::SqliteSource;
 use switchboard_core::{Core, NewAgent, Principal, auth};
 use switchboard_domain::*;
 use switchboard_server::raise_open_file_limit;
+use switchboard_store::BlobStore;
+use switchboard_store_postgres::PgStore;
+use switchboard_store_sqlite::SqliteSource;
 
 use crate::Admin;
 
@@ -189,7 +189,8 @@ pub async fn db_copy(config: &Config, to: &str) -> anyhow::Result<()> {
         "--to must be a postgres:// URL of an empty database"
     );
     let _lock = app::lock_data_dir(config).context("db-copy needs the node stopped")?;
-    let source = SqliteSource::open(&config.database_path()).await.with_context(|| format!("reading {}", config.database_path().display()))?;
+    let source =
+        SqliteSource::open(&config.database_path()).await.with_context(|| format!("reading {}", config.database_path().display()))?;
     println!("Copying {} to {} in one transaction…", config.database_path().display(), redact_password(to));
     let report = PgStore::copy_from(to, &source).await.context("copying the database")?;
     for (table, rows) in &report.tables {

@@ -245,7 +245,10 @@ async fn a_backup_of_s3_blobs_says_how_to_copy_the_bucket() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("NOT copied") && said.contains("aws s3 sync s3://sb-uploads") && said.contains("--endpoint-url http://127.0.0.1:1"), "{said}");
+    assert!(
+        said.contains("NOT copied") && said.contains("aws s3 sync s3://sb-uploads") && said.contains("--endpoint-url http://127.0.0.1:1"),
+        "{said}"
+    );
     assert!(!dir.path().join("b.db.blobs").exists(), "nothing pretends to be a copy of the bucket");
 }
 
@@ -387,8 +390,11 @@ async fn a_sqlite_installation_moves_to_postgresql_and_clients_resume_with_their
     assert!(!ok && err.contains("not empty"), "a second copy into the same database is refused: {out}{err}");
 
     // The same clients, with the cursors they held, on a node serving the copy.
-    let postgres =
-        [("SWITCHBOARD__STORAGE__BACKEND", "postgres"), ("SWITCHBOARD__STORAGE__POSTGRES_URL", url.as_str()), ("SWITCHBOARD__BLOBS__DIR", &new_blobs)];
+    let postgres = [
+        ("SWITCHBOARD__STORAGE__BACKEND", "postgres"),
+        ("SWITCHBOARD__STORAGE__POSTGRES_URL", url.as_str()),
+        ("SWITCHBOARD__BLOBS__DIR", &new_blobs),
+    ];
     let (_server, addr) = start_with(&dir.path().join("pg-node"), &postgres).await;
     let resume = json!([{"conversation_id": conv, "after_seq": visitor_cursor}]);
     let mut visitor = Ws::visitor(addr, &site_key, Some(&visitor_token), Some(resume)).await;
