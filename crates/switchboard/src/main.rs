@@ -45,6 +45,9 @@ enum Command {
         /// The target, `postgres://user:password@host/database`; it must be empty.
         #[arg(long)]
         to: String,
+        /// The SQLite node's upload directory. Default: DATA/blobs.
+        #[arg(long)]
+        blobs_from: Option<PathBuf>,
     },
     /// Manage workspaces and agents.
     #[command(subcommand)]
@@ -139,7 +142,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo => run::serve(&config, true).await,
             Command::Migrate => run::migrate(&config).await,
             Command::Backup { file } => run::backup(&config, &file).await,
-            Command::DbCopy { to } => run::db_copy(&config, &to).await,
+            Command::DbCopy { to, blobs_from } => run::db_copy(&config, &to, blobs_from.as_deref()).await,
             Command::Admin(admin) => run::admin(&config, admin).await,
             Command::Config(_) | Command::Openapi => Ok(()),
         }

@@ -179,7 +179,7 @@ fn copy_blobs(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
 /// transaction: interrupted or failed, it leaves the target empty, and running the
 /// command again starts over. Uploads are copied after it commits, each file put under
 /// its key (a put replaces, so a rerun copies them again harmlessly).
-pub async fn db_copy(config: &Config, to: &str) -> anyhow::Result<()> {
+pub async fn db_copy(config: &Config, to: &str, blobs_from: Option<&Path>) -> anyhow::Result<()> {
     anyhow::ensure!(
         config.storage.backend == Backend::Sqlite,
         "db-copy copies a SQLite installation: run it with the configuration (or --data) of the SQLite node, storage.backend = \"sqlite\""
@@ -198,7 +198,7 @@ pub async fn db_copy(config: &Config, to: &str) -> anyhow::Result<()> {
     }
     println!("Row counts verified for {} tables; search index rebuilt for {} messages.", report.tables.len(), report.indexed_messages);
 
-    let from = config.storage.data_dir.join("blobs");
+    let from = blobs_from.map(Path::to_path_buf).unwrap_or_else(|| config.storage.data_dir.join("blobs"));
     let same_dir = config.blobs.backend == BlobBackend::Fs && config.blobs_dir() == from;
     if same_dir {
         println!("Uploaded files stay where they are ({}): blobs are configured in that directory.", from.display());
