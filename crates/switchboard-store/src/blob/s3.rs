@@ -40,11 +40,17 @@ impl std::fmt::Debug for S3Settings {
     }
 }
 
-/// Blobs as objects of one bucket.
-#[derive(Debug)]
+/// Blobs as objects of one bucket. `Debug` names the bucket only: the client holds the
+/// credentials.
 pub struct S3BlobStore {
     s3: AmazonS3,
     bucket: String,
+}
+
+impl std::fmt::Debug for S3BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3BlobStore").field("bucket", &self.bucket).finish_non_exhaustive()
+    }
 }
 
 impl S3BlobStore {
@@ -167,5 +173,8 @@ mod tests {
         let printed = format!("{settings:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("***"), "{printed}");
+        let store = S3BlobStore::new(&S3Settings { access_key_id: Some("AKIA".into()), ..settings }).unwrap();
+        let printed = format!("{store:?}");
+        assert!(!printed.contains("hunter2") && printed.contains("\"b\""), "{printed}");
     }
 }
