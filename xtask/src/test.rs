@@ -24,6 +24,10 @@ const PACKAGES: [&str; 6] = ["chromium", "fonts-noto-color-emoji", "postgresql",
 /// (`crates/switchboard/tests/cluster.rs`), which has a step of its own.
 const CLUSTER_TIER_EXCLUDED: &str = "not (package(switchboard) & binary(cluster))";
 
+/// The S3-compatible server the blob store's tests and the cluster tier start
+/// (`switchboard_services::EphemeralS3`, which names the same requirement), from PyPI.
+const MOTO: &str = "moto[server]==5.2.1";
+
 /// npm projects besides `web/` whose packages the tests need.
 const NPM_PROJECTS: [&str; 1] = ["bench/peers/socketio"];
 
@@ -149,7 +153,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Installs missing Debian packages and npm packages.
+/// Installs missing Debian packages, npm packages and the PyPI servers the tests run.
 fn prerequisites() -> anyhow::Result<()> {
     let missing: Vec<&str> = PACKAGES.into_iter().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
@@ -165,6 +169,12 @@ fn prerequisites() -> anyhow::Result<()> {
     for project in projects.filter(|p| p.join("package.json").exists()) {
         web::require_npm()?;
         web::install(&project)?;
+    }
+    if succeeds(Command::new("moto_server").arg("--help")) {
+        println!("moto_server (S3): present");
+    } else {
+        run_cmd(Command::new("python3").args(["-m", "pip", "install", "--quiet", MOTO]))
+            .context("installing the S3-compatible test server (or install it yourself)")?;
     }
     crate::fuzz::install()
 }

@@ -41,6 +41,9 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
             for (k, v) in [("BACKEND", "redis"), ("REDIS_URL", redis.url()), ("CLUSTER", "bench")] {
                 env.push((format!("SWITCHBOARD__BUS__{k}"), v.to_owned()));
             }
+            // A cluster needs blobs every node reaches: here one directory both share.
+            env.push(("SWITCHBOARD__BLOBS__DIR".to_owned(), dir.join("blobs").display().to_string()));
+            env.push(("SWITCHBOARD__BLOBS__SHARED".to_owned(), "true".to_owned()));
         }
         let opts = ServerOpts { env, ..ctx.server_opts(Durability::Full) };
         let a = Server::start(&ctx.server_bin, &dir.join(format!("{nodes}-a")), &opts).await?;

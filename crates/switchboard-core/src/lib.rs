@@ -307,6 +307,12 @@ impl Core {
         self.lease_takeovers.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The job table now (due, leased, dead), cluster-wide since every node shares it,
+    /// for `/metrics`.
+    pub async fn job_queue(&self) -> Result<switchboard_store::JobQueue> {
+        Ok(self.store.job_queue(self.now()).await?)
+    }
+
     /// How much presence holds, for `/metrics`.
     pub fn presence_sizes(&self) -> PresenceSizes {
         self.presence.sizes()

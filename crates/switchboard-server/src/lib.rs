@@ -156,7 +156,8 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    app.metrics.refresh(&app.core);
+    let jobs = app.core.job_queue().await.inspect_err(|e| tracing::warn!(error = %e, "reading the job queue for /metrics")).ok();
+    app.metrics.refresh(&app.core, jobs);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"))], app.metrics.encode())
 }
 

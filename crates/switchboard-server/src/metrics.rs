@@ -1,7 +1,7 @@
 //! Prometheus metrics: open and refused sockets by kind, messages stored, commit and
 //! delivery latency; the bus between nodes (published, received, dropped, repaired from
-//! the store, late duplicates, lag, degraded) and presence sizes, read from core when
-//! `/metrics` is asked.
+//! the store, late duplicates, lag, degraded), presence sizes and the job queue (due,
+//! leased, dead; lease takeovers), read from core when `/metrics` is asked.
 
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -16,11 +16,17 @@ use std::sync::atomic::AtomicU64;
 
 use switchboard_core::{CommitObserver, Core};
 use switchboard_domain::EventData;
-use switchboard_store::Committed;
+use switchboard_store::{Committed, JobQueue};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SocketLabels {
     pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    /// `due` (a runner could claim it now), `leased` (a runner holds it) or `dead`.
+    pub state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -54,6 +60,7 @@ struct BusMetrics {
     viewing_sockets: Gauge,
     presence_nodes: Gauge,
     lease_takeovers: Counter,
+    job_queue: Family<QueueLabels, Gauge>,
 }
 
 impl BusMetrics {
@@ -70,6 +77,7 @@ impl BusMetrics {
             viewing_sockets: Gauge::default(),
             presence_nodes: Gauge::default(),
             lease_takeovers: Counter::default(),
+            job_queue: Family::default(),
         };
         registry.register("bus_published", "Messages this node published to the other nodes", m.published.clone());
         registry.register("bus_received", "Messages this node received from the other nodes", m.received.clone());
@@ -94,6 +102,14 @@ impl BusMetrics {
             "Jobs claimed again after the lease of a runner that never answered ran out",
             m.lease_takeovers.clone(),
         );
+        registry.register(
+            "job_queue",
+            "Jobs in the cluster's job table: due (claimable now, including leases that ran out), leased (held by a runner), dead",
+            m.job_queue.clone(),
+        );
+        for state in ["due", "leased", "dead"] {
+            let _ = m.job_queue.get_or_create(&QueueLabels { state });
+        }
         m
     }
 }
@@ -134,8 +150,9 @@ impl Metrics {
         self.delivery_seconds.observe(micros as f64 / 1e6);
     }
 
-    /// Reads the bus's and presence's numbers from core.
-    pub fn refresh(&self, core: &Core) {
+    /// Reads the bus's and presence's numbers from core, and the job queue's as read from
+    /// the store (`None`: it could not be read; the last figures stay).
+    pub fn refresh(&self, core: &Core, jobs: Option<JobQueue>) {
         let (b, c) = (&self.bus, core.bus_counters());
         catch_up(&b.published, c.published);
         catch_up(&b.received, c.received);
@@ -149,6 +166,11 @@ impl Metrics {
         b.viewing_sockets.set(p.viewing_sockets as i64);
         b.presence_nodes.set(p.nodes as i64);
         catch_up(&b.lease_takeovers, core.lease_takeovers());
+        if let Some(q) = jobs {
+            for (state, n) in [("due", q.due), ("leased", q.leased), ("dead", q.dead)] {
+                b.job_queue.get_or_create(&QueueLabels { state }).set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
     }
 
     pub fn encode(&self) -> String {

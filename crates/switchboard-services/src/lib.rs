@@ -1,5 +1,6 @@
 //! Throwaway servers as child processes that cannot outlive the process that started
-//! them: PostgreSQL and Redis for the tests ([`EphemeralPostgres`], [`EphemeralRedis`]),
+//! them: PostgreSQL, Redis and an S3-compatible server for the tests ([`EphemeralPostgres`],
+//! [`EphemeralRedis`], [`EphemeralS3`]),
 //! and [`ServerProcess`] for any other server (the bench's peers).
 //!
 //! A leaf crate with no Switchboard dependency, so that the test harness, the store
@@ -8,9 +9,11 @@
 mod postgres;
 mod process;
 mod redis;
+mod s3;
 #[cfg(test)]
 mod tests;
 
 pub use postgres::EphemeralPostgres;
 pub use process::{ServerProcess, User, chown, command, free_port, run, server_user, temp_dir};
 pub use redis::EphemeralRedis;
+pub use s3::{EphemeralS3, MOTO_REQUIREMENT};

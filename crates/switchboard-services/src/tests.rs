@@ -211,3 +211,13 @@ fn assert_gone(port: u16, pid: Option<u32>, dir: &Path) {
 fn pid_alive(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
 }
+
+#[tokio::test]
+async fn an_s3_server_creates_buckets_and_is_gone_when_dropped() -> anyhow::Result<()> {
+    let s3 = crate::EphemeralS3::start().await?;
+    let port: u16 = s3.endpoint().rsplit(':').next().unwrap().parse()?;
+    s3.create_bucket("uploads").await?;
+    drop(s3);
+    assert!(std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(), "the port is free once the server is dropped");
+    Ok(())
+}

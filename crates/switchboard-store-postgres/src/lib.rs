@@ -9,6 +9,7 @@
 mod accounts;
 mod backup;
 mod directory;
+mod import;
 mod jobs;
 mod live;
 mod log;
@@ -530,6 +531,10 @@ impl Jobs for PgStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(&self.pool).await
+    }
+
+    async fn job_queue(&self, now: Timestamp) -> Result<JobQueue> {
+        jobs::job_queue(&self.pool, now).await
     }
 }
 

@@ -72,7 +72,7 @@ async fn transaction(pool: &PgPool, jobs: &[(WorkspaceId, Change)]) -> Result<Ve
 /// The words a message is found by: the text SQLite indexes too ([`search::message_text`]),
 /// split where [`search::query_terms`] splits a query, so an indexed word and a query term
 /// are always made the same way.
-fn search_words(m: &Message) -> Vec<String> {
+pub(crate) fn search_words(m: &Message) -> Vec<String> {
     let mut words: Vec<String> = search::message_text(&m.body, &m.attachments)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

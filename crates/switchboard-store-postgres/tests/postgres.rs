@@ -1,8 +1,8 @@
 //! PostgreSQL-specific checks beyond the contract suite: the schema matches SQLite's,
 //! several nodes writing one workspace keep the feed gapless, a writer that loses a
 //! deadlock retries, overlong words are indexed, backups restore, and a database an
-//! earlier version wrote keeps its messages through the upgrade, and an erased person
-//! leaves nothing in any table.
+//! earlier version wrote keeps its messages through the upgrade, an erased person
+//! leaves nothing in any table, and a copy from SQLite interrupted half-way leaves nothing.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -326,4 +326,66 @@ async fn no_table_holds_anything_of_an_erased_person() {
             assert_eq!(rows_holding(&pool, &needle).await, Vec::<String>::new(), "{needle:?} is still stored");
         }
     }
+}
+
+/// A source that breaks when the copy reaches `events`, as an interrupted copy would.
+struct BreaksAtEvents(switchboard_store_sqlite::SqliteSource);
+
+#[async_trait::async_trait]
+impl switchboard_store::TableSource for BreaksAtEvents {
+    async fn tables(&self) -> switchboard_store::Result<Vec<String>> {
+        self.0.tables().await
+    }
+    async fn columns(&self, table: &str) -> switchboard_store::Result<Vec<String>> {
+        self.0.columns(table).await
+    }
+    async fn count(&self, table: &str) -> switchboard_store::Result<u64> {
+        self.0.count(table).await
+    }
+    async fn rows_after(
+        &self,
+        table: &str,
+        columns: &[String],
+        after: i64,
+        limit: u32,
+    ) -> switchboard_store::Result<Vec<(i64, switchboard_store::Row)>> {
+        if table == "events" {
+            return Err(StoreError::Unavailable("the copy was interrupted".into()));
+        }
+        self.0.rows_after(table, columns, after, limit).await
+    }
+}
+
+#[tokio::test]
+async fn a_copy_from_sqlite_interrupted_half_way_leaves_nothing_and_runs_again_from_scratch() {
+    let dir = tempfile::tempdir().unwrap();
+    let lite = SqliteStore::open_temp(dir.path()).await.unwrap();
+    let f = fixture(&lite, "moving").await;
+    let started = start(&lite, &f, Some("the parcel never came")).await;
+    let last = say(&lite, &f, started.conversation.id, Actor::Contact(f.contact.id), "still waiting").await.events[0].seq;
+    lite.close().await;
+    let path = dir.path().join("switchboard.db");
+
+    let url = fresh_url().await;
+    let broken = BreaksAtEvents(switchboard_store_sqlite::SqliteSource::open(&path).await.unwrap());
+    let err = PgStore::copy_from(&url, &broken).await.unwrap_err();
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let workspaces: i64 = sqlx::query_scalar("SELECT count(*) FROM workspaces").fetch_one(&pool).await.unwrap();
+    assert_eq!(workspaces, 0, "the tables copied before the interruption were rolled back with it");
+
+    let report = PgStore::copy_from(&url, &switchboard_store_sqlite::SqliteSource::open(&path).await.unwrap()).await.expect("the rerun");
+    let rows = |name: &str| report.tables.iter().find(|(t, _)| t == name).map(|(_, n)| *n);
+    assert_eq!((rows("workspaces"), rows("conversations"), rows("events")), (Some(1), Some(1), Some(last as u64)), "{report:?}");
+    assert_eq!(report.indexed_messages, 2);
+    let again = PgStore::copy_from(&url, &switchboard_store_sqlite::SqliteSource::open(&path).await.unwrap()).await.unwrap_err();
+    assert!(matches!(again, switchboard_store::CopyError::NotEmpty { .. }), "{again}");
+    pool.close().await;
+
+    let pg = PgStore::connect(&PgOptions::new(url)).await.unwrap();
+    let hits = pg.search_messages(f.ws.id, &search::query_terms("parcel"), 10).await.unwrap();
+    assert_eq!(hits.len(), 1, "found through the rebuilt search column");
+    let next = say(&pg, &f, started.conversation.id, Actor::Contact(f.contact.id), "hello from PostgreSQL").await;
+    assert_eq!(next.events[0].seq, last + 1, "the conversation's seq carries on");
+    pg.close().await;
 }

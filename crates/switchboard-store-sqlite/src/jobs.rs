@@ -112,6 +112,13 @@ pub(crate) async fn next_job_at(store: &SqliteStore) -> Result<Option<Timestamp>
     Ok(at.map(Timestamp))
 }
 
+pub(crate) async fn job_queue(store: &SqliteStore, now: Timestamp) -> Result<JobQueue> {
+    let (due, leased, dead): (i64, i64, i64) =
+        sqlx::query_as(switchboard_store::JOB_QUEUE_SQL).bind(now.0).fetch_one(&store.read).await.map_err(db)?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(JobQueue { due: count(due), leased: count(leased), dead: count(dead) })
+}
+
 pub(crate) async fn consumer_cursor(store: &SqliteStore, name: &str, ws: WorkspaceId) -> Result<i64> {
     let seq: Option<i64> = sqlx::query_scalar("SELECT feed_seq FROM consumer_cursors WHERE name = $1 AND workspace_id = $2")
         .bind(name)

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod directory;
+mod export;
 mod jobs;
 mod live;
 mod log;
@@ -32,6 +33,7 @@ use switchboard_domain::*;
 use switchboard_store::*;
 use writer::Turn;
 
+pub use export::SqliteSource;
 pub use open::{Durability, SqliteOptions};
 
 pub struct SqliteStore {
@@ -412,6 +414,10 @@ impl Jobs for SqliteStore {
 
     async fn next_job_at(&self) -> Result<Option<Timestamp>> {
         jobs::next_job_at(self).await
+    }
+
+    async fn job_queue(&self, now: Timestamp) -> Result<JobQueue> {
+        jobs::job_queue(self, now).await
     }
 }
 

@@ -1,5 +1,9 @@
-//! Where attachment bytes live. Files under the data directory today; object storage
-//! can implement the same trait later.
+//! Where attachment bytes live: files under a directory ([`FsBlobStore`]: the data
+//! directory's, or one every node of a cluster mounts), or S3-compatible object storage
+//! ([`S3BlobStore`], in `blob/s3.rs`) that every node reaches. Both take the same keys
+//! and pass the same [`check_blob_store`] story.
+
+mod s3;
 
 use std::path::PathBuf;
 
@@ -7,6 +11,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::{Result, StoreError};
+
+pub use s3::{S3BlobStore, S3Settings};
 
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
@@ -28,12 +34,44 @@ impl FsBlobStore {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
-        let safe = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
-        if !safe || key.contains("//") || key.starts_with('/') {
-            return Err(StoreError::Internal(format!("invalid blob key {key:?}").into()));
-        }
+        check_key(key)?;
         Ok(self.root.join(key))
     }
+
+    /// The directory the blobs are in.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+}
+
+/// Keys are ASCII letters, digits, `-` and `/`-separated segments, so no key can climb
+/// out of a directory or mean something else to an object store.
+fn check_key(key: &str) -> Result<()> {
+    let safe = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+    if !safe || key.contains("//") || key.starts_with('/') || key.ends_with('/') {
+        return Err(StoreError::Internal(format!("invalid blob key {key:?}").into()));
+    }
+    Ok(())
+}
+
+/// What every blob store must do, run against each implementation by its tests: bytes
+/// come back as they went in, a missing key is `NotFound`, a deletion may be repeated,
+/// and keys that could escape are refused.
+#[cfg(any(test, feature = "testing"))]
+pub async fn check_blob_store(store: &dyn BlobStore) {
+    let key = format!("check/{}", uuid::Uuid::new_v4().simple());
+    store.put(&key, Bytes::from_static(b"hello")).await.expect("put");
+    assert_eq!(store.get(&key).await.expect("get"), Bytes::from_static(b"hello"));
+    store.put(&key, Bytes::from(vec![7u8; 300_000])).await.expect("a second put replaces the first");
+    assert_eq!(store.get(&key).await.expect("get").len(), 300_000);
+    assert!(matches!(store.get(&format!("{key}-missing")).await, Err(StoreError::NotFound(_))), "a missing blob is NotFound");
+    for bad in ["../etc/passwd", "/abs", "a//b", "a/", "", "sp ace"] {
+        assert!(store.get(bad).await.is_err(), "{bad:?} is refused");
+        assert!(store.put(bad, Bytes::new()).await.is_err(), "{bad:?} is refused");
+    }
+    store.delete(&key).await.expect("delete");
+    assert!(matches!(store.get(&key).await, Err(StoreError::NotFound(_))), "gone once deleted");
+    store.delete(&key).await.expect("deleting again is not an error: a deletion may be retried");
 }
 
 #[async_trait]
@@ -84,6 +122,7 @@ mod tests {
         assert!(!dir.join("ab/cd-1").exists(), "deleted from the disk");
         store.delete("ab/cd-1").await.expect("deleting again is not an error: a deletion may be retried");
         assert!(store.delete("../etc/passwd").await.is_err());
+        check_blob_store(&store).await;
         std::fs::remove_dir_all(dir).unwrap();
     }
 

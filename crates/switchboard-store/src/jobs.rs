@@ -140,7 +140,28 @@ pub trait Jobs: Send + Sync {
     /// When the next job falls due (a pending job's `due_at` or a running job's lease
     /// running out), if any: how long a runner may sleep.
     async fn next_job_at(&self) -> Result<Option<Timestamp>>;
+    /// How many jobs a runner could claim at `now`, how many are held by a lease still
+    /// running, and how many died: `/metrics`' queue depth.
+    async fn job_queue(&self, now: Timestamp) -> Result<JobQueue>;
 }
+
+/// The job table at one moment, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobQueue {
+    /// Pending and due, or running with a lease that has run out (its runner is gone).
+    pub due: u64,
+    /// Running under a lease that has not run out.
+    pub leased: u64,
+    /// Failed every attempt; never run again.
+    pub dead: u64,
+}
+
+/// The statement both backends run for [`Jobs::job_queue`] (`$1`: now), portable SQL.
+pub const JOB_QUEUE_SQL: &str = "SELECT \
+    COALESCE(SUM(CASE WHEN (state = 'pending' AND due_at <= $1) OR (state = 'running' AND leased_until <= $1) THEN 1 ELSE 0 END), 0), \
+    COALESCE(SUM(CASE WHEN state = 'running' AND leased_until > $1 THEN 1 ELSE 0 END), 0), \
+    COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) \
+    FROM jobs";
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 
 mod blob;
 pub mod codec;
+mod copy;
 mod error;
 mod group_commit;
 mod jobs;
@@ -18,7 +19,10 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use blob::{BlobStore, FsBlobStore};
+#[cfg(any(test, feature = "testing"))]
+pub use blob::check_blob_store;
+pub use blob::{BlobStore, FsBlobStore, S3BlobStore, S3Settings};
+pub use copy::{CopyError, CopyReport, Row, TableSource};
 pub use error::{Result, StoreError};
 pub use group_commit::{Durable, GroupCommit};
 pub use jobs::*;

@@ -64,6 +64,7 @@ macro_rules! store_contract {
             message_search_folds_scripts,
             secrets_are_created_once,
             a_job_runs_when_due_and_is_gone_once_completed,
+            the_job_queue_counts_due_leased_and_dead_jobs,
             due_jobs_are_claimed_earliest_first_up_to_the_limit,
             a_dedupe_key_keeps_one_pending_job,
             two_runners_never_claim_the_same_job,

@@ -13,12 +13,12 @@ use switchboard_bus::{Bus, LocalBus};
 use switchboard_cluster::{RedisBus, RedisLimiter, RedisPresence, RedisSettings};
 use switchboard_core::{Clock, Core, Limits, Publisher, StoreFeed, SystemClock};
 use switchboard_server::{Server, ServerConfig};
-use switchboard_store::{CommitHook, FsBlobStore, Store};
+use switchboard_store::{BlobStore, CommitHook, FsBlobStore, S3BlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
 use switchboard_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
 
-use crate::config::{Backend, BusBackend, Config};
+use crate::config::{Backend, BlobBackend, BusBackend, Config};
 
 /// What the configuration file cannot say, for tests and benches: the server's finer
 /// settings (millisecond heartbeats, jobs left to the test) and the clock.
@@ -106,7 +106,7 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
         // The bus reads what it missed from the store, so it starts once the store is open.
         redis.start(Arc::new(StoreFeed(store.clone())));
     }
-    let blobs = Arc::new(FsBlobStore::new(config.storage.data_dir.join("blobs")));
+    let blobs = blob_store(config)?;
     let rates = limits.rates.clone();
     let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock.clone());
     Ok(match cluster {
@@ -118,6 +118,17 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
     })
 }
 
+/// The configured blob store: a directory, or an S3-compatible bucket.
+pub fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match config.blobs.backend {
+        BlobBackend::Fs => Arc::new(FsBlobStore::new(config.blobs_dir())),
+        BlobBackend::S3 => {
+            let settings = config.s3_settings().context("S3 settings")?;
+            Arc::new(S3BlobStore::new(&settings).context("configuring the S3 blob store")?)
+        }
+    })
+}
+
 /// The Redis settings of `bus.backend = "redis"`, with this node's name.
 fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
     let bus = &config.bus;
@@ -126,6 +137,8 @@ fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
     }
     let url = bus.redis_url.clone().context("bus.redis_url is required with bus.backend = \"redis\"")?;
     anyhow::ensure!(config.storage.backend == Backend::Postgres, "bus.backend = \"redis\" needs storage.backend = \"postgres\"");
+    // `Config::load` checked it; a hand-built config gets the same answer.
+    config.check_cluster_blobs()?;
     let node = bus.node.clone().unwrap_or_else(|| format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let ms = std::time::Duration::from_millis;
     Ok(Some(RedisSettings {
@@ -143,7 +156,7 @@ fn redis_settings(config: &Config) -> anyhow::Result<Option<RedisSettings>> {
 /// one node's database (the log writer assumes it is the only writer), so a second node
 /// on the same file must not start. The operating system drops the lock when the
 /// process ends, even on `kill -9`.
-fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
+pub fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     let dir = &config.storage.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
     let path = dir.join("switchboard.lock");

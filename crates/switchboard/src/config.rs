@@ -1,8 +1,8 @@
 //! Configuration: defaults, then a TOML file (`--config`), then environment variables
 //! `SWITCHBOARD__SECTION__KEY`, then command-line flags. Unknown keys and bad values
 //! are errors that name the key. Each section maps once into the options of the part it
-//! configures ([`Config::server_config`], [`Config::limits`], the store's options in
-//! `app.rs`).
+//! configures ([`Config::server_config`], [`Config::limits`], [`Config::s3_settings`],
+//! the store's options in `app.rs`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Limits, Rates};
 use switchboard_server::{ServerConfig, default_max_sockets};
+use switchboard_store::S3Settings;
 pub use switchboard_store_sqlite::Durability;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,6 +25,7 @@ pub struct Config {
     pub storage: StorageSection,
     pub limits: LimitsSection,
     pub bus: BusSection,
+    pub blobs: BlobsSection,
     pub presence: PresenceSection,
     pub live: LiveSection,
     pub log: LogSection,
@@ -123,6 +125,51 @@ impl std::fmt::Debug for BusSection {
             .field("position_check_ms", &self.position_check_ms)
             .field("presence_heartbeat_ms", &self.presence_heartbeat_ms)
             .field("presence_ttl_ms", &self.presence_ttl_ms)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobBackend {
+    /// Files under a directory: this node's, or one every node mounts (`shared`).
+    #[default]
+    Fs,
+    /// An S3-compatible bucket every node reaches.
+    S3,
+}
+
+/// Where uploaded files live. `Debug` is written by hand: it never shows the secret key.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlobsSection {
+    pub backend: BlobBackend,
+    /// `fs`: the directory. Unset: `blobs` under `storage.data_dir`.
+    pub dir: Option<PathBuf>,
+    /// `fs`: every node of the cluster mounts `dir` (NFS, CephFS…); required with
+    /// `bus.backend = "redis"`, where one node's disk would hide its uploads from the others.
+    pub shared: bool,
+    /// `s3`: the bucket (it must exist), the endpoint of a server other than AWS, the
+    /// region, and the credentials; unset credentials come from the environment
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, …, or the instance's role).
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for BlobsSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobsSection")
+            .field("backend", &self.backend)
+            .field("dir", &self.dir)
+            .field("shared", &self.shared)
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -303,6 +350,7 @@ impl Config {
             );
         }
         self.check_bus()?;
+        self.check_blobs()?;
         self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().context("log.level is not a valid filter")?;
         Ok(())
     }
@@ -345,6 +393,72 @@ impl Config {
             "bus.presence_ttl_ms must be longer than bus.presence_heartbeat_ms (a live node's presence would expire between heartbeats)"
         );
         Ok(())
+    }
+
+    fn check_blobs(&self) -> anyhow::Result<()> {
+        let blobs = &self.blobs;
+        match blobs.backend {
+            BlobBackend::Fs => {
+                anyhow::ensure!(
+                    blobs.bucket.is_none() && blobs.endpoint.is_none(),
+                    "blobs.bucket and blobs.endpoint are for blobs.backend = \"s3\""
+                );
+                self.check_cluster_blobs()
+            }
+            BlobBackend::S3 => {
+                anyhow::ensure!(blobs.dir.is_none() && !blobs.shared, "blobs.dir and blobs.shared are for blobs.backend = \"fs\"");
+                let bucket = blobs.bucket.as_deref().unwrap_or("");
+                anyhow::ensure!(
+                    (3..=63).contains(&bucket.len())
+                        && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c)),
+                    "blobs.bucket must name a bucket (3 to 63 lower-case letters, digits, '-' or '.') when blobs.backend = \"s3\""
+                );
+                if let Some(endpoint) = &blobs.endpoint {
+                    let rest = endpoint.strip_prefix("https://").or_else(|| endpoint.strip_prefix("http://")).unwrap_or("");
+                    anyhow::ensure!(
+                        !rest.is_empty() && !rest.contains(['?', '#', ' ']),
+                        "blobs.endpoint must be an http(s):// URL such as \"https://s3.example.com\""
+                    );
+                }
+                anyhow::ensure!(
+                    blobs.access_key_id.is_some() == blobs.secret_access_key.is_some(),
+                    "blobs.access_key_id and blobs.secret_access_key go together (or set neither, to take them from the environment)"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// A cluster's nodes must all reach every upload: files on one node's disk would be
+    /// missing on the others, so a node-local directory is refused unless the operator
+    /// says it is shared.
+    pub fn check_cluster_blobs(&self) -> anyhow::Result<()> {
+        if self.bus.backend == BusBackend::Redis && self.blobs.backend == BlobBackend::Fs && !self.blobs.shared {
+            anyhow::bail!(
+                "bus.backend = \"redis\" runs several nodes, but uploads would be kept in {}, on this node's disk only: \
+                 a file uploaded on one node could not be downloaded from another. Use blobs.backend = \"s3\" with a bucket \
+                 every node reaches, or mount one directory on every node, point blobs.dir at it and set blobs.shared = true",
+                self.blobs_dir().display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The directory of `blobs.backend = "fs"`.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.blobs.dir.clone().unwrap_or_else(|| self.storage.data_dir.join("blobs"))
+    }
+
+    /// The S3 settings of `blobs.backend = "s3"`.
+    pub fn s3_settings(&self) -> Option<S3Settings> {
+        let blobs = &self.blobs;
+        (blobs.backend == BlobBackend::S3).then(|| S3Settings {
+            bucket: blobs.bucket.clone().unwrap_or_default(),
+            endpoint: blobs.endpoint.clone(),
+            region: blobs.region.clone(),
+            access_key_id: blobs.access_key_id.clone(),
+            secret_access_key: blobs.secret_access_key.clone(),
+        })
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -457,6 +571,26 @@ position_check_ms = 5000
 presence_heartbeat_ms = 5000
 presence_ttl_ms = 15000
 
+[blobs]
+# Where uploaded files live. "fs": files under a directory. "s3": an S3-compatible
+# bucket (AWS S3, MinIO, Ceph, Garage…) that every node reaches.
+backend = "fs"
+# fs: the directory. Unset: "blobs" under storage.data_dir.
+# dir = "/srv/switchboard/blobs"
+# fs with bus.backend = "redis": every node must see the same files, so a cluster
+# refuses to start on a directory unless it is marked shared (mounted on every node,
+# by NFS or the like).
+shared = false
+# s3: the bucket (it must exist), the endpoint of a server other than AWS S3, the
+# region, and the credentials. Unset credentials come from the environment as AWS
+# tools read them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or from
+# the instance's role; or set them here or as SWITCHBOARD__BLOBS__SECRET_ACCESS_KEY.
+# bucket = "switchboard-uploads"
+# endpoint = "https://s3.example.com"
+# region = "us-east-1"
+# access_key_id = ""
+# secret_access_key = ""
+
 [presence]
 # Seconds all of an agent's dashboards must stay closed before the team sees them
 # offline, so a reload or a short network drop changes nothing. 0: at once.
@@ -527,6 +661,55 @@ mod tests {
         assert_eq!(printed.limits.rates, default.limits.rates, "every rate is printed as it is");
         assert_eq!(printed.limits.max_message_chars, default.limits.max_message_chars);
         assert_eq!(format!("{:?}", printed.bus), format!("{:?}", default.bus));
+        assert_eq!(format!("{:?}", printed.blobs), format!("{:?}", default.blobs));
+    }
+
+    #[test]
+    fn a_cluster_refuses_uploads_on_one_nodes_disk_unless_the_directory_is_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let cluster = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n\
+                       [bus]\nbackend = \"redis\"\nredis_url = \"redis://r\"\n";
+        std::fs::write(&file, cluster).unwrap();
+        let err = Config::load(Some(&file), Overrides { data: Some("/srv/sb".into()), listen: None }).unwrap_err().to_string();
+        assert!(err.contains("/srv/sb/blobs") && err.contains("blobs.shared = true") && err.contains("blobs.backend = \"s3\""), "{err}");
+
+        std::fs::write(&file, format!("{cluster}[blobs]\ndir = \"/mnt/nfs/blobs\"\nshared = true\n")).unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).expect("a shared directory is the simple option");
+        assert_eq!(config.blobs_dir(), PathBuf::from("/mnt/nfs/blobs"));
+        assert!(config.s3_settings().is_none());
+
+        std::fs::write(&file, format!("{cluster}[blobs]\nbackend = \"s3\"\nbucket = \"sb-uploads\"\n")).unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).expect("a bucket every node reaches");
+        assert_eq!(config.s3_settings().unwrap().bucket, "sb-uploads");
+    }
+
+    #[test]
+    fn s3_blobs_need_a_bucket_and_never_print_their_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[blobs]\nbackend = \"s3\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("blobs.bucket"), "{err}");
+        std::fs::write(&file, "[blobs]\nbackend = \"s3\"\nbucket = \"b-1\"\nendpoint = \"s3.example.com\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("blobs.endpoint"), "{err}");
+        std::fs::write(&file, "[blobs]\nbackend = \"s3\"\nbucket = \"b-1\"\nsecret_access_key = \"hunter2\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("blobs.access_key_id"), "{err}");
+        std::fs::write(&file, "[blobs]\nbackend = \"fs\"\nbucket = \"b-1\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("blobs.backend = \"s3\""), "{err}");
+
+        let toml = "[blobs]\nbackend = \"s3\"\nbucket = \"b-1\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+                    region = \"eu-west-1\"\naccess_key_id = \"AKIA1\"\nsecret_access_key = \"hunter2\"\n";
+        std::fs::write(&file, toml).unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        let s3 = config.s3_settings().unwrap();
+        assert_eq!((s3.endpoint.as_deref(), s3.region.as_deref()), (Some("http://127.0.0.1:9000"), Some("eu-west-1")));
+        assert_eq!(s3.secret_access_key.as_deref(), Some("hunter2"), "the client still gets it");
+        let printed = format!("{config:?} {s3:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 
     #[test]
@@ -537,7 +720,8 @@ mod tests {
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("needs storage.backend = \"postgres\"") && err.contains("SQLite"), "{err}");
 
-        let postgres = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n";
+        let postgres = "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgres://sb@db/sb\"\n\
+                        [blobs]\ndir = \"/mnt/shared\"\nshared = true\n";
         std::fs::write(&file, format!("{postgres}[bus]\nbackend = \"redis\"\n")).unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("bus.redis_url"), "{err}");

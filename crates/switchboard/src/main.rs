@@ -1,4 +1,4 @@
-//! The `switchboard` binary: `serve`, `demo`, `migrate`, `backup`, `admin …`,
+//! The `switchboard` binary: `serve`, `demo`, `migrate`, `backup`, `db-copy`, `admin …`,
 //! `config print-default`, `openapi`. The wiring itself is the library's builder
 //! (`switchboard::App`), shared with the test harness and the bench.
 
@@ -36,8 +36,19 @@ enum Command {
     Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
-    /// Write a consistent copy of the database to FILE while the server may be running.
+    /// Write a consistent copy of the database to FILE while the server may be running,
+    /// and copy the uploaded files to FILE.blobs (with S3 blobs: say how to copy the bucket).
     Backup { file: PathBuf },
+    /// Copy this SQLite installation (database and uploads) into an empty PostgreSQL
+    /// database, in one transaction, and verify every table's row count. Stop the node first.
+    DbCopy {
+        /// The target, `postgres://user:password@host/database`; it must be empty.
+        #[arg(long)]
+        to: String,
+        /// The SQLite node's upload directory. Default: DATA/blobs.
+        #[arg(long)]
+        blobs_from: Option<PathBuf>,
+    },
     /// Manage workspaces and agents.
     #[command(subcommand)]
     Admin(Admin),
@@ -131,6 +142,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo => run::serve(&config, true).await,
             Command::Migrate => run::migrate(&config).await,
             Command::Backup { file } => run::backup(&config, &file).await,
+            Command::DbCopy { to, blobs_from } => run::db_copy(&config, &to, blobs_from.as_deref()).await,
             Command::Admin(admin) => run::admin(&config, admin).await,
             Command::Config(_) | Command::Openapi => Ok(()),
         }

@@ -1,14 +1,18 @@
 //! What each command does, on parts built by the library's builder (`switchboard::app`):
-//! serving, seeding the demo, migrating, backing up, administering.
+//! serving, seeding the demo, migrating, backing up (the database and the uploads),
+//! copying a SQLite installation to PostgreSQL, administering.
 
 use std::path::Path;
 
 use anyhow::Context;
 use switchboard::app::{self, App};
-use switchboard::config::{Config, LogFormat, LogSection};
+use switchboard::config::{Backend, BlobBackend, Config, LogFormat, LogSection, redact_password};
 use switchboard_core::{Core, NewAgent, Principal, auth};
 use switchboard_domain::*;
 use switchboard_server::raise_open_file_limit;
+use switchboard_store::BlobStore;
+use switchboard_store_postgres::PgStore;
+use switchboard_store_sqlite::SqliteSource;
 
 use crate::Admin;
 
@@ -89,12 +93,147 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database to `file`, then the uploads: with `blobs.backend = "fs"` copied to the
+/// directory `FILE.blobs` beside it; with S3, how to copy the bucket. The database goes
+/// first: an attachment's file is stored before its row, so every row in the dump has its
+/// file in the copy made after it (files uploaded in between are copied too, harmlessly).
 pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let blobs_to = blobs_backup_dir(file);
+    if config.blobs.backend == BlobBackend::Fs {
+        anyhow::ensure!(!blobs_to.exists(), "{} already exists: a backup never overwrites", blobs_to.display());
+    }
     let store = app::open_store(config, None).await?;
     store.backup(file).await.with_context(|| format!("writing backup to {}", file.display()))?;
     store.close().await;
     println!("Backup written to {}", file.display());
+    match config.blobs.backend {
+        BlobBackend::Fs => {
+            let from = config.blobs_dir();
+            let (files, bytes) = tokio::task::spawn_blocking({
+                let (from, to) = (from.clone(), blobs_to.clone());
+                move || copy_blobs(&from, &to)
+            })
+            .await
+            .context("copying the uploads")??;
+            println!("Uploaded files ({files}, {bytes} bytes) copied from {} to {}", from.display(), blobs_to.display());
+            println!("To restore: the database file as switchboard.db in the data directory, and that directory as blobs.dir.");
+        }
+        BlobBackend::S3 => println!("{}", s3_backup_advice(config)),
+    }
     Ok(())
+}
+
+/// Where `backup FILE` copies the uploads: `FILE.blobs`, beside the dump.
+pub fn blobs_backup_dir(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".blobs");
+    name.into()
+}
+
+/// What `backup` says when uploads are in a bucket: it does not copy them, so it says
+/// exactly how.
+fn s3_backup_advice(config: &Config) -> String {
+    let bucket = config.blobs.bucket.as_deref().unwrap_or("BUCKET");
+    let endpoint = config.blobs.endpoint.as_deref().map(|e| format!(" --endpoint-url {e}")).unwrap_or_default();
+    format!(
+        "Uploaded files were NOT copied: they are in the S3 bucket {bucket}, which this command does not read.\n\
+         Copy them with the storage's own tools after this dump, for example:\n  \
+         aws s3 sync s3://{bucket} /backups/switchboard-blobs{endpoint}\n\
+         (or `rclone sync`, or `mc mirror` for MinIO), or turn on the bucket's versioning or replication.\n\
+         Copy after the database dump: every file its rows name is then in the copy."
+    )
+}
+
+/// Copies the tree of blob files `from` into a new directory `to`, leaving out files
+/// still being written (`*.partial`); returns the files and bytes copied. A missing
+/// `from` (nothing uploaded yet) copies nothing.
+fn copy_blobs(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let (mut files, mut bytes) = (0, 0);
+    let mut dirs = vec![from.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == from => return Ok((0, 0)),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let path = entry.path();
+            let target = to.join(path.strip_prefix(from).expect("under the root"));
+            if entry.file_type()?.is_dir() {
+                std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+                dirs.push(path);
+            } else if path.extension().is_none_or(|e| e != "partial") {
+                bytes += std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+                files += 1;
+            }
+        }
+    }
+    Ok((files, bytes))
+}
+
+/// `db-copy --to postgres://…`: this SQLite installation (its database, then its uploads)
+/// into an empty PostgreSQL database and the configured blob store. The data directory is
+/// locked first, so no node writes while it is read. The database copy is one
+/// transaction: interrupted or failed, it leaves the target empty, and running the
+/// command again starts over. Uploads are copied after it commits, each file put under
+/// its key (a put replaces, so a rerun copies them again harmlessly).
+pub async fn db_copy(config: &Config, to: &str, blobs_from: Option<&Path>) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.storage.backend == Backend::Sqlite,
+        "db-copy copies a SQLite installation: run it with the configuration (or --data) of the SQLite node, storage.backend = \"sqlite\""
+    );
+    anyhow::ensure!(
+        to.starts_with("postgres://") || to.starts_with("postgresql://"),
+        "--to must be a postgres:// URL of an empty database"
+    );
+    let _lock = app::lock_data_dir(config).context("db-copy needs the node stopped")?;
+    let source =
+        SqliteSource::open(&config.database_path()).await.with_context(|| format!("reading {}", config.database_path().display()))?;
+    println!("Copying {} to {} in one transaction…", config.database_path().display(), redact_password(to));
+    let report = PgStore::copy_from(to, &source).await.context("copying the database")?;
+    for (table, rows) in &report.tables {
+        println!("  {table:<28} {rows:>10} rows (same as the source)");
+    }
+    println!("Row counts verified for {} tables; search index rebuilt for {} messages.", report.tables.len(), report.indexed_messages);
+
+    let from = blobs_from.map(Path::to_path_buf).unwrap_or_else(|| config.storage.data_dir.join("blobs"));
+    let same_dir = config.blobs.backend == BlobBackend::Fs && config.blobs_dir() == from;
+    if same_dir {
+        println!("Uploaded files stay where they are ({}): blobs are configured in that directory.", from.display());
+    } else {
+        let (files, bytes) = copy_blobs_to(&from, app::blob_store(config)?.as_ref()).await?;
+        println!("Uploaded files: {files} ({bytes} bytes) copied from {} to the configured blob store.", from.display());
+    }
+    println!("Done. Start the nodes with storage.backend = \"postgres\" and storage.postgres_url = the --to URL.");
+    Ok(())
+}
+
+/// Puts every file under `from` (a blob directory) into `blobs` under its relative path.
+async fn copy_blobs_to(from: &Path, blobs: &dyn BlobStore) -> anyhow::Result<(u64, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    let mut dirs = vec![from.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == from => return Ok((0, 0)),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        };
+        while let Some(entry) = entries.next_entry().await.with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry.path();
+            if entry.file_type().await?.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_none_or(|e| e != "partial") {
+                let key = path.strip_prefix(from).expect("under the root").to_string_lossy().into_owned();
+                let data = tokio::fs::read(&path).await.with_context(|| format!("reading {}", path.display()))?;
+                bytes += data.len() as u64;
+                blobs.put(&key, data.into()).await.with_context(|| format!("copying blob {key}"))?;
+                files += 1;
+            }
+        }
+    }
+    Ok((files, bytes))
 }
 
 fn password_or_generated(given: Option<String>) -> (String, bool) {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard_testkit::{Api, Ws};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -25,7 +25,13 @@ async fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
 
 /// A server child on a random port; returns it with its base address once it listens.
 async fn start(data: &Path) -> (Child, std::net::SocketAddr) {
+    start_with(data, &[]).await
+}
+
+/// [`start`] with more configuration in the environment (`SWITCHBOARD__…`).
+async fn start_with(data: &Path, env: &[(&str, &str)]) -> (Child, std::net::SocketAddr) {
     let mut child = switchboard(data)
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0"])
         // The crash story keeps 20 sends in flight per visitor, far above a person's
         // limit; the limits have stories of their own (switchboard-testkit, limits.rs).
@@ -199,10 +205,13 @@ async fn admin_commands_manage_accounts_and_backups_restore() {
     let (status, agents) = crm.get("/api/v1/agents").await;
     assert_eq!(status.as_u16(), 200, "the printed secret is a working API token: {agents}");
 
-    // An online backup while the server runs.
+    // An online backup while the server runs, with a file the team uploaded.
+    let contract = b"the signed contract".to_vec();
+    let uploaded = crm.upload("contract.txt", contract.clone()).await.expect("an upload");
     let backup = dir.path().join("backup.db");
     let (ok, out, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(ok, "{out}{err}");
+    assert!(out.contains("Uploaded files (1,") && out.contains("backup.db.blobs"), "{out}");
     let (ok, _, err) = run(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(!ok && err.contains("already exists"), "a backup never overwrites: {err}");
 
@@ -218,6 +227,32 @@ async fn admin_commands_manage_accounts_and_backups_restore() {
     std::fs::copy(&backup, restored.join("switchboard.db")).unwrap();
     let (ok, out, _) = run(&restored, &["admin", "list-workspaces"]).await;
     assert!(ok && out.contains("Shop"), "{out}");
+
+    // With its uploads beside it: the restored server serves the file.
+    std::fs::rename(dir.path().join("backup.db.blobs"), restored.join("blobs")).unwrap();
+    let (_server, addr) = start(&restored).await;
+    let crm = Api::with_token(format!("http://{addr}"), &secret);
+    assert_eq!(crm.attachment(uploaded.id).await.expect("the restored file"), contract);
+}
+
+#[tokio::test]
+async fn a_backup_of_s3_blobs_says_how_to_copy_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = switchboard(dir.path())
+        .env("SWITCHBOARD__BLOBS__BACKEND", "s3")
+        .env("SWITCHBOARD__BLOBS__BUCKET", "sb-uploads")
+        .env("SWITCHBOARD__BLOBS__ENDPOINT", "http://127.0.0.1:1")
+        .args(["backup", dir.path().join("b.db").to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        said.contains("NOT copied") && said.contains("aws s3 sync s3://sb-uploads") && said.contains("--endpoint-url http://127.0.0.1:1"),
+        "{said}"
+    );
+    assert!(!dir.path().join("b.db.blobs").exists(), "nothing pretends to be a copy of the bucket");
 }
 
 #[tokio::test]
@@ -283,4 +318,103 @@ async fn sigterm_says_goodbye_and_a_visitor_resumes_after_the_restart() {
         }
     }
     assert_eq!(bodies, ["one", "two", "three"]);
+}
+
+/// Reads frames until `caught_up`, returning the message `client_id`s replayed (with their
+/// `seq` and, for an agent, `feed_seq`).
+async fn replayed(ws: &mut Ws) -> Vec<(String, i64, Option<i64>)> {
+    let mut got = vec![];
+    loop {
+        let f = ws.next().await.expect("socket closed during the replay");
+        match f["type"].as_str() {
+            Some("caught_up") => return got,
+            Some("event") => {
+                if let Some(id) = f["event"]["message"]["client_id"].as_str() {
+                    got.push((id.to_owned(), f["event"]["seq"].as_i64().unwrap(), f["event"]["feed_seq"].as_i64()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads frames until the event of message `client_id`; returns the event.
+async fn event_of(ws: &mut Ws, client_id: &str) -> Value {
+    loop {
+        let f = ws.next().await.expect("socket closed");
+        if f["type"] == "event" && f["event"]["message"]["client_id"] == client_id {
+            return f["event"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_installation_moves_to_postgresql_and_clients_resume_with_their_cursors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    create_workspace(&data).await;
+    let (mut server, addr) = start(&data).await;
+    let (api, site_key) = workspace(&data, addr).await;
+    let token = api.bearer.clone().unwrap();
+
+    // Life on SQLite: a visitor's conversation, the agent's answer, an uploaded file.
+    let mut agent = Ws::agent(addr, &token, None).await;
+    assert!(replayed(&mut agent).await.is_empty());
+    let mut visitor = Ws::visitor(addr, &site_key, None, None).await;
+    let visitor_token = visitor.welcome["token"].as_str().unwrap().to_owned();
+    let contact = visitor.welcome["contact_id"].clone();
+    assert!(contact.is_string(), "{}", visitor.welcome);
+    let first = visitor.say(None, "before-1", "where is my parcel").await;
+    let conv = first["conversation_id"].as_str().unwrap().to_owned();
+    visitor.say(Some(&conv), "before-2", "it was due on Monday").await;
+    agent.send(json!({"type": "send", "client_id": "reply-1", "conversation_id": conv, "body": "It is on its way"})).await;
+    let visitor_cursor = event_of(&mut visitor, "reply-1").await["seq"].as_i64().unwrap();
+    let agent_cursor = event_of(&mut agent, "reply-1").await["feed_seq"].as_i64().unwrap();
+    let invoice = b"invoice 42: one parcel".to_vec();
+    let attachment = api.upload("invoice.txt", invoice.clone()).await.expect("an upload on SQLite");
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+
+    // The copy: into an empty database, with the uploads into the new node's blob directory.
+    let pg = switchboard_testkit::services::EphemeralPostgres::shared().await.expect("PostgreSQL");
+    let url = pg.create_database().await.unwrap();
+    let new_blobs = dir.path().join("pg-blobs").display().to_string();
+    let copy = |url: String| {
+        let (data, new_blobs) = (data.clone(), new_blobs.clone());
+        async move {
+            let out = switchboard(&data).env("SWITCHBOARD__BLOBS__DIR", &new_blobs).args(["db-copy", "--to", &url]).output().await.unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    };
+    let (ok, out, err) = copy(url.clone()).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Row counts verified") && out.contains("events") && out.contains("Uploaded files: 1"), "{out}");
+    let (ok, out, err) = copy(url.clone()).await;
+    assert!(!ok && err.contains("not empty"), "a second copy into the same database is refused: {out}{err}");
+
+    // The same clients, with the cursors they held, on a node serving the copy.
+    let postgres = [
+        ("SWITCHBOARD__STORAGE__BACKEND", "postgres"),
+        ("SWITCHBOARD__STORAGE__POSTGRES_URL", url.as_str()),
+        ("SWITCHBOARD__BLOBS__DIR", &new_blobs),
+    ];
+    let (_server, addr) = start_with(&dir.path().join("pg-node"), &postgres).await;
+    let resume = json!([{"conversation_id": conv, "after_seq": visitor_cursor}]);
+    let mut visitor = Ws::visitor(addr, &site_key, Some(&visitor_token), Some(resume)).await;
+    assert_eq!(visitor.welcome["contact_id"], contact, "the visitor's token still opens its session");
+    let mut agent = Ws::agent(addr, &token, Some(agent_cursor)).await;
+    let (visitor_again, agent_again) = (replayed(&mut visitor).await, replayed(&mut agent).await);
+    assert!(visitor_again.iter().all(|(id, ..)| !["before-1", "before-2", "reply-1"].contains(&id.as_str())), "{visitor_again:?}");
+    assert!(agent_again.iter().all(|(id, ..)| !["before-1", "before-2", "reply-1"].contains(&id.as_str())), "{agent_again:?}");
+
+    let ack = visitor.say(Some(&conv), "after-1", "thanks").await;
+    assert!(ack["seq"].as_i64().unwrap() > visitor_cursor, "the conversation's seq carries on: {ack}");
+    let heard = event_of(&mut agent, "after-1").await;
+    assert!(heard["feed_seq"].as_i64().unwrap() > agent_cursor, "the feed carries on: {heard}");
+
+    let api = Api::with_token(format!("http://{addr}"), &token);
+    assert_eq!(client_ids(&api, &conv).await, ["before-1", "before-2", "reply-1", "after-1"], "nothing lost, nothing doubled");
+    assert_eq!(api.attachment(attachment.id).await.expect("the copied file"), invoice);
+    let found = api.search("parcel").await.expect("search");
+    assert_eq!(found.messages.len(), 1, "the search index was rebuilt: {:?}", found.messages);
 }

@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard_testkit::services::{EphemeralPostgres, EphemeralRedis};
+use switchboard_testkit::services::{EphemeralPostgres, EphemeralRedis, EphemeralS3};
 use switchboard_testkit::{Api, Ws};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -30,6 +30,9 @@ struct Cluster {
     /// Keys and channels of this story only.
     name: String,
     data: tempfile::TempDir,
+    /// The nodes' `[blobs]` settings (`SWITCHBOARD__BLOBS__…`): one directory every
+    /// node shares, unless a story says otherwise.
+    blobs: Vec<(&'static str, String)>,
 }
 
 /// A node: a `switchboard serve` child.
@@ -46,7 +49,9 @@ impl Cluster {
         let redis = EphemeralRedis::start().await.expect("Redis");
         let data = tempfile::tempdir().unwrap();
         let name = format!("t{}", uuid::Uuid::new_v4().simple());
-        let cluster = Self { pg, postgres_url, redis, name, data };
+        let shared = data.path().join("shared-blobs").display().to_string();
+        let blobs = vec![("DIR", shared), ("SHARED", "true".to_owned())];
+        let cluster = Self { pg, postgres_url, redis, name, data, blobs };
         let out = cluster
             .command("admin")
             .args(["admin", "create-workspace", "--name", "Shop", "--owner-email", OWNER, "--password", PASSWORD])
@@ -85,6 +90,9 @@ impl Cluster {
                 // A node killed or cut off is the story here, not the grace period that
                 // spares a reloading agent (presence's own tests cover it).
                 .env("SWITCHBOARD__PRESENCE__GRACE_SECONDS", "0");
+            for (key, value) in &self.blobs {
+                cmd.env(format!("SWITCHBOARD__BLOBS__{key}"), value);
+            }
             // These stories send bursts and sign in far faster than people do; every
             // limit has stories of its own (limits.rs).
             let rates = serde_json::to_value(switchboard_core::Rates::default()).expect("rates serialise");
@@ -555,6 +563,9 @@ async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
         ))
         .await;
     assert_eq!(claimed.trim(), "1", "the timer was pending, claimed once");
+    // Every node reads the queue from the shared table: held by a lease, nothing due.
+    assert_eq!(b.metric("switchboard_job_queue{state=\"leased\"}").await, 1.0);
+    assert_eq!(b.metric("switchboard_job_queue{state=\"due\"}").await, 0.0);
     a.kill().await;
 
     // B takes the job over once the lease has run out, and the conversation reopens once.
@@ -566,6 +577,8 @@ async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
         }
     }
     assert_eq!(b.metric("switchboard_job_lease_takeovers_total").await, 1.0);
+    assert_eq!(b.metric("switchboard_job_queue{state=\"leased\"}").await, 0.0, "the job is done");
+    assert_eq!(b.metric("switchboard_job_queue{state=\"dead\"}").await, 0.0);
     let left = cluster.sql("SELECT count(*) FROM jobs").await;
     assert_eq!(left.trim(), "0", "the job is done, not run again");
 }
@@ -676,4 +689,44 @@ async fn a_ban_on_one_node_closes_the_visitor_on_the_other() {
     // Only the banned visitor: the other socket on B still answers.
     neighbour.send(json!({"type": "ping"})).await;
     neighbour.expect("pong").await;
+}
+
+#[tokio::test]
+async fn a_file_uploaded_on_one_node_downloads_from_another_through_s3() {
+    let mut cluster = Cluster::start().await;
+
+    // Uploads on one node's disk would be missing on the other: such a cluster refuses
+    // to start, and says what to do instead.
+    cluster.blobs = vec![];
+    let refused = cluster.command("local").args(["serve", "--listen", "127.0.0.1:0"]).output().await.unwrap();
+    assert!(!refused.status.success(), "a cluster node with node-local uploads must not start");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("blobs.shared = true") && said.contains("blobs.backend = \"s3\""), "{said}");
+
+    let s3 = EphemeralS3::start().await.expect("an S3-compatible server");
+    s3.create_bucket("switchboard-uploads").await.unwrap();
+    cluster.blobs = vec![
+        ("BACKEND", "s3".to_owned()),
+        ("BUCKET", "switchboard-uploads".to_owned()),
+        ("ENDPOINT", s3.endpoint().to_owned()),
+        ("REGION", "us-east-1".to_owned()),
+        ("ACCESS_KEY_ID", "switchboard".to_owned()),
+        ("SECRET_ACCESS_KEY", "not-checked-by-this-server".to_owned()),
+    ];
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner_a, site, token) = seed(&a).await;
+
+    // The team uploads on A and downloads on B.
+    let report = b"quarterly report: every number in order".to_vec();
+    let uploaded = owner_a.upload("report.txt", report.clone()).await.expect("an upload on A");
+    let api_b = Api::with_token(b.base(), &token);
+    assert_eq!(api_b.attachment(uploaded.id).await.expect("a download on B"), report, "B serves A's upload, byte for byte");
+
+    // A visitor on B uploads from the widget; the agent on A downloads it.
+    let (_visitor_b, _conv, visitor_token) = visitor(&b, &site, "first").await;
+    let photo = vec![0x5au8; 200_000];
+    let anon = Api::new(b.base());
+    let theirs = anon.widget_upload(&site, &visitor_token, "photo.bin", photo.clone()).await.expect("a visitor's upload on B");
+    let api_a = Api::with_token(a.base(), &token);
+    assert_eq!(api_a.attachment(theirs.id).await.expect("a download on A"), photo);
 }

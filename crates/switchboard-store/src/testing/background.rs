@@ -38,6 +38,28 @@ pub async fn a_job_runs_when_due_and_is_gone_once_completed(store: Arc<dyn Store
     assert_eq!(store.next_job_at().await.unwrap(), None);
 }
 
+pub async fn the_job_queue_counts_due_leased_and_dead_jobs(store: Arc<dyn Store>) {
+    assert_eq!(store.job_queue(Timestamp(0)).await.unwrap(), JobQueue::default(), "an empty table");
+    store.enqueue_job(&job("soon", 1_000, None)).await.unwrap();
+    store.enqueue_job(&job("later", 100_000, None)).await.unwrap();
+    let dying = store.enqueue_job(&NewJob { max_attempts: 1, ..job("dies", 500, None) }).await.unwrap();
+    assert_eq!(store.job_queue(Timestamp(999)).await.unwrap(), JobQueue { due: 1, leased: 0, dead: 0 }, "only the one due at 500");
+    assert_eq!(store.job_queue(Timestamp(1_000)).await.unwrap(), JobQueue { due: 2, leased: 0, dead: 0 });
+
+    let claimed = store.claim_jobs(Timestamp(1_000), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(store.job_queue(Timestamp(1_000)).await.unwrap(), JobQueue { due: 0, leased: 2, dead: 0 });
+    let dies = claimed.iter().find(|j| j.id == dying).unwrap();
+    assert!(store.fail_job(dies, "gave up", Timestamp(1_000)).await.unwrap());
+    assert_eq!(store.job_queue(Timestamp(1_000)).await.unwrap(), JobQueue { due: 0, leased: 1, dead: 1 });
+    assert_eq!(
+        store.job_queue(Timestamp(1_000 + LEASE)).await.unwrap(),
+        JobQueue { due: 1, leased: 0, dead: 1 },
+        "a lease that ran out is due again: its runner is gone"
+    );
+    assert_eq!(store.job_queue(Timestamp(100_000)).await.unwrap(), JobQueue { due: 2, leased: 0, dead: 1 });
+}
+
 pub async fn due_jobs_are_claimed_earliest_first_up_to_the_limit(store: Arc<dyn Store>) {
     for due in [3_000, 1_000, 2_000] {
         store.enqueue_job(&job(&format!("at-{due}"), due, None)).await.unwrap();
