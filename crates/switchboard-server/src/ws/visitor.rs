@@ -217,12 +217,7 @@ impl Protocol for Session {
     }
 
     fn on_bus_message(&mut self, conn: &mut Conn, from: From, delivery: &Delivery) -> impl Future<Output = Result<(), Gone>> + Send {
-        async move {
-            match from {
-                Some(id) => live(self, conn, id, delivery).await,
-                None => invited(conn, delivery).await,
-            }
-        }
+        delivered(self, conn, from, delivery)
     }
 
     fn reconnect(reason: p::ReconnectReason, retry_after_ms: u64) -> VisitorOut {
@@ -445,6 +440,14 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
         }
         BusMessage::QueueTimeout { conversation_id } => conn.feed(&VisitorOut::QueueTimeout { conversation_id: conversation_id.0 }).await,
         _ => Ok(()),
+    }
+}
+
+/// A live message, from a conversation or from this node.
+async fn delivered(s: &mut Session, conn: &mut Conn, from: From, delivery: &Delivery) -> Result<(), Gone> {
+    match from {
+        Some(id) => live(s, conn, id, delivery).await,
+        None => invited(conn, delivery).await,
     }
 }
 
