@@ -357,12 +357,15 @@ mod tests {
     /// A session's task is the future its `run` returns, allocated once per socket and
     /// kept while the socket is open. With the handshake, the replay and the answers to
     /// frames inlined it was about 8 KiB per idle visitor; boxed, it is little more than
-    /// the socket and the session's own state (about 1.6 KiB for a visitor in a debug build).
+    /// the socket and the session's own state (about 2.1 KiB for a visitor in a debug build,
+    /// since it carries live tracking's state and the registry's notice channel; the
+    /// per-socket bus receiver it held before is gone, which the bench's `idle` figure
+    /// measures).
     #[test]
     fn an_idle_session_is_small() {
         let visitor = super::visitor::run.return_size();
         let agent = super::agent::run.return_size();
-        assert!(visitor <= 2048, "an idle visitor session takes {visitor} bytes");
+        assert!(visitor <= 2176, "an idle visitor session takes {visitor} bytes");
         assert!(agent <= 2048, "an idle agent session takes {agent} bytes");
     }
 }

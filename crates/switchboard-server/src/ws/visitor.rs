@@ -447,7 +447,8 @@ async fn live(s: &mut Session, conn: &mut Conn, id: ConversationId, delivery: &D
 async fn delivered(s: &mut Session, conn: &mut Conn, from: From, delivery: &Delivery) -> Result<(), Gone> {
     match from {
         Some(id) => live(s, conn, id, delivery).await,
-        None => invited(conn, delivery).await,
+        // Rare: boxed, so an idle session's future does not carry its size.
+        None => Box::pin(invited(conn, delivery)).await,
     }
 }
 
