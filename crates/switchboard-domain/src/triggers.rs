@@ -313,22 +313,6 @@ pub enum InvitationAction {
     Dismissed,
 }
 
-/// A site's conversion events as its admins list them: at most 20 names of 1 to 100
-/// characters, each once.
-pub fn check_conversion_events(list: &[String]) -> Result<Vec<String>, ValidationError> {
-    if list.len() > 20 {
-        return Err(ValidationError::new("conversion_events", "must be at most 20"));
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for name in list {
-        let name = non_empty("conversion_events", name, 100)?;
-        if !out.contains(&name) {
-            out.push(name);
-        }
-    }
-    Ok(out)
-}
-
 /// `en-US` → `en`; lower case.
 pub fn primary_subtag(tag: &str) -> String {
     tag.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase()

@@ -341,12 +341,3 @@ pub fn once_key(once: &switchboard_domain::scoring::Once) -> Option<String> {
         Once::Ever => Some("ever".into()),
     }
 }
-
-/// A site's conversion events as their column stores them: a JSON list of names.
-pub fn encode_conversion_events(names: &[String]) -> String {
-    serde_json::to_string(names).unwrap_or_default()
-}
-
-pub fn decode_conversion_events(raw: &str) -> Result<Vec<String>> {
-    serde_json::from_str(raw).map_err(|_| corrupt("conversion_events"))
-}
