@@ -3,21 +3,25 @@
 
 import type { ComponentChildren } from 'preact';
 import { useLocation } from 'preact-iso';
-import { t } from './i18n';
+import { i18n, t } from './i18n';
 import { isAdmin, me } from './session';
+import { onSite } from './visitors/count';
 
 interface Area {
   href: string;
   label: string;
   icon: string;
   active: (path: string) => boolean;
+  /** A number beside the label (visitors on the sites now), when known. */
+  count?: number | null;
 }
 
 export function Shell({ children }: { children: ComponentChildren }) {
   const { path } = useLocation();
   const agent = me.value?.agent;
   const areas: Area[] = [
-    { href: '/app', label: t('shell.inbox'), icon: 'inbox', active: (p) => !p.startsWith('/app/settings') && !p.startsWith('/app/profile') },
+    { href: '/app', label: t('shell.inbox'), icon: 'inbox', active: (p) => !/^\/app\/(settings|profile|visitors)/.test(p) },
+    { href: '/app/visitors', label: t('shell.visitors'), icon: 'visitors', active: (p) => p.startsWith('/app/visitors'), count: onSite.value },
     ...(isAdmin.value
       ? [{ href: '/app/settings', label: t('shell.settings'), icon: 'settings', active: (p: string) => p.startsWith('/app/settings') }]
       : []),
@@ -32,6 +36,12 @@ export function Shell({ children }: { children: ComponentChildren }) {
           <a key={a.href} href={a.href} class="rail-item" aria-current={a.active(path) ? 'page' : undefined} title={a.label}>
             <Icon name={a.icon} />
             <span class="rail-label">{a.label}</span>
+            {typeof a.count === 'number' && (
+              <span class="rail-count" title={t('shell.onSite', { count: a.count })}>
+                <span aria-hidden="true">{i18n.value?.number(a.count)}</span>
+                <span class="visually-hidden">{t('shell.onSite', { count: a.count })}</span>
+              </span>
+            )}
           </a>
         ))}
         <a class="rail-item rail-me" href="/app/profile" aria-current={path.startsWith('/app/profile') ? 'page' : undefined} title={t('shell.profile')}>
@@ -62,6 +72,7 @@ export function Avatar({ name, url, size = 32 }: { name: string; url: string | n
 
 const PATHS: Record<string, string> = {
   logo: 'M4 5a3 3 0 0 1 3-3h10a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H9l-5 4z',
+  visitors: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a7 7 0 0 1 14 0v1M16 3.5a4 4 0 0 1 0 7M18 14a6 6 0 0 1 4 6v1',
   inbox: 'M3 13h5l1.5 3h5L16 13h5M5 4h14l2 9v6a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1v-6z',
   settings:
     'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm7.4-3a7.4 7.4 0 0 0-.1-1.2l2-1.6-2-3.4-2.4 1a7 7 0 0 0-2-1.2L14.5 3h-4l-.4 2.6a7 7 0 0 0-2 1.2l-2.4-1-2 3.4 2 1.6a7.4 7.4 0 0 0 0 2.4l-2 1.6 2 3.4 2.4-1a7 7 0 0 0 2 1.2l.4 2.6h4l.4-2.6a7 7 0 0 0 2-1.2l2.4 1 2-3.4-2-1.6c.1-.4.1-.8.1-1.2z',

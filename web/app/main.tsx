@@ -1,5 +1,6 @@
 // The dashboard's entry: loads the session and the agent's language, then routes.
-// Areas are separate chunks: the inbox loads with the shell, the admin console on demand.
+// Areas are separate chunks: the inbox loads with the shell, the visitors screens and the
+// admin console on demand.
 
 import { render } from 'preact';
 import { ErrorBoundary, LocationProvider, Route, Router, lazy, useLocation } from 'preact-iso';
@@ -14,6 +15,8 @@ import './styles/base.css';
 const Inbox = lazy(() => import('./inbox/Inbox').then((m) => m.Inbox));
 const Settings = lazy(() => import('./admin/Settings').then((m) => m.Settings));
 const Profile = lazy(() => import('./admin/Profile').then((m) => m.Profile));
+const Visitors = lazy(() => import('./visitors/Visitors').then((m) => m.Visitors));
+const VisitorPage = lazy(() => import('./visitors/Visitor').then((m) => m.VisitorPage));
 const EnrolFirst = lazy(() => import('./admin/Security').then((m) => m.EnrolFirst));
 
 /**
@@ -55,6 +58,8 @@ function App() {
           <Route path="/app/settings" component={AdminOnly} />
           <Route path="/app/settings/*" component={AdminOnly} />
           <Route path="/app/profile" component={() => <SignedIn><Profile /></SignedIn>} />
+          <Route path="/app/visitors" component={() => <SignedIn><Visitors /></SignedIn>} />
+          <Route path="/app/visitors/:id" component={({ params }: { params: { id: string } }) => <SignedIn><VisitorPage contactId={params.id} /></SignedIn>} />
           <Route path="/app/*" component={() => <SignedIn><Inbox /></SignedIn>} />
           <Route path="/app" component={() => <SignedIn><Inbox /></SignedIn>} />
           <Route default component={NotFound} />

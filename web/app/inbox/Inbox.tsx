@@ -108,6 +108,7 @@ export function Inbox() {
     ...VIEWS.map((v, i) => ({ id: `go-${v}`, label: t('inbox.cmd.go', { view: t(`inbox.view.${v}`) }), keys: [['KeyG KeyM', 'KeyG KeyU', 'KeyG KeyI'][i]!], run: () => setFilter({ view: v }) })),
     ...STATUSES.map((s) => ({ id: `status-${s}`, label: t('inbox.cmd.show', { status: t(`inbox.status.${s}`) }), keys: [], run: () => setFilter({ status: s }) })),
     { id: 'settings', label: t('inbox.cmd.settings'), keys: ['KeyG KeyS'], run: () => route('/app/settings') },
+    { id: 'visitors', label: t('inbox.cmd.visitors'), keys: ['KeyG KeyV'], run: () => route('/app/visitors') },
     { id: 'sound', label: alerts.value.sound ? t('inbox.alerts.soundOff') : t('inbox.alerts.soundOn'), keys: [], run: () => setAlerts({ sound: !alerts.value.sound }) },
     { id: 'close', label: t('inbox.cmd.close'), keys: ['Escape'], run: () => { if (transferOpen) setTransferOpen(false); else if (snoozeOpen) setSnoozeOpen(false); else if (results.value) results.value = null; else if (id) route('/app'); } },
   ];
