@@ -1,0 +1,263 @@
+// The live Visitors screen in a real browser (issue 15). Visitors are driven from Node
+// over the real visitor socket, sending `page` frames as the widget's loader does: an
+// agent watches a visitor browse three pages and leave, reads their history on the
+// visitor's page, invites another visitor by hand and gets the conversation their answer
+// starts. Also: the empty, error and offline states, 500 visitors with a bounded DOM,
+// and Arabic right to left, dark, at phone width. Screenshots go to target/browser/.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { NO_LIMITS, eventually, serverAndBrowser, shots } from './harness.mjs';
+import { visitor } from './visitor.mjs';
+
+// A visitor leaves as soon as their last socket closes (the grace period has Rust tests).
+const env = serverAndBrowser({ ...NO_LIMITS, SWITCHBOARD__LIVE__LEAVE_GRACE_MS: '0' });
+const PASSWORD = 'a long enough password';
+const SHOP = 'https://shop.example';
+
+async function agent(name, { locale = 'en', role = 'agent' } = {}) {
+  const email = `${name.toLowerCase()}@shop.example`;
+  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
+  return { email, id: created.id };
+}
+
+async function signedIn(email, where, options = {}) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  await page.goto(`${env.server.base}${where}`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => url.pathname === where);
+  return page;
+}
+
+const rowOf = (page, contactId) => page.locator(`.vrow[data-contact="${contactId}"]`);
+const arrive = async (url, title) => {
+  const v = await visitor(env.server.base, env.server.site.public_key);
+  v.page(url, title);
+  return v;
+};
+
+test('nobody on the sites: the screen says so and links an admin to the site snippet', async () => {
+  const { email } = await agent('Omar', { role: 'admin' });
+  const page = await signedIn(email, '/app/visitors');
+  await page.getByText('Nobody on your sites right now').waitFor();
+  const link = page.getByRole('link', { name: 'Get the snippet of Demo shop' });
+  assert.equal(await link.getAttribute('href'), `/app/settings/sites/${env.server.site.id}`);
+  // The screen is in the navigation, and the inbox's `g v` leads to it.
+  const nav = page.getByRole('navigation').getByRole('link', { name: /Visitors/ });
+  assert.equal(await nav.getAttribute('aria-current'), 'page');
+  await page.screenshot({ path: path.join(shots, 'visitors-empty-en.png') });
+  await page.goto(`${env.server.base}/app`);
+  await page.locator('.inbox').waitFor();
+  // The inbox binds its keys once it has rendered: press until the chord is heard.
+  await eventually(async () => {
+    await page.keyboard.press('g');
+    await page.keyboard.press('v');
+    return new URL(page.url()).pathname === '/app/visitors';
+  }, 'g v to open the visitors screen');
+  await page.getByText('Nobody on your sites right now').waitFor();
+  await page.context().close();
+});
+
+test('an agent watches a visitor browse three pages live, sees them leave, and reads their history', async () => {
+  const { email } = await agent('Rana');
+  const page = await signedIn(email, '/app/visitors');
+  await page.getByText('Nobody on your sites right now').waitFor();
+
+  const maya = await arrive(`${SHOP}/`, 'Home');
+  const row = rowOf(page, maya.contactId);
+  await row.getByText('Home', { exact: true }).waitFor();
+  assert.match(await row.innerText(), /New/);
+  assert.match(await row.innerText(), /1 page\b/);
+  // The nav counts who is on the sites.
+  await page.locator('.rail-count').getByText('1', { exact: true }).waitFor();
+
+  maya.page(`${SHOP}/pricing`, 'Pricing');
+  await row.getByText('Pricing', { exact: true }).waitFor();
+  await row.getByText('2 pages').waitFor();
+  maya.page(`${SHOP}/checkout?plan=pro`, 'Checkout');
+  await row.getByText('Checkout', { exact: true }).waitFor();
+  await row.getByText('/checkout?plan=pro').waitFor();
+  await row.getByText('3 pages').waitFor();
+  // Time on the page ticks in the browser, from the timestamps alone.
+  const before = await row.locator('.c-page .sub').last().innerText();
+  await eventually(async () => (await row.locator('.c-page .sub').last().innerText()) !== before, 'the time on the page to tick', 5000);
+  await page.screenshot({ path: path.join(shots, 'visitors-list-en.png') });
+
+  // Open the visitor: who, where now (live), the history of this visit.
+  await row.getByRole('link', { name: 'Anonymous visitor' }).click();
+  await page.waitForURL((url) => url.pathname === `/app/visitors/${maya.contactId}`);
+  const now = page.locator('.now');
+  await now.getByRole('link', { name: 'Checkout' }).waitFor();
+  const history = page.locator('.history');
+  await history.getByText('Visit 1').waitFor();
+  const pages = await history.locator('.pages li').allInnerTexts();
+  assert.equal(pages.length, 3);
+  assert.match(pages[0], /Home/);
+  assert.match(pages[2], /Checkout/);
+  await page.screenshot({ path: path.join(shots, 'visitor-page-en.png'), fullPage: true });
+
+  // They leave: the page says so, and the list no longer shows them.
+  maya.close();
+  await now.getByText(/Not on a site now/).waitFor();
+  await page.goBack();
+  await page.getByText('Nobody on your sites right now').waitFor();
+  assert.equal(await row.count(), 0);
+  await page.context().close();
+});
+
+test('an agent invites a visitor from the list; the visitor answers and the agent gets the conversation', async () => {
+  const rana = await agent('Noor');
+  const page = await signedIn(rana.email, '/app/visitors');
+  const lou = await arrive(`${SHOP}/pricing`, 'Pricing');
+  const row = rowOf(page, lou.contactId);
+  await row.getByText('Not chatting').waitFor();
+
+  await row.getByRole('button', { name: 'Invite to chat' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Message').fill('Hi! Any questions about our plans?');
+  await page.screenshot({ path: path.join(shots, 'visitors-invite-en.png') });
+  await dialog.getByRole('button', { name: 'Send the invitation' }).click();
+  await row.getByText('Invited').waitFor();
+
+  const { invitation } = await lou.waitFor((f) => f.type === 'invitation', 'the invitation');
+  assert.equal(invitation.body, 'Hi! Any questions about our plans?');
+  assert.equal(invitation.agent?.name, 'Noor');
+  const client_id = randomUUID();
+  lou.send({ type: 'send', client_id, invitation_id: invitation.id, body: 'Yes, which plan has SSO?' });
+  const ack = await lou.waitFor((f) => f.type === 'ack' && f.client_id === client_id, 'the ack of the answer');
+
+  // The row now says who the visitor is chatting with, and links the conversation.
+  const chat = row.getByRole('link', { name: 'Chatting with Noor' });
+  await chat.waitFor();
+  assert.equal(await chat.getAttribute('href'), `/app/c/${ack.conversation_id}`);
+  const conversation = await env.server.api('GET', `/api/v1/conversations/${ack.conversation_id}`);
+  assert.equal(conversation.assignee_id, rana.id);
+
+  await chat.click();
+  await page.waitForURL((url) => url.pathname === `/app/c/${ack.conversation_id}`);
+  await page.locator('.transcript').getByText('Yes, which plan has SSO?').waitFor();
+  await page.locator('.transcript').getByText('Hi! Any questions about our plans?').waitFor();
+  lou.close();
+  await page.context().close();
+});
+
+test('inviting a visitor who just left says so, and an empty message cannot be sent', async () => {
+  const { email } = await agent('Sami');
+  const page = await signedIn(email, '/app/visitors');
+  const ela = await arrive(`${SHOP}/`, 'Home');
+  const row = rowOf(page, ela.contactId);
+  await row.getByRole('button', { name: 'Invite to chat' }).click();
+  const dialog = page.getByRole('dialog');
+  const send = dialog.getByRole('button', { name: 'Send the invitation' });
+  assert.equal(await send.isDisabled(), true, 'an empty message cannot be sent');
+  await dialog.getByLabel('Message').fill('Can I help?');
+  ela.close();
+  await row.waitFor({ state: 'detached' });
+  await send.click();
+  await dialog.getByText('This visitor is no longer on the site.').waitFor();
+  await page.context().close();
+});
+
+test('the list shows an error with a retry, and greys out with a banner when offline', async () => {
+  const { email } = await agent('Tala');
+  const page = await signedIn(email, '/app');
+  // Neither the REST read nor the socket answers: the error state, with a retry.
+  await page.route('**/api/v1/visitors/live', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'unavailable', message: 'down' }) }),
+  );
+  await page.routeWebSocket('**/ws/agent', (ws) => ws.close());
+  await page.goto(`${env.server.base}/app/visitors`);
+  await page.getByText('The list of visitors could not be loaded.').waitFor();
+  await page.screenshot({ path: path.join(shots, 'visitors-error-en.png') });
+  const kai = await arrive(`${SHOP}/`, 'Home');
+  await page.unroute('**/api/v1/visitors/live');
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await rowOf(page, kai.contactId).getByText('Home').waitFor();
+
+  // Offline: the last known list stays, greyed, under a banner.
+  await page.context().setOffline(true);
+  await page.getByText(/Connection lost: this is the last list we had/).waitFor();
+  assert.match(await page.locator('.vtable').getAttribute('class'), /stale/);
+  await rowOf(page, kai.contactId).getByText('Home').waitFor();
+  await page.screenshot({ path: path.join(shots, 'visitors-offline-en.png') });
+  await page.context().setOffline(false);
+  kai.close();
+  await page.context().close();
+});
+
+test('500 visitors: the DOM holds only the rows in view, and a change still shows at once', async () => {
+  const { email } = await agent('Dana');
+  const crowd = [];
+  for (let batch = 0; batch < 10; batch++) {
+    crowd.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => arrive(`${SHOP}/p/${batch * 50 + i}`, `Product ${batch * 50 + i}`)))));
+  }
+  const page = await signedIn(email, '/app/visitors');
+  try {
+    await crowdChecks(page, crowd);
+  } finally {
+    for (const v of crowd) v.close();
+  }
+  await page.getByText('Nobody on your sites right now').waitFor({ timeout: 20_000 });
+  await page.context().close();
+});
+
+async function crowdChecks(page, crowd) {
+  await page.getByText('500 visitors on your sites now').waitFor({ timeout: 20_000 });
+  const table = page.locator('.vtable');
+  assert.equal(await table.getAttribute('aria-rowcount'), '501');
+  const inDom = await page.locator('.vbody .vrow').count();
+  assert.ok(inDom > 5 && inDom < 60, `${inDom} rows in the DOM for 500 visitors`);
+
+  // Scrolling to the end renders the last rows, still a bounded number.
+  await page.locator('.vscroll').evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await page.locator('.vrow[aria-rowindex="501"]').waitFor();
+  assert.ok((await page.locator('.vbody .vrow').count()) < 60);
+
+  // Sorted by last change, a visitor who moves comes to the top, updated in place.
+  await page.getByLabel('Sort by').selectOption('changed');
+  await page.locator('.vscroll').evaluate((el) => el.scrollTo({ top: 0 }));
+  const mover = crowd[123];
+  mover.page(`${SHOP}/cart`, 'Cart of the mover');
+  const top = page.locator('.vrow[aria-rowindex="2"]');
+  await top.getByText('Cart of the mover').waitFor({ timeout: 5000 });
+  assert.equal(await top.getAttribute('data-contact'), mover.contactId);
+  assert.equal(await page.locator(`.vrow[data-contact="${mover.contactId}"]`).count(), 1);
+
+  // Text search narrows the list to one row.
+  await page.getByPlaceholder('Search by name, e-mail or page').fill('Product 421');
+  await eventually(async () => (await table.getAttribute('aria-rowcount')) === '2', 'the search to keep one row');
+  await page.screenshot({ path: path.join(shots, 'visitors-500-en.png') });
+  await page.getByPlaceholder('Search by name, e-mail or page').fill('');
+}
+
+test('the visitors screens read right to left in Arabic, dark and light, desktop and phone', async () => {
+  const { email } = await agent('Layla', { locale: 'ar' });
+  const v = await arrive(`${SHOP}/pricing?utm_source=news&utm_campaign=winter`, 'الأسعار');
+  const page = await signedIn(email, '/app/visitors', { colorScheme: 'dark' });
+  await rowOf(page, v.contactId).getByText('الأسعار').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
+  await page.screenshot({ path: path.join(shots, 'visitors-list-ar-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: path.join(shots, 'visitors-list-ar-light.png') });
+  await rowOf(page, v.contactId).getByRole('link', { name: 'زائر مجهول' }).click();
+  await page.locator('.history .pages li').first().waitFor();
+  await page.screenshot({ path: path.join(shots, 'visitor-page-ar-light.png'), fullPage: true });
+  await page.context().close();
+
+  const phone = await signedIn(email, '/app/visitors', { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  const card = rowOf(phone, v.contactId);
+  await card.getByText('الأسعار').waitFor();
+  const box = await card.boundingBox();
+  assert.ok(box && box.width <= 390, 'a card fits the phone');
+  await phone.screenshot({ path: path.join(shots, 'visitors-cards-ar-phone-dark.png') });
+  await phone.goto(`${env.server.base}/app/visitors/${v.contactId}`);
+  await phone.locator('.history .pages li').first().waitFor();
+  await phone.screenshot({ path: path.join(shots, 'visitor-page-ar-phone-dark.png'), fullPage: true });
+  await phone.context().close();
+  v.close();
+});
