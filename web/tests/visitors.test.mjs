@@ -261,3 +261,32 @@ test('the visitors screens read right to left in Arabic, dark and light, desktop
   await phone.context().close();
   v.close();
 });
+
+test("a visitor's country shows as a flag and its name in the agent's language", async () => {
+  // The server fills `country` from a GeoIP database (built elsewhere); until then the
+  // test sets it on the socket's frames on their way to the page.
+  const { email } = await agent('Deniz', { locale: 'tr' });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.routeWebSocket('**/ws/agent', (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      const frame = JSON.parse(String(m));
+      for (const v of frame.type === 'visitors' ? frame.visitors : frame.type === 'visitor' ? [frame.visitor] : []) v.country = 'DE';
+      ws.send(JSON.stringify(frame));
+    });
+  });
+  await page.route('**/api/v1/visitors/live', (route) => route.fulfill({ status: 503, body: '{}' }));
+  await page.goto(`${env.server.base}/app/visitors`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  const v = await arrive(`${SHOP}/`, 'Ana sayfa');
+  const row = rowOf(page, v.contactId);
+  await row.getByText('Almanya').waitFor();
+  assert.match(await row.innerText(), /🇩🇪/);
+  await page.screenshot({ path: path.join(shots, 'visitors-country-tr.png') });
+  v.close();
+  await context.close();
+});

@@ -61,7 +61,7 @@ function Who({ c }: { c: Schemas['Contact'] }) {
         {c.phone && <Fact term={t('visitors.phone')} value={c.phone} />}
         <Fact term={t('visitors.col.score')} value={i18n.value?.number(c.lead_score) ?? ''} />
         <Fact term={t('visitors.col.device')} value={deviceText(c.device) || '—'} />
-        {c.device.language && <Fact term={t('visitors.language')} value={languageName(c.device.language)} />}
+        {languageName(c.device.language) && <Fact term={t('visitors.language')} value={languageName(c.device.language)} />}
         {country && <Fact term={t('visitors.country')} value={`${flag(country)} ${countryName(country)}`} />}
         <Fact term={t('visitors.firstSeen')} value={i18n.value?.date(c.first_seen) ?? ''} />
         {attributes.map(([k, v]) => (

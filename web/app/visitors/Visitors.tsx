@@ -314,7 +314,7 @@ function Row({ v, index, height, onInvite }: { v: LiveVisitor; index: number; he
       </span>
       <span role="cell" class="c-device">
         <span class="sub">{deviceText(v.device)}</span>
-        {v.device.language && <span class="sub">{languageName(v.device.language)}</span>}
+        {languageName(v.device.language) && <span class="sub">{languageName(v.device.language)}</span>}
       </span>
       <span role="cell" class="c-score">
         <span class="score" title={t('visitors.col.score')}>

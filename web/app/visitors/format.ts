@@ -44,7 +44,8 @@ export function duration(ms: number): string {
     durationFormats.set(locale, Ctor ? new Ctor(locale, { style: 'short' }) : null);
   }
   const formatter = durationFormats.get(locale);
-  if (formatter) return formatter.format(parts);
+  // DurationFormat writes nothing for zero; the fallback below says "0 sec".
+  if (formatter && total > 0) return formatter.format(parts);
   // Without Intl.DurationFormat: each unit through NumberFormat's units, joined by a list.
   const units: Record<string, string> = { hours: 'hour', minutes: 'minute', seconds: 'second' };
   const list = new Intl.ListFormat(locale, { style: 'narrow', type: 'unit' });
@@ -70,7 +71,8 @@ export function countryName(code: string): string {
 
 /** A language tag's name in the agent's language ("German (Austria)"). */
 export function languageName(tag: string | null | undefined): string {
-  if (!tag) return '';
+  // A browser that names no language sends `*`: nothing to show.
+  if (!tag || !/^[a-z]{2,3}\b/i.test(tag)) return '';
   try {
     return new Intl.DisplayNames(i18n.value?.locale ?? 'en', { type: 'language' }).of(tag) ?? tag;
   } catch {
