@@ -36,7 +36,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
           <a key={a.href} href={a.href} class="rail-item" aria-current={a.active(path) ? 'page' : undefined} title={a.label}>
             <Icon name={a.icon} />
             <span class="rail-label">{a.label}</span>
-            {typeof a.count === 'number' && (
+            {!!a.count && (
               <span class="rail-count" title={t('shell.onSite', { count: a.count })}>
                 <span aria-hidden="true">{i18n.value?.number(a.count)}</span>
                 <span class="visually-hidden">{t('shell.onSite', { count: a.count })}</span>

@@ -87,6 +87,9 @@ test('an agent watches a visitor browse three pages live, sees them leave, and r
   const before = await row.locator('.c-page .sub').last().innerText();
   await eventually(async () => (await row.locator('.c-page .sub').last().innerText()) !== before, 'the time on the page to tick', 5000);
   await page.screenshot({ path: path.join(shots, 'visitors-list-en.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(shots, 'visitors-list-en-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Open the visitor: who, where now (live), the history of this visit.
   await row.getByRole('link', { name: 'Anonymous visitor' }).click();

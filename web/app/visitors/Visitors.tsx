@@ -326,7 +326,7 @@ function Row({ v, index, height, onInvite }: { v: LiveVisitor; index: number; he
         {invitation && v.chat.state === 'none' && <span class="sub invited">{t('visitors.invited')}</span>}
       </span>
       <span role="cell" class="c-actions">
-        <button type="button" class="button" onClick={() => onInvite(v)} disabled={v.chat.state !== 'none'}>
+        <button type="button" class="button" onClick={() => onInvite(v)} disabled={v.chat.state !== 'none' || !online.value}>
           {t('visitors.invite')}
         </button>
       </span>
