@@ -145,6 +145,14 @@ test('an agent invites a visitor from the list; the visitor answers and the agen
   await page.waitForURL((url) => url.pathname === `/app/c/${ack.conversation_id}`);
   await page.locator('.transcript').getByText('Yes, which plan has SSO?').waitFor();
   await page.locator('.transcript').getByText('Hi! Any questions about our plans?').waitFor();
+
+  // The visitor's page lists the conversation too, and says who they are chatting with.
+  await page.goto(`${env.server.base}/app/visitors/${lou.contactId}`);
+  const listed = page.locator('.conversations a');
+  await listed.first().waitFor();
+  assert.equal(await listed.first().getAttribute('href'), `/app/c/${ack.conversation_id}`);
+  await page.locator('.now').getByRole('link', { name: 'Chatting with Noor' }).waitFor();
+  assert.equal(await page.locator('.now').getByRole('button', { name: 'Invite to chat' }).isDisabled(), true);
   lou.close();
   await page.context().close();
 });
@@ -292,4 +300,36 @@ test("a visitor's country shows as a flag and its name in the agent's language",
   await page.screenshot({ path: path.join(shots, 'visitors-country-tr.png') });
   v.close();
   await context.close();
+});
+
+test("the browsing history pages back with the server's cursor, newest visit first", async () => {
+  const { email } = await agent('Yara');
+  const v = await arrive(`${SHOP}/shoes`, 'Shoes');
+  const page = await signedIn(email, '/app');
+  // One real visit, then (the server splits visits after 30 idle minutes, too slow for
+  // a test) the next page is an older visit the route answers for the cursor it handed out.
+  const older = {
+    id: randomUUID(), site_id: env.server.site.id, contact_id: v.contactId, number: 1, started_at: Date.UTC(2026, 10, 2, 9), last_seen_at: Date.UTC(2026, 10, 2, 9, 4),
+    referrer: 'https://search.example/?q=boots', utm: { source: 'news', medium: null, campaign: 'autumn', term: null, content: null },
+    device: { browser: null, os: null, device: null, language: null }, country: null,
+    pages: [{ at: Date.UTC(2026, 10, 2, 9), url: `${SHOP}/boots`, title: 'Boots', referrer: null }],
+  };
+  const asked = [];
+  await page.route('**/api/v1/contacts/*/visits*', async (route) => {
+    const url = new URL(route.request().url());
+    asked.push(url.searchParams.get('before'));
+    if (url.searchParams.get('before') === 'older-cursor') return route.fulfill({ json: { visits: [older], next: null } });
+    const real = await (await route.fetch()).json();
+    return route.fulfill({ json: { ...real, next: 'older-cursor' } });
+  });
+  await page.goto(`${env.server.base}/app/visitors/${v.contactId}`);
+  const visits = page.locator('.history .visit');
+  await visits.first().getByText('Shoes', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Show older visits' }).click();
+  await visits.nth(1).getByText('Boots', { exact: true }).waitFor();
+  assert.deepEqual(asked, [null, 'older-cursor']);
+  assert.match(await visits.nth(1).innerText(), /search\.example · news \/ autumn/);
+  assert.equal(await page.getByRole('button', { name: 'Show older visits' }).count(), 0, 'no more pages');
+  v.close();
+  await page.context().close();
 });
