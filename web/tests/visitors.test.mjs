@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { NO_LIMITS, eventually, serverAndBrowser, shots } from './harness.mjs';
 import { visitor } from './visitor.mjs';
@@ -32,6 +34,17 @@ async function signedIn(email, where, options = {}) {
   await page.locator('button[type=submit]').click();
   await page.waitForURL((url) => url.pathname === where);
   return page;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page, as readable lines. */
+async function seriousViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 const rowOf = (page, contactId) => page.locator(`.vrow[data-contact="${contactId}"]`);
@@ -87,6 +100,7 @@ test('an agent watches a visitor browse three pages live, sees them leave, and r
   const before = await row.locator('.c-page .sub').last().innerText();
   await eventually(async () => (await row.locator('.c-page .sub').last().innerText()) !== before, 'the time on the page to tick', 5000);
   await page.screenshot({ path: path.join(shots, 'visitors-list-en.png') });
+  assert.deepEqual(await seriousViolations(page), []);
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(shots, 'visitors-list-en-dark.png') });
   await page.emulateMedia({ colorScheme: 'light' });
@@ -103,6 +117,7 @@ test('an agent watches a visitor browse three pages live, sees them leave, and r
   assert.match(pages[0], /Home/);
   assert.match(pages[2], /Checkout/);
   await page.screenshot({ path: path.join(shots, 'visitor-page-en.png'), fullPage: true });
+  assert.deepEqual(await seriousViolations(page), []);
 
   // They leave: the page says so, and the list no longer shows them.
   maya.close();
@@ -219,7 +234,7 @@ test('500 visitors: the DOM holds only the rows in view, and a change still show
 
 async function crowdChecks(page, crowd) {
   await page.getByText('500 visitors on your sites now').waitFor({ timeout: 20_000 });
-  const table = page.locator('.vtable');
+  const table = page.getByRole('table', { name: 'Visitors on your sites' });
   assert.equal(await table.getAttribute('aria-rowcount'), '501');
   const inDom = await page.locator('.vbody .vrow').count();
   assert.ok(inDom > 5 && inDom < 60, `${inDom} rows in the DOM for 500 visitors`);

@@ -208,24 +208,27 @@ function Table({ stale, onInvite }: { stale: boolean; onInvite: (v: LiveVisitor)
   const ariaSort = (k: SortKey) => (key === k ? 'descending' : undefined);
 
   return (
-    <div class={`vtable ${stale ? 'stale' : ''}`} role="table" aria-label={t('visitors.title')} aria-rowcount={list.length + 1}>
-      <div class="vrow vhead" role="row" aria-rowindex={1}>
-        <span role="columnheader">{t('visitors.col.visitor')}</span>
-        <span role="columnheader">{t('visitors.col.page')}</span>
-        <span role="columnheader" aria-sort={ariaSort('time_on_site') ?? ariaSort('pages')}>
-          <SortButton k="time_on_site" label={t('visitors.col.onSite')} />
-        </span>
-        <span role="columnheader">{t('visitors.col.source')}</span>
-        <span role="columnheader">{t('visitors.col.device')}</span>
-        <span role="columnheader" aria-sort={ariaSort('score')}>
-          <SortButton k="score" label={t('visitors.col.score')} />
-        </span>
-        <span role="columnheader">{t('visitors.col.chat')}</span>
-        <span role="columnheader">
-          <span class="visually-hidden">{t('visitors.col.actions')}</span>
-        </span>
-      </div>
-      <div class="vscroll" ref={scroller} tabIndex={0} aria-label={t('visitors.listLabel')}>
+    <div class={`vtable ${stale ? 'stale' : ''}`}>
+      {/* The scroller is the table (it takes focus to scroll by keys); its header row sticks. */}
+      <div class="vscroll" ref={scroller} tabIndex={0} role="table" aria-label={t('visitors.listLabel')} aria-rowcount={list.length + 1}>
+        <div role="rowgroup" class="vheadgroup">
+          <div class="vrow vhead" role="row" aria-rowindex={1}>
+            <span role="columnheader">{t('visitors.col.visitor')}</span>
+            <span role="columnheader">{t('visitors.col.page')}</span>
+            <span role="columnheader" aria-sort={ariaSort('time_on_site') ?? ariaSort('pages')}>
+              <SortButton k="time_on_site" label={t('visitors.col.onSite')} />
+            </span>
+            <span role="columnheader">{t('visitors.col.source')}</span>
+            <span role="columnheader">{t('visitors.col.device')}</span>
+            <span role="columnheader" aria-sort={ariaSort('score')}>
+              <SortButton k="score" label={t('visitors.col.score')} />
+            </span>
+            <span role="columnheader">{t('visitors.col.chat')}</span>
+            <span role="columnheader">
+              <span class="visually-hidden">{t('visitors.col.actions')}</span>
+            </span>
+          </div>
+        </div>
         <div class="vbody" role="rowgroup" style={{ blockSize: `${list.length * height}px` }}>
           {list.slice(first, last).map((v, i) => (
             <Row key={keyOf(v)} v={v} index={first + i} height={height} onInvite={onInvite} />
