@@ -4,7 +4,7 @@
 // and an invite button per row. Only the rows in view are in the DOM, so 500 visitors
 // scroll and update as cheaply as 20; at phone width the rows are cards.
 
-import { useComputed, useSignal } from '@preact/signals';
+import { useSignal } from '@preact/signals';
 import { useLocation } from 'preact-iso';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, client } from '../api';
@@ -251,8 +251,8 @@ function SortButton({ k, label }: { k: SortKey; label: string }) {
 
 /** Seconds since `since`, re-rendered alone each tick. */
 function Since({ at }: { at: number }) {
-  const text = useComputed(() => duration(now.value - at));
-  return <>{text}</>;
+  // Reading `now` here subscribes this component alone to the tick, not the row.
+  return <>{duration(now.value - at)}</>;
 }
 
 function Row({ v, index, height, onInvite }: { v: LiveVisitor; index: number; height: number; onInvite: (v: LiveVisitor) => void }) {
