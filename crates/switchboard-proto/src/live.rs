@@ -175,7 +175,6 @@ pub enum TriggerCondition {
     /// A custom attribute of the contact equals `value`.
     Attribute {
         key: String,
-        #[schema(value_type = Object)]
         value: serde_json::Value,
     },
     /// The page tracked this event (`Switchboard.track`) during this visit.
@@ -213,7 +212,6 @@ pub enum TriggerAction {
     OpenWidget,
     /// Merged into the contact's attributes.
     SetAttributes {
-        #[schema(value_type = Object)]
         attributes: BTreeMap<String, serde_json::Value>,
     },
     /// Added to the conversation the visitor starts after the rule fired (or has open).
@@ -292,7 +290,6 @@ pub enum ScoringRule {
     /// pre-chat answer) is set — to `value` when one is given.
     Attribute {
         key: String,
-        #[schema(value_type = Option<Object>)]
         value: Option<serde_json::Value>,
         points: i32,
     },
