@@ -463,6 +463,10 @@ pub struct ContactExport {
     pub events: Vec<ContactEvent>,
     /// Every attachment of the conversations, with its download link.
     pub attachments: Vec<Attachment>,
+    /// Every time a proactive rule fired for the contact, newest first.
+    pub firings: Vec<crate::RuleFiring>,
+    /// The contact's conversions on every site, newest first.
+    pub conversions: Vec<crate::Conversion>,
 }
 
 /// What the widget needs to draw itself, without secrets.

@@ -325,6 +325,20 @@ pub struct Conversion {
     pub trigger_id: Option<Uuid>,
 }
 
+/// One time a proactive rule fired for a contact (in the contact's export), with what
+/// came of the invitation it showed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RuleFiring {
+    pub trigger_id: Uuid,
+    pub site_id: Uuid,
+    pub visit_id: Uuid,
+    pub at: i64,
+    /// The invitation the rule showed, if its action was a message.
+    pub invitation_id: Option<Uuid>,
+    pub opened_at: Option<i64>,
+    pub answered_at: Option<i64>,
+}
+
 /// `GET /sites/{id}/conversions`: newest first, `next` is the `before` cursor.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConversionPage {
