@@ -31,7 +31,10 @@ async function agentHearing() {
 
 async function openChat(options, lang = 'en', dir = 'ltr') {
   host?.close();
-  await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, { prechat_form: [] });
+  const appearance = lang === 'fa'
+    ? { greeting: 'سلام! چطور می‌توانیم کمک کنیم؟', team_name: 'پشتیبانی', locale: 'fa' }
+    : { greeting: 'Hi! How can we help?', team_name: 'Support', locale: 'en' };
+  await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, { prechat_form: [], appearance: { color: '#1f6feb', position: 'end', ...appearance } });
   host = await hostSite({ '/': { html: shopPage(env.server.base, env.server.site.public_key, { lang, dir }) } });
   const context = await env.browser.newContext(options);
   const page = await context.newPage();

@@ -196,6 +196,7 @@ export function HoursEditor({
                     {list.length === 0 && <span class="muted">{t('admin.hours.closedDay')}</span>}
                     {list.map(({ r, i }) => (
                       <div class="hours-range" key={i}>
+                        <span class="hours-time">
                         <input
                           type="time"
                           dir="ltr"
@@ -205,7 +206,9 @@ export function HoursEditor({
                           onInput={(e) => editRange(i, { open: e.currentTarget.value })}
                         />
                         {digits && <span class="hours-local" aria-hidden="true">{localTime(shown(r.open))}</span>}
+                        </span>
                         <span aria-hidden="true">–</span>
+                        <span class="hours-time">
                         <input
                           type="time"
                           dir="ltr"
@@ -215,6 +218,7 @@ export function HoursEditor({
                           onInput={(e) => editRange(i, { close: e.currentTarget.value })}
                         />
                         {digits && <span class="hours-local" aria-hidden="true">{localTime(shown(r.close))}</span>}
+                        </span>
                         {overnight(r) && <span class="hint">{t('admin.hours.overnight')}</span>}
                         <button
                           type="button"
