@@ -74,9 +74,10 @@ async fn sees_everything(core: &Core, who: &Principal) -> bool {
 async fn inbox_visibility_is_read_once_per_node_and_a_change_reaches_every_node() {
     let dir = tempfile::tempdir().unwrap();
     let (store, bus, here) = support::open(dir.path()).await;
-    let there = Core::new(store.clone(), bus.clone(), std::sync::Arc::new(switchboard_store::FsBlobStore::new(dir.path())), Limits::default())
-        .await
-        .unwrap();
+    let there =
+        Core::new(store.clone(), bus.clone(), std::sync::Arc::new(switchboard_store::FsBlobStore::new(dir.path())), Limits::default())
+            .await
+            .unwrap();
     let (owner, _) = support::shop(&here).await;
     let ana = support::as_agent(&here.create_agent(&owner, support::new_agent("ana@shop.example", Role::Agent)).await.unwrap());
     assert!(sees_everything(&there, &ana).await);

@@ -4,9 +4,9 @@
 //! comes out (fire now, not yet but maybe at a known instant, or not now). Core reads
 //! the facts, the state and the firings, and acts on the verdict.
 
-use crate::{InvitationId, 
-    AgentId, AttributeValue, Attributes, ContactId, ConversationId, ConversionId, Label, Priority, SiteId, Timestamp, TriggerId,
-    ValidationError, VisitId, VisitorFacts, WorkspaceId, non_empty,
+use crate::{
+    AgentId, AttributeValue, Attributes, ContactId, ConversationId, ConversionId, InvitationId, Label, Priority, SiteId, Timestamp,
+    TriggerId, ValidationError, VisitId, VisitorFacts, WorkspaceId, non_empty,
 };
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;

@@ -288,11 +288,7 @@ pub enum ScoringRule {
     Event { name: String, points: i32 },
     /// Once, when the contact's attribute (custom, or `name`, `email`, `phone`, or a
     /// pre-chat answer) is set — to `value` when one is given.
-    Attribute {
-        key: String,
-        value: Option<serde_json::Value>,
-        points: i32,
-    },
+    Attribute { key: String, value: Option<serde_json::Value>, points: i32 },
 }
 
 /// `GET`/`PUT /scoring`: the workspace's lead-scoring rules. Scores decay: points

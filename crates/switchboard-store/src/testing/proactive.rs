@@ -171,7 +171,8 @@ pub async fn a_contacts_firings_and_conversions_are_listed_for_the_export(store:
     assert!(store.contact_conversions(a.ws.id, a.contact.id).await.unwrap().is_empty());
 
     let (v1, v2, shown) = (VisitId::new(), VisitId::new(), InvitationId::new());
-    let fire = |contact_id, visit_id, at, invitation_id| FiringRecord { trigger_id: t.id, contact_id, visit_id, at: Timestamp(at), invitation_id };
+    let fire =
+        |contact_id, visit_id, at, invitation_id| FiringRecord { trigger_id: t.id, contact_id, visit_id, at: Timestamp(at), invitation_id };
     store.record_firing(a.ws.id, &fire(a.contact.id, v1, 100, None)).await.unwrap();
     store.record_firing(a.ws.id, &fire(a.contact.id, v2, 200, Some(shown))).await.unwrap();
     store.record_firing(a.ws.id, &fire(a.contact.id, v2, 200, None)).await.unwrap();

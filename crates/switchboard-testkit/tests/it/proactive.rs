@@ -327,8 +327,7 @@ async fn a_persons_export_holds_their_lead_score_the_rules_that_fired_and_their_
         .unwrap();
     let (_socket, facts) = visitor(&app, &seed).await;
     app.core.visitor_moment(&facts, &Moment::Page).await;
-    let purchase =
-        Moment::Event { name: "purchase".into(), data: Attributes::from([("value".to_owned(), AttributeValue::Number(49.9))]) };
+    let purchase = Moment::Event { name: "purchase".into(), data: Attributes::from([("value".to_owned(), AttributeValue::Number(49.9))]) };
     app.core.visitor_moment(&facts, &purchase).await;
     // A day later half the score is left: the export says what the contact's page says.
     clock.advance(DAY);
