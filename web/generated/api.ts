@@ -442,8 +442,9 @@ export interface paths {
         /**
          * Export a contact's data
          * @description Everything held about the contact as one JSON document: the contact, their
-         *     conversations with every event, page views, tracked events, and the attachments with
-         *     their download links. Owners and admins.
+         *     conversations with every event, page views, tracked events, the attachments with
+         *     their download links, the times proactive rules fired for them and their conversions;
+         *     the contact's lead score as it stands now. Owners and admins.
          */
         get: operations["export_contact"];
         put?: never;
@@ -1880,7 +1881,9 @@ export interface components {
         ChatState: "none" | "waiting" | "chatting";
         Contact: {
             /** @description Custom attributes: strings, numbers or booleans. */
-            attributes: Record<string, never>;
+            attributes: {
+                [key: string]: unknown;
+            };
             device: components["schemas"]["Device"];
             email?: string | null;
             external_id?: string | null;
@@ -1905,7 +1908,9 @@ export interface components {
             /** Format: int64 */
             at: number;
             /** @description Strings, numbers or booleans, at most 20 keys. */
-            data: Record<string, never>;
+            data: {
+                [key: string]: unknown;
+            };
             /** Format: uuid */
             id: string;
             name: string;
@@ -1916,10 +1921,14 @@ export interface components {
             attachments: components["schemas"]["Attachment"][];
             contact: components["schemas"]["Contact"];
             conversations: components["schemas"]["ExportedConversation"][];
+            /** @description The contact's conversions on every site, newest first. */
+            conversions: components["schemas"]["Conversion"][];
             /** @description What the business's pages tracked, newest first. */
             events: components["schemas"]["ContactEvent"][];
             /** Format: int64 */
             exported_at: number;
+            /** @description Every time a proactive rule fired for the contact, newest first. */
+            firings: components["schemas"]["RuleFiring"][];
             /** @description Newest first. */
             page_views: components["schemas"]["PageView"][];
         };
@@ -2527,7 +2536,9 @@ export interface components {
                 /** Format: int64 */
                 at: number;
                 /** @description Strings, numbers or booleans, at most 20 keys. */
-                data: Record<string, never>;
+                data: {
+                    [key: string]: unknown;
+                };
                 /** Format: uuid */
                 id: string;
                 name: string;
@@ -2829,6 +2840,29 @@ export interface components {
          */
         RoutingStrategy: "manual" | "round_robin" | "balanced";
         /**
+         * @description One time a proactive rule fired for a contact (in the contact's export), with what
+         *     came of the invitation it showed.
+         */
+        RuleFiring: {
+            /** Format: int64 */
+            answered_at?: number | null;
+            /** Format: int64 */
+            at: number;
+            /**
+             * Format: uuid
+             * @description The invitation the rule showed, if its action was a message.
+             */
+            invitation_id?: string | null;
+            /** Format: int64 */
+            opened_at?: number | null;
+            /** Format: uuid */
+            site_id: string;
+            /** Format: uuid */
+            trigger_id: string;
+            /** Format: uuid */
+            visit_id: string;
+        };
+        /**
          * @description `GET`/`PUT /scoring`: the workspace's lead-scoring rules. Scores decay: points
          *     lose half their weight every `half_life_days` (`null`: never).
          */
@@ -2877,7 +2911,7 @@ export interface components {
             kind: "attribute";
             /** Format: int32 */
             points: number;
-            value?: Record<string, never> | null;
+            value?: unknown;
         };
         SearchResults: {
             contacts: components["schemas"]["Contact"][];
@@ -3099,7 +3133,9 @@ export interface components {
             /** @enum {string} */
             kind: "open_widget";
         } | {
-            attributes: Record<string, never>;
+            attributes: {
+                [key: string]: unknown;
+            };
             /** @enum {string} */
             kind: "set_attributes";
         } | {
@@ -3162,7 +3198,7 @@ export interface components {
             key: string;
             /** @enum {string} */
             kind: "attribute";
-            value: Record<string, never>;
+            value: unknown;
         } | {
             /** @enum {string} */
             kind: "event";
@@ -3289,7 +3325,9 @@ export interface components {
         };
         UpdateContact: {
             /** @description Merged into the contact's attributes; `null` removes a key. */
-            attributes?: Record<string, never>;
+            attributes?: {
+                [key: string]: unknown;
+            };
             email?: string | null;
             external_id?: string | null;
             name?: string | null;
@@ -3459,7 +3497,9 @@ export interface components {
             type: "page";
             url: string;
         } | {
-            attributes?: Record<string, never>;
+            attributes?: {
+                [key: string]: unknown;
+            };
             email?: string | null;
             name?: string | null;
             phone?: string | null;
@@ -3490,7 +3530,9 @@ export interface components {
             type: "transcript";
         } | {
             /** @description String, number or boolean values; at most 20 keys. */
-            data?: Record<string, never>;
+            data?: {
+                [key: string]: unknown;
+            };
             name: string;
             /** @enum {string} */
             type: "track";
@@ -3812,6 +3854,7 @@ export type ResetPassword = components['schemas']['ResetPassword'];
 export type RetentionPreview = components['schemas']['RetentionPreview'];
 export type Role = components['schemas']['Role'];
 export type RoutingStrategy = components['schemas']['RoutingStrategy'];
+export type RuleFiring = components['schemas']['RuleFiring'];
 export type Scoring = components['schemas']['Scoring'];
 export type ScoringRule = components['schemas']['ScoringRule'];
 export type SearchResults = components['schemas']['SearchResults'];

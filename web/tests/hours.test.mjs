@@ -177,6 +177,7 @@ test('an admin edits a site\'s hours in the console, sees the live line and the 
   await hours.getByRole('radio', { name: 'Open at set hours' }).check();
   const now = hours.locator('.hours-now');
   await now.filter({ hasText: /Open now|Closed now/ }).waitFor();
+  assert.equal(await hours.locator('.hours-local').count(), 0, 'English writes the digits the fields show: nothing beside them');
   await hours.getByLabel('Time zone').selectOption('UTC');
 
   // Only tomorrow, 09:00–10:00 UTC: the weekdays the editor starts with go, one range comes.
@@ -244,6 +245,12 @@ test('a team\'s hours in Persian, right to left, dark, at phone width', async ()
   await hours.getByRole('radio', { name: 'باز در ساعات مشخص' }).check();
   await hours.locator('.hours-now').filter({ hasText: /اکنون (باز|بسته) است/ }).waitFor();
   assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+  // The native time fields write Latin digits; beside each, the time in Persian digits.
+  const times = await hours.locator('.hours-local').allTextContents();
+  assert.equal(times.length, 10, 'a time beside each field of the five weekdays');
+  assert.deepEqual([...new Set(times)], ['۹:۰۰', '۱۷:۰۰']);
+  await hours.getByLabel(/^بازشدن در /).first().fill('08:30');
+  await hours.locator('.hours-local', { hasText: '۸:۳۰' }).waitFor();
   await hours.getByRole('button', { name: 'افزودن تعطیلی' }).click();
   await hours.locator('.hours-holidays .field-error').waitFor();
   await hours.screenshot({ path: path.join(shots, 'hours-editor-rtl-dark-phone.png') });

@@ -98,6 +98,14 @@ test('the rule screens read right to left in Arabic, dark, and at phone width', 
 
   const phone = await signedIn(email, '/app/settings/scoring', { viewport: { width: 390, height: 844 } });
   await phone.locator('input[name=page-value]').waitFor();
+  // At phone width a scoring rule wraps: its kind and what it matches each take a whole
+  // line, rather than squeezing beside the points.
+  const row = phone.locator('.rule-row').first();
+  const width = (await row.boundingBox()).width;
+  for (const part of [row.locator('> select'), row.locator('.rule-inputs')]) {
+    const box = await part.boundingBox();
+    assert.ok(box.width >= width * 0.95, `${box.width}px of a ${width}px row`);
+  }
   await phone.screenshot({ path: path.join(shots, 'scoring-ar-phone.png'), fullPage: true });
   await phone.context().close();
 });

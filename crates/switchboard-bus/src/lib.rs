@@ -76,6 +76,9 @@ pub enum BusMessage {
     /// The workspace's bans changed: each visitor socket checks whether it is now
     /// banned (and closes), and each node drops its copy of the bans.
     BansChanged,
+    /// The workspace's settings changed: each node drops the copies it keeps of them
+    /// (the inbox visibility behind every conversation read).
+    WorkspaceChanged,
     /// A contact was erased: each node closes that contact's visitor sockets.
     ContactErased {
         #[serde(with = "ids")]

@@ -82,6 +82,7 @@ impl Core {
             ws.default_max_chats = crate::admin::check_max_chats_in("default_max_chats", n)?;
         }
         self.store.update_workspace(&ws).await?;
+        self.workspace_changed(ws.id);
         let target = Some(AuditTarget::new(AuditTargetKind::Workspace, ws.id));
         if ws.name != before.name || ws.time_zone != before.time_zone {
             self.audit(who, AuditAction::WorkspaceChanged, target, None).await?;

@@ -202,6 +202,8 @@ pub struct Core {
     lease_takeovers: Arc<std::sync::atomic::AtomicU64>,
     recent_reads: Arc<audit::RecentReads>,
     guard: Arc<bans::Guard>,
+    /// Each workspace's inbox visibility, read once per node (see `visibility.rs`).
+    visibilities: Arc<visibility::Visibilities>,
     sockets: Arc<sockets::VisitorSockets>,
     shown: Arc<presence::Shown>,
     presence_changes: tokio::sync::broadcast::Sender<PresenceChange>,
@@ -235,6 +237,7 @@ impl Core {
             lease_takeovers: Arc::default(),
             recent_reads: Arc::default(),
             guard: Arc::default(),
+            visibilities: Arc::default(),
             sockets: Arc::default(),
             shown: Arc::default(),
             presence_changes: tokio::sync::broadcast::channel(1024).0,

@@ -55,6 +55,10 @@ pub struct ContactExport {
     pub page_views: Vec<PageView>,
     /// Newest first.
     pub events: Vec<ContactEvent>,
+    /// Every time a proactive rule fired for the contact, newest first.
+    pub firings: Vec<triggers::ContactFiring>,
+    /// The contact's conversions on every site, newest first.
+    pub conversions: Vec<triggers::Conversion>,
     pub exported_at: Timestamp,
 }
 
@@ -166,7 +170,8 @@ impl Core {
     pub async fn export_contact(&self, who: &Principal, id: ContactId) -> Result<ContactExport> {
         who.require_admin()?;
         let ws = who.workspace_id;
-        let contact = self.store.contact(ws, id).await?;
+        // The lead score as it stands now (scores decay), as the contact's page shows it.
+        let contact = self.fresh_score(self.store.contact(ws, id).await?);
         let mut conversations = vec![];
         for conversation in self.contact_conversations(ws, id).await? {
             let mut events: Vec<Event> = vec![];
@@ -194,7 +199,9 @@ impl Core {
                 break;
             }
         }
-        Ok(ContactExport { contact, conversations, page_views, events: tracked, exported_at: self.now() })
+        let firings = self.store.contact_firings(ws, id).await?;
+        let conversions = self.store.contact_conversions(ws, id).await?;
+        Ok(ContactExport { contact, conversations, page_views, events: tracked, firings, conversions, exported_at: self.now() })
     }
 
     /// Every conversation of the contact, oldest activity last.

@@ -6,7 +6,8 @@
 //! the workspace's bans) follows the workspace's `Topic::Visitors`. A `BansChanged` —
 //! from this node or, over the Redis bus, another — drops this node's copy of the bans,
 //! reads them again and tells every registered socket they now refuse; a
-//! `ContactErased` tells that contact's sockets; an `Invitation` (issue 15) reaches
+//! `ContactErased` tells that contact's sockets; a `WorkspaceChanged` drops this node's
+//! copy of the workspace's inbox visibility (`visibility.rs`); an `Invitation` (issue 15) reaches
 //! the invited contact's sockets on its site. All are told through the socket's
 //! one-shot channel (armed again after each notice, what arrives meanwhile waits in the
 //! entry), never by a store read per socket.
@@ -23,6 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::oneshot;
 
 use crate::bans::Guard;
+use crate::visibility::Visibilities;
 use crate::{Clock, Core, Visitor};
 
 /// Why this node ends a visitor's session.
@@ -239,6 +241,7 @@ impl Core {
             ws,
             sockets: Arc::downgrade(&self.sockets),
             guard: Arc::downgrade(&self.guard),
+            visibilities: Arc::downgrade(&self.visibilities),
             store: Arc::downgrade(&self.store),
             clock: self.clock.clone(),
         };
@@ -252,6 +255,7 @@ struct Watcher {
     ws: WorkspaceId,
     sockets: Weak<VisitorSockets>,
     guard: Weak<Guard>,
+    visibilities: Weak<Visibilities>,
     store: Weak<dyn Store>,
     clock: Arc<dyn Clock>,
 }
@@ -261,8 +265,14 @@ impl Watcher {
         loop {
             let message = match rx.recv().await {
                 Ok(delivery) => delivery.message.clone(),
-                // Missed some: a ban change may be among them, so check everything again.
-                Err(RecvError::Lagged(_)) => Arc::new(BusMessage::BansChanged),
+                // Missed some: a ban or settings change may be among them, so check
+                // everything again.
+                Err(RecvError::Lagged(_)) => {
+                    if let Some(visibilities) = self.visibilities.upgrade() {
+                        visibilities.forget(self.ws);
+                    }
+                    Arc::new(BusMessage::BansChanged)
+                }
                 Err(RecvError::Closed) => return,
             };
             let (Some(sockets), Some(guard), Some(store)) = (self.sockets.upgrade(), self.guard.upgrade(), self.store.upgrade()) else {
@@ -283,6 +293,11 @@ impl Watcher {
                     sockets.kick(self.ws, Kick::Banned, |e| {
                         g.refuses(&BanSubject { contact: Some(e.contact), email: e.email.as_ref(), ip: e.ip }, now)
                     });
+                }
+                BusMessage::WorkspaceChanged => {
+                    if let Some(visibilities) = self.visibilities.upgrade() {
+                        visibilities.forget(self.ws);
+                    }
                 }
                 BusMessage::ContactErased { contact_id } => {
                     sockets.kick(self.ws, Kick::Erased, |e| e.contact == *contact_id);

@@ -5,8 +5,17 @@
 //!
 //! A conversation or contact the caller may not see is "not found", as one of another
 //! workspace is.
+//!
+//! Invariant: the workspace's inbox visibility is read from the store once per node and
+//! kept in [`Visibilities`], since every conversation read asks for it. A change through
+//! `update_workspace` drops this node's copy and publishes `WorkspaceChanged` on the
+//! workspace's `Topic::Visitors`, whose watcher (`sockets.rs`) drops every other node's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::RwLock;
+
+use switchboard_bus::{BusMessage, Topic};
 
 use switchboard_domain::*;
 use switchboard_store::{ConversationFilter, StoreError};
@@ -63,21 +72,73 @@ impl FeedScope {
     }
 }
 
+/// Each workspace's inbox visibility as this node last read it. `forgotten` counts the
+/// copies dropped, so a read that raced with a change does not keep the older value.
+#[derive(Default)]
+pub(crate) struct Visibilities {
+    known: RwLock<(u64, HashMap<WorkspaceId, InboxVisibility>)>,
+}
+
+impl Visibilities {
+    fn get(&self, ws: WorkspaceId) -> (u64, Option<InboxVisibility>) {
+        let known = self.known.read().expect("visibilities lock");
+        (known.0, known.1.get(&ws).copied())
+    }
+
+    /// Keeps what was read, unless a copy was dropped since the read began.
+    fn keep(&self, ws: WorkspaceId, read_at: u64, visibility: InboxVisibility) {
+        let mut known = self.known.write().expect("visibilities lock");
+        if known.0 == read_at {
+            known.1.insert(ws, visibility);
+        }
+    }
+
+    /// Drops this node's copy of the workspace's visibility.
+    pub(crate) fn forget(&self, ws: WorkspaceId) {
+        let mut known = self.known.write().expect("visibilities lock");
+        known.0 += 1;
+        known.1.remove(&ws);
+    }
+}
+
 impl Core {
+    /// The workspace's inbox visibility, read from the store the first time. Reading it
+    /// starts the workspace's watcher first, so a change made by another node from then
+    /// on drops this copy.
+    async fn inbox_visibility(&self, ws: WorkspaceId) -> Result<InboxVisibility> {
+        let (read_at, known) = self.visibilities.get(ws);
+        if let Some(visibility) = known {
+            return Ok(visibility);
+        }
+        self.watch_visitors(ws);
+        let visibility = self.store.workspace(ws).await?.inbox_visibility;
+        self.visibilities.keep(ws, read_at, visibility);
+        Ok(visibility)
+    }
+
+    /// Drops every node's copies of the workspace's settings, after a change.
+    pub(crate) fn workspace_changed(&self, ws: WorkspaceId) {
+        self.visibilities.forget(ws);
+        self.bus.publish(Topic::Visitors(ws), Arc::new(BusMessage::WorkspaceChanged));
+    }
+
     /// What the caller may see of the workspace's conversations: everything, unless the
     /// workspace restricts inboxes (`inbox_visibility: teams`) and the caller has the
     /// `agent` role.
     pub async fn conversation_scope(&self, who: &Principal) -> Result<ConversationScope> {
-        let ws = self.store.workspace(who.workspace_id).await?;
-        if ws.inbox_visibility == InboxVisibility::All || who.role != Role::Agent {
+        if who.role != Role::Agent {
+            return Ok(ConversationScope::All);
+        }
+        let visibility = self.inbox_visibility(who.workspace_id).await?;
+        if visibility == InboxVisibility::All {
             return Ok(ConversationScope::All);
         }
         let agent = who.agent_id();
         let teams = match agent {
-            Some(a) => self.store.teams(ws.id).await?.into_iter().filter(|t| t.agent_ids.contains(&a)).map(|t| t.id).collect(),
+            Some(a) => self.store.teams(who.workspace_id).await?.into_iter().filter(|t| t.agent_ids.contains(&a)).map(|t| t.id).collect(),
             None => vec![],
         };
-        Ok(ConversationScope::new(ws.inbox_visibility, who.role, agent, teams))
+        Ok(ConversationScope::new(visibility, who.role, agent, teams))
     }
 
     /// Whether a live event of `conversation` reaches a socket with `scope` (see

@@ -1,6 +1,7 @@
 //! Inboxes and workspace settings, proved by calling core directly: everyone lists the
 //! inboxes, only owners and admins create them or change the workspace, and kinds that
-//! cannot take conversations yet are refused.
+//! cannot take conversations yet are refused. The inbox visibility is kept in memory
+//! per node and dropped on every node when it changes.
 
 mod support;
 
@@ -62,4 +63,52 @@ async fn owners_and_admins_set_the_workspace_time_zone_and_agents_cannot() {
 
     let blank = WorkspacePatch { name: Some("  ".into()), ..Default::default() };
     assert!(matches!(core.update_workspace(owner, blank).await, Err(Error::Invalid(_))));
+}
+
+/// Whether `who` sees the whole workspace on `core`.
+async fn sees_everything(core: &Core, who: &Principal) -> bool {
+    core.conversation_scope(who).await.unwrap().is_all()
+}
+
+#[tokio::test]
+async fn inbox_visibility_is_read_once_per_node_and_a_change_reaches_every_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, bus, here) = support::open(dir.path()).await;
+    let there =
+        Core::new(store.clone(), bus.clone(), std::sync::Arc::new(switchboard_store::FsBlobStore::new(dir.path())), Limits::default())
+            .await
+            .unwrap();
+    let (owner, _) = support::shop(&here).await;
+    let ana = support::as_agent(&here.create_agent(&owner, support::new_agent("ana@shop.example", Role::Agent)).await.unwrap());
+    assert!(sees_everything(&there, &ana).await);
+
+    // Written behind both nodes' backs: the copy in memory still answers, so a read of
+    // a conversation costs no read of the workspace.
+    let mut ws = store.workspace(owner.workspace_id).await.unwrap();
+    ws.inbox_visibility = InboxVisibility::Teams;
+    store.update_workspace(&ws).await.unwrap();
+    assert!(sees_everything(&there, &ana).await, "the node read the workspace again");
+
+    // Changed through a node: that node at once, the other when the bus tells it.
+    let patch = WorkspacePatch { inbox_visibility: Some(InboxVisibility::Teams), ..Default::default() };
+    here.update_workspace(&owner, patch).await.unwrap();
+    assert!(!sees_everything(&here, &ana).await);
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while sees_everything(&there, &ana).await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the other node never heard that the workspace changed");
+
+    let patch = WorkspacePatch { inbox_visibility: Some(InboxVisibility::All), ..Default::default() };
+    there.update_workspace(&owner, patch).await.unwrap();
+    assert!(sees_everything(&there, &ana).await);
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !sees_everything(&here, &ana).await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the first node never heard that the workspace changed back");
 }

@@ -5,8 +5,8 @@
 //! the facts, the state and the firings, and acts on the verdict.
 
 use crate::{
-    AgentId, AttributeValue, Attributes, ContactId, ConversationId, ConversionId, Label, Priority, SiteId, Timestamp, TriggerId,
-    ValidationError, VisitId, VisitorFacts, WorkspaceId, non_empty,
+    AgentId, AttributeValue, Attributes, ContactId, ConversationId, ConversionId, InvitationId, Label, Priority, SiteId, Timestamp,
+    TriggerId, ValidationError, VisitId, VisitorFacts, WorkspaceId, non_empty,
 };
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -242,6 +242,19 @@ pub struct Trigger {
 pub struct Firing {
     pub visit_id: VisitId,
     pub at: Timestamp,
+}
+
+/// One time a rule fired for a contact, with what came of its invitation: what the
+/// contact's export shows.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ContactFiring {
+    pub trigger_id: TriggerId,
+    pub site_id: SiteId,
+    pub visit_id: VisitId,
+    pub at: Timestamp,
+    pub invitation_id: Option<InvitationId>,
+    pub opened_at: Option<Timestamp>,
+    pub answered_at: Option<Timestamp>,
 }
 
 /// A site's conversion event tracked by a visitor, with what it is credited to.

@@ -143,6 +143,20 @@ impl From<&ds::Scoring> for Scoring {
     }
 }
 
+impl From<&dt::ContactFiring> for RuleFiring {
+    fn from(f: &dt::ContactFiring) -> Self {
+        Self {
+            trigger_id: f.trigger_id.0,
+            site_id: f.site_id.0,
+            visit_id: f.visit_id.0,
+            at: f.at.0,
+            invitation_id: f.invitation_id.map(|i| i.0),
+            opened_at: f.opened_at.map(|t| t.0),
+            answered_at: f.answered_at.map(|t| t.0),
+        }
+    }
+}
+
 impl From<&dt::Conversion> for Conversion {
     fn from(c: &dt::Conversion) -> Self {
         Self {

@@ -96,7 +96,6 @@ pub enum VisitorIn {
         email: Option<String>,
         phone: Option<String>,
         #[serde(default)]
-        #[schema(value_type = Object)]
         attributes: BTreeMap<String, serde_json::Value>,
     },
     /// Identity verification: `user_hash` = hex HMAC-SHA256(site secret, external_id).
@@ -130,7 +129,6 @@ pub enum VisitorIn {
         name: String,
         /// String, number or boolean values; at most 20 keys.
         #[serde(default)]
-        #[schema(value_type = Object)]
         data: BTreeMap<String, serde_json::Value>,
     },
     /// On a site with `tracking: consent`, the visitor agreed (or withdrew): until

@@ -463,6 +463,10 @@ pub struct ContactExport {
     pub events: Vec<ContactEvent>,
     /// Every attachment of the conversations, with its download link.
     pub attachments: Vec<Attachment>,
+    /// Every time a proactive rule fired for the contact, newest first.
+    pub firings: Vec<crate::RuleFiring>,
+    /// The contact's conversions on every site, newest first.
+    pub conversions: Vec<crate::Conversion>,
 }
 
 /// What the widget needs to draw itself, without secrets.
@@ -543,7 +547,6 @@ pub struct ContactEvent {
     pub id: Uuid,
     pub name: String,
     /// Strings, numbers or booleans, at most 20 keys.
-    #[schema(value_type = Object)]
     pub data: BTreeMap<String, serde_json::Value>,
     pub at: i64,
 }
@@ -691,7 +694,6 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
     /// Custom attributes: strings, numbers or booleans.
-    #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, serde_json::Value>,
     pub device: Device,
     pub first_seen: i64,
@@ -716,7 +718,6 @@ pub struct UpdateContact {
     pub external_id: Option<Option<String>>,
     /// Merged into the contact's attributes; `null` removes a key.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, serde_json::Value>,
 }
 

@@ -175,7 +175,6 @@ pub enum TriggerCondition {
     /// A custom attribute of the contact equals `value`.
     Attribute {
         key: String,
-        #[schema(value_type = Object)]
         value: serde_json::Value,
     },
     /// The page tracked this event (`Switchboard.track`) during this visit.
@@ -213,7 +212,6 @@ pub enum TriggerAction {
     OpenWidget,
     /// Merged into the contact's attributes.
     SetAttributes {
-        #[schema(value_type = Object)]
         attributes: BTreeMap<String, serde_json::Value>,
     },
     /// Added to the conversation the visitor starts after the rule fired (or has open).
@@ -290,12 +288,7 @@ pub enum ScoringRule {
     Event { name: String, points: i32 },
     /// Once, when the contact's attribute (custom, or `name`, `email`, `phone`, or a
     /// pre-chat answer) is set — to `value` when one is given.
-    Attribute {
-        key: String,
-        #[schema(value_type = Option<Object>)]
-        value: Option<serde_json::Value>,
-        points: i32,
-    },
+    Attribute { key: String, value: Option<serde_json::Value>, points: i32 },
 }
 
 /// `GET`/`PUT /scoring`: the workspace's lead-scoring rules. Scores decay: points
@@ -326,6 +319,20 @@ pub struct Conversion {
     pub conversation_id: Option<Uuid>,
     /// The latest rule whose invitation the visitor was shown before it, within 30 days.
     pub trigger_id: Option<Uuid>,
+}
+
+/// One time a proactive rule fired for a contact (in the contact's export), with what
+/// came of the invitation it showed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RuleFiring {
+    pub trigger_id: Uuid,
+    pub site_id: Uuid,
+    pub visit_id: Uuid,
+    pub at: i64,
+    /// The invitation the rule showed, if its action was a message.
+    pub invitation_id: Option<Uuid>,
+    pub opened_at: Option<i64>,
+    pub answered_at: Option<i64>,
 }
 
 /// `GET /sites/{id}/conversions`: newest first, `next` is the `before` cursor.

@@ -563,6 +563,14 @@ impl Proactive for SqliteStore {
         proactive::last_firings(self, ws, contact).await
     }
 
+    async fn contact_firings(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<triggers::ContactFiring>> {
+        proactive::contact_firings(self, ws, contact).await
+    }
+
+    async fn contact_conversions(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<triggers::Conversion>> {
+        proactive::contact_conversions(self, ws, contact).await
+    }
+
     async fn record_firing(&self, ws: WorkspaceId, firing: &FiringRecord) -> Result<()> {
         proactive::record_firing(self, ws, firing).await
     }

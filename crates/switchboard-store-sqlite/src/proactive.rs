@@ -164,6 +164,32 @@ pub(crate) async fn last_firings(store: &SqliteStore, ws: WorkspaceId, contact: 
     Ok(out)
 }
 
+pub(crate) async fn contact_firings(store: &SqliteStore, ws: WorkspaceId, contact: ContactId) -> Result<Vec<ContactFiring>> {
+    let rows = sqlx::query(
+        "SELECT trigger_id, site_id, visit_id, at, invitation_id, opened_at, answered_at FROM trigger_firings \
+         WHERE workspace_id = $1 AND contact_id = $2 ORDER BY at DESC, id DESC",
+    )
+    .bind(s(ws))
+    .bind(s(contact))
+    .fetch_all(&store.read)
+    .await
+    .map_err(db)?;
+    let at = |row, col| -> Result<Option<Timestamp>> { Ok(get::<Option<i64>>(row, col)?.map(Timestamp)) };
+    (rows.iter())
+        .map(|row| {
+            Ok(ContactFiring {
+                trigger_id: TriggerId(id(row, "trigger_id")?),
+                site_id: SiteId(id(row, "site_id")?),
+                visit_id: VisitId(id(row, "visit_id")?),
+                at: Timestamp(get(row, "at")?),
+                invitation_id: opt_id(row, "invitation_id")?.map(InvitationId),
+                opened_at: at(row, "opened_at")?,
+                answered_at: at(row, "answered_at")?,
+            })
+        })
+        .collect()
+}
+
 pub(crate) async fn record_firing(store: &SqliteStore, ws: WorkspaceId, f: &FiringRecord) -> Result<()> {
     let mut write = store.writing().await?;
     let mut tx = sqlx::Connection::begin(&mut *write).await.map_err(db)?;
@@ -313,6 +339,16 @@ pub(crate) async fn conversions(
     .fetch_all(&store.read)
     .await
     .map_err(db)?;
+    rows.iter().map(conversion).collect()
+}
+
+pub(crate) async fn contact_conversions(store: &SqliteStore, ws: WorkspaceId, contact: ContactId) -> Result<Vec<Conversion>> {
+    let rows = sqlx::query("SELECT * FROM conversions WHERE workspace_id = $1 AND contact_id = $2 ORDER BY at DESC, id DESC")
+        .bind(s(ws))
+        .bind(s(contact))
+        .fetch_all(&store.read)
+        .await
+        .map_err(db)?;
     rows.iter().map(conversion).collect()
 }
 

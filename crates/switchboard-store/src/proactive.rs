@@ -54,6 +54,8 @@ pub trait Proactive: Send + Sync {
     async fn delete_trigger(&self, ws: WorkspaceId, id: TriggerId) -> Result<()>;
     /// Each rule's latest firing for this contact.
     async fn last_firings(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<(TriggerId, Firing)>>;
+    /// Every firing for this contact, newest first (the contact's export).
+    async fn contact_firings(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<ContactFiring>>;
     /// Records a firing and counts it (`fired`), in one transaction.
     async fn record_firing(&self, ws: WorkspaceId, firing: &FiringRecord) -> Result<()>;
     /// Counts the outcome for the rule that showed this invitation, the first time only;
@@ -79,6 +81,8 @@ pub trait Proactive: Send + Sync {
     async fn record_conversion(&self, conversion: &Conversion) -> Result<()>;
     /// A site's conversions, newest first, after `before`.
     async fn conversions(&self, ws: WorkspaceId, site: SiteId, before: Option<ConversionCursor>, limit: u32) -> Result<Vec<Conversion>>;
+    /// The contact's conversions on every site, newest first (the contact's export).
+    async fn contact_conversions(&self, ws: WorkspaceId, contact: ContactId) -> Result<Vec<Conversion>>;
     /// The workspace's scoring settings (none stored: no rules, no decay).
     async fn scoring(&self, ws: WorkspaceId) -> Result<Scoring>;
     async fn set_scoring(&self, ws: WorkspaceId, scoring: &Scoring) -> Result<()>;

@@ -111,6 +111,7 @@ macro_rules! store_contract {
             triggers_round_trip_update_and_delete_within_their_workspace,
             firings_are_counted_and_invitation_outcomes_count_once,
             conversions_are_credited_counted_and_paged_newest_first,
+            a_contacts_firings_and_conversions_are_listed_for_the_export,
             points_are_given_once_per_key_and_kept_on_the_contact,
             pending_actions_merge_and_are_taken_once,
         );

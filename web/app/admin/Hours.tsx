@@ -41,6 +41,22 @@ const shown = (hhmm: string) => (hhmm === '24:00' ? '00:00' : hhmm);
 const sentClose = (hhmm: string) => (hhmm === '00:00' ? '24:00' : hhmm);
 const overnight = (r: Range) => r.close !== '24:00' && r.close <= r.open;
 
+/**
+ * The native time field writes Latin digits whatever the agent's language, so where the
+ * language writes its own digits (Persian, Arabic) each time is also written beside its
+ * field, through `Intl`; elsewhere the field says it already.
+ */
+function ownDigits(): boolean {
+  return new Intl.NumberFormat(i18n.value?.locale).resolvedOptions().numberingSystem !== 'latn';
+}
+
+/** `HH:MM` as the agent's language writes a time of day. */
+function localTime(hhmm: string): string {
+  const [h = NaN, m = NaN] = hhmm.split(':').map(Number);
+  if (!Number.isInteger(h) || !Number.isInteger(m)) return '';
+  return new Intl.DateTimeFormat(i18n.value?.locale, { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1, h % 24, m));
+}
+
 /** What the form holds, as the server reads it. */
 function wire(h: Hours): Hours {
   return { ...h, weekly: h.weekly.map((r) => ({ ...r, close: sentClose(r.close) })), holidays: (h.holidays ?? []).map((x) => ({ ...x, name: x.name.trim() })) };
@@ -74,6 +90,7 @@ export function HoursEditor({
   hint?: string;
 }) {
   const all = useMemo(zones, []);
+  const digits = ownDigits();
   const [preview, setPreview] = useState<Preview | null>(null);
   const [refused, setRefused] = useState<ApiError | null>(null);
   // The live line: the server reads the hours being typed, a moment after the last change.
@@ -179,6 +196,7 @@ export function HoursEditor({
                     {list.length === 0 && <span class="muted">{t('admin.hours.closedDay')}</span>}
                     {list.map(({ r, i }) => (
                       <div class="hours-range" key={i}>
+                        <span class="hours-time">
                         <input
                           type="time"
                           dir="ltr"
@@ -187,7 +205,10 @@ export function HoursEditor({
                           aria-label={t('admin.hours.opensOn', { day: name })}
                           onInput={(e) => editRange(i, { open: e.currentTarget.value })}
                         />
+                        {digits && <span class="hours-local" aria-hidden="true">{localTime(shown(r.open))}</span>}
+                        </span>
                         <span aria-hidden="true">–</span>
+                        <span class="hours-time">
                         <input
                           type="time"
                           dir="ltr"
@@ -196,6 +217,8 @@ export function HoursEditor({
                           aria-label={t('admin.hours.closesOn', { day: name })}
                           onInput={(e) => editRange(i, { close: e.currentTarget.value })}
                         />
+                        {digits && <span class="hours-local" aria-hidden="true">{localTime(shown(r.close))}</span>}
+                        </span>
                         {overnight(r) && <span class="hint">{t('admin.hours.overnight')}</span>}
                         <button
                           type="button"

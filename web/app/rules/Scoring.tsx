@@ -64,7 +64,7 @@ function ScoringForm({ initial, onSaved }: { initial: Scoring; onSaved: (s: Scor
         }
       }}
     >
-      <fieldset class="rule-group">
+      <fieldset class="rule-group scoring-rules">
         <legend>{t('rules.scoring.rules')}</legend>
         {draft.rules.length === 0 && <p class="muted">{t('rules.scoring.empty')}</p>}
         {draft.rules.map((r, i) => (

@@ -10,6 +10,7 @@ import * as chat from './chat';
 import { toHost } from './host';
 import { backAt, errorText, size, t, time, tr } from './i18n';
 import { formatText } from './text';
+import { EmojiButton, insertAt } from './emoji';
 
 /** The chat page's query string: `?name=&email=&message=`. */
 export const prefill = signal({ name: '', email: '', message: '' });
@@ -529,6 +530,16 @@ function Composer() {
       chat.typing(false);
     }, 4000);
   };
+  /** A picked emoji goes where the caret was (or replaces the selection). */
+  const insertEmoji = (emoji: string) => {
+    const el = input.current;
+    const [next, caret] = insertAt(text, emoji, el?.selectionStart ?? text.length, el?.selectionEnd ?? text.length);
+    onInput(next);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(caret, caret);
+    });
+  };
   useEffect(() => {
     const el = input.current;
     if (!el) return;
@@ -581,6 +592,7 @@ function Composer() {
             <path d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7" />
           </svg>
         </button>
+        <EmojiButton onPick={insertEmoji} />
         <input ref={picker} type="file" multiple hidden onChange={(e) => add((e.currentTarget as HTMLInputElement).files)} />
         <textarea
           ref={input}

@@ -72,8 +72,9 @@ pub async fn erase(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>
 /// Export a contact's data
 ///
 /// Everything held about the contact as one JSON document: the contact, their
-/// conversations with every event, page views, tracked events, and the attachments with
-/// their download links. Owners and admins.
+/// conversations with every event, page views, tracked events, the attachments with
+/// their download links, the times proactive rules fired for them and their conversions;
+/// the contact's lead score as it stands now. Owners and admins.
 #[utoipa::path(get, path = "/contacts/{id}/export", operation_id = "export_contact", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::ContactExport), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody)))]
 pub async fn export(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> ApiResult<Json<p::ContactExport>> {
@@ -95,5 +96,7 @@ pub async fn export(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid
         page_views: e.page_views.iter().map(Into::into).collect(),
         events: e.events.iter().map(Into::into).collect(),
         attachments,
+        firings: e.firings.iter().map(Into::into).collect(),
+        conversions: e.conversions.iter().map(Into::into).collect(),
     }))
 }

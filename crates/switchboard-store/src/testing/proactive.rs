@@ -162,6 +162,53 @@ pub async fn conversions_are_credited_counted_and_paged_newest_first(store: Arc<
     assert!(store.conversions(b.ws.id, a.site.id, None, 10).await.unwrap().is_empty(), "not another's");
 }
 
+pub async fn a_contacts_firings_and_conversions_are_listed_for_the_export(store: Arc<dyn Store>) {
+    let a = fixture(&*store, "a").await;
+    let b = fixture(&*store, "b").await;
+    let t = rule(a.ws.id, a.site.id, "Pricing", 1);
+    store.create_trigger(&t).await.unwrap();
+    assert!(store.contact_firings(a.ws.id, a.contact.id).await.unwrap().is_empty());
+    assert!(store.contact_conversions(a.ws.id, a.contact.id).await.unwrap().is_empty());
+
+    let (v1, v2, shown) = (VisitId::new(), VisitId::new(), InvitationId::new());
+    let fire =
+        |contact_id, visit_id, at, invitation_id| FiringRecord { trigger_id: t.id, contact_id, visit_id, at: Timestamp(at), invitation_id };
+    store.record_firing(a.ws.id, &fire(a.contact.id, v1, 100, None)).await.unwrap();
+    store.record_firing(a.ws.id, &fire(a.contact.id, v2, 200, Some(shown))).await.unwrap();
+    store.record_firing(a.ws.id, &fire(a.contact.id, v2, 200, None)).await.unwrap();
+    assert!(store.count_invitation(a.ws.id, shown, InvitationOutcome::Opened, Timestamp(210)).await.unwrap());
+    let firings = store.contact_firings(a.ws.id, a.contact.id).await.unwrap();
+    let seen: Vec<_> = firings.iter().map(|f| (f.at.0, f.visit_id, f.invitation_id, f.opened_at, f.answered_at)).collect();
+    assert_eq!(
+        seen,
+        [(200, v2, None, None, None), (200, v2, Some(shown), Some(Timestamp(210)), None), (100, v1, None, None, None)],
+        "every firing, newest first (the latest written first at the same instant), with its invitation's outcome"
+    );
+    assert!(firings.iter().all(|f| f.trigger_id == t.id && f.site_id == a.site.id));
+    assert!(store.contact_firings(b.ws.id, a.contact.id).await.unwrap().is_empty(), "not another's");
+
+    let other_site = super::site(a.ws.id);
+    store.create_site(&other_site).await.unwrap();
+    let conversion = |f: &super::Fixture, site_id, at: i64| Conversion {
+        id: ConversionId::new(),
+        workspace_id: f.ws.id,
+        site_id,
+        contact_id: f.contact.id,
+        event: "purchase".into(),
+        value: Some(9.5),
+        at: Timestamp(at),
+        conversation_id: None,
+        trigger_id: None,
+    };
+    let first = conversion(&a, a.site.id, 10);
+    let second = conversion(&a, other_site.id, 20);
+    for c in [&first, &second, &conversion(&b, b.site.id, 30)] {
+        store.record_conversion(c).await.unwrap();
+    }
+    assert_eq!(store.contact_conversions(a.ws.id, a.contact.id).await.unwrap(), [second, first], "on every site, newest first");
+    assert!(store.contact_conversions(b.ws.id, a.contact.id).await.unwrap().is_empty(), "not another's");
+}
+
 pub async fn points_are_given_once_per_key_and_kept_on_the_contact(store: Arc<dyn Store>) {
     let a = fixture(&*store, "a").await;
     let b = fixture(&*store, "b").await;

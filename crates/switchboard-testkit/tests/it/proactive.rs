@@ -296,3 +296,48 @@ async fn a_sites_conversion_events_are_recorded_with_their_value_and_the_convers
     let other = app.seed("other").await;
     assert_refused(app.owner(&other).await.conversions(seed.site.id.0, None, None).await, StatusCode::NOT_FOUND, ErrorCode::SiteNotFound);
 }
+
+#[tokio::test]
+async fn a_persons_export_holds_their_lead_score_the_rules_that_fired_and_their_conversions() {
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let seed = app.seed("shop").await;
+    let owner = app.owner(&seed).await;
+    let scoring = Scoring {
+        rules: vec![ScoringRule::Page { matching: UrlMatch::Contains, value: "/pricing".into(), points: 10 }],
+        half_life_days: Some(1),
+        priority_at: None,
+    };
+    owner.set_scoring(&scoring).await.unwrap();
+    let nudge = owner
+        .create_trigger(
+            seed.site.id.0,
+            &rule(
+                "Pricing",
+                vec![TriggerCondition::Url { matching: UrlMatch::Contains, value: "/pricing".into() }],
+                vec![mark("pricing_nudged")],
+                TriggerFrequency::OncePerVisit,
+            ),
+        )
+        .await
+        .unwrap();
+    owner
+        .update_site(seed.site.id.0, &SiteRequest { conversion_events: Some(vec!["purchase".into()]), ..Default::default() })
+        .await
+        .unwrap();
+    let (_socket, facts) = visitor(&app, &seed).await;
+    app.core.visitor_moment(&facts, &Moment::Page).await;
+    let purchase = Moment::Event { name: "purchase".into(), data: Attributes::from([("value".to_owned(), AttributeValue::Number(49.9))]) };
+    app.core.visitor_moment(&facts, &purchase).await;
+    // A day later half the score is left: the export says what the contact's page says.
+    clock.advance(DAY);
+
+    let export = owner.export_contact(facts.contact_id.0).await.unwrap();
+    assert_eq!(export.contact.lead_score, 5, "the lead score as it stands now");
+    assert_eq!(export.firings.len(), 1);
+    let firing = &export.firings[0];
+    assert_eq!((firing.trigger_id, firing.site_id, firing.visit_id), (nudge.id, seed.site.id.0, facts.visit_id.0));
+    assert_eq!(export.conversions.len(), 1);
+    assert_eq!((export.conversions[0].event.as_str(), export.conversions[0].value), ("purchase", Some(49.9)));
+    assert_eq!(export.conversions[0].trigger_id, None, "the rule showed no invitation");
+}
