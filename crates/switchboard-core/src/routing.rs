@@ -382,8 +382,13 @@ impl Core {
         let mut fruitless = 0;
         while d.routed < DRAIN_BATCH {
             let limit = DRAIN_CHUNK.saturating_add(u32::try_from(left.len()).unwrap_or(u32::MAX));
-            let heads: Vec<QueueEntry> =
-                self.store.queue(ws, QueueScope::Team(team), limit).await?.into_iter().filter(|e| !left.contains(&e.conversation_id)).collect();
+            let heads: Vec<QueueEntry> = self
+                .store
+                .queue(ws, QueueScope::Team(team), limit)
+                .await?
+                .into_iter()
+                .filter(|e| !left.contains(&e.conversation_id))
+                .collect();
             if heads.is_empty() {
                 break;
             }
@@ -433,7 +438,12 @@ impl Core {
                 let core = self.clone();
                 commits.spawn(async move {
                     let guard = AssignGuard { unassigned: true, capacity: Some(max) };
-                    let data = EventData::Assigned { agent_id: Some(agent), team_id: conversation.team_id, reason: AssignReason::Routed, note: None };
+                    let data = EventData::Assigned {
+                        agent_id: Some(agent),
+                        team_id: conversation.team_id,
+                        reason: AssignReason::Routed,
+                        note: None,
+                    };
                     let change = Change::Assign { conversation_id: conversation.id, actor: Actor::System, data, at: now, guard };
                     let done = core.commit(ws, change).await;
                     (i, conversation, done)

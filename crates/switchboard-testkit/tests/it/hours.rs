@@ -14,9 +14,9 @@
 
 use std::sync::Arc;
 
+use switchboard_core::JobKind;
 use switchboard_core::ManualClock;
 use switchboard_domain::Timestamp;
-use switchboard_core::JobKind;
 use switchboard_testkit::proto::{
     AgentOut, AssignReason, BusinessHours, EventBody, Holiday, Role, SiteRequest, TeamRequest, UpdateWorkspace, VisitorOut, WeeklyHours,
 };
