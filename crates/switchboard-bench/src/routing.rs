@@ -4,8 +4,8 @@
 //! conversations routed per second. Then, with places free, new visitors' first
 //! messages: the p99 from the send to the `assigned` event reaching the agents' feed
 //! (the workspace's bus subscription every agent socket reads; the socket write itself
-//! is not counted). `--routing-waiting` and `--routing-agents` run it smaller (each agent
-//! has room for its share of the queue and for the probes).
+//! is not counted). `--routing-waiting` and `--routing-agents` run it smaller (every agent
+//! has room for 100 chats, so the agents must hold the queue and the probes).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -68,11 +68,15 @@ async fn bench(root: &Path, waiting: usize, agent_count: usize) -> anyhow::Resul
     let (ws, owner) = core.create_workspace("routing", owner).await?;
     let who = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
     let mut agents = vec![];
-    // Room for everyone waiting and for the probes (100 each at the full size).
-    let room = u32::try_from((waiting + PROBES).div_ceil(agent_count)).unwrap_or(u32::MAX).max(100);
+    // Room for everyone waiting and for the probes: the largest limit an agent may have.
+    const ROOM: u32 = 100;
+    anyhow::ensure!(
+        waiting + PROBES <= agent_count * ROOM as usize,
+        "{agent_count} agents cannot hold {waiting} waiting and {PROBES} probes ({ROOM} chats each at most)"
+    );
     for i in 0..agent_count {
         let agent = core.create_agent(&who, new_agent(&format!("a{i}@routing.example"), Role::Agent)).await?;
-        core.update_agent(&who, agent.id, AgentPatch { max_chats: Some(Some(room)), ..Default::default() }).await?;
+        core.update_agent(&who, agent.id, AgentPatch { max_chats: Some(Some(ROOM)), ..Default::default() }).await?;
         agents.push(agent.id);
     }
     let routing = RoutingPatch { strategy: Some(Strategy::Balanced), sticky: Some(false), ..Default::default() };
