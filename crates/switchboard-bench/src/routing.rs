@@ -24,6 +24,8 @@ pub const AGENTS: usize = 200;
 pub const WAITING: usize = 10_000;
 /// First messages timed once places are free.
 const PROBES: usize = 500;
+/// Each agent's limit, room for the queue and the probes: the largest an agent may have.
+const ROOM: u32 = 100;
 
 pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     let root = ctx.scratch(&format!("routing-{run}"));
@@ -68,8 +70,6 @@ async fn bench(root: &Path, waiting: usize, agent_count: usize) -> anyhow::Resul
     let (ws, owner) = core.create_workspace("routing", owner).await?;
     let who = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
     let mut agents = vec![];
-    // Room for everyone waiting and for the probes: the largest limit an agent may have.
-    const ROOM: u32 = 100;
     anyhow::ensure!(
         waiting + PROBES <= agent_count * ROOM as usize,
         "{agent_count} agents cannot hold {waiting} waiting and {PROBES} probes ({ROOM} chats each at most)"
