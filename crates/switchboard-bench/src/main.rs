@@ -61,6 +61,12 @@ pub struct Common {
     /// The `switchboard` binary (default: next to this one).
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
+    /// Conversations waiting when the routing figure's agents come online (default 10,000).
+    #[arg(long, default_value_t = crate::routing::WAITING)]
+    pub routing_waiting: usize,
+    /// Agents of the routing figure's team (default 200).
+    #[arg(long, default_value_t = crate::routing::AGENTS)]
+    pub routing_agents: usize,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +120,8 @@ pub struct Ctx {
     pub quick: bool,
     pub server_cpus: Option<String>,
     pub gen_cpus: Option<String>,
+    /// The routing figure's size: conversations waiting, agents.
+    pub routing: (usize, usize),
 }
 
 impl Ctx {
@@ -137,7 +145,9 @@ impl Ctx {
             Fixture { dir: root.join("fixture"), workspaces: vec![] }
         };
         let (server_cpus, gen_cpus) = if common.pinned { (Some("0".into()), Some("1".into())) } else { (None, None) };
-        Ok(Self { server_bin, bench_bin, repo, root, fixture, quick: common.quick, server_cpus, gen_cpus })
+        anyhow::ensure!(common.routing_agents > 0 && common.routing_waiting > 0, "--routing-waiting and --routing-agents must be positive");
+        let routing = (common.routing_waiting, common.routing_agents);
+        Ok(Self { server_bin, bench_bin, repo, root, fixture, quick: common.quick, server_cpus, gen_cpus, routing })
     }
 
     /// A fresh, empty scratch directory for one run.

@@ -4,7 +4,8 @@
 //! conversations routed per second. Then, with places free, new visitors' first
 //! messages: the p99 from the send to the `assigned` event reaching the agents' feed
 //! (the workspace's bus subscription every agent socket reads; the socket write itself
-//! is not counted).
+//! is not counted). `--routing-waiting` and `--routing-agents` run it smaller (every agent
+//! has room for 100 chats, so the agents must hold the queue and the probes).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,31 +20,34 @@ use switchboard_proto::EventBody;
 use crate::Ctx;
 use crate::report::{Latency, Measure, Outcome, at_least, at_most, histogram};
 
-const AGENTS: usize = 200;
-const WAITING: usize = 10_000;
+pub const AGENTS: usize = 200;
+pub const WAITING: usize = 10_000;
 /// First messages timed once places are free.
 const PROBES: usize = 500;
+/// Each agent's limit, room for the queue and the probes: the largest an agent may have.
+const ROOM: u32 = 100;
 
 pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     let root = ctx.scratch(&format!("routing-{run}"));
     std::fs::create_dir_all(&root)?;
     let bench_root = root.clone();
+    let (waiting, agents) = ctx.routing;
     // Like the server: a two-worker runtime, on threads of its own.
     let (routed_per_s, drain_secs, latency) = tokio::task::spawn_blocking(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        rt.block_on(bench(&bench_root))
+        rt.block_on(bench(&bench_root, waiting, agents))
     })
     .await??;
     let _ = std::fs::remove_dir_all(&root);
     eprintln!(
-        "routing: {WAITING} waiting, {AGENTS} agents: {routed_per_s:.0} routed/s ({drain_secs:.1} s); first message → assigned p50 {:.2} ms, p99 {:.2} ms",
+        "routing: {waiting} waiting, {agents} agents: {routed_per_s:.0} routed/s ({drain_secs:.1} s); first message → assigned p50 {:.2} ms, p99 {:.2} ms",
         latency.p50_ms, latency.p99_ms
     );
     Ok(Outcome {
         measures: vec![
             Measure::new(
                 "routing.routed",
-                &format!("conversations routed/s, {WAITING} waiting, {AGENTS} agents (SQLite)"),
+                &format!("conversations routed/s, {waiting} waiting, {agents} agents (SQLite)"),
                 "conv/s",
                 routed_per_s,
             )
@@ -55,18 +59,24 @@ pub async fn run(ctx: &Ctx, run: usize) -> anyhow::Result<Outcome> {
     })
 }
 
-async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
+async fn bench(root: &Path, waiting: usize, agent_count: usize) -> anyhow::Result<(f64, f64, Latency)> {
     let mut config = Config::default();
     config.storage.data_dir = root.join("sqlite");
+    // The setup starts thousands of conversations on one site within seconds, far past
+    // the per-site flood guard (`new_conversations_per_site`); routing is what is measured.
+    config.limits.rates = switchboard_core::Rates::unlimited();
     let core = switchboard::app::core(&config).await?;
     let owner = new_agent("owner@routing.example", Role::Owner);
     let (ws, owner) = core.create_workspace("routing", owner).await?;
     let who = Principal { workspace_id: ws.id, actor: Actor::Agent(owner.id), role: Role::Owner };
     let mut agents = vec![];
-    for i in 0..AGENTS {
+    anyhow::ensure!(
+        waiting + PROBES <= agent_count * ROOM as usize,
+        "{agent_count} agents cannot hold {waiting} waiting and {PROBES} probes ({ROOM} chats each at most)"
+    );
+    for i in 0..agent_count {
         let agent = core.create_agent(&who, new_agent(&format!("a{i}@routing.example"), Role::Agent)).await?;
-        // Room for everyone waiting and for the probes.
-        core.update_agent(&who, agent.id, AgentPatch { max_chats: Some(Some(100)), ..Default::default() }).await?;
+        core.update_agent(&who, agent.id, AgentPatch { max_chats: Some(Some(ROOM)), ..Default::default() }).await?;
         agents.push(agent.id);
     }
     let routing = RoutingPatch { strategy: Some(Strategy::Balanced), sticky: Some(false), ..Default::default() };
@@ -76,7 +86,7 @@ async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
 
     // Nobody online: every new conversation waits. 256 visitors at a time, as the
     // storage benchmark's submitters (the read pool has four connections).
-    for chunk in (0..WAITING).collect::<Vec<_>>().chunks(256) {
+    for chunk in (0..waiting).collect::<Vec<_>>().chunks(256) {
         let mut starts = tokio::task::JoinSet::new();
         for &i in chunk {
             let (core, key) = (core.clone(), site.public_key.clone());
@@ -90,7 +100,7 @@ async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
             r?;
         }
     }
-    wait_for(&core, &who, |len| len == WAITING as u64, "every conversation to be queued").await?;
+    wait_for(&core, &who, |len| len == waiting as u64, "every conversation to be queued").await?;
 
     // Everyone comes online: the queue drains.
     let t = Instant::now();
@@ -100,7 +110,7 @@ async fn bench(root: &Path) -> anyhow::Result<(f64, f64, Latency)> {
     }
     wait_for(&core, &who, |len| len == 0, "the queue to drain").await?;
     let drain_secs = t.elapsed().as_secs_f64();
-    let routed_per_s = WAITING as f64 / drain_secs;
+    let routed_per_s = waiting as f64 / drain_secs;
 
     // New first messages, one at a time, timed to their `assigned` on the feed.
     let (mut feed, _) = core.follow_feed(&who).await?;

@@ -5,14 +5,9 @@
 //! team is closed. The calendar arithmetic is pure domain code (`hours.rs` there).
 
 use switchboard_domain::*;
-use switchboard_store::{Audience, Change, Committed, EventQuery, StoreError};
+use switchboard_store::{Change, Committed, StoreError};
 
 use crate::{Core, Principal, Result};
-
-/// How far back a conversation's log is searched for an earlier automatic reply of the
-/// same closed period. A closed period with more events than this after its reply may
-/// get a second one; a visitor chatting with nobody there does not write that much.
-const REPLIES_LOOKBACK: u32 = 100;
 
 /// What the widget is shown of a site beyond the site itself.
 #[derive(Clone, Debug, Default)]
@@ -86,10 +81,11 @@ impl Core {
             return Ok(None);
         }
         let ws = conversation.workspace_id;
-        let recent =
-            EventQuery { after_seq: None, before_seq: None, limit: REPLIES_LOOKBACK, newest_first: true, audience: Audience::Contact };
-        let events = self.store.conversation_events(ws, conversation.id, &recent).await?;
-        let told = events.iter().filter_map(|e| match e.data {
+        // Closed periods follow one another, so the newest reply is the only one that can
+        // be about this one (however many messages came after it).
+        let kind = EventData::OutsideHours { reopens_at: None }.kind();
+        let last = self.store.last_event_of_kind(ws, conversation.id, kind).await?;
+        let told = last.into_iter().filter_map(|e| match e.data {
             EventData::OutsideHours { reopens_at } => Some(reopens_at),
             _ => None,
         });

@@ -47,6 +47,9 @@ pub enum JobKind {
     /// The agent's last socket closed a grace period ago: if they are still offline,
     /// their open chats are routed again (teams with `reroute_when_offline`).
     RerouteOffline { workspace_id: WorkspaceId, agent_id: AgentId },
+    /// The team's business hours reopen at `at`: its queue, paused while they were
+    /// closed, is drained (one job per team and reopening, whichever conversation asked).
+    DrainQueue { workspace_id: WorkspaceId, team_id: TeamId, at: Timestamp },
 }
 
 impl JobKind {
@@ -60,6 +63,7 @@ impl JobKind {
             JobKind::RerouteIfUnanswered { .. } => "reroute_if_unanswered",
             JobKind::MaxWait { .. } => "max_wait",
             JobKind::RerouteOffline { .. } => "reroute_offline",
+            JobKind::DrainQueue { .. } => "drain_queue",
         }
     }
 
@@ -86,6 +90,9 @@ impl JobKind {
             JobKind::RerouteOffline { workspace_id, agent_id } => {
                 json!({ "workspace_id": workspace_id.to_string(), "agent_id": agent_id.to_string() }).to_string()
             }
+            JobKind::DrainQueue { workspace_id, team_id, at } => {
+                json!({ "workspace_id": workspace_id.to_string(), "team_id": team_id.to_string(), "at": at.0 }).to_string()
+            }
         }
     }
 
@@ -103,6 +110,9 @@ impl JobKind {
             JobKind::RerouteIfUnanswered { conversation_id, .. } => Some(format!("reroute_if_unanswered:{conversation_id}")),
             JobKind::MaxWait { conversation_id, .. } => Some(format!("max_wait:{conversation_id}")),
             JobKind::RerouteOffline { agent_id, .. } => Some(format!("reroute_offline:{agent_id}")),
+            // One drain per team and reopening: conversations paused in the same closed
+            // period share it; another reopening (a site's other hours) keeps its own.
+            JobKind::DrainQueue { team_id, at, .. } => Some(format!("drain_queue:{team_id}:{}", at.0)),
         }
     }
 
@@ -136,6 +146,11 @@ impl JobKind {
             "reroute_offline" => {
                 Ok(JobKind::RerouteOffline { workspace_id: WorkspaceId(id("workspace_id")?), agent_id: AgentId(id("agent_id")?) })
             }
+            "drain_queue" => Ok(JobKind::DrainQueue {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                team_id: TeamId(id("team_id")?),
+                at: Timestamp(value["at"].as_i64().ok_or("at is not a time")?),
+            }),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -235,6 +250,7 @@ impl Core {
             }
             JobKind::MaxWait { workspace_id, conversation_id } => self.end_wait(workspace_id, conversation_id).await,
             JobKind::RerouteOffline { workspace_id, agent_id } => self.reroute_offline(workspace_id, agent_id).await,
+            JobKind::DrainQueue { workspace_id, team_id, .. } => self.drain(workspace_id, Some(team_id)).await.map(drop),
         }
     }
 

@@ -210,6 +210,8 @@ pub struct Core {
     waits: Arc<routing::Waits>,
     queue_beat: Arc<routing::QueueBeat>,
     routing_turns: Arc<tokio::sync::Semaphore>,
+    /// The queue drains running on this node (one per queue).
+    drains: Arc<routing::Drains>,
     /// This node's live visitors and the page views waiting to be written.
     live: Arc<live::Registry>,
     rechecks: Arc<proactive::Rechecks>,
@@ -244,6 +246,7 @@ impl Core {
             waits: Arc::default(),
             queue_beat: Arc::default(),
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
+            drains: Arc::default(),
             rechecks: Arc::default(),
         })
     }

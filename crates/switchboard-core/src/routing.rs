@@ -11,7 +11,7 @@
 //! visitor's first message pays no extra round trip; the conversation is in the log
 //! either way, and what was not routed is picked up by the next drain of its queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use switchboard_bus::{BusMessage, Topic};
@@ -24,7 +24,7 @@ use crate::{Core, Error, JobKind, Principal, Result};
 /// Decisions retried after the store refused a stale one, before giving up (the
 /// conversation then stays where it is: queued, or unassigned for the next drain).
 const ATTEMPTS: usize = 8;
-/// Conversations one drain routes before it lets others have a turn.
+/// Conversations one pass of a drain routes before it lets others have a turn.
 const DRAIN_BATCH: usize = 10_000;
 /// Visitors whose queue position is pushed after a change; further back they learn
 /// their position on entering and as they move into this window.
@@ -39,6 +39,67 @@ const WAITS_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// contract, docs/protocol.md section 21).
 fn routes(c: &Conversation) -> bool {
     c.team_id.is_some()
+}
+
+/// Whether a conversation waits for routing to give it an agent: a team's, unassigned,
+/// and neither resolved nor snoozed.
+fn needs_routing(c: &Conversation) -> bool {
+    routes(c) && c.assignee_id.is_none() && !matches!(c.status, Status::Resolved | Status::Snoozed { .. })
+}
+
+/// Conversations one round of a drain reads from the queue's head and decides over the
+/// same facts, committing their assignments together.
+const DRAIN_CHUNK: u32 = 64;
+
+/// What routing decides over for one queue, read once per decision (or per round of a
+/// drain).
+struct Facts {
+    team: Option<Team>,
+    routing: TeamRouting,
+    candidates: Vec<Candidate>,
+}
+
+/// The drains running on this node, one per queue at most; the flag says another was
+/// asked for while it ran, so it looks at the queue again when done.
+#[derive(Default)]
+pub(crate) struct Drains(Mutex<HashMap<QueueKey, bool>>);
+
+/// A running drain's place in [`Drains`], given back if the drain fails (or its task is
+/// dropped) so the queue is not left without one.
+struct Flight {
+    drains: Arc<Drains>,
+    key: QueueKey,
+    running: bool,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        if self.running {
+            self.drains.0.lock().expect("drains lock").remove(&self.key);
+        }
+    }
+}
+
+/// What a drain did, for its trace: conversations it assigned, assignments the store
+/// refused (another node or a claim was first), rounds, conversations it left queued
+/// because their hours are closed, and passes run again because a drain was asked for
+/// while it ran.
+#[derive(Default)]
+struct Drained {
+    routed: usize,
+    lost: usize,
+    rounds: usize,
+    paused: usize,
+    reruns: usize,
+}
+
+impl Drained {
+    fn add(&mut self, other: Drained) {
+        self.routed += other.routed;
+        self.lost += other.lost;
+        self.rounds += other.rounds;
+        self.paused += other.paused;
+    }
 }
 
 /// Background routing tasks (after a first message, or filling freed places) that run
@@ -244,52 +305,209 @@ impl Core {
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %ws), err(level = "debug"))]
     pub async fn fill(&self, ws: WorkspaceId, agent: Option<AgentId>) -> Result<usize> {
         let teams = self.store.teams(ws).await?;
-        let scopes: Vec<Option<TeamId>> = teams
+        let scopes: Vec<TeamId> = teams
             .iter()
             .filter(|t| t.routing.strategy != Strategy::Manual)
             .filter(|t| agent.is_none_or(|a| t.agent_ids.contains(&a)))
-            .map(|t| Some(t.id))
+            .map(|t| t.id)
             .collect();
         let mut routed = 0;
         for team in scopes {
-            routed += self.drain(ws, team).await?;
+            routed += self.drain(ws, Some(team)).await?;
         }
         Ok(routed)
     }
 
-    /// Routes a queue's conversations from its head until one has to wait.
-    async fn drain(&self, ws: WorkspaceId, team: Option<TeamId>) -> Result<usize> {
-        let mut routed = 0;
-        while routed < DRAIN_BATCH {
-            let Some(head) = self.store.queue(ws, QueueScope::Team(team), 1).await?.pop() else { break };
-            match self.route(ws, head.conversation_id, AssignReason::Routed).await? {
-                Routed::Assigned(_) => routed += 1,
-                Routed::Untouched => {}
-                Routed::Queued => break,
+    /// Routes a queue's conversations from its head until nobody can take the next one.
+    ///
+    /// At most one drain of a queue runs on a node: a drain asked for while one runs
+    /// only asks it to look again when it is done (places freed or agents came online
+    /// meanwhile), so a burst of freed places or of agents coming online costs one drain,
+    /// not one each racing the others for the same head. Another node may still drain
+    /// the same queue; the guarded assignment stays the arbiter between them. Returns
+    /// what this call routed (0 when it left the work to the drain already running).
+    pub(crate) async fn drain(&self, ws: WorkspaceId, team: Option<TeamId>) -> Result<usize> {
+        let key = (ws, team);
+        {
+            let mut running = self.drains.0.lock().expect("drains lock");
+            if let Some(again) = running.get_mut(&key) {
+                *again = true;
+                return Ok(0);
+            }
+            running.insert(key, false);
+        }
+        let mut flight = Flight { drains: self.drains.clone(), key, running: true };
+        let mut total = Drained::default();
+        loop {
+            total.add(self.drain_queue(ws, team).await?);
+            let mut running = self.drains.0.lock().expect("drains lock");
+            match running.get_mut(&key) {
+                Some(again) if *again => {
+                    *again = false;
+                    total.reruns += 1;
+                }
+                _ => {
+                    running.remove(&key);
+                    flight.running = false;
+                    break;
+                }
             }
         }
-        Ok(routed)
+        tracing::debug!(
+            workspace.id = %ws,
+            routed = total.routed,
+            lost = total.lost,
+            rounds = total.rounds,
+            paused = total.paused,
+            reruns = total.reruns,
+            "drained a queue"
+        );
+        Ok(total.routed)
+    }
+
+    /// One pass over a queue, in rounds: each round reads the next [`DRAIN_CHUNK`]
+    /// conversations at its head and the team's facts once, decides them one after the
+    /// other over those facts (each decision taking a place in memory), and commits the
+    /// guarded assignments together, which the store's writer takes as one batch. A
+    /// refused assignment (another node, or a claim, took the place or the conversation)
+    /// is counted as lost and decided again next round, over fresh facts. Conversations
+    /// whose calendar is closed are left in the queue, with a drain due when it reopens.
+    async fn drain_queue(&self, ws: WorkspaceId, team: Option<TeamId>) -> Result<Drained> {
+        let mut d = Drained::default();
+        // Conversations this pass leaves where they are (paused by the hours, or in no
+        // state to route), so the next round reads past them.
+        let mut left: HashSet<ConversationId> = HashSet::new();
+        let mut hours_of: HashMap<SiteId, Option<BusinessHours>> = HashMap::new();
+        let mut scheduled: HashSet<Option<Timestamp>> = HashSet::new();
+        let mut fruitless = 0;
+        while d.routed < DRAIN_BATCH {
+            let limit = DRAIN_CHUNK.saturating_add(u32::try_from(left.len()).unwrap_or(u32::MAX));
+            let heads: Vec<QueueEntry> = self
+                .store
+                .queue(ws, QueueScope::Team(team), limit)
+                .await?
+                .into_iter()
+                .filter(|e| !left.contains(&e.conversation_id))
+                .collect();
+            if heads.is_empty() {
+                break;
+            }
+            d.rounds += 1;
+            let mut facts = self.facts(ws, team, None).await?;
+            let now = self.now();
+            let mut picks = vec![];
+            let mut full = false;
+            for head in heads.iter().take(DRAIN_CHUNK as usize) {
+                let conversation = match self.store.conversation(ws, head.conversation_id).await {
+                    Ok(c) => c,
+                    Err(StoreError::NotFound(_)) => {
+                        left.insert(head.conversation_id);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if !needs_routing(&conversation) {
+                    left.insert(conversation.id);
+                    continue;
+                }
+                if let Some(reopens_at) = self.paused(&conversation, facts.team.as_ref(), &mut hours_of).await? {
+                    if scheduled.insert(reopens_at) {
+                        self.drain_when_open(ws, conversation.team_id, reopens_at).await?;
+                    }
+                    left.insert(conversation.id);
+                    d.paused += 1;
+                    continue;
+                }
+                let helper =
+                    if facts.routing.sticky { self.store.last_helper(ws, conversation.contact_id, conversation.id).await? } else { None };
+                match decide(&facts.routing, &facts.candidates, helper) {
+                    Decision::Assign(agent) => {
+                        let Some(chosen) = facts.candidates.iter_mut().find(|c| c.agent_id == agent) else { break };
+                        chosen.open_chats += 1;
+                        chosen.last_assigned_at = Some(now);
+                        picks.push((conversation, agent, chosen.max_chats));
+                    }
+                    Decision::Queue => {
+                        full = true;
+                        break;
+                    }
+                }
+            }
+            let mut commits = tokio::task::JoinSet::new();
+            for (i, (conversation, agent, max)) in picks.into_iter().enumerate() {
+                let core = self.clone();
+                commits.spawn(async move {
+                    let guard = AssignGuard { unassigned: true, capacity: Some(max) };
+                    let data = EventData::Assigned {
+                        agent_id: Some(agent),
+                        team_id: conversation.team_id,
+                        reason: AssignReason::Routed,
+                        note: None,
+                    };
+                    let change = Change::Assign { conversation_id: conversation.id, actor: Actor::System, data, at: now, guard };
+                    let done = core.commit(ws, change).await;
+                    (i, conversation, done)
+                });
+            }
+            let mut results = commits.join_all().await;
+            results.sort_by_key(|(i, ..)| *i);
+            let reroute_after = facts.team.as_ref().and_then(|t| t.routing.reroute_after_seconds);
+            let (mut routed, mut moved) = (0, false);
+            for (_, before, done) in results {
+                match done {
+                    Ok(done) => {
+                        routed += 1;
+                        moved |= self.left_queue(&before, &done);
+                        self.first_reply_timer(&done.conversation, reroute_after).await?;
+                    }
+                    Err(Error::Conflict("capacity" | "assignee")) => d.lost += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            if moved {
+                self.queue_moved(ws, team).await;
+            }
+            d.routed += routed;
+            if full {
+                break;
+            }
+            fruitless = if routed == 0 && d.lost > 0 { fruitless + 1 } else { 0 };
+            if fruitless >= ATTEMPTS {
+                tracing::warn!(workspace.id = %ws, lost = d.lost, "draining kept losing races; left for the next drain");
+                break;
+            }
+        }
+        Ok(d)
     }
 
     /// Gives an unassigned conversation to an agent by its team's strategy, or queues
-    /// it. Taken again with fresh facts when the store refuses a stale decision.
+    /// it. Taken again with fresh facts when the store refuses a stale decision. Outside
+    /// the conversation's business hours it is queued without a decision, and its queue
+    /// is drained when they reopen.
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %ws, conversation.id = %id), err(level = "debug"))]
     pub async fn route(&self, ws: WorkspaceId, id: ConversationId, reason: AssignReason) -> Result<Routed> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
             let conversation = self.store.conversation(ws, id).await?;
-            // Only a team's conversations are routed (see `routes`).
-            if !routes(&conversation)
-                || conversation.assignee_id.is_some()
-                || matches!(conversation.status, Status::Resolved | Status::Snoozed { .. })
-            {
+            if !needs_routing(&conversation) {
                 return Ok(Routed::Untouched);
             }
-            match self.decide_for(&conversation, None).await? {
+            let facts = self.facts(ws, conversation.team_id, None).await?;
+            if let Some(reopens_at) = self.paused(&conversation, facts.team.as_ref(), &mut HashMap::new()).await? {
+                // The timer first: a crash in between leaves a drain with nothing to do,
+                // never a paused conversation with no drain ahead.
+                self.drain_when_open(ws, conversation.team_id, reopens_at).await?;
+                self.enqueue(&conversation, conversation.team_id).await?;
+                return Ok(Routed::Queued);
+            }
+            match self.decide_with(&conversation, &facts).await? {
                 (Decision::Assign(agent), max) => {
                     let guard = AssignGuard { unassigned: true, capacity: Some(max) };
                     match self.assign_guarded(&conversation, agent, reason, None, guard).await {
                         Ok(_) => return Ok(Routed::Assigned(agent)),
-                        Err(Error::Conflict("capacity")) => continue,
+                        Err(Error::Conflict("capacity")) => {
+                            tracing::debug!(workspace.id = %ws, conversation.id = %id, attempt, "lost the place to another assignment; deciding again");
+                            continue;
+                        }
                         Err(Error::Conflict("assignee")) => return Ok(Routed::Untouched),
                         Err(e) => return Err(e),
                     }
@@ -304,11 +522,10 @@ impl Core {
         Ok(Routed::Untouched)
     }
 
-    /// The decision for `conversation` among its team's members (everyone for the
-    /// workspace-wide queue) but `except`, and the chosen agent's limit.
-    async fn decide_for(&self, conversation: &Conversation, except: Option<AgentId>) -> Result<(Decision, u32)> {
-        let ws = conversation.workspace_id;
-        let team = match conversation.team_id {
+    /// What routing decides over for a queue: the team (`None` when it has none, or it
+    /// was deleted), its settings, and its members but `except` as candidates.
+    async fn facts(&self, ws: WorkspaceId, team: Option<TeamId>, except: Option<AgentId>) -> Result<Facts> {
+        let team = match team {
             Some(t) => match self.store.team(ws, t).await {
                 Ok(team) => Some(team),
                 Err(StoreError::NotFound(_)) => None,
@@ -332,13 +549,58 @@ impl Core {
                 last_assigned_at: load(a.id).and_then(|l| l.last_assigned_at),
             })
             .collect();
-        let helper = if routing.sticky { self.store.last_helper(ws, conversation.contact_id, conversation.id).await? } else { None };
-        let decision = decide(&routing, &candidates, helper);
+        Ok(Facts { team, routing, candidates })
+    }
+
+    /// The decision for `conversation` over `facts`, and the chosen agent's limit.
+    async fn decide_with(&self, conversation: &Conversation, facts: &Facts) -> Result<(Decision, u32)> {
+        let helper = if facts.routing.sticky {
+            self.store.last_helper(conversation.workspace_id, conversation.contact_id, conversation.id).await?
+        } else {
+            None
+        };
+        let decision = decide(&facts.routing, &facts.candidates, helper);
         let max = match decision {
-            Decision::Assign(a) => candidates.iter().find(|c| c.agent_id == a).map_or(0, |c| c.max_chats),
+            Decision::Assign(a) => facts.candidates.iter().find(|c| c.agent_id == a).map_or(0, |c| c.max_chats),
             Decision::Queue => 0,
         };
         Ok((decision, max))
+    }
+
+    /// Whether automatic assignment pauses for `conversation` now: its calendar (its
+    /// team's hours, else its site's; `sites` caches the sites' hours) is closed. Then
+    /// `Some` with when it reopens (`None` inside: no opening ahead).
+    async fn paused(
+        &self,
+        conversation: &Conversation,
+        team: Option<&Team>,
+        sites: &mut HashMap<SiteId, Option<BusinessHours>>,
+    ) -> Result<Option<Option<Timestamp>>> {
+        let hours = match team.and_then(|t| t.business_hours.clone()) {
+            Some(own) => Some(own),
+            None => match sites.get(&conversation.site_id) {
+                Some(hours) => hours.clone(),
+                None => {
+                    let hours = match self.store.site(conversation.workspace_id, conversation.site_id).await {
+                        Ok(site) => site.business_hours,
+                        Err(StoreError::NotFound(_)) => None,
+                        Err(e) => return Err(e.into()),
+                    };
+                    sites.insert(conversation.site_id, hours.clone());
+                    hours
+                }
+            },
+        };
+        let now = self.now();
+        Ok(hours.filter(|h| !h.is_open(now)).map(|h| h.opens_at(now)))
+    }
+
+    /// Schedules the drain of `team`'s queue for when its calendar reopens (a durable
+    /// job, one per team and reopening instant, so it runs once per cluster and survives
+    /// a restart). Nothing to schedule with no opening ahead.
+    async fn drain_when_open(&self, ws: WorkspaceId, team: Option<TeamId>, reopens_at: Option<Timestamp>) -> Result<()> {
+        let (Some(team_id), Some(at)) = (team, reopens_at) else { return Ok(()) };
+        self.schedule(JobKind::DrainQueue { workspace_id: ws, team_id, at }, at).await.map(drop)
     }
 
     /// Commits a guarded assignment, then what follows it: the wait it ended, the
@@ -364,21 +626,45 @@ impl Core {
     /// first-reply timer starts.
     async fn after_assignment(&self, before: &Conversation, done: &Committed) -> Result<()> {
         let ws = before.workspace_id;
-        let after = &done.conversation;
-        if let Some(queued_at) = before.queued_at
-            && after.queued_at.is_none()
-        {
-            self.waits.record(ws, before.team_id, self.now(), self.now().0 - queued_at.0);
-            self.publish_position(after.id, 0, None);
+        if self.left_queue(before, done) {
             self.queue_moved(ws, before.team_id).await;
         }
-        if let (Some(agent), Some(team)) = (after.assignee_id, after.team_id)
+        let after = &done.conversation;
+        if let Some(team) = after.team_id
+            && after.assignee_id.is_some()
             && after.first_reply_at.is_none()
             && let Ok(team) = self.store.team(ws, team).await
-            && let Some(secs) = team.routing.reroute_after_seconds
+        {
+            self.first_reply_timer(after, team.routing.reroute_after_seconds).await?;
+        }
+        Ok(())
+    }
+
+    /// An assignment took the conversation out of its queue: the wait is remembered for
+    /// estimates and the visitor is told. Says whether it did (the queue's others then
+    /// move up, which the caller publishes once for all it assigned).
+    fn left_queue(&self, before: &Conversation, done: &Committed) -> bool {
+        let after = &done.conversation;
+        let Some(queued_at) = before.queued_at else { return false };
+        if after.queued_at.is_some() {
+            return false;
+        }
+        let ws = before.workspace_id;
+        self.waits.record(ws, before.team_id, self.now(), self.now().0 - queued_at.0);
+        self.publish_position(after.id, 0, None);
+        true
+    }
+
+    /// Starts the first-reply timer of an assigned conversation when its team has one
+    /// (`reroute_after_seconds`) and nobody of the team has replied yet.
+    async fn first_reply_timer(&self, after: &Conversation, reroute_after_seconds: Option<u32>) -> Result<()> {
+        if let (Some(agent), Some(secs)) = (after.assignee_id, reroute_after_seconds)
+            && after.team_id.is_some()
+            && after.first_reply_at.is_none()
         {
             let due = self.now().plus_millis(i64::from(secs) * 1000);
-            self.schedule(JobKind::RerouteIfUnanswered { workspace_id: ws, conversation_id: after.id, agent_id: agent }, due).await?;
+            let job = JobKind::RerouteIfUnanswered { workspace_id: after.workspace_id, conversation_id: after.id, agent_id: agent };
+            self.schedule(job, due).await?;
         }
         Ok(())
     }
@@ -561,7 +847,14 @@ impl Core {
             if !routes(&conversation) || conversation.assignee_id != Some(from) || conversation.status == Status::Resolved {
                 return Ok(Routed::Untouched);
             }
-            match self.decide_for(&conversation, Some(from)).await? {
+            let facts = self.facts(ws, conversation.team_id, Some(from)).await?;
+            // Outside the hours nobody else is given it: it waits in the queue.
+            let paused = self.paused(&conversation, facts.team.as_ref(), &mut HashMap::new()).await?;
+            if let Some(reopens_at) = paused {
+                self.drain_when_open(ws, conversation.team_id, reopens_at).await?;
+            }
+            let decision = if paused.is_some() { (Decision::Queue, 0) } else { self.decide_with(&conversation, &facts).await? };
+            match decision {
                 (Decision::Assign(agent), max) => {
                     let guard = AssignGuard { unassigned: false, capacity: Some(max) };
                     match self.assign_guarded(&conversation, agent, AssignReason::Rerouted, None, guard).await {

@@ -480,6 +480,10 @@ impl Log for PgStore {
         query::conversation_events(&self.pool, ws, id, q).await
     }
 
+    async fn last_event_of_kind(&self, ws: WorkspaceId, id: ConversationId, kind: &str) -> Result<Option<Event>> {
+        query::last_event_of_kind(&self.pool, ws, id, kind).await
+    }
+
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64> {
         // The counter row is updated in the transactions that append events, so its
         // committed value is the newest committed feed_seq.

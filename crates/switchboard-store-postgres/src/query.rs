@@ -197,6 +197,15 @@ pub(crate) async fn conversation_events(pool: &PgPool, ws: WorkspaceId, id: Conv
     rows.iter().map(rows::event).collect()
 }
 
+/// The conversation's newest event of `kind`, walking its `(conversation_id, seq)` index
+/// from the end.
+pub(crate) async fn last_event_of_kind(pool: &PgPool, ws: WorkspaceId, id: ConversationId, kind: &str) -> Result<Option<Event>> {
+    load_conversation(pool, ws, id).await?;
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.conversation_id = $1 AND e.kind = $2 ORDER BY e.seq DESC LIMIT 1");
+    let row = sqlx::query(&sql).bind(id.0).bind(kind).fetch_optional(pool).await.map_err(db)?;
+    row.as_ref().map(rows::event).transpose()
+}
+
 pub(crate) async fn feed(pool: &PgPool, ws: WorkspaceId, after_feed_seq: i64, limit: u32) -> Result<Vec<Event>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.workspace_id = $1 AND e.feed_seq > $2 ORDER BY e.feed_seq LIMIT $3");
     let rows = sqlx::query(&sql).bind(ws.0).bind(after_feed_seq).bind(limit as i64).fetch_all(pool).await.map_err(db)?;

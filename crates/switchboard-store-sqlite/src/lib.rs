@@ -368,6 +368,10 @@ impl Log for SqliteStore {
         query::conversation_events(&self.read, ws, id, query).await
     }
 
+    async fn last_event_of_kind(&self, ws: WorkspaceId, id: ConversationId, kind: &str) -> Result<Option<Event>> {
+        query::last_event_of_kind(&self.read, ws, id, kind).await
+    }
+
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64> {
         query::feed_head(&self.read, ws).await
     }

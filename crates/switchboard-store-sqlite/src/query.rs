@@ -183,6 +183,16 @@ pub(crate) async fn conversation_events(pool: &SqlitePool, ws: WorkspaceId, id: 
     rows.iter().map(rows::event).collect()
 }
 
+/// The conversation's newest event of `kind`, walking its `(conversation_id, seq)` index
+/// from the end.
+pub(crate) async fn last_event_of_kind(pool: &SqlitePool, ws: WorkspaceId, id: ConversationId, kind: &str) -> Result<Option<Event>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    log::load_conversation(&mut conn, ws, id).await?;
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.conversation_id = $1 AND e.kind = $2 ORDER BY e.seq DESC LIMIT 1");
+    let row = sqlx::query(&sql).bind(s(id)).bind(kind).fetch_optional(&mut *conn).await.map_err(db)?;
+    row.as_ref().map(rows::event).transpose()
+}
+
 pub(crate) async fn feed_head(pool: &SqlitePool, ws: WorkspaceId) -> Result<i64> {
     sqlx::query_scalar("SELECT feed_seq FROM workspaces WHERE id = $1")
         .bind(s(ws))

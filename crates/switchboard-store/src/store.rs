@@ -429,6 +429,10 @@ pub trait Log: Send + Sync {
     /// The counts of the inbox views; `mine` counts `me`'s (0 without one).
     async fn conversation_counts(&self, ws: WorkspaceId, me: Option<AgentId>, scope: &ConversationScope) -> Result<ConversationCounts>;
     async fn conversation_events(&self, ws: WorkspaceId, id: ConversationId, query: &EventQuery) -> Result<Vec<Event>>;
+    /// The conversation's newest event of `kind` (an [`EventData::kind`] name, such as
+    /// `outside_hours`), however long ago: an exact answer where a window of recent
+    /// events is not. `None` when it has none; an unknown conversation is not found.
+    async fn last_event_of_kind(&self, ws: WorkspaceId, id: ConversationId, kind: &str) -> Result<Option<Event>>;
     /// The newest `feed_seq` of the workspace (0 before any event).
     async fn feed_head(&self, ws: WorkspaceId) -> Result<i64>;
     /// The workspace feed after `after_feed_seq`, oldest first.

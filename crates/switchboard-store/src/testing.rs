@@ -75,6 +75,7 @@ macro_rules! store_contract {
             a_workspace_keeps_its_time_zone,
             a_workspace_keeps_its_presence_and_visibility_settings,
             sites_and_teams_keep_their_business_hours,
+            the_newest_event_of_a_kind_is_found_however_far_back,
             a_rating_is_kept_on_the_conversation_and_replaced_by_the_next,
             transcript_requests_are_stored_unsent_for_the_workspaces_conversation,
             contact_events_page_newest_first_within_their_workspace,

@@ -1,11 +1,12 @@
-//! Contract cases for inboxes (a site is a website inbox) and workspace time zones, and
-//! the upgrade of a database written before inboxes existed (migration 0006).
+//! Contract cases for inboxes (a site is a website inbox), workspace time zones, the
+//! newest event of a kind (how the automatic reply outside hours is given once per closed
+//! period), and the upgrade of a database written before inboxes existed (migration 0006).
 
 use std::sync::Arc;
 
 use switchboard_domain::*;
 
-use super::{fixture, site, start};
+use super::{fixture, say, site, start};
 use crate::*;
 
 pub async fn every_site_is_a_website_inbox(store: Arc<dyn Store>) {
@@ -171,4 +172,39 @@ pub async fn sites_and_teams_keep_their_business_hours(store: Arc<dyn Store>) {
     site.business_hours = None;
     store.update_site(&site).await.unwrap();
     assert_eq!(store.site(f.ws.id, f.site.id).await.unwrap().business_hours, None);
+}
+
+/// The automatic reply outside hours is owed once per closed period, known by its
+/// reopening: the newest `outside_hours` event of a conversation is found however many
+/// messages came after it, and only within its own workspace.
+pub async fn the_newest_event_of_a_kind_is_found_however_far_back(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "notices").await;
+    let other = fixture(&*store, "elsewhere").await;
+    let conv = start(&*store, &f, Some("anyone there?")).await.conversation.id;
+    assert_eq!(store.last_event_of_kind(f.ws.id, conv, "outside_hours").await.unwrap(), None, "never told");
+
+    let notice = |reopens_at: i64| Change::Record {
+        conversation_id: conv,
+        actor: Actor::System,
+        data: EventData::OutsideHours { reopens_at: Some(Timestamp(reopens_at)) },
+        at: Timestamp::now(),
+    };
+    store.commit(f.ws.id, notice(1_000)).await.unwrap();
+    for i in 0..120 {
+        say(&*store, &f, conv, Actor::Contact(f.contact.id), &format!("still here {i}")).await;
+    }
+    let second = store.commit(f.ws.id, notice(2_000)).await.unwrap().events[0].seq;
+    for i in 0..120 {
+        say(&*store, &f, conv, Actor::Contact(f.contact.id), &format!("and now {i}")).await;
+    }
+    let found = store.last_event_of_kind(f.ws.id, conv, "outside_hours").await.unwrap().expect("told twice");
+    assert_eq!(found.seq, second, "the newest, 120 messages back");
+    assert_eq!(found.data, EventData::OutsideHours { reopens_at: Some(Timestamp(2_000)) });
+    let first_message = store.last_event_of_kind(f.ws.id, conv, "message").await.unwrap().expect("messages");
+    assert!(first_message.seq > second, "any kind, the newest of it");
+
+    let refused = store.last_event_of_kind(other.ws.id, conv, "outside_hours").await;
+    assert!(matches!(refused, Err(StoreError::NotFound(_))), "another workspace's conversation: {refused:?}");
+    let unknown = store.last_event_of_kind(f.ws.id, ConversationId::new(), "outside_hours").await;
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
 }

@@ -7,16 +7,23 @@
 //! `outside_hours` event carrying when the team is back (across a weekend, a holiday
 //! and a DST change), and a conversation of a team with hours of its own follows the
 //! team's calendar, as does the widget of a site whose default team has hours.
+//!
+//! Routing follows the hours: outside them a team's new chat waits in its queue although
+//! an agent is online, agents may still claim it by hand, and when the hours reopen the
+//! queue is drained by a stored job.
 
 use std::sync::Arc;
 
+use switchboard_core::JobKind;
 use switchboard_core::ManualClock;
 use switchboard_domain::Timestamp;
-use switchboard_testkit::proto::{BusinessHours, EventBody, Holiday, SiteRequest, TeamRequest, VisitorOut, WeeklyHours};
-use switchboard_testkit::{Api, Seed, TestApp, VisitorSocket, expect_frame};
+use switchboard_testkit::proto::{
+    AgentOut, AssignReason, BusinessHours, EventBody, Holiday, Role, SiteRequest, TeamRequest, UpdateWorkspace, VisitorOut, WeeklyHours,
+};
+use switchboard_testkit::{AgentSocket, Api, Seed, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
 
-use crate::support::assert_invalid;
+use crate::support::{AGENT_PASSWORD, agent_socket_with_cookie, assert_invalid, new_agent, session_cookie};
 
 fn weekdays(open: &str, close: &str) -> Vec<WeeklyHours> {
     (1..=5).map(|day| WeeklyHours { day, open: open.into(), close: close.into() }).collect()
@@ -234,4 +241,54 @@ async fn an_admin_previews_unsaved_hours_on_the_servers_clock_and_bad_ones_name_
     let (_, agent) = crate::support::new_agent(&app, &owner, "ana@acme.example", switchboard_testkit::proto::Role::Agent).await;
     let refused = agent.preview_hours(&istanbul_office()).await.unwrap_err();
     assert!(matches!(refused, switchboard_testkit::ClientError::Api { status: 403, .. }), "{refused:?}");
+}
+
+/// Waits on an agent's socket for `conversation`'s `queued` event: routing has decided.
+async fn queued_seen(ws: &mut AgentSocket, conversation: Uuid) {
+    let queued = expect_frame!(ws, AgentOut::Event { event } if event.conversation_id == conversation && matches!(event.body, EventBody::Queued { .. }) => event.seq);
+    queued.expect("the chat enters the team's queue");
+}
+
+#[tokio::test]
+async fn outside_hours_a_chat_waits_for_the_reopening_although_an_agent_is_online_and_a_claim_still_works() {
+    let clock = Arc::new(ManualClock::new(Timestamp(FRIDAY_18_00_ISTANBUL)));
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let seed = app.seed("acme").await;
+    let owner = app.owner(&seed).await;
+    // Nobody goes away from idleness over the weekend: Ana stays online throughout.
+    owner.update_workspace(&UpdateWorkspace { auto_away_minutes: Some(None), ..Default::default() }).await.unwrap();
+    set_site_hours(&owner, &seed, Some(istanbul_office())).await;
+    let (ana, ana_api) = new_agent(&app, &owner, "ana@acme.example", Role::Agent).await;
+    let (cookie, _) = session_cookie(&app, "ana@acme.example", AGENT_PASSWORD).await;
+    let mut ana_ws = agent_socket_with_cookie(&app, &cookie).await;
+    expect_frame!(ana_ws, AgentOut::CaughtUp { .. }).expect("caught up");
+    let team = TeamRequest { name: Some("Support".into()), agent_ids: Some(vec![ana.id]), ..TeamRequest::default() };
+    let team = owner.create_team(&team).await.unwrap();
+    owner.update_site(seed.site.id.0, &SiteRequest { default_team_id: Some(Some(team.id)), ..SiteRequest::default() }).await.unwrap();
+
+    // Friday evening, the office is closed: Ana is online with free places, yet the chat
+    // waits in the queue, and the visitor is told when the team is back.
+    let mut visitor = app.visitor_socket(&seed.site).await;
+    let waiting = visitor.say(None, "w-1", "Is anyone there?").await.unwrap().conversation_id;
+    assert_eq!(reply_seen(&mut visitor, waiting).await, Some(MONDAY_09_00_ISTANBUL));
+    queued_seen(&mut ana_ws, waiting).await;
+    let c = owner.conversation(waiting).await.unwrap();
+    assert_eq!((c.assignee_id, c.queue_position), (None, Some(1)), "paused: no assignment outside hours");
+
+    // Ana can still take a chat by hand.
+    let mut other = app.visitor_socket(&seed.site).await;
+    let claimed = other.say(None, "c-1", "Urgent, sorry").await.unwrap().conversation_id;
+    queued_seen(&mut ana_ws, claimed).await;
+    assert_eq!(ana_api.claim(claimed).await.unwrap().assignee_id, Some(ana.id), "a claim works outside hours");
+    assert_eq!(owner.conversation(waiting).await.unwrap().assignee_id, None, "the other still waits");
+
+    // Monday 09:00 the office opens: the drain due then assigns the waiting chat.
+    clock.set(Timestamp(MONDAY_09_00_ISTANBUL));
+    let ran = app.run_pending_jobs().await;
+    assert!(ran.iter().any(|j| matches!(j.kind, Some(JobKind::DrainQueue { at, .. }) if at.0 == MONDAY_09_00_ISTANBUL)), "{ran:?}");
+    let assigned = expect_frame!(ana_ws, AgentOut::Event { event } if event.conversation_id == waiting && matches!(event.body, EventBody::Assigned { .. }) => event.body);
+    let EventBody::Assigned { assignee_id, reason, .. } = assigned.expect("assigned at the reopening") else { unreachable!() };
+    assert_eq!((assignee_id, reason), (Some(ana.id), AssignReason::Routed));
+    let owner = app.owner(&seed).await;
+    assert!(owner.queues().await.unwrap().queues.iter().all(|q| q.length == 0), "the queue drained");
 }

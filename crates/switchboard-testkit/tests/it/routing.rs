@@ -1,7 +1,8 @@
 //! Routing (issue 14): a new chat goes at once to an available agent with a free place,
 //! or waits in the queue and the visitor learns their place; a freed place takes the
 //! next one; claims are first come, first served; transfers respect availability; and
-//! hundreds of chats arriving at once never overfill an agent nor get lost.
+//! hundreds of chats arriving at once never overfill an agent nor get lost, and a queue
+//! of hundreds drains to agents coming online, each chat assigned exactly once.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -317,6 +318,74 @@ async fn hundreds_of_chats_at_once_never_overfill_an_agent_nor_get_lost() {
         }
     }
     assert!(owner.queues().await.unwrap().queues.iter().all(|q| q.length == 0), "the queue drained");
+}
+
+#[tokio::test]
+async fn three_hundred_visitors_reach_ten_agents_each_chat_assigned_once_and_the_queue_empties() {
+    const VISITORS: usize = 300;
+    const AGENTS: usize = 10;
+    const LIMIT: u32 = 30;
+    let limits = switchboard_core::Limits { rates: switchboard_core::Rates::unlimited(), ..Default::default() };
+    let app = TestApp::spawn_with(switchboard_server::ServerConfig::default(), limits).await;
+    let seed = app.seed("crowd").await;
+    let owner = app.owner(&seed).await;
+    owner.update_workspace(&UpdateWorkspace { default_max_chats: Some(LIMIT), ..Default::default() }).await.unwrap();
+    // A supervisor, in no team, watches the workspace's log live.
+    let (_, _, mut watcher) = online(&app, &owner, "watch@crowd.example").await;
+    let mut members = vec![];
+    for i in 0..AGENTS {
+        members.push(new_agent(&app, &owner, &format!("a{i}@crowd.example"), Role::Agent).await.0.id);
+    }
+    team_of(&owner, &seed, members.clone()).await;
+
+    // Half the visitors arrive while nobody of the team is online: they queue.
+    let arrive = |range: std::ops::Range<usize>| {
+        let mut arrivals = tokio::task::JoinSet::new();
+        for i in range {
+            let (url, key) = (app.url(""), seed.site.public_key.clone());
+            arrivals.spawn(async move {
+                let mut v = switchboard_testkit::VisitorSocket::open(&url, &key, None, vec![]).await.expect("visitor");
+                let id = v.say(None, &format!("c{i}"), "hello").await.expect("ack").conversation_id;
+                (id, v)
+            });
+        }
+        arrivals
+    };
+    let early = arrive(0..VISITORS / 2).join_all().await;
+    // The rest arrive while the ten agents come online.
+    let late = arrive(VISITORS / 2..VISITORS);
+    let mut dashboards = vec![];
+    for i in 0..AGENTS {
+        let (cookie, _) = session_cookie(&app, &format!("a{i}@crowd.example"), AGENT_PASSWORD).await;
+        dashboards.push(agent_socket_with_cookie(&app, &cookie).await);
+    }
+    let late = late.join_all().await;
+    let chats: HashSet<Uuid> = early.iter().chain(&late).map(|(id, _)| *id).collect();
+    assert_eq!(chats.len(), VISITORS);
+
+    // Every chat is assigned once, to a member, as the supervisor sees it happen.
+    let mut assignee: HashMap<Uuid, Uuid> = HashMap::new();
+    while assignee.len() < VISITORS {
+        let (id, agent) = expect_frame!(watcher, AgentOut::Event { event } if matches!(event.body, EventBody::Assigned { assignee_id: Some(_), .. }) => match event.body {
+            EventBody::Assigned { assignee_id: Some(agent), .. } => (event.conversation_id, agent),
+            _ => unreachable!(),
+        })
+        .unwrap_or_else(|e| panic!("only {} of {VISITORS} chats were assigned: {e:?}", assignee.len()));
+        assert!(chats.contains(&id), "an assignment of a chat nobody started");
+        assert!(members.contains(&agent), "assigned outside the team");
+        assert!(assignee.insert(id, agent).is_none(), "{id} assigned twice");
+    }
+    let mut held: HashMap<Uuid, u32> = HashMap::new();
+    for agent in assignee.values() {
+        *held.entry(*agent).or_default() += 1;
+    }
+    assert!(held.values().all(|n| *n <= LIMIT), "an agent over their limit: {held:?}");
+    assert_eq!(held.values().sum::<u32>(), VISITORS as u32);
+    assert!(owner.queues().await.unwrap().queues.iter().all(|q| q.length == 0), "the queue emptied");
+    for agent in &members {
+        let open = owner.agent(*agent).await.unwrap().open_chats;
+        assert_eq!(open, held.get(agent).copied().unwrap_or(0), "the store agrees with the log");
+    }
 }
 
 /// A `send` that starts a conversation with a chosen team, answered with its ack or error.
