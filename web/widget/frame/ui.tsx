@@ -279,6 +279,8 @@ function Conversation() {
   const log = useRef<HTMLDivElement>(null);
   const lines = chat.lines.value;
   const greeting = chat.site.value?.appearance.greeting;
+  // An invitation the visitor opened opens the conversation: the first reply answers it.
+  const invitation = chat.invitation.value;
   // Stay at the newest message as messages arrive, unless the visitor scrolled up to read.
   useEffect(() => {
     const el = log.current;
@@ -293,10 +295,18 @@ function Conversation() {
   return (
     <>
       <div class="log" ref={log} role="log" aria-live="polite" aria-label={t('message.log')} tabIndex={0}>
-        {greeting && (
+        {greeting && !invitation && (
           <div class="line team greeting">
             <div class="bubble" dir="auto">
               {greeting}
+            </div>
+          </div>
+        )}
+        {invitation?.body && !chat.conversation.value && (
+          <div class="line team invitation">
+            <span class="who">{invitation.agent?.name ?? chat.site.value?.appearance.team_name}</span>
+            <div class="bubble" dir="auto">
+              {invitation.body}
             </div>
           </div>
         )}

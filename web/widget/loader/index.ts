@@ -4,20 +4,26 @@
 // page's own localStorage (a third-party frame's storage is partitioned or blocked), and
 // creates the chat frame (`/widget/frame`, our origin) only when it is needed: on the
 // first open, or at once when this browser already has a conversation, so agent replies
-// and the unread badge arrive without a click. It defines one global, `Switchboard`, and
-// never throws into the host page: every entry point is guarded.
+// and the unread badge arrive without a click. Until then it holds the visitor socket
+// itself, for what a page without a chat sends: page views (when the site tracks), `track`
+// events, consent, exit intent, and the invitations agents and rules send back, shown in
+// the bubble beside the launcher. The frame's socket replaces it when the frame loads. It
+// defines one global, `Switchboard`, and never throws into the host page: every entry
+// point is guarded.
 
-import type { ApiEvent, Attributes, FromFrame, Identity, PageView, ToFrame } from '../bridge';
+import type { ApiEvent, Attributes, FromFrame, Identity, Invitation, PageView, ToFrame } from '../bridge';
 import CSS from './style.css?inline';
 import { WORDS } from './words';
 
 type Listener = (data: unknown) => void;
 type Command = [string, ...unknown[]];
 interface Site {
+  tracking: 'on' | 'consent' | 'off';
   appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
-  agents?: Array<{ name: string; avatar_url?: string | null }>;
+  agents?: Face[];
   agents_online?: number;
 }
+type Face = { name: string; avatar_url?: string | null };
 interface Saved {
   /** The visitor token. */
   t?: string;
@@ -81,6 +87,11 @@ function start() {
   let frameReady = false;
   const outbox: ToFrame[] = [];
   let shown = read().u ?? 0;
+  /** The page's answer to `Switchboard('consent', …)`; `null`: not asked yet. */
+  let consent: boolean | null = null;
+  /** The invitation in the bubble, until it is opened (then the frame holds it) or dismissed. */
+  let invite: Invitation | null = null;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
   // --- the element and its shadow root -------------------------------------------------
   const host = document.createElement('switchboard-root');
@@ -127,7 +138,8 @@ function start() {
     wrap.lang = tag;
     wrap.classList.toggle('start', site?.appearance.position === 'start');
     wrap.classList.toggle('open', open);
-    wrap.hidden = hidden;
+    // Nothing is drawn until the site answered: a refused origin or an unknown key draws nothing.
+    wrap.hidden = hidden || !known;
     if (site) wrap.style.setProperty('--sb-accent', site.appearance.color);
     badge.textContent = n > 0 ? fmt.format(Math.min(n, 99)) : '';
     badge.hidden = n === 0 || open;
@@ -144,16 +156,19 @@ function start() {
     }
   }
   let titlePrefix = '';
+  let known = false;
 
-  function showTeaser(text: string | null, withTeam: boolean) {
+  /** The bubble beside the launcher: the greeting, an unread reply, or an invitation. */
+  function showTeaser(text: string | null | undefined, faces?: Face[], name = '', status = false) {
+    clearTimeout(typingTimer);
     teaser.replaceChildren();
     if (!text || open) {
       teaser.hidden = true;
       return;
     }
-    if (withTeam && site) {
+    if (faces) {
       const head = el('div', 'who');
-      for (const agent of (site.agents ?? []).slice(0, 3)) {
+      for (const agent of faces.slice(0, 3)) {
         const face = el('span', 'face');
         if (agent.avatar_url) {
           const img = document.createElement('img');
@@ -164,16 +179,18 @@ function start() {
         head.append(face);
       }
       const team = el('strong', '');
-      team.textContent = site.appearance.team_name;
+      team.textContent = name;
       head.append(team);
-      if (site.agents_online !== undefined) {
+      if (status && site?.agents_online !== undefined) {
         const state = el('span', site.agents_online > 0 ? 'dot on' : 'dot');
         state.textContent = site.agents_online > 0 ? words().online : words().away;
         head.append(state);
       }
       teaser.append(head);
     }
-    const body = el('p', '');
+    // A button, so the keyboard opens the chat from the bubble too.
+    const body = el('button', 'msg') as HTMLButtonElement;
+    body.type = 'button';
     body.dir = 'auto';
     body.textContent = text.length > 140 ? `${text.slice(0, 140)}…` : text;
     const dismiss = el('button', 'dismiss') as HTMLButtonElement;
@@ -182,6 +199,12 @@ function start() {
     dismiss.textContent = '×';
     dismiss.onclick = () => {
       teaser.hidden = true;
+      clearTimeout(typingTimer);
+      if (invite) {
+        act(invite, 'dismissed');
+        invite = null;
+        return;
+      }
       try {
         sessionStorage.setItem(`${storeKey}:greeted`, '1');
       } catch {
@@ -193,6 +216,29 @@ function start() {
     teaser.hidden = false;
   }
 
+  // --- invitations (§27): "typing…", then the message, as the agent or the team ------------
+  function invited(i: Invitation) {
+    invite = i;
+    act(i, 'shown');
+    if (open || i.open) {
+      if (open) give();
+      else setOpen(true);
+      return;
+    }
+    const a = i.agent;
+    const bubble = (text?: string | null) => showTeaser(text, a ? [a] : [], a?.name ?? site?.appearance.team_name);
+    bubble(words().typing);
+    typingTimer = setTimeout(() => bubble(i.body), i.typing_ms);
+  }
+  /** The panel opened on an invitation: the frame shows it and answers it with the first `send`. */
+  function give() {
+    if (!invite) return;
+    post({ sb: 1, t: 'invite', invitation: invite });
+    act(invite, 'opened');
+    invite = null;
+  }
+  const act = (i: Invitation, action: 'shown' | 'opened' | 'dismissed') => out({ type: 'invitation', invitation_id: i.id, action });
+
   // --- the frame ------------------------------------------------------------------------
   function post(message: ToFrame) {
     if (frame?.contentWindow && frameReady) frame.contentWindow.postMessage(message, base);
@@ -201,7 +247,15 @@ function start() {
 
   function ensureFrame() {
     if (frame) return;
+    // The frame's socket takes over: what this one had not yet seen read goes to the frame.
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+      ws = null;
+    }
+    clearTimeout(retry);
     frame = document.createElement('iframe');
+    for (const f of q.splice(0)) post({ sb: 1, t: 'out', frame: f });
     frame.title = words().title;
     frame.src = `${base}/widget/frame?site=${encodeURIComponent(key!)}`;
     frame.setAttribute('allow', 'clipboard-write');
@@ -210,6 +264,74 @@ function start() {
 
   function page(): PageView {
     return { url: location.href, title: document.title, referrer: document.referrer };
+  }
+
+  // --- the visitor socket, while there is no frame ------------------------------------------
+  // Opened when the site tracks this visitor or the page tracked an event; an idle one
+  // sends nothing (the server's pings keep it alive). Each `track`, exit intent and
+  // invitation answer stays in `q` until a `pong` after it proves the server read it, so
+  // a cut socket loses none: the next one sends them again.
+  let ws: WebSocket | null = null;
+  let welcomed = false;
+  let wait = 1e3;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  type Out = Record<string, unknown>;
+  const q: Out[] = [];
+  /** How many of `q` each `ping` on the wire confirms. */
+  let pings: number[] = [];
+  let sent = 0;
+  /** Nothing at all before consent on a `consent` site. */
+  const may = () => !!site && (site.tracking !== 'consent' || consent === true);
+  const tracks = () => may() && site!.tracking !== 'off';
+  const say = (f: Out) => ws!.send(JSON.stringify(f));
+  const pageFrame = () => ({ type: 'page', url: location.href.slice(0, 2e3), title: document.title.slice(0, 500) || null, referrer: document.referrer.slice(0, 2e3) || null });
+  function flush() {
+    if (!welcomed || sent === q.length) return;
+    for (const f of q.slice(sent)) say(f);
+    say({ type: 'ping' });
+    pings.push(q.length - sent);
+    sent = q.length;
+  }
+  function out(f: Out) {
+    if (frame) return post({ sb: 1, t: 'out', frame: f });
+    q.push(f);
+    connect();
+    flush();
+  }
+  function connect() {
+    if (ws || frame || !may() || !(tracks() || q.length)) return;
+    const s = (ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/visitor?site=${encodeURIComponent(key!)}`));
+    s.onopen = () => say({ type: 'hello', token: read().t ?? null, resume: [] });
+    s.onmessage = (e: MessageEvent) => {
+      try {
+        const f = JSON.parse(e.data as string) as { type: string; token: string; code: string; invitation: Invitation };
+        if (f.type === 'welcome') {
+          welcomed = true;
+          wait = 1e3;
+          if (f.token !== read().t) write({ t: f.token });
+          // The server holds consent per socket, and counts a tab from its first page.
+          if (consent) say({ type: 'consent', granted: true });
+          if (tracks()) say(pageFrame());
+          flush();
+        } else if (f.type === 'pong') {
+          sent -= pings[0] ?? 0;
+          q.splice(0, pings.shift() ?? 0);
+        } else if (f.type === 'invitation') invited(f.invitation);
+        // A stored token the server refuses: start over as a new visitor.
+        else if (f.type === 'error' && !welcomed && /token/.test(f.code)) write({ t: undefined });
+      } catch (err) {
+        console.error('Switchboard:', err);
+      }
+    };
+    s.onclose = () => {
+      ws = null;
+      welcomed = false;
+      sent = 0;
+      pings = [];
+      // Backoff with jitter, up to 30 s.
+      retry = setTimeout(connect, wait * (0.5 + Math.random()));
+      wait = Math.min(wait * 2, 3e4);
+    };
   }
 
   window.addEventListener('message', (e: MessageEvent) => {
@@ -221,7 +343,7 @@ function start() {
         case 'ready':
           frameReady = true;
           frame.contentWindow!.postMessage(
-            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes } satisfies ToFrame,
+            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes, consent } satisfies ToFrame,
             base,
           );
           for (const queued of outbox.splice(0)) frame.contentWindow!.postMessage(queued, base);
@@ -238,7 +360,7 @@ function start() {
           shown = m.count;
           write({ u: m.count });
           draw();
-          if (m.count > before && m.preview) showTeaser(m.preview, false);
+          if (m.count > before && m.preview) showTeaser(m.preview);
           if (m.count === 0) teaser.hidden = true;
           if (m.count !== before) emit('unread', m.count);
           break;
@@ -248,6 +370,9 @@ function start() {
           break;
         case 'event':
           emit(m.name, m.data);
+          break;
+        case 'invitation':
+          invited(m.invitation);
           break;
       }
     } catch (err) {
@@ -281,6 +406,7 @@ function start() {
     write({ o: open });
     if (open) {
       ensureFrame();
+      give();
       teaser.hidden = true;
       panel.hidden = false;
       // Phones: the panel covers the screen; the page behind must not scroll under it.
@@ -303,7 +429,9 @@ function start() {
   }
   button.onclick = () => setOpen(!open);
   root.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key === 'Escape' && open) setOpen(false);
+    if ((e as KeyboardEvent).key !== 'Escape') return;
+    if (open) setOpen(false);
+    else teaser.querySelector<HTMLElement>('.dismiss')?.click();
   });
 
   // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one; the
@@ -319,27 +447,28 @@ function start() {
     follow();
   }
 
-  // --- page views: history navigation is hooked, `location` never polled ---------------
+  // --- page views: nothing of the page is wrapped ----------------------------------------
+  // `popstate` (back and forward), and the Navigation API's `currententrychange` for
+  // `pushState`/`replaceState` where the browser has it (Chromium); elsewhere `location`
+  // is compared once a second.
   let lastUrl = location.href;
   const navigated = () => {
     if (location.href === lastUrl) return;
     lastUrl = location.href;
     // The title usually changes just after the URL: report once the page settled.
-    setTimeout(() => post({ sb: 1, t: 'page', page: page() }), 0);
+    setTimeout(() => (frame ? post({ sb: 1, t: 'page', page: page() }) : welcomed && tracks() && say(pageFrame())));
   };
-  for (const name of ['pushState', 'replaceState'] as const) {
-    const original = history[name];
-    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
-      const result = original.apply(this, args);
-      try {
-        navigated();
-      } catch {
-        // Never break the page's own navigation.
-      }
-      return result;
-    };
-  }
-  window.addEventListener('popstate', navigated);
+  addEventListener('popstate', navigated);
+  const nav = (window as { navigation?: EventTarget }).navigation;
+  if (nav) nav.addEventListener('currententrychange', navigated);
+  else setInterval(navigated, 1e3);
+  // Exit intent (desktop): the pointer leaves the page through its top edge, once a page.
+  let exited = false;
+  document.addEventListener('mouseout', (e) => {
+    if (exited || e.relatedTarget || e.clientY > 0 || !tracks() || !matchMedia('(hover:hover)').matches) return;
+    exited = true;
+    out({ type: 'exit_intent' });
+  });
   // Frameworks that swap <body> (Turbo, Astro view transitions) take the element with it.
   const reattach = () => queueMicrotask(() => host.isConnected || document.body.append(host));
   document.addEventListener('turbo:load', reattach);
@@ -354,6 +483,8 @@ function start() {
     identity = null;
     attributes = null;
     if (open) setOpen(false);
+    ws?.close();
+    connect();
   }
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -381,8 +512,15 @@ function start() {
     },
     track: (name, data) => {
       if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
-      // Sent with the chat's socket; a page view without one keeps the event until it opens.
-      post({ sb: 1, t: 'track', name, data: (data ?? {}) as Attributes });
+      out({ type: 'track', name: name.slice(0, 100), data: data ?? {} });
+    },
+    consent: (yes) => {
+      if (typeof yes !== 'boolean') throw new TypeError('consent(true | false)');
+      consent = yes;
+      if (frame) return post({ sb: 1, t: 'out', frame: { type: 'consent', granted: yes } });
+      if (!welcomed) return connect();
+      say({ type: 'consent', granted: yes });
+      if (tracks()) say(pageFrame());
     },
     setLocale: (code) => {
       if (typeof code !== 'string') throw new TypeError('setLocale("fa")');
@@ -427,13 +565,17 @@ function start() {
   const saved = read();
   draw();
   fetch(`${base}/api/v1/widget/${encodeURIComponent(key)}`)
-    .then((r) => {
-      // This page's origin is not among the site's allowed origins: no widget here.
-      if (r.status === 403) host.remove();
-      return r.ok ? (r.json() as Promise<Site>) : Promise.reject(new Error(`the site answered ${r.status}`));
-    })
-    .then((s) => {
-      site = s;
+    .then(async (r) => {
+      // An unknown key, or this page's origin is not among the site's allowed origins: no
+      // widget here, and one warning saying why.
+      if (r.status === 403 || r.status === 404) {
+        host.remove();
+        const e = (await r.json().catch(() => ({}))) as { code?: string };
+        return console.warn(`Switchboard: no widget on this page (${e.code ?? r.status})`);
+      }
+      known = true;
+      if (!r.ok) throw new Error(`the site answered ${r.status}`);
+      const s = (site = (await r.json()) as Site);
       draw();
       let greeted = false;
       try {
@@ -441,12 +583,15 @@ function start() {
       } catch {
         // Greet again.
       }
-      if (!saved.a && !greeted && s.appearance.greeting) showTeaser(s.appearance.greeting, true);
+      if (!saved.a && !greeted) showTeaser(s.appearance.greeting, s.agents ?? [], s.appearance.team_name, true);
+      connect();
       emit('ready');
     })
     .catch((e: Error) => {
       // The launcher stays: opening it shows the visitor why chat is unavailable, in
       // their language (the frame reads the same endpoint and shows the error's sentence).
+      known = true;
+      draw();
       console.warn(`Switchboard: ${e.message}`);
     });
   for (const [name, ...args] of queued) api(name, ...args);
