@@ -17,6 +17,8 @@ export default defineConfig({
     reportCompressedSize: false,
     // The loader inserts nothing into the host page but its own element: no CSS file.
     cssCodeSplit: false,
+    // The launcher's words in languages other than English stay files of their own.
+    assetsInlineLimit: 0,
     rollupOptions: {
       input: resolve(import.meta.dirname, 'widget/loader/index.ts'),
       output: { format: 'iife', entryFileNames: 'widget.js' },

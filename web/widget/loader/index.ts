@@ -13,7 +13,7 @@
 
 import type { ApiEvent, Attributes, FromFrame, Identity, Invitation, PageView, ToFrame } from '../bridge';
 import CSS from './style.css?inline';
-import { WORDS } from './words';
+import { EN, URLS, type Words } from './words';
 
 type Listener = (data: unknown) => void;
 type Command = [string, ...unknown[]];
@@ -126,7 +126,22 @@ function start() {
   }
   // The page's request, then the site's setting, then the page's `lang`, then the browser.
   const lang = () => pick([locale, site?.appearance.locale, document.documentElement.lang, ...navigator.languages]);
-  const words = () => WORDS[lang()];
+  const loaded: Record<string, Words> = { en: EN };
+  /** The language's words once its file arrived (English until then); asked for once. */
+  const words = (): Words => {
+    const tag = lang();
+    if (!(tag in loaded)) {
+      loaded[tag] = EN;
+      fetch(base + URLS[tag])
+        .then((r) => r.json())
+        .then((w: Words) => {
+          loaded[tag] = w;
+          draw();
+        })
+        .catch(() => {});
+    }
+    return loaded[tag]!;
+  };
 
   function draw() {
     const saved = read();
@@ -604,10 +619,10 @@ function start() {
 }
 
 /** The first supported language among `tags`; English otherwise. */
-function pick(tags: ReadonlyArray<string | null | undefined>): keyof typeof WORDS {
+function pick(tags: ReadonlyArray<string | null | undefined>): string {
   for (const tag of tags) {
     const base = tag?.slice(0, 2).toLowerCase();
-    if (base && base in WORDS) return base as keyof typeof WORDS;
+    if (base && (base in URLS || base === 'en')) return base;
   }
   return 'en';
 }
