@@ -116,12 +116,12 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
   for (const scheme of ['light', 'dark']) {
     const context = await env.browser.newContext({ ...DESKTOP, colorScheme: scheme });
     const page = await context.newPage();
-    await page.goto(`${host.origin}/a`);
-    const row = await listedAt(site, `${host.origin}/a`);
+    await page.goto(`${host.origin}/a?${scheme}`);
+    const row = await listedAt(site, `${host.origin}/a?${scheme}`);
     const w = widgetOn(page);
     await owner.call('POST', `/api/v1/contacts/${row.contact_id}/invite`, { body: `Can I help you pick a size? (${scheme})` });
     await w.teaser.filter({ hasText: `Can I help you pick a size? (${scheme})` }).waitFor();
-    assert.match(await w.teaser.textContent(), new RegExp(owner.me.name));
+    assert.match(await w.teaser.textContent(), new RegExp(owner.me.agent.name));
     await page.screenshot({ path: path.join(shots, `widget-invitation-ltr-${scheme}.png`) });
     if (scheme === 'dark') {
       // Escape dismisses the bubble.
@@ -141,7 +141,10 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
       const all = await env.server.api('GET', '/api/v1/conversations?status=open');
       return all.items.find((c) => c.contact_id === row.contact_id);
     }, 'the conversation the reply started');
-    await eventually(async () => (await env.server.api('GET', `/api/v1/conversations/${conv.id}`)).assignee_id === owner.me.id, 'the inviting agent assigned');
+    await eventually(async () => {
+      const c = await env.server.api('GET', `/api/v1/conversations/${conv.id}`);
+      return c.assignee_id === owner.me.agent.id;
+    }, 'the inviting agent assigned');
     const history = await env.server.api('GET', `/api/v1/conversations/${conv.id}/messages`);
     const bodies = history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
     assert.deepEqual(bodies, ['Can I help you pick a size? (light)', 'Yes, 42 please']);
@@ -150,14 +153,16 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
 });
 
 test('in Arabic the invitation bubble is right to left and in Arabic, at desktop and phone width', async () => {
-  const site = await newSite('عربي', { appearance: { locale: 'ar', team_name: 'فريق الدعم' } });
+  const site = await newSite('عربي');
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale: 'ar', team_name: 'فريق الدعم' } });
   const host = await shop(site, { lang: 'ar', dir: 'rtl' });
   const owner = await ownerSession();
   for (const [name, device] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     const context = await env.browser.newContext({ ...device, locale: 'ar-EG' });
     const page = await context.newPage();
-    await page.goto(`${host.origin}/a`);
-    const row = await listedAt(site, `${host.origin}/a`);
+    // A page of its own each time: the last visitor stays listed for the leave grace period.
+    await page.goto(`${host.origin}/a?${name}`);
+    const row = await listedAt(site, `${host.origin}/a?${name}`);
     await owner.call('POST', `/api/v1/contacts/${row.contact_id}/invite`, { body: 'هل تحتاج مساعدة في اختيار المقاس؟' });
     const w = widgetOn(page);
     await w.teaser.filter({ hasText: 'هل تحتاج مساعدة' }).waitFor();

@@ -35,7 +35,8 @@ const prechatFields = computed(() => {
 const closed = computed(() => chat.site.value?.open_now === false);
 const needsOffline = computed(
   () =>
-    (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value,
+    // An invitation is answered in the chat, whoever is online: it says the team is there.
+    (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value && !chat.invitation.value,
 );
 /** The visitor waited longer than the team allows and has not left a message yet. */
 const lateOffline = computed(() => chat.queueTimedOut.value && !offlineSent.value && !chat.resolved.value);
