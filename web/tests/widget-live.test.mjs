@@ -82,6 +82,26 @@ test('a visitor browses three pages without opening the chat, and the team sees 
   await context.close();
 });
 
+test('a track() made while the server restarts arrives once the loader has reconnected', async () => {
+  const site = await newSite('Restarts');
+  const host = await shop(site);
+  const context = await env.browser.newContext(DESKTOP);
+  const page = await context.newPage();
+  await page.goto(`${host.origin}/a`);
+  const row = await listedAt(site, `${host.origin}/a`);
+  // Sent while the server stops: on a socket about to close, or queued for the next one.
+  const restarted = env.server.restart();
+  await page.evaluate(() => window.Switchboard('track', 'added_to_cart', { sku: 'SHOE-42' }));
+  await restarted;
+  const events = await eventually(async () => {
+    const got = await env.server.api('GET', `/api/v1/contacts/${row.contact_id}/events`);
+    return got.items.some((e) => e.name === 'added_to_cart') ? got.items : null;
+  }, 'the event tracked during the restart', 40_000);
+  assert.equal(events.find((e) => e.name === 'added_to_cart').data.sku, 'SHOE-42');
+  await listedAt(site, `${host.origin}/a`);
+  await context.close();
+});
+
 test('tracking off sends nothing; a consent site waits for Switchboard("consent", true), and withdrawing leaves the list', async () => {
   const off = await newSite('No tracking', { tracking: 'off' });
   const hostOff = await shop(off);

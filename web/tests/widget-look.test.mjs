@@ -127,7 +127,7 @@ test('the chat page in Arabic at phone width, with the name, e-mail and first me
   await context.close();
 });
 
-test('size budgets: the loader at most 5 KB and everything by the first open at most 40 KB (gzip -9)', async () => {
+test('size budgets: everything a page downloads before the chat opens at most 5 KB, and by the first open at most 40 KB (gzip -9)', async () => {
   await appearance({ color: '#1f6feb', position: 'end', greeting: 'Hi! How can we help?', team_name: 'Support', locale: 'en' });
   const { base, site } = env.server;
   host?.close();
@@ -152,9 +152,11 @@ test('size budgets: the loader at most 5 KB and everything by the first open at 
   await widgetOn(page).frame.locator('.app').waitFor();
   await page.waitForLoadState('networkidle');
   const all = downloads.reduce((n, d) => n + d.gz, 0);
-  console.log(`# widget budgets (gzip -9): loader ${(loader / 1024).toFixed(2)} KB of 5; before the first open ${(beforeOpen / 1024).toFixed(2)} KB; by the first open ${(all / 1024).toFixed(2)} KB of 40`);
+  console.log(`# widget budgets (gzip -9): loader ${(loader / 1024).toFixed(2)} KB; before the first open ${(beforeOpen / 1024).toFixed(2)} KB of 5; by the first open ${(all / 1024).toFixed(2)} KB of 40`);
   for (const d of downloads) console.log(`#   ${d.url}  ${(d.gz / 1024).toFixed(2)} KB`);
-  assert.ok(loader > 0 && loader <= 5 * 1024, `loader ${loader} B`);
+  // A page where nobody opens the chat pays for the loader, the site's settings and
+  // anything else fetched before the first open (issue 15: tracking included).
+  assert.ok(loader > 0 && beforeOpen <= 5 * 1024, `before the first open ${beforeOpen} B`);
   assert.ok(all <= 40 * 1024, `first open ${all} B`);
   assert.ok(!downloads.slice(0, 2).some((d) => d.url.startsWith('/widget/frame')), 'no frame before the first open');
 

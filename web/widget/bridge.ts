@@ -46,6 +46,8 @@ export type ToFrame =
       attributes: Attributes | null;
       /** The page's `Switchboard('consent', …)`, sent before the first page view. */
       consent: boolean | null;
+      /** The launcher's socket found the stored token refused and started over: say so. */
+      expired: boolean;
     }
   | { sb: 1; t: 'open'; open: boolean }
   | { sb: 1; t: 'identify'; identity: Identity }

@@ -95,6 +95,7 @@ async function boot(init: Extract<ToFrame, { t: 'init' }> | null) {
   });
   if (init?.identity) chat.identify(init.identity);
   if (init?.attributes) chat.profile({ attributes: init.attributes });
+  if (init?.expired) chat.notice.value = 'token_expired';
   if (init?.consent) chat.out({ type: 'consent', granted: true });
   if (init?.page) chat.page(init.page);
   render(<App embedded={embedded} />, mount);

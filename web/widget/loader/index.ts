@@ -33,6 +33,8 @@ interface Saved {
   u?: number;
   /** The panel was open (restored across page loads). */
   o?: boolean;
+  /** The stored token was refused and dropped: the chat says so when it opens. */
+  x?: 1;
 }
 
 const w = window as unknown as { Switchboard?: ((...args: unknown[]) => unknown) & { q?: Command[] }; SwitchboardSettings?: Record<string, string> };
@@ -333,7 +335,7 @@ function start() {
           q.splice(0, pings.shift() ?? 0);
         } else if (f.type === 'invitation') invited(f.invitation);
         // A stored token the server refuses: start over as a new visitor.
-        else if (f.type === 'error' && !welcomed && /token/.test(f.code)) write({ t: undefined });
+        else if (f.type === 'error' && !welcomed && /token/.test(f.code)) write({ t: undefined, x: 1 });
       } catch (err) {
         console.error('Switchboard:', err);
       }
@@ -355,14 +357,18 @@ function start() {
     if (!m || m.sb !== 1) return;
     try {
       switch (m.t) {
-        case 'ready':
+        case 'ready': {
           frameReady = true;
+          // The chat says it once.
+          const expired = !!read().x;
+          if (expired) write({ x: undefined });
           frame.contentWindow!.postMessage(
-            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes, consent } satisfies ToFrame,
+            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes, consent, expired } satisfies ToFrame,
             base,
           );
           for (const queued of outbox.splice(0)) frame.contentWindow!.postMessage(queued, base);
           break;
+        }
         case 'token':
           write({ t: m.token });
           break;
