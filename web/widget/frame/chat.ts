@@ -714,11 +714,6 @@ export function identify(who: { id?: string; name?: string; email?: string; phon
   if (details.name || details.email || details.phone) profile(details);
 }
 
-/** `Switchboard('track', name, data)`: a custom event on the visitor's contact, for agents. */
-export function track(name: string, data: Record<string, string | number | boolean | null>) {
-  sendOrQueue({ type: 'track', name: name.slice(0, 100), data } as VisitorIn);
-}
-
 /** The visitor rates the resolved conversation (again replaces). */
 export function rate(score: number, comment: string) {
   const c = conversation.value;
