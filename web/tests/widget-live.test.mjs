@@ -218,6 +218,10 @@ test('rules: "1 s on the page" opens the widget with its message; exit intent sh
   await w.teaser.filter({ hasText: 'Before you go: 10% off today' }).waitFor();
   const stats = await env.server.api('GET', `/api/v1/sites/${site.id}/triggers`);
   assert.deepEqual(stats.map((r) => r.stats.fired), [1, 1]);
+  await eventually(async () => {
+    const now = await env.server.api('GET', `/api/v1/sites/${site.id}/triggers`);
+    return now[0].stats.opened === 1 && now[1].stats.opened === 0;
+  }, 'the opened invitation counted for its rule, the bubble only shown');
   await context.close();
 });
 
