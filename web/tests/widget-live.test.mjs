@@ -216,12 +216,12 @@ test('rules: "1 s on the page" opens the widget with its message; exit intent sh
   // The pointer leaves through the top edge of the page.
   await page.evaluate(() => document.dispatchEvent(new MouseEvent('mouseout', { clientX: 300, clientY: -2, bubbles: true, relatedTarget: null })));
   await w.teaser.filter({ hasText: 'Before you go: 10% off today' }).waitFor();
-  const stats = await env.server.api('GET', `/api/v1/sites/${site.id}/triggers`);
-  assert.deepEqual(stats.map((r) => r.stats.fired), [1, 1]);
+  // A rule's invitation counts as fired once the widget says it was shown (a frame of its own).
+  const stats = (r) => `${r.stats.fired} fired, ${r.stats.opened} opened`;
   await eventually(async () => {
     const now = await env.server.api('GET', `/api/v1/sites/${site.id}/triggers`);
-    return now[0].stats.opened === 1 && now[1].stats.opened === 0;
-  }, 'the opened invitation counted for its rule, the bubble only shown');
+    return now.map(stats).join('; ') === '1 fired, 1 opened; 1 fired, 0 opened';
+  }, 'both rules fired once, and the opened one counted as opened');
   await context.close();
 });
 

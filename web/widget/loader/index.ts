@@ -334,8 +334,12 @@ function start() {
           sent -= pings[0] ?? 0;
           q.splice(0, pings.shift() ?? 0);
         } else if (f.type === 'invitation') invited(f.invitation);
-        // A stored token the server refuses: start over as a new visitor.
-        else if (f.type === 'error' && !welcomed && /token/.test(f.code)) write({ t: undefined, x: 1 });
+        else if (f.type === 'error' && !welcomed) {
+          // Banned: no point in knocking again on this page.
+          if (f.code === 'banned') s.onclose = null;
+          // A stored token the server refuses: start over as a new visitor.
+          else if (/token/.test(f.code)) write({ t: undefined, x: 1 });
+        }
       } catch (err) {
         console.error('Switchboard:', err);
       }
