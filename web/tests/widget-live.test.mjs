@@ -73,6 +73,17 @@ test('a visitor browses three pages without opening the chat, and the team sees 
   assert.ok(spa.pages_this_visit >= 3, `three pages this visit (${spa.pages_this_visit})`);
   assert.equal(await page.locator('switchboard-root iframe').count(), 0, 'the chat never loaded');
 
+  // Opening the chat hands the tab to the frame's socket: the launcher's closes, so the
+  // team still sees one tab. (The frame's socket reports the page again, since the server
+  // counts a socket as a tab from its first page: the history gets that page twice.)
+  await widgetOn(page).launcher.click();
+  await widgetOn(page).frame.locator('.app').waitFor();
+  const handed = await eventually(async () => {
+    const row = (await live(site)).find((v) => v.contact_id === spa.contact_id);
+    return row && row.pages_this_visit > spa.pages_this_visit ? row : null;
+  }, 'the frame’s socket reporting the page');
+  assert.equal(handed.tabs, 1, 'one tab, not two sockets');
+
   const events = await eventually(async () => {
     const got = await env.server.api('GET', `/api/v1/contacts/${spa.contact_id}/events`);
     return got.items.filter((e) => e.name === 'purchase').length ? got.items : null;
@@ -153,6 +164,7 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
     }
     await page.locator('switchboard-root .teaser .msg').click();
     await w.frame.locator('.line.invitation', { hasText: 'Can I help you pick a size?' }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'widget-invitation-opened.png') });
     const box = w.frame.getByRole('textbox', { name: 'Message' });
     await box.fill('Yes, 42 please');
     await box.press('Enter');
@@ -172,13 +184,13 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
   }
 });
 
-test('in Arabic the invitation bubble is right to left and in Arabic, at desktop and phone width', async () => {
+test('in Arabic the invitation bubble is right to left and in Arabic, at desktop width (light) and phone width (dark)', async () => {
   const site = await newSite('عربي');
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale: 'ar', team_name: 'فريق الدعم' } });
   const host = await shop(site, { lang: 'ar', dir: 'rtl' });
   const owner = await ownerSession();
-  for (const [name, device] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    const context = await env.browser.newContext({ ...device, locale: 'ar-EG' });
+  for (const [name, device, scheme] of [['desktop', DESKTOP, 'light'], ['phone', PHONE, 'dark']]) {
+    const context = await env.browser.newContext({ ...device, locale: 'ar-EG', colorScheme: scheme });
     const page = await context.newPage();
     // A page of its own each time: the last visitor stays listed for the leave grace period.
     await page.goto(`${host.origin}/a?${name}`);
@@ -190,7 +202,7 @@ test('in Arabic the invitation bubble is right to left and in Arabic, at desktop
     assert.equal(await page.locator('switchboard-root .dismiss').getAttribute('aria-label'), 'إخفاء');
     const bubble = await w.teaser.boundingBox();
     assert.ok(bubble.x < device.viewport.width / 2, 'beside the launcher, in the left corner');
-    await page.screenshot({ path: path.join(shots, `widget-invitation-rtl-${name}.png`) });
+    await page.screenshot({ path: path.join(shots, `widget-invitation-rtl-${name}-${scheme}.png`) });
     await context.close();
   }
 });
