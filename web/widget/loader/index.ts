@@ -2,18 +2,22 @@
 //
 // It draws the launcher in an open shadow root, keeps the visitor's token in the host
 // page's own localStorage (a third-party frame's storage is partitioned or blocked), and
-// creates the chat frame (`/widget/frame`, our origin) only when it is needed: on the
-// first open, or at once when this browser already has a conversation, so agent replies
-// and the unread badge arrive without a click. Until then it holds the visitor socket
+// loads the chat part (`chat.ts`: the panel, its styles and the chat frame, `/widget/frame`)
+// only when it is needed: on the first open, or at once when this browser already has a
+// conversation, so agent replies and the unread badge arrive without a click. Until then it holds the visitor socket
 // itself, for what a page without a chat sends: page views (when the site tracks), `track`
 // events, consent, exit intent, and the invitations agents and rules send back, shown in
 // the bubble beside the launcher. The frame's socket replaces it when the frame loads. It
 // defines one global, `Switchboard`, and never throws into the host page: every entry
 // point is guarded.
 
-import type { ApiEvent, Attributes, FromFrame, Identity, Invitation, PageView, ToFrame } from '../bridge';
+import type { ApiEvent, Attributes, Identity, Invitation, PageView, ToFrame } from '../bridge';
+import type { Chat, Loader, Saved } from './shared';
 import CSS from './style.css?inline';
 import { EN, URLS, type Words } from './words';
+
+/** Where the chat part is (`/assets/widget-chat-<hash>.js`), set by `vite.widget.config.ts`. */
+declare const __SB_CHAT__: string;
 
 type Listener = (data: unknown) => void;
 type Command = [string, ...unknown[]];
@@ -24,18 +28,6 @@ interface Site {
   agents_online?: number;
 }
 type Face = { name: string; avatar_url?: string | null };
-interface Saved {
-  /** The visitor token. */
-  t?: string;
-  /** The open conversation, so the next page load reconnects at once. */
-  a?: string;
-  /** Unread count, to draw the badge before the frame loads. */
-  u?: number;
-  /** The panel was open (restored across page loads). */
-  o?: boolean;
-  /** The stored token was refused and dropped: the chat says so when it opens. */
-  x?: 1;
-}
 
 const w = window as unknown as { Switchboard?: ((...args: unknown[]) => unknown) & { q?: Command[] }; SwitchboardSettings?: Record<string, string> };
 
@@ -85,10 +77,12 @@ function start() {
   let site: Site | null = null;
   let open = false;
   let hidden = false;
-  let frame: HTMLIFrameElement | null = null;
-  let frameReady = false;
+  /** The chat was asked for (its part may still be loading); what the page sends goes to it. */
+  let frame = false;
+  let chat: Chat | undefined;
+  let make: ((l: Loader) => Chat) | undefined;
+  let part: HTMLScriptElement | undefined;
   const outbox: ToFrame[] = [];
-  let shown = read().u ?? 0;
   /** The page's answer to `Switchboard('consent', …)`; `null`: not asked yet. */
   let consent: boolean | null = null;
   /** The invitation in the bubble, until it is opened (then the frame holds it) or dismissed. */
@@ -256,10 +250,10 @@ function start() {
   }
   const act = (i: Invitation, action: 'shown' | 'opened' | 'dismissed') => out({ type: 'invitation', invitation_id: i.id, action });
 
-  // --- the frame ------------------------------------------------------------------------
+  // --- the chat part ----------------------------------------------------------------------
   function post(message: ToFrame) {
-    if (frame?.contentWindow && frameReady) frame.contentWindow.postMessage(message, base);
-    else outbox.push(message);
+    outbox.push(message);
+    chat?.flush();
   }
 
   function ensureFrame() {
@@ -271,13 +265,23 @@ function start() {
       ws = null;
     }
     clearTimeout(retry);
-    frame = document.createElement('iframe');
+    frame = true;
     for (const f of q.splice(0)) post({ sb: 1, t: 'out', frame: f });
-    frame.title = words().title;
-    frame.src = `${base}/widget/frame?site=${encodeURIComponent(key!)}`;
-    frame.setAttribute('allow', 'clipboard-write');
-    panel.append(frame);
+    if (!part) {
+      // A classic script of our origin, as this one: the host page's policy allows it already.
+      part = document.createElement('script');
+      part.src = base + __SB_CHAT__;
+      (part as { sb?: unknown }).sb = (m: typeof make) => {
+        make = m;
+        startChat();
+      };
+      document.head.append(part);
+    }
+    startChat();
   }
+  const startChat = () => {
+    if (frame && make && !chat) chat = make(loader);
+  };
 
   function page(): PageView {
     return { url: location.href, title: document.title, referrer: document.referrer };
@@ -355,56 +359,6 @@ function start() {
     };
   }
 
-  window.addEventListener('message', (e: MessageEvent) => {
-    if (!frame || e.source !== frame.contentWindow || e.origin !== base) return;
-    const m = e.data as FromFrame;
-    if (!m || m.sb !== 1) return;
-    try {
-      switch (m.t) {
-        case 'ready': {
-          frameReady = true;
-          // The chat says it once.
-          const expired = !!read().x;
-          if (expired) write({ x: undefined });
-          frame.contentWindow!.postMessage(
-            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes, consent, expired } satisfies ToFrame,
-            base,
-          );
-          for (const queued of outbox.splice(0)) frame.contentWindow!.postMessage(queued, base);
-          break;
-        }
-        case 'token':
-          write({ t: m.token });
-          break;
-        case 'active':
-          if (read().a !== m.conversation) write({ a: m.conversation });
-          break;
-        case 'unread': {
-          // Compared with what this tab showed: another tab may have stored the count first.
-          const before = shown;
-          shown = m.count;
-          write({ u: m.count });
-          draw();
-          if (m.count > before && m.preview) showTeaser(m.preview);
-          if (m.count === 0) teaser.hidden = true;
-          if (m.count !== before) emit('unread', m.count);
-          break;
-        }
-        case 'close':
-          setOpen(false);
-          break;
-        case 'event':
-          emit(m.name, m.data);
-          break;
-        case 'invitation':
-          invited(m.invitation);
-          break;
-      }
-    } catch (err) {
-      console.error('Switchboard:', err);
-    }
-  });
-
   // Other tabs: the same visitor, so the same badge, and a conversation one tab starts is
   // followed by the others (their sockets reconnect to pick it up).
   window.addEventListener('storage', (e) => {
@@ -424,7 +378,6 @@ function start() {
   });
 
   // --- opening and closing --------------------------------------------------------------
-  let scrollLock: string | null = null;
   function setOpen(next: boolean) {
     if (next === open || hidden) return;
     open = next;
@@ -433,21 +386,9 @@ function start() {
       ensureFrame();
       give();
       teaser.hidden = true;
-      panel.hidden = false;
-      // Phones: the panel covers the screen; the page behind must not scroll under it.
-      if (matchMedia('(max-width: 479px)').matches) {
-        scrollLock = document.documentElement.style.overflow;
-        document.documentElement.style.overflow = 'hidden';
-      }
-      frame!.focus();
-    } else {
-      panel.hidden = true;
-      if (scrollLock !== null) {
-        document.documentElement.style.overflow = scrollLock;
-        scrollLock = null;
-      }
-      button.focus();
-    }
+    } else button.focus();
+    // The panel, once the chat part is here (it shows itself as `open` says when it arrives).
+    chat?.show();
     post({ sb: 1, t: 'open', open });
     draw();
     emit(open ? 'open' : 'close');
@@ -458,19 +399,6 @@ function start() {
     if (open) setOpen(false);
     else teaser.querySelector<HTMLElement>('.dismiss')?.click();
   });
-
-  // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one; the
-  // full-screen panel follows the visual one so the composer stays above the keyboard.
-  const vv = window.visualViewport;
-  if (vv) {
-    const follow = () => {
-      host.style.setProperty('--sb-vvh', `${vv.height}px`);
-      host.style.setProperty('--sb-vvt', `${vv.offsetTop}px`);
-    };
-    vv.addEventListener('resize', follow);
-    vv.addEventListener('scroll', follow);
-    follow();
-  }
 
   // --- page views: nothing of the page is wrapped ----------------------------------------
   // `popstate` (back and forward), and the Navigation API's `currententrychange` for
@@ -501,9 +429,9 @@ function start() {
 
   // --- the API ----------------------------------------------------------------------------
   function reset() {
-    frame?.remove();
-    frame = null;
-    frameReady = false;
+    chat?.remove();
+    chat = undefined;
+    frame = false;
     outbox.length = 0;
     identity = null;
     attributes = null;
@@ -511,6 +439,25 @@ function start() {
     ws?.close();
     connect();
   }
+
+  const loader: Loader = {
+    base,
+    key,
+    host,
+    panel,
+    teaser,
+    outbox,
+    read,
+    write,
+    draw,
+    showTeaser,
+    emit,
+    setOpen,
+    invited,
+    words,
+    page,
+    state: () => ({ locale, open, identity, attributes, consent }),
+  };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     open: () => setOpen(true),
