@@ -7,17 +7,20 @@
 // layout that follows the on-screen keyboard), creates the chat frame (`/widget/frame`,
 // our origin) and speaks with it (`../bridge.ts`).
 
-import type { FromFrame, ToFrame } from '../bridge';
+import type { Attributes, FromFrame, Identity, ToFrame } from '../bridge';
 import CSS from './chat.css?inline';
 import type { Chat, Loader } from './shared';
 
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(CSS);
+/** What this page's title starts with: the unread count this widget put there. */
+let titlePrefix = '';
 
 function chat(l: Loader): Chat {
   const root = l.host.shadowRoot!;
   if (!root.adoptedStyleSheets.includes(sheet)) {
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    root.querySelector('.launcher')!.insertAdjacentHTML('afterbegin', '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>');
     // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one; the
     // full-screen panel follows the visual one so the composer stays above the keyboard.
     const vv = window.visualViewport;
@@ -32,7 +35,14 @@ function chat(l: Loader): Chat {
     }
   }
 
+  // The panel, before the bubble and the launcher.
+  const panel = document.createElement('div');
+  panel.className = 'panel';
+  panel.hidden = true;
+  root.querySelector('.wrap')!.prepend(panel);
   let ready = false;
+  let identity: Identity | null = null;
+  let attributes: Attributes | null = null;
   // What this tab's badge showed: another tab may store a count first.
   let shown = l.read().u ?? 0;
   let scrollLock: string | null = null;
@@ -40,7 +50,7 @@ function chat(l: Loader): Chat {
   frame.title = l.words().title;
   frame.src = `${l.base}/widget/frame?site=${encodeURIComponent(l.key)}`;
   frame.setAttribute('allow', 'clipboard-write');
-  l.panel.append(frame);
+  panel.append(frame);
   const send = (message: ToFrame) => frame.contentWindow!.postMessage(message, l.base);
   const flush = () => {
     if (ready) for (const queued of l.outbox.splice(0)) send(queued);
@@ -57,7 +67,8 @@ function chat(l: Loader): Chat {
           // The chat says it once.
           const expired = !!l.read().x;
           if (expired) l.write({ x: undefined });
-          send({ sb: 1, t: 'init', token: l.read().t ?? null, ...l.state(), pageLang: document.documentElement.lang || null, page: l.page(), expired });
+          const { locale, open, consent } = l.state();
+          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired });
           flush();
           break;
         }
@@ -73,7 +84,7 @@ function chat(l: Loader): Chat {
           l.write({ u: m.count });
           l.draw();
           if (m.count > before && m.preview) l.showTeaser(m.preview);
-          if (m.count === 0) l.teaser.hidden = true;
+          if (m.count === 0) root.querySelector<HTMLElement>('.teaser')!.hidden = true;
           if (m.count !== before) l.emit('unread', m.count);
           break;
         }
@@ -95,7 +106,7 @@ function chat(l: Loader): Chat {
 
   const show = () => {
     const open = l.state().open;
-    l.panel.hidden = !open;
+    panel.hidden = !open;
     if (open) {
       // Phones: the panel covers the screen; the page behind must not scroll under it.
       if (matchMedia('(max-width: 479px)').matches) {
@@ -108,14 +119,48 @@ function chat(l: Loader): Chat {
       scrollLock = null;
     }
   };
+  // The unread count in the page's title, only where the site allows it.
+  const title = (n: number, fmt?: Intl.NumberFormat) => {
+    if (!l.state().site?.appearance.title_badge) return;
+    const now = document.title;
+    const plain = now.startsWith(titlePrefix) ? now.slice(titlePrefix.length) : now;
+    titlePrefix = n > 0 ? `(${fmt!.format(n)}) ` : '';
+    if (now !== titlePrefix + plain) document.title = titlePrefix + plain;
+  };
+  // The page's `identify` and `setAttributes`: the frame's `init` carries what came first.
+  const run = (name: string, [arg]: unknown[], quiet = false) => {
+    if (name === 'identify') {
+      if (!arg || typeof arg !== 'object') throw new TypeError('identify({id, name, email, phone, hash})');
+      identity = { ...(arg as Identity) };
+      if (!quiet) post({ sb: 1, t: 'identify', identity });
+    } else {
+      if (!arg || typeof arg !== 'object') throw new TypeError('setAttributes({key: value})');
+      attributes = { ...attributes, ...(arg as Attributes) };
+      if (!quiet) post({ sb: 1, t: 'attributes', attributes: arg as Attributes });
+    }
+  };
+  const post = (message: ToFrame) => {
+    l.outbox.push(message);
+    flush();
+  };
+  // What the page said before: `init` carries it.
+  for (const [name, ...args] of l.later.splice(0)) {
+    try {
+      run(name, args, true);
+    } catch (e) {
+      console.error('Switchboard:', e instanceof Error ? e.message : e);
+    }
+  }
   show();
   return {
     flush,
     show,
+    run,
+    title,
     remove: () => {
-      l.panel.hidden = true;
+      title(0);
       if (scrollLock !== null) document.documentElement.style.overflow = scrollLock;
-      frame.remove();
+      panel.remove();
       removeEventListener('message', listen);
     },
   };

@@ -11,8 +11,8 @@
 // defines one global, `Switchboard`, and never throws into the host page: every entry
 // point is guarded.
 
-import type { ApiEvent, Attributes, Identity, Invitation, PageView, ToFrame } from '../bridge';
-import type { Chat, Loader, Saved } from './shared';
+import type { ApiEvent, Invitation, PageView, ToFrame } from '../bridge';
+import type { Chat, Command, Face, Loader, Saved, Site } from './shared';
 import CSS from './style.css?inline';
 import { EN, URLS, type Words } from './words';
 
@@ -20,14 +20,6 @@ import { EN, URLS, type Words } from './words';
 declare const __SB_CHAT__: string;
 
 type Listener = (data: unknown) => void;
-type Command = [string, ...unknown[]];
-interface Site {
-  tracking: 'on' | 'consent' | 'off';
-  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
-  agents?: Face[];
-  agents_online?: number;
-}
-type Face = { name: string; avatar_url?: string | null };
 
 const w = window as unknown as { Switchboard?: ((...args: unknown[]) => unknown) & { q?: Command[] }; SwitchboardSettings?: Record<string, string> };
 
@@ -42,17 +34,18 @@ function start() {
   }
   const base = new URL(src, location.href).origin;
   const storeKey = `sb:${key}`;
-  const memory: { saved: Saved } = { saved: {} };
+  /** The copy in memory, for when storage is refused. */
+  let memory: Saved = {};
   const read = (): Saved => {
     try {
       return JSON.parse(localStorage.getItem(storeKey) ?? '{}') as Saved;
     } catch {
-      return memory.saved;
+      return memory;
     }
   };
   const write = (change: Partial<Saved>) => {
     const next = { ...read(), ...change };
-    memory.saved = next;
+    memory = next;
     try {
       localStorage.setItem(storeKey, JSON.stringify(next));
     } catch {
@@ -72,8 +65,6 @@ function start() {
   };
 
   let locale: string | null = script?.dataset.locale ?? settings.locale ?? null;
-  let identity: Identity | null = null;
-  let attributes: Attributes | null = null;
   let site: Site | null = null;
   let open = false;
   let hidden = false;
@@ -83,6 +74,8 @@ function start() {
   let make: ((l: Loader) => Chat) | undefined;
   let part: HTMLScriptElement | undefined;
   const outbox: ToFrame[] = [];
+  /** `identify` and `setAttributes` calls, until the chat part runs them. */
+  const later: Command[] = [];
   /** The page's answer to `Switchboard('consent', …)`; `null`: not asked yet. */
   let consent: boolean | null = null;
   /** The invitation in the bubble, until it is opened (then the frame holds it) or dismissed. */
@@ -104,15 +97,14 @@ function start() {
   teaser.setAttribute('role', 'status');
   const button = el('button', 'launcher') as HTMLButtonElement;
   button.type = 'button';
+  // The × that closes the open panel comes with the chat part.
   button.innerHTML =
-    '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
-    '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+    '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
   const badge = el('span', 'badge');
   badge.setAttribute('aria-hidden', 'true');
   button.append(badge);
-  const panel = el('div', 'panel');
-  panel.hidden = true;
-  wrap.append(panel, teaser, button);
+  // The chat part puts the panel before them.
+  wrap.append(teaser, button);
   root.append(wrap);
 
   function el(tag: string, cls: string): HTMLElement {
@@ -158,15 +150,10 @@ function start() {
     button.setAttribute('aria-label', open ? w.close : n > 0 ? `${w.open} (${w.unread.replace('{n}', fmt.format(n))})` : w.open);
     button.setAttribute('aria-expanded', String(open));
     if (site && site.agents_online !== undefined) wrap.classList.toggle('offline', site.agents_online === 0);
-    // The unread count in the page's title, only where the site allows it.
-    if (site?.appearance.title_badge) {
-      const title = document.title;
-      const plain = title.startsWith(titlePrefix) ? title.slice(titlePrefix.length) : title;
-      titlePrefix = n > 0 ? `(${fmt.format(n)}) ` : '';
-      if (title !== titlePrefix + plain) document.title = titlePrefix + plain;
-    }
+    // Unread replies mean a conversation, so the chat part is here or on its way: it puts
+    // the count in the page's title.
+    chat?.title(n, fmt);
   }
-  let titlePrefix = '';
   let known = false;
 
   /** The bubble beside the launcher: the greeting, an unread reply, or an invitation. */
@@ -280,7 +267,10 @@ function start() {
     startChat();
   }
   const startChat = () => {
-    if (frame && make && !chat) chat = make(loader);
+    if (frame && make && !chat) {
+      chat = make(loader);
+      draw();
+    }
   };
 
   function page(): PageView {
@@ -433,8 +423,7 @@ function start() {
     chat = undefined;
     frame = false;
     outbox.length = 0;
-    identity = null;
-    attributes = null;
+    later.length = 0;
     if (open) setOpen(false);
     ws?.close();
     connect();
@@ -444,8 +433,6 @@ function start() {
     base,
     key,
     host,
-    panel,
-    teaser,
     outbox,
     read,
     write,
@@ -455,8 +442,8 @@ function start() {
     setOpen,
     invited,
     words,
-    page,
-    state: () => ({ locale, open, identity, attributes, consent }),
+    later,
+    state: () => ({ locale, open, consent, site }),
   };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -471,16 +458,6 @@ function start() {
     show: () => {
       hidden = false;
       draw();
-    },
-    identify: (who) => {
-      if (!who || typeof who !== 'object') throw new TypeError('identify({id, name, email, phone, hash})');
-      identity = { ...(who as Identity) };
-      if (frame) post({ sb: 1, t: 'identify', identity });
-    },
-    setAttributes: (attrs) => {
-      if (!attrs || typeof attrs !== 'object') throw new TypeError('setAttributes({key: value})');
-      attributes = { ...attributes, ...(attrs as Attributes) };
-      if (frame) post({ sb: 1, t: 'attributes', attributes: attrs as Attributes });
     },
     track: (name, data) => {
       if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
@@ -513,18 +490,20 @@ function start() {
       } catch {
         // Nothing stored.
       }
-      memory.saved = {};
+      memory = {};
       reset();
       draw();
     },
   };
   const api = (name: unknown, ...args: unknown[]) => {
     try {
+      // Commands only the chat needs wait for its part (checked there too).
+      if (name === 'identify' || name === 'setAttributes') return chat ? chat.run(name, args) : void later.push([name, ...args]);
       const command = typeof name === 'string' ? commands[name] : undefined;
       if (!command) throw new TypeError(`unknown command ${String(name)}`);
       return command(...args);
     } catch (e) {
-      console.error('Switchboard:', e instanceof Error ? e.message : e);
+      console.error('Switchboard:', (e as Error | undefined)?.message ?? e);
       return undefined;
     }
   };

@@ -3,8 +3,19 @@
 // names are the only contract between them: property names survive minification and cost
 // the loader bytes, so the list stays short.
 
-import type { ApiEvent, Attributes, Identity, Invitation, PageView, ToFrame } from '../bridge';
+import type { ApiEvent, Invitation, ToFrame } from '../bridge';
 import type { Words } from './words';
+
+/** The site's settings, as `GET /api/v1/widget/{key}` gives them. */
+export interface Site {
+  tracking: 'on' | 'consent' | 'off';
+  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
+  agents?: Face[];
+  agents_online?: number;
+}
+/** A call of the page's `Switchboard(name, ...args)`. */
+export type Command = [string, ...unknown[]];
+export type Face = { name: string; avatar_url?: string | null };
 
 /** What the loader keeps in the host page's localStorage (`sb:<public key>`). */
 export interface Saved {
@@ -28,10 +39,6 @@ export interface Loader {
   key: string;
   /** The widget's element in the host page (its open shadow root holds the rest). */
   host: HTMLElement;
-  /** Where the chat frame goes. */
-  panel: HTMLElement;
-  /** The bubble beside the launcher. */
-  teaser: HTMLElement;
   /** Messages for the frame, in order; the chat part sends them once the frame is ready. */
   outbox: ToFrame[];
   read: () => Saved;
@@ -43,9 +50,10 @@ export interface Loader {
   setOpen: (open: boolean) => void;
   invited: (i: Invitation) => void;
   words: () => Words;
-  page: () => PageView;
+  /** The page's `identify` and `setAttributes` calls so far, for the chat part to run. */
+  later: Command[];
   /** What the frame's `init` carries, as the page has set it so far. */
-  state: () => { locale: string | null; open: boolean; identity: Identity | null; attributes: Attributes | null; consent: boolean | null };
+  state: () => { locale: string | null; open: boolean; consent: boolean | null; site: Site | null };
 }
 
 /** The chat part's side: one per chat frame. */
@@ -54,6 +62,10 @@ export interface Chat {
   flush: () => void;
   /** Shows or hides the panel as `state().open` says. */
   show: () => void;
+  /** Runs `identify` or `setAttributes`; bad arguments throw a `TypeError`. */
+  run: (name: string, args: unknown[]) => void;
+  /** Puts the unread count `n` in the page's title, where the site allows it. */
+  title: (n: number, fmt: Intl.NumberFormat) => void;
   /** Removes the frame (`shutdown`, a token dropped in another tab). */
   remove: () => void;
 }
