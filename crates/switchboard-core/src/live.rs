@@ -304,7 +304,7 @@ impl Core {
             }
             (entry.row(), entry.facts(), moment, new_visit, (entry.visit.id, now), same_view)
         };
-        let row_page = (!same_view).then(|| VisitPageRow { visit_id: seen.0, contact_id: v.contact.id, page });
+        let row_page = (!same_view).then_some(VisitPageRow { visit_id: seen.0, contact_id: v.contact.id, page });
         self.live.queue(ws, visit, row_page, Some(seen));
         self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::live_visitor(&row)));
         if !same_view {
