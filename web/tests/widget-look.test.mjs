@@ -127,7 +127,7 @@ test('the chat page in Arabic at phone width, with the name, e-mail and first me
   await context.close();
 });
 
-test('size budgets: the loader at most 5 KB and everything by the first open at most 40 KB (gzip -9)', async () => {
+test('size budgets: the loader (every script and file of words a page downloads before the chat opens) at most 5 KB, and everything by the first open at most 40 KB (gzip -9)', async () => {
   await appearance({ color: '#1f6feb', position: 'end', greeting: 'Hi! How can we help?', team_name: 'Support', locale: 'en' });
   const { base, site } = env.server;
   host?.close();
@@ -146,15 +146,23 @@ test('size budgets: the loader at most 5 KB and everything by the first open at 
   await page.goto(host.origin);
   await widgetOn(page).launcher.waitFor();
   await eventually(async () => downloads.some((d) => d.url.startsWith('/api/v1/widget/')), 'the site’s appearance');
-  const loader = downloads.filter((d) => d.url === '/widget.js').reduce((n, d) => n + d.gz, 0);
-  const beforeOpen = downloads.reduce((n, d) => n + d.gz, 0);
+  // The site's settings are data, not the loader: printed, not budgeted.
+  const settings = (d) => d.url.startsWith('/api/v1/widget/');
+  const before = downloads.slice();
+  const loader = before.filter((d) => !settings(d)).reduce((n, d) => n + d.gz, 0);
+  const data = before.filter(settings).reduce((n, d) => n + d.gz, 0);
   await widgetOn(page).launcher.click();
   await widgetOn(page).frame.locator('.app').waitFor();
   await page.waitForLoadState('networkidle');
   const all = downloads.reduce((n, d) => n + d.gz, 0);
-  console.log(`# widget budgets (gzip -9): loader ${(loader / 1024).toFixed(2)} KB of 5; before the first open ${(beforeOpen / 1024).toFixed(2)} KB; by the first open ${(all / 1024).toFixed(2)} KB of 40`);
+  const kb = (n) => (n / 1024).toFixed(2);
+  console.log(`# widget budgets (gzip -9): loader ${kb(loader)} KB of 5; the site's settings ${kb(data)} KB; before the first open ${kb(loader + data)} KB; by the first open ${kb(all)} KB of 40`);
   for (const d of downloads) console.log(`#   ${d.url}  ${(d.gz / 1024).toFixed(2)} KB`);
-  assert.ok(loader > 0 && loader <= 5 * 1024, `loader ${loader} B`);
+  // A page where nobody opens the chat pays for the loader (with tracking, issue 15) and the
+  // site's settings; the chat part and the frame come with the first open.
+  assert.ok(before.some((d) => d.url === '/widget.js'), 'the loader was measured');
+  assert.ok(loader <= 5 * 1024, `the loader ${loader} B`);
+  assert.ok(!before.some((d) => d.url.includes('widget-chat')), 'no chat part before the first open');
   assert.ok(all <= 40 * 1024, `first open ${all} B`);
   assert.ok(!downloads.slice(0, 2).some((d) => d.url.startsWith('/widget/frame')), 'no frame before the first open');
 

@@ -347,7 +347,7 @@ test('hostile CSS on the host page cannot break the widget, and the widget leave
 
 test('under a strict Content-Security-Policy the widget works and adds only the Switchboard global', async () => {
   const { base, site } = env.server;
-  const csp = `default-src 'none'; script-src 'self' ${base}; frame-src ${base}; connect-src ${base}; img-src ${base} https:; style-src 'self'`;
+  const csp = `default-src 'none'; script-src 'self' ${base}; frame-src ${base}; connect-src ${base} ${base.replace('http', 'ws')}; img-src ${base} https:; style-src 'self'`;
   const { origin } = await shop({ '/strict': { html: shopPage(base, site.public_key), headers: { 'content-security-policy': csp } } });
   const agent = await agentOnline(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });

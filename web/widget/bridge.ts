@@ -28,6 +28,9 @@ export interface Identity {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
+/** An agent's or a rule's invitation to chat (docs/protocol.md §27). */
+export type Invitation = components['schemas']['Invitation'];
+
 /** Loader → frame. */
 export type ToFrame =
   | {
@@ -41,13 +44,20 @@ export type ToFrame =
       page: PageView;
       identity: Identity | null;
       attributes: Attributes | null;
+      /** The page's `Switchboard('consent', …)`, sent before the first page view. */
+      consent: boolean | null;
+      /** The launcher's socket found the stored token refused and started over: say so. */
+      expired: boolean;
     }
   | { sb: 1; t: 'open'; open: boolean }
   | { sb: 1; t: 'identify'; identity: Identity }
   | { sb: 1; t: 'attributes'; attributes: Attributes }
-  | { sb: 1; t: 'track'; name: string; data: Attributes }
   | { sb: 1; t: 'locale'; locale: string }
   | { sb: 1; t: 'page'; page: PageView }
+  /** A frame for the server the loader had queued or the page asked for (track, consent, exit intent, invitation answers). */
+  | { sb: 1; t: 'out'; frame: Record<string, unknown> }
+  /** The visitor opened an invitation: show it in the panel; the first `send` answers it. */
+  | { sb: 1; t: 'invite'; invitation: Invitation }
   /** Another tab of this browser started or changed the conversation: reconnect to follow it. */
   | { sb: 1; t: 'refresh'; token: string | null };
 
@@ -58,7 +68,9 @@ export type FromFrame =
   | { sb: 1; t: 'active'; conversation: string }
   | { sb: 1; t: 'unread'; count: number; preview: string | null }
   | { sb: 1; t: 'close' }
-  | { sb: 1; t: 'event'; name: ApiEvent; data: unknown };
+  | { sb: 1; t: 'event'; name: ApiEvent; data: unknown }
+  /** The frame's socket received an invitation: the loader shows the bubble. */
+  | { sb: 1; t: 'invitation'; invitation: Invitation };
 
 /**
  * Dashboard → the widget's preview (`/widget/preview`, framed only by our own origin):

@@ -222,8 +222,11 @@ impl Core {
 
     /// A tracked tab opened a page (`new_tab`: this socket's first). The row is created
     /// or moved, agents watching are told, the page is queued for the history, and rules
-    /// hear of it. `false` when the site does not track this visitor (nothing is
-    /// recorded): the socket is then not counted as a tab.
+    /// hear of it. A new socket's first page at the URL the visit is on (the widget's chat
+    /// frame taking over from the launcher's socket, a reconnect) is the same view: the
+    /// tab is counted, but no page is recorded and rules hear nothing new. `false` when the
+    /// site does not track this visitor (nothing is recorded): the socket is then not
+    /// counted as a tab.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn live_page(&self, v: &Visitor, consented: bool, new_tab: bool, view: NewPageView) -> Result<bool> {
         if !self.tracks(v, consented) {
@@ -239,7 +242,7 @@ impl Core {
         // A first tab (or one after a restart): where the visit stands and the chat, read
         // once per arrival, not per page.
         let arrival = if known { None } else { Some(self.arrival(v, &page).await?) };
-        let (row, facts, moment, visit, seen) = {
+        let (row, facts, moment, visit, seen, same_view) = {
             let mut map = self.live.lock();
             let entry = match (map.contains_key(&key), arrival) {
                 (false, Some((visit, pages, chat))) => {
@@ -287,21 +290,26 @@ impl Core {
             } else if entry.pages == 0 && entry.visit.started_at == now {
                 new_visit = Some(entry.visit.clone());
             }
+            let same_view = new_tab && new_visit.is_none() && entry.pages > 0 && entry.url == page.url;
             if new_tab {
                 entry.tabs += 1;
                 entry.generation += 1;
             }
-            entry.url = page.url.clone();
-            entry.title = page.title.clone();
-            entry.page_since = now;
             entry.last_active = now;
-            entry.pages += 1;
-            (entry.row(), entry.facts(), moment, new_visit, (entry.visit.id, now))
+            if !same_view {
+                entry.url = page.url.clone();
+                entry.title = page.title.clone();
+                entry.page_since = now;
+                entry.pages += 1;
+            }
+            (entry.row(), entry.facts(), moment, new_visit, (entry.visit.id, now), same_view)
         };
-        let row_page = VisitPageRow { visit_id: seen.0, contact_id: v.contact.id, page };
-        self.live.queue(ws, visit, Some(row_page), Some(seen));
+        let row_page = (!same_view).then_some(VisitPageRow { visit_id: seen.0, contact_id: v.contact.id, page });
+        self.live.queue(ws, visit, row_page, Some(seen));
         self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::live_visitor(&row)));
-        self.moment_soon(facts, moment);
+        if !same_view {
+            self.moment_soon(facts, moment);
+        }
         Ok(true)
     }
 

@@ -174,6 +174,8 @@ export interface Options {
   /** Told when the visitor starts or changes conversation. */
   onConversation(id: string): void;
   onEvent(name: 'message' | 'conversation_started' | 'conversation_resolved', data: unknown): void;
+  /** An agent or a rule invites the visitor: the loader shows it beside the launcher. */
+  onInvitation(invitation: S['Invitation']): void;
 }
 
 let opts: Options;
@@ -188,8 +190,16 @@ let pingTimer: ReturnType<typeof setInterval> | undefined;
 let pongDeadline: ReturnType<typeof setTimeout> | undefined;
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
 let cursor = 0;
-/** Frames the page asked for before the socket was up (profile, identify, page, track). */
+/** Frames the page asked for before the socket was up (profile, identify, track). */
 const later: VisitorIn[] = [];
+/**
+ * The page's consent and its current page, sent again first on every new socket: the
+ * server holds consent per socket, and counts a socket as a tab from its first page.
+ */
+let consented = false;
+let lastPage: VisitorIn | null = null;
+/** The invitation the visitor opened: the `send` that starts the conversation answers it. */
+export const invitation = signal<S['Invitation'] | null>(null);
 let identity: VisitorIn | null = null;
 
 /** This tab holds the socket; the others reach the server through it (see `share`). */
@@ -370,6 +380,8 @@ function receive(f: VisitorOut, own: boolean) {
         if (notice.value === 'unavailable') notice.value = null;
         adopt(f.conversations);
       });
+      if (consented) send({ type: 'consent', granted: true });
+      if (lastPage) send(lastPage);
       if (identity) send(identity);
       for (const frame of later.splice(0)) send(frame);
       flush();
@@ -431,6 +443,9 @@ function receive(f: VisitorOut, own: boolean) {
       if (conversation.value && f.conversation_id !== conversation.value.id) break;
       queue.value = null;
       queueTimedOut.value = true;
+      break;
+    case 'invitation':
+      opts.onInvitation(f.invitation);
       break;
     case 'reconnect':
       clearTimeout(retryTimer);
@@ -559,7 +574,7 @@ function flush() {
       client_id: p.client_id,
       body: p.body,
       attachment_ids: p.attachments.map((a) => a.id),
-      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null, team_id: chosenTeam.value }),
+      ...(conv && conv.status !== 'resolved' ? { conversation_id: conv.id } : { pow: p.pow ?? null, team_id: chosenTeam.value, invitation_id: invitation.value?.id ?? null }),
     };
     if (!send(frame)) return;
     p.inFlight = true;
@@ -591,6 +606,7 @@ function settle(clientId: string, conversationId: string) {
     cursor = 0;
     conversation.value = { id: conversationId, status: 'open', last_seq: 0, created_at: Date.now(), agent_read_seq: 0, visitor_read_seq: 0, unread: 0 };
     historyLoaded.value = true;
+    invitation.value = null;
     if (mine) {
       opts.onConversation(conversationId);
       opts.onEvent('conversation_started', { id: conversationId });
@@ -698,11 +714,6 @@ export function identify(who: { id?: string; name?: string; email?: string; phon
   if (details.name || details.email || details.phone) profile(details);
 }
 
-/** `Switchboard('track', name, data)`: a custom event on the visitor's contact, for agents. */
-export function track(name: string, data: Record<string, string | number | boolean | null>) {
-  sendOrQueue({ type: 'track', name: name.slice(0, 100), data } as VisitorIn);
-}
-
 /** The visitor rates the resolved conversation (again replaces). */
 export function rate(score: number, comment: string) {
   const c = conversation.value;
@@ -717,7 +728,22 @@ export function transcript(email: string) {
 
 export function page(view: { url: string; title: string; referrer: string }) {
   if (!/^https?:/.test(view.url)) return;
-  sendOrQueue({ type: 'page', url: view.url.slice(0, 2000), title: view.title.slice(0, 500) || null, referrer: view.referrer.slice(0, 2000) || null });
+  lastPage = { type: 'page', url: view.url.slice(0, 2000), title: view.title.slice(0, 500) || null, referrer: view.referrer.slice(0, 2000) || null };
+  if (welcomed) send(lastPage);
+}
+
+/**
+ * A frame the loader queued or the page asked for: `track`, `exit_intent`, an
+ * invitation's answer, or `consent` (kept, and sent first on every new socket).
+ */
+export function out(frame: VisitorIn) {
+  if (frame.type === 'consent') {
+    consented = frame.granted;
+    if (welcomed) send(frame);
+    if (consented && welcomed && lastPage) send(lastPage);
+    return;
+  }
+  sendOrQueue(frame);
 }
 
 /** Starts over: the next message opens a new conversation. */

@@ -9,6 +9,7 @@
 // page's `lang`, then the browser), loads only that catalog, and starts the chat.
 
 import { render } from 'preact';
+import type { VisitorIn } from '../../generated/api';
 import type { PreviewSettings, ToFrame } from '../bridge';
 import * as chat from './chat';
 import { App, prefill } from './ui';
@@ -88,9 +89,14 @@ async function boot(init: Extract<ToFrame, { t: 'init' }> | null) {
     onEvent(name, data) {
       toHost({ sb: 1, t: 'event', name, data });
     },
+    onInvitation(invitation) {
+      toHost({ sb: 1, t: 'invitation', invitation });
+    },
   });
   if (init?.identity) chat.identify(init.identity);
   if (init?.attributes) chat.profile({ attributes: init.attributes });
+  if (init?.expired) chat.notice.value = 'token_expired';
+  if (init?.consent) chat.out({ type: 'consent', granted: true });
   if (init?.page) chat.page(init.page);
   render(<App embedded={embedded} />, mount);
 }
@@ -152,8 +158,11 @@ if (location.pathname === '/widget/preview') {
       case 'refresh':
         chat.reconnect(m.token);
         break;
-      case 'track':
-        chat.track(m.name, m.data);
+      case 'out':
+        chat.out(m.frame as VisitorIn);
+        break;
+      case 'invite':
+        chat.invitation.value = m.invitation;
         break;
     }
   });

@@ -36,7 +36,8 @@ const prechatFields = computed(() => {
 const closed = computed(() => chat.site.value?.open_now === false);
 const needsOffline = computed(
   () =>
-    (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value,
+    // An invitation is answered in the chat, whoever is online: it says the team is there.
+    (chat.agentsOnline.value === 0 || closed.value) && !chat.conversation.value && chat.lines.value.length === 0 && !offlineSent.value && !chat.invitation.value,
 );
 /** The visitor waited longer than the team allows and has not left a message yet. */
 const lateOffline = computed(() => chat.queueTimedOut.value && !offlineSent.value && !chat.resolved.value);
@@ -280,6 +281,8 @@ function Conversation() {
   const log = useRef<HTMLDivElement>(null);
   const lines = chat.lines.value;
   const greeting = chat.site.value?.appearance.greeting;
+  // An invitation the visitor opened opens the conversation: the first reply answers it.
+  const invitation = chat.invitation.value;
   // Stay at the newest message as messages arrive, unless the visitor scrolled up to read.
   useEffect(() => {
     const el = log.current;
@@ -294,10 +297,18 @@ function Conversation() {
   return (
     <>
       <div class="log" ref={log} role="log" aria-live="polite" aria-label={t('message.log')} tabIndex={0}>
-        {greeting && (
+        {greeting && !invitation && (
           <div class="line team greeting">
             <div class="bubble" dir="auto">
               {greeting}
+            </div>
+          </div>
+        )}
+        {invitation?.body && !chat.conversation.value && (
+          <div class="line team invitation">
+            <span class="who">{invitation.agent?.name ?? chat.site.value?.appearance.team_name}</span>
+            <div class="bubble" dir="auto">
+              {invitation.body}
             </div>
           </div>
         )}

@@ -2,32 +2,24 @@
 //
 // It draws the launcher in an open shadow root, keeps the visitor's token in the host
 // page's own localStorage (a third-party frame's storage is partitioned or blocked), and
-// creates the chat frame (`/widget/frame`, our origin) only when it is needed: on the
-// first open, or at once when this browser already has a conversation, so agent replies
-// and the unread badge arrive without a click. It defines one global, `Switchboard`, and
-// never throws into the host page: every entry point is guarded.
+// loads the chat part (`chat.ts`: the panel, its styles and the chat frame, `/widget/frame`)
+// only when it is needed: on the first open, or at once when this browser already has a
+// conversation, so agent replies and the unread badge arrive without a click. Until then it holds the visitor socket
+// itself, for what a page without a chat sends: page views (when the site tracks), `track`
+// events, consent, exit intent, and the invitations agents and rules send back, shown in
+// the bubble beside the launcher. The frame's socket replaces it when the frame loads. It
+// defines one global, `Switchboard`, and never throws into the host page: every entry
+// point is guarded.
 
-import type { ApiEvent, Attributes, FromFrame, Identity, PageView, ToFrame } from '../bridge';
+import type { ApiEvent, Invitation, PageView, ToFrame } from '../bridge';
+import type { Chat, Command, Face, Loader, Saved, Site } from './shared';
 import CSS from './style.css?inline';
-import { WORDS } from './words';
+import { EN, URLS, type Words } from './words';
+
+/** Where the chat part is (`/assets/widget-chat-<hash>.js`), set by `vite.widget.config.ts`. */
+declare const __SB_CHAT__: string;
 
 type Listener = (data: unknown) => void;
-type Command = [string, ...unknown[]];
-interface Site {
-  appearance: { color: string; position: 'start' | 'end'; greeting: string; team_name: string; locale: string; title_badge?: boolean };
-  agents?: Array<{ name: string; avatar_url?: string | null }>;
-  agents_online?: number;
-}
-interface Saved {
-  /** The visitor token. */
-  t?: string;
-  /** The open conversation, so the next page load reconnects at once. */
-  a?: string;
-  /** Unread count, to draw the badge before the frame loads. */
-  u?: number;
-  /** The panel was open (restored across page loads). */
-  o?: boolean;
-}
 
 const w = window as unknown as { Switchboard?: ((...args: unknown[]) => unknown) & { q?: Command[] }; SwitchboardSettings?: Record<string, string> };
 
@@ -42,17 +34,18 @@ function start() {
   }
   const base = new URL(src, location.href).origin;
   const storeKey = `sb:${key}`;
-  const memory: { saved: Saved } = { saved: {} };
+  /** The copy in memory, for when storage is refused. */
+  let memory: Saved = {};
   const read = (): Saved => {
     try {
       return JSON.parse(localStorage.getItem(storeKey) ?? '{}') as Saved;
     } catch {
-      return memory.saved;
+      return memory;
     }
   };
   const write = (change: Partial<Saved>) => {
     const next = { ...read(), ...change };
-    memory.saved = next;
+    memory = next;
     try {
       localStorage.setItem(storeKey, JSON.stringify(next));
     } catch {
@@ -72,15 +65,22 @@ function start() {
   };
 
   let locale: string | null = script?.dataset.locale ?? settings.locale ?? null;
-  let identity: Identity | null = null;
-  let attributes: Attributes | null = null;
   let site: Site | null = null;
   let open = false;
   let hidden = false;
-  let frame: HTMLIFrameElement | null = null;
-  let frameReady = false;
+  /** The chat was asked for (its part may still be loading); what the page sends goes to it. */
+  let frame = false;
+  let chat: Chat | undefined;
+  let make: ((l: Loader) => Chat) | undefined;
+  let part: HTMLScriptElement | undefined;
   const outbox: ToFrame[] = [];
-  let shown = read().u ?? 0;
+  /** `identify` and `setAttributes` calls, until the chat part runs them. */
+  const later: Command[] = [];
+  /** The page's answer to `Switchboard('consent', …)`; `null`: not asked yet. */
+  let consent: boolean | null = null;
+  /** The invitation in the bubble, until it is opened (then the frame holds it) or dismissed. */
+  let invite: Invitation | null = null;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
   // --- the element and its shadow root -------------------------------------------------
   const host = document.createElement('switchboard-root');
@@ -97,15 +97,14 @@ function start() {
   teaser.setAttribute('role', 'status');
   const button = el('button', 'launcher') as HTMLButtonElement;
   button.type = 'button';
+  // The × that closes the open panel comes with the chat part.
   button.innerHTML =
-    '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
-    '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+    '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
   const badge = el('span', 'badge');
   badge.setAttribute('aria-hidden', 'true');
   button.append(badge);
-  const panel = el('div', 'panel');
-  panel.hidden = true;
-  wrap.append(panel, teaser, button);
+  // The chat part puts the panel before them.
+  wrap.append(teaser, button);
   root.append(wrap);
 
   function el(tag: string, cls: string): HTMLElement {
@@ -115,7 +114,22 @@ function start() {
   }
   // The page's request, then the site's setting, then the page's `lang`, then the browser.
   const lang = () => pick([locale, site?.appearance.locale, document.documentElement.lang, ...navigator.languages]);
-  const words = () => WORDS[lang()];
+  const loaded: Record<string, Words> = { en: EN };
+  /** The language's words once its file arrived (English until then); asked for once. */
+  const words = (): Words => {
+    const tag = lang();
+    if (!(tag in loaded)) {
+      loaded[tag] = EN;
+      fetch(base + URLS[tag])
+        .then((r) => r.json())
+        .then((w: Words) => {
+          loaded[tag] = w;
+          draw();
+        })
+        .catch(() => {});
+    }
+    return loaded[tag]!;
+  };
 
   function draw() {
     const saved = read();
@@ -127,7 +141,8 @@ function start() {
     wrap.lang = tag;
     wrap.classList.toggle('start', site?.appearance.position === 'start');
     wrap.classList.toggle('open', open);
-    wrap.hidden = hidden;
+    // Nothing is drawn until the site answered: a refused origin or an unknown key draws nothing.
+    wrap.hidden = hidden || !known;
     if (site) wrap.style.setProperty('--sb-accent', site.appearance.color);
     badge.textContent = n > 0 ? fmt.format(Math.min(n, 99)) : '';
     badge.hidden = n === 0 || open;
@@ -135,25 +150,23 @@ function start() {
     button.setAttribute('aria-label', open ? w.close : n > 0 ? `${w.open} (${w.unread.replace('{n}', fmt.format(n))})` : w.open);
     button.setAttribute('aria-expanded', String(open));
     if (site && site.agents_online !== undefined) wrap.classList.toggle('offline', site.agents_online === 0);
-    // The unread count in the page's title, only where the site allows it.
-    if (site?.appearance.title_badge) {
-      const title = document.title;
-      const plain = title.startsWith(titlePrefix) ? title.slice(titlePrefix.length) : title;
-      titlePrefix = n > 0 ? `(${fmt.format(n)}) ` : '';
-      if (title !== titlePrefix + plain) document.title = titlePrefix + plain;
-    }
+    // Unread replies mean a conversation, so the chat part is here or on its way: it puts
+    // the count in the page's title.
+    chat?.title(n, fmt);
   }
-  let titlePrefix = '';
+  let known = false;
 
-  function showTeaser(text: string | null, withTeam: boolean) {
+  /** The bubble beside the launcher: the greeting, an unread reply, or an invitation. */
+  function showTeaser(text: string | null | undefined, faces?: Face[], name = '', status = false) {
+    clearTimeout(typingTimer);
     teaser.replaceChildren();
     if (!text || open) {
       teaser.hidden = true;
       return;
     }
-    if (withTeam && site) {
+    if (faces) {
       const head = el('div', 'who');
-      for (const agent of (site.agents ?? []).slice(0, 3)) {
+      for (const agent of faces.slice(0, 3)) {
         const face = el('span', 'face');
         if (agent.avatar_url) {
           const img = document.createElement('img');
@@ -164,16 +177,18 @@ function start() {
         head.append(face);
       }
       const team = el('strong', '');
-      team.textContent = site.appearance.team_name;
+      team.textContent = name;
       head.append(team);
-      if (site.agents_online !== undefined) {
+      if (status && site?.agents_online !== undefined) {
         const state = el('span', site.agents_online > 0 ? 'dot on' : 'dot');
         state.textContent = site.agents_online > 0 ? words().online : words().away;
         head.append(state);
       }
       teaser.append(head);
     }
-    const body = el('p', '');
+    // A button, so the keyboard opens the chat from the bubble too.
+    const body = el('button', 'msg') as HTMLButtonElement;
+    body.type = 'button';
     body.dir = 'auto';
     body.textContent = text.length > 140 ? `${text.slice(0, 140)}…` : text;
     const dismiss = el('button', 'dismiss') as HTMLButtonElement;
@@ -182,6 +197,12 @@ function start() {
     dismiss.textContent = '×';
     dismiss.onclick = () => {
       teaser.hidden = true;
+      clearTimeout(typingTimer);
+      if (invite) {
+        act(invite, 'dismissed');
+        invite = null;
+        return;
+      }
       try {
         sessionStorage.setItem(`${storeKey}:greeted`, '1');
       } catch {
@@ -193,67 +214,140 @@ function start() {
     teaser.hidden = false;
   }
 
-  // --- the frame ------------------------------------------------------------------------
+  // --- invitations (§27): "typing…", then the message, as the agent or the team ------------
+  function invited(i: Invitation) {
+    invite = i;
+    act(i, 'shown');
+    if (open || i.open) {
+      if (open) give();
+      else setOpen(true);
+      return;
+    }
+    const a = i.agent;
+    const bubble = (text?: string | null) => showTeaser(text, a ? [a] : [], a?.name ?? site?.appearance.team_name);
+    bubble(words().typing);
+    typingTimer = setTimeout(() => bubble(i.body), i.typing_ms);
+  }
+  /** The panel opened on an invitation: the frame shows it and answers it with the first `send`. */
+  function give() {
+    if (!invite) return;
+    post({ sb: 1, t: 'invite', invitation: invite });
+    act(invite, 'opened');
+    invite = null;
+  }
+  const act = (i: Invitation, action: 'shown' | 'opened' | 'dismissed') => out({ type: 'invitation', invitation_id: i.id, action });
+
+  // --- the chat part ----------------------------------------------------------------------
   function post(message: ToFrame) {
-    if (frame?.contentWindow && frameReady) frame.contentWindow.postMessage(message, base);
-    else outbox.push(message);
+    outbox.push(message);
+    chat?.flush();
   }
 
   function ensureFrame() {
     if (frame) return;
-    frame = document.createElement('iframe');
-    frame.title = words().title;
-    frame.src = `${base}/widget/frame?site=${encodeURIComponent(key!)}`;
-    frame.setAttribute('allow', 'clipboard-write');
-    panel.append(frame);
+    // The frame's socket takes over: what this one had not yet seen read goes to the frame.
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+      ws = null;
+    }
+    clearTimeout(retry);
+    frame = true;
+    for (const f of q.splice(0)) post({ sb: 1, t: 'out', frame: f });
+    if (!part) {
+      // A classic script of our origin, as this one: the host page's policy allows it already.
+      part = document.createElement('script');
+      part.src = base + __SB_CHAT__;
+      (part as { sb?: unknown }).sb = (m: typeof make) => {
+        make = m;
+        startChat();
+      };
+      document.head.append(part);
+    }
+    startChat();
   }
+  const startChat = () => {
+    if (frame && make && !chat) {
+      chat = make(loader);
+      draw();
+    }
+  };
 
   function page(): PageView {
     return { url: location.href, title: document.title, referrer: document.referrer };
   }
 
-  window.addEventListener('message', (e: MessageEvent) => {
-    if (!frame || e.source !== frame.contentWindow || e.origin !== base) return;
-    const m = e.data as FromFrame;
-    if (!m || m.sb !== 1) return;
-    try {
-      switch (m.t) {
-        case 'ready':
-          frameReady = true;
-          frame.contentWindow!.postMessage(
-            { sb: 1, t: 'init', token: read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: page(), identity, attributes } satisfies ToFrame,
-            base,
-          );
-          for (const queued of outbox.splice(0)) frame.contentWindow!.postMessage(queued, base);
-          break;
-        case 'token':
-          write({ t: m.token });
-          break;
-        case 'active':
-          if (read().a !== m.conversation) write({ a: m.conversation });
-          break;
-        case 'unread': {
-          // Compared with what this tab showed: another tab may have stored the count first.
-          const before = shown;
-          shown = m.count;
-          write({ u: m.count });
-          draw();
-          if (m.count > before && m.preview) showTeaser(m.preview, false);
-          if (m.count === 0) teaser.hidden = true;
-          if (m.count !== before) emit('unread', m.count);
-          break;
+  // --- the visitor socket, while there is no frame ------------------------------------------
+  // Opened when the site tracks this visitor or the page tracked an event; an idle one
+  // sends nothing (the server's pings keep it alive). Each `track`, exit intent and
+  // invitation answer stays in `q` until a `pong` after it proves the server read it, so
+  // a cut socket loses none: the next one sends them again.
+  let ws: WebSocket | null = null;
+  let welcomed = false;
+  let wait = 1e3;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  type Out = Record<string, unknown>;
+  const q: Out[] = [];
+  /** How many of `q` each `ping` on the wire confirms. */
+  let pings: number[] = [];
+  let sent = 0;
+  /** Nothing at all before consent on a `consent` site. */
+  const may = () => !!site && (site.tracking !== 'consent' || consent === true);
+  const tracks = () => may() && site!.tracking !== 'off';
+  const say = (f: Out) => ws!.send(JSON.stringify(f));
+  const pageFrame = () => ({ type: 'page', url: location.href.slice(0, 2e3), title: document.title.slice(0, 500) || null, referrer: document.referrer.slice(0, 2e3) || null });
+  function flush() {
+    if (!welcomed || sent === q.length) return;
+    for (const f of q.slice(sent)) say(f);
+    say({ type: 'ping' });
+    pings.push(q.length - sent);
+    sent = q.length;
+  }
+  function out(f: Out) {
+    if (frame) return post({ sb: 1, t: 'out', frame: f });
+    q.push(f);
+    connect();
+    flush();
+  }
+  function connect() {
+    if (ws || frame || !may() || !(tracks() || q.length)) return;
+    const s = (ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/visitor?site=${encodeURIComponent(key!)}`));
+    s.onopen = () => say({ type: 'hello', token: read().t ?? null, resume: [] });
+    s.onmessage = (e: MessageEvent) => {
+      try {
+        const f = JSON.parse(e.data as string) as { type: string; token: string; code: string; invitation: Invitation };
+        if (f.type === 'welcome') {
+          welcomed = true;
+          wait = 1e3;
+          if (f.token !== read().t) write({ t: f.token });
+          // The server holds consent per socket, and counts a tab from its first page.
+          if (consent) say({ type: 'consent', granted: true });
+          if (tracks()) say(pageFrame());
+          flush();
+        } else if (f.type === 'pong') {
+          sent -= pings[0] ?? 0;
+          q.splice(0, pings.shift() ?? 0);
+        } else if (f.type === 'invitation') invited(f.invitation);
+        else if (f.type === 'error' && !welcomed) {
+          // Banned: no point in knocking again on this page.
+          if (f.code === 'banned') s.onclose = null;
+          // A stored token the server refuses: start over as a new visitor.
+          else if (/token/.test(f.code)) write({ t: undefined, x: 1 });
         }
-        case 'close':
-          setOpen(false);
-          break;
-        case 'event':
-          emit(m.name, m.data);
-          break;
+      } catch (err) {
+        console.error('Switchboard:', err);
       }
-    } catch (err) {
-      console.error('Switchboard:', err);
-    }
-  });
+    };
+    s.onclose = () => {
+      ws = null;
+      welcomed = false;
+      sent = 0;
+      pings = [];
+      // Backoff with jitter, up to 30 s.
+      retry = setTimeout(connect, wait * (0.5 + Math.random()));
+      wait = Math.min(wait * 2, 3e4);
+    };
+  }
 
   // Other tabs: the same visitor, so the same badge, and a conversation one tab starts is
   // followed by the others (their sockets reconnect to pick it up).
@@ -274,72 +368,50 @@ function start() {
   });
 
   // --- opening and closing --------------------------------------------------------------
-  let scrollLock: string | null = null;
   function setOpen(next: boolean) {
     if (next === open || hidden) return;
     open = next;
     write({ o: open });
     if (open) {
       ensureFrame();
+      give();
       teaser.hidden = true;
-      panel.hidden = false;
-      // Phones: the panel covers the screen; the page behind must not scroll under it.
-      if (matchMedia('(max-width: 479px)').matches) {
-        scrollLock = document.documentElement.style.overflow;
-        document.documentElement.style.overflow = 'hidden';
-      }
-      frame!.focus();
-    } else {
-      panel.hidden = true;
-      if (scrollLock !== null) {
-        document.documentElement.style.overflow = scrollLock;
-        scrollLock = null;
-      }
-      button.focus();
-    }
+    } else button.focus();
+    // The panel, once the chat part is here (it shows itself as `open` says when it arrives).
+    chat?.show();
     post({ sb: 1, t: 'open', open });
     draw();
     emit(open ? 'open' : 'close');
   }
   button.onclick = () => setOpen(!open);
   root.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key === 'Escape' && open) setOpen(false);
+    if ((e as KeyboardEvent).key !== 'Escape') return;
+    if (open) setOpen(false);
+    else teaser.querySelector<HTMLElement>('.dismiss')?.click();
   });
 
-  // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one; the
-  // full-screen panel follows the visual one so the composer stays above the keyboard.
-  const vv = window.visualViewport;
-  if (vv) {
-    const follow = () => {
-      host.style.setProperty('--sb-vvh', `${vv.height}px`);
-      host.style.setProperty('--sb-vvt', `${vv.offsetTop}px`);
-    };
-    vv.addEventListener('resize', follow);
-    vv.addEventListener('scroll', follow);
-    follow();
-  }
-
-  // --- page views: history navigation is hooked, `location` never polled ---------------
+  // --- page views: nothing of the page is wrapped ----------------------------------------
+  // `popstate` (back and forward), and the Navigation API's `currententrychange` for
+  // `pushState`/`replaceState` where the browser has it (Chromium); elsewhere `location`
+  // is compared once a second.
   let lastUrl = location.href;
   const navigated = () => {
     if (location.href === lastUrl) return;
     lastUrl = location.href;
     // The title usually changes just after the URL: report once the page settled.
-    setTimeout(() => post({ sb: 1, t: 'page', page: page() }), 0);
+    setTimeout(() => (frame ? post({ sb: 1, t: 'page', page: page() }) : welcomed && tracks() && say(pageFrame())));
   };
-  for (const name of ['pushState', 'replaceState'] as const) {
-    const original = history[name];
-    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
-      const result = original.apply(this, args);
-      try {
-        navigated();
-      } catch {
-        // Never break the page's own navigation.
-      }
-      return result;
-    };
-  }
-  window.addEventListener('popstate', navigated);
+  addEventListener('popstate', navigated);
+  const nav = (window as { navigation?: EventTarget }).navigation;
+  if (nav) nav.addEventListener('currententrychange', navigated);
+  else setInterval(navigated, 1e3);
+  // Exit intent (desktop): the pointer leaves the page through its top edge, once a page.
+  let exited = false;
+  document.addEventListener('mouseout', (e) => {
+    if (exited || e.relatedTarget || e.clientY > 0 || !tracks() || !matchMedia('(hover:hover)').matches) return;
+    exited = true;
+    out({ type: 'exit_intent' });
+  });
   // Frameworks that swap <body> (Turbo, Astro view transitions) take the element with it.
   const reattach = () => queueMicrotask(() => host.isConnected || document.body.append(host));
   document.addEventListener('turbo:load', reattach);
@@ -347,14 +419,32 @@ function start() {
 
   // --- the API ----------------------------------------------------------------------------
   function reset() {
-    frame?.remove();
-    frame = null;
-    frameReady = false;
+    chat?.remove();
+    chat = undefined;
+    frame = false;
     outbox.length = 0;
-    identity = null;
-    attributes = null;
+    later.length = 0;
     if (open) setOpen(false);
+    ws?.close();
+    connect();
   }
+
+  const loader: Loader = {
+    base,
+    key,
+    host,
+    outbox,
+    read,
+    write,
+    draw,
+    showTeaser,
+    emit,
+    setOpen,
+    invited,
+    words,
+    later,
+    state: () => ({ locale, open, consent, site }),
+  };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     open: () => setOpen(true),
@@ -369,20 +459,17 @@ function start() {
       hidden = false;
       draw();
     },
-    identify: (who) => {
-      if (!who || typeof who !== 'object') throw new TypeError('identify({id, name, email, phone, hash})');
-      identity = { ...(who as Identity) };
-      if (frame) post({ sb: 1, t: 'identify', identity });
-    },
-    setAttributes: (attrs) => {
-      if (!attrs || typeof attrs !== 'object') throw new TypeError('setAttributes({key: value})');
-      attributes = { ...attributes, ...(attrs as Attributes) };
-      if (frame) post({ sb: 1, t: 'attributes', attributes: attrs as Attributes });
-    },
     track: (name, data) => {
       if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
-      // Sent with the chat's socket; a page view without one keeps the event until it opens.
-      post({ sb: 1, t: 'track', name, data: (data ?? {}) as Attributes });
+      out({ type: 'track', name: name.slice(0, 100), data: data ?? {} });
+    },
+    consent: (yes) => {
+      if (typeof yes !== 'boolean') throw new TypeError('consent(true | false)');
+      consent = yes;
+      if (frame) return post({ sb: 1, t: 'out', frame: { type: 'consent', granted: yes } });
+      if (!welcomed) return connect();
+      say({ type: 'consent', granted: yes });
+      if (tracks()) say(pageFrame());
     },
     setLocale: (code) => {
       if (typeof code !== 'string') throw new TypeError('setLocale("fa")');
@@ -403,18 +490,20 @@ function start() {
       } catch {
         // Nothing stored.
       }
-      memory.saved = {};
+      memory = {};
       reset();
       draw();
     },
   };
   const api = (name: unknown, ...args: unknown[]) => {
     try {
+      // Commands only the chat needs wait for its part (checked there too).
+      if (name === 'identify' || name === 'setAttributes') return chat ? chat.run(name, args) : void later.push([name, ...args]);
       const command = typeof name === 'string' ? commands[name] : undefined;
       if (!command) throw new TypeError(`unknown command ${String(name)}`);
       return command(...args);
     } catch (e) {
-      console.error('Switchboard:', e instanceof Error ? e.message : e);
+      console.error('Switchboard:', (e as Error | undefined)?.message ?? e);
       return undefined;
     }
   };
@@ -427,13 +516,17 @@ function start() {
   const saved = read();
   draw();
   fetch(`${base}/api/v1/widget/${encodeURIComponent(key)}`)
-    .then((r) => {
-      // This page's origin is not among the site's allowed origins: no widget here.
-      if (r.status === 403) host.remove();
-      return r.ok ? (r.json() as Promise<Site>) : Promise.reject(new Error(`the site answered ${r.status}`));
-    })
-    .then((s) => {
-      site = s;
+    .then(async (r) => {
+      // An unknown key, or this page's origin is not among the site's allowed origins: no
+      // widget here, and one warning saying why.
+      if (r.status === 403 || r.status === 404) {
+        host.remove();
+        const e = (await r.json().catch(() => ({}))) as { code?: string };
+        return console.warn(`Switchboard: no widget on this page (${e.code ?? r.status})`);
+      }
+      known = true;
+      if (!r.ok) throw new Error(`the site answered ${r.status}`);
+      const s = (site = (await r.json()) as Site);
       draw();
       let greeted = false;
       try {
@@ -441,12 +534,15 @@ function start() {
       } catch {
         // Greet again.
       }
-      if (!saved.a && !greeted && s.appearance.greeting) showTeaser(s.appearance.greeting, true);
+      if (!saved.a && !greeted) showTeaser(s.appearance.greeting, s.agents ?? [], s.appearance.team_name, true);
+      connect();
       emit('ready');
     })
     .catch((e: Error) => {
       // The launcher stays: opening it shows the visitor why chat is unavailable, in
       // their language (the frame reads the same endpoint and shows the error's sentence).
+      known = true;
+      draw();
       console.warn(`Switchboard: ${e.message}`);
     });
   for (const [name, ...args] of queued) api(name, ...args);
@@ -459,10 +555,10 @@ function start() {
 }
 
 /** The first supported language among `tags`; English otherwise. */
-function pick(tags: ReadonlyArray<string | null | undefined>): keyof typeof WORDS {
+function pick(tags: ReadonlyArray<string | null | undefined>): string {
   for (const tag of tags) {
     const base = tag?.slice(0, 2).toLowerCase();
-    if (base && base in WORDS) return base as keyof typeof WORDS;
+    if (base && (base in URLS || base === 'en')) return base;
   }
   return 'en';
 }

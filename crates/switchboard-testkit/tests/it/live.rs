@@ -117,6 +117,49 @@ async fn visitors_arrive_browse_and_leave_and_agents_see_it_in_order() {
 }
 
 #[tokio::test]
+async fn the_chat_taking_over_the_launchers_socket_on_the_same_page_is_the_same_view() {
+    // With the grace period: a reconnect comes back before the visitor is taken for gone.
+    let app = TestApp::spawn_with(ServerConfig::default(), Limits::default()).await;
+    let seed = app.seed("handover").await;
+    let mut agent = watching(&app, &seed).await;
+    let owner = app.owner(&seed).await;
+
+    // The launcher's socket reports the page the visitor is on.
+    let mut launcher = app.visitor_socket(&seed.site).await;
+    let contact = launcher.contact_id();
+    let token = launcher.token().to_owned();
+    page(&mut launcher, "/", "Home", None).await;
+    page(&mut launcher, "/shoes", "Shoes", None).await;
+    assert_eq!(next_row(&mut agent).await.pages_this_visit, 1);
+    assert_eq!(next_row(&mut agent).await.pages_this_visit, 2);
+
+    // The visitor opens the chat: its frame's socket says the same page again as its first,
+    // then the launcher's closes. One view, one tab.
+    let mut chat = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    page(&mut chat, "/shoes", "Shoes", None).await;
+    let handed = next_row(&mut agent).await;
+    assert_eq!((handed.tabs, handed.pages_this_visit, handed.url.as_str()), (2, 2, format!("{SHOP}/shoes").as_str()));
+    drop(launcher);
+    assert_eq!(next_row(&mut agent).await.tabs, 1);
+
+    // A reconnect on the same page is the same view too; the next page is a new one.
+    settled(&mut chat).await;
+    drop(chat);
+    let mut again = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    page(&mut again, "/shoes", "Shoes", None).await;
+    settled(&mut again).await;
+    // (Whether the old socket's close is handled before or after, the list says the same.)
+    let live: LiveVisitors = read(&owner, "/visitors/live").await;
+    assert_eq!(live.visitors.iter().map(|v| v.pages_this_visit).collect::<Vec<_>>(), [2], "the reconnected socket's first page");
+    page(&mut again, "/cart", "Cart", None).await;
+    settled(&mut again).await;
+
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    let paths: Vec<_> = history.visits.iter().flat_map(|v| v.pages.iter().map(|p| p.url.trim_start_matches(SHOP).to_owned())).collect();
+    assert_eq!(paths, ["/", "/shoes", "/cart"], "each page once");
+}
+
+#[tokio::test]
 async fn a_watch_on_one_site_hears_only_that_site_and_stops_when_asked() {
     let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
     let seed = app.seed("sites").await;
