@@ -12,6 +12,7 @@ mod bans;
 mod consumers;
 mod conversations;
 mod error;
+mod geoip;
 mod hours;
 mod inboxes;
 mod jobs;
@@ -47,6 +48,7 @@ pub use bans::{BlockVisitor, NewBan};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
+pub use geoip::{GeoIp, GeoIpError};
 pub use hours::SiteOutlook;
 pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
@@ -211,6 +213,8 @@ pub struct Core {
     /// This node's live visitors and the page views waiting to be written.
     live: Arc<live::Registry>,
     rechecks: Arc<proactive::Rechecks>,
+    /// The country of a visitor's address (`geoip.database`); none configured: unknown.
+    geoip: Option<Arc<GeoIp>>,
 }
 
 impl Core {
@@ -242,6 +246,7 @@ impl Core {
             queue_beat: Arc::default(),
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
             rechecks: Arc::default(),
+            geoip: None,
         })
     }
 
@@ -250,6 +255,17 @@ impl Core {
         self.limiter = Arc::new(LocalLimiter::new(&self.limits.rates, clock.clone()));
         self.clock = clock;
         self
+    }
+
+    /// Looks visitors' countries up in this GeoIP database.
+    pub fn with_geoip(mut self, geoip: Arc<GeoIp>) -> Self {
+        self.geoip = Some(geoip);
+        self
+    }
+
+    /// The country of a visitor's address, when a GeoIP database is configured and knows it.
+    pub fn country_of(&self, ip: Option<std::net::IpAddr>) -> Option<String> {
+        self.geoip.as_ref()?.country(ip?)
     }
 
     /// Replaces this process's buckets, with a cluster-wide limiter for instance.

@@ -332,8 +332,8 @@ impl Core {
                     referrer: page.referrer.clone(),
                     utm: Utm::from_url(&page.url),
                     device: v.contact.device.clone(),
-                    // GeoIP (`geoip.database`) is not built yet: the country stays unknown.
-                    country: None,
+                    // From the address the visitor connected from (`geoip.database`).
+                    country: self.country_of(v.ip),
                 };
                 (visit, 0)
             }
