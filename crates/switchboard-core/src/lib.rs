@@ -19,6 +19,7 @@ mod jobs;
 mod labels;
 pub mod limiter;
 mod live;
+mod live_elsewhere;
 mod me;
 pub mod pow;
 mod presence;
@@ -26,6 +27,7 @@ mod privacy;
 mod proactive;
 mod roster;
 mod routing;
+mod rules_cache;
 mod sealed;
 mod sessions;
 mod sockets;
@@ -49,6 +51,7 @@ pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
 pub use geoip::{GeoIp, GeoIpError};
+pub use live_elsewhere::{LiveElsewhere, LiveSource};
 pub use hours::SiteOutlook;
 pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
@@ -213,8 +216,13 @@ pub struct Core {
     /// This node's live visitors and the page views waiting to be written.
     live: Arc<live::Registry>,
     rechecks: Arc<proactive::Rechecks>,
+    /// Sites, scoring and proactive rules as visitor moments read them (per site and
+    /// workspace, dropped on a change).
+    rules_cache: Arc<rules_cache::RulesCache>,
     /// The country of a visitor's address (`geoip.database`); none configured: unknown.
     geoip: Option<Arc<GeoIp>>,
+    /// The other nodes' live visitors (cluster mode).
+    elsewhere: Option<Arc<dyn LiveElsewhere>>,
 }
 
 impl Core {
@@ -246,7 +254,9 @@ impl Core {
             queue_beat: Arc::default(),
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
             rechecks: Arc::default(),
+            rules_cache: Arc::default(),
             geoip: None,
+            elsewhere: None,
         })
     }
 
