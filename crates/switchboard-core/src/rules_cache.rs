@@ -53,10 +53,6 @@ impl RulesCache {
         *inner.epochs.entry(ws).or_default() += 1;
     }
 
-    fn epoch(&self, ws: WorkspaceId) -> u64 {
-        self.lock().epochs.get(&ws).copied().unwrap_or(0)
-    }
-
     /// Keeps what a read found, unless the workspace changed since it began.
     fn keep(&self, ws: WorkspaceId, began: u64, put: impl FnOnce(&mut Inner)) {
         let mut inner = self.lock();
@@ -106,7 +102,8 @@ impl Core {
     /// The epoch a read starts at, with the workspace's changes listened for.
     fn begin_read(&self, ws: WorkspaceId) -> Option<u64> {
         self.watch_rules(ws);
-        self.rules_cache.lock().watched.contains(&ws).then(|| self.rules_cache.epoch(ws))
+        let inner = self.rules_cache.lock();
+        inner.watched.contains(&ws).then(|| inner.epochs.get(&ws).copied().unwrap_or(0))
     }
 
     /// The site as a moment reads it.
