@@ -143,8 +143,13 @@ pub async fn run(ctx: &Ctx, opts: &LiveOpts, run: usize) -> anyhow::Result<Outco
             .goal(at_most(1_000.0))
             .mode(&mode)
             .note(format!("{} samples; p50 {:.1} ms", latency.count, latency.p50_ms)),
-        Measure::new("live.cpu_per_page", "server CPU per page view (tracking, rules, fan-out to the agents)", "µs", cpu * 1e6 / sent.max(1) as f64)
-            .mode(&mode),
+        Measure::new(
+            "live.cpu_per_page",
+            "server CPU per page view (tracking, rules, fan-out to the agents)",
+            "µs",
+            cpu * 1e6 / sent.max(1) as f64,
+        )
+        .mode(&mode),
     ];
     let details = json!({"visitors": arrived, "agents": opts.agents, "sent": sent, "browse_secs": browsed, "offered_per_s": offered,
                          "ingested_per_s": ingested, "latency": latency, "server_cpu_s": cpu});
@@ -153,7 +158,11 @@ pub async fn run(ctx: &Ctx, opts: &LiveOpts, run: usize) -> anyhow::Result<Outco
 
 /// Reads an agent's socket until `stop`: the `visitor` events of pages sent within the
 /// window (`from`, `to`: wall-clock ns) and their latency from the page's send time.
-async fn watch(mut socket: ws::Ws, window: Arc<(AtomicU64, AtomicU64)>, stop: Arc<tokio::sync::Notify>) -> anyhow::Result<(u64, Histogram<u64>)> {
+async fn watch(
+    mut socket: ws::Ws,
+    window: Arc<(AtomicU64, AtomicU64)>,
+    stop: Arc<tokio::sync::Notify>,
+) -> anyhow::Result<(u64, Histogram<u64>)> {
     let mut h = histogram();
     let mut heard = 0;
     let stopped = stop.notified();

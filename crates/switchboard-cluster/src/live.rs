@@ -155,8 +155,7 @@ async fn read(inner: &Inner, c: &mut redis::aio::MultiplexedConnection, ws: Work
     let now_ms = now_us() / 1000;
     let nodes: Vec<String> =
         redis::cmd("ZRANGEBYSCORE").arg(format!("{prefix}:live-nodes:{}", ws.0)).arg(now_ms).arg("+inf").query_async(c).await?;
-    let keys: Vec<String> =
-        nodes.iter().filter(|n| **n != inner.settings.node).map(|n| format!("{prefix}:live:{n}:{}", ws.0)).collect();
+    let keys: Vec<String> = nodes.iter().filter(|n| **n != inner.settings.node).map(|n| format!("{prefix}:live:{n}:{}", ws.0)).collect();
     if keys.is_empty() {
         return Ok(vec![]);
     }

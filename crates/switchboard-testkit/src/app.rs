@@ -68,7 +68,12 @@ impl TestApp {
 
     /// [`TestApp::spawn_full`] with what only the configuration file says (such as
     /// `geoip.database`) set by `configure`.
-    pub async fn spawn_configured(server: ServerConfig, limits: Limits, clock: Arc<dyn Clock>, configure: impl FnOnce(&mut Config)) -> Self {
+    pub async fn spawn_configured(
+        server: ServerConfig,
+        limits: Limits,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path()).await;

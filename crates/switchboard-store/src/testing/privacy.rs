@@ -80,7 +80,8 @@ pub async fn retention_removes_what_its_preview_counts_and_keeps_open_recent_and
     store.create_contact(&gone).await.unwrap();
     let theirs = start_at(s, &f, f.site.id, gone.id, 40, "lisbon order").await;
     record(s, &f, theirs, agent, RESOLVED, 99).await;
-    view_page(s, f.ws.id, f.site.id, gone.id, PageView { url: "https://shop.example/a".into(), title: None, referrer: None, at: at(45) }).await;
+    view_page(s, f.ws.id, f.site.id, gone.id, PageView { url: "https://shop.example/a".into(), title: None, referrer: None, at: at(45) })
+        .await;
     let unsent = upload(&f, Actor::Contact(gone.id), "draft.pdf", 45);
     store.create_attachment(&unsent).await.unwrap();
     // Page views and tracked events: before the cutoff go, after it stay.

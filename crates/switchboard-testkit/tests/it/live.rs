@@ -11,8 +11,8 @@ use switchboard_domain::IpRange;
 use switchboard_domain::Timestamp;
 use switchboard_server::ServerConfig;
 use switchboard_testkit::proto::{
-    AgentIn, AgentOut, ChatState, ErrorCode, EventBody, LiveVisitor, LiveVisitors, SiteRequest, TrackingMode, TriggerAction, TriggerCondition,
-    TriggerFrequency, TriggerRequest, VisitPage, VisitorIn, VisitorOut,
+    AgentIn, AgentOut, ChatState, ErrorCode, EventBody, LiveVisitor, LiveVisitors, SiteRequest, TrackingMode, TriggerAction,
+    TriggerCondition, TriggerFrequency, TriggerRequest, VisitPage, VisitorIn, VisitorOut,
 };
 use switchboard_testkit::{AgentSocket, Api, Client, HistoryFilter, Seed, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
@@ -406,12 +406,8 @@ async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires
 
     // The live list says it as JSON, and the visit keeps it.
     let (_, live) = owner.get("/api/v1/visitors/live").await;
-    let countries: std::collections::HashMap<String, serde_json::Value> = live["visitors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v["contact_id"].as_str().unwrap().to_owned(), v["country"].clone()))
-        .collect();
+    let countries: std::collections::HashMap<String, serde_json::Value> =
+        live["visitors"].as_array().unwrap().iter().map(|v| (v["contact_id"].as_str().unwrap().to_owned(), v["country"].clone())).collect();
     assert_eq!(countries[&istanbul.contact_id().to_string()], json!("TR"));
     assert_eq!(countries[&elsewhere.contact_id().to_string()], json!(null));
     let history: VisitPage = read(&owner, &format!("/contacts/{}/visits", istanbul.contact_id())).await;
