@@ -767,10 +767,10 @@ async fn the_live_list_is_cluster_wide_and_a_killed_nodes_visitors_vanish_within
     let row = rows.iter().find(|r| r["contact_id"] == contact.as_str()).unwrap();
     assert_eq!(row["url"], "https://shop.example/pricing");
     assert_eq!(rows.len(), 1, "one row per visitor, whichever node holds it");
-    assert_eq!(live_ids(&owner).await, [contact.clone()], "the REST list too");
+    assert_eq!(live_ids(&owner).await, [contact.as_str()], "the REST list too");
     let mut on_b = Api::new(b.base());
     on_b.login(OWNER, PASSWORD).await.unwrap();
-    assert_eq!(live_ids(&on_b).await, [contact.clone()], "B's own list, not doubled");
+    assert_eq!(live_ids(&on_b).await, [contact.as_str()], "B's own list, not doubled");
 
     // B dies without a word: its visitors leave A's list within the TTL (1 s here).
     b.kill().await;
