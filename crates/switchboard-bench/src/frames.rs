@@ -19,6 +19,14 @@ pub static VISITOR_HELLO: LazyLock<String> = LazyLock::new(|| render(&VisitorIn:
 /// An agent's `hello` without a feed cursor.
 pub static AGENT_HELLO: LazyLock<String> = LazyLock::new(|| render(&AgentIn::Hello { after_feed_seq: None }));
 
+/// An agent's watch on the whole workspace's live visitors.
+pub static WATCH_VISITORS: LazyLock<String> = LazyLock::new(|| render(&AgentIn::Visitors { watch: true, site_id: None }));
+
+/// A tracked visitor opened a page.
+pub fn visitor_page(url: String, title: &str) -> String {
+    render(&VisitorIn::Page { url, title: Some(title.to_owned()), referrer: None })
+}
+
 fn conversation_id(id: &str) -> anyhow::Result<Uuid> {
     id.parse().with_context(|| format!("the server's conversation id {id:?} is not a UUID"))
 }
@@ -63,5 +71,9 @@ mod tests {
         let hello: serde_json::Value = serde_json::from_str(&visitor_hello("tok", Some((conv, 4))).unwrap()).unwrap();
         assert_eq!(hello["resume"][0]["after_seq"], 4);
         assert!(visitor_send("x".into(), Some("not an id"), String::new()).is_err());
+        let page: serde_json::Value = serde_json::from_str(&visitor_page("https://shop.example/".into(), "Home")).unwrap();
+        assert_eq!((page["type"].as_str(), page["url"].as_str()), (Some("page"), Some("https://shop.example/")));
+        let watch: serde_json::Value = serde_json::from_str(&WATCH_VISITORS).unwrap();
+        assert_eq!((watch["type"].as_str(), watch["watch"].as_bool()), (Some("visitors"), Some(true)));
     }
 }

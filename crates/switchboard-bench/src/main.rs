@@ -12,6 +12,7 @@ mod footprint;
 mod frames;
 mod http;
 mod idle;
+mod live;
 mod machine;
 mod peerwiring;
 mod procs;
@@ -35,7 +36,7 @@ use server::{Durability, Fixture, ServerOpts};
 
 /// The generator processes (`switchboard-bench gen <kind>`), registered here by the
 /// scenarios that start them, so that `procs` depends on none of them.
-const GENERATORS: &[procs::Generator] = &[visitors::GENERATOR, churn::GENERATOR, fanout::GENERATOR, flood::GENERATOR];
+const GENERATORS: &[procs::Generator] = &[visitors::GENERATOR, churn::GENERATOR, fanout::GENERATOR, flood::GENERATOR, live::GENERATOR];
 
 #[derive(Parser)]
 #[command(name = "switchboard-bench", about = "Load generator and benchmarks for Switchboard")]
@@ -75,7 +76,7 @@ enum Command {
     Suite {
         #[command(flatten)]
         common: Common,
-        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash,flood).
+        /// Only these scenarios (comma-separated: footprint,storage,routing,idle,chat,fanout,churn,storm,crash,flood,live).
 
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -94,6 +95,9 @@ enum Command {
     Crash(Common),
     /// 1,000 abusive visitors against the default limits, beside legitimate ones.
     Flood(Common),
+    /// Tracked visitors browsing while agents watch the live list
+    /// (`SWITCHBOARD_BENCH_LIVE_VISITORS`, `SWITCHBOARD_BENCH_LIVE_AGENTS`).
+    Live(Common),
     /// Idle RSS, cold start, binary size.
     Footprint(Common),
     /// The batched writer alone, on SQLite and PostgreSQL.
@@ -199,6 +203,7 @@ async fn orchestrate(command: Command) -> anyhow::Result<()> {
         Command::Storm(c) => (c, vec![suite::Scenario::Storm]),
         Command::Crash(c) => (c, vec![suite::Scenario::Crash]),
         Command::Flood(c) => (c, vec![suite::Scenario::Flood]),
+        Command::Live(c) => (c, vec![suite::Scenario::Live]),
         Command::Footprint(c) => (c, vec![suite::Scenario::Footprint]),
         Command::Storage(c) => (c, vec![suite::Scenario::Storage]),
         Command::Cluster(c) => (c, vec![suite::Scenario::Cluster]),

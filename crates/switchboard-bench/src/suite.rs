@@ -26,10 +26,11 @@ pub enum Scenario {
     Cluster,
     Routing,
     Flood,
+    Live,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Footprint,
         Scenario::Storage,
         Scenario::Routing,
@@ -41,6 +42,7 @@ impl Scenario {
         Scenario::Storm,
         Scenario::Cluster,
         Scenario::Flood,
+        Scenario::Live,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Scenario {
             Scenario::Cluster => "cluster",
             Scenario::Routing => "routing",
             Scenario::Flood => "flood",
+            Scenario::Live => "live",
         }
     }
 
@@ -69,7 +72,7 @@ impl Scenario {
         match self {
             Scenario::Footprint | Scenario::Storage | Scenario::Fanout | Scenario::Churn => 3,
             Scenario::Chat | Scenario::Idle | Scenario::Crash => 2,
-            Scenario::Storm | Scenario::Cluster | Scenario::Routing | Scenario::Flood => 1,
+            Scenario::Storm | Scenario::Cluster | Scenario::Routing | Scenario::Flood | Scenario::Live => 1,
         }
     }
 }
@@ -95,6 +98,7 @@ async fn once(ctx: &Ctx, s: Scenario, run: usize) -> anyhow::Result<Outcome> {
         Scenario::Cluster => crate::cluster::run(ctx, run).await,
         Scenario::Routing => crate::routing::run(ctx, run).await,
         Scenario::Flood => crate::flood::run(ctx, run).await,
+        Scenario::Live => crate::live::run(ctx, &crate::live::LiveOpts::from_env(), run).await,
         Scenario::Chat => unreachable!("the chat scenario has its own loop"),
     }
 }

@@ -79,6 +79,9 @@ pub enum BusMessage {
     /// The workspace's settings changed: each node drops the copies it keeps of them
     /// (the inbox visibility behind every conversation read).
     WorkspaceChanged,
+    /// The workspace's sites, scoring rules or proactive rules changed: each node drops
+    /// its copies of them (what visitor moments read, `core/src/rules_cache.rs`).
+    RulesChanged,
     /// A contact was erased: each node closes that contact's visitor sockets.
     ContactErased {
         #[serde(with = "ids")]
@@ -536,6 +539,7 @@ mod tests {
         assert!(matches!(round_trip(&timeout), BusMessage::QueueTimeout { conversation_id } if conversation_id == conversation));
         let queues = BusMessage::Queues { queues: vec![wire::QueueInfo { team_id: None, length: 2, oldest_queued_at: Some(7) }] };
         assert!(matches!(round_trip(&queues), BusMessage::Queues { queues } if queues.len() == 1 && queues[0].length == 2));
+        assert!(matches!(round_trip(&BusMessage::RulesChanged), BusMessage::RulesChanged));
     }
 
     #[test]

@@ -572,6 +572,7 @@ impl Core {
         self.audit(who, AuditAction::SiteCreated, Some(AuditTarget::new(AuditTargetKind::Site, site.id)), None).await?;
         self.schedule_retention(&site).await?;
         self.guard_changed(who.workspace_id);
+        self.rules_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -624,6 +625,7 @@ impl Core {
             self.schedule_retention(&site).await?;
         }
         self.guard_changed(who.workspace_id);
+        self.rules_changed(who.workspace_id);
         Ok(site)
     }
 
@@ -633,6 +635,7 @@ impl Core {
         who.require_admin()?;
         self.store.delete_site(who.workspace_id, id).await?;
         self.guard_changed(who.workspace_id);
+        self.rules_changed(who.workspace_id);
         self.audit(who, AuditAction::SiteDeleted, Some(AuditTarget::new(AuditTargetKind::Site, id)), None).await
     }
 

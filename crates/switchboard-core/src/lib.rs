@@ -12,12 +12,14 @@ mod bans;
 mod consumers;
 mod conversations;
 mod error;
+mod geoip;
 mod hours;
 mod inboxes;
 mod jobs;
 mod labels;
 pub mod limiter;
 mod live;
+mod live_elsewhere;
 mod me;
 pub mod pow;
 mod presence;
@@ -25,6 +27,7 @@ mod privacy;
 mod proactive;
 mod roster;
 mod routing;
+mod rules_cache;
 mod sealed;
 mod sessions;
 mod sockets;
@@ -47,11 +50,13 @@ pub use bans::{BlockVisitor, NewBan};
 pub use consumers::FeedHandler;
 pub use conversations::*;
 pub use error::{AuthFailure, Error, Result};
+pub use geoip::{GeoIp, GeoIpError};
 pub use hours::SiteOutlook;
 pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, RetryAfter};
+pub use live_elsewhere::{LiveElsewhere, LiveSource};
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
@@ -215,6 +220,13 @@ pub struct Core {
     /// This node's live visitors and the page views waiting to be written.
     live: Arc<live::Registry>,
     rechecks: Arc<proactive::Rechecks>,
+    /// Sites, scoring and proactive rules as visitor moments read them (per site and
+    /// workspace, dropped on a change).
+    rules_cache: Arc<rules_cache::RulesCache>,
+    /// The country of a visitor's address (`geoip.database`); none configured: unknown.
+    geoip: Option<Arc<GeoIp>>,
+    /// The other nodes' live visitors (cluster mode).
+    elsewhere: Option<Arc<dyn LiveElsewhere>>,
 }
 
 impl Core {
@@ -248,6 +260,9 @@ impl Core {
             routing_turns: Arc::new(tokio::sync::Semaphore::new(routing::ROUTING_TASKS)),
             drains: Arc::default(),
             rechecks: Arc::default(),
+            rules_cache: Arc::default(),
+            geoip: None,
+            elsewhere: None,
         })
     }
 
@@ -256,6 +271,17 @@ impl Core {
         self.limiter = Arc::new(LocalLimiter::new(&self.limits.rates, clock.clone()));
         self.clock = clock;
         self
+    }
+
+    /// Looks visitors' countries up in this GeoIP database.
+    pub fn with_geoip(mut self, geoip: Arc<GeoIp>) -> Self {
+        self.geoip = Some(geoip);
+        self
+    }
+
+    /// The country of a visitor's address, when a GeoIP database is configured and knows it.
+    pub fn country_of(&self, ip: Option<std::net::IpAddr>) -> Option<String> {
+        self.geoip.as_ref()?.country(ip?)
     }
 
     /// Replaces this process's buckets, with a cluster-wide limiter for instance.

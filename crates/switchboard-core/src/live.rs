@@ -137,6 +137,15 @@ impl Registry {
         self.visitors.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Every row, by workspace: what a cluster's other nodes read of this one.
+    pub(crate) fn rows_by_workspace(&self) -> HashMap<WorkspaceId, Vec<LiveVisitor>> {
+        let mut rows: HashMap<WorkspaceId, Vec<LiveVisitor>> = HashMap::new();
+        for e in self.lock().values() {
+            rows.entry(e.visit.workspace_id).or_default().push(e.row());
+        }
+        rows
+    }
+
     /// Queues rows for the next flush, starting the flusher on first use.
     fn queue(self: &Arc<Self>, ws: WorkspaceId, visit: Option<Visit>, page: Option<VisitPageRow>, seen: Option<(VisitId, Timestamp)>) {
         {
@@ -307,6 +316,9 @@ impl Core {
         let row_page = (!same_view).then_some(VisitPageRow { visit_id: seen.0, contact_id: v.contact.id, page });
         self.live.queue(ws, visit, row_page, Some(seen));
         self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::live_visitor(&row)));
+        if !known {
+            self.live_arrived_or_left();
+        }
         if !same_view {
             self.moment_soon(facts, moment);
         }
@@ -340,8 +352,8 @@ impl Core {
                     referrer: page.referrer.clone(),
                     utm: Utm::from_url(&page.url),
                     device: v.contact.device.clone(),
-                    // GeoIP (`geoip.database`) is not built yet: the country stays unknown.
-                    country: None,
+                    // From the address the visitor connected from (`geoip.database`).
+                    country: self.country_of(v.ip),
                 };
                 (visit, 0)
             }
@@ -391,6 +403,7 @@ impl Core {
         let ws = entry.visit.workspace_id;
         self.live.queue(ws, None, None, Some((entry.visit.id, entry.last_active)));
         self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::VisitorLeft { contact_id: key.1, site_id: key.0 }));
+        self.live_arrived_or_left();
         self.moment_soon(entry.facts(), Moment::Left);
     }
 
@@ -510,7 +523,8 @@ impl Core {
     }
 
     /// The live list: the visitors on the workspace's sites now (or on `site`), longest
-    /// on the site first. This node's visitors only (see ARCHITECTURE.md).
+    /// on the site first: this node's, and in a cluster the other nodes' as they last
+    /// wrote them (`live_elsewhere.rs`).
     #[tracing::instrument(level = "debug", skip_all, fields(workspace.id = %who.workspace_id), err(level = "debug"))]
     pub async fn live_visitors(&self, who: &Principal, site: Option<SiteId>) -> Result<Vec<LiveVisitor>> {
         if let Some(site) = site {
@@ -523,6 +537,7 @@ impl Core {
                 .map(Entry::row)
                 .collect()
         };
+        self.with_other_nodes(who.workspace_id, site, &mut rows).await;
         rows.sort_by_key(|r| (r.visit_started_at, r.contact_id));
         Ok(rows)
     }

@@ -102,7 +102,8 @@ impl Core {
     async fn rules_moment(&self, facts: &VisitorFacts, moment: Option<&Moment>) -> Result<()> {
         let now = self.now();
         let ws = facts.workspace_id;
-        let site = self.store.site(ws, facts.site_id).await?;
+        // Site, scoring and rules come from this node's copies (`rules_cache.rs`).
+        let site = self.moment_site(ws, facts.site_id).await?;
         if let Some(Moment::Event { name, data }) = moment
             && site.conversion_events.iter().any(|e| e == name)
         {
@@ -110,7 +111,7 @@ impl Core {
         }
 
         let mut facts = facts.clone();
-        let scoring = self.store.scoring(ws).await?;
+        let scoring = self.moment_scoring(ws).await?;
         let earned = scoring::earnings(&scoring, &facts, moment, now);
         if !earned.is_empty() {
             let score = self.store.earn_points(ws, facts.contact_id, &earned, scoring.half_life_days, now).await?;
@@ -119,14 +120,14 @@ impl Core {
         }
         let mut next = scoring::next_due(&scoring, &facts, now);
 
-        let rules: Vec<Trigger> = self.store.triggers(ws, facts.site_id).await?.into_iter().filter(|t| t.enabled).collect();
+        let rules = self.moment_triggers(ws, facts.site_id).await?;
         if !rules.is_empty() && !facts.chatting {
             let last: HashMap<TriggerId, triggers::Firing> = self.store.last_firings(ws, facts.contact_id).await?.into_iter().collect();
             let state = SiteState {
                 agents_online: !self.agents_available(ws).is_empty(),
                 open: site.business_hours.as_ref().is_none_or(|h| h.is_open(now)),
             };
-            for rule in &rules {
+            for rule in rules.iter() {
                 match triggers::evaluate(rule, &facts, state, last.get(&rule.id).copied(), now) {
                     Verdict::Fire => self.fire(rule, &facts, now).await?,
                     Verdict::At(at) => next = next.min(Some(at)).or(Some(at)),
@@ -257,7 +258,7 @@ impl Core {
     /// contact's score reaches the workspace's `priority_at`.
     pub async fn pending_for_new_conversation(&self, ws: WorkspaceId, contact: ContactId) -> Result<PendingActions> {
         let mut pending = self.store.take_pending(ws, contact).await?;
-        let scoring = self.store.scoring(ws).await?;
+        let scoring = self.moment_scoring(ws).await?;
         if let Some(at) = scoring.priority_at {
             let score = self.store.contact(ws, contact).await?.lead_score.shown_at(self.now());
             if score >= at && pending.priority.is_none_or(|p| p < Priority::High) {
@@ -306,6 +307,7 @@ impl Core {
             updated_at: now,
         };
         self.store.create_trigger(&trigger).await?;
+        self.rules_changed(who.workspace_id);
         Ok(trigger)
     }
 
@@ -315,14 +317,18 @@ impl Core {
         who.require_admin()?;
         self.store.trigger(who.workspace_id, id).await?;
         let draft = self.checked_draft(who.workspace_id, draft).await?;
-        Ok(self.store.update_trigger(who.workspace_id, id, &draft, self.now()).await?)
+        let updated = self.store.update_trigger(who.workspace_id, id, &draft, self.now()).await?;
+        self.rules_changed(who.workspace_id);
+        Ok(updated)
     }
 
     /// Owners and admins.
     #[tracing::instrument(skip_all, fields(workspace.id = %who.workspace_id, trigger.id = %id), err(level = "info"))]
     pub async fn delete_trigger(&self, who: &Principal, id: TriggerId) -> Result<()> {
         who.require_admin()?;
-        Ok(self.store.delete_trigger(who.workspace_id, id).await?)
+        self.store.delete_trigger(who.workspace_id, id).await?;
+        self.rules_changed(who.workspace_id);
+        Ok(())
     }
 
     /// The draft's own rules, and a message's agent being one of the workspace's.
@@ -350,6 +356,7 @@ impl Core {
         who.require_admin()?;
         let scoring = scoring.check()?;
         self.store.set_scoring(who.workspace_id, &scoring).await?;
+        self.rules_changed(who.workspace_id);
         Ok(scoring)
     }
 

@@ -389,23 +389,6 @@ impl Core {
         Ok(())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
-    pub async fn track_page(&self, v: &Visitor, view: NewPageView) -> Result<()> {
-        self.refuse_visitor(v).await?;
-        self.limit(LimitKind::PageViewPerVisitor, LimitKey::Contact(v.contact.id)).await?;
-        let url = non_empty("url", &view.url, 2000)?;
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ValidationError::new("url", "must be an http(s) URL").into());
-        }
-        let view = PageView {
-            url,
-            title: view.title.map(|t| t.chars().take(300).collect()),
-            referrer: view.referrer.map(|r| r.chars().take(2000).collect()),
-            at: self.now(),
-        };
-        Ok(self.store.add_page_view(v.workspace_id(), v.contact.id, &view).await?)
-    }
-
     /// Lets a visitor fill in their own name, e-mail, phone and attributes (the
     /// pre-chat form, `setAttributes`). The external id is only set by [`Core::identify`].
     #[tracing::instrument(skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "info"))]

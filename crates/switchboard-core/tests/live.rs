@@ -131,12 +131,12 @@ async fn core_stamps_a_page_view_with_its_own_clock() {
     let shop = shop().await;
     let alice = shop.visitor().await;
     let view = NewPageView { url: "https://shop.example/pricing".into(), title: Some("Pricing".into()), referrer: None };
-    shop.core.track_page(&alice, view).await.unwrap();
+    assert!(shop.core.live_page(&alice, false, true, view).await.unwrap(), "the site tracks");
     let views = shop.core.page_views(&shop.owner, alice.contact.id, None).await.unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!((views[0].url.as_str(), views[0].at), ("https://shop.example/pricing", Timestamp(5_000_000)));
 
-    let bad = shop.core.track_page(&alice, NewPageView { url: "javascript:alert(1)".into(), ..Default::default() }).await;
+    let bad = shop.core.live_page(&alice, false, false, NewPageView { url: "javascript:alert(1)".into(), ..Default::default() }).await;
     assert!(matches!(bad, Err(Error::Invalid(_))), "{bad:?}");
 }
 

@@ -62,6 +62,53 @@ impl From<&d::LiveVisitor> for LiveVisitor {
     }
 }
 
+impl LiveVisitor {
+    /// The domain's row again, in workspace `ws` (the wire row does not say it): how a
+    /// cluster's node reads the rows another node stored (`switchboard-cluster`).
+    pub fn into_domain(self, ws: d::WorkspaceId) -> d::LiveVisitor {
+        d::LiveVisitor {
+            workspace_id: ws,
+            site_id: d::SiteId(self.site_id),
+            contact_id: d::ContactId(self.contact_id),
+            visit_id: d::VisitId(self.visit_id),
+            url: self.url,
+            title: self.title,
+            page_since: d::Timestamp(self.page_since),
+            visit_started_at: d::Timestamp(self.visit_started_at),
+            pages_this_visit: self.pages_this_visit,
+            referrer: self.referrer,
+            utm: d::Utm {
+                source: self.utm.source,
+                medium: self.utm.medium,
+                campaign: self.utm.campaign,
+                term: self.utm.term,
+                content: self.utm.content,
+            },
+            visit_number: self.visit_number,
+            device: d::DeviceInfo {
+                browser: self.device.browser,
+                os: self.device.os,
+                device: self.device.device,
+                language: self.device.language,
+            },
+            country: self.country,
+            name: self.name,
+            email: self.email,
+            lead_score: self.lead_score,
+            chat: d::LiveChat {
+                state: match self.chat.state {
+                    ChatState::None => d::ChatState::None,
+                    ChatState::Waiting => d::ChatState::Waiting,
+                    ChatState::Chatting => d::ChatState::Chatting,
+                },
+                conversation_id: self.chat.conversation_id.map(d::ConversationId),
+                agent_id: self.chat.agent_id.map(d::AgentId),
+            },
+            tabs: self.tabs,
+        }
+    }
+}
+
 impl From<&d::VisitWithPages> for Visit {
     fn from(v: &d::VisitWithPages) -> Self {
         let visit = &v.visit;

@@ -404,23 +404,6 @@ pub(crate) async fn search_contacts(pool: &PgPool, ws: WorkspaceId, terms: &[Str
     rows.iter().map(rows::contact).collect()
 }
 
-pub(crate) async fn add_page_view(pool: &PgPool, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
-    let r = sqlx::query(
-        "INSERT INTO page_views (contact_id, url, title, referrer, at) \
-         SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL",
-    )
-    .bind(contact.0)
-    .bind(ws.0)
-    .bind(&v.url)
-    .bind(&v.title)
-    .bind(&v.referrer)
-    .bind(v.at.0)
-    .execute(pool)
-    .await
-    .map_err(db)?;
-    found(r.rows_affected(), Entity::Contact)
-}
-
 pub(crate) async fn page_views(pool: &PgPool, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
     let rows = sqlx::query(
         "SELECT p.* FROM page_views p JOIN contacts c ON c.id = p.contact_id \

@@ -427,10 +427,6 @@ impl Contacts for PgStore {
         dir::search_contacts(&self.pool, ws, terms, limit).await
     }
 
-    async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()> {
-        dir::add_page_view(&self.pool, ws, contact, view).await
-    }
-
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         dir::page_views(&self.pool, ws, contact, limit).await
     }

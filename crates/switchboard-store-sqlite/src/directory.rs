@@ -710,22 +710,6 @@ pub(crate) async fn search_contacts(store: &SqliteStore, ws: WorkspaceId, terms:
     rows.iter().map(rows::contact).collect()
 }
 
-pub(crate) async fn add_page_view(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
-    let r = sqlx::query(
-        "INSERT INTO page_views (contact_id, url, title, referrer, at) SELECT id, $3, $4, $5, $6 FROM contacts WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL",
-    )
-    .bind(s(contact))
-    .bind(s(ws))
-    .bind(&v.url)
-    .bind(&v.title)
-    .bind(&v.referrer)
-    .bind(v.at.0)
-    .execute(&mut *store.writing().await?)
-    .await
-    .map_err(db)?;
-    found(r.rows_affected(), Entity::Contact)
-}
-
 pub(crate) async fn page_views(store: &SqliteStore, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
     let rows = sqlx::query(
         "SELECT p.* FROM page_views p JOIN contacts c ON c.id = p.contact_id WHERE p.contact_id = $1 AND c.workspace_id = $2 \

@@ -315,10 +315,6 @@ impl Contacts for SqliteStore {
         directory::contacts_by_id(self, ws, ids).await
     }
 
-    async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, v: &PageView) -> Result<()> {
-        directory::add_page_view(self, ws, contact, v).await
-    }
-
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>> {
         directory::page_views(self, ws, contact, limit).await
     }

@@ -397,7 +397,6 @@ pub trait Contacts: Send + Sync {
     /// The workspace's contacts among `ids`, in no particular order: ids that name no
     /// contact of this workspace are left out (one read for a page of inbox rows).
     async fn contacts_by_id(&self, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<Contact>>;
-    async fn add_page_view(&self, ws: WorkspaceId, contact: ContactId, view: &PageView) -> Result<()>;
     /// Newest first.
     async fn page_views(&self, ws: WorkspaceId, contact: ContactId, limit: u32) -> Result<Vec<PageView>>;
     /// Fails with `NotFound(Contact)` when the contact is not the workspace's.

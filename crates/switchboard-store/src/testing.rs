@@ -470,11 +470,31 @@ pub async fn contacts_are_updated_found_by_external_id_and_searched(store: Arc<d
     assert!(store.contacts_by_id(f.ws.id, &[]).await.unwrap().is_empty());
 }
 
+/// Records one page view the way live tracking does: a visit of its own (on `site`)
+/// and its page, in one batch.
+pub async fn view_page(store: &dyn Store, ws: WorkspaceId, site: SiteId, contact: ContactId, page: PageView) {
+    let visit = Visit {
+        id: VisitId::new(),
+        workspace_id: ws,
+        site_id: site,
+        contact_id: contact,
+        number: 1,
+        started_at: page.at,
+        last_seen_at: page.at,
+        referrer: None,
+        utm: Utm::default(),
+        device: DeviceInfo::default(),
+        country: None,
+    };
+    let pages = vec![VisitPageRow { visit_id: visit.id, contact_id: contact, page }];
+    store.record_live(ws, &LiveBatch { visits: vec![visit], pages, seen: vec![] }).await.unwrap();
+}
+
 pub async fn page_views_are_listed_newest_first(store: Arc<dyn Store>) {
     let f = fixture(&*store, "p").await;
     for (i, url) in ["https://shop.example/", "https://shop.example/pricing", "https://shop.example/cart"].iter().enumerate() {
         let view = PageView { url: (*url).into(), title: Some(format!("Page {i}")), referrer: None, at: Timestamp(i as i64) };
-        store.add_page_view(f.ws.id, f.contact.id, &view).await.unwrap();
+        view_page(&*store, f.ws.id, f.site.id, f.contact.id, view).await;
     }
     let views = store.page_views(f.ws.id, f.contact.id, 2).await.unwrap();
     let urls: Vec<_> = views.iter().map(|v| v.url.as_str()).collect();

@@ -63,9 +63,21 @@ impl TestApp {
     /// The server never runs jobs by itself here (`run_jobs` is off), so tests are
     /// deterministic: they call [`TestApp::run_pending_jobs`].
     pub async fn spawn_full(server: ServerConfig, limits: Limits, clock: Arc<dyn Clock>) -> Self {
+        Self::spawn_configured(server, limits, clock, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_full`] with what only the configuration file says (such as
+    /// `geoip.database`) set by `configure`.
+    pub async fn spawn_configured(
+        server: ServerConfig,
+        limits: Limits,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         crate::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = test_config(dir.path()).await;
+        let mut config = test_config(dir.path()).await;
+        configure(&mut config);
         let options = Options { server: ServerConfig { run_jobs: false, ..server }, limits, clock };
         let app = App::build_with(&config, options).await.expect("building the app");
         let (addr, core) = (app.addr(), app.core.clone());

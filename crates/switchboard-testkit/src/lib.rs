@@ -6,6 +6,7 @@
 
 mod app;
 mod clients;
+pub mod mmdb;
 pub mod telemetry;
 
 pub use app::{BACKEND_VAR, Seed, TestApp};

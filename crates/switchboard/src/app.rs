@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchboard_bus::{Bus, LocalBus};
-use switchboard_cluster::{RedisBus, RedisLimiter, RedisPresence, RedisSettings};
-use switchboard_core::{Clock, Core, Limits, Publisher, StoreFeed, SystemClock};
+use switchboard_cluster::{RedisBus, RedisLimiter, RedisLive, RedisPresence, RedisSettings};
+use switchboard_core::{Clock, Core, GeoIp, Limits, Publisher, StoreFeed, SystemClock};
 use switchboard_server::{Server, ServerConfig};
 use switchboard_store::{BlobStore, CommitHook, FsBlobStore, S3BlobStore, Store};
 use switchboard_store_postgres::{PgOptions, PgStore};
@@ -108,12 +108,19 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
     }
     let blobs = blob_store(config)?;
     let rates = limits.rates.clone();
-    let core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock.clone());
+    let mut core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock.clone());
+    if let Some(path) = &config.geoip.database {
+        // The error names the file (and says what is wrong with it).
+        core = core.with_geoip(Arc::new(GeoIp::open(path).context("geoip.database")?));
+    }
     Ok(match cluster {
-        // Limits, bans (through the bus) and presence are cluster-wide.
-        Some(settings) => core
-            .with_limiter(Arc::new(RedisLimiter::new(&settings, &rates, clock)?))
-            .with_presence(Arc::new(RedisPresence::start(settings, bus)?)),
+        // Limits, bans (through the bus), presence and the live list are cluster-wide.
+        Some(settings) => {
+            let live = Arc::new(RedisLive::start(settings.clone(), core.live_source())?);
+            core.with_limiter(Arc::new(RedisLimiter::new(&settings, &rates, clock)?))
+                .with_presence(Arc::new(RedisPresence::start(settings, bus)?))
+                .with_live_elsewhere(live)
+        }
         None => core,
     })
 }

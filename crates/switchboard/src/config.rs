@@ -28,6 +28,7 @@ pub struct Config {
     pub blobs: BlobsSection,
     pub presence: PresenceSection,
     pub live: LiveSection,
+    pub geoip: GeoipSection,
     pub log: LogSection,
 }
 
@@ -210,6 +211,14 @@ impl Default for LiveSection {
     fn default() -> Self {
         Self { leave_grace_ms: 3_000 }
     }
+}
+
+/// GeoIP (issue 15): the visitor's country from their address.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoipSection {
+    /// A MaxMind or DB-IP `.mmdb` file (Country or City). Unset: countries are unknown.
+    pub database: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -601,6 +610,13 @@ grace_seconds = 60
 # the next page (a new socket) is not a departure. 0: at once.
 leave_grace_ms = 3000
 
+[geoip]
+# A MaxMind (GeoIP2/GeoLite2 Country or City) or DB-IP (Country Lite) .mmdb file, read
+# once at start: the visitor's country (from their address, as server.trusted_proxies
+# says) shows on the live list, their visits and the "country" condition of proactive
+# rules. Unset: countries are unknown. A missing or malformed file stops the start.
+# database = "/var/lib/switchboard/GeoLite2-Country.mmdb"
+
 # Token buckets, checked before anything is read or written. Each allows `burst`
 # requests in a row, then one more every `every_ms` milliseconds; `burst = 0` turns
 # that limit off. Over a limit, REST answers 429 with Retry-After and sockets an error
@@ -662,6 +678,7 @@ mod tests {
         assert_eq!(printed.limits.max_message_chars, default.limits.max_message_chars);
         assert_eq!(format!("{:?}", printed.bus), format!("{:?}", default.bus));
         assert_eq!(format!("{:?}", printed.blobs), format!("{:?}", default.blobs));
+        assert_eq!(printed.geoip.database, default.geoip.database);
     }
 
     #[test]

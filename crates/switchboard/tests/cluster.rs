@@ -730,3 +730,56 @@ async fn a_file_uploaded_on_one_node_downloads_from_another_through_s3() {
     let api_a = Api::with_token(a.base(), &token);
     assert_eq!(api_a.attachment(theirs.id).await.expect("a download on A"), photo);
 }
+
+/// The contact ids on the live list (`GET /visitors/live`) of the node `api` talks to.
+async fn live_ids(api: &Api) -> Vec<String> {
+    let live = api.ok(reqwest::Method::GET, "/api/v1/visitors/live", None).await;
+    live["visitors"].as_array().unwrap().iter().map(|v| v["contact_id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_live_list_is_cluster_wide_and_a_killed_nodes_visitors_vanish_within_the_ttl() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, token) = seed(&a).await;
+
+    // A visitor browses on B.
+    let mut visitor = Ws::visitor(b.addr, &site, None, None).await;
+    let contact = visitor.welcome["contact_id"].as_str().unwrap().to_owned();
+    visitor.send(json!({"type": "page", "url": "https://shop.example/pricing", "title": "Pricing"})).await;
+
+    // An agent connecting to A sees them in its first snapshot, from B's rows in Redis
+    // (B writes them soon after the arrival: wait for that, not for a fixed time).
+    let snapshot = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let mut agent = Ws::agent(a.addr, &token, None).await;
+            agent.expect("caught_up").await;
+            agent.send(json!({"type": "visitors", "watch": true, "site_id": null})).await;
+            let frame = agent.expect("visitors").await;
+            let rows = frame["visitors"].as_array().unwrap().clone();
+            if rows.iter().any(|r| r["contact_id"] == contact.as_str()) {
+                return (agent, rows);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let (_agent, rows) = snapshot.await.expect("A's snapshot never showed B's visitor");
+    let row = rows.iter().find(|r| r["contact_id"] == contact.as_str()).unwrap();
+    assert_eq!(row["url"], "https://shop.example/pricing");
+    assert_eq!(rows.len(), 1, "one row per visitor, whichever node holds it");
+    assert_eq!(live_ids(&owner).await, [contact.as_str()], "the REST list too");
+    let mut on_b = Api::new(b.base());
+    on_b.login(OWNER, PASSWORD).await.unwrap();
+    assert_eq!(live_ids(&on_b).await, [contact.as_str()], "B's own list, not doubled");
+
+    // B dies without a word: its visitors leave A's list within the TTL (1 s here).
+    b.kill().await;
+    let killed = std::time::Instant::now();
+    let gone = tokio::time::timeout(Duration::from_secs(10), async {
+        while !live_ids(&owner).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    gone.await.expect("B's visitor never left A's list");
+    assert!(killed.elapsed() < Duration::from_millis(2_500), "gone within the TTL, took {:?}", killed.elapsed());
+}

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use switchboard_core::{Limits, ManualClock};
+use switchboard_core::{Limits, ManualClock, SystemClock};
+use switchboard_domain::IpRange;
 use switchboard_domain::Timestamp;
 use switchboard_server::ServerConfig;
 use switchboard_testkit::proto::{
-    AgentIn, AgentOut, ChatState, ErrorCode, EventBody, LiveVisitor, LiveVisitors, SiteRequest, TrackingMode, VisitPage, VisitorIn,
-    VisitorOut,
+    AgentIn, AgentOut, ChatState, ErrorCode, EventBody, LiveVisitor, LiveVisitors, SiteRequest, TrackingMode, TriggerAction,
+    TriggerCondition, TriggerFrequency, TriggerRequest, VisitPage, VisitorIn, VisitorOut,
 };
 use switchboard_testkit::{AgentSocket, Api, Client, HistoryFilter, Seed, TestApp, VisitorSocket, expect_frame};
 use uuid::Uuid;
@@ -395,4 +396,83 @@ async fn invitations_are_refused_for_strangers_unknown_contacts_visitors_not_liv
     assert_eq!(code, ErrorCode::InvitationNotFound);
     let live: LiveVisitors = read(&owner, "/visitors/live").await;
     assert!(live.visitors.iter().all(|v| v.chat.state == ChatState::None), "no conversation started");
+}
+
+/// GeoIP (`geoip.database`): the country comes from the address the visitor connects
+/// from (behind a trusted proxy, the one it forwards), and rules can ask for it.
+#[tokio::test]
+async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("country.mmdb");
+    std::fs::write(&database, switchboard_testkit::mmdb::country_database(&[("203.0.113.0/24", "TR"), ("2001:db8::/32", "DE")])).unwrap();
+    let proxied = ServerConfig { trusted_proxies: vec![IpRange::parse("127.0.0.0/8").unwrap()], ..ServerConfig::default() };
+    let geo = database.clone();
+    let app = TestApp::spawn_configured(proxied, no_grace(), Arc::new(SystemClock), move |c| c.geoip.database = Some(geo)).await;
+    let seed = app.seed("geo").await;
+    let owner = app.owner(&seed).await;
+    let from_turkey = TriggerRequest {
+        name: "Türkiye".into(),
+        enabled: true,
+        conditions: vec![TriggerCondition::Country { countries: vec!["TR".into()] }],
+        actions: vec![TriggerAction::Message { body: "Merhaba! Yardım edebilir miyiz?".into(), agent_id: None, typing_seconds: 0 }],
+        frequency: TriggerFrequency::OncePerVisit,
+        every_days: None,
+    };
+    let rule = owner.create_trigger(seed.site.id.0, &from_turkey).await.unwrap();
+    let mut agent = watching(&app, &seed).await;
+    let socket_from = |forwarded: &'static str| {
+        let url = format!("ws://{}/ws/visitor?site={}", app.addr, seed.site.public_key);
+        async move {
+            let mut ws = VisitorSocket::connect(&url, &[("x-forwarded-for", forwarded)]).await.unwrap();
+            ws.hello(None, vec![]).await.unwrap();
+            ws
+        }
+    };
+
+    let mut istanbul = socket_from("203.0.113.7").await;
+    page(&mut istanbul, "/", "Anasayfa", None).await;
+    let row = next_row(&mut agent).await;
+    assert_eq!((row.contact_id, row.country.as_deref()), (istanbul.contact_id(), Some("TR")));
+    let shown = expect_frame!(istanbul, VisitorOut::Invitation { invitation } => invitation).unwrap();
+    assert_eq!(shown.body.as_deref(), Some("Merhaba! Yardım edebilir miyiz?"));
+
+    // An address the database does not know: no country, and the rule does not hold.
+    let mut elsewhere = socket_from("192.0.2.44").await;
+    page(&mut elsewhere, "/", "Home", None).await;
+    let row = next_row(&mut agent).await;
+    assert_eq!((row.contact_id, row.country), (elsewhere.contact_id(), None));
+    let ws = switchboard_domain::WorkspaceId(seed.workspace.id.0);
+    let facts = app.core.live_facts(ws, switchboard_domain::ContactId(elsewhere.contact_id())).await.expect("live");
+    assert_eq!(facts.country, None);
+    app.core.visitor_moment(&facts, &switchboard_domain::Moment::Page).await;
+    assert_eq!(owner.trigger(rule.id).await.unwrap().stats.fired, 1, "only the visitor from Türkiye");
+
+    // The live list says it as JSON, and the visit keeps it.
+    let (_, live) = owner.get("/api/v1/visitors/live").await;
+    let countries: std::collections::HashMap<String, serde_json::Value> =
+        live["visitors"].as_array().unwrap().iter().map(|v| (v["contact_id"].as_str().unwrap().to_owned(), v["country"].clone())).collect();
+    assert_eq!(countries[&istanbul.contact_id().to_string()], json!("TR"));
+    assert_eq!(countries[&elsewhere.contact_id().to_string()], json!(null));
+    let history: VisitPage = read(&owner, &format!("/contacts/{}/visits", istanbul.contact_id())).await;
+    assert_eq!(history.visits[0].country.as_deref(), Some("TR"));
+
+    // An IPv6 visitor is looked up too.
+    let mut berlin = socket_from("2001:db8:5::1").await;
+    page(&mut berlin, "/", "Startseite", None).await;
+    assert_eq!(next_row(&mut agent).await.country.as_deref(), Some("DE"));
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_geoip_database_stops_the_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("GeoLite2-Country.mmdb");
+    let mut config = switchboard::config::Config::default();
+    config.storage.data_dir = dir.path().join("data");
+    config.server.listen = ([127, 0, 0, 1], 0).into();
+    config.geoip.database = Some(missing.clone());
+    let err = format!("{:#}", switchboard::App::build(&config).await.err().expect("refused"));
+    assert!(err.contains("geoip.database") && err.contains("GeoLite2-Country.mmdb"), "{err}");
+    std::fs::write(&missing, b"not a database at all").unwrap();
+    let err = format!("{:#}", switchboard::App::build(&config).await.err().expect("refused"));
+    assert!(err.contains("GeoLite2-Country.mmdb") && err.contains("not a MaxMind DB"), "{err}");
 }

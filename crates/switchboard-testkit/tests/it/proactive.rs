@@ -340,4 +340,54 @@ async fn a_persons_export_holds_their_lead_score_the_rules_that_fired_and_their_
     assert_eq!(export.conversions.len(), 1);
     assert_eq!((export.conversions[0].event.as_str(), export.conversions[0].value), ("purchase", Some(49.9)));
     assert_eq!(export.conversions[0].trigger_id, None, "the rule showed no invitation");
+/// Moments read a node's copies of the rules, the scoring and the site
+/// (`core/src/rules_cache.rs`); an edit reaches the very next moment.
+#[tokio::test]
+async fn an_edited_rule_scoring_or_site_takes_effect_on_the_next_moment() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed("shop").await;
+    let owner = app.owner(&seed).await;
+    let on_checkout = rule(
+        "Checkout help",
+        vec![TriggerCondition::Url { matching: UrlMatch::Contains, value: "/checkout".into() }],
+        vec![mark("nudged")],
+        TriggerFrequency::OncePerVisit,
+    );
+    let created = owner.create_trigger(seed.site.id.0, &on_checkout).await.unwrap();
+    let (_socket, facts) = visitor(&app, &seed).await;
+    let contact = facts.contact_id.0;
+    // On pricing: the rule does not hold (and the node now holds its copy of it).
+    app.core.visitor_moment(&facts, &Moment::Page).await;
+    assert_eq!(owner.trigger(created.id).await.unwrap().stats.fired, 0);
+
+    let on_pricing = TriggerRequest {
+        conditions: vec![TriggerCondition::Url { matching: UrlMatch::Contains, value: "/pricing".into() }],
+        ..on_checkout.clone()
+    };
+    owner.update_trigger(created.id, &on_pricing).await.unwrap();
+    app.core.visitor_moment(&facts, &Moment::Page).await;
+    assert_eq!(owner.trigger(created.id).await.unwrap().stats.fired, 1, "the edited rule holds at once");
+    owner.update_trigger(created.id, &TriggerRequest { enabled: false, ..on_pricing.clone() }).await.unwrap();
+    app.core.visitor_moment(&VisitorFacts { visit_id: VisitId::new(), ..facts.clone() }, &Moment::Page).await;
+    assert_eq!(owner.trigger(created.id).await.unwrap().stats.fired, 1, "a disabled rule stops at once");
+
+    // Scoring: the first moment reads none; set, the next one earns.
+    assert_eq!(owner.contact(contact).await.unwrap().lead_score, 0);
+    let scoring = Scoring {
+        rules: vec![ScoringRule::Page { matching: UrlMatch::Contains, value: "/pricing".into(), points: 7 }],
+        half_life_days: None,
+        priority_at: None,
+    };
+    owner.set_scoring(&scoring).await.unwrap();
+    app.core.visitor_moment(&facts, &Moment::Page).await;
+    assert_eq!(owner.contact(contact).await.unwrap().lead_score, 7, "the new scoring rule counts at once");
+
+    // The site: a conversion event declared now is recorded on the next event.
+    let purchase = Moment::Event { name: "purchase".into(), data: Attributes::new() };
+    app.core.visitor_moment(&facts, &purchase).await;
+    assert!(owner.conversions(seed.site.id.0, None, None).await.unwrap().conversions.is_empty(), "not a conversion event yet");
+    let site = SiteRequest { conversion_events: Some(vec!["purchase".into()]), ..Default::default() };
+    owner.update_site(seed.site.id.0, &site).await.unwrap();
+    app.core.visitor_moment(&facts, &purchase).await;
+    assert_eq!(owner.conversions(seed.site.id.0, None, None).await.unwrap().conversions.len(), 1, "declared, then counted");
 }
