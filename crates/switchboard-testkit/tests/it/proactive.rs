@@ -340,6 +340,8 @@ async fn a_persons_export_holds_their_lead_score_the_rules_that_fired_and_their_
     assert_eq!(export.conversions.len(), 1);
     assert_eq!((export.conversions[0].event.as_str(), export.conversions[0].value), ("purchase", Some(49.9)));
     assert_eq!(export.conversions[0].trigger_id, None, "the rule showed no invitation");
+}
+
 /// Moments read a node's copies of the rules, the scoring and the site
 /// (`core/src/rules_cache.rs`); an edit reaches the very next moment.
 #[tokio::test]
