@@ -3,7 +3,8 @@
 //! between nodes and repairs from the store whatever it lost; the Redis presence
 //! (`presence.rs`) makes agents, viewers and their sockets cluster-wide, each node
 //! owning its share under a TTL so a dead node is forgotten within seconds; the Redis
-//! limiter (`limiter.rs`) makes core's token buckets cluster-wide.
+//! limiter (`limiter.rs`) makes core's token buckets cluster-wide. What crosses between
+//! nodes, and how a node skips what a newer version sends, is `wire.rs`.
 //!
 //! Invariant: Redis holds no truth. Events are in the database before they are
 //! published, and presence is rewritten whole by each node at every heartbeat, so a
@@ -15,6 +16,7 @@ mod limiter;
 mod presence;
 mod sequencer;
 mod settings;
+mod wire;
 
 pub use bus::RedisBus;
 pub use limiter::RedisLimiter;
