@@ -102,7 +102,10 @@ impl Skipped {
     pub(crate) fn note(&self, kind: &str) -> bool {
         let mut seen = self.0.lock().expect("skipped lock");
         if seen.len() < KINDS_REMEMBERED && seen.insert(kind.to_owned()) {
-            tracing::warn!(kind, "skipped a bus message this node cannot read (sent by a node of a newer version?); more of this kind are skipped quietly");
+            tracing::warn!(
+                kind,
+                "skipped a bus message this node cannot read (sent by a node of a newer version?); more of this kind are skipped quietly"
+            );
             return true;
         }
         tracing::debug!(kind, "skipped a bus message this node cannot read");
@@ -148,7 +151,9 @@ mod tests {
         assert_eq!(skipped(read(&newer)), "message ticket_merged");
 
         let known = published(Topic::Visitors(ws), BusMessage::ContactErased { contact_id: ContactId::new() });
-        assert!(matches!(read(&known), Decoded::Message(m) if m.origin == "node-a" && matches!(m.message, BusMessage::ContactErased { .. })));
+        assert!(
+            matches!(read(&known), Decoded::Message(m) if m.origin == "node-a" && matches!(m.message, BusMessage::ContactErased { .. }))
+        );
     }
 
     /// A newer node adds a field to a message this version knows: the field is ignored and

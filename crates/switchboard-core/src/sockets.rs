@@ -310,7 +310,9 @@ impl Watcher {
                         .filter(|c| g.refuses(&BanSubject { contact: None, email: c.email.as_ref(), ip: None }, now))
                         .map(|c| c.id),
                 ),
-                Err(e) => tracing::warn!(workspace.id = %self.ws, error = %e, "could not read the e-mails of open visitor sockets after a ban change"),
+                Err(e) => {
+                    tracing::warn!(workspace.id = %self.ws, error = %e, "could not read the e-mails of open visitor sockets after a ban change")
+                }
             }
         }
         refused
@@ -339,7 +341,8 @@ impl Watcher {
                         }
                     };
                     let now = self.clock.now();
-                    let by_email = if g.has_email_bans(now) { self.banned_by_email(&sockets, &g, &*store, now).await } else { HashSet::new() };
+                    let by_email =
+                        if g.has_email_bans(now) { self.banned_by_email(&sockets, &g, &*store, now).await } else { HashSet::new() };
                     sockets.kick(self.ws, Kick::Banned, |e| {
                         by_email.contains(&e.contact) || g.refuses(&BanSubject { contact: Some(e.contact), email: None, ip: e.ip }, now)
                     });

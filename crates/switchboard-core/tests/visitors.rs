@@ -112,7 +112,13 @@ async fn visitors_see_agent_changes_made_here_at_once_and_elsewhere_within_the_r
 #[tokio::test]
 async fn visitors_on_one_site_share_one_copy_of_it_until_it_changes() {
     let World { core, owner, site, .. } = &world().await;
-    let hello = || VisitorHello { site_key: site.public_key.clone(), origin: Default::default(), token: None, device: Default::default(), ip: None };
+    let hello = || VisitorHello {
+        site_key: site.public_key.clone(),
+        origin: Default::default(),
+        token: None,
+        device: Default::default(),
+        ip: None,
+    };
 
     let ana = core.visitor(hello()).await.unwrap();
     let ben = core.visitor(hello()).await.unwrap();

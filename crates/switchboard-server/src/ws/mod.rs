@@ -178,15 +178,7 @@ impl Refusals {
 
 impl Conn {
     pub fn new(socket: WebSocket, send_timeout: Duration, slot: SocketSlot) -> Self {
-        Self {
-            socket,
-            send_timeout,
-            last_heard: Instant::now(),
-            refusals: Refusals::default(),
-            corked: false,
-            pause_ms: 0,
-            _slot: slot,
-        }
+        Self { socket, send_timeout, last_heard: Instant::now(), refusals: Refusals::default(), corked: false, pause_ms: 0, _slot: slot }
     }
 
     /// Notes the answer to one of the client's frames: a `rate_limited` one counts, any
