@@ -38,8 +38,8 @@ pub const IGNORED_REFUSALS: u8 = 8;
 /// The longest a client's frames are left unread for ignoring `retry_after_ms`.
 /// Shorter than the 10 s shutdown waits for sockets to close.
 pub const LONGEST_PAUSE: Duration = Duration::from_secs(5);
-/// Most client frames already received that a session answers together, with one
-/// write to the socket (a client that pipelines its frames, a flood's refusals).
+/// Most client frames already received that a session answers together with one write
+/// to the socket, while it refuses them (`rate_limited`: a flood).
 pub const FRAME_BATCH: usize = 16;
 
 /// A protocol error to report in an `error` frame.
@@ -190,6 +190,11 @@ impl Conn {
         if let Some(wait) = self.refusals.note(refused) {
             self.pause_ms = wait.as_millis().min(LONGEST_PAUSE.as_millis()) as u16;
         }
+    }
+
+    /// Whether the last frame answered was refused as `rate_limited`.
+    pub fn refusing(&self) -> bool {
+        self.refusals.in_a_row > 0
     }
 
     /// Whether the client was found ignoring its refusals (its frames should not be

@@ -271,10 +271,12 @@ async fn deliver<P: Protocol>(s: &mut P, conn: &mut Conn, feed: &mut P::Feed, fi
     conn.flush().await
 }
 
-/// Answers what the client sent and the frames already received behind it (up to
-/// [`FRAME_BATCH`]), in order, with one write to the socket: a client that sends
-/// several frames at once (a flood's refused sends above all) costs one write, not one
-/// per answer. A client found ignoring its refusals is then left unread for a while.
+/// Answers what the client sent and, while the answers are `rate_limited` refusals, the
+/// frames already received behind it (up to [`FRAME_BATCH`]), in order, with one write
+/// to the socket: a flood that keeps several sends in flight costs one write per batch of
+/// refusals, not one per refusal. Anything else is answered alone, as before, so the
+/// live events its answer causes (a message's echo) go out before the next frame is
+/// read. A client found ignoring its refusals is then left unread for a while.
 async fn answer<P: Protocol>(
     s: &mut P,
     conn: &mut Conn,
@@ -284,7 +286,7 @@ async fn answer<P: Protocol>(
     conn.cork();
     let mut answered = received(s, conn, feed, first).await;
     let mut n = 1;
-    while answered.is_ok() && n < FRAME_BATCH && !conn.pausing() {
+    while answered.is_ok() && n < FRAME_BATCH && conn.refusing() && !conn.pausing() {
         // Only what has arrived: `now_or_never` does not wait for more.
         let Some(next) = conn.socket.recv().now_or_never() else { break };
         answered = received(s, conn, feed, next).await;
