@@ -202,7 +202,7 @@ impl Inner {
         // A node of a newer version may send what this one does not know: skipped, never
         // an error that would end the subscription (`wire.rs`).
         let incoming = match wire::decode(msg.get_payload_bytes()) {
-            Decoded::Message(m) => m,
+            Decoded::Message(m) => *m,
             Decoded::Skipped(kind) => {
                 self.skipped.note(&kind);
                 return;

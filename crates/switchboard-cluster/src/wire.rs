@@ -69,7 +69,7 @@ impl From<WireTopic> for Topic {
 
 /// What another node's payload is to this one.
 pub(crate) enum Decoded {
-    Message(Incoming),
+    Message(Box<Incoming>),
     /// Something this node cannot read, named for the log (`message ticket_merged`,
     /// `topic region`, `not JSON`).
     Skipped(String),
@@ -79,7 +79,7 @@ pub(crate) enum Decoded {
 /// node cannot read pays for finding out what it was.
 pub(crate) fn decode(payload: &[u8]) -> Decoded {
     if let Ok(incoming) = serde_json::from_slice::<Incoming>(payload) {
-        return Decoded::Message(incoming);
+        return Decoded::Message(Box::new(incoming));
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else { return Decoded::Skipped("not JSON".into()) };
     let kind = |part: &str, tag: &str| {

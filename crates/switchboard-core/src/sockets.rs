@@ -65,6 +65,7 @@ struct Entry {
     /// `None` between a notice and the socket arming its channel again.
     tell: Option<oneshot::Sender<Notice>>,
     /// What came while `tell` was `None` (rare: boxed, allocated only then).
+    #[expect(clippy::box_collection, reason = "one pointer in every entry instead of an empty Vec's three words")]
     waiting: Option<Box<Vec<Notice>>>,
 }
 
