@@ -24,62 +24,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt as _;
-use serde::{Deserialize, Serialize};
 use switchboard_bus::{Bus, BusCounters, BusHealth, BusMessage, FeedSource, LocalBus, Receiver, Topic, now_us};
 use switchboard_domain::{ConversationId, WorkspaceId};
 use tokio::sync::{Notify, mpsc, watch};
-use uuid::Uuid;
 
 use crate::sequencer::Sequencer;
 use crate::settings::RedisSettings;
+use crate::wire::{self, Decoded, Outgoing};
 
 /// Most events read from the store in one repair read.
 const REPAIR_PAGE: u32 = 500;
 /// Most messages published in one pipeline (one round trip).
 const PUBLISH_BATCH: usize = 256;
-
-/// A message as it crosses Redis: who sent it, where it goes, what it is.
-#[derive(Serialize)]
-struct Outgoing<'a> {
-    origin: &'a str,
-    topic: WireTopic,
-    message: &'a BusMessage,
-}
-
-#[derive(Deserialize)]
-struct Incoming {
-    origin: String,
-    topic: WireTopic,
-    message: BusMessage,
-}
-
-#[derive(Clone, Copy, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-enum WireTopic {
-    Workspace(Uuid),
-    Conversation(Uuid),
-    Visitors(Uuid),
-}
-
-impl From<Topic> for WireTopic {
-    fn from(topic: Topic) -> Self {
-        match topic {
-            Topic::Workspace(ws) => Self::Workspace(ws.0),
-            Topic::Conversation(c) => Self::Conversation(c.0),
-            Topic::Visitors(ws) => Self::Visitors(ws.0),
-        }
-    }
-}
-
-impl From<WireTopic> for Topic {
-    fn from(topic: WireTopic) -> Self {
-        match topic {
-            WireTopic::Workspace(id) => Self::Workspace(WorkspaceId(id)),
-            WireTopic::Conversation(id) => Self::Conversation(ConversationId(id)),
-            WireTopic::Visitors(id) => Self::Visitors(WorkspaceId(id)),
-        }
-    }
-}
 
 #[derive(Default)]
 struct Counters {
@@ -111,6 +67,8 @@ struct Inner {
     resubscribe: Notify,
     /// Tells the repairer to read every followed workspace now.
     repair_all: Notify,
+    /// Kinds of messages from other nodes this one could not read, each logged once.
+    skipped: wire::Skipped,
 }
 
 /// The Redis bus. Build it with [`RedisBus::new`] (the store's commit hook needs it),
@@ -145,6 +103,7 @@ impl RedisBus {
             counters: Counters::default(),
             resubscribe: Notify::new(),
             repair_all: Notify::new(),
+            skipped: wire::Skipped::default(),
         };
         Ok(Self { inner: Arc::new(inner), outbox: Mutex::new(Some(rx)), stop: watch::channel(()).0 })
     }
@@ -240,10 +199,12 @@ impl Inner {
             }
             return;
         }
-        let incoming: Incoming = match serde_json::from_slice(msg.get_payload_bytes()) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "dropped a bus message this node cannot read (a node of another version?)");
+        // A node of a newer version may send what this one does not know: skipped, never
+        // an error that would end the subscription (`wire.rs`).
+        let incoming = match wire::decode(msg.get_payload_bytes()) {
+            Decoded::Message(m) => *m,
+            Decoded::Skipped(kind) => {
+                self.skipped.note(&kind);
                 return;
             }
         };

@@ -4,7 +4,8 @@
 //! (`presence.rs`) makes agents, viewers and their sockets cluster-wide, each node
 //! owning its share under a TTL so a dead node is forgotten within seconds; the Redis
 //! limiter (`limiter.rs`) makes core's token buckets cluster-wide; the Redis live list
-//! (`live.rs`) shows every node's live visitors in each node's snapshots.
+//! (`live.rs`) shows every node's live visitors in each node's snapshots. What crosses
+//! between nodes, and how a node skips what a newer version sends, is `wire.rs`.
 //!
 //! Invariant: Redis holds no truth. Events are in the database before they are
 //! published, and presence and live rows are rewritten whole by each node at every heartbeat, so a
@@ -17,6 +18,7 @@ mod live;
 mod presence;
 mod sequencer;
 mod settings;
+mod wire;
 
 pub use bus::RedisBus;
 pub use limiter::RedisLimiter;

@@ -6,6 +6,12 @@
 //!
 //! Redis keys, under `sb:{cluster}:`: `limit:{kind}:{key}` (STRING, ms).
 //!
+//! The script is sent once (`SCRIPT LOAD`) and then called by its SHA-1 (`EVALSHA`),
+//! so a check carries its keys and arguments, not the script's 600 bytes. A Redis that
+//! forgot it (restarted, `SCRIPT FLUSH`, another server behind the same address) answers
+//! `NOSCRIPT`; the script is then loaded again and the call repeated, within the same
+//! [`ANSWER_WITHIN`].
+//!
 //! When Redis cannot answer (not connected, an error, or no answer within
 //! [`ANSWER_WITHIN`]) the request is counted by this node's own buckets instead
 //! (`LocalLimiter`, the same rates), so a Redis outage never refuses or stalls a visitor:
@@ -59,6 +65,8 @@ pub struct RedisLimiter {
     /// This node's buckets, for when Redis cannot answer.
     local: LocalLimiter,
     conn: Mutex<Option<MultiplexedConnection>>,
+    /// The script's SHA-1, as Redis named it when it was loaded.
+    sha: Mutex<Option<String>>,
     /// Until when (core's clock, ms) Redis is left alone after a failure.
     resting_until: Mutex<Option<i64>>,
     /// Whether checks are counted on this node now (for logging each change once).
@@ -77,6 +85,7 @@ impl RedisLimiter {
             local: LocalLimiter::new(rates, clock.clone()),
             clock,
             conn: Mutex::new(None),
+            sha: Mutex::new(None),
             resting_until: Mutex::new(None),
             degraded: AtomicBool::new(false),
         })
@@ -133,18 +142,7 @@ impl RedisLimiter {
     /// for the first that had none; `Err` when Redis did not answer.
     async fn in_redis(&self, checks: &[(LimitKind, LimitKey)]) -> Result<Option<(usize, u64)>, ()> {
         let Some(mut c) = self.connection().await else { return Err(()) };
-        let mut eval = redis::cmd("EVAL");
-        eval.arg(SCRIPT).arg(checks.len());
-        for &(kind, key) in checks {
-            eval.arg(self.key(kind, key));
-        }
-        eval.arg(self.clock.now().0);
-        for &(kind, _) in checks {
-            let rate = self.rates.of(kind);
-            let every = rate.every_ms.max(1);
-            eval.arg(every).arg(every * u64::from(rate.burst.saturating_sub(1)));
-        }
-        let answer = tokio::time::timeout(ANSWER_WITHIN, eval.query_async::<(i64, i64)>(&mut c)).await;
+        let answer = tokio::time::timeout(ANSWER_WITHIN, self.take(&mut c, checks)).await;
         let (i, wait) = match answer {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => return self.failed(&e.to_string()).ok_or(()),
@@ -154,6 +152,49 @@ impl RedisLimiter {
             tracing::info!("cluster-wide limits are back (Redis answers)");
         }
         Ok((i > 0).then(|| (i as usize - 1, wait.max(1) as u64)))
+    }
+}
+
+impl RedisLimiter {
+    /// Runs the script over `checks` by its SHA-1, loading it first when this limiter
+    /// has not yet, or again when Redis answers that it does not know it.
+    async fn take(&self, c: &mut MultiplexedConnection, checks: &[(LimitKind, LimitKey)]) -> redis::RedisResult<(i64, i64)> {
+        let known = self.sha.lock().expect("limiter lock").clone();
+        let sha = match known {
+            Some(sha) => sha,
+            None => self.load(c).await?,
+        };
+        match self.evalsha(&sha, checks).query_async(c).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                tracing::debug!("Redis did not know the limits script; loading it again");
+                let sha = self.load(c).await?;
+                self.evalsha(&sha, checks).query_async(c).await
+            }
+            answer => answer,
+        }
+    }
+
+    /// Sends the script to Redis; its SHA-1, remembered for the next calls.
+    async fn load(&self, c: &mut MultiplexedConnection) -> redis::RedisResult<String> {
+        let sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT).query_async(c).await?;
+        *self.sha.lock().expect("limiter lock") = Some(sha.clone());
+        Ok(sha)
+    }
+
+    /// `EVALSHA`: the buckets' keys, then now and each bucket's interval and tolerance.
+    fn evalsha(&self, sha: &str, checks: &[(LimitKind, LimitKey)]) -> redis::Cmd {
+        let mut eval = redis::cmd("EVALSHA");
+        eval.arg(sha).arg(checks.len());
+        for &(kind, key) in checks {
+            eval.arg(self.key(kind, key));
+        }
+        eval.arg(self.clock.now().0);
+        for &(kind, _) in checks {
+            let rate = self.rates.of(kind);
+            let every = rate.every_ms.max(1);
+            eval.arg(every).arg(every * u64::from(rate.burst.saturating_sub(1)));
+        }
+        eval
     }
 }
 

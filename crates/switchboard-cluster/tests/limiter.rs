@@ -1,7 +1,8 @@
 //! The cluster-wide limiter against a real Redis: two nodes' limiters share each bucket
 //! (at the limit, over it, after the window, on a manual clock), a request counted
-//! against several buckets stops at the first empty one on both, and while Redis is
-//! down each node counts alone instead of refusing or stalling.
+//! against several buckets stops at the first empty one on both, while Redis is down
+//! each node counts alone instead of refusing or stalling, and the script crosses the
+//! network once, not with every check.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,4 +96,32 @@ async fn while_redis_is_down_a_node_counts_alone_and_then_shares_again() {
     clock.advance(1_000);
     a.check(LimitKind::MessagePerVisitor, LimitKey::Contact(ContactId::new())).await.expect("a fresh visitor");
     assert!(!a.is_degraded(), "the limiter uses Redis again");
+}
+
+/// Checks call the script by its SHA-1 (`EVALSHA`), never sending its text with each
+/// call (`EVAL`); a Redis that forgot it (`SCRIPT FLUSH`) is sent it again and the
+/// check still counts in Redis, shared, rather than on this node alone.
+#[tokio::test]
+async fn the_script_is_sent_once_and_again_only_when_redis_forgot_it() {
+    let redis = EphemeralRedis::start().await.unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+    let cluster = cluster_name();
+    let (a, b) = (node(&redis, &cluster, "a", &clock), node(&redis, &cluster, "b", &clock));
+    let mut admin = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let calls = async |admin: &mut redis::aio::MultiplexedConnection, command: &str| -> u64 {
+        let stats: String = redis::cmd("INFO").arg("commandstats").query_async(admin).await.unwrap();
+        let line = stats.lines().find(|l| l.starts_with(&format!("cmdstat_{command}:")));
+        line.and_then(|l| l.split(['=', ',']).nth(1)?.parse().ok()).unwrap_or(0)
+    };
+    let ana = LimitKey::Contact(ContactId::new());
+
+    a.check(LimitKind::MessagePerVisitor, ana).await.expect("first");
+    b.check(LimitKind::MessagePerVisitor, ana).await.expect("second");
+    assert_eq!((calls(&mut admin, "eval").await, calls(&mut admin, "evalsha").await), (0, 2), "called by its SHA-1");
+
+    redis::cmd("SCRIPT").arg("FLUSH").query_async::<()>(&mut admin).await.unwrap();
+    a.check(LimitKind::MessagePerVisitor, ana).await.expect("the last of the burst, after the script was loaded again");
+    assert_eq!(b.check(LimitKind::MessagePerVisitor, ana).await, Err(RetryAfter { ms: 1000 }), "still one bucket for both nodes");
+    assert!(!a.is_degraded() && !b.is_degraded(), "a forgotten script is no outage");
+    assert_eq!(calls(&mut admin, "eval").await, 0, "the script's text never travels with a check");
 }

@@ -61,6 +61,12 @@ impl WorkspaceGuard {
     pub(crate) fn refuses(&self, who: &BanSubject<'_>, now: Timestamp) -> bool {
         self.bans.iter().any(|b| b.refuses(who, now))
     }
+
+    /// Whether an e-mail ban is in force at `now` (a change must then read the e-mails
+    /// of the visitors whose sockets are open).
+    pub(crate) fn has_email_bans(&self, now: Timestamp) -> bool {
+        self.bans.iter().any(|b| b.active_at(now) && matches!(b.target, BanTarget::Email(_)))
+    }
 }
 
 impl Guard {

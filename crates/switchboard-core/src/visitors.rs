@@ -217,7 +217,7 @@ impl Core {
             expires_at: now.plus_millis(self.limits.visitor_token_ttl_ms),
         });
         self.saw_address(contact.id, ip);
-        Ok(Visitor { site: Arc::new(site), contact, token, ip, conversations: vec![] })
+        Ok(Visitor { site: self.share_site(site), contact, token, ip, conversations: vec![] })
     }
 
     /// A returning visitor proven by token alone, without the origin check: for

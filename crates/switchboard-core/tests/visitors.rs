@@ -106,3 +106,29 @@ async fn visitors_see_agent_changes_made_here_at_once_and_elsewhere_within_the_r
     core.delete_agent(owner, sam.id).await.unwrap();
     assert_eq!(names().await, ["O"], "a removed agent is gone at once");
 }
+
+/// A thousand visitors on one site keep one copy of it between them, not one each; a
+/// site edited meanwhile is what the next visitor gets, and those before keep theirs.
+#[tokio::test]
+async fn visitors_on_one_site_share_one_copy_of_it_until_it_changes() {
+    let World { core, owner, site, .. } = &world().await;
+    let hello = || VisitorHello {
+        site_key: site.public_key.clone(),
+        origin: Default::default(),
+        token: None,
+        device: Default::default(),
+        ip: None,
+    };
+
+    let ana = core.visitor(hello()).await.unwrap();
+    let ben = core.visitor(hello()).await.unwrap();
+    assert!(Arc::ptr_eq(&ana.site, &ben.site), "two visitors of an unchanged site share its copy");
+
+    core.update_site(owner, site.id, SiteInput { name: Some("Shop (sale)".into()), ..Default::default() }).await.unwrap();
+    let cy = core.visitor(hello()).await.unwrap();
+    assert_eq!(cy.site.name, "Shop (sale)", "the next visitor sees the edit");
+    assert!(!Arc::ptr_eq(&ana.site, &cy.site));
+    assert_eq!(ana.site.name, "Shop", "an open session keeps the site it was welcomed on");
+    let dee = core.visitor(hello()).await.unwrap();
+    assert!(Arc::ptr_eq(&cy.site, &dee.site), "and the edited copy is shared from then on");
+}

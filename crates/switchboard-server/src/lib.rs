@@ -46,7 +46,14 @@ impl Server {
         core.observer = metrics.clone();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let admission = Arc::new(Admission::new(config.max_sockets, config.max_handshakes, config.handshake_wait));
-        let state = AppState { core, metrics, config: Arc::new(config), shutdown: shutdown_rx, sockets: TaskTracker::new(), admission };
+        let state = AppState::new(state::Shared {
+            core,
+            metrics,
+            config: Arc::new(config),
+            shutdown: shutdown_rx,
+            sockets: TaskTracker::new(),
+            admission,
+        });
         let router = router(state.clone());
         Self { state, router, shutdown }
     }

@@ -60,8 +60,28 @@ impl Default for ServerConfig {
     }
 }
 
+/// What every handler and socket shares, behind one `Arc`: a socket's session keeps a
+/// pointer to it rather than its own copy of the core's handles (several hundred bytes
+/// per open socket, see `ws::tests::an_idle_session_is_small`). Fields read through
+/// `Deref` (`app.core`, `app.config`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub core: Core,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ServerConfig>,

@@ -38,6 +38,9 @@ pub const IGNORED_REFUSALS: u8 = 8;
 /// The longest a client's frames are left unread for ignoring `retry_after_ms`.
 /// Shorter than the 10 s shutdown waits for sockets to close.
 pub const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+/// Most client frames already received that a session answers together with one write
+/// to the socket, while it refuses them (`rate_limited`: a flood).
+pub const FRAME_BATCH: usize = 16;
 
 /// A protocol error to report in an `error` frame.
 pub struct FrameError {
@@ -139,26 +142,16 @@ pub struct Conn {
     pub send_timeout: Duration,
     pub last_heard: Instant,
     refusals: Refusals,
+    /// While the session answers a batch of frames: sends are queued, and written with
+    /// the batch's one flush.
+    corked: bool,
+    /// For a client that ignores `retry_after_ms`: how long (ms, at most
+    /// [`LONGEST_PAUSE`]) its frames are left unread once the answers are written.
+    pause_ms: u16,
     _slot: SocketSlot,
 }
 
 pub struct Gone;
-
-/// What follows the answer to a frame: nothing, or, for a client that ignores
-/// `retry_after_ms`, a wait during which its frames are left unread (TCP pushes back on
-/// it), so its flood costs the server nothing meanwhile. Awaited in the answer to a
-/// frame, which is boxed: an idle socket pays nothing for it.
-#[must_use]
-pub struct Pause(Option<Duration>);
-
-impl Pause {
-    pub async fn wait(self) {
-        if let Some(wait) = self.0 {
-            tracing::debug!(pause_ms = wait.as_millis() as u64, "a client ignores retry_after_ms; not reading it meanwhile");
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
 
 /// `rate_limited` answers since the client's last frame that was served.
 #[derive(Default)]
@@ -185,18 +178,58 @@ impl Refusals {
 
 impl Conn {
     pub fn new(socket: WebSocket, send_timeout: Duration, slot: SocketSlot) -> Self {
-        Self { socket, send_timeout, last_heard: Instant::now(), refusals: Refusals::default(), _slot: slot }
+        Self { socket, send_timeout, last_heard: Instant::now(), refusals: Refusals::default(), corked: false, pause_ms: 0, _slot: slot }
     }
 
     /// Notes the answer to one of the client's frames: a `rate_limited` one counts, any
-    /// other starts the count again. Past [`IGNORED_REFUSALS`] in a row the answer is
-    /// followed by a [`Pause`] until the client's `retry_after_ms` has passed.
-    pub fn answered(&mut self, refused: Option<&FrameError>) -> Pause {
-        Pause(self.refusals.note(refused))
+    /// other starts the count again. Past [`IGNORED_REFUSALS`] in a row, once the answers
+    /// are written, the client's frames are left unread until its `retry_after_ms` has
+    /// passed (TCP pushes back on it), so its flood costs nothing meanwhile
+    /// ([`Conn::pause`], in the session's boxed answer: an idle socket pays nothing).
+    pub fn answered(&mut self, refused: Option<&FrameError>) {
+        if let Some(wait) = self.refusals.note(refused) {
+            self.pause_ms = wait.as_millis().min(LONGEST_PAUSE.as_millis()) as u16;
+        }
     }
 
+    /// Whether the last frame answered was refused as `rate_limited`.
+    pub fn refusing(&self) -> bool {
+        self.refusals.in_a_row > 0
+    }
+
+    /// Whether the client was found ignoring its refusals (its frames should not be
+    /// read for a while).
+    pub fn pausing(&self) -> bool {
+        self.pause_ms > 0
+    }
+
+    /// Leaves the client's frames unread for the pause [`Conn::answered`] decided, if any.
+    pub async fn pause(&mut self) {
+        let wait = std::mem::take(&mut self.pause_ms);
+        if wait > 0 {
+            tracing::debug!(pause_ms = wait, "a client ignores retry_after_ms; not reading it meanwhile");
+            tokio::time::sleep(Duration::from_millis(wait.into())).await;
+        }
+    }
+
+    /// From now on sends are queued, to be written by [`Conn::uncork`]'s one flush.
+    pub fn cork(&mut self) {
+        self.corked = true;
+    }
+
+    /// Writes out what was queued since [`Conn::cork`]; sends write at once again.
+    pub async fn uncork(&mut self) -> Result<(), Gone> {
+        self.corked = false;
+        self.flush().await
+    }
+
+    /// Writes a frame now, with everything queued before it, or, while the session
+    /// answers a batch of frames ([`Conn::cork`]), queues it for the batch's flush.
     pub async fn send<T: Serialize>(&mut self, frame: &T) -> Result<(), Gone> {
         let text = serde_json::to_string(frame).expect("frames serialise");
+        if self.corked {
+            return within(self.send_timeout, self.socket.feed(Message::Text(text.into()))).await;
+        }
         self.send_raw(Message::Text(text.into())).await
     }
 
@@ -357,15 +390,14 @@ mod tests {
     /// A session's task is the future its `run` returns, allocated once per socket and
     /// kept while the socket is open. With the handshake, the replay and the answers to
     /// frames inlined it was about 8 KiB per idle visitor; boxed, it is little more than
-    /// the socket and the session's own state (about 2.1 KiB for a visitor in a debug build,
-    /// since it carries live tracking's state and the registry's notice channel; the
-    /// per-socket bus receiver it held before is gone, which the bench's `idle` figure
-    /// measures).
+    /// the socket and the session's own state. A visitor's is about 1.5 KiB in a debug
+    /// build: the app state is one pointer (a copy of the core's handles made it 2.1 KiB
+    /// in session 10).
     #[test]
     fn an_idle_session_is_small() {
         let visitor = super::visitor::run.return_size();
         let agent = super::agent::run.return_size();
-        assert!(visitor <= 2176, "an idle visitor session takes {visitor} bytes");
+        assert!(visitor <= 2048, "an idle visitor session takes {visitor} bytes");
         assert!(agent <= 2048, "an idle agent session takes {agent} bytes");
     }
 }

@@ -24,7 +24,7 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Conn, FrameError, Gone, Incoming, LIVE_BATCH, incoming, parse};
+use super::{Conn, FRAME_BATCH, FrameError, Gone, Incoming, LIVE_BATCH, incoming, parse};
 use crate::state::AppState;
 
 /// How long a socket may take to send its first frame, `hello`.
@@ -226,7 +226,7 @@ async fn session<P: Protocol>(s: &mut P, conn: &mut Conn, feed: &mut P::Feed) {
                 }
             }
             msg = conn.socket.recv() => {
-                if Box::pin(received(s, conn, feed, msg)).await.is_err() {
+                if Box::pin(answer(s, conn, feed, msg)).await.is_err() {
                     return;
                 }
             }
@@ -269,6 +269,33 @@ async fn deliver<P: Protocol>(s: &mut P, conn: &mut Conn, feed: &mut P::Feed, fi
         }
     }
     conn.flush().await
+}
+
+/// Answers what the client sent and, while the answers are `rate_limited` refusals, the
+/// frames already received behind it (up to [`FRAME_BATCH`]), in order, with one write
+/// to the socket: a flood that keeps several sends in flight costs one write per batch of
+/// refusals, not one per refusal. Anything else is answered alone, as before, so the
+/// live events its answer causes (a message's echo) go out before the next frame is
+/// read. A client found ignoring its refusals is then left unread for a while.
+async fn answer<P: Protocol>(
+    s: &mut P,
+    conn: &mut Conn,
+    feed: &mut P::Feed,
+    first: Option<Result<Message, axum::Error>>,
+) -> Result<(), Gone> {
+    conn.cork();
+    let mut answered = received(s, conn, feed, first).await;
+    let mut n = 1;
+    while answered.is_ok() && n < FRAME_BATCH && conn.refusing() && !conn.pausing() {
+        // Only what has arrived: `now_or_never` does not wait for more.
+        let Some(next) = conn.socket.recv().now_or_never() else { break };
+        answered = received(s, conn, feed, next).await;
+        n += 1;
+    }
+    answered?;
+    conn.uncork().await?;
+    conn.pause().await;
+    Ok(())
 }
 
 /// Whatever the client sent: a text frame is parsed and answered by the protocol, a

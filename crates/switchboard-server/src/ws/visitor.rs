@@ -281,7 +281,8 @@ async fn welcome(s: &mut Session, conn: &mut Conn, streams: &mut Streams, resume
     let online = s.app.core.agents_available(s.visitor.workspace_id()).len() as u32;
     let agents = agents(s).await;
     conn.send(&VisitorOut::Welcome {
-        token: s.visitor.token.clone(),
+        // Handed over, not kept: an open socket never needs its token again.
+        token: std::mem::take(&mut s.visitor.token),
         contact_id: s.visitor.contact.id.0,
         site: p::PublicSite::at(&s.visitor.site, outlook.hours.as_ref(), &outlook.teams, s.app.core.now()),
         conversations: visitor_conversations(s, &conversations).await,
@@ -499,14 +500,10 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 }
             }
             .map_err(FrameError::from);
-            let pause = conn.answered(sent.as_ref().err());
+            conn.answered(sent.as_ref().err());
             let done = match sent {
                 Ok(done) => done,
-                Err(e) => {
-                    let told = conn.send(&VisitorOut::from(e.about(reference))).await;
-                    pause.wait().await;
-                    return told;
-                }
+                Err(e) => return conn.send(&VisitorOut::from(e.about(reference))).await,
             };
             s.visitor.committed(&done);
             if s.tracked && !done.replayed && conversation_id.is_none() {
@@ -535,13 +532,11 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
         }
         VisitorIn::Typing { conversation_id, typing } => {
             let typed = core.visitor_typing(&s.visitor, ConversationId(conversation_id), typing).await.map_err(FrameError::from);
-            let pause = conn.answered(typed.as_ref().err());
-            let told = match typed {
+            conn.answered(typed.as_ref().err());
+            match typed {
                 Ok(()) => Ok(()),
                 Err(e) => conn.send(&VisitorOut::from(e.about(Some(conversation_id.to_string())))).await,
-            };
-            pause.wait().await;
-            told
+            }
         }
         VisitorIn::Receipt { conversation_id, kind, up_to_seq } => {
             match core.visitor_receipt(&s.visitor, ConversationId(conversation_id), kind.into(), up_to_seq).await {
@@ -610,7 +605,7 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
             }
             let conversations = core.visitor_inbox(&mut s.visitor).await.unwrap_or_default();
             conn.send(&VisitorOut::Identified {
-                token: s.visitor.token.clone(),
+                token: std::mem::take(&mut s.visitor.token),
                 contact_id: s.visitor.contact.id.0,
                 conversations: visitor_conversations(s, &conversations).await,
             })
