@@ -577,14 +577,18 @@ impl Core {
         };
         let body = switchboard_domain::body::message_body(body, 2000, false)?;
         self.store.contact(who.workspace_id, contact).await?;
-        let site = {
+        let here = {
             let map = self.live.lock();
             map.iter()
                 .filter(|((_, c), e)| *c == contact && e.visit.workspace_id == who.workspace_id && e.tabs > 0)
                 .max_by_key(|(_, e)| e.page_since)
                 .map(|((s, _), _)| *s)
         };
-        let site = site.ok_or(Error::VisitorNotLive)?;
+        // Not on this node: the visitor may be on another one (cluster mode).
+        let site = match here {
+            Some(site) => site,
+            None => self.live_elsewhere_site(who.workspace_id, contact, None).await.ok_or(Error::VisitorNotLive)?,
+        };
         let invitation = NewInvitation {
             site_id: site,
             contact_id: contact,
@@ -602,8 +606,9 @@ impl Core {
     /// visitor is not on the site now. Agents' invites and rules' messages both come here.
     #[tracing::instrument(skip_all, fields(workspace.id = %ws, contact.id = %new.contact_id), err(level = "info"))]
     pub async fn show_invitation(&self, ws: WorkspaceId, new: NewInvitation) -> Result<Invitation> {
-        let live = self.live.lock().get(&(new.site_id, new.contact_id)).is_some_and(|e| e.tabs > 0 && e.visit.workspace_id == ws);
-        if !live {
+        let here = self.live.lock().get(&(new.site_id, new.contact_id)).is_some_and(|e| e.tabs > 0 && e.visit.workspace_id == ws);
+        // A visitor on another node gets it there: the bus message reaches every node's sockets.
+        if !here && self.live_elsewhere_site(ws, new.contact_id, Some(new.site_id)).await.is_none() {
             return Err(Error::VisitorNotLive);
         }
         let invitation = Invitation {

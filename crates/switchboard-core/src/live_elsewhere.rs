@@ -57,6 +57,18 @@ impl Core {
         }
     }
 
+    /// The site where another node last saw the contact (on `site`, if given), when
+    /// the contact is live there: how an agent on this node invites a visitor on another.
+    pub(crate) async fn live_elsewhere_site(&self, ws: WorkspaceId, contact: ContactId, site: Option<SiteId>) -> Option<SiteId> {
+        let e = self.elsewhere.as_ref()?;
+        e.others(ws)
+            .await
+            .into_iter()
+            .filter(|row| row.workspace_id == ws && row.contact_id == contact && site.is_none_or(|s| row.site_id == s))
+            .max_by_key(|row| row.page_since)
+            .map(|row| row.site_id)
+    }
+
     /// Adds the other nodes' rows of the workspace (on `site`, if given) to `rows`,
     /// leaving out those this node holds itself.
     pub(crate) async fn with_other_nodes(&self, ws: WorkspaceId, site: Option<SiteId>, rows: &mut Vec<LiveVisitor>) {

@@ -772,6 +772,22 @@ async fn the_live_list_is_cluster_wide_and_a_killed_nodes_visitors_vanish_within
     on_b.login(OWNER, PASSWORD).await.unwrap();
     assert_eq!(live_ids(&on_b).await, [contact.as_str()], "B's own list, not doubled");
 
+    // The owner, signed in on A, invites the visitor on B: the invitation reaches B's
+    // socket, and the visitor's answer there starts a conversation assigned to the owner.
+    let invited = owner
+        .ok(reqwest::Method::POST, &format!("/api/v1/contacts/{contact}/invite"), Some(json!({"body": "Questions about pricing?"})))
+        .await;
+    let shown = visitor.expect("invitation").await;
+    assert_eq!(shown["invitation"]["id"], invited["id"], "{shown}");
+    visitor
+        .send(json!({"type": "send", "client_id": "answer-1", "body": "Yes, the yearly plan", "invitation_id": invited["id"]}))
+        .await;
+    let ack = visitor.expect("ack").await;
+    let conversation = ack["conversation_id"].as_str().expect("the answer started a conversation").to_owned();
+    let seen = owner.ok(reqwest::Method::GET, &format!("/api/v1/conversations/{conversation}"), None).await;
+    assert_eq!(seen["assignee_id"], invited["agent"]["id"], "assigned to the inviting agent: {seen}");
+    assert!(seen["assignee_id"].is_string());
+
     // B dies without a word: its visitors leave A's list within the TTL (1 s here).
     b.kill().await;
     let killed = std::time::Instant::now();
