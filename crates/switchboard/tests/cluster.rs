@@ -576,6 +576,14 @@ async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
             break;
         }
     }
+    // The runner commits the job's work, then finishes the job: wait for that second
+    // step (the event above can arrive between the two).
+    let finished = tokio::time::timeout(Duration::from_secs(10), async {
+        while cluster.sql("SELECT count(*) FROM jobs WHERE state <> 'dead'").await.trim() != "0" {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    finished.await.expect("the job was never finished");
     assert_eq!(b.metric("switchboard_job_lease_takeovers_total").await, 1.0);
     assert_eq!(b.metric("switchboard_job_queue{state=\"leased\"}").await, 0.0, "the job is done");
     assert_eq!(b.metric("switchboard_job_queue{state=\"dead\"}").await, 0.0);
