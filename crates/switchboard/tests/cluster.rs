@@ -787,9 +787,7 @@ async fn the_live_list_is_cluster_wide_and_a_killed_nodes_visitors_vanish_within
         .await;
     let shown = visitor.expect("invitation").await;
     assert_eq!(shown["invitation"]["id"], invited["id"], "{shown}");
-    visitor
-        .send(json!({"type": "send", "client_id": "answer-1", "body": "Yes, the yearly plan", "invitation_id": invited["id"]}))
-        .await;
+    visitor.send(json!({"type": "send", "client_id": "answer-1", "body": "Yes, the yearly plan", "invitation_id": invited["id"]})).await;
     let ack = visitor.expect("ack").await;
     let conversation = ack["conversation_id"].as_str().expect("the answer started a conversation").to_owned();
     let seen = owner.ok(reqwest::Method::GET, &format!("/api/v1/conversations/{conversation}"), None).await;
