@@ -62,6 +62,15 @@ test('a visitor browses three pages without opening the chat, and the team sees 
   const host = await shop(site, { head: `${QUEUE}<script>Switchboard('track', 'purchase', { value: 49.9 })</script>` });
   const context = await env.browser.newContext(DESKTOP);
   const page = await context.newPage();
+  // Each socket of the tab (the launcher's, then the frame's), with the pages it sent.
+  const sockets = [];
+  page.on('websocket', (ws) => {
+    const socket = { ws, pages: 0 };
+    ws.on('framesent', (f) => {
+      if (typeof f.payload === 'string' && f.payload.includes('"type":"page"')) socket.pages += 1;
+    });
+    sockets.push(socket);
+  });
   await page.goto(`${host.origin}/a`);
   const first = await listedAt(site, `${host.origin}/a`);
   assert.equal(first.title, 'Shoes');
@@ -74,15 +83,22 @@ test('a visitor browses three pages without opening the chat, and the team sees 
   assert.equal(await page.locator('switchboard-root iframe').count(), 0, 'the chat never loaded');
 
   // Opening the chat hands the tab to the frame's socket: the launcher's closes, so the
-  // team still sees one tab. (The frame's socket reports the page again, since the server
-  // counts a socket as a tab from its first page: the history gets that page twice.)
+  // team still sees one tab. The frame's socket reports the page it took over, which the
+  // server counts as the same view (the tab, not a fourth page).
+  const launcher = sockets.at(-1);
+  assert.ok(launcher && !launcher.ws.isClosed(), 'the launcher holds a socket before the chat opens');
   await widgetOn(page).launcher.click();
   await widgetOn(page).frame.locator('.app').waitFor();
+  await eventually(async () => {
+    const frame = sockets.at(-1);
+    return frame !== launcher && frame.pages > 0 && launcher.ws.isClosed() ? frame : null;
+  }, 'the frame’s socket reporting the page');
   const handed = await eventually(async () => {
     const row = (await live(site)).find((v) => v.contact_id === spa.contact_id);
-    return row && row.pages_this_visit > spa.pages_this_visit ? row : null;
-  }, 'the frame’s socket reporting the page');
-  assert.equal(handed.tabs, 1, 'one tab, not two sockets');
+    return row && row.tabs === 1 ? row : null;
+  }, 'one tab after the handover');
+  assert.equal(handed.url, `${host.origin}/b/sizes`);
+  assert.equal(handed.pages_this_visit, spa.pages_this_visit, 'the page taken over is not counted again');
 
   const events = await eventually(async () => {
     const got = await env.server.api('GET', `/api/v1/contacts/${spa.contact_id}/events`);
