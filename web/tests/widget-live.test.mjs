@@ -274,3 +274,34 @@ test('a page whose origin the site refuses, or with an unknown key, draws nothin
   }
   await context.close();
 });
+
+test('the chat out of reach on the first open: the bubble says so in the visitor’s language, a track() waits, and the next click opens the chat', async () => {
+  const site = await newSite('Out of reach');
+  const host = await shop(site, { lang: 'tr' });
+  const context = await env.browser.newContext(DESKTOP);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  // The chat part cannot be downloaded (the server went down after the page loaded).
+  let reachable = false;
+  await page.route('**/assets/widget-chat-*', (route) => (reachable ? route.continue() : route.abort('internetdisconnected')));
+  await page.goto(`${host.origin}/a`);
+  await ready(page);
+  const row = await listedAt(site, `${host.origin}/a`);
+  const w = widgetOn(page);
+  await w.launcher.click();
+  await w.teaser.filter({ hasText: 'Şu anda bağlanılamıyor' }).waitFor();
+  assert.equal(await w.launcher.getAttribute('aria-expanded'), 'false', 'the panel did not stay open on nothing');
+  await page.evaluate(() => window.Switchboard('track', 'viewed_offer', { id: 7 }));
+  await eventually(async () => {
+    const got = await env.server.api('GET', `/api/v1/contacts/${row.contact_id}/events`);
+    return got.items.some((e) => e.name === 'viewed_offer') || null;
+  }, 'the event tracked after the failed open');
+  await page.screenshot({ path: path.join(shots, 'widget-chat-unreachable-tr.png') });
+
+  reachable = true;
+  await w.launcher.click();
+  await w.frame.locator('.app').waitFor();
+  assert.deepEqual(errors, [], 'nothing thrown into the page');
+  await context.close();
+});

@@ -262,6 +262,17 @@ function start() {
         make = m;
         startChat();
       };
+      // Out of reach (the server is down, the network gone): say so; the next click tries
+      // again, and what the frame was to send goes back to this loader's queue.
+      part.onerror = () => {
+        part!.remove();
+        part = undefined;
+        setOpen(false);
+        frame = false;
+        for (const m of outbox.splice(0)) if (m.t === 'out') q.push(m.frame);
+        showTeaser(words().down);
+        connect();
+      };
       document.head.append(part);
     }
     startChat();
