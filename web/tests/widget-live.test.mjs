@@ -277,8 +277,9 @@ test('a page whose origin the site refuses, or with an unknown key, draws nothin
 
 test('the chat out of reach on the first open: the bubble says so in the visitor’s language, a track() waits, and the next click opens the chat', async () => {
   const site = await newSite('Out of reach');
+  await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale: 'tr' } });
   const host = await shop(site, { lang: 'tr' });
-  const context = await env.browser.newContext(DESKTOP);
+  const context = await env.browser.newContext({ ...DESKTOP, locale: 'tr-TR' });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
