@@ -318,7 +318,7 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
     let mut flood = app.visitor_socket(&seed.site).await;
     let conversation = flood.say(None, "f-0", "spam").await.unwrap().conversation_id;
     let started = std::time::Instant::now();
-    // Past the burst the flood meets refusals, ignores eight of them and is left unread
+    // Past the burst the flood meets refusals, ignores three of them and is left unread
     // for the wait it was told, so a few dozen frames take a few seconds.
     const FRAMES: u32 = 48;
     for n in 1..FRAMES {
@@ -346,7 +346,16 @@ async fn the_default_limits_stop_a_flooding_visitor_and_serve_a_chatting_one() {
     let secs = started.elapsed().as_secs() as u32 + 1;
     assert!((20..=21 + secs).contains(&acked), "{acked} stored in {secs} s");
     assert!(refused > 0);
-    assert_usable(&mut flood).await;
+    // The socket is still usable: the echoes of the last stored messages may still be
+    // on their way, then the pong.
+    flood.send(&VisitorIn::Ping).await.unwrap();
+    loop {
+        match flood.next().await.expect("socket closed instead of answering ping") {
+            VisitorOut::Pong => break,
+            VisitorOut::Event { .. } => {}
+            f => panic!("{f:?}"),
+        }
+    }
     let mut person = app.visitor_socket(&seed.site).await;
     person.say(None, &Uuid::new_v4().to_string(), "Hello, is anyone there?").await.expect("a person is served");
 }
@@ -428,9 +437,10 @@ async fn new_conversations_are_counted_per_address_and_per_site() {
     bo.say(None, "b-2", "a fourth chat").await.expect("after the site's window");
 }
 
-/// A script that keeps sending after being told to wait: once it has ignored eight
-/// `rate_limited` answers in a row, its frames are left unread for the wait it was
-/// told, so its flood costs the server nothing meanwhile; then it is served again.
+/// A script that keeps sending after being told to wait: once it has ignored three
+/// `rate_limited` answers in a row (the server's `ws::IGNORED_REFUSALS`), its frames
+/// are left unread for the wait it was told, so its flood costs the server nothing
+/// meanwhile; then it is served again.
 #[tokio::test]
 async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() {
     let clock = clock();
@@ -439,7 +449,8 @@ async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() 
     let mut script = app.visitor_socket(&seed.site).await;
     let conversation = Some(script.say(None, "s-0", "spam").await.expect("the burst").conversation_id);
 
-    for i in 1..=8 {
+    const IGNORED_REFUSALS: usize = 3;
+    for i in 1..=IGNORED_REFUSALS {
         let send = VisitorIn::Send {
             client_id: format!("s-{i}"),
             conversation_id: conversation,
@@ -452,7 +463,7 @@ async fn a_visitor_who_ignores_retry_after_is_not_read_until_the_wait_is_over() 
         };
         script.send(&send).await.unwrap();
     }
-    for _ in 1..=8 {
+    for _ in 1..=IGNORED_REFUSALS {
         let (code, _, retry_after_ms) = error_frame(&mut script).await;
         assert_eq!((code, retry_after_ms), (ErrorCode::RateLimited, Some(1000)));
     }
