@@ -4,7 +4,8 @@
 //! (`presence.rs`) makes agents, viewers and their sockets cluster-wide, each node
 //! owning its share under a TTL so a dead node is forgotten within seconds; the Redis
 //! limiter (`limiter.rs`) makes core's token buckets cluster-wide; the Redis live list
-//! (`live.rs`) shows every node's live visitors in each node's snapshots. What crosses
+//! (`live.rs`) shows every node's live visitors in each node's snapshots, and tells
+//! watching agents who left with a dead node (`departures.rs`). What crosses
 //! between nodes, and how a node skips what a newer version sends, is `wire.rs`.
 //!
 //! Invariant: Redis holds no truth. Events are in the database before they are
@@ -13,6 +14,7 @@
 //! reads the store through core's `FeedSource`.
 
 mod bus;
+mod departures;
 mod limiter;
 mod live;
 mod presence;

@@ -56,7 +56,7 @@ pub use inboxes::WorkspacePatch;
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, RetryAfter};
-pub use live_elsewhere::{LiveElsewhere, LiveSource};
+pub use live_elsewhere::{LiveElsewhere, LiveSource, LiveWatch};
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};

@@ -118,6 +118,8 @@ pub(crate) struct Registry {
     flusher: AtomicBool,
     /// Shared with the flusher, which holds no strong reference to the registry.
     wake: Arc<tokio::sync::Notify>,
+    /// Agent sockets watching the live list, by workspace (`Core::watch_live`).
+    watchers: Mutex<HashMap<WorkspaceId, usize>>,
 }
 
 impl Registry {
@@ -130,7 +132,23 @@ impl Registry {
             flushing: tokio::sync::Mutex::new(()),
             flusher: AtomicBool::new(false),
             wake: Arc::new(tokio::sync::Notify::new()),
+            watchers: Mutex::default(),
         }
+    }
+
+    /// Counts one more (`+1`) or one fewer (`-1`) watching socket in the workspace.
+    pub(crate) fn watch(&self, ws: WorkspaceId, by: isize) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        let n = watchers.entry(ws).or_default();
+        *n = n.saturating_add_signed(by);
+        if *n == 0 {
+            watchers.remove(&ws);
+        }
+    }
+
+    /// The workspaces with at least one socket watching the live list on this node.
+    pub(crate) fn watched(&self) -> Vec<WorkspaceId> {
+        self.watchers.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(SiteId, ContactId), Entry>> {

@@ -5,6 +5,11 @@
 //! come from: the cluster crate's Redis implementation stores each node's rows under a
 //! TTL and reads the others'; one node has none, and its list is its registry.
 //!
+//! A node that dies sends no `VisitorLeft` for its visitors: the other nodes notice its
+//! rows expiring and tell their own watching sockets. So that this costs Redis reads
+//! only where someone looks, an agent socket holds a [`LiveWatch`] while it watches the
+//! list, and [`LiveSource::watched`] names the workspaces with one.
+//!
 //! Invariant: a row of this node always wins over another node's copy of the same
 //! contact on the same site (this node's is current; the other may be a heartbeat old).
 
@@ -36,9 +41,34 @@ impl LiveSource {
     pub fn rows(&self) -> HashMap<WorkspaceId, Vec<LiveVisitor>> {
         self.0.upgrade().map(|r| r.rows_by_workspace()).unwrap_or_default()
     }
+
+    /// The workspaces where a socket on this node watches the live list (`Core::watch_live`).
+    pub fn watched(&self) -> Vec<WorkspaceId> {
+        self.0.upgrade().map(|r| r.watched()).unwrap_or_default()
+    }
+}
+
+/// A socket watching a workspace's live list, counted while it is held.
+pub struct LiveWatch {
+    registry: Weak<Registry>,
+    ws: WorkspaceId,
+}
+
+impl Drop for LiveWatch {
+    fn drop(&mut self) {
+        if let Some(r) = self.registry.upgrade() {
+            r.watch(self.ws, -1);
+        }
+    }
 }
 
 impl Core {
+    /// Counts a socket watching the workspace's live list until the guard is dropped.
+    pub fn watch_live(&self, ws: WorkspaceId) -> LiveWatch {
+        self.live.watch(ws, 1);
+        LiveWatch { registry: Arc::downgrade(&self.live), ws }
+    }
+
     /// What a [`LiveElsewhere`] writes for this node.
     pub fn live_source(&self) -> LiveSource {
         LiveSource(Arc::downgrade(&self.live))

@@ -116,7 +116,7 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
     Ok(match cluster {
         // Limits, bans (through the bus), presence and the live list are cluster-wide.
         Some(settings) => {
-            let live = Arc::new(RedisLive::start(settings.clone(), core.live_source())?);
+            let live = Arc::new(RedisLive::start(settings.clone(), core.live_source(), bus.clone())?);
             core.with_limiter(Arc::new(RedisLimiter::new(&settings, &rates, clock)?))
                 .with_presence(Arc::new(RedisPresence::start(settings, bus)?))
                 .with_live_elsewhere(live)

@@ -81,6 +81,9 @@ struct Session {
     /// The live visitors this socket follows: `Some(None)` the workspace's, `Some(Some(site))`
     /// one site's, `None` none.
     watching: Option<Option<SiteId>>,
+    /// Held while watching: tells core (and in a cluster, the Redis live list) that
+    /// someone on this node follows the workspace's visitors.
+    live_watch: Option<switchboard_core::LiveWatch>,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -128,7 +131,7 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None };
+        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, live_watch: None };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -318,18 +321,26 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
         },
         AgentIn::Visitors { watch: false, .. } => {
             s.watching = None;
+            s.live_watch = None;
             Ok(())
         }
         // The snapshot is read after the socket's subscription, so a change from now on
         // follows it on the bus.
         AgentIn::Visitors { watch: true, site_id } => {
             let site = site_id.map(SiteId);
+            // Counted before the snapshot, so a node dying after it is noticed.
+            s.live_watch.get_or_insert_with(|| core.watch_live(s.who.workspace_id));
             match core.live_visitors(&s.who, site).await {
                 Ok(rows) => {
                     s.watching = Some(site);
                     conn.send(&AgentOut::Visitors { visitors: rows.iter().map(Into::into).collect() }).await
                 }
-                Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(site_id.map(|id| id.to_string())))).await,
+                Err(e) => {
+                    if s.watching.is_none() {
+                        s.live_watch = None;
+                    }
+                    conn.send(&AgentOut::from(FrameError::from(e).about(site_id.map(|id| id.to_string())))).await
+                }
             }
         }
     }
