@@ -805,3 +805,231 @@ async fn the_live_list_is_cluster_wide_and_a_killed_nodes_visitors_vanish_within
     gone.await.expect("B's visitor never left A's list");
     assert!(killed.elapsed() < Duration::from_millis(2_500), "gone within the TTL, took {:?}", killed.elapsed());
 }
+
+/// Reads `ws` until a frame for which `pick` gives something, or `within` passes.
+async fn frame_within<T>(ws: &mut Ws, within: Duration, mut pick: impl FnMut(&Value) -> Option<T>) -> Option<T> {
+    let wait = async {
+        loop {
+            let f = ws.next().await.expect("the socket closed");
+            if let Some(found) = pick(&f) {
+                return found;
+            }
+        }
+    };
+    tokio::time::timeout(within, wait).await.ok()
+}
+
+/// A node killed with `kill -9` says nothing about its visitors: the node where an agent
+/// watches the live list notices that the dead node's rows expired and tells the agent
+/// `visitor_left`, as a departure would. A visitor whose widget reconnects to the living
+/// node is not reported as gone: the agent hears them arrive there, as a reconnect on one
+/// node is heard (a `visitor` row), and never hears them leave.
+#[tokio::test]
+async fn a_killed_nodes_visitors_leave_the_list_of_an_agent_already_watching() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+
+    // The agent watches on B; nobody is on the site yet.
+    let mut agent = Ws::agent(b.addr, &token, None).await;
+    agent.expect("caught_up").await;
+    agent.send(json!({"type": "visitors", "watch": true, "site_id": null})).await;
+    assert_eq!(agent.expect("visitors").await["visitors"], json!([]));
+
+    // Ana and Ben browse on A; the agent on B hears them arrive over the bus.
+    let page = |url: &str| json!({"type": "page", "url": url, "title": "Shop"});
+    let mut ana = Ws::visitor(a.addr, &site, None, None).await;
+    let ana_id = ana.welcome["contact_id"].as_str().unwrap().to_owned();
+    ana.send(page("https://shop.example/pricing")).await;
+    let mut ben = Ws::visitor(a.addr, &site, None, None).await;
+    let ben_id = ben.welcome["contact_id"].as_str().unwrap().to_owned();
+    let ben_token = ben.welcome["token"].as_str().unwrap().to_owned();
+    ben.send(page("https://shop.example/shoes")).await;
+    let (mut arrived, mut site_id) = (HashSet::new(), Value::Null);
+    while arrived.len() < 2 {
+        let f = agent.expect("visitor").await;
+        arrived.insert(f["visitor"]["contact_id"].as_str().unwrap().to_owned());
+        site_id = f["visitor"]["site_id"].clone();
+    }
+    assert_eq!(arrived, HashSet::from([ana_id.clone(), ben_id.clone()]));
+    // A has written them to Redis (B's snapshot shows them): B's heartbeat knows them.
+    let on_b = Api::with_token(b.base(), &token);
+    let written = tokio::time::timeout(Duration::from_secs(10), async {
+        while live_ids(&on_b).await.len() < 2 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    written.await.expect("A never wrote its visitors to Redis");
+
+    // A dies without a word. Ben's widget reconnects to B at once and opens his page again.
+    a.kill().await;
+    drop((ana, ben));
+    let killed = std::time::Instant::now();
+    let mut ben = Ws::visitor(b.addr, &site, Some(&ben_token), None).await;
+    assert_eq!(ben.welcome["contact_id"], ben_id.as_str(), "the same contact");
+    ben.send(page("https://shop.example/shoes")).await;
+
+    // Ana leaves the agent's list once A's rows expire (TTL 1 s), with no reload.
+    let mut about_ben = vec![];
+    let left = frame_within(&mut agent, Duration::from_secs(8), |f| {
+        if f["contact_id"] == ben_id.as_str() || f["visitor"]["contact_id"] == ben_id.as_str() {
+            about_ben.push(f["type"].as_str().unwrap().to_owned());
+        }
+        (f["type"] == "visitor_left" && f["contact_id"] == ana_id.as_str()).then(|| f.clone())
+    })
+    .await
+    .expect("the agent on B never heard that Ana left with A");
+    assert_eq!(left["site_id"], site_id, "{left}");
+    assert!(killed.elapsed() < Duration::from_secs(5), "told within the TTL and a confirmation, took {:?}", killed.elapsed());
+
+    // Ben is still there. Whatever B told about him was published before his next page,
+    // so reading up to that page's row sees it all: arrivals, never a departure.
+    ben.send(page("https://shop.example/shoes/red")).await;
+    frame_within(&mut agent, Duration::from_secs(5), |f| {
+        if f["contact_id"] == ben_id.as_str() || f["visitor"]["contact_id"] == ben_id.as_str() {
+            about_ben.push(f["type"].as_str().unwrap().to_owned());
+        }
+        (f["type"] == "visitor" && f["visitor"]["url"] == "https://shop.example/shoes/red").then_some(())
+    })
+    .await
+    .expect("the agent never saw Ben's next page");
+    assert!(!about_ben.contains(&"visitor_left".to_owned()), "Ben reconnected to B, he did not leave: {about_ben:?}");
+    assert_eq!(live_ids(&on_b).await, [ben_id.as_str()], "B's list: Ben, and Ana gone");
+}
+
+/// Sends `frame` from the visitor, again every 100 ms, until `effect` shows on `watch`
+/// (at most 5 s). The change crosses the bus in milliseconds, but nothing orders it
+/// before the visitor's next frame on the other node; a node that never drops its copy
+/// never shows the effect.
+async fn until_effect<T>(visitor: &mut Ws, frame: impl Fn(usize) -> Value, mut effect: impl FnMut(&Value) -> Option<T>) -> T {
+    let tried = async {
+        for n in 0.. {
+            visitor.send(frame(n)).await;
+            if let Some(found) = frame_within(visitor, Duration::from_millis(100), &mut effect).await {
+                return found;
+            }
+        }
+        unreachable!()
+    };
+    tokio::time::timeout(Duration::from_secs(5), tried).await.expect("the change made on A never reached the visitor on B")
+}
+
+/// Each node keeps copies of the site, the scoring rules and the proactive rules that
+/// visitor moments read (`core/src/rules_cache.rs`). A change an admin makes through node
+/// A drops node B's copies at once through `RulesChanged`, not after some expiry: B's
+/// visitor is invited by a new rule, scored by a new scoring rule, and their event counted
+/// as a conversion once the site declares it.
+#[tokio::test]
+async fn rules_scoring_and_site_changed_on_one_node_hold_at_once_for_a_visitor_on_the_other() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, token) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
+    let site_id = sites.as_array().unwrap().iter().find(|s| s["public_key"] == site.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
+    let invite = |name: &str, body: &str| {
+        json!({
+            "name": name, "enabled": true, "frequency": "once_per_visit",
+            "conditions": [{"kind": "url", "match": "contains", "value": "/pricing"}],
+            "actions": [{"kind": "message", "body": body, "agent_id": null, "typing_seconds": 0}],
+        })
+    };
+    let triggers = format!("/api/v1/sites/{site_id}/triggers");
+    owner.ok(reqwest::Method::POST, &triggers, Some(invite("First", "first"))).await;
+
+    // A visitor on B: their first page fires the first rule, so B now holds its copies
+    // of the site, the (empty) scoring and the rules.
+    let mut visitor = Ws::visitor(b.addr, &site, None, None).await;
+    let page = |n: usize| json!({"type": "page", "url": format!("https://shop.example/pricing?step={n}"), "title": "Pricing"});
+    visitor.send(page(0)).await;
+    assert_eq!(visitor.expect("invitation").await["invitation"]["body"], "first");
+
+    // A rule made on A: B's visitor is invited by it (the first rule fired this visit already).
+    owner.ok(reqwest::Method::POST, &triggers, Some(invite("Second", "second"))).await;
+    let body = |f: &Value| (f["type"] == "invitation").then(|| f["invitation"]["body"].clone());
+    assert_eq!(until_effect(&mut visitor, page, body).await, "second");
+
+    // A scoring rule set on A: B's next page of the visitor earns its points. An agent
+    // watching on B sees the score move.
+    let mut agent = Ws::agent(b.addr, &token, None).await;
+    agent.expect("caught_up").await;
+    agent.send(json!({"type": "visitors", "watch": true, "site_id": null})).await;
+    assert_eq!(agent.expect("visitors").await["visitors"][0]["lead_score"], 0);
+    let scoring = json!({"rules": [{"kind": "event", "name": "compare", "points": 7}], "half_life_days": null, "priority_at": null});
+    owner.ok(reqwest::Method::PUT, "/api/v1/scoring", Some(scoring)).await;
+    let track = |name: &str| json!({"type": "track", "name": name, "data": {}});
+    let scored = async {
+        loop {
+            visitor.send(track("compare")).await;
+            let seen = frame_within(&mut agent, Duration::from_millis(100), |f| {
+                (f["type"] == "visitor" && f["visitor"]["lead_score"].as_i64() > Some(0)).then(|| f["visitor"]["lead_score"].clone())
+            });
+            if let Some(score) = seen.await {
+                return score;
+            }
+        }
+    };
+    let score = tokio::time::timeout(Duration::from_secs(5), scored).await.expect("the scoring set on A never counted on B");
+    assert_eq!(score.as_i64().unwrap() % 7, 0, "points of the new rule: {score}");
+
+    // The site: "purchase" declared a conversion event on A counts on B's next event.
+    let conversions = format!("/api/v1/sites/{site_id}/conversions");
+    owner.ok(reqwest::Method::PATCH, &format!("/api/v1/sites/{site_id}"), Some(json!({"conversion_events": ["purchase"]}))).await;
+    let converted = async {
+        loop {
+            visitor.send(track("purchase")).await;
+            // The visitor's answer to a ping follows the event's handling on B.
+            visitor.send(json!({"type": "ping"})).await;
+            visitor.expect("pong").await;
+            if !owner.ok(reqwest::Method::GET, &conversions, None).await["conversions"].as_array().unwrap().is_empty() {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), converted).await.expect("the conversion event declared on A never counted on B");
+}
+
+/// Each node keeps the workspace's inbox visibility (`core/src/visibility.rs`). An admin
+/// restricting inboxes through node A holds at once for an agent's request on node B,
+/// through `WorkspaceChanged`, and opening them again too.
+#[tokio::test]
+async fn inbox_visibility_changed_on_one_node_holds_at_once_for_an_agent_on_the_other() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, _) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+    let agent = json!({"email": "ana@shop.example", "name": "Ana", "role": "agent", "password": PASSWORD});
+    owner.ok(reqwest::Method::POST, "/api/v1/agents", Some(agent)).await;
+    let mut ana = Api::new(b.base());
+    ana.login("ana@shop.example", PASSWORD).await.unwrap();
+    // A conversation of Billing, a team Ana is not in: she sees it while inboxes are open.
+    let billing = owner.ok(reqwest::Method::POST, "/api/v1/teams", Some(json!({"name": "Billing", "agent_ids": []}))).await;
+    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
+    let site_id = sites.as_array().unwrap().iter().find(|s| s["public_key"] == site.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
+    let to_billing = json!({"default_team_id": billing["id"]});
+    owner.ok(reqwest::Method::PATCH, &format!("/api/v1/sites/{site_id}"), Some(to_billing)).await;
+    let (_visitor, conversation, _) = visitor(&a, &site, "first").await;
+    let path = format!("/api/v1/conversations/{conversation}");
+    assert_eq!(ana.get(&path).await.0, reqwest::StatusCode::OK, "B now holds the workspace's visibility: all");
+
+    // Restricted on A: Ana, in no team, no longer sees it on B.
+    owner.ok(reqwest::Method::PATCH, "/api/v1/workspace", Some(json!({"inbox_visibility": "teams"}))).await;
+    answers_soon(&ana, &path, reqwest::StatusCode::NOT_FOUND).await;
+    // And opened again on A: she sees it on B again.
+    owner.ok(reqwest::Method::PATCH, "/api/v1/workspace", Some(json!({"inbox_visibility": "all"}))).await;
+    answers_soon(&ana, &path, reqwest::StatusCode::OK).await;
+}
+
+/// Waits (at most 5 s) until `GET path` answers `want`: the change crossed the bus.
+async fn answers_soon(api: &Api, path: &str, want: reqwest::StatusCode) {
+    let waited = tokio::time::timeout(Duration::from_secs(5), async {
+        while api.get(path).await.0 != want {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    waited.await.unwrap_or_else(|_| panic!("{path} never answered {want} after the change on A"));
+}
