@@ -8,9 +8,13 @@
 //! when the visitor leaves. Rules never fire while the visitor is chatting, so their
 //! labels and priority always wait for the visitor's next conversation
 //! ([`Core::pending_for_new_conversation`]).
+//!
+//! Invariant: a visitor's moments take turns on a node (`Rechecks::turns`). A rule's cap
+//! is read (`last_firings`) before it fires and written (`record_firing`) after, and a
+//! visitor clicking fast sends pages whose moments would otherwise overlap and all fire it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_domain::scoring::{self, Scoring};
@@ -26,6 +30,26 @@ use crate::{ContactPatch, Core, Error, Result, Visitor};
 pub(crate) struct Rechecks {
     due: Mutex<HashMap<ContactId, (WorkspaceId, Timestamp)>>,
     changed: tokio::sync::Notify,
+    /// The contacts with a moment running, each moment waiting its turn; an entry goes
+    /// when its last moment ends.
+    turns: Mutex<HashMap<ContactId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Rechecks {
+    /// Runs `moment` once no other moment of the contact runs on this node.
+    async fn in_turn<T>(&self, contact: ContactId, moment: impl Future<Output = T>) -> T {
+        let turn = self.turns.lock().expect("turns lock").entry(contact).or_default().clone();
+        let held = turn.clone().lock_owned().await;
+        let done = moment.await;
+        drop(held);
+        drop(turn);
+        let mut turns = self.turns.lock().expect("turns lock");
+        // Only the map's reference left: nobody waits.
+        if turns.get(&contact).is_some_and(|t| Arc::strong_count(t) == 1) {
+            turns.remove(&contact);
+        }
+        done
+    }
 }
 
 /// How often the background re-check wakes when nothing is due sooner.
@@ -100,6 +124,10 @@ impl Core {
     }
 
     async fn rules_moment(&self, facts: &VisitorFacts, moment: Option<&Moment>) -> Result<()> {
+        self.rechecks.in_turn(facts.contact_id, self.rules_moment_in_turn(facts, moment)).await
+    }
+
+    async fn rules_moment_in_turn(&self, facts: &VisitorFacts, moment: Option<&Moment>) -> Result<()> {
         let now = self.now();
         let ws = facts.workspace_id;
         // Site, scoring and rules come from this node's copies (`rules_cache.rs`).

@@ -166,6 +166,22 @@ async fn a_rule_fires_exactly_when_its_conditions_hold_and_never_twice_past_its_
     assert_eq!(app.core.next_rule_check(), None);
 }
 
+/// A visitor clicking fast sends pages whose moments overlap (each runs in a task of its
+/// own). A rule's cap is read before it fires and written after, so the moments of one
+/// visitor take turns: a once-per-visit rule fires once however many pages come at once.
+#[tokio::test]
+async fn overlapping_moments_of_one_visitor_fire_a_once_per_visit_rule_once() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed("shop").await;
+    let owner = app.owner(&seed).await;
+    let created =
+        owner.create_trigger(seed.site.id.0, &rule("Nudge", vec![], vec![mark("nudged")], TriggerFrequency::OncePerVisit)).await.unwrap();
+    let (_socket, facts) = visitor(&app, &seed).await;
+    let moments: Vec<_> = (0..8).map(|_| app.core.visitor_moment(&facts, &Moment::Page)).collect();
+    futures::future::join_all(moments).await;
+    assert_eq!(owner.trigger(created.id).await.unwrap().stats.fired, 1, "once per visit, pages at once or not");
+}
+
 #[tokio::test]
 async fn once_per_visitor_and_every_n_days_caps_hold_across_visits() {
     let clock = Arc::new(ManualClock::new(Timestamp::now()));
