@@ -420,9 +420,28 @@ impl Core {
         let Some(entry) = gone else { return };
         let ws = entry.visit.workspace_id;
         self.live.queue(ws, None, None, Some((entry.visit.id, entry.last_active)));
-        self.bus.publish(Topic::Workspace(ws), Arc::new(BusMessage::VisitorLeft { contact_id: key.1, site_id: key.0 }));
         self.live_arrived_or_left();
         self.moment_soon(entry.facts(), Moment::Left);
+        let left = BusMessage::VisitorLeft { contact_id: key.1, site_id: key.0 };
+        if self.elsewhere.is_none() {
+            self.bus.publish(Topic::Workspace(ws), Arc::new(left));
+            return;
+        }
+        // In a cluster the visitor may have reconnected to another node within the grace
+        // period (a load balancer need not send them back here): that is no departure,
+        // and the agents already heard them arrive there.
+        let core = self.clone();
+        tokio::spawn(async move {
+            if core.live_elsewhere_site(ws, key.1, Some(key.0)).await.is_some() {
+                return;
+            }
+            // Checked and published under the registry's lock, so a return to this node
+            // meanwhile is heard after the departure, never before it.
+            let map = core.live.lock();
+            if !map.contains_key(&key) {
+                core.bus.publish(Topic::Workspace(ws), Arc::new(left));
+            }
+        });
     }
 
     /// The page tracked an event: kept on the row for rules (the contact event itself

@@ -1033,3 +1033,64 @@ async fn answers_soon(api: &Api, path: &str, want: reqwest::StatusCode) {
     });
     waited.await.unwrap_or_else(|_| panic!("{path} never answered {want} after the change on A"));
 }
+
+/// A visitor whose widget reconnects to the other node within `live.leave_grace_ms` (a
+/// load balancer need not send them back) has not left: the agent hears them arrive on
+/// B, and A, when its grace period ends, tells nobody they left, as a reconnect on one
+/// node is no departure. Cem, who closes his tab on A later and does not come back, is
+/// told gone: A still reports real departures.
+#[tokio::test]
+async fn a_visitor_reconnecting_to_the_other_node_within_the_grace_period_does_not_leave() {
+    let cluster = Cluster::start().await;
+    let grace = [("SWITCHBOARD__LIVE__LEAVE_GRACE_MS", "1000")];
+    let (a, b) = (cluster.node_with("a", &grace).await, cluster.node_with("b", &grace).await);
+    let (_, site, token) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+    let mut agent = Ws::agent(b.addr, &token, None).await;
+    agent.expect("caught_up").await;
+    agent.send(json!({"type": "visitors", "watch": true, "site_id": null})).await;
+    agent.expect("visitors").await;
+
+    let page = json!({"type": "page", "url": "https://shop.example/pricing", "title": "Pricing"});
+    let mut ana = Ws::visitor(a.addr, &site, None, None).await;
+    let (ana_id, ana_token) = (ana.welcome["contact_id"].as_str().unwrap().to_owned(), ana.welcome["token"].as_str().unwrap().to_owned());
+    ana.send(page.clone()).await;
+    let mut cem = Ws::visitor(a.addr, &site, None, None).await;
+    let cem_id = cem.welcome["contact_id"].as_str().unwrap().to_owned();
+    cem.send(page.clone()).await;
+    let mut arrived = HashSet::new();
+    while arrived.len() < 2 {
+        arrived.insert(agent.expect("visitor").await["visitor"]["contact_id"].as_str().unwrap().to_owned());
+    }
+
+    // Ana's connection to A drops; her widget reconnects to B.
+    drop(ana);
+    let mut ana = Ws::visitor(b.addr, &site, Some(&ana_token), None).await;
+    ana.send(page.clone()).await;
+    let on_b = frame_within(&mut agent, Duration::from_secs(5), |f| {
+        (f["type"] == "visitor" && f["visitor"]["contact_id"] == ana_id.as_str()).then(|| f["visitor"]["tabs"].clone())
+    });
+    assert_eq!(on_b.await, Some(json!(1)), "the agent hears Ana on B");
+    // Then Cem closes his tab on A for good; his grace period ends after Ana's.
+    drop(cem);
+    let mut left = vec![];
+    let cem_left = frame_within(&mut agent, Duration::from_secs(5), |f| {
+        if f["type"] == "visitor_left" {
+            left.push(f["contact_id"].as_str().unwrap().to_owned());
+        }
+        left.contains(&cem_id).then_some(())
+    });
+    cem_left.await.expect("A never said Cem left");
+    assert_eq!(left, [cem_id.as_str()], "Ana is on B: A says nothing of her");
+    // B's list: Ana, once A has rewritten its rows without Cem (soon after he left).
+    let on_b = Api::with_token(b.base(), &token);
+    let settled = tokio::time::timeout(Duration::from_secs(5), async {
+        while live_ids(&on_b).await != [ana_id.as_str()] {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    settled.await.expect("B's list never came to Ana alone");
+    ana.send(json!({"type": "ping"})).await;
+    ana.expect("pong").await;
+}
