@@ -82,6 +82,11 @@ pub enum BusMessage {
     /// The workspace's sites, scoring rules or proactive rules changed: each node drops
     /// its copies of them (what visitor moments read, `core/src/rules_cache.rs`).
     RulesChanged,
+    /// Never crosses between nodes (`publish_local` only): this node's link to the others
+    /// was down and is back, so a `BansChanged`, `WorkspaceChanged` or `RulesChanged` may
+    /// have been lost on the way. Published on each `Topic::Visitors` the node follows;
+    /// whoever keeps a copy of the workspace's settings drops it, as for any change.
+    Resync,
     /// A contact was erased: each node closes that contact's visitor sockets.
     ContactErased {
         #[serde(with = "ids")]
@@ -268,6 +273,11 @@ impl LocalBus {
     pub fn with_capacity(workspace_capacity: usize, conversation_capacity: usize) -> Self {
         Self { topics: Mutex::default(), workspace_capacity, conversation_capacity }
     }
+
+    /// The topics someone on this node listens to.
+    pub fn topics(&self) -> Vec<Topic> {
+        self.topics.lock().expect("bus lock").iter().filter(|(_, tx)| tx.receiver_count() > 0).map(|(t, _)| *t).collect()
+    }
 }
 
 impl Bus for LocalBus {
@@ -436,6 +446,15 @@ mod tests {
         assert!(bus.topics.lock().unwrap().is_empty());
     }
 
+    #[test]
+    fn topics_lists_only_those_someone_listens_to() {
+        let bus = LocalBus::default();
+        let (heard, dropped) = (Topic::Visitors(WorkspaceId::new()), Topic::Conversation(ConversationId::new()));
+        let _rx = bus.subscribe(heard);
+        drop(bus.subscribe(dropped));
+        assert_eq!(bus.topics(), [heard]);
+    }
+
     /// A message with an attachment: the richest event the log holds.
     fn message_event() -> Event {
         let (ws, conversation, contact) = (WorkspaceId::new(), ConversationId::new(), ContactId::new());
@@ -540,6 +559,7 @@ mod tests {
         let queues = BusMessage::Queues { queues: vec![wire::QueueInfo { team_id: None, length: 2, oldest_queued_at: Some(7) }] };
         assert!(matches!(round_trip(&queues), BusMessage::Queues { queues } if queues.len() == 1 && queues[0].length == 2));
         assert!(matches!(round_trip(&BusMessage::RulesChanged), BusMessage::RulesChanged));
+        assert!(matches!(round_trip(&BusMessage::Resync), BusMessage::Resync));
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! - everything it follows, every poll interval while the link is degraded;
 //! - everything it follows, every position check (a lost *last* event leaves no hole).
 //!
+//! What is not an event (a change of bans, settings or rules) cannot be read again: after
+//! each (re)subscription and when a degraded link is live again, the node tells its own
+//! listeners `BusMessage::Resync`, and they drop their copies as for a change.
+//!
 //! The link is checked end to end: every probe interval the node publishes a probe on
 //! its own channel and expects it back through its subscription. Two probes missed (a
 //! hung Redis keeps TCP up and answers nothing; a subscription can die without a word)
@@ -237,6 +241,18 @@ impl Inner {
             tracing::info!("bus live again");
             // Read once more what may have been missed while degraded.
             self.repair_all.notify_one();
+            self.resync();
+        }
+    }
+
+    /// Messages that are not events cannot be read again from the store: after a time
+    /// without the other nodes, this node's copies of workspace settings are dropped
+    /// instead (`BusMessage::Resync` on every `Topic::Visitors` followed here).
+    fn resync(&self) {
+        for topic in self.local.topics() {
+            if matches!(topic, Topic::Visitors(_)) {
+                self.local.publish(topic, Arc::new(BusMessage::Resync));
+            }
         }
     }
 
@@ -327,6 +343,7 @@ async fn subscriber(inner: Arc<Inner>, mut stop: watch::Receiver<()>) {
                 let mut messages = pubsub.into_on_message();
                 inner.subscribed.store(true, Ordering::Relaxed);
                 inner.repair_all.notify_one();
+                inner.resync();
                 loop {
                     tokio::select! {
                         msg = messages.next() => match msg {

@@ -10,7 +10,8 @@
 //!   per workspace and node, subscribed before the first read it guards;
 //! - a read that began before a change is not kept (each workspace has an epoch that a
 //!   change bumps), so a slow read can never put back what a change dropped;
-//! - a receiver that lagged may have missed a change: it drops the whole workspace.
+//! - a receiver that lagged may have missed a change: it drops the whole workspace, as
+//!   it does on `BusMessage::Resync` (the node's link to the others was down a while).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -66,7 +67,8 @@ impl RulesCache {
 async fn listen(cache: Weak<RulesCache>, ws: WorkspaceId, mut rx: switchboard_bus::Receiver) {
     loop {
         let forget = match rx.recv().await {
-            Ok(delivery) => matches!(*delivery.message, BusMessage::RulesChanged),
+            // A resync: a change may have been lost while the nodes were apart.
+            Ok(delivery) => matches!(*delivery.message, BusMessage::RulesChanged | BusMessage::Resync),
             Err(RecvError::Lagged(_)) => true,
             Err(RecvError::Closed) => return,
         };

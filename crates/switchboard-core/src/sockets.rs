@@ -326,10 +326,10 @@ impl Watcher {
     async fn run(self, mut rx: switchboard_bus::Receiver) {
         loop {
             let message = match rx.recv().await {
-                Ok(delivery) => delivery.message.clone(),
-                // Missed some: a ban or settings change may be among them, so check
-                // everything again.
-                Err(RecvError::Lagged(_)) => {
+                Ok(delivery) if !matches!(*delivery.message, BusMessage::Resync) => delivery.message.clone(),
+                // Missed some (here, or between the nodes): a ban or settings change may
+                // be among them, so check everything again.
+                Ok(_) | Err(RecvError::Lagged(_)) => {
                     if let Some(visibilities) = self.visibilities.upgrade() {
                         visibilities.forget(self.ws);
                     }

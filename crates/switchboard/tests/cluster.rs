@@ -1094,3 +1094,45 @@ async fn a_visitor_reconnecting_to_the_other_node_within_the_grace_period_does_n
     ana.send(json!({"type": "ping"})).await;
     ana.expect("pong").await;
 }
+
+/// A `RulesChanged` published while Redis is down is lost (only events are read again
+/// from the database). So a node whose link comes back drops its copies of every
+/// workspace's settings (`BusMessage::Resync`): a rule made on A during the outage
+/// reaches B's visitor once Redis is back, not at B's next restart.
+#[tokio::test]
+async fn a_rule_changed_while_redis_was_down_holds_on_the_other_node_once_it_is_back() {
+    let mut cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, _) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
+    let site_id = sites.as_array().unwrap().iter().find(|s| s["public_key"] == site.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
+    let invite = |name: &str, body: &str| {
+        json!({
+            "name": name, "enabled": true, "frequency": "once_per_visit",
+            "conditions": [{"kind": "url", "match": "contains", "value": "/pricing"}],
+            "actions": [{"kind": "message", "body": body, "agent_id": null, "typing_seconds": 0}],
+        })
+    };
+    let triggers = format!("/api/v1/sites/{site_id}/triggers");
+    owner.ok(reqwest::Method::POST, &triggers, Some(invite("First", "first"))).await;
+    let mut visitor = Ws::visitor(b.addr, &site, None, None).await;
+    let page = |n: usize| json!({"type": "page", "url": format!("https://shop.example/pricing?step={n}"), "title": "Pricing"});
+    visitor.send(page(0)).await;
+    assert_eq!(visitor.expect("invitation").await["invitation"]["body"], "first", "B holds its copy of the rules");
+
+    let (owner, b_ref) = (&owner, &b);
+    cluster
+        .redis
+        .restart_after(async || {
+            b_ref.wait_for_bus("degraded").await;
+            // Stored on A; its RulesChanged goes nowhere.
+            owner.ok(reqwest::Method::POST, &triggers, Some(invite("Second", "second"))).await;
+        })
+        .await
+        .expect("Redis starts again");
+    b.wait_for_bus("live").await;
+    let body = |f: &Value| (f["type"] == "invitation").then(|| f["invitation"]["body"].clone());
+    assert_eq!(until_effect(&mut visitor, page, body).await, "second");
+}
