@@ -22,6 +22,10 @@ async function agent(name, locale = 'en', role = 'agent') {
 
 async function signedIn(who, options = {}) {
   const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 }, ...options });
+  return signIn(page, who);
+}
+
+async function signIn(page, who) {
   await page.goto(`${env.server.base}/app`);
   await page.locator('input[type=email]').fill(who.email);
   await page.locator('input[name=password]').fill(PASSWORD);
@@ -217,6 +221,52 @@ test('shortcuts follow the physical key: j on an Arabic layout moves, typing j i
   await rows(page).locator(`[href$="${resolved}"]`).waitFor({ state: 'detached' });
   assert.equal((await env.server.api('GET', `/api/v1/conversations/${resolved}`)).status, 'resolved');
   await page.close();
+});
+
+test('what changes while the list is loading wins over the page: a chat resolved meanwhile stays out, one started meanwhile comes in', async () => {
+  const ida = await agent('Ida');
+  const rosa = await visitor(env.server.base, env.server.site.public_key);
+  rosa.profile({ name: 'Resolved Rosa' });
+  await rosa.say('Thanks, all sorted');
+  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 } });
+  // What the agent's socket hears, to know when each change has reached the page.
+  const heard = [];
+  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => heard.push(JSON.parse(String(payload)))));
+  const heardEvent = (kind, conversationId) =>
+    eventually(() => heard.some((f) => f.type === 'event' && f.event.kind === kind && f.event.conversation_id === conversationId), `the ${kind} event`);
+  await signIn(page, ida);
+  await page.getByRole('tab', { name: 'Unassigned' }).click();
+  await rows(page).filter({ hasText: 'Resolved Rosa' }).waitFor();
+
+  // The agent switches to All; the server reads that page at once, but it reaches the
+  // browser only after two things happened that the page cannot know about.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let read;
+  const pageRead = new Promise((resolve) => (read = resolve));
+  await page.route(/\/api\/v1\/conversations\?/, async (route) => {
+    const response = await route.fetch();
+    read();
+    await held;
+    await route.fulfill({ response });
+  });
+  await page.getByRole('tab', { name: /^All/ }).click();
+  await pageRead;
+  await env.server.api('PUT', `/api/v1/conversations/${rosa.conversationId}/status`, { status: 'resolved' });
+  await heardEvent('status_changed', rosa.conversationId);
+  const nina = await visitor(env.server.base, env.server.site.public_key);
+  nina.profile({ name: 'New Nina' });
+  const ninaRead = page.waitForResponse((r) => /\/api\/v1\/conversations\/[0-9a-f-]{36}$/.test(new URL(r.url()).pathname));
+  await nina.say('Hello, anyone there?');
+  await (await ninaRead).finished();
+  release();
+
+  await rows(page).filter({ hasText: 'New Nina' }).waitFor();
+  assert.equal(await rows(page).filter({ hasText: 'Resolved Rosa' }).count(), 0, 'the resolved chat is not in Open');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.close();
+  rosa.close();
+  nina.close();
 });
 
 test('search finds a message, highlights the words and opens the conversation at the hit', async () => {
