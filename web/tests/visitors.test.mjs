@@ -76,6 +76,27 @@ test('nobody on the sites: the screen says so and links an admin to the site sni
   await page.context().close();
 });
 
+test('from sign-in, on the inbox, the navigation counts who is on the sites, without reading the list', async () => {
+  const { email } = await agent('Nour');
+  const page = await signedIn(email, '/app');
+  const listReads = [];
+  page.on('request', (r) => new URL(r.url()).pathname === '/api/v1/visitors/live' && listReads.push(r.url()));
+  await page.locator('.inbox').waitFor();
+  const count = page.locator('.rail-count');
+  assert.equal(await count.count(), 0, 'nobody on the sites yet');
+
+  const ana = await arrive(`${SHOP}/`, 'Home');
+  await count.getByText('1', { exact: true }).waitFor();
+  const ben = await arrive(`${SHOP}/sale`, 'Sale');
+  await count.getByText('2', { exact: true }).waitFor();
+  ana.close();
+  await count.getByText('1', { exact: true }).waitFor();
+  ben.close();
+  await count.waitFor({ state: 'detached' });
+  assert.deepEqual(listReads, [], 'the count comes from the socket, not the whole list');
+  await page.context().close();
+});
+
 test('an agent watches a visitor browse three pages live, sees them leave, and reads their history', async () => {
   const { email } = await agent('Rana');
   const page = await signedIn(email, '/app/visitors');

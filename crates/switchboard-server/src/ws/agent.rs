@@ -5,6 +5,8 @@
 //! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
 //! means something was missed; the session then re-reads the feed from the store.
 
+use std::collections::HashSet;
+
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::request::Parts;
@@ -81,6 +83,9 @@ struct Session {
     /// The live visitors this socket follows: `Some(None)` the workspace's, `Some(Some(site))`
     /// one site's, `None` none.
     watching: Option<Option<SiteId>>,
+    /// Who is on the sites (contact, site), kept only to count them, for a socket that
+    /// follows the count (`visitor_count`); `None` for one that does not.
+    counting: Option<HashSet<(uuid::Uuid, uuid::Uuid)>>,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -128,7 +133,7 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None };
+        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, counting: None };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -258,10 +263,18 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
         // Coalesced where it is published (at most one every 250 ms per workspace).
         BusMessage::Queues { queues } => conn.feed(&AgentOut::Queues { queues: queues.clone() }).await,
         // Every watching socket sends the same frame, so it is encoded once.
-        BusMessage::LiveVisitor { visitor } if watches(s, visitor.site_id) => {
+        BusMessage::LiveVisitor { visitor } => {
+            count_visitors(s, conn, |on| on.insert((visitor.contact_id, visitor.site_id))).await?;
+            if !watches(s, visitor.site_id) {
+                return Ok(());
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::Visitor { visitor: (**visitor).clone() }).await
         }
-        BusMessage::VisitorLeft { contact_id, site_id } if watches(s, site_id.0) => {
+        BusMessage::VisitorLeft { contact_id, site_id } => {
+            count_visitors(s, conn, |on| on.remove(&(contact_id.0, site_id.0))).await?;
+            if !watches(s, site_id.0) {
+                return Ok(());
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::VisitorLeft { contact_id: contact_id.0, site_id: site_id.0 }).await
         }
         _ => Ok(()),
@@ -316,6 +329,21 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             Ok(()) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
+        AgentIn::VisitorCount { watch: false } => {
+            s.counting = None;
+            Ok(())
+        }
+        // Like the list's snapshot, read after the subscription: arrivals and departures
+        // from now on follow on the bus. Only keys are kept, one per contact and site.
+        AgentIn::VisitorCount { watch: true } => match core.live_visitors(&s.who, None).await {
+            Ok(rows) => {
+                let on: HashSet<_> = rows.iter().map(|v| (v.contact_id.0, v.site_id.0)).collect();
+                let count = u32::try_from(on.len()).unwrap_or(u32::MAX);
+                s.counting = Some(on);
+                conn.send(&AgentOut::VisitorCount { count }).await
+            }
+            Err(e) => conn.send(&AgentOut::from(FrameError::from(e))).await,
+        },
         AgentIn::Visitors { watch: false, .. } => {
             s.watching = None;
             Ok(())
@@ -333,6 +361,17 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             }
         }
     }
+}
+
+/// Applies an arrival or a departure to a counting socket's set of who is on, and
+/// sends the new count when `change` says it moved (a row that only changed is no news).
+async fn count_visitors(s: &mut Session, conn: &mut Conn, change: impl FnOnce(&mut HashSet<(uuid::Uuid, uuid::Uuid)>) -> bool) -> Result<(), Gone> {
+    let Some(on) = s.counting.as_mut() else { return Ok(()) };
+    if !change(on) {
+        return Ok(());
+    }
+    let count = u32::try_from(on.len()).unwrap_or(u32::MAX);
+    conn.feed(&AgentOut::VisitorCount { count }).await
 }
 
 /// Whether this socket follows the live visitors of `site`.

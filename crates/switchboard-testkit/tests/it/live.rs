@@ -196,6 +196,41 @@ async fn a_watch_on_one_site_hears_only_that_site_and_stops_when_asked() {
 }
 
 #[tokio::test]
+async fn a_count_watch_hears_the_number_of_visitors_on_arrivals_and_departures_only() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("count").await;
+    let owner = app.owner(&seed).await;
+    let secret = api_token(&owner, switchboard_testkit::proto::Role::Agent).await;
+
+    // Someone is on the shop before the agent's socket opens: the first count has them.
+    let mut early = app.visitor_socket(&seed.site).await;
+    page(&mut early, "/", "Home", None).await;
+    settled(&mut early).await;
+    let mut agent = caught_up_agent(&app, &secret).await;
+    agent.send(&AgentIn::VisitorCount { watch: true }).await.unwrap();
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 1);
+
+    // A second visitor arrives: two. The first moves to another page: no news.
+    let mut late = app.visitor_socket(&seed.site).await;
+    page(&mut late, "/pricing", "Pricing", None).await;
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 2);
+    page(&mut early, "/shoes", "Shoes", None).await;
+    settled(&mut early).await;
+    drop(late);
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 1, "the move was no change");
+
+    // The count is all this socket follows: no rows. Stopped, it hears nothing more.
+    agent.send(&AgentIn::VisitorCount { watch: false }).await.unwrap();
+    drop(early);
+    let mut third = app.visitor_socket(&seed.site).await;
+    page(&mut third, "/", "Home", None).await;
+    settled(&mut third).await;
+    agent.send(&AgentIn::Ping).await.unwrap();
+    let next = agent.next().await.unwrap();
+    assert!(matches!(next, AgentOut::Pong), "a stopped count hears nothing, got {next:?}");
+}
+
+#[tokio::test]
 async fn before_consent_nothing_is_recorded_or_shown() {
     let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
     let seed = app.seed("consent").await;
