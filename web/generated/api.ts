@@ -1893,6 +1893,11 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Where the visitor last connected from (ISO 3166-1 alpha-2, from GeoIP); `null`
+             *     without a GeoIP database or for an address it does not know.
+             */
+            country?: string | null;
             device: components["schemas"]["Device"];
             email?: string | null;
             external_id?: string | null;

@@ -434,9 +434,10 @@ async fn invitations_are_refused_for_strangers_unknown_contacts_visitors_not_liv
 }
 
 /// GeoIP (`geoip.database`): the country comes from the address the visitor connects
-/// from (behind a trusted proxy, the one it forwards), and rules can ask for it.
+/// from (behind a trusted proxy, the one it forwards), the contact keeps it, and rules can
+/// ask for it.
 #[tokio::test]
-async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires() {
+async fn with_a_geoip_database_a_visitors_country_shows_is_kept_on_the_contact_and_a_country_rule_fires() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("country.mmdb");
     std::fs::write(&database, switchboard_testkit::mmdb::country_database(&[("203.0.113.0/24", "TR"), ("2001:db8::/32", "DE")])).unwrap();
@@ -490,6 +491,12 @@ async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires
     assert_eq!(countries[&elsewhere.contact_id().to_string()], json!(null));
     let history: VisitPage = read(&owner, &format!("/contacts/{}/visits", istanbul.contact_id())).await;
     assert_eq!(history.visits[0].country.as_deref(), Some("TR"));
+    // The contact keeps it too, like the browser and the language, for the contact panel
+    // and exports; an unknown address records none.
+    assert_eq!(owner.contact(istanbul.contact_id()).await.unwrap().country.as_deref(), Some("TR"));
+    assert_eq!(owner.contact(elsewhere.contact_id()).await.unwrap().country, None);
+    let (_, exported) = owner.get(&format!("/api/v1/contacts/{}/export", istanbul.contact_id())).await;
+    assert_eq!(exported["contact"]["country"], json!("TR"), "the export has it: {exported}");
 
     // An IPv6 visitor is looked up too.
     let mut berlin = socket_from("2001:db8:5::1").await;
