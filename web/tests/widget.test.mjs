@@ -67,6 +67,9 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   await f.getByRole('button', { name: 'Start chat' }).click();
 
   const box = f.getByRole('textbox', { name: 'Message' });
+  // The site's settings are read once: by the loader, which hands them to the chat frame.
+  const settingsReads = () => requests.filter((u) => new URL(u).pathname === `/api/v1/widget/${env.server.site.public_key}`).length;
+  assert.equal(settingsReads(), 1, 'one read of the site’s settings by the first open');
   await box.fill('Hello! Where is my order #42? سلام');
   await box.press('Enter');
   const conv = await onlyConversation();
@@ -94,9 +97,12 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   const saved = await page.evaluate((key) => JSON.parse(localStorage.getItem(`sb:${key}`)), env.server.site.public_key);
   assert.ok(saved.t, 'the visitor token is in the host page’s localStorage');
 
+  requests.length = 0;
   await page.reload();
   await w.frame.locator('.line.team', { hasText: 'It left the warehouse today' }).waitFor();
   await w.frame.locator('.line.mine', { hasText: 'Where is my order' }).waitFor();
+  // With a conversation the frame opens with the page: still one read of the settings.
+  assert.equal(settingsReads(), 1, 'one read of the site’s settings on a page load with the chat');
   const again = w.frame.getByRole('textbox', { name: 'Message' });
   await again.fill('Thanks!');
   await again.press('Enter');
