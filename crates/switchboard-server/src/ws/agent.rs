@@ -133,7 +133,8 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s = Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, counting: None };
+        let mut s =
+            Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, counting: None };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -365,7 +366,11 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
 
 /// Applies an arrival or a departure to a counting socket's set of who is on, and
 /// sends the new count when `change` says it moved (a row that only changed is no news).
-async fn count_visitors(s: &mut Session, conn: &mut Conn, change: impl FnOnce(&mut HashSet<(uuid::Uuid, uuid::Uuid)>) -> bool) -> Result<(), Gone> {
+async fn count_visitors(
+    s: &mut Session,
+    conn: &mut Conn,
+    change: impl FnOnce(&mut HashSet<(uuid::Uuid, uuid::Uuid)>) -> bool,
+) -> Result<(), Gone> {
     let Some(on) = s.counting.as_mut() else { return Ok(()) };
     if !change(on) {
         return Ok(());
