@@ -186,7 +186,8 @@ test('an admin edits a site\'s hours in the console, sees the live line and the 
     await visitorPage.goto(origin);
     const w = widgetOn(visitorPage);
     await w.launcher.click();
-    await w.frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+    // Closed, the offline form; open, the chat (the admin, in the console, is online).
+    await w.frame.getByRole('heading', { name: 'Leave us a message' }).or(w.frame.getByRole('textbox', { name: 'Message' })).first().waitFor();
     const closed = await w.frame.getByText('Closed now').count();
     const back = (await w.frame.locator('form .back').allTextContents()).join('');
     await context.close();
