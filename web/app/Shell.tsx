@@ -2,10 +2,11 @@
 // in Arabic, Persian and Hebrew), the agent's menu at its end, the area's screen beside it.
 
 import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { i18n, t } from './i18n';
 import { isAdmin, me } from './session';
-import { onSite } from './visitors/count';
+import { followVisitorCount, onSite } from './visitors/count';
 
 interface Area {
   href: string;
@@ -19,6 +20,7 @@ interface Area {
 export function Shell({ children }: { children: ComponentChildren }) {
   const { path } = useLocation();
   const agent = me.value?.agent;
+  useEffect(followVisitorCount, []);
   const areas: Area[] = [
     { href: '/app', label: t('shell.inbox'), icon: 'inbox', active: (p) => !/^\/app\/(settings|profile|visitors)/.test(p) },
     { href: '/app/visitors', label: t('shell.visitors'), icon: 'visitors', active: (p) => p.startsWith('/app/visitors'), count: onSite.value },

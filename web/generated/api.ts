@@ -1555,6 +1555,10 @@ export interface components {
             watch: boolean;
         } | {
             /** @enum {string} */
+            type: "visitor_count";
+            watch: boolean;
+        } | {
+            /** @enum {string} */
             type: "ping";
         };
         AgentOut: {
@@ -1623,6 +1627,11 @@ export interface components {
             site_id: string;
             /** @enum {string} */
             type: "visitor_left";
+        } | {
+            /** Format: int32 */
+            count: number;
+            /** @enum {string} */
+            type: "visitor_count";
         } | {
             code: components["schemas"]["ErrorCode"];
             message: string;
@@ -1884,6 +1893,11 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Where the visitor last connected from (ISO 3166-1 alpha-2, from GeoIP); `null`
+             *     without a GeoIP database or for an address it does not know.
+             */
+            country?: string | null;
             device: components["schemas"]["Device"];
             email?: string | null;
             external_id?: string | null;
@@ -11527,6 +11541,9 @@ export const agentInOneOf6TypeValues: ReadonlyArray<Extract<FlattenedDeepRequire
 }>["type"]> = ["visitors"];
 export const agentInOneOf7TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
     type: unknown;
+}>["type"]> = ["visitor_count"];
+export const agentInOneOf8TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentIn"], {
+    type: unknown;
 }>["type"]> = ["ping"];
 export const agentOutOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
@@ -11563,11 +11580,14 @@ export const agentOutOneOf10TypeValues: ReadonlyArray<Extract<FlattenedDeepRequi
 }>["type"]> = ["visitor_left"];
 export const agentOutOneOf11TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["error"];
+}>["type"]> = ["visitor_count"];
 export const agentOutOneOf12TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
-}>["type"]> = ["reconnect"];
+}>["type"]> = ["error"];
 export const agentOutOneOf13TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
+    type: unknown;
+}>["type"]> = ["reconnect"];
+export const agentOutOneOf14TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["AgentOut"], {
     type: unknown;
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];

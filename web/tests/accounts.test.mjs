@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { serverAndBrowser, shots } from './harness.mjs';
+import { PASSWORD, addAgent } from './helpers.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
 const OWNER = 'boss@shop.example';
 
 /** RFC 4648 base32, as authenticator apps read a secret. */
@@ -95,7 +95,7 @@ async function asPage(page, method, p, body) {
 }
 
 test('an agent turns on two-factor sign-in from the profile and signs in with a code', async () => {
-  await env.server.api('POST', '/api/v1/agents', { email: 'tess@shop.example', name: 'Tess', role: 'agent', password: PASSWORD, locale: 'en' });
+  await addAgent(env.server, 'Tess');
   const page = await newPage();
   await passwordStep(page, 'tess@shop.example', '/app/profile');
   await page.waitForURL((url) => url.pathname === '/app/profile');

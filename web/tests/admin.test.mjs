@@ -6,30 +6,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { eventually, serverAndBrowser, shots } from './harness.mjs';
+import { PASSWORD, addAgent, seriousViolations, signIn } from './helpers.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function agent(email, role, locale = 'en') {
-  return env.server.api('POST', '/api/v1/agents', { email, name: email.split('@')[0], role, password: PASSWORD, locale });
-}
-
-/** A page signed in as `email` at `where`, in a context of its own (own cookies). */
-async function signedIn(email, where, { password = PASSWORD, ...options } = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
 
 /** What signing in with these credentials answers (the HTTP status). */
 async function signInStatus(email, password) {
@@ -39,19 +20,9 @@ async function signInStatus(email, password) {
   return res.status;
 }
 
-/** axe-core's serious and critical violations on the page, as readable lines. */
-async function seriousViolations(page) {
-  // Evaluated through the DevTools protocol: the dashboard's CSP forbids inline scripts.
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 test('an admin creates a site, copies its snippet, builds a pre-chat form and rotates the identity secret', async () => {
-  await agent('ada@shop.example', 'admin');
-  const page = await signedIn('ada@shop.example', '/app/settings/sites');
+  await addAgent(env.server, 'ada', { role: 'admin' });
+  const page = await signIn(env, 'ada@shop.example', '/app/settings/sites');
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.base });
 
   await page.getByRole('link', { name: 'New site' }).first().click();
@@ -128,8 +99,8 @@ test('an admin creates a site, copies its snippet, builds a pre-chat form and ro
 });
 
 test('an admin adds an agent and a team, and deactivating asks first and says what happens to their chats', async () => {
-  await agent('grace@shop.example', 'admin');
-  const page = await signedIn('grace@shop.example', '/app/settings/agents');
+  await addAgent(env.server, 'grace', { role: 'admin' });
+  const page = await signIn(env, 'grace@shop.example', '/app/settings/agents');
   await page.getByRole('button', { name: 'Add agent' }).click();
   const form = page.getByRole('dialog', { name: 'Add agent' });
   await form.getByLabel('Name').fill('Yusuf');
@@ -191,8 +162,8 @@ test('an admin adds an agent and a team, and deactivating asks first and says wh
 });
 
 test('an admin creates an API token whose secret is shown once, and revokes it', async () => {
-  await agent('linus@shop.example', 'admin');
-  const page = await signedIn('linus@shop.example', '/app/settings/tokens');
+  await addAgent(env.server, 'linus', { role: 'admin' });
+  const page = await signIn(env, 'linus@shop.example', '/app/settings/tokens');
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.base });
   await page.getByLabel('Token name').fill('CRM sync');
   await page.getByLabel('Role', { exact: true }).selectOption('agent');
@@ -218,8 +189,8 @@ test('an admin creates an API token whose secret is shown once, and revokes it',
 });
 
 test('an agent cannot reach the console, and the server refuses its calls', async () => {
-  await agent('mo@shop.example', 'agent');
-  const page = await signedIn('mo@shop.example', '/app/settings/sites');
+  await addAgent(env.server, 'mo', { role: 'agent' });
+  const page = await signIn(env, 'mo@shop.example', '/app/settings/sites');
   await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
   const statuses = await page.evaluate(async () => {
     const me = await (await fetch('/api/v1/me')).json();
@@ -236,8 +207,8 @@ test('an agent cannot reach the console, and the server refuses its calls', asyn
 });
 
 test('switching the profile to Arabic mirrors the dashboard at once, and the choice is saved', async () => {
-  await agent('nour@shop.example', 'agent');
-  const page = await signedIn('nour@shop.example', '/app/profile');
+  await addAgent(env.server, 'nour', { role: 'agent' });
+  const page = await signIn(env, 'nour@shop.example', '/app/profile');
   await page.getByRole('heading', { name: 'Your profile' }).waitFor();
   assert.deepEqual(await seriousViolations(page), []);
   await page.getByLabel('Dashboard language').selectOption('ar');
@@ -259,10 +230,8 @@ for (const [name, options] of [
   ['rtl-light-phone', { colorScheme: 'light', viewport: { width: 390, height: 844 }, locale: 'fa' }],
 ]) {
   test(`the console reads well and passes axe: ${name}`, async () => {
-    const email = `look-${name}@shop.example`;
-    const locale = options.locale ?? 'en';
-    await agent(email, 'admin', locale);
-    const page = await signedIn(email, '/app/settings', options);
+    const admin = await addAgent(env.server, `look-${name}`, { role: 'admin', locale: options.locale ?? 'en' });
+    const page = await signIn(env, admin, '/app/settings', options);
     await page.locator('.settings-nav').waitFor();
     if (options.viewport) {
       // Phone: the list of sections first, then a section with a way back.
@@ -291,8 +260,8 @@ for (const [name, options] of [
 }
 
 test('an admin sets the workspace time zone from the IANA list', async () => {
-  await agent('tz@shop.example', 'admin');
-  const page = await signedIn('tz@shop.example', '/app/settings/workspace');
+  await addAgent(env.server, 'tz', { role: 'admin' });
+  const page = await signIn(env, 'tz@shop.example', '/app/settings/workspace');
   await page.getByLabel('Time zone').selectOption('Asia/Tehran');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -301,8 +270,8 @@ test('an admin sets the workspace time zone from the IANA list', async () => {
 });
 
 test('an admin restricts inboxes to teams and sets when idle agents show as away', async () => {
-  await agent('rules@shop.example', 'admin');
-  const page = await signedIn('rules@shop.example', '/app/settings/workspace');
+  await addAgent(env.server, 'rules', { role: 'admin' });
+  const page = await signIn(env, 'rules@shop.example', '/app/settings/workspace');
   await page.getByLabel('Who sees which conversations').selectOption('teams');
   await page.getByLabel('Show an idle agent as away after').selectOption({ label: '30 minutes' });
   await page.getByRole('button', { name: 'Save changes' }).click();
@@ -323,9 +292,8 @@ test('an admin restricts inboxes to teams and sets when idle agents show as away
     ['rtl-dark-desktop', { colorScheme: 'dark', locale: 'ar' }],
     ['rtl-light-phone', { colorScheme: 'light', viewport: { width: 390, height: 844 }, locale: 'he' }],
   ]) {
-    const email = `rules-${name}@shop.example`;
-    await agent(email, 'admin', options.locale);
-    const shown = await signedIn(email, '/app/settings/workspace', options);
+    const admin = await addAgent(env.server, `rules-${name}`, { role: 'admin', locale: options.locale });
+    const shown = await signIn(env, admin, '/app/settings/workspace', options);
     await shown.locator('.settings-body form').waitFor();
     assert.deepEqual(await seriousViolations(shown), [], name);
     await shown.screenshot({ path: path.join(shots, `admin-workspace-${name}.png`), fullPage: true });
@@ -334,8 +302,8 @@ test('an admin restricts inboxes to teams and sets when idle agents show as away
 });
 
 test('an agent changes their password: the old one no longer signs in, and a wrong current one is refused', async () => {
-  await agent('zeynep@shop.example', 'agent', 'en');
-  const page = await signedIn('zeynep@shop.example', '/app/profile');
+  await addAgent(env.server, 'zeynep', { role: 'agent', locale: 'en' });
+  const page = await signIn(env, 'zeynep@shop.example', '/app/profile');
   const form = page.getByRole('form', { name: 'Password' });
   await form.getByLabel('Current password').fill('not my password');
   await form.getByLabel('New password').fill('correct horse battery');
@@ -352,8 +320,8 @@ test('an agent changes their password: the old one no longer signs in, and a wro
 });
 
 test('an agent sets away, keeps personal canned responses, and signs out everywhere', async () => {
-  const who = await agent('kenji@shop.example', 'agent', 'en');
-  const page = await signedIn('kenji@shop.example', '/app/profile');
+  const who = await addAgent(env.server, 'kenji', { role: 'agent', locale: 'en' });
+  const page = await signIn(env, 'kenji@shop.example', '/app/profile');
   await page.getByRole('radio', { name: 'Away' }).check();
   await eventually(async () => (await env.server.api('GET', `/api/v1/agents/${who.id}`)).status === 'away', 'the away status saved');
 
@@ -376,7 +344,7 @@ test('an agent sets away, keeps personal canned responses, and signs out everywh
   assert.equal(workspace.filter((c) => c.shortcut === 'thanks').length, 0, 'nobody else sees it');
 
   // A second device, then "sign out everywhere" from the first ends both.
-  const other = await signedIn('kenji@shop.example', '/app/profile');
+  const other = await signIn(env, 'kenji@shop.example', '/app/profile');
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.getByRole('dialog', { name: 'Sign out everywhere?' }).getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.waitForURL(/\/app\/login/);
@@ -387,8 +355,8 @@ test('an agent sets away, keeps personal canned responses, and signs out everywh
 });
 
 test('an admin manages labels', async () => {
-  await agent('lab@shop.example', 'admin');
-  const page = await signedIn('lab@shop.example', '/app/settings/labels');
+  await addAgent(env.server, 'lab', { role: 'admin' });
+  const page = await signIn(env, 'lab@shop.example', '/app/settings/labels');
   await page.getByRole('button', { name: 'New label' }).first().click();
   const form = page.getByRole('dialog', { name: 'New label' });
   await form.getByLabel('Name', { exact: true }).fill('refund');
@@ -406,9 +374,9 @@ test('an admin manages labels', async () => {
 });
 
 test('an admin limits a site to its own websites: a line that is not an origin is marked, and nothing is saved until it is fixed', async () => {
-  await agent('oya@shop.example', 'admin');
+  await addAgent(env.server, 'oya', { role: 'admin' });
   const site = await env.server.api('POST', '/api/v1/sites', { name: 'Origins shop' });
-  const page = await signedIn('oya@shop.example', `/app/settings/sites/${site.id}`);
+  const page = await signIn(env, 'oya@shop.example', `/app/settings/sites/${site.id}`);
   const origins = page.getByLabel('Websites that may show the widget');
   await origins.fill('https://tea.example\nnot an origin');
   await page.getByRole('button', { name: 'Save changes' }).click();

@@ -6,44 +6,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { eventually, serverAndBrowser, shots } from './harness.mjs';
+import { addAgent, addSite, seriousViolations, signIn } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function agent(name, role, locale = 'en') {
-  const email = `${name.toLowerCase()}@shop.example`;
-  await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return email;
-}
-
-async function signedIn(email, where, options = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
-
-async function seriousViolations(page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('an admin bans a range from Settings, sees who and why, and lifts it', async () => {
-  const email = await agent('Ada', 'admin');
-  const page = await signedIn(email, '/app/settings/bans');
+  const who = await addAgent(env.server, 'Ada', { role: 'admin' });
+  const page = await signIn(env, who, '/app/settings/bans');
   await page.getByText('Nobody is banned').waitFor();
   await page.getByRole('button', { name: 'Add a ban' }).click();
   const dialog = page.getByRole('dialog');
@@ -74,8 +46,8 @@ test('an admin bans a range from Settings, sees who and why, and lifts it', asyn
 });
 
 test('an agent blocks a visitor from the conversation; the visitor is cut off and refused', async () => {
-  const email = await agent('Bora', 'agent');
-  const page = await signedIn(email, '/app', { viewport: { width: 1440, height: 900 } });
+  const who = await addAgent(env.server, 'Bora', { role: 'agent' });
+  const page = await signIn(env, who, '/app', { viewport: { width: 1440, height: 900 } });
   const troll = await visitor(env.server.base, env.server.site.public_key);
   troll.profile({ name: 'Troll' });
   await troll.say('you are all useless');
@@ -109,9 +81,9 @@ for (const [name, options] of [
 ]) {
   test(`the bans screen and the block dialog read well and pass axe: ${name}`, async () => {
     const locale = options.locale ?? 'en';
-    const email = await agent(`look${name.replaceAll('-', '')}`, 'admin', locale);
+    const who = await addAgent(env.server, `look${name.replaceAll('-', '')}`, { role: 'admin', locale: locale });
     const made = await env.server.api('POST', '/api/v1/bans', { kind: 'email', value: `spam-${name}@example.com`, reason: 'Phishing links', expires_at: null });
-    const page = await signedIn(email, '/app/settings/bans', options);
+    const page = await signIn(env, who, '/app/settings/bans', options);
     await page.locator('.bans-table').waitFor();
     assert.deepEqual(await seriousViolations(page), []);
     await page.screenshot({ path: path.join(shots, `bans-list-${name}.png`), fullPage: true });
@@ -136,7 +108,7 @@ for (const [name, options] of [
 }
 
 test('on a site that says so, a banned visitor opening the chat page reads a polite sentence in the chat\'s language', async () => {
-  const site = await env.server.api('POST', '/api/v1/sites', { name: 'Polite shop', banned_behaviour: 'message' });
+  const site = await addSite(env.server, 'Polite shop', { banned_behaviour: 'message' });
   const ban = await env.server.api('POST', '/api/v1/bans', { kind: 'ip', value: '127.0.0.1', reason: 'test', expires_at: null });
   try {
     for (const [locale, sentence] of [['en', 'This chat is not available to you.'], ['fa', 'این گفتگو برای شما در دسترس نیست.']]) {

@@ -7,27 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, shots } from './harness.mjs';
-import { visitor } from './visitor.mjs';
+import { addAgent, signIn, visitorSaying } from './helpers.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
 
 test('an agent finds emoji by name in their language and in English, and they land at the caret', async () => {
-  await env.server.api('POST', '/api/v1/agents', { email: 'deniz@shop.example', name: 'Deniz', role: 'agent', password: PASSWORD, locale: 'tr' });
-  const maya = await visitor(env.server.base, env.server.site.public_key);
-  maya.profile({ name: 'Maya Cohen' });
-  await maya.say('Merhaba!');
+  const deniz = await addAgent(env.server, 'Deniz', { locale: 'tr' });
+  const maya = await visitorSaying(env.server, 'Maya Cohen', 'Merhaba!');
 
-  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 } });
   const emojiRequests = [];
-  page.on('request', (r) => {
-    if (/\/assets\/(emoji|names)/.test(new URL(r.url()).pathname)) emojiRequests.push(r.url());
+  const page = await signIn(env, deniz, '/app', {
+    prepare: (p) => p.on('request', (r) => {
+      if (/\/assets\/(emoji|names)/.test(new URL(r.url()).pathname)) emojiRequests.push(r.url());
+    }),
   });
-  await page.goto(`${env.server.base}/app`);
-  await page.locator('input[type=email]').fill('deniz@shop.example');
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
   await page.getByRole('tab', { name: /^Atanmamış/ }).click();
   await page.locator('.conversations .row', { hasText: 'Maya Cohen' }).locator('a').click();
   assert.deepEqual(emojiRequests, [], 'the emoji data is not loaded before the picker opens');
@@ -61,6 +54,6 @@ test('an agent finds emoji by name in their language and in English, and they la
   await page.keyboard.press('Escape');
   await picker.waitFor({ state: 'detached' });
   assert.equal(await composer.evaluate((el) => el === document.activeElement), true);
-  await page.close();
+  await page.context().close();
   maya.close();
 });

@@ -15,7 +15,8 @@ const bin = process.env.SWITCHBOARD_BIN ?? path.join(root, 'target/debug/switchb
 export const shots = path.join(root, 'target/browser');
 mkdirSync(shots, { recursive: true });
 
-const OWNER = { email: 'boss@shop.example', password: 'a long enough password' };
+/** The workspace's owner, who creates it (the admin API token and `cookie` are theirs). */
+export const OWNER = { email: 'boss@shop.example', password: 'a long enough password' };
 
 /**
  * A running server with an admin API token and one site. `settings` are extra
@@ -181,17 +182,5 @@ export function widgetOn(page) {
   };
 }
 
-/**
- * The owner signs in to an agent socket (with the session cookie, as the dashboard does),
- * so the team counts as online for visitors. Resolves once welcomed; `close()` goes offline.
- */
-export async function agentOnline(server) {
-  const { WebSocket } = await import('undici');
-  const ws = new WebSocket(`${server.base.replace('http', 'ws')}/ws/agent`, { headers: { cookie: server.cookie } });
-  await new Promise((resolve, reject) => {
-    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'hello' })));
-    ws.addEventListener('message', (m) => JSON.parse(m.data).type === 'welcome' && resolve());
-    ws.addEventListener('error', () => reject(new Error('the agent socket failed')));
-  });
-  return { close: () => ws.close() };
-}
+/** The owner's agent socket, so the team counts as online for visitors (see `visitor.mjs`). */
+export { agentSocket as agentOnline } from './visitor.mjs';

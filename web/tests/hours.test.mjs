@@ -10,29 +10,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { agentOnline, eventually, hostSite, serverAndBrowser, shopPage, shots, widgetOn, NO_LIMITS } from './harness.mjs';
+import { addAgent, conversationSaying, signIn } from './helpers.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
-const PASSWORD = 'a long enough password';
 let host;
 after(() => host?.close());
-
-async function agent(name, locale, role = 'agent') {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return { email, id: created.id, name };
-}
-
-/** A dashboard signed in as `who`, in a browser context of its own. */
-async function signedIn(who, where, options) {
-  const context = await env.browser.newContext({ viewport: { width: 1366, height: 860 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
 
 async function shop() {
   host?.close();
@@ -45,25 +27,13 @@ function isoDay(days) {
   return ((new Date().getUTCDay() + days + 6) % 7) + 1;
 }
 
-/** The conversation whose messages include `body`. */
-async function conversationWith(body) {
-  return eventually(async () => {
-    const all = await env.server.api('GET', '/api/v1/conversations');
-    for (const c of all.items) {
-      const history = await env.server.api('GET', `/api/v1/conversations/${c.id}/messages`);
-      if (history.items.some((e) => e.kind === 'message' && e.message.body === body)) return { conversation: c, events: history.items };
-    }
-    return null;
-  }, `the conversation with "${body}"`);
-}
-
 test('a visitor writing while the team is closed reads one automatic reply in their zone; the agent reads it in theirs', async () => {
   const { site } = env.server;
   const { appearance } = await env.server.api('GET', `/api/v1/sites/${site.id}`);
   // Open only tomorrow (UTC), 09:00–10:00: closed now.
   const hours = { time_zone: 'UTC', weekly: [{ day: isoDay(1), open: '09:00', close: '10:00' }], holidays: [] };
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { business_hours: hours, prechat_form: [] });
-  const deniz = await agent('Deniz', 'tr');
+  const deniz = await addAgent(env.server, 'Deniz', { locale: 'tr' });
   const { origin } = await shop();
   try {
     // A visitor in Tokyo: 09:00 UTC is 18:00 there.
@@ -88,13 +58,13 @@ test('a visitor writing while the team is closed reads one automatic reply in th
     // Writing again in the same closed period brings no second reply.
     await w.frame.getByLabel('Message').fill('And to Kyoto?');
     await w.frame.getByLabel('Message').press('Enter');
-    const { conversation, events } = await conversationWith('And to Kyoto?');
+    const { conversation, events } = await conversationSaying(env.server, 'And to Kyoto?');
     assert.equal(events.filter((e) => e.kind === 'outside_hours').length, 1, 'one reply per closed period');
     assert.equal(await w.frame.locator('.note.hours').count(), 1);
     await context.close();
 
     // Deniz reads it in Turkish, at Istanbul's time (12:00 for 09:00 UTC).
-    const dashboard = await signedIn(deniz, '/app', { locale: 'tr', timezoneId: 'Europe/Istanbul' });
+    const dashboard = await signIn(env, deniz, '/app', { locale: 'tr', timezoneId: 'Europe/Istanbul' });
     await dashboard.goto(`${env.server.base}/app/c/${conversation.id}`);
     const line = dashboard.locator('.transcript .system', { hasText: 'Otomatik yanıt: şu an kapalı, dönüş' });
     await line.waitFor();
@@ -155,7 +125,7 @@ test('a visitor picks a team by name in the pre-chat form, and the chat waits in
   await w.frame.getByRole('button', { name: 'Start chat' }).click();
   await w.frame.getByLabel('Message').fill('My invoice is wrong');
   await w.frame.getByLabel('Message').press('Enter');
-  const { conversation } = await conversationWith('My invoice is wrong');
+  const { conversation } = await conversationSaying(env.server, 'My invoice is wrong');
   assert.equal(conversation.team_id, support.id, 'the chosen team, not the site\'s default');
   const queues = await eventually(async () => {
     const { queues } = await env.server.api('GET', '/api/v1/queues');
@@ -170,8 +140,8 @@ test('a visitor picks a team by name in the pre-chat form, and the chat waits in
 test('an admin edits a site\'s hours in the console, sees the live line and the server\'s refusals, and the widget follows', async () => {
   const { site } = env.server;
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { prechat_form: [], default_team_id: null, business_hours: null });
-  const aylin = await agent('Aylin', 'en', 'admin');
-  const page = await signedIn(aylin, '/app', { locale: 'en-GB', timezoneId: 'UTC' });
+  const aylin = await addAgent(env.server, 'Aylin', { role: 'admin', locale: 'en' });
+  const page = await signIn(env, aylin, '/app', { locale: 'en-GB', timezoneId: 'UTC' });
   await page.goto(`${env.server.base}/app/settings/sites/${site.id}`);
   const hours = page.locator('fieldset.hours');
   await hours.getByRole('radio', { name: 'Open at set hours' }).check();
@@ -216,7 +186,8 @@ test('an admin edits a site\'s hours in the console, sees the live line and the 
     await visitorPage.goto(origin);
     const w = widgetOn(visitorPage);
     await w.launcher.click();
-    await w.frame.getByRole('heading', { name: 'Leave us a message' }).waitFor();
+    // Closed, the offline form; open, the chat (the admin, in the console, is online).
+    await w.frame.getByRole('heading', { name: 'Leave us a message' }).or(w.frame.getByRole('textbox', { name: 'Message' })).first().waitFor();
     const closed = await w.frame.getByText('Closed now').count();
     const back = (await w.frame.locator('form .back').allTextContents()).join('');
     await context.close();
@@ -237,9 +208,9 @@ test('an admin edits a site\'s hours in the console, sees the live line and the 
 });
 
 test('a team\'s hours in Persian, right to left, dark, at phone width', async () => {
-  const nima = await agent('Nima', 'fa', 'admin');
+  const nima = await addAgent(env.server, 'Nima', { role: 'admin', locale: 'fa' });
   const desk = await env.server.api('POST', '/api/v1/teams', { name: 'میز پشتیبانی' });
-  const page = await signedIn(nima, '/app', { locale: 'fa', colorScheme: 'dark', viewport: { width: 390, height: 844 }, timezoneId: 'Asia/Tehran' });
+  const page = await signIn(env, nima, '/app', { locale: 'fa', colorScheme: 'dark', viewport: { width: 390, height: 844 }, timezoneId: 'Asia/Tehran' });
   await page.goto(`${env.server.base}/app/settings/teams/${desk.id}`);
   const hours = page.locator('fieldset.hours');
   await hours.getByRole('radio', { name: 'باز در ساعات مشخص' }).check();

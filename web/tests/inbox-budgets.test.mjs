@@ -7,26 +7,15 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { root, serverAndBrowser, NO_LIMITS } from './harness.mjs';
+import { addAgent, signIn } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
-const PASSWORD = 'a long enough password';
 const KB = 1024;
 
-async function signedIn(email, viewport = { width: 1366, height: 860 }) {
-  const context = await env.browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}/app/login`);
-  await page.locator('input[type=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
-  return page;
-}
-
 test('budget: the first load of /app is at most 150 KB gzip of script and style', async () => {
-  await env.server.api('POST', '/api/v1/agents', { email: 'gil@shop.example', name: 'Gil', role: 'agent', password: PASSWORD });
-  const page = await signedIn('gil@shop.example');
+  const gil = await addAgent(env.server, 'Gil');
+  const page = await signIn(env, gil);
   // A fresh tab (empty cache, the session cookie kept) opens the inbox.
   const fresh = await page.context().newPage();
   const downloaded = [];
@@ -64,8 +53,8 @@ test('budget: a conversation of 5,000 messages opens fast with a bounded DOM and
   };
   await Promise.all(Array.from({ length: 12 }, worker));
 
-  await env.server.api('POST', '/api/v1/agents', { email: 'hana@shop.example', name: 'Hana', role: 'agent', password: PASSWORD });
-  const page = await signedIn('hana@shop.example');
+  const hana = await addAgent(env.server, 'Hana');
+  const page = await signIn(env, hana);
   const started = Date.now();
   await page.goto(`${env.server.base}/app/c/${id}`);
   await page.locator('.bubble .body', { hasText: /^message 5000$/ }).waitFor();
@@ -123,8 +112,8 @@ test('budget: 10,000 open conversations page through the list by cursor', async 
   } while (cursor);
   assert.ok(seen.size >= TOTAL, `the cursor reached ${seen.size} conversations`);
 
-  await env.server.api('POST', '/api/v1/agents', { email: 'ida@shop.example', name: 'Ida', role: 'agent', password: PASSWORD });
-  const page = await signedIn('ida@shop.example');
+  const ida = await addAgent(env.server, 'Ida');
+  const page = await signIn(env, ida);
   // The rows' contacts (names) are read a page at a time, never one request per row.
   const contactReads = { one: 0, batch: 0 };
   page.on('request', (r) => {

@@ -9,35 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { eventually, serverAndBrowser, shots, NO_LIMITS } from './harness.mjs';
+import { addAgent, addSite, signIn, visitorSaying } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
-const PASSWORD = 'a long enough password';
-
-async function agent(name) {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role: 'agent', password: PASSWORD, locale: 'en' });
-  return { email, id: created.id, name };
-}
-
-async function signedIn(who, { init } = {}) {
-  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 } });
-  if (init) await page.addInitScript(init);
-  await page.goto(`${env.server.base}/app`);
-  await page.locator('input[type=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
-  return page;
-}
-
-/** A visitor with a name who has written `text`; resolves once the message is stored. */
-async function visitorSaying(name, text) {
-  const v = await visitor(env.server.base, env.server.site.public_key);
-  v.profile({ name });
-  await v.say(text);
-  return v;
-}
 
 const rows = (page) => page.locator('.conversations .row');
 const system = (page, text) => page.locator('.transcript .system', { hasText: text });
@@ -54,9 +29,9 @@ async function openRow(page, name) {
 }
 
 test('an agent triages by keyboard: priority, a label, snooze, resolve and reopen, each a line in the transcript', async () => {
-  const kai = await agent('Kai');
-  const kim = await visitorSaying('Keyboard Kim', 'Which size fits a 27 cm foot?');
-  const page = await signedIn(kai);
+  const kai = await addAgent(env.server, 'Kai');
+  const kim = await visitorSaying(env.server, 'Keyboard Kim', 'Which size fits a 27 cm foot?');
+  const page = await signIn(env, kai);
   const id = await openRow(page, 'Keyboard Kim');
   const transcript = page.locator('.transcript');
   await transcript.focus();
@@ -102,15 +77,15 @@ test('an agent triages by keyboard: priority, a label, snooze, resolve and reope
   for (const kind of ['priority_changed', 'labels_changed']) assert.ok(kinds.includes(kind), `${kind} in ${kinds}`);
   assert.equal(history.items.filter((e) => e.kind === 'status_changed').length, 3, 'snoozed, resolved, reopened');
   await page.screenshot({ path: path.join(shots, 'inbox-triage.png') });
-  await page.close();
+  await page.context().close();
   kim.close?.();
 });
 
 test('drafts stay with their conversation, across a reload; the visitor sees the agent typing; Shift+Enter breaks the line and Enter sends', async () => {
-  const dee = await agent('Dee');
-  const dana = await visitorSaying('Draft Dana', 'Do you have this in blue?');
-  const deniz = await visitorSaying('Draft Deniz', 'Can I change my address?');
-  const page = await signedIn(dee);
+  const dee = await addAgent(env.server, 'Dee');
+  const dana = await visitorSaying(env.server, 'Draft Dana', 'Do you have this in blue?');
+  const deniz = await visitorSaying(env.server, 'Draft Deniz', 'Can I change my address?');
+  const page = await signIn(env, dee);
   const composer = page.locator('.composer textarea');
 
   const danaId = await openRow(page, 'Draft Dana');
@@ -132,7 +107,7 @@ test('drafts stay with their conversation, across a reload; the visitor sees the
   await page.goto(`${env.server.base}/app/c/${danaId}`);
   await page.locator('.thread-head h2', { hasText: 'Draft Dana' }).waitFor();
   assert.equal(await composer.inputValue(), 'Let me check the blue one in the', 'the draft came back after a reload');
-  await page.close();
+  await page.context().close();
   dana.close?.();
   deniz.close?.();
 });
@@ -141,9 +116,9 @@ test('drafts stay with their conversation, across a reload; the visitor sees the
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 test('files pasted and dropped into the composer show previews, a refused one says why, and the rest reach the visitor', async () => {
-  const fay = await agent('Fay');
-  const filo = await visitorSaying('File Filo', 'Here is the broken zip, what now?');
-  const page = await signedIn(fay);
+  const fay = await addAgent(env.server, 'Fay');
+  const filo = await visitorSaying(env.server, 'File Filo', 'Here is the broken zip, what now?');
+  const page = await signIn(env, fay);
   await openRow(page, 'File Filo');
   const composer = page.locator('.composer textarea');
   await composer.click();
@@ -173,14 +148,14 @@ test('files pasted and dropped into the composer show previews, a refused one sa
   const reply = await filo.waitFor((f) => f.type === 'event' && f.event.kind === 'message' && f.event.actor.kind === 'agent', 'the reply');
   assert.deepEqual(reply.event.message.attachments.map((a) => a.filename).sort(), ['label.png', 'steps.txt']);
   await page.locator('.transcript .bubble.ours', { hasText: 'A new label and the steps' }).waitFor();
-  await page.close();
+  await page.context().close();
   filo.close?.();
 });
 
 test('an agent corrects the visitor’s details in the context panel; a wrong e-mail is stopped or explained, and nothing is saved', async () => {
-  const cem = await agent('Cem');
-  const vic = await visitorSaying('vic', 'my name is Victoria Österberg actually');
-  const page = await signedIn(cem);
+  const cem = await addAgent(env.server, 'Cem');
+  const vic = await visitorSaying(env.server, 'vic', 'my name is Victoria Österberg actually');
+  const page = await signIn(env, cem);
   const id = await openRow(page, 'vic');
   const card = page.locator('.context .card', { has: page.locator('#contact-h') });
   await card.getByRole('button', { name: 'Edit' }).click();
@@ -206,12 +181,12 @@ test('an agent corrects the visitor’s details in the context panel; a wrong e-
   await card.getByText('victoria@example.com').waitFor();
   const saved = await env.server.api('GET', `/api/v1/contacts/${contact_id}`);
   assert.deepEqual([saved.name, saved.email, saved.phone], ['Victoria Österberg', 'victoria@example.com', '+46 70 123 45 67']);
-  await page.close();
+  await page.context().close();
   vic.close?.();
 });
 
 test('while the tab is hidden a visitor’s message counts in the title and raises a desktop notification', async () => {
-  const nia = await agent('Nia');
+  const nia = await addAgent(env.server, 'Nia');
   // The tab's visibility and the Notification API, as the page sees them.
   const init = () => {
     window.__hidden = false;
@@ -225,31 +200,31 @@ test('while the tab is hidden a visitor’s message counts in the title and rais
       close() {}
     };
   };
-  const page = await signedIn(nia, { init });
+  const page = await signIn(env, nia, '/app', { init });
   await page.getByRole('button', { name: 'Desktop alerts' }).click();
   await page.getByRole('tab', { name: /^Unassigned/ }).click();
   await page.waitForFunction(() => !document.title.startsWith('('));
 
   await page.evaluate(() => { window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); });
-  const noor = await visitorSaying('Noor', 'Is anyone there?');
+  const noor = await visitorSaying(env.server, 'Noor', 'Is anyone there?');
   await page.waitForFunction(() => document.title.startsWith('(1) '));
   const notes = await eventually(() => page.evaluate(() => window.__notes.length && window.__notes), 'a desktop notification');
   assert.equal(notes[0].tag, noor.conversationId, 'the notification names the conversation');
   assert.ok(notes.every((n) => !n.title.includes('Is anyone there?')), 'the title is the kind of news, the text is in the body');
-  await page.close();
+  await page.context().close();
   noor.close?.();
 });
 
 test('views and filters narrow the list, and the counts follow the socket: Mine, a site, a team, a label, a status', async () => {
-  const lia = await agent('Lia');
-  const outlet = await env.server.api('POST', '/api/v1/sites', { name: 'Outlet' });
+  const lia = await addAgent(env.server, 'Lia');
+  const outlet = await addSite(env.server, 'Outlet');
   const team = await env.server.api('POST', '/api/v1/teams', { name: 'Returns desk', agent_ids: [lia.id] });
-  const sami = await visitorSaying('Shop Sami', 'A question for the shop');
+  const sami = await visitorSaying(env.server, 'Shop Sami', 'A question for the shop');
   const olu = await visitor(env.server.base, outlet.public_key);
   olu.profile({ name: 'Outlet Olu' });
   await olu.say('A question for the outlet');
   const [samiId, oluId] = [sami.conversationId, olu.conversationId];
-  const page = await signedIn(lia);
+  const page = await signIn(env, lia);
   await page.getByRole('tab', { name: /^All/ }).click();
   const only = async (...names) => {
     await eventually(async () => {
@@ -298,7 +273,7 @@ test('views and filters narrow the list, and the counts follow the socket: Mine,
   });
   assert.deepEqual(clipped, [], 'every filter shows its whole choice');
   await page.screenshot({ path: path.join(shots, 'inbox-filters.png') });
-  await page.close();
+  await page.context().close();
   sami.close?.();
   olu.close?.();
 });

@@ -5,41 +5,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { eventually, serverAndBrowser, shots, NO_LIMITS } from './harness.mjs';
+import { addAgent, seriousViolations, signIn, visitorSaying } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
-const PASSWORD = 'a long enough password';
-const require = createRequire(import.meta.url);
-
-async function agent(name, locale = 'en', role = 'agent') {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return { email, id: created.id, name };
-}
-
-async function signedIn(who, options = {}) {
-  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 }, ...options });
-  await page.goto(`${env.server.base}/app`);
-  await page.locator('input[type=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
-  return page;
-}
 
 const rows = (page) => page.locator('.conversations .row');
 const bubbles = (page, text) => page.locator('.transcript .bubble .body', { hasText: text });
 
 test('a chat appears live in Unassigned; the agent takes it and answers with a filled canned reply the visitor receives', async () => {
-  const ana = await agent('Ana');
+  const ana = await addAgent(env.server, 'Ana');
   await env.server.api('POST', '/api/v1/canned-responses', {
     shortcut: 'hello',
     body: 'Hi {{contact.name}}, this is {{agent.name}} from {{site.name}}. How can I help?',
   });
-  const page = await signedIn(ana);
+  const page = await signIn(env, ana);
   await page.getByRole('tab', { name: 'Unassigned' }).click();
   await page.getByText('Inbox zero').waitFor();
 
@@ -95,20 +77,16 @@ test('a chat appears live in Unassigned; the agent takes it and answers with a f
   await page.screenshot({ path: path.join(shots, 'inbox-ltr-light-desktop.png') });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(shots, 'inbox-ltr-dark-desktop.png') });
-  await page.close();
+  await page.context().close();
   maya.close();
 });
 
 test('sorted by waiting, the longest-waiting visitor comes first, and an answered one moves down live', async () => {
-  const selin = await agent('Selin');
-  const page = await signedIn(selin);
+  const selin = await addAgent(env.server, 'Selin');
+  const page = await signIn(env, selin);
   await page.getByRole('tab', { name: /^All/ }).click();
-  const ela = await visitor(env.server.base, env.server.site.public_key);
-  ela.profile({ name: 'Early Ela' });
-  await ela.say('I have been waiting a while');
-  const lou = await visitor(env.server.base, env.server.site.public_key);
-  lou.profile({ name: 'Late Lou' });
-  await lou.say('Just arrived');
+  const ela = await visitorSaying(env.server, 'Early Ela', 'I have been waiting a while');
+  const lou = await visitorSaying(env.server, 'Late Lou', 'Just arrived');
   await rows(page).filter({ hasText: 'Late Lou' }).waitFor();
   await rows(page).filter({ hasText: 'Early Ela' }).waitFor();
   const order = async () => {
@@ -127,27 +105,23 @@ test('sorted by waiting, the longest-waiting visitor comes first, and an answere
   await eventually(async () => { const n = await order(); return n.ela > n.lou; }, 'answered Ela after waiting Lou');
   ela.close?.();
   lou.close?.();
-  await page.close();
+  await page.context().close();
 });
 
 test('after its socket is cut and after a server restart the inbox catches up by itself, nothing missing or doubled', async () => {
-  const bo = await agent('Bo');
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const bo = await addAgent(env.server, 'Bo');
   // Every agent socket passes through the test, which can cut it like a network would.
   const sockets = [];
-  await page.routeWebSocket(/\/ws\/agent/, (ws) => {
-    ws.connectToServer();
-    sockets.push(ws);
+  const page = await signIn(env, bo, '/app', {
+    viewport: { width: 1280, height: 800 },
+    prepare: (p) => p.routeWebSocket(/\/ws\/agent/, (ws) => {
+      ws.connectToServer();
+      sockets.push(ws);
+    }),
   });
-  await page.goto(`${env.server.base}/app`);
-  await page.locator('input[type=email]').fill(bo.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
   await page.getByRole('tab', { name: 'Unassigned' }).click();
 
-  const lev = await visitor(env.server.base, env.server.site.public_key);
-  lev.profile({ name: 'Lev Katz' });
-  await lev.say('first message');
+  const lev = await visitorSaying(env.server, 'Lev Katz', 'first message');
   await rows(page).filter({ hasText: 'Lev Katz' }).locator('a').click();
   await bubbles(page, 'first message').waitFor();
   await page.evaluate(() => (window.__loaded = true));
@@ -171,19 +145,19 @@ test('after its socket is cut and after a server restart the inbox catches up by
     assert.equal(await bubbles(page, text).count(), 1, `"${text}" shows exactly once`);
   }
   assert.equal(await page.evaluate(() => window.__loaded), true, 'the page was never reloaded');
-  await page.close();
+  await page.context().close();
   again.close();
 });
 
 test('shortcuts follow the physical key: j on an Arabic layout moves, typing j in the composer does not; ? and Ctrl+K open the palette', async () => {
-  const cem = await agent('Cem');
+  const cem = await addAgent(env.server, 'Cem');
   for (const name of ['Nadia', 'Omid']) {
     const v = await visitor(env.server.base, env.server.site.public_key);
     v.profile({ name });
     await v.say(`hi from ${name}`);
     v.close();
   }
-  const page = await signedIn(cem);
+  const page = await signIn(env, cem);
   await page.getByRole('tab', { name: 'Unassigned' }).click();
   await rows(page).nth(1).waitFor();
   await page.locator('body').click();
@@ -216,34 +190,76 @@ test('shortcuts follow the physical key: j on an Arabic layout moves, typing j i
   const resolved = second.split('/').pop();
   await rows(page).locator(`[href$="${resolved}"]`).waitFor({ state: 'detached' });
   assert.equal((await env.server.api('GET', `/api/v1/conversations/${resolved}`)).status, 'resolved');
-  await page.close();
+  await page.context().close();
+});
+
+test('what changes while the list is loading wins over the page: a chat resolved meanwhile stays out, one started meanwhile comes in', async () => {
+  const ida = await addAgent(env.server, 'Ida');
+  const rosa = await visitorSaying(env.server, 'Resolved Rosa', 'Thanks, all sorted');
+  // What the agent's socket hears, to know when each change has reached the page.
+  const heard = [];
+  const page = await signIn(env, ida, '/app', {
+    prepare: (p) => p.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => heard.push(JSON.parse(String(payload))))),
+  });
+  const heardEvent = (kind, conversationId) =>
+    eventually(() => heard.some((f) => f.type === 'event' && f.event.kind === kind && f.event.conversation_id === conversationId), `the ${kind} event`);
+  await page.getByRole('tab', { name: 'Unassigned' }).click();
+  await rows(page).filter({ hasText: 'Resolved Rosa' }).waitFor();
+
+  // The agent switches to All; the server reads that page at once, but it reaches the
+  // browser only after two things happened that the page cannot know about.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let read;
+  const pageRead = new Promise((resolve) => (read = resolve));
+  await page.route(/\/api\/v1\/conversations\?/, async (route) => {
+    const response = await route.fetch();
+    read();
+    await held;
+    await route.fulfill({ response });
+  });
+  await page.getByRole('tab', { name: /^All/ }).click();
+  await pageRead;
+  await env.server.api('PUT', `/api/v1/conversations/${rosa.conversationId}/status`, { status: 'resolved' });
+  await heardEvent('status_changed', rosa.conversationId);
+  const nina = await visitor(env.server.base, env.server.site.public_key);
+  nina.profile({ name: 'New Nina' });
+  const ninaRead = page.waitForResponse((r) => /\/api\/v1\/conversations\/[0-9a-f-]{36}$/.test(new URL(r.url()).pathname));
+  await nina.say('Hello, anyone there?');
+  await (await ninaRead).finished();
+  release();
+
+  await rows(page).filter({ hasText: 'New Nina' }).waitFor();
+  assert.equal(await rows(page).filter({ hasText: 'Resolved Rosa' }).count(), 0, 'the resolved chat is not in Open');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.context().close();
+  rosa.close();
+  nina.close();
 });
 
 test('search finds a message, highlights the words and opens the conversation at the hit', async () => {
-  const dana = await agent('Dana');
+  const dana = await addAgent(env.server, 'Dana');
   const v = await visitor(env.server.base, env.server.site.public_key);
   await v.say('My parcel arrived damaged and the box was wet');
   v.close();
-  const page = await signedIn(dana);
+  const page = await signIn(env, dana);
   await page.locator('#inbox-search').fill('damaged');
   await page.locator('#inbox-search').press('Enter');
   const hit = page.locator('.hits mark', { hasText: 'damaged' }).first();
   await hit.waitFor();
   await hit.click();
   await page.locator('.bubble.hit .body', { hasText: 'arrived damaged' }).waitFor();
-  await page.close();
+  await page.context().close();
 });
 
 test('a Persian agent gets the inbox right to left, at phone width, light and dark; axe finds nothing serious', async () => {
-  const dariush = await agent('Dariush', 'fa');
-  const v = await visitor(env.server.base, env.server.site.public_key);
-  v.profile({ name: 'سارا' });
-  await v.say('سلام، سفارشم کی می‌رسد؟');
+  const dariush = await addAgent(env.server, 'Dariush', { locale: 'fa' });
+  const v = await visitorSaying(env.server, 'سارا', 'سلام، سفارشم کی می‌رسد؟');
   for (const [name, viewport, scheme] of [
     ['rtl-light-phone', { width: 390, height: 844 }, 'light'],
     ['rtl-dark-desktop', { width: 1366, height: 860 }, 'dark'],
   ]) {
-    const page = await signedIn(dariush, { viewport, locale: 'fa-IR', bypassCSP: true, colorScheme: scheme });
+    const page = await signIn(env, dariush, '/app', { viewport, locale: 'fa-IR', colorScheme: scheme });
     assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
     await page.getByRole('tab', { name: 'بدون مسئول' }).click();
     await rows(page).filter({ hasText: 'سارا' }).waitFor();
@@ -260,26 +276,21 @@ test('a Persian agent gets the inbox right to left, at phone width, light and da
       assert.ok(box && box.width <= viewport.width, 'the composer fits the phone');
     }
     await page.screenshot({ path: path.join(shots, `inbox-thread-${name}.png`) });
-    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
-    const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], 'no serious or critical axe violations');
-    await page.close();
+    assert.deepEqual(await seriousViolations(page), [], 'no serious or critical axe violations');
+    await page.context().close();
   }
   v.close();
 });
 
 test('a second agent in the same conversation shows as viewing, then as typing, to the first', async () => {
-  const eli = await agent('Eli');
-  const fay = await agent('Fay');
-  const v = await visitor(env.server.base, env.server.site.public_key);
-  v.profile({ name: 'Kerem Yilmaz' });
-  await v.say('Merhaba, faturamı göremiyorum');
+  const eli = await addAgent(env.server, 'Eli');
+  const fay = await addAgent(env.server, 'Fay');
+  const v = await visitorSaying(env.server, 'Kerem Yilmaz', 'Merhaba, faturamı göremiyorum');
   const url = `${env.server.base}/app/c/${v.conversationId}`;
-  const first = await signedIn(eli);
+  const first = await signIn(env, eli);
   await first.goto(url);
   await bubbles(first, 'faturamı').waitFor();
-  const second = await signedIn(fay);
+  const second = await signIn(env, fay);
   await second.goto(url);
   await bubbles(second, 'faturamı').waitFor();
 

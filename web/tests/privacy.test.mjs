@@ -9,26 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, shots } from './harness.mjs';
+import { addAgent, signIn } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
-
-async function agent(name, role, locale = 'en') {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return { email, id: created.id, name };
-}
-
-async function signedIn(who, options = {}) {
-  const page = await env.browser.newPage({ viewport: { width: 1366, height: 860 }, ...options });
-  await page.goto(`${env.server.base}/app`);
-  await page.locator('input[type=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.locator('.list-pane').waitFor();
-  return page;
-}
 
 /** A visitor who gave their name and asked something; the team answered. */
 async function aVisitor(name, question, answer) {
@@ -58,8 +42,8 @@ for (const [name, options, locale] of [
   test(`an admin erases a visitor from the context panel; the thread keeps a tombstone (${name})`, async () => {
     const person = locale === 'en' ? 'Zeynep Kaya' : 'ليلى حداد';
     const { conversationId, contactId } = await aVisitor(person, 'My passport number is ZX9988', 'Thanks, we received it');
-    const admin = await agent(`Admin${locale}`, 'admin', locale);
-    const page = await signedIn(admin, options);
+    const admin = await addAgent(env.server, `Admin${locale}`, { role: 'admin', locale });
+    const page = await signIn(env, admin, '/app', options);
     await page.goto(`${env.server.base}/app/c/${conversationId}`);
     await page.locator('.transcript .bubble .body', { hasText: 'ZX9988' }).waitFor();
     const card = page.locator('.context #privacy-h');
@@ -95,22 +79,22 @@ for (const [name, options, locale] of [
     await page.reload();
     await page.locator('.transcript .bubble .body', { hasText: 'we received it' }).waitFor();
     assert.equal(await page.locator('.transcript .bubble .body', { hasText: 'ZX9988' }).count(), 0);
-    await page.close();
+    await page.context().close();
   });
 }
 
 test('the erase word confirms too, and agents see no privacy actions', async () => {
   const { conversationId, contactId } = await aVisitor('Deniz Ak', 'Where is my parcel?', 'On its way');
-  const plain = await agent('Plainagent', 'agent');
-  const page = await signedIn(plain);
+  const plain = await addAgent(env.server, 'Plainagent');
+  const page = await signIn(env, plain);
   await page.goto(`${env.server.base}/app/c/${conversationId}`);
   await page.locator('.context #contact-h').waitFor();
   assert.equal(await page.locator('#erase-contact').count(), 0, 'an agent cannot erase');
   assert.equal(await page.locator('#export-contact').count(), 0, 'nor export');
-  await page.close();
+  await page.context().close();
 
-  const admin = await agent('Secondadmin', 'admin');
-  const adminPage = await signedIn(admin);
+  const admin = await addAgent(env.server, 'Secondadmin', { role: 'admin' });
+  const adminPage = await signIn(env, admin);
   await adminPage.goto(`${env.server.base}/app/c/${conversationId}`);
   const download = adminPage.waitForEvent('download');
   await adminPage.locator('#export-contact').click();
@@ -135,8 +119,8 @@ for (const [name, options, locale] of [
   ['rtl-light-phone', { colorScheme: 'light', viewport: { width: 390, height: 844 } }, 'fa'],
 ]) {
   test(`a site's retention shows what the next run removes and is saved (${name})`, async () => {
-    const admin = await agent(`Retention${locale}`, 'admin', locale);
-    const page = await signedIn(admin, options);
+    const admin = await addAgent(env.server, `Retention${locale}`, { role: 'admin', locale });
+    const page = await signIn(env, admin, '/app', options);
     await page.goto(`${env.server.base}/app/settings/sites/${env.server.site.id}`);
     const form = page.locator('.site-layout form');
     await form.waitFor();
@@ -153,6 +137,6 @@ for (const [name, options, locale] of [
     const saved = await env.server.api('GET', `/api/v1/sites/${env.server.site.id}`);
     assert.equal(saved.retention_days, 30, 'the setting reached the server');
     await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, { retention_days: null });
-    await page.close();
+    await page.context().close();
   });
 }

@@ -7,61 +7,14 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { eventually, hostSite, serverAndBrowser, shopPage, shots, widgetOn, NO_LIMITS } from './harness.mjs';
+import { addAgent, asAgent, seriousViolations, signIn } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
-const PASSWORD = 'a long enough password';
 let host;
 after(() => host?.close());
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical violations on the page, as readable lines. */
-async function seriousViolations(page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-async function agent(name, { locale = 'en', role = 'agent' } = {}) {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return { email, id: created.id, name };
-}
-
-/** A dashboard signed in as `who`, in a browser context of its own (its own cookies). */
-async function signedIn(who, where = '/app', options = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1366, height: 860 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
-
-/** An agent's own REST session (cookie and CSRF token), for what the test does off screen. */
-async function session(who) {
-  const login = await fetch(`${env.server.base}/api/v1/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: who.email, password: PASSWORD }),
-  });
-  assert.equal(login.status, 200);
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token } = await login.json();
-  return async (method, p, body) => {
-    const res = await fetch(`${env.server.base}${p}`, {
-      method, headers: { cookie, 'x-csrf-token': csrf_token, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  };
-}
 
 /** A team of `members` that routes by `strategy`, where the demo site's chats go. */
 async function team(name, members, strategy) {
@@ -74,10 +27,10 @@ const thread = (page) => page.locator('.transcript');
 const row = (page, text) => page.locator('.conversations .row', { hasText: text });
 
 test('two agents claim the same waiting chat at once: one wins, the other is told kindly who took it', async () => {
-  const leyla = await agent('Leyla');
-  const omar = await agent('Omar');
+  const leyla = await addAgent(env.server, 'Leyla');
+  const omar = await addAgent(env.server, 'Omar');
   const sales = await team('Sales', [leyla, omar], 'manual');
-  const [lp, op] = await Promise.all([signedIn(leyla), signedIn(omar)]);
+  const [lp, op] = await Promise.all([signIn(env, leyla), signIn(env, omar)]);
   for (const page of [lp, op]) await page.getByRole('tab', { name: /^Unassigned/ }).click();
 
   const maya = await visitor(env.server.base, env.server.site.public_key);
@@ -117,15 +70,15 @@ test('two agents claim the same waiting chat at once: one wins, the other is tol
 });
 
 test('a transfer with a note appears in both agents\' threads, and the visitor never sees the note', async () => {
-  const derya = await agent('Derya');
-  const can = await agent('Can');
+  const derya = await addAgent(env.server, 'Derya');
+  const can = await addAgent(env.server, 'Can');
   await team('Support', [derya, can], 'manual');
-  const [dp, cp] = await Promise.all([signedIn(derya), signedIn(can)]);
+  const [dp, cp] = await Promise.all([signIn(env, derya), signIn(env, can)]);
 
   const ela = await visitor(env.server.base, env.server.site.public_key);
   ela.profile({ name: 'Ela Demir' });
   await ela.say('My parcel arrived damaged');
-  const asDerya = await session(derya);
+  const asDerya = (await asAgent(env.server, derya)).request;
   assert.equal((await asDerya('POST', `/api/v1/conversations/${ela.conversationId}/claim`)).status, 200);
 
   await dp.goto(`${env.server.base}/app/c/${ela.conversationId}`);
@@ -163,11 +116,11 @@ test('a transfer with a note appears in both agents\' threads, and the visitor n
 });
 
 test('a visitor in the widget sees their place in line fall as agents take chats, and it goes when an agent joins', async () => {
-  const selin = await agent('Selin');
+  const selin = await addAgent(env.server, 'Selin');
   await team('Shop desk', [selin], 'manual');
-  const asSelin = await session(selin);
+  const asSelin = (await asAgent(env.server, selin)).request;
   // Selin's dashboard is open, so the team is online for visitors, and nobody is assigned.
-  const dashboard = await signedIn(selin);
+  const dashboard = await signIn(env, selin);
 
   const first = await visitor(env.server.base, env.server.site.public_key);
   await first.say('First!');
@@ -205,12 +158,12 @@ test('a visitor in the widget sees their place in line fall as agents take chats
 });
 
 test('an admin sets a team\'s strategy and re-routing, an agent\'s capacity and the workspace default', async () => {
-  const admin = await agent('Aylin', { role: 'admin' });
-  const kerem = await agent('Kerem');
+  const admin = await addAgent(env.server, 'Aylin', { role: 'admin' });
+  const kerem = await addAgent(env.server, 'Kerem');
   const made = await env.server.api('POST', '/api/v1/teams', { name: 'Returns', agent_ids: [kerem.id] });
   assert.equal(made.strategy, 'balanced');
 
-  const page = await signedIn(admin, `/app/settings/teams/${made.id}`);
+  const page = await signIn(env, admin, `/app/settings/teams/${made.id}`);
   await page.getByText('Nobody is assigned automatically').waitFor();
   await page.getByRole('radio', { name: /^Round robin/ }).check();
   await page.getByRole('checkbox', { name: 'Send a returning visitor to the agent who helped them last' }).uncheck();
@@ -261,8 +214,8 @@ test('an admin sets a team\'s strategy and re-routing, an agent\'s capacity and 
 });
 
 test('right to left, dark and phone width: the queues, the transfer dialog and the team settings in Persian and Arabic', async () => {
-  const nima = await agent('Nima', { locale: 'fa' });
-  const rana = await agent('Rana', { locale: 'ar', role: 'admin' });
+  const nima = await addAgent(env.server, 'Nima', { locale: 'fa' });
+  const rana = await addAgent(env.server, 'Rana', { locale: 'ar', role: 'admin' });
   const desk = await team('میز فارسی', [nima, rana], 'manual');
   const v = await visitor(env.server.base, env.server.site.public_key);
   v.profile({ name: 'سارا' });
@@ -270,7 +223,7 @@ test('right to left, dark and phone width: the queues, the transfer dialog and t
   await v.waitFor((f) => f.type === 'queue', 'in line');
 
   for (const [name, options] of [['desktop', {}], ['phone', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }]]) {
-    const page = await signedIn(nima, '/app', options);
+    const page = await signIn(env, nima, '/app', options);
     await page.locator('html[dir=rtl]').waitFor({ state: 'attached' });
     // The team's busy queue (earlier stories leave others waiting) opens its unassigned
     // conversations, longest waiting first.
@@ -288,7 +241,7 @@ test('right to left, dark and phone width: the queues, the transfer dialog and t
     assert.deepEqual(await seriousViolations(page), [], 'no serious or critical axe violations in the transfer dialog');
     await page.context().close();
   }
-  const admin = await signedIn(rana, `/app/settings/teams/${desk.id}`);
+  const admin = await signIn(env, rana, `/app/settings/teams/${desk.id}`);
   await admin.getByRole('radio').first().waitFor();
   assert.deepEqual(await seriousViolations(admin), [], 'no serious or critical axe violations in the team settings');
   await admin.screenshot({ path: path.join(shots, 'routing-admin-team-rtl-light-desktop.png'), fullPage: true });

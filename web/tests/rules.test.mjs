@@ -8,30 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, shots } from './harness.mjs';
+import { addAgent, signIn } from './helpers.mjs';
 
 const env = serverAndBrowser();
-const PASSWORD = 'a long enough password';
-
-async function admin(name, locale) {
-  const email = `${name.toLowerCase()}@shop.example`;
-  await env.server.api('POST', '/api/v1/agents', { email, name, role: 'admin', password: PASSWORD, locale });
-  return email;
-}
-
-async function signedIn(email, where, options = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
 
 test('an admin creates a proactive rule and a scoring rule, and both are saved', async () => {
-  const email = await admin('Rana', 'en');
-  const page = await signedIn(email, '/app/settings/rules');
+  const who = await addAgent(env.server, 'Rana', { role: 'admin', locale: 'en' });
+  const page = await signIn(env, who, '/app/settings/rules');
   await page.getByText('No rules on this site').waitFor();
   await page.screenshot({ path: path.join(shots, 'rules-empty-en.png') });
 
@@ -86,8 +69,8 @@ test('an admin creates a proactive rule and a scoring rule, and both are saved',
 });
 
 test('the rule screens read right to left in Arabic, dark, and at phone width', async () => {
-  const email = await admin('Layla', 'ar');
-  const page = await signedIn(email, '/app/settings/rules', { colorScheme: 'dark' });
+  const who = await addAgent(env.server, 'Layla', { role: 'admin', locale: 'ar' });
+  const page = await signIn(env, who, '/app/settings/rules', { colorScheme: 'dark' });
   await page.locator('.rule').first().waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
   await page.screenshot({ path: path.join(shots, 'rules-list-ar-dark.png') });
@@ -96,7 +79,7 @@ test('the rule screens read right to left in Arabic, dark, and at phone width', 
   await page.screenshot({ path: path.join(shots, 'rules-editor-ar-dark.png') });
   await page.context().close();
 
-  const phone = await signedIn(email, '/app/settings/scoring', { viewport: { width: 390, height: 844 } });
+  const phone = await signIn(env, who, '/app/settings/scoring', { viewport: { width: 390, height: 844 } });
   await phone.locator('input[name=page-value]').waitFor();
   // At phone width a scoring rule wraps: its kind and what it matches each take a whole
   // line, rather than squeezing beside the points.

@@ -8,44 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { NO_LIMITS, eventually, serverAndBrowser, shots } from './harness.mjs';
+import { addAgent, seriousViolations, signIn } from './helpers.mjs';
 import { visitor } from './visitor.mjs';
 
 // A visitor leaves as soon as their last socket closes (the grace period has Rust tests).
 const env = serverAndBrowser({ ...NO_LIMITS, SWITCHBOARD__LIVE__LEAVE_GRACE_MS: '0' });
-const PASSWORD = 'a long enough password';
 const SHOP = 'https://shop.example';
-
-async function agent(name, { locale = 'en', role = 'agent' } = {}) {
-  const email = `${name.toLowerCase()}@shop.example`;
-  const created = await env.server.api('POST', '/api/v1/agents', { email, name, role, password: PASSWORD, locale });
-  return { email, id: created.id };
-}
-
-async function signedIn(email, where, options = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  const page = await context.newPage();
-  await page.goto(`${env.server.base}${where}`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === where);
-  return page;
-}
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical violations on the page, as readable lines. */
-async function seriousViolations(page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 const rowOf = (page, contactId) => page.locator(`.vrow[data-contact="${contactId}"]`);
 const arrive = async (url, title) => {
@@ -55,8 +25,8 @@ const arrive = async (url, title) => {
 };
 
 test('nobody on the sites: the screen says so and links an admin to the site snippet', async () => {
-  const { email } = await agent('Omar', { role: 'admin' });
-  const page = await signedIn(email, '/app/visitors');
+  const who = await addAgent(env.server, 'Omar', { role: 'admin' });
+  const page = await signIn(env, who, '/app/visitors');
   await page.getByText('Nobody on your sites right now').waitFor();
   const link = page.getByRole('link', { name: 'Get the snippet of Demo shop' });
   assert.equal(await link.getAttribute('href'), `/app/settings/sites/${env.server.site.id}`);
@@ -76,9 +46,30 @@ test('nobody on the sites: the screen says so and links an admin to the site sni
   await page.context().close();
 });
 
+test('from sign-in, on the inbox, the navigation counts who is on the sites, without reading the list', async () => {
+  const who = await addAgent(env.server, 'Nour');
+  const page = await signIn(env, who, '/app');
+  const listReads = [];
+  page.on('request', (r) => new URL(r.url()).pathname === '/api/v1/visitors/live' && listReads.push(r.url()));
+  await page.locator('.inbox').waitFor();
+  const count = page.locator('.rail-count');
+  assert.equal(await count.count(), 0, 'nobody on the sites yet');
+
+  const ana = await arrive(`${SHOP}/`, 'Home');
+  await count.getByText('1', { exact: true }).waitFor();
+  const ben = await arrive(`${SHOP}/sale`, 'Sale');
+  await count.getByText('2', { exact: true }).waitFor();
+  ana.close();
+  await count.getByText('1', { exact: true }).waitFor();
+  ben.close();
+  await count.waitFor({ state: 'detached' });
+  assert.deepEqual(listReads, [], 'the count comes from the socket, not the whole list');
+  await page.context().close();
+});
+
 test('an agent watches a visitor browse three pages live, sees them leave, and reads their history', async () => {
-  const { email } = await agent('Rana');
-  const page = await signedIn(email, '/app/visitors');
+  const who = await addAgent(env.server, 'Rana');
+  const page = await signIn(env, who, '/app/visitors');
   await page.getByText('Nobody on your sites right now').waitFor();
 
   const maya = await arrive(`${SHOP}/`, 'Home');
@@ -129,8 +120,8 @@ test('an agent watches a visitor browse three pages live, sees them leave, and r
 });
 
 test('an agent invites a visitor from the list; the visitor answers and the agent gets the conversation', async () => {
-  const rana = await agent('Noor');
-  const page = await signedIn(rana.email, '/app/visitors');
+  const rana = await addAgent(env.server, 'Noor');
+  const page = await signIn(env, rana, '/app/visitors');
   const lou = await arrive(`${SHOP}/pricing`, 'Pricing');
   const row = rowOf(page, lou.contactId);
   await row.getByText('Not chatting').waitFor();
@@ -173,8 +164,8 @@ test('an agent invites a visitor from the list; the visitor answers and the agen
 });
 
 test('inviting a visitor who just left says so, and an empty message cannot be sent', async () => {
-  const { email } = await agent('Sami');
-  const page = await signedIn(email, '/app/visitors');
+  const who = await addAgent(env.server, 'Sami');
+  const page = await signIn(env, who, '/app/visitors');
   const ela = await arrive(`${SHOP}/`, 'Home');
   const row = rowOf(page, ela.contactId);
   await row.getByRole('button', { name: 'Invite to chat' }).click();
@@ -190,8 +181,8 @@ test('inviting a visitor who just left says so, and an empty message cannot be s
 });
 
 test('the list shows an error with a retry, and greys out with a banner when offline', async () => {
-  const { email } = await agent('Tala');
-  const page = await signedIn(email, '/app');
+  const who = await addAgent(env.server, 'Tala');
+  const page = await signIn(env, who, '/app');
   // Neither the REST read nor the socket answers: the error state, with a retry.
   await page.route('**/api/v1/visitors/live', (route) =>
     route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'unavailable', message: 'down' }) }),
@@ -217,12 +208,12 @@ test('the list shows an error with a retry, and greys out with a banner when off
 });
 
 test('500 visitors: the DOM holds only the rows in view, and a change still shows at once', async () => {
-  const { email } = await agent('Dana');
+  const who = await addAgent(env.server, 'Dana');
   const crowd = [];
   for (let batch = 0; batch < 10; batch++) {
     crowd.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => arrive(`${SHOP}/p/${batch * 50 + i}`, `Product ${batch * 50 + i}`)))));
   }
-  const page = await signedIn(email, '/app/visitors');
+  const page = await signIn(env, who, '/app/visitors');
   try {
     await crowdChecks(page, crowd);
   } finally {
@@ -262,9 +253,9 @@ async function crowdChecks(page, crowd) {
 }
 
 test('the visitors screens read right to left in Arabic, dark and light, desktop and phone', async () => {
-  const { email } = await agent('Layla', { locale: 'ar' });
+  const who = await addAgent(env.server, 'Layla', { locale: 'ar' });
   const v = await arrive(`${SHOP}/pricing?utm_source=news&utm_campaign=winter`, 'الأسعار');
-  const page = await signedIn(email, '/app/visitors', { colorScheme: 'dark' });
+  const page = await signIn(env, who, '/app/visitors', { colorScheme: 'dark' });
   await rowOf(page, v.contactId).getByText('الأسعار').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
   await page.screenshot({ path: path.join(shots, 'visitors-list-ar-dark.png') });
@@ -275,7 +266,7 @@ test('the visitors screens read right to left in Arabic, dark and light, desktop
   await page.screenshot({ path: path.join(shots, 'visitor-page-ar-light.png'), fullPage: true });
   await page.context().close();
 
-  const phone = await signedIn(email, '/app/visitors', { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  const phone = await signIn(env, who, '/app/visitors', { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   const card = rowOf(phone, v.contactId);
   await card.getByText('الأسعار').waitFor();
   const box = await card.boundingBox();
@@ -291,36 +282,34 @@ test('the visitors screens read right to left in Arabic, dark and light, desktop
 test("a visitor's country shows as a flag and its name in the agent's language", async () => {
   // The server fills `country` from a GeoIP database (built elsewhere); until then the
   // test sets it on the socket's frames on their way to the page.
-  const { email } = await agent('Deniz', { locale: 'tr' });
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.routeWebSocket('**/ws/agent', (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((m) => server.send(m));
-    server.onMessage((m) => {
-      const frame = JSON.parse(String(m));
-      for (const v of frame.type === 'visitors' ? frame.visitors : frame.type === 'visitor' ? [frame.visitor] : []) v.country = 'DE';
-      ws.send(JSON.stringify(frame));
-    });
+  const who = await addAgent(env.server, 'Deniz', { locale: 'tr' });
+  const page = await signIn(env, who, '/app/visitors', {
+    prepare: async (p) => {
+      await p.routeWebSocket('**/ws/agent', (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => server.send(m));
+        server.onMessage((m) => {
+          const frame = JSON.parse(String(m));
+          for (const v of frame.type === 'visitors' ? frame.visitors : frame.type === 'visitor' ? [frame.visitor] : []) v.country = 'DE';
+          ws.send(JSON.stringify(frame));
+        });
+      });
+      await p.route('**/api/v1/visitors/live', (route) => route.fulfill({ status: 503, body: '{}' }));
+    },
   });
-  await page.route('**/api/v1/visitors/live', (route) => route.fulfill({ status: 503, body: '{}' }));
-  await page.goto(`${env.server.base}/app/visitors`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
   const v = await arrive(`${SHOP}/`, 'Ana sayfa');
   const row = rowOf(page, v.contactId);
   await row.getByText('Almanya').waitFor();
   assert.match(await row.innerText(), /🇩🇪/);
   await page.screenshot({ path: path.join(shots, 'visitors-country-tr.png') });
   v.close();
-  await context.close();
+  await page.context().close();
 });
 
 test("the browsing history pages back with the server's cursor, newest visit first", async () => {
-  const { email } = await agent('Yara');
+  const who = await addAgent(env.server, 'Yara');
   const v = await arrive(`${SHOP}/shoes`, 'Shoes');
-  const page = await signedIn(email, '/app');
+  const page = await signIn(env, who, '/app');
   // One real visit, then (the server splits visits after 30 idle minutes, too slow for
   // a test) the next page is an older visit the route answers for the cursor it handed out.
   const older = {

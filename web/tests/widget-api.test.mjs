@@ -8,42 +8,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, NO_LIMITS } from './harness.mjs';
+import { conversationSaying } from './helpers.mjs';
+import { agentSocket } from './visitor.mjs';
 
 const env = serverAndBrowser({ ...NO_LIMITS, SWITCHBOARD__LIMITS__MAX_UPLOAD_BYTES: '2048' });
 let host;
 after(() => host?.close());
-
-/** The owner's agent socket: the frames it hears, and a way to send one. */
-async function agentSocket() {
-  const { WebSocket } = await import('undici');
-  const ws = new WebSocket(`${env.server.base.replace('http', 'ws')}/ws/agent`, { headers: { cookie: env.server.cookie } });
-  const frames = [];
-  await new Promise((resolve, reject) => {
-    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'hello' })));
-    ws.addEventListener('message', (m) => {
-      const frame = JSON.parse(m.data);
-      frames.push(frame);
-      if (frame.type === 'welcome') resolve();
-    });
-    ws.addEventListener('error', () => reject(new Error('the agent socket failed')));
-  });
-  return {
-    send: (frame) => ws.send(JSON.stringify(frame)),
-    heard: (match, what) => eventually(() => frames.find(match), what),
-    close: () => ws.close(),
-  };
-}
-
-async function conversationSaying(text) {
-  return eventually(async () => {
-    const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) {
-      const history = await env.server.api('GET', `/api/v1/conversations/${c.id}/messages`);
-      if (history.items.some((e) => e.kind === 'message' && e.message.body === text)) return c;
-    }
-    return null;
-  }, `the conversation with "${text}"`);
-}
 
 test('typing shows both ways, and the page hears message, unread and conversation_resolved; setAttributes and setLocale reach the chat', async () => {
   const { base, site } = env.server;
@@ -56,7 +26,7 @@ test('typing shows both ways, and the page hears message, unread and conversatio
     '/': { html: shopPage(base, site.public_key, { head: '<script src="/api.js"></script>' }) },
     '/api.js': { html: api, headers: { 'content-type': 'text/javascript' } },
   });
-  const agent = await agentSocket();
+  const agent = await agentSocket(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
@@ -68,11 +38,11 @@ test('typing shows both ways, and the page hears message, unread and conversatio
     const box = w.frame.getByRole('textbox', { name: 'Message' });
     await box.fill('Is the green jacket waterproof?');
     await box.press('Enter');
-    const conv = await conversationSaying('Is the green jacket waterproof?');
+    const { conversation: conv } = await conversationSaying(env.server, 'Is the green jacket waterproof?');
 
     // The visitor types: the agent hears it.
     await box.pressSequentially('And does it', { delay: 20 });
-    await agent.heard((f) => f.type === 'typing' && f.conversation_id === conv.id && f.actor.kind === 'contact' && f.typing, 'the visitor typing');
+    await agent.waitFor((f) => f.type === 'typing' && f.conversation_id === conv.id && f.actor.kind === 'contact' && f.typing, 'the visitor typing');
     // The agent types: the visitor sees it, and it goes when the agent stops.
     agent.send({ type: 'typing', conversation_id: conv.id, typing: true });
     await w.frame.locator('.typing').waitFor();
@@ -107,7 +77,7 @@ test('a message the server refuses says why, with Retry and Delete: a retry is s
   const { base, site } = env.server;
   host?.close();
   host = await hostSite({ '/': { html: shopPage(base, site.public_key) } });
-  const agent = await agentSocket();
+  const agent = await agentSocket(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   // The first send of "Refused once" is answered by a refusal, as the server answers a
   // message it judges; everything else goes to the server.
@@ -130,7 +100,7 @@ test('a message the server refuses says why, with Retry and Delete: a retry is s
     const box = w.frame.getByRole('textbox', { name: 'Message' });
     await box.fill('First words');
     await box.press('Enter');
-    const conv = await conversationSaying('First words');
+    const { conversation: conv } = await conversationSaying(env.server, 'First words');
 
     await box.fill('Refused once');
     await box.press('Enter');
@@ -173,7 +143,7 @@ test('a Turkish visitor pastes an image and drops a file that is too large: the 
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...before.appearance, locale: 'tr' } });
   host?.close();
   host = await hostSite({ '/': { html: shopPage(base, site.public_key, { lang: 'tr' }) } });
-  const agent = await agentSocket();
+  const agent = await agentSocket(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'tr-TR' });
   try {
     const page = await context.newPage();
@@ -183,7 +153,7 @@ test('a Turkish visitor pastes an image and drops a file that is too large: the 
     const box = w.frame.getByRole('textbox', { name: 'Mesaj' });
     await box.fill('Merhaba, kargo etiketi ekte');
     await box.press('Enter');
-    const conv = await conversationSaying('Merhaba, kargo etiketi ekte');
+    const { conversation: conv } = await conversationSaying(env.server, 'Merhaba, kargo etiketi ekte');
     await box.fill('Bir de fatura');
 
     const frame = page.frames().find((f) => f.url().includes('/widget/frame'));
@@ -222,7 +192,7 @@ test('dark and reduced motion: the chat follows the visitor’s system, Hebrew r
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...before.appearance, locale: 'he', greeting: 'שלום! איך נוכל לעזור?', team_name: 'תמיכה' } });
   host?.close();
   host = await hostSite({ '/': { html: shopPage(base, site.public_key, { lang: 'he', dir: 'rtl' }) } });
-  const agent = await agentSocket();
+  const agent = await agentSocket(env.server);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', reducedMotion: 'reduce', locale: 'he-IL' });
   try {
     const page = await context.newPage();

@@ -6,28 +6,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { eventually, hostSite, serverAndBrowser, shopPage, shots, widgetOn } from './harness.mjs';
+import { hostSite, serverAndBrowser, shopPage, shots, widgetOn } from './harness.mjs';
+import { agentSocket } from './visitor.mjs';
 
 const env = serverAndBrowser();
 let host;
 after(() => host?.close());
-
-/** An agent socket (the owner's session) that keeps every message event it hears. */
-async function agentHearing() {
-  const { WebSocket } = await import('undici');
-  const ws = new WebSocket(`${env.server.base.replace('http', 'ws')}/ws/agent`, { headers: { cookie: env.server.cookie } });
-  const bodies = [];
-  await new Promise((resolve, reject) => {
-    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'hello' })));
-    ws.addEventListener('message', (m) => {
-      const frame = JSON.parse(m.data);
-      if (frame.type === 'welcome') resolve();
-      if (frame.type === 'event' && frame.event.kind === 'message') bodies.push(frame.event.message.body);
-    });
-    ws.addEventListener('error', () => reject(new Error('the agent socket failed')));
-  });
-  return { bodies, close: () => ws.close() };
-}
 
 async function openChat(options, lang = 'en', dir = 'ltr') {
   host?.close();
@@ -47,7 +31,7 @@ async function openChat(options, lang = 'en', dir = 'ltr') {
 }
 
 test('a visitor picks an emoji with the keyboard, it lands at the caret, and the agent receives it', async () => {
-  const agent = await agentHearing();
+  const agent = await agentSocket(env.server);
   const { context, page, frame, pickerRequests } = await openChat({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
   const box = frame.getByRole('textbox', { name: 'Message' });
   await box.fill('Thanks  a lot');
@@ -86,13 +70,13 @@ test('a visitor picks an emoji with the keyboard, it lands at the caret, and the
   assert.equal(await frame.locator('.emoji-toggle:focus').count(), 1);
 
   await box.press('Enter');
-  await eventually(async () => agent.bodies.includes('Thanks 😋! a lot'), 'the agent hears the message with its emoji');
+  await agent.waitFor((f) => f.type === 'event' && f.event.kind === 'message' && f.event.message.body === 'Thanks 😋! a lot', 'the message with its emoji');
   agent.close();
   await context.close();
 });
 
 test('in Persian the picker reads right to left, dark, at phone width, and the arrows follow the text', async () => {
-  const agent = await agentHearing();
+  const agent = await agentSocket(env.server);
   const { context, page, frame } = await openChat(
     { viewport: { width: 390, height: 844 }, locale: 'fa-IR', colorScheme: 'dark', isMobile: true, hasTouch: true },
     'fa',

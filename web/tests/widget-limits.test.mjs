@@ -6,6 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, agentOnline } from './harness.mjs';
+import { messageBodies } from './helpers.mjs';
 
 // Two messages in a row, then one every 1.5 s.
 const env = serverAndBrowser({
@@ -14,11 +15,6 @@ const env = serverAndBrowser({
 });
 let host;
 after(() => host?.close());
-
-async function bodies(id) {
-  const history = await env.server.api('GET', `/api/v1/conversations/${id}/messages`);
-  return history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
-}
 
 test('messages over the limit wait in the outbox and are sent, in order, when the server allows', async () => {
   const { base, site } = env.server;
@@ -53,7 +49,7 @@ test('messages over the limit wait in the outbox and are sent, in order, when th
     const all = await env.server.api('GET', '/api/v1/conversations');
     return all.items[0] ?? null;
   }, 'the conversation');
-  assert.deepEqual(await bodies(conv.id), said, 'each once, in order');
+  assert.deepEqual(await messageBodies(env.server, conv.id), said, 'each once, in order');
   agent.close();
   await context.close();
 });
@@ -85,7 +81,7 @@ test('on a site asking for a proof of work, the widget solves the challenge with
   await page.screenshot({ path: path.join(shots, 'widget-proof-of-work.png') });
   assert.deepEqual(seen, { required: 1, proved: 1 }, 'asked once, proved once');
   const all = await api('GET', '/api/v1/conversations');
-  const bodiesOfAll = await Promise.all(all.items.map((c) => bodies(c.id)));
+  const bodiesOfAll = await Promise.all(all.items.map((c) => messageBodies(env.server, c.id)));
   assert.ok(bodiesOfAll.some((b) => b.includes('Hello from a guarded site')), JSON.stringify(bodiesOfAll));
   agent.close();
   await context.close();

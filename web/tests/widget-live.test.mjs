@@ -7,7 +7,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, NO_LIMITS } from './harness.mjs';
+import { OWNER, serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, NO_LIMITS } from './harness.mjs';
+import { addSite, asAgent } from './helpers.mjs';
 
 const env = serverAndBrowser(NO_LIMITS);
 const hosts = [];
@@ -17,13 +18,6 @@ const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 }
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 /** The tag manager's snippet: commands queue until the loader runs them. */
 const QUEUE = `<script>window.Switchboard = window.Switchboard || function () { (Switchboard.q = Switchboard.q || []).push(arguments); };</script>`;
-
-/** A site of its own for each story, so one story's visitors never show in another's list. */
-async function newSite(name, changes = {}) {
-  const site = await env.server.api('POST', '/api/v1/sites', { name });
-  if (Object.keys(changes).length) await env.server.api('PATCH', `/api/v1/sites/${site.id}`, changes);
-  return site;
-}
 
 /** The shop's pages, each embedding the widget of `site`; `/b` navigates in place (pushState). */
 async function shop(site, { head = '', lang = 'en', dir = 'ltr' } = {}) {
@@ -40,25 +34,8 @@ const listedAt = (site, url) => eventually(async () => (await live(site)).find((
 /** Resolves once the loader has its site's settings (and so has opened its socket, if any). */
 const ready = (page) => page.evaluate(() => new Promise((resolve) => window.Switchboard('on', 'ready', resolve)));
 
-/** The owner's own session: invitations are sent by an agent, not by an API token. */
-async function ownerSession() {
-  const { base } = env.server;
-  const res = await fetch(`${base}/api/v1/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'boss@shop.example', password: 'a long enough password' }),
-  });
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token } = await res.json();
-  const call = async (method, p, body) => {
-    const r = await fetch(`${base}${p}`, { method, headers: { cookie, 'x-csrf-token': csrf_token, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
-    if (!r.ok) throw new Error(`${method} ${p} answered ${r.status}: ${await r.text()}`);
-    return r.json();
-  };
-  return { call, me: await call('GET', '/api/v1/me') };
-}
-
 test('a visitor browses three pages without opening the chat, and the team sees each one; a track() before the socket arrives', async () => {
-  const site = await newSite('Live shop');
+  const site = await addSite(env.server, 'Live shop');
   const host = await shop(site, { head: `${QUEUE}<script>Switchboard('track', 'purchase', { value: 49.9 })</script>` });
   const context = await env.browser.newContext(DESKTOP);
   const page = await context.newPage();
@@ -110,7 +87,7 @@ test('a visitor browses three pages without opening the chat, and the team sees 
 });
 
 test('a track() made while the server restarts arrives once the loader has reconnected', async () => {
-  const site = await newSite('Restarts');
+  const site = await addSite(env.server, 'Restarts');
   const host = await shop(site);
   const context = await env.browser.newContext(DESKTOP);
   const page = await context.newPage();
@@ -130,7 +107,7 @@ test('a track() made while the server restarts arrives once the loader has recon
 });
 
 test('tracking off sends nothing; a consent site waits for Switchboard("consent", true), and withdrawing leaves the list', async () => {
-  const off = await newSite('No tracking', { tracking: 'off' });
+  const off = await addSite(env.server, 'No tracking', { tracking: 'off' });
   const hostOff = await shop(off);
   const context = await env.browser.newContext(DESKTOP);
   const page = await context.newPage();
@@ -142,7 +119,7 @@ test('tracking off sends nothing; a consent site waits for Switchboard("consent"
   assert.deepEqual(sockets, [], 'no socket on a site that does not track');
   assert.deepEqual(await live(off), []);
 
-  const ask = await newSite('Asks first', { tracking: 'consent' });
+  const ask = await addSite(env.server, 'Asks first', { tracking: 'consent' });
   const hostAsk = await shop(ask);
   await page.goto(`${hostAsk.origin}/a`);
   await ready(page);
@@ -157,9 +134,10 @@ test('tracking off sends nothing; a consent site waits for Switchboard("consent"
 });
 
 test('an agent invites a visitor: the bubble types, then shows the message with the agent’s name; the reply is the agent’s conversation', async () => {
-  const site = await newSite('Invites');
+  const site = await addSite(env.server, 'Invites');
   const host = await shop(site);
-  const owner = await ownerSession();
+  const owner = await asAgent(env.server, OWNER.email, OWNER.password);
+  const me = await owner.call('GET', '/api/v1/me');
   for (const scheme of ['light', 'dark']) {
     const context = await env.browser.newContext({ ...DESKTOP, colorScheme: scheme });
     const page = await context.newPage();
@@ -168,7 +146,7 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
     const w = widgetOn(page);
     await owner.call('POST', `/api/v1/contacts/${row.contact_id}/invite`, { body: `Can I help you pick a size? (${scheme})` });
     await w.teaser.filter({ hasText: `Can I help you pick a size? (${scheme})` }).waitFor();
-    assert.match(await w.teaser.textContent(), new RegExp(owner.me.agent.name));
+    assert.match(await w.teaser.textContent(), new RegExp(me.agent.name));
     await page.screenshot({ path: path.join(shots, `widget-invitation-ltr-${scheme}.png`) });
     if (scheme === 'dark') {
       // Escape dismisses the bubble.
@@ -191,7 +169,7 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
     }, 'the conversation the reply started');
     await eventually(async () => {
       const c = await env.server.api('GET', `/api/v1/conversations/${conv.id}`);
-      return c.assignee_id === owner.me.agent.id;
+      return c.assignee_id === me.agent.id;
     }, 'the inviting agent assigned');
     const history = await env.server.api('GET', `/api/v1/conversations/${conv.id}/messages`);
     const bodies = history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
@@ -201,10 +179,11 @@ test('an agent invites a visitor: the bubble types, then shows the message with 
 });
 
 test('in Arabic the invitation bubble is right to left and in Arabic, at desktop width (light) and phone width (dark)', async () => {
-  const site = await newSite('عربي');
+  const site = await addSite(env.server, 'عربي');
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale: 'ar', team_name: 'فريق الدعم' } });
   const host = await shop(site, { lang: 'ar', dir: 'rtl' });
-  const owner = await ownerSession();
+  const owner = await asAgent(env.server, OWNER.email, OWNER.password);
+  const me = await owner.call('GET', '/api/v1/me');
   for (const [name, device, scheme] of [['desktop', DESKTOP, 'light'], ['phone', PHONE, 'dark']]) {
     const context = await env.browser.newContext({ ...device, locale: 'ar-EG', colorScheme: scheme });
     const page = await context.newPage();
@@ -224,7 +203,7 @@ test('in Arabic the invitation bubble is right to left and in Arabic, at desktop
 });
 
 test('rules: "1 s on the page" opens the widget with its message; exit intent shows another rule’s message', async () => {
-  const site = await newSite('Rules');
+  const site = await addSite(env.server, 'Rules');
   const rule = (name, conditions, actions) =>
     env.server.api('POST', `/api/v1/sites/${site.id}/triggers`, { name, enabled: true, frequency: 'once_per_visit', conditions, actions });
   await rule('Linger', [{ kind: 'time_on_page', seconds: 1 }, { kind: 'url', match: 'contains', value: '/a' }],
@@ -254,7 +233,7 @@ test('rules: "1 s on the page" opens the widget with its message; exit intent sh
 });
 
 test('a page whose origin the site refuses, or with an unknown key, draws nothing, warns once and throws nothing', async () => {
-  const site = await newSite('Elsewhere only', { allowed_origins: ['https://shop.example'] });
+  const site = await addSite(env.server, 'Elsewhere only', { allowed_origins: ['https://shop.example'] });
   const host = await shop(site);
   const unknown = await hostSite({ '/': { html: shopPage(env.server.base, 'pk_doesNotExist0000') } });
   hosts.push(unknown);
@@ -276,7 +255,7 @@ test('a page whose origin the site refuses, or with an unknown key, draws nothin
 });
 
 test('the chat out of reach on the first open: the bubble says so in the visitor’s language, a track() waits, and the next click opens the chat', async () => {
-  const site = await newSite('Out of reach');
+  const site = await addSite(env.server, 'Out of reach');
   await env.server.api('PATCH', `/api/v1/sites/${site.id}`, { appearance: { ...site.appearance, locale: 'tr' } });
   const host = await shop(site, { lang: 'tr' });
   const context = await env.browser.newContext({ ...DESKTOP, locale: 'tr-TR' });

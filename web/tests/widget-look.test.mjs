@@ -5,36 +5,20 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, agentOnline } from './harness.mjs';
+import { messageBodies, seriousViolations } from './helpers.mjs';
 
 const env = serverAndBrowser();
 let host;
 after(() => host?.close());
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
 
 async function appearance(changes) {
   await env.server.api('PATCH', `/api/v1/sites/${env.server.site.id}`, { appearance: changes });
-}
-
-async function bodies(id) {
-  const history = await env.server.api('GET', `/api/v1/conversations/${id}/messages`);
-  return history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
-}
-
-/** Serious and critical axe violations in `target` (a page or a frame), as readable lines. */
-async function axe(target) {
-  await target.evaluate((src) => (0, eval)(src), axeSource);
-  const result = await target.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 test('Persian at phone width: the widget mirrors, fills the screen, and writes Persian digits', async () => {
@@ -66,7 +50,7 @@ test('Persian at phone width: the widget mirrors, fills the screen, and writes P
   await w.frame.locator('.line.mine .state.sent').waitFor();
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('سفارش من کجاست؟ order #1042')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('سفارش من کجاست؟ order #1042')) return c;
     return null;
   }, 'the Persian conversation');
   await env.server.api('POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Your parcel ships today — بسته شما امروز ارسال می‌شود' });
@@ -116,13 +100,13 @@ test('the chat page in Arabic at phone width, with the name, e-mail and first me
   assert.match(stamp, /[٠-٩]/, `Egyptian Arabic writes Arabic-Indic digits (${stamp})`);
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('أين طلبي؟')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('أين طلبي؟')) return c;
     return null;
   }, 'the chat page’s conversation');
   const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
   assert.equal(contact.name, 'ليلى');
   await page.screenshot({ path: path.join(shots, 'chat-page-rtl-phone.png') });
-  assert.deepEqual(await axe(page), [], 'axe on the chat page');
+  assert.deepEqual(await seriousViolations(page), [], 'axe on the chat page');
   agent.close();
   await context.close();
 });
@@ -166,9 +150,9 @@ test('size budgets: the loader (every script and file of words a page downloads 
   assert.ok(all <= 40 * 1024, `first open ${all} B`);
   assert.ok(!downloads.slice(0, 2).some((d) => d.url.startsWith('/widget/frame')), 'no frame before the first open');
 
-  assert.deepEqual(await axe(page), [], 'axe on the host page with the launcher');
+  assert.deepEqual(await seriousViolations(page), [], 'axe on the host page with the launcher');
   const frame = page.frames().find((f) => f.url().includes('/widget/frame'));
-  assert.deepEqual(await axe(frame), [], 'axe in the chat frame');
+  assert.deepEqual(await seriousViolations(frame), [], 'axe in the chat frame');
   await page.screenshot({ path: path.join(shots, 'widget-ltr-desktop-offline-form.png') });
   await context.close();
 });

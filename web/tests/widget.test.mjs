@@ -6,6 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { serverAndBrowser, eventually, shots, hostSite, shopPage, widgetOn, agentOnline } from './harness.mjs';
+import { messageBodies } from './helpers.mjs';
 
 const env = serverAndBrowser();
 let host;
@@ -24,11 +25,6 @@ async function onlyConversation() {
     const page = await env.server.api('GET', '/api/v1/conversations');
     return page.items.length === 1 && page.items[0];
   }, 'one conversation in the inbox');
-}
-
-async function bodies(id) {
-  const history = await env.server.api('GET', `/api/v1/conversations/${id}/messages`);
-  return history.items.filter((e) => e.kind === 'message').map((e) => e.message.body);
 }
 
 // The shop asks visitors for their name and e-mail before a chat.
@@ -67,10 +63,13 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   await f.getByRole('button', { name: 'Start chat' }).click();
 
   const box = f.getByRole('textbox', { name: 'Message' });
+  // The site's settings are read once: by the loader, which hands them to the chat frame.
+  const settingsReads = () => requests.filter((u) => new URL(u).pathname === `/api/v1/widget/${env.server.site.public_key}`).length;
+  assert.equal(settingsReads(), 1, 'one read of the site’s settings by the first open');
   await box.fill('Hello! Where is my order #42? سلام');
   await box.press('Enter');
   const conv = await onlyConversation();
-  assert.deepEqual(await bodies(conv.id), ['Hello! Where is my order #42? سلام']);
+  assert.deepEqual(await messageBodies(env.server, conv.id), ['Hello! Where is my order #42? سلام']);
   const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
   assert.equal(contact.name, 'Ana');
   assert.equal(contact.email, 'ana@example.com');
@@ -94,13 +93,16 @@ test('a visitor fills the pre-chat form, writes, and sees the agent reply; the a
   const saved = await page.evaluate((key) => JSON.parse(localStorage.getItem(`sb:${key}`)), env.server.site.public_key);
   assert.ok(saved.t, 'the visitor token is in the host page’s localStorage');
 
+  requests.length = 0;
   await page.reload();
   await w.frame.locator('.line.team', { hasText: 'It left the warehouse today' }).waitFor();
   await w.frame.locator('.line.mine', { hasText: 'Where is my order' }).waitFor();
+  // With a conversation the frame opens with the page: still one read of the settings.
+  assert.equal(settingsReads(), 1, 'one read of the site’s settings on a page load with the chat');
   const again = w.frame.getByRole('textbox', { name: 'Message' });
   await again.fill('Thanks!');
   await again.press('Enter');
-  await eventually(async () => (await bodies(conv.id)).includes('Thanks!'), 'the second message in the same conversation');
+  await eventually(async () => (await messageBodies(env.server, conv.id)).includes('Thanks!'), 'the second message in the same conversation');
   assert.equal((await env.server.api('GET', '/api/v1/conversations')).items.length, 1, 'no second conversation after a reload');
   agent.close();
   await context.close();
@@ -125,7 +127,7 @@ test('two tabs show one conversation over one socket; the badge clears in both w
   await box.press('Enter');
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('Written in the first tab')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('Written in the first tab')) return c;
     return null;
   }, 'the first tab’s conversation');
   // The second tab learns of the conversation from the shared storage and follows it.
@@ -155,7 +157,7 @@ test('two tabs show one conversation over one socket; the badge clears in both w
   const box2 = wb.frame.getByRole('textbox', { name: 'Message' });
   await box2.fill('Yes, from the second tab');
   await box2.press('Enter');
-  await eventually(async () => (await bodies(conv.id)).filter((b) => b === 'Yes, from the second tab').length === 1, 'the second tab’s message stored once');
+  await eventually(async () => (await messageBodies(env.server, conv.id)).filter((b) => b === 'Yes, from the second tab').length === 1, 'the second tab’s message stored once');
   agent.close();
   await context.close();
 });
@@ -195,10 +197,10 @@ test('a message written offline waits, then arrives exactly once when the networ
   await w.frame.locator('.line.mine', { hasText: 'And a second one' }).locator('.state.sent').waitFor();
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('First, while online')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('First, while online')) return c;
     return null;
   }, 'Olga’s conversation');
-  assert.deepEqual(await bodies(conv.id), ['First, while online', 'Written on the train', 'And a second one'], 'each once, in order');
+  assert.deepEqual(await messageBodies(env.server, conv.id), ['First, while online', 'Written on the train', 'And a second one'], 'each once, in order');
   agent.close();
   await context.close();
 });
@@ -238,10 +240,10 @@ test('a message typed while the chat cannot connect survives a reload and arrive
   refuse = false;
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('Typed in the tunnel')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('Typed in the tunnel')) return c;
     return null;
   }, 'the message typed before the reload');
-  assert.deepEqual(await bodies(conv.id), ['Before the tunnel', 'Typed in the tunnel'], 'each once, in order');
+  assert.deepEqual(await messageBodies(env.server, conv.id), ['Before the tunnel', 'Typed in the tunnel'], 'each once, in order');
   agent.close();
   await context.close();
 });
@@ -262,7 +264,7 @@ test('with no one online, the offline form takes an e-mail and a message the tea
   await w.frame.getByText('Thank you! We have your message and will answer by e-mail.').waitFor();
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('Do you ship to Izmir?')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('Do you ship to Izmir?')) return c;
     return null;
   }, 'the offline message in the inbox');
   const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
@@ -411,7 +413,7 @@ test('the JavaScript API: queued calls, open/close events, identify without a ha
   await page.waitForFunction(() => window.seen.includes('conversation_started'));
   const conv = await eventually(async () => {
     const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-    for (const c of all.items) if ((await bodies(c.id)).includes('Hi, it is Ida')) return c;
+    for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('Hi, it is Ida')) return c;
     return null;
   }, 'Ida’s conversation');
   const contact = await env.server.api('GET', `/api/v1/contacts/${conv.contact_id}`);
@@ -487,7 +489,7 @@ test('a resolved conversation: the visitor rates it, asks for the transcript, an
     await w.frame.locator('.line.mine .state.sent').waitFor();
     const conv = await eventually(async () => {
       const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-      for (const c of all.items) if ((await bodies(c.id)).includes('Can I return shoes?')) return c;
+      for (const c of all.items) if ((await messageBodies(env.server, c.id)).includes('Can I return shoes?')) return c;
       return null;
     }, 'Rita’s conversation');
 
@@ -530,7 +532,7 @@ test('a resolved conversation: the visitor rates it, asks for the transcript, an
     await box.press('Enter');
     await eventually(async () => {
       const all = await env.server.api('GET', '/api/v1/conversations?status=open');
-      for (const c of all.items) if (c.id !== conv.id && (await bodies(c.id)).includes('Another question')) return c;
+      for (const c of all.items) if (c.id !== conv.id && (await messageBodies(env.server, c.id)).includes('Another question')) return c;
       return null;
     }, 'a new conversation');
   } finally {

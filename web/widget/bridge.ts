@@ -28,6 +28,9 @@ export interface Identity {
 
 export type Attributes = Record<string, string | number | boolean | null>;
 
+/** The site's settings for the widget (`GET /api/v1/widget/{key}`). */
+export type WidgetSite = components['schemas']['WidgetSite'];
+
 /** An agent's or a rule's invitation to chat (docs/protocol.md §27). */
 export type Invitation = components['schemas']['Invitation'];
 
@@ -48,6 +51,12 @@ export type ToFrame =
       consent: boolean | null;
       /** The launcher's socket found the stored token refused and started over: say so. */
       expired: boolean;
+      /**
+       * The site's settings as the loader read them (`GET /api/v1/widget/{key}`), so the
+       * frame does not read them again; `null` while the loader has none. They may be
+       * minutes old by the first open: the frame's socket `welcome` brings them current.
+       */
+      site: WidgetSite | null;
     }
   | { sb: 1; t: 'open'; open: boolean }
   | { sb: 1; t: 'identify'; identity: Identity }

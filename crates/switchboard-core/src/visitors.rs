@@ -167,6 +167,8 @@ impl Core {
         let now = self.now();
         let ws = site.workspace_id;
         self.refuse_banned(ws, &BanSubject { ip, ..BanSubject::default() }).await?;
+        // Recorded like the device: the latest known, never forgotten for an unknown address.
+        let country = self.country_of(ip);
         let contact = match token {
             Some(token) => {
                 let claims = self.visitor_claims(token)?;
@@ -183,10 +185,14 @@ impl Core {
                 // returning visitor costs a write only when something actually changed.
                 let stale = now.0 - contact.last_seen.0 >= LAST_SEEN_RESOLUTION_MS;
                 let moved = device != DeviceInfo::default() && device != contact.device;
-                if stale || moved {
+                let travelled = country.is_some() && country != contact.country;
+                if stale || moved || travelled {
                     contact.last_seen = now;
                     if moved {
                         contact.device = device;
+                    }
+                    if travelled {
+                        contact.country = country;
                     }
                     self.store.update_contact(&contact).await?;
                 }
@@ -203,6 +209,7 @@ impl Core {
                     phone: None,
                     attributes: Attributes::new(),
                     device,
+                    country,
                     first_seen: now,
                     last_seen: now,
                     lead_score: Default::default(),

@@ -477,6 +477,10 @@ pub struct Contact {
     pub phone: Option<String>,
     pub attributes: Attributes,
     pub device: DeviceInfo,
+    /// Where the visitor last connected from: an ISO 3166-1 alpha-2 code from the GeoIP
+    /// database (`geoip.database`), kept beside the device the same way; `None` without
+    /// a database or for an address it does not know.
+    pub country: Option<String>,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     /// Points earned under the workspace's scoring rules (issue 15), decaying.

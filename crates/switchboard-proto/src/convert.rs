@@ -313,6 +313,7 @@ impl From<&d::Contact> for Contact {
                 device: c.device.device.clone(),
                 language: c.device.language.clone(),
             },
+            country: c.country.clone(),
             first_seen: c.first_seen.0,
             last_seen: c.last_seen.0,
             // Core restates the score at the time of the read (`Core::fresh_score`).

@@ -303,6 +303,12 @@ pub enum AgentIn {
         watch: bool,
         site_id: Option<Uuid>,
     },
+    /// Follows only how many visitors are on the workspace's sites now (`watch: false`
+    /// stops): answered `visitor_count`, then `visitor_count` again whenever the number
+    /// changes. The dashboard's navigation shows it without following the whole list.
+    VisitorCount {
+        watch: bool,
+    },
     Ping,
 }
 
@@ -368,6 +374,11 @@ pub enum AgentOut {
     VisitorLeft {
         contact_id: Uuid,
         site_id: Uuid,
+    },
+    /// Answer to `visitor_count` with `watch: true`, and again after each arrival or
+    /// departure: how many visitors (one per contact and site) are on the sites now.
+    VisitorCount {
+        count: u32,
     },
     Error {
         code: ErrorCode,

@@ -696,6 +696,9 @@ pub struct Contact {
     /// Custom attributes: strings, numbers or booleans.
     pub attributes: BTreeMap<String, serde_json::Value>,
     pub device: Device,
+    /// Where the visitor last connected from (ISO 3166-1 alpha-2, from GeoIP); `null`
+    /// without a GeoIP database or for an address it does not know.
+    pub country: Option<String>,
     pub first_seen: i64,
     pub last_seen: i64,
     /// The lead score now (decayed to this moment; see `Scoring`).

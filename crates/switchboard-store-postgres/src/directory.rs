@@ -361,12 +361,12 @@ pub(crate) async fn delete_label(pool: &PgPool, ws: WorkspaceId, name: &Label) -
 pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO contacts (id, workspace_id, site_id, external_id, name, email, phone, \
-         attributes, browser, os, device, language, search_text, first_seen, last_seen) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         attributes, browser, os, device, language, search_text, first_seen, last_seen, country) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     } else {
         "UPDATE contacts SET site_id = $3, external_id = $4, name = $5, email = $6, phone = $7, \
          attributes = $8, browser = $9, os = $10, device = $11, language = $12, \
-         search_text = $13, first_seen = $14, last_seen = $15 \
+         search_text = $13, first_seen = $14, last_seen = $15, country = $16 \
          WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL"
     };
     let r = sqlx::query(sql)
@@ -385,6 +385,7 @@ pub(crate) async fn write_contact(pool: &PgPool, c: &Contact, create: bool) -> R
         .bind(codec::contact_search_text(c))
         .bind(c.first_seen.0)
         .bind(c.last_seen.0)
+        .bind(&c.country)
         .execute(pool)
         .await
         .map_err(unique("external_id"))?;

@@ -136,7 +136,7 @@ pub(crate) async fn erase_contact(store: &PgStore, ws: WorkspaceId, contact: Con
         let (page_views, contact_events) = views_and_events(&mut tx, contact_only, &args, false).await?;
         sqlx::query(
             "UPDATE contacts SET external_id = NULL, name = NULL, email = NULL, phone = NULL, attributes = $3, browser = NULL, os = NULL, \
-             device = NULL, language = NULL, search_text = '', erased_at = $4 WHERE id = $2 AND workspace_id = $1",
+             device = NULL, language = NULL, country = NULL, search_text = '', erased_at = $4 WHERE id = $2 AND workspace_id = $1",
         )
         .bind(ws.0)
         .bind(contact.0)

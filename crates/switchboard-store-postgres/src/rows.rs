@@ -264,6 +264,7 @@ pub(crate) fn contact(row: &PgRow) -> Result<Contact> {
             device: get(row, "device")?,
             language: get(row, "language")?,
         },
+        country: get(row, "country")?,
         first_seen: ts(row, "first_seen")?,
         last_seen: ts(row, "last_seen")?,
         lead_score: switchboard_domain::scoring::LeadScore {

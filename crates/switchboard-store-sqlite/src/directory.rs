@@ -98,11 +98,11 @@ pub(crate) async fn delete_where<'c>(
 
 pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, create: bool) -> Result<()> {
     let sql = if create {
-        "INSERT INTO contacts (id, workspace_id, site_id, external_id, name, email, phone, attributes, browser, os, device, language, search_text, first_seen, last_seen) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO contacts (id, workspace_id, site_id, external_id, name, email, phone, attributes, browser, os, device, language, search_text, first_seen, last_seen, country) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     } else {
         "UPDATE contacts SET site_id = $3, external_id = $4, name = $5, email = $6, phone = $7, attributes = $8, browser = $9, os = $10, \
-         device = $11, language = $12, search_text = $13, first_seen = $14, last_seen = $15 WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL"
+         device = $11, language = $12, search_text = $13, first_seen = $14, last_seen = $15, country = $16 WHERE id = $1 AND workspace_id = $2 AND erased_at IS NULL"
     };
     let r = sqlx::query(sql)
         .bind(s(c.id))
@@ -120,6 +120,7 @@ pub(crate) async fn write_contact(conn: &mut SqliteConnection, c: &Contact, crea
         .bind(codec::contact_search_text(c))
         .bind(c.first_seen.0)
         .bind(c.last_seen.0)
+        .bind(&c.country)
         .execute(&mut *conn)
         .await
         .map_err(unique("external_id"))?;

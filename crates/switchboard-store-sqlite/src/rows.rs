@@ -244,6 +244,7 @@ pub(crate) fn contact(row: &impl Columns) -> Result<Contact> {
             device: row.column("device")?,
             language: row.column("language")?,
         },
+        country: row.column("country")?,
         first_seen: ts(row, "first_seen")?,
         last_seen: ts(row, "last_seen")?,
         lead_score: switchboard_domain::scoring::LeadScore {

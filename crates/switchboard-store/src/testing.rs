@@ -193,6 +193,7 @@ pub fn contact(ws: WorkspaceId, site: Option<SiteId>) -> Contact {
         phone: None,
         attributes: Attributes::new(),
         device: DeviceInfo::default(),
+        country: None,
         first_seen: Timestamp(1),
         last_seen: Timestamp(1),
         lead_score: Default::default(),
@@ -435,6 +436,7 @@ pub async fn contacts_are_updated_found_by_external_id_and_searched(store: Arc<d
     c.email = Some(Email::parse("zeynep@example.com").unwrap());
     c.attributes.insert("plan".into(), AttributeValue::Text("pro".into()));
     c.device = DeviceInfo { browser: Some("Firefox".into()), os: Some("Linux".into()), device: None, language: Some("tr".into()) };
+    c.country = Some("TR".into());
     c.last_seen = Timestamp(50);
     store.update_contact(&c).await.unwrap();
     assert_eq!(store.contact(f.ws.id, c.id).await.unwrap(), c);

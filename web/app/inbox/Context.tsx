@@ -11,6 +11,7 @@ import { BlockDialog } from './Block';
 import { waited } from './List';
 import { assign, claim, say, setLabels, setPriority, setStatus, snoozePresets } from './actions';
 import { PrivacyCard } from './Privacy';
+import { countryName, flag } from '../visitors/format';
 import { type Conversation, type Priority, agentName, agents, contacts, erased, presence, conversation, ensureContact, siteName, teamName, teams } from './store';
 
 export const PRIORITIES: Priority[] = ['none', 'low', 'medium', 'high', 'urgent'];
@@ -173,6 +174,7 @@ function ContactCard({ contactId }: { contactId: string }) {
         {d.os && <><dt>{t('inbox.context.os')}</dt><dd dir="auto">{d.os}</dd></>}
         {d.device && <><dt>{t('inbox.context.device')}</dt><dd dir="auto">{i18n.value?.has(`inbox.deviceKind.${d.device}`) ? t(`inbox.deviceKind.${d.device}`) : d.device}</dd></>}
         {d.language && d.language !== '*' && <><dt>{t('inbox.context.language')}</dt><dd>{languageName(d.language)}</dd></>}
+        {contact.country && <><dt>{t('inbox.context.country')}</dt><dd>{flag(contact.country)} {countryName(contact.country)}</dd></>}
         <dt>{t('inbox.context.firstSeen')}</dt><dd>{i18n.value?.date(contact.first_seen)}</dd>
         <dt>{t('inbox.context.lastSeen')}</dt><dd>{i18n.value?.relative(contact.last_seen)}</dd>
       </dl>

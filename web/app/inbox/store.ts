@@ -9,7 +9,7 @@
 import { type Signal, batch, computed, signal } from '@preact/signals';
 import { ApiError, type Schemas, call, client } from '../api';
 import { errorText } from '../i18n';
-import { type AgentOut, type LiveEvent, connection, onFrame, send, sendNow, startLive } from '../live/socket';
+import { type AgentOut, type LiveEvent, connection, feedCursor, onFrame, send, sendNow, startLive } from '../live/socket';
 import { me } from '../session';
 
 export type Conversation = Schemas['Conversation'];
@@ -294,22 +294,39 @@ function before(a: Conversation, b: Conversation): number {
 }
 
 let generation = 0;
+/**
+ * Conversations that changed while a page of the list was on its way. The page was read
+ * before those changes, so once it lands each is put in or out again (`relist`).
+ */
+const changedWhileLoading = new Set<string>();
+
 export function setFilter(next: Partial<Filter>) {
   filter.value = { ...filter.value, ...next };
   localStorage.setItem(FILTER_KEY, JSON.stringify(filter.value));
   void reloadList();
 }
 
-export async function reloadList() {
+/**
+ * Reads the list from its start. `quiet` keeps the rows on screen until the new first page
+ * replaces them (a re-read after the socket started afresh, not a new filter).
+ */
+export async function reloadList(quiet = false) {
   generation++;
+  changedWhileLoading.clear();
+  if (quiet && list.value.loaded) return loadPage(true);
   list.value = { ids: [], next: null, loading: false, error: null, loaded: false };
-  await loadMore();
+  await loadPage(false);
 }
 
 /** The next page of the list (endless scroll). */
-export async function loadMore() {
+export function loadMore() {
+  return loadPage(false);
+}
+
+/** Loads the next page, or (`again`) the loaded window from the start, replacing it. */
+async function loadPage(again: boolean) {
   const state = list.value;
-  if (state.loading || (state.loaded && !state.next)) return;
+  if (!again && (state.loading || (state.loaded && !state.next))) return;
   const mine = generation;
   const f = filter.value;
   list.value = { ...state, loading: true, error: null };
@@ -324,20 +341,30 @@ export async function loadMore() {
             team_id: f.team_id ?? undefined,
             site_id: f.site_id ?? undefined,
             label: f.label ?? undefined,
-            cursor: state.next ?? undefined,
-            limit: 50,
+            cursor: again ? undefined : state.next ?? undefined,
+            limit: again ? Math.min(100, Math.max(50, state.ids.length)) : 50,
           },
         },
       }),
     );
     if (mine !== generation) return;
+    const myId = me.value?.agent.id;
     batch(() => {
       for (const c of page.items) put(c);
-      const ids = [...list.value.ids];
-      for (const c of page.items) if (!ids.includes(c.id)) ids.push(c.id);
+      const ids = again ? [] : [...list.value.ids];
+      for (const c of page.items) {
+        // An event that arrived while the page was on its way is newer than the page:
+        // a conversation it took out of this list stays out.
+        const now = conversations.get(c.id)?.value ?? c;
+        if (!ids.includes(c.id) && matches(now, f, myId)) ids.push(c.id);
+      }
       list.value = { ids, next: page.next_cursor ?? null, loading: false, error: null, loaded: true };
     });
     sortList();
+    // And one it brought into this list is not on the page: put it in now.
+    const changed = [...changedWhileLoading];
+    changedWhileLoading.clear();
+    for (const id of changed) relist(id);
   } catch (e) {
     if (mine !== generation) return;
     list.value = { ...list.value, loading: false, error: e instanceof ApiError ? errorText(e.code) : errorText('internal') };
@@ -357,7 +384,9 @@ function sortList() {
 function relist(id: string) {
   const c = conversations.get(id)?.value;
   const state = list.value;
-  if (!c || !state.loaded) return;
+  if (!c) return;
+  if (state.loading) changedWhileLoading.add(id);
+  if (!state.loaded) return;
   const shown = state.ids.includes(id);
   const fits = matches(c, filter.value, me.value?.agent.id);
   if (fits && !shown) {
@@ -604,6 +633,13 @@ function clearTyping(conversationId: string) {
 function onFrameReceived(frame: AgentOut) {
   switch (frame.type) {
     case 'welcome':
+      // A socket that said hello without a cursor starts from the feed's head now: what
+      // changed between an earlier read of the list and that moment would never come.
+      // The list and counts are read again, after the socket already hears everything.
+      if (feedCursor() === null) {
+        void reloadList(true);
+        refreshCounts(0);
+      }
       presence.value = Object.fromEntries(frame.agents.map((a) => [a.agent_id, a.status]));
       // A new socket is in nobody's viewer sets: what we knew of them may be stale.
       viewers.value = {};

@@ -51,7 +51,8 @@ export function VisitorPage({ contactId }: { contactId: string }) {
 
 function Who({ c }: { c: Schemas['Contact'] }) {
   const live = liveRow(c.id);
-  const country = live?.country;
+  // Live, where they are now; else where they last connected from.
+  const country = live?.country ?? c.country;
   const attributes = Object.entries(c.attributes as Record<string, unknown>);
   return (
     <section class="card" aria-labelledby="who-h">

@@ -35,7 +35,8 @@ async function fetchSite(): Promise<chat.WidgetSite | chat.ErrorCode> {
 async function boot(init: Extract<ToFrame, { t: 'init' }> | null) {
   const mount = document.getElementById('chat')!;
   document.documentElement.classList.toggle('page', !embedded);
-  let site = await fetchSite();
+  // Embedded, the loader has read the settings already and passes them on; the chat page reads them.
+  let site = init?.site ?? (await fetchSite());
   // The server is down: say so in the visitor's language and keep trying.
   for (let wait = 1000; site === 'unavailable'; wait = Math.min(wait * 2, 15_000)) {
     await setLanguage([init?.locale, init?.pageLang, ...navigator.languages]);

@@ -7,7 +7,7 @@
 // layout that follows the on-screen keyboard), creates the chat frame (`/widget/frame`,
 // our origin) and speaks with it (`../bridge.ts`).
 
-import type { Attributes, FromFrame, Identity, ToFrame } from '../bridge';
+import type { Attributes, FromFrame, Identity, ToFrame, WidgetSite } from '../bridge';
 import CSS from './chat.css?inline';
 import type { Chat, Loader } from './shared';
 
@@ -67,8 +67,10 @@ function chat(l: Loader): Chat {
           // The chat says it once.
           const expired = !!l.read().x;
           if (expired) l.write({ x: undefined });
-          const { locale, open, consent } = l.state();
-          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired });
+          const { locale, open, consent, site } = l.state();
+          // The loader's copy of the site's settings (the whole answer, typed here by the
+          // few fields the loader reads): the frame then does not fetch them again.
+          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired, site: site as WidgetSite | null });
           flush();
           break;
         }

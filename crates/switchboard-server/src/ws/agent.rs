@@ -5,6 +5,8 @@
 //! Invariant: the workspace `feed_seq` has no gaps, so a live event that skips ahead
 //! means something was missed; the session then re-reads the feed from the store.
 
+use std::collections::HashSet;
+
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::request::Parts;
@@ -84,6 +86,9 @@ struct Session {
     /// Held while watching: tells core (and in a cluster, the Redis live list) that
     /// someone on this node follows the workspace's visitors.
     live_watch: Option<switchboard_core::LiveWatch>,
+    /// Who is on the sites (contact, site), kept only to count them, for a socket that
+    /// follows the count (`visitor_count`); `None` for one that does not.
+    counting: Option<HashSet<(uuid::Uuid, uuid::Uuid)>>,
 }
 
 /// The session of one agent socket (see `session::run`).
@@ -132,7 +137,7 @@ impl Protocol for Session {
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
         let mut s =
-            Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, live_watch: None };
+            Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, live_watch: None, counting: None };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
@@ -262,10 +267,18 @@ async fn live(s: &mut Session, conn: &mut Conn, delivery: &Delivery) -> Result<(
         // Coalesced where it is published (at most one every 250 ms per workspace).
         BusMessage::Queues { queues } => conn.feed(&AgentOut::Queues { queues: queues.clone() }).await,
         // Every watching socket sends the same frame, so it is encoded once.
-        BusMessage::LiveVisitor { visitor } if watches(s, visitor.site_id) => {
+        BusMessage::LiveVisitor { visitor } => {
+            count_visitors(s, conn, |on| on.insert((visitor.contact_id, visitor.site_id))).await?;
+            if !watches(s, visitor.site_id) {
+                return Ok(());
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::Visitor { visitor: (**visitor).clone() }).await
         }
-        BusMessage::VisitorLeft { contact_id, site_id } if watches(s, site_id.0) => {
+        BusMessage::VisitorLeft { contact_id, site_id } => {
+            count_visitors(s, conn, |on| on.remove(&(contact_id.0, site_id.0))).await?;
+            if !watches(s, site_id.0) {
+                return Ok(());
+            }
             conn.feed_shared(&delivery.frame, || AgentOut::VisitorLeft { contact_id: contact_id.0, site_id: site_id.0 }).await
         }
         _ => Ok(()),
@@ -320,9 +333,32 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
             Ok(()) => Ok(()),
             Err(e) => conn.send(&AgentOut::from(FrameError::from(e).about(conversation_id.map(|c| c.to_string())))).await,
         },
+        AgentIn::VisitorCount { watch: false } => {
+            s.counting = None;
+            release_live_watch(s);
+            Ok(())
+        }
+        // Like the list's snapshot, read after the subscription: arrivals and departures
+        // from now on follow on the bus (a dead node's too: the count holds a live watch).
+        // Only keys are kept, one per contact and site.
+        AgentIn::VisitorCount { watch: true } => {
+            s.live_watch.get_or_insert_with(|| core.watch_live(s.who.workspace_id));
+            match core.live_visitors(&s.who, None).await {
+                Ok(rows) => {
+                    let on: HashSet<_> = rows.iter().map(|v| (v.contact_id.0, v.site_id.0)).collect();
+                    let count = u32::try_from(on.len()).unwrap_or(u32::MAX);
+                    s.counting = Some(on);
+                    conn.send(&AgentOut::VisitorCount { count }).await
+                }
+                Err(e) => {
+                    release_live_watch(s);
+                    conn.send(&AgentOut::from(FrameError::from(e))).await
+                }
+            }
+        }
         AgentIn::Visitors { watch: false, .. } => {
             s.watching = None;
-            s.live_watch = None;
+            release_live_watch(s);
             Ok(())
         }
         // The snapshot is read after the socket's subscription, so a change from now on
@@ -337,14 +373,34 @@ async fn handle(s: &mut Session, conn: &mut Conn, frame: AgentIn) -> Result<(), 
                     conn.send(&AgentOut::Visitors { visitors: rows.iter().map(Into::into).collect() }).await
                 }
                 Err(e) => {
-                    if s.watching.is_none() {
-                        s.live_watch = None;
-                    }
+                    release_live_watch(s);
                     conn.send(&AgentOut::from(FrameError::from(e).about(site_id.map(|id| id.to_string())))).await
                 }
             }
         }
     }
+}
+
+/// Lets go of the socket's live watch once it follows neither the live list nor its count.
+fn release_live_watch(s: &mut Session) {
+    if s.watching.is_none() && s.counting.is_none() {
+        s.live_watch = None;
+    }
+}
+
+/// Applies an arrival or a departure to a counting socket's set of who is on, and
+/// sends the new count when `change` says it moved (a row that only changed is no news).
+async fn count_visitors(
+    s: &mut Session,
+    conn: &mut Conn,
+    change: impl FnOnce(&mut HashSet<(uuid::Uuid, uuid::Uuid)>) -> bool,
+) -> Result<(), Gone> {
+    let Some(on) = s.counting.as_mut() else { return Ok(()) };
+    if !change(on) {
+        return Ok(());
+    }
+    let count = u32::try_from(on.len()).unwrap_or(u32::MAX);
+    conn.feed(&AgentOut::VisitorCount { count }).await
 }
 
 /// Whether this socket follows the live visitors of `site`.

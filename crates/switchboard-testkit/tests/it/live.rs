@@ -196,6 +196,41 @@ async fn a_watch_on_one_site_hears_only_that_site_and_stops_when_asked() {
 }
 
 #[tokio::test]
+async fn a_count_watch_hears_the_number_of_visitors_on_arrivals_and_departures_only() {
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("count").await;
+    let owner = app.owner(&seed).await;
+    let secret = api_token(&owner, switchboard_testkit::proto::Role::Agent).await;
+
+    // Someone is on the shop before the agent's socket opens: the first count has them.
+    let mut early = app.visitor_socket(&seed.site).await;
+    page(&mut early, "/", "Home", None).await;
+    settled(&mut early).await;
+    let mut agent = caught_up_agent(&app, &secret).await;
+    agent.send(&AgentIn::VisitorCount { watch: true }).await.unwrap();
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 1);
+
+    // A second visitor arrives: two. The first moves to another page: no news.
+    let mut late = app.visitor_socket(&seed.site).await;
+    page(&mut late, "/pricing", "Pricing", None).await;
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 2);
+    page(&mut early, "/shoes", "Shoes", None).await;
+    settled(&mut early).await;
+    drop(late);
+    assert_eq!(expect_frame!(agent, AgentOut::VisitorCount { count } => count).unwrap(), 1, "the move was no change");
+
+    // The count is all this socket follows: no rows. Stopped, it hears nothing more.
+    agent.send(&AgentIn::VisitorCount { watch: false }).await.unwrap();
+    drop(early);
+    let mut third = app.visitor_socket(&seed.site).await;
+    page(&mut third, "/", "Home", None).await;
+    settled(&mut third).await;
+    agent.send(&AgentIn::Ping).await.unwrap();
+    let next = agent.next().await.unwrap();
+    assert!(matches!(next, AgentOut::Pong), "a stopped count hears nothing, got {next:?}");
+}
+
+#[tokio::test]
 async fn before_consent_nothing_is_recorded_or_shown() {
     let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
     let seed = app.seed("consent").await;
@@ -399,9 +434,10 @@ async fn invitations_are_refused_for_strangers_unknown_contacts_visitors_not_liv
 }
 
 /// GeoIP (`geoip.database`): the country comes from the address the visitor connects
-/// from (behind a trusted proxy, the one it forwards), and rules can ask for it.
+/// from (behind a trusted proxy, the one it forwards), the contact keeps it, and rules can
+/// ask for it.
 #[tokio::test]
-async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires() {
+async fn with_a_geoip_database_a_visitors_country_shows_is_kept_on_the_contact_and_a_country_rule_fires() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("country.mmdb");
     std::fs::write(&database, switchboard_testkit::mmdb::country_database(&[("203.0.113.0/24", "TR"), ("2001:db8::/32", "DE")])).unwrap();
@@ -455,6 +491,12 @@ async fn with_a_geoip_database_a_visitors_country_shows_and_a_country_rule_fires
     assert_eq!(countries[&elsewhere.contact_id().to_string()], json!(null));
     let history: VisitPage = read(&owner, &format!("/contacts/{}/visits", istanbul.contact_id())).await;
     assert_eq!(history.visits[0].country.as_deref(), Some("TR"));
+    // The contact keeps it too, like the browser and the language, for the contact panel
+    // and exports; an unknown address records none.
+    assert_eq!(owner.contact(istanbul.contact_id()).await.unwrap().country.as_deref(), Some("TR"));
+    assert_eq!(owner.contact(elsewhere.contact_id()).await.unwrap().country, None);
+    let (_, exported) = owner.get(&format!("/api/v1/contacts/{}/export", istanbul.contact_id())).await;
+    assert_eq!(exported["contact"]["country"], json!("TR"), "the export has it: {exported}");
 
     // An IPv6 visitor is looked up too.
     let mut berlin = socket_from("2001:db8:5::1").await;
