@@ -899,6 +899,39 @@ async fn a_killed_nodes_visitors_leave_the_list_of_an_agent_already_watching() {
     assert_eq!(live_ids(&on_b).await, [ben_id.as_str()], "B's list: Ben, and Ana gone");
 }
 
+/// The dashboard's navigation only counts the visitors (`visitor_count`), without
+/// watching the list: a node killed with `kill -9` still takes its visitors off that count.
+#[tokio::test]
+async fn a_killed_nodes_visitors_leave_the_visitor_count_of_an_agent_on_another_node() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (_, site, token) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+
+    let mut agent = Ws::agent(b.addr, &token, None).await;
+    agent.expect("caught_up").await;
+    agent.send(json!({"type": "visitor_count", "watch": true})).await;
+    assert_eq!(agent.expect("visitor_count").await["count"], 0);
+
+    // Ana browses on A; the count on B goes up over the bus.
+    let mut ana = Ws::visitor(a.addr, &site, None, None).await;
+    ana.send(json!({"type": "page", "url": "https://shop.example/pricing", "title": "Shop"})).await;
+    assert_eq!(agent.expect("visitor_count").await["count"], 1);
+    let on_b = Api::with_token(b.base(), &token);
+    let written = tokio::time::timeout(Duration::from_secs(10), async {
+        while live_ids(&on_b).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    written.await.expect("A never wrote its visitors to Redis");
+
+    a.kill().await;
+    drop(ana);
+    let zero = frame_within(&mut agent, Duration::from_secs(8), |f| (f["type"] == "visitor_count" && f["count"] == 0).then_some(()));
+    zero.await.expect("the count on B never forgot the visitor of the killed node");
+}
+
 /// Sends `frame` from the visitor, again every 100 ms, until `effect` shows on `watch`
 /// (at most 5 s). The change crosses the bus in milliseconds, but nothing orders it
 /// before the visitor's next frame on the other node; a node that never drops its copy

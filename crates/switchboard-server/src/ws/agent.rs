@@ -136,8 +136,17 @@ impl Protocol for Session {
         };
         let socket = app.core.agent_connected(&who).await;
         active(&app, &who).await;
-        let mut s =
-            Session { app, who, session, socket, delivered: after.unwrap_or(head).min(head), scope, watching: None, live_watch: None, counting: None };
+        let mut s = Session {
+            app,
+            who,
+            session,
+            socket,
+            delivered: after.unwrap_or(head).min(head),
+            scope,
+            watching: None,
+            live_watch: None,
+            counting: None,
+        };
         let agents = match s.app.core.team_presence(&who).await {
             Ok(agents) => agents.into_iter().map(|(id, status)| p::AgentPresence { agent_id: id.0, status: presence(status) }).collect(),
             Err(e) => {
