@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { ErrorBoundary, LocationProvider, Route, Router, lazy, useLocation } from 'preact-iso';
 import { useEffect } from 'preact/hooks';
 import { i18n, t, useLanguage } from './i18n';
+import { Invite } from './pages/Invite';
 import { Login } from './pages/Login';
 import { NotAllowed, NotFound, Unreachable } from './pages/Problems';
 import { Shell } from './Shell';
@@ -55,6 +56,7 @@ function App() {
       <ErrorBoundary>
         <Router>
           <Route path="/app/login" component={Login} />
+          <Route path="/app/invite/:token" component={({ params }: { params: { token: string } }) => <Invite token={params.token} />} />
           <Route path="/app/settings" component={AdminOnly} />
           <Route path="/app/settings/*" component={AdminOnly} />
           <Route path="/app/profile" component={() => <SignedIn><Profile /></SignedIn>} />

@@ -1,0 +1,159 @@
+// Inviting an agent in a real browser: an admin invites from the Agents screen, copies
+// the link from the dialog (this server sends no mail, so the link is the way), and a
+// new browser context opens it, chooses a password and lands in the inbox signed in;
+// a revoked link shows the page that says it does not work. axe finds nothing serious
+// on the invitation page; screenshots of the invite dialog, the pending list and the
+// invitation page in both directions, both themes, desktop and phone.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { serverAndBrowser, shots } from './harness.mjs';
+
+const env = serverAndBrowser();
+const PASSWORD = 'a long enough password';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const PHONE = { width: 390, height: 844 };
+
+async function newPage(options = {}) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
+  return context.newPage();
+}
+
+/** A page signed in as `email` at `where`. */
+async function signedIn(email, where, options = {}) {
+  const page = await newPage(options);
+  await page.goto(`${env.server.base}${where}`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => url.pathname === where);
+  return page;
+}
+
+/** axe-core's serious and critical violations on the page, as readable lines. */
+async function seriousViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('an admin invites, copies the link, and the invitee sets a password and lands in the inbox', async () => {
+  await env.server.api('POST', '/api/v1/agents', { email: 'ida@shop.example', name: 'Ida', role: 'admin', password: PASSWORD, locale: 'en' });
+  await env.server.api('POST', '/api/v1/teams', { name: 'Support' });
+  const admin = await signedIn('ida@shop.example', '/app/settings/agents');
+  await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.base });
+
+  await admin.getByRole('button', { name: 'Invite by e-mail' }).click();
+  const dialog = admin.getByRole('dialog', { name: 'Invite an agent' });
+  await dialog.getByLabel('Email').fill('noor@shop.example');
+  await dialog.getByLabel('Name (optional)').fill('Noor');
+  await dialog.getByLabel('Support').check();
+  await admin.screenshot({ path: path.join(shots, 'invite-dialog-ltr-light-desktop.png') });
+  await dialog.getByRole('button', { name: 'Send invitation' }).click();
+
+  const ready = admin.getByRole('dialog', { name: 'Invitation ready' });
+  await ready.waitFor();
+  const link = await ready.getByLabel('Invitation link').inputValue();
+  assert.match(link, new RegExp(`^${env.server.base}/app/invite/[A-Za-z0-9_-]{43}$`));
+  await ready.getByRole('button', { name: 'Copy link' }).click();
+  await ready.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+  assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), link);
+  await ready.getByText('This server does not send e-mail').waitFor();
+  await admin.screenshot({ path: path.join(shots, 'invite-link-ltr-light-desktop.png') });
+  await ready.getByRole('button', { name: 'Done' }).click();
+
+  const row = admin.getByRole('row').filter({ hasText: 'noor@shop.example' });
+  await row.getByText('Link only').waitFor();
+  await row.getByText('Ida').waitFor();
+  await row.getByText('in 7 days').waitFor();
+  await admin.screenshot({ path: path.join(shots, 'invite-pending-ltr-light-desktop.png'), fullPage: true });
+
+  // The invitee, in a browser of their own.
+  const invitee = await newPage();
+  await invitee.goto(link);
+  await invitee.getByRole('heading', { name: 'Join Shop' }).waitFor();
+  await invitee.getByText('Ida invited you to join Shop on Switchboard as an agent.').waitFor();
+  assert.equal(await invitee.getByLabel('Your name').inputValue(), 'Noor');
+  assert.deepEqual(await seriousViolations(invitee), []);
+  await invitee.getByLabel('Choose a password').fill('noor has a long password');
+  await invitee.getByRole('button', { name: 'Join and sign in' }).click();
+  await invitee.waitForURL((url) => url.pathname === '/app');
+  const me = await invitee.evaluate(async () => (await fetch('/api/v1/me')).json());
+  assert.equal(me.agent.email, 'noor@shop.example');
+  assert.equal(me.agent.name, 'Noor');
+  const team = (await env.server.api('GET', '/api/v1/teams')).find((t) => t.name === 'Support');
+  assert.deepEqual(team.agent_ids, [me.agent.id], 'joined the team the admin chose');
+
+  // Accepted: the admin's list forgets it; the link is spent.
+  await admin.reload();
+  await admin.getByText('No pending invitations.').waitFor();
+  const again = await newPage();
+  await again.goto(link);
+  await again.getByRole('heading', { name: 'Invitation already accepted' }).waitFor();
+});
+
+test('a revoked link shows that it does not work, with the way to sign in', async () => {
+  await env.server.api('POST', '/api/v1/agents', { email: 'rey@shop.example', name: 'Rey', role: 'admin', password: PASSWORD, locale: 'en' });
+  const made = await env.server.api('POST', '/api/v1/agents/invitations', { email: 'gone@shop.example', role: 'agent' });
+  const admin = await signedIn('rey@shop.example', '/app/settings/agents');
+  const row = admin.getByRole('row').filter({ hasText: 'gone@shop.example' });
+  await row.getByText('An integration').waitFor();
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await admin.getByRole('dialog', { name: 'Revoke the invitation for gone@shop.example?' }).getByRole('button', { name: 'Revoke' }).click();
+  await row.waitFor({ state: 'detached' });
+
+  const page = await newPage();
+  await page.goto(made.link);
+  await page.getByRole('heading', { name: 'This invitation link does not work' }).waitFor();
+  await page.getByText('revoked or replaced by a newer one').waitFor();
+  await page.getByRole('link', { name: 'Go to sign in' }).click();
+  await page.waitForURL((url) => url.pathname === '/app/login');
+  const broken = await newPage({ colorScheme: 'dark' });
+  await broken.goto(made.link);
+  await broken.getByRole('heading').waitFor();
+  await broken.screenshot({ path: path.join(shots, 'invite-page-revoked-ltr-dark-desktop.png') });
+});
+
+for (const [name, options, locale, heading] of [
+  ['ltr-light-desktop', { colorScheme: 'light' }, 'en', 'Join Shop'],
+  ['ltr-dark-phone', { colorScheme: 'dark', viewport: PHONE }, 'tr', 'Shop ekibine katılın'],
+  ['rtl-dark-desktop', { colorScheme: 'dark' }, 'fa', 'پیوستن به Shop'],
+  ['rtl-light-phone', { colorScheme: 'light', viewport: PHONE }, 'ar', 'انضم إلى Shop'],
+]) {
+  test(`the invitation page in ${locale}, ${name}, speaks the invitee's language`, async () => {
+    const made = await env.server.api('POST', '/api/v1/agents/invitations', {
+      email: `${locale}-${name}@shop.example`, name: 'Dilan', role: 'admin', locale,
+    });
+    const page = await newPage(options);
+    await page.goto(made.link);
+    await page.getByRole('heading', { name: heading }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dir), locale === 'fa' || locale === 'ar' ? 'rtl' : 'ltr');
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.screenshot({ path: path.join(shots, `invite-page-${name}.png`), fullPage: true });
+  });
+}
+
+for (const [name, options] of [
+  ['rtl-dark-desktop', { colorScheme: 'dark' }],
+  ['rtl-light-phone', { colorScheme: 'light', viewport: PHONE }],
+  ['ltr-dark-phone', { colorScheme: 'dark', viewport: PHONE }],
+]) {
+  test(`the invite dialog and the pending list, ${name}`, async () => {
+    const rtl = name.startsWith('rtl');
+    const email = `admin-${name}@shop.example`;
+    await env.server.api('POST', '/api/v1/agents', { email, name: 'Shirin', role: 'admin', password: PASSWORD, locale: rtl ? 'fa' : 'en' });
+    await env.server.api('POST', '/api/v1/agents/invitations', { email: `pending-${name}@shop.example`, name: 'Kian', role: 'agent', locale: 'fa' });
+    const page = await signedIn(email, '/app/settings/agents', options);
+    await page.getByRole('row').filter({ hasText: `pending-${name}@shop.example` }).waitFor();
+    await page.screenshot({ path: path.join(shots, `invite-pending-${name}.png`), fullPage: true });
+    await page.getByRole('button', { name: rtl ? 'دعوت با ایمیل' : 'Invite by e-mail' }).click();
+    await page.getByRole('dialog').waitFor();
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.screenshot({ path: path.join(shots, `invite-dialog-${name}.png`) });
+  });
+}
