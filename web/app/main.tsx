@@ -6,7 +6,6 @@ import { render } from 'preact';
 import { ErrorBoundary, LocationProvider, Route, Router, lazy, useLocation } from 'preact-iso';
 import { useEffect } from 'preact/hooks';
 import { i18n, t, useLanguage } from './i18n';
-import { Invite } from './pages/Invite';
 import { Login } from './pages/Login';
 import { NotAllowed, NotFound, Unreachable } from './pages/Problems';
 import { Shell } from './Shell';
@@ -18,6 +17,7 @@ const Settings = lazy(() => import('./admin/Settings').then((m) => m.Settings));
 const Profile = lazy(() => import('./admin/Profile').then((m) => m.Profile));
 const Visitors = lazy(() => import('./visitors/Visitors').then((m) => m.Visitors));
 const VisitorPage = lazy(() => import('./visitors/Visitor').then((m) => m.VisitorPage));
+const Invite = lazy(() => import('./pages/Invite').then((m) => m.Invite));
 const EnrolFirst = lazy(() => import('./admin/Security').then((m) => m.EnrolFirst));
 
 /**

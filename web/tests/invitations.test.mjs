@@ -109,7 +109,7 @@ test('a revoked link shows that it does not work, with the way to sign in', asyn
 
   const page = await newPage();
   await page.goto(made.link);
-  await page.getByRole('heading', { name: 'This invitation link does not work' }).waitFor();
+  await page.getByRole('heading', { name: 'Invitation link not valid' }).waitFor();
   await page.getByText('revoked or replaced by a newer one').waitFor();
   await page.getByRole('link', { name: 'Go to sign in' }).click();
   await page.waitForURL((url) => url.pathname === '/app/login');

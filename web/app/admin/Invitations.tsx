@@ -6,7 +6,7 @@
 
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
-import { i18n, t } from '../i18n';
+import { expiresIn, i18n, t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { me } from '../session';
 import { autonym } from './Sites';
@@ -206,7 +206,7 @@ export function PendingInvitations({
                       <td data-label={t('admin.invites.invitedBy')}>{i.inviter_name ?? t('admin.invites.integration')}</td>
                       <td data-label={t('admin.invites.expires')}>
                         <time dateTime={new Date(i.expires_at).toISOString()} title={i18n.value?.date(i.expires_at, { dateStyle: 'medium', timeStyle: 'short' })}>
-                          {expired ? <span class="badge badge-off">{t('admin.invites.expired')}</span> : i18n.value?.relative(i.expires_at, now)}
+                          {expired ? <span class="badge badge-off">{t('admin.invites.expired')}</span> : expiresIn(i.expires_at, i18n.value?.locale ?? 'en', now)}
                         </time>
                       </td>
                       <td data-label={t('admin.invites.mailColumn')}>
@@ -214,7 +214,7 @@ export function PendingInvitations({
                       </td>
                       <td>
                         <div class="row-actions">
-                          {links[i.id] && <CopyButton text={links[i.id]!} label={t('admin.invites.copy')} />}
+                          {links[i.id] && <CopyButton text={links[i.id]!} label={t('admin.invites.copy')} small />}
                           {mayManage(i) && (
                             <>
                               <button

@@ -8,12 +8,19 @@ import { useSignal } from '@preact/signals';
 import { useLocation } from 'preact-iso';
 import { useEffect } from 'preact/hooks';
 import { ApiError, type Schemas, call, client } from '../api';
-import { errorText, i18n, t, useLanguage } from '../i18n';
+import { errorText, expiresIn, i18n, t, useLanguage } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { online } from '../online';
 import { acceptInvitation, me } from '../session';
 
 type Preview = Schemas['InvitationPreview'];
+
+const REFUSED_TITLES: Record<string, string> = {
+  invitation_used: 'shell.invite.usedTitle',
+  invitation_expired: 'shell.invite.expiredTitle',
+  invitation_invalid: 'shell.invite.invalidTitle',
+};
+
 
 /** Each language named in itself. */
 function autonym(locale: string): string {
@@ -65,7 +72,7 @@ export function Invite({ token }: { token: string }) {
     return (
       <main class="login">
         <div class="login-card invite-card" role="alert" aria-labelledby="invite-refused">
-          <h1 id="invite-refused">{t(refused.value === 'invitation_used' ? 'shell.invite.usedTitle' : 'shell.invite.brokenTitle')}</h1>
+          <h1 id="invite-refused">{t(REFUSED_TITLES[refused.value] ?? 'shell.invite.invalidTitle')}</h1>
           <p>{errorText(refused.value)}</p>
           <a class="button primary" href="/app/login">
             {t('shell.invite.toSignIn')}
@@ -150,7 +157,7 @@ export function Invite({ token }: { token: string }) {
           {busy.value ? t('shell.invite.joining') : t('shell.invite.join')}
         </button>
         <p class="muted small">
-          {t('shell.invite.expires', { when: i18n.value?.relative(found.expires_at) ?? '' })}
+          {t('shell.invite.expires', { when: expiresIn(found.expires_at, i18n.value?.locale ?? 'en') })}
         </p>
       </form>
     </main>
