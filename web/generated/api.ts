@@ -8520,15 +8520,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8589,24 +8580,6 @@ export interface operations {
             };
             /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `csrf_mismatch`: the session's `X-CSRF-Token` is missing or wrong */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };

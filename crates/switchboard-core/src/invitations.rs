@@ -317,7 +317,8 @@ impl Core {
             link: &link,
             expires_at: invitation.expires_at,
         });
-        let mail = OutgoingMail { to: invitation.email.clone(), to_name: invitation.name.clone(), subject, text, html, locale: invitation.locale };
+        let mail =
+            OutgoingMail { to: invitation.email.clone(), to_name: invitation.name.clone(), subject, text, html, locale: invitation.locale };
         match mailer.send(&mail).await {
             Ok(()) => {
                 self.store.set_agent_invitation_mail(ws, id, &hash, InvitationMail::Sent, None).await?;

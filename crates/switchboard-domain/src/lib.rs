@@ -12,8 +12,8 @@ mod entities;
 mod error;
 mod event;
 mod hours;
-mod invitations;
 mod ids;
+mod invitations;
 pub mod live;
 pub mod masking;
 pub mod routing;
@@ -31,7 +31,7 @@ pub use error::{Entity, ValidationError};
 pub use event::*;
 pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, calendar, format_minute, parse_date, parse_minute, reply_outside_hours};
 pub use ids::*;
-pub use invitations::{AgentInvitation, InvitationMail, InvitationRefusal, INVITATION_TTL_MS};
+pub use invitations::{AgentInvitation, INVITATION_TTL_MS, InvitationMail, InvitationRefusal};
 pub use live::{
     ChatState, Invitation, LiveChat, LiveVisitor, Moment, NewInvitation, StoredInvitation, TrackingMode, Utm, VISIT_IDLE_MS, Visit,
     VisitWithPages, VisitorFacts,

@@ -97,10 +97,9 @@ impl SmtpMailer {
         if settings.port == Some(0) {
             return Err(bad("mail.smtp_port", "must be between 1 and 65535"));
         }
-        let from: Mailbox = settings
-            .from
-            .parse()
-            .map_err(|e| bad("mail.from", format!("must be an address, optionally with a name (\"Acme Support <support@acme.example>\"): {e}")))?;
+        let from: Mailbox = settings.from.parse().map_err(|e| {
+            bad("mail.from", format!("must be an address, optionally with a name (\"Acme Support <support@acme.example>\"): {e}"))
+        })?;
         if settings.username.is_some() != settings.password.is_some() {
             return Err(bad("mail.username", "mail.username and mail.password go together (or set neither)"));
         }
@@ -121,13 +120,18 @@ impl SmtpMailer {
     }
 
     fn message(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
-        let to = Mailbox::new(mail.to_name.clone(), mail.to.as_str().parse().map_err(|_| MailError::Permanent("the recipient is not an address".into()))?);
+        let to = Mailbox::new(
+            mail.to_name.clone(),
+            mail.to.as_str().parse().map_err(|_| MailError::Permanent("the recipient is not an address".into()))?,
+        );
         let language = HeaderValue::new(HeaderName::new_from_ascii_str("Content-Language"), mail.locale.as_str().to_owned());
         let mut message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .multipart(MultiPart::alternative().singlepart(SinglePart::plain(mail.text.clone())).singlepart(SinglePart::html(mail.html.clone())))
+            .multipart(
+                MultiPart::alternative().singlepart(SinglePart::plain(mail.text.clone())).singlepart(SinglePart::html(mail.html.clone())),
+            )
             .map_err(|e| MailError::Permanent(format!("the message cannot be built: {e}")))?;
         message.headers_mut().insert_raw(language);
         Ok(message)

@@ -105,7 +105,8 @@ impl From<Error> for ApiError {
         }
         // A taken e-mail (an agent signs in with it, or an invitation waits for it) names the field.
         if let Error::Conflict(field @ ("email" | "invitation")) = &e {
-            let message = if *field == "email" { "another agent signs in with this e-mail" } else { "an invitation to this e-mail is pending" };
+            let message =
+                if *field == "email" { "another agent signs in with this e-mail" } else { "an invitation to this e-mail is pending" };
             error.body.fields = vec![FieldError { field: "email".into(), message: message.into() }];
         }
         if let Error::RateLimited { retry_after_ms, .. } = e {

@@ -231,7 +231,7 @@ async fn smtp_send(port: u16, rcpt: &str, body: &str) -> anyhow::Result<Vec<Stri
     let mut lines = BufReader::new(read).lines();
     let mut answers = vec![];
     // The greeting, then each command's last answer line (EHLO answers several).
-    let mut answer = async |lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>| -> anyhow::Result<String> {
+    let answer = async |lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>| -> anyhow::Result<String> {
         loop {
             let line = lines.next_line().await?.context("the server hung up")?;
             if line.as_bytes().get(3) != Some(&b'-') {

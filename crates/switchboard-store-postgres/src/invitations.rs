@@ -73,11 +73,12 @@ pub(crate) async fn create_agent_invitation(pool: &PgPool, inv: &AgentInvitation
 }
 
 pub(crate) async fn agent_invitations(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<AgentInvitation>> {
-    let rows = sqlx::query(&format!("SELECT * FROM agent_invitations WHERE workspace_id = $1 AND {PENDING} ORDER BY created_at DESC, id DESC"))
-        .bind(ws.0)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows =
+        sqlx::query(&format!("SELECT * FROM agent_invitations WHERE workspace_id = $1 AND {PENDING} ORDER BY created_at DESC, id DESC"))
+            .bind(ws.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
     rows.iter().map(invitation).collect()
 }
 
@@ -152,15 +153,17 @@ pub(crate) async fn set_agent_invitation_mail(
     mail: InvitationMail,
     error: Option<&str>,
 ) -> Result<bool> {
-    let r = sqlx::query("UPDATE agent_invitations SET mail_state = $4, mail_error = $5 WHERE id = $1 AND workspace_id = $2 AND token_hash = $3")
-        .bind(id.0)
-        .bind(ws.0)
-        .bind(token_hash)
-        .bind(mail.as_str())
-        .bind(error)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+    let r = sqlx::query(
+        "UPDATE agent_invitations SET mail_state = $4, mail_error = $5 WHERE id = $1 AND workspace_id = $2 AND token_hash = $3",
+    )
+    .bind(id.0)
+    .bind(ws.0)
+    .bind(token_hash)
+    .bind(mail.as_str())
+    .bind(error)
+    .execute(pool)
+    .await
+    .map_err(db)?;
     Ok(r.rows_affected() > 0)
 }
 

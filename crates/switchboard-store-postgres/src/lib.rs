@@ -602,7 +602,13 @@ impl AgentInvitations for PgStore {
         invitations::set_agent_invitation_mail(&self.pool, ws, id, token_hash, mail, error).await
     }
 
-    async fn accept_agent_invitation(&self, token_hash: &str, agent: &Agent, password_hash: &str, now: Timestamp) -> Result<AgentInvitation> {
+    async fn accept_agent_invitation(
+        &self,
+        token_hash: &str,
+        agent: &Agent,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AgentInvitation> {
         invitations::accept_agent_invitation(&self.pool, token_hash, agent, password_hash, now).await
     }
 }

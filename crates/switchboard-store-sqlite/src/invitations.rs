@@ -74,11 +74,12 @@ pub(crate) async fn create_agent_invitation(store: &SqliteStore, inv: &AgentInvi
 }
 
 pub(crate) async fn agent_invitations(store: &SqliteStore, ws: WorkspaceId) -> Result<Vec<AgentInvitation>> {
-    let rows = sqlx::query(&format!("SELECT * FROM agent_invitations WHERE workspace_id = $1 AND {PENDING} ORDER BY created_at DESC, id DESC"))
-        .bind(s(ws))
-        .fetch_all(&store.read)
-        .await
-        .map_err(db)?;
+    let rows =
+        sqlx::query(&format!("SELECT * FROM agent_invitations WHERE workspace_id = $1 AND {PENDING} ORDER BY created_at DESC, id DESC"))
+            .bind(s(ws))
+            .fetch_all(&store.read)
+            .await
+            .map_err(db)?;
     rows.iter().map(invitation).collect()
 }
 
@@ -94,12 +95,20 @@ pub(crate) async fn agent_invitation_by_id(store: &SqliteStore, ws: WorkspaceId,
 }
 
 pub(crate) async fn agent_invitation_by_token(store: &SqliteStore, token_hash: &str) -> Result<Option<AgentInvitation>> {
-    let row =
-        sqlx::query("SELECT * FROM agent_invitations WHERE token_hash = $1").bind(token_hash).fetch_optional(&store.read).await.map_err(db)?;
+    let row = sqlx::query("SELECT * FROM agent_invitations WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(&store.read)
+        .await
+        .map_err(db)?;
     row.as_ref().map(invitation).transpose()
 }
 
-pub(crate) async fn agent_invitation_token_is(store: &SqliteStore, ws: WorkspaceId, id: AgentInvitationId, token_hash: &str) -> Result<bool> {
+pub(crate) async fn agent_invitation_token_is(
+    store: &SqliteStore,
+    ws: WorkspaceId,
+    id: AgentInvitationId,
+    token_hash: &str,
+) -> Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agent_invitations WHERE id = $1 AND workspace_id = $2 AND token_hash = $3")
         .bind(s(id))
         .bind(s(ws))
@@ -153,15 +162,17 @@ pub(crate) async fn set_agent_invitation_mail(
     mail: InvitationMail,
     error: Option<&str>,
 ) -> Result<bool> {
-    let r = sqlx::query("UPDATE agent_invitations SET mail_state = $4, mail_error = $5 WHERE id = $1 AND workspace_id = $2 AND token_hash = $3")
-        .bind(s(id))
-        .bind(s(ws))
-        .bind(token_hash)
-        .bind(mail.as_str())
-        .bind(error)
-        .execute(&mut *store.writing().await?)
-        .await
-        .map_err(db)?;
+    let r = sqlx::query(
+        "UPDATE agent_invitations SET mail_state = $4, mail_error = $5 WHERE id = $1 AND workspace_id = $2 AND token_hash = $3",
+    )
+    .bind(s(id))
+    .bind(s(ws))
+    .bind(token_hash)
+    .bind(mail.as_str())
+    .bind(error)
+    .execute(&mut *store.writing().await?)
+    .await
+    .map_err(db)?;
     Ok(r.rows_affected() > 0)
 }
 
@@ -185,7 +196,7 @@ pub(crate) async fn accept_agent_invitation(
     .map_err(db)?
     .ok_or(StoreError::NotFound(Entity::AgentInvitation))?;
     let taken = invitation(&row)?;
-    insert_agent(&mut *tx, agent, password_hash).await?;
+    insert_agent(&mut tx, agent, password_hash).await?;
     for team in &taken.team_ids {
         // Only teams that still exist in the workspace; a deleted one is skipped.
         sqlx::query("INSERT INTO team_members (team_id, agent_id) SELECT id, $2 FROM teams WHERE id = $1 AND workspace_id = $3")

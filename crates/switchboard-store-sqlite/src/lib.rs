@@ -486,7 +486,13 @@ impl AgentInvitations for SqliteStore {
         invitations::set_agent_invitation_mail(self, ws, id, token_hash, mail, error).await
     }
 
-    async fn accept_agent_invitation(&self, token_hash: &str, agent: &Agent, password_hash: &str, now: Timestamp) -> Result<AgentInvitation> {
+    async fn accept_agent_invitation(
+        &self,
+        token_hash: &str,
+        agent: &Agent,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AgentInvitation> {
         invitations::accept_agent_invitation(self, token_hash, agent, password_hash, now).await
     }
 }

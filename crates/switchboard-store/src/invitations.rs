@@ -55,5 +55,11 @@ pub trait AgentInvitations: Send + Sync {
     /// `password_hash` (`Conflict("email")` if the e-mail signs in already: nothing is
     /// written) and adds them to the invitation's teams that still exist. Returns the
     /// invitation as used.
-    async fn accept_agent_invitation(&self, token_hash: &str, agent: &Agent, password_hash: &str, now: Timestamp) -> Result<AgentInvitation>;
+    async fn accept_agent_invitation(
+        &self,
+        token_hash: &str,
+        agent: &Agent,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AgentInvitation>;
 }

@@ -31,7 +31,11 @@ impl ReceivedMail {
             let part = part.trim_start_matches('\n');
             let (head, body) = part.split_once("\n\n").expect("a part's headers");
             let part_headers = headers_of(head);
-            let kind = part_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Type")).map(|(_, v)| v.to_ascii_lowercase()).unwrap_or_default();
+            let kind = part_headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
+                .map(|(_, v)| v.to_ascii_lowercase())
+                .unwrap_or_default();
             let encoding = part_headers
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("Content-Transfer-Encoding"))

@@ -31,7 +31,12 @@ fn created(c: switchboard_core::CreatedInvitation, inviter: Option<String>) -> p
 #[utoipa::path(post, path = "/agents/invitations", operation_id = "invite_agent", tag = "agents", request_body = p::InviteAgent,
     responses((status = 201, body = p::CreatedAgentInvitation), (status = 403, body = p::ErrorBody), (status = 409, body = p::ErrorBody),
         (status = 422, body = p::ErrorBody)))]
-pub async fn invite(State(app): State<AppState>, auth: Auth, parts: Parts, Json(r): Json<p::InviteAgent>) -> ApiResult<(StatusCode, Json<p::CreatedAgentInvitation>)> {
+pub async fn invite(
+    State(app): State<AppState>,
+    auth: Auth,
+    parts: Parts,
+    Json(r): Json<p::InviteAgent>,
+) -> ApiResult<(StatusCode, Json<p::CreatedAgentInvitation>)> {
     let base = base_url(&app, &parts)?;
     let made = app.core.invite_agent(&auth.principal, parse::new_invitation(r)?, &base).await?;
     let inviter = match auth.principal.agent_id() {
@@ -69,10 +74,16 @@ pub async fn revoke(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid
 #[utoipa::path(post, path = "/agents/invitations/{id}/resend", operation_id = "resend_agent_invitation", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = p::CreatedAgentInvitation), (status = 403, body = p::ErrorBody), (status = 404, body = p::ErrorBody),
         (status = 409, body = p::ErrorBody)))]
-pub async fn resend(State(app): State<AppState>, auth: Auth, parts: Parts, Path(id): Path<Uuid>) -> ApiResult<Json<p::CreatedAgentInvitation>> {
+pub async fn resend(
+    State(app): State<AppState>,
+    auth: Auth,
+    parts: Parts,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<p::CreatedAgentInvitation>> {
     let base = base_url(&app, &parts)?;
     let made = app.core.resend_agent_invitation(&auth.principal, AgentInvitationId(id), &base).await?;
-    let inviter = app.core.agent_invitations(&auth.principal).await?.into_iter().find(|v| v.invitation.id.0 == id).and_then(|v| v.inviter_name);
+    let inviter =
+        app.core.agent_invitations(&auth.principal).await?.into_iter().find(|v| v.invitation.id.0 == id).and_then(|v| v.inviter_name);
     Ok(Json(created(made, inviter)))
 }
 
@@ -85,7 +96,11 @@ pub async fn resend(State(app): State<AppState>, auth: Auth, parts: Parts, Path(
 #[utoipa::path(get, path = "/invitations/{token}", operation_id = "get_invitation", tag = "sessions", params(("token" = String, Path)),
     responses((status = 200, body = p::InvitationPreview), (status = 404, body = p::ErrorBody), (status = 410, body = p::ErrorBody),
         (status = 429, body = p::ErrorBody)))]
-pub async fn preview(State(app): State<AppState>, ClientInfo(from): ClientInfo, Path(token): Path<String>) -> ApiResult<Json<p::InvitationPreview>> {
+pub async fn preview(
+    State(app): State<AppState>,
+    ClientInfo(from): ClientInfo,
+    Path(token): Path<String>,
+) -> ApiResult<Json<p::InvitationPreview>> {
     let v = app.core.invitation_preview(&token, &from).await?;
     Ok(Json(p::InvitationPreview {
         workspace_name: v.workspace_name,

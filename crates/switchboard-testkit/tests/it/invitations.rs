@@ -13,8 +13,7 @@ use switchboard_core::{JobKind, JobOutcome, ManualClock};
 use switchboard_domain::Timestamp;
 use switchboard_testkit::mail::ReceivedMail;
 use switchboard_testkit::proto::{
-    AcceptInvitation, AuditAction, CreatedAgentInvitation, ErrorCode, InvitationMailState, InviteAgent, Role,
-    TeamRequest, UpdateWorkspace,
+    AcceptInvitation, AuditAction, CreatedAgentInvitation, ErrorCode, InvitationMailState, InviteAgent, Role, TeamRequest, UpdateWorkspace,
 };
 use switchboard_testkit::services::EphemeralSmtp;
 use switchboard_testkit::{Api, AuditFilter, ClientError, TestApp};
@@ -74,7 +73,10 @@ async fn an_admin_invites_by_mail_and_the_invitee_signs_in_from_the_link_once() 
     assert!(smtp.messages().unwrap().is_empty(), "nothing is sent in the request");
 
     let ran = app.run_pending_jobs().await;
-    assert!(matches!(ran.as_slice(), [r] if matches!(r.kind, Some(JobKind::SendInvitation { .. })) && r.outcome == JobOutcome::Done), "{ran:?}");
+    assert!(
+        matches!(ran.as_slice(), [r] if matches!(r.kind, Some(JobKind::SendInvitation { .. })) && r.outcome == JobOutcome::Done),
+        "{ran:?}"
+    );
     let raw = smtp.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
     let mail = ReceivedMail::parse(&raw[0]);
     assert!(mail.header("To").is_some_and(|to| to.contains("dilan@newhire.example")), "{:?}", mail.headers);
@@ -90,7 +92,13 @@ async fn an_admin_invites_by_mail_and_the_invitee_signs_in_from_the_link_once() 
     let mut invitee = Api::new(app.url(""));
     let preview = invitee.invitation(token(&made.link)).await.unwrap();
     assert_eq!(
-        (preview.workspace_name.as_str(), preview.email.as_str(), preview.role, preview.inviter_name.as_deref(), preview.two_factor_required),
+        (
+            preview.workspace_name.as_str(),
+            preview.email.as_str(),
+            preview.role,
+            preview.inviter_name.as_deref(),
+            preview.two_factor_required
+        ),
         ("acme", "dilan@newhire.example", Role::Agent, Some(seed.owner.name.as_str()), false)
     );
     let me = invitee.accept_invitation(token(&made.link), &accept("Dilan Yıldız")).await.unwrap();
@@ -140,7 +148,11 @@ async fn revoked_replaced_and_expired_links_are_refused_and_a_resend_revives_an_
     let late = owner.invite_agent(&invite("late@newhire.example", Role::Agent)).await.unwrap();
     clock.advance(SEVEN_DAYS_MS);
     assert_refused(anyone.invitation(token(&late.link)).await, StatusCode::GONE, ErrorCode::InvitationExpired);
-    assert_refused(anyone.clone().accept_invitation(token(&late.link), &accept("Late")).await, StatusCode::GONE, ErrorCode::InvitationExpired);
+    assert_refused(
+        anyone.clone().accept_invitation(token(&late.link), &accept("Late")).await,
+        StatusCode::GONE,
+        ErrorCode::InvitationExpired,
+    );
     let listed = owner.agent_invitations().await.unwrap();
     assert!(listed.iter().any(|i| i.id == late.invitation.id && i.expires_at <= clock_now(&clock)), "an expired one is listed, to resend");
     let revived = owner.resend_agent_invitation(late.invitation.id).await.unwrap();
@@ -239,7 +251,11 @@ async fn a_mail_server_that_refuses_is_retried_the_failure_shows_and_a_resend_ma
     assert!(matches!(ran.as_slice(), [r] if r.outcome == JobOutcome::Done), "{ran:?}");
     let raw = smtp.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
     let mail = ReceivedMail::parse(&raw[0]);
-    assert!(mail.header("Subject").is_some_and(|s| s.contains("acme owner") && s.contains("دعوت")), "in Persian: {:?}", mail.header("Subject"));
+    assert!(
+        mail.header("Subject").is_some_and(|s| s.contains("acme owner") && s.contains("دعوت")),
+        "in Persian: {:?}",
+        mail.header("Subject")
+    );
     assert!(mail.html.contains(r#"<html lang="fa" dir="rtl">"#));
     assert!(mail.text.contains("سلام دلارام") && mail.text.contains(&made.link), "{}", mail.text);
     assert_eq!(owner.agent_invitations().await.unwrap()[0].mail, InvitationMailState::Sent);
