@@ -116,6 +116,7 @@ impl Core {
         };
         let teams = self.store.teams(ws).await?;
         let mut team_ids = new.team_ids;
+        team_ids.sort_by_key(|t| t.0);
         team_ids.dedup();
         if team_ids.iter().any(|t| !teams.iter().any(|team| team.id == *t)) {
             return Err(ValidationError::new("team_ids", "must be teams of this workspace").into());
