@@ -1,16 +1,21 @@
 // Inviting an agent in a real browser: an admin invites from the Agents screen, copies
 // the link from the dialog (this server sends no mail, so the link is the way), and a
 // new browser context opens it, chooses a password and lands in the inbox signed in;
-// a revoked link shows the page that says it does not work. axe finds nothing serious
+// a revoked link shows the page that says it does not work. With mail configured (a real
+// SMTP server, Debian's aiosmtpd), the list shows each mail sent, or failed with the
+// server's answer. axe finds nothing serious
 // on the invitation page; screenshots of the invite dialog, the pending list and the
 // invitation page in both directions, both themes, desktop and phone.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, shots } from './harness.mjs';
+import { eventually, serverAndBrowser, shots, startServer } from './harness.mjs';
 
 const env = serverAndBrowser();
 const PASSWORD = 'a long enough password';
@@ -157,3 +162,77 @@ for (const [name, options] of [
     await page.screenshot({ path: path.join(shots, `invite-dialog-${name}.png`) });
   });
 }
+
+/**
+ * Debian's aiosmtpd with the handler the Rust tests use (switchboard-services'
+ * `smtp_sink.py`): every message lands in `dir/new`; while `dir/refuse` exists, 451.
+ */
+async function smtpSink() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-smtp-'));
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const script = path.join(import.meta.dirname, '../../crates/switchboard-services/src/smtp_sink.py');
+  const child = spawn('/usr/bin/python3', [script, String(port), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+    child.on('exit', (code) => reject(new Error(`the SMTP sink exited with ${code}`)));
+  });
+  return { port, dir, stop: () => child.kill('SIGTERM') };
+}
+
+test('with mail configured, the pending list shows each mail sent or failed', async () => {
+  const smtp = await smtpSink();
+  const server = await startServer({
+    SWITCHBOARD__MAIL__SMTP_HOST: '127.0.0.1',
+    SWITCHBOARD__MAIL__SMTP_PORT: String(smtp.port),
+    SWITCHBOARD__MAIL__TLS: 'none',
+    SWITCHBOARD__MAIL__FROM: 'Shop Support <support@shop.example>',
+  });
+  try {
+    await server.api('POST', '/api/v1/agents', { email: 'mia@shop.example', name: 'Mia', role: 'admin', password: PASSWORD, locale: 'en' });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const admin = await context.newPage();
+    await admin.goto(`${server.base}/app/settings/agents`);
+    await admin.locator('input[name=email]').fill('mia@shop.example');
+    await admin.locator('input[name=password]').fill(PASSWORD);
+    await admin.locator('button[type=submit]').click();
+    await admin.waitForURL((url) => url.pathname === '/app/settings/agents');
+
+    await admin.getByRole('button', { name: 'Invite by e-mail' }).click();
+    await admin.getByRole('dialog', { name: 'Invite an agent' }).getByLabel('Email').fill('sent@shop.example');
+    await admin.getByRole('button', { name: 'Send invitation' }).click();
+    const ready = admin.getByRole('dialog', { name: 'Invitation ready' });
+    await ready.getByText('We are e-mailing the link to sent@shop.example').waitFor();
+    const link = await ready.getByLabel('Invitation link').inputValue();
+    await ready.getByRole('button', { name: 'Done' }).click();
+
+    // The server's job worker sends it; the list says so once it went out.
+    const inbox = path.join(smtp.dir, 'new');
+    const mails = () => { try { return readdirSync(inbox); } catch { return []; } };
+    await eventually(() => mails().length === 1, 'the invitation mail');
+    assert.ok(readFileSync(path.join(inbox, mails()[0]), 'utf8').includes('To: sent@shop.example'));
+    await eventually(async () => {
+      await admin.reload();
+      return admin.getByRole('row').filter({ hasText: 'sent@shop.example' }).getByText('E-mail sent').isVisible();
+    }, 'the list showing the mail sent');
+
+    writeFileSync(path.join(smtp.dir, 'refuse'), '');
+    await server.api('POST', '/api/v1/agents/invitations', { email: 'refused@shop.example', name: 'Rafi', role: 'agent' });
+    await eventually(async () => {
+      await admin.reload();
+      return admin.getByRole('row').filter({ hasText: 'refused@shop.example' }).getByText('E-mail failed').isVisible();
+    }, 'the list showing the mail failed');
+    const failed = admin.getByRole('row').filter({ hasText: 'refused@shop.example' }).getByText('E-mail failed');
+    assert.match(await failed.getAttribute('title'), /451/, 'the server\'s answer is at hand');
+    assert.equal(mails().length, 1, 'nothing was delivered while the server refused');
+    await admin.screenshot({ path: path.join(shots, 'invite-pending-mail-ltr-light-desktop.png'), fullPage: true });
+    assert.ok(link.startsWith(`${server.base}/app/invite/`));
+  } finally {
+    server.stop();
+    smtp.stop();
+  }
+});
