@@ -186,13 +186,14 @@ async function smtpSink() {
 
 test('with mail configured, the pending list shows each mail sent or failed', async () => {
   const smtp = await smtpSink();
-  const server = await startServer({
-    SWITCHBOARD__MAIL__SMTP_HOST: '127.0.0.1',
-    SWITCHBOARD__MAIL__SMTP_PORT: String(smtp.port),
-    SWITCHBOARD__MAIL__TLS: 'none',
-    SWITCHBOARD__MAIL__FROM: 'Shop Support <support@shop.example>',
-  });
+  let server;
   try {
+    server = await startServer({
+      SWITCHBOARD__MAIL__SMTP_HOST: '127.0.0.1',
+      SWITCHBOARD__MAIL__SMTP_PORT: String(smtp.port),
+      SWITCHBOARD__MAIL__TLS: 'none',
+      SWITCHBOARD__MAIL__FROM: 'Shop Support <support@shop.example>',
+    });
     await server.api('POST', '/api/v1/agents', { email: 'mia@shop.example', name: 'Mia', role: 'admin', password: PASSWORD, locale: 'en' });
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const admin = await context.newPage();
@@ -232,7 +233,7 @@ test('with mail configured, the pending list shows each mail sent or failed', as
     await admin.screenshot({ path: path.join(shots, 'invite-pending-mail-ltr-light-desktop.png'), fullPage: true });
     assert.ok(link.startsWith(`${server.base}/app/invite/`));
   } finally {
-    server.stop();
+    server?.stop();
     smtp.stop();
   }
 });
