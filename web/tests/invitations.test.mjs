@@ -184,6 +184,14 @@ async function smtpSink() {
   return { port, dir, stop: () => child.kill('SIGTERM') };
 }
 
+/** Reloads the list and says whether `email`'s row shows `state` (the row is waited for). */
+async function mailState(page, email, state) {
+  await page.reload();
+  const row = page.getByRole('row').filter({ hasText: email });
+  await row.waitFor();
+  return row.getByText(state).isVisible();
+}
+
 test('with mail configured, the pending list shows each mail sent or failed', async () => {
   const smtp = await smtpSink();
   let server;
@@ -216,17 +224,11 @@ test('with mail configured, the pending list shows each mail sent or failed', as
     const mails = () => { try { return readdirSync(inbox); } catch { return []; } };
     await eventually(() => mails().length === 1, 'the invitation mail');
     assert.ok(readFileSync(path.join(inbox, mails()[0]), 'utf8').includes('To: sent@shop.example'));
-    await eventually(async () => {
-      await admin.reload();
-      return admin.getByRole('row').filter({ hasText: 'sent@shop.example' }).getByText('E-mail sent').isVisible();
-    }, 'the list showing the mail sent');
+    await eventually(() => mailState(admin, 'sent@shop.example', 'E-mail sent'), 'the list showing the mail sent');
 
     writeFileSync(path.join(smtp.dir, 'refuse'), '');
     await server.api('POST', '/api/v1/agents/invitations', { email: 'refused@shop.example', name: 'Rafi', role: 'agent' });
-    await eventually(async () => {
-      await admin.reload();
-      return admin.getByRole('row').filter({ hasText: 'refused@shop.example' }).getByText('E-mail failed').isVisible();
-    }, 'the list showing the mail failed');
+    await eventually(() => mailState(admin, 'refused@shop.example', 'E-mail failed'), 'the list showing the mail failed');
     const failed = admin.getByRole('row').filter({ hasText: 'refused@shop.example' }).getByText('E-mail failed');
     assert.match(await failed.getAttribute('title'), /451/, 'the server\'s answer is at hand');
     assert.equal(mails().length, 1, 'nothing was delivered while the server refused');
