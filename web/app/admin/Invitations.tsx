@@ -136,10 +136,19 @@ export function LinkDialog({ made, onClose }: { made: Created; onClose: () => vo
 function MailState({ invitation }: { invitation: Invitation }) {
   const label = t(`admin.invites.mail.${invitation.mail}`);
   const tone = invitation.mail === 'failed' ? 'badge-warn' : invitation.mail === 'sent' ? 'badge-ok' : '';
+  const why = invitation.mail === 'failed' ? invitation.mail_error : null;
   return (
-    <span class={`badge ${tone}`} title={invitation.mail === 'failed' ? (invitation.mail_error ?? undefined) : undefined}>
-      {label}
-    </span>
+    <>
+      <span class={`badge ${tone}`} title={why ?? undefined}>
+        {label}
+      </span>
+      {/* The mail server's own answer (data, not our words), for whoever fixes the mail setup. */}
+      {why && (
+        <span class="mail-error" dir="ltr">
+          {why}
+        </span>
+      )}
+    </>
   );
 }
 
