@@ -51,3 +51,13 @@ export function errorText(code: string): string {
   const tr = i18n.value;
   return tr?.has(`errors.${code}`) ? tr.t(`errors.${code}`) : (tr?.t('errors.internal') ?? code);
 }
+
+/** "in 7 days": a link's expiry, rounded to the nearest unit rather than cut down. */
+export function expiresIn(at: number, locale: string, now = Date.now()): string {
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const seconds = (at - now) / 1000;
+  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60]] as const) {
+    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+  }
+  return format.format(0, 'minute');
+}

@@ -17,6 +17,7 @@ const Settings = lazy(() => import('./admin/Settings').then((m) => m.Settings));
 const Profile = lazy(() => import('./admin/Profile').then((m) => m.Profile));
 const Visitors = lazy(() => import('./visitors/Visitors').then((m) => m.Visitors));
 const VisitorPage = lazy(() => import('./visitors/Visitor').then((m) => m.VisitorPage));
+const Invite = lazy(() => import('./pages/Invite').then((m) => m.Invite));
 const EnrolFirst = lazy(() => import('./admin/Security').then((m) => m.EnrolFirst));
 
 /**
@@ -55,6 +56,7 @@ function App() {
       <ErrorBoundary>
         <Router>
           <Route path="/app/login" component={Login} />
+          <Route path="/app/invite/:token" component={({ params }: { params: { token: string } }) => <Invite token={params.token} />} />
           <Route path="/app/settings" component={AdminOnly} />
           <Route path="/app/settings/*" component={AdminOnly} />
           <Route path="/app/profile" component={() => <SignedIn><Profile /></SignedIn>} />

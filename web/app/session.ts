@@ -62,6 +62,14 @@ export async function signInWithCode(challenge: string, code: string) {
   remember(await call(client.POST('/api/v1/sessions/two-factor', { body: { challenge, code } })));
 }
 
+/**
+ * Accepts an invitation: the new agent is signed in as a password sign-in would sign
+ * them in (a workspace that requires two-factor sign-in asks them to set it up first).
+ */
+export async function acceptInvitation(token: string, body: Schemas['AcceptInvitation']) {
+  remember(await call(client.POST('/api/v1/invitations/{token}', { params: { path: { token } }, body })));
+}
+
 /** After enrolling while the workspace required it, the session may do everything. */
 export function enrolled() {
   if (me.value) me.value = { ...me.value, two_factor_setup_required: false };

@@ -22,6 +22,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List pending invitations
+         * @description Invitations neither accepted nor revoked (expired ones too, to resend), newest
+         *     first, with their inviters and whether their mail went out. Admins and owners.
+         */
+        get: operations["list_agent_invitations"];
+        put?: never;
+        /**
+         * Invite an agent by e-mail
+         * @description Admins and owners; only an owner invites an owner. The answer holds the link, shown
+         *     only here (the server keeps its hash); with mail configured it is also mailed, in
+         *     the background. An e-mail that signs in already is `email_taken`; one with a pending
+         *     invitation `invitation_pending` (both name the `email` field).
+         */
+        post: operations["invite_agent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invitation
+         * @description Its link stops working at once. Admins and owners; an owner's invitation only by an owner.
+         */
+        delete: operations["revoke_agent_invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/invitations/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend an invitation
+         * @description A new link, good for seven more days, shown in the answer and mailed again; the old
+         *     link stops working.
+         */
+        post: operations["resend_agent_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/{id}": {
         parameters: {
             query?: never;
@@ -797,6 +866,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an invitation
+         * @description What the invitation page shows: the workspace, who invited whom, as what, and
+         *     whether two-factor sign-in will be required. No sign-in needed: the link is the key.
+         *     `invitation_invalid` (unknown, revoked or replaced), `invitation_expired`,
+         *     `invitation_used`.
+         */
+        get: operations["get_invitation"];
+        put?: never;
+        /**
+         * Accept an invitation
+         * @description Creates the agent (the invitation's e-mail, role, teams and limit; this name,
+         *     password and language) and signs them in as `POST /sessions` does: the session
+         *     cookie and `Me`. When the workspace requires two-factor sign-in,
+         *     `two_factor_setup_required` is set and the session may only set it up. The link
+         *     works once.
+         */
+        post: operations["accept_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/labels": {
         parameters: {
             query?: never;
@@ -1464,6 +1564,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Accept an invitation: the new agent's name, password and language. */
+        AcceptInvitation: {
+            /** @description `en`, `ar`, `fa`, `he` or `tr` (absent: the one the admin chose). */
+            locale?: string | null;
+            name: string;
+            password: string;
+        };
         Actor: {
             /**
              * Format: uuid
@@ -1560,6 +1667,34 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "ping";
+        };
+        /** @description A pending invitation (neither accepted nor revoked; perhaps expired). */
+        AgentInvitation: {
+            /** Format: int64 */
+            created_at: number;
+            email: string;
+            /**
+             * Format: int64
+             * @description The link stops working then (seven days after it was made).
+             */
+            expires_at: number;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The inviting agent; absent for an API token or a deleted agent.
+             */
+            inviter_id?: string | null;
+            inviter_name?: string | null;
+            locale: string;
+            mail: components["schemas"]["InvitationMailState"];
+            /** @description The mail server's answer to the last failed try. */
+            mail_error?: string | null;
+            /** Format: int32 */
+            max_chats?: number | null;
+            name?: string | null;
+            role: components["schemas"]["Role"];
+            team_ids: string[];
         };
         AgentOut: {
             /** Format: uuid */
@@ -1737,7 +1872,7 @@ export interface components {
          *     per 10 minutes.
          * @enum {string}
          */
-        AuditAction: "agent_invited" | "agent_changed" | "agent_role_changed" | "agent_deactivated" | "agent_reactivated" | "agent_deleted" | "password_reset" | "team_created" | "team_changed" | "team_deleted" | "site_created" | "site_changed" | "site_deleted" | "workspace_changed" | "token_created" | "token_revoked" | "ban_created" | "ban_removed" | "two_factor_enabled" | "two_factor_disabled" | "two_factor_required" | "two_factor_not_required" | "session_revoked" | "conversation_read" | "contact_read";
+        AuditAction: "agent_invited" | "agent_changed" | "agent_role_changed" | "agent_deactivated" | "agent_reactivated" | "agent_deleted" | "password_reset" | "team_created" | "team_changed" | "team_deleted" | "site_created" | "site_changed" | "site_deleted" | "workspace_changed" | "token_created" | "token_revoked" | "ban_created" | "ban_removed" | "two_factor_enabled" | "two_factor_disabled" | "two_factor_required" | "two_factor_not_required" | "session_revoked" | "conversation_read" | "contact_read" | "invitation_resent" | "invitation_revoked" | "invitation_accepted";
         /** @description One line of the audit log. */
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
@@ -1762,7 +1897,7 @@ export interface components {
          * @description What an audit entry is about.
          * @enum {string}
          */
-        AuditTargetKind: "agent" | "team" | "site" | "workspace" | "api_token" | "session" | "conversation" | "contact" | "ban";
+        AuditTargetKind: "agent" | "team" | "site" | "workspace" | "api_token" | "session" | "conversation" | "contact" | "ban" | "invitation";
         /** @description Who a workspace refuses to chat with. */
         Ban: {
             /** @description Whether it refuses anyone now (it has not expired). */
@@ -2120,6 +2255,15 @@ export interface components {
             kind: components["schemas"]["InboxKind"];
             name: string;
         };
+        /**
+         * @description A new or resent invitation with its link. Only the link's hash is stored: this is
+         *     the only time it can be read.
+         */
+        CreatedAgentInvitation: {
+            invitation: components["schemas"]["AgentInvitation"];
+            /** @description `…/app/invite/{token}`. */
+            link: string;
+        };
         /** @description The token's secret is shown only in this response. */
         CreatedApiToken: {
             secret: string;
@@ -2178,7 +2322,7 @@ export interface components {
          *     on a socket it arrives in an `error` frame.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "ban_not_found" | "trigger_not_found" | "invitation_not_found" | "email_taken" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "visitor_not_live" | "already_assigned" | "agent_unavailable" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
+        ErrorCode: "invalid_json" | "invalid_id" | "invalid_query" | "invalid_multipart" | "invalid_credentials" | "unauthenticated" | "invalid_token" | "token_expired" | "two_factor_code_invalid" | "forbidden" | "two_factor_setup_required" | "identity_required" | "csrf_mismatch" | "origin_not_allowed" | "banned" | "workspace_not_found" | "agent_not_found" | "team_not_found" | "site_not_found" | "contact_not_found" | "conversation_not_found" | "message_not_found" | "attachment_not_found" | "canned_response_not_found" | "api_token_not_found" | "label_not_found" | "session_not_found" | "ban_not_found" | "trigger_not_found" | "invitation_not_found" | "agent_invitation_not_found" | "invitation_invalid" | "invitation_expired" | "invitation_used" | "email_taken" | "invitation_pending" | "name_taken" | "shortcut_taken" | "label_taken" | "external_id_taken" | "site_in_use" | "conversation_not_resolved" | "visitor_not_live" | "already_assigned" | "agent_unavailable" | "last_owner" | "two_factor_enabled" | "two_factor_not_enabled" | "two_factor_required" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "inbox_kind_unsupported" | "internal" | "unavailable" | "pow_required" | "pow_invalid" | "rate_limited" | "server_busy" | "invalid_frame" | "unknown_frame_type" | "frame_too_large" | "hello_required" | "already_welcomed";
         /**
          * @description One entry of a conversation's log: where it sits (`seq`, `feed_seq`), when and by
          *     whom, and what happened (`kind` and the fields that kind carries).
@@ -2360,6 +2504,45 @@ export interface components {
          * @enum {string}
          */
         InvitationAction: "shown" | "opened" | "dismissed";
+        /**
+         * @description Whether the invitation's mail went out.
+         * @enum {string}
+         */
+        InvitationMailState: "not_sent" | "queued" | "sent" | "failed";
+        /** @description What the invitation page shows before the invitee accepts. */
+        InvitationPreview: {
+            email: string;
+            /** Format: int64 */
+            expires_at: number;
+            inviter_name?: string | null;
+            /** @description The language the admin chose for the invitee. */
+            locale: string;
+            name?: string | null;
+            role: components["schemas"]["Role"];
+            /** @description The workspace requires two-factor sign-in: it is set up right after accepting. */
+            two_factor_required: boolean;
+            workspace_name: string;
+        };
+        /** @description Invite someone to join the workspace as an agent. */
+        InviteAgent: {
+            /** Format: email */
+            email: string;
+            /**
+             * @description The invitee's dashboard language and the mail's: `en`, `ar`, `fa`, `he` or `tr`
+             *     (absent: the inviter's).
+             */
+            locale?: string | null;
+            /**
+             * Format: int32
+             * @description Concurrent chats routing may give the agent (absent: the workspace's default).
+             */
+            max_chats?: number | null;
+            /** @description Offered to the invitee, who may change it. */
+            name?: string | null;
+            role: components["schemas"]["Role"];
+            /** @description Teams the new agent joins. */
+            team_ids?: string[];
+        };
         /** @description `POST /contacts/{id}/invite`: an agent invites a visitor on the site now to chat. */
         InviteRequest: {
             body: string;
@@ -3766,10 +3949,12 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AcceptInvitation = components['schemas']['AcceptInvitation'];
 export type Actor = components['schemas']['Actor'];
 export type ActorKind = components['schemas']['ActorKind'];
 export type Agent = components['schemas']['Agent'];
 export type AgentIn = components['schemas']['AgentIn'];
+export type AgentInvitation = components['schemas']['AgentInvitation'];
 export type AgentOut = components['schemas']['AgentOut'];
 export type AgentPresence = components['schemas']['AgentPresence'];
 export type AgentStatus = components['schemas']['AgentStatus'];
@@ -3806,6 +3991,7 @@ export type ConversionPage = components['schemas']['ConversionPage'];
 export type CreateAgent = components['schemas']['CreateAgent'];
 export type CreateApiToken = components['schemas']['CreateApiToken'];
 export type CreateInbox = components['schemas']['CreateInbox'];
+export type CreatedAgentInvitation = components['schemas']['CreatedAgentInvitation'];
 export type CreatedApiToken = components['schemas']['CreatedApiToken'];
 export type Cursor = components['schemas']['Cursor'];
 export type DequeueReason = components['schemas']['DequeueReason'];
@@ -3824,6 +4010,9 @@ export type InboxKind = components['schemas']['InboxKind'];
 export type InboxVisibility = components['schemas']['InboxVisibility'];
 export type Invitation = components['schemas']['Invitation'];
 export type InvitationAction = components['schemas']['InvitationAction'];
+export type InvitationMailState = components['schemas']['InvitationMailState'];
+export type InvitationPreview = components['schemas']['InvitationPreview'];
+export type InviteAgent = components['schemas']['InviteAgent'];
 export type InviteRequest = components['schemas']['InviteRequest'];
 export type Label = components['schemas']['Label'];
 export type LabelRequest = components['schemas']['LabelRequest'];
@@ -4032,6 +4221,313 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_agent_invitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentInvitation"][];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invite_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteAgent"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAgentInvitation"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_agent_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many calls with this API token or session; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resend_agent_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAgentInvitation"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no session, or it expired; `invalid_token`: the API token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8010,6 +8506,170 @@ export interface operations {
             };
         };
     };
+    get_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitation"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description `invalid_id`: a path id does not parse; `invalid_json`: the body is not JSON of the right shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's content type is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database cannot be reached, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_labels: {
         parameters: {
             query?: never;
@@ -11592,8 +12252,8 @@ export const agentOutOneOf14TypeValues: ReadonlyArray<Extract<FlattenedDeepRequi
 }>["type"]> = ["pong"];
 export const agentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatus"]> = ["online", "away"];
 export const assignReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssignReason"]> = ["routed", "claimed", "manual", "transferred", "rerouted", "released"];
-export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["agent_invited", "agent_changed", "agent_role_changed", "agent_deactivated", "agent_reactivated", "agent_deleted", "password_reset", "team_created", "team_changed", "team_deleted", "site_created", "site_changed", "site_deleted", "workspace_changed", "token_created", "token_revoked", "ban_created", "ban_removed", "two_factor_enabled", "two_factor_disabled", "two_factor_required", "two_factor_not_required", "session_revoked", "conversation_read", "contact_read"];
-export const auditTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditTargetKind"]> = ["agent", "team", "site", "workspace", "api_token", "session", "conversation", "contact", "ban"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["agent_invited", "agent_changed", "agent_role_changed", "agent_deactivated", "agent_reactivated", "agent_deleted", "password_reset", "team_created", "team_changed", "team_deleted", "site_created", "site_changed", "site_deleted", "workspace_changed", "token_created", "token_revoked", "ban_created", "ban_removed", "two_factor_enabled", "two_factor_disabled", "two_factor_required", "two_factor_not_required", "session_revoked", "conversation_read", "contact_read", "invitation_resent", "invitation_revoked", "invitation_accepted"];
+export const auditTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditTargetKind"]> = ["agent", "team", "site", "workspace", "api_token", "session", "conversation", "contact", "ban", "invitation"];
 export const banKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BanKind"]> = ["ip", "contact", "email"];
 export const bannedBehaviourValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BannedBehaviour"]> = ["hide", "message"];
 export const cannedScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CannedScope"]> = ["workspace", "personal"];
@@ -11601,7 +12261,7 @@ export const chatStateValues: ReadonlyArray<FlattenedDeepRequired<components>["s
 export const conversationSortValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationSort"]> = ["last_activity", "waiting"];
 export const conversationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationStatus"]> = ["open", "pending", "snoozed", "resolved"];
 export const dequeueReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DequeueReason"]> = ["assigned", "resolved", "max_wait"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "ban_not_found", "trigger_not_found", "invitation_not_found", "email_taken", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "visitor_not_live", "already_assigned", "agent_unavailable", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid_json", "invalid_id", "invalid_query", "invalid_multipart", "invalid_credentials", "unauthenticated", "invalid_token", "token_expired", "two_factor_code_invalid", "forbidden", "two_factor_setup_required", "identity_required", "csrf_mismatch", "origin_not_allowed", "banned", "workspace_not_found", "agent_not_found", "team_not_found", "site_not_found", "contact_not_found", "conversation_not_found", "message_not_found", "attachment_not_found", "canned_response_not_found", "api_token_not_found", "label_not_found", "session_not_found", "ban_not_found", "trigger_not_found", "invitation_not_found", "agent_invitation_not_found", "invitation_invalid", "invitation_expired", "invitation_used", "email_taken", "invitation_pending", "name_taken", "shortcut_taken", "label_taken", "external_id_taken", "site_in_use", "conversation_not_resolved", "visitor_not_live", "already_assigned", "agent_unavailable", "last_owner", "two_factor_enabled", "two_factor_not_enabled", "two_factor_required", "conflict", "payload_too_large", "unsupported_media_type", "validation_failed", "inbox_kind_unsupported", "internal", "unavailable", "pow_required", "pow_invalid", "rate_limited", "server_busy", "invalid_frame", "unknown_frame_type", "frame_too_large", "hello_required", "already_welcomed"];
 export const eventBodyOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["EventBody"], {
     kind: unknown;
 }>["kind"]> = ["conversation_started"];
@@ -11644,6 +12304,7 @@ export const eventBodyOneOf12KindValues: ReadonlyArray<Extract<FlattenedDeepRequ
 export const inboxKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxKind"]> = ["website", "email", "telegram", "api"];
 export const inboxVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InboxVisibility"]> = ["all", "teams"];
 export const invitationActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvitationAction"]> = ["shown", "opened", "dismissed"];
+export const invitationMailStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvitationMailState"]> = ["not_sent", "queued", "sent", "failed"];
 export const launcherPositionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LauncherPosition"]> = ["end", "start"];
 export const messageFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageFormat"]> = ["text", "markdown"];
 export const messageKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageKind"]> = ["text", "note"];

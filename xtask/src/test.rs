@@ -18,7 +18,8 @@ use crate::{apt_get, cargo, echo, run_cmd, succeeds, tidy, web};
 /// show what agents see) for the browser tier, servers
 /// for the cluster tier (see the `switchboard-services` crate), and the real peers
 /// whose adapters the benchmark's smoke tests check (see the `switchboard-bench-peers` crate).
-const PACKAGES: [&str; 6] = ["chromium", "fonts-noto-color-emoji", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3"];
+const PACKAGES: [&str; 7] =
+    ["chromium", "fonts-noto-color-emoji", "postgresql", "redis-server", "prosody", "lua-dbi-sqlite3", "python3-aiosmtpd"];
 
 /// The nextest filter of the workspace run: everything but the cluster tier
 /// (`crates/switchboard/tests/cluster.rs`), which has a step of its own.

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod error;
+mod invitations;
 mod rest;
 mod socket;
 

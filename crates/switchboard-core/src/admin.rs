@@ -193,7 +193,7 @@ impl Core {
         Ok((ws, agent))
     }
 
-    fn build_agent(&self, ws: WorkspaceId, new: NewAgent) -> Result<Agent> {
+    pub(crate) fn build_agent(&self, ws: WorkspaceId, new: NewAgent) -> Result<Agent> {
         Ok(Agent {
             id: AgentId::new(),
             workspace_id: ws,

@@ -76,6 +76,8 @@ pub(crate) struct Keys {
     pub(crate) challenge: Vec<u8>,
     /// Seals agents' TOTP secrets at rest (`sealed.rs`).
     pub(crate) totp: crate::sealed::Sealer,
+    /// Seals invitation links while their mail waits in the job table.
+    pub(crate) mail: crate::sealed::Sealer,
 }
 
 impl Keys {
@@ -83,7 +85,8 @@ impl Keys {
         let visitor = store.secret("visitor-token-key", random_token(32)).await?;
         let challenge = store.secret("sign-in-challenge-key", random_token(32)).await?;
         let totp = crate::sealed::Sealer::new(&store.secret("totp-seal-key", random_token(32)).await?);
-        Ok(Self { visitor: visitor.into_bytes(), challenge: challenge.into_bytes(), totp })
+        let mail = crate::sealed::Sealer::new(&store.secret("invitation-seal-key", random_token(32)).await?);
+        Ok(Self { visitor: visitor.into_bytes(), challenge: challenge.into_bytes(), totp, mail })
     }
 }
 

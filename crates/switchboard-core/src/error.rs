@@ -1,6 +1,6 @@
 //! What a use case can fail with. The edge (HTTP, WebSocket) turns these into codes.
 
-use switchboard_domain::{Entity, InboxKind, ValidationError};
+use switchboard_domain::{Entity, InboxKind, InvitationRefusal, ValidationError};
 use switchboard_store::StoreError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -82,6 +82,9 @@ pub enum Error {
     /// The proof of work was wrong, expired or already used: solve this new one.
     #[error("the proof of work was refused ({refusal:?})")]
     PowInvalid { refusal: crate::pow::PowRefusal, challenge: crate::pow::PowChallenge },
+    /// An invitation's link that is unknown, revoked, expired or already used.
+    #[error("the invitation cannot be used ({0:?})")]
+    InvitationRefused(InvitationRefusal),
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// A failure that is ours, not the caller's. The source is kept so the log

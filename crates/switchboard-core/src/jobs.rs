@@ -20,13 +20,16 @@ const LEASE_MS: i64 = 5 * 60 * 1000;
 const CLAIM_BATCH: u32 = 32;
 /// Tries before a job is kept as dead.
 const MAX_ATTEMPTS: u32 = 5;
+/// Tries of a mail before it is given up: the backoff (10 s, doubling, at most an hour)
+/// then spans about five hours of a mail server's outage.
+const MAIL_ATTEMPTS: u32 = 12;
 /// The worker looks for due jobs at least this often, for jobs other processes enqueued.
 const IDLE_POLL: Duration = Duration::from_secs(30);
 /// The worker's pause after a round that failed.
 const RETRY_ROUND: Duration = Duration::from_secs(1);
 
 /// What a job does, with its arguments.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum JobKind {
     /// Reopens a conversation snoozed until `until`, if it still is.
     WakeConversation { workspace_id: WorkspaceId, conversation_id: ConversationId, until: Timestamp },
@@ -50,6 +53,9 @@ pub enum JobKind {
     /// The team's business hours reopen at `at`: its queue, paused while they were
     /// closed, is drained (one job per team and reopening, whichever conversation asked).
     DrainQueue { workspace_id: WorkspaceId, team_id: TeamId, at: Timestamp },
+    /// Sends an invitation's mail. `link` is sealed (`sealed.rs`, the invitation's id as
+    /// owner): the job table never holds a usable link in the clear.
+    SendInvitation { workspace_id: WorkspaceId, invitation_id: AgentInvitationId, link: String },
 }
 
 impl JobKind {
@@ -64,6 +70,7 @@ impl JobKind {
             JobKind::MaxWait { .. } => "max_wait",
             JobKind::RerouteOffline { .. } => "reroute_offline",
             JobKind::DrainQueue { .. } => "drain_queue",
+            JobKind::SendInvitation { .. } => "send_invitation",
         }
     }
 
@@ -93,6 +100,9 @@ impl JobKind {
             JobKind::DrainQueue { workspace_id, team_id, at } => {
                 json!({ "workspace_id": workspace_id.to_string(), "team_id": team_id.to_string(), "at": at.0 }).to_string()
             }
+            JobKind::SendInvitation { workspace_id, invitation_id, link } => {
+                json!({ "workspace_id": workspace_id.to_string(), "invitation_id": invitation_id.to_string(), "link": link }).to_string()
+            }
         }
     }
 
@@ -113,6 +123,8 @@ impl JobKind {
             // One drain per team and reopening: conversations paused in the same closed
             // period share it; another reopening (a site's other hours) keeps its own.
             JobKind::DrainQueue { team_id, at, .. } => Some(format!("drain_queue:{team_id}:{}", at.0)),
+            // A resend replaces the pending mail of the old link.
+            JobKind::SendInvitation { invitation_id, .. } => Some(format!("send_invitation:{invitation_id}")),
         }
     }
 
@@ -151,6 +163,11 @@ impl JobKind {
                 team_id: TeamId(id("team_id")?),
                 at: Timestamp(value["at"].as_i64().ok_or("at is not a time")?),
             }),
+            "send_invitation" => Ok(JobKind::SendInvitation {
+                workspace_id: WorkspaceId(id("workspace_id")?),
+                invitation_id: AgentInvitationId(id("invitation_id")?),
+                link: value["link"].as_str().ok_or("link is not text")?.to_owned(),
+            }),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -183,6 +200,7 @@ pub(crate) struct JobSignal(tokio::sync::Notify);
 impl Core {
     /// Stores `job` to run at `due_at` and tells the worker.
     pub(crate) async fn schedule(&self, job: JobKind, due_at: Timestamp) -> Result<JobId> {
+        let attempts = if matches!(job, JobKind::SendInvitation { .. }) { MAIL_ATTEMPTS } else { MAX_ATTEMPTS };
         let id = self
             .store
             .enqueue_job(&NewJob {
@@ -190,7 +208,7 @@ impl Core {
                 payload: job.payload(),
                 due_at,
                 dedupe_key: job.dedupe_key(),
-                max_attempts: MAX_ATTEMPTS,
+                max_attempts: attempts,
             })
             .await?;
         self.job_signal.0.notify_one();
@@ -215,7 +233,7 @@ impl Core {
                 }
                 let kind = JobKind::parse(&job.kind, &job.payload);
                 let result = match &kind {
-                    Ok(kind) => self.run_job(*kind).await.map_err(|e| e.to_string()),
+                    Ok(kind) => self.run_job(kind.clone()).await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.clone()),
                 };
                 let recorded = match &result {
@@ -251,6 +269,7 @@ impl Core {
             JobKind::MaxWait { workspace_id, conversation_id } => self.end_wait(workspace_id, conversation_id).await,
             JobKind::RerouteOffline { workspace_id, agent_id } => self.reroute_offline(workspace_id, agent_id).await,
             JobKind::DrainQueue { workspace_id, team_id, .. } => self.drain(workspace_id, Some(team_id)).await.map(drop),
+            JobKind::SendInvitation { workspace_id, invitation_id, link } => self.send_invitation(workspace_id, invitation_id, &link).await,
         }
     }
 

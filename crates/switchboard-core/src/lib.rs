@@ -15,11 +15,14 @@ mod error;
 mod geoip;
 mod hours;
 mod inboxes;
+mod invitation_mail;
+mod invitations;
 mod jobs;
 mod labels;
 pub mod limiter;
 mod live;
 mod live_elsewhere;
+mod mail;
 mod me;
 pub mod pow;
 mod presence;
@@ -53,10 +56,12 @@ pub use error::{AuthFailure, Error, Result};
 pub use geoip::{GeoIp, GeoIpError};
 pub use hours::SiteOutlook;
 pub use inboxes::WorkspacePatch;
+pub use invitations::{AcceptInvitation, CreatedInvitation, InvitationPreview, InvitationView, NewInvitation, invitation_link};
 pub use jobs::{JobKind, JobOutcome, RanJob};
 pub use labels::LabelInput;
 pub use limiter::{LimitKey, LimitKind, Limiter, LocalLimiter, Rate, Rates, RetryAfter};
 pub use live_elsewhere::{LiveElsewhere, LiveSource, LiveWatch};
+pub use mail::{MailError, Mailer, OutgoingMail};
 pub use me::{MePatch, UI_LOCALES};
 pub use presence::{LocalPresence, Presence, PresenceChange, PresenceSizes, PresenceSnapshot, SocketId};
 pub use privacy::{ContactExport, Erased, RetentionPreview};
@@ -227,6 +232,8 @@ pub struct Core {
     geoip: Option<Arc<GeoIp>>,
     /// The other nodes' live visitors (cluster mode).
     elsewhere: Option<Arc<dyn LiveElsewhere>>,
+    /// Sends mail (`[mail]`); none configured: invitations are links to hand on.
+    mailer: Option<Arc<dyn Mailer>>,
 }
 
 impl Core {
@@ -263,6 +270,7 @@ impl Core {
             rules_cache: Arc::default(),
             geoip: None,
             elsewhere: None,
+            mailer: None,
         })
     }
 
@@ -276,6 +284,12 @@ impl Core {
     /// Looks visitors' countries up in this GeoIP database.
     pub fn with_geoip(mut self, geoip: Arc<GeoIp>) -> Self {
         self.geoip = Some(geoip);
+        self
+    }
+
+    /// Sends mail (invitations) through this mailer.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
         self
     }
 

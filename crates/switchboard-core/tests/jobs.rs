@@ -76,7 +76,7 @@ async fn a_snoozed_conversation_reopens_when_its_time_comes() {
     w.clock.advance(1);
     let ran = w.core.run_pending_jobs().await.unwrap();
     let wake = JobKind::WakeConversation { workspace_id: w.agent.workspace_id, conversation_id: w.conversation, until };
-    assert_eq!(ran.iter().map(|r| (r.kind, r.outcome.clone())).collect::<Vec<_>>(), [(Some(wake), JobOutcome::Done)]);
+    assert_eq!(ran.iter().map(|r| (r.kind.clone(), r.outcome.clone())).collect::<Vec<_>>(), [(Some(wake), JobOutcome::Done)]);
     assert_eq!(w.status().await, Status::Open);
     let last = w.events().await.pop().unwrap();
     assert_eq!((last.actor, last.data, last.at), (Actor::System, EventData::StatusChanged { status: Status::Open }, until));
@@ -120,7 +120,7 @@ async fn a_job_that_cannot_be_read_fails_and_is_kept_dead() {
         .unwrap();
     let ran = w.core.run_pending_jobs().await.unwrap();
     assert_eq!(ran.len(), 1);
-    assert_eq!((ran[0].id, ran[0].kind), (id, None));
+    assert_eq!((ran[0].id, ran[0].kind.clone()), (id, None));
     assert!(matches!(&ran[0].outcome, JobOutcome::Failed(e) if e.contains("unknown job kind")), "{:?}", ran[0].outcome);
     let dead = w.store.job(id).await.unwrap().unwrap();
     assert_eq!(dead.state, JobState::Dead);

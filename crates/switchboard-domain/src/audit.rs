@@ -61,6 +61,11 @@ names! {
         SessionRevoked = "session_revoked",
         ConversationRead = "conversation_read",
         ContactRead = "contact_read",
+        /// An invitation by e-mail was made again: a new link, the old one dead.
+        InvitationResent = "invitation_resent",
+        InvitationRevoked = "invitation_revoked",
+        /// Someone followed an invitation's link and became an agent (the actor is the new agent).
+        InvitationAccepted = "invitation_accepted",
     }
 }
 
@@ -76,6 +81,7 @@ names! {
         Conversation = "conversation",
         Contact = "contact",
         Ban = "ban",
+        Invitation = "invitation",
     }
 }
 

@@ -20,6 +20,7 @@ pub enum Entity {
     Ban,
     Invitation,
     Trigger,
+    AgentInvitation,
 }
 
 impl Entity {
@@ -41,6 +42,7 @@ impl Entity {
             Entity::Ban => "ban",
             Entity::Invitation => "invitation",
             Entity::Trigger => "trigger",
+            Entity::AgentInvitation => "agent_invitation",
         }
     }
 }

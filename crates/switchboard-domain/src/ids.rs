@@ -88,6 +88,8 @@ id! {
     VisitId,
     /// A proactive message shown to a visitor (an agent's invite or a rule's message).
     InvitationId,
+    /// An invitation for someone to join a workspace as an agent (by e-mail).
+    AgentInvitationId,
     /// A site's proactive rule.
     TriggerId,
     /// A conversion event a visitor tracked.

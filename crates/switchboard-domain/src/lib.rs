@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod hours;
 mod ids;
+mod invitations;
 pub mod live;
 pub mod masking;
 pub mod routing;
@@ -30,6 +31,7 @@ pub use error::{Entity, ValidationError};
 pub use event::*;
 pub use hours::{BusinessHours, Holiday, Minute, WeeklyRange, calendar, format_minute, parse_date, parse_minute, reply_outside_hours};
 pub use ids::*;
+pub use invitations::{AgentInvitation, INVITATION_TTL_MS, InvitationMail, InvitationRefusal};
 pub use live::{
     ChatState, Invitation, LiveChat, LiveVisitor, Moment, NewInvitation, StoredInvitation, TrackingMode, Utm, VISIT_IDLE_MS, Visit,
     VisitWithPages, VisitorFacts,

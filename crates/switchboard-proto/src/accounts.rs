@@ -48,12 +48,15 @@ snake_enum! {
         SessionRevoked,
         ConversationRead,
         ContactRead,
+        InvitationResent,
+        InvitationRevoked,
+        InvitationAccepted,
     }
 }
 
 snake_enum! {
     /// What an audit entry is about.
-    AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban }
+    AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban, Invitation }
 }
 
 /// `202` from `POST /sessions` when the agent has two-factor sign-in: send a code with

@@ -545,7 +545,7 @@ same_enum!(LauncherPosition <=> LauncherPosition { End, Start });
 same_enum!(ReplyTime <=> ReplyTime { Minutes, Hours, Day });
 same_enum!(BannedBehaviour <=> BannedBehaviour { Hide, Message });
 same_enum!(PrechatFieldKind <=> PrechatFieldKind { Text, Email, Phone, Select, Team });
-same_enum!(AuditTargetKind <=> AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban });
+same_enum!(AuditTargetKind <=> AuditTargetKind { Agent, Team, Site, Workspace, ApiToken, Session, Conversation, Contact, Ban, Invitation });
 same_enum!(AuditAction <=> AuditAction {
     AgentInvited,
     AgentChanged,
@@ -572,6 +572,9 @@ same_enum!(AuditAction <=> AuditAction {
     SessionRevoked,
     ConversationRead,
     ContactRead,
+    InvitationResent,
+    InvitationRevoked,
+    InvitationAccepted,
 });
 
 impl From<&d::AuditEntry> for AuditEntry {
@@ -624,6 +627,7 @@ impl ErrorCode {
             d::Entity::Ban => ErrorCode::BanNotFound,
             d::Entity::Invitation => ErrorCode::InvitationNotFound,
             d::Entity::Trigger => ErrorCode::TriggerNotFound,
+            d::Entity::AgentInvitation => ErrorCode::AgentInvitationNotFound,
         }
     }
 }

@@ -65,7 +65,12 @@ error_codes! {
     BanNotFound = "ban_not_found", 404, "No such ban in this workspace.";
     TriggerNotFound = "trigger_not_found", 404, "No such proactive rule in this workspace.";
     InvitationNotFound = "invitation_not_found", 404, "No such invitation for this visitor.";
+    AgentInvitationNotFound = "agent_invitation_not_found", 404, "No such pending invitation to join the workspace (it may have been accepted or revoked already).";
+    InvitationInvalid = "invitation_invalid", 404, "The invitation link is not valid: it was revoked, replaced by a newer one, or never existed. Ask for a new invitation.";
+    InvitationExpired = "invitation_expired", 410, "The invitation link is older than seven days. Ask for a new invitation.";
+    InvitationUsed = "invitation_used", 410, "The invitation was already accepted: sign in instead.";
     EmailTaken = "email_taken", 409, "Another agent already signs in with this e-mail.";
+    InvitationPending = "invitation_pending", 409, "This e-mail already has a pending invitation to the workspace: resend or revoke it.";
     NameTaken = "name_taken", 409, "The workspace already has a team with this name.";
     ShortcutTaken = "shortcut_taken", 409, "The workspace already has a canned response with this shortcut (or, for a personal one, you already have one).";
     LabelTaken = "label_taken", 409, "The workspace already manages a label with this name.";

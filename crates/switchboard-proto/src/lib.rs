@@ -12,6 +12,7 @@ mod enums;
 mod error;
 mod frames;
 mod http;
+mod invitations;
 mod live;
 
 pub use accounts::*;
@@ -20,4 +21,5 @@ pub use enums::*;
 pub use error::*;
 pub use frames::*;
 pub use http::*;
+pub use invitations::*;
 pub use live::*;

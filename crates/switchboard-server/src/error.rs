@@ -6,6 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use switchboard_core::{AuthFailure, Error};
+use switchboard_domain::InvitationRefusal;
 use switchboard_proto::{ErrorBody, ErrorCode, FieldError};
 
 #[derive(Debug)]
@@ -48,6 +49,7 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
                 "shortcut" => C::ShortcutTaken,
                 "external_id" => C::ExternalIdTaken,
                 "label" => C::LabelTaken,
+                "invitation" => return (C::InvitationPending, "this e-mail already has a pending invitation".into()),
                 _ => C::Conflict,
             };
             (code, format!("{field} is already taken"))
@@ -56,6 +58,11 @@ pub fn classify(e: &Error) -> (ErrorCode, String) {
             let code = if *entity == switchboard_domain::Entity::Site { C::SiteInUse } else { C::Conflict };
             (code, format!("{entity} is still in use"))
         }
+        Error::InvitationRefused(why) => match why {
+            InvitationRefusal::Invalid => (C::InvitationInvalid, "the invitation link is not valid".into()),
+            InvitationRefusal::Expired => (C::InvitationExpired, "the invitation link has expired".into()),
+            InvitationRefusal::Used => (C::InvitationUsed, "the invitation was already accepted".into()),
+        },
         Error::LastOwner => (C::LastOwner, "a workspace must keep at least one owner".into()),
         Error::InboxKindUnsupported(kind) => (C::InboxKindUnsupported, format!("{} inboxes cannot be created yet", kind.name())),
         Error::NotResolved => (C::ConversationNotResolved, "only a resolved conversation can be rated".into()),
@@ -95,6 +102,12 @@ impl From<Error> for ApiError {
         let mut error = ApiError::new(code, message);
         if let Error::Invalid(v) = &e {
             error.body.fields = vec![FieldError { field: v.field.into(), message: v.reason.clone() }];
+        }
+        // A taken e-mail (an agent signs in with it, or an invitation waits for it) names the field.
+        if let Error::Conflict(field @ ("email" | "invitation")) = &e {
+            let message =
+                if *field == "email" { "another agent signs in with this e-mail" } else { "an invitation to this e-mail is pending" };
+            error.body.fields = vec![FieldError { field: "email".into(), message: message.into() }];
         }
         if let Error::RateLimited { retry_after_ms, .. } = e {
             error.body.retry_after_ms = Some(retry_after_ms);

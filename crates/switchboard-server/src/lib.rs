@@ -135,10 +135,28 @@ fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/", get(home))
         .layer(cors)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Request spans name the path without its query (`?access_token=`) and with an
+        // invitation's token blanked, so a debug log holds no secret.
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+        }))
         // Outermost, so every response gets the headers, errors and the fallback included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .with_state(state)
+}
+
+/// A request's path as logs may show it: the segment after `/app/invite/` or
+/// `/api/v1/invitations/` (an invitation's token) becomes `{token}`.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/app/invite/", "/api/v1/invitations/"] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}{{token}}{tail}").into();
+        }
+    }
+    path.into()
 }
 
 /// `/readyz`: ready while the database answers, whatever the bus: a degraded bus only
@@ -224,6 +242,14 @@ mod tests {
     use axum::serve::Listener as _;
 
     use super::*;
+
+    #[test]
+    fn logged_paths_hold_no_invitation_token() {
+        assert_eq!(loggable_path("/app/invite/abcDEF_-123"), "/app/invite/{token}");
+        assert_eq!(loggable_path("/api/v1/invitations/abcDEF_-123"), "/api/v1/invitations/{token}");
+        assert_eq!(loggable_path("/api/v1/agents/invitations/0191/resend"), "/api/v1/agents/invitations/0191/resend");
+        assert_eq!(loggable_path("/api/v1/conversations"), "/api/v1/conversations");
+    }
 
     /// Operation ids name the generated client's functions and types: two alike would
     /// collide in TypeScript.

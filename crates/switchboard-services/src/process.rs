@@ -152,7 +152,8 @@ impl ServerProcess {
 
     /// True if the server failed because another process took its port.
     pub fn lost_port_race(&self) -> bool {
-        self.log().contains("Address already in use")
+        // C servers print "Address already in use"; Python's asyncio, "address already in use".
+        self.log().to_ascii_lowercase().contains("address already in use")
     }
 
     fn read(&self, file: &str) -> Option<String> {

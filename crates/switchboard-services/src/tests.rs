@@ -221,3 +221,55 @@ async fn an_s3_server_creates_buckets_and_is_gone_when_dropped() -> anyhow::Resu
     assert!(std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(), "the port is free once the server is dropped");
     Ok(())
 }
+
+/// One SMTP dialogue over a raw socket: the server's answer to each line, the message
+/// sent if every answer was a 2xx or 3xx.
+async fn smtp_send(port: u16, rcpt: &str, body: &str) -> anyhow::Result<Vec<String>> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await?;
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut answers = vec![];
+    // The greeting, then each command's last answer line (EHLO answers several).
+    let answer = async |lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>| -> anyhow::Result<String> {
+        loop {
+            let line = lines.next_line().await?.context("the server hung up")?;
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(line);
+            }
+        }
+    };
+    answers.push(answer(&mut lines).await?);
+    for command in ["EHLO test".to_owned(), "MAIL FROM:<a@example.com>".into(), format!("RCPT TO:<{rcpt}>"), "DATA".into()] {
+        write.write_all(format!("{command}\r\n").as_bytes()).await?;
+        let reply = answer(&mut lines).await?;
+        let failed = reply.starts_with('4') || reply.starts_with('5');
+        answers.push(reply);
+        if failed {
+            return Ok(answers);
+        }
+    }
+    write.write_all(format!("{body}\r\n.\r\nQUIT\r\n").as_bytes()).await?;
+    answers.push(answer(&mut lines).await?);
+    Ok(answers)
+}
+
+#[tokio::test]
+async fn the_smtp_receiver_keeps_each_message_and_refuses_when_told() -> anyhow::Result<()> {
+    let smtp = crate::EphemeralSmtp::start().await?;
+    assert!(smtp.messages()?.is_empty());
+    let answers = smtp_send(smtp.port(), "b@example.com", "Subject: one\r\n\r\nhello").await?;
+    assert!(answers.last().is_some_and(|a| a.starts_with("250")), "{answers:?}");
+    let got = smtp.wait_for_messages(1, Duration::from_secs(5)).await?;
+    assert!(got[0].contains("Subject: one") && got[0].contains("hello"), "{got:?}");
+
+    smtp.refuse(true)?;
+    let answers = smtp_send(smtp.port(), "b@example.com", "Subject: two\r\n\r\nagain").await?;
+    assert!(answers.last().is_some_and(|a| a.starts_with("451")), "a temporary refusal: {answers:?}");
+    smtp.refuse(false)?;
+    smtp_send(smtp.port(), "b@example.com", "Subject: three\r\n\r\nlater").await?;
+    let got = smtp.wait_for_messages(2, Duration::from_secs(5)).await?;
+    assert_eq!(got.len(), 2, "the refused one was never kept");
+    assert!(got[1].contains("Subject: three"));
+    Ok(())
+}

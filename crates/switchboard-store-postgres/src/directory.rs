@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::rows::{self, db, in_use, unique};
 
-fn found(rows: u64, entity: Entity) -> Result<()> {
+pub(crate) fn found(rows: u64, entity: Entity) -> Result<()> {
     if rows == 0 { Err(StoreError::NotFound(entity)) } else { Ok(()) }
 }
 
@@ -73,7 +73,7 @@ pub(crate) async fn update_workspace(pool: &PgPool, w: &Workspace) -> Result<()>
     Ok(())
 }
 
-pub(crate) async fn write_agent(pool: &PgPool, a: &Agent, password_hash: Option<&str>) -> Result<()> {
+pub(crate) async fn write_agent<'e>(pool: impl sqlx::PgExecutor<'e>, a: &Agent, password_hash: Option<&str>) -> Result<()> {
     let sql = if password_hash.is_some() {
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, \
          created_at, status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, chat_limit, \

@@ -244,6 +244,11 @@ pub(crate) async fn update_workspace(store: &SqliteStore, w: &Workspace) -> Resu
 }
 
 pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: &str) -> Result<()> {
+    insert_agent(&mut *store.writing().await?, a, password_hash).await
+}
+
+/// The agent's row, on a connection (or in a transaction) the caller holds.
+pub(crate) async fn insert_agent(conn: &mut SqliteConnection, a: &Agent, password_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, email, name, role, avatar_url, locale, max_chats, password_hash, created_at, \
          status, notify_sound, notify_desktop, notify_new_conversation, notify_new_message, active, chat_limit) \
@@ -266,7 +271,7 @@ pub(crate) async fn create_agent(store: &SqliteStore, a: &Agent, password_hash: 
     .bind(a.notifications.new_message)
     .bind(a.active)
     .bind(a.max_chats.map(i64::from))
-    .execute(&mut *store.writing().await?)
+    .execute(conn)
     .await
     .map_err(unique("email"))?;
     Ok(())

@@ -6,12 +6,14 @@
 //! Layout: `open.rs` (options, connecting, migrating), `writer.rs` (the log's writer
 //! thread, the write turn, syncing the WAL), `maintenance.rs` (search indexing and
 //! checkpoints in the background), `directory.rs` (everything outside the log),
-//! `log.rs` and `query.rs` (the log), `privacy.rs` (retention and erasure), `rows.rs`
+//! `log.rs` and `query.rs` (the log), `privacy.rs` (retention and erasure),
+//! `invitations.rs` (invitations by e-mail), `rows.rs`
 //! (decoding). This file delegates.
 
 mod accounts;
 mod directory;
 mod export;
+mod invitations;
 mod jobs;
 mod live;
 mod log;
@@ -433,6 +435,65 @@ impl Audit for SqliteStore {
 
     async fn audit_log(&self, ws: WorkspaceId, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         accounts::audit_log(self, ws, filter).await
+    }
+}
+
+#[async_trait]
+impl AgentInvitations for SqliteStore {
+    async fn create_agent_invitation(&self, invitation: &AgentInvitation, token_hash: &str) -> Result<()> {
+        invitations::create_agent_invitation(self, invitation, token_hash).await
+    }
+
+    async fn agent_invitations(&self, ws: WorkspaceId) -> Result<Vec<AgentInvitation>> {
+        invitations::agent_invitations(self, ws).await
+    }
+
+    async fn agent_invitation(&self, ws: WorkspaceId, id: AgentInvitationId) -> Result<AgentInvitation> {
+        invitations::agent_invitation_by_id(self, ws, id).await
+    }
+
+    async fn agent_invitation_by_token(&self, token_hash: &str) -> Result<Option<AgentInvitation>> {
+        invitations::agent_invitation_by_token(self, token_hash).await
+    }
+
+    async fn agent_invitation_token_is(&self, ws: WorkspaceId, id: AgentInvitationId, token_hash: &str) -> Result<bool> {
+        invitations::agent_invitation_token_is(self, ws, id, token_hash).await
+    }
+
+    async fn revoke_agent_invitation(&self, ws: WorkspaceId, id: AgentInvitationId, at: Timestamp) -> Result<()> {
+        invitations::revoke_agent_invitation(self, ws, id, at).await
+    }
+
+    async fn renew_agent_invitation(
+        &self,
+        ws: WorkspaceId,
+        id: AgentInvitationId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        mail: InvitationMail,
+    ) -> Result<AgentInvitation> {
+        invitations::renew_agent_invitation(self, ws, id, token_hash, expires_at, mail).await
+    }
+
+    async fn set_agent_invitation_mail(
+        &self,
+        ws: WorkspaceId,
+        id: AgentInvitationId,
+        token_hash: &str,
+        mail: InvitationMail,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        invitations::set_agent_invitation_mail(self, ws, id, token_hash, mail, error).await
+    }
+
+    async fn accept_agent_invitation(
+        &self,
+        token_hash: &str,
+        agent: &Agent,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AgentInvitation> {
+        invitations::accept_agent_invitation(self, token_hash, agent, password_hash, now).await
     }
 }
 

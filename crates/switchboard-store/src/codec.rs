@@ -483,6 +483,20 @@ pub fn like_pattern(term: &str) -> String {
     out
 }
 
+/// An invitation's teams, as a JSON array of ids (both backends store it as text).
+pub fn encode_team_ids(ids: &[TeamId]) -> String {
+    Value::from(ids.iter().map(|id| Value::from(id.to_string())).collect::<Vec<_>>()).to_string()
+}
+
+pub fn decode_team_ids(raw: &str) -> Result<Vec<TeamId>> {
+    decode_names(raw)?.iter().map(|s| uuid(s).map(TeamId)).collect()
+}
+
+/// An invitation's mail state as stored.
+pub fn invitation_mail(raw: &str) -> Result<InvitationMail> {
+    InvitationMail::parse(raw).ok_or_else(|| corrupt("agent_invitations.mail_state"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

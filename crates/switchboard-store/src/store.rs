@@ -253,6 +253,7 @@ pub trait Store:
     + Routing
     + crate::Live
     + crate::Proactive
+    + crate::AgentInvitations
     + Send
     + Sync
     + 'static

@@ -14,6 +14,7 @@ mod background;
 mod bans;
 mod dashboard;
 mod inboxes;
+mod invitations;
 mod live;
 mod privacy;
 mod proactive;
@@ -24,6 +25,7 @@ pub use background::*;
 pub use bans::*;
 pub use dashboard::*;
 pub use inboxes::*;
+pub use invitations::*;
 pub use live::*;
 pub use privacy::*;
 pub use proactive::*;
@@ -115,6 +117,9 @@ macro_rules! store_contract {
             a_contacts_firings_and_conversions_are_listed_for_the_export,
             points_are_given_once_per_key_and_kept_on_the_contact,
             pending_actions_merge_and_are_taken_once,
+            an_invitation_is_pending_once_per_email_until_revoked_or_expired,
+            a_resend_replaces_the_link_and_only_the_current_links_mail_is_recorded,
+            accepting_makes_the_agent_a_member_of_the_teams_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {$(

@@ -88,6 +88,23 @@ impl TestApp {
         Self { addr, core, backend: config.storage.backend, stop: Some(stop), server: Some(handle), _dir: dir }
     }
 
+    /// A server that mails through the plain SMTP server on 127.0.0.1:`smtp_port` (an
+    /// [`EphemeralSmtp`](crate::services::EphemeralSmtp)), as `[mail]` with `tls = "none"` says.
+    pub async fn spawn_with_mail(smtp_port: u16, clock: Arc<dyn Clock>) -> Self {
+        Self::spawn_configured(ServerConfig::default(), Limits::default(), clock, |config| {
+            config.mail = Some(switchboard::config::MailSection {
+                smtp_host: "127.0.0.1".into(),
+                smtp_port: Some(smtp_port),
+                tls: switchboard::config::TlsMode::None,
+                username: None,
+                password: None,
+                password_file: None,
+                from: "Switchboard <noreply@switchboard.test>".into(),
+            });
+        })
+        .await
+    }
+
     /// The app's data directory (uploads live under it).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

@@ -1,11 +1,13 @@
 //! Test harness shared by every tier: the real application, built like the binary, on a
 //! random port with a fresh database, SQLite or PostgreSQL ([`TestApp`]), HTTP and WebSocket clients (typed ones from `switchboard-client`), and throwaway PostgreSQL
-//! and Redis servers for the cluster tier ([`services`], re-exported from the
-//! `switchboard-services` leaf crate, which crates below the server use directly).
+//! and Redis servers for the cluster tier and an SMTP receiver for the mail stories
+//! ([`services`], re-exported from the `switchboard-services` leaf crate, which crates
+//! below the server use directly), and [`mail::ReceivedMail`] to read what it received.
 //! `TEST_LOG=1` shows the server's logs ([`telemetry`]).
 
 mod app;
 mod clients;
+pub mod mail;
 pub mod mmdb;
 pub mod telemetry;
 

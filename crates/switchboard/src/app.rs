@@ -109,6 +109,10 @@ async fn core_with(config: &Config, limits: Limits, clock: Arc<dyn Clock>) -> an
     let blobs = blob_store(config)?;
     let rates = limits.rates.clone();
     let mut core = Core::new(store, bus.clone(), blobs, limits).await.context("starting core")?.with_clock(clock.clone());
+    if let Some(smtp) = config.smtp_settings()? {
+        // The settings were checked at load; the error names the key all the same.
+        core = core.with_mailer(Arc::new(switchboard_mail::SmtpMailer::new(&smtp).context("[mail]")?));
+    }
     if let Some(path) = &config.geoip.database {
         // The error names the file (and says what is wrong with it).
         core = core.with_geoip(Arc::new(GeoIp::open(path).context("geoip.database")?));

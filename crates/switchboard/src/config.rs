@@ -13,6 +13,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Limits, Rates};
+pub use switchboard_mail::TlsMode;
+use switchboard_mail::{SmtpMailer, SmtpSettings};
 use switchboard_server::{ServerConfig, default_max_sockets};
 use switchboard_store::S3Settings;
 pub use switchboard_store_sqlite::Durability;
@@ -29,6 +31,8 @@ pub struct Config {
     pub presence: PresenceSection,
     pub live: LiveSection,
     pub geoip: GeoipSection,
+    /// Outgoing mail; absent: nothing is mailed (invitations are links to hand on).
+    pub mail: Option<MailSection>,
     pub log: LogSection,
 }
 
@@ -221,6 +225,38 @@ pub struct GeoipSection {
     pub database: Option<PathBuf>,
 }
 
+/// Outgoing mail over SMTP (invitations; later the e-mail channel's replies). `Debug` is
+/// written by hand: it never shows the password.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSection {
+    pub smtp_host: String,
+    /// Unset: 587 with `starttls`, 465 with `tls`, 25 with `none`.
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    /// Or `SWITCHBOARD__MAIL__PASSWORD`, or a file holding it (`password_file`).
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// `"Acme Support <support@acme.example>"` or a bare address.
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSection")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -360,6 +396,10 @@ impl Config {
         }
         self.check_bus()?;
         self.check_blobs()?;
+        if self.mail.is_some() {
+            // Builds the transport (no connection yet): every key is checked at start.
+            SmtpMailer::new(&self.smtp_settings()?.expect("mail is set"))?;
+        }
         self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().context("log.level is not a valid filter")?;
         Ok(())
     }
@@ -468,6 +508,32 @@ impl Config {
             access_key_id: blobs.access_key_id.clone(),
             secret_access_key: blobs.secret_access_key.clone(),
         })
+    }
+
+    /// The SMTP settings of `[mail]`, the password read from `password_file` when set;
+    /// `None` without a `[mail]` section.
+    pub fn smtp_settings(&self) -> anyhow::Result<Option<SmtpSettings>> {
+        let Some(mail) = &self.mail else { return Ok(None) };
+        let password = match (&mail.password, &mail.password_file) {
+            (Some(_), Some(_)) => anyhow::bail!("mail.password and mail.password_file: set one of them, not both"),
+            (Some(p), None) => Some(p.clone()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("mail.password_file: reading {}", path.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        Ok(Some(SmtpSettings {
+            host: mail.smtp_host.clone(),
+            port: mail.smtp_port,
+            tls: mail.tls,
+            username: mail.username.clone(),
+            password,
+            from: mail.from.clone(),
+            timeout: Duration::from_secs(30),
+        }))
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -650,6 +716,25 @@ sign_in_per_account = { burst = 5, every_ms = 60000 }
 sign_in_lockout_per_account = { burst = 20, every_ms = 900000 }
 sign_in_per_ip = { burst = 30, every_ms = 6000 }
 
+# Outgoing mail: invitations to join a workspace (and later the e-mail channel's
+# replies). Without this section nothing is mailed, and the dashboard shows each
+# invitation's link to hand on. A malformed section (no host, a bad from address, an
+# unknown tls mode) stops the start. Links are built from server.public_url (or the
+# address the admin's request reached).
+# [mail]
+# smtp_host = "smtp.example.com"
+# "starttls" (plain, then STARTTLS, required), "tls" (TLS from the first byte, SMTPS)
+# or "none" (no encryption: a relay on this host or a private network only).
+# tls = "starttls"
+# Unset: 587 with starttls, 465 with tls, 25 with none.
+# smtp_port = 587
+# username = "switchboard"
+# The password here, as SWITCHBOARD__MAIL__PASSWORD, or in a file (password_file).
+# password = ""
+# password_file = "/run/secrets/smtp-password"
+# The sender: an address, optionally with a name.
+# from = "Acme Support <support@acme.example>"
+
 [log]
 # A tracing filter such as "info" or "switchboard_server=debug,info".
 level = "info"
@@ -807,6 +892,36 @@ mesages_per_visitor = { burst = 3, every_ms = 10 }
         std::fs::write(&file, "[server]\nmax_handshakes = 0\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("server.max_handshakes"), "{err}");
+    }
+
+    #[test]
+    fn mail_is_off_by_default_and_a_malformed_section_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        assert!(Config::default().smtp_settings().unwrap().is_none(), "no [mail]: nothing is mailed");
+        std::fs::write(&file, "[mail]\nsmtp_host = \"smtp.example.com\"\nfrom = \"Acme Support\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&file), Overrides::default()).unwrap_err());
+        assert!(err.contains("mail.from"), "{err}");
+        std::fs::write(&file, "[mail]\nsmtp_host = \"smtp.example.com\"\nfrom = \"a@b.example\"\ntls = \"ssl3\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&file), Overrides::default()).unwrap_err());
+        assert!(err.contains("tls") && err.contains("ssl3"), "{err}");
+        std::fs::write(&file, "[mail]\nfrom = \"a@b.example\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&file), Overrides::default()).unwrap_err());
+        assert!(err.contains("smtp_host"), "{err}");
+        let secret = dir.path().join("pw");
+        std::fs::write(&secret, "hunter2\n").unwrap();
+        std::fs::write(
+            &file,
+            format!(
+                "[mail]\nsmtp_host = \"smtp.example.com\"\nusername = \"sb\"\npassword_file = \"{}\"\nfrom = \"Acme <a@b.example>\"\ntls = \"tls\"\n",
+                secret.display()
+            ),
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        let smtp = config.smtp_settings().unwrap().unwrap();
+        assert_eq!((smtp.password.as_deref(), smtp.tls, smtp.port), (Some("hunter2"), TlsMode::Tls, None));
+        assert!(!format!("{config:?}").contains("hunter2"), "the password never reaches a debug print");
     }
 
     #[test]

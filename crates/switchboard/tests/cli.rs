@@ -273,6 +273,14 @@ async fn configuration_errors_name_the_key() {
     std::fs::write(&file, "[server]\nheartbeat_secs = \"soon\"\n").unwrap();
     let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "migrate"]).await;
     assert!(!ok && err.contains("heartbeat_secs"), "{err}");
+
+    // A malformed [mail] stops the node before it listens, naming what is wrong.
+    std::fs::write(&file, "[mail]\nsmtp_host = \"smtp.example.com\"\nfrom = \"Support, no address\"\n").unwrap();
+    let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"]).await;
+    assert!(!ok && err.contains("mail.from"), "{err}");
+    std::fs::write(&file, "[mail]\nsmtp_host = \"smtp.example.com\"\nfrom = \"a@b.example\"\ntls = \"maybe\"\n").unwrap();
+    let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"]).await;
+    assert!(!ok && err.contains("tls") && err.contains("maybe"), "{err}");
 }
 
 #[tokio::test]

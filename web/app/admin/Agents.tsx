@@ -1,4 +1,5 @@
-// Agents: who is on the team, adding one with a role and a first password, changing a
+// Agents: who is on the team, inviting one by e-mail (`Invitations.tsx`: the dialog, the
+// link shown once, the pending invitations) or adding one with a role and a first password, changing a
 // role or the number of concurrent chats (their own maximum, or the workspace default),
 // seeing how many chats each holds now, resetting a password, deactivating (their
 // unresolved conversations go back to their team's queue, as system events) and
@@ -11,6 +12,7 @@ import { t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { me } from '../session';
 import { Avatar } from '../Shell';
+import { InviteDialog, LinkDialog, PendingInvitations } from './Invitations';
 import { AgentSessions } from './Security';
 import { autonym } from './Sites';
 import { Confirm, Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
@@ -21,6 +23,16 @@ type Role = Schemas['Role'];
 export function Agents() {
   const agents = useLoad(() => call(client.GET('/api/v1/agents')), []);
   const [adding, setAdding] = useState(false);
+  const [inviting, setInviting] = useState(false);
+  // The links this page was shown, by invitation: only these can be copied again.
+  const [links, setLinks] = useState<Record<string, string>>({});
+  const [shown, setShown] = useState<Schemas['CreatedAgentInvitation'] | null>(null);
+  const [invitesVersion, setInvitesVersion] = useState(0);
+  const madeLink = (made: Schemas['CreatedAgentInvitation']) => {
+    setLinks((known) => ({ ...known, [made.invitation.id]: made.link }));
+    setShown(made);
+    setInvitesVersion((v) => v + 1);
+  };
   const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'sessions' | 'remove' } | null>(null);
   const reactivate = useSubmit();
   const self = me.value?.agent;
@@ -30,12 +42,17 @@ export function Agents() {
   return (
     <section class="screen">
       <Header title={t('admin.agents.title')} back="/app/settings">
-        <button class="button primary" type="button" onClick={() => setAdding(true)}>
+        <button class="button" type="button" onClick={() => setAdding(true)}>
           {t('admin.agents.new')}
+        </button>
+        <button class="button primary" type="button" onClick={() => setInviting(true)}>
+          {t('admin.invites.invite')}
         </button>
       </Header>
       <OfflineBanner />
       {adding && <NewAgent roles={rolesICanGive} onClose={() => setAdding(false)} onAdded={agents.reload} />}
+      {inviting && <InviteDialog roles={rolesICanGive} onClose={() => setInviting(false)} onInvited={madeLink} />}
+      {shown && <LinkDialog made={shown} onClose={() => setShown(null)} />}
       <FormError error={reactivate.error} />
       <Loading loaded={agents.value} retry={agents.reload}>
         {(list) =>
@@ -122,6 +139,7 @@ export function Agents() {
           )
         }
       </Loading>
+      <PendingInvitations reloadKey={invitesVersion} links={links} onResent={madeLink} />
       {editing?.what === 'edit' && <EditAgent agent={editing.agent} roles={rolesICanGive} onClose={() => setEditing(null)} onSaved={agents.reload} />}
       {editing?.what === 'password' && <ResetPassword agent={editing.agent} onClose={() => setEditing(null)} />}
       {editing?.what === 'sessions' && <AgentSessions agent={editing.agent} onClose={() => setEditing(null)} />}

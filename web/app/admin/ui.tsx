@@ -308,7 +308,7 @@ export function FormDialog({
 }
 
 /** Copies `text` and says so for a moment (announced to screen readers). */
-export function CopyButton({ text, label }: { text: string; label: string }) {
+export function CopyButton({ text, label, small = false }: { text: string; label: string; small?: boolean }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -325,7 +325,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   }
   return (
     <span class="copy">
-      <button class="button" type="button" onClick={copy}>
+      <button class={small ? 'button small' : 'button'} type="button" onClick={copy}>
         {label}
       </button>
       <span role="status" aria-live="polite" class="copy-status">

@@ -8,8 +8,9 @@ use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
-/// Operations anyone may call: signing in, and the site's public appearance.
-const PUBLIC: [&str; 2] = ["login", "widget_site"];
+/// Operations anyone may call: signing in, the site's public appearance, and an
+/// invitation's page (the link is the key).
+const PUBLIC: [&str; 4] = ["login", "widget_site", "get_invitation", "accept_invitation"];
 /// Operations a visitor calls with their visitor token.
 const VISITOR: [&str; 2] = ["widget_upload", "widget_download"];
 

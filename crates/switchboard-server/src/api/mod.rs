@@ -8,6 +8,7 @@ pub mod contacts;
 mod contract;
 pub mod conversations;
 mod inboxes;
+mod invitations;
 mod parse;
 mod privacy;
 mod qr;
@@ -89,6 +90,10 @@ pub fn router(max_upload_bytes: u64) -> (axum::Router<AppState>, utoipa::openapi
         .routes(routes!(privacy::export))
         .routes(routes!(privacy::retention_preview))
         .routes(routes!(admin::list_agents, admin::create_agent))
+        .routes(routes!(invitations::list, invitations::invite))
+        .routes(routes!(invitations::revoke))
+        .routes(routes!(invitations::resend))
+        .routes(routes!(invitations::preview, invitations::accept))
         .routes(routes!(admin::get_agent, admin::update_agent, admin::delete_agent))
         .routes(routes!(admin::reset_agent_password))
         .routes(routes!(admin::list_teams, admin::create_team))

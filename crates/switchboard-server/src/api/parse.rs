@@ -64,6 +64,21 @@ pub fn new_agent(r: p::CreateAgent) -> ApiResult<NewAgent> {
     })
 }
 
+pub fn new_invitation(r: p::InviteAgent) -> ApiResult<switchboard_core::NewInvitation> {
+    Ok(switchboard_core::NewInvitation {
+        email: Email::parse(&r.email)?,
+        name: r.name,
+        role: r.role.into(),
+        team_ids: r.team_ids.into_iter().map(TeamId).collect(),
+        max_chats: r.max_chats,
+        locale: opt(r.locale.as_deref(), Locale::parse)?,
+    })
+}
+
+pub fn accept_invitation(r: p::AcceptInvitation) -> ApiResult<switchboard_core::AcceptInvitation> {
+    Ok(switchboard_core::AcceptInvitation { name: r.name, password: r.password, locale: opt(r.locale.as_deref(), Locale::parse)? })
+}
+
 pub fn agent_patch(r: p::UpdateAgent) -> ApiResult<AgentPatch> {
     Ok(AgentPatch {
         email: opt(r.email.as_deref(), Email::parse)?,

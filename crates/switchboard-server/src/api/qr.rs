@@ -24,10 +24,7 @@ use crate::state::AppState;
         (status = 422, description = "`validation_failed`: no `server.public_url` and no `Host` to build the link from", body = p::ErrorBody)))]
 pub async fn site_qr(State(app): State<AppState>, auth: Auth, Path(id): Path<Uuid>, parts: Parts) -> ApiResult<Response> {
     let site = app.core.site(&auth.principal, SiteId(id)).await?;
-    let base = match &app.config.public_url {
-        Some(url) => url.clone(),
-        None => own_url(&parts, app.config.secure_cookies)?,
-    };
+    let base = base_url(&app, &parts)?;
     let svg = qr_svg(&chat_url(&base, &site.public_key))?;
     Ok(([(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "private, max-age=300")], svg).into_response())
 }
@@ -35,6 +32,14 @@ pub async fn site_qr(State(app): State<AppState>, auth: Auth, Path(id): Path<Uui
 /// The chat page of a site whose server is reached at `base` (no trailing slash).
 pub fn chat_url(base: &str, public_key: &str) -> String {
     format!("{base}/chat/{public_key}")
+}
+
+/// Where people reach the server: `server.public_url`, else the request's own address.
+pub(crate) fn base_url(app: &AppState, parts: &Parts) -> ApiResult<String> {
+    match &app.config.public_url {
+        Some(url) => Ok(url.clone()),
+        None => own_url(parts, app.config.secure_cookies),
+    }
 }
 
 /// The server's address as the request reached it: its `Host`, over HTTPS when the

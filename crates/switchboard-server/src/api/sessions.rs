@@ -57,7 +57,8 @@ pub async fn login_two_factor(
     signed_in(&app, jar, login).await
 }
 
-async fn signed_in(app: &AppState, jar: CookieJar, login: LoginSession) -> ApiResult<Response> {
+/// The session cookie and the agent's `Me`: what every way of signing in answers.
+pub(crate) async fn signed_in(app: &AppState, jar: CookieJar, login: LoginSession) -> ApiResult<Response> {
     let workspace = app.core.store.workspace(login.agent.workspace_id).await.map_err(switchboard_core::Error::from)?;
     let max_age = (login.expires_at.0 - app.core.now().0) / 1000;
     let cookie = Cookie::build((SESSION_COOKIE, login.token))

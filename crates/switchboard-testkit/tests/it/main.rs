@@ -14,6 +14,7 @@ mod idempotency;
 mod identity;
 mod inbox;
 mod inboxes;
+mod invitations;
 mod limits;
 mod live;
 mod masking;
