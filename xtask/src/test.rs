@@ -38,7 +38,7 @@ fn installed(package: &str) -> bool {
         "fonts-noto-color-emoji" => Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").exists(),
         "redis-server" => Path::new("/usr/bin/redis-server").exists(),
         "prosody" => Path::new("/usr/bin/prosody").exists(),
-        "lua-dbi-sqlite3" => Command::new("dpkg-query")
+        "lua-dbi-sqlite3" | "python3-aiosmtpd" => Command::new("dpkg-query")
             .args(["-W", "-f=${Status}", package])
             .output()
             .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed")),
