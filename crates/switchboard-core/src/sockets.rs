@@ -8,7 +8,9 @@
 //! reads them again and tells every registered socket they now refuse (by contact and
 //! address from the entry; an entry keeps no e-mail, so while an e-mail ban is in force
 //! the registered contacts are read in one batch per change to find whose it is); a
-//! `ContactErased` tells that contact's sockets; a `WorkspaceChanged` drops this node's
+//! `ContactErased` tells that contact's sockets (after missed messages — a `Resync` or a
+//! lagging receiver — the registered contacts are read in batches, and those gone are
+//! told as erased); a `WorkspaceChanged` drops this node's
 //! copy of the workspace's inbox visibility (`visibility.rs`); an `Invitation` (issue 15) reaches
 //! the invited contact's sockets on its site. All are told through the socket's
 //! one-shot channel (armed again after each notice, what arrives meanwhile waits in the
@@ -323,23 +325,46 @@ impl Watcher {
         refused
     }
 
+    /// The contacts with a socket open here who no longer exist (erased), read in
+    /// batches of [`CONTACTS_PER_READ`]: after messages were missed, a `ContactErased`
+    /// may be among them. A read that fails leaves those sockets open; their next
+    /// request finds the contact gone.
+    async fn erased(&self, sockets: &VisitorSockets, store: &dyn Store) -> HashSet<ContactId> {
+        let mut gone = HashSet::new();
+        for ids in sockets.contacts(self.ws).chunks(CONTACTS_PER_READ) {
+            match store.gone_contacts(self.ws, ids).await {
+                Ok(ids) => gone.extend(ids),
+                Err(e) => {
+                    tracing::warn!(workspace.id = %self.ws, error = %e, "could not check open visitor sockets for erasures after missed messages")
+                }
+            }
+        }
+        gone
+    }
+
     async fn run(self, mut rx: switchboard_bus::Receiver) {
         loop {
-            let message = match rx.recv().await {
-                Ok(delivery) if !matches!(*delivery.message, BusMessage::Resync) => delivery.message.clone(),
-                // Missed some (here, or between the nodes): a ban or settings change may
-                // be among them, so check everything again.
+            let (message, missed) = match rx.recv().await {
+                Ok(delivery) if !matches!(*delivery.message, BusMessage::Resync) => (delivery.message.clone(), false),
+                // Missed some (here, or between the nodes): a ban, an erasure or a
+                // settings change may be among them, so check everything again.
                 Ok(_) | Err(RecvError::Lagged(_)) => {
                     if let Some(visibilities) = self.visibilities.upgrade() {
                         visibilities.forget(self.ws);
                     }
-                    Arc::new(BusMessage::BansChanged)
+                    (Arc::new(BusMessage::BansChanged), true)
                 }
                 Err(RecvError::Closed) => return,
             };
             let (Some(sockets), Some(guard), Some(store)) = (self.sockets.upgrade(), self.guard.upgrade(), self.store.upgrade()) else {
                 return;
             };
+            if missed {
+                let gone = self.erased(&sockets, &*store).await;
+                if !gone.is_empty() {
+                    sockets.kick(self.ws, Kick::Erased, |e| gone.contains(&e.contact));
+                }
+            }
             match &*message {
                 BusMessage::BansChanged => {
                     guard.forget(self.ws);

@@ -259,3 +259,17 @@ async fn oldest_kept(tx: &mut PgConnection, args: &Args) -> Result<Option<Timest
     let oldest: Option<i64> = bind3(sqlx::query(&sql), args).fetch_one(&mut *tx).await.map_err(db)?.get(0);
     Ok(oldest.map(Timestamp))
 }
+
+pub(crate) async fn gone_contacts(store: &PgStore, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<ContactId>> {
+    let wanted: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let current: std::collections::HashSet<Uuid> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = ANY($2) AND erased_at IS NULL")
+            .bind(ws.0)
+            .bind(&wanted)
+            .fetch_all(&store.pool)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .collect();
+    Ok(ids.iter().copied().filter(|id| !current.contains(&id.0)).collect())
+}

@@ -583,6 +583,10 @@ impl Privacy for SqliteStore {
         privacy::erase_contact(self, ws, contact, at).await
     }
 
+    async fn gone_contacts(&self, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<ContactId>> {
+        privacy::gone_contacts(self, ws, ids).await
+    }
+
     async fn queued_blob_deletions(&self, limit: u32) -> Result<Vec<String>> {
         privacy::queued_blob_deletions(self, limit).await
     }

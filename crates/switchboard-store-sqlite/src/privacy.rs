@@ -314,3 +314,19 @@ async fn rewind_search_progress(tx: &mut SqliteConnection) -> Result<()> {
         .map_err(db)?;
     Ok(())
 }
+
+pub(crate) async fn gone_contacts(store: &SqliteStore, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<ContactId>> {
+    // The ids travel as one JSON array of UUIDs, as in `contacts_by_id`.
+    let wanted = format!("[{}]", ids.iter().map(|id| format!("\"{}\"", s(*id))).collect::<Vec<_>>().join(","));
+    let current: std::collections::HashSet<String> = sqlx::query_scalar(
+        "SELECT id FROM contacts WHERE workspace_id = $1 AND id IN (SELECT value FROM json_each($2)) AND erased_at IS NULL",
+    )
+    .bind(s(ws))
+    .bind(wanted)
+    .fetch_all(&store.read)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .collect();
+    Ok(ids.iter().copied().filter(|id| !current.contains(&s(*id))).collect())
+}

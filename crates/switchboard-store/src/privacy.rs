@@ -56,6 +56,10 @@ pub trait Privacy: Send + Sync {
     /// for an unknown, erased or other workspace's contact. The tombstone events are
     /// core's to commit, before this runs.
     async fn erase_contact(&self, ws: WorkspaceId, contact: ContactId, at: Timestamp) -> Result<Erasure>;
+    /// The ids among `ids` that name no current contact of the workspace: erased,
+    /// removed, another workspace's or unknown; in no particular order (one read for the
+    /// open sockets of a node that missed `ContactErased` messages).
+    async fn gone_contacts(&self, ws: WorkspaceId, ids: &[ContactId]) -> Result<Vec<ContactId>>;
     /// Up to `limit` blob keys queued for deletion, oldest first.
     async fn queued_blob_deletions(&self, limit: u32) -> Result<Vec<String>>;
     /// Forgets queued keys whose files are gone.

@@ -1169,3 +1169,38 @@ async fn a_rule_changed_while_redis_was_down_holds_on_the_other_node_once_it_is_
     let body = |f: &Value| (f["type"] == "invitation").then(|| f["invitation"]["body"].clone());
     assert_eq!(until_effect(&mut visitor, page, body).await, "second");
 }
+
+/// An erasure on A while Redis is down publishes a `ContactErased` that reaches nobody;
+/// once the bus is back, B checks its open visitor sockets against the database and
+/// closes the erased person's, as it would have at once.
+#[tokio::test]
+async fn a_contact_erased_while_redis_was_down_is_closed_on_the_other_node_once_it_is_back() {
+    let mut cluster = Cluster::start().await;
+    let (a, b) = (cluster.node("a").await, cluster.node("b").await);
+    let (owner, site, _) = seed(&a).await;
+    a.wait_for_bus("live").await;
+    b.wait_for_bus("live").await;
+
+    let (mut erased, _, _) = visitor(&b, &site, "please erase me").await;
+    let contact = erased.welcome["contact_id"].as_str().expect("contact_id").to_owned();
+    let (mut neighbour, _, _) = visitor(&b, &site, "hello").await;
+
+    let (owner, b_ref, contact_ref) = (&owner, &b, &contact);
+    cluster
+        .redis
+        .restart_after(async || {
+            b_ref.wait_for_bus("degraded").await;
+            // Stored on A; its ContactErased goes nowhere.
+            owner.ok(reqwest::Method::POST, &format!("/api/v1/contacts/{contact_ref}/erase"), None).await;
+        })
+        .await
+        .expect("Redis starts again");
+    b.wait_for_bus("live").await;
+
+    let told = erased.expect("error").await;
+    assert_eq!(told["code"], "invalid_token", "{told}");
+    assert_eq!(erased.closed_with().await, Some(1008), "B closed the erased person's socket");
+    // Only theirs: the other visitor on B still answers.
+    neighbour.send(json!({"type": "ping"})).await;
+    neighbour.expect("pong").await;
+}

@@ -260,6 +260,15 @@ pub async fn erased_person(store: &dyn Store) -> (Fixture, Contact) {
     assert!(store.page_views(f.ws.id, person.id, 10).await.unwrap().is_empty(), "a page view of theirs is not written");
     assert!(matches!(store.update_contact(&person).await, Err(StoreError::NotFound(Entity::Contact))));
     assert!(matches!(store.erase_contact(f.ws.id, person.id, at(8)).await, Err(StoreError::NotFound(Entity::Contact))));
+
+    // A node that missed the news finds who is gone among its open sockets' contacts.
+    let (stranger, unknown) = (fixture(store, "gone").await, ContactId::new());
+    let mut gone = store.gone_contacts(f.ws.id, &[person.id, other.id, stranger.contact.id, unknown]).await.unwrap();
+    gone.sort();
+    let mut want = vec![person.id, stranger.contact.id, unknown];
+    want.sort();
+    assert_eq!(gone, want, "the erased, another workspace's and an unknown one; not the other visitor");
+    assert!(store.gone_contacts(f.ws.id, &[]).await.unwrap().is_empty());
     (f, person)
 }
 
