@@ -73,9 +73,38 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if !random {
         cmd.args(["--seed", SEED]);
     }
-    let result = run_cmd(&mut cmd);
+    let mut result = run_cmd_captured(&mut cmd);
+    // Hypothesis sometimes trips over itself while turning a schema into examples (a
+    // `FlakyFailure` inside schemathesis, reported as a "Runtime Error" and no failed
+    // check): that says nothing of the server, so such a run is tried once more. A run
+    // with a failed check is never retried.
+    if let Err(Failed { output }) = &result
+        && output.contains("Runtime Error")
+        && !output.contains("FAILURES")
+    {
+        println!("xtask: schemathesis stopped on an error of its own (no check failed); running it once more");
+        result = run_cmd_captured(&mut cmd);
+    }
     drop(server);
-    result.with_context(|| format!("the server's log is {}", dir.join("server.log").display()))
+    let log = dir.join("server.log");
+    result.map_err(|Failed { .. }| anyhow::anyhow!("schemathesis failed (its report is above); the server's log is {}", log.display()))
+}
+
+/// A schemathesis run that did not pass, with what it printed.
+struct Failed {
+    output: String,
+}
+
+/// Runs `cmd`, printing what it prints and keeping it for a look afterwards.
+fn run_cmd_captured(cmd: &mut Command) -> Result<(), Failed> {
+    println!("$ {cmd:?}");
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => return Err(Failed { output: format!("could not start schemathesis: {e}") }),
+    };
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    print!("{output}");
+    if out.status.success() { Ok(()) } else { Err(Failed { output }) }
 }
 
 /// Installs schemathesis from PyPI when it is missing.
