@@ -954,6 +954,21 @@ async fn until_effect<T>(visitor: &mut Ws, frame: impl Fn(usize) -> Value, mut e
 /// A drops node B's copies at once through `RulesChanged`, not after some expiry: B's
 /// visitor is invited by a new rule, scored by a new scoring rule, and their event counted
 /// as a conversion once the site declares it.
+/// The id of the site whose public key is `key`.
+async fn site_id(owner: &Api, key: &str) -> String {
+    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
+    sites.as_array().unwrap().iter().find(|s| s["public_key"] == key).unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+/// A proactive rule that invites, once per visit, with `body` on a pricing page.
+fn pricing_rule(name: &str, body: &str) -> Value {
+    json!({
+        "name": name, "enabled": true, "frequency": "once_per_visit",
+        "conditions": [{"kind": "url", "match": "contains", "value": "/pricing"}],
+        "actions": [{"kind": "message", "body": body, "agent_id": null, "typing_seconds": 0}],
+    })
+}
+
 #[tokio::test]
 async fn rules_scoring_and_site_changed_on_one_node_hold_at_once_for_a_visitor_on_the_other() {
     let cluster = Cluster::start().await;
@@ -961,17 +976,9 @@ async fn rules_scoring_and_site_changed_on_one_node_hold_at_once_for_a_visitor_o
     let (owner, site, token) = seed(&a).await;
     a.wait_for_bus("live").await;
     b.wait_for_bus("live").await;
-    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
-    let site_id = sites.as_array().unwrap().iter().find(|s| s["public_key"] == site.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
-    let invite = |name: &str, body: &str| {
-        json!({
-            "name": name, "enabled": true, "frequency": "once_per_visit",
-            "conditions": [{"kind": "url", "match": "contains", "value": "/pricing"}],
-            "actions": [{"kind": "message", "body": body, "agent_id": null, "typing_seconds": 0}],
-        })
-    };
+    let site_id = site_id(&owner, &site).await;
     let triggers = format!("/api/v1/sites/{site_id}/triggers");
-    owner.ok(reqwest::Method::POST, &triggers, Some(invite("First", "first"))).await;
+    owner.ok(reqwest::Method::POST, &triggers, Some(pricing_rule("First", "first"))).await;
 
     // A visitor on B: their first page fires the first rule, so B now holds its copies
     // of the site, the (empty) scoring and the rules.
@@ -981,7 +988,7 @@ async fn rules_scoring_and_site_changed_on_one_node_hold_at_once_for_a_visitor_o
     assert_eq!(visitor.expect("invitation").await["invitation"]["body"], "first");
 
     // A rule made on A: B's visitor is invited by it (the first rule fired this visit already).
-    owner.ok(reqwest::Method::POST, &triggers, Some(invite("Second", "second"))).await;
+    owner.ok(reqwest::Method::POST, &triggers, Some(pricing_rule("Second", "second"))).await;
     let body = |f: &Value| (f["type"] == "invitation").then(|| f["invitation"]["body"].clone());
     assert_eq!(until_effect(&mut visitor, page, body).await, "second", "the first rule fired once this visit");
 
@@ -1139,17 +1146,9 @@ async fn a_rule_changed_while_redis_was_down_holds_on_the_other_node_once_it_is_
     let (owner, site, _) = seed(&a).await;
     a.wait_for_bus("live").await;
     b.wait_for_bus("live").await;
-    let sites = owner.ok(reqwest::Method::GET, "/api/v1/sites", None).await;
-    let site_id = sites.as_array().unwrap().iter().find(|s| s["public_key"] == site.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
-    let invite = |name: &str, body: &str| {
-        json!({
-            "name": name, "enabled": true, "frequency": "once_per_visit",
-            "conditions": [{"kind": "url", "match": "contains", "value": "/pricing"}],
-            "actions": [{"kind": "message", "body": body, "agent_id": null, "typing_seconds": 0}],
-        })
-    };
+    let site_id = site_id(&owner, &site).await;
     let triggers = format!("/api/v1/sites/{site_id}/triggers");
-    owner.ok(reqwest::Method::POST, &triggers, Some(invite("First", "first"))).await;
+    owner.ok(reqwest::Method::POST, &triggers, Some(pricing_rule("First", "first"))).await;
     let mut visitor = Ws::visitor(b.addr, &site, None, None).await;
     let page = |n: usize| json!({"type": "page", "url": format!("https://shop.example/pricing?step={n}"), "title": "Pricing"});
     visitor.send(page(0)).await;
@@ -1161,7 +1160,7 @@ async fn a_rule_changed_while_redis_was_down_holds_on_the_other_node_once_it_is_
         .restart_after(async || {
             b_ref.wait_for_bus("degraded").await;
             // Stored on A; its RulesChanged goes nowhere.
-            owner.ok(reqwest::Method::POST, &triggers, Some(invite("Second", "second"))).await;
+            owner.ok(reqwest::Method::POST, &triggers, Some(pricing_rule("Second", "second"))).await;
         })
         .await
         .expect("Redis starts again");
