@@ -37,9 +37,21 @@ export function feedCursor(): number | null {
   return cursor;
 }
 
-/** Runs `handler` for every frame the server sends, in order; returns the unsubscribe. */
+/**
+ * The last `welcome` and `queues`: they describe the present (who is online, the queues)
+ * and come once per socket, so a screen that subscribes after the socket opened (the
+ * shell opens it at sign-in for the visitor count; the inbox's chunk loads later) is
+ * handed them first.
+ */
+const present = new Map<'welcome' | 'queues', AgentOut>();
+
+/**
+ * Runs `handler` for every frame the server sends, in order, starting with the socket's
+ * last `welcome` and `queues` if they came already; returns the unsubscribe.
+ */
 export function onFrame(handler: Handler): () => void {
   handlers.add(handler);
+  for (const frame of present.values()) handler(frame);
   return () => handlers.delete(handler);
 }
 
@@ -172,6 +184,7 @@ function receive(ws: WebSocket, frame: AgentOut) {
       reconnectSoon(frame.retry_after_ms + jitter(frame.retry_after_ms));
       break;
   }
+  if (frame.type === 'welcome' || frame.type === 'queues') present.set(frame.type, frame);
   for (const handler of handlers) handler(frame);
 }
 
