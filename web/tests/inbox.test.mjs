@@ -176,6 +176,15 @@ test('shortcuts follow the physical key: j on an Arabic layout moves, typing j i
   assert.equal(await page.locator('.composer textarea').inputValue(), 'jjj');
   await page.keyboard.press('Escape');
 
+  // Keys faster than a frame: `?` then Esc closes the sheet, not the conversation behind it.
+  await page.evaluate(() => {
+    for (const [key, code, shiftKey] of [['?', 'Slash', true], ['Escape', 'Escape', false]]) {
+      document.body.dispatchEvent(new KeyboardEvent('keydown', { key, code, shiftKey, bubbles: true }));
+    }
+  });
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' });
+  assert.equal(page.url(), second, 'Esc closed the sheet only');
+
   await page.keyboard.press('Shift+Slash');
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await page.keyboard.press('Escape');

@@ -2,7 +2,7 @@
 // (one at a time at phone width), the connection banner, shortcuts, the command palette,
 // notifications and search. The URL names the open conversation (`/app/c/{id}`).
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { Icon } from '../Shell';
 import { online } from '../online';
@@ -110,10 +110,18 @@ export function Inbox() {
     { id: 'settings', label: t('inbox.cmd.settings'), keys: ['KeyG KeyS'], run: () => route('/app/settings') },
     { id: 'visitors', label: t('inbox.cmd.visitors'), keys: ['KeyG KeyV'], run: () => route('/app/visitors') },
     { id: 'sound', label: alerts.value.sound ? t('inbox.alerts.soundOff') : t('inbox.alerts.soundOn'), keys: [], run: () => setAlerts({ sound: !alerts.value.sound }) },
-    { id: 'close', label: t('inbox.cmd.close'), keys: ['Escape'], run: () => { if (transferOpen) setTransferOpen(false); else if (snoozeOpen) setSnoozeOpen(false); else if (results.value) results.value = null; else if (id) route('/app'); } },
+    { id: 'close', label: t('inbox.cmd.close'), keys: ['Escape'], run: () => { if (palette.value !== 'closed') palette.value = 'closed'; else if (transferOpen) setTransferOpen(false); else if (snoozeOpen) setSnoozeOpen(false); else if (results.value) results.value = null; else if (id) route('/app'); } },
   ];
 
-  useEffect(() => bindKeys(() => commands), [commands]);
+  // Keys are read against the latest render, bound once. While a dialog is open it has the
+  // keys: a shortcut pressed before its focus arrived only closes it (Esc) or toggles the
+  // palette, and never acts on the conversation behind it.
+  const keyed = useRef<() => Command[]>(() => []);
+  keyed.current = () => {
+    const dialog = palette.value !== 'closed' ? ['close', 'palette'] : transferOpen || snoozeOpen ? ['close'] : null;
+    return dialog ? commands.filter((c) => dialog.includes(c.id)) : commands;
+  };
+  useEffect(() => bindKeys(() => keyed.current()), []);
 
   const conn = connection.value;
   return (
@@ -192,7 +200,8 @@ export function Inbox() {
  */
 function SnoozeDialog({ id, custom, setCustom, done }: { id: string; custom: string; setCustom: (v: string) => void; done: () => void }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // Before paint, so a key pressed right after `H` lands in the dialog.
+  useLayoutEffect(() => {
     const opened = document.activeElement as HTMLElement | null;
     box.current?.querySelector<HTMLElement>('button')?.focus();
     return () => opened?.focus?.();

@@ -2,7 +2,7 @@
 // `?` opens it as the shortcut sheet: the same list, only the commands that have keys.
 
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { type Command, keyLabel } from './keys';
 
@@ -15,7 +15,8 @@ export function Palette({ commands }: { commands: Command[] }) {
   const opened = useRef<Element | null>(null);
   const kind = palette.value;
 
-  useEffect(() => {
+  // Focus moves before paint, so what is typed right after Ctrl+K or `?` lands here.
+  useLayoutEffect(() => {
     if (kind === 'closed') return;
     opened.current = document.activeElement;
     setQuery('');

@@ -3,7 +3,7 @@
 // reads. Agents the server would refuse (offline, or at capacity) are shown but cannot
 // be picked, with the reason beside them; the server still decides (`agent_unavailable`).
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Avatar } from '../Shell';
 import { errorText, i18n, t } from '../i18n';
 import { me } from '../session';
@@ -19,8 +19,9 @@ export function TransferDialog({ c, onClose, onDone }: { c: Conversation; onClos
   const [error, setError] = useState<string | null>(null);
   const dialog = useRef<HTMLFormElement>(null);
 
-  useEffect(() => {
-    void reloadAgents();
+  useEffect(() => void reloadAgents(), []);
+  // Before paint, so a name typed right after `T` lands in the dialog.
+  useLayoutEffect(() => {
     const opened = document.activeElement as HTMLElement | null;
     dialog.current?.querySelector<HTMLElement>('input:not([disabled])')?.focus();
     return () => opened?.focus?.();

@@ -706,10 +706,12 @@ let started = false;
 export function startInbox() {
   if (started) return;
   started = true;
+  // A socket the shell opened already hands its `welcome` over first, which (without a
+  // cursor yet) reads the list: a read from here on hears every change, one is enough.
   onFrame(onFrameReceived);
   startLive();
   void loadDirectory();
-  void reloadList();
+  if (!list.value.loading) void reloadList();
   refreshCounts(0);
   document.addEventListener('visibilitychange', markRead);
 }
