@@ -195,7 +195,7 @@ test('shortcuts follow the physical key: j on an Arabic layout moves, typing j i
   await palette.getByRole('option', { name: /Resolve and open the next/ }).waitFor();
   await page.keyboard.press('Enter');
   // `e` resolves and moves on: the next conversation opens, the resolved one leaves Open.
-  await page.waitForURL((u) => u.href !== second);
+  await page.waitForURL((u) => u.href !== second && u.pathname.startsWith('/app/c/'));
   const resolved = second.split('/').pop();
   await rows(page).locator(`[href$="${resolved}"]`).waitFor({ state: 'detached' });
   assert.equal((await env.server.api('GET', `/api/v1/conversations/${resolved}`)).status, 'resolved');
