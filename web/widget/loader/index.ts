@@ -66,6 +66,9 @@ function start() {
 
   let locale: string | null = script?.dataset.locale ?? settings.locale ?? null;
   let site: Site | null = null;
+  /** Settles when the site's settings were read (or could not be): the chat's `init` waits. */
+  let settle!: () => void;
+  const settled = new Promise<void>((r) => (settle = r));
   let open = false;
   let hidden = false;
   /** The chat was asked for (its part may still be loading); what the page sends goes to it. */
@@ -455,6 +458,7 @@ function start() {
     words,
     later,
     state: () => ({ locale, open, consent, site }),
+    settled,
   };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -555,7 +559,8 @@ function start() {
       known = true;
       draw();
       console.warn(`Switchboard: ${e.message}`);
-    });
+    })
+    .finally(settle);
   for (const [name, ...args] of queued) api(name, ...args);
   if (saved.o) setOpen(true);
   else if (saved.a) {
