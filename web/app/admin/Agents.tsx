@@ -15,7 +15,8 @@ import { Avatar } from '../Shell';
 import { InviteDialog, LinkDialog, PendingInvitations } from './Invitations';
 import { AgentSessions } from './Security';
 import { autonym } from './Sites';
-import { Confirm, Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { LoadedTable, RowButton } from './table';
+import { Empty, Field, FormDialog, FormError, Header, Loading, OfflineBanner, useConfirm, useLoad, useSubmit } from './ui';
 
 type Agent = Schemas['Agent'];
 type Role = Schemas['Role'];
@@ -33,7 +34,14 @@ export function Agents() {
     setShown(made);
     setInvitesVersion((v) => v + 1);
   };
-  const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'sessions' | 'remove' } | null>(null);
+  const [editing, setEditing] = useState<{ agent: Agent; what: 'edit' | 'password' | 'sessions' } | null>(null);
+  const deactivate = useConfirm<Agent>({
+    title: (a) => t('admin.agents.deactivateTitle', { name: a.name }),
+    text: t('admin.agents.deactivateText'),
+    confirm: t('admin.agents.deactivate'),
+    run: (a) => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: a.id } }, body: { active: false } })),
+    done: agents.reload,
+  });
   const reactivate = useSubmit();
   const self = me.value?.agent;
   const rolesICanGive: Role[] = self?.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
@@ -54,111 +62,71 @@ export function Agents() {
       {inviting && <InviteDialog roles={rolesICanGive} onClose={() => setInviting(false)} onInvited={madeLink} />}
       {shown && <LinkDialog made={shown} onClose={() => setShown(null)} />}
       <FormError error={reactivate.error} />
-      <Loading loaded={agents.value} retry={agents.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.agents.emptyTitle')} text={t('admin.agents.emptyText')} />
+      <LoadedTable
+        loaded={agents.value}
+        retry={agents.reload}
+        empty={<Empty title={t('admin.agents.emptyTitle')} text={t('admin.agents.emptyText')} />}
+        caption={t('admin.agents.title')}
+        columns={[
+          {
+            head: t('admin.agents.name'),
+            plain: true,
+            cell: (a) => (
+              <span class="person">
+                <Avatar name={a.name} url={a.avatar_url ?? null} />
+                <span>
+                  <strong>{a.name}</strong>
+                  {a.id === self?.id && <span class="badge">{t('admin.agents.you')}</span>}
+                  {!a.active && <span class="badge badge-off">{t('admin.agents.inactive')}</span>}
+                  <br />
+                  <span class="muted" dir="ltr">
+                    {a.email}
+                  </span>
+                </span>
+              </span>
+            ),
+          },
+          { head: t('admin.agents.role'), cell: (a) => t(`admin.roles.${a.role}`) },
+          {
+            head: t('admin.agents.maxChats'),
+            cell: (a) => (
+              <>
+                <span class="load">{t('admin.agents.load', { open: a.open_chats, max: a.effective_max_chats })}</span>
+                {a.max_chats == null && <span class="muted"> · {t('admin.agents.byDefault')}</span>}
+              </>
+            ),
+          },
+        ]}
+        actions={(a) =>
+          !mayManage(a) ? null : !a.active ? (
+            <RowButton
+              label={t('admin.agents.reactivate')}
+              who={a.name}
+              disabled={reactivate.busy}
+              onClick={() =>
+                void reactivate
+                  .run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: a.id } }, body: { active: true } })))
+                  .then((done) => done && agents.reload())
+              }
+            />
           ) : (
-            <table class="table">
-              <caption class="visually-hidden">{t('admin.agents.title')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.agents.name')}</th>
-                  <th scope="col">{t('admin.agents.role')}</th>
-                  <th scope="col">{t('admin.agents.maxChats')}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">{t('admin.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <span class="person">
-                        <Avatar name={a.name} url={a.avatar_url ?? null} />
-                        <span>
-                          <strong>{a.name}</strong>
-                          {a.id === self?.id && <span class="badge">{t('admin.agents.you')}</span>}
-                          {!a.active && <span class="badge badge-off">{t('admin.agents.inactive')}</span>}
-                          <br />
-                          <span class="muted" dir="ltr">
-                            {a.email}
-                          </span>
-                        </span>
-                      </span>
-                    </td>
-                    <td data-label={t('admin.agents.role')}>{t(`admin.roles.${a.role}`)}</td>
-                    <td data-label={t('admin.agents.maxChats')}>
-                      <span class="load">{t('admin.agents.load', { open: a.open_chats, max: a.effective_max_chats })}</span>
-                      {a.max_chats == null && <span class="muted"> · {t('admin.agents.byDefault')}</span>}
-                    </td>
-                    <td>
-<div class="row-actions">
-                      {mayManage(a) && !a.active && (
-                        <button
-                          class="button small"
-                          type="button"
-                          disabled={reactivate.busy}
-                          onClick={() =>
-                            void reactivate
-                              .run(() => call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: a.id } }, body: { active: true } })))
-                              .then((done) => done && agents.reload())
-                          }
-                        >
-                          {t('admin.agents.reactivate')}
-                          <span class="visually-hidden"> {a.name}</span>
-                        </button>
-                      )}
-                      {mayManage(a) && a.active && (
-                        <>
-                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'edit' })}>
-                            {t('admin.edit')}
-                            <span class="visually-hidden"> {a.name}</span>
-                          </button>
-                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'password' })}>
-                            {t('admin.agents.reset')}
-                            <span class="visually-hidden"> {a.name}</span>
-                          </button>
-                          <button class="button small" type="button" onClick={() => setEditing({ agent: a, what: 'sessions' })}>
-                            {t('admin.security.sessionsButton')}
-                            <span class="visually-hidden"> {a.name}</span>
-                          </button>
-                          <button class="button small danger" type="button" onClick={() => setEditing({ agent: a, what: 'remove' })}>
-                            {t('admin.agents.deactivate')}
-                            <span class="visually-hidden"> {a.name}</span>
-                          </button>
-                        </>
-                      )}
-                    </div>
-</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <>
+              <RowButton label={t('admin.edit')} who={a.name} onClick={() => setEditing({ agent: a, what: 'edit' })} />
+              <RowButton label={t('admin.agents.reset')} who={a.name} onClick={() => setEditing({ agent: a, what: 'password' })} />
+              <RowButton label={t('admin.security.sessionsButton')} who={a.name} onClick={() => setEditing({ agent: a, what: 'sessions' })} />
+              <RowButton danger label={t('admin.agents.deactivate')} who={a.name} onClick={() => deactivate.ask(a)} />
+            </>
           )
         }
-      </Loading>
+      />
       <PendingInvitations reloadKey={invitesVersion} links={links} onResent={madeLink} />
       {editing?.what === 'edit' && <EditAgent agent={editing.agent} roles={rolesICanGive} onClose={() => setEditing(null)} onSaved={agents.reload} />}
       {editing?.what === 'password' && <ResetPassword agent={editing.agent} onClose={() => setEditing(null)} />}
       {editing?.what === 'sessions' && <AgentSessions agent={editing.agent} onClose={() => setEditing(null)} />}
-      {editing?.what === 'remove' && (
-        <Confirm
-          title={t('admin.agents.deactivateTitle', { name: editing.agent.name })}
-          text={t('admin.agents.deactivateText')}
-          confirm={t('admin.agents.deactivate')}
-          onClose={() => setEditing(null)}
-          onConfirm={async () => {
-            await call(client.PATCH('/api/v1/agents/{id}', { params: { path: { id: editing.agent.id } }, body: { active: false } }));
-            agents.reload();
-          }}
-        />
-      )}
+      {deactivate.dialog}
     </section>
   );
 }
-
 
 /** An agent's maximum of concurrent chats: their own number, or the workspace's default. */
 function MaxChats({ value, onChange, invalid, hint }: { value: number | null; onChange: (v: number | null) => void; invalid: boolean; hint?: string }) {

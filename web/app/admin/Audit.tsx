@@ -5,6 +5,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { i18n, t } from '../i18n';
+import { DataTable } from './table';
 import { Empty, Field, FormError, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
 
 type Action = Schemas['AuditAction'];
@@ -149,32 +150,28 @@ export function Audit() {
             <Empty title={t('admin.audit.emptyTitle')} text={t('admin.audit.emptyText')} />
           ) : (
             <>
-              <table class="table">
-                <caption class="visually-hidden">{t('admin.audit.title')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('admin.audit.when')}</th>
-                    <th scope="col">{t('admin.audit.who')}</th>
-                    <th scope="col">{t('admin.audit.what')}</th>
-                    <th scope="col">{t('admin.audit.about')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.map((e) => (
-                    <tr key={e.id}>
-                      <td>
-                        <time dateTime={new Date(e.at).toISOString()}>{i18n.value?.date(e.at, { dateStyle: 'medium', timeStyle: 'short' })}</time>
-                      </td>
-                      <td data-label={t('admin.audit.who')}>{who(e)}</td>
-                      <td data-label={t('admin.audit.what')}>
+              <DataTable
+                caption={t('admin.audit.title')}
+                rows={entries}
+                columns={[
+                  {
+                    head: t('admin.audit.when'),
+                    plain: true,
+                    cell: (e) => <time dateTime={new Date(e.at).toISOString()}>{i18n.value?.date(e.at, { dateStyle: 'medium', timeStyle: 'short' })}</time>,
+                  },
+                  { head: t('admin.audit.who'), cell: who },
+                  {
+                    head: t('admin.audit.what'),
+                    cell: (e) => (
+                      <>
                         {t(`admin.audit.actions.${e.action}`)}
                         {e.action === 'agent_role_changed' && e.detail && <span class="muted"> ({t(`admin.roles.${e.detail}`)})</span>}
-                      </td>
-                      <td data-label={t('admin.audit.about')}>{about(e)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                      </>
+                    ),
+                  },
+                  { head: t('admin.audit.about'), cell: about },
+                ]}
+              />
               <FormError error={error} />
               {next && (
                 <button class="button audit-more" type="button" disabled={busy} onClick={more}>

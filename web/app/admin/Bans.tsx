@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
-import { Confirm, Empty, Field, FormDialog, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
+import { LoadedTable, RowButton } from './table';
+import { Empty, Field, FormDialog, Header, Loading, OfflineBanner, When, useConfirm, useLoad, useSubmit } from './ui';
 
 type Ban = Schemas['Ban'];
 type BanKind = Schemas['BanKind'];
@@ -19,7 +20,13 @@ export function Bans() {
   const bans = useLoad(() => call(client.GET('/api/v1/bans')), []);
   const agents = useLoad(() => call(client.GET('/api/v1/agents')), []);
   const [adding, setAdding] = useState(false);
-  const [lifting, setLifting] = useState<Ban | null>(null);
+  const lift = useConfirm<Ban>({
+    title: (b) => t('admin.bans.liftTitle', { value: b.value }),
+    text: t('admin.bans.liftText'),
+    confirm: t('admin.bans.lift'),
+    run: (b) => call(client.DELETE('/api/v1/bans/{id}', { params: { path: { id: b.id } } })),
+    done: bans.reload,
+  });
   const author = (b: Ban) => {
     if (b.created_by.kind === 'integration') return t('admin.bans.byToken');
     if (b.created_by.kind !== 'agent') return t('admin.bans.bySystem');
@@ -35,75 +42,45 @@ export function Bans() {
       </Header>
       <OfflineBanner />
       <p class="hint">{t('admin.bans.hint')}</p>
-      <Loading loaded={bans.value} retry={bans.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.bans.emptyTitle')} text={t('admin.bans.emptyText')} />
-          ) : (
-            <table class="table bans-table">
-              <caption class="visually-hidden">{t('admin.bans.title')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.bans.kind')}</th>
-                  <th scope="col">{t('admin.bans.value')}</th>
-                  <th scope="col">{t('admin.bans.reason')}</th>
-                  <th scope="col">{t('admin.bans.expires')}</th>
-                  <th scope="col">{t('admin.bans.author')}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">{t('admin.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((b) => (
-                  <tr key={b.id} class={b.active ? undefined : 'inactive'}>
-                    <td data-label={t('admin.bans.kind')}>{t(`admin.bans.kinds.${b.kind}`)}</td>
-                    <td data-label={t('admin.bans.value')}>
-                      <code dir="ltr" class="ban-value">
-                        {b.value}
-                      </code>
-                    </td>
-                    <td data-label={t('admin.bans.reason')} dir="auto">
-                      {b.reason || <span class="muted">{t('admin.bans.noReason')}</span>}
-                    </td>
-                    <td data-label={t('admin.bans.expires')}>
-                      {!b.active ? t('admin.bans.expired') : b.expires_at ? <When at={b.expires_at} /> : t('admin.bans.never')}
-                    </td>
-                    <td data-label={t('admin.bans.author')}>
-                      {author(b)}
-                      <br />
-                      <span class="muted">
-                        <When at={b.created_at} />
-                      </span>
-                    </td>
-                    <td>
-                      <div class="row-actions">
-                        <button class="button small danger" type="button" onClick={() => setLifting(b)}>
-                          {t('admin.bans.lift')}
-                          <span class="visually-hidden"> {b.value}</span>
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
-      </Loading>
+      <LoadedTable
+        loaded={bans.value}
+        retry={bans.reload}
+        empty={<Empty title={t('admin.bans.emptyTitle')} text={t('admin.bans.emptyText')} />}
+        class="bans-table"
+        caption={t('admin.bans.title')}
+        rowClass={(b) => (b.active ? undefined : 'inactive')}
+        columns={[
+          { head: t('admin.bans.kind'), cell: (b) => t(`admin.bans.kinds.${b.kind}`) },
+          {
+            head: t('admin.bans.value'),
+            cell: (b) => (
+              <code dir="ltr" class="ban-value">
+                {b.value}
+              </code>
+            ),
+          },
+          { head: t('admin.bans.reason'), dir: 'auto', cell: (b) => b.reason || <span class="muted">{t('admin.bans.noReason')}</span> },
+          {
+            head: t('admin.bans.expires'),
+            cell: (b) => (!b.active ? t('admin.bans.expired') : b.expires_at ? <When at={b.expires_at} /> : t('admin.bans.never')),
+          },
+          {
+            head: t('admin.bans.author'),
+            cell: (b) => (
+              <>
+                {author(b)}
+                <br />
+                <span class="muted">
+                  <When at={b.created_at} />
+                </span>
+              </>
+            ),
+          },
+        ]}
+        actions={(b) => <RowButton danger label={t('admin.bans.lift')} who={b.value} onClick={() => lift.ask(b)} />}
+      />
       {adding && <BanForm onClose={() => setAdding(false)} onSaved={bans.reload} />}
-      {lifting && (
-        <Confirm
-          title={t('admin.bans.liftTitle', { value: lifting.value })}
-          text={t('admin.bans.liftText')}
-          confirm={t('admin.bans.lift')}
-          onClose={() => setLifting(null)}
-          onConfirm={async () => {
-            await call(client.DELETE('/api/v1/bans/{id}', { params: { path: { id: lifting.id } } }));
-            bans.reload();
-          }}
-        />
-      )}
+      {lift.dialog}
     </section>
   );
 }

@@ -7,7 +7,8 @@
 import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
-import { Confirm, Empty, Field, FormDialog, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { RowButton } from './table';
+import { Empty, Field, FormDialog, Header, Loading, OfflineBanner, useConfirm, useLoad, useSubmit } from './ui';
 
 type Canned = Schemas['CannedResponse'];
 export const VARIABLES = ['{{contact.name}}', '{{agent.name}}', '{{site.name}}'];
@@ -27,7 +28,13 @@ export function Canned() {
 export function CannedList({ scope }: { scope: Scope }) {
   const list = useLoad(async () => (await call(client.GET('/api/v1/canned-responses'))).filter((c) => c.scope === scope), [scope]);
   const [editing, setEditing] = useState<Canned | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<Canned | null>(null);
+  const remove = useConfirm<Canned>({
+    title: (c) => t('admin.canned.deleteWho', { shortcut: c.shortcut }),
+    text: t('admin.canned.deleteText'),
+    confirm: t('admin.delete'),
+    run: (c) => call(client.DELETE('/api/v1/canned-responses/{id}', { params: { path: { id: c.id } } })),
+    done: list.reload,
+  });
   const newButton = (
     <button class="button primary" type="button" onClick={() => setEditing('new')}>
       {t('admin.canned.new')}
@@ -47,47 +54,30 @@ export function CannedList({ scope }: { scope: Scope }) {
       )}
       {scope === 'workspace' && <OfflineBanner />}
       <p class="hint">{scope === 'workspace' ? t('admin.canned.hint') : t('admin.canned.personalHint')}</p>
-      <Loading loaded={list.value} retry={list.reload}>
-        {(items) =>
-          items.length === 0 ? (
-            <Empty title={t('admin.canned.emptyTitle')} text={scope === 'workspace' ? t('admin.canned.emptyText') : t('admin.canned.personalEmptyText')} />
-          ) : (
-            <ul class="cards">
-              {items.map((c) => (
-                <li key={c.id} class="card canned">
-                  <code dir="ltr">/{c.shortcut}</code>
-                  <p dir="auto" class="canned-body">
-                    {c.body}
-                  </p>
-                  <span class="row-actions">
-                    <button class="button small" type="button" onClick={() => setEditing(c)}>
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {`/${c.shortcut}`}</span>
-                    </button>
-                    <button class="button small danger" type="button" onClick={() => setDeleting(c)}>
-                      {t('admin.delete')}
-                      <span class="visually-hidden"> {`/${c.shortcut}`}</span>
-                    </button>
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )
-        }
+      <Loading
+        loaded={list.value}
+        retry={list.reload}
+        empty={<Empty title={t('admin.canned.emptyTitle')} text={scope === 'workspace' ? t('admin.canned.emptyText') : t('admin.canned.personalEmptyText')} />}
+      >
+        {(items) => (
+          <ul class="cards">
+            {items.map((c) => (
+              <li key={c.id} class="card canned">
+                <code dir="ltr">/{c.shortcut}</code>
+                <p dir="auto" class="canned-body">
+                  {c.body}
+                </p>
+                <span class="row-actions">
+                  <RowButton label={t('admin.edit')} who={`/${c.shortcut}`} onClick={() => setEditing(c)} />
+                  <RowButton danger label={t('admin.delete')} who={`/${c.shortcut}`} onClick={() => remove.ask(c)} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
       </Loading>
       {editing && <CannedForm canned={editing === 'new' ? null : editing} scope={scope} onClose={() => setEditing(null)} onSaved={list.reload} />}
-      {deleting && (
-        <Confirm
-          title={t('admin.canned.deleteWho', { shortcut: deleting.shortcut })}
-          text={t('admin.canned.deleteText')}
-          confirm={t('admin.delete')}
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await call(client.DELETE('/api/v1/canned-responses/{id}', { params: { path: { id: deleting.id } } }));
-            list.reload();
-          }}
-        />
-      )}
+      {remove.dialog}
     </>
   );
 }

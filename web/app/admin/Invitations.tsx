@@ -10,7 +10,8 @@ import { expiresIn, i18n, t } from '../i18n';
 import { LOCALES } from '../../shared/i18n';
 import { me } from '../session';
 import { autonym } from './Sites';
-import { Confirm, CopyButton, Field, FormDialog, FormError, Loading, useLoad, useSubmit } from './ui';
+import { LoadedTable, RowButton } from './table';
+import { CopyButton, Field, FormDialog, FormError, Loading, useConfirm, useLoad, useSubmit } from './ui';
 
 type Invitation = Schemas['AgentInvitation'];
 type Created = Schemas['CreatedAgentInvitation'];
@@ -76,25 +77,21 @@ export function InviteDialog({ roles, onClose, onInvited }: { roles: Role[]; onC
       </div>
       <fieldset class="invite-teams" aria-invalid={fieldError('team_ids') ? 'true' : undefined}>
         <legend>{t('admin.invites.teams')}</legend>
-        <Loading loaded={teams.value} retry={teams.reload}>
-          {(list) =>
-            list.length === 0 ? (
-              <p class="muted">{t('admin.invites.noTeams')}</p>
-            ) : (
-              <div class="check-list">
-                {list.map((team) => (
-                  <label class="check" key={team.id}>
-                    <input
-                      type="checkbox"
-                      checked={teamIds.includes(team.id)}
-                      onChange={(e) => set({ team_ids: e.currentTarget.checked ? [...teamIds, team.id] : teamIds.filter((id) => id !== team.id) })}
-                    />
-                    {team.name}
-                  </label>
-                ))}
-              </div>
-            )
-          }
+        <Loading loaded={teams.value} retry={teams.reload} empty={<p class="muted">{t('admin.invites.noTeams')}</p>}>
+          {(list) => (
+            <div class="check-list">
+              {list.map((team) => (
+                <label class="check" key={team.id}>
+                  <input
+                    type="checkbox"
+                    checked={teamIds.includes(team.id)}
+                    onChange={(e) => set({ team_ids: e.currentTarget.checked ? [...teamIds, team.id] : teamIds.filter((id) => id !== team.id) })}
+                  />
+                  {team.name}
+                </label>
+              ))}
+            </div>
+          )}
         </Loading>
         {fieldError('team_ids') && <p class="field-error">{t('admin.fieldRefused')}</p>}
       </fieldset>
@@ -166,7 +163,13 @@ export function PendingInvitations({
   onResent: (made: Created) => void;
 }) {
   const pending = useLoad(() => call(client.GET('/api/v1/agents/invitations')), [reloadKey]);
-  const [revoking, setRevoking] = useState<Invitation | null>(null);
+  const revoke = useConfirm<Invitation>({
+    title: (i) => t('admin.invites.revokeTitle', { email: i.email }),
+    text: t('admin.invites.revokeText'),
+    confirm: t('admin.invites.revoke'),
+    run: (i) => call(client.DELETE('/api/v1/agents/invitations/{id}', { params: { path: { id: i.id } } })),
+    done: pending.reload,
+  });
   const resend = useSubmit();
   const self = me.value?.agent;
   const mayManage = (i: Invitation) => i.role !== 'owner' || self?.role === 'owner';
@@ -175,104 +178,73 @@ export function PendingInvitations({
     <section class="group" aria-labelledby="pending-invites">
       <h3 id="pending-invites">{t('admin.invites.pending')}</h3>
       <FormError error={resend.error} />
-      <Loading loaded={pending.value} retry={pending.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <p class="muted">{t('admin.invites.none')}</p>
-          ) : (
-            <table class="table invites">
-              <caption class="visually-hidden">{t('admin.invites.pending')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.invites.person')}</th>
-                  <th scope="col">{t('admin.agents.role')}</th>
-                  <th scope="col">{t('admin.invites.invitedBy')}</th>
-                  <th scope="col">{t('admin.invites.expires')}</th>
-                  <th scope="col">{t('admin.invites.mailColumn')}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">{t('admin.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((i) => {
-                  const expired = i.expires_at <= now;
-                  const who = i.name ?? i.email;
-                  return (
-                    <tr key={i.id}>
-                      <td>
-                        {i.name && (
-                          <>
-                            <strong>{i.name}</strong>
-                            <br />
-                          </>
-                        )}
-                        <span class={i.name ? 'muted' : ''} dir="ltr">
-                          {i.email}
-                        </span>
-                      </td>
-                      <td data-label={t('admin.agents.role')}>{t(`admin.roles.${i.role}`)}</td>
-                      <td data-label={t('admin.invites.invitedBy')}>{i.inviter_name ?? t('admin.invites.integration')}</td>
-                      <td data-label={t('admin.invites.expires')}>
-                        <time dateTime={new Date(i.expires_at).toISOString()} title={i18n.value?.date(i.expires_at, { dateStyle: 'medium', timeStyle: 'short' })}>
-                          {expired ? <span class="badge badge-off">{t('admin.invites.expired')}</span> : expiresIn(i.expires_at, i18n.value?.locale ?? 'en', now)}
-                        </time>
-                      </td>
-                      <td data-label={t('admin.invites.mailColumn')}>
-                        <MailState invitation={i} />
-                      </td>
-                      <td>
-                        <div class="row-actions">
-                          {links[i.id] && <CopyButton text={links[i.id]!} label={t('admin.invites.copy')} small />}
-                          {mayManage(i) && (
-                            <>
-                              <button
-                                class="button small"
-                                type="button"
-                                disabled={resend.busy}
-                                onClick={() =>
-                                  void resend
-                                    .run(() => call(client.POST('/api/v1/agents/invitations/{id}/resend', { params: { path: { id: i.id } } })))
-                                    .then((made) => {
-                                      if (made) {
-                                        onResent(made);
-                                        pending.reload();
-                                      }
-                                    })
-                                }
-                              >
-                                {t('admin.invites.resend')}
-                                <span class="visually-hidden"> {who}</span>
-                              </button>
-                              <button class="button small danger" type="button" onClick={() => setRevoking(i)}>
-                                {t('admin.invites.revoke')}
-                                <span class="visually-hidden"> {who}</span>
-                              </button>
-                            </>
-                          )}
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          )
-        }
-      </Loading>
+      <LoadedTable
+        loaded={pending.value}
+        retry={pending.reload}
+        empty={<p class="muted">{t('admin.invites.none')}</p>}
+        class="invites"
+        caption={t('admin.invites.pending')}
+        columns={[
+          {
+            head: t('admin.invites.person'),
+            plain: true,
+            cell: (i) => (
+              <>
+                {i.name && (
+                  <>
+                    <strong>{i.name}</strong>
+                    <br />
+                  </>
+                )}
+                <span class={i.name ? 'muted' : ''} dir="ltr">
+                  {i.email}
+                </span>
+              </>
+            ),
+          },
+          { head: t('admin.agents.role'), cell: (i) => t(`admin.roles.${i.role}`) },
+          { head: t('admin.invites.invitedBy'), cell: (i) => i.inviter_name ?? t('admin.invites.integration') },
+          {
+            head: t('admin.invites.expires'),
+            cell: (i) => (
+              <time dateTime={new Date(i.expires_at).toISOString()} title={i18n.value?.date(i.expires_at, { dateStyle: 'medium', timeStyle: 'short' })}>
+                {i.expires_at <= now ? <span class="badge badge-off">{t('admin.invites.expired')}</span> : expiresIn(i.expires_at, i18n.value?.locale ?? 'en', now)}
+              </time>
+            ),
+          },
+          { head: t('admin.invites.mailColumn'), cell: (i) => <MailState invitation={i} /> },
+        ]}
+        actions={(i) => {
+          const who = i.name ?? i.email;
+          return (
+            <>
+              {links[i.id] && <CopyButton text={links[i.id]!} label={t('admin.invites.copy')} small />}
+              {mayManage(i) && (
+                <>
+                  <RowButton
+                    label={t('admin.invites.resend')}
+                    who={who}
+                    disabled={resend.busy}
+                    onClick={() =>
+                      void resend
+                        .run(() => call(client.POST('/api/v1/agents/invitations/{id}/resend', { params: { path: { id: i.id } } })))
+                        .then((made) => {
+                          if (made) {
+                            onResent(made);
+                            pending.reload();
+                          }
+                        })
+                    }
+                  />
+                  <RowButton danger label={t('admin.invites.revoke')} who={who} onClick={() => revoke.ask(i)} />
+                </>
+              )}
+            </>
+          );
+        }}
+      />
       <p class="hint">{t('admin.invites.linkHint')}</p>
-      {revoking && (
-        <Confirm
-          title={t('admin.invites.revokeTitle', { email: revoking.email })}
-          text={t('admin.invites.revokeText')}
-          confirm={t('admin.invites.revoke')}
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            await call(client.DELETE('/api/v1/agents/invitations/{id}', { params: { path: { id: revoking.id } } }));
-            pending.reload();
-          }}
-        />
-      )}
+      {revoke.dialog}
     </section>
   );
 }

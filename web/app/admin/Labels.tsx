@@ -6,14 +6,21 @@ import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { textOn } from './SitePreview';
-import { Confirm, Empty, Field, FormDialog, Header, Loading, OfflineBanner, useLoad, useSubmit } from './ui';
+import { RowButton } from './table';
+import { Empty, Field, FormDialog, Header, Loading, OfflineBanner, useConfirm, useLoad, useSubmit } from './ui';
 
 type Label = Schemas['Label'];
 
 export function Labels() {
   const labels = useLoad(() => call(client.GET('/api/v1/labels')), []);
   const [editing, setEditing] = useState<Label | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<Label | null>(null);
+  const remove = useConfirm<Label>({
+    title: (l) => t('admin.labels.deleteTitle', { name: l.name }),
+    text: t('admin.labels.deleteText'),
+    confirm: t('admin.delete'),
+    run: (l) => call(client.DELETE('/api/v1/labels/{name}', { params: { path: { name: l.name } } })),
+    done: labels.reload,
+  });
   return (
     <section class="screen">
       <Header title={t('admin.labels.title')} back="/app/settings">
@@ -22,49 +29,28 @@ export function Labels() {
         </button>
       </Header>
       <OfflineBanner />
-      <Loading loaded={labels.value} retry={labels.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.labels.emptyTitle')} text={t('admin.labels.emptyText')} />
-          ) : (
-            <ul class="cards">
-              {list.map((l) => (
-                <li key={l.name} class="card">
-                  <span class="label-chip" dir="ltr" style={{ background: l.color, color: textOn(l.color) }}>
-                    {l.name}
-                  </span>
-                  <p class="muted label-description" dir="auto">
-                    {l.description || t('admin.labels.noDescription')}
-                  </p>
-                  <span class="row-actions">
-                    <button class="button small" type="button" onClick={() => setEditing(l)}>
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {l.name}</span>
-                    </button>
-                    <button class="button small danger" type="button" onClick={() => setDeleting(l)}>
-                      {t('admin.delete')}
-                      <span class="visually-hidden"> {l.name}</span>
-                    </button>
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )
-        }
+      <Loading loaded={labels.value} retry={labels.reload} empty={<Empty title={t('admin.labels.emptyTitle')} text={t('admin.labels.emptyText')} />}>
+        {(list) => (
+          <ul class="cards">
+            {list.map((l) => (
+              <li key={l.name} class="card">
+                <span class="label-chip" dir="ltr" style={{ background: l.color, color: textOn(l.color) }}>
+                  {l.name}
+                </span>
+                <p class="muted label-description" dir="auto">
+                  {l.description || t('admin.labels.noDescription')}
+                </p>
+                <span class="row-actions">
+                  <RowButton label={t('admin.edit')} who={l.name} onClick={() => setEditing(l)} />
+                  <RowButton danger label={t('admin.delete')} who={l.name} onClick={() => remove.ask(l)} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
       </Loading>
       {editing && <LabelForm label={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={labels.reload} />}
-      {deleting && (
-        <Confirm
-          title={t('admin.labels.deleteTitle', { name: deleting.name })}
-          text={t('admin.labels.deleteText')}
-          confirm={t('admin.delete')}
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await call(client.DELETE('/api/v1/labels/{name}', { params: { path: { name: deleting.name } } }));
-            labels.reload();
-          }}
-        />
-      )}
+      {remove.dialog}
     </section>
   );
 }

@@ -9,7 +9,8 @@ import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { i18n, t } from '../i18n';
 import { enrolled, me, signOut } from '../session';
-import { CodeBlock, CopyButton, Confirm, Empty, FormError, Loading, When, useLoad, useSubmit } from './ui';
+import { LoadedTable, RowButton } from './table';
+import { CodeBlock, CopyButton, Empty, FormError, Loading, When, useConfirm, useLoad, useSubmit } from './ui';
 import './admin.css';
 
 /** The two-factor part of the profile; `onEnabled` runs once it is on. */
@@ -152,82 +153,53 @@ export function Sessions({ agentId }: { agentId?: string } = {}) {
     () => call(agentId ? client.GET('/api/v1/agents/{id}/sessions', { params: { path: { id: agentId } } }) : client.GET('/api/v1/me/sessions')),
     [agentId],
   );
-  const [ending, setEnding] = useState<Schemas['SessionInfo'] | null>(null);
   const device = (s: Schemas['SessionInfo']) =>
     [s.browser, s.os].filter(Boolean).join(' · ') || t('admin.security.unknownDevice');
+  const end = useConfirm<Schemas['SessionInfo']>({
+    title: (s) => t('admin.security.endTitle', { device: device(s) }),
+    text: t('admin.security.endText'),
+    confirm: t('admin.security.end'),
+    run: (s) =>
+      call(
+        agentId
+          ? client.DELETE('/api/v1/agents/{id}/sessions/{session_id}', { params: { path: { id: agentId, session_id: s.id } } })
+          : client.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: s.id } } }),
+      ),
+    done: sessions.reload,
+  });
   return (
     <section class="group" aria-labelledby="sessions-title">
       {!agentId && <h2 id="sessions-title">{t('admin.security.sessions')}</h2>}
       <p class="hint">{t('admin.security.sessionsHint')}</p>
-      <Loading loaded={sessions.value} retry={sessions.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.security.noSessionsTitle')} text={t('admin.security.noSessionsText')} />
+      <LoadedTable
+        loaded={sessions.value}
+        retry={sessions.reload}
+        empty={<Empty title={t('admin.security.noSessionsTitle')} text={t('admin.security.noSessionsText')} />}
+        caption={t('admin.security.sessions')}
+        columns={[
+          {
+            head: t('admin.security.device'),
+            plain: true,
+            cell: (s) => (
+              <>
+                <strong>{device(s)}</strong>
+                {s.device && <span class="muted"> ({t(`admin.security.devices.${s.device}`)})</span>}
+              </>
+            ),
+          },
+          { head: t('admin.security.address'), cell: (s) => <span dir="ltr">{s.ip ?? '—'}</span> },
+          { head: t('admin.security.signedIn'), cell: (s) => <When at={s.created_at} /> },
+          { head: t('admin.security.lastUsed'), cell: (s) => <When at={s.last_used_at} /> },
+        ]}
+        actions={(s) =>
+          s.current ? (
+            <span class="badge">{t('admin.security.thisSession')}</span>
           ) : (
-          <table class="table">
-            <caption class="visually-hidden">{t('admin.security.sessions')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.security.device')}</th>
-                <th scope="col">{t('admin.security.address')}</th>
-                <th scope="col">{t('admin.security.signedIn')}</th>
-                <th scope="col">{t('admin.security.lastUsed')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <strong>{device(s)}</strong>
-                    {s.device && <span class="muted"> ({t(`admin.security.devices.${s.device}`)})</span>}
-                  </td>
-                  <td data-label={t('admin.security.address')}>
-                    <span dir="ltr">{s.ip ?? '—'}</span>
-                  </td>
-                  <td data-label={t('admin.security.signedIn')}>
-                    <When at={s.created_at} />
-                  </td>
-                  <td data-label={t('admin.security.lastUsed')}>
-                    <When at={s.last_used_at} />
-                  </td>
-                  <td>
-                    <div class="row-actions">
-                      {s.current ? (
-                        <span class="badge">{t('admin.security.thisSession')}</span>
-                      ) : (
-                        <button class="button small danger" type="button" onClick={() => setEnding(s)}>
-                          {t('admin.security.end')}
-                          <span class="visually-hidden"> {device(s)}</span>
-                        </button>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            <RowButton danger label={t('admin.security.end')} who={device(s)} onClick={() => end.ask(s)} />
           )
         }
-      </Loading>
-      {ending && (
-        <Confirm
-          title={t('admin.security.endTitle', { device: device(ending) })}
-          text={t('admin.security.endText')}
-          confirm={t('admin.security.end')}
-          onClose={() => setEnding(null)}
-          onConfirm={async () => {
-            await call(
-              agentId
-                ? client.DELETE('/api/v1/agents/{id}/sessions/{session_id}', { params: { path: { id: agentId, session_id: ending.id } } })
-                : client.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: ending.id } } }),
-            );
-            sessions.reload();
-          }}
-        />
-      )}
+      />
+      {end.dialog}
     </section>
   );
 }

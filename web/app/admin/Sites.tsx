@@ -35,30 +35,32 @@ function SiteList() {
         </a>
       </Header>
       <OfflineBanner />
-      <Loading loaded={sites.value} retry={sites.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.sites.emptyTitle')} text={t('admin.sites.emptyText')}>
-              <a class="button primary" href="/app/settings/sites/new">
-                {t('admin.sites.new')}
-              </a>
-            </Empty>
-          ) : (
-            <ul class="cards">
-              {list.map((s) => (
-                <li key={s.id} class="card">
-                  <a class="card-link" href={`/app/settings/sites/${s.id}`}>
-                    <span class="swatch" style={{ background: s.appearance.color }} aria-hidden="true" />
-                    <strong>{s.name}</strong>
-                  </a>
-                  <span class="muted">
-                    {t('admin.created')} <When at={s.created_at} />
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )
+      <Loading
+        loaded={sites.value}
+        retry={sites.reload}
+        empty={
+          <Empty title={t('admin.sites.emptyTitle')} text={t('admin.sites.emptyText')}>
+            <a class="button primary" href="/app/settings/sites/new">
+              {t('admin.sites.new')}
+            </a>
+          </Empty>
         }
+      >
+        {(list) => (
+          <ul class="cards">
+            {list.map((s) => (
+              <li key={s.id} class="card">
+                <a class="card-link" href={`/app/settings/sites/${s.id}`}>
+                  <span class="swatch" style={{ background: s.appearance.color }} aria-hidden="true" />
+                  <strong>{s.name}</strong>
+                </a>
+                <span class="muted">
+                  {t('admin.created')} <When at={s.created_at} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
       </Loading>
     </section>
   );

@@ -7,7 +7,8 @@ import { useState } from 'preact/hooks';
 import { type Schemas, call, client } from '../api';
 import { t } from '../i18n';
 import { me } from '../session';
-import { CodeBlock, Confirm, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useLoad, useSubmit } from './ui';
+import { LoadedTable, RowButton } from './table';
+import { CodeBlock, CopyButton, Empty, Field, FormError, Header, Loading, OfflineBanner, When, useConfirm, useLoad, useSubmit } from './ui';
 
 type Role = Schemas['Role'];
 
@@ -21,7 +22,13 @@ export function Tokens() {
   const [role, setRole] = useState<Role>('agent');
   const [days, setDays] = useState<number>(0);
   const [created, setCreated] = useState<Schemas['CreatedApiToken'] | null>(null);
-  const [revoking, setRevoking] = useState<Schemas['ApiToken'] | null>(null);
+  const revoke = useConfirm<Schemas['ApiToken']>({
+    title: (tok) => t('admin.tokens.revokeWho', { name: tok.name }),
+    text: t('admin.tokens.revokeText'),
+    confirm: t('admin.tokens.revoke'),
+    run: (tok) => call(client.DELETE('/api/v1/api-tokens/{id}', { params: { path: { id: tok.id } } })),
+    done: tokens.reload,
+  });
   const { busy, error, run, fieldError } = useSubmit();
   const roles: Role[] = me.value?.agent.role === 'owner' ? ['agent', 'admin', 'owner'] : ['agent', 'admin'];
 
@@ -85,72 +92,42 @@ export function Tokens() {
           </div>
         </div>
       )}
-      <Loading loaded={tokens.value} retry={tokens.reload}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty title={t('admin.tokens.emptyTitle')} text={t('admin.tokens.emptyText')} />
-          ) : (
-            <table class="table">
-              <caption class="visually-hidden">{t('admin.tokens.title')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.tokens.name')}</th>
-                  <th scope="col">{t('admin.tokens.role')}</th>
-                  <th scope="col">{t('admin.tokens.lastUsed')}</th>
-                  <th scope="col">{t('admin.tokens.expires')}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">{t('admin.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((tok) => (
-                  <tr key={tok.id}>
-                    <td>
-                      <strong>{tok.name}</strong>
-                      <br />
-                      <code class="muted" dir="ltr">
-                        {tok.prefix}…
-                      </code>
-                    </td>
-                    <td data-label={t('admin.tokens.role')}>{t(`admin.roles.${tok.role}`)}</td>
-                    <td data-label={t('admin.tokens.lastUsed')}>{tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')}</td>
-                    <td data-label={t('admin.tokens.expires')}>
-                      {tok.expires_at == null ? (
-                        t('admin.tokens.noExpiry')
-                      ) : tok.expires_at <= Date.now() ? (
-                        <span class="badge badge-off">{t('admin.tokens.expired')}</span>
-                      ) : (
-                        <When at={tok.expires_at} />
-                      )}
-                    </td>
-                    <td>
-<div class="row-actions">
-                      <button class="button small danger" type="button" onClick={() => setRevoking(tok)}>
-                        {t('admin.tokens.revoke')}
-                        <span class="visually-hidden"> {tok.name}</span>
-                      </button>
-                    </div>
-</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
-      </Loading>
-      {revoking && (
-        <Confirm
-          title={t('admin.tokens.revokeWho', { name: revoking.name })}
-          text={t('admin.tokens.revokeText')}
-          confirm={t('admin.tokens.revoke')}
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            await call(client.DELETE('/api/v1/api-tokens/{id}', { params: { path: { id: revoking.id } } }));
-            tokens.reload();
-          }}
-        />
-      )}
+      <LoadedTable
+        loaded={tokens.value}
+        retry={tokens.reload}
+        empty={<Empty title={t('admin.tokens.emptyTitle')} text={t('admin.tokens.emptyText')} />}
+        caption={t('admin.tokens.title')}
+        columns={[
+          {
+            head: t('admin.tokens.name'),
+            plain: true,
+            cell: (tok) => (
+              <>
+                <strong>{tok.name}</strong>
+                <br />
+                <code class="muted" dir="ltr">
+                  {tok.prefix}…
+                </code>
+              </>
+            ),
+          },
+          { head: t('admin.tokens.role'), cell: (tok) => t(`admin.roles.${tok.role}`) },
+          { head: t('admin.tokens.lastUsed'), cell: (tok) => (tok.last_used_at ? <When at={tok.last_used_at} /> : t('admin.tokens.never')) },
+          {
+            head: t('admin.tokens.expires'),
+            cell: (tok) =>
+              tok.expires_at == null ? (
+                t('admin.tokens.noExpiry')
+              ) : tok.expires_at <= Date.now() ? (
+                <span class="badge badge-off">{t('admin.tokens.expired')}</span>
+              ) : (
+                <When at={tok.expires_at} />
+              ),
+          },
+        ]}
+        actions={(tok) => <RowButton danger label={t('admin.tokens.revoke')} who={tok.name} onClick={() => revoke.ask(tok)} />}
+      />
+      {revoke.dialog}
     </section>
   );
 }

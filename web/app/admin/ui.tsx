@@ -37,8 +37,21 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   return { value, reload, set };
 }
 
-/** Renders `children(data)` once loaded; the loading and error states otherwise. */
-export function Loading<T>({ loaded, retry, children }: { loaded: Loaded<T>; retry: () => void; children: (data: T) => ComponentChildren }) {
+/**
+ * Renders `children(data)` once loaded; the loading and error states otherwise. A list
+ * that loaded empty shows `empty` instead, when given.
+ */
+export function Loading<T>({
+  loaded,
+  retry,
+  empty,
+  children,
+}: {
+  loaded: Loaded<T>;
+  retry: () => void;
+  empty?: ComponentChildren;
+  children: (data: T) => ComponentChildren;
+}) {
   if (loaded.state === 'loading') {
     return (
       <div class="state" role="status" aria-live="polite">
@@ -57,6 +70,7 @@ export function Loading<T>({ loaded, retry, children }: { loaded: Loaded<T>; ret
       </div>
     );
   }
+  if (empty !== undefined && Array.isArray(loaded.data) && loaded.data.length === 0) return <>{empty}</>;
   return <>{children(loaded.data)}</>;
 }
 
@@ -255,6 +269,33 @@ export function Confirm({
       </form>
     </dialog>
   );
+}
+
+/**
+ * A destructive action on one item, asked first: `ask(item)` opens the confirmation
+ * (`title` names the item), `dialog` is what to render where it goes (nothing until asked).
+ * `done` runs once `run` succeeded (a failure stays in the dialog).
+ */
+export function useConfirm<T>({
+  title,
+  text,
+  confirm,
+  run,
+  done,
+}: {
+  title: (item: T) => string;
+  text: string;
+  confirm: string;
+  run: (item: T) => Promise<unknown>;
+  done: () => void;
+}) {
+  const [asked, setAsked] = useState<{ item: T } | null>(null);
+  const act = async (item: T) => {
+    await run(item);
+    done();
+  };
+  const dialog = asked && <Confirm title={title(asked.item)} text={text} confirm={confirm} onClose={() => setAsked(null)} onConfirm={() => act(asked.item)} />;
+  return { ask: (item: T) => setAsked({ item }), dialog };
 }
 
 /** A modal form: the same dialog behaviour as `Confirm`, with fields. */

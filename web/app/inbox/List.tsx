@@ -18,6 +18,7 @@ import {
   ensureContact,
   filter,
   isUnread,
+  labelChoices,
   list,
   loadMore,
   openId,
@@ -45,8 +46,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
     return () => seen.disconnect();
   }, [state.ids.length, state.next]);
 
-  const labels = [...new Set(state.ids.flatMap((id) => conversation(id)?.value.labels ?? []))];
-  if (f.label && !labels.includes(f.label)) labels.push(f.label);
+  const labels = labelChoices(i18n.value?.locale ?? 'en');
 
   return (
     <section class="list-pane" aria-labelledby="list-heading">

@@ -24,6 +24,8 @@ export const agents = signal<Schemas['Agent'][]>([]);
 export const teams = signal<Schemas['Team'][]>([]);
 export const sites = signal<Schemas['Site'][]>([]);
 export const cannedResponses = signal<Schemas['CannedResponse'][]>([]);
+/** The labels the workspace manages (`GET /labels`), which the label filter offers. */
+export const managedLabels = signal<Schemas['Label'][]>([]);
 /** Every agent's presence (`online`, `away`, `offline`), from `welcome` and `presence`. */
 export const presence = signal<Record<string, Schemas['PresenceStatus']>>({});
 /** Who has each conversation open now (collision awareness), from `viewers` frames. */
@@ -34,17 +36,19 @@ export const teamName = (id: string | null | undefined) => teams.value.find((x) 
 export const siteName = (id: string | null | undefined) => sites.value.find((x) => x.id === id)?.name ?? '';
 
 async function loadDirectory() {
-  const [a, tm, s, c] = await Promise.allSettled([
+  const [a, tm, s, c, l] = await Promise.allSettled([
     call(client.GET('/api/v1/agents')),
     call(client.GET('/api/v1/teams')),
     call(client.GET('/api/v1/sites')),
     call(client.GET('/api/v1/canned-responses')),
+    call(client.GET('/api/v1/labels')),
   ]);
   batch(() => {
     if (a.status === 'fulfilled') agents.value = a.value;
     if (tm.status === 'fulfilled') teams.value = tm.value;
     if (s.status === 'fulfilled') sites.value = s.value;
     if (c.status === 'fulfilled') cannedResponses.value = c.value;
+    if (l.status === 'fulfilled') managedLabels.value = l.value;
   });
 }
 
@@ -235,6 +239,22 @@ export function refreshCounts(delay = 400) {
   countsTimer = setTimeout(() => {
     call(client.GET('/api/v1/conversations/counts')).then((c) => (counts.value = c), () => {});
   }, delay);
+}
+
+/**
+ * What the label filter offers: the managed labels and every label the counts find on
+ * open conversations (so a label on conversations not loaded yet, or on none, can be
+ * chosen), with those on loaded conversations (resolved ones are not counted) and the
+ * chosen one; each once, in `locale`'s alphabetical order.
+ */
+export function labelChoices(locale: string): string[] {
+  const names = new Set([
+    ...managedLabels.value.map((l) => l.name),
+    ...Object.keys(counts.value?.by_label ?? {}),
+    ...list.value.ids.flatMap((id) => conversation(id)?.value.labels ?? []),
+  ]);
+  if (filter.value.label) names.add(filter.value.label);
+  return [...names].sort(new Intl.Collator(locale).compare);
 }
 
 // ---------------------------------------------------------------- the list
