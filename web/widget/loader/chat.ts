@@ -62,20 +62,18 @@ function chat(l: Loader): Chat {
     if (!m || m.sb !== 1) return;
     try {
       switch (m.t) {
-        case 'ready':
+        case 'ready': {
+          ready = true;
+          // The chat says it once.
+          const expired = !!l.read().x;
+          if (expired) l.write({ x: undefined });
+          const { locale, open, consent, site } = l.state();
           // The loader's copy of the site's settings (the whole answer, typed here by the
-          // few fields the loader reads): the frame then does not fetch them again. A frame
-          // opened with the page can be ready before the loader's read answered: it waits.
-          void l.settled.then(() => {
-            ready = true;
-            // The chat says it once.
-            const expired = !!l.read().x;
-            if (expired) l.write({ x: undefined });
-            const { locale, open, consent, site } = l.state();
-            send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired, site: site as WidgetSite | null });
-            flush();
-          });
+          // few fields the loader reads): the frame then does not fetch them again.
+          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired, site: site as WidgetSite | null });
+          flush();
           break;
+        }
         case 'token':
           l.write({ t: m.token });
           break;

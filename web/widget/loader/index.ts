@@ -66,9 +66,6 @@ function start() {
 
   let locale: string | null = script?.dataset.locale ?? settings.locale ?? null;
   let site: Site | null = null;
-  /** Settles when the site's settings were read (or could not be): the chat's `init` waits. */
-  let settle!: () => void;
-  const settled = new Promise<void>((r) => (settle = r));
   let open = false;
   let hidden = false;
   /** The chat was asked for (its part may still be loading); what the page sends goes to it. */
@@ -280,8 +277,9 @@ function start() {
     }
     startChat();
   }
+  /** Once the site answered: the frame's `init` carries the settings read, never a second read. */
   const startChat = () => {
-    if (frame && make && !chat) {
+    if (frame && make && known && !chat) {
       chat = make(loader);
       draw();
     }
@@ -458,7 +456,6 @@ function start() {
     words,
     later,
     state: () => ({ locale, open, consent, site }),
-    settled,
   };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -539,9 +536,9 @@ function start() {
         const e = (await r.json().catch(() => ({}))) as { code?: string };
         return console.warn(`Switchboard: no widget on this page (${e.code ?? r.status})`);
       }
-      known = true;
       if (!r.ok) throw new Error(`the site answered ${r.status}`);
       const s = (site = (await r.json()) as Site);
+      known = true;
       draw();
       let greeted = false;
       try {
@@ -560,7 +557,7 @@ function start() {
       draw();
       console.warn(`Switchboard: ${e.message}`);
     })
-    .finally(settle);
+    .finally(startChat);
   for (const [name, ...args] of queued) api(name, ...args);
   if (saved.o) setOpen(true);
   else if (saved.a) {

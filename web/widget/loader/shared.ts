@@ -54,8 +54,6 @@ export interface Loader {
   later: Command[];
   /** What the frame's `init` carries, as the page has set it so far. */
   state: () => { locale: string | null; open: boolean; consent: boolean | null; site: Site | null };
-  /** Settles once the site's settings were read or failed (a page with a chat opens its frame sooner). */
-  settled: Promise<void>;
 }
 
 /** The chat part's side: one per chat frame. */
