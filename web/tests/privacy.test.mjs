@@ -61,6 +61,7 @@ for (const [name, options, locale] of [
     await dialog.locator('#erase-confirm').fill(person);
     assert.equal(await confirm.isDisabled(), false, 'their name confirms');
     await confirm.click();
+    await dialog.waitFor({ state: 'hidden' });
 
     // The tombstone arrives over the socket; the person's words leave the transcript.
     await page.locator('.transcript .system', { hasText: locale === 'en' ? "erased this visitor's data" : 'بيانات هذا الزائر' }).waitFor();
@@ -108,6 +109,8 @@ test('the erase word confirms too, and agents see no privacy actions', async () 
   const dialog = adminPage.locator('dialog.erase-dialog');
   await dialog.locator('#erase-confirm').fill('erase');
   await dialog.locator('button[type=submit]').click();
+  // The tombstone event can arrive before the erasure's answer: the dialog closes with the answer.
+  await dialog.waitFor({ state: 'hidden' });
   await adminPage.locator('.context .erased-note').waitFor();
   assert.equal(await status(`/api/v1/contacts/${contactId}`), 404);
   await adminPage.close();
