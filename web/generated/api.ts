@@ -3688,6 +3688,13 @@ export interface components {
             /** @enum {string} */
             type: "history";
         } | {
+            /**
+             * @description The same page view again: this page load reported it on an earlier socket and
+             *     the server answered after it (a reconnect after a dropped network or a sleep).
+             *     The tab is counted, the page is not recorded twice. Left out (`false`) for a
+             *     new page load or a navigation, which are recorded.
+             */
+            again?: boolean;
             referrer?: string | null;
             title?: string | null;
             /** @enum {string} */

@@ -12,11 +12,13 @@ import type { components } from '../generated/api';
 export type ApiEvent = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'conversation_started' | 'conversation_resolved';
 
 /** The page the visitor is on, for the agent's context. */
-export interface PageView {
+export type PageView = {
   url: string;
-  title: string;
-  referrer: string;
-}
+  title: string | null;
+  referrer: string | null;
+  /** The loader's socket reported this same page view and the server read it: the frame's socket says it `again`. */
+  again?: boolean;
+};
 
 export interface Identity {
   id?: string;

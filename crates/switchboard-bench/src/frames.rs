@@ -24,7 +24,7 @@ pub static WATCH_VISITORS: LazyLock<String> = LazyLock::new(|| render(&AgentIn::
 
 /// A tracked visitor opened a page.
 pub fn visitor_page(url: String, title: &str) -> String {
-    render(&VisitorIn::Page { url, title: Some(title.to_owned()), referrer: None })
+    render(&VisitorIn::Page { url, title: Some(title.to_owned()), referrer: None, again: false })
 }
 
 fn conversation_id(id: &str) -> anyhow::Result<Uuid> {

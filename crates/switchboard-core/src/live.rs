@@ -250,10 +250,14 @@ impl Core {
     /// A tracked tab opened a page (`new_tab`: this socket's first). The row is created
     /// or moved, agents watching are told, the page is queued for the history, and rules
     /// hear of it. A new socket's first page at the URL the visit is on (the widget's chat
-    /// frame taking over from the launcher's socket, a reconnect) is the same view: the
-    /// tab is counted, but no page is recorded and rules hear nothing new. `false` when the
-    /// site does not track this visitor (nothing is recorded): the socket is then not
-    /// counted as a tab.
+    /// frame taking over from the launcher's socket, a reconnect within the grace period)
+    /// is the same view: the tab is counted, but no page is recorded and rules hear nothing
+    /// new. So is a new socket's first page the client says it reported before
+    /// (`NewPageView::again`: a reconnect of the same page load, after the grace period
+    /// too, when the row is gone and on any node); it is only believed within a visit that
+    /// already has pages, and a visitor who was taken for gone is heard arriving again.
+    /// `false` when the site does not track this visitor (nothing is recorded): the socket
+    /// is then not counted as a tab.
     #[tracing::instrument(level = "debug", skip_all, fields(site.id = %v.site.id, contact.id = %v.contact.id), err(level = "debug"))]
     pub async fn live_page(&self, v: &Visitor, consented: bool, new_tab: bool, view: NewPageView) -> Result<bool> {
         if !self.tracks(v, consented) {
@@ -262,6 +266,7 @@ impl Core {
         self.refuse_visitor(v).await?;
         self.limit(LimitKind::PageViewPerVisitor, LimitKey::Contact(v.contact.id)).await?;
         let now = self.now();
+        let again = view.again;
         let page = page_view(view, now)?;
         let ws = v.workspace_id();
         let key = (v.site.id, v.contact.id);
@@ -317,16 +322,18 @@ impl Core {
             } else if entry.pages == 0 && entry.visit.started_at == now {
                 new_visit = Some(entry.visit.clone());
             }
-            let same_view = new_tab && new_visit.is_none() && entry.pages > 0 && entry.url == page.url;
+            let same_view = new_tab && new_visit.is_none() && entry.pages > 0 && (again || entry.url == page.url);
             if new_tab {
                 entry.tabs += 1;
                 entry.generation += 1;
             }
             entry.last_active = now;
-            if !same_view {
+            if !same_view || entry.url != page.url {
                 entry.url = page.url.clone();
                 entry.title = page.title.clone();
                 entry.page_since = now;
+            }
+            if !same_view {
                 entry.pages += 1;
             }
             (entry.row(), entry.facts(), moment, new_visit, (entry.visit.id, now), same_view)
@@ -337,7 +344,8 @@ impl Core {
         if !known {
             self.live_arrived_or_left();
         }
-        if !same_view {
+        // Rules heard a visitor who was taken for gone leave: they hear them arrive again.
+        if !same_view || !known {
             self.moment_soon(facts, moment);
         }
         Ok(true)

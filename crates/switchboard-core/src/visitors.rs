@@ -111,6 +111,9 @@ pub struct NewPageView {
     pub url: String,
     pub title: Option<String>,
     pub referrer: Option<String>,
+    /// The client says it reported this same page view on an earlier socket of the same
+    /// page load (a reconnect): the socket is counted as a tab, nothing is recorded.
+    pub again: bool,
 }
 
 /// Identity claims from the business's page (`Switchboard.identify`).

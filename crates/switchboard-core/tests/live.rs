@@ -130,7 +130,7 @@ async fn following_the_feed_misses_nothing_committed_after_the_head() {
 async fn core_stamps_a_page_view_with_its_own_clock() {
     let shop = shop().await;
     let alice = shop.visitor().await;
-    let view = NewPageView { url: "https://shop.example/pricing".into(), title: Some("Pricing".into()), referrer: None };
+    let view = NewPageView { url: "https://shop.example/pricing".into(), title: Some("Pricing".into()), referrer: None, again: false };
     assert!(shop.core.live_page(&alice, false, true, view).await.unwrap(), "the site tracks");
     let views = shop.core.page_views(&shop.owner, alice.contact.id, None).await.unwrap();
     assert_eq!(views.len(), 1);

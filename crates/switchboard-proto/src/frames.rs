@@ -89,6 +89,12 @@ pub enum VisitorIn {
         url: String,
         title: Option<String>,
         referrer: Option<String>,
+        /// The same page view again: this page load reported it on an earlier socket and
+        /// the server answered after it (a reconnect after a dropped network or a sleep).
+        /// The tab is counted, the page is not recorded twice. Left out (`false`) for a
+        /// new page load or a navigation, which are recorded.
+        #[serde(default)]
+        again: bool,
     },
     /// The visitor's own details (pre-chat form, `setAttributes`).
     Profile {

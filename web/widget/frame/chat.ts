@@ -10,6 +10,7 @@
 import { batch, computed, effect, signal } from '@preact/signals';
 import type { components } from '../../generated/api';
 import { solve } from './pow';
+import type { PageView } from '../bridge';
 
 type S = components['schemas'];
 export type Event = S['Event'];
@@ -197,7 +198,15 @@ const later: VisitorIn[] = [];
  * server holds consent per socket, and counts a socket as a tab from its first page.
  */
 let consented = false;
-let lastPage: VisitorIn | null = null;
+let lastPage: Extract<VisitorIn, { type: 'page' }> | null = null;
+/**
+ * The page view a `pong` after it showed the server had read (or the loader's socket had
+ * reported, `PageView.again`): a new socket of this page load (a reconnect after a dropped
+ * network or a sleep, however long) says it `again`, and the server records it once.
+ */
+let told = '';
+/** The page view sent last; told once a `pong` comes after it. */
+let telling = '';
 /** The invitation the visitor opened: the `send` that starts the conversation answers it. */
 export const invitation = signal<S['Invitation'] | null>(null);
 let identity: VisitorIn | null = null;
@@ -381,7 +390,7 @@ function receive(f: VisitorOut, own: boolean) {
         adopt(f.conversations);
       });
       if (consented) send({ type: 'consent', granted: true });
-      if (lastPage) send(lastPage);
+      sendPage();
       if (identity) send(identity);
       for (const frame of later.splice(0)) send(frame);
       flush();
@@ -395,6 +404,7 @@ function receive(f: VisitorOut, own: boolean) {
     }
     case 'pong':
       clearTimeout(pongDeadline);
+      if (telling) told = telling;
       break;
     case 'ack':
       settle(f.client_id, f.conversation_id);
@@ -726,10 +736,20 @@ export function transcript(email: string) {
   if (c) sendOrQueue({ type: 'transcript', conversation_id: c.id, email: email.trim() });
 }
 
-export function page(view: { url: string; title: string; referrer: string }) {
+export function page(view: PageView) {
   if (!/^https?:/.test(view.url)) return;
-  lastPage = { type: 'page', url: view.url.slice(0, 2000), title: view.title.slice(0, 500) || null, referrer: view.referrer.slice(0, 2000) || null };
-  if (welcomed) send(lastPage);
+  lastPage = { type: 'page', url: view.url.slice(0, 2000), title: view.title?.slice(0, 500) || null, referrer: view.referrer?.slice(0, 2000) || null };
+  // A navigation is a new view; the loader's own report of this one is not.
+  told = view.again ? lastPage.url : '';
+  telling = '';
+  if (welcomed) sendPage();
+}
+
+/** Sends the current page, `again` when this page load's report of it was read, then a `ping` to learn it was. */
+function sendPage() {
+  if (!lastPage || !send({ ...lastPage, again: told === lastPage.url })) return;
+  telling = lastPage.url;
+  send({ type: 'ping' });
 }
 
 /**
@@ -738,9 +758,11 @@ export function page(view: { url: string; title: string; referrer: string }) {
  */
 export function out(frame: VisitorIn) {
   if (frame.type === 'consent') {
+    // Pages before consent were not recorded: the first one after it is.
+    if (frame.granted && !consented) told = telling = '';
     consented = frame.granted;
     if (welcomed) send(frame);
-    if (consented && welcomed && lastPage) send(lastPage);
+    if (consented && welcomed) sendPage();
     return;
   }
   sendOrQueue(frame);

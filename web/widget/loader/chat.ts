@@ -67,10 +67,11 @@ function chat(l: Loader): Chat {
           // The chat says it once.
           const expired = !!l.read().x;
           if (expired) l.write({ x: undefined });
-          const { locale, open, consent, site } = l.state();
+          const { locale, open, consent, site, told } = l.state();
+          const url = location.href;
           // The loader's copy of the site's settings (the whole answer, typed here by the
           // few fields the loader reads): the frame then does not fetch them again.
-          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url: location.href, title: document.title, referrer: document.referrer }, identity, attributes, consent, expired, site: site as WidgetSite | null });
+          send({ sb: 1, t: 'init', token: l.read().t ?? null, locale, pageLang: document.documentElement.lang || null, open, page: { url, title: document.title, referrer: document.referrer, again: told == url.slice(0, 2e3) }, identity, attributes, consent, expired, site: site as WidgetSite | null });
           flush();
           break;
         }

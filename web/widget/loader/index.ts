@@ -139,17 +139,17 @@ function start() {
     // The launcher follows the widget's language: mirrored for ar, fa and he, whatever the page does.
     wrap.dir = /^(ar|fa|he)/.test(tag) ? 'rtl' : 'ltr';
     wrap.lang = tag;
-    wrap.classList.toggle('start', site?.appearance.position === 'start');
+    wrap.classList.toggle('start', site?.appearance.position == 'start');
     wrap.classList.toggle('open', open);
     // Nothing is drawn until the site answered: a refused origin or an unknown key draws nothing.
     wrap.hidden = hidden || !known;
     if (site) wrap.style.setProperty('--sb-accent', site.appearance.color);
     badge.textContent = n > 0 ? fmt.format(Math.min(n, 99)) : '';
-    badge.hidden = n === 0 || open;
+    badge.hidden = n < 1 || open;
     const w = words();
     button.setAttribute('aria-label', open ? w.close : n > 0 ? `${w.open} (${w.unread.replace('{n}', fmt.format(n))})` : w.open);
-    button.setAttribute('aria-expanded', String(open));
-    if (site && site.agents_online !== undefined) wrap.classList.toggle('offline', site.agents_online === 0);
+    button.setAttribute('aria-expanded', `${open}`);
+    wrap.classList.toggle('offline', site?.agents_online == 0);
     // Unread replies mean a conversation, so the chat part is here or on its way: it puts
     // the count in the page's title.
     chat?.title(n, fmt);
@@ -215,7 +215,13 @@ function start() {
   }
 
   // --- invitations (§27): "typing…", then the message, as the agent or the team ------------
+  // One that arrives while the page is hidden waits until the visitor can see it (the
+  // latest only): only then is it `shown` (or opened, when its rule says so). A visitor
+  // who leaves first was never shown it.
+  let held: Invitation | null = null;
+  document.addEventListener('visibilitychange', () => held && invited(held));
   function invited(i: Invitation) {
+    if ((held = document.hidden ? i : null)) return;
     invite = i;
     act(i, 'shown');
     if (open || i.open) {
@@ -245,13 +251,8 @@ function start() {
 
   function ensureFrame() {
     if (frame) return;
-    // The frame's socket takes over: what this one had not yet seen read goes to the frame.
-    if (ws) {
-      ws.onclose = null;
-      ws.close();
-      ws = null;
-    }
-    clearTimeout(retry);
+    // The frame's socket takes over once the chat part is here (`startChat`): what this one
+    // had not yet seen read goes to the frame.
     frame = true;
     for (const f of q.splice(0)) post({ sb: 1, t: 'out', frame: f });
     if (!part) {
@@ -269,7 +270,7 @@ function start() {
         part = undefined;
         setOpen(false);
         frame = false;
-        for (const m of outbox.splice(0)) if (m.t === 'out') q.push(m.frame);
+        for (const m of outbox.splice(0)) if (m.t == 'out') q.push(m.frame);
         showTeaser(words().down);
         connect();
       };
@@ -277,17 +278,20 @@ function start() {
     }
     startChat();
   }
-  /** Once the site answered: the frame's `init` carries the settings read, never a second read. */
+  // A `hello` sent and not yet welcomed may be making this visitor's contact: the chat waits
+  // for its token (the `welcome`, or the socket's end) rather than make a second contact;
+  // and for the site's settings, which the frame's `init` carries (never a second read).
   const startChat = () => {
-    if (frame && make && known && !chat) {
+    if (frame && make && known && !chat && (welcomed || ws?.readyState != 1)) {
+      if (ws) {
+        ws.onclose = null;
+        ws.close();
+        ws = null;
+      }
       chat = make(loader);
       draw();
     }
   };
-
-  function page(): PageView {
-    return { url: location.href, title: document.title, referrer: document.referrer };
-  }
 
   // --- the visitor socket, while there is no frame ------------------------------------------
   // Opened when the site tracks this visitor or the page tracked an event; an idle one
@@ -297,19 +301,31 @@ function start() {
   let ws: WebSocket | null = null;
   let welcomed = false;
   let wait = 1e3;
-  let retry: ReturnType<typeof setTimeout> | undefined;
   type Out = Record<string, unknown>;
   const q: Out[] = [];
-  /** How many of `q` each `ping` on the wire confirms. */
-  let pings: number[] = [];
+  /** How many of `q` each `ping` on the wire confirms, or the page it proves was read. */
+  let pings: (number | string)[] = [];
+  /**
+   * The page of this page load a `pong` proved the server read: a new socket (a reconnect,
+   * the chat's frame) says it `again`, so the server does not record the view twice.
+   */
+  let told = '';
   let sent = 0;
   /** Nothing at all before consent on a `consent` site. */
-  const may = () => !!site && (site.tracking !== 'consent' || consent === true);
-  const tracks = () => may() && site!.tracking !== 'off';
+  const may = () => !!site && (site.tracking != 'consent' || consent);
+  const tracks = () => may() && site!.tracking != 'off';
   const say = (f: Out) => ws!.send(JSON.stringify(f));
-  const pageFrame = () => ({ type: 'page', url: location.href.slice(0, 2e3), title: document.title.slice(0, 500) || null, referrer: document.referrer.slice(0, 2e3) || null });
+  /** The page as the server's `page` frame has it (the frame takes the same fields). */
+  const pageFrame = (): PageView & { type: 'page' } => ({ type: 'page', url: location.href.slice(0, 2e3), title: document.title.slice(0, 500) || null, referrer: document.referrer.slice(0, 2e3) || null });
+  /** The page, then a `ping`: its `pong` says the server read the page (`told`). */
+  function sayPage() {
+    const f = pageFrame();
+    say({ ...f, again: told == f.url });
+    say({ type: 'ping' });
+    pings.push(f.url);
+  }
   function flush() {
-    if (!welcomed || sent === q.length) return;
+    if (!welcomed || sent == q.length) return;
     for (const f of q.slice(sent)) say(f);
     say({ type: 'ping' });
     pings.push(q.length - sent);
@@ -328,21 +344,27 @@ function start() {
     s.onmessage = (e: MessageEvent) => {
       try {
         const f = JSON.parse(e.data as string) as { type: string; token: string; code: string; invitation: Invitation };
-        if (f.type === 'welcome') {
+        if (f.type == 'welcome') {
           welcomed = true;
           wait = 1e3;
-          if (f.token !== read().t) write({ t: f.token });
+          if (f.token != read().t) write({ t: f.token });
+          // The chat was asked for meanwhile: it starts with this token.
+          if (frame) return startChat();
           // The server holds consent per socket, and counts a tab from its first page.
           if (consent) say({ type: 'consent', granted: true });
-          if (tracks()) say(pageFrame());
+          if (tracks()) sayPage();
           flush();
-        } else if (f.type === 'pong') {
-          sent -= pings[0] ?? 0;
-          q.splice(0, pings.shift() ?? 0);
-        } else if (f.type === 'invitation') invited(f.invitation);
-        else if (f.type === 'error' && !welcomed) {
+        } else if (f.type == 'pong') {
+          const n = pings.shift() ?? 0;
+          if (typeof n == 'string') told = n;
+          else {
+            sent -= n;
+            q.splice(0, n);
+          }
+        } else if (f.type == 'invitation') invited(f.invitation);
+        else if (f.type == 'error' && !welcomed) {
           // Banned: no point in knocking again on this page.
-          if (f.code === 'banned') s.onclose = null;
+          if (f.code == 'banned') s.onclose = null;
           // A stored token the server refuses: start over as a new visitor.
           else if (/token/.test(f.code)) write({ t: undefined, x: 1 });
         }
@@ -355,8 +377,10 @@ function start() {
       welcomed = false;
       sent = 0;
       pings = [];
+      // The chat was asked for: it starts without this socket.
+      if (frame) return startChat();
       // Backoff with jitter, up to 30 s.
-      retry = setTimeout(connect, wait * (0.5 + Math.random()));
+      setTimeout(connect, wait * (0.5 + Math.random()));
       wait = Math.min(wait * 2, 3e4);
     };
   }
@@ -364,11 +388,11 @@ function start() {
   // Other tabs: the same visitor, so the same badge, and a conversation one tab starts is
   // followed by the others (their sockets reconnect to pick it up).
   window.addEventListener('storage', (e) => {
-    if (e.key !== storeKey) return;
+    if (e.key != storeKey) return;
     try {
       const before = JSON.parse(e.oldValue ?? '{}') as Saved;
       const now = read();
-      if (now.a && now.a !== before.a) {
+      if (now.a && now.a != before.a) {
         if (frame) post({ sb: 1, t: 'refresh', token: now.t ?? null });
         else ensureFrame();
       }
@@ -381,7 +405,7 @@ function start() {
 
   // --- opening and closing --------------------------------------------------------------
   function setOpen(next: boolean) {
-    if (next === open || hidden) return;
+    if (next == open || hidden) return;
     open = next;
     write({ o: open });
     if (open) {
@@ -397,7 +421,7 @@ function start() {
   }
   button.onclick = () => setOpen(!open);
   root.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key !== 'Escape') return;
+    if ((e as KeyboardEvent).key != 'Escape') return;
     if (open) setOpen(false);
     else teaser.querySelector<HTMLElement>('.dismiss')?.click();
   });
@@ -408,10 +432,10 @@ function start() {
   // is compared once a second.
   let lastUrl = location.href;
   const navigated = () => {
-    if (location.href === lastUrl) return;
+    if (location.href == lastUrl) return;
     lastUrl = location.href;
     // The title usually changes just after the URL: report once the page settled.
-    setTimeout(() => (frame ? post({ sb: 1, t: 'page', page: page() }) : welcomed && tracks() && say(pageFrame())));
+    setTimeout(() => (frame ? post({ sb: 1, t: 'page', page: pageFrame() }) : welcomed && tracks() && sayPage()));
   };
   addEventListener('popstate', navigated);
   const nav = (window as { navigation?: EventTarget }).navigation;
@@ -455,7 +479,7 @@ function start() {
     invited,
     words,
     later,
-    state: () => ({ locale, open, consent, site }),
+    state: () => ({ locale, open, consent, site, told }),
   };
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -472,29 +496,29 @@ function start() {
       draw();
     },
     track: (name, data) => {
-      if (typeof name !== 'string' || !name) throw new TypeError('track(name, {key: value})');
+      if (typeof name != 'string' || !name) throw new TypeError('track(name, {key: value})');
       out({ type: 'track', name: name.slice(0, 100), data: data ?? {} });
     },
     consent: (yes) => {
-      if (typeof yes !== 'boolean') throw new TypeError('consent(true | false)');
+      if (typeof yes != 'boolean') throw new TypeError('consent(true | false)');
       consent = yes;
       if (frame) return post({ sb: 1, t: 'out', frame: { type: 'consent', granted: yes } });
       if (!welcomed) return connect();
       say({ type: 'consent', granted: yes });
-      if (tracks()) say(pageFrame());
+      if (tracks()) sayPage();
     },
     setLocale: (code) => {
-      if (typeof code !== 'string') throw new TypeError('setLocale("fa")');
+      if (typeof code != 'string') throw new TypeError('setLocale("fa")');
       locale = code;
       if (frame) post({ sb: 1, t: 'locale', locale: code });
       draw();
     },
     on: (name, fn) => {
-      if (typeof fn !== 'function') throw new TypeError('on(event, function)');
+      if (typeof fn != 'function') throw new TypeError('on(event, function)');
       const set = listeners.get(name as string) ?? new Set<Listener>();
       set.add(fn as Listener);
       listeners.set(name as string, set);
-      if (name === 'ready' && site) (fn as Listener)(undefined);
+      if (name == 'ready' && site) (fn as Listener)(undefined);
     },
     shutdown: () => {
       try {
@@ -511,7 +535,7 @@ function start() {
     try {
       // Commands only the chat needs wait for its part (checked there too).
       if (name === 'identify' || name === 'setAttributes') return chat ? chat.run(name, args) : void later.push([name, ...args]);
-      const command = typeof name === 'string' ? commands[name] : undefined;
+      const command = typeof name == 'string' ? commands[name] : undefined;
       if (!command) throw new TypeError(`unknown command ${String(name)}`);
       return command(...args);
     } catch (e) {
@@ -531,7 +555,7 @@ function start() {
     .then(async (r) => {
       // An unknown key, or this page's origin is not among the site's allowed origins: no
       // widget here, and one warning saying why.
-      if (r.status === 403 || r.status === 404) {
+      if (r.status == 403 || r.status == 404) {
         host.remove();
         const e = (await r.json().catch(() => ({}))) as { code?: string };
         return console.warn(`Switchboard: no widget on this page (${e.code ?? r.status})`);
@@ -542,7 +566,7 @@ function start() {
       draw();
       let greeted = false;
       try {
-        greeted = sessionStorage.getItem(`${storeKey}:greeted`) === '1';
+        greeted = sessionStorage.getItem(`${storeKey}:greeted`) == '1';
       } catch {
         // Greet again.
       }
@@ -571,7 +595,7 @@ function start() {
 function pick(tags: ReadonlyArray<string | null | undefined>): string {
   for (const tag of tags) {
     const base = tag?.slice(0, 2).toLowerCase();
-    if (base && (base in URLS || base === 'en')) return base;
+    if (base && (base in URLS || base == 'en')) return base;
   }
   return 'en';
 }

@@ -53,7 +53,7 @@ export interface Loader {
   /** The page's `identify` and `setAttributes` calls so far, for the chat part to run. */
   later: Command[];
   /** What the frame's `init` carries, as the page has set it so far. */
-  state: () => { locale: string | null; open: boolean; consent: boolean | null; site: Site | null };
+  state: () => { locale: string | null; open: boolean; consent: boolean | null; site: Site | null; told: string };
 }
 
 /** The chat part's side: one per chat frame. */

@@ -554,8 +554,8 @@ async fn handle(s: &mut Session, conn: &mut Conn, feed: &mut Feed, frame: Visito
                 Err(e) => conn.send(&VisitorOut::from(FrameError::from(e).about(Some(id.to_string())))).await,
             }
         }
-        VisitorIn::Page { url, title, referrer } => {
-            match core.live_page(&s.visitor, s.consented, !s.tracked, NewPageView { url, title, referrer }).await {
+        VisitorIn::Page { url, title, referrer, again } => {
+            match core.live_page(&s.visitor, s.consented, !s.tracked, NewPageView { url, title, referrer, again }).await {
                 Ok(counted) => {
                     s.tracked |= counted;
                     Ok(())

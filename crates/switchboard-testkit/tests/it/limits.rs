@@ -100,7 +100,7 @@ async fn typing_page_views_and_track_events_each_have_their_own_bucket() {
     expect_frame!(visitor, VisitorOut::CaughtUp { .. }).unwrap();
 
     let typing = VisitorIn::Typing { conversation_id: conversation, typing: true };
-    let page = |n: u32| VisitorIn::Page { url: format!("https://acme.example/p{n}"), title: None, referrer: None };
+    let page = |n: u32| VisitorIn::Page { url: format!("https://acme.example/p{n}"), title: None, referrer: None, again: false };
     let track = |n: u32| VisitorIn::Track { name: format!("event-{n}"), data: Default::default() };
 
     for (frame, wait) in [(typing.clone(), 500), (page(1), 2000), (track(1), 1000)] {

@@ -50,7 +50,7 @@ async fn watching(app: &TestApp, seed: &Seed) -> AgentSocket {
 
 async fn page(visitor: &mut VisitorSocket, path: &str, title: &str, referrer: Option<&str>) {
     let url = format!("{SHOP}{path}");
-    visitor.send(&VisitorIn::Page { url, title: Some(title.into()), referrer: referrer.map(Into::into) }).await.unwrap();
+    visitor.send(&VisitorIn::Page { url, title: Some(title.into()), referrer: referrer.map(Into::into), again: false }).await.unwrap();
 }
 
 /// Waits until the server has handled every frame sent before (a `ping` is answered in order).
@@ -158,6 +158,48 @@ async fn the_chat_taking_over_the_launchers_socket_on_the_same_page_is_the_same_
     let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
     let paths: Vec<_> = history.visits.iter().flat_map(|v| v.pages.iter().map(|p| p.url.trim_start_matches(SHOP).to_owned())).collect();
     assert_eq!(paths, ["/", "/shoes", "/cart"], "each page once");
+}
+
+#[tokio::test]
+async fn a_reconnect_of_the_same_page_load_after_the_visitor_was_taken_for_gone_records_no_page_a_reload_does() {
+    // No grace period: the visitor is taken for gone the moment their socket closes, as
+    // when a laptop sleeps longer than the grace period.
+    let app = TestApp::spawn_with(ServerConfig::default(), no_grace()).await;
+    let seed = app.seed("asleep").await;
+    let mut agent = watching(&app, &seed).await;
+    let owner = app.owner(&seed).await;
+    let shoes = format!("{SHOP}/shoes");
+
+    let mut tab = app.visitor_socket(&seed.site).await;
+    let contact = tab.contact_id();
+    let token = tab.token().to_owned();
+    page(&mut tab, "/shoes", "Shoes", None).await;
+    let arrived = next_row(&mut agent).await;
+    assert_eq!(arrived.pages_this_visit, 1);
+    drop(tab);
+    let left = expect_frame!(agent, AgentOut::VisitorLeft { contact_id, .. } => contact_id).unwrap();
+    assert_eq!(left, contact);
+
+    // The laptop wakes: the same page load connects again and says it reported this
+    // page before. The visitor is back, on the same visit, with the same one page.
+    let mut woke = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    woke.send(&VisitorIn::Page { url: shoes.clone(), title: Some("Shoes".into()), referrer: None, again: true }).await.unwrap();
+    let back = next_row(&mut agent).await;
+    assert_eq!((back.tabs, back.pages_this_visit, back.url.as_str()), (1, 1, shoes.as_str()));
+    assert_eq!(back.title.as_deref(), Some("Shoes"));
+    assert_eq!(back.visit_id, arrived.visit_id, "the same visit");
+    drop(woke);
+    expect_frame!(agent, AgentOut::VisitorLeft { contact_id, .. } => contact_id).unwrap();
+
+    // A reload is a new page load at the same address: a page view of its own.
+    let mut reloaded = VisitorSocket::open(&app.url(""), &seed.site.public_key, Some(&token), vec![]).await.unwrap();
+    page(&mut reloaded, "/shoes", "Shoes", None).await;
+    assert_eq!(next_row(&mut agent).await.pages_this_visit, 2);
+    settled(&mut reloaded).await;
+
+    let history: VisitPage = read(&owner, &format!("/contacts/{contact}/visits")).await;
+    let paths: Vec<_> = history.visits.iter().flat_map(|v| v.pages.iter().map(|p| p.url.trim_start_matches(SHOP).to_owned())).collect();
+    assert_eq!(paths, ["/shoes", "/shoes"], "the page load's view once, the reload's once");
 }
 
 #[tokio::test]

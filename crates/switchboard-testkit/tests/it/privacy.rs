@@ -56,7 +56,12 @@ async fn a_person(app: &TestApp, seed: &Seed, owner: &Api) -> (VisitorSocket, Uu
     visitor.send(&send).await.unwrap();
     expect_frame!(visitor, VisitorOut::Ack { .. }).unwrap();
     visitor
-        .send(&VisitorIn::Page { url: "https://shop.example/account/zeynep".into(), title: Some("Zeynep".into()), referrer: None })
+        .send(&VisitorIn::Page {
+            url: "https://shop.example/account/zeynep".into(),
+            title: Some("Zeynep".into()),
+            referrer: None,
+            again: false,
+        })
         .await
         .unwrap();
     let data = [("plan".to_owned(), serde_json::json!("gold-tier"))].into();

@@ -40,7 +40,8 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
     let seed = app.seed(name).await;
     let owner = app.owner(&seed).await;
     let (mut visitor, conversation) = visitor_with_conversation(app, &seed, "v-1", &format!("{name}: zebracorn question")).await;
-    let page = VisitorIn::Page { url: format!("https://{name}.example/pricing"), title: Some("Pricing".into()), referrer: None };
+    let page =
+        VisitorIn::Page { url: format!("https://{name}.example/pricing"), title: Some("Pricing".into()), referrer: None, again: false };
     visitor.send(&page).await.unwrap();
     let (agent, _) = new_agent(app, &owner, &format!("agent@{name}.example"), Role::Agent).await;
     let team = owner
