@@ -151,8 +151,10 @@ function start() {
     button.setAttribute('aria-expanded', `${open}`);
     wrap.classList.toggle('offline', site?.agents_online == 0);
     // Unread replies mean a conversation, so the chat part is here or on its way: it puts
-    // the count in the page's title.
-    chat?.title(n, fmt);
+    // the count in the page's title. No chat yet: one asked for before the site answered
+    // starts now (draw runs once the answer, or its failure, is in).
+    if (chat) chat.title(n, fmt);
+    else startChat();
   }
   let known = false;
 
@@ -580,8 +582,7 @@ function start() {
       known = true;
       draw();
       console.warn(`Switchboard: ${e.message}`);
-    })
-    .finally(startChat);
+    });
   for (const [name, ...args] of queued) api(name, ...args);
   if (saved.o) setOpen(true);
   else if (saved.a) {
