@@ -100,7 +100,12 @@ fn run_cmd_captured(cmd: &mut Command) -> Result<(), Failed> {
     println!("$ {cmd:?}");
     let out = match cmd.output() {
         Ok(out) => out,
-        Err(e) => return Err(Failed { output: format!("could not start schemathesis: {e}") }),
+        Err(e) => {
+            // Said here: the caller's error only points at what was printed.
+            let output = format!("could not start schemathesis: {e}");
+            eprintln!("{output}");
+            return Err(Failed { output });
+        }
     };
     let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     print!("{output}");
